@@ -1,0 +1,18 @@
+"""survey: why people follow creators on short-video platforms.
+
+One sub-package per pipeline stage, data flowing one way:
+instrument -> ingest -> quality -> measure -> sem -> report.
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("follow-drivers")
+except PackageNotFoundError:  # running from a source tree that is not installed
+    __version__ = "0.0.0+source"
+
+from survey.errors import EstimationError, SurveyError, SurveyInputError, SurveyWarning
+
+__all__ = ["EstimationError", "SurveyError", "SurveyInputError", "SurveyWarning", "__version__"]

@@ -1,0 +1,79 @@
+"""Errors and warnings shared by every stage.
+
+Bad input raises :class:`SurveyInputError`, whose message is one line naming the file, row, column and
+value where they are known. The command line turns it into that line on stderr and exit status 2.
+Problems that do not stop the analysis (a Heywood case, a tiny N, a construct with two indicators)
+travel as :class:`SurveyWarning` objects in the result and in every report.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+
+class SurveyError(Exception):
+    """Base class of the errors this package raises on purpose."""
+
+
+class SurveyInputError(SurveyError, ValueError):
+    """Bad input: a malformed file, an unknown column, an out-of-range code, a wrong version.
+
+    >>> str(SurveyInputError("code out of range", file="raw.csv", row=12, column="SHI1", value=9))
+    "raw.csv: row 12, column 'SHI1', value 9: code out of range"
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | None = None,
+        row: int | None = None,
+        column: str | None = None,
+        value: Any = None,
+        field: str | None = None,
+    ) -> None:
+        self.message = " ".join(str(message).split())
+        self.file = None if file is None else str(file)
+        self.row = row
+        self.column = column
+        self.value = value
+        self.field = field
+        super().__init__(self._format())
+
+    def _format(self) -> str:
+        where: list[str] = []
+        if self.row is not None:
+            where.append(f"row {self.row}")
+        if self.column is not None:
+            where.append(f"column {self.column!r}")
+        if self.field is not None:
+            where.append(f"field {self.field!r}")
+        if self.value is not None:
+            where.append(f"value {self.value!r}" if isinstance(self.value, str) else f"value {self.value}")
+        prefix = ", ".join(where)
+        head = self.file if self.file else ""
+        if head and prefix:
+            return f"{head}: {prefix}: {self.message}"
+        if head or prefix:
+            return f"{head or prefix}: {self.message}"
+        return self.message
+
+
+class EstimationError(SurveyError):
+    """A model that cannot be estimated (not identified, does not converge, no data left)."""
+
+
+@dataclass(frozen=True)
+class SurveyWarning:
+    """A reported, non-fatal problem. ``code`` is stable (for tests and JSON); ``message`` is plain language."""
+
+    code: str
+    message: str
+    stage: str = ""
+
+    def to_dict(self) -> dict[str, str]:
+        return asdict(self)
+
+    def __str__(self) -> str:
+        return self.message
