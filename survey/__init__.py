@@ -15,4 +15,13 @@ except PackageNotFoundError:  # running from a source tree that is not installed
 
 from survey.errors import EstimationError, SurveyError, SurveyInputError, SurveyWarning
 
-__all__ = ["EstimationError", "SurveyError", "SurveyInputError", "SurveyWarning", "__version__"]
+__all__ = ["EstimationError", "SurveyError", "SurveyInputError", "SurveyWarning", "__version__", "fit"]
+
+
+def __getattr__(name: str):
+    """Lazy re-exports (``survey.fit`` -> ``survey.sem.fit``) so that ``import survey`` stays light."""
+    if name == "fit":
+        from survey.sem import fit
+
+        return fit
+    raise AttributeError(f"module 'survey' has no attribute {name!r}")

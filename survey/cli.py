@@ -35,19 +35,394 @@ def fail(message: str) -> None:
 # ---------------------------------------------------------------- instrument commands
 
 
+@instrument_app.command("list")
+def instrument_list() -> None:
+    """List the available instruments (name@version)."""
+    from survey.instrument import list_instruments
+
+    for spec in list_instruments():
+        typer.echo(spec)
+
+
+@instrument_app.command("show")
+def instrument_show(
+    spec: str = typer.Argument(..., help="NAME@VER or a YAML file."),
+    lavaan: bool = typer.Option(False, "--lavaan", help="Print the generated lavaan model instead."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+) -> None:
+    """Show an instrument: constructs, items, scales, hypotheses (or its lavaan model)."""
+    import json
+
+    from survey.instrument import lavaan_model, load_instrument
+
+    inst = load_instrument(spec)
+    if as_json:
+        payload = inst.to_dict()
+        if lavaan:
+            payload["lavaan"] = lavaan_model(inst)
+        typer.echo(json.dumps(payload, ensure_ascii=False))
+    elif lavaan:
+        typer.echo(lavaan_model(inst), nl=False)
+    else:
+        typer.echo(inst.summary())
+
+
+@instrument_app.command("validate")
+def instrument_validate(file: str = typer.Argument(..., help="Instrument YAML file (or NAME@VER).")) -> None:
+    """Validate an instrument file: prints 'FILE: valid' and any warnings; exit 2 when invalid."""
+    from survey.instrument import load_instrument
+
+    inst = load_instrument(file)
+    typer.echo(f"{file}: valid")
+    for warning in inst.warnings:
+        typer.echo(f"warning: {warning.message}")
+
+
+@instrument_app.command("diff")
+def instrument_diff(
+    a: str = typer.Argument(..., help="Older instrument, NAME@VER or file."),
+    b: str = typer.Argument(..., help="Newer instrument, NAME@VER or file."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+) -> None:
+    """Items added, removed, reworded or re-keyed, and per construct whether scores stay comparable."""
+    import json
+
+    from survey.instrument.diff import diff_instruments
+
+    result = diff_instruments(a, b)
+    typer.echo(json.dumps(result.to_dict(), ensure_ascii=False) if as_json else result.summary())
+
+
+@instrument_app.command("export")
+def instrument_export(
+    spec: str = typer.Argument(..., help="NAME@VER or a YAML file."),
+    to: str = typer.Option(..., "--to", help="xlsform, codebook or datapackage."),
+    out: str = typer.Option(..., "--out", help="Output file (written atomically)."),
+) -> None:
+    """Export an instrument as an XLSForm workbook, a Markdown codebook or a Frictionless Data Package."""
+    import json
+
+    from survey.instrument import load_instrument
+    from survey.instrument.export import to_codebook, to_datapackage, to_xlsform, write_atomic
+
+    formats = ("xlsform", "codebook", "datapackage")
+    if to not in formats:
+        fail(f"--to: unknown format {to!r}; choose one of {', '.join(formats)}")
+    inst = load_instrument(spec)
+    if to == "xlsform":
+        path = to_xlsform(inst, out)
+    elif to == "codebook":
+        path = write_atomic(out, to_codebook(inst))
+    else:
+        path = write_atomic(out, json.dumps(to_datapackage(inst), indent=2, ensure_ascii=False) + "\n")
+    typer.echo(f"wrote {path}")
+
+
 # ---------------------------------------------------------------- simulate
+
+
+@app.command("simulate")
+def simulate_command(
+    n: str = typer.Option(None, "--n", help="Number of raw rows (respondents, previews and duplicates)."),
+    seed: str = typer.Option(None, "--seed", help="Random seed (integer); same seed, same bytes."),
+    instrument: str = typer.Option("follow-drivers@1.1.0", "--instrument", help="NAME@VER or a YAML file."),
+    fmt: str = typer.Option(None, "--format", help="qualtrics (default; sav when FILE ends in .sav) | csv | sav."),
+    choice_text: bool = typer.Option(False, "--choice-text", help="Write choice labels instead of codes."),
+    out: str = typer.Option(None, "--out", help="Output file; FILE.truth.json is written beside it."),
+    describe: bool = typer.Option(False, "--describe", help="Print the population model (truth) and exit."),
+) -> None:
+    """Simulate a raw survey export with known truth (and FILE.truth.json), or --describe the population."""
+    from pathlib import Path
+
+    from survey.simulate import DEFAULT_POPULATION, FORMATS, write_simulation
+
+    if describe:
+        typer.echo(DEFAULT_POPULATION.describe())
+        return
+    if n is None or seed is None or out is None:
+        fail("simulate needs --n N --seed S --out FILE (or --describe)")
+    try:
+        n_rows = int(n)
+    except ValueError:
+        n_rows = 0
+    if n_rows < 10 or n_rows > 1_000_000:
+        fail(f"--n must be an integer from 10 to 1000000, got {n!r}")
+    try:
+        seed_value = int(seed)
+    except ValueError:
+        seed_value = -1
+    if seed_value < 0:
+        fail(f"--seed must be a non-negative integer, got {seed!r}")
+    if fmt is None:
+        fmt = "sav" if str(out).lower().endswith(".sav") else "qualtrics"
+    if fmt not in FORMATS:
+        fail(f"--format must be one of {', '.join(FORMATS)}, got {fmt!r}")
+    if Path(out).is_dir():
+        fail(f"--out {out!r} is a directory")
+    path, truth = write_simulation(out, n_rows, seed_value, instrument, fmt, choice_text)
+    typer.echo(f"wrote {path} and {truth}")
 
 
 # ---------------------------------------------------------------- ingest and quality
 
 
+@app.command("ingest")
+def ingest_command(
+    raw: list[str] = typer.Argument(..., help="Raw export file(s)."),
+    instrument: str = typer.Option(..., "--instrument", help="NAME@VER (or one per file)."),
+    out: str = typer.Option(..., "--out", help="Output directory."),
+    lenient: bool = typer.Option(False, "--lenient", help="Unfixable cells become missing."),
+    keep_pii: str = typer.Option("", "--keep-pii", help="PII columns to keep, hashed."),
+    salt: str | None = typer.Option(None, "--salt", help="Per-project salt for hashed personal data."),
+) -> None:
+    """Validate, de-identify, harmonise and screen raw exports into an analytic data set."""
+    from pathlib import Path
+
+    from survey.ingest import ingest
+
+    specs = [s.strip() for s in instrument.split(",") if s.strip()]
+    if len(specs) not in (1, len(raw)):
+        fail("--instrument: give one NAME@VER, or one per RAW file")
+    sources = [(r, specs[0] if len(specs) == 1 else specs[i]) for i, r in enumerate(raw)]
+    result = ingest(sources, keep_pii=[c for c in keep_pii.split(",") if c], salt=salt, lenient=lenient,
+                    problems_path=Path(out) / "problems.csv")
+    result.write(out)
+    r = result.report
+    typer.echo(f"{r['n_raw']} raw, {r['n_excluded']} excluded, {r['n_analytic']} analytic -> {out}")
+
+
+@app.command("quality")
+def quality_command(
+    data: str = typer.Argument(..., help="Data file (any format ingest reads)."),
+    items: str | None = typer.Option(None, "--items", help="Comma-separated item columns, in order."),
+    instrument: str | None = typer.Option(None, "--instrument", help="NAME@VER: its Likert items, scales."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+) -> None:
+    """Careless-responding indices per respondent (longstring, irv, mahad, evenodd, psychsyn) and flags."""
+    import json
+
+    from survey.ingest._instrument import get_instrument
+    from survey.ingest.readers import read_raw
+    from survey.quality import design_from_instrument, design_from_items, quality_report
+
+    if (items is None) == (instrument is None):
+        fail("give exactly one of --items COLS and --instrument NAME@VER")
+    raw = read_raw(data)
+    frame = raw.frame
+    if instrument is not None:
+        from survey.ingest.columns import map_columns
+        from survey.ingest.pii import remove_pii
+        from survey.ingest.validate import validate
+
+        inst = get_instrument(instrument)
+        cmap = map_columns(raw, inst)
+        kept, _, _ = remove_pii(raw.frame, cmap.pii, file=raw.file)
+        coded = validate(raw, kept, cmap, inst, lenient=True)
+        frame = coded.items.assign(respondent_id=coded.meta["respondent_id"].to_numpy())
+        design = design_from_instrument(inst, list(coded.items.columns))
+    else:
+        cols = [c.strip() for c in str(items).split(",") if c.strip()]
+        absent = [c for c in cols if c not in frame.columns]
+        if absent:
+            fail(f"{raw.file}: column {absent[0]!r} not found")
+        design = design_from_items(cols)
+    report = quality_report(frame, design)
+    if as_json:
+        typer.echo(json.dumps(report.to_dict(), allow_nan=False))
+    else:
+        typer.echo(report.summary())
+
+
 # ---------------------------------------------------------------- reliability
+
+
+def _reliability_inputs(model: str, data: str, keys: str | None, instrument: str | None):
+    """Read DATA (any format ingest reads), resolve MODEL (file or NAME@VER), keys and scale bounds.
+
+    Labelled missing codes (the instrument's scale ``missing`` codes, SPSS user-missing values) become NaN.
+    """
+    from pathlib import Path
+
+    import pandas as pd
+
+    from survey.ingest.readers import read_raw
+    from survey.measure import instrument_keys, parse_keys
+
+    raw = read_raw(data)
+    frame = raw.frame.copy()
+    inst = None
+    if not Path(model).is_file() and "@" in model:
+        from survey.instrument import lavaan_model, load_instrument
+
+        inst = load_instrument(model)
+        syntax = lavaan_model(inst, items=[c for c in frame.columns if c in {i.id for i in inst.items}])
+    else:
+        syntax = Path(model).read_text(encoding="utf-8")
+    if instrument is not None:
+        from survey.instrument import load_instrument
+
+        inst = load_instrument(instrument)
+    key_map: dict[str, int] = {}
+    bounds = None
+    if inst is not None:
+        key_map, bounds = instrument_keys(inst)
+        for item in inst.items:
+            codes = getattr(inst.scale_of(item.id), "missing", None) or {}
+            if item.id in frame.columns and codes:
+                frame[item.id] = frame[item.id].mask(frame[item.id].isin(list(codes)))
+    for column, codes in raw.user_missing.items():
+        if column in frame.columns and codes:
+            frame[column] = frame[column].mask(frame[column].isin(list(codes)))
+    if keys is not None:
+        key_map = parse_keys(Path(keys))
+        reversed_items = [i for i, k in key_map.items() if k == -1]
+        if bounds is None or not all(i in bounds for i in reversed_items):
+            bounds = None  # psych's rule: observed min and max of the keyed items
+    for column in frame.columns:
+        if frame[column].dtype == object or str(frame[column].dtype).startswith("str"):
+            converted = pd.to_numeric(frame[column], errors="coerce")
+            if converted.notna().sum() == frame[column].notna().sum():
+                frame[column] = converted
+    return syntax, frame, key_map, bounds
+
+
+@app.command("reliability")
+def reliability_command(
+    model: str = typer.Argument(..., help="lavaan-syntax file, or NAME@VER (measurement part of the "
+                                "instrument's model)."),
+    data: str = typer.Argument(..., help="Data file (Qualtrics/plain CSV, .sav, .xlsx), responses as "
+                               "answered."),
+    keys: str = typer.Option(None, "--keys", help="Scoring keys file, psych convention ('-ITEM' = reverse "
+                             "keyed); default: the instrument's keys."),
+    instrument: str = typer.Option(None, "--instrument", help="NAME@VER whose keys, bounds and missing "
+                                   "codes apply when MODEL is a file."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+) -> None:
+    """Alpha (Feldt CI), omega, CR, AVE per construct; HTMT and the Fornell-Larcker matrix."""
+    import json
+
+    from survey.errors import SurveyInputError
+    from survey.measure import reliability_report
+
+    syntax, frame, key_map, bounds = _reliability_inputs(model, data, keys, instrument)
+    try:
+        report = reliability_report(syntax, frame, keys=key_map or None, bounds=bounds)
+    except SurveyInputError as exc:
+        if exc.file is not None:
+            raise
+        raise SurveyInputError(exc.message, file=data, row=exc.row, column=exc.column, value=exc.value,
+                               field=exc.field) from None
+    if as_json:
+        typer.echo(json.dumps(report.to_dict(), ensure_ascii=False))
+    else:
+        typer.echo(report.summary())
+
 
 
 # ---------------------------------------------------------------- fit and invariance
 
 
+def _fit_data(data: str):
+    """Read DATA for ``survey fit`` (any format ingest reads); labelled missing codes declared in the file
+    (SPSS user-missing values) become NaN; numeric-looking text columns become numbers."""
+    import pandas as pd
+
+    from survey.ingest.readers import read_raw
+
+    raw = read_raw(data)
+    frame = raw.frame.copy()
+    for column, codes in raw.user_missing.items():
+        if column in frame.columns and codes:
+            frame[column] = frame[column].mask(frame[column].isin(list(codes)))
+    for column in frame.columns:
+        if not pd.api.types.is_numeric_dtype(frame[column]):
+            converted = pd.to_numeric(frame[column], errors="coerce")
+            if converted.notna().sum() == frame[column].notna().sum():
+                frame[column] = converted
+    return frame
+
+
+def _fit_model(model: str, frame):
+    """MODEL as lavaan syntax: a file, or NAME@VER (the instrument's model on the columns present, with
+    labelled missing codes set to NaN and reverse-keyed items recoded (min + max) - x)."""
+    from pathlib import Path
+
+    if Path(model).is_file() or "@" not in model:
+        return Path(model).read_text(encoding="utf-8"), frame
+    from survey.instrument import lavaan_model, load_instrument
+
+    inst = load_instrument(model)
+    ids = {i.id for i in inst.items}
+    frame = frame.copy()
+    for item in inst.items:
+        if item.id not in frame.columns:
+            continue
+        scale = inst.scale_of(item.id)
+        codes = list((getattr(scale, "missing", None) or {}).keys())
+        if codes:
+            frame[item.id] = frame[item.id].mask(frame[item.id].isin(codes))
+    for item_id, key in inst.keys().items():
+        if key == -1 and item_id in frame.columns:
+            scale = inst.scale_of(item_id)
+            frame[item_id] = (scale.min + scale.max) - frame[item_id]
+    syntax = lavaan_model(inst, items=[c for c in frame.columns if c in ids])
+    return syntax, frame
+
+
+@app.command("fit")
+def fit_command(
+    model: str = typer.Argument(..., help="lavaan-syntax file, or NAME@VER (the instrument's model)."),
+    data: str = typer.Argument(..., help="Data file (Qualtrics/plain CSV, .sav, .xlsx)."),
+    estimator: str = typer.Option("ML", "--estimator", help="ML (MLR, MLM, WLSMV not available yet)."),
+    missing: str = typer.Option("listwise", "--missing", help="listwise (fiml not available yet)."),
+    se: str = typer.Option("standard", "--se", help="standard (robust, bootstrap not available yet)."),
+    group: str = typer.Option(None, "--group", help="Grouping column (multi-group not available yet)."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+) -> None:
+    """Fit a structural equation model (lavaan-equal ML) and print lavaan's summary or JSON."""
+    import json
+
+    from survey.errors import SurveyInputError
+    from survey.sem import fit
+
+    frame = _fit_data(data)
+    syntax, frame = _fit_model(model, frame)
+    try:
+        result = fit(syntax, frame, estimator=estimator, missing=missing, se=se, group=group)
+    except SurveyInputError as exc:
+        if exc.file is not None or exc.field in ("estimator", "missing", "se", "group"):
+            raise
+        raise SurveyInputError(exc.message, file=data, row=exc.row, column=exc.column, value=exc.value,
+                               field=exc.field) from None
+    if as_json:
+        typer.echo(json.dumps(result.to_dict(), ensure_ascii=False, allow_nan=False))
+    else:
+        typer.echo(result.summary())
+
+
+
 # ---------------------------------------------------------------- paper
+
+
+@app.command("paper")
+def paper_command(
+    config: str = typer.Option(None, "--config", help="Study configuration (default: analysis/paper.yaml "
+                               "when it exists, else the built-in defaults)."),
+    out: str = typer.Option("reports/paper", "--out",
+                            help="Output folder (tables, figures, paper, manifest)."),
+) -> None:
+    """Run every stage on the study's data and write the paper's tables, figures and text, byte for byte."""
+    import time
+    from pathlib import Path
+
+    from survey.report.cli import run_paper
+
+    start = time.perf_counter()
+    if config is None and Path("analysis/paper.yaml").is_file():
+        config = "analysis/paper.yaml"
+    written = run_paper(config, out, start=start)
+    typer.echo(f"survey paper: wrote {len(written)} files to {out} in {time.perf_counter() - start:.1f} s",
+               err=True)
 
 
 def main(argv: list[str] | None = None) -> None:

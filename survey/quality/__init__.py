@@ -1,0 +1,28 @@
+"""Data quality: careless-responding indices, screens (previews, incomplete, duplicates, speeders,
+attention checks) and the CONSORT-style exclusion flow."""
+
+from survey.quality.careless import evenodd, irv, longstring, mahad, psychsyn
+from survey.quality.config import ScreenConfig
+from survey.quality.design import ScreenDesign, design_from_instrument, design_from_items
+from survey.quality.flow import ExclusionFlow, exclusion_flow
+from survey.quality.report import QualityReport, quality_report
+from survey.quality.screens import STEPS, ScreenResult, run_screens
+
+__all__ = [
+    "STEPS",
+    "ExclusionFlow",
+    "QualityReport",
+    "ScreenConfig",
+    "ScreenDesign",
+    "ScreenResult",
+    "design_from_instrument",
+    "design_from_items",
+    "evenodd",
+    "exclusion_flow",
+    "irv",
+    "longstring",
+    "mahad",
+    "psychsyn",
+    "quality_report",
+    "run_screens",
+]

@@ -1,0 +1,15 @@
+"""Structural equation models, lavaan-equal maximum likelihood.
+
+``fit(model, data)`` fits a lavaan-syntax model with lavaan ``sem()`` defaults and returns a
+:class:`SEMResult` (``estimates()``, ``fit_measures()``, ``r2()``, ``modindices()``, ``summary()``).
+One module per estimation step: syntax, data, model, start, estimate, vcov, test, fitmeasures,
+standardize, defined, modindices, diagnostics, result, summary.
+"""
+
+from __future__ import annotations
+
+from survey.sem.api import fit
+from survey.sem.result import SEMResult
+from survey.sem.syntax import lavaanify, parse_syntax
+
+__all__ = ["SEMResult", "fit", "lavaanify", "parse_syntax"]

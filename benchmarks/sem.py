@@ -1,0 +1,80 @@
+"""Fit time of the study model (6 drivers + FOL + FOLLOWED30, with :=) beside lavaan's ``sem()``.
+
+Data: the fixed-seed simulation of tests/fixtures/sem/simulate_study.py at N = 1,000 and 100,000.
+lavaan is timed inside R with ``system.time`` (R start-up excluded); the wall time of the Rscript call is
+reported too. Ratio = survey time / lavaan time (target <= 1). Run: ``python benchmarks/sem.py``.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from survey.sem import fit  # noqa: E402
+
+R_SCRIPT = r"""
+suppressPackageStartupMessages(library(lavaan))
+args <- commandArgs(trailingOnly = TRUE)
+model <- paste(readLines(args[1]), collapse = "\n")
+data <- read.csv(args[2])
+fit <- sem(model, data = data)  # warm-up (byte-compilation, first-call costs)
+t <- system.time(for (i in 1:as.integer(args[3])) fit <- sem(model, data = data))[["elapsed"]] / as.integer(args[3])
+cat(sprintf('{"seconds": %.6f, "chisq": %.6f}\n', t, fitMeasures(fit, "chisq")))
+"""
+
+
+def _simulator():
+    spec = importlib.util.spec_from_file_location("simulate_study",
+                                                  ROOT / "tests" / "fixtures" / "sem" / "simulate_study.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def time_survey(model: str, data, repeats: int) -> tuple[float, float]:
+    fit(model, data)  # warm-up
+    t0 = time.perf_counter()
+    for _ in range(repeats):
+        res = fit(model, data)
+    return (time.perf_counter() - t0) / repeats, res.fit_measures()["chisq"]
+
+
+def time_lavaan(model: str, data, repeats: int, tmp: Path) -> tuple[float, float, float]:
+    model_file, data_file, script = tmp / "model.lav", tmp / "data.csv", tmp / "bench.R"
+    model_file.write_text(model)
+    data.to_csv(data_file, index=False)
+    script.write_text(R_SCRIPT)
+    t0 = time.perf_counter()
+    out = subprocess.run(["Rscript", str(script), str(model_file), str(data_file), str(repeats)], check=True,
+                         capture_output=True, text=True)
+    wall = time.perf_counter() - t0
+    res = json.loads(out.stdout.strip().splitlines()[-1])
+    return res["seconds"], wall, res["chisq"]
+
+
+def main() -> None:
+    sim = _simulator()
+    have_r = shutil.which("Rscript") is not None
+    print(f"{'N':>8} {'survey s':>10} {'lavaan s':>10} {'ratio':>7} {'R wall s':>9}  chisq survey / lavaan")
+    with tempfile.TemporaryDirectory() as tmpdir:
+        for n, repeats in ((1_000, 10), (100_000, 3)):
+            data = sim.simulate_study(n, seed=20240611)
+            ours, chisq = time_survey(sim.STUDY_MODEL, data, repeats)
+            if have_r:
+                lav, wall, lav_chisq = time_lavaan(sim.STUDY_MODEL, data, repeats, Path(tmpdir))
+                print(f"{n:>8} {ours:>10.4f} {lav:>10.4f} {ours / lav:>7.2f} {wall:>9.2f}  {chisq:.3f} / {lav_chisq:.3f}")
+            else:
+                print(f"{n:>8} {ours:>10.4f} {'-':>10} {'-':>7} {'-':>9}  {chisq:.3f} (Rscript not installed)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,116 @@
+"""Map the columns of a raw export to instrument items and known metadata.
+
+Rules, in order: an exact item id; a Kobo group path stripped (``drivers_a/SHI1``, ``drivers_a-SHI1``);
+an item id in another case (``shi1``). Qualtrics metadata are recognised by name (already renamed by
+ImportId in the reader), Kobo metadata by name. Anything else is an unknown column. A column that is
+an item of another version of the same instrument (CON5 in a 1.0.0 file) is a wrong-version error.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from survey.errors import SurveyInputError
+from survey.ingest._instrument import item_ids, sibling_versions
+from survey.ingest.readers import RawTable, kobo, qualtrics
+
+#: Metadata that are personal data (dropped before anything is written).
+PII_META = {
+    "IPAddress",
+    "RecipientLastName",
+    "RecipientFirstName",
+    "RecipientEmail",
+    "RecipientName",
+    "ExternalReference",
+    "LocationLatitude",
+    "LocationLongitude",
+    "LocationAccuracy",
+} | kobo.PII_COLUMNS
+
+#: Metadata the screens read, by canonical name.
+SCREEN_META = {
+    "ResponseId": "respondent_id",
+    "_uuid": "respondent_id",
+    "Status": "Status",
+    "DistributionChannel": "DistributionChannel",
+    "Progress": "Progress",
+    "Finished": "Finished",
+    "Duration (in seconds)": "Duration",
+    "Duration": "Duration",
+    "start": "start",
+    "end": "end",
+    "__version__": "__version__",
+    "_version_": "__version__",
+}
+
+
+@dataclass
+class ColumnMap:
+    """Where each file column goes: ``items`` {column: item id}, ``meta`` {column: canonical name},
+    ``pii`` (personal-data columns present), ``other_meta`` (known metadata not used), ``unknown``."""
+
+    items: dict[str, str] = field(default_factory=dict)
+    meta: dict[str, str] = field(default_factory=dict)
+    pii: list[str] = field(default_factory=list)
+    other_meta: list[str] = field(default_factory=list)
+    unknown: list[str] = field(default_factory=list)
+    missing_items: list[str] = field(default_factory=list)
+
+
+def map_columns(raw: RawTable, instrument: Any) -> ColumnMap:
+    ids = item_ids(instrument)
+    by_case = {i.casefold(): i for i in ids}
+    known_meta = qualtrics.META_COLUMNS | kobo.META_COLUMNS | set(SCREEN_META)
+    out = ColumnMap()
+    target_of: dict[str, str] = {}
+    for col in map(str, raw.frame.columns):
+        iid = raw.import_ids.get(col)
+        candidates = [col, kobo.strip_group(col)]
+        item = next((c for c in candidates if c in ids), None)
+        if item is None:
+            item = next((by_case[c.casefold()] for c in candidates if c.casefold() in by_case), None)
+        if item is not None:
+            if item in target_of:
+                raise SurveyInputError(
+                    f"columns {target_of[item]!r} and {col!r} both map to item {item}",
+                    file=raw.file,
+                    column=col,
+                )
+            target_of[item] = col
+            item_obj = instrument.item(item)
+            if getattr(item_obj, "pii", False) or str(instrument.scale_of(item).type) == "text":
+                out.pii.append(col)
+            else:
+                out.items[col] = item
+        elif col in PII_META or qualtrics.is_text_entry(col, iid):
+            out.pii.append(col)
+        elif col in SCREEN_META:
+            out.meta[col] = SCREEN_META[col]
+        elif col in known_meta or (iid is not None and not iid.startswith("QID")) or col.startswith("Q_"):
+            out.other_meta.append(col)
+        else:
+            out.unknown.append(col)
+    _check_version(raw, instrument, out)
+    text_items = {
+        i
+        for i in ids
+        if str(instrument.scale_of(i).type) == "text" or getattr(instrument.item(i), "pii", False)
+    }
+    out.missing_items = [i for i in ids if i not in target_of and i not in text_items]
+    return out
+
+
+def _check_version(raw: RawTable, instrument: Any, cmap: ColumnMap) -> None:
+    if not cmap.unknown:
+        return
+    own = set(item_ids(instrument))
+    for other in sibling_versions(instrument):
+        foreign = [c for c in cmap.unknown if kobo.strip_group(c) in set(item_ids(other)) - own]
+        if foreign:
+            raise SurveyInputError(
+                f"item {kobo.strip_group(foreign[0])} belongs to {instrument.name}@{other.version}, not to "
+                f"{instrument.name}@{instrument.version}: wrong instrument version?",
+                file=raw.file,
+                column=foreign[0],
+            )

@@ -1,0 +1,179 @@
+"""Readers for raw survey exports; the format is detected from the file's content, not its name.
+
+:func:`read_raw` returns a :class:`RawTable`: the cells as the file holds them (column names as in the
+export, Qualtrics metadata renamed by ImportId), plus what the format says about them (ImportIds,
+SPSS value labels and declared user-missing codes, question texts). Mapping to the instrument and
+validating values is the job of :mod:`survey.ingest.validate`.
+
+Every failure to read (empty, binary or undecodable content, duplicate column names, ragged or
+truncated rows, a broken workbook) is a :class:`~survey.errors.SurveyInputError`.
+"""
+
+from __future__ import annotations
+
+import warnings
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from survey.errors import SurveyInputError
+from survey.ingest.readers import excel, kobo, plain, qualtrics, spss
+from survey.ingest.readers._text import (
+    check_header,
+    decode_sample,
+    detect_encoding,
+    first_rows,
+    head_bytes,
+    sniff_delimiter,
+    sniff_kind,
+    tail_is_truncated,
+)
+
+__all__ = ["RawTable", "read_raw"]
+
+
+@dataclass
+class RawTable:
+    """A raw export as read: ``frame`` (one row per record, export column names) and its metadata."""
+
+    frame: pd.DataFrame
+    format: str
+    file: str
+    encoding: str | None = None
+    delimiter: str | None = None
+    import_ids: dict[str, str] = field(default_factory=dict)
+    question_text: dict[str, str] = field(default_factory=dict)
+    value_labels: dict[str, dict[float, str]] = field(default_factory=dict)
+    user_missing: dict[str, dict[float, str]] = field(default_factory=dict)
+
+    @property
+    def n(self) -> int:
+        return len(self.frame)
+
+
+def _layout(rows: list[list[str]], name: str) -> dict:
+    header = check_header(rows[0], name)
+    layout = qualtrics.detect(rows, name) or kobo.detect(header) or plain.detect(header)
+    check_header(layout["names"], name)
+    return layout
+
+
+def _read_text(path: Path) -> RawTable:
+    name = path.name
+    head = head_bytes(path)
+    encoding = detect_encoding(head, name)
+    sample = decode_sample(head, encoding)
+    delimiter = sniff_delimiter(sample)
+    rows = first_rows(sample, delimiter, 3)
+    if not rows:
+        raise SurveyInputError("empty file: no header and no data", file=name)
+    layout = _layout(rows, name)
+    names = layout["names"]
+    frame = None
+    for enc in dict.fromkeys([encoding, "latin-1"]):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", pd.errors.ParserWarning)
+                warnings.simplefilter("ignore", pd.errors.DtypeWarning)
+                frame = pd.read_csv(
+                    path,
+                    sep=delimiter,
+                    encoding=enc,
+                    header=None,
+                    names=names,
+                    skiprows=layout["skip"],
+                    index_col=False,
+                    skip_blank_lines=True,
+                )
+            encoding = enc
+            break
+        except UnicodeDecodeError:
+            continue
+        except pd.errors.ParserWarning:
+            raise SurveyInputError(
+                "some rows have more fields than the header (ragged rows)", file=name
+            ) from None
+        except pd.errors.EmptyDataError:
+            frame = pd.DataFrame(columns=names)
+            break
+        except pd.errors.ParserError as exc:
+            msg = str(exc).strip().splitlines()[0] if str(exc).strip() else "malformed CSV"
+            msg = msg.replace("Error tokenizing data. C error: ", "")
+            raise SurveyInputError(f"malformed CSV: {msg}", file=name) from None
+    if frame is None:
+        raise SurveyInputError("undecodable file: neither UTF-8 nor Latin-1 text", file=name)
+    if len(frame) == 0:
+        raise SurveyInputError("no data rows below the header", file=name)
+    if tail_is_truncated(path, encoding, delimiter, len(names)):
+        raise SurveyInputError(
+            "file ends in the middle of a row (truncated export?)", file=name, row=len(frame)
+        )
+    return RawTable(
+        frame, layout["format"], name, encoding, delimiter, layout["import_ids"], layout["question_text"]
+    )
+
+
+def _read_excel(path: Path) -> RawTable:
+    sheet = excel.read_rows(path)
+    rows = [[excel.cell_text(v) for v in sheet.iloc[i].tolist()] for i in range(min(3, len(sheet)))]
+    layout = _layout(rows, path.name)
+    body = sheet.iloc[layout["skip"] :].reset_index(drop=True)
+    if body.empty:
+        raise SurveyInputError("no data rows below the header", file=path.name)
+    body.columns = layout["names"]
+    body = body.infer_objects()
+    fmt = layout["format"] + "-xlsx" if layout["format"] != "csv" else "xlsx"
+    return RawTable(body, fmt, path.name, None, None, layout["import_ids"], layout["question_text"])
+
+
+def _read_sav(path: Path) -> RawTable:
+    out = spss.read(path)
+    frame = out["frame"]
+    if len(frame) == 0:
+        raise SurveyInputError("no data rows in the SPSS file", file=path.name)
+    return RawTable(
+        frame,
+        "sav",
+        path.name,
+        None,
+        None,
+        {},
+        out["question_text"],
+        out["value_labels"],
+        out["user_missing"],
+    )
+
+
+def read_raw(path: str | Path) -> RawTable:
+    """Read one raw export, detecting Qualtrics CSV, plain CSV, Kobo/ODK CSV, SPSS .sav or Excel .xlsx."""
+    path = Path(path)
+    if not path.exists():
+        raise SurveyInputError("file not found", file=str(path))
+    if path.is_dir():
+        raise SurveyInputError("is a directory, not a data file", file=str(path))
+    kind = sniff_kind(path)
+    try:
+        if kind == "sav":
+            return _read_sav(path)
+        if kind == "xlsx":
+            return _read_excel(path)
+        return _read_text(path)
+    except SurveyInputError:
+        raise
+    except MemoryError:
+        raise
+    except (
+        zipfile.BadZipFile,
+        ValueError,
+        KeyError,
+        IndexError,
+        TypeError,
+        OSError,
+        UnicodeError,
+        OverflowError,
+        AttributeError,
+    ) as exc:
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise SurveyInputError(f"cannot read {kind} file: {first}", file=path.name) from None

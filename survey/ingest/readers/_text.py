@@ -1,0 +1,126 @@
+"""Low-level checks shared by the text readers: file signature, encoding, delimiter, header rows.
+
+Encoding: a UTF-8 byte-order mark selects ``utf-8-sig`` (what Qualtrics writes); otherwise UTF-8 is
+tried and Latin-1 is the fallback. Delimiter: each of ``,`` ``;`` and tab parses the first lines with
+the :mod:`csv` module; the one giving the widest header whose rows agree in width wins.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+from pathlib import Path
+
+from survey.errors import SurveyInputError
+
+SAMPLE_BYTES = 1 << 16
+DELIMITERS = (",", ";", "\t")
+SAV_MAGIC = (b"$FL2", b"$FL3")
+ZIP_MAGIC = b"PK\x03\x04"
+
+
+def head_bytes(path: Path, n: int = SAMPLE_BYTES) -> bytes:
+    with open(path, "rb") as fh:
+        return fh.read(n)
+
+
+def sniff_kind(path: Path) -> str:
+    """'sav', 'xlsx' or 'text' from the first bytes; empty and binary files are SurveyInputError."""
+    head = head_bytes(path)
+    if not head.strip(b" \t\r\n\x00\xef\xbb\xbf"):
+        raise SurveyInputError("empty file: no header and no data", file=path.name)
+    if head.startswith(SAV_MAGIC):
+        return "sav"
+    if head.startswith(ZIP_MAGIC):
+        return "xlsx"
+    if b"\x00" in head:
+        raise SurveyInputError("binary file: not a CSV, SPSS .sav or Excel .xlsx export", file=path.name)
+    return "text"
+
+
+def detect_encoding(head: bytes, name: str) -> str:
+    """'utf-8-sig' when a BOM is present, else 'utf-8' when the sample decodes, else 'latin-1'."""
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise SurveyInputError("UTF-16 text is not supported: save the export as UTF-8 CSV", file=name)
+    dec = codecs.getincrementaldecoder("utf-8")()
+    try:
+        dec.decode(head, final=False)
+        return "utf-8"
+    except UnicodeDecodeError:
+        text = head.decode("latin-1")
+        control = sum(1 for ch in text if (ord(ch) < 32 and ch not in "\t\r\n") or ord(ch) == 127)
+        if control > max(2, len(text) // 100):
+            raise SurveyInputError("undecodable file: neither UTF-8 nor Latin-1 text", file=name) from None
+        return "latin-1"
+
+
+def decode_sample(head: bytes, encoding: str) -> str:
+    """Decode the sample, dropping a multi-byte character cut at its end."""
+    dec = codecs.getincrementaldecoder(encoding)(errors="strict")
+    return dec.decode(head, final=False)
+
+
+def sniff_delimiter(text: str) -> str:
+    lines = text.splitlines()[:50]
+    if len(lines) > 1 and not text.endswith(("\n", "\r")):
+        lines = lines[:-1]  # the sample may end inside a row
+    best, best_score = ",", (-1, -1.0)
+    for delim in DELIMITERS:
+        try:
+            rows = list(csv.reader(io.StringIO("\n".join(lines)), delimiter=delim))
+        except csv.Error:
+            continue
+        rows = [r for r in rows if r]
+        if not rows:
+            continue
+        width = len(rows[0])
+        agree = sum(len(r) == width for r in rows) / len(rows)
+        score = (1 if width > 1 and agree >= 0.5 else 0, width * agree)
+        if score > best_score:
+            best, best_score = delim, score
+    return best
+
+
+def first_rows(text: str, delimiter: str, n: int = 3) -> list[list[str]]:
+    try:
+        reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+        rows = []
+        for row in reader:
+            rows.append(row)
+            if len(rows) >= n:
+                break
+    except csv.Error as exc:
+        raise SurveyInputError(f"malformed CSV header: {exc}") from None
+    return rows
+
+
+def check_header(header: list[str], name: str) -> list[str]:
+    """Strip names; reject empty headers and duplicate column names."""
+    names = [h.strip() for h in header]
+    if not names or all(not h for h in names):
+        raise SurveyInputError("no column names in the first row", file=name, row=1)
+    seen: set[str] = set()
+    for h in names:
+        if h in seen:
+            raise SurveyInputError("duplicate column name", file=name, column=h)
+        seen.add(h)
+    return names
+
+
+def tail_is_truncated(path: Path, encoding: str, delimiter: str, width: int) -> bool:
+    """True when the file does not end with a newline and its last line has fewer fields than the header."""
+    size = path.stat().st_size
+    with open(path, "rb") as fh:
+        fh.seek(max(0, size - 65536))
+        tail = fh.read()
+    if not tail or tail.endswith((b"\n", b"\r")):
+        return False
+    last = tail.splitlines()[-1].decode(encoding if encoding != "utf-8-sig" else "utf-8", errors="replace")
+    try:
+        fields = next(csv.reader([last], delimiter=delimiter))
+    except (csv.Error, StopIteration):
+        return True
+    return len(fields) < width

@@ -1,0 +1,32 @@
+"""Excel workbooks (.xlsx) via openpyxl: the first sheet, laid out like the CSV exports.
+
+Qualtrics, Kobo and hand-made workbooks are recognised by their header rows exactly as the CSV
+readers recognise them (ImportId row, Kobo metadata, one plain header row).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from survey.errors import SurveyInputError
+
+
+def read_rows(path: Path) -> pd.DataFrame:
+    try:
+        sheet = pd.read_excel(path, sheet_name=0, header=None, dtype=object, engine="openpyxl")
+    except (ValueError, KeyError, OSError) as exc:
+        raise SurveyInputError(f"cannot read Excel workbook: {exc}", file=path.name) from None
+    sheet = sheet.dropna(how="all").dropna(axis=1, how="all")
+    if sheet.empty:
+        raise SurveyInputError("empty workbook: no header and no data", file=path.name)
+    return sheet.reset_index(drop=True)
+
+
+def cell_text(value: object) -> str:
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)

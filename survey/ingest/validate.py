@@ -1,0 +1,312 @@
+"""Validate a raw export against its instrument and code it for analysis.
+
+Each item column is checked against the item's scale:
+
+* ordinal and nominal scales: a cell must be a scale point, a labelled missing code of the scale
+  (or a user-missing code declared in the .sav), or a label of either (choice-text exports; matched
+  after stripping surrounding space and ignoring case; nothing else is guessed);
+* count and numeric scales: a number within ``[min, max]`` (counts whole), or a labelled missing code;
+* empty cells are skipped questions.
+
+Every violation is a :class:`Problem` naming file, row (the 1-based data record), column and value.
+Labelled missing codes become NaN in the coded items, and are kept aside per item
+(``Validated.missing_codes``) so the missing-data report tells "prefer not to say" from skipped.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from survey.errors import SurveyInputError
+from survey.ingest._instrument import scale_bounds, scale_name
+from survey.ingest.columns import ColumnMap
+from survey.ingest.readers import RawTable
+
+STATUS_LABELS = {
+    "ip address": 0,
+    "survey preview": 1,
+    "survey test": 2,
+    "imported": 4,
+    "spam": 8,
+    "preview spam": 9,
+    "imported spam": 12,
+    "offline": 16,
+    "offline preview": 17,
+}
+BOOL_LABELS = {"true": 1, "false": 0, "yes": 1, "no": 0, "1": 1, "0": 0}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem in a raw file: where (file, 1-based data row, column), the value, what is wrong."""
+
+    file: str
+    row: int | None
+    column: str | None
+    value: Any
+    message: str
+    code: str
+
+    def where(self) -> str:
+        parts = []
+        if self.row is not None:
+            parts.append(f"row {self.row}")
+        if self.column is not None:
+            parts.append(f"column {self.column!r}")
+        if self.value is not None:
+            parts.append(f"value {self.value!r}" if isinstance(self.value, str) else f"value {self.value}")
+        return ", ".join(parts)
+
+    def __str__(self) -> str:
+        where = self.where()
+        return f"{self.file}: {where}: {self.message}" if where else f"{self.file}: {self.message}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def problems_frame(problems: list[Problem]) -> pd.DataFrame:
+    cols = ["file", "row", "column", "value", "code", "message"]
+    return pd.DataFrame([p.to_dict() for p in problems], columns=cols)
+
+
+def write_problems(problems: list[Problem], path: str | Path) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    problems_frame(problems).to_csv(path, index=False, quoting=csv.QUOTE_MINIMAL)
+    return path
+
+
+def summary_error(problems: list[Problem], problems_path: str | Path | None) -> SurveyInputError:
+    """One line: "raw.csv: 37 problems, first: row 12, column 'SHI1', value 9: ...; full list in P"."""
+    first = problems[0]
+    n = len(problems)
+    where = first.where()
+    head = f"{first.file}: {n} problem{'s' if n != 1 else ''}, first: " + (f"{where}: " if where else "")
+    tail = f"; full list in {problems_path}" if problems_path else "; full list in the error's .problems"
+    exc = SurveyInputError(head + first.message + tail)
+    exc.file, exc.row, exc.column, exc.value = first.file, first.row, first.column, first.value
+    exc.problems = problems  # type: ignore[attr-defined]
+    return exc
+
+
+@dataclass
+class Validated:
+    """A coded export: ``items`` (floats; text kept as text), ``meta`` for the screens, labelled
+    missing codes per item (``missing_codes``: item -> Series of codes indexed by row), problems."""
+
+    file: str
+    format: str
+    version: str
+    items: pd.DataFrame
+    meta: pd.DataFrame
+    missing_codes: dict[str, pd.Series] = field(default_factory=dict)
+    missing_labels: dict[str, dict[float, str]] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+    kept_pii: list[str] = field(default_factory=list)
+
+
+def _display(v: Any) -> Any:
+    if isinstance(v, (float, np.floating)) and np.isfinite(v) and float(v).is_integer():
+        return int(v)
+    if isinstance(v, np.generic):
+        return v.item()
+    if isinstance(v, str):
+        return v.strip()
+    return v
+
+
+def _problems(
+    file: str, col: str, raw: pd.Series, mask: np.ndarray, message: str, code: str
+) -> list[Problem]:
+    rows = np.flatnonzero(mask)
+    values = raw.to_numpy()[rows]
+    return [
+        Problem(file, int(r) + 1, col, _display(v), message, code) for r, v in zip(rows, values, strict=True)
+    ]
+
+
+def _labels(points: dict, missing: dict) -> dict[str, float]:
+    out = {str(lab).strip().casefold(): float(code) for code, lab in points.items()}
+    out.update({str(lab).strip().casefold(): float(code) for code, lab in missing.items()})
+    return out
+
+
+def coerce_column(
+    raw: pd.Series,
+    scale: Any,
+    scale_id: str,
+    col: str,
+    file: str,
+    user_missing: dict[float, str] | None = None,
+) -> tuple[pd.Series, pd.Series, list[Problem]]:
+    """Code one item column. Returns (values with missing codes as NaN, missing codes, problems)."""
+    stype = str(scale.type)
+    points = {float(k): v for k, v in (getattr(scale, "points", None) or {}).items()}
+    missing = {float(k): v for k, v in (getattr(scale, "missing", None) or {}).items()}
+    missing.update(user_missing or {})
+    problems: list[Problem] = []
+    if pd.api.types.is_numeric_dtype(raw.dtype) and not pd.api.types.is_bool_dtype(raw.dtype):
+        num = raw.astype("float64")
+        present = num.notna().to_numpy()
+        unparsable = np.zeros(len(raw), dtype=bool)
+    else:
+        text = raw.astype("string").str.strip()
+        present = (text.notna() & (text != "")).to_numpy(dtype=bool)
+        mapped = text.str.casefold().map(_labels(points if stype in ("ordinal", "nominal") else {}, missing))
+        mapped = mapped.astype("float64")
+        numeric = pd.to_numeric(text.where(mapped.isna()), errors="coerce").astype("float64")
+        num = mapped.fillna(numeric)
+        unparsable = present & num.isna().to_numpy()
+    values = num.to_numpy(dtype="float64", copy=True)
+    is_code = np.isin(values, list(missing)) if missing else np.zeros(len(values), dtype=bool)
+    finite = np.isfinite(values)
+    if stype in ("ordinal", "nominal") and points:
+        bad = present & ~unparsable & ~is_code & ~np.isin(values, list(points))
+        problems += _problems(file, col, raw, bad, f"not a code of scale {scale_id}", "out_of_range")
+        problems += _problems(file, col, raw, unparsable, f"label not on scale {scale_id}", "not_on_scale")
+    else:
+        lo, hi = scale_bounds(scale)
+        with np.errstate(invalid="ignore"):
+            out = ~finite & ~np.isnan(values)
+            if lo is not None:
+                out |= values < float(lo)
+            if hi is not None:
+                out |= values > float(hi)
+        bad = present & ~unparsable & ~is_code & out
+        rng = f"[{_display(lo)}, {_display(hi)}]"
+        problems += _problems(
+            file, col, raw, bad, f"outside the range {rng} of scale {scale_id}", "out_of_range"
+        )
+        if stype == "count":
+            with np.errstate(invalid="ignore"):
+                frac = present & ~unparsable & ~is_code & ~bad & finite & (np.floor(values) != values)
+            problems += _problems(
+                file, col, raw, frac, f"not a whole number (scale {scale_id} counts)", "not_integer"
+            )
+            bad = bad | frac
+        problems += _problems(file, col, raw, unparsable, "not a number", "non_numeric")
+    codes = pd.Series(values[is_code], index=np.flatnonzero(is_code), dtype="float64", name=col)
+    values[bad | is_code | unparsable] = np.nan
+    return pd.Series(values, index=raw.index, name=col), codes, problems
+
+
+def _numeric_meta(
+    raw: pd.Series, col: str, file: str, labels: dict[str, int] | None = None
+) -> tuple[pd.Series, list[Problem]]:
+    if pd.api.types.is_numeric_dtype(raw.dtype) and not pd.api.types.is_bool_dtype(raw.dtype):
+        return raw.astype("float64"), []
+    text = raw.astype("string").str.strip()
+    present = (text.notna() & (text != "")).to_numpy(dtype=bool)
+    mapped = text.str.casefold().map(labels or {}).astype("float64")
+    num = mapped.fillna(pd.to_numeric(text.where(mapped.isna()), errors="coerce").astype("float64"))
+    bad = present & num.isna().to_numpy()
+    return num.astype("float64"), _problems(file, col, raw, bad, "not a number", "non_numeric")
+
+
+def _meta(frame: pd.DataFrame, cmap: ColumnMap, file: str) -> tuple[pd.DataFrame, list[Problem]]:
+    meta = pd.DataFrame(index=frame.index)
+    problems: list[Problem] = []
+    by_name = {v: k for k, v in cmap.meta.items()}
+    stem = Path(file).stem
+    rid_col = by_name.get("respondent_id")
+    fallback = pd.Series([f"{stem}-{i + 1}" for i in range(len(frame))], index=frame.index, dtype=object)
+    if rid_col is not None:
+        rid = frame[rid_col].astype("string").str.strip()
+        meta["respondent_id"] = rid.where(rid.notna() & (rid != ""), fallback).astype(object)
+    else:
+        meta["respondent_id"] = fallback
+    for name, labels in (
+        ("Status", STATUS_LABELS),
+        ("Progress", None),
+        ("Finished", BOOL_LABELS),
+        ("Duration", None),
+    ):
+        if name in by_name:
+            meta[name], probs = _numeric_meta(frame[by_name[name]], by_name[name], file, labels)
+            problems += probs
+    if "Duration" not in meta and "start" in by_name and "end" in by_name:
+        start = pd.to_datetime(frame[by_name["start"]], errors="coerce", utc=True, format="mixed")
+        end = pd.to_datetime(frame[by_name["end"]], errors="coerce", utc=True, format="mixed")
+        meta["Duration"] = (end - start).dt.total_seconds()
+    if "DistributionChannel" in by_name:
+        meta["DistributionChannel"] = frame[by_name["DistributionChannel"]].astype("string").str.strip()
+    return meta, problems
+
+
+def check_kobo_version(frame: pd.DataFrame, cmap: ColumnMap, instrument: Any, file: str) -> None:
+    """Every Kobo submission must carry the instrument's version in ``__version__`` ("v" prefix allowed)."""
+    col = next((k for k, v in cmap.meta.items() if v == "__version__"), None)
+    if col is None:
+        return
+    text = frame[col].astype("string").str.strip().str.lstrip("vV")
+    bad = (text.isna() | (text != str(instrument.version))).to_numpy(dtype=bool)
+    if bad.any():
+        r = int(np.flatnonzero(bad)[0])
+        raise SurveyInputError(
+            f"form version does not match instrument {instrument.name}@{instrument.version}",
+            file=file,
+            row=r + 1,
+            column=col,
+            value=_display(frame[col].iloc[r]),
+        )
+
+
+def validate(
+    raw: RawTable, frame: pd.DataFrame, cmap: ColumnMap, instrument: Any, *, lenient: bool = False
+) -> Validated:
+    """Check ``frame`` (the export after personal data were removed) and code its items.
+
+    Strict (default): problems are returned for the caller to stop on. Lenient: unfixable cells are
+    already NaN in ``items`` and every one is still listed in ``problems``; missing items are added as
+    empty columns and unknown columns are left out.
+    """
+    file = raw.file
+    problems: list[Problem] = []
+    for col in cmap.unknown:
+        problems.append(
+            Problem(
+                file,
+                None,
+                col,
+                None,
+                f"unknown column: neither an item of {instrument.name}@{instrument.version} "
+                "nor known metadata",
+                "unknown_column",
+            )
+        )
+    for item in cmap.missing_items:
+        problems.append(
+            Problem(file, None, item, None, "item of the instrument is missing from the file", "missing_item")
+        )
+    check_kobo_version(frame, cmap, instrument, file)
+    items: dict[str, pd.Series] = {}
+    codes: dict[str, pd.Series] = {}
+    labels: dict[str, dict[float, str]] = {}
+    for col, item in cmap.items.items():
+        scale = instrument.scale_of(item)
+        sid = scale_name(instrument, item)
+        user_missing = raw.user_missing.get(col)
+        values, miss, probs = coerce_column(frame[col], scale, sid, col, file, user_missing)
+        items[item] = values
+        problems += probs
+        labs = {float(k): str(v) for k, v in (getattr(scale, "missing", None) or {}).items()}
+        labs.update(user_missing or {})
+        labels[item] = labs
+        if len(miss):
+            codes[item] = miss
+    meta, meta_problems = _meta(frame, cmap, file)
+    problems += meta_problems
+    order = [it.id for it in instrument.items if it.id in items or it.id in cmap.missing_items]
+    coded = pd.DataFrame(
+        {i: items[i] if i in items else pd.Series(np.nan, index=frame.index) for i in order},
+        index=frame.index,
+    )
+    problems.sort(key=lambda p: (p.row if p.row is not None else 0, p.column or ""))
+    return Validated(file, raw.format, str(instrument.version), coded, meta, codes, labels, problems)

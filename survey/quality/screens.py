@@ -1,0 +1,248 @@
+"""The data-quality screens. Each function flags respondents (a boolean Series/DataFrame on the data's
+index) for one reason; :func:`run_screens` runs them all on every row, so an excluded respondent carries
+every reason that applies, not only the first.
+
+Sample-dependent rules (which duplicate comes first, the median duration, the covariance matrix of
+Mahalanobis D2, the synonym pairs) use the *eligible* rows: those that are neither previews nor
+incomplete. Row-level rules apply to all rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from survey.errors import SurveyWarning
+from survey.quality import careless
+from survey.quality.config import ScreenConfig
+from survey.quality.design import ScreenDesign
+
+#: Flow steps in order, and the reason codes each step can give.
+STEPS: list[tuple[str, str, list[str]]] = [
+    ("preview", "Survey previews and test responses", ["preview"]),
+    ("incomplete", "Incomplete responses", ["incomplete"]),
+    ("duplicate", "Duplicates (first kept)", ["duplicate_id", "duplicate_answers"]),
+    ("speeder", "Speeders", ["speeder_per_item", "speeder_relative"]),
+    ("attention", "Failed instructed-response items", ["attention"]),
+    ("careless", "Careless responding indices", ["longstring", "irv", "mahad", "evenodd", "psychsyn"]),
+]
+REASONS = [r for _, _, rs in STEPS for r in rs]
+
+
+def _col(frame: pd.DataFrame, name: str) -> pd.Series | None:
+    return frame[name] if name in frame.columns else None
+
+
+def screen_preview(data: pd.DataFrame, config: ScreenConfig) -> pd.Series:
+    """Status in ``preview_status`` (Qualtrics 1 = survey preview, 2 = test) or a preview channel."""
+    flag = pd.Series(False, index=data.index)
+    status = _col(data, "Status")
+    if status is not None:
+        flag |= pd.to_numeric(status, errors="coerce").isin(config.preview_status)
+    channel = _col(data, "DistributionChannel")
+    if channel is not None:
+        chans = {c.casefold() for c in config.preview_channels}
+        flag |= channel.astype("string").str.strip().str.casefold().isin(chans).fillna(False).astype(bool)
+    return flag.rename("preview")
+
+
+def screen_incomplete(data: pd.DataFrame, config: ScreenConfig) -> pd.Series:
+    """Finished == 0, or Progress below ``min_progress`` (percent)."""
+    flag = pd.Series(False, index=data.index)
+    finished = _col(data, "Finished")
+    if finished is not None:
+        flag |= pd.to_numeric(finished, errors="coerce").eq(0).fillna(False)
+    progress = _col(data, "Progress")
+    if progress is not None:
+        flag |= pd.to_numeric(progress, errors="coerce").lt(config.min_progress).fillna(False)
+    return flag.astype(bool).rename("incomplete")
+
+
+def screen_duplicate_ids(ids: pd.Series, eligible: pd.Series) -> pd.Series:
+    """Same respondent id as an earlier eligible row (the first is kept)."""
+    flag = pd.Series(False, index=ids.index)
+    sub = ids[eligible]
+    flag[sub.index] = sub.duplicated(keep="first").to_numpy()
+    return flag.rename("duplicate_id")
+
+
+def screen_duplicate_answers(items: pd.DataFrame, eligible: pd.Series) -> pd.Series:
+    """Identical answer vector on the Likert items as an earlier eligible row (first kept).
+
+    Only vectors with some variation are compared: two straight-liners share a vector without being
+    one submission twice (they are left to the long-string index), and rows without answers are skipped.
+    """
+    flag = pd.Series(False, index=items.index)
+    varied = items.nunique(axis=1, dropna=True) > 1
+    sub = items[varied & eligible]
+    if len(sub) and sub.shape[1]:
+        flag[sub.index] = sub.duplicated(keep="first").to_numpy()
+    return flag.rename("duplicate_answers")
+
+
+def screen_speeders(
+    duration: pd.Series, n_items: int, eligible: pd.Series, config: ScreenConfig
+) -> pd.DataFrame:
+    """Seconds per item below ``min_seconds_per_item`` (Huang et al. 2012: 2 s), and duration below
+    ``min_relative_duration`` x the median duration of the eligible rows."""
+    d = pd.to_numeric(duration, errors="coerce").astype("float64")
+    out = pd.DataFrame(False, index=d.index, columns=["speeder_per_item", "speeder_relative"])
+    if config.min_seconds_per_item is not None and n_items > 0:
+        out["speeder_per_item"] = (d / n_items).lt(config.min_seconds_per_item).fillna(False).astype(bool)
+    if config.min_relative_duration is not None:
+        med = d[eligible].median()
+        if pd.notna(med):
+            out["speeder_relative"] = d.lt(config.min_relative_duration * med).fillna(False).astype(bool)
+    return out
+
+
+def attention_failures(
+    data: pd.DataFrame, attention: dict[str, float], missing_fails: bool = True
+) -> pd.Series:
+    """Number of instructed-response items not answered as instructed (a missing answer counts as a
+    failure when ``missing_fails``)."""
+    fails = pd.Series(0, index=data.index, dtype="int64")
+    for col, expected in attention.items():
+        if col not in data.columns:
+            continue
+        v = pd.to_numeric(data[col], errors="coerce")
+        wrong = v.ne(expected) & v.notna()
+        if missing_fails:
+            wrong |= v.isna()
+        fails += wrong.astype("int64")
+    return fails.rename("attention_failures")
+
+
+def keyed(items: pd.DataFrame, design: ScreenDesign) -> pd.DataFrame:
+    """Reverse-keyed items recoded as (min + max) - x, for even-odd consistency (Johnson 2005)."""
+    out = items.copy()
+    for col, key in design.keys.items():
+        if key < 0 and col in out.columns:
+            lo, hi = design.bounds[col]
+            out[col] = (lo + hi) - out[col]
+    return out
+
+
+@dataclass
+class ScreenResult:
+    """``flags``: one boolean column per reason code; ``indices``: careless indices per respondent."""
+
+    flags: pd.DataFrame
+    indices: pd.DataFrame
+    warnings: list[SurveyWarning] = field(default_factory=list)
+
+
+def careless_indices(
+    items: pd.DataFrame, design: ScreenDesign, config: ScreenConfig, eligible: pd.Series
+) -> tuple[pd.DataFrame, pd.DataFrame, list[SurveyWarning]]:
+    """All five indices and their flags. Returns (indices, flags, warnings)."""
+    warns: list[SurveyWarning] = []
+    idx = items.index
+    ind = pd.DataFrame(index=idx)
+    flags = pd.DataFrame(False, index=idx, columns=["longstring", "irv", "mahad", "evenodd", "psychsyn"])
+    p = items.shape[1]
+    if p == 0:
+        return ind, flags, warns
+    ls = careless.longstring(items, avg=True)
+    ind["longstring"], ind["avgstr"] = ls["longstr"], ls["avgstr"]
+    flags["longstring"] = ind["longstring"].ge(config.longstring_fraction * p)
+    ind["irv"] = careless.irv(items)
+    if config.irv_min is not None:
+        flags["irv"] = ind["irv"].lt(config.irv_min).fillna(False)
+    ind["mahad"] = np.nan
+    sub = items[eligible]
+    if len(sub) > p + 1:
+        try:
+            md = careless.mahad(sub)
+            ind.loc[sub.index, "mahad"] = md.to_numpy()
+            cut = stats.chi2.ppf(config.mahad_confidence, p)
+            flags["mahad"] = ind["mahad"].gt(cut).fillna(False)
+        except np.linalg.LinAlgError:
+            warns.append(
+                SurveyWarning(
+                    "mahad_singular",
+                    "Mahalanobis distance not computed: the item covariance matrix is singular",
+                    "quality",
+                )
+            )
+    else:
+        warns.append(
+            SurveyWarning(
+                "mahad_small_n",
+                f"Mahalanobis distance not computed: {len(sub)} eligible rows for {p} items",
+                "quality",
+            )
+        )
+    ind["evenodd"] = np.nan
+    factors = [[c for c in f if c in items.columns] for f in design.factors]
+    factors = [f for f in factors if f]
+    if len(factors) >= 2:
+        cols = [c for f in factors for c in f]
+        ind["evenodd"] = careless.evenodd(keyed(items[cols], design), [len(f) for f in factors])
+        flags["evenodd"] = ind["evenodd"].gt(config.evenodd_max).fillna(False)
+    ind["psychsyn"] = np.nan
+    try:
+        pairs = careless.psychsyn_pairs(sub, config.psychsyn_critval) if len(sub) > 2 else []
+        if pairs:
+            ps = careless.psychsyn(items, config.psychsyn_critval, seed=config.seed, pairs=pairs)
+            ind["psychsyn"] = ps
+            flags["psychsyn"] = ind["psychsyn"].lt(config.psychsyn_min).fillna(False)
+        else:
+            warns.append(
+                SurveyWarning(
+                    "psychsyn_no_pairs",
+                    "psychometric synonyms not computed: no item "
+                    f"pair correlates above {config.psychsyn_critval}",
+                    "quality",
+                )
+            )
+    except np.linalg.LinAlgError:
+        pass
+    return ind, flags.astype(bool), warns
+
+
+def run_screens(
+    data: pd.DataFrame,
+    design: ScreenDesign,
+    config: ScreenConfig | None = None,
+    *,
+    ids: pd.Series | None = None,
+) -> ScreenResult:
+    """Run every configured screen on ``data`` (items and the metadata columns Status,
+    DistributionChannel, Finished, Progress, Duration). ``ids`` enables the duplicate-id screen."""
+    config = config or ScreenConfig()
+    idx = data.index
+    flags = pd.DataFrame(False, index=idx, columns=REASONS)
+    warns: list[SurveyWarning] = []
+    if config.preview:
+        flags["preview"] = screen_preview(data, config)
+    if config.incomplete:
+        flags["incomplete"] = screen_incomplete(data, config)
+    eligible = ~(flags["preview"] | flags["incomplete"])
+    likert = [c for c in design.likert if c in data.columns]
+    items = data[likert].apply(pd.to_numeric, errors="coerce").astype("float64")
+    if config.duplicates and ids is not None:
+        flags["duplicate_id"] = screen_duplicate_ids(ids, eligible)
+    if config.duplicate_answers:
+        flags["duplicate_answers"] = screen_duplicate_answers(items, eligible)
+    if config.speeders:
+        if "Duration" in data.columns:
+            sp = screen_speeders(data["Duration"], design.n_items, eligible, config)
+            flags[["speeder_per_item", "speeder_relative"]] = sp
+        else:
+            warns.append(
+                SurveyWarning("no_duration", "speeder screen skipped: no duration column", "quality")
+            )
+    fails = attention_failures(data, design.attention, config.attention_missing_fails)
+    if config.attention and design.attention:
+        flags["attention"] = fails.ge(config.attention_failures_to_exclude)
+    ind, cflags, cw = careless_indices(items, design, config, eligible)
+    warns += cw
+    ind["attention_failures"] = fails
+    for name in cflags.columns:
+        ind[f"{name}_flag"] = cflags[name]
+        flags[name] = cflags[name] if name in config.careless_exclude else False
+    return ScreenResult(flags.astype(bool), ind, warns)

@@ -1,0 +1,138 @@
+"""The study's analysis, stage by stage: the numbers every table of the paper is read from.
+
+:func:`run_analysis` calls the public API of each stage in pipeline order (instrument -> ingest and
+quality -> measure -> sem) and keeps each stage's result object. The report never recomputes a number
+that a stage owns; it only selects, labels and formats.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from survey.errors import SurveyWarning
+from survey.measure import describe, instrument_keys, reliability_report, scale_correlations
+from survey.measure.scoring import scale_scores
+from survey.report import inputs
+from survey.report.config import PaperConfig
+from survey.sem import fit
+
+
+@dataclass(frozen=True)
+class Hypothesis:
+    """A directional hypothesis on the structural path ``outcome ~ predictor``."""
+
+    id: str
+    outcome: str
+    predictor: str
+    sign: str = "positive"
+
+    @property
+    def path(self) -> str:
+        return f"{self.predictor} \u2192 {self.outcome}"
+
+
+@dataclass
+class StudyResults:
+    """The result objects of every stage, as the paper reads them."""
+
+    config: PaperConfig
+    instrument: Any
+    analytic: inputs.AnalyticData
+    scored: pd.DataFrame
+    items: list[str]
+    model: str
+    measurement_syntax: str
+    hypotheses: list[Hypothesis]
+    cfa: Any
+    sem: Any
+    reliability: Any
+    scores: pd.DataFrame | None = None
+    score_description: pd.DataFrame | None = None
+    score_correlations: pd.DataFrame | None = None
+    behaviour: pd.DataFrame | None = None
+    source_instruments: list[Any] = field(default_factory=list)
+    invariance: Any = None
+    warnings: list[SurveyWarning] = field(default_factory=list)
+
+    @property
+    def indicators(self) -> list[str]:
+        """The latent-variable indicators of the model (the items of the measurement model)."""
+        return [i for i in self.items if i != "FOLLOWED30"]
+
+    def _repr_html_(self) -> str:
+        return (f"<p>{self.instrument.spec}: {len(self.analytic.data)} analytic respondents, SEM N = "
+                f"{self.sem.nobs} (listwise), {len(self.warnings)} warning(s)</p>")
+
+
+def hypotheses_of(config: PaperConfig, instrument: Any) -> list[Hypothesis]:
+    """The configured hypotheses, or the instrument's when the configuration lists none."""
+    if config.hypotheses:
+        return [Hypothesis(h.id, h.outcome, h.predictor, h.sign) for h in config.hypotheses]
+    return [Hypothesis(h.id, h.outcome, h.predictor, getattr(h, "sign", "positive") or "positive")
+            for h in instrument.hypotheses]
+
+
+def measurement_syntax(model: str) -> str:
+    """The ``=~`` lines of a lavaan model (its CFA)."""
+    return "".join(line + "\n" for line in model.splitlines() if "=~" in line)
+
+
+def fit_options(config: PaperConfig, *, bootstrap: bool) -> dict[str, Any]:
+    """Keyword options of ``survey.sem.fit`` from the configuration."""
+    options: dict[str, Any] = {"estimator": config.estimator, "missing": config.missing}
+    if bootstrap and config.bootstrap.replicates > 0:
+        options.update(se="bootstrap", bootstrap=config.bootstrap.replicates, seed=config.bootstrap.seed)
+    return options
+
+
+def reliability(results: StudyResults) -> Any:
+    """``survey.measure.reliability_report`` on the responses as answered, keyed by the instrument, with
+    the CFA's estimates (so that loadings, omega, CR and AVE come from one fit)."""
+    keys, bounds = instrument_keys(results.instrument)
+    items = results.indicators
+    return reliability_report(results.measurement_syntax, results.analytic.data,
+                              keys={i: k for i, k in keys.items() if i in items},
+                              bounds={i: b for i, b in bounds.items() if i in items},
+                              estimates=results.cfa.estimates())
+
+
+def scores(results: StudyResults) -> None:
+    """Scale scores of the model's indicators (``survey.measure.scoring.scale_scores``), their
+    descriptives and correlations, and the behaviour measures' descriptives (``survey.measure``)."""
+    keys, bounds = instrument_keys(results.instrument)
+    items = set(results.indicators)
+    scales = {code: [i for i in results.instrument.indicators(code) if i in items]
+              for code in results.instrument.construct_codes}
+    scales = {code: members for code, members in scales.items() if members}
+    results.scores = scale_scores(results.analytic.data, scales,
+                                  keys={i: k for i, k in keys.items() if i in items},
+                                  bounds={i: b for i, b in bounds.items() if i in items})
+    results.score_description = describe(results.scores)
+    results.score_correlations = scale_correlations(results.scores)
+    behaviour = [c for c in ("FOLLOWED30", "MINUTES") if c in results.analytic.data.columns]
+    results.behaviour = describe(results.analytic.data[behaviour]) if behaviour else None
+
+
+def run_analysis(config: PaperConfig) -> StudyResults:
+    """Run every stage on the configured data: ingest and screen, key, fit the CFA and the SEM
+    (``survey.sem.fit``), and the measure stage's reliability and discriminant validity."""
+    instrument = inputs.load_instrument(config.instrument)
+    analytic = inputs.analytic_data(config)
+    sources = [inputs.load_instrument(spec) for spec in dict.fromkeys(analytic.instruments)]
+    scored = inputs.reverse_keyed(analytic.data, instrument)
+    items = inputs.common_items(instrument, sources, scored)
+    model = inputs.lavaan_model(instrument, items=items)
+    syntax = measurement_syntax(model)
+    cfa = fit(syntax, scored, **fit_options(config, bootstrap=False))
+    sem = fit(model, scored, **fit_options(config, bootstrap=True))
+    results = StudyResults(config=config, instrument=instrument, analytic=analytic, scored=scored,
+                           items=items, model=model, measurement_syntax=syntax,
+                           hypotheses=hypotheses_of(config, instrument), cfa=cfa, sem=sem, reliability=None,
+                           source_instruments=sources)
+    results.reliability = reliability(results)
+    scores(results)
+    results.warnings = [*analytic.warnings, *cfa.warnings, *sem.warnings, *results.reliability.warnings]
+    return results

@@ -1,0 +1,153 @@
+"""The study configuration of the paper (``analysis/paper.yaml``), validated by pydantic.
+
+Every field has a default, so an empty file (or no file) describes the study on the embedded demo
+data. A bad file raises :class:`survey.errors.SurveyInputError` naming the file and the field, e.g.
+``analysis/paper.yaml: field 'bootstrap.replicates': Input should be greater than or equal to 0``.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from survey.errors import SurveyInputError
+from survey.quality import ScreenConfig
+
+_SPEC = re.compile(r"^[A-Za-z0-9_.-]+@\d+\.\d+\.\d+$")
+_PATH = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*~\s*([A-Za-z_][A-Za-z0-9_]*)\s*$")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DataSource(_Strict):
+    """One raw export and the instrument version it was collected with."""
+
+    path: str
+    instrument: str
+
+    @field_validator("instrument")
+    @classmethod
+    def _spec(cls, value: str) -> str:
+        if not _SPEC.match(value):
+            raise ValueError(f"expected NAME@MAJOR.MINOR.PATCH, got {value!r}")
+        return value
+
+
+class Bootstrap(_Strict):
+    """Bootstrap of indirect effects: ``replicates: 0`` uses delta-method standard errors."""
+
+    replicates: int = Field(0, ge=0, le=100_000)
+    seed: int = Field(20240601, ge=0)
+
+
+class HypothesisSpec(_Strict):
+    """A directional hypothesis on one structural path, ``path: "FOL ~ SHI"``."""
+
+    id: str
+    path: str
+    sign: Literal["positive", "negative"] = "positive"
+
+    @field_validator("path")
+    @classmethod
+    def _path(cls, value: str) -> str:
+        if not _PATH.match(value):
+            raise ValueError(f"expected 'OUTCOME ~ PREDICTOR', got {value!r}")
+        return " ~ ".join(part.strip() for part in value.split("~"))
+
+    @property
+    def outcome(self) -> str:
+        return self.path.split("~")[0].strip()
+
+    @property
+    def predictor(self) -> str:
+        return self.path.split("~")[1].strip()
+
+
+class PaperConfig(_Strict):
+    """``analysis/paper.yaml``.
+
+    * ``data``: raw exports; empty means the embedded demo data (``survey/data/demo/``).
+    * ``instrument``: the version whose lavaan model is estimated (items common to all sources).
+    * ``screens``: the quality stage's ``ScreenConfig`` fields (validated by it; empty = its defaults).
+    * ``estimator``/``missing``: passed to ``survey.sem.fit``.
+    * ``bootstrap``: replicates and seed for the indirect effects.
+    * ``groups``: grouping columns for measurement invariance.
+    * ``hypotheses``: empty means the instrument's hypotheses.
+    """
+
+    title: str = "Why people follow creators on short-video platforms"
+    instrument: str = "follow-drivers@1.1.0"
+    data: list[DataSource] = Field(default_factory=list)
+    screens: dict[str, Any] = Field(default_factory=dict)
+    estimator: Literal["ML", "MLR", "MLM", "WLSMV"] = "ML"
+    missing: Literal["listwise", "fiml"] = "listwise"
+    bootstrap: Bootstrap = Field(default_factory=Bootstrap)
+    groups: list[str] = Field(default_factory=list)
+    hypotheses: list[HypothesisSpec] = Field(default_factory=list)
+    alpha: float = Field(0.05, gt=0, lt=1)
+    figures: bool = True
+
+    @field_validator("instrument")
+    @classmethod
+    def _spec(cls, value: str) -> str:
+        if not _SPEC.match(value):
+            raise ValueError(f"expected NAME@MAJOR.MINOR.PATCH, got {value!r}")
+        return value
+
+    @field_validator("screens")
+    @classmethod
+    def _screens(cls, value: dict[str, Any]) -> dict[str, Any]:
+        try:
+            ScreenConfig.model_validate(value)
+        except ValidationError as exc:
+            error = exc.errors()[0]
+            raise ValueError(f"{_field_name(error['loc'])}: {error['msg']}") from None
+        return value
+
+    def to_dict(self) -> dict[str, Any]:
+        """The configuration as plain JSON-able data (as recorded in the manifest)."""
+        return self.model_dump(mode="json")
+
+
+def _field_name(loc: tuple[Any, ...]) -> str:
+    return ".".join(str(part) for part in loc) or "(root)"
+
+
+def parse_config(raw: Any, *, file: str | None = None) -> PaperConfig:
+    """Validate already-parsed YAML; the first error becomes a :class:`SurveyInputError` naming its field."""
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise SurveyInputError("the paper configuration must be a mapping", file=file)
+    try:
+        return PaperConfig.model_validate(raw)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        value = error.get("input") if error["type"] != "missing" else None
+        if isinstance(value, dict | list):
+            value = None
+        raise SurveyInputError(error["msg"], file=file, field=_field_name(error["loc"]),
+                               value=value) from None
+
+
+def load_config(path: str | Path | None) -> PaperConfig:
+    """Read and validate ``analysis/paper.yaml``; ``None`` gives the defaults."""
+    if path is None:
+        return PaperConfig()
+    path = Path(path)
+    if not path.is_file():
+        raise SurveyInputError("configuration file not found", file=str(path))
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        row = None if mark is None else mark.line + 1
+        problem = getattr(exc, "problem", None) or exc
+        raise SurveyInputError(f"not valid YAML ({problem})", file=str(path), row=row) from None
+    return parse_config(raw, file=str(path))

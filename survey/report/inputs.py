@@ -1,0 +1,117 @@
+"""The inputs of the paper: the instrument, the raw data sources and the analytic data.
+
+The data are the configured sources, or, when the configuration lists none, the embedded demo exports
+(``survey.simulate.demo_files()``: two Qualtrics waves under follow-drivers 1.0.0 and 1.1.0). Both are
+read, validated, de-identified, harmonised and screened by ``survey.ingest.ingest`` with the quality
+stage's ``ScreenConfig`` built from the configuration's ``screens``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from survey.errors import SurveyInputError, SurveyWarning
+from survey.ingest import IngestResult, ingest
+from survey.instrument import lavaan_model, load_instrument
+from survey.measure import instrument_keys, reverse_key
+from survey.quality import ScreenConfig
+from survey.report.config import PaperConfig
+from survey.simulate import demo_files
+
+REPO_ROOT = Path(__file__).resolve().parent.parent.parent
+__all__ = ["AnalyticData", "analytic_data", "common_items", "lavaan_model", "load_instrument",
+           "reverse_keyed"]
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def frame_sha256(frame: pd.DataFrame) -> str:
+    """sha256 of a frame's canonical CSV (LF line ends, ``%.10g`` floats): stable across platforms."""
+    text = frame.to_csv(index=False, lineterminator="\n", float_format="%.10g")
+    return sha256_bytes(text.encode("utf-8"))
+
+
+def relative(path: Path) -> str:
+    """A path as recorded in outputs: relative to the repository (or the working directory), POSIX
+    separators; never absolute (outside both, the file name alone)."""
+    path = path.resolve()
+    for root in (REPO_ROOT, Path.cwd().resolve()):
+        try:
+            return path.relative_to(root).as_posix()
+        except ValueError:
+            continue
+    return path.name
+
+
+@dataclass
+class AnalyticData:
+    """The analytic sample (responses as answered), the ingest result and where the data came from."""
+
+    data: pd.DataFrame
+    ingest: IngestResult
+    sources: list[dict[str, str]] = field(default_factory=list)
+    warnings: list[SurveyWarning] = field(default_factory=list)
+
+    @property
+    def instruments(self) -> list[str]:
+        """The instrument versions of the sources, in source order."""
+        return [s["instrument"] for s in self.sources]
+
+
+def _resolve(path: str) -> Path:
+    candidate = Path(path)
+    if candidate.is_file():
+        return candidate
+    if not candidate.is_absolute() and (REPO_ROOT / candidate).is_file():
+        return REPO_ROOT / candidate
+    raise SurveyInputError("data source not found", file=path, field="data")
+
+
+def analytic_data(config: PaperConfig) -> AnalyticData:
+    """Ingest the configured sources (or the embedded demo data) into the analytic sample."""
+    if config.data:
+        pairs = [(_resolve(s.path), s.instrument) for s in config.data]
+    else:
+        pairs = [(Path(path), spec) for path, spec in demo_files()]
+    result = ingest(pairs, screens=ScreenConfig.model_validate(config.screens))
+    sources = [{"path": relative(path), "instrument": spec, "sha256": sha256_bytes(path.read_bytes())}
+               for path, spec in pairs]
+    return AnalyticData(data=result.clean, ingest=result, sources=sources, warnings=list(result.warnings))
+
+
+def common_items(model_instrument: Any, source_instruments: list[Any], data: pd.DataFrame) -> list[str]:
+    """The model's observed variables: indicators and FOLLOWED30 of the model's instrument that every
+    source instrument has with the same wording, and that are columns of the data.
+
+    A reworded item (AUT2 in 1.1.0) or an added item (CON5) is not comparable across versions, so a
+    pooled model uses the common anchor items (the instrument CHANGELOG's rule).
+    """
+    wanted = [i for i in model_instrument.items if i.construct or i.id == "FOLLOWED30"]
+    out = []
+    for item in wanted:
+        texts = [_text(inst, item.id) for inst in source_instruments]
+        if all(t == item.text for t in texts) and item.id in data.columns and data[item.id].notna().any():
+            out.append(item.id)
+    return out
+
+
+def _text(instrument: Any, item_id: str) -> str | None:
+    try:
+        return instrument.item(item_id).text
+    except (SurveyInputError, KeyError, LookupError):
+        return None
+
+
+def reverse_keyed(data: pd.DataFrame, instrument: Any) -> pd.DataFrame:
+    """Items scored for analysis: ``survey.measure.reverse_key`` with the instrument's keys and scale
+    bounds (``(min + max) - x`` on each reverse-keyed item)."""
+    keys, bounds = instrument_keys(instrument)
+    present = {k: v for k, v in keys.items() if k in data.columns}
+    return reverse_key(data, present, {k: v for k, v in bounds.items() if k in present})

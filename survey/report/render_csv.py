@@ -1,0 +1,63 @@
+"""CSV rendering: one file per table, raw values, safe to open in a spreadsheet.
+
+Cells that a spreadsheet would read as a formula (starting with ``=``, ``+``, ``-``, ``@``, a tab or a
+carriage return) get a leading apostrophe (OWASP, "CSV Injection"), except pure numbers such as
+``-0.12``, which stay numbers. Floats are rounded to 4 decimals so that the bytes do not depend on the
+last bits of the optimizer; line ends are LF.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import re
+from typing import Any
+
+import pandas as pd
+
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+DECIMALS = 4
+
+
+def neutralise(value: str) -> str:
+    """Prefix a formula-looking cell with an apostrophe; leave numbers and ordinary text alone."""
+    if value.startswith(_TRIGGERS) and not _NUMBER.match(value):
+        return "'" + value
+    return value
+
+
+def cell(value: Any) -> str:
+    """One CSV cell: empty for missing, rounded floats, integers as integers, neutralised text."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if math.isnan(value):
+            return ""
+        rounded = round(value, DECIMALS) + 0.0
+        if rounded == int(rounded) and abs(rounded) < 1e15:
+            return str(int(rounded)) if float(value).is_integer() else f"{rounded:.1f}"
+        return repr(rounded)
+    try:
+        if pd.isna(value):
+            return ""
+    except (TypeError, ValueError):
+        pass
+    if hasattr(value, "item"):
+        return cell(value.item())
+    return neutralise(str(value))
+
+
+def render_csv(frame: pd.DataFrame) -> bytes:
+    """The frame as UTF-8 CSV bytes (header row of column names, LF line ends)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow([neutralise(str(c)) for c in frame.columns])
+    for row in frame.itertuples(index=False, name=None):
+        writer.writerow([cell(v) for v in row])
+    return buffer.getvalue().encode("utf-8")

@@ -1,0 +1,37 @@
+"""One self-contained HTML file: jinja2 with autoescape, figures embedded as base64 data URIs.
+
+Every string (table cells, notes, respondent or instrument text) goes through jinja2's HTML escaping;
+nothing is marked safe except the data URIs, which are base64 and cannot carry markup.
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+import jinja2
+
+_ENV = jinja2.Environment(
+    loader=jinja2.PackageLoader("survey.report", "templates"),
+    autoescape=jinja2.select_autoescape(enabled_extensions=("html", "j2"), default=True),
+    keep_trailing_newline=True,
+    trim_blocks=False,
+    lstrip_blocks=False,
+)
+
+
+def data_uri(data: bytes, mime: str) -> str:
+    """``data:<mime>;base64,...``."""
+    return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
+
+
+def render_html(paper: Any) -> bytes:
+    """The whole paper as one HTML document (UTF-8, LF line ends)."""
+    tables = [{"key": t.key, "label": t.label, "title": t.title, "note": t.note, "align": t.align,
+               "columns": [str(c) for c in t.display.columns],
+               "rows": [[str(v) for v in row] for row in t.display.itertuples(index=False, name=None)]}
+              for t in paper.tables]
+    figures = [{"key": f.key, "label": f.label, "title": f.title, "note": f.note,
+                "uri": data_uri(f.svg, "image/svg+xml")} for f in paper.figures]
+    html = _ENV.get_template("paper.html.j2").render(paper=paper, tables=tables, figures=figures)
+    return html.encode("utf-8")

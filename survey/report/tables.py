@@ -1,0 +1,335 @@
+"""The paper's tables, each built from the result object of the stage that owns its numbers.
+
+Builders only select, order, label and format: no statistic is computed here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from survey.report import apa
+from survey.report.analysis import Hypothesis
+from survey.report.table import Table
+
+# Hu, L., & Bentler, P. M. (1999). Cutoff criteria for fit indexes in covariance structure analysis.
+# Structural Equation Modeling, 6(1), 1-55.
+HU_BENTLER = {"cfi": (">=", 0.95), "tli": (">=", 0.95), "rmsea": ("<=", 0.06), "srmr": ("<=", 0.08)}
+
+
+def _format(frame: pd.DataFrame, kinds: dict[str, str], headers: dict[str, str]) -> pd.DataFrame:
+    out = pd.DataFrame({headers.get(c, c): [apa.format_value(v, kinds.get(c, "text")) for v in frame[c]]
+                        for c in frame.columns})
+    return out
+
+
+def _rows(estimates: pd.DataFrame, op: str) -> pd.DataFrame:
+    frame = estimates[estimates["op"] == op]
+    if "group" in frame.columns and frame["group"].nunique() > 1:
+        frame = frame[frame["group"] == frame["group"].min()]
+    return frame
+
+
+def _std_column(estimates: pd.DataFrame) -> str:
+    return "std.all" if "std.all" in estimates.columns else "std.lv"
+
+
+# ------------------------------------------------------------------------------------ measurement model
+
+
+def measurement_table(cfa: Any, instrument: Any, reliability: pd.DataFrame | None) -> Table:
+    """Table: items, standardized loadings (CFA ``std.all``) and, per construct, alpha, omega, CR and AVE.
+
+    ``reliability`` is the measure stage's per-factor frame (index = construct; columns ``alpha``,
+    ``omega``, ``cr``, ``ave``) or ``None`` when that stage is absent.
+    """
+    est = _rows(cfa.estimates(), "=~")
+    std = _std_column(est)
+    rows = []
+    seen: set[str] = set()
+    for rec in est.to_dict("records"):
+        construct, item = rec["lhs"], rec["rhs"]
+        se = rec.get("se", np.nan)
+        row: dict[str, Any] = {"construct": construct, "item": item,
+                               "keyed": "reversed" if _keyed(instrument, item) == -1 else "",
+                               "loading": rec[std], "se": se if se > 0 else np.nan}
+        if reliability is not None:
+            first = construct not in seen
+            for col in ("alpha", "omega", "cr", "ave"):
+                known = first and construct in reliability.index
+                row[col] = reliability.loc[construct, col] if known else np.nan
+        seen.add(construct)
+        rows.append(row)
+    data = pd.DataFrame(rows)
+    if data["se"].isna().all():
+        data = data.drop(columns="se")
+    kinds = {"loading": "bounded", "se": "num", "alpha": "bounded", "omega": "bounded", "cr": "bounded",
+             "ave": "bounded"}
+    headers = {"construct": "Construct", "item": "Item", "keyed": "Keying", "loading": "\u03bb",
+               "se": "SE", "alpha": "\u03b1", "omega": "\u03c9", "cr": "CR", "ave": "AVE"}
+    display = _format(data, kinds, headers)
+    display["Construct"] = [c if i == 0 or c != data["construct"].iloc[i - 1] else ""
+                            for i, c in enumerate(data["construct"])]
+    note = "\u03bb = completely standardized loading from the confirmatory factor analysis"
+    if "se" in data.columns:
+        note += ("; SE = standard error of the unstandardized loading (empty for the marker item, whose "
+                 "loading is fixed to 1)")
+    note += ". Reverse-keyed items were recoded before analysis."
+    if reliability is not None:
+        note += (" \u03b1 = Cronbach's alpha; \u03c9 = coefficient omega (semTools compRelSEM); "
+                 "CR = composite reliability; AVE = average variance extracted (Fornell & Larcker, 1981).")
+    title = "Measurement model: standardized loadings and reliability"
+    return Table("measurement", title, data, display, note)
+
+
+def _keyed(instrument: Any, item: str) -> int:
+    try:
+        return int(instrument.item(item).keyed)
+    except (KeyError, StopIteration, AttributeError, ValueError):
+        return 1
+
+
+# ------------------------------------------------------------------------------------ discriminant validity
+
+
+def discriminant_table(report: Any) -> Table:
+    """Table: Fornell-Larcker criterion (sqrt AVE on the diagonal, latent correlations below it) and
+    HTMT (Henseler, Ringle & Sarstedt, 2015) above the diagonal, from the measure stage's report."""
+    fl, ht = report.fornell_larcker, report.htmt
+    names = list(fl.index)
+    data = pd.DataFrame(index=names, columns=names, dtype=float)
+    for i, f in enumerate(names):
+        for j, g in enumerate(names):
+            data.loc[f, g] = fl.loc[f, g] if j <= i else ht.loc[f, g]
+    display = pd.DataFrame({"Construct": names} | {
+        g: [apa.bounded(data.loc[f, g]) for f in names] for g in names})
+    data = data.reset_index(names="construct")
+    note = ("Diagonal: square root of the AVE; below the diagonal: latent correlations (CFA); above the "
+            "diagonal: heterotrait-monotrait ratios (HTMT). Discriminant validity: each latent correlation "
+            "below both square roots of AVE (Fornell & Larcker, 1981) and HTMT below .85 (Henseler et al., "
+            "2015).")
+    return Table("discriminant", "Discriminant validity: Fornell-Larcker criterion and HTMT", data, display,
+                 note)
+
+
+# ------------------------------------------------------------------------------------ hypotheses
+
+
+def hypothesis_rows(sem: Any, hypotheses: Sequence[Hypothesis], alpha: float = 0.05) -> pd.DataFrame:
+    """One row per hypothesis from the SEM estimates (``op == "~"``): b, beta (``std.all``), SE, CI, p,
+    and ``supported`` (p < alpha and the sign as hypothesised)."""
+    est = _rows(sem.estimates(), "~")
+    std = _std_column(est)
+    rows = []
+    for h in hypotheses:
+        match = est[(est["lhs"] == h.outcome) & (est["rhs"] == h.predictor)]
+        if match.empty:
+            continue
+        rec = match.iloc[0]
+        sign_ok = rec["est"] > 0 if h.sign == "positive" else rec["est"] < 0
+        rows.append({"hypothesis": h.id, "path": h.path, "b": rec["est"], "beta": rec[std], "se": rec["se"],
+                     "ci.lower": rec["ci.lower"], "ci.upper": rec["ci.upper"], "pvalue": rec["pvalue"],
+                     "supported": "yes" if (rec["pvalue"] < alpha and sign_ok) else "no"})
+    return pd.DataFrame(rows, columns=["hypothesis", "path", "b", "beta", "se", "ci.lower", "ci.upper",
+                                       "pvalue", "supported"])
+
+
+def hypothesis_table(sem: Any, hypotheses: Sequence[Hypothesis], alpha: float = 0.05) -> Table:
+    """Table: the hypothesised paths of the structural model."""
+    data = hypothesis_rows(sem, hypotheses, alpha)
+    display = pd.DataFrame({
+        "H": data["hypothesis"], "Path": data["path"],
+        "b": [apa.num(v) for v in data["b"]],
+        "\u03b2": [apa.bounded(v) + apa.stars(p) for v, p in zip(data["beta"], data["pvalue"], strict=True)],
+        "SE": [apa.num(v) for v in data["se"]],
+        "95% CI": [apa.ci(lo, hi) for lo, hi in zip(data["ci.lower"], data["ci.upper"], strict=True)],
+        "p": [apa.pvalue(v) for v in data["pvalue"]],
+        "Supported": data["supported"].str.capitalize(),
+    })
+    note = ("b = unstandardized path coefficient; \u03b2 = completely standardized coefficient; "
+            f"95% CI of b. A hypothesis is supported when p < {apa.bounded(alpha)} and the sign is as "
+            "hypothesised. "
+            "* p < .05. ** p < .01. *** p < .001.")
+    return Table("hypotheses", "Structural model: hypothesis tests", data, display, note)
+
+
+# ------------------------------------------------------------------------------------ model fit
+
+
+FIT_COLUMNS = ["chisq", "df", "pvalue", "cfi", "tli", "rmsea", "rmsea.ci.lower", "rmsea.ci.upper", "srmr"]
+
+
+def fit_table(fits: dict[str, Any]) -> Table:
+    """Table: fit of each model beside the Hu and Bentler (1999) cutoffs."""
+    rows = []
+    for name, result in fits.items():
+        measures = result.fit_measures()
+        row = {"model": name} | {k: measures.get(k, np.nan) for k in FIT_COLUMNS}
+        rows.append(row)
+    rows.append({"model": "Cutoff (Hu & Bentler, 1999)"} | {k: np.nan for k in FIT_COLUMNS})
+    data = pd.DataFrame(rows, columns=["model", *FIT_COLUMNS])
+    display = pd.DataFrame({
+        "Model": data["model"],
+        "\u03c7\u00b2": [apa.num(v) for v in data["chisq"]],
+        "df": [apa.integer(v) for v in data["df"]],
+        "p": [apa.pvalue(v) for v in data["pvalue"]],
+        "CFI": [apa.bounded(v, 3) for v in data["cfi"]],
+        "TLI": [apa.bounded(v, 3) for v in data["tli"]],
+        "RMSEA [90% CI]": [_rmsea(r) for r in data.to_dict("records")],
+        "SRMR": [apa.bounded(v, 3) for v in data["srmr"]],
+    })
+    cut = len(display) - 1
+    for col, key in (("CFI", "cfi"), ("TLI", "tli"), ("RMSEA [90% CI]", "rmsea"), ("SRMR", "srmr")):
+        op, value = HU_BENTLER[key]
+        symbol = "\u2265" if op == ">=" else "\u2264"
+        display.loc[cut, col] = f"{symbol} {apa.bounded(value)}"
+    cutoff_rows = data["model"] == "Cutoff (Hu & Bentler, 1999)"
+    for key, (_, value) in HU_BENTLER.items():
+        data.loc[cutoff_rows, key] = value
+    note = ("CFI = comparative fit index; TLI = Tucker-Lewis index; RMSEA = root mean square error of "
+            "approximation; SRMR = standardized root mean square residual. Empty cells: not available "
+            "from the estimator used.")
+    return Table("fit", "Model fit", data, display, note)
+
+
+def _rmsea(rec: dict[str, Any]) -> str:
+    value = apa.bounded(rec["rmsea"], 3)
+    interval = apa.ci(rec["rmsea.ci.lower"], rec["rmsea.ci.upper"], 3, bounded_values=True)
+    return f"{value} {interval}".strip()
+
+
+def meets_cutoff(key: str, value: float) -> bool:
+    """True when a fit index meets its Hu and Bentler (1999) cutoff."""
+    op, cut = HU_BENTLER[key]
+    return bool(value >= cut) if op == ">=" else bool(value <= cut)
+
+
+# ------------------------------------------------------------------------------------ indirect effects
+
+
+def indirect_table(sem: Any, method: str) -> Table | None:
+    """Table: the defined indirect effects (``op == ":="``) with their CIs; ``method`` names the CI."""
+    est = sem.estimates()
+    rows = est[est["op"] == ":="]
+    if rows.empty:
+        return None
+    std = _std_column(est)
+    data = pd.DataFrame({"effect": rows["lhs"].to_numpy(), "definition": rows["rhs"].to_numpy(),
+                         "est": rows["est"].to_numpy(), "std": rows[std].to_numpy(),
+                         "se": rows["se"].to_numpy(), "ci.lower": rows["ci.lower"].to_numpy(),
+                         "ci.upper": rows["ci.upper"].to_numpy(), "pvalue": rows["pvalue"].to_numpy()})
+    display = pd.DataFrame({
+        "Effect": data["effect"], "Definition": data["definition"],
+        "Estimate": [apa.num(v, 3) for v in data["est"]],
+        "Standardized": [apa.bounded(v, 3) for v in data["std"]],
+        "SE": [apa.num(v, 3) for v in data["se"]],
+        "95% CI": [apa.ci(lo, hi, 3) for lo, hi in zip(data["ci.lower"], data["ci.upper"], strict=True)],
+        "p": [apa.pvalue(v) for v in data["pvalue"]],
+    })
+    note = f"Indirect effects driver \u2192 FOL \u2192 FOLLOWED30. Confidence intervals: {method}."
+    return Table("indirect", "Indirect effects", data, display, note)
+
+
+
+# ------------------------------------------------------------------------------------ sample
+
+
+def sample_table(data: pd.DataFrame, instrument: Any, behaviour: pd.DataFrame | None = None) -> Table:
+    """Table: sample characteristics, n (%) of each demographic category in the analytic sample (labels
+    from the instrument; "Not reported" = labelled missing or blank), the instrument version of each
+    respondent, and M (SD) and median of the behaviour measures from ``survey.measure.describe``."""
+    n = len(data)
+    rows: list[dict[str, Any]] = []
+    if "instrument_version" in data.columns:
+        for version, count in data["instrument_version"].value_counts(sort=False).sort_index().items():
+            rows.append({"characteristic": "Survey wave (instrument version)", "category": str(version),
+                         "n": int(count), "percent": 100 * count / n})
+    for item in instrument.items:
+        if item.role != "demographic" or item.id not in data.columns:
+            continue
+        scale = instrument.scale_of(item.id)
+        values = pd.to_numeric(data[item.id], errors="coerce")
+        for code, label in scale.points.items():
+            count = int((values == code).sum())
+            rows.append({"characteristic": item.text, "category": label, "n": count,
+                         "percent": 100 * count / n})
+        unknown = int((~values.isin(list(scale.points))).sum())
+        rows.append({"characteristic": item.text, "category": "Not reported", "n": unknown,
+                     "percent": 100 * unknown / n})
+    data_out = pd.DataFrame(rows, columns=["characteristic", "category", "n", "percent"])
+    display = pd.DataFrame({
+        "Characteristic": [c if i == 0 or c != data_out["characteristic"].iloc[i - 1] else ""
+                           for i, c in enumerate(data_out["characteristic"])],
+        "Category": data_out["category"],
+        "n": [apa.integer(v) for v in data_out["n"]],
+        "%": [apa.percent(v) for v in data_out["percent"]],
+    })
+    if behaviour is not None and len(behaviour):
+        extra = pd.DataFrame({"characteristic": [f"{i} (M, SD, Mdn)" for i in behaviour.index],
+                              "category": "", "n": behaviour["n"].to_numpy(), "percent": np.nan,
+                              "mean": behaviour["mean"].to_numpy(), "sd": behaviour["sd"].to_numpy(),
+                              "median": behaviour["median"].to_numpy()})
+        data_out = pd.concat([data_out, extra], ignore_index=True)
+        display = pd.concat([display, pd.DataFrame({
+            "Characteristic": extra["characteristic"],
+            "Category": [f"M = {apa.num(m)}, SD = {apa.num(s)}, Mdn = {apa.num(d, 0)}"
+                         for m, s, d in zip(extra["mean"], extra["sd"], extra["median"], strict=True)],
+            "n": [apa.integer(v) for v in extra["n"]], "%": ""})], ignore_index=True)
+    note = (f"N = {n} respondents in the analytic sample. Percentages of N. Not reported = "
+            "\"Prefer not to say\" or left blank.")
+    return Table("sample", "Sample characteristics", data_out, display, note)
+
+
+# ------------------------------------------------------------------------------------ exclusion flow
+
+
+def flow_table(ingest_result: Any) -> Table:
+    """Table: the CONSORT-style exclusion flow of the ingest and quality stages (screens in order; each
+    respondent counted at the first screen that excludes them)."""
+    flow = ingest_result.flow
+    data = flow[["step", "description", "n_excluded", "n_remaining"]].reset_index(drop=True)
+    display = pd.DataFrame({"Step": data["description"],
+                            "Excluded": [apa.integer(v) if s not in ("raw", "analytic") else ""
+                                         for s, v in zip(data["step"], data["n_excluded"], strict=True)],
+                            "Remaining": [apa.integer(v) for v in data["n_remaining"]]})
+    reasons = ingest_result.report.get("excluded_by_reason", {})
+    listed = "; ".join(f"{k.replace('_', ' ')} {v}" for k, v in sorted(reasons.items()))
+    note = "Screens in the order applied; a respondent is counted at the first screen that excludes them."
+    if listed:
+        note += f" Respondents failing each criterion (a respondent can fail several): {listed}."
+    return Table("flow", "Exclusion flow", data, display, note)
+
+
+# ------------------------------------------------------------------------------------ descriptives
+
+
+def descriptives_table(describe: pd.DataFrame, correlations: pd.DataFrame) -> Table:
+    """Table: M, SD of each scale score and their correlations (lower triangle, stars by p), from
+    ``survey.measure.describe`` and ``survey.measure.scale_correlations``."""
+    names = list(describe.index)
+    lookup = {}
+    for rec in correlations.to_dict("records"):
+        lookup[(rec["var1"], rec["var2"])] = lookup[(rec["var2"], rec["var1"])] = (rec["r"], rec["pvalue"])
+    data = pd.DataFrame({"variable": names, "n": describe["n"].to_numpy(),
+                         "mean": describe["mean"].to_numpy(), "sd": describe["sd"].to_numpy()})
+    display = pd.DataFrame({"Variable": [f"{i + 1}. {v}" for i, v in enumerate(names)],
+                            "M": [apa.num(v) for v in data["mean"]], "SD": [apa.num(v) for v in data["sd"]]})
+    for j, g in enumerate(names):
+        column, raw = [], []
+        for i, f in enumerate(names):
+            if i > j:
+                r, p = lookup[(f, g)]
+                column.append(apa.bounded(r) + apa.stars(p))
+                raw.append(r)
+            else:
+                column.append("\u2014" if i == j else "")
+                raw.append(np.nan)
+        display[str(j + 1)] = column
+        data[f"r_{g}"] = raw
+    note = ("Scale scores are item means after reverse keying (at least two thirds of the items answered); "
+            "correlations pairwise. * p < .05. ** p < .01. *** p < .001.")
+    return Table("descriptives", "Descriptive statistics and correlations of the scale scores", data, display,
+                 note)

@@ -1,0 +1,157 @@
+"""The Results section in APA style, written from the numbers of the paper's tables.
+
+One paragraph on the measurement model (fit beside the Hu & Bentler, 1999, cutoffs; loadings;
+reliability; discriminant validity), one on the structural model's fit, one per hypothesis, one on the
+indirect effects, and the estimation warnings stated in the text. Every number comes from a table's
+``data`` (which comes from the stage that owns it), formatted by :mod:`survey.report.apa`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from survey.report import apa
+from survey.report.table import Table
+from survey.report.tables import HU_BENTLER, meets_cutoff
+
+
+def _label(instrument: Any, code: str) -> str:
+    for construct in getattr(instrument, "constructs", []):
+        if construct.code == code:
+            return f"{construct.label.lower()} ({code})"
+    item = next((i for i in getattr(instrument, "items", []) if i.id == code), None)
+    if item is not None and code == "FOLLOWED30":
+        return f"the number of creators followed in the last 30 days ({code})"
+    return code
+
+
+def fit_sentence(model: str, row: pd.Series) -> str:
+    """``The CFA fit the data well, chi2(329) = 310.12, p = .766, CFI = .998 (cutoff >= .95), ...``."""
+    parts = [f"\u03c7\u00b2({apa.integer(row['df'])}) = {apa.num(row['chisq'])}, {apa.p_text(row['pvalue'])}"]
+    met, checked = [], []
+    for key, name in (("cfi", "CFI"), ("tli", "TLI"), ("rmsea", "RMSEA"), ("srmr", "SRMR")):
+        value = row.get(key, np.nan)
+        if pd.isna(value):
+            continue
+        op, cut = HU_BENTLER[key]
+        symbol = "\u2265" if op == ">=" else "\u2264"
+        text = f"{name} = {apa.bounded(value, 3)}"
+        if key == "rmsea" and not pd.isna(row.get("rmsea.ci.lower", np.nan)):
+            interval = apa.ci(row["rmsea.ci.lower"], row["rmsea.ci.upper"], 3, bounded_values=True)
+            text += f", 90% CI {interval}"
+        parts.append(f"{text} (cutoff {symbol} {apa.bounded(cut)})")
+        checked.append(name)
+        met.append(meets_cutoff(key, float(value)))
+    if not checked:
+        verdict = "was estimated"
+    elif all(met):
+        verdict = "met every Hu and Bentler (1999) cutoff"
+    else:
+        missed = [n for n, ok in zip(checked, met, strict=True) if not ok]
+        verdict = f"missed the Hu and Bentler (1999) cutoff for {', '.join(missed)}"
+    return f"The {model} {verdict}, " + ", ".join(parts) + "."
+
+
+def measurement_paragraph(measurement: Table, fit: Table, discriminant: Table | None) -> str:
+    """Fit of the CFA, range of the standardized loadings, reliability and discriminant validity."""
+    data = measurement.data
+    text = [fit_sentence("measurement model (CFA)", fit.data.iloc[0])]
+    low, high = data["loading"].min(), data["loading"].max()
+    text.append(f"Standardized loadings ranged from {apa.bounded(low)} to {apa.bounded(high)}.")
+    weak = data.loc[data["loading"].abs() < 0.5, "item"].tolist()
+    if weak:
+        text.append(f"Items loading below .50: {', '.join(weak)}.")
+    if "alpha" in data.columns:
+        per = data.dropna(subset=["alpha"])
+        def span(col: str) -> str:
+            return f"{apa.bounded(per[col].min())} to {apa.bounded(per[col].max())}"
+
+        text.append(f"Cronbach's \u03b1 ranged from {span('alpha')}, \u03c9 from {span('omega')} and "
+                    f"composite reliability from {span('cr')}.")
+        low_ave = per.loc[per["ave"] < 0.5, ["construct", "ave"]]
+        if low_ave.empty:
+            text.append("Every AVE reached .50.")
+        else:
+            listed = ", ".join(f"{r.construct} ({apa.bounded(r.ave)})" for r in low_ave.itertuples())
+            text.append(f"The AVE fell below .50 for {listed}, so convergent validity is limited for "
+                        f"{'this construct' if len(low_ave) == 1 else 'these constructs'}.")
+    if discriminant is not None:
+        matrix = discriminant.data.set_index("construct")
+        names = list(matrix.index)
+        htmt_max, fl_fail = 0.0, []
+        for i, f in enumerate(names):
+            for j, g in enumerate(names):
+                if j > i:
+                    htmt_max = max(htmt_max, float(matrix.loc[f, g]))
+                elif j < i:
+                    r = abs(float(matrix.loc[f, g]))
+                    if r >= min(float(matrix.loc[f, f]), float(matrix.loc[g, g])):
+                        fl_fail.append(f"{g}-{f}")
+        verdict = "below" if htmt_max < 0.85 else "above"
+        sentence = (f"The largest HTMT was {apa.bounded(htmt_max)}, {verdict} the .85 threshold "
+                    "(Henseler et al., 2015)")
+        if fl_fail:
+            sentence += f"; the Fornell-Larcker criterion failed for {', '.join(fl_fail)}."
+        else:
+            sentence += (", and every latent correlation was smaller than the square roots of the AVEs "
+                         "involved (Fornell & Larcker, 1981).")
+        text.append(sentence)
+    return " ".join(text)
+
+
+def hypothesis_paragraph(row: pd.Series, instrument: Any, sign: str, alpha: float) -> str:
+    """One APA paragraph for one hypothesis."""
+    predictor, outcome = (s.strip() for s in row["path"].split("\u2192"))
+    direction = "positively" if sign == "positive" else "negatively"
+    observed = "positive" if row["b"] > 0 else "negative"
+    significant = row["pvalue"] < alpha
+    interval = apa.ci(row["ci.lower"], row["ci.upper"])
+    stats = (f"b = {apa.num(row['b'])}, SE = {apa.num(row['se'])}, 95% CI {interval}, "
+             f"\u03b2 = {apa.bounded(row['beta'])}, {apa.p_text(row['pvalue'])}")
+    head = (f"{row['hypothesis']} predicted that {_label(instrument, predictor)} would be {direction} "
+            f"related to {_label(instrument, outcome)}.")
+    if significant:
+        body = f"The path was {observed} and statistically significant, {stats}"
+    else:
+        body = f"The path was {observed} but not statistically significant, {stats}"
+    verdict = "supported" if row["supported"] == "yes" else "not supported"
+    return f"{head} {body}; {row['hypothesis']} was {verdict}."
+
+
+def indirect_paragraph(table: Table) -> str:
+    """The indirect effects with their CIs, naming the CI method."""
+    method = table.note.rsplit("Confidence intervals: ", 1)[-1].rstrip(".")
+    rows = table.data.to_dict("records")
+    parts = [f"{r['effect']} = {apa.num(r['est'], 3)}, 95% CI {apa.ci(r['ci.lower'], r['ci.upper'], 3)}"
+             for r in rows]
+    significant = [r["effect"] for r in rows if not (r["ci.lower"] <= 0 <= r["ci.upper"])]
+    tail = (f"Confidence intervals excluding zero: {', '.join(significant)}." if significant
+            else "Every confidence interval included zero.")
+    head = f"Indirect effects on behaviour through follow intention ({method}): "
+    return head + "; ".join(parts) + ". " + tail
+
+
+def warnings_paragraph(warnings: list[str]) -> str:
+    """The estimation and data warnings, stated in the text."""
+    if not warnings:
+        return "Estimation produced no warnings."
+    return "Estimation and data warnings: " + "; ".join(w.rstrip(".") for w in warnings) + "."
+
+
+def results_section(paper: Any) -> list[str]:
+    """The Results section as a list of paragraphs."""
+    tables = {t.key: t for t in paper.tables}
+    results = paper.results
+    paragraphs = [measurement_paragraph(tables["measurement"], tables["fit"], tables.get("discriminant"))]
+    paragraphs.append(fit_sentence("structural model", tables["fit"].data.iloc[1]))
+    signs = {h.id: h.sign for h in results.hypotheses}
+    for row in tables["hypotheses"].data.to_dict("records"):
+        paragraphs.append(hypothesis_paragraph(pd.Series(row), results.instrument, signs[row["hypothesis"]],
+                                               results.config.alpha))
+    if "indirect" in tables:
+        paragraphs.append(indirect_paragraph(tables["indirect"]))
+    paragraphs.append(warnings_paragraph(paper.warnings))
+    return paragraphs

@@ -1,0 +1,86 @@
+"""``survey.sem.fit``: lavaan-equal maximum likelihood SEM (the analogue of lavaan's ``sem()``).
+
+Stages, one module each: syntax (parameter table) -> data (sample moments) -> model (Sigma(theta)) ->
+start -> estimate (F_ML) -> vcov (expected information) -> test (chi-square) -> fitmeasures ->
+standardize / defined / modindices -> diagnostics -> result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+
+from survey.errors import SurveyInputError
+from survey.sem.data import sample_stats
+from survey.sem.defined import check_definitions
+from survey.sem.diagnostics import check_convergence, check_identification, check_sample
+from survey.sem.estimate import estimate_ml
+from survey.sem.model import RAMModel
+from survey.sem.result import SEMResult
+from survey.sem.start import start_values
+from survey.sem.syntax import lavaanify
+from survey.sem.vcov import vcov_expected
+
+AVAILABLE = {"estimator": ("ML",), "missing": ("listwise",), "se": ("standard",)}
+
+
+def _check_options(estimator: str, missing: str, group: str | None, group_equal: Iterable[str], se: str,
+                   bootstrap: int | None) -> str:
+    est = str(estimator).upper()
+    if est not in AVAILABLE["estimator"]:
+        raise SurveyInputError(f"estimator={estimator!r} is not available yet (available: ML)", field="estimator")
+    if str(missing).lower() not in AVAILABLE["missing"]:
+        raise SurveyInputError(f"missing={missing!r} is not available yet (available: listwise)", field="missing")
+    if group is not None:
+        raise SurveyInputError("multi-group models (group=...) are not available yet", field="group")
+    if tuple(group_equal):
+        raise SurveyInputError("group_equal is not available yet (needs multi-group models)", field="group_equal")
+    if str(se).lower() not in AVAILABLE["se"]:
+        raise SurveyInputError(f"se={se!r} is not available yet (available: standard)", field="se")
+    if bootstrap:
+        raise SurveyInputError("bootstrap standard errors are not available yet", field="bootstrap")
+    return est
+
+
+def fit(model: str, data: pd.DataFrame, *, estimator: str = "ML", missing: str = "listwise", group: str | None = None,
+        group_equal: Iterable[str] = (), se: str = "standard", bootstrap: int | None = None,
+        seed: int | None = None) -> SEMResult:
+    """Fit a lavaan-syntax model by maximum likelihood, with lavaan ``sem()`` defaults.
+
+    Parameters
+    ----------
+    model : lavaan model syntax (``=~ ~ ~~ ~1 :=``, labels ``a*x``, fixed values ``1*x``).
+    data : one row per respondent; the model's observed variables must be numeric columns.
+    estimator, missing, se : "ML", "listwise", "standard" (others are not available yet).
+
+    Returns
+    -------
+    SEMResult with ``estimates()``, ``fit_measures()``, ``r2()``, ``modindices()``, ``summary()`` ...
+
+    Examples
+    --------
+    >>> import semopy.examples.holzinger39 as hs
+    >>> res = fit("visual =~ x1 + x2 + x3\\ntextual =~ x4 + x5 + x6\\nspeed =~ x7 + x8 + x9", hs.get_data())
+    >>> round(res.fit_measures()["chisq"], 3)
+    85.306
+    """
+    est_name = _check_options(estimator, missing, group, group_equal, se, bootstrap)
+    partable = lavaanify(model)
+    check_definitions(partable)
+    ram = RAMModel(partable)
+    stats = sample_stats(data, ram.ov, missing=str(missing).lower())
+    g = stats.groups[0]
+    ram.set_exogenous(g.cov, g.mean)
+    warnings = check_sample(g.cov, ram.ov, g.n, ram.npar)
+    start = start_values(ram, g)
+    estimation = estimate_ml(ram, g, start)
+    warnings += check_convergence(estimation.converged, estimation.iterations, estimation.message)
+    if np.isfinite(estimation.fml):
+        info = vcov_expected(ram, g, estimation.theta)
+    else:
+        info = None
+    warnings += check_identification(info is not None and info.singular)
+    return SEMResult(model=model, partable=partable, ram=ram, stats=stats, estimation=estimation, information=info,
+                     warnings=warnings, estimator=est_name, start=start)

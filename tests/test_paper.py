@@ -1,0 +1,174 @@
+"""End-to-end tests of ``survey paper``: byte stability, the committed reports/paper, every format."""
+
+from __future__ import annotations
+
+import csv
+import io
+import subprocess
+import sys
+import zipfile
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from survey.report.provenance import LOCAL_FILE
+
+ROOT = Path(__file__).resolve().parent.parent
+CONFIG = ROOT / "analysis" / "paper.yaml"
+COMMITTED = ROOT / "reports" / "paper"
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file() and p.name != LOCAL_FILE}
+
+
+def _run_cli(out: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "survey.cli", "paper", "--config", str(CONFIG),
+                           "--out", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def paper_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("paper") / "out"
+    result = _run_cli(out)
+    assert result.returncode == 0, result.stderr
+    assert "survey paper: wrote" in result.stderr and " s\n" in result.stderr  # wall time on stderr
+    return out
+
+
+def test_two_runs_give_identical_bytes(paper_dir: Path, tmp_path: Path) -> None:
+    from survey.report.cli import run_paper
+
+    run_paper(CONFIG, tmp_path / "again")
+    first, second = _files(paper_dir), _files(tmp_path / "again")
+    assert sorted(first) == sorted(second)
+    different = [name for name in first if first[name] != second[name]]
+    assert different == []
+
+
+def test_committed_reports_equal_a_fresh_run(paper_dir: Path) -> None:
+    """Guards CI: `make paper` must leave reports/paper/ unchanged (regenerate with `make paper`)."""
+    fresh, committed = _files(paper_dir), _files(COMMITTED)
+    assert sorted(committed) == sorted(fresh), "file list differs: run `make paper`"
+    different = [name for name in fresh if fresh[name] != committed[name]]
+    assert different == [], f"reports/paper is stale ({different}): run `make paper`"
+
+
+def test_manifest_has_provenance_and_no_paths_or_times(paper_dir: Path) -> None:
+    import json
+
+    manifest = json.loads((paper_dir / "manifest.json").read_text())
+    assert manifest["instrument"]["spec"] == "follow-drivers@1.1.0"
+    assert len(manifest["instrument"]["sha256"]) == 64
+    assert len(manifest["data"]["analytic_sha256"]) == 64
+    assert {"python", "numpy", "pandas", "scipy", "semopy", "survey"} <= set(manifest["versions"])
+    assert manifest["seeds"]["bootstrap"] == manifest["config"]["bootstrap"]["seed"]
+    assert manifest["config_file"]["path"] == "analysis/paper.yaml"
+    text = (paper_dir / "manifest.json").read_text()
+    assert str(ROOT) not in text and "/tmp" not in text
+    for name, digest in manifest["files"].items():
+        import hashlib
+
+        assert hashlib.sha256((paper_dir / name).read_bytes()).hexdigest() == digest
+    local = json.loads((paper_dir / LOCAL_FILE).read_text())
+    assert "git" in local and "wall_seconds" in local
+    assert (paper_dir / ".gitignore").read_text() == f"{LOCAL_FILE}\n"
+
+
+def test_tables_in_markdown_and_csv(paper_dir: Path) -> None:
+    md = (paper_dir / "paper.md").read_text()
+    assert "Measurement model" in md and "hypothesis tests" in md
+    rows = list(csv.DictReader(io.StringIO((paper_dir / "tables" / "hypotheses.csv").read_text())))
+    assert [r["hypothesis"] for r in rows] == [f"H{i}" for i in range(1, 8)]
+    assert set(rows[0]) >= {"path", "b", "beta", "se", "ci.lower", "ci.upper", "pvalue", "supported"}
+    for r in rows:
+        assert float(r["ci.lower"]) <= float(r["b"]) <= float(r["ci.upper"])
+    loadings = list(csv.DictReader(io.StringIO((paper_dir / "tables" / "measurement.csv").read_text())))
+    assert all(0.3 < float(r["loading"]) < 1.0 for r in loadings)
+
+
+class _Collector(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+
+
+def test_html_parses_with_embedded_figures(paper_dir: Path) -> None:
+    html = (paper_dir / "paper.html").read_text()
+    parser = _Collector()
+    parser.feed(html)
+    parser.close()
+    images = [attrs for tag, attrs in parser.tags if tag == "img"]
+    assert len(images) == 3
+    assert all(str(a["src"]).startswith("data:image/svg+xml;base64,") for a in images)
+    assert not any(tag == "script" for tag, _ in parser.tags)
+    assert "<script" not in html.lower()
+    assert sum(1 for tag, _ in parser.tags if tag == "table") >= 3
+
+
+def test_html_escapes_respondent_text() -> None:
+    import pandas as pd
+
+    from survey.report.render_html import render_html
+    from survey.report.table import Table
+
+    evil = "<script>alert('x')</script>"
+    data = pd.DataFrame({"comment": [evil]})
+
+    class _Paper:
+        title = "T & <b>"
+        sections = [("Method", [evil])]
+        warnings = [evil]
+        tables = [Table("t", evil, data, data, evil, 1)]
+        omitted: list = []
+        figures: list = []
+        manifest = {"instrument": {"spec": "x@1.0.0", "sha256": "0"}, "data": {"analytic_sha256": "0"}}
+
+    html = render_html(_Paper()).decode()
+    assert "<script" not in html
+    assert "&lt;script&gt;" in html
+
+
+def test_docx_opens_and_is_stable(paper_dir: Path) -> None:
+    import docx
+
+    document = docx.Document(str(paper_dir / "paper.docx"))
+    assert len(document.tables) >= 3
+    assert document.core_properties.created.year == 2000
+    header = [c.text for c in document.tables[-1].rows[0].cells]
+    assert header
+    with zipfile.ZipFile(paper_dir / "paper.docx") as archive:
+        infos = archive.infolist()
+    assert infos[0].filename == "[Content_Types].xml"
+    assert all(i.date_time == (1980, 1, 1, 0, 0, 0) for i in infos)
+    names = [i.filename for i in infos[1:]]
+    assert names == sorted(names)
+
+
+def test_latex_has_booktabs(paper_dir: Path) -> None:
+    tex = (paper_dir / "paper.tex").read_text()
+    assert r"\usepackage{booktabs}" in tex and r"\toprule" in tex and r"\bottomrule" in tex
+    assert tex.count(r"\begin{table}") >= 3
+
+
+def test_figures_are_png_and_svg_without_dates(paper_dir: Path) -> None:
+    for key in ("figure_path", "figure_responses", "figure_correlations"):
+        assert (paper_dir / f"{key}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        svg = (paper_dir / f"{key}.svg").read_text()
+        assert "<dc:date>" not in svg and "Matplotlib" not in svg
+        assert b"Software" not in (paper_dir / f"{key}.png").read_bytes()
+
+
+def test_bad_config_exits_2_with_one_line(tmp_path: Path) -> None:
+    bad = tmp_path / "paper.yaml"
+    bad.write_text("estimator: OLS\n")
+    result = subprocess.run([sys.executable, "-m", "survey.cli", "paper", "--config", str(bad), "--out",
+                             str(tmp_path / "out")], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and "field 'estimator'" in result.stderr
+    assert not (tmp_path / "out").exists()

@@ -1,0 +1,121 @@
+"""Unit tests of the report stage: APA number style, CSV neutralisation, the paper configuration."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+
+from survey.errors import SurveyInputError
+from survey.report import apa
+from survey.report.config import PaperConfig, load_config, parse_config
+from survey.report.render_csv import cell, neutralise, render_csv
+
+# ------------------------------------------------------------------------------------------ APA
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    (0.4219, ".42"), (-0.071, "-.07"), (-0.004, ".00"), (0.0, ".00"), (1.0, "1.00"), (1.031, "1.03"),
+    (-1.0, "-1.00"), (0.995, "1.00"), (0.9949, ".99"),
+])
+def test_bounded_has_no_leading_zero(value: float, expected: str) -> None:
+    assert apa.bounded(value) == expected
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    (0.4219, "0.42"), (-3.2, "-3.20"), (-0.001, "0.00"), (12.3456, "12.35"), (1503.0, "1503.00"),
+])
+def test_num_keeps_leading_zero(value: float, expected: str) -> None:
+    assert apa.num(value) == expected
+
+
+@pytest.mark.parametrize(("p", "table", "text"), [
+    (0.0004, "< .001", "p < .001"), (0.00099, "< .001", "p < .001"), (0.001, ".001", "p = .001"),
+    (0.0345, ".035", "p = .035"), (0.5, ".500", "p = .500"), (0.99996, "> .999", "p > .999"),
+    (1e-300, "< .001", "p < .001"),
+])
+def test_pvalue(p: float, table: str, text: str) -> None:
+    assert apa.pvalue(p) == table
+    assert apa.p_text(p) == text
+
+
+def test_missing_values_format_as_empty() -> None:
+    for fmt in (apa.num, apa.bounded, apa.pvalue, apa.integer):
+        assert fmt(float("nan")) == ""
+        assert fmt(None) == ""
+    assert apa.p_text(math.nan) == "p = \u2014"
+    assert apa.ci(math.nan, 1.0) == ""
+
+
+def test_ci_stars_integer() -> None:
+    assert apa.ci(0.1, 0.324) == "[0.10, 0.32]"
+    assert apa.ci(-0.1, 0.324, bounded_values=True) == "[-.10, .32]"
+    assert apa.ci(0.0123, 0.0456, 3) == "[0.012, 0.046]"
+    assert [apa.stars(p) for p in (0.2, 0.04, 0.009, 0.0009, math.nan)] == ["", "*", "**", "***", ""]
+    assert apa.integer(1503.0) == "1503"
+
+
+# ------------------------------------------------------------------------------------------ CSV
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("=SUM(A1:A3)", "'=SUM(A1:A3)"), ("+1+2", "'+1+2"), ("-2+3", "'-2+3"), ("@cmd", "'@cmd"),
+    ("\tx", "'\tx"), ("\rx", "'\rx"), ("-0.12", "-0.12"), ("+3", "+3"), ("-1e-05", "-1e-05"),
+    ("SHI \u2192 FOL", "SHI \u2192 FOL"), ("", ""), ("- bullet", "'- bullet"),
+])
+def test_neutralise(text: str, expected: str) -> None:
+    assert neutralise(text) == expected
+
+
+def test_csv_cells_and_bytes() -> None:
+    assert cell(-0.123456) == "-0.1235"
+    assert cell(-0.00001) == "0.0"
+    assert cell(3.0) == "3"
+    assert cell(float("nan")) == ""
+    assert cell(True) == "true"
+    frame = pd.DataFrame({"name": ["=cmd|' /C calc'!A0", "ok, quoted"], "value": [-0.12, 2.5]})
+    assert render_csv(frame) == b"name,value\n'=cmd|' /C calc'!A0,-0.12\n\"ok, quoted\",2.5\n"
+
+
+# ------------------------------------------------------------------------------------------ config
+
+
+def test_config_defaults_and_file(tmp_path) -> None:
+    assert parse_config(None) == PaperConfig()
+    path = tmp_path / "paper.yaml"
+    path.write_text("bootstrap: {replicates: 200, seed: 7}\nhypotheses:\n  - {id: H1, path: 'FOL ~SHI'}\n")
+    config = load_config(path)
+    assert config.bootstrap.replicates == 200 and config.bootstrap.seed == 7
+    assert config.hypotheses[0].path == "FOL ~ SHI"
+    assert (config.hypotheses[0].outcome, config.hypotheses[0].predictor) == ("FOL", "SHI")
+
+
+@pytest.mark.parametrize(("text", "field"), [
+    ("bootstrap: {replicates: -1}\n", "bootstrap.replicates"),
+    ("estimator: OLS\n", "estimator"),
+    ("instrument: follow-drivers\n", "instrument"),
+    ("data:\n  - {path: a.csv}\n", "data.0.instrument"),
+    ("hypotheses:\n  - {id: H1, path: 'FOL <- SHI'}\n", "hypotheses.0.path"),
+    ("colour: blue\n", "colour"),
+])
+def test_config_errors_name_file_and_field(tmp_path, text: str, field: str) -> None:
+    path = tmp_path / "paper.yaml"
+    path.write_text(text)
+    with pytest.raises(SurveyInputError) as info:
+        load_config(path)
+    assert info.value.field == field
+    assert str(info.value).startswith(f"{path}: field {field!r}")
+    assert "\n" not in str(info.value)
+
+
+def test_config_bad_yaml_and_missing_file(tmp_path) -> None:
+    path = tmp_path / "paper.yaml"
+    path.write_text("a: [1, 2\n")
+    with pytest.raises(SurveyInputError, match="not valid YAML"):
+        load_config(path)
+    with pytest.raises(SurveyInputError, match="not found"):
+        load_config(tmp_path / "nope.yaml")
+    path.write_text("- 1\n- 2\n")
+    with pytest.raises(SurveyInputError, match="mapping"):
+        load_config(path)
