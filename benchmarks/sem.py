@@ -27,14 +27,16 @@ args <- commandArgs(trailingOnly = TRUE)
 model <- paste(readLines(args[1]), collapse = "\n")
 data <- read.csv(args[2])
 fit <- sem(model, data = data)  # warm-up (byte-compilation, first-call costs)
-t <- system.time(for (i in 1:as.integer(args[3])) fit <- sem(model, data = data))[["elapsed"]] / as.integer(args[3])
+k <- as.integer(args[3])
+t <- system.time(for (i in 1:k) fit <- sem(model, data = data))[["elapsed"]] / k
 cat(sprintf('{"seconds": %.6f, "chisq": %.6f}\n', t, fitMeasures(fit, "chisq")))
 """
 
 
 def _simulator():
-    spec = importlib.util.spec_from_file_location("simulate_study",
-                                                  ROOT / "tests" / "fixtures" / "sem" / "simulate_study.py")
+    spec = importlib.util.spec_from_file_location(
+        "simulate_study", ROOT / "tests" / "fixtures" / "sem" / "simulate_study.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -54,8 +56,12 @@ def time_lavaan(model: str, data, repeats: int, tmp: Path) -> tuple[float, float
     data.to_csv(data_file, index=False)
     script.write_text(R_SCRIPT)
     t0 = time.perf_counter()
-    out = subprocess.run(["Rscript", str(script), str(model_file), str(data_file), str(repeats)], check=True,
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        ["Rscript", str(script), str(model_file), str(data_file), str(repeats)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     wall = time.perf_counter() - t0
     res = json.loads(out.stdout.strip().splitlines()[-1])
     return res["seconds"], wall, res["chisq"]
@@ -71,9 +77,14 @@ def main() -> None:
             ours, chisq = time_survey(sim.STUDY_MODEL, data, repeats)
             if have_r:
                 lav, wall, lav_chisq = time_lavaan(sim.STUDY_MODEL, data, repeats, Path(tmpdir))
-                print(f"{n:>8} {ours:>10.4f} {lav:>10.4f} {ours / lav:>7.2f} {wall:>9.2f}  {chisq:.3f} / {lav_chisq:.3f}")
+                print(
+                    f"{n:>8} {ours:>10.4f} {lav:>10.4f} {ours / lav:>7.2f} {wall:>9.2f}  "
+                    f"{chisq:.3f} / {lav_chisq:.3f}"
+                )
             else:
-                print(f"{n:>8} {ours:>10.4f} {'-':>10} {'-':>7} {'-':>9}  {chisq:.3f} (Rscript not installed)")
+                print(
+                    f"{n:>8} {ours:>10.4f} {'-':>10} {'-':>7} {'-':>9}  {chisq:.3f} (Rscript not installed)"
+                )
 
 
 if __name__ == "__main__":

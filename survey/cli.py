@@ -126,7 +126,7 @@ def simulate_command(
     n: str = typer.Option(None, "--n", help="Number of raw rows (respondents, previews and duplicates)."),
     seed: str = typer.Option(None, "--seed", help="Random seed (integer); same seed, same bytes."),
     instrument: str = typer.Option("follow-drivers@1.1.0", "--instrument", help="NAME@VER or a YAML file."),
-    fmt: str = typer.Option(None, "--format", help="qualtrics (default; sav when FILE ends in .sav) | csv | sav."),
+    fmt: str = typer.Option(None, "--format", help="qualtrics (default; sav for *.sav) | csv | sav."),
     choice_text: bool = typer.Option(False, "--choice-text", help="Write choice labels instead of codes."),
     out: str = typer.Option(None, "--out", help="Output file; FILE.truth.json is written beside it."),
     describe: bool = typer.Option(False, "--describe", help="Print the population model (truth) and exit."),
@@ -376,7 +376,11 @@ def fit_command(
     estimator: str = typer.Option("ML", "--estimator", help="ML (MLR, MLM, WLSMV not available yet)."),
     missing: str = typer.Option("listwise", "--missing", help="listwise (fiml not available yet)."),
     se: str = typer.Option("standard", "--se", help="standard (robust, bootstrap not available yet)."),
-    group: str = typer.Option(None, "--group", help="Grouping column (multi-group not available yet)."),
+    group: str = typer.Option(None, "--group", help="Grouping column: a multi-group model (ML)."),
+    group_equal: str = typer.Option("", "--group-equal", help="Equal across groups, comma-separated: "
+                                    "loadings,intercepts,residuals,residual.covariances,lv.variances,"
+                                    "lv.covariances,means,regressions."),
+    group_partial: str = typer.Option("", "--group-partial", help="Exempt from --group-equal, e.g. 'x3~1'."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Fit a structural equation model (lavaan-equal ML) and print lavaan's summary or JSON."""
@@ -388,9 +392,11 @@ def fit_command(
     frame = _fit_data(data)
     syntax, frame = _fit_model(model, frame)
     try:
-        result = fit(syntax, frame, estimator=estimator, missing=missing, se=se, group=group)
+        result = fit(syntax, frame, estimator=estimator, missing=missing, se=se, group=group,
+                     **({"group_equal": group_equal, "group_partial": group_partial} if group else {}))
     except SurveyInputError as exc:
-        if exc.file is not None or exc.field in ("estimator", "missing", "se", "group"):
+        if exc.file is not None or exc.field in ("estimator", "missing", "se", "group", "group_equal",
+                                                 "group_partial"):
             raise
         raise SurveyInputError(exc.message, file=data, row=exc.row, column=exc.column, value=exc.value,
                                field=exc.field) from None
@@ -399,6 +405,37 @@ def fit_command(
     else:
         typer.echo(result.summary())
 
+
+@app.command("invariance")
+def invariance_command(
+    model: str = typer.Argument(..., help="lavaan-syntax file, or NAME@VER (the instrument's model)."),
+    data: str = typer.Argument(..., help="Data file (Qualtrics/plain CSV, .sav, .xlsx)."),
+    group: str = typer.Option(..., "--group", help="Grouping column."),
+    estimator: str = typer.Option("ML", "--estimator", help="ML (multi-group models are ML only)."),
+    partial: bool = typer.Option(True, "--partial/--no-partial",
+                                 help="Release constraints by the largest score test when a step fails."),
+    max_free: int = typer.Option(3, "--max-free", help="At most this many constraints released per step."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+) -> None:
+    """Measurement invariance: configural -> metric -> scalar -> strict, with partial invariance."""
+    import json
+
+    from survey.errors import SurveyInputError
+    from survey.sem.invariance import invariance
+
+    frame = _fit_data(data)
+    syntax, frame = _fit_model(model, frame)
+    try:
+        result = invariance(syntax, frame, group, estimator=estimator, partial=partial, max_free=max_free)
+    except SurveyInputError as exc:
+        if exc.file is not None or exc.field in ("estimator", "group", "steps"):
+            raise
+        raise SurveyInputError(exc.message, file=data, row=exc.row, column=exc.column, value=exc.value,
+                               field=exc.field) from None
+    if as_json:
+        typer.echo(json.dumps(result.to_dict(), ensure_ascii=False, allow_nan=False))
+    else:
+        typer.echo(result.summary())
 
 
 # ---------------------------------------------------------------- paper

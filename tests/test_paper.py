@@ -38,11 +38,20 @@ def paper_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-def test_two_runs_give_identical_bytes(paper_dir: Path, tmp_path: Path) -> None:
-    from survey.report.cli import run_paper
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory):
+    """A second, in-process run (``build_paper`` + ``write_paper``) and its output folder."""
+    from survey.report import build_paper, load_config, write_paper
 
-    run_paper(CONFIG, tmp_path / "again")
-    first, second = _files(paper_dir), _files(tmp_path / "again")
+    out = tmp_path_factory.mktemp("paper") / "again"
+    paper = build_paper(load_config(CONFIG), config_file="analysis/paper.yaml",
+                        config_bytes=CONFIG.read_bytes())
+    write_paper(paper, out)
+    return paper, out
+
+
+def test_two_runs_give_identical_bytes(paper_dir: Path, built) -> None:
+    first, second = _files(paper_dir), _files(built[1])
     assert sorted(first) == sorted(second)
     different = [name for name in first if first[name] != second[name]]
     assert different == []
@@ -162,6 +171,32 @@ def test_figures_are_png_and_svg_without_dates(paper_dir: Path) -> None:
         svg = (paper_dir / f"{key}.svg").read_text()
         assert "<dc:date>" not in svg and "Matplotlib" not in svg
         assert b"Software" not in (paper_dir / f"{key}.png").read_bytes()
+
+
+def test_hypothesis_table_equals_survey_fit(paper_dir: Path, built, tmp_path: Path) -> None:
+    """The paper's b, SE, p, CI and beta are survey.sem's numbers: `survey fit` on the same analytic data
+    (responses as answered; `survey fit NAME@VER` keys them itself) gives the same paths."""
+    import json
+
+    paper, _ = built
+    results = paper.results
+    data = tmp_path / "analytic.csv"
+    results.analytic.data[results.items].to_csv(data, index=False)
+    command = [sys.executable, "-m", "survey.cli", "fit", results.instrument.spec, str(data), "--json"]
+    out = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    fitted = json.loads(out.stdout)
+    assert fitted["nobs"] == results.sem.nobs
+    paths = {(e["lhs"], e["rhs"]): e for e in fitted["estimates"] if e["op"] == "~"}
+    rows = list(csv.DictReader(io.StringIO((paper_dir / "tables" / "hypotheses.csv").read_text())))
+    assert len(rows) == 7
+    for row in rows:
+        predictor, outcome = (s.strip() for s in row["path"].split("\u2192"))
+        e = paths[(outcome, predictor)]
+        for column, key in (("b", "est"), ("se", "se"), ("ci.lower", "ci.lower"), ("ci.upper", "ci.upper"),
+                            ("pvalue", "pvalue"), ("beta", "std.all")):
+            assert float(row[column]) == pytest.approx(e[key], abs=5e-5), (row["hypothesis"], column)
+        assert row["supported"] == ("yes" if e["pvalue"] < 0.05 and e["est"] > 0 else "no")
 
 
 def test_bad_config_exits_2_with_one_line(tmp_path: Path) -> None:

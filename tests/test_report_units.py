@@ -98,6 +98,8 @@ def test_config_defaults_and_file(tmp_path) -> None:
     ("data:\n  - {path: a.csv}\n", "data.0.instrument"),
     ("hypotheses:\n  - {id: H1, path: 'FOL <- SHI'}\n", "hypotheses.0.path"),
     ("colour: blue\n", "colour"),
+    ("screens: {min_progress: fast}\n", "screens"),
+    ("screens: {no_such_screen: true}\n", "screens"),
 ])
 def test_config_errors_name_file_and_field(tmp_path, text: str, field: str) -> None:
     path = tmp_path / "paper.yaml"
@@ -119,3 +121,69 @@ def test_config_bad_yaml_and_missing_file(tmp_path) -> None:
     path.write_text("- 1\n- 2\n")
     with pytest.raises(SurveyInputError, match="mapping"):
         load_config(path)
+
+
+def test_screens_error_names_the_screen_field(tmp_path) -> None:
+    path = tmp_path / "paper.yaml"
+    path.write_text("screens: {min_seconds_per_item: fast}\n")
+    with pytest.raises(SurveyInputError, match="min_seconds_per_item"):
+        load_config(path)
+    config = parse_config({"screens": {"min_seconds_per_item": 1.5}})
+    assert config.screens == {"min_seconds_per_item": 1.5}
+
+
+def test_missing_data_source_is_a_one_line_input_error(tmp_path) -> None:
+    from survey.report.inputs import analytic_data
+
+    source = {"path": str(tmp_path / "nope.csv"), "instrument": "follow-drivers@1.1.0"}
+    config = parse_config({"data": [source]})
+    with pytest.raises(SurveyInputError, match="data source not found") as info:
+        analytic_data(config)
+    assert info.value.field == "data"
+
+
+def test_table_alignment_and_markdown_escaping() -> None:
+    from survey.report.render_markdown import markdown_table
+    from survey.report.table import Table
+
+    display = pd.DataFrame({"Name": ["a|b", "c"], "r": [".12***", "\u2014"],
+                            "CI": ["[0.10, 0.32]", "< .001"]})
+    table = Table("t", "A title", display, display, "A note.", 3)
+    assert table.align == ["l", "r", "r"]
+    text = markdown_table(table)
+    assert "| a\\|b | .12*** | [0.10, 0.32] |" in text
+    assert text.startswith("**Table 3**")
+
+
+def test_fit_sentence_reports_cutoffs() -> None:
+    from survey.report.text import fit_sentence
+
+    good = pd.Series({"chisq": 283.149, "df": 278.0, "pvalue": 0.403, "cfi": 0.9991, "tli": 0.999,
+                      "rmsea": 0.0049, "rmsea.ci.lower": 0.0, "rmsea.ci.upper": 0.0141, "srmr": 0.0221})
+    assert fit_sentence("CFA", good) == (
+        "The CFA met every Hu and Bentler (1999) cutoff, \u03c7\u00b2(278) = 283.15, p = .403, CFI = .999 "
+        "(cutoff \u2265 .95), TLI = .999 (cutoff \u2265 .95), RMSEA = .005, 90% CI [.000, .014] "
+        "(cutoff \u2264 .06), SRMR = .022 (cutoff \u2264 .08).")
+    poor = good.copy()
+    poor["cfi"], poor["rmsea"], poor["rmsea.ci.lower"] = 0.91, 0.081, float("nan")
+    text = fit_sentence("SEM", poor)
+    assert text.startswith("The SEM missed the Hu and Bentler (1999) cutoff for CFI, RMSEA,")
+    assert "RMSEA = .081 (cutoff" in text
+
+
+def test_hypothesis_paragraph_apa() -> None:
+    from types import SimpleNamespace
+
+    from survey.report.text import hypothesis_paragraph
+
+    instrument = SimpleNamespace(constructs=[SimpleNamespace(code="SHI", label="Shared interests"),
+                                             SimpleNamespace(code="FOL", label="Follow intention")], items=[])
+    row = pd.Series({"hypothesis": "H1", "path": "SHI \u2192 FOL", "b": 0.2234, "beta": 0.2039, "se": 0.0485,
+                     "ci.lower": 0.1283, "ci.upper": 0.3186, "pvalue": 4e-6, "supported": "yes"})
+    assert hypothesis_paragraph(row, instrument, "positive", 0.05) == (
+        "H1 predicted that shared interests (SHI) would be positively related to follow intention (FOL). "
+        "The path was positive and statistically significant, b = 0.22, SE = 0.05, 95% CI [0.13, 0.32], "
+        "\u03b2 = .20, p < .001; H1 was supported.")
+    row["pvalue"], row["supported"] = 0.453, "no"
+    assert "not statistically significant" in hypothesis_paragraph(row, instrument, "positive", 0.05)
+    assert hypothesis_paragraph(row, instrument, "positive", 0.05).endswith("H1 was not supported.")

@@ -37,8 +37,16 @@ def test_clean_fit_has_no_warnings():
 
 def test_heywood_and_standardized_loading_above_one():
     # r12 r13 / r23 = .8 * .8 / .5 = 1.28: the loading of y1 exceeds 1, its residual variance is negative
-    r = np.array([[1, .8, .8, .3, .3, .3], [.8, 1, .5, .3, .3, .3], [.8, .5, 1, .3, .3, .3],
-                  [.3, .3, .3, 1, .5, .5], [.3, .3, .3, .5, 1, .5], [.3, .3, .3, .5, .5, 1]])
+    r = np.array(
+        [
+            [1, 0.8, 0.8, 0.3, 0.3, 0.3],
+            [0.8, 1, 0.5, 0.3, 0.3, 0.3],
+            [0.8, 0.5, 1, 0.3, 0.3, 0.3],
+            [0.3, 0.3, 0.3, 1, 0.5, 0.5],
+            [0.3, 0.3, 0.3, 0.5, 1, 0.5],
+            [0.3, 0.3, 0.3, 0.5, 0.5, 1],
+        ]
+    )
     res = fit("f =~ y1 + y2 + y3\ng =~ y4 + y5 + y6", exact_data(r, 400))
     assert {"heywood", "std_loading_gt1"} <= codes(res)
     est = res.estimates()
@@ -81,6 +89,16 @@ def test_small_n():
     assert "N = 60" in next(w.message for w in res.warnings if w.code == "small_n")
 
 
+def test_not_converged_on_data_with_a_solution_at_infinity():
+    # r12 r13 / r23 with r23 = 0: the ML loading of y1 diverges, no finite optimum
+    r = np.array([[1, 0.5, 0.5], [0.5, 1, 0.0], [0.5, 0.0, 1]])
+    res = fit("f =~ y1 + y2 + y3", exact_data(r, 300))
+    assert not res.converged
+    assert "not_converged" in codes(res)
+    assert "not_converged" in {w.code for w in res.warnings}
+    assert res.to_dict()["converged"] is False
+
+
 def test_not_converged_warning():
     (w,) = check_convergence(False, 400, "iteration limit reached")
     assert w.code == "not_converged" and "400 iterations" in w.message
@@ -95,10 +113,15 @@ def test_listwise_deletion_counts():
     assert res.fit_measures()["ntotal"] == 298
 
 
-@pytest.mark.parametrize("kwargs,field", [
-    ({"estimator": "MLR"}, "estimator"), ({"missing": "fiml"}, "missing"), ({"group": "school"}, "group"),
-    ({"se": "bootstrap"}, "se"), ({"group_equal": ("loadings",)}, "group_equal"),
-])
+@pytest.mark.parametrize(
+    "kwargs,field",
+    [
+        ({"estimator": "GLS"}, "estimator"),
+        ({"missing": "pairwise"}, "missing"),
+        ({"se": "first.order"}, "se"),
+        ({"group_equal": ("loadings",)}, "group_equal"),
+    ],
+)
 def test_unavailable_options_raise(kwargs, field):
     with pytest.raises(SurveyInputError, match="not available yet") as info:
         fit(HS, pd.read_csv(FIXTURES / "holzinger.csv"), **kwargs)

@@ -119,7 +119,8 @@ def test_count_moments_match_simulation(big_clean):
 def test_clean_responses_shape_skew_and_keying(inst110):
     data, truth = simulate_clean(3000, 3, inst110)
     assert truth["instrument"] == V110 and truth["population"]["r2_FOL"] == 0.58315
-    likert = [i.id for i in inst110.items if inst110.scale_of(i.id).type == "ordinal" and i.role != "demographic"]
+    likert = [i.id for i in inst110.items
+              if inst110.scale_of(i.id).type == "ordinal" and i.role != "demographic"]
     assert data[likert].isin(range(1, 8)).all().all()
     assert "COMMENT" not in data.columns
     assert (data[["ATT1", "ATT2"]] == [2, 6]).all().all()
@@ -203,7 +204,12 @@ def test_duplicates_previews_partials(raw1000, inst110):
     assert (frame.loc[~rows["preview"].to_numpy(), "Status"] == 0).all()
     part = frame[rows["partial"].to_numpy()]
     assert (part["Progress"] < 100).all() and (part["Finished"] == 0).all()
-    assert part["COMMENT"].isna().all() and part["FOLLOWED30"].isna().all()
+    assert part["COMMENT"].isna().all()
+    order = list(items)
+    for _, row in part.iterrows():  # everything after the break-off point is empty
+        first_empty = int(np.ceil((row["Progress"] + 1) * len(order) / 100))
+        assert row[order[first_empty:]].isna().all()
+        assert row[order[:4]].notna().all()
     done = frame[~rows["partial"].to_numpy()]
     assert (done["Progress"] == 100).all() and (done["Finished"] == 1).all()
 
@@ -382,3 +388,14 @@ def test_cli_simulate_describe(capsys):
     code, out, _ = _run(["simulate", "--describe"], capsys)
     assert code in (0, None)
     assert "implied R2(FOL) = b' Phi b = 0.58315" in out and "Pseudo-true" in out
+
+
+@pytest.mark.parametrize("n_rows", [100, 250, 700, 800, 5000])
+def test_careless_rate_in_range_for_many_seeds(n_rows):
+    from survey.simulate.contamination import assign_kinds
+
+    for seed in range(40):
+        kinds, n_dup, _ = assign_kinds(n_rows, np.random.default_rng(seed))
+        careless = np.isin(kinds, ["straightliner", "random", "speeder"]).sum()
+        assert 0.06 <= careless / n_rows <= 0.10
+        assert len(kinds) + n_dup == n_rows

@@ -8,6 +8,7 @@ an item of another version of the same instrument (CON5 in a 1.0.0 file) is a wr
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -56,6 +57,7 @@ class ColumnMap:
     other_meta: list[str] = field(default_factory=list)
     unknown: list[str] = field(default_factory=list)
     missing_items: list[str] = field(default_factory=list)
+    missing_hint: dict[str, str] = field(default_factory=dict)
 
 
 def map_columns(raw: RawTable, instrument: Any) -> ColumnMap:
@@ -66,6 +68,7 @@ def map_columns(raw: RawTable, instrument: Any) -> ColumnMap:
     target_of: dict[str, str] = {}
     for col in map(str, raw.frame.columns):
         iid = raw.import_ids.get(col)
+        name = _canonical_meta(col, known_meta)
         candidates = [col, kobo.strip_group(col)]
         item = next((c for c in candidates if c in ids), None)
         if item is None:
@@ -83,11 +86,11 @@ def map_columns(raw: RawTable, instrument: Any) -> ColumnMap:
                 out.pii.append(col)
             else:
                 out.items[col] = item
-        elif col in PII_META or qualtrics.is_text_entry(col, iid):
+        elif name in PII_META or qualtrics.is_text_entry(col, iid):
             out.pii.append(col)
-        elif col in SCREEN_META:
-            out.meta[col] = SCREEN_META[col]
-        elif col in known_meta or (iid is not None and not iid.startswith("QID")) or col.startswith("Q_"):
+        elif name in SCREEN_META:
+            out.meta[col] = SCREEN_META[name]
+        elif name in known_meta or (iid is not None and not iid.startswith("QID")) or col.startswith("Q_"):
             out.other_meta.append(col)
         else:
             out.unknown.append(col)
@@ -98,7 +101,28 @@ def map_columns(raw: RawTable, instrument: Any) -> ColumnMap:
         if str(instrument.scale_of(i).type) == "text" or getattr(instrument.item(i), "pii", False)
     }
     out.missing_items = [i for i in ids if i not in target_of and i not in text_items]
+    if out.missing_items:
+        for other in sibling_versions(instrument):
+            absent = set(out.missing_items) - set(item_ids(other))
+            for item in sorted(absent):
+                out.missing_hint.setdefault(item, f"{instrument.name}@{other.version}")
     return out
+
+
+def _squash(name: str) -> str:
+    return re.sub(r"[\W_]+", "", name).casefold()
+
+
+def _canonical_meta(col: str, known: set[str]) -> str:
+    """Known metadata name of ``col``, ignoring case, spaces and punctuation (SPSS exports write
+    ``Duration (in seconds)`` as ``Duration__in_seconds_``); ``col`` itself when none matches."""
+    if col in known or col in PII_META:
+        return col
+    squashed = _squash(col)
+    for name in (*SCREEN_META, *sorted(PII_META), *sorted(known)):
+        if _squash(name) == squashed and not name.startswith("_"):
+            return name
+    return col
 
 
 def _check_version(raw: RawTable, instrument: Any, cmap: ColumnMap) -> None:

@@ -102,5 +102,8 @@ def harmonise(parts: list[tuple[Any, pd.DataFrame]]) -> tuple[pd.DataFrame, dict
                 order.append(col)
         renamed.insert(0, "instrument_version", str(inst.version))
         frames.append(renamed)
-    pooled = pd.concat(frames, ignore_index=True, sort=False)
+    if len(frames) == 1:
+        pooled = frames[0].reset_index(drop=True)
+    else:
+        pooled = pd.concat(frames, ignore_index=True, sort=False)
     return pooled[["instrument_version", *order]], names

@@ -26,11 +26,26 @@ from scipy import stats
 from survey.errors import EstimationError
 
 
-def _patterns(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Unique observed-masks (rows) and, for each row of ``a``, the index of its pattern."""
-    obs = ~np.isnan(a)
-    pats, inverse = np.unique(obs, axis=0, return_inverse=True)
-    return pats, inverse.ravel()
+def pattern_codes(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Group the rows of a boolean matrix: (unique rows, index of each row's group, group sizes).
+
+    Rows are packed to bytes and compared as one opaque value each (fast for a million rows)."""
+    mask = np.ascontiguousarray(mask, dtype=bool)
+    n, p = mask.shape
+    if n == 0:
+        return np.zeros((0, p), dtype=bool), np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp)
+    packed = np.ascontiguousarray(np.packbits(mask, axis=1))
+    keys = packed.view(np.dtype((np.void, packed.shape[1]))).ravel()
+    _, first, inverse, counts = np.unique(keys, return_index=True, return_inverse=True, return_counts=True)
+    return mask[first], inverse.ravel(), counts
+
+
+def _patterns(a: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Unique observed-masks and the row indices of each."""
+    pats, inverse, _ = pattern_codes(~np.isnan(a))
+    order = np.argsort(inverse, kind="stable")
+    bounds = np.cumsum(np.bincount(inverse, minlength=len(pats)))[:-1]
+    return pats, np.split(order, bounds)
 
 
 def em_mvnorm(
@@ -47,26 +62,29 @@ def em_mvnorm(
     n, p = a.shape
     if n < 2:
         raise EstimationError("EM needs at least two rows with an answer")
-    pats, inv = _patterns(a)
-    groups = [np.flatnonzero(inv == g) for g in range(len(pats))]
+    pats, groups = _patterns(a)
     mu = np.nanmean(a, axis=0)
     sigma = np.diag(np.nanvar(a, axis=0))
+    # complete rows contribute the same sums at every iteration
+    const1, const2 = np.zeros(p), np.zeros((p, p))
+    partial = []
+    for pat, rows in zip(pats, groups, strict=True):
+        x = a[rows]
+        if pat.all():
+            const1 += x.sum(axis=0)
+            const2 += x.T @ x
+        else:
+            partial.append((np.flatnonzero(pat), np.flatnonzero(~pat), x))
     for it in range(1, max_iter + 1):
-        t1 = np.zeros(p)
-        t2 = np.zeros((p, p))
-        for pat, rows in zip(pats, groups, strict=True):
-            o, m = pat, ~pat
-            x = a[rows]
-            if m.any():
-                s_oo = sigma[np.ix_(o, o)]
-                s_mo = sigma[np.ix_(m, o)]
-                b = np.linalg.solve(s_oo, s_mo.T).T
-                filled = x.copy()
-                filled[:, m] = mu[m] + (x[:, o] - mu[o]) @ b.T
-                c = sigma[np.ix_(m, m)] - b @ s_mo.T
-                t2[np.ix_(m, m)] += len(rows) * c
-            else:
-                filled = x
+        t1 = const1.copy()
+        t2 = const2.copy()
+        for o, m, x in partial:
+            s_oo = sigma[np.ix_(o, o)]
+            s_mo = sigma[np.ix_(m, o)]
+            b = np.linalg.solve(s_oo, s_mo.T).T if len(o) else np.zeros((len(m), 0))
+            filled = x.copy()
+            filled[:, m] = mu[m] + (x[:, o] - mu[o]) @ b.T
+            t2[np.ix_(m, m)] += len(x) * (sigma[np.ix_(m, m)] - b @ s_mo.T)
             t1 += filled.sum(axis=0)
             t2 += filled.T @ filled
         new_mu = t1 / n
@@ -96,11 +114,11 @@ def little_mcar(data: pd.DataFrame) -> dict[str, Any]:
             "test": "Little (1988) MCAR",
         }
     mu, sigma, iters = em_mvnorm(pd.DataFrame(a))
-    pats, inv = _patterns(a)
+    pats, groups = _patterns(a)
     d2 = 0.0
     df = -p
-    for g, pat in enumerate(pats):
-        rows = a[inv == g][:, pat]
+    for pat, idx in zip(pats, groups, strict=True):
+        rows = a[idx][:, pat]
         if not pat.any():
             continue
         diff = rows.mean(axis=0) - mu[pat]
@@ -196,7 +214,7 @@ def missing_report(
     mask = isna.to_numpy()
     names = np.asarray(items.columns, dtype=object)
     if n:
-        pats, counts = np.unique(mask, axis=0, return_counts=True)
+        pats, _, counts = pattern_codes(mask)
         desc = [",".join(names[p]) if p.any() else "(none)" for p in pats]
         patterns = pd.DataFrame({"missing": desc, "n_missing": pats.sum(axis=1), "n": counts})
         patterns = patterns.sort_values(["n", "n_missing"], ascending=[False, True]).reset_index(drop=True)

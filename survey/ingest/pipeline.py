@@ -224,9 +224,8 @@ def ingest(
     flag_parts, index_parts, warns = [], [], []
     for part in parts:
         v = part.validated
-        data = pd.concat([v.items, v.meta], axis=1)
         design = design_from_instrument(part.instrument, list(v.items.columns))
-        res = run_screens(data, design, config, ids=None)
+        res = run_screens(v.items, design, config, ids=None, meta=v.meta)
         flag_parts.append(res.flags)
         index_parts.append(res.indices)
         warns += res.warnings

@@ -216,12 +216,21 @@ def _meta(frame: pd.DataFrame, cmap: ColumnMap, file: str) -> tuple[pd.DataFrame
     by_name = {v: k for k, v in cmap.meta.items()}
     stem = Path(file).stem
     rid_col = by_name.get("respondent_id")
-    fallback = pd.Series([f"{stem}-{i + 1}" for i in range(len(frame))], index=frame.index, dtype=object)
+
+    def fallback(rows: np.ndarray) -> np.ndarray:
+        return np.array([f"{stem}-{i + 1}" for i in rows], dtype=object)
+
     if rid_col is not None:
-        rid = frame[rid_col].astype("string").str.strip()
-        meta["respondent_id"] = rid.where(rid.notna() & (rid != ""), fallback).astype(object)
+        rid = frame[rid_col]
+        codes, uniques = pd.factorize(rid)
+        clean = [(_display(u) if not isinstance(u, str) else u.strip()) for u in uniques]
+        rid = np.array([str(u) for u in clean] + [""], dtype=object)[codes]
+        blank = np.flatnonzero(rid == "")
+        if len(blank):
+            rid[blank] = fallback(blank)
+        meta["respondent_id"] = rid
     else:
-        meta["respondent_id"] = fallback
+        meta["respondent_id"] = fallback(np.arange(len(frame)))
     for name, labels in (
         ("Status", STATUS_LABELS),
         ("Progress", None),
@@ -236,7 +245,7 @@ def _meta(frame: pd.DataFrame, cmap: ColumnMap, file: str) -> tuple[pd.DataFrame
         end = pd.to_datetime(frame[by_name["end"]], errors="coerce", utc=True, format="mixed")
         meta["Duration"] = (end - start).dt.total_seconds()
     if "DistributionChannel" in by_name:
-        meta["DistributionChannel"] = frame[by_name["DistributionChannel"]].astype("string").str.strip()
+        meta["DistributionChannel"] = frame[by_name["DistributionChannel"]].to_numpy()
     return meta, problems
 
 
@@ -282,9 +291,11 @@ def validate(
             )
         )
     for item in cmap.missing_items:
-        problems.append(
-            Problem(file, None, item, None, "item of the instrument is missing from the file", "missing_item")
-        )
+        hint = cmap.missing_hint.get(item)
+        message = "item of the instrument is missing from the file"
+        if hint:
+            message += f" (it is not in {hint}: wrong instrument version?)"
+        problems.append(Problem(file, None, item, None, message, "missing_item"))
     check_kobo_version(frame, cmap, instrument, file)
     items: dict[str, pd.Series] = {}
     codes: dict[str, pd.Series] = {}

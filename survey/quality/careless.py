@@ -24,6 +24,8 @@ __all__ = ["evenodd", "irv", "longstring", "mahad", "psychsyn", "pairwise_cor", 
 
 
 def _matrix(x: pd.DataFrame) -> np.ndarray:
+    if all(pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_bool_dtype(t) for t in x.dtypes):
+        return x.to_numpy(dtype="float64", na_value=np.nan)
     return np.asarray(x.apply(pd.to_numeric, errors="coerce"), dtype="float64")
 
 

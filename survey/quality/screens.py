@@ -9,6 +9,7 @@ incomplete. Row-level rules apply to all rows.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -45,7 +46,9 @@ def screen_preview(data: pd.DataFrame, config: ScreenConfig) -> pd.Series:
     channel = _col(data, "DistributionChannel")
     if channel is not None:
         chans = {c.casefold() for c in config.preview_channels}
-        flag |= channel.astype("string").str.strip().str.casefold().isin(chans).fillna(False).astype(bool)
+        codes, uniques = pd.factorize(channel)
+        hit = np.array([str(u).strip().casefold() in chans for u in uniques] + [False], dtype=bool)
+        flag |= hit[codes]
     return flag.rename("preview")
 
 
@@ -76,7 +79,10 @@ def screen_duplicate_answers(items: pd.DataFrame, eligible: pd.Series) -> pd.Ser
     one submission twice (they are left to the long-string index), and rows without answers are skipped.
     """
     flag = pd.Series(False, index=items.index)
-    varied = items.nunique(axis=1, dropna=True) > 1
+    values = items.to_numpy(dtype="float64")
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        varied = pd.Series(np.nanmax(values, axis=1) > np.nanmin(values, axis=1), index=items.index)
     sub = items[varied & eligible]
     if len(sub) and sub.shape[1]:
         flag[sub.index] = sub.duplicated(keep="first").to_numpy()
@@ -124,6 +130,12 @@ def keyed(items: pd.DataFrame, design: ScreenDesign) -> pd.DataFrame:
             lo, hi = design.bounds[col]
             out[col] = (lo + hi) - out[col]
     return out
+
+
+def _numeric(frame: pd.DataFrame) -> pd.DataFrame:
+    if all(pd.api.types.is_float_dtype(t) for t in frame.dtypes):
+        return frame
+    return frame.apply(pd.to_numeric, errors="coerce").astype("float64")
 
 
 @dataclass
@@ -210,27 +222,30 @@ def run_screens(
     config: ScreenConfig | None = None,
     *,
     ids: pd.Series | None = None,
+    meta: pd.DataFrame | None = None,
 ) -> ScreenResult:
-    """Run every configured screen on ``data`` (items and the metadata columns Status,
-    DistributionChannel, Finished, Progress, Duration). ``ids`` enables the duplicate-id screen."""
+    """Run every configured screen on ``data`` (items, and the metadata columns Status,
+    DistributionChannel, Finished, Progress, Duration, unless they are given apart in ``meta``, on the
+    same index). ``ids`` enables the duplicate-id screen."""
     config = config or ScreenConfig()
     idx = data.index
+    src = data if meta is None else meta
     flags = pd.DataFrame(False, index=idx, columns=REASONS)
     warns: list[SurveyWarning] = []
     if config.preview:
-        flags["preview"] = screen_preview(data, config)
+        flags["preview"] = screen_preview(src, config)
     if config.incomplete:
-        flags["incomplete"] = screen_incomplete(data, config)
+        flags["incomplete"] = screen_incomplete(src, config)
     eligible = ~(flags["preview"] | flags["incomplete"])
     likert = [c for c in design.likert if c in data.columns]
-    items = data[likert].apply(pd.to_numeric, errors="coerce").astype("float64")
+    items = _numeric(data[likert])
     if config.duplicates and ids is not None:
         flags["duplicate_id"] = screen_duplicate_ids(ids, eligible)
     if config.duplicate_answers:
         flags["duplicate_answers"] = screen_duplicate_answers(items, eligible)
     if config.speeders:
-        if "Duration" in data.columns:
-            sp = screen_speeders(data["Duration"], design.n_items, eligible, config)
+        if "Duration" in src.columns:
+            sp = screen_speeders(src["Duration"], design.n_items, eligible, config)
             flags[["speeder_per_item", "speeder_relative"]] = sp
         else:
             warns.append(

@@ -12,9 +12,8 @@ from typing import Any
 
 import pandas as pd
 
-from survey.errors import SurveyWarning
-from survey.measure import describe, instrument_keys, reliability_report, scale_correlations
-from survey.measure.scoring import scale_scores
+from survey.errors import SurveyInputError, SurveyWarning
+from survey.measure import describe, instrument_keys, reliability_report, scale_correlations, scale_scores
 from survey.report import inputs
 from survey.report.config import PaperConfig
 from survey.sem import fit
@@ -116,18 +115,35 @@ def scores(results: StudyResults) -> None:
     results.behaviour = describe(results.analytic.data[behaviour]) if behaviour else None
 
 
+_CONFIG_FIELDS = {"se": "bootstrap.replicates", "bootstrap": "bootstrap.replicates", "seed": "bootstrap.seed",
+                  "estimator": "estimator", "missing": "missing", "group": "groups"}
+
+
+def _fit(model: str, data: pd.DataFrame, options: dict[str, Any]) -> Any:
+    """``survey.sem.fit``; an option it rejects is reported under the configuration field that set it."""
+    try:
+        return fit(model, data, **options)
+    except SurveyInputError as exc:
+        if exc.file is None and exc.field in _CONFIG_FIELDS:
+            raise SurveyInputError(exc.message, field=_CONFIG_FIELDS[exc.field], value=exc.value) from None
+        raise
+
+
 def run_analysis(config: PaperConfig) -> StudyResults:
     """Run every stage on the configured data: ingest and screen, key, fit the CFA and the SEM
     (``survey.sem.fit``), and the measure stage's reliability and discriminant validity."""
     instrument = inputs.load_instrument(config.instrument)
     analytic = inputs.analytic_data(config)
     sources = [inputs.load_instrument(spec) for spec in dict.fromkeys(analytic.instruments)]
+    absent = [g for g in config.groups if g not in analytic.data.columns]
+    if absent:
+        raise SurveyInputError("grouping column not in the analytic data", field="groups", value=absent[0])
     scored = inputs.reverse_keyed(analytic.data, instrument)
     items = inputs.common_items(instrument, sources, scored)
     model = inputs.lavaan_model(instrument, items=items)
     syntax = measurement_syntax(model)
-    cfa = fit(syntax, scored, **fit_options(config, bootstrap=False))
-    sem = fit(model, scored, **fit_options(config, bootstrap=True))
+    cfa = _fit(syntax, scored, fit_options(config, bootstrap=False))
+    sem = _fit(model, scored, fit_options(config, bootstrap=True))
     results = StudyResults(config=config, instrument=instrument, analytic=analytic, scored=scored,
                            items=items, model=model, measurement_syntax=syntax,
                            hypotheses=hypotheses_of(config, instrument), cfa=cfa, sem=sem, reliability=None,

@@ -5,17 +5,27 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from survey.errors import SurveyInputError
 from survey.report import inputs, provenance
 from survey.report.config import load_config
 from survey.report.paper import build_paper, write_paper
 
 
 def run_paper(config: str | Path | None, out: str | Path, *, start: float | None = None) -> list[Path]:
-    """Load the configuration, build the paper, write it to ``out``; returns the files written."""
+    """Load the configuration, build the paper, write it to ``out``; returns the files written.
+
+    The git commit and the wall time go to ``provenance.local.json`` (not committed, never compared).
+    A configuration value that a stage rejects is reported with the configuration file's name.
+    """
     start = time.perf_counter() if start is None else start
     settings = load_config(config)
     config_file = None if config is None else inputs.relative(Path(config))
     config_bytes = None if config is None else Path(config).read_bytes()
-    paper = build_paper(settings, config_file=config_file, config_bytes=config_bytes)
+    try:
+        paper = build_paper(settings, config_file=config_file, config_bytes=config_bytes)
+    except SurveyInputError as exc:
+        if config is None or exc.file is not None or exc.field is None:
+            raise
+        raise SurveyInputError(exc.message, file=str(config), field=exc.field, value=exc.value) from None
     local = {"git": provenance.git_commit(), "wall_seconds": round(time.perf_counter() - start, 2)}
     return write_paper(paper, out, local=local)

@@ -42,9 +42,9 @@ def render(fig: Figure) -> tuple[bytes, bytes]:
     """PNG and SVG bytes of a figure under the fixed rcParams."""
     with matplotlib.rc_context(RC):
         png = io.BytesIO()
-        fig.savefig(png, format="png", metadata=PNG_METADATA)
+        fig.savefig(png, format="png", metadata=PNG_METADATA, bbox_inches="tight", pad_inches=0.08)
         svg = io.BytesIO()
-        fig.savefig(svg, format="svg", metadata=SVG_METADATA)
+        fig.savefig(svg, format="svg", metadata=SVG_METADATA, bbox_inches="tight", pad_inches=0.08)
     return png.getvalue(), svg.getvalue()
 
 
@@ -59,8 +59,8 @@ def _figure(width: float, height: float) -> Figure:
 def path_diagram(sem: Any, drivers: Sequence[str], outcome: str = "FOL", behaviour: str = "FOLLOWED30"
                  ) -> Figure:
     """The structural model: drivers (ellipses) -> outcome (ellipse) -> behaviour (box), each arrow
-    labelled with its completely standardized estimate (``std.all``) and significance stars; R\u00b2
-    under the endogenous variables when the result reports it."""
+    labelled with its completely standardized estimate (``std.all``) and significance stars, dashed when
+    p >= .05; R\u00b2 under the endogenous variables (``r2()``)."""
     est = sem.estimates()
     paths = est[est["op"] == "~"]
     r2 = sem.r2() if hasattr(sem, "r2") else {}
@@ -81,9 +81,11 @@ def path_diagram(sem: Any, drivers: Sequence[str], outcome: str = "FOL", behavio
                                     facecolor="white", edgecolor="black", lw=0.8))
         ax.text(8.95, mid, behaviour, ha="center", va="center", fontsize=8)
 
-        def arrow(start: tuple[float, float], end: tuple[float, float], label: str, pos: float) -> None:
+        def arrow(start: tuple[float, float], end: tuple[float, float], label: str, pos: float,
+                  significant: bool) -> None:
             ax.add_patch(FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=10, lw=0.8,
-                                         color="black", shrinkA=0, shrinkB=0))
+                                         color="black", shrinkA=0, shrinkB=0,
+                                         linestyle="-" if significant else (0, (4, 3))))
             x = start[0] + (end[0] - start[0]) * pos
             y = start[1] + (end[1] - start[1]) * pos
             ax.text(x, y, label, ha="center", va="center", fontsize=8,
@@ -94,11 +96,11 @@ def path_diagram(sem: Any, drivers: Sequence[str], outcome: str = "FOL", behavio
             if row.empty:
                 continue
             label = apa.bounded(row["std.all"].iloc[0]) + apa.stars(row["pvalue"].iloc[0])
-            arrow((2.3, ys[d]), (4.4, mid + (ys[d] - mid) * 0.12), label, 0.55)
+            arrow((2.3, ys[d]), (4.4, mid + (ys[d] - mid) * 0.12), label, 0.4, row["pvalue"].iloc[0] < 0.05)
         row = paths[(paths["lhs"] == behaviour) & (paths["rhs"] == outcome)]
         if not row.empty:
             label = apa.bounded(row["std.all"].iloc[0]) + apa.stars(row["pvalue"].iloc[0])
-            arrow((6.4, mid), (8.1, mid), label, 0.5)
+            arrow((6.4, mid), (8.1, mid), label, 0.5, row["pvalue"].iloc[0] < 0.05)
         if outcome in r2:
             ax.text(5.4, mid - 0.75, f"R\u00b2 = {apa.bounded(r2[outcome])}", ha="center", fontsize=8)
         if behaviour in r2:

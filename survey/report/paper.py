@@ -86,8 +86,10 @@ def _tables(results: StudyResults) -> tuple[list[Table], list[Omitted]]:
         omitted.append(Omitted("indirect", "Indirect effects", "the model defines no indirect effects"))
     else:
         out.append(indirect)
-    omitted.append(Omitted("invariance", "Measurement invariance",
-                           "survey.sem has no multi-group estimation in this build"))
+    reason = "survey.sem has no multi-group estimation in this build"
+    if not results.config.groups:
+        reason += ", and the configuration names no grouping column (groups: [])"
+    omitted.append(Omitted("invariance", "Measurement invariance", reason))
     for number, table in enumerate(out, start=1):
         table.number = number
     return out, omitted
@@ -96,7 +98,13 @@ def _tables(results: StudyResults) -> tuple[list[Table], list[Omitted]]:
 def build_paper(config: PaperConfig, *, config_file: str | None = None, config_bytes: bytes | None = None
                 ) -> Paper:
     """Run the pipeline and assemble tables, figures, text and the manifest (nothing is written)."""
-    results = run_analysis(config)
+    return assemble_paper(run_analysis(config), config_file=config_file, config_bytes=config_bytes)
+
+
+def assemble_paper(results: StudyResults, *, config_file: str | None = None,
+                   config_bytes: bytes | None = None) -> Paper:
+    """Tables, figures, text and manifest from the stages' results (see :func:`run_analysis`)."""
+    config = results.config
     paper = Paper(title=config.title, results=results)
     paper.tables, paper.omitted = _tables(results)
     if config.figures:
@@ -112,7 +120,8 @@ def _figures(results: StudyResults) -> list[Figure]:
     drivers = [h.predictor for h in results.hypotheses if h.outcome == "FOL"]
     png, svg = figures.render(figures.path_diagram(results.sem, drivers))
     out.append(Figure("figure_path", "Structural model with standardized estimates", png, svg,
-                      "Completely standardized path coefficients. * p < .05. ** p < .01. *** p < .001."))
+                      "Completely standardized path coefficients; dashed: p \u2265 .05. * p < .05. "
+                      "** p < .01. *** p < .001."))
     indicators = results.indicators
     scale = results.instrument.scale_of(indicators[0])
     png, svg = figures.render(figures.response_distribution(results.analytic.data, indicators, scale.points))
@@ -130,7 +139,7 @@ def _figures(results: StudyResults) -> list[Figure]:
 def _data_paragraph(results: StudyResults) -> str:
     a = results.analytic
     report = a.ingest.report
-    sources = ", ".join(f"{s['path']} ({s['instrument']})" for s in a.sources)
+    sources = ", ".join(f"{Path(s['path']).name} under {s['instrument']}" for s in a.sources)
     dropped = [i.id for i in results.instrument.items if (i.construct and i.id not in results.items)]
     text = (f"Of {report['n_raw']} raw responses ({sources}), {report['n_excluded']} were excluded by the "
             "data-quality screens (see the exclusion flow table), leaving an analytic sample of "
@@ -150,12 +159,13 @@ def _manifest(paper: Paper, config_file: str | None, config_bytes: bytes | None)
     config = results.config
     return {
         "instrument": {"spec": results.instrument.spec, "sha256": results.instrument.sha256},
+        "source_instruments": {i.spec: i.sha256 for i in results.source_instruments},
         "data": {"sources": results.analytic.sources,
                  "analytic_sha256": inputs.frame_sha256(results.analytic.data),
                  "n_analytic": len(results.analytic.data)},
         "config": config.to_dict(),
         "config_file": None if config_file is None else {
-            "path": config_file, "sha256": inputs.sha256_bytes(config_bytes or b"")},
+            "path": inputs.relative(Path(config_file)), "sha256": inputs.sha256_bytes(config_bytes or b"")},
         "versions": provenance.package_versions(),
         "seeds": {"bootstrap": config.bootstrap.seed,
                   "screens": ScreenConfig.model_validate(config.screens).seed,

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 PACKAGES = {"numpy": "numpy", "pandas": "pandas", "scipy": "scipy", "semopy": "semopy",
-            "matplotlib": "matplotlib", "jinja2": "jinja2", "python-docx": "python-docx",
+            "matplotlib": "matplotlib", "pillow": "pillow", "jinja2": "jinja2", "python-docx": "python-docx",
             "pydantic": "pydantic", "survey": "follow-drivers"}
 LOCAL_FILE = "provenance.local.json"
 

@@ -6,7 +6,8 @@ row), no vertical rules, a note below beginning with *Note.*
 
 Byte stability: python-docx stamps the core properties with the current time and the zip members
 with the current date. The core properties are set to fixed values and the package is rewritten as a
-zip with sorted members, a fixed ``date_time`` (1980-01-01, the zip epoch) and fixed permissions.
+zip with sorted members, a fixed ``date_time`` (1980-01-01, the zip epoch), fixed permissions and
+stored (uncompressed) members, so that no zlib version enters the bytes.
 """
 
 from __future__ import annotations
@@ -93,19 +94,24 @@ def _fix_core_properties(document: Any, title: str) -> None:
 
 
 def stable_zip(data: bytes) -> bytes:
-    """Rewrite a zip with sorted members, fixed timestamps and permissions, deflate compression."""
+    """Rewrite a zip with sorted members, fixed timestamps and permissions, and no compression.
+
+    Members are stored, not deflated: deflate output depends on the zlib build Python links to (system
+    zlib, zlib-ng), so stored members keep the bytes equal across machines. The figures inside are PNG,
+    already compressed, so the file grows little.
+    """
     source = zipfile.ZipFile(io.BytesIO(data))
     members = {info.filename: source.read(info.filename) for info in source.infolist()}
     out = io.BytesIO()
     # [Content_Types].xml must come first for some readers; then the rest sorted.
     order = sorted(members, key=lambda name: (name != "[Content_Types].xml", name))
-    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as target:
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_STORED) as target:
         for name in order:
             info = zipfile.ZipInfo(name, date_time=ZIP_TIME)
-            info.compress_type = zipfile.ZIP_DEFLATED
+            info.compress_type = zipfile.ZIP_STORED
             info.external_attr = 0o644 << 16
             info.create_system = 0
-            target.writestr(info, members[name], compresslevel=9)
+            target.writestr(info, members[name])
     return out.getvalue()
 
 

@@ -41,7 +41,7 @@ def _is_texty(value: object) -> bool:
         return False
     stripped = text.replace("[", "").replace("]", "").replace(",", "").replace("<", "").replace(">", "")
     stripped = stripped.replace("*", "").replace(" ", "").replace("-", "").replace(".", "").replace("%", "")
-    stripped = stripped.replace("\u2265", "").replace("\u2264", "")
+    stripped = stripped.replace("\u2265", "").replace("\u2264", "").replace("\u2014", "0")
     return not stripped.isdigit()
 
 

@@ -75,7 +75,7 @@ def measurement_paragraph(measurement: Table, fit: Table, discriminant: Table | 
         if low_ave.empty:
             text.append("Every AVE reached .50.")
         else:
-            listed = ", ".join(f"{r.construct} ({apa.bounded(r.ave)})" for r in low_ave.itertuples())
+            listed = ", ".join(f"{r.construct} ({apa.bounded(r.ave, 3)})" for r in low_ave.itertuples())
             text.append(f"The AVE fell below .50 for {listed}, so convergent validity is limited for "
                         f"{'this construct' if len(low_ave) == 1 else 'these constructs'}.")
     if discriminant is not None:

@@ -9,7 +9,17 @@ standardize, defined, modindices, diagnostics, result, summary.
 from __future__ import annotations
 
 from survey.sem.api import fit
+from survey.sem.invariance import InvarianceResult, invariance
+from survey.sem.mgresult import MultiGroupResult
 from survey.sem.result import SEMResult
 from survey.sem.syntax import lavaanify, parse_syntax
 
-__all__ = ["SEMResult", "fit", "lavaanify", "parse_syntax"]
+__all__ = [
+    "InvarianceResult",
+    "MultiGroupResult",
+    "SEMResult",
+    "fit",
+    "invariance",
+    "lavaanify",
+    "parse_syntax",
+]

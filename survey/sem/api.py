@@ -8,6 +8,7 @@ standardize / defined / modindices -> diagnostics -> result.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from contextlib import nullcontext
 
 import numpy as np
 import pandas as pd
@@ -23,20 +24,37 @@ from survey.sem.start import start_values
 from survey.sem.syntax import lavaanify
 from survey.sem.vcov import vcov_expected
 
+try:  # small dense matrices: BLAS threads only add overhead (threadpoolctl comes with scikit-learn)
+    from threadpoolctl import threadpool_limits
+except ImportError:  # pragma: no cover - optional
+    threadpool_limits = None
+
 AVAILABLE = {"estimator": ("ML",), "missing": ("listwise",), "se": ("standard",)}
 
 
-def _check_options(estimator: str, missing: str, group: str | None, group_equal: Iterable[str], se: str,
-                   bootstrap: int | None) -> str:
+def _check_options(
+    estimator: str,
+    missing: str,
+    group: str | None,
+    group_equal: Iterable[str],
+    se: str,
+    bootstrap: int | None,
+) -> str:
     est = str(estimator).upper()
     if est not in AVAILABLE["estimator"]:
-        raise SurveyInputError(f"estimator={estimator!r} is not available yet (available: ML)", field="estimator")
+        raise SurveyInputError(
+            f"estimator={estimator!r} is not available yet (available: ML)", field="estimator"
+        )
     if str(missing).lower() not in AVAILABLE["missing"]:
-        raise SurveyInputError(f"missing={missing!r} is not available yet (available: listwise)", field="missing")
+        raise SurveyInputError(
+            f"missing={missing!r} is not available yet (available: listwise)", field="missing"
+        )
     if group is not None:
         raise SurveyInputError("multi-group models (group=...) are not available yet", field="group")
     if tuple(group_equal):
-        raise SurveyInputError("group_equal is not available yet (needs multi-group models)", field="group_equal")
+        raise SurveyInputError(
+            "group_equal is not available yet (needs multi-group models)", field="group_equal"
+        )
     if str(se).lower() not in AVAILABLE["se"]:
         raise SurveyInputError(f"se={se!r} is not available yet (available: standard)", field="se")
     if bootstrap:
@@ -44,9 +62,19 @@ def _check_options(estimator: str, missing: str, group: str | None, group_equal:
     return est
 
 
-def fit(model: str, data: pd.DataFrame, *, estimator: str = "ML", missing: str = "listwise", group: str | None = None,
-        group_equal: Iterable[str] = (), se: str = "standard", bootstrap: int | None = None,
-        seed: int | None = None) -> SEMResult:
+def fit(
+    model: str,
+    data: pd.DataFrame,
+    *,
+    estimator: str = "ML",
+    missing: str = "listwise",
+    group: str | None = None,
+    group_equal: Iterable[str] = (),
+    se: str = "standard",
+    bootstrap: int | None = None,
+    seed: int | None = None,
+    group_partial: Iterable[str] = (),
+) -> SEMResult:
     """Fit a lavaan-syntax model by maximum likelihood, with lavaan ``sem()`` defaults.
 
     Parameters
@@ -54,6 +82,8 @@ def fit(model: str, data: pd.DataFrame, *, estimator: str = "ML", missing: str =
     model : lavaan model syntax (``=~ ~ ~~ ~1 :=``, labels ``a*x``, fixed values ``1*x``).
     data : one row per respondent; the model's observed variables must be numeric columns.
     estimator, missing, se : "ML", "listwise", "standard" (others are not available yet).
+    group, group_equal, group_partial : multi-group model (lavaan ``group=``, ``group.equal=``,
+        ``group.partial=``); see :func:`survey.sem.multigroup.fit_multigroup`.
 
     Returns
     -------
@@ -66,11 +96,30 @@ def fit(model: str, data: pd.DataFrame, *, estimator: str = "ML", missing: str =
     >>> round(res.fit_measures()["chisq"], 3)
     85.306
     """
+    if group is not None:  # multi-group models: survey.sem.multigroup (returns a MultiGroupResult)
+        from survey.sem.multigroup import fit_multigroup
+
+        return fit_multigroup(
+            model,
+            data,
+            group,
+            group_equal=group_equal,
+            group_partial=group_partial,
+            estimator=estimator,
+            missing=missing,
+            se=se,
+            bootstrap=bootstrap,
+        )
     est_name = _check_options(estimator, missing, group, group_equal, se, bootstrap)
+    with threadpool_limits(1) if threadpool_limits is not None else nullcontext():
+        return _fit_ml(model, data, est_name, str(missing).lower())
+
+
+def _fit_ml(model: str, data: pd.DataFrame, est_name: str, missing: str) -> SEMResult:
     partable = lavaanify(model)
     check_definitions(partable)
     ram = RAMModel(partable)
-    stats = sample_stats(data, ram.ov, missing=str(missing).lower())
+    stats = sample_stats(data, ram.ov, missing=missing)
     g = stats.groups[0]
     ram.set_exogenous(g.cov, g.mean)
     warnings = check_sample(g.cov, ram.ov, g.n, ram.npar)
@@ -82,5 +131,14 @@ def fit(model: str, data: pd.DataFrame, *, estimator: str = "ML", missing: str =
     else:
         info = None
     warnings += check_identification(info is not None and info.singular)
-    return SEMResult(model=model, partable=partable, ram=ram, stats=stats, estimation=estimation, information=info,
-                     warnings=warnings, estimator=est_name, start=start)
+    return SEMResult(
+        model=model,
+        partable=partable,
+        ram=ram,
+        stats=stats,
+        estimation=estimation,
+        information=info,
+        warnings=warnings,
+        estimator=est_name,
+        start=start,
+    )

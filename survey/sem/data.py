@@ -52,8 +52,10 @@ def numeric_columns(data: pd.DataFrame, names: list[str]) -> pd.DataFrame:
         raise SurveyInputError("data must be a pandas DataFrame", value=type(data).__name__)
     missing = [n for n in names if n not in data.columns]
     if missing:
-        raise SurveyInputError(f"observed variable(s) of the model not found in the data: {', '.join(missing)}",
-                               column=missing[0])
+        raise SurveyInputError(
+            f"observed variable(s) of the model not found in the data: {', '.join(missing)}",
+            column=missing[0],
+        )
     out = {}
     for name in names:
         col = data[name]
@@ -64,7 +66,9 @@ def numeric_columns(data: pd.DataFrame, names: list[str]) -> pd.DataFrame:
             bad = col.notna() & converted.isna()
             if bad.any():
                 pos = int(np.flatnonzero(bad.to_numpy())[0])
-                raise SurveyInputError("value is not a number", row=pos + 1, column=name, value=str(col.iloc[pos]))
+                raise SurveyInputError(
+                    "value is not a number", row=pos + 1, column=name, value=str(col.iloc[pos])
+                )
             col = converted
         out[name] = col.astype(float)
     return pd.DataFrame(out, index=data.index)
@@ -88,4 +92,6 @@ def sample_stats(data: pd.DataFrame, names: list[str], *, missing: str = "listwi
     mean = x.mean(axis=0)
     centered = x - mean
     cov = centered.T @ centered / n
-    return SampleStats(names=list(names), groups=[GroupStats("", n, cov, mean, x)], n_raw=int(values.shape[0]))
+    return SampleStats(
+        names=list(names), groups=[GroupStats("", n, cov, mean, x)], n_raw=int(values.shape[0])
+    )

@@ -15,8 +15,13 @@ import pandas as pd
 from survey.errors import SurveyInputError
 
 _FUNCS = {"exp": np.exp, "log": np.log, "sqrt": np.sqrt, "abs": np.abs}
-_BINOPS = {ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b, ast.Mult: lambda a, b: a * b,
-           ast.Div: lambda a, b: a / b, ast.Pow: lambda a, b: a ** b}
+_BINOPS = {
+    ast.Add: lambda a, b: a + b,
+    ast.Sub: lambda a, b: a - b,
+    ast.Mult: lambda a, b: a * b,
+    ast.Div: lambda a, b: a / b,
+    ast.Pow: lambda a, b: a**b,
+}
 
 
 def _eval(node: ast.AST, env: dict[str, float]) -> float:
@@ -33,11 +38,16 @@ def _eval(node: ast.AST, env: dict[str, float]) -> float:
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
         v = _eval(node.operand, env)
         return -v if isinstance(node.op, ast.USub) else v
-    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _FUNCS \
-            and len(node.args) == 1:
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id in _FUNCS
+        and len(node.args) == 1
+    ):
         return _FUNCS[node.func.id](_eval(node.args[0], env))
-    raise SurveyInputError("unsupported expression in a defined parameter (:=)", value=ast.unparse(node),
-                           field="model")
+    raise SurveyInputError(
+        "unsupported expression in a defined parameter (:=)", value=ast.unparse(node), field="model"
+    )
 
 
 def parse_definition(expr: str) -> ast.Expression:
@@ -48,21 +58,34 @@ def parse_definition(expr: str) -> ast.Expression:
         raise SurveyInputError("cannot parse a defined parameter (:=)", value=expr, field="model") from exc
 
 
+class DefinedFunction:
+    """The ``:=`` rows of a parameter table compiled once: values of all rows -> defined values."""
+
+    def __init__(self, pt: pd.DataFrame) -> None:
+        self.labels: dict[str, int] = {}
+        for k, (label, op) in enumerate(zip(pt["label"], pt["op"], strict=True)):
+            if label and op != ":=" and label not in self.labels:
+                self.labels[label] = k
+        rows = pt[pt["op"] == ":="]
+        self.names = list(rows["lhs"])
+        self.trees = [parse_definition(expr) for expr in rows["rhs"]]
+
+    def __call__(self, values: np.ndarray) -> np.ndarray:
+        env = {label: values[k] for label, k in self.labels.items()}
+        out = []
+        for name, tree in zip(self.names, self.trees, strict=True):
+            v = _eval(tree, env)
+            env[name] = v
+            out.append(v)
+        return np.array(out, dtype=float)
+
+
 def evaluate_defined(pt: pd.DataFrame, values: np.ndarray) -> np.ndarray:
     """Values of the ``:=`` rows given the values of all rows (labels take the first labelled row).
 
     Definitions may use labels and earlier definitions, in order.
     """
-    env: dict[str, float] = {}
-    for label, val, op in zip(pt["label"], values, pt["op"], strict=True):
-        if label and op != ":=" and label not in env:
-            env[label] = val
-    out = []
-    for row in pt[pt["op"] == ":="].itertuples(index=False):
-        v = _eval(parse_definition(row.rhs), env)
-        env[row.lhs] = v
-        out.append(v)
-    return np.array(out, dtype=float)
+    return DefinedFunction(pt)(values)
 
 
 def check_definitions(pt: pd.DataFrame) -> None:
@@ -72,7 +95,7 @@ def check_definitions(pt: pd.DataFrame) -> None:
         tree = parse_definition(row.rhs)
         for node in ast.walk(tree):
             if isinstance(node, ast.Name) and node.id not in labels and node.id not in _FUNCS:
-                raise SurveyInputError(f"defined parameter {row.lhs!r} uses an unknown label", value=node.id,
-                                       field="model")
+                raise SurveyInputError(
+                    f"defined parameter {row.lhs!r} uses an unknown label", value=node.id, field="model"
+                )
         labels.add(row.lhs)
-

@@ -4,7 +4,8 @@ Discrepancy (Joreskog 1967; Bollen 1989, eq. 4.67):
 
     F_ML(theta) = log|Sigma| + tr(S Sigma^-1) - log|S| - p  [+ (ybar - mu)' Sigma^-1 (ybar - mu)]
 
-Gradient  g_k = tr(W dSigma_k) - 2 d' Sigma^-1 dmu_k,  W = Sigma^-1 (Sigma - S - d d') Sigma^-1, d = ybar - mu.
+Gradient  g_k = tr(W dSigma_k) - 2 d' Sigma^-1 dmu_k,
+          W = Sigma^-1 (Sigma - S - d d') Sigma^-1, d = ybar - mu.
 Minimised by Fisher scoring (Gauss-Newton with the expected Hessian
 H_kl = tr(Sigma^-1 dSigma_k Sigma^-1 dSigma_l) + 2 dmu_k' Sigma^-1 dmu_l) with step halving, and a
 quasi-Newton (BFGS, analytic gradient) fallback; convergence to |g|_max < 1e-9 (lavaan stops nlminb at a
@@ -57,8 +58,9 @@ def objective(model: RAMModel, stats: GroupStats, theta: np.ndarray) -> tuple[fl
     return float(f), imp
 
 
-def gradient_and_information(model: RAMModel, stats: GroupStats, theta: np.ndarray,
-                             imp: Implied | None = None) -> tuple[np.ndarray, np.ndarray]:
+def gradient_and_information(
+    model: RAMModel, stats: GroupStats, theta: np.ndarray, imp: Implied | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Gradient of F_ML and the expected Hessian H (= 2 x unit expected information)."""
     imp = imp if imp is not None else model.implied(theta)
     inv = np.linalg.inv(imp.sigma)
@@ -69,9 +71,16 @@ def gradient_and_information(model: RAMModel, stats: GroupStats, theta: np.ndarr
         d = stats.mean - imp.mean
         resid = resid - np.outer(d, d)
     w = inv @ resid @ inv
-    g = np.einsum("ij,kij->k", w, dsig)
-    m = np.einsum("ij,kjl->kil", inv, dsig)
-    h = np.einsum("kij,lji->kl", m, m)
+    q = dsig.shape[0]
+    g = dsig.reshape(q, -1) @ w.ravel()
+    # tr(Sigma^-1 dS_k Sigma^-1 dS_l) = <L' dS_k L, L' dS_l L> with Sigma^-1 = L L'
+    try:
+        chol = np.linalg.cholesky(inv)
+        k = (chol.T @ dsig @ chol).reshape(q, -1)
+        h = k @ k.T
+    except np.linalg.LinAlgError:  # Sigma not positive definite: the plain trace formula
+        m = inv @ dsig
+        h = m.reshape(q, -1) @ m.transpose(0, 2, 1).reshape(q, -1).T
     if mean_part:
         dmu = model.delta_mean(theta, imp)
         g = g - 2.0 * dmu @ inv @ d
@@ -83,34 +92,42 @@ def gradient(model: RAMModel, stats: GroupStats, theta: np.ndarray, imp: Implied
     """Analytic gradient of F_ML (no information matrix)."""
     imp = imp if imp is not None else model.implied(theta)
     inv = np.linalg.inv(imp.sigma)
-    dsig = model.delta(theta, imp)
     resid = imp.sigma - stats.cov
     if model.meanstructure:
         d = stats.mean - imp.mean
         resid = resid - np.outer(d, d)
-    g = np.einsum("ij,kij->k", inv @ resid @ inv, dsig)
+    g = model.gradient_from_weight(inv @ resid @ inv, imp)
     if model.meanstructure:
         g = g - 2.0 * model.delta_mean(theta, imp) @ inv @ d
     return g
 
 
 def observed_hessian(model: RAMModel, stats: GroupStats, theta: np.ndarray) -> np.ndarray:
-    """Hessian of F_ML by central differences of the analytic gradient (symmetrised)."""
+    """Hessian of F_ML by forward differences of the analytic gradient (symmetrised)."""
     q = theta.size
     h = np.empty((q, q))
+    g0 = gradient(model, stats, theta)
     for k in range(q):
-        step = 1e-6 * max(1.0, abs(theta[k]))
+        step = 1e-7 * max(1.0, abs(theta[k]))
         e = np.zeros(q)
         e[k] = step
-        h[:, k] = (gradient(model, stats, theta + e) - gradient(model, stats, theta - e)) / (2 * step)
+        h[:, k] = (gradient(model, stats, theta + e) - g0) / step
     return 0.5 * (h + h.T)
 
 
-def _fisher_scoring(model: RAMModel, stats: GroupStats, theta: np.ndarray, max_iter: int = 400,
-                    tol: float = 1e-9, newton_below: float = 1e-3) -> Estimation:
+def _fisher_scoring(
+    model: RAMModel,
+    stats: GroupStats,
+    theta: np.ndarray,
+    max_iter: int = 400,
+    tol: float = 1e-9,
+    newton_below: float = 1e-3,
+) -> Estimation:
     f, imp = objective(model, stats, theta)
     if not np.isfinite(f):
-        return Estimation(theta, f, False, 0, np.inf, "fisher", "starting values give a non-positive-definite Sigma")
+        return Estimation(
+            theta, f, False, 0, np.inf, "fisher", "starting values give a non-positive-definite Sigma"
+        )
     it = 0
     gmax = np.inf
     for it in range(1, max_iter + 1):
@@ -156,9 +173,13 @@ def _quasi_newton(model: RAMModel, stats: GroupStats, theta: np.ndarray) -> Esti
 
     res = optimize.minimize(fun, theta, jac=True, method="BFGS", options={"gtol": 1e-10, "maxiter": 5000})
     f, imp = objective(model, stats, res.x)
-    g, _ = gradient_and_information(model, stats, res.x, imp) if np.isfinite(f) else (np.array([np.inf]), None)
+    g, _ = (
+        gradient_and_information(model, stats, res.x, imp) if np.isfinite(f) else (np.array([np.inf]), None)
+    )
     gmax = float(np.max(np.abs(g))) if g.size else 0.0
-    return Estimation(res.x, f, bool(np.isfinite(f) and gmax < 1e-6), int(res.nit), gmax, "bfgs", str(res.message))
+    return Estimation(
+        res.x, f, bool(np.isfinite(f) and gmax < 1e-6), int(res.nit), gmax, "bfgs", str(res.message)
+    )
 
 
 def estimate_ml(model: RAMModel, stats: GroupStats, start: np.ndarray) -> Estimation:

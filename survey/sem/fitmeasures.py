@@ -15,8 +15,8 @@ block is kept at its sample values), chi2_b = N F_ML(Sigma_b), df_b = p* - (p - 
     rmsea = sqrt(max(T/(N df) - 1/N, 0)) with a 90% CI from the noncentral chi2 (Steiger 1990) and
             rmsea.pvalue = P(chi2_df(ncp = N df 0.05^2) > T)   (Browne & Cudeck 1993)
     srmr = sqrt(mean over vech of ((s_ij - sigma_ij) / sqrt(s_ii s_jj))^2)     (Bentler 1995; lavaan "srmr")
-    gfi  = 1 - e' V e / s' V s with e = vech(S - Sigma), s = vech(S), V = 1/2 D'(S^-1 (x) S^-1)D
-           = 1 - tr((S^-1 (S - Sigma))^2) / p ;  agfi = 1 - p*/df (1 - gfi)      (Joreskog & Sorbom 1986)
+    gfi  = 1 - e' V e / s' V s with e = vech(S - Sigma), s = vech(S), V = 1/2 D'(Sigma^-1 (x) Sigma^-1)D
+           (x-block rows of V zero under fixed.x);  agfi = 1 - p*/df (1 - gfi)    (Joreskog & Sorbom 1986)
 """
 
 from __future__ import annotations
@@ -27,9 +27,37 @@ from scipy import stats as sps
 
 from survey.sem.data import GroupStats
 
-MEASURES = ("npar", "fmin", "chisq", "df", "pvalue", "baseline.chisq", "baseline.df", "baseline.pvalue", "cfi",
-            "tli", "nnfi", "rfi", "nfi", "pnfi", "ifi", "rni", "logl", "unrestricted.logl", "aic", "bic", "ntotal",
-            "bic2", "rmsea", "rmsea.ci.lower", "rmsea.ci.upper", "rmsea.pvalue", "srmr", "gfi", "agfi")
+MEASURES = (
+    "npar",
+    "fmin",
+    "chisq",
+    "df",
+    "pvalue",
+    "baseline.chisq",
+    "baseline.df",
+    "baseline.pvalue",
+    "cfi",
+    "tli",
+    "nnfi",
+    "rfi",
+    "nfi",
+    "pnfi",
+    "ifi",
+    "rni",
+    "logl",
+    "unrestricted.logl",
+    "aic",
+    "bic",
+    "ntotal",
+    "bic2",
+    "rmsea",
+    "rmsea.ci.lower",
+    "rmsea.ci.upper",
+    "rmsea.pvalue",
+    "srmr",
+    "gfi",
+    "agfi",
+)
 
 
 def baseline_fml(stats: GroupStats, x_index: list[int]) -> float:
@@ -131,8 +159,9 @@ def rmsea_pvalue(t: float, df: float, n: int, close: float = 0.05) -> float:
     return float(sps.ncx2.sf(t, df, n * df * close**2))
 
 
-def srmr(s: np.ndarray, sigma: np.ndarray, mean_s: np.ndarray | None = None,
-         mean_sigma: np.ndarray | None = None) -> float:
+def srmr(
+    s: np.ndarray, sigma: np.ndarray, mean_s: np.ndarray | None = None, mean_sigma: np.ndarray | None = None
+) -> float:
     """Standardized root mean square residual, Bentler's definition (lavaan's ``srmr``)."""
     sd = np.sqrt(np.diag(s))
     r = (s - sigma) / np.outer(sd, sd)
@@ -143,12 +172,39 @@ def srmr(s: np.ndarray, sigma: np.ndarray, mean_s: np.ndarray | None = None,
     return float(np.sqrt(np.mean(values)))
 
 
-def gfi(s: np.ndarray, sigma: np.ndarray) -> float:
-    """Goodness-of-fit index with the ML weight matrix built on Sigma (lavaan's ``gfi``)."""
+def gfi(
+    s: np.ndarray,
+    sigma: np.ndarray,
+    x_index: list[int] | None = None,
+    mean_s: np.ndarray | None = None,
+    mean_sigma: np.ndarray | None = None,
+) -> float:
+    """Goodness-of-fit index with lavaan's ML weight (expected information at Sigma [and mu]).
+
+    GFI = 1 - e' V e / s' V s with s = (ybar', vech(S)')', e = s - (mu', vech(Sigma)')' and
+    V = blockdiag(Sigma^-1, 1/2 D'(Sigma^-1 (x) Sigma^-1) D); under fixed.x the covariates' means and
+    covariance block carry no weight (lavaan's x.idx elimination).
+    """
     inv = np.linalg.inv(sigma)
-    m = inv @ (s - sigma)
-    ms = inv @ s
-    return float(1.0 - np.trace(m @ m) / np.trace(ms @ ms))
+    e = s - sigma
+    s_m = s.copy()
+    if x_index:
+        ix = np.ix_(x_index, x_index)
+        e[ix] = 0.0
+        s_m[ix] = 0.0
+    m = inv @ e
+    ms = inv @ s_m
+    t1 = 0.5 * np.trace(m @ m)
+    t2 = 0.5 * np.trace(ms @ ms)
+    if mean_s is not None and mean_sigma is not None:
+        d = mean_s - mean_sigma
+        ybar = mean_s.copy()
+        if x_index:
+            d[x_index] = 0.0
+            ybar[x_index] = 0.0
+        t1 += d @ inv @ d
+        t2 += ybar @ inv @ ybar
+    return float(1.0 - t1 / t2)
 
 
 def agfi(gfi_value: float, nel: int, df: float) -> float:
@@ -156,8 +212,17 @@ def agfi(gfi_value: float, nel: int, df: float) -> float:
     return float("nan") if df <= 0 else float(1.0 - nel / df * (1.0 - gfi_value))
 
 
-def fit_measures(*, stats: GroupStats, sigma: np.ndarray, mean: np.ndarray | None, fml: float, npar: int, df: int,
-                 x_index: list[int], meanstructure: bool) -> dict[str, float]:
+def fit_measures(
+    *,
+    stats: GroupStats,
+    sigma: np.ndarray,
+    mean: np.ndarray | None,
+    fml: float,
+    npar: int,
+    df: int,
+    x_index: list[int],
+    meanstructure: bool,
+) -> dict[str, float]:
     """All measures of :data:`MEASURES` for one ML fit (complete data, one group)."""
     n, p = stats.n, sigma.shape[0]
     nx = len(x_index)
@@ -174,20 +239,46 @@ def fit_measures(*, stats: GroupStats, sigma: np.ndarray, mean: np.ndarray | Non
         logl_x = -0.5 * n * (nx * np.log(2 * np.pi) + np.linalg.slogdet(s_xx)[1] + nx)
         logl, logl_h1 = logl - logl_x, logl_h1 - logl_x
     lo, hi = rmsea_ci(t, df, n)
-    g = gfi(stats.cov, sigma)
+    g = gfi(
+        stats.cov,
+        sigma,
+        x_index,
+        stats.mean if meanstructure else None,
+        mean if meanstructure else None,
+    )
     nel = p * (p + 1) // 2 + (p if meanstructure else 0)
     nfi_value = nfi(t, tb)
     out = {
-        "npar": float(npar), "fmin": fml / 2.0, "chisq": t, "df": float(df), "pvalue": pvalue,
-        "baseline.chisq": tb, "baseline.df": float(dfb), "baseline.pvalue": pb,
-        "cfi": cfi(t, df, tb, dfb), "tli": tli(t, df, tb, dfb), "nnfi": tli(t, df, tb, dfb),
-        "rfi": rfi(t, df, tb, dfb), "nfi": nfi_value,
-        "pnfi": float("nan") if dfb == 0 else df / dfb * nfi_value, "ifi": ifi(t, df, tb),
-        "rni": rni(t, df, tb, dfb), "logl": logl, "unrestricted.logl": logl_h1,
-        "aic": -2 * logl + 2 * npar, "bic": -2 * logl + npar * np.log(n), "ntotal": float(n),
-        "bic2": -2 * logl + npar * np.log((n + 2) / 24), "rmsea": rmsea(t, df, n),
-        "rmsea.ci.lower": lo, "rmsea.ci.upper": hi, "rmsea.pvalue": rmsea_pvalue(t, df, n),
-        "srmr": srmr(stats.cov, sigma, stats.mean if meanstructure else None, mean if meanstructure else None),
-        "gfi": g, "agfi": agfi(g, nel, df),
+        "npar": float(npar),
+        "fmin": fml / 2.0,
+        "chisq": t,
+        "df": float(df),
+        "pvalue": pvalue,
+        "baseline.chisq": tb,
+        "baseline.df": float(dfb),
+        "baseline.pvalue": pb,
+        "cfi": cfi(t, df, tb, dfb),
+        "tli": tli(t, df, tb, dfb),
+        "nnfi": tli(t, df, tb, dfb),
+        "rfi": rfi(t, df, tb, dfb),
+        "nfi": nfi_value,
+        "pnfi": float("nan") if dfb == 0 else df / dfb * nfi_value,
+        "ifi": ifi(t, df, tb),
+        "rni": rni(t, df, tb, dfb),
+        "logl": logl,
+        "unrestricted.logl": logl_h1,
+        "aic": -2 * logl + 2 * npar,
+        "bic": -2 * logl + npar * np.log(n),
+        "ntotal": float(n),
+        "bic2": -2 * logl + npar * np.log((n + 2) / 24),
+        "rmsea": rmsea(t, df, n),
+        "rmsea.ci.lower": lo,
+        "rmsea.ci.upper": hi,
+        "rmsea.pvalue": rmsea_pvalue(t, df, n),
+        "srmr": srmr(
+            stats.cov, sigma, stats.mean if meanstructure else None, mean if meanstructure else None
+        ),
+        "gfi": g,
+        "agfi": agfi(g, nel, df),
     }
     return {k: float(v) for k, v in out.items()}

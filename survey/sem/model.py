@@ -63,7 +63,9 @@ class RAMModel:
                 self.row_kind[k] = "A"
             elif row.op == "~":
                 if row.lhs == row.rhs:
-                    raise SurveyInputError("a variable cannot be regressed on itself", value=row.lhs, field="model")
+                    raise SurveyInputError(
+                        "a variable cannot be regressed on itself", value=row.lhs, field="model"
+                    )
                 a_rows.append(self.index[row.lhs])
                 a_cols.append(self.index[row.rhs])
                 a_par.append(par)
@@ -88,7 +90,21 @@ class RAMModel:
         self.m_rows, self.m_par = np.array(m_rows, dtype=int), np.array(m_par, dtype=int)
         self.m_val = np.array(m_val, dtype=float)
         self.partable = pt.reset_index(drop=True)
+        self._std_plan = None  # row plan of survey.sem.standardize, built on first use
         self._check_recursive_identity()
+        # 0/1 maps from matrix entries to free parameters (sums entries sharing a label)
+        self._rows_a = np.flatnonzero(self.row_kind == "A")
+        self._rows_s = np.flatnonzero(self.row_kind == "S")
+        self._rows_m = np.flatnonzero(self.row_kind == "M")
+        self._a_map = self._entry_map(self.a_par)
+        self._s_map = self._entry_map(self.s_par)
+        self._m_map = self._entry_map(self.m_par)
+
+    def _entry_map(self, par: np.ndarray) -> np.ndarray:
+        free = par[par >= 0]
+        out = np.zeros((self.npar, free.size))
+        out[free, np.arange(free.size)] = 1.0
+        return out
 
     def _check_recursive_identity(self) -> None:
         a = np.zeros((self.nvar, self.nvar))
@@ -130,11 +146,14 @@ class RAMModel:
 
     def parameter_values(self, theta: np.ndarray) -> np.ndarray:
         """Value of every parameter-table row (free rows from ``theta``, fixed rows at their value)."""
-        out = np.full(len(self.partable), np.nan, dtype=np.result_type(np.asarray(theta).dtype, float))
-        for kind, par, val in (("A", self.a_par, self.a_val), ("S", self.s_par, self.s_val),
-                               ("M", self.m_par, self.m_val)):
-            ks = np.flatnonzero(self.row_kind == kind)
-            out[ks] = np.where(par >= 0, np.asarray(theta)[np.maximum(par, 0)], val)
+        theta = np.asarray(theta)
+        out = np.full(len(self.partable), np.nan, dtype=np.result_type(theta.dtype, float))
+        for ks, par, val in (
+            (self._rows_a, self.a_par, self.a_val),
+            (self._rows_s, self.s_par, self.s_val),
+            (self._rows_m, self.m_par, self.m_val),
+        ):
+            out[ks] = np.where(par >= 0, theta[np.maximum(par, 0)], val)
         return out
 
     def implied(self, theta: np.ndarray) -> Implied:
@@ -144,7 +163,9 @@ class RAMModel:
         try:
             t = np.linalg.inv(eye - a)
         except np.linalg.LinAlgError as exc:
-            raise EstimationError("the regression paths form a singular system (I - B not invertible)") from exc
+            raise EstimationError(
+                "the regression paths form a singular system (I - B not invertible)"
+            ) from exc
         sigma_all = t @ s @ t.T
         sigma = sigma_all[: self.p, : self.p]
         mean = (t @ m)[: self.p] if self.meanstructure else None
@@ -156,23 +177,44 @@ class RAMModel:
         p = self.p
         g = imp.t[:p, :]  # F T  (p x n)
         c_ov = imp.sigma_all[:, :p]  # Sigma_all F'  (n x p)
-        out = np.zeros((self.npar, p, p))
+        out = np.zeros((self.npar, p * p))
         free = self.a_par >= 0
         if free.any():
             u = g[:, self.a_rows[free]]  # p x m
             v = c_ov[self.a_cols[free], :]  # m x p
-            d = np.einsum("pm,mq->mpq", u, v)
+            d = u.T[:, :, None] * v[:, None, :]
             d = d + d.transpose(0, 2, 1)
-            np.add.at(out, self.a_par[free], d)
+            out += self._a_map @ d.reshape(d.shape[0], -1)
         free = self.s_par >= 0
         if free.any():
             gi = g[:, self.s_rows[free]]
             gj = g[:, self.s_cols[free]]
-            d = np.einsum("pm,qm->mpq", gi, gj)
+            d = gi.T[:, :, None] * gj.T[:, None, :]
             d = d + d.transpose(0, 2, 1)
             diag = self.s_rows[free] == self.s_cols[free]
             d[diag] *= 0.5
-            np.add.at(out, self.s_par[free], d)
+            out += self._s_map @ d.reshape(d.shape[0], -1)
+        return out.reshape(self.npar, p, p)
+
+    def gradient_from_weight(self, w: np.ndarray, imp: Implied) -> np.ndarray:
+        """sum_ij W_ij dSigma_ij/dtheta_k for a symmetric p x p weight W, without forming dSigma.
+
+        dSigma/dA_ij -> 2 (G' W C)_ij with G = F T, C = Sigma_all F';
+        dSigma/dS_ij -> (2 - delta_ij) (G' W G)_ij.
+        """
+        p = self.p
+        g = imp.t[:p, :]
+        gw = g.T @ w  # n x p
+        out = np.zeros(self.npar)
+        free = self.a_par >= 0
+        if free.any():
+            m = gw @ imp.sigma_all[:, :p].T  # n x n
+            out += self._a_map @ (2.0 * m[self.a_rows[free], self.a_cols[free]])
+        free = self.s_par >= 0
+        if free.any():
+            m = gw @ g  # n x n
+            rows, cols = self.s_rows[free], self.s_cols[free]
+            out += self._s_map @ (np.where(rows == cols, 1.0, 2.0) * m[rows, cols])
         return out
 
     def delta_mean(self, theta: np.ndarray, implied: Implied | None = None) -> np.ndarray:
@@ -189,8 +231,8 @@ class RAMModel:
         if free.any():
             # d mu / dA_ij = F T e_i e_j' T m
             d = g[:, self.a_rows[free]].T * tm[self.a_cols[free]][:, None]
-            np.add.at(out, self.a_par[free], d)
+            out += self._a_map @ d
         free = self.m_par >= 0
         if free.any():
-            np.add.at(out, self.m_par[free], g[:, self.m_rows[free]].T)
+            out += self._m_map @ g[:, self.m_rows[free]].T
         return out

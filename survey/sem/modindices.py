@@ -1,10 +1,11 @@
 """Modification indices: univariate score tests for parameters not in the model (lavaan ``modindices()``).
 
-Candidates as lavaan's ``lav_partable_full``: every loading of a factor on an observed variable that
-is not in a regression, every residual covariance among indicators, every latent (co)variance, and
-every regression among the variables of the structural part. Unlike lavaan, no candidates are listed
-for fixed.x covariates as dependent variables (``x ~ ...``, ``x ~~ x``): their moments are fixed at the
-sample values, so these score tests are not meaningful. For the
+Candidates as lavaan's: the fixed parameters of the model (e.g. marker loadings), then
+``lav_partable_full``: every loading of a factor on an observed variable that is not in a regression,
+every residual covariance among indicators, every latent (co)variance, and every regression among the
+variables of the structural part. Under fixed.x the covariate block of the moments gets no weight in the
+information (as lavaan's expected information with x.idx), and the covariate moments themselves, fitted
+exactly, are not listed (lavaan lists some of them with mi ~ 1e-30 and others not, by rounding). For the
 candidate j, with unit expected information I of the extended model (free parameters 2, candidates 1)
 and the score s = d logL/N / d theta at the estimates (Sorbom 1989, J Econometrics 40):
 
@@ -22,7 +23,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from survey.sem.estimate import gradient_and_information
 from survey.sem.model import RAMModel
 from survey.sem.standardize import standardize
 
@@ -35,64 +35,83 @@ def _lower_pairs(names: list[str]) -> list[tuple[str, str]]:
 
 
 def candidates(model: RAMModel) -> pd.DataFrame:
-    """Candidate parameters (lhs, op, rhs) in lavaan's order, before removing those in the model."""
+    """Candidate parameters (lhs, op, rhs) in lavaan's ``lav_partable_full`` order."""
     n = model.names
     eqs = list(dict.fromkeys(n.eqs_y + n.eqs_x))
     rows: list[tuple[str, str, str]] = []
     rows += [(f, "=~", x) for f in n.lv for x in n.ov_nox if x not in eqs]
     other = {v for v in n.ov if v not in n.ov_ind}
     rows += [(a, "~~", b) for a, b in _lower_pairs(n.ov_nox) if a not in other and b not in other]
+    rows += [(a, "~~", b) for a, b in _lower_pairs(n.ov_x)]
     rows += [(a, "~~", b) for a, b in _lower_pairs(n.lv)]
-    rows += [(y, "~", x) for y in eqs for x in eqs
-             if x != y and not (y in n.ov_ind and x in n.lv) and y not in n.ov_x]
+    rows += [(y, "~", x) for y in eqs for x in eqs if x != y and not (y in n.ov_ind and x in n.lv)]
     return pd.DataFrame(rows, columns=["lhs", "op", "rhs"])
 
 
+def _score_and_information(model: RAMModel, stats, theta: np.ndarray, x_index: list[int]):
+    """Score (d logL/N) and unit expected information; under fixed.x the covariate block of the moments
+    carries no weight in the information (lavaan's expected information with ``x.idx``)."""
+    imp = model.implied(theta)
+    inv = np.linalg.inv(imp.sigma)
+    d = model.delta(theta, imp)
+    w = inv @ (imp.sigma - stats.cov) @ inv
+    score = -0.5 * np.einsum("ij,kij->k", w, d)
+    if x_index:
+        ix = np.ix_(x_index, x_index)
+        d[:, ix[0], ix[1]] = 0.0
+    m = np.einsum("ij,kjl->kil", inv, d)
+    info = 0.5 * np.einsum("kij,lji->kl", m, m)
+    return score, info
+
+
 def modification_indices(res: SEMResult) -> pd.DataFrame:
-    """lavaan's ``modindices(fit)`` columns lhs op rhs mi epc sepc.lv sepc.all."""
+    """lavaan's ``modindices(fit)`` columns lhs op rhs mi epc sepc.lv sepc.all.
+
+    As lavaan (``lav_object_extended(all.free=TRUE)``), the candidates are the fixed parameters of the model
+    (marker loadings), then the ``lav_partable_full`` rows not in the model.
+    """
     ram = res.ram
     pt = ram.partable
     cols = ["lhs", "op", "rhs", "mi", "epc", "sepc.lv", "sepc.all"]
     if res.information is None or res.information.singular:
         return pd.DataFrame(columns=cols)
-    model_rows = pt[pt["op"] != ":="].copy()
-    present = {(r.lhs, r.op, r.rhs): k for k, r in enumerate(model_rows.itertuples(index=False))}
-    cand = candidates(ram)
-    ext = model_rows.copy()
+    ext = pt[pt["op"].isin(["=~", "~", "~~", "~1"])].copy().reset_index(drop=True)
+    values = ram.parameter_values(res.theta)[: len(ext)]
     q = ram.npar
     theta = list(res.theta)
-    values = ram.parameter_values(res.theta)
-    keep = []
-    new_rows = []
-    for r in cand.itertuples(index=False):
-        key = (r.lhs, r.op, r.rhs)
-        rev = (r.rhs, r.op, r.lhs)
-        k = present.get(key, present.get(rev) if r.op == "~~" else None)
-        if k is not None:
-            if model_rows.iloc[k]["exo"] != 1:
-                continue
-            ext.iloc[k, ext.columns.get_loc("free")] = q + len(keep) + 1
+    keep: list[tuple[str, str, str]] = []
+    free = ext["free"].to_numpy().copy()
+    for k, r in enumerate(ext.itertuples(index=False)):
+        # fixed.x moments are reproduced exactly (score 0): not candidates (lavaan lists some with mi ~ 1e-30)
+        if r.free == 0 and r.op != "~1" and r.exo != 1:
             theta.append(values[k])
-        else:
-            new_rows.append(dict(lhs=r.lhs, op=r.op, rhs=r.rhs, user=10, free=q + len(keep) + 1, ustart=0.0, exo=0,
-                                 label=""))
-            theta.append(0.0)
-        keep.append(key)
+            free[k] = len(theta)
+            keep.append((r.lhs, r.op, r.rhs))
+    ext["free"] = free
+    present = {(r.lhs, r.op, r.rhs) for r in ext.itertuples(index=False)}
+    new_rows = []
+    for r in candidates(ram).itertuples(index=False):
+        if (r.lhs, r.op, r.rhs) in present or (r.op == "~~" and (r.rhs, r.op, r.lhs) in present):
+            continue
+        theta.append(0.0)
+        new_rows.append(
+            dict(lhs=r.lhs, op=r.op, rhs=r.rhs, user=10, free=len(theta), ustart=0.0, exo=0, label="")
+        )
+        keep.append((r.lhs, r.op, r.rhs))
     if not keep:
         return pd.DataFrame(columns=cols)
-    ext = pd.concat([ext, pd.DataFrame(new_rows)], ignore_index=True) if new_rows else ext
-    ext = ext.reset_index(drop=True)
+    if new_rows:
+        ext = pd.concat([ext, pd.DataFrame(new_rows)], ignore_index=True)
     ext["exo"] = ext["exo"].fillna(0).astype(int)
     ext["ustart"] = ext["ustart"].astype(float)
     ext_model = RAMModel(ext, names=ram.names)
     ext_model.set_exogenous(res.group_stats.cov, res.group_stats.mean)
-    theta_ext = np.asarray(theta, dtype=float)
-    g, h = gradient_and_information(ext_model, res.group_stats, theta_ext)
-    info = 0.5 * h
-    score = -0.5 * g[q:]
+    x_index = [ram.ov.index(v) for v in ram.names.ov_x]
+    score_all, info = _score_and_information(ext_model, res.group_stats, np.asarray(theta), x_index)
+    score = score_all[q:]
     i11 = info[q:, q:]
     i12 = info[q:, :q]
-    i22_inv = np.linalg.inv(info[:q, :q]) if q else np.zeros((0, 0))
+    i22_inv = np.linalg.inv(res.information.information) if q else np.zeros((0, 0))
     v = np.diag(i11 - i12 @ i22_inv @ i12.T).copy()
     ok = v >= np.finfo(float).eps ** (1 / 3)
     n = res.group_stats.n
@@ -103,6 +122,10 @@ def modification_indices(res: SEMResult) -> pd.DataFrame:
     out["mi"] = mi
     out["epc"] = epc
     sign = np.sign(epc)
-    out["sepc.lv"] = sign * standardize(ram, res.theta, "std.lv", rows=out, values=np.abs(epc))
-    out["sepc.all"] = sign * standardize(ram, res.theta, "std.all", rows=out, values=np.abs(epc))
+    size = np.abs(epc)
+    out["sepc.lv"] = sign * standardize(ram, res.theta, "std.lv", rows=out, values=size)
+    out["sepc.all"] = sign * standardize(ram, res.theta, "std.all", rows=out, values=size)
+    # lavaan: a variance candidate whose epc is ~0 standardizes to 0
+    tiny = (out["op"] == "~~") & (out["lhs"] == out["rhs"]) & (size < np.sqrt(np.finfo(float).eps))
+    out.loc[tiny, ["sepc.lv", "sepc.all"]] = 0.0
     return out[ok].reset_index(drop=True)[cols]

@@ -17,7 +17,7 @@ from scipy import stats as sps
 
 from survey.errors import SurveyWarning
 from survey.sem.data import SampleStats
-from survey.sem.defined import evaluate_defined
+from survey.sem.defined import DefinedFunction, evaluate_defined
 from survey.sem.diagnostics import check_implied, check_std_loadings, check_variances
 from survey.sem.estimate import Estimation
 from survey.sem.fitmeasures import fit_measures as compute_fit_measures
@@ -26,8 +26,20 @@ from survey.sem.standardize import numerical_jacobian, standardize, standardized
 from survey.sem.test import chisq_test, n_moments
 from survey.sem.vcov import Information
 
-ESTIMATE_COLUMNS = ["lhs", "op", "rhs", "label", "est", "se", "z", "pvalue", "ci.lower", "ci.upper", "std.lv",
-                    "std.all"]
+ESTIMATE_COLUMNS = [
+    "lhs",
+    "op",
+    "rhs",
+    "label",
+    "est",
+    "se",
+    "z",
+    "pvalue",
+    "ci.lower",
+    "ci.upper",
+    "std.lv",
+    "std.all",
+]
 
 
 def _clean(value: Any) -> Any:
@@ -41,9 +53,20 @@ def _clean(value: Any) -> Any:
 class SEMResult:
     """Result of :func:`survey.sem.fit` (plain object holding pandas DataFrames)."""
 
-    def __init__(self, *, model: str, partable: pd.DataFrame, ram: RAMModel, stats: SampleStats,
-                 estimation: Estimation, information: Information | None, warnings: list[SurveyWarning],
-                 estimator: str = "ML", start: np.ndarray | None = None, level: float = 0.95) -> None:
+    def __init__(
+        self,
+        *,
+        model: str,
+        partable: pd.DataFrame,
+        ram: RAMModel,
+        stats: SampleStats,
+        estimation: Estimation,
+        information: Information | None,
+        warnings: list[SurveyWarning],
+        estimator: str = "ML",
+        start: np.ndarray | None = None,
+        level: float = 0.95,
+    ) -> None:
         self.model = model
         self.ram = ram
         self.stats = stats
@@ -83,16 +106,15 @@ class SEMResult:
         if np.isnan(vc).any():
             se[free > 0] = np.nan
         if defined.any():
-            jac = numerical_jacobian(lambda t: self._defined_values(pt, t), self.theta)
+            func = DefinedFunction(pt)
+            jac = numerical_jacobian(lambda t: func(self.ram.parameter_values(t)), self.theta)
             se[defined] = np.sqrt(np.clip(np.einsum("ij,jk,ik->i", jac, vc, jac), 0, None))
-        pt["start"] = np.where(free > 0, self.start[np.maximum(free - 1, 0)] if self.start is not None else np.nan,
-                               values)
+        pt["start"] = np.where(
+            free > 0, self.start[np.maximum(free - 1, 0)] if self.start is not None else np.nan, values
+        )
         pt["est"] = values
         pt["se"] = se
         return pt
-
-    def _defined_values(self, pt: pd.DataFrame, theta: np.ndarray) -> np.ndarray:
-        return evaluate_defined(pt, self.ram.parameter_values(theta))
 
     @cached_property
     def _std_all_values(self) -> np.ndarray:
@@ -116,9 +138,20 @@ class SEMResult:
             z = np.where(se > 0, est / se, np.nan)
         z[fixed] = np.nan
         crit = sps.norm.ppf(1 - (1 - self.level) / 2)
-        out = pd.DataFrame({"lhs": pt["lhs"], "op": pt["op"], "rhs": pt["rhs"], "label": pt["label"], "est": est,
-                            "se": se, "z": z, "pvalue": 2 * sps.norm.sf(np.abs(z)), "ci.lower": est - crit * se,
-                            "ci.upper": est + crit * se})
+        out = pd.DataFrame(
+            {
+                "lhs": pt["lhs"],
+                "op": pt["op"],
+                "rhs": pt["rhs"],
+                "label": pt["label"],
+                "est": est,
+                "se": se,
+                "z": z,
+                "pvalue": 2 * sps.norm.sf(np.abs(z)),
+                "ci.lower": est - crit * se,
+                "ci.upper": est + crit * se,
+            }
+        )
         if standardized:
             out["std.lv"] = self._std_lv_values
             out["std.all"] = self._std_all_values
@@ -149,8 +182,16 @@ class SEMResult:
         df = n_moments(ram.p, len(x_index), ram.meanstructure) - ram.npar
         imp = ram.implied(self.theta)
         fml = self.estimation.fml if np.isfinite(g.logdet) else float("nan")
-        out = compute_fit_measures(stats=g, sigma=imp.sigma, mean=imp.mean, fml=fml, npar=ram.npar, df=df,
-                                   x_index=x_index, meanstructure=ram.meanstructure)
+        out = compute_fit_measures(
+            stats=g,
+            sigma=imp.sigma,
+            mean=imp.mean,
+            fml=fml,
+            npar=ram.npar,
+            df=df,
+            x_index=x_index,
+            meanstructure=ram.meanstructure,
+        )
         return out
 
     def fit_measures(self, names: list[str] | None = None) -> dict[str, float]:
@@ -164,12 +205,13 @@ class SEMResult:
         return chisq_test(f["fmin"] * 2, self.nobs, int(f["df"]))
 
     def r2(self) -> dict[str, float]:
-        """R-square of every endogenous variable (lavaan ``inspect(fit, "r2")``): 1 - std.all residual variance."""
+        """R-square of every endogenous variable (lavaan ``inspect(fit, "r2")``): 1 - std.all residual var."""
         pt = self.partable
         names = self.ram.names
         v_ind = set(pt.loc[pt["op"] == "=~", "rhs"])
-        dependent = [v for v in names.ov_nox if v in v_ind or v in names.eqs_y] + \
-                    [v for v in names.lv if v in v_ind or v in names.eqs_y]
+        dependent = [v for v in names.ov_nox if v in v_ind or v in names.eqs_y] + [
+            v for v in names.lv if v in v_ind or v in names.eqs_y
+        ]
         std = self._std_all_values
         out = {}
         for v in dependent:
@@ -180,7 +222,7 @@ class SEMResult:
         return {v: out[v] for v in order}
 
     def modindices(self, minimum_value: float = 0.0, sort: bool = False) -> pd.DataFrame:
-        """lavaan's ``modindices()``: mi, epc, sepc.lv, sepc.all for every fixed-to-zero candidate parameter."""
+        """lavaan's ``modindices()``: mi, epc, sepc.lv, sepc.all of every fixed-to-zero candidate."""
         from survey.sem.modindices import modification_indices
 
         out = modification_indices(self)
@@ -195,10 +237,15 @@ class SEMResult:
         """The ``survey fit --json`` object (DESIGN.md)."""
         est = self.estimates()
         records = [{k: _clean(v) for k, v in row.items()} for row in est.to_dict(orient="records")]
-        return {"estimator": self.estimator, "converged": self.converged, "nobs": self.nobs,
-                "warnings": [w.message for w in self.warnings],
-                "fit_measures": {k: _clean(v) for k, v in self.fit_measures().items()},
-                "estimates": records, "r2": {k: _clean(v) for k, v in self.r2().items()}}
+        return {
+            "estimator": self.estimator,
+            "converged": self.converged,
+            "nobs": self.nobs,
+            "warnings": [w.message for w in self.warnings],
+            "fit_measures": {k: _clean(v) for k, v in self.fit_measures().items()},
+            "estimates": records,
+            "r2": {k: _clean(v) for k, v in self.r2().items()},
+        }
 
     def summary(self, fit_measures: bool = True, standardized: bool = True, rsquare: bool = True) -> str:
         """Text summary laid out like lavaan's ``summary(fit, fit.measures=TRUE, standardized=TRUE)``."""
@@ -209,15 +256,23 @@ class SEMResult:
     def __repr__(self) -> str:
         f = self._fit
         state = "converged" if self.converged else "NOT converged"
-        return (f"<SEMResult {self.estimator}, N={self.nobs}, {state}, chisq={f['chisq']:.3f}, df={f['df']:.0f}, "
-                f"cfi={f['cfi']:.3f}, rmsea={f['rmsea']:.3f}, srmr={f['srmr']:.3f}, {len(self.warnings)} warning(s)>")
+        return (
+            f"<SEMResult {self.estimator}, N={self.nobs}, {state}, chisq={f['chisq']:.3f}, df={f['df']:.0f}, "
+            f"cfi={f['cfi']:.3f}, rmsea={f['rmsea']:.3f}, srmr={f['srmr']:.3f}, "
+            f"{len(self.warnings)} warning(s)>"
+        )
 
     def _repr_html_(self) -> str:
         f = self._fit
-        head = (f"<p><b>SEM ({html.escape(self.estimator)})</b>, N = {self.nobs}, "
-                f"{'converged' if self.converged else 'NOT converged'}; &chi;&sup2;({f['df']:.0f}) = {f['chisq']:.3f}, "
-                f"p = {f['pvalue']:.3f}, CFI = {f['cfi']:.3f}, TLI = {f['tli']:.3f}, RMSEA = {f['rmsea']:.3f} "
-                f"[{f['rmsea.ci.lower']:.3f}, {f['rmsea.ci.upper']:.3f}], SRMR = {f['srmr']:.3f}</p>")
+        head = (
+            f"<p><b>SEM ({html.escape(self.estimator)})</b>, N = {self.nobs}, "
+            f"{'converged' if self.converged else 'NOT converged'}; "
+            f"&chi;&sup2;({f['df']:.0f}) = {f['chisq']:.3f}, "
+            f"p = {f['pvalue']:.3f}, CFI = {f['cfi']:.3f}, TLI = {f['tli']:.3f}, RMSEA = {f['rmsea']:.3f} "
+            f"[{f['rmsea.ci.lower']:.3f}, {f['rmsea.ci.upper']:.3f}], SRMR = {f['srmr']:.3f}</p>"
+        )
         warn = "".join(f"<li>{html.escape(w.message)}</li>" for w in self.warnings)
         warn = f"<ul>{warn}</ul>" if warn else ""
-        return head + warn + self.estimates().to_html(index=False, float_format=lambda v: f"{v:.3f}", na_rep="")
+        return (
+            head + warn + self.estimates().to_html(index=False, float_format=lambda v: f"{v:.3f}", na_rep="")
+        )

@@ -21,50 +21,66 @@ from survey.sem.defined import evaluate_defined
 from survey.sem.model import RAMModel
 
 
-def standardize(model: RAMModel, theta: np.ndarray, kind: str = "std.all", rows: pd.DataFrame | None = None,
-                values: np.ndarray | None = None) -> np.ndarray:
+def _plan(model: RAMModel, table: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Row kinds (0 =~, 1 ~, 2 variance, 3 covariance, 4 ~1, -1 other) and lhs/rhs variable indices."""
+    index = model.index
+    kinds, li, ri = [], [], []
+    for op, a, b in zip(table["op"], table["lhs"], table["rhs"], strict=True):
+        code = {"=~": 0, "~": 1, "~1": 4}.get(op, -1)
+        if op == "~~":
+            code = 2 if a == b else 3
+        kinds.append(code)
+        li.append(index.get(a, 0))
+        ri.append(index.get(b, 0) if code != 4 else 0)
+    return np.array(kinds), np.array(li, dtype=int), np.array(ri, dtype=int)
+
+
+def standardize(
+    model: RAMModel,
+    theta: np.ndarray,
+    kind: str = "std.all",
+    rows: pd.DataFrame | None = None,
+    values: np.ndarray | None = None,
+) -> np.ndarray:
     """Standardized value of every parameter-table row (``kind`` = "std.lv" or "std.all").
 
     ``rows``/``values`` standardize other rows (e.g. expected parameter changes) with the SDs and
     residual variances of the model at ``theta``.
     """
+    if kind not in ("std.lv", "std.all"):
+        raise ValueError(f"unknown standardization {kind!r}")
     pt = model.partable
-    own = model.parameter_values(theta)
+    own = np.real(model.parameter_values(theta)).astype(float)
     imp = model.implied(theta)
     var_all = np.real(np.diag(imp.sigma_all)).astype(float)
     var_all[var_all <= 0] = np.nan
     sd = np.sqrt(var_all)
-    lv = set(model.lv)
+    is_lv = np.array([v in set(model.lv) for v in model.variables])
     if kind == "std.lv":
-        sd = np.array([sd[i] if v in lv else 1.0 for i, v in enumerate(model.variables)])
-    elif kind != "std.all":
-        raise ValueError(f"unknown standardization {kind!r}")
-    index = model.index
-    resid_var: dict[str, float] = {}
-    for row, val in zip(pt.itertuples(index=False), own, strict=True):
-        if row.op == "~~" and row.lhs == row.rhs:
-            resid_var[row.lhs] = float(np.real(val))
-    table = pt if rows is None else rows
-    vals = own if values is None else values
-    out = np.full(len(table), np.nan)
-    for k, row in enumerate(table.itertuples(index=False)):
-        val = vals[k]
-        if row.op == "=~":
-            out[k] = val * sd[index[row.lhs]] / sd[index[row.rhs]]
-        elif row.op == "~":
-            out[k] = val * sd[index[row.rhs]] / sd[index[row.lhs]]
-        elif row.op == "~~":
-            i, j = index[row.lhs], index[row.rhs]
-            if i == j:
-                out[k] = val / sd[i] ** 2
-            else:
-                scale_lhs = np.sqrt(abs(resid_var.get(row.lhs, np.nan))) if (row.lhs in lv or kind == "std.all") \
-                    else 1.0
-                scale_rhs = np.sqrt(abs(resid_var.get(row.rhs, np.nan))) if (row.rhs in lv or kind == "std.all") \
-                    else 1.0
-                out[k] = val / (scale_lhs * scale_rhs)
-        elif row.op == "~1":
-            out[k] = val / sd[index[row.lhs]]
+        sd = np.where(is_lv, sd, 1.0)
+    if getattr(model, "_std_plan", None) is None:
+        model._std_plan = _plan(model, pt)
+    own_kind, own_l, _ = model._std_plan
+    resid = np.full(model.nvar, np.nan)
+    var_rows = own_kind == 2
+    resid[own_l[var_rows]] = own[var_rows]
+    scale = np.sqrt(np.abs(resid))
+    if kind == "std.lv":
+        scale = np.where(is_lv, scale, 1.0)
+    kinds, li, ri = model._std_plan if rows is None else _plan(model, rows)
+    vals = own if values is None else np.asarray(values, dtype=float)
+    out = np.full(len(kinds), np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        m = kinds == 0
+        out[m] = vals[m] * sd[li[m]] / sd[ri[m]]
+        m = kinds == 1
+        out[m] = vals[m] * sd[ri[m]] / sd[li[m]]
+        m = kinds == 2
+        out[m] = vals[m] / sd[li[m]] ** 2
+        m = kinds == 3
+        out[m] = vals[m] / (scale[li[m]] * scale[ri[m]])
+        m = kinds == 4
+        out[m] = vals[m] / sd[li[m]]
     if rows is None:
         defined = (pt["op"] == ":=").to_numpy()
         if defined.any():
@@ -85,9 +101,10 @@ def numerical_jacobian(fun, theta: np.ndarray) -> np.ndarray:
     return jac
 
 
-def standardized_solution(model: RAMModel, theta: np.ndarray, vcov: np.ndarray, kind: str = "std.all",
-                          level: float = 0.95) -> pd.DataFrame:
-    """lavaan's ``standardizedSolution(type=kind)``: lhs op rhs label est.std se z pvalue ci.lower ci.upper."""
+def standardized_solution(
+    model: RAMModel, theta: np.ndarray, vcov: np.ndarray, kind: str = "std.all", level: float = 0.95
+) -> pd.DataFrame:
+    """lavaan's ``standardizedSolution(type=kind)``: lhs op rhs label est.std se z pvalue ci.lower/upper."""
     from scipy import stats as sps
 
     pt = model.partable
@@ -101,6 +118,17 @@ def standardized_solution(model: RAMModel, theta: np.ndarray, vcov: np.ndarray, 
         z = np.where(se > 0, est / se, np.nan)
     pvalue = 2 * sps.norm.sf(np.abs(z))
     crit = sps.norm.ppf(1 - (1 - level) / 2)
-    return pd.DataFrame({"lhs": pt["lhs"], "op": pt["op"], "rhs": pt["rhs"], "label": pt["label"], "est.std": est,
-                         "se": se, "z": z, "pvalue": pvalue, "ci.lower": est - crit * se,
-                         "ci.upper": est + crit * se})
+    return pd.DataFrame(
+        {
+            "lhs": pt["lhs"],
+            "op": pt["op"],
+            "rhs": pt["rhs"],
+            "label": pt["label"],
+            "est.std": est,
+            "se": se,
+            "z": z,
+            "pvalue": pvalue,
+            "ci.lower": est - crit * se,
+            "ci.upper": est + crit * se,
+        }
+    )

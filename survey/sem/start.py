@@ -36,53 +36,46 @@ def _marker_variance(cov: np.ndarray, idx: dict[str, int], marker: str, others: 
 def start_values(model: RAMModel, stats: GroupStats) -> np.ndarray:
     """Vector of starting values of the free parameters (length ``model.npar``)."""
     pt = model.partable
+    rows = list(
+        zip(pt["lhs"], pt["op"], pt["rhs"], pt["free"].astype(int), pt["ustart"].astype(float), strict=True)
+    )
     cov = stats.cov
     idx = {v: i for i, v in enumerate(model.ov)}
     theta = np.full(model.npar, np.nan)
     lv_var: dict[str, float] = {}
-    lv_scale: dict[str, float] = {}
-    loadings = pt[pt["op"] == "=~"]
     for lv in model.lv:
-        rows = loadings[loadings["lhs"] == lv]
-        ov_inds = [r for r in rows["rhs"] if r in idx]
-        fixed = rows[(rows["free"] == 0) & rows["rhs"].isin(ov_inds)]
-        if len(fixed) and fixed["ustart"].iloc[0] != 0:
-            marker = fixed["rhs"].iloc[0]
-            scale = float(fixed["ustart"].iloc[0])
-            others = [r for r in ov_inds if r != marker]
+        loadings = [r for r in rows if r[1] == "=~" and r[0] == lv]
+        ov_inds = [r[2] for r in loadings if r[2] in idx]
+        fixed = [r for r in loadings if r[3] == 0 and r[2] in idx and r[4] != 0]
+        if fixed:
+            marker, scale = fixed[0][2], fixed[0][4]
+            others = [v for v in ov_inds if v != marker]
             phi = _marker_variance(cov, idx, marker, others) / scale**2
-        elif ov_inds:
-            marker, scale = ov_inds[0], 1.0
-            phi = 1.0
-        else:
+        else:  # no marker (e.g. NA* with a fixed latent variance): loadings at sqrt(s_ii / 2)
             marker, scale, phi = "", 1.0, 1.0
         lv_var[lv] = phi
-        lv_scale[lv] = scale
-        for r in rows.itertuples(index=False):
-            if r.free == 0:
+        for _, _, rhs, free, _ in loadings:
+            if free == 0 or not np.isnan(theta[free - 1]):
                 continue
-            if r.rhs in idx and marker:
-                if np.isclose(phi, 1.0) and (fixed.empty):
-                    value = np.sqrt(max(0.5 * cov[idx[r.rhs], idx[r.rhs]], 1e-3))
-                else:
-                    value = cov[idx[r.rhs], idx[marker]] / (phi * scale)
+            if rhs in idx and marker:
+                theta[free - 1] = cov[idx[rhs], idx[marker]] / (phi * scale)
+            elif rhs in idx:
+                theta[free - 1] = np.sqrt(max(0.5 * cov[idx[rhs], idx[rhs]], 1e-3))
             else:
-                value = 1.0
-            if np.isnan(theta[r.free - 1]):
-                theta[r.free - 1] = value
-    endogenous = set(pt.loc[pt["op"] == "~", "lhs"])
-    for r in pt.itertuples(index=False):
-        if r.free == 0 or not np.isnan(theta[r.free - 1]):
+                theta[free - 1] = 1.0
+    endogenous = {r[0] for r in rows if r[1] == "~"}
+    for lhs, op, rhs, free, _ in rows:
+        if free == 0 or not np.isnan(theta[free - 1]):
             continue
-        k = r.free - 1
-        if r.op == "~~" and r.lhs == r.rhs:
-            if r.lhs in idx:
-                theta[k] = 0.5 * cov[idx[r.lhs], idx[r.lhs]]
+        k = free - 1
+        if op == "~~" and lhs == rhs:
+            if lhs in idx:
+                theta[k] = 0.5 * cov[idx[lhs], idx[lhs]]
             else:
-                phi = lv_var.get(r.lhs, 1.0)
-                theta[k] = 0.5 * phi if r.lhs in endogenous else phi
-        elif r.op == "~1":
-            theta[k] = stats.mean[idx[r.lhs]] if r.lhs in idx else 0.0
+                phi = lv_var.get(lhs, 1.0)
+                theta[k] = 0.5 * phi if lhs in endogenous else phi
+        elif op == "~1":
+            theta[k] = stats.mean[idx[lhs]] if lhs in idx else 0.0
         else:
             theta[k] = 0.0
     theta[np.isnan(theta)] = 0.0

@@ -45,42 +45,79 @@ def _section_rows(est, op: str, standardized: bool) -> list[str]:
             name = f"    {r.lhs}"
         cells = [_num(r.est), _num(r.se) if r.se > 0 else "", _num(r.z), _num(r.pvalue)]
         if standardized:
-            cells += [_num(getattr(r, "_10")), _num(getattr(r, "_11"))]
+            cells += [_num(r._10), _num(r._11)]
         out.append(f"{name:<20}" + "".join(f"{c:>9}" for c in cells))
     return out
 
 
-def summary_text(res: SEMResult, *, fit_measures: bool = True, standardized: bool = True,
-                 rsquare: bool = True) -> str:
+def summary_text(
+    res: SEMResult, *, fit_measures: bool = True, standardized: bool = True, rsquare: bool = True
+) -> str:
     """The summary as one string."""
     f = res.fit_measures()
     est = res.estimates()
     state = "ended normally" if res.converged else "did NOT end normally"
-    lines = [f"survey.sem (lavaan-equal ML) {state} after {res.estimation.iterations} iterations", "",
-             _line("Estimator", res.estimator), _line("Optimization method", res.estimation.method.upper()),
-             _line("Number of model parameters", str(int(f["npar"]))), "",
-             _line("Number of observations", str(res.nobs))]
+    lines = [
+        f"survey.sem (lavaan-equal ML) {state} after {res.estimation.iterations} iterations",
+        "",
+        _line("Estimator", res.estimator),
+        _line("Optimization method", res.estimation.method.upper()),
+        _line("Number of model parameters", str(int(f["npar"]))),
+        "",
+        _line("Number of observations", str(res.nobs)),
+    ]
     if res.stats.n_raw != res.nobs:
         lines.append(_line("Number of observations (before listwise deletion)", str(res.stats.n_raw)))
-    lines += ["", "Model Test User Model:", "", _line("Test statistic", f["chisq"]),
-              _line("Degrees of freedom", str(int(f["df"]))), _line("P-value (Chi-square)", f["pvalue"])]
+    lines += [
+        "",
+        "Model Test User Model:",
+        "",
+        _line("Test statistic", f["chisq"]),
+        _line("Degrees of freedom", str(int(f["df"]))),
+        _line("P-value (Chi-square)", f["pvalue"]),
+    ]
     if fit_measures:
-        lines += ["", "Model Test Baseline Model:", "", _line("Test statistic", f["baseline.chisq"]),
-                  _line("Degrees of freedom", str(int(f["baseline.df"]))),
-                  _line("P-value", f["baseline.pvalue"]), "", "User Model versus Baseline Model:", "",
-                  _line("Comparative Fit Index (CFI)", f["cfi"]), _line("Tucker-Lewis Index (TLI)", f["tli"]), "",
-                  "Loglikelihood and Information Criteria:", "",
-                  _line("Loglikelihood user model (H0)", f["logl"]),
-                  _line("Loglikelihood unrestricted model (H1)", f["unrestricted.logl"]), "",
-                  _line("Akaike (AIC)", f["aic"]), _line("Bayesian (BIC)", f["bic"]),
-                  _line("Sample-size adjusted Bayesian (SABIC)", f["bic2"]), "",
-                  "Root Mean Square Error of Approximation:", "", _line("RMSEA", f["rmsea"]),
-                  _line("90 Percent confidence interval - lower", f["rmsea.ci.lower"]),
-                  _line("90 Percent confidence interval - upper", f["rmsea.ci.upper"]),
-                  _line("P-value H_0: RMSEA <= 0.050", f["rmsea.pvalue"]), "",
-                  "Standardized Root Mean Square Residual:", "", _line("SRMR", f["srmr"])]
-    lines += ["", "Parameter Estimates:", "", _line("Standard errors", "Standard"),
-              _line("Information", "Expected"), _line("Information saturated (h1) model", "Structured")]
+        lines += [
+            "",
+            "Model Test Baseline Model:",
+            "",
+            _line("Test statistic", f["baseline.chisq"]),
+            _line("Degrees of freedom", str(int(f["baseline.df"]))),
+            _line("P-value", f["baseline.pvalue"]),
+            "",
+            "User Model versus Baseline Model:",
+            "",
+            _line("Comparative Fit Index (CFI)", f["cfi"]),
+            _line("Tucker-Lewis Index (TLI)", f["tli"]),
+            "",
+            "Loglikelihood and Information Criteria:",
+            "",
+            _line("Loglikelihood user model (H0)", f["logl"]),
+            _line("Loglikelihood unrestricted model (H1)", f["unrestricted.logl"]),
+            "",
+            _line("Akaike (AIC)", f["aic"]),
+            _line("Bayesian (BIC)", f["bic"]),
+            _line("Sample-size adjusted Bayesian (SABIC)", f["bic2"]),
+            "",
+            "Root Mean Square Error of Approximation:",
+            "",
+            _line("RMSEA", f["rmsea"]),
+            _line("90 Percent confidence interval - lower", f["rmsea.ci.lower"]),
+            _line("90 Percent confidence interval - upper", f["rmsea.ci.upper"]),
+            _line("P-value H_0: RMSEA <= 0.050", f["rmsea.pvalue"]),
+            "",
+            "Standardized Root Mean Square Residual:",
+            "",
+            _line("SRMR", f["srmr"]),
+        ]
+    lines += [
+        "",
+        "Parameter Estimates:",
+        "",
+        _line("Standard errors", "Standard"),
+        _line("Information", "Expected"),
+        _line("Information saturated (h1) model", "Structured"),
+    ]
     header = f"{'':<20}" + "".join(f"{h:>9}" for h in ["Estimate", "Std.Err", "z-value", "P(>|z|)"])
     if standardized:
         header += f"{'Std.lv':>9}{'Std.all':>9}"
@@ -88,10 +125,19 @@ def summary_text(res: SEMResult, *, fit_measures: bool = True, standardized: boo
     if not standardized:
         est = est.assign(_10=float("nan"), _11=float("nan"))
     variances = est[(est["op"] == "~~") & (est["lhs"] == est["rhs"])]
-    for title, op in (("Latent Variables:", "=~"), ("Regressions:", "~"), ("Covariances:", "~~"),
-                      ("Intercepts:", "~1"), ("Variances:", "var"), ("Defined Parameters:", ":=")):
-        rows = _section_rows(variances.assign(op="var"), "var", standardized) if op == "var" else \
-            _section_rows(est, op, standardized)
+    for title, op in (
+        ("Latent Variables:", "=~"),
+        ("Regressions:", "~"),
+        ("Covariances:", "~~"),
+        ("Intercepts:", "~1"),
+        ("Variances:", "var"),
+        ("Defined Parameters:", ":="),
+    ):
+        rows = (
+            _section_rows(variances.assign(op="var"), "var", standardized)
+            if op == "var"
+            else _section_rows(est, op, standardized)
+        )
         if op == "~~" and not rows:
             continue
         if rows:
@@ -99,7 +145,9 @@ def summary_text(res: SEMResult, *, fit_measures: bool = True, standardized: boo
     if rsquare:
         r2 = res.r2()
         if r2:
-            lines += ["", "R-Square:", f"{'':<20}{'Estimate':>9}"] + [f"    {k:<16}{v:>9.3f}" for k, v in r2.items()]
+            lines += ["", "R-Square:", f"{'':<20}{'Estimate':>9}"] + [
+                f"    {k:<16}{v:>9.3f}" for k, v in r2.items()
+            ]
     if res.warnings:
         lines += ["", "Warnings:"] + [f"  - {w.message}" for w in res.warnings]
     return "\n".join(lines) + "\n"

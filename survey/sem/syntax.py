@@ -71,7 +71,9 @@ def _strip_comments(text: str) -> list[tuple[int, str]]:
     # join continuation lines: a line ending in an operator or '+', or a line starting with '+'
     joined: list[tuple[int, str]] = []
     for number, line in lines:
-        if joined and (joined[-1][1].endswith(("+", "*", "=~", "~~", "~", ":=", "==")) or line.startswith("+")):
+        if joined and (
+            joined[-1][1].endswith(("+", "*", "=~", "~~", "~", ":=", "==")) or line.startswith("+")
+        ):
             joined[-1] = (joined[-1][0], joined[-1][1] + " " + line)
         else:
             joined.append((number, line))
@@ -82,9 +84,9 @@ def _split_operator(line: str, number: int) -> tuple[str, str, str]:
     for op in OPERATORS:
         pos = line.find(op)
         if pos > 0:
-            if op == "~" and (line[pos:pos + 2] in ("~~",) or line[pos - 1] == "="):
+            if op == "~" and (line[pos : pos + 2] in ("~~",) or line[pos - 1] == "="):
                 continue
-            return line[:pos].strip(), op, line[pos + len(op):].strip()
+            return line[:pos].strip(), op, line[pos + len(op) :].strip()
     raise SurveyInputError(f"line {number}: no lavaan operator (=~, ~, ~~, :=) in {line!r}", field="model")
 
 
@@ -100,8 +102,11 @@ def _parse_term(term: str, number: int) -> tuple[str, str, float | None, bool]:
         elif _NAME.match(mod):
             label = mod
         else:
-            raise SurveyInputError(f"line {number}: modifier {mod!r} is not available yet "
-                                   "(use a label, a number or NA)", field="model", value=term)
+            raise SurveyInputError(
+                f"line {number}: modifier {mod!r} is not available yet (use a label, a number or NA)",
+                field="model",
+                value=term,
+            )
     return name, label, fixed, free_na
 
 
@@ -114,18 +119,24 @@ def parse_syntax(text: str) -> list[Formula]:
         lhs_text, op, rhs_text = _split_operator(line, number)
         if op == ":=":
             if not _NAME.match(lhs_text):
-                raise SurveyInputError(f"line {number}: bad name for a defined parameter", value=lhs_text,
-                                       field="model")
+                raise SurveyInputError(
+                    f"line {number}: bad name for a defined parameter", value=lhs_text, field="model"
+                )
             out.append(Formula(lhs_text, op, rhs_text.replace(" ", ""), label=lhs_text, line=number))
             continue
         if op in ("==", "<", ">"):
             if op != "==" or not (_NAME.match(lhs_text) and _NAME.match(rhs_text)):
-                raise SurveyInputError(f"line {number}: constraint {line!r} is not available yet "
-                                       "(only 'label1 == label2' equality)", field="model")
+                raise SurveyInputError(
+                    f"line {number}: constraint {line!r} is not available yet "
+                    "(only 'label1 == label2' equality)",
+                    field="model",
+                )
             out.append(Formula(lhs_text, op, rhs_text, line=number))
             continue
         if not rhs_text:
-            raise SurveyInputError(f"line {number}: nothing on the right of {op!r}", field="model", value=line)
+            raise SurveyInputError(
+                f"line {number}: nothing on the right of {op!r}", field="model", value=line
+            )
         lhs_names = [s.strip() for s in lhs_text.split("+")]
         for lhs in lhs_names:
             if not _NAME.match(lhs):
@@ -164,25 +175,39 @@ def variable_names(rows: pd.DataFrame | list[Formula]) -> VariableNames:
     ov_ind = [v for v in v_ind if v not in lv]
     ov_y0 = [v for v in eqs_y if v not in lv and v not in ov_ind]
     ov_x = [v for v in eqs_x if v not in lv and v not in ov_ind and v not in ov_y0]
-    ov_cov = [lhs for lhs, op, _ in items if op == "~~" and lhs not in lv] + \
-             [rhs for _, op, rhs in items if op == "~~" and rhs not in lv]
+    ov_cov = [lhs for lhs, op, _ in items if op == "~~" and lhs not in lv] + [
+        rhs for _, op, rhs in items if op == "~~" and rhs not in lv
+    ]
     ov_int = [lhs for lhs, op, _ in items if op == "~1" and lhs not in lv]
     ov_tmp = ov_ind + ov_y0 + ov_x
     ov = ov_tmp + [v for v in _unique(ov_cov + ov_int) if v not in ov_tmp]
     # exogenous covariates named in a user ~~ or ~1 formula become random (lavaan warns)
     user_items = [it for it, u in zip(items, is_user, strict=True) if u]
-    user_named = {lhs for lhs, op, _ in user_items if op in ("~~", "~1")} | \
-                 {rhs for _, op, rhs in user_items if op == "~~"}
+    user_named = {lhs for lhs, op, _ in user_items if op in ("~~", "~1")} | {
+        rhs for _, op, rhs in user_items if op == "~~"
+    }
     ov_x = [v for v in ov_x if v not in user_named]
     ov_nox = [v for v in ov if v not in ov_x]
     lv_x = [v for v in lv if v not in v_ind and v not in eqs_y]
     ov_y = [v for v in ov if v in eqs_y and v not in v_ind and v not in eqs_x and v not in lv]
     lv_y = [v for v in lv if v in eqs_y and v not in v_ind and v not in eqs_x]
-    return VariableNames(lv=lv, ov=ov, ov_ind=ov_ind, ov_x=ov_x, ov_nox=ov_nox, ov_y=ov_y, lv_x=lv_x,
-                         lv_y=lv_y, eqs_y=eqs_y, eqs_x=eqs_x)
+    return VariableNames(
+        lv=lv,
+        ov=ov,
+        ov_ind=ov_ind,
+        ov_x=ov_x,
+        ov_nox=ov_nox,
+        ov_y=ov_y,
+        lv_x=lv_x,
+        lv_y=lv_y,
+        eqs_y=eqs_y,
+        eqs_x=eqs_x,
+    )
 
 
-def build_partable(formulas: list[Formula], *, fixed_x: bool = True, meanstructure: bool = False) -> pd.DataFrame:
+def build_partable(
+    formulas: list[Formula], *, fixed_x: bool = True, meanstructure: bool = False
+) -> pd.DataFrame:
     """Parameter table with lavaan ``sem()`` defaults (columns as lavaan's ``parTable()``).
 
     Columns: ``id lhs op rhs user block group free ustart exo label plabel``. ``free`` numbers the free
@@ -211,12 +236,12 @@ def build_partable(formulas: list[Formula], *, fixed_x: bool = True, meanstructu
     lhs_d: list[str] = list(names.ov_nox) + list(names.lv)
     rhs_d: list[str] = list(names.ov_nox) + list(names.lv)
     for i, a in enumerate(names.lv_x):
-        for b in names.lv_x[i + 1:]:
+        for b in names.lv_x[i + 1 :]:
             lhs_d.append(a)
             rhs_d.append(b)
     lvov_y = names.lv_y + names.ov_y
     for i, a in enumerate(lvov_y):
-        for b in lvov_y[i + 1:]:
+        for b in lvov_y[i + 1 :]:
             lhs_d.append(a)
             rhs_d.append(b)
     for j, b in enumerate(names.ov_x):
@@ -250,13 +275,28 @@ def build_partable(formulas: list[Formula], *, fixed_x: bool = True, meanstructu
                 free, ustart = False, 1.0
         if r["user"] == 0 and r["op"] == "~1" and r["lhs"] in names.lv:
             free, ustart = False, 0.0
-        if r["user"] == 0 and fixed_x and r["lhs"] in names.ov_x and r["op"] in ("~~", "~1") and \
-                (r["op"] == "~1" or r["rhs"] in names.ov_x):
+        if (
+            r["user"] == 0
+            and fixed_x
+            and r["lhs"] in names.ov_x
+            and r["op"] in ("~~", "~1")
+            and (r["op"] == "~1" or r["rhs"] in names.ov_x)
+        ):
             free, ustart, exo = False, np.nan, 1
         if r["fixed"] is not None:
             free, ustart = False, float(r["fixed"])
-        table.append(dict(lhs=r["lhs"], op=r["op"], rhs=r["rhs"], user=r["user"], free=free, ustart=ustart,
-                          exo=exo, label=r["label"]))
+        table.append(
+            dict(
+                lhs=r["lhs"],
+                op=r["op"],
+                rhs=r["rhs"],
+                user=r["user"],
+                free=free,
+                ustart=ustart,
+                exo=exo,
+                label=r["label"],
+            )
+        )
     pt = pd.DataFrame(table)
 
     # equality between labels: merge label groups
@@ -265,8 +305,9 @@ def build_partable(formulas: list[Formula], *, fixed_x: bool = True, meanstructu
         if f.op == "==":
             for lab in (f.lhs, f.rhs):
                 if lab not in set(pt["label"]):
-                    raise SurveyInputError(f"line {f.line}: unknown label in equality constraint", value=lab,
-                                           field="model")
+                    raise SurveyInputError(
+                        f"line {f.line}: unknown label in equality constraint", value=lab, field="model"
+                    )
             a, b = alias.get(f.lhs, f.lhs), alias.get(f.rhs, f.rhs)
             for k, v in list(alias.items()):
                 if v == b:
@@ -295,9 +336,22 @@ def build_partable(formulas: list[Formula], *, fixed_x: bool = True, meanstructu
     defined = [f for f in formulas if f.op == ":="]
     if defined:
         start = len(pt)
-        extra = pd.DataFrame(dict(id=np.arange(start + 1, start + len(defined) + 1), lhs=[f.lhs for f in defined],
-                                  op=":=", rhs=[f.rhs for f in defined], block=0, group=0, user=1, free=0,
-                                  ustart=np.nan, exo=0, label=[f.lhs for f in defined], plabel=""))
+        extra = pd.DataFrame(
+            dict(
+                id=np.arange(start + 1, start + len(defined) + 1),
+                lhs=[f.lhs for f in defined],
+                op=":=",
+                rhs=[f.rhs for f in defined],
+                block=0,
+                group=0,
+                user=1,
+                free=0,
+                ustart=np.nan,
+                exo=0,
+                label=[f.lhs for f in defined],
+                plabel="",
+            )
+        )
         pt = pd.concat([pt, extra], ignore_index=True)
     _check_table(pt, names)
     return pt
@@ -305,14 +359,16 @@ def build_partable(formulas: list[Formula], *, fixed_x: bool = True, meanstructu
 
 def _check_table(pt: pd.DataFrame, names: VariableNames) -> None:
     lv = set(names.lv)
-    for row in pt.itertuples(index=False):
-        if row.op == "=~" and row.rhs == row.lhs:
-            raise SurveyInputError("a latent variable cannot be its own indicator", value=row.lhs, field="model")
-    labels = set(pt.loc[pt["op"] != ":=", "label"]) - {""}
-    for row in pt[pt["op"] == ":="].itertuples(index=False):
-        if row.lhs in labels or row.lhs in lv:
-            raise SurveyInputError("a defined parameter reuses the name of a label or variable", value=row.lhs,
-                                   field="model")
+    ops, lhs, rhs = list(pt["op"]), list(pt["lhs"]), list(pt["rhs"])
+    for op, a, b in zip(ops, lhs, rhs, strict=True):
+        if op == "=~" and a == b:
+            raise SurveyInputError("a latent variable cannot be its own indicator", value=a, field="model")
+    labels = {lab for lab, op in zip(pt["label"], ops, strict=True) if op != ":=" and lab}
+    for op, a in zip(ops, lhs, strict=True):
+        if op == ":=" and (a in labels or a in lv):
+            raise SurveyInputError(
+                "a defined parameter reuses the name of a label or variable", value=a, field="model"
+            )
 
 
 def lavaanify(model: str, *, fixed_x: bool = True, meanstructure: bool = False) -> pd.DataFrame:

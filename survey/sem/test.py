@@ -1,8 +1,8 @@
 """The model chi-square test (lavaan ``test="standard"`` for ML).
 
-    T = N * F_ML(theta_hat)       (lavaan uses N, not N - 1, for ML with likelihood="normal")
-    df = p* - npar,  p* = p(p+1)/2 [+ p with a mean structure] minus the moments of fixed.x covariates
-    p-value = P(chi2_df > T)
+T = N * F_ML(theta_hat)       (lavaan uses N, not N - 1, for ML with likelihood="normal")
+df = p* - npar,  p* = p(p+1)/2 [+ p with a mean structure] minus the moments of fixed.x covariates
+p-value = P(chi2_df > T)
 """
 
 from __future__ import annotations

@@ -72,7 +72,7 @@ SCRIPT_COMMENTS = (
 
 
 def assign_kinds(n_rows: int, rng: np.random.Generator) -> tuple[np.ndarray, int, float]:
-    """Kinds of the distinct persons (``n_rows`` minus duplicates), the number of duplicates, the careless rate.
+    """Kinds of the distinct persons (``n_rows`` minus duplicates), number of duplicates, careless rate.
 
     Counts are fixed by rounding the rates (the careless rate drawn from ``RATES['careless']``), the
     positions are a random permutation.
@@ -155,7 +155,8 @@ def skip_items(answers: pd.DataFrame, rows: np.ndarray, agree: list[str], ageban
         answers.loc[rows[draws[:, j]], col] = pd.NA
 
 
-def comments(rows: np.ndarray, n_rows: int, emails: list[str], rng: np.random.Generator) -> dict[int, tuple[str, str]]:
+def comments(rows: np.ndarray, n_rows: int, emails: list[str],
+             rng: np.random.Generator) -> dict[int, tuple[str, str]]:
     """``{row: (kind, text)}`` for some of ``rows``: at least one e-mail, formula and script comment each
     when there are enough rows; the rest plain text with commas, quotes and line breaks."""
     order = rng.permutation(rows)
@@ -185,7 +186,8 @@ def comments(rows: np.ndarray, n_rows: int, emails: list[str], rng: np.random.Ge
     return out
 
 
-def break_off(answers: pd.DataFrame, rows: np.ndarray, order: list[str], rng: np.random.Generator) -> np.ndarray:
+def break_off(answers: pd.DataFrame, rows: np.ndarray, order: list[str],
+              rng: np.random.Generator) -> np.ndarray:
     """Partial completes: everything after a random break-off point is empty. Returns Progress (0-99)."""
     progress = np.zeros(len(rows), dtype="int64")
     for k, r in enumerate(rows):

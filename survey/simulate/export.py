@@ -180,7 +180,10 @@ def sav_metadata(frame: pd.DataFrame, instrument) -> dict[str, Any]:
 
 
 def sav_bytes(frame: pd.DataFrame, instrument, choice_text: bool = False) -> bytes:
-    """SPSS .sav bytes via pyreadstat, with the header's creation stamp fixed (see the module docstring)."""
+    """SPSS .sav bytes via pyreadstat, header creation stamp fixed (see the module docstring).
+
+    Values stay numeric: the labels travel as value labels, so ``choice_text`` changes nothing here.
+    """
     import pyreadstat
 
     data = pd.DataFrame(index=range(len(frame)))

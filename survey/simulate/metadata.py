@@ -76,7 +76,8 @@ def metadata(kinds: np.ndarray, progress: np.ndarray, country: np.ndarray, start
     first = rng.choice(_FIRST, size=n)
     last = rng.choice(_LAST, size=n)
     number = rng.integers(1, 1000, size=n)
-    emails = [f"{f.lower()}.{la.lower()}{k}@example.com" for f, la, k in zip(first, last, number, strict=True)]
+    emails = [f"{f.lower()}.{la.lower()}{k}@example.com"
+              for f, la, k in zip(first, last, number, strict=True)]
     centre = np.array([_CENTRES.get(int(c), _CENTRES[6]) for c in country])
     lat = centre[:, 0] + rng.normal(0, 2.5, n)
     lon = centre[:, 1] + rng.normal(0, 3.5, n)

@@ -21,6 +21,7 @@ and parasocial-relationship research (e.g. Lou & Kim 2019; Ki, Cuevas & Lim 2020
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -61,7 +62,7 @@ def _default_loadings() -> dict[str, float]:
 
 
 def _default_shifts() -> dict[str, float]:
-    """Item-specific threshold shifts (added to the common thresholds): items differ a little in 'difficulty'."""
+    """Item-specific threshold shifts (added to the common thresholds): items differ a little in level."""
     return {
         "SHI1": -0.10, "SHI2": 0.05, "SHI3": 0.10, "SHI4": 0.15,
         "SKL1": -0.15, "SKL2": 0.00, "SKL3": 0.10, "SKL4": 0.20,
@@ -120,7 +121,7 @@ class PopulationModel:
     def __post_init__(self) -> None:
         eig = np.linalg.eigvalsh(self.phi_matrix)
         if eig.min() <= 0:
-            raise ValueError(f"driver correlation matrix is not positive definite (min eigenvalue {eig.min():.4f})")
+            raise ValueError(f"driver correlations not positive definite (min eigenvalue {eig.min():.4f})")
         if not 0 < self.r2 < 1:
             raise ValueError(f"implied R2 of FOL is {self.r2:.4f}; it must lie in (0, 1)")
 
@@ -174,7 +175,8 @@ class PopulationModel:
 
     def intercept(self, item: str, groups: dict[str, int]) -> float:
         """Intercept nu of y* for a respondent in ``groups`` (0 unless a planted non-invariance applies)."""
-        return sum(ni.shift for ni in self.noninvariance if ni.item == item and groups.get(ni.group) == ni.level)
+        return sum(ni.shift for ni in self.noninvariance
+                   if ni.item == item and groups.get(ni.group) == ni.level)
 
     def _group_mixture(self, item: str) -> list[tuple[float, float]]:
         """``[(probability, intercept)]`` over the groups that change the item's intercept."""
@@ -209,14 +211,21 @@ class PopulationModel:
         c = sum(p * cov for p, _, _, cov in parts)
         return m, v, c
 
+    def _one_factor(self, items: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
+        cache = self.__dict__.setdefault("_cache", {})
+        key = ("one_factor", items)
+        if key not in cache:
+            cache[key] = one_factor_ml(self.observed_covariance(list(items)).to_numpy())
+        return cache[key][0].copy(), cache[key][1].copy()
+
     def projection_loading(self, item: str, raw: bool = False) -> float:
-        """Loading of the 7-point score as its linear projection on the factor: Cov(x, eta) or Corr(x, eta)."""
+        """Loading of the 7-point score as its linear projection on eta: Cov(x, eta) or Corr(x, eta)."""
         _, var, cov = self._category_moments(item)
         return cov if raw else cov / np.sqrt(var)
 
     def observed_loadings(self, construct: str, items: list[str] | None = None,
                           raw: bool = False) -> pd.Series:
-        """Pseudo-true loadings of the 7-point scores: the one-factor ML solution of their population covariance.
+        """Pseudo-true loadings of the 7-point scores: one-factor ML solution of their population covariance.
 
         An ML CFA of category scores converges to the minimiser of F_ML(Sigma(theta), Sigma_x) (the
         pseudo-true value, White 1982), not to the latent-response loading: coarse, skewed categories
@@ -224,7 +233,7 @@ class PopulationModel:
         """
         its = self.items_of(construct, items)
         sigma = self.observed_covariance(its).to_numpy()
-        lam, _ = one_factor_ml(sigma)
+        lam, _ = self._one_factor(tuple(its))
         if not raw:
             lam = lam / np.sqrt(np.diag(sigma))
         return pd.Series(lam, index=its, name=construct)
@@ -324,12 +333,20 @@ class PopulationModel:
 
         ``items`` restricts the measurement part to an instrument version's items (e.g. no CON5 in 1.0.0).
         """
+        cache = self.__dict__.setdefault("_cache", {})
+        key = ("to_dict", None if items is None else tuple(items))
+        if key not in cache:
+            cache[key] = json.dumps(self._to_dict(items))
+        return json.loads(cache[key])
+
+    def _to_dict(self, items: list[str] | None) -> dict[str, Any]:
 
         def rnd(x: float) -> float:
             return round(float(x), 10)
 
         observed = pd.concat([self.observed_loadings(c, items) for c in (*DRIVERS, OUTCOME)])
         keep = list(observed.index)
+        reliability = population_reliability(self, items).to_dict(orient="index")
         return {
             "drivers": list(DRIVERS),
             "paths_std": {d: rnd(self.paths[d]) for d in DRIVERS},
@@ -355,20 +372,22 @@ class PopulationModel:
             },
             "group_probs": {g: {str(k): rnd(v) for k, v in p.items()} for g, p in self.group_probs.items()},
             "reliability": {c: {k: (int(v) if k == "n_items" else round(float(v), 6)) for k, v in row.items()}
-                            for c, row in population_reliability(self, items).to_dict(orient="index").items()},
+                            for c, row in reliability.items()},
         }
 
     def describe(self, pseudo_true: bool = True) -> str:
-        """The population model as plain text (used by the README, the docs and ``survey simulate describe``)."""
+        """The population model as plain text (README, docs and ``survey simulate --describe``)."""
+        phi_values = list(self.phi.values())
         lines = [
             "Population model of the simulated follow-drivers study",
             "(simulation assumptions drawn from ranges reported in influencer research; not findings)",
             "",
             "Structural model: FOL = b' xi + zeta; drivers standardized, Var(FOL) = 1",
             "  standardized paths to FOL: " + ", ".join(f"{d} {self.paths[d]:.2f}" for d in DRIVERS),
-            f"  implied R2(FOL) = b' Phi b = {self.r2:.5f}; residual variance of FOL = {self.residual_variance:.5f}",
-            f"  driver correlations: min {min(self.phi.values()):.2f}, mean {np.mean(list(self.phi.values())):.3f}, "
-            f"max {max(self.phi.values()):.2f}; smallest eigenvalue {np.linalg.eigvalsh(self.phi_matrix).min():.4f}",
+            f"  implied R2(FOL) = b' Phi b = {self.r2:.5f}; "
+            f"residual variance of FOL = {self.residual_variance:.5f}",
+            f"  driver correlations: min {min(phi_values):.2f}, mean {np.mean(phi_values):.3f}, "
+            f"max {max(phi_values):.2f}; smallest eigenvalue {np.linalg.eigvalsh(self.phi_matrix).min():.4f}",
             "",
             "Driver correlation matrix Phi:",
         ]
@@ -382,6 +401,8 @@ class PopulationModel:
             keyed = "-1" if item in self.reverse_keyed else "+1"
             lines.append(f"  {item:<6}{lam:>9.2f}{observed[item]:>16.3f}"
                          f"{self.threshold_shift.get(item, 0.0):>9.2f}{keyed:>7}")
+        lines.append("  versions: AUT2 has the same parameters under both wordings (1.0.0, 1.1.0),")
+        lines.append("  so invariance across versions holds; CON5 exists only in 1.1.0")
         for ni in self.noninvariance:
             lines.append(f"  planted non-invariance: intercept of {ni.item} is {ni.shift:+.2f} SD of y* "
                          f"when {ni.group} = {ni.level}")
@@ -405,12 +426,14 @@ class PopulationModel:
             est = _pt(list(self.loadings))
             reg = est[(est["op"] == "~") & est["rhs"].isin([*DRIVERS, OUTCOME])
                       & est["lhs"].isin([OUTCOME, "FOLLOWED30"])]
-            lines += ["", "Pseudo-true values of the ML analysis model on the 7-point data (all items, marker",
-                      "identification: first loading = 1); what estimates converge to (see survey.simulate.pseudotrue):",
+            lines += ["", "Pseudo-true values of the ML analysis model on the 7-point data (all items,",
+                      "marker identification: first loading = 1): what estimates converge to",
+                      "(see survey.simulate.pseudotrue):",
                       "  path              est (marker)   std.all   generating std"]
             for _, r in reg.iterrows():
                 gen = self.paths.get(r["rhs"]) if r["lhs"] == OUTCOME else self.count_moments()["std_slope"]
-                lines.append(f"  {r['lhs'] + ' ~ ' + r['rhs']:<18}{r['est']:>12.4f}{r['std.all']:>10.4f}{gen:>17.4f}")
+                name = f"{r['lhs']} ~ {r['rhs']}"
+                lines.append(f"  {name:<18}{r['est']:>12.4f}{r['std.all']:>10.4f}{gen:>17.4f}")
         return "\n".join(lines)
 
 
@@ -440,7 +463,7 @@ def population_reliability(population: PopulationModel | None = None,
         omega_lat = lam.sum() ** 2 / (lam.sum() ** 2 + (1 - lam**2).sum())
         sigma = pop.observed_covariance(its).to_numpy()
         total = sigma.sum()
-        raw = one_factor_ml(sigma)[0]
+        raw = pop._one_factor(tuple(its))[0]
         k = len(its)
         rows[construct] = {
             "n_items": k,

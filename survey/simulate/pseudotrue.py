@@ -19,7 +19,10 @@ from survey.simulate.population import DEFAULT_POPULATION, DRIVERS, OUTCOME, Pop
 
 def analysis_model(items: list[str], population: PopulationModel = DEFAULT_POPULATION,
                    count: bool = True) -> str:
-    """The lavaan-syntax analysis model over ``items`` (markers first): measurement, FOL ~ drivers, count ~ FOL."""
+    """The lavaan-syntax analysis model over ``items`` (markers first): factors, FOL ~ drivers, count ~ FOL.
+
+    The same model as ``survey.instrument.lavaan_model`` without labels and defined parameters.
+    """
     lines = []
     for construct in (*DRIVERS, OUTCOME):
         its = population.items_of(construct, items)

@@ -28,7 +28,8 @@ from survey.simulate.responses import (
 DEFAULT_START = "2026-03-02 08:00:00"
 
 
-def _roles(instrument) -> dict[str, list[str]]:
+def _roles(instrument) -> tuple[dict[str, list[str]], dict[str, int]]:
+    """Item ids by what contamination does to them, and the attention checks with their expected answer."""
     cols = item_columns(instrument)
     roles: dict[str, list[str]] = {"agree": [], "likert": [], "demographic": [], "counts": [], "text": []}
     checks: dict[str, int] = {}
@@ -47,8 +48,7 @@ def _roles(instrument) -> dict[str, list[str]]:
             roles["counts"].append(c)
         elif scale.type == "text":
             roles["text"].append(c)
-    roles["checks"] = checks  # type: ignore[assignment]
-    return roles
+    return roles, checks
 
 
 def simulate_raw(n: int, seed: int, instrument: Any = DEFAULT_INSTRUMENT, start: str = DEFAULT_START,
@@ -66,8 +66,7 @@ def simulate_raw(n: int, seed: int, instrument: Any = DEFAULT_INSTRUMENT, start:
     kinds, n_dup, careless_rate = cont.assign_kinds(n, r_cont)
     n_persons = len(kinds)
     answers, latent = clean_respondents(n_persons, rng, inst, population)
-    roles = _roles(inst)
-    checks: dict[str, int] = roles["checks"]  # type: ignore[assignment]
+    roles, checks = _roles(inst)
     order = item_columns(inst)
     answers = answers.astype("Int64")
     for c in order:
@@ -118,7 +117,6 @@ def simulate_raw(n: int, seed: int, instrument: Any = DEFAULT_INSTRUMENT, start:
     if dup_rows:
         frame = pd.concat([frame, pd.DataFrame(dup_rows)], ignore_index=True)
         info = pd.concat([info, pd.DataFrame(dup_info)], ignore_index=True)
-    frame = frame.astype({c: frame[c].dtype for c in frame.columns})
     sort_key = frame["RecordedDate"] + "|" + frame["ResponseId"]
     perm = np.argsort(sort_key.to_numpy(), kind="stable")
     frame = frame.iloc[perm].reset_index(drop=True)
@@ -173,7 +171,8 @@ def _truth(frame: pd.DataFrame, info: pd.DataFrame, checks: dict[str, int], inst
         "n_attentive": kinds.count("attentive"),
         "n_attention_failed": sum(r["attention_failed"] > 0 for r in rows),
         "n_careless_attention_failed": sum(r["attention_failed"] > 0 for r in rows if r["careless"]),
-        "n_attentive_attention_failed": sum(r["attention_failed"] > 0 for r in rows if r["kind"] == "attentive"),
+        "n_attentive_attention_failed": sum(r["attention_failed"] > 0 for r in rows
+                                            if r["kind"] == "attentive"),
     }
     items = [c for c in frame.columns if c in population.loadings]
     rates = {k: (list(v) if isinstance(v, tuple) else v) for k, v in cont.RATES.items()}

@@ -36,7 +36,8 @@ def streams(seed: int) -> dict[str, np.random.Generator]:
     return {name: np.random.default_rng(child) for name, child in zip(STREAMS, children, strict=True)}
 
 
-def draw_groups(n: int, rng: np.random.Generator, population: PopulationModel = DEFAULT_POPULATION) -> pd.DataFrame:
+def draw_groups(n: int, rng: np.random.Generator,
+                population: PopulationModel = DEFAULT_POPULATION) -> pd.DataFrame:
     """True group memberships (AGEBAND, GENDER, COUNTRY, EDU codes), independent of the latent variables."""
     out = {}
     for name, probs in population.group_probs.items():
@@ -46,7 +47,8 @@ def draw_groups(n: int, rng: np.random.Generator, population: PopulationModel = 
     return pd.DataFrame(out)
 
 
-def draw_latent(n: int, rng: np.random.Generator, population: PopulationModel = DEFAULT_POPULATION) -> pd.DataFrame:
+def draw_latent(n: int, rng: np.random.Generator,
+                population: PopulationModel = DEFAULT_POPULATION) -> pd.DataFrame:
     """Latent scores: drivers ~ N(0, Phi); FOL = b' xi + zeta, zeta ~ N(0, 1 - R2) (so Var(FOL) = 1)."""
     chol = np.linalg.cholesky(population.phi_matrix)
     xi = rng.standard_normal((n, len(DRIVERS))) @ chol.T
@@ -105,7 +107,8 @@ def draw_behaviour(latent: pd.DataFrame, rng: np.random.Generator,
     k = population.count_size
     count = np.minimum(rng.negative_binomial(k, k / (k + mu)), population.count_max)
     eps = rng.standard_normal(len(fol))
-    minutes = np.exp(population.minutes_intercept + population.minutes_slope * fol + population.minutes_sd * eps)
+    log_minutes = population.minutes_intercept + population.minutes_slope * fol + population.minutes_sd * eps
+    minutes = np.exp(log_minutes)
     minutes = np.clip(np.rint(minutes), 1, 1440)
     return pd.DataFrame({"FOLLOWED30": count.astype("int64"), "MINUTES": minutes.astype("int64")})
 
@@ -119,7 +122,7 @@ def item_columns(instrument) -> list[str]:
 
 def clean_respondents(n: int, rng: dict[str, np.random.Generator], instrument,
                       population: PopulationModel = DEFAULT_POPULATION) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Attentive, complete respondents under ``instrument``: (answers as answered, true latent scores + groups).
+    """Attentive, complete respondents under ``instrument``: (answers as answered, true scores and groups).
 
     Attention checks get their instructed answer; the free-text COMMENT is left empty.
     """

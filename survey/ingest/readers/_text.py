@@ -34,6 +34,8 @@ def sniff_kind(path: Path) -> str:
         return "sav"
     if head.startswith(ZIP_MAGIC):
         return "xlsx"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise SurveyInputError("UTF-16 text is not supported: save the export as UTF-8 CSV", file=path.name)
     if b"\x00" in head:
         raise SurveyInputError("binary file: not a CSV, SPSS .sav or Excel .xlsx export", file=path.name)
     return "text"
@@ -76,8 +78,9 @@ def sniff_delimiter(text: str) -> str:
         rows = [r for r in rows if r]
         if not rows:
             continue
-        width = len(rows[0])
-        agree = sum(len(r) == width for r in rows) / len(rows)
+        widths = [len(r) for r in rows]
+        width = max(set(widths), key=lambda w: (widths.count(w), w))
+        agree = widths.count(width) / len(widths)
         score = (1 if width > 1 and agree >= 0.5 else 0, width * agree)
         if score > best_score:
             best, best_score = delim, score

@@ -1,0 +1,635 @@
+"""Full-information ML with missing data (lavaan ``missing="ml"``): casewise likelihood by missing pattern.
+
+Cases are grouped by missing-data pattern; a pattern k with observed variables o, n_k cases, sums
+``t_k = sum_i y_io`` and cross-products ``Q_k = sum_i y_io y_io'`` contributes (Arbuckle 1996; Finkbeiner 1979)
+
+    logl_k = -1/2 [n_k (p_o log 2 pi + log|Sigma_oo|) + tr(Sigma_oo^-1 R_k)],
+    R_k = Q_k - t_k mu_o' - mu_o t_k' + n_k mu_o mu_o'
+
+with gradient ``dlogl/dSigma_oo = -1/2 (n_k Sigma_oo^-1 - Sigma_oo^-1 R_k Sigma_oo^-1)`` and
+``dlogl/dmu_o = Sigma_oo^-1 (t_k - n_k mu_o)``, chained with dSigma/dtheta and dmu/dtheta of the model.
+Patterns with the same number of observed variables are stacked, so every likelihood evaluation is a
+few batched Cholesky factorisations (one per pattern) instead of a loop over cases.
+
+The saturated (H1) model is estimated by EM (Dempster, Laird & Rubin 1977; Little & Rubin 2002, ch. 11):
+E-step ``E[y_m | y_o] = mu_m + B (y_o - mu_o)``, ``B = Sigma_mo Sigma_oo^-1``, ``Cov = Sigma_mm - B Sigma_om``;
+M-step mean and covariance of the completed sufficient statistics. Then (lavaan ``missing="ml"``):
+
+    chisq = 2 (logl_H1 - logl_H0),  df = p(p+3)/2 - q;   baseline: free means and variances (independence)
+    standard errors: observed information, vcov = (-d2 logl/dtheta dtheta')^-1 (lavaan's default with missing)
+    srmr and gfi use the EM moments in place of S and ybar.
+
+MLR with missing data: sandwich ``A^-1 B0 A^-1`` with casewise scores (B0) and the observed information (A);
+Yuan-Bentler (Mplus) trace ``tr(A1^-1 B1) - tr(A^-1 B0)`` with A1 the observed information and B1 the
+first-order information of the saturated model at the EM estimates (Yuan & Bentler 2000).
+The robust CFI/TLI/RMSEA with missing data are the FIML-corrected ones of Savalei (2018) / Zhang & Savalei
+(2023) as lavaan 0.6.14 computes them (``V6`` for ML, ``V3`` for MLR), see :func:`fiml_corrected`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+from scipy import stats as sps
+
+from survey.errors import EstimationError, SurveyInputError, SurveyWarning
+from survey.sem.data import GroupStats, SampleStats, numeric_columns
+from survey.sem.estimate import Estimation, gradient_and_information
+from survey.sem.fitmeasures import fit_measures as complete_fit_measures
+from survey.sem.fitmeasures import rmsea as rmsea_plain
+from survey.sem.fitmeasures import rmsea_ci, rmsea_pvalue
+from survey.sem.model import RAMModel
+from survey.sem.result import SEMResult
+from survey.sem.robust import (
+    ScaledTest,
+    duplication_matrix,
+    independence_model,
+    scaled_measures,
+    vech_index,
+)
+from survey.sem.vcov import Information
+
+LOG2PI = np.log(2 * np.pi)
+
+
+# ---------------------------------------------------------------------------------------------- patterns
+@dataclass
+class Batch:
+    """Missing-data patterns with the same number of observed variables, stacked."""
+
+    obs: np.ndarray  # (K, p_o) observed variable indices
+    mis: np.ndarray  # (K, p_m) missing variable indices
+    n: np.ndarray  # (K,) cases per pattern
+    sums: np.ndarray  # (K, p_o) sum of y_o
+    cross: np.ndarray  # (K, p_o, p_o) sum of y_o y_o'
+    cases: list[np.ndarray]  # row numbers of each pattern
+
+
+@dataclass
+class MissingData:
+    """Data grouped by missing-data pattern (lavaan ``lavData@Mp``)."""
+
+    x: np.ndarray  # (N, p) with NaN, all-missing rows dropped
+    p: int
+    batches: list[Batch]
+    n_patterns: int
+    n_dropped: int
+    coverage: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+
+    @property
+    def n(self) -> int:
+        return int(self.x.shape[0])
+
+
+def missing_patterns(x: np.ndarray) -> MissingData:
+    """Group the rows of ``x`` (NaN = missing) by pattern; rows with every value missing are dropped."""
+    x = np.asarray(x, dtype=float)
+    observed = np.isfinite(x)
+    keep = observed.any(axis=1)
+    x, observed = x[keep], observed[keep]
+    p = x.shape[1]
+    keys, inverse = np.unique(observed, axis=0, return_inverse=True)
+    inverse = np.asarray(inverse).ravel()
+    by_size: dict[int, list[int]] = {}
+    for k in range(keys.shape[0]):
+        by_size.setdefault(int(keys[k].sum()), []).append(k)
+    batches = []
+    order = np.argsort(inverse, kind="stable")
+    starts = np.searchsorted(inverse[order], np.arange(keys.shape[0] + 1))
+    for size, ks in sorted(by_size.items()):
+        obs = np.array([np.flatnonzero(keys[k]) for k in ks], dtype=int).reshape(len(ks), size)
+        mis = np.array([np.flatnonzero(~keys[k]) for k in ks], dtype=int).reshape(len(ks), p - size)
+        cases = [order[starts[k]:starts[k + 1]] for k in ks]
+        n = np.array([c.size for c in cases], dtype=float)
+        sums = np.zeros((len(ks), size))
+        cross = np.zeros((len(ks), size, size))
+        for j, (c, o) in enumerate(zip(cases, obs, strict=True)):
+            y = x[np.ix_(c, o)]
+            sums[j] = y.sum(axis=0)
+            cross[j] = y.T @ y
+        batches.append(Batch(obs, mis, n, sums, cross, cases))
+    coverage = observed.T.astype(float) @ observed.astype(float) / max(x.shape[0], 1)
+    return MissingData(x, p, batches, int(keys.shape[0]), int((~keep).sum()), coverage)
+
+
+def _sub(matrix: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    return matrix[rows[:, :, None], cols[:, None, :]]
+
+
+def _scatter(p: int, rows: np.ndarray, cols: np.ndarray, values: np.ndarray) -> np.ndarray:
+    flat = (rows[:, :, None] * p + cols[:, None, :]).ravel()
+    return np.bincount(flat, weights=values.ravel(), minlength=p * p).reshape(p, p)
+
+
+def _batch_inverse(sig: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Inverses and log-determinants of a stack of covariance matrices (one Cholesky each)."""
+    chol = np.linalg.cholesky(sig)
+    logdet = 2.0 * np.log(np.diagonal(chol, axis1=1, axis2=2)).sum(axis=1)
+    inv = np.linalg.inv(sig)
+    return inv, logdet
+
+
+def _residual_cross(b: Batch, mu_o: np.ndarray) -> np.ndarray:
+    tm = np.einsum("ki,kj->kij", b.sums, mu_o)
+    return b.cross - tm - tm.transpose(0, 2, 1) + b.n[:, None, None] * np.einsum("ki,kj->kij", mu_o, mu_o)
+
+
+def loglik(md: MissingData, sigma: np.ndarray, mu: np.ndarray, gradient: bool = False):
+    """Observed-data log-likelihood at (mu, Sigma) [and its gradient wrt Sigma (p x p) and mu]."""
+    p = md.p
+    total = 0.0
+    g_sig = np.zeros((p, p))
+    g_mu = np.zeros(p)
+    for b in md.batches:
+        if b.obs.shape[1] == 0:
+            continue
+        sig = _sub(sigma, b.obs, b.obs)
+        try:
+            inv, logdet = _batch_inverse(sig)
+        except np.linalg.LinAlgError:
+            return (-np.inf, None, None) if gradient else -np.inf
+        mu_o = mu[b.obs]
+        r = _residual_cross(b, mu_o)
+        tr = np.einsum("kij,kji->k", inv, r)
+        total += -0.5 * float(np.sum(b.n * (b.obs.shape[1] * LOG2PI + logdet) + tr))
+        if gradient:
+            iri = inv @ r @ inv
+            g = -0.5 * (b.n[:, None, None] * inv - iri)
+            g_sig += _scatter(p, b.obs, b.obs, g)
+            gm = np.einsum("kij,kj->ki", inv, b.sums - b.n[:, None] * mu_o)
+            g_mu += np.bincount(b.obs.ravel(), weights=gm.ravel(), minlength=p)
+    return (total, g_sig, g_mu) if gradient else total
+
+
+# ---------------------------------------------------------------------------------------------- EM (H1)
+def em_saturated(md: MissingData, max_iter: int = 5000, tol: float = 1e-10) -> tuple[np.ndarray, np.ndarray, int]:
+    """EM estimates of the unrestricted mean and covariance (the H1 model); returns (mean, cov, iterations)."""
+    x = md.x
+    mu = np.nanmean(x, axis=0)
+    dev = np.where(np.isfinite(x), x - mu, 0.0)
+    cnt = np.isfinite(x).sum(axis=0)
+    sigma = np.diag((dev**2).sum(axis=0) / np.maximum(cnt, 1))
+    p, n = md.p, md.n
+    it = 0
+    for it in range(1, max_iter + 1):
+        t1 = np.zeros(p)
+        t2 = np.zeros((p, p))
+        for b in md.batches:
+            po, pm = b.obs.shape[1], b.mis.shape[1]
+            if pm == 0:
+                t1 += np.bincount(b.obs.ravel(), weights=b.sums.ravel(), minlength=p)
+                t2 += _scatter(p, b.obs, b.obs, b.cross)
+                continue
+            if po == 0:
+                continue
+            soo = _sub(sigma, b.obs, b.obs)
+            smo = _sub(sigma, b.mis, b.obs)
+            smm = _sub(sigma, b.mis, b.mis)
+            beta = np.linalg.solve(soo, smo.transpose(0, 2, 1)).transpose(0, 2, 1)  # (K, pm, po)
+            a = mu[b.mis] - np.einsum("kij,kj->ki", beta, mu[b.obs])
+            bs = np.einsum("kij,kj->ki", beta, b.sums)
+            nn = b.n[:, None, None]
+            mo = np.einsum("ki,kj->kij", a, b.sums) + beta @ b.cross
+            mm = (nn * np.einsum("ki,kj->kij", a, a) + np.einsum("ki,kj->kij", a, bs)
+                  + np.einsum("ki,kj->kij", bs, a) + beta @ b.cross @ beta.transpose(0, 2, 1)
+                  + nn * (smm - beta @ smo.transpose(0, 2, 1)))
+            perm = np.concatenate([b.obs, b.mis], axis=1)
+            block = np.zeros((b.n.size, p, p))
+            block[:, :po, :po] = b.cross
+            block[:, po:, :po] = mo
+            block[:, :po, po:] = mo.transpose(0, 2, 1)
+            block[:, po:, po:] = mm
+            t2 += _scatter(p, perm, perm, block)
+            t1 += np.bincount(perm.ravel(), weights=np.concatenate([b.sums, b.n[:, None] * a + bs], axis=1).ravel(),
+                              minlength=p)
+        mu_new = t1 / n
+        sigma_new = t2 / n - np.outer(mu_new, mu_new)
+        sigma_new = (sigma_new + sigma_new.T) / 2
+        change = max(np.max(np.abs(mu_new - mu)), np.max(np.abs(sigma_new - sigma)))
+        mu, sigma = mu_new, sigma_new
+        if change < tol:
+            break
+    return mu, sigma, it
+
+
+# ---------------------------------------------------------------------------------------------- model fit
+def contract(model: RAMModel, theta: np.ndarray, g_sig: np.ndarray, g_mu: np.ndarray, imp=None) -> np.ndarray:
+    """sum_ij G_ij dSigma_ij/dtheta + g_mu' dmu/dtheta without forming dSigma/dtheta (chain rule).
+
+    With g = F T, C = Sigma_all F', m~ = T m (module :mod:`survey.sem.model`): a path A_ij contributes
+    2 g_i' G C_j + g_mu' g_i m~_j, a (co)variance S_ij contributes 2 g_i' G g_j (g_i' G g_i on the diagonal)
+    and an intercept m_i contributes g_mu' g_i.
+    """
+    imp = imp if imp is not None else model.implied(theta)
+    p = model.p
+    gt = imp.t[:p, :]
+    c_ov = imp.sigma_all[:, :p]
+    out = np.zeros(model.npar)
+    gg = g_sig @ gt  # p x n
+    free = model.a_par >= 0
+    if free.any():
+        r, c = model.a_rows[free], model.a_cols[free]
+        vals = 2.0 * np.einsum("pm,mp->m", gg[:, r], c_ov[c, :])
+        if model.meanstructure:
+            _, _, m = model.matrices(theta)
+            tm = imp.t @ m
+            vals = vals + (g_mu @ gt[:, r]) * tm[c]
+        out += np.bincount(model.a_par[free], weights=vals, minlength=model.npar)
+    free = model.s_par >= 0
+    if free.any():
+        r, c = model.s_rows[free], model.s_cols[free]
+        vals = np.einsum("pm,pm->m", gt[:, r], gg[:, c]) * np.where(r == c, 1.0, 2.0)
+        out += np.bincount(model.s_par[free], weights=vals, minlength=model.npar)
+    free = model.m_par >= 0
+    if free.any() and model.meanstructure:
+        out += np.bincount(model.m_par[free], weights=g_mu @ gt[:, model.m_rows[free]], minlength=model.npar)
+    return out
+
+
+def model_loglik(model: RAMModel, md: MissingData, theta: np.ndarray, gradient: bool = False):
+    """logl(theta) [and its gradient] of a mean-structure model."""
+    try:
+        imp = model.implied(theta)
+    except Exception:
+        return (-np.inf, None) if gradient else -np.inf
+    if not gradient:
+        return loglik(md, imp.sigma, imp.mean)
+    value, g_sig, g_mu = loglik(md, imp.sigma, imp.mean, gradient=True)
+    if not np.isfinite(value):
+        return value, None
+    return value, contract(model, theta, g_sig, g_mu, imp)
+
+
+def observed_information(model: RAMModel, md: MissingData, theta: np.ndarray) -> np.ndarray:
+    """-d2 logl/dtheta dtheta' (total, not per case) at theta.
+
+    = Delta' W_obs Delta - d/dtheta [Delta(theta)' g_s] with g_s fixed, where W_obs is the observed
+    information of the saturated model at the model-implied moments (:func:`h1_observed_information`)
+    and g_s the gradient of logl wrt the moments; the second term by central differences of the cheap
+    contraction :func:`contract` (no likelihood evaluations).
+    """
+    imp = model.implied(theta)
+    wobs = h1_observed_information(md, imp.sigma, imp.mean)
+    delta = _moments_jacobian_ms(model, theta)
+    _, g_sig, g_mu = loglik(md, imp.sigma, imp.mean, gradient=True)
+    q = theta.size
+    second = np.empty((q, q))
+    for k in range(q):
+        step = 1e-6 * max(1.0, abs(theta[k]))
+        e = np.zeros(q)
+        e[k] = step
+        second[:, k] = (contract(model, theta + e, g_sig, g_mu) - contract(model, theta - e, g_sig, g_mu)) / (2 * step)
+    h = delta.T @ wobs @ delta - second
+    return 0.5 * (h + h.T)
+
+
+def estimate_fiml(model: RAMModel, md: MissingData, start: np.ndarray, h1: GroupStats,
+                  max_iter: int = 500, tol: float = 1e-8) -> Estimation:
+    """Maximise the casewise likelihood: scoring steps with the complete-data expected information at the
+    current Sigma(theta) (a fixed-metric Newton method; linear convergence at the rate of the fraction of
+    missing information) with step halving. Convergence: max |dlogl/dtheta| / N < ``tol``."""
+    theta = np.asarray(start, dtype=float).copy()
+    n = md.n
+    f, g = model_loglik(model, md, theta, True)
+    if not np.isfinite(f):
+        return Estimation(theta, np.inf, False, 0, np.inf, "fiml", "starting values give a non-positive-definite Sigma")
+    gmax = np.inf
+    it = 0
+    for it in range(1, max_iter + 1):
+        gmax = float(np.max(np.abs(g))) / n if g.size else 0.0
+        if gmax < tol:
+            return Estimation(theta, -f / n, True, it, gmax, "fiml-scoring")
+        _, h = gradient_and_information(model, h1, theta)
+        h = 0.5 * h
+        step = np.linalg.lstsq(h, g / n, rcond=None)[0]
+        slope = float(g @ step) / n
+        if not np.isfinite(slope) or slope <= 0:
+            step, slope = g / n, float(g @ g) / n**2
+        alpha, accepted = 1.0, False
+        for _ in range(30):
+            cand = theta + alpha * step
+            f_new, g_new = model_loglik(model, md, cand, True)
+            if np.isfinite(f_new) and f_new >= f + 1e-4 * alpha * slope * n - 1e-12 * abs(f):
+                accepted = True
+                break
+            alpha *= 0.5
+        if not accepted:
+            return Estimation(theta, -f / n, gmax < 1e-6, it, gmax, "fiml-scoring", "line search failed")
+        theta, f, g = cand, f_new, g_new
+    return Estimation(theta, -f / n, False, it, gmax, "fiml-scoring", "iteration limit reached")
+
+
+# ---------------------------------------------------------------------------------------------- casewise scores
+def case_scores_moments(md: MissingData, sigma: np.ndarray, mu: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Casewise scores wrt mu (N x p) and Sigma (N x p x p, symmetric-perturbation form) at (mu, Sigma)."""
+    p = md.p
+    s_mu = np.zeros((md.n, p))
+    s_sig = np.zeros((md.n, p, p))
+    for b in md.batches:
+        inv, _ = _batch_inverse(_sub(sigma, b.obs, b.obs))
+        for j, rows in enumerate(b.cases):
+            o = b.obs[j]
+            d = md.x[np.ix_(rows, o)] - mu[o]
+            z = d @ inv[j]
+            s_mu[np.ix_(rows, o)] = z
+            s_sig[np.ix_(rows, o, o)] = 0.5 * (z[:, :, None] * z[:, None, :] - inv[j][None])
+    return s_mu, s_sig
+
+
+def h1_case_scores(md: MissingData, sigma: np.ndarray, mu: np.ndarray) -> np.ndarray:
+    """Casewise scores of the saturated model in (mu, vech Sigma) coordinates (N x (p + p*))."""
+    s_mu, s_sig = case_scores_moments(md, sigma, mu)
+    rows, cols = vech_index(md.p)
+    mult = np.where(rows == cols, 1.0, 2.0)
+    return np.hstack([s_mu, s_sig[:, rows, cols] * mult])
+
+
+def h1_observed_information(md: MissingData, sigma: np.ndarray, mu: np.ndarray) -> np.ndarray:
+    """Observed information (-Hessian of logl, total) of the saturated model in (mu, vech Sigma) coordinates.
+
+    Per pattern (inverse A = Sigma_oo^-1, P = A R A, z = A (t - n mu_o), all embedded in p x p):
+    mu-mu: n A;  mu-Sigma: (z' (x) A) D;  Sigma-Sigma: D' [1/2 (P (x) A + A (x) P) - n/2 A (x) A] D.
+    """
+    p = md.p
+    a_all, p_all, z_all, n_all = [], [], [], []
+    for b in md.batches:
+        inv, _ = _batch_inverse(_sub(sigma, b.obs, b.obs))
+        mu_o = mu[b.obs]
+        r = _residual_cross(b, mu_o)
+        pm = inv @ r @ inv
+        z = np.einsum("kij,kj->ki", inv, b.sums - b.n[:, None] * mu_o)
+        k = b.n.size
+        a_full = np.zeros((k, p, p))
+        p_full = np.zeros((k, p, p))
+        z_full = np.zeros((k, p))
+        idx = np.arange(k)[:, None, None]
+        a_full[idx, b.obs[:, :, None], b.obs[:, None, :]] = inv
+        p_full[idx, b.obs[:, :, None], b.obs[:, None, :]] = pm
+        z_full[np.arange(k)[:, None], b.obs] = z
+        a_all.append(a_full)
+        p_all.append(p_full)
+        z_all.append(z_full)
+        n_all.append(b.n)
+    a = np.concatenate(a_all)
+    pp = np.concatenate(p_all)
+    z = np.concatenate(z_all)
+    n = np.concatenate(n_all)
+    kk = a.shape[0]
+    av = a.reshape(kk, p * p)
+    pv = pp.reshape(kk, p * p)
+    # sum_k X_k (x) Y_k  as (p^2 x p^2):  [(i,l),(j,m)] = sum_k X_ij Y_lm
+    def kron_sum(xv: np.ndarray, yv: np.ndarray) -> np.ndarray:
+        m = (xv.T @ yv).reshape(p, p, p, p)  # i j l m
+        return m.transpose(0, 2, 1, 3).reshape(p * p, p * p)
+
+    big = 0.5 * (kron_sum(pv, av) + kron_sum(av, pv)) - 0.5 * kron_sum(av * n[:, None], av)
+    d = duplication_matrix(p)
+    ss = d.T @ big @ d
+    mu_mu = np.einsum("k,kij->ij", n, a)
+    # mu_j, Sigma_(l,m): sum_k A_jl z_m (+ sym via D)  -> (p, p^2) matrix [j, (l,m)]
+    ms = np.einsum("kjl,km->jlm", a, z).reshape(p, p * p) @ d
+    out = np.zeros((p + ss.shape[0], p + ss.shape[0]))
+    out[:p, :p] = mu_mu
+    out[:p, p:] = ms
+    out[p:, :p] = ms.T
+    out[p:, p:] = ss
+    return out
+
+
+def _moments_jacobian_ms(model: RAMModel, theta: np.ndarray) -> np.ndarray:
+    imp = model.implied(theta)
+    rows, cols = vech_index(model.p)
+    return np.vstack([model.delta_mean(theta, imp).T, model.delta(theta, imp)[:, rows, cols].T])
+
+
+def model_case_scores(model: RAMModel, md: MissingData, theta: np.ndarray) -> np.ndarray:
+    """Casewise scores dl_i/dtheta (N x q) at theta."""
+    imp = model.implied(theta)
+    s_mu, s_sig = case_scores_moments(md, imp.sigma, imp.mean)
+    dsig = model.delta(theta, imp)
+    return np.einsum("nij,kij->nk", s_sig, dsig) + s_mu @ model.delta_mean(theta, imp).T
+
+
+# ---------------------------------------------------------------------------------------------- FIML-corrected
+def _complete_fml(sigma: np.ndarray, mu: np.ndarray, cov: np.ndarray, mean: np.ndarray) -> float:
+    p = sigma.shape[0]
+    inv = np.linalg.inv(sigma)
+    d = mean - mu
+    return float(np.linalg.slogdet(sigma)[1] + np.trace(cov @ inv) - np.linalg.slogdet(cov)[1] - p + d @ inv @ d)
+
+
+def fiml_corrected(md: MissingData, h1_mean: np.ndarray, h1_cov: np.ndarray, models: list[tuple[RAMModel, np.ndarray]],
+                   version: str, wm: np.ndarray, jm: np.ndarray | None) -> list[tuple[float, float]]:
+    """FIML-corrected statistics (T3, c3) of each (model, theta) for the robust CFI/TLI/RMSEA with missing data.
+
+    Savalei (2018, Psychological Methods 23), Zhang & Savalei (2023, SEM 30); lavaan 0.6.14
+    ``lav_fit_fiml_corrected``: T3 = N F_ML(theta_hat; EM moments as complete data),
+    U = Wm - Wm Delta (Delta' Wm Delta)^-1 Delta' Wm (Wm: unit observed h1 information, missing data),
+    Wc = unit complete-data information at the EM moments,
+    V6: k = tr(Wc Wm^-1 U Wm^-1);  V3: k = tr(U Wm^-1 Wc Wm^-1 U Gamma), Gamma = Wm^-1 Jm Wm^-1; c3 = k / df.
+    """
+    from survey.sem.robust import h1_information
+
+    n = md.n
+    wmi = np.linalg.inv(wm)
+    wc = h1_information(h1_cov, True)
+    gamma = wmi @ jm @ wmi if version == "V3" else None
+    out = []
+    for model, theta in models:
+        imp = model.implied(theta)
+        t3 = n * _complete_fml(imp.sigma, imp.mean, h1_cov, h1_mean)
+        delta = _moments_jacobian_ms(model, theta)
+        e_inv = np.linalg.inv(delta.T @ wm @ delta)
+        u = wm - wm @ delta @ e_inv @ delta.T @ wm
+        if version == "V3":
+            k = float(np.trace(u @ wmi @ wc @ wmi @ u @ gamma))
+        else:
+            k = float(np.trace(wc @ wmi @ u @ wmi))
+        p = model.p
+        df = p * (p + 3) // 2 - model.npar
+        out.append((t3, k / df))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------- result
+class FIMLResult(SEMResult):
+    """:class:`SEMResult` of a FIML fit (``missing="fiml"``), estimator ML or MLR."""
+
+    def __init__(self, *args, missing_data: MissingData, h1_logl: float, **kwargs) -> None:
+        self.missing_data = missing_data
+        self.h1_logl = h1_logl
+        super().__init__(*args, **kwargs)
+
+    @cached_property
+    def baseline(self) -> tuple[RAMModel, np.ndarray, float]:
+        """Independence model by FIML: each variable's ML mean and variance from its observed values."""
+        x = self.missing_data.x
+        base = independence_model(self.ram.ov, True)
+        mean = np.nanmean(x, axis=0)
+        var = np.nanmean((x - mean) ** 2, axis=0)
+        theta = np.zeros(base.npar)
+        idx = {v: i for i, v in enumerate(base.ov)}
+        for row in base.partable.itertuples(index=False):
+            if row.free > 0:
+                theta[row.free - 1] = var[idx[row.lhs]] if row.op == "~~" else mean[idx[row.lhs]]
+        imp = base.implied(theta)
+        return base, theta, loglik(self.missing_data, imp.sigma, imp.mean)
+
+    @cached_property
+    def _h1_information(self) -> tuple[np.ndarray, np.ndarray]:
+        g = self.group_stats
+        md = self.missing_data
+        wm = h1_observed_information(md, g.cov, g.mean) / md.n
+        s1 = h1_case_scores(md, g.cov, g.mean)
+        return wm, s1.T @ s1 / md.n
+
+    @cached_property
+    def _fit(self) -> dict[str, float]:
+        ram, g, md = self.ram, self.group_stats, self.missing_data
+        n, p, q = md.n, ram.p, ram.npar
+        imp = ram.implied(self.theta)
+        logl = model_loglik(ram, md, self.theta)
+        t = max(2.0 * (self.h1_logl - logl), 0.0)
+        df = p * (p + 3) // 2 - q
+        base, theta_b, logl_b = self.baseline
+        tb = 2.0 * (self.h1_logl - logl_b)
+        dfb = p * (p - 1) // 2
+        out = complete_fit_measures(stats=g, sigma=imp.sigma, mean=imp.mean, fml=t / n, npar=q, df=df, x_index=[],
+                                    meanstructure=True)
+        from survey.sem.fitmeasures import cfi, ifi, nfi, rfi, rni, tli
+
+        lo, hi = rmsea_ci(t, df, n)
+        out.update({
+            "fmin": t / (2 * n), "chisq": t, "df": float(df), "pvalue": float(sps.chi2.sf(t, df)) if df > 0 else np.nan,
+            "baseline.chisq": tb, "baseline.df": float(dfb), "baseline.pvalue": float(sps.chi2.sf(tb, dfb)),
+            "cfi": cfi(t, df, tb, dfb), "tli": tli(t, df, tb, dfb), "nnfi": tli(t, df, tb, dfb),
+            "rfi": rfi(t, df, tb, dfb), "nfi": nfi(t, tb), "pnfi": df / dfb * nfi(t, tb), "ifi": ifi(t, df, tb),
+            "rni": rni(t, df, tb, dfb), "logl": logl, "unrestricted.logl": self.h1_logl,
+            "aic": -2 * logl + 2 * q, "bic": -2 * logl + q * np.log(n), "bic2": -2 * logl + q * np.log((n + 2) / 24),
+            "ntotal": float(n), "rmsea": rmsea_plain(t, df, n), "rmsea.ci.lower": lo, "rmsea.ci.upper": hi,
+            "rmsea.pvalue": rmsea_pvalue(t, df, n),
+        })
+        wm, jm = self._h1_information
+        version = "V3" if self.estimator == "MLR" else "V6"
+        try:
+            (t3, c3), (t3b, c3b) = fiml_corrected(md, g.mean, g.cov, [(ram, self.theta), (base, theta_b)], version,
+                                                  wm, jm)
+        except np.linalg.LinAlgError:
+            t3 = c3 = t3b = c3b = float("nan")
+        robust = ScaledTest("fiml.corrected", t3, df, c3 * df, c3)
+        robust_b = ScaledTest("fiml.corrected", t3b, dfb, c3b * dfb, c3b)
+        if self.estimator == "MLR":
+            test = self.scaled_test
+            base_test = self._baseline_scaled_test()
+            out.update(scaled_measures(test, base_test, n, robust=robust, robust_base=robust_b))
+        else:
+            from survey.sem.robust import (cfi_robust, rmsea_ci_scaled, rmsea_close_pvalue, rmsea_value,
+                                           rni_robust, tli_robust)
+
+            rlo, rhi = rmsea_ci_scaled(robust.stat_scaled, df, n, c3)
+            out.update({
+                "cfi.robust": cfi_robust(t3, df, t3b, dfb, c3, c3b), "tli.robust": tli_robust(t3, df, t3b, dfb, c3, c3b),
+                "nnfi.robust": tli_robust(t3, df, t3b, dfb, c3, c3b), "rni.robust": rni_robust(t3, df, t3b, dfb, c3, c3b),
+                "rmsea.robust": rmsea_value(t3, df, n, c3), "rmsea.ci.lower.robust": rlo, "rmsea.ci.upper.robust": rhi,
+                "rmsea.pvalue.robust": rmsea_close_pvalue(robust.stat_scaled, df, n, c3),
+            })
+        return {k: float(v) for k, v in out.items()}
+
+    # MLR with missing data ------------------------------------------------------------------------
+    scaled_test: ScaledTest | None = None
+
+    def _yb_test(self, model: RAMModel, theta: np.ndarray, a_inv: np.ndarray, stat: float, df: float) -> ScaledTest:
+        md = self.missing_data
+        wm, jm = self._h1_information
+        scores = model_case_scores(model, md, theta)
+        b0 = scores.T @ scores / md.n
+        trace_h1 = float(np.sum(jm * np.linalg.inv(wm).T))
+        trace_h0 = float(np.sum(b0 * a_inv.T))
+        trace = trace_h1 - trace_h0
+        c = trace / df
+        return ScaledTest("yuan.bentler.mplus", stat, df, trace, c if c > 0 else float("nan"),
+                          trace_h1 / wm.shape[0], trace_h0 / theta.size)
+
+    def _baseline_scaled_test(self) -> ScaledTest:
+        base, theta_b, logl_b = self.baseline
+        md = self.missing_data
+        a = observed_information(base, md, theta_b) / md.n
+        p = self.ram.p
+        return self._yb_test(base, theta_b, np.linalg.inv(a), 2.0 * (self.h1_logl - logl_b), p * (p - 1) // 2)
+
+
+def fit_fiml(model: str, data: pd.DataFrame, *, estimator: str = "ML") -> FIMLResult:
+    """Fit a lavaan-syntax model by FIML (lavaan ``sem(..., missing="ml")``; ``estimator="MLR"`` for robust).
+
+    The model gets a mean structure (free intercepts); cases with every model variable missing are
+    dropped and counted (warning ``all_missing``). Standard errors: observed information (ML) or the
+    Huber-White sandwich with casewise scores (MLR), as lavaan's defaults.
+    """
+    from survey.sem.defined import check_definitions
+    from survey.sem.diagnostics import check_convergence, check_identification
+    from survey.sem.start import start_values
+    from survey.sem.syntax import lavaanify
+
+    est = str(estimator).upper()
+    if est not in ("ML", "MLR"):
+        raise SurveyInputError("missing='fiml' is available with estimator ML or MLR", value=estimator,
+                               field="estimator")
+    partable = lavaanify(model, meanstructure=True)
+    check_definitions(partable)
+    ram = RAMModel(partable)
+    if ram.names.ov_x:
+        raise SurveyInputError("missing='fiml' is not available for models with observed exogenous covariates "
+                               "(fixed.x); model them as ~~ variables", value=", ".join(ram.names.ov_x),
+                               field="model")
+    frame = numeric_columns(data, ram.ov)
+    values = frame.to_numpy(dtype=float, copy=True)
+    values[~np.isfinite(values)] = np.nan
+    md = missing_patterns(values)
+    warnings: list[SurveyWarning] = []
+    if md.n_dropped:
+        warnings.append(SurveyWarning("all_missing", f"{md.n_dropped} case(s) with every model variable missing "
+                                      "were dropped.", "sem"))
+    if md.n < 2:
+        raise SurveyInputError(f"only {md.n} case(s) with observed values", field="data")
+    if np.any(np.diag(md.coverage) == 0) or np.any(md.coverage == 0):
+        raise SurveyInputError("some pairs of variables are never observed together (zero covariance coverage)",
+                               field="data")
+    h1_mean, h1_cov, _ = em_saturated(md)
+    h1 = GroupStats("", md.n, h1_cov, h1_mean, md.x)
+    stats = SampleStats(names=list(ram.ov), groups=[h1], n_raw=int(values.shape[0]))
+    start = start_values(ram, h1)
+    estimation = estimate_fiml(ram, md, start, h1)
+    warnings += check_convergence(estimation.converged, estimation.iterations, estimation.message)
+    h = observed_information(ram, md, estimation.theta)
+    eig = np.linalg.eigvalsh(h) if h.size else np.array([1.0])
+    singular = bool(eig[0] <= 1e-10 * max(eig[-1], 1e-300))
+    warnings += check_identification(singular)
+    h1_logl = loglik(md, h1_cov, h1_mean)
+    if singular:
+        info = Information(h / md.n, np.full(h.shape, np.nan), True, float(eig[0]))
+        a_inv = np.full(h.shape, np.nan)
+    else:
+        a_inv = np.linalg.inv(h / md.n)
+        a_inv = (a_inv + a_inv.T) / 2
+        info = Information(h / md.n, a_inv / md.n, False, float(eig[0]))
+    result = FIMLResult.__new__(FIMLResult)
+    result.missing_data = md
+    result.h1_logl = h1_logl
+    if est == "MLR" and not singular:
+        scores = model_case_scores(ram, md, estimation.theta)
+        b0 = scores.T @ scores / md.n
+        sandwich = a_inv @ b0 @ a_inv / md.n
+        info = Information(info.information, (sandwich + sandwich.T) / 2, False, info.min_eigenvalue)
+    SEMResult.__init__(result, model=model, partable=partable, ram=ram, stats=stats, estimation=estimation,
+                       information=info, warnings=warnings, estimator=est, start=start)
+    if est == "MLR":
+        logl = model_loglik(ram, md, estimation.theta)
+        p = ram.p
+        result.scaled_test = result._yb_test(ram, estimation.theta, a_inv, 2.0 * (h1_logl - logl),
+                                             p * (p + 3) // 2 - ram.npar)
+    if not np.isfinite(estimation.fml):
+        raise EstimationError("FIML estimation failed: the model-implied covariance matrix is not positive definite")
+    return result

@@ -1,0 +1,363 @@
+"""Measurement invariance: configural -> metric -> scalar -> strict, with partial invariance.
+
+Each step adds lavaan ``group.equal`` classes to the previous one (Meredith 1993; Vandenberg & Lance 2000):
+
+    configural  same pattern, all parameters free per group (latent means 0)
+    metric      + loadings                          (weak invariance)
+    scalar      + intercepts   (latent means free in groups 2..G)   (strong invariance)
+    strict      + residuals    (residual variances)
+
+Successive steps are compared by the likelihood-ratio test (chi-square difference, lavaan ``lavTestLRT``:
+T_k - T_(k-1) on df_k - df_(k-1)) and by the change in fit, with Chen's (2007) cut-offs:
+
+    metric:         pass if dCFI >= -.010 and (dRMSEA <= .015 or dSRMR <= .030)
+    scalar, strict: pass if dCFI >= -.010 and (dRMSEA <= .015 or dSRMR <= .010)
+
+Partial invariance (Byrne, Shavelson & Muthen 1989): when a step fails, the equality constraint of that
+step with the largest univariate score test (lavaan ``lavTestScore``, :mod:`survey.sem.score`) is
+released (``group_partial``), the model refitted, and this is repeated until the step passes or
+``max_free`` constraints of the step are released. Released constraints stay released in later steps.
+
+References: Chen, F. F. (2007). Sensitivity of goodness of fit indexes to lack of measurement invariance.
+*Structural Equation Modeling, 14*, 464-504. Byrne, B. M., Shavelson, R. J., & Muthen, B. (1989).
+Testing for the equivalence of factor covariance and mean structures. *Psychological Bulletin, 105*,
+456-466. Meredith, W. (1993). Measurement invariance, factor analysis and factorial invariance.
+*Psychometrika, 58*, 525-543.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats as sps
+
+from survey.errors import SurveyInputError, SurveyWarning
+from survey.sem.mgresult import MultiGroupResult
+from survey.sem.multigroup import fit_multigroup
+
+STEPS = {
+    "configural": (),
+    "metric": ("loadings",),
+    "scalar": ("loadings", "intercepts"),
+    "strict": ("loadings", "intercepts", "residuals"),
+}
+# Chen (2007) cut-offs per step: (delta CFI lower bound, delta RMSEA upper bound, delta SRMR upper bound)
+CUTOFFS = {
+    "metric": (-0.010, 0.015, 0.030),
+    "scalar": (-0.010, 0.015, 0.010),
+    "strict": (-0.010, 0.015, 0.010),
+}
+RULES = {
+    step: f"pass if delta.cfi >= {c:.3f} and (delta.rmsea <= {r:.3f} or delta.srmr <= {s:.3f}) (Chen 2007)"
+    for step, (c, r, s) in CUTOFFS.items()
+}
+COLUMNS = [
+    "model",
+    "chisq",
+    "df",
+    "cfi",
+    "tli",
+    "rmsea",
+    "srmr",
+    "aic",
+    "bic",
+    "delta.cfi",
+    "delta.rmsea",
+    "delta.srmr",
+    "lrt.chisq",
+    "lrt.df",
+    "lrt.pvalue",
+    "decision",
+]
+
+
+def _step_class(op: str, lhs: str, step: str, lv: set[str]) -> bool:
+    """Is the (lhs, op) constraint one the step adds (loadings / intercepts / residual variances)?"""
+    if step == "metric":
+        return op == "=~"
+    if step == "scalar":
+        return op == "~1" and lhs not in lv
+    if step == "strict":
+        return op == "~~" and lhs not in lv
+    return False
+
+
+def chen_decision(step: str, delta_cfi: float, delta_rmsea: float, delta_srmr: float) -> bool:
+    """Chen (2007) rule for ``step`` (see :data:`RULES`): True when the constraints are tenable."""
+    c, r, s = CUTOFFS[step]
+    eps = 1e-12
+    return bool(delta_cfi >= c - eps and (delta_rmsea <= r + eps or delta_srmr <= s + eps))
+
+
+def lr_test(restricted: MultiGroupResult, free: MultiGroupResult) -> tuple[float, float, float]:
+    """Chi-square difference test of nested ML fits (lavaan ``lavTestLRT``): (stat, df, p-value)."""
+    a, b = restricted.fit_measures(), free.fit_measures()
+    stat = max(a["chisq"] - b["chisq"], 0.0)
+    ddf = a["df"] - b["df"]
+    return stat, ddf, float(sps.chi2.sf(stat, ddf)) if ddf > 0 else float("nan")
+
+
+@dataclass
+class InvarianceStep:
+    """One fitted model of the sequence, compared with the accepted model of the previous step."""
+
+    model: str
+    step: str
+    fit: MultiGroupResult
+    freed: list[str] = field(default_factory=list)
+    reference: MultiGroupResult | None = None
+    passed: bool | None = None
+    final: bool = True
+    score_tests: pd.DataFrame | None = None
+
+    def row(self) -> dict[str, Any]:
+        f = self.fit.fit_measures()
+        out: dict[str, Any] = {
+            "model": self.model,
+            **{k: f[k] for k in ("chisq", "df", "cfi", "tli", "rmsea", "srmr", "aic", "bic")},
+        }
+        if self.reference is None:
+            out.update(
+                {
+                    "delta.cfi": None,
+                    "delta.rmsea": None,
+                    "delta.srmr": None,
+                    "lrt.chisq": None,
+                    "lrt.df": None,
+                    "lrt.pvalue": None,
+                    "decision": "reference",
+                }
+            )
+        else:
+            r = self.reference.fit_measures()
+            stat, ddf, p = lr_test(self.fit, self.reference)
+            out.update(
+                {
+                    "delta.cfi": f["cfi"] - r["cfi"],
+                    "delta.rmsea": f["rmsea"] - r["rmsea"],
+                    "delta.srmr": f["srmr"] - r["srmr"],
+                    "lrt.chisq": stat,
+                    "lrt.df": ddf,
+                    "lrt.pvalue": p,
+                    "decision": self.decision,
+                }
+            )
+        out["freed"] = list(self.freed)
+        return out
+
+    @property
+    def decision(self) -> str:
+        if self.reference is None:
+            return "reference"
+        own = [f for f in self.freed if _step_class(*_op_lhs(f), self.step, set(self.fit.mg.models[0].lv))]
+        if self.passed:
+            return f"partially invariant (freed: {', '.join(own)})" if own else "invariant"
+        return f"not invariant (freed: {', '.join(own)})" if own else "not invariant"
+
+
+def _op_lhs(label: str) -> tuple[str, str]:
+    for op in ("=~", "~~", "~1", "~"):
+        if op in label:
+            return op, label.split(op, 1)[0]
+    return "", label
+
+
+class InvarianceResult:
+    """Result of :func:`invariance`: one row per fitted model (``to_frame()``), the fits, the freed items."""
+
+    def __init__(
+        self, steps: list[InvarianceStep], group: str, estimator: str, warnings: list[SurveyWarning]
+    ) -> None:
+        self.steps = steps
+        self.group = group
+        self.estimator = estimator
+        self.warnings = warnings
+        self.rules = dict(RULES)
+
+    @property
+    def fits(self) -> dict[str, MultiGroupResult]:
+        """The accepted (final) fit of every step, by step name."""
+        return {s.step: s.fit for s in self.steps if s.final}
+
+    @property
+    def freed(self) -> dict[str, list[str]]:
+        """Constraints released (``group_partial``) in the final model of every step."""
+        return {s.step: list(s.freed) for s in self.steps if s.final}
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per fitted model: chisq df cfi tli rmsea srmr aic bic, deltas, LRT, decision, freed."""
+        rows = [s.row() for s in self.steps]
+        frame = pd.DataFrame(rows, columns=COLUMNS + ["freed"])
+        for col in COLUMNS[1:-1]:
+            frame[col] = frame[col].astype(float)
+        return frame
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``survey invariance --json`` object (DESIGN.md): {"steps": [...]} plus rules and warnings."""
+
+        def clean(v: Any) -> Any:
+            if isinstance(v, (float, np.floating)):
+                return None if not math.isfinite(float(v)) else float(v)
+            return v
+
+        steps = [{k: clean(v) for k, v in s.row().items()} for s in self.steps]
+        return {
+            "steps": steps,
+            "group": self.group,
+            "estimator": self.estimator,
+            "group_labels": self.steps[0].fit.group_labels if self.steps else [],
+            "rules": self.rules,
+            "warnings": [w.message for w in self.warnings],
+        }
+
+    def summary(self) -> str:
+        """Text table of the sequence with the decision rules."""
+        frame = self.to_frame().drop(columns="freed")
+        lines = [
+            f"Measurement invariance across {self.group!r} ({self.estimator}); groups: "
+            + ", ".join(self.steps[0].fit.group_labels if self.steps else []),
+            "",
+            frame.to_string(index=False, float_format=lambda v: f"{v:.3f}", na_rep=""),
+            "",
+            "Decision rules (Chen 2007):",
+        ] + [f"  {k}: {v}" for k, v in self.rules.items()]
+        freed = {k: v for k, v in self.freed.items() if v}
+        if freed:
+            lines += ["", "Released equality constraints (partial invariance, largest score test first):"]
+            lines += [f"  {k}: {', '.join(v)}" for k, v in freed.items()]
+        if self.warnings:
+            lines += ["", "Warnings:"] + [f"  - {w.message}" for w in self.warnings]
+        return "\n".join(lines) + "\n"
+
+    def __repr__(self) -> str:
+        return (
+            f"<InvarianceResult {len(self.steps)} models: "
+            + ", ".join(f"{s.model}={s.decision}" for s in self.steps)
+            + ">"
+        )
+
+    def _repr_html_(self) -> str:
+        frame = self.to_frame()
+        frame["freed"] = frame["freed"].map(", ".join)
+        rules = "".join(f"<li>{html.escape(k)}: {html.escape(v)}</li>" for k, v in self.rules.items())
+        return (
+            f"<p><b>Measurement invariance</b> across {html.escape(self.group)}</p>"
+            + frame.to_html(index=False, float_format=lambda v: f"{v:.3f}", na_rep="")
+            + f"<ul>{rules}</ul>"
+        )
+
+
+def _candidates(fit: MultiGroupResult, step: str, freed: list[str]) -> pd.DataFrame:
+    tests = fit.score_tests()
+    if tests.empty:
+        return tests
+    lv = set(fit.mg.models[0].lv)
+    keep = [
+        (src == "group_equal" and _step_class(op, lhs, step, lv) and f"{lhs}{op}{rhs}" not in freed)
+        for lhs, op, rhs, src in zip(tests["lhs"], tests["op"], tests["rhs"], tests["source"], strict=True)
+    ]
+    return tests[keep].sort_values("X2", ascending=False, kind="stable")
+
+
+def invariance(
+    model: str,
+    data: pd.DataFrame,
+    group: str,
+    *,
+    estimator: str = "ML",
+    missing: str = "listwise",
+    steps: tuple[str, ...] | list[str] = ("configural", "metric", "scalar", "strict"),
+    partial: bool = True,
+    max_free: int = 3,
+) -> InvarianceResult:
+    """Run the invariance sequence (configural -> metric -> scalar -> strict) across the groups of ``group``.
+
+    Parameters
+    ----------
+    model : lavaan syntax of the measurement model (user labels are shared by all groups, as in lavaan).
+    data, group : the data and its grouping column.
+    estimator : "ML" (lavaan's multi-group ML, expected information).
+    steps : the steps to run, in order (a subset of configural, metric, scalar, strict).
+    partial : release constraints by the largest score test when a step fails (partial invariance).
+    max_free : at most this many constraints released per step.
+
+    Returns
+    -------
+    InvarianceResult with ``to_frame()``, ``to_dict()`` (DESIGN.md JSON), ``summary()``, ``fits``, ``freed``.
+
+    Examples
+    --------
+    >>> res = invariance("visual =~ x1 + x2 + x3\\ntextual =~ x4 + x5 + x6\\nspeed =~ x7 + x8 + x9",
+    ...                  hs, "school")  # doctest: +SKIP
+    >>> res.to_frame()[["model", "chisq", "df", "decision"]]  # doctest: +SKIP
+    """
+    steps = list(steps)
+    unknown = [s for s in steps if s not in STEPS]
+    if unknown or not steps:
+        raise SurveyInputError(
+            f"unknown invariance step (use {', '.join(STEPS)})",
+            value=unknown[0] if unknown else "",
+            field="steps",
+        )
+    order = list(STEPS)
+    if [order.index(s) for s in steps] != sorted(order.index(s) for s in steps):
+        raise SurveyInputError(
+            "invariance steps must be in the order configural, metric, scalar, strict", field="steps"
+        )
+    if str(estimator).upper() != "ML":
+        raise SurveyInputError(
+            f"estimator={estimator!r} is not available for invariance testing "
+            "(multi-group models are ML only)",
+            field="estimator",
+        )
+    out: list[InvarianceStep] = []
+    warnings: list[SurveyWarning] = []
+    freed: list[str] = []
+    reference: MultiGroupResult | None = None
+    for step in steps:
+        fit = fit_multigroup(
+            model, data, group, group_equal=STEPS[step], group_partial=freed, missing=missing
+        )
+        warnings += [SurveyWarning(w.code, f"{step}: {w.message}", w.stage) for w in fit.warnings]
+        current = InvarianceStep(step, step, fit, list(freed), reference)
+        if reference is None or step == "configural":
+            out.append(current)
+            reference = fit
+            continue
+        current.passed = _passes(step, fit, reference)
+        n_freed = 0
+        while not current.passed and partial and n_freed < max_free:
+            cand = _candidates(current.fit, step, freed)
+            if cand.empty:
+                break
+            top = cand.iloc[0]
+            label = f"{top['lhs']}{top['op']}{top['rhs']}"
+            current.final = False
+            current.score_tests = cand
+            out.append(current)
+            freed = freed + [label]
+            n_freed += 1
+            fit = fit_multigroup(
+                model, data, group, group_equal=STEPS[step], group_partial=freed, missing=missing
+            )
+            current = InvarianceStep(
+                f"{step} (partial {n_freed})",
+                step,
+                fit,
+                list(freed),
+                reference,
+                _passes(step, fit, reference),
+            )
+        out.append(current)
+        reference = current.fit
+    return InvarianceResult(out, group, "ML", warnings)
+
+
+def _passes(step: str, fit: MultiGroupResult, reference: MultiGroupResult) -> bool:
+    f, r = fit.fit_measures(), reference.fit_measures()
+    return chen_decision(step, f["cfi"] - r["cfi"], f["rmsea"] - r["rmsea"], f["srmr"] - r["srmr"])

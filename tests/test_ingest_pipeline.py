@@ -1,0 +1,289 @@
+"""The ingest pipeline: validation problems, strict and lenient modes, wrong versions, personal data,
+harmonisation of two instrument versions, atomic outputs, untouched raw files, the CLI."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from survey.errors import SurveyInputError
+from survey.ingest import harmonise, ingest
+from survey.ingest._instrument import _read_yaml, get_instrument
+from survey.ingest.harmonise import column_names
+
+sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "ingest"))
+import ingest_exports as ex  # noqa: E402
+
+V1, V2 = "follow-drivers@1.0.0", "follow-drivers@1.1.0"
+DEMO = Path(__file__).resolve().parents[1] / "survey" / "data" / "demo"
+
+
+@pytest.fixture(scope="module")
+def df() -> pd.DataFrame:
+    return ex.responses(V1, n=150, seed=2)
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_every_kind_of_problem_is_named(df, tmp_path):
+    body = df.astype(
+        {"SHI1": object, "SKL1": object, "FOLLOWED30": object, "MINUTES": object, "GENDER": object}
+    )
+    body.loc[11, "SHI1"] = 9
+    body.loc[12, "SKL1"] = "Agreed"
+    body.loc[13, "FOLLOWED30"] = "many"
+    body.loc[14, "FOLLOWED30"] = 2.5
+    body.loc[15, "MINUTES"] = 5000
+    body.loc[16, "GENDER"] = 4
+    body["EXTRA"] = 1
+    body = body.drop(columns=["EDU"])
+    path = ex.plain_csv(body, tmp_path / "raw.csv")
+    with pytest.raises(SurveyInputError) as err:
+        ingest(path, V1, problems_path=tmp_path / "OUT" / "problems.csv")
+    msg = str(err.value)
+    assert msg.startswith("raw.csv: 8 problems, first: column 'EDU': item of the instrument is missing")
+    assert msg.endswith(f"full list in {tmp_path / 'OUT' / 'problems.csv'}")
+    probs = pd.read_csv(tmp_path / "OUT" / "problems.csv")
+    cells = probs.dropna(subset=["row"])
+    assert cells[["row", "column", "code"]].values.tolist() == [
+        [12, "SHI1", "out_of_range"],
+        [13, "SKL1", "not_on_scale"],
+        [14, "FOLLOWED30", "non_numeric"],
+        [15, "FOLLOWED30", "not_integer"],
+        [16, "MINUTES", "out_of_range"],
+        [17, "GENDER", "out_of_range"],
+    ]
+    assert set(probs["code"]) >= {"unknown_column", "missing_item"}
+    assert (probs["file"] == "raw.csv").all()
+    assert not (tmp_path / "OUT" / "clean.csv").exists()
+
+
+def test_lenient_turns_bad_cells_into_missing_and_records_them(df, tmp_path):
+    body = df.astype({"SHI1": object})
+    body.loc[11, "SHI1"] = 9
+    body.loc[12, "SHI1"] = "x"
+    body["EXTRA"] = 1
+    res = ingest(ex.plain_csv(body, tmp_path / "raw.csv"), V1, lenient=True)
+    assert len(res.problems) == 3 and res.report["n_problems"] == 3
+    clean = res.clean.set_index("respondent_id")
+    assert clean.loc[[df.loc[11, "ResponseId"], df.loc[12, "ResponseId"]], "SHI1"].isna().all()
+    assert "EXTRA" not in res.clean.columns
+    out = res.write(tmp_path / "out")
+    assert (out / "problems.csv").is_file()
+
+
+def test_wrong_instrument_version(tmp_path):
+    newer = ex.responses(V2, n=40, seed=3, plant=False)
+    path = ex.qualtrics_csv(newer, tmp_path / "w2.csv", V2)
+    with pytest.raises(SurveyInputError, match=r"column 'CON5': item CON5 belongs to follow-drivers@1.1.0"):
+        ingest(path, V1)
+    older = ex.responses(V1, n=40, seed=3, plant=False)
+    with pytest.raises(SurveyInputError, match="column 'CON5': item of the instrument is missing"):
+        ingest(ex.qualtrics_csv(older, tmp_path / "w1.csv", V1), V2)
+
+
+def test_personal_data_dropped_and_listed(df, tmp_path):
+    path = ex.qualtrics_csv(df, tmp_path / "q.csv", V1)
+    res = ingest(path, V1)
+    out = res.write(tmp_path / "out")
+    clean = pd.read_csv(out / "clean.csv")
+    report = json.loads((out / "ingest.json").read_text())
+    pii = {
+        "IPAddress",
+        "RecipientEmail",
+        "RecipientFirstName",
+        "RecipientLastName",
+        "ExternalReference",
+        "LocationLatitude",
+        "LocationLongitude",
+        "COMMENT",
+    }
+    assert set(report["pii_dropped"]) == pii
+    assert not pii & set(clean.columns)
+    text = "".join(p.read_text(encoding="utf-8") for p in out.iterdir())
+    assert "@example.org" not in text and "10.0.0." not in text and "funny creators" not in text
+
+
+def test_keep_pii_is_hashed_with_salt(df, tmp_path):
+    path = ex.plain_csv(df, tmp_path / "p.csv")
+    res = ingest(path, V1, keep_pii=["RecipientEmail"], salt="s3cret")
+    first = res.clean.set_index("respondent_id").loc[df.loc[20, "ResponseId"], "RecipientEmail"]
+    assert first == hashlib.sha256(("s3cret" + df.loc[20, "RecipientEmail"]).encode()).hexdigest()
+    assert (
+        res.report["pii_hashed"] == ["RecipientEmail"] and "RecipientEmail" not in res.report["pii_dropped"]
+    )
+    with pytest.raises(SurveyInputError, match="salt"):
+        ingest(path, V1, keep_pii=["RecipientEmail"])
+    with pytest.raises(SurveyInputError, match="not a personal-data column"):
+        ingest(path, V1, keep_pii=["SHI1"], salt="x")
+
+
+def test_raw_files_are_never_modified(df, tmp_path):
+    paths = [
+        ex.qualtrics_csv(df, tmp_path / "q.csv", V1),
+        ex.sav(df, tmp_path / "d.sav", V1),
+        ex.kobo_csv(df, tmp_path / "k.csv", V1),
+        ex.xlsx(df, tmp_path / "x.xlsx"),
+    ]
+    before = {p: (_sha(p), p.stat().st_mtime_ns) for p in paths}
+    for p in paths:
+        ingest(p, V1, keep_pii=[], lenient=True).write(tmp_path / f"out_{p.stem}")
+    assert {p: (_sha(p), p.stat().st_mtime_ns) for p in paths} == before
+
+
+def test_write_is_atomic_and_complete(df, tmp_path):
+    res = ingest(ex.plain_csv(df, tmp_path / "p.csv"), V1)
+    out = res.write(tmp_path / "deep" / "out")
+    assert sorted(p.name for p in out.iterdir()) == ["clean.csv", "exclusions.csv", "flow.csv", "ingest.json"]
+    res.write(out)  # overwriting an existing directory
+    assert not [p for p in out.parent.iterdir() if p.name.startswith(".out.tmp")]
+    report = json.loads((out / "ingest.json").read_text())
+    assert report["n_raw"] == report["n_analytic"] + report["n_excluded"] == 150
+    assert report["instrument"] == V1
+    excl = pd.read_csv(out / "exclusions.csv")
+    assert len(excl) == report["n_excluded"]
+    assert set(excl.columns) >= {"respondent_id", "reasons", "first_step", "source", "source_row"}
+    assert (
+        excl.loc[excl["source_row"] == 6, "reasons"].item() == "speeder_per_item;speeder_relative;longstring"
+    )
+
+
+def test_exclusions_match_planted_cases(df, tmp_path):
+    res = ingest(ex.plain_csv(df, tmp_path / "p.csv"), V1)
+    got = dict(zip(res.exclusions["source_row"], res.exclusions["reasons"], strict=True))
+    assert got == {
+        1: "preview",
+        2: "preview",
+        3: "incomplete",
+        4: "speeder_per_item;speeder_relative",
+        5: "attention",
+        6: "speeder_per_item;speeder_relative;longstring",
+        8: "duplicate_id;duplicate_answers",
+    }
+    assert res.report["excluded_by_reason"]["preview"] == 2
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 59), st.sampled_from(["Status", "Finished", "Duration", "ATT1", "dup"])),
+        max_size=25,
+    )
+)
+def test_n_raw_equals_analytic_plus_excluded(tmp_path_factory, edits):
+    body = ex.responses(V1, n=60, seed=4, plant=False)
+    for row, what in edits:
+        if what == "Status":
+            body.loc[row, "Status"] = 1
+        elif what == "Finished":
+            body.loc[row, "Finished"] = 0
+        elif what == "Duration":
+            body.loc[row, "Duration (in seconds)"] = 10
+        elif what == "ATT1":
+            body.loc[row, "ATT1"] = 5
+        else:
+            body.loc[row, "ResponseId"] = body.loc[0, "ResponseId"]
+    path = ex.plain_csv(body, tmp_path_factory.mktemp("prop") / "p.csv")
+    res = ingest(path, V1)
+    r = res.report
+    assert r["n_raw"] == 60 == r["n_analytic"] + r["n_excluded"] == len(res.clean) + len(res.exclusions)
+    assert res.flow["n_excluded"].iloc[1:-1].sum() == r["n_excluded"]
+
+
+def test_harmonisation_of_two_versions(tmp_path):
+    w1 = ex.responses(V1, n=80, seed=11, plant=False)
+    w2 = ex.responses(V2, n=70, seed=12, plant=False)
+    p1 = ex.qualtrics_csv(w1, tmp_path / "w1.csv", V1)
+    p2 = ex.qualtrics_csv(w2, tmp_path / "w2.csv", V2)
+    res = ingest([(p1, V1), (p2, V2)])
+    c = res.clean
+    assert res.report["n_raw"] == 150 and set(res.report["instrument"]) == {V1, V2}
+    assert c["instrument_version"].value_counts().to_dict() == {"1.0.0": 80, "1.1.0": 70}
+    old, new = c[c["instrument_version"] == "1.0.0"], c[c["instrument_version"] == "1.1.0"]
+    assert old["AUT2"].notna().all() and old["AUT2_v1_1_0"].isna().all()
+    assert new["AUT2"].isna().all() and new["AUT2_v1_1_0"].notna().all()
+    assert old["CON5"].isna().all() and new["CON5"].notna().all()
+    assert (old["AUT1"].to_numpy() == w1["AUT1"].to_numpy()).all()
+    assert (new["AUT2_v1_1_0"].to_numpy() == w2["AUT2"].to_numpy()).all()
+    assert res.report["columns"]["1.1.0"]["AUT2"] == "AUT2_v1_1_0"
+    # sources may come in any order, and one instrument list per source
+    again = ingest([p2, p1], instrument=[V2, V1])
+    assert set(again.clean.columns) == set(c.columns)
+
+
+def test_harmonise_text_fallback_equals_instrument_diff():
+    by_diff = column_names([get_instrument(V2), get_instrument(V1)])
+    yaml_only = [_read_yaml(V1), _read_yaml(V2)]
+    by_text = column_names(yaml_only)
+    assert by_diff == by_text
+    assert {k: v for k, v in by_text["1.1.0"].items() if k != v} == {"AUT2": "AUT2_v1_1_0"}
+    frame = pd.DataFrame({"AUT2": [1.0], "CON5": [2.0]})
+    pooled, _ = harmonise([(yaml_only[0], frame[["AUT2"]]), (yaml_only[1], frame)])
+    assert pooled.columns.tolist() == ["instrument_version", "AUT2", "AUT2_v1_1_0", "CON5"]
+
+
+@pytest.mark.skipif(not (DEMO / "wave1.csv").is_file(), reason="demo data not generated")
+def test_demo_waves_recover_planted_cases():
+    truth = json.loads((DEMO / "wave1.csv.truth.json").read_text())
+    res = ingest([(DEMO / "wave1.csv", truth["instrument"])])
+    rows = pd.DataFrame(truth["rows"])
+    excluded = set(res.exclusions["source_row"])
+    planted = set(rows.loc[rows["kind"] != "attentive", "row"])
+    assert planted <= excluded
+    attentive_out = excluded - planted
+    slips = set(rows.loc[(rows["kind"] == "attentive") & (rows["attention_failed"] > 0), "row"])
+    assert len(attentive_out - slips) <= 0.01 * len(rows)
+
+
+def test_cli_ingest_and_quality(df, tmp_path, capsys):
+    from survey.cli import main
+
+    path = ex.qualtrics_csv(df, tmp_path / "q.csv", V1)
+    with pytest.raises(SystemExit) as code:
+        main(["ingest", str(path), "--instrument", V1, "--out", str(tmp_path / "out")])
+    assert code.value.code in (0, None)
+    assert json.loads((tmp_path / "out" / "ingest.json").read_text())["n_raw"] == 150
+    capsys.readouterr()
+    with pytest.raises(SystemExit):
+        main(["quality", str(path), "--instrument", V1, "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert len(out["respondents"]) == 150 and out["summary"]["n_items"] == 27
+    assert {"row", "longstring", "irv", "mahad", "evenodd", "psychsyn"} <= set(out["respondents"][0])
+    with pytest.raises(SystemExit):
+        main(
+            [
+                "quality",
+                str(tmp_path / "out" / "clean.csv"),
+                "--items",
+                "SHI1,SHI2,SHI3,SHI4,SKL1,SKL2",
+                "--json",
+            ]
+        )
+    assert json.loads(capsys.readouterr().out)["summary"]["n_items"] == 6
+    bad = df.astype({"SHI1": object})
+    bad.loc[3, "SHI1"] = 9
+    bad_path = ex.plain_csv(bad, tmp_path / "bad.csv")
+    with pytest.raises(SystemExit) as code:
+        main(["ingest", str(bad_path), "--instrument", V1, "--out", str(tmp_path / "out2")])
+    assert code.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "row 4, column 'SHI1', value 9" in err
+    assert not (tmp_path / "out2" / "clean.csv").exists() and (tmp_path / "out2" / "problems.csv").exists()
+
+
+def test_missing_report_in_ingest_json(df, tmp_path):
+    res = ingest(ex.plain_csv(df, tmp_path / "p.csv"), V1)
+    miss = res.report["missing"]
+    assert miss["by_item"]["SHI1"]["Prefer not to say"] == 1 and miss["by_item"]["SKL2"]["skipped"] == 1
+    assert miss["mcar"]["1.0.0"]["df"] > 0
+    assert np.isfinite(miss["mcar"]["1.0.0"]["chisq"])
