@@ -1,3 +1,4 @@
+# constraints.txt pins every dependency so reports/paper/ is byte-identical on a fresh machine.
 # The README's two commands are `make paper` and `make test`; each creates .venv when it is missing.
 PYTHON ?= python3
 VENV := .venv
@@ -6,10 +7,10 @@ STAMP := $(VENV)/.installed
 
 .PHONY: install paper test lint bench clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[dev]"
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[dev]"
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -3,7 +3,10 @@
 Design: 200 replications of ``survey.simulate.simulate_clean(500, seed=BASE + r)`` under
 follow-drivers@1.1.0 (clean respondents, 7-point items, reverse-keyed items reverse-scored before
 fitting), the instrument's lavaan model fitted by semopy (ML, ``obj="MLW"``, marker identification:
-first loading of each factor fixed to 1), Wald intervals est +- 1.96 SE from the expected information.
+first loading of each factor fixed to 1), Wald intervals est +- 1.96 SE with two kinds of SE: the
+normal-theory SE (expected information) and semopy's robust sandwich SE (``inspect(se_robust=True)``,
+the Huber-White form that MLR uses; Yuan & Bentler 2000). The 7-point items are skewed and the count
+is overdispersed, so normal-theory SEs are expected to be too small.
 
 What the intervals are compared with: semopy gives no standard errors for standardized estimates, so
 coverage is computed for the UNSTANDARDIZED paths. Their population values depend on the marker items'
@@ -34,16 +37,20 @@ def one_fit(n: int, seed: int, inst, model: str) -> pd.DataFrame:
     for item, key in inst.keys().items():
         if key == -1 and item in data.columns:
             data[item] = 8 - data[item]
+    data = data.astype(float)  # semopy's robust SEs centre the data in place
     fit = semopy.Model(model)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         fit.fit(data, obj="MLW")
         est = fit.inspect(std_est=True)
-    est = est[(est["op"] == "~") & est["lval"].isin(["FOL", "FOLLOWED30"])]
+        robust = fit.inspect(se_robust=True)
+    keep = (est["op"] == "~") & est["lval"].isin(["FOL", "FOLLOWED30"])
+    est, robust = est[keep], robust[keep]
     return pd.DataFrame({
         "path": est["lval"] + " ~ " + est["rval"],
         "est": est["Estimate"].astype(float).to_numpy(),
         "se": pd.to_numeric(est["Std. Err"], errors="coerce").to_numpy(),
+        "se_robust": pd.to_numeric(robust["Std. Err"], errors="coerce").to_numpy(),
         "std": est["Est. Std"].astype(float).to_numpy(),
         "seed": seed,
     })
@@ -83,6 +90,7 @@ def main() -> None:
     for path, g in allfits.groupby("path", sort=False):
         true = truth[path]
         lo, hi = g["est"] - 1.959964 * g["se"], g["est"] + 1.959964 * g["se"]
+        lo_r, hi_r = g["est"] - 1.959964 * g["se_robust"], g["est"] + 1.959964 * g["se_robust"]
         rows.append({
             "path": path,
             "true (marker)": true,
@@ -92,6 +100,8 @@ def main() -> None:
             "emp. SD": g["est"].std(ddof=1),
             "mean SE": g["se"].mean(),
             "coverage 95%": float(((lo <= true) & (true <= hi)).mean()),
+            "mean SE rob.": g["se_robust"].mean(),
+            "cov. robust": float(((lo_r <= true) & (true <= hi_r)).mean()),
             "true std": gen_std[path],
             "mean std": g["std"].mean(),
             "std bias": g["std"].mean() - gen_std[path],

@@ -373,9 +373,13 @@ def _fit_model(model: str, frame):
 def fit_command(
     model: str = typer.Argument(..., help="lavaan-syntax file, or NAME@VER (the instrument's model)."),
     data: str = typer.Argument(..., help="Data file (Qualtrics/plain CSV, .sav, .xlsx)."),
-    estimator: str = typer.Option("ML", "--estimator", help="ML (MLR, MLM, WLSMV not available yet)."),
-    missing: str = typer.Option("listwise", "--missing", help="listwise (fiml not available yet)."),
-    se: str = typer.Option("standard", "--se", help="standard (robust, bootstrap not available yet)."),
+    estimator: str = typer.Option("ML", "--estimator", help="ML, MLR or MLM (WLSMV not available yet)."),
+    missing: str = typer.Option("listwise", "--missing", help="listwise or fiml (lavaan's missing='ml')."),
+    se: str = typer.Option("standard", "--se", help="standard, robust (MLR/MLM) or bootstrap."),
+    bootstrap: int = typer.Option(None, "--bootstrap", help="Bootstrap replicates (implies --se bootstrap)."),
+    seed: int = typer.Option(None, "--seed", help="Seed of the bootstrap (same seed, same replicates)."),
+    scheduler: str = typer.Option(None, "--scheduler", help="Dask scheduler address for the bootstrap "
+                                  "(default: env DASK_SCHEDULER_ADDRESS, else local processes)."),
     group: str = typer.Option(None, "--group", help="Grouping column: a multi-group model (ML)."),
     group_equal: str = typer.Option("", "--group-equal", help="Equal across groups, comma-separated: "
                                     "loadings,intercepts,residuals,residual.covariances,lv.variances,"
@@ -391,12 +395,18 @@ def fit_command(
 
     frame = _fit_data(data)
     syntax, frame = _fit_model(model, frame)
+    if as_json:  # no bootstrap progress bar under --json
+        import os
+
+        os.environ["SURVEY_PROGRESS"] = "0"
+    boot = {"bootstrap": bootstrap, "seed": seed, "scheduler": scheduler} \
+        if (bootstrap or se == "bootstrap") else {}
     try:
-        result = fit(syntax, frame, estimator=estimator, missing=missing, se=se, group=group,
+        result = fit(syntax, frame, estimator=estimator, missing=missing, se=se, group=group, **boot,
                      **({"group_equal": group_equal, "group_partial": group_partial} if group else {}))
     except SurveyInputError as exc:
         if exc.file is not None or exc.field in ("estimator", "missing", "se", "group", "group_equal",
-                                                 "group_partial"):
+                                                 "group_partial", "bootstrap", "scheduler"):
             raise
         raise SurveyInputError(exc.message, file=data, row=exc.row, column=exc.column, value=exc.value,
                                field=exc.field) from None

@@ -225,29 +225,49 @@ def test_random_bytes_never_crash(tmp_path, data, prefix):
 
 
 @pytest.fixture(scope="module")
-def valid_bytes(tmp_path_factory) -> bytes:
+def valid_files(tmp_path_factory) -> dict[str, bytes]:
     small = ex.responses(V1, n=15, seed=9, plant=False)
-    return ex.qualtrics_csv(small, tmp_path_factory.mktemp("v") / "v.csv", V1).read_bytes()
+    d = tmp_path_factory.mktemp("v")
+    files = {
+        "qualtrics": ex.qualtrics_csv(small, d / "q.csv", V1),
+        "plain": ex.plain_csv(small, d / "p.csv", sep=";"),
+        "kobo": ex.kobo_csv(small, d / "k.csv", V1),
+        "sav": ex.sav(small, d / "s.sav", V1),
+        "xlsx": ex.xlsx(small, d / "x.xlsx"),
+    }
+    return {k: v.read_bytes() for k, v in files.items()}
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
+    fmt=st.sampled_from(["qualtrics", "plain", "kobo", "sav", "xlsx"]),
     cut=st.floats(0, 1),
     junk=st.binary(max_size=20),
     where=st.floats(0, 1),
     encoding=st.sampled_from(["utf-8", "latin-1", "cp1252"]),
 )
-def test_damaged_qualtrics_exports_never_crash(tmp_path, valid_bytes, cut, junk, where, encoding):
-    text = valid_bytes[: int(len(valid_bytes) * (0.2 + 0.8 * cut))]
+def test_damaged_exports_never_crash(tmp_path, valid_files, fmt, cut, junk, where, encoding):
+    """Truncated, spliced and re-encoded copies of valid exports of every format."""
+    raw = valid_files[fmt]
+    text = raw[: int(len(raw) * (0.2 + 0.8 * cut))]
     pos = int(len(text) * where)
     damaged = text[:pos] + junk + text[pos:]
-    try:
-        damaged = damaged.decode("utf-8").encode(encoding, errors="replace")
-    except UnicodeDecodeError:
-        pass
-    path = tmp_path / "damaged.csv"
+    if fmt not in ("sav", "xlsx"):
+        try:
+            damaged = damaged.decode("utf-8").encode(encoding, errors="replace")
+        except UnicodeDecodeError:
+            pass
+    path = tmp_path / "damaged.dat"
     path.write_bytes(damaged)
     _check(path)
+
+
+@pytest.mark.parametrize("fmt", ["sav", "xlsx"])
+def test_truncated_binary_exports(tmp_path, valid_files, fmt):
+    path = tmp_path / "cut.dat"
+    path.write_bytes(valid_files[fmt][: len(valid_files[fmt]) // 2])
+    with pytest.raises(SurveyInputError, match="cut.dat: cannot read"):
+        ingest(path, V1)
 
 
 def test_problem_report_json_safe(df, tmp_path):

@@ -82,7 +82,7 @@ def test_manifest_has_provenance_and_no_paths_or_times(paper_dir: Path) -> None:
 
         assert hashlib.sha256((paper_dir / name).read_bytes()).hexdigest() == digest
     local = json.loads((paper_dir / LOCAL_FILE).read_text())
-    assert "git" in local and "wall_seconds" in local
+    assert "git" in local and "analysis_seconds" in local
     assert (paper_dir / ".gitignore").read_text() == f"{LOCAL_FILE}\n"
 
 
@@ -182,7 +182,8 @@ def test_hypothesis_table_equals_survey_fit(paper_dir: Path, built, tmp_path: Pa
     results = paper.results
     data = tmp_path / "analytic.csv"
     results.analytic.data[results.items].to_csv(data, index=False)
-    command = [sys.executable, "-m", "survey.cli", "fit", results.instrument.spec, str(data), "--json"]
+    command = [sys.executable, "-m", "survey.cli", "fit", results.instrument.spec, str(data), "--json",
+               "--estimator", results.config.estimator, "--missing", results.config.missing]
     out = subprocess.run(command, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
     fitted = json.loads(out.stdout)

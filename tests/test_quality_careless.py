@@ -88,7 +88,7 @@ def test_psychsyn_resampling_is_seeded_and_only_touches_undefined_rows(data):
 
 
 def test_pairwise_cov_and_cor_equal_pandas(data):
-    cov, _, _ = careless.pairwise_cov(data.to_numpy())
+    cov = careless.pairwise_cov(data.to_numpy())
     assert np.allclose(cov, data.cov().to_numpy(), atol=1e-12)
     assert np.allclose(careless.pairwise_cor(data.to_numpy()), data.corr().to_numpy(), atol=1e-12)
 

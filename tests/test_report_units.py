@@ -70,8 +70,10 @@ def test_neutralise(text: str, expected: str) -> None:
 
 def test_csv_cells_and_bytes() -> None:
     assert cell(-0.123456) == "-0.1235"
-    assert cell(-0.00001) == "0.0"
+    assert cell(-0.000012345) == "-1.23e-05"
+    assert cell(0.0) == "0" and cell(-0.0) == "0" and cell(0.99999) == "1"
     assert cell(3.0) == "3"
+    assert neutralise(cell(-0.000012345)) == "-1.23e-05"
     assert cell(float("nan")) == ""
     assert cell(True) == "true"
     frame = pd.DataFrame({"name": ["=cmd|' /C calc'!A0", "ok, quoted"], "value": [-0.12, 2.5]})
@@ -187,3 +189,45 @@ def test_hypothesis_paragraph_apa() -> None:
     row["pvalue"], row["supported"] = 0.453, "no"
     assert "not statistically significant" in hypothesis_paragraph(row, instrument, "positive", 0.05)
     assert hypothesis_paragraph(row, instrument, "positive", 0.05).endswith("H1 was not supported.")
+
+
+def test_invariance_table_and_text_from_the_sem_result() -> None:
+    from survey.report.tables import invariance_table
+    from survey.report.text import invariance_paragraph
+
+    class _Result:
+        def to_frame(self) -> pd.DataFrame:
+            nan = float("nan")
+            return pd.DataFrame({
+                "model": ["configural", "metric", "scalar", "scalar (partial 1)"],
+                "chisq": [560.717, 578.106, 640.2, 590.1], "df": [556.0, 575.0, 594.0, 593.0],
+                "cfi": [0.999, 0.9996, 0.985, 0.998], "tli": [0.999, 1.0, 0.98, 0.998],
+                "rmsea": [0.004, 0.004, 0.02, 0.005], "srmr": [0.031, 0.033, 0.04, 0.033],
+                "aic": [1.0] * 4, "bic": [1.0] * 4,
+                "delta.cfi": [nan, 0.0006, -0.0146, -0.0016], "delta.rmsea": [nan, -0.001, 0.016, 0.001],
+                "delta.srmr": [nan, 0.002, 0.007, 0.0], "lrt.chisq": [nan, 17.389, 62.1, 12.0],
+                "lrt.df": [nan, 19.0, 19.0, 18.0], "lrt.pvalue": [nan, 0.564, 1e-6, 0.85],
+                "decision": ["reference", "invariant", "not invariant",
+                             "partially invariant (freed: PEER2~1)"],
+                "freed": [[], [], [], ["PEER2~1"]]})
+
+    table = invariance_table({"AGEBAND": _Result()})
+    row = table.display.iloc[2]
+    assert (row["Group"], row["Model"], row["\u0394CFI"], row["p"]) == ("", "scalar", "-.015", "< .001")
+    assert table.display.iloc[0]["Group"] == "AGEBAND"
+    assert table.display.iloc[1]["\u03c7\u00b2 (df)"] == "578.11 (575)"
+    assert table.data["freed"].tolist() == ["", "", "", "PEER2~1"]
+    text = invariance_paragraph(table)
+    assert "Across AGEBAND: configural (reference); metric invariant; scalar not invariant;" in text
+
+
+def test_latex_escaping_and_booktabs() -> None:
+    from survey.report.render_latex import escape, latex_table
+    from survey.report.table import Table
+
+    assert escape("\u03c7\u00b2 50% a_b & {c} $5 \u2265 .95 \u03b2") == (
+        r"$\chi^2$ 50\% a\_b \& \{c\} \$5 $\geq$ .95 $\beta$")
+    display = pd.DataFrame({"H": ["H1"], "\u03b2": [".20***"]})
+    text = latex_table(Table("t", "Paths & more", display, display, "p < .05.", 2))
+    assert r"\toprule" in text and r"\midrule" in text and r"\bottomrule" in text
+    assert r"\textit{Paths \& more}" in text and "H1 & .20*** \\\\" in text

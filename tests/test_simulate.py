@@ -399,3 +399,12 @@ def test_careless_rate_in_range_for_many_seeds(n_rows):
         careless = np.isin(kinds, ["straightliner", "random", "speeder"]).sum()
         assert 0.06 <= careless / n_rows <= 0.10
         assert len(kinds) + n_dup == n_rows
+
+
+@pytest.mark.parametrize("spec", [V100, V110])
+def test_population_covers_the_instrument(spec):
+    inst = load_instrument(spec)
+    construct_items = [i.id for i in inst.items if i.construct]
+    assert set(construct_items) <= set(POP.loadings)
+    assert {i for i, k in inst.keys().items() if k == -1} == set(POP.reverse_keyed)
+    assert POP.intercept("PEER2", {"AGEBAND": 1}) == 0.6 and POP.intercept("PEER2", {"AGEBAND": 2}) == 0

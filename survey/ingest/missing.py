@@ -26,18 +26,34 @@ from scipy import stats
 from survey.errors import EstimationError
 
 
-def pattern_codes(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Group the rows of a boolean matrix: (unique rows, index of each row's group, group sizes).
+def row_keys(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Group equal rows of a boolean matrix: (group id of each row, first row of each group).
 
-    Rows are packed to bytes and compared as one opaque value each (fast for a million rows)."""
-    mask = np.ascontiguousarray(mask, dtype=bool)
+    Each row is folded into 64-bit integers (one per 52 columns) so that grouping a million rows is a
+    sort of integers; groups are numbered in order of their first row."""
+    mask = np.asarray(mask, dtype=bool)
     n, p = mask.shape
     if n == 0:
-        return np.zeros((0, p), dtype=bool), np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp)
-    packed = np.ascontiguousarray(np.packbits(mask, axis=1))
-    keys = packed.view(np.dtype((np.void, packed.shape[1]))).ravel()
-    _, first, inverse, counts = np.unique(keys, return_index=True, return_inverse=True, return_counts=True)
-    return mask[first], inverse.ravel(), counts
+        return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp)
+    keys = []
+    for start in range(0, max(p, 1), 52):
+        chunk = mask[:, start : start + 52]
+        weights = 2.0 ** np.arange(chunk.shape[1])  # exact in float64 below 2**53
+        keys.append(
+            (chunk.astype("float64") @ weights).astype(np.int64) if chunk.shape[1] else np.zeros(n, np.int64)
+        )
+    codes = keys[0] if len(keys) == 1 else pd.MultiIndex.from_arrays(keys)
+    group, uniques = pd.factorize(codes, sort=False)
+    first = np.full(len(uniques), n, dtype=np.intp)
+    np.minimum.at(first, group, np.arange(n))
+    return group.astype(np.intp), first
+
+
+def pattern_codes(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(unique rows of a boolean matrix, index of each row's pattern, pattern sizes)."""
+    mask = np.asarray(mask, dtype=bool)
+    group, first = row_keys(mask)
+    return mask[first], group, np.bincount(group, minlength=len(first))
 
 
 def _patterns(a: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
@@ -48,8 +64,24 @@ def _patterns(a: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
     return pats, np.split(order, bounds)
 
 
+def _float_matrix(data: pd.DataFrame | np.ndarray) -> np.ndarray:
+    if isinstance(data, np.ndarray):
+        return data.astype("float64", copy=False)
+    if all(pd.api.types.is_float_dtype(t) for t in data.dtypes):
+        return data.to_numpy(dtype="float64")
+    return np.asarray(data.apply(pd.to_numeric, errors="coerce"), dtype="float64")
+
+
+def _answered(a: np.ndarray) -> np.ndarray:
+    empty = np.isnan(a).all(axis=1)
+    return a[~empty] if empty.any() else a
+
+
 def em_mvnorm(
-    data: pd.DataFrame, max_iter: int = 10000, tol: float = 1e-10
+    data: pd.DataFrame | np.ndarray,
+    max_iter: int = 10000,
+    tol: float = 1e-10,
+    _groups: tuple[np.ndarray, list[np.ndarray]] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, int]:
     """ML estimates of mean and covariance under MVN with missing values, by EM.
 
@@ -57,12 +89,11 @@ def em_mvnorm(
     covariance Sigma_MM - Sigma_MO Sigma_OO^-1 Sigma_OM added to the cross-products. M-step: mu = T1/n,
     Sigma = T2/n - mu mu'. Stops when no estimate changes by more than ``tol``. Returns (mu, Sigma, iters).
     """
-    a = np.asarray(data, dtype="float64")
-    a = a[~np.isnan(a).all(axis=1)]
+    a = _answered(_float_matrix(data))
     n, p = a.shape
     if n < 2:
         raise EstimationError("EM needs at least two rows with an answer")
-    pats, groups = _patterns(a)
+    pats, groups = _patterns(a) if _groups is None else _groups
     mu = np.nanmean(a, axis=0)
     sigma = np.diag(np.nanvar(a, axis=0))
     # complete rows contribute the same sums at every iteration
@@ -101,10 +132,9 @@ def little_mcar(data: pd.DataFrame) -> dict[str, Any]:
 
     Rows with every value missing are left out (they carry no information on the means).
     """
-    a = np.asarray(data.apply(pd.to_numeric, errors="coerce"), dtype="float64")
-    a = a[~np.isnan(a).all(axis=1)]
+    a = np.ascontiguousarray(_answered(_float_matrix(data)))  # row-major: patterns gather rows
     n, p = a.shape
-    if np.isnan(a).any(axis=0).sum() == 0 or n == 0:
+    if n == 0 or not np.isnan(a).any():
         return {
             "chisq": 0.0,
             "df": 0,
@@ -113,8 +143,8 @@ def little_mcar(data: pd.DataFrame) -> dict[str, Any]:
             "n": int(n),
             "test": "Little (1988) MCAR",
         }
-    mu, sigma, iters = em_mvnorm(pd.DataFrame(a))
     pats, groups = _patterns(a)
+    mu, sigma, iters = em_mvnorm(a, _groups=(pats, groups))
     d2 = 0.0
     df = -p
     for pat, idx in zip(pats, groups, strict=True):

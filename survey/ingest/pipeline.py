@@ -99,8 +99,12 @@ class IngestResult:
             if not out.exists():
                 os.replace(tmp, out)
             else:
+                new = {f.name for f in tmp.iterdir()}
                 for f in sorted(tmp.iterdir()):
                     os.replace(f, out / f.name)
+                stale = out / "problems.csv"
+                if "problems.csv" not in new and stale.is_file():
+                    stale.unlink()
                 shutil.rmtree(tmp, ignore_errors=True)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -344,7 +348,7 @@ def _missing(
             try:
                 from survey.ingest.missing import little_mcar
 
-                tests[version] = little_mcar(clean.loc[rows, cols])
+                tests[version] = little_mcar(clean[cols] if rows.all() else clean.loc[rows, cols])
             except Exception as exc:  # noqa: BLE001 - a failed test is reported, not fatal
                 tests[version] = {"test": "Little (1988) MCAR", "error": str(exc)}
         report.mcar = tests

@@ -221,10 +221,7 @@ def _meta(frame: pd.DataFrame, cmap: ColumnMap, file: str) -> tuple[pd.DataFrame
         return np.array([f"{stem}-{i + 1}" for i in rows], dtype=object)
 
     if rid_col is not None:
-        rid = frame[rid_col]
-        codes, uniques = pd.factorize(rid)
-        clean = [(_display(u) if not isinstance(u, str) else u.strip()) for u in uniques]
-        rid = np.array([str(u) for u in clean] + [""], dtype=object)[codes]
+        rid = frame[rid_col].to_numpy(dtype=object, na_value="")
         blank = np.flatnonzero(rid == "")
         if len(blank):
             rid[blank] = fallback(blank)
@@ -297,7 +294,11 @@ def validate(
             message += f" (it is not in {hint}: wrong instrument version?)"
         problems.append(Problem(file, None, item, None, message, "missing_item"))
     check_kobo_version(frame, cmap, instrument, file)
-    items: dict[str, pd.Series] = {}
+    present = set(cmap.items.values())
+    order = [it.id for it in instrument.items if it.id in present or it.id in cmap.missing_items]
+    pos = {item: j for j, item in enumerate(order)}
+    # one column-major float block: column writes are contiguous and pandas frames it without a copy
+    block = np.full((len(frame), len(order)), np.nan, order="F")
     codes: dict[str, pd.Series] = {}
     labels: dict[str, dict[float, str]] = {}
     for col, item in cmap.items.items():
@@ -305,7 +306,7 @@ def validate(
         sid = scale_name(instrument, item)
         user_missing = raw.user_missing.get(col)
         values, miss, probs = coerce_column(frame[col], scale, sid, col, file, user_missing)
-        items[item] = values
+        block[:, pos[item]] = values.to_numpy()
         problems += probs
         labs = {float(k): str(v) for k, v in (getattr(scale, "missing", None) or {}).items()}
         labs.update(user_missing or {})
@@ -314,10 +315,6 @@ def validate(
             codes[item] = miss
     meta, meta_problems = _meta(frame, cmap, file)
     problems += meta_problems
-    order = [it.id for it in instrument.items if it.id in items or it.id in cmap.missing_items]
-    coded = pd.DataFrame(
-        {i: items[i] if i in items else pd.Series(np.nan, index=frame.index) for i in order},
-        index=frame.index,
-    )
+    coded = pd.DataFrame(block, index=frame.index, columns=order, copy=False)
     problems.sort(key=lambda p: (p.row if p.row is not None else 0, p.column or ""))
     return Validated(file, raw.format, str(instrument.version), coded, meta, codes, labels, problems)

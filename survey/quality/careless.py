@@ -24,9 +24,26 @@ __all__ = ["evenodd", "irv", "longstring", "mahad", "psychsyn", "pairwise_cor", 
 
 
 def _matrix(x: pd.DataFrame) -> np.ndarray:
+    """Float matrix of ``x`` (a view when ``x`` is one float64 block; never modified in place)."""
+    if all(pd.api.types.is_float_dtype(t) for t in x.dtypes):
+        return x.to_numpy(dtype="float64")
     if all(pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_bool_dtype(t) for t in x.dtypes):
         return x.to_numpy(dtype="float64", na_value=np.nan)
     return np.asarray(x.apply(pd.to_numeric, errors="coerce"), dtype="float64")
+
+
+def take_rows(a: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """``a[rows]`` for a boolean mask or index array, gathering along contiguous memory when ``a`` is
+    column-major (pandas' layout); the result keeps ``a``'s layout."""
+    if a.flags.f_contiguous and not a.flags.c_contiguous:
+        return a.T[:, rows].T
+    return a[rows]
+
+
+def _split(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Row indices without and with missing values (fast paths for the complete rows)."""
+    has_nan = np.isnan(a).any(axis=1)
+    return np.flatnonzero(~has_nan), np.flatnonzero(has_nan)
 
 
 def longstring(x: pd.DataFrame, avg: bool = False) -> pd.Series | pd.DataFrame:
@@ -60,60 +77,84 @@ def irv(x: pd.DataFrame, na_rm: bool = True) -> pd.Series:
     Dunn, Heggestad, Shanock & Theilgard (2018); Marjanovic et al. (2015).
     """
     a = _matrix(x)
-    m = ~np.isnan(a)
-    if not na_rm:
-        m_all = m.all(axis=1)
-    k = m.sum(axis=1)
-    a0 = np.where(m, a, 0.0)
+    n, p = a.shape
+    k, total = np.zeros(n), np.zeros(n)
+    for j in range(p):  # column by column: contiguous for pandas' column-major blocks
+        col = a[:, j]
+        ok = ~np.isnan(col)
+        k += ok
+        total += np.where(ok, col, 0.0)
     with np.errstate(invalid="ignore", divide="ignore"):
-        mean = a0.sum(axis=1) / k
-        ss = (np.where(m, a - mean[:, None], 0.0) ** 2).sum(axis=1)
+        mean = total / k
+        ss = np.zeros(n)
+        for j in range(p):
+            dev = a[:, j] - mean
+            ss += np.where(np.isnan(dev), 0.0, dev * dev)
         sd = np.sqrt(ss / (k - 1))
     sd[k < 2] = np.nan
     if not na_rm:
-        sd[~m_all] = np.nan
+        sd[k < p] = np.nan
     return pd.Series(sd, index=x.index, name="irv")
 
 
-def pairwise_cov(a: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def pairwise_moments(a: np.ndarray) -> dict[str, np.ndarray]:
+    """Sums over pairwise-complete rows: N[j, k] rows with both observed, A[j, k] = sum of x_j and
+    Q[j, k] = sum of x_j^2 over rows where x_k is observed, S[j, k] = sum of x_j x_k. Complete rows are
+    summed with one matrix product; only rows with missing values take the masked path."""
+    full, part = _split(a)
+    p = a.shape[1]
+    c = take_rows(a, full)
+    ones = np.ones(p)
+    n = np.full((p, p), float(len(c)))
+    col = c.sum(axis=0)
+    big_a = np.outer(col, ones)
+    q = np.outer((c * c).sum(axis=0), ones)
+    s = c.T @ c
+    if len(part):
+        b = take_rows(a, part)
+        m = ~np.isnan(b)
+        b0 = np.where(m, b, 0.0)
+        mf = m.astype("float64")
+        s += b0.T @ b0
+        big_a += b0.T @ mf
+        q += (b0 * b0).T @ mf
+        n += mf.T @ mf
+    return {"N": n, "A": big_a, "Q": q, "S": s}
+
+
+def pairwise_cov(a: np.ndarray, moments: dict[str, np.ndarray] | None = None) -> np.ndarray:
     """Pairwise-complete covariances as R's ``cov(x, use = "pairwise")``.
 
     For columns j, k over the N_jk rows where both are observed:
     cov_jk = (sum x_j x_k - sum x_j * sum x_k / N_jk) / (N_jk - 1), each sum over those rows.
-    Returns (cov, N, A) with A[j, k] = sum of x_j over rows where x_k is observed.
     """
-    m = ~np.isnan(a)
-    a0 = np.where(m, a, 0.0)
-    mf = m.astype("float64")
-    s = a0.T @ a0
-    big_a = a0.T @ mf
-    n = mf.T @ mf
+    mo = moments if moments is not None else pairwise_moments(a)
     with np.errstate(invalid="ignore", divide="ignore"):
-        cov = (s - big_a * big_a.T / n) / (n - 1)
-    return cov, n, big_a
+        return (mo["S"] - mo["A"] * mo["A"].T / mo["N"]) / (mo["N"] - 1)
 
 
-def pairwise_cor(a: np.ndarray) -> np.ndarray:
+def pairwise_cor(a: np.ndarray, moments: dict[str, np.ndarray] | None = None) -> np.ndarray:
     """Pairwise-complete Pearson correlations as R's ``cor(x, use = "pairwise.complete.obs")``:
     each pair's means and standard deviations are taken over the rows where both are observed."""
-    m = ~np.isnan(a)
-    a0 = np.where(m, a, 0.0)
-    mf = m.astype("float64")
-    cov, n, big_a = pairwise_cov(a)
-    q = (a0 * a0).T @ mf
+    mo = moments if moments is not None else pairwise_moments(a)
+    cov = pairwise_cov(a, mo)
     with np.errstate(invalid="ignore", divide="ignore"):
-        var_jk = (q - big_a * big_a / n) / (n - 1)
+        var_jk = (mo["Q"] - mo["A"] * mo["A"] / mo["N"]) / (mo["N"] - 1)
         return cov / np.sqrt(var_jk * var_jk.T)
 
 
 def mahad(
-    x: pd.DataFrame, flag: bool = False, confidence: float = 0.99, na_rm: bool = True
+    x: pd.DataFrame,
+    flag: bool = False,
+    confidence: float = 0.99,
+    na_rm: bool = True,
+    cov: np.ndarray | None = None,
 ) -> pd.Series | pd.DataFrame:
     """Squared Mahalanobis distance (careless::mahad, which calls psych::outlier).
 
     D2_i = z_i' S^-1 z_i, with S the pairwise-complete covariance matrix, z_i the row centred on the
     column means, and (as psych::outlier) missing entries of z_i contributing zero. Rows with no
-    answer are NaN. ``flag=True`` adds ``flagged = D2 > qchisq(confidence, df = number of items)``.
+    answer are NaN. ``cov`` passes S when already computed on the same rows. ``flag=True`` adds ``flagged = D2 > qchisq(confidence, df = number of items)``.
     Meade & Craig (2012).
     """
     a = _matrix(x)
@@ -121,13 +162,13 @@ def mahad(
         raise ValueError("some values are missing; use na_rm=True to use available cases")
     empty = np.isnan(a).all(axis=1)
     d2 = np.full(len(a), np.nan)
-    keep = a[~empty]
+    keep = take_rows(a, ~empty) if empty.any() else a
     if len(keep):
-        cov, _, _ = pairwise_cov(keep)
+        cov = pairwise_cov(keep) if cov is None else cov
         inv = np.linalg.solve(cov, np.eye(cov.shape[0]))
-        z = keep - np.nanmean(keep, axis=0)
-        z = np.where(np.isnan(z), 0.0, z)
-        d2[~empty] = np.einsum("ij,ij->i", z @ inv, z)
+        zt = np.ascontiguousarray((keep - np.nanmean(keep, axis=0)).T)  # p x n, rows contiguous
+        np.nan_to_num(zt, copy=False, nan=0.0)
+        d2[~empty] = np.einsum("ji,ji->i", inv.T @ zt, zt)
     out = pd.Series(d2, index=x.index, name="mahad")
     if not flag:
         return out
@@ -137,17 +178,42 @@ def mahad(
 
 
 def _rowcor(u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Row-wise Pearson correlation of u and v over entries observed in both; (r, count)."""
-    m = ~(np.isnan(u) | np.isnan(v))
-    k = m.sum(axis=1).astype("float64")
-    u0, v0 = np.where(m, u, 0.0), np.where(m, v, 0.0)
+    """Row-wise Pearson correlation of u and v (same shape) over the entries observed in both;
+    returns (r, count). Two passes over the columns (means, then centred cross-products)."""
+    n, p = u.shape
+    k, su, sv = np.zeros(n), np.zeros(n), np.zeros(n)
+    for j in range(p):
+        uj, vj = u[:, j], v[:, j]
+        ok = ~(np.isnan(uj) | np.isnan(vj))
+        k += ok
+        su += np.where(ok, uj, 0.0)
+        sv += np.where(ok, vj, 0.0)
+    sxy, sxx, syy = np.zeros(n), np.zeros(n), np.zeros(n)
     with np.errstate(invalid="ignore", divide="ignore"):
-        mu, mv = u0.sum(axis=1) / k, v0.sum(axis=1) / k
-        du, dv = np.where(m, u - mu[:, None], 0.0), np.where(m, v - mv[:, None], 0.0)
-        sxy, sxx, syy = (du * dv).sum(axis=1), (du * du).sum(axis=1), (dv * dv).sum(axis=1)
+        mu, mv = su / k, sv / k
+        for j in range(p):
+            du, dv = u[:, j] - mu, v[:, j] - mv
+            ok = ~(np.isnan(du) | np.isnan(dv))
+            du, dv = np.where(ok, du, 0.0), np.where(ok, dv, 0.0)
+            sxy += du * dv
+            sxx += du * du
+            syy += dv * dv
         r = sxy / np.sqrt(sxx * syy)
     r[(k < 2) | (sxx <= 0) | (syy <= 0)] = np.nan
     return np.clip(r, -1.0, 1.0), k
+
+
+def _rowmean(block: np.ndarray) -> np.ndarray:
+    """Row means ignoring missing values (NaN when a row has none), as R's ``mean(na.rm = TRUE)``."""
+    n, p = block.shape
+    k, total = np.zeros(n), np.zeros(n)
+    for j in range(p):
+        col = block[:, j]
+        ok = ~np.isnan(col)
+        k += ok
+        total += np.where(ok, col, 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return total / k
 
 
 def evenodd(x: pd.DataFrame, factors: Sequence[int], diag: bool = False) -> pd.Series | pd.DataFrame:
@@ -168,16 +234,16 @@ def evenodd(x: pd.DataFrame, factors: Sequence[int], diag: bool = False) -> pd.S
         raise ValueError("the scales in 'factors' have more items than x has columns")
     a = _matrix(x)
     n = len(a)
-    even = np.full((n, len(factors)), np.nan)
-    odd = np.full((n, len(factors)), np.nan)
+    even = np.full((n, len(factors)), np.nan, order="F")
+    odd = np.full((n, len(factors)), np.nan, order="F")
     start = 0
     with np.errstate(invalid="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         for f, size in enumerate(factors):
             block = a[:, start : start + size]
             if block.shape[1] >= 2:
-                even[:, f] = np.nanmean(block[:, 1::2], axis=1)
-            odd[:, f] = np.nanmean(block[:, 0::2], axis=1)
+                even[:, f] = _rowmean(block[:, 1::2])
+            odd[:, f] = _rowmean(block[:, 0::2])
             start += size
     r, k = _rowcor(even, odd)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -189,10 +255,12 @@ def evenodd(x: pd.DataFrame, factors: Sequence[int], diag: bool = False) -> pd.S
     return pd.DataFrame({"eo_cor": -sb, "eo_missing": k}, index=x.index)
 
 
-def psychsyn_pairs(x: pd.DataFrame, critval: float = 0.60, anto: bool = False) -> list[tuple[str, str]]:
+def psychsyn_pairs(
+    x: pd.DataFrame, critval: float = 0.60, anto: bool = False, cor: np.ndarray | None = None
+) -> list[tuple[str, str]]:
     """Item pairs whose sample correlation (pairwise complete) exceeds ``critval`` (below ``-critval`` for
     antonyms), in careless' order: the lower triangle by column. Each pair is (later item, earlier item)."""
-    r = pairwise_cor(_matrix(x))
+    r = pairwise_cor(_matrix(x)) if cor is None else cor
     cols = list(x.columns)
     crit = abs(critval)
     pairs = []
@@ -229,8 +297,8 @@ def psychsyn(
         raise ValueError(f"no psychometric {'antonyms' if anto else 'synonyms'} found at {critval}")
     a = _matrix(x)
     pos = {c: i for i, c in enumerate(x.columns)}
-    first = a[:, [pos[p[0]] for p in pairs]]
-    second = a[:, [pos[p[1]] for p in pairs]]
+    first = np.asfortranarray(a[:, [pos[p[0]] for p in pairs]])
+    second = np.asfortranarray(a[:, [pos[p[1]] for p in pairs]])
     r, k = _rowcor(first, second)
     r[k <= 2] = np.nan
     if resample_na:

@@ -24,6 +24,7 @@ class ExclusionFlow:
     flow: pd.DataFrame
     exclusions: pd.DataFrame
     excluded: pd.Series
+    by_reason: dict[str, int] | None = None
 
     @property
     def n_raw(self) -> int:
@@ -39,6 +40,8 @@ class ExclusionFlow:
 
     def excluded_by_reason(self) -> dict[str, int]:
         """Respondents excluded for each reason (a respondent counts under every reason that applies)."""
+        if self.by_reason is not None:
+            return dict(self.by_reason)
         counts: dict[str, int] = {}
         for reasons in self.exclusions["reasons"]:
             for r in reasons.split(";"):
@@ -99,7 +102,14 @@ def exclusion_flow(flags: pd.DataFrame, info: pd.DataFrame | None = None) -> Exc
     ordered = [r for _, _, rs in STEPS for r in rs if r in flags.columns]
     sub = flags.loc[taken, ordered].to_numpy(dtype=bool)
     names = np.array(ordered, dtype=object)
-    reasons = [";".join(names[row]) for row in sub]
+    if len(sub):
+        # one label per combination of reasons (few), not per respondent
+        codes = sub.astype(np.uint64) @ np.left_shift(np.uint64(1), np.arange(sub.shape[1], dtype=np.uint64))
+        uniq, group = np.unique(codes, return_inverse=True)
+        labels = np.array([";".join(names[sub[np.argmax(codes == u)]]) for u in uniq], dtype=object)
+        reasons = labels[np.asarray(group).ravel()]
+    else:
+        reasons = np.array([], dtype=object)
     excl = pd.DataFrame({"row": np.flatnonzero(taken) + 1}, index=flags.index[taken])
     if info is not None:
         for col in info.columns:
@@ -107,4 +117,6 @@ def exclusion_flow(flags: pd.DataFrame, info: pd.DataFrame | None = None) -> Exc
     excl["first_step"] = first_step[taken]
     excl["reasons"] = reasons
     excl = excl.reset_index(drop=True)
-    return ExclusionFlow(flow, excl, pd.Series(taken, index=flags.index, name="excluded"))
+    totals = sub.sum(axis=0) if len(sub) else np.zeros(len(ordered), dtype=int)
+    by_reason = {r: int(t) for r, t in zip(ordered, totals, strict=True) if t}
+    return ExclusionFlow(flow, excl, pd.Series(taken, index=flags.index, name="excluded"), by_reason)

@@ -83,10 +83,26 @@ def screen_duplicate_answers(items: pd.DataFrame, eligible: pd.Series) -> pd.Ser
     with np.errstate(invalid="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         varied = pd.Series(np.nanmax(values, axis=1) > np.nanmin(values, axis=1), index=items.index)
-    sub = items[varied & eligible]
-    if len(sub) and sub.shape[1]:
-        flag[sub.index] = sub.duplicated(keep="first").to_numpy()
+    rows = np.flatnonzero((varied & eligible).to_numpy())
+    if len(rows) and values.shape[1]:
+        keys = _code_keys(values)
+        table = careless.take_rows(keys if keys is not None else values, rows)
+        flag.iloc[rows] = pd.DataFrame(table).duplicated(keep="first").to_numpy()
     return flag.rename("duplicate_answers")
+
+
+def _code_keys(values: np.ndarray) -> np.ndarray | None:
+    """Whole-number codes 0..14 (missing = 15) folded base 16 into float keys of 13 items each (exact
+    below 2**52), column by column; None when some value is not such a code."""
+    n, p = values.shape
+    keys = np.zeros((n, max(1, (p + 12) // 13)), order="F")
+    for j in range(p):
+        c = values[:, j]
+        c = np.where(np.isnan(c), 15.0, c)
+        if len(c) and (c.min() < 0 or c.max() > 15 or not np.array_equal(c, np.floor(c))):
+            return None
+        keys[:, j // 13] += c * 16.0 ** (j % 13)
+    return keys
 
 
 def screen_speeders(
@@ -124,12 +140,12 @@ def attention_failures(
 
 def keyed(items: pd.DataFrame, design: ScreenDesign) -> pd.DataFrame:
     """Reverse-keyed items recoded as (min + max) - x, for even-odd consistency (Johnson 2005)."""
-    out = items.copy()
-    for col, key in design.keys.items():
-        if key < 0 and col in out.columns:
+    a = np.array(careless._matrix(items), dtype="float64", copy=True)
+    for j, col in enumerate(items.columns):
+        if design.keys.get(col, 1) < 0:
             lo, hi = design.bounds[col]
-            out[col] = (lo + hi) - out[col]
-    return out
+            a[:, j] = (lo + hi) - a[:, j]
+    return pd.DataFrame(a, index=items.index, columns=items.columns, copy=False)
 
 
 def _numeric(frame: pd.DataFrame) -> pd.DataFrame:
@@ -165,10 +181,17 @@ def careless_indices(
     if config.irv_min is not None:
         flags["irv"] = ind["irv"].lt(config.irv_min).fillna(False)
     ind["mahad"] = np.nan
-    sub = items[eligible]
+    elig = eligible.to_numpy(dtype=bool)
+    sub = (
+        items
+        if elig.all()
+        else pd.DataFrame(careless._matrix(items)[elig], index=idx[elig], columns=items.columns, copy=False)
+    )
+    sub_a = careless._matrix(sub)
+    moments = careless.pairwise_moments(sub_a) if len(sub) > 2 else None
     if len(sub) > p + 1:
         try:
-            md = careless.mahad(sub)
+            md = careless.mahad(sub, cov=careless.pairwise_cov(sub_a, moments))
             ind.loc[sub.index, "mahad"] = md.to_numpy()
             cut = stats.chi2.ppf(config.mahad_confidence, p)
             flags["mahad"] = ind["mahad"].gt(cut).fillna(False)
@@ -197,7 +220,8 @@ def careless_indices(
         flags["evenodd"] = ind["evenodd"].gt(config.evenodd_max).fillna(False)
     ind["psychsyn"] = np.nan
     try:
-        pairs = careless.psychsyn_pairs(sub, config.psychsyn_critval) if len(sub) > 2 else []
+        cor = careless.pairwise_cor(sub_a, moments) if moments is not None else None
+        pairs = careless.psychsyn_pairs(sub, config.psychsyn_critval, cor=cor) if cor is not None else []
         if pairs:
             ps = careless.psychsyn(items, config.psychsyn_critval, seed=config.seed, pairs=pairs)
             ind["psychsyn"] = ps

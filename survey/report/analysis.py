@@ -17,6 +17,7 @@ from survey.measure import describe, instrument_keys, reliability_report, scale_
 from survey.report import inputs
 from survey.report.config import PaperConfig
 from survey.sem import fit
+from survey.sem.invariance import invariance as measurement_invariance
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,7 @@ class StudyResults:
     score_correlations: pd.DataFrame | None = None
     behaviour: pd.DataFrame | None = None
     source_instruments: list[Any] = field(default_factory=list)
-    invariance: Any = None
+    invariance: dict[str, Any] = field(default_factory=dict)
     warnings: list[SurveyWarning] = field(default_factory=list)
 
     @property
@@ -131,7 +132,9 @@ def _fit(model: str, data: pd.DataFrame, options: dict[str, Any]) -> Any:
 
 def run_analysis(config: PaperConfig) -> StudyResults:
     """Run every stage on the configured data: ingest and screen, key, fit the CFA and the SEM
-    (``survey.sem.fit``), and the measure stage's reliability and discriminant validity."""
+    (``survey.sem.fit``), the measure stage's reliability, discriminant validity and scale scores, and
+    the measurement invariance sequence of the CFA across each configured grouping column
+    (``survey.sem.invariance``; respondents with the group missing are left out of that test)."""
     instrument = inputs.load_instrument(config.instrument)
     analytic = inputs.analytic_data(config)
     sources = [inputs.load_instrument(spec) for spec in dict.fromkeys(analytic.instruments)]
@@ -150,5 +153,9 @@ def run_analysis(config: PaperConfig) -> StudyResults:
                            source_instruments=sources)
     results.reliability = reliability(results)
     scores(results)
-    results.warnings = [*analytic.warnings, *cfa.warnings, *sem.warnings, *results.reliability.warnings]
+    for group in config.groups:
+        results.invariance[group] = measurement_invariance(
+            syntax, scored.dropna(subset=[group]), group, estimator=config.estimator, missing=config.missing)
+    results.warnings = [*analytic.warnings, *cfa.warnings, *sem.warnings, *results.reliability.warnings,
+                        *(w for r in results.invariance.values() for w in r.warnings)]
     return results

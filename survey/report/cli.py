@@ -27,5 +27,5 @@ def run_paper(config: str | Path | None, out: str | Path, *, start: float | None
         if config is None or exc.file is not None or exc.field is None:
             raise
         raise SurveyInputError(exc.message, file=str(config), field=exc.field, value=exc.value) from None
-    local = {"git": provenance.git_commit(), "wall_seconds": round(time.perf_counter() - start, 2)}
+    local = provenance.local_provenance(time.perf_counter() - start)
     return write_paper(paper, out, local=local)

@@ -165,16 +165,3 @@ def correlation_heatmap(matrix: pd.DataFrame, title: str = "") -> Figure:
             ax.set_title(title, fontsize=9)
         fig.colorbar(image, ax=ax, shrink=0.8)
     return fig
-
-
-def latent_correlations(cfa: Any) -> pd.DataFrame:
-    """The standardized factor covariances (``~~`` between factors, ``std.all``) of a CFA result as a
-    symmetric matrix with ones on the diagonal."""
-    est = cfa.estimates()
-    factors = list(dict.fromkeys(est.loc[est["op"] == "=~", "lhs"]))
-    matrix = pd.DataFrame(np.eye(len(factors)), index=factors, columns=factors)
-    cov = est[(est["op"] == "~~") & est["lhs"].isin(factors) & est["rhs"].isin(factors)
-              & (est["lhs"] != est["rhs"])]
-    for rec in cov.to_dict("records"):
-        matrix.loc[rec["lhs"], rec["rhs"]] = matrix.loc[rec["rhs"], rec["lhs"]] = rec["std.all"]
-    return matrix

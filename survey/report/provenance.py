@@ -5,8 +5,10 @@ instrument (name@version and the sha256 of its YAML), the data (sha256 of each r
 analytic data), the configuration, package versions, seeds and the sha256 of every other output file.
 It has no timestamps and no absolute paths.
 
-The git commit changes with every commit, so it is written to ``provenance.local.json`` instead, together
-with the wall time; that file is listed in the output folder's ``.gitignore`` and is never compared.
+The git commit changes with every commit, so it is written to ``provenance.local.json`` instead,
+together with the full Python version, the platform and the wall time; that file is listed in the
+output folder's ``.gitignore`` (written by every run) and is never compared. The manifest records the
+Python version as major.minor only.
 """
 
 from __future__ import annotations
@@ -25,14 +27,23 @@ LOCAL_FILE = "provenance.local.json"
 
 
 def package_versions() -> dict[str, str]:
-    """Versions of Python and of the packages whose code produces the numbers and the bytes."""
-    versions = {"python": platform.python_version()}
+    """Versions of Python (major.minor: the patch release changes no number or byte, and differs
+    between machines; the full version is in the local file) and of the packages whose code produces
+    the numbers and the bytes."""
+    versions = {"python": ".".join(platform.python_version_tuple()[:2])}
     for key, dist in PACKAGES.items():
         try:
             versions[key] = version(dist)
         except PackageNotFoundError:
             versions[key] = "not installed"
     return versions
+
+
+def local_provenance(wall_seconds: float) -> dict[str, Any]:
+    """The machine-specific record (``provenance.local.json``): git commit, full Python version,
+    platform, wall time of the analysis (before rendering)."""
+    return {"git": git_commit(), "python": platform.python_version(), "platform": platform.platform(),
+            "analysis_seconds": round(wall_seconds, 2)}
 
 
 def git_commit(cwd: Path | None = None) -> dict[str, Any]:

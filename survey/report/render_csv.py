@@ -3,7 +3,8 @@
 Cells that a spreadsheet would read as a formula (starting with ``=``, ``+``, ``-``, ``@``, a tab or a
 carriage return) get a leading apostrophe (OWASP, "CSV Injection"), except pure numbers such as
 ``-0.12``, which stay numbers. Floats are rounded to 4 decimals so that the bytes do not depend on the
-last bits of the optimizer; line ends are LF.
+last bits of the optimizer (integral values print without decimals; values below .0001 in absolute
+value, such as tiny p values, in scientific notation with three significant digits); line ends are LF.
 """
 
 from __future__ import annotations
@@ -39,9 +40,13 @@ def cell(value: Any) -> str:
     if isinstance(value, float):
         if math.isnan(value):
             return ""
+        if math.isinf(value):
+            return "inf" if value > 0 else "-inf"
+        if 0 < abs(value) < 10.0 ** -DECIMALS:
+            return f"{value:.2e}"  # a tiny p value keeps its size instead of printing as 0
         rounded = round(value, DECIMALS) + 0.0
-        if rounded == int(rounded) and abs(rounded) < 1e15:
-            return str(int(rounded)) if float(value).is_integer() else f"{rounded:.1f}"
+        if rounded.is_integer() and abs(rounded) < 1e15:
+            return str(int(rounded))
         return repr(rounded)
     try:
         if pd.isna(value):

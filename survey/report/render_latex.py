@@ -13,7 +13,8 @@ from survey.report.table import Table
 _SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
             "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
 _SYMBOLS = {"\u03bb": r"$\lambda$", "\u03b2": r"$\beta$", "\u03b1": r"$\alpha$", "\u03c9": r"$\omega$",
-            "\u03c7": r"$\chi$", "\u00b2": r"$^2$", "\u2192": r"$\rightarrow$", "\u2265": r"$\geq$",
+            "\u03c7": r"$\chi$", "\u0394": r"$\Delta$", "\u00b2": r"$^2$", "\u2192": r"$\rightarrow$",
+            "\u2265": r"$\geq$",
             "\u2264": r"$\leq$", "\u2014": "---", "\u2013": "--", "<": r"$<$", ">": r"$>$",
             "\u221e": r"$\infty$", "\u2019": "'"}
 
@@ -31,13 +32,15 @@ def escape(text: Any) -> str:
 def latex_table(table: Table) -> str:
     """One table (booktabs rules, APA layout: number above, italic title, note below)."""
     spec = "".join(table.align)
+    wide = len(table.align) > 8  # scaled to the text width
     lines = [r"\begin{table}[htbp]", r"\centering", r"\small",
              rf"\caption*{{\textbf{{{escape(table.label)}}}\\\textit{{{escape(table.title)}}}}}",
+             *([r"\resizebox{\linewidth}{!}{%"] if wide else []),
              rf"\begin{{tabular}}{{{spec}}}", r"\toprule",
              " & ".join(escape(c) for c in table.display.columns) + r" \\", r"\midrule"]
     for row in table.display.itertuples(index=False, name=None):
         lines.append(" & ".join(escape(v) for v in row) + r" \\")
-    lines.extend([r"\bottomrule", r"\end{tabular}"])
+    lines.extend([r"\bottomrule", r"\end{tabular}" + ("}" if wide else "")])
     if table.note:
         note = escape(table.note)
         lines.append(rf"\par\smallskip\parbox{{\linewidth}}{{\footnotesize\textit{{Note.}} {note}}}")

@@ -42,6 +42,7 @@ def _is_texty(value: object) -> bool:
     stripped = text.replace("[", "").replace("]", "").replace(",", "").replace("<", "").replace(">", "")
     stripped = stripped.replace("*", "").replace(" ", "").replace("-", "").replace(".", "").replace("%", "")
     stripped = stripped.replace("\u2265", "").replace("\u2264", "").replace("\u2014", "0")
+    stripped = stripped.replace("(", "").replace(")", "")
     return not stripped.isdigit()
 
 

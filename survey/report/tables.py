@@ -333,3 +333,40 @@ def descriptives_table(describe: pd.DataFrame, correlations: pd.DataFrame) -> Ta
             "correlations pairwise. * p < .05. ** p < .01. *** p < .001.")
     return Table("descriptives", "Descriptive statistics and correlations of the scale scores", data, display,
                  note)
+
+
+# ------------------------------------------------------------------------------------ invariance
+
+
+def invariance_table(results: dict[str, Any]) -> Table:
+    """Table: the measurement invariance sequence (configural, metric, scalar, strict; partial steps when
+    constraints were released) per grouping column, from ``survey.sem.invariance`` with its decisions
+    (Chen, 2007, cutoffs on the change in CFI, RMSEA and SRMR; likelihood-ratio test)."""
+    frames = []
+    for group, result in results.items():
+        frame = result.to_frame()
+        frame.insert(0, "group", group)
+        frame["freed"] = frame["freed"].map(lambda v: ", ".join(v) if isinstance(v, list | tuple) else str(v))
+        frames.append(frame)
+    data = pd.concat(frames, ignore_index=True).drop(columns=["aic", "bic"], errors="ignore")
+    display = pd.DataFrame({
+        "Group": [g if i == 0 or g != data["group"].iloc[i - 1] else "" for i, g in enumerate(data["group"])],
+        "Model": data["model"],
+        "\u03c7\u00b2 (df)": [f"{apa.num(c)} ({apa.integer(d)})" for c, d in zip(data["chisq"], data["df"],
+                                                                                strict=True)],
+        "CFI": [apa.bounded(v, 3) for v in data["cfi"]],
+        "RMSEA": [apa.bounded(v, 3) for v in data["rmsea"]],
+        "SRMR": [apa.bounded(v, 3) for v in data["srmr"]],
+        "\u0394CFI": [apa.bounded(v, 3) for v in data["delta.cfi"]],
+        "\u0394RMSEA": [apa.bounded(v, 3) for v in data["delta.rmsea"]],
+        "\u0394SRMR": [apa.bounded(v, 3) for v in data["delta.srmr"]],
+        "\u0394\u03c7\u00b2 (\u0394df)": ["" if pd.isna(c) else f"{apa.num(c)} ({apa.integer(d)})"
+                               for c, d in zip(data["lrt.chisq"], data["lrt.df"], strict=True)],
+        "p": [apa.pvalue(v) for v in data["lrt.pvalue"]],
+        "Decision": data["decision"],
+    })
+    note = ("Each model adds equality constraints to the previous one: loadings (metric), intercepts "
+            "(scalar), residual variances (strict). A step passes when \u0394CFI \u2265 -.010 and "
+            "(\u0394RMSEA \u2264 .015 or \u0394SRMR \u2264 .030; .010 for scalar and strict) (Chen, 2007); "
+            "\u0394\u03c7\u00b2 = likelihood-ratio test against the previous accepted model.")
+    return Table("invariance", "Measurement invariance", data, display, note)

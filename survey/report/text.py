@@ -134,6 +134,19 @@ def indirect_paragraph(table: Table) -> str:
     return head + "; ".join(parts) + ". " + tail
 
 
+def invariance_paragraph(table: Table) -> str:
+    """The decision of each step of the invariance sequence, per grouping column."""
+    parts = []
+    for group, rows in table.data.groupby("group", sort=False):
+        steps = []
+        for r in rows.to_dict("records"):
+            decision = "(reference)" if r["decision"] == "reference" else r["decision"]
+            steps.append(f"{r['model']} {decision}")
+        parts.append(f"Across {group}: " + "; ".join(steps) + ".")
+    return ("Measurement invariance of the CFA was tested step by step (Chen, 2007, criteria). "
+            + " ".join(parts))
+
+
 def warnings_paragraph(warnings: list[str]) -> str:
     """The estimation and data warnings, stated in the text."""
     if not warnings:
@@ -153,5 +166,7 @@ def results_section(paper: Any) -> list[str]:
                                                results.config.alpha))
     if "indirect" in tables:
         paragraphs.append(indirect_paragraph(tables["indirect"]))
+    if "invariance" in tables:
+        paragraphs.append(invariance_paragraph(tables["invariance"]))
     paragraphs.append(warnings_paragraph(paper.warnings))
     return paragraphs

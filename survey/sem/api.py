@@ -74,6 +74,8 @@ def fit(
     bootstrap: int | None = None,
     seed: int | None = None,
     group_partial: Iterable[str] = (),
+    scheduler: str | None = None,
+    workers: int | None = None,
 ) -> SEMResult:
     """Fit a lavaan-syntax model by maximum likelihood, with lavaan ``sem()`` defaults.
 
@@ -81,7 +83,10 @@ def fit(
     ----------
     model : lavaan model syntax (``=~ ~ ~~ ~1 :=``, labels ``a*x``, fixed values ``1*x``).
     data : one row per respondent; the model's observed variables must be numeric columns.
-    estimator, missing, se : "ML", "listwise", "standard" (others are not available yet).
+    estimator, missing, se : "ML" | "MLR" | "MLM", "listwise" | "fiml", "standard" | "robust" | "bootstrap"
+        (MLR/MLM, FIML and the bootstrap: :func:`survey.sem.robust.fit_extended`).
+    bootstrap, seed, scheduler, workers : replicates (default 1000 with se="bootstrap"), their seed, and where
+        they run (:func:`survey.sem.executor.get_executor`).
     group, group_equal, group_partial : multi-group model (lavaan ``group=``, ``group.equal=``,
         ``group.partial=``); see :func:`survey.sem.multigroup.fit_multigroup`.
 
@@ -110,6 +115,13 @@ def fit(
             se=se,
             bootstrap=bootstrap,
         )
+    if str(estimator).upper() in ("MLR", "MLM") or str(missing).lower() in ("fiml", "ml") \
+            or str(se).lower() in ("robust", "bootstrap") or bootstrap:  # sem.robust / fiml / bootstrap
+        from survey.sem.robust import fit_extended
+
+        with threadpool_limits(1) if threadpool_limits is not None else nullcontext():
+            return fit_extended(model, data, estimator=estimator, missing=missing, se=se, bootstrap=bootstrap,
+                                seed=seed, scheduler=scheduler, workers=workers)
     est_name = _check_options(estimator, missing, group, group_equal, se, bootstrap)
     with threadpool_limits(1) if threadpool_limits is not None else nullcontext():
         return _fit_ml(model, data, est_name, str(missing).lower())

@@ -1,7 +1,8 @@
 """Full-information ML with missing data (lavaan ``missing="ml"``): casewise likelihood by missing pattern.
 
 Cases are grouped by missing-data pattern; a pattern k with observed variables o, n_k cases, sums
-``t_k = sum_i y_io`` and cross-products ``Q_k = sum_i y_io y_io'`` contributes (Arbuckle 1996; Finkbeiner 1979)
+``t_k = sum_i y_io`` and cross-products ``Q_k = sum_i y_io y_io'`` contributes
+(Arbuckle 1996; Finkbeiner 1979)
 
     logl_k = -1/2 [n_k (p_o log 2 pi + log|Sigma_oo|) + tr(Sigma_oo^-1 R_k)],
     R_k = Q_k - t_k mu_o' - mu_o t_k' + n_k mu_o mu_o'
@@ -12,7 +13,8 @@ Patterns with the same number of observed variables are stacked, so every likeli
 few batched Cholesky factorisations (one per pattern) instead of a loop over cases.
 
 The saturated (H1) model is estimated by EM (Dempster, Laird & Rubin 1977; Little & Rubin 2002, ch. 11):
-E-step ``E[y_m | y_o] = mu_m + B (y_o - mu_o)``, ``B = Sigma_mo Sigma_oo^-1``, ``Cov = Sigma_mm - B Sigma_om``;
+E-step ``E[y_m | y_o] = mu_m + B (y_o - mu_o)``, ``B = Sigma_mo Sigma_oo^-1``,
+``Cov = Sigma_mm - B Sigma_om``;
 M-step mean and covariance of the completed sufficient statistics. Then (lavaan ``missing="ml"``):
 
     chisq = 2 (logl_H1 - logl_H0),  df = p(p+3)/2 - q;   baseline: free means and variances (independence)
@@ -102,7 +104,7 @@ def missing_patterns(x: np.ndarray) -> MissingData:
     for size, ks in sorted(by_size.items()):
         obs = np.array([np.flatnonzero(keys[k]) for k in ks], dtype=int).reshape(len(ks), size)
         mis = np.array([np.flatnonzero(~keys[k]) for k in ks], dtype=int).reshape(len(ks), p - size)
-        cases = [order[starts[k]:starts[k + 1]] for k in ks]
+        cases = [order[starts[k] : starts[k + 1]] for k in ks]
         n = np.array([c.size for c in cases], dtype=float)
         sums = np.zeros((len(ks), size))
         cross = np.zeros((len(ks), size, size))
@@ -165,8 +167,10 @@ def loglik(md: MissingData, sigma: np.ndarray, mu: np.ndarray, gradient: bool = 
 
 
 # ---------------------------------------------------------------------------------------------- EM (H1)
-def em_saturated(md: MissingData, max_iter: int = 5000, tol: float = 1e-10) -> tuple[np.ndarray, np.ndarray, int]:
-    """EM estimates of the unrestricted mean and covariance (the H1 model); returns (mean, cov, iterations)."""
+def em_saturated(
+    md: MissingData, max_iter: int = 5000, tol: float = 1e-10
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """EM estimates of the unrestricted mean and covariance (the H1 model): (mean, cov, iterations)."""
     x = md.x
     mu = np.nanmean(x, axis=0)
     dev = np.where(np.isfinite(x), x - mu, 0.0)
@@ -174,7 +178,7 @@ def em_saturated(md: MissingData, max_iter: int = 5000, tol: float = 1e-10) -> t
     sigma = np.diag((dev**2).sum(axis=0) / np.maximum(cnt, 1))
     p, n = md.p, md.n
     it = 0
-    for it in range(1, max_iter + 1):
+    for it in range(1, max_iter + 1):  # noqa: B007 - the count is returned
         t1 = np.zeros(p)
         t2 = np.zeros((p, p))
         for b in md.batches:
@@ -193,9 +197,13 @@ def em_saturated(md: MissingData, max_iter: int = 5000, tol: float = 1e-10) -> t
             bs = np.einsum("kij,kj->ki", beta, b.sums)
             nn = b.n[:, None, None]
             mo = np.einsum("ki,kj->kij", a, b.sums) + beta @ b.cross
-            mm = (nn * np.einsum("ki,kj->kij", a, a) + np.einsum("ki,kj->kij", a, bs)
-                  + np.einsum("ki,kj->kij", bs, a) + beta @ b.cross @ beta.transpose(0, 2, 1)
-                  + nn * (smm - beta @ smo.transpose(0, 2, 1)))
+            mm = (
+                nn * np.einsum("ki,kj->kij", a, a)
+                + np.einsum("ki,kj->kij", a, bs)
+                + np.einsum("ki,kj->kij", bs, a)
+                + beta @ b.cross @ beta.transpose(0, 2, 1)
+                + nn * (smm - beta @ smo.transpose(0, 2, 1))
+            )
             perm = np.concatenate([b.obs, b.mis], axis=1)
             block = np.zeros((b.n.size, p, p))
             block[:, :po, :po] = b.cross
@@ -203,8 +211,11 @@ def em_saturated(md: MissingData, max_iter: int = 5000, tol: float = 1e-10) -> t
             block[:, :po, po:] = mo.transpose(0, 2, 1)
             block[:, po:, po:] = mm
             t2 += _scatter(p, perm, perm, block)
-            t1 += np.bincount(perm.ravel(), weights=np.concatenate([b.sums, b.n[:, None] * a + bs], axis=1).ravel(),
-                              minlength=p)
+            t1 += np.bincount(
+                perm.ravel(),
+                weights=np.concatenate([b.sums, b.n[:, None] * a + bs], axis=1).ravel(),
+                minlength=p,
+            )
         mu_new = t1 / n
         sigma_new = t2 / n - np.outer(mu_new, mu_new)
         sigma_new = (sigma_new + sigma_new.T) / 2
@@ -281,13 +292,21 @@ def observed_information(model: RAMModel, md: MissingData, theta: np.ndarray) ->
         step = 1e-6 * max(1.0, abs(theta[k]))
         e = np.zeros(q)
         e[k] = step
-        second[:, k] = (contract(model, theta + e, g_sig, g_mu) - contract(model, theta - e, g_sig, g_mu)) / (2 * step)
+        second[:, k] = (contract(model, theta + e, g_sig, g_mu) - contract(model, theta - e, g_sig, g_mu)) / (
+            2 * step
+        )
     h = delta.T @ wobs @ delta - second
     return 0.5 * (h + h.T)
 
 
-def estimate_fiml(model: RAMModel, md: MissingData, start: np.ndarray, h1: GroupStats,
-                  max_iter: int = 500, tol: float = 1e-8) -> Estimation:
+def estimate_fiml(
+    model: RAMModel,
+    md: MissingData,
+    start: np.ndarray,
+    h1: GroupStats,
+    max_iter: int = 500,
+    tol: float = 1e-8,
+) -> Estimation:
     """Maximise the casewise likelihood: scoring steps with the complete-data expected information at the
     current Sigma(theta) (a fixed-metric Newton method; linear convergence at the rate of the fraction of
     missing information) with step halving. Convergence: max |dlogl/dtheta| / N < ``tol``."""
@@ -295,7 +314,9 @@ def estimate_fiml(model: RAMModel, md: MissingData, start: np.ndarray, h1: Group
     n = md.n
     f, g = model_loglik(model, md, theta, True)
     if not np.isfinite(f):
-        return Estimation(theta, np.inf, False, 0, np.inf, "fiml", "starting values give a non-positive-definite Sigma")
+        return Estimation(
+            theta, np.inf, False, 0, np.inf, "fiml", "starting values give a non-positive-definite Sigma"
+        )
     gmax = np.inf
     it = 0
     for it in range(1, max_iter + 1):
@@ -322,7 +343,7 @@ def estimate_fiml(model: RAMModel, md: MissingData, start: np.ndarray, h1: Group
     return Estimation(theta, -f / n, False, it, gmax, "fiml-scoring", "iteration limit reached")
 
 
-# ---------------------------------------------------------------------------------------------- casewise scores
+# ------------------------------------------------------------------------------------ casewise scores
 def case_scores_moments(md: MissingData, sigma: np.ndarray, mu: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Casewise scores wrt mu (N x p) and Sigma (N x p x p, symmetric-perturbation form) at (mu, Sigma)."""
     p = md.p
@@ -380,6 +401,7 @@ def h1_observed_information(md: MissingData, sigma: np.ndarray, mu: np.ndarray) 
     kk = a.shape[0]
     av = a.reshape(kk, p * p)
     pv = pp.reshape(kk, p * p)
+
     # sum_k X_k (x) Y_k  as (p^2 x p^2):  [(i,l),(j,m)] = sum_k X_ij Y_lm
     def kron_sum(xv: np.ndarray, yv: np.ndarray) -> np.ndarray:
         m = (xv.T @ yv).reshape(p, p, p, p)  # i j l m
@@ -413,17 +435,26 @@ def model_case_scores(model: RAMModel, md: MissingData, theta: np.ndarray) -> np
     return np.einsum("nij,kij->nk", s_sig, dsig) + s_mu @ model.delta_mean(theta, imp).T
 
 
-# ---------------------------------------------------------------------------------------------- FIML-corrected
+# ------------------------------------------------------------------------------------ FIML-corrected
 def _complete_fml(sigma: np.ndarray, mu: np.ndarray, cov: np.ndarray, mean: np.ndarray) -> float:
     p = sigma.shape[0]
     inv = np.linalg.inv(sigma)
     d = mean - mu
-    return float(np.linalg.slogdet(sigma)[1] + np.trace(cov @ inv) - np.linalg.slogdet(cov)[1] - p + d @ inv @ d)
+    return float(
+        np.linalg.slogdet(sigma)[1] + np.trace(cov @ inv) - np.linalg.slogdet(cov)[1] - p + d @ inv @ d
+    )
 
 
-def fiml_corrected(md: MissingData, h1_mean: np.ndarray, h1_cov: np.ndarray, models: list[tuple[RAMModel, np.ndarray]],
-                   version: str, wm: np.ndarray, jm: np.ndarray | None) -> list[tuple[float, float]]:
-    """FIML-corrected statistics (T3, c3) of each (model, theta) for the robust CFI/TLI/RMSEA with missing data.
+def fiml_corrected(
+    md: MissingData,
+    h1_mean: np.ndarray,
+    h1_cov: np.ndarray,
+    models: list[tuple[RAMModel, np.ndarray]],
+    version: str,
+    wm: np.ndarray,
+    jm: np.ndarray | None,
+) -> list[tuple[float, float]]:
+    """FIML-corrected (T3, c3) of each (model, theta), for the robust CFI/TLI/RMSEA with missing data.
 
     Savalei (2018, Psychological Methods 23), Zhang & Savalei (2023, SEM 30); lavaan 0.6.14
     ``lav_fit_fiml_corrected``: T3 = N F_ML(theta_hat; EM moments as complete data),
@@ -497,26 +528,47 @@ class FIMLResult(SEMResult):
         base, theta_b, logl_b = self.baseline
         tb = 2.0 * (self.h1_logl - logl_b)
         dfb = p * (p - 1) // 2
-        out = complete_fit_measures(stats=g, sigma=imp.sigma, mean=imp.mean, fml=t / n, npar=q, df=df, x_index=[],
-                                    meanstructure=True)
+        out = complete_fit_measures(
+            stats=g, sigma=imp.sigma, mean=imp.mean, fml=t / n, npar=q, df=df, x_index=[], meanstructure=True
+        )
         from survey.sem.fitmeasures import cfi, ifi, nfi, rfi, rni, tli
 
         lo, hi = rmsea_ci(t, df, n)
-        out.update({
-            "fmin": t / (2 * n), "chisq": t, "df": float(df), "pvalue": float(sps.chi2.sf(t, df)) if df > 0 else np.nan,
-            "baseline.chisq": tb, "baseline.df": float(dfb), "baseline.pvalue": float(sps.chi2.sf(tb, dfb)),
-            "cfi": cfi(t, df, tb, dfb), "tli": tli(t, df, tb, dfb), "nnfi": tli(t, df, tb, dfb),
-            "rfi": rfi(t, df, tb, dfb), "nfi": nfi(t, tb), "pnfi": df / dfb * nfi(t, tb), "ifi": ifi(t, df, tb),
-            "rni": rni(t, df, tb, dfb), "logl": logl, "unrestricted.logl": self.h1_logl,
-            "aic": -2 * logl + 2 * q, "bic": -2 * logl + q * np.log(n), "bic2": -2 * logl + q * np.log((n + 2) / 24),
-            "ntotal": float(n), "rmsea": rmsea_plain(t, df, n), "rmsea.ci.lower": lo, "rmsea.ci.upper": hi,
-            "rmsea.pvalue": rmsea_pvalue(t, df, n),
-        })
+        out.update(
+            {
+                "fmin": t / (2 * n),
+                "chisq": t,
+                "df": float(df),
+                "pvalue": float(sps.chi2.sf(t, df)) if df > 0 else np.nan,
+                "baseline.chisq": tb,
+                "baseline.df": float(dfb),
+                "baseline.pvalue": float(sps.chi2.sf(tb, dfb)),
+                "cfi": cfi(t, df, tb, dfb),
+                "tli": tli(t, df, tb, dfb),
+                "nnfi": tli(t, df, tb, dfb),
+                "rfi": rfi(t, df, tb, dfb),
+                "nfi": nfi(t, tb),
+                "pnfi": df / dfb * nfi(t, tb),
+                "ifi": ifi(t, df, tb),
+                "rni": rni(t, df, tb, dfb),
+                "logl": logl,
+                "unrestricted.logl": self.h1_logl,
+                "aic": -2 * logl + 2 * q,
+                "bic": -2 * logl + q * np.log(n),
+                "bic2": -2 * logl + q * np.log((n + 2) / 24),
+                "ntotal": float(n),
+                "rmsea": rmsea_plain(t, df, n),
+                "rmsea.ci.lower": lo,
+                "rmsea.ci.upper": hi,
+                "rmsea.pvalue": rmsea_pvalue(t, df, n),
+            }
+        )
         wm, jm = self._h1_information
         version = "V3" if self.estimator == "MLR" else "V6"
         try:
-            (t3, c3), (t3b, c3b) = fiml_corrected(md, g.mean, g.cov, [(ram, self.theta), (base, theta_b)], version,
-                                                  wm, jm)
+            (t3, c3), (t3b, c3b) = fiml_corrected(
+                md, g.mean, g.cov, [(ram, self.theta), (base, theta_b)], version, wm, jm
+            )
         except np.linalg.LinAlgError:
             t3 = c3 = t3b = c3b = float("nan")
         robust = ScaledTest("fiml.corrected", t3, df, c3 * df, c3)
@@ -526,22 +578,36 @@ class FIMLResult(SEMResult):
             base_test = self._baseline_scaled_test()
             out.update(scaled_measures(test, base_test, n, robust=robust, robust_base=robust_b))
         else:
-            from survey.sem.robust import (cfi_robust, rmsea_ci_scaled, rmsea_close_pvalue, rmsea_value,
-                                           rni_robust, tli_robust)
+            from survey.sem.robust import (
+                cfi_robust,
+                rmsea_ci_scaled,
+                rmsea_close_pvalue,
+                rmsea_value,
+                rni_robust,
+                tli_robust,
+            )
 
             rlo, rhi = rmsea_ci_scaled(robust.stat_scaled, df, n, c3)
-            out.update({
-                "cfi.robust": cfi_robust(t3, df, t3b, dfb, c3, c3b), "tli.robust": tli_robust(t3, df, t3b, dfb, c3, c3b),
-                "nnfi.robust": tli_robust(t3, df, t3b, dfb, c3, c3b), "rni.robust": rni_robust(t3, df, t3b, dfb, c3, c3b),
-                "rmsea.robust": rmsea_value(t3, df, n, c3), "rmsea.ci.lower.robust": rlo, "rmsea.ci.upper.robust": rhi,
-                "rmsea.pvalue.robust": rmsea_close_pvalue(robust.stat_scaled, df, n, c3),
-            })
+            out.update(
+                {
+                    "cfi.robust": cfi_robust(t3, df, t3b, dfb, c3, c3b),
+                    "tli.robust": tli_robust(t3, df, t3b, dfb, c3, c3b),
+                    "nnfi.robust": tli_robust(t3, df, t3b, dfb, c3, c3b),
+                    "rni.robust": rni_robust(t3, df, t3b, dfb, c3, c3b),
+                    "rmsea.robust": rmsea_value(t3, df, n, c3),
+                    "rmsea.ci.lower.robust": rlo,
+                    "rmsea.ci.upper.robust": rhi,
+                    "rmsea.pvalue.robust": rmsea_close_pvalue(robust.stat_scaled, df, n, c3),
+                }
+            )
         return {k: float(v) for k, v in out.items()}
 
     # MLR with missing data ------------------------------------------------------------------------
     scaled_test: ScaledTest | None = None
 
-    def _yb_test(self, model: RAMModel, theta: np.ndarray, a_inv: np.ndarray, stat: float, df: float) -> ScaledTest:
+    def _yb_test(
+        self, model: RAMModel, theta: np.ndarray, a_inv: np.ndarray, stat: float, df: float
+    ) -> ScaledTest:
         md = self.missing_data
         wm, jm = self._h1_information
         scores = model_case_scores(model, md, theta)
@@ -550,8 +616,15 @@ class FIMLResult(SEMResult):
         trace_h0 = float(np.sum(b0 * a_inv.T))
         trace = trace_h1 - trace_h0
         c = trace / df
-        return ScaledTest("yuan.bentler.mplus", stat, df, trace, c if c > 0 else float("nan"),
-                          trace_h1 / wm.shape[0], trace_h0 / theta.size)
+        return ScaledTest(
+            "yuan.bentler.mplus",
+            stat,
+            df,
+            trace,
+            c if c > 0 else float("nan"),
+            trace_h1 / wm.shape[0],
+            trace_h0 / theta.size,
+        )
 
     def _baseline_scaled_test(self) -> ScaledTest:
         base, theta_b, logl_b = self.baseline
@@ -575,33 +648,47 @@ def fit_fiml(model: str, data: pd.DataFrame, *, estimator: str = "ML") -> FIMLRe
 
     est = str(estimator).upper()
     if est not in ("ML", "MLR"):
-        raise SurveyInputError("missing='fiml' is available with estimator ML or MLR", value=estimator,
-                               field="estimator")
+        raise SurveyInputError(
+            "missing='fiml' is available with estimator ML or MLR", value=estimator, field="estimator"
+        )
     partable = lavaanify(model, meanstructure=True)
     check_definitions(partable)
     ram = RAMModel(partable)
     if ram.names.ov_x:
-        raise SurveyInputError("missing='fiml' is not available for models with observed exogenous covariates "
-                               "(fixed.x); model them as ~~ variables", value=", ".join(ram.names.ov_x),
-                               field="model")
+        raise SurveyInputError(
+            "missing='fiml' is not available for models with observed exogenous covariates "
+            "(fixed.x); model them as ~~ variables",
+            value=", ".join(ram.names.ov_x),
+            field="model",
+        )
     frame = numeric_columns(data, ram.ov)
     values = frame.to_numpy(dtype=float, copy=True)
     values[~np.isfinite(values)] = np.nan
     md = missing_patterns(values)
     warnings: list[SurveyWarning] = []
     if md.n_dropped:
-        warnings.append(SurveyWarning("all_missing", f"{md.n_dropped} case(s) with every model variable missing "
-                                      "were dropped.", "sem"))
+        warnings.append(
+            SurveyWarning(
+                "all_missing",
+                f"{md.n_dropped} case(s) with every model variable missing were dropped.",
+                "sem",
+            )
+        )
     if md.n < 2:
         raise SurveyInputError(f"only {md.n} case(s) with observed values", field="data")
     if np.any(np.diag(md.coverage) == 0) or np.any(md.coverage == 0):
-        raise SurveyInputError("some pairs of variables are never observed together (zero covariance coverage)",
-                               field="data")
+        raise SurveyInputError(
+            "some pairs of variables are never observed together (zero covariance coverage)", field="data"
+        )
     h1_mean, h1_cov, _ = em_saturated(md)
     h1 = GroupStats("", md.n, h1_cov, h1_mean, md.x)
     stats = SampleStats(names=list(ram.ov), groups=[h1], n_raw=int(values.shape[0]))
     start = start_values(ram, h1)
     estimation = estimate_fiml(ram, md, start, h1)
+    if not np.isfinite(estimation.fml):
+        raise EstimationError(
+            "FIML estimation failed: the model-implied covariance matrix is not positive definite"
+        )
     warnings += check_convergence(estimation.converged, estimation.iterations, estimation.message)
     h = observed_information(ram, md, estimation.theta)
     eig = np.linalg.eigvalsh(h) if h.size else np.array([1.0])
@@ -623,13 +710,22 @@ def fit_fiml(model: str, data: pd.DataFrame, *, estimator: str = "ML") -> FIMLRe
         b0 = scores.T @ scores / md.n
         sandwich = a_inv @ b0 @ a_inv / md.n
         info = Information(info.information, (sandwich + sandwich.T) / 2, False, info.min_eigenvalue)
-    SEMResult.__init__(result, model=model, partable=partable, ram=ram, stats=stats, estimation=estimation,
-                       information=info, warnings=warnings, estimator=est, start=start)
+    SEMResult.__init__(
+        result,
+        model=model,
+        partable=partable,
+        ram=ram,
+        stats=stats,
+        estimation=estimation,
+        information=info,
+        warnings=warnings,
+        estimator=est,
+        start=start,
+    )
     if est == "MLR":
         logl = model_loglik(ram, md, estimation.theta)
         p = ram.p
-        result.scaled_test = result._yb_test(ram, estimation.theta, a_inv, 2.0 * (h1_logl - logl),
-                                             p * (p + 3) // 2 - ram.npar)
-    if not np.isfinite(estimation.fml):
-        raise EstimationError("FIML estimation failed: the model-implied covariance matrix is not positive definite")
+        result.scaled_test = result._yb_test(
+            ram, estimation.theta, a_inv, 2.0 * (h1_logl - logl), p * (p + 3) // 2 - ram.npar
+        )
     return result

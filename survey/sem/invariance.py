@@ -323,7 +323,7 @@ def invariance(
         fit = fit_multigroup(
             model, data, group, group_equal=STEPS[step], group_partial=freed, missing=missing
         )
-        warnings += [SurveyWarning(w.code, f"{step}: {w.message}", w.stage) for w in fit.warnings]
+        warnings += [w for w in fit.warnings if w.message not in {v.message for v in warnings}]
         current = InvarianceStep(step, step, fit, list(freed), reference)
         if reference is None or step == "configural":
             out.append(current)

@@ -155,6 +155,10 @@ class SEMResult:
         if standardized:
             out["std.lv"] = self._std_lv_values
             out["std.all"] = self._std_all_values
+        if getattr(self, "bootstrap", None) is not None:  # se="bootstrap" (survey.sem.bootstrap)
+            from survey.sem.bootstrap import apply_bootstrap
+
+            out = apply_bootstrap(out, self.bootstrap)
         return out.reset_index(drop=True)
 
     def to_frame(self) -> pd.DataFrame:

@@ -3,7 +3,8 @@
 Notation (unit, i.e. per-observation, matrices; lavaan 0.6 ``lav_model_information*``, ``lav_test_*``):
 ``s = (mu', vech(Sigma)')'`` the saturated (h1) moments, ``Delta = ds/dtheta'`` (p* x q),
 ``W(Sigma) = blockdiag(Sigma^-1, 1/2 D'(Sigma^-1 (x) Sigma^-1) D)`` the normal-theory h1 information,
-``g_i = dl_i/ds`` the casewise h1 scores ``(Sigma^-1 d_i, vech-score of 1/2 Sigma^-1 (d_i d_i' - Sigma) Sigma^-1)``,
+``g_i = dl_i/ds`` the casewise h1 scores
+``(Sigma^-1 d_i, vech-score of 1/2 Sigma^-1 (d_i d_i' - Sigma) Sigma^-1)``,
 ``Gamma`` the ADF covariance of ``(y_i, vech((y_i - ybar)(y_i - ybar)'))`` (divisor N).
 
 MLR (lavaan ``estimator="MLR"``: ``se="robust.huber.white"``, ``test="yuan.bentler.mplus"``,
@@ -162,12 +163,15 @@ def _inverse(info: np.ndarray) -> np.ndarray:
     try:
         inv = np.linalg.inv(info)
     except np.linalg.LinAlgError as exc:
-        raise EstimationError("the information matrix is singular; robust statistics cannot be computed") from exc
+        raise EstimationError(
+            "the information matrix is singular; robust statistics cannot be computed"
+        ) from exc
     return (inv + inv.T) / 2.0
 
 
-def mlr_pieces(model: RAMModel, stats: GroupStats, theta: np.ndarray, df: float
-               ) -> tuple[np.ndarray, ScaledTest]:
+def mlr_pieces(
+    model: RAMModel, stats: GroupStats, theta: np.ndarray, df: float
+) -> tuple[np.ndarray, ScaledTest]:
     """Sandwich vcov (Huber-White) and the Yuan-Bentler (Mplus) scaled test, complete data."""
     x = stats.raw
     n = x.shape[0]
@@ -187,13 +191,21 @@ def mlr_pieces(model: RAMModel, stats: GroupStats, theta: np.ndarray, df: float
     trace_h0 = float(np.sum(b0 * a_inv.T))
     trace = trace_h1 - trace_h0
     c = trace / df if df > 0 else float("nan")
-    test = ScaledTest(TEST_NAMES["MLR"], float(n * _fml(model, stats, theta)), df, trace,
-                      c if c > 0 else float("nan"), trace_h1 / a1.shape[0], trace_h0 / max(theta.size, 1))
+    test = ScaledTest(
+        TEST_NAMES["MLR"],
+        float(n * _fml(model, stats, theta)),
+        df,
+        trace,
+        c if c > 0 else float("nan"),
+        trace_h1 / a1.shape[0],
+        trace_h0 / max(theta.size, 1),
+    )
     return (vcov + vcov.T) / 2.0, test
 
 
-def mlm_pieces(model: RAMModel, stats: GroupStats, theta: np.ndarray, df: float
-               ) -> tuple[np.ndarray, ScaledTest]:
+def mlm_pieces(
+    model: RAMModel, stats: GroupStats, theta: np.ndarray, df: float
+) -> tuple[np.ndarray, ScaledTest]:
     """robust.sem vcov and the Satorra-Bentler scaled test, complete data, expected information."""
     x = stats.raw
     n = x.shape[0]
@@ -209,8 +221,9 @@ def mlm_pieces(model: RAMModel, stats: GroupStats, theta: np.ndarray, df: float
     u = w - wd @ e_inv @ wd.T
     trace = float(np.sum(u * gamma))
     c = trace / df if df > 0 else float("nan")
-    test = ScaledTest(TEST_NAMES["MLM"], float(n * _fml(model, stats, theta)), df, trace,
-                      c if c > 0 else float("nan"))
+    test = ScaledTest(
+        TEST_NAMES["MLM"], float(n * _fml(model, stats, theta)), df, trace, c if c > 0 else float("nan")
+    )
     return (vcov + vcov.T) / 2.0, test
 
 
@@ -239,8 +252,9 @@ def independence_theta(model: RAMModel, cov: np.ndarray, mean: np.ndarray) -> np
     return theta
 
 
-def robust_pieces(estimator: str, model: RAMModel, stats: GroupStats, theta: np.ndarray, df: float
-                  ) -> tuple[np.ndarray, ScaledTest]:
+def robust_pieces(
+    estimator: str, model: RAMModel, stats: GroupStats, theta: np.ndarray, df: float
+) -> tuple[np.ndarray, ScaledTest]:
     """vcov and scaled test of ``estimator`` ("MLR" or "MLM")."""
     if estimator == "MLR":
         return mlr_pieces(model, stats, theta, df)
@@ -250,8 +264,10 @@ def robust_pieces(estimator: str, model: RAMModel, stats: GroupStats, theta: np.
 
 
 # ---------------------------------------------------------------------------------------------- fit measures
-def rmsea_ci_scaled(t: float, df: float, n: int, c_hat: float = 1.0, level: float = 0.90) -> tuple[float, float]:
-    """RMSEA CI by inverting the noncentral chi2 in its noncentrality, times sqrt(c_hat) (lavaan ``rmsea_ci``).
+def rmsea_ci_scaled(
+    t: float, df: float, n: int, c_hat: float = 1.0, level: float = 0.90
+) -> tuple[float, float]:
+    """RMSEA CI by inverting the noncentral chi2 in its noncentrality, times sqrt(c_hat) (lavaan).
 
     Non-integer ``df`` is allowed (lavaan's rmsea.scaled uses df = tr(U Gamma)).
     """
@@ -311,8 +327,14 @@ def rni_robust(t: float, df: float, tb: float, dfb: float, c: float, cb: float) 
     return float("nan") if np.isclose(t2, 0.0) else 1.0 - (t - c * df) / t2
 
 
-def scaled_measures(test: ScaledTest, base: ScaledTest, n: int, *, robust: ScaledTest | None = None,
-                    robust_base: ScaledTest | None = None) -> dict[str, float]:
+def scaled_measures(
+    test: ScaledTest,
+    base: ScaledTest,
+    n: int,
+    *,
+    robust: ScaledTest | None = None,
+    robust_base: ScaledTest | None = None,
+) -> dict[str, float]:
     """The ``.scaled`` and ``.robust`` fit measures of lavaan's ``fitMeasures()`` from two scaled tests.
 
     ``robust``/``robust_base`` default to ``test``/``base`` (complete data); with missing data they are the
@@ -324,31 +346,50 @@ def scaled_measures(test: ScaledTest, base: ScaledTest, n: int, *, robust: Scale
     ts, tbs = test.stat_scaled, base.stat_scaled
     dfb = base.df
     out = {
-        "chisq.scaled": ts, "df.scaled": df, "pvalue.scaled": test.pvalue_scaled, "chisq.scaling.factor": c,
-        "baseline.chisq.scaled": tbs, "baseline.df.scaled": dfb, "baseline.pvalue.scaled": base.pvalue_scaled,
+        "chisq.scaled": ts,
+        "df.scaled": df,
+        "pvalue.scaled": test.pvalue_scaled,
+        "chisq.scaling.factor": c,
+        "baseline.chisq.scaled": tbs,
+        "baseline.df.scaled": dfb,
+        "baseline.pvalue.scaled": base.pvalue_scaled,
         "baseline.chisq.scaling.factor": base.scaling_factor,
-        "cfi.scaled": cfi_index(ts, df, tbs, dfb), "tli.scaled": tli_index(ts, df, tbs, dfb),
-        "nnfi.scaled": tli_index(ts, df, tbs, dfb), "rfi.scaled": rfi_index(ts, df, tbs, dfb),
-        "nfi.scaled": nfi_index(ts, tbs), "pnfi.scaled": df / dfb * nfi_index(ts, tbs) if dfb else float("nan"),
-        "ifi.scaled": ifi_index(ts, df, tbs), "rni.scaled": rni_index(ts, df, tbs, dfb),
+        "cfi.scaled": cfi_index(ts, df, tbs, dfb),
+        "tli.scaled": tli_index(ts, df, tbs, dfb),
+        "nnfi.scaled": tli_index(ts, df, tbs, dfb),
+        "rfi.scaled": rfi_index(ts, df, tbs, dfb),
+        "nfi.scaled": nfi_index(ts, tbs),
+        "pnfi.scaled": df / dfb * nfi_index(ts, tbs) if dfb else float("nan"),
+        "ifi.scaled": ifi_index(ts, df, tbs),
+        "rni.scaled": rni_index(ts, df, tbs, dfb),
     }
     rt, rdf, rc = robust.stat, robust.df, robust.scaling_factor
     rtb, rcb = robust_base.stat, robust_base.scaling_factor
-    out.update({
-        "cfi.robust": cfi_robust(rt, df, rtb, dfb, rc, rcb), "tli.robust": tli_robust(rt, df, rtb, dfb, rc, rcb),
-        "nnfi.robust": tli_robust(rt, df, rtb, dfb, rc, rcb), "rni.robust": rni_robust(rt, df, rtb, dfb, rc, rcb),
-    })
+    out.update(
+        {
+            "cfi.robust": cfi_robust(rt, df, rtb, dfb, rc, rcb),
+            "tli.robust": tli_robust(rt, df, rtb, dfb, rc, rcb),
+            "nnfi.robust": tli_robust(rt, df, rtb, dfb, rc, rcb),
+            "rni.robust": rni_robust(rt, df, rtb, dfb, rc, rcb),
+        }
+    )
     if test.method == TEST_NAMES["MLR"]:
         out["scaling.factor.h1"] = test.scaling_factor_h1
         out["scaling.factor.h0"] = test.scaling_factor_h0
     lo, hi = rmsea_ci_scaled(t, test.trace, n)
     rlo, rhi = rmsea_ci_scaled(robust.stat_scaled, rdf, n, rc)
-    out.update({
-        "rmsea.scaled": rmsea_value(t, test.trace, n), "rmsea.ci.lower.scaled": lo, "rmsea.ci.upper.scaled": hi,
-        "rmsea.pvalue.scaled": rmsea_close_pvalue(t, test.trace, n),
-        "rmsea.robust": rmsea_value(rt, rdf, n, rc), "rmsea.ci.lower.robust": rlo, "rmsea.ci.upper.robust": rhi,
-        "rmsea.pvalue.robust": rmsea_close_pvalue(robust.stat_scaled, rdf, n, rc),
-    })
+    out.update(
+        {
+            "rmsea.scaled": rmsea_value(t, test.trace, n),
+            "rmsea.ci.lower.scaled": lo,
+            "rmsea.ci.upper.scaled": hi,
+            "rmsea.pvalue.scaled": rmsea_close_pvalue(t, test.trace, n),
+            "rmsea.robust": rmsea_value(rt, rdf, n, rc),
+            "rmsea.ci.lower.robust": rlo,
+            "rmsea.ci.upper.robust": rhi,
+            "rmsea.pvalue.robust": rmsea_close_pvalue(robust.stat_scaled, rdf, n, rc),
+        }
+    )
     return {k: float(v) for k, v in out.items()}
 
 
@@ -398,12 +439,19 @@ def prepare_ml(model: str, data, *, meanstructure: bool = False) -> dict:
     warnings += check_convergence(estimation.converged, estimation.iterations, estimation.message)
     info = vcov_expected(ram, g, estimation.theta) if np.isfinite(estimation.fml) else None
     warnings += check_identification(info is not None and info.singular)
-    return {"partable": partable, "ram": ram, "stats": stats, "start": start, "estimation": estimation,
-            "information": info, "warnings": warnings}
+    return {
+        "partable": partable,
+        "ram": ram,
+        "stats": stats,
+        "start": start,
+        "estimation": estimation,
+        "information": info,
+        "warnings": warnings,
+    }
 
 
 def fit_robust(model: str, data, *, estimator: str) -> RobustSEMResult:
-    """Fit ``model`` by ML with robust (``estimator`` = "MLR" or "MLM") standard errors and test, complete data.
+    """Fit ``model`` by ML with robust (``estimator`` MLR or MLM) standard errors and test, complete data.
 
     The point estimates are the ML ones; the standard errors are the estimator's (lavaan's defaults:
     Huber-White sandwich with the observed information for MLR, robust.sem for MLM).
@@ -414,9 +462,12 @@ def fit_robust(model: str, data, *, estimator: str) -> RobustSEMResult:
     parts = prepare_ml(model, data)
     ram, g, theta = parts["ram"], parts["stats"].groups[0], parts["estimation"].theta
     if ram.names.ov_x:
-        raise SurveyInputError("robust (MLR/MLM) statistics are not available for models with observed "
-                               "exogenous covariates (fixed.x); model them as ~~ variables",
-                               value=", ".join(ram.names.ov_x), field="model")
+        raise SurveyInputError(
+            "robust (MLR/MLM) statistics are not available for models with observed "
+            "exogenous covariates (fixed.x); model them as ~~ variables",
+            value=", ".join(ram.names.ov_x),
+            field="model",
+        )
     from survey.sem.test import n_moments
 
     df = n_moments(ram.p, 0, ram.meanstructure) - ram.npar
@@ -424,9 +475,18 @@ def fit_robust(model: str, data, *, estimator: str) -> RobustSEMResult:
     vcov, test = robust_pieces(est, ram, g, theta, df)
     if info is not None and not info.singular:
         info = Information(info.information, vcov, False, info.min_eigenvalue)
-    return RobustSEMResult(model=model, partable=parts["partable"], ram=ram, stats=parts["stats"],
-                           estimation=parts["estimation"], information=info, warnings=parts["warnings"],
-                           estimator=est, start=parts["start"], scaled_test=test)
+    return RobustSEMResult(
+        model=model,
+        partable=parts["partable"],
+        ram=ram,
+        stats=parts["stats"],
+        estimation=parts["estimation"],
+        information=info,
+        warnings=parts["warnings"],
+        estimator=est,
+        start=parts["start"],
+        scaled_test=test,
+    )
 
 
 def scaled_difference(fit0: SEMResult, fit1: SEMResult) -> dict[str, float]:
@@ -438,7 +498,79 @@ def scaled_difference(fit0: SEMResult, fit1: SEMResult) -> dict[str, float]:
     for m in (m0, m1):
         if "chisq.scaling.factor" not in m:
             raise SurveyInputError("scaled_difference needs two robust (MLR/MLM) fits", field="estimator")
-    stat, ddf = scaled_chisq_difference(m0["chisq"], int(m0["df"]), m0["chisq.scaling.factor"],
-                                        m1["chisq"], int(m1["df"]), m1["chisq.scaling.factor"])
+    stat, ddf = scaled_chisq_difference(
+        m0["chisq"],
+        int(m0["df"]),
+        m0["chisq.scaling.factor"],
+        m1["chisq"],
+        int(m1["df"]),
+        m1["chisq.scaling.factor"],
+    )
     stat = max(stat, 0.0)
     return {"chisq.diff": float(stat), "df.diff": float(ddf), "pvalue": float(sps.chi2.sf(stat, ddf))}
+
+
+def fit_extended(
+    model: str,
+    data,
+    *,
+    estimator: str = "ML",
+    missing: str = "listwise",
+    se: str = "standard",
+    bootstrap: int | None = None,
+    seed: int | None = None,
+    scheduler: str | None = None,
+    workers: int | None = None,
+) -> SEMResult:
+    """:func:`survey.sem.fit` for the options beyond plain ML: ``estimator`` MLR/MLM, ``missing="fiml"``
+    (lavaan ``"ml"``), ``se="bootstrap"`` (``bootstrap`` replicates, default 1000 as lavaan).
+
+    MLR/MLM always report their robust standard errors (``se="robust"`` is their default; lavaan's);
+    ``se="bootstrap"`` replaces the standard errors and CIs by bootstrap ones (complete data only).
+    """
+    from survey.sem.api import fit as fit_ml
+
+    est = str(estimator).upper()
+    miss = str(missing).lower()
+    se_name = str(se).lower()
+    fiml = miss in ("fiml", "ml")
+    if est not in ("ML", *ROBUST_ESTIMATORS):
+        raise SurveyInputError(f"estimator={estimator!r} is not available (ML, MLR, MLM)", field="estimator")
+    if se_name not in ("standard", "robust", "bootstrap"):
+        raise SurveyInputError(f"se={se!r} is not available (standard, robust, bootstrap)", field="se")
+    if se_name == "robust" and est == "ML":
+        raise SurveyInputError(
+            "se='robust' needs estimator='MLR' (sandwich) or 'MLM' (robust.sem)", field="se"
+        )
+    if fiml and est == "MLM":
+        raise SurveyInputError(
+            "estimator='MLM' needs complete data; use estimator='MLR' with missing='fiml'", field="estimator"
+        )
+    n_boot = int(bootstrap) if bootstrap else (1000 if se_name == "bootstrap" else 0)
+    if n_boot and fiml:
+        raise SurveyInputError(
+            "bootstrap standard errors are available for complete data only (not with FIML)", field="se"
+        )
+    if fiml:
+        from survey.sem.fiml import fit_fiml
+
+        result = fit_fiml(model, data, estimator=est)
+    elif est in ROBUST_ESTIMATORS:
+        result = fit_robust(model, data, estimator=est)
+    else:
+        result = fit_ml(model, data)
+    if n_boot:
+        from survey.sem.bootstrap import bootstrap as run_bootstrap
+
+        boot = run_bootstrap(result, n_boot, seed=seed, scheduler=scheduler, workers=workers)
+        result.warnings += boot.warnings
+        names = list(result.vcov().index)
+        ok = boot.ok
+        if len(ok) > 1 and result.information is not None:
+            cov = np.cov(ok[names].to_numpy().T, ddof=1).reshape(len(names), len(names))
+            result.information = Information(
+                result.information.information, cov, False, result.information.min_eigenvalue
+            )
+            result.partable = result._fill_partable(result.partable)
+        result.bootstrap = boot
+    return result

@@ -49,7 +49,9 @@ def equality_constraints(pt: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out, columns=["row_a", "row_b", "full_a", "full_b"])
 
 
-def score_statistics(grad: np.ndarray, info: np.ndarray, k: np.ndarray, cons: pd.DataFrame, n: int) -> np.ndarray:
+def score_statistics(
+    grad: np.ndarray, info: np.ndarray, k: np.ndarray, cons: pd.DataFrame, n: int
+) -> np.ndarray:
     """T_r for every constraint r, computed in the parameterization that releases r.
 
     With K the expansion of the constrained model (theta_full = K theta), releasing constraint r between
@@ -65,7 +67,9 @@ def score_statistics(grad: np.ndarray, info: np.ndarray, k: np.ndarray, cons: pd
         kr[b, -1] = 1.0
         g = kr.T @ grad
         info_r = kr.T @ info @ kr
-        out[pos] = float(n * g @ np.linalg.pinv(info_r, rcond=np.sqrt(np.finfo(float).eps), hermitian=True) @ g)
+        out[pos] = float(
+            n * g @ np.linalg.pinv(info_r, rcond=np.sqrt(np.finfo(float).eps), hermitian=True) @ g
+        )
     return out
 
 

@@ -1,0 +1,505 @@
+"""Nonparametric bootstrap of an ML fit: standard errors, percentile / BC / BCa intervals, Bollen-Stine p.
+
+Ordinary case resampling (Efron & Tibshirani 1993, ch. 6): replicate b draws N rows with replacement and
+refits the model by ML, starting from the full-sample estimates. Every replicate has its own seed,
+``numpy.random.SeedSequence(seed).spawn(B)[b]``, so the replicates are the same whatever the number of
+workers or the executor (:mod:`survey.sem.executor`). For each free parameter, ``:=`` parameter and the
+standardized (std.all) value of every free / defined row:
+
+    se      = sd of the replicates (divisor B - 1; lavaan ``se="bootstrap"``)
+    perc    = [q_{a/2}, q_{1-a/2}] of the replicates (lavaan ``boot.ci.type="perc"``, quantile type 7)
+    bc      = bias-corrected (lavaan ``"bca.simple"``): z0 = Phi^-1(#{t* < t} / B),
+              limits q_{Phi(2 z0 + z_{a/2})}, q_{Phi(2 z0 + z_{1-a/2})}                       (Efron 1981)
+    bca     = BCa (Efron 1987, JASA 82): a_j = sum (tbar - t_(i))^3 / (6 [sum (tbar - t_(i))^2]^{3/2})
+              from the N leave-one-out (jackknife) fits,
+              limits q_{Phi(z0 + (z0 + z_a) / (1 - a_j (z0 + z_a)))}.
+              Cost: N extra model fits (same executor); requested with ``ci="bca"``.
+
+Bollen-Stine (1992, Sociological Methods & Research 21): the data are transformed to fit the model exactly,
+``Z = (Y - 1 ybar') S^{-1/2} Sigma_hat^{1/2} + 1 mu_hat'``, then resampled; p = #{T*_b >= T} / B_ok.
+
+Replicates that do not converge are kept as rows of NaN in ``replicates``, counted in ``n_failed`` and
+reported as a warning; statistics use the converged ones (as lavaan, which also reports the count).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import sys
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats as sps
+
+from survey.errors import SurveyInputError, SurveyWarning
+from survey.sem.data import GroupStats
+from survey.sem.defined import DefinedFunction
+from survey.sem.executor import Executor, chunks, get_executor
+from survey.sem.model import RAMModel
+from survey.sem.standardize import standardize
+
+CI_TYPES = ("perc", "bc", "bca")
+
+
+# ---------------------------------------------------------------------------------------------- fast ML
+def sigma_jacobian(model: RAMModel, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray, Any]:
+    """dSigma/dtheta (q, p, p) and dmu/dtheta (q, p), aggregated with incidence matrices (no scatter-adds)."""
+    imp = model.implied(theta)
+    p, q = model.p, model.npar
+    g = imp.t[:p, :]
+    c_ov = imp.sigma_all[:, :p]
+    dsig = np.zeros((q, p * p))
+    dmu = np.zeros((q, p))
+    free = model.a_par >= 0
+    if free.any():
+        u = g[:, model.a_rows[free]]
+        v = c_ov[model.a_cols[free], :]
+        d = np.einsum("pm,mq->mpq", u, v)
+        d = (d + d.transpose(0, 2, 1)).reshape(-1, p * p)
+        inc = np.zeros((q, d.shape[0]))
+        inc[model.a_par[free], np.arange(d.shape[0])] = 1.0
+        dsig += inc @ d
+        if model.meanstructure:
+            _, _, m = model.matrices(theta)
+            tm = imp.t @ m
+            dmu += inc @ (u.T * tm[model.a_cols[free]][:, None])
+    free = model.s_par >= 0
+    if free.any():
+        gi, gj = g[:, model.s_rows[free]], g[:, model.s_cols[free]]
+        d = np.einsum("pm,qm->mpq", gi, gj)
+        d = d + d.transpose(0, 2, 1)
+        d[model.s_rows[free] == model.s_cols[free]] *= 0.5
+        inc = np.zeros((q, d.shape[0]))
+        inc[model.s_par[free], np.arange(d.shape[0])] = 1.0
+        dsig += inc @ d.reshape(-1, p * p)
+    free = model.m_par >= 0
+    if free.any() and model.meanstructure:
+        inc = np.zeros((q, int(free.sum())))
+        inc[model.m_par[free], np.arange(inc.shape[1])] = 1.0
+        dmu += inc @ g[:, model.m_rows[free]].T
+    return dsig.reshape(q, p, p), dmu, imp
+
+
+def _fml(model: RAMModel, cov: np.ndarray, mean: np.ndarray, logdet_s: float, theta: np.ndarray) -> float:
+    try:
+        imp = model.implied(theta)
+        chol = np.linalg.cholesky(imp.sigma)
+    except (np.linalg.LinAlgError, Exception):
+        return np.inf
+    inv = np.linalg.inv(imp.sigma)
+    f = 2.0 * np.log(np.diag(chol)).sum() + np.trace(cov @ inv) - logdet_s - model.p
+    if model.meanstructure:
+        d = mean - imp.mean
+        f += d @ inv @ d
+    return float(f)
+
+
+def fit_ml_fast(
+    model: RAMModel,
+    cov: np.ndarray,
+    mean: np.ndarray,
+    start: np.ndarray,
+    max_iter: int = 200,
+    tol: float = 1e-7,
+) -> tuple[np.ndarray, float, bool]:
+    """Minimise F_ML by Fisher scoring with step halving (gradient and expected Hessian from
+    :func:`sigma_jacobian`); returns (theta, F_ML, converged: max |gradient| < ``tol``)."""
+    sign, logdet_s = np.linalg.slogdet(cov)
+    logdet_s = float(logdet_s) if sign > 0 else 0.0
+    theta = np.asarray(start, dtype=float).copy()
+    f = _fml(model, cov, mean, logdet_s, theta)
+    if not np.isfinite(f):
+        return theta, f, False
+    q = model.npar
+    for _ in range(max_iter):
+        dsig, dmu, imp = sigma_jacobian(model, theta)
+        inv = np.linalg.inv(imp.sigma)
+        resid = imp.sigma - cov
+        if model.meanstructure:
+            d = mean - imp.mean
+            resid = resid - np.outer(d, d)
+        w = inv @ resid @ inv
+        grad = np.einsum("ij,kij->k", w, dsig)
+        m = np.matmul(inv[None], dsig) @ inv  # Sigma^-1 dSigma_k Sigma^-1
+        h = np.einsum("kij,lij->kl", m, dsig)
+        if model.meanstructure:
+            grad = grad - 2.0 * dmu @ inv @ d
+            h = h + 2.0 * dmu @ inv @ dmu.T
+        if np.max(np.abs(grad)) < tol:
+            return theta, f, True
+        try:
+            step = np.linalg.solve(h, grad)
+        except np.linalg.LinAlgError:
+            step = np.linalg.lstsq(h, grad, rcond=None)[0]
+        slope = float(grad @ step)
+        if not np.isfinite(slope) or slope <= 0:
+            step, slope = grad, float(grad @ grad)
+        alpha = 1.0
+        for _ in range(30):
+            cand = theta - alpha * step
+            f_new = _fml(model, cov, mean, logdet_s, cand)
+            if np.isfinite(f_new) and f_new <= f - 1e-4 * alpha * slope:
+                break
+            alpha *= 0.5
+        else:
+            return theta, f, bool(np.max(np.abs(grad)) < 1e-5 and q > 0)
+        theta, f = cand, f_new
+    return theta, f, False
+
+
+# ---------------------------------------------------------------------------------------------- replicates
+@dataclass
+class ReplicateSpec:
+    """What one replicate computes; sent once per chunk to the workers."""
+
+    model: RAMModel
+    x: np.ndarray
+    theta: np.ndarray
+    free_rows: np.ndarray  # partable row of each free parameter (first occurrence)
+    std_rows: np.ndarray  # partable rows whose std.all is reported
+    meanstructure: bool
+    exo: bool
+
+
+def _moments(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    mean = x.mean(axis=0)
+    c = x - mean
+    return c.T @ c / x.shape[0], mean
+
+
+def replicate_values(spec: ReplicateSpec, x: np.ndarray) -> tuple[np.ndarray, float, bool]:
+    """Refit on ``x``: (free, defined parameters, std.all of ``std_rows``), T = N F_ML, converged."""
+    cov, mean = _moments(x)
+    model = spec.model
+    if spec.exo:
+        model.set_exogenous(cov, mean)
+    theta, f, ok = fit_ml_fast(model, cov, mean, spec.theta)
+    pt = model.partable
+    values = model.parameter_values(theta)
+    defined = (pt["op"] == ":=").to_numpy()
+    if defined.any():
+        values[defined] = DefinedFunction(pt)(values)
+    std = standardize(model, theta, "std.all")
+    out = np.concatenate([theta, values[defined], std[spec.std_rows]])
+    return out, float(x.shape[0] * f), ok
+
+
+def _single_thread():
+    """BLAS threads only add overhead on these small matrices (and oversubscribe the workers)."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - optional
+        return contextlib.nullcontext()
+    return threadpool_limits(1)
+
+
+def run_chunk(
+    task: tuple[ReplicateSpec, list[int], list[np.random.SeedSequence]],
+) -> list[tuple[int, np.ndarray, float, bool]]:
+    """Worker entry point: the replicates of one chunk (each with its own seed)."""
+    spec, ids, seeds = task
+    n = spec.x.shape[0]
+    out = []
+    with _single_thread():
+        for b, ss in zip(ids, seeds, strict=True):
+            rng = np.random.default_rng(ss)
+            idx = rng.integers(0, n, size=n)
+            try:
+                vals, t, ok = replicate_values(spec, spec.x[idx])
+            except Exception:  # a replicate that cannot be fitted counts as failed, never stops the run
+                vals, t, ok = None, float("nan"), False
+            out.append((b, vals, t, ok))
+    return out
+
+
+def run_jackknife(task: tuple[ReplicateSpec, list[int]]) -> list[tuple[int, np.ndarray | None]]:
+    """Worker entry point: leave-one-out fits (for the BCa acceleration)."""
+    spec, ids = task
+    n = spec.x.shape[0]
+    out = []
+    for i in ids:
+        keep = np.ones(n, dtype=bool)
+        keep[i] = False
+        try:
+            vals, _, ok = replicate_values(spec, spec.x[keep])
+        except Exception:
+            vals, ok = None, False
+        out.append((i, vals if ok else None))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------- result
+@dataclass
+class BootstrapResult:
+    """Bootstrap replicates and their summaries (``result.bootstrap``)."""
+
+    replicates: pd.DataFrame  # rows = replicates (NaN rows: not converged), columns = parameter names
+    estimates: pd.Series  # full-sample value of every column
+    n_requested: int
+    n_failed: int
+    seed: int | None
+    level: float = 0.95
+    chisq: np.ndarray | None = None  # Bollen-Stine replicate statistics
+    bollen_stine_pvalue: float | None = None
+    jackknife: pd.DataFrame | None = None
+    rows: dict[str, list[int]] = field(default_factory=dict)  # column -> partable rows (est and std.all)
+    warnings: list[SurveyWarning] = field(default_factory=list)
+    partable: pd.DataFrame | None = None
+
+    @property
+    def ok(self) -> pd.DataFrame:
+        return self.replicates.dropna(how="any")
+
+    def se(self) -> pd.Series:
+        """Bootstrap standard errors (sd of the converged replicates, divisor B - 1)."""
+        return self.ok.std(ddof=1)
+
+    def ci(self, type: str = "perc", level: float | None = None) -> pd.DataFrame:  # noqa: A002 - lavaan's name
+        """Confidence limits per column: ``perc``, ``bc`` (lavaan's ``bca.simple``) or ``bca`` (jackknife)."""
+        level = self.level if level is None else level
+        a = 1.0 - level
+        reps = self.ok.to_numpy()
+        est = self.estimates[self.replicates.columns].to_numpy()
+        if type == "perc":
+            lo = np.quantile(reps, a / 2, axis=0)
+            hi = np.quantile(reps, 1 - a / 2, axis=0)
+        elif type in ("bc", "bca"):
+            with np.errstate(divide="ignore"):
+                z0 = sps.norm.ppf((reps < est).mean(axis=0))
+            accel = np.zeros(reps.shape[1])
+            if type == "bca":
+                if self.jackknife is None:
+                    raise SurveyInputError(
+                        "BCa intervals need the jackknife (bootstrap(..., ci='bca'))", field="ci"
+                    )
+                jk = self.jackknife[self.replicates.columns].dropna().to_numpy()
+                dev = jk.mean(axis=0) - jk
+                num = (dev**3).sum(axis=0)
+                den = 6.0 * (dev**2).sum(axis=0) ** 1.5
+                accel = np.divide(num, den, out=np.zeros_like(num), where=den > 0)
+            lims = []
+            for zq in (sps.norm.ppf(a / 2), sps.norm.ppf(1 - a / 2)):
+                adj = sps.norm.cdf(z0 + (z0 + zq) / (1 - accel * (z0 + zq)))
+                adj = np.where(np.isfinite(adj), adj, np.where(z0 > 0, 1.0, 0.0))
+                lims.append(np.array([np.quantile(reps[:, j], adj[j]) for j in range(reps.shape[1])]))
+            lo, hi = lims
+        else:
+            raise SurveyInputError("ci type must be perc, bc or bca", value=type, field="ci")
+        return pd.DataFrame({"ci.lower": lo, "ci.upper": hi}, index=self.replicates.columns)
+
+    def paths(
+        self, outcome: str, standardized: bool = True, partable: pd.DataFrame | None = None
+    ) -> pd.DataFrame:
+        """Replicates of the paths ``outcome ~ x`` (columns = x), std.all by default: the input of
+        :func:`survey.sem.ranks.rank_intervals`."""
+        partable = partable if partable is not None else self.partable
+        out = {}
+        for name, row in self.rows.items():
+            is_std = name.startswith("std.all:")
+            if is_std != standardized or partable is None:
+                continue
+            r = partable.iloc[row[0]]
+            if r["op"] == "~" and r["lhs"] == outcome:
+                out[r["rhs"]] = self.replicates[name]
+        return pd.DataFrame(out)
+
+    def summary(self) -> str:
+        lines = [
+            f"Bootstrap: {self.n_requested} replicates requested, "
+            f"{self.n_requested - self.n_failed} converged, "
+            f"{self.n_failed} failed (seed {self.seed})"
+        ]
+        if self.bollen_stine_pvalue is not None:
+            lines.append(f"Bollen-Stine bootstrap p-value: {self.bollen_stine_pvalue:.4f}")
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "n_requested": self.n_requested,
+            "n_failed": self.n_failed,
+            "seed": self.seed,
+            "bollen_stine_pvalue": self.bollen_stine_pvalue,
+            "level": self.level,
+        }
+
+    def _repr_html_(self) -> str:
+        return f"<p>{self.summary()}</p>" + self.ci().join(self.se().rename("se")).to_html(
+            float_format="%.4f"
+        )
+
+
+def parameter_names(pt: pd.DataFrame) -> tuple[list[str], np.ndarray]:
+    """lavaan-style names of the free parameters (label, else ``lhs op rhs``) and their first table row."""
+    names, rows = [], []
+    for k in range(1, int(pt["free"].max()) + 1 if len(pt) else 1):
+        idx = np.flatnonzero(pt["free"].to_numpy() == k)
+        if not idx.size:
+            continue
+        r = pt.iloc[idx[0]]
+        names.append(r["label"] if r["label"] else f"{r['lhs']}{r['op']}{r['rhs']}")
+        rows.append(idx[0])
+    return names, np.array(rows, dtype=int)
+
+
+def _progress(total: int, enabled: bool | None):
+    quiet = os.environ.get("CI") or os.environ.get("SURVEY_PROGRESS", "1") == "0"
+    show = enabled if enabled is not None else (sys.stderr.isatty() and not quiet)
+    if not show:
+        return None
+    try:
+        from tqdm import tqdm
+    except ImportError:  # pragma: no cover
+        return None
+    return tqdm(total=total, file=sys.stderr, desc="bootstrap", unit="rep", leave=False)
+
+
+def symmetric_power(m: np.ndarray, power: float) -> np.ndarray:
+    """M^power of a symmetric positive definite matrix (eigen-decomposition)."""
+    vals, vecs = np.linalg.eigh(m)
+    return (vecs * vals**power) @ vecs.T
+
+
+def bootstrap(
+    result: Any,
+    n: int = 1000,
+    *,
+    seed: int | None = None,
+    ci: str = "perc",
+    level: float = 0.95,
+    bollen_stine: bool = False,
+    scheduler: str | None = None,
+    workers: int | None = None,
+    executor: Executor | None = None,
+    progress: bool | None = None,
+    chunk_size: int | None = None,
+) -> BootstrapResult:
+    """Nonparametric bootstrap of a complete-data ML fit (``SEMResult`` of :func:`survey.sem.fit`).
+
+    ``n`` replicates; ``seed`` makes them reproducible whatever ``workers``/``scheduler``
+    (:func:`survey.sem.executor.get_executor`). ``ci="bca"`` adds the N jackknife fits for the BCa
+    acceleration. ``bollen_stine=True`` resamples the model-transformed data instead and returns the
+    Bollen-Stine p-value of the chi-square test (its parameter replicates are not the ordinary ones).
+    """
+    if n is None or int(n) < 2:
+        raise SurveyInputError("the bootstrap needs at least 2 replicates", value=n, field="bootstrap")
+    if ci not in CI_TYPES:
+        raise SurveyInputError("ci must be perc, bc or bca", value=ci, field="ci")
+    ram: RAMModel = result.ram
+    g: GroupStats = result.group_stats
+    if hasattr(result, "missing_data"):
+        raise SurveyInputError(
+            "bootstrap is available for complete-data (listwise) fits only", field="missing"
+        )
+    n = int(n)
+    pt = ram.partable
+    names, free_rows = parameter_names(pt)
+    defined = (pt["op"] == ":=").to_numpy()
+    def_names = list(pt.loc[defined, "lhs"])
+    std_rows = np.concatenate([free_rows, np.flatnonzero(defined)]).astype(int)
+    std_names = [f"std.all:{c}" for c in names + def_names]
+    columns = names + def_names + std_names
+    x = np.asarray(g.raw, dtype=float)
+    theta = np.asarray(result.theta, dtype=float)
+    if bollen_stine:
+        imp = ram.implied(theta)
+        mu = imp.mean if ram.meanstructure else g.mean
+        x = (x - g.mean) @ symmetric_power(g.cov, -0.5) @ symmetric_power(imp.sigma, 0.5) + mu
+    spec = ReplicateSpec(ram, x, theta, free_rows, std_rows, ram.meanstructure, bool(ram.names.ov_x))
+    seeds = np.random.SeedSequence(seed).spawn(n)
+    own = executor is None
+    ex = executor if executor is not None else get_executor(scheduler, workers)
+    size = chunk_size or max(1, math.ceil(n / (4 * max(ex.workers, 1))))
+    tasks = [(spec, list(r), [seeds[i] for i in r]) for r in chunks(n, size)]
+    values = np.full((n, len(columns)), np.nan)
+    chisq = np.full(n, np.nan)
+    bar = _progress(n, progress)
+    try:
+        for part in ex.map(run_chunk, tasks):
+            for b, vals, t, ok in part:
+                if ok and vals is not None:
+                    values[b] = vals
+                    chisq[b] = t
+            if bar is not None:
+                bar.update(len(part))
+        jack = None
+        if ci == "bca" and not bollen_stine:
+            m = x.shape[0]
+            jtasks = [(spec, list(r)) for r in chunks(m, max(1, math.ceil(m / (4 * max(ex.workers, 1)))))]
+            jvals = np.full((m, len(columns)), np.nan)
+            for part in ex.map(run_jackknife, jtasks):
+                for i, vals in part:
+                    if vals is not None:
+                        jvals[i] = vals
+            jack = pd.DataFrame(jvals, columns=columns)
+    finally:
+        if bar is not None:
+            bar.close()
+        if own:
+            ex.close()
+    reps = pd.DataFrame(values, columns=columns)
+    reps.index.name = "replicate"
+    failed = int(np.isnan(values).any(axis=1).sum())
+    full = np.concatenate(
+        [theta, result.partable.loc[defined, "est"].to_numpy(dtype=float), result._std_all_values[std_rows]]
+    )
+    warnings = []
+    if failed:
+        warnings.append(
+            SurveyWarning(
+                "bootstrap_failed",
+                f"{failed} of {n} bootstrap replicates did not converge; "
+                "statistics use the other replicates.",
+                "sem",
+            )
+        )
+    free = pt["free"].to_numpy()
+    rows = {
+        c: [int(r) for r in np.flatnonzero(free == free[r0])] if free[r0] > 0 else [int(r0)]
+        for c, r0 in zip(names + def_names, std_rows, strict=True)
+    }
+    rows.update({f"std.all:{c}": [int(r0)] for c, r0 in zip(names + def_names, std_rows, strict=True)})
+    out = BootstrapResult(
+        replicates=reps,
+        estimates=pd.Series(full, index=columns),
+        n_requested=n,
+        n_failed=failed,
+        seed=seed,
+        level=level,
+        jackknife=jack,
+        rows=rows,
+        warnings=warnings,
+        partable=pt,
+    )
+    if bollen_stine:
+        t0 = float(result.fit_measures()["chisq"])
+        ok = chisq[np.isfinite(chisq)]
+        out.chisq = chisq
+        out.bollen_stine_pvalue = float((ok >= t0).mean()) if ok.size else float("nan")
+    return out
+
+
+def apply_bootstrap(estimates: pd.DataFrame, boot: BootstrapResult, ci: str = "perc") -> pd.DataFrame:
+    """Put bootstrap SEs, z, p-values and ``ci``-type limits into an ``estimates()`` table (lavaan's layout
+    for ``se="bootstrap"``: z = est / se_boot, CI from the replicates)."""
+    out = estimates.copy()
+    se = boot.se()
+    lims = boot.ci(ci)
+    names, rows = [], []
+    for name, where in boot.rows.items():
+        if not name.startswith("std.all:"):
+            for row in where:  # rows sharing a label (equality constraints) share the parameter's values
+                names.append(name)
+                rows.append(row)
+    pt_rows = np.array(rows, dtype=int)
+    out.loc[pt_rows, "se"] = se[names].to_numpy()
+    out.loc[pt_rows, "ci.lower"] = lims.loc[names, "ci.lower"].to_numpy()
+    out.loc[pt_rows, "ci.upper"] = lims.loc[names, "ci.upper"].to_numpy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = out.loc[pt_rows, "est"].to_numpy(dtype=float) / out.loc[pt_rows, "se"].to_numpy(dtype=float)
+    out.loc[pt_rows, "z"] = z
+    out.loc[pt_rows, "pvalue"] = 2 * sps.norm.sf(np.abs(z))
+    return out
