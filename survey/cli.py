@@ -385,6 +385,8 @@ def fit_command(
                                     "loadings,intercepts,residuals,residual.covariances,lv.variances,"
                                     "lv.covariances,means,regressions."),
     group_partial: str = typer.Option("", "--group-partial", help="Exempt from --group-equal, e.g. 'x3~1'."),
+    compare_paths: str = typer.Option(None, "--compare-paths", help="Which driver of OUTCOME matters most: "
+                                      "equal-paths tests, dominance and relative weights, rank intervals."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Fit a structural equation model (lavaan-equal ML) and print lavaan's summary or JSON."""
@@ -410,10 +412,20 @@ def fit_command(
             raise
         raise SurveyInputError(exc.message, file=data, row=exc.row, column=exc.column, value=exc.value,
                                field=exc.field) from None
+    comparison = None
+    if compare_paths:  # rank intervals: bootstrap replicates with --se bootstrap, else Monte Carlo draws
+        from survey.sem.compare_fitted import compare_paths_fitted
+
+        comparison = compare_paths_fitted(result, compare_paths, data=frame, seed=seed)
     if as_json:
-        typer.echo(json.dumps(result.to_dict(), ensure_ascii=False, allow_nan=False))
+        out = result.to_dict()
+        if comparison is not None:
+            out["path_comparison"] = comparison.to_dict()
+        typer.echo(json.dumps(out, ensure_ascii=False, allow_nan=False))
     else:
         typer.echo(result.summary())
+        if comparison is not None:
+            typer.echo("\n" + comparison.summary())
 
 
 @app.command("invariance")
@@ -421,7 +433,7 @@ def invariance_command(
     model: str = typer.Argument(..., help="lavaan-syntax file, or NAME@VER (the instrument's model)."),
     data: str = typer.Argument(..., help="Data file (Qualtrics/plain CSV, .sav, .xlsx)."),
     group: str = typer.Option(..., "--group", help="Grouping column."),
-    estimator: str = typer.Option("ML", "--estimator", help="ML (multi-group models are ML only)."),
+    estimator: str = typer.Option("ML", "--estimator", help="ML or MLR (robust)."),
     partial: bool = typer.Option(True, "--partial/--no-partial",
                                  help="Release constraints by the largest score test when a step fails."),
     max_free: int = typer.Option(3, "--max-free", help="At most this many constraints released per step."),

@@ -66,7 +66,10 @@ class EstimationError(SurveyError):
 
 @dataclass(frozen=True)
 class SurveyWarning:
-    """A reported, non-fatal problem. ``code`` is stable (for tests and JSON); ``message`` is plain language."""
+    """A reported, non-fatal problem.
+
+    ``code`` is stable (for tests and JSON); ``message`` is plain language.
+    """
 
     code: str
     message: str

@@ -113,7 +113,7 @@ def test_html_parses_with_embedded_figures(paper_dir: Path) -> None:
     parser.feed(html)
     parser.close()
     images = [attrs for tag, attrs in parser.tags if tag == "img"]
-    assert len(images) == 3
+    assert len(images) == 4  # path diagram, responses, correlations, forest plot of the paths
     assert all(str(a["src"]).startswith("data:image/svg+xml;base64,") for a in images)
     assert not any(tag == "script" for tag, _ in parser.tags)
     assert "<script" not in html.lower()
@@ -166,7 +166,7 @@ def test_latex_has_booktabs(paper_dir: Path) -> None:
 
 
 def test_figures_are_png_and_svg_without_dates(paper_dir: Path) -> None:
-    for key in ("figure_path", "figure_responses", "figure_correlations"):
+    for key in ("figure_path", "figure_responses", "figure_correlations", "figure_forest"):
         assert (paper_dir / f"{key}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         svg = (paper_dir / f"{key}.svg").read_text()
         assert "<dc:date>" not in svg and "Matplotlib" not in svg

@@ -56,12 +56,19 @@ def pattern_codes(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     return mask[first], group, np.bincount(group, minlength=len(first))
 
 
-def _patterns(a: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
-    """Unique observed-masks and the row indices of each."""
+def _take(a: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """``a[rows]``, gathering along contiguous memory for column-major arrays (pandas' layout)."""
+    if a.flags.f_contiguous and not a.flags.c_contiguous:
+        return a.T[:, rows].T
+    return a[rows]
+
+
+def _patterns(a: np.ndarray) -> tuple[np.ndarray, list[np.ndarray], np.ndarray]:
+    """Unique observed-masks, the row indices of each, and each row's pattern number."""
     pats, inverse, _ = pattern_codes(~np.isnan(a))
     order = np.argsort(inverse, kind="stable")
     bounds = np.cumsum(np.bincount(inverse, minlength=len(pats)))[:-1]
-    return pats, np.split(order, bounds)
+    return pats, np.split(order, bounds), inverse
 
 
 def _float_matrix(data: pd.DataFrame | np.ndarray) -> np.ndarray:
@@ -74,14 +81,14 @@ def _float_matrix(data: pd.DataFrame | np.ndarray) -> np.ndarray:
 
 def _answered(a: np.ndarray) -> np.ndarray:
     empty = np.isnan(a).all(axis=1)
-    return a[~empty] if empty.any() else a
+    return _take(a, ~empty) if empty.any() else a
 
 
 def em_mvnorm(
     data: pd.DataFrame | np.ndarray,
     max_iter: int = 10000,
     tol: float = 1e-10,
-    _groups: tuple[np.ndarray, list[np.ndarray]] | None = None,
+    _groups: tuple[np.ndarray, list[np.ndarray], np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, int]:
     """ML estimates of mean and covariance under MVN with missing values, by EM.
 
@@ -93,14 +100,14 @@ def em_mvnorm(
     n, p = a.shape
     if n < 2:
         raise EstimationError("EM needs at least two rows with an answer")
-    pats, groups = _patterns(a) if _groups is None else _groups
+    pats, groups, _ = _patterns(a) if _groups is None else _groups
     mu = np.nanmean(a, axis=0)
     sigma = np.diag(np.nanvar(a, axis=0))
     # complete rows contribute the same sums at every iteration
     const1, const2 = np.zeros(p), np.zeros((p, p))
     partial = []
     for pat, rows in zip(pats, groups, strict=True):
-        x = a[rows]
+        x = _take(a, rows)
         if pat.all():
             const1 += x.sum(axis=0)
             const2 += x.T @ x
@@ -132,7 +139,7 @@ def little_mcar(data: pd.DataFrame) -> dict[str, Any]:
 
     Rows with every value missing are left out (they carry no information on the means).
     """
-    a = np.ascontiguousarray(_answered(_float_matrix(data)))  # row-major: patterns gather rows
+    a = _answered(_float_matrix(data))
     n, p = a.shape
     if n == 0 or not np.isnan(a).any():
         return {
@@ -143,16 +150,19 @@ def little_mcar(data: pd.DataFrame) -> dict[str, Any]:
             "n": int(n),
             "test": "Little (1988) MCAR",
         }
-    pats, groups = _patterns(a)
-    mu, sigma, iters = em_mvnorm(a, _groups=(pats, groups))
+    pats, groups, inverse = _patterns(a)
+    mu, sigma, iters = em_mvnorm(a, _groups=(pats, groups, inverse))
+    counts = np.bincount(inverse, minlength=len(pats)).astype("float64")
+    sums = np.column_stack(
+        [np.bincount(inverse, weights=np.nan_to_num(a[:, j]), minlength=len(pats)) for j in range(p)]
+    )
     d2 = 0.0
     df = -p
-    for pat, idx in zip(pats, groups, strict=True):
-        rows = a[idx][:, pat]
+    for g, pat in enumerate(pats):
         if not pat.any():
             continue
-        diff = rows.mean(axis=0) - mu[pat]
-        d2 += len(rows) * float(diff @ np.linalg.solve(sigma[np.ix_(pat, pat)], diff))
+        diff = sums[g, pat] / counts[g] - mu[pat]
+        d2 += counts[g] * float(diff @ np.linalg.solve(sigma[np.ix_(pat, pat)], diff))
         df += int(pat.sum())
     pvalue = float(stats.chi2.sf(d2, df)) if df > 0 else float("nan")
     return {

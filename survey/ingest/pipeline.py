@@ -88,7 +88,7 @@ class IngestResult:
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
         try:
-            self.clean.to_csv(tmp / "clean.csv", index=False)
+            self.clean.to_csv(tmp / "clean.csv", index=False, float_format="%.15g")
             self.exclusions.to_csv(tmp / "exclusions.csv", index=False)
             self.flow.to_csv(tmp / "flow.csv", index=False)
             if len(self.problems):

@@ -154,8 +154,8 @@ def mahad(
 
     D2_i = z_i' S^-1 z_i, with S the pairwise-complete covariance matrix, z_i the row centred on the
     column means, and (as psych::outlier) missing entries of z_i contributing zero. Rows with no
-    answer are NaN. ``cov`` passes S when already computed on the same rows. ``flag=True`` adds ``flagged = D2 > qchisq(confidence, df = number of items)``.
-    Meade & Craig (2012).
+    answer are NaN. ``cov`` passes S when already computed on the same rows. ``flag=True`` adds
+    ``flagged = D2 > qchisq(confidence, df = number of items)``. Meade & Craig (2012).
     """
     a = _matrix(x)
     if not na_rm and np.isnan(a).any():

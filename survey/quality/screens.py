@@ -182,11 +182,11 @@ def careless_indices(
         flags["irv"] = ind["irv"].lt(config.irv_min).fillna(False)
     ind["mahad"] = np.nan
     elig = eligible.to_numpy(dtype=bool)
-    sub = (
-        items
-        if elig.all()
-        else pd.DataFrame(careless._matrix(items)[elig], index=idx[elig], columns=items.columns, copy=False)
-    )
+    if elig.all():
+        sub = items
+    else:
+        rows = careless.take_rows(careless._matrix(items), elig)
+        sub = pd.DataFrame(rows, index=idx[elig], columns=items.columns, copy=False)
     sub_a = careless._matrix(sub)
     moments = careless.pairwise_moments(sub_a) if len(sub) > 2 else None
     if len(sub) > p + 1:

@@ -55,6 +55,7 @@ class StudyResults:
     behaviour: pd.DataFrame | None = None
     source_instruments: list[Any] = field(default_factory=list)
     invariance: dict[str, Any] = field(default_factory=dict)
+    comparison: Any = None
     warnings: list[SurveyWarning] = field(default_factory=list)
 
     @property
@@ -130,6 +131,21 @@ def _fit(model: str, data: pd.DataFrame, options: dict[str, Any]) -> Any:
         raise
 
 
+COMPARE_OUTCOME = "FOL"
+
+
+def path_comparison(results: StudyResults, outcome: str = COMPARE_OUTCOME) -> Any:
+    """Which driver matters most: ``SEMResult.compare_paths`` (survey.sem.compare_fitted) on the paths of the
+    hypothesised drivers of ``outcome``, with the likelihood-ratio test of equal paths refitted on the same
+    data and options; ``None`` when fewer than two hypotheses name ``outcome``."""
+    drivers = [h.predictor for h in results.hypotheses if h.outcome == outcome]
+    if len(drivers) < 2 or not hasattr(results.sem, "compare_paths"):
+        return None
+    config = results.config
+    return results.sem.compare_paths(outcome, drivers, data=results.scored, seed=config.bootstrap.seed,
+                                     alpha=config.alpha, fit_options=fit_options(config, bootstrap=False))
+
+
 def run_analysis(config: PaperConfig) -> StudyResults:
     """Run every stage on the configured data: ingest and screen, key, fit the CFA and the SEM
     (``survey.sem.fit``), the measure stage's reliability, discriminant validity and scale scores, and
@@ -153,9 +169,11 @@ def run_analysis(config: PaperConfig) -> StudyResults:
                            source_instruments=sources)
     results.reliability = reliability(results)
     scores(results)
+    results.comparison = path_comparison(results)
     for group in config.groups:
         results.invariance[group] = measurement_invariance(
             syntax, scored.dropna(subset=[group]), group, estimator=config.estimator, missing=config.missing)
     results.warnings = [*analytic.warnings, *cfa.warnings, *sem.warnings, *results.reliability.warnings,
-                        *(w for r in results.invariance.values() for w in r.warnings)]
+                        *(w for r in results.invariance.values() for w in r.warnings),
+                        *(results.comparison.warnings if results.comparison is not None else [])]
     return results

@@ -165,3 +165,37 @@ def correlation_heatmap(matrix: pd.DataFrame, title: str = "") -> Figure:
             ax.set_title(title, fontsize=9)
         fig.colorbar(image, ax=ax, shrink=0.8)
     return fig
+
+
+# ---------------------------------------------------------------------------------------- path forest plot
+
+
+def path_forest(std_paths: pd.DataFrame, outcome: str = "FOL", ci_label: str = "95% CI") -> Figure:
+    """Forest plot of the standardized paths to ``outcome``: one row per driver, ordered by the estimate
+    (largest at the top), point estimate with its confidence interval, a dashed line at zero.
+
+    ``std_paths``: index = driver, columns ``est.std ci.lower ci.upper`` (``FittedPathComparison.std_paths``).
+    """
+    frame = std_paths.sort_values("est.std", ascending=False, kind="stable")
+    est = frame["est.std"].to_numpy(dtype=float)
+    lo = frame["ci.lower"].to_numpy(dtype=float)
+    hi = frame["ci.upper"].to_numpy(dtype=float)
+    y = np.arange(len(frame))[::-1]
+    with matplotlib.rc_context(RC):
+        fig = _figure(5.6, 0.9 + 0.38 * len(frame))
+        ax = fig.add_subplot()
+        ax.axvline(0.0, color="#808080", lw=0.8, linestyle=(0, (4, 3)))
+        ax.hlines(y, lo, hi, color="black", lw=1.1)
+        ax.plot(est, y, marker="s", markersize=5, linestyle="none", color="black")
+        right = float(np.nanmax(np.r_[hi, 0.0]))
+        left = float(np.nanmin(np.r_[lo, 0.0]))
+        span = max(right - left, 1e-6)
+        for yi, e, a, b in zip(y, est, lo, hi, strict=True):  # beside the axes, right of the plot area
+            ax.text(1.03, yi, f"{apa.bounded(e)} {apa.ci(a, b, bounded_values=True)}", va="center", ha="left",
+                    fontsize=8, transform=ax.get_yaxis_transform())
+        ax.set_xlim(left - 0.08 * span, right + 0.08 * span)
+        ax.set_ylim(-0.7, len(frame) - 0.3)
+        ax.set_yticks(y, [str(d) for d in frame.index])
+        ax.set_xlabel(f"Standardized path to {outcome} (\u03b2, {ci_label})")
+        ax.spines[["top", "right"]].set_visible(False)
+    return fig

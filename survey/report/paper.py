@@ -70,7 +70,7 @@ class Paper:
 
 
 def _tables(results: StudyResults) -> tuple[list[Table], list[Omitted]]:
-    """Tables 1-9 in the paper's order; a table with nothing to report becomes an :class:`Omitted` line."""
+    """Tables 1-10 in the paper's order; a table with nothing to report becomes an :class:`Omitted` line."""
     out: list[Table] = []
     omitted: list[Omitted] = []
     out.append(tables.sample_table(results.analytic.data, results.instrument, results.behaviour))
@@ -97,6 +97,11 @@ def _tables(results: StudyResults) -> tuple[list[Table], list[Omitted]]:
                                "sequence (survey.sem) adds 25 s or more per grouping column on the demo "
                                "data, beyond the paper's 30 s budget; set groups: [instrument_version] to "
                                "include it"))
+    if results.comparison is not None:
+        out.append(tables.path_comparison_table(results.comparison))
+    else:
+        omitted.append(Omitted("path_comparison", "Which driver matters most",
+                               "fewer than two hypotheses name the same outcome"))
     for number, table in enumerate(out, start=1):
         table.number = number
     return out, omitted
@@ -139,6 +144,15 @@ def _figures(results: StudyResults) -> list[Figure]:
     png, svg = figures.render(figures.correlation_heatmap(matrix))
     out.append(Figure("figure_correlations", "Latent factor correlations (CFA)", png, svg,
                       "Completely standardized factor covariances from the confirmatory factor analysis."))
+    comparison = results.comparison
+    if comparison is not None:
+        level = f"{comparison.level:.0%} CI"
+        png, svg = figures.render(figures.path_forest(comparison.std_paths, comparison.outcome, level))
+        method = tables.comparison_ci_method(comparison)
+        out.append(Figure("figure_forest", f"Standardized paths to {comparison.outcome}, ordered by estimate",
+                          png, svg, f"Completely standardized path coefficients with {level} ({method}); "
+                          "dashed line: zero. Which differences are significant: see the path comparison "
+                          "table (Holm-adjusted)."))
     for number, figure in enumerate(out, start=1):
         figure.number = number
     return out

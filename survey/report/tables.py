@@ -370,3 +370,82 @@ def invariance_table(results: dict[str, Any]) -> Table:
             "(\u0394RMSEA \u2264 .015 or \u0394SRMR \u2264 .030; .010 for scalar and strict) (Chen, 2007); "
             "\u0394\u03c7\u00b2 = likelihood-ratio test against the previous accepted model.")
     return Table("invariance", "Measurement invariance", data, display, note)
+
+
+# ------------------------------------------------------------------------------------ which driver matters
+
+
+def comparison_order(comparison: Any) -> list[str]:
+    """Drivers by their standardized path, largest first (ties keep the model order)."""
+    std = comparison.std_paths["est.std"]
+    return list(std.sort_values(ascending=False, kind="stable").index)
+
+
+def comparison_ci_method(comparison: Any) -> str:
+    return "bootstrap percentile" if comparison.rank_method == "bootstrap" else "delta method"
+
+
+def path_comparison_table(comparison: Any) -> Table:
+    """Table: which driver matters most, from ``SEMResult.compare_paths`` (survey.sem.compare_fitted).
+
+    One row per driver, largest standardized path first: beta with its CI, the rank of the estimate with
+    its rank interval and P(strongest), the general dominance weight and the relative weight; the upper
+    triangle holds the pairwise differences of the standardized paths (row minus column) with their
+    Holm-adjusted p values. A last row gives the sums of the weights, which equal R^2 of the outcome.
+    """
+    order = comparison_order(comparison)
+    frame = comparison.to_frame().loc[order]
+    pairs = {}
+    for rec in comparison.pairwise_std.to_dict("records"):
+        pairs[(rec["a"], rec["b"])] = (rec["diff"], rec["pvalue.holm"])
+        pairs[(rec["b"], rec["a"])] = (-rec["diff"], rec["pvalue.holm"])
+    columns = ["est.std", "se", "ci.lower", "ci.upper", "rank.lower", "rank.upper", "p.strongest",
+               "dominance", "relative_weight"]
+    data = pd.DataFrame({"driver": order} | {c: frame[c].to_numpy() for c in columns})
+    data.insert(5, "rank", comparison.ranks.loc[order, "rank"].to_numpy())
+    for j, other in enumerate(order[1:], start=1):
+        data[f"diff_{other}"] = [pairs[(d, other)][0] if i < j else np.nan for i, d in enumerate(order)]
+        data[f"pvalue.holm_{other}"] = [pairs[(d, other)][1] if i < j else np.nan
+                                        for i, d in enumerate(order)]
+    total = {"driver": f"Sum (R\u00b2 of {comparison.outcome})", "dominance": data["dominance"].sum(),
+             "relative_weight": data["relative_weight"].sum()}
+    data = pd.concat([data, pd.DataFrame([total])], ignore_index=True)
+    display = pd.DataFrame({
+        "Driver": [f"{i + 1}. {d}" for i, d in enumerate(order)] + [total["driver"]],
+        "\u03b2 [95% CI]": [f"{apa.bounded(r['est.std'])} "
+                           f"{apa.ci(r['ci.lower'], r['ci.upper'], bounded_values=True)}"
+                           if not pd.isna(r["est.std"]) else "" for r in data.to_dict("records")],
+        "Rank [95% RI]": [f"{apa.integer(r['rank'])} [{apa.integer(r['rank.lower'])}, "
+                          f"{apa.integer(r['rank.upper'])}]" if not pd.isna(r["rank"]) else ""
+                          for r in data.to_dict("records")],
+        "P(strongest)": [apa.bounded(v) for v in data["p.strongest"]],
+        "Dominance": [apa.bounded(v, 3) for v in data["dominance"]],
+        "RW": [apa.bounded(v, 3) for v in data["relative_weight"]],
+    })
+    for j, other in enumerate(order):
+        if j == 0:
+            continue
+        display[str(j + 1)] = [f"{apa.bounded(data.loc[i, f'diff_{other}'])} "
+                               f"({apa.pvalue(data.loc[i, f'pvalue.holm_{other}'])})" if i < j else ""
+                               for i in range(len(data))]
+    level = f"{comparison.level:.0%}"
+    omni = comparison.omnibus
+    note = (f"\u03b2 = completely standardized path to {comparison.outcome}, {level} CI by the "
+            f"{comparison_ci_method(comparison)}. Rank = rank of the estimate (1 = largest); RI = {level} "
+            f"rank interval and P(strongest) = share of replicates in which the driver ranks first, from "
+            f"{comparison.rank_source}. Columns 2-{len(order)}: difference of the standardized paths, row "
+            f"minus column, with the Holm-adjusted p value of its z test in parentheses "
+            f"({len(comparison.pairwise_std)} comparisons). Dominance = general dominance weight (Budescu, "
+            "1993); RW = relative weight (Johnson, 2000); both from the model-implied latent correlations, "
+            f"each summing to R\u00b2 of {comparison.outcome}"
+            + ("" if comparison.r2 is None else f" = {apa.bounded(comparison.r2, 3)}")
+            + f". Equal unstandardized paths (Wald test): \u03c7\u00b2({omni.df}) = {apa.num(omni.stat)}, "
+            f"{apa.p_text(omni.pvalue)}")
+    if comparison.lrt is not None:
+        lrt = comparison.lrt
+        kind = "scaled (Satorra & Bentler, 2001) " if lrt.method != "standard" else ""
+        note += (f"; {kind}likelihood-ratio test of the equal-paths model: \u0394\u03c7\u00b2("
+                 f"{apa.integer(lrt.df_diff)}) = {apa.num(lrt.chisq_diff)}, {apa.p_text(lrt.pvalue)}")
+    note += "."
+    return Table("path_comparison", "Which driver matters most: standardized paths, pairwise differences, "
+                 "ranks and importance weights", data, display, note)

@@ -134,6 +134,60 @@ def indirect_paragraph(table: Table) -> str:
     return head + "; ".join(parts) + ". " + tail
 
 
+def comparison_paragraph(comparison: Any, table_label: str = "") -> str:
+    """Which driver matters most. States ONLY the orderings that the Holm-adjusted pairwise tests of the
+    standardized paths support (``comparison.supported``, :func:`survey.sem.ranks.supported_orderings`),
+    each written ``A > B`` with its difference and adjusted p; every other pair is reported as not
+    distinguishable. The omnibus Wald (and likelihood-ratio) test, the drivers the tests cannot tell apart
+    from the strongest (:func:`survey.sem.ranks.strongest_candidates`) and the sum of the importance
+    weights (= R^2) complete it; no ordering of point estimates or weights is stated."""
+    from survey.sem.ranks import strongest_candidates
+
+    outcome = comparison.outcome
+    alpha = comparison.alpha
+    pairwise = comparison.pairwise_std if comparison.pairwise_std is not None else comparison.pairwise
+    kind = "standardized" if comparison.pairwise_std is not None else "unstandardized"
+    drivers = list(comparison.labels.index)
+    omni = comparison.omnibus
+    tests = f"Wald \u03c7\u00b2({omni.df}) = {apa.num(omni.stat)}, {apa.p_text(omni.pvalue)}"
+    if comparison.lrt is not None:
+        lrt = comparison.lrt
+        tests += (f"; likelihood-ratio test of the equal-paths model, \u0394\u03c7\u00b2("
+                  f"{apa.integer(lrt.df_diff)}) = {apa.num(lrt.chisq_diff)}, {apa.p_text(lrt.pvalue)}")
+    verdict = "rejected" if omni.pvalue < alpha else "did not reject"
+    text = [f"Which driver matters most? The omnibus test {verdict} equality of the {len(drivers)} "
+            f"unstandardized paths to {outcome} ({tests})."]
+    supported = comparison.supported
+    m = len(pairwise)
+    where = f"; {table_label}" if table_label else ""
+    if supported.empty:
+        text.append(f"None of the {m} Holm-adjusted pairwise comparisons of the {kind} paths was "
+                    f"significant (\u03b1 = {apa.bounded(alpha)}{where}), so the data support no ordering of "
+                    "the drivers.")
+    else:
+        claims = "; ".join(f"{r['statement']} (\u0394\u03b2 = {apa.bounded(r['diff'])}, Holm-adjusted "
+                           f"{apa.p_text(r['pvalue.holm'])})" for r in supported.to_dict("records"))
+        n = len(supported)
+        text.append(f"Holm-adjusted pairwise tests of the {kind} paths ({m} comparisons, \u03b1 = "
+                    f"{apa.bounded(alpha)}{where}) supported {n} ordering{'s' if n != 1 else ''}: {claims}. "
+                    f"The other {m - n} difference{'s were' if m - n != 1 else ' was'} not significant; "
+                    "the data do not order those pairs.")
+    top = strongest_candidates(pairwise, alpha, drivers=drivers)
+    if len(top) == 1:
+        text.append(f"{top[0]} was the only driver that no other driver significantly exceeded.")
+    elif len(top) < len(drivers):
+        text.append(f"The tests cannot single out the strongest driver: none of {', '.join(top)} was "
+                    "significantly weaker than another driver.")
+    if comparison.ranks is not None:
+        text.append(f"Rank intervals and the probability of ranking first come from "
+                    f"{comparison.rank_source}.")
+    if comparison.dominance is not None and comparison.relative_weights is not None:
+        r2 = float(comparison.dominance.general.sum())
+        text.append(f"General dominance weights and relative weights each sum to R\u00b2 = {apa.bounded(r2)} "
+                    f"of {outcome}; they describe shares of explained variance and are not tests.")
+    return " ".join(text)
+
+
 def invariance_paragraph(table: Table) -> str:
     """The decision of each step of the invariance sequence, per grouping column."""
     parts = []
@@ -168,5 +222,7 @@ def results_section(paper: Any) -> list[str]:
         paragraphs.append(indirect_paragraph(tables["indirect"]))
     if "invariance" in tables:
         paragraphs.append(invariance_paragraph(tables["invariance"]))
+    if "path_comparison" in tables and getattr(results, "comparison", None) is not None:
+        paragraphs.append(comparison_paragraph(results.comparison, tables["path_comparison"].label))
     paragraphs.append(warnings_paragraph(paper.warnings))
     return paragraphs

@@ -46,10 +46,25 @@ CI_TYPES = ("perc", "bc", "bca")
 
 
 # ---------------------------------------------------------------------------------------------- fast ML
+def _incidence(model: RAMModel) -> dict[str, np.ndarray]:
+    """0/1 matrices (q x entries) that sum the free A, S and m entries into parameters (equality labels)."""
+    out = getattr(model, "_incidence_cache", None)
+    if out is None:
+        out = {}
+        for key, par in (("a", model.a_par), ("s", model.s_par), ("m", model.m_par)):
+            free = par >= 0
+            inc = np.zeros((model.npar, int(free.sum())))
+            inc[par[free], np.arange(inc.shape[1])] = 1.0
+            out[key] = inc
+        model._incidence_cache = out
+    return out
+
+
 def sigma_jacobian(model: RAMModel, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray, Any]:
     """dSigma/dtheta (q, p, p) and dmu/dtheta (q, p), aggregated with incidence matrices (no scatter-adds)."""
     imp = model.implied(theta)
     p, q = model.p, model.npar
+    incidence = _incidence(model)
     g = imp.t[:p, :]
     c_ov = imp.sigma_all[:, :p]
     dsig = np.zeros((q, p * p))
@@ -58,10 +73,9 @@ def sigma_jacobian(model: RAMModel, theta: np.ndarray) -> tuple[np.ndarray, np.n
     if free.any():
         u = g[:, model.a_rows[free]]
         v = c_ov[model.a_cols[free], :]
-        d = np.einsum("pm,mq->mpq", u, v)
+        d = u.T[:, :, None] * v[:, None, :]
         d = (d + d.transpose(0, 2, 1)).reshape(-1, p * p)
-        inc = np.zeros((q, d.shape[0]))
-        inc[model.a_par[free], np.arange(d.shape[0])] = 1.0
+        inc = incidence["a"]
         dsig += inc @ d
         if model.meanstructure:
             _, _, m = model.matrices(theta)
@@ -70,17 +84,13 @@ def sigma_jacobian(model: RAMModel, theta: np.ndarray) -> tuple[np.ndarray, np.n
     free = model.s_par >= 0
     if free.any():
         gi, gj = g[:, model.s_rows[free]], g[:, model.s_cols[free]]
-        d = np.einsum("pm,qm->mpq", gi, gj)
+        d = gi.T[:, :, None] * gj.T[:, None, :]
         d = d + d.transpose(0, 2, 1)
         d[model.s_rows[free] == model.s_cols[free]] *= 0.5
-        inc = np.zeros((q, d.shape[0]))
-        inc[model.s_par[free], np.arange(d.shape[0])] = 1.0
-        dsig += inc @ d.reshape(-1, p * p)
+        dsig += incidence["s"] @ d.reshape(-1, p * p)
     free = model.m_par >= 0
     if free.any() and model.meanstructure:
-        inc = np.zeros((q, int(free.sum())))
-        inc[model.m_par[free], np.arange(inc.shape[1])] = 1.0
-        dmu += inc @ g[:, model.m_rows[free]].T
+        dmu += incidence["m"] @ g[:, model.m_rows[free]].T
     return dsig.reshape(q, p, p), dmu, imp
 
 
@@ -123,9 +133,11 @@ def fit_ml_fast(
             d = mean - imp.mean
             resid = resid - np.outer(d, d)
         w = inv @ resid @ inv
-        grad = np.einsum("ij,kij->k", w, dsig)
-        m = np.matmul(inv[None], dsig) @ inv  # Sigma^-1 dSigma_k Sigma^-1
-        h = np.einsum("kij,lij->kl", m, dsig)
+        flat = dsig.reshape(q, -1)
+        grad = flat @ w.ravel()
+        root = np.linalg.cholesky(inv)  # Sigma^-1 = L L': tr(S^-1 dS_k S^-1 dS_l) = <L' dS_k L, L' dS_l L>
+        a = (root.T[None] @ dsig @ root).reshape(q, -1)
+        h = a @ a.T
         if model.meanstructure:
             grad = grad - 2.0 * dmu @ inv @ d
             h = h + 2.0 * dmu @ inv @ dmu.T
@@ -163,6 +175,7 @@ class ReplicateSpec:
     std_rows: np.ndarray  # partable rows whose std.all is reported
     meanstructure: bool
     exo: bool
+    defined: DefinedFunction | None = None
 
 
 def _moments(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -181,9 +194,12 @@ def replicate_values(spec: ReplicateSpec, x: np.ndarray) -> tuple[np.ndarray, fl
     pt = model.partable
     values = model.parameter_values(theta)
     defined = (pt["op"] == ":=").to_numpy()
+    std = standardize(model, theta, "std.all", rows=pt)
     if defined.any():
-        values[defined] = DefinedFunction(pt)(values)
-    std = standardize(model, theta, "std.all")
+        if spec.defined is None:
+            spec.defined = DefinedFunction(pt)
+        values[defined] = spec.defined(values)
+        std[defined] = spec.defined(std)  # lavaan: := rows evaluated at the standardized parameters
     out = np.concatenate([theta, values[defined], std[spec.std_rows]])
     return out, float(x.shape[0] * f), ok
 

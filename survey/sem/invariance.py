@@ -17,6 +17,8 @@ Partial invariance (Byrne, Shavelson & Muthen 1989): when a step fails, the equa
 step with the largest univariate score test (lavaan ``lavTestScore``, :mod:`survey.sem.score`) is
 released (``group_partial``), the model refitted, and this is repeated until the step passes or
 ``max_free`` constraints of the step are released. Released constraints stay released in later steps.
+The score tests use the expected information of the ML solution (also under MLR, whose point estimates
+are the ML ones); they rank the constraints, the decision is always Chen's rule.
 
 References: Chen, F. F. (2007). Sensitivity of goodness of fit indexes to lack of measurement invariance.
 *Structural Equation Modeling, 14*, 464-504. Byrne, B. M., Shavelson, R. J., & Muthen, B. (1989).
@@ -38,7 +40,7 @@ from scipy import stats as sps
 
 from survey.errors import SurveyInputError, SurveyWarning
 from survey.sem.mgresult import MultiGroupResult
-from survey.sem.multigroup import fit_multigroup
+from survey.sem.multigroup import fit_multigroup, single_thread
 
 STEPS = {
     "configural": (),
@@ -94,12 +96,51 @@ def chen_decision(step: str, delta_cfi: float, delta_rmsea: float, delta_srmr: f
     return bool(delta_cfi >= c - eps and (delta_rmsea <= r + eps or delta_srmr <= s + eps))
 
 
+# under MLR the table reports the scaled chi-square and the robust CFI/TLI/RMSEA (Brosseau-Liard & Savalei)
+MLR_NAMES = {"chisq": "chisq.scaled", "cfi": "cfi.robust", "tli": "tli.robust", "rmsea": "rmsea.robust"}
+
+
+def reported_measures(fit: MultiGroupResult) -> dict[str, float]:
+    """chisq df cfi tli rmsea srmr aic bic of a fit: ML values, or under MLR the scaled chi-square and the
+    robust CFI, TLI and RMSEA (with ``chisq.ml`` and ``chisq.scaling.factor`` added)."""
+    f = fit.fit_measures()
+    out = {k: f[k] for k in ("chisq", "df", "cfi", "tli", "rmsea", "srmr", "aic", "bic")}
+    if fit.estimator == "MLR":
+        out.update({k: f[v] for k, v in MLR_NAMES.items()})
+        out["chisq.ml"] = f["chisq"]
+        out["chisq.scaling.factor"] = f["chisq.scaling.factor"]
+    return out
+
+
 def lr_test(restricted: MultiGroupResult, free: MultiGroupResult) -> tuple[float, float, float]:
-    """Chi-square difference test of nested ML fits (lavaan ``lavTestLRT``): (stat, df, p-value)."""
+    """Chi-square difference test of nested fits (lavaan ``lavTestLRT``): (stat, df, p-value).
+
+    ML: T_0 - T_1 on df_0 - df_1. MLR: the Satorra-Bentler (2001) scaled difference of the ML statistics
+    with the scaling factors c_0, c_1 (:func:`survey.sem.compare.scaled_chisq_difference`); NaN when its
+    correction is not positive.
+    """
     a, b = restricted.fit_measures(), free.fit_measures()
-    stat = max(a["chisq"] - b["chisq"], 0.0)
     ddf = a["df"] - b["df"]
-    return stat, ddf, float(sps.chi2.sf(stat, ddf)) if ddf > 0 else float("nan")
+    if ddf <= 0:
+        return float("nan"), ddf, float("nan")
+    if restricted.estimator == "MLR" and free.estimator == "MLR":
+        from survey.sem.compare import scaled_chisq_difference
+
+        try:
+            stat, _ = scaled_chisq_difference(
+                a["chisq"],
+                int(a["df"]),
+                a["chisq.scaling.factor"],
+                b["chisq"],
+                int(b["df"]),
+                b["chisq.scaling.factor"],
+            )
+        except SurveyInputError:
+            return float("nan"), ddf, float("nan")
+    else:
+        stat = a["chisq"] - b["chisq"]
+    stat = max(stat, 0.0)
+    return stat, ddf, float(sps.chi2.sf(stat, ddf))
 
 
 @dataclass
@@ -116,11 +157,9 @@ class InvarianceStep:
     score_tests: pd.DataFrame | None = None
 
     def row(self) -> dict[str, Any]:
-        f = self.fit.fit_measures()
-        out: dict[str, Any] = {
-            "model": self.model,
-            **{k: f[k] for k in ("chisq", "df", "cfi", "tli", "rmsea", "srmr", "aic", "bic")},
-        }
+        f = reported_measures(self.fit)
+        extra = {k: f.pop(k) for k in ("chisq.ml", "chisq.scaling.factor") if k in f}
+        out: dict[str, Any] = {"model": self.model, **f}
         if self.reference is None:
             out.update(
                 {
@@ -134,7 +173,7 @@ class InvarianceStep:
                 }
             )
         else:
-            r = self.reference.fit_measures()
+            r = reported_measures(self.reference)
             stat, ddf, p = lr_test(self.fit, self.reference)
             out.update(
                 {
@@ -148,6 +187,7 @@ class InvarianceStep:
                 }
             )
         out["freed"] = list(self.freed)
+        out.update(extra)
         return out
 
     @property
@@ -212,8 +252,20 @@ class InvarianceResult:
             "estimator": self.estimator,
             "group_labels": self.steps[0].fit.group_labels if self.steps else [],
             "rules": self.rules,
+            "measures": self.measures,
             "warnings": [w.message for w in self.warnings],
         }
+
+    @property
+    def measures(self) -> dict[str, str]:
+        """Which lavaan fit measure each reported column holds (robust versions under MLR)."""
+        names = {k: k for k in ("chisq", "df", "cfi", "tli", "rmsea", "srmr", "aic", "bic")}
+        if self.estimator == "MLR":
+            names.update(MLR_NAMES)
+            names["lrt.chisq"] = "Satorra-Bentler (2001) scaled chi-square difference"
+        else:
+            names["lrt.chisq"] = "chi-square difference"
+        return names
 
     def summary(self) -> str:
         """Text table of the sequence with the decision rules."""
@@ -224,6 +276,7 @@ class InvarianceResult:
             "",
             frame.to_string(index=False, float_format=lambda v: f"{v:.3f}", na_rep=""),
             "",
+            "Measures: " + ", ".join(f"{k} = {v}" for k, v in self.measures.items() if k != v),
             "Decision rules (Chen 2007):",
         ] + [f"  {k}: {v}" for k, v in self.rules.items()]
         freed = {k: v for k, v in self.freed.items() if v}
@@ -281,7 +334,9 @@ def invariance(
     ----------
     model : lavaan syntax of the measurement model (user labels are shared by all groups, as in lavaan).
     data, group : the data and its grouping column.
-    estimator : "ML" (lavaan's multi-group ML, expected information).
+    estimator : "ML" (lavaan's multi-group ML, expected information) or "MLR" (robust SEs; the table
+        reports chisq.scaled, cfi.robust, tli.robust, rmsea.robust, and the likelihood-ratio tests are
+        Satorra-Bentler (2001) scaled differences, lavaan ``lavTestLRT``'s default for MLR).
     steps : the steps to run, in order (a subset of configural, metric, scalar, strict).
     partial : release constraints by the largest score test when a step fails (partial invariance).
     max_free : at most this many constraints released per step.
@@ -309,19 +364,39 @@ def invariance(
         raise SurveyInputError(
             "invariance steps must be in the order configural, metric, scalar, strict", field="steps"
         )
-    if str(estimator).upper() != "ML":
+    est_name = str(estimator).upper()
+    if est_name not in ("ML", "MLR"):
         raise SurveyInputError(
-            f"estimator={estimator!r} is not available for invariance testing "
-            "(multi-group models are ML only)",
+            f"estimator={estimator!r} is not available for invariance testing (available: ML, MLR)",
             field="estimator",
         )
+    with single_thread():
+        return _sequence(model, data, group, est_name, missing, steps, partial, max_free)
+
+
+def _sequence(
+    model: str,
+    data: pd.DataFrame,
+    group: str,
+    est_name: str,
+    missing: str,
+    steps: list[str],
+    partial: bool,
+    max_free: int,
+) -> InvarianceResult:
     out: list[InvarianceStep] = []
     warnings: list[SurveyWarning] = []
     freed: list[str] = []
     reference: MultiGroupResult | None = None
     for step in steps:
         fit = fit_multigroup(
-            model, data, group, group_equal=STEPS[step], group_partial=freed, missing=missing
+            model,
+            data,
+            group,
+            group_equal=STEPS[step],
+            group_partial=freed,
+            missing=missing,
+            estimator=est_name,
         )
         warnings += [w for w in fit.warnings if w.message not in {v.message for v in warnings}]
         current = InvarianceStep(step, step, fit, list(freed), reference)
@@ -343,7 +418,13 @@ def invariance(
             freed = freed + [label]
             n_freed += 1
             fit = fit_multigroup(
-                model, data, group, group_equal=STEPS[step], group_partial=freed, missing=missing
+                model,
+                data,
+                group,
+                group_equal=STEPS[step],
+                group_partial=freed,
+                missing=missing,
+                estimator=est_name,
             )
             current = InvarianceStep(
                 f"{step} (partial {n_freed})",
@@ -355,9 +436,9 @@ def invariance(
             )
         out.append(current)
         reference = current.fit
-    return InvarianceResult(out, group, "ML", warnings)
+    return InvarianceResult(out, group, est_name, warnings)
 
 
 def _passes(step: str, fit: MultiGroupResult, reference: MultiGroupResult) -> bool:
-    f, r = fit.fit_measures(), reference.fit_measures()
+    f, r = reported_measures(fit), reported_measures(reference)
     return chen_decision(step, f["cfi"] - r["cfi"], f["rmsea"] - r["rmsea"], f["srmr"] - r["srmr"])

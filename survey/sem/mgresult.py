@@ -53,6 +53,7 @@ class MultiGroupResult:
         start: np.ndarray | None = None,
         estimator: str = "ML",
         level: float = 0.95,
+        robust: tuple | None = None,
     ) -> None:
         self.model = model
         self.group = group
@@ -62,6 +63,7 @@ class MultiGroupResult:
         self.stats = stats
         self.estimation = estimation
         self.estimator = estimator
+        self.robust = robust  # (model, baseline) scaled tests under MLR
         self.level = level
         self.start = start
         self.theta = np.asarray(estimation.theta, dtype=float)
@@ -193,9 +195,14 @@ class MultiGroupResult:
         x_index = [ram.ov.index(v) for v in ram.names.ov_x]
         ok = all(np.isfinite(g.logdet) for g in self.stats.groups)
         fml = self.estimation.fml if ok else float("nan")
-        return fit_measures_multigroup(
+        out = fit_measures_multigroup(
             stats=self.stats, sigmas=sigmas, means=means, fml=fml, npar=self.mg.npar, x_index=x_index
         )
+        if self.robust is not None:
+            from survey.sem.mgrobust import robust_fit_measures
+
+            out.update(robust_fit_measures(*self.robust, self.nobs, len(self.stats.groups)))
+        return out
 
     def fit_measures(self, names: list[str] | None = None) -> dict[str, float]:
         """lavaan's ``fitMeasures()`` for the multi-group model."""
@@ -223,9 +230,11 @@ class MultiGroupResult:
 
     def score_tests(self) -> pd.DataFrame:
         """lavaan's ``lavTestScore()$uni``: univariate score tests of the equality constraints."""
+        from survey.sem.multigroup import single_thread
         from survey.sem.score import equality_score_tests
 
-        return equality_score_tests(self)
+        with single_thread():
+            return equality_score_tests(self)
 
     # ------------------------------------------------------------------ output
     def to_dict(self) -> dict[str, Any]:
@@ -252,7 +261,7 @@ class MultiGroupResult:
         f = self.fit_measures()
         state = "ended normally" if self.converged else "did NOT end normally"
         lines = [
-            f"survey.sem multi-group ML {state} after {self.estimation.iterations} iterations",
+            f"survey.sem multi-group {self.estimator} {state} after {self.estimation.iterations} iterations",
             "",
             f"  Grouping variable: {self.group}; groups: "
             + ", ".join(f"{k} (N = {v})" for k, v in self.nobs_groups.items()),
@@ -265,6 +274,13 @@ class MultiGroupResult:
             f"[{f['rmsea.ci.lower']:.3f}, {f['rmsea.ci.upper']:.3f}], SRMR = {f['srmr']:.3f}",
             f"  logl = {f['logl']:.3f}, AIC = {f['aic']:.3f}, BIC = {f['bic']:.3f}",
         ]
+        if self.robust is not None:
+            lines += [
+                f"  Scaled chi-square (Yuan-Bentler) = {f['chisq.scaled']:.3f}, "
+                f"p = {f['pvalue.scaled']:.4f}, scaling factor = {f['chisq.scaling.factor']:.3f}",
+                f"  Robust CFI = {f['cfi.robust']:.3f}, TLI = {f['tli.robust']:.3f}, "
+                f"RMSEA = {f['rmsea.robust']:.3f}; standard errors: robust (Huber-White)",
+            ]
         est = self.estimates()
         cols = ["lhs", "op", "rhs", "label", "est", "se", "z", "pvalue", "std.all"]
         for g, label in enumerate(self.group_labels, start=1):
@@ -289,7 +305,7 @@ class MultiGroupResult:
         f = self._fit
         state = "converged" if self.converged else "NOT converged"
         return (
-            f"<MultiGroupResult ML, G={len(self.group_labels)}, N={self.nobs}, {state}, "
+            f"<MultiGroupResult {self.estimator}, G={len(self.group_labels)}, N={self.nobs}, {state}, "
             f"chisq={f['chisq']:.3f}, "
             f"df={f['df']:.0f}, cfi={f['cfi']:.3f}, rmsea={f['rmsea']:.3f}, srmr={f['srmr']:.3f}>"
         )
@@ -297,7 +313,8 @@ class MultiGroupResult:
     def _repr_html_(self) -> str:
         f = self._fit
         head = (
-            f"<p><b>Multi-group SEM (ML)</b>, groups by {html.escape(self.group)}, N = {self.nobs}; "
+            f"<p><b>Multi-group SEM ({self.estimator})</b>, groups by {html.escape(self.group)}, "
+            f"N = {self.nobs}; "
             f"&chi;&sup2;({f['df']:.0f}) = {f['chisq']:.3f}, CFI = {f['cfi']:.3f}, RMSEA = {f['rmsea']:.3f}, "
             f"SRMR = {f['srmr']:.3f}</p>"
         )

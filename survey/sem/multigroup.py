@@ -79,6 +79,11 @@ class MultiGroupModel:
         return cls(pt, models, k, index)
 
 
+def single_thread():
+    """Context limiting BLAS to one thread (small dense matrices: threads only add overhead)."""
+    return threadpool_limits(1) if threadpool_limits is not None else nullcontext()
+
+
 def group_order(column: pd.Series) -> list:
     """Group values in order of first appearance (lavaan), missing values excluded."""
     return list(pd.unique(column.dropna()))
@@ -274,13 +279,17 @@ def fit_multigroup(
         ``lv.variances``, ``lv.covariances`` (list or comma-separated string).
     group_partial : parameters exempt from ``group_equal`` (lavaan ``group.partial``), e.g. ``"x3~1"``.
 
+    estimator : "ML" (expected-information SEs) or "MLR" (Huber-White SEs and the Yuan-Bentler scaled
+        test, :mod:`survey.sem.mgrobust`).
+
     Returns
     -------
     :class:`survey.sem.mgresult.MultiGroupResult`
     """
-    if str(estimator).upper() != "ML":
+    est_name = str(estimator).upper()
+    if est_name not in ("ML", "MLR"):
         raise SurveyInputError(
-            f"estimator={estimator!r} is not available for multi-group models (available: ML)",
+            f"estimator={estimator!r} is not available for multi-group models (available: ML, MLR)",
             field="estimator",
         )
     if str(missing).lower() != "listwise":
@@ -288,17 +297,27 @@ def fit_multigroup(
             f"missing={missing!r} is not available for multi-group models (available: listwise)",
             field="missing",
         )
-    if str(se).lower() != "standard" or bootstrap:
+    se_ok = str(se).lower() == "standard" or (str(se).lower() == "robust" and est_name == "MLR")
+    if not se_ok or bootstrap:
         raise SurveyInputError(
-            "multi-group models have standard (expected information) standard errors only",
+            "multi-group models have standard errors from the expected information (ML) or robust "
+            "Huber-White ones (estimator MLR) only",
             field="se",
             value=str(se),
         )
-    with threadpool_limits(1) if threadpool_limits is not None else nullcontext():
-        return _fit_multigroup(model, data, group, group_equal, group_partial, str(missing).lower())
+    with single_thread():
+        return _fit_multigroup(model, data, group, group_equal, group_partial, str(missing).lower(), est_name)
 
 
-def _fit_multigroup(model: str, data: pd.DataFrame, group: str, group_equal, group_partial, missing: str):
+def _fit_multigroup(
+    model: str,
+    data: pd.DataFrame,
+    group: str,
+    group_equal,
+    group_partial,
+    missing: str,
+    estimator: str = "ML",
+):
     from survey.sem.mgresult import MultiGroupResult
 
     ge = normalize_group_equal(group_equal)
@@ -312,9 +331,10 @@ def _fit_multigroup(model: str, data: pd.DataFrame, group: str, group_equal, gro
     check_definitions(pt)
     mg = MultiGroupModel.from_partable(pt)
     stats, warnings = group_sample_stats(data, group, mg.ov, missing)
-    for ram, g in zip(mg.models, stats.groups, strict=True):
+    for i, (ram, g) in enumerate(zip(mg.models, stats.groups, strict=True)):
         ram.set_exogenous(g.cov, g.mean)
-        for w in check_sample(g.cov, ram.ov, g.n, mg.npar // len(mg.models) + 1):
+        q_g = int(np.count_nonzero(mg.k[mg.index[i], :].any(axis=0)))  # parameters this group informs
+        for w in check_sample(g.cov, ram.ov, g.n, q_g):
             warnings.append(SurveyWarning(w.code, f"group {g.label}: {w.message}", w.stage))
     start = multigroup_start(mg, stats)
     estimation = estimate_multigroup(mg, stats, start)
@@ -331,7 +351,18 @@ def _fit_multigroup(model: str, data: pd.DataFrame, group: str, group_equal, gro
         else:
             vcov = np.zeros((0, 0))
     warnings += check_identification(singular)
+    robust = None
+    if estimator == "MLR" and vcov is not None and not singular and mg.npar:
+        from survey.sem.mgrobust import baseline_mlr, check_mlr_model, mlr_multigroup
+        from survey.sem.test import n_moments
+
+        check_mlr_model(mg)
+        df = len(stats.groups) * n_moments(len(mg.ov), 0, True) - mg.npar
+        vcov, test = mlr_multigroup(mg, stats, estimation.theta, estimation.fml, df)
+        robust = (test, baseline_mlr(stats))
     return MultiGroupResult(
+        estimator=estimator,
+        robust=robust,
         model=model,
         group=group,
         group_equal=ge,

@@ -178,6 +178,28 @@ class SEMResult:
             names.append(row["label"] if row["label"] else f"{row['lhs']}{row['op']}{row['rhs']}")
         return pd.DataFrame(self._vcov_free, index=names, columns=names)
 
+    def vcov_std(self, type: str = "std.all") -> pd.DataFrame:  # noqa: A002 - lavaan's name
+        """Delta-method covariance of the standardized free parameters (``lavInspect(fit, "vcov.std.all")``).
+
+        ``V_std = J V J'`` with ``V`` = :meth:`vcov` and ``J[i, k] = d std_i / d theta_k`` the Jacobian of the
+        standardization (``type`` "std.all" or "std.lv") of free parameter i (its first parameter-table row,
+        as lavaan) -- the same Jacobian as :meth:`standardized_solution`'s standard errors (Rao 1973, 6a.2).
+        Named like :meth:`vcov` (label, else lhs op rhs).
+        """
+        names = self.vcov().index
+        free = self.partable["free"].to_numpy()
+        rows = [int(np.flatnonzero(free == k)[0]) for k in range(1, self.ram.npar + 1)]
+        jac = numerical_jacobian(lambda t: standardize(self.ram, t, type)[rows], self.theta)
+        out = jac @ self._vcov_free @ jac.T
+        return pd.DataFrame((out + out.T) / 2.0, index=names, columns=names)
+
+    def compare_paths(self, outcome: str = "FOL", predictors: list[str] | None = None, **kwargs: Any):
+        """Which driver of ``outcome`` matters most: :func:`survey.sem.compare_fitted.compare_paths_fitted`
+        (Wald and Holm-adjusted pairwise tests, dominance and relative weights, rank intervals)."""
+        from survey.sem.compare_fitted import compare_paths_fitted
+
+        return compare_paths_fitted(self, outcome, predictors, **kwargs)
+
     # ------------------------------------------------------------------ fit
     @cached_property
     def _fit(self) -> dict[str, float]:

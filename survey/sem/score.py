@@ -54,22 +54,29 @@ def score_statistics(
 ) -> np.ndarray:
     """T_r for every constraint r, computed in the parameterization that releases r.
 
-    With K the expansion of the constrained model (theta_full = K theta), releasing constraint r between
-    the full parameters a and b gives K_r = [K with row b detached, e_b]; K_r spans the null space of
-    R_(-r), so lavaan's [Z_r^+]_11 = K_r (K_r' I K_r)^+ K_r' (Rao's score test in the released model):
+    Releasing constraint r between the full parameters a and b adds the direction e_b to the constrained
+    model's parameterization K: [K, e_b] spans the null space of R_(-r), so lavaan's
+    [Z_r^+]_11 = [K, e_b] (M)^-1 [K, e_b]' with M = [[A, c], [c', d]], A = K' I K, c = K' I e_b,
+    d = I_bb. By the partitioned inverse (one inverse of A for all constraints), with g0 = K' s,
+    v = A^-1 c and the Schur complement h = d - c' v:
 
-        T_r = N s' K_r (K_r' I K_r)^+ K_r' s
+        T_r = N (g0' A^-1 g0 + (s_b - g0' v)^2 / h)
+
+    (g0 = 0 at the exact constrained optimum, so T_r = N s_b^2 / h, the form of a modification index).
     """
+    a = k.T @ info @ k
+    a_inv = np.linalg.pinv(a, rcond=np.sqrt(np.finfo(float).eps), hermitian=True)
+    g0 = k.T @ grad
+    base = float(g0 @ a_inv @ g0)
     out = np.empty(len(cons))
     for pos, b in enumerate(cons["full_b"].to_numpy() - 1):
-        kr = np.hstack([k, np.zeros((k.shape[0], 1))])
-        kr[b, :] = 0.0
-        kr[b, -1] = 1.0
-        g = kr.T @ grad
-        info_r = kr.T @ info @ kr
-        out[pos] = float(
-            n * g @ np.linalg.pinv(info_r, rcond=np.sqrt(np.finfo(float).eps), hermitian=True) @ g
-        )
+        c = k.T @ info[:, b]
+        v = a_inv @ c
+        schur = float(info[b, b] - c @ v)
+        if schur <= 1e-10 * max(float(info[b, b]), 1e-300):
+            out[pos] = np.nan  # releasing r leaves the model not identified
+            continue
+        out[pos] = n * (base + (grad[b] - float(g0 @ v)) ** 2 / schur)
     return out
 
 

@@ -1,0 +1,308 @@
+"""Measurement invariance sequence (survey.sem.invariance) against lavaan 0.6.14, partial invariance
+recovering planted non-invariant intercepts, and the ``survey invariance`` / ``survey fit --group`` CLI.
+
+Reference: tests/fixtures/invariance/make_reference.R (reference.json): fitMeasures and lavTestLRT of the
+configural, metric, scalar and strict models, and the partial models lavaan fits with group.partial.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from survey.cli import main
+from survey.errors import SurveyInputError
+from survey.sem import InvarianceResult, invariance
+from survey.sem.invariance import CUTOFFS, chen_decision
+
+HERE = Path(__file__).parent / "fixtures" / "invariance"
+REF = json.loads((HERE / "reference.json").read_text())["cases"]
+TOL = 1e-3
+STEPS = ["configural", "metric", "scalar", "strict"]
+MEASURES = ["chisq", "df", "cfi", "tli", "rmsea", "srmr", "aic", "bic"]
+DESIGN_KEYS = [
+    "model",
+    "chisq",
+    "df",
+    "cfi",
+    "tli",
+    "rmsea",
+    "srmr",
+    "aic",
+    "bic",
+    "delta.cfi",
+    "delta.rmsea",
+    "delta.srmr",
+    "lrt.chisq",
+    "lrt.df",
+    "lrt.pvalue",
+    "decision",
+]
+
+
+@cache
+def _run(case: str, partial: bool) -> InvarianceResult:
+    c = REF[case]
+    return invariance(c["model"], pd.read_csv(HERE / c["data"]), c["group"], partial=partial)
+
+
+@pytest.mark.parametrize("case", ["holzinger", "planted"])
+def test_full_sequence_matches_lavaan(case):
+    res = _run(case, False)
+    frame = res.to_frame()
+    assert list(frame["model"]) == STEPS
+    ref = REF[case]
+    for k, step in enumerate(STEPS):
+        row = frame.iloc[k]
+        fm = ref["steps"][step]["fit_measures"]
+        for name in MEASURES:
+            assert row[name] == pytest.approx(fm[name], abs=TOL), (step, name)
+        if k == 0:
+            assert row["decision"] == "reference" and np.isnan(row["lrt.chisq"])
+            continue
+        lrt = ref["lrt"][step]
+        assert row["lrt.chisq"] == pytest.approx(lrt["chisq"], abs=TOL)
+        assert row["lrt.df"] == lrt["df"]
+        assert row["lrt.pvalue"] == pytest.approx(lrt["pvalue"], abs=TOL)
+        prev = ref["steps"][STEPS[k - 1]]["fit_measures"]
+        for name in ("cfi", "rmsea", "srmr"):
+            assert row[f"delta.{name}"] == pytest.approx(fm[name] - prev[name], abs=TOL)
+
+
+def test_holzinger_decisions_and_partial_invariance():
+    """HS by school: metric holds; scalar fails (dCFI = -.038); the score tests release x3~1 and then x7~1
+    (the well-known partial solution), after which the partial scalar model passes and strict holds."""
+    res = _run("holzinger", True)
+    frame = res.to_frame()
+    assert list(frame["model"]) == [
+        "configural",
+        "metric",
+        "scalar",
+        "scalar (partial 1)",
+        "scalar (partial 2)",
+        "strict",
+    ]
+    decisions = dict(zip(frame["model"], frame["decision"], strict=True))
+    assert decisions["metric"] == "invariant"
+    assert decisions["scalar"] == "not invariant"
+    assert decisions["scalar (partial 2)"] == "partially invariant (freed: x3~1, x7~1)"
+    assert res.freed["scalar"] == ["x3~1", "x7~1"]
+    ref = REF["holzinger"]
+    partial = frame.set_index("model").loc["scalar (partial 2)"]
+    strict = frame.set_index("model").loc["strict"]
+    for name in MEASURES:
+        assert partial[name] == pytest.approx(ref["partial_scalar_2"]["fit_measures"][name], abs=TOL)
+        assert strict[name] == pytest.approx(ref["partial_strict"]["fit_measures"][name], abs=TOL)
+    # the partial row is compared with the metric model, strict with the partial scalar model
+    metric = ref["steps"]["metric"]["fit_measures"]
+    assert partial["lrt.chisq"] == pytest.approx(
+        ref["partial_scalar_2"]["fit_measures"]["chisq"] - metric["chisq"], abs=TOL
+    )
+    assert partial["lrt.df"] == 4
+
+
+def test_planted_intercept_is_found():
+    res = _run("planted", True)
+    assert res.freed["scalar"] == ["y3~1"]
+    frame = res.to_frame().set_index("model")
+    row = frame.loc["scalar (partial 1)"]
+    assert row["decision"] == "partially invariant (freed: y3~1)"
+    for name in MEASURES:
+        assert row[name] == pytest.approx(REF["planted"]["partial_scalar"]["fit_measures"][name], abs=TOL)
+    assert frame.loc["metric", "decision"] == "invariant"
+    assert frame.loc["strict", "decision"] == "invariant"
+
+
+def test_to_dict_follows_design():
+    res = _run("planted", True)
+    d = res.to_dict()
+    text = json.dumps(d, allow_nan=False)
+    assert json.loads(text)["steps"][0]["model"] == "configural"
+    for step in d["steps"]:
+        assert list(step)[: len(DESIGN_KEYS)] == DESIGN_KEYS
+    assert d["steps"][0]["delta.cfi"] is None
+    assert set(d["rules"]) == {"metric", "scalar", "strict"}
+    assert "Chen 2007" in d["rules"]["scalar"]
+    assert "Decision rules (Chen 2007)" in res.summary()
+    assert "<table" in res._repr_html_()
+
+
+def test_chen_rules():
+    assert CUTOFFS["metric"] == (-0.010, 0.015, 0.030)
+    assert CUTOFFS["scalar"] == CUTOFFS["strict"] == (-0.010, 0.015, 0.010)
+    assert chen_decision("metric", -0.009, 0.020, 0.020)
+    assert not chen_decision("metric", -0.011, 0.0, 0.0)
+    assert not chen_decision("metric", -0.005, 0.020, 0.031)
+    assert chen_decision("scalar", -0.010, 0.016, 0.010)
+    assert not chen_decision("scalar", -0.005, 0.016, 0.011)
+
+
+def test_bad_steps_and_estimator():
+    c = REF["planted"]
+    data = pd.read_csv(HERE / c["data"])
+    with pytest.raises(SurveyInputError):
+        invariance(c["model"], data, c["group"], steps=["metric", "configural"])
+    with pytest.raises(SurveyInputError):
+        invariance(c["model"], data, c["group"], steps=["weak"])
+    with pytest.raises(SurveyInputError, match="estimator"):
+        invariance(c["model"], data, c["group"], estimator="WLSMV")
+
+
+def _run_cli(args: list[str]) -> int:
+    try:
+        main(args)
+    except SystemExit as exc:  # typer's standalone mode exits 0 on success
+        return int(exc.code or 0)
+    return 0
+
+
+def test_cli_invariance_json(capsys):
+    assert (
+        _run_cli(
+            [
+                "invariance",
+                str(HERE / "hs.lav"),
+                str(HERE / "holzinger.csv"),
+                "--group",
+                "school",
+                "--no-partial",
+                "--json",
+            ]
+        )
+        == 0
+    )
+    d = json.loads(capsys.readouterr().out)
+    assert [s["model"] for s in d["steps"]] == STEPS
+    ref = REF["holzinger"]["steps"]
+    for s in d["steps"]:
+        assert s["chisq"] == pytest.approx(ref[s["model"]]["fit_measures"]["chisq"], abs=TOL)
+
+
+def test_cli_fit_group_equal(capsys):
+    assert (
+        _run_cli(
+            [
+                "fit",
+                str(HERE / "hs.lav"),
+                str(HERE / "holzinger.csv"),
+                "--group",
+                "school",
+                "--group-equal",
+                "loadings,intercepts",
+                "--json",
+            ]
+        )
+        == 0
+    )
+    d = json.loads(capsys.readouterr().out)
+    ref = REF["holzinger"]["steps"]["scalar"]["fit_measures"]
+    for name in MEASURES:
+        assert d["fit_measures"][name] == pytest.approx(ref[name], abs=TOL)
+    assert {e["group"] for e in d["estimates"]} == {1, 2}
+
+
+def test_cli_bad_group_exits_2(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["invariance", str(HERE / "hs.lav"), str(HERE / "holzinger.csv"), "--group", "nope"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "nope" in err and "Traceback" not in err
+
+
+def _demo_frame() -> pd.DataFrame:
+    """The embedded demo data (both waves, ingested), driver items reverse keyed, missing codes as NaN."""
+    from survey.instrument import load_instrument
+
+    root = Path(__file__).parents[1] / "survey" / "data" / "demo"
+    try:
+        from survey.ingest import ingest
+    except ImportError:  # pragma: no cover - fallback when ingest is not available
+        ingest = None
+    if ingest is not None and (root / "wave1.csv").is_file():
+        data = ingest(
+            [(root / "wave1.csv", "follow-drivers@1.0.0"), (root / "wave2.csv", "follow-drivers@1.1.0")]
+        ).data.copy()
+    else:  # pragma: no cover
+        from survey.simulate import simulate_clean
+
+        data, _ = simulate_clean(1200, 20260301)
+    inst = load_instrument("follow-drivers@1.0.0")
+    for item_id, key in inst.keys().items():
+        if item_id in data.columns:
+            scale = inst.scale_of(item_id)
+            data[item_id] = data[item_id].mask(data[item_id].isin(list((scale.missing or {}).keys())))
+            if key == -1:
+                data[item_id] = scale.min + scale.max - data[item_id]
+    return data
+
+
+def test_demo_data_peer2_intercept_across_age_bands():
+    """survey.simulate plants a non-invariant PEER2 intercept in age band 1: the scalar step fails and the
+    score test releases PEER2~1 first, after which partial scalar invariance holds."""
+    data = _demo_frame()
+    res = invariance(
+        "PEER =~ PEER1 + PEER2 + PEER3 + PEER4", data, "AGEBAND", steps=["configural", "metric", "scalar"]
+    )
+    frame = res.to_frame().set_index("model")
+    assert frame.loc["metric", "decision"] == "invariant"
+    assert frame.loc["scalar", "decision"] == "not invariant"
+    assert res.freed["scalar"] == ["PEER2~1"]
+    assert frame.loc["scalar (partial 1)", "decision"] == "partially invariant (freed: PEER2~1)"
+    # the largest score test of the scalar model is an age-band-1 PEER2 intercept constraint
+    tests = res.steps[2].score_tests
+    top = tests.iloc[0]
+    labels = res.steps[0].fit.group_labels
+    assert (top["lhs"], top["op"]) == ("PEER2", "~1")
+    assert "1" in (labels[top["group.a"] - 1], labels[top["group.b"] - 1])
+
+
+@pytest.mark.slow
+def test_demo_data_full_measurement_model():
+    """All seven constructs: the scalar step still releases PEER2~1 first."""
+    data = _demo_frame()
+    model = "\n".join(
+        f"{c} =~ " + " + ".join(f"{c}{k}" for k in range(1, 4 if c == "FOL" else 5))
+        for c in ["SHI", "SKL", "AUT", "EMO", "CON", "PEER", "FOL"]
+    )
+    res = invariance(model, data, "AGEBAND", steps=["configural", "metric", "scalar"])
+    assert res.freed["scalar"][0] == "PEER2~1"
+
+
+def test_mlr_scaled_difference_tests_match_lavaan():
+    """MLR: the table reports chisq.scaled and the robust CFI/TLI/RMSEA; the LRT is the Satorra-Bentler
+    (2001) scaled difference, as lavaan's lavTestLRT for MLR fits."""
+    c = REF["holzinger"]
+    res = invariance(c["model"], pd.read_csv(HERE / c["data"]), c["group"], estimator="MLR", partial=False)
+    frame = res.to_frame().set_index("model")
+    for step in STEPS:
+        fm = c["mlr"]["steps"][step]["fit_measures"]
+        row = frame.loc[step]
+        assert row["chisq"] == pytest.approx(fm["chisq.scaled"], abs=TOL)
+        assert row["cfi"] == pytest.approx(fm["cfi.robust"], abs=TOL)
+        assert row["tli"] == pytest.approx(fm["tli.robust"], abs=TOL)
+        assert row["rmsea"] == pytest.approx(fm["rmsea.robust"], abs=TOL)
+        assert row["srmr"] == pytest.approx(fm["srmr"], abs=TOL)
+        if step == "configural":
+            continue
+        lrt = c["mlr"]["lrt"][step]
+        assert row["lrt.chisq"] == pytest.approx(lrt["chisq"], abs=TOL)
+        assert row["lrt.df"] == lrt["df"]
+        assert row["lrt.pvalue"] == pytest.approx(lrt["pvalue"], abs=TOL)
+    assert res.to_dict()["estimator"] == "MLR"
+    assert "chisq.scaling.factor" in res.to_dict()["steps"][0]
+
+
+@pytest.mark.slow
+def test_cli_instrument_model_on_raw_demo_wave(capsys):
+    """End to end: NAME@VER model on the raw Qualtrics demo wave; PEER2~1 is the first released intercept."""
+    demo = Path(__file__).parents[1] / "survey" / "data" / "demo" / "wave1.csv"
+    code = _run_cli(["invariance", "follow-drivers@1.0.0", str(demo), "--group", "AGEBAND", "--json"])
+    assert code == 0
+    d = json.loads(capsys.readouterr().out)
+    partial = [s for s in d["steps"] if s["model"].startswith("scalar (partial")]
+    assert partial and partial[0]["freed"][0] == "PEER2~1"
