@@ -3,7 +3,7 @@
 A plain CSV of N responses (45 columns: Qualtrics metadata incl. two personal-data columns, and the
 follow-drivers 1.0.0 items) is written once to a temporary directory. Then, in this one process:
 
-* time: ``pandas.read_csv(path)`` and ``survey.ingest.ingest(path, ...)`` (read, validate, drop personal
+* time: ``pandas.read_csv(path)`` and ``survey.quality.prepare(path, ...)`` (read, validate, drop personal
   data, screen, exclusion flow, missing-data report with Little's test), each timed without tracing,
   ``--repeat`` times (the fastest run counts: the machine is shared);
 * memory: the same two calls again under ``tracemalloc`` (numpy and pandas report their buffers to it),
@@ -25,15 +25,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from survey.ingest import ingest
-from survey.ingest._instrument import get_instrument
+from survey.instrument import load_instrument
+from survey.quality import prepare
 
 SPEC = "follow-drivers@1.0.0"
 
 
 def simulate(n: int, seed: int) -> pd.DataFrame:
     """Responses with a one-factor-per-construct structure plus a few planted screen cases."""
-    inst = get_instrument(SPEC)
+    inst = load_instrument(SPEC)
     rng = np.random.default_rng(seed)
     k = len(inst.construct_codes)
     eta = rng.standard_normal((n, k)) @ np.linalg.cholesky(0.4 + 0.6 * np.eye(k)).T
@@ -107,19 +107,19 @@ def main() -> None:
         df_bytes = int(frame.memory_usage(deep=True).sum())
         ncol = frame.shape[1]
         del frame
-        result, t_ingest = timed(lambda: ingest(path, SPEC))
+        result, t_ingest = timed(lambda: prepare(path, SPEC))
         for _ in range(args.repeat - 1):
             del result
-            result, t_again = timed(lambda: ingest(path, SPEC))
+            result, t_again = timed(lambda: prepare(path, SPEC))
             t_ingest = min(t_ingest, t_again)
         r = result.report
         del result
         peak_read = traced(lambda: pd.read_csv(path))
-        peak_ingest = traced(lambda: ingest(path, SPEC))
+        peak_ingest = traced(lambda: prepare(path, SPEC))
     print(f"columns: {ncol}; n_raw {r['n_raw']}, n_analytic {r['n_analytic']}, n_excluded {r['n_excluded']}")
     print(f"{'':28}{'time (s)':>10}{'peak (MB)':>12}")
     print(f"{'pandas.read_csv':28}{t_read:>10.2f}{peak_read / 1e6:>12.0f}")
-    print(f"{'survey.ingest.ingest':28}{t_ingest:>10.2f}{peak_ingest / 1e6:>12.0f}")
+    print(f"{'survey.quality.prepare':28}{t_ingest:>10.2f}{peak_ingest / 1e6:>12.0f}")
     print(f"DataFrame memory (read_csv, deep): {df_bytes / 1e6:.0f} MB")
     print(f"time ratio ingest / read_csv:          {t_ingest / t_read:.2f}x (target <= 3x)")
     print(f"peak ratio ingest / read_csv peak:     {peak_ingest / peak_read:.2f}x")

@@ -178,13 +178,13 @@ def ingest_command(
     """Validate, de-identify, harmonise and screen raw exports into an analytic data set."""
     from pathlib import Path
 
-    from survey.ingest import ingest
+    from survey.quality import prepare
 
     specs = [s.strip() for s in instrument.split(",") if s.strip()]
     if len(specs) not in (1, len(raw)):
         fail("--instrument: give one NAME@VER, or one per RAW file")
     sources = [(r, specs[0] if len(specs) == 1 else specs[i]) for i, r in enumerate(raw)]
-    result = ingest(sources, keep_pii=[c for c in keep_pii.split(",") if c], salt=salt, lenient=lenient,
+    result = prepare(sources, keep_pii=[c for c in keep_pii.split(",") if c], salt=salt, lenient=lenient,
                     problems_path=Path(out) / "problems.csv")
     result.write(out)
     r = result.report
@@ -201,26 +201,18 @@ def quality_command(
     """Careless-responding indices per respondent (longstring, irv, mahad, evenodd, psychsyn) and flags."""
     import json
 
-    from survey.ingest._instrument import get_instrument
-    from survey.ingest.readers import read_raw
+    from survey.ingest import read_raw, read_source
     from survey.quality import design_from_instrument, design_from_items, quality_report
 
     if (items is None) == (instrument is None):
         fail("give exactly one of --items COLS and --instrument NAME@VER")
-    raw = read_raw(data)
-    frame = raw.frame
     if instrument is not None:
-        from survey.ingest.columns import map_columns
-        from survey.ingest.pii import remove_pii
-        from survey.ingest.validate import validate
-
-        inst = get_instrument(instrument)
-        cmap = map_columns(raw, inst)
-        kept, _, _ = remove_pii(raw.frame, cmap.pii, file=raw.file)
-        coded = validate(raw, kept, cmap, inst, lenient=True)
+        coded = read_source(data, instrument, lenient=True)
         frame = coded.items.assign(respondent_id=coded.meta["respondent_id"].to_numpy())
-        design = design_from_instrument(inst, list(coded.items.columns))
+        design = design_from_instrument(coded.instrument, list(coded.items.columns))
     else:
+        raw = read_raw(data)
+        frame = raw.frame
         cols = [c.strip() for c in str(items).split(",") if c.strip()]
         absent = [c for c in cols if c not in frame.columns]
         if absent:
@@ -303,10 +295,11 @@ def reliability_command(
 
     from survey.errors import SurveyInputError
     from survey.measure import reliability_report
+    from survey.sem import fit as sem_fit
 
     syntax, frame, key_map, bounds = _reliability_inputs(model, data, keys, instrument)
     try:
-        report = reliability_report(syntax, frame, keys=key_map or None, bounds=bounds)
+        report = reliability_report(syntax, frame, keys=key_map or None, bounds=bounds, fit=sem_fit)
     except SurveyInputError as exc:
         if exc.file is not None:
             raise

@@ -313,3 +313,27 @@ def test_paper_table_and_figure(ml_comparison):
     one = figures.render(figures.path_forest(ml_comparison.std_paths))
     two = figures.render(figures.path_forest(ml_comparison.std_paths))
     assert one == two and one[0][:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_result_object_reports(ml_comparison):
+    frame = ml_comparison.to_frame()
+    assert list(frame.columns[:5]) == ["parameter", "est.std", "se", "ci.lower", "ci.upper"]
+    assert list(frame.index) == DRIVERS
+    html = ml_comparison._repr_html_()
+    assert "Which driver matters most" in html and "<table" in html and "Likelihood-ratio" in html
+    assert "Orderings supported at alpha = 0.05 (Holm)" in ml_comparison.summary()
+    json.dumps(ml_comparison.to_dict(), allow_nan=False)
+
+
+def test_cli_bootstrap_ranks(tmp_path, capsys):
+    """With --se bootstrap the rank intervals come from the bootstrap replicates, said in the JSON."""
+    model = tmp_path / "drivers.lav"
+    model.write_text(REF["model"])
+    argv = ["fit", str(model), str(FIXTURES / "data.csv"), "--se", "bootstrap", "--bootstrap", "30",
+            "--seed", "2", "--compare-paths", "FOL", "--json"]
+    code, out, _ = run(argv, capsys)
+    assert code == 0
+    block = json.loads(out)["path_comparison"]
+    assert block["rank_method"]["method"] == "bootstrap" and block["rank_method"]["seed"] == 2
+    assert 2 <= block["rank_method"]["replicates"] <= 30
+    assert set(block["rank_interval"]) == set(DRIVERS)

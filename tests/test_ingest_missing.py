@@ -68,9 +68,9 @@ def test_missing_report_separates_codes_from_skips():
 
 
 def test_scale_scores_reverse_keying_and_two_thirds_rule():
-    from survey.ingest._instrument import get_instrument
+    from survey.instrument import load_instrument
 
-    inst = get_instrument("follow-drivers@1.0.0")
+    inst = load_instrument("follow-drivers@1.0.0")
     d = pd.DataFrame(
         {
             "SHI1": [1, 2, np.nan],

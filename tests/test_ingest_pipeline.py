@@ -15,9 +15,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from survey.errors import SurveyInputError
-from survey.ingest import harmonise, ingest
-from survey.ingest._instrument import _read_yaml, get_instrument
+from survey.ingest import Ingested, harmonise, read_sources
 from survey.ingest.harmonise import column_names
+from survey.instrument import diff_instruments, load_instrument
+from survey.quality import ScreenedData, prepare, screen
 
 sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "ingest"))
 import ingest_exports as ex  # noqa: E402
@@ -49,7 +50,7 @@ def test_every_kind_of_problem_is_named(df, tmp_path):
     body = body.drop(columns=["EDU"])
     path = ex.plain_csv(body, tmp_path / "raw.csv")
     with pytest.raises(SurveyInputError) as err:
-        ingest(path, V1, problems_path=tmp_path / "OUT" / "problems.csv")
+        prepare(path, V1, problems_path=tmp_path / "OUT" / "problems.csv")
     msg = str(err.value)
     assert msg.startswith("raw.csv: 8 problems, first: column 'EDU': item of the instrument is missing")
     assert msg.endswith(f"full list in {tmp_path / 'OUT' / 'problems.csv'}")
@@ -73,7 +74,7 @@ def test_lenient_turns_bad_cells_into_missing_and_records_them(df, tmp_path):
     body.loc[11, "SHI1"] = 9
     body.loc[12, "SHI1"] = "x"
     body["EXTRA"] = 1
-    res = ingest(ex.plain_csv(body, tmp_path / "raw.csv"), V1, lenient=True)
+    res = prepare(ex.plain_csv(body, tmp_path / "raw.csv"), V1, lenient=True)
     assert len(res.problems) == 3 and res.report["n_problems"] == 3
     clean = res.clean.set_index("respondent_id")
     assert clean.loc[[df.loc[11, "ResponseId"], df.loc[12, "ResponseId"]], "SHI1"].isna().all()
@@ -86,15 +87,15 @@ def test_wrong_instrument_version(tmp_path):
     newer = ex.responses(V2, n=40, seed=3, plant=False)
     path = ex.qualtrics_csv(newer, tmp_path / "w2.csv", V2)
     with pytest.raises(SurveyInputError, match=r"column 'CON5': item CON5 belongs to follow-drivers@1.1.0"):
-        ingest(path, V1)
+        prepare(path, V1)
     older = ex.responses(V1, n=40, seed=3, plant=False)
     with pytest.raises(SurveyInputError, match="column 'CON5': item of the instrument is missing"):
-        ingest(ex.qualtrics_csv(older, tmp_path / "w1.csv", V1), V2)
+        prepare(ex.qualtrics_csv(older, tmp_path / "w1.csv", V1), V2)
 
 
 def test_personal_data_dropped_and_listed(df, tmp_path):
     path = ex.qualtrics_csv(df, tmp_path / "q.csv", V1)
-    res = ingest(path, V1)
+    res = prepare(path, V1)
     out = res.write(tmp_path / "out")
     clean = pd.read_csv(out / "clean.csv")
     report = json.loads((out / "ingest.json").read_text())
@@ -116,16 +117,16 @@ def test_personal_data_dropped_and_listed(df, tmp_path):
 
 def test_keep_pii_is_hashed_with_salt(df, tmp_path):
     path = ex.plain_csv(df, tmp_path / "p.csv")
-    res = ingest(path, V1, keep_pii=["RecipientEmail"], salt="s3cret")
+    res = prepare(path, V1, keep_pii=["RecipientEmail"], salt="s3cret")
     first = res.clean.set_index("respondent_id").loc[df.loc[20, "ResponseId"], "RecipientEmail"]
     assert first == hashlib.sha256(("s3cret" + df.loc[20, "RecipientEmail"]).encode()).hexdigest()
     assert (
         res.report["pii_hashed"] == ["RecipientEmail"] and "RecipientEmail" not in res.report["pii_dropped"]
     )
     with pytest.raises(SurveyInputError, match="salt"):
-        ingest(path, V1, keep_pii=["RecipientEmail"])
+        prepare(path, V1, keep_pii=["RecipientEmail"])
     with pytest.raises(SurveyInputError, match="not a personal-data column"):
-        ingest(path, V1, keep_pii=["SHI1"], salt="x")
+        prepare(path, V1, keep_pii=["SHI1"], salt="x")
 
 
 def test_raw_files_are_never_modified(df, tmp_path):
@@ -137,12 +138,12 @@ def test_raw_files_are_never_modified(df, tmp_path):
     ]
     before = {p: (_sha(p), p.stat().st_mtime_ns) for p in paths}
     for p in paths:
-        ingest(p, V1, keep_pii=[], lenient=True).write(tmp_path / f"out_{p.stem}")
+        prepare(p, V1, keep_pii=[], lenient=True).write(tmp_path / f"out_{p.stem}")
     assert {p: (_sha(p), p.stat().st_mtime_ns) for p in paths} == before
 
 
 def test_write_is_atomic_and_complete(df, tmp_path):
-    res = ingest(ex.plain_csv(df, tmp_path / "p.csv"), V1)
+    res = prepare(ex.plain_csv(df, tmp_path / "p.csv"), V1)
     out = res.write(tmp_path / "deep" / "out")
     assert sorted(p.name for p in out.iterdir()) == ["clean.csv", "exclusions.csv", "flow.csv", "ingest.json"]
     res.write(out)  # overwriting an existing directory
@@ -159,7 +160,7 @@ def test_write_is_atomic_and_complete(df, tmp_path):
 
 
 def test_exclusions_match_planted_cases(df, tmp_path):
-    res = ingest(ex.plain_csv(df, tmp_path / "p.csv"), V1)
+    res = prepare(ex.plain_csv(df, tmp_path / "p.csv"), V1)
     got = dict(zip(res.exclusions["source_row"], res.exclusions["reasons"], strict=True))
     assert got == {
         1: "preview",
@@ -194,7 +195,7 @@ def test_n_raw_equals_analytic_plus_excluded(tmp_path_factory, edits):
         else:
             body.loc[row, "ResponseId"] = body.loc[0, "ResponseId"]
     path = ex.plain_csv(body, tmp_path_factory.mktemp("prop") / "p.csv")
-    res = ingest(path, V1)
+    res = prepare(path, V1)
     r = res.report
     assert r["n_raw"] == 60 == r["n_analytic"] + r["n_excluded"] == len(res.clean) + len(res.exclusions)
     assert res.flow["n_excluded"].iloc[1:-1].sum() == r["n_excluded"]
@@ -205,7 +206,7 @@ def test_harmonisation_of_two_versions(tmp_path):
     w2 = ex.responses(V2, n=70, seed=12, plant=False)
     p1 = ex.qualtrics_csv(w1, tmp_path / "w1.csv", V1)
     p2 = ex.qualtrics_csv(w2, tmp_path / "w2.csv", V2)
-    res = ingest([(p1, V1), (p2, V2)])
+    res = prepare([(p1, V1), (p2, V2)])
     c = res.clean
     assert res.report["n_raw"] == 150 and set(res.report["instrument"]) == {V1, V2}
     assert c["instrument_version"].value_counts().to_dict() == {"1.0.0": 80, "1.1.0": 70}
@@ -217,25 +218,57 @@ def test_harmonisation_of_two_versions(tmp_path):
     assert (new["AUT2_v1_1_0"].to_numpy() == w2["AUT2"].to_numpy()).all()
     assert res.report["columns"]["1.1.0"]["AUT2"] == "AUT2_v1_1_0"
     # sources may come in any order, and one instrument list per source
-    again = ingest([p2, p1], instrument=[V2, V1])
+    again = prepare([p2, p1], instrument=[V2, V1])
     assert set(again.clean.columns) == set(c.columns)
 
 
-def test_harmonise_text_fallback_equals_instrument_diff():
-    by_diff = column_names([get_instrument(V2), get_instrument(V1)])
-    yaml_only = [_read_yaml(V1), _read_yaml(V2)]
-    by_text = column_names(yaml_only)
-    assert by_diff == by_text
-    assert {k: v for k, v in by_text["1.1.0"].items() if k != v} == {"AUT2": "AUT2_v1_1_0"}
+def test_harmonise_follows_instrument_diff_in_any_order():
+    v1, v2 = load_instrument(V1), load_instrument(V2)
+    names = column_names([v1, v2])
+    assert column_names([v2, v1]) == names
+    assert {k: v for k, v in names["1.1.0"].items() if k != v} == {"AUT2": "AUT2_v1_1_0"}
+    assert {k: v for k, v in names["1.1.0"].items() if k != v} == diff_instruments(v1, v2).versioned_columns()
     frame = pd.DataFrame({"AUT2": [1.0], "CON5": [2.0]})
-    pooled, _ = harmonise([(yaml_only[0], frame[["AUT2"]]), (yaml_only[1], frame)])
+    pooled, _ = harmonise([(v1, frame[["AUT2"]]), (v2, frame)])
     assert pooled.columns.tolist() == ["instrument_version", "AUT2", "AUT2_v1_1_0", "CON5"]
+
+
+def test_harmonise_reuses_the_column_of_an_earlier_equal_wording(tmp_path):
+    import yaml
+
+    yaml_file = DEMO.parents[2] / "instruments" / "follow-drivers" / "1.0.0.yaml"
+    doc = yaml.safe_load(yaml_file.read_text(encoding="utf-8"))
+    doc["version"] = "1.2.0"
+    (tmp_path / "1.2.0.yaml").write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+    v3 = load_instrument(tmp_path / "1.2.0.yaml")  # 1.2.0 goes back to the 1.0.0 wording of AUT2
+    names = column_names([load_instrument(V2), v3, load_instrument(V1)])
+    assert names["1.2.0"]["AUT2"] == "AUT2" and names["1.1.0"]["AUT2"] == "AUT2_v1_1_0"
+    assert names["1.2.0"]["CON1"] == "CON1" and "CON5" not in names["1.2.0"]
+
+
+def test_read_sources_then_screen_equals_prepare(df, tmp_path):
+    path = ex.qualtrics_csv(df, tmp_path / "q.csv", V1)
+    ingested = read_sources(path, V1)
+    assert isinstance(ingested, Ingested)
+    assert ingested.n == 150 and len(ingested.meta) == 150 and len(ingested.info) == 150
+    assert ingested.data.columns[0] == "instrument_version" and "COMMENT" not in ingested.data.columns
+    assert ingested.info["source_row"].tolist() == list(range(1, 151))
+    assert ingested.missing_codes["SHI1"].tolist() == [8.0]  # one "Prefer not to say" planted
+    assert ingested.to_dict()["pii_dropped"] == ingested.pii_dropped and ingested.instrument == V1
+    two_step = screen(ingested)
+    one_call = prepare(path, V1)
+    assert isinstance(two_step, ScreenedData)
+    pd.testing.assert_frame_equal(two_step.clean, one_call.clean)
+    pd.testing.assert_frame_equal(two_step.exclusions, one_call.exclusions)
+    assert json.dumps(two_step.report, default=str) == json.dumps(one_call.report, default=str)
+    with pytest.raises(SurveyInputError, match="invalid screen configuration"):
+        screen(ingested, {"no_such_screen": True})
 
 
 @pytest.mark.skipif(not (DEMO / "wave1.csv").is_file(), reason="demo data not generated")
 def test_demo_waves_recover_planted_cases():
     truth = json.loads((DEMO / "wave1.csv.truth.json").read_text())
-    res = ingest([(DEMO / "wave1.csv", truth["instrument"])])
+    res = prepare([(DEMO / "wave1.csv", truth["instrument"])])
     rows = pd.DataFrame(truth["rows"])
     excluded = set(res.exclusions["source_row"])
     planted = set(rows.loc[rows["kind"] != "attentive", "row"])
@@ -282,7 +315,7 @@ def test_cli_ingest_and_quality(df, tmp_path, capsys):
 
 
 def test_missing_report_in_ingest_json(df, tmp_path):
-    res = ingest(ex.plain_csv(df, tmp_path / "p.csv"), V1)
+    res = prepare(ex.plain_csv(df, tmp_path / "p.csv"), V1)
     miss = res.report["missing"]
     assert miss["by_item"]["SHI1"]["Prefer not to say"] == 1 and miss["by_item"]["SKL2"]["skipped"] == 1
     assert miss["mcar"]["1.0.0"]["df"] > 0

@@ -14,7 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from survey.errors import SurveyInputError
-from survey.ingest import ingest, read_raw
+from survey.ingest import read_raw
+from survey.quality import prepare
 
 sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "ingest"))
 import ingest_exports as ex  # noqa: E402
@@ -30,7 +31,7 @@ def df() -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def baseline(df, tmp_path_factory) -> pd.DataFrame:
     path = ex.plain_csv(df, tmp_path_factory.mktemp("base") / "plain.csv")
-    return ingest(path, V1).clean
+    return prepare(path, V1).clean
 
 
 def _same(a: pd.DataFrame, b: pd.DataFrame) -> None:
@@ -42,12 +43,12 @@ def test_qualtrics_numeric_detected_and_mapped_by_import_id(df, tmp_path, baseli
     raw = read_raw(path)
     assert raw.format == "qualtrics" and raw.encoding == "utf-8-sig"
     assert raw.import_ids["ResponseId"] == "_recordId" and raw.import_ids["SHI1"].startswith("QID")
-    _same(ingest(path, V1).clean, baseline)
+    _same(prepare(path, V1).clean, baseline)
 
 
 def test_localised_question_text_does_not_matter(df, tmp_path, baseline):
     path = ex.qualtrics_csv(df, tmp_path / "de.csv", V1, question_text_language="de")
-    _same(ingest(path, V1).clean, baseline)
+    _same(prepare(path, V1).clean, baseline)
 
 
 def test_metadata_renamed_by_import_id(df, tmp_path, baseline):
@@ -57,14 +58,14 @@ def test_metadata_renamed_by_import_id(df, tmp_path, baseline):
     loc = tmp_path / "loc.csv"
     loc.write_text(text, encoding="utf-8-sig")
     assert "ResponseId" in read_raw(loc).frame.columns
-    _same(ingest(loc, V1).clean, baseline)
+    _same(prepare(loc, V1).clean, baseline)
 
 
 def test_choice_text_export_equals_numeric(df, tmp_path, baseline):
     path = ex.qualtrics_csv(df, tmp_path / "ct.csv", V1, choice_text=True)
     raw = read_raw(path)
     assert raw.frame["SHI1"].astype(str).str.contains("agree", case=False).any()
-    _same(ingest(path, V1).clean, baseline)
+    _same(prepare(path, V1).clean, baseline)
 
 
 def test_choice_text_tolerates_case_and_space_but_guesses_nothing(df, tmp_path):
@@ -72,7 +73,7 @@ def test_choice_text_tolerates_case_and_space_but_guesses_nothing(df, tmp_path):
     body.loc[20, "SHI2"] = "  strongly AGREE "
     body.loc[21, "SHI3"] = "Agre"
     path = ex.qualtrics_csv(body, tmp_path / "ct.csv", V1, choice_text=True)
-    res = ingest(path, V1, lenient=True)
+    res = prepare(path, V1, lenient=True)
     probs = res.problems
     assert probs[["row", "column", "value", "code"]].values.tolist() == [[22, "SHI3", "Agre", "not_on_scale"]]
     row = res.clean.set_index("respondent_id").loc[df.loc[20, "ResponseId"]]
@@ -99,7 +100,7 @@ def test_legacy_two_row_export(df, tmp_path, baseline):
     out.to_csv(path, index=False)
     raw = read_raw(path)
     assert raw.format == "qualtrics-legacy" and "ResponseId" in raw.frame.columns
-    res = ingest(path, V1)
+    res = prepare(path, V1)
     _same(res.clean, baseline)
     assert "RecipientEmail" in res.report["pii_dropped"]
 
@@ -114,7 +115,7 @@ def test_plain_csv_encodings_and_delimiters(df, tmp_path, baseline, sep, encodin
     raw = read_raw(path)
     assert raw.delimiter == sep and raw.format == "csv"
     assert raw.encoding == {"utf-8": "utf-8", "utf-8-sig": "utf-8-sig"}.get(encoding, "latin-1")
-    _same(ingest(path, V1).clean, baseline)
+    _same(prepare(path, V1).clean, baseline)
 
 
 def test_sav_user_missing_codes_stay_distinguishable(df, tmp_path, baseline):
@@ -122,7 +123,7 @@ def test_sav_user_missing_codes_stay_distinguishable(df, tmp_path, baseline):
     raw = read_raw(path)
     assert raw.format == "sav" and raw.user_missing["SHI1"] == {8.0: "Prefer not to say"}
     assert raw.frame.loc[8, "SHI1"] == 8  # kept as the code, not system-missing
-    res = ingest(path, V1)
+    res = prepare(path, V1)
     _same(res.clean, baseline)
     clean = res.clean.set_index("respondent_id")
     assert np.isnan(clean.loc[df.loc[8, "ResponseId"], "SHI1"])  # never the top scale point
@@ -132,8 +133,8 @@ def test_sav_user_missing_codes_stay_distinguishable(df, tmp_path, baseline):
 
 
 def test_prefer_not_to_say_same_in_sav_and_csv(df, tmp_path):
-    a = ingest(ex.sav(df, tmp_path / "d.sav", V1), V1)
-    b = ingest(ex.qualtrics_csv(df, tmp_path / "q.csv", V1), V1)
+    a = prepare(ex.sav(df, tmp_path / "d.sav", V1), V1)
+    b = prepare(ex.qualtrics_csv(df, tmp_path / "q.csv", V1), V1)
     _same(a.clean, b.clean)
     pd.testing.assert_frame_equal(a.missing.by_item, b.missing.by_item)
 
@@ -143,7 +144,7 @@ def test_kobo_group_prefixes_and_duration(df, tmp_path, baseline, sep, group_sep
     path = ex.kobo_csv(df, tmp_path / "k.csv", V1, sep=sep, group_sep=group_sep)
     raw = read_raw(path)
     assert raw.format == "kobo" and f"drivers_a{group_sep}SHI1" in raw.frame.columns
-    res = ingest(path, V1, screens={"preview": False, "incomplete": False})
+    res = prepare(path, V1, screens={"preview": False, "incomplete": False})
     # Kobo has no Status/Finished: previews and incomplete rows of the fixture stay in
     assert res.report["n_raw"] == 120
     clean = res.clean.drop(columns="respondent_id")
@@ -156,13 +157,13 @@ def test_kobo_group_prefixes_and_duration(df, tmp_path, baseline, sep, group_sep
 def test_kobo_version_mismatch(df, tmp_path):
     path = ex.kobo_csv(df, tmp_path / "k.csv", V1, version="1.1.0")
     with pytest.raises(SurveyInputError, match=r"row 1, column '__version__', value '1.1.0': form version"):
-        ingest(path, V1)
+        prepare(path, V1)
 
 
 def test_xlsx(df, tmp_path, baseline):
     path = ex.xlsx(df, tmp_path / "d.xlsx")
     assert read_raw(path).format == "xlsx"
-    _same(ingest(path, V1).clean, baseline)
+    _same(prepare(path, V1).clean, baseline)
 
 
 @pytest.mark.parametrize(
@@ -186,7 +187,7 @@ def test_malformed_files(tmp_path, content, message):
     path = tmp_path / "raw.csv"
     path.write_bytes(content)
     with pytest.raises(SurveyInputError, match=message) as err:
-        ingest(path, V1)
+        prepare(path, V1)
     assert "\n" not in str(err.value) and "raw.csv" in str(err.value)
 
 
@@ -203,12 +204,12 @@ def test_huge_values_are_problems_not_crashes(df, tmp_path):
     body.loc[31, "SHI1"] = "99999999999999999999999999"
     path = ex.plain_csv(body, tmp_path / "huge.csv")
     with pytest.raises(SurveyInputError, match="2 problems, first: row 31, column 'FOLLOWED30'"):
-        ingest(path, V1)
+        prepare(path, V1)
 
 
 def _check(path: Path) -> None:
     try:
-        ingest(path, V1)
+        prepare(path, V1)
     except SurveyInputError as exc:
         assert "\n" not in str(exc) and str(exc)
 
@@ -267,7 +268,7 @@ def test_truncated_binary_exports(tmp_path, valid_files, fmt):
     path = tmp_path / "cut.dat"
     path.write_bytes(valid_files[fmt][: len(valid_files[fmt]) // 2])
     with pytest.raises(SurveyInputError, match="cut.dat: cannot read"):
-        ingest(path, V1)
+        prepare(path, V1)
 
 
 def test_problem_report_json_safe(df, tmp_path):
@@ -275,7 +276,7 @@ def test_problem_report_json_safe(df, tmp_path):
     body.loc[3, "SHI1"] = 9
     path = ex.plain_csv(body, tmp_path / "raw.csv")
     with pytest.raises(SurveyInputError) as err:
-        ingest(path, V1, problems_path=tmp_path / "out" / "problems.csv")
+        prepare(path, V1, problems_path=tmp_path / "out" / "problems.csv")
     assert str(err.value) == (
         f"raw.csv: 1 problem, first: row 4, column 'SHI1', value 9: not a code of scale agree7; "
         f"full list in {tmp_path / 'out' / 'problems.csv'}"

@@ -220,11 +220,11 @@ def _demo_frame() -> pd.DataFrame:
 
     root = Path(__file__).parents[1] / "survey" / "data" / "demo"
     try:
-        from survey.ingest import ingest
+        from survey.quality import prepare
     except ImportError:  # pragma: no cover - fallback when ingest is not available
-        ingest = None
-    if ingest is not None and (root / "wave1.csv").is_file():
-        data = ingest(
+        prepare = None
+    if prepare is not None and (root / "wave1.csv").is_file():
+        data = prepare(
             [(root / "wave1.csv", "follow-drivers@1.0.0"), (root / "wave2.csv", "follow-drivers@1.1.0")]
         ).data.copy()
     else:  # pragma: no cover

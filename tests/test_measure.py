@@ -3,7 +3,8 @@
 Reference values: tests/fixtures/measure/reference.json, written by make_reference.R from items.csv
 (made by make_data.py: four factors, 7-point items, one reverse-keyed item per factor stored as
 answered, about 5% missing completely at random). Tolerance 1e-3 everywhere; the measured
-differences are far smaller (see the report of the measure stage).
+differences are far smaller (see the report of the measure stage). The CFAs behind omega, CR, AVE,
+Fornell-Larcker and the method factor are fitted by ``survey.sem.fit``, the measure stage's caller.
 """
 
 from __future__ import annotations
@@ -17,22 +18,26 @@ import pytest
 
 from survey.measure import (
     alpha_ci_feldt,
+    cfa_syntax,
     common_method_factor,
     cronbach_alpha,
     describe,
     efa,
-    fit_cfa,
     harman_single_factor,
     htmt,
     item_analysis,
+    latent_correlations,
+    loading_matrix,
     mardia,
     marker_variable,
     measurement_model,
     reliability_report,
+    residual_variances,
     reverse_key,
     scale_correlations,
     velicer_map,
 )
+from survey.sem import fit as sem_fit  # tests are not a stage: they supply the SEM stage's estimator
 
 HERE = Path(__file__).parent / "fixtures" / "measure"
 TOL = 1e-3
@@ -61,7 +66,13 @@ def keyed(raw) -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def report(ref, raw):
-    return reliability_report(ref["model"], raw, keys=KEYS, bounds=(1, 7))
+    return reliability_report(ref["model"], raw, keys=KEYS, bounds=(1, 7), fit=sem_fit)
+
+
+@pytest.fixture(scope="module")
+def cfa_std_lv(keyed, factors):
+    """The measurement model with lavaan's ``std.lv = TRUE`` identification, as in make_reference.R."""
+    return sem_fit(cfa_syntax(factors, std_lv=True), keyed)
 
 
 def _matrix(records: list[dict]) -> pd.DataFrame:
@@ -105,20 +116,22 @@ def test_feldt_interval_formula(ref):
     assert (lo, hi) == pytest.approx((a["feldt_lower"], a["feldt_upper"]), abs=1e-10)
 
 
-def test_cfa_matches_lavaan(ref, keyed, factors):
-    cfa = fit_cfa(factors, keyed)
+def test_cfa_matches_lavaan(ref, factors, cfa_std_lv):
+    cfa = cfa_std_lv
     assert cfa.converged and cfa.nobs == ref["cfa"]["nobs"]
     fm = cfa.fit_measures()
     for k, v in ref["cfa"]["fit"].items():
         assert fm[k] == pytest.approx(v, abs=TOL), k
-    std = cfa.std_loadings()
+    est = cfa.estimates()
+    loadings, std = loading_matrix(est, factors), loading_matrix(est, factors, "std.all")
     for f, d in ref["cfa"]["loadings"].items():
         for i, v in d.items():
-            assert cfa.loadings.at[i, f] == pytest.approx(v, abs=TOL)
+            assert loadings.at[i, f] == pytest.approx(v, abs=TOL)
             assert std.at[i, f] == pytest.approx(ref["cfa"]["std_loadings"][f][i], abs=TOL)
+    theta = residual_variances(est, list(ref["cfa"]["theta"]))
     for i, v in ref["cfa"]["theta"].items():
-        assert cfa.theta[i] == pytest.approx(v, abs=TOL)
-    assert _maxdiff(cfa.cor_lv(), _matrix(ref["cfa"]["cor_lv"])) < TOL
+        assert theta[i] == pytest.approx(v, abs=TOL)
+    assert _maxdiff(latent_correlations(est, list(factors)), _matrix(ref["cfa"]["cor_lv"])) < TOL
 
 
 def test_omega_cr_ave_match_semtools(ref, report):
@@ -127,19 +140,21 @@ def test_omega_cr_ave_match_semtools(ref, report):
             assert report.factors.at[f, key] == pytest.approx(v, abs=TOL), (key, f)
 
 
-def test_omega_from_external_estimates_marker_identified(ref, raw, keyed, factors, report):
-    """A lavaan-style table with marker identification (psi free) gives the same omega, cr and ave."""
-    cfa = fit_cfa(factors, keyed)
-    est = cfa.estimates()
+def test_omega_from_external_estimates_marker_identified(ref, raw, factors, cfa_std_lv):
+    """The same solution rescaled to marker identification (psi free) gives the same omega, cr and ave."""
+    est = cfa_std_lv.estimates()
+    std_lv = reliability_report(ref["model"], raw, keys=KEYS, bounds=(1, 7), estimates=est)
+    est = est.copy()
+    loadings = loading_matrix(est, factors)
     for f, items in factors.items():
-        scale = cfa.loadings.at[items[0], f]
+        scale = loadings.at[items[0], f]
         sel = (est["op"] == "=~") & (est["lhs"] == f)
         est.loc[sel, "est"] = est.loc[sel, "est"] / scale
         var = (est["op"] == "~~") & (est["lhs"] == f) & (est["rhs"] == f)
         est.loc[var, "est"] = scale**2
     other = reliability_report(ref["model"], raw, keys=KEYS, bounds=(1, 7), estimates=est)
     for key in ("omega", "cr", "ave", "alpha"):
-        assert np.allclose(other.factors[key], report.factors[key], atol=1e-10), key
+        assert np.allclose(other.factors[key], std_lv.factors[key], atol=1e-10), key
 
 
 def test_htmt_and_htmt2_match_semtools(ref, raw, report, factors):
@@ -236,7 +251,7 @@ def test_map_harman_and_efa_match_psych(ref, keyed, factors):
 
 
 def test_method_factor_matches_lavaan(ref, keyed, factors):
-    res = common_method_factor(factors, keyed)
+    res = common_method_factor(factors, keyed, fit=sem_fit)
     assert res.method.converged
     fm = res.method.fit_measures()
     for k, v in ref["ulmc"]["fit"].items():
@@ -261,12 +276,18 @@ def test_marker_variable_matches_formula(ref, raw, keyed, factors):
             assert row[mine] == pytest.approx(r[theirs], abs=TOL), (pair, mine)
 
 
-def test_estimates_from_survey_sem_give_the_same_reliability(ref, keyed, report):
-    """``survey.sem.fit`` (marker identification) handed in as ``estimates``: same omega, cr, ave."""
-    from survey.sem import fit
-
-    est = fit(ref["model"], keyed).estimates()
-    other = reliability_report(ref["model"], keyed, estimates=est)
+def test_fitted_result_or_std_lv_estimates_give_the_same_reliability(ref, raw, keyed, report, cfa_std_lv):
+    """``std.lv`` estimates (a fitted result handed in as ``estimates``) and the report's own
+    marker-identified ``survey.sem.fit``: same omega, cr, ave, Fornell-Larcker matrix and fit measures."""
+    other = reliability_report(ref["model"], keyed, estimates=cfa_std_lv)
     for key in ("omega", "cr", "ave"):
         assert np.max(np.abs(other.factors[key] - report.factors[key])) < 1e-6, key
     assert _maxdiff(other.fornell_larcker, report.fornell_larcker) < 1e-6
+    assert other.nobs == report.nobs == ref["cfa"]["nobs"]
+    for k, v in ref["cfa"]["fit"].items():
+        assert report.fit_measures[k] == pytest.approx(v, abs=TOL), k
+        assert other.fit_measures[k] == pytest.approx(v, abs=TOL), k
+    est = cfa_std_lv.estimates()
+    table_only = reliability_report(ref["model"], raw, keys=KEYS, bounds=(1, 7), estimates=est)
+    assert table_only.fit_measures == {} and table_only.nobs == ref["cfa"]["nobs"]
+    assert np.allclose(table_only.factors["omega"], other.factors["omega"], atol=1e-12)

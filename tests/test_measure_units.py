@@ -12,10 +12,10 @@ import pytest
 from survey.cli import main
 from survey.errors import EstimationError, SurveyInputError
 from survey.measure import (
+    cfa_syntax,
     common_method_factor,
     cronbach_alpha,
     efa,
-    fit_cfa,
     item_analysis,
     marker_variable,
     measurement_model,
@@ -24,6 +24,7 @@ from survey.measure import (
     reliability_report,
     reverse_key,
 )
+from survey.sem import fit as sem_fit  # tests are not a stage: they supply the SEM stage's estimator
 
 FIXTURE = Path(__file__).parent / "fixtures" / "measure"
 MODEL = (
@@ -103,15 +104,44 @@ def test_input_errors():
     with pytest.raises(SurveyInputError, match="no variance"):
         item_analysis(x)
     with pytest.raises(SurveyInputError, match="not found"):
-        reliability_report("F =~ a + zz", x)
+        reliability_report("F =~ a + zz", x, fit=sem_fit)
     with pytest.raises(SurveyInputError, match="two or more indicators"):
-        reliability_report("F =~ a", x)
+        reliability_report("F =~ a", x, fit=sem_fit)
+    with pytest.raises(SurveyInputError, match="exactly one of fit"):
+        reliability_report("F =~ a + c", x)
     small = _factor_data(50, {"F": [0.8, 0.7, 0.6]}, np.eye(1), seed=1)
     small["b"] = np.arange(50.0)
-    rep = reliability_report("F =~ F1 + F2 + F3\nG =~ b", small)
+    rep = reliability_report("F =~ F1 + F2 + F3\nG =~ b", small, fit=sem_fit)
     assert list(rep.factors.index) == ["F"] and rep.warnings[0].code == "single_indicator"
     with pytest.raises(EstimationError, match="complete cases"):
-        fit_cfa({"F": ["a", "c"]}, x.iloc[:2])
+        reliability_report("F =~ a + c", x.iloc[:2], fit=sem_fit)
+    with pytest.raises(EstimationError, match="no variance"):
+        common_method_factor({"F": ["a", "c"], "G": ["b", "c"]}, pd.concat([x] * 3), fit=sem_fit)
+    with pytest.raises(SurveyInputError, match="no column 'std.all'"):
+        no_std = pd.DataFrame({"lhs": [], "op": [], "rhs": [], "est": []})
+        reliability_report("F =~ a + c", x, estimates=no_std)
+
+
+def test_cfa_syntax_identifications_fit_alike():
+    """Marker and ``std.lv`` syntax are parsed by survey.sem and give one solution (same chisq, std.all)."""
+    factors = {"F": ["F1", "F2", "F3"], "G": ["G1", "G2", "G3"]}
+    assert cfa_syntax(factors) == "F =~ F1 + F2 + F3\nG =~ G1 + G2 + G3"
+    assert cfa_syntax(factors, std_lv=True, orthogonal=[("F", "G")]).splitlines()[1:] == [
+        "G =~ NA*G1 + G2 + G3",
+        "F ~~ 1*F",
+        "G ~~ 1*G",
+        "F ~~ 0*G",
+    ]
+    with pytest.raises(SurveyInputError, match="unknown factor"):
+        cfa_syntax(factors, orthogonal=[("F", "H")])
+    phi = np.array([[1.0, 0.3], [0.3, 1.0]])
+    data = _factor_data(800, {"F": [0.8, 0.7, 0.6], "G": [0.7, 0.6, 0.6]}, phi, seed=8)
+    marker, std_lv = sem_fit(cfa_syntax(factors), data), sem_fit(cfa_syntax(factors, std_lv=True), data)
+    assert marker.fit_measures()["chisq"] == pytest.approx(std_lv.fit_measures()["chisq"], abs=1e-6)
+    a, b = (r.estimates().set_index(["lhs", "op", "rhs"])["std.all"] for r in (marker, std_lv))
+    assert np.max(np.abs(a - b.loc[a.index])) < 1e-6
+    orth = sem_fit(cfa_syntax(factors, std_lv=True, orthogonal=[("F", "G")]), data)
+    assert orth.fit_measures()["df"] == std_lv.fit_measures()["df"] + 1
 
 
 def test_negative_item_warns_when_keys_forgotten():
@@ -128,7 +158,7 @@ def test_cfa_recovers_loadings_and_reliability():
     lams = {"F": [0.8, 0.7, 0.6, 0.5], "G": [0.75, 0.75, 0.65]}
     phi = np.array([[1.0, 0.4], [0.4, 1.0]])
     data = _factor_data(20000, lams, phi, seed=11)
-    rep = reliability_report({"F": ["F1", "F2", "F3", "F4"], "G": ["G1", "G2", "G3"]}, data)
+    rep = reliability_report({"F": ["F1", "F2", "F3", "F4"], "G": ["G1", "G2", "G3"]}, data, fit=sem_fit)
     for f, ls in lams.items():
         ls = np.array(ls)
         true_omega = ls.sum() ** 2 / (ls.sum() ** 2 + (1 - ls**2).sum())
@@ -167,12 +197,13 @@ def test_method_factor_detects_common_method_variance():
     phi = np.array([[1.0, 0.3, 0.2], [0.3, 1.0, 0.25], [0.2, 0.25, 1.0]])
     factors = {f: [f"{f}{j}" for j in range(1, 5)] for f in lams}
     method = (0.5, 0.2, 0.45, 0.3, 0.55)  # not proportional to the trait loadings: ULMC identified
-    with_cmv = common_method_factor(factors, _factor_data(3000, lams, phi, seed=2, method=method))
+    data = _factor_data(3000, lams, phi, seed=2, method=method)
+    with_cmv = common_method_factor(factors, data, fit=sem_fit)
     assert with_cmv.method.converged and not with_cmv.warnings
     true_share = np.mean([method[k % 5] ** 2 for k in range(12)])
     assert with_cmv.comparison["method.share"] == pytest.approx(true_share, abs=0.04)
     assert with_cmv.comparison["pvalue"] < 1e-6 and with_cmv.comparison["delta.cfi"] > 0
-    clean = common_method_factor(factors, _factor_data(3000, lams, phi, seed=2))
+    clean = common_method_factor(factors, _factor_data(3000, lams, phi, seed=2), fit=sem_fit)
     assert clean.comparison["pvalue"] > 0.001
     assert "method variance" in clean.summary()
 
@@ -206,7 +237,7 @@ def test_simulated_study_alpha_and_omega_near_population_values():
     inst = load_instrument("follow-drivers@1.1.0")
     data, _ = simulate_clean(1500, 20261128, inst)
     keys, bounds = instrument_keys(inst)
-    rep = reliability_report(lavaan_model(inst), data, keys=keys, bounds=bounds)
+    rep = reliability_report(lavaan_model(inst), data, keys=keys, bounds=bounds, fit=sem_fit)
     pop = population_reliability()
     assert set(pop.index) == set(rep.factors.index)
     for construct in pop.index:

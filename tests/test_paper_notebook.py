@@ -43,10 +43,10 @@ def test_explore_notebook_executes(kernel_name: str) -> None:
     outputs = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.outputs]
     assert not [o for o in outputs if o.output_type == "error"]
     html = [o["data"]["text/html"] for o in outputs if "data" in o and "text/html" in o["data"]]
-    assert any("Exclusion flow" in h for h in html)          # IngestResult._repr_html_
+    assert any("Exclusion flow" in h for h in html)          # ScreenedData._repr_html_
     assert any("Table 7" in h for h in html)                 # Paper._repr_html_ with its tables
     svgs = [o for o in outputs if "data" in o and "image/svg+xml" in o["data"]]
-    assert len(svgs) == 3
+    assert len(svgs) == 4  # every paper figure, the forest plot of the paths included
 
 
 def test_analysis_script_runs(tmp_path: Path) -> None:

@@ -162,9 +162,9 @@ def test_flow_accounts_for_every_row(rows):
 
 
 def test_design_from_instrument():
-    from survey.ingest._instrument import get_instrument
+    from survey.instrument import load_instrument
 
-    inst = get_instrument("follow-drivers@1.1.0")
+    inst = load_instrument("follow-drivers@1.1.0")
     d = design_from_instrument(inst)
     assert d.likert[:4] == ["SHI1", "SHI2", "SHI3", "SHI4"] and "CON5" in d.likert and len(d.likert) == 28
     assert d.attention == {"ATT1": 2.0, "ATT2": 6.0}

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
 
 from survey.errors import SurveyInputError
-from survey.ingest._instrument import item_ids, sibling_versions
 from survey.ingest.readers import RawTable, kobo, qualtrics
+from survey.instrument import Instrument, list_instruments, load_instrument
 
 #: Metadata that are personal data (dropped before anything is written).
 PII_META = {
@@ -60,8 +59,21 @@ class ColumnMap:
     missing_hint: dict[str, str] = field(default_factory=dict)
 
 
-def map_columns(raw: RawTable, instrument: Any) -> ColumnMap:
-    ids = item_ids(instrument)
+def sibling_versions(instrument: Instrument) -> list[Instrument]:
+    """Every other available version of the same instrument (to tell a wrong-version file)."""
+    out = []
+    for spec in list_instruments():
+        name, _, version = spec.partition("@")
+        if name == instrument.name and version != instrument.version:
+            try:
+                out.append(load_instrument(spec))
+            except SurveyInputError:  # a broken sibling file does not stop reading this one
+                continue
+    return out
+
+
+def map_columns(raw: RawTable, instrument: Instrument) -> ColumnMap:
+    ids = instrument.item_ids
     by_case = {i.casefold(): i for i in ids}
     known_meta = qualtrics.META_COLUMNS | kobo.META_COLUMNS | set(SCREEN_META)
     out = ColumnMap()
@@ -81,8 +93,7 @@ def map_columns(raw: RawTable, instrument: Any) -> ColumnMap:
                     column=col,
                 )
             target_of[item] = col
-            item_obj = instrument.item(item)
-            if getattr(item_obj, "pii", False) or str(instrument.scale_of(item).type) == "text":
+            if instrument.item(item).pii or instrument.scale_of(item).type == "text":
                 out.pii.append(col)
             else:
                 out.items[col] = item
@@ -95,15 +106,11 @@ def map_columns(raw: RawTable, instrument: Any) -> ColumnMap:
         else:
             out.unknown.append(col)
     _check_version(raw, instrument, out)
-    text_items = {
-        i
-        for i in ids
-        if str(instrument.scale_of(i).type) == "text" or getattr(instrument.item(i), "pii", False)
-    }
+    text_items = {i for i in ids if instrument.scale_of(i).type == "text" or instrument.item(i).pii}
     out.missing_items = [i for i in ids if i not in target_of and i not in text_items]
     if out.missing_items:
         for other in sibling_versions(instrument):
-            absent = set(out.missing_items) - set(item_ids(other))
+            absent = set(out.missing_items) - set(other.item_ids)
             for item in sorted(absent):
                 out.missing_hint.setdefault(item, f"{instrument.name}@{other.version}")
     return out
@@ -125,12 +132,12 @@ def _canonical_meta(col: str, known: set[str]) -> str:
     return col
 
 
-def _check_version(raw: RawTable, instrument: Any, cmap: ColumnMap) -> None:
+def _check_version(raw: RawTable, instrument: Instrument, cmap: ColumnMap) -> None:
     if not cmap.unknown:
         return
-    own = set(item_ids(instrument))
+    own = set(instrument.item_ids)
     for other in sibling_versions(instrument):
-        foreign = [c for c in cmap.unknown if kobo.strip_group(c) in set(item_ids(other)) - own]
+        foreign = [c for c in cmap.unknown if kobo.strip_group(c) in set(other.item_ids) - own]
         if foreign:
             raise SurveyInputError(
                 f"item {kobo.strip_group(foreign[0])} belongs to {instrument.name}@{other.version}, not to "

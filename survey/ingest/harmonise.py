@@ -1,97 +1,60 @@
 """Pool data collected under different versions of one instrument.
 
-An item equivalent across versions (same id, same wording, same scale) shares a column. An item whose
-wording or scale changed keeps a separate column per wording: the first wording under the item id
-(``AUT2``), each later one under ``<id>_v<major>_<minor>_<patch>`` of the version that introduced it
-(``AUT2_v1_1_0``). An item added in a later version is missing by design for earlier rows. Every row
-records its ``instrument_version``. Which items changed comes from ``survey.instrument.diff_instruments``
-when that function is available and reports reworded items, else from comparing item texts and scales.
+An item equivalent across versions shares a column. Equivalence is the instrument stage's rule
+(:func:`survey.instrument.diff_instruments`: same text, keying, construct, role and scale definition).
+An item that changed keeps a separate column per wording: the first wording under the item id
+(``AUT2``), each later one under :func:`survey.instrument.versioned_column` of the version that
+introduced it (``AUT2_v1_1_0``); a later version that returns to an earlier wording reuses that
+wording's column. An item added in a later version is missing by design for earlier rows. Every row
+records its ``instrument_version``.
 """
 
 from __future__ import annotations
 
-import re
-from typing import Any
-
 import pandas as pd
 
-from survey.ingest._instrument import scale_name
+from survey.instrument import Instrument, diff_instruments, versioned_column
+from survey.instrument.schema import semver_key
 
 
-def version_key(version: str) -> tuple:
-    parts = []
-    for p in str(version).split("."):
-        parts.append((0, int(p), "") if p.isdigit() else (1, 0, p))
-    return tuple(parts)
+def column_names(instruments: list[Instrument]) -> dict[str, dict[str, str]]:
+    """{version: {item id: pooled column}} for versions of one instrument (any order).
 
-
-def version_suffix(version: str) -> str:
-    """``1.1.0`` -> ``_v1_1_0`` (as ``survey.instrument.versioned_column``)."""
-    return "_v" + re.sub(r"\W", "_", str(version))
-
-
-def _changed_by_diff(old: Any, new: Any) -> set[str] | None:
-    try:
-        from survey.instrument import diff_instruments
-    except ImportError:
-        return None
-    try:
-        diff = diff_instruments(old, new)
-    except Exception:  # noqa: BLE001 - an optional helper of another stage; fall back to texts
-        return None
-    if hasattr(diff, "versioned_columns"):
-        return set(diff.versioned_columns())
-    return None
-
-
-def _signature(instrument: Any, item_id: str) -> tuple[str, str]:
-    return (" ".join(str(instrument.item(item_id).text).split()), scale_name(instrument, item_id))
-
-
-def column_names(instruments: list[Any]) -> dict[str, dict[str, str]]:
-    """{version: {item id: pooled column}} for instruments of one name, oldest version first."""
-    ordered = sorted(instruments, key=lambda i: version_key(i.version))
-    history: dict[str, list[tuple[tuple[str, str], str]]] = {}
+    Each item of a version takes the column of the newest earlier version in which the item is
+    unchanged (per :func:`~survey.instrument.diff_instruments`), else a new column: the item id for
+    the first version that has the item, ``versioned_column(id, version)`` afterwards.
+    """
+    ordered = sorted({str(i.version): i for i in instruments}.values(), key=lambda i: semver_key(i.version))
     out: dict[str, dict[str, str]] = {}
-    previous = None
-    for inst in ordered:
-        changed = _changed_by_diff(previous, inst) if previous is not None else None
-        prev_map = out.get(str(previous.version), {}) if previous is not None else {}
+    seen: set[str] = set()
+    for k, inst in enumerate(ordered):
+        earlier = ordered[:k][::-1]
+        changed = {e.version: set(diff_instruments(e, inst).versioned_columns()) for e in earlier}
         mapping = {}
-        for it in inst.items:
-            sig = _signature(inst, it.id)
-            past = history.setdefault(it.id, [])
-            if not past:
-                col = it.id
-            else:
-                if it.id in prev_map:
-                    same = (
-                        (it.id not in changed)
-                        if changed is not None
-                        else (_signature(previous, it.id) == sig)
-                    )
-                else:
-                    same = False
-                if same:
-                    col = prev_map[it.id]
-                else:
-                    col = next((c for s, c in past if s == sig and c != prev_map.get(it.id)), None)
-                    col = col or it.id + version_suffix(inst.version)
-            if (sig, col) not in past:
-                past.append((sig, col))
-            mapping[it.id] = col
-        out[str(inst.version)] = mapping
-        previous = inst
+        for item_id in inst.item_ids:
+            col = next(
+                (
+                    out[e.version][item_id]
+                    for e in earlier
+                    if item_id in out[e.version] and item_id not in changed[e.version]
+                ),
+                None,
+            )
+            if col is None:
+                col = item_id if item_id not in seen else versioned_column(item_id, inst.version)
+            mapping[item_id] = col
+            seen.add(item_id)
+        out[inst.version] = mapping
     return out
 
 
-def harmonise(parts: list[tuple[Any, pd.DataFrame]]) -> tuple[pd.DataFrame, dict[str, dict[str, str]]]:
+def harmonise(parts: list[tuple[Instrument, pd.DataFrame]]) -> tuple[pd.DataFrame, dict[str, dict[str, str]]]:
     """Stack ``(instrument, items frame)`` parts into one frame with pooled column names.
 
     Returns the pooled frame (``instrument_version`` first, then columns in first-seen order) and the
     column map {version: {item id: pooled column}}.
     """
-    names = column_names(list({str(i.version): i for i, _ in parts}.values()))
+    names = column_names([inst for inst, _ in parts])
     frames = []
     order: list[str] = []
     for inst, frame in parts:

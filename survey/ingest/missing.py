@@ -16,14 +16,18 @@ Statistical Analysis with Missing Data, 2nd ed., section 11.2.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
 from survey.errors import EstimationError
+
+if TYPE_CHECKING:
+    from survey.ingest.pipeline import Ingested
 
 
 def row_keys(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -267,3 +271,49 @@ def missing_report(
         except (EstimationError, np.linalg.LinAlgError) as exc:
             mcar = {"test": "Little (1988) MCAR", "error": str(exc)}
     return MissingReport(by_item, by_respondent, patterns, mcar)
+
+
+def sample_missing_report(
+    ingested: Ingested,
+    keep: np.ndarray | None = None,
+    mcar_items: Mapping[str, Sequence[str]] | None = None,
+    *,
+    items: pd.DataFrame | None = None,
+) -> MissingReport:
+    """Missing-data report of the rows ``keep`` (boolean mask; all rows when None) of ``ingested``.
+
+    Labelled missing codes are counted per label (from ``ingested.missing_codes``). ``mcar_items``
+    {instrument version: item ids}: Little's MCAR test (:func:`little_mcar`) is run per version on
+    those items (their pooled columns), over that version's kept rows; a version with no more rows
+    than items is skipped, and a test that fails is reported with its error. ``items``: the kept rows'
+    pooled item columns when the caller already holds them (the analytic sample; saves a copy). The
+    quality stage calls this on the analytic sample with each version's Likert items.
+    """
+    keep = np.ones(ingested.n, dtype=bool) if keep is None else np.asarray(keep, dtype=bool)
+    positions = np.cumsum(keep) - 1
+    cols = ingested.item_columns
+    if items is None:
+        items = ingested.data.loc[keep, cols].reset_index(drop=True)
+    else:
+        items = items[cols]
+    codes = {}
+    for col, series in ingested.missing_codes.items():
+        rows = series.index.to_numpy()
+        ok = keep[rows]
+        codes[col] = pd.Series(series.to_numpy()[ok], index=positions[rows[ok]])
+    report = missing_report(items, codes, ingested.missing_labels)
+    if mcar_items is not None:
+        version_of = ingested.data.loc[keep, "instrument_version"].to_numpy()
+        tests: dict[str, Any] = {}
+        for version, ids in mcar_items.items():
+            mapping = ingested.columns[str(version)]
+            use = [mapping[c] for c in ids if mapping.get(c) in items.columns]
+            rows = version_of == str(version)
+            if not use or rows.sum() <= len(use):
+                continue
+            try:
+                tests[str(version)] = little_mcar(items[use] if rows.all() else items.loc[rows, use])
+            except Exception as exc:  # noqa: BLE001 - a failed test is reported, not fatal
+                tests[str(version)] = {"test": "Little (1988) MCAR", "error": str(exc)}
+        report.mcar = tests
+    return report

@@ -1,17 +1,14 @@
-"""The ingestion pipeline: read -> map columns -> drop personal data -> validate -> harmonise ->
-screen -> exclusion flow -> analytic data set.
+"""The ingest stage in one call: read -> map columns -> drop personal data -> validate -> harmonise.
 
-``ingest`` never writes unless asked (:meth:`IngestResult.write`, atomic: files are written to a
-temporary directory beside the target, then moved in). Raw files are only read.
+:func:`read_sources` returns an :class:`Ingested`: every raw record of every source, coded and pooled
+(no respondent is excluded here; screening is the quality stage's job, :func:`survey.quality.screen`).
+Raw files are only read, never written.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import os
-import shutil
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,13 +18,12 @@ import numpy as np
 import pandas as pd
 
 from survey.errors import SurveyInputError, SurveyWarning
-from survey.ingest._instrument import get_instrument
 from survey.ingest.columns import map_columns
 from survey.ingest.harmonise import harmonise
-from survey.ingest.missing import MissingReport, missing_report
 from survey.ingest.pii import remove_pii
 from survey.ingest.readers import read_raw
 from survey.ingest.validate import Problem, Validated, problems_frame, summary_error, validate, write_problems
+from survey.instrument import Instrument, load_instrument
 
 PathLike = str | os.PathLike
 
@@ -41,83 +37,131 @@ def file_sha256(path: PathLike) -> str:
 
 
 @dataclass
-class IngestResult:
-    """Outcome of :func:`ingest`: ``clean`` (analytic sample), ``exclusions`` (one row per excluded
-    respondent with every reason), ``flow`` (CONSORT-style table), ``problems`` (DataFrame of
-    :class:`~survey.ingest.validate.Problem`), ``quality`` (careless indices of every raw row),
-    ``missing`` (:class:`~survey.ingest.missing.MissingReport` of the analytic sample), ``report``
-    (the ingest.json dict)."""
+class Source:
+    """One raw export after reading, personal-data removal and validation: ``validated.items`` (coded
+    items under the instrument's own ids), ``validated.meta`` (respondent id, screen metadata, hashed
+    personal data), the columns dropped and hashed, and the file's SHA-256."""
 
-    clean: pd.DataFrame
-    exclusions: pd.DataFrame
-    flow: pd.DataFrame
-    problems: pd.DataFrame
-    report: dict[str, Any]
-    quality: pd.DataFrame
-    missing: MissingReport
+    path: Path
+    sha256: str
+    instrument: Instrument
+    validated: Validated
+    pii_dropped: list[str]
+    pii_hashed: list[str]
+
+    @property
+    def n(self) -> int:
+        return len(self.validated.items)
+
+    @property
+    def items(self) -> pd.DataFrame:
+        return self.validated.items
+
+    @property
+    def meta(self) -> pd.DataFrame:
+        return self.validated.meta
+
+    def to_dict(self) -> dict[str, Any]:
+        v = self.validated
+        return {"file": v.file, "sha256": self.sha256, "format": v.format, "instrument_version": v.version,
+                "n_rows": self.n}
+
+
+@dataclass
+class Ingested:
+    """Outcome of :func:`read_sources`, one row per raw record of every source, in source order.
+
+    ``data``: pooled items (``instrument_version`` first, pooled column names, labelled missing codes
+    as NaN); ``meta``: ``respondent_id``, the screen metadata (Status, Progress, Finished, Duration ...)
+    and the personal-data columns kept as hashes; ``sources``: the per-file :class:`Source` s; ``columns``: {version:
+    {item id: pooled column}}; ``problems``: validation problems (lenient mode); ``missing_codes``
+    {pooled column: Series of labelled missing codes indexed by pooled row} with their
+    ``missing_labels`` {pooled column: {code: label}}.
+    """
+
+    data: pd.DataFrame
+    meta: pd.DataFrame
+    sources: list[Source]
+    columns: dict[str, dict[str, str]]
+    problems: list[Problem]
+    missing_codes: dict[str, pd.Series]
+    missing_labels: dict[str, dict[float, str]]
+    keep_pii: list[str] = field(default_factory=list)
     warnings: list[SurveyWarning] = field(default_factory=list)
 
     @property
-    def data(self) -> pd.DataFrame:
-        """The analytic data set (alias of ``clean``)."""
-        return self.clean
+    def n(self) -> int:
+        return len(self.data)
 
-    def summary(self) -> str:
-        r = self.report
-        lines = [
-            f"ingest: {r['n_raw']} raw, {r['n_excluded']} excluded, {r['n_analytic']} analytic",
-            self.flow.to_string(index=False),
-        ]
-        if r["pii_dropped"]:
-            lines.append("personal data dropped: " + ", ".join(r["pii_dropped"]))
-        return "\n".join(lines)
+    @property
+    def info(self) -> pd.DataFrame:
+        """Where each row came from: respondent_id, instrument_version, source file, 1-based source row
+        (built on access, so that it takes no memory while the screens run)."""
+        return pd.DataFrame(
+            {
+                "respondent_id": self.meta["respondent_id"].to_numpy(),
+                "instrument_version": self.data["instrument_version"].to_numpy(),
+                "source": np.concatenate([np.full(s.n, s.validated.file, dtype=object) for s in self.sources]),
+                "source_row": np.concatenate([np.arange(1, s.n + 1) for s in self.sources]),
+            }
+        )
+
+    @property
+    def item_columns(self) -> list[str]:
+        """Pooled item columns (``instrument_version`` left out)."""
+        return [c for c in self.data.columns if c != "instrument_version"]
+
+    @property
+    def pii_dropped(self) -> list[str]:
+        return sorted({c for s in self.sources for c in s.pii_dropped})
+
+    @property
+    def pii_hashed(self) -> list[str]:
+        return sorted({c for s in self.sources for c in s.pii_hashed})
+
+    @property
+    def instrument(self) -> str | list[str]:
+        """The instrument spec, or the sorted specs when the sources used several versions."""
+        specs = sorted({s.instrument.spec for s in self.sources})
+        return specs[0] if len(specs) == 1 else specs
+
+    def problems_frame(self) -> pd.DataFrame:
+        return problems_frame(self.problems)
 
     def to_dict(self) -> dict[str, Any]:
-        return dict(self.report)
+        return {
+            "n_raw": self.n,
+            "pii_dropped": self.pii_dropped,
+            "pii_hashed": self.pii_hashed,
+            "instrument": self.instrument,
+            "sources": [s.to_dict() for s in self.sources],
+            "columns": self.columns,
+            "n_problems": len(self.problems),
+            "warnings": [w.message for w in self.warnings],
+        }
 
     def to_frame(self) -> pd.DataFrame:
-        return self.clean.copy()
-
-    def _repr_html_(self) -> str:
-        return "<h4>Exclusion flow</h4>" + self.flow.to_html(index=False)
-
-    def write(self, directory: PathLike) -> Path:
-        """Write clean.csv, exclusions.csv, flow.csv, ingest.json (and problems.csv when there are
-        problems, in lenient mode) atomically: all files appear together or none does."""
-        out = Path(directory)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
-        try:
-            self.clean.to_csv(tmp / "clean.csv", index=False, float_format="%.15g")
-            self.exclusions.to_csv(tmp / "exclusions.csv", index=False)
-            self.flow.to_csv(tmp / "flow.csv", index=False)
-            if len(self.problems):
-                self.problems.to_csv(tmp / "problems.csv", index=False)
-            (tmp / "ingest.json").write_text(
-                json.dumps(self.report, indent=2, default=_json_default) + "\n", encoding="utf-8"
-            )
-            if not out.exists():
-                os.replace(tmp, out)
-            else:
-                new = {f.name for f in tmp.iterdir()}
-                for f in sorted(tmp.iterdir()):
-                    os.replace(f, out / f.name)
-                stale = out / "problems.csv"
-                if "problems.csv" not in new and stale.is_file():
-                    stale.unlink()
-                shutil.rmtree(tmp, ignore_errors=True)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
+        """Respondent id, pooled items and kept (hashed) personal data of every raw record."""
+        out = self.data.copy()
+        out.insert(0, "respondent_id", self.meta["respondent_id"].to_numpy())
+        for col in self.keep_pii:
+            if col in self.meta.columns:
+                out[col] = self.meta[col].to_numpy()
         return out
 
+    def summary(self) -> str:
+        lines = [f"ingested {self.n} raw records from {len(self.sources)} source(s)"]
+        for s in self.sources:
+            lines.append(f"  {s.validated.file}: {s.n} rows, {s.validated.format}, {s.instrument.spec}")
+        if self.problems:
+            lines.append(f"{len(self.problems)} problems (cells set to missing)")
+        if self.pii_dropped:
+            lines.append("personal data dropped: " + ", ".join(self.pii_dropped))
+        return "\n".join(lines)
 
-def _json_default(obj: Any) -> Any:
-    if isinstance(obj, np.generic):
-        return obj.item()
-    if isinstance(obj, Path):
-        return str(obj)
-    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
+    def _repr_html_(self) -> str:
+        frame = pd.DataFrame([s.to_dict() for s in self.sources])
+        return "<h4>Ingested sources</h4>" + frame.to_html(index=False)
 
 
 def _sources(sources: Any, instrument: Any) -> list[tuple[Path, Any]]:
@@ -147,70 +191,58 @@ def _sources(sources: Any, instrument: Any) -> list[tuple[Path, Any]]:
     return out
 
 
-@dataclass
-class _Part:
-    path: Path
-    sha256: str
-    instrument: Any
-    validated: Validated
-    dropped: list[str]
-    hashed: list[str]
-    n: int
+def read_source(
+    path: PathLike,
+    instrument: str | Path | Instrument,
+    *,
+    lenient: bool = False,
+    keep_pii: Sequence[str] = (),
+    salt: str | None = None,
+) -> Source:
+    """Read one raw export, drop (or hash) its personal data and validate it against ``instrument``.
 
-
-def _read_one(path: Path, spec: Any, lenient: bool, keep: Sequence[str], salt: str | None) -> _Part:
+    Validation problems are returned in ``validated.problems``, not raised (see :func:`read_sources`).
+    """
+    path = Path(path)
     sha = file_sha256(path) if path.is_file() else ""
     raw = read_raw(path)
-    inst = get_instrument(spec)
+    inst = load_instrument(instrument)
     cmap = map_columns(raw, inst)
     frame, dropped, hashed = remove_pii(
-        raw.frame, cmap.pii, [c for c in keep if c in cmap.pii], salt, file=raw.file
+        raw.frame, cmap.pii, [c for c in keep_pii if c in cmap.pii], salt, file=raw.file
     )
     v = validate(raw, frame, cmap, inst, lenient=lenient)
     for col in hashed:
         v.meta[col] = frame[col].to_numpy()
     v.kept_pii = hashed
-    return _Part(path, sha, inst, v, dropped, hashed, len(frame))
+    return Source(path, sha, inst, v, dropped, hashed)
 
 
-def ingest(
+def read_sources(
     sources: Any,
     instrument: Any = None,
     *,
-    screens: Any = None,
     lenient: bool = False,
     keep_pii: Sequence[str] = (),
     salt: str | None = None,
     problems_path: PathLike | None = None,
-    mcar: bool = True,
-) -> IngestResult:
-    """Read, validate, de-identify, harmonise and screen raw exports into an analytic data set.
+) -> Ingested:
+    """Read, validate, de-identify and harmonise raw exports into one pooled :class:`Ingested`.
 
-    ``sources``: one path (with ``instrument``), or a list of ``(path, "name@version")`` pairs (data
-    of several instrument versions are pooled, see :mod:`survey.ingest.harmonise`). ``screens``: a
-    :class:`survey.quality.ScreenConfig` (defaults from the literature). ``lenient``: turn unfixable
-    cells into missing values and record each one instead of stopping. ``keep_pii``: personal-data
-    columns to keep as SHA-256 hashes with ``salt``. ``problems_path``: where the full problem list
-    is written when strict validation stops.
+    ``sources``: one path (with ``instrument``, "name@version", a YAML path or an
+    :class:`~survey.instrument.Instrument`), a list of paths with one instrument or one per path, or
+    a list of ``(path, instrument)`` pairs (data of several instrument versions are pooled, see
+    :mod:`survey.ingest.harmonise`). ``lenient``: turn unfixable cells into missing values and record
+    each one instead of stopping. ``keep_pii``: personal-data columns to keep as SHA-256 hashes with
+    ``salt``. ``problems_path``: where the full problem list is written when strict validation stops.
     """
-    from survey.quality import ScreenConfig, design_from_instrument, exclusion_flow, run_screens
-    from survey.quality.screens import screen_duplicate_ids
-
-    if screens is None:
-        config = ScreenConfig()
-    elif isinstance(screens, ScreenConfig):
-        config = screens
-    else:
-        try:
-            config = ScreenConfig.model_validate(dict(screens))
-        except (ValueError, TypeError) as exc:
-            raise SurveyInputError(
-                f"invalid screen configuration: {exc}".splitlines()[0], field="screens"
-            ) from None
     keep = list(keep_pii)
-    parts = [_read_one(p, s, lenient, keep, salt) for p, s in _sources(sources, instrument)]
+    parts = [
+        read_source(path, spec, lenient=lenient, keep_pii=keep, salt=salt)
+        for path, spec in _sources(sources, instrument)
+    ]
     for col in keep:
-        if not any(col in part.hashed for part in parts):
+        if not any(col in part.pii_hashed for part in parts):
             raise SurveyInputError(
                 "column named in keep_pii is not a personal-data column of the input", column=col
             )
@@ -222,134 +254,24 @@ def ingest(
 
     pooled, names = harmonise([(part.instrument, part.validated.items) for part in parts])
     meta = pd.concat([part.validated.meta for part in parts], ignore_index=True, sort=False)
-    source = np.concatenate([np.full(part.n, part.validated.file, dtype=object) for part in parts])
-    source_row = np.concatenate([np.arange(1, part.n + 1) for part in parts])
-
-    flag_parts, index_parts, warns = [], [], []
-    for part in parts:
-        v = part.validated
-        design = design_from_instrument(part.instrument, list(v.items.columns))
-        res = run_screens(v.items, design, config, ids=None, meta=v.meta)
-        flag_parts.append(res.flags)
-        index_parts.append(res.indices)
-        warns += res.warnings
-    flags = pd.concat(flag_parts, ignore_index=True)
-    indices = pd.concat(index_parts, ignore_index=True)
-    if config.duplicates and "respondent_id" in meta:
-        eligible = ~(flags["preview"] | flags["incomplete"])
-        flags["duplicate_id"] = screen_duplicate_ids(meta["respondent_id"], eligible).to_numpy()
-    info = pd.DataFrame(
-        {
-            "respondent_id": meta["respondent_id"].to_numpy(),
-            "instrument_version": pooled["instrument_version"].to_numpy(),
-            "source": source,
-            "source_row": source_row,
-        }
-    )
-    flow = exclusion_flow(flags, info)
-    keep_rows = ~flow.excluded.to_numpy()
-
-    item_cols = [c for c in pooled.columns if c != "instrument_version"]
-    clean = pooled.loc[keep_rows, item_cols]
-    clean.insert(0, "instrument_version", pooled.loc[keep_rows, "instrument_version"].to_numpy())
-    clean.insert(0, "respondent_id", meta.loc[keep_rows, "respondent_id"].to_numpy())
-    for col in keep:
-        if col in meta.columns:
-            clean[col] = meta.loc[keep_rows, col].to_numpy()
-    clean = clean.reset_index(drop=True)
-
-    missing = _missing(parts, names, keep_rows, clean, mcar)
-    quality = pd.concat(
-        [info[["respondent_id", "instrument_version", "source", "source_row"]], indices], axis=1
-    )
-    quality["excluded"] = flow.excluded.to_numpy()
-    dropped = sorted({c for part in parts for c in part.dropped})
-    report = {
-        "n_raw": flow.n_raw,
-        "n_analytic": flow.n_analytic,
-        "n_excluded": flow.n_excluded,
-        "excluded_by_reason": flow.excluded_by_reason(),
-        "flow": flow.flow.to_dict(orient="records"),
-        "pii_dropped": dropped,
-        "pii_hashed": sorted({c for part in parts for c in part.hashed}),
-        "instrument": sorted(
-            {
-                part.instrument.spec
-                if hasattr(part.instrument, "spec")
-                else f"{part.instrument.name}@{part.instrument.version}"
-                for part in parts
-            }
-        ),
-        "sources": [
-            {
-                "file": part.validated.file,
-                "sha256": part.sha256,
-                "format": part.validated.format,
-                "instrument_version": part.validated.version,
-                "n_rows": part.n,
-            }
-            for part in parts
-        ],
-        "columns": names,
-        "screens": config.model_dump(),
-        "n_problems": len(problems),
-        "missing": missing.to_dict(),
-        "warnings": [w.message for w in warns],
-    }
-    if len(report["instrument"]) == 1:
-        report["instrument"] = report["instrument"][0]
-    return IngestResult(
-        clean, flow.exclusions, flow.flow, problems_frame(problems), report, quality, missing, warns
-    )
+    codes, labels = _pooled_missing_codes(parts, names)
+    return Ingested(pooled, meta, parts, names, problems, codes, labels, keep)
 
 
-def _missing(
-    parts: list[_Part],
-    names: dict[str, dict[str, str]],
-    keep_rows: np.ndarray,
-    clean: pd.DataFrame,
-    mcar: bool,
-) -> MissingReport:
-    """Missing-data report of the analytic sample; Little's test per version on its Likert items."""
-    from survey.quality import design_from_instrument
-
+def _pooled_missing_codes(
+    parts: list[Source], names: dict[str, dict[str, str]]
+) -> tuple[dict[str, pd.Series], dict[str, dict[float, str]]]:
+    """Labelled missing codes per pooled column, indexed by pooled row; their labels per column."""
     codes: dict[str, list[pd.Series]] = {}
     labels: dict[str, dict[float, str]] = {}
     offset = 0
-    kept_positions = np.cumsum(keep_rows) - 1
     for part in parts:
         v = part.validated
         mapping = names[str(part.instrument.version)]
         for item, series in v.missing_codes.items():
-            pos = series.index.to_numpy() + offset
-            ok = keep_rows[pos]
             codes.setdefault(mapping[item], []).append(
-                pd.Series(series.to_numpy()[ok], index=kept_positions[pos[ok]])
+                pd.Series(series.to_numpy(), index=series.index.to_numpy() + offset, dtype="float64")
             )
             labels.setdefault(mapping[item], {}).update(v.missing_labels.get(item, {}))
         offset += part.n
-    merged = {k: pd.concat(v) for k, v in codes.items()}
-    item_cols = [
-        c
-        for c in clean.columns
-        if c not in ("respondent_id", "instrument_version") and pd.api.types.is_numeric_dtype(clean[c])
-    ]
-    report = missing_report(clean[item_cols], merged, labels)
-    if mcar:
-        tests = {}
-        for part in parts:
-            version = str(part.instrument.version)
-            mapping = names[version]
-            design = design_from_instrument(part.instrument, list(part.validated.items.columns))
-            cols = [mapping[c] for c in design.likert if mapping.get(c) in clean.columns]
-            rows = clean["instrument_version"] == version
-            if version in tests or not cols or rows.sum() <= len(cols):
-                continue
-            try:
-                from survey.ingest.missing import little_mcar
-
-                tests[version] = little_mcar(clean[cols] if rows.all() else clean.loc[rows, cols])
-            except Exception as exc:  # noqa: BLE001 - a failed test is reported, not fatal
-                tests[version] = {"test": "Little (1988) MCAR", "error": str(exc)}
-        report.mcar = tests
-    return report
+    return {k: pd.concat(v) for k, v in codes.items()}, labels

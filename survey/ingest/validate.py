@@ -24,9 +24,9 @@ import numpy as np
 import pandas as pd
 
 from survey.errors import SurveyInputError
-from survey.ingest._instrument import scale_bounds, scale_name
 from survey.ingest.columns import ColumnMap
 from survey.ingest.readers import RawTable
+from survey.instrument import Instrument, Scale
 
 STATUS_LABELS = {
     "ip address": 0,
@@ -140,7 +140,7 @@ def _labels(points: dict, missing: dict) -> dict[str, float]:
 
 def coerce_column(
     raw: pd.Series,
-    scale: Any,
+    scale: Scale,
     scale_id: str,
     col: str,
     file: str,
@@ -148,8 +148,8 @@ def coerce_column(
 ) -> tuple[pd.Series, pd.Series, list[Problem]]:
     """Code one item column. Returns (values with missing codes as NaN, missing codes, problems)."""
     stype = str(scale.type)
-    points = {float(k): v for k, v in (getattr(scale, "points", None) or {}).items()}
-    missing = {float(k): v for k, v in (getattr(scale, "missing", None) or {}).items()}
+    points = {float(k): v for k, v in scale.points.items()}
+    missing = {float(k): v for k, v in scale.missing.items()}
     missing.update(user_missing or {})
     problems: list[Problem] = []
     if pd.api.types.is_numeric_dtype(raw.dtype) and not pd.api.types.is_bool_dtype(raw.dtype):
@@ -172,7 +172,7 @@ def coerce_column(
         problems += _problems(file, col, raw, bad, f"not a code of scale {scale_id}", "out_of_range")
         problems += _problems(file, col, raw, unparsable, f"label not on scale {scale_id}", "not_on_scale")
     else:
-        lo, hi = scale_bounds(scale)
+        lo, hi = scale.min, scale.max
         with np.errstate(invalid="ignore"):
             out = ~finite & ~np.isnan(values)
             if lo is not None:
@@ -246,7 +246,7 @@ def _meta(frame: pd.DataFrame, cmap: ColumnMap, file: str) -> tuple[pd.DataFrame
     return meta, problems
 
 
-def check_kobo_version(frame: pd.DataFrame, cmap: ColumnMap, instrument: Any, file: str) -> None:
+def check_kobo_version(frame: pd.DataFrame, cmap: ColumnMap, instrument: Instrument, file: str) -> None:
     """Every Kobo submission must carry the instrument's version in ``__version__`` ("v" prefix allowed)."""
     col = next((k for k, v in cmap.meta.items() if v == "__version__"), None)
     if col is None:
@@ -265,7 +265,7 @@ def check_kobo_version(frame: pd.DataFrame, cmap: ColumnMap, instrument: Any, fi
 
 
 def validate(
-    raw: RawTable, frame: pd.DataFrame, cmap: ColumnMap, instrument: Any, *, lenient: bool = False
+    raw: RawTable, frame: pd.DataFrame, cmap: ColumnMap, instrument: Instrument, *, lenient: bool = False
 ) -> Validated:
     """Check ``frame`` (the export after personal data were removed) and code its items.
 
@@ -303,12 +303,12 @@ def validate(
     labels: dict[str, dict[float, str]] = {}
     for col, item in cmap.items.items():
         scale = instrument.scale_of(item)
-        sid = scale_name(instrument, item)
+        sid = instrument.item(item).scale
         user_missing = raw.user_missing.get(col)
         values, miss, probs = coerce_column(frame[col], scale, sid, col, file, user_missing)
         block[:, pos[item]] = values.to_numpy()
         problems += probs
-        labs = {float(k): str(v) for k, v in (getattr(scale, "missing", None) or {}).items()}
+        labs = {float(k): str(v) for k, v in scale.missing.items()}
         labs.update(user_missing or {})
         labels[item] = labs
         if len(miss):

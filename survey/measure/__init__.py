@@ -1,22 +1,29 @@
 """Measure stage: reverse keying, reliability, discriminant validity, EFA, common-method checks.
 
-Statistics are pure functions of data (pandas in, pandas out) and of a fitted CFA's loadings. The
-CFA they need is fitted by :func:`fit_cfa` (an exact ML fitter for measurement models, equal to lavaan
-to its tolerance), or taken from any lavaan-style estimates table, e.g. ``survey.sem.fit(...).estimates()``,
-passed as ``reliability_report(..., estimates=...)``.
+Statistics are pure functions of data (pandas in, pandas out) and of a fitted CFA's estimates. The
+measure stage holds no estimator (it comes before the SEM stage): the caller supplies the CFA, as a
+``fit(syntax, data) -> result`` function such as ``survey.sem.fit``, or as a lavaan-style estimates
+table (or fitted result), e.g. ``survey.sem.fit(...).estimates()``; see :mod:`survey.measure.cfa`.
 
 >>> from survey.measure import reliability_report
->>> report = reliability_report("F =~ x1 + x2 + x3", data, keys={"x3": -1}, bounds=(1, 7))  # doctest: +SKIP
+>>> from survey.sem import fit
+>>> report = reliability_report("F =~ x1 + x2 + x3", data, keys={"x3": -1}, fit=fit)  # doctest: +SKIP
 >>> report.to_frame()  # doctest: +SKIP
 """
 
-from survey.measure.assess import (
-    ReliabilityReport,
+from survey.measure.assess import ReliabilityReport, reliability_report
+from survey.measure.cfa import (
+    FitFunction,
+    as_estimates,
+    cfa_syntax,
+    check_cfa_data,
+    factor_variances,
     latent_correlations,
+    loading_matrix,
     loadings_from_estimates,
-    reliability_report,
+    residual_variances,
+    sample_covariance,
 )
-from survey.measure.cfa import CFAResult, fit_cfa, sample_covariance
 from survey.measure.descriptives import (
     MardiaResult,
     correlation_matrix,
@@ -35,6 +42,7 @@ from survey.measure.method import (
     common_method_factor,
     harman_single_factor,
     marker_variable,
+    method_factor_syntax,
 )
 from survey.measure.model import lavaan_syntax, measurement_model, read_measurement_model
 from survey.measure.reliability import (
@@ -56,8 +64,8 @@ from survey.measure.validity import discriminant_flags, fornell_larcker, htmt, i
 
 __all__ = [
     "AlphaResult",
-    "CFAResult",
     "EFAResult",
+    "FitFunction",
     "HarmanResult",
     "MardiaResult",
     "MarkerResult",
@@ -65,9 +73,12 @@ __all__ = [
     "ParallelResult",
     "ReliabilityReport",
     "alpha_ci_feldt",
+    "as_estimates",
     "alpha_if_deleted",
     "average_r",
     "average_variance_extracted",
+    "cfa_syntax",
+    "check_cfa_data",
     "common_method_factor",
     "composite_reliability",
     "corrected_item_total",
@@ -76,7 +87,7 @@ __all__ = [
     "describe",
     "discriminant_flags",
     "efa",
-    "fit_cfa",
+    "factor_variances",
     "fornell_larcker",
     "harman_single_factor",
     "htmt",
@@ -86,16 +97,19 @@ __all__ = [
     "kurtosis",
     "latent_correlations",
     "lavaan_syntax",
+    "loading_matrix",
     "loadings_from_estimates",
     "mardia",
     "marker_variable",
     "measurement_model",
+    "method_factor_syntax",
     "omega",
     "pairwise_covariance",
     "parallel_analysis",
     "parse_keys",
     "read_measurement_model",
     "reliability_report",
+    "residual_variances",
     "reverse_key",
     "min_valid_count",
     "scale_score",

@@ -1,10 +1,12 @@
 """The reliability and discriminant-validity report of a measurement model (``survey reliability``).
 
-``reliability_report(model, data, keys=...)`` reverse keys the items, computes per construct
-``psych::alpha`` statistics (pairwise), fits the measurement model by ML (listwise, ``std.lv``; see
-:mod:`survey.measure.cfa`) unless a lavaan-style ``estimates`` table is passed in (e.g.
-``survey.sem.fit(model, data).estimates()``, fitted on the same keyed data), and derives omega, CR,
-AVE, HTMT, HTMT2 and the Fornell-Larcker matrix from those estimates.
+``reliability_report(model, data, keys=..., fit=survey.sem.fit)`` reverse keys the items, computes per
+construct ``psych::alpha`` statistics (pairwise), has the caller's ``fit`` function estimate the
+measurement model (``fit(syntax, keyed_items)``; lavaan's marker-variable identification) -- or reads a
+lavaan-style ``estimates`` table (or fitted result) the caller already has, e.g.
+``survey.sem.fit(model, keyed).estimates()`` -- and derives omega, CR, AVE, HTMT, HTMT2 and the
+Fornell-Larcker matrix from those estimates (see :mod:`survey.measure.cfa`). The measure stage itself
+holds no estimator: it comes before the SEM stage.
 """
 
 from __future__ import annotations
@@ -18,7 +20,16 @@ import numpy as np
 import pandas as pd
 
 from survey.errors import SurveyInputError, SurveyWarning
-from survey.measure.cfa import fit_cfa, sample_covariance
+from survey.measure.cfa import (
+    FitFunction,
+    as_estimates,
+    cfa_syntax,
+    check_cfa_data,
+    fit_measures_of,
+    latent_correlations,
+    loadings_from_estimates,
+    sample_covariance,
+)
 from survey.measure.keys import reverse_key
 from survey.measure.model import measurement_model
 from survey.measure.reliability import (
@@ -79,7 +90,7 @@ class ReliabilityReport:
 
     def summary(self) -> str:
         lines = [
-            f"Reliability (alpha: psych, pairwise; omega/cr/ave: ML CFA, listwise N = {self.nobs})",
+            f"Reliability (alpha: psych, pairwise; omega/cr/ave: CFA, N = {self.nobs})",
             self.factors.round(3).to_string(),
             "",
             "HTMT (Henseler et al. 2015)",
@@ -113,37 +124,10 @@ def _num(value: Any) -> float | None:
     return None if not np.isfinite(value) else value
 
 
-def loadings_from_estimates(
-    estimates: pd.DataFrame, factors: Mapping[str, list[str]]
-) -> dict[str, pd.DataFrame]:
-    """Per factor: a DataFrame (index items) with ``est``, ``std.all`` loadings and residual ``theta``,
-    plus the factor variance ``psi`` (attribute), read from a lavaan-style estimates table."""
-    est = estimates
-    if "group" in est.columns and est["group"].nunique() > 1:
-        raise SurveyInputError("reliability needs single-group estimates", field="group")
-    out: dict[str, pd.DataFrame] = {}
-    for f, items in factors.items():
-        rows = est[(est["op"] == "=~") & (est["lhs"] == f)].set_index("rhs")
-        absent = [i for i in items if i not in rows.index]
-        if absent:
-            raise SurveyInputError(f"no loading of {absent[0]} on {f} in the estimates", column=absent[0])
-        table = rows.loc[items, ["est", "std.all"]].astype(float).copy()
-        resid = est[(est["op"] == "~~") & (est["lhs"] == est["rhs"]) & est["lhs"].isin(items)]
-        table["theta"] = resid.set_index("lhs")["est"].reindex(items).astype(float)
-        var = est[(est["op"] == "~~") & (est["lhs"] == f) & (est["rhs"] == f)]["est"]
-        table.attrs["psi"] = float(var.iloc[0]) if len(var) else 1.0
-        out[f] = table
-    return out
-
-
-def latent_correlations(estimates: pd.DataFrame, names: list[str]) -> pd.DataFrame:
-    """Factor correlation matrix from the ``std.all`` column of the ``~~`` rows."""
-    out = pd.DataFrame(np.eye(len(names)), index=names, columns=names)
-    rows = estimates[(estimates["op"] == "~~") & estimates["lhs"].isin(names) & estimates["rhs"].isin(names)]
-    for _, r in rows.iterrows():
-        if r["lhs"] != r["rhs"]:
-            out.at[r["lhs"], r["rhs"]] = out.at[r["rhs"], r["lhs"]] = float(r["std.all"])
-    return out
+CFA_MEASURES = (
+    "chisq", "df", "pvalue", "cfi", "tli", "rmsea", "srmr", "baseline.chisq", "baseline.df", "npar"
+)
+"""The CFA fit measures a :class:`ReliabilityReport` keeps (lavaan names)."""
 
 
 def reliability_report(
@@ -152,15 +136,30 @@ def reliability_report(
     *,
     keys: Mapping[str, int] | None = None,
     bounds: Mapping[str, tuple[float, float]] | tuple[float, float] | None = None,
-    estimates: pd.DataFrame | None = None,
+    fit: FitFunction | None = None,
+    estimates: pd.DataFrame | Any | None = None,
     level: float = 0.95,
 ) -> ReliabilityReport:
     """Reliability and discriminant validity of every factor of a measurement model.
 
     ``model`` is lavaan syntax (only ``=~`` lines are used) or ``{factor: items}``; ``data`` holds the
     responses as answered; ``keys``/``bounds`` reverse key them (see :func:`survey.measure.keys.reverse_key`).
-    ``estimates`` (lavaan columns ``lhs op rhs est std.all``) replaces the internal CFA.
+    The CFA comes from the caller, in exactly one of two ways:
+
+    * ``fit``: a function ``fit(syntax, data) -> result`` (e.g. ``survey.sem.fit``); it is called with
+      the measurement model (:func:`survey.measure.cfa.cfa_syntax`, marker identification) and the
+      keyed items; the report keeps the result's fit measures, N and warnings;
+    * ``estimates``: a lavaan-style table (``lhs op rhs est std.all``, one group) of a model fitted to
+      the same keyed data, or a fitted result with ``.estimates()`` (and ``.fit_measures()``).
+
+    omega = (sum lambda)^2 psi / 1'S1 (S listwise, divisor N), CR = (sum lambda)^2 psi /
+    ((sum lambda)^2 psi + sum theta), AVE = mean std.all^2 (see :mod:`survey.measure.reliability`).
     """
+    if (fit is None) == (estimates is None):
+        raise SurveyInputError(
+            "reliability_report needs the CFA from exactly one of fit= (e.g. survey.sem.fit) or estimates=",
+            field="fit" if fit is None else "estimates",
+        )
     factors = measurement_model(model) if isinstance(model, str) else {f: list(v) for f, v in model.items()}
     warnings: list[SurveyWarning] = []
     single = [f for f, its in factors.items() if len(its) < 2]
@@ -180,15 +179,19 @@ def reliability_report(
     x = data[items].apply(pd.to_numeric, errors="coerce").astype(float)
     if keys:
         x = reverse_key(x, keys, bounds)
+    observed, nobs = sample_covariance(x)
+    result = None
+    if fit is not None:
+        check_cfa_data(x)
+        result = fit(cfa_syntax(factors), x)
+    elif not isinstance(estimates, pd.DataFrame):
+        result = estimates
+    estimates = as_estimates(result if result is not None else estimates)
     fit_measures: dict[str, float] = {}
-    if estimates is None:
-        cfa = fit_cfa(factors, x)
-        estimates = cfa.estimates()
-        observed, nobs = cfa.sample_cov, cfa.nobs
-        fit_measures = cfa.fit_measures()
-        warnings.extend(cfa.warnings)
-    else:
-        observed, nobs = sample_covariance(x)
+    if result is not None:
+        fit_measures = fit_measures_of(result, CFA_MEASURES)
+        nobs = int(getattr(result, "nobs", nobs))
+        warnings.extend(getattr(result, "warnings", []))
     per_factor = loadings_from_estimates(estimates, factors)
 
     rows, item_rows = {}, []

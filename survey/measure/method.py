@@ -7,9 +7,11 @@
   share below .50 is no evidence that method bias is absent.
 * :func:`common_method_factor` - unmeasured latent method construct (ULMC; Podsakoff et al. 2003,
   Table 5; Williams, Cote & Buckley 1989): every item also loads on a method factor that is
-  orthogonal to the traits. Compared with the trait-only CFA by the chi-square difference test, the
-  change in CFI, and the share of item variance due to the method factor (mean squared standardized
-  method loading) next to the share due to the traits.
+  orthogonal to the traits. Compared with the trait-only CFA by the chi-square difference test
+  (delta chisq = chisq_trait - chisq_method on df_trait - df_method), the change in CFI, and the
+  share of item variance due to the method factor (mean squared completely standardized method
+  loading) next to the share due to the traits. Both CFAs are fitted by the caller's ``fit``
+  function (e.g. ``survey.sem.fit``) from lavaan syntax written by :func:`method_factor_syntax`.
 * :func:`marker_variable` - Lindell & Whitney (2001): r_M, the smallest absolute correlation between a
   theoretically unrelated marker variable and the substantive variables, estimates the method
   effect; the adjusted correlation is r_A = (r_U - r_M) / (1 - r_M) with
@@ -22,13 +24,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
 from survey.errors import SurveyInputError, SurveyWarning
-from survey.measure.cfa import CFAResult, fit_cfa
+from survey.measure.cfa import FitFunction, as_estimates, cfa_syntax, check_cfa_data, loading_matrix
 
 
 @dataclass
@@ -75,16 +78,25 @@ def harman_single_factor(data: pd.DataFrame, threshold: float = 0.50) -> HarmanR
 
 @dataclass
 class MethodFactorResult:
-    """Trait-only and trait + method-factor CFAs and their comparison."""
+    """Trait-only and trait + method-factor CFAs (the ``fit`` function's results) and their comparison."""
 
-    trait: CFAResult
-    method: CFAResult
+    trait: Any
+    method: Any
     comparison: pd.Series
     loadings: pd.DataFrame
     warnings: list[SurveyWarning] = field(default_factory=list)
+    syntax: dict[str, str] = field(default_factory=dict)
 
     def to_frame(self) -> pd.DataFrame:
         return self.loadings
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "comparison": {k: float(v) for k, v in self.comparison.items()},
+            "loadings": self.loadings.to_dict(orient="index"),
+            "syntax": dict(self.syntax),
+            "warnings": [w.message for w in self.warnings],
+        }
 
     def summary(self) -> str:
         c = self.comparison
@@ -99,29 +111,54 @@ class MethodFactorResult:
         return f"<p>{self.summary()}</p>" + self.loadings.to_html(float_format="%.3f")
 
 
-def common_method_factor(
-    factors: Mapping[str, Iterable[str]], data: pd.DataFrame, name: str = "CMV"
-) -> MethodFactorResult:
-    """Fit the trait CFA and the CFA with an orthogonal method factor on all items; compare them."""
+def method_factor_syntax(factors: Mapping[str, Iterable[str]], name: str = "CMV") -> tuple[str, str]:
+    """lavaan syntax of the trait-only CFA and of the CFA with an unmeasured method factor.
+
+    Traits keep marker-variable identification; the method factor ``name`` loads on every item with all
+    loadings free (``NA*``), variance 1 (``name ~~ 1*name``) and zero covariance with each trait
+    (``name ~~ 0*F``): no item has to serve as its marker, whatever its method loading.
+    """
     factors = {str(f): [str(i) for i in v] for f, v in factors.items()}
     if name in factors:
         raise SurveyInputError("the method factor's name is already a trait", value=name)
     items = list(dict.fromkeys(i for v in factors.values() for i in v))
-    trait = fit_cfa(factors, data)
-    method = fit_cfa({**factors, name: items}, data, orthogonal=[(name, f) for f in factors])
+    trait = cfa_syntax(factors)
+    method = cfa_syntax({**factors, name: items}, std_lv=[name], orthogonal=[(name, f) for f in factors])
+    return trait, method
+
+
+def common_method_factor(
+    factors: Mapping[str, Iterable[str]], data: pd.DataFrame, *, fit: FitFunction, name: str = "CMV"
+) -> MethodFactorResult:
+    """Fit the trait CFA and the CFA with an orthogonal method factor on all items; compare them.
+
+    ``fit(syntax, data) -> result`` estimates both models (e.g. ``survey.sem.fit``; its results need
+    ``fit_measures()`` with lavaan's ``chisq df cfi rmsea`` and ``estimates()`` with ``std.all``).
+    ``data`` holds the keyed items. The method factor's sign is arbitrary (it is orthogonal to the
+    traits); its loadings are reported with a positive sum.
+    """
+    factors = {str(f): [str(i) for i in v] for f, v in factors.items()}
+    trait_syntax, method_syntax = method_factor_syntax(factors, name)
+    items = list(dict.fromkeys(i for v in factors.values() for i in v))
+    absent = [i for i in items if i not in data.columns]
+    if absent:
+        raise SurveyInputError("indicator not found in the data", column=absent[0])
+    x = data[items].apply(pd.to_numeric, errors="coerce").astype(float)
+    check_cfa_data(x)
+    trait = fit(trait_syntax, x)
+    method = fit(method_syntax, x)
     ft, fm = trait.fit_measures(), method.fit_measures()
-    delta_chisq = ft["chisq"] - fm["chisq"]
-    delta_df = ft["df"] - fm["df"]
-    std = method.std_loadings()
-    trait_std = pd.Series(
-        {i: std.loc[i, [f for f in factors if i in factors[f]]].pow(2).sum() for i in items}
-    )
+    delta_chisq = float(ft["chisq"] - fm["chisq"])
+    delta_df = float(ft["df"] - fm["df"])
+    std = loading_matrix(as_estimates(method), {**factors, name: items}, "std.all")
+    method_std = std[name] * (-1.0 if std[name].sum() < 0 else 1.0)
+    trait_var = std[list(factors)].pow(2).sum(axis=1)
     loadings = pd.DataFrame(
         {
-            "trait.std": trait_std.pow(0.5),
-            "method.std": std[name],
-            "method.var": std[name] ** 2,
-            "trait.var": trait_std,
+            "trait.std": trait_var.pow(0.5),
+            "method.std": method_std,
+            "method.var": method_std**2,
+            "trait.var": trait_var,
         }
     )
     comparison = pd.Series(
@@ -129,17 +166,17 @@ def common_method_factor(
             "delta.chisq": delta_chisq,
             "delta.df": delta_df,
             "pvalue": float(stats.chi2.sf(max(delta_chisq, 0.0), delta_df)),
-            "cfi.trait": ft["cfi"],
-            "cfi.method": fm["cfi"],
-            "delta.cfi": fm["cfi"] - ft["cfi"],
-            "rmsea.trait": ft["rmsea"],
-            "rmsea.method": fm["rmsea"],
+            "cfi.trait": float(ft["cfi"]),
+            "cfi.method": float(fm["cfi"]),
+            "delta.cfi": float(fm["cfi"] - ft["cfi"]),
+            "rmsea.trait": float(ft["rmsea"]),
+            "rmsea.method": float(fm["rmsea"]),
             "method.share": float(loadings["method.var"].mean()),
             "trait.share": float(loadings["trait.var"].mean()),
         }
     )
-    warnings = list(trait.warnings) + list(method.warnings)
-    if not method.converged:
+    warnings = list(getattr(trait, "warnings", [])) + list(getattr(method, "warnings", []))
+    if not getattr(method, "converged", True):
         warnings.append(
             SurveyWarning(
                 "method_factor_not_converged",
@@ -147,7 +184,9 @@ def common_method_factor(
                 "measure",
             )
         )
-    return MethodFactorResult(trait, method, comparison, loadings, warnings)
+    return MethodFactorResult(
+        trait, method, comparison, loadings, warnings, {"trait": trait_syntax, "method": method_syntax}
+    )
 
 
 @dataclass

@@ -2,8 +2,8 @@
 
 The data are the configured sources, or, when the configuration lists none, the embedded demo exports
 (``survey.simulate.demo_files()``: two Qualtrics waves under follow-drivers 1.0.0 and 1.1.0). Both are
-read, validated, de-identified, harmonised and screened by ``survey.ingest.ingest`` with the quality
-stage's ``ScreenConfig`` built from the configuration's ``screens``.
+read, validated, de-identified and harmonised by the ingest stage and screened by the quality stage
+(``survey.quality.prepare``) with its ``ScreenConfig`` built from the configuration's ``screens``.
 """
 
 from __future__ import annotations
@@ -16,10 +16,9 @@ from typing import Any
 import pandas as pd
 
 from survey.errors import SurveyInputError, SurveyWarning
-from survey.ingest import IngestResult, ingest
 from survey.instrument import lavaan_model, load_instrument
 from survey.measure import instrument_keys, reverse_key
-from survey.quality import ScreenConfig
+from survey.quality import ScreenConfig, ScreenedData, prepare
 from survey.report.config import PaperConfig
 from survey.simulate import demo_files
 
@@ -55,7 +54,7 @@ class AnalyticData:
     """The analytic sample (responses as answered), the ingest result and where the data came from."""
 
     data: pd.DataFrame
-    ingest: IngestResult
+    ingest: ScreenedData
     sources: list[dict[str, str]] = field(default_factory=list)
     warnings: list[SurveyWarning] = field(default_factory=list)
 
@@ -80,7 +79,7 @@ def analytic_data(config: PaperConfig) -> AnalyticData:
         pairs = [(_resolve(s.path), s.instrument) for s in config.data]
     else:
         pairs = [(Path(path), spec) for path, spec in demo_files()]
-    result = ingest(pairs, screens=ScreenConfig.model_validate(config.screens))
+    result = prepare(pairs, screens=ScreenConfig.model_validate(config.screens))
     sources = [{"path": relative(path), "instrument": spec, "sha256": sha256_bytes(path.read_bytes())}
                for path, spec in pairs]
     return AnalyticData(data=result.clean, ingest=result, sources=sources, warnings=list(result.warnings))

@@ -108,6 +108,34 @@ def _fml(model: RAMModel, cov: np.ndarray, mean: np.ndarray, logdet_s: float, th
     return float(f)
 
 
+def _gradient(model: RAMModel, cov: np.ndarray, mean: np.ndarray, theta: np.ndarray) -> np.ndarray:
+    """dF_ML/dtheta by the chain-rule contraction of :func:`survey.sem.fiml.contract` (no Jacobian)."""
+    from survey.sem.fiml import contract
+
+    imp = model.implied(theta)
+    inv = np.linalg.inv(imp.sigma)
+    resid = imp.sigma - cov
+    g_mu = np.zeros(model.p)
+    if model.meanstructure:
+        d = mean - imp.mean
+        resid = resid - np.outer(d, d)
+        g_mu = -2.0 * inv @ d
+    return contract(model, theta, inv @ resid @ inv, g_mu, imp)
+
+
+def expected_hessian(model: RAMModel, theta: np.ndarray) -> np.ndarray:
+    """Expected Hessian of F_ML, tr(S^-1 dS_k S^-1 dS_l) (+ 2 dmu_k' S^-1 dmu_l)."""
+    q = model.npar
+    dsig, dmu, imp = sigma_jacobian(model, theta)
+    inv = np.linalg.inv(imp.sigma)
+    root = np.linalg.cholesky(inv)  # Sigma^-1 = L L': tr(S^-1 dS_k S^-1 dS_l) = <L' dS_k L, L' dS_l L>
+    a = (root.T[None] @ dsig @ root).reshape(q, -1)
+    h = a @ a.T
+    if model.meanstructure:
+        h = h + 2.0 * dmu @ inv @ dmu.T
+    return h
+
+
 def fit_ml_fast(
     model: RAMModel,
     cov: np.ndarray,
@@ -115,15 +143,48 @@ def fit_ml_fast(
     start: np.ndarray,
     max_iter: int = 200,
     tol: float = 1e-7,
+    metric: np.ndarray | None = None,
 ) -> tuple[np.ndarray, float, bool]:
-    """Minimise F_ML by Fisher scoring with step halving (gradient and expected Hessian from
-    :func:`sigma_jacobian`); returns (theta, F_ML, converged: max |gradient| < ``tol``)."""
+    """Minimise F_ML with step halving; returns (theta, F_ML, converged: max |gradient| < ``tol``).
+
+    With ``metric`` (the inverse expected Hessian at the full-sample estimates, the same for every
+    bootstrap replicate) the steps are ``metric @ gradient`` (a fixed-metric Newton method: one cheap
+    gradient per iteration); after 40 such iterations, or without ``metric``, Fisher scoring with the
+    expected Hessian at the current estimates.
+    """
     sign, logdet_s = np.linalg.slogdet(cov)
     logdet_s = float(logdet_s) if sign > 0 else 0.0
     theta = np.asarray(start, dtype=float).copy()
     f = _fml(model, cov, mean, logdet_s, theta)
     if not np.isfinite(f):
         return theta, f, False
+    q = model.npar
+    for it in range(max_iter):
+        grad = _gradient(model, cov, mean, theta)
+        if np.max(np.abs(grad)) < tol:
+            return theta, f, True
+        if metric is not None and it < 40:
+            step = metric @ grad
+        else:
+            h = expected_hessian(model, theta)
+            try:
+                step = np.linalg.solve(h, grad)
+            except np.linalg.LinAlgError:
+                step = np.linalg.lstsq(h, grad, rcond=None)[0]
+        slope = float(grad @ step)
+        if not np.isfinite(slope) or slope <= 0:
+            step, slope = grad, float(grad @ grad)
+        alpha = 1.0
+        for _ in range(30):
+            cand = theta - alpha * step
+            f_new = _fml(model, cov, mean, logdet_s, cand)
+            if np.isfinite(f_new) and f_new <= f - 1e-4 * alpha * slope:
+                break
+            alpha *= 0.5
+        else:
+            return theta, f, bool(np.max(np.abs(grad)) < 1e-5 and q > 0)
+        theta, f = cand, f_new
+    return theta, f, False
     q = model.npar
     for _ in range(max_iter):
         dsig, dmu, imp = sigma_jacobian(model, theta)
@@ -176,6 +237,7 @@ class ReplicateSpec:
     meanstructure: bool
     exo: bool
     defined: DefinedFunction | None = None
+    metric: np.ndarray | None = None  # inverse expected Hessian at the full-sample estimates
 
 
 def _moments(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -190,7 +252,7 @@ def replicate_values(spec: ReplicateSpec, x: np.ndarray) -> tuple[np.ndarray, fl
     model = spec.model
     if spec.exo:
         model.set_exogenous(cov, mean)
-    theta, f, ok = fit_ml_fast(model, cov, mean, spec.theta)
+    theta, f, ok = fit_ml_fast(model, cov, mean, spec.theta, metric=spec.metric)
     pt = model.partable
     values = model.parameter_values(theta)
     defined = (pt["op"] == ":=").to_numpy()
@@ -425,6 +487,10 @@ def bootstrap(
         mu = imp.mean if ram.meanstructure else g.mean
         x = (x - g.mean) @ symmetric_power(g.cov, -0.5) @ symmetric_power(imp.sigma, 0.5) + mu
     spec = ReplicateSpec(ram, x, theta, free_rows, std_rows, ram.meanstructure, bool(ram.names.ov_x))
+    try:
+        spec.metric = np.linalg.inv(expected_hessian(ram, theta))
+    except np.linalg.LinAlgError:
+        spec.metric = None
     seeds = np.random.SeedSequence(seed).spawn(n)
     own = executor is None
     ex = executor if executor is not None else get_executor(scheduler, workers)

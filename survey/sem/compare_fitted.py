@@ -25,6 +25,7 @@ metrics of the marker indicators; the supported orderings use the standardized p
 
 from __future__ import annotations
 
+import html
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -99,7 +100,24 @@ class FittedPathComparison(PathComparison):
         frame = super().to_frame()
         if self.std_paths is not None:
             frame = self.std_paths[["est.std", "se", "ci.lower", "ci.upper"]].join(frame)
+            frame = frame[["parameter", *(c for c in frame.columns if c != "parameter")]]
         return frame
+
+    def _repr_html_(self) -> str:
+        omni = self.omnibus
+        head = [f"All unstandardized paths equal (Wald): W = {omni.stat:.3f}, df = {omni.df}, "
+                f"p = {omni.pvalue:.4g}"]
+        if self.lrt is not None:
+            head.append(f"Likelihood-ratio test of equal paths ({self.lrt.method}): chisq diff = "
+                        f"{self.lrt.chisq_diff:.3f}, df = {self.lrt.df_diff:g}, p = {self.lrt.pvalue:.4g}")
+        statements = list(self.supported["statement"])
+        head.append("Orderings supported (Holm): " + (", ".join(statements) if statements else "none"))
+        if self.ranks is not None:
+            head.append(f"Rank intervals from {self.rank_source}")
+        body = "<br>".join(html.escape(h) for h in head)
+        name = "" if self.outcome is None else f": paths of {html.escape(self.outcome)}"
+        return (f"<p><b>Which driver matters most{name}</b><br>{body}</p>"
+                + self.to_frame().to_html(float_format="%.4f"))
 
     def summary(self) -> str:
         """The readable ``survey fit --compare-paths`` section."""
@@ -193,7 +211,7 @@ def compare_paths_fitted(
     from survey.sem.result import SEMResult
 
     if not isinstance(result, SEMResult):
-        raise SurveyInputError("path comparison needs a single-group fit (SEMResult)", field="group")
+        raise SurveyInputError("path comparison needs a single-group model (no group=)", field="group")
     if not 0 < level < 1:
         raise SurveyInputError("level must be between 0 and 1", value=level, field="level")
     estimates = result.estimates()
