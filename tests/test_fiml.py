@@ -91,20 +91,9 @@ def test_fit_measures_match_lavaan(fits, est):
 def test_all_missing_rows_dropped_and_counted(mcar):
     data = mcar.copy()
     data.iloc[:3, :] = np.nan
-    res = fit_fiml(
-        make_data.HS_MODEL.replace("x", "SHI")
-        .replace("visual", "A")
-        .replace("textual", "B")
-        .replace("speed", "C")
-        .replace("SHI4", "SKL1")
-        .replace("SHI5", "SKL2")
-        .replace("SHI6", "SKL3")
-        .replace("SHI7", "EMO1")
-        .replace("SHI8", "EMO2")
-        .replace("SHI9", "EMO3"),
-        data,
-    )
-    assert res.nobs == len(data) - 3
+    model = "A =~ SHI1 + SHI2 + SHI3\nB =~ SKL1 + SKL2 + SKL3\nC =~ EMO1 + EMO2 + EMO3\n"
+    res = fit_fiml(model, data)
+    assert res.nobs == len(data) - 3 and res.missing_data.n_dropped == 3
     assert any(w.code == "all_missing" for w in res.warnings)
 
 

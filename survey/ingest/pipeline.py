@@ -73,10 +73,10 @@ class Ingested:
 
     ``data``: pooled items (``instrument_version`` first, pooled column names, labelled missing codes
     as NaN); ``meta``: ``respondent_id``, the screen metadata (Status, Progress, Finished, Duration ...)
-    and the personal-data columns kept as hashes; ``sources``: the per-file :class:`Source` s; ``columns``: {version:
-    {item id: pooled column}}; ``problems``: validation problems (lenient mode); ``missing_codes``
-    {pooled column: Series of labelled missing codes indexed by pooled row} with their
-    ``missing_labels`` {pooled column: {code: label}}.
+    and the personal-data columns kept as hashes; ``sources``: the per-file :class:`Source` s;
+    ``columns``: {version: {item id: pooled column}}; ``problems``: validation problems (lenient mode);
+    ``missing_codes`` {pooled column: Series of labelled missing codes indexed by pooled row} with
+    their ``missing_labels`` {pooled column: {code: label}}; ``info`` (property): where each row came from.
     """
 
     data: pd.DataFrame
@@ -101,7 +101,9 @@ class Ingested:
             {
                 "respondent_id": self.meta["respondent_id"].to_numpy(),
                 "instrument_version": self.data["instrument_version"].to_numpy(),
-                "source": np.concatenate([np.full(s.n, s.validated.file, dtype=object) for s in self.sources]),
+                "source": np.concatenate(
+                    [np.full(s.n, s.validated.file, dtype=object) for s in self.sources]
+                ),
                 "source_row": np.concatenate([np.arange(1, s.n + 1) for s in self.sources]),
             }
         )

@@ -189,9 +189,7 @@ def screen(
         "warnings": [w.message for w in warns],
     }
     problems = ingested.problems_frame()
-    return ScreenedData(
-        clean, flow.exclusions, flow.flow, problems, report, quality, missing, warns
-    )
+    return ScreenedData(clean, flow.exclusions, flow.flow, problems, report, quality, missing, warns)
 
 
 def prepare(

@@ -341,16 +341,20 @@ def descriptives_table(describe: pd.DataFrame, correlations: pd.DataFrame) -> Ta
 def invariance_table(results: dict[str, Any]) -> Table:
     """Table: the measurement invariance sequence (configural, metric, scalar, strict; partial steps when
     constraints were released) per grouping column, from ``survey.sem.invariance`` with its decisions
-    (Chen, 2007, cutoffs on the change in CFI, RMSEA and SRMR; likelihood-ratio test)."""
+    (Chen, 2007, cutoffs on the change in CFI, RMSEA and SRMR; likelihood-ratio test; Holm-adjusted score
+    tests when the sequence used them), the complete-case N and the released constraints."""
     frames = []
     for group, result in results.items():
         frame = result.to_frame()
         frame.insert(0, "group", group)
+        frame.insert(1, "n", result.steps[0].fit.nobs)
         frame["freed"] = frame["freed"].map(lambda v: ", ".join(v) if isinstance(v, list | tuple) else str(v))
         frames.append(frame)
     data = pd.concat(frames, ignore_index=True).drop(columns=["aic", "bic"], errors="ignore")
+    first = [i == 0 or g != data["group"].iloc[i - 1] for i, g in enumerate(data["group"])]
     display = pd.DataFrame({
-        "Group": [g if i == 0 or g != data["group"].iloc[i - 1] else "" for i, g in enumerate(data["group"])],
+        "Group": [f"{g} (N = {n})" if f else "" for g, n, f in zip(data["group"], data["n"], first,
+                                                                    strict=True)],
         "Model": data["model"],
         "\u03c7\u00b2 (df)": [f"{apa.num(c)} ({apa.integer(d)})" for c, d in zip(data["chisq"], data["df"],
                                                                                 strict=True)],
@@ -365,9 +369,25 @@ def invariance_table(results: dict[str, Any]) -> Table:
         "p": [apa.pvalue(v) for v in data["lrt.pvalue"]],
         "Decision": data["decision"],
     })
-    note = ("Each model adds equality constraints to the previous one: loadings (metric), intercepts "
-            "(scalar), residual variances (strict). A step passes when \u0394CFI \u2265 -.010 and "
-            "(\u0394RMSEA \u2264 .015 or \u0394SRMR \u2264 .030; .010 for scalar and strict) (Chen, 2007); "
+    some = next(iter(results.values()))
+    chen = ("\u0394CFI \u2265 -.010 and (\u0394RMSEA \u2264 .015 or \u0394SRMR \u2264 .030; .010 for scalar "
+            "and strict) (Chen, 2007)")
+    lrt = f"the likelihood-ratio test has p \u2265 {apa.bounded(some.alpha, 2)}"
+    criterion = {"chen": f"when {chen}", "lrt": f"when {lrt}",
+                 "both": f"when {chen} and {lrt}"}[getattr(some, "criterion", "chen")]
+    adjust = getattr(some, "adjust", None)
+    local = (f" and no univariate score test (lavaan lavTestScore) of the step's equality constraints is "
+             f"significant at {apa.bounded(some.alpha, 2)} after {adjust.capitalize()} adjustment "
+             f"(localized non-invariance)" if adjust else "")
+    classes = {"metric": "loadings (metric)", "scalar": "intercepts (scalar)",
+               "strict": "residual variances (strict)"}
+    added = ", ".join(v for k, v in classes.items() if any(s.step == k for s in some.steps))
+    note = ("Complete cases per grouping column (listwise deletion: multi-group full-information ML is not "
+            "available), respondents with the grouping variable missing left out. Each model adds equality "
+            f"constraints to the previous one: {added}. A step passes {criterion}{local}; \"not invariant "
+            "(score test)\" = the change in fit passes but a score test does not. Otherwise the constraint with the largest score "
+            "test is released in all groups and the model refitted (partial invariance; Byrne, Shavelson & "
+            "Muth\u00e9n, 1989); freed: X~1 = intercept of item X, F=~X = loading, X~~X = residual variance. "
             "\u0394\u03c7\u00b2 = likelihood-ratio test against the previous accepted model.")
     return Table("invariance", "Measurement invariance", data, display, note)
 

@@ -188,17 +188,42 @@ def comparison_paragraph(comparison: Any, table_label: str = "") -> str:
     return " ".join(text)
 
 
+def constraint_phrase(label: str) -> str:
+    """A released equality constraint in words: ``PEER2~1`` -> "the intercept of PEER2"."""
+    if "=~" in label:
+        factor, item = label.split("=~", 1)
+        return f"the loading of {item} on {factor}"
+    if "~~" in label:
+        return f"the residual variance of {label.split('~~', 1)[0]}"
+    if label.endswith("~1"):
+        return f"the intercept of {label[:-2]}"
+    return label
+
+
 def invariance_paragraph(table: Table) -> str:
-    """The decision of each step of the invariance sequence, per grouping column."""
-    parts = []
+    """The decision of each step of the invariance sequence per grouping column, and the released
+    (non-invariant) constraints by name."""
+    parts, released, clean = [], [], []
     for group, rows in table.data.groupby("group", sort=False):
         steps = []
         for r in rows.to_dict("records"):
             decision = "(reference)" if r["decision"] == "reference" else r["decision"]
             steps.append(f"{r['model']} {decision}")
         parts.append(f"Across {group}: " + "; ".join(steps) + ".")
-    return ("Measurement invariance of the CFA was tested step by step (Chen, 2007, criteria). "
-            + " ".join(parts))
+        freed = [f for f in str(rows["freed"].iloc[-1]).split(", ") if f]
+        if freed:
+            released.append(" and ".join(constraint_phrase(f) for f in freed) + f" across {group}")
+        else:
+            clean.append(str(group))
+    local = " and Holm-adjusted score tests of the constraints" if "Holm adjustment" in table.note else ""
+    text = (f"Measurement invariance of the CFA was tested step by step on complete cases (Chen, 2007, "
+            f"criteria{local}; {table.label}). " + " ".join(parts))
+    if released:
+        text += (" The non-invariant parameter" + ("s" if len(released) > 1 else "") + " released: "
+                 + "; ".join(released) + ".")
+    if clean:
+        text += " No constraint was released across " + " or ".join(clean) + "."
+    return text
 
 
 def warnings_paragraph(warnings: list[str]) -> str:

@@ -13,18 +13,38 @@ T_k - T_(k-1) on df_k - df_(k-1)) and by the change in fit, with Chen's (2007) c
     metric:         pass if dCFI >= -.010 and (dRMSEA <= .015 or dSRMR <= .030)
     scalar, strict: pass if dCFI >= -.010 and (dRMSEA <= .015 or dSRMR <= .010)
 
-Partial invariance (Byrne, Shavelson & Muthen 1989): when a step fails, the equality constraint of that
-step with the largest univariate score test (lavaan ``lavTestScore``, :mod:`survey.sem.score`) is
-released (``group_partial``), the model refitted, and this is repeated until the step passes or
-``max_free`` constraints of the step are released. Released constraints stay released in later steps.
-The score tests use the expected information of the ML solution (also under MLR, whose point estimates
-are the ML ones); they rank the constraints, the decision is always Chen's rule.
+The global decision on a step (``criterion``):
+
+    "chen"  (default) Chen's (2007) rule above;
+    "lrt"   the likelihood-ratio test: the step fails when p < alpha;
+    "both"  the step fails when either Chen's rule fails or the likelihood-ratio test is significant.
+
+Chen's change-in-fit rules were proposed because the chi-square difference rejects trivial differences in
+large samples (Cheung & Rensvold 2002; Chen 2007); but a change in CFI averages the misfit over all the
+step's constraints, so one clearly non-invariant parameter among many (one intercept of 25, say) can pass
+it. Localized non-invariance is found by the univariate score tests of the step's constraints (lavaan
+``lavTestScore(fit)$uni``, one 1-df test per constraint, i.e. per parameter and group against group 1),
+adjusted for testing all m of them (``adjust``): Holm (1979) step-down, p_(i) -> max_(j<=i) min(1,
+(m - j + 1) p_(j)), or Bonferroni, min(1, m p). With ``adjust`` set, a step is tenable only when its global
+criterion passes AND no adjusted score test of its (still constrained) parameters is below alpha; the
+constraints flagged this way are reported (``InvarianceResult.score_tests()``) also when the global rule
+passes. ``adjust=None`` (default) keeps the global rule alone.
+
+Partial invariance (Byrne, Shavelson & Muthen 1989): when a step is not tenable, the equality constraint of
+that step with the largest univariate score test (:mod:`survey.sem.score`) is released (``group_partial``,
+which frees the parameter in every group, as lavaan's ``group.partial``), the model refitted, its score
+tests recomputed, and this is repeated until the step is tenable or ``max_free`` constraints of the step
+are released. Released constraints stay released in later steps. The score tests use the expected
+information of the ML solution (also under MLR, whose point estimates are the ML ones).
 
 References: Chen, F. F. (2007). Sensitivity of goodness of fit indexes to lack of measurement invariance.
-*Structural Equation Modeling, 14*, 464-504. Byrne, B. M., Shavelson, R. J., & Muthen, B. (1989).
-Testing for the equivalence of factor covariance and mean structures. *Psychological Bulletin, 105*,
-456-466. Meredith, W. (1993). Measurement invariance, factor analysis and factorial invariance.
-*Psychometrika, 58*, 525-543.
+*Structural Equation Modeling, 14*, 464-504. Cheung, G. W., & Rensvold, R. B. (2002). Evaluating
+goodness-of-fit indexes for testing measurement invariance. *Structural Equation Modeling, 9*, 233-255.
+Byrne, B. M., Shavelson, R. J., & Muthen, B. (1989). Testing for the equivalence of factor covariance and
+mean structures. *Psychological Bulletin, 105*, 456-466. Holm, S. (1979). A simple sequentially
+rejective multiple test procedure. *Scandinavian Journal of Statistics, 6*, 65-70. Meredith, W. (1993).
+Measurement invariance, factor analysis and factorial invariance. *Psychometrika, 58*, 525-543.
+Rosseel, Y. (2012). lavaan (``lavTestScore``), *Journal of Statistical Software, 48*(2).
 """
 
 from __future__ import annotations
@@ -58,6 +78,10 @@ RULES = {
     step: f"pass if delta.cfi >= {c:.3f} and (delta.rmsea <= {r:.3f} or delta.srmr <= {s:.3f}) (Chen 2007)"
     for step, (c, r, s) in CUTOFFS.items()
 }
+CRITERIA = ("chen", "lrt", "both")
+ADJUSTMENTS = ("holm", "bonferroni")
+SCORE_COLUMNS = ["step", "model", "lhs", "op", "rhs", "group.a", "group.b", "X2", "df", "p.value", "p.adj",
+                 "flagged"]
 COLUMNS = [
     "model",
     "chisq",
@@ -87,6 +111,40 @@ def _step_class(op: str, lhs: str, step: str, lv: set[str]) -> bool:
     if step == "strict":
         return op == "~~" and lhs not in lv
     return False
+
+
+def adjust_pvalues(pvalues: np.ndarray | pd.Series, method: str = "holm") -> np.ndarray:
+    """Family-wise adjusted p-values of m tests (R ``p.adjust``): Bonferroni min(1, m p); Holm (1979)
+    step-down, with the p-values sorted increasingly p_(1) <= ... <= p_(m),
+    p_adj(i) = max_(j <= i) min(1, (m - j + 1) p_(j)). NaN p-values stay NaN and do not count in m."""
+    if method not in ADJUSTMENTS:
+        raise SurveyInputError(f"unknown p-value adjustment (use {', '.join(ADJUSTMENTS)})", value=method,
+                               field="adjust")
+    p = np.asarray(pvalues, dtype=float)
+    out = np.full(p.shape, np.nan)
+    ok = np.flatnonzero(np.isfinite(p))
+    m = len(ok)
+    if m == 0:
+        return out
+    if method == "bonferroni":
+        out[ok] = np.minimum(1.0, m * p[ok])
+        return out
+    order = ok[np.argsort(p[ok], kind="stable")]
+    out[order] = np.minimum(1.0, np.maximum.accumulate((m - np.arange(m)) * p[order]))
+    return out
+
+
+def rules_for(criterion: str = "chen", alpha: float = 0.05, adjust: str | None = None) -> dict[str, str]:
+    """The decision rule of every step, in words, for :func:`invariance`'s options."""
+    lrt = f"likelihood-ratio test p >= {alpha:g}"
+    out = {}
+    for step, chen in RULES.items():
+        rule = {"chen": chen, "lrt": f"pass if {lrt}", "both": f"{chen} and {lrt}"}[criterion]
+        if adjust is not None:
+            rule += (f"; and no univariate score test of the step's constraints significant at {alpha:g} "
+                     f"after {adjust.capitalize()} adjustment (lavTestScore)")
+        out[step] = rule
+    return out
 
 
 def chen_decision(step: str, delta_cfi: float, delta_rmsea: float, delta_srmr: float) -> bool:
@@ -155,6 +213,7 @@ class InvarianceStep:
     passed: bool | None = None
     final: bool = True
     score_tests: pd.DataFrame | None = None
+    global_passed: bool | None = None
 
     def row(self) -> dict[str, Any]:
         f = reported_measures(self.fit)
@@ -197,7 +256,11 @@ class InvarianceStep:
         own = [f for f in self.freed if _step_class(*_op_lhs(f), self.step, set(self.fit.mg.models[0].lv))]
         if self.passed:
             return f"partially invariant (freed: {', '.join(own)})" if own else "invariant"
-        return f"not invariant (freed: {', '.join(own)})" if own else "not invariant"
+        if own:
+            return f"not invariant (freed: {', '.join(own)})"
+        return "not invariant (score test)" if self.global_passed and self.score_tests is not None else (
+            "not invariant"
+        )
 
 
 def _op_lhs(label: str) -> tuple[str, str]:
@@ -211,13 +274,42 @@ class InvarianceResult:
     """Result of :func:`invariance`: one row per fitted model (``to_frame()``), the fits, the freed items."""
 
     def __init__(
-        self, steps: list[InvarianceStep], group: str, estimator: str, warnings: list[SurveyWarning]
+        self,
+        steps: list[InvarianceStep],
+        group: str,
+        estimator: str,
+        warnings: list[SurveyWarning],
+        criterion: str = "chen",
+        alpha: float = 0.05,
+        adjust: str | None = None,
     ) -> None:
         self.steps = steps
         self.group = group
         self.estimator = estimator
         self.warnings = warnings
-        self.rules = dict(RULES)
+        self.criterion = criterion
+        self.alpha = alpha
+        self.adjust = adjust
+        self.rules = rules_for(criterion, alpha, adjust)
+
+    def score_tests(self, flagged_only: bool = False) -> pd.DataFrame:
+        """Univariate score tests of the constraints each fitted step adds (still constrained ones), with
+        the ``adjust``-ed p-value ``p.adj`` and ``flagged`` (p.adj < alpha), largest first per model; empty
+        when the sequence ran without ``adjust`` (then only models that led to a release carry tests)."""
+        frames = []
+        for s in self.steps:
+            if s.score_tests is None or s.score_tests.empty:
+                continue
+            frame = s.score_tests.copy()
+            frame.insert(0, "model", s.model)
+            frame.insert(0, "step", s.step)
+            frames.append(frame.reindex(columns=SCORE_COLUMNS))
+        if not frames:
+            return pd.DataFrame(columns=SCORE_COLUMNS)
+        out = pd.concat(frames, ignore_index=True)
+        if flagged_only:
+            out = out[out["flagged"].fillna(False).astype(bool)].reset_index(drop=True)
+        return out
 
     @property
     def fits(self) -> dict[str, MultiGroupResult]:
@@ -252,6 +344,13 @@ class InvarianceResult:
             "estimator": self.estimator,
             "group_labels": self.steps[0].fit.group_labels if self.steps else [],
             "rules": self.rules,
+            "criterion": self.criterion,
+            "alpha": self.alpha,
+            "adjust": self.adjust,
+            "flagged": [
+                {k: clean(v) for k, v in r.items()}
+                for r in self.score_tests(flagged_only=True).to_dict(orient="records")
+            ],
             "measures": self.measures,
             "warnings": [w.message for w in self.warnings],
         }
@@ -277,8 +376,17 @@ class InvarianceResult:
             frame.to_string(index=False, float_format=lambda v: f"{v:.3f}", na_rep=""),
             "",
             "Measures: " + ", ".join(f"{k} = {v}" for k, v in self.measures.items() if k != v),
-            "Decision rules (Chen 2007):",
+            f"Decision rules (criterion {self.criterion!r}):",
         ] + [f"  {k}: {v}" for k, v in self.rules.items()]
+        flagged = self.score_tests(flagged_only=True)
+        if self.adjust is not None and not flagged.empty:
+            head = f"Score tests significant after {self.adjust} adjustment (localized non-invariance):"
+            lines += ["", head]
+            lines += [
+                f"  {r['model']}: {r['lhs']}{r['op']}{r['rhs']} (groups {r['group.a']} vs {r['group.b']}), "
+                f"X2 = {r['X2']:.2f}, p.adj = {r['p.adj']:.3g}"
+                for r in flagged.to_dict(orient="records")
+            ]
         freed = {k: v for k, v in self.freed.items() if v}
         if freed:
             lines += ["", "Released equality constraints (partial invariance, largest score test first):"]
@@ -305,7 +413,11 @@ class InvarianceResult:
         )
 
 
-def _candidates(fit: MultiGroupResult, step: str, freed: list[str]) -> pd.DataFrame:
+def _candidates(
+    fit: MultiGroupResult, step: str, freed: list[str], adjust: str | None = None, alpha: float = 0.05
+) -> pd.DataFrame:
+    """Score tests of the step's still-constrained parameters, largest first; with ``adjust``, the
+    family-wise adjusted p-value ``p.adj`` over these m tests and ``flagged`` = p.adj < alpha."""
     tests = fit.score_tests()
     if tests.empty:
         return tests
@@ -314,7 +426,11 @@ def _candidates(fit: MultiGroupResult, step: str, freed: list[str]) -> pd.DataFr
         (src == "group_equal" and _step_class(op, lhs, step, lv) and f"{lhs}{op}{rhs}" not in freed)
         for lhs, op, rhs, src in zip(tests["lhs"], tests["op"], tests["rhs"], tests["source"], strict=True)
     ]
-    return tests[keep].sort_values("X2", ascending=False, kind="stable")
+    out = tests[np.asarray(keep, dtype=bool)].copy()
+    if adjust is not None:
+        out["p.adj"] = adjust_pvalues(out["p.value"], adjust)
+        out["flagged"] = out["p.adj"] < alpha
+    return out.sort_values("X2", ascending=False, kind="stable")
 
 
 def invariance(
@@ -327,6 +443,9 @@ def invariance(
     steps: tuple[str, ...] | list[str] = ("configural", "metric", "scalar", "strict"),
     partial: bool = True,
     max_free: int = 3,
+    criterion: str = "chen",
+    alpha: float = 0.05,
+    adjust: str | None = None,
 ) -> InvarianceResult:
     """Run the invariance sequence (configural -> metric -> scalar -> strict) across the groups of ``group``.
 
@@ -340,6 +459,13 @@ def invariance(
     steps : the steps to run, in order (a subset of configural, metric, scalar, strict).
     partial : release constraints by the largest score test when a step fails (partial invariance).
     max_free : at most this many constraints released per step.
+    criterion : the global decision on a step: "chen" (Chen 2007 change-in-fit rule; default), "lrt"
+        (likelihood-ratio test significant at ``alpha`` fails), "both" (fails when either does).
+    alpha : significance level of the likelihood-ratio and the adjusted score tests.
+    adjust : None (default: the global criterion alone), or "holm" / "bonferroni": a step is also not
+        tenable while any univariate score test of its constraints is significant after this adjustment
+        (localized non-invariance, lavaan ``lavTestScore``); the partial procedure then releases the
+        largest one and refits until none is (at most ``max_free``).
 
     Returns
     -------
@@ -370,8 +496,40 @@ def invariance(
             f"estimator={estimator!r} is not available for invariance testing (available: ML, MLR)",
             field="estimator",
         )
+    if criterion not in CRITERIA:
+        raise SurveyInputError(
+            f"unknown invariance criterion (use {', '.join(CRITERIA)})", value=criterion, field="criterion"
+        )
+    if adjust is not None and adjust not in ADJUSTMENTS:
+        raise SurveyInputError(
+            f"unknown p-value adjustment (use {', '.join(ADJUSTMENTS)})", value=adjust, field="adjust"
+        )
+    if not 0.0 < float(alpha) < 1.0:
+        raise SurveyInputError("alpha must lie strictly between 0 and 1", value=alpha, field="alpha")
+    rule = _Rule(criterion, float(alpha), adjust)
     with single_thread():
-        return _sequence(model, data, group, est_name, missing, steps, partial, max_free)
+        return _sequence(model, data, group, est_name, missing, steps, partial, max_free, rule)
+
+
+@dataclass(frozen=True)
+class _Rule:
+    criterion: str = "chen"
+    alpha: float = 0.05
+    adjust: str | None = None
+
+    def assess(self, current: InvarianceStep, freed: list[str]) -> None:
+        """Set ``current.global_passed``, ``current.score_tests`` (with ``adjust``) and ``current.passed``."""
+        if current.reference is None:
+            return
+        chen = _passes(current.step, current.fit, current.reference)
+        _, _, p = lr_test(current.fit, current.reference)
+        lrt = not (math.isfinite(p) and p < self.alpha)
+        current.global_passed = {"chen": chen, "lrt": lrt, "both": chen and lrt}[self.criterion]
+        current.passed = current.global_passed
+        if self.adjust is not None:
+            current.score_tests = _candidates(current.fit, current.step, freed, self.adjust, self.alpha)
+            if not current.score_tests.empty and bool(current.score_tests["flagged"].any()):
+                current.passed = False
 
 
 def _sequence(
@@ -383,7 +541,9 @@ def _sequence(
     steps: list[str],
     partial: bool,
     max_free: int,
+    rule: _Rule | None = None,
 ) -> InvarianceResult:
+    rule = rule or _Rule()
     out: list[InvarianceStep] = []
     warnings: list[SurveyWarning] = []
     freed: list[str] = []
@@ -404,11 +564,13 @@ def _sequence(
             out.append(current)
             reference = fit
             continue
-        current.passed = _passes(step, fit, reference)
+        rule.assess(current, freed)
         n_freed = 0
         while not current.passed and partial and n_freed < max_free:
-            cand = _candidates(current.fit, step, freed)
-            if cand.empty:
+            cand = current.score_tests if current.score_tests is not None else _candidates(
+                current.fit, step, freed, rule.adjust, rule.alpha
+            )
+            if cand.empty or not np.isfinite(cand["X2"].iloc[0]):
                 break
             top = cand.iloc[0]
             label = f"{top['lhs']}{top['op']}{top['rhs']}"
@@ -426,17 +588,11 @@ def _sequence(
                 missing=missing,
                 estimator=est_name,
             )
-            current = InvarianceStep(
-                f"{step} (partial {n_freed})",
-                step,
-                fit,
-                list(freed),
-                reference,
-                _passes(step, fit, reference),
-            )
+            current = InvarianceStep(f"{step} (partial {n_freed})", step, fit, list(freed), reference)
+            rule.assess(current, freed)
         out.append(current)
         reference = current.fit
-    return InvarianceResult(out, group, est_name, warnings)
+    return InvarianceResult(out, group, est_name, warnings, rule.criterion, rule.alpha, rule.adjust)
 
 
 def _passes(step: str, fit: MultiGroupResult, reference: MultiGroupResult) -> bool:
