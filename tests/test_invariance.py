@@ -306,3 +306,64 @@ def test_cli_instrument_model_on_raw_demo_wave(capsys):
     d = json.loads(capsys.readouterr().out)
     partial = [s for s in d["steps"] if s["model"].startswith("scalar (partial")]
     assert partial and partial[0]["freed"][0] == "PEER2~1"
+
+
+def test_adjust_pvalues_match_r_p_adjust():
+    """R: p.adjust(c(.01, .04, .03, .005, NA), "holm") and "bonferroni" (NA kept, not counted in m)."""
+    from survey.sem.invariance import adjust_pvalues
+
+    p = [0.01, 0.04, 0.03, 0.005, np.nan]
+    holm = adjust_pvalues(p, "holm")
+    assert holm[:4] == pytest.approx([0.03, 0.06, 0.06, 0.02], abs=1e-12)
+    assert np.isnan(holm[4])
+    assert adjust_pvalues(p, "bonferroni")[:4] == pytest.approx([0.04, 0.16, 0.12, 0.02], abs=1e-12)
+    with pytest.raises(SurveyInputError, match="adjust"):
+        adjust_pvalues(p, "fdr")
+
+
+def test_criteria_and_localized_score_tests_on_planted_case():
+    """The planted y3 intercept: every criterion, with Holm-adjusted score tests, frees y3~1 and nothing else;
+    the score tests of the tenable steps are reported with their adjusted p-values."""
+    c = REF["planted"]
+    data = pd.read_csv(HERE / c["data"])
+    for criterion in ("lrt", "both"):
+        res = invariance(c["model"], data, c["group"], criterion=criterion, adjust="holm")
+        assert res.freed["scalar"] == ["y3~1"], criterion
+        assert res.freed["strict"] == ["y3~1"], criterion
+        assert res.freed["metric"] == []
+        tests = res.score_tests()
+        assert {"p.adj", "flagged"} <= set(tests.columns)
+        final = tests[tests["model"] == "scalar (partial 1)"]
+        assert not final["flagged"].any() and (final["p.adj"] >= final["p.value"]).all()
+        assert "Holm" in res.rules["scalar"] and "likelihood-ratio" in res.rules["scalar"]
+        assert res.to_dict()["flagged"][0]["lhs"] == "y3"
+    with pytest.raises(SurveyInputError, match="criterion"):
+        invariance(c["model"], data, c["group"], criterion="bic")
+    with pytest.raises(SurveyInputError, match="adjust"):
+        invariance(c["model"], data, c["group"], adjust="fdr")
+
+
+def test_demo_data_localized_score_tests_find_peer2_across_age_bands():
+    """The paper's model (all seven constructs, common items) on the demo data: across AGEBAND the scalar
+    step passes Chen's rule (dCFI = -.0096), but the Holm-adjusted score test of the PEER2 intercept is
+    significant, so PEER2~1 is released and partial scalar invariance holds; across instrument versions,
+    invariant by construction, nothing is released."""
+    data = _demo_frame()
+    items = {c: [f"{c}{k}" for k in range(1, 4 if c == "FOL" else 5)] for c in
+             ["SHI", "SKL", "AUT", "EMO", "CON", "PEER", "FOL"]}
+    items["AUT"].remove("AUT2")  # reworded in 1.1.0: not a common item
+    model = "\n".join(f"{c} =~ " + " + ".join(v) for c, v in items.items())
+    steps = ["configural", "metric", "scalar"]
+    chen = invariance(model, data, "AGEBAND", steps=steps)
+    assert chen.freed["scalar"] == []  # the global rule alone misses it
+    res = invariance(model, data, "AGEBAND", steps=steps, adjust="holm")
+    frame = res.to_frame().set_index("model")
+    assert frame.loc["scalar", "delta.cfi"] > -0.010
+    assert frame.loc["scalar", "decision"] == "not invariant (score test)"
+    assert res.freed["scalar"] == ["PEER2~1"]
+    assert frame.loc["scalar (partial 1)", "decision"] == "partially invariant (freed: PEER2~1)"
+    flagged = res.score_tests(flagged_only=True)
+    assert list(flagged["lhs"] + flagged["op"]) == ["PEER2~1"]
+    version = invariance(model, data, "instrument_version", steps=steps, adjust="holm")
+    assert all(v == [] for v in version.freed.values())
+    assert version.score_tests(flagged_only=True).empty

@@ -385,9 +385,10 @@ def invariance_table(results: dict[str, Any]) -> Table:
     note = ("Complete cases per grouping column (listwise deletion: multi-group full-information ML is not "
             "available), respondents with the grouping variable missing left out. Each model adds equality "
             f"constraints to the previous one: {added}. A step passes {criterion}{local}; \"not invariant "
-            "(score test)\" = the change in fit passes but a score test does not. Otherwise the constraint with the largest score "
-            "test is released in all groups and the model refitted (partial invariance; Byrne, Shavelson & "
-            "Muth\u00e9n, 1989); freed: X~1 = intercept of item X, F=~X = loading, X~~X = residual variance. "
+            "(score test)\" = the change in fit passes but a score test does not. Otherwise the constraint "
+            "with the largest score test is released in all groups and the model refitted (partial "
+            "invariance; Byrne, Shavelson & Muth\u00e9n, 1989); freed: X~1 = intercept of item X, "
+            "F=~X = loading, X~~X = residual variance. "
             "\u0394\u03c7\u00b2 = likelihood-ratio test against the previous accepted model.")
     return Table("invariance", "Measurement invariance", data, display, note)
 

@@ -301,6 +301,8 @@ class InvarianceResult:
             if s.score_tests is None or s.score_tests.empty:
                 continue
             frame = s.score_tests.copy()
+            if "flagged" not in frame:
+                frame["flagged"] = False
             frame.insert(0, "model", s.model)
             frame.insert(0, "step", s.step)
             frames.append(frame.reindex(columns=SCORE_COLUMNS))
@@ -308,7 +310,7 @@ class InvarianceResult:
             return pd.DataFrame(columns=SCORE_COLUMNS)
         out = pd.concat(frames, ignore_index=True)
         if flagged_only:
-            out = out[out["flagged"].fillna(False).astype(bool)].reset_index(drop=True)
+            out = out[out["flagged"].astype(bool)].reset_index(drop=True)
         return out
 
     @property
@@ -376,7 +378,7 @@ class InvarianceResult:
             frame.to_string(index=False, float_format=lambda v: f"{v:.3f}", na_rep=""),
             "",
             "Measures: " + ", ".join(f"{k} = {v}" for k, v in self.measures.items() if k != v),
-            f"Decision rules (criterion {self.criterion!r}):",
+            f"Decision rules ({'Chen 2007' if self.criterion == 'chen' else self.criterion}):",
         ] + [f"  {k}: {v}" for k, v in self.rules.items()]
         flagged = self.score_tests(flagged_only=True)
         if self.adjust is not None and not flagged.empty:
