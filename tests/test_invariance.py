@@ -299,13 +299,17 @@ def test_mlr_scaled_difference_tests_match_lavaan():
 
 @pytest.mark.slow
 def test_cli_instrument_model_on_raw_demo_wave(capsys):
-    """End to end: NAME@VER model on the raw Qualtrics demo wave; PEER2~1 is the first released intercept."""
+    """End to end on the RAW (unscreened) demo wave: with careless respondents and 47 respondents in one age
+    band for 105 parameters per group, the configural model does not converge; the sequence must stop there
+    and report no fit measures, differences or decisions, never numbers from an unfinished optimizer."""
     demo = Path(__file__).parents[1] / "survey" / "data" / "demo" / "wave1.csv"
     code = _run_cli(["invariance", "follow-drivers@1.0.0", str(demo), "--group", "AGEBAND", "--json"])
     assert code == 0
     d = json.loads(capsys.readouterr().out)
-    partial = [s for s in d["steps"] if s["model"].startswith("scalar (partial")]
-    assert partial and partial[0]["freed"][0] == "PEER2~1"
+    assert [s["model"] for s in d["steps"]] == ["configural"]
+    assert d["steps"][0]["decision"] == "not converged"
+    assert d["steps"][0]["chisq"] is None and d["steps"][0]["cfi"] is None
+    assert any("did not converge, so the invariance sequence stopped" in w for w in d["warnings"])
 
 
 def test_adjust_pvalues_match_r_p_adjust():

@@ -185,6 +185,7 @@ def run_analysis(config: PaperConfig) -> StudyResults:
             syntax, scored.dropna(subset=[group]), group, estimator=config.estimator, **INVARIANCE_OPTIONS,
             alpha=config.alpha)
     results.warnings = [*analytic.warnings, *cfa.warnings, *sem.warnings, *results.reliability.warnings,
-                        *(w for r in results.invariance.values() for w in r.warnings),
+                        *(SurveyWarning(w.code, f"invariance across {g}, {w.message}", w.stage)
+                          for g, r in results.invariance.items() for w in r.warnings),
                         *(results.comparison.warnings if results.comparison is not None else [])]
     return results

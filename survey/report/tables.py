@@ -338,6 +338,20 @@ def descriptives_table(describe: pd.DataFrame, correlations: pd.DataFrame) -> Ta
 # ------------------------------------------------------------------------------------ invariance
 
 
+def _released_tests(steps: list[Any]) -> tuple[list[float], list[float]]:
+    """Per fitted model: the univariate score test (X2, adjusted p; raw p without adjustment) of the
+    constraint released to obtain it, from the previous model's tests (NaN where nothing was released)."""
+    x2, padj = [float("nan")] * len(steps), [float("nan")] * len(steps)
+    for k, step in enumerate(steps[:-1]):
+        tests = step.score_tests
+        if step.final or tests is None or tests.empty:
+            continue
+        top = tests.iloc[0]
+        x2[k + 1] = float(top["X2"])
+        padj[k + 1] = float(top["p.adj"]) if "p.adj" in tests else float(top["p.value"])
+    return x2, padj
+
+
 def invariance_table(results: dict[str, Any]) -> Table:
     """Table: the measurement invariance sequence (configural, metric, scalar, strict; partial steps when
     constraints were released) per grouping column, from ``survey.sem.invariance`` with its decisions
@@ -347,14 +361,18 @@ def invariance_table(results: dict[str, Any]) -> Table:
     for group, result in results.items():
         frame = result.to_frame()
         frame.insert(0, "group", group)
-        frame.insert(1, "n", result.steps[0].fit.nobs)
+        steps = getattr(result, "steps", None)
+        frame.insert(1, "n", steps[0].fit.nobs if steps else None)
+        nan = [float("nan")] * len(frame)
+        x2, padj = _released_tests(steps) if steps and len(steps) == len(frame) else (nan, nan)
+        frame["released.X2"], frame["released.p.adj"] = x2, padj
         frame["freed"] = frame["freed"].map(lambda v: ", ".join(v) if isinstance(v, list | tuple) else str(v))
         frames.append(frame)
     data = pd.concat(frames, ignore_index=True).drop(columns=["aic", "bic"], errors="ignore")
     first = [i == 0 or g != data["group"].iloc[i - 1] for i, g in enumerate(data["group"])]
     display = pd.DataFrame({
-        "Group": [f"{g} (N = {n})" if f else "" for g, n, f in zip(data["group"], data["n"], first,
-                                                                    strict=True)],
+        "Group": [("" if not f else str(g) if pd.isna(n) else f"{g} (N = {int(n)})")
+                  for g, n, f in zip(data["group"], data["n"], first, strict=True)],
         "Model": data["model"],
         "\u03c7\u00b2 (df)": [f"{apa.num(c)} ({apa.integer(d)})" for c, d in zip(data["chisq"], data["df"],
                                                                                 strict=True)],
@@ -370,24 +388,25 @@ def invariance_table(results: dict[str, Any]) -> Table:
         "Decision": data["decision"],
     })
     some = next(iter(results.values()))
+    alpha = apa.bounded(getattr(some, "alpha", 0.05), 2)
     chen = ("\u0394CFI \u2265 -.010 and (\u0394RMSEA \u2264 .015 or \u0394SRMR \u2264 .030; .010 for scalar "
             "and strict) (Chen, 2007)")
-    lrt = f"the likelihood-ratio test has p \u2265 {apa.bounded(some.alpha, 2)}"
+    lrt = f"the likelihood-ratio test has p \u2265 {alpha}"
     criterion = {"chen": f"when {chen}", "lrt": f"when {lrt}",
                  "both": f"when {chen} and {lrt}"}[getattr(some, "criterion", "chen")]
     adjust = getattr(some, "adjust", None)
     local = (f" and no univariate score test (lavaan lavTestScore) of the step's equality constraints is "
-             f"significant at {apa.bounded(some.alpha, 2)} after {adjust.capitalize()} adjustment "
-             f"(localized non-invariance)" if adjust else "")
+             f"significant at {alpha} after {adjust.capitalize()} adjustment "
+             f"(localized non-invariance; \"not invariant (score test)\" = the change in fit passes but a "
+             f"score test does not)" if adjust else "")
     classes = {"metric": "loadings (metric)", "scalar": "intercepts (scalar)",
                "strict": "residual variances (strict)"}
-    added = ", ".join(v for k, v in classes.items() if any(s.step == k for s in some.steps))
+    added = ", ".join(v for k, v in classes.items() if data["model"].str.startswith(k).any())
     note = ("Complete cases per grouping column (listwise deletion: multi-group full-information ML is not "
             "available), respondents with the grouping variable missing left out. Each model adds equality "
-            f"constraints to the previous one: {added}. A step passes {criterion}{local}; \"not invariant "
-            "(score test)\" = the change in fit passes but a score test does not. Otherwise the constraint "
-            "with the largest score test is released in all groups and the model refitted (partial "
-            "invariance; Byrne, Shavelson & Muth\u00e9n, 1989); freed: X~1 = intercept of item X, "
+            f"constraints to the previous one: {added}. A step passes {criterion}{local}. Otherwise the "
+            "constraint with the largest score test is released in all groups and the model refitted "
+            "(partial invariance; Byrne, Shavelson & Muth\u00e9n, 1989); freed: X~1 = intercept of item X, "
             "F=~X = loading, X~~X = residual variance. "
             "\u0394\u03c7\u00b2 = likelihood-ratio test against the previous accepted model.")
     return Table("invariance", "Measurement invariance", data, display, note)

@@ -212,7 +212,14 @@ def invariance_paragraph(table: Table) -> str:
         parts.append(f"Across {group}: " + "; ".join(steps) + ".")
         freed = [f for f in str(rows["freed"].iloc[-1]).split(", ") if f]
         if freed:
-            released.append(" and ".join(constraint_phrase(f) for f in freed) + f" across {group}")
+            tests = []
+            if "released.X2" in rows:
+                adjusted = "Holm-adjusted " if "Holm adjustment" in table.note else ""
+                tests = [f"\u03c7\u00b2(1) = {apa.num(x)}, {adjusted}{apa.p_text(p)}"
+                         for x, p in zip(rows["released.X2"], rows["released.p.adj"], strict=True)
+                         if not pd.isna(x)]
+            stat = f" (largest univariate score test {'; '.join(tests)})" if len(tests) == len(freed) else ""
+            released.append(" and ".join(constraint_phrase(f) for f in freed) + f" across {group}{stat}")
         else:
             clean.append(str(group))
     local = " and Holm-adjusted score tests of the constraints" if "Holm adjustment" in table.note else ""

@@ -124,33 +124,34 @@ def fit(
                                 seed=seed, scheduler=scheduler, workers=workers)
     est_name = _check_options(estimator, missing, group, group_equal, se, bootstrap)
     with threadpool_limits(1) if threadpool_limits is not None else nullcontext():
-        return _fit_ml(model, data, est_name, str(missing).lower())
+        return _fit_ml(model, data, est_name)
 
 
-def _fit_ml(model: str, data: pd.DataFrame, est_name: str, missing: str) -> SEMResult:
-    partable = lavaanify(model)
+def prepare_ml(model: str, data: pd.DataFrame, *, meanstructure: bool = False) -> dict:
+    """The steps of :func:`fit` up to the ML estimate and its expected information (listwise data):
+    partable, ram, stats, start, estimation, information, warnings (shared with the robust estimators)."""
+    partable = lavaanify(model, meanstructure=meanstructure)
     check_definitions(partable)
     ram = RAMModel(partable)
-    stats = sample_stats(data, ram.ov, missing=missing)
+    stats = sample_stats(data, ram.ov, missing="listwise")
     g = stats.groups[0]
     ram.set_exogenous(g.cov, g.mean)
     warnings = check_sample(g.cov, ram.ov, g.n, ram.npar)
     start = start_values(ram, g)
     estimation = estimate_ml(ram, g, start)
     warnings += check_convergence(estimation.converged, estimation.iterations, estimation.message)
-    if np.isfinite(estimation.fml):
-        info = vcov_expected(ram, g, estimation.theta)
-    else:
-        info = None
+    info = vcov_expected(ram, g, estimation.theta) if np.isfinite(estimation.fml) else None
     warnings += check_identification(info is not None and info.singular)
-    return SEMResult(
-        model=model,
-        partable=partable,
-        ram=ram,
-        stats=stats,
-        estimation=estimation,
-        information=info,
-        warnings=warnings,
-        estimator=est_name,
-        start=start,
-    )
+    return {
+        "partable": partable,
+        "ram": ram,
+        "stats": stats,
+        "start": start,
+        "estimation": estimation,
+        "information": info,
+        "warnings": warnings,
+    }
+
+
+def _fit_ml(model: str, data: pd.DataFrame, est_name: str) -> SEMResult:
+    return SEMResult(model=model, estimator=est_name, **prepare_ml(model, data))

@@ -185,43 +185,6 @@ def fit_ml_fast(
             return theta, f, bool(np.max(np.abs(grad)) < 1e-5 and q > 0)
         theta, f = cand, f_new
     return theta, f, False
-    q = model.npar
-    for _ in range(max_iter):
-        dsig, dmu, imp = sigma_jacobian(model, theta)
-        inv = np.linalg.inv(imp.sigma)
-        resid = imp.sigma - cov
-        if model.meanstructure:
-            d = mean - imp.mean
-            resid = resid - np.outer(d, d)
-        w = inv @ resid @ inv
-        flat = dsig.reshape(q, -1)
-        grad = flat @ w.ravel()
-        root = np.linalg.cholesky(inv)  # Sigma^-1 = L L': tr(S^-1 dS_k S^-1 dS_l) = <L' dS_k L, L' dS_l L>
-        a = (root.T[None] @ dsig @ root).reshape(q, -1)
-        h = a @ a.T
-        if model.meanstructure:
-            grad = grad - 2.0 * dmu @ inv @ d
-            h = h + 2.0 * dmu @ inv @ dmu.T
-        if np.max(np.abs(grad)) < tol:
-            return theta, f, True
-        try:
-            step = np.linalg.solve(h, grad)
-        except np.linalg.LinAlgError:
-            step = np.linalg.lstsq(h, grad, rcond=None)[0]
-        slope = float(grad @ step)
-        if not np.isfinite(slope) or slope <= 0:
-            step, slope = grad, float(grad @ grad)
-        alpha = 1.0
-        for _ in range(30):
-            cand = theta - alpha * step
-            f_new = _fml(model, cov, mean, logdet_s, cand)
-            if np.isfinite(f_new) and f_new <= f - 1e-4 * alpha * slope:
-                break
-            alpha *= 0.5
-        else:
-            return theta, f, bool(np.max(np.abs(grad)) < 1e-5 and q > 0)
-        theta, f = cand, f_new
-    return theta, f, False
 
 
 # ---------------------------------------------------------------------------------------------- replicates
@@ -276,16 +239,15 @@ def _single_thread():
 
 
 def run_chunk(
-    task: tuple[ReplicateSpec, list[int], list[np.random.SeedSequence]],
+    task: tuple[ReplicateSpec, list[int], list[np.random.SeedSequence | np.ndarray]],
 ) -> list[tuple[int, np.ndarray, float, bool]]:
-    """Worker entry point: the replicates of one chunk (each with its own seed)."""
-    spec, ids, seeds = task
+    """Worker entry point: the replicates of one chunk (each with its own seed, or its given row indices)."""
+    spec, ids, draws = task
     n = spec.x.shape[0]
     out = []
     with _single_thread():
-        for b, ss in zip(ids, seeds, strict=True):
-            rng = np.random.default_rng(ss)
-            idx = rng.integers(0, n, size=n)
+        for b, draw in zip(ids, draws, strict=True):
+            idx = draw if isinstance(draw, np.ndarray) else np.random.default_rng(draw).integers(0, n, size=n)
             try:
                 vals, t, ok = replicate_values(spec, spec.x[idx])
             except Exception:  # a replicate that cannot be fitted counts as failed, never stops the run
@@ -454,6 +416,7 @@ def bootstrap(
     executor: Executor | None = None,
     progress: bool | None = None,
     chunk_size: int | None = None,
+    indices: np.ndarray | None = None,
 ) -> BootstrapResult:
     """Nonparametric bootstrap of a complete-data ML fit (``SEMResult`` of :func:`survey.sem.fit`).
 
@@ -461,7 +424,18 @@ def bootstrap(
     (:func:`survey.sem.executor.get_executor`). ``ci="bca"`` adds the N jackknife fits for the BCa
     acceleration. ``bollen_stine=True`` resamples the model-transformed data instead and returns the
     Bollen-Stine p-value of the chi-square test (its parameter replicates are not the ordinary ones).
+    ``indices`` (B x N integers, 0-based rows of the complete cases) replaces the seeded draws: replicate b
+    refits on rows ``indices[b]`` (e.g. resamples shared with another program; ``n`` becomes B).
     """
+    if indices is not None:
+        indices = np.asarray(indices)
+        n_rows = np.asarray(result.group_stats.raw).shape[0]
+        if indices.ndim != 2 or indices.shape[1] != n_rows or not np.issubdtype(indices.dtype, np.integer) \
+                or indices.min() < 0 or indices.max() >= n_rows:
+            raise SurveyInputError(
+                f"indices must be a B x {n_rows} matrix of row numbers in 0..{n_rows - 1}", field="indices"
+            )
+        n = indices.shape[0]
     if n is None or int(n) < 2:
         raise SurveyInputError("the bootstrap needs at least 2 replicates", value=n, field="bootstrap")
     if ci not in CI_TYPES:
@@ -491,7 +465,7 @@ def bootstrap(
         spec.metric = np.linalg.inv(expected_hessian(ram, theta))
     except np.linalg.LinAlgError:
         spec.metric = None
-    seeds = np.random.SeedSequence(seed).spawn(n)
+    seeds = list(indices) if indices is not None else np.random.SeedSequence(seed).spawn(n)
     own = executor is None
     ex = executor if executor is not None else get_executor(scheduler, workers)
     size = chunk_size or max(1, math.ceil(n / (4 * max(ex.workers, 1))))

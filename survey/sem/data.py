@@ -13,7 +13,7 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from survey.errors import SurveyInputError
+from survey.errors import EstimationError, SurveyInputError
 
 
 @dataclass
@@ -74,7 +74,35 @@ def numeric_columns(data: pd.DataFrame, names: list[str]) -> pd.DataFrame:
     return pd.DataFrame(out, index=data.index)
 
 
-def sample_stats(data: pd.DataFrame, names: list[str], *, missing: str = "listwise") -> SampleStats:
+def check_cases(x: np.ndarray, names: list[str], *, label: str = "", what: str = "complete cases") -> None:
+    """Degenerate data as one-line errors before any matrix is inverted.
+
+    ``x`` holds the cases used (rows; NaN = missing, FIML). No cases -> SurveyInputError; N <= p ->
+    EstimationError (the sample covariance matrix of p variables has rank <= N - 1, so log|S| and the ML
+    discrepancy are undefined); a variable with a single observed value -> SurveyInputError naming it
+    (variance 0: no model for it has a positive definite Sigma).
+    """
+    where = f" in group {label!r}" if label else ""
+    n, p = x.shape
+    if n == 0:
+        raise SurveyInputError(f"no {what} left{where} after removing missing values", field="data")
+    if n <= p:
+        raise EstimationError(
+            f"N = {n} {what}{where} for {p} observed variables: ML estimation needs more cases than "
+            "variables (the sample covariance matrix is singular)"
+        )
+    for j, name in enumerate(names):
+        seen = x[:, j][~np.isnan(x[:, j])]
+        if seen.size and np.ptp(seen) == 0:
+            raise SurveyInputError(
+                f"constant variable{where}: all {what} have the same value, so it has no variance to model",
+                column=name, value=float(seen[0]),
+            )
+
+
+def sample_stats(
+    data: pd.DataFrame, names: list[str], *, missing: str = "listwise", label: str = ""
+) -> SampleStats:
     """Listwise deletion (lavaan's default ``missing="listwise"``) and moments with divisor N.
 
     S = (1/N) sum_i (x_i - xbar)(x_i - xbar)'  (Bollen 1989, ch. 4; lavaan ``lav_samplestats``).
@@ -88,7 +116,9 @@ def sample_stats(data: pd.DataFrame, names: list[str], *, missing: str = "listwi
     x = values[keep]
     n = x.shape[0]
     if n < 2:
-        raise SurveyInputError(f"only {n} complete case(s) left after listwise deletion", field="data")
+        where = f" in group {label!r}" if label else ""
+        raise SurveyInputError(f"only {n} complete case(s) left{where} after listwise deletion", field="data")
+    check_cases(x, list(names), label=label)
     mean = x.mean(axis=0)
     centered = x - mean
     cov = centered.T @ centered / n

@@ -7,8 +7,10 @@ Discrepancy (Joreskog 1967; Bollen 1989, eq. 4.67):
 Gradient  g_k = tr(W dSigma_k) - 2 d' Sigma^-1 dmu_k,
           W = Sigma^-1 (Sigma - S - d d') Sigma^-1, d = ybar - mu.
 Minimised by Fisher scoring (Gauss-Newton with the expected Hessian
-H_kl = tr(Sigma^-1 dSigma_k Sigma^-1 dSigma_l) + 2 dmu_k' Sigma^-1 dmu_l) with step halving, and a
-quasi-Newton (BFGS, analytic gradient) fallback; convergence to |g|_max < 1e-9 (lavaan stops nlminb at a
+H_kl = tr(Sigma^-1 dSigma_k Sigma^-1 dSigma_l) + 2 dmu_k' Sigma^-1 dmu_l) with step halving; when that
+fails (e.g. a method factor identified by variances heading for a Heywood region), trust-region scoring
+(the same Hessian, steps bounded by a radius, as lavaan's PORT nlminb) and a quasi-Newton (BFGS,
+analytic gradient) fallback; convergence to |g|_max < 1e-9 (lavaan stops nlminb at a
 relative change of 1e-10 in F, so both reach the same optimum well inside 1e-3).
 lavaan reports ``fmin`` = F_ML / 2.
 """
@@ -163,7 +165,9 @@ def _fisher_scoring(
     return Estimation(theta, f, False, it, gmax, "fisher", "iteration limit reached")
 
 
-def _quasi_newton(model: RAMModel, stats: GroupStats, theta: np.ndarray) -> Estimation:
+def _value_and_gradient(model: RAMModel, stats: GroupStats):
+    """F_ML and its gradient for scipy; 1e10 (and a zero gradient) where Sigma is not positive definite."""
+
     def fun(x: np.ndarray) -> tuple[float, np.ndarray]:
         f, imp = objective(model, stats, x)
         if not np.isfinite(f):
@@ -171,6 +175,11 @@ def _quasi_newton(model: RAMModel, stats: GroupStats, theta: np.ndarray) -> Esti
         g, _ = gradient_and_information(model, stats, x, imp)
         return f, g
 
+    return fun
+
+
+def _quasi_newton(model: RAMModel, stats: GroupStats, theta: np.ndarray) -> Estimation:
+    fun = _value_and_gradient(model, stats)
     res = optimize.minimize(fun, theta, jac=True, method="BFGS", options={"gtol": 1e-10, "maxiter": 5000})
     f, imp = objective(model, stats, res.x)
     g, _ = (
@@ -182,20 +191,64 @@ def _quasi_newton(model: RAMModel, stats: GroupStats, theta: np.ndarray) -> Esti
     )
 
 
+def _trust_region(model: RAMModel, stats: GroupStats, theta: np.ndarray) -> Estimation:
+    """Trust-region Fisher scoring (scipy ``trust-exact`` with the expected information as Hessian): steps
+    stay inside a radius that shrinks where Sigma is not positive definite (as lavaan's PORT ``nlminb``)."""
+
+    fun = _value_and_gradient(model, stats)
+
+    def hess(x: np.ndarray) -> np.ndarray:
+        f, imp = objective(model, stats, x)
+        if not np.isfinite(f):
+            return np.eye(x.size)
+        return gradient_and_information(model, stats, x, imp)[1]
+
+    try:
+        res = optimize.minimize(
+            fun, theta, jac=True, hess=hess, method="trust-exact", options={"gtol": 1e-9, "maxiter": 1000}
+        )
+    except (np.linalg.LinAlgError, ValueError):
+        return Estimation(theta, np.inf, False, 0, np.inf, "trust", "trust region failed")
+    f, imp = objective(model, stats, res.x)
+    g = gradient_and_information(model, stats, res.x, imp)[0] if np.isfinite(f) else np.array([np.inf])
+    gmax = float(np.max(np.abs(g))) if g.size else 0.0
+    ok = bool(np.isfinite(f) and gmax < 1e-6)
+    return Estimation(res.x, f, ok, int(res.nit), gmax, "trust", str(res.message))
+
+
+def _then_scoring(alt: Estimation, model: RAMModel, stats: GroupStats, done: int) -> Estimation:
+    if not np.isfinite(alt.fml):
+        return alt
+    polished = _fisher_scoring(model, stats, alt.theta, max_iter=100)
+    if polished.converged or polished.fml <= alt.fml:
+        polished.iterations += alt.iterations + done
+        polished.method = f"fisher+{alt.method}"
+        return polished
+    return alt
+
+
+def _bfgs_then_scoring(model: RAMModel, stats: GroupStats, theta: np.ndarray, done: int) -> Estimation:
+    return _then_scoring(_quasi_newton(model, stats, theta), model, stats, done)
+
+
 def estimate_ml(model: RAMModel, stats: GroupStats, start: np.ndarray) -> Estimation:
-    """Minimise F_ML from ``start``: Fisher scoring, then BFGS + scoring polish when scoring fails."""
+    """Minimise F_ML from ``start``: Fisher scoring with step halving; when it fails, trust-region scoring
+    from the starting values, then BFGS from the starting values and from where scoring stopped, each
+    polished by scoring; the converged solution with the lowest F_ML wins."""
     if model.npar == 0:
         f, _ = objective(model, stats, start)
         return Estimation(start, f, np.isfinite(f), 0, 0.0, "none")
-    est = _fisher_scoring(model, stats, np.asarray(start, dtype=float))
+    start = np.asarray(start, dtype=float)
+    est = _fisher_scoring(model, stats, start)
     if est.converged:
         return est
-    alt = _quasi_newton(model, stats, est.theta if np.isfinite(est.fml) else np.asarray(start, dtype=float))
-    if np.isfinite(alt.fml):
-        polished = _fisher_scoring(model, stats, alt.theta, max_iter=100)
-        if polished.converged or polished.fml <= alt.fml:
-            polished.iterations += alt.iterations + est.iterations
-            polished.method = "fisher+bfgs"
-            return polished
-        return alt
-    return est
+    trust = _then_scoring(_trust_region(model, stats, start), model, stats, est.iterations)
+    if trust.converged:
+        return trust
+    tries = [trust, _bfgs_then_scoring(model, stats, start, est.iterations)]
+    if np.isfinite(est.fml):
+        tries.append(_bfgs_then_scoring(model, stats, est.theta, est.iterations))
+    tries = [t for t in tries if np.isfinite(t.fml)]
+    if not tries:
+        return est
+    return min(tries, key=lambda t: (not t.converged, t.fml))

@@ -38,7 +38,7 @@ import pandas as pd
 from scipy import stats as sps
 
 from survey.errors import EstimationError, SurveyInputError, SurveyWarning
-from survey.sem.data import GroupStats, SampleStats, numeric_columns
+from survey.sem.data import GroupStats, SampleStats, check_cases, numeric_columns
 from survey.sem.estimate import Estimation, gradient_and_information
 from survey.sem.fitmeasures import fit_measures as complete_fit_measures
 from survey.sem.fitmeasures import rmsea as rmsea_plain
@@ -676,6 +676,7 @@ def fit_fiml(model: str, data: pd.DataFrame, *, estimator: str = "ML") -> FIMLRe
         )
     if md.n < 2:
         raise SurveyInputError(f"only {md.n} case(s) with observed values", field="data")
+    check_cases(md.x, list(ram.ov), what="cases with observed values")
     if np.any(np.diag(md.coverage) == 0) or np.any(md.coverage == 0):
         raise SurveyInputError(
             "some pairs of variables are never observed together (zero covariance coverage)", field="data"

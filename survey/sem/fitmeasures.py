@@ -60,6 +60,27 @@ MEASURES = (
 )
 
 
+def tests_and_incremental(
+    t: float, df: float, pvalue: float, tb: float, dfb: float, pb: float
+) -> dict[str, float]:
+    """The user and baseline tests and the incremental indices built on them (one or several groups)."""
+    return {
+        "chisq": t,
+        "df": float(df),
+        "pvalue": pvalue,
+        "baseline.chisq": tb,
+        "baseline.df": float(dfb),
+        "baseline.pvalue": pb,
+        "cfi": cfi(t, df, tb, dfb),
+        "tli": tli(t, df, tb, dfb),
+        "nnfi": tli(t, df, tb, dfb),
+        "rfi": rfi(t, df, tb, dfb),
+        "nfi": nfi(t, tb),
+        "ifi": ifi(t, df, tb),
+        "rni": rni(t, df, tb, dfb),
+    }
+
+
 def baseline_fml(stats: GroupStats, x_index: list[int]) -> float:
     """F_ML of the independence model (x-block at sample values under fixed.x)."""
     s = stats.cov
@@ -247,24 +268,11 @@ def fit_measures(
         mean if meanstructure else None,
     )
     nel = p * (p + 1) // 2 + (p if meanstructure else 0)
-    nfi_value = nfi(t, tb)
     out = {
         "npar": float(npar),
         "fmin": fml / 2.0,
-        "chisq": t,
-        "df": float(df),
-        "pvalue": pvalue,
-        "baseline.chisq": tb,
-        "baseline.df": float(dfb),
-        "baseline.pvalue": pb,
-        "cfi": cfi(t, df, tb, dfb),
-        "tli": tli(t, df, tb, dfb),
-        "nnfi": tli(t, df, tb, dfb),
-        "rfi": rfi(t, df, tb, dfb),
-        "nfi": nfi_value,
-        "pnfi": float("nan") if dfb == 0 else df / dfb * nfi_value,
-        "ifi": ifi(t, df, tb),
-        "rni": rni(t, df, tb, dfb),
+        **tests_and_incremental(t, df, pvalue, tb, dfb, pb),
+        "pnfi": float("nan") if dfb == 0 else df / dfb * nfi(t, tb),
         "logl": logl,
         "unrestricted.logl": logl_h1,
         "aic": -2 * logl + 2 * npar,
@@ -281,4 +289,4 @@ def fit_measures(
         "gfi": g,
         "agfi": agfi(g, nel, df),
     }
-    return {k: float(v) for k, v in out.items()}
+    return {k: float(out[k]) for k in MEASURES}

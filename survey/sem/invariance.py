@@ -218,8 +218,14 @@ class InvarianceStep:
     def row(self) -> dict[str, Any]:
         f = reported_measures(self.fit)
         extra = {k: f.pop(k) for k in ("chisq.ml", "chisq.scaling.factor") if k in f}
+        if not self.fit.converged:  # no numbers from an optimizer that did not finish
+            f = dict.fromkeys(f)
+            extra = dict.fromkeys(extra)
         out: dict[str, Any] = {"model": self.model, **f}
-        if self.reference is None:
+        if not self.fit.converged or (self.reference is not None and not self.reference.converged):
+            out.update(dict.fromkeys(DELTA_COLUMNS))
+            out["decision"] = self.decision
+        elif self.reference is None:
             out.update(
                 {
                     "delta.cfi": None,
@@ -251,6 +257,8 @@ class InvarianceStep:
 
     @property
     def decision(self) -> str:
+        if not self.fit.converged:
+            return "not converged"
         if self.reference is None:
             return "reference"
         own = [f for f in self.freed if _step_class(*_op_lhs(f), self.step, set(self.fit.mg.models[0].lv))]
@@ -562,6 +570,10 @@ def _sequence(
         )
         warnings += [w for w in fit.warnings if w.message not in {v.message for v in warnings}]
         current = InvarianceStep(step, step, fit, list(freed), reference)
+        if not fit.converged:
+            out.append(current)
+            warnings.append(_stopped(step))
+            break
         if reference is None or step == "configural":
             out.append(current)
             reference = fit
@@ -591,10 +603,28 @@ def _sequence(
                 estimator=est_name,
             )
             current = InvarianceStep(f"{step} (partial {n_freed})", step, fit, list(freed), reference)
+            if not fit.converged:
+                break
             rule.assess(current, freed)
         out.append(current)
+        if not current.fit.converged:
+            warnings.append(_stopped(current.model))
+            break
         reference = current.fit
     return InvarianceResult(out, group, est_name, warnings, rule.criterion, rule.alpha, rule.adjust)
+
+
+DELTA_COLUMNS = ("delta.cfi", "delta.rmsea", "delta.srmr", "lrt.chisq", "lrt.df", "lrt.pvalue")
+
+
+def _stopped(model: str) -> SurveyWarning:
+    return SurveyWarning(
+        "invariance_not_converged",
+        f"The {model} model did not converge, so the invariance sequence stopped there: no fit measures, "
+        "differences or decisions are reported for it or for later steps. Check group sizes and data "
+        "quality.",
+        "sem",
+    )
 
 
 def _passes(step: str, fit: MultiGroupResult, reference: MultiGroupResult) -> bool:

@@ -22,37 +22,10 @@ import numpy as np
 from scipy import stats as sps
 
 from survey.sem.data import SampleStats
-from survey.sem.fitmeasures import baseline_fml, cfi, ifi, loglik, nfi, rfi, rmsea_ci, rni, srmr, tli
+from survey.sem.fitmeasures import MEASURES, baseline_fml, loglik, rmsea_ci, srmr, tests_and_incremental
 from survey.sem.test import n_moments
 
-MG_MEASURES = (
-    "npar",
-    "fmin",
-    "chisq",
-    "df",
-    "pvalue",
-    "baseline.chisq",
-    "baseline.df",
-    "baseline.pvalue",
-    "cfi",
-    "tli",
-    "nnfi",
-    "rfi",
-    "nfi",
-    "ifi",
-    "rni",
-    "logl",
-    "unrestricted.logl",
-    "aic",
-    "bic",
-    "ntotal",
-    "bic2",
-    "rmsea",
-    "rmsea.ci.lower",
-    "rmsea.ci.upper",
-    "rmsea.pvalue",
-    "srmr",
-)
+MG_MEASURES = tuple(m for m in MEASURES if m not in ("pnfi", "gfi", "agfi"))  # lavaan: not for G > 1
 
 
 def rmsea_multigroup(t: float, df: float, n: int, n_groups: int) -> float:
@@ -115,19 +88,7 @@ def fit_measures_multigroup(
     out = {
         "npar": float(npar),
         "fmin": fml / 2.0,
-        "chisq": t,
-        "df": float(df),
-        "pvalue": pvalue,
-        "baseline.chisq": tb,
-        "baseline.df": float(dfb),
-        "baseline.pvalue": pb,
-        "cfi": cfi(t, df, tb, dfb),
-        "tli": tli(t, df, tb, dfb),
-        "nnfi": tli(t, df, tb, dfb),
-        "rfi": rfi(t, df, tb, dfb),
-        "nfi": nfi(t, tb),
-        "ifi": ifi(t, df, tb),
-        "rni": rni(t, df, tb, dfb),
+        **tests_and_incremental(t, df, pvalue, tb, dfb, pb),
         "logl": logl,
         "unrestricted.logl": logl_h1,
         "aic": -2 * logl + 2 * npar,
@@ -140,4 +101,4 @@ def fit_measures_multigroup(
         "rmsea.pvalue": rmsea_multigroup_pvalue(t, df, n, n_groups),
         "srmr": srmr_multigroup(stats, sigmas, means),
     }
-    return {k: float(v) for k, v in out.items()}
+    return {k: float(out[k]) for k in MG_MEASURES}

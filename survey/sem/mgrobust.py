@@ -24,34 +24,22 @@ Nested models are compared by the Satorra-Bentler (2001) scaled difference
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
-from scipy import stats as sps
 
-from survey.errors import EstimationError, SurveyInputError
+from survey.errors import SurveyInputError
 from survey.sem.data import SampleStats
 from survey.sem.groups import group_partable
 from survey.sem.multigroup import MultiGroupModel, mg_gradient_information
-from survey.sem.robust import h1_information, h1_scores, moments_jacobian
+from survey.sem.robust import (
+    TEST_NAMES,
+    ScaledTest,
+    h1_information,
+    h1_scores,
+    moments_jacobian,
+    symmetric_inverse,
+)
 
-
-@dataclass
-class MGScaledTest:
-    """The Yuan-Bentler (Mplus) scaled test of a multi-group fit."""
-
-    stat: float
-    df: float
-    trace: float
-    scaling_factor: float
-
-    @property
-    def stat_scaled(self) -> float:
-        return self.stat / self.scaling_factor
-
-    @property
-    def pvalue_scaled(self) -> float:
-        return float(sps.chi2.sf(self.stat_scaled, self.df)) if self.df > 0 else float("nan")
+MGScaledTest = ScaledTest  # the Yuan-Bentler (Mplus) scaled test of a multi-group fit
 
 
 def mg_observed_information(mg: MultiGroupModel, stats: SampleStats, theta: np.ndarray) -> np.ndarray:
@@ -93,26 +81,18 @@ def h1_trace(stats: SampleStats) -> float:
     return total
 
 
-def _inverse(a: np.ndarray) -> np.ndarray:
-    try:
-        inv = np.linalg.inv(a)
-    except np.linalg.LinAlgError as exc:
-        raise EstimationError(
-            "the information matrix is singular; MLR statistics cannot be computed"
-        ) from exc
-    return (inv + inv.T) / 2.0
-
-
 def mlr_multigroup(
     mg: MultiGroupModel, stats: SampleStats, theta: np.ndarray, fml: float, df: float
 ) -> tuple[np.ndarray, MGScaledTest]:
     """Huber-White vcov and the Yuan-Bentler (Mplus) scaled test of a multi-group ML solution."""
-    a_inv = _inverse(mg_observed_information(mg, stats, theta))
+    a_inv = symmetric_inverse(mg_observed_information(mg, stats, theta))
     b0 = mg_first_order(mg, stats, theta)
     vcov = a_inv @ b0 @ a_inv / stats.ntotal
     trace = h1_trace(stats) - float(np.sum(b0 * a_inv.T))
     c = trace / df if df > 0 else float("nan")
-    test = MGScaledTest(float(stats.ntotal * fml), float(df), trace, c if c > 0 else float("nan"))
+    test = ScaledTest(
+        TEST_NAMES["MLR"], float(stats.ntotal * fml), float(df), trace, c if c > 0 else float("nan")
+    )
     return (vcov + vcov.T) / 2.0, test
 
 

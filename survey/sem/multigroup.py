@@ -118,7 +118,7 @@ def group_sample_stats(
     groups = []
     for value in values:
         part = data[data[group] == value]
-        st = sample_stats(part, names, missing=missing)
+        st = sample_stats(part, names, missing=missing, label=group_label(value))
         g = st.groups[0]
         g.label = group_label(value)
         groups.append(g)

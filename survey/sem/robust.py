@@ -49,7 +49,7 @@ from scipy import stats as sps
 
 from survey.errors import EstimationError, SurveyInputError
 from survey.sem.compare import scaled_chisq_difference
-from survey.sem.data import GroupStats, sample_stats
+from survey.sem.data import GroupStats
 from survey.sem.estimate import observed_hessian
 from survey.sem.fitmeasures import cfi as cfi_index
 from survey.sem.fitmeasures import ifi as ifi_index
@@ -159,7 +159,8 @@ class ScaledTest:
         return float(sps.chi2.sf(self.stat_scaled, self.df)) if self.df > 0 else float("nan")
 
 
-def _inverse(info: np.ndarray) -> np.ndarray:
+def symmetric_inverse(info: np.ndarray) -> np.ndarray:
+    """(A^-1 + A^-T) / 2 of an information matrix; singular -> EstimationError."""
     try:
         inv = np.linalg.inv(info)
     except np.linalg.LinAlgError as exc:
@@ -179,7 +180,7 @@ def mlr_pieces(
     imp = model.implied(theta)
     mu = imp.mean if ms else stats.mean
     a = 0.5 * observed_hessian(model, stats, theta)
-    a_inv = _inverse(a)
+    a_inv = symmetric_inverse(a)
     delta = moments_jacobian(model, theta, ms)
     scores = h1_scores(x, imp.sigma, mu, ms) @ delta
     b0 = scores.T @ scores / n
@@ -214,7 +215,7 @@ def mlm_pieces(
     w = h1_information(imp.sigma, ms)
     delta = moments_jacobian(model, theta, ms)
     e = delta.T @ w @ delta
-    e_inv = _inverse(e)
+    e_inv = symmetric_inverse(e)
     gamma = gamma_adf(x, ms)
     wd = w @ delta
     vcov = e_inv @ (wd.T @ gamma @ wd) @ e_inv / n
@@ -419,37 +420,6 @@ class RobustSEMResult(SEMResult):
         return out
 
 
-def prepare_ml(model: str, data, *, meanstructure: bool = False) -> dict:
-    """The steps of :func:`survey.sem.fit` up to the ML estimate and its expected information."""
-    from survey.sem.defined import check_definitions
-    from survey.sem.diagnostics import check_convergence, check_identification, check_sample
-    from survey.sem.estimate import estimate_ml
-    from survey.sem.start import start_values
-    from survey.sem.vcov import vcov_expected
-
-    partable = lavaanify(model, meanstructure=meanstructure)
-    check_definitions(partable)
-    ram = RAMModel(partable)
-    stats = sample_stats(data, ram.ov, missing="listwise")
-    g = stats.groups[0]
-    ram.set_exogenous(g.cov, g.mean)
-    warnings = check_sample(g.cov, ram.ov, g.n, ram.npar)
-    start = start_values(ram, g)
-    estimation = estimate_ml(ram, g, start)
-    warnings += check_convergence(estimation.converged, estimation.iterations, estimation.message)
-    info = vcov_expected(ram, g, estimation.theta) if np.isfinite(estimation.fml) else None
-    warnings += check_identification(info is not None and info.singular)
-    return {
-        "partable": partable,
-        "ram": ram,
-        "stats": stats,
-        "start": start,
-        "estimation": estimation,
-        "information": info,
-        "warnings": warnings,
-    }
-
-
 def fit_robust(model: str, data, *, estimator: str) -> RobustSEMResult:
     """Fit ``model`` by ML with robust (``estimator`` MLR or MLM) standard errors and test, complete data.
 
@@ -459,6 +429,8 @@ def fit_robust(model: str, data, *, estimator: str) -> RobustSEMResult:
     est = str(estimator).upper()
     if est not in ROBUST_ESTIMATORS:
         raise SurveyInputError("robust estimator must be MLR or MLM", value=estimator, field="estimator")
+    from survey.sem.api import prepare_ml
+
     parts = prepare_ml(model, data)
     ram, g, theta = parts["ram"], parts["stats"].groups[0], parts["estimation"].theta
     if ram.names.ov_x:

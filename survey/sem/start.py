@@ -1,11 +1,18 @@
-"""Starting values, lavaan-like (``lav_start``, start="default").
+"""Starting values, as lavaan's ``lav_start`` (start="default", i.e. "lavaan"; lavaan 0.6.14).
 
-- residual variances of observed variables: half the sample variance (lavaan's default);
-- free loadings: s_im / phi_f with m the marker indicator and phi_f the marker's common variance,
-  estimated from indicator triads as median_{j<k} s_mj s_mk / s_jk (the FABIN idea, Hagglund 1982);
-- latent variances: phi_f (exogenous) or phi_f / 2 (residual variances of dependent factors);
-- regressions and covariances 0; fixed.x moments and user-fixed values at their values;
-- intercepts at the sample means, latent means 0.
+- factor loadings: per factor whose indicators are all observed, FABIN 3 (Hagglund 1982,
+  Psychometrika 47) on the indicators' sample covariance S, the first indicator as reference:
+      lambda_1 = 1,  lambda_i = s_i3' S_33^-1 s_31 / (s_13' S_33^-1 s_31)   (3 = the other indicators),
+  bounded by |lambda_i| <= sqrt(s_ii / (0.1 s_11)); with fewer than 4 indicators the closed-form
+  three-indicator solution (lambda_2 = s_32 / s_31, lambda_3 = s_32 / s_21, psi = s_21 s_31 / s_32;
+  one or two indicators are padded to three as lavaan does). When the factor is identified by its
+  variance (``F ~~ 1*F``) the loadings are rescaled by sqrt|psi|, psi from the FABIN residual variances
+      theta = (I - D*D)^-1 diag(S - D S D),  D = lambda lambda' / lambda'lambda,
+      psi = lambda' (S - diag theta) lambda / (lambda'lambda)^2.
+  A negative triad gives 0.7 (variance-identified) or 1; factors measured by other factors start at 1;
+- residual variances of observed variables: half the sample variance;
+- latent (residual) variances 0.05; regressions and covariances 0; intercepts at the sample means,
+  latent means 0; fixed.x moments and user-fixed values at their values.
 """
 
 from __future__ import annotations
@@ -16,67 +23,88 @@ from survey.sem.data import GroupStats
 from survey.sem.model import RAMModel
 
 
-def _marker_variance(cov: np.ndarray, idx: dict[str, int], marker: str, others: list[str]) -> float:
-    m = idx[marker]
-    s_mm = cov[m, m]
-    vals = []
-    for a in range(len(others)):
-        for b in range(a + 1, len(others)):
-            j, k = idx[others[a]], idx[others[b]]
-            if abs(cov[j, k]) > 1e-12:
-                vals.append(cov[m, j] * cov[m, k] / cov[j, k])
-    if not vals and others:
-        vals = [abs(cov[m, idx[others[0]]])]
-    phi = float(np.median(vals)) if vals else 0.5 * s_mm
-    if not np.isfinite(phi) or phi <= 0.05 * s_mm or phi >= s_mm:
-        phi = 0.5 * s_mm
-    return phi
+def three_indicator(s: np.ndarray, std_lv: bool) -> tuple[np.ndarray, bool]:
+    """Loadings of a one-factor model with 1-3 indicators in closed form (and the negative-triad flag)."""
+    nvar = s.shape[0]
+    if nvar == 1:
+        s = np.ones((3, 3))
+    elif nvar == 2:
+        extra = np.array([np.mean(np.diag(s)), s[1, 0]])
+        s = np.block([[s, extra[:, None]], [extra[None, :], np.array([[np.max(np.diag(s))]])]])
+    s21, s31, s32 = s[1, 0], s[2, 0], s[2, 1]
+    neg = bool(s21 * s31 * s32 < 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        psi = s21 * s31 / s32
+        lam = np.array([1.0, s32 / s31, s32 / s21])
+    lower = 0.1 * s[0, 0]
+    psi = min(max(psi, lower), s[0, 0]) if np.isfinite(psi) else psi
+    for i in (1, 2):
+        bound = np.sqrt(s[i, i] / lower)
+        lam[i] = min(max(-bound, lam[i]), bound)
+    if std_lv:
+        lam = lam * np.sign(psi) * np.sqrt(abs(psi))
+    return lam[:nvar], neg
+
+
+def fabin3(s: np.ndarray, std_lv: bool = False) -> tuple[np.ndarray, bool]:
+    """FABIN 3 loadings of a one-factor model on covariance ``s`` (see the module docstring)."""
+    nvar = s.shape[0]
+    if nvar < 4:
+        return three_indicator(s, std_lv)
+    lam = np.ones(nvar)
+    for i in range(1, nvar):
+        rest = [k for k in range(nvar) if k not in (0, i)]
+        s_i3, s_31 = s[i, rest], s[rest, 0]
+        try:
+            w = np.linalg.solve(s[np.ix_(rest, rest)], s_31)
+            lam[i] = (s_i3 @ w) / (s_31 @ w)
+        except np.linalg.LinAlgError:
+            lam[i] = (s_i3 @ s_31) / (s_31 @ s_31)
+    lower = 0.1 * s[0, 0]
+    bound = np.sqrt(np.diag(s)[1:] / lower)
+    lam[1:] = np.clip(lam[1:], -bound, bound)
+    if std_lv:
+        l2 = lam @ lam
+        d = np.outer(lam, lam) / l2
+        theta = np.linalg.solve(np.eye(nvar) - d * d, np.diag(s - d @ s @ d))
+        psi = lam @ (s - np.diag(theta)) @ lam / l2**2
+        lam = lam * np.sign(psi) * np.sqrt(abs(psi))
+    return lam, False
 
 
 def start_values(model: RAMModel, stats: GroupStats) -> np.ndarray:
     """Vector of starting values of the free parameters (length ``model.npar``)."""
     pt = model.partable
-    rows = list(
-        zip(pt["lhs"], pt["op"], pt["rhs"], pt["free"].astype(int), pt["ustart"].astype(float), strict=True)
-    )
+    lhs, op, rhs = pt["lhs"].to_numpy(), pt["op"].to_numpy(), pt["rhs"].to_numpy()
+    free = pt["free"].to_numpy(dtype=int)
+    ustart = pt["ustart"].to_numpy(dtype=float)
     cov = stats.cov
     idx = {v: i for i, v in enumerate(model.ov)}
-    theta = np.full(model.npar, np.nan)
-    lv_var: dict[str, float] = {}
-    for lv in model.lv:
-        loadings = [r for r in rows if r[1] == "=~" and r[0] == lv]
-        ov_inds = [r[2] for r in loadings if r[2] in idx]
-        fixed = [r for r in loadings if r[3] == 0 and r[2] in idx and r[4] != 0]
-        if fixed:
-            marker, scale = fixed[0][2], fixed[0][4]
-            others = [v for v in ov_inds if v != marker]
-            phi = _marker_variance(cov, idx, marker, others) / scale**2
-        else:  # no marker (e.g. NA* with a fixed latent variance): loadings at sqrt(s_ii / 2)
-            marker, scale, phi = "", 1.0, 1.0
-        lv_var[lv] = phi
-        for _, _, rhs, free, _ in loadings:
-            if free == 0 or not np.isnan(theta[free - 1]):
-                continue
-            if rhs in idx and marker:
-                theta[free - 1] = cov[idx[rhs], idx[marker]] / (phi * scale)
-            elif rhs in idx:
-                theta[free - 1] = np.sqrt(max(0.5 * cov[idx[rhs], idx[rhs]], 1e-3))
-            else:
-                theta[free - 1] = 1.0
-    endogenous = {r[0] for r in rows if r[1] == "~"}
-    for lhs, op, rhs, free, _ in rows:
-        if free == 0 or not np.isnan(theta[free - 1]):
+    start = np.zeros(len(pt))
+    start[op == "=~"] = 1.0
+    lv = set(model.lv)
+    for f in model.lv:
+        rows = np.flatnonzero((lhs == f) & (op == "=~"))
+        if not rows.size or any(r in lv or r not in idx for r in rhs[rows]):
             continue
-        k = free - 1
-        if op == "~~" and lhs == rhs:
-            if lhs in idx:
-                theta[k] = 0.5 * cov[idx[lhs], idx[lhs]]
-            else:
-                phi = lv_var.get(lhs, 1.0)
-                theta[k] = 0.5 * phi if lhs in endogenous else phi
-        elif op == "~1":
-            theta[k] = stats.mean[idx[lhs]] if lhs in idx else 0.0
-        else:
-            theta[k] = 0.0
-    theta[np.isnan(theta)] = 0.0
+        var_rows = np.flatnonzero((lhs == f) & (op == "~~") & (rhs == f))
+        std_lv = bool(var_rows.size) and bool(np.all(free[var_rows] == 0) and np.all(ustart[var_rows] == 1))
+        ov_idx = [idx[r] for r in rhs[rows]]
+        lam, neg = fabin3(cov[np.ix_(ov_idx, ov_idx)], std_lv)
+        lam[~np.isfinite(lam)] = 1.0
+        if neg:
+            lam[:] = 0.7 if std_lv else 1.0
+        start[rows] = lam
+    for k in range(len(pt)):
+        if op[k] == "~~" and lhs[k] == rhs[k]:
+            start[k] = 0.5 * cov[idx[lhs[k]], idx[lhs[k]]] if lhs[k] in idx else 0.05
+        elif op[k] == "~1":
+            start[k] = stats.mean[idx[lhs[k]]] if lhs[k] in idx else 0.0
+    user = np.isfinite(ustart)
+    start[user] = ustart[user]
+    start[~np.isfinite(start)] = 0.5
+    theta = np.zeros(model.npar)
+    for k in range(len(pt) - 1, -1, -1):  # first row of an equality label wins
+        if free[k] > 0:
+            theta[free[k] - 1] = start[k]
     return theta
