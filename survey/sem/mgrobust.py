@@ -29,7 +29,7 @@ import numpy as np
 from survey.errors import SurveyInputError
 from survey.sem.data import SampleStats
 from survey.sem.groups import group_partable
-from survey.sem.multigroup import MultiGroupModel, mg_gradient_information
+from survey.sem.multigroup import MultiGroupModel, mg_gradient
 from survey.sem.robust import (
     TEST_NAMES,
     ScaledTest,
@@ -50,10 +50,7 @@ def mg_observed_information(mg: MultiGroupModel, stats: SampleStats, theta: np.n
         step = 1e-6 * max(1.0, abs(theta[k]))
         e = np.zeros(q)
         e[k] = step
-        h[:, k] = (
-            mg_gradient_information(mg, stats, theta + e)[0]
-            - mg_gradient_information(mg, stats, theta - e)[0]
-        ) / (2 * step)
+        h[:, k] = (mg_gradient(mg, stats, theta + e) - mg_gradient(mg, stats, theta - e)) / (2 * step)
     return 0.25 * (h + h.T)
 
 

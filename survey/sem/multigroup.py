@@ -28,7 +28,7 @@ from survey.errors import SurveyInputError, SurveyWarning
 from survey.sem.data import SampleStats, sample_stats
 from survey.sem.defined import check_definitions
 from survey.sem.diagnostics import check_convergence, check_identification, check_sample
-from survey.sem.estimate import Estimation, gradient_and_information, objective
+from survey.sem.estimate import Estimation, gradient, gradient_and_information, objective
 from survey.sem.groups import expansion_matrix, group_partable, normalize_group_equal, normalize_group_partial
 from survey.sem.model import RAMModel
 from survey.sem.start import start_values
@@ -154,6 +154,15 @@ def mg_gradient_information_full(
         grad[idx] += w * gr
         hess[np.ix_(idx, idx)] += w * h
     return grad, hess
+
+
+def mg_gradient(mg: MultiGroupModel, stats: SampleStats, theta: np.ndarray) -> np.ndarray:
+    """Gradient of F = sum_g (N_g/N) F_ML,g in the shared parameters, K' g (no information matrix)."""
+    full = mg.k @ theta
+    grad = np.zeros(mg.npar_full)
+    for i, (w, ram, g) in enumerate(zip(_weights(stats), mg.models, stats.groups, strict=True)):
+        grad[mg.index[i]] += w * gradient(ram, g, mg.local(full, i))
+    return mg.k.T @ grad
 
 
 def mg_gradient_information(
