@@ -155,6 +155,35 @@ def path_comparison(results: StudyResults, outcome: str = COMPARE_OUTCOME) -> An
                                      alpha=config.alpha, fit_options=fit_options(config, bootstrap=False))
 
 
+def measurement_variables(syntax: str) -> set[str]:
+    """The observed indicators named on the right of ``=~`` in lavaan syntax."""
+    out: set[str] = set()
+    for line in syntax.splitlines():
+        if "=~" in line:
+            out.update(term.split("*")[-1].strip() for term in line.split("=~", 1)[1].split("+"))
+    return out
+
+
+def invariance_sample(
+    scored: pd.DataFrame, group: str, items: list[str], min_group: int
+) -> tuple[pd.DataFrame, dict[str, int]]:
+    """The rows entering the invariance tests across ``group``: the group is known, and the group has at
+    least ``min_group`` complete cases on the model's ``items`` (the sequence runs listwise); also the
+    groups left out with their complete-case N."""
+    known = scored[scored[group].notna()]
+    sizes = known.dropna(subset=list(items))[group].value_counts()
+    small = {g: int(n) for g, n in sizes.items() if n < min_group}
+    keep = ~known[group].isin(list(small))
+    return known[keep], {_group_label(g): n for g, n in sorted(small.items(), key=lambda kv: str(kv[0]))}
+
+
+def _group_label(value: Any) -> str:
+    """A group code as written in the data: 3.0 -> "3"."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
 def run_analysis(config: PaperConfig) -> StudyResults:
     """Run every stage on the configured data: ingest and screen, key, fit the CFA and the SEM
     (``survey.sem.fit``), the measure stage's reliability, discriminant validity and scale scores, and
@@ -180,11 +209,19 @@ def run_analysis(config: PaperConfig) -> StudyResults:
     results.reliability = reliability(results)
     scores(results)
     results.comparison = path_comparison(results)
+    small_groups: list[SurveyWarning] = []
     for group in config.groups:
+        indicators = [i for i in items if i in measurement_variables(syntax)]
+        data, left_out = invariance_sample(scored, group, indicators, config.invariance_min_group)
+        if left_out:
+            small_groups.append(SurveyWarning(
+                "invariance_small_group",
+                f"invariance across {group}: left out group(s) with fewer than {config.invariance_min_group} "
+                f"complete cases ({', '.join(f'{g}: N = {n}' for g, n in left_out.items())})", "report"))
         results.invariance[group] = measurement_invariance(
-            syntax, scored.dropna(subset=[group]), group, estimator=config.estimator, **INVARIANCE_OPTIONS,
-            alpha=config.alpha)
+            syntax, data, group, estimator=config.estimator, **INVARIANCE_OPTIONS, alpha=config.alpha)
     results.warnings = [*analytic.warnings, *cfa.warnings, *sem.warnings, *results.reliability.warnings,
+                        *small_groups,
                         *(SurveyWarning(w.code, f"invariance across {g}, {w.message}", w.stage)
                           for g, r in results.invariance.items() for w in r.warnings),
                         *(results.comparison.warnings if results.comparison is not None else [])]

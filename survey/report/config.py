@@ -78,6 +78,8 @@ class PaperConfig(_Strict):
     * ``estimator``/``missing``: passed to ``survey.sem.fit``.
     * ``bootstrap``: replicates and seed for the indirect effects.
     * ``groups``: grouping columns for measurement invariance.
+    * ``invariance_min_group``: groups with fewer complete cases are left out of the invariance tests
+      (and named in a warning): a multi-group CFA of this size has about 100 free parameters per group.
     * ``hypotheses``: empty means the instrument's hypotheses.
     """
 
@@ -89,6 +91,7 @@ class PaperConfig(_Strict):
     missing: Literal["listwise", "fiml"] = "listwise"
     bootstrap: Bootstrap = Field(default_factory=Bootstrap)
     groups: list[str] = Field(default_factory=list)
+    invariance_min_group: int = Field(100, ge=2)
     hypotheses: list[HypothesisSpec] = Field(default_factory=list)
     alpha: float = Field(0.05, gt=0, lt=1)
     figures: bool = True

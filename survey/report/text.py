@@ -234,10 +234,22 @@ def invariance_paragraph(table: Table) -> str:
 
 
 def warnings_paragraph(warnings: list[str]) -> str:
-    """The estimation and data warnings, stated in the text."""
+    """The estimation and data warnings, stated in the text: each distinct warning once, and the
+    small-sample notes of the survey.sem diagnostics (fewer than five cases per free parameter, Bentler &
+    Chou 1987) summarised in one sentence; the full list follows in the warnings section."""
     if not warnings:
         return "Estimation produced no warnings."
-    return "Estimation and data warnings: " + "; ".join(w.rstrip(".") for w in warnings) + "."
+    distinct = list(dict.fromkeys(w.rstrip(".") for w in warnings))
+    small = [w for w in distinct if "Small sample:" in w]
+    other = [w for w in distinct if "Small sample:" not in w]
+    parts = []
+    if other:
+        parts.append("Estimation and data warnings: " + "; ".join(other) + ".")
+    if small:
+        parts.append(f"{len(small)} fitted model(s) or group(s) had fewer than five cases per free "
+                     "parameter, so their estimates and fit measures may be unstable "
+                     "(listed under the warnings).")
+    return " ".join(parts)
 
 
 def results_section(paper: Any) -> list[str]:

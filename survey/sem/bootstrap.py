@@ -18,6 +18,11 @@ standardized (std.all) value of every free / defined row:
 Bollen-Stine (1992, Sociological Methods & Research 21): the data are transformed to fit the model exactly,
 ``Z = (Y - 1 ybar') S^{-1/2} Sigma_hat^{1/2} + 1 mu_hat'``, then resampled; p = #{T*_b >= T} / B_ok.
 
+FIML fits (:class:`survey.sem.fiml.FIMLResult`, lavaan ``missing="ml", se="bootstrap"``): the replicates
+resample whole rows of the raw data, missing values included, regroup them by missing-data pattern and
+refit by FIML from the full-sample estimates (:func:`fit_fiml_fast`); std.all from the model-implied
+moments, as for the full-sample fit. The Bollen-Stine transform needs complete data and is not offered.
+
 Replicates that do not converge are kept as rows of NaN in ``replicates``, counted in ``n_failed`` and
 reported as a warning; statistics use the converged ones (as lavaan, which also reports the count).
 """
@@ -187,6 +192,63 @@ def fit_ml_fast(
     return theta, f, False
 
 
+def fit_fiml_fast(
+    model: RAMModel,
+    md: Any,
+    start: np.ndarray,
+    metric: np.ndarray | None,
+    h1: GroupStats,
+    max_iter: int = 60,
+    tol: float = 1e-8,
+) -> tuple[np.ndarray, float, bool]:
+    """Maximise the FIML casewise log-likelihood from ``start``; returns (theta, -logl / N, converged).
+
+    Quasi-Newton (BFGS, Nocedal & Wright 2006, eq. 6.17) on F = -logl / N, the inverse Hessian started at
+    ``metric`` (the inverse per-case observed information at the full-sample estimates, the same for every
+    replicate) and updated ``H <- (I - r s y') H (I - r y s') + r s s'``, ``s`` the step, ``y`` the change of
+    the gradient, ``r = 1 / y's``: from the full-sample estimates a replicate converges in about a dozen
+    likelihood evaluations (the fixed metric alone converges linearly, at a rate near 0.75 on the study
+    model). Step halving keeps every step uphill. Convergence as :func:`survey.sem.fiml.estimate_fiml`,
+    max |dlogl/dtheta| / N < ``tol``; after ``max_iter`` steps, or without ``metric``, that function's
+    scoring iterations take over from the current point.
+    """
+    from survey.sem.fiml import estimate_fiml, model_loglik
+
+    n = md.n
+    theta = np.asarray(start, dtype=float).copy()
+    f, g = model_loglik(model, md, theta, True)
+    if not np.isfinite(f):
+        return theta, np.inf, False
+    if metric is not None:
+        inv_h = np.array(metric, dtype=float)
+        eye = np.eye(theta.size)
+        for _ in range(max_iter):
+            gn = g / n
+            if np.max(np.abs(gn)) < tol:
+                return theta, -f / n, True
+            step = inv_h @ gn
+            slope = float(gn @ step)
+            if not np.isfinite(slope) or slope <= 0:
+                break
+            alpha = 1.0
+            for _ in range(20):
+                cand = theta + alpha * step
+                f_new, g_new = model_loglik(model, md, cand, True)
+                if np.isfinite(f_new) and f_new >= f + 1e-4 * alpha * slope * n - 1e-12 * abs(f):
+                    break
+                alpha *= 0.5
+            else:
+                break
+            s_k, y_k = cand - theta, (g - g_new) / n
+            sy = float(s_k @ y_k)
+            if sy > 1e-12 * float(np.linalg.norm(s_k) * np.linalg.norm(y_k)):
+                left = eye - np.outer(s_k, y_k) / sy
+                inv_h = left @ inv_h @ left.T + np.outer(s_k, s_k) / sy
+            theta, f, g = cand, f_new, g_new
+    est = estimate_fiml(model, md, theta, h1, tol=tol)
+    return est.theta, float(est.fml), bool(est.converged)
+
+
 # ---------------------------------------------------------------------------------------------- replicates
 @dataclass
 class ReplicateSpec:
@@ -200,7 +262,9 @@ class ReplicateSpec:
     meanstructure: bool
     exo: bool
     defined: DefinedFunction | None = None
-    metric: np.ndarray | None = None  # inverse expected Hessian at the full-sample estimates
+    metric: np.ndarray | None = None  # inverse expected Hessian (FIML: observed information) at the estimates
+    fiml: bool = False  # x holds NaN: refit by FIML (then ``h1`` = the full-sample EM moments)
+    h1: GroupStats | None = None
 
 
 def _moments(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -210,12 +274,21 @@ def _moments(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def replicate_values(spec: ReplicateSpec, x: np.ndarray) -> tuple[np.ndarray, float, bool]:
-    """Refit on ``x``: (free, defined parameters, std.all of ``std_rows``), T = N F_ML, converged."""
-    cov, mean = _moments(x)
+    """Refit on ``x``: (free, defined parameters, std.all of ``std_rows``), T = N F_ML, converged.
+
+    FIML (``spec.fiml``): rows of ``x`` may hold NaN; T = -2 logl (the H0 deviance)."""
     model = spec.model
-    if spec.exo:
-        model.set_exogenous(cov, mean)
-    theta, f, ok = fit_ml_fast(model, cov, mean, spec.theta, metric=spec.metric)
+    if spec.fiml:
+        from survey.sem.fiml import missing_patterns
+
+        md = missing_patterns(x)
+        theta, f, ok = fit_fiml_fast(model, md, spec.theta, spec.metric, spec.h1)
+        f = 2.0 * f  # N * 2 (-logl / N) = -2 logl
+    else:
+        cov, mean = _moments(x)
+        if spec.exo:
+            model.set_exogenous(cov, mean)
+        theta, f, ok = fit_ml_fast(model, cov, mean, spec.theta, metric=spec.metric)
     pt = model.partable
     values = model.parameter_values(theta)
     defined = (pt["op"] == ":=").to_numpy()
@@ -418,13 +491,15 @@ def bootstrap(
     chunk_size: int | None = None,
     indices: np.ndarray | None = None,
 ) -> BootstrapResult:
-    """Nonparametric bootstrap of a complete-data ML fit (``SEMResult`` of :func:`survey.sem.fit`).
+    """Nonparametric bootstrap of an ML fit (``SEMResult`` of :func:`survey.sem.fit`), complete-data or FIML
+    (``FIMLResult``: whole rows resampled with their missing values, each replicate refitted by FIML).
 
     ``n`` replicates; ``seed`` makes them reproducible whatever ``workers``/``scheduler``
     (:func:`survey.sem.executor.get_executor`). ``ci="bca"`` adds the N jackknife fits for the BCa
     acceleration. ``bollen_stine=True`` resamples the model-transformed data instead and returns the
     Bollen-Stine p-value of the chi-square test (its parameter replicates are not the ordinary ones).
-    ``indices`` (B x N integers, 0-based rows of the complete cases) replaces the seeded draws: replicate b
+    ``indices`` (B x N integers, 0-based rows of the complete cases; FIML: of the cases with some observed
+    value) replaces the seeded draws: replicate b
     refits on rows ``indices[b]`` (e.g. resamples shared with another program; ``n`` becomes B).
     """
     if indices is not None:
@@ -442,9 +517,11 @@ def bootstrap(
         raise SurveyInputError("ci must be perc, bc or bca", value=ci, field="ci")
     ram: RAMModel = result.ram
     g: GroupStats = result.group_stats
-    if hasattr(result, "missing_data"):
+    fiml = hasattr(result, "missing_data")
+    if fiml and bollen_stine:
         raise SurveyInputError(
-            "bootstrap is available for complete-data (listwise) fits only", field="missing"
+            "the Bollen-Stine bootstrap needs complete data (not available with missing='fiml')",
+            field="bollen_stine",
         )
     n = int(n)
     pt = ram.partable
@@ -462,7 +539,12 @@ def bootstrap(
         x = (x - g.mean) @ symmetric_power(g.cov, -0.5) @ symmetric_power(imp.sigma, 0.5) + mu
     spec = ReplicateSpec(ram, x, theta, free_rows, std_rows, ram.meanstructure, bool(ram.names.ov_x))
     try:
-        spec.metric = np.linalg.inv(expected_hessian(ram, theta))
+        if fiml:
+            spec.fiml, spec.h1 = True, g
+            info = result.information.information if result.information is not None else None
+            spec.metric = np.linalg.inv(info) if info is not None and np.all(np.isfinite(info)) else None
+        else:
+            spec.metric = np.linalg.inv(expected_hessian(ram, theta))
     except np.linalg.LinAlgError:
         spec.metric = None
     seeds = list(indices) if indices is not None else np.random.SeedSequence(seed).spawn(n)

@@ -498,7 +498,8 @@ def fit_extended(
     (lavaan ``"ml"``), ``se="bootstrap"`` (``bootstrap`` replicates, default 1000 as lavaan).
 
     MLR/MLM always report their robust standard errors (``se="robust"`` is their default; lavaan's);
-    ``se="bootstrap"`` replaces the standard errors and CIs by bootstrap ones (complete data only).
+    ``se="bootstrap"`` replaces the standard errors and CIs by bootstrap ones (with FIML the replicates
+    resample whole rows, missing values included, and refit by FIML: lavaan ``missing="ml", se="bootstrap"``).
     """
     from survey.sem.api import fit as fit_ml
 
@@ -519,10 +520,6 @@ def fit_extended(
             "estimator='MLM' needs complete data; use estimator='MLR' with missing='fiml'", field="estimator"
         )
     n_boot = int(bootstrap) if bootstrap else (1000 if se_name == "bootstrap" else 0)
-    if n_boot and fiml:
-        raise SurveyInputError(
-            "bootstrap standard errors are available for complete data only (not with FIML)", field="se"
-        )
     if fiml:
         from survey.sem.fiml import fit_fiml
 
