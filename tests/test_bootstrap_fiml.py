@@ -5,7 +5,12 @@ indices.csv.gz (our seeded resampler, make_indices.py) of tests/fixtures/robust/
 MCAR missing values; whole rows, missing values included), starting from the full-sample estimates, and saves
 the bootstrap SEs and percentile limits of every free and := parameter and of their std.all values.
 With the same resamples only the optimizers' convergence differs: lavaan's nlminb stops at a relative change
-of 1e-10 in F (parameters ~1e-5 from the optimum), ours at max |dlogl/dtheta| / N < 1e-8.
+of 1e-10 in F (parameters ~1e-5 from the optimum), ours at max |dlogl/dtheta| / N < 1e-8. Measured (lavaan
+0.6.14, 100 replicates, 111 free and := parameters): full-sample estimates differ by <= 4.9e-6 (std.all by
+<= 1.5e-6), replicate estimates by <= 2.4e-5, SEs by <= 3.7e-6 absolute (2.9e-5 relative), percentile limits
+by <= 1.5e-5; std.all SEs by <= 1.2e-6, their limits by <= 4.7e-6. Bounds, as the complete-data parity
+(test_bootstrap_parity.py): 1e-4 on estimates, replicates and limits, 2e-5 absolute and 2e-4 relative on SEs.
+lavaan needs ~65 iterations (3.4 s) per refit; ours ~12 likelihood evaluations (0.1 s).
 """
 
 from __future__ import annotations
@@ -52,7 +57,7 @@ def _names() -> list[str]:
 def test_full_sample_fit_is_lavaans(fiml_fit):
     rows = pd.DataFrame(REF["rows"])
     est = fiml_fit.estimates().merge(rows, on=["lhs", "op", "rhs"], suffixes=("", "_ref"))
-    assert len(est) == len(rows) == 83
+    assert len(est) == len(rows) == 111  # free (incl. 28 intercepts) and := rows
     assert np.abs(est["est"] - est["est_ref"]).max() < 1e-4
     assert np.abs(est["std.all"].to_numpy() - np.array(REF["std0"])).max() < 1e-4
 
