@@ -10,7 +10,8 @@
     0.12143476, 0.28158189 for the 5 x 5 matrix ``Rs``, criterion 5, predictors 1-4);
   - the README example of the npm package johnsons-relative-weights
     (https://www.npmjs.com/package/johnsons-relative-weights; 7 x 7 matrix, criterion = variable 1,
-    raw weights and R^2 = 0.6620304789821244).
+    raw weights and R^2 = 0.6620304789821244);
+  - the R package rwa's mtcars example (vignette "Regression Methods"; raw and rescaled weights).
   Johnson's (2000) own article example could not be retrieved here, so it is not used.
 * Latent level: lavaan's model-implied latent correlation matrix (tests/fixtures/compare/reference.json)
   gives the R^2 of FOL that lavaan reports.
@@ -273,3 +274,17 @@ def test_implied_correlation_from_standardized_solution_equals_lavaan_cor_lv():
     with pytest.raises(SurveyInputError, match="regressed"):
         extra = pd.DataFrame([{"lhs": "SHI", "op": "~", "rhs": "PEER", "est.std": 0.1}])
         implied_correlation(pd.concat([std, extra]), "FOL", column="est.std")
+
+
+def test_relative_weights_rwa_published_mtcars_example():
+    """R package rwa (Chan), vignette "Regression Methods": rwa_multiregress(mtcars, "mpg",
+    c("cyl", "disp", "hp", "wt")) prints Raw.RelWeight 0.2096904, 0.1883043, 0.1799590, 0.2706812 and
+    Rescaled.RelWeight 24.70914, 22.18908, 21.20570, 31.89607 (https://martinctc.github.io/rwa/articles/
+    regression-methods.html). tests/fixtures/compare/mtcars.csv is R's datasets::mtcars, written with
+    write.csv(mtcars[, c("mpg", "cyl", "disp", "hp", "wt")], row.names = FALSE)."""
+    data = pd.read_csv(Path(__file__).parent / "fixtures" / "compare" / "mtcars.csv")
+    predictors = ["cyl", "disp", "hp", "wt"]
+    raw = relative_weights(data.corr(), "mpg", predictors)
+    assert np.max(np.abs(raw.to_numpy() - [0.2096904, 0.1883043, 0.1799590, 0.2706812])) < 1e-7
+    rescaled = 100 * relative_weights(data.corr(), "mpg", predictors, rescale=True)
+    assert np.max(np.abs(rescaled.to_numpy() - [24.70914, 22.18908, 21.20570, 31.89607])) < 1e-5
