@@ -184,6 +184,9 @@ def test_hypothesis_table_equals_survey_fit(paper_dir: Path, built, tmp_path: Pa
     results.analytic.data[results.items].to_csv(data, index=False)
     command = [sys.executable, "-m", "survey.cli", "fit", results.instrument.spec, str(data), "--json",
                "--estimator", results.config.estimator, "--missing", results.config.missing]
+    if results.config.bootstrap.replicates > 0:  # the same bootstrap: replicates and seed
+        command += ["--se", "bootstrap", "--bootstrap", str(results.config.bootstrap.replicates),
+                    "--seed", str(results.config.bootstrap.seed)]
     out = subprocess.run(command, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
     fitted = json.loads(out.stdout)
