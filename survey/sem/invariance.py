@@ -558,17 +558,17 @@ def _sequence(
     warnings: list[SurveyWarning] = []
     freed: list[str] = []
     reference: MultiGroupResult | None = None
+
+    def refit(step: str, released: list[str]) -> MultiGroupResult:
+        """The step's model with the ``released`` constraints freed; its new warnings are collected."""
+        fit = fit_multigroup(model, data, group, group_equal=STEPS[step], group_partial=released,
+                             missing=missing, estimator=est_name)
+        seen = {v.message for v in warnings}
+        warnings.extend([w for w in fit.warnings if w.message not in seen])
+        return fit
+
     for step in steps:
-        fit = fit_multigroup(
-            model,
-            data,
-            group,
-            group_equal=STEPS[step],
-            group_partial=freed,
-            missing=missing,
-            estimator=est_name,
-        )
-        warnings += [w for w in fit.warnings if w.message not in {v.message for v in warnings}]
+        fit = refit(step, freed)
         current = InvarianceStep(step, step, fit, list(freed), reference)
         if not fit.converged:
             out.append(current)
@@ -593,15 +593,7 @@ def _sequence(
             out.append(current)
             freed = freed + [label]
             n_freed += 1
-            fit = fit_multigroup(
-                model,
-                data,
-                group,
-                group_equal=STEPS[step],
-                group_partial=freed,
-                missing=missing,
-                estimator=est_name,
-            )
+            fit = refit(step, freed)
             current = InvarianceStep(f"{step} (partial {n_freed})", step, fit, list(freed), reference)
             if not fit.converged:
                 break
