@@ -335,30 +335,31 @@ def _fit_data(data: str):
     return frame
 
 
-def _fit_model(model: str, frame):
-    """MODEL as lavaan syntax: a file, or NAME@VER (the instrument's model on the columns present, with
-    labelled missing codes set to NaN and reverse-keyed items recoded (min + max) - x)."""
+def _fit_model(model: str, frame, data: str):
+    """MODEL as lavaan syntax: a file, or NAME@VER (the instrument's model on the columns of DATA present,
+    with labelled missing codes set to NaN and reverse-keyed items recoded by survey.measure.reverse_key)."""
     from pathlib import Path
 
     if Path(model).is_file() or "@" not in model:
         return Path(model).read_text(encoding="utf-8"), frame
+    from survey.errors import SurveyInputError
     from survey.instrument import lavaan_model, load_instrument
+    from survey.measure import instrument_keys, reverse_key
 
     inst = load_instrument(model)
     ids = {i.id for i in inst.items}
     frame = frame.copy()
     for item in inst.items:
-        if item.id not in frame.columns:
-            continue
-        scale = inst.scale_of(item.id)
-        codes = list((getattr(scale, "missing", None) or {}).keys())
-        if codes:
+        codes = list((getattr(inst.scale_of(item.id), "missing", None) or {}).keys())
+        if item.id in frame.columns and codes:
             frame[item.id] = frame[item.id].mask(frame[item.id].isin(codes))
-    for item_id, key in inst.keys().items():
-        if key == -1 and item_id in frame.columns:
-            scale = inst.scale_of(item_id)
-            frame[item_id] = (scale.min + scale.max) - frame[item_id]
-    syntax = lavaan_model(inst, items=[c for c in frame.columns if c in ids])
+    keys, bounds = instrument_keys(inst)
+    frame = reverse_key(frame, {k: v for k, v in keys.items() if k in frame.columns}, bounds)
+    try:
+        syntax = lavaan_model(inst, items=[c for c in frame.columns if c in ids])
+    except SurveyInputError as exc:  # the data lack the instrument's items: name the data file
+        raise SurveyInputError(f"{exc.message} (the data do not carry {inst.spec}'s items)",
+                               file=data, field=exc.field, value=exc.value) from None
     return syntax, frame
 
 
@@ -389,7 +390,7 @@ def fit_command(
     from survey.sem import fit
 
     frame = _fit_data(data)
-    syntax, frame = _fit_model(model, frame)
+    syntax, frame = _fit_model(model, frame, data)
     if as_json:  # no bootstrap progress bar under --json
         import os
 
@@ -439,7 +440,7 @@ def invariance_command(
     from survey.sem.invariance import invariance
 
     frame = _fit_data(data)
-    syntax, frame = _fit_model(model, frame)
+    syntax, frame = _fit_model(model, frame, data)
     try:
         result = invariance(syntax, frame, group, estimator=estimator, partial=partial, max_free=max_free)
     except SurveyInputError as exc:

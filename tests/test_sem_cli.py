@@ -90,3 +90,13 @@ def test_bad_column_names_the_file(tmp_path, capsys):
     model.write_text("f =~ x1 + x2 + nope")
     code, _, err = run(["fit", str(model), str(FIXTURES / "holzinger.csv")], capsys)
     assert code == 2 and "holzinger.csv" in err and "nope" in err
+
+
+def test_instrument_model_on_data_without_its_items_names_the_data_file(tmp_path, capsys):
+    """NAME@VER on a file that lacks the instrument's items: one line naming the DATA file (not the YAML)."""
+    data = tmp_path / "other.csv"
+    pd.DataFrame({"a": [1, 2, 3], "b": [2, 3, 4]}).to_csv(data, index=False)
+    code, out, err = run(["fit", "follow-drivers@1.1.0", str(data)], capsys)
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and err.startswith(f"error: {data}:")
+    assert "SHI" in err and "follow-drivers@1.1.0" in err
