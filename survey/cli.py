@@ -422,6 +422,10 @@ def fit_command(
             typer.echo("\n" + comparison.summary())
 
 
+# errors about a command-line option, not about the data file
+_OPTION_FIELDS = ("estimator", "group", "steps", "criterion", "adjust", "alpha")
+
+
 @app.command("invariance")
 def invariance_command(
     model: str = typer.Argument(..., help="lavaan-syntax file, or NAME@VER (the instrument's model)."),
@@ -431,6 +435,14 @@ def invariance_command(
     partial: bool = typer.Option(True, "--partial/--no-partial",
                                  help="Release constraints by the largest score test when a step fails."),
     max_free: int = typer.Option(3, "--max-free", help="At most this many constraints released per step."),
+    steps: str = typer.Option("configural,metric,scalar,strict", "--steps",
+                              help="Comma-separated steps to run, in order."),
+    criterion: str = typer.Option("chen", "--criterion",
+                                  help="Global decision: chen (change in fit, Chen 2007), lrt or both."),
+    adjust: str = typer.Option("none", "--adjust",
+                               help="none, holm or bonferroni: a step also fails while any adjusted "
+                                    "univariate score test of its constraints is significant."),
+    alpha: float = typer.Option(0.05, "--alpha", help="Level of the likelihood-ratio and score tests."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Measurement invariance: configural -> metric -> scalar -> strict, with partial invariance."""
@@ -442,9 +454,13 @@ def invariance_command(
     frame = _fit_data(data)
     syntax, frame = _fit_model(model, frame, data)
     try:
-        result = invariance(syntax, frame, group, estimator=estimator, partial=partial, max_free=max_free)
+        result = invariance(
+            syntax, frame, group, estimator=estimator, partial=partial, max_free=max_free,
+            steps=[s.strip() for s in steps.split(",") if s.strip()], criterion=criterion,
+            adjust=None if adjust.lower() == "none" else adjust.lower(), alpha=alpha,
+        )
     except SurveyInputError as exc:
-        if exc.file is not None or exc.field in ("estimator", "group", "steps"):
+        if exc.file is not None or exc.field in _OPTION_FIELDS:
             raise
         raise SurveyInputError(exc.message, file=data, row=exc.row, column=exc.column, value=exc.value,
                                field=exc.field) from None

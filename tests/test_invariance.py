@@ -371,3 +371,51 @@ def test_demo_data_localized_score_tests_find_peer2_across_age_bands():
     version = invariance(model, data, "instrument_version", steps=steps, adjust="holm")
     assert all(v == [] for v in version.freed.values())
     assert version.score_tests(flagged_only=True).empty
+
+
+def test_cli_invariance_criterion_adjust_steps_equal_api(capsys, tmp_path):
+    """`survey invariance --criterion lrt --adjust holm --steps ...` gives the Python API's numbers and
+    decisions for the same options (planted y3 intercept: y3~1 freed at the scalar step)."""
+    c = REF["planted"]
+    model_file = tmp_path / "planted.lav"
+    model_file.write_text(c["model"])
+    args = ["invariance", str(model_file), str(HERE / c["data"]), "--group", c["group"]]
+    opts = ["--criterion", "lrt", "--adjust", "holm", "--steps", "configural,metric,scalar", "--json"]
+    assert _run_cli(args + opts) == 0
+    cli = json.loads(capsys.readouterr().out)
+    api = invariance(
+        c["model"],
+        pd.read_csv(HERE / c["data"]),
+        c["group"],
+        criterion="lrt",
+        adjust="holm",
+        steps=["configural", "metric", "scalar"],
+    ).to_dict()
+    assert [s["model"] for s in cli["steps"]] == [s["model"] for s in api["steps"]]
+    assert [s["model"] for s in cli["steps"]][-1] == "scalar (partial 1)"
+    for mine, theirs in zip(cli["steps"], api["steps"], strict=True):
+        assert mine["decision"] == theirs["decision"]
+        assert mine["chisq"] == pytest.approx(theirs["chisq"], abs=1e-9)
+    assert cli["flagged"][0]["lhs"] == "y3"
+    # without the options: Chen's rule and no adjustment, the API's defaults
+    assert _run_cli(args + ["--steps", "configural,metric", "--json"]) == 0
+    default = json.loads(capsys.readouterr().out)
+    assert [(s["model"], s["decision"]) for s in default["steps"]] == [
+        ("configural", "reference"),
+        ("metric", "invariant"),
+    ]
+
+
+def test_cli_invariance_bad_option_values_exit_2(capsys):
+    base = ["invariance", str(HERE / "hs.lav"), str(HERE / "holzinger.csv"), "--group", "school"]
+    for extra, word in [
+        (["--criterion", "bic"], "criterion"),
+        (["--adjust", "fdr"], "adjust"),
+        (["--alpha", "1.5"], "alpha"),
+        (["--steps", "metric,configural"], "steps"),
+    ]:
+        with pytest.raises(SystemExit) as exc:
+            main(base + extra)
+        assert exc.value.code == 2, extra
+        err = capsys.readouterr().err.strip()
+        assert word in err and "\n" not in err and "Traceback" not in err
