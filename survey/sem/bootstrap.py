@@ -396,7 +396,10 @@ class BootstrapResult:
                 accel = np.divide(num, den, out=np.zeros_like(num), where=den > 0)
             lims = []
             for zq in (sps.norm.ppf(a / 2), sps.norm.ppf(1 - a / 2)):
-                adj = sps.norm.cdf(z0 + (z0 + zq) / (1 - accel * (z0 + zq)))
+                # z0 = +-inf when no (or every) replicate lies below the estimate, e.g. a parameter that is
+                # constant across replicates: the limit is then the replicates' max (or min)
+                with np.errstate(invalid="ignore"):
+                    adj = sps.norm.cdf(z0 + (z0 + zq) / (1 - accel * (z0 + zq)))
                 adj = np.where(np.isfinite(adj), adj, np.where(z0 > 0, 1.0, 0.0))
                 lims.append(np.array([np.quantile(reps[:, j], adj[j]) for j in range(reps.shape[1])]))
             lo, hi = lims
