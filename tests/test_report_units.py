@@ -98,6 +98,7 @@ def test_config_defaults_and_file(tmp_path) -> None:
     ("estimator: OLS\n", "estimator"),
     ("instrument: follow-drivers\n", "instrument"),
     ("data:\n  - {path: a.csv}\n", "data.0.instrument"),
+    ("data:\n  - {path: a.csv, instrument: follow-drivers}\n", "data.0.instrument"),
     ("hypotheses:\n  - {id: H1, path: 'FOL <- SHI'}\n", "hypotheses.0.path"),
     ("colour: blue\n", "colour"),
     ("screens: {min_progress: fast}\n", "screens"),

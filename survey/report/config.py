@@ -9,15 +9,25 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from survey.errors import SurveyInputError
 from survey.quality import ScreenConfig
 
 _SPEC = re.compile(r"^[A-Za-z0-9_.-]+@\d+\.\d+\.\d+$")
+
+
+def _instrument_spec(value: str) -> str:
+    if not _SPEC.match(value):
+        raise ValueError(f"expected NAME@MAJOR.MINOR.PATCH, got {value!r}")
+    return value
+
+
+InstrumentSpec = Annotated[str, AfterValidator(_instrument_spec)]
+
 _PATH = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*~\s*([A-Za-z_][A-Za-z0-9_]*)\s*$")
 
 
@@ -29,14 +39,7 @@ class DataSource(_Strict):
     """One raw export and the instrument version it was collected with."""
 
     path: str
-    instrument: str
-
-    @field_validator("instrument")
-    @classmethod
-    def _spec(cls, value: str) -> str:
-        if not _SPEC.match(value):
-            raise ValueError(f"expected NAME@MAJOR.MINOR.PATCH, got {value!r}")
-        return value
+    instrument: InstrumentSpec
 
 
 class Bootstrap(_Strict):
@@ -84,7 +87,7 @@ class PaperConfig(_Strict):
     """
 
     title: str = "Why people follow creators on short-video platforms"
-    instrument: str = "follow-drivers@1.1.0"
+    instrument: InstrumentSpec = "follow-drivers@1.1.0"
     data: list[DataSource] = Field(default_factory=list)
     screens: dict[str, Any] = Field(default_factory=dict)
     estimator: Literal["ML", "MLR", "MLM", "WLSMV"] = "ML"
@@ -95,13 +98,6 @@ class PaperConfig(_Strict):
     hypotheses: list[HypothesisSpec] = Field(default_factory=list)
     alpha: float = Field(0.05, gt=0, lt=1)
     figures: bool = True
-
-    @field_validator("instrument")
-    @classmethod
-    def _spec(cls, value: str) -> str:
-        if not _SPEC.match(value):
-            raise ValueError(f"expected NAME@MAJOR.MINOR.PATCH, got {value!r}")
-        return value
 
     @field_validator("screens")
     @classmethod
