@@ -140,6 +140,7 @@ def test_not_converging_is_reported():
     ({"age": [0.5, 0.5]}, "field 'age': a margin must be a non-empty mapping"),
     ({}, "margins must be a non-empty mapping"),
     ({"age": {1: 0.5, "1": 0.5}}, "field 'age.1': category given twice"),
+    ({"country": {False: 0.5, "DE": 0.5}}, "field 'country.false': category read as a YAML boolean"),
 ])
 def test_bad_margins_are_one_line_errors(margins, message):
     with pytest.raises(SurveyInputError) as info:

@@ -82,6 +82,9 @@ def parse_margins(raw: Any, *, file: str | None = None, field: str | None = None
                                    field=where(name))
         parsed: dict[str | None, float] = {}
         for key, share in margin.items():
+            if isinstance(key, bool):
+                raise SurveyInputError("category read as a YAML boolean (yes/no/on/off/true/false): quote "
+                                       "it, e.g. 'NO'", file=file, field=where(name, str(key).lower()))
             label = category_label(key)
             shown = "null" if label is None else label
             if label in parsed:
