@@ -29,7 +29,6 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from survey.errors import SurveyInputError, SurveyWarning
-from survey.measure.weighted import weighted_correlations, weighted_describe
 from survey.quality.margins import parse_margins
 
 #: Name of the weight column added to the scored data when the paper rakes.
@@ -160,6 +159,7 @@ def apply(results: Any) -> None:
     """Weights, weighted descriptives and the weighted and unweighted SEM of ``results`` (a
     :class:`survey.report.analysis.StudyResults`), stored in ``results.weighting``; nothing without
     ``weights:`` in the configuration. Warnings of raking and of both fits join ``results.warnings``."""
+    from survey.measure.weighted import weighted_correlations, weighted_describe
     from survey.report.analysis import _fit, fit_options
     from survey.sem import fit
 
