@@ -167,8 +167,9 @@ def test_margins_that_do_not_fit_the_data_are_one_line_errors(margins, message):
 def test_bad_options_and_base_weights():
     with pytest.raises(SurveyInputError, match="row 2, column 'bw', value -1.0: base weight must"):
         qw.rake(DATA.assign(bw=[1.0, -1.0] + [1.0] * (len(DATA) - 2)), MARGINS, base_weights="bw")
-    with pytest.raises(SurveyInputError, match="trimming bounds"):
-        qw.rake(DATA, MARGINS, trim_lower=2.0, trim_upper=1.0)
+    for lower, upper in ((2.0, 1.0), (None, 0.8), (1.2, None)):  # bounds must hold the mean weight 1
+        with pytest.raises(SurveyInputError, match="trimming bounds must satisfy lower < upper and contain"):
+            qw.rake(DATA, MARGINS, trim_lower=lower, trim_upper=upper)
     with pytest.raises(SurveyInputError, match="column 'nope': id column not in the data"):
         qw.rake(DATA, MARGINS, id_column="nope")
     with pytest.raises(SurveyInputError, match="no data rows"):

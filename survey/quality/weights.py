@@ -36,6 +36,8 @@ ID_COLUMNS = ("respondent_id", "ResponseId", "_uuid", "id", "ID")
 MARGIN_WARN = 0.01
 #: Raking that stops with a margin further than this from its target has not converged.
 REACHED = 1e-6
+#: Passes of strict trimming before giving up.
+TRIM_PASSES = 1000
 
 
 @dataclass
@@ -153,7 +155,7 @@ def trim_weights(weights: np.ndarray, lower: float = -math.inf, upper: float = m
     """``survey::trimWeights``: clip to [lower, upper] and spread the trimmed amount equally over the
     weights that were inside; with ``strict``, repeat until no weight is outside."""
     w = np.asarray(weights, dtype=float)
-    while True:
+    for _ in range(TRIM_PASSES):
         outside = (w < lower) | (w > upper)
         if not outside.any():
             return w
@@ -164,6 +166,7 @@ def trim_weights(weights: np.ndarray, lower: float = -math.inf, upper: float = m
         w = new
         if not strict:
             return w
+    raise SurveyInputError(f"strict trimming to [{lower}, {upper}] did not settle in {TRIM_PASSES} passes")
 
 
 def _id_column(data: pd.DataFrame, id_column: str | None, file: str | None) -> pd.Series | None:
@@ -201,9 +204,10 @@ def rake(data: pd.DataFrame, margins: Margins | dict[str, Any] | str | Path, *,
         raise SurveyInputError("no data rows to weight", file=file)
     lower = -math.inf if trim_lower is None else float(trim_lower)
     upper = math.inf if trim_upper is None else float(trim_upper)
-    if lower >= upper or upper <= 0:
-        raise SurveyInputError(f"trimming bounds must satisfy lower < upper and upper > 0, got "
-                               f"[{lower}, {upper}]", field="trim")
+    if not lower < upper or not lower <= 1 <= upper:
+        raise SurveyInputError(f"trimming bounds must satisfy lower < upper and contain the mean weight 1, "
+                               f"got [{_bound(trim_lower, '-inf')}, {_bound(trim_upper, 'inf')}]",
+                               field="trim")
     codes_by_column = category_codes(data, margins, file=file, margins_file=margins_file)
     n = len(data)
     codes = list(codes_by_column.values())
