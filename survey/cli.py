@@ -225,6 +225,36 @@ def quality_command(
         typer.echo(report.summary())
 
 
+@app.command("weights")
+def weights_command(
+    data: str = typer.Argument(..., help="Data file (any format ingest reads), one row per respondent."),
+    margins: str = typer.Option(..., "--margins", help="MARGINS.yaml: COLUMN: {category: proportion}."),
+    out: str = typer.Option(..., "--out", help="W.csv: the rows in order, the id column, `weight` (mean 1)."),
+    id_column: str | None = typer.Option(None, "--id", help="Id column to keep (default: respondent_id, "
+                                         "ResponseId, _uuid, id or ID when present)."),
+    base: str | None = typer.Option(None, "--base-weights", help="Column of design weights to start from."),
+    trim_lower: float | None = typer.Option(None, "--trim-lower", help="Trim weights below (mean-1 scale)."),
+    trim_upper: float | None = typer.Option(None, "--trim-upper", help="Trim weights above (mean-1 scale)."),
+    strict_trim: bool = typer.Option(False, "--strict-trim", help="Repeat trimming until none is outside."),
+    maxit: int = typer.Option(100, "--maxit", help="Maximum raking sweeps."),
+    epsilon: float = typer.Option(1e-10, "--epsilon", help="Convergence: change of cell totals / N."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+) -> None:
+    """Raking weights to population margins (survey::rake), Kish design effect and effective N."""
+    import json
+
+    from survey.quality.weights import rake_file
+
+    result = rake_file(data, margins, base_weights=base, maxit=maxit, epsilon=epsilon, trim_lower=trim_lower,
+                       trim_upper=trim_upper, strict_trim=strict_trim, id_column=id_column)
+    result.write(out)
+    if as_json:
+        typer.echo(json.dumps(result.to_dict(), ensure_ascii=False, allow_nan=False))
+    else:
+        typer.echo(result.summary())
+        typer.echo(f"wrote {out}")
+
+
 # ---------------------------------------------------------------- reliability
 
 

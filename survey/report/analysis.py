@@ -57,6 +57,7 @@ class StudyResults:
     invariance: dict[str, Any] = field(default_factory=dict)
     comparison: Any = None
     warnings: list[SurveyWarning] = field(default_factory=list)
+    weighting: Any = None  # survey.report.weighting.Weighting when paper.yaml has weights:
 
     @property
     def indicators(self) -> list[str]:
@@ -225,4 +226,7 @@ def run_analysis(config: PaperConfig) -> StudyResults:
                         *(SurveyWarning(w.code, f"invariance across {g}, {w.message}", w.stage)
                           for g, r in results.invariance.items() for w in r.warnings),
                         *(results.comparison.warnings if results.comparison is not None else [])]
+    from survey.report.weighting import apply as apply_weights
+
+    apply_weights(results)
     return results

@@ -16,6 +16,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 
 from survey.errors import SurveyInputError
 from survey.quality import ScreenConfig
+from survey.report.weighting import WeightsSpec
 
 _SPEC = re.compile(r"^[A-Za-z0-9_.-]+@\d+\.\d+\.\d+$")
 
@@ -84,6 +85,9 @@ class PaperConfig(_Strict):
     * ``invariance_min_group``: groups with fewer complete cases are left out of the invariance tests
       (and named in a warning): a multi-group CFA of this size has about 100 free parameters per group.
     * ``hypotheses``: empty means the instrument's hypotheses.
+    * ``weights``: none (unweighted), a weight column, or margins to rake to
+      (:class:`survey.report.weighting.WeightsSpec`): Tables 1 and 3 gain weighted columns and a table
+      sets the weighted hypothesis tests beside the unweighted ones.
     """
 
     title: str = "Why people follow creators on short-video platforms"
@@ -95,6 +99,7 @@ class PaperConfig(_Strict):
     bootstrap: Bootstrap = Field(default_factory=Bootstrap)
     groups: list[str] = Field(default_factory=list)
     invariance_min_group: int = Field(100, ge=2)
+    weights: WeightsSpec | None = None
     hypotheses: list[HypothesisSpec] = Field(default_factory=list)
     alpha: float = Field(0.05, gt=0, lt=1)
     figures: bool = True
@@ -110,8 +115,9 @@ class PaperConfig(_Strict):
         return value
 
     def to_dict(self) -> dict[str, Any]:
-        """The configuration as plain JSON-able data (as recorded in the manifest)."""
-        return self.model_dump(mode="json")
+        """The configuration as plain JSON-able data (as recorded in the manifest); ``weights`` only when
+        set, so the manifest of an unweighted study is as before weights existed."""
+        return self.model_dump(mode="json", exclude={"weights"} if self.weights is None else None)
 
 
 def _field_name(loc: tuple[Any, ...]) -> str:

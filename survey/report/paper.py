@@ -100,6 +100,9 @@ def _tables(results: StudyResults) -> tuple[list[Table], list[Omitted]]:
     else:
         omitted.append(Omitted("path_comparison", "Which driver matters most",
                                "fewer than two hypotheses name the same outcome"))
+    from survey.report.weighted_tables import extend_tables
+
+    extend_tables(results, out, omitted)
     for number, table in enumerate(out, start=1):
         table.number = number
     return out, omitted
