@@ -250,3 +250,16 @@ def parameter_power(population: Population, parameter: str, alpha: float = 0.05,
     return ParameterPower(parameter=key, value=float(population.values[key]), se_reference=se, f0=f0,
                           alpha=alpha)
 
+
+
+def difference_power(population: Population, pair: Any, alpha: float = 0.05,
+                     fit_options: dict[str, Any] | None = None) -> ParameterPower:
+    """Analytic Wald power of a path difference (:class:`survey.power.replicate.PathPair`): its
+    delta-method se from the fit to the population moments (no Satorra-Saris value: ``f0`` is NaN)."""
+    from survey.power.replicate import pair_difference
+    from survey.sem import fit
+
+    sigma, mean = population.implied_moments
+    res = fit(population.model, exact_data(sigma, mean, REFERENCE_N), **dict(fit_options or {}))
+    diff, se = pair_difference(res, res.estimates(standardized=False), pair)
+    return ParameterPower(parameter=pair.name, value=diff, se_reference=se, f0=float("nan"), alpha=alpha)

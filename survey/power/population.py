@@ -192,6 +192,26 @@ class Population:
         z = rng.standard_normal((int(n), len(mean)))
         return pd.DataFrame(z @ chol.T + mean.to_numpy(), columns=list(mean.index))
 
+    def draw_shifted(self, n: int, rng: np.random.Generator, parameter: str, shift: float) -> pd.DataFrame:
+        """``n`` rows from the population with ``parameter`` shifted by ``shift``: an intercept
+        (``"x2~1"``, the indicator's mean moves by ``shift``) or any parameter of the model."""
+        key = parameter.replace(" ", "")
+        if not shift:
+            return self.draw(n, rng)
+        if key.endswith("~1") and key not in self.values:
+            frame = self.draw(n, rng)
+            var = key[:-2]
+            if var not in frame.columns:
+                raise ValueError(f"{var!r} is not an observed variable of the model")
+            frame[var] += shift
+            return frame
+        if key not in self.values:
+            raise ValueError(f"{key!r} is not a parameter of the model")
+        sigma, mean = self.implied({key: self.values[key] + shift})
+        chol = np.linalg.cholesky(sigma.to_numpy())
+        z = rng.standard_normal((int(n), len(mean)))
+        return pd.DataFrame(z @ chol.T + mean.to_numpy(), columns=list(mean.index))
+
     @cached_property
     def implied_moments(self) -> tuple[pd.DataFrame, pd.Series]:
         return self.implied()
