@@ -13,7 +13,8 @@ For each sample size n and each free parameter theta (Muthen & Muthen 2002, *SEM
 Path differences (:class:`~survey.power.replicate.PathPair`): power is the share of replications whose
 two-sided test rejects equality *in the direction of the population difference* (EMO > CON is
 supported only when the estimate says EMO > CON). Invariance: the share of likelihood-ratio tests of the
-constraint that reject at ``alpha``. ``fit:chisq``: the rejection rate of the model's chi-square test.
+constraint that reject at ``alpha``. ``fit:chisq`` (with ``PowerSpec(fit_test=True)``): the rejection
+rate of the model's chi-square test.
 """
 
 from __future__ import annotations
@@ -97,8 +98,9 @@ def summarise(records: list[dict[str, Any]], truth: dict[str, float], pairs: tup
             se = np.array([_f(v[1]) for v in vals])
             rows.append(_wald_rows(int(n), pair.name, "difference", pair_truth(truth, pair), est, se, total,
                                    alpha, level, True))
-        pv = np.array([_f(r.get("fit", {}).get("pvalue")) for r in good])
-        rows.append(_rate_row(int(n), "fit:chisq", "fit", pv, total, alpha))
+        if any("fit" in r for r in good):
+            pv = np.array([_f(r.get("fit", {}).get("pvalue")) for r in good])
+            rows.append(_rate_row(int(n), "fit:chisq", "fit", pv, total, alpha))
         if invariance is not None:
             inv = [r.get("invariance", {}) for r in recs]
             pv = np.array([_f(v.get("pvalue")) if v.get("converged") else np.nan for v in inv])
@@ -173,6 +175,14 @@ class PowerResult:
 def _clean(v: Any) -> float | None:
     v = float(v)
     return v if math.isfinite(v) else None
+
+
+def hypothesis_names(spec: PowerSpec) -> list[str]:
+    """Names of the hypotheses a run reports: free parameters, compared pairs, the invariance test."""
+    names = [*spec.source.truth, *(p.name for p in spec.pairs)]
+    if spec.invariance is not None:
+        names.append(spec.invariance.name)
+    return names
 
 
 def check_spec(spec: PowerSpec, truth: dict[str, float]) -> None:

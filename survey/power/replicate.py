@@ -87,12 +87,13 @@ class PowerSpec:
     pairs: tuple[PathPair, ...] = ()
     invariance: InvarianceTest | None = None
     seed: int = 20240601
+    fit_test: bool = False  # also keep the model chi-square test (fit_measures(): baseline model and more)
 
     def fingerprint(self) -> dict[str, Any]:
         return {"version": RECORD_VERSION, "source": self.source.fingerprint(), "model": self.model,
                 "fit_options": self.fit_options, "pairs": [p.__dict__ for p in self.pairs],
                 "invariance": None if self.invariance is None else self.invariance.__dict__,
-                "seed": int(self.seed)}
+                "seed": int(self.seed), "fit_test": bool(self.fit_test)}
 
 
 def rng_for(seed: int, n: int, rep: int) -> np.random.Generator:
@@ -161,8 +162,9 @@ def _fit_record(spec: PowerSpec, data: pd.DataFrame) -> dict[str, Any]:
         "est": {k: _num(v) for k, v in zip(keys, free["est"], strict=True)},
         "se": {k: _num(v) for k, v in zip(keys, free["se"], strict=True)},
     }
-    fm = res.fit_measures()
-    out["fit"] = {k: _num(fm[k]) for k in FIT_KEYS if k in fm}
+    if spec.fit_test:
+        fm = res.fit_measures()
+        out["fit"] = {k: _num(fm[k]) for k in FIT_KEYS if k in fm}
     out["warnings"] = sorted({str(getattr(w, "code", w)) for w in getattr(res, "warnings", [])})
     diffs = {}
     for pair in spec.pairs:

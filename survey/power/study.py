@@ -95,6 +95,19 @@ class StudyPopulation:
         est = est[est["se"] > 0]
         return {parameter_key(r.lhs, r.op, r.rhs): float(r.est) for r in est.itertuples(index=False)}
 
+    @property
+    def values(self) -> dict[str, float]:
+        """Population values for the analytic power (:func:`survey.power.analytic.parameter_power`)."""
+        return self.truth
+
+    @cached_property
+    def implied_moments(self) -> tuple[pd.DataFrame, pd.Series]:
+        """The exact population covariance of the analysis-keyed category scores and the count."""
+        from survey.simulate import DEFAULT_POPULATION
+
+        sigma = DEFAULT_POPULATION.observed_covariance(self.items, count=self.count)
+        return sigma, pd.Series(0.0, index=sigma.columns)
+
     @cached_property
     def truth_std(self) -> dict[str, float]:
         """Pseudo-true completely standardized values (``std.all``) of the free parameters."""
