@@ -3,9 +3,10 @@
 For each hypothesis (a parameter ``lhs op rhs``, a path difference or the invariance test):
 
 1. a starting bracket from the analytic Wald power at the population (:func:`survey.power.analytic.
-   parameter_power`; the N it needs, times 0.7 and 1.4), widened by doubling/halving until the Monte Carlo
-   power is below the target at ``lo`` and at or above it at ``hi``;
-2. bisection on integers while ``hi - lo`` exceeds ``tolerance`` (default: 2% of ``hi``, at least 5),
+   parameter_power`; the N it needs, times ``bracket`` = (0.7, 1.4)), widened by doubling/halving until
+   the Monte Carlo power is below the target at ``lo`` and at or above it at ``hi``;
+2. bisection on integers while ``hi - lo`` exceeds ``tolerance`` (default: ``rel_tolerance`` = 2% of
+   ``hi``, at least 5),
    keeping ``power(lo) < target <= power(hi)``; the answer is ``hi``.
 
 Every evaluation runs ``replications`` replications at one N; replications are seeded by (seed, n, rep)
@@ -107,6 +108,8 @@ def search_n(
     level: float = 0.95,
     n_start: tuple[int, int] | None = None,
     tolerance: int | None = None,
+    bracket: tuple[float, float] = (0.7, 1.4),
+    rel_tolerance: float = 0.02,
     n_max: int = N_MAX,
     workers: int | None = 1,
     scheduler: str | None = None,
@@ -128,8 +131,9 @@ def search_n(
                                    "compared pair or the invariance test)", field="hypothesis", value=name)
     out: dict[str, int | None] = {}
     for name in hypotheses:
-        out[name] = _bisect(ev, name, target, n_start or _bracket(_guess(spec, name, target, alpha)),
-                            tolerance, n_max)
+        start = n_start or _bracket(_guess(spec, name, target, alpha), bracket)
+        tol = tolerance if tolerance is not None else None
+        out[name] = _bisect(ev, name, target, start, tol, n_max, rel_tolerance)
     grid = sorted(ev.records)
     records = [r for n in grid for r in ev.records[n]]
     result = build_result(records, spec, grid, int(replications), alpha, level, target)
@@ -139,14 +143,14 @@ def search_n(
     return SearchResult(out, power_at, mcse_at, result, target, grid)
 
 
-def _bracket(guess: int | None) -> tuple[int, int]:
+def _bracket(guess: int | None, factors: tuple[float, float] = (0.7, 1.4)) -> tuple[int, int]:
     if guess is None:
         return 100, 400
-    return max(N_MIN, int(guess * 0.7)), max(N_MIN + 1, int(math.ceil(guess * 1.4)))
+    return max(N_MIN, int(guess * factors[0])), max(N_MIN + 1, int(math.ceil(guess * factors[1])))
 
 
 def _bisect(ev: _Evaluator, name: str, target: float, start: tuple[int, int], tolerance: int | None,
-            n_max: int) -> int | None:
+            n_max: int, rel_tolerance: float = 0.02) -> int | None:
     lo, hi = int(start[0]), int(start[1])
     while ev.power(hi, name) < target:  # widen upwards
         lo, hi = hi, hi * 2
@@ -156,7 +160,7 @@ def _bisect(ev: _Evaluator, name: str, target: float, start: tuple[int, int], to
         lo, hi = max(N_MIN, lo // 2), lo
     if ev.power(lo, name) >= target:
         return lo
-    while hi - lo > (tolerance if tolerance is not None else max(5, int(0.02 * hi))):
+    while hi - lo > (tolerance if tolerance is not None else max(5, int(rel_tolerance * hi))):
         mid = (lo + hi) // 2
         if ev.power(mid, name) >= target:
             hi = mid
