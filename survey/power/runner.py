@@ -131,7 +131,7 @@ def _run_dask(spec: PowerSpec, chunks: list[list[tuple[int, int]]], ckpt: Checkp
                                        field="scheduler", value=address) from None
         else:
             cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=processes,
-                                   dashboard_address=None, silence_logs=40)
+                                   dashboard_address=":0", silence_logs=40)
             client = Client(cluster)
         with client:
             remote = client.scatter(spec, broadcast=True)
