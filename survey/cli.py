@@ -488,6 +488,8 @@ def power_command(
     workers: int = typer.Option(None, "--workers", help="LocalCluster workers (default: CPUs; 1 = no Dask)."),
     estimator: str = typer.Option("ML", "--estimator", help="Estimator of survey.fit (ML, MLR, MLM)."),
     missing: str = typer.Option(None, "--missing", help="listwise or fiml (default: fiml with --pipeline)."),
+    mcar: float = typer.Option(0.0, "--mcar", help="Share of answers deleted completely at random in each "
+                               "replication (use with --missing fiml)."),
     compare_paths: str = typer.Option(None, "--compare-paths", help="OUTCOME: power of every pairwise "
                                       "difference of its (standardized) paths, e.g. FOL."),
     invariance: str = typer.Option(None, "--invariance", help="PARAMETER:SHIFT planted in one group, e.g. "

@@ -132,3 +132,13 @@ def test_json_shape(population):
     assert out["n"] == [60, 80] and len(out["power"]["F2~F1"]) == 2
     assert set(out) >= {"n", "power", "n_required", "mcse", "bias", "coverage", "convergence"}
     json.dumps(out)
+
+
+def test_robust_estimator_with_fiml_on_mcar_data(population):
+    spec = PowerSpec(population, MODEL, fit_options={"estimator": "MLR", "missing": "fiml"}, mcar=0.1, seed=6)
+    res = monte_carlo_power(spec, [150], 12)
+    row = res.table.set_index("parameter").loc["F2~F1"]
+    assert row["converged"] == 12 and 0 < row["power"] <= 1 and abs(row["bias"]) < 0.1
+    listwise = monte_carlo_power(PowerSpec(population, MODEL, mcar=0.1, seed=6), [150], 12)
+    # listwise deletion of 10% of cells over 6 items keeps about 53% of the rows: larger standard errors
+    assert listwise.table.set_index("parameter").loc["F2~F1", "mean_se"] > row["mean_se"]

@@ -68,7 +68,7 @@ def _mc_text(result: Any, design: dict[str, Any], hypotheses: list[str], search:
 
 
 def run_power(*, model: str | None, population: str | None, n: str | None, replications: int, seed: int,
-              scheduler: str | None, workers: int | None, estimator: str, missing: str | None,
+              scheduler: str | None, workers: int | None, estimator: str, missing: str | None, mcar: float,
               compare_paths: str | None, invariance: str | None, groups: str, planted_group: int,
               invariance_test: str, pipeline: bool, careless: float | None, partial: float | None,
               nonresponse: float | None, search: bool, hypotheses: str | None, target: float, alpha: float,
@@ -98,7 +98,10 @@ def run_power(*, model: str | None, population: str | None, n: str | None, repli
         fit_options["missing"] = miss
     pairs = path_pairs(source, compare_paths) if compare_paths else ()
     inv = parse_invariance(invariance, groups, planted_group, invariance_test)
-    spec = PowerSpec(source, syntax, fit_options=fit_options, pairs=pairs, invariance=inv, seed=int(seed))
+    if not 0 <= mcar < 0.9:
+        raise SurveyInputError("--mcar must lie in [0, 0.9)", field="mcar", value=mcar)
+    spec = PowerSpec(source, syntax, fit_options=fit_options, pairs=pairs, invariance=inv, seed=int(seed),
+                     mcar=float(mcar))
     wanted = [h.strip().replace(" ", "") for h in hypotheses.split(",")] if hypotheses else \
         default_hypotheses(spec)
     if analytic:
@@ -132,7 +135,7 @@ def run_power(*, model: str | None, population: str | None, n: str | None, repli
         payload = result.to_dict()
     design = {"model": model, "population": population or ("raw-export pipeline" if pipeline else
                                                            "survey.simulate study population"),
-              "estimator": estimator, "missing": miss}
+              "estimator": estimator, "missing": miss, **({"mcar": mcar} if mcar else {})}
     if pipeline:
         design.update({k: v for k, v in rates.items() if v is not None})
     payload["hypotheses"] = wanted

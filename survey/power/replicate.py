@@ -88,12 +88,13 @@ class PowerSpec:
     invariance: InvarianceTest | None = None
     seed: int = 20240601
     fit_test: bool = False  # also keep the model chi-square test (fit_measures(): baseline model and more)
+    mcar: float = 0.0  # share of item responses deleted completely at random (for missing="fiml")
 
     def fingerprint(self) -> dict[str, Any]:
         return {"version": RECORD_VERSION, "source": self.source.fingerprint(), "model": self.model,
                 "fit_options": self.fit_options, "pairs": [p.__dict__ for p in self.pairs],
                 "invariance": None if self.invariance is None else self.invariance.__dict__,
-                "seed": int(self.seed), "fit_test": bool(self.fit_test)}
+                "seed": int(self.seed), "fit_test": bool(self.fit_test), "mcar": float(self.mcar)}
 
 
 def rng_for(seed: int, n: int, rep: int) -> np.random.Generator:
@@ -207,6 +208,8 @@ def replicate(spec: PowerSpec, n: int, rep: int) -> dict[str, Any]:
     try:
         drawn = spec.source.draw(int(n), rng)
         data, info = drawn if isinstance(drawn, tuple) else (drawn, {})
+        if spec.mcar > 0:  # MCAR item non-response: each cell missing with probability mcar
+            data = data.mask(rng.random(data.shape) < spec.mcar)
         record.update(info)
         record.update(_fit_record(spec, data))
     except Exception as exc:  # an estimation failure is a non-converged replication, not a crash
