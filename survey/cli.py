@@ -500,6 +500,67 @@ def invariance_command(
         typer.echo(result.summary())
 
 
+# ---------------------------------------------------------------- power
+
+
+@app.command("power")
+def power_command(
+    model: str = typer.Argument(None, help="lavaan-syntax file, or NAME@VER (the study's population from "
+                                "survey.simulate); omit for the analytic RMSEA form."),
+    population: str = typer.Option(None, "--population", help="POP.json: {\"lhs op rhs\": value} for every "
+                                   "parameter (DESIGN.md)."),
+    n: str = typer.Option(None, "--n", help="Sample sizes, comma-separated (fielded N with --pipeline)."),
+    replications: int = typer.Option(200, "--replications", help="Monte Carlo replications per N."),
+    seed: int = typer.Option(20240601, "--seed", help="Seed: replication r at sample size N draws from "
+                             "SeedSequence(seed, (N, r))."),
+    scheduler: str = typer.Option(None, "--scheduler", help="Dask scheduler address (default: env "
+                                  "DASK_SCHEDULER_ADDRESS, else a LocalCluster)."),
+    workers: int = typer.Option(None, "--workers", help="LocalCluster workers (default: CPUs; 1 = no Dask)."),
+    estimator: str = typer.Option("ML", "--estimator", help="Estimator of survey.fit (ML, MLR, MLM)."),
+    missing: str = typer.Option(None, "--missing", help="listwise or fiml (default: fiml with --pipeline)."),
+    mcar: float = typer.Option(0.0, "--mcar", help="Share of answers deleted completely at random in each "
+                               "replication (use with --missing fiml)."),
+    compare_paths: str = typer.Option(None, "--compare-paths", help="OUTCOME: power of every pairwise "
+                                      "difference of its (standardized) paths, e.g. FOL."),
+    invariance: str = typer.Option(None, "--invariance", help="PARAMETER:SHIFT planted in one group, e.g. "
+                                   "'x2~1:0.3' (the study: 'PEER2~1:0.6', SD of the latent response)."),
+    groups: str = typer.Option("0.5,0.5", "--groups", help="Group proportions for --invariance."),
+    planted_group: int = typer.Option(2, "--planted-group", help="Group (1-based) with the planted shift."),
+    invariance_test: str = typer.Option("intercepts", "--invariance-test",
+                                        help="Constraint tested: intercepts or loadings (base: loadings)."),
+    pipeline: bool = typer.Option(False, "--pipeline", help="Simulate raw exports, screen them and fit "
+                                  "with FIML: power net of exclusions (MODEL = NAME@VER)."),
+    careless: float = typer.Option(None, "--careless", help="Planned share of careless rows (--pipeline)."),
+    partial: float = typer.Option(None, "--partial", help="Planned share of partial completes (--pipeline)."),
+    nonresponse: float = typer.Option(None, "--nonresponse", help="Planned item non-response (--pipeline)."),
+    search: bool = typer.Option(False, "--search", help="Smallest N with power >= --target per hypothesis "
+                                "(bisection over N with Monte Carlo)."),
+    hypotheses: str = typer.Option(None, "--hypotheses", help="Comma-separated hypotheses (default: the "
+                                   "regression paths, compared pairs and the invariance test)."),
+    target: float = typer.Option(0.80, "--target", help="Target power."),
+    alpha: float = typer.Option(0.05, "--alpha", help="Significance level."),
+    analytic: bool = typer.Option(False, "--analytic", help="Wald and Satorra-Saris power instead of "
+                                  "Monte Carlo (MODEL and --population)."),
+    rmsea0: float = typer.Option(None, "--rmsea0", help="RMSEA under H0 (analytic RMSEA power)."),
+    rmsea1: float = typer.Option(None, "--rmsea1", help="RMSEA under H1."),
+    df: float = typer.Option(None, "--df", help="Model degrees of freedom (analytic RMSEA power)."),
+    n_groups: int = typer.Option(1, "--n-groups", help="Number of groups (analytic RMSEA power)."),
+    checkpoint: str = typer.Option(None, "--checkpoint", help="JSON-lines file of finished replications; "
+                                   "a rerun resumes from it."),
+    figure: str = typer.Option(None, "--figure", help="Power-curve figure: writes STEM.png and STEM.svg."),
+    report: str = typer.Option(None, "--report", help="Report file (.md or .html)."),
+    progress: bool = typer.Option(None, "--progress/--no-progress", help="Progress bar (default: on a "
+                                  "terminal, off with --json)."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+) -> None:
+    """Power and sample size: analytic RMSEA and parameter power, Monte Carlo power on Dask, N search."""
+    options = dict(locals())
+    from survey.power.cli import run_power
+
+    out, text = run_power(**options)
+    typer.echo(out if as_json else text)
+
+
 # ---------------------------------------------------------------- paper
 
 

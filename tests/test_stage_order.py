@@ -1,5 +1,6 @@
 """DESIGN.md: "A stage imports only the stages before it" (instrument -> ingest -> quality -> measure ->
-sem -> report; simulate may import instrument; cli imports anything). Every import statement is checked,
+sem -> power -> report; simulate may import instrument; power may also import simulate; cli imports
+anything). Every import statement is checked,
 at module level and inside functions, in every module of each stage."""
 
 from __future__ import annotations
@@ -10,9 +11,10 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "survey"
-ORDER = ["instrument", "ingest", "quality", "measure", "sem", "report"]
+ORDER = ["instrument", "ingest", "quality", "measure", "sem", "power", "report"]
 ALLOWED = {stage: set(ORDER[: i + 1]) for i, stage in enumerate(ORDER)}
 ALLOWED["simulate"] = {"simulate", "instrument"}
+ALLOWED["power"] = set(ORDER[: ORDER.index("power") + 1]) | {"simulate"}  # study planning simulates
 ALLOWED["report"] = set(ORDER) | {"simulate"}  # the report (and the cli) may import anything
 SHARED = {"errors", "_instruments", "data"}  # not stages: importable from anywhere
 

@@ -1,0 +1,101 @@
+"""Monte Carlo power of the study model at N = 500: survey.power on Dask beside an R loop of lavaan.
+
+Both sides do the same work per replication: draw N = 500 multivariate-normal rows from the study
+model's population (the pseudo-true values of the analysis model, :class:`survey.power.study.
+StudyPopulation`), fit the model by ML and keep the estimates:
+
+* R: ``lavaan::simulateData()`` + ``sem()`` in ``parallel::mclapply(..., mc.cores = 2)``, timed inside R
+  with ``system.time`` (R start-up excluded);
+* survey: :func:`survey.power.montecarlo.monte_carlo_power` on a 2-worker Dask ``LocalCluster``, timed
+  as a whole (cluster start-up included).
+
+Ratio = survey time / R time (target <= 0.25). Run: ``python benchmarks/power.py [--replications R]``
+(default 1000; on a loaded machine ``--replications 200`` for both sides).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from survey.power.montecarlo import monte_carlo_power  # noqa: E402
+from survey.power.population import Population  # noqa: E402
+from survey.power.replicate import PowerSpec  # noqa: E402
+from survey.power.study import StudyPopulation  # noqa: E402
+
+R_SCRIPT = r"""
+suppressPackageStartupMessages({library(lavaan); library(parallel); library(jsonlite)})
+args <- commandArgs(trailingOnly = TRUE)
+model <- paste(readLines(args[1]), collapse = "\n")
+pop <- paste(readLines(args[2]), collapse = "\n")
+R <- as.integer(args[3]); n <- as.integer(args[4]); cores <- as.integer(args[5])
+one <- function(i) {
+  d <- simulateData(pop, sample.nobs = n, seed = 1000 + i)
+  f <- sem(model, data = d)
+  c(converged = lavInspect(f, "converged"), coef(f)[["FOL~EMO"]], parameterEstimates(f)$pvalue[1])
+}
+invisible(one(0))  # warm-up
+t <- system.time(out <- mclapply(seq_len(R), one, mc.cores = cores))[["elapsed"]]
+conv <- mean(sapply(out, function(x) x[[1]]))
+cat(toJSON(list(seconds = t, converged = conv, replications = R), auto_unbox = TRUE), "\n")
+"""
+
+
+def population_syntax(pop: Population) -> str:
+    """lavaan syntax with every parameter fixed to its population value (for ``simulateData``)."""
+    lines = []
+    for row in pop.partable.itertuples(index=False):
+        op = "~" if row.op == "~1" else row.op
+        rhs = "1" if row.op == "~1" else row.rhs
+        lines.append(f"{row.lhs} {op} {pop.values[row.key]!r}*{rhs}")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--replications", type=int, default=1000)
+    parser.add_argument("--n", type=int, default=500)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--skip-r", action="store_true")
+    args = parser.parse_args()
+
+    study = StudyPopulation()
+    pop = Population.from_dict(study.model, study.truth, source="study pseudo-true values")
+    spec = PowerSpec(pop, study.model, seed=20240601)
+    t0 = time.perf_counter()
+    res = monte_carlo_power(spec, [args.n], args.replications, workers=args.workers, progress=False)
+    ours = time.perf_counter() - t0
+    row = res.table.set_index("parameter").loc["FOL~EMO"]
+    print(f"survey.power: {args.replications} replications, N = {args.n}, {args.workers} Dask workers: "
+          f"{ours:.1f} s ({ours / args.replications * 1000:.1f} ms per replication, convergence "
+          f"{row['convergence']:.3f}, power FOL~EMO {row['power']:.3f})")
+    if args.skip_r or shutil.which("Rscript") is None:
+        print("lavaan: not run (Rscript missing or --skip-r)")
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        d = Path(tmp)
+        (d / "model.lav").write_text(study.model)
+        (d / "pop.lav").write_text(population_syntax(pop))
+        (d / "bench.R").write_text(R_SCRIPT)
+        out = subprocess.run(["Rscript", str(d / "bench.R"), str(d / "model.lav"), str(d / "pop.lav"),
+                              str(args.replications), str(args.n), str(args.workers)],
+                             capture_output=True, text=True, check=True, env={**os.environ})
+    r = json.loads(out.stdout.strip().splitlines()[-1])
+    print(f"lavaan (simulateData + sem, mclapply {args.workers} cores): {r['seconds']:.1f} s "
+          f"({r['seconds'] / args.replications * 1000:.1f} ms per replication, convergence "
+          f"{r['converged']:.3f})")
+    print(f"ratio survey / lavaan = {ours / r['seconds']:.3f} (target <= 0.25)")
+
+
+if __name__ == "__main__":
+    main()
