@@ -57,7 +57,8 @@ def main() -> None:
         pp = difference_power(study, pairs[0]) if is_pair else parameter_power(study, key)
         analytic = pp.n_required(0.80, "wald")
         n_mc = res.n_required[key]
-        rows[h] = {"parameter": key, "n_monte_carlo": n_mc, "power": res.power_at[key],
+        rows[h] = {"parameter": key, "n_monte_carlo": n_mc, "n_smoothed": res.n_smoothed.get(key),
+                   "power": res.power_at[key],
                    "mcse": res.mcse_at[key], "n_analytic_wald": analytic}
         print(f"{h:<10} {key:<18} {n_mc!s:>15} {res.power_at[key]:>7.3f}+-{res.mcse_at[key]:.3f} "
               f"{analytic:>13}")

@@ -115,6 +115,10 @@ def test_checkpoint_resumes_and_refuses_another_run(population, tmp_path):
     assert resumed.records[1:3] == first.records[1:3] and len(resumed.records) == 5
     fresh = monte_carlo_power(spec, [70], 5)
     assert resumed.records[3:] == fresh.records[3:]
+    # the cut line was dropped and the file repaired: a third run reads every record back
+    assert len(path.read_text().splitlines()) == 6
+    third = monte_carlo_power(spec, [70], 5, checkpoint=str(path))
+    assert third.records == resumed.records
     with pytest.raises(SurveyInputError, match="another run"):
         monte_carlo_power(PowerSpec(population, MODEL, seed=5), [70], 3, checkpoint=str(path))
 

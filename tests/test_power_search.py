@@ -40,7 +40,27 @@ def test_search_returns_the_first_evaluated_n_reaching_the_target(population):
     assert 100 < n < 300  # the analytic Wald N is 180
     out = res.to_dict()
     assert out["n_required"]["F2~F1"] == n and n in out["n"]
+    assert 120 < out["n_required_smoothed"]["F2~F1"] < 260
     json.dumps(out)
+
+
+def test_smoothed_n_recovers_a_known_probit_power_curve(population):
+    from scipy import stats
+
+    from survey.power.search import smoothed_n
+
+    rng = np.random.default_rng(0)
+    a, b = -2.0, 0.2  # P(reject | N) = Phi(a + b sqrt(N)): power .80 at sqrt(N) = (0.8416 + 2) / 0.2
+    records = []
+    for n in (100, 150, 200, 300, 400):
+        for rep in range(400):
+            reject = rng.random() < stats.norm.cdf(a + b * np.sqrt(n))
+            est = 3.0 if reject else 0.5
+            records.append({"n": n, "rep": rep, "converged": True, "est": {"F2~F1": est},
+                            "se": {"F2~F1": 1.0}})
+    expected = ((stats.norm.ppf(0.8) - a) / b) ** 2
+    got = smoothed_n(records, "F2~F1", PowerSpec(population, MODEL))
+    assert abs(got - expected) / expected < 0.05
 
 
 def test_search_refuses_unknown_hypotheses_and_targets(population):

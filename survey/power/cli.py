@@ -58,7 +58,8 @@ def _mc_text(result: Any, design: dict[str, Any], hypotheses: list[str], search:
     for h in hypotheses:
         extra = ""
         if search is not None and search.n_required.get(h):
-            extra = f"  (power {search.power_at[h]:.3f} +- {search.mcse_at[h]:.3f})"
+            extra = (f"  (power {search.power_at[h]:.3f} +- {search.mcse_at[h]:.3f}; "
+                     f"smoothed over all N: {search.n_smoothed.get(h)})")
         lines.append(f"  {h:<24} {req.get(h) if req.get(h) is not None else 'not reached'}{extra}")
     if "n_analytic" in result.table.columns:
         first = result.table.drop_duplicates("n").set_index("n")["n_analytic"]

@@ -115,6 +115,30 @@ def summarise(records: list[dict[str, Any]], truth: dict[str, float], pairs: tup
     return out[cols] if len(out) else pd.DataFrame(columns=cols)
 
 
+def rejections(records: list[dict[str, Any]], name: str, truth: dict[str, float],
+               pairs: tuple[PathPair, ...] = (), alpha: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
+    """(n, reject) of every converged replication for one hypothesis, as :func:`summarise` counts them."""
+    zc = sps.norm.isf(alpha / 2)
+    pair = next((p for p in pairs if p.name == name), None)
+    ns, rej = [], []
+    for r in records:
+        if not (r.get("converged") and "est" in r):
+            continue
+        if pair is not None:
+            est, se = (_f(v) for v in r.get("diff", {}).get(name, [None, None]))
+            sign = np.sign(pair_truth(truth, pair))
+        elif name in truth:
+            est, se = _f(r["est"].get(name)), _f(r["se"].get(name))
+            sign = 0.0
+        else:
+            continue
+        if not (np.isfinite(est) and np.isfinite(se) and se > 0):
+            continue
+        ns.append(r["n"])
+        rej.append(abs(est / se) > zc and (sign == 0 or np.sign(est) == sign))
+    return np.asarray(ns, dtype=float), np.asarray(rej, dtype=bool)
+
+
 def _f(v: Any) -> float:
     return float("nan") if v is None else float(v)
 

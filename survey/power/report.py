@@ -7,12 +7,15 @@ HTML is the same tables (pandas ``to_html``) under a minimal page.
 from __future__ import annotations
 
 import html
+import numbers
 from typing import Any
 
 import pandas as pd
 
 
 def _fmt(v: Any, digits: int = 3) -> str:
+    if isinstance(v, numbers.Integral):
+        return str(int(v))
     try:
         f = float(v)
     except (TypeError, ValueError):

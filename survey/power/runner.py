@@ -60,10 +60,15 @@ class Checkpoint:
             try:
                 rec = json.loads(line)
             except json.JSONDecodeError:
-                if k == len(lines):  # a line cut by the interruption: recomputed
+                if k == len(lines):  # a line cut by the interruption: dropped (recomputed), file repaired
+                    self.path.write_text("".join(ln + "\n" for ln in lines[:-1]), encoding="utf-8")
                     break
                 raise SurveyInputError("unreadable checkpoint line", file=str(self.path), row=k) from None
             self.records[(int(rec["n"]), int(rec["rep"]))] = rec
+        else:
+            text = self.path.read_text(encoding="utf-8")
+            if not text.endswith("\n"):
+                self.path.write_text(text + "\n", encoding="utf-8")
 
     def add(self, records: Iterable[dict[str, Any]]) -> None:
         new = list(records)

@@ -9,6 +9,12 @@ For each hypothesis (a parameter ``lhs op rhs``, a path difference or the invari
    ``hi``, at least 5),
    keeping ``power(lo) < target <= power(hi)``; the answer is ``hi``.
 
+Smoothed N (simsem's continuous-N power, Schoemann, Miller, Pornprasertmanit & Wu 2014, *IJBD* 38,
+471-479): every replication of every evaluated N enters one probit regression of "rejected" on sqrt(N),
+P(reject | N) = Phi(a + b sqrt(N)) (the Wald power's shape, Phi(delta sqrt(N / N0) - z) when power is
+well above alpha), fitted by maximum likelihood; ``n_smoothed`` solves Phi(a + b sqrt(N)) = target. It
+uses all evaluations at once and is less noisy than the bisection's last step.
+
 Every evaluation runs ``replications`` replications at one N; replications are seeded by (seed, n, rep)
 (:func:`survey.power.replicate.rng_for`), so evaluations are shared by all hypotheses, reused from the
 checkpoint, and the search gives the same answer on any number of workers. Monte Carlo power is noisy:
@@ -42,10 +48,12 @@ class SearchResult:
     result: PowerResult
     target: float
     evaluations: list[int] = field(default_factory=list)
+    n_smoothed: dict[str, int | None] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         out = self.result.to_dict()
         out["n_required"] = dict(self.n_required)
+        out["n_required_smoothed"] = dict(self.n_smoothed)
         out["power_at_n_required"] = {k: _finite(v) for k, v in self.power_at.items()}
         out["mcse_at_n_required"] = {k: _finite(v) for k, v in self.mcse_at.items()}
         out["target"] = self.target
@@ -140,7 +148,36 @@ def search_n(
     result.n_required = dict(out)
     power_at = {k: (ev.power(v, k) if v else float("nan")) for k, v in out.items()}
     mcse_at = {k: (float(ev.table(v).loc[k, "mcse"]) if v else float("nan")) for k, v in out.items()}
-    return SearchResult(out, power_at, mcse_at, result, target, grid)
+    smooth = {k: smoothed_n(records, k, spec, target, alpha) for k in out}
+    return SearchResult(out, power_at, mcse_at, result, target, grid, smooth)
+
+
+def smoothed_n(records: list[dict[str, Any]], name: str, spec: PowerSpec, target: float = 0.80,
+               alpha: float = 0.05) -> int | None:
+    """N where the probit fit Phi(a + b sqrt(N)) of all replications reaches ``target`` (module doc);
+    None when the fit has no positive slope or fewer than two sample sizes were evaluated."""
+    import numpy as np
+    from scipy import optimize
+    from scipy import stats as sps
+
+    from survey.power.montecarlo import rejections
+
+    n, rej = rejections(records, name, spec.source.truth, spec.pairs, alpha)
+    if len(np.unique(n)) < 2 or rej.all() or not rej.any():
+        return None
+    x = np.sqrt(n)
+    xm, xs = x.mean(), x.std()
+
+    def nll(theta: np.ndarray) -> float:
+        eta = theta[0] + theta[1] * (x - xm) / xs
+        return -float(np.sum(np.where(rej, sps.norm.logcdf(eta), sps.norm.logsf(eta))))
+
+    fit = optimize.minimize(nll, np.zeros(2), method="BFGS")
+    a, b = fit.x[0], fit.x[1] / xs
+    if not np.isfinite(fit.fun) or b <= 0:
+        return None
+    root = (sps.norm.ppf(target) - a) / b + xm
+    return int(math.ceil(root**2)) if root > 0 else None
 
 
 def _bracket(guess: int | None, factors: tuple[float, float] = (0.7, 1.4)) -> tuple[int, int]:
