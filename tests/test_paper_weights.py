@@ -15,15 +15,12 @@ from survey.report import tables
 from survey.report.config import parse_config
 from survey.report.paper import build_paper, render_files
 from survey.report.weighted_tables import weighted_hypothesis_table
-from survey.report.weighting import NO_WEIGHTED_SEM, Weighting, compute_weights, supports_sampling_weights
+from survey.report.weighting import NO_WEIGHTED_SEM, Weighting, compute_weights
 from survey.sem import fit
 
 AGE = {1: 0.20, 2: 0.25, 3: 0.25, 4: 0.27, None: 0.03}  # None (YAML null): "Prefer not to say"/blank
 GENDER = {1: 0.49, 2: 0.46, 3: 0.02, None: 0.03}
 FAST = {"estimator": "ML", "missing": "listwise", "figures": False, "groups": []}
-WEIGHTED_SEM = supports_sampling_weights(fit)
-SKIP_SEM = pytest.mark.skipif(not WEIGHTED_SEM, reason=NO_WEIGHTED_SEM + "; enabled when the engine "
-                              "branch is merged")
 
 
 @pytest.fixture(scope="module")
@@ -85,12 +82,43 @@ def test_table3_weighted_means_sds_and_correlations(papers):
 def test_weighted_hypothesis_table_omitted_with_reason_until_the_engine_has_weights(papers):
     _, weighted = papers
     keys = [t.key for t in weighted.tables]
-    if WEIGHTED_SEM:
+    weighting = weighted.results.weighting
+    if weighting.sem_weighted is not None:
         assert keys[keys.index("hypotheses") + 1] == "hypotheses_weighted"
     else:
         assert "hypotheses_weighted" not in keys
-        assert any(o.key == "hypotheses_weighted" and o.reason == NO_WEIGHTED_SEM for o in weighted.omitted)
+        assert weighting.omitted_reason == NO_WEIGHTED_SEM or "not available" in weighting.omitted_reason
+        assert any(o.key == "hypotheses_weighted" and o.reason == weighting.omitted_reason
+                   for o in weighted.omitted)
     assert weighted.manifest["config"]["weights"]["margins"]["AGEBAND"]
+
+
+def test_an_engine_that_names_but_refuses_sampling_weights_omits_the_table(papers, monkeypatch):
+    """The engine's interim fit(sampling_weights=...) raises "not available yet": the paper is still
+    built, the weighted table omitted with the engine's message; other errors still stop the paper."""
+    from survey.report import analysis, weighting
+
+    real = analysis.fit
+
+    def interim(model, data, *, sampling_weights=None, **options):
+        if sampling_weights:
+            raise SurveyInputError("sampling_weights= is not available yet in survey.sem",
+                                   field="sampling_weights", value=sampling_weights)
+        return real(model, data, **options)
+
+    monkeypatch.setattr(analysis, "fit", interim)
+    results = dataclasses.replace(papers[1].results, weighting=None)
+    weighting.apply(results)
+    assert results.weighting.sem_weighted is None and results.weighting.sem_unweighted is None
+    assert results.weighting.omitted_reason == ("survey.sem.fit: sampling_weights= is not available yet "
+                                                "in survey.sem")
+
+    def broken(model, data, *, sampling_weights=None, **options):
+        raise SurveyInputError("a model error", field="model")
+
+    monkeypatch.setattr(analysis, "fit", broken)
+    with pytest.raises(SurveyInputError, match="a model error"):
+        weighting.apply(dataclasses.replace(papers[1].results, weighting=None))
 
 
 def test_side_by_side_table_sets_each_fit_in_its_columns(papers):
@@ -124,10 +152,11 @@ def test_weighted_tables_render_in_every_format(papers):
     assert "tables/hypotheses_weighted.csv" in files and files["paper.docx"][:2] == b"PK"
 
 
-@SKIP_SEM
 def test_weighted_hypotheses_equal_a_direct_weighted_fit_and_unit_weights_change_nothing(papers):
     _, weighted = papers
     results = weighted.results
+    if results.weighting.sem_weighted is None:
+        pytest.skip(f"{results.weighting.omitted_reason}; enabled when the engine provides weighted SEM")
     w = results.weighting.weights
     direct = fit(results.model, results.scored.assign(raking_weight=w), estimator="ML",
                  sampling_weights="raking_weight")

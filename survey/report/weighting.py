@@ -160,8 +160,7 @@ def apply(results: Any) -> None:
     :class:`survey.report.analysis.StudyResults`), stored in ``results.weighting``; nothing without
     ``weights:`` in the configuration. Warnings of raking and of both fits join ``results.warnings``."""
     from survey.measure.weighted import weighted_correlations, weighted_describe
-    from survey.report.analysis import _fit, fit_options
-    from survey.sem import fit
+    from survey.report import analysis
 
     spec = results.config.weights
     if spec is None:
@@ -179,14 +178,20 @@ def apply(results: Any) -> None:
         behaviour = getattr(results, "behaviour", None)
     if isinstance(behaviour, pd.DataFrame) and len(behaviour):
         out.behaviour = weighted_describe(data[list(behaviour.index)], weights)
-    if supports_sampling_weights(fit):
+    out.omitted_reason = NO_WEIGHTED_SEM
+    if supports_sampling_weights(analysis.fit):
         scored = results.scored.assign(**{column: weights.reindex(results.scored.index).to_numpy()})
-        options = fit_options(results.config, bootstrap=False)
-        out.sem_unweighted = _fit(results.model, scored, options)
-        out.sem_weighted = _fit(results.model, scored, {**options, "sampling_weights": column})
-        out.warnings += [SurveyWarning(w.code, f"weighted SEM: {w.message}", w.stage)
-                         for w in out.sem_weighted.warnings]
-    else:
-        out.omitted_reason = NO_WEIGHTED_SEM
+        options = analysis.fit_options(results.config, bootstrap=False)
+        try:
+            out.sem_weighted = analysis._fit(results.model, scored, {**options, "sampling_weights": column})
+        except SurveyInputError as exc:
+            if exc.field != "sampling_weights":
+                raise
+            out.omitted_reason = f"survey.sem.fit: {exc.message}"  # the engine names but lacks the option
+        else:
+            out.omitted_reason = None
+            out.sem_unweighted = analysis._fit(results.model, scored, options)
+            out.warnings += [SurveyWarning(w.code, f"weighted SEM: {w.message}", w.stage)
+                             for w in out.sem_weighted.warnings]
     results.weighting = out
     results.warnings = [*results.warnings, *out.warnings]
