@@ -52,7 +52,7 @@ class StudyResults:
     scores: pd.DataFrame | None = None
     score_description: pd.DataFrame | None = None
     score_correlations: pd.DataFrame | None = None
-    behaviour: pd.DataFrame | None = None
+    behaviour_description: pd.DataFrame | None = None
     source_instruments: list[Any] = field(default_factory=list)
     invariance: dict[str, Any] = field(default_factory=dict)
     comparison: Any = None
@@ -61,7 +61,18 @@ class StudyResults:
     @property
     def indicators(self) -> list[str]:
         """The latent-variable indicators of the model (the items of the measurement model)."""
-        return [i for i in self.items if i != "FOLLOWED30"]
+        constructs = {i.id for i in self.instrument.items if i.construct}
+        return [i for i in self.items if i in constructs]
+
+    @property
+    def outcome(self) -> str | None:
+        """The focal latent outcome, named by most hypotheses (:func:`focal_outcome`)."""
+        return focal_outcome(self.hypotheses, self.instrument)
+
+    @property
+    def behaviour(self) -> list[str]:
+        """The observed variables of the structural model (behaviour measures the hypotheses name)."""
+        return [v for v in inputs.observed_variables(self.instrument) if v in self.items]
 
     def _repr_html_(self) -> str:
         return (f"<p>{self.instrument.spec}: {len(self.analytic.data)} analytic respondents, SEM N = "
@@ -113,8 +124,9 @@ def scores(results: StudyResults) -> None:
                                   bounds={i: b for i, b in bounds.items() if i in items})
     results.score_description = describe(results.scores)
     results.score_correlations = scale_correlations(results.scores)
-    behaviour = [c for c in ("FOLLOWED30", "MINUTES") if c in results.analytic.data.columns]
-    results.behaviour = describe(results.analytic.data[behaviour]) if behaviour else None
+    behaviour = [i.id for i in results.instrument.items_by_role("behaviour")
+                 if i.id in results.analytic.data.columns]
+    results.behaviour_description = describe(results.analytic.data[behaviour]) if behaviour else None
 
 
 _CONFIG_FIELDS = {"se": "bootstrap.replicates", "bootstrap": "bootstrap.replicates", "seed": "bootstrap.seed",
@@ -131,7 +143,14 @@ def _fit(model: str, data: pd.DataFrame, options: dict[str, Any]) -> Any:
         raise
 
 
-COMPARE_OUTCOME = "FOL"
+def focal_outcome(hypotheses: list[Hypothesis], instrument: Any) -> str | None:
+    """The latent outcome most hypotheses name (first named on a tie); ``None`` without one."""
+    latent = set(instrument.construct_codes)
+    counts: dict[str, int] = {}
+    for h in hypotheses:
+        if h.outcome in latent:
+            counts[h.outcome] = counts.get(h.outcome, 0) + 1
+    return max(counts, key=lambda k: counts[k]) if counts else None
 
 # The invariance sequence of the paper. Complete cases: multi-group FIML is not available (survey.sem), so
 # the sequence runs listwise whatever ``missing`` is. Steps up to scalar: equal loadings and intercepts are
@@ -143,7 +162,7 @@ INVARIANCE_OPTIONS: dict[str, Any] = {"missing": "listwise", "steps": ("configur
                                       "criterion": "chen", "adjust": "holm", "max_free": 3}
 
 
-def path_comparison(results: StudyResults, outcome: str = COMPARE_OUTCOME) -> Any:
+def path_comparison(results: StudyResults, outcome: str | None = None) -> Any:
     """Which driver matters most: ``SEMResult.compare_paths`` (survey.sem.compare_fitted) on the paths of the
     hypothesised drivers of ``outcome``, with the likelihood-ratio test of equal paths refitted on the same
     data and options; ``None`` when fewer than two hypotheses name ``outcome``."""
@@ -190,9 +209,10 @@ def run_analysis(config: PaperConfig) -> StudyResults:
     the measurement invariance sequence of the CFA across each configured grouping column
     (``survey.sem.invariance`` with :data:`INVARIANCE_OPTIONS`, on complete cases; respondents with the
     group missing are left out of that test)."""
-    instrument = inputs.load_instrument(config.instrument)
+    instrument = inputs.load_instrument(config.instrument_ref(config.instrument))
     analytic = inputs.analytic_data(config)
-    sources = [inputs.load_instrument(spec) for spec in dict.fromkeys(analytic.instruments)]
+    sources = [inputs.load_instrument(config.instrument_ref(spec))
+               for spec in dict.fromkeys(analytic.instruments)]
     absent = [g for g in config.groups if g not in analytic.data.columns]
     if absent:
         raise SurveyInputError("grouping column not in the analytic data", field="groups", value=absent[0])
