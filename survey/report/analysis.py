@@ -56,6 +56,7 @@ class StudyResults:
     source_instruments: list[Any] = field(default_factory=list)
     invariance: dict[str, Any] = field(default_factory=dict)
     comparison: Any = None
+    comparison_error: str | None = None
     warnings: list[SurveyWarning] = field(default_factory=list)
 
     @property
@@ -165,13 +166,21 @@ INVARIANCE_OPTIONS: dict[str, Any] = {"missing": "listwise", "steps": ("configur
 def path_comparison(results: StudyResults, outcome: str | None = None) -> Any:
     """Which driver matters most: ``SEMResult.compare_paths`` (survey.sem.compare_fitted) on the paths of the
     hypothesised drivers of ``outcome``, with the likelihood-ratio test of equal paths refitted on the same
-    data and options; ``None`` when fewer than two hypotheses name ``outcome``."""
+    data and options; ``None`` when fewer than two hypotheses name ``outcome`` (default: the focal
+    outcome). When the comparison cannot be computed on these data (the stage raises
+    :class:`SurveyInputError`, e.g. a negative scaled difference correction), ``None`` too, and the
+    stage's reason is kept in ``results.comparison_error`` for the paper's omission note."""
+    outcome = outcome or results.outcome
     drivers = [h.predictor for h in results.hypotheses if h.outcome == outcome]
     if len(drivers) < 2 or not hasattr(results.sem, "compare_paths"):
         return None
     config = results.config
-    return results.sem.compare_paths(outcome, drivers, data=results.scored, seed=config.bootstrap.seed,
-                                     alpha=config.alpha, fit_options=fit_options(config, bootstrap=False))
+    try:
+        return results.sem.compare_paths(outcome, drivers, data=results.scored, seed=config.bootstrap.seed,
+                                         alpha=config.alpha, fit_options=fit_options(config, bootstrap=False))
+    except SurveyInputError as exc:
+        results.comparison_error = str(exc)
+        return None
 
 
 def measurement_variables(syntax: str) -> set[str]:
@@ -209,7 +218,7 @@ def run_analysis(config: PaperConfig) -> StudyResults:
     the measurement invariance sequence of the CFA across each configured grouping column
     (``survey.sem.invariance`` with :data:`INVARIANCE_OPTIONS`, on complete cases; respondents with the
     group missing are left out of that test)."""
-    instrument = inputs.load_instrument(config.instrument_ref(config.instrument))
+    instrument = inputs.load_instrument(config.instrument_ref(config.model_instrument))
     analytic = inputs.analytic_data(config)
     sources = [inputs.load_instrument(config.instrument_ref(spec))
                for spec in dict.fromkeys(analytic.instruments)]

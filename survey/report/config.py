@@ -28,10 +28,6 @@ from survey.quality import ScreenConfig
 _SPEC = re.compile(r"^[A-Za-z0-9_.-]+@\d+\.\d+\.\d+$")
 _FILE = re.compile(r"\.ya?ml$", re.IGNORECASE)
 
-# The embedded demo study (survey.simulate's two waves) is what an empty configuration describes.
-DEMO_INSTRUMENT = "follow-drivers@1.1.0"
-
-
 def _instrument_spec(value: str) -> str:
     if not (_SPEC.match(value) or _FILE.search(value)):
         raise ValueError(f"expected NAME@MAJOR.MINOR.PATCH or an instrument file (.yaml), got {value!r}")
@@ -92,7 +88,8 @@ class PaperConfig(_Strict):
       path is read relative to the configuration file's folder first (then the working directory).
     * ``instrument``: the version whose lavaan model is estimated (items common to all sources):
       ``NAME@VER`` (searched in ``SURVEY_INSTRUMENTS_PATH``, then the shipped instruments) or an
-      instrument YAML file (relative to the configuration file's folder).
+      instrument YAML file (relative to the configuration file's folder); empty = the instrument of the
+      last data source (of the newest demo wave without data).
     * ``screens``: the quality stage's ``ScreenConfig`` fields (validated by it; empty = its defaults).
     * ``estimator``/``missing``: passed to ``survey.sem.fit``.
     * ``bootstrap``: replicates and seed for the indirect effects.
@@ -103,7 +100,7 @@ class PaperConfig(_Strict):
     """
 
     title: str | None = None
-    instrument: InstrumentSpec = DEMO_INSTRUMENT
+    instrument: InstrumentSpec | None = None
     data: list[DataSource] = Field(default_factory=list)
     screens: dict[str, Any] = Field(default_factory=dict)
     estimator: Literal["ML", "MLR", "MLM", "WLSMV"] = "ML"
@@ -129,6 +126,17 @@ class PaperConfig(_Strict):
         if self._base is not None and not candidate.is_absolute() and (self._base / candidate).exists():
             return self._base / candidate
         return path
+
+    @property
+    def model_instrument(self) -> str:
+        """The instrument whose model is estimated: ``instrument``, else the last source's."""
+        if self.instrument:
+            return self.instrument
+        if self.data:
+            return self.data[-1].instrument
+        from survey.simulate import demo_files
+
+        return demo_files()[-1][1]
 
     def instrument_ref(self, spec: str) -> str:
         """An instrument reference to pass to ``load_instrument``: ``NAME@VER`` unchanged, a file path

@@ -98,8 +98,9 @@ def _tables(results: StudyResults) -> tuple[list[Table], list[Omitted]]:
     if results.comparison is not None:
         out.append(tables.path_comparison_table(results.comparison))
     else:
-        omitted.append(Omitted("path_comparison", "Which driver matters most",
-                               "fewer than two hypotheses name the same outcome"))
+        reason = ("fewer than two hypotheses name the same outcome" if results.comparison_error is None
+                  else f"the comparison could not be computed on these data ({results.comparison_error})")
+        omitted.append(Omitted("path_comparison", "Which driver matters most", reason))
     for number, table in enumerate(out, start=1):
         table.number = number
     return out, omitted
