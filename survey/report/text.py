@@ -254,22 +254,23 @@ def invariance_paragraph(table: Table) -> str:
 
 
 def warnings_paragraph(warnings: list[str]) -> str:
-    """The estimation and data warnings, stated in the text: each distinct warning once, and the
-    small-sample notes of the survey.sem diagnostics (fewer than five cases per free parameter, Bentler &
-    Chou 1987) summarised in one sentence; the full list follows in the warnings section."""
+    """The estimation and data warnings in one sentence: how many distinct warnings there were and what
+    kind; each is listed once, in full, in the supplement at the end of the paper (not repeated here).
+    The small-sample notes of the survey.sem diagnostics (fewer than five cases per free parameter,
+    Bentler & Chou 1987) are counted separately."""
     if not warnings:
         return "Estimation produced no warnings."
     distinct = list(dict.fromkeys(w.rstrip(".") for w in warnings))
     small = [w for w in distinct if "Small sample:" in w]
-    other = [w for w in distinct if "Small sample:" not in w]
+    other = len(distinct) - len(small)
     parts = []
     if other:
-        parts.append("Estimation and data warnings: " + "; ".join(other) + ".")
+        parts.append(f"{other} distinct estimation or data warning{'s' if other != 1 else ''}")
     if small:
-        parts.append(f"{len(small)} fitted model(s) or group(s) had fewer than five cases per free "
-                     "parameter, so their estimates and fit measures may be unstable "
-                     "(listed under the warnings).")
-    return " ".join(parts)
+        parts.append(f"{len(small)} small-sample note{'s' if len(small) != 1 else ''} (fewer than five "
+                     "cases per free parameter, so those estimates and fit measures may be unstable)")
+    return ("The analysis produced " + " and ".join(parts) + "; each is listed once in the supplement "
+            "(estimation and data warnings) at the end.")
 
 
 def results_section(paper: Any) -> list[str]:
