@@ -144,14 +144,16 @@ def add_table(document: Any, table: Table, *, size: float = TABLE_PT, usable: fl
         for j, value in enumerate(row):
             cell = grid.cell(i, j)
             _cell_text(cell, value, align=table.align[j], size=size)
-            if i < len(rows) and len(rows) <= KEEP_WHOLE_ROWS:  # a short table stays on one page
-                _keep_with_next(cell.paragraphs[0])
+            if len(rows) <= KEEP_WHOLE_ROWS or i == len(rows):  # short tables stay whole; the last
+                _keep_with_next(cell.paragraphs[0])                # row stays with the note
             if i == len(rows):
                 _border(cell, bottom="12")
     if table.note:
         note = document.add_paragraph()
         note.paragraph_format.line_spacing = 1.0
-        note.add_run("Note. ").italic = True
+        lead = note.add_run("Note. ")
+        lead.italic = True
+        lead.font.size = Pt(size)
         _runs(note, table.note, size=size)
 
 
