@@ -14,7 +14,7 @@ import pandas as pd
 
 from survey.errors import SurveyInputError, SurveyWarning
 from survey.measure import describe, instrument_keys, reliability_report, scale_correlations, scale_scores
-from survey.report import inputs
+from survey.report import inputs, progress
 from survey.report.config import PaperConfig
 from survey.sem import fit
 from survey.sem.invariance import invariance as measurement_invariance
@@ -218,6 +218,7 @@ def run_analysis(config: PaperConfig) -> StudyResults:
     the measurement invariance sequence of the CFA across each configured grouping column
     (``survey.sem.invariance`` with :data:`INVARIANCE_OPTIONS`, on complete cases; respondents with the
     group missing are left out of that test)."""
+    progress.stage(progress.STAGES[0])
     instrument = inputs.load_instrument(config.instrument_ref(config.model_instrument))
     analytic = inputs.analytic_data(config)
     sources = [inputs.load_instrument(config.instrument_ref(spec))
@@ -229,15 +230,20 @@ def run_analysis(config: PaperConfig) -> StudyResults:
     items = inputs.common_items(instrument, sources, scored)
     model = inputs.lavaan_model(instrument, items=items)
     syntax = measurement_syntax(model)
+    progress.stage(progress.STAGES[1])
     cfa = _fit(syntax, scored, fit_options(config, bootstrap=False))
+    progress.stage(progress.STAGES[2])
     sem = _fit(model, scored, fit_options(config, bootstrap=True))
     results = StudyResults(config=config, instrument=instrument, analytic=analytic, scored=scored,
                            items=items, model=model, measurement_syntax=syntax,
                            hypotheses=hypotheses_of(config, instrument), cfa=cfa, sem=sem, reliability=None,
                            source_instruments=sources)
+    progress.stage(progress.STAGES[3])
     results.reliability = reliability(results)
     scores(results)
+    progress.stage(progress.STAGES[4])
     results.comparison = path_comparison(results)
+    progress.stage(progress.STAGES[5])
     small_groups: list[SurveyWarning] = []
     for group in config.groups:
         indicators = [i for i in items if i in measurement_variables(syntax)]
