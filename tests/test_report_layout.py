@@ -114,6 +114,8 @@ def test_docx_tables_have_fixed_widths_repeated_headers_and_whole_rows(docx_xml)
         rows = re.findall(r"<w:tr[ >].*?</w:tr>", tbl, flags=re.S)
         assert "<w:tblHeader/>" in rows[0] and all("<w:tblHeader/>" not in r for r in rows[1:])
         assert all("<w:cantSplit/>" in r for r in rows)
+        marks = re.findall(r"<w:pPr>.*?</w:pPr>", tbl, flags=re.S)  # empty cells no taller than others
+        assert marks and all("<w:rPr><w:sz w:val=" in m for m in marks)
     narrow, wide = (sum(int(w) for w in re.findall(r'<w:gridCol w:w="(\d+)"/>', t)) for t in tables)
     assert narrow <= PORTRAIT_WIDTH * 1440 + 5
     assert PORTRAIT_WIDTH * 1440 < wide <= LANDSCAPE_WIDTH * 1440 + 5

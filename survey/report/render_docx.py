@@ -83,6 +83,11 @@ def _cell_text(cell: Any, text: str, *, align: str, size: float, header: bool = 
     fmt.line_spacing = 1.0
     if align == "r":  # numbers and intervals never break inside a cell
         text = text.replace(" ", NBSP)
+    mark = OxmlElement("w:rPr")  # the paragraph mark at the table's size: an empty cell is no taller
+    mark_size = OxmlElement("w:sz")
+    mark_size.set(qn("w:val"), str(int(round(size * 2))))
+    mark.append(mark_size)
+    paragraph._p.get_or_add_pPr().append(mark)
     _runs(paragraph, text, size=size, header=header)
 
 
