@@ -505,6 +505,10 @@ def paper_command(
     start = time.perf_counter()
     if config is None and Path("analysis/paper.yaml").is_file():
         config = "analysis/paper.yaml"
+    if config is not None:  # a bad configuration stops here with its one-line error
+        from survey.report.config import load_config
+
+        load_config(config)
     if config is None:
         typer.echo("survey paper: no --config given and no analysis/paper.yaml in this folder: using the "
                    "built-in defaults (the embedded demo study); `survey init` writes a configuration for "

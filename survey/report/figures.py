@@ -180,7 +180,7 @@ def correlation_heatmap(matrix: pd.DataFrame, title: str = "") -> Figure:
 # ---------------------------------------------------------------------------------------- path forest plot
 
 
-def path_forest(std_paths: pd.DataFrame, outcome: str, ci_label: str = "95% CI") -> Figure:
+def path_forest(std_paths: pd.DataFrame, outcome: str = "the outcome", ci_label: str = "95% CI") -> Figure:
     """Forest plot of the standardized paths to ``outcome``: one row per driver, ordered by the estimate
     (largest at the top), point estimate with its confidence interval, a dashed line at zero.
 
