@@ -6,22 +6,23 @@ instrument -> ingest -> quality -> measure -> sem -> report.
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("follow-drivers")
-except PackageNotFoundError:  # running from a source tree that is not installed
-    __version__ = "0.0.0+source"
-
 from survey.errors import EstimationError, SurveyError, SurveyInputError, SurveyWarning
 
 __all__ = ["EstimationError", "SurveyError", "SurveyInputError", "SurveyWarning", "__version__", "fit"]
 
 
 def __getattr__(name: str):
-    """Lazy re-exports (``survey.fit`` -> ``survey.sem.fit``) so that ``import survey`` stays light."""
+    """Lazy attributes (PEP 562): ``survey.fit`` -> ``survey.sem.fit`` and ``__version__``, so that
+    ``import survey`` stays light."""
     if name == "fit":
         from survey.sem import fit
 
         return fit
+    if name == "__version__":  # importlib.metadata costs a tenth of a second: only when asked
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            return version("follow-drivers")
+        except PackageNotFoundError:  # running from a source tree that is not installed
+            return "0.0.0+source"
     raise AttributeError(f"module 'survey' has no attribute {name!r}")

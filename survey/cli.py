@@ -26,6 +26,22 @@ instrument_app = typer.Typer(help="Versioned questionnaires: list, show, validat
 app.add_typer(instrument_app, name="instrument")
 
 
+def _version(value: bool) -> None:
+    if value:
+        from survey import __version__
+
+        typer.echo(f"survey {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                 help="Print the version and exit."),
+) -> None:
+    """Survey toolkit: instruments, ingestion, data quality, psychometrics, SEM and the paper."""
+
+
 def fail(message: str) -> None:
     """Print one line on stderr and exit with status 2."""
     typer.echo(f"error: {message}", err=True)
@@ -580,9 +596,35 @@ def paper_command(
     start = time.perf_counter()
     if config is None and Path("analysis/paper.yaml").is_file():
         config = "analysis/paper.yaml"
+    if config is not None:  # a bad configuration stops here with its one-line error
+        from survey.report.config import load_config
+
+        load_config(config)
+    if config is None:
+        typer.echo("survey paper: no --config given and no analysis/paper.yaml in this folder: using the "
+                   "built-in defaults (the embedded demo study); `survey init` writes a configuration for "
+                   "your own export", err=True)
+    else:
+        typer.echo(f"survey paper: configuration {config}", err=True)
     written = run_paper(config, out, start=start)
     typer.echo(f"survey paper: wrote {len(written)} files to {out} in {time.perf_counter() - start:.1f} s",
                err=True)
+
+
+@app.command("init")
+def init_command(
+    folder: str = typer.Argument(..., help="Study folder to create (paper.yaml, data/)."),
+    data: str = typer.Option(..., "--data", help="Raw export (Qualtrics/plain CSV, .sav, .xlsx)."),
+    instrument: str = typer.Option(..., "--instrument", help="NAME@VER or an instrument YAML file."),
+    force: bool = typer.Option(False, "--force", help="Replace an existing paper.yaml."),
+) -> None:
+    """Start your own study: a folder with a commented paper.yaml for your export."""
+    from survey.report.study import init_study
+
+    written = init_study(folder, data, instrument, force=force)
+    for path in written:
+        typer.echo(f"wrote {path}")
+    typer.echo(f"next: survey paper --config {written[-1]} --out {written[-1].parent / 'paper'}")
 
 
 def main(argv: list[str] | None = None) -> None:

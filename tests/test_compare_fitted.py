@@ -166,7 +166,7 @@ def _simulated(n: int, seed: int):
 
 def test_n20000_recovers_the_population_order():
     """N = 20,000 (seed 7): the estimated standardized paths rank exactly as the population's
-    (EMO .294, SHI .237, SKL .179, AUT .170, PEER .100, CON .079 against .30 .25 .18 .15 .10 .08); every
+    (.30 .25 .18 .15 .10 .08) and lie within .03 of the pseudo-true paths; every
     Holm-supported ordering agrees with the population order; EMO is the only driver no other driver
     significantly exceeds, with rank interval [1, 1]; the weights sum to the SEM's R^2."""
     res, pop = _simulated(20_000, 7)
@@ -174,7 +174,13 @@ def test_n20000_recovers_the_population_order():
     c = res.compare_paths("FOL")
     est = c.std_paths["est.std"]
     assert list(est.sort_values(ascending=False).index) == POP_ORDER
-    assert np.max(np.abs(est - pd.Series(pop))) < 0.03  # about 3 SE at N = 20,000 (observed .020, AUT)
+    # about 3 SE at N = 20,000, around the pseudo-true paths: the demo population's planted misfit
+    # (method factor, cross-loadings, a correlated residual) moves ML away from the generating paths
+    from survey.simulate import DEFAULT_POPULATION, pseudo_true
+
+    pt = pseudo_true(list(DEFAULT_POPULATION.loadings))
+    target = pt[(pt["lhs"] == "FOL") & (pt["op"] == "~")].set_index("rhs")["std.all"]
+    assert np.max(np.abs(est - target[est.index])) < 0.03
     for rec in c.supported.to_dict("records"):
         assert pop[rec["stronger"]] > pop[rec["weaker"]], rec["statement"]
     assert {s for s in c.supported["statement"] if s.startswith("EMO >")} == {

@@ -52,10 +52,16 @@ def test_recovery_runs_quickly(fitted):
 
 
 def test_standardized_paths_recovered(fitted):
+    """Against the pseudo-true paths: the planted misfit (method factor, cross-loadings, a correlated
+    residual) moves what ML converges to away from the generating paths (see the test below)."""
     est, truth, _, _ = fitted
     paths = est[est["lhs"] == "FOL"].set_index("rhs")["std"]
-    diffs = {d: abs(paths[d] - truth["population"]["paths_std"][d]) for d in DRIVERS}
+    pt = pseudo_true(list(DEFAULT_POPULATION.loadings))
+    target = pt[(pt["lhs"] == "FOL") & (pt["op"] == "~")].set_index("rhs")["std.all"]
+    diffs = {d: abs(paths[d] - target[d]) for d in DRIVERS}
     assert max(diffs.values()) < 0.03, diffs
+    generating = {d: abs(paths[d] - truth["population"]["paths_std"][d]) for d in DRIVERS}
+    assert max(generating.values()) < 0.05, generating
     count = est[est["lhs"] == "FOLLOWED30"]["std"].iloc[0]
     pt = pseudo_true(list(DEFAULT_POPULATION.loadings))
     pt_count = pt[(pt["lhs"] == "FOLLOWED30") & (pt["op"] == "~")]["std.all"].iloc[0]
@@ -70,7 +76,11 @@ def test_standardized_loadings_recovered(fitted):
     diff = (load - observed[load.index]).abs()
     assert len(diff) == 28 and diff.max() < 0.03, diff.sort_values().tail()
     latent = pd.Series(truth["population"]["loadings_latent"])
-    assert ((latent[load.index] - load) > 0).mean() > 0.9  # attenuation by coarse categories
+    misfit = {*DEFAULT_POPULATION.method_loadings, *(i for i, _ in DEFAULT_POPULATION.cross_loadings),
+              *(i for pair in DEFAULT_POPULATION.residual_correlations for i in pair)}
+    clean = [i for i in load.index if i not in misfit]
+    assert len(clean) >= 15
+    assert ((latent[clean] - load[clean]) > 0).mean() > 0.9  # attenuation by coarse categories
 
 
 def test_estimates_near_pseudo_true(fitted):
@@ -82,9 +92,29 @@ def test_estimates_near_pseudo_true(fitted):
     assert (merged["std"] - merged["std.all"]).abs().max() < 0.03
 
 
-def test_pseudo_true_paths_equal_generating_paths():
-    """Coarse categorisation attenuates loadings but leaves the standardized structural paths intact."""
-    pt = pseudo_true(list(DEFAULT_POPULATION.loadings))
-    paths = pt[(pt["lhs"] == "FOL") & (pt["op"] == "~")].set_index("rhs")["std.all"]
+def _pseudo_true_paths(population) -> pd.Series:
+    import semopy
+
+    from survey.simulate import analysis_model
+
+    items = list(population.loadings)
+    model = semopy.Model(analysis_model(items, population, count=False))
+    model.fit(cov=population.observed_covariance(items), n_samples=100_000, obj="MLW")
+    est = model.inspect(std_est=True)
+    return est[(est["lval"] == "FOL") & (est["op"] == "~")].set_index("rval")["Est. Std"]
+
+
+def test_pseudo_true_paths_equal_generating_paths_without_the_misfit():
+    """Coarse categorisation attenuates loadings but leaves the standardized structural paths intact:
+    without the planted misfit the pseudo-true paths equal the generating ones; with it (the demo
+    population) ML converges elsewhere, by less than .035."""
+    from dataclasses import replace
+
+    perfect = replace(DEFAULT_POPULATION, method_loadings={}, cross_loadings={}, residual_correlations={})
+    paths = _pseudo_true_paths(perfect)
     for d in DRIVERS:
         assert paths[d] == pytest.approx(DEFAULT_POPULATION.paths[d], abs=0.003)
+    pt = pseudo_true(list(DEFAULT_POPULATION.loadings))
+    misfit = pt[(pt["lhs"] == "FOL") & (pt["op"] == "~")].set_index("rhs")["std.all"]
+    bias = {d: misfit[d] - DEFAULT_POPULATION.paths[d] for d in DRIVERS}
+    assert 0.01 < max(abs(b) for b in bias.values()) < 0.035, bias

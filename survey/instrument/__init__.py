@@ -8,7 +8,6 @@ versions, exports to XLSForm / Markdown codebook / Frictionless Data Package, an
 """
 
 from survey.instrument.diff import InstrumentDiff, diff_instruments, versioned_column
-from survey.instrument.export import to_codebook, to_datapackage, to_xlsform
 from survey.instrument.load import list_instruments, load_instrument
 from survey.instrument.model import lavaan_model
 from survey.instrument.schema import (
@@ -41,3 +40,16 @@ __all__ = [
     "to_xlsform",
     "versioned_column",
 ]
+
+_EXPORTS = ("to_codebook", "to_datapackage", "to_xlsform")
+
+
+def __getattr__(name: str):
+    """The exporters load openpyxl; import them on first use (PEP 562) so that loading an instrument
+    (every command does) stays light."""
+    if name in _EXPORTS:
+        from survey.instrument import export
+
+        return getattr(export, name)
+    raise AttributeError(f"module 'survey.instrument' has no attribute {name!r}")
+

@@ -166,12 +166,14 @@ warnings.filterwarnings("ignore", message='Field name "construct" in "Item" shad
 
 class Item(BaseModel):
     """One question. ``keyed`` is +1 or -1 (reverse keyed); ``expected`` is the instructed answer of an
-    attention item; ``pii`` marks personal data dropped at ingestion."""
+    attention item; ``pii`` marks personal data dropped at ingestion; ``label`` is the short variable
+    label that tables print (``"Age"``; SPSS's variable label), the question wording being ``text``."""
 
     model_config = _STRICT
 
     id: str
     text: str
+    label: str | None = None
     construct: str | None = None
     scale: str
     keyed: Literal[1, -1] = 1
@@ -318,6 +320,10 @@ class Instrument(BaseModel):
     def keys(self) -> dict[str, int]:
         """Scoring keys (+1 / -1) of every item that measures a construct."""
         return {i.id: i.keyed for i in self.items if i.construct is not None and i.role in LATENT_ROLES}
+
+    def label_of(self, item_id: str) -> str:
+        """The item's short variable label, or its id when it has none."""
+        return self.item(item_id).label or item_id
 
     def scale_of(self, item_id: str) -> Scale:
         return self.scales[self.item(item_id).scale]

@@ -14,7 +14,7 @@ import pandas as pd
 
 from survey.errors import SurveyInputError, SurveyWarning
 from survey.measure import describe, instrument_keys, reliability_report, scale_correlations, scale_scores
-from survey.report import inputs
+from survey.report import inputs, progress
 from survey.report.config import PaperConfig
 from survey.sem import fit
 from survey.sem.invariance import invariance as measurement_invariance
@@ -52,17 +52,29 @@ class StudyResults:
     scores: pd.DataFrame | None = None
     score_description: pd.DataFrame | None = None
     score_correlations: pd.DataFrame | None = None
-    behaviour: pd.DataFrame | None = None
+    behaviour_description: pd.DataFrame | None = None
     source_instruments: list[Any] = field(default_factory=list)
     invariance: dict[str, Any] = field(default_factory=dict)
     comparison: Any = None
+    comparison_error: str | None = None
     warnings: list[SurveyWarning] = field(default_factory=list)
     weighting: Any = None  # survey.report.weighting.Weighting when paper.yaml has weights:
 
     @property
     def indicators(self) -> list[str]:
         """The latent-variable indicators of the model (the items of the measurement model)."""
-        return [i for i in self.items if i != "FOLLOWED30"]
+        constructs = {i.id for i in self.instrument.items if i.construct}
+        return [i for i in self.items if i in constructs]
+
+    @property
+    def outcome(self) -> str | None:
+        """The focal latent outcome, named by most hypotheses (:func:`focal_outcome`)."""
+        return focal_outcome(self.hypotheses, self.instrument)
+
+    @property
+    def behaviour(self) -> list[str]:
+        """The observed variables of the structural model (behaviour measures the hypotheses name)."""
+        return [v for v in inputs.observed_variables(self.instrument) if v in self.items]
 
     def _repr_html_(self) -> str:
         return (f"<p>{self.instrument.spec}: {len(self.analytic.data)} analytic respondents, SEM N = "
@@ -114,8 +126,9 @@ def scores(results: StudyResults) -> None:
                                   bounds={i: b for i, b in bounds.items() if i in items})
     results.score_description = describe(results.scores)
     results.score_correlations = scale_correlations(results.scores)
-    behaviour = [c for c in ("FOLLOWED30", "MINUTES") if c in results.analytic.data.columns]
-    results.behaviour = describe(results.analytic.data[behaviour]) if behaviour else None
+    behaviour = [i.id for i in results.instrument.items_by_role("behaviour")
+                 if i.id in results.analytic.data.columns]
+    results.behaviour_description = describe(results.analytic.data[behaviour]) if behaviour else None
 
 
 _CONFIG_FIELDS = {"se": "bootstrap.replicates", "bootstrap": "bootstrap.replicates", "seed": "bootstrap.seed",
@@ -132,7 +145,14 @@ def _fit(model: str, data: pd.DataFrame, options: dict[str, Any]) -> Any:
         raise
 
 
-COMPARE_OUTCOME = "FOL"
+def focal_outcome(hypotheses: list[Hypothesis], instrument: Any) -> str | None:
+    """The latent outcome most hypotheses name (first named on a tie); ``None`` without one."""
+    latent = set(instrument.construct_codes)
+    counts: dict[str, int] = {}
+    for h in hypotheses:
+        if h.outcome in latent:
+            counts[h.outcome] = counts.get(h.outcome, 0) + 1
+    return max(counts, key=lambda k: counts[k]) if counts else None
 
 # The invariance sequence of the paper. Complete cases: multi-group FIML is not available (survey.sem), so
 # the sequence runs listwise whatever ``missing`` is. Steps up to scalar: equal loadings and intercepts are
@@ -144,16 +164,24 @@ INVARIANCE_OPTIONS: dict[str, Any] = {"missing": "listwise", "steps": ("configur
                                       "criterion": "chen", "adjust": "holm", "max_free": 3}
 
 
-def path_comparison(results: StudyResults, outcome: str = COMPARE_OUTCOME) -> Any:
+def path_comparison(results: StudyResults, outcome: str | None = None) -> Any:
     """Which driver matters most: ``SEMResult.compare_paths`` (survey.sem.compare_fitted) on the paths of the
     hypothesised drivers of ``outcome``, with the likelihood-ratio test of equal paths refitted on the same
-    data and options; ``None`` when fewer than two hypotheses name ``outcome``."""
+    data and options; ``None`` when fewer than two hypotheses name ``outcome`` (default: the focal
+    outcome). When the comparison cannot be computed on these data (the stage raises
+    :class:`SurveyInputError`, e.g. a negative scaled difference correction), ``None`` too, and the
+    stage's reason is kept in ``results.comparison_error`` for the paper's omission note."""
+    outcome = outcome or results.outcome
     drivers = [h.predictor for h in results.hypotheses if h.outcome == outcome]
     if len(drivers) < 2 or not hasattr(results.sem, "compare_paths"):
         return None
     config = results.config
-    return results.sem.compare_paths(outcome, drivers, data=results.scored, seed=config.bootstrap.seed,
-                                     alpha=config.alpha, fit_options=fit_options(config, bootstrap=False))
+    try:
+        return results.sem.compare_paths(outcome, drivers, data=results.scored, seed=config.bootstrap.seed,
+                                         alpha=config.alpha, fit_options=fit_options(config, bootstrap=False))
+    except SurveyInputError as exc:
+        results.comparison_error = str(exc)
+        return None
 
 
 def measurement_variables(syntax: str) -> set[str]:
@@ -191,9 +219,11 @@ def run_analysis(config: PaperConfig) -> StudyResults:
     the measurement invariance sequence of the CFA across each configured grouping column
     (``survey.sem.invariance`` with :data:`INVARIANCE_OPTIONS`, on complete cases; respondents with the
     group missing are left out of that test)."""
-    instrument = inputs.load_instrument(config.instrument)
+    progress.stage(progress.STAGES[0])
+    instrument = inputs.load_instrument(config.instrument_ref(config.model_instrument))
     analytic = inputs.analytic_data(config)
-    sources = [inputs.load_instrument(spec) for spec in dict.fromkeys(analytic.instruments)]
+    sources = [inputs.load_instrument(config.instrument_ref(spec))
+               for spec in dict.fromkeys(analytic.instruments)]
     absent = [g for g in config.groups if g not in analytic.data.columns]
     if absent:
         raise SurveyInputError("grouping column not in the analytic data", field="groups", value=absent[0])
@@ -201,15 +231,20 @@ def run_analysis(config: PaperConfig) -> StudyResults:
     items = inputs.common_items(instrument, sources, scored)
     model = inputs.lavaan_model(instrument, items=items)
     syntax = measurement_syntax(model)
+    progress.stage(progress.STAGES[1])
     cfa = _fit(syntax, scored, fit_options(config, bootstrap=False))
+    progress.stage(progress.STAGES[2])
     sem = _fit(model, scored, fit_options(config, bootstrap=True))
     results = StudyResults(config=config, instrument=instrument, analytic=analytic, scored=scored,
                            items=items, model=model, measurement_syntax=syntax,
                            hypotheses=hypotheses_of(config, instrument), cfa=cfa, sem=sem, reliability=None,
                            source_instruments=sources)
+    progress.stage(progress.STAGES[3])
     results.reliability = reliability(results)
     scores(results)
+    progress.stage(progress.STAGES[4])
     results.comparison = path_comparison(results)
+    progress.stage(progress.STAGES[5])
     small_groups: list[SurveyWarning] = []
     for group in config.groups:
         indicators = [i for i in items if i in measurement_variables(syntax)]

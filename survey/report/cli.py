@@ -6,9 +6,10 @@ import time
 from pathlib import Path
 
 from survey.errors import SurveyInputError
-from survey.report import inputs, provenance
+from survey.report import inputs, progress, provenance
+from survey.report.analysis import run_analysis
 from survey.report.config import load_config
-from survey.report.paper import build_paper, write_paper
+from survey.report.paper import assemble_paper, write_paper
 
 
 def run_paper(config: str | Path | None, out: str | Path, *, start: float | None = None) -> list[Path]:
@@ -21,11 +22,17 @@ def run_paper(config: str | Path | None, out: str | Path, *, start: float | None
     settings = load_config(config)
     config_file = None if config is None else inputs.relative(Path(config))
     config_bytes = None if config is None else Path(config).read_bytes()
+    progress.active(progress.Progress("survey paper"))
     try:
-        paper = build_paper(settings, config_file=config_file, config_bytes=config_bytes)
+        results = run_analysis(settings)
+        progress.stage(progress.STAGES[6])
+        paper = assemble_paper(results, config_file=config_file, config_bytes=config_bytes)
+        progress.stage(progress.STAGES[7])
+        local = provenance.local_provenance(time.perf_counter() - start)
+        return write_paper(paper, out, local=local)
     except SurveyInputError as exc:
         if config is None or exc.file is not None or exc.field is None:
             raise
         raise SurveyInputError(exc.message, file=str(config), field=exc.field, value=exc.value) from None
-    local = provenance.local_provenance(time.perf_counter() - start)
-    return write_paper(paper, out, local=local)
+    finally:
+        progress.release()

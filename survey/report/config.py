@@ -12,18 +12,26 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+)
 
 from survey.errors import SurveyInputError
 from survey.quality import ScreenConfig
 from survey.report.weighting import WeightsSpec
 
 _SPEC = re.compile(r"^[A-Za-z0-9_.-]+@\d+\.\d+\.\d+$")
-
+_FILE = re.compile(r"\.ya?ml$", re.IGNORECASE)
 
 def _instrument_spec(value: str) -> str:
-    if not _SPEC.match(value):
-        raise ValueError(f"expected NAME@MAJOR.MINOR.PATCH, got {value!r}")
+    if not (_SPEC.match(value) or _FILE.search(value)):
+        raise ValueError(f"expected NAME@MAJOR.MINOR.PATCH or an instrument file (.yaml), got {value!r}")
     return value
 
 
@@ -76,8 +84,13 @@ class HypothesisSpec(_Strict):
 class PaperConfig(_Strict):
     """``analysis/paper.yaml``.
 
-    * ``data``: raw exports; empty means the embedded demo data (``survey/data/demo/``).
-    * ``instrument``: the version whose lavaan model is estimated (items common to all sources).
+    * ``title``: the paper's title; empty = the instrument's title.
+    * ``data``: raw exports; empty means the embedded demo data (``survey/data/demo/``). A relative
+      path is read relative to the configuration file's folder first (then the working directory).
+    * ``instrument``: the version whose lavaan model is estimated (items common to all sources):
+      ``NAME@VER`` (searched in ``SURVEY_INSTRUMENTS_PATH``, then the shipped instruments) or an
+      instrument YAML file (relative to the configuration file's folder); empty = the instrument of the
+      last data source (of the newest demo wave without data).
     * ``screens``: the quality stage's ``ScreenConfig`` fields (validated by it; empty = its defaults).
     * ``estimator``/``missing``: passed to ``survey.sem.fit``.
     * ``bootstrap``: replicates and seed for the indirect effects.
@@ -90,8 +103,8 @@ class PaperConfig(_Strict):
       sets the weighted hypothesis tests beside the unweighted ones.
     """
 
-    title: str = "Why people follow creators on short-video platforms"
-    instrument: InstrumentSpec = "follow-drivers@1.1.0"
+    title: str | None = None
+    instrument: InstrumentSpec | None = None
     data: list[DataSource] = Field(default_factory=list)
     screens: dict[str, Any] = Field(default_factory=dict)
     estimator: Literal["ML", "MLR", "MLM", "WLSMV"] = "ML"
@@ -103,6 +116,37 @@ class PaperConfig(_Strict):
     hypotheses: list[HypothesisSpec] = Field(default_factory=list)
     alpha: float = Field(0.05, gt=0, lt=1)
     figures: bool = True
+
+    _base: Path | None = PrivateAttr(default=None)
+
+    @property
+    def base(self) -> Path | None:
+        """The folder of the configuration file (relative paths in it are read from there)."""
+        return self._base
+
+    def resolve(self, path: str) -> Path | str:
+        """A path of the configuration as a file: relative to the configuration's folder when it exists
+        there, else as written (the working directory)."""
+        candidate = Path(path)
+        if self._base is not None and not candidate.is_absolute() and (self._base / candidate).exists():
+            return self._base / candidate
+        return path
+
+    @property
+    def model_instrument(self) -> str:
+        """The instrument whose model is estimated: ``instrument``, else the last source's."""
+        if self.instrument:
+            return self.instrument
+        if self.data:
+            return self.data[-1].instrument
+        from survey.simulate import demo_files
+
+        return demo_files()[-1][1]
+
+    def instrument_ref(self, spec: str) -> str:
+        """An instrument reference to pass to ``load_instrument``: ``NAME@VER`` unchanged, a file path
+        resolved like :meth:`resolve`."""
+        return spec if _SPEC.match(spec) else str(self.resolve(spec))
 
     @field_validator("screens")
     @classmethod
@@ -155,4 +199,6 @@ def load_config(path: str | Path | None) -> PaperConfig:
         row = None if mark is None else mark.line + 1
         problem = getattr(exc, "problem", None) or exc
         raise SurveyInputError(f"not valid YAML ({problem})", file=str(path), row=row) from None
-    return parse_config(raw, file=str(path))
+    config = parse_config(raw, file=str(path))
+    config._base = path.resolve().parent
+    return config

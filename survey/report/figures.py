@@ -24,6 +24,12 @@ RC = {
     "font.family": "sans-serif",
     "font.sans-serif": ["DejaVu Sans"],
     "font.size": 9,
+    "axes.labelsize": 9,
+    "axes.titlesize": 9,
+    "xtick.labelsize": 9,
+    "ytick.labelsize": 9,
+    "legend.fontsize": 9,
+    "legend.title_fontsize": 9,
     "svg.hashsalt": "survey-report",
     "svg.fonttype": "path",
     "svg.image_inline": True,
@@ -33,6 +39,9 @@ RC = {
     "axes.unicode_minus": True,
     "image.interpolation": "nearest",
 }
+# one font size within each figure (titles, labels, ticks, annotations): the journal's figure guidelines
+# ask for one typeface at one size, bold only for emphasis
+FONT_SIZE = 9
 PNG_METADATA = {"Software": None}
 SVG_METADATA = {"Date": None, "Creator": None}
 AGREE7_COLORS = ["#b2182b", "#d6604d", "#f4a582", "#e0e0e0", "#92c5de", "#4393c3", "#2166ac"]
@@ -56,8 +65,7 @@ def _figure(width: float, height: float) -> Figure:
 # ---------------------------------------------------------------------------------------- path diagram
 
 
-def path_diagram(sem: Any, drivers: Sequence[str], outcome: str = "FOL", behaviour: str = "FOLLOWED30"
-                 ) -> Figure:
+def path_diagram(sem: Any, drivers: Sequence[str], outcome: str, behaviour: str | None = None) -> Figure:
     """The structural model: drivers (ellipses) -> outcome (ellipse) -> behaviour (box), each arrow
     labelled with its completely standardized estimate (``std.all``) and significance stars, dashed when
     p >= .05; R\u00b2 under the endogenous variables (``r2()``)."""
@@ -74,12 +82,13 @@ def path_diagram(sem: Any, drivers: Sequence[str], outcome: str = "FOL", behavio
         mid = (len(drivers) + 1) / 2
         for d in drivers:
             ax.add_patch(Ellipse((1.3, ys[d]), 2.0, 0.75, facecolor="#f2f2f2", edgecolor="black", lw=0.8))
-            ax.text(1.3, ys[d], d, ha="center", va="center", fontsize=9)
+            ax.text(1.3, ys[d], d, ha="center", va="center", fontsize=FONT_SIZE)
         ax.add_patch(Ellipse((5.4, mid), 2.0, 0.9, facecolor="#f2f2f2", edgecolor="black", lw=0.8))
-        ax.text(5.4, mid, outcome, ha="center", va="center", fontsize=10, fontweight="bold")
-        ax.add_patch(FancyBboxPatch((8.1, mid - 0.35), 1.7, 0.7, boxstyle="square,pad=0",
-                                    facecolor="white", edgecolor="black", lw=0.8))
-        ax.text(8.95, mid, behaviour, ha="center", va="center", fontsize=8)
+        ax.text(5.4, mid, outcome, ha="center", va="center", fontsize=FONT_SIZE, fontweight="bold")
+        if behaviour is not None:
+            ax.add_patch(FancyBboxPatch((8.1, mid - 0.35), 1.7, 0.7, boxstyle="square,pad=0",
+                                        facecolor="white", edgecolor="black", lw=0.8))
+            ax.text(8.95, mid, behaviour, ha="center", va="center", fontsize=FONT_SIZE)
 
         def arrow(start: tuple[float, float], end: tuple[float, float], label: str, pos: float,
                   significant: bool) -> None:
@@ -88,7 +97,7 @@ def path_diagram(sem: Any, drivers: Sequence[str], outcome: str = "FOL", behavio
                                          linestyle="-" if significant else (0, (4, 3))))
             x = start[0] + (end[0] - start[0]) * pos
             y = start[1] + (end[1] - start[1]) * pos
-            ax.text(x, y, label, ha="center", va="center", fontsize=8,
+            ax.text(x, y, label, ha="center", va="center", fontsize=FONT_SIZE,
                     bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none"})
 
         for d in drivers:
@@ -102,9 +111,10 @@ def path_diagram(sem: Any, drivers: Sequence[str], outcome: str = "FOL", behavio
             label = apa.bounded(row["std.all"].iloc[0]) + apa.stars(row["pvalue"].iloc[0])
             arrow((6.4, mid), (8.1, mid), label, 0.5, row["pvalue"].iloc[0] < 0.05)
         if outcome in r2:
-            ax.text(5.4, mid - 0.75, f"R\u00b2 = {apa.bounded(r2[outcome])}", ha="center", fontsize=8)
-        if behaviour in r2:
-            ax.text(8.95, mid - 0.65, f"R\u00b2 = {apa.bounded(r2[behaviour])}", ha="center", fontsize=8)
+            ax.text(5.4, mid - 0.75, f"R\u00b2 = {apa.bounded(r2[outcome])}", ha="center", fontsize=FONT_SIZE)
+        if behaviour is not None and behaviour in r2:
+            ax.text(8.95, mid - 0.65, f"R\u00b2 = {apa.bounded(r2[behaviour])}", ha="center",
+                    fontsize=FONT_SIZE)
     return fig
 
 
@@ -132,12 +142,12 @@ def response_distribution(data: pd.DataFrame, items: Sequence[str], points: dict
             ax.barh(y, matrix[:, j], left=left, height=0.75, color=colors[j], edgecolor="white", lw=0.3,
                     label=points[code])
             left += matrix[:, j]
-        ax.set_yticks(y, list(items), fontsize=7)
+        ax.set_yticks(y, list(items), fontsize=FONT_SIZE)
         ax.set_xlim(0, 100)
         ax.set_xlabel("Percentage of respondents")
         ax.spines[["top", "right"]].set_visible(False)
         ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.08 - 1.2 / max(len(items), 1)), ncols=4,
-                  fontsize=7, frameon=False)
+                  fontsize=FONT_SIZE, frameon=False)
     return fig
 
 
@@ -156,13 +166,13 @@ def correlation_heatmap(matrix: pd.DataFrame, title: str = "") -> Figure:
         image = ax.imshow(shown, cmap="RdBu_r", vmin=-1, vmax=1)
         for i in range(len(names)):
             for j in range(i + 1):
-                ax.text(j, i, apa.bounded(values[i, j]), ha="center", va="center", fontsize=8,
+                ax.text(j, i, apa.bounded(values[i, j]), ha="center", va="center", fontsize=FONT_SIZE,
                         color="white" if abs(values[i, j]) > 0.6 else "black")
         ax.set_xticks(range(len(names)), names, rotation=45, ha="right")
         ax.set_yticks(range(len(names)), names)
         ax.spines[:].set_visible(False)
         if title:
-            ax.set_title(title, fontsize=9)
+            ax.set_title(title, fontsize=FONT_SIZE)
         fig.colorbar(image, ax=ax, shrink=0.8)
     return fig
 
@@ -170,7 +180,7 @@ def correlation_heatmap(matrix: pd.DataFrame, title: str = "") -> Figure:
 # ---------------------------------------------------------------------------------------- path forest plot
 
 
-def path_forest(std_paths: pd.DataFrame, outcome: str = "FOL", ci_label: str = "95% CI") -> Figure:
+def path_forest(std_paths: pd.DataFrame, outcome: str = "the outcome", ci_label: str = "95% CI") -> Figure:
     """Forest plot of the standardized paths to ``outcome``: one row per driver, ordered by the estimate
     (largest at the top), point estimate with its confidence interval, a dashed line at zero.
 
@@ -192,7 +202,7 @@ def path_forest(std_paths: pd.DataFrame, outcome: str = "FOL", ci_label: str = "
         span = max(right - left, 1e-6)
         for yi, e, a, b in zip(y, est, lo, hi, strict=True):  # beside the axes, right of the plot area
             ax.text(1.03, yi, f"{apa.bounded(e)} {apa.ci(a, b, bounded_values=True)}", va="center", ha="left",
-                    fontsize=8, transform=ax.get_yaxis_transform())
+                    fontsize=FONT_SIZE, transform=ax.get_yaxis_transform())
         ax.set_xlim(left - 0.08 * span, right + 0.08 * span)
         ax.set_ylim(-0.7, len(frame) - 0.3)
         ax.set_yticks(y, [str(d) for d in frame.index])

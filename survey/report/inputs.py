@@ -37,11 +37,12 @@ def frame_sha256(frame: pd.DataFrame) -> str:
     return sha256_bytes(text.encode("utf-8"))
 
 
-def relative(path: Path) -> str:
-    """A path as recorded in outputs: relative to the repository (or the working directory), POSIX
-    separators; never absolute (outside both, the file name alone)."""
+def relative(path: Path, base: Path | None = None) -> str:
+    """A path as recorded in outputs: relative to ``base`` (the configuration's folder), the repository
+    or the working directory, POSIX separators; never absolute (outside all, the file name alone)."""
     path = path.resolve()
-    for root in (REPO_ROOT, Path.cwd().resolve()):
+    roots = ([base.resolve()] if base is not None else []) + [REPO_ROOT, Path.cwd().resolve()]
+    for root in roots:
         try:
             return path.relative_to(root).as_posix()
         except ValueError:
@@ -64,8 +65,8 @@ class AnalyticData:
         return [s["instrument"] for s in self.sources]
 
 
-def _resolve(path: str) -> Path:
-    candidate = Path(path)
+def _resolve(path: str, config: PaperConfig | None = None) -> Path:
+    candidate = Path(config.resolve(path)) if config is not None else Path(path)
     if candidate.is_file():
         return candidate
     if not candidate.is_absolute() and (REPO_ROOT / candidate).is_file():
@@ -76,23 +77,34 @@ def _resolve(path: str) -> Path:
 def analytic_data(config: PaperConfig) -> AnalyticData:
     """Ingest the configured sources (or the embedded demo data) into the analytic sample."""
     if config.data:
-        pairs = [(_resolve(s.path), s.instrument) for s in config.data]
+        pairs = [(_resolve(s.path, config), config.instrument_ref(s.instrument)) for s in config.data]
     else:
         pairs = [(Path(path), spec) for path, spec in demo_files()]
     result = prepare(pairs, screens=ScreenConfig.model_validate(config.screens))
-    sources = [{"path": relative(path), "instrument": spec, "sha256": sha256_bytes(path.read_bytes())}
-               for path, spec in pairs]
+    specs = [s.instrument for s in config.data] if config.data else [spec for _, spec in pairs]
+    sources = [{"path": relative(path, config.base), "instrument": spec,
+                "sha256": sha256_bytes(path.read_bytes())}
+               for (path, _), spec in zip(pairs, specs, strict=True)]
     return AnalyticData(data=result.clean, ingest=result, sources=sources, warnings=list(result.warnings))
 
 
-def common_items(model_instrument: Any, source_instruments: list[Any], data: pd.DataFrame) -> list[str]:
-    """The model's observed variables: indicators and FOLLOWED30 of the model's instrument that every
-    source instrument has with the same wording, and that are columns of the data.
+def observed_variables(instrument: Any) -> list[str]:
+    """The observed (non-latent) variables the instrument's hypotheses name, e.g. a behaviour count."""
+    latent = set(instrument.construct_codes)
+    named = [v for h in instrument.hypotheses for v in (h.predictor, h.outcome)]
+    return [v for v in dict.fromkeys(named) if v not in latent]
 
-    A reworded item (AUT2 in 1.1.0) or an added item (CON5) is not comparable across versions, so a
-    pooled model uses the common anchor items (the instrument CHANGELOG's rule).
+
+def common_items(model_instrument: Any, source_instruments: list[Any], data: pd.DataFrame) -> list[str]:
+    """The model's observed variables: the indicators of the model's instrument and the observed
+    variables its hypotheses name (:func:`observed_variables`) that every source instrument has with the
+    same wording, and that are columns of the data.
+
+    A reworded item (AUT2 in follow-drivers 1.1.0) or an added item (CON5) is not comparable across
+    versions, so a pooled model uses the common anchor items (the instrument CHANGELOG's rule).
     """
-    wanted = [i for i in model_instrument.items if i.construct or i.id == "FOLLOWED30"]
+    observed = set(observed_variables(model_instrument))
+    wanted = [i for i in model_instrument.items if i.construct or i.id in observed]
     out = []
     for item in wanted:
         texts = [_text(inst, item.id) for inst in source_instruments]

@@ -73,24 +73,24 @@ def _tables(results: StudyResults) -> tuple[list[Table], list[Omitted]]:
     """Tables 1-10 in the paper's order; a table with nothing to report becomes an :class:`Omitted` line."""
     out: list[Table] = []
     omitted: list[Omitted] = []
-    out.append(tables.sample_table(results.analytic.data, results.instrument, results.behaviour))
+    out.append(tables.sample_table(results.analytic.data, results.instrument, results.behaviour_description))
     out.append(tables.flow_table(results.analytic.ingest))
     out.append(tables.descriptives_table(results.score_description, results.score_correlations))
     out.append(tables.measurement_table(results.cfa, results.instrument, results.reliability.factors))
     out.append(tables.discriminant_table(results.reliability))
     fits = {"CFA (measurement model)": results.cfa, "SEM (structural model)": results.sem}
-    out.append(tables.fit_table(fits))
+    out.append(tables.fit_table(fits, results.config.estimator))
     out.append(tables.hypothesis_table(results.sem, results.hypotheses, results.config.alpha))
     boot = results.config.bootstrap
     method = (f"percentile bootstrap, {boot.replicates} replicates, seed {boot.seed}" if boot.replicates
               else "delta method")
-    indirect = tables.indirect_table(results.sem, method)
+    indirect = tables.indirect_table(results.sem, method, tables.indirect_chain(results))
     if indirect is None:
         omitted.append(Omitted("indirect", "Indirect effects", "the model defines no indirect effects"))
     else:
         out.append(indirect)
     if results.invariance:
-        out.append(tables.invariance_table(results.invariance))
+        out.append(tables.invariance_table(results.invariance, results.config.estimator))
     else:
         omitted.append(Omitted("invariance", "Measurement invariance",
                                "the configuration names no grouping column (groups: []); set e.g. "
@@ -98,8 +98,9 @@ def _tables(results: StudyResults) -> tuple[list[Table], list[Omitted]]:
     if results.comparison is not None:
         out.append(tables.path_comparison_table(results.comparison))
     else:
-        omitted.append(Omitted("path_comparison", "Which driver matters most",
-                               "fewer than two hypotheses name the same outcome"))
+        reason = ("fewer than two hypotheses name the same outcome" if results.comparison_error is None
+                  else f"the comparison could not be computed on these data ({results.comparison_error})")
+        omitted.append(Omitted("path_comparison", "Which driver matters most", reason))
     from survey.report.weighted_tables import extend_tables
 
     extend_tables(results, out, omitted)
@@ -118,7 +119,7 @@ def assemble_paper(results: StudyResults, *, config_file: str | None = None,
                    config_bytes: bytes | None = None) -> Paper:
     """Tables, figures, text and manifest from the stages' results (see :func:`run_analysis`)."""
     config = results.config
-    paper = Paper(title=config.title, results=results)
+    paper = Paper(title=config.title or results.instrument.title, results=results)
     paper.tables, paper.omitted = _tables(results)
     if config.figures:
         paper.figures = _figures(results)
@@ -130,8 +131,11 @@ def assemble_paper(results: StudyResults, *, config_file: str | None = None,
 
 def _figures(results: StudyResults) -> list[Figure]:
     out = []
-    drivers = [h.predictor for h in results.hypotheses if h.outcome == "FOL"]
-    png, svg = figures.render(figures.path_diagram(results.sem, drivers))
+    outcome = results.outcome
+    drivers = [h.predictor for h in results.hypotheses if h.outcome == outcome]
+    behaviour = next((h.outcome for h in results.hypotheses if h.predictor == outcome
+                      and h.outcome in results.behaviour), None)
+    png, svg = figures.render(figures.path_diagram(results.sem, drivers, outcome, behaviour))
     out.append(Figure("figure_path", "Structural model with standardized estimates", png, svg,
                       "Completely standardized path coefficients; dashed: p \u2265 .05. * p < .05. "
                       "** p < .01. *** p < .001."))

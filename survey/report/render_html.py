@@ -1,7 +1,10 @@
 """One self-contained HTML file: jinja2 with autoescape, figures embedded as base64 data URIs.
 
 Every string (table cells, notes, respondent or instrument text) goes through jinja2's HTML escaping;
-nothing is marked safe except the data URIs, which are base64 and cannot carry markup.
+nothing is marked safe except the data URIs, which are base64 and cannot carry markup, and the
+``<i>`` around statistical symbols that :func:`symbols_html` adds to already-escaped text. Numbers and
+intervals never wrap inside a cell (``white-space: nowrap`` on numeric columns), wide tables scroll
+sideways in their own box, and the warnings are listed once each in a supplement at the end.
 """
 
 from __future__ import annotations
@@ -10,6 +13,9 @@ import base64
 from typing import Any
 
 import jinja2
+import markupsafe
+
+from survey.report import symbols
 
 _ENV = jinja2.Environment(
     loader=jinja2.PackageLoader("survey.report", "templates"),
@@ -18,6 +24,19 @@ _ENV = jinja2.Environment(
     trim_blocks=False,
     lstrip_blocks=False,
 )
+
+
+def symbols_html(text: str, header: bool = False) -> markupsafe.Markup:
+    """``text`` HTML-escaped, its statistical symbols in ``<i>`` (:mod:`survey.report.symbols`)."""
+    parts = []
+    for piece, italic in symbols.split(str(text), header=header):
+        escaped = markupsafe.escape(piece)
+        parts.append(markupsafe.Markup("<i>{}</i>").format(escaped) if italic else escaped)
+    return markupsafe.Markup("").join(parts)
+
+
+_ENV.filters["sym"] = symbols_html
+_ENV.filters["symh"] = lambda text: symbols_html(text, header=True)
 
 
 def data_uri(data: bytes, mime: str) -> str:

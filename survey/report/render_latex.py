@@ -57,10 +57,6 @@ def render_latex(paper: Any) -> bytes:
     for heading, paragraphs in paper.sections:
         out.append(rf"\section*{{{escape(heading)}}}")
         out.extend(escape(p) + "\n" for p in paragraphs)
-    if paper.warnings:
-        out.extend([r"\section*{Estimation and data warnings}", r"\begin{itemize}"])
-        out.extend(rf"\item {escape(w)}" for w in paper.warnings)
-        out.append(r"\end{itemize}")
     for table in paper.tables:
         out.append(latex_table(table))
     if paper.omitted:
@@ -74,5 +70,9 @@ def render_latex(paper: Any) -> bytes:
         if figure.note:
             out.append(rf"\par\footnotesize\textit{{Note.}} {escape(figure.note)}")
         out.append(r"\end{figure}")
+    if paper.warnings:
+        out.extend([r"\section*{Supplement: estimation and data warnings}", r"\begin{itemize}"])
+        out.extend(rf"\item {escape(w)}" for w in paper.warnings)
+        out.append(r"\end{itemize}")
     out.append(r"\end{document}")
     return ("\n".join(out) + "\n").encode("utf-8")

@@ -31,10 +31,6 @@ def render_markdown(paper: Any) -> bytes:
         out.extend([f"## {heading}", ""])
         for paragraph in paragraphs:
             out.extend([paragraph, ""])
-    if paper.warnings:
-        out.extend(["## Estimation and data warnings", ""])
-        out.extend(f"- {w}" for w in paper.warnings)
-        out.append("")
     out.extend(["## Tables", ""])
     for table in paper.tables:
         out.extend([markdown_table(table), ""])
@@ -49,6 +45,10 @@ def render_markdown(paper: Any) -> bytes:
                         f"![{figure.title}]({figure.key}.svg)", ""])
             if figure.note:
                 out.extend([f"*Note.* {figure.note}", ""])
+    if paper.warnings:
+        out.extend(["## Supplement: estimation and data warnings", ""])
+        out.extend(f"- {w}" for w in paper.warnings)
+        out.append("")
     return ("\n".join(out).rstrip("\n") + "\n").encode("utf-8")
 
 

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from survey.report import apa
+from survey.report import apa, fitview
 from survey.report.analysis import Hypothesis
 from survey.report.table import Table
 
@@ -85,6 +85,14 @@ def measurement_table(cfa: Any, instrument: Any, reliability: pd.DataFrame | Non
     return Table("measurement", title, data, display, note)
 
 
+def _label(instrument: Any, item: str) -> str:
+    """The instrument's short variable label of an item (its id when it has none)."""
+    try:
+        return instrument.item(item).label or item
+    except (KeyError, LookupError, AttributeError, ValueError):
+        return item
+
+
 def _keyed(instrument: Any, item: str) -> int:
     try:
         return int(instrument.item(item).keyed)
@@ -133,7 +141,7 @@ def hypothesis_rows(sem: Any, hypotheses: Sequence[Hypothesis], alpha: float = 0
         rows.append({"hypothesis": h.id, "path": h.path, "b": rec["est"], "beta": rec[std], "se": rec["se"],
                      "ci.lower": rec["ci.lower"], "ci.upper": rec["ci.upper"], "pvalue": rec["pvalue"],
                      "supported": "yes" if (rec["pvalue"] < alpha and sign_ok) else "no"})
-    return pd.DataFrame(rows, columns=["hypothesis", "path", "b", "beta", "se", "ci.lower", "ci.upper",
+    return pd.DataFrame(rows, columns=["hypothesis", "path", "b", "se", "ci.lower", "ci.upper", "beta",
                                        "pvalue", "supported"])
 
 
@@ -143,9 +151,9 @@ def hypothesis_table(sem: Any, hypotheses: Sequence[Hypothesis], alpha: float = 
     display = pd.DataFrame({
         "H": data["hypothesis"], "Path": data["path"],
         "b": [apa.num(v) for v in data["b"]],
-        "\u03b2": [apa.bounded(v) + apa.stars(p) for v, p in zip(data["beta"], data["pvalue"], strict=True)],
         "SE": [apa.num(v) for v in data["se"]],
         "95% CI": [apa.ci(lo, hi) for lo, hi in zip(data["ci.lower"], data["ci.upper"], strict=True)],
+        "\u03b2": [apa.bounded(v) + apa.stars(p) for v, p in zip(data["beta"], data["pvalue"], strict=True)],
         "p": [apa.pvalue(v) for v in data["pvalue"]],
         "Supported": data["supported"].str.capitalize(),
     })
@@ -160,39 +168,63 @@ def hypothesis_table(sem: Any, hypotheses: Sequence[Hypothesis], alpha: float = 
 
 
 FIT_COLUMNS = ["chisq", "df", "pvalue", "cfi", "tli", "rmsea", "rmsea.ci.lower", "rmsea.ci.upper", "srmr"]
+CUTOFF_ROW = "Cutoff (Hu & Bentler, 1999)"
 
 
-def fit_table(fits: dict[str, Any]) -> Table:
-    """Table: fit of each model beside the Hu and Bentler (1999) cutoffs."""
-    rows = []
+def fit_table(fits: dict[str, Any], estimator: str = "ML") -> Table:
+    """Table: fit of each model beside the Hu and Bentler (1999) cutoffs.
+
+    Under ML: lavaan's chisq, df, pvalue, cfi, tli, rmsea (90% CI), srmr. Under MLR/MLM
+    (:mod:`survey.report.fitview`): the scaled chi-square (Yuan-Bentler / Satorra-Bentler) with its
+    scaling factor and p value, and the robust CFI, TLI and RMSEA, to which the cutoffs are applied; the
+    CSV keeps lavaan's names (``chisq.scaled``, ``cfi.robust`` ...) and the unscaled ``chisq``, ``pvalue``.
+    """
+    robust = fitview.is_robust(estimator)
+    lavaan = fitview.names(estimator)
+    columns = list(dict.fromkeys([*lavaan.values(), *(["chisq", "pvalue"] if robust else [])]))
+    rows, reported = [], []
     for name, result in fits.items():
         measures = result.fit_measures()
-        row = {"model": name} | {k: measures.get(k, np.nan) for k in FIT_COLUMNS}
+        generic = fitview.reported(measures, estimator)
+        reported.append(generic)
+        row = {"model": name} | {c: measures.get(c, np.nan) for c in columns}
+        if robust and "df.scaled" in row and fitview.missing(row["df.scaled"]):
+            row["df.scaled"] = measures.get("df", np.nan)
         rows.append(row)
-    rows.append({"model": "Cutoff (Hu & Bentler, 1999)"} | {k: np.nan for k in FIT_COLUMNS})
-    data = pd.DataFrame(rows, columns=["model", *FIT_COLUMNS])
+    cut = [{"model": CUTOFF_ROW} | {c: np.nan for c in columns}]
+    gen = pd.DataFrame(reported + [{k: np.nan for k in lavaan}])
+    data = pd.DataFrame(rows + cut, columns=["model", *columns])
     display = pd.DataFrame({
         "Model": data["model"],
-        "\u03c7\u00b2": [apa.num(v) for v in data["chisq"]],
-        "df": [apa.integer(v) for v in data["df"]],
-        "p": [apa.pvalue(v) for v in data["pvalue"]],
-        "CFI": [apa.bounded(v, 3) for v in data["cfi"]],
-        "TLI": [apa.bounded(v, 3) for v in data["tli"]],
-        "RMSEA [90% CI]": [_rmsea(r) for r in data.to_dict("records")],
-        "SRMR": [apa.bounded(v, 3) for v in data["srmr"]],
+        fitview.chisq_symbol(estimator): [apa.num(v) for v in gen["chisq"]],
+        "df": [apa.integer(v) for v in gen["df"]],
     })
-    cut = len(display) - 1
+    if robust:
+        display["c"] = [apa.num(v, 3) for v in gen["scaling"]]
+    display["p"] = [apa.pvalue(v) for v in gen["pvalue"]]
+    display["CFI"] = [apa.bounded(v, 3) for v in gen["cfi"]]
+    display["TLI"] = [apa.bounded(v, 3) for v in gen["tli"]]
+    display["RMSEA [90% CI]"] = [_rmsea(r) for r in gen.to_dict("records")]
+    display["SRMR"] = [apa.bounded(v, 3) for v in gen["srmr"]]
+    last = len(display) - 1
     for col, key in (("CFI", "cfi"), ("TLI", "tli"), ("RMSEA [90% CI]", "rmsea"), ("SRMR", "srmr")):
         op, value = HU_BENTLER[key]
         symbol = "\u2265" if op == ">=" else "\u2264"
-        display.loc[cut, col] = f"{symbol} {apa.bounded(value)}"
-    cutoff_rows = data["model"] == "Cutoff (Hu & Bentler, 1999)"
-    for key, (_, value) in HU_BENTLER.items():
-        data.loc[cutoff_rows, key] = value
+        display.loc[last, col] = f"{symbol} {apa.bounded(value)}"
+        data.loc[data["model"] == CUTOFF_ROW, lavaan[key]] = value
     note = ("CFI = comparative fit index; TLI = Tucker-Lewis index; RMSEA = root mean square error of "
-            "approximation; SRMR = standardized root mean square residual. Empty cells: not available "
-            "from the estimator used.")
-    return Table("fit", "Model fit", data, display, note)
+            "approximation; SRMR = standardized root mean square residual.")
+    if robust:
+        test = fitview.correction(estimator)
+        note += (f" Estimator {estimator.upper()}: {fitview.chisq_symbol(estimator)} = {test} scaled "
+                 f"chi-square ({fitview.CITATIONS[estimator.upper()]}), c = its scaling factor "
+                 "(unscaled \u03c7\u00b2 = c \u00d7 scaled); CFI, TLI and RMSEA are the robust versions "
+                 "(lavaan's cfi.robust, tli.robust, rmsea.robust; Brosseau-Liard & Savalei, 2014; "
+                 "Brosseau-Liard, Savalei & Li, 2012), and the cutoffs are applied to them.")
+    note += " Empty cells: not available from the estimator used."
+    meta = {"estimator": str(estimator).upper(), "test": fitview.correction(estimator),
+            "reported": reported}
+    return Table("fit", "Model fit", data, display, note, meta=meta)
 
 
 def _rmsea(rec: dict[str, Any]) -> str:
@@ -210,8 +242,17 @@ def meets_cutoff(key: str, value: float) -> bool:
 # ------------------------------------------------------------------------------------ indirect effects
 
 
-def indirect_table(sem: Any, method: str) -> Table | None:
-    """Table: the defined indirect effects (``op == ":="``) with their CIs; ``method`` names the CI."""
+def indirect_chain(results: Any) -> str:
+    """The mediation chain of the model in words, ``driver \u2192 FOL \u2192 FOLLOWED30``, from the
+    hypotheses (the focal outcome and the observed variables it predicts)."""
+    outcome = results.outcome
+    ends = [h.outcome for h in results.hypotheses if h.predictor == outcome]
+    return f"driver \u2192 {outcome} \u2192 {', '.join(ends)}" if outcome and ends else ""
+
+
+def indirect_table(sem: Any, method: str, chain: str = "") -> Table | None:
+    """Table: the defined indirect effects (``op == ":="``) with their CIs; ``method`` names the CI and
+    ``chain`` the mediation chain (:func:`indirect_chain`)."""
     est = sem.estimates()
     rows = est[est["op"] == ":="]
     if rows.empty:
@@ -229,7 +270,8 @@ def indirect_table(sem: Any, method: str) -> Table | None:
         "95% CI": [apa.ci(lo, hi, 3) for lo, hi in zip(data["ci.lower"], data["ci.upper"], strict=True)],
         "p": [apa.pvalue(v) for v in data["pvalue"]],
     })
-    note = f"Indirect effects driver \u2192 FOL \u2192 FOLLOWED30. Confidence intervals: {method}."
+    note = ("Indirect effects" + (f" {chain}" if chain else "") + ", the product of the paths' "
+            f"coefficients (definitions in lavaan syntax). Confidence intervals: {method}.")
     return Table("indirect", "Indirect effects", data, display, note)
 
 
@@ -238,8 +280,9 @@ def indirect_table(sem: Any, method: str) -> Table | None:
 
 
 def sample_table(data: pd.DataFrame, instrument: Any, behaviour: pd.DataFrame | None = None) -> Table:
-    """Table: sample characteristics, n (%) of each demographic category in the analytic sample (labels
-    from the instrument; "Not reported" = labelled missing or blank), the instrument version of each
+    """Table: sample characteristics, n (%) of each demographic category in the analytic sample (the
+    instrument's short variable labels and category labels; "Not reported" = labelled missing or blank),
+    the instrument version of each
     respondent, and M (SD) and median of the behaviour measures from ``survey.measure.describe``."""
     n = len(data)
     rows: list[dict[str, Any]] = []
@@ -251,13 +294,14 @@ def sample_table(data: pd.DataFrame, instrument: Any, behaviour: pd.DataFrame | 
         if item.role != "demographic" or item.id not in data.columns:
             continue
         scale = instrument.scale_of(item.id)
+        name = item.label or item.id
         values = pd.to_numeric(data[item.id], errors="coerce")
         for code, label in scale.points.items():
             count = int((values == code).sum())
-            rows.append({"characteristic": item.text, "category": label, "n": count,
+            rows.append({"characteristic": name, "category": label, "n": count,
                          "percent": 100 * count / n})
         unknown = int((~values.isin(list(scale.points))).sum())
-        rows.append({"characteristic": item.text, "category": "Not reported", "n": unknown,
+        rows.append({"characteristic": name, "category": "Not reported", "n": unknown,
                      "percent": 100 * unknown / n})
     data_out = pd.DataFrame(rows, columns=["characteristic", "category", "n", "percent"])
     display = pd.DataFrame({
@@ -268,7 +312,7 @@ def sample_table(data: pd.DataFrame, instrument: Any, behaviour: pd.DataFrame | 
         "%": [apa.percent(v) for v in data_out["percent"]],
     })
     if behaviour is not None and len(behaviour):
-        extra = pd.DataFrame({"characteristic": [f"{i} (M, SD, Mdn)" for i in behaviour.index],
+        extra = pd.DataFrame({"characteristic": [_label(instrument, i) for i in behaviour.index],
                               "category": "", "n": behaviour["n"].to_numpy(), "percent": np.nan,
                               "mean": behaviour["mean"].to_numpy(), "sd": behaviour["sd"].to_numpy(),
                               "median": behaviour["median"].to_numpy()})
@@ -352,7 +396,7 @@ def _released_tests(steps: list[Any]) -> tuple[list[float], list[float]]:
     return x2, padj
 
 
-def invariance_table(results: dict[str, Any]) -> Table:
+def invariance_table(results: dict[str, Any], estimator: str = "ML") -> Table:
     """Table: the measurement invariance sequence (configural, metric, scalar, strict; partial steps when
     constraints were released) per grouping column, from ``survey.sem.invariance`` with its decisions
     (Chen, 2007, cutoffs on the change in CFI, RMSEA and SRMR; likelihood-ratio test; Holm-adjusted score
@@ -409,6 +453,11 @@ def invariance_table(results: dict[str, Any]) -> Table:
             "(partial invariance; Byrne, Shavelson & Muth\u00e9n, 1989); freed: X~1 = intercept of item X, "
             "F=~X = loading, X~~X = residual variance. "
             "\u0394\u03c7\u00b2 = likelihood-ratio test against the previous accepted model.")
+    if fitview.is_robust(estimator):
+        note += (f" Estimator {estimator.upper()}: \u03c7\u00b2 is the {fitview.correction(estimator)} "
+                 "scaled chi-square, CFI and RMSEA the robust versions (lavaan's chisq.scaled, cfi.robust, "
+                 "rmsea.robust), and \u0394\u03c7\u00b2 the scaled difference test (Satorra & Bentler, "
+                 "2001).")
     return Table("invariance", "Measurement invariance", data, display, note)
 
 

@@ -23,22 +23,34 @@ def _label(instrument: Any, code: str) -> str:
         if construct.code == code:
             return f"{construct.label.lower()} ({code})"
     item = next((i for i in getattr(instrument, "items", []) if i.id == code), None)
-    if item is not None and code == "FOLLOWED30":
-        return f"the number of creators followed in the last 30 days ({code})"
+    if item is not None and getattr(item, "label", None):
+        return f"{item.label[0].lower() + item.label[1:]} ({code})"
     return code
 
 
-def fit_sentence(model: str, row: pd.Series) -> str:
-    """``The CFA fit the data well, chi2(329) = 310.12, p = .766, CFI = .998 (cutoff >= .95), ...``."""
-    parts = [f"\u03c7\u00b2({apa.integer(row['df'])}) = {apa.num(row['chisq'])}, {apa.p_text(row['pvalue'])}"]
+def fit_sentence(model: str, row: pd.Series | dict[str, Any], test: str | None = None) -> str:
+    """``The CFA fit the data well, chi2(329) = 310.12, p = .766, CFI = .998 (cutoff >= .95), ...``.
+
+    ``row`` holds the reported measures by generic key (:func:`survey.report.fitview.reported`). With a
+    ``test`` (``"Yuan-Bentler"`` under MLR) the chi-square is named as that scaled statistic with its
+    scaling factor ``scaling``, and CFI, TLI and RMSEA as the robust indices the cutoffs are applied to.
+    """
+    row = pd.Series(row)
+    chisq = f"\u03c7\u00b2({apa.integer(row['df'])}) = {apa.num(row['chisq'])}"
+    if test:
+        chisq = f"{test} scaled {chisq}"
+        if not pd.isna(row.get("scaling", np.nan)):
+            chisq += f" (scaling factor c = {apa.num(row['scaling'], 3)})"
+    parts = [f"{chisq}, {apa.p_text(row['pvalue'])}"]
     met, checked = [], []
+    robust = "robust " if test else ""
     for key, name in (("cfi", "CFI"), ("tli", "TLI"), ("rmsea", "RMSEA"), ("srmr", "SRMR")):
         value = row.get(key, np.nan)
         if pd.isna(value):
             continue
         op, cut = HU_BENTLER[key]
         symbol = "\u2265" if op == ">=" else "\u2264"
-        text = f"{name} = {apa.bounded(value, 3)}"
+        text = f"{robust if key != 'srmr' else ''}{name} = {apa.bounded(value, 3)}"
         if key == "rmsea" and not pd.isna(row.get("rmsea.ci.lower", np.nan)):
             interval = apa.ci(row["rmsea.ci.lower"], row["rmsea.ci.upper"], 3, bounded_values=True)
             text += f", 90% CI {interval}"
@@ -55,10 +67,18 @@ def fit_sentence(model: str, row: pd.Series) -> str:
     return f"The {model} {verdict}, " + ", ".join(parts) + "."
 
 
+def fit_row(fit: Table, index: int) -> tuple[dict[str, Any], str | None]:
+    """The reported measures of the ``index``-th model of the fit table and the test's correction."""
+    meta = fit.meta or {}
+    if "reported" in meta:
+        return meta["reported"][index], meta.get("test")
+    return dict(fit.data.iloc[index]), None
+
+
 def measurement_paragraph(measurement: Table, fit: Table, discriminant: Table | None) -> str:
     """Fit of the CFA, range of the standardized loadings, reliability and discriminant validity."""
     data = measurement.data
-    text = [fit_sentence("measurement model (CFA)", fit.data.iloc[0])]
+    text = [fit_sentence("measurement model (CFA)", *fit_row(fit, 0))]
     low, high = data["loading"].min(), data["loading"].max()
     text.append(f"Standardized loadings ranged from {apa.bounded(low)} to {apa.bounded(high)}.")
     weak = data.loc[data["loading"].abs() < 0.5, "item"].tolist()
@@ -234,22 +254,23 @@ def invariance_paragraph(table: Table) -> str:
 
 
 def warnings_paragraph(warnings: list[str]) -> str:
-    """The estimation and data warnings, stated in the text: each distinct warning once, and the
-    small-sample notes of the survey.sem diagnostics (fewer than five cases per free parameter, Bentler &
-    Chou 1987) summarised in one sentence; the full list follows in the warnings section."""
+    """The estimation and data warnings in one sentence: how many distinct warnings there were and what
+    kind; each is listed once, in full, in the supplement at the end of the paper (not repeated here).
+    The small-sample notes of the survey.sem diagnostics (fewer than five cases per free parameter,
+    Bentler & Chou 1987) are counted separately."""
     if not warnings:
         return "Estimation produced no warnings."
     distinct = list(dict.fromkeys(w.rstrip(".") for w in warnings))
     small = [w for w in distinct if "Small sample:" in w]
-    other = [w for w in distinct if "Small sample:" not in w]
+    other = len(distinct) - len(small)
     parts = []
     if other:
-        parts.append("Estimation and data warnings: " + "; ".join(other) + ".")
+        parts.append(f"{other} distinct estimation or data warning{'s' if other != 1 else ''}")
     if small:
-        parts.append(f"{len(small)} fitted model(s) or group(s) had fewer than five cases per free "
-                     "parameter, so their estimates and fit measures may be unstable "
-                     "(listed under the warnings).")
-    return " ".join(parts)
+        parts.append(f"{len(small)} small-sample note{'s' if len(small) != 1 else ''} (fewer than five "
+                     "cases per free parameter, so those estimates and fit measures may be unstable)")
+    return ("The analysis produced " + " and ".join(parts) + "; each is listed once in the supplement "
+            "(estimation and data warnings) at the end.")
 
 
 def results_section(paper: Any) -> list[str]:
@@ -257,7 +278,7 @@ def results_section(paper: Any) -> list[str]:
     tables = {t.key: t for t in paper.tables}
     results = paper.results
     paragraphs = [measurement_paragraph(tables["measurement"], tables["fit"], tables.get("discriminant"))]
-    paragraphs.append(fit_sentence("structural model", tables["fit"].data.iloc[1]))
+    paragraphs.append(fit_sentence("structural model", *fit_row(tables["fit"], 1)))
     signs = {h.id: h.sign for h in results.hypotheses}
     for row in tables["hypotheses"].data.to_dict("records"):
         paragraphs.append(hypothesis_paragraph(pd.Series(row), results.instrument, signs[row["hypothesis"]],

@@ -10,6 +10,13 @@ The structural model (standardized metric, every latent variable has mean 0 and 
 Reverse-keyed items are written as answered, ``8 - x_i``; analysis code reverses them back. The only
 intercept that is not zero is the planted non-invariance (PEER2 in age band 1, +0.6 SD of y*).
 
+Planted misfit of the analysis model, as fielded surveys show it (``survey simulate --describe``): a
+method factor M ~ N(0, 1), independent of the constructs, with loading .30 on the six reverse-keyed
+items; cross-loadings EMO2 on AUT (.20), CON2 on SKL (.15), PEER3 on SHI (.15); a residual correlation
+of .35 between SHI1 and SHI3 (similar wording). So y*_i = nu_ig + l_i' eta + gamma_i M + e_i with
+Var(e_i) = 1 - l_i' Psi l_i - gamma_i^2, and the analysis CFA (simple structure, no method factor) is
+misspecified: its modification indices point at these parameters (tests/test_simulate_misfit.py).
+
 Behaviour: ``FOLLOWED30 | FOL ~ NegBin(mean = exp(a + c FOL), size = k)`` (variance ``mu + mu^2 / k``,
 Hilbe 2011, *Negative Binomial Regression*), capped at 500; ``log MINUTES = m0 + m1 FOL + s eps``
 (lognormal, weakly related to FOL), rounded to whole minutes in [1, 1440].
@@ -102,6 +109,17 @@ class PopulationModel:
     threshold_shift: dict[str, float] = field(default_factory=_default_shifts)
     reverse_keyed: tuple[str, ...] = ("SHI4", "SKL4", "AUT4", "EMO4", "CON4", "PEER4")
     noninvariance: tuple[NonInvariance, ...] = (NonInvariance("PEER2", "AGEBAND", 1, 0.6),)
+    # misfit of the analysis model, as fielded surveys show it (the analysis CFA omits all three):
+    # a method factor M (independent of the constructs) shared by the reverse-keyed items (acquiescence /
+    # negative wording; Marsh 1996, Podsakoff et al. 2003), small cross-loadings, and one correlated
+    # residual between two similarly worded items (SHI1 "into the same things I am", SHI3 "care about
+    # what I care about")
+    method_loadings: dict[str, float] = field(default_factory=lambda: {
+        "SHI4": 0.30, "SKL4": 0.30, "AUT4": 0.30, "EMO4": 0.30, "CON4": 0.30, "PEER4": 0.30})
+    cross_loadings: dict[tuple[str, str], float] = field(default_factory=lambda: {
+        ("EMO2", "AUT"): 0.20, ("CON2", "SKL"): 0.15, ("PEER3", "SHI"): 0.15})
+    residual_correlations: dict[tuple[str, str], float] = field(default_factory=lambda: {
+        ("SHI1", "SHI3"): 0.35})
     # behaviour: FOLLOWED30 ~ NegBin(exp(a + c * FOL), size k); MINUTES = exp(m0 + m1 FOL + s eps)
     count_intercept: float = 1.4
     count_slope: float = 0.45
@@ -124,6 +142,10 @@ class PopulationModel:
             raise ValueError(f"driver correlations not positive definite (min eigenvalue {eig.min():.4f})")
         if not 0 < self.r2 < 1:
             raise ValueError(f"implied R2 of FOL is {self.r2:.4f}; it must lie in (0, 1)")
+        for item in self.loadings:
+            if not 0 < self.common_variance(item) < 1:
+                raise ValueError(f"common variance of {item}'s latent response is "
+                                 f"{self.common_variance(item):.4f}; it must lie in (0, 1)")
 
     # ------------------------------------------------------------------ structural part
     @cached_property
@@ -166,6 +188,41 @@ class PopulationModel:
     def construct_of(self, item: str) -> str:
         return item.rstrip("0123456789")
 
+    def loading_vector(self, item: str) -> dict[str, float]:
+        """The item's loadings on the latent variables: its own construct and any planted cross-loading."""
+        out = {self.construct_of(item): self.loadings[item]}
+        for (it, construct), value in self.cross_loadings.items():
+            if it == item:
+                out[construct] = out.get(construct, 0.0) + value
+        return out
+
+    def common_variance(self, item: str) -> float:
+        """Var of the item's latent response explained by the constructs and the method factor:
+        l' Psi l + gamma^2 (Psi = latent correlations of drivers and FOL; M independent, variance 1)."""
+        psi = self.latent_covariance()
+        lv = self.loading_vector(item)
+        var = sum(a * b * psi.loc[f, g] for f, a in lv.items() for g, b in lv.items())
+        return float(var + self.method_loadings.get(item, 0.0) ** 2)
+
+    def residual_correlation(self, a: str, b: str) -> float:
+        return self.residual_correlations.get((a, b), self.residual_correlations.get((b, a), 0.0))
+
+    def response_covariance(self, a: str, b: str) -> float:
+        """Cov(y*_a, y*_b) = l_a' Psi l_b + gamma_a gamma_b + r_ab sqrt(theta_a theta_b) (each Var y* = 1)."""
+        psi = self.latent_covariance()
+        la, lb = self.loading_vector(a), self.loading_vector(b)
+        cov = sum(x * y * psi.loc[f, g] for f, x in la.items() for g, y in lb.items())
+        cov += self.method_loadings.get(a, 0.0) * self.method_loadings.get(b, 0.0)
+        r = self.residual_correlation(a, b)
+        if r:
+            cov += r * np.sqrt((1 - self.common_variance(a)) * (1 - self.common_variance(b)))
+        return float(cov)
+
+    def response_latent_covariance(self, item: str, latent: str) -> float:
+        """Cov(y*_item, latent) = sum_k l_k Psi[k, latent]."""
+        psi = self.latent_covariance()
+        return float(sum(v * psi.loc[k, latent] for k, v in self.loading_vector(item).items()))
+
     def items_of(self, construct: str, items: list[str] | None = None) -> list[str]:
         pool = list(self.loadings) if items is None else [i for i in items if i in self.loadings]
         return [i for i in pool if self.construct_of(i) == construct]
@@ -198,7 +255,7 @@ class PopulationModel:
         Drasgow & Dorans 1982). Groups mix as Var = sum p_g Var_g + sum p_g (m_g - m)^2.
         """
         tau = self.item_thresholds(item)
-        lam = self.loadings[item]
+        lam = self.response_latent_covariance(item, self.construct_of(item))
         parts = []
         for p, nu in self._group_mixture(item):
             up = ndtr(nu - tau)
@@ -255,15 +312,13 @@ class PopulationModel:
         return cache[key].copy()
 
     def _observed_covariance(self, items: list[str], count: bool) -> pd.DataFrame:
-        cov_lat = self.latent_covariance()
         n = len(items)
         out = np.zeros((n, n))
         for i, a in enumerate(items):
             out[i, i] = self._category_moments(a)[1]
             for j in range(i + 1, n):
                 b = items[j]
-                rho = (self.loadings[a] * self.loadings[b]
-                       * cov_lat.loc[self.construct_of(a), self.construct_of(b)])
+                rho = self.response_covariance(a, b)
                 out[i, j] = out[j, i] = self._pair_covariance(a, b, rho)
         frame = pd.DataFrame(out, index=items, columns=items)
         if count:
@@ -279,7 +334,7 @@ class PopulationModel:
         exp(c^2 / 2) Phi(nu + rho c - tau) with rho = Corr(y*, FOL) = lambda_i Corr(eta_i, FOL), hence
         Cov(Y, x_i) = E[Y] sum_a [Phi(nu + rho c - tau_a) - Phi(nu - tau_a)], mixed over groups.
         """
-        rho = self.loadings[item] * self.latent_covariance().loc[self.construct_of(item), OUTCOME]
+        rho = self.response_latent_covariance(item, OUTCOME)
         tau = self.item_thresholds(item)
         c = self.count_slope
         mean = self.count_moments()["mean"]
@@ -406,6 +461,13 @@ class PopulationModel:
         for ni in self.noninvariance:
             lines.append(f"  planted non-invariance: intercept of {ni.item} is {ni.shift:+.2f} SD of y* "
                          f"when {ni.group} = {ni.level}")
+        lines += ["", "Planted misfit of the analysis model (which omits these, as analysis models do):"]
+        method = ", ".join(f"{i} {v:.2f}" for i, v in self.method_loadings.items())
+        lines.append(f"  method factor of the reverse-keyed items (orthogonal to the constructs): {method}")
+        for (item, construct), value in self.cross_loadings.items():
+            lines.append(f"  cross-loading: {item} on {construct} {value:.2f} (y* metric)")
+        for (a, b), r in self.residual_correlations.items():
+            lines.append(f"  correlated residual: {a} ~~ {b}, residual correlation {r:.2f}")
         cm = self.count_moments()
         lines += [
             "",
@@ -442,7 +504,9 @@ def population_reliability(population: PopulationModel | None = None,
     """Population reliability of each construct's unit-weighted score, one row per construct.
 
     Columns:
-    - ``omega_latent``: McDonald's omega of the continuous latent responses,
+    - ``omega_latent``: omega of the continuous latent responses with observed total variance,
+      (sum L*)^2 / 1' Sigma* 1, L* the one-factor ML loadings of Sigma* = Cov(y*) (what omega estimates on
+      continuous data); for a construct whose items have no planted misfit among them this is McDonald's
       (sum lambda)^2 / ((sum lambda)^2 + sum (1 - lambda^2)) (McDonald 1999, eq. 6.20b);
     - ``omega``: omega of the 7-point scores with observed total variance, as semTools ``compRelSEM``
       computes it on data: (sum L_i)^2 / 1' Sigma_x 1, L_i the one-factor ML loadings of the population
@@ -459,8 +523,8 @@ def population_reliability(population: PopulationModel | None = None,
         its = pop.items_of(construct, items)
         if not its:
             continue
-        lam = np.array([pop.loadings[i] for i in its])
-        omega_lat = lam.sum() ** 2 / (lam.sum() ** 2 + (1 - lam**2).sum())
+        star = np.array([[pop.response_covariance(a, b) if a != b else 1.0 for b in its] for a in its])
+        omega_lat = one_factor_ml(star)[0].sum() ** 2 / star.sum()
         sigma = pop.observed_covariance(its).to_numpy()
         total = sigma.sum()
         raw = pop._one_factor(tuple(its))[0]

@@ -61,19 +61,31 @@ def draw_latent(n: int, rng: np.random.Generator,
 
 def latent_responses(latent: pd.DataFrame, groups: pd.DataFrame, rng: np.random.Generator,
                      population: PopulationModel = DEFAULT_POPULATION) -> pd.DataFrame:
-    """Continuous latent responses y*_i = nu_ig + lambda_i eta + sqrt(1 - lambda_i^2) eps_i for every item
-    of the population model (analysis keying: higher = more agreement with the construct)."""
+    """Continuous latent responses y*_i = nu_ig + l_i' eta + gamma_i M + e_i for every item of the
+    population model (analysis keying: higher = more agreement with the construct): loadings on the own
+    construct and planted cross-loadings, the method factor M of the reverse-keyed items, residuals with
+    Var(e_i) = 1 - common variance (so Var y* = 1) and the planted residual correlations."""
     items = list(population.loadings)
-    eps = rng.standard_normal((len(latent), len(items)))
+    n = len(latent)
+    eps = rng.standard_normal((n, len(items)))
+    method = rng.standard_normal(n)  # the method factor M of the reverse-keyed items
+    shared = {pair: rng.standard_normal(n) for pair in population.residual_correlations}
     out = {}
     for k, item in enumerate(items):
-        lam = population.loadings[item]
-        eta = latent[population.construct_of(item)].to_numpy()
-        nu = np.zeros(len(latent))
+        common = sum(value * latent[construct].to_numpy()
+                     for construct, value in population.loading_vector(item).items())
+        common = common + population.method_loadings.get(item, 0.0) * method
+        theta = 1.0 - population.common_variance(item)
+        resid = np.sqrt(theta) * eps[:, k]
+        for pair, u in shared.items():
+            if item in pair:  # e_i = sqrt(theta (1 - r)) eps_i + sqrt(theta r) u: Corr(e_a, e_b) = r
+                r = population.residual_correlations[pair]
+                resid = np.sqrt(theta * (1 - r)) * eps[:, k] + np.sqrt(theta * r) * u
+        nu = np.zeros(n)
         for ni in population.noninvariance:
             if ni.item == item:
                 nu += ni.shift * (groups[ni.group].to_numpy() == ni.level)
-        out[item] = nu + lam * eta + np.sqrt(1 - lam**2) * eps[:, k]
+        out[item] = nu + common + resid
     return pd.DataFrame(out)
 
 

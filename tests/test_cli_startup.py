@@ -1,0 +1,51 @@
+"""Command-line start-up: `survey --version`, and what `import survey` and `survey fit` load (a command
+imports what it needs when it needs it; benchmarks/cli.py times it beside Rscript/lavaan)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+HEAVY = ("pandas", "scipy", "matplotlib", "importlib.metadata", "openpyxl", "semopy", "statsmodels",
+         "pingouin", "dask", "docx", "jinja2")
+
+
+def _run(code: str) -> str:
+    env = dict(os.environ, PYTHONPATH=str(ROOT), SURVEY_PROGRESS="0")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=ROOT,
+                         timeout=300)
+    assert out.returncode == 0, out.stderr
+    return out.stdout.strip()
+
+
+def test_version() -> None:
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    out = subprocess.run([sys.executable, "-m", "survey.cli", "--version"], capture_output=True, text=True,
+                         env=env, timeout=120)
+    assert out.returncode == 0
+    import survey
+
+    assert out.stdout.strip() == f"survey {survey.__version__}" and survey.__version__
+
+
+def test_import_survey_is_light() -> None:
+    loaded = _run(f"import sys, survey; print([m for m in {HEAVY!r} if m in sys.modules])")
+    assert loaded == "[]"
+
+
+def test_fit_command_loads_no_report_or_crosscheck_libraries(tmp_path: Path) -> None:
+    data = tmp_path / "d.csv"
+    rows = ["x1,x2,x3"] + [f"{i % 5 + 1},{(i * 3) % 5 + 1},{(i * 7 + i // 5) % 5 + 1}" for i in range(60)]
+    data.write_text("\n".join(rows) + "\n")
+    model = tmp_path / "m.lav"
+    model.write_text("F =~ x1 + x2 + x3\n")
+    code = ("import sys, io, contextlib\nfrom survey.cli import main\n"
+            "with contextlib.redirect_stdout(io.StringIO()):\n"
+            f"    try: main(['fit', {str(model)!r}, {str(data)!r}, '--json'])\n"
+            "    except SystemExit: pass\n"
+            "print([m for m in ('matplotlib', 'openpyxl', 'semopy', 'statsmodels', 'pingouin', 'dask', "
+            "'docx', 'jinja2') if m in sys.modules])")
+    assert _run(code) == "[]"
