@@ -15,7 +15,6 @@ Labelled missing codes become NaN in the coded items, and are kept aside per ite
 
 from __future__ import annotations
 
-import csv
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +25,7 @@ import pandas as pd
 from survey.errors import SurveyInputError
 from survey.ingest.columns import ColumnMap
 from survey.ingest.readers import RawTable
+from survey.ingest.safe import display_value, write_csv
 from survey.instrument import Instrument, Scale
 
 STATUS_LABELS = {
@@ -79,7 +79,7 @@ def problems_frame(problems: list[Problem]) -> pd.DataFrame:
 def write_problems(problems: list[Problem], path: str | Path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    problems_frame(problems).to_csv(path, index=False, quoting=csv.QUOTE_MINIMAL)
+    write_csv(problems_frame(problems), path)
     return path
 
 
@@ -118,7 +118,7 @@ def _display(v: Any) -> Any:
     if isinstance(v, np.generic):
         return v.item()
     if isinstance(v, str):
-        return v.strip()
+        return display_value(v)
     return v
 
 

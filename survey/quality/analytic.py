@@ -25,6 +25,7 @@ import pandas as pd
 
 from survey.errors import SurveyInputError, SurveyWarning
 from survey.ingest import Ingested, MissingReport, read_sources, sample_missing_report
+from survey.ingest.safe import write_csv
 from survey.quality.config import ScreenConfig
 from survey.quality.design import design_from_instrument
 from survey.quality.flow import exclusion_flow
@@ -80,11 +81,11 @@ class ScreenedData:
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
         try:
-            self.clean.to_csv(tmp / "clean.csv", index=False, float_format="%.15g")
-            self.exclusions.to_csv(tmp / "exclusions.csv", index=False)
-            self.flow.to_csv(tmp / "flow.csv", index=False)
+            write_csv(self.clean, tmp / "clean.csv", float_format="%.15g")
+            write_csv(self.exclusions, tmp / "exclusions.csv")
+            write_csv(self.flow, tmp / "flow.csv")
             if len(self.problems):
-                self.problems.to_csv(tmp / "problems.csv", index=False)
+                write_csv(self.problems, tmp / "problems.csv")
             (tmp / "ingest.json").write_text(
                 json.dumps(self.report, indent=2, default=_json_default) + "\n", encoding="utf-8"
             )
