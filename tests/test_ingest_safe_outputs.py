@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from survey.errors import SurveyInputError
 from survey.ingest.safe import display_value, mask_personal, neutralise, neutralise_frame, write_csv
 from survey.quality import prepare
 
@@ -82,7 +83,7 @@ def test_strict_problems_csv_is_neutralised(tmp_path):
     df = ex.responses(V1, n=40, seed=4).astype({"SKL1": object})
     df.loc[5, "SKL1"] = "@SUM(A1:A9)"
     raw = ex.plain_csv(df, tmp_path / "raw.csv")
-    with pytest.raises(Exception):
+    with pytest.raises(SurveyInputError):
         prepare(raw, V1, problems_path=tmp_path / "o" / "problems.csv")
     probs = cells(tmp_path / "o" / "problems.csv")
     assert probs[1][probs[0].index("value")] == "'@SUM(A1:A9)"
