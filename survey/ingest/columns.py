@@ -32,6 +32,7 @@ PII_META = {
 SCREEN_META = {
     "ResponseId": "respondent_id",
     "_uuid": "respondent_id",
+    "id": "respondent_id",
     "Status": "Status",
     "DistributionChannel": "DistributionChannel",
     "Progress": "Progress",
