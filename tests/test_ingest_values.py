@@ -43,7 +43,8 @@ def test_sav_missing_range_values_without_label_are_missing(df, tmp_path):
     path = px.sav_missing(body, tmp_path / "r.sav", V1)
     before = sha(path)
     raw = read_raw(path)
-    assert raw.user_missing["SHI1"][97.0] == "missing" and raw.user_missing["SHI1"][8.0] == "Prefer not to say"
+    assert raw.user_missing["SHI1"][97.0] == "missing"
+    assert raw.user_missing["SHI1"][8.0] == "Prefer not to say"
     assert raw.user_missing["FOLLOWED30"] == {-99.0: "missing", -95.0: "missing"}
     ing = read_sources(path, V1)  # strict: no out-of-range error for 97 or -95
     assert np.isnan(ing.data.loc[20, "SHI1"]) and np.isnan(ing.data.loc[22, "FOLLOWED30"])
