@@ -180,6 +180,8 @@ def ingest_command(
 
     from survey.quality import prepare
 
+    if Path(out).exists() and not Path(out).is_dir():
+        fail(f"{out}: --out names an existing file, not a folder")
     specs = [s.strip() for s in instrument.split(",") if s.strip()]
     if len(specs) not in (1, len(raw)):
         fail("--instrument: give one NAME@VER, or one per RAW file")
@@ -201,24 +203,21 @@ def quality_command(
     """Careless-responding indices per respondent (longstring, irv, mahad, evenodd, psychsyn) and flags."""
     import json
 
-    from survey.ingest import read_raw, read_source
+    from survey.errors import SurveyWarning
+    from survey.ingest.analysis import analysis_data, numeric_columns
     from survey.quality import design_from_instrument, design_from_items, quality_report
 
     if (items is None) == (instrument is None):
         fail("give exactly one of --items COLS and --instrument NAME@VER")
-    if instrument is not None:
-        coded = read_source(data, instrument, lenient=True)
-        frame = coded.items.assign(respondent_id=coded.meta["respondent_id"].to_numpy())
-        design = design_from_instrument(coded.instrument, list(coded.items.columns))
+    if instrument is not None:  # validated as ingest validates: an out-of-range code is an error
+        checked = analysis_data(data, instrument)
+        design = design_from_instrument(checked.instrument, checked.items)
     else:
-        raw = read_raw(data)
-        frame = raw.frame
         cols = [c.strip() for c in str(items).split(",") if c.strip()]
-        absent = [c for c in cols if c not in frame.columns]
-        if absent:
-            fail(f"{raw.file}: column {absent[0]!r} not found")
+        checked = numeric_columns(data, cols)
         design = design_from_items(cols)
-    report = quality_report(frame, design)
+    report = quality_report(checked.frame, design)
+    report.warnings += [SurveyWarning("not_screened", w, "quality") for w in checked.warnings]
     if as_json:
         typer.echo(json.dumps(report.to_dict(), allow_nan=False))
     else:
@@ -237,23 +236,29 @@ def _reliability_inputs(model: str, data: str, keys: str | None, instrument: str
 
     import pandas as pd
 
+    from survey.errors import SurveyInputError
+    from survey.ingest.analysis import analysis_data
     from survey.ingest.readers import read_raw
+    from survey.instrument import lavaan_model, load_instrument
     from survey.measure import instrument_keys, parse_keys
 
     raw = read_raw(data)
     frame = raw.frame.copy()
     inst = None
-    if not Path(model).is_file() and "@" in model:
-        from survey.instrument import lavaan_model, load_instrument
-
-        inst = load_instrument(model)
-        syntax = lavaan_model(inst, items=[c for c in frame.columns if c in {i.id for i in inst.items}])
+    by_name = not Path(model).is_file() and "@" in model
+    if by_name or instrument is not None:  # validated against the instrument as ingest validates
+        inst = load_instrument(model if by_name else instrument)
+        checked = analysis_data(data, inst)
+        frame = checked.frame
+        for line in checked.warnings:
+            typer.echo(f"warning: {line}", err=True)
+    if by_name:
+        try:
+            syntax = lavaan_model(inst, items=checked.items)
+        except SurveyInputError as exc:  # too few of a construct's items in the data: name the data
+            raise SurveyInputError(f"{exc.message} (in the data)", file=raw.file) from None
     else:
         syntax = Path(model).read_text(encoding="utf-8")
-    if instrument is not None:
-        from survey.instrument import load_instrument
-
-        inst = load_instrument(instrument)
     key_map: dict[str, int] = {}
     bounds = None
     if inst is not None:
@@ -343,12 +348,18 @@ def _fit_model(model: str, frame, data: str):
     if Path(model).is_file() or "@" not in model:
         return Path(model).read_text(encoding="utf-8"), frame
     from survey.errors import SurveyInputError
+    from survey.ingest.analysis import analysis_data
     from survey.instrument import lavaan_model, load_instrument
     from survey.measure import instrument_keys, reverse_key
 
     inst = load_instrument(model)
     ids = {i.id for i in inst.items}
+    checked = analysis_data(data, inst)  # validated as ingest validates: out-of-range codes are errors
+    for line in checked.warnings:
+        typer.echo(f"warning: {line}", err=True)
     frame = frame.copy()
+    for item in checked.items:
+        frame[item] = checked.frame[item].to_numpy()
     for item in inst.items:
         codes = list((getattr(inst.scale_of(item.id), "missing", None) or {}).keys())
         if item.id in frame.columns and codes:

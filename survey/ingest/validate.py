@@ -85,8 +85,12 @@ def problems_frame(problems: list[Problem]) -> pd.DataFrame:
 
 def write_problems(problems: list[Problem], path: str | Path) -> Path:
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_csv(problems_frame(problems), path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_csv(problems_frame(problems), path)
+    except OSError as exc:
+        message = f"cannot write the problem list: {exc.strerror or exc}"
+        raise SurveyInputError(message, file=str(path)) from None
     return path
 
 
@@ -223,7 +227,7 @@ def id_text(values: pd.Series) -> np.ndarray:
         out[whole] = num[whole].astype(np.int64).astype(str)
         out[ok & ~whole] = num[ok & ~whole].astype(str)
         return out
-    text = values.astype("string").str.strip()
+    text = values.astype("string").str.strip(" ")
     text = text.mask(text.str.casefold().isin(NA_WORDS), "")
     return text.fillna("").to_numpy(dtype=object)
 
@@ -303,7 +307,10 @@ def check_kobo_version(frame: pd.DataFrame, cmap: ColumnMap, instrument: Instrum
     if col is None:
         return
     text = frame[col].astype("string").str.strip().str.lstrip("vV")
-    bad = (text.isna() | (text != str(instrument.version))).to_numpy(dtype=bool)
+    # Kobo writes its own deployment id ("vGb8sEf2LMkRGr4T...") unless the form sets a version:
+    # only a version-like value (1.0.0) is compared with the instrument's
+    semver = text.str.fullmatch(r"\d+(\.\d+){1,2}").fillna(False)
+    bad = (semver & (text != str(instrument.version))).to_numpy(dtype=bool)
     if bad.any():
         r = int(np.flatnonzero(bad)[0])
         raise SurveyInputError(

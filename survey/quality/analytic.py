@@ -78,8 +78,13 @@ class ScreenedData:
         """Write clean.csv, exclusions.csv, flow.csv, ingest.json (and problems.csv when there are
         problems, in lenient mode) atomically: all files appear together or none does."""
         out = Path(directory)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+        if out.exists() and not out.is_dir():
+            raise SurveyInputError("the output folder names an existing file, not a folder", file=str(out))
+        try:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+        except OSError as exc:
+            raise _write_error(exc, out) from None
         try:
             write_csv(self.clean, tmp / "clean.csv", float_format="%.15g")
             write_csv(self.exclusions, tmp / "exclusions.csv")
@@ -99,10 +104,17 @@ class ScreenedData:
                 if "problems.csv" not in new and stale.is_file():
                     stale.unlink()
                 shutil.rmtree(tmp, ignore_errors=True)
+        except OSError as exc:  # name the user's folder, not the temporary one
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise _write_error(exc, out) from None
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
         return out
+
+
+def _write_error(exc: OSError, out: Path) -> SurveyInputError:
+    return SurveyInputError(f"cannot write the outputs: {exc.strerror or exc}", file=str(out))
 
 
 def _json_default(obj: Any) -> Any:
@@ -181,6 +193,7 @@ def screen(
         "flow": flow.flow.to_dict(orient="records"),
         "pii_dropped": base["pii_dropped"],
         "pii_hashed": base["pii_hashed"],
+        "platform_columns": base["platform_columns"],
         "instrument": base["instrument"],
         "sources": base["sources"],
         "columns": base["columns"],

@@ -80,6 +80,8 @@ def screen_duplicate_answers(items: pd.DataFrame, eligible: pd.Series) -> pd.Ser
     """
     flag = pd.Series(False, index=items.index)
     values = items.to_numpy(dtype="float64")
+    if values.shape[1] == 0:
+        return flag.rename("duplicate_answers")
     with np.errstate(invalid="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         varied = pd.Series(np.nanmax(values, axis=1) > np.nanmin(values, axis=1), index=items.index)

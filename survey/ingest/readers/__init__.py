@@ -57,7 +57,7 @@ class RawTable:
 def _layout(rows: list[list[str]], name: str) -> dict:
     header = check_header(rows[0], name)
     layout = qualtrics.detect(rows, name) or kobo.detect(header) or plain.detect(header)
-    check_header(layout["names"], name)
+    layout["names"] = check_header(layout["names"], name)
     return layout
 
 

@@ -108,6 +108,9 @@ def check_header(header: list[str], name: str) -> list[str]:
     names = [h.strip() for h in header]
     if not names or all(not h for h in names):
         raise SurveyInputError("no column names in the first row", file=name, row=1)
+    # a column without a name (R's row names, a legacy exporter's trailing delimiter) is named by
+    # its position, so that it can be recognised, listed and dropped
+    names = [h if h else f"(column {j + 1})" for j, h in enumerate(names)]
     seen: set[str] = set()
     for h in names:
         if h in seen:
