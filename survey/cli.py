@@ -250,13 +250,11 @@ def _reliability_inputs(model: str, data: str, keys: str | None, instrument: str
         inst = load_instrument(model if by_name else instrument)
         checked = analysis_data(data, inst)
         frame = checked.frame
-        for line in checked.warnings:
-            typer.echo(f"warning: {line}", err=True)
     if by_name:
         try:
             syntax = lavaan_model(inst, items=checked.items)
         except SurveyInputError as exc:  # too few of a construct's items in the data: name the data
-            raise SurveyInputError(f"{exc.message} (in the data)", file=raw.file) from None
+            raise SurveyInputError(f"{exc.message} (in the data)", file=data) from None
     else:
         syntax = Path(model).read_text(encoding="utf-8")
     key_map: dict[str, int] = {}
@@ -280,7 +278,15 @@ def _reliability_inputs(model: str, data: str, keys: str | None, instrument: str
             converted = pd.to_numeric(frame[column], errors="coerce")
             if converted.notna().sum() == frame[column].notna().sum():
                 frame[column] = converted
+    if inst is not None:
+        frame.attrs["survey_warnings"] = list(checked.warnings)  # printed after the output
     return syntax, frame, key_map, bounds
+
+
+def _print_data_warnings(frame) -> None:
+    """The analysis data's warnings (e.g. not screened), on stderr after the command's output."""
+    for line in frame.attrs.get("survey_warnings", []):
+        typer.echo(f"warning: {line}", err=True)
 
 
 @app.command("reliability")
@@ -298,7 +304,7 @@ def reliability_command(
     """Alpha (Feldt CI), omega, CR, AVE per construct; HTMT and the Fornell-Larcker matrix."""
     import json
 
-    from survey.errors import SurveyInputError
+    from survey.errors import EstimationError, SurveyInputError
     from survey.measure import reliability_report
     from survey.sem import fit as sem_fit
 
@@ -310,10 +316,13 @@ def reliability_command(
             raise
         raise SurveyInputError(exc.message, file=data, row=exc.row, column=exc.column, value=exc.value,
                                field=exc.field) from None
+    except EstimationError as exc:  # e.g. too few complete cases: name the data file
+        raise EstimationError(f"{data}: {exc}") from None
     if as_json:
         typer.echo(json.dumps(report.to_dict(), ensure_ascii=False))
     else:
         typer.echo(report.summary())
+    _print_data_warnings(frame)
 
 
 
@@ -355,9 +364,8 @@ def _fit_model(model: str, frame, data: str):
     inst = load_instrument(model)
     ids = {i.id for i in inst.items}
     checked = analysis_data(data, inst)  # validated as ingest validates: out-of-range codes are errors
-    for line in checked.warnings:
-        typer.echo(f"warning: {line}", err=True)
     frame = frame.copy()
+    frame.attrs["survey_warnings"] = list(checked.warnings)  # printed after the output
     for item in checked.items:
         frame[item] = checked.frame[item].to_numpy()
     for item in inst.items:
@@ -397,7 +405,7 @@ def fit_command(
     """Fit a structural equation model (lavaan-equal ML) and print lavaan's summary or JSON."""
     import json
 
-    from survey.errors import SurveyInputError
+    from survey.errors import EstimationError, SurveyInputError
     from survey.sem import fit
 
     frame = _fit_data(data)
@@ -417,6 +425,8 @@ def fit_command(
             raise
         raise SurveyInputError(exc.message, file=data, row=exc.row, column=exc.column, value=exc.value,
                                field=exc.field) from None
+    except EstimationError as exc:  # the data cannot be fitted: name the data file
+        raise EstimationError(f"{data}: {exc}") from None
     comparison = None
     if compare_paths:  # rank intervals: bootstrap replicates with --se bootstrap, else Monte Carlo draws
         from survey.sem.compare_fitted import compare_paths_fitted
@@ -431,6 +441,7 @@ def fit_command(
         typer.echo(result.summary())
         if comparison is not None:
             typer.echo("\n" + comparison.summary())
+    _print_data_warnings(frame)
 
 
 # errors about a command-line option, not about the data file

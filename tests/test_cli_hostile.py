@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from survey.cli import main
+from survey.instrument import load_instrument
 
 V1 = "follow-drivers@1.0.0"
 ITEMS = ["SHI1", "SHI2", "SHI3", "SHI4", "SKL1", "SKL2", "FOL1", "ATT1", "FOLLOWED30", "GENDER"]
@@ -33,15 +34,30 @@ def _text(header: list[str], rows: list[list[str]], sep: str, end: str) -> str:
     return end.join(sep.join(cell(c) for c in r) for r in [header, *rows]) + end
 
 
+ALL_ITEMS = [i for i in load_instrument(V1).item_ids if i != "COMMENT"]
+VALID = ["1", "2", "3", "4", "5", "6", "7", "4", "5", "3"]
+
+
 @st.composite
 def raw_files(draw) -> bytes:
-    kind = draw(st.sampled_from(["csv", "csv", "csv", "qualtrics", "bytes"]))
+    kind = draw(st.sampled_from(["csv", "csv", "near-valid", "near-valid", "qualtrics", "bytes"]))
     if kind == "bytes":
         return draw(st.binary(max_size=300))
-    header = draw(st.lists(st.sampled_from(ITEMS + META), min_size=1, max_size=8))
+    if kind == "near-valid":  # every item (a few dropped), valid codes with a few hostile cells
+        dropped = set(draw(st.lists(st.sampled_from(ALL_ITEMS), max_size=2)))
+        header = draw(st.lists(st.sampled_from(META), max_size=3, unique=True))
+        header += [i for i in ALL_ITEMS if i not in dropped]
+        n = draw(st.integers(0, 12))
+        rows = [[draw(st.sampled_from(VALID)) for _ in header] for _ in range(n)]
+        for _ in range(draw(st.integers(0, 3))):
+            if rows:
+                r, c = draw(st.integers(0, n - 1)), draw(st.integers(0, len(header) - 1))
+                rows[r][c] = draw(st.sampled_from(CELLS))
+    else:
+        header = draw(st.lists(st.sampled_from(ITEMS + META), min_size=1, max_size=8))
+        rows = draw(st.lists(st.lists(st.sampled_from(CELLS), min_size=max(0, len(header) - 1),
+                                      max_size=len(header) + 1), max_size=6))
     width = len(header)
-    rows = draw(st.lists(
-        st.lists(st.sampled_from(CELLS), min_size=max(0, width - 1), max_size=width + 1), max_size=6))
     if draw(st.booleans()):  # mostly well-formed rows
         rows = [(r + [""] * width)[:width] for r in rows]
     if kind == "qualtrics":

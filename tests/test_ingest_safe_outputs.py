@@ -110,3 +110,24 @@ def test_ipv6_masked_but_times_kept():
     assert mask_personal("2001:0db8:85a3:0000:0000:8a2e:0370:7334") == "<IP address>"
     assert mask_personal("fe80::1ff:fe23:4567:890a") == "<IP address>"
     assert mask_personal("10:00:00") == "10:00:00"
+
+
+def test_error_lines_are_short_masked_and_name_the_file(tmp_path):
+    """Point 6: one line of about 200 characters, long values cut, e-mail/phone/IP masked, and the
+    problem list in the user's own output folder."""
+    df = ex.responses(V1, n=30, seed=8).astype({"SHI1": object, "SHI2": object, "FOLLOWED30": object})
+    df.loc[3, "SHI1"] = "write to me: jane.doe@example.org " + "x" * 400
+    df.loc[4, "SHI2"] = "+44 20 7946 0958"
+    df.loc[5, "FOLLOWED30"] = "1e308"
+    raw = ex.plain_csv(df, tmp_path / "raw.csv")
+    out = tmp_path / "my results"
+    with pytest.raises(SurveyInputError) as err:
+        prepare(raw, V1, problems_path=out / "problems.csv")
+    line = str(err.value)
+    assert "\n" not in line and len(line) <= 240 and line.startswith("raw.csv: 3 problems")
+    assert "jane.doe" not in line and "<e-mail>" in line
+    assert line.endswith(f"full list in {out / 'problems.csv'}")
+    probs = pd.read_csv(out / "problems.csv")
+    values = probs["value"].astype(str).tolist()
+    assert not any("example.org" in v or "7946" in v for v in values)
+    assert all(len(v) <= 40 for v in values) and "<phone number>" in values

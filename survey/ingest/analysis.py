@@ -54,8 +54,33 @@ def _first_problem(problems: list[Problem]) -> SurveyInputError:
     return SurveyInputError(p.message + more, file=p.file, row=p.row, column=p.column, value=p.value)
 
 
+def _as_given(exc: SurveyInputError, data: str | os.PathLike) -> SurveyInputError:
+    """The error naming the data file as the user wrote it (the readers name it by its base name)."""
+    if exc.file is None or exc.file != Path(data).name or str(data) == exc.file:
+        return exc
+    out = SurveyInputError(exc.message, file=str(data), row=exc.row, column=exc.column, value=exc.value,
+                           field=exc.field)
+    return out
+
+
 def analysis_data(data: str | os.PathLike, instrument: str | Path | Instrument) -> AnalysisData:
     """Read ``data`` and validate it against ``instrument`` as ingest does (see the module doc)."""
+    try:
+        return _analysis_data(data, instrument)
+    except SurveyInputError as exc:
+        raise _as_given(exc, data) from None
+
+
+def numeric_columns(data: str | os.PathLike, columns: list[str]) -> AnalysisData:
+    """Read ``data`` and return ``columns`` as numbers: each must exist and hold numbers (NA words and
+    empty cells are missing); a text value is an error naming the cell."""
+    try:
+        return _numeric_columns(data, columns)
+    except SurveyInputError as exc:
+        raise _as_given(exc, data) from None
+
+
+def _analysis_data(data: str | os.PathLike, instrument: str | Path | Instrument) -> AnalysisData:
     path = Path(data)
     raw = read_raw(path)
     inst = load_instrument(instrument)
@@ -66,7 +91,8 @@ def analysis_data(data: str | os.PathLike, instrument: str | Path | Instrument) 
     missing = {p.column for p in src.validated.problems if p.code == "missing_item"}
     items = [c for c in src.items.columns if c not in missing]
     if not items:
-        raise SurveyInputError(f"the file carries none of {inst.spec}'s items", file=path.name)
+        ids = ", ".join(inst.item_ids[:4])
+        raise SurveyInputError(f"the file carries none of {inst.spec}'s items ({ids}, ...)", file=path.name)
     drop = [c for c in raw.frame.columns if c in src.column_map or c in src.pii_dropped]
     frame = raw.frame.drop(columns=drop)
     for item in items:
@@ -76,9 +102,7 @@ def analysis_data(data: str | os.PathLike, instrument: str | Path | Instrument) 
     return AnalysisData(frame, items, inst, screened, [] if screened else [NOT_SCREENED])
 
 
-def numeric_columns(data: str | os.PathLike, columns: list[str]) -> AnalysisData:
-    """Read ``data`` and return ``columns`` as numbers: each must exist and hold numbers (NA words and
-    empty cells are missing); a text value is an error naming the cell."""
+def _numeric_columns(data: str | os.PathLike, columns: list[str]) -> AnalysisData:
     path = Path(data)
     raw = read_raw(path)
     frame = raw.frame.copy()

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from survey.errors import SurveyInputError
+from survey.errors import SurveyInputError, shorten_value
 from survey.ingest.columns import ColumnMap
 from survey.ingest.readers import RawTable
 from survey.ingest.safe import display_value, write_csv
@@ -67,7 +67,7 @@ class Problem:
         if self.column is not None:
             parts.append(f"column {self.column!r}")
         if self.value is not None:
-            parts.append(f"value {self.value!r}" if isinstance(self.value, str) else f"value {self.value}")
+            parts.append(f"value {shorten_value(self.value)}")
         return ", ".join(parts)
 
     def __str__(self) -> str:
@@ -124,7 +124,7 @@ class Validated:
 
 
 def _display(v: Any) -> Any:
-    if isinstance(v, (float, np.floating)) and np.isfinite(v) and float(v).is_integer():
+    if isinstance(v, (float, np.floating)) and np.isfinite(v) and float(v).is_integer() and abs(v) < 1e15:
         return int(v)
     if isinstance(v, np.generic):
         return v.item()
