@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from survey.errors import SurveyInputError
 from survey.ingest import platform
-from survey.ingest.readers import RawTable, kobo, qualtrics
+from survey.ingest.readers import RawTable, kobo, limesurvey, qualtrics, surveymonkey
 from survey.instrument import Instrument, list_instruments, load_instrument
 
 #: Metadata that are personal data (dropped before anything is written).
@@ -27,7 +27,7 @@ PII_META = {
     "LocationLatitude",
     "LocationLongitude",
     "LocationAccuracy",
-} | kobo.PII_COLUMNS
+} | kobo.PII_COLUMNS | limesurvey.PII | surveymonkey.PII
 
 #: Metadata the screens read, by canonical name.
 SCREEN_META = {
@@ -46,6 +46,10 @@ SCREEN_META = {
     "end": "end",
     "__version__": "__version__",
     "_version_": "__version__",
+    "submitdate": "submitdate",
+    "interviewtime": "Duration",
+    "startdate": "start",
+    "datestamp": "end",
 }
 
 
@@ -82,16 +86,22 @@ def sibling_versions(instrument: Instrument) -> list[Instrument]:
 def map_columns(raw: RawTable, instrument: Instrument) -> ColumnMap:
     ids = instrument.item_ids
     by_case = {i.casefold(): i for i in ids}
-    known_meta = qualtrics.META_COLUMNS | kobo.META_COLUMNS | set(SCREEN_META) | {"instrument_version"}
+    known_meta = (qualtrics.META_COLUMNS | kobo.META_COLUMNS | set(SCREEN_META) | limesurvey.META
+                  | set(surveymonkey.META.values()) | {"instrument_version"})
+    by_text = {_text_key(instrument.item(i).text): i for i in ids}
     out = ColumnMap()
     target_of: dict[str, str] = {}
     for col in map(str, raw.frame.columns):
         iid = raw.import_ids.get(col)
         name = _canonical_meta(col, known_meta)
-        candidates = [col, kobo.strip_group(col)]
+        text = raw.question_text.get(col, "")
+        candidates = [col, kobo.strip_group(col), limesurvey.code_of(col) or "",
+                      limesurvey.code_of(text) or ""]
         item = next((c for c in candidates if c in ids), None)
         if item is None:
             item = next((by_case[c.casefold()] for c in candidates if c.casefold() in by_case), None)
+        if item is None and raw.format.startswith(("surveymonkey", "limesurvey")):
+            item = by_text.get(_text_key(text or col))  # full-text headings: the item's own wording
         if item is not None:
             if item in target_of:
                 raise SurveyInputError(
@@ -151,6 +161,9 @@ def _split_unknown(raw: RawTable, instrument: Instrument, cmap: ColumnMap) -> No
     """Keep as errors only the unknown columns that look like items; list the others as platform
     columns (a known kind, or "unrecognised column")."""
     columns = list(map(str, raw.frame.columns))
+    for col in [c for c in cmap.unknown if raw.format.startswith("limesurvey") and limesurvey.is_timing(c)]:
+        cmap.unknown.remove(col)
+        cmap.platform[col] = "LimeSurvey timing"
     for col in cmap.other_meta:
         j = columns.index(col)
         cmap.platform[col] = platform.kind(col, raw.frame.iloc[:, j], j) or "platform metadata"
@@ -163,6 +176,10 @@ def _split_unknown(raw: RawTable, instrument: Instrument, cmap: ColumnMap) -> No
         else:
             cmap.platform[col] = kind or "unrecognised column"
     cmap.unknown = keep
+
+
+def _text_key(text: str) -> str:
+    return " ".join(str(text).split()).casefold()
 
 
 def _squash(name: str) -> str:

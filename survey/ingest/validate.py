@@ -292,6 +292,9 @@ def _meta(
             vl = (value_labels or {}).get(col)
             meta[name], probs = _numeric_meta(frame[col], col, file, labels, vl)
             problems += probs
+    if "Finished" not in meta and "submitdate" in by_name:  # LimeSurvey: no submit date = incomplete
+        sub = frame[by_name["submitdate"]].astype("string").str.strip()
+        meta["Finished"] = (sub.notna() & (sub != "")).astype("float64").to_numpy()
     if "Duration" not in meta and "start" in by_name and "end" in by_name:
         start = pd.to_datetime(frame[by_name["start"]], errors="coerce", utc=True, format="mixed")
         end = pd.to_datetime(frame[by_name["end"]], errors="coerce", utc=True, format="mixed")

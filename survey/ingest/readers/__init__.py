@@ -19,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from survey.errors import SurveyInputError
-from survey.ingest.readers import excel, kobo, plain, qualtrics, spss
+from survey.ingest.readers import excel, kobo, limesurvey, plain, qualtrics, spss, surveymonkey
 from survey.ingest.readers._scan import scan
 from survey.ingest.readers._text import (
     check_header,
@@ -55,8 +55,14 @@ class RawTable:
 
 
 def _layout(rows: list[list[str]], name: str) -> dict:
-    header = check_header(rows[0], name)
-    layout = qualtrics.detect(rows, name) or kobo.detect(header) or plain.detect(header)
+    """The export's layout. Multi-row headers (Qualtrics, SurveyMonkey) are recognised before the
+    first row is checked on its own: SurveyMonkey repeats a matrix question's text in row 1."""
+    if not rows[0] or all(not h.strip() for h in rows[0]):
+        raise SurveyInputError("no column names in the first row", file=name, row=1)
+    layout = qualtrics.detect(rows, name) or surveymonkey.detect(rows)
+    if layout is None:
+        header = check_header(rows[0], name)
+        layout = limesurvey.detect(header) or kobo.detect(header) or plain.detect(header)
     layout["names"] = check_header(layout["names"], name)
     return layout
 
