@@ -153,3 +153,17 @@ def test_cr_only_and_crlf_line_ends(df, tmp_path, ending):
     before = sha(path)
     pd.testing.assert_frame_equal(prepare(path, V1).clean, base)
     assert sha(path) == before
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3, 5, 7, 64])
+def test_record_scan_does_not_depend_on_chunk_boundaries(tmp_path, monkeypatch, chunk):
+    from survey.ingest.readers import _scan
+
+    body = b'id,U1,U2\r\n1,"a,b",2\r\n2,"x\r\ny",3\r\n\r\n3,"q""uote",4\r\n4,5\r\n'
+    path = tmp_path / "s.csv"
+    path.write_bytes(body)
+    whole = _scan.scan(path, ",", 3)
+    monkeypatch.setattr(_scan, "CHUNK", chunk)
+    part = _scan.scan(path, ",", 3)
+    assert (part.bad_record, part.bad_fields, part.n_records) == (whole.bad_record, whole.bad_fields,
+                                                                   whole.n_records) == (5, 2, 5)

@@ -67,33 +67,37 @@ def scan(path: Path, delimiter: str | None, width: int | None) -> Scan:
                 chunk = chunk[3:]
             first = False
             buf = np.frombuffer(chunk, dtype=np.uint8)
-            high = buf[(buf >= 0x80) & (buf <= 0x9F)]
-            if len(high):
+            if np.any((buf - np.uint8(0x80)) < 0x20):  # a byte in 0x80-0x9F (uint8 arithmetic wraps)
                 out.c1 = True
+                high = buf[(buf >= 0x80) & (buf <= 0x9F)]
                 out.cp1252_ok = out.cp1252_ok and not np.isin(high, CP1252_UNDEFINED).any()
             if not count or out.bad_record is not None:
                 continue
-            special = np.flatnonzero((buf == delim) | (buf == QUOTE) | (buf == LF) | (buf == CR))
-            kinds = buf[special]
-            is_q = kinds == QUOTE
-            inside = (((np.cumsum(is_q) - is_q) % 2) == 1) ^ in_quote
-            if int(is_q.sum()) % 2:
-                in_quote = not in_quote
-            outside = ~inside & ~is_q
-            sp, kd = special[outside], kinds[outside]
-            nxt_pos = np.minimum(sp + 1, len(buf) - 1)
-            followed_by_lf = (sp + 1 < len(buf)) & (buf[nxt_pos] == LF)
-            term = (kd == LF) | ((kd == CR) & ~followed_by_lf)
-            ends = sp[term]
-            delims = sp[kd == delim]
-            per = np.bincount(np.searchsorted(ends, delims), minlength=len(ends) + 1)
+            dpos = np.flatnonzero(buf == delim)
+            ends = np.flatnonzero(buf == LF)
+            cr = np.flatnonzero(buf == CR)
+            if len(cr):  # a CR ends a record unless an LF follows (CRLF: the LF ends it)
+                nxt = np.minimum(cr + 1, len(buf) - 1)
+                lone = cr[~((cr + 1 < len(buf)) & (buf[nxt] == LF))]
+                if len(lone):
+                    ends = np.union1d(ends, lone)
+            qpos = np.flatnonzero(buf == QUOTE)
+            if len(qpos):  # drop delimiters and line ends inside quotes (odd number of quotes before)
+                start_in = int(in_quote)
+                dpos = dpos[(np.searchsorted(qpos, dpos) + start_in) % 2 == 0]
+                ends = ends[(np.searchsorted(qpos, ends) + start_in) % 2 == 0]
+                if len(qpos) % 2:
+                    in_quote = not in_quote
+            elif in_quote:  # the whole chunk lies inside a quoted field
+                dpos, ends = dpos[:0], ends[:0]
             if len(ends):
+                before = np.searchsorted(dpos, ends)  # delimiters before each record end
+                fields = np.diff(before, prepend=0) + 1
+                fields[0] += carry_delims
                 starts = np.concatenate(([0], ends[:-1] + 1))
                 crlf = (buf[ends] == LF) & (ends > starts) & (buf[np.maximum(ends - 1, 0)] == CR)
                 lengths = ends - crlf - starts
                 lengths[0] += carry_len
-                fields = per[: len(ends)] + 1
-                fields[0] += carry_delims
                 real = lengths > 0
                 numbers = record + np.cumsum(real)
                 wrong = np.flatnonzero(real & (fields != width))
@@ -102,10 +106,10 @@ def scan(path: Path, delimiter: str | None, width: int | None) -> Scan:
                     out.bad_fields = int(fields[wrong[0]])
                 record = int(numbers[-1])
                 carry_len = len(buf) - int(ends[-1]) - 1
-                carry_delims = int(per[len(ends)])
+                carry_delims = len(dpos) - int(before[-1])
             else:
                 carry_len += len(buf)
-                carry_delims += int(per[0])
+                carry_delims += len(dpos)
     if count and out.bad_record is None and carry_len > 0:
         out.ends_without_newline = True
         record += 1
