@@ -131,3 +131,26 @@ def test_error_lines_are_short_masked_and_name_the_file(tmp_path):
     values = probs["value"].astype(str).tolist()
     assert not any("example.org" in v or "7946" in v for v in values)
     assert all(len(v) <= 40 for v in values) and "<phone number>" in values
+
+
+def test_markdown_escape_of_respondent_text():
+    from survey.ingest.safe import escape_markdown
+
+    got = escape_markdown("<script>x</script> | [a](javascript:b) *c*\nd & e")
+    assert got == r"&lt;script&gt;x&lt;/script&gt; \| \[a\]\(javascript:b\) \*c\* d &amp; e"
+
+
+def test_write_failure_names_the_users_folder(tmp_path):
+    df = ex.responses(V1, n=30, seed=9)
+    res = prepare(ex.plain_csv(df, tmp_path / "raw.csv"), V1)
+    out = tmp_path / "results"
+    (out / "clean.csv").mkdir(parents=True)  # a folder where clean.csv goes: the move fails
+    with pytest.raises(SurveyInputError) as err:
+        res.write(out)
+    assert str(err.value).startswith(f"{out}: cannot write the outputs")
+    assert ".tmp-" not in str(err.value)
+    assert not [p for p in tmp_path.iterdir() if ".tmp-" in p.name]
+    (out / "clean.csv").rmdir()
+    (tmp_path / "afile").write_text("x")
+    with pytest.raises(SurveyInputError, match="names an existing file"):
+        res.write(tmp_path / "afile")

@@ -24,6 +24,7 @@ import pandas as pd
 __all__ = [
     "MAX_VALUE_CHARS",
     "display_value",
+    "escape_markdown",
     "mask_personal",
     "neutralise",
     "neutralise_frame",
@@ -96,6 +97,17 @@ def write_csv(frame: pd.DataFrame, path: str | os.PathLike, **kwargs: Any) -> Pa
     kwargs.setdefault("quoting", csv.QUOTE_NONNUMERIC if has_cr else csv.QUOTE_MINIMAL)
     out.to_csv(path, **kwargs)
     return path
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#|])")
+
+
+def escape_markdown(text: Any) -> str:
+    """Respondent text safe inside a Markdown table cell or paragraph: HTML special characters as
+    entities (as the HTML renderer's autoescape writes them), Markdown syntax characters backslashed,
+    line breaks as spaces; so ``<script>`` or ``[x](javascript:...)`` stay text."""
+    out = str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return " ".join(_MD_SPECIAL.sub(r"\\\1", out).split())
 
 
 def shorten(text: str, limit: int = MAX_VALUE_CHARS) -> str:
