@@ -122,3 +122,22 @@ def test_cli_never_tracebacks(workdir, data, command):
         assert raw.name in lines[0] or "afile" in lines[0], lines[0]
         assert len(lines[0]) <= 260, lines[0]
     assert hashlib.sha256(raw.read_bytes()).hexdigest() == before
+
+
+COUNTS = str(Path(__file__).parent / "fixtures" / "ingest" / "platforms" / "counts.yaml")
+
+
+def test_named_cases_work_or_fail_in_one_line(tmp_path):
+    """The cases the issue names: an instrument without Likert items, a numeric id column with blank
+    cells, --out naming an existing file."""
+    raw = tmp_path / "c.csv"
+    raw.write_text("id,N1,YN\n1,3,1\n2,4,2\n,5,1\n4,-99,2\n", encoding="utf-8")
+    code, err = run(["ingest", str(raw), "--instrument", COUNTS, "--out", str(tmp_path / "o")])
+    assert code == 0, err
+    clean = (tmp_path / "o" / "clean.csv").read_text(encoding="utf-8").splitlines()
+    assert [r.split(",")[0] for r in clean] == ["respondent_id", "1", "2", "c-3", "4"]
+    (tmp_path / "file").write_text("x", encoding="utf-8")
+    code, err = run(["ingest", str(raw), "--instrument", COUNTS, "--out", str(tmp_path / "file")])
+    assert code == 2 and err.count("\n") == 1 and "names an existing file" in err
+    code, err = run(["quality", str(raw), "--instrument", COUNTS, "--json"])
+    assert code == 0, err
