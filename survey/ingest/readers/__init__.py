@@ -6,7 +6,9 @@ SPSS value labels and declared user-missing codes, question texts). Mapping to t
 validating values is the job of :mod:`survey.ingest.validate`.
 
 Every failure to read (empty, binary or undecodable content, duplicate column names, ragged or
-truncated rows, a broken workbook) is a :class:`~survey.errors.SurveyInputError`.
+truncated rows, a broken workbook) is a :class:`~survey.errors.SurveyInputError`. Cells are read as
+text where it matters: only the empty cell is missing (pandas' NA words stay answers for validation to
+judge), respondent ids and dates are strings; every record is checked to have the header's width.
 """
 
 from __future__ import annotations
