@@ -196,6 +196,8 @@ def ingest_command(
 
     from survey.quality import prepare
 
+    if Path(out).exists() and not Path(out).is_dir():
+        fail(f"{out}: --out names an existing file, not a folder")
     specs = [s.strip() for s in instrument.split(",") if s.strip()]
     if len(specs) not in (1, len(raw)):
         fail("--instrument: give one NAME@VER, or one per RAW file")
@@ -217,24 +219,21 @@ def quality_command(
     """Careless-responding indices per respondent (longstring, irv, mahad, evenodd, psychsyn) and flags."""
     import json
 
-    from survey.ingest import read_raw, read_source
+    from survey.errors import SurveyWarning
+    from survey.ingest.analysis import analysis_data, numeric_columns
     from survey.quality import design_from_instrument, design_from_items, quality_report
 
     if (items is None) == (instrument is None):
         fail("give exactly one of --items COLS and --instrument NAME@VER")
-    if instrument is not None:
-        coded = read_source(data, instrument, lenient=True)
-        frame = coded.items.assign(respondent_id=coded.meta["respondent_id"].to_numpy())
-        design = design_from_instrument(coded.instrument, list(coded.items.columns))
+    if instrument is not None:  # validated as ingest validates: an out-of-range code is an error
+        checked = analysis_data(data, instrument)
+        design = design_from_instrument(checked.instrument, checked.items)
     else:
-        raw = read_raw(data)
-        frame = raw.frame
         cols = [c.strip() for c in str(items).split(",") if c.strip()]
-        absent = [c for c in cols if c not in frame.columns]
-        if absent:
-            fail(f"{raw.file}: column {absent[0]!r} not found")
+        checked = numeric_columns(data, cols)
         design = design_from_items(cols)
-    report = quality_report(frame, design)
+    report = quality_report(checked.frame, design)
+    report.warnings += [SurveyWarning("not_screened", w, "quality") for w in checked.warnings]
     if as_json:
         typer.echo(json.dumps(report.to_dict(), allow_nan=False))
     else:
@@ -283,23 +282,27 @@ def _reliability_inputs(model: str, data: str, keys: str | None, instrument: str
 
     import pandas as pd
 
+    from survey.errors import SurveyInputError
+    from survey.ingest.analysis import analysis_data
     from survey.ingest.readers import read_raw
+    from survey.instrument import lavaan_model, load_instrument
     from survey.measure import instrument_keys, parse_keys
 
     raw = read_raw(data)
     frame = raw.frame.copy()
     inst = None
-    if not Path(model).is_file() and "@" in model:
-        from survey.instrument import lavaan_model, load_instrument
-
-        inst = load_instrument(model)
-        syntax = lavaan_model(inst, items=[c for c in frame.columns if c in {i.id for i in inst.items}])
+    by_name = not Path(model).is_file() and "@" in model
+    if by_name or instrument is not None:  # validated against the instrument as ingest validates
+        inst = load_instrument(model if by_name else instrument)
+        checked = analysis_data(data, inst)
+        frame = checked.frame
+    if by_name:
+        try:
+            syntax = lavaan_model(inst, items=checked.items)
+        except SurveyInputError as exc:  # too few of a construct's items in the data: name the data
+            raise SurveyInputError(f"{exc.message} (in the data)", file=data) from None
     else:
         syntax = Path(model).read_text(encoding="utf-8")
-    if instrument is not None:
-        from survey.instrument import load_instrument
-
-        inst = load_instrument(instrument)
     key_map: dict[str, int] = {}
     bounds = None
     if inst is not None:
@@ -321,7 +324,15 @@ def _reliability_inputs(model: str, data: str, keys: str | None, instrument: str
             converted = pd.to_numeric(frame[column], errors="coerce")
             if converted.notna().sum() == frame[column].notna().sum():
                 frame[column] = converted
+    if inst is not None:
+        frame.attrs["survey_warnings"] = list(checked.warnings)  # printed after the output
     return syntax, frame, key_map, bounds
+
+
+def _print_data_warnings(frame) -> None:
+    """The analysis data's warnings (e.g. not screened), on stderr after the command's output."""
+    for line in frame.attrs.get("survey_warnings", []):
+        typer.echo(f"warning: {line}", err=True)
 
 
 @app.command("reliability")
@@ -339,7 +350,7 @@ def reliability_command(
     """Alpha (Feldt CI), omega, CR, AVE per construct; HTMT and the Fornell-Larcker matrix."""
     import json
 
-    from survey.errors import SurveyInputError
+    from survey.errors import EstimationError, SurveyInputError
     from survey.measure import reliability_report
     from survey.sem import fit as sem_fit
 
@@ -351,10 +362,13 @@ def reliability_command(
             raise
         raise SurveyInputError(exc.message, file=data, row=exc.row, column=exc.column, value=exc.value,
                                field=exc.field) from None
+    except EstimationError as exc:  # e.g. too few complete cases: name the data file
+        raise EstimationError(f"{data}: {exc}") from None
     if as_json:
         typer.echo(json.dumps(report.to_dict(), ensure_ascii=False))
     else:
         typer.echo(report.summary())
+    _print_data_warnings(frame)
 
 
 
@@ -389,12 +403,17 @@ def _fit_model(model: str, frame, data: str):
     if Path(model).is_file() or "@" not in model:
         return Path(model).read_text(encoding="utf-8"), frame
     from survey.errors import SurveyInputError
+    from survey.ingest.analysis import analysis_data
     from survey.instrument import lavaan_model, load_instrument
     from survey.measure import instrument_keys, reverse_key
 
     inst = load_instrument(model)
     ids = {i.id for i in inst.items}
+    checked = analysis_data(data, inst)  # validated as ingest validates: out-of-range codes are errors
     frame = frame.copy()
+    frame.attrs["survey_warnings"] = list(checked.warnings)  # printed after the output
+    for item in checked.items:
+        frame[item] = checked.frame[item].to_numpy()
     for item in inst.items:
         codes = list((getattr(inst.scale_of(item.id), "missing", None) or {}).keys())
         if item.id in frame.columns and codes:
@@ -432,7 +451,7 @@ def fit_command(
     """Fit a structural equation model (lavaan-equal ML) and print lavaan's summary or JSON."""
     import json
 
-    from survey.errors import SurveyInputError
+    from survey.errors import EstimationError, SurveyInputError
     from survey.sem import fit
 
     frame = _fit_data(data)
@@ -452,6 +471,8 @@ def fit_command(
             raise
         raise SurveyInputError(exc.message, file=data, row=exc.row, column=exc.column, value=exc.value,
                                field=exc.field) from None
+    except EstimationError as exc:  # the data cannot be fitted: name the data file
+        raise EstimationError(f"{data}: {exc}") from None
     comparison = None
     if compare_paths:  # rank intervals: bootstrap replicates with --se bootstrap, else Monte Carlo draws
         from survey.sem.compare_fitted import compare_paths_fitted
@@ -466,6 +487,7 @@ def fit_command(
         typer.echo(result.summary())
         if comparison is not None:
             typer.echo("\n" + comparison.summary())
+    _print_data_warnings(frame)
 
 
 # errors about a command-line option, not about the data file

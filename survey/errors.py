@@ -11,6 +11,17 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
+#: An error is one line of about 200 characters: values are cut at MAX_VALUE characters, a longer
+#: line in its middle at MAX_LINE (with an ellipsis).
+MAX_VALUE = 40
+MAX_LINE = 240
+
+
+def shorten_value(value: Any) -> str:
+    """``value`` as an error shows it: text quoted, on one line, at most :data:`MAX_VALUE` characters."""
+    text = repr(" ".join(value.split())) if isinstance(value, str) else " ".join(str(value).split())
+    return text if len(text) <= MAX_VALUE else text[: MAX_VALUE - 1] + "\u2026"
+
 
 class SurveyError(Exception):
     """Base class of the errors this package raises on purpose."""
@@ -50,14 +61,20 @@ class SurveyInputError(SurveyError, ValueError):
         if self.field is not None:
             where.append(f"field {self.field!r}")
         if self.value is not None:
-            where.append(f"value {self.value!r}" if isinstance(self.value, str) else f"value {self.value}")
+            where.append(f"value {shorten_value(self.value)}")
         prefix = ", ".join(where)
         head = self.file if self.file else ""
         if head and prefix:
-            return f"{head}: {prefix}: {self.message}"
-        if head or prefix:
-            return f"{head or prefix}: {self.message}"
-        return self.message
+            line = f"{head}: {prefix}: {self.message}"
+        elif head or prefix:
+            line = f"{head or prefix}: {self.message}"
+        else:
+            line = self.message
+        if len(line) <= MAX_LINE:
+            return line
+        # cut the middle: the file (start) and e.g. "full list in DIR/problems.csv" (end) stay whole
+        keep = MAX_LINE - 1
+        return line[: keep - keep // 3] + "\u2026" + line[len(line) - keep // 3 :]
 
 
 class EstimationError(SurveyError):

@@ -46,7 +46,7 @@ def test_every_kind_of_problem_is_named(df, tmp_path):
     body.loc[14, "FOLLOWED30"] = 2.5
     body.loc[15, "MINUTES"] = 5000
     body.loc[16, "GENDER"] = 4
-    body["EXTRA"] = 1
+    body["SHI9"] = 1  # looks like an item of the instrument but is not one: an error
     body = body.drop(columns=["EDU"])
     path = ex.plain_csv(body, tmp_path / "raw.csv")
     with pytest.raises(SurveyInputError) as err:
@@ -73,12 +73,15 @@ def test_lenient_turns_bad_cells_into_missing_and_records_them(df, tmp_path):
     body = df.astype({"SHI1": object})
     body.loc[11, "SHI1"] = 9
     body.loc[12, "SHI1"] = "x"
-    body["EXTRA"] = 1
+    body["SHI9"] = 1
+    body["EXTRA"] = 1  # neither an item nor item-like: dropped and listed, not a problem
     res = prepare(ex.plain_csv(body, tmp_path / "raw.csv"), V1, lenient=True)
     assert len(res.problems) == 3 and res.report["n_problems"] == 3
+    assert res.report["platform_columns"]["EXTRA"] == "unrecognised column"
+    assert res.report["platform_columns"]["UserLanguage"] == "platform metadata"
     clean = res.clean.set_index("respondent_id")
     assert clean.loc[[df.loc[11, "ResponseId"], df.loc[12, "ResponseId"]], "SHI1"].isna().all()
-    assert "EXTRA" not in res.clean.columns
+    assert "EXTRA" not in res.clean.columns and "SHI9" not in res.clean.columns
     out = res.write(tmp_path / "out")
     assert (out / "problems.csv").is_file()
 

@@ -1,5 +1,7 @@
-"""Ingestion: readers for raw exports (Qualtrics, plain CSV, SPSS .sav, Kobo/ODK, Excel), validation
-against the instrument, personal-data removal and harmonisation across instrument versions.
+"""Ingestion: readers for raw exports (Qualtrics, SurveyMonkey, LimeSurvey, plain CSV, SPSS .sav and
+.por, Kobo/ODK/Ona, Excel), validation against the instrument, personal-data removal, platform
+columns (:mod:`survey.ingest.platform`), safe outputs (:mod:`survey.ingest.safe`), the analysis
+commands' input (:mod:`survey.ingest.analysis`) and harmonisation across instrument versions.
 
 :func:`read_sources` turns raw files into an :class:`Ingested` (every raw record, coded and pooled);
 screening it into the analytic sample is the next stage's job (:func:`survey.quality.screen`, or

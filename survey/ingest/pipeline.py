@@ -48,6 +48,8 @@ class Source:
     validated: Validated
     pii_dropped: list[str]
     pii_hashed: list[str]
+    column_map: dict[str, str] = field(default_factory=dict)
+    platform_columns: dict[str, str] = field(default_factory=dict)
 
     @property
     def n(self) -> int:
@@ -118,6 +120,14 @@ class Ingested:
         return sorted({c for s in self.sources for c in s.pii_dropped})
 
     @property
+    def platform_columns(self) -> dict[str, str]:
+        """Platform columns dropped (Text iQ, form metadata, row names, ...): {column: kind}."""
+        out: dict[str, str] = {}
+        for s in self.sources:
+            out.update(s.platform_columns)
+        return out
+
+    @property
     def pii_hashed(self) -> list[str]:
         return sorted({c for s in self.sources for c in s.pii_hashed})
 
@@ -135,6 +145,7 @@ class Ingested:
             "n_raw": self.n,
             "pii_dropped": self.pii_dropped,
             "pii_hashed": self.pii_hashed,
+            "platform_columns": self.platform_columns,
             "instrument": self.instrument,
             "sources": [s.to_dict() for s in self.sources],
             "columns": self.columns,
@@ -217,7 +228,7 @@ def read_source(
     for col in hashed:
         v.meta[col] = frame[col].to_numpy()
     v.kept_pii = hashed
-    return Source(path, sha, inst, v, dropped, hashed)
+    return Source(path, sha, inst, v, dropped, hashed, dict(cmap.items), dict(cmap.platform))
 
 
 def read_sources(
@@ -257,7 +268,17 @@ def read_sources(
     pooled, names = harmonise([(part.instrument, part.validated.items) for part in parts])
     meta = pd.concat([part.validated.meta for part in parts], ignore_index=True, sort=False)
     codes, labels = _pooled_missing_codes(parts, names)
-    return Ingested(pooled, meta, parts, names, problems, codes, labels, keep)
+    warns = [
+        SurveyWarning(
+            "unrecognised_columns",
+            f"{part.validated.file}: columns neither items nor known metadata were dropped: "
+            + ", ".join(repr(c) for c, k in part.platform_columns.items() if k == "unrecognised column"),
+            "ingest",
+        )
+        for part in parts
+        if "unrecognised column" in part.platform_columns.values()
+    ]
+    return Ingested(pooled, meta, parts, names, problems, codes, labels, keep, warns)
 
 
 def _pooled_missing_codes(

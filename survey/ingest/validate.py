@@ -15,7 +15,6 @@ Labelled missing codes become NaN in the coded items, and are kept aside per ite
 
 from __future__ import annotations
 
-import csv
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,9 +22,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from survey.errors import SurveyInputError
+from survey.errors import SurveyInputError, shorten_value
 from survey.ingest.columns import ColumnMap
 from survey.ingest.readers import RawTable
+from survey.ingest.safe import display_value, write_csv
 from survey.instrument import Instrument, Scale
 
 STATUS_LABELS = {
@@ -40,6 +40,13 @@ STATUS_LABELS = {
     "offline preview": 17,
 }
 BOOL_LABELS = {"true": 1, "false": 0, "yes": 1, "no": 0, "1": 1, "0": 0}
+#: pandas' default NA words (read as text, see :data:`survey.ingest.readers.NA_VALUES`): an answer when
+#: the item's scale has the word as a label, a missing value (skipped) otherwise.
+NA_WORDS = frozenset(
+    w.casefold()
+    for w in ("#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
+              "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null")
+)
 
 
 @dataclass(frozen=True)
@@ -60,7 +67,7 @@ class Problem:
         if self.column is not None:
             parts.append(f"column {self.column!r}")
         if self.value is not None:
-            parts.append(f"value {self.value!r}" if isinstance(self.value, str) else f"value {self.value}")
+            parts.append(f"value {shorten_value(self.value)}")
         return ", ".join(parts)
 
     def __str__(self) -> str:
@@ -78,8 +85,12 @@ def problems_frame(problems: list[Problem]) -> pd.DataFrame:
 
 def write_problems(problems: list[Problem], path: str | Path) -> Path:
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    problems_frame(problems).to_csv(path, index=False, quoting=csv.QUOTE_MINIMAL)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_csv(problems_frame(problems), path)
+    except OSError as exc:
+        message = f"cannot write the problem list: {exc.strerror or exc}"
+        raise SurveyInputError(message, file=str(path)) from None
     return path
 
 
@@ -113,12 +124,12 @@ class Validated:
 
 
 def _display(v: Any) -> Any:
-    if isinstance(v, (float, np.floating)) and np.isfinite(v) and float(v).is_integer():
+    if isinstance(v, (float, np.floating)) and np.isfinite(v) and float(v).is_integer() and abs(v) < 1e15:
         return int(v)
     if isinstance(v, np.generic):
         return v.item()
     if isinstance(v, str):
-        return v.strip()
+        return display_value(v)
     return v
 
 
@@ -145,8 +156,11 @@ def coerce_column(
     col: str,
     file: str,
     user_missing: dict[float, str] | None = None,
+    text_codes: dict[str, float] | None = None,
 ) -> tuple[pd.Series, pd.Series, list[Problem]]:
-    """Code one item column. Returns (values with missing codes as NaN, missing codes, problems)."""
+    """Code one item column. Returns (values with missing codes as NaN, missing codes, problems).
+    ``text_codes``: string user-missing values of the file {value: code} (their codes are in
+    ``user_missing``)."""
     stype = str(scale.type)
     points = {float(k): v for k, v in scale.points.items()}
     missing = {float(k): v for k, v in scale.missing.items()}
@@ -158,9 +172,14 @@ def coerce_column(
         unparsable = np.zeros(len(raw), dtype=bool)
     else:
         text = raw.astype("string").str.strip()
-        present = (text.notna() & (text != "")).to_numpy(dtype=bool)
-        mapped = text.str.casefold().map(_labels(points if stype in ("ordinal", "nominal") else {}, missing))
+        folded = text.str.casefold()
+        lookup = _labels(points if stype in ("ordinal", "nominal") else {}, missing)
+        lookup.update({str(k).strip().casefold(): float(v) for k, v in (text_codes or {}).items()})
+        mapped = folded.map(lookup)
         mapped = mapped.astype("float64")
+        na_word = (folded.isin(NA_WORDS) & mapped.isna()).to_numpy(dtype=bool)
+        text = text.mask(na_word, "")
+        present = (text.notna() & (text != "")).to_numpy(dtype=bool)
         numeric = pd.to_numeric(text.where(mapped.isna()), errors="coerce").astype("float64")
         num = mapped.fillna(numeric)
         unparsable = present & num.isna().to_numpy()
@@ -197,20 +216,54 @@ def coerce_column(
     return pd.Series(values, index=raw.index, name=col), codes, problems
 
 
+def id_text(values: pd.Series) -> np.ndarray:
+    """Respondent ids as text: whole-number floats (a numeric id column with blank cells) without
+    ".0", blank cells and NA words as ""."""
+    if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
+        num = values.astype("float64").to_numpy()
+        out = np.full(len(num), "", dtype=object)
+        ok = np.isfinite(num)
+        whole = ok & (np.floor(num) == num) & (np.abs(num) < 2**53)
+        out[whole] = num[whole].astype(np.int64).astype(str)
+        out[ok & ~whole] = num[ok & ~whole].astype(str)
+        return out
+    text = values.astype("string").str.strip(" ")
+    text = text.mask(text.str.casefold().isin(NA_WORDS), "")
+    return text.fillna("").to_numpy(dtype=object)
+
+
 def _numeric_meta(
-    raw: pd.Series, col: str, file: str, labels: dict[str, int] | None = None
+    raw: pd.Series,
+    col: str,
+    file: str,
+    labels: dict[str, int] | None = None,
+    value_labels: dict[float, str] | None = None,
 ) -> tuple[pd.Series, list[Problem]]:
+    """A metadata column as numbers; codes whose value label (SPSS) is a known label ("False",
+    "Survey Preview") take that label's meaning, so Finished coded 2 = "False" is 0."""
     if pd.api.types.is_numeric_dtype(raw.dtype) and not pd.api.types.is_bool_dtype(raw.dtype):
-        return raw.astype("float64"), []
+        num = raw.astype("float64")
+        if labels and value_labels:
+            recode = {
+                code: float(labels[lab.strip().casefold()])
+                for code, lab in value_labels.items()
+                if lab.strip().casefold() in labels
+            }
+            if recode:
+                num = num.map(lambda v: recode.get(v, v)).astype("float64")
+        return num, []
     text = raw.astype("string").str.strip()
-    present = (text.notna() & (text != "")).to_numpy(dtype=bool)
     mapped = text.str.casefold().map(labels or {}).astype("float64")
+    text = text.mask(text.str.casefold().isin(NA_WORDS) & mapped.isna(), "")
+    present = (text.notna() & (text != "")).to_numpy(dtype=bool)
     num = mapped.fillna(pd.to_numeric(text.where(mapped.isna()), errors="coerce").astype("float64"))
     bad = present & num.isna().to_numpy()
     return num.astype("float64"), _problems(file, col, raw, bad, "not a number", "non_numeric")
 
 
-def _meta(frame: pd.DataFrame, cmap: ColumnMap, file: str) -> tuple[pd.DataFrame, list[Problem]]:
+def _meta(
+    frame: pd.DataFrame, cmap: ColumnMap, file: str, value_labels: dict[str, dict[float, str]] | None = None
+) -> tuple[pd.DataFrame, list[Problem]]:
     meta = pd.DataFrame(index=frame.index)
     problems: list[Problem] = []
     by_name = {v: k for k, v in cmap.meta.items()}
@@ -221,7 +274,7 @@ def _meta(frame: pd.DataFrame, cmap: ColumnMap, file: str) -> tuple[pd.DataFrame
         return np.array([f"{stem}-{i + 1}" for i in rows], dtype=object)
 
     if rid_col is not None:
-        rid = frame[rid_col].to_numpy(dtype=object, na_value="")
+        rid = id_text(frame[rid_col])
         blank = np.flatnonzero(rid == "")
         if len(blank):
             rid[blank] = fallback(blank)
@@ -235,8 +288,13 @@ def _meta(frame: pd.DataFrame, cmap: ColumnMap, file: str) -> tuple[pd.DataFrame
         ("Duration", None),
     ):
         if name in by_name:
-            meta[name], probs = _numeric_meta(frame[by_name[name]], by_name[name], file, labels)
+            col = by_name[name]
+            vl = (value_labels or {}).get(col)
+            meta[name], probs = _numeric_meta(frame[col], col, file, labels, vl)
             problems += probs
+    if "Finished" not in meta and "submitdate" in by_name:  # LimeSurvey: no submit date = incomplete
+        sub = frame[by_name["submitdate"]].astype("string").str.strip()
+        meta["Finished"] = (sub.notna() & (sub != "")).astype("float64").to_numpy()
     if "Duration" not in meta and "start" in by_name and "end" in by_name:
         start = pd.to_datetime(frame[by_name["start"]], errors="coerce", utc=True, format="mixed")
         end = pd.to_datetime(frame[by_name["end"]], errors="coerce", utc=True, format="mixed")
@@ -252,7 +310,10 @@ def check_kobo_version(frame: pd.DataFrame, cmap: ColumnMap, instrument: Instrum
     if col is None:
         return
     text = frame[col].astype("string").str.strip().str.lstrip("vV")
-    bad = (text.isna() | (text != str(instrument.version))).to_numpy(dtype=bool)
+    # Kobo writes its own deployment id ("vGb8sEf2LMkRGr4T...") unless the form sets a version:
+    # only a version-like value (1.0.0) is compared with the instrument's
+    semver = text.str.fullmatch(r"\d+(\.\d+){1,2}").fillna(False)
+    bad = (semver & (text != str(instrument.version))).to_numpy(dtype=bool)
     if bad.any():
         r = int(np.flatnonzero(bad)[0])
         raise SurveyInputError(
@@ -262,6 +323,25 @@ def check_kobo_version(frame: pd.DataFrame, cmap: ColumnMap, instrument: Instrum
             column=col,
             value=_display(frame[col].iloc[r]),
         )
+
+
+def _user_missing(raw: RawTable, col: str) -> tuple[dict[float, str] | None, dict[str, float] | None]:
+    """The file's user-missing values of ``col``: {code: label}, and the string ones {value: code}
+    (a numeric string is its own code; other strings get codes below -1e9, used only to count them
+    per label in the missing-data report)."""
+    numeric = dict(raw.user_missing.get(col) or {})
+    text = raw.text_missing.get(col)
+    if not text:
+        return numeric or None, None
+    codes: dict[str, float] = {}
+    for k, (value, label) in enumerate(sorted(text.items())):
+        try:
+            code = float(value)
+        except ValueError:
+            code = -1e9 - k
+        codes[value] = code
+        numeric[code] = label
+    return numeric, codes
 
 
 def validate(
@@ -304,16 +384,17 @@ def validate(
     for col, item in cmap.items.items():
         scale = instrument.scale_of(item)
         sid = instrument.item(item).scale
-        user_missing = raw.user_missing.get(col)
-        values, miss, probs = coerce_column(frame[col], scale, sid, col, file, user_missing)
+        user_missing, text_codes = _user_missing(raw, col)
+        values, miss, probs = coerce_column(frame[col], scale, sid, col, file, user_missing, text_codes)
         block[:, pos[item]] = values.to_numpy()
         problems += probs
         labs = {float(k): str(v) for k, v in scale.missing.items()}
-        labs.update(user_missing or {})
+        # the file's label wins; an unlabelled user-missing value takes the scale's label if it has one
+        labs.update({k: v for k, v in (user_missing or {}).items() if v != "missing" or k not in labs})
         labels[item] = labs
         if len(miss):
             codes[item] = miss
-    meta, meta_problems = _meta(frame, cmap, file)
+    meta, meta_problems = _meta(frame, cmap, file, raw.value_labels)
     problems += meta_problems
     coded = pd.DataFrame(block, index=frame.index, columns=order, copy=False)
     problems.sort(key=lambda p: (p.row if p.row is not None else 0, p.column or ""))

@@ -25,6 +25,7 @@ import pandas as pd
 
 from survey.errors import SurveyInputError, SurveyWarning
 from survey.ingest import Ingested, MissingReport, read_sources, sample_missing_report
+from survey.ingest.safe import write_csv
 from survey.quality.config import ScreenConfig
 from survey.quality.design import design_from_instrument
 from survey.quality.flow import exclusion_flow
@@ -77,14 +78,19 @@ class ScreenedData:
         """Write clean.csv, exclusions.csv, flow.csv, ingest.json (and problems.csv when there are
         problems, in lenient mode) atomically: all files appear together or none does."""
         out = Path(directory)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+        if out.exists() and not out.is_dir():
+            raise SurveyInputError("the output folder names an existing file, not a folder", file=str(out))
         try:
-            self.clean.to_csv(tmp / "clean.csv", index=False, float_format="%.15g")
-            self.exclusions.to_csv(tmp / "exclusions.csv", index=False)
-            self.flow.to_csv(tmp / "flow.csv", index=False)
+            out.parent.mkdir(parents=True, exist_ok=True)
+            tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+        except OSError as exc:
+            raise _write_error(exc, out) from None
+        try:
+            write_csv(self.clean, tmp / "clean.csv", float_format="%.15g")
+            write_csv(self.exclusions, tmp / "exclusions.csv")
+            write_csv(self.flow, tmp / "flow.csv")
             if len(self.problems):
-                self.problems.to_csv(tmp / "problems.csv", index=False)
+                write_csv(self.problems, tmp / "problems.csv")
             (tmp / "ingest.json").write_text(
                 json.dumps(self.report, indent=2, default=_json_default) + "\n", encoding="utf-8"
             )
@@ -98,10 +104,17 @@ class ScreenedData:
                 if "problems.csv" not in new and stale.is_file():
                     stale.unlink()
                 shutil.rmtree(tmp, ignore_errors=True)
+        except OSError as exc:  # name the user's folder, not the temporary one
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise _write_error(exc, out) from None
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
         return out
+
+
+def _write_error(exc: OSError, out: Path) -> SurveyInputError:
+    return SurveyInputError(f"cannot write the outputs: {exc.strerror or exc}", file=str(out))
 
 
 def _json_default(obj: Any) -> Any:
@@ -180,6 +193,7 @@ def screen(
         "flow": flow.flow.to_dict(orient="records"),
         "pii_dropped": base["pii_dropped"],
         "pii_hashed": base["pii_hashed"],
+        "platform_columns": base["platform_columns"],
         "instrument": base["instrument"],
         "sources": base["sources"],
         "columns": base["columns"],

@@ -10,7 +10,8 @@ and Psychology 27, 99-114) or a duration under 0.3 x the median duration; one fa
 item excludes (Meade & Craig, 2012); careless indices are computed and flagged (long string at half
 the Likert items, Curran 2016; Mahalanobis D2 above the chi-square .99 quantile, Meade & Craig 2012;
 even-odd consistency below .30, Johnson 2005; psychometric synonyms below 0 at critical r .60), and only
-those listed in ``careless_exclude`` (default: long string) exclude.
+those listed in ``careless_exclude`` (default: long string) exclude; none is computed on fewer than
+``careless_min_items`` (6) Likert items. A respondent who answered no item is incomplete.
 """
 
 from __future__ import annotations
@@ -49,3 +50,6 @@ class ScreenConfig(BaseModel):
     psychsyn_critval: float = 0.60
     psychsyn_min: float = 0.0
     seed: int = 0
+    #: careless-responding indices need enough items to mean anything: below this many Likert items
+    #: none is computed (a 3-item scale answered 4-4-4 is not careless), and the report says so
+    careless_min_items: int = Field(6, ge=2)

@@ -88,9 +88,15 @@ def quality_report(
         "evenodd": f"evenodd > {config.evenodd_max}",
         "psychsyn": f"psychsyn < {config.psychsyn_min} (pairs with r > {config.psychsyn_critval})",
     }
+    computed = p >= config.careless_min_items
+    if not computed:
+        reason = f"not computed: {p} items, fewer than the minimum of {config.careless_min_items}"
+        rules = {name: reason for name in rules}
     summary = {
         "n": int(len(data)),
         "n_items": p,
+        "indices_computed": computed,
+        "min_items": config.careless_min_items,
         "items": likert,
         "flagged": {n: int(flags[n].sum()) for n in FLAGS},
         "rules": rules,

@@ -52,6 +52,14 @@ def screen_preview(data: pd.DataFrame, config: ScreenConfig) -> pd.Series:
     return flag.rename("preview")
 
 
+def no_answers(data: pd.DataFrame, design: ScreenDesign) -> pd.Series:
+    """Rows that answered none of the design's items (all missing): incomplete, whatever the metadata."""
+    cols = [c for c in (design.answers or design.likert) if c in data.columns]
+    if not cols:
+        return pd.Series(False, index=data.index)
+    return data[cols].isna().all(axis=1)
+
+
 def screen_incomplete(data: pd.DataFrame, config: ScreenConfig) -> pd.Series:
     """Finished == 0, or Progress below ``min_progress`` (percent)."""
     flag = pd.Series(False, index=data.index)
@@ -80,6 +88,8 @@ def screen_duplicate_answers(items: pd.DataFrame, eligible: pd.Series) -> pd.Ser
     """
     flag = pd.Series(False, index=items.index)
     values = items.to_numpy(dtype="float64")
+    if values.shape[1] == 0:
+        return flag.rename("duplicate_answers")
     with np.errstate(invalid="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         varied = pd.Series(np.nanmax(values, axis=1) > np.nanmin(values, axis=1), index=items.index)
@@ -172,7 +182,18 @@ def careless_indices(
     ind = pd.DataFrame(index=idx)
     flags = pd.DataFrame(False, index=idx, columns=["longstring", "irv", "mahad", "evenodd", "psychsyn"])
     p = items.shape[1]
-    if p == 0:
+    if p < config.careless_min_items:
+        least = config.careless_min_items
+        for name in ("longstring", "avgstr", "irv", "mahad", "evenodd", "psychsyn"):
+            ind[name] = np.nan
+        warns.append(
+            SurveyWarning(
+                "careless_few_items",
+                f"careless-responding indices (longstring, irv, mahad, evenodd, psychsyn) not computed: "
+                f"{p} Likert item{'s' if p != 1 else ''}, fewer than the minimum of {least}",
+                "quality",
+            )
+        )
         return ind, flags, warns
     ls = careless.longstring(items, avg=True)
     ind["longstring"], ind["avgstr"] = ls["longstr"], ls["avgstr"]
@@ -259,7 +280,7 @@ def run_screens(
     if config.preview:
         flags["preview"] = screen_preview(src, config)
     if config.incomplete:
-        flags["incomplete"] = screen_incomplete(src, config)
+        flags["incomplete"] = screen_incomplete(src, config) | no_answers(data, design).to_numpy()
     eligible = ~(flags["preview"] | flags["incomplete"])
     likert = [c for c in design.likert if c in data.columns]
     items = _numeric(data[likert])

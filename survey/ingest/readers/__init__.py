@@ -6,7 +6,9 @@ SPSS value labels and declared user-missing codes, question texts). Mapping to t
 validating values is the job of :mod:`survey.ingest.validate`.
 
 Every failure to read (empty, binary or undecodable content, duplicate column names, ragged or
-truncated rows, a broken workbook) is a :class:`~survey.errors.SurveyInputError`.
+truncated rows, a broken workbook) is a :class:`~survey.errors.SurveyInputError`. Cells are read as
+text where it matters: only the empty cell is missing (pandas' NA words stay answers for validation to
+judge), respondent ids and dates are strings; every record is checked to have the header's width.
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ from pathlib import Path
 import pandas as pd
 
 from survey.errors import SurveyInputError
-from survey.ingest.readers import excel, kobo, plain, qualtrics, spss
+from survey.ingest.readers import excel, kobo, limesurvey, plain, qualtrics, spss, surveymonkey
+from survey.ingest.readers._scan import scan
 from survey.ingest.readers._text import (
     check_header,
     decode_sample,
@@ -28,7 +31,6 @@ from survey.ingest.readers._text import (
     head_bytes,
     sniff_delimiter,
     sniff_kind,
-    tail_is_truncated,
 )
 
 __all__ = ["RawTable", "read_raw"]
@@ -47,6 +49,7 @@ class RawTable:
     question_text: dict[str, str] = field(default_factory=dict)
     value_labels: dict[str, dict[float, str]] = field(default_factory=dict)
     user_missing: dict[str, dict[float, str]] = field(default_factory=dict)
+    text_missing: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
     def n(self) -> int:
@@ -54,10 +57,50 @@ class RawTable:
 
 
 def _layout(rows: list[list[str]], name: str) -> dict:
-    header = check_header(rows[0], name)
-    layout = qualtrics.detect(rows, name) or kobo.detect(header) or plain.detect(header)
-    check_header(layout["names"], name)
+    """The export's layout. Multi-row headers (Qualtrics, SurveyMonkey) are recognised before the
+    first row is checked on its own: SurveyMonkey repeats a matrix question's text in row 1."""
+    if not rows[0] or all(not h.strip() for h in rows[0]):
+        raise SurveyInputError("no column names in the first row", file=name, row=1)
+    layout = qualtrics.detect(rows, name) or surveymonkey.detect(rows)
+    if layout is None:
+        header = check_header(rows[0], name)
+        layout = limesurvey.detect(header) or kobo.detect(header) or plain.detect(header)
+    layout["names"] = check_header(layout["names"], name)
     return layout
+
+
+#: Columns read as text whatever they hold (respondent ids keep leading zeros and never become floats).
+TEXT_COLUMNS = {
+    "ResponseId", "ResponseID", "_uuid", "@_uuid", "_id", "id", "KEY", "instanceID", "meta/instanceID",
+    "meta-instanceID", "StartDate", "EndDate", "RecordedDate", "start", "end", "today", "submitdate",
+    "startdate", "datestamp", "_submission_time", "SubmissionDate", "respondent_id", "Respondent ID",
+}
+#: Only the empty cell is missing on reading; the words of pandas' default NA list ("NA", "None",
+#: "null", "N/A" ...) are read as text, so that validation decides (a scale label, or a missing marker).
+NA_VALUES = [""]
+
+
+def _check_records(path: Path, delimiter: str, names: list[str], skip: int, name: str):
+    """Every record has as many fields as the header; the byte statistics of the file."""
+    sc = scan(path, delimiter, len(names))
+    if sc.open_quote:
+        raise SurveyInputError("malformed CSV: the file ends inside a quoted field", file=name)
+    if sc.bad_record is not None:
+        n, width = sc.bad_fields, len(names)
+        row = sc.bad_record - skip
+        if row < 1:
+            raise SurveyInputError(
+                f"header row {sc.bad_record} has {n} fields, the first header row {width}", file=name
+            )
+        if sc.ends_without_newline and sc.bad_record == sc.n_records and n < width:
+            raise SurveyInputError("file ends in the middle of a row (truncated export?)", file=name, row=row)
+        which = "more" if n > width else "fewer"
+        raise SurveyInputError(
+            f"the row has {n} fields, {which} fields than the header ({width}); nothing was padded",
+            file=name,
+            row=row,
+        )
+    return sc
 
 
 def _read_text(path: Path) -> RawTable:
@@ -71,8 +114,13 @@ def _read_text(path: Path) -> RawTable:
         raise SurveyInputError("empty file: no header and no data", file=name)
     layout = _layout(rows, name)
     names = layout["names"]
+    sc = _check_records(path, delimiter, names, layout["skip"], name)
+    fallback = sc.encoding_fallback()
+    if encoding == "latin-1":
+        encoding = fallback
     frame = None
-    for enc in dict.fromkeys([encoding, "latin-1"]):
+    text_cols = {c: "str" for c in names if c in TEXT_COLUMNS}
+    for enc in dict.fromkeys([encoding, fallback]):
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("error", pd.errors.ParserWarning)
@@ -86,6 +134,9 @@ def _read_text(path: Path) -> RawTable:
                     skiprows=layout["skip"],
                     index_col=False,
                     skip_blank_lines=True,
+                    keep_default_na=False,
+                    na_values=NA_VALUES,
+                    dtype=text_cols or None,
                 )
             encoding = enc
             break
@@ -106,10 +157,6 @@ def _read_text(path: Path) -> RawTable:
         raise SurveyInputError("undecodable file: neither UTF-8 nor Latin-1 text", file=name)
     if len(frame) == 0:
         raise SurveyInputError("no data rows below the header", file=name)
-    if tail_is_truncated(path, encoding, delimiter, len(names)):
-        raise SurveyInputError(
-            "file ends in the middle of a row (truncated export?)", file=name, row=len(frame)
-        )
     return RawTable(
         frame, layout["format"], name, encoding, delimiter, layout["import_ids"], layout["question_text"]
     )
@@ -128,14 +175,14 @@ def _read_excel(path: Path) -> RawTable:
     return RawTable(body, fmt, path.name, None, None, layout["import_ids"], layout["question_text"])
 
 
-def _read_sav(path: Path) -> RawTable:
-    out = spss.read(path)
+def _read_sav(path: Path, portable: bool = False) -> RawTable:
+    out = spss.read(path, portable)
     frame = out["frame"]
     if len(frame) == 0:
         raise SurveyInputError("no data rows in the SPSS file", file=path.name)
     return RawTable(
         frame,
-        "sav",
+        out["format"],
         path.name,
         None,
         None,
@@ -143,11 +190,13 @@ def _read_sav(path: Path) -> RawTable:
         out["question_text"],
         out["value_labels"],
         out["user_missing"],
+        out["text_missing"],
     )
 
 
 def read_raw(path: str | Path) -> RawTable:
-    """Read one raw export, detecting Qualtrics CSV, plain CSV, Kobo/ODK CSV, SPSS .sav or Excel .xlsx."""
+    """Read one raw export, detecting Qualtrics CSV, plain CSV, Kobo/ODK CSV, SPSS .sav or .por, or Excel
+    .xlsx."""
     path = Path(path)
     if not path.exists():
         raise SurveyInputError("file not found", file=str(path))
@@ -155,8 +204,8 @@ def read_raw(path: str | Path) -> RawTable:
         raise SurveyInputError("is a directory, not a data file", file=str(path))
     kind = sniff_kind(path)
     try:
-        if kind == "sav":
-            return _read_sav(path)
+        if kind in ("sav", "por"):
+            return _read_sav(path, portable=kind == "por")
         if kind == "xlsx":
             return _read_excel(path)
         return _read_text(path)

@@ -17,6 +17,7 @@ from survey.errors import SurveyInputError
 SAMPLE_BYTES = 1 << 16
 DELIMITERS = (",", ";", "\t")
 SAV_MAGIC = (b"$FL2", b"$FL3")
+POR_MAGIC = b"SPSSPORT"  # after the 200-byte splash and the 256-byte character table
 ZIP_MAGIC = b"PK\x03\x04"
 
 
@@ -26,12 +27,14 @@ def head_bytes(path: Path, n: int = SAMPLE_BYTES) -> bytes:
 
 
 def sniff_kind(path: Path) -> str:
-    """'sav', 'xlsx' or 'text' from the first bytes; empty and binary files are SurveyInputError."""
+    """'sav', 'por', 'xlsx' or 'text' from the first bytes; empty and binary files are SurveyInputError."""
     head = head_bytes(path)
     if not head.strip(b" \t\r\n\x00\xef\xbb\xbf"):
         raise SurveyInputError("empty file: no header and no data", file=path.name)
     if head.startswith(SAV_MAGIC):
         return "sav"
+    if POR_MAGIC in head[:2048].replace(b"\r", b"").replace(b"\n", b""):
+        return "por"
     if head.startswith(ZIP_MAGIC):
         return "xlsx"
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -89,7 +92,7 @@ def sniff_delimiter(text: str) -> str:
 
 def first_rows(text: str, delimiter: str, n: int = 3) -> list[list[str]]:
     try:
-        reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)  # CR, LF, CRLF
         rows = []
         for row in reader:
             rows.append(row)
@@ -105,25 +108,12 @@ def check_header(header: list[str], name: str) -> list[str]:
     names = [h.strip() for h in header]
     if not names or all(not h for h in names):
         raise SurveyInputError("no column names in the first row", file=name, row=1)
+    # a column without a name (R's row names, a legacy exporter's trailing delimiter) is named by
+    # its position, so that it can be recognised, listed and dropped
+    names = [h if h else f"(column {j + 1})" for j, h in enumerate(names)]
     seen: set[str] = set()
     for h in names:
         if h in seen:
             raise SurveyInputError("duplicate column name", file=name, column=h)
         seen.add(h)
     return names
-
-
-def tail_is_truncated(path: Path, encoding: str, delimiter: str, width: int) -> bool:
-    """True when the file does not end with a newline and its last line has fewer fields than the header."""
-    size = path.stat().st_size
-    with open(path, "rb") as fh:
-        fh.seek(max(0, size - 65536))
-        tail = fh.read()
-    if not tail or tail.endswith((b"\n", b"\r")):
-        return False
-    last = tail.splitlines()[-1].decode(encoding if encoding != "utf-8-sig" else "utf-8", errors="replace")
-    try:
-        fields = next(csv.reader([last], delimiter=delimiter))
-    except (csv.Error, StopIteration):
-        return True
-    return len(fields) < width

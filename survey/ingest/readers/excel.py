@@ -15,7 +15,8 @@ from survey.errors import SurveyInputError
 
 def read_rows(path: Path) -> pd.DataFrame:
     try:
-        sheet = pd.read_excel(path, sheet_name=0, header=None, dtype=object, engine="openpyxl")
+        sheet = pd.read_excel(path, sheet_name=0, header=None, dtype=object, engine="openpyxl",
+                              keep_default_na=False, na_values=[""])
     except (ValueError, KeyError, OSError) as exc:
         raise SurveyInputError(f"cannot read Excel workbook: {exc}", file=path.name) from None
     sheet = sheet.dropna(how="all").dropna(axis=1, how="all")

@@ -1,0 +1,141 @@
+"""Safe text outputs: CSV cells a spreadsheet would run as formulas, long or personal values in errors.
+
+CSV injection (OWASP, "CSV Injection"): a cell starting with ``=``, ``+``, ``-``, ``@``, a tab or a
+carriage return is read as a formula by Excel, LibreOffice and Google Sheets; such a cell gets a
+leading apostrophe, except numbers such as ``-0.12`` or ``+1e3``, which stay numbers. Every CSV the
+tool writes from respondent data goes through :func:`write_csv`.
+
+Error lines and problem lists name the offending value; :func:`display_value` masks values that look
+like personal data typed into an answer field (e-mail addresses, phone numbers, IP addresses) and
+shortens long values with an ellipsis, so that one error stays one line of about 200 characters.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "MAX_VALUE_CHARS",
+    "display_value",
+    "escape_markdown",
+    "mask_personal",
+    "neutralise",
+    "neutralise_frame",
+    "shorten",
+    "write_csv",
+]
+
+TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+MAX_VALUE_CHARS = 40
+
+_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
+_IPV4 = re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}\b")
+_IPV6 = re.compile(
+    r"\b(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}\b|\b(?:[0-9A-Fa-f]{1,4}:){1,6}:(?:[0-9A-Fa-f]{1,4}:?){0,6}"
+)
+# a phone number: 7 to 15 digits (E.164), optionally with a leading + and the usual separators
+_DATE = re.compile(r"^\d{4}[-/.]\d{1,2}[-/.]\d{1,2}")
+_PHONE = re.compile(r"(?<![\w.])\+?\(?\d[\d\s().\-/]{5,}\d(?![\w.])")
+
+
+def neutralise(value: str) -> str:
+    """``value`` with a leading apostrophe when a spreadsheet would run it as a formula."""
+    if value.startswith(TRIGGERS) and not _NUMBER.match(value):
+        return "'" + value
+    return value
+
+
+def _column(series: pd.Series) -> pd.Series:
+    if pd.api.types.is_numeric_dtype(series.dtype) or pd.api.types.is_bool_dtype(series.dtype):
+        return series
+    if isinstance(series.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_any_dtype(series.dtype):
+        return series
+    values = series.to_numpy(dtype=object)
+    codes, uniques = pd.factorize(values)
+    if not len(uniques):
+        return series
+    fixed = np.array(
+        [neutralise(u) if isinstance(u, str) else u for u in uniques.tolist()] + [None], dtype=object
+    )
+    return pd.Series(fixed[codes], index=series.index, name=series.name, dtype=object)
+
+
+def _neutralised(frame: pd.DataFrame) -> tuple[pd.DataFrame, bool]:
+    out = frame.copy(deep=False)
+    has_cr = False
+    for j in range(frame.shape[1]):
+        col = frame.iloc[:, j]
+        fixed = _column(col)
+        if fixed is not col:
+            out.isetitem(j, fixed)
+            has_cr = has_cr or bool(fixed.astype("string").str.contains("\r", regex=False).any())
+    out.columns = [neutralise(str(c)) for c in frame.columns]
+    return out, has_cr
+
+
+def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` with every text cell and column name neutralised (numeric columns as they are)."""
+    return _neutralised(frame)[0]
+
+
+def write_csv(frame: pd.DataFrame, path: str | os.PathLike, **kwargs: Any) -> Path:
+    """Write ``frame`` as CSV (``index=False``; other keywords go to :meth:`DataFrame.to_csv`) with
+    formula-looking cells neutralised. A text cell holding a carriage return is not quoted by the
+    :mod:`csv` writer under LF line ends (the file would then split that row), so such a frame is
+    written with every text cell quoted (``QUOTE_NONNUMERIC``)."""
+    path = Path(path)
+    out, has_cr = _neutralised(frame)
+    kwargs.setdefault("index", False)
+    kwargs.setdefault("quoting", csv.QUOTE_NONNUMERIC if has_cr else csv.QUOTE_MINIMAL)
+    out.to_csv(path, **kwargs)
+    return path
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#|])")
+
+
+def escape_markdown(text: Any) -> str:
+    """Respondent text safe inside a Markdown table cell or paragraph: HTML special characters as
+    entities (as the HTML renderer's autoescape writes them), Markdown syntax characters backslashed,
+    line breaks as spaces; so ``<script>`` or ``[x](javascript:...)`` stay text."""
+    out = str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return " ".join(_MD_SPECIAL.sub(r"\\\1", out).split())
+
+
+def shorten(text: str, limit: int = MAX_VALUE_CHARS) -> str:
+    """``text`` on one line, cut to ``limit`` characters with an ellipsis."""
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
+
+
+def mask_personal(text: str) -> str:
+    """Replace what looks like an e-mail address, IP address or phone number by a placeholder."""
+    text = _EMAIL.sub("<e-mail>", text)
+    text = _IPV4.sub("<IP address>", text)
+    text = _IPV6.sub("<IP address>", text)
+
+    def phone(m: re.Match[str]) -> str:
+        found = m.group(0)
+        if _DATE.match(found.strip()):
+            return found
+        digits = sum(ch.isdigit() for ch in found)
+        marked = found.startswith(("+", "(")) or any(ch in found for ch in " -/().")
+        return "<phone number>" if (7 <= digits <= 15 and marked) or 10 <= digits <= 15 else found
+
+    return _PHONE.sub(phone, text)
+
+
+def display_value(value: Any, limit: int = MAX_VALUE_CHARS) -> Any:
+    """A cell value as shown in errors and problem lists: numbers as they are, text stripped, masked
+    (personal data) and shortened."""
+    if isinstance(value, str):
+        return shorten(mask_personal(value.strip()), limit)
+    return value
