@@ -156,6 +156,11 @@ def test_table_alignment_and_markdown_escaping() -> None:
     text = markdown_table(table)
     assert "| a\\|b | .12*** | [0.10, 0.32] |" in text
     assert text.startswith("**Table 3**")
+    hostile = pd.DataFrame({"Answer": ["<script>alert(1)</script>", "[x](javascript:alert(1))"],
+                            "n": ["1", "2"]})
+    text = markdown_table(Table("t", "Open answers", hostile, hostile, "", 1))
+    assert "<script>" not in text and "&lt;script&gt;" in text
+    assert "\\[x\\]\\(javascript:alert\\(1\\)\\)" in text
 
 
 def test_fit_sentence_reports_cutoffs() -> None:

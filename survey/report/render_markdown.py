@@ -4,11 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from survey.report.table import Table
+from survey.ingest.safe import escape_markdown
+from survey.report.table import Table, _is_texty
 
 
 def _escape(text: str) -> str:
     return str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").replace("\r", " ")
+
+
+def _cell(value: Any) -> str:
+    """Numbers, intervals and stars as written; any other cell may hold respondent text, so HTML and
+    Markdown syntax in it is neutralised (:func:`survey.ingest.safe.escape_markdown`)."""
+    return escape_markdown(value) if _is_texty(value) else _escape(value)
 
 
 def markdown_table(table: Table) -> str:
@@ -17,8 +24,8 @@ def markdown_table(table: Table) -> str:
     lines = [f"**{table.label}**", "", f"*{_escape(table.title)}*", ""]
     lines.append("| " + " | ".join(_escape(c) for c in cols) + " |")
     lines.append("|" + "|".join(":---" if a == "l" else "---:" for a in table.align) + "|")
-    for row in table.display.itertuples(index=False, name=None):
-        lines.append("| " + " | ".join(_escape(v) for v in row) + " |")
+    for row in table.display.itertuples(index=False, name=None):  # cells may hold respondent text
+        lines.append("| " + " | ".join(_cell(v) for v in row) + " |")
     if table.note:
         lines.extend(["", f"*Note.* {_escape(table.note)}"])
     return "\n".join(lines) + "\n"
