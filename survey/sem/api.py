@@ -21,7 +21,7 @@ from survey.sem.estimate import estimate_ml
 from survey.sem.model import RAMModel
 from survey.sem.result import SEMResult
 from survey.sem.start import start_values
-from survey.sem.syntax import lavaanify
+from survey.sem.syntax import lavaanify, variable_names
 from survey.sem.vcov import vcov_expected
 
 try:  # small dense matrices: BLAS threads only add overhead (threadpoolctl comes with scikit-learn)
@@ -76,6 +76,7 @@ def fit(
     group_partial: Iterable[str] = (),
     scheduler: str | None = None,
     workers: int | None = None,
+    groups: list | None = None,
 ) -> SEMResult:
     """Fit a lavaan-syntax model by maximum likelihood, with lavaan ``sem()`` defaults.
 
@@ -101,20 +102,12 @@ def fit(
     >>> round(res.fit_measures()["chisq"], 3)
     85.306
     """
-    if group is not None:  # multi-group models: survey.sem.multigroup (returns a MultiGroupResult)
-        from survey.sem.multigroup import fit_multigroup
+    if _engine_case(model, group, estimator, missing, se, bootstrap):  # the one pipeline (survey.sem.engine)
+        from survey.sem.engine import fit_blocks
 
-        return fit_multigroup(
-            model,
-            data,
-            group,
-            group_equal=group_equal,
-            group_partial=group_partial,
-            estimator=estimator,
-            missing=missing,
-            se=se,
-            bootstrap=bootstrap,
-        )
+        with threadpool_limits(1) if threadpool_limits is not None else nullcontext():
+            return fit_blocks(model, data, estimator=estimator, missing=missing, group=group,
+                              group_equal=group_equal, group_partial=group_partial, groups=groups)
     if str(estimator).upper() in ("MLR", "MLM") or str(missing).lower() in ("fiml", "ml") \
             or str(se).lower() in ("robust", "bootstrap") or bootstrap:  # sem.robust / fiml / bootstrap
         from survey.sem.robust import fit_extended
@@ -125,6 +118,21 @@ def fit(
     est_name = _check_options(estimator, missing, group, group_equal, se, bootstrap)
     with threadpool_limits(1) if threadpool_limits is not None else nullcontext():
         return _fit_ml(model, data, est_name)
+
+
+def _engine_case(model: str, group, estimator: str, missing: str, se: str, bootstrap) -> bool:
+    """Combinations that run through :func:`survey.sem.engine.fit_blocks`: every multi-group fit, and
+    single-group fits with fixed.x covariates under MLR, MLM or FIML."""
+    boot = str(se).lower() == "bootstrap" or bool(bootstrap)
+    if boot:
+        return False
+    if group is not None:
+        return True
+    robust_or_fiml = str(estimator).upper() in ("MLR", "MLM")
+    robust_or_fiml = robust_or_fiml or str(missing).lower() in ("fiml", "ml", "ml.x")
+    if not robust_or_fiml:
+        return False
+    return bool(variable_names(lavaanify(model)).ov_x) or str(missing).lower() == "ml.x"
 
 
 def prepare_ml(model: str, data: pd.DataFrame, *, meanstructure: bool = False) -> dict:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from contextlib import nullcontext
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -29,54 +28,15 @@ from survey.sem.data import SampleStats, sample_stats
 from survey.sem.defined import check_definitions
 from survey.sem.diagnostics import check_convergence, check_identification, check_sample
 from survey.sem.estimate import Estimation, gradient, gradient_and_information, objective
-from survey.sem.groups import expansion_matrix, group_partable, normalize_group_equal, normalize_group_partial
-from survey.sem.model import RAMModel
+from survey.sem.groups import group_partable, normalize_group_equal, normalize_group_partial
+from survey.sem.model import RAMModel  # noqa: F401
+from survey.sem.model.blocks import MultiGroupModel
 from survey.sem.start import start_values
 
 try:  # small dense matrices: BLAS threads only add overhead
     from threadpoolctl import threadpool_limits
 except ImportError:  # pragma: no cover - optional
     threadpool_limits = None
-
-
-@dataclass
-class MultiGroupModel:
-    """Per-group RAM models over the full parameter vector, and the expansion K (theta_full = K theta)."""
-
-    partable: pd.DataFrame
-    models: list[RAMModel]
-    k: np.ndarray
-    index: list[np.ndarray]
-
-    def local(self, theta_full: np.ndarray, g: int) -> np.ndarray:
-        """Parameters of group g's own model (its free rows numbered 1..q_g) from theta_full."""
-        return np.asarray(theta_full)[self.index[g]]
-
-    @property
-    def npar(self) -> int:
-        return int(self.k.shape[1])
-
-    @property
-    def npar_full(self) -> int:
-        return int(self.k.shape[0])
-
-    @property
-    def ov(self) -> list[str]:
-        return self.models[0].ov
-
-    @classmethod
-    def from_partable(cls, pt: pd.DataFrame) -> MultiGroupModel:
-        k = expansion_matrix(pt)
-        models, index = [], []
-        for g in sorted(int(x) for x in pt["group"].unique() if x > 0):
-            sub = pt[pt["group"] == g].copy()
-            full = sub["free_full"].to_numpy()
-            local = np.zeros(len(sub), dtype=int)
-            local[full > 0] = np.arange(1, int((full > 0).sum()) + 1)
-            sub["free"] = local
-            models.append(RAMModel(sub.reset_index(drop=True)))
-            index.append(full[full > 0] - 1)
-        return cls(pt, models, k, index)
 
 
 def single_thread():

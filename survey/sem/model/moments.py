@@ -80,3 +80,24 @@ def gamma_adf(x: np.ndarray, meanstructure: bool) -> np.ndarray:
     z = np.hstack([d, z]) if meanstructure else z
     zc = z - z.mean(axis=0)
     return zc.T @ zc / x.shape[0]
+
+
+def gamma_adf_fixed_x(x: np.ndarray, x_index: list[int], meanstructure: bool) -> np.ndarray:
+    """Gamma under fixed.x (lavaan ``lav_samplestats_Gamma``, sample-based): the moments of the data minus
+    those of its projection on the covariates (the non-covariates replaced by their OLS fitted values on
+    an intercept and the covariates), so the covariates' own sampling variability is removed."""
+    if not x_index:
+        return gamma_adf(x, meanstructure)
+    y_idx = [j for j in range(x.shape[1]) if j not in set(x_index)]
+    design = np.column_stack([np.ones(x.shape[0]), x[:, x_index]])
+    coef, *_ = np.linalg.lstsq(design, x[:, y_idx], rcond=None)
+    yhat = x.copy()
+    yhat[:, y_idx] = design @ coef
+    rows, cols = vech_index(x.shape[1])
+    yc = x - x.mean(axis=0)
+    hc = yhat - yhat.mean(axis=0)
+    z = yc[:, rows] * yc[:, cols] - hc[:, rows] * hc[:, cols]
+    if meanstructure:
+        z = np.hstack([x - yhat, z])
+    zc = z - z.mean(axis=0)
+    return zc.T @ zc / x.shape[0]
