@@ -5,7 +5,7 @@ sample statistics per block (:func:`survey.sem.data.blocks.build_blocks`: comple
 patterns; fixed.x covariates at their sample moments) -> model matrices per block
 (:class:`survey.sem.model.blocks.MultiGroupModel`) -> one objective summed over blocks and one optimiser
 (:mod:`survey.sem.estimate`) -> information and vcov (:mod:`survey.sem.inference`) -> tests -> fit
-measures (:mod:`survey.sem.measures`) -> :class:`survey.sem.results.result.BlockResult`.
+measures (:mod:`survey.sem.measures`) -> :class:`survey.sem.results.result.SEMResult`.
 
 lavaan's defaults per estimator: ML (se standard, expected information with complete data, observed with
 missing data; test standard), MLR (robust.huber.white with the observed information, yuan.bentler.mplus),
@@ -36,6 +36,16 @@ from survey.sem.model.blocks import MultiGroupModel
 from survey.sem.start import start_values
 
 ESTIMATORS = ("ML", "MLR", "MLM")
+SE_OPTIONS = (
+    "default",
+    "standard",
+    "robust",
+    "robust.huber.white",
+    "robust.sem",
+    "first.order",
+    "none",
+    "bootstrap",
+)
 
 
 @dataclass
@@ -54,12 +64,16 @@ def check_options(estimator: str, missing: str) -> tuple[str, str]:
     est = str(estimator).upper()
     if est not in ESTIMATORS:
         raise SurveyInputError(
-            f"estimator must be one of {', '.join(ESTIMATORS)}", value=str(estimator), field="estimator"
+            f"estimator is not available yet (available: {', '.join(ESTIMATORS)})",
+            value=str(estimator),
+            field="estimator",
         )
     kind = MISSING.get(str(missing).lower())
     if kind is None:
         raise SurveyInputError(
-            "missing must be listwise, fiml (ml) or ml.x", value=str(missing), field="missing"
+            "missing is not available yet (available: listwise, fiml, ml.x)",
+            value=str(missing),
+            field="missing",
         )
     if est == "MLM" and kind != "listwise":
         raise SurveyInputError(
@@ -105,30 +119,57 @@ def baseline_theta(mg: MultiGroupModel, blocks) -> np.ndarray:
     return theta
 
 
+def _se_kind(est: str, kind: str, se: str) -> str:
+    """lavaan's ``se`` for the estimator: default standard (ML), robust.huber.white (MLR), robust.sem (MLM);
+    "robust" is robust.sem with complete data and robust.huber.white with missing data."""
+    if se in ("default", "bootstrap"):
+        return {"ML": "standard", "MLR": "robust.huber.white", "MLM": "robust.sem"}[est]
+    if se == "robust":
+        return "robust.sem" if kind == "listwise" else "robust.huber.white"
+    if se == "robust.sem" and kind != "listwise":
+        raise SurveyInputError(
+            "se='robust.sem' needs complete data (lavaan); use se='robust.huber.white'", field="se"
+        )
+    return se
+
+
 def inference(
     est: str, kind: str, mg: MultiGroupModel, blocks, theta: np.ndarray, df: float, se: str = "default"
 ) -> tuple[vcmod.Information | None, ScaledTest | None]:
-    """vcov and scaled test of ``est`` at theta (lavaan's defaults for the estimator)."""
+    """vcov (per ``se``) and the estimator's scaled test at theta."""
     n = sum(b.n for b in blocks)
     if mg.npar == 0:
         return vcmod.Information(np.zeros((0, 0)), np.zeros((0, 0)), False), None
-    if est == "MLM":
-        d = infmod.deltas(mg, theta)
-        info, (e, middle, parts) = vcmod.robust_sem(mg, blocks, theta, d)
-        stat = n * total_f(mg, blocks, theta)
-        return info, satorra_bentler(stat, df, e, middle, parts)
-    if est == "MLR":
-        a = infmod.observed(mg, blocks, theta)
+    se_kind = _se_kind(est, kind, se)
+    stat = n * total_f(mg, blocks, theta)
+    info_kind = "expected" if kind == "listwise" and est != "MLR" else "observed"
+    a = infmod.information(info_kind, mg, blocks, theta)
+    scaled = None
+    sem = None
+    if est == "MLM" or se_kind == "robust.sem":
+        sem = vcmod.robust_sem(mg, blocks, theta, infmod.deltas(mg, theta))
+        if est == "MLM":
+            scaled = satorra_bentler(stat, df, *sem[1])
+    b0 = None
+    if est == "MLR" or se_kind in ("robust.huber.white", "first.order"):
         b0 = infmod.first_order(mg, blocks, theta)
+        if est == "MLR" and not vcmod.is_singular(a)[0]:
+            scaled = yuan_bentler_mplus(
+                stat, df, vcmod.symmetric_inverse(a), b0, blocks, mg.meanstructure, mg.npar_full
+            )
+    if se_kind == "robust.sem":
+        info = sem[0]
+    elif se_kind == "robust.huber.white":
         info = vcmod.huber_white(a, b0, n)
-        if info.singular:
-            return info, None
-        stat = n * total_f(mg, blocks, theta)
-        return info, yuan_bentler_mplus(
-            stat, df, vcmod.symmetric_inverse(a), b0, blocks, mg.meanstructure, mg.npar_full
-        )
-    kind_info = "expected" if kind == "listwise" else "observed"
-    return vcmod.standard(infmod.information(kind_info, mg, blocks, theta), n), None
+    elif se_kind == "first.order":
+        info = vcmod.standard(b0, n)
+    else:
+        info = vcmod.standard(a, n)
+        if se_kind == "none":
+            info.vcov = np.full_like(info.vcov, np.nan)
+    if kind == "listwise" and info_kind != "expected":  # modification indices use the expected information
+        info.information = infmod.expected(mg, blocks, theta)
+    return info, scaled
 
 
 def fit_blocks(
@@ -141,10 +182,11 @@ def fit_blocks(
     group_equal: Iterable[str] | str = (),
     group_partial: Iterable[str] | str = (),
     groups: list | None = None,
+    se: str = "default",
     **partable_options,
 ):
-    """Fit ``model`` through the one pipeline; returns a :class:`survey.sem.results.result.BlockResult`."""
-    from survey.sem.results.result import BlockResult
+    """Fit ``model`` through the one pipeline; returns a :class:`survey.sem.results.result.SEMResult`."""
+    from survey.sem.results.result import SEMResult
 
     est, kind = check_options(estimator, missing)
     ge = normalize_group_equal(group_equal)
@@ -165,6 +207,7 @@ def fit_blocks(
     fixed_x = bool(partable_options.pop("fixed_x", True)) and kind != "ml.x"
     pt = group_partable(model, len(labels), ge, gp, meanstructure=ms, fixed_x=fixed_x, **partable_options)
     check_definitions(pt)
+    ms = bool((pt["op"] == "~1").any())  # lavaan's meanstructure="default": also when the syntax has ~1
     mg = MultiGroupModel.from_partable(pt)
     x_names = list(mg.models[0].names.ov_x)
     blocks, n_raw, warnings = build_blocks(
@@ -184,7 +227,7 @@ def fit_blocks(
     n = sum(b.n for b in blocks)
     info, scaled = (None, None)
     if np.isfinite(estimation.fml):
-        info, scaled = inference(est, kind, mg, blocks, estimation.theta, df)
+        info, scaled = inference(est, kind, mg, blocks, estimation.theta, df, se)
     warnings += check_identification(info is not None and info.singular)
     model_pieces = Pieces(mg, estimation.theta, n * estimation.fml, df, info, scaled)
     # the baseline (independence) model: same blocks, same estimator
@@ -202,7 +245,7 @@ def fit_blocks(
         bscaled = inference(est, kind, bmg, blocks, btheta, bdf)[1]
     base_pieces = Pieces(bmg, btheta, bstat, bdf, None, bscaled)
     stats = SampleStats(names=list(mg.ov), groups=blocks, n_raw=n_raw)
-    return BlockResult(
+    return SEMResult(
         model=model,
         estimator=est,
         missing=kind,

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from survey.sem.data.blocks import BlockStats
-from survey.sem.estimate.objective import total_gradient, total_gradient_hessian
+from survey.sem.estimate.objective import block_gradient, total_gradient, total_gradient_hessian, weights
 from survey.sem.model.blocks import MultiGroupModel
 from survey.sem.model.moments import moments_jacobian
 
@@ -75,3 +75,29 @@ def information(kind: str, mg: MultiGroupModel, blocks: list[BlockStats], theta:
     if kind == "first.order":
         return first_order(mg, blocks, theta)
     raise ValueError(kind)
+
+
+def full_space_information(
+    mg: MultiGroupModel, blocks: list[BlockStats], theta_full: np.ndarray, observed_info: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """Unit score (1/2 dF/dtheta_full) and information in the unconstrained parameters theta_full (one per
+    free row), for the score tests of equality constraints (lavaan ``lavTestScore``): expected information
+    with complete data, observed (central differences of the analytic gradient) with missing data."""
+    grad, hess = total_gradient_hessian(mg, blocks, theta_full, full_space=True)
+    if not observed_info:
+        return 0.5 * grad, 0.5 * hess
+
+    def g_full(t: np.ndarray) -> np.ndarray:
+        out = np.zeros(mg.npar_full)
+        for i, (w, ram, b) in enumerate(zip(weights(blocks), mg.models, blocks, strict=True)):
+            out[mg.index[i]] += w * block_gradient(ram, b, mg.local(t, i))
+        return out
+
+    q = theta_full.size
+    h = np.empty((q, q))
+    for k in range(q):
+        step = 1e-6 * max(1.0, abs(theta_full[k]))
+        e = np.zeros(q)
+        e[k] = step
+        h[:, k] = (g_full(theta_full + e) - g_full(theta_full - e)) / (2 * step)
+    return 0.5 * g_full(theta_full), 0.25 * (h + h.T)

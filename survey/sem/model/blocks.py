@@ -46,14 +46,19 @@ class MultiGroupModel:
     @classmethod
     def from_partable(cls, pt: pd.DataFrame, names=None) -> MultiGroupModel:
         """``names`` (lavaan's variable sets) fixes the order of the variables (default: the table's)."""
+        groups = sorted(int(x) for x in pt["group"].unique() if x > 0)
+        if len(groups) == 1:  # one block: its free parameters are theta (K = I), labels shared in RAMModel
+            pt = pt.copy()
+            pt["free_full"] = pt["free"].where(pt["op"] != ":=", 0)
         k = expansion_matrix(pt)
         models, index = [], []
-        for g in sorted(int(x) for x in pt["group"].unique() if x > 0):
+        for g in groups:
             sub = pt[pt["group"] == g].copy()
             full = sub["free_full"].to_numpy()
+            uniq = np.unique(full[full > 0])
             local = np.zeros(len(sub), dtype=int)
-            local[full > 0] = np.arange(1, int((full > 0).sum()) + 1)
+            local[full > 0] = np.searchsorted(uniq, full[full > 0]) + 1
             sub["free"] = local
             models.append(RAMModel(sub.reset_index(drop=True), names))
-            index.append(full[full > 0] - 1)
+            index.append(uniq - 1)
         return cls(pt, models, k, index)
