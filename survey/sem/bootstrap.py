@@ -505,6 +505,12 @@ def bootstrap(
     value) replaces the seeded draws: replicate b
     refits on rows ``indices[b]`` (e.g. resamples shared with another program; ``n`` becomes B).
     """
+    if not getattr(result, "single", True):  # multi-group fits: resampled within groups (lavaan)
+        from survey.sem.bootstrap_blocks import bootstrap_blocks
+
+        return bootstrap_blocks(result, n, seed=seed, level=level, bollen_stine=bollen_stine,
+                                scheduler=scheduler, workers=workers, executor=executor, indices=indices,
+                                chunk_size=chunk_size)
     if indices is not None:
         indices = np.asarray(indices)
         n_rows = np.asarray(result.group_stats.raw).shape[0]
@@ -523,7 +529,7 @@ def bootstrap(
     fiml = hasattr(result, "missing_data")
     if fiml and bollen_stine:
         raise SurveyInputError(
-            "the Bollen-Stine bootstrap needs complete data (not available with missing='fiml')",
+            "bollen.stine bootstrap not available for missing data (lavaan 0.6)",
             field="bollen_stine",
         )
     n = int(n)

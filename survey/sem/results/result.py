@@ -19,7 +19,6 @@ from scipy import stats as sps
 
 from survey.errors import SurveyInputError, SurveyWarning
 from survey.sem.data.moments import SampleStats
-from survey.sem.defined import DefinedFunction
 from survey.sem.diagnostics import check_implied, check_std_loadings, check_variances
 from survey.sem.estimate.ml import Estimation
 from survey.sem.inference.tests import ScaledTest
@@ -27,7 +26,8 @@ from survey.sem.inference.vcov import Information
 from survey.sem.model.blocks import MultiGroupModel
 from survey.sem.results import views
 from survey.sem.results.measures import fit_measures
-from survey.sem.standardize import numerical_jacobian, standardize
+from survey.sem.results.values import std_at, values_at
+from survey.sem.standardize import numerical_jacobian
 
 
 class SEMResult:
@@ -113,26 +113,10 @@ class SEMResult:
     # ------------------------------------------------------------------ tables
     def _values_at(self, theta: np.ndarray) -> np.ndarray:
         """Value of every parameter-table row (defined parameters included) at theta."""
-        pt = self.mg.partable
-        full = self.mg.k @ theta
-        vals = np.full(len(pt), np.nan)
-        model = (pt["op"] != ":=").to_numpy()
-        parts = [ram.parameter_values(self.mg.local(full, i)) for i, ram in enumerate(self.mg.models)]
-        vals[model] = np.concatenate(parts) if parts else np.zeros(0)
-        if (~model).any():
-            vals[~model] = DefinedFunction(pt)(vals)
-        return vals
+        return values_at(self.mg, theta)
 
     def _std_at(self, theta: np.ndarray, kind: str) -> np.ndarray:
-        pt = self.mg.partable
-        full = self.mg.k @ theta
-        vals = np.full(len(pt), np.nan)
-        model = (pt["op"] != ":=").to_numpy()
-        parts = [standardize(ram, self.mg.local(full, i), kind) for i, ram in enumerate(self.mg.models)]
-        vals[model] = np.concatenate(parts) if parts else np.zeros(0)
-        if (~model).any():
-            vals[~model] = DefinedFunction(pt)(vals)
-        return vals
+        return std_at(self.mg, theta, kind)
 
     def _fill_partable(self, pt: pd.DataFrame) -> pd.DataFrame:
         values = self._values_at(self.theta)
