@@ -229,7 +229,16 @@ def fit_blocks(
     if np.isfinite(estimation.fml):
         info, scaled = inference(est, kind, mg, blocks, estimation.theta, df, se)
     warnings += check_identification(info is not None and info.singular)
-    model_pieces = Pieces(mg, estimation.theta, n * estimation.fml, df, info, scaled)
+    stat = n * estimation.fml
+    bad_h1 = [b.label for b in blocks if not np.isfinite(b.h1_logl)]
+    if bad_h1:  # FIML: the EM estimate of the saturated model is singular (too few cases for the variables)
+        stat = float("nan")
+        warnings.append(SurveyWarning(
+            "h1_singular", "the saturated (h1) model could not be estimated (singular EM covariance matrix"
+            + (f" in group {', '.join(bad_h1)}" if group is not None else "")
+            + "): no chi-square test or fit measures built on it; estimates and standard errors are reported",
+            "sem"))
+    model_pieces = Pieces(mg, estimation.theta, stat, df, info, scaled)
     # the baseline (independence) model: same blocks, same estimator
     bpt = group_partable(baseline_syntax(mg.ov, x_names), len(labels), meanstructure=ms, fixed_x=fixed_x)
     names = copy.copy(mg.models[0].names)  # the model's order of the observed variables, no latents

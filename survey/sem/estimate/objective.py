@@ -31,7 +31,8 @@ def block_f(ram: RAMModel, block: BlockStats, theta: np.ndarray) -> float:
     value = block.loglik(imp.sigma, imp.mean)
     if not np.isfinite(value):
         return np.inf
-    return float(-2.0 * (value - block.h1_logl) / block.n)
+    h1 = block.h1_logl if np.isfinite(block.h1_logl) else 0.0  # a singular EM h1 only loses the chi-square
+    return float(-2.0 * (value - h1) / block.n)
 
 
 def block_gradient(ram: RAMModel, block: BlockStats, theta: np.ndarray) -> np.ndarray:
