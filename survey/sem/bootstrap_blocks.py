@@ -129,7 +129,7 @@ def bootstrap_blocks(
     chunk_size: int | None = None,
 ):
     """Nonparametric (or Bollen-Stine) bootstrap of a multi-group :class:`SEMResult`."""
-    from survey.sem.bootstrap import BootstrapResult
+    from survey.sem.results.boot import BootstrapResult
 
     fiml = result.missing != "listwise"
     if bollen_stine and fiml:

@@ -41,6 +41,8 @@ def block_gradient(ram: RAMModel, block: BlockStats, theta: np.ndarray) -> np.nd
         return gradient(ram, block, theta)
     imp = ram.implied(theta)
     _, g_sig, g_mu = block.loglik(imp.sigma, imp.mean, gradient=True)
+    if g_sig is None:  # Sigma not positive definite at theta
+        return np.full(ram.npar, np.nan)
     return -2.0 / block.n * contract(ram, theta, g_sig, g_mu, imp)
 
 

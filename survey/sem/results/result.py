@@ -175,7 +175,7 @@ class SEMResult:
         if not self.single:
             out["group.label"] = [self.group_labels[g - 1] if g > 0 else "" for g in pt["group"]]
         if self.bootstrap is not None:
-            from survey.sem.bootstrap import apply_bootstrap
+            from survey.sem.results.boot import apply_bootstrap
 
             out = apply_bootstrap(out, self.bootstrap)
         return out.reset_index(drop=True)
