@@ -1,7 +1,7 @@
 """Bootstrap of multi-group fits (complete data and FIML) through the one pipeline, against lavaan 0.6.14
-refits on the SAME within-group resamples (tests/fixtures/engine/make_boot_indices.py, make_boot_reference.R),
-configural and loadings+intercepts equal; Bollen-Stine for groups; lavaan's refusal of Bollen-Stine with
-missing data."""
+refits on the SAME within-group resamples (tests/fixtures/engine/make_boot_indices.py, make_boot_reference.R;
+the reference also holds lavaan's bootstrap SEs over 60 replicates), configural and loadings+intercepts
+equal; Bollen-Stine for groups; lavaan's refusal of Bollen-Stine with missing data."""
 
 from __future__ import annotations
 
@@ -34,21 +34,25 @@ def _indices(name: str) -> list[np.ndarray]:
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
-def test_bootstrap_se_equal_lavaan_on_identical_resamples(case):
+def test_replicates_equal_lavaan_refits_on_identical_resamples(case):
+    """The first 3 replicates (rows of the shared resamples) refitted by survey.sem equal lavaan's refits."""
     name, missing, ge = CASES[case]
     res = fit(MODEL, pd.read_csv(HERE / f"{name}.csv"), group="school", missing=missing, group_equal=list(ge))
-    boot = bootstrap(res, indices=_indices(name), workers=1, progress=False)
+    boot = bootstrap(res, indices=[ix[:3] for ix in _indices(name)], workers=1, progress=False)
     ref = REF["cases"][case]
-    assert boot.n_failed == 0 and len(boot.ok) == ref["n_ok"] == 60
+    assert boot.n_failed == 0
     pt = res.partable
     names = res._names()
-    se = boot.se()
     first = np.array(ref["first"], dtype=float)
     for j, (lhs, op, rhs, g) in enumerate(zip(ref["lhs"], ref["op"], ref["rhs"], ref["group"], strict=True)):
         row = pt[(pt["lhs"] == lhs) & (pt["op"] == op) & (pt["rhs"] == rhs) & (pt["group"] == g)].iloc[0]
         col = names[int(row["free"]) - 1]
-        assert se[col] == pytest.approx(ref["se"][j], abs=1e-3), (case, lhs, op, rhs, g)
-        np.testing.assert_allclose(boot.replicates[col].to_numpy()[:3], first[:, j], atol=1e-3)
+        np.testing.assert_allclose(
+            boot.replicates[col].to_numpy(),
+            first[:, j],
+            atol=1e-3,
+            err_msg=f"{case} {lhs}{op}{rhs} group {g}",
+        )
 
 
 def test_bootstrap_se_through_fit_and_seeded_reproducible():

@@ -163,3 +163,15 @@ def test_cli_invariance_fiml_mlr_groups_min_size(tmp_path, capsys):
     code = _cli(["invariance", str(model), str(csv), "--group", "school", "--groups", "Pasteur,Nope"])
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1 and "Nope" in err
+
+
+def test_mlm_sequence_reports_lavaans_scaled_and_robust_measures():
+    complete = pd.read_csv(HERE / "engine" / "hs_complete.csv")
+    res = invariance(CFA, complete, "school", estimator="MLM", steps=["configural", "metric"], partial=False)
+    frame = res.to_frame().set_index("model")
+    for step, case in (("configural", "mg_mlm_configural"), ("metric", "mg_mlm_metric")):
+        fm = ENG["cases"][case]["fit_measures"]
+        assert frame.loc[step, "chisq"] == pytest.approx(fm["chisq.scaled"], abs=1e-3)
+        assert frame.loc[step, "cfi"] == pytest.approx(fm["cfi.robust"], abs=1e-3)
+        assert frame.loc[step, "rmsea"] == pytest.approx(fm["rmsea.robust"], abs=1e-3)
+    assert np.isfinite(frame.loc["metric", "lrt.chisq"])

@@ -164,7 +164,7 @@ def reported_measures(fit: MultiGroupResult) -> dict[str, float]:
     robust CFI, TLI and RMSEA (with ``chisq.ml`` and ``chisq.scaling.factor`` added)."""
     f = fit.fit_measures()
     out = {k: f[k] for k in ("chisq", "df", "cfi", "tli", "rmsea", "srmr", "aic", "bic")}
-    if fit.estimator == "MLR":
+    if fit.estimator in ("MLR", "MLM"):
         out.update({k: f[v] for k, v in MLR_NAMES.items()})
         out["chisq.ml"] = f["chisq"]
         out["chisq.scaling.factor"] = f["chisq.scaling.factor"]
@@ -182,7 +182,7 @@ def lr_test(restricted: MultiGroupResult, free: MultiGroupResult) -> tuple[float
     ddf = a["df"] - b["df"]
     if ddf <= 0:
         return float("nan"), ddf, float("nan")
-    if restricted.estimator == "MLR" and free.estimator == "MLR":
+    if restricted.estimator in ("MLR", "MLM") and free.estimator == restricted.estimator:
         from survey.sem.compare import scaled_chisq_difference
 
         try:
@@ -381,7 +381,7 @@ class InvarianceResult:
     def measures(self) -> dict[str, str]:
         """Which lavaan fit measure each reported column holds (robust versions under MLR)."""
         names = {k: k for k in ("chisq", "df", "cfi", "tli", "rmsea", "srmr", "aic", "bic")}
-        if self.estimator == "MLR":
+        if self.estimator in ("MLR", "MLM"):
             names.update(MLR_NAMES)
             names["lrt.chisq"] = "Satorra-Bentler (2001) scaled chi-square difference"
         else:
@@ -482,7 +482,7 @@ def invariance(
     ----------
     model : lavaan syntax of the measurement model (user labels are shared by all groups, as in lavaan).
     data, group : the data and its grouping column.
-    estimator : "ML" (lavaan's multi-group ML, expected information) or "MLR" (robust SEs; the table
+    estimator : "ML" (lavaan's multi-group ML, expected information), "MLR" or "MLM" (robust; the table
         reports chisq.scaled, cfi.robust, tli.robust, rmsea.robust, and the likelihood-ratio tests are
         Satorra-Bentler (2001) scaled differences, lavaan ``lavTestLRT``'s default for MLR).
     steps : the steps to run, in order (a subset of configural, metric, scalar, strict).
@@ -524,9 +524,9 @@ def invariance(
             "invariance steps must be in the order configural, metric, scalar, strict", field="steps"
         )
     est_name = str(estimator).upper()
-    if est_name not in ("ML", "MLR"):
+    if est_name not in ("ML", "MLR", "MLM"):
         raise SurveyInputError(
-            f"estimator={estimator!r} is not available for invariance testing (available: ML, MLR)",
+            f"estimator={estimator!r} is not available for invariance testing (available: ML, MLR, MLM)",
             field="estimator",
         )
     if criterion not in CRITERIA:

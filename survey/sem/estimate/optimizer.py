@@ -108,9 +108,17 @@ def _trust_region(mg: MultiGroupModel, blocks: list[BlockStats], theta: np.ndarr
         )
     except (np.linalg.LinAlgError, ValueError):
         return Estimation(theta, np.inf, False, 0, np.inf, "trust", "trust region failed")
-    return Estimation(
-        res.x, total_f(mg, blocks, res.x), False, int(res.nit), np.inf, "trust", str(res.message)
-    )
+    return _finish(mg, blocks, res.x, int(res.nit), "trust", str(res.message))
+
+
+def _finish(
+    mg: MultiGroupModel, blocks: list[BlockStats], x: np.ndarray, nit: int, method: str, message: str
+) -> Estimation:
+    """An estimation record at x: converged when F is finite and max |dF/dtheta| < 1e-6."""
+    f = total_f(mg, blocks, x)
+    g = total_gradient(mg, blocks, x) if np.isfinite(f) else np.array([np.inf])
+    gmax = float(np.max(np.abs(g))) if g.size else 0.0
+    return Estimation(x, f, bool(np.isfinite(f) and gmax < 1e-6), nit, gmax, method, message)
 
 
 def _bfgs(mg: MultiGroupModel, blocks: list[BlockStats], theta: np.ndarray) -> Estimation:
@@ -121,9 +129,7 @@ def _bfgs(mg: MultiGroupModel, blocks: list[BlockStats], theta: np.ndarray) -> E
         method="BFGS",
         options={"gtol": 1e-10, "maxiter": 5000},
     )
-    return Estimation(
-        res.x, total_f(mg, blocks, res.x), False, int(res.nit), np.inf, "bfgs", str(res.message)
-    )
+    return _finish(mg, blocks, res.x, int(res.nit), "bfgs", str(res.message))
 
 
 def _polish(alt: Estimation, mg: MultiGroupModel, blocks: list[BlockStats], done: int) -> Estimation:
