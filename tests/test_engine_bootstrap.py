@@ -1,5 +1,6 @@
 """Bootstrap of multi-group fits (complete data and FIML) through the one pipeline, against lavaan 0.6.14
-refits on the SAME within-group resamples (tests/fixtures/engine/make_boot_indices.py, make_boot_reference.R;
+refits on the SAME within-group resamples (tests/fixtures/sem_engine/make_boot_indices.py and
+make_boot_reference.R;
 the reference also holds lavaan's bootstrap SEs over 60 replicates), configural and loadings+intercepts
 equal; Bollen-Stine for groups; lavaan's refusal of Bollen-Stine with missing data."""
 
@@ -16,7 +17,7 @@ from survey.errors import SurveyInputError
 from survey.sem import fit
 from survey.sem.bootstrap import bootstrap
 
-HERE = Path(__file__).parent / "fixtures" / "engine"
+HERE = Path(__file__).parent / "fixtures" / "sem_engine"
 REF = json.loads((HERE / "boot_reference.json").read_text())
 MODEL = REF["model"]
 CASES = {

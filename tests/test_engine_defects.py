@@ -7,7 +7,7 @@
 - tli / nnfi of a saturated model (df = 0) are 1, as lavaan gives;
 - multi-group MLR reports rmsea.ci.lower/upper.scaled and .robust, equal to lavaan.
 (auto.fix.single, the fourth defect, belongs to the lavaan-language branch.)
-Reference: tests/fixtures/engine/make_defects.R (defects.json), data make_scales.py (scales.csv)."""
+Reference: tests/fixtures/sem_engine/make_defects.R (defects.json), data make_scales.py (scales.csv)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ import pytest
 
 from survey.sem import fit
 
-HERE = Path(__file__).parent / "fixtures" / "engine"
+HERE = Path(__file__).parent / "fixtures" / "sem_engine"
 REF = json.loads((HERE / "defects.json").read_text())
 SCALES = pd.read_csv(HERE / "scales.csv")
 

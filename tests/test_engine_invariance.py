@@ -1,7 +1,7 @@
 """Invariance on survey data (issue 14, point 3): FIML (ML and MLR) across groups, choosing the groups
 (``groups=``, ``--groups``) and leaving small ones out (``min_group_size=``, ``--min-group-size``), latent
 mean differences once (partial) scalar invariance holds. Numbers against lavaan 0.6.14
-(tests/fixtures/engine/make_reference.R, tests/fixtures/invariance/make_reference.R)."""
+(tests/fixtures/sem_engine/make_reference.R, tests/fixtures/invariance/make_reference.R)."""
 
 from __future__ import annotations
 
@@ -18,8 +18,8 @@ from survey.sem import fit, invariance
 from survey.sem.invariance_groups import latent_means
 
 HERE = Path(__file__).parent / "fixtures"
-ENG = json.loads((HERE / "engine" / "reference.json").read_text())
-MAR = pd.read_csv(HERE / "engine" / "hs_mar.csv")
+ENG = json.loads((HERE / "sem_engine" / "reference.json").read_text())
+MAR = pd.read_csv(HERE / "sem_engine" / "hs_mar.csv")
 CFA = ENG["models"]["cfa"]
 INV = json.loads((HERE / "invariance" / "reference.json").read_text())["cases"]
 
@@ -166,7 +166,7 @@ def test_cli_invariance_fiml_mlr_groups_min_size(tmp_path, capsys):
 
 
 def test_mlm_sequence_reports_lavaans_scaled_and_robust_measures():
-    complete = pd.read_csv(HERE / "engine" / "hs_complete.csv")
+    complete = pd.read_csv(HERE / "sem_engine" / "hs_complete.csv")
     res = invariance(CFA, complete, "school", estimator="MLM", steps=["configural", "metric"], partial=False)
     frame = res.to_frame().set_index("model")
     for step, case in (("configural", "mg_mlm_configural"), ("metric", "mg_mlm_metric")):

@@ -2,7 +2,7 @@
 multi-group FIML (ML, MLR; configural, loadings+intercepts, partial), multi-group MLM, MIMIC models with
 fixed.x covariates under ML, MLR, MLM, FIML (ML, MLR) and multi-group MLR/FIML.
 
-Reference values: tests/fixtures/engine/make_reference.R (HolzingerSwineford1939 with age-dependent
+Reference values: tests/fixtures/sem_engine/make_reference.R (HolzingerSwineford1939 with age-dependent
 missingness and three missing covariate values, which lavaan deletes under fixed.x)."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import pytest
 from survey.errors import SurveyInputError
 from survey.sem import fit
 
-HERE = Path(__file__).parent / "fixtures" / "engine"
+HERE = Path(__file__).parent / "fixtures" / "sem_engine"
 REF = json.loads((HERE / "reference.json").read_text())
 MAR = pd.read_csv(HERE / "hs_mar.csv")
 COMPLETE = pd.read_csv(HERE / "hs_complete.csv")
