@@ -75,6 +75,11 @@ def check_options(estimator: str, missing: str) -> tuple[str, str]:
             value=str(missing),
             field="missing",
         )
+    if kind == "ml.x":  # lavaan estimates the covariates' moments but counts them as fixed: not matched yet
+        raise SurveyInputError(
+            "missing='ml.x' is not available yet (missing='fiml' with fixed_x=False models the covariates)",
+            field="missing",
+        )
     if est == "MLM" and kind != "listwise":
         raise SurveyInputError(
             'missing="ml" is not allowed for estimator MLM (lavaan: MLM needs complete data; use MLR)',
@@ -209,7 +214,7 @@ def fit_blocks(
     check_definitions(pt)
     ms = bool((pt["op"] == "~1").any())  # lavaan's meanstructure="default": also when the syntax has ~1
     mg = MultiGroupModel.from_partable(pt)
-    x_names = list(mg.models[0].names.ov_x)
+    x_names = list(mg.models[0].names.ov_x) if fixed_x else []  # fixed.x covariates only
     blocks, n_raw, warnings = build_blocks(
         data, mg.ov, x_names=x_names, group=group, missing=kind, groups=None if group is None else labels
     )
