@@ -433,13 +433,16 @@ def fit_command(
     model: str = typer.Argument(..., help="lavaan-syntax file, or NAME@VER (the instrument's model)."),
     data: str = typer.Argument(..., help="Data file (Qualtrics/plain CSV, .sav, .xlsx)."),
     estimator: str = typer.Option("ML", "--estimator", help="ML, MLR or MLM (WLSMV not available yet)."),
-    missing: str = typer.Option("listwise", "--missing", help="listwise or fiml (lavaan's missing='ml')."),
-    se: str = typer.Option("standard", "--se", help="standard, robust (MLR/MLM) or bootstrap."),
+    missing: str = typer.Option("listwise", "--missing",
+                                help="listwise, fiml (lavaan's missing='ml') or ml.x."),
+    se: str = typer.Option("default", "--se", help="default (the estimator's: standard for ML, robust for "
+                           "MLR/MLM), standard, robust, robust.huber.white, robust.sem, first.order, "
+                           "bootstrap."),
     bootstrap: int = typer.Option(None, "--bootstrap", help="Bootstrap replicates (implies --se bootstrap)."),
     seed: int = typer.Option(None, "--seed", help="Seed of the bootstrap (same seed, same replicates)."),
     scheduler: str = typer.Option(None, "--scheduler", help="Dask scheduler address for the bootstrap "
                                   "(default: env DASK_SCHEDULER_ADDRESS, else local processes)."),
-    group: str = typer.Option(None, "--group", help="Grouping column: a multi-group model (ML)."),
+    group: str = typer.Option(None, "--group", help="Grouping column: a multi-group model."),
     group_equal: str = typer.Option("", "--group-equal", help="Equal across groups, comma-separated: "
                                     "loadings,intercepts,residuals,residual.covariances,lv.variances,"
                                     "lv.covariances,means,regressions."),
@@ -491,7 +494,7 @@ def fit_command(
 
 
 # errors about a command-line option, not about the data file
-_OPTION_FIELDS = ("estimator", "group", "steps", "criterion", "adjust", "alpha")
+_OPTION_FIELDS = ("estimator", "group", "steps", "criterion", "adjust", "alpha", "missing", "groups")
 
 
 @app.command("invariance")
@@ -500,6 +503,11 @@ def invariance_command(
     data: str = typer.Argument(..., help="Data file (Qualtrics/plain CSV, .sav, .xlsx)."),
     group: str = typer.Option(..., "--group", help="Grouping column."),
     estimator: str = typer.Option("ML", "--estimator", help="ML or MLR (robust)."),
+    missing: str = typer.Option("listwise", "--missing", help="listwise or fiml (every analytic respondent, "
+                                "lavaan's missing='ml'; with --estimator MLR robust FIML)."),
+    min_group_size: int = typer.Option(None, "--min-group-size",
+                                       help="Leave out groups with fewer analytic cases (with a warning)."),
+    groups: str = typer.Option(None, "--groups", help="Comma-separated groups to compare, in this order."),
     partial: bool = typer.Option(True, "--partial/--no-partial",
                                  help="Release constraints by the largest score test when a step fails."),
     max_free: int = typer.Option(3, "--max-free", help="At most this many constraints released per step."),
@@ -525,7 +533,9 @@ def invariance_command(
         result = invariance(
             syntax, frame, group, estimator=estimator, partial=partial, max_free=max_free,
             steps=[s.strip() for s in steps.split(",") if s.strip()], criterion=criterion,
-            adjust=None if adjust.lower() == "none" else adjust.lower(), alpha=alpha,
+            adjust=None if adjust.lower() == "none" else adjust.lower(), alpha=alpha, missing=missing,
+            min_group_size=min_group_size,
+            groups=[g.strip() for g in groups.split(",") if g.strip()] if groups else None,
         )
     except SurveyInputError as exc:
         if exc.file is not None or exc.field in _OPTION_FIELDS:

@@ -53,11 +53,16 @@ def _run(case: str, partial: bool) -> InvarianceResult:
 
 @pytest.mark.parametrize("case", ["holzinger", "planted"])
 def test_full_sequence_matches_lavaan(case):
+    """Without partial release the sequence stops at the first step that fails (scalar, in both cases):
+    no strict step is declared on top of a failed scalar step (issue 14)."""
     res = _run(case, False)
     frame = res.to_frame()
-    assert list(frame["model"]) == STEPS
+    assert list(frame["model"]) == STEPS[:3]
+    assert frame["decision"].iloc[-1] == "not invariant"
+    assert any(w.code == "invariance_not_tenable" and "strict" in w.message for w in res.warnings)
+    assert res.latent_means().empty  # scalar invariance does not hold
     ref = REF[case]
-    for k, step in enumerate(STEPS):
+    for k, step in enumerate(STEPS[:3]):
         row = frame.iloc[k]
         fm = ref["steps"][step]["fit_measures"]
         for name in MEASURES:
@@ -177,7 +182,7 @@ def test_cli_invariance_json(capsys):
         == 0
     )
     d = json.loads(capsys.readouterr().out)
-    assert [s["model"] for s in d["steps"]] == STEPS
+    assert [s["model"] for s in d["steps"]] == STEPS[:3]  # stops at the failed scalar step
     ref = REF["holzinger"]["steps"]
     for s in d["steps"]:
         assert s["chisq"] == pytest.approx(ref[s["model"]]["fit_measures"]["chisq"], abs=TOL)
@@ -277,8 +282,12 @@ def test_mlr_scaled_difference_tests_match_lavaan():
     """MLR: the table reports chisq.scaled and the robust CFI/TLI/RMSEA; the LRT is the Satorra-Bentler
     (2001) scaled difference, as lavaan's lavTestLRT for MLR fits."""
     c = REF["holzinger"]
-    res = invariance(c["model"], pd.read_csv(HERE / c["data"]), c["group"], estimator="MLR", partial=False)
+    data = pd.read_csv(HERE / c["data"])
+    res = invariance(c["model"], data, c["group"], estimator="MLR", partial=False)
     frame = res.to_frame().set_index("model")
+    assert list(frame.index) == STEPS[:3]  # the sequence stops at the failed scalar step
+    strict = invariance(c["model"], data, c["group"], estimator="MLR", steps=["strict"]).to_frame()
+    frame = pd.concat([frame, strict.set_index("model")])
     for step in STEPS:
         fm = c["mlr"]["steps"][step]["fit_measures"]
         row = frame.loc[step]
@@ -287,7 +296,7 @@ def test_mlr_scaled_difference_tests_match_lavaan():
         assert row["tli"] == pytest.approx(fm["tli.robust"], abs=TOL)
         assert row["rmsea"] == pytest.approx(fm["rmsea.robust"], abs=TOL)
         assert row["srmr"] == pytest.approx(fm["srmr"], abs=TOL)
-        if step == "configural":
+        if step in ("configural", "strict"):  # strict alone: no reference model
             continue
         lrt = c["mlr"]["lrt"][step]
         assert row["lrt.chisq"] == pytest.approx(lrt["chisq"], abs=TOL)

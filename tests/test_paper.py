@@ -216,7 +216,8 @@ def test_bad_config_exits_2_with_one_line(tmp_path: Path) -> None:
 def test_invariance_table_finds_the_planted_peer2_intercept(built) -> None:
     """groups: [instrument_version, GENDER, AGEBAND] in analysis/paper.yaml. The simulated study plants one
     non-invariant intercept (PEER2 in age band 1, survey/simulate/population.py): the paper's sequence
-    (Chen's rule plus Holm-adjusted score tests, complete cases) releases exactly PEER2~1 across AGEBAND and
+    (Chen's rule plus Holm-adjusted score tests, FIML on every analytic respondent) releases exactly PEER2~1
+    across AGEBAND and
     nothing across instrument versions or gender (invariant by construction)."""
     paper, _ = built
     inv = paper.results.invariance
@@ -226,17 +227,18 @@ def test_invariance_table_finds_the_planted_peer2_intercept(built) -> None:
     for group in ("instrument_version", "GENDER"):
         assert all(v == [] for v in inv[group].freed.values()), group
         assert inv[group].score_tests(flagged_only=True).empty, group
-    # complete cases: the invariance N is below the FIML N of the SEM
-    assert all(r.steps[0].fit.nobs < paper.results.sem.nobs for r in inv.values())
+    # FIML on every analytic respondent (issue 14): the invariance fits are FIML fits, never above the SEM's N
+    assert all(r.steps[0].fit.missing != "listwise" for r in inv.values())
+    assert all(r.steps[0].fit.nobs <= paper.results.sem.nobs for r in inv.values())
     table = paper.table("invariance")
     assert table.label == "Table 9" and paper.table("path_comparison").label == "Table 10"
     assert "partially invariant (freed: PEER2~1)" in list(table.data["decision"])
-    assert "listwise" in table.note and "Holm" in table.note
+    assert "full-information ML" in table.note and "Holm" in table.note
     results_text = " ".join(dict(paper.sections)["Results"])
     released = table.data.loc[table.data["freed"].astype(str).str.contains("PEER2~1"), "released.X2"].dropna()
     assert len(released) == 1 and released.iloc[0] > 30  # the planted shift is large (+0.6 SD)
     assert ("The non-invariant parameter released: the intercept of PEER2 across AGEBAND (largest univariate "
             f"score test \u03c7\u00b2(1) = {released.iloc[0]:.2f}, Holm-adjusted p < .001).") in results_text
     # groups too small for a multi-group CFA (gender group 3, age band 4) are left out and named
-    assert any("left out group(s) with fewer than 100 complete cases" in w for w in paper.warnings)
+    assert any("left out group(s) with fewer than 100 analytic cases" in w for w in paper.warnings)
     assert "No constraint was released across instrument_version or GENDER." in results_text

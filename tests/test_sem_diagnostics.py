@@ -118,7 +118,7 @@ def test_listwise_deletion_counts():
     [
         ({"estimator": "GLS"}, "estimator"),
         ({"missing": "pairwise"}, "missing"),
-        ({"se": "first.order"}, "se"),
+        ({"se": "twostep"}, "se"),
         ({"group_equal": ("loadings",)}, "group_equal"),
     ],
 )

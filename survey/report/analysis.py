@@ -160,7 +160,7 @@ def focal_outcome(hypotheses: list[Hypothesis], instrument: Any) -> str | None:
 # A step is tenable when Chen's (2007) rule passes and no univariate score test of its constraints is
 # significant after Holm adjustment (localized non-invariance); the largest one is released and the model
 # refitted until none is (partial invariance, Byrne, Shavelson & Muthen 1989).
-INVARIANCE_OPTIONS: dict[str, Any] = {"missing": "listwise", "steps": ("configural", "metric", "scalar"),
+INVARIANCE_OPTIONS: dict[str, Any] = {"steps": ("configural", "metric", "scalar"),
                                       "criterion": "chen", "adjust": "holm", "max_free": 3}
 
 
@@ -194,13 +194,15 @@ def measurement_variables(syntax: str) -> set[str]:
 
 
 def invariance_sample(
-    scored: pd.DataFrame, group: str, items: list[str], min_group: int
+    scored: pd.DataFrame, group: str, items: list[str], min_group: int, missing: str = "listwise"
 ) -> tuple[pd.DataFrame, dict[str, int]]:
     """The rows entering the invariance tests across ``group``: the group is known, and the group has at
-    least ``min_group`` complete cases on the model's ``items`` (the sequence runs listwise); also the
-    groups left out with their complete-case N."""
+    least ``min_group`` analytic cases on the model's ``items`` (complete cases when the sequence runs
+    listwise; with FIML every respondent with some item answered); also the groups left out with their N."""
     known = scored[scored[group].notna()]
-    sizes = known.dropna(subset=list(items))[group].value_counts()
+    items = list(items)
+    used = known.dropna(subset=items) if missing == "listwise" else known[known[items].notna().any(axis=1)]
+    sizes = used[group].value_counts()
     small = {g: int(n) for g, n in sizes.items() if n < min_group}
     keep = ~known[group].isin(list(small))
     return known[keep], {_group_label(g): n for g, n in sorted(small.items(), key=lambda kv: str(kv[0]))}
@@ -217,8 +219,8 @@ def run_analysis(config: PaperConfig) -> StudyResults:
     """Run every stage on the configured data: ingest and screen, key, fit the CFA and the SEM
     (``survey.sem.fit``), the measure stage's reliability, discriminant validity and scale scores, and
     the measurement invariance sequence of the CFA across each configured grouping column
-    (``survey.sem.invariance`` with :data:`INVARIANCE_OPTIONS`, on complete cases; respondents with the
-    group missing are left out of that test)."""
+    (``survey.sem.invariance`` with :data:`INVARIANCE_OPTIONS` and the study's ``missing``: FIML on every
+    analytic respondent, or complete cases; respondents with the group missing are left out of that test)."""
     progress.stage(progress.STAGES[0])
     instrument = inputs.load_instrument(config.instrument_ref(config.model_instrument))
     analytic = inputs.analytic_data(config)
@@ -248,14 +250,16 @@ def run_analysis(config: PaperConfig) -> StudyResults:
     small_groups: list[SurveyWarning] = []
     for group in config.groups:
         indicators = [i for i in items if i in measurement_variables(syntax)]
-        data, left_out = invariance_sample(scored, group, indicators, config.invariance_min_group)
+        data, left_out = invariance_sample(scored, group, indicators, config.invariance_min_group,
+                                           config.missing)
         if left_out:
             small_groups.append(SurveyWarning(
                 "invariance_small_group",
                 f"invariance across {group}: left out group(s) with fewer than {config.invariance_min_group} "
-                f"complete cases ({', '.join(f'{g}: N = {n}' for g, n in left_out.items())})", "report"))
+                f"analytic cases ({', '.join(f'{g}: N = {n}' for g, n in left_out.items())})", "report"))
         results.invariance[group] = measurement_invariance(
-            syntax, data, group, estimator=config.estimator, **INVARIANCE_OPTIONS, alpha=config.alpha)
+            syntax, data, group, estimator=config.estimator, missing=config.missing, **INVARIANCE_OPTIONS,
+            alpha=config.alpha)
     results.warnings = [*analytic.warnings, *cfa.warnings, *sem.warnings, *results.reliability.warnings,
                         *small_groups,
                         *(SurveyWarning(w.code, f"invariance across {g}, {w.message}", w.stage)

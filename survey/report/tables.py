@@ -446,8 +446,11 @@ def invariance_table(results: dict[str, Any], estimator: str = "ML") -> Table:
     classes = {"metric": "loadings (metric)", "scalar": "intercepts (scalar)",
                "strict": "residual variances (strict)"}
     added = ", ".join(v for k, v in classes.items() if data["model"].str.startswith(k).any())
-    note = ("Complete cases per grouping column (listwise deletion: multi-group full-information ML is not "
-            "available), respondents with the grouping variable missing left out. Each model adds equality "
+    fits = [s.fit for r in results.values() for s in (getattr(r, "steps", None) or [])[:1]]
+    fiml = any(getattr(f, "missing", "listwise") != "listwise" for f in fits)
+    sample = ("Every analytic respondent per grouping column (multi-group full-information ML, lavaan "
+              "missing = \"ml\")" if fiml else "Complete cases per grouping column (listwise deletion)")
+    note = (f"{sample}, respondents with the grouping variable missing left out. Each model adds equality "
             f"constraints to the previous one: {added}. A step passes {criterion}{local}. Otherwise the "
             "constraint with the largest score test is released in all groups and the model refitted "
             "(partial invariance; Byrne, Shavelson & Muth\u00e9n, 1989); freed: X~1 = intercept of item X, "

@@ -243,7 +243,9 @@ def invariance_paragraph(table: Table) -> str:
         else:
             clean.append(str(group))
     local = " and Holm-adjusted score tests of the constraints" if "Holm adjustment" in table.note else ""
-    text = (f"Measurement invariance of the CFA was tested step by step on complete cases (Chen, 2007, "
+    sample = ("by full-information ML on every analytic respondent" if "full-information ML" in table.note
+              else "on complete cases")
+    text = (f"Measurement invariance of the CFA was tested step by step {sample} (Chen, 2007, "
             f"criteria{local}; {table.label}). " + " ".join(parts))
     if released:
         text += (" The non-invariant parameter" + ("s" if len(released) > 1 else "") + " released: "

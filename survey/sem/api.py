@@ -1,8 +1,6 @@
-"""``survey.sem.fit``: lavaan-equal maximum likelihood SEM (the analogue of lavaan's ``sem()``).
-
-Stages, one module each: syntax (parameter table) -> data (sample moments) -> model (Sigma(theta)) ->
-start -> estimate (F_ML) -> vcov (expected information) -> test (chi-square) -> fitmeasures ->
-standardize / defined / modindices -> diagnostics -> result.
+"""``survey.sem.fit``: lavaan-equal SEM (the analogue of lavaan's ``sem()``), one pipeline for every
+estimator x missing-data x groups x covariates combination (:mod:`survey.sem.engine`), plus the bootstrap
+(:mod:`survey.sem.bootstrap`) when ``se="bootstrap"``.
 """
 
 from __future__ import annotations
@@ -14,52 +12,18 @@ import numpy as np
 import pandas as pd
 
 from survey.errors import SurveyInputError
-from survey.sem.data import sample_stats
-from survey.sem.defined import check_definitions
-from survey.sem.diagnostics import check_convergence, check_identification, check_sample
-from survey.sem.estimate import estimate_ml
-from survey.sem.model import RAMModel
-from survey.sem.result import SEMResult
-from survey.sem.start import start_values
-from survey.sem.syntax import lavaanify
-from survey.sem.vcov import vcov_expected
+from survey.sem.engine import SE_OPTIONS, fit_blocks
+from survey.sem.results.result import SEMResult
 
 try:  # small dense matrices: BLAS threads only add overhead (threadpoolctl comes with scikit-learn)
     from threadpoolctl import threadpool_limits
 except ImportError:  # pragma: no cover - optional
     threadpool_limits = None
 
-AVAILABLE = {"estimator": ("ML",), "missing": ("listwise",), "se": ("standard",)}
 
-
-def _check_options(
-    estimator: str,
-    missing: str,
-    group: str | None,
-    group_equal: Iterable[str],
-    se: str,
-    bootstrap: int | None,
-) -> str:
-    est = str(estimator).upper()
-    if est not in AVAILABLE["estimator"]:
-        raise SurveyInputError(
-            f"estimator={estimator!r} is not available yet (available: ML)", field="estimator"
-        )
-    if str(missing).lower() not in AVAILABLE["missing"]:
-        raise SurveyInputError(
-            f"missing={missing!r} is not available yet (available: listwise)", field="missing"
-        )
-    if group is not None:
-        raise SurveyInputError("multi-group models (group=...) are not available yet", field="group")
-    if tuple(group_equal):
-        raise SurveyInputError(
-            "group_equal is not available yet (needs multi-group models)", field="group_equal"
-        )
-    if str(se).lower() not in AVAILABLE["se"]:
-        raise SurveyInputError(f"se={se!r} is not available yet (available: standard)", field="se")
-    if bootstrap:
-        raise SurveyInputError("bootstrap standard errors are not available yet", field="bootstrap")
-    return est
+def single_thread():
+    """Context limiting BLAS to one thread."""
+    return threadpool_limits(1) if threadpool_limits is not None else nullcontext()
 
 
 def fit(
@@ -69,30 +33,43 @@ def fit(
     estimator: str = "ML",
     missing: str = "listwise",
     group: str | None = None,
-    group_equal: Iterable[str] = (),
-    se: str = "standard",
+    group_equal: Iterable[str] | str = (),
+    group_partial: Iterable[str] | str = (),
+    se: str = "default",
     bootstrap: int | None = None,
     seed: int | None = None,
-    group_partial: Iterable[str] = (),
+    sampling_weights: str | None = None,
+    cluster: str | None = None,
+    ordered: Iterable[str] | None = None,
     scheduler: str | None = None,
     workers: int | None = None,
+    groups: list | None = None,
+    bollen_stine: bool = False,
+    **partable_options,
 ) -> SEMResult:
-    """Fit a lavaan-syntax model by maximum likelihood, with lavaan ``sem()`` defaults.
+    """Fit a lavaan-syntax model with lavaan ``sem()`` defaults.
 
     Parameters
     ----------
     model : lavaan model syntax (``=~ ~ ~~ ~1 :=``, labels ``a*x``, fixed values ``1*x``).
     data : one row per respondent; the model's observed variables must be numeric columns.
-    estimator, missing, se : "ML" | "MLR" | "MLM", "listwise" | "fiml", "standard" | "robust" | "bootstrap"
-        (MLR/MLM, FIML and the bootstrap: :func:`survey.sem.robust.fit_extended`).
-    bootstrap, seed, scheduler, workers : replicates (default 1000 with se="bootstrap"), their seed, and where
-        they run (:func:`survey.sem.executor.get_executor`).
-    group, group_equal, group_partial : multi-group model (lavaan ``group=``, ``group.equal=``,
-        ``group.partial=``); see :func:`survey.sem.multigroup.fit_multigroup`.
+    estimator : "ML" | "MLR" | "MLM" (lavaan's defaults for each: standard / robust.huber.white /
+        robust.sem standard errors; standard / yuan.bentler.mplus / satorra.bentler test).
+    missing : "listwise" | "fiml" (lavaan "ml"; rows with a missing fixed.x covariate are deleted) |
+        "ml.x" (covariates modelled, rows kept). MLM needs complete data (lavaan refuses it too).
+    group, group_equal, group_partial, groups : multi-group model (lavaan ``group=``, ``group.equal=``,
+        ``group.partial=``); ``groups`` chooses the groups used (default: all, in order of appearance).
+    se : "default" (the estimator's) | "standard" | "robust" | "robust.huber.white" | "robust.sem" |
+        "first.order" | "none" | "bootstrap".
+    bootstrap, seed, scheduler, workers, bollen_stine : replicates (default 1000 with se="bootstrap"),
+        their seed, where they run (:func:`survey.sem.executor.get_executor`), Bollen-Stine resampling.
+    partable_options : lavaan's parameter-table options (std_lv, orthogonal, meanstructure, fixed_x, ...),
+        passed to :func:`survey.sem.syntax.lavaanify` unchanged.
 
     Returns
     -------
-    SEMResult with ``estimates()``, ``fit_measures()``, ``r2()``, ``modindices()``, ``summary()`` ...
+    :class:`survey.sem.results.result.SEMResult` (``estimates()``, ``fit_measures()``, ``r2()``,
+    ``modindices()``, ``summary()`` ...).
 
     Examples
     --------
@@ -101,57 +78,47 @@ def fit(
     >>> round(res.fit_measures()["chisq"], 3)
     85.306
     """
-    if group is not None:  # multi-group models: survey.sem.multigroup (returns a MultiGroupResult)
-        from survey.sem.multigroup import fit_multigroup
-
-        return fit_multigroup(
+    for name, value in (("sampling_weights", sampling_weights), ("cluster", cluster), ("ordered", ordered)):
+        if value:
+            raise SurveyInputError(
+                f"{name}= is not available yet in survey.sem", field=name, value=str(value)
+            )
+    if group is None and tuple(group_equal if not isinstance(group_equal, str) else [group_equal]):
+        raise SurveyInputError(
+            "group_equal is not available yet without group= (constraints across groups)", field="group_equal"
+        )
+    se_name = str(se).lower()
+    if se_name not in SE_OPTIONS:
+        raise SurveyInputError(
+            f"se={se!r} is not available yet (available: {', '.join(SE_OPTIONS)})", field="se"
+        )
+    n_boot = int(bootstrap) if bootstrap else (1000 if se_name == "bootstrap" else 0)
+    with single_thread():
+        result = fit_blocks(
             model,
             data,
-            group,
-            group_equal=group_equal,
-            group_partial=group_partial,
             estimator=estimator,
             missing=missing,
-            se=se,
-            bootstrap=bootstrap,
+            group=group,
+            group_equal=group_equal,
+            group_partial=group_partial,
+            groups=groups,
+            se="default" if se_name == "bootstrap" else se_name,
+            **partable_options,
         )
-    if str(estimator).upper() in ("MLR", "MLM") or str(missing).lower() in ("fiml", "ml") \
-            or str(se).lower() in ("robust", "bootstrap") or bootstrap:  # sem.robust / fiml / bootstrap
-        from survey.sem.robust import fit_extended
+    if n_boot:
+        from survey.sem.bootstrap import bootstrap as run_bootstrap
 
-        with threadpool_limits(1) if threadpool_limits is not None else nullcontext():
-            return fit_extended(model, data, estimator=estimator, missing=missing, se=se, bootstrap=bootstrap,
-                                seed=seed, scheduler=scheduler, workers=workers)
-    est_name = _check_options(estimator, missing, group, group_equal, se, bootstrap)
-    with threadpool_limits(1) if threadpool_limits is not None else nullcontext():
-        return _fit_ml(model, data, est_name)
-
-
-def prepare_ml(model: str, data: pd.DataFrame, *, meanstructure: bool = False) -> dict:
-    """The steps of :func:`fit` up to the ML estimate and its expected information (listwise data):
-    partable, ram, stats, start, estimation, information, warnings (shared with the robust estimators)."""
-    partable = lavaanify(model, meanstructure=meanstructure)
-    check_definitions(partable)
-    ram = RAMModel(partable)
-    stats = sample_stats(data, ram.ov, missing="listwise")
-    g = stats.groups[0]
-    ram.set_exogenous(g.cov, g.mean)
-    warnings = check_sample(g.cov, ram.ov, g.n, ram.npar)
-    start = start_values(ram, g)
-    estimation = estimate_ml(ram, g, start)
-    warnings += check_convergence(estimation.converged, estimation.iterations, estimation.message)
-    info = vcov_expected(ram, g, estimation.theta) if np.isfinite(estimation.fml) else None
-    warnings += check_identification(info is not None and info.singular)
-    return {
-        "partable": partable,
-        "ram": ram,
-        "stats": stats,
-        "start": start,
-        "estimation": estimation,
-        "information": info,
-        "warnings": warnings,
-    }
-
-
-def _fit_ml(model: str, data: pd.DataFrame, est_name: str) -> SEMResult:
-    return SEMResult(model=model, estimator=est_name, **prepare_ml(model, data))
+        boot = run_bootstrap(
+            result, n_boot, seed=seed, scheduler=scheduler, workers=workers, bollen_stine=bollen_stine
+        )
+        result.warnings += boot.warnings
+        names = list(result.vcov().index)
+        ok = boot.ok
+        if len(ok) > 1 and result.information is not None and not bollen_stine:
+            cov = np.cov(ok[names].to_numpy().T, ddof=1).reshape(len(names), len(names))
+            result.information.vcov = cov
+            result._vcov = cov
+            result.partable = result._fill_partable(result.partable)
+        result.bootstrap = boot
+    return result

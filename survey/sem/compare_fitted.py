@@ -208,9 +208,8 @@ def compare_paths_fitted(
     ``result``, no bootstrap).
     """
     from survey.sem.importance import implied_correlation
-    from survey.sem.result import SEMResult
 
-    if not isinstance(result, SEMResult):
+    if not getattr(result, "single", False):
         raise SurveyInputError("path comparison needs a single-group model (no group=)", field="group")
     if not 0 < level < 1:
         raise SurveyInputError("level must be between 0 and 1", value=level, field="level")

@@ -97,20 +97,27 @@ def _equal_flag(row, ge: set[str], names) -> bool:
 
 
 def group_partable(
-    model: str, n_groups: int, group_equal: Iterable[str] = (), group_partial: Iterable[str] = ()
+    model: str,
+    n_groups: int,
+    group_equal: Iterable[str] = (),
+    group_partial: Iterable[str] = (),
+    *,
+    meanstructure: bool = True,
+    **partable_options,
 ) -> pd.DataFrame:
     """Multi-group parameter table (columns of lavaan's ``parTable()`` plus ``free_full`` and ``eqlabel``).
 
     ``eqlabel`` is the equality label (lavaan's ``.p`` label of the first row of the class); rows with
     the same non-empty ``eqlabel`` and ``free > 0`` are one parameter. ``eqsource`` says where an equality
     comes from: ``"group_equal"`` (a constraint the invariance sequence may release through
-    ``group_partial``), ``"label"`` (a user label) or ``""``.
+    ``group_partial``), ``"label"`` (a user label) or ``""``. ``meanstructure`` and the other lavaan
+    partable options (``fixed_x``, ``std_lv``, ...) are passed to :func:`survey.sem.syntax.lavaanify`.
     """
     if n_groups < 1:
         raise SurveyInputError("a multi-group model needs at least one group", field="group")
     ge = set(normalize_group_equal(group_equal))
     partial = set(normalize_group_partial(group_partial))
-    base = lavaanify(model, meanstructure=True)
+    base = lavaanify(model, meanstructure=meanstructure, **partable_options)
     defined = base[base["op"] == ":="]
     base = base[base["op"] != ":="].reset_index(drop=True)
     names = variable_names(base)

@@ -59,6 +59,7 @@ import pandas as pd
 from scipy import stats as sps
 
 from survey.errors import SurveyInputError, SurveyWarning
+from survey.sem.invariance_groups import choose_groups, latent_means
 from survey.sem.mgresult import MultiGroupResult
 from survey.sem.multigroup import fit_multigroup, single_thread
 
@@ -163,7 +164,7 @@ def reported_measures(fit: MultiGroupResult) -> dict[str, float]:
     robust CFI, TLI and RMSEA (with ``chisq.ml`` and ``chisq.scaling.factor`` added)."""
     f = fit.fit_measures()
     out = {k: f[k] for k in ("chisq", "df", "cfi", "tli", "rmsea", "srmr", "aic", "bic")}
-    if fit.estimator == "MLR":
+    if fit.estimator in ("MLR", "MLM"):
         out.update({k: f[v] for k, v in MLR_NAMES.items()})
         out["chisq.ml"] = f["chisq"]
         out["chisq.scaling.factor"] = f["chisq.scaling.factor"]
@@ -181,7 +182,7 @@ def lr_test(restricted: MultiGroupResult, free: MultiGroupResult) -> tuple[float
     ddf = a["df"] - b["df"]
     if ddf <= 0:
         return float("nan"), ddf, float("nan")
-    if restricted.estimator == "MLR" and free.estimator == "MLR":
+    if restricted.estimator in ("MLR", "MLM") and free.estimator == restricted.estimator:
         from survey.sem.compare import scaled_chisq_difference
 
         try:
@@ -321,6 +322,15 @@ class InvarianceResult:
             out = out[out["flagged"].astype(bool)].reset_index(drop=True)
         return out
 
+    def latent_means(self) -> pd.DataFrame:
+        """Latent mean differences (groups 2..G vs group 1) from the accepted scalar (or strict) model, once
+        (partial) scalar invariance holds; empty otherwise."""
+        for s in reversed(self.steps):
+            if s.final and s.step in ("scalar", "strict") and s.passed and s.fit.converged:
+                return latent_means(s.fit)
+        return pd.DataFrame(columns=["lhs", "group", "reference", "group.label", "est", "se", "z", "pvalue",
+                                     "ci.lower", "ci.upper", "d"])
+
     @property
     def fits(self) -> dict[str, MultiGroupResult]:
         """The accepted (final) fit of every step, by step name."""
@@ -362,6 +372,8 @@ class InvarianceResult:
                 for r in self.score_tests(flagged_only=True).to_dict(orient="records")
             ],
             "measures": self.measures,
+            "latent_means": [{k: clean(v) for k, v in r.items()}
+                             for r in self.latent_means().to_dict(orient="records")],
             "warnings": [w.message for w in self.warnings],
         }
 
@@ -369,7 +381,7 @@ class InvarianceResult:
     def measures(self) -> dict[str, str]:
         """Which lavaan fit measure each reported column holds (robust versions under MLR)."""
         names = {k: k for k in ("chisq", "df", "cfi", "tli", "rmsea", "srmr", "aic", "bic")}
-        if self.estimator == "MLR":
+        if self.estimator in ("MLR", "MLM"):
             names.update(MLR_NAMES)
             names["lrt.chisq"] = "Satorra-Bentler (2001) scaled chi-square difference"
         else:
@@ -401,6 +413,11 @@ class InvarianceResult:
         if freed:
             lines += ["", "Released equality constraints (partial invariance, largest score test first):"]
             lines += [f"  {k}: {', '.join(v)}" for k, v in freed.items()]
+        means = self.latent_means()
+        if len(means):
+            lines += ["", f"Latent mean differences (vs group {means['reference'].iloc[0]}, scalar model):",
+                      means.drop(columns=["reference"]).to_string(index=False,
+                                                                  float_format=lambda v: f"{v:.3f}")]
         if self.warnings:
             lines += ["", "Warnings:"] + [f"  - {w.message}" for w in self.warnings]
         return "\n".join(lines) + "\n"
@@ -456,6 +473,8 @@ def invariance(
     criterion: str = "chen",
     alpha: float = 0.05,
     adjust: str | None = None,
+    groups: list | None = None,
+    min_group_size: int | None = None,
 ) -> InvarianceResult:
     """Run the invariance sequence (configural -> metric -> scalar -> strict) across the groups of ``group``.
 
@@ -463,7 +482,7 @@ def invariance(
     ----------
     model : lavaan syntax of the measurement model (user labels are shared by all groups, as in lavaan).
     data, group : the data and its grouping column.
-    estimator : "ML" (lavaan's multi-group ML, expected information) or "MLR" (robust SEs; the table
+    estimator : "ML" (lavaan's multi-group ML, expected information), "MLR" or "MLM" (robust; the table
         reports chisq.scaled, cfi.robust, tli.robust, rmsea.robust, and the likelihood-ratio tests are
         Satorra-Bentler (2001) scaled differences, lavaan ``lavTestLRT``'s default for MLR).
     steps : the steps to run, in order (a subset of configural, metric, scalar, strict).
@@ -471,6 +490,10 @@ def invariance(
     max_free : at most this many constraints released per step.
     criterion : the global decision on a step: "chen" (Chen 2007 change-in-fit rule; default), "lrt"
         (likelihood-ratio test significant at ``alpha`` fails), "both" (fails when either does).
+    missing : "listwise" (lavaan's default) or "fiml" (casewise likelihood over every analytic respondent;
+        with ``estimator="MLR"`` robust FIML).
+    groups, min_group_size : the groups to compare and the smallest number of analytic cases a group needs
+        (smaller groups are left out with a warning; :mod:`survey.sem.invariance_groups`).
     alpha : significance level of the likelihood-ratio and the adjusted score tests.
     adjust : None (default: the global criterion alone), or "holm" / "bonferroni": a step is also not
         tenable while any univariate score test of its constraints is significant after this adjustment
@@ -501,9 +524,9 @@ def invariance(
             "invariance steps must be in the order configural, metric, scalar, strict", field="steps"
         )
     est_name = str(estimator).upper()
-    if est_name not in ("ML", "MLR"):
+    if est_name not in ("ML", "MLR", "MLM"):
         raise SurveyInputError(
-            f"estimator={estimator!r} is not available for invariance testing (available: ML, MLR)",
+            f"estimator={estimator!r} is not available for invariance testing (available: ML, MLR, MLM)",
             field="estimator",
         )
     if criterion not in CRITERIA:
@@ -517,8 +540,11 @@ def invariance(
     if not 0.0 < float(alpha) < 1.0:
         raise SurveyInputError("alpha must lie strictly between 0 and 1", value=alpha, field="alpha")
     rule = _Rule(criterion, float(alpha), adjust)
+    chosen, group_warnings = choose_groups(model, data, group, missing, groups, min_group_size)
     with single_thread():
-        return _sequence(model, data, group, est_name, missing, steps, partial, max_free, rule)
+        result = _sequence(model, data, group, est_name, missing, steps, partial, max_free, rule, chosen)
+    result.warnings[:0] = group_warnings
+    return result
 
 
 @dataclass(frozen=True)
@@ -552,6 +578,7 @@ def _sequence(
     partial: bool,
     max_free: int,
     rule: _Rule | None = None,
+    groups: list | None = None,
 ) -> InvarianceResult:
     rule = rule or _Rule()
     out: list[InvarianceStep] = []
@@ -562,7 +589,7 @@ def _sequence(
     def refit(step: str, released: list[str]) -> MultiGroupResult:
         """The step's model with the ``released`` constraints freed; its new warnings are collected."""
         fit = fit_multigroup(model, data, group, group_equal=STEPS[step], group_partial=released,
-                             missing=missing, estimator=est_name)
+                             missing=missing, estimator=est_name, groups=groups)
         seen = {v.message for v in warnings}
         warnings.extend([w for w in fit.warnings if w.message not in seen])
         return fit
@@ -602,11 +629,24 @@ def _sequence(
         if not current.fit.converged:
             warnings.append(_stopped(current.model))
             break
+        if not current.passed:  # no later step is declared after a step that fails (even partially)
+            if step != steps[-1]:
+                warnings.append(_not_tenable(current.model, steps[steps.index(step) + 1:]))
+            break
         reference = current.fit
     return InvarianceResult(out, group, est_name, warnings, rule.criterion, rule.alpha, rule.adjust)
 
 
 DELTA_COLUMNS = ("delta.cfi", "delta.rmsea", "delta.srmr", "lrt.chisq", "lrt.df", "lrt.pvalue")
+
+
+def _not_tenable(model: str, later: list[str]) -> SurveyWarning:
+    return SurveyWarning(
+        "invariance_not_tenable",
+        f"The {model} model is not tenable (even after partial release), so the sequence stopped there: "
+        f"{', '.join(later)} invariance cannot be tested on top of it.",
+        "sem",
+    )
 
 
 def _stopped(model: str) -> SurveyWarning:

@@ -23,10 +23,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
-from survey.sem.multigroup import mg_gradient_information_full
+from survey.sem.inference.information import full_space_information
 
 if TYPE_CHECKING:
-    from survey.sem.mgresult import MultiGroupResult
+    from survey.sem.results.result import SEMResult as MultiGroupResult
 
 
 def equality_constraints(pt: pd.DataFrame) -> pd.DataFrame:
@@ -93,8 +93,7 @@ def equality_score_tests(result: MultiGroupResult) -> pd.DataFrame:
     cols = ["lhs", "op", "rhs", "group.a", "group.b", "X2", "df", "p.value", "source"]
     if cons.empty:
         return pd.DataFrame(columns=cols)
-    grad, hess = mg_gradient_information_full(mg, stats, result.theta_full)
-    s, info = 0.5 * grad, 0.5 * hess
+    s, info = full_space_information(mg, stats.groups, result.theta_full, result.missing != "listwise")
     x2 = score_statistics(s, info, mg.k, cons, stats.ntotal)
     a = pt.loc[cons["row_a"]]
     b = pt.loc[cons["row_b"]]

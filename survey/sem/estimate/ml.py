@@ -22,8 +22,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import optimize
 
-from survey.sem.data import GroupStats
-from survey.sem.model import Implied, RAMModel
+from survey.sem.data.moments import GroupStats
+from survey.sem.model.ram import Implied, RAMModel
 
 
 @dataclass

@@ -1,0 +1,268 @@
+"""FIML sample statistics: data grouped by missing-data pattern, the casewise (observed-data) normal
+log-likelihood, its saturated (H1) EM estimates, casewise scores and observed information.
+
+A pattern k with observed variables o, n_k cases, sums ``t_k = sum_i y_io`` and cross-products
+``Q_k = sum_i y_io y_io'`` contributes (Arbuckle 1996; Finkbeiner 1979)
+
+    logl_k = -1/2 [n_k (p_o log 2 pi + log|Sigma_oo|) + tr(Sigma_oo^-1 R_k)],
+    R_k = Q_k - t_k mu_o' - mu_o t_k' + n_k mu_o mu_o'
+
+with gradient ``dlogl/dSigma_oo = -1/2 (n_k Sigma_oo^-1 - Sigma_oo^-1 R_k Sigma_oo^-1)`` and
+``dlogl/dmu_o = Sigma_oo^-1 (t_k - n_k mu_o)``. Patterns with the same number of observed variables are
+stacked (one batched Cholesky per pattern). The saturated model by EM (Dempster, Laird & Rubin 1977;
+Little & Rubin 2002, ch. 11).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from survey.sem.model.moments import duplication_matrix, vech_index
+
+LOG2PI = np.log(2 * np.pi)
+
+
+@dataclass
+class Batch:
+    """Missing-data patterns with the same number of observed variables, stacked."""
+
+    obs: np.ndarray  # (K, p_o) observed variable indices
+    mis: np.ndarray  # (K, p_m) missing variable indices
+    n: np.ndarray  # (K,) cases per pattern
+    sums: np.ndarray  # (K, p_o) sum of y_o
+    cross: np.ndarray  # (K, p_o, p_o) sum of y_o y_o'
+    cases: list[np.ndarray]  # row numbers of each pattern
+
+
+@dataclass
+class MissingData:
+    """Data grouped by missing-data pattern (lavaan ``lavData@Mp``)."""
+
+    x: np.ndarray  # (N, p) with NaN, all-missing rows dropped
+    p: int
+    batches: list[Batch]
+    n_patterns: int
+    n_dropped: int
+    coverage: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+
+    @property
+    def n(self) -> int:
+        return int(self.x.shape[0])
+
+
+def missing_patterns(x: np.ndarray) -> MissingData:
+    """Group the rows of ``x`` (NaN = missing) by pattern; rows with every value missing are dropped."""
+    x = np.asarray(x, dtype=float)
+    observed = np.isfinite(x)
+    keep = observed.any(axis=1)
+    x, observed = x[keep], observed[keep]
+    p = x.shape[1]
+    keys, inverse = np.unique(observed, axis=0, return_inverse=True)
+    inverse = np.asarray(inverse).ravel()
+    by_size: dict[int, list[int]] = {}
+    for k in range(keys.shape[0]):
+        by_size.setdefault(int(keys[k].sum()), []).append(k)
+    batches = []
+    order = np.argsort(inverse, kind="stable")
+    starts = np.searchsorted(inverse[order], np.arange(keys.shape[0] + 1))
+    for size, ks in sorted(by_size.items()):
+        obs = np.array([np.flatnonzero(keys[k]) for k in ks], dtype=int).reshape(len(ks), size)
+        mis = np.array([np.flatnonzero(~keys[k]) for k in ks], dtype=int).reshape(len(ks), p - size)
+        cases = [order[starts[k] : starts[k + 1]] for k in ks]
+        n = np.array([c.size for c in cases], dtype=float)
+        sums = np.zeros((len(ks), size))
+        cross = np.zeros((len(ks), size, size))
+        for j, (c, o) in enumerate(zip(cases, obs, strict=True)):
+            y = x[np.ix_(c, o)]
+            sums[j] = y.sum(axis=0)
+            cross[j] = y.T @ y
+        batches.append(Batch(obs, mis, n, sums, cross, cases))
+    coverage = observed.T.astype(float) @ observed.astype(float) / max(x.shape[0], 1)
+    return MissingData(x, p, batches, int(keys.shape[0]), int((~keep).sum()), coverage)
+
+
+def _sub(matrix: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    return matrix[rows[:, :, None], cols[:, None, :]]
+
+
+def _scatter(p: int, rows: np.ndarray, cols: np.ndarray, values: np.ndarray) -> np.ndarray:
+    flat = (rows[:, :, None] * p + cols[:, None, :]).ravel()
+    return np.bincount(flat, weights=values.ravel(), minlength=p * p).reshape(p, p)
+
+
+def _batch_inverse(sig: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Inverses and log-determinants of a stack of covariance matrices (one Cholesky each)."""
+    chol = np.linalg.cholesky(sig)
+    logdet = 2.0 * np.log(np.diagonal(chol, axis1=1, axis2=2)).sum(axis=1)
+    inv = np.linalg.inv(sig)
+    return inv, logdet
+
+
+def _residual_cross(b: Batch, mu_o: np.ndarray) -> np.ndarray:
+    tm = np.einsum("ki,kj->kij", b.sums, mu_o)
+    return b.cross - tm - tm.transpose(0, 2, 1) + b.n[:, None, None] * np.einsum("ki,kj->kij", mu_o, mu_o)
+
+
+def loglik(md: MissingData, sigma: np.ndarray, mu: np.ndarray, gradient: bool = False):
+    """Observed-data log-likelihood at (mu, Sigma) [and its gradient wrt Sigma (p x p) and mu]."""
+    p = md.p
+    total = 0.0
+    g_sig = np.zeros((p, p))
+    g_mu = np.zeros(p)
+    for b in md.batches:
+        if b.obs.shape[1] == 0:
+            continue
+        sig = _sub(sigma, b.obs, b.obs)
+        try:
+            inv, logdet = _batch_inverse(sig)
+        except np.linalg.LinAlgError:
+            return (-np.inf, None, None) if gradient else -np.inf
+        mu_o = mu[b.obs]
+        r = _residual_cross(b, mu_o)
+        tr = np.einsum("kij,kji->k", inv, r)
+        total += -0.5 * float(np.sum(b.n * (b.obs.shape[1] * LOG2PI + logdet) + tr))
+        if gradient:
+            iri = inv @ r @ inv
+            g = -0.5 * (b.n[:, None, None] * inv - iri)
+            g_sig += _scatter(p, b.obs, b.obs, g)
+            gm = np.einsum("kij,kj->ki", inv, b.sums - b.n[:, None] * mu_o)
+            g_mu += np.bincount(b.obs.ravel(), weights=gm.ravel(), minlength=p)
+    return (total, g_sig, g_mu) if gradient else total
+
+
+def em_saturated(
+    md: MissingData, max_iter: int = 5000, tol: float = 1e-10
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """EM estimates of the unrestricted mean and covariance (the H1 model): (mean, cov, iterations)."""
+    x = md.x
+    mu = np.nanmean(x, axis=0)
+    dev = np.where(np.isfinite(x), x - mu, 0.0)
+    cnt = np.isfinite(x).sum(axis=0)
+    sigma = np.diag((dev**2).sum(axis=0) / np.maximum(cnt, 1))
+    p, n = md.p, md.n
+    it = 0
+    for it in range(1, max_iter + 1):  # noqa: B007 - the count is returned
+        t1 = np.zeros(p)
+        t2 = np.zeros((p, p))
+        for b in md.batches:
+            po, pm = b.obs.shape[1], b.mis.shape[1]
+            if pm == 0:
+                t1 += np.bincount(b.obs.ravel(), weights=b.sums.ravel(), minlength=p)
+                t2 += _scatter(p, b.obs, b.obs, b.cross)
+                continue
+            if po == 0:
+                continue
+            soo = _sub(sigma, b.obs, b.obs)
+            smo = _sub(sigma, b.mis, b.obs)
+            smm = _sub(sigma, b.mis, b.mis)
+            beta = np.linalg.solve(soo, smo.transpose(0, 2, 1)).transpose(0, 2, 1)  # (K, pm, po)
+            a = mu[b.mis] - np.einsum("kij,kj->ki", beta, mu[b.obs])
+            bs = np.einsum("kij,kj->ki", beta, b.sums)
+            nn = b.n[:, None, None]
+            mo = np.einsum("ki,kj->kij", a, b.sums) + beta @ b.cross
+            mm = (
+                nn * np.einsum("ki,kj->kij", a, a)
+                + np.einsum("ki,kj->kij", a, bs)
+                + np.einsum("ki,kj->kij", bs, a)
+                + beta @ b.cross @ beta.transpose(0, 2, 1)
+                + nn * (smm - beta @ smo.transpose(0, 2, 1))
+            )
+            perm = np.concatenate([b.obs, b.mis], axis=1)
+            block = np.zeros((b.n.size, p, p))
+            block[:, :po, :po] = b.cross
+            block[:, po:, :po] = mo
+            block[:, :po, po:] = mo.transpose(0, 2, 1)
+            block[:, po:, po:] = mm
+            t2 += _scatter(p, perm, perm, block)
+            t1 += np.bincount(
+                perm.ravel(),
+                weights=np.concatenate([b.sums, b.n[:, None] * a + bs], axis=1).ravel(),
+                minlength=p,
+            )
+        mu_new = t1 / n
+        sigma_new = t2 / n - np.outer(mu_new, mu_new)
+        sigma_new = (sigma_new + sigma_new.T) / 2
+        change = max(np.max(np.abs(mu_new - mu)), np.max(np.abs(sigma_new - sigma)))
+        mu, sigma = mu_new, sigma_new
+        if change < tol:
+            break
+    return mu, sigma, it
+
+
+def case_scores_moments(md: MissingData, sigma: np.ndarray, mu: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Casewise scores wrt mu (N x p) and Sigma (N x p x p, symmetric-perturbation form) at (mu, Sigma)."""
+    p = md.p
+    s_mu = np.zeros((md.n, p))
+    s_sig = np.zeros((md.n, p, p))
+    for b in md.batches:
+        inv, _ = _batch_inverse(_sub(sigma, b.obs, b.obs))
+        for j, rows in enumerate(b.cases):
+            o = b.obs[j]
+            d = md.x[np.ix_(rows, o)] - mu[o]
+            z = d @ inv[j]
+            s_mu[np.ix_(rows, o)] = z
+            s_sig[np.ix_(rows, o, o)] = 0.5 * (z[:, :, None] * z[:, None, :] - inv[j][None])
+    return s_mu, s_sig
+
+
+def h1_case_scores(md: MissingData, sigma: np.ndarray, mu: np.ndarray) -> np.ndarray:
+    """Casewise scores of the saturated model in (mu, vech Sigma) coordinates (N x (p + p*))."""
+    s_mu, s_sig = case_scores_moments(md, sigma, mu)
+    rows, cols = vech_index(md.p)
+    mult = np.where(rows == cols, 1.0, 2.0)
+    return np.hstack([s_mu, s_sig[:, rows, cols] * mult])
+
+
+def h1_observed_information(md: MissingData, sigma: np.ndarray, mu: np.ndarray) -> np.ndarray:
+    """Observed information (-Hessian of logl, total) of the saturated model in (mu, vech Sigma) coordinates.
+
+    Per pattern (inverse A = Sigma_oo^-1, P = A R A, z = A (t - n mu_o), all embedded in p x p):
+    mu-mu: n A;  mu-Sigma: (z' (x) A) D;  Sigma-Sigma: D' [1/2 (P (x) A + A (x) P) - n/2 A (x) A] D.
+    """
+    p = md.p
+    a_all, p_all, z_all, n_all = [], [], [], []
+    for b in md.batches:
+        inv, _ = _batch_inverse(_sub(sigma, b.obs, b.obs))
+        mu_o = mu[b.obs]
+        r = _residual_cross(b, mu_o)
+        pm = inv @ r @ inv
+        z = np.einsum("kij,kj->ki", inv, b.sums - b.n[:, None] * mu_o)
+        k = b.n.size
+        a_full = np.zeros((k, p, p))
+        p_full = np.zeros((k, p, p))
+        z_full = np.zeros((k, p))
+        idx = np.arange(k)[:, None, None]
+        a_full[idx, b.obs[:, :, None], b.obs[:, None, :]] = inv
+        p_full[idx, b.obs[:, :, None], b.obs[:, None, :]] = pm
+        z_full[np.arange(k)[:, None], b.obs] = z
+        a_all.append(a_full)
+        p_all.append(p_full)
+        z_all.append(z_full)
+        n_all.append(b.n)
+    a = np.concatenate(a_all)
+    pp = np.concatenate(p_all)
+    z = np.concatenate(z_all)
+    n = np.concatenate(n_all)
+    kk = a.shape[0]
+    av = a.reshape(kk, p * p)
+    pv = pp.reshape(kk, p * p)
+
+    # sum_k X_k (x) Y_k  as (p^2 x p^2):  [(i,l),(j,m)] = sum_k X_ij Y_lm
+    def kron_sum(xv: np.ndarray, yv: np.ndarray) -> np.ndarray:
+        m = (xv.T @ yv).reshape(p, p, p, p)  # i j l m
+        return m.transpose(0, 2, 1, 3).reshape(p * p, p * p)
+
+    big = 0.5 * (kron_sum(pv, av) + kron_sum(av, pv)) - 0.5 * kron_sum(av * n[:, None], av)
+    d = duplication_matrix(p)
+    ss = d.T @ big @ d
+    mu_mu = np.einsum("k,kij->ij", n, a)
+    # mu_j, Sigma_(l,m): sum_k A_jl z_m (+ sym via D)  -> (p, p^2) matrix [j, (l,m)]
+    ms = np.einsum("kjl,km->jlm", a, z).reshape(p, p * p) @ d
+    out = np.zeros((p + ss.shape[0], p + ss.shape[0]))
+    out[:p, :p] = mu_mu
+    out[:p, p:] = ms
+    out[p:, :p] = ms.T
+    out[p:, p:] = ss
+    return out

@@ -1,0 +1,276 @@
+"""The one pipeline: every estimator x missing-data x groups x covariates combination (lavaan's ``lavaan()``).
+
+parameter table over the groups (:func:`survey.sem.groups.group_partable`, lavaan's auto.* defaults) ->
+sample statistics per block (:func:`survey.sem.data.blocks.build_blocks`: complete moments or FIML
+patterns; fixed.x covariates at their sample moments) -> model matrices per block
+(:class:`survey.sem.model.blocks.MultiGroupModel`) -> one objective summed over blocks and one optimiser
+(:mod:`survey.sem.estimate`) -> information and vcov (:mod:`survey.sem.inference`) -> tests -> fit
+measures (:mod:`survey.sem.measures`) -> :class:`survey.sem.results.result.SEMResult`.
+
+lavaan's defaults per estimator: ML (se standard, expected information with complete data, observed with
+missing data; test standard), MLR (robust.huber.white with the observed information, yuan.bentler.mplus),
+MLM (robust.sem, expected information, satorra.bentler; complete data only, as lavaan).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from survey.errors import SurveyInputError, SurveyWarning
+from survey.sem.data.blocks import MISSING, build_blocks
+from survey.sem.data.moments import SampleStats
+from survey.sem.defined import check_definitions
+from survey.sem.diagnostics import check_convergence, check_identification, check_sample
+from survey.sem.estimate.objective import total_f
+from survey.sem.estimate.optimizer import estimate
+from survey.sem.groups import group_partable, normalize_group_equal, normalize_group_partial
+from survey.sem.inference import information as infmod
+from survey.sem.inference import vcov as vcmod
+from survey.sem.inference.tests import ScaledTest, n_moments, satorra_bentler, yuan_bentler_mplus
+from survey.sem.model.blocks import MultiGroupModel
+from survey.sem.start import start_values
+
+ESTIMATORS = ("ML", "MLR", "MLM")
+SE_OPTIONS = (
+    "default",
+    "standard",
+    "robust",
+    "robust.huber.white",
+    "robust.sem",
+    "first.order",
+    "none",
+    "bootstrap",
+)
+
+
+@dataclass
+class Pieces:
+    """What the result needs from the pipeline, for the model and for the baseline model."""
+
+    mg: MultiGroupModel
+    theta: np.ndarray
+    stat: float
+    df: float
+    info: vcmod.Information | None
+    scaled: ScaledTest | None
+
+
+def check_options(estimator: str, missing: str) -> tuple[str, str]:
+    est = str(estimator).upper()
+    if est not in ESTIMATORS:
+        raise SurveyInputError(
+            f"estimator is not available yet (available: {', '.join(ESTIMATORS)})",
+            value=str(estimator),
+            field="estimator",
+        )
+    kind = MISSING.get(str(missing).lower())
+    if kind is None:
+        raise SurveyInputError(
+            "missing is not available yet (available: listwise, fiml, ml.x)",
+            value=str(missing),
+            field="missing",
+        )
+    if kind == "ml.x":  # lavaan estimates the covariates' moments but counts them as fixed: not matched yet
+        raise SurveyInputError(
+            "missing='ml.x' is not available yet (missing='fiml' with fixed_x=False models the covariates)",
+            field="missing",
+        )
+    if est == "MLM" and kind != "listwise":
+        raise SurveyInputError(
+            'missing="ml" is not allowed for estimator MLM (lavaan: MLM needs complete data; use MLR)',
+            value=str(missing),
+            field="missing",
+        )
+    return est, kind
+
+
+def block_start(mg: MultiGroupModel, blocks) -> np.ndarray:
+    """lavaan-like start values per block, averaged over the rows of each shared parameter."""
+    full = np.zeros(mg.npar_full)
+    for i, (ram, b) in enumerate(zip(mg.models, blocks, strict=True)):
+        full[mg.index[i]] = start_values(ram, b)
+    counts = mg.k.sum(axis=0)
+    return (mg.k.T @ full) / np.where(counts > 0, counts, 1)
+
+
+def baseline_syntax(ov: list[str], x_names: list[str]) -> str:
+    """The independence model: free (residual) variances of the non-covariates; under fixed.x the
+    covariates keep their sample (co)variances and are unrelated to the rest (regressions fixed at 0)."""
+    ys = [v for v in ov if v not in x_names]
+    lines = [f"{v} ~~ {v}" for v in ys]
+    if x_names:
+        lines.append(f"{ys[-1]} ~ " + " + ".join(f"0*{x}" for x in x_names))
+    return "\n".join(lines)
+
+
+def baseline_theta(mg: MultiGroupModel, blocks) -> np.ndarray:
+    """Closed-form ML of the independence model: each variable's mean and variance (observed values)."""
+    theta = np.zeros(mg.npar)
+    pt = mg.partable
+    for row in pt[pt["free"] > 0].itertuples(index=False):
+        b = blocks[int(row.group) - 1]
+        j, k = b.names.index(row.lhs), b.names.index(row.rhs) if row.op == "~~" else -1
+        if row.op == "~~" and j != k:  # covariates' covariance (complete on the rows used)
+            theta[int(row.free) - 1] = b.cov[j, k]
+            continue
+        col = b.raw[:, j]
+        col = col[np.isfinite(col)]
+        theta[int(row.free) - 1] = np.mean((col - col.mean()) ** 2) if row.op == "~~" else col.mean()
+    return theta
+
+
+def _se_kind(est: str, kind: str, se: str) -> str:
+    """lavaan's ``se`` for the estimator: default standard (ML), robust.huber.white (MLR), robust.sem (MLM);
+    "robust" is robust.sem with complete data and robust.huber.white with missing data."""
+    if se in ("default", "bootstrap"):
+        return {"ML": "standard", "MLR": "robust.huber.white", "MLM": "robust.sem"}[est]
+    if se == "robust":
+        return "robust.sem" if kind == "listwise" else "robust.huber.white"
+    if se == "robust.sem" and kind != "listwise":
+        raise SurveyInputError(
+            "se='robust.sem' needs complete data (lavaan); use se='robust.huber.white'", field="se"
+        )
+    return se
+
+
+def inference(
+    est: str, kind: str, mg: MultiGroupModel, blocks, theta: np.ndarray, df: float, se: str = "default"
+) -> tuple[vcmod.Information | None, ScaledTest | None]:
+    """vcov (per ``se``) and the estimator's scaled test at theta."""
+    n = sum(b.n for b in blocks)
+    if mg.npar == 0:
+        return vcmod.Information(np.zeros((0, 0)), np.zeros((0, 0)), False), None
+    se_kind = _se_kind(est, kind, se)
+    stat = n * total_f(mg, blocks, theta)
+    info_kind = "expected" if kind == "listwise" and est != "MLR" else "observed"
+    a = infmod.information(info_kind, mg, blocks, theta)
+    scaled = None
+    sem = None
+    if est == "MLM" or se_kind == "robust.sem":
+        sem = vcmod.robust_sem(mg, blocks, theta, infmod.deltas(mg, theta))
+        if est == "MLM":
+            scaled = satorra_bentler(stat, df, *sem[1])
+    b0 = None
+    if est == "MLR" or se_kind in ("robust.huber.white", "first.order"):
+        b0 = infmod.first_order(mg, blocks, theta)
+        if est == "MLR" and not vcmod.is_singular(a)[0]:
+            scaled = yuan_bentler_mplus(
+                stat, df, vcmod.symmetric_inverse(a), b0, blocks, mg.meanstructure, mg.npar_full
+            )
+    if se_kind == "robust.sem":
+        info = sem[0]
+    elif se_kind == "robust.huber.white":
+        info = vcmod.huber_white(a, b0, n)
+    elif se_kind == "first.order":
+        info = vcmod.standard(b0, n)
+    else:
+        info = vcmod.standard(a, n)
+        if se_kind == "none":
+            info.vcov = np.full_like(info.vcov, np.nan)
+    if kind == "listwise" and info_kind != "expected":  # modification indices use the expected information
+        info.information = infmod.expected(mg, blocks, theta)
+    return info, scaled
+
+
+def fit_blocks(
+    model: str,
+    data: pd.DataFrame,
+    *,
+    estimator: str = "ML",
+    missing: str = "listwise",
+    group: str | None = None,
+    group_equal: Iterable[str] | str = (),
+    group_partial: Iterable[str] | str = (),
+    groups: list | None = None,
+    se: str = "default",
+    **partable_options,
+):
+    """Fit ``model`` through the one pipeline; returns a :class:`survey.sem.results.result.SEMResult`."""
+    from survey.sem.results.result import SEMResult
+
+    est, kind = check_options(estimator, missing)
+    ge = normalize_group_equal(group_equal)
+    gp = normalize_group_partial(group_partial)
+    if not isinstance(data, pd.DataFrame):
+        raise SurveyInputError("data must be a pandas DataFrame", value=type(data).__name__)
+    if group is not None:
+        if group not in data.columns:
+            raise SurveyInputError("grouping column not found in the data", column=group, field="group")
+        labels = list(pd.unique(data[group].dropna())) if groups is None else list(groups)
+        if len(labels) < 2:
+            raise SurveyInputError(
+                "the grouping column has fewer than two groups", column=group, field="group"
+            )
+    else:
+        labels = [None]
+    ms = bool(partable_options.pop("meanstructure", False)) or group is not None or kind != "listwise"
+    fixed_x = bool(partable_options.pop("fixed_x", True)) and kind != "ml.x"
+    pt = group_partable(model, len(labels), ge, gp, meanstructure=ms, fixed_x=fixed_x, **partable_options)
+    check_definitions(pt)
+    ms = bool((pt["op"] == "~1").any())  # lavaan's meanstructure="default": also when the syntax has ~1
+    mg = MultiGroupModel.from_partable(pt)
+    x_names = list(mg.models[0].names.ov_x) if fixed_x else []  # fixed.x covariates only
+    blocks, n_raw, warnings = build_blocks(
+        data, mg.ov, x_names=x_names, group=group, missing=kind, groups=None if group is None else labels
+    )
+    for i, (ram, b) in enumerate(zip(mg.models, blocks, strict=True)):
+        ram.set_exogenous(b.cov, b.mean)
+        q_g = int(np.count_nonzero(mg.k[mg.index[i], :].any(axis=0)))
+        for w in check_sample(b.cov, ram.ov, b.n, q_g):
+            prefix = f"group {b.label}: " if group is not None else ""
+            warnings.append(SurveyWarning(w.code, prefix + w.message, w.stage))
+    start = block_start(mg, blocks)
+    estimation = estimate(mg, blocks, start)
+    warnings += check_convergence(estimation.converged, estimation.iterations, estimation.message)
+    p, nx = len(mg.ov), len(x_names)
+    df = len(blocks) * n_moments(p, nx, ms) - mg.npar
+    n = sum(b.n for b in blocks)
+    info, scaled = (None, None)
+    if np.isfinite(estimation.fml):
+        info, scaled = inference(est, kind, mg, blocks, estimation.theta, df, se)
+    warnings += check_identification(info is not None and info.singular)
+    stat = n * estimation.fml
+    bad_h1 = [b.label for b in blocks if not np.isfinite(b.h1_logl)]
+    if bad_h1:  # FIML: the EM estimate of the saturated model is singular (too few cases for the variables)
+        stat = float("nan")
+        warnings.append(SurveyWarning(
+            "h1_singular", "the saturated (h1) model could not be estimated (singular EM covariance matrix"
+            + (f" in group {', '.join(bad_h1)}" if group is not None else "")
+            + "): no chi-square test or fit measures built on it; estimates and standard errors are reported",
+            "sem"))
+    model_pieces = Pieces(mg, estimation.theta, stat, df, info, scaled)
+    # the baseline (independence) model: same blocks, same estimator
+    bpt = group_partable(baseline_syntax(mg.ov, x_names), len(labels), meanstructure=ms, fixed_x=fixed_x)
+    names = copy.copy(mg.models[0].names)  # the model's order of the observed variables, no latents
+    names.lv = []
+    bmg = MultiGroupModel.from_partable(bpt, names)
+    for ram, b in zip(bmg.models, blocks, strict=True):
+        ram.set_exogenous(b.cov, b.mean)
+    btheta = baseline_theta(bmg, blocks)
+    bdf = len(blocks) * n_moments(p, nx, ms) - bmg.npar
+    bstat = n * total_f(bmg, blocks, btheta)
+    bscaled = None
+    if est != "ML":
+        bscaled = inference(est, kind, bmg, blocks, btheta, bdf)[1]
+    base_pieces = Pieces(bmg, btheta, bstat, bdf, None, bscaled)
+    stats = SampleStats(names=list(mg.ov), groups=blocks, n_raw=n_raw)
+    return SEMResult(
+        model=model,
+        estimator=est,
+        missing=kind,
+        group=group,
+        group_equal=ge,
+        group_partial=gp,
+        mg=mg,
+        stats=stats,
+        estimation=estimation,
+        pieces=model_pieces,
+        baseline=base_pieces,
+        warnings=warnings,
+        start=start,
+    )

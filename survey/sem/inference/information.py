@@ -1,0 +1,103 @@
+"""Information matrices of a fit over group blocks, per observation (lavaan ``lav_model_information``).
+
+With w_g = N_g/N, L_g the rows of K for block g and Delta_g = d(mu_g', vech(Sigma_g)')'/dtheta' (in the
+estimated parameters theta; :func:`survey.sem.model.moments.moments_jacobian` times L_g K):
+
+    expected     I = 1/2 K' sum_g w_g L_g' H_g L_g K,  H_g the expected Hessian of F_g at Sigma_g(theta)
+                 (= sum_g w_g Delta_g' W_g Delta_g, W_g the normal h1 information; Bollen 1989, eq. 4.80)
+    observed     A = 1/2 d2 F / dtheta dtheta'  (central differences of the analytic gradient)
+    first.order  B0 = 1/N sum_g sum_i s_i s_i',  s_i = Delta_g' g_i, g_i the casewise h1 scores at the
+                 model-implied moments (lavaan ``information="first.order"``)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from survey.sem.data.blocks import BlockStats
+from survey.sem.estimate.objective import block_gradient, total_gradient, total_gradient_hessian, weights
+from survey.sem.model.blocks import MultiGroupModel
+from survey.sem.model.moments import moments_jacobian
+
+
+def expected(mg: MultiGroupModel, blocks: list[BlockStats], theta: np.ndarray) -> np.ndarray:
+    """Unit expected information in theta."""
+    return 0.5 * total_gradient_hessian(mg, blocks, theta)[1]
+
+
+def observed(mg: MultiGroupModel, blocks: list[BlockStats], theta: np.ndarray) -> np.ndarray:
+    """Unit observed information 1/2 Hessian of F by central differences of the analytic gradient."""
+    q = theta.size
+    h = np.empty((q, q))
+    for k in range(q):
+        step = 1e-6 * max(1.0, abs(theta[k]))
+        e = np.zeros(q)
+        e[k] = step
+        h[:, k] = (total_gradient(mg, blocks, theta + e) - total_gradient(mg, blocks, theta - e)) / (2 * step)
+    return 0.25 * (h + h.T)
+
+
+def deltas(mg: MultiGroupModel, theta: np.ndarray) -> list[np.ndarray]:
+    """Delta_g (p*_g x q) of every block, in the estimated parameters."""
+    full = mg.k @ theta
+    out = []
+    for i, ram in enumerate(mg.models):
+        local = mg.local(full, i)
+        out.append(moments_jacobian(ram, local, ram.meanstructure) @ mg.k[mg.index[i], :])
+    return out
+
+
+def case_scores(mg: MultiGroupModel, blocks: list[BlockStats], theta: np.ndarray) -> list[np.ndarray]:
+    """Casewise scores dl_i/dtheta (N_g x q) of every block."""
+    full = mg.k @ theta
+    out = []
+    for i, (ram, b, d) in enumerate(zip(mg.models, blocks, deltas(mg, theta), strict=True)):
+        imp = ram.implied(mg.local(full, i))
+        out.append(b.case_scores(imp.sigma, imp.mean, ram.meanstructure) @ d)
+    return out
+
+
+def first_order(mg: MultiGroupModel, blocks: list[BlockStats], theta: np.ndarray) -> np.ndarray:
+    """Unit first-order information B0 = 1/N sum_i s_i s_i'."""
+    n = sum(b.n for b in blocks)
+    b0 = np.zeros((mg.npar, mg.npar))
+    for s in case_scores(mg, blocks, theta):
+        b0 += s.T @ s
+    return b0 / n
+
+
+def information(kind: str, mg: MultiGroupModel, blocks: list[BlockStats], theta: np.ndarray) -> np.ndarray:
+    """The unit information of ``kind`` ("expected", "observed" or "first.order")."""
+    if kind == "expected":
+        return expected(mg, blocks, theta)
+    if kind == "observed":
+        return observed(mg, blocks, theta)
+    if kind == "first.order":
+        return first_order(mg, blocks, theta)
+    raise ValueError(kind)
+
+
+def full_space_information(
+    mg: MultiGroupModel, blocks: list[BlockStats], theta_full: np.ndarray, observed_info: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """Unit score (1/2 dF/dtheta_full) and information in the unconstrained parameters theta_full (one per
+    free row), for the score tests of equality constraints (lavaan ``lavTestScore``): expected information
+    with complete data, observed (central differences of the analytic gradient) with missing data."""
+    grad, hess = total_gradient_hessian(mg, blocks, theta_full, full_space=True)
+    if not observed_info:
+        return 0.5 * grad, 0.5 * hess
+
+    def g_full(t: np.ndarray) -> np.ndarray:
+        out = np.zeros(mg.npar_full)
+        for i, (w, ram, b) in enumerate(zip(weights(blocks), mg.models, blocks, strict=True)):
+            out[mg.index[i]] += w * block_gradient(ram, b, mg.local(t, i))
+        return out
+
+    q = theta_full.size
+    h = np.empty((q, q))
+    for k in range(q):
+        step = 1e-6 * max(1.0, abs(theta_full[k]))
+        e = np.zeros(q)
+        e[k] = step
+        h[:, k] = (g_full(theta_full + e) - g_full(theta_full - e)) / (2 * step)
+    return 0.5 * g_full(theta_full), 0.25 * (h + h.T)

@@ -1,0 +1,105 @@
+"""Test statistics of a fit over group blocks (lavaan ``lav_test``): ``standard``, ``satorra.bentler``
+and ``yuan.bentler.mplus``.
+
+    standard   T = N F(theta_hat) = sum_g 2 (logl_g,h1 - logl_g),  df = sum_g p*_g - q
+               (p*_g the moments of block g without those of the fixed.x covariates)
+    satorra.bentler      tr(U Gamma) = sum_g tr(W_g Gamma_g)
+                                    - tr(E^-1 sum_g w_g Delta_g' W_g Gamma_g W_g Delta_g)
+                         (Satorra & Bentler 1994; W_g at the model-implied moments, expected information)
+    yuan.bentler.mplus   tr(U Gamma) = sum_g tr(A1_g^-1 B1_g) - tr(A^-1 B0)
+                         (A1_g, B1_g the observed and first-order information of the saturated model
+                         of block g,
+                         fixed.x elements masked; A, B0 of the model; Yuan & Bentler 2000, the Mplus variant)
+    c = tr(U Gamma) / df,  T_scaled = T / c
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats as sps
+
+from survey.sem.data.blocks import BlockStats, masked_inverse, x_mask
+
+
+@dataclass
+class ScaledTest:
+    """A (scaled) chi-square test (lavaan ``lavInspect(fit, "test")``)."""
+
+    method: str
+    stat: float
+    df: float
+    trace: float
+    scaling_factor: float
+    scaling_factor_h1: float = float("nan")
+    scaling_factor_h0: float = float("nan")
+
+    @property
+    def stat_scaled(self) -> float:
+        return self.stat / self.scaling_factor
+
+    @property
+    def pvalue_scaled(self) -> float:
+        return float(sps.chi2.sf(self.stat_scaled, self.df)) if self.df > 0 else float("nan")
+
+
+def n_moments(p: int, nx: int, meanstructure: bool) -> int:
+    """Sample moments a block's model reproduces (fixed.x moments excluded, as lavaan)."""
+    ndat = p * (p + 1) // 2 - nx * (nx + 1) // 2
+    if meanstructure:
+        ndat += p - nx
+    return ndat
+
+
+def pvalue(t: float, df: float) -> float:
+    return float(sps.chi2.sf(t, df)) if df > 0 and np.isfinite(t) else float("nan")
+
+
+def _factor(trace: float, df: float) -> float:
+    c = trace / df if df > 0 else float("nan")
+    return c if c > 0 else float("nan")
+
+
+def satorra_bentler(stat: float, df: float, e: np.ndarray, middle: np.ndarray, parts) -> ScaledTest:
+    """Satorra-Bentler scaled test from :func:`survey.sem.inference.vcov.sem_pieces`."""
+    trace = float(sum(np.sum(w * gamma) for w, gamma in parts))
+    if e.size:
+        trace -= float(np.sum(np.linalg.inv(e) * middle.T))
+    return ScaledTest("satorra.bentler", stat, df, trace, _factor(trace, df))
+
+
+def h1_trace(blocks: list[BlockStats], meanstructure: bool) -> tuple[float, int]:
+    """sum_g tr(A1_g^-1 B1_g) and the number of h1 moments it covers."""
+    total, ndat = 0.0, 0
+    for b in blocks:
+        a1, b1 = b.h1_information(meanstructure)
+        mask = x_mask(b.cov.shape[0], b.x_index, meanstructure)
+        total += float(np.sum(b1 * masked_inverse(a1, mask).T))
+        ndat += int((~mask).sum())
+    return total, ndat
+
+
+def yuan_bentler_mplus(
+    stat: float,
+    df: float,
+    a_inv: np.ndarray,
+    b0: np.ndarray,
+    blocks: list[BlockStats],
+    meanstructure: bool,
+    npar_full: int | None = None,
+) -> ScaledTest:
+    """Yuan-Bentler (Mplus) scaled test; A^-1 the inverse unit observed information of the model
+    (``scaling.factor.h0`` divides by the free rows before equality constraints, as lavaan)."""
+    trace_h1, ndat = h1_trace(blocks, meanstructure)
+    trace_h0 = float(np.sum(b0 * a_inv.T)) if a_inv.size else 0.0
+    trace = trace_h1 - trace_h0
+    return ScaledTest(
+        "yuan.bentler.mplus",
+        stat,
+        df,
+        trace,
+        _factor(trace, df),
+        trace_h1 / max(ndat, 1),
+        trace_h0 / max(npar_full or a_inv.shape[0], 1),
+    )

@@ -1,0 +1,1 @@
+"""The result object of a fit (:class:`survey.sem.results.result.BlockResult`)."""

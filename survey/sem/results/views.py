@@ -1,0 +1,125 @@
+"""Output views of a :class:`survey.sem.results.result.SEMResult`: the ``--json`` object, the multi-group
+text summary (single-group fits print through :mod:`survey.sem.summary`), ``repr`` and notebook HTML."""
+
+from __future__ import annotations
+
+import html
+import math
+from typing import Any
+
+
+def clean(value: Any) -> Any:
+    """JSON-safe scalar: NaN/inf -> None, numpy scalars -> Python."""
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def to_dict(res) -> dict[str, Any]:
+    est = res.estimates()
+    records = [{k: clean(v) for k, v in row.items()} for row in est.to_dict(orient="records")]
+    out: dict[str, Any] = {
+        "estimator": res.estimator,
+        "converged": res.converged,
+        "nobs": res.nobs,
+    }
+    if not res.single:
+        out.update(
+            {
+                "group": res.group,
+                "group_labels": res.group_labels,
+                "nobs_groups": res.nobs_groups,
+                "group_equal": res.group_equal,
+                "group_partial": res.group_partial,
+            }
+        )
+    r2 = res.r2()
+    out.update(
+        {
+            "warnings": [w.message for w in res.warnings],
+            "fit_measures": {k: clean(v) for k, v in res.fit_measures().items()},
+            "estimates": records,
+            "r2": (
+                {k: clean(v) for k, v in r2.items()}
+                if res.single
+                else {g: {k: clean(v) for k, v in d.items()} for g, d in r2.items()}
+            ),
+        }
+    )
+    return out
+
+
+def group_summary(res) -> str:
+    """Text summary of a multi-group fit: fit and the estimates of every group."""
+    f = res.fit_measures()
+    state = "ended normally" if res.converged else "did NOT end normally"
+    lines = [
+        f"survey.sem multi-group {res.estimator} {state} after {res.estimation.iterations} iterations",
+        "",
+        f"  Grouping variable: {res.group}; groups: "
+        + ", ".join(f"{k} (N = {v})" for k, v in res.nobs_groups.items()),
+        f"  Equality constraints: {', '.join(res.group_equal) or 'none'}"
+        + (f"; released: {', '.join(res.group_partial)}" if res.group_partial else ""),
+        f"  Missing data: {'FIML' if res.missing != 'listwise' else 'listwise deletion'}",
+        f"  Number of model parameters: {int(f['npar'])}",
+        "",
+        f"  Chi-square ({int(f['df'])} df) = {f['chisq']:.3f}, p = {f['pvalue']:.4f}",
+        f"  CFI = {f['cfi']:.3f}, TLI = {f['tli']:.3f}, RMSEA = {f['rmsea']:.3f} "
+        f"[{f['rmsea.ci.lower']:.3f}, {f['rmsea.ci.upper']:.3f}], SRMR = {f['srmr']:.3f}",
+        f"  logl = {f['logl']:.3f}, AIC = {f['aic']:.3f}, BIC = {f['bic']:.3f}",
+    ]
+    if "chisq.scaled" in f:
+        name = "Satorra-Bentler" if res.estimator == "MLM" else "Yuan-Bentler"
+        lines += [
+            f"  Scaled chi-square ({name}) = {f['chisq.scaled']:.3f}, "
+            f"p = {f['pvalue.scaled']:.4f}, scaling factor = {f['chisq.scaling.factor']:.3f}",
+            f"  Robust CFI = {f['cfi.robust']:.3f}, TLI = {f['tli.robust']:.3f}, "
+            f"RMSEA = {f['rmsea.robust']:.3f}",
+        ]
+    est = res.estimates()
+    cols = ["lhs", "op", "rhs", "label", "est", "se", "z", "pvalue", "std.all"]
+    for g, label in enumerate(res.group_labels, start=1):
+        part = est[est["group"] == g][cols]
+        lines += [
+            "",
+            f"Group {g} [{label}]:",
+            part.to_string(index=False, float_format=lambda v: f"{v:.3f}", na_rep=""),
+        ]
+    part = est[est["op"] == ":="]
+    if len(part):
+        lines += [
+            "",
+            "Defined parameters:",
+            part[cols].to_string(index=False, float_format=lambda v: f"{v:.3f}"),
+        ]
+    if res.warnings:
+        lines += ["", "Warnings:"] + [f"  - {w.message}" for w in res.warnings]
+    return "\n".join(lines) + "\n"
+
+
+def text_repr(res) -> str:
+    f = res._fit
+    state = "converged" if res.converged else "NOT converged"
+    groups = "" if res.single else f", G={len(res.group_labels)}"
+    return (
+        f"<SEMResult {res.estimator}{groups}, N={res.nobs}, {state}, chisq={f['chisq']:.3f}, "
+        f"df={f['df']:.0f}, "
+        f"cfi={f['cfi']:.3f}, rmsea={f['rmsea']:.3f}, srmr={f['srmr']:.3f}, {len(res.warnings)} warning(s)>"
+    )
+
+
+def html_repr(res) -> str:
+    f = res._fit
+    groups = "" if res.single else f", groups by {html.escape(res.group)}"
+    head = (
+        f"<p><b>SEM ({html.escape(res.estimator)})</b>{groups}, N = {res.nobs}, "
+        f"{'converged' if res.converged else 'NOT converged'}; "
+        f"&chi;&sup2;({f['df']:.0f}) = {f['chisq']:.3f}, p = {f['pvalue']:.3f}, CFI = {f['cfi']:.3f}, "
+        f"TLI = {f['tli']:.3f}, RMSEA = {f['rmsea']:.3f} [{f['rmsea.ci.lower']:.3f}, "
+        f"{f['rmsea.ci.upper']:.3f}], SRMR = {f['srmr']:.3f}</p>"
+    )
+    warn = "".join(f"<li>{html.escape(w.message)}</li>" for w in res.warnings)
+    warn = f"<ul>{warn}</ul>" if warn else ""
+    return head + warn + res.estimates().to_html(index=False, float_format=lambda v: f"{v:.3f}", na_rep="")
