@@ -12,7 +12,8 @@ and for |rho| >= .925 Genz's series-plus-quadrature correction of the near-singu
 
 Derivatives (Olsson 1979, Psychometrika 44):
 
-    d Phi2 / d rho = phi2(a, b, rho) = exp(-(a^2 - 2 rho a b + b^2) / (2 (1 - rho^2))) / (2 pi sqrt(1 - rho^2))
+    d Phi2 / d rho = phi2(a, b, rho) = exp(-(a^2 - 2 rho a b + b^2) / (2 (1 - rho^2))) / (2 pi s),
+                     s = sqrt(1 - rho^2)
     d Phi2 / d a   = phi(a) Phi((b - rho a) / sqrt(1 - rho^2))
 """
 
