@@ -12,7 +12,7 @@ All pairs are solved together by Fisher scoring, rho <- rho + l'(rho) / I(rho) w
 ``phi2`` (:mod:`survey.sem.ordinal.bivariate`). lavaan adds nothing to empty cells of tables larger
 than 2 x 2 (``zero.add = c(0.5, 0)``), nor does this module.
 
-Polyserial (Olsson, Drasgow & Dorans 1982, Psychometrika 47, two-step; lavaan ``lav_bvmix``): with
+Polyserial (Olsson, Drasgow & Dorans 1982, Psychometrika 47, two-step ML; lavaan ``lav_bvmix``): with
 z = (x - mean) / sd (sd with divisor N) and the ordinal variable's thresholds fixed,
 
     l(rho) = sum_i log[Phi((tau_c - rho z_i) / s) - Phi((tau_{c-1} - rho z_i) / s)],  s = sqrt(1 - rho^2).
@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy.optimize import minimize_scalar
-from scipy.special import ndtr
+from scipy.special import ndtr, ndtri
 
 from survey.sem.ordinal.bivariate import dbinorm, pbinorm, rectangles
 from survey.sem.ordinal.thresholds import OrdinalCodes, extended
@@ -153,3 +153,16 @@ def polyserial(x: np.ndarray, codes: np.ndarray, tau: np.ndarray) -> float:
     res = minimize_scalar(negloglik, bounds=(-MAX_ABS_RHO, MAX_ABS_RHO), method="bounded",
                           options={"xatol": 1e-10})
     return float(res.x)
+
+
+def polyserial_adhoc(x: np.ndarray, y: np.ndarray) -> float:
+    """Olsson, Drasgow & Dorans' (1982, eq. 8) ad hoc polyserial estimate (R polycor ``ML = FALSE``):
+    ``rho = r_xy sd_y / sum_k phi(tau_k)`` with r_xy the Pearson correlation of x with the category
+    scores y, sd_y their SD (divisor N) and tau the marginal thresholds; complete pairs only."""
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    ok = np.isfinite(x) & np.isfinite(y)
+    x, y = x[ok], y[ok]
+    _, counts = np.unique(y, return_counts=True)
+    tau = ndtri(np.cumsum(counts)[:-1] / y.size)
+    dens = np.exp(-tau**2 / 2) / np.sqrt(2 * np.pi)
+    return float(np.corrcoef(x, y)[0, 1] * y.std() / dens.sum())
