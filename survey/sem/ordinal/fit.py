@@ -67,6 +67,7 @@ class OrdinalFit:
     vcov: np.ndarray
     sample: SampleStatistics
     tests: list[tests.Test]
+    implied_cor: np.ndarray  # model-implied correlations of the latent responses
     warnings: list[str] = field(default_factory=list)
 
 
@@ -174,7 +175,9 @@ def _fit(model: str, data: pd.DataFrame, estimator: str, ordered, missing: str, 
     measures = fm.fit_measures(structure, theta, sample, weight, test_list, fmin, delta, v)
     table = estimates_table(structure, theta, v, sample)
     warnings = [] if converged else ["the optimizer did not converge"]
-    return OrdinalFit(est, parameterization, n, converged, table, measures, v, sample, test_list, warnings)
+    implied = structure.moments(theta).sigma
+    return OrdinalFit(est, parameterization, n, converged, table, measures, v, sample, test_list, implied,
+                      warnings)
 
 
 def _ram_start(structure: OrdinalStructure, sample: SampleStatistics) -> np.ndarray:
