@@ -139,3 +139,17 @@ def test_gamma_is_a_function_of_the_cases_not_their_order():
     perm = np.random.default_rng(3).permutation(codes.n)
     codes.codes = codes.codes[perm]
     assert np.abs(gamma(codes, taus, rho) - g1).max() < 1e-10
+
+
+def test_two_group_sample_statistics_equal_lavaan_per_group():
+    """(c) of the issue: the per-group thresholds, polychorics and Gamma of lavaan's two-group fit
+    (group = "gender", listwise over the model's items); the multi-group estimation is the engine's."""
+    ref = REF["cases"]["bfi_groups_configural"]
+    complete = BFI.dropna(subset=ITEMS)
+    for k, level in enumerate(sorted(complete["gender"].unique())):
+        stats = sample_statistics(complete[complete["gender"] == level], ITEMS)
+        group = ref["groups"][k]
+        assert stats.nobs == ref["nobs"][k]
+        assert np.abs(stats.wls_obs - np.array(group["wls_obs"])).max() < 1e-6
+        g_ref = np.array(group["gamma"])
+        assert np.abs(stats.gamma - g_ref).max() < 1e-5 * np.abs(g_ref).max()
