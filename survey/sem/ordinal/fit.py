@@ -18,6 +18,7 @@ from threadpoolctl import threadpool_limits
 
 from survey.errors import EstimationError, SurveyInputError
 from survey.sem.ordinal import fitmeasures as fm
+from survey.sem.ordinal import summary
 from survey.sem.ordinal import test as tests
 from survey.sem.ordinal._engine import GroupStats, lavaanify, start_values, variable_names
 from survey.sem.ordinal.acov import gamma as gamma_matrix
@@ -69,6 +70,18 @@ class OrdinalFit:
     tests: list[tests.Test]
     implied_cor: np.ndarray  # model-implied correlations of the latent responses
     warnings: list[str] = field(default_factory=list)
+
+    def r2(self) -> dict[str, float]:
+        """R-square of the items' latent responses and the dependent latent variables."""
+        return summary.r2(self.estimates)
+
+    def to_dict(self) -> dict:
+        """The ``survey fit --json`` object, threshold rows (``op`` "|") included."""
+        return summary.to_dict(self)
+
+    def summary(self) -> str:
+        """lavaan-like text summary with the Thresholds section."""
+        return summary.summary_text(self)
 
 
 def sample_statistics(data: pd.DataFrame, names: list[str], missing: str = "listwise") -> SampleStatistics:
