@@ -76,6 +76,8 @@ def fit(
     group_partial: Iterable[str] = (),
     scheduler: str | None = None,
     workers: int | None = None,
+    ordered=None,
+    parameterization: str = "delta",
 ) -> SEMResult:
     """Fit a lavaan-syntax model by maximum likelihood, with lavaan ``sem()`` defaults.
 
@@ -89,6 +91,9 @@ def fit(
         they run (:func:`survey.sem.executor.get_executor`).
     group, group_equal, group_partial : multi-group model (lavaan ``group=``, ``group.equal=``,
         ``group.partial=``); see :func:`survey.sem.multigroup.fit_multigroup`.
+    ordered, parameterization : ordered items (``True``/``"all"`` or a list of columns; lavaan ``ordered=``)
+        fitted by WLSMV (or WLSM / ULSMV / ULSM / WLS) with ``"delta"`` or ``"theta"`` scaling; see
+        :func:`survey.sem.ordinal.fit.fit_ordinal` (returns its OrdinalFit).
 
     Returns
     -------
@@ -101,6 +106,8 @@ def fit(
     >>> round(res.fit_measures()["chisq"], 3)
     85.306
     """
+    if ordered is not None or str(estimator).upper() in ORDINAL_ESTIMATORS:
+        return _fit_ordinal(model, data, estimator, ordered, missing, group, se, bootstrap, parameterization)
     if group is not None:  # multi-group models: survey.sem.multigroup (returns a MultiGroupResult)
         from survey.sem.multigroup import fit_multigroup
 
@@ -125,6 +132,31 @@ def fit(
     est_name = _check_options(estimator, missing, group, group_equal, se, bootstrap)
     with threadpool_limits(1) if threadpool_limits is not None else nullcontext():
         return _fit_ml(model, data, est_name)
+
+
+ORDINAL_ESTIMATORS = ("WLSMV", "WLSM", "ULSMV", "ULSM", "WLS")
+
+
+def _fit_ordinal(model, data, estimator, ordered, missing, group, se, bootstrap, parameterization):
+    """Route ordered items to :mod:`survey.sem.ordinal` (lavaan: ``ordered=`` switches ML to WLSMV)."""
+    from survey.sem.ordinal.fit import fit_ordinal
+
+    est = str(estimator).upper()
+    if ordered is None:
+        raise SurveyInputError(f"estimator={estimator!r} needs ordered items (ordered=True or a list of "
+                               "columns; --ordered all|COL,...)", field="ordered")
+    if est == "ML":
+        est = "WLSMV"
+    if est not in ORDINAL_ESTIMATORS:
+        raise SurveyInputError(f"estimator={estimator!r} is not available with ordered items "
+                               f"(available: {', '.join(ORDINAL_ESTIMATORS)})", field="estimator")
+    if group is not None:
+        raise SurveyInputError("multi-group models with ordered items are not available yet", field="group")
+    if bootstrap or str(se).lower() == "bootstrap":
+        raise SurveyInputError("bootstrap standard errors are not available with ordered items", field="se")
+    ordered = True if ordered in (True, "all") else list(ordered)
+    return fit_ordinal(model, data, estimator=est, ordered=ordered, missing=missing,
+                       parameterization=parameterization)
 
 
 def prepare_ml(model: str, data: pd.DataFrame, *, meanstructure: bool = False) -> dict:
