@@ -67,13 +67,26 @@ def test_cli_text_summary_has_a_thresholds_section(model_file, capsys):
     (["--ordered", "A1,A2"], "must be ordered"),
     (["--ordered", "all", "--estimator", "MLR"], "not available with ordered"),
     (["--ordered", "all", "--missing", "fiml"], "missing"),
-    (["--ordered", "all", "--group", "gender"], "multi-group"),
+    (["--ordered", "all", "--group", "gender", "--group-equal", "residuals"], "group_equal"),
     (["--ordered", "all", "--compare-paths", "A"], "compare-paths"),
 ])
 def test_cli_bad_ordinal_options_exit_2_with_one_line(model_file, capsys, argv, message):
     code, out, err = run(["fit", str(model_file), str(BFI), *argv], capsys)
     assert code == 2 and out == ""
     assert message in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_cli_two_groups_with_thresholds_and_loadings_equal(model_file, capsys):
+    code, out, err = run(["fit", str(model_file), str(BFI), "--ordered", "all", "--group", "gender",
+                          "--group-equal", "thresholds,loadings", "--json"], capsys)
+    assert code == 0, err
+    res = json.loads(out)
+    ref = REF["cases"]["bfi_groups_thresholds_loadings"]
+    assert res["nobs"] == sum(ref["nobs"])
+    assert res["fit_measures"]["chisq.scaled"] == pytest.approx(ref["fit_measures"]["chisq.scaled"], rel=1e-6)
+    scale = [r for r in res["estimates"] if r["op"] == "~*~" and r["group"] == 2]
+    want = {(r["lhs"], r["group"]): r["est"] for r in ref["estimates"] if r["op"] == "~*~"}
+    assert len(scale) == 10 and all(r["est"] == pytest.approx(want[(r["lhs"], 2)], abs=1e-5) for r in scale)
 
 
 def test_python_fit_routes_ordered_items():

@@ -107,7 +107,8 @@ def fit(
     85.306
     """
     if ordered is not None or str(estimator).upper() in ORDINAL_ESTIMATORS:
-        return _fit_ordinal(model, data, estimator, ordered, missing, group, se, bootstrap, parameterization)
+        return _fit_ordinal(model, data, estimator, ordered, missing, group, se, bootstrap, parameterization,
+                            group_equal)
     if group is not None:  # multi-group models: survey.sem.multigroup (returns a MultiGroupResult)
         from survey.sem.multigroup import fit_multigroup
 
@@ -137,7 +138,8 @@ def fit(
 ORDINAL_ESTIMATORS = ("WLSMV", "WLSM", "ULSMV", "ULSM", "WLS")
 
 
-def _fit_ordinal(model, data, estimator, ordered, missing, group, se, bootstrap, parameterization):
+def _fit_ordinal(model, data, estimator, ordered, missing, group, se, bootstrap, parameterization,
+                 group_equal=()):
     """Route ordered items to :mod:`survey.sem.ordinal` (lavaan: ``ordered=`` switches ML to WLSMV)."""
     from survey.sem.ordinal.fit import fit_ordinal
 
@@ -150,11 +152,16 @@ def _fit_ordinal(model, data, estimator, ordered, missing, group, se, bootstrap,
     if est not in ORDINAL_ESTIMATORS:
         raise SurveyInputError(f"estimator={estimator!r} is not available with ordered items "
                                f"(available: {', '.join(ORDINAL_ESTIMATORS)})", field="estimator")
-    if group is not None:
-        raise SurveyInputError("multi-group models with ordered items are not available yet", field="group")
     if bootstrap or str(se).lower() == "bootstrap":
         raise SurveyInputError("bootstrap standard errors are not available with ordered items", field="se")
     ordered = True if ordered in (True, "all") else list(ordered)
+    if group is not None:
+        from survey.sem.ordinal.multigroup import fit_ordinal_groups
+
+        if isinstance(group_equal, str):
+            group_equal = [g.strip() for g in group_equal.split(",") if g.strip()]
+        return fit_ordinal_groups(model, data, group, group_equal=tuple(group_equal), estimator=est,
+                                  missing=missing)
     return fit_ordinal(model, data, estimator=est, ordered=ordered, missing=missing,
                        parameterization=parameterization)
 

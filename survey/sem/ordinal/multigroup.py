@@ -160,6 +160,21 @@ class GroupFit:
     fit_measures: dict[str, float]
     vcov: np.ndarray
     tests: list
+    groups: list = None  # the group column's values, in group order 1..G
+    parameterization: str = "delta"
+    warnings: list = None
+
+    def to_dict(self) -> dict:
+        """The ``survey fit --json`` object (``nobs`` the total; ``group`` 1..G on every estimate row)."""
+        from survey.sem.ordinal import summary
+
+        return summary.to_dict(self)
+
+    def summary(self) -> str:
+        """lavaan-like text summary, one block of parameter estimates per group."""
+        from survey.sem.ordinal import summary
+
+        return summary.summary_text(self)
 
 
 def _start(groups: list[Group], nkeys: int) -> np.ndarray:
@@ -219,7 +234,10 @@ def fit_ordinal_groups(model: str, data: pd.DataFrame, group: str, *, group_equa
         groups, keys, levels = build_groups(model, data, group, group_equal, missing)
         weights = [weight_matrix(g.sample.gamma, "DWLS") for g in groups]
         theta, converged = _optimise(groups, weights, _start(groups, len(keys)))
-        return _inference(groups, weights, keys, theta, converged)
+        out = _inference(groups, weights, keys, theta, converged)
+        out.groups = [v.item() if hasattr(v, "item") else v for v in levels]
+        out.warnings = [] if converged else ["the optimizer did not converge"]
+        return out
 
 
 def _inference(groups, weights, keys, theta, converged) -> GroupFit:

@@ -45,7 +45,7 @@ def to_dict(fit) -> dict[str, Any]:
     return {
         "estimator": fit.estimator,
         "converged": bool(fit.converged),
-        "nobs": int(fit.nobs),
+        "nobs": int(np.sum(fit.nobs)),
         "warnings": list(fit.warnings),
         "fit_measures": {k: _clean(v) for k, v in fit.fit_measures.items()},
         "estimates": records,
@@ -56,8 +56,11 @@ def to_dict(fit) -> dict[str, Any]:
 def public_estimates(estimates: pd.DataFrame) -> pd.DataFrame:
     """lavaan's ``parameterEstimates()`` columns: ``lhs op rhs label group est se z pvalue ci.lower
     ci.upper std.all`` (95% Wald intervals)."""
-    out = estimates.drop(columns="free").copy()
-    out.insert(4, "group", 1)
+    out = estimates.drop(columns=[c for c in ("free",) if c in estimates.columns]).copy()
+    if "label" not in out.columns:
+        out.insert(3, "label", "")
+    if "group" not in out.columns:
+        out.insert(4, "group", 1)
     out["ci.lower"] = out["est"] - 1.959963984540054 * out["se"]
     out["ci.upper"] = out["est"] + 1.959963984540054 * out["se"]
     return out[["lhs", "op", "rhs", "label", "group", "est", "se", "z", "pvalue", "ci.lower", "ci.upper",
@@ -109,9 +112,10 @@ def summary_text(fit) -> str:
         f"survey.sem.ordinal {fit.estimator} fit ({'converged' if fit.converged else 'did NOT converge'})",
         "",
         _line("Estimator", objective),
+        *([_line("Number of groups", len(fit.nobs))] if np.ndim(fit.nobs) else []),
         _line("Parameterization", fit.parameterization),
         _line("Number of model parameters", int(fm["npar"])),
-        _line("Number of observations", fit.nobs),
+        _line("Number of observations", int(np.sum(fit.nobs))),
         "",
         "Model Test User Model:",
         _line("", "Standard", "Scaled" if scaled else ""),
@@ -130,10 +134,15 @@ def summary_text(fit) -> str:
     table = fit.estimates.rename(columns={"std.all": "std_all"})
     lines += ["", "Parameter Estimates:", "", f"{'':<20}{'Estimate':>9}{'Std.Err':>9}{'z-value':>9}"
               f"{'P(>|z|)':>9}{'Std.all':>9}"]
-    for title, kind in SECTIONS:
-        body = _rows(table, kind)
-        if body:
-            lines += ["", f"{title}:"] + body
+    blocks = [(None, table)] if "group" not in table.columns else list(table.groupby("group", sort=True))
+    for g, part in blocks:
+        if g is not None and len(blocks) > 1:
+            label = fit.groups[int(g) - 1] if getattr(fit, "groups", None) else g
+            lines += ["", f"Group {g} [{label}]:"]
+        for title, kind in SECTIONS:
+            body = _rows(part, kind)
+            if body:
+                lines += ["", f"{title}:"] + body
     if fit.warnings:
         lines += ["", "Warnings:"] + [f"  {w}" for w in fit.warnings]
     return "\n".join(lines)
