@@ -84,9 +84,11 @@ def test_polychorics_equal_psych_polychoric():
     assert np.abs(rho - np.array(ref["rho_correct"]["values"])).max() < 1e-4
 
 
-@pytest.mark.parametrize("case,missing", [("bfi_wlsmv", "listwise"), ("bfi_pairwise_wlsmv", "pairwise")])
+@pytest.mark.parametrize("case,missing", [("bfi_wlsmv", "listwise"), ("bfi_pairwise_wlsmv", "pairwise"),
+                                          ("bfi_mixed_pairwise_wlsmv", "pairwise")])
 def test_gamma_equals_lavaan(case, missing):
-    stats = sample_statistics(BFI, ITEMS, missing)
+    data = pd.read_csv(HERE / "bfi_mixed.csv") if "mixed" in case else BFI  # 3-, 2- and 6-category items
+    stats = sample_statistics(data, ITEMS, missing)
     ref = REF["cases"][case]
     assert stats.nobs == ref["nobs"]
     assert np.abs(stats.wls_obs - np.array(ref["wls_obs"])).max() < 1e-6
