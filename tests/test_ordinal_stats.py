@@ -155,3 +155,15 @@ def test_two_group_sample_statistics_equal_lavaan_per_group():
         assert np.abs(stats.wls_obs - np.array(group["wls_obs"])).max() < 1e-6
         g_ref = np.array(group["gamma"])
         assert np.abs(stats.gamma - g_ref).max() < 1e-5 * np.abs(g_ref).max()
+
+
+def test_binary_items_with_empty_cells_follow_lavaans_rules():
+    """2 x 2 tables: one empty cell gets 0.5 with the margins kept, equal margins at 0 use the closed form;
+    without these rules the b1 x b2 correlation would be off by more than .3."""
+    data = pd.read_csv(HERE / "binary.csv")
+    stats = sample_statistics(data, list(data.columns))
+    ref = REF["lavcor_binary"]
+    assert np.abs(stats.correlations - np.array(ref["cor"]["values"])).max() < 1e-6
+    assert np.abs(np.concatenate(stats.thresholds) - np.array(ref["th"])).max() < 1e-8
+    g_ref = np.array(ref["gamma"])
+    assert np.abs(stats.gamma - g_ref).max() < 1e-5 * np.abs(g_ref).max()

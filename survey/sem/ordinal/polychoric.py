@@ -6,11 +6,12 @@ with the thresholds of step 1 held fixed, rho_ij maximises the pair's multinomia
     l(rho) = sum_kl n_kl log pi_kl(rho),  pi_kl = Phi2(tau_k, sigma_l) - Phi2(tau_{k-1}, sigma_l)
                                                    - Phi2(tau_k, sigma_{l-1}) + Phi2(tau_{k-1}, sigma_{l-1}),
 
-over the cases observed on both variables (pairwise present; lavaan's ``missing = "pairwise"``).
+over the cases observed on both variables (pairwise present; lavaan's ``missing = "pairwise"``);
+2 x 2 tables with empty cells follow lavaan's rules (:func:`_two_by_two`).
 All pairs are solved together by Fisher scoring, rho <- rho + l'(rho) / I(rho) with
 ``l' = sum n_kl pi'_kl / pi_kl`` and ``I = n sum pi'^2_kl / pi_kl``, ``pi'`` the rectangles of
-``phi2`` (:mod:`survey.sem.ordinal.bivariate`). lavaan adds nothing to empty cells of tables larger
-than 2 x 2 (``zero.add = c(0.5, 0)``), nor does this module.
+``phi2`` (:mod:`survey.sem.ordinal.bivariate`). Empty cells of tables larger than 2 x 2 get nothing
+(lavaan's ``zero.add = c(0.5, 0)``).
 
 Polyserial (Olsson, Drasgow & Dorans 1982, Psychometrika 47, two-step ML; lavaan ``lav_bvmix``): with
 z = (x - mean) / sd (sd with divisor N) and the ordinal variable's thresholds fixed,
@@ -87,9 +88,36 @@ def _start(tables: np.ndarray) -> np.ndarray:
     return np.clip(np.nan_to_num(r), -0.95, 0.95)
 
 
+def _two_by_two(tables: np.ndarray, taus: list[np.ndarray]) -> tuple[np.ndarray, dict[int, float]]:
+    """lavaan's treatment of 2 x 2 tables (``lav_bvord_cor_twostep_fit``, ``zero.add = c(0.5, 0)``,
+    ``zero.keep.margins = TRUE``): one empty cell gets 0.5, moved from the other diagonal so that the
+    margins stay; two empty cells give rho = +-1 (here +-MAX_ABS_RHO); ``ad = bc`` gives 0; thresholds
+    both at 0 give Brown & Benedetti's (1977) ``-cos(2 pi p_11)``. Larger tables are left as they are."""
+    tables = tables.copy()
+    fixed: dict[int, float] = {}
+    ii, jj = pair_index(len(taus))
+    for q, (i, j) in enumerate(zip(ii, jj, strict=True)):
+        if taus[i].size != 1 or taus[j].size != 1:
+            continue
+        t = tables[q, :2, :2]
+        zeros = np.flatnonzero(t.ravel() == 0)
+        if zeros.size == 2:
+            fixed[q] = MAX_ABS_RHO if t[0, 0] > 0 else -MAX_ABS_RHO
+            continue
+        if zeros.size == 1:
+            sign = 1.0 if zeros[0] in (0, 3) else -1.0
+            t += sign * 0.5 * np.array([[1.0, -1.0], [-1.0, 1.0]])
+        if t[0, 0] * t[1, 1] == t[0, 1] * t[1, 0]:
+            fixed[q] = 0.0
+        elif taus[i][0] == 0 and taus[j][0] == 0:
+            fixed[q] = -np.cos(2 * np.pi * t[0, 0] / t.sum())
+    return tables, fixed
+
+
 def polychoric(tables: np.ndarray, taus: list[np.ndarray], *, tol: float = 1e-10,
                max_iter: int = 200) -> np.ndarray:
     """Two-step polychoric correlations of every pair (module docstring), in :func:`pair_index` order."""
+    tables, fixed = _two_by_two(tables, taus)
     ext = extended(taus, tables.shape[1])
     n = tables.sum(axis=(1, 2))
     rho = _start(tables)
@@ -115,6 +143,8 @@ def polychoric(tables: np.ndarray, taus: list[np.ndarray], *, tol: float = 1e-10
         rho = new
         if done:
             break
+    for q, value in fixed.items():
+        rho[q] = value
     return rho
 
 
