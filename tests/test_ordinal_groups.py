@@ -1,7 +1,7 @@
-"""(c) of the issue: two-group ordinal models against lavaan 0.6.14 (bfi by gender): the configural model
-and the threshold-and-loading invariance model (group.equal = c("thresholds", "loadings"), lavaan's
-identification: free latent means and scale factors in the second group). Estimates, robust SEs, std.all,
-the scaled-shifted test and the fit measures."""
+"""(c) of the issue: two-group ordinal models against lavaan 0.6.14 (bfi by gender): the configural model,
+equal thresholds, and the threshold-and-loading invariance model (group.equal = c("thresholds",
+"loadings"); lavaan's identification: free latent means and scale factors in the second group).
+Estimates, robust SEs, std.all, the scaled-shifted test and the fit measures."""
 
 from __future__ import annotations
 
@@ -19,7 +19,8 @@ from survey.sem.ordinal.multigroup import fit_ordinal_groups
 HERE = Path(__file__).parent / "fixtures" / "ordinal"
 REF = json.loads((HERE / "reference.json").read_text())
 BFI = pd.read_csv(HERE / "bfi.csv")
-CASES = {"bfi_groups_configural": (), "bfi_groups_thresholds_loadings": ("thresholds", "loadings")}
+CASES = {"bfi_groups_configural": (), "bfi_groups_thresholds": ("thresholds",),
+         "bfi_groups_thresholds_loadings": ("thresholds", "loadings")}  # Wu & Estabrook's steps
 
 
 @cache
