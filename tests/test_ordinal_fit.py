@@ -120,3 +120,17 @@ def test_bad_options_and_data_are_named():
         fit_ordinal("f =~ A1 + A2 + A3\nf ~ age", BFI)
     with pytest.raises(SurveyInputError, match="Z9"):
         fit_ordinal("f =~ A1 + A2 + Z9", BFI)
+
+
+def test_solution_warnings_name_heywood_cases_and_non_pd_polychorics():
+    from survey.sem.ordinal.fit import SampleStatistics, solution_warnings
+
+    fit = fitted("bfi_wlsmv")
+    assert fit.warnings == []
+    table = fit.estimates.copy()
+    table.loc[(table["lhs"] == "A3") & (table["op"] == "~~"), "est"] = -0.02
+    bad = np.array([[1, 0.9, 0.0], [0.9, 1, 0.9], [0.0, 0.9, 1]])  # eigenvalue 1 - 0.9 sqrt(2) < 0
+    sample = SampleStatistics(["a", "b", "c"], [], bad, np.eye(3), 10)
+    msgs = solution_warnings(table, sample)
+    assert msgs[0].startswith("the polychoric correlation matrix is not positive definite")
+    assert msgs[1].startswith("negative variance of A3") and len(msgs) == 2

@@ -187,10 +187,21 @@ def _fit(model: str, data: pd.DataFrame, estimator: str, ordered, missing: str, 
                          else tests.mean_adjusted(stat, df, tr))
     measures = fm.fit_measures(structure, theta, sample, weight, test_list, fmin, delta, v)
     table = estimates_table(structure, theta, v, sample)
-    warnings = [] if converged else ["the optimizer did not converge"]
+    warnings = ([] if converged else ["the optimizer did not converge"]) + solution_warnings(table, sample)
     implied = structure.moments(theta).sigma
     return OrdinalFit(est, parameterization, n, converged, table, measures, v, sample, test_list, implied,
                       warnings)
+
+
+def solution_warnings(table: pd.DataFrame, sample: SampleStatistics) -> list[str]:
+    """lavaan's warnings for an ordinal solution: a non-positive-definite polychoric matrix, negative
+    (residual) variances (Heywood cases: for an item's latent response, 1 - explained variance < 0)."""
+    out = []
+    if np.linalg.eigvalsh(sample.correlations).min() <= 0:
+        out.append("the polychoric correlation matrix is not positive definite")
+    var = table[(table["op"] == "~~") & (table["lhs"] == table["rhs"]) & (table["est"] < 0)]
+    out += [f"negative variance of {v} (Heywood case): the solution is not admissible" for v in var["lhs"]]
+    return out
 
 
 def _ram_start(structure: OrdinalStructure, sample: SampleStatistics) -> np.ndarray:
