@@ -432,9 +432,13 @@ def _fit_model(model: str, frame, data: str):
 def fit_command(
     model: str = typer.Argument(..., help="lavaan-syntax file, or NAME@VER (the instrument's model)."),
     data: str = typer.Argument(..., help="Data file (Qualtrics/plain CSV, .sav, .xlsx)."),
-    estimator: str = typer.Option("ML", "--estimator", help="ML, MLR or MLM (WLSMV not available yet)."),
+    estimator: str = typer.Option("ML", "--estimator", help="ML, MLR or MLM; with --ordered: WLSMV "
+                                  "(default), WLSM, ULSMV, ULSM or WLS."),
+    ordered: str = typer.Option(None, "--ordered", help="Ordered items: 'all' or COL,COL,... (lavaan's "
+                                "ordered=; thresholds + polychorics, WLSMV)."),
     missing: str = typer.Option("listwise", "--missing",
-                                help="listwise, fiml (lavaan's missing='ml') or ml.x."),
+                                help="listwise, fiml (lavaan's missing='ml') or ml.x; listwise or pairwise "
+                                "with --ordered."),
     se: str = typer.Option("default", "--se", help="default (the estimator's: standard for ML, robust for "
                            "MLR/MLM), standard, robust, robust.huber.white, robust.sem, first.order, "
                            "bootstrap."),
@@ -457,6 +461,8 @@ def fit_command(
     from survey.errors import EstimationError, SurveyInputError
     from survey.sem import fit
 
+    if ordered and compare_paths:
+        raise SurveyInputError("--compare-paths is not available with --ordered yet", field="compare_paths")
     frame = _fit_data(data)
     syntax, frame = _fit_model(model, frame, data)
     if as_json:  # no bootstrap progress bar under --json
@@ -467,10 +473,13 @@ def fit_command(
         if (bootstrap or se == "bootstrap") else {}
     try:
         result = fit(syntax, frame, estimator=estimator, missing=missing, se=se, group=group, **boot,
-                     **({"group_equal": group_equal, "group_partial": group_partial} if group else {}))
+                     **({"group_equal": group_equal, "group_partial": group_partial} if group else {}),
+                     **({"ordered": "all" if ordered.strip() == "all" else
+                         [c.strip() for c in ordered.split(",") if c.strip()]} if ordered else {}))
     except SurveyInputError as exc:
         if exc.file is not None or exc.field in ("estimator", "missing", "se", "group", "group_equal",
-                                                 "group_partial", "bootstrap", "scheduler"):
+                                                 "group_partial", "bootstrap", "scheduler", "ordered",
+                                                 "parameterization"):
             raise
         raise SurveyInputError(exc.message, file=data, row=exc.row, column=exc.column, value=exc.value,
                                field=exc.field) from None

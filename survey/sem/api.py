@@ -13,6 +13,7 @@ import pandas as pd
 
 from survey.errors import SurveyInputError
 from survey.sem.engine import SE_OPTIONS, fit_blocks
+from survey.sem.ordinal.route import fit_ordered, wants_ordinal
 from survey.sem.results.result import SEMResult
 
 try:  # small dense matrices: BLAS threads only add overhead (threadpoolctl comes with scikit-learn)
@@ -63,6 +64,9 @@ def fit(
         "first.order" | "none" | "bootstrap".
     bootstrap, seed, scheduler, workers, bollen_stine : replicates (default 1000 with se="bootstrap"),
         their seed, where they run (:func:`survey.sem.executor.get_executor`), Bollen-Stine resampling.
+    ordered : ordered items (``True``/``"all"`` or a list of columns; lavaan ``ordered=``), fitted by WLSMV
+        (or estimator WLSM / ULSMV / ULSM / WLS; ``parameterization="delta"|"theta"``) through
+        :func:`survey.sem.ordinal.route.fit_ordered`, which returns the ordinal fit classes.
     partable_options : lavaan's parameter-table options (std_lv, orthogonal, meanstructure, fixed_x, ...),
         passed to :func:`survey.sem.syntax.lavaanify` unchanged.
 
@@ -78,11 +82,15 @@ def fit(
     >>> round(res.fit_measures()["chisq"], 3)
     85.306
     """
-    for name, value in (("sampling_weights", sampling_weights), ("cluster", cluster), ("ordered", ordered)):
+    for name, value in (("sampling_weights", sampling_weights), ("cluster", cluster)):
         if value:
             raise SurveyInputError(
                 f"{name}= is not available yet in survey.sem", field=name, value=str(value)
             )
+    if wants_ordinal(estimator, ordered):  # ordered items: thresholds, polychorics, WLSMV (sem.ordinal)
+        return fit_ordered(model, data, estimator=estimator, ordered=ordered, missing=missing, group=group,
+                           group_equal=group_equal, group_partial=group_partial, se=se, bootstrap=bootstrap,
+                           groups=groups, **partable_options)
     if group is None and tuple(group_equal if not isinstance(group_equal, str) else [group_equal]):
         raise SurveyInputError(
             "group_equal is not available yet without group= (constraints across groups)", field="group_equal"
