@@ -341,7 +341,9 @@ def _fit_model(model: str, frame, data: str):
     from pathlib import Path
 
     if Path(model).is_file() or "@" not in model:
-        return Path(model).read_text(encoding="utf-8"), frame
+        from survey.sem.syntax_engine import validate_model_file
+
+        return validate_model_file(model), frame
     from survey.errors import SurveyInputError
     from survey.instrument import lavaan_model, load_instrument
     from survey.measure import instrument_keys, reverse_key
@@ -404,6 +406,8 @@ def fit_command(
         if exc.file is not None or exc.field in ("estimator", "missing", "se", "group", "group_equal",
                                                  "group_partial", "bootstrap", "scheduler"):
             raise
+        if exc.field == "model":  # a model the estimator refuses: name the model file, not the data
+            raise SurveyInputError(exc.message, file=model, value=exc.value) from None
         raise SurveyInputError(exc.message, file=data, row=exc.row, column=exc.column, value=exc.value,
                                field=exc.field) from None
     comparison = None

@@ -21,7 +21,14 @@ from survey.sem.estimate import estimate_ml
 from survey.sem.model import RAMModel
 from survey.sem.result import SEMResult
 from survey.sem.start import start_values
-from survey.sem.syntax import lavaanify
+from survey.sem.syntax import lavaanify, variable_names
+from survey.sem.syntax_engine import (
+    check_estimable,
+    check_fixed_x,
+    check_partable_options,
+    check_path,
+    ram_table,
+)
 from survey.sem.vcov import vcov_expected
 
 try:  # small dense matrices: BLAS threads only add overhead (threadpoolctl comes with scikit-learn)
@@ -76,6 +83,7 @@ def fit(
     group_partial: Iterable[str] = (),
     scheduler: str | None = None,
     workers: int | None = None,
+    **partable_options,
 ) -> SEMResult:
     """Fit a lavaan-syntax model by maximum likelihood, with lavaan ``sem()`` defaults.
 
@@ -90,6 +98,11 @@ def fit(
     group, group_equal, group_partial : multi-group model (lavaan ``group=``, ``group.equal=``,
         ``group.partial=``); see :func:`survey.sem.multigroup.fit_multigroup`.
 
+    partable_options : lavaan's parameter-table options (``std_lv``, ``orthogonal``, ``meanstructure``,
+        ``int_ov_free``, ``int_lv_free``, ``fixed_x``, ``auto_fix_first``, ``auto_fix_single``, ``auto_var``,
+        ``auto_cov_lv_x``, ``auto_cov_y``, ``model_type``), passed to :func:`survey.sem.syntax.lavaanify`
+        (single-group ML for now).
+
     Returns
     -------
     SEMResult with ``estimates()``, ``fit_measures()``, ``r2()``, ``modindices()``, ``summary()`` ...
@@ -101,6 +114,14 @@ def fit(
     >>> round(res.fit_measures()["chisq"], 3)
     85.306
     """
+    check_partable_options(partable_options)
+    check_path(model, group=group, missing=missing)
+    if partable_options and (group is not None or str(estimator).upper() != "ML"
+                             or str(missing).lower() != "listwise" or str(se).lower() != "standard"
+                             or bootstrap):
+        raise SurveyInputError(
+            f"the options {', '.join(sorted(partable_options))} are available with single-group ML "
+            "(estimator='ML', missing='listwise', se='standard') only for now", field="options")
     if group is not None:  # multi-group models: survey.sem.multigroup (returns a MultiGroupResult)
         from survey.sem.multigroup import fit_multigroup
 
@@ -124,15 +145,17 @@ def fit(
                                 seed=seed, scheduler=scheduler, workers=workers)
     est_name = _check_options(estimator, missing, group, group_equal, se, bootstrap)
     with threadpool_limits(1) if threadpool_limits is not None else nullcontext():
-        return _fit_ml(model, data, est_name)
+        return _fit_ml(model, data, est_name, partable_options)
 
 
-def prepare_ml(model: str, data: pd.DataFrame, *, meanstructure: bool = False) -> dict:
+def prepare_ml(model: str, data: pd.DataFrame, *, meanstructure: bool = False, **partable_options) -> dict:
     """The steps of :func:`fit` up to the ML estimate and its expected information (listwise data):
     partable, ram, stats, start, estimation, information, warnings (shared with the robust estimators)."""
-    partable = lavaanify(model, meanstructure=meanstructure)
+    partable = lavaanify(model, **{"meanstructure": meanstructure, **partable_options})
+    check_estimable(partable)
     check_definitions(partable)
-    ram = RAMModel(partable)
+    check_fixed_x(partable)
+    ram = RAMModel(ram_table(partable), names=variable_names(partable))
     stats = sample_stats(data, ram.ov, missing="listwise")
     g = stats.groups[0]
     ram.set_exogenous(g.cov, g.mean)
@@ -153,5 +176,5 @@ def prepare_ml(model: str, data: pd.DataFrame, *, meanstructure: bool = False) -
     }
 
 
-def _fit_ml(model: str, data: pd.DataFrame, est_name: str) -> SEMResult:
-    return SEMResult(model=model, estimator=est_name, **prepare_ml(model, data))
+def _fit_ml(model: str, data: pd.DataFrame, est_name: str, partable_options: dict | None = None) -> SEMResult:
+    return SEMResult(model=model, estimator=est_name, **prepare_ml(model, data, **(partable_options or {})))

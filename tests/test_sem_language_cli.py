@@ -1,0 +1,49 @@
+"""`survey fit` with the lavaan language: a syntax error names the model file and line, not the data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from survey.cli import main
+
+DATA = Path(__file__).parent / "fixtures" / "sem" / "holzinger.csv"
+
+
+def run(argv: list[str], capsys) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    out = capsys.readouterr()
+    return info.value.code or 0, out.out, out.err
+
+
+@pytest.mark.parametrize(
+    "text, line",
+    [
+        ("visual =~ x1 + x2 + x3\n# a comment\ntextual =~ x4 + x5 + 2x6\n", "line 3"),
+        ("visual =~ x1 + a*x2 + x3\nab := a*b\n", "line 2"),
+        ("visual =~ x1 + x2 + x3\n\nvisual ~~ wrong(1)*visual\n", "line 3"),
+    ],
+)
+def test_model_syntax_error_names_the_model_file_and_line(tmp_path, capsys, text, line):
+    model = tmp_path / "paper.lav"
+    model.write_text(text)
+    code, out, err = run(["fit", str(model), str(DATA)], capsys)
+    assert code == 2 and out == ""
+    assert err.startswith(f"error: {model}:") and line in err and "holzinger.csv" not in err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_refused_constraint_names_the_model_file(tmp_path, capsys):
+    model = tmp_path / "paper.lav"
+    model.write_text("visual =~ x1 + a*x2 + x3\na > 0.5\n")
+    code, _, err = run(["fit", str(model), str(DATA)], capsys)
+    assert code == 2 and err.startswith(f"error: {model}:") and "a > 0.5" in err
+
+
+def test_composite_model_runs_from_the_cli(tmp_path, capsys):
+    model = tmp_path / "formative.lav"
+    model.write_text("f <~ 1*x1 + x2 + x3\nf ~ x4\ny =~ x5 + x6 + x7\ny ~ f\n")
+    code, out, _ = run(["fit", str(model), str(DATA)], capsys)
+    assert code == 0 and "18.348" in out
