@@ -156,7 +156,9 @@ def residual_acov(s, sigma, n, delta, vcov, meanstructure: bool, x_index=()) -> 
     return q @ acov_obs @ q.T
 
 
-def standardized(s, sigma, n, delta, vcov, mean=None, mu=None, x_index=()) -> tuple[np.ndarray, np.ndarray | None]:
+def standardized(
+    s, sigma, n, delta, vcov, mean=None, mu=None, x_index=()
+) -> tuple[np.ndarray, np.ndarray | None]:
     """Raw residuals over the SD of their ACOV (see :func:`residual_acov`); a residual whose variance
     is negligible against its moment's sampling variance is structurally zero and reported as 0."""
     p = s.shape[0]
@@ -253,7 +255,8 @@ def result_residuals(result, type: str = "raw") -> list[Residuals]:
                                field="type")
     out = []
     for part in _result_parts(result, need_delta=kind == "standardized"):
-        s, sigma, n, mean, mu, names = part["s"], part["sigma"], part["n"], part["mean"], part["mu"], part["names"]
+        s, sigma, n, mean, mu = part["s"], part["sigma"], part["n"], part["mean"], part["mu"]
+        names = part["names"]
         if kind == "raw":
             cov, m = raw(s, sigma, mean, mu)
         elif kind in ("cor", "cor.bollen"):
@@ -271,8 +274,8 @@ def result_residuals(result, type: str = "raw") -> list[Residuals]:
 
 def result_residual_summary(result) -> list[dict[str, RMSSummary]]:
     """``lavResiduals(fit)$summary`` (srmr with SE and the unbiased SRMR) per group."""
-    return [bentler_summary(p["s"], p["sigma"], p["n"], p["delta"], p["vcov"], p["mean"], p["mu"], p["x_index"])
-            for p in _result_parts(result, need_delta=True)]
+    return [bentler_summary(p["s"], p["sigma"], p["n"], p["delta"], p["vcov"], p["mean"], p["mu"],
+                            p["x_index"]) for p in _result_parts(result, need_delta=True)]
 
 
 def _result_parts(result, need_delta: bool) -> list[dict]:
@@ -298,7 +301,7 @@ def _result_parts(result, need_delta: bool) -> list[dict]:
             r, c = _vech_index(p)
             d_cov = ram.delta(theta, imp)[:, r, c].T
             delta = np.vstack([ram.delta_mean(theta, imp).T, d_cov]) if means else d_cov
-            if index is not None:  # local parameters of group i -> the free parameters: theta_local = K_i theta
+            if index is not None:  # group i's local parameters -> free parameters: theta_local = K_i theta
                 delta = delta @ result.mg.k[index, :]
             part["delta"] = delta
             # lavaan: gw * Delta A0^-1 Delta' with A0^-1 = N vcov, i.e. n_g Delta vcov Delta'
