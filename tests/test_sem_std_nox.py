@@ -47,7 +47,8 @@ def test_modindices_with_sepc_nox_equal_lavaan(results, name):
 
 
 def test_nox_differs_from_all_only_on_covariate_rows():
-    rows = pd.DataFrame({"lhs": ["y", "y", "x", "f"], "op": ["~", "~", "~~", "=~"], "rhs": ["x", "f", "x", "y"]})
+    rows = pd.DataFrame({"lhs": ["y", "y", "x", "f"], "op": ["~", "~", "~~", "=~"],
+                         "rhs": ["x", "f", "x", "y"]})
     raw = np.array([0.5, 0.3, 4.0, 1.0])
     std_all = np.array([0.4, 0.2, 1.0, 0.7])
     out = nox_adjust(rows, raw, std_all, ["x"], {"x": 2.0})
