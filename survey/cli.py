@@ -383,6 +383,10 @@ def fit_command(
     group_partial: str = typer.Option("", "--group-partial", help="Exempt from --group-equal, e.g. 'x3~1'."),
     compare_paths: str = typer.Option(None, "--compare-paths", help="Which driver of OUTCOME matters most: "
                                       "equal-paths tests, dominance and relative weights, rank intervals."),
+    modindices: bool = typer.Option(False, "--modindices", help="Add lavaan's modification indices (mi >= "
+                                    "3.84, largest first) with epc, sepc.lv, sepc.all, sepc.nox."),
+    residuals: str = typer.Option(None, "--residuals", help="Add lavaan's residuals: raw, cor, cor.bentler, "
+                                  "normalized or standardized."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Fit a structural equation model (lavaan-equal ML) and print lavaan's summary or JSON."""
@@ -415,15 +419,23 @@ def fit_command(
         from survey.sem.compare_fitted import compare_paths_fitted
 
         comparison = compare_paths_fitted(result, compare_paths, data=frame, seed=seed)
+    extra = {}
+    if modindices or residuals:  # lavaan's modindices() / residuals(): survey.sem.fit_report
+        from survey.sem.fit_report import extra_tables
+
+        extra = extra_tables(result, modindices=modindices, residuals=residuals)
     if as_json:
         out = result.to_dict()
         if comparison is not None:
             out["path_comparison"] = comparison.to_dict()
+        out.update({k: v["json"] for k, v in extra.items()})
         typer.echo(json.dumps(out, ensure_ascii=False, allow_nan=False))
     else:
         typer.echo(result.summary())
         if comparison is not None:
             typer.echo("\n" + comparison.summary())
+        for part in extra.values():
+            typer.echo(part["text"])
 
 
 # errors about a command-line option, not about the data file

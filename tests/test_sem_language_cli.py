@@ -47,3 +47,23 @@ def test_composite_model_runs_from_the_cli(tmp_path, capsys):
     model.write_text("f <~ 1*x1 + x2 + x3\nf ~ x4\ny =~ x5 + x6 + x7\ny ~ f\n")
     code, out, _ = run(["fit", str(model), str(DATA)], capsys)
     assert code == 0 and "18.348" in out
+
+
+def test_modindices_and_residuals_flags(tmp_path, capsys):
+    import json
+
+    model = tmp_path / "cfa.lav"
+    model.write_text("visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9\n")
+    code, out, _ = run(["fit", str(model), str(DATA), "--modindices", "--residuals", "cor", "--json"], capsys)
+    assert code == 0
+    obj = json.loads(out)
+    top = obj["modindices"][0]  # lavaan: visual =~ x9, mi 36.411, epc 0.577, sepc.all 0.515
+    assert (top["lhs"], top["op"], top["rhs"]) == ("visual", "=~", "x9")
+    assert abs(top["mi"] - 36.411) < 1e-3 and abs(top["sepc.nox"] - 0.515) < 1e-3
+    assert all(m["mi"] >= 3.84 for m in obj["modindices"])
+    # lavaan residuals(fit, "cor")$cov["x2", "x1"] = -0.0296 (Bollen correlation residual)
+    assert abs(obj["residuals"]["groups"][0]["cov"]["x2"]["x1"] - (-0.0296238)) < 1e-4
+    code, out, _ = run(["fit", str(model), str(DATA), "--residuals", "standardized"], capsys)
+    assert code == 0 and "Residuals (standardized):" in out
+    code, _, err = run(["fit", str(model), str(DATA), "--residuals", "pearson"], capsys)
+    assert code == 2 and "available: raw, cor" in err

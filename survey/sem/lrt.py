@@ -1,0 +1,146 @@
+"""lavaan's ``lavTestLRT()``, ``lavTestScore()`` and ``lavTestWald()`` over fitted results.
+
+* :func:`lrt_table` / :func:`lav_test_lrt`: nested models ordered by df; chi-square differences of
+  consecutive models, ``T0 - T1`` on ``df0 - df1`` (ML), or the Satorra-Bentler (2001) scaled difference
+  ``(T0 - T1) / cd``, ``cd = (df0 c0 - df1 c1) / (df0 - df1)`` with c the scaling factors (MLR, MLM;
+  lavaan's default ``method = "satorra.bentler.2001"``).
+* :func:`score_test` / :func:`lav_test_score`: score (Lagrange multiplier) tests of the model's equality
+  constraints R theta = 0 in the unconstrained parameters theta (one per free row): with s the gradient of
+  lavaan's fmin = F_ML/2 and I the unit expected information at the constrained estimate,
+  the total test (every constraint released) N s' I^-1 s on rank(R) df, the univariate test of constraint
+  r with the others kept, N s' [Z_r^+]_11 s with Z_r = [[I, R_-r'], [R_-r, 0]], and the expected
+  parameter change -I^-1 s of releasing them all (Satorra 1989,
+  Psychometrika 54; lavaan's ``lavTestScore``, ``MASS::ginv`` as Z^+).
+* :func:`lav_test_wald`: Wald test of linear constraints on labels (:func:`survey.sem.compare.wald_test`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats as sps
+
+from survey.errors import SurveyInputError
+
+
+def lrt_table(models: list[dict[str, float]], names: list[str] | None = None) -> pd.DataFrame:
+    """The lavTestLRT table from each model's ``df, chisq, aic, bic`` (and ``chisq.scaling.factor`` for
+    the scaled difference). Rows sorted by df as lavaan; columns Df AIC BIC Chisq "Chisq diff" "Df diff"
+    "Pr(>Chisq)"."""
+    if len(models) < 2:
+        raise SurveyInputError("lavTestLRT needs at least two models", field="models")
+    names = names or [f"m{i}" for i in range(len(models))]
+    order = sorted(range(len(models)), key=lambda i: (models[i]["df"], i))
+    scaled = all("chisq.scaling.factor" in m for m in models)
+    rows = []
+    for pos, i in enumerate(order):
+        m = models[i]
+        row = {"Df": m["df"], "AIC": m.get("aic", np.nan), "BIC": m.get("bic", np.nan), "Chisq": m["chisq"],
+               "Chisq diff": np.nan, "Df diff": np.nan, "Pr(>Chisq)": np.nan}
+        if pos:
+            prev = models[order[pos - 1]]
+            ddf = m["df"] - prev["df"]
+            diff = m["chisq"] - prev["chisq"]
+            if scaled and ddf > 0:
+                cd = (m["df"] * m["chisq.scaling.factor"] - prev["df"] * prev["chisq.scaling.factor"]) / ddf
+                diff = diff / cd
+            row.update({"Chisq diff": diff, "Df diff": ddf,
+                        "Pr(>Chisq)": float(sps.chi2.sf(diff, ddf)) if ddf > 0 else np.nan})
+        rows.append(row)
+    out = pd.DataFrame(rows, index=[names[i] for i in order])
+    out.attrs["method"] = "satorra.bentler.2001" if scaled else "standard"
+    return out
+
+
+def lav_test_lrt(*results: Any, names: list[str] | None = None) -> pd.DataFrame:
+    """``lavTestLRT(fit1, fit2, ...)`` of fitted results (their ``fit_measures()``)."""
+    robust = [("chisq.scaling.factor" in r.fit_measures()) for r in results]
+    if any(robust) and not all(robust):
+        raise SurveyInputError("lavTestLRT: all models need the same estimator (ML, or all MLR/MLM)",
+                               field="estimator")
+    keys = ("df", "chisq", "aic", "bic", "chisq.scaling.factor")
+    return lrt_table([{k: v for k, v in r.fit_measures().items() if k in keys} for r in results], names)
+
+
+@dataclass
+class ScoreTest:
+    """lavTestScore: the total test, the univariate tests and the expected parameter changes."""
+
+    total: dict[str, float]
+    uni: pd.DataFrame
+    epc: np.ndarray
+
+
+def score_test(score: np.ndarray, information: np.ndarray, r: np.ndarray, n: int) -> ScoreTest:
+    """Total and univariate score tests of ``R theta = 0`` (pure: unit score and information)."""
+    q, m = len(score), r.shape[0]
+
+    def stat(rr: np.ndarray) -> tuple[float, np.ndarray]:
+        z = np.block([[information, rr.T], [rr, np.zeros((rr.shape[0], rr.shape[0]))]])
+        p11 = np.linalg.pinv(z)[:q, :q]
+        return float(n * score @ p11 @ score), p11
+
+    total, p11 = stat(np.zeros((0, q)))  # all constraints released: Z = I
+    df = int(np.linalg.matrix_rank(r))
+    uni = []
+    for k in range(m):
+        t, _ = stat(np.delete(r, k, axis=0))
+        uni.append({"X2": t, "df": 1, "p.value": float(sps.chi2.sf(t, 1))})
+    return ScoreTest({"X2": total, "df": df, "p.value": float(sps.chi2.sf(total, df))}, pd.DataFrame(uni),
+                     -(p11 @ score))
+
+
+def lav_test_score(result: Any) -> ScoreTest:
+    """``lavTestScore(fit)`` of a single-group result: its equality constraints (shared labels, as
+    lavaan's ``.pX. == .pY.`` rows) released one at a time and all together."""
+    from survey.sem.estimate import gradient_and_information
+    from survey.sem.model import RAMModel
+    from survey.sem.syntax import variable_names
+    from survey.sem.syntax_engine import ram_table
+
+    pt = result.partable.reset_index(drop=True)
+    model = pt[pt["op"].isin(["=~", "<~", "~", "~~", "~1"])].copy()
+    free = model["free"].to_numpy()
+    rows = np.flatnonzero(free > 0)
+    if len(set(free[rows])) == len(rows):
+        raise SurveyInputError("the model has no equality constraints to test", field="model")
+    full = model.copy()
+    full.loc[full.index[rows], "free"] = np.arange(1, len(rows) + 1)
+    ram = RAMModel(ram_table(full), names=variable_names(pt))
+    ram.set_exogenous(result.group_stats.cov, result.group_stats.mean)
+    theta = result.theta[free[rows] - 1]
+    cons, first = [], {}
+    for j, k in enumerate(rows):
+        if free[k] in first:
+            cons.append((first[free[k]], j))
+        else:
+            first[free[k]] = j
+    r = np.zeros((len(cons), len(rows)))
+    for c, (a, b) in enumerate(cons):
+        r[c, a], r[c, b] = 1.0, -1.0
+    g, h = gradient_and_information(ram, result.group_stats, theta)
+    out = score_test(g / 2.0, h / 2.0, r, result.group_stats.n)
+    plabel = list(pt["plabel"]) if "plabel" in pt else [f".p{i + 1}." for i in range(len(pt))]
+    out.uni.insert(0, "lhs", [plabel[rows[a]] for a, _ in cons])
+    out.uni.insert(1, "op", "==")
+    out.uni.insert(2, "rhs", [plabel[rows[b]] for _, b in cons])
+    return out
+
+
+def lav_test_wald(result: Any, constraints: str | list[str]):
+    """``lavTestWald(fit, constraints)``: W = (R theta - r)'(R V R')^-1 (R theta - r) on the labels (or
+    lavaan's names ``lhs op rhs``) of the free parameters."""
+    from survey.sem.compare import wald_test
+
+    vcov = result.vcov()
+    pt = result.partable
+    est = {}
+    for name in vcov.index:
+        hit = pt[(pt["label"] == name) & (pt["free"] > 0)]
+        if hit.empty:
+            hit = pt[(pt["lhs"] + pt["op"] + pt["rhs"] == name) & (pt["free"] > 0)]
+        est[name] = float(hit["est"].iloc[0])
+    return wald_test(pd.Series(est), vcov, constraints)
