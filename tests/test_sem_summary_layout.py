@@ -44,7 +44,7 @@ def test_estimate_sections_equal_lavaans_print(name):
     assert ours == ref
 
 
-@pytest.mark.parametrize("name", ["cfa", "poldem", "mlr", "composite"])
+@pytest.mark.parametrize("name", ["cfa", "poldem", "mlr", "composite", "constraints"])
 def test_our_summary_equals_lavaans_print(name):
     case = SNAP[name]
     options = {k.replace(".", "_"): v for k, v in (case["args"] or {}).items()}

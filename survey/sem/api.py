@@ -115,7 +115,9 @@ def fit(
     85.306
     """
     check_partable_options(partable_options)
-    check_path(model, group=group, missing=missing)
+    plain = (group is None and str(estimator).upper() == "ML" and str(missing).lower() == "listwise"
+             and str(se).lower() == "standard" and not bootstrap)
+    check_path(model, group=group, missing=missing, plain_ml=plain)
     if partable_options and (group is not None or str(estimator).upper() != "ML"
                              or str(missing).lower() != "listwise" or str(se).lower() != "standard"
                              or bootstrap):
@@ -148,11 +150,13 @@ def fit(
         return _fit_ml(model, data, est_name, partable_options)
 
 
-def prepare_ml(model: str, data: pd.DataFrame, *, meanstructure: bool = False, **partable_options) -> dict:
+def prepare_ml(model: str, data: pd.DataFrame, *, meanstructure: bool = False,
+               allow_constraints: bool = False, **partable_options) -> dict:
     """The steps of :func:`fit` up to the ML estimate and its expected information (listwise data):
     partable, ram, stats, start, estimation, information, warnings (shared with the robust estimators)."""
     partable = lavaanify(model, **{"meanstructure": meanstructure, **partable_options})
-    check_estimable(partable)
+    if not allow_constraints:
+        check_estimable(partable)
     check_definitions(partable)
     check_fixed_x(partable)
     ram = RAMModel(ram_table(partable), names=variable_names(partable))
@@ -177,4 +181,9 @@ def prepare_ml(model: str, data: pd.DataFrame, *, meanstructure: bool = False, *
 
 
 def _fit_ml(model: str, data: pd.DataFrame, est_name: str, partable_options: dict | None = None) -> SEMResult:
-    return SEMResult(model=model, estimator=est_name, **prepare_ml(model, data, **(partable_options or {})))
+    parts = prepare_ml(model, data, allow_constraints=True, **(partable_options or {}))
+    if parts["partable"]["op"].isin(["==", "<", ">"]).any():  # explicit constraints (survey.sem.constrained)
+        from survey.sem.constrained import fit_constrained
+
+        return fit_constrained(model, data, parts["partable"], parts)
+    return SEMResult(model=model, estimator=est_name, **parts)

@@ -41,7 +41,8 @@ def check_estimable(partable: pd.DataFrame) -> None:
         r = rows.iloc[0]
         raise SurveyInputError(
             f"the constraint '{r.lhs} {r.op} {r.rhs}' cannot be imposed by this estimator yet (available: "
-            "equal labels and 'label1 == label2' between free parameters)",
+            "single-group ML with missing='listwise' and se='standard'; with any estimator: equal labels "
+            "and 'label1 == label2' between free parameters)",
             field="model",
         )
 
@@ -55,7 +56,7 @@ def ram_table(partable: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def check_path(model: str, *, group: str | None, missing: str) -> None:
+def check_path(model: str, *, group: str | None, missing: str, plain_ml: bool = False) -> None:
     """Refuse syntax features the chosen current estimation path would ignore (never silently wrong)."""
     formulas = syntax.parse_syntax(model)
     multi = [f for f in formulas for v in (f.mod.label, f.mod.fixed, f.mod.start) if v and len(v) > 1]
@@ -69,7 +70,8 @@ def check_path(model: str, *, group: str | None, missing: str) -> None:
     if any(f.op == "<~" for f in formulas) and (group is not None or str(missing).lower() in ("fiml", "ml")):
         raise SurveyInputError("composites (<~) are available with single-group listwise ML/MLR/MLM only "
                                "for now", field="model")
-    check_estimable(syntax.lavaanify(model))
+    if not plain_ml:  # explicit constraints: single-group listwise ML (survey.sem.constrained)
+        check_estimable(syntax.lavaanify(model))
 
 
 def check_fixed_x(partable: pd.DataFrame) -> None:
