@@ -94,3 +94,11 @@ def test_refusal_lists_the_available_modifiers():
 def test_vector_modifier_needs_one_value_per_group():
     with pytest.raises(SurveyInputError, match="2 given, 3 group"):
         lavaanify("f =~ x1 + c(a, b)*x2 + x3", ngroups=3)
+
+
+def test_chained_modifiers_keep_label_and_start():
+    # lavaan 0.6.14 drops the start value of 'start(0.5)*a*x2' (it keeps the label); the start only
+    # changes where the optimiser begins, so we keep both
+    pt = lavaanify("f =~ x1 + start(0.5)*a*x2 + x3")
+    row = pt[pt.rhs == "x2"].iloc[0]
+    assert row.label == "a" and row.ustart == 0.5 and row.free > 0
