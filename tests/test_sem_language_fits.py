@@ -88,3 +88,12 @@ def test_binding_inequality_reports_zero_slack_and_the_bound():
     assert pt.loc[pt.op == ">", "est"].iloc[0] == pytest.approx(0.0, abs=1e-6)
     assert pt.loc[pt.label == "a", "est"].iloc[0] == pytest.approx(0.7, abs=1e-6)
     assert "Constraints:" in res.summary() and "a - (0.7)" in res.summary()
+
+
+@pytest.mark.parametrize("option, value, match", [
+    ("information", "first.order", "available: expected, observed"),
+    ("test", "satorra.bentler", "estimator='MLM'"),
+])
+def test_information_and_test_refusals_list_what_is_available(option, value, match):
+    with pytest.raises(SurveyInputError, match=match):
+        survey.cfa("f =~ x1 + x2 + x3", pd.read_csv(DATA["holzinger"]), **{option: value})

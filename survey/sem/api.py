@@ -101,7 +101,7 @@ def fit(
     partable_options : lavaan's parameter-table options (``std_lv``, ``orthogonal``, ``meanstructure``,
         ``int_ov_free``, ``int_lv_free``, ``fixed_x``, ``auto_fix_first``, ``auto_fix_single``, ``auto_var``,
         ``auto_cov_lv_x``, ``auto_cov_y``, ``model_type``), passed to :func:`survey.sem.syntax.lavaanify`
-        (single-group ML for now).
+        (single-group ML for now); also ``information`` ("expected" | "observed") and ``test`` ("standard").
 
     Returns
     -------
@@ -114,15 +114,23 @@ def fit(
     >>> round(res.fit_measures()["chisq"], 3)
     85.306
     """
-    check_partable_options(partable_options)
+    information = partable_options.pop("information", "expected")
+    test = partable_options.pop("test", "standard")
+    from survey.sem.observed import check_information_options
+
+    information, test = check_information_options(information, test)
+    if information != "expected":
+        partable_options["_information"] = information
+    check_partable_options({k: v for k, v in partable_options.items() if k != "_information"})
     plain = (group is None and str(estimator).upper() == "ML" and str(missing).lower() == "listwise"
              and str(se).lower() == "standard" and not bootstrap)
     check_path(model, group=group, missing=missing, plain_ml=plain)
     if partable_options and (group is not None or str(estimator).upper() != "ML"
                              or str(missing).lower() != "listwise" or str(se).lower() != "standard"
                              or bootstrap):
+        shown = ", ".join(sorted(k.lstrip("_") for k in partable_options))
         raise SurveyInputError(
-            f"the options {', '.join(sorted(partable_options))} are available with single-group ML "
+            f"the options {shown} are available with single-group ML "
             "(estimator='ML', missing='listwise', se='standard') only for now", field="options")
     if group is not None:  # multi-group models: survey.sem.multigroup (returns a MultiGroupResult)
         from survey.sem.multigroup import fit_multigroup
@@ -181,7 +189,13 @@ def prepare_ml(model: str, data: pd.DataFrame, *, meanstructure: bool = False,
 
 
 def _fit_ml(model: str, data: pd.DataFrame, est_name: str, partable_options: dict | None = None) -> SEMResult:
-    parts = prepare_ml(model, data, allow_constraints=True, **(partable_options or {}))
+    options = dict(partable_options or {})
+    information = options.pop("_information", "expected")
+    parts = prepare_ml(model, data, allow_constraints=True, **options)
+    if information == "observed":  # lavaan information="observed" (survey.sem.observed)
+        from survey.sem.observed import use_observed_information
+
+        parts = use_observed_information(parts)
     if parts["partable"]["op"].isin(["==", "<", ">"]).any():  # explicit constraints (survey.sem.constrained)
         from survey.sem.constrained import fit_constrained
 
