@@ -383,6 +383,12 @@ def fit_command(
     group_partial: str = typer.Option("", "--group-partial", help="Exempt from --group-equal, e.g. 'x3~1'."),
     compare_paths: str = typer.Option(None, "--compare-paths", help="Which driver of OUTCOME matters most: "
                                       "equal-paths tests, dominance and relative weights, rank intervals."),
+    std_lv: bool = typer.Option(False, "--std-lv", help="lavaan std.lv: factor variances fixed to 1."),
+    orthogonal: bool = typer.Option(False, "--orthogonal", help="lavaan orthogonal: uncorrelated factors."),
+    meanstructure: bool = typer.Option(False, "--meanstructure", help="lavaan meanstructure: intercepts."),
+    information: str = typer.Option("expected", "--information", help="expected or observed information."),
+    option: list[str] = typer.Option([], "--option", help="Any other lavaan option as NAME=VALUE, e.g. "
+                                     "auto.fix.first=FALSE, fixed.x=FALSE, model.type=growth (repeatable)."),
     modindices: bool = typer.Option(False, "--modindices", help="Add lavaan's modification indices (mi >= "
                                     "3.84, largest first) with epc, sepc.lv, sepc.all, sepc.nox."),
     residuals: str = typer.Option(None, "--residuals", help="Add lavaan's residuals: raw, cor, cor.bentler, "
@@ -403,12 +409,18 @@ def fit_command(
         os.environ["SURVEY_PROGRESS"] = "0"
     boot = {"bootstrap": bootstrap, "seed": seed, "scheduler": scheduler} \
         if (bootstrap or se == "bootstrap") else {}
+    from survey.sem.syntax_engine import cli_options
+
+    lavaan_options = cli_options(option, std_lv=std_lv, orthogonal=orthogonal, meanstructure=meanstructure,
+                                 information=information)
     try:
         result = fit(syntax, frame, estimator=estimator, missing=missing, se=se, group=group, **boot,
-                     **({"group_equal": group_equal, "group_partial": group_partial} if group else {}))
+                     **({"group_equal": group_equal, "group_partial": group_partial} if group else {}),
+                     **lavaan_options)
     except SurveyInputError as exc:
         if exc.file is not None or exc.field in ("estimator", "missing", "se", "group", "group_equal",
-                                                 "group_partial", "bootstrap", "scheduler"):
+                                                 "group_partial", "bootstrap", "scheduler", "options",
+                                                 "information", "test", "model_type", "fixed_x"):
             raise
         if exc.field == "model":  # a model the estimator refuses: name the model file, not the data
             raise SurveyInputError(exc.message, file=model, value=exc.value) from None

@@ -38,8 +38,10 @@ def test_model_syntax_error_names_the_model_file_and_line(tmp_path, capsys, text
 def test_refused_constraint_names_the_model_file(tmp_path, capsys):
     model = tmp_path / "paper.lav"
     model.write_text("visual =~ x1 + a*x2 + x3\na > 0.5\n")
-    code, _, err = run(["fit", str(model), str(DATA)], capsys)
+    code, _, err = run(["fit", str(model), str(DATA), "--estimator", "MLR"], capsys)
     assert code == 2 and err.startswith(f"error: {model}:") and "a > 0.5" in err
+    code, out, _ = run(["fit", str(model), str(DATA)], capsys)  # ML: estimated under the constraint
+    assert code == 0 and "Constraints:" in out and "Number of inequality constraints" in out
 
 
 def test_composite_model_runs_from_the_cli(tmp_path, capsys):
@@ -67,3 +69,20 @@ def test_modindices_and_residuals_flags(tmp_path, capsys):
     assert code == 0 and "Residuals (standardized):" in out
     code, _, err = run(["fit", str(model), str(DATA), "--residuals", "pearson"], capsys)
     assert code == 2 and "available: raw, cor" in err
+
+
+def test_lavaan_option_flags(tmp_path, capsys):
+    import json
+
+    model = tmp_path / "cfa.lav"
+    model.write_text("visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\n")
+    code, out, _ = run(["fit", str(model), str(DATA), "--std-lv", "--orthogonal", "--json"], capsys)
+    assert code == 0
+    est = {(e["lhs"], e["op"], e["rhs"]): e for e in json.loads(out)["estimates"]}
+    assert est[("visual", "~~", "visual")]["est"] == 1.0 and est[("visual", "~~", "textual")]["est"] == 0.0
+    assert est[("visual", "=~", "x1")]["se"] > 0
+    code, out, _ = run(["fit", str(model), str(DATA), "--option", "auto.fix.first=FALSE", "--option",
+                        "std.lv=TRUE", "--information", "observed", "--json"], capsys)
+    assert code == 0 and json.loads(out)["estimates"][0]["se"] > 0
+    code, _, err = run(["fit", str(model), str(DATA), "--option", "std.lvv=TRUE"], capsys)
+    assert code == 2 and "unknown option 'std_lvv'" in err and "auto_fix_first" in err

@@ -102,3 +102,24 @@ def validate_model_file(path: str) -> str:
     except SurveyInputError as exc:
         raise SurveyInputError(exc.message, file=path, value=exc.value) from None
     return text
+
+
+def cli_options(pairs: list[str], **flags) -> dict:
+    """``survey fit`` flags and ``--option NAME=VALUE`` pairs -> keyword options of :func:`survey.sem.fit`
+    (lavaan's dotted names accepted; TRUE/FALSE, numbers and words as values; defaults left out)."""
+    out = {k: v for k, v in flags.items() if v and not (k == "information" and v == "expected")}
+    for pair in pairs:
+        if "=" not in pair:
+            raise SurveyInputError("--option needs NAME=VALUE (e.g. auto.fix.first=FALSE)", value=pair,
+                                   field="options")
+        name, value = (p.strip() for p in pair.split("=", 1))
+        name = name.replace(".", "_")
+        low = value.lower()
+        out[name] = True if low in ("true", "t", "1", "yes") else False if low in ("false", "f", "0", "no") \
+            else value
+    allowed = set(PARTABLE_OPTIONS) | {"information", "test"}
+    unknown = sorted(set(out) - allowed)
+    if unknown:
+        raise SurveyInputError(f"unknown option {unknown[0]!r} (available: {', '.join(sorted(allowed))})",
+                               field="options", value=unknown[0])
+    return out
