@@ -102,3 +102,8 @@ def test_chained_modifiers_keep_label_and_start():
     pt = lavaanify("f =~ x1 + start(0.5)*a*x2 + x3")
     row = pt[pt.rhs == "x2"].iloc[0]
     assert row.label == "a" and row.ustart == 0.5 and row.free > 0
+
+
+def test_block_syntax_is_refused_with_the_alternative():
+    with pytest.raises(SurveyInputError, match=r"line 1: block syntax .* c\(\.\.\.\)"):
+        lavaanify("group: 1\nf =~ x1 + x2 + x3\ngroup: 2\nf =~ x1 + x2 + x3")

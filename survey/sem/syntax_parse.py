@@ -216,6 +216,9 @@ def parse_syntax(text: str) -> list[Formula]:
         raise SurveyInputError("the model syntax is empty", field="model")
     out: list[Formula] = []
     for number, line in _statements(text):
+        if re.match(r"^(group|level|class|block):", line, re.I):
+            raise _error(number, "block syntax (group: / level:) is not available (available: one model for "
+                         "all groups with group=..., per-group values with c(...))", line)
         lhs_text, op, rhs_text = _split_operator(line, number)
         if op == ":=":
             if not _NAME.match(lhs_text):
