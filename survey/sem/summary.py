@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
 from survey.sem.summary_layout import count_parameters, estimate_sections, summary_header
@@ -185,3 +186,30 @@ def summary_text(
     if res.warnings:
         lines += ["Warnings:"] + [f"  - {w.message}" for w in res.warnings]
     return "\n".join(lines) + "\n"
+
+
+def multigroup_estimates_table(res, standardized: bool = True, rsquare: bool = True) -> pd.DataFrame:
+    """lavaan's summary table of a multi-group result: one block per group, the equality label of tied
+    rows (``.p2.``) as lavaan prints it, R-square rows per group."""
+    est = res.estimates(standardized=standardized)
+    pt = res.partable
+    label = [lab if lab else (eq if isinstance(eq, str) else "")
+             for lab, eq in zip(pt["label"], pt.get("eqlabel", pt["label"]), strict=True)]
+    cols = ["lhs", "op", "rhs", "group", "label", "est", "se", "z", "pvalue"]
+    cols += ["std.lv", "std.all"] if standardized else []
+    pe = est.assign(label=label)[cols].copy()
+    pe.insert(3, "block", pe["group"])
+    pe.insert(6, "exo", pt["exo"].to_numpy())
+    if rsquare:
+        for g, values in enumerate(res.r2().values(), start=1):
+            extra = pd.DataFrame({"lhs": list(values), "op": "r2", "rhs": list(values), "block": g,
+                                  "group": g, "label": "", "exo": 0, "est": list(values.values())})
+            pe = pd.concat([pe, extra], ignore_index=True)
+    order = np.argsort(np.where(pe["block"] > 0, pe["block"], len(pe)), kind="stable")
+    return pe.iloc[order].reset_index(drop=True)
+
+
+def multigroup_estimate_sections(res, standardized: bool = True, rsquare: bool = True) -> list[str]:
+    """The estimate sections of a multi-group fit in lavaan's layout (``Group 1 [label]:`` ...); the
+    integrator wires them into the multi-group summary."""
+    return estimate_sections(multigroup_estimates_table(res, standardized, rsquare), list(res.group_labels))
