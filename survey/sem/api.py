@@ -196,6 +196,10 @@ def _fit_ml(model: str, data: pd.DataFrame, est_name: str, partable_options: dic
         from survey.sem.observed import use_observed_information
 
         parts = use_observed_information(parts)
+    sigma = parts["ram"].implied(parts["estimation"].theta).sigma
+    if not np.all(np.isfinite(sigma)) or np.linalg.matrix_rank(sigma) < sigma.shape[0]:
+        raise SurveyInputError("the model-implied covariance matrix is singular at the estimate (e.g. "
+                               "variances fixed at 0 by auto_var=False); free the variances", field="model")
     if parts["partable"]["op"].isin(["==", "<", ">"]).any():  # explicit constraints (survey.sem.constrained)
         from survey.sem.constrained import fit_constrained
 

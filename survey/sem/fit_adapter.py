@@ -58,6 +58,9 @@ def all_fit_measures(result: Any) -> dict[str, float]:
                               baseline_chisq=core["baseline.chisq"], baseline_df=core["baseline.df"],
                               npar=int(core["npar"]), scaled=scaled)
     merged = {**extra, **core}
+    # the incremental indices and AGFI with lavaan's edge conventions (saturated models: TLI = AGFI = 1)
+    lavaan_edges = ("tli", "nnfi", "rfi", "nfi", "pnfi", "ifi", "rni", "agfi")
+    merged.update({k: v for k, v in extra.items() if k.split(".")[0] in lavaan_edges and k in core})
     merged.setdefault("srmr", merged["srmr_bentler"])
     out = {k: float(merged[k]) for k in ORDER if k in merged}
     out.update({k: float(v) for k, v in merged.items() if k not in out and np.isscalar(v)})

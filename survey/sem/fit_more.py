@@ -7,26 +7,28 @@ Definitions are lavaan 0.6's (``lav_fit_measures.R``, ``lav_fit_srmr.R``, ``lav_
   (s_ij - sigma_ij) / sqrt(s_ii s_jj) (Bentler 1995), ``crmr`` with correlation residuals
   r_ij - rho_ij off the diagonal (Bollen 1989, p. 258), ``srmr_mplus`` with correlation residuals off the
   diagonal plus (s_ii - sigma_ii) / s_ii (Muthen's Mplus definition); with a mean structure the plain
-  names add the mean residuals ((m - mu) raw, / sqrt(s_ii) for Bentler, m/sqrt(s_ii) - mu/sqrt(sigma_ii)
-  for Bollen and Mplus) and ``_nomean`` leaves them out;
+  names add the mean residuals ((m - mu) raw, (m - mu)/sqrt(s_ii) for Bentler and Bollen (lavaan's
+  rescaling of the mean residuals by the sample SDs), m/sqrt(s_ii) - mu/sqrt(sigma_ii) for Mplus) and
+  ``_nomean`` leaves them out;
 * ``gfi`` = 1 - e'We / s'Ws per group (W the ML weight at Sigma; weighted by n_g / N), ``agfi`` =
   1 - nel/df (1 - gfi), ``pgfi`` = df/nel gfi (James, Mulaik & Brett 1982), nel = moments of all groups;
 * ``mfi`` = exp(-(T - df) / 2N) (McDonald 1989), ``ecvi`` = T/N + 2 npar/N (Browne & Cudeck 1993),
   ``cn_a`` = chi2_{1-a, df} / (T/N) + 1 (Hoelter 1983);
 * ``rmsea.notclose.pvalue`` = P(chi2_df(ncp) < T), ncp = N df eps0^2 / (G c), eps0 = 0.08
   (MacCallum, Browne & Sugawara 1996), with the scaled / robust statistics as lavaan;
-* incremental indices (``nnfi rfi nfi pnfi ifi rni``) of any (model, baseline) pair of statistics.
+* incremental indices (``tli/nnfi rfi nfi pnfi ifi rni``) of any (model, baseline) pair of statistics, with
+  lavaan's conventions at the edges (``lav_fit_nnfi`` ...: e.g. TLI = NFI = RFI = 1 for a saturated model).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 from scipy import stats as sps
 
 from survey.sem.fitmeasures import gfi as gfi_group
-from survey.sem.fitmeasures import ifi, nfi, rfi, rni, tli
 
 CLOSE_H0 = 0.05
 NOTCLOSE_H0 = 0.08
@@ -68,7 +70,7 @@ def residual_rms_group(g: GroupMoments) -> dict[str, float]:
     for name, cov_part, mean_part, pstar_cov in (
         ("rmr", _vech(raw), (g.mean - g.mu) if means else None, p * (p + 1) / 2),
         ("srmr_bentler", _vech(bentler), (g.mean - g.mu) / sd_s if means else None, p * (p + 1) / 2),
-        ("crmr", _vech(bollen, False), g.mean / sd_s - g.mu / sd_sigma if means else None, p * (p - 1) / 2),
+        ("crmr", _vech(bollen, False), (g.mean - g.mu) / sd_s if means else None, p * (p - 1) / 2),
     ):
         nomean = float(np.sqrt(np.sum(cov_part**2) / pstar_cov))
         out[f"{name}_nomean"] = nomean
@@ -112,7 +114,7 @@ def gfi_family(groups: list[GroupMoments], df: float) -> dict[str, float]:
     nel = n_elements(groups)
     return {
         "gfi": gfi,
-        "agfi": float("nan") if df <= 0 else float(1.0 - nel / df * (1.0 - gfi)),
+        "agfi": float(1.0 - nel / df * (1.0 - gfi)) if df > 0 else 1.0,  # lavaan: 1 when df = 0
         "pgfi": float("nan") if nel == 0 else float(df / nel * gfi),
     }
 
@@ -121,8 +123,8 @@ def information_indices(chisq: float, df: float, ntotal: int, npar: int) -> dict
     """mfi, ecvi, cn_05, cn_01 (from the standard test statistic, as lavaan)."""
 
     def cn(alpha: float) -> float:
-        if df == 0 and chisq < np.finfo(float).eps:
-            return float("nan")
+        if df == 0:  # lavaan: qchisq(., 0) = 0, so CN = 1 (NA for an exact fit)
+            return float("nan") if chisq < np.finfo(float).eps else 1.0
         return float(sps.chi2.ppf(1 - alpha, df) / (chisq / ntotal) + 1)
 
     return {
@@ -142,13 +144,70 @@ def rmsea_notclose_pvalue(chisq: float, df: float, ntotal: int, ngroups: int = 1
     return float(sps.ncx2.cdf(chisq, df, ncp))
 
 
+def _nan(*values: float) -> bool:
+    return any(v is None or (isinstance(v, float) and math.isnan(v)) for v in values)
+
+
+def tli(t: float, df: float, tb: float, dfb: float) -> float:
+    """Tucker-Lewis / NNFI with lavaan's conventions (1 when df = 0; ``lav_fit_nnfi``)."""
+    if _nan(t, df, tb, dfb):
+        return float("nan")
+    t1, t2 = (t - df) * dfb, (tb - dfb) * df
+    if df > 0 and abs(t2) > 0:
+        return float(1 - t1 / t2)
+    return float("nan") if not (math.isfinite(t1) and math.isfinite(t2)) else 1.0
+
+
+def rfi(t: float, df: float, tb: float, dfb: float) -> float:
+    """Bollen's relative fit index (``lav_fit_rfi``: 1 when df = 0 or the ratio is negative)."""
+    if _nan(t, df, tb, dfb) or df > dfb:
+        return float("nan")
+    if df > 0 and dfb > 0:
+        t1, t2 = tb / dfb - t / df, tb / dfb
+        return 1.0 if (t1 < 0 or t2 < 0) else float(t1 / t2)
+    return 1.0
+
+
+def nfi(t: float, df: float, tb: float, dfb: float) -> float:
+    """Bentler-Bonett normed fit index (``lav_fit_nfi``: 1 when df = 0)."""
+    if _nan(t, df, tb, dfb) or df > dfb or math.isclose(tb, 0.0, abs_tol=1e-8):
+        return float("nan")
+    return float((tb - t) / tb) if df > 0 else 1.0
+
+
+def pnfi(t: float, df: float, tb: float, dfb: float) -> float:
+    """Parsimony NFI, df/df_b (T_b - T)/T_b (``lav_fit_pnfi``)."""
+    if _nan(t, df, tb, dfb) or not (dfb > 0 and tb > 0):
+        return float("nan")
+    return float(df / dfb * (tb - t) / tb)
+
+
+def ifi(t: float, df: float, tb: float) -> float:
+    """Bollen's incremental fit index (``lav_fit_ifi``: 1 when T_b < df)."""
+    t1, t2 = tb - t, tb - df
+    if _nan(t, df, tb) or not (math.isfinite(t1) and math.isfinite(t2)):
+        return float("nan")
+    if t2 < 0:
+        return 1.0
+    return float("nan") if math.isclose(t2, 0.0, abs_tol=1e-8) else float(t1 / t2)
+
+
+def rni(t: float, df: float, tb: float, dfb: float) -> float:
+    """McDonald-Marsh relative noncentrality index (``lav_fit_rni``)."""
+    t1, t2 = t - df, tb - dfb
+    if _nan(t, df, tb, dfb) or math.isclose(t2, 0.0, abs_tol=1e-8):
+        return float("nan")
+    return float(1 - t1 / t2)
+
+
 def incremental(chisq: float, df: float, bchisq: float, bdf: float, suffix: str = "") -> dict[str, float]:
     """nnfi, rfi, nfi, pnfi, ifi, rni of a (model, baseline) pair of statistics."""
     return {
+        f"tli{suffix}": tli(chisq, df, bchisq, bdf),
         f"nnfi{suffix}": tli(chisq, df, bchisq, bdf),
         f"rfi{suffix}": rfi(chisq, df, bchisq, bdf),
-        f"nfi{suffix}": nfi(chisq, bchisq),
-        f"pnfi{suffix}": float("nan") if bdf == 0 else df / bdf * nfi(chisq, bchisq),
+        f"nfi{suffix}": nfi(chisq, df, bchisq, bdf),
+        f"pnfi{suffix}": pnfi(chisq, df, bchisq, bdf),
         f"ifi{suffix}": ifi(chisq, df, bchisq),
         f"rni{suffix}": rni(chisq, df, bchisq, bdf),
     }

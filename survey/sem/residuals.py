@@ -3,7 +3,7 @@
 Types (lavaan 0.6 ``lav_residuals.R``):
 
 * ``raw``: S - Sigma and m - mu;
-* ``cor`` (= ``cor.bollen``): cor(S) - cor(Sigma), m/sd(S) - mu/sd(Sigma) (Bollen 1989, p. 258);
+* ``cor`` (= ``cor.bollen``): cor(S) - cor(Sigma), (m - mu)/sd(S) (Bollen 1989, p. 258);
 * ``cor.bentler``: (s_ij - sigma_ij) / sqrt(s_ii s_jj), (m - mu)/sd(S) (Bentler 1995, EQS);
 * ``normalized``: raw / sqrt(acov_h1), with the normal-theory acov of the sample moments
   var(s_ij) = (s_ii s_jj + s_ij^2) / N, var(m_i) = s_ii / N (Joreskog & Sorbom 1988);
@@ -83,10 +83,10 @@ def raw(s, sigma, mean=None, mu=None) -> tuple[np.ndarray, np.ndarray | None]:
 
 
 def cor_bollen(s, sigma, mean=None, mu=None) -> tuple[np.ndarray, np.ndarray | None]:
-    """cor(S) - cor(Sigma) and m/sd(S) - mu/sd(Sigma)."""
+    """cor(S) - cor(Sigma) and (m - mu)/sd(S) (lavaan rescales the mean residuals by the sample SDs)."""
     ds, dm = np.sqrt(np.diag(s)), np.sqrt(np.diag(sigma))
     cov = s / np.outer(ds, ds) - sigma / np.outer(dm, dm)
-    return cov, None if mean is None or mu is None else mean / ds - mu / dm
+    return cov, None if mean is None or mu is None else (mean - mu) / ds
 
 
 def cor_bentler(s, sigma, mean=None, mu=None) -> tuple[np.ndarray, np.ndarray | None]:
