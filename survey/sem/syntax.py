@@ -359,4 +359,11 @@ def lavaanify(model: str, **options) -> pd.DataFrame:
     orthogonal, fixed_x, auto_fix_first, auto_fix_single, auto_var, auto_cov_lv_x, auto_cov_y, ngroups,
     group_equal, group_partial, ceq_simple, model_type`` ("sem"/"cfa" or "growth"); see the module notes.
     """
+    import inspect
+
+    known = list(inspect.signature(_options).parameters)
+    unknown = sorted(set(options) - set(known))
+    if unknown:
+        raise SurveyInputError(f"unknown option {unknown[0]!r} (available: {', '.join(known)})",
+                               field="options", value=unknown[0])
     return build_partable(parse_syntax(model), **options)
