@@ -81,3 +81,42 @@ def test_wald_equals_lavaan(data):
 def test_lrt_table_is_a_pure_function():
     t = lrt_table([{"df": 10, "chisq": 30.0}, {"df": 8, "chisq": 20.0}], ["a", "b"])
     assert list(t.index) == ["b", "a"] and t["Chisq diff"].iloc[1] == pytest.approx(10.0)
+
+
+# ---------------------------------------------------------------- the fixtures helper's references
+HELPER = json.loads((FIXTURES / "language" / "tests.json").read_text())
+HMODELS = json.loads((FIXTURES / "language" / "reference.json").read_text())["models"]
+HMODELS |= HELPER.get("models", {})
+
+
+def _hfit(key: str):
+    import re
+
+    call = HELPER["fits"][key]
+    fun, model, dat, rest = re.match(r"(\w+)\(models\$(\w+), (\w+)(.*)\)$", call).groups()
+    data = pd.read_csv(FIXTURES / "language" / {"hs": "hs39.csv", "pd": "pd.csv"}[dat])
+    opts = {k.replace(".", "_"): (v == "TRUE" if v in ("TRUE", "FALSE") else v.strip('"'))
+            for k, v in re.findall(r"([\w.]+) = (\"[^\"]*\"|TRUE|FALSE)", rest)}
+    return fit(HMODELS[model], data, **opts)
+
+
+@pytest.mark.parametrize("key, estimator", [("ml", "ML"), ("mlr_default", "MLR")])
+def test_lrt_with_rmsea_equals_the_helpers_reference(key, estimator):
+    data = pd.read_csv(FIXTURES / "language" / "hs39.csv")
+    # the orthogonal CFA written out (orthogonal=TRUE is a single-group ML option for now)
+    orth = HMODELS["hs"] + "\nvisual ~~ 0*textual\nvisual ~~ 0*speed\ntextual ~~ 0*speed\n"
+    table = lav_test_lrt(fit(HMODELS["hs"], data, estimator=estimator), fit(orth, data, estimator=estimator))
+    want = HELPER["lrt"][key]["table"][1]
+    got = table.iloc[1]
+    assert ("RMSEA" in table.columns) == ("RMSEA" in want)  # lavaan: no RMSEA for the scaled difference
+    for col in ("Df", "Chisq", "Chisq diff", "RMSEA", "Df diff", "Pr(>Chisq)"):
+        if col in want:
+            assert got[col] == pytest.approx(want[col], abs=1e-3), col
+
+
+@pytest.mark.parametrize("key, fit_key", [("pd_p1_p3", "pd"), ("pd_defined", "pd"), ("pd_ab", "pd"),
+                                          ("eq_ab", "eq")])
+def test_wald_equals_the_helpers_reference(key, fit_key):
+    ref = HELPER["wald"][key]
+    w = lav_test_wald(_hfit(fit_key), ref["constraints"])
+    assert w.stat == pytest.approx(ref["stat"], abs=1e-3, rel=2e-5) and w.df == ref["df"]

@@ -11,7 +11,8 @@
   r with the others kept, N s' [Z_r^+]_11 s with Z_r = [[I, R_-r'], [R_-r, 0]], and the expected
   parameter change -I^-1 s of releasing them all (Satorra 1989,
   Psychometrika 54; lavaan's ``lavTestScore``, ``MASS::ginv`` as Z^+).
-* :func:`lav_test_wald`: Wald test of linear constraints on labels (:func:`survey.sem.compare.wald_test`).
+* :func:`lav_test_wald`: Wald test of (linear or nonlinear) equality constraints on labels and ``:=``
+  parameters, W = h'(J V J')^-1 h (delta method).
 """
 
 from __future__ import annotations
@@ -27,8 +28,9 @@ from survey.errors import SurveyInputError
 
 
 def lrt_table(models: list[dict[str, float]], names: list[str] | None = None) -> pd.DataFrame:
-    """The lavTestLRT table from each model's ``df, chisq, aic, bic`` (and ``chisq.scaling.factor`` for
-    the scaled difference). Rows sorted by df as lavaan; columns Df AIC BIC Chisq "Chisq diff" "Df diff"
+    """The lavTestLRT table from each model's ``df, chisq, aic, bic`` (``chisq.scaling.factor`` for the
+    scaled difference, ``ntotal``/``ngroups`` for the RMSEA of the difference, sqrt(G max(0, (dT/ddf - 1)/N)),
+    lavaan 0.6.14). Rows sorted by df as lavaan; columns Df AIC BIC Chisq "Chisq diff" RMSEA "Df diff"
     "Pr(>Chisq)"."""
     if len(models) < 2:
         raise SurveyInputError("lavTestLRT needs at least two models", field="models")
@@ -39,7 +41,7 @@ def lrt_table(models: list[dict[str, float]], names: list[str] | None = None) ->
     for pos, i in enumerate(order):
         m = models[i]
         row = {"Df": m["df"], "AIC": m.get("aic", np.nan), "BIC": m.get("bic", np.nan), "Chisq": m["chisq"],
-               "Chisq diff": np.nan, "Df diff": np.nan, "Pr(>Chisq)": np.nan}
+               "Chisq diff": np.nan, "RMSEA": np.nan, "Df diff": np.nan, "Pr(>Chisq)": np.nan}
         if pos:
             prev = models[order[pos - 1]]
             ddf = m["df"] - prev["df"]
@@ -47,10 +49,14 @@ def lrt_table(models: list[dict[str, float]], names: list[str] | None = None) ->
             if scaled and ddf > 0:
                 cd = (m["df"] * m["chisq.scaling.factor"] - prev["df"] * prev["chisq.scaling.factor"]) / ddf
                 diff = diff / cd
-            row.update({"Chisq diff": diff, "Df diff": ddf,
+            n, groups = m.get("ntotal", np.nan), m.get("ngroups", 1)
+            rmsea = np.sqrt(max(0.0, (diff / ddf - 1) / n)) * np.sqrt(groups) if ddf > 0 else np.nan
+            row.update({"Chisq diff": diff, "RMSEA": rmsea, "Df diff": ddf,
                         "Pr(>Chisq)": float(sps.chi2.sf(diff, ddf)) if ddf > 0 else np.nan})
         rows.append(row)
     out = pd.DataFrame(rows, index=[names[i] for i in order])
+    if scaled:  # lavaan 0.6.14 prints no RMSEA column for the scaled difference
+        out = out.drop(columns="RMSEA")
     out.attrs["method"] = "satorra.bentler.2001" if scaled else "standard"
     return out
 
@@ -61,8 +67,13 @@ def lav_test_lrt(*results: Any, names: list[str] | None = None) -> pd.DataFrame:
     if any(robust) and not all(robust):
         raise SurveyInputError("lavTestLRT: all models need the same estimator (ML, or all MLR/MLM)",
                                field="estimator")
-    keys = ("df", "chisq", "aic", "bic", "chisq.scaling.factor")
-    return lrt_table([{k: v for k, v in r.fit_measures().items() if k in keys} for r in results], names)
+    keys = ("df", "chisq", "aic", "bic", "chisq.scaling.factor", "ntotal")
+    models = []
+    for r in results:
+        m = {k: v for k, v in r.fit_measures().items() if k in keys}
+        m["ngroups"] = len(getattr(r, "group_labels", None) or [1])
+        models.append(m)
+    return lrt_table(models, names)
 
 
 @dataclass
@@ -130,17 +141,49 @@ def lav_test_score(result: Any) -> ScoreTest:
     return out
 
 
-def lav_test_wald(result: Any, constraints: str | list[str]):
-    """``lavTestWald(fit, constraints)``: W = (R theta - r)'(R V R')^-1 (R theta - r) on the labels (or
-    lavaan's names ``lhs op rhs``) of the free parameters."""
-    from survey.sem.compare import wald_test
+@dataclass
+class WaldTest:
+    """lavTestWald: statistic, df (rank of the constraint Jacobian) and p-value."""
 
-    vcov = result.vcov()
+    stat: float
+    df: int
+    pvalue: float
+
+
+def lav_test_wald(result: Any, constraints: str | list[str]) -> WaldTest:
+    """``lavTestWald(fit, constraints)``: equality constraints ``h(theta) = 0`` on labels and ``:=``
+    parameters, linear or not: W = h' (J V J')^-1 h, J = dh/dtheta (the delta method; for linear
+    constraints the usual (R theta - r)'(R V R')^-1 (R theta - r))."""
+    from survey.sem.constrained import constraint_functions
+    from survey.sem.standardize import numerical_jacobian
+    from survey.sem.syntax_parse import parse_syntax
+
+    text = constraints if isinstance(constraints, str) else "\n".join(constraints)
+    rows = [f for f in parse_syntax(text)] if text.strip() else []
+    if not rows or any(f.op != "==" for f in rows):
+        raise SurveyInputError("lavTestWald needs equality constraints 'lhs == rhs'", value=text,
+                               field="constraints")
     pt = result.partable
-    est = {}
-    for name in vcov.index:
-        hit = pt[(pt["label"] == name) & (pt["free"] > 0)]
-        if hit.empty:
-            hit = pt[(pt["lhs"] + pt["op"] + pt["rhs"] == name) & (pt["free"] > 0)]
-        est[name] = float(hit["est"].iloc[0])
-    return wald_test(pd.Series(est), vcov, constraints)
+    cons = pd.DataFrame({"lhs": [f.lhs for f in rows], "op": "==", "rhs": [f.rhs for f in rows], "label": "",
+                         "free": 0})
+    table = pd.concat([pt[pt["op"] != "=="][["lhs", "op", "rhs", "label", "free"]], cons], ignore_index=True)
+    known = set(pt["label"]) | set(pt.loc[pt["op"] == ":=", "lhs"])
+    for f in rows:
+        for side in (f.lhs, f.rhs):
+            for name in _names(side):
+                if name not in known:
+                    raise SurveyInputError("unknown label in constraint", value=name, field="constraints")
+    eq, _, _, _ = constraint_functions(table, result.ram.parameter_values)
+    h = eq(result.theta)
+    jac = numerical_jacobian(eq, result.theta)
+    middle = jac @ result._vcov_free @ jac.T
+    df = int(np.linalg.matrix_rank(jac))
+    stat = float(h @ np.linalg.pinv(middle) @ h)
+    return WaldTest(stat, df, float(sps.chi2.sf(stat, df)))
+
+
+def _names(expr: str) -> list[str]:
+    import re
+
+    found = re.findall(r"(?<![\w.])[A-Za-z_.][A-Za-z0-9_.]*", expr)
+    return [n for n in found if n not in ("exp", "log", "sqrt", "abs")]
