@@ -15,7 +15,8 @@ except PackageNotFoundError:  # running from a source tree that is not installed
 
 from survey.errors import EstimationError, SurveyError, SurveyInputError, SurveyWarning
 
-__all__ = ["EstimationError", "SurveyError", "SurveyInputError", "SurveyWarning", "__version__", "fit"]
+__all__ = ["EstimationError", "SurveyError", "SurveyInputError", "SurveyWarning", "__version__", "cfa", "fit",
+           "growth"]
 
 
 def __getattr__(name: str):
@@ -24,4 +25,12 @@ def __getattr__(name: str):
         from survey.sem import fit
 
         return fit
+    if name == "sem":  # the subpackage, callable as lavaan's sem()
+        import survey.sem
+
+        return survey.sem
+    if name in ("cfa", "growth"):  # lavaan's cfa()/growth() defaults; survey.sem(...) is callable itself
+        from survey.sem import wrappers
+
+        return getattr(wrappers, name)
     raise AttributeError(f"module 'survey' has no attribute {name!r}")

@@ -63,8 +63,11 @@ def fit(
         "first.order" | "none" | "bootstrap".
     bootstrap, seed, scheduler, workers, bollen_stine : replicates (default 1000 with se="bootstrap"),
         their seed, where they run (:func:`survey.sem.executor.get_executor`), Bollen-Stine resampling.
-    partable_options : lavaan's parameter-table options (std_lv, orthogonal, meanstructure, fixed_x, ...),
-        passed to :func:`survey.sem.syntax.lavaanify` unchanged.
+    partable_options : lavaan's parameter-table options (``std_lv``, ``orthogonal``, ``meanstructure``,
+        ``int_ov_free``, ``int_lv_free``, ``fixed_x``, ``auto_fix_first``, ``auto_fix_single``, ``auto_var``,
+        ``auto_cov_lv_x``, ``auto_cov_y``, ``model_type``), passed to :func:`survey.sem.syntax.lavaanify`;
+        also ``information`` ("expected" | "observed") and ``test`` ("standard"). Explicit constraints
+        (``a > 0``, ``a == b^2``) are imposed with estimator ML (:mod:`survey.sem.constrained`).
 
     Returns
     -------
@@ -78,6 +81,17 @@ def fit(
     >>> round(res.fit_measures()["chisq"], 3)
     85.306
     """
+    from survey.sem.observed import check_information_options
+    from survey.sem.syntax_engine import check_partable_options, check_path
+
+    asked = partable_options.pop("information", None)
+    information, _ = check_information_options(asked or "expected", partable_options.pop("test", "standard"))
+    if asked is None:  # lavaan's default per estimator and missing-data treatment
+        information = "default"
+    check_partable_options(partable_options)
+    plain = (group is None and str(estimator).upper() == "ML" and str(missing).lower() == "listwise"
+             and str(se).lower() in ("default", "standard") and not bootstrap)
+    check_path(model, group=group, missing=missing, plain_ml=plain)  # constraints: plain ML only
     for name, value in (("sampling_weights", sampling_weights), ("cluster", cluster), ("ordered", ordered)):
         if value:
             raise SurveyInputError(
@@ -104,6 +118,7 @@ def fit(
             group_partial=group_partial,
             groups=groups,
             se="default" if se_name == "bootstrap" else se_name,
+            information=information,
             **partable_options,
         )
     if n_boot:
