@@ -55,3 +55,32 @@ def test_observed_information_reaches_the_engine():
     res = survey.cfa(CFA, HS, information="observed")
     ours = res.estimates().merge(pd.DataFrame(want), on=["lhs", "op", "rhs"], suffixes=("", "_ref"))
     assert len(ours) == len(want) and (ours["se"] - ours["se_ref"]).abs().max() < 1e-3
+
+
+OPTIONS = json.loads((Path(__file__).parent / "fixtures" / "language_engine" / "options.json").read_text())
+OPTION_CALLS = {
+    "mg_std_lv": {"group": "school", "std_lv": True},
+    "mg_orthogonal": {"group": "school", "orthogonal": True, "group_equal": ["loadings"]},
+    "mlr_std_lv": {"estimator": "MLR", "std_lv": True},
+    "mlm_orthogonal": {"estimator": "MLM", "orthogonal": True},
+    "fiml_std_lv": {"missing": "fiml", "std_lv": True},
+}
+
+
+@pytest.mark.parametrize("name", sorted(OPTION_CALLS))
+def test_partable_options_with_groups_and_robust_estimators_equal_lavaan(name):
+    """std_lv / orthogonal now reach every estimator and multi-group fits (lavaan references from
+    tests/fixtures/language_engine/make_options.R)."""
+    case = OPTIONS["cases"][name]
+    res = survey.cfa(OPTIONS["model"], HS, **OPTION_CALLS[name])
+    ref = pd.DataFrame(case["estimates"])
+    keys = ["lhs", "op", "rhs"] + (["group"] if "group" in ref else [])
+    both = res.estimates().merge(ref, on=keys, suffixes=("", "_ref"))
+    assert len(both) == len(ref)
+    for col in ("est", "se", "std.all"):
+        assert (both[col] - both[f"{col}_ref"]).abs().max() < 1e-3, col
+    fm = res.fit_measures()
+    for key, value in case["fit_measures"].items():
+        if key in fm and value is not None:
+            tol = 1e-5 if key in ("logl", "unrestricted.logl", "aic", "bic", "bic2") else 1e-3
+            assert fm[key] == pytest.approx(value, abs=tol, nan_ok=True), key
