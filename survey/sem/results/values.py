@@ -12,12 +12,16 @@ from survey.sem.standardize import standardize
 
 
 def _with_defined(mg: MultiGroupModel, parts: list[np.ndarray]) -> np.ndarray:
-    pt = mg.partable
-    vals = np.full(len(pt), np.nan)
-    model = (pt["op"] != ":=").to_numpy()
+    cache = getattr(mg, "_defined_cache", None)
+    if cache is None:  # built once per model: the row mask and the compiled := definitions
+        model = (mg.partable["op"] != ":=").to_numpy()
+        cache = (model, DefinedFunction(mg.partable) if (~model).any() else None)
+        mg._defined_cache = cache
+    model, func = cache
+    vals = np.full(model.size, np.nan)
     vals[model] = np.concatenate(parts) if parts else np.zeros(0)
-    if (~model).any():
-        vals[~model] = DefinedFunction(pt)(vals)
+    if func is not None:
+        vals[~model] = func(vals)
     return vals
 
 
