@@ -37,7 +37,7 @@ def test_explore_notebook_executes(kernel_name: str) -> None:
     notebook = nbformat.read(NOTEBOOK, as_version=4)
     assert not any(cell.get("outputs") for cell in notebook.cells if cell.cell_type == "code"), \
         "commit the notebook without outputs"
-    client = NotebookClient(notebook, kernel_name=kernel_name, timeout=300,
+    client = NotebookClient(notebook, kernel_name=kernel_name, timeout=1500,
                             resources={"metadata": {"path": str(ROOT / "analysis" / "notebooks")}})
     client.execute()
     outputs = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.outputs]
@@ -54,7 +54,7 @@ def test_analysis_script_runs(tmp_path: Path) -> None:
 
     out = tmp_path / "paper"
     result = subprocess.run([sys.executable, "analysis/paper.py", "analysis/paper.yaml", str(out)], cwd=ROOT,
-                            capture_output=True, text=True, timeout=300)
+                            capture_output=True, text=True, timeout=1500)
     assert result.returncode == 0, result.stderr
     assert "Table 7. Structural model: hypothesis tests" in result.stdout
     committed = (ROOT / "reports" / "paper" / "tables" / "hypotheses.csv").read_bytes()
