@@ -12,7 +12,10 @@ from survey.sem.ordinal.fit import fit_ordinal
 from survey.simulate.population import DEFAULT_POPULATION, DRIVERS
 from survey.simulate.responses import categorize, draw_groups, draw_latent, latent_responses, streams
 
-POPULATION = replace(DEFAULT_POPULATION, noninvariance=())
+# the study's population without its planted misfit (method factor, cross-loadings, correlated residual),
+# so that MODEL is the true model whose parameters the fit must recover
+POPULATION = replace(DEFAULT_POPULATION, noninvariance=(), method_loadings={}, cross_loadings={},
+                     residual_correlations={})
 MODEL = "\n".join(
     [f"{d} =~ {' + '.join(f'{d}{i}' for i in range(1, 5))}" for d in DRIVERS]
     + ["FOL =~ FOL1 + FOL2 + FOL3", "FOL ~ " + " + ".join(DRIVERS)]
