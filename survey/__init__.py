@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from survey.errors import EstimationError, SurveyError, SurveyInputError, SurveyWarning
 
-__all__ = ["EstimationError", "SurveyError", "SurveyInputError", "SurveyWarning", "__version__", "fit"]
+__all__ = ["EstimationError", "SurveyError", "SurveyInputError", "SurveyWarning", "__version__", "cfa", "fit",
+           "growth"]
 
 
 def __getattr__(name: str):
@@ -25,4 +26,12 @@ def __getattr__(name: str):
             return version("follow-drivers")
         except PackageNotFoundError:  # running from a source tree that is not installed
             return "0.0.0+source"
+    if name == "sem":  # the subpackage, callable as lavaan's sem()
+        import survey.sem
+
+        return survey.sem
+    if name in ("cfa", "growth"):  # lavaan's cfa()/growth() defaults; survey.sem(...) is callable itself
+        from survey.sem import wrappers
+
+        return getattr(wrappers, name)
     raise AttributeError(f"module 'survey' has no attribute {name!r}")

@@ -401,7 +401,9 @@ def _fit_model(model: str, frame, data: str):
     from pathlib import Path
 
     if Path(model).is_file() or "@" not in model:
-        return Path(model).read_text(encoding="utf-8"), frame
+        from survey.sem.syntax_engine import validate_model_file
+
+        return validate_model_file(model), frame
     from survey.errors import SurveyInputError
     from survey.ingest.analysis import analysis_data
     from survey.instrument import lavaan_model, load_instrument
@@ -432,9 +434,13 @@ def _fit_model(model: str, frame, data: str):
 def fit_command(
     model: str = typer.Argument(..., help="lavaan-syntax file, or NAME@VER (the instrument's model)."),
     data: str = typer.Argument(..., help="Data file (Qualtrics/plain CSV, .sav, .xlsx)."),
-    estimator: str = typer.Option("ML", "--estimator", help="ML, MLR or MLM (WLSMV not available yet)."),
+    estimator: str = typer.Option("ML", "--estimator", help="ML, MLR or MLM; with --ordered: WLSMV "
+                                  "(default), WLSM, ULSMV, ULSM or WLS."),
+    ordered: str = typer.Option(None, "--ordered", help="Ordered items: 'all' or COL,COL,... (lavaan's "
+                                "ordered=; thresholds + polychorics, WLSMV)."),
     missing: str = typer.Option("listwise", "--missing",
-                                help="listwise, fiml (lavaan's missing='ml') or ml.x."),
+                                help="listwise, fiml (lavaan's missing='ml') or ml.x; listwise or pairwise "
+                                "with --ordered."),
     se: str = typer.Option("default", "--se", help="default (the estimator's: standard for ML, robust for "
                            "MLR/MLM), standard, robust, robust.huber.white, robust.sem, first.order, "
                            "bootstrap."),
@@ -449,6 +455,16 @@ def fit_command(
     group_partial: str = typer.Option("", "--group-partial", help="Exempt from --group-equal, e.g. 'x3~1'."),
     compare_paths: str = typer.Option(None, "--compare-paths", help="Which driver of OUTCOME matters most: "
                                       "equal-paths tests, dominance and relative weights, rank intervals."),
+    std_lv: bool = typer.Option(False, "--std-lv", help="lavaan std.lv: factor variances fixed to 1."),
+    orthogonal: bool = typer.Option(False, "--orthogonal", help="lavaan orthogonal: uncorrelated factors."),
+    meanstructure: bool = typer.Option(False, "--meanstructure", help="lavaan meanstructure: intercepts."),
+    information: str = typer.Option("expected", "--information", help="expected or observed information."),
+    option: list[str] = typer.Option([], "--option", help="Any other lavaan option as NAME=VALUE, e.g. "
+                                     "auto.fix.first=FALSE, fixed.x=FALSE, model.type=growth (repeatable)."),
+    modindices: bool = typer.Option(False, "--modindices", help="Add lavaan's modification indices (mi >= "
+                                    "3.84, largest first) with epc, sepc.lv, sepc.all, sepc.nox."),
+    residuals: str = typer.Option(None, "--residuals", help="Add lavaan's residuals: raw, cor, cor.bentler, "
+                                  "normalized or standardized."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Fit a structural equation model (lavaan-equal ML) and print lavaan's summary or JSON."""
@@ -457,6 +473,8 @@ def fit_command(
     from survey.errors import EstimationError, SurveyInputError
     from survey.sem import fit
 
+    if ordered and compare_paths:
+        raise SurveyInputError("--compare-paths is not available with --ordered yet", field="compare_paths")
     frame = _fit_data(data)
     syntax, frame = _fit_model(model, frame, data)
     if as_json:  # no bootstrap progress bar under --json
@@ -465,13 +483,24 @@ def fit_command(
         os.environ["SURVEY_PROGRESS"] = "0"
     boot = {"bootstrap": bootstrap, "seed": seed, "scheduler": scheduler} \
         if (bootstrap or se == "bootstrap") else {}
+    from survey.sem.syntax_engine import cli_options
+
+    lavaan_options = cli_options(option, std_lv=std_lv, orthogonal=orthogonal, meanstructure=meanstructure,
+                                 information=information)
     try:
         result = fit(syntax, frame, estimator=estimator, missing=missing, se=se, group=group, **boot,
-                     **({"group_equal": group_equal, "group_partial": group_partial} if group else {}))
+                     **({"group_equal": group_equal, "group_partial": group_partial} if group else {}),
+                     **lavaan_options,
+                     **({"ordered": "all" if ordered.strip() == "all" else
+                         [c.strip() for c in ordered.split(",") if c.strip()]} if ordered else {}))
     except SurveyInputError as exc:
         if exc.file is not None or exc.field in ("estimator", "missing", "se", "group", "group_equal",
-                                                 "group_partial", "bootstrap", "scheduler"):
+                                                 "group_partial", "bootstrap", "scheduler", "ordered",
+                                                 "parameterization", "options", "information", "test",
+                                                 "model_type", "fixed_x"):
             raise
+        if exc.field == "model":  # a model the estimator refuses: name the model file, not the data
+            raise SurveyInputError(exc.message, file=model, value=exc.value) from None
         raise SurveyInputError(exc.message, file=data, row=exc.row, column=exc.column, value=exc.value,
                                field=exc.field) from None
     except EstimationError as exc:  # the data cannot be fitted: name the data file
@@ -481,15 +510,23 @@ def fit_command(
         from survey.sem.compare_fitted import compare_paths_fitted
 
         comparison = compare_paths_fitted(result, compare_paths, data=frame, seed=seed)
+    extra = {}
+    if modindices or residuals:  # lavaan's modindices() / residuals(): survey.sem.fit_report
+        from survey.sem.fit_report import extra_tables
+
+        extra = extra_tables(result, modindices=modindices, residuals=residuals)
     if as_json:
         out = result.to_dict()
         if comparison is not None:
             out["path_comparison"] = comparison.to_dict()
+        out.update({k: v["json"] for k, v in extra.items()})
         typer.echo(json.dumps(out, ensure_ascii=False, allow_nan=False))
     else:
         typer.echo(result.summary())
         if comparison is not None:
             typer.echo("\n" + comparison.summary())
+        for part in extra.values():
+            typer.echo(part["text"])
     _print_data_warnings(frame)
 
 

@@ -90,7 +90,7 @@ def test_fiml_summary(study_model, estimator):
     base, rmsea = "Model Test Baseline Model:", "Root Mean Square Error of Approximation:"
     assert "Number of missing patterns" in text
     if estimator == "ML":  # one column; lavaan still prints the robust (Savalei 2018) measures
-        assert "Scaled" not in text and "Standard errors                               Standard" in text
+        assert "Scaled" not in text and "Standard errors                             Standard" in text
         assert _values(text, "Robust Comparative Fit Index (CFI)", base) == [f"{ref['cfi.robust']:.3f}"]
         assert _values(text, "Robust RMSEA", rmsea) == [f"{ref['rmsea.robust']:.3f}"]
         assert _values(text, "Test statistic", "Model Test User Model:") == [f"{ref['chisq']:.3f}"]

@@ -8,6 +8,9 @@ standardize, defined, modindices, diagnostics, result, summary.
 
 from __future__ import annotations
 
+import sys
+import types
+
 from survey.sem.api import fit
 from survey.sem.compare_fitted import FittedPathComparison, compare_paths_fitted
 from survey.sem.invariance import InvarianceResult, invariance
@@ -26,3 +29,16 @@ __all__ = [
     "lavaanify",
     "parse_syntax",
 ]
+
+
+class _CallableSemModule(types.ModuleType):
+    """``survey.sem(model, data, ...)`` is lavaan's ``sem()`` (:func:`survey.sem.wrappers.sem`) while
+    ``survey.sem`` stays this package (a module whose class adds ``__call__``)."""
+
+    def __call__(self, model, data, **options):
+        from survey.sem.wrappers import sem
+
+        return sem(model, data, **options)
+
+
+sys.modules[__name__].__class__ = _CallableSemModule

@@ -13,6 +13,7 @@ import pandas as pd
 
 from survey.errors import SurveyInputError
 from survey.sem.engine import SE_OPTIONS, fit_blocks
+from survey.sem.ordinal.route import fit_ordered, wants_ordinal
 from survey.sem.results.result import SEMResult
 
 try:  # small dense matrices: BLAS threads only add overhead (threadpoolctl comes with scikit-learn)
@@ -63,8 +64,14 @@ def fit(
         "first.order" | "none" | "bootstrap".
     bootstrap, seed, scheduler, workers, bollen_stine : replicates (default 1000 with se="bootstrap"),
         their seed, where they run (:func:`survey.sem.executor.get_executor`), Bollen-Stine resampling.
-    partable_options : lavaan's parameter-table options (std_lv, orthogonal, meanstructure, fixed_x, ...),
-        passed to :func:`survey.sem.syntax.lavaanify` unchanged.
+    ordered : ordered items (``True``/``"all"`` or a list of columns; lavaan ``ordered=``), fitted by WLSMV
+        (or estimator WLSM / ULSMV / ULSM / WLS; ``parameterization="delta"|"theta"``) through
+        :func:`survey.sem.ordinal.route.fit_ordered`, which returns the ordinal fit classes.
+    partable_options : lavaan's parameter-table options (``std_lv``, ``orthogonal``, ``meanstructure``,
+        ``int_ov_free``, ``int_lv_free``, ``fixed_x``, ``auto_fix_first``, ``auto_fix_single``, ``auto_var``,
+        ``auto_cov_lv_x``, ``auto_cov_y``, ``model_type``), passed to :func:`survey.sem.syntax.lavaanify`;
+        also ``information`` ("expected" | "observed") and ``test`` ("standard"). Explicit constraints
+        (``a > 0``, ``a == b^2``) are imposed with estimator ML (:mod:`survey.sem.constrained`).
 
     Returns
     -------
@@ -78,11 +85,30 @@ def fit(
     >>> round(res.fit_measures()["chisq"], 3)
     85.306
     """
-    for name, value in (("sampling_weights", sampling_weights), ("cluster", cluster), ("ordered", ordered)):
+    from survey.sem.observed import check_information_options
+    from survey.sem.syntax_engine import check_partable_options, check_path
+
+    asked = partable_options.pop("information", None)
+    information, _ = check_information_options(asked or "expected", partable_options.pop("test", "standard"))
+    if asked is None:  # lavaan's default per estimator and missing-data treatment
+        information = "default"
+    for name, value in (("sampling_weights", sampling_weights), ("cluster", cluster)):
         if value:
             raise SurveyInputError(
                 f"{name}= is not available yet in survey.sem", field=name, value=str(value)
             )
+    if wants_ordinal(estimator, ordered):  # ordered items: thresholds, polychorics, WLSMV (sem.ordinal)
+        if asked is not None:
+            raise SurveyInputError("information= is not available with ordered items (the WLS estimators use "
+                                   "expected information)", field="information", value=str(asked))
+        check_path(model, group=group, missing=missing, plain_ml=False)  # no explicit constraints here
+        return fit_ordered(model, data, estimator=estimator, ordered=ordered, missing=missing, group=group,
+                           group_equal=group_equal, group_partial=group_partial, se=se, bootstrap=bootstrap,
+                           groups=groups, **partable_options)
+    check_partable_options(partable_options)
+    plain = (group is None and str(estimator).upper() == "ML" and str(missing).lower() == "listwise"
+             and str(se).lower() in ("default", "standard") and not bootstrap)
+    check_path(model, group=group, missing=missing, plain_ml=plain)  # constraints: plain ML only
     if group is None and tuple(group_equal if not isinstance(group_equal, str) else [group_equal]):
         raise SurveyInputError(
             "group_equal is not available yet without group= (constraints across groups)", field="group_equal"
@@ -104,6 +130,7 @@ def fit(
             group_partial=group_partial,
             groups=groups,
             se="default" if se_name == "bootstrap" else se_name,
+            information=information,
             **partable_options,
         )
     if n_boot:

@@ -74,7 +74,9 @@ __all__ = [
 _STAGE = "sem"
 _NUMBER = r"(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?"
 _NAME = r"[A-Za-z_.][A-Za-z0-9_.]*"
-_TOKEN = re.compile(rf"\s*(?:(?P<num>{_NUMBER})|(?P<name>{_NAME})|(?P<op>[-+*/]))")
+# a parameter: its label, or lavaan's name of an unlabelled one ("FOL~SHI", "F=~x2", "x1~~x2", "x1~1")
+_PARAM = rf"{_NAME}(?:(?:=~|~~|~){_NAME}|~1)?"
+_TOKEN = re.compile(rf"\s*(?:(?P<num>{_NUMBER})|(?P<name>{_PARAM})|(?P<op>[-+*/]))")
 
 
 # ----------------------------------------------------------------------------------------------------

@@ -34,6 +34,8 @@ from survey.sem.inference import vcov as vcmod
 from survey.sem.inference.tests import ScaledTest, n_moments, satorra_bentler, yuan_bentler_mplus
 from survey.sem.model.blocks import MultiGroupModel
 from survey.sem.start import start_values
+from survey.sem.syntax import variable_names
+from survey.sem.syntax_engine import check_estimable, ram_table
 
 ESTIMATORS = ("ML", "MLR", "MLM")
 SE_OPTIONS = (
@@ -98,11 +100,14 @@ def block_start(mg: MultiGroupModel, blocks) -> np.ndarray:
     return (mg.k.T @ full) / np.where(counts > 0, counts, 1)
 
 
-def baseline_syntax(ov: list[str], x_names: list[str]) -> str:
+def baseline_syntax(ov: list[str], x_names: list[str], free_x: list[str] = ()) -> str:
     """The independence model: free (residual) variances of the non-covariates; under fixed.x the
-    covariates keep their sample (co)variances and are unrelated to the rest (regressions fixed at 0)."""
+    covariates keep their sample (co)variances and are unrelated to the rest (regressions fixed at 0);
+    with fixed.x=FALSE the covariances among the exogenous covariates ``free_x`` stay free (lavaan's
+    ``lav_partable_indep_or_unrestricted``)."""
     ys = [v for v in ov if v not in x_names]
     lines = [f"{v} ~~ {v}" for v in ys]
+    lines += [f"{a} ~~ {b}" for i, a in enumerate(free_x) for b in free_x[i + 1:]]
     if x_names:
         lines.append(f"{ys[-1]} ~ " + " + ".join(f"0*{x}" for x in x_names))
     return "\n".join(lines)
@@ -139,15 +144,25 @@ def _se_kind(est: str, kind: str, se: str) -> str:
 
 
 def inference(
-    est: str, kind: str, mg: MultiGroupModel, blocks, theta: np.ndarray, df: float, se: str = "default"
+    est: str,
+    kind: str,
+    mg: MultiGroupModel,
+    blocks,
+    theta: np.ndarray,
+    df: float,
+    se: str = "default",
+    information: str = "default",
 ) -> tuple[vcmod.Information | None, ScaledTest | None]:
-    """vcov (per ``se``) and the estimator's scaled test at theta."""
+    """vcov (per ``se``) and the estimator's scaled test at theta; ``information`` "expected" |
+    "observed" overrides lavaan's default information (expected with complete data except MLR)."""
     n = sum(b.n for b in blocks)
     if mg.npar == 0:
         return vcmod.Information(np.zeros((0, 0)), np.zeros((0, 0)), False), None
     se_kind = _se_kind(est, kind, se)
     stat = n * total_f(mg, blocks, theta)
     info_kind = "expected" if kind == "listwise" and est != "MLR" else "observed"
+    if information in ("expected", "observed"):
+        info_kind = information
     a = infmod.information(info_kind, mg, blocks, theta)
     scaled = None
     sem = None
@@ -188,9 +203,11 @@ def fit_blocks(
     group_partial: Iterable[str] | str = (),
     groups: list | None = None,
     se: str = "default",
+    information: str = "default",
     **partable_options,
 ):
-    """Fit ``model`` through the one pipeline; returns a :class:`survey.sem.results.result.SEMResult`."""
+    """Fit ``model`` through the one pipeline; returns a :class:`survey.sem.results.result.SEMResult`
+    (explicit constraints ``a > 0``, ``a == b^2``: :func:`survey.sem.constrained.fit_constrained`)."""
     from survey.sem.results.result import SEMResult
 
     est, kind = check_options(estimator, missing)
@@ -213,7 +230,8 @@ def fit_blocks(
     pt = group_partable(model, len(labels), ge, gp, meanstructure=ms, fixed_x=fixed_x, **partable_options)
     check_definitions(pt)
     ms = bool((pt["op"] == "~1").any())  # lavaan's meanstructure="default": also when the syntax has ~1
-    mg = MultiGroupModel.from_partable(pt)
+    composite = (pt["op"] == "<~").to_numpy()  # f <~ x: regressions of the composite (lavaan 0.6)
+    mg = MultiGroupModel.from_partable(ram_table(pt), variable_names(pt) if composite.any() else None)
     x_names = list(mg.models[0].names.ov_x) if fixed_x else []  # fixed.x covariates only
     blocks, n_raw, warnings = build_blocks(
         data, mg.ov, x_names=x_names, group=group, missing=kind, groups=None if group is None else labels
@@ -232,7 +250,7 @@ def fit_blocks(
     n = sum(b.n for b in blocks)
     info, scaled = (None, None)
     if np.isfinite(estimation.fml):
-        info, scaled = inference(est, kind, mg, blocks, estimation.theta, df, se)
+        info, scaled = inference(est, kind, mg, blocks, estimation.theta, df, se, information)
     warnings += check_identification(info is not None and info.singular)
     stat = n * estimation.fml
     bad_h1 = [b.label for b in blocks if not np.isfinite(b.h1_logl)]
@@ -245,7 +263,10 @@ def fit_blocks(
             "sem"))
     model_pieces = Pieces(mg, estimation.theta, stat, df, info, scaled)
     # the baseline (independence) model: same blocks, same estimator
-    bpt = group_partable(baseline_syntax(mg.ov, x_names), len(labels), meanstructure=ms, fixed_x=fixed_x)
+    free_x = [] if fixed_x else list(mg.models[0].names.ov_x)
+    bpt = group_partable(
+        baseline_syntax(mg.ov, x_names, free_x), len(labels), meanstructure=ms, fixed_x=fixed_x
+    )
     names = copy.copy(mg.models[0].names)  # the model's order of the observed variables, no latents
     names.lv = []
     bmg = MultiGroupModel.from_partable(bpt, names)
@@ -259,7 +280,7 @@ def fit_blocks(
         bscaled = inference(est, kind, bmg, blocks, btheta, bdf)[1]
     base_pieces = Pieces(bmg, btheta, bstat, bdf, None, bscaled)
     stats = SampleStats(names=list(mg.ov), groups=blocks, n_raw=n_raw)
-    return SEMResult(
+    result = SEMResult(
         model=model,
         estimator=est,
         missing=kind,
@@ -274,3 +295,12 @@ def fit_blocks(
         warnings=warnings,
         start=start,
     )
+    if composite.any():  # the table shows lavaan's operator
+        result.partable.loc[composite, "op"] = "<~"
+    if pt["op"].isin(["==", "<", ">"]).any():  # explicit constraints (single-group ML, checked by the api)
+        from survey.sem.constrained import fit_constrained
+
+        if est != "ML" or group is not None or kind != "listwise":
+            check_estimable(pt)
+        result = fit_constrained(result, information)
+    return result

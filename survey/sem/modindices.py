@@ -12,6 +12,7 @@ and the score s = d logL/N / d theta at the estimates (Sorbom 1989, J Econometri
     V    = I_11 - I_12 I_22^-1 I_21
     mi   = N s_j^2 / V_jj                  epc = s_j / V_jj
     sepc.lv, sepc.all = epc standardized with the fitted model's SDs (residual variances for ~~)
+    sepc.nox = sepc.all with observed covariates (fixed.x) left in their metric (lavaan's std.nox)
 
 Candidates with V_jj < eps^(1/3) (equivalent to a free parameter) are dropped, as lavaan does.
 """
@@ -25,6 +26,7 @@ import pandas as pd
 
 from survey.sem.model import RAMModel
 from survey.sem.standardize import standardize
+from survey.sem.std_nox import nox_adjust
 
 if TYPE_CHECKING:
     from survey.sem.result import SEMResult
@@ -72,7 +74,7 @@ def modification_indices(res: SEMResult) -> pd.DataFrame:
     """
     ram = res.ram
     pt = ram.partable
-    cols = ["lhs", "op", "rhs", "mi", "epc", "sepc.lv", "sepc.all"]
+    cols = ["lhs", "op", "rhs", "mi", "epc", "sepc.lv", "sepc.all", "sepc.nox"]
     if res.information is None or res.information.singular:
         return pd.DataFrame(columns=cols)
     ext = pt[pt["op"].isin(["=~", "~", "~~", "~1"])].copy().reset_index(drop=True)
@@ -125,7 +127,11 @@ def modification_indices(res: SEMResult) -> pd.DataFrame:
     size = np.abs(epc)
     out["sepc.lv"] = sign * standardize(ram, res.theta, "std.lv", rows=out, values=size)
     out["sepc.all"] = sign * standardize(ram, res.theta, "std.all", rows=out, values=size)
+    cov = res.group_stats.cov
+    sd_x = {v: float(np.sqrt(cov[ram.ov.index(v), ram.ov.index(v)])) for v in ram.names.ov_x}
+    out["sepc.nox"] = nox_adjust(out, out["epc"].to_numpy(), out["sepc.all"].to_numpy(),
+                                 list(ram.names.ov_x), sd_x)
     # lavaan: a variance candidate whose epc is ~0 standardizes to 0
     tiny = (out["op"] == "~~") & (out["lhs"] == out["rhs"]) & (size < np.sqrt(np.finfo(float).eps))
-    out.loc[tiny, ["sepc.lv", "sepc.all"]] = 0.0
+    out.loc[tiny, ["sepc.lv", "sepc.all", "sepc.nox"]] = 0.0
     return out[ok].reset_index(drop=True)[cols]

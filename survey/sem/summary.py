@@ -5,10 +5,15 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
+import numpy as np
+import pandas as pd
+
+from survey.sem.summary_layout import count_parameters, estimate_sections, summary_header
+
 if TYPE_CHECKING:
     from survey.sem.result import SEMResult
 
-_W = 54
+_W = 52  # lavaan's label + value column: 2 + 52 characters
 
 
 def _line(label: str, value: object, width: int = _W) -> str:
@@ -22,32 +27,6 @@ def _num(v: object, digits: int = 3) -> str:
     if isinstance(v, (int,)) or (isinstance(v, float) and float(v).is_integer() and abs(v) > 1e6):
         return str(int(v))
     return f"{float(v):.{digits}f}"
-
-
-def _section_rows(est, op: str, standardized: bool) -> list[str]:
-    rows = est[est["op"] == op]
-    out: list[str] = []
-    last = None
-    for r in rows.itertuples(index=False):
-        if op in ("=~", "~"):
-            if r.lhs != last:
-                out.append(f"  {r.lhs} {op}")
-                last = r.lhs
-            name = f"    {r.rhs}" + (f" ({r.label})" if r.label else "")
-        elif op == "~~":
-            if r.lhs == r.rhs:
-                continue
-            if r.lhs != last:
-                out.append(f"  {r.lhs} ~~")
-                last = r.lhs
-            name = f"    {r.rhs}" + (f" ({r.label})" if r.label else "")
-        else:
-            name = f"    {r.lhs}"
-        cells = [_num(r.est), _num(r.se) if r.se > 0 else "", _num(r.z), _num(r.pvalue)]
-        if standardized:
-            cells += [_num(r._10), _num(r._11)]
-        out.append(f"{name:<20}" + "".join(f"{c:>9}" for c in cells))
-    return out
 
 
 def _line2(label: str, value: object, scaled: object, two: bool) -> str:
@@ -78,7 +57,7 @@ def _test_lines(res: SEMResult, f: dict, two: bool, fit_measures: bool) -> list[
     if two:
         lines += [f"  {'':<{_W - 8}}{'Standard':>8}{'Scaled':>12}"]
     else:
-        lines += [""]
+        lines += [" " * (_W + 2)]
     lines += [
         _line2("Test Statistic" if two else "Test statistic", f["chisq"], sc("chisq"), two),
         _line2("Degrees of freedom", str(int(f["df"])), _num(f.get("df.scaled"), 0) if two else "", two),
@@ -86,7 +65,7 @@ def _test_lines(res: SEMResult, f: dict, two: bool, fit_measures: bool) -> list[
     ]
     if two:
         lines += [_line2("Scaling correction factor", "", f["chisq.scaling.factor"], True),
-                  f"    {_correction(res)}"]
+                  f"    {_correction(res)}".ljust(_W + 14)]
     if not fit_measures:
         return lines
     base_df = str(int(f["baseline.df"]))
@@ -167,60 +146,70 @@ def _se_lines(res: SEMResult) -> list[str]:
             _line("Information saturated (h1) model", "Structured")]
 
 
+def estimates_table(res: SEMResult, standardized: bool = True, rsquare: bool = True) -> pd.DataFrame:
+    """The table lavaan's summary() prints (``summary(fit)$pe``): estimates with ``exo``, and R-square
+    rows (op ``r2``) at the end."""
+    est = res.estimates()
+    std = ["std.lv", "std.all"] if standardized else []
+    cols = ["lhs", "op", "rhs", "label", "est", "se", "z", "pvalue"] + std
+    pe = est[cols].copy()
+    pe.insert(4, "exo", res.partable["exo"].to_numpy()[: len(pe)])
+    if rsquare:
+        r2 = res.r2()
+        extra = pd.DataFrame({"lhs": list(r2), "op": "r2", "rhs": list(r2), "label": "", "exo": 0,
+                              "est": list(r2.values())})
+        pe = pd.concat([pe, extra], ignore_index=True)
+    return pe
+
+
+def _header_info(res: SEMResult) -> dict:
+    counts = count_parameters(res.partable)
+    info = {"converged": res.converged, "iterations": res.estimation.iterations, "estimator": res.estimator,
+            "optimizer": res.estimation.method, "nobs": res.nobs, "nobs_total": res.stats.n_raw, **counts}
+    return info
+
+
 def summary_text(
     res: SEMResult, *, fit_measures: bool = True, standardized: bool = True, rsquare: bool = True
 ) -> str:
-    """The summary as one string. With scaled statistics (MLR, MLM; FIML with MLR) the tests and fit
-    measures get lavaan's second column "Scaled" (scaling correction factors included) and the robust
-    CFI / TLI / RMSEA lines (Brosseau-Liard & Savalei 2012, 2014; Savalei 2018 for FIML)."""
+    """The summary as one string, in lavaan's layout (:mod:`survey.sem.summary_layout`). With scaled
+    statistics (MLR, MLM; FIML with MLR) the tests and fit measures get lavaan's second column "Scaled"
+    (scaling correction factors included) and the robust CFI / TLI / RMSEA lines (Brosseau-Liard &
+    Savalei 2012, 2014; Savalei 2018 for FIML)."""
     f = res.fit_measures()
-    est = res.estimates()
-    state = "ended normally" if res.converged else "did NOT end normally"
-    lines = [
-        f"survey.sem (lavaan-equal ML) {state} after {res.estimation.iterations} iterations",
-        "",
-        _line("Estimator", res.estimator),
-        _line("Optimization method", res.estimation.method.upper()),
-        _line("Number of model parameters", str(int(f["npar"]))),
-        "",
-        _line("Number of observations", str(res.nobs)),
-    ]
+    lines = summary_header(_header_info(res))
     if hasattr(res, "missing_data"):
         lines.append(_line("Number of missing patterns", str(res.missing_data.n_patterns)))
-    if res.stats.n_raw != res.nobs:
-        lines.append(_line("Number of observations (before listwise deletion)", str(res.stats.n_raw)))
     lines += _test_lines(res, f, "chisq.scaled" in f, fit_measures)
     lines += ["", "Parameter Estimates:", ""] + _se_lines(res)
-    header = f"{'':<20}" + "".join(f"{h:>9}" for h in ["Estimate", "Std.Err", "z-value", "P(>|z|)"])
-    if standardized:
-        header += f"{'Std.lv':>9}{'Std.all':>9}"
-    est = est.rename(columns={"std.lv": "_10", "std.all": "_11"}) if standardized else est
-    if not standardized:
-        est = est.assign(_10=float("nan"), _11=float("nan"))
-    variances = est[(est["op"] == "~~") & (est["lhs"] == est["rhs"])]
-    for title, op in (
-        ("Latent Variables:", "=~"),
-        ("Regressions:", "~"),
-        ("Covariances:", "~~"),
-        ("Intercepts:", "~1"),
-        ("Variances:", "var"),
-        ("Defined Parameters:", ":="),
-    ):
-        rows = (
-            _section_rows(variances.assign(op="var"), "var", standardized)
-            if op == "var"
-            else _section_rows(est, op, standardized)
-        )
-        if op == "~~" and not rows:
-            continue
-        if rows:
-            lines += ["", title, header] + rows
-    if rsquare:
-        r2 = res.r2()
-        if r2:
-            lines += ["", "R-Square:", f"{'':<20}{'Estimate':>9}"] + [
-                f"    {k:<16}{v:>9.3f}" for k, v in r2.items()
-            ]
+    lines += estimate_sections(estimates_table(res, standardized, rsquare))
     if res.warnings:
-        lines += ["", "Warnings:"] + [f"  - {w.message}" for w in res.warnings]
+        lines += ["Warnings:"] + [f"  - {w.message}" for w in res.warnings]
     return "\n".join(lines) + "\n"
+
+
+def multigroup_estimates_table(res, standardized: bool = True, rsquare: bool = True) -> pd.DataFrame:
+    """lavaan's summary table of a multi-group result: one block per group, the equality label of tied
+    rows (``.p2.``) as lavaan prints it, R-square rows per group."""
+    est = res.estimates(standardized=standardized)
+    pt = res.partable
+    label = [lab if lab else (eq if isinstance(eq, str) else "")
+             for lab, eq in zip(pt["label"], pt.get("eqlabel", pt["label"]), strict=True)]
+    cols = ["lhs", "op", "rhs", "group", "label", "est", "se", "z", "pvalue"]
+    cols += ["std.lv", "std.all"] if standardized else []
+    pe = est.assign(label=label)[cols].copy()
+    pe.insert(3, "block", pe["group"])
+    pe.insert(6, "exo", pt["exo"].to_numpy())
+    if rsquare:
+        for g, values in enumerate(res.r2().values(), start=1):
+            extra = pd.DataFrame({"lhs": list(values), "op": "r2", "rhs": list(values), "block": g,
+                                  "group": g, "label": "", "exo": 0, "est": list(values.values())})
+            pe = pd.concat([pe, extra], ignore_index=True)
+    order = np.argsort(np.where(pe["block"] > 0, pe["block"], len(pe)), kind="stable")
+    return pe.iloc[order].reset_index(drop=True)
+
+
+def multigroup_estimate_sections(res, standardized: bool = True, rsquare: bool = True) -> list[str]:
+    """The estimate sections of a multi-group fit in lavaan's layout (``Group 1 [label]:`` ...); the
+    integrator wires them into the multi-group summary."""
+    return estimate_sections(multigroup_estimates_table(res, standardized, rsquare), list(res.group_labels))

@@ -1,47 +1,45 @@
-"""lavaan model syntax -> parameter table, with the defaults of lavaan's ``sem()``.
+"""lavaan model syntax -> parameter table (lavaan's ``lavaanify`` / ``lav_partable_flat``).
 
-Operators: ``=~`` (measured by), ``~`` (regressed on), ``~~`` (variance/covariance), ``~1``
-(intercept), ``:=`` (defined parameter) and ``==`` between two labels (equality). Modifiers:
-``a*x`` (label), ``1*x`` (fixed value), ``NA*x`` (free a parameter that a default would fix).
-Parameters sharing a label are one parameter (equality constraint).
+The parser is :mod:`survey.sem.syntax_parse`; this module builds the table. Defaults are lavaan 0.6's
+``sem()`` / ``cfa()`` (``auto=TRUE``; Rosseel 2012, J Stat Softw 48(2)); ``growth()`` differs only in
+``int_ov_free=False, int_lv_free=True`` and a mean structure. Options (lavaan's names with ``_``):
 
-Defaults (lavaan 0.6 ``sem()``, Rosseel 2012, J Stat Softw 48(2); ``lav_partable_flat``): the first
-loading of every factor fixed to 1 (marker variable), free residual variances of every observed
-non-exogenous variable and free variances of every latent variable, free covariances among exogenous
-latent variables and among purely dependent variables, and observed exogenous covariates treated as
-fixed (``fixed.x=TRUE``: their variances and covariances fixed to the sample values).
+* ``auto_fix_first`` (default ``not std_lv``): first loading of every factor fixed to 1; ``std_lv``:
+  latent variances fixed to 1 instead;
+* ``auto_fix_single``: the residual variance of the only indicator of a factor fixed to 0;
+* ``auto_var``: free (residual) variances of every variable (composites: fixed 0);
+* ``auto_cov_lv_x``: covariances among exogenous latents; ``auto_cov_y``: among dependent variables;
+  ``orthogonal``: latent covariances fixed to 0;
+* ``meanstructure``, ``int_ov_free``, ``int_lv_free``: intercept rows and whether they are free;
+* ``fixed_x``: exogenous observed covariates fixed at their sample moments (``exo = 1``);
+* ``ngroups``, ``group_equal``, ``group_partial``: one block per group, cross-group equality labels;
+* ``ceq_simple`` (default True): rows that share a label share one ``free`` number and no ``.pX. == .pY.``
+  rows are added, and ``label1 == label2`` between two free labels is merged the same way (the project's
+  engine convention, lavaan's ``ceq.simple=TRUE``); False gives lavaan's default table (every free row its
+  own number, one ``==`` row (user 2) per extra row of a label).
 
-The table keeps lavaan's parTable order: user rows in syntax order, then the default rows (residual
-variances of observed variables, latent variances, exogenous-latent covariances, dependent covariances,
-exogenous covariate block), then ``:=`` rows.
+Table order is lavaan's: user rows in syntax order, the default rows, replicated per group, then the
+``:=`` / ``==`` / ``<`` / ``>`` rows in syntax order, then the label equalities.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from survey.errors import SurveyInputError
+from survey.sem.syntax_labels import auto_labels, equalities, simple_merge
+from survey.sem.syntax_parse import CONSTRAINT_OPS, Formula, Modifiers, parse_syntax
 
-OPERATORS = ("=~", "~~", ":=", "==", "<", ">", "~")
-_NAME = re.compile(r"^[A-Za-z_.][A-Za-z0-9_.]*$")
-_NUMBER = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
+__all__ = ["Formula", "Modifiers", "VariableNames", "build_partable", "lavaanify", "parse_syntax",
+           "variable_names"]
 
-
-@dataclass
-class Formula:
-    """One parsed formula element: ``lhs op rhs`` with its modifier (label / fixed value / NA)."""
-
-    lhs: str
-    op: str
-    rhs: str
-    label: str = ""
-    fixed: float | None = None
-    free_na: bool = False
-    line: int = 0
+MODEL_OPS = ("=~", "<~", "~", "~~", "~1")
+_MATH = {"exp", "log", "sqrt", "abs", "sin", "cos", "tan", "pnorm", "qnorm", "pi"}
 
 
 @dataclass
@@ -58,102 +56,8 @@ class VariableNames:
     lv_y: list[str]
     eqs_y: list[str]
     eqs_x: list[str]
+    lv_f: list[str] = field(default_factory=list)
     extra: dict[str, list[str]] = field(default_factory=dict)
-
-
-def _strip_comments(text: str) -> list[tuple[int, str]]:
-    lines = []
-    for number, raw in enumerate(text.splitlines(), start=1):
-        line = re.split(r"[#!]", raw, maxsplit=1)[0].strip()
-        for part in line.split(";"):
-            if part.strip():
-                lines.append((number, part.strip()))
-    # join continuation lines: a line ending in an operator or '+', or a line starting with '+'
-    joined: list[tuple[int, str]] = []
-    for number, line in lines:
-        if joined and (
-            joined[-1][1].endswith(("+", "*", "=~", "~~", "~", ":=", "==")) or line.startswith("+")
-        ):
-            joined[-1] = (joined[-1][0], joined[-1][1] + " " + line)
-        else:
-            joined.append((number, line))
-    return joined
-
-
-def _split_operator(line: str, number: int) -> tuple[str, str, str]:
-    for op in OPERATORS:
-        pos = line.find(op)
-        if pos > 0:
-            if op == "~" and (line[pos : pos + 2] in ("~~",) or line[pos - 1] == "="):
-                continue
-            return line[:pos].strip(), op, line[pos + len(op) :].strip()
-    raise SurveyInputError(f"line {number}: no lavaan operator (=~, ~, ~~, :=) in {line!r}", field="model")
-
-
-def _parse_term(term: str, number: int) -> tuple[str, str, float | None, bool]:
-    parts = [p.strip() for p in term.split("*")]
-    name = parts[-1]
-    label, fixed, free_na = "", None, False
-    for mod in parts[:-1]:
-        if mod in ("NA", "na"):
-            free_na = True
-        elif _NUMBER.match(mod):
-            fixed = float(mod)
-        elif _NAME.match(mod):
-            label = mod
-        else:
-            raise SurveyInputError(
-                f"line {number}: modifier {mod!r} is not available yet (use a label, a number or NA)",
-                field="model",
-                value=term,
-            )
-    return name, label, fixed, free_na
-
-
-def parse_syntax(text: str) -> list[Formula]:
-    """Parse lavaan model syntax into a list of :class:`Formula` elements, in syntax order."""
-    if not isinstance(text, str) or not text.strip():
-        raise SurveyInputError("the model syntax is empty", field="model")
-    out: list[Formula] = []
-    for number, line in _strip_comments(text):
-        lhs_text, op, rhs_text = _split_operator(line, number)
-        if op == ":=":
-            if not _NAME.match(lhs_text):
-                raise SurveyInputError(
-                    f"line {number}: bad name for a defined parameter", value=lhs_text, field="model"
-                )
-            out.append(Formula(lhs_text, op, rhs_text.replace(" ", ""), label=lhs_text, line=number))
-            continue
-        if op in ("==", "<", ">"):
-            if op != "==" or not (_NAME.match(lhs_text) and _NAME.match(rhs_text)):
-                raise SurveyInputError(
-                    f"line {number}: constraint {line!r} is not available yet "
-                    "(only 'label1 == label2' equality)",
-                    field="model",
-                )
-            out.append(Formula(lhs_text, op, rhs_text, line=number))
-            continue
-        if not rhs_text:
-            raise SurveyInputError(
-                f"line {number}: nothing on the right of {op!r}", field="model", value=line
-            )
-        lhs_names = [s.strip() for s in lhs_text.split("+")]
-        for lhs in lhs_names:
-            if not _NAME.match(lhs):
-                raise SurveyInputError(f"line {number}: bad variable name", value=lhs, field="model")
-        for term in rhs_text.split("+"):
-            term = term.strip()
-            if not term:
-                raise SurveyInputError(f"line {number}: empty term", field="model", value=line)
-            name, label, fixed, free_na = _parse_term(term, number)
-            this_op = op
-            if op == "~" and name == "1":
-                this_op, name = "~1", ""
-            elif not _NAME.match(name):
-                raise SurveyInputError(f"line {number}: bad variable name", value=name, field="model")
-            for lhs in lhs_names:
-                out.append(Formula(lhs, this_op, name, label, fixed, free_na, number))
-    return out
 
 
 def _unique(seq) -> list[str]:
@@ -161,17 +65,21 @@ def _unique(seq) -> list[str]:
 
 
 def variable_names(rows: pd.DataFrame | list[Formula]) -> VariableNames:
-    """lavaan's variable sets from user formulas (latent, observed, exogenous, dependent, ...)."""
+    """lavaan's variable sets from model rows (latent, observed, exogenous, dependent, composite ...)."""
     if isinstance(rows, pd.DataFrame):
         items = list(zip(rows["lhs"], rows["op"], rows["rhs"], strict=True))
         is_user = list(rows["user"] == 1) if "user" in rows else [True] * len(items)
     else:
         items = [(f.lhs, f.op, f.rhs) for f in rows]
         is_user = [True] * len(items)
-    lv = _unique(lhs for lhs, op, _ in items if op == "=~")
+    keep = [it[1] in MODEL_OPS for it in items]
+    items = [it for it, k in zip(items, keep, strict=True) if k]
+    is_user = [u for u, k in zip(is_user, keep, strict=True) if k]
+    lv = _unique(lhs for lhs, op, _ in items if op in ("=~", "<~"))
+    lv_f = _unique(lhs for lhs, op, _ in items if op == "<~")
     v_ind = _unique(rhs for _, op, rhs in items if op == "=~")
     eqs_y = _unique(lhs for lhs, op, _ in items if op == "~")
-    eqs_x = _unique(rhs for _, op, rhs in items if op == "~")
+    eqs_x = _unique(rhs for _, op, rhs in items if op in ("~", "<~"))
     ov_ind = [v for v in v_ind if v not in lv]
     ov_y0 = [v for v in eqs_y if v not in lv and v not in ov_ind]
     ov_x = [v for v in eqs_x if v not in lv and v not in ov_ind and v not in ov_y0]
@@ -191,186 +99,271 @@ def variable_names(rows: pd.DataFrame | list[Formula]) -> VariableNames:
     lv_x = [v for v in lv if v not in v_ind and v not in eqs_y]
     ov_y = [v for v in ov if v in eqs_y and v not in v_ind and v not in eqs_x and v not in lv]
     lv_y = [v for v in lv if v in eqs_y and v not in v_ind and v not in eqs_x]
-    return VariableNames(
-        lv=lv,
-        ov=ov,
-        ov_ind=ov_ind,
-        ov_x=ov_x,
-        ov_nox=ov_nox,
-        ov_y=ov_y,
-        lv_x=lv_x,
-        lv_y=lv_y,
-        eqs_y=eqs_y,
-        eqs_x=eqs_x,
-    )
+    return VariableNames(lv=lv, ov=ov, ov_ind=ov_ind, ov_x=ov_x, ov_nox=ov_nox, ov_y=ov_y, lv_x=lv_x,
+                         lv_y=lv_y, eqs_y=eqs_y, eqs_x=eqs_x, lv_f=lv_f)
 
 
-def build_partable(
-    formulas: list[Formula], *, fixed_x: bool = True, meanstructure: bool = False
-) -> pd.DataFrame:
-    """Parameter table with lavaan ``sem()`` defaults (columns as lavaan's ``parTable()``).
+def _default_rows(names: VariableNames, opt: dict) -> list[tuple[str, str, str]]:
+    """lavaan's default elements (``lav_partable_flat``): variances, covariances, intercepts."""
+    out = [(v, "~~", v) for v in names.ov_nox + names.lv]
+    if opt["auto_cov_lv_x"]:
+        out += [(a, "~~", b) for i, a in enumerate(names.lv_x) for b in names.lv_x[i + 1 :]]
+    if opt["auto_cov_y"]:
+        y = names.lv_y + names.ov_y
+        out += [(a, "~~", b) for i, a in enumerate(y) for b in y[i + 1 :]]
+    x = names.ov_x
+    out += [(x[j], "~~", x[i]) for j in range(len(x)) for i in range(j, len(x))]
+    if opt["meanstructure"]:
+        out += [(v, "~1", "") for v in names.ov + names.lv]
+    return out
 
-    Columns: ``id lhs op rhs user block group free ustart exo label plabel``. ``free`` numbers the free
-    parameters 1..npar; rows sharing a label share the number (one parameter). ``ustart`` holds the
-    fixed value (NaN for free rows and for ``fixed.x`` rows, whose value is the sample moment).
-    """
-    model_rows = [f for f in formulas if f.op not in (":=", "==")]
-    if not model_rows:
-        raise SurveyInputError("the model has no =~, ~ or ~~ formula", field="model")
-    names = variable_names(model_rows)
-    # duplicated user elements: keep the first, as lavaan does
-    seen: set[tuple[str, str, str]] = set()
-    user: list[Formula] = []
-    for f in model_rows:
-        key = (f.lhs, f.op, f.rhs)
-        if f.op == "~~":
-            rev = (f.rhs, f.op, f.lhs)
-            if rev in seen:
-                key = rev
-        if key in seen:
-            continue
-        seen.add(key)
-        user.append(f)
-    meanstructure = meanstructure or any(f.op == "~1" for f in user)
 
-    lhs_d: list[str] = list(names.ov_nox) + list(names.lv)
-    rhs_d: list[str] = list(names.ov_nox) + list(names.lv)
-    for i, a in enumerate(names.lv_x):
-        for b in names.lv_x[i + 1 :]:
-            lhs_d.append(a)
-            rhs_d.append(b)
-    lvov_y = names.lv_y + names.ov_y
-    for i, a in enumerate(lvov_y):
-        for b in lvov_y[i + 1 :]:
-            lhs_d.append(a)
-            rhs_d.append(b)
-    for j, b in enumerate(names.ov_x):
-        for a in names.ov_x[j:]:
-            lhs_d.append(b)
-            rhs_d.append(a)
-    ops_d = ["~~"] * len(lhs_d)
-    if meanstructure:
-        for v in names.ov + names.lv:
-            lhs_d.append(v)
-            rhs_d.append("")
-            ops_d.append("~1")
-
-    rows = []
-    for f in user:
-        rows.append(dict(lhs=f.lhs, op=f.op, rhs=f.rhs, user=1, label=f.label, fixed=f.fixed, na=f.free_na))
-    for a, op, b in zip(lhs_d, ops_d, rhs_d, strict=True):
+def _flat(user: list[Formula], names: VariableNames, opt: dict) -> pd.DataFrame:
+    """User rows then default rows, free/fixed by lavaan's auto rules (one group)."""
+    seen = {(f.lhs, f.op, f.rhs) for f in user}
+    rows = [dict(lhs=f.lhs, op=f.op, rhs=f.rhs, user=1, mod=k) for k, f in enumerate(user)]
+    for a, op, b in _default_rows(names, opt):
         if (a, op, b) in seen or (op == "~~" and (b, op, a) in seen):
             continue
-        rows.append(dict(lhs=a, op=op, rhs=b, user=0, label="", fixed=None, na=False))
+        rows.append(dict(lhs=a, op=op, rhs=b, user=0, mod=-1))
+    pt = pd.DataFrame(rows)
+    pt["free"], pt["ustart"], pt["exo"] = 1, np.nan, 0
+    lhs, op, rhs, is_user = pt["lhs"], pt["op"], pt["rhs"], pt["user"] == 1
+    var = (op == "~~") & (lhs == rhs)
 
-    first_loading: set[str] = set()
-    table = []
-    for r in rows:
-        free = True
-        ustart = np.nan
-        exo = 0
-        if r["op"] == "=~" and r["lhs"] not in first_loading:
-            first_loading.add(r["lhs"])
-            if not r["na"]:
-                free, ustart = False, 1.0
-        if r["user"] == 0 and r["op"] == "~1" and r["lhs"] in names.lv:
-            free, ustart = False, 0.0
-        if (
-            r["user"] == 0
-            and fixed_x
-            and r["lhs"] in names.ov_x
-            and r["op"] in ("~~", "~1")
-            and (r["op"] == "~1" or r["rhs"] in names.ov_x)
-        ):
-            free, ustart, exo = False, np.nan, 1
-        if r["fixed"] is not None:
-            free, ustart = False, float(r["fixed"])
-        table.append(
-            dict(
-                lhs=r["lhs"],
-                op=r["op"],
-                rhs=r["rhs"],
-                user=r["user"],
-                free=free,
-                ustart=ustart,
-                exo=exo,
-                label=r["label"],
-            )
-        )
-    pt = pd.DataFrame(table)
+    def fix(mask, value) -> None:
+        pt.loc[mask, "free"] = 0
+        pt.loc[mask, "ustart"] = value
 
-    # equality between labels: merge label groups
-    alias: dict[str, str] = {}
-    for f in formulas:
-        if f.op == "==":
-            for lab in (f.lhs, f.rhs):
-                if lab not in set(pt["label"]):
-                    raise SurveyInputError(
-                        f"line {f.line}: unknown label in equality constraint", value=lab, field="model"
-                    )
-            a, b = alias.get(f.lhs, f.lhs), alias.get(f.rhs, f.rhs)
-            for k, v in list(alias.items()):
-                if v == b:
-                    alias[k] = a
-            alias[b] = a
-    free_idx = np.zeros(len(pt), dtype=int)
-    by_label: dict[str, int] = {}
-    n = 0
-    for i, row in enumerate(pt.itertuples(index=False)):
-        if not row.free:
-            continue
-        key = alias.get(row.label, row.label)
-        if key and key in by_label:
-            free_idx[i] = by_label[key]
-            continue
-        n += 1
-        free_idx[i] = n
-        if key:
-            by_label[key] = n
-    pt["free"] = free_idx
-    pt.insert(0, "id", np.arange(1, len(pt) + 1))
-    pt.insert(4, "block", 1)
-    pt.insert(5, "group", 1)
-    pt["plabel"] = [f".p{i}." for i in pt["id"]]
-
-    defined = [f for f in formulas if f.op == ":="]
-    if defined:
-        start = len(pt)
-        extra = pd.DataFrame(
-            dict(
-                id=np.arange(start + 1, start + len(defined) + 1),
-                lhs=[f.lhs for f in defined],
-                op=":=",
-                rhs=[f.rhs for f in defined],
-                block=0,
-                group=0,
-                user=1,
-                free=0,
-                ustart=np.nan,
-                exo=0,
-                label=[f.lhs for f in defined],
-                plabel="",
-            )
-        )
-        pt = pd.concat([pt, extra], ignore_index=True)
-    _check_table(pt, names)
+    if not opt["auto_var"]:
+        fix(var & ~is_user, 0.0)
+    else:
+        fix(var & ~is_user & lhs.isin(names.lv_f), 0.0)
+    if opt["std_lv"]:
+        fix(var & lhs.isin(names.lv), 1.0)
+    if opt["auto_fix_first"]:
+        mm = pt.index[op == "=~"]
+        fix(mm[~pt.loc[mm, "lhs"].duplicated().to_numpy()], 1.0)
+    if opt["auto_var"] and opt["auto_fix_single"]:
+        mm = pt[op == "=~"]
+        counts = mm["lhs"].value_counts()
+        single_lv = set(counts.index[counts == 1])
+        dup = mm["rhs"].duplicated(keep=False)
+        single = set(mm.loc[mm["lhs"].isin(single_lv) & (mm["lhs"] != mm["rhs"]) & ~dup, "rhs"])
+        fix(var & ~is_user & lhs.isin(single), 0.0)
+    if opt["orthogonal"]:
+        fix((op == "~~") & lhs.isin(names.lv) & rhs.isin(names.lv) & (lhs != rhs) & ~is_user, 0.0)
+    if opt["meanstructure"]:
+        if not opt["int_ov_free"]:
+            fix((op == "~1") & lhs.isin(names.ov) & ~is_user, 0.0)
+        if not opt["int_lv_free"]:
+            fix((op == "~1") & lhs.isin(names.lv) & ~is_user, 0.0)
+    if opt["fixed_x"] and names.ov_x:
+        x = names.ov_x
+        exo = ((op == "~~") & lhs.isin(x) & rhs.isin(x) | (op == "~1") & lhs.isin(x)) & ~is_user
+        fix(exo, np.nan)
+        pt.loc[exo, "exo"] = 1
     return pt
 
 
-def _check_table(pt: pd.DataFrame, names: VariableNames) -> None:
-    lv = set(names.lv)
-    ops, lhs, rhs = list(pt["op"]), list(pt["lhs"]), list(pt["rhs"])
-    for op, a, b in zip(ops, lhs, rhs, strict=True):
-        if op == "=~" and a == b:
-            raise SurveyInputError("a latent variable cannot be its own indicator", value=a, field="model")
-    labels = {lab for lab, op in zip(pt["label"], ops, strict=True) if op != ":=" and lab}
-    for op, a in zip(ops, lhs, strict=True):
-        if op == ":=" and (a in labels or a in lv):
-            raise SurveyInputError(
-                "a defined parameter reuses the name of a label or variable", value=a, field="model"
-            )
+def _replicate(pt: pd.DataFrame, ngroups: int, names: VariableNames, opt: dict) -> pd.DataFrame:
+    blocks = []
+    for g in range(1, ngroups + 1):
+        b = pt.copy()
+        b["group"] = g
+        if g > 1:
+            ge = opt["group_equal"]
+            if opt["meanstructure"] and not opt["int_lv_free"] and "intercepts" in ge and "means" not in ge:
+                m = (b["op"] == "~1") & b["lhs"].isin(names.lv) & (b["user"] == 0)
+                b.loc[m, "free"], b.loc[m, "ustart"] = 1, np.nan
+            if opt["std_lv"] and "loadings" in ge and "lv.variances" not in ge:
+                m = (b["op"] == "~~") & b["lhs"].isin(names.lv) & (b["lhs"] == b["rhs"]) & (b["user"] == 0)
+                b.loc[m, "free"], b.loc[m, "ustart"] = 1, np.nan
+        blocks.append(b)
+    return pd.concat(blocks, ignore_index=True)
 
 
-def lavaanify(model: str, *, fixed_x: bool = True, meanstructure: bool = False) -> pd.DataFrame:
-    """Model syntax -> parameter table (the analogue of lavaan's ``lavaanify``)."""
-    return build_partable(parse_syntax(model), fixed_x=fixed_x, meanstructure=meanstructure)
+def _vector(values: list | None, n: int, what: str, f: Formula, ngroups: int) -> list | None:
+    if values is None:
+        return None
+    if ngroups > 1 and len(values) == 1:
+        return values * ngroups
+    if len(values) != n:
+        raise SurveyInputError(
+            f"line {f.line}: wrong number of values in the {what} modifier of {f.lhs} {f.op} {f.rhs} "
+            f"({len(values)} given, {n} group(s))",
+            field="model",
+        )
+    return values
+
+
+def _apply_modifiers(pt: pd.DataFrame, user: list[Formula], ngroups: int) -> bool:
+    """Write fixed values, starts, labels and bounds into the table; True when a single label spans groups."""
+    single_label = False
+    pt["label"] = ""
+    for k, f in enumerate(user):
+        idx = pt.index[pt["mod"] == k]
+        m, n = f.mod, len(idx)
+        if ngroups > 1 and n > 1 and m.label is not None and len(m.label) == 1 and m.label[0]:
+            single_label = True
+        fixed = _vector(m.fixed, n, "fixed-value", f, ngroups)
+        if fixed is not None:
+            for i, v in zip(idx, fixed, strict=True):
+                pt.loc[i, "free"] = 0 if v is not None else 1
+                pt.loc[i, "ustart"] = np.nan if v is None else v
+        start = _vector(m.start, n, "start()", f, ngroups)
+        if start is not None:
+            pt.loc[idx, "ustart"] = start
+        for bound in ("lower", "upper"):
+            vals = _vector(getattr(m, bound), n, f"{bound}()", f, ngroups)
+            if vals is not None:
+                if bound not in pt:
+                    pt[bound] = -np.inf if bound == "lower" else np.inf
+                pt.loc[idx, bound] = vals
+        labels = _vector(m.label, n, "label", f, ngroups)
+        if labels is not None:
+            pt.loc[idx, "label"] = labels
+    for bound in ("lower", "upper"):
+        if bound in pt:
+            fixed = pt["free"] == 0
+            pt.loc[fixed, bound] = pt.loc[fixed, "ustart"]
+    return single_label
+
+
+def _names_in(expr: str) -> list[str]:
+    names = re.findall(r"(?<![\w.])[A-Za-z_.][A-Za-z0-9_.]*", expr)
+    return [n for n in names if n not in _MATH and not re.fullmatch(r"\.\d*", n)]
+
+
+def _check_constraints(pt: pd.DataFrame, cons: list[Formula]) -> None:
+    known = set(pt["label"]) | set(pt["plabel"])
+    for f in cons:
+        for side in (f.lhs, f.rhs) if f.op != ":=" else (f.rhs,):
+            for name in _names_in(side):
+                if name not in known:
+                    what = "defined parameter (:=)" if f.op == ":=" else "constraint"
+                    raise SurveyInputError(f"line {f.line}: unknown label in {what} {f.lhs} {f.op} {f.rhs}",
+                                           value=name, field="model")
+        if f.op == ":=":
+            if f.lhs in known:
+                raise SurveyInputError(f"line {f.line}: a defined parameter reuses the name of a label",
+                                       value=f.lhs, field="model")
+            known.add(f.lhs)
+
+
+def build_partable(formulas: list[Formula], **options) -> pd.DataFrame:
+    """Parameter table from parsed formulas (see :func:`lavaanify` for the options)."""
+    opt = _options(**options)
+    model_rows = [f for f in formulas if f.op in MODEL_OPS]
+    if not model_rows:
+        raise SurveyInputError("the model has no =~, <~, ~ or ~~ formula", field="model")
+    user: list[Formula] = []
+    seen: set[tuple[str, str, str]] = set()
+    for f in model_rows:  # duplicated elements: the first is kept, as lavaan does
+        key = (f.lhs, f.op, f.rhs)
+        if key in seen or (f.op == "~~" and (f.rhs, f.op, f.lhs) in seen):
+            continue
+        seen.add(key)
+        user.append(f)
+    if any(f.op == "~1" for f in user):
+        opt["meanstructure"] = True
+    names = variable_names(user)
+    _check_model(user, names)
+    ngroups = opt["ngroups"]
+    pt = _replicate(_flat(user, names, opt), ngroups, names, opt)
+    _apply_modifiers(pt, user, ngroups)
+    pt.insert(0, "id", np.arange(1, len(pt) + 1))
+    pt["plabel"] = [f".p{i}." for i in pt["id"]]
+    cons = [f for f in formulas if f.op in (":=",) + CONSTRAINT_OPS]
+    _check_constraints(pt, cons)
+    alias: dict[str, str] = {}
+    if opt["ceq_simple"]:
+        alias, cons = simple_merge(pt, cons)
+    label = [alias.get(lab, lab) for lab in auto_labels(pt, ngroups, names, opt)]
+    eq_rows, eq_id = equalities(pt, label, opt["ceq_simple"])
+    extra = [dict(lhs=f.lhs, op=f.op, rhs=f.rhs, user=1, label=f.lhs if f.op == ":=" else "") for f in cons]
+    extra += [dict(r, label="") for r in eq_rows]
+    free = pt["free"].to_numpy() > 0
+    numbers = np.zeros(len(pt), dtype=int)
+    numbers[free] = np.arange(1, free.sum() + 1)
+    shared = eq_id >= 0
+    if opt["ceq_simple"]:
+        numbers[shared] = numbers[eq_id[shared]]
+    pt["free"] = numbers
+    pt.insert(4, "block", pt.pop("group"))
+    pt.insert(5, "group", pt["block"])
+    columns = ["id", "lhs", "op", "rhs", "user", "block", "group", "free", "ustart", "exo", "label",
+               "plabel"] + [b for b in ("lower", "upper") if b in pt]
+    pt = pt[columns]
+    if extra:
+        tail = pd.DataFrame(extra)
+        tail["id"] = np.arange(len(pt) + 1, len(pt) + len(tail) + 1)
+        tail["block"], tail["group"], tail["free"], tail["exo"] = 0, 0, 0, 0
+        tail["ustart"], tail["plabel"] = np.nan, ""
+        for bound in ("lower", "upper"):
+            if bound in pt:
+                tail[bound] = np.nan
+        pt = pd.concat([pt, tail[columns]], ignore_index=True)
+    return pt
+
+
+def _check_model(user: list[Formula], names: VariableNames) -> None:
+    for f in user:
+        if f.op == "=~" and f.lhs == f.rhs:
+            raise SurveyInputError(f"line {f.line}: a latent variable cannot be its own indicator",
+                                   value=f.lhs, field="model")
+        if f.op == "<~" and f.lhs in {g.lhs for g in user if g.op == "=~"}:
+            raise SurveyInputError(f"line {f.line}: a variable cannot be both a composite (<~) and a "
+                                   "factor (=~)", value=f.lhs, field="model")
+
+
+def _options(
+    *,
+    meanstructure: bool = False,
+    int_ov_free: bool = True,
+    int_lv_free: bool = False,
+    std_lv: bool = False,
+    orthogonal: bool = False,
+    fixed_x: bool = True,
+    auto_fix_first: bool | None = None,
+    auto_fix_single: bool = True,
+    auto_var: bool = True,
+    auto_cov_lv_x: bool = True,
+    auto_cov_y: bool = True,
+    ngroups: int = 1,
+    group_equal: Iterable[str] = (),
+    group_partial: Iterable[str] = (),
+    ceq_simple: bool = True,
+    model_type: str = "sem",
+) -> dict:
+    if model_type not in ("sem", "cfa", "growth"):
+        raise SurveyInputError(f"model_type={model_type!r} is not available (available: sem, cfa, growth)",
+                               field="model_type")
+    if model_type == "growth":
+        int_ov_free, int_lv_free, meanstructure = False, True, True
+    if int(ngroups) < 1:
+        raise SurveyInputError("ngroups must be at least 1", field="ngroups", value=ngroups)
+    return dict(meanstructure=bool(meanstructure), int_ov_free=bool(int_ov_free),
+                int_lv_free=bool(int_lv_free), std_lv=bool(std_lv), orthogonal=bool(orthogonal),
+                fixed_x=bool(fixed_x), auto_fix_first=(not std_lv) if auto_fix_first is None
+                else bool(auto_fix_first), auto_fix_single=bool(auto_fix_single), auto_var=bool(auto_var),
+                auto_cov_lv_x=bool(auto_cov_lv_x), auto_cov_y=bool(auto_cov_y), ngroups=int(ngroups),
+                group_equal=[g.strip() for g in group_equal], group_partial=list(group_partial),
+                ceq_simple=bool(ceq_simple))
+
+
+def lavaanify(model: str, **options) -> pd.DataFrame:
+    """Model syntax -> parameter table (lavaan's ``lavaanify(model, auto=TRUE, fixed.x=TRUE)``).
+
+    Keyword options (lavaan's names with ``_``): ``meanstructure, int_ov_free, int_lv_free, std_lv,
+    orthogonal, fixed_x, auto_fix_first, auto_fix_single, auto_var, auto_cov_lv_x, auto_cov_y, ngroups,
+    group_equal, group_partial, ceq_simple, model_type`` ("sem"/"cfa" or "growth"); see the module notes.
+    """
+    import inspect
+
+    known = list(inspect.signature(_options).parameters)
+    unknown = sorted(set(options) - set(known))
+    if unknown:
+        raise SurveyInputError(f"unknown option {unknown[0]!r} (available: {', '.join(known)})",
+                               field="options", value=unknown[0])
+    return build_partable(parse_syntax(model), **options)

@@ -51,7 +51,10 @@ def objective(model: RAMModel, stats: GroupStats, theta: np.ndarray) -> tuple[fl
     except np.linalg.LinAlgError:
         return np.inf, imp
     logdet_sigma = 2.0 * np.log(np.diag(chol)).sum()
-    inv = np.linalg.inv(sigma)
+    try:  # numerically singular although Cholesky passed (e.g. a non-identified model's path)
+        inv = np.linalg.inv(sigma)
+    except np.linalg.LinAlgError:
+        return np.inf, imp
     logdet_s = stats.logdet
     f = logdet_sigma + np.trace(stats.cov @ inv) - (logdet_s if np.isfinite(logdet_s) else 0.0) - model.p
     if model.meanstructure:

@@ -240,9 +240,16 @@ class SEMResult:
     def _fit(self) -> dict[str, float]:
         return fit_measures(self)
 
+    @cached_property
+    def _fit_all(self) -> dict[str, float]:
+        from survey.sem.fit_adapter import all_fit_measures
+
+        return all_fit_measures(self)
+
     def fit_measures(self, names: list[str] | None = None) -> dict[str, float]:
-        """lavaan's ``fitMeasures()`` (names as lavaan's)."""
-        out = dict(self._fit)
+        """lavaan's full ``fitMeasures()`` (names and order as lavaan's; the core measures of
+        :func:`survey.sem.results.measures.fit_measures` plus :mod:`survey.sem.fit_more`)."""
+        out = dict(self._fit_all)
         return out if names is None else {k: out[k] for k in names}
 
     def test(self):

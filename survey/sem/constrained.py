@@ -1,0 +1,182 @@
+"""Estimation under explicit constraints: ``a > 0``, ``a < b``, ``a == b^2``, ``a + b < 1`` (lavaan's
+``constraints`` rows), on the free parameters.
+
+:func:`minimize_constrained` is engine-neutral: an objective, its gradient, a start, and the equality
+(h(theta) = 0) and inequality (g(theta) >= 0) functions; sequential quadratic programming (SLSQP, Kraft
+1988), as lavaan's ``nlminb.constr`` / ``constrOptim.nl`` reach the same KKT point. Standard errors follow
+lavaan (``lav_model_information_augment_invert``): the top-left block of the inverse of the augmented
+information [[I, J'], [J, 0]], J the Jacobian of the equality and the active inequality constraints
+(slack < 1e-6). The model df gain one per equality constraint (lavaan: rank of the equality Jacobian).
+
+:func:`fit_constrained` re-estimates an engine fit (:func:`survey.sem.engine.fit_blocks`, estimator ML):
+constraint expressions are evaluated by :class:`survey.sem.defined.DefinedFunction` over the labels
+(and ``:=`` parameters), so ``c == d^2`` or ``ab > 0`` with ``ab := a*b`` work as in lavaan.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property, lru_cache
+
+import numpy as np
+import pandas as pd
+from scipy import optimize
+
+from survey.errors import SurveyWarning
+from survey.sem.defined import DefinedFunction
+from survey.sem.standardize import numerical_jacobian
+
+ACTIVE = 1e-6
+
+
+@dataclass
+class ConstrainedSolution:
+    theta: np.ndarray
+    fun: float
+    converged: bool
+    iterations: int
+    message: str
+
+
+def minimize_constrained(
+    objective: Callable[[np.ndarray], float],
+    gradient: Callable[[np.ndarray], np.ndarray],
+    theta0: np.ndarray,
+    equalities: Callable[[np.ndarray], np.ndarray] | None = None,
+    inequalities: Callable[[np.ndarray], np.ndarray] | None = None,
+    maxiter: int = 1000,
+) -> ConstrainedSolution:
+    """Minimise ``objective`` subject to equalities(theta) == 0 and inequalities(theta) >= 0 (SLSQP)."""
+    cons = []
+    if equalities is not None:
+        cons.append({"type": "eq", "fun": equalities,
+                     "jac": lambda t: numerical_jacobian(equalities, t)})
+    if inequalities is not None:
+        cons.append({"type": "ineq", "fun": inequalities,
+                     "jac": lambda t: numerical_jacobian(inequalities, t)})
+
+    def fun(t):
+        v = objective(t)
+        return v if np.isfinite(v) else 1e10
+
+    res = optimize.minimize(fun, np.asarray(theta0, float), jac=gradient, method="SLSQP", constraints=cons,
+                            options={"maxiter": maxiter, "ftol": 1e-14})
+    return ConstrainedSolution(np.asarray(res.x), float(res.fun), bool(res.success), int(res.nit),
+                               str(res.message))
+
+
+def augmented_vcov(information: np.ndarray, jacobian: np.ndarray, n: int) -> np.ndarray:
+    """vcov = [ [I, J'], [J, 0] ]^-1 top-left block / n (unit information I)."""
+    q, m = information.shape[0], jacobian.shape[0]
+    if m == 0:
+        return np.linalg.inv(information) / n
+    z = np.block([[information, jacobian.T], [jacobian, np.zeros((m, m))]])
+    inv = np.linalg.pinv(z)[:q, :q]
+    return (inv + inv.T) / 2.0 / n
+
+
+# ---------------------------------------------------------------------------- current single-group path
+def constraint_functions(partable: pd.DataFrame, values_of: Callable[[np.ndarray], np.ndarray]):
+    """h(theta) (``==``) and g(theta) >= 0 (``>``, ``<``) of the table's constraint rows, and the rows."""
+    rows = partable[partable["op"].isin(["==", "<", ">"])]
+    exprs = []
+    for r in rows.itertuples(index=False):
+        exprs.append(f"({r.rhs})-({r.lhs})" if r.op == "<" else f"({r.lhs})-({r.rhs})")
+    table = partable[partable["op"] != ":="].copy()
+    extra = pd.DataFrame({"lhs": [f".con{i}." for i in range(len(exprs))], "op": ":=", "rhs": exprs,
+                          "label": "", "free": 0})
+    defined = partable[partable["op"] == ":="]
+    func = DefinedFunction(pd.concat([table[["lhs", "op", "rhs", "label", "free"]],
+                                      defined[["lhs", "op", "rhs", "label", "free"]], extra],
+                                     ignore_index=True))
+    n_model, n_def = len(table), len(defined)
+    is_eq = (rows["op"] == "==").to_numpy()
+
+    def slack(theta: np.ndarray) -> np.ndarray:
+        values = np.concatenate([values_of(theta)[:n_model], np.zeros(n_def + len(exprs))])
+        return func(values)[n_def:]
+
+    eq = (lambda t: slack(t)[is_eq]) if is_eq.any() else None
+    ineq = (lambda t: slack(t)[~is_eq]) if (~is_eq).any() else None
+    return eq, ineq, slack, rows
+
+
+def fit_constrained(result, information: str = "default"):
+    """Re-estimate an engine fit (:func:`survey.sem.engine.fit_blocks`, estimator ML) under its table's
+    constraints; returns a :class:`ConstrainedSEMResult` (df + equalities, npar - equalities)."""
+    from survey.sem.estimate.ml import Estimation
+    from survey.sem.estimate.objective import total_f, total_gradient
+    from survey.sem.inference import information as infmod
+    from survey.sem.inference.vcov import Information
+    from survey.sem.results.values import values_at
+
+    mg, blocks = result.mg, result.stats.groups
+    eq, ineq, slack, rows = constraint_functions(mg.partable, lambda t: values_at(mg, t))
+    start = result.theta if np.isfinite(result.estimation.fml) else result.start
+    sol = minimize_constrained(lambda t: total_f(mg, blocks, t), lambda t: total_gradient(mg, blocks, t),
+                               start, eq, ineq)
+    theta = sol.theta
+    s = slack(theta)
+    is_eq = (rows["op"] == "==").to_numpy()
+    active = is_eq | (np.abs(s) < ACTIVE)
+    jac_all = numerical_jacobian(slack, theta)
+    kind = information if information in ("expected", "observed") else (
+        "expected" if result.missing == "listwise" else "observed")
+    info = infmod.information(kind, mg, blocks, theta)
+    n = sum(b.n for b in blocks)
+    vcov = augmented_vcov(info, jac_all[active], n)
+    fml = total_f(mg, blocks, theta)
+    estimation = Estimation(theta, fml, sol.converged, sol.iterations, 0.0, "slsqp", sol.message)
+    warnings = [w for w in result.warnings if w.code != "not_converged"]
+    if not sol.converged:
+        warnings.append(SurveyWarning("not_converged", f"The constrained optimiser did not converge "
+                                      f"({sol.message}); the results are not trustworthy.", "sem"))
+    n_eq = int(np.linalg.matrix_rank(jac_all[is_eq])) if is_eq.any() else 0
+    pieces = copy.copy(result.pieces)
+    pieces.theta, pieces.stat, pieces.df = theta, n * fml, result.pieces.df + n_eq
+    pieces.info, pieces.scaled = Information(info, vcov, False, float(np.linalg.eigvalsh(info)[0])), None
+    out = _constrained_result_class()(
+        model=result.model, estimator=result.estimator, missing=result.missing,
+        group=result.group or None, group_equal=result.group_equal, group_partial=result.group_partial,
+        mg=mg, stats=result.stats, estimation=estimation, pieces=pieces, baseline=result.baseline,
+        warnings=warnings, start=result.start, n_equality=n_eq)
+    k = out.partable.index[out.partable["op"].isin(["==", "<", ">"])]
+    out.partable.loc[k, "est"] = s  # lavaan reports each constraint's slack (lhs - rhs)
+    out.partable.loc[k, "se"] = 0.0
+    return out
+
+
+@lru_cache(maxsize=1)
+def _constrained_result_class():
+    from survey.sem.results.result import SEMResult
+
+    class _ConstrainedSEMResult(SEMResult):
+        """An ML result estimated under explicit constraints: df + number of equality constraints, npar -
+        number of equality constraints, AIC/BIC with that npar (lavaan's fitMeasures)."""
+
+        def __init__(self, *args, n_equality: int = 0, **kwargs) -> None:
+            self.n_equality = n_equality
+            super().__init__(*args, **kwargs)
+
+        @cached_property
+        def _fit(self) -> dict[str, float]:
+            from survey.sem.results.measures import fit_measures
+
+            out = fit_measures(self)
+            m, n = self.n_equality, self.nobs
+            out["npar"] = out["npar"] - m
+            out["aic"] = out["aic"] - 2 * m
+            out["bic"] = out["bic"] - m * np.log(n)
+            if "bic2" in out:
+                out["bic2"] = out["bic2"] - m * np.log((n + 2) / 24)
+            return out
+
+    return _ConstrainedSEMResult
+
+
+def __getattr__(name: str):
+    if name == "ConstrainedSEMResult":  # built lazily: survey.sem.results.result imports much of the engine
+        return _constrained_result_class()
+    raise AttributeError(name)

@@ -1,0 +1,66 @@
+"""Adapter: the engine's :class:`survey.sem.results.result.SEMResult` -> the pure functions of
+:mod:`survey.sem.fit_more`.
+
+:func:`all_fit_measures` returns lavaan's complete ``fitMeasures()`` (lavaan's names, lavaan's order) of a
+fit with any estimator and number of groups (``SEMResult.fit_measures()``); only :func:`group_moments`
+reads the result's internals.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from survey.sem.fit_more import GroupMoments, more_fit_measures
+
+ORDER = (
+    "npar fmin chisq df pvalue chisq.scaled df.scaled pvalue.scaled chisq.scaling.factor baseline.chisq "
+    "baseline.df baseline.pvalue baseline.chisq.scaled baseline.df.scaled baseline.pvalue.scaled "
+    "baseline.chisq.scaling.factor cfi tli cfi.scaled tli.scaled cfi.robust tli.robust nnfi rfi nfi pnfi "
+    "ifi rni nnfi.scaled rfi.scaled nfi.scaled pnfi.scaled ifi.scaled rni.scaled nnfi.robust rni.robust "
+    "logl unrestricted.logl aic bic ntotal bic2 scaling.factor.h1 scaling.factor.h0 rmsea rmsea.ci.lower "
+    "rmsea.ci.upper rmsea.ci.level rmsea.pvalue rmsea.close.h0 rmsea.notclose.pvalue rmsea.notclose.h0 "
+    "rmsea.scaled rmsea.ci.lower.scaled rmsea.ci.upper.scaled rmsea.pvalue.scaled "
+    "rmsea.notclose.pvalue.scaled rmsea.robust rmsea.ci.lower.robust rmsea.ci.upper.robust "
+    "rmsea.pvalue.robust rmsea.notclose.pvalue.robust rmr rmr_nomean srmr srmr_bentler "
+    "srmr_bentler_nomean crmr crmr_nomean srmr_mplus srmr_mplus_nomean cn_05 cn_01 gfi agfi pgfi mfi ecvi"
+).split()
+
+
+def group_moments(result: Any) -> list[GroupMoments]:
+    """Sample and implied moments per group block of a :class:`survey.sem.results.result.SEMResult`
+    (under fixed.x the covariates' indices; none with fixed_x=False, where they are modelled)."""
+    fixed = bool((result.mg.partable["exo"] == 1).any())
+    out = []
+    for i, (ram, g) in enumerate(zip(result.mg.models, result.stats.groups, strict=True)):
+        imp = ram.implied(result.mg.local(result.theta_full, i))
+        x = tuple(ram.ov.index(v) for v in ram.names.ov_x) if fixed else ()
+        mean = ram.meanstructure
+        out.append(GroupMoments(g.cov, imp.sigma, int(g.n), g.mean if mean else None,
+                                imp.mean if mean else None, x))
+    return out
+
+
+def all_fit_measures(result: Any) -> dict[str, float]:
+    """lavaan's full ``fitMeasures()`` of a fitted result (the core measures from the result itself)."""
+    core = dict(result._fit) if hasattr(result, "_fit") else dict(result.fit_measures())
+    scaled = None
+    if "chisq.scaled" in core:
+        scaled = {k: core[k] for k in ("chisq.scaled", "baseline.chisq.scaled", "chisq.scaling.factor")
+                  if k in core}
+        if "chisq.scaling.factor" not in scaled:
+            scaled["chisq.scaling.factor"] = core["chisq"] / core["chisq.scaled"]
+    extra = more_fit_measures(group_moments(result), chisq=core["chisq"], df=core["df"],
+                              baseline_chisq=core["baseline.chisq"], baseline_df=core["baseline.df"],
+                              npar=int(core["npar"]), scaled=scaled)
+    if getattr(result, "missing", "listwise") != "listwise":  # FIML: robust measures need the corrected
+        extra = {k: v for k, v in extra.items() if not k.endswith(".robust") or k in core}  # tests (core)
+    merged = {**extra, **core}
+    # the incremental indices and AGFI with lavaan's edge conventions (saturated models: TLI = AGFI = 1)
+    lavaan_edges = ("tli", "nnfi", "rfi", "nfi", "pnfi", "ifi", "rni", "agfi")
+    merged.update({k: v for k, v in extra.items() if k.split(".")[0] in lavaan_edges and k in core})
+    merged.setdefault("srmr", merged["srmr_bentler"])
+    out = {k: float(merged[k]) for k in ORDER if k in merged}
+    out.update({k: float(v) for k, v in merged.items() if k not in out and np.isscalar(v)})
+    return out

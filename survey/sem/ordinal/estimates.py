@@ -1,0 +1,89 @@
+"""The estimates of an ordinal fit as lavaan's ``parameterEstimates(fit, remove.nonfree = FALSE)``.
+
+Rows: the model's user rows, the thresholds (``lhs | t1``, ``t2`` ...), the default rows, the scale
+factors (``x ~*~ x``) and the fixed intercepts / latent means (``~1``, 0). Under the delta
+parameterization an item's residual variance is not free: it is reported as ``1 - [Lambda Psi Lambda']_ii``
+(se 0), its scale factor is 1; under theta the residual variance is 1 and the scale factor
+``1 / sqrt(Sigma*_ii)``. ``std.all`` (lavaan ``standardizedSolution``) divides by the model-implied SDs of
+y* and the latent variables: ``lambda sd_f / sd_x``, ``b sd_x / sd_y``, ``psi / sd^2``,
+``psi_ab / sqrt(psi_a psi_b)``, ``tau / sd_x``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy.stats import norm
+
+from survey.sem.ordinal.objective import OrdinalStructure
+
+
+def _full_moments(structure: OrdinalStructure, t_ram: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The RAM values of every row with the delta map's residual variances filled in, and the SDs of
+    all variables; also the items' reported residual variances."""
+    ram = structure.ram
+    a, s, _ = ram.matrices(t_ram)
+    p = structure.p
+    if structure.parameterization == "delta":
+        sigma0 = ram.implied(t_ram).sigma
+        resid = 1.0 - np.diag(sigma0)
+        s = s.copy()
+        s[np.arange(p), np.arange(p)] = resid
+    else:
+        resid = np.diag(s)[:p].copy()
+    t = np.linalg.inv(np.eye(ram.nvar) - a)
+    sigma_all = t @ s @ t.T
+    return s, np.sqrt(np.diag(sigma_all)), resid
+
+
+def estimates_table(structure: OrdinalStructure, theta: np.ndarray, vcov: np.ndarray, sample) -> pd.DataFrame:
+    """lavaan-named estimates with se, z, pvalue and std.all (module docstring)."""
+    ram = structure.ram
+    pt = ram.partable
+    t_ram, tau = structure.split(theta)
+    values = ram.parameter_values(t_ram)
+    s_full, sd, resid = _full_moments(structure, t_ram)
+    ses = np.sqrt(np.clip(np.diag(vcov), 0.0, None))
+    idx = ram.index
+    scale = structure.moments(theta).scale
+    rows: list[dict] = []
+    for k, r in enumerate(pt.itertuples(index=False)):
+        if r.op not in ("=~", "~", "~~", "~1"):
+            continue
+        free = int(r.free)
+        est = float(values[k])
+        if r.op == "~~" and r.lhs == r.rhs and r.lhs in idx and idx[r.lhs] < structure.p:
+            est = float(resid[idx[r.lhs]])
+        se = float(ses[free - 1]) if free > 0 else 0.0
+        if r.op == "=~":
+            std = est * sd[idx[r.lhs]] / sd[idx[r.rhs]]
+        elif r.op == "~":
+            std = est * sd[idx[r.rhs]] / sd[idx[r.lhs]]
+        elif r.op == "~~" and r.lhs == r.rhs:
+            std = est / sd[idx[r.lhs]] ** 2
+        elif r.op == "~~":
+            i, j = idx[r.lhs], idx[r.rhs]
+            std = est / np.sqrt(abs(s_full[i, i] * s_full[j, j]))
+        else:
+            std = 0.0
+        rows.append(dict(lhs=r.lhs, op=r.op, rhs=r.rhs, label=r.label, free=free, est=est, se=se,
+                         std_all=std, user=int(r.user)))
+    user = [r for r in rows if r["user"] == 1]
+    rest = [r for r in rows if r["user"] != 1]
+    th_rows = []
+    for q, (var, value) in enumerate(zip(np.repeat(sample.names, structure.nth_per), tau, strict=True)):
+        count = q - int(np.sum(structure.nth_per[: sample.names.index(var)]))
+        free = structure.npar_ram + q + 1
+        th_rows.append(dict(lhs=var, op="|", rhs=f"t{count + 1}", label="", free=free, est=float(value),
+                            se=float(ses[free - 1]), std_all=float(value) / sd[idx[var]], user=0))
+    extra = [dict(lhs=v, op="~*~", rhs=v, label="", free=0, est=float(scale[i]), se=0.0, std_all=1.0, user=0)
+             for i, v in enumerate(sample.names)]
+    means = [dict(lhs=v, op="~1", rhs="", label="", free=0, est=0.0, se=0.0, std_all=0.0, user=0)
+             for v in ram.variables]
+    table = pd.DataFrame(user + th_rows + rest + extra + means)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.where(table["se"] > 0, table["est"] / table["se"], np.nan)
+    table["z"] = z
+    table["pvalue"] = 2 * norm.sf(np.abs(z))
+    table = table.rename(columns={"std_all": "std.all"}).drop(columns="user")
+    return table[["lhs", "op", "rhs", "label", "free", "est", "se", "z", "pvalue", "std.all"]]

@@ -1,0 +1,244 @@
+"""A thin single-group WLSMV / WLSM / ULSMV / WLS fit of ordered items (lavaan ``sem(..., ordered = TRUE)``).
+
+Steps (one module each): parameter table (lavaanify, plus lavaan's categorical rows: thresholds
+``|``, fixed residual variances, scale factors ``~*~``) -> codes and thresholds -> polychorics ->
+Gamma -> W -> Gauss-Newton on F (:mod:`objective`) -> sandwich vcov and scaled tests (:mod:`test`) ->
+fit measures (:mod:`fitmeasures`). Defaults as lavaan 0.6.14: ``missing = "listwise"`` (lavaan's
+default also for categorical data; ``"pairwise"`` uses every case observed on a variable or pair),
+``parameterization = "delta"``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from threadpoolctl import threadpool_limits
+
+from survey.errors import EstimationError, SurveyInputError
+from survey.sem.ordinal import fitmeasures as fm
+from survey.sem.ordinal import summary
+from survey.sem.ordinal import test as tests
+from survey.sem.ordinal._engine import GroupStats, lavaanify, start_values, variable_names
+from survey.sem.ordinal.acov import gamma as gamma_matrix
+from survey.sem.ordinal.estimates import estimates_table
+from survey.sem.ordinal.objective import OrdinalStructure, objective, weight_matrix, weighted
+from survey.sem.ordinal.polychoric import as_matrix, pair_tables, polychoric
+from survey.sem.ordinal.thresholds import OrdinalCodes, encode, univariate_thresholds
+
+# estimator -> (objective's weight, test, robust SEs)  (lavaan ``lav_options_set``)
+ESTIMATORS = {
+    "WLSMV": ("DWLS", "scaled.shifted", True),
+    "WLSM": ("DWLS", "satorra.bentler", True),
+    "ULSMV": ("ULS", "scaled.shifted", True),
+    "ULSM": ("ULS", "satorra.bentler", True),
+    "WLS": ("WLS", "standard", False),
+}
+
+
+@dataclass
+class SampleStatistics:
+    """Thresholds, polychorics and Gamma of one group (lavaan ``WLS.obs`` and ``NACOV``)."""
+
+    names: list[str]
+    thresholds: list[np.ndarray]
+    correlations: np.ndarray  # p x p
+    gamma: np.ndarray
+    nobs: int
+
+    @property
+    def wls_obs(self) -> np.ndarray:
+        p = len(self.names)
+        ii, jj = np.tril_indices(p, -1)
+        order = np.lexsort((ii, jj))
+        return np.concatenate(self.thresholds + [self.correlations[ii[order], jj[order]]])
+
+
+@dataclass
+class OrdinalFit:
+    """Result of :func:`fit_ordinal`: lavaan-named estimates and fit measures."""
+
+    estimator: str
+    parameterization: str
+    nobs: int
+    converged: bool
+    estimates: pd.DataFrame
+    fit_measures: dict[str, float]
+    vcov: np.ndarray
+    sample: SampleStatistics
+    tests: list[tests.Test]
+    implied_cor: np.ndarray  # model-implied correlations of the latent responses
+    warnings: list[str] = field(default_factory=list)
+
+    def r2(self) -> dict[str, float]:
+        """R-square of the items' latent responses and the dependent latent variables."""
+        return summary.r2(self.estimates)
+
+    def to_dict(self) -> dict:
+        """The ``survey fit --json`` object, threshold rows (``op`` "|") included."""
+        return summary.to_dict(self)
+
+    def summary(self) -> str:
+        """lavaan-like text summary with the Thresholds section."""
+        return summary.summary_text(self)
+
+
+def sample_statistics(data: pd.DataFrame, names: list[str], missing: str = "listwise") -> SampleStatistics:
+    """Steps 1-3 for the ordered ``names`` of ``data``."""
+    codes = encode(data, names)
+    if missing == "listwise":
+        codes = codes.complete()
+    elif missing != "pairwise":
+        raise SurveyInputError(f"missing={missing!r} is not available for ordered items "
+                               "(available: listwise, pairwise)", field="missing")
+    if codes.n < 2:
+        raise SurveyInputError("fewer than two complete cases on the ordered items", field="data")
+    return _statistics(codes)
+
+
+def _statistics(codes: OrdinalCodes) -> SampleStatistics:
+    taus = univariate_thresholds(codes)
+    rho = polychoric(pair_tables(codes), taus)
+    g = gamma_matrix(codes, taus, rho)
+    return SampleStatistics(codes.names, taus, as_matrix(rho, len(codes.names)), g, codes.n)
+
+
+def ordinal_partable(model: str, ncat: dict[str, int], parameterization: str, std_lv: bool) -> pd.DataFrame:
+    """lavaanify's table with the items' residual variances fixed (0 for the delta map, where the
+    reported value is 1 - explained variance; 1 for theta) and, with ``std_lv``, factor variances fixed to
+    1 and every loading free (lavaan ``std.lv = TRUE``)."""
+    pt = lavaanify(model).copy()
+    names = variable_names(pt[pt["op"].isin(["=~", "~", "~~", "~1"])])
+    if names.ov_x:
+        raise SurveyInputError("observed exogenous covariates are not supported with ordered items yet",
+                               value=names.ov_x[0], field="model")
+    missing = [v for v in names.ov if v not in ncat]
+    if missing:
+        raise SurveyInputError("every observed variable of the model must be ordered (polyserial fits are "
+                               "not available yet)", value=missing[0], field="ordered")
+    ovres = (pt["op"] == "~~") & (pt["lhs"] == pt["rhs"]) & pt["lhs"].isin(names.ov)
+    pt.loc[ovres, "free"] = 0
+    pt.loc[ovres, "ustart"] = 0.0 if parameterization == "delta" else 1.0
+    if std_lv:
+        first = (pt["op"] == "=~") & ~pt.duplicated(["lhs", "op"]) & (pt["ustart"] == 1.0) & (pt["user"] == 1)
+        pt.loc[first, "free"] = int(pt["free"].max()) + 1 + np.arange(int(first.sum()))
+        pt.loc[first, "ustart"] = np.nan
+        lvvar = (pt["op"] == "~~") & (pt["lhs"] == pt["rhs"]) & pt["lhs"].isin(names.lv)
+        pt.loc[lvvar, "free"] = 0
+        pt.loc[lvvar, "ustart"] = 1.0
+    free = pt["free"].to_numpy(dtype=int)
+    remap: dict[int, int] = {}
+    for k in free[free > 0]:
+        remap.setdefault(int(k), len(remap) + 1)
+    pt["free"] = [remap.get(int(k), 0) for k in free]
+    return pt
+
+
+def fit_ordinal(model: str, data: pd.DataFrame, *, estimator: str = "WLSMV", ordered=None,
+                missing: str = "listwise", parameterization: str = "delta",
+                std_lv: bool = False) -> OrdinalFit:
+    """Fit ``model`` to the ordered items of ``data`` (every observed variable of the model is ordered).
+
+    ``estimator``: WLSMV (DWLS + scaled-shifted test, robust SEs), WLSM, ULSMV, ULSM or WLS;
+    ``missing``: listwise (lavaan's default) or pairwise; ``parameterization``: delta or theta;
+    ``std_lv``: factor variances fixed to 1 instead of the first loadings.
+    """
+    with threadpool_limits(1):  # moderate matrices: BLAS threads only contend
+        return _fit(model, data, estimator, ordered, missing, parameterization, std_lv)
+
+
+def _fit(model: str, data: pd.DataFrame, estimator: str, ordered, missing: str, parameterization: str,
+         std_lv: bool) -> OrdinalFit:
+    est = str(estimator).upper()
+    if est not in ESTIMATORS:
+        raise SurveyInputError(f"estimator={estimator!r} is not available for ordered items "
+                               f"(available: {', '.join(ESTIMATORS)})", field="estimator")
+    if parameterization not in ("delta", "theta"):
+        raise SurveyInputError(f"parameterization={parameterization!r} is not one of delta, theta",
+                               field="parameterization")
+    ov = list(variable_names(lavaanify(model)).ov)
+    if ordered not in (None, True, "all") and set(ov) - set(ordered):
+        raise SurveyInputError("every observed variable of the model must be ordered (polyserial fits are "
+                               "not available yet)", value=sorted(set(ov) - set(ordered))[0], field="ordered")
+    sample = sample_statistics(data, ov, missing)
+    nth = [t.size for t in sample.thresholds]
+    pt = ordinal_partable(model, dict(zip(ov, [k + 1 for k in nth], strict=True)), parameterization, std_lv)
+    structure = OrdinalStructure(pt, nth, parameterization)
+    weight_kind, test_kind, robust = ESTIMATORS[est]
+    weight = weight_matrix(sample.gamma, weight_kind)
+    s = sample.wls_obs
+    theta0 = np.concatenate([_ram_start(structure, sample), np.concatenate(sample.thresholds)])
+    theta, converged = _gauss_newton(structure, s, weight, theta0)
+    delta = structure.jacobian(theta)
+    n = sample.nobs
+    try:
+        v = tests.vcov(delta, weight, sample.gamma, n - 1, robust=robust)
+    except np.linalg.LinAlgError as exc:
+        raise EstimationError("the model is not identified (singular information matrix)") from exc
+    resid = s - structure.moments(theta).stats
+    fmin = 0.5 * (n - 1) / n * objective(resid, weight)  # lavaan: chisq = 2 N fmin = (N - 1) F
+    df = structure.nstat - structure.npar
+    test_list = [tests.standard(2 * n * fmin, df)]
+    if test_kind != "standard":
+        tr, tr2 = tests.ugamma_traces(delta, weight, sample.gamma)
+        stat = test_list[0].stat
+        test_list.append(tests.scaled_shifted(stat, df, tr, tr2) if test_kind == "scaled.shifted"
+                         else tests.mean_adjusted(stat, df, tr))
+    measures = fm.fit_measures(structure, theta, sample, weight, test_list, fmin, delta, v)
+    table = estimates_table(structure, theta, v, sample)
+    warnings = ([] if converged else ["the optimizer did not converge"]) + solution_warnings(table, sample)
+    implied = structure.moments(theta).sigma
+    return OrdinalFit(est, parameterization, n, converged, table, measures, v, sample, test_list, implied,
+                      warnings)
+
+
+def solution_warnings(table: pd.DataFrame, sample: SampleStatistics) -> list[str]:
+    """lavaan's warnings for an ordinal solution: a non-positive-definite polychoric matrix, negative
+    (residual) variances (Heywood cases: for an item's latent response, 1 - explained variance < 0)."""
+    out = []
+    if np.linalg.eigvalsh(sample.correlations).min() <= 0:
+        out.append("the polychoric correlation matrix is not positive definite")
+    var = table[(table["op"] == "~~") & (table["lhs"] == table["rhs"]) & (table["est"] < 0)]
+    out += [f"negative variance of {v} (Heywood case): the solution is not admissible" for v in var["lhs"]]
+    return out
+
+
+def _ram_start(structure: OrdinalStructure, sample: SampleStatistics) -> np.ndarray:
+    """lavaan-style starting values of the RAM part from the polychoric matrix."""
+    p = structure.p
+    stats = GroupStats("1", sample.nobs, sample.correlations, np.zeros(p), np.empty((0, p)))
+    return start_values(structure.ram, stats)
+
+
+def _gauss_newton(structure: OrdinalStructure, s: np.ndarray, weight: np.ndarray, theta: np.ndarray,
+                  tol: float = 1e-10, max_iter: int = 300) -> tuple[np.ndarray, bool]:
+    """Minimise F by Gauss-Newton steps (Delta' W Delta) step = Delta' W r, halved until F decreases."""
+    f_old = objective(s - structure.moments(theta).stats, weight)
+    for _ in range(max_iter):
+        delta = structure.jacobian(theta)
+        resid = s - structure.moments(theta).stats
+        wd = weighted(weight, delta)
+        info = delta.T @ wd
+        grad = wd.T @ resid
+        try:
+            step = np.linalg.solve(info + 1e-12 * np.eye(info.shape[0]), grad)
+        except np.linalg.LinAlgError:
+            return theta, False
+        for _half in range(40):
+            cand = theta + step
+            try:
+                f_new = objective(s - structure.moments(cand).stats, weight)
+            except (EstimationError, FloatingPointError):
+                f_new = np.inf
+            if np.isfinite(f_new) and f_new <= f_old + 1e-14:
+                break
+            step = step / 2
+        else:
+            return theta, False
+        theta = cand
+        done = abs(f_old - f_new) < tol * max(1.0, f_old) and np.max(np.abs(step)) < 1e-6
+        f_old = f_new
+        if done:
+            return theta, True
+    return theta, False

@@ -1,0 +1,166 @@
+"""lavaan 0.6.14's ``fitMeasures()`` for a categorical (DWLS / ULS / WLS) fit, one group.
+
+- baseline: the independence model (thresholds free, correlations 0). With e = (0, rho_s) and
+  Delta_0 = [I; 0], its minimum is ``N e' U_0 e``, U_0 = W - W Delta_0 (Delta_0' W Delta_0)^-1 Delta_0' W;
+  its scaled test uses the traces of U_0 Gamma (:mod:`survey.sem.ordinal.test`).
+- ``cfi``, ``tli``, ``nnfi``, ``rni``, ``nfi``, ``rfi``, ``ifi``, ``pnfi`` (and ``.scaled`` on the scaled
+  statistics), ``rmsea = sqrt(max(0, X2 / (N df) - 1 / N))`` with Browne & Cudeck's (1993) 90% CI and
+  close-fit p-value (lavaan ``lav_fit_rmsea``, ``lav_fit_cfi``).
+- robust CFI / TLI / RMSEA for categorical data (Savalei 2021, Multivariate Behav Res 56; lavaan
+  ``lav_fit_catml_dwls``): the ML discrepancy of the DWLS-implied correlation matrix P from the polychoric
+  matrix R, ``XX3 = N (log|P| - log|R| + tr(R P^-1) - p)``, rescaled by
+  ``c = tr(U' V U Gamma_rho) / df`` with U = I - Delta_rho E^-1 Delta_rho' W_rho, E = Delta' W Delta,
+  V the normal-theory ML weight of the correlations ``V_(ij),(kl) = a_ik a_jl + a_il a_jk`` (A = P^-1);
+  the baseline's ``XX3_0 = -N log|R|`` with ``c_0 = tr(Gamma_rho) / (p (p - 1) / 2)``; then
+  ``rmsea.robust = sqrt(max(0, XX3 / (N df) - c / N))`` (XX3 uses N, the RMSEA N - 1, as lavaan),
+  ``cfi.robust = 1 - max(XX3 - c df, 0) / max(XX3 - c df, XX3_0 - c_0 df_0, 0)``.
+- ``srmr`` from the residual correlations; ``wrmr = sqrt(chisq / nstat)`` (lavaan's value for these
+  estimators). lavaan's statistics use (N - 1): chisq = (N - 1) F and N - 1 in the RMSEA formulas.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.optimize import brentq
+from scipy.stats import chi2, ncx2
+
+from survey.sem.ordinal import test as tests
+from survey.sem.ordinal.objective import OrdinalStructure, weighted
+
+
+def _cfi(x2: float, df: float, x0: float, df0: float, c: float = 1.0, c0: float = 1.0) -> float:
+    t1 = max(x2 - c * df, 0.0)
+    t2 = max(x2 - c * df, x0 - c0 * df0, 0.0)
+    return 1.0 if np.isclose(t1, 0) and np.isclose(t2, 0) else 1.0 - t1 / t2
+
+
+def _tli(x2: float, df: float, x0: float, df0: float, c: float = 1.0, c0: float = 1.0) -> float:
+    t1 = (x2 - c * df) * df0
+    t2 = (x0 - c0 * df0) * df
+    return 1.0 - t1 / t2 if df > 0 and abs(t2) > 0 else 1.0
+
+
+def rmsea(x2: float, df: float, n: int, c: float = 1.0) -> float:
+    return float(np.sqrt(max(x2 / n / df - c / n, 0.0))) if df > 0 else 0.0
+
+
+def rmsea_ci(x2: float, df: float, n: int, c: float = 1.0, level: float = 0.90) -> tuple[float, float]:
+    """Browne & Cudeck (1993) interval, as lavaan's ``lav_fit_rmsea_ci``."""
+    if not (np.isfinite(x2) and df >= 1):
+        return 0.0, 0.0
+    up, lo = 1 - (1 - level) / 2, (1 - level) / 2
+
+    def cdf(lam: float) -> float:
+        return float(chi2.cdf(x2, df)) if lam <= 0 else float(ncx2.cdf(x2, df, lam))
+
+    lower = 0.0
+    if cdf(0.0) - up >= 0:
+        lam = brentq(lambda v: cdf(v) - up, 0.0, x2)
+        lower = np.sqrt(c * lam / (n * df))
+    n_rmsea = max(n, x2 * 4)
+    upper = 0.0
+    if not (cdf(n_rmsea) - lo > 0 or cdf(0.0) - lo < 0):
+        lam = brentq(lambda v: cdf(v) - lo, 0.0, n_rmsea)
+        upper = np.sqrt(c * lam / (n * df))
+    return float(lower), float(upper)
+
+
+def _close(x2: float, df: float, n: int, h0: float, c: float = 1.0) -> float:
+    return float(ncx2.sf(x2, df, n * df / c * h0**2)) if df > 0 else float("nan")
+
+
+def _baseline(structure: OrdinalStructure, sample, weight: np.ndarray, kind: str):
+    nth, nstat = structure.nth, structure.nstat
+    d0 = np.zeros((nstat, nth))
+    d0[:nth, :nth] = np.eye(nth)
+    e = np.concatenate([np.zeros(nth), sample.wls_obs[nth:]])
+    wd = weighted(weight, d0)
+    we = weighted(weight, e[:, None])[:, 0]
+    stat = (sample.nobs - 1) * float(e @ we - (wd.T @ e) @ np.linalg.solve(d0.T @ wd, wd.T @ e))
+    df = nstat - nth
+    out = [tests.standard(stat, df)]
+    if kind != "standard":
+        tr, tr2 = tests.ugamma_traces(d0, weight, sample.gamma)
+        out.append(tests.scaled_shifted(stat, df, tr, tr2) if kind == "scaled.shifted"
+                   else tests.mean_adjusted(stat, df, tr))
+    return out
+
+
+def _catml(structure: OrdinalStructure, theta: np.ndarray, sample, weight: np.ndarray,
+           delta: np.ndarray, df: int) -> tuple[float, float, float, float]:
+    """XX3, c.hat3, XX3.null, c.hat3.null of lavaan's ``lav_fit_catml_dwls`` (module docstring)."""
+    n, p, nth = sample.nobs, structure.p, structure.nth  # catML's statistic: N F_ML
+    implied = structure.moments(theta).sigma
+    r = sample.correlations
+    _, logdet_p = np.linalg.slogdet(implied)
+    _, logdet_r = np.linalg.slogdet(r)
+    a = np.linalg.inv(implied)
+    xx3 = n * (logdet_p - logdet_r + np.trace(r @ a) - p)
+    ii, jj = structure.ii, structure.jj
+    v = a[ii][:, ii] * a[jj][:, jj] + a[ii][:, jj] * a[jj][:, ii]
+    w_full = np.diag(weight) if weight.ndim == 1 else weight
+    e_inv = np.linalg.inv(delta.T @ weighted(weight, delta))
+    d_rho = delta[nth:]
+    w_rho = w_full[nth:, nth:]
+    u = np.eye(ii.size) - d_rho @ e_inv @ d_rho.T @ w_rho
+    g_rho = sample.gamma[nth:, nth:]
+    c3 = float(np.trace(u.T @ v @ u @ g_rho)) / df
+    xx3_null = -n * logdet_r
+    c3_null = float(np.trace(g_rho)) / ii.size
+    return float(xx3), c3, float(xx3_null), c3_null
+
+
+def fit_measures(structure: OrdinalStructure, theta: np.ndarray, sample, weight: np.ndarray,
+                 test_list: list, fmin: float, delta: np.ndarray, vcov: np.ndarray) -> dict[str, float]:
+    """The fit measures lavaan reports for this fit (names as ``fitMeasures()``)."""
+    n = sample.nobs - 1  # lavaan's N for fit measures: ntotal - ngroups (lav_utils_get_ntotal)
+    std = test_list[0]
+    x2, df = std.stat, std.df
+    out: dict[str, float] = {"npar": float(structure.npar), "fmin": fmin, "chisq": x2, "df": float(df),
+                             "pvalue": std.pvalue}
+    scaled = test_list[1] if len(test_list) > 1 else None
+    base = _baseline(structure, sample, weight, scaled.name if scaled else "standard")
+    x0, df0 = base[0].stat, base[0].df
+    if scaled is not None:
+        out.update({"chisq.scaled": scaled.stat, "df.scaled": float(df), "pvalue.scaled": scaled.pvalue,
+                    "chisq.scaling.factor": scaled.scaling_factor})
+    out.update({"baseline.chisq": x0, "baseline.df": float(df0), "baseline.pvalue": base[0].pvalue})
+    if scaled is not None:
+        out.update({"baseline.chisq.scaled": base[1].stat, "baseline.df.scaled": float(df0),
+                    "baseline.pvalue.scaled": base[1].pvalue,
+                    "baseline.chisq.scaling.factor": base[1].scaling_factor})
+    out["cfi"] = _cfi(x2, df, x0, df0)
+    out["tli"] = out["nnfi"] = _tli(x2, df, x0, df0)
+    out["rni"] = 1 - (x2 - df) / (x0 - df0)
+    out["nfi"] = 1 - x2 / x0
+    out["rfi"] = max(0.0, (x0 / df0 - x2 / df) / (x0 / df0)) if df > 0 else 1.0
+    out["ifi"] = (x0 - x2) / (x0 - df)
+    out["pnfi"] = df / df0 * out["nfi"]
+    if scaled is not None:
+        xs, x0s = scaled.stat, base[1].stat
+        out["cfi.scaled"] = _cfi(xs, df, x0s, df0)
+        out["tli.scaled"] = out["nnfi.scaled"] = _tli(xs, df, x0s, df0)
+        out["rni.scaled"] = 1 - (xs - df) / (x0s - df0)
+    out["rmsea"] = rmsea(x2, df, n)
+    out["rmsea.ci.lower"], out["rmsea.ci.upper"] = rmsea_ci(x2, df, n)
+    out["rmsea.pvalue"] = _close(x2, df, n, 0.05)
+    if scaled is not None:
+        xs = scaled.stat
+        out["rmsea.scaled"] = rmsea(xs, df, n)
+        # lavaan: the shifted statistic on df, or the unscaled one on tr(U Gamma) degrees of freedom
+        x2s, df2 = (xs, df) if scaled.name == "scaled.shifted" else (x2, scaled.trace_ugamma)
+        out["rmsea.ci.lower.scaled"], out["rmsea.ci.upper.scaled"] = rmsea_ci(x2s, df2, n)
+        out["rmsea.pvalue.scaled"] = _close(x2s, df2, n, 0.05)
+        xx3, c3, xx3_0, c3_0 = _catml(structure, theta, sample, weight, delta, df)
+        out["cfi.robust"] = _cfi(xx3, df, xx3_0, df0, c3, c3_0)
+        out["tli.robust"] = out["nnfi.robust"] = _tli(xx3, df, xx3_0, df0, c3, c3_0)
+        out["rmsea.robust"] = rmsea(xx3, df, n, c3)
+        lo, hi = rmsea_ci(xx3 / c3, df, n, c3)
+        out["rmsea.ci.lower.robust"], out["rmsea.ci.upper.robust"] = lo, hi
+        out["rmsea.pvalue.robust"] = _close(xx3 / c3, df, n, 0.05, c3)
+    resid = sample.wls_obs - structure.moments(theta).stats
+    rho_res = resid[structure.nth :]
+    p = structure.p
+    out["srmr"] = float(np.sqrt(np.sum(rho_res**2) / (p * (p + 1) / 2)))
+    out["wrmr"] = float(np.sqrt(x2 / structure.nstat))
+    return out

@@ -1,0 +1,400 @@
+"""A thin multi-group WLSMV fit of ordered items with lavaan's ``group.equal`` for thresholds and loadings.
+
+Identification as lavaan 0.6 (delta parameterization; Wu & Estabrook 2016, Psychometrika 81, for the
+order of the steps): the items' intercepts are 0 and their residual variances not free in every group;
+the first group has latent means 0 and scale factors Delta = 1; with ``"thresholds"`` in ``group_equal``
+the latent means and the scale factors of the other groups are free. For group g, with Sigma_0 the
+RAM covariance without the items' residual variances and mu* = the RAM means of the latent responses,
+
+    rho_ij = Delta_i Delta_j Sigma_0,ij,   tau*_ik = Delta_i (tau_ik - mu*_i),
+    theta_ii = 1/Delta_i^2 - Sigma_0,ii.
+
+Estimation and inference over groups (lavaan ``lav_model_objective``, ``lav_model_vcov``,
+``lav_test_satorra_bentler``): minimise sum_g (N_g - 1) F_g; chisq = sum_g (N_g - 1) F_g; vcov
+``A^-1 B A^-1 / (N - G)`` with f_g = N_g / N, ``A = sum_g f_g Delta_g' W_g Delta_g`` and
+``B = sum_g f_g Delta_g' W_g Gamma_g W_g Delta_g``; the scaled-shifted test from the stacked ``U Gamma``
+with W_g weighted by N_g / N and Gamma_g by N / N_g; RMSEA with the factor sqrt(G) and N = sum N_g - G.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy.linalg import block_diag
+from scipy.stats import norm
+
+from survey.errors import SurveyInputError
+from survey.sem.ordinal import fitmeasures as fm
+from survey.sem.ordinal import test as tests
+from survey.sem.ordinal._engine import RAMModel, lavaanify, variable_names
+from survey.sem.ordinal.fit import SampleStatistics, sample_statistics
+from survey.sem.ordinal.objective import objective, weight_matrix, weighted
+from survey.sem.ordinal.polychoric import pair_index
+
+SUPPORTED_EQUAL = {"thresholds", "loadings", "regressions", "lv.variances", "lv.covariances"}
+
+
+@dataclass
+class Group:
+    """One group's RAM model and the map from its local parameters to the global vector."""
+
+    ram: RAMModel
+    sample: SampleStatistics
+    index: np.ndarray  # local [ram params, thresholds, Delta] -> global index, -1 where fixed
+    nobs: int
+
+
+def _group_table(model: str, names, free_means: bool) -> pd.DataFrame:
+    pt = lavaanify(model, meanstructure=True).copy()
+    ov = pt["lhs"].isin(names.ov)
+    pt.loc[(pt["op"] == "~~") & (pt["lhs"] == pt["rhs"]) & ov, ["free", "ustart"]] = [0, 0.0]
+    pt.loc[(pt["op"] == "~1") & ov, ["free", "ustart"]] = [0, 0.0]
+    lvmean = (pt["op"] == "~1") & pt["lhs"].isin(names.lv)
+    if free_means:
+        pt.loc[lvmean, "free"] = int(pt["free"].max()) + 1 + np.arange(int(lvmean.sum()))
+        pt.loc[lvmean, "ustart"] = np.nan
+    remap: dict[int, int] = {}
+    for k in pt["free"].to_numpy(dtype=int):
+        if k > 0:
+            remap.setdefault(int(k), len(remap) + 1)
+    pt["free"] = [remap.get(int(k), 0) for k in pt["free"].to_numpy(dtype=int)]
+    return pt
+
+
+def _row_key(row, g: int, equal: set[str], lv: set[str]):
+    if row.label:
+        return ("label", row.label)
+    if row.op == "=~" and "loadings" in equal:
+        return ("=~", row.lhs, row.rhs)
+    if row.op == "~" and "regressions" in equal:
+        return ("~", row.lhs, row.rhs)
+    if row.op == "~~" and row.lhs in lv and row.rhs in lv:
+        kind = "lv.variances" if row.lhs == row.rhs else "lv.covariances"
+        if kind in equal:
+            return ("~~", row.lhs, row.rhs)
+    return (g, row.op, row.lhs, row.rhs)
+
+
+def build_groups(model: str, data: pd.DataFrame, group: str, group_equal, missing: str):
+    """Groups (in sorted order of the group column's values) and the global parameter keys."""
+    equal = set(group_equal)
+    if equal - SUPPORTED_EQUAL:
+        raise SurveyInputError(f"group_equal={sorted(equal - SUPPORTED_EQUAL)} is not available for "
+                               f"ordered items (available: {', '.join(sorted(SUPPORTED_EQUAL))})",
+                               field="group_equal")
+    if group not in data.columns:
+        raise SurveyInputError("grouping column not found in the data", column=group)
+    names = variable_names(lavaanify(model))
+    if names.ov_x:
+        raise SurveyInputError("observed exogenous covariates are not supported with ordered items yet",
+                               value=names.ov_x[0], field="model")
+    ov = list(names.ov)
+    frame = data.dropna(subset=ov) if missing == "listwise" else data
+    frame = frame[frame[group].notna()]
+    levels = sorted(frame[group].unique())
+    if len(levels) < 2:
+        raise SurveyInputError("the grouping column has fewer than two groups", column=group)
+    thresholds_equal = "thresholds" in equal
+    keys: dict = {}
+    groups = []
+    for g, level in enumerate(levels):
+        sample = sample_statistics(frame[frame[group] == level], ov, missing)
+        pt = _group_table(model, names, free_means=thresholds_equal and g > 0)
+        ram = RAMModel(pt)
+        local = np.full(ram.npar, -1)
+        for row in pt.itertuples(index=False):
+            if row.free > 0 and local[row.free - 1] < 0:
+                local[row.free - 1] = keys.setdefault(_row_key(row, g, equal, set(names.lv)), len(keys))
+        th = [keys.setdefault(("|", v, k) if thresholds_equal else (g, "|", v, k), len(keys))
+              for v, t in zip(ov, sample.thresholds, strict=True) for k in range(t.size)]
+        scale = [keys.setdefault((g, "~*~", v), len(keys)) if thresholds_equal and g > 0 else -1 for v in ov]
+        groups.append(Group(ram, sample, np.concatenate([local, th, scale]).astype(int), sample.nobs))
+    return groups, keys, levels
+
+
+def _local(group: Group, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    vals = np.where(group.index >= 0, theta[np.maximum(group.index, 0)], 1.0)
+    n_ram, nth = group.ram.npar, sum(t.size for t in group.sample.thresholds)
+    return vals[:n_ram], vals[n_ram : n_ram + nth], vals[n_ram + nth :]
+
+
+def moments(group: Group, theta: np.ndarray, jacobian: bool = False):
+    """Implied [tau*, rho] of one group (and its Jacobian in the global parameters)."""
+    t_ram, tau, scale = _local(group, theta)
+    p = group.ram.p
+    ii, jj = pair_index(p)
+    th_var = np.repeat(np.arange(p), [t.size for t in group.sample.thresholds])
+    imp = group.ram.implied(t_ram)
+    mu = imp.mean
+    stats = np.concatenate([scale[th_var] * (tau - mu[th_var]), scale[ii] * scale[jj] * imp.sigma[ii, jj]])
+    if not jacobian:
+        return stats, imp
+    nth = tau.size
+    d_sigma = group.ram.delta(t_ram, imp)
+    d_mu = group.ram.delta_mean(t_ram, imp)
+    local = np.zeros((stats.size, group.index.size))
+    n_ram = group.ram.npar
+    local[:nth, :n_ram] = (-scale[th_var] * d_mu[:, th_var]).T
+    local[nth:, :n_ram] = (scale[ii] * scale[jj] * d_sigma[:, ii, jj]).T
+    local[np.arange(nth), n_ram + np.arange(nth)] = scale[th_var]
+    local[np.arange(nth), n_ram + nth + th_var] = tau - mu[th_var]
+    npair = ii.size
+    local[nth + np.arange(npair), n_ram + nth + ii] += scale[jj] * imp.sigma[ii, jj]
+    local[nth + np.arange(npair), n_ram + nth + jj] += scale[ii] * imp.sigma[ii, jj]
+    select = np.zeros((group.index.size, int(theta.size)))
+    free = group.index >= 0
+    select[np.flatnonzero(free), group.index[free]] = 1.0
+    return stats, local @ select
+
+
+@dataclass
+class GroupFit:
+    """Result of :func:`fit_ordinal_groups` (lavaan-named estimates with a ``group`` column)."""
+
+    estimator: str
+    nobs: list[int]
+    converged: bool
+    estimates: pd.DataFrame
+    fit_measures: dict[str, float]
+    vcov: np.ndarray
+    tests: list
+    groups: list = None  # the group column's values, in group order 1..G
+    parameterization: str = "delta"
+    warnings: list = None
+
+    def to_dict(self) -> dict:
+        """The ``survey fit --json`` object (``nobs`` the total; ``group`` 1..G on every estimate row)."""
+        from survey.sem.ordinal import summary
+
+        return summary.to_dict(self)
+
+    def summary(self) -> str:
+        """lavaan-like text summary, one block of parameter estimates per group."""
+        from survey.sem.ordinal import summary
+
+        return summary.summary_text(self)
+
+
+def _start(groups: list[Group], nkeys: int) -> np.ndarray:
+    from survey.sem.ordinal._engine import GroupStats, start_values
+
+    theta = np.full(nkeys, np.nan)
+    for grp in reversed(groups):  # the first group's starts win for shared parameters
+        p = grp.ram.p
+        stats = GroupStats("g", grp.nobs, grp.sample.correlations, np.zeros(p), np.empty((0, p)))
+        local = np.concatenate([start_values(grp.ram, stats), np.concatenate(grp.sample.thresholds),
+                                np.ones(p)])
+        free = grp.index >= 0
+        theta[grp.index[free]] = local[free]
+    return np.nan_to_num(theta)
+
+
+def _objective(groups, weights, theta) -> float:
+    return sum((g.nobs - 1) * objective(g.sample.wls_obs - moments(g, theta)[0], w)
+               for g, w in zip(groups, weights, strict=True))
+
+
+def _optimise(groups, weights, theta, tol=1e-10, max_iter=300) -> tuple[np.ndarray, bool]:
+    f_old = _objective(groups, weights, theta)
+    for _ in range(max_iter):
+        info = np.zeros((theta.size, theta.size))
+        grad = np.zeros(theta.size)
+        for g, w in zip(groups, weights, strict=True):
+            stats, jac = moments(g, theta, jacobian=True)
+            wj = weighted(w, jac)
+            info += (g.nobs - 1) * jac.T @ wj
+            grad += (g.nobs - 1) * wj.T @ (g.sample.wls_obs - stats)
+        step = np.linalg.solve(info + 1e-12 * np.eye(theta.size), grad)
+        for _half in range(40):
+            f_new = _objective(groups, weights, theta + step)
+            if np.isfinite(f_new) and f_new <= f_old + 1e-12:
+                break
+            step /= 2
+        else:
+            return theta, False
+        theta = theta + step
+        done = abs(f_old - f_new) < tol * max(1.0, f_old) and np.max(np.abs(step)) < 1e-6
+        f_old = f_new
+        if done:
+            return theta, True
+    return theta, False
+
+
+def fit_ordinal_groups(model: str, data: pd.DataFrame, group: str, *, group_equal=(),
+                       estimator: str = "WLSMV", missing: str = "listwise") -> GroupFit:
+    """Multi-group DWLS fit with the scaled-shifted test (WLSMV); see the module docstring."""
+    from threadpoolctl import threadpool_limits
+
+    if str(estimator).upper() != "WLSMV":
+        raise SurveyInputError("multi-group ordinal fits are available with estimator WLSMV only",
+                               field="estimator")
+    with threadpool_limits(1):
+        groups, keys, levels = build_groups(model, data, group, group_equal, missing)
+        weights = [weight_matrix(g.sample.gamma, "DWLS") for g in groups]
+        theta, converged = _optimise(groups, weights, _start(groups, len(keys)))
+        out = _inference(groups, weights, keys, theta, converged)
+        out.groups = [v.item() if hasattr(v, "item") else v for v in levels]
+        out.warnings = [] if converged else ["the optimizer did not converge"]
+        return out
+
+
+def _inference(groups, weights, keys, theta, converged) -> GroupFit:
+    n_tot = sum(g.nobs for g in groups)
+    jacs = [moments(g, theta, jacobian=True)[1] for g in groups]
+    fg = [g.nobs / n_tot for g in groups]
+    a = sum(f * j.T @ weighted(w, j) for f, w, j in zip(fg, weights, jacs, strict=True))
+    b = sum(f * weighted(w, j).T @ g.sample.gamma @ weighted(w, j)
+            for g, f, w, j in zip(groups, fg, weights, jacs, strict=True))
+    a_inv = np.linalg.inv(a)
+    vcov = a_inv @ b @ a_inv / (n_tot - len(groups))
+    chisq = _objective(groups, weights, theta)
+    nstat = sum(g.sample.wls_obs.size for g in groups)
+    df = nstat - theta.size
+    w_all = np.concatenate([f * w for f, w in zip(fg, weights, strict=True)])
+    g_all = block_diag(*[g.sample.gamma / f for g, f in zip(groups, fg, strict=True)])
+    tr, tr2 = tests.ugamma_traces(np.vstack(jacs), w_all, g_all)
+    test_list = [tests.standard(chisq, df), tests.scaled_shifted(chisq, df, tr, tr2)]
+    measures = _measures(groups, weights, theta, test_list, jacs, fg, keys)
+    table = _estimates(groups, theta, vcov)
+    return GroupFit("WLSMV", [g.nobs for g in groups], converged, table, measures, vcov, test_list)
+
+
+def _measures(groups, weights, theta, test_list, jacs, fg, keys) -> dict[str, float]:
+    n_groups = len(groups)
+    n = sum(g.nobs for g in groups) - n_groups  # lavaan: ntotal - ngroups
+    std, scaled = test_list
+    x2, df, xs = std.stat, std.df, scaled.stat
+    base = [fm._baseline(_single(g), g.sample, w, "scaled.shifted")
+            for g, w in zip(groups, weights, strict=True)]
+    x0 = sum(b[0].stat for b in base)
+    df0 = sum(b[0].df for b in base)
+    tr0 = sum(b[1].trace_ugamma for b in base)
+    base_scaled = tests.scaled_shifted(x0, df0, tr0, _baseline_tr2(groups, weights))
+    xs0 = base_scaled.stat
+    root_g = np.sqrt(n_groups)
+    out = {"npar": float(theta.size), "fmin": x2 / (2 * (n + n_groups)), "chisq": x2, "df": float(df),
+           "pvalue": std.pvalue, "chisq.scaled": xs, "df.scaled": float(df), "pvalue.scaled": scaled.pvalue,
+           "chisq.scaling.factor": scaled.scaling_factor, "baseline.chisq": x0, "baseline.df": float(df0),
+           "baseline.chisq.scaled": xs0, "baseline.chisq.scaling.factor": base_scaled.scaling_factor,
+           "cfi": fm._cfi(x2, df, x0, df0), "tli": fm._tli(x2, df, x0, df0),
+           "cfi.scaled": fm._cfi(xs, df, xs0, df0), "tli.scaled": fm._tli(xs, df, xs0, df0),
+           "rmsea": fm.rmsea(x2, df, n) * root_g, "rmsea.scaled": fm.rmsea(xs, df, n) * root_g}
+    lo, hi = fm.rmsea_ci(x2, df, n)
+    out["rmsea.ci.lower"], out["rmsea.ci.upper"] = lo * root_g, hi * root_g
+    if not any(k[1] == "~*~" for k in keys if isinstance(k[0], int)):  # lavaan: NA with free scale factors
+        xx3, c3, xx3_0, c3_0 = _catml_groups(groups, weights, theta, jacs, fg, df)
+        out["cfi.robust"] = fm._cfi(xx3, df, xx3_0, df0, c3, c3_0)
+        out["tli.robust"] = fm._tli(xx3, df, xx3_0, df0, c3, c3_0)
+        out["rmsea.robust"] = fm.rmsea(xx3, df, n, c3) * root_g
+    out["wrmr"] = float(np.sqrt(x2 * n_groups / sum(g.sample.wls_obs.size for g in groups)))
+    return out
+
+
+def _single(group: Group):
+    """The shapes :func:`fitmeasures._baseline` needs (thresholds count, statistics count)."""
+    nth = sum(t.size for t in group.sample.thresholds)
+
+    class _Shape:
+        pass
+
+    shape = _Shape()
+    shape.nth, shape.nstat = nth, group.sample.wls_obs.size
+    return shape
+
+
+def _baseline_tr2(groups, weights) -> float:
+    total = 0.0
+    for g, w in zip(groups, weights, strict=True):
+        nth = sum(t.size for t in g.sample.thresholds)
+        d0 = np.zeros((g.sample.wls_obs.size, nth))
+        d0[:nth, :nth] = np.eye(nth)
+        total += tests.ugamma_traces(d0, w, g.sample.gamma)[1]
+    return total
+
+
+def _catml_groups(groups, weights, theta, jacs, fg, df):
+    """lavaan's ``lav_fit_catml_dwls`` over groups (see :mod:`fitmeasures`)."""
+    xx3 = xx3_0 = 0.0
+    e_inv = np.linalg.inv(sum(f * j.T @ weighted(w, j) for f, w, j in zip(fg, weights, jacs, strict=True)))
+    d_rows, w_blocks, v_blocks, g_blocks = [], [], [], []
+    for g, w, j, f in zip(groups, weights, jacs, fg, strict=True):
+        nth = sum(t.size for t in g.sample.thresholds)
+        stats, _ = moments(g, theta)
+        p = g.ram.p
+        ii, jj = pair_index(p)
+        implied = np.eye(p)
+        implied[ii, jj] = implied[jj, ii] = stats[nth:]
+        r = g.sample.correlations
+        xx3 += g.nobs * (np.linalg.slogdet(implied)[1] - np.linalg.slogdet(r)[1]
+                         + np.trace(r @ np.linalg.inv(implied)) - p)
+        xx3_0 += -g.nobs * np.linalg.slogdet(r)[1]
+        ai = np.linalg.inv(implied)
+        v_blocks.append(f * (ai[ii][:, ii] * ai[jj][:, jj] + ai[ii][:, jj] * ai[jj][:, ii]))
+        w_blocks.append(f * (np.diag(w) if w.ndim == 1 else w)[nth:, nth:])
+        g_blocks.append(g.sample.gamma[nth:, nth:] / f)
+        d_rows.append(j[nth:])
+    d_all = np.vstack(d_rows)
+    w_all, v_all, g_all = block_diag(*w_blocks), block_diag(*v_blocks), block_diag(*g_blocks)
+    u = np.eye(d_all.shape[0]) - d_all @ e_inv @ d_all.T @ w_all
+    c3 = float(np.sum((u.T @ v_all @ u) * g_all.T)) / df
+    c3_0 = float(np.trace(g_all)) / d_all.shape[0]
+    return float(xx3), c3, float(xx3_0), c3_0
+
+
+def _estimates(groups, theta, vcov) -> pd.DataFrame:
+    ses = np.sqrt(np.clip(np.diag(vcov), 0, None))
+    rows = []
+    for k, grp in enumerate(groups, start=1):
+        ram, pt = grp.ram, grp.ram.partable
+        t_ram, tau, scale = _local(grp, theta)
+        p = ram.p
+        a, s, _ = ram.matrices(t_ram)
+        sigma0 = ram.implied(t_ram).sigma
+        resid = 1.0 / scale**2 - np.diag(sigma0)
+        s = s.copy()
+        s[np.arange(p), np.arange(p)] = resid
+        t = np.linalg.inv(np.eye(ram.nvar) - a)
+        sd = np.sqrt(np.diag(t @ s @ t.T))
+        values = ram.parameter_values(t_ram)
+        idx = ram.index
+
+        def se_of(local_pos: int, index: np.ndarray = grp.index) -> float:
+            gi = index[local_pos]
+            return float(ses[gi]) if gi >= 0 else 0.0
+
+        user, rest = [], []
+        for q, r in enumerate(pt.itertuples(index=False)):
+            est = float(values[q])
+            if r.op == "~~" and r.lhs == r.rhs and r.lhs in idx and idx[r.lhs] < p:
+                est = float(resid[idx[r.lhs]])
+            se = se_of(int(r.free) - 1) if r.free > 0 else 0.0
+            i, j = idx[r.lhs], idx.get(r.rhs, 0)
+            if r.op == "=~":
+                std = est * sd[i] / sd[j]
+            elif r.op == "~":
+                std = est * sd[j] / sd[i]
+            elif r.op == "~1":
+                std = est / sd[i]
+            elif r.lhs == r.rhs:
+                std = est / sd[i] ** 2
+            else:
+                std = est / np.sqrt(abs(s[i, i] * s[j, j]))
+            row = dict(lhs=r.lhs, op=r.op, rhs=r.rhs, group=k, est=est, se=se, **{"std.all": std})
+            (user if r.user == 1 else rest).append(row)
+        names = grp.sample.names
+        th, pos = [], ram.npar
+        for v, tv in zip(names, grp.sample.thresholds, strict=True):
+            for c in range(tv.size):
+                th.append(dict(lhs=v, op="|", rhs=f"t{c + 1}", group=k, est=float(tau[pos - ram.npar]),
+                               se=se_of(pos), **{"std.all": float(tau[pos - ram.npar] * scale[idx[v]])}))
+                pos += 1
+        sc = [dict(lhs=v, op="~*~", rhs=v, group=k, est=float(scale[i]), se=se_of(pos + i),
+                   **{"std.all": 1.0}) for i, v in enumerate(names)]
+        rows += user + th + [r for r in rest if r["op"] != "~1"] + sc + [r for r in rest if r["op"] == "~1"]
+    table = pd.DataFrame(rows)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        table["z"] = np.where(table["se"] > 0, table["est"] / table["se"], np.nan)
+    table["pvalue"] = 2 * norm.sf(np.abs(table["z"]))
+    return table

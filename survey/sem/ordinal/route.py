@@ -1,0 +1,102 @@
+"""``survey.sem.fit(..., ordered=...)``: the options of the engine's ``fit`` checked and routed to the
+ordinal fits (lavaan: ``ordered=`` switches the default ML estimator to WLSMV, lavaan ``lav_options``).
+
+Single-group fits go to :func:`survey.sem.ordinal.fit.fit_ordinal`, two or more groups to
+:func:`survey.sem.ordinal.multigroup.fit_ordinal_groups`. Options the ordinal fits do not implement are
+refused with one-line :class:`~survey.errors.SurveyInputError` messages instead of being ignored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import pandas as pd
+
+from survey.errors import SurveyInputError
+
+ORDINAL_ESTIMATORS = ("WLSMV", "WLSM", "ULSMV", "ULSM", "WLS")
+# lavaan's se for the ordinal estimators is "robust.sem" (WLS: "standard"); both are what the fits report
+ORDINAL_SE = ("default", "robust", "robust.sem")
+ORDINAL_OPTIONS = ("parameterization", "std_lv")
+
+
+def wants_ordinal(estimator: str, ordered) -> bool:
+    """True when the fit has ordered items or asks for one of the ordinal estimators."""
+    return (ordered is not None and ordered is not False) or str(estimator).upper() in ORDINAL_ESTIMATORS
+
+
+def _as_list(value: Iterable[str] | str) -> list[str]:
+    if isinstance(value, str):
+        return [v.strip() for v in value.split(",") if v.strip()]
+    return list(value)
+
+
+def fit_ordered(
+    model: str,
+    data: pd.DataFrame,
+    *,
+    estimator: str,
+    ordered,
+    missing: str,
+    group: str | None,
+    group_equal: Iterable[str] | str,
+    group_partial: Iterable[str] | str,
+    se: str,
+    bootstrap: int | None,
+    groups: list | None = None,
+    **options,
+):
+    """Check the engine's ``fit`` options for ordered items and run the ordinal fit.
+
+    Returns :class:`survey.sem.ordinal.fit.OrdinalFit` (one group) or
+    :class:`survey.sem.ordinal.multigroup.GroupFit` (``group=``).
+    """
+    est = str(estimator).upper()
+    if ordered is None or ordered is False:
+        raise SurveyInputError(f"estimator={estimator!r} needs ordered items (ordered=True or a list of "
+                               "columns; --ordered all|COL,...)", field="ordered")
+    if est == "ML":
+        est = "WLSMV"
+    if est not in ORDINAL_ESTIMATORS:
+        raise SurveyInputError(f"estimator={estimator!r} is not available with ordered items "
+                               f"(available: {', '.join(ORDINAL_ESTIMATORS)})", field="estimator")
+    se_name = str(se).lower()
+    if bootstrap or se_name == "bootstrap":
+        raise SurveyInputError("bootstrap standard errors are not available with ordered items", field="se")
+    if se_name not in ORDINAL_SE:
+        raise SurveyInputError(f"se={se!r} is not available with ordered items (available: "
+                               f"{', '.join(ORDINAL_SE)})", field="se")
+    unknown = sorted(set(options) - set(ORDINAL_OPTIONS))
+    if unknown:
+        raise SurveyInputError(f"option {unknown[0]}= is not available with ordered items yet",
+                               field=unknown[0])
+    ordered = True if ordered in (True, "all") else _as_list(ordered)
+    if group is None:
+        from survey.sem.ordinal.fit import fit_ordinal
+
+        return fit_ordinal(model, data, estimator=est, ordered=ordered, missing=missing,
+                           parameterization=options.get("parameterization", "delta"),
+                           std_lv=bool(options.get("std_lv", False)))
+    return _fit_groups(model, data, est, ordered, missing, group, group_equal, group_partial, groups, options)
+
+
+def _fit_groups(model, data, est, ordered, missing, group, group_equal, group_partial, groups, options):
+    """Two or more groups: the options the multi-group ordinal fit does not take are refused."""
+    from survey.sem.ordinal.multigroup import fit_ordinal_groups
+    from survey.sem.syntax import lavaanify, variable_names
+
+    if _as_list(group_partial):
+        raise SurveyInputError("group_partial is not available with ordered items yet", field="group_partial")
+    if groups is not None:
+        raise SurveyInputError("groups= is not available with ordered items yet", field="groups")
+    if options.get("parameterization", "delta") != "delta" or options.get("std_lv"):
+        raise SurveyInputError("multi-group ordinal fits take parameterization='delta' without std_lv only",
+                               field="parameterization")
+    if ordered is not True:
+        ov = list(variable_names(lavaanify(model)).ov)
+        if set(ov) - set(ordered):
+            raise SurveyInputError("every observed variable of the model must be ordered (polyserial fits "
+                                   "are not available yet)", value=sorted(set(ov) - set(ordered))[0],
+                                   field="ordered")
+    return fit_ordinal_groups(model, data, group, group_equal=tuple(_as_list(group_equal)), estimator=est,
+                              missing=missing)

@@ -1,0 +1,148 @@
+"""Text summary (lavaan's ``summary(fit, fit.measures = TRUE, standardized = TRUE)`` layout) and the
+``survey fit --json`` object of an ordinal fit, with lavaan's Thresholds and "Scales y*" sections."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+SECTIONS = (
+    ("Latent Variables", "=~"),
+    ("Regressions", "~"),
+    ("Covariances", "~~cov"),
+    ("Intercepts", "~1"),
+    ("Thresholds", "|"),
+    ("Variances", "~~var"),
+    ("Scales y*", "~*~"),
+)
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, (np.floating, float)):
+        return None if not math.isfinite(float(value)) else float(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
+
+
+def r2(estimates: pd.DataFrame) -> dict[str, float]:
+    """R-square of every item's latent response and every dependent latent variable: 1 - std.all of its
+    residual variance (lavaan ``inspect(fit, "r2")``)."""
+    est = estimates
+    indicators = set(est.loc[est["op"] == "=~", "rhs"])
+    dependent = indicators | set(est.loc[est["op"] == "~", "lhs"])
+    var = est[(est["op"] == "~~") & (est["lhs"] == est["rhs"]) & est["lhs"].isin(dependent)]
+    return {lhs: float(1.0 - std) for lhs, std in zip(var["lhs"], var["std.all"], strict=True)}
+
+
+def to_dict(fit) -> dict[str, Any]:
+    """``{"estimator", "converged", "nobs", "warnings", "fit_measures", "estimates", "r2"}`` (DESIGN.md)."""
+    table = public_estimates(fit.estimates)
+    records = [{k: _clean(v) for k, v in row.items()} for row in table.to_dict(orient="records")]
+    return {
+        "estimator": fit.estimator,
+        "converged": bool(fit.converged),
+        "nobs": int(np.sum(fit.nobs)),
+        "warnings": list(fit.warnings),
+        "fit_measures": {k: _clean(v) for k, v in fit.fit_measures.items()},
+        "estimates": records,
+        "r2": {k: _clean(v) for k, v in r2(fit.estimates).items()},
+    }
+
+
+def public_estimates(estimates: pd.DataFrame) -> pd.DataFrame:
+    """lavaan's ``parameterEstimates()`` columns: ``lhs op rhs label group est se z pvalue ci.lower
+    ci.upper std.all`` (95% Wald intervals)."""
+    out = estimates.drop(columns=[c for c in ("free",) if c in estimates.columns]).copy()
+    if "label" not in out.columns:
+        out.insert(3, "label", "")
+    if "group" not in out.columns:
+        out.insert(4, "group", 1)
+    out["ci.lower"] = out["est"] - 1.959963984540054 * out["se"]
+    out["ci.upper"] = out["est"] + 1.959963984540054 * out["se"]
+    return out[["lhs", "op", "rhs", "label", "group", "est", "se", "z", "pvalue", "ci.lower", "ci.upper",
+                "std.all"]]
+
+
+def _num(x: float, width: int = 9) -> str:
+    return " " * width if x is None or not np.isfinite(x) else f"{x:{width}.3f}"
+
+
+def _rows(table: pd.DataFrame, kind: str) -> list[str]:
+    if kind == "~~cov":
+        part = table[(table["op"] == "~~") & (table["lhs"] != table["rhs"])]
+    elif kind == "~~var":
+        part = table[(table["op"] == "~~") & (table["lhs"] == table["rhs"])]
+    else:
+        part = table[table["op"] == kind]
+    lines = []
+    head = None
+    dependent = set(table.loc[table["op"] == "=~", "rhs"]) | set(table.loc[table["op"] == "~", "lhs"])
+    for r in part.itertuples(index=False):
+        if kind in ("=~", "~", "~~cov") and r.lhs != head:
+            head = r.lhs
+            lines.append(f"  {r.lhs} {'~~' if kind == '~~cov' else r.op}")
+            name = f"    {r.rhs}"
+        elif kind in ("=~", "~", "~~cov"):
+            name = f"    {r.rhs}"
+        elif kind == "|":
+            name = f"    {r.lhs}|{r.rhs}"
+        else:
+            name = f"   .{r.lhs}" if kind == "~~var" and r.lhs in dependent else f"    {r.lhs}"
+        fixed = r.se == 0
+        lines.append(f"{name:<20}{_num(r.est)}{_num(None if fixed else r.se)}{_num(None if fixed else r.z)}"
+                     f"{_num(None if fixed else r.pvalue)}{_num(r.std_all)}")
+    return lines
+
+
+def _line(label: str, first: Any, second: Any = "") -> str:
+    return f"  {label:<38}{first!s:>12}{second!s:>12}".rstrip()
+
+
+def summary_text(fit) -> str:
+    """lavaan-like summary of an :class:`~survey.sem.ordinal.fit.OrdinalFit`."""
+    fm = fit.fit_measures
+    scaled = len(fit.tests) > 1
+    objective = {"WLSMV": "DWLS", "WLSM": "DWLS", "ULSMV": "ULS", "ULSM": "ULS"}.get(fit.estimator,
+                                                                                  fit.estimator)
+    lines = [
+        f"survey.sem.ordinal {fit.estimator} fit ({'converged' if fit.converged else 'did NOT converge'})",
+        "",
+        _line("Estimator", objective),
+        *([_line("Number of groups", len(fit.nobs))] if np.ndim(fit.nobs) else []),
+        _line("Parameterization", fit.parameterization),
+        _line("Number of model parameters", int(fm["npar"])),
+        _line("Number of observations", int(np.sum(fit.nobs))),
+        "",
+        "Model Test User Model:",
+        _line("", "Standard", "Scaled" if scaled else ""),
+        _line("Test Statistic", f"{fm['chisq']:.3f}", f"{fm['chisq.scaled']:.3f}" if scaled else ""),
+        _line("Degrees of freedom", int(fm["df"]), int(fm["df"]) if scaled else ""),
+        _line("P-value (Chi-square)", f"{fm['pvalue']:.3f}", f"{fm['pvalue.scaled']:.3f}" if scaled else ""),
+    ]
+    if scaled:
+        lines.append(_line("Scaling correction factor", "", f"{fm['chisq.scaling.factor']:.3f}"))
+        if np.isfinite(fit.tests[1].shift):
+            lines.append(_line("Shift parameter", "", f"{fit.tests[1].shift:.3f}"))
+    lines += ["", "Fit measures:"]
+    for name in ("cfi", "tli", "cfi.robust", "tli.robust", "rmsea", "rmsea.robust", "srmr", "wrmr"):
+        if name in fm:
+            lines.append(_line(name, f"{fm[name]:.3f}"))
+    table = fit.estimates.rename(columns={"std.all": "std_all"})
+    lines += ["", "Parameter Estimates:", "", f"{'':<20}{'Estimate':>9}{'Std.Err':>9}{'z-value':>9}"
+              f"{'P(>|z|)':>9}{'Std.all':>9}"]
+    blocks = [(None, table)] if "group" not in table.columns else list(table.groupby("group", sort=True))
+    for g, part in blocks:
+        if g is not None and len(blocks) > 1:
+            label = fit.groups[int(g) - 1] if getattr(fit, "groups", None) else g
+            lines += ["", f"Group {g} [{label}]:"]
+        for title, kind in SECTIONS:
+            body = _rows(part, kind)
+            if body:
+                lines += ["", f"{title}:"] + body
+    if fit.warnings:
+        lines += ["", "Warnings:"] + [f"  {w}" for w in fit.warnings]
+    return "\n".join(lines)

@@ -1,0 +1,310 @@
+"""Residuals (lavaan's ``residuals()`` / ``lavResiduals()``), pure functions of moments.
+
+Types (lavaan 0.6 ``lav_residuals.R``):
+
+* ``raw``: S - Sigma and m - mu;
+* ``cor`` (= ``cor.bollen``): cor(S) - cor(Sigma), (m - mu)/sd(S) (Bollen 1989, p. 258);
+* ``cor.bentler``: (s_ij - sigma_ij) / sqrt(s_ii s_jj), (m - mu)/sd(S) (Bentler 1995, EQS);
+* ``normalized``: raw / sqrt(acov_h1), with the normal-theory acov of the sample moments
+  var(s_ij) = (s_ii s_jj + s_ij^2) / N, var(m_i) = s_ii / N (Joreskog & Sorbom 1988);
+* ``standardized``: raw / sqrt(diag ACOV_res), ACOV_res = Q (A1^-1 / N) Q',
+  Q = I - Delta A0^-1 Delta' A1, A1 the unit h1 information at S, A0^-1 = N vcov(theta) and Delta the
+  Jacobian of (mu, vech Sigma) (lavaan's ``z.type="standardized"``; Ogasawara 2001). Elements with a zero
+  variance (fixed.x covariates, fitted exactly) are 0 when the residual is 0 (lavaan prints 0).
+
+:func:`residual_summary` gives ``lavResiduals()``'s summary: the RMS of the (Bentler-scaled) residuals and
+its standard error from the ACOV of the residuals (lavaan's ``lav_residuals_summary_rms``), unbiased
+version included (Maydeu-Olivares 2017).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats as sps
+
+from survey.errors import SurveyInputError
+
+TYPES = ("raw", "cor", "cor.bollen", "cor.bentler", "normalized", "standardized")
+
+
+@dataclass
+class Residuals:
+    """One group's residuals: ``cov`` (p x p DataFrame) and ``mean`` (Series, or None)."""
+
+    cov: pd.DataFrame
+    mean: pd.Series | None = None
+
+
+def _vech_index(p: int) -> tuple[np.ndarray, np.ndarray]:
+    """Row/column of lavaan's vech order (column-major lower triangle)."""
+    cols, rows = np.triu_indices(p)
+    return rows, cols
+
+
+def _unvech(v: np.ndarray, p: int) -> np.ndarray:
+    out = np.zeros((p, p))
+    r, c = _vech_index(p)
+    out[r, c] = v
+    out[c, r] = v
+    return out
+
+
+def h1_information(s: np.ndarray, meanstructure: bool) -> np.ndarray:
+    """Unit normal-theory information of (m, vech S) at S: blockdiag(S^-1, 1/2 D'(S^-1 (x) S^-1) D)."""
+    p = s.shape[0]
+    inv = np.linalg.inv(s)
+    r, c = _vech_index(p)
+    a = _dup_info(inv, r, c)
+    if not meanstructure:
+        return a
+    out = np.zeros((p + len(r), p + len(r)))
+    out[:p, :p] = inv
+    out[p:, p:] = a
+    return out
+
+
+def _dup_info(inv: np.ndarray, r: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """1/2 D'(W (x) W) D with D the duplication matrix (explicit, exact)."""
+    p = inv.shape[0]
+    k = len(r)
+    dup = np.zeros((p * p, k))
+    for j, (a, b) in enumerate(zip(r, c, strict=True)):
+        dup[a * p + b, j] = 1.0
+        dup[b * p + a, j] = 1.0
+    return 0.5 * dup.T @ np.kron(inv, inv) @ dup
+
+
+def raw(s, sigma, mean=None, mu=None) -> tuple[np.ndarray, np.ndarray | None]:
+    """S - Sigma and m - mu."""
+    return s - sigma, None if mean is None or mu is None else mean - mu
+
+
+def cor_bollen(s, sigma, mean=None, mu=None) -> tuple[np.ndarray, np.ndarray | None]:
+    """cor(S) - cor(Sigma) and (m - mu)/sd(S) (lavaan rescales the mean residuals by the sample SDs)."""
+    ds, dm = np.sqrt(np.diag(s)), np.sqrt(np.diag(sigma))
+    cov = s / np.outer(ds, ds) - sigma / np.outer(dm, dm)
+    return cov, None if mean is None or mu is None else (mean - mu) / ds
+
+
+def cor_bentler(s, sigma, mean=None, mu=None) -> tuple[np.ndarray, np.ndarray | None]:
+    """(S - Sigma) / sqrt(s_ii s_jj) and (m - mu)/sd(S)."""
+    ds = np.sqrt(np.diag(s))
+    return (s - sigma) / np.outer(ds, ds), None if mean is None or mu is None else (mean - mu) / ds
+
+
+def normalized(s, sigma, n, mean=None, mu=None, x_index=()) -> tuple[np.ndarray, np.ndarray | None]:
+    """Raw residuals over their normal-theory sampling SD under the saturated model (fixed.x: the
+    acov of :func:`gamma_nt`; the covariates' own moments, fitted exactly, are 0)."""
+    p = s.shape[0]
+    means = mean is not None and mu is not None
+    res_c, res_m = raw(s, sigma, mean, mu)
+    r, c = _vech_index(p)
+    vec = np.concatenate([res_m, res_c[r, c]]) if means else res_c[r, c]
+    var = np.diag(gamma_nt(s, means, x_index)) / n
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.where(var > 0, vec / np.sqrt(np.abs(var)), 0.0)
+    if means:
+        return _unvech(z[p:], p), z[:p]
+    return _unvech(z, p), None
+
+
+def gamma_nt(s: np.ndarray, meanstructure: bool, x_index=()) -> np.ndarray:
+    """Normal-theory asymptotic covariance (times N) of (m, vech S) under the saturated model
+    (lavaan ``lav_samplestats_Gamma_NT``): 2 D+(S (x) S)D+'; with fixed.x covariates
+    Gamma(S) - Gamma(R), R = S - [S_yy.x 0; 0 0], and the mean block S_yy.x."""
+    p = s.shape[0]
+    x = list(x_index)
+    gamma = np.linalg.inv(h1_information(s, False))
+    mean_block = s
+    if x:
+        y = [i for i in range(p) if i not in x]
+        b = s[np.ix_(y, x)]
+        ybarx = np.zeros_like(s)
+        ybarx[np.ix_(y, y)] = s[np.ix_(y, y)] - b @ np.linalg.solve(s[np.ix_(x, x)], b.T)
+        rmat = s - ybarx
+        r, c = _vech_index(p)
+        g_r = rmat[np.ix_(r, r)] * rmat[np.ix_(c, c)] + rmat[np.ix_(r, c)] * rmat[np.ix_(c, r)]
+        gamma = gamma - g_r
+        mean_block = ybarx
+    if not meanstructure:
+        return gamma
+    out = np.zeros((p + gamma.shape[0],) * 2)
+    out[:p, :p] = mean_block
+    out[p:, p:] = gamma
+    return out
+
+
+def residual_acov(s, sigma, n, delta, vcov, meanstructure: bool, x_index=()) -> np.ndarray:
+    """ACOV of the raw residual vector (m, vech(S - Sigma)) (lavaan ``z.type="standardized"``).
+
+    Q (Gamma_NT(S) / n) Q', Q = I - n Delta vcov Delta' A1, A1 the unit h1 information at Sigma
+    (lavaan's structured h1 information; fixed.x covariates' own moments carry no weight).
+    ``delta``: Jacobian of (mu, vech Sigma) (rows in that order) w.r.t. the free parameters."""
+    p = s.shape[0]
+    a1 = h1_information(sigma, meanstructure)
+    if len(x_index):
+        r, c = _vech_index(p)
+        pure_x = np.isin(r, x_index) & np.isin(c, x_index)
+        drop = np.concatenate([np.isin(np.arange(p), x_index), pure_x]) if meanstructure else pure_x
+        a1[drop, :] = 0.0
+        a1[:, drop] = 0.0
+    acov_obs = gamma_nt(s, meanstructure, x_index) / n
+    q = np.eye(a1.shape[0]) - delta @ (n * vcov) @ delta.T @ a1
+    return q @ acov_obs @ q.T
+
+
+def standardized(
+    s, sigma, n, delta, vcov, mean=None, mu=None, x_index=()
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Raw residuals over the SD of their ACOV (see :func:`residual_acov`); a residual whose variance
+    is negligible against its moment's sampling variance is structurally zero and reported as 0."""
+    p = s.shape[0]
+    means = mean is not None and mu is not None
+    res_c, res_m = raw(s, sigma, mean, mu)
+    r, c = _vech_index(p)
+    vec = np.concatenate([res_m, res_c[r, c]]) if means else res_c[r, c]
+    var = np.diag(residual_acov(s, sigma, n, delta, vcov, means, x_index))
+    scale = np.diag(gamma_nt(s, means)) / n
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.where(var > 0, vec / np.sqrt(var), np.nan)
+    z = np.where(np.abs(var) < 1e-6 * scale, 0.0, z)
+    if means:
+        return _unvech(z[p:], p), z[:p]
+    return _unvech(z, p), None
+
+
+@dataclass
+class RMSSummary:
+    """lavResiduals()' summary of one kind (srmr by default): value, SE, exact-fit z test, unbiased RMS."""
+
+    rms: float
+    se: float
+    z: float
+    pvalue: float
+    unbiased: float
+    unbiased_se: float
+    ci_lower: float
+    ci_upper: float
+    closefit_z: float
+    closefit_pvalue: float
+
+    def to_dict(self, prefix: str = "srmr") -> dict[str, float]:
+        u = "u" + prefix
+        return {prefix: self.rms, f"{prefix}.se": self.se, f"{prefix}.exactfit.z": self.z,
+                f"{prefix}.exactfit.pvalue": self.pvalue, u: self.unbiased, f"{u}.se": self.unbiased_se,
+                f"{u}.ci.lower": self.ci_lower, f"{u}.ci.upper": self.ci_upper,
+                f"{u}.closefit.h0.value": 0.05, f"{u}.closefit.z": self.closefit_z,
+                f"{u}.closefit.pvalue": self.closefit_pvalue}
+
+
+def rms_summary(stats: np.ndarray, acov: np.ndarray, pstar: float, level: float = 0.90,
+                h0: float = 0.05) -> RMSSummary:
+    """RMS of residuals with SE, exact-fit z, unbiased RMS, its SE / CI / close-fit z
+    (lavaan's ``lav_residuals_summary_rms``; Maydeu-Olivares 2017, Psychometrika 82)."""
+    rms = float(np.sqrt(stats @ stats / pstar))
+    tr1, tr2 = float(np.trace(acov)), float(np.trace(acov @ acov))
+    avar = tr2 / (tr1 * 2 * pstar)
+    se = float(np.sqrt(avar)) if np.isfinite(avar) and avar > np.finfo(float).eps else float("nan")
+    e_rms = np.sqrt(tr1 / pstar) * (4 * tr1 * tr1 - tr2) / (4 * tr1 * tr1)
+    z = max(rms - e_rms, 0.0) / se
+    t_cov = float(stats @ stats)
+    eve = float(stats @ acov @ stats)
+    k = 1 - (tr2 + 2 * eve) / (4 * t_cov * t_cov)
+    urms = float(1 / k * np.sqrt(max(t_cov - tr1, 0) / pstar))
+    uavar = 1 / (k * k) * (tr2 + 2 * eve) / (2 * pstar * t_cov)
+    use = float(np.sqrt(uavar)) if np.isfinite(uavar) and uavar > np.finfo(float).eps else float("nan")
+    fac = sps.norm.ppf([(1 - level) / 2, 1 - (1 - level) / 2])
+    uz = (urms - h0) / use
+    return RMSSummary(rms, se, float(z), float(sps.norm.sf(z)), urms, use, float(urms + use * fac[0]),
+                      float(urms + use * fac[1]), float(uz), float(sps.norm.sf(uz)))
+
+
+def bentler_summary(s, sigma, n, delta, vcov, mean=None, mu=None, x_index=()) -> dict[str, RMSSummary]:
+    """lavResiduals()' summary (type cor.bentler): ``cov`` (vech incl. diagonal), and with a mean
+    structure ``mean`` and ``total``. The ACOV is the raw one scaled by 1/sd(S) (lavaan)."""
+    p = s.shape[0]
+    means = mean is not None and mu is not None
+    res_c, res_m = cor_bentler(s, sigma, mean, mu)
+    r, c = _vech_index(p)
+    sd = 1 / np.sqrt(np.diag(s))
+    g_cov = (sd[r] * sd[c])
+    acov = residual_acov(s, sigma, n, delta, vcov, means, x_index)
+    scale = np.concatenate([sd, g_cov]) if means else g_cov
+    acov = acov * np.outer(scale, scale)
+    out = {}
+    k = p if means else 0
+    out["cov"] = rms_summary(res_c[r, c], acov[k:, k:], len(r))
+    if means:
+        out["mean"] = rms_summary(res_m, acov[:p, :p], p) if np.any(np.abs(res_m) > 1e-12) else None
+        out["total"] = rms_summary(np.concatenate([res_m, res_c[r, c]]), acov, len(r) + p)
+    return out
+
+
+# ---------------------------------------------------------------------------- adapter (current results)
+def result_residuals(result, type: str = "raw") -> list[Residuals]:
+    """``residuals(fit, type)`` of a current single- or multi-group result: one :class:`Residuals` per group.
+
+    Only this function and :func:`_result_parts` read the result's internals (re-point after the
+    engine rewrite)."""
+    kind = str(type).lower()
+    if kind not in TYPES:
+        raise SurveyInputError(f"residual type {type!r} is not available (available: {', '.join(TYPES)})",
+                               field="type")
+    out = []
+    for part in _result_parts(result, need_delta=kind == "standardized"):
+        s, sigma, n, mean, mu = part["s"], part["sigma"], part["n"], part["mean"], part["mu"]
+        names = part["names"]
+        if kind == "raw":
+            cov, m = raw(s, sigma, mean, mu)
+        elif kind in ("cor", "cor.bollen"):
+            cov, m = cor_bollen(s, sigma, mean, mu)
+        elif kind == "cor.bentler":
+            cov, m = cor_bentler(s, sigma, mean, mu)
+        elif kind == "normalized":
+            cov, m = normalized(s, sigma, n, mean, mu, part["x_index"])
+        else:
+            cov, m = standardized(s, sigma, n, part["delta"], part["vcov"], mean, mu, part["x_index"])
+        out.append(Residuals(pd.DataFrame(cov, index=names, columns=names),
+                             None if m is None else pd.Series(m, index=names)))
+    return out
+
+
+def result_residual_summary(result) -> list[dict[str, RMSSummary]]:
+    """``lavResiduals(fit)$summary`` (srmr with SE and the unbiased SRMR) per group."""
+    return [bentler_summary(p["s"], p["sigma"], p["n"], p["delta"], p["vcov"], p["mean"], p["mu"],
+                            p["x_index"]) for p in _result_parts(result, need_delta=True)]
+
+
+def _result_parts(result, need_delta: bool) -> list[dict]:
+    """Per group: S, Sigma, m, mu, n, variable names and (optionally) Delta and the vcov."""
+    if hasattr(result, "mg"):
+        models = [(ram, result.mg.local(result.theta_full, i), result.mg.index[i])
+                  for i, ram in enumerate(result.mg.models)]
+        vcov_full = result._vcov
+        groups = result.stats.groups
+    else:
+        models = [(result.ram, result.theta, None)]
+        vcov_full = result._vcov_free
+        groups = [result.group_stats]
+    out = []
+    for (ram, theta, index), g in zip(models, groups, strict=True):
+        imp = ram.implied(theta)
+        means = ram.meanstructure
+        part = dict(s=g.cov, sigma=imp.sigma, n=int(g.n), mean=g.mean if means else None,
+                    mu=imp.mean if means else None, names=list(ram.ov),
+                    x_index=tuple(ram.ov.index(v) for v in ram.names.ov_x))
+        if need_delta:
+            p = ram.p
+            r, c = _vech_index(p)
+            d_cov = ram.delta(theta, imp)[:, r, c].T
+            delta = np.vstack([ram.delta_mean(theta, imp).T, d_cov]) if means else d_cov
+            if index is not None:  # group i's local parameters -> free parameters: theta_local = K_i theta
+                delta = delta @ result.mg.k[index, :]
+            part["delta"] = delta
+            # lavaan: gw * Delta A0^-1 Delta' with A0^-1 = N vcov, i.e. n_g Delta vcov Delta'
+            part["vcov"] = vcov_full
+        out.append(part)
+    return out

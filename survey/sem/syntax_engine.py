@@ -1,0 +1,125 @@
+"""What the current estimation path accepts of a parameter table, and the table it estimates.
+
+* :func:`check_partable_options` - the option names :func:`survey.sem.syntax.lavaanify` takes (a typo is an
+  input error listing the available ones);
+* :func:`check_estimable` - explicit constraints other than label equalities (``a > 0``, ``a == b^2``)
+  are refused with a clear error until the optimiser handles them (never silently dropped);
+* :func:`ram_table` - composites ``f <~ x`` are estimated as lavaan 0.6 does: the weights are regression
+  coefficients of the composite on its indicators and the composite's residual variance is fixed at 0
+  (``lav_partable_flat``: ``lv.formative`` variances), so the RAM model sees ``f ~ x`` rows.
+"""
+
+from __future__ import annotations
+
+import inspect
+
+import pandas as pd
+
+from survey.errors import SurveyInputError
+from survey.sem import syntax
+
+PARTABLE_OPTIONS = tuple(
+    name for name in inspect.signature(syntax._options).parameters if name not in ("ngroups",)
+)
+
+
+def check_partable_options(options: dict) -> None:
+    """Raise for an option name lavaanify does not know (the message lists the available ones)."""
+    unknown = sorted(set(options) - set(PARTABLE_OPTIONS))
+    if unknown:
+        raise SurveyInputError(
+            f"unknown option {unknown[0]!r} (available: {', '.join(PARTABLE_OPTIONS)})",
+            field="options",
+            value=unknown[0],
+        )
+
+
+def check_estimable(partable: pd.DataFrame) -> None:
+    """Refuse explicit constraint rows the current optimiser does not impose."""
+    rows = partable[partable["op"].isin(["==", "<", ">"])]
+    if len(rows):
+        r = rows.iloc[0]
+        raise SurveyInputError(
+            f"the constraint '{r.lhs} {r.op} {r.rhs}' cannot be imposed by this estimator yet (available: "
+            "single-group ML with missing='listwise' and se='standard'; with any estimator: equal labels "
+            "and 'label1 == label2' between free parameters)",
+            field="model",
+        )
+
+
+def ram_table(partable: pd.DataFrame) -> pd.DataFrame:
+    """The table the RAM model is built from: ``<~`` rows as regressions of the composite (same rows)."""
+    if not (partable["op"] == "<~").any():
+        return partable
+    out = partable.copy()
+    out.loc[out["op"] == "<~", "op"] = "~"
+    return out
+
+
+def check_path(model: str, *, group: str | None, missing: str, plain_ml: bool = False) -> None:
+    """Refuse syntax features the chosen current estimation path would ignore (never silently wrong)."""
+    formulas = syntax.parse_syntax(model)
+    multi = [f for f in formulas for v in (f.mod.label, f.mod.fixed, f.mod.start) if v and len(v) > 1]
+    if multi and group is None:
+        f = multi[0]
+        raise SurveyInputError(f"line {f.line}: a vector modifier c(...) on {f.lhs} {f.op} {f.rhs} needs "
+                               "one value per group (this is a single-group model)", field="model")
+    if multi:
+        raise SurveyInputError("per-group vectors c(...) are not available with group= in this estimator yet",
+                               field="model")
+    if any(f.op == "<~" for f in formulas) and (group is not None or str(missing).lower() in ("fiml", "ml")):
+        raise SurveyInputError("composites (<~) are available with single-group listwise ML/MLR/MLM only "
+                               "for now", field="model")
+    if not plain_ml:  # explicit constraints: single-group listwise ML (survey.sem.constrained)
+        check_estimable(syntax.lavaanify(model))
+
+
+def check_fixed_x(partable: pd.DataFrame) -> None:
+    """``fixed_x=False`` with covariates: the current result class counts the moments of the covariates
+    out of the df while lavaan counts them in (and keeps them in the baseline), so it is refused here
+    rather than reported with a wrong df / CFI."""
+    names = syntax.variable_names(partable)
+    if names.ov_x and not (partable["exo"] == 1).any():
+        raise SurveyInputError(
+            f"fixed_x=False with exogenous covariates ({', '.join(names.ov_x)}) is not available in this "
+            "estimator yet (available: fixed_x=True, or a model whose covariates appear in a ~~ formula)",
+            field="fixed_x")
+
+
+
+def validate_model_file(path: str) -> str:
+    """Read a lavaan model file and check its syntax; an error names the file and the model line."""
+    from pathlib import Path
+
+    file = Path(path)
+    if not file.is_file():
+        raise SurveyInputError("model file not found (give a lavaan-syntax file or NAME@VER)", file=path)
+    text = file.read_text(encoding="utf-8")
+    try:
+        formulas = syntax.parse_syntax(text)
+        lengths = [len(v) for f in formulas for v in (f.mod.label, f.mod.fixed, f.mod.start) if v]
+        syntax.build_partable(formulas, ngroups=max(lengths, default=1))
+    except SurveyInputError as exc:
+        raise SurveyInputError(exc.message, file=path, value=exc.value) from None
+    return text
+
+
+def cli_options(pairs: list[str], **flags) -> dict:
+    """``survey fit`` flags and ``--option NAME=VALUE`` pairs -> keyword options of :func:`survey.sem.fit`
+    (lavaan's dotted names accepted; TRUE/FALSE, numbers and words as values; defaults left out)."""
+    out = {k: v for k, v in flags.items() if v and not (k == "information" and v == "expected")}
+    for pair in pairs:
+        if "=" not in pair:
+            raise SurveyInputError("--option needs NAME=VALUE (e.g. auto.fix.first=FALSE)", value=pair,
+                                   field="options")
+        name, value = (p.strip() for p in pair.split("=", 1))
+        name = name.replace(".", "_")
+        low = value.lower()
+        out[name] = True if low in ("true", "t", "1", "yes") else False if low in ("false", "f", "0", "no") \
+            else value
+    allowed = set(PARTABLE_OPTIONS) | {"information", "test"}
+    unknown = sorted(set(out) - allowed)
+    if unknown:
+        raise SurveyInputError(f"unknown option {unknown[0]!r} (available: {', '.join(sorted(allowed))})",
+                               field="options", value=unknown[0])
+    return out

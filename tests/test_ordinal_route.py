@@ -1,0 +1,55 @@
+"""The engine's ``survey.sem.fit`` with ordered items (survey/sem/ordinal/route.py): its options reach the
+ordinal fits (std_lv, se="robust.sem" = lavaan's WLSMV default) with lavaan's numbers, and the options the
+ordinal fits do not implement are refused with one-line input errors instead of being ignored."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from survey.errors import SurveyInputError
+from survey.sem import fit
+
+HERE = Path(__file__).parent / "fixtures" / "ordinal"
+REF = json.loads((HERE / "reference.json").read_text())
+MODEL = REF["models"]["bfi"]
+
+
+@pytest.fixture(scope="module")
+def data() -> pd.DataFrame:
+    return pd.read_csv(HERE / "bfi.csv")
+
+
+def test_std_lv_and_lavaans_se_name_reach_the_ordinal_fit(data):
+    res = fit(MODEL, data, ordered=True, std_lv=True, se="robust.sem")
+    ref = REF["cases"]["bfi_stdlv"]
+    want = {(r["lhs"], r["op"], r["rhs"]): r for r in ref["estimates"]}
+    rows = res.estimates[res.estimates["op"] == "=~"]
+    assert len(rows) == 10
+    for row in rows.itertuples():
+        assert row.est == pytest.approx(want[(row.lhs, row.op, row.rhs)]["est"], abs=1e-5)
+        assert row.se == pytest.approx(want[(row.lhs, row.op, row.rhs)]["se"], abs=1e-5)
+    assert res.fit_measures["chisq.scaled"] == pytest.approx(ref["fit_measures"]["chisq.scaled"], rel=1e-6)
+
+
+@pytest.mark.parametrize("options,message", [
+    ({"se": "none"}, "se='none' is not available with ordered items"),
+    ({"se": "first.order"}, "se='first.order' is not available with ordered items"),
+    ({"orthogonal": True}, "orthogonal= is not available with ordered items"),
+    ({"group": "gender", "group_partial": ["A1~1"]}, "group_partial"),
+    ({"group": "gender", "groups": [1, 2]}, "groups="),
+    ({"group": "gender", "parameterization": "theta"}, "parameterization='delta'"),
+    ({"sampling_weights": "w"}, "sampling_weights"),
+])
+def test_unimplemented_options_with_ordered_items_are_refused(data, options, message):
+    with pytest.raises(SurveyInputError, match=message.replace("(", r"\(")):
+        fit(MODEL, data, ordered=True, **options)
+
+
+def test_two_groups_need_every_model_item_ordered(data):
+    with pytest.raises(SurveyInputError, match="must be ordered") as info:
+        fit(MODEL, data, ordered=["A1", "A2"], group="gender")
+    assert info.value.value == "A3"
