@@ -117,7 +117,7 @@ def shorten(text: str, limit: int = MAX_VALUE_CHARS) -> str:
 
 
 def mask_personal(text: str) -> str:
-    """Replace what looks like an e-mail address, IP address or phone number by a placeholder."""
+    """Replace what looks like an e-mail address, IP address or phone number by a marker (``<e-mail>``)."""
     text = _EMAIL.sub("<e-mail>", text)
     text = _IPV4.sub("<IP address>", text)
     text = _IPV6.sub("<IP address>", text)

@@ -40,6 +40,18 @@ REACHED = 1e-6
 TRIM_PASSES = 1000
 
 
+def kish_design_effect(weights: pd.Series | np.ndarray) -> float:
+    """Kish (1965) design effect of unequal weighting, 1 + CV^2 = N sum(w^2) / (sum w)^2."""
+    w = np.asarray(weights, dtype=float)
+    return float(w.size * np.dot(w, w) / w.sum() ** 2)
+
+
+def kish_effective_n(weights: pd.Series | np.ndarray) -> float:
+    """Kish (1965) effective sample size (sum w)^2 / sum(w^2) = N / deff."""
+    w = np.asarray(weights, dtype=float)
+    return float(w.sum() ** 2 / np.dot(w, w))
+
+
 @dataclass
 class RakingResult:
     """Raked weights (``weights``: mean 1, the data's index and row order) and how they were reached."""
@@ -59,15 +71,13 @@ class RakingResult:
 
     @property
     def design_effect(self) -> float:
-        """Kish's design effect of unequal weighting, 1 + CV^2 = N sum(w^2) / (sum w)^2."""
-        w = self.weights.to_numpy()
-        return float(w.size * np.dot(w, w) / w.sum() ** 2)
+        """Kish's design effect of unequal weighting (:func:`kish_design_effect`)."""
+        return kish_design_effect(self.weights)
 
     @property
     def effective_n(self) -> float:
-        """Kish's effective sample size (sum w)^2 / sum(w^2)."""
-        w = self.weights.to_numpy()
-        return float(w.sum() ** 2 / np.dot(w, w))
+        """Kish's effective sample size (:func:`kish_effective_n`)."""
+        return kish_effective_n(self.weights)
 
     @property
     def max_margin_error(self) -> float:

@@ -30,6 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from survey.errors import SurveyInputError, SurveyWarning
 from survey.quality.margins import parse_margins
+from survey.quality.weights import kish_design_effect, kish_effective_n
 
 #: Name of the weight column added to the scored data when the paper rakes.
 RAKED_COLUMN = "raking_weight"
@@ -88,14 +89,13 @@ class Weighting:
 
     @property
     def design_effect(self) -> float:
-        """Kish's design effect of the weights, N sum(w^2) / (sum w)^2."""
-        w = self.weights.to_numpy()
-        return float(w.size * np.dot(w, w) / w.sum() ** 2)
+        """Kish's design effect of the weights (survey.quality.weights.kish_design_effect)."""
+        return kish_design_effect(self.weights)
 
     @property
     def effective_n(self) -> float:
-        w = self.weights.to_numpy()
-        return float(w.sum() ** 2 / np.dot(w, w))
+        """Kish's effective sample size (survey.quality.weights.kish_effective_n)."""
+        return kish_effective_n(self.weights)
 
     def describe(self) -> str:
         """One sentence for table notes: where the weights come from, Kish's deff and effective N."""
