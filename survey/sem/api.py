@@ -41,6 +41,7 @@ def fit(
     seed: int | None = None,
     sampling_weights: str | None = None,
     cluster: str | None = None,
+    sampling_weights_normalization: str = "total",
     ordered: Iterable[str] | None = None,
     scheduler: str | None = None,
     workers: int | None = None,
@@ -64,6 +65,10 @@ def fit(
         "first.order" | "none" | "bootstrap".
     bootstrap, seed, scheduler, workers, bollen_stine : replicates (default 1000 with se="bootstrap"),
         their seed, where they run (:func:`survey.sem.executor.get_executor`), Bollen-Stine resampling.
+    sampling_weights, cluster : a column of sampling weights (lavaan ``sampling.weights=``, rescaled to sum
+        to N; ``sampling_weights_normalization="group"|"none"`` as lavaan) and a column of cluster ids
+        (lavaan ``cluster=``, single level: cluster-robust SEs and test); with either, estimator ML runs as
+        MLR (robust SEs, Yuan-Bentler-Mplus test), as lavaan (:mod:`survey.sem.inference.cluster`).
     ordered : ordered items (``True``/``"all"`` or a list of columns; lavaan ``ordered=``), fitted by WLSMV
         (or estimator WLSM / ULSMV / ULSM / WLS; ``parameterization="delta"|"theta"``) through
         :func:`survey.sem.ordinal.route.fit_ordered`, which returns the ordinal fit classes.
@@ -92,22 +97,22 @@ def fit(
     information, _ = check_information_options(asked or "expected", partable_options.pop("test", "standard"))
     if asked is None:  # lavaan's default per estimator and missing-data treatment
         information = "default"
-    for name, value in (("sampling_weights", sampling_weights), ("cluster", cluster)):
-        if value:
-            raise SurveyInputError(
-                f"{name}= is not available yet in survey.sem", field=name, value=str(value)
-            )
     if wants_ordinal(estimator, ordered):  # ordered items: thresholds, polychorics, WLSMV (sem.ordinal)
         if asked is not None:
             raise SurveyInputError("information= is not available with ordered items (the WLS estimators use "
                                    "expected information)", field="information", value=str(asked))
         check_path(model, group=group, missing=missing, plain_ml=False)  # no explicit constraints here
+        for name, value in (("sampling_weights", sampling_weights), ("cluster", cluster)):
+            if value:
+                raise SurveyInputError(f"{name}= is not available with ordered items yet", field=name,
+                                       value=str(value))
         return fit_ordered(model, data, estimator=estimator, ordered=ordered, missing=missing, group=group,
                            group_equal=group_equal, group_partial=group_partial, se=se, bootstrap=bootstrap,
                            groups=groups, **partable_options)
     check_partable_options(partable_options)
     plain = (group is None and str(estimator).upper() == "ML" and str(missing).lower() == "listwise"
-             and str(se).lower() in ("default", "standard") and not bootstrap)
+             and str(se).lower() in ("default", "standard") and not bootstrap
+             and not sampling_weights and not cluster)
     check_path(model, group=group, missing=missing, plain_ml=plain)  # constraints: plain ML only
     if group is None and tuple(group_equal if not isinstance(group_equal, str) else [group_equal]):
         raise SurveyInputError(
@@ -119,6 +124,9 @@ def fit(
             f"se={se!r} is not available yet (available: {', '.join(SE_OPTIONS)})", field="se"
         )
     n_boot = int(bootstrap) if bootstrap else (1000 if se_name == "bootstrap" else 0)
+    if n_boot and (sampling_weights or cluster):
+        raise SurveyInputError("the bootstrap is not available with sampling weights or clusters",
+                               field="sampling_weights" if sampling_weights else "cluster")
     with single_thread():
         result = fit_blocks(
             model,
@@ -131,6 +139,9 @@ def fit(
             groups=groups,
             se="default" if se_name == "bootstrap" else se_name,
             information=information,
+            sampling_weights=sampling_weights,
+            cluster=cluster,
+            sampling_weights_normalization=sampling_weights_normalization,
             **partable_options,
         )
     if n_boot:

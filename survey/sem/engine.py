@@ -123,6 +123,10 @@ def baseline_theta(mg: MultiGroupModel, blocks) -> np.ndarray:
         if row.op == "~~" and j != k:  # covariates' covariance (complete on the rows used)
             theta[int(row.free) - 1] = b.cov[j, k]
             continue
+        if hasattr(b, "column_moments"):  # sampling weights: the weighted mean and variance
+            mean, var = b.column_moments(j)
+            theta[int(row.free) - 1] = var if row.op == "~~" else mean
+            continue
         col = b.raw[:, j]
         col = col[np.isfinite(col)]
         theta[int(row.free) - 1] = np.mean((col - col.mean()) ** 2) if row.op == "~~" else col.mean()
@@ -152,9 +156,12 @@ def inference(
     df: float,
     se: str = "default",
     information: str = "default",
+    test_information=None,
 ) -> tuple[vcmod.Information | None, ScaledTest | None]:
     """vcov (per ``se``) and the estimator's scaled test at theta; ``information`` "expected" |
-    "observed" overrides lavaan's default information (expected with complete data except MLR)."""
+    "observed" overrides lavaan's default information (expected with complete data except MLR);
+    ``test_information(mg, blocks, theta)``: the information of the Yuan-Bentler test when it is not ``a``
+    (lavaan's observed.information="h1" with clusters under ML, :mod:`survey.sem.inference.cluster`)."""
     n = sum(b.n for b in blocks)
     if mg.npar == 0:
         return vcmod.Information(np.zeros((0, 0)), np.zeros((0, 0)), False), None
@@ -173,9 +180,10 @@ def inference(
     b0 = None
     if est == "MLR" or se_kind in ("robust.huber.white", "first.order"):
         b0 = infmod.first_order(mg, blocks, theta)
-        if est == "MLR" and not vcmod.is_singular(a)[0]:
+        a_test = a if test_information is None else test_information(mg, blocks, theta)
+        if est == "MLR" and not vcmod.is_singular(a_test)[0]:
             scaled = yuan_bentler_mplus(
-                stat, df, vcmod.symmetric_inverse(a), b0, blocks, mg.meanstructure, mg.npar_full
+                stat, df, vcmod.symmetric_inverse(a_test), b0, blocks, mg.meanstructure, mg.npar_full
             )
     if se_kind == "robust.sem":
         info = sem[0]
@@ -204,13 +212,24 @@ def fit_blocks(
     groups: list | None = None,
     se: str = "default",
     information: str = "default",
+    sampling_weights: str | None = None,
+    cluster: str | None = None,
+    sampling_weights_normalization: str = "total",
     **partable_options,
 ):
     """Fit ``model`` through the one pipeline; returns a :class:`survey.sem.results.result.SEMResult`
-    (explicit constraints ``a > 0``, ``a == b^2``: :func:`survey.sem.constrained.fit_constrained`)."""
+    (explicit constraints ``a > 0``, ``a == b^2``: :func:`survey.sem.constrained.fit_constrained`);
+    ``sampling_weights``/``cluster``: lavaan's weighted / cluster-robust fit
+    (:mod:`survey.sem.inference.cluster`)."""
+    from survey.sem.data.weighted import design_from
+    from survey.sem.inference import cluster as clmod
     from survey.sem.results.result import SEMResult
 
     est, kind = check_options(estimator, missing)
+    design = design_from(data, sampling_weights, cluster, sampling_weights_normalization) \
+        if isinstance(data, pd.DataFrame) else None
+    est, se, h1_test = clmod.resolve(est, se, design)
+    test_info = clmod.h1_test_information if h1_test else None
     ge = normalize_group_equal(group_equal)
     gp = normalize_group_partial(group_partial)
     if not isinstance(data, pd.DataFrame):
@@ -226,6 +245,7 @@ def fit_blocks(
     else:
         labels = [None]
     ms = bool(partable_options.pop("meanstructure", False)) or group is not None or kind != "listwise"
+    ms = ms or (design is not None and design.cluster is not None)  # lavaan: cluster= adds the means
     fixed_x = bool(partable_options.pop("fixed_x", True)) and kind != "ml.x"
     pt = group_partable(model, len(labels), ge, gp, meanstructure=ms, fixed_x=fixed_x, **partable_options)
     check_definitions(pt)
@@ -234,8 +254,10 @@ def fit_blocks(
     mg = MultiGroupModel.from_partable(ram_table(pt), variable_names(pt) if composite.any() else None)
     x_names = list(mg.models[0].names.ov_x) if fixed_x else []  # fixed.x covariates only
     blocks, n_raw, warnings = build_blocks(
-        data, mg.ov, x_names=x_names, group=group, missing=kind, groups=None if group is None else labels
+        data, mg.ov, x_names=x_names, group=group, missing=kind, groups=None if group is None else labels,
+        design=design,
     )
+    warnings += clmod.design_warnings(estimator, design)
     for i, (ram, b) in enumerate(zip(mg.models, blocks, strict=True)):
         ram.set_exogenous(b.cov, b.mean)
         q_g = int(np.count_nonzero(mg.k[mg.index[i], :].any(axis=0)))
@@ -250,7 +272,7 @@ def fit_blocks(
     n = sum(b.n for b in blocks)
     info, scaled = (None, None)
     if np.isfinite(estimation.fml):
-        info, scaled = inference(est, kind, mg, blocks, estimation.theta, df, se, information)
+        info, scaled = inference(est, kind, mg, blocks, estimation.theta, df, se, information, test_info)
     warnings += check_identification(info is not None and info.singular)
     stat = n * estimation.fml
     bad_h1 = [b.label for b in blocks if not np.isfinite(b.h1_logl)]
@@ -277,7 +299,7 @@ def fit_blocks(
     bstat = n * total_f(bmg, blocks, btheta)
     bscaled = None
     if est != "ML":
-        bscaled = inference(est, kind, bmg, blocks, btheta, bdf)[1]
+        bscaled = inference(est, kind, bmg, blocks, btheta, bdf, test_information=test_info)[1]
     base_pieces = Pieces(bmg, btheta, bstat, bdf, None, bscaled)
     stats = SampleStats(names=list(mg.ov), groups=blocks, n_raw=n_raw)
     result = SEMResult(

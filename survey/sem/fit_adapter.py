@@ -37,7 +37,7 @@ def group_moments(result: Any) -> list[GroupMoments]:
         imp = ram.implied(result.mg.local(result.theta_full, i))
         x = tuple(ram.ov.index(v) for v in ram.names.ov_x) if fixed else ()
         mean = ram.meanstructure
-        out.append(GroupMoments(g.cov, imp.sigma, int(g.n), g.mean if mean else None,
+        out.append(GroupMoments(g.cov, imp.sigma, g.n, g.mean if mean else None,
                                 imp.mean if mean else None, x))
     return out
 

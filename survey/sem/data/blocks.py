@@ -201,12 +201,14 @@ def build_blocks(
     group: str | None = None,
     missing: str = "listwise",
     groups: list | None = None,
+    design=None,
 ) -> tuple[list[BlockStats], int, list[SurveyWarning]]:
     """One block of sample statistics per group: (blocks, rows used before deletion, warnings).
 
     ``missing``: "listwise" (lavaan's default) or "fiml"/"ml" (casewise likelihood; rows with a missing
     fixed.x covariate deleted) or "ml.x" (covariates kept, modelled as endogenous by the caller).
     ``groups`` chooses (and orders) the groups to use; default: every value in order of appearance.
+    ``design``: sampling weights / clusters (:class:`survey.sem.data.weighted.Design`) -> weighted blocks.
     """
     kind = MISSING.get(str(missing).lower())
     if kind is None:
@@ -219,7 +221,7 @@ def build_blocks(
     warnings: list[SurveyWarning] = []
     x_index = [names.index(v) for v in x_names]
     if group is None:
-        parts = [("", values)]
+        parts = [("", values, np.arange(values.shape[0]))]
         n_raw = values.shape[0]
     else:
         if group not in data.columns:
@@ -235,10 +237,13 @@ def build_blocks(
                     "sem",
                 )
             )
-        parts = [(group_label(v), values[(column == v).to_numpy()]) for v in order]
-        n_raw = int(sum(p.shape[0] for _, p in parts))
+        masks = [(group_label(v), (column == v).to_numpy()) for v in order]
+        parts = [(label, values[m], np.flatnonzero(m)) for label, m in masks]
+        n_raw = int(sum(p.shape[0] for _, p, _ in parts))
+    if design is not None:  # sampling weights and/or clusters: survey.sem.data.weighted.Design
+        return design.blocks(parts, names, x_index, kind, warnings), n_raw, warnings
     blocks: list[BlockStats] = []
-    for label, x in parts:
+    for label, x, _ in parts:
         if kind == "listwise":
             blocks.append(complete_block(x, names, x_index, label))
         else:

@@ -43,7 +43,7 @@ class SampleStats:
 
     @property
     def ntotal(self) -> int:
-        return int(sum(g.n for g in self.groups))
+        return int(round(sum(g.n for g in self.groups)))  # weighted blocks: N_g = sum of the weights
 
 
 def numeric_columns(data: pd.DataFrame, names: list[str]) -> pd.DataFrame:

@@ -66,7 +66,7 @@ class SEMResult:
         self.converged = bool(estimation.converged)
         self.nobs = int(stats.ntotal)
         self.group_labels = [g.label for g in stats.groups]
-        self.nobs_groups = {g.label: int(g.n) for g in stats.groups}
+        self.nobs_groups = {g.label: int(getattr(g, "n_rows", g.n)) for g in stats.groups}  # weights: rows
         if missing != "listwise":  # the missing-data patterns (of the first block), FIML fits only
             self.missing_data = stats.groups[0].md
         q = mg.npar

@@ -1,0 +1,94 @@
+"""Options and information of fits with sampling weights or clusters (lavaan 0.6 ``lav_options``,
+``lav_model_information_observed``).
+
+lavaan's resolution, reproduced by :func:`resolve`:
+
+- sampling weights: estimator ML runs as MLR (``se = "robust.huber.white"``, ``test =
+  "yuan.bentler.mplus"``, observed information), because the weighted log-likelihood is a
+  pseudo-likelihood and only the sandwich vcov is valid (Asparouhov 2005; lavaan gives no warning);
+- ``cluster=`` (single level): ``meanstructure = TRUE``, ``se = "robust.cluster"`` (the sandwich
+  A^-1 B A^-1 / N with B from cluster-summed casewise scores and the factor C/(C - 1));
+  ML keeps the standard test and adds the Yuan-Bentler-Mplus test, whose information A is then lavaan's
+  ``observed.information = "h1"``: A_h1 = sum_g (N_g/N) Delta_g' A1_g Delta_g with A1_g the unit observed
+  information of the saturated model at the model-implied moments (:func:`h1_test_information`);
+  MLR uses the Hessian as without clusters; MLM (``robust.cluster.sem``) is not available here.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from survey.errors import SurveyInputError, SurveyWarning
+from survey.sem.data.blocks import x_mask
+from survey.sem.data.missing import h1_observed_information as pattern_information
+from survey.sem.data.missing import missing_patterns
+from survey.sem.data.weighted import Design
+from survey.sem.inference.information import deltas
+from survey.sem.model.blocks import MultiGroupModel
+
+CLUSTER_SE = ("default", "robust", "robust.huber.white", "robust.cluster", "none")
+
+
+def resolve(est: str, se: str, design: Design | None, bootstrap: bool = False) -> tuple[str, str, bool]:
+    """(estimator run, se, YB test with h1 information) for a fit with ``design``."""
+    if design is None:
+        return est, se, False
+    if bootstrap or se == "bootstrap":
+        raise SurveyInputError("the bootstrap is not available with sampling weights or clusters",
+                               field="se", value="bootstrap")
+    h1_test = False
+    if design.cluster is not None:
+        if est == "MLM":
+            raise SurveyInputError("estimator MLM with cluster= (lavaan's robust.cluster.sem) is not "
+                                   "available yet; use ML or MLR", field="estimator", value=est)
+        if se not in CLUSTER_SE:
+            raise SurveyInputError("with cluster= the standard errors are cluster-robust: se must be "
+                                   "default, robust.cluster or none (lavaan)", field="se", value=se)
+        h1_test = est == "ML" and design.weights is None  # lavaan's test: standard + yuan.bentler.mplus
+        se = "none" if se == "none" else "robust.huber.white"
+    if est == "ML":
+        est = "MLR"
+    return est, se, h1_test
+
+
+def design_warnings(estimator: str, design: Design | None) -> list[SurveyWarning]:
+    """A note that ML ran with robust SEs and test (lavaan does so silently)."""
+    if design is None or str(estimator).upper() != "ML":
+        return []
+    what = "clusters" if design.weights is None else "sampling weights"
+    kind = "cluster-robust" if design.cluster is not None else "robust"
+    return [SurveyWarning("weights_robust", f"with {what}, estimator ML uses {kind} (sandwich) standard "
+                          "errors and the Yuan-Bentler-Mplus scaled test, as lavaan", "sem")]
+
+
+def _complete_patterns(block):
+    """A complete-data block as one missing-data pattern (weighted when the block has weights)."""
+    wt = getattr(block, "wt", None)
+    if wt is None:
+        return missing_patterns(block.raw)
+    from survey.sem.data.weighted import weighted_patterns
+
+    return weighted_patterns(block.raw, wt)
+
+
+def h1_test_information(mg: MultiGroupModel, blocks, theta: np.ndarray) -> np.ndarray:
+    """lavaan's ``observed.information = "h1"``: sum_g (N_g/N) Delta_g' A1_g Delta_g, A1_g the unit observed
+    h1 information at the implied (mu_g, Sigma_g), fixed.x rows and columns zero."""
+    n = sum(b.n for b in blocks)
+    full = mg.k @ theta
+    out = np.zeros((mg.npar, mg.npar))
+    for i, (ram, b, d) in enumerate(zip(mg.models, blocks, deltas(mg, theta), strict=True)):
+        imp = ram.implied(mg.local(full, i))
+        md = b.md if b.kind == "fiml" else _complete_patterns(b)
+        mu = imp.mean if imp.mean is not None else b.mean
+        a1 = pattern_information(md, imp.sigma, mu) / b.n
+        if not ram.meanstructure:
+            p = b.cov.shape[0]
+            a1 = a1[p:, p:]
+        if b.x_index:
+            m = x_mask(b.cov.shape[0], b.x_index, ram.meanstructure)
+            a1[m, :] = 0.0
+            a1[:, m] = 0.0
+        out += (b.n / n) * d.T @ a1 @ d
+    return out
+
