@@ -449,6 +449,10 @@ def fit_command(
     scheduler: str = typer.Option(None, "--scheduler", help="Dask scheduler address for the bootstrap "
                                   "(default: env DASK_SCHEDULER_ADDRESS, else local processes)."),
     group: str = typer.Option(None, "--group", help="Grouping column: a multi-group model."),
+    weights: str = typer.Option(None, "--weights", help="Column of sampling weights (lavaan sampling.weights; "
+                                "rescaled to sum to N; ML then gives robust SEs and the Yuan-Bentler test)."),
+    cluster: str = typer.Option(None, "--cluster", help="Column of cluster ids (lavaan cluster=: "
+                                "cluster-robust SEs and test, single-level model)."),
     group_equal: str = typer.Option("", "--group-equal", help="Equal across groups, comma-separated: "
                                     "loadings,intercepts,residuals,residual.covariances,lv.variances,"
                                     "lv.covariances,means,regressions."),
@@ -491,6 +495,8 @@ def fit_command(
         result = fit(syntax, frame, estimator=estimator, missing=missing, se=se, group=group, **boot,
                      **({"group_equal": group_equal, "group_partial": group_partial} if group else {}),
                      **lavaan_options,
+                     **({"sampling_weights": weights} if weights else {}),
+                     **({"cluster": cluster} if cluster else {}),
                      **({"ordered": "all" if ordered.strip() == "all" else
                          [c.strip() for c in ordered.split(",") if c.strip()]} if ordered else {}))
     except SurveyInputError as exc:
