@@ -450,7 +450,8 @@ def fit_command(
                                   "(default: env DASK_SCHEDULER_ADDRESS, else local processes)."),
     group: str = typer.Option(None, "--group", help="Grouping column: a multi-group model."),
     weights: str = typer.Option(None, "--weights", help="Column of sampling weights (lavaan "
-                                "sampling.weights; rescaled to sum to N; ML then gives robust SEs and the Yuan-Bentler test)."),
+                                "sampling.weights; rescaled to sum to N; ML then gives robust SEs and the "
+                                "Yuan-Bentler test)."),
     cluster: str = typer.Option(None, "--cluster", help="Column of cluster ids (lavaan cluster=: "
                                 "cluster-robust SEs and test, single-level model)."),
     group_equal: str = typer.Option("", "--group-equal", help="Equal across groups, comma-separated: "
