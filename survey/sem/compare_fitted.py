@@ -182,7 +182,8 @@ def _std_paths_bootstrap(std_est: pd.Series, reps: pd.DataFrame, labels: pd.Seri
 def _fit_options(result: Any) -> dict[str, Any]:
     """``survey.sem.fit`` options that reproduce ``result`` (without the bootstrap)."""
     return {"estimator": str(getattr(result, "estimator", "ML")),
-            "missing": "fiml" if hasattr(result, "missing_data") else "listwise"}
+            "missing": "fiml" if hasattr(result, "missing_data") else "listwise",
+            **getattr(result, "design_options", {})}  # sampling weights / clusters
 
 
 def compare_paths_fitted(

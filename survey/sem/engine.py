@@ -317,6 +317,9 @@ def fit_blocks(
         warnings=warnings,
         start=start,
     )
+    result.design_options = {k: v for k, v in (("sampling_weights", sampling_weights), ("cluster", cluster),
+                             ("sampling_weights_normalization", sampling_weights_normalization))
+                             if v and design is not None}  # refits (LR tests) reuse them
     if composite.any():  # the table shows lavaan's operator
         result.partable.loc[composite, "op"] = "<~"
     if pt["op"].isin(["==", "<", ">"]).any():  # explicit constraints (single-group ML, checked by the api)
