@@ -21,6 +21,7 @@ from survey.sem import fit
 HERE = Path(__file__).parent / "fixtures" / "weighted"
 REF = json.loads((HERE / "reference.json").read_text())
 LOGL = ("aic", "bic", "bic2", "logl", "unrestricted.logl")
+FIML_CORRECTED = ("rmsea", "cfi", "tli", "nnfi", "rni")  # their .robust versions with missing data
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +37,8 @@ def _call(case: str):
     kw = dict(re.findall(r'([\w.]+) = "([\w.]+)"', call))
     opts = {"estimator": kw.get("estimator", "ML")}
     for theirs, ours in (("sampling.weights", "sampling_weights"), ("cluster", "cluster"), ("group", "group"),
-                         ("sampling.weights.normalization", "sampling_weights_normalization")):
+                         ("sampling.weights.normalization", "sampling_weights_normalization"),
+                        ("group.equal", "group_equal")):
         if theirs in kw:
             opts[ours] = kw[theirs]
     if kw.get("missing") == "ml":
@@ -45,13 +47,20 @@ def _call(case: str):
     return model, call.split(",")[1].strip(" )"), opts
 
 
-def _compare(res, ref, fiml: bool) -> int:
+def _compare(res, ref, fiml: bool, truncated_n: bool = False) -> int:
+    """``truncated_n``: lavaan 0.6.14's FIML-corrected robust CFI/TLI/RMSEA refit the model to the EM
+    moments with ``sample.nobs`` = the weighted N_g, which ``lav_samplestats_from_moments`` truncates
+    (``as.integer``); with several weighted groups N_g is not an integer, so those measures differ from ours
+    (sum of the weights) by up to 3e-3 (RMSEA p-value), 2e-4 (RMSEA), 6e-5 (CFI): checked to 5e-3 only."""
     fm = res.fit_measures()
     checked = 0
     for key, value in ref["fit_measures"].items():
         if key not in fm or value is None:
             continue
         if fiml and key in ("gfi", "agfi"):  # lavaan's GFI with missing data is not matched (engine)
+            continue
+        if truncated_n and key.endswith(".robust") and key.split(".")[0] in FIML_CORRECTED:
+            assert fm[key] == pytest.approx(value, abs=5e-3), key
             continue
         if key in LOGL or key == "ntotal":
             tol = 1e-5 * max(1.0, abs(value))
@@ -79,7 +88,8 @@ def test_weighted_and_clustered_fits_equal_lavaan(case, frames):
     res = fit(model, frames[data], **opts)
     assert res.nobs == ref["ntotal"] or opts.get("sampling_weights_normalization") == "none"
     assert list(res.nobs_groups.values()) == ref["nobs"]
-    assert _compare(res, ref, data == "m") >= 40
+    truncated = data == "m" and "sampling_weights" in opts and "group" in opts
+    assert _compare(res, ref, data == "m", truncated) >= 40
     robust = ref["options"]["test"] != ["standard"]
     assert (res.scaled_test is not None) == robust
     if robust:
