@@ -1,6 +1,6 @@
 """`weights:` in paper.yaml (survey.report.weighting): a weight column or margins to rake the analytic
 sample to; weighted columns in Tables 1 and 3 beside the unweighted ones; the weighted-vs-unweighted
-hypothesis table (skipped until survey.sem.fit takes sampling_weights)."""
+hypothesis table (survey.sem.fit with sampling_weights, lavaan's sampling.weights)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from survey.report import tables
 from survey.report.config import parse_config
 from survey.report.paper import build_paper, render_files
 from survey.report.weighted_tables import weighted_hypothesis_table
-from survey.report.weighting import NO_WEIGHTED_SEM, Weighting, compute_weights
+from survey.report.weighting import Weighting, compute_weights
 from survey.sem import fit
 
 AGE = {1: 0.20, 2: 0.25, 3: 0.25, 4: 0.27, None: 0.03}  # None (YAML null): "Prefer not to say"/blank
@@ -79,17 +79,23 @@ def test_table3_weighted_means_sds_and_correlations(papers):
     assert t3.display["1"].iloc[1] == t0.display["1"].iloc[1]  # unweighted r with stars below it
 
 
-def test_weighted_hypothesis_table_omitted_with_reason_until_the_engine_has_weights(papers):
-    _, weighted = papers
+def test_weighted_hypothesis_table_follows_the_hypothesis_table(papers):
+    """The engine fits with sampling weights, so `weights:` switches the side-by-side table on: right after
+    the hypothesis table, robust (sandwich) SEs in the weighted columns, nothing omitted."""
+    plain, weighted = papers
     keys = [t.key for t in weighted.tables]
     weighting = weighted.results.weighting
-    if weighting.sem_weighted is not None:
-        assert keys[keys.index("hypotheses") + 1] == "hypotheses_weighted"
-    else:
-        assert "hypotheses_weighted" not in keys
-        assert weighting.omitted_reason == NO_WEIGHTED_SEM or "not available" in weighting.omitted_reason
-        assert any(o.key == "hypotheses_weighted" and o.reason == weighting.omitted_reason
-                   for o in weighted.omitted)
+    assert weighting.sem_weighted is not None and weighting.omitted_reason is None
+    assert keys[keys.index("hypotheses") + 1] == "hypotheses_weighted"
+    assert not any(o.key == "hypotheses_weighted" for o in weighted.omitted)
+    assert "hypotheses_weighted" not in [t.key for t in plain.tables]
+    table = weighted.table("hypotheses_weighted").data
+    unweighted = tables.hypothesis_rows(plain.results.sem, plain.results.hypotheses)
+    assert table["b"].to_numpy() == pytest.approx(unweighted["b"].to_numpy(), abs=1e-10)
+    assert not np.allclose(table["b"], table["b.weighted"], atol=1e-4)  # the weights change the paths
+    assert weighting.sem_weighted.scaled_test is not None  # ML with weights: lavaan's MLR test and SEs
+    assert "estimator ML runs as MLR with weights, as in lavaan" in weighted.table("hypotheses_weighted").note
+    assert any("weighted SEM" in w.message for w in weighted.results.warnings)
     assert weighted.manifest["config"]["weights"]["margins"]["AGEBAND"]
 
 
@@ -155,8 +161,6 @@ def test_weighted_tables_render_in_every_format(papers):
 def test_weighted_hypotheses_equal_a_direct_weighted_fit_and_unit_weights_change_nothing(papers):
     _, weighted = papers
     results = weighted.results
-    if results.weighting.sem_weighted is None:
-        pytest.skip(f"{results.weighting.omitted_reason}; enabled when the engine provides weighted SEM")
     w = results.weighting.weights
     direct = fit(results.model, results.scored.assign(raking_weight=w), estimator="ML",
                  sampling_weights="raking_weight")

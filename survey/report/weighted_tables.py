@@ -111,10 +111,14 @@ def weighted_hypothesis_table(weighting: Any, hypotheses: Any, alpha: float = 0.
     display["Supported"] = [f"{a.capitalize()} / {b}" for a, b in zip(data["supported"],
                                                                       data["supported.weighted"],
                                                                       strict=True)]
+    asked = getattr(weighting.sem_unweighted, "estimator", "")
     estimator = getattr(weighting.sem_weighted, "estimator", "")
-    note = (f"Both models fitted with the same estimator and missing-data handling; the weighted one with "
-            f"lavaan's sampling.weights (weights rescaled to sum to N; robust standard errors"
-            f"{'' if not estimator else f', estimator {estimator}'}). {weighting.describe()} Supported = "
+    how = (f"estimator {asked} runs as {estimator} with weights, as in lavaan: robust (sandwich) standard "
+           "errors and the Yuan-Bentler-Mplus test" if asked and estimator and asked != estimator
+           else f"robust standard errors{'' if not estimator else f', estimator {estimator}'}")
+    note = (f"Both models fitted with the same options and missing-data handling; the weighted one with "
+            f"lavaan's sampling.weights (weights rescaled to sum to N; {how}). {weighting.describe()} "
+            "Supported = "
             f"unweighted / weighted decision (p < {apa.bounded(alpha)} and the sign as hypothesised). "
             "* p < .05. ** p < .01. *** p < .001.")
     return Table("hypotheses_weighted", "Hypothesis tests, unweighted and weighted", data, display, note)
