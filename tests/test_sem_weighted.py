@@ -198,6 +198,9 @@ def test_bad_cluster_and_option_combinations_are_refused(frames):
     for options, message in bad:
         with pytest.raises(SurveyInputError, match=re.escape(message)):
             fit(model, d, **options)
+    zero_group = d.assign(w=d["w"].where(d["gender"] == 1, 0.0))
+    with pytest.raises(SurveyInputError, match="every sampling weight in group '2' is zero"):
+        fit(model, zero_group, sampling_weights="w", group="gender")
     holes = d.assign(cid=d["cid"].astype(float).where(d.index != 7))
     with pytest.raises(SurveyInputError, match=r"row 8, column 'cid', field 'cluster': cluster value is "):
         fit(model, holes, cluster="cid")

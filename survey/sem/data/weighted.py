@@ -241,6 +241,10 @@ def weighted_blocks(
         rows_used.append((label, x[keep], rows[keep]))
     w_all = design.weights if design.weights is not None else None
     raw_w = [np.ones(r.size) if w_all is None else w_all[r] for _, _, r in rows_used]
+    for (label, _, _), w in zip(rows_used, raw_w, strict=True):
+        if not (w > 0).any():
+            where = f" in group {label!r}" if label else " of the rows used"
+            raise SurveyInputError(f"every sampling weight{where} is zero", field="sampling_weights")
     n_kept = [int(np.isfinite(x).any(axis=1).sum()) for _, x, _ in rows_used]
     if design.normalization == "total":
         scale = sum(n_kept) / sum(float(w.sum()) for w in raw_w)
