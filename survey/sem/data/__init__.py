@@ -2,7 +2,8 @@
 
 Kinds of block statistics (:mod:`survey.sem.data.blocks`): complete-data moments
 (:class:`~survey.sem.data.blocks.CompleteBlock`) and FIML missing-data patterns
-(:class:`~survey.sem.data.blocks.MissingBlock`); each exposes the interface of
+(:class:`~survey.sem.data.blocks.MissingBlock`), and both with sampling weights and clusters
+(:mod:`survey.sem.data.weighted`); each exposes the interface of
 :class:`~survey.sem.data.blocks.BlockStats` that the estimator, information and tests use.
 """
 

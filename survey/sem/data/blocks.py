@@ -12,8 +12,9 @@ sample statistics with the interface :class:`BlockStats` (lavaan ``lavSampleStat
 - ``case_scores(sigma, mu, meanstructure)``: casewise scores dl_i/ds in ``s = (mu', vech(Sigma)')'``;
 - ``h1_information()``: unit observed information A1 and first-order information B1 of the saturated
   model at the h1 moments (fixed.x rows and columns set to zero, as lavaan's h1 information);
-- ``kind``: ``"complete"`` or ``"fiml"``; later kinds (ordinal thresholds + polychorics with their weight
-  matrix, sampling weights) implement the same attributes and plug into :mod:`survey.sem.estimate`.
+- ``kind``: ``"complete"`` or ``"fiml"``; sampling weights and clusters are the same two kinds with weighted
+  moments and weighted, cluster-summed scores (:mod:`survey.sem.data.weighted`); later kinds (ordinal
+  thresholds + polychorics with their weight matrix) implement the same attributes.
 
 Missing data (lavaan ``missing="ml"``): cases with every model variable missing are dropped; with
 fixed.x covariates, cases with a missing covariate are deleted (lavaan: "cases were deleted due to
