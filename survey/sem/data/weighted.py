@@ -122,10 +122,10 @@ def cluster_sum(scores: np.ndarray, codes: np.ndarray | None) -> np.ndarray:
     return out * np.sqrt(c / (c - 1.0))
 
 
-def _snap(n: float) -> float:
+def _snap(n: float) -> int | float:
     """Sums of normalised weights that equal an integer up to rounding are that integer."""
     r = round(n)
-    return float(r) if abs(n - r) < 1e-9 * max(1.0, abs(n)) else float(n)
+    return int(r) if abs(n - r) < 1e-9 * max(1.0, abs(n)) else float(n)
 
 
 @dataclass
