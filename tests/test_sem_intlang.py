@@ -44,9 +44,12 @@ def test_explicit_constraints_outside_single_group_ml_are_refused(options):
     assert info.value.field == "model"
 
 
-def test_per_group_vectors_are_refused_with_groups():
+def test_per_group_vectors_are_refused_with_ordered_items_only():
+    res = survey.fit("visual =~ x1 + c(a1, a2)*x2 + x3", HS, group="school")
+    est = res.estimates()
+    assert list(est.loc[(est["op"] == "=~") & (est["rhs"] == "x2"), "label"]) == ["a1", "a2"]
     with pytest.raises(SurveyInputError, match="per-group vectors") as info:
-        survey.fit("visual =~ x1 + c(a1, a2)*x2 + x3", HS, group="school")
+        survey.fit("visual =~ x1 + c(a1, a2)*x2 + x3", HS.round(), group="school", ordered=["x1", "x2", "x3"])
     assert info.value.field == "model"
 
 

@@ -101,7 +101,8 @@ def fit(
         if asked is not None:
             raise SurveyInputError("information= is not available with ordered items (the WLS estimators use "
                                    "expected information)", field="information", value=str(asked))
-        check_path(model, group=group, missing=missing, plain_ml=False)  # no explicit constraints here
+        check_path(model, group=group, missing=missing, plain_ml=False,  # no explicit constraints
+                   ordinal=True)
         return fit_ordered(model, data, estimator=estimator, ordered=ordered, missing=missing, group=group,
                            group_equal=group_equal, group_partial=group_partial, se=se, bootstrap=bootstrap,
                            groups=groups, **partable_options)

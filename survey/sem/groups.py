@@ -1,7 +1,7 @@
 """Multi-group parameter table with equality constraints (lavaan group=, group.equal=, group.partial=).
 
-The single-group table of :func:`survey.sem.syntax.lavaanify` (with a mean structure) is replicated once
-per group, as lavaan's ``lav_partable_flat`` does, and then:
+The table is :func:`survey.sem.syntax.lavaanify` with ``ngroups=G`` (lavaan's ``lav_partable_flat``
+replicated over the groups, with per-group modifier vectors ``c(a1, a2)*x``, ``c(1, NA)*x``), so:
 
 - identification: the first loading of every factor is fixed to 1 in every group (marker variable), latent
   means (intercepts of latent variables) are fixed to 0 in every group, except that they are freed in
@@ -9,7 +9,8 @@ per group, as lavaan's ``lav_partable_flat`` does, and then:
 - equality: every row gets lavaan's equality label (``lav_partable_labels``): ``lhs op rhs`` in group 1,
   ``lhs op rhs .gG`` in group G; for each class in ``group_equal`` the rows of groups 2..G take the label
   of group 1; ``group_partial`` (``"x3~1"``, ``"visual=~x2"``, ``"x1~~x1"``) exempts rows; a user label
-  (``a*x``) is one parameter in all groups (lavaan: a label given once applies to every group).
+  (``a*x``) is one parameter in all groups (lavaan: a label given once applies to every group), while
+  ``c(a1, a2)*x`` gives each group its own label.
 
 Classes of ``group_equal`` (lavaan's names): ``loadings`` (=~), ``intercepts`` (~1 of observed non-exogenous
 variables), ``means`` (~1 of latent variables), ``regressions`` (~), ``residuals`` (observed variances),
@@ -31,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from survey.errors import SurveyInputError
-from survey.sem.syntax import lavaanify, variable_names
+from survey.sem.syntax import lavaanify
 
 GROUP_EQUAL = (
     "loadings",
@@ -77,25 +78,6 @@ def normalize_group_partial(group_partial: Iterable[str] | str | None) -> list[s
     return out
 
 
-def _equal_flag(row, ge: set[str], names) -> bool:
-    """Does ``group_equal`` make this row equal across groups (lavaan ``lav_partable_labels``)?"""
-    op, lhs, rhs = row.op, row.lhs, row.rhs
-    if op == "=~":
-        return "loadings" in ge
-    if op == "~":
-        return "regressions" in ge
-    if op == "~1":
-        if lhs in names.lv:
-            return "means" in ge
-        return "intercepts" in ge and lhs in names.ov_nox
-    if op == "~~":
-        if lhs in names.ov_nox:
-            return ("residuals" if lhs == rhs else "residual.covariances") in ge
-        if lhs in names.lv:
-            return ("lv.variances" if lhs == rhs else "lv.covariances") in ge
-    return False
-
-
 def group_partable(
     model: str,
     n_groups: int,
@@ -107,22 +89,24 @@ def group_partable(
 ) -> pd.DataFrame:
     """Multi-group parameter table (columns of lavaan's ``parTable()`` plus ``free_full`` and ``eqlabel``).
 
+    Built by :func:`survey.sem.syntax.lavaanify` with ``ngroups=n_groups`` (lavaan's ``lav_partable_flat``
+    over the groups, so per-group vectors ``c(a1, a2)*x``, ``c(1, NA)*x``, ``start(c(.5, NA))*x`` take one
+    value per group) and ``ceq_simple=True`` (rows sharing an equality label share one ``free`` number).
     ``eqlabel`` is the equality label (lavaan's ``.p`` label of the first row of the class); rows with
     the same non-empty ``eqlabel`` and ``free > 0`` are one parameter. ``eqsource`` says where an equality
     comes from: ``"group_equal"`` (a constraint the invariance sequence may release through
-    ``group_partial``), ``"label"`` (a user label) or ``""``. ``meanstructure`` and the other lavaan
-    partable options (``fixed_x``, ``std_lv``, ...) are passed to :func:`survey.sem.syntax.lavaanify`.
+    ``group_partial``), ``"label"`` (a user label) or ``""``. ``label`` holds the user's labels only.
+    ``meanstructure`` and the other lavaan partable options (``fixed_x``, ``std_lv``, ...) are passed on.
     """
     if n_groups < 1:
         raise SurveyInputError("a multi-group model needs at least one group", field="group")
-    ge = set(normalize_group_equal(group_equal))
-    partial = set(normalize_group_partial(group_partial))
-    base = lavaanify(model, meanstructure=meanstructure, **partable_options)
-    defined = base[base["op"] == ":="]
-    base = base[base["op"] != ":="].reset_index(drop=True)
-    names = variable_names(base)
-    known = {f"{r.lhs}{r.op}{r.rhs}" for r in base.itertuples(index=False)}
-    unknown = sorted(partial - known)
+    ge = normalize_group_equal(group_equal) if n_groups > 1 else []
+    partial = normalize_group_partial(group_partial)
+    pt = lavaanify(model, meanstructure=meanstructure, ngroups=n_groups, group_equal=ge,
+                   group_partial=partial, ceq_simple=True, **partable_options)
+    model_rows = pt["block"] > 0
+    known = {f"{r.lhs}{r.op}{r.rhs}" for r in pt[model_rows].itertuples(index=False)}
+    unknown = sorted(set(partial) - known)
     if unknown:
         raise SurveyInputError(
             "group_partial names a parameter that is not in the model "
@@ -130,95 +114,30 @@ def group_partable(
             value=unknown[0],
             field="group_partial",
         )
-    # rows sharing a label (or tied by 'a == b') share the single-group free number
-    labelled_free = {int(f) for f, lab in zip(base["free"], base["label"], strict=True) if lab and f > 0}
-    rows = []
-    for g in range(1, n_groups + 1):
-        for r in base.itertuples(index=False):
-            free, ustart = int(r.free), r.ustart
-            if (
-                g > 1
-                and r.op == "~1"
-                and r.lhs in names.lv
-                and r.user == 0
-                and "intercepts" in ge
-                and "means" not in ge
-            ):
-                free, ustart = 1, np.nan
-            plain = f"{r.lhs}{r.op}{r.rhs}"
-            if free > 0 and int(r.free) in labelled_free:
-                key, source = f"label:{int(r.free)}", "label"
-            elif _equal_flag(r, ge, names) and plain not in partial and n_groups > 1:
-                key, source = plain, "group_equal"
-            else:
-                key, source = plain + (f".g{g}" if g > 1 else ""), ""
-            rows.append(
-                dict(
-                    lhs=r.lhs,
-                    op=r.op,
-                    rhs=r.rhs,
-                    user=int(r.user),
-                    block=g,
-                    group=g,
-                    free=free,
-                    ustart=ustart,
-                    exo=int(r.exo),
-                    label=r.label,
-                    key=key,
-                    eqsource=source,
-                )
-            )
-    pt = pd.DataFrame(rows)
+    pt = pt.drop(columns=[c for c in ("lower", "upper") if c in pt])
+    auto = pt["label"].str.fullmatch(r"\.p\d+\.") & model_rows
+    user_label = pt["label"].where(~auto, "")
+    free = pt["free"].to_numpy().astype(int)
     free_full = np.zeros(len(pt), dtype=int)
-    free_shared = np.zeros(len(pt), dtype=int)
-    by_key: dict[str, int] = {}
-    first_row: dict[str, int] = {}
-    n_full = n_shared = 0
-    for i, (free, key) in enumerate(zip(pt["free"], pt["key"], strict=True)):
-        if not free:
-            continue
-        n_full += 1
-        free_full[i] = n_full
-        if key in by_key:
-            free_shared[i] = by_key[key]
-        else:
-            n_shared += 1
-            by_key[key] = free_shared[i] = n_shared
-            first_row[key] = i
-    pt["free"] = free_shared
-    pt["free_full"] = free_full
-    pt.insert(0, "id", np.arange(1, len(pt) + 1))
-    pt["plabel"] = [f".p{i}." for i in pt["id"]]
+    free_full[free > 0] = np.arange(1, int((free > 0).sum()) + 1)
     # a shared parameter's equality label is the plabel of its first row; singletons have none
-    counts = pt.loc[pt["free"] > 0, "free"].value_counts()
-    eq = []
-    for free, key in zip(pt["free"], pt["key"], strict=True):
-        eq.append(pt.at[first_row[key], "plabel"] if free and counts[free] > 1 else "")
-    pt["eqlabel"] = eq
-    pt.loc[pt["eqlabel"] == "", "eqsource"] = ""
-    pt = pt.drop(columns="key")
-    if len(defined):
-        start = len(pt)
-        extra = pd.DataFrame(
-            dict(
-                id=np.arange(start + 1, start + len(defined) + 1),
-                lhs=defined["lhs"].to_numpy(),
-                op=":=",
-                rhs=defined["rhs"].to_numpy(),
-                user=1,
-                block=0,
-                group=0,
-                free=0,
-                ustart=np.nan,
-                exo=0,
-                label=defined["lhs"].to_numpy(),
-                eqsource="",
-                free_full=0,
-                plabel="",
-                eqlabel="",
-            )
-        )
-        pt = pd.concat([pt, extra], ignore_index=True)
+    counts = pd.Series(free[free > 0]).value_counts()
+    first: dict[int, int] = {}
+    labelled: set[int] = set()
+    for i, f in enumerate(free):
+        if f > 0:
+            first.setdefault(f, i)
+            if user_label.iat[i]:
+                labelled.add(f)
+    eqlabel, source = [], []
+    for f in free:
+        shared = f > 0 and counts[f] > 1
+        eqlabel.append(pt.at[first[f], "plabel"] if shared else "")
+        source.append(("label" if f in labelled else "group_equal") if shared else "")
+    pt["label"] = user_label.where(model_rows, pt["label"])
+    pt["eqsource"] = source
+    pt["free_full"] = free_full
+    pt["eqlabel"] = eqlabel
     return pt
 
 

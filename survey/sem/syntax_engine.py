@@ -56,22 +56,25 @@ def ram_table(partable: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def check_path(model: str, *, group: str | None, missing: str, plain_ml: bool = False) -> None:
-    """Refuse syntax features the chosen current estimation path would ignore (never silently wrong)."""
+def check_path(model: str, *, group: str | None, missing: str, plain_ml: bool = False,
+               ordinal: bool = False) -> None:
+    """Refuse syntax features the chosen current estimation path would ignore (never silently wrong):
+    per-group vectors need ``group=`` (and are not yet available to the ordinal path's groups)."""
     formulas = syntax.parse_syntax(model)
     multi = [f for f in formulas for v in (f.mod.label, f.mod.fixed, f.mod.start) if v and len(v) > 1]
     if multi and group is None:
         f = multi[0]
         raise SurveyInputError(f"line {f.line}: a vector modifier c(...) on {f.lhs} {f.op} {f.rhs} needs "
                                "one value per group (this is a single-group model)", field="model")
-    if multi:
-        raise SurveyInputError("per-group vectors c(...) are not available with group= in this estimator yet",
-                               field="model")
+    if multi and ordinal:
+        raise SurveyInputError("per-group vectors c(...) are not available with ordered items yet "
+                               "(available: continuous items with group=)", field="model")
     if any(f.op == "<~" for f in formulas) and (group is not None or str(missing).lower() in ("fiml", "ml")):
         raise SurveyInputError("composites (<~) are available with single-group listwise ML/MLR/MLM only "
                                "for now", field="model")
     if not plain_ml:  # explicit constraints: single-group listwise ML (survey.sem.constrained)
-        check_estimable(syntax.lavaanify(model))
+        lengths = [len(v) for f in formulas for v in (f.mod.label, f.mod.fixed, f.mod.start) if v]
+        check_estimable(syntax.build_partable(formulas, ngroups=max(lengths, default=1)))
 
 
 def check_fixed_x(partable: pd.DataFrame) -> None:
