@@ -107,3 +107,28 @@ def test_per_group_start_values_reach_the_optimiser():
 def test_per_group_vector_needs_one_value_per_group():
     with pytest.raises(survey.SurveyInputError, match="wrong number of values"):
         survey.cfa("visual =~ x1 + c(a1, a2, a3)*x2 + x3", DATA["hs"], group="school")
+
+
+CONSTRAINT_CASES = [k for k in REF["cases"] if k.startswith("con_")]
+
+
+@pytest.mark.parametrize("name", CONSTRAINT_CASES)
+def test_constraints_equal_lavaan_under_every_estimator(name):
+    res = _run(name)
+    _compare(name, res)
+    case = REF["cases"][name]
+    rows = res.partable[res.partable["op"].isin(["==", "<", ">"])]
+    assert len(rows) == 1
+    slack = float(rows["est"].iloc[0])  # lhs - rhs at the estimate: 0 for ==, >= 0 for >, <= 0 for <
+    sign = {"==": 0.0, ">": 1.0, "<": -1.0}[rows["op"].iloc[0]]
+    assert abs(slack) < 1e-6 if sign == 0 else sign * slack > -1e-6
+    for key in ("satorra.bentler", "yuan.bentler.mplus"):
+        if key in case["test"] and case["test"][key].get("scaling.factor") is not None:
+            factor = res.fit_measures()["chisq.scaling.factor"]
+            assert factor == pytest.approx(case["test"][key]["scaling.factor"], abs=1e-3)
+
+
+def test_constraints_with_the_bootstrap_are_refused():
+    with pytest.raises(survey.SurveyInputError, match="bootstrap") as info:
+        survey.cfa(REF["models"]["nonlin_eq"], DATA["hs"], se="bootstrap", bootstrap=10, seed=1)
+    assert info.value.field == "model" and "available" in str(info.value)

@@ -107,9 +107,8 @@ def fit(
                            group_equal=group_equal, group_partial=group_partial, se=se, bootstrap=bootstrap,
                            groups=groups, **partable_options)
     check_partable_options(partable_options)
-    plain = (group is None and str(estimator).upper() == "ML" and str(missing).lower() == "listwise"
-             and str(se).lower() in ("default", "standard") and not bootstrap)
-    check_path(model, group=group, missing=missing, plain_ml=plain)  # constraints: plain ML only
+    plain = str(se).lower() != "bootstrap" and not bootstrap  # constraints: not in bootstrap replicates yet
+    check_path(model, group=group, missing=missing, plain_ml=plain)
     if group is None and tuple(group_equal if not isinstance(group_equal, str) else [group_equal]):
         raise SurveyInputError(
             "group_equal is not available yet without group= (constraints across groups)", field="group_equal"

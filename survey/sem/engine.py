@@ -35,7 +35,7 @@ from survey.sem.inference.tests import ScaledTest, n_moments, satorra_bentler, y
 from survey.sem.model.blocks import MultiGroupModel
 from survey.sem.start import start_values
 from survey.sem.syntax import variable_names
-from survey.sem.syntax_engine import check_estimable, ram_table
+from survey.sem.syntax_engine import ram_table
 
 ESTIMATORS = ("ML", "MLR", "MLM")
 SE_OPTIONS = (
@@ -143,6 +143,15 @@ def _se_kind(est: str, kind: str, se: str) -> str:
     return se
 
 
+def default_information(est: str, kind: str, se_kind: str, information: str = "default") -> str:
+    """lavaan's ``information``: the user's choice, else observed under MLR, missing data or
+    se="robust.huber.white" (lav_options), expected otherwise."""
+    if information in ("expected", "observed"):
+        return information
+    robust_hw = est == "MLR" or se_kind == "robust.huber.white"
+    return "expected" if kind == "listwise" and not robust_hw else "observed"
+
+
 def inference(
     est: str,
     kind: str,
@@ -160,9 +169,7 @@ def inference(
         return vcmod.Information(np.zeros((0, 0)), np.zeros((0, 0)), False), None
     se_kind = _se_kind(est, kind, se)
     stat = n * total_f(mg, blocks, theta)
-    info_kind = "expected" if kind == "listwise" and est != "MLR" else "observed"
-    if information in ("expected", "observed"):
-        info_kind = information
+    info_kind = default_information(est, kind, se_kind, information)
     a = infmod.information(info_kind, mg, blocks, theta)
     scaled = None
     sem = None
@@ -297,10 +304,9 @@ def fit_blocks(
     )
     if composite.any():  # the table shows lavaan's operator
         result.partable.loc[composite, "op"] = "<~"
-    if pt["op"].isin(["==", "<", ">"]).any():  # explicit constraints (single-group ML, checked by the api)
+    if pt["op"].isin(["==", "<", ">"]).any():  # explicit constraints, any estimator / missing / groups
         from survey.sem.constrained import fit_constrained
 
-        if est != "ML" or group is not None or kind != "listwise":
-            check_estimable(pt)
-        result = fit_constrained(result, information)
+        se_kind = _se_kind(est, kind, se)
+        result = fit_constrained(result, default_information(est, kind, se_kind, information), se_kind)
     return result

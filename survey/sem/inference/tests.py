@@ -37,7 +37,8 @@ class ScaledTest:
 
     @property
     def stat_scaled(self) -> float:
-        return self.stat / self.scaling_factor
+        """T / c; at df = 0 the unscaled T with no scaling factor (lavaan ``lav_test_scaled_na``)."""
+        return self.stat if self.df <= 0 else self.stat / self.scaling_factor
 
     @property
     def pvalue_scaled(self) -> float:

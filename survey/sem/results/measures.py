@@ -37,7 +37,8 @@ def fiml_robust_tests(res) -> tuple[ScaledTest | None, ScaledTest | None]:
     pieces, base = res.pieces, res.baseline
     try:
         (t3, c3), (t3b, c3b) = fiml_corrected(
-            [(res.mg, res.theta, pieces.df), (base.mg, base.theta, base.df)], res.stats.groups, version
+            [(res.mg, res.theta, pieces.df, *getattr(pieces, "constraint_jacobian", ())),
+             (base.mg, base.theta, base.df)], res.stats.groups, version
         )
     except np.linalg.LinAlgError:
         return None, None
