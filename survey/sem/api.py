@@ -89,7 +89,8 @@ def fit(
     from survey.sem.syntax_engine import check_partable_options, check_path
 
     asked = partable_options.pop("information", None)
-    information, _ = check_information_options(asked or "expected", partable_options.pop("test", "standard"))
+    information, test = check_information_options(asked or "expected",
+                                                  partable_options.pop("test", "standard"))
     if asked is None:  # lavaan's default per estimator and missing-data treatment
         information = "default"
     for name, value in (("sampling_weights", sampling_weights), ("cluster", cluster)):
@@ -131,6 +132,7 @@ def fit(
             groups=groups,
             se="default" if se_name == "bootstrap" else se_name,
             information=information,
+            test=test,
             **partable_options,
         )
     if n_boot:

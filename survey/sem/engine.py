@@ -31,6 +31,7 @@ from survey.sem.estimate.optimizer import estimate
 from survey.sem.groups import group_partable, normalize_group_equal, normalize_group_partial
 from survey.sem.inference import information as infmod
 from survey.sem.inference import vcov as vcmod
+from survey.sem.inference.adjusted import browne_test, check_information, check_test, normalize_test
 from survey.sem.inference.tests import ScaledTest, n_moments, satorra_bentler, yuan_bentler_mplus
 from survey.sem.model.blocks import MultiGroupModel
 from survey.sem.start import start_values
@@ -143,6 +144,18 @@ def _se_kind(est: str, kind: str, se: str) -> str:
     return se
 
 
+def resolve_test(test: str, est: str, kind: str) -> tuple[str, list[SurveyWarning]]:
+    """lavaan's ``test=`` for the estimator: with ML as asked (complete data); MLM and MLR keep their own
+    test for the fit measures (lavaan 0.6.14; a second test under MLM is only said in a warning)."""
+    test = normalize_test(test)
+    check_test(test, est, kind)
+    if est == "MLM" and test not in ("standard", "satorra.bentler"):
+        note = SurveyWarning("test_ignored", f"test={test!r}: estimator MLM keeps its satorra.bentler test "
+                             "for the fit measures (as lavaan 0.6.14); use estimator='ML' with test=", "sem")
+        return "standard", [note]
+    return ("standard" if est != "ML" else test), []
+
+
 def default_information(est: str, kind: str, se_kind: str, information: str = "default") -> str:
     """lavaan's ``information``: the user's choice, else observed under MLR, missing data or
     se="robust.huber.white" (lav_options), expected otherwise."""
@@ -161,6 +174,7 @@ def inference(
     df: float,
     se: str = "default",
     information: str = "default",
+    test: str = "standard",
 ) -> tuple[vcmod.Information | None, ScaledTest | None]:
     """vcov (per ``se``) and the estimator's scaled test at theta; ``information`` "expected" |
     "observed" overrides lavaan's default information (expected with complete data except MLR)."""
@@ -169,6 +183,7 @@ def inference(
         return vcmod.Information(np.zeros((0, 0)), np.zeros((0, 0)), False), None
     se_kind = _se_kind(est, kind, se)
     stat = n * total_f(mg, blocks, theta)
+    check_information(information, est, kind, se_kind)
     info_kind = default_information(est, kind, se_kind, information)
     a = infmod.information(info_kind, mg, blocks, theta)
     scaled = None
@@ -196,6 +211,13 @@ def inference(
             info.vcov = np.full_like(info.vcov, np.nan)
     if kind == "listwise" and info_kind != "expected":  # modification indices use the expected information
         info.information = infmod.expected(mg, blocks, theta)
+    if est == "ML" and test != "standard":  # lavaan's test= option (survey.sem.inference.adjusted)
+        from survey.sem.inference.adjusted import requested_test
+
+        if b0 is None and test == "yuan.bentler.mplus":
+            b0 = infmod.first_order(mg, blocks, theta)
+        scaled = requested_test(test, stat, df, mg, blocks, theta, infmod.deltas(mg, theta),
+                                vcmod.symmetric_inverse(a), b0)
     return info, scaled
 
 
@@ -211,6 +233,7 @@ def fit_blocks(
     groups: list | None = None,
     se: str = "default",
     information: str = "default",
+    test: str = "standard",
     **partable_options,
 ):
     """Fit ``model`` through the one pipeline; returns a :class:`survey.sem.results.result.SEMResult`
@@ -218,6 +241,7 @@ def fit_blocks(
     from survey.sem.results.result import SEMResult
 
     est, kind = check_options(estimator, missing)
+    test, test_notes = resolve_test(test, est, kind)
     ge = normalize_group_equal(group_equal)
     gp = normalize_group_partial(group_partial)
     if not isinstance(data, pd.DataFrame):
@@ -249,6 +273,7 @@ def fit_blocks(
         for w in check_sample(b.cov, ram.ov, b.n, q_g):
             prefix = f"group {b.label}: " if group is not None else ""
             warnings.append(SurveyWarning(w.code, prefix + w.message, w.stage))
+    warnings += test_notes
     start = block_start(mg, blocks)
     estimation = estimate(mg, blocks, start)
     warnings += check_convergence(estimation.converged, estimation.iterations, estimation.message)
@@ -257,7 +282,7 @@ def fit_blocks(
     n = sum(b.n for b in blocks)
     info, scaled = (None, None)
     if np.isfinite(estimation.fml):
-        info, scaled = inference(est, kind, mg, blocks, estimation.theta, df, se, information)
+        info, scaled = inference(est, kind, mg, blocks, estimation.theta, df, se, information, test)
     warnings += check_identification(info is not None and info.singular)
     stat = n * estimation.fml
     bad_h1 = [b.label for b in blocks if not np.isfinite(b.h1_logl)]
@@ -269,6 +294,9 @@ def fit_blocks(
             + "): no chi-square test or fit measures built on it; estimates and standard errors are reported",
             "sem"))
     model_pieces = Pieces(mg, estimation.theta, stat, df, info, scaled)
+    if test.startswith("browne") and np.isfinite(estimation.fml):
+        model_pieces.extra_tests = {test: browne_test(test, mg, blocks, estimation.theta,
+                                                      infmod.deltas(mg, estimation.theta), df)}
     # the baseline (independence) model: same blocks, same estimator
     free_x = [] if fixed_x else list(mg.models[0].names.ov_x)
     bpt = group_partable(
@@ -285,6 +313,8 @@ def fit_blocks(
     bscaled = None
     if est != "ML":
         bscaled = inference(est, kind, bmg, blocks, btheta, bdf)[1]
+    elif test not in ("standard",) and not test.startswith("browne"):
+        bscaled = inference(est, kind, bmg, blocks, btheta, bdf, test=test)[1]
     base_pieces = Pieces(bmg, btheta, bstat, bdf, None, bscaled)
     stats = SampleStats(names=list(mg.ov), groups=blocks, n_raw=n_raw)
     result = SEMResult(
@@ -308,5 +338,5 @@ def fit_blocks(
         from survey.sem.constrained import fit_constrained
 
         se_kind = _se_kind(est, kind, se)
-        result = fit_constrained(result, default_information(est, kind, se_kind, information), se_kind)
+        result = fit_constrained(result, default_information(est, kind, se_kind, information), se_kind, test)
     return result

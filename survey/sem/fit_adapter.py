@@ -51,6 +51,10 @@ def all_fit_measures(result: Any) -> dict[str, float]:
                   if k in core}
         if "chisq.scaling.factor" not in scaled:
             scaled["chisq.scaling.factor"] = core["chisq"] / core["chisq.scaled"]
+        for key in ("df.scaled", "baseline.df.scaled"):  # mean.var.adjusted: Satterthwaite df
+            scaled[key] = core.get(key, core[key.replace(".scaled", "")])
+        test = getattr(result, "scaled_test", None)
+        scaled["method"] = getattr(test, "method", "")
     extra = more_fit_measures(group_moments(result), chisq=core["chisq"], df=core["df"],
                               baseline_chisq=core["baseline.chisq"], baseline_df=core["baseline.df"],
                               npar=int(core["npar"]), scaled=scaled)

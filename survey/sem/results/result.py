@@ -252,6 +252,12 @@ class SEMResult:
         out = dict(self._fit_all)
         return out if names is None else {k: out[k] for k in names}
 
+    def tests(self) -> dict[str, dict]:
+        """lavaan's ``lavInspect(fit, "test")``: the standard test and the scaled / residual-based one."""
+        from survey.sem.inference.adjusted import test_table
+
+        return test_table(self)
+
     def test(self):
         """The chi-square test of the user model."""
         from survey.sem.test import ChiSquareTest
