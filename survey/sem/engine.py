@@ -258,7 +258,8 @@ def fit_blocks(
         labels = [None]
     ms = bool(partable_options.pop("meanstructure", False)) or group is not None or kind != "listwise"
     fixed_x = bool(partable_options.pop("fixed_x", True)) and kind != "ml.x"
-    pt = group_partable(model, len(labels), ge, gp, meanstructure=ms, fixed_x=fixed_x, **partable_options)
+    pt = group_partable(model, len(labels), ge, gp, meanstructure=ms, fixed_x=fixed_x,
+                        group_labels=labels if group is not None else None, **partable_options)
     check_definitions(pt)
     ms = bool((pt["op"] == "~1").any())  # lavaan's meanstructure="default": also when the syntax has ~1
     composite = (pt["op"] == "<~").to_numpy()  # f <~ x: regressions of the composite (lavaan 0.6)

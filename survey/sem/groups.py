@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from survey.errors import SurveyInputError
-from survey.sem.syntax import lavaanify
+from survey.sem.syntax import lavaanify, variable_names
 
 GROUP_EQUAL = (
     "loadings",
@@ -85,6 +85,7 @@ def group_partable(
     group_partial: Iterable[str] = (),
     *,
     meanstructure: bool = True,
+    group_labels: list | None = None,
     **partable_options,
 ) -> pd.DataFrame:
     """Multi-group parameter table (columns of lavaan's ``parTable()`` plus ``free_full`` and ``eqlabel``).
@@ -103,7 +104,8 @@ def group_partable(
     ge = normalize_group_equal(group_equal) if n_groups > 1 else []
     partial = normalize_group_partial(group_partial)
     pt = lavaanify(model, meanstructure=meanstructure, ngroups=n_groups, group_equal=ge,
-                   group_partial=partial, ceq_simple=True, **partable_options)
+                   group_partial=partial, ceq_simple=True, group_labels=group_labels, **partable_options)
+    _check_same_variables(pt)
     model_rows = pt["block"] > 0
     known = {f"{r.lhs}{r.op}{r.rhs}" for r in pt[model_rows].itertuples(index=False)}
     unknown = sorted(set(partial) - known)
@@ -139,6 +141,19 @@ def group_partable(
     pt["free_full"] = free_full
     pt["eqlabel"] = eqlabel
     return pt
+
+
+def _check_same_variables(pt: pd.DataFrame) -> None:
+    """Every group block must model the same observed variables in the same order (block syntax)."""
+    groups = sorted(g for g in pt["group"].unique() if g > 0)
+    first = variable_names(pt[pt["group"] == groups[0]]).ov
+    for g in groups[1:]:
+        ov = variable_names(pt[pt["group"] == g]).ov
+        if ov != first:
+            raise SurveyInputError(
+                f"group {g}'s block models the observed variables {', '.join(ov)}; the first block "
+                f"{', '.join(first)} (available: the same variables, in the same order, in every block)",
+                field="model")
 
 
 def expansion_matrix(pt: pd.DataFrame) -> np.ndarray:

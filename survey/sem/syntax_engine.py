@@ -19,7 +19,7 @@ from survey.errors import SurveyInputError
 from survey.sem import syntax
 
 PARTABLE_OPTIONS = tuple(
-    name for name in inspect.signature(syntax._options).parameters if name not in ("ngroups",)
+    name for name in inspect.signature(syntax._options).parameters if name not in ("ngroups", "group_labels")
 )
 
 
@@ -66,6 +66,9 @@ def check_path(model: str, *, group: str | None, missing: str, plain_ml: bool = 
         f = multi[0]
         raise SurveyInputError(f"line {f.line}: a vector modifier c(...) on {f.lhs} {f.op} {f.rhs} needs "
                                "one value per group (this is a single-group model)", field="model")
+    if ordinal and any(f.op == ":" for f in formulas):
+        raise SurveyInputError("'group:' block syntax is not available with ordered items yet (available: "
+                               "continuous items with group=)", field="model")
     if multi and ordinal:
         raise SurveyInputError("per-group vectors c(...) are not available with ordered items yet "
                                "(available: continuous items with group=)", field="model")
@@ -73,8 +76,16 @@ def check_path(model: str, *, group: str | None, missing: str, plain_ml: bool = 
         raise SurveyInputError("composites (<~) are available with single-group listwise ML/MLR/MLM only "
                                "for now", field="model")
     if not plain_ml:  # explicit constraints: single-group listwise ML (survey.sem.constrained)
-        lengths = [len(v) for f in formulas for v in (f.mod.label, f.mod.fixed, f.mod.start) if v]
-        check_estimable(syntax.build_partable(formulas, ngroups=max(lengths, default=1)))
+        check_estimable(syntax.build_partable(formulas, **_group_count(formulas)))
+
+
+def _group_count(formulas) -> dict:
+    """``ngroups`` for checking a model without data: the length of its c(...) vectors (block syntax:
+    the number of its ``group:`` blocks)."""
+    if any(f.op == ":" for f in formulas):
+        return {}
+    lengths = [len(v) for f in formulas for v in (f.mod.label, f.mod.fixed, f.mod.start) if v]
+    return {"ngroups": max(lengths, default=1)}
 
 
 def check_fixed_x(partable: pd.DataFrame) -> None:
@@ -100,8 +111,7 @@ def validate_model_file(path: str) -> str:
     text = file.read_text(encoding="utf-8")
     try:
         formulas = syntax.parse_syntax(text)
-        lengths = [len(v) for f in formulas for v in (f.mod.label, f.mod.fixed, f.mod.start) if v]
-        syntax.build_partable(formulas, ngroups=max(lengths, default=1))
+        syntax.build_partable(formulas, **_group_count(formulas))
     except SurveyInputError as exc:
         raise SurveyInputError(exc.message, file=path, value=exc.value) from None
     return text
