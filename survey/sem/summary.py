@@ -66,6 +66,11 @@ def _test_lines(res: SEMResult, f: dict, two: bool, fit_measures: bool) -> list[
     if two:
         lines += [_line2("Scaling correction factor", "", f["chisq.scaling.factor"], True),
                   f"    {_correction(res)}".ljust(_W + 14)]
+    if not res.single:  # lavaan: the statistic of each group, scaled beside it
+        c = f.get("chisq.scaling.factor", float("nan")) if two else float("nan")
+        lines.append("  Test statistic for each group:")
+        lines += [f"    {name:<{50 - len(_num(t))}}{_num(t)}" + (f"{_num(t / c):>12}" if two else "")
+                  for name, t in group_statistics(res).items()]
     if not fit_measures:
         return lines
     base_df = str(int(f["baseline.df"]))
@@ -166,7 +171,25 @@ def _header_info(res: SEMResult) -> dict:
     counts = count_parameters(res.partable)
     info = {"converged": res.converged, "iterations": res.estimation.iterations, "estimator": res.estimator,
             "optimizer": res.estimation.method, "nobs": res.nobs, "nobs_total": res.stats.n_raw, **counts}
+    if not res.single:
+        info["groups"] = dict(res.nobs_groups)
     return info
+
+
+def _group_rows(values: dict[str, str]) -> list[str]:
+    return [f"    {name:<{50 - len(v)}}{v}" for name, v in values.items()]
+
+
+def group_statistics(res: SEMResult) -> dict[str, float]:
+    """lavaan's ``stat.group``: 2 (logl_h1,g - logl_g) of every group at the estimate (fixed.x parts
+    cancel)."""
+    mg = res.mg
+    out = {}
+    for i, (ram, b) in enumerate(zip(mg.models, res.stats.groups, strict=True)):
+        imp = ram.implied(mg.local(res.theta_full, i))
+        mean = imp.mean if imp.mean is not None else b.mean
+        out[b.label] = 2.0 * (float(b.h1_logl) - float(b.loglik(imp.sigma, mean)))
+    return out
 
 
 def summary_text(
@@ -178,11 +201,18 @@ def summary_text(
     Savalei 2012, 2014; Savalei 2018 for FIML)."""
     f = res.fit_measures()
     lines = summary_header(_header_info(res))
-    if hasattr(res, "missing_data"):
+    multi = not res.single
+    if hasattr(res, "missing_data") and not multi:
         lines.append(_line("Number of missing patterns", str(res.missing_data.n_patterns)))
+    elif hasattr(res, "missing_data"):  # lavaan: one line per group
+        lines.append(_line("Number of missing patterns per group:", ""))
+        lines += _group_rows({b.label: str(b.md.n_patterns) for b in res.stats.groups})
     lines += _test_lines(res, f, "chisq.scaled" in f, fit_measures)
     lines += ["", "Parameter Estimates:", ""] + _se_lines(res)
-    lines += estimate_sections(estimates_table(res, standardized, rsquare))
+    if multi:
+        lines += multigroup_estimate_sections(res, standardized, rsquare)
+    else:
+        lines += estimate_sections(estimates_table(res, standardized, rsquare))
     if res.warnings:
         lines += ["Warnings:"] + [f"  - {w.message}" for w in res.warnings]
     return "\n".join(lines) + "\n"

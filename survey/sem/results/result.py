@@ -310,11 +310,9 @@ class SEMResult:
 
     def summary(self, fit_measures: bool = True, standardized: bool = True, rsquare: bool = True) -> str:
         """Text summary laid out like lavaan's ``summary(fit, fit.measures=TRUE, standardized=TRUE)``."""
-        if self.single:
-            from survey.sem.summary import summary_text
+        from survey.sem.summary import summary_text
 
-            return summary_text(self, fit_measures=fit_measures, standardized=standardized, rsquare=rsquare)
-        return views.group_summary(self)
+        return summary_text(self, fit_measures=fit_measures, standardized=standardized, rsquare=rsquare)
 
     def __repr__(self) -> str:
         return views.text_repr(self)
