@@ -340,4 +340,6 @@ def fit_blocks(
 
         se_kind = _se_kind(est, kind, se)
         result = fit_constrained(result, default_information(est, kind, se_kind, information), se_kind, test)
+    se_kind = _se_kind(est, kind, se)  # what summary() prints (lavaan's se / information)
+    result.se_options = (se_kind, default_information(est, kind, se_kind, information))
     return result

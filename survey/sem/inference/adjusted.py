@@ -99,10 +99,10 @@ def ugamma(mg: MultiGroupModel, blocks: list[BlockStats], theta: np.ndarray, del
 
 
 def browne_residual(mg: MultiGroupModel, blocks: list[BlockStats], theta: np.ndarray,
-                    deltas: list[np.ndarray], adf: bool) -> float:
-    """Browne's (1984) residual-based statistic summed over blocks (module notes)."""
+                    deltas: list[np.ndarray], adf: bool) -> list[float]:
+    """Browne's (1984) residual-based statistic of every block (module notes; the test is their sum)."""
     full = mg.k @ theta
-    total = 0.0
+    out = []
     for i, (ram, b, d) in enumerate(zip(mg.models, blocks, deltas, strict=True)):
         ms = ram.meanstructure
         imp = ram.implied(mg.local(full, i))
@@ -120,8 +120,8 @@ def browne_residual(mg: MultiGroupModel, blocks: list[BlockStats], theta: np.nda
         gi = np.linalg.inv(gamma)
         gi_r, gi_d = gi @ r, gi @ d
         a, c = d.T @ gi_d, d.T @ gi_r
-        total += b.n * float(r @ gi_r - c @ np.linalg.pinv(a) @ c)
-    return max(total, 0.0)
+        out.append(max(b.n * float(r @ gi_r - c @ np.linalg.pinv(a) @ c), 0.0))
+    return out
 
 
 def requested_test(test: str, stat: float, df: float, mg: MultiGroupModel, blocks: list[BlockStats],
@@ -148,8 +148,9 @@ def requested_test(test: str, stat: float, df: float, mg: MultiGroupModel, block
 def browne_test(test: str, mg: MultiGroupModel, blocks: list[BlockStats], theta: np.ndarray,
                 deltas: list[np.ndarray], df: float) -> dict[str, float]:
     """lavaan's ``lavInspect(fit, "test")$browne.residual.*`` entry."""
-    stat = browne_residual(mg, blocks, theta, deltas, adf=test.endswith("adf"))
-    return {"test": test, "stat": stat, "df": df, "pvalue": pvalue(stat, df)}
+    groups = browne_residual(mg, blocks, theta, deltas, adf=test.endswith("adf"))
+    stat = float(sum(groups))
+    return {"test": test, "stat": stat, "stat.group": groups, "df": df, "pvalue": pvalue(stat, df)}
 
 
 def test_table(res) -> dict[str, dict]:
