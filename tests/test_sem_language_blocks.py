@@ -16,7 +16,7 @@ import pytest
 
 import survey
 from survey.errors import SurveyInputError
-from survey.sem.fit_adapter import all_fit_measures
+from survey.sem.results.fit_adapter import all_fit_measures
 from survey.sem.syntax import lavaanify
 
 HERE = Path(__file__).parent / "fixtures" / "language"

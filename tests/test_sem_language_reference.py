@@ -16,7 +16,7 @@ import pytest
 
 import survey
 from survey.errors import SurveyInputError
-from survey.sem.fit_adapter import all_fit_measures
+from survey.sem.results.fit_adapter import all_fit_measures
 
 HERE = Path(__file__).parent / "fixtures" / "language"
 REF = json.loads((HERE / "reference.json").read_text())

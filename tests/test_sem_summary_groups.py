@@ -83,7 +83,7 @@ def test_multigroup_summary_equals_lavaans_print(name):
 
 
 def test_group_statistics_sum_to_the_test_statistic():
-    from survey.sem.summary import group_statistics
+    from survey.sem.results.summary import group_statistics
 
     res = _fit("vec_fiml")
     stats = group_statistics(res)

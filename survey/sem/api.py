@@ -86,7 +86,7 @@ def fit(
     85.306
     """
     from survey.sem.observed import check_information_options
-    from survey.sem.syntax_engine import check_partable_options, check_path
+    from survey.sem.syntax.checks import check_partable_options, check_path
 
     asked = partable_options.pop("information", None)
     information, test = check_information_options(asked or "expected",

@@ -9,7 +9,7 @@ information [[I, J'], [J, 0]], J the Jacobian of the equality and the active ine
 (slack < 1e-6). The model df gain one per equality constraint (lavaan: rank of the equality Jacobian).
 
 :func:`fit_constrained` re-estimates an engine fit (:func:`survey.sem.engine.fit_blocks`, estimator ML):
-constraint expressions are evaluated by :class:`survey.sem.defined.DefinedFunction` over the labels
+constraint expressions are evaluated by :class:`survey.sem.syntax.defined.DefinedFunction` over the labels
 (and ``:=`` parameters), so ``c == d^2`` or ``ab > 0`` with ``ab := a*b`` work as in lavaan.
 """
 
@@ -25,9 +25,9 @@ import pandas as pd
 from scipy import optimize
 
 from survey.errors import SurveyInputError, SurveyWarning
-from survey.sem.defined import DefinedFunction
 from survey.sem.inference.vcov import augmented_inverse
 from survey.sem.standardize import numerical_jacobian
+from survey.sem.syntax.defined import DefinedFunction
 
 ACTIVE = 1e-6
 

@@ -1,6 +1,6 @@
 """The one pipeline: every estimator x missing-data x groups x covariates combination (lavaan's ``lavaan()``).
 
-parameter table over the groups (:func:`survey.sem.groups.group_partable`, lavaan's auto.* defaults) ->
+parameter table over the groups (:func:`survey.sem.syntax.groups.group_partable`, lavaan's auto.* defaults) ->
 sample statistics per block (:func:`survey.sem.data.blocks.build_blocks`: complete moments or FIML
 patterns; fixed.x covariates at their sample moments) -> model matrices per block
 (:class:`survey.sem.model.blocks.MultiGroupModel`) -> one objective summed over blocks and one optimiser
@@ -24,11 +24,9 @@ import pandas as pd
 from survey.errors import SurveyInputError, SurveyWarning
 from survey.sem.data.blocks import MISSING, build_blocks
 from survey.sem.data.moments import SampleStats
-from survey.sem.defined import check_definitions
 from survey.sem.diagnostics import check_convergence, check_identification, check_sample
 from survey.sem.estimate.objective import total_f
 from survey.sem.estimate.optimizer import estimate
-from survey.sem.groups import group_partable, normalize_group_equal, normalize_group_partial
 from survey.sem.inference import information as infmod
 from survey.sem.inference import vcov as vcmod
 from survey.sem.inference.adjusted import browne_test, check_information, check_test, normalize_test
@@ -36,7 +34,9 @@ from survey.sem.inference.tests import ScaledTest, n_moments, satorra_bentler, y
 from survey.sem.model.blocks import MultiGroupModel
 from survey.sem.start import start_values
 from survey.sem.syntax import variable_names
-from survey.sem.syntax_engine import ram_table
+from survey.sem.syntax.checks import ram_table
+from survey.sem.syntax.defined import check_definitions
+from survey.sem.syntax.groups import group_partable, normalize_group_equal, normalize_group_partial
 
 ESTIMATORS = ("ML", "MLR", "MLM")
 SE_OPTIONS = (

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from survey.sem.defined import DefinedFunction
 from survey.sem.model.blocks import MultiGroupModel
 from survey.sem.standardize import standardize
+from survey.sem.syntax.defined import DefinedFunction
 
 
 def _with_defined(mg: MultiGroupModel, parts: list[np.ndarray]) -> np.ndarray:

@@ -1,5 +1,5 @@
-"""Output views of a :class:`survey.sem.results.result.SEMResult`: the ``--json`` object, the multi-group
-text summary (single-group fits print through :mod:`survey.sem.summary`), ``repr`` and notebook HTML."""
+"""Output views of a :class:`survey.sem.results.result.SEMResult`: the ``--json`` object, ``repr`` and
+notebook HTML (the text summary of every fit: :mod:`survey.sem.results.summary`)."""
 
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ the data's group order are refused rather than fitted differently from lavaan.
 from __future__ import annotations
 
 from survey.errors import SurveyInputError
-from survey.sem.syntax_parse import Formula
+from survey.sem.syntax.parse import Formula
 
 MODEL_OPS = ("=~", "<~", "~", "~~", "~1")
 

@@ -1,5 +1,5 @@
 """Adapter: the engine's :class:`survey.sem.results.result.SEMResult` -> the pure functions of
-:mod:`survey.sem.fit_more`.
+:mod:`survey.sem.results.fit_more`.
 
 :func:`all_fit_measures` returns lavaan's complete ``fitMeasures()`` (lavaan's names, lavaan's order) of a
 fit with any estimator and number of groups (``SEMResult.fit_measures()``); only :func:`group_moments`
@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from survey.sem.fit_more import GroupMoments, more_fit_measures
+from survey.sem.results.fit_more import GroupMoments, more_fit_measures
 
 ORDER = (
     "npar fmin chisq df pvalue chisq.scaled df.scaled pvalue.scaled chisq.scaling.factor baseline.chisq "

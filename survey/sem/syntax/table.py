@@ -1,6 +1,6 @@
 """lavaan model syntax -> parameter table (lavaan's ``lavaanify`` / ``lav_partable_flat``).
 
-The parser is :mod:`survey.sem.syntax_parse`; this module builds the table. Defaults are lavaan 0.6's
+The parser is :mod:`survey.sem.syntax.parse`; this module builds the table. Defaults are lavaan 0.6's
 ``sem()`` / ``cfa()`` (``auto=TRUE``; Rosseel 2012, J Stat Softw 48(2)); ``growth()`` differs only in
 ``int_ov_free=False, int_lv_free=True`` and a mean structure. Options (lavaan's names with ``_``):
 
@@ -13,7 +13,7 @@ The parser is :mod:`survey.sem.syntax_parse`; this module builds the table. Defa
 * ``meanstructure``, ``int_ov_free``, ``int_lv_free``: intercept rows and whether they are free;
 * ``fixed_x``: exogenous observed covariates fixed at their sample moments (``exo = 1``);
 * ``ngroups``, ``group_equal``, ``group_partial``: one block per group, cross-group equality labels;
-  ``group: NAME`` blocks in the syntax (:mod:`survey.sem.syntax_blocks`; ``group_labels`` = the data's
+  ``group: NAME`` blocks in the syntax (:mod:`survey.sem.syntax.blocks`; ``group_labels`` = the data's
   group labels, to match the names) give each group its own model;
 * ``ceq_simple`` (default True): rows that share a label share one ``free`` number and no ``.pX. == .pY.``
   rows are added, and ``label1 == label2`` between two free labels is merged the same way (the project's
@@ -34,9 +34,9 @@ import numpy as np
 import pandas as pd
 
 from survey.errors import SurveyInputError
-from survey.sem.syntax_blocks import block_groups, split_blocks
-from survey.sem.syntax_labels import auto_labels, equalities, simple_merge
-from survey.sem.syntax_parse import CONSTRAINT_OPS, Formula, Modifiers, parse_syntax
+from survey.sem.syntax.blocks import block_groups, split_blocks
+from survey.sem.syntax.labels import auto_labels, equalities, simple_merge
+from survey.sem.syntax.parse import CONSTRAINT_OPS, Formula, Modifiers, parse_syntax
 
 __all__ = ["Formula", "Modifiers", "VariableNames", "build_partable", "lavaanify", "parse_syntax",
            "variable_names"]

@@ -16,7 +16,7 @@ import inspect
 import pandas as pd
 
 from survey.errors import SurveyInputError
-from survey.sem import syntax
+from survey.sem.syntax import table as syntax
 
 PARTABLE_OPTIONS = tuple(
     name for name in inspect.signature(syntax._options).parameters if name not in ("ngroups", "group_labels")

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from survey.sem.summary_layout import count_parameters, estimate_sections, summary_header
+from survey.sem.results.summary_layout import count_parameters, estimate_sections, summary_header
 
 if TYPE_CHECKING:
     from survey.sem.result import SEMResult
@@ -237,7 +237,7 @@ def group_statistics(res: SEMResult) -> dict[str, float]:
 def summary_text(
     res: SEMResult, *, fit_measures: bool = True, standardized: bool = True, rsquare: bool = True
 ) -> str:
-    """The summary as one string, in lavaan's layout (:mod:`survey.sem.summary_layout`). With scaled
+    """The summary as one string, in lavaan's layout (:mod:`survey.sem.results.summary_layout`). With scaled
     statistics (MLR, MLM; FIML with MLR) the tests and fit measures get lavaan's second column "Scaled"
     (scaling correction factors included) and the robust CFI / TLI / RMSEA lines (Brosseau-Liard &
     Savalei 2012, 2014; Savalei 2018 for FIML)."""
