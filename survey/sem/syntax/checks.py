@@ -66,6 +66,12 @@ def check_path(model: str, *, group: str | None, missing: str, plain_ml: bool = 
         f = multi[0]
         raise SurveyInputError(f"line {f.line}: a vector modifier c(...) on {f.lhs} {f.op} {f.rhs} needs "
                                "one value per group (this is a single-group model)", field="model")
+    bounded = [f for f in formulas if f.mod.lower is not None or f.mod.upper is not None]
+    if bounded:  # the estimators do not impose bounds: refused rather than silently dropped
+        f = bounded[0]
+        raise SurveyInputError(f"line {f.line}: lower()/upper() bounds on {f.lhs} {f.op} {f.rhs} are not "
+                               "imposed by the estimators yet (available: label the parameter and write an "
+                               "inequality constraint, e.g. 'f =~ x1 + b*x2' with 'b > 0.9')", field="model")
     if ordinal and any(f.op == ":" for f in formulas):
         raise SurveyInputError("'group:' block syntax is not available with ordered items yet (available: "
                                "continuous items with group=)", field="model")
