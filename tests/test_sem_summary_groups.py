@@ -35,7 +35,7 @@ CASES = {
     **{name: ("test_option.json", "summaries_tests") for name in (
         "ts_sb", "ts_yb", "ts_ybm", "ts_ss", "ts_mv", "ts_browne_adf", "ts_browne_nt", "ts_mg_sb", "ts_mg_ss",
         "ts_mg_mv", "ts_mg_ybm", "ts_mg_browne_adf", "ts_mimic_ss", "info_exp_mlr", "info_obs_mg",
-        "se_hw_ml")},
+        "se_hw_ml", "ts_mlm_ss", "ts_mlm_mv")},
 }
 _REFS: dict[str, dict] = {}
 

@@ -29,7 +29,7 @@ from survey.sem.estimate.objective import total_f
 from survey.sem.estimate.optimizer import estimate
 from survey.sem.inference import information as infmod
 from survey.sem.inference import vcov as vcmod
-from survey.sem.inference.adjusted import browne_test, check_information, check_test, normalize_test
+from survey.sem.inference.adjusted import check_information, check_test, normalize_test, second_test
 from survey.sem.inference.tests import ScaledTest, n_moments, satorra_bentler, yuan_bentler_mplus
 from survey.sem.model.blocks import MultiGroupModel
 from survey.sem.start import start_values
@@ -144,16 +144,15 @@ def _se_kind(est: str, kind: str, se: str) -> str:
     return se
 
 
-def resolve_test(test: str, est: str, kind: str) -> tuple[str, list[SurveyWarning]]:
-    """lavaan's ``test=`` for the estimator: with ML as asked (complete data); MLM and MLR keep their own
-    test for the fit measures (lavaan 0.6.14; a second test under MLM is only said in a warning)."""
+def resolve_test(test: str, est: str, kind: str) -> tuple[str, str | None]:
+    """lavaan's ``test=`` for the estimator: (the test of the fit measures under ML, a second test). With
+    ML as asked (complete data); MLM and MLR keep their own test for the fit measures (lavaan 0.6.14), a
+    second test under MLM (scaled.shifted, mean.var.adjusted, Browne's) is reported beside it."""
     test = normalize_test(test)
     check_test(test, est, kind)
     if est == "MLM" and test not in ("standard", "satorra.bentler"):
-        note = SurveyWarning("test_ignored", f"test={test!r}: estimator MLM keeps its satorra.bentler test "
-                             "for the fit measures (as lavaan 0.6.14); use estimator='ML' with test=", "sem")
-        return "standard", [note]
-    return ("standard" if est != "ML" else test), []
+        return "standard", test
+    return ("standard" if est != "ML" else test), None
 
 
 def default_information(est: str, kind: str, se_kind: str, information: str = "default") -> str:
@@ -241,7 +240,7 @@ def fit_blocks(
     from survey.sem.results.result import SEMResult
 
     est, kind = check_options(estimator, missing)
-    test, test_notes = resolve_test(test, est, kind)
+    test, second = resolve_test(test, est, kind)
     ge = normalize_group_equal(group_equal)
     gp = normalize_group_partial(group_partial)
     if not isinstance(data, pd.DataFrame):
@@ -274,7 +273,6 @@ def fit_blocks(
         for w in check_sample(b.cov, ram.ov, b.n, q_g):
             prefix = f"group {b.label}: " if group is not None else ""
             warnings.append(SurveyWarning(w.code, prefix + w.message, w.stage))
-    warnings += test_notes
     start = block_start(mg, blocks)
     estimation = estimate(mg, blocks, start)
     warnings += check_convergence(estimation.converged, estimation.iterations, estimation.message)
@@ -295,9 +293,12 @@ def fit_blocks(
             + "): no chi-square test or fit measures built on it; estimates and standard errors are reported",
             "sem"))
     model_pieces = Pieces(mg, estimation.theta, stat, df, info, scaled)
-    if test.startswith("browne") and np.isfinite(estimation.fml):
-        model_pieces.extra_tests = {test: browne_test(test, mg, blocks, estimation.theta,
-                                                      infmod.deltas(mg, estimation.theta), df)}
+    second = second or (test if test.startswith("browne") else None)
+    if second and np.isfinite(estimation.fml):  # Browne's test, or MLM's second test (lavaan's test list)
+        if pt["op"].isin(["==", "<", ">"]).any():
+            raise SurveyInputError(f"test={second!r} is not available with explicit constraints yet "
+                                   "(available: test= with estimator ML)", field="test", value=second)
+        model_pieces.extra_tests = {second: second_test(second, mg, blocks, estimation.theta, df, stat)}
     # the baseline (independence) model: same blocks, same estimator
     free_x = [] if fixed_x else list(mg.models[0].names.ov_x)
     bpt = group_partable(

@@ -153,15 +153,34 @@ def browne_test(test: str, mg: MultiGroupModel, blocks: list[BlockStats], theta:
     return {"test": test, "stat": stat, "stat.group": groups, "df": df, "pvalue": pvalue(stat, df)}
 
 
+def as_dict(t: ScaledTest) -> dict[str, float]:
+    """A scaled test as lavaan's ``lavInspect(fit, "test")`` entry."""
+    return {"test": t.method, "stat": t.stat_scaled, "df": t.dfs, "pvalue": t.pvalue_scaled,
+            "scaling.factor": t.scaling_factor, "shift.parameter": t.shift, "trace.UGamma": t.trace,
+            "trace.UGamma2": t.trace2}
+
+
+def second_test(test: str, mg: MultiGroupModel, blocks: list[BlockStats], theta: np.ndarray, df: float,
+                stat: float) -> dict[str, float]:
+    """A test reported beside the fit's own one: Browne's residual test, or under MLM the shifted /
+    mean-and-variance adjusted test on the expected information (lavaan's second entry of ``test``)."""
+    from survey.sem.inference.information import deltas as all_deltas
+    from survey.sem.inference.information import expected
+    from survey.sem.inference.vcov import symmetric_inverse
+
+    d = all_deltas(mg, theta)
+    if test in BROWNE:
+        return browne_test(test, mg, blocks, theta, d, df)
+    e_inv = symmetric_inverse(expected(mg, blocks, theta))
+    return as_dict(requested_test(test, stat, df, mg, blocks, theta, d, e_inv))
+
+
 def test_table(res) -> dict[str, dict]:
     """lavaan's ``lavInspect(fit, "test")``: the standard test, then the scaled or residual-based one."""
     pieces = res.pieces
     out = {"standard": {"test": "standard", "stat": float(pieces.stat), "df": float(pieces.df),
                         "pvalue": pvalue(pieces.stat, pieces.df)}}
-    t = pieces.scaled
-    if t is not None:
-        out[t.method] = {"test": t.method, "stat": t.stat_scaled, "df": t.dfs, "pvalue": t.pvalue_scaled,
-                         "scaling.factor": t.scaling_factor, "shift.parameter": t.shift,
-                         "trace.UGamma": t.trace, "trace.UGamma2": t.trace2}
+    if pieces.scaled is not None:
+        out[pieces.scaled.method] = as_dict(pieces.scaled)
     out.update(getattr(pieces, "extra_tests", {}))
     return out

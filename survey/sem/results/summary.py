@@ -84,7 +84,7 @@ def _test_lines(res: SEMResult, f: dict, two: bool, fit_measures: bool) -> list[
         for (name, t), w in zip(stats.items(), _group_weights(res), strict=True):
             scaled = f"{_num(t / c + w * shift):>12}" if two else ""  # scaled.shifted: its share of the shift
             lines.append(f"    {name:<{50 - len(_num(t))}}{_num(t)}" + scaled)
-    lines += _residual_test_lines(res)
+    lines += _residual_test_lines(res, f)
     if not fit_measures:
         return lines
     base_df = str(int(f["baseline.df"]))
@@ -158,10 +158,20 @@ def _group_weights(res: SEMResult) -> list[float]:
     return [b.n / n for b in res.stats.groups]
 
 
-def _residual_test_lines(res: SEMResult) -> list[str]:
-    """Browne's residual-based test below the user model test (lavaan's second test block)."""
+def _residual_test_lines(res: SEMResult, f: dict) -> list[str]:
+    """lavaan's second test block: Browne's residual-based test, or under MLM the shifted / mean-and-
+    variance adjusted test beside the standard one."""
     out = []
     for name, t in getattr(res.pieces, "extra_tests", {}).items():
+        if name in CORRECTIONS:  # a scaled test: Standard / Scaled columns
+            out += [" " * (_W + 14), _line2("Test Statistic", f["chisq"], t["stat"], True),
+                    _line2("Degrees of freedom", str(int(f["df"])), _df(t["df"]), True),
+                    _line2("P-value (Chi-square)", f["pvalue"], t["pvalue"], True),
+                    _line2("Scaling correction factor", "", t["scaling.factor"], True)]
+            if name == "scaled.shifted":
+                out.append(_line2("Shift parameter", "", t["shift.parameter"], True))
+            out.append(f"    {CORRECTIONS[name]}".ljust(_W + 14))
+            continue
         title = "Browne's residual-based (ADF) test" if name.endswith("adf") else \
             "Browne's residual-based (NT) test"
         out += [" " * (_W + 2), f"  {title}".ljust(_W + 2), _line("Test statistic", t["stat"]),
