@@ -102,7 +102,7 @@ def test_binding_inequality_reports_zero_slack_and_the_bound():
 
 @pytest.mark.parametrize("option, value, match", [
     ("information", "first.order", "available: expected, observed"),
-    ("test", "bollen.stine", "available: standard, satorra.bentler"),
+    ("test", "yuan.chan", "available: standard, satorra.bentler"),
 ])
 def test_information_and_test_refusals_list_what_is_available(option, value, match):
     with pytest.raises(SurveyInputError, match=match):

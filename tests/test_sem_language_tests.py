@@ -96,3 +96,24 @@ def test_scaled_shifted_under_explicit_constraints_uses_the_augmented_informatio
     for key in ("stat", "df", "scaling.factor", "shift.parameter"):
         assert tied.tests()["scaled.shifted"][key] == pytest.approx(shared.tests()["scaled.shifted"][key],
                                                                     abs=1e-4), key
+
+
+def test_bollen_stine_test_is_the_bootstrap_p_value_beside_standard_errors():
+    """lavaan's test = "bollen.stine": the Bollen-Stine bootstrap p-value (Bollen & Stine 1992) of the
+    model's statistic; the standard errors stay the estimator's; printed as lavaan's second block."""
+    from survey.sem.bootstrap import bootstrap
+
+    model, hs = REF["models"]["hs"], DATA["hs"]
+    res = survey.cfa(model, hs, test="bollen.stine", bootstrap=40, seed=7)
+    plain = survey.cfa(model, hs)
+    assert (res.estimates()["se"] - plain.estimates()["se"]).abs().max() < 1e-12
+    want = bootstrap(plain, 40, seed=7, bollen_stine=True, workers=1, progress=False).bollen_stine_pvalue
+    got = res.tests()["bollen.stine"]
+    assert got["pvalue"] == pytest.approx(want, abs=1e-12) and got["stat"] == pytest.approx(85.3055, abs=1e-3)
+    assert got["replications"] == 40 and 0.0 <= got["pvalue"] <= 0.05  # the model misfits (chisq 85, df 24)
+    text = res.summary(fit_measures=False).splitlines()
+    assert any(line.startswith("  P-value (Bollen-Stine bootstrap)") for line in text)
+    assert "  Standard errors                             Standard" in text
+    with pytest.raises(SurveyInputError, match="bollen.stine") as info:
+        survey.cfa(model, hs, test="bollen.stine", estimator="MLR")
+    assert info.value.field == "test"

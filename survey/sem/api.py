@@ -108,7 +108,8 @@ def fit(
                            group_equal=group_equal, group_partial=group_partial, se=se, bootstrap=bootstrap,
                            groups=groups, **partable_options)
     check_partable_options(partable_options)
-    plain = str(se).lower() != "bootstrap" and not bootstrap  # constraints: not in bootstrap replicates yet
+    bs_test = test == "bollen.stine"  # lavaan: the Bollen-Stine bootstrap p-value beside the standard test
+    plain = str(se).lower() != "bootstrap" and not bootstrap and not bs_test  # constraints: not in replicates
     check_path(model, group=group, missing=missing, plain_ml=plain)
     if group is None and tuple(group_equal if not isinstance(group_equal, str) else [group_equal]):
         raise SurveyInputError(
@@ -119,7 +120,13 @@ def fit(
         raise SurveyInputError(
             f"se={se!r} is not available yet (available: {', '.join(SE_OPTIONS)})", field="se"
         )
-    n_boot = int(bootstrap) if bootstrap else (1000 if se_name == "bootstrap" else 0)
+    n_boot = int(bootstrap) if bootstrap else (1000 if se_name == "bootstrap" or bs_test else 0)
+    if bs_test:
+        if se_name == "bootstrap" or str(estimator).upper() == "MLR":
+            raise SurveyInputError("test='bollen.stine' is not available with se='bootstrap' or estimator "
+                                   "MLR yet (available: estimator ML or MLM with se='standard')",
+                                   field="test")
+        test, bollen_stine = "standard", True
     with single_thread():
         result = fit_blocks(
             model,
@@ -149,5 +156,13 @@ def fit(
             result.information.vcov = cov
             result._vcov = cov
             result.partable = result._fill_partable(result.partable)
-        result.bootstrap = boot
+        if bs_test:  # the standard errors stay the estimator's
+            from survey.sem.inference.tests import pvalue
+
+            result.pieces.extra_tests = {"bollen.stine": {
+                "test": "bollen.stine", "stat": float(result.pieces.stat), "df": float(result.pieces.df),
+                "pvalue": boot.bollen_stine_pvalue, "refdistr": "bootstrap", "replications": len(boot.ok),
+                "pvalue.chisq": pvalue(result.pieces.stat, result.pieces.df)}}
+        else:
+            result.bootstrap = boot
     return result

@@ -33,7 +33,8 @@ from survey.sem.model.moments import gamma_adf_fixed_x, h1_information, vech_ind
 
 SCALED = ("satorra.bentler", "yuan.bentler", "yuan.bentler.mplus", "scaled.shifted", "mean.var.adjusted")
 BROWNE = ("browne.residual.adf", "browne.residual.nt")
-TESTS = ("standard",) + SCALED + BROWNE
+BOOTSTRAP = ("bollen.stine",)  # run by survey.sem.api (the Bollen-Stine bootstrap)
+TESTS = ("standard",) + SCALED + BROWNE + BOOTSTRAP
 
 
 def normalize_test(test: str) -> str:

@@ -159,10 +159,15 @@ def _group_weights(res: SEMResult) -> list[float]:
 
 
 def _residual_test_lines(res: SEMResult, f: dict) -> list[str]:
-    """lavaan's second test block: Browne's residual-based test, or under MLM the shifted / mean-and-
-    variance adjusted test beside the standard one."""
+    """lavaan's second test block: Browne's residual-based test, the Bollen-Stine bootstrap p-value, or
+    under MLM the shifted / mean-and-variance adjusted test beside the standard one."""
     out = []
     for name, t in getattr(res.pieces, "extra_tests", {}).items():
+        if name == "bollen.stine":  # lavaan: the statistic again, with the bootstrap p-value
+            out += [" " * (_W + 2), _line("Test statistic", t["stat"]),
+                    _line("Degrees of freedom", str(int(t["df"]))),
+                    _line("P-value (Bollen-Stine bootstrap)", t["pvalue"])]
+            continue
         if name in CORRECTIONS:  # a scaled test: Standard / Scaled columns
             out += [" " * (_W + 14), _line2("Test Statistic", f["chisq"], t["stat"], True),
                     _line2("Degrees of freedom", str(int(f["df"])), _df(t["df"]), True),
