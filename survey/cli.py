@@ -401,7 +401,7 @@ def _fit_model(model: str, frame, data: str):
     from pathlib import Path
 
     if Path(model).is_file() or "@" not in model:
-        from survey.sem.syntax_engine import validate_model_file
+        from survey.sem.syntax.checks import validate_model_file
 
         return validate_model_file(model), frame
     from survey.errors import SurveyInputError
@@ -488,7 +488,7 @@ def fit_command(
         os.environ["SURVEY_PROGRESS"] = "0"
     boot = {"bootstrap": bootstrap, "seed": seed, "scheduler": scheduler} \
         if (bootstrap or se == "bootstrap") else {}
-    from survey.sem.syntax_engine import cli_options
+    from survey.sem.syntax.checks import cli_options
 
     lavaan_options = cli_options(option, std_lv=std_lv, orthogonal=orthogonal, meanstructure=meanstructure,
                                  information=information)

@@ -18,8 +18,8 @@ import pytest
 
 from survey.errors import SurveyInputError
 from survey.sem import MultiGroupResult, fit
-from survey.sem.groups import group_partable, normalize_group_equal
 from survey.sem.multigroup import fit_multigroup
+from survey.sem.syntax.groups import group_partable, normalize_group_equal
 
 HERE = Path(__file__).parent / "fixtures" / "invariance"
 REF = json.loads((HERE / "reference.json").read_text())["cases"]

@@ -13,8 +13,8 @@ import pandas as pd
 import pytest
 
 from survey.sem import fit
-from survey.sem.fit_adapter import all_fit_measures
-from survey.sem.fit_more import GroupMoments, information_indices, residual_rms, rmsea_notclose_pvalue
+from survey.sem.results.fit_adapter import all_fit_measures
+from survey.sem.results.fit_more import GroupMoments, information_indices, residual_rms, rmsea_notclose_pvalue
 
 FIXTURES = Path(__file__).parent / "fixtures"
 REFERENCE = json.loads((FIXTURES / "language_fit" / "fit_more.json").read_text())["cases"]

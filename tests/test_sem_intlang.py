@@ -38,15 +38,21 @@ def test_full_set_equals_lavaan_on_the_reference_cfa():
 
 
 @pytest.mark.parametrize("options", [{"group": "school"}, {"missing": "fiml"}, {"estimator": "MLM"}])
-def test_explicit_constraints_outside_single_group_ml_are_refused(options):
+def test_explicit_constraints_hold_outside_single_group_ml(options):
+    res = survey.fit("visual =~ x1 + a*x2 + x3\na > 0.9", HS, **options)
+    est = res.estimates()
+    assert (est.loc[(est["op"] == "=~") & (est["rhs"] == "x2"), "est"] >= 0.9 - 1e-6).all()
     with pytest.raises(SurveyInputError, match="cannot be imposed") as info:
-        survey.fit("visual =~ x1 + a*x2 + x3\na > 0.9", HS, **options)
+        survey.fit("visual =~ x1 + a*x2 + x3\na > 0.9", HS, se="bootstrap", bootstrap=5, **options)
     assert info.value.field == "model"
 
 
-def test_per_group_vectors_are_refused_with_groups():
+def test_per_group_vectors_are_refused_with_ordered_items_only():
+    res = survey.fit("visual =~ x1 + c(a1, a2)*x2 + x3", HS, group="school")
+    est = res.estimates()
+    assert list(est.loc[(est["op"] == "=~") & (est["rhs"] == "x2"), "label"]) == ["a1", "a2"]
     with pytest.raises(SurveyInputError, match="per-group vectors") as info:
-        survey.fit("visual =~ x1 + c(a1, a2)*x2 + x3", HS, group="school")
+        survey.fit("visual =~ x1 + c(a1, a2)*x2 + x3", HS.round(), group="school", ordered=["x1", "x2", "x3"])
     assert info.value.field == "model"
 
 

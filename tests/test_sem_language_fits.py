@@ -86,7 +86,10 @@ def test_fixed_x_false_with_covariates_counts_their_moments_as_lavaan():
 def test_inequality_constraint_is_refused_not_ignored_where_not_available():
     data = pd.read_csv(DATA["holzinger"])
     with pytest.raises(SurveyInputError, match="cannot be imposed"):
-        survey.sem("f =~ x1 + a*x2 + x3\na > 0.9", data, estimator="MLR")
+        survey.sem("f =~ x1 + a*x2 + x3\na > 0.9", data, estimator="MLR", se="bootstrap", bootstrap=5)
+    res = survey.sem("f =~ x1 + a*x2 + x3\na > 0.9", data, estimator="MLR")  # imposed under MLR
+    est = res.estimates()
+    assert est.loc[(est["op"] == "=~") & (est["rhs"] == "x2"), "est"].iloc[0] >= 0.9 - 1e-6
 
 
 def test_binding_inequality_reports_zero_slack_and_the_bound():
@@ -99,8 +102,18 @@ def test_binding_inequality_reports_zero_slack_and_the_bound():
 
 @pytest.mark.parametrize("option, value, match", [
     ("information", "first.order", "available: expected, observed"),
-    ("test", "satorra.bentler", "estimator='MLM'"),
+    ("test", "yuan.chan", "available: standard, satorra.bentler"),
 ])
 def test_information_and_test_refusals_list_what_is_available(option, value, match):
     with pytest.raises(SurveyInputError, match=match):
         survey.cfa("f =~ x1 + x2 + x3", pd.read_csv(DATA["holzinger"]), **{option: value})
+
+
+def test_bounds_are_refused_not_ignored():
+    data = pd.read_csv(DATA["holzinger"])
+    with pytest.raises(SurveyInputError, match="lower\\(\\)/upper\\(\\) bounds") as info:
+        survey.cfa("f =~ x1 + lower(0.9)*x2 + x3", data)
+    assert info.value.field == "model" and "available" in str(info.value)
+    res = survey.cfa("f =~ x1 + b*x2 + x3\nb > 0.9", data)  # the alternative the message names
+    est = res.estimates()
+    assert est.loc[est["rhs"] == "x2", "est"].iloc[0] == pytest.approx(0.9, abs=1e-6)

@@ -12,7 +12,7 @@ import pytest
 
 from survey.errors import SurveyInputError
 from survey.sem import fit
-from survey.sem.lrt import lav_test_lrt, lav_test_score, lav_test_wald, lrt_table
+from survey.sem.results.lrt import lav_test_lrt, lav_test_score, lav_test_wald, lrt_table
 
 FIXTURES = Path(__file__).parent / "fixtures"
 REF = json.loads((FIXTURES / "language_tests" / "tests.json").read_text())

@@ -13,7 +13,7 @@ import pytest
 
 from survey.errors import SurveyInputError
 from survey.sem import fit
-from survey.sem.residuals import normalized, result_residual_summary, result_residuals
+from survey.sem.results.residuals import normalized, result_residual_summary, result_residuals
 
 FIXTURES = Path(__file__).parent / "fixtures"
 REFERENCE = json.loads((FIXTURES / "language_fit" / "fit_more.json").read_text())["cases"]

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from survey.sem import fit
-from survey.sem.std_nox import nox_adjust, result_std_nox
+from survey.sem.results.std_nox import nox_adjust, result_std_nox
 
 FIXTURES = Path(__file__).parent / "fixtures"
 REFERENCE = json.loads((FIXTURES / "language_modindices" / "modindices.json").read_text())["cases"]

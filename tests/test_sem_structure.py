@@ -1,7 +1,7 @@
 """survey/sem is one pipeline without import circles (issue 14): the graph of survey.sem's imports at import
 time (module level, and lazy imports inside functions; TYPE_CHECKING-only imports excluded) has no cycle, and
-the engine's stages import only earlier ones, in the order model -> data -> estimate -> inference ->
-measures -> results (each sub-package imports only the sub-packages before it); and there is one result
+the engine's stages import only earlier ones, in the order syntax -> model -> data -> estimate -> inference
+-> measures -> results (each sub-package imports only the sub-packages before it); and there is one result
 class."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from pathlib import Path
 import survey.sem
 
 ROOT = Path(survey.sem.__file__).parent
-STAGES = ["model", "data", "estimate", "inference", "measures", "results"]
+STAGES = ["syntax", "model", "data", "estimate", "inference", "measures", "results"]
 
 
 def _modname(path: Path) -> str:

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 import survey
-from survey.sem.summary_layout import (
+from survey.sem.results.summary_layout import (
     count_parameters,
     estimate_sections,
     make_names,
@@ -109,7 +109,7 @@ def test_r_abbreviate_as_r():
 
 def test_multigroup_estimate_sections_equal_lavaans_print():
     from survey.sem import fit
-    from survey.sem.summary import multigroup_estimate_sections
+    from survey.sem.results.summary import multigroup_estimate_sections
 
     case = SNAP["multigroup"]
     res = fit(case["syntax"], pd.read_csv(DATA["hs"]), group="school", group_equal=["loadings"])

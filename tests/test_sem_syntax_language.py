@@ -104,6 +104,8 @@ def test_chained_modifiers_keep_label_and_start():
     assert row.label == "a" and row.ustart == 0.5 and row.free > 0
 
 
-def test_block_syntax_is_refused_with_the_alternative():
+def test_group_blocks_parse_and_other_blocks_are_refused_with_the_alternative():
+    pt = lavaanify("group: 1\nf =~ x1 + x2 + x3\ngroup: 2\nf =~ x1 + x2 + x3")
+    assert list(pt["group"].unique()) == [1, 2] and len(pt) == 14
     with pytest.raises(SurveyInputError, match=r"line 1: block syntax .* c\(\.\.\.\)"):
-        lavaanify("group: 1\nf =~ x1 + x2 + x3\ngroup: 2\nf =~ x1 + x2 + x3")
+        lavaanify("level: 1\nf =~ x1 + x2 + x3\nlevel: 2\nf =~ x1 + x2 + x3")

@@ -91,17 +91,19 @@ def fit(
     85.306
     """
     from survey.sem.observed import check_information_options
-    from survey.sem.syntax_engine import check_partable_options, check_path
+    from survey.sem.syntax.checks import check_partable_options, check_path
 
     asked = partable_options.pop("information", None)
-    information, _ = check_information_options(asked or "expected", partable_options.pop("test", "standard"))
+    information, test = check_information_options(asked or "expected",
+                                                  partable_options.pop("test", "standard"))
     if asked is None:  # lavaan's default per estimator and missing-data treatment
         information = "default"
     if wants_ordinal(estimator, ordered):  # ordered items: thresholds, polychorics, WLSMV (sem.ordinal)
         if asked is not None:
             raise SurveyInputError("information= is not available with ordered items (the WLS estimators use "
                                    "expected information)", field="information", value=str(asked))
-        check_path(model, group=group, missing=missing, plain_ml=False)  # no explicit constraints here
+        check_path(model, group=group, missing=missing, plain_ml=False,  # no explicit constraints
+                   ordinal=True)
         for name, value in (("sampling_weights", sampling_weights), ("cluster", cluster)):
             if value:
                 raise SurveyInputError(f"{name}= is not available with ordered items yet", field=name,
@@ -110,10 +112,10 @@ def fit(
                            group_equal=group_equal, group_partial=group_partial, se=se, bootstrap=bootstrap,
                            groups=groups, **partable_options)
     check_partable_options(partable_options)
-    plain = (group is None and str(estimator).upper() == "ML" and str(missing).lower() == "listwise"
-             and str(se).lower() in ("default", "standard") and not bootstrap
-             and not sampling_weights and not cluster)
-    check_path(model, group=group, missing=missing, plain_ml=plain)  # constraints: plain ML only
+    bs_test = test == "bollen.stine"  # lavaan: the Bollen-Stine bootstrap p-value beside the standard test
+    plain = (str(se).lower() != "bootstrap" and not bootstrap and not bs_test  # constraints: no resamples
+             and not sampling_weights and not cluster)  # nor with weights (not checked against lavaan yet)
+    check_path(model, group=group, missing=missing, plain_ml=plain)
     if group is None and tuple(group_equal if not isinstance(group_equal, str) else [group_equal]):
         raise SurveyInputError(
             "group_equal is not available yet without group= (constraints across groups)", field="group_equal"
@@ -123,10 +125,16 @@ def fit(
         raise SurveyInputError(
             f"se={se!r} is not available yet (available: {', '.join(SE_OPTIONS)})", field="se"
         )
-    n_boot = int(bootstrap) if bootstrap else (1000 if se_name == "bootstrap" else 0)
+    n_boot = int(bootstrap) if bootstrap else (1000 if se_name == "bootstrap" or bs_test else 0)
     if n_boot and (sampling_weights or cluster):
         raise SurveyInputError("the bootstrap is not available with sampling weights or clusters",
                                field="sampling_weights" if sampling_weights else "cluster")
+    if bs_test:
+        if se_name == "bootstrap" or str(estimator).upper() == "MLR":
+            raise SurveyInputError("test='bollen.stine' is not available with se='bootstrap' or estimator "
+                                   "MLR yet (available: estimator ML or MLM with se='standard')",
+                                   field="test")
+        test, bollen_stine = "standard", True
     with single_thread():
         result = fit_blocks(
             model,
@@ -142,6 +150,7 @@ def fit(
             sampling_weights=sampling_weights,
             cluster=cluster,
             sampling_weights_normalization=sampling_weights_normalization,
+            test=test,
             **partable_options,
         )
     if n_boot:
@@ -158,5 +167,13 @@ def fit(
             result.information.vcov = cov
             result._vcov = cov
             result.partable = result._fill_partable(result.partable)
-        result.bootstrap = boot
+        if bs_test:  # the standard errors stay the estimator's
+            from survey.sem.inference.tests import pvalue
+
+            result.pieces.extra_tests = {"bollen.stine": {
+                "test": "bollen.stine", "stat": float(result.pieces.stat), "df": float(result.pieces.df),
+                "pvalue": boot.bollen_stine_pvalue, "refdistr": "bootstrap", "replications": len(boot.ok),
+                "pvalue.chisq": pvalue(result.pieces.stat, result.pieces.df)}}
+        else:
+            result.bootstrap = boot
     return result

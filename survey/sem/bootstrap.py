@@ -41,11 +41,11 @@ import pandas as pd
 
 from survey.errors import SurveyInputError, SurveyWarning
 from survey.sem.data import GroupStats
-from survey.sem.defined import DefinedFunction
 from survey.sem.executor import Executor, chunks, get_executor
 from survey.sem.model import RAMModel
 from survey.sem.results.boot import BootstrapResult, apply_bootstrap  # noqa: F401 - re-exported
 from survey.sem.standardize import standardize
+from survey.sem.syntax.defined import DefinedFunction
 
 CI_TYPES = ("perc", "bc", "bca")
 

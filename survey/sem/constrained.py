@@ -9,7 +9,7 @@ information [[I, J'], [J, 0]], J the Jacobian of the equality and the active ine
 (slack < 1e-6). The model df gain one per equality constraint (lavaan: rank of the equality Jacobian).
 
 :func:`fit_constrained` re-estimates an engine fit (:func:`survey.sem.engine.fit_blocks`, estimator ML):
-constraint expressions are evaluated by :class:`survey.sem.defined.DefinedFunction` over the labels
+constraint expressions are evaluated by :class:`survey.sem.syntax.defined.DefinedFunction` over the labels
 (and ``:=`` parameters), so ``c == d^2`` or ``ab > 0`` with ``ab := a*b`` work as in lavaan.
 """
 
@@ -24,9 +24,10 @@ import numpy as np
 import pandas as pd
 from scipy import optimize
 
-from survey.errors import SurveyWarning
-from survey.sem.defined import DefinedFunction
+from survey.errors import SurveyInputError, SurveyWarning
+from survey.sem.inference.vcov import augmented_inverse
 from survey.sem.standardize import numerical_jacobian
+from survey.sem.syntax.defined import DefinedFunction
 
 ACTIVE = 1e-6
 
@@ -69,12 +70,7 @@ def minimize_constrained(
 
 def augmented_vcov(information: np.ndarray, jacobian: np.ndarray, n: int) -> np.ndarray:
     """vcov = [ [I, J'], [J, 0] ]^-1 top-left block / n (unit information I)."""
-    q, m = information.shape[0], jacobian.shape[0]
-    if m == 0:
-        return np.linalg.inv(information) / n
-    z = np.block([[information, jacobian.T], [jacobian, np.zeros((m, m))]])
-    inv = np.linalg.pinv(z)[:q, :q]
-    return (inv + inv.T) / 2.0 / n
+    return augmented_inverse(information, jacobian) / n
 
 
 # ---------------------------------------------------------------------------- current single-group path
@@ -103,13 +99,66 @@ def constraint_functions(partable: pd.DataFrame, values_of: Callable[[np.ndarray
     return eq, ineq, slack, rows
 
 
-def fit_constrained(result, information: str = "default"):
-    """Re-estimate an engine fit (:func:`survey.sem.engine.fit_blocks`, estimator ML) under its table's
-    constraints; returns a :class:`ConstrainedSEMResult` (df + equalities, npar - equalities)."""
+def constrained_inference(result, theta: np.ndarray, jacobian: np.ndarray, df: float,
+                          information: str = "expected", se: str = "standard", test: str = "standard"):
+    """vcov and scaled test of a fit at its constrained estimate, as lavaan does under constraints: every
+    inverse information is the augmented one, E^-1 = [[I, J'], [J, 0]]^-1 top-left (J the Jacobian of the
+    equality and active inequality constraints; ``lav_model_vcov``): standard E^-1 / N, robust.huber.white
+    E^-1 B0 E^-1 / N (MLR), robust.sem E^-1 (Delta' W Gamma W Delta) E^-1 / N (MLM); the Satorra-Bentler and
+    Yuan-Bentler traces use the same E^-1 (``lav_test_satorra_bentler``, ``lav_test_yuan_bentler``).
+    ``information`` ("expected" | "observed") and ``se`` (lavaan's se kind) are resolved by the engine."""
+    from survey.sem.estimate.objective import total_f
+    from survey.sem.inference import information as infmod
+    from survey.sem.inference import vcov as vcmod
+    from survey.sem.inference.tests import ScaledTest, _factor, yuan_bentler_mplus
+
+    mg, blocks, est, kind = result.mg, result.stats.groups, result.estimator, result.missing
+    n = sum(b.n for b in blocks)
+    se_kind, info_kind = se, information
+    a = infmod.information(info_kind, mg, blocks, theta)
+    e_inv = augmented_inverse(a, jacobian)
+    stat = n * total_f(mg, blocks, theta)
+    scaled = None
+    sem = None
+    if est == "MLM" or se_kind == "robust.sem":
+        e, middle, parts = vcmod.sem_pieces(mg, blocks, theta, infmod.deltas(mg, theta))
+        e_inv_sem = augmented_inverse(e, jacobian)
+        sem = e_inv_sem @ middle @ e_inv_sem / n
+        if est == "MLM":
+            trace = float(sum(np.sum(w * gamma) for w, gamma in parts)) - float(np.sum(e_inv_sem * middle.T))
+            scaled = ScaledTest("satorra.bentler", stat, df, trace, _factor(trace, df))
+    b0 = None
+    if est == "MLR" or se_kind in ("robust.huber.white", "first.order"):
+        b0 = infmod.first_order(mg, blocks, theta)
+        if est == "MLR":
+            scaled = yuan_bentler_mplus(stat, df, e_inv, b0, blocks, mg.meanstructure, mg.npar_full)
+    if se_kind == "robust.sem":
+        vcov = sem
+    elif se_kind == "robust.huber.white":
+        vcov = e_inv @ b0 @ e_inv / n
+    elif se_kind == "first.order":
+        vcov = augmented_inverse(b0, jacobian) / n
+    else:
+        vcov = e_inv / n
+        if se_kind == "none":
+            vcov = np.full_like(vcov, np.nan)
+    if est == "ML" and test != "standard":  # test= (survey.sem.inference.adjusted) with the augmented E^-1
+        from survey.sem.inference.adjusted import requested_test
+
+        if b0 is None and test == "yuan.bentler.mplus":
+            b0 = infmod.first_order(mg, blocks, theta)
+        scaled = requested_test(test, stat, df, mg, blocks, theta, infmod.deltas(mg, theta), e_inv, b0)
+    shown = infmod.expected(mg, blocks, theta) if kind == "listwise" and info_kind != "expected" else a
+    info = vcmod.Information(shown, (vcov + vcov.T) / 2.0, False, float(np.linalg.eigvalsh(a)[0]))
+    return info, scaled
+
+
+def fit_constrained(result, information: str = "expected", se: str = "standard", test: str = "standard"):
+    """Re-estimate an engine fit (:func:`survey.sem.engine.fit_blocks`: any estimator, missing-data
+    treatment and number of groups) under its table's constraints; returns a :class:`ConstrainedSEMResult`
+    (df + equalities, npar - equalities)."""
     from survey.sem.estimate.ml import Estimation
     from survey.sem.estimate.objective import total_f, total_gradient
-    from survey.sem.inference import information as infmod
-    from survey.sem.inference.vcov import Information
     from survey.sem.results.values import values_at
 
     mg, blocks = result.mg, result.stats.groups
@@ -122,21 +171,26 @@ def fit_constrained(result, information: str = "default"):
     is_eq = (rows["op"] == "==").to_numpy()
     active = is_eq | (np.abs(s) < ACTIVE)
     jac_all = numerical_jacobian(slack, theta)
-    kind = information if information in ("expected", "observed") else (
-        "expected" if result.missing == "listwise" else "observed")
-    info = infmod.information(kind, mg, blocks, theta)
+    n_eq = int(np.linalg.matrix_rank(jac_all[is_eq])) if is_eq.any() else 0
+    df = result.pieces.df + n_eq
+    if test.startswith("browne"):
+        raise SurveyInputError(f"test={test!r} is not available with explicit constraints yet (available: "
+                               "standard, satorra.bentler, yuan.bentler, yuan.bentler.mplus, scaled.shifted, "
+                               "mean.var.adjusted)", field="test", value=test)
+    info, scaled = constrained_inference(result, theta, jac_all[active], df, information, se, test)
     n = sum(b.n for b in blocks)
-    vcov = augmented_vcov(info, jac_all[active], n)
     fml = total_f(mg, blocks, theta)
     estimation = Estimation(theta, fml, sol.converged, sol.iterations, 0.0, "slsqp", sol.message)
     warnings = [w for w in result.warnings if w.code != "not_converged"]
     if not sol.converged:
         warnings.append(SurveyWarning("not_converged", f"The constrained optimiser did not converge "
                                       f"({sol.message}); the results are not trustworthy.", "sem"))
-    n_eq = int(np.linalg.matrix_rank(jac_all[is_eq])) if is_eq.any() else 0
     pieces = copy.copy(result.pieces)
-    pieces.theta, pieces.stat, pieces.df = theta, n * fml, result.pieces.df + n_eq
-    pieces.info, pieces.scaled = Information(info, vcov, False, float(np.linalg.eigvalsh(info)[0])), None
+    pieces.theta, pieces.stat, pieces.df = theta, n * fml, df
+    if not np.isfinite(result.pieces.stat):  # FIML without an h1 estimate: no chi-square
+        pieces.stat = result.pieces.stat
+    pieces.info, pieces.scaled = info, scaled
+    pieces.constraint_jacobian = (jac_all[active],)  # the FIML-corrected robust tests use it
     out = _constrained_result_class()(
         model=result.model, estimator=result.estimator, missing=result.missing,
         group=result.group or None, group_equal=result.group_equal, group_partial=result.group_partial,
@@ -153,7 +207,7 @@ def _constrained_result_class():
     from survey.sem.results.result import SEMResult
 
     class _ConstrainedSEMResult(SEMResult):
-        """An ML result estimated under explicit constraints: df + number of equality constraints, npar -
+        """A result estimated under explicit constraints: df + number of equality constraints, npar -
         number of equality constraints, AIC/BIC with that npar (lavaan's fitMeasures)."""
 
         def __init__(self, *args, n_equality: int = 0, **kwargs) -> None:

@@ -1,6 +1,6 @@
 """The one pipeline: every estimator x missing-data x groups x covariates combination (lavaan's ``lavaan()``).
 
-parameter table over the groups (:func:`survey.sem.groups.group_partable`, lavaan's auto.* defaults) ->
+parameter table over the groups (:func:`survey.sem.syntax.groups.group_partable`, lavaan's auto.* defaults) ->
 sample statistics per block (:func:`survey.sem.data.blocks.build_blocks`: complete moments or FIML
 patterns; fixed.x covariates at their sample moments) -> model matrices per block
 (:class:`survey.sem.model.blocks.MultiGroupModel`) -> one objective summed over blocks and one optimiser
@@ -24,18 +24,19 @@ import pandas as pd
 from survey.errors import SurveyInputError, SurveyWarning
 from survey.sem.data.blocks import MISSING, build_blocks
 from survey.sem.data.moments import SampleStats
-from survey.sem.defined import check_definitions
 from survey.sem.diagnostics import check_convergence, check_identification, check_sample
 from survey.sem.estimate.objective import total_f
 from survey.sem.estimate.optimizer import estimate
-from survey.sem.groups import group_partable, normalize_group_equal, normalize_group_partial
 from survey.sem.inference import information as infmod
 from survey.sem.inference import vcov as vcmod
+from survey.sem.inference.adjusted import check_information, check_test, normalize_test, second_test
 from survey.sem.inference.tests import ScaledTest, n_moments, satorra_bentler, yuan_bentler_mplus
 from survey.sem.model.blocks import MultiGroupModel
 from survey.sem.start import start_values
 from survey.sem.syntax import variable_names
-from survey.sem.syntax_engine import check_estimable, ram_table
+from survey.sem.syntax.checks import ram_table
+from survey.sem.syntax.defined import check_definitions
+from survey.sem.syntax.groups import group_partable, normalize_group_equal, normalize_group_partial
 
 ESTIMATORS = ("ML", "MLR", "MLM")
 SE_OPTIONS = (
@@ -147,6 +148,26 @@ def _se_kind(est: str, kind: str, se: str) -> str:
     return se
 
 
+def resolve_test(test: str, est: str, kind: str) -> tuple[str, str | None]:
+    """lavaan's ``test=`` for the estimator: (the test of the fit measures under ML, a second test). With
+    ML as asked (complete data); MLM and MLR keep their own test for the fit measures (lavaan 0.6.14), a
+    second test under MLM (scaled.shifted, mean.var.adjusted, Browne's) is reported beside it."""
+    test = normalize_test(test)
+    check_test(test, est, kind)
+    if est == "MLM" and test not in ("standard", "satorra.bentler"):
+        return "standard", test
+    return ("standard" if est != "ML" else test), None
+
+
+def default_information(est: str, kind: str, se_kind: str, information: str = "default") -> str:
+    """lavaan's ``information``: the user's choice, else observed under MLR, missing data or
+    se="robust.huber.white" (lav_options), expected otherwise."""
+    if information in ("expected", "observed"):
+        return information
+    robust_hw = est == "MLR" or se_kind == "robust.huber.white"
+    return "expected" if kind == "listwise" and not robust_hw else "observed"
+
+
 def inference(
     est: str,
     kind: str,
@@ -157,6 +178,7 @@ def inference(
     se: str = "default",
     information: str = "default",
     test_information=None,
+    test: str = "standard",
 ) -> tuple[vcmod.Information | None, ScaledTest | None]:
     """vcov (per ``se``) and the estimator's scaled test at theta; ``information`` "expected" |
     "observed" overrides lavaan's default information (expected with complete data except MLR);
@@ -167,9 +189,8 @@ def inference(
         return vcmod.Information(np.zeros((0, 0)), np.zeros((0, 0)), False), None
     se_kind = _se_kind(est, kind, se)
     stat = n * total_f(mg, blocks, theta)
-    info_kind = "expected" if kind == "listwise" and est != "MLR" else "observed"
-    if information in ("expected", "observed"):
-        info_kind = information
+    check_information(information, est, kind, se_kind)
+    info_kind = default_information(est, kind, se_kind, information)
     a = infmod.information(info_kind, mg, blocks, theta)
     scaled = None
     sem = None
@@ -197,6 +218,13 @@ def inference(
             info.vcov = np.full_like(info.vcov, np.nan)
     if kind == "listwise" and info_kind != "expected":  # modification indices use the expected information
         info.information = infmod.expected(mg, blocks, theta)
+    if est == "ML" and test != "standard":  # lavaan's test= option (survey.sem.inference.adjusted)
+        from survey.sem.inference.adjusted import requested_test
+
+        if b0 is None and test == "yuan.bentler.mplus":
+            b0 = infmod.first_order(mg, blocks, theta)
+        scaled = requested_test(test, stat, df, mg, blocks, theta, infmod.deltas(mg, theta),
+                                vcmod.symmetric_inverse(a), b0)
     return info, scaled
 
 
@@ -215,6 +243,7 @@ def fit_blocks(
     sampling_weights: str | None = None,
     cluster: str | None = None,
     sampling_weights_normalization: str = "total",
+    test: str = "standard",
     **partable_options,
 ):
     """Fit ``model`` through the one pipeline; returns a :class:`survey.sem.results.result.SEMResult`
@@ -230,6 +259,7 @@ def fit_blocks(
         if isinstance(data, pd.DataFrame) else None
     est, se, h1_test = clmod.resolve(est, se, design)
     test_info = clmod.h1_test_information if h1_test else None
+    test, second = resolve_test(test, est, kind)
     ge = normalize_group_equal(group_equal)
     gp = normalize_group_partial(group_partial)
     if not isinstance(data, pd.DataFrame):
@@ -247,7 +277,8 @@ def fit_blocks(
     ms = bool(partable_options.pop("meanstructure", False)) or group is not None or kind != "listwise"
     ms = ms or (design is not None and design.cluster is not None)  # lavaan: cluster= adds the means
     fixed_x = bool(partable_options.pop("fixed_x", True)) and kind != "ml.x"
-    pt = group_partable(model, len(labels), ge, gp, meanstructure=ms, fixed_x=fixed_x, **partable_options)
+    pt = group_partable(model, len(labels), ge, gp, meanstructure=ms, fixed_x=fixed_x,
+                        group_labels=labels if group is not None else None, **partable_options)
     check_definitions(pt)
     ms = bool((pt["op"] == "~1").any())  # lavaan's meanstructure="default": also when the syntax has ~1
     composite = (pt["op"] == "<~").to_numpy()  # f <~ x: regressions of the composite (lavaan 0.6)
@@ -272,7 +303,8 @@ def fit_blocks(
     n = sum(b.n for b in blocks)
     info, scaled = (None, None)
     if np.isfinite(estimation.fml):
-        info, scaled = inference(est, kind, mg, blocks, estimation.theta, df, se, information, test_info)
+        info, scaled = inference(est, kind, mg, blocks, estimation.theta, df, se, information, test,
+                                 test_information=test_info)
     warnings += check_identification(info is not None and info.singular)
     stat = n * estimation.fml
     bad_h1 = [b.label for b in blocks if not np.isfinite(b.h1_logl)]
@@ -284,6 +316,12 @@ def fit_blocks(
             + "): no chi-square test or fit measures built on it; estimates and standard errors are reported",
             "sem"))
     model_pieces = Pieces(mg, estimation.theta, stat, df, info, scaled)
+    second = second or (test if test.startswith("browne") else None)
+    if second and np.isfinite(estimation.fml):  # Browne's test, or MLM's second test (lavaan's test list)
+        if pt["op"].isin(["==", "<", ">"]).any():
+            raise SurveyInputError(f"test={second!r} is not available with explicit constraints yet "
+                                   "(available: test= with estimator ML)", field="test", value=second)
+        model_pieces.extra_tests = {second: second_test(second, mg, blocks, estimation.theta, df, stat)}
     # the baseline (independence) model: same blocks, same estimator
     free_x = [] if fixed_x else list(mg.models[0].names.ov_x)
     bpt = group_partable(
@@ -300,6 +338,8 @@ def fit_blocks(
     bscaled = None
     if est != "ML":
         bscaled = inference(est, kind, bmg, blocks, btheta, bdf, test_information=test_info)[1]
+    elif test not in ("standard",) and not test.startswith("browne"):
+        bscaled = inference(est, kind, bmg, blocks, btheta, bdf, test=test)[1]
     base_pieces = Pieces(bmg, btheta, bstat, bdf, None, bscaled)
     stats = SampleStats(names=list(mg.ov), groups=blocks, n_raw=n_raw)
     result = SEMResult(
@@ -322,10 +362,11 @@ def fit_blocks(
                              if v and design is not None}  # refits (LR tests) reuse them
     if composite.any():  # the table shows lavaan's operator
         result.partable.loc[composite, "op"] = "<~"
-    if pt["op"].isin(["==", "<", ">"]).any():  # explicit constraints (single-group ML, checked by the api)
+    if pt["op"].isin(["==", "<", ">"]).any():  # explicit constraints, any estimator / missing / groups
         from survey.sem.constrained import fit_constrained
 
-        if est != "ML" or group is not None or kind != "listwise":
-            check_estimable(pt)
-        result = fit_constrained(result, information)
+        se_kind = _se_kind(est, kind, se)
+        result = fit_constrained(result, default_information(est, kind, se_kind, information), se_kind, test)
+    se_kind = _se_kind(est, kind, se)  # what summary() prints (lavaan's se / information)
+    result.se_options = (se_kind, default_information(est, kind, se_kind, information))
     return result

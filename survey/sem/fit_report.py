@@ -29,7 +29,7 @@ def extra_tables(result: Any, *, modindices: bool = False, residuals: str | None
         records = [{k: _clean(v) for k, v in r.items()} for r in mi.to_dict(orient="records")]
         out["modindices"] = {"text": "\n".join(text), "json": records}
     if residuals:
-        from survey.sem.residuals import TYPES, result_residuals
+        from survey.sem.results.residuals import TYPES, result_residuals
 
         kind = residuals.lower()
         if kind not in TYPES:

@@ -16,7 +16,6 @@ from survey.errors import SurveyInputError
 from survey.sem.standardize import numerical_jacobian
 
 INFORMATION = ("expected", "observed")
-TESTS = ("standard",)
 
 
 def check_information_options(information: str, test: str) -> tuple[str, str]:
@@ -25,11 +24,9 @@ def check_information_options(information: str, test: str) -> tuple[str, str]:
     if info not in INFORMATION:
         raise SurveyInputError(f"information={information!r} is not available (available: "
                                f"{', '.join(INFORMATION)})", field="information")
-    if tst not in TESTS:
-        raise SurveyInputError(f"test={test!r} is not available as an option (available: standard; the "
-                               "scaled tests come with estimator='MLM' (Satorra-Bentler) or 'MLR' "
-                               "(Yuan-Bentler))", field="test")
-    return info, tst
+    from survey.sem.inference.adjusted import normalize_test
+
+    return info, normalize_test(tst)
 
 
 def observed_information(gradient_f: Callable[[np.ndarray], np.ndarray], theta: np.ndarray) -> np.ndarray:

@@ -17,8 +17,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from survey.sem.defined import evaluate_defined
 from survey.sem.model import RAMModel
+from survey.sem.syntax.defined import evaluate_defined
 
 
 def _plan(model: RAMModel, table: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

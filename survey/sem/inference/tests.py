@@ -34,14 +34,24 @@ class ScaledTest:
     scaling_factor: float
     scaling_factor_h1: float = float("nan")
     scaling_factor_h0: float = float("nan")
+    shift: float = 0.0  # scaled.shifted: T / c + shift
+    df_scaled: float | None = None  # mean.var.adjusted: the Satterthwaite df
+    trace2: float = float("nan")  # tr((U Gamma)^2)
+    robust: ScaledTest | None = None  # the test behind the .robust measures when it is not this one
 
     @property
     def stat_scaled(self) -> float:
-        return self.stat / self.scaling_factor
+        """T / c (+ shift); at df = 0 the unscaled T, no scaling factor (lavaan ``lav_test_scaled_na``)."""
+        return self.stat if self.df <= 0 else self.stat / self.scaling_factor + self.shift
+
+    @property
+    def dfs(self) -> float:
+        """The reference df of the scaled statistic."""
+        return self.df if self.df_scaled is None else self.df_scaled
 
     @property
     def pvalue_scaled(self) -> float:
-        return float(sps.chi2.sf(self.stat_scaled, self.df)) if self.df > 0 else float("nan")
+        return float(sps.chi2.sf(self.stat_scaled, self.dfs)) if self.df > 0 else float("nan")
 
 
 def n_moments(p: int, nx: int, meanstructure: bool) -> int:

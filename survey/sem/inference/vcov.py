@@ -67,6 +67,21 @@ def huber_white(a: np.ndarray, b0: np.ndarray, n: int) -> Information:
     return Information(a, (v + v.T) / 2.0, False, low)
 
 
+def augmented_inverse(information: np.ndarray, jacobian: np.ndarray) -> np.ndarray:
+    """Top-left q x q block of [ [I, J'], [J, 0] ]^-1 (lavaan ``lav_model_information_augment_invert``:
+    the information restricted to the constraints' null space; the plain inverse without constraints)."""
+    q, m = information.shape[0], jacobian.shape[0]
+    if m == 0:
+        inv = np.linalg.inv(information)
+        return (inv + inv.T) / 2.0
+    norm = np.linalg.norm(jacobian, axis=1)
+    jac = jacobian[norm > 0] / norm[norm > 0, None]  # row-normalised, as lavaan (scale-free pinv)
+    m = jac.shape[0]
+    z = np.block([[information + jac.T @ jac, jac.T], [jac, np.zeros((m, m))]])
+    inv = np.linalg.pinv(z)[:q, :q]
+    return (inv + inv.T) / 2.0
+
+
 def h1_weight(block: BlockStats, sigma: np.ndarray, meanstructure: bool) -> np.ndarray:
     """W_g at the model-implied Sigma, fixed.x elements set to zero (lavaan's h1 information)."""
     w = h1_information(sigma, meanstructure)

@@ -20,6 +20,7 @@ from scipy.linalg import block_diag
 from survey.sem.data.blocks import masked_inverse, x_mask
 from survey.sem.estimate.ml import objective
 from survey.sem.inference.information import deltas
+from survey.sem.inference.vcov import augmented_inverse
 from survey.sem.model.blocks import MultiGroupModel
 from survey.sem.model.moments import h1_information
 
@@ -36,7 +37,8 @@ def _masked(mats, mask: np.ndarray):
 
 
 def fiml_corrected(models: list[tuple[MultiGroupModel, np.ndarray, float]], blocks, version: str):
-    """(T3, c3) for each (model, theta, df)."""
+    """(T3, c3) for each (model, theta, df[, constraint Jacobian]): under explicit constraints
+    (Delta' Wm Delta)^-1 is the augmented inverse (lavaan ``lav_model_information_augment_invert``)."""
     n = sum(b.n for b in blocks)
     f = np.array([b.n / n for b in blocks])
     masks = [x_mask(b.cov.shape[0], b.x_index, True) for b in blocks]
@@ -56,13 +58,14 @@ def fiml_corrected(models: list[tuple[MultiGroupModel, np.ndarray, float]], bloc
     if version == "V3":
         gamma = block_diag(*[wi @ j @ wi / fg for fg, wi, j in zip(f, wmi_g, jm_g, strict=True)])
     out = []
-    for mg, theta, df in models:
+    for mg, theta, df, *jac in models:  # jac: the Jacobian of the active constraints, if any
         full = mg.k @ theta
         t3 = 0.0
         for i, (ram, b) in enumerate(zip(mg.models, blocks, strict=True)):
             t3 += b.n * objective(ram, b, mg.local(full, i))[0]
         delta = np.vstack(deltas(mg, theta))
-        e_inv = np.linalg.inv(delta.T @ wm @ delta)
+        e = delta.T @ wm @ delta
+        e_inv = augmented_inverse(e, jac[0]) if jac else np.linalg.inv(e)
         u = wm - wm @ delta @ e_inv @ delta.T @ wm
         if version == "V3":
             k = float(np.trace(u @ wmi @ wc @ wmi @ u @ gamma))

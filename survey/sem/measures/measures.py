@@ -120,6 +120,9 @@ def scaled_measures(
     t, df, c = test.stat, test.df, test.scaling_factor
     ts, tbs, dfb = test.stat_scaled, base.stat_scaled, base.df
     root_g = np.sqrt(g_n)
+    adjusted = test.shift != 0.0 or test.df_scaled is not None  # scaled.shifted / mean.var.adjusted
+    if adjusted:
+        df, dfb = test.dfs, base.dfs
     inc = tests_and_incremental(ts, df, test.pvalue_scaled, tbs, dfb, base.pvalue_scaled)
     out = {
         "chisq.scaled": ts,
@@ -160,6 +163,16 @@ def scaled_measures(
             "rmsea.pvalue.robust": rmsea_close_pvalue(robust.stat_scaled, rdf, n, rc * g_n),
         }
     )
+    if test.method == "scaled.shifted":  # lavaan: scaled RMSEA of T_ss on df; robust CI from T_ss with c
+        lo, hi = rmsea_ci_scaled(ts, df, n)
+        rlo, rhi = rmsea_ci_scaled(ts, df, n, c)
+        out.update({"rmsea.scaled": rmsea_value(ts, df, n) * root_g, "rmsea.ci.lower.scaled": lo * root_g,
+                    "rmsea.ci.upper.scaled": hi * root_g,
+                    "rmsea.pvalue.scaled": rmsea_close_pvalue(ts, df, n, float(g_n)),
+                    "rmsea.ci.lower.robust": rlo * root_g, "rmsea.ci.upper.robust": rhi * root_g,
+                    "rmsea.pvalue.robust": rmsea_close_pvalue(ts, df, n, c * g_n)})
+    if test.df_scaled is not None:  # mean.var.adjusted: no robust measures (lavaan)
+        out = {k: v for k, v in out.items() if not k.endswith(".robust")}
     _tli_saturated(out, df, ("tli.scaled", "nnfi.scaled", "tli.robust", "nnfi.robust"))
     if g_n > 1:
         out.pop("pnfi.scaled", None)

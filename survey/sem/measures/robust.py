@@ -15,7 +15,9 @@ def rmsea_ci_scaled(
 
     Non-integer ``df`` is allowed (lavaan's rmsea.scaled uses df = tr(U Gamma)).
     """
-    if not (np.isfinite(t) and np.isfinite(df) and np.isfinite(c_hat)) or df < 1:
+    if np.isfinite(df) and df < 1 and np.isfinite(t):  # lavaan lav_fit_rmsea_ci: 0 below one df
+        return 0.0, 0.0
+    if not (np.isfinite(t) and np.isfinite(df) and np.isfinite(c_hat)):
         return float("nan"), float("nan")
     upper_p = 1 - (1 - level) / 2
     lower_p = (1 - level) / 2

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from survey.sem.groups import expansion_matrix
 from survey.sem.model.ram import RAMModel
+from survey.sem.syntax.groups import expansion_matrix
 
 
 @dataclass

@@ -37,7 +37,8 @@ def fiml_robust_tests(res) -> tuple[ScaledTest | None, ScaledTest | None]:
     pieces, base = res.pieces, res.baseline
     try:
         (t3, c3), (t3b, c3b) = fiml_corrected(
-            [(res.mg, res.theta, pieces.df), (base.mg, base.theta, base.df)], res.stats.groups, version
+            [(res.mg, res.theta, pieces.df, *getattr(pieces, "constraint_jacobian", ())),
+             (base.mg, base.theta, base.df)], res.stats.groups, version
         )
     except np.linalg.LinAlgError:
         return None, None
@@ -71,6 +72,8 @@ def fit_measures(res) -> dict[str, float]:
     if res.missing != "listwise":
         robust, robust_b = fiml_robust_tests(res)
     test, base = res.pieces.scaled, res.baseline.scaled
+    if robust is None and test is not None and test.robust is not None and base is not None:
+        robust, robust_b = test.robust, base.robust  # scaled.shifted: robust measures from Satorra-Bentler
     if test is not None and base is not None:
         out.update(scaled_measures(test, base, res.nobs, len(blocks), robust=robust, robust_base=robust_b))
     elif robust is not None:

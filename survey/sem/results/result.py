@@ -242,15 +242,21 @@ class SEMResult:
 
     @cached_property
     def _fit_all(self) -> dict[str, float]:
-        from survey.sem.fit_adapter import all_fit_measures
+        from survey.sem.results.fit_adapter import all_fit_measures
 
         return all_fit_measures(self)
 
     def fit_measures(self, names: list[str] | None = None) -> dict[str, float]:
         """lavaan's full ``fitMeasures()`` (names and order as lavaan's; the core measures of
-        :func:`survey.sem.results.measures.fit_measures` plus :mod:`survey.sem.fit_more`)."""
+        :func:`survey.sem.results.measures.fit_measures` plus :mod:`survey.sem.results.fit_more`)."""
         out = dict(self._fit_all)
         return out if names is None else {k: out[k] for k in names}
+
+    def tests(self) -> dict[str, dict]:
+        """lavaan's ``lavInspect(fit, "test")``: the standard test and the scaled / residual-based one."""
+        from survey.sem.inference.adjusted import test_table
+
+        return test_table(self)
 
     def test(self):
         """The chi-square test of the user model."""
@@ -282,7 +288,7 @@ class SEMResult:
                 "separately or use score_tests() for the equality constraints",
                 field="group",
             )
-        from survey.sem.modindices import modification_indices
+        from survey.sem.results.modindices import modification_indices
 
         out = modification_indices(self)
         if minimum_value > 0:
@@ -304,11 +310,9 @@ class SEMResult:
 
     def summary(self, fit_measures: bool = True, standardized: bool = True, rsquare: bool = True) -> str:
         """Text summary laid out like lavaan's ``summary(fit, fit.measures=TRUE, standardized=TRUE)``."""
-        if self.single:
-            from survey.sem.summary import summary_text
+        from survey.sem.results.summary import summary_text
 
-            return summary_text(self, fit_measures=fit_measures, standardized=standardized, rsquare=rsquare)
-        return views.group_summary(self)
+        return summary_text(self, fit_measures=fit_measures, standardized=standardized, rsquare=rsquare)
 
     def __repr__(self) -> str:
         return views.text_repr(self)

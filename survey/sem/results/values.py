@@ -6,22 +6,24 @@ from __future__ import annotations
 
 import numpy as np
 
-from survey.sem.defined import DefinedFunction
 from survey.sem.model.blocks import MultiGroupModel
 from survey.sem.standardize import standardize
+from survey.sem.syntax.defined import DefinedFunction
 
 
 def _with_defined(mg: MultiGroupModel, parts: list[np.ndarray]) -> np.ndarray:
     cache = getattr(mg, "_defined_cache", None)
     if cache is None:  # built once per model: the row mask and the compiled := definitions
-        model = (mg.partable["op"] != ":=").to_numpy()
-        cache = (model, DefinedFunction(mg.partable) if (~model).any() else None)
+        pt = mg.partable
+        model = (pt["group"] > 0).to_numpy()  # block rows; := and constraint rows (block 0) after them
+        defined = (pt["op"] == ":=").to_numpy()
+        cache = (model, defined, DefinedFunction(pt) if defined.any() else None)
         mg._defined_cache = cache
-    model, func = cache
+    model, defined, func = cache
     vals = np.full(model.size, np.nan)
     vals[model] = np.concatenate(parts) if parts else np.zeros(0)
     if func is not None:
-        vals[~model] = func(vals)
+        vals[defined] = func(vals)
     return vals
 
 

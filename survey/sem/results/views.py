@@ -1,5 +1,5 @@
-"""Output views of a :class:`survey.sem.results.result.SEMResult`: the ``--json`` object, the multi-group
-text summary (single-group fits print through :mod:`survey.sem.summary`), ``repr`` and notebook HTML."""
+"""Output views of a :class:`survey.sem.results.result.SEMResult`: the ``--json`` object, ``repr`` and
+notebook HTML (the text summary of every fit: :mod:`survey.sem.results.summary`)."""
 
 from __future__ import annotations
 
@@ -49,54 +49,6 @@ def to_dict(res) -> dict[str, Any]:
         }
     )
     return out
-
-
-def group_summary(res) -> str:
-    """Text summary of a multi-group fit: fit and the estimates of every group."""
-    f = res.fit_measures()
-    state = "ended normally" if res.converged else "did NOT end normally"
-    lines = [
-        f"survey.sem multi-group {res.estimator} {state} after {res.estimation.iterations} iterations",
-        "",
-        f"  Grouping variable: {res.group}; groups: "
-        + ", ".join(f"{k} (N = {v})" for k, v in res.nobs_groups.items()),
-        f"  Equality constraints: {', '.join(res.group_equal) or 'none'}"
-        + (f"; released: {', '.join(res.group_partial)}" if res.group_partial else ""),
-        f"  Missing data: {'FIML' if res.missing != 'listwise' else 'listwise deletion'}",
-        f"  Number of model parameters: {int(f['npar'])}",
-        "",
-        f"  Chi-square ({int(f['df'])} df) = {f['chisq']:.3f}, p = {f['pvalue']:.4f}",
-        f"  CFI = {f['cfi']:.3f}, TLI = {f['tli']:.3f}, RMSEA = {f['rmsea']:.3f} "
-        f"[{f['rmsea.ci.lower']:.3f}, {f['rmsea.ci.upper']:.3f}], SRMR = {f['srmr']:.3f}",
-        f"  logl = {f['logl']:.3f}, AIC = {f['aic']:.3f}, BIC = {f['bic']:.3f}",
-    ]
-    if "chisq.scaled" in f:
-        name = "Satorra-Bentler" if res.estimator == "MLM" else "Yuan-Bentler"
-        lines += [
-            f"  Scaled chi-square ({name}) = {f['chisq.scaled']:.3f}, "
-            f"p = {f['pvalue.scaled']:.4f}, scaling factor = {f['chisq.scaling.factor']:.3f}",
-            f"  Robust CFI = {f['cfi.robust']:.3f}, TLI = {f['tli.robust']:.3f}, "
-            f"RMSEA = {f['rmsea.robust']:.3f}",
-        ]
-    est = res.estimates()
-    cols = ["lhs", "op", "rhs", "label", "est", "se", "z", "pvalue", "std.all"]
-    for g, label in enumerate(res.group_labels, start=1):
-        part = est[est["group"] == g][cols]
-        lines += [
-            "",
-            f"Group {g} [{label}]:",
-            part.to_string(index=False, float_format=lambda v: f"{v:.3f}", na_rep=""),
-        ]
-    part = est[est["op"] == ":="]
-    if len(part):
-        lines += [
-            "",
-            "Defined parameters:",
-            part[cols].to_string(index=False, float_format=lambda v: f"{v:.3f}"),
-        ]
-    if res.warnings:
-        lines += ["", "Warnings:"] + [f"  - {w.message}" for w in res.warnings]
-    return "\n".join(lines) + "\n"
 
 
 def text_repr(res) -> str:

@@ -239,10 +239,16 @@ def more_fit_measures(
     }
     if scaled:
         ts, bts = scaled["chisq.scaled"], scaled["baseline.chisq.scaled"]
-        out.update(incremental(ts, df, bts, baseline_df, ".scaled"))
-        # lavaan: scaled RMSEA from T with df = tr(UGamma); robust from T_scaled with c = scaling factor
-        trace = chisq / ts * df if ts else float("nan")
-        out["rmsea.notclose.pvalue.scaled"] = rmsea_notclose_pvalue(chisq, trace, ntotal, len(groups))
-        out["rmsea.notclose.pvalue.robust"] = rmsea_notclose_pvalue(
-            ts, df, ntotal, len(groups), c_hat=scaled["chisq.scaling.factor"])
+        dfs, bdfs = scaled.get("df.scaled", df), scaled.get("baseline.df.scaled", baseline_df)
+        method = scaled.get("method", "")
+        out.update(incremental(ts, dfs, bts, bdfs, ".scaled"))  # lavaan: scaled statistics on their df
+        # lavaan: scaled RMSEA from T with df = tr(UGamma) (from T_ss on df with scaled.shifted); robust
+        # from T_scaled with c = scaling factor (none for mean.var.adjusted)
+        trace = chisq / ts * dfs if ts else float("nan")
+        out["rmsea.notclose.pvalue.scaled"] = (rmsea_notclose_pvalue(ts, df, ntotal, len(groups))
+                                               if method == "scaled.shifted"
+                                               else rmsea_notclose_pvalue(chisq, trace, ntotal, len(groups)))
+        if method != "mean.var.adjusted":
+            out["rmsea.notclose.pvalue.robust"] = rmsea_notclose_pvalue(
+                ts, df, ntotal, len(groups), c_hat=scaled["chisq.scaling.factor"])
     return out

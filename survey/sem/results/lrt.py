@@ -110,7 +110,7 @@ def lav_test_score(result: Any) -> ScoreTest:
     from survey.sem.estimate import gradient_and_information
     from survey.sem.model import RAMModel
     from survey.sem.syntax import variable_names
-    from survey.sem.syntax_engine import ram_table
+    from survey.sem.syntax.checks import ram_table
 
     if not getattr(result, "single", True):
         raise SurveyInputError("lavTestScore here is for single-group fits; a multi-group fit's equality "
@@ -159,7 +159,7 @@ def lav_test_wald(result: Any, constraints: str | list[str]) -> WaldTest:
     constraints the usual (R theta - r)'(R V R')^-1 (R theta - r))."""
     from survey.sem.constrained import constraint_functions
     from survey.sem.standardize import numerical_jacobian
-    from survey.sem.syntax_parse import parse_syntax
+    from survey.sem.syntax.parse import parse_syntax
 
     text = constraints if isinstance(constraints, str) else "\n".join(constraints)
     rows = [f for f in parse_syntax(text)] if text.strip() else []

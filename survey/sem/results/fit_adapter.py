@@ -1,5 +1,5 @@
 """Adapter: the engine's :class:`survey.sem.results.result.SEMResult` -> the pure functions of
-:mod:`survey.sem.fit_more`.
+:mod:`survey.sem.results.fit_more`.
 
 :func:`all_fit_measures` returns lavaan's complete ``fitMeasures()`` (lavaan's names, lavaan's order) of a
 fit with any estimator and number of groups (``SEMResult.fit_measures()``); only :func:`group_moments`
@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from survey.sem.fit_more import GroupMoments, more_fit_measures
+from survey.sem.results.fit_more import GroupMoments, more_fit_measures
 
 ORDER = (
     "npar fmin chisq df pvalue chisq.scaled df.scaled pvalue.scaled chisq.scaling.factor baseline.chisq "
@@ -51,6 +51,10 @@ def all_fit_measures(result: Any) -> dict[str, float]:
                   if k in core}
         if "chisq.scaling.factor" not in scaled:
             scaled["chisq.scaling.factor"] = core["chisq"] / core["chisq.scaled"]
+        for key in ("df.scaled", "baseline.df.scaled"):  # mean.var.adjusted: Satterthwaite df
+            scaled[key] = core.get(key, core[key.replace(".scaled", "")])
+        test = getattr(result, "scaled_test", None)
+        scaled["method"] = getattr(test, "method", "")
     extra = more_fit_measures(group_moments(result), chisq=core["chisq"], df=core["df"],
                               baseline_chisq=core["baseline.chisq"], baseline_df=core["baseline.df"],
                               npar=int(core["npar"]), scaled=scaled)

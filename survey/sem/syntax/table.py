@@ -1,6 +1,6 @@
 """lavaan model syntax -> parameter table (lavaan's ``lavaanify`` / ``lav_partable_flat``).
 
-The parser is :mod:`survey.sem.syntax_parse`; this module builds the table. Defaults are lavaan 0.6's
+The parser is :mod:`survey.sem.syntax.parse`; this module builds the table. Defaults are lavaan 0.6's
 ``sem()`` / ``cfa()`` (``auto=TRUE``; Rosseel 2012, J Stat Softw 48(2)); ``growth()`` differs only in
 ``int_ov_free=False, int_lv_free=True`` and a mean structure. Options (lavaan's names with ``_``):
 
@@ -13,6 +13,8 @@ The parser is :mod:`survey.sem.syntax_parse`; this module builds the table. Defa
 * ``meanstructure``, ``int_ov_free``, ``int_lv_free``: intercept rows and whether they are free;
 * ``fixed_x``: exogenous observed covariates fixed at their sample moments (``exo = 1``);
 * ``ngroups``, ``group_equal``, ``group_partial``: one block per group, cross-group equality labels;
+  ``group: NAME`` blocks in the syntax (:mod:`survey.sem.syntax.blocks`; ``group_labels`` = the data's
+  group labels, to match the names) give each group its own model;
 * ``ceq_simple`` (default True): rows that share a label share one ``free`` number and no ``.pX. == .pY.``
   rows are added, and ``label1 == label2`` between two free labels is merged the same way (the project's
   engine convention, lavaan's ``ceq.simple=TRUE``); False gives lavaan's default table (every free row its
@@ -32,8 +34,9 @@ import numpy as np
 import pandas as pd
 
 from survey.errors import SurveyInputError
-from survey.sem.syntax_labels import auto_labels, equalities, simple_merge
-from survey.sem.syntax_parse import CONSTRAINT_OPS, Formula, Modifiers, parse_syntax
+from survey.sem.syntax.blocks import block_groups, split_blocks
+from survey.sem.syntax.labels import auto_labels, equalities, simple_merge
+from survey.sem.syntax.parse import CONSTRAINT_OPS, Formula, Modifiers, parse_syntax
 
 __all__ = ["Formula", "Modifiers", "VariableNames", "build_partable", "lavaanify", "parse_syntax",
            "variable_names"]
@@ -257,21 +260,36 @@ def build_partable(formulas: list[Formula], **options) -> pd.DataFrame:
     model_rows = [f for f in formulas if f.op in MODEL_OPS]
     if not model_rows:
         raise SurveyInputError("the model has no =~, <~, ~ or ~~ formula", field="model")
-    user: list[Formula] = []
-    seen: set[tuple[str, str, str]] = set()
-    for f in model_rows:  # duplicated elements: the first is kept, as lavaan does
-        key = (f.lhs, f.op, f.rhs)
-        if key in seen or (f.op == "~~" and (f.rhs, f.op, f.lhs) in seen):
-            continue
-        seen.add(key)
-        user.append(f)
-    if any(f.op == "~1" for f in user):
+    if any(f.op == "~1" for f in model_rows):
         opt["meanstructure"] = True
-    names = variable_names(user)
-    _check_model(user, names)
-    ngroups = opt["ngroups"]
-    pt = _replicate(_flat(user, names, opt), ngroups, names, opt)
-    _apply_modifiers(pt, user, ngroups)
+    blocks = split_blocks(formulas)
+    if blocks is None:
+        user = _unique_rows(model_rows)
+        names = variable_names(user)
+        _check_model(user, names)
+        ngroups = opt["ngroups"]
+        pt = _replicate(_flat(user, names, opt), ngroups, names, opt)
+        _apply_modifiers(pt, user, ngroups)
+    else:  # group: NAME blocks, each flattened on its own (lavaan 0.6.14)
+        if opt["group_equal"]:
+            raise SurveyInputError("group_equal is not available with 'group:' block syntax (lavaan 0.6.14 "
+                                   "ignores it there; write the equalities as shared labels)",
+                                   field="group_equal")
+        numbers = block_groups([b[0] for b in blocks], opt["ngroups"] if "ngroups" in options else None,
+                               opt["group_labels"])
+        parts, user = [], []
+        for g, (_, _, rows) in sorted(zip(numbers, blocks, strict=True), key=lambda item: item[0]):
+            rows = _unique_rows(rows)
+            block_names = variable_names(rows)
+            _check_model(rows, block_names)
+            part = _flat(rows, block_names, opt)
+            _apply_modifiers(part, rows, 1)
+            part["group"] = g
+            part.loc[part["mod"] >= 0, "mod"] += len(user)
+            parts.append(part)
+            user += rows
+        pt = pd.concat(parts, ignore_index=True)
+        names, ngroups = variable_names(user), len(blocks)
     pt.insert(0, "id", np.arange(1, len(pt) + 1))
     pt["plabel"] = [f".p{i}." for i in pt["id"]]
     cons = [f for f in formulas if f.op in (":=",) + CONSTRAINT_OPS]
@@ -307,6 +325,19 @@ def build_partable(formulas: list[Formula], **options) -> pd.DataFrame:
     return pt
 
 
+def _unique_rows(rows: list[Formula]) -> list[Formula]:
+    """Duplicated elements: the first is kept, as lavaan does."""
+    user: list[Formula] = []
+    seen: set[tuple[str, str, str]] = set()
+    for f in rows:
+        key = (f.lhs, f.op, f.rhs)
+        if key in seen or (f.op == "~~" and (f.rhs, f.op, f.lhs) in seen):
+            continue
+        seen.add(key)
+        user.append(f)
+    return user
+
+
 def _check_model(user: list[Formula], names: VariableNames) -> None:
     for f in user:
         if f.op == "=~" and f.lhs == f.rhs:
@@ -335,6 +366,7 @@ def _options(
     group_partial: Iterable[str] = (),
     ceq_simple: bool = True,
     model_type: str = "sem",
+    group_labels: list | None = None,
 ) -> dict:
     if model_type not in ("sem", "cfa", "growth"):
         raise SurveyInputError(f"model_type={model_type!r} is not available (available: sem, cfa, growth)",
@@ -349,7 +381,7 @@ def _options(
                 else bool(auto_fix_first), auto_fix_single=bool(auto_fix_single), auto_var=bool(auto_var),
                 auto_cov_lv_x=bool(auto_cov_lv_x), auto_cov_y=bool(auto_cov_y), ngroups=int(ngroups),
                 group_equal=[g.strip() for g in group_equal], group_partial=list(group_partial),
-                ceq_simple=bool(ceq_simple))
+                ceq_simple=bool(ceq_simple), group_labels=group_labels)
 
 
 def lavaanify(model: str, **options) -> pd.DataFrame:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from survey.sem.summary_layout import count_parameters, estimate_sections, summary_header
+from survey.sem.results.summary_layout import count_parameters, estimate_sections, summary_header
 
 if TYPE_CHECKING:
     from survey.sem.result import SEMResult
@@ -43,11 +43,18 @@ def _robust(f: dict, key: str, two: bool) -> tuple[object, object, bool]:
     return ("" if two else f[key]), f[key], two
 
 
+CORRECTIONS = {"satorra.bentler": "Satorra-Bentler correction", "yuan.bentler": "Yuan-Bentler correction",
+               "yuan.bentler.mplus": "Yuan-Bentler correction (Mplus variant)",
+               "scaled.shifted": "simple second-order correction",
+               "mean.var.adjusted": "mean and variance adjusted correction"}
+
+
 def _correction(res: SEMResult) -> str:
     """lavaan's name of the test-statistic correction."""
-    if res.estimator == "MLM":
-        return "Satorra-Bentler correction"
-    return "Yuan-Bentler correction (Mplus variant)"
+    test = getattr(res, "scaled_test", None)
+    if test is not None and test.method in CORRECTIONS:
+        return CORRECTIONS[test.method]
+    return CORRECTIONS["satorra.bentler" if res.estimator == "MLM" else "yuan.bentler.mplus"]
 
 
 def _test_lines(res: SEMResult, f: dict, two: bool, fit_measures: bool) -> list[str]:
@@ -60,12 +67,24 @@ def _test_lines(res: SEMResult, f: dict, two: bool, fit_measures: bool) -> list[
         lines += [" " * (_W + 2)]
     lines += [
         _line2("Test Statistic" if two else "Test statistic", f["chisq"], sc("chisq"), two),
-        _line2("Degrees of freedom", str(int(f["df"])), _num(f.get("df.scaled"), 0) if two else "", two),
+        _line2("Degrees of freedom", str(int(f["df"])), _df(f.get("df.scaled")) if two else "", two),
         _line2("P-value (Chi-square)", f["pvalue"], sc("pvalue"), two),
     ]
+    test = getattr(res, "scaled_test", None)
+    shift = test.shift if two and test is not None else 0.0
     if two:
-        lines += [_line2("Scaling correction factor", "", f["chisq.scaling.factor"], True),
-                  f"    {_correction(res)}".ljust(_W + 14)]
+        lines.append(_line2("Scaling correction factor", "", f["chisq.scaling.factor"], True))
+        if test is not None and test.method == "scaled.shifted":
+            lines.append(_line2("Shift parameter", "", shift, True))
+        lines.append(f"    {_correction(res)}".ljust(_W + 14))
+    if not res.single:  # lavaan: the statistic of each group, scaled beside it
+        c = f.get("chisq.scaling.factor", float("nan")) if two else float("nan")
+        lines.append("  Test statistic for each group:")
+        stats = group_statistics(res)
+        for (name, t), w in zip(stats.items(), _group_weights(res), strict=True):
+            scaled = f"{_num(t / c + w * shift):>12}" if two else ""  # scaled.shifted: its share of the shift
+            lines.append(f"    {name:<{50 - len(_num(t))}}{_num(t)}" + scaled)
+    lines += _residual_test_lines(res, f)
     if not fit_measures:
         return lines
     base_df = str(int(f["baseline.df"]))
@@ -127,6 +146,48 @@ def _test_lines(res: SEMResult, f: dict, two: bool, fit_measures: bool) -> list[
     return lines
 
 
+def _df(value: object) -> str:
+    """A scaled df as lavaan prints it: integer, or three decimals (mean.var.adjusted)."""
+    if value is None or not math.isfinite(float(value)):
+        return ""
+    return str(int(value)) if float(value).is_integer() else f"{float(value):.3f}"
+
+
+def _group_weights(res: SEMResult) -> list[float]:
+    n = sum(b.n for b in res.stats.groups)
+    return [b.n / n for b in res.stats.groups]
+
+
+def _residual_test_lines(res: SEMResult, f: dict) -> list[str]:
+    """lavaan's second test block: Browne's residual-based test, the Bollen-Stine bootstrap p-value, or
+    under MLM the shifted / mean-and-variance adjusted test beside the standard one."""
+    out = []
+    for name, t in getattr(res.pieces, "extra_tests", {}).items():
+        if name == "bollen.stine":  # lavaan: the statistic again, with the bootstrap p-value
+            out += [" " * (_W + 2), _line("Test statistic", t["stat"]),
+                    _line("Degrees of freedom", str(int(t["df"]))),
+                    _line("P-value (Bollen-Stine bootstrap)", t["pvalue"])]
+            continue
+        if name in CORRECTIONS:  # a scaled test: Standard / Scaled columns
+            out += [" " * (_W + 14), _line2("Test Statistic", f["chisq"], t["stat"], True),
+                    _line2("Degrees of freedom", str(int(f["df"])), _df(t["df"]), True),
+                    _line2("P-value (Chi-square)", f["pvalue"], t["pvalue"], True),
+                    _line2("Scaling correction factor", "", t["scaling.factor"], True)]
+            if name == "scaled.shifted":
+                out.append(_line2("Shift parameter", "", t["shift.parameter"], True))
+            out.append(f"    {CORRECTIONS[name]}".ljust(_W + 14))
+            continue
+        title = "Browne's residual-based (ADF) test" if name.endswith("adf") else \
+            "Browne's residual-based (NT) test"
+        out += [" " * (_W + 2), f"  {title}".ljust(_W + 2), _line("Test statistic", t["stat"]),
+                _line("Degrees of freedom", str(int(t["df"]))), _line("P-value (Chi-square)", t["pvalue"])]
+        if not res.single:
+            out.append("  Test statistic for each group:")
+            out += _group_rows({label: _num(v) for label, v in zip(res.group_labels, t["stat.group"],
+                                                                   strict=True)})
+    return out
+
+
 def _se_lines(res: SEMResult) -> list[str]:
     """lavaan's description of the standard errors."""
     boot = getattr(res, "bootstrap", None)
@@ -135,15 +196,16 @@ def _se_lines(res: SEMResult) -> list[str]:
         return [_line("Standard errors", "Bootstrap"),
                 _line("Number of requested bootstrap draws", str(boot.n_requested)),
                 _line("Number of successful bootstrap draws", str(boot.n_requested - boot.n_failed))]
-    if res.estimator == "MLR":
-        return [_line("Standard errors", "Sandwich"), _line("Information bread", "Observed"),
-                _line("Observed information based on", "Hessian")]
-    if fiml:
-        return [_line("Standard errors", "Standard"), _line("Information", "Observed"),
-                _line("Observed information based on", "Hessian")]
-    se = "Robust.sem" if res.estimator == "MLM" else "Standard"
-    return [_line("Standard errors", se), _line("Information", "Expected"),
-            _line("Information saturated (h1) model", "Structured")]
+    se, info = getattr(res, "se_options", None) or (
+        {"MLR": "robust.huber.white", "MLM": "robust.sem"}.get(res.estimator, "standard"),
+        "observed" if res.estimator == "MLR" or fiml else "expected")
+    names = {"standard": "Standard", "robust.huber.white": "Sandwich", "robust.sem": "Robust.sem",
+             "first.order": "First.order", "none": "None"}
+    lines = [_line("Standard errors", names.get(se, se.capitalize())),
+             _line("Information bread" if se == "robust.huber.white" else "Information", info.capitalize())]
+    if info == "observed":
+        return lines + [_line("Observed information based on", "Hessian")]
+    return lines + [_line("Information saturated (h1) model", "Structured")]
 
 
 def estimates_table(res: SEMResult, standardized: bool = True, rsquare: bool = True) -> pd.DataFrame:
@@ -166,23 +228,48 @@ def _header_info(res: SEMResult) -> dict:
     counts = count_parameters(res.partable)
     info = {"converged": res.converged, "iterations": res.estimation.iterations, "estimator": res.estimator,
             "optimizer": res.estimation.method, "nobs": res.nobs, "nobs_total": res.stats.n_raw, **counts}
+    if not res.single:
+        info["groups"] = dict(res.nobs_groups)
     return info
+
+
+def _group_rows(values: dict[str, str]) -> list[str]:
+    return [f"    {name:<{50 - len(v)}}{v}" for name, v in values.items()]
+
+
+def group_statistics(res: SEMResult) -> dict[str, float]:
+    """lavaan's ``stat.group``: 2 (logl_h1,g - logl_g) of every group at the estimate (fixed.x parts
+    cancel)."""
+    mg = res.mg
+    out = {}
+    for i, (ram, b) in enumerate(zip(mg.models, res.stats.groups, strict=True)):
+        imp = ram.implied(mg.local(res.theta_full, i))
+        mean = imp.mean if imp.mean is not None else b.mean
+        out[b.label] = 2.0 * (float(b.h1_logl) - float(b.loglik(imp.sigma, mean)))
+    return out
 
 
 def summary_text(
     res: SEMResult, *, fit_measures: bool = True, standardized: bool = True, rsquare: bool = True
 ) -> str:
-    """The summary as one string, in lavaan's layout (:mod:`survey.sem.summary_layout`). With scaled
+    """The summary as one string, in lavaan's layout (:mod:`survey.sem.results.summary_layout`). With scaled
     statistics (MLR, MLM; FIML with MLR) the tests and fit measures get lavaan's second column "Scaled"
     (scaling correction factors included) and the robust CFI / TLI / RMSEA lines (Brosseau-Liard &
     Savalei 2012, 2014; Savalei 2018 for FIML)."""
     f = res.fit_measures()
     lines = summary_header(_header_info(res))
-    if hasattr(res, "missing_data"):
+    multi = not res.single
+    if hasattr(res, "missing_data") and not multi:
         lines.append(_line("Number of missing patterns", str(res.missing_data.n_patterns)))
+    elif hasattr(res, "missing_data"):  # lavaan: one line per group
+        lines.append(_line("Number of missing patterns per group:", ""))
+        lines += _group_rows({b.label: str(b.md.n_patterns) for b in res.stats.groups})
     lines += _test_lines(res, f, "chisq.scaled" in f, fit_measures)
     lines += ["", "Parameter Estimates:", ""] + _se_lines(res)
-    lines += estimate_sections(estimates_table(res, standardized, rsquare))
+    if multi:
+        lines += multigroup_estimate_sections(res, standardized, rsquare)
+    else:
+        lines += estimate_sections(estimates_table(res, standardized, rsquare))
     if res.warnings:
         lines += ["Warnings:"] + [f"  - {w.message}" for w in res.warnings]
     return "\n".join(lines) + "\n"

@@ -3,7 +3,7 @@
 * :func:`check_partable_options` - the option names :func:`survey.sem.syntax.lavaanify` takes (a typo is an
   input error listing the available ones);
 * :func:`check_estimable` - explicit constraints other than label equalities (``a > 0``, ``a == b^2``)
-  are refused with a clear error until the optimiser handles them (never silently dropped);
+  are refused with a clear error where they would be dropped (bootstrap replicates; never silently);
 * :func:`ram_table` - composites ``f <~ x`` are estimated as lavaan 0.6 does: the weights are regression
   coefficients of the composite on its indicators and the composite's residual variance is fixed at 0
   (``lav_partable_flat``: ``lv.formative`` variances), so the RAM model sees ``f ~ x`` rows.
@@ -16,10 +16,10 @@ import inspect
 import pandas as pd
 
 from survey.errors import SurveyInputError
-from survey.sem import syntax
+from survey.sem.syntax import table as syntax
 
 PARTABLE_OPTIONS = tuple(
-    name for name in inspect.signature(syntax._options).parameters if name not in ("ngroups",)
+    name for name in inspect.signature(syntax._options).parameters if name not in ("ngroups", "group_labels")
 )
 
 
@@ -40,9 +40,9 @@ def check_estimable(partable: pd.DataFrame) -> None:
     if len(rows):
         r = rows.iloc[0]
         raise SurveyInputError(
-            f"the constraint '{r.lhs} {r.op} {r.rhs}' cannot be imposed by this estimator yet (available: "
-            "single-group ML with missing='listwise' and se='standard'; with any estimator: equal labels "
-            "and 'label1 == label2' between free parameters)",
+            f"the constraint '{r.lhs} {r.op} {r.rhs}' cannot be imposed with se='bootstrap' yet (available: "
+            "every other se= with ML, MLR, MLM, listwise or FIML, one or more groups; with the bootstrap: "
+            "equal labels and 'label1 == label2' between free parameters)",
             field="model",
         )
 
@@ -56,22 +56,42 @@ def ram_table(partable: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def check_path(model: str, *, group: str | None, missing: str, plain_ml: bool = False) -> None:
-    """Refuse syntax features the chosen current estimation path would ignore (never silently wrong)."""
+def check_path(model: str, *, group: str | None, missing: str, plain_ml: bool = False,
+               ordinal: bool = False) -> None:
+    """Refuse syntax features the chosen current estimation path would ignore (never silently wrong):
+    per-group vectors need ``group=`` (and are not yet available to the ordinal path's groups)."""
     formulas = syntax.parse_syntax(model)
     multi = [f for f in formulas for v in (f.mod.label, f.mod.fixed, f.mod.start) if v and len(v) > 1]
     if multi and group is None:
         f = multi[0]
         raise SurveyInputError(f"line {f.line}: a vector modifier c(...) on {f.lhs} {f.op} {f.rhs} needs "
                                "one value per group (this is a single-group model)", field="model")
-    if multi:
-        raise SurveyInputError("per-group vectors c(...) are not available with group= in this estimator yet",
-                               field="model")
+    bounded = [f for f in formulas if f.mod.lower is not None or f.mod.upper is not None]
+    if bounded:  # the estimators do not impose bounds: refused rather than silently dropped
+        f = bounded[0]
+        raise SurveyInputError(f"line {f.line}: lower()/upper() bounds on {f.lhs} {f.op} {f.rhs} are not "
+                               "imposed by the estimators yet (available: label the parameter and write an "
+                               "inequality constraint, e.g. 'f =~ x1 + b*x2' with 'b > 0.9')", field="model")
+    if ordinal and any(f.op == ":" for f in formulas):
+        raise SurveyInputError("'group:' block syntax is not available with ordered items yet (available: "
+                               "continuous items with group=)", field="model")
+    if multi and ordinal:
+        raise SurveyInputError("per-group vectors c(...) are not available with ordered items yet "
+                               "(available: continuous items with group=)", field="model")
     if any(f.op == "<~" for f in formulas) and (group is not None or str(missing).lower() in ("fiml", "ml")):
         raise SurveyInputError("composites (<~) are available with single-group listwise ML/MLR/MLM only "
                                "for now", field="model")
     if not plain_ml:  # explicit constraints: single-group listwise ML (survey.sem.constrained)
-        check_estimable(syntax.lavaanify(model))
+        check_estimable(syntax.build_partable(formulas, **_group_count(formulas)))
+
+
+def _group_count(formulas) -> dict:
+    """``ngroups`` for checking a model without data: the length of its c(...) vectors (block syntax:
+    the number of its ``group:`` blocks)."""
+    if any(f.op == ":" for f in formulas):
+        return {}
+    lengths = [len(v) for f in formulas for v in (f.mod.label, f.mod.fixed, f.mod.start) if v]
+    return {"ngroups": max(lengths, default=1)}
 
 
 def check_fixed_x(partable: pd.DataFrame) -> None:
@@ -97,8 +117,7 @@ def validate_model_file(path: str) -> str:
     text = file.read_text(encoding="utf-8")
     try:
         formulas = syntax.parse_syntax(text)
-        lengths = [len(v) for f in formulas for v in (f.mod.label, f.mod.fixed, f.mod.start) if v]
-        syntax.build_partable(formulas, ngroups=max(lengths, default=1))
+        syntax.build_partable(formulas, **_group_count(formulas))
     except SurveyInputError as exc:
         raise SurveyInputError(exc.message, file=path, value=exc.value) from None
     return text

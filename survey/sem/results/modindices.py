@@ -25,8 +25,8 @@ import numpy as np
 import pandas as pd
 
 from survey.sem.model import RAMModel
+from survey.sem.results.std_nox import nox_adjust
 from survey.sem.standardize import standardize
-from survey.sem.std_nox import nox_adjust
 
 if TYPE_CHECKING:
     from survey.sem.result import SEMResult

@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
-from survey.sem.defined import evaluate_defined
 from survey.sem.standardize import numerical_jacobian, standardize
+from survey.sem.syntax.defined import evaluate_defined
 
 
 def nox_adjust(rows: pd.DataFrame, raw: np.ndarray, std_all: np.ndarray, ov_x: list[str],

@@ -9,7 +9,8 @@ Rules (lavaan 0.6 ``lav_syntax.R``; Rosseel 2012, J Stat Softw 48(2), section "m
   a label, ``c(...)`` (one value per group: numbers/NA -> fixed values, names -> labels),
   ``start(v)`` / ``v?name`` (starting value), ``label("a")``, ``equal("a")`` (a label),
   ``lower(v)`` / ``upper(v)`` (bounds);
-* ``:=``, ``==``, ``<`` and ``>`` keep their sides as expressions (whitespace removed).
+* ``:=``, ``==``, ``<`` and ``>`` keep their sides as expressions (whitespace removed);
+* ``group: NAME`` (or ``group: 1``) starts the block of one group: a ``Formula("group", ":", NAME)``.
 """
 
 from __future__ import annotations
@@ -216,9 +217,14 @@ def parse_syntax(text: str) -> list[Formula]:
         raise SurveyInputError("the model syntax is empty", field="model")
     out: list[Formula] = []
     for number, line in _statements(text):
-        if re.match(r"^(group|level|class|block):", line, re.I):
-            raise _error(number, "block syntax (group: / level:) is not available (available: one model for "
-                         "all groups with group=..., per-group values with c(...))", line)
+        block = re.match(r"^(group|level|class|block):(.*)$", line, re.I)
+        if block and block.group(1).lower() == "group" and block.group(2) and ":" not in block.group(2):
+            out.append(Formula("group", ":", block.group(2), line=number))  # lavaan's group: block
+            continue
+        if block:
+            raise _error(number, "block syntax other than 'group: NAME' (level:, class:) or a block without "
+                         "its group name is not available (available: group: NAME / group: 1, or one "
+                         "model for all groups with per-group values c(...))", line)
         lhs_text, op, rhs_text = _split_operator(line, number)
         if op == ":=":
             if not _NAME.match(lhs_text):

@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from survey.sem.syntax_parse import Formula
+from survey.sem.syntax.parse import Formula
 
 if TYPE_CHECKING:
-    from survey.sem.syntax import VariableNames
+    from survey.sem.syntax.table import VariableNames
 
 
 def auto_labels(pt: pd.DataFrame, ngroups: int, names: VariableNames, opt: dict) -> list[str]:

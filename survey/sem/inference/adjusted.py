@@ -1,0 +1,187 @@
+"""lavaan's ``test=`` option with estimator ML: scaled, shifted, mean-and-variance adjusted and Browne's
+residual-based tests, over group blocks (lavaan ``lav_test_satorra_bentler``, ``lav_test_browne``).
+
+With f_g = N_g / N, W_g the normal h1 information at Sigma_g(theta) (fixed.x elements zeroed), Gamma_g the
+ADF covariance of the block's moments, Delta = rbind(Delta_g) and E^-1 the inverse (augmented, under
+explicit constraints) unit information of the fit:
+
+    U = Wf - Wf Delta E^-1 Delta' Wf,  Wf = bdiag(f_g W_g),  Gf = bdiag(Gamma_g / f_g)
+    satorra.bentler     c = tr(U Gf) / df,  T_sb = T / c            (Satorra & Bentler 1994)
+    scaled.shifted      a = sqrt(df / tr((U Gf)^2)),  T_ss = a T + (df - a tr(U Gf))
+                        (Asparouhov & Muthen 2010; lavaan reports 1/a as the scaling factor)
+    mean.var.adjusted   df' = tr(U Gf)^2 / tr((U Gf)^2),  T_mv = T df' / tr(U Gf) on df'
+                        (Satterthwaite 1941; Satorra & Bentler 1994)
+    browne.residual.*   T_B = sum_g N_g r_g' (G_g^-1 - G_g^-1 D_g (D_g' G_g^-1 D_g)^-1 D_g' G_g^-1) r_g,
+                        r_g = sample minus implied moments, G_g = Gamma_g (adf) or W_g(S_g)^-1 (nt)
+                        (Browne 1984, eq. 2.20a)
+
+``yuan.bentler`` with complete data is the Satorra-Bentler trace (lavaan: h1 Omega = Gamma), and
+``yuan.bentler.mplus`` is :func:`survey.sem.inference.tests.yuan_bentler_mplus` with the fit's information.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.linalg import block_diag
+
+from survey.errors import SurveyInputError
+from survey.sem.data.blocks import BlockStats, x_mask
+from survey.sem.inference.tests import ScaledTest, _factor, pvalue, yuan_bentler_mplus
+from survey.sem.inference.vcov import h1_weight
+from survey.sem.model.blocks import MultiGroupModel
+from survey.sem.model.moments import gamma_adf_fixed_x, h1_information, vech_index
+
+SCALED = ("satorra.bentler", "yuan.bentler", "yuan.bentler.mplus", "scaled.shifted", "mean.var.adjusted")
+BROWNE = ("browne.residual.adf", "browne.residual.nt")
+BOOTSTRAP = ("bollen.stine",)  # run by survey.sem.api (the Bollen-Stine bootstrap)
+TESTS = ("standard",) + SCALED + BROWNE + BOOTSTRAP
+
+
+def normalize_test(test: str) -> str:
+    """lavaan's test names (case-insensitive; "sb", "mlm", "mlmv", "mlmvs" and "mlr" aliases)."""
+    name = str(test).strip().lower()
+    name = {"sb": "satorra.bentler", "satorra-bentler": "satorra.bentler", "mlm": "satorra.bentler",
+            "mlr": "yuan.bentler.mplus", "yb": "yuan.bentler", "mlmv": "mean.var.adjusted",
+            "mlmvs": "scaled.shifted", "browne.residual": "browne.residual.adf", "default": "standard",
+            "none": "standard"}.get(name, name)
+    if name not in TESTS:
+        raise SurveyInputError(f"test={test!r} is not available (available: {', '.join(TESTS)})",
+                               field="test", value=str(test))
+    return name
+
+
+def check_test(test: str, est: str, kind: str) -> None:
+    """Refuse the combinations whose lavaan numbers this module does not reproduce yet: with missing data
+    (lavaan switches the tests' observed information to "h1"), and a second test under MLR (same switch)."""
+    if test == "standard" or (est == "MLR" and test == "yuan.bentler.mplus"):
+        return
+    if kind != "listwise":
+        raise SurveyInputError(f"test={test!r} is not available with missing='fiml' yet (available: "
+                               "standard; estimator='MLR' for the Yuan-Bentler test)", field="test",
+                               value=test)
+    if est == "MLR" and test != "yuan.bentler.mplus":
+        raise SurveyInputError(f"test={test!r} is not available with estimator MLR yet (available: its own "
+                               "yuan.bentler.mplus; estimator='ML' with test=)", field="test", value=test)
+
+
+def check_information(information: str, est: str, kind: str, se_kind: str) -> None:
+    """information= where lavaan's numbers are not reproduced yet: observed with robust.sem (MLM; lavaan's
+    observed h1 weight) and expected with missing data (lavaan's structured expected FIML information)."""
+    if information == "observed" and (est == "MLM" or se_kind == "robust.sem"):
+        raise SurveyInputError("information='observed' is not available with robust.sem / estimator MLM yet "
+                               "(available: expected; observed with ML or MLR)", field="information")
+    if information == "expected" and kind != "listwise":
+        raise SurveyInputError("information='expected' is not available with missing='fiml' yet (available: "
+                               "observed, lavaan's default with missing data)", field="information")
+
+
+def _moments(b: BlockStats, meanstructure: bool) -> np.ndarray:
+    rows, cols = vech_index(b.cov.shape[0])
+    v = b.cov[rows, cols]
+    return np.concatenate([b.mean, v]) if meanstructure else v
+
+
+def ugamma(mg: MultiGroupModel, blocks: list[BlockStats], theta: np.ndarray, deltas: list[np.ndarray],
+           e_inv: np.ndarray) -> tuple[float, float]:
+    """tr(U Gf) and tr((U Gf)^2) (module notes)."""
+    n = sum(b.n for b in blocks)
+    full = mg.k @ theta
+    wf, gf = [], []
+    for i, (ram, b) in enumerate(zip(mg.models, blocks, strict=True)):
+        f = b.n / n
+        imp = ram.implied(mg.local(full, i))
+        wf.append(f * h1_weight(b, imp.sigma, ram.meanstructure))
+        gf.append(gamma_adf_fixed_x(b.raw, b.x_index, ram.meanstructure) / f)
+    w, g, d = block_diag(*wf), block_diag(*gf), np.vstack(deltas)
+    wd = w @ d
+    u = w - wd @ e_inv @ wd.T
+    ug = u @ g
+    return float(np.trace(ug)), float(np.sum(ug * ug.T))
+
+
+def browne_residual(mg: MultiGroupModel, blocks: list[BlockStats], theta: np.ndarray,
+                    deltas: list[np.ndarray], adf: bool) -> list[float]:
+    """Browne's (1984) residual-based statistic of every block (module notes; the test is their sum)."""
+    full = mg.k @ theta
+    out = []
+    for i, (ram, b, d) in enumerate(zip(mg.models, blocks, deltas, strict=True)):
+        ms = ram.meanstructure
+        imp = ram.implied(mg.local(full, i))
+        rows, cols = vech_index(b.cov.shape[0])
+        est = imp.sigma[rows, cols]
+        if ms:
+            est = np.concatenate([imp.mean if imp.mean is not None else b.mean, est])
+        r = _moments(b, ms) - est
+        if adf:
+            gamma = gamma_adf_fixed_x(b.raw, b.x_index, ms)
+        else:
+            gamma = np.linalg.inv(h1_information(b.cov, ms))
+        keep = ~x_mask(b.cov.shape[0], b.x_index, ms)
+        r, d, gamma = r[keep], d[keep], gamma[np.ix_(keep, keep)]
+        gi = np.linalg.inv(gamma)
+        gi_r, gi_d = gi @ r, gi @ d
+        a, c = d.T @ gi_d, d.T @ gi_r
+        out.append(max(b.n * float(r @ gi_r - c @ np.linalg.pinv(a) @ c), 0.0))
+    return out
+
+
+def requested_test(test: str, stat: float, df: float, mg: MultiGroupModel, blocks: list[BlockStats],
+                   theta: np.ndarray, deltas: list[np.ndarray], a_inv: np.ndarray,
+                   b0: np.ndarray | None = None) -> ScaledTest | None:
+    """The scaled test of ``test`` (None for standard and Browne's tests); scaled.shifted carries the
+    Satorra-Bentler test its robust CFI/TLI/RMSEA are built on (lavaan)."""
+    if test == "yuan.bentler.mplus":
+        return yuan_bentler_mplus(stat, df, a_inv, b0, blocks, mg.meanstructure, mg.npar_full)
+    if test == "standard" or test in BROWNE:
+        return None
+    tr, tr2 = ugamma(mg, blocks, theta, deltas, a_inv)
+    sb = ScaledTest(test if test == "yuan.bentler" else "satorra.bentler", stat, df, tr, _factor(tr, df),
+                    trace2=tr2)
+    if test in ("satorra.bentler", "yuan.bentler"):
+        return sb
+    if test == "scaled.shifted":
+        a = np.sqrt(df / tr2) if df > 0 and tr2 > 0 else float("nan")
+        return ScaledTest(test, stat, df, tr, 1.0 / a, shift=df - a * tr, trace2=tr2, robust=sb)
+    dfm = tr**2 / tr2 if tr2 > 0 else float("nan")
+    return ScaledTest(test, stat, df, tr, tr / dfm, df_scaled=dfm, trace2=tr2)
+
+
+def browne_test(test: str, mg: MultiGroupModel, blocks: list[BlockStats], theta: np.ndarray,
+                deltas: list[np.ndarray], df: float) -> dict[str, float]:
+    """lavaan's ``lavInspect(fit, "test")$browne.residual.*`` entry."""
+    groups = browne_residual(mg, blocks, theta, deltas, adf=test.endswith("adf"))
+    stat = float(sum(groups))
+    return {"test": test, "stat": stat, "stat.group": groups, "df": df, "pvalue": pvalue(stat, df)}
+
+
+def as_dict(t: ScaledTest) -> dict[str, float]:
+    """A scaled test as lavaan's ``lavInspect(fit, "test")`` entry."""
+    return {"test": t.method, "stat": t.stat_scaled, "df": t.dfs, "pvalue": t.pvalue_scaled,
+            "scaling.factor": t.scaling_factor, "shift.parameter": t.shift, "trace.UGamma": t.trace,
+            "trace.UGamma2": t.trace2}
+
+
+def second_test(test: str, mg: MultiGroupModel, blocks: list[BlockStats], theta: np.ndarray, df: float,
+                stat: float) -> dict[str, float]:
+    """A test reported beside the fit's own one: Browne's residual test, or under MLM the shifted /
+    mean-and-variance adjusted test on the expected information (lavaan's second entry of ``test``)."""
+    from survey.sem.inference.information import deltas as all_deltas
+    from survey.sem.inference.information import expected
+    from survey.sem.inference.vcov import symmetric_inverse
+
+    d = all_deltas(mg, theta)
+    if test in BROWNE:
+        return browne_test(test, mg, blocks, theta, d, df)
+    e_inv = symmetric_inverse(expected(mg, blocks, theta))
+    return as_dict(requested_test(test, stat, df, mg, blocks, theta, d, e_inv))
+
+
+def test_table(res) -> dict[str, dict]:
+    """lavaan's ``lavInspect(fit, "test")``: the standard test, then the scaled or residual-based one."""
+    pieces = res.pieces
+    out = {"standard": {"test": "standard", "stat": float(pieces.stat), "df": float(pieces.df),
+                        "pvalue": pvalue(pieces.stat, pieces.df)}}
+    if pieces.scaled is not None:
+        out[pieces.scaled.method] = as_dict(pieces.scaled)
+    out.update(getattr(pieces, "extra_tests", {}))
+    return out
