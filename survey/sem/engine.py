@@ -177,8 +177,8 @@ def inference(
     df: float,
     se: str = "default",
     information: str = "default",
-    test_information=None,
     test: str = "standard",
+    test_information=None,
 ) -> tuple[vcmod.Information | None, ScaledTest | None]:
     """vcov (per ``se``) and the estimator's scaled test at theta; ``information`` "expected" |
     "observed" overrides lavaan's default information (expected with complete data except MLR);
