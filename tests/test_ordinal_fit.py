@@ -114,8 +114,10 @@ def test_bad_options_and_data_are_named():
         fit_ordinal(MODELS["bfi"], BFI, missing="fiml")
     with pytest.raises(SurveyInputError, match="parameterization"):
         fit_ordinal(MODELS["bfi"], BFI, parameterization="gamma")
-    with pytest.raises(SurveyInputError, match="A1"):
-        fit_ordinal(MODELS["bfi"], BFI, ordered=["A2"])
+    with pytest.raises(SurveyInputError, match="none of the model's observed variables is ordered"):
+        fit_ordinal(MODELS["bfi"], BFI, ordered=["age"])
+    with pytest.raises(SurveyInputError, match="mixing ordered and continuous"):
+        fit_ordinal(MODELS["bfi"], BFI, ordered=["A2"], missing="pairwise")
     with pytest.raises(SurveyInputError, match="exogenous"):
         fit_ordinal("f =~ A1 + A2 + A3\nf ~ age", BFI)
     with pytest.raises(SurveyInputError, match="Z9"):

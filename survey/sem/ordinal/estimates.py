@@ -26,7 +26,7 @@ def _full_moments(structure: OrdinalStructure, t_ram: np.ndarray) -> tuple[np.nd
     p = structure.p
     if structure.parameterization == "delta":
         sigma0 = ram.implied(t_ram).sigma
-        resid = 1.0 - np.diag(sigma0)
+        resid = np.where(structure.numeric, np.diag(s)[:p], 1.0 - np.diag(sigma0))
         s = s.copy()
         s[np.arange(p), np.arange(p)] = resid
     else:
@@ -52,7 +52,8 @@ def estimates_table(structure: OrdinalStructure, theta: np.ndarray, vcov: np.nda
             continue
         free = int(r.free)
         est = float(values[k])
-        if r.op == "~~" and r.lhs == r.rhs and r.lhs in idx and idx[r.lhs] < structure.p:
+        if (r.op == "~~" and r.lhs == r.rhs and r.lhs in idx and idx[r.lhs] < structure.p
+                and not structure.numeric[idx[r.lhs]]):
             est = float(resid[idx[r.lhs]])
         se = float(ses[free - 1]) if free > 0 else 0.0
         if r.op == "=~":
@@ -64,22 +65,27 @@ def estimates_table(structure: OrdinalStructure, theta: np.ndarray, vcov: np.nda
         elif r.op == "~~":
             i, j = idx[r.lhs], idx[r.rhs]
             std = est / np.sqrt(abs(s_full[i, i] * s_full[j, j]))
+        elif r.op == "~1":
+            std = est / sd[idx[r.lhs]]
         else:
             std = 0.0
         rows.append(dict(lhs=r.lhs, op=r.op, rhs=r.rhs, label=r.label, free=free, est=est, se=se,
                          std_all=std, user=int(r.user)))
     user = [r for r in rows if r["user"] == 1]
-    rest = [r for r in rows if r["user"] != 1]
+    rest = [r for r in rows if r["user"] != 1 and r["op"] != "~1"]
+    ordinal = [v for v, num in zip(sample.names, structure.numeric, strict=True) if not num]
     th_rows = []
-    for q, (var, value) in enumerate(zip(np.repeat(sample.names, structure.nth_per), tau, strict=True)):
-        count = q - int(np.sum(structure.nth_per[: sample.names.index(var)]))
+    for q, (var, value) in enumerate(zip(np.repeat(ordinal, structure.nth_per), tau, strict=True)):
+        count = q - int(np.sum(structure.nth_per[: ordinal.index(var)]))
         free = structure.npar_ram + q + 1
         th_rows.append(dict(lhs=var, op="|", rhs=f"t{count + 1}", label="", free=free, est=float(value),
                             se=float(ses[free - 1]), std_all=float(value) / sd[idx[var]], user=0))
     extra = [dict(lhs=v, op="~*~", rhs=v, label="", free=0, est=float(scale[i]), se=0.0, std_all=1.0, user=0)
-             for i, v in enumerate(sample.names)]
-    means = [dict(lhs=v, op="~1", rhs="", label="", free=0, est=0.0, se=0.0, std_all=0.0, user=0)
-             for v in ram.variables]
+             for i, v in enumerate(sample.names) if not structure.numeric[i]]
+    means = [r for r in rows if r["user"] != 1 and r["op"] == "~1"]
+    if not means:
+        means = [dict(lhs=v, op="~1", rhs="", label="", free=0, est=0.0, se=0.0, std_all=0.0, user=0)
+                 for v in ram.variables]
     table = pd.DataFrame(user + th_rows + rest + extra + means)
     with np.errstate(divide="ignore", invalid="ignore"):
         z = np.where(table["se"] > 0, table["est"] / table["se"], np.nan)

@@ -300,7 +300,7 @@ def _single(group: Group):
         pass
 
     shape = _Shape()
-    shape.nth, shape.nstat = nth, group.sample.wls_obs.size
+    shape.nth, shape.nuni, shape.nstat = nth, nth, group.sample.wls_obs.size
     return shape
 
 

@@ -95,8 +95,8 @@ def _fit_groups(model, data, est, ordered, missing, group, group_equal, group_pa
     if ordered is not True:
         ov = list(variable_names(lavaanify(model)).ov)
         if set(ov) - set(ordered):
-            raise SurveyInputError("every observed variable of the model must be ordered (polyserial fits "
-                                   "are not available yet)", value=sorted(set(ov) - set(ordered))[0],
-                                   field="ordered")
+            raise SurveyInputError("with two or more groups every observed variable of the model must be "
+                                   "ordered (mixed ordered and continuous fits are single-group)",
+                                   value=sorted(set(ov) - set(ordered))[0], field="ordered")
     return fit_ordinal_groups(model, data, group, group_equal=tuple(_as_list(group_equal)), estimator=est,
                               missing=missing)
