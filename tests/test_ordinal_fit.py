@@ -51,7 +51,7 @@ def fitted(case: str):
 
 def _merged(case: str) -> pd.DataFrame:
     ref = pd.DataFrame(REF["cases"][case]["estimates"]).set_index(["lhs", "op", "rhs"])
-    mine = fitted(case).estimates.set_index(["lhs", "op", "rhs"])
+    mine = fitted(case).estimates().set_index(["lhs", "op", "rhs"])
     assert set(ref.index) == set(mine.index)  # the same rows as parameterEstimates(remove.nonfree = FALSE)
     return mine.join(ref.add_suffix("_r"))
 
@@ -71,7 +71,7 @@ def test_estimates_ses_and_std_all_equal_lavaan(case):
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_fit_measures_equal_lavaan(case):
     ref = REF["cases"][case]["fit_measures"]
-    mine = fitted(case).fit_measures
+    mine = fitted(case).fit_measures()
     compared = 0
     for name, value in ref.items():
         if name in NOT_COMPUTED:
@@ -99,10 +99,10 @@ def test_mean_adjusted_trace():
 
 def test_delta_and_theta_are_the_same_model():
     delta, theta = fitted("bfi_wlsmv"), fitted("bfi_theta")
-    assert theta.fit_measures["chisq"] == pytest.approx(delta.fit_measures["chisq"], rel=1e-7)
-    m = theta.estimates
+    assert theta.fit_measures()["chisq"] == pytest.approx(delta.fit_measures()["chisq"], rel=1e-7)
+    m = theta.estimates()
     loads = m[(m["op"] == "=~") & (m["rhs"] == "A2")]["est"].iloc[0]
-    assert abs(loads) > abs(delta.estimates.query("op == '=~' and rhs == 'A2'")["est"].iloc[0])
+    assert abs(loads) > abs(delta.estimates().query("op == '=~' and rhs == 'A2'")["est"].iloc[0])
     scale = m[m["op"] == "~*~"]["est"]
     assert (scale < 1).all()  # Delta_i = 1 / sd(y*_i), residual variances fixed to 1
 
@@ -129,7 +129,7 @@ def test_solution_warnings_name_heywood_cases_and_non_pd_polychorics():
 
     fit = fitted("bfi_wlsmv")
     assert fit.warnings == []
-    table = fit.estimates.copy()
+    table = fit.estimates().copy()
     table.loc[(table["lhs"] == "A3") & (table["op"] == "~~"), "est"] = -0.02
     bad = np.array([[1, 0.9, 0.0], [0.9, 1, 0.9], [0.0, 0.9, 1]])  # eigenvalue 1 - 0.9 sqrt(2) < 0
     sample = SampleStatistics(["a", "b", "c"], [], bad, np.eye(3), 10)

@@ -77,7 +77,7 @@ def test_mixed_gamma_without_continuous_variables_is_the_ordinal_gamma():
 
 def _merged(case: str) -> pd.DataFrame:
     ref = pd.DataFrame(REF["cases"][case]["estimates"]).set_index(["lhs", "op", "rhs"])
-    mine = fitted(case).estimates.set_index(["lhs", "op", "rhs"])
+    mine = fitted(case).estimates().set_index(["lhs", "op", "rhs"])
     assert set(ref.index) == set(mine.index)  # parameterEstimates(remove.nonfree = FALSE)'s rows
     return mine.join(ref.add_suffix("_r"))
 
@@ -98,7 +98,7 @@ def test_mixed_estimates_ses_and_std_all_equal_lavaan(case):
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_mixed_fit_measures_equal_lavaan(case):
     ref = REF["cases"][case]["fit_measures"]
-    mine = fitted(case).fit_measures
+    mine = fitted(case).fit_measures()
     compared = 0
     for name, value in ref.items():
         if name in NOT_COMPUTED:
@@ -118,7 +118,7 @@ def test_mixed_fit_measures_equal_lavaan(case):
 
 def test_continuous_outcome_regression_and_summary():
     fit = fitted("sem_wlsmv")
-    est = fit.estimates.set_index(["lhs", "op", "rhs"])
+    est = fit.estimates().set_index(["lhs", "op", "rhs"])
     assert est.loc[("age10", "~", "A"), "se"] > 0
     text = fit.summary()
     assert "Intercepts:" in text and "Thresholds:" in text and "C1|t1" not in text
@@ -137,3 +137,26 @@ def test_mixed_bad_input_is_named():
         fit_ordinal(REF["models"]["cfa"], flat, ordered=ORDERED)
     with pytest.raises(SurveyInputError, match="listwise"):
         fit_ordinal(REF["models"]["cfa"], BFI, ordered=ORDERED, missing="pairwise")
+
+
+def test_ordinal_results_have_the_engine_result_methods():
+    """estimates(), to_frame(), fit_measures(names), vcov(), r2(), summary(), to_dict(), _repr_html_ as
+    survey.sem's SEMResult; the same columns as its parameterEstimates() (std.lv aside)."""
+    from survey.sem import fit
+
+    res = fit(REF["models"]["sem"], BFI, ordered=ORDERED)
+    cont = fit(REF["models"]["sem"], BFI.dropna(subset=ORDERED))
+    assert res.single and cont.single
+    assert list(res.estimates().columns) == [c for c in cont.estimates().columns if c != "std.lv"]
+    pd.testing.assert_frame_equal(res.to_frame(), res.estimates())
+    assert res.fit_measures(["chisq", "df"]) == {"chisq": res.fit_measures()["chisq"], "df": 42.0}
+    v = res.vcov()
+    assert v.shape == (50, 50) and list(v.index) == list(v.columns)
+    est = res.estimates().set_index(["lhs", "op", "rhs"])
+    for name, key in (("A=~A2", ("A", "=~", "A2")), ("age10~C", ("age10", "~", "C")),
+                      ("A1|t1", ("A1", "|", "t1")), ("C1~1", ("C1", "~1", ""))):
+        assert np.sqrt(v.loc[name, name]) == pytest.approx(est.loc[key, "se"], rel=1e-12)
+    ref = pd.DataFrame(REF["cases"]["sem_wlsmv"]["estimates"]).set_index(["lhs", "op", "rhs"])
+    assert res.r2()["age10"] == pytest.approx(1 - ref.loc[("age10", "~~", "age10"), "std.all"], abs=1e-5)
+    assert "<table" in res._repr_html_() and "WLSMV" in res._repr_html_()
+    assert res.to_dict()["estimates"][0]["lhs"] == "A"

@@ -51,12 +51,12 @@ def test_ordinal_fit_of_the_study_model_equals_lavaan():
     """26 ordered items and a continuous, skewed behaviour count (polyserial correlations)."""
     f = ordinal_fit()
     ref = _frame(REF["wlsmv"]["estimates"])
-    mine = f.estimates.set_index(["lhs", "op", "rhs"]).loc[ref.index]
+    mine = f.estimates().set_index(["lhs", "op", "rhs"]).loc[ref.index]
     assert f.nobs == REF["wlsmv"]["nobs"] == 807
     for column in ("est", "se", "std.all"):
         assert np.abs(mine[column] - ref[column]).max() < 1e-4, column
     for name, value in REF["wlsmv"]["fit_measures"].items():
-        assert f.fit_measures[name] == pytest.approx(value, rel=1e-6, abs=1e-6), name
+        assert f.fit_measures()[name] == pytest.approx(value, rel=1e-6, abs=1e-6), name
     assert np.abs(f.sample.correlations[-1, :-1] * np.sqrt(f.sample.variances[0])
                   - np.array(REF["wlsmv"]["cor"])[-1, :-1]).max() < 1e-6
     # lavaan 0.6.14 itself drops far-tail cases from the polyserial likelihood (fixed in lavaan since);
@@ -129,7 +129,7 @@ def test_paper_with_ordered_true_has_the_table_after_the_hypotheses_and_the_sent
     assert table.number == keys.index("hypotheses_ordinal") + 1
     results = paper.results
     own = fit(results.model, results.scored, estimator="WLSMV", ordered=list(results.ordinal.items))
-    est = own.estimates.set_index(["lhs", "op", "rhs"])
+    est = own.estimates().set_index(["lhs", "op", "rhs"])
     for row in table.data.to_dict("records"):
         h = next(h for h in results.hypotheses if h.id == row["hypothesis"])
         assert row["b.ordinal"] == est.loc[(h.outcome, "~", h.predictor), "est"]

@@ -35,18 +35,6 @@ class OrdinalSensitivity:
     omitted_reason: str | None = None
 
 
-class _Estimates:
-    """An ordinal fit seen through the ``estimates()`` method the report's table builders call."""
-
-    def __init__(self, fit: Any) -> None:
-        from survey.sem.ordinal.summary import public_estimates
-
-        self._table = public_estimates(fit.estimates)
-
-    def estimates(self) -> pd.DataFrame:
-        return self._table
-
-
 def apply(results: Any) -> None:
     """Fit the structural model with the indicators ordered when the configuration asks for it
     (``results.ordinal``); its warnings join the study's, prefixed."""
@@ -70,7 +58,7 @@ def sensitivity_rows(continuous: Any, ordinal: Any, hypotheses: Any, alpha: floa
     """Per hypothesis b, SE, beta, p and the decision under both fits (``.ordinal`` the WLSMV ones)."""
     keep = ["hypothesis", "path", "b", "se", "beta", "pvalue", "supported"]
     left = tables.hypothesis_rows(continuous, hypotheses, alpha)[keep]
-    right = tables.hypothesis_rows(_Estimates(ordinal), hypotheses, alpha)[keep]
+    right = tables.hypothesis_rows(ordinal, hypotheses, alpha)[keep]
     data = left.merge(right, on=["hypothesis", "path"], suffixes=("", ".ordinal"))
     data["beta.difference"] = data["beta.ordinal"] - data["beta"]
     return data
@@ -117,7 +105,7 @@ def ordinal_sensitivity_table(results: Any) -> Table:
                                                       strict=True)]
     display["Supported"] = [f"{a.capitalize()} / {b}"
                             for a, b in zip(data["supported"], data["supported.ordinal"], strict=True)]
-    fm = ordinal.fit_measures
+    fm = ordinal.fit_measures()
     n_cont, n_ord = int(results.sem.nobs), int(ordinal.nobs)
     note = (f"Continuous: the structural model as in the hypothesis table ({config.estimator}, missing = "
             f"{config.missing}, N = {n_cont}). Ordinal: the {len(results.ordinal.items)} items as ordered "

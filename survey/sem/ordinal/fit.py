@@ -18,7 +18,6 @@ from threadpoolctl import threadpool_limits
 
 from survey.errors import EstimationError, SurveyInputError
 from survey.sem.ordinal import fitmeasures as fm
-from survey.sem.ordinal import summary
 from survey.sem.ordinal import test as tests
 from survey.sem.ordinal._engine import GroupStats, lavaanify, start_values, variable_names
 from survey.sem.ordinal.acov import gamma as gamma_matrix
@@ -26,6 +25,7 @@ from survey.sem.ordinal.estimates import estimates_table
 from survey.sem.ordinal.mixed import complete_cases, mixed_statistics
 from survey.sem.ordinal.objective import OrdinalStructure, objective, weight_matrix, weighted
 from survey.sem.ordinal.polychoric import as_matrix, pair_tables, polychoric
+from survey.sem.ordinal.results import OrdinalResult
 from survey.sem.ordinal.thresholds import OrdinalCodes, encode, univariate_thresholds
 
 # estimator -> (objective's weight, test, robust SEs)  (lavaan ``lav_options_set``)
@@ -84,32 +84,22 @@ class SampleStatistics:
 
 
 @dataclass
-class OrdinalFit:
-    """Result of :func:`fit_ordinal`: lavaan-named estimates and fit measures."""
+class OrdinalFit(OrdinalResult):
+    """Result of :func:`fit_ordinal`: the engine's result methods (``estimates()``, ``fit_measures()``,
+    ``vcov()``, ``r2()``, ``summary()``, ``to_dict()``; :mod:`survey.sem.ordinal.results`)."""
 
     estimator: str
     parameterization: str
     nobs: int
     converged: bool
-    estimates: pd.DataFrame
-    fit_measures: dict[str, float]
-    vcov: np.ndarray
+    parameter_table: pd.DataFrame  # lavaan-named rows with the ``free`` index
+    measures: dict[str, float]
+    vcov_matrix: np.ndarray
     sample: SampleStatistics
     tests: list[tests.Test]
     implied_cor: np.ndarray  # model-implied correlations of the latent responses
     warnings: list[str] = field(default_factory=list)
-
-    def r2(self) -> dict[str, float]:
-        """R-square of the items' latent responses and the dependent latent variables."""
-        return summary.r2(self.estimates)
-
-    def to_dict(self) -> dict:
-        """The ``survey fit --json`` object, threshold rows (``op`` "|") included."""
-        return summary.to_dict(self)
-
-    def summary(self) -> str:
-        """lavaan-like text summary with the Thresholds section."""
-        return summary.summary_text(self)
+    model: str = ""
 
 
 def sample_statistics(data: pd.DataFrame, names: list[str], missing: str = "listwise") -> SampleStatistics:
@@ -262,7 +252,7 @@ def _fit(model: str, data: pd.DataFrame, estimator: str, ordered, missing: str, 
     warnings = ([] if converged else ["the optimizer did not converge"]) + solution_warnings(table, sample)
     implied = structure.moments(theta).sigma
     return OrdinalFit(est, parameterization, n, converged, table, measures, v, sample, test_list, implied,
-                      warnings)
+                      warnings, model)
 
 
 def solution_warnings(table: pd.DataFrame, sample: SampleStatistics) -> list[str]:

@@ -32,6 +32,7 @@ from survey.sem.ordinal._engine import RAMModel, lavaanify, variable_names
 from survey.sem.ordinal.fit import SampleStatistics, sample_statistics
 from survey.sem.ordinal.objective import objective, weight_matrix, weighted
 from survey.sem.ordinal.polychoric import pair_index
+from survey.sem.ordinal.results import OrdinalResult
 
 SUPPORTED_EQUAL = {"thresholds", "loadings", "regressions", "lv.variances", "lv.covariances"}
 
@@ -150,31 +151,20 @@ def moments(group: Group, theta: np.ndarray, jacobian: bool = False):
 
 
 @dataclass
-class GroupFit:
-    """Result of :func:`fit_ordinal_groups` (lavaan-named estimates with a ``group`` column)."""
+class GroupFit(OrdinalResult):
+    """Result of :func:`fit_ordinal_groups` (rows with a ``group`` column; the result methods of
+    :mod:`survey.sem.ordinal.results`)."""
 
     estimator: str
     nobs: list[int]
     converged: bool
-    estimates: pd.DataFrame
-    fit_measures: dict[str, float]
-    vcov: np.ndarray
+    parameter_table: pd.DataFrame
+    measures: dict[str, float]
+    vcov_matrix: np.ndarray
     tests: list
     groups: list = None  # the group column's values, in group order 1..G
     parameterization: str = "delta"
     warnings: list = None
-
-    def to_dict(self) -> dict:
-        """The ``survey fit --json`` object (``nobs`` the total; ``group`` 1..G on every estimate row)."""
-        from survey.sem.ordinal import summary
-
-        return summary.to_dict(self)
-
-    def summary(self) -> str:
-        """lavaan-like text summary, one block of parameter estimates per group."""
-        from survey.sem.ordinal import summary
-
-        return summary.summary_text(self)
 
 
 def _start(groups: list[Group], nkeys: int) -> np.ndarray:

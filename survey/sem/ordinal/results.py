@@ -1,0 +1,89 @@
+"""The result methods an ordinal fit shares with the engine's :class:`survey.sem.results.result.SEMResult`.
+
+``estimates()`` (lavaan's ``parameterEstimates()``: ``lhs op rhs label [group] est se z pvalue ci.lower
+ci.upper std.all``, threshold rows ``|`` and scale factors ``~*~`` included), ``to_frame()``,
+``fit_measures(names)`` (lavaan's ``fitMeasures()`` names), ``vcov()`` (named as lavaan's ``vcov()``),
+``r2()``, ``summary()`` (with the Thresholds section), ``to_dict()`` (the ``survey fit --json`` object) and
+``_repr_html_`` for notebooks. The fits keep their lavaan-named table in ``parameter_table`` (with the
+``free`` index) and the measures in ``measures``.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+
+class OrdinalResult:
+    """Mixin of :class:`~survey.sem.ordinal.fit.OrdinalFit` and
+    :class:`~survey.sem.ordinal.multigroup.GroupFit`; the classes provide ``parameter_table``,
+    ``measures``, ``vcov_matrix``, ``nobs`` and ``warnings``."""
+
+    parameter_table: pd.DataFrame
+    measures: dict[str, float]
+    vcov_matrix: np.ndarray
+
+    @property
+    def single(self) -> bool:
+        """One group (as ``SEMResult.single``)."""
+        return np.ndim(self.nobs) == 0
+
+    def estimates(self, standardized: bool = True) -> pd.DataFrame:
+        """lavaan's ``parameterEstimates()`` (95% Wald intervals); ``std.all`` with ``standardized``."""
+        from survey.sem.ordinal.summary import public_estimates
+
+        out = public_estimates(self.parameter_table)
+        if self.single:
+            out = out.drop(columns="group")
+        return out if standardized else out.drop(columns="std.all")
+
+    def to_frame(self) -> pd.DataFrame:
+        """Same as :meth:`estimates`."""
+        return self.estimates()
+
+    def fit_measures(self, names: list[str] | None = None) -> dict[str, float]:
+        """lavaan's ``fitMeasures()`` for the fit (all it computes, or ``names``)."""
+        out = dict(self.measures)
+        return out if names is None else {k: out[k] for k in names}
+
+    def vcov(self) -> pd.DataFrame:
+        """Covariance matrix of the free parameters, named as lavaan's ``vcov()``: the label, else
+        ``lhs op rhs`` (``.gG`` for groups g > 1); shared (equal) parameters once."""
+        pt = self.parameter_table
+        names: dict[int, str] = {}
+        for r in pt[pt["free"] > 0].itertuples(index=False):
+            group = int(getattr(r, "group", 1) or 1)
+            suffix = f".g{group}" if group > 1 else ""
+            names.setdefault(int(r.free), r.label if r.label else f"{r.lhs}{r.op}{r.rhs}{suffix}")
+        order = [names[k] for k in sorted(names)]
+        return pd.DataFrame(self.vcov_matrix, index=order, columns=order)
+
+    def r2(self) -> dict[str, float]:
+        """R-square of the items' latent responses and the dependent variables (one group: lavaan
+        ``inspect(fit, "r2")``)."""
+        from survey.sem.ordinal.summary import r2
+
+        return r2(self.parameter_table)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``survey fit --json`` object, threshold rows (``op`` "|") included."""
+        from survey.sem.ordinal.summary import to_dict
+
+        return to_dict(self)
+
+    def summary(self) -> str:
+        """lavaan-like text summary with the Thresholds section (one block per group)."""
+        from survey.sem.ordinal.summary import summary_text
+
+        return summary_text(self)
+
+    def _repr_html_(self) -> str:
+        fm = self.measures
+        state = "converged" if self.converged else "not converged"
+        chisq = fm.get("chisq.scaled", fm["chisq"])
+        head = (f"<p>{html.escape(str(self.estimator))} ({state}), N = {int(np.sum(self.nobs))}; "
+                f"scaled \u03c7\u00b2 = {chisq:.3f}, df = {int(fm['df'])}</p>")
+        return head + self.estimates().to_html(index=False, float_format=lambda v: f"{v:.3f}")
