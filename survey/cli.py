@@ -473,8 +473,6 @@ def fit_command(
     from survey.errors import EstimationError, SurveyInputError
     from survey.sem import fit
 
-    if ordered and compare_paths:
-        raise SurveyInputError("--compare-paths is not available with --ordered yet", field="compare_paths")
     frame = _fit_data(data)
     syntax, frame = _fit_model(model, frame, data)
     if as_json:  # no bootstrap progress bar under --json
@@ -509,7 +507,7 @@ def fit_command(
     if compare_paths:  # rank intervals: bootstrap replicates with --se bootstrap, else Monte Carlo draws
         from survey.sem.compare_fitted import compare_paths_fitted
 
-        comparison = compare_paths_fitted(result, compare_paths, data=frame, seed=seed)
+        comparison = compare_paths_fitted(result, compare_paths, data=None if ordered else frame, seed=seed)
     extra = {}
     if modindices or residuals:  # lavaan's modindices() / residuals(): survey.sem.fit_report
         from survey.sem.fit_report import extra_tables

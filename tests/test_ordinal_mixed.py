@@ -160,3 +160,40 @@ def test_ordinal_results_have_the_engine_result_methods():
     assert res.r2()["age10"] == pytest.approx(1 - ref.loc[("age10", "~~", "age10"), "std.all"], abs=1e-5)
     assert "<table" in res._repr_html_() and "WLSMV" in res._repr_html_()
     assert res.to_dict()["estimates"][0]["lhs"] == "A"
+
+
+def test_vcov_std_and_the_wald_test_of_equal_paths_equal_lavaan():
+    ref = REF["cases"]["sem_wlsmv"]
+    names = ref["vcov_std_all"]["names"]
+    mine = fitted("sem_wlsmv").vcov_std().loc[names, names].to_numpy()
+    assert np.abs(mine - np.array(ref["vcov_std_all"]["values"])).max() < 1e-6
+    comparison = fitted("sem_wlsmv").compare_paths("age10", seed=1)
+    wald = comparison.to_dict()["omnibus_wald"]
+    assert wald["stat"] == pytest.approx(ref["wald_equal_paths"]["stat"], rel=1e-4)
+    assert wald["df"] == ref["wald_equal_paths"]["df"] == 1
+    assert wald["pvalue"] == pytest.approx(ref["wald_equal_paths"]["pvalue"], rel=1e-3)
+    std = comparison.to_dict()["standardized"]
+    est = pd.DataFrame(ref["estimates"]).set_index(["lhs", "op", "rhs"])
+    assert std["C"]["est.std"] == pytest.approx(est.loc[("age10", "~", "C"), "std.all"], abs=1e-5)
+    assert std["C"]["se"] == pytest.approx(np.sqrt(mine[names.index("age10~C"), names.index("age10~C")]))
+
+
+def test_cli_ordered_with_compare_paths(tmp_path, capsys):
+    from survey.cli import main
+
+    model, data = tmp_path / "m.lav", tmp_path / "d.csv"
+    model.write_text(REF["models"]["sem"])
+    BFI.to_csv(data, index=False)
+    try:
+        main(["fit", str(model), str(data), "--ordered", ",".join(ORDERED), "--compare-paths", "age10",
+              "--json"])
+        code = 0
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out = capsys.readouterr().out
+    assert code == 0
+    res = json.loads(out)
+    assert res["estimator"] == "WLSMV" and res["nobs"] == 941
+    wald = res["path_comparison"]["omnibus_wald"]
+    assert wald["stat"] == pytest.approx(REF["cases"]["sem_wlsmv"]["wald_equal_paths"]["stat"], rel=1e-4)
+    assert set(res["path_comparison"]["rank_interval"]) == {"A", "C"}

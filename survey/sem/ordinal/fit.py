@@ -100,6 +100,13 @@ class OrdinalFit(OrdinalResult):
     implied_cor: np.ndarray  # model-implied correlations of the latent responses
     warnings: list[str] = field(default_factory=list)
     model: str = ""
+    structure: OrdinalStructure | None = None  # the map theta -> statistics (for vcov_std)
+    theta: np.ndarray | None = None  # [RAM parameters, thresholds]
+
+    def _std_all_at(self, theta: np.ndarray) -> np.ndarray:
+        """``std.all`` of every row of ``parameter_table`` at ``theta``."""
+        table = estimates_table(self.structure, theta, self.vcov_matrix, self.sample)
+        return table["std.all"].to_numpy(dtype=float)
 
 
 def sample_statistics(data: pd.DataFrame, names: list[str], missing: str = "listwise") -> SampleStatistics:
@@ -252,7 +259,7 @@ def _fit(model: str, data: pd.DataFrame, estimator: str, ordered, missing: str, 
     warnings = ([] if converged else ["the optimizer did not converge"]) + solution_warnings(table, sample)
     implied = structure.moments(theta).sigma
     return OrdinalFit(est, parameterization, n, converged, table, measures, v, sample, test_list, implied,
-                      warnings, model)
+                      warnings, model, structure, theta)
 
 
 def solution_warnings(table: pd.DataFrame, sample: SampleStatistics) -> list[str]:

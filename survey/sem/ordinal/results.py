@@ -61,6 +61,30 @@ class OrdinalResult:
         order = [names[k] for k in sorted(names)]
         return pd.DataFrame(self.vcov_matrix, index=order, columns=order)
 
+    def vcov_std(self, type: str = "std.all") -> pd.DataFrame:  # noqa: A002 - lavaan's name
+        """Delta-method covariance of the standardized free parameters (``lavInspect(fit,
+        "vcov.std.all")``): ``J V J'``, J the central-difference Jacobian of each free parameter's
+        ``std.all`` (its first row) in the parameters (Rao 1973, 6a.2); one group."""
+        from survey.errors import SurveyInputError
+        from survey.sem.ordinal._engine import numerical_jacobian
+
+        if type != "std.all" or not self.single:
+            raise SurveyInputError("vcov_std is available for type='std.all' of one group", field="type")
+        v = self.vcov()
+        free = self.parameter_table["free"].to_numpy()
+        rows = [int(np.flatnonzero(free == k)[0]) for k in range(1, v.shape[0] + 1)]
+        jac = numerical_jacobian(lambda t: self._std_all_at(t)[rows], self.theta)
+        out = jac @ self.vcov_matrix @ jac.T
+        return pd.DataFrame((out + out.T) / 2.0, index=v.index, columns=v.columns)
+
+    def compare_paths(self, outcome: str = "FOL", predictors: list[str] | None = None, **kwargs: Any):
+        """Which driver of ``outcome`` matters most (:func:`survey.sem.compare_fitted.compare_paths_fitted`;
+        Wald tests from the robust vcov, no likelihood-ratio refit)."""
+        from survey.sem.compare_fitted import compare_paths_fitted
+
+        kwargs.pop("data", None)
+        return compare_paths_fitted(self, outcome, predictors, **kwargs)
+
     def r2(self) -> dict[str, float]:
         """R-square of the items' latent responses and the dependent variables (one group: lavaan
         ``inspect(fit, "r2")``)."""
