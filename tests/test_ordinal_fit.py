@@ -64,6 +64,7 @@ def test_estimates_ses_and_std_all_equal_lavaan(case):
     assert np.abs(m["est"] - m["est_r"]).max() < 1e-4
     assert np.abs(m["se"] - m["se_r"]).max() < 1e-4
     assert np.abs(m["std.all"] - m["std.all_r"]).max() < 1e-4
+    assert np.abs(m["std.lv"] - m["std.lv_r"]).max() < 1e-4
     n_thresholds = (m.index.get_level_values("op") == "|").sum()
     assert n_thresholds == {"bfi": 50, "bfi_mixed": 43, "study": 27 * 6}[CASES[case][0]]
 

@@ -36,7 +36,7 @@ def test_group_estimates_equal_lavaan(case):
     mine = res.estimates().set_index(["lhs", "op", "rhs", "group"])
     assert set(ref.index) == set(mine.index)
     m = mine.join(ref.add_suffix("_r"))
-    for col in ("est", "se", "std.all"):
+    for col in ("est", "se", "std.lv", "std.all"):
         assert np.abs(m[col] - m[f"{col}_r"]).max() < 1e-4, col
 
 

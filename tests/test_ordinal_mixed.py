@@ -89,6 +89,7 @@ def test_mixed_estimates_ses_and_std_all_equal_lavaan(case):
     assert np.abs(m["est"] - m["est_r"]).max() < 1e-4
     assert np.abs(m["se"] - m["se_r"]).max() < 1e-4
     assert np.abs(m["std.all"] - m["std.all_r"]).max() < 1e-4
+    assert np.abs(m["std.lv"] - m["std.lv_r"]).max() < 1e-4
     ops = m.index.get_level_values("op")
     assert (ops == "|").sum() == 25 and (ops == "~*~").sum() == 5  # thresholds / scales of A1..A5 only
     means = m[(ops == "~1") & (m["se"] > 0)]
@@ -141,13 +142,13 @@ def test_mixed_bad_input_is_named():
 
 def test_ordinal_results_have_the_engine_result_methods():
     """estimates(), to_frame(), fit_measures(names), vcov(), r2(), summary(), to_dict(), _repr_html_ as
-    survey.sem's SEMResult; the same columns as its parameterEstimates() (std.lv aside)."""
+    survey.sem's SEMResult; the same columns as its parameterEstimates()."""
     from survey.sem import fit
 
     res = fit(REF["models"]["sem"], BFI, ordered=ORDERED)
     cont = fit(REF["models"]["sem"], BFI.dropna(subset=ORDERED))
     assert res.single and cont.single
-    assert list(res.estimates().columns) == [c for c in cont.estimates().columns if c != "std.lv"]
+    assert list(res.estimates().columns) == list(cont.estimates().columns)
     pd.testing.assert_frame_equal(res.to_frame(), res.estimates())
     assert res.fit_measures(["chisq", "df"]) == {"chisq": res.fit_measures()["chisq"], "df": 42.0}
     v = res.vcov()

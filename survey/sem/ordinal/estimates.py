@@ -6,7 +6,8 @@ parameterization an item's residual variance is not free: it is reported as ``1 
 (se 0), its scale factor is 1; under theta the residual variance is 1 and the scale factor
 ``1 / sqrt(Sigma*_ii)``. ``std.all`` (lavaan ``standardizedSolution``) divides by the model-implied SDs of
 y* and the latent variables: ``lambda sd_f / sd_x``, ``b sd_x / sd_y``, ``psi / sd^2``,
-``psi_ab / sqrt(psi_a psi_b)``, ``tau / sd_x``.
+``psi_ab / sqrt(psi_a psi_b)``, ``tau / sd_x``; ``std.lv`` (lavaan ``standardizedSolution(type =
+"std.lv")``) divides by the SDs of the latent variables only (:func:`std_lv`).
 """
 
 from __future__ import annotations
@@ -34,6 +35,26 @@ def _full_moments(structure: OrdinalStructure, t_ram: np.ndarray) -> tuple[np.nd
     t = np.linalg.inv(np.eye(ram.nvar) - a)
     sigma_all = t @ s @ t.T
     return s, np.sqrt(np.diag(sigma_all)), resid
+
+
+def std_lv(op: str, lhs: str, rhs: str, est: float, sd_of) -> float:
+    """lavaan's ``std.lv`` of one row: latent variables standardized, observed ones (and thresholds,
+    scale factors) as estimated; ``sd_of(name)`` is a latent variable's model-implied SD, 1 otherwise."""
+    if op == "=~":
+        return est * sd_of(lhs)
+    if op == "~":
+        return est * sd_of(rhs) / sd_of(lhs)
+    if op == "~~":
+        return est / (sd_of(lhs) * sd_of(rhs))
+    if op == "~1":
+        return est / sd_of(lhs)
+    return est
+
+
+def latent_sd(ram, sd: np.ndarray):
+    """``sd_of`` for :func:`std_lv`: the SD of a latent variable of ``ram``, 1 for anything else."""
+    lv = {v: float(sd[ram.index[v]]) for v in ram.lv}
+    return lambda name: lv.get(name, 1.0)
 
 
 def estimates_table(structure: OrdinalStructure, theta: np.ndarray, vcov: np.ndarray, sample) -> pd.DataFrame:
@@ -91,5 +112,8 @@ def estimates_table(structure: OrdinalStructure, theta: np.ndarray, vcov: np.nda
         z = np.where(table["se"] > 0, table["est"] / table["se"], np.nan)
     table["z"] = z
     table["pvalue"] = 2 * norm.sf(np.abs(z))
+    sd_of = latent_sd(ram, sd)
+    table["std.lv"] = [std_lv(o, lh, rh, e, sd_of) for o, lh, rh, e in
+                       zip(table["op"], table["lhs"], table["rhs"], table["est"], strict=True)]
     table = table.rename(columns={"std_all": "std.all"}).drop(columns="user")
-    return table[["lhs", "op", "rhs", "label", "free", "est", "se", "z", "pvalue", "std.all"]]
+    return table[["lhs", "op", "rhs", "label", "free", "est", "se", "z", "pvalue", "std.lv", "std.all"]]

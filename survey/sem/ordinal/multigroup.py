@@ -29,6 +29,7 @@ from survey.errors import SurveyInputError
 from survey.sem.ordinal import fitmeasures as fm
 from survey.sem.ordinal import test as tests
 from survey.sem.ordinal._engine import RAMModel, lavaanify, variable_names
+from survey.sem.ordinal.estimates import latent_sd, std_lv
 from survey.sem.ordinal.fit import SampleStatistics, sample_statistics
 from survey.sem.ordinal.objective import objective, weight_matrix, weighted
 from survey.sem.ordinal.polychoric import pair_index
@@ -349,6 +350,7 @@ def _estimates(groups, theta, vcov) -> pd.DataFrame:
         sd = np.sqrt(np.diag(t @ s @ t.T))
         values = ram.parameter_values(t_ram)
         idx = ram.index
+        sd_of = latent_sd(ram, sd)
 
         def se_of(local_pos: int, index: np.ndarray = grp.index) -> float:
             gi = index[local_pos]
@@ -371,17 +373,19 @@ def _estimates(groups, theta, vcov) -> pd.DataFrame:
                 std = est / sd[i] ** 2
             else:
                 std = est / np.sqrt(abs(s[i, i] * s[j, j]))
-            row = dict(lhs=r.lhs, op=r.op, rhs=r.rhs, group=k, est=est, se=se, **{"std.all": std})
+            row = dict(lhs=r.lhs, op=r.op, rhs=r.rhs, group=k, est=est, se=se, **{"std.all": std,
+                       "std.lv": std_lv(r.op, r.lhs, r.rhs, est, sd_of)})
             (user if r.user == 1 else rest).append(row)
         names = grp.sample.names
         th, pos = [], ram.npar
         for v, tv in zip(names, grp.sample.thresholds, strict=True):
             for c in range(tv.size):
                 th.append(dict(lhs=v, op="|", rhs=f"t{c + 1}", group=k, est=float(tau[pos - ram.npar]),
-                               se=se_of(pos), **{"std.all": float(tau[pos - ram.npar] * scale[idx[v]])}))
+                               se=se_of(pos), **{"std.all": float(tau[pos - ram.npar] * scale[idx[v]]),
+                                                 "std.lv": float(tau[pos - ram.npar])}))
                 pos += 1
         sc = [dict(lhs=v, op="~*~", rhs=v, group=k, est=float(scale[i]), se=se_of(pos + i),
-                   **{"std.all": 1.0}) for i, v in enumerate(names)]
+                   **{"std.all": 1.0, "std.lv": float(scale[i])}) for i, v in enumerate(names)]
         rows += user + th + [r for r in rest if r["op"] != "~1"] + sc + [r for r in rest if r["op"] == "~1"]
     table = pd.DataFrame(rows)
     with np.errstate(divide="ignore", invalid="ignore"):

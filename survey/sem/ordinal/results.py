@@ -38,7 +38,7 @@ class OrdinalResult:
         out = public_estimates(self.parameter_table)
         if self.single:
             out = out.drop(columns="group")
-        return out if standardized else out.drop(columns="std.all")
+        return out if standardized else out.drop(columns=["std.lv", "std.all"], errors="ignore")
 
     def to_frame(self) -> pd.DataFrame:
         """Same as :meth:`estimates`."""

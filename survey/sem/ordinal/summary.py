@@ -54,8 +54,8 @@ def to_dict(fit) -> dict[str, Any]:
 
 
 def public_estimates(estimates: pd.DataFrame) -> pd.DataFrame:
-    """lavaan's ``parameterEstimates()`` columns: ``lhs op rhs label group est se z pvalue ci.lower
-    ci.upper std.all`` (95% Wald intervals)."""
+    """lavaan's ``parameterEstimates(standardized = TRUE)`` columns: ``lhs op rhs label group est se z
+    pvalue ci.lower ci.upper std.lv std.all`` (95% Wald intervals)."""
     out = estimates.drop(columns=[c for c in ("free",) if c in estimates.columns]).copy()
     if "label" not in out.columns:
         out.insert(3, "label", "")
@@ -63,8 +63,9 @@ def public_estimates(estimates: pd.DataFrame) -> pd.DataFrame:
         out.insert(4, "group", 1)
     out["ci.lower"] = out["est"] - 1.959963984540054 * out["se"]
     out["ci.upper"] = out["est"] + 1.959963984540054 * out["se"]
-    return out[["lhs", "op", "rhs", "label", "group", "est", "se", "z", "pvalue", "ci.lower", "ci.upper",
-                "std.all"]]
+    std = [c for c in ("std.lv", "std.all") if c in out.columns]
+    columns = ["lhs", "op", "rhs", "label", "group", "est", "se", "z", "pvalue", "ci.lower", "ci.upper"]
+    return out[columns + std]
 
 
 def _num(x: float, width: int = 9) -> str:
