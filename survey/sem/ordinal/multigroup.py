@@ -166,6 +166,7 @@ class GroupFit(OrdinalResult):
     groups: list = None  # the group column's values, in group order 1..G
     parameterization: str = "delta"
     warnings: list = None
+    parts: tuple = None  # (Jacobians, DWLS weights, Gammas, group fractions) per group, for difftest
 
 
 def _start(groups: list[Group], nkeys: int) -> np.ndarray:
@@ -249,7 +250,8 @@ def _inference(groups, weights, keys, theta, converged) -> GroupFit:
     test_list = [tests.standard(chisq, df), tests.scaled_shifted(chisq, df, tr, tr2)]
     measures = _measures(groups, weights, theta, test_list, jacs, fg, keys)
     table = _estimates(groups, theta, vcov)
-    return GroupFit("WLSMV", [g.nobs for g in groups], converged, table, measures, vcov, test_list)
+    return GroupFit("WLSMV", [g.nobs for g in groups], converged, table, measures, vcov, test_list,
+                    parts=(jacs, weights, [g.sample.gamma for g in groups], fg))
 
 
 def _measures(groups, weights, theta, test_list, jacs, fg, keys) -> dict[str, float]:
@@ -280,6 +282,10 @@ def _measures(groups, weights, theta, test_list, jacs, fg, keys) -> dict[str, fl
         out["tli.robust"] = fm._tli(xx3, df, xx3_0, df0, c3, c3_0)
         out["rmsea.robust"] = fm.rmsea(xx3, df, n, c3) * root_g
     out["wrmr"] = float(np.sqrt(x2 * n_groups / sum(g.sample.wls_obs.size for g in groups)))
+    res = [(g.sample.wls_obs - moments(g, theta)[0])[len(np.concatenate(g.sample.thresholds)):]
+           for g in groups]  # the correlations' residuals
+    out["srmr"] = float(sum(f * np.sqrt(r @ r / (g.ram.p * (g.ram.p + 1) / 2))  # lavaan: N_g-weighted
+                            for f, r, g in zip(fg, res, groups, strict=True)))
     return out
 
 
