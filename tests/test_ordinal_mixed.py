@@ -1,8 +1,9 @@
 """Models mixing ordered and continuous indicators against lavaan 0.6.14
 (tests/fixtures/ordinal_mixed/make_reference.R): the sample statistics (thresholds, -means, variances,
 polychoric / polyserial / Pearson (co)variances) and their Gamma (Muthen 1984 with the delta rule), then
-estimates, robust SEs, std.all, the scaled(-shifted) tests and the fit measures for WLSMV (CFA and a
-regression of a continuous outcome on the factors), the theta parameterization, ULSMV, WLSM and WLS."""
+estimates, robust SEs, std.lv, std.all, the scaled(-shifted) tests and the fit measures for WLSMV (CFA and
+a regression of a continuous outcome on the factors), the theta parameterization, std.lv, ULSMV, WLSM and
+WLS."""
 
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ CASES = {
     "cfa_wlsmv": ("cfa", {}),
     "sem_wlsmv": ("sem", {}),
     "cfa_theta": ("cfa", {"parameterization": "theta"}),
+    "cfa_stdlv": ("cfa", {"std_lv": True}),
     "cfa_ulsmv": ("cfa", {"estimator": "ULSMV"}),
     "cfa_wlsm": ("cfa", {"estimator": "WLSM"}),
     "cfa_wls": ("cfa", {"estimator": "WLS"}),
