@@ -48,13 +48,15 @@ def _frame(records) -> pd.DataFrame:
 
 
 def test_ordinal_fit_of_the_study_model_equals_lavaan():
-    """26 ordered items and a continuous, skewed behaviour count (polyserial correlations)."""
+    """26 ordered items and a continuous, skewed behaviour count (polyserial correlations); the model's
+    defined indirect effects (:=) with delta-method SEs."""
     f = ordinal_fit()
     ref = _frame(REF["wlsmv"]["estimates"])
     mine = f.estimates().set_index(["lhs", "op", "rhs"]).loc[ref.index]
     assert f.nobs == REF["wlsmv"]["nobs"] == 807
-    for column in ("est", "se", "std.all"):
+    for column in ("est", "se", "std.lv", "std.all"):
         assert np.abs(mine[column] - ref[column]).max() < 1e-4, column
+    assert (ref.index.get_level_values("op") == ":=").sum() == 6  # the indirect effects, delta-method SEs
     for name, value in REF["wlsmv"]["fit_measures"].items():
         assert f.fit_measures()[name] == pytest.approx(value, rel=1e-6, abs=1e-6), name
     assert np.abs(f.sample.correlations[-1, :-1] * np.sqrt(f.sample.variances[0])

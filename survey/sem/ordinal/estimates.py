@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
+from survey.sem.ordinal._engine import DefinedFunction, numerical_jacobian
 from survey.sem.ordinal.objective import OrdinalStructure
 
 
@@ -57,8 +58,40 @@ def latent_sd(ram, sd: np.ndarray):
     return lambda name: lv.get(name, 1.0)
 
 
-def estimates_table(structure: OrdinalStructure, theta: np.ndarray, vcov: np.ndarray, sample) -> pd.DataFrame:
-    """lavaan-named estimates with se, z, pvalue and std.all (module docstring)."""
+def defined_rows(structure: OrdinalStructure, theta: np.ndarray, vcov: np.ndarray,
+                 table: pd.DataFrame) -> pd.DataFrame | None:
+    """The ``:=`` rows (lavaan's defined parameters): the expression at the estimates, its delta-method
+    SE ``sqrt(J V J')`` (J by central differences in theta), and the expression evaluated at the rows'
+    ``std.lv`` / ``std.all`` values (as lavaan's standardized solution)."""
+    pt = structure.ram.partable
+    if not (pt["op"] == ":=").any():
+        return None
+    fn = DefinedFunction(pt)
+    ram = structure.ram
+
+    def at(t: np.ndarray) -> np.ndarray:
+        return fn(ram.parameter_values(t[: structure.npar_ram]))
+
+    est = at(theta)
+    jac = numerical_jacobian(at, theta)
+    se = np.sqrt(np.clip(np.einsum("ij,jk,ik->i", jac, vcov, jac), 0.0, None))
+    keyed = table.set_index(["lhs", "op", "rhs"])
+    keys = list(zip(pt["lhs"], pt["op"], pt["rhs"], strict=True))
+    std = {c: fn(np.array([keyed[c].get(k, np.nan) for k in keys], dtype=float))
+           for c in ("std.lv", "std.all")}
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.where(se > 0, est / se, np.nan)
+    rows = pt[pt["op"] == ":="]
+    return pd.DataFrame({"lhs": rows["lhs"].to_numpy(), "op": ":=", "rhs": rows["rhs"].to_numpy(),
+                         "label": rows["lhs"].to_numpy(), "free": 0, "est": est, "se": se, "z": z,
+                         "pvalue": 2 * norm.sf(np.abs(z)), "std.lv": std["std.lv"],
+                         "std.all": std["std.all"]})
+
+
+def estimates_table(structure: OrdinalStructure, theta: np.ndarray, vcov: np.ndarray, sample,
+                    defined: bool = True) -> pd.DataFrame:
+    """lavaan-named estimates with se, z, pvalue, std.lv and std.all (module docstring); the ``:=`` rows
+    last (:func:`defined_rows`) unless ``defined`` is false."""
     ram = structure.ram
     pt = ram.partable
     t_ram, tau = structure.split(theta)
@@ -116,4 +149,7 @@ def estimates_table(structure: OrdinalStructure, theta: np.ndarray, vcov: np.nda
     table["std.lv"] = [std_lv(o, lh, rh, e, sd_of) for o, lh, rh, e in
                        zip(table["op"], table["lhs"], table["rhs"], table["est"], strict=True)]
     table = table.rename(columns={"std_all": "std.all"}).drop(columns="user")
+    extra = defined_rows(structure, theta, vcov, table) if defined else None
+    if extra is not None:
+        table = pd.concat([table, extra], ignore_index=True)
     return table[["lhs", "op", "rhs", "label", "free", "est", "se", "z", "pvalue", "std.lv", "std.all"]]

@@ -105,7 +105,7 @@ class OrdinalFit(OrdinalResult):
 
     def _std_all_at(self, theta: np.ndarray) -> np.ndarray:
         """``std.all`` of every row of ``parameter_table`` at ``theta``."""
-        table = estimates_table(self.structure, theta, self.vcov_matrix, self.sample)
+        table = estimates_table(self.structure, theta, self.vcov_matrix, self.sample, defined=False)
         return table["std.all"].to_numpy(dtype=float)
 
 
