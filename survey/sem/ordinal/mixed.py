@@ -9,7 +9,10 @@ complete cases, no exogenous covariates):
 2. bivariate, the others held fixed: polychoric (ordinal-ordinal, :func:`polychoric.polychoric`),
    polyserial (continuous-ordinal, Olsson, Drasgow & Dorans 1982, two-step ML; lavaan ``lav_bvmix``) and
    Pearson (continuous-continuous, lavaan ``lav_bvreg``) correlations, each with the casewise scores of its
-   pair log-likelihood in rho and in the univariate parameters of both variables;
+   pair log-likelihood in rho and in the univariate parameters of both variables. The polyserial
+   likelihood keeps every case (lavaan's current ``lav_bvmix.R``); lavaan 0.6.14 dropped cases whose
+   likelihood fell below sqrt(machine epsilon), which biases rho for a skewed continuous variable (far-tail
+   values) and which lavaan has since fixed, so on such data lavaan 0.6.14's numbers differ from these;
 3. Gamma: with SC the stacked casewise scores of every estimating equation and B the block-triangular
    derivative matrix (A11 the per-variable blocks of SC'SC, A22 its diagonal over the correlations,
    A21 = sum_cases sc_rho * d log l_pair / d univariate), ``G = N B^-1 SC'SC B^-T``; the delta rule H
