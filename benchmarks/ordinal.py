@@ -62,7 +62,7 @@ def time_survey(data, repeats: int) -> tuple[float, float]:
     t0 = time.perf_counter()
     for _ in range(repeats):
         res = fit_ordinal(MODEL, data)
-    return (time.perf_counter() - t0) / repeats, res.fit_measures["chisq.scaled"]
+    return (time.perf_counter() - t0) / repeats, res.fit_measures()["chisq.scaled"]
 
 
 def time_lavaan(data, repeats: int, tmp: Path) -> tuple[float, float]:

@@ -478,8 +478,6 @@ def fit_command(
     from survey.errors import EstimationError, SurveyInputError
     from survey.sem import fit
 
-    if ordered and compare_paths:
-        raise SurveyInputError("--compare-paths is not available with --ordered yet", field="compare_paths")
     frame = _fit_data(data)
     syntax, frame = _fit_model(model, frame, data)
     if as_json:  # no bootstrap progress bar under --json
@@ -516,7 +514,7 @@ def fit_command(
     if compare_paths:  # rank intervals: bootstrap replicates with --se bootstrap, else Monte Carlo draws
         from survey.sem.compare_fitted import compare_paths_fitted
 
-        comparison = compare_paths_fitted(result, compare_paths, data=frame, seed=seed)
+        comparison = compare_paths_fitted(result, compare_paths, data=None if ordered else frame, seed=seed)
     extra = {}
     if modindices or residuals:  # lavaan's modindices() / residuals(): survey.sem.fit_report
         from survey.sem.fit_report import extra_tables
@@ -563,6 +561,9 @@ def invariance_command(
                                help="none, holm or bonferroni: a step also fails while any adjusted "
                                     "univariate score test of its constraints is significant."),
     alpha: float = typer.Option(0.05, "--alpha", help="Level of the likelihood-ratio and score tests."),
+    ordered: str = typer.Option(None, "--ordered", help="'all': the items as ordered (WLSMV), steps "
+                                "configural,thresholds,loadings (Wu & Estabrook 2016); no partial "
+                                "invariance."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Measurement invariance: configural -> metric -> scalar -> strict, with partial invariance."""
@@ -574,15 +575,20 @@ def invariance_command(
     frame = _fit_data(data)
     syntax, frame = _fit_model(model, frame, data)
     try:
-        result = invariance(
-            syntax, frame, group, estimator=estimator, partial=partial, max_free=max_free,
-            steps=[s.strip() for s in steps.split(",") if s.strip()], criterion=criterion,
-            adjust=None if adjust.lower() == "none" else adjust.lower(), alpha=alpha, missing=missing,
-            min_group_size=min_group_size,
-            groups=[g.strip() for g in groups.split(",") if g.strip()] if groups else None,
-        )
+        if ordered:
+            from survey.sem.ordinal.route import ordinal_invariance_cli
+
+            result = ordinal_invariance_cli(syntax, frame, group, ordered, estimator, missing, steps)
+        else:
+            result = invariance(
+                syntax, frame, group, estimator=estimator, partial=partial, max_free=max_free,
+                steps=[s.strip() for s in steps.split(",") if s.strip()], criterion=criterion,
+                adjust=None if adjust.lower() == "none" else adjust.lower(), alpha=alpha, missing=missing,
+                min_group_size=min_group_size,
+                groups=[g.strip() for g in groups.split(",") if g.strip()] if groups else None,
+            )
     except SurveyInputError as exc:
-        if exc.file is not None or exc.field in _OPTION_FIELDS:
+        if exc.file is not None or exc.field in _OPTION_FIELDS + ("ordered",):
             raise
         raise SurveyInputError(exc.message, file=data, row=exc.row, column=exc.column, value=exc.value,
                                field=exc.field) from None

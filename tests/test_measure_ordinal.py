@@ -37,7 +37,7 @@ def study_cfa():
 @pytest.mark.parametrize("which", ["observed", "implied"])
 def test_ordinal_reliability_equals_psych_and_semtools(which):
     fit, poly, implied, thresholds = study_cfa()
-    table = ordinal_reliability(fit.estimates, poly, thresholds, implied if which == "implied" else None)
+    table = ordinal_reliability(fit.estimates(), poly, thresholds, implied if which == "implied" else None)
     omega_ref = REF["omega_categorical" if which == "observed" else "omega_categorical_implied"]
     for factor, row in table.iterrows():
         assert row["alpha_ordinal"] == pytest.approx(REF["ordinal_alpha"][factor], abs=1e-4)  # psych's R

@@ -51,7 +51,7 @@ def fitted(case: str):
 
 def _merged(case: str) -> pd.DataFrame:
     ref = pd.DataFrame(REF["cases"][case]["estimates"]).set_index(["lhs", "op", "rhs"])
-    mine = fitted(case).estimates.set_index(["lhs", "op", "rhs"])
+    mine = fitted(case).estimates().set_index(["lhs", "op", "rhs"])
     assert set(ref.index) == set(mine.index)  # the same rows as parameterEstimates(remove.nonfree = FALSE)
     return mine.join(ref.add_suffix("_r"))
 
@@ -64,6 +64,7 @@ def test_estimates_ses_and_std_all_equal_lavaan(case):
     assert np.abs(m["est"] - m["est_r"]).max() < 1e-4
     assert np.abs(m["se"] - m["se_r"]).max() < 1e-4
     assert np.abs(m["std.all"] - m["std.all_r"]).max() < 1e-4
+    assert np.abs(m["std.lv"] - m["std.lv_r"]).max() < 1e-4
     n_thresholds = (m.index.get_level_values("op") == "|").sum()
     assert n_thresholds == {"bfi": 50, "bfi_mixed": 43, "study": 27 * 6}[CASES[case][0]]
 
@@ -71,7 +72,7 @@ def test_estimates_ses_and_std_all_equal_lavaan(case):
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_fit_measures_equal_lavaan(case):
     ref = REF["cases"][case]["fit_measures"]
-    mine = fitted(case).fit_measures
+    mine = fitted(case).fit_measures()
     compared = 0
     for name, value in ref.items():
         if name in NOT_COMPUTED:
@@ -99,10 +100,10 @@ def test_mean_adjusted_trace():
 
 def test_delta_and_theta_are_the_same_model():
     delta, theta = fitted("bfi_wlsmv"), fitted("bfi_theta")
-    assert theta.fit_measures["chisq"] == pytest.approx(delta.fit_measures["chisq"], rel=1e-7)
-    m = theta.estimates
+    assert theta.fit_measures()["chisq"] == pytest.approx(delta.fit_measures()["chisq"], rel=1e-7)
+    m = theta.estimates()
     loads = m[(m["op"] == "=~") & (m["rhs"] == "A2")]["est"].iloc[0]
-    assert abs(loads) > abs(delta.estimates.query("op == '=~' and rhs == 'A2'")["est"].iloc[0])
+    assert abs(loads) > abs(delta.estimates().query("op == '=~' and rhs == 'A2'")["est"].iloc[0])
     scale = m[m["op"] == "~*~"]["est"]
     assert (scale < 1).all()  # Delta_i = 1 / sd(y*_i), residual variances fixed to 1
 
@@ -114,8 +115,10 @@ def test_bad_options_and_data_are_named():
         fit_ordinal(MODELS["bfi"], BFI, missing="fiml")
     with pytest.raises(SurveyInputError, match="parameterization"):
         fit_ordinal(MODELS["bfi"], BFI, parameterization="gamma")
-    with pytest.raises(SurveyInputError, match="A1"):
-        fit_ordinal(MODELS["bfi"], BFI, ordered=["A2"])
+    with pytest.raises(SurveyInputError, match="none of the model's observed variables is ordered"):
+        fit_ordinal(MODELS["bfi"], BFI, ordered=["age"])
+    with pytest.raises(SurveyInputError, match="mixing ordered and continuous"):
+        fit_ordinal(MODELS["bfi"], BFI, ordered=["A2"], missing="pairwise")
     with pytest.raises(SurveyInputError, match="exogenous"):
         fit_ordinal("f =~ A1 + A2 + A3\nf ~ age", BFI)
     with pytest.raises(SurveyInputError, match="Z9"):
@@ -127,7 +130,7 @@ def test_solution_warnings_name_heywood_cases_and_non_pd_polychorics():
 
     fit = fitted("bfi_wlsmv")
     assert fit.warnings == []
-    table = fit.estimates.copy()
+    table = fit.estimates().copy()
     table.loc[(table["lhs"] == "A3") & (table["op"] == "~~"), "est"] = -0.02
     bad = np.array([[1, 0.9, 0.0], [0.9, 1, 0.9], [0.0, 0.9, 1]])  # eigenvalue 1 - 0.9 sqrt(2) < 0
     sample = SampleStatistics(["a", "b", "c"], [], bad, np.eye(3), 10)

@@ -35,7 +35,7 @@ def big_fit():
 
 
 def test_standardized_paths_recover_the_population(big_fit):
-    est = big_fit.estimates
+    est = big_fit.estimates()
     assert big_fit.converged
     for driver in DRIVERS:
         row = est[(est["lhs"] == "FOL") & (est["op"] == "~") & (est["rhs"] == driver)].iloc[0]
@@ -43,7 +43,7 @@ def test_standardized_paths_recover_the_population(big_fit):
 
 
 def test_standardized_loadings_and_thresholds_recover_the_population(big_fit):
-    est = big_fit.estimates
+    est = big_fit.estimates()
     loads = est[est["op"] == "=~"]
     for item, std in zip(loads["rhs"], loads["std.all"], strict=True):
         assert std == pytest.approx(POPULATION.loadings[item], abs=0.03), item
@@ -54,5 +54,5 @@ def test_standardized_loadings_and_thresholds_recover_the_population(big_fit):
 
 
 def test_the_true_model_is_not_rejected(big_fit):
-    assert big_fit.fit_measures["pvalue.scaled"] > 0.001
-    assert big_fit.fit_measures["rmsea.robust"] < 0.02
+    assert big_fit.fit_measures()["pvalue.scaled"] > 0.001
+    assert big_fit.fit_measures()["rmsea.robust"] < 0.02

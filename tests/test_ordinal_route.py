@@ -27,12 +27,12 @@ def test_std_lv_and_lavaans_se_name_reach_the_ordinal_fit(data):
     res = fit(MODEL, data, ordered=True, std_lv=True, se="robust.sem")
     ref = REF["cases"]["bfi_stdlv"]
     want = {(r["lhs"], r["op"], r["rhs"]): r for r in ref["estimates"]}
-    rows = res.estimates[res.estimates["op"] == "=~"]
+    rows = res.estimates()[res.estimates()["op"] == "=~"]
     assert len(rows) == 10
     for row in rows.itertuples():
         assert row.est == pytest.approx(want[(row.lhs, row.op, row.rhs)]["est"], abs=1e-5)
         assert row.se == pytest.approx(want[(row.lhs, row.op, row.rhs)]["se"], abs=1e-5)
-    assert res.fit_measures["chisq.scaled"] == pytest.approx(ref["fit_measures"]["chisq.scaled"], rel=1e-6)
+    assert res.fit_measures()["chisq.scaled"] == pytest.approx(ref["fit_measures"]["chisq.scaled"], rel=1e-6)
 
 
 @pytest.mark.parametrize("options,message", [

@@ -237,7 +237,8 @@ def test_invariance_table_finds_the_planted_peer2_intercept(built) -> None:
     assert all(r.steps[0].fit.missing != "listwise" for r in inv.values())
     assert all(r.steps[0].fit.nobs <= paper.results.sem.nobs for r in inv.values())
     table = paper.table("invariance")
-    assert table.label == "Table 9" and paper.table("path_comparison").label == "Table 10"
+    assert paper.table("hypotheses_ordinal").label == "Table 8"  # ordered: true in paper.yaml
+    assert table.label == "Table 10" and paper.table("path_comparison").label == "Table 11"
     assert "partially invariant (freed: PEER2~1)" in list(table.data["decision"])
     assert "full-information ML" in table.note and "Holm" in table.note
     results_text = " ".join(dict(paper.sections)["Results"])

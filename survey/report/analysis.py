@@ -59,6 +59,7 @@ class StudyResults:
     comparison_error: str | None = None
     warnings: list[SurveyWarning] = field(default_factory=list)
     weighting: Any = None  # survey.report.weighting.Weighting when paper.yaml has weights:
+    ordinal: Any = None  # survey.report.ordinal_tables.OrdinalSensitivity when paper.yaml has ordered: true
 
     @property
     def indicators(self) -> list[str]:
@@ -268,4 +269,7 @@ def run_analysis(config: PaperConfig) -> StudyResults:
     from survey.report.weighting import apply as apply_weights
 
     apply_weights(results)
+    from survey.report.ordinal_tables import apply as apply_ordinal
+
+    apply_ordinal(results)
     return results

@@ -101,6 +101,9 @@ class PaperConfig(_Strict):
     * ``weights``: none (unweighted), a weight column, or margins to rake to
       (:class:`survey.report.weighting.WeightsSpec`): Tables 1 and 3 gain weighted columns and a table
       sets the weighted hypothesis tests beside the unweighted ones.
+    * ``ordered``: also fit the structural model with the items as ordered categories (WLSMV) and add
+      the sensitivity table setting its hypothesis tests beside the main ones
+      (:mod:`survey.report.ordinal_tables`).
     """
 
     title: str | None = None
@@ -113,6 +116,7 @@ class PaperConfig(_Strict):
     groups: list[str] = Field(default_factory=list)
     invariance_min_group: int = Field(100, ge=2)
     weights: WeightsSpec | None = None
+    ordered: bool = False
     hypotheses: list[HypothesisSpec] = Field(default_factory=list)
     alpha: float = Field(0.05, gt=0, lt=1)
     figures: bool = True
@@ -161,7 +165,8 @@ class PaperConfig(_Strict):
     def to_dict(self) -> dict[str, Any]:
         """The configuration as plain JSON-able data (as recorded in the manifest); ``weights`` only when
         set, so the manifest of an unweighted study is as before weights existed."""
-        return self.model_dump(mode="json", exclude={"weights"} if self.weights is None else None)
+        exclude = ({"weights"} if self.weights is None else set()) | (set() if self.ordered else {"ordered"})
+        return self.model_dump(mode="json", exclude=exclude or None)
 
 
 def _field_name(loc: tuple[Any, ...]) -> str:

@@ -104,6 +104,9 @@ def _tables(results: StudyResults) -> tuple[list[Table], list[Omitted]]:
     from survey.report.weighted_tables import extend_tables
 
     extend_tables(results, out, omitted)
+    from survey.report.ordinal_tables import extend_tables as extend_ordinal
+
+    extend_ordinal(results, out, omitted)
     for number, table in enumerate(out, start=1):
         table.number = number
     return out, omitted

@@ -285,6 +285,10 @@ def results_section(paper: Any) -> list[str]:
     for row in tables["hypotheses"].data.to_dict("records"):
         paragraphs.append(hypothesis_paragraph(pd.Series(row), results.instrument, signs[row["hypothesis"]],
                                                results.config.alpha))
+    if "hypotheses_ordinal" in tables:
+        from survey.report.ordinal_tables import ordinal_paragraph
+
+        paragraphs.append(ordinal_paragraph(tables["hypotheses_ordinal"]))
     if "indirect" in tables:
         paragraphs.append(indirect_paragraph(tables["indirect"]))
     if "invariance" in tables:

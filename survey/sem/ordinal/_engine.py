@@ -3,14 +3,19 @@
 Everything :mod:`survey.sem.ordinal` needs from the rest of ``survey.sem`` comes through this module:
 the parameter table (:mod:`survey.sem.syntax`), the engine's RAM model of a group block with its implied
 moments and derivatives (:mod:`survey.sem.model.ram`), the block sample statistics it starts from
-(:mod:`survey.sem.data.moments`) and lavaan's starting values (:mod:`survey.sem.start`, the engine's).
+(:mod:`survey.sem.data.moments`), lavaan's starting values (:mod:`survey.sem.start`, the engine's) and
+the engine's central-difference Jacobian (:mod:`survey.sem.standardize`) and defined parameters
+(:mod:`survey.sem.defined`).
 """
 
 from __future__ import annotations
 
 from survey.sem.data.moments import GroupStats
+from survey.sem.defined import DefinedFunction
 from survey.sem.model.ram import RAMModel
+from survey.sem.standardize import numerical_jacobian
 from survey.sem.start import start_values
 from survey.sem.syntax import lavaanify, variable_names
 
-__all__ = ["GroupStats", "RAMModel", "lavaanify", "start_values", "variable_names"]
+__all__ = ["DefinedFunction", "GroupStats", "RAMModel", "lavaanify", "numerical_jacobian", "start_values",
+           "variable_names"]

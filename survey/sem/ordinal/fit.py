@@ -18,13 +18,14 @@ from threadpoolctl import threadpool_limits
 
 from survey.errors import EstimationError, SurveyInputError
 from survey.sem.ordinal import fitmeasures as fm
-from survey.sem.ordinal import summary
 from survey.sem.ordinal import test as tests
 from survey.sem.ordinal._engine import GroupStats, lavaanify, start_values, variable_names
 from survey.sem.ordinal.acov import gamma as gamma_matrix
 from survey.sem.ordinal.estimates import estimates_table
+from survey.sem.ordinal.mixed import complete_cases, mixed_statistics
 from survey.sem.ordinal.objective import OrdinalStructure, objective, weight_matrix, weighted
 from survey.sem.ordinal.polychoric import as_matrix, pair_tables, polychoric
+from survey.sem.ordinal.results import OrdinalResult
 from survey.sem.ordinal.thresholds import OrdinalCodes, encode, univariate_thresholds
 
 # estimator -> (objective's weight, test, robust SEs)  (lavaan ``lav_options_set``)
@@ -46,42 +47,66 @@ class SampleStatistics:
     correlations: np.ndarray  # p x p
     gamma: np.ndarray
     nobs: int
+    # continuous variables among them (:mod:`survey.sem.ordinal.mixed`): a mask over ``names``, and
+    # their means and variances (divisor N)
+    numeric: np.ndarray | None = None
+    means: np.ndarray | None = None
+    variances: np.ndarray | None = None
+
+    @property
+    def mixed(self) -> bool:
+        return self.numeric is not None and bool(np.any(self.numeric))
+
+    @property
+    def sd(self) -> np.ndarray:
+        """SDs of the variables (1 for the ordered ones' latent responses)."""
+        out = np.ones(len(self.names))
+        if self.mixed:
+            out[self.numeric] = np.sqrt(self.variances)
+        return out
+
+    @property
+    def cov(self) -> np.ndarray:
+        """The correlations in the covariance metric of the continuous variables (lavaan ``COV``)."""
+        return self.correlations * np.outer(self.sd, self.sd)
 
     @property
     def wls_obs(self) -> np.ndarray:
         p = len(self.names)
         ii, jj = np.tril_indices(p, -1)
         order = np.lexsort((ii, jj))
-        return np.concatenate(self.thresholds + [self.correlations[ii[order], jj[order]]])
+        if not self.mixed:
+            return np.concatenate(self.thresholds + [self.correlations[ii[order], jj[order]]])
+        uni, th, mu = [], iter(self.thresholds), iter(-self.means)
+        for is_num in self.numeric:
+            uni.append(np.array([next(mu)]) if is_num else next(th))
+        return np.concatenate(uni + [self.variances, self.cov[ii[order], jj[order]]])
 
 
 @dataclass
-class OrdinalFit:
-    """Result of :func:`fit_ordinal`: lavaan-named estimates and fit measures."""
+class OrdinalFit(OrdinalResult):
+    """Result of :func:`fit_ordinal`: the engine's result methods (``estimates()``, ``fit_measures()``,
+    ``vcov()``, ``r2()``, ``summary()``, ``to_dict()``; :mod:`survey.sem.ordinal.results`)."""
 
     estimator: str
     parameterization: str
     nobs: int
     converged: bool
-    estimates: pd.DataFrame
-    fit_measures: dict[str, float]
-    vcov: np.ndarray
+    parameter_table: pd.DataFrame  # lavaan-named rows with the ``free`` index
+    measures: dict[str, float]
+    vcov_matrix: np.ndarray
     sample: SampleStatistics
     tests: list[tests.Test]
     implied_cor: np.ndarray  # model-implied correlations of the latent responses
     warnings: list[str] = field(default_factory=list)
+    model: str = ""
+    structure: OrdinalStructure | None = None  # the map theta -> statistics (for vcov_std)
+    theta: np.ndarray | None = None  # [RAM parameters, thresholds]
 
-    def r2(self) -> dict[str, float]:
-        """R-square of the items' latent responses and the dependent latent variables."""
-        return summary.r2(self.estimates)
-
-    def to_dict(self) -> dict:
-        """The ``survey fit --json`` object, threshold rows (``op`` "|") included."""
-        return summary.to_dict(self)
-
-    def summary(self) -> str:
-        """lavaan-like text summary with the Thresholds section."""
-        return summary.summary_text(self)
+    def _std_all_at(self, theta: np.ndarray) -> np.ndarray:
+        """``std.all`` of every row of ``parameter_table`` at ``theta``."""
+        table = estimates_table(self.structure, theta, self.vcov_matrix, self.sample, defined=False)
+        return table["std.all"].to_numpy(dtype=float)
 
 
 def sample_statistics(data: pd.DataFrame, names: list[str], missing: str = "listwise") -> SampleStatistics:
@@ -97,6 +122,18 @@ def sample_statistics(data: pd.DataFrame, names: list[str], missing: str = "list
     return _statistics(codes)
 
 
+def mixed_sample_statistics(data: pd.DataFrame, names: list[str], numeric: tuple[str, ...],
+                            missing: str = "listwise") -> SampleStatistics:
+    """Steps 1-3 for ordered and continuous (``numeric``) variables together (:mod:`mixed`)."""
+    if missing != "listwise":
+        raise SurveyInputError(f"missing={missing!r} is not available for models mixing ordered and "
+                               "continuous variables (available: listwise)", field="missing")
+    md = complete_cases(data, names, set(names) - set(numeric))
+    st = mixed_statistics(md)
+    return SampleStatistics(list(names), st.thresholds, st.cor, st.gamma, md.n, md.numeric, st.means,
+                            st.variances)
+
+
 def _statistics(codes: OrdinalCodes) -> SampleStatistics:
     taus = univariate_thresholds(codes)
     rho = polychoric(pair_tables(codes), taus)
@@ -104,20 +141,23 @@ def _statistics(codes: OrdinalCodes) -> SampleStatistics:
     return SampleStatistics(codes.names, taus, as_matrix(rho, len(codes.names)), g, codes.n)
 
 
-def ordinal_partable(model: str, ncat: dict[str, int], parameterization: str, std_lv: bool) -> pd.DataFrame:
+def ordinal_partable(model: str, ncat: dict[str, int], parameterization: str, std_lv: bool,
+                     numeric: tuple[str, ...] = ()) -> pd.DataFrame:
     """lavaanify's table with the items' residual variances fixed (0 for the delta map, where the
     reported value is 1 - explained variance; 1 for theta) and, with ``std_lv``, factor variances fixed to
-    1 and every loading free (lavaan ``std.lv = TRUE``)."""
+    1 and every loading free (lavaan ``std.lv = TRUE``). Continuous (``numeric``) variables keep their
+    residual variances free and get free intercepts; the items' intercepts and the latent means are
+    then fixed rows at 0 (lavaan's mean structure for mixed data)."""
     pt = lavaanify(model).copy()
     names = variable_names(pt[pt["op"].isin(["=~", "~", "~~", "~1"])])
     if names.ov_x:
         raise SurveyInputError("observed exogenous covariates are not supported with ordered items yet",
                                value=names.ov_x[0], field="model")
-    missing = [v for v in names.ov if v not in ncat]
+    missing = [v for v in names.ov if v not in ncat and v not in numeric]
     if missing:
-        raise SurveyInputError("every observed variable of the model must be ordered (polyserial fits are "
-                               "not available yet)", value=missing[0], field="ordered")
-    ovres = (pt["op"] == "~~") & (pt["lhs"] == pt["rhs"]) & pt["lhs"].isin(names.ov)
+        raise SurveyInputError("an observed variable of the model is neither ordered nor continuous",
+                               value=missing[0], field="ordered")
+    ovres = (pt["op"] == "~~") & (pt["lhs"] == pt["rhs"]) & pt["lhs"].isin(ncat)
     pt.loc[ovres, "free"] = 0
     pt.loc[ovres, "ustart"] = 0.0 if parameterization == "delta" else 1.0
     if std_lv:
@@ -127,6 +167,8 @@ def ordinal_partable(model: str, ncat: dict[str, int], parameterization: str, st
         lvvar = (pt["op"] == "~~") & (pt["lhs"] == pt["rhs"]) & pt["lhs"].isin(names.lv)
         pt.loc[lvvar, "free"] = 0
         pt.loc[lvvar, "ustart"] = 1.0
+    if numeric:
+        pt = _with_means(pt, list(names.ov) + list(names.lv), set(numeric))
     free = pt["free"].to_numpy(dtype=int)
     remap: dict[int, int] = {}
     for k in free[free > 0]:
@@ -135,10 +177,28 @@ def ordinal_partable(model: str, ncat: dict[str, int], parameterization: str, st
     return pt
 
 
+def _with_means(pt: pd.DataFrame, variables: list[str], numeric: set[str]) -> pd.DataFrame:
+    """Append ``~1`` rows: free for the continuous variables, fixed at 0 for the others."""
+    have = set(pt.loc[pt["op"] == "~1", "lhs"])
+    rows = []
+    top = int(pt["free"].max())
+    for v in variables:
+        if v in have:
+            continue
+        free = v in numeric
+        top += int(free)
+        rows.append(dict(id=int(pt["id"].max()) + len(rows) + 1, lhs=v, op="~1", rhs="", user=0, block=1,
+                         group=1, free=top if free else 0, ustart=np.nan if free else 0.0, exo=0, label="",
+                         plabel=""))
+    return pd.concat([pt, pd.DataFrame(rows, columns=pt.columns)], ignore_index=True)
+
+
 def fit_ordinal(model: str, data: pd.DataFrame, *, estimator: str = "WLSMV", ordered=None,
                 missing: str = "listwise", parameterization: str = "delta",
                 std_lv: bool = False) -> OrdinalFit:
-    """Fit ``model`` to the ordered items of ``data`` (every observed variable of the model is ordered).
+    """Fit ``model`` to the ordered items of ``data``: every observed variable (``ordered`` None, True or
+    "all") or those listed in ``ordered``, the others continuous (polyserial and Pearson correlations in
+    the two-step statistics, :mod:`survey.sem.ordinal.mixed`; listwise complete cases).
 
     ``estimator``: WLSMV (DWLS + scaled-shifted test, robust SEs), WLSM, ULSMV, ULSM or WLS;
     ``missing``: listwise (lavaan's default) or pairwise; ``parameterization``: delta or theta;
@@ -158,13 +218,22 @@ def _fit(model: str, data: pd.DataFrame, estimator: str, ordered, missing: str, 
         raise SurveyInputError(f"parameterization={parameterization!r} is not one of delta, theta",
                                field="parameterization")
     ov = list(variable_names(lavaanify(model)).ov)
-    if ordered not in (None, True, "all") and set(ov) - set(ordered):
-        raise SurveyInputError("every observed variable of the model must be ordered (polyserial fits are "
-                               "not available yet)", value=sorted(set(ov) - set(ordered))[0], field="ordered")
-    sample = sample_statistics(data, ov, missing)
+    numeric: tuple[str, ...] = ()
+    if ordered not in (None, True, "all"):
+        numeric = tuple(v for v in ov if v not in set(ordered))
+        if len(numeric) == len(ov):
+            raise SurveyInputError("none of the model's observed variables is ordered", field="ordered")
+    if numeric:
+        sample = mixed_sample_statistics(data, ov, numeric, missing)
+    else:
+        sample = sample_statistics(data, ov, missing)
     nth = [t.size for t in sample.thresholds]
-    pt = ordinal_partable(model, dict(zip(ov, [k + 1 for k in nth], strict=True)), parameterization, std_lv)
-    structure = OrdinalStructure(pt, nth, parameterization)
+    ord_names = [v for v in ov if v not in numeric]
+    pt = ordinal_partable(model, dict(zip(ord_names, [k + 1 for k in nth], strict=True)), parameterization,
+                          std_lv, numeric)
+    structure = OrdinalStructure(pt, nth, parameterization, sample.numeric)
+    if structure.ram.ov != ov:
+        raise EstimationError("the model's observed variables changed order")  # pragma: no cover
     weight_kind, test_kind, robust = ESTIMATORS[est]
     weight = weight_matrix(sample.gamma, weight_kind)
     s = sample.wls_obs
@@ -190,7 +259,7 @@ def _fit(model: str, data: pd.DataFrame, estimator: str, ordered, missing: str, 
     warnings = ([] if converged else ["the optimizer did not converge"]) + solution_warnings(table, sample)
     implied = structure.moments(theta).sigma
     return OrdinalFit(est, parameterization, n, converged, table, measures, v, sample, test_list, implied,
-                      warnings)
+                      warnings, model, structure, theta)
 
 
 def solution_warnings(table: pd.DataFrame, sample: SampleStatistics) -> list[str]:
@@ -207,7 +276,10 @@ def solution_warnings(table: pd.DataFrame, sample: SampleStatistics) -> list[str
 def _ram_start(structure: OrdinalStructure, sample: SampleStatistics) -> np.ndarray:
     """lavaan-style starting values of the RAM part from the polychoric matrix."""
     p = structure.p
-    stats = GroupStats("1", sample.nobs, sample.correlations, np.zeros(p), np.empty((0, p)))
+    mean = np.zeros(p)
+    if sample.mixed:
+        mean[sample.numeric] = sample.means
+    stats = GroupStats("1", sample.nobs, sample.cov, mean, np.empty((0, p)))
     return start_values(structure.ram, stats)
 
 

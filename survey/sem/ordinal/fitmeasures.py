@@ -14,8 +14,10 @@
   the baseline's ``XX3_0 = -N log|R|`` with ``c_0 = tr(Gamma_rho) / (p (p - 1) / 2)``; then
   ``rmsea.robust = sqrt(max(0, XX3 / (N df) - c / N))`` (XX3 uses N, the RMSEA N - 1, as lavaan),
   ``cfi.robust = 1 - max(XX3 - c df, 0) / max(XX3 - c df, XX3_0 - c_0 df_0, 0)``.
-- ``srmr`` from the residual correlations; ``wrmr = sqrt(chisq / nstat)`` (lavaan's value for these
-  estimators). lavaan's statistics use (N - 1): chisq = (N - 1) F and N - 1 in the RMSEA formulas.
+- ``srmr`` from the residual correlations over p (p + 1) / 2 (with continuous variables Bentler's
+  ``(s_ij - sigma_ij) / sqrt(s_ii s_jj)`` off the diagonal, lavaan's ``lav_residuals_summary``);
+  ``wrmr = sqrt(chisq / nstat)`` (lavaan's value for these estimators). lavaan's statistics use (N - 1):
+  chisq = (N - 1) F and N - 1 in the RMSEA formulas.
 """
 
 from __future__ import annotations
@@ -70,7 +72,7 @@ def _close(x2: float, df: float, n: int, h0: float, c: float = 1.0) -> float:
 
 
 def _baseline(structure: OrdinalStructure, sample, weight: np.ndarray, kind: str):
-    nth, nstat = structure.nth, structure.nstat
+    nth, nstat = structure.nuni, structure.nstat  # thresholds, means and variances stay free
     d0 = np.zeros((nstat, nth))
     d0[:nth, :nth] = np.eye(nth)
     e = np.concatenate([np.zeros(nth), sample.wls_obs[nth:]])
@@ -151,6 +153,7 @@ def fit_measures(structure: OrdinalStructure, theta: np.ndarray, sample, weight:
         x2s, df2 = (xs, df) if scaled.name == "scaled.shifted" else (x2, scaled.trace_ugamma)
         out["rmsea.ci.lower.scaled"], out["rmsea.ci.upper.scaled"] = rmsea_ci(x2s, df2, n)
         out["rmsea.pvalue.scaled"] = _close(x2s, df2, n, 0.05)
+    if scaled is not None and not structure.mixed:  # lavaan has no catML for continuous variables
         xx3, c3, xx3_0, c3_0 = _catml(structure, theta, sample, weight, delta, df)
         out["cfi.robust"] = _cfi(xx3, df, xx3_0, df0, c3, c3_0)
         out["tli.robust"] = out["nnfi.robust"] = _tli(xx3, df, xx3_0, df0, c3, c3_0)
@@ -159,8 +162,12 @@ def fit_measures(structure: OrdinalStructure, theta: np.ndarray, sample, weight:
         out["rmsea.ci.lower.robust"], out["rmsea.ci.upper.robust"] = lo, hi
         out["rmsea.pvalue.robust"] = _close(xx3 / c3, df, n, 0.05, c3)
     resid = sample.wls_obs - structure.moments(theta).stats
-    rho_res = resid[structure.nth :]
+    rho_res = resid[structure.nuni :]
     p = structure.p
+    if structure.mixed:  # lavaan: Bentler's (S - Sigma) / sqrt(s_ii s_jj), off the diagonal
+        d_s = 1 / np.sqrt(np.diag(sample.cov))
+        res = (sample.cov - structure.moments(theta).sigma) * np.outer(d_s, d_s)
+        rho_res = res[np.tril_indices(p, -1)]
     out["srmr"] = float(np.sqrt(np.sum(rho_res**2) / (p * (p + 1) / 2)))
     out["wrmr"] = float(np.sqrt(x2 / structure.nstat))
     return out

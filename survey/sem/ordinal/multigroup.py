@@ -29,9 +29,11 @@ from survey.errors import SurveyInputError
 from survey.sem.ordinal import fitmeasures as fm
 from survey.sem.ordinal import test as tests
 from survey.sem.ordinal._engine import RAMModel, lavaanify, variable_names
+from survey.sem.ordinal.estimates import latent_sd, std_lv
 from survey.sem.ordinal.fit import SampleStatistics, sample_statistics
 from survey.sem.ordinal.objective import objective, weight_matrix, weighted
 from survey.sem.ordinal.polychoric import pair_index
+from survey.sem.ordinal.results import OrdinalResult
 
 SUPPORTED_EQUAL = {"thresholds", "loadings", "regressions", "lv.variances", "lv.covariances"}
 
@@ -150,31 +152,21 @@ def moments(group: Group, theta: np.ndarray, jacobian: bool = False):
 
 
 @dataclass
-class GroupFit:
-    """Result of :func:`fit_ordinal_groups` (lavaan-named estimates with a ``group`` column)."""
+class GroupFit(OrdinalResult):
+    """Result of :func:`fit_ordinal_groups` (rows with a ``group`` column; the result methods of
+    :mod:`survey.sem.ordinal.results`)."""
 
     estimator: str
     nobs: list[int]
     converged: bool
-    estimates: pd.DataFrame
-    fit_measures: dict[str, float]
-    vcov: np.ndarray
+    parameter_table: pd.DataFrame
+    measures: dict[str, float]
+    vcov_matrix: np.ndarray
     tests: list
     groups: list = None  # the group column's values, in group order 1..G
     parameterization: str = "delta"
     warnings: list = None
-
-    def to_dict(self) -> dict:
-        """The ``survey fit --json`` object (``nobs`` the total; ``group`` 1..G on every estimate row)."""
-        from survey.sem.ordinal import summary
-
-        return summary.to_dict(self)
-
-    def summary(self) -> str:
-        """lavaan-like text summary, one block of parameter estimates per group."""
-        from survey.sem.ordinal import summary
-
-        return summary.summary_text(self)
+    parts: tuple = None  # (Jacobians, DWLS weights, Gammas, group fractions) per group, for difftest
 
 
 def _start(groups: list[Group], nkeys: int) -> np.ndarray:
@@ -258,7 +250,8 @@ def _inference(groups, weights, keys, theta, converged) -> GroupFit:
     test_list = [tests.standard(chisq, df), tests.scaled_shifted(chisq, df, tr, tr2)]
     measures = _measures(groups, weights, theta, test_list, jacs, fg, keys)
     table = _estimates(groups, theta, vcov)
-    return GroupFit("WLSMV", [g.nobs for g in groups], converged, table, measures, vcov, test_list)
+    return GroupFit("WLSMV", [g.nobs for g in groups], converged, table, measures, vcov, test_list,
+                    parts=(jacs, weights, [g.sample.gamma for g in groups], fg))
 
 
 def _measures(groups, weights, theta, test_list, jacs, fg, keys) -> dict[str, float]:
@@ -289,6 +282,10 @@ def _measures(groups, weights, theta, test_list, jacs, fg, keys) -> dict[str, fl
         out["tli.robust"] = fm._tli(xx3, df, xx3_0, df0, c3, c3_0)
         out["rmsea.robust"] = fm.rmsea(xx3, df, n, c3) * root_g
     out["wrmr"] = float(np.sqrt(x2 * n_groups / sum(g.sample.wls_obs.size for g in groups)))
+    res = [(g.sample.wls_obs - moments(g, theta)[0])[len(np.concatenate(g.sample.thresholds)):]
+           for g in groups]  # the correlations' residuals
+    out["srmr"] = float(sum(f * np.sqrt(r @ r / (g.ram.p * (g.ram.p + 1) / 2))  # lavaan: N_g-weighted
+                            for f, r, g in zip(fg, res, groups, strict=True)))
     return out
 
 
@@ -300,7 +297,7 @@ def _single(group: Group):
         pass
 
     shape = _Shape()
-    shape.nth, shape.nstat = nth, group.sample.wls_obs.size
+    shape.nth, shape.nuni, shape.nstat = nth, nth, group.sample.wls_obs.size
     return shape
 
 
@@ -359,6 +356,7 @@ def _estimates(groups, theta, vcov) -> pd.DataFrame:
         sd = np.sqrt(np.diag(t @ s @ t.T))
         values = ram.parameter_values(t_ram)
         idx = ram.index
+        sd_of = latent_sd(ram, sd)
 
         def se_of(local_pos: int, index: np.ndarray = grp.index) -> float:
             gi = index[local_pos]
@@ -381,17 +379,19 @@ def _estimates(groups, theta, vcov) -> pd.DataFrame:
                 std = est / sd[i] ** 2
             else:
                 std = est / np.sqrt(abs(s[i, i] * s[j, j]))
-            row = dict(lhs=r.lhs, op=r.op, rhs=r.rhs, group=k, est=est, se=se, **{"std.all": std})
+            row = dict(lhs=r.lhs, op=r.op, rhs=r.rhs, group=k, est=est, se=se, **{"std.all": std,
+                       "std.lv": std_lv(r.op, r.lhs, r.rhs, est, sd_of)})
             (user if r.user == 1 else rest).append(row)
         names = grp.sample.names
         th, pos = [], ram.npar
         for v, tv in zip(names, grp.sample.thresholds, strict=True):
             for c in range(tv.size):
                 th.append(dict(lhs=v, op="|", rhs=f"t{c + 1}", group=k, est=float(tau[pos - ram.npar]),
-                               se=se_of(pos), **{"std.all": float(tau[pos - ram.npar] * scale[idx[v]])}))
+                               se=se_of(pos), **{"std.all": float(tau[pos - ram.npar] * scale[idx[v]]),
+                                                 "std.lv": float(tau[pos - ram.npar])}))
                 pos += 1
         sc = [dict(lhs=v, op="~*~", rhs=v, group=k, est=float(scale[i]), se=se_of(pos + i),
-                   **{"std.all": 1.0}) for i, v in enumerate(names)]
+                   **{"std.all": 1.0, "std.lv": float(scale[i])}) for i, v in enumerate(names)]
         rows += user + th + [r for r in rest if r["op"] != "~1"] + sc + [r for r in rest if r["op"] == "~1"]
     table = pd.DataFrame(rows)
     with np.errstate(divide="ignore", invalid="ignore"):

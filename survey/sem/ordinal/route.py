@@ -95,8 +95,32 @@ def _fit_groups(model, data, est, ordered, missing, group, group_equal, group_pa
     if ordered is not True:
         ov = list(variable_names(lavaanify(model)).ov)
         if set(ov) - set(ordered):
-            raise SurveyInputError("every observed variable of the model must be ordered (polyserial fits "
-                                   "are not available yet)", value=sorted(set(ov) - set(ordered))[0],
-                                   field="ordered")
+            raise SurveyInputError("with two or more groups every observed variable of the model must be "
+                                   "ordered (mixed ordered and continuous fits are single-group)",
+                                   value=sorted(set(ov) - set(ordered))[0], field="ordered")
     return fit_ordinal_groups(model, data, group, group_equal=tuple(_as_list(group_equal)), estimator=est,
                               missing=missing)
+
+
+DEFAULT_CONTINUOUS_STEPS = "configural,metric,scalar,strict"
+
+
+def ordinal_invariance_cli(model: str, data: pd.DataFrame, group: str, ordered: str, estimator: str,
+                           missing: str, steps: str):
+    """``survey invariance --ordered``: the options checked, then
+    :func:`survey.sem.ordinal.invariance.ordinal_invariance` (the continuous default steps mean the
+    ordinal ones)."""
+    from survey.sem.ordinal.invariance import STEPS, ordinal_invariance
+    from survey.sem.syntax import lavaanify, variable_names
+
+    if str(estimator).upper() not in ("ML", "WLSMV"):
+        raise SurveyInputError(f"estimator={estimator!r} is not available for the ordinal invariance "
+                               "sequence (WLSMV)", field="estimator")
+    if ordered.strip() != "all":
+        ov = list(variable_names(lavaanify(model)).ov)
+        rest = sorted(set(ov) - set(_as_list(ordered)))
+        if rest:
+            raise SurveyInputError("with --ordered every observed variable of the model must be ordered "
+                                   "(--ordered all)", value=rest[0], field="ordered")
+    chosen = list(STEPS) if steps == DEFAULT_CONTINUOUS_STEPS else _as_list(steps)
+    return ordinal_invariance(model, data, group, steps=chosen, missing=missing)

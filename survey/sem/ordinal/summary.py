@@ -40,22 +40,22 @@ def r2(estimates: pd.DataFrame) -> dict[str, float]:
 
 def to_dict(fit) -> dict[str, Any]:
     """``{"estimator", "converged", "nobs", "warnings", "fit_measures", "estimates", "r2"}`` (DESIGN.md)."""
-    table = public_estimates(fit.estimates)
+    table = public_estimates(fit.parameter_table)
     records = [{k: _clean(v) for k, v in row.items()} for row in table.to_dict(orient="records")]
     return {
         "estimator": fit.estimator,
         "converged": bool(fit.converged),
         "nobs": int(np.sum(fit.nobs)),
         "warnings": list(fit.warnings),
-        "fit_measures": {k: _clean(v) for k, v in fit.fit_measures.items()},
+        "fit_measures": {k: _clean(v) for k, v in fit.measures.items()},
         "estimates": records,
-        "r2": {k: _clean(v) for k, v in r2(fit.estimates).items()},
+        "r2": {k: _clean(v) for k, v in r2(fit.parameter_table).items()},
     }
 
 
 def public_estimates(estimates: pd.DataFrame) -> pd.DataFrame:
-    """lavaan's ``parameterEstimates()`` columns: ``lhs op rhs label group est se z pvalue ci.lower
-    ci.upper std.all`` (95% Wald intervals)."""
+    """lavaan's ``parameterEstimates(standardized = TRUE)`` columns: ``lhs op rhs label group est se z
+    pvalue ci.lower ci.upper std.lv std.all`` (95% Wald intervals)."""
     out = estimates.drop(columns=[c for c in ("free",) if c in estimates.columns]).copy()
     if "label" not in out.columns:
         out.insert(3, "label", "")
@@ -63,8 +63,9 @@ def public_estimates(estimates: pd.DataFrame) -> pd.DataFrame:
         out.insert(4, "group", 1)
     out["ci.lower"] = out["est"] - 1.959963984540054 * out["se"]
     out["ci.upper"] = out["est"] + 1.959963984540054 * out["se"]
-    return out[["lhs", "op", "rhs", "label", "group", "est", "se", "z", "pvalue", "ci.lower", "ci.upper",
-                "std.all"]]
+    std = [c for c in ("std.lv", "std.all") if c in out.columns]
+    columns = ["lhs", "op", "rhs", "label", "group", "est", "se", "z", "pvalue", "ci.lower", "ci.upper"]
+    return out[columns + std]
 
 
 def _num(x: float, width: int = 9) -> str:
@@ -104,7 +105,7 @@ def _line(label: str, first: Any, second: Any = "") -> str:
 
 def summary_text(fit) -> str:
     """lavaan-like summary of an :class:`~survey.sem.ordinal.fit.OrdinalFit`."""
-    fm = fit.fit_measures
+    fm = fit.measures
     scaled = len(fit.tests) > 1
     objective = {"WLSMV": "DWLS", "WLSM": "DWLS", "ULSMV": "ULS", "ULSM": "ULS"}.get(fit.estimator,
                                                                                   fit.estimator)
@@ -131,7 +132,7 @@ def summary_text(fit) -> str:
     for name in ("cfi", "tli", "cfi.robust", "tli.robust", "rmsea", "rmsea.robust", "srmr", "wrmr"):
         if name in fm:
             lines.append(_line(name, f"{fm[name]:.3f}"))
-    table = fit.estimates.rename(columns={"std.all": "std_all"})
+    table = fit.parameter_table.rename(columns={"std.all": "std_all"})
     lines += ["", "Parameter Estimates:", "", f"{'':<20}{'Estimate':>9}{'Std.Err':>9}{'z-value':>9}"
               f"{'P(>|z|)':>9}{'Std.all':>9}"]
     blocks = [(None, table)] if "group" not in table.columns else list(table.groupby("group", sort=True))
