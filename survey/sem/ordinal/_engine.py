@@ -5,13 +5,13 @@ the parameter table (:mod:`survey.sem.syntax`), the engine's RAM model of a grou
 moments and derivatives (:mod:`survey.sem.model.ram`), the block sample statistics it starts from
 (:mod:`survey.sem.data.moments`), lavaan's starting values (:mod:`survey.sem.start`, the engine's) and
 the engine's central-difference Jacobian (:mod:`survey.sem.standardize`) and defined parameters
-(:mod:`survey.sem.defined`).
+(:mod:`survey.sem.syntax.defined`).
 """
 
 from __future__ import annotations
 
 from survey.sem.data.moments import GroupStats
-from survey.sem.defined import DefinedFunction
+from survey.sem.syntax.defined import DefinedFunction
 from survey.sem.model.ram import RAMModel
 from survey.sem.standardize import numerical_jacobian
 from survey.sem.start import start_values
