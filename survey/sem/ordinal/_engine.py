@@ -11,11 +11,11 @@ the engine's central-difference Jacobian (:mod:`survey.sem.standardize`) and def
 from __future__ import annotations
 
 from survey.sem.data.moments import GroupStats
-from survey.sem.syntax.defined import DefinedFunction
 from survey.sem.model.ram import RAMModel
 from survey.sem.standardize import numerical_jacobian
 from survey.sem.start import start_values
 from survey.sem.syntax import lavaanify, variable_names
+from survey.sem.syntax.defined import DefinedFunction
 
 __all__ = ["DefinedFunction", "GroupStats", "RAMModel", "lavaanify", "numerical_jacobian", "start_values",
            "variable_names"]
