@@ -66,9 +66,31 @@ def population_syntax(pop: Population) -> str:
     return "\n".join(lines)
 
 
+def run_ours(spec: PowerSpec, replications: int, n: int, workers: int) -> tuple[float, dict]:
+    """Seconds of ``monte_carlo_power`` (Dask LocalCluster start-up included) and its FOL~EMO row."""
+    t0 = time.perf_counter()
+    res = monte_carlo_power(spec, [n], replications, workers=workers, progress=False)
+    seconds = time.perf_counter() - t0
+    row = res.table.set_index("parameter").loc["FOL~EMO"]
+    return seconds, {"convergence": float(row["convergence"]), "power": float(row["power"])}
+
+
+def run_lavaan(pop: Population, model: str, replications: int, n: int, workers: int) -> dict:
+    """R's loop, timed inside R (start-up and one warm-up replication excluded)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        d = Path(tmp)
+        (d / "model.lav").write_text(model)
+        (d / "pop.lav").write_text(population_syntax(pop))
+        (d / "bench.R").write_text(R_SCRIPT)
+        out = subprocess.run(["Rscript", str(d / "bench.R"), str(d / "model.lav"), str(d / "pop.lav"),
+                              str(replications), str(n), str(workers)],
+                             capture_output=True, text=True, check=True, env={**os.environ})
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--replications", type=int, default=1000)
+    parser.add_argument("--replications", default="1000", help="one count or several: 200,1000")
     parser.add_argument("--n", type=int, default=500)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--skip-r", action="store_true")
@@ -76,30 +98,26 @@ def main() -> None:
 
     study = StudyPopulation()
     pop = Population.from_dict(study.model, study.truth, source="study pseudo-true values")
-    spec = PowerSpec(pop, study.model, seed=20240601)
-    t0 = time.perf_counter()
-    res = monte_carlo_power(spec, [args.n], args.replications, workers=args.workers, progress=False)
-    ours = time.perf_counter() - t0
-    row = res.table.set_index("parameter").loc["FOL~EMO"]
-    print(f"survey.power: {args.replications} replications, N = {args.n}, {args.workers} Dask workers: "
-          f"{ours:.1f} s ({ours / args.replications * 1000:.1f} ms per replication, convergence "
-          f"{row['convergence']:.3f}, power FOL~EMO {row['power']:.3f})")
-    if args.skip_r or shutil.which("Rscript") is None:
+    with_r = not args.skip_r and shutil.which("Rscript") is not None
+    summary = []
+    for reps in (int(v) for v in str(args.replications).split(",")):
+        spec = PowerSpec(pop, study.model, seed=20240601)
+        ours, row = run_ours(spec, reps, args.n, args.workers)
+        print(f"survey.power: {reps} replications, N = {args.n}, {args.workers} Dask workers: {ours:.1f} s "
+              f"({ours / reps * 1000:.1f} ms per replication, convergence {row['convergence']:.3f}, "
+              f"power FOL~EMO {row['power']:.3f})", flush=True)
+        entry = {"replications": reps, "survey_seconds": round(ours, 2)}
+        if with_r:
+            r = run_lavaan(pop, study.model, reps, args.n, args.workers)
+            print(f"lavaan (simulateData + sem, mclapply {args.workers} cores): {r['seconds']:.1f} s "
+                  f"({r['seconds'] / reps * 1000:.1f} ms per replication, convergence "
+                  f"{r['converged']:.3f})")
+            print(f"ratio survey / lavaan = {ours / r['seconds']:.3f} (target <= 0.25)", flush=True)
+            entry.update(lavaan_seconds=round(r["seconds"], 2), ratio=round(ours / r["seconds"], 3))
+        summary.append(entry)
+    if not with_r:
         print("lavaan: not run (Rscript missing or --skip-r)")
-        return
-    with tempfile.TemporaryDirectory() as tmp:
-        d = Path(tmp)
-        (d / "model.lav").write_text(study.model)
-        (d / "pop.lav").write_text(population_syntax(pop))
-        (d / "bench.R").write_text(R_SCRIPT)
-        out = subprocess.run(["Rscript", str(d / "bench.R"), str(d / "model.lav"), str(d / "pop.lav"),
-                              str(args.replications), str(args.n), str(args.workers)],
-                             capture_output=True, text=True, check=True, env={**os.environ})
-    r = json.loads(out.stdout.strip().splitlines()[-1])
-    print(f"lavaan (simulateData + sem, mclapply {args.workers} cores): {r['seconds']:.1f} s "
-          f"({r['seconds'] / args.replications * 1000:.1f} ms per replication, convergence "
-          f"{r['converged']:.3f})")
-    print(f"ratio survey / lavaan = {ours / r['seconds']:.3f} (target <= 0.25)")
+    print(json.dumps({"n": args.n, "workers": args.workers, "runs": summary}))
 
 
 if __name__ == "__main__":
