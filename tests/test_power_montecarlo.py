@@ -100,6 +100,25 @@ def test_identical_results_with_1_and_2_workers_and_a_local_cluster(population):
     assert more.records[:6] == one.records[:6]
 
 
+def test_local_cluster_workers_are_forked_on_linux_unless_configured(population, monkeypatch):
+    import sys
+
+    import dask
+
+    from survey.power.runner import ENV_START, start_method
+
+    monkeypatch.delenv(ENV_START, raising=False)
+    assert start_method() == ("fork" if sys.platform.startswith("linux") else "spawn")
+    with dask.config.set({"distributed.worker.multiprocessing-method": "forkserver"}):
+        assert start_method() == "forkserver"
+    monkeypatch.setenv(ENV_START, "spawn")
+    assert start_method() == "spawn"
+    # spawned workers (which import the engine anew) give the records of the calling process
+    spec = PowerSpec(population, MODEL, seed=21)
+    spawned = monte_carlo_power(spec, [70], 3, workers=2, processes=True)
+    assert spawned.records == monte_carlo_power(spec, [70], 3, workers=1).records
+
+
 def test_checkpoint_resumes_and_refuses_another_run(population, tmp_path):
     path = tmp_path / "ckpt.jsonl"
     spec = PowerSpec(population, MODEL, seed=4)
