@@ -139,6 +139,7 @@ def test_fast_replications_equal_the_full_fit_records(cfa):
     path.main = path.base = None  # the full survey.sem.fit path
     slow = replicate_chunk(slow_spec, tasks)
     for a, b in zip(fast, slow, strict=True):
+        assert a["invariance"]["converged"] and "error" not in a["invariance"]
         assert set(a) == set(b) and set(a["est"]) == set(b["est"]) and a["warnings"] == b["warnings"]
         assert max(abs(a["est"][k] - b["est"][k]) for k in b["est"]) < TOL
         assert max(abs(a["se"][k] - b["se"][k]) for k in b["se"]) < TOL

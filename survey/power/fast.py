@@ -48,7 +48,8 @@ class FastPath:
     order: np.ndarray | None  # Population columns -> the prepared model's order of observed variables
     base: PreparedModel | None = None
     test: PreparedModel | None = None
-    inv_start: np.ndarray | None = None
+    base_start: np.ndarray | None = None
+    test_start: np.ndarray | None = None
 
     @classmethod
     def build(cls, spec: Any) -> FastPath:
@@ -64,7 +65,7 @@ class FastPath:
                 cols = list(spec.source.observed)
                 if set(main.ov) <= set(cols):
                     order = np.array([cols.index(v) for v in main.ov], dtype=int)
-        base = test = inv_start = None
+        base = test = base_start = test_start = None
         inv = spec.invariance
         if inv is not None:
             mg = {k: v for k, v in opts.items() if k not in ("group", "group_equal")}
@@ -74,10 +75,10 @@ class FastPath:
             try:
                 base = PreparedModel(spec.model, groups=g, **base_opts)
                 test = PreparedModel(spec.model, groups=g, **test_opts)
-                inv_start = _start(base, spec.source)
+                base_start, test_start = _start(base, spec.source), _start(test, spec.source)
             except Exception:  # not prepared: the replication fits them with survey.sem.fit
-                base = test = inv_start = None
-        return cls(main, start, order, base, test, inv_start)
+                base = test = base_start = test_start = None
+        return cls(main, start, order, base, test, base_start, test_start)
 
     # ------------------------------------------------------------------ the analysis model
     def draw(self, source: Any, n: int, rng: np.random.Generator, mcar: float) -> Any:
@@ -123,8 +124,8 @@ class FastPath:
     def invariance(self, frames: list[Any]) -> tuple[float, float, bool]:
         """(chi-square difference, df difference, both converged) of the base and the constrained model."""
         assert self.base is not None and self.test is not None
-        f0 = self.base.refit(frames, self.inv_start)
-        f1 = self.test.refit(frames, self.inv_start)
+        f0 = self.base.refit(frames, self.base_start)
+        f1 = self.test.refit(frames, self.test_start)
         return f1.chisq - f0.chisq, f1.df - f0.df, bool(f0.converged and f1.converged)
 
     def arrays(self, frames: list[Any]) -> list[np.ndarray]:

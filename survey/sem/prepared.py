@@ -203,7 +203,8 @@ class PreparedModel:
     # ------------------------------------------------------------------ the fit
     def refit(self, data: Any, start: np.ndarray | None = None) -> Refit:
         """Fit the prepared model to ``data`` (a DataFrame, an array in :attr:`ov` order, or one of either
-        per group) from ``start`` (default: lavaan's start values); see the module docstring."""
+        per group) from ``start`` (default: lavaan's start values, which also fill its NaN entries); see
+        the module docstring."""
         mg = self.mg
         blocks, warnings = self.blocks(data)
         for i, (ram, b) in enumerate(zip(mg.models, blocks, strict=True)):
@@ -214,8 +215,11 @@ class PreparedModel:
                 prefix = f"group {b.label}: " if self.groups > 1 else ""
                 warnings.append(SurveyWarning(w.code, prefix + w.message, w.stage))
         estimation = None
-        if start is not None and np.all(np.isfinite(start)) and mg.npar:
-            estimation = scoring(mg, blocks, np.asarray(start, dtype=float), tol=WARM_TOL)
+        if start is not None and np.isfinite(start).any() and mg.npar:
+            start = np.asarray(start, dtype=float)
+            if not np.all(np.isfinite(start)):  # e.g. intercepts a population leaves out: lavaan's start
+                start = np.where(np.isfinite(start), start, block_start(mg, blocks))
+            estimation = scoring(mg, blocks, start, tol=WARM_TOL)
         if estimation is None or not estimation.converged:  # lavaan's start values, the engine's sequence
             estimation = estimate(mg, blocks, block_start(mg, blocks))
         warnings += check_convergence(estimation.converged, estimation.iterations, estimation.message)
