@@ -158,3 +158,19 @@ def test_fast_path_differences_equal_the_full_fit(study):
     for a, b in zip(fast, slow, strict=True):
         for p in pairs:
             assert np.max(np.abs(np.subtract(a["diff"][p.name], b["diff"][p.name]))) < TOL
+
+
+def test_threads_do_not_share_the_fixed_x_moments_of_a_prepared_model():
+    from survey.power.montecarlo import monte_carlo_power
+
+    model = "F1 =~ x1 + x2 + x3\nF1 ~ z1"
+    values = {"F1=~x2": 0.8, "F1=~x3": 0.7, "F1~z1": 0.5, "F1~~F1": 1.0, "z1~~z1": 2.0,
+              **{f"x{i}~~x{i}": 0.5 for i in range(1, 4)}}
+    spec = PowerSpec(Population.from_dict(model, values), model, seed=8)
+    one = monte_carlo_power(spec, [80], 8, workers=1)
+    threads = monte_carlo_power(spec, [80], 8, workers=2, processes=False)
+    assert one.records == threads.records
+    path = fast_path(spec)
+    assert path.main is not None and any(path.main._exo)  # the fixed.x path was the one exercised
+    data = spec.source.draw(80, np.random.default_rng(0))
+    _assert_equal(path.main, path.main.refit(data, path.main_start), fit(model, data))

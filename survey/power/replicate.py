@@ -256,13 +256,17 @@ def replicate_chunk(spec: PowerSpec, tasks: list[tuple[int, int]]) -> list[dict[
 
 def fast_path(spec: PowerSpec):
     """The prepared models of ``spec`` (:class:`survey.power.fast.FastPath`), built once per process and
-    rebuilt when the spec's model, options, source or hypotheses change."""
+    thread (a refit sets the fixed.x moments of its model: threads do not share one) and rebuilt when the
+    spec's model, options, source or hypotheses change."""
+    import threading
+
     from survey.power.fast import FastPath
 
     token = (spec.model, repr(sorted(spec.fit_options.items())), id(spec.source), spec.fit_test,
              spec.pairs, spec.invariance)
-    cached = spec.__dict__.get("_fast")
+    per_thread = spec.__dict__.setdefault("_fast", {})
+    cached = per_thread.get(threading.get_ident())
     if cached is None or cached[0] != token:
         cached = (token, FastPath.build(spec))
-        spec.__dict__["_fast"] = cached
+        per_thread[threading.get_ident()] = cached
     return cached[1]
