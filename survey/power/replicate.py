@@ -5,6 +5,10 @@ instrument population or the whole raw-export pipeline), what to fit (the model 
 :func:`survey.sem.fit` options) and which extra hypotheses to test (pairwise path differences, one
 invariance constraint). :func:`replicate` turns (spec, n, rep) into one JSON-able record.
 
+The fits: a prepared model where it reproduces :func:`survey.sem.fit` (:mod:`survey.power.fast`,
+:mod:`survey.sem.prepared`: parsed and built once per process, warm-started at the population values;
+the full fit's numbers within its optimiser tolerance), else :func:`survey.sem.fit` itself.
+
 Seeds: replication ``rep`` at sample size ``n`` draws from
 ``numpy.random.SeedSequence(seed, spawn_key=(n, rep))`` (O'Neill 2014, PCG; numpy's independent
 streams), so a record depends on (seed, n, rep) only -- not on the grid, the chunking, the order of
