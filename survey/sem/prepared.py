@@ -49,8 +49,6 @@ from survey.sem.inference.tests import n_moments
 from survey.sem.model.blocks import MultiGroupModel
 from survey.sem.syntax_engine import check_partable_options, ram_table
 
-#: :func:`survey.sem.fit` options a prepared model takes (besides lavaan's parameter-table options).
-FIT_OPTIONS = ("estimator", "missing", "se", "information", "test", "group_equal", "group_partial")
 #: convergence of the warm-started scoring (max |dF/dtheta|): tighter than the engine's 1e-9, so the refit
 #: sits nearer the optimum than the full fit itself and the two agree to the full fit's own error (a few 1e-9)
 WARM_TOL = 1e-10
@@ -235,6 +233,8 @@ class PreparedModel:
         stat = n * estimation.fml
         if any(not np.isfinite(b.h1_logl) for b in blocks):  # FIML: singular EM h1 (as the engine)
             stat = float("nan")
+            warnings.append(SurveyWarning("h1_singular", "the saturated (h1) model could not be estimated "
+                                          "(singular EM covariance matrix): no chi-square test", "sem"))
         theta = np.asarray(estimation.theta, dtype=float)
         warnings += self._solution_warnings(theta)
         return Refit(theta=theta, vcov=np.asarray(vcov, dtype=float), converged=bool(estimation.converged),
