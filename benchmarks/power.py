@@ -18,7 +18,8 @@ warm start at the population values, only estimates, SEs and the chi-square; the
 
 Measured 2026-12-01 18:40-18:51 UTC on the 2-core machine shared with five other sessions (load average
 7-10), one run, 2 workers / 2 cores: 200 replications: survey 9.3 s, lavaan 80.7 s, ratio 0.115;
-1,000 replications: survey 26.7 s, lavaan 381.1 s, ratio 0.070. (Before the prepared model and forked
+1,000 replications: survey 26.7 s, lavaan 381.1 s, ratio 0.070. A second run (18:58-19:07, load 8-11):
+1,000: 33.1 s vs 393.8 s, 0.084; 200: 6.5 s vs 77.9 s, 0.084. (Before the prepared model and forked
 workers: 200 replications 277.9 s vs 301.3 s, 0.92.) In one process a replication takes ~14 ms of CPU
 (the fit ~12 ms: ~11 warm-started Fisher-scoring/BFGS iterations), lavaan's ~160 ms.
 """
