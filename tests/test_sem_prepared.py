@@ -174,3 +174,16 @@ def test_threads_do_not_share_the_fixed_x_moments_of_a_prepared_model():
     assert path.main is not None and any(path.main._exo)  # the fixed.x path was the one exercised
     data = spec.source.draw(80, np.random.default_rng(0))
     _assert_equal(path.main, path.main.refit(data, path.main_start), fit(model, data))
+
+
+def test_fast_mcar_replications_delete_the_cells_of_the_full_path(cfa):
+    opts = {"estimator": "MLR", "missing": "fiml"}
+    spec = PowerSpec(cfa, CFA, fit_options=opts, mcar=0.1, seed=6)
+    slow_spec = PowerSpec(cfa, CFA, fit_options=opts, mcar=0.1, seed=6)
+    fast_path(slow_spec).main = None
+    tasks = [(150, 0), (150, 1)]
+    assert fast_path(spec).order is not None  # the array draw of a Population
+    for a, b in zip(replicate_chunk(spec, tasks), replicate_chunk(slow_spec, tasks), strict=True):
+        assert a["converged"] and set(a["est"]) == set(b["est"])
+        assert max(abs(a["est"][k] - b["est"][k]) for k in b["est"]) < TOL
+        assert max(abs(a["se"][k] - b["se"][k]) for k in b["se"]) < TOL
