@@ -68,7 +68,10 @@ def test_monte_carlo_power_long(population):
     for n in (80, 250):
         row = res.table[(res.table["n"] == n) & (res.table["parameter"] == "F2~F1")].iloc[0]
         assert _within_3_mcse(row["power"], float(pp.wald(n)), 1000)
-        assert 0.93 <= row["coverage"] <= 0.97
+        # Wald intervals reach their level asymptotically: .952 at N = 250; at N = 80 the standard errors
+        # are too small and the intervals cover .913 (the same on main before the prepared model)
+        low = 0.93 if n >= 250 else 0.89
+        assert low <= row["coverage"] <= 0.97
 
 
 def test_invariance_power_rises_with_the_planted_shift(population):
@@ -98,6 +101,25 @@ def test_identical_results_with_1_and_2_workers_and_a_local_cluster(population):
     # a bigger grid reuses the same replications at the shared n
     more = monte_carlo_power(spec, [60], 8, workers=1)
     assert more.records[:6] == one.records[:6]
+
+
+def test_local_cluster_workers_are_forked_on_linux_unless_configured(population, monkeypatch):
+    import sys
+
+    import dask
+
+    from survey.power.runner import ENV_START, start_method
+
+    monkeypatch.delenv(ENV_START, raising=False)
+    assert start_method() == ("fork" if sys.platform.startswith("linux") else "spawn")
+    with dask.config.set({"distributed.worker.multiprocessing-method": "forkserver"}):
+        assert start_method() == "forkserver"
+    monkeypatch.setenv(ENV_START, "spawn")
+    assert start_method() == "spawn"
+    # spawned workers (which import the engine anew) give the records of the calling process
+    spec = PowerSpec(population, MODEL, seed=21)
+    spawned = monte_carlo_power(spec, [70], 3, workers=2, processes=True)
+    assert spawned.records == monte_carlo_power(spec, [70], 3, workers=1).records
 
 
 def test_checkpoint_resumes_and_refuses_another_run(population, tmp_path):

@@ -9,6 +9,7 @@
 - :mod:`~survey.power.replicate`, :mod:`~survey.power.runner`, :mod:`~survey.power.montecarlo`: Monte
   Carlo replications seeded per (seed, n, rep), run in process or on dask.distributed, checkpointed;
   power, bias, coverage and convergence per hypothesis (parameters, path differences, invariance);
+  :mod:`~survey.power.fast`: replications refit prepared models (:mod:`survey.sem.prepared`);
 - :mod:`~survey.power.search`: the smallest N with the target power, by bisection over N;
 - :mod:`~survey.power.figure`, :mod:`~survey.power.report`: power curve (PNG, SVG), Markdown/HTML report.
 

@@ -5,6 +5,10 @@ instrument population or the whole raw-export pipeline), what to fit (the model 
 :func:`survey.sem.fit` options) and which extra hypotheses to test (pairwise path differences, one
 invariance constraint). :func:`replicate` turns (spec, n, rep) into one JSON-able record.
 
+The fits: a prepared model where it reproduces :func:`survey.sem.fit` (:mod:`survey.power.fast`,
+:mod:`survey.sem.prepared`: parsed and built once per process, warm-started at the population values;
+the full fit's numbers within its optimiser tolerance), else :func:`survey.sem.fit` itself.
+
 Seeds: replication ``rep`` at sample size ``n`` draws from
 ``numpy.random.SeedSequence(seed, spawn_key=(n, rep))`` (O'Neill 2014, PCG; numpy's independent
 streams), so a record depends on (seed, n, rep) only -- not on the grid, the chunking, the order of
@@ -90,6 +94,9 @@ class PowerSpec:
     fit_test: bool = False  # also keep the model chi-square test (fit_measures(): baseline model and more)
     mcar: float = 0.0  # share of item responses deleted completely at random (for missing="fiml")
 
+    def __getstate__(self) -> dict[str, Any]:  # the prepared models are rebuilt where the spec is used
+        return {k: v for k, v in self.__dict__.items() if k != "_fast"}
+
     def fingerprint(self) -> dict[str, Any]:
         return {"version": RECORD_VERSION, "source": self.source.fingerprint(), "model": self.model,
                 "fit_options": self.fit_options, "pairs": [p.__dict__ for p in self.pairs],
@@ -111,44 +118,53 @@ def _keys(est: pd.DataFrame) -> list[str]:
     return [parameter_key(a, o, b) for a, o, b in zip(est["lhs"], est["op"], est["rhs"], strict=True)]
 
 
-def pair_difference(result: Any, est: pd.DataFrame, pair: PathPair) -> tuple[float, float]:
-    """Estimate and delta-method se of the difference ``pair`` from a fitted single-group result.
+def difference_and_gradient(pair: PathPair, index: Any, value: Any, vcov: Any) -> tuple[float, float]:
+    """Estimate and delta-method se of the difference ``pair``: ``index(key)`` is the position of a free
+    parameter ``lhs op rhs`` in ``vcov`` (None when it is not free), ``value(position)`` its estimate.
 
-    Uses ``result.vcov()`` (lavaan's ``vcov()``, named by label or ``lhs op rhs``). With scale "std",
-    g = b_a sqrt(v_a) - b_b sqrt(v_b) (v the predictors' variance parameters), gradient
-    (sqrt(v_a), b_a / (2 sqrt(v_a)), -sqrt(v_b), -b_b / (2 sqrt(v_b))) (Rao 1973, 6a.2).
+    With scale "std", g = b_a sqrt(v_a) - b_b sqrt(v_b) (v the predictors' variance parameters), gradient
+    (sqrt(v_a), b_a / (2 sqrt(v_a)), -sqrt(v_b), -b_b / (2 sqrt(v_b))) (Rao 1973, 6a.2); "raw": b_a - b_b.
     """
+    pa, pb = f"{pair.outcome}~{pair.a}", f"{pair.outcome}~{pair.b}"
+    names = [index(pa), index(pb)]
+    if any(n is None for n in names):
+        raise ValueError(f"the paths of {pair.name} are not free parameters of the model")
+    grad = [1.0, -1.0]
+    diff = value(names[0]) - value(names[1])
+    if pair.scale == "std":
+        va, vb = index(f"{pair.a}~~{pair.a}"), index(f"{pair.b}~~{pair.b}")
+        if va is None or vb is None:
+            raise ValueError(f"std difference needs free variances of {pair.a} and {pair.b} "
+                             "(exogenous predictors); use scale='raw'")
+        sa, sb = math.sqrt(max(value(va), 1e-12)), math.sqrt(max(value(vb), 1e-12))
+        diff = value(names[0]) * sa - value(names[1]) * sb
+        grad = [sa, -sb, value(names[0]) / (2 * sa), -value(names[1]) / (2 * sb)]
+        names += [va, vb]
+    sub = np.asarray(vcov, dtype=float)[np.ix_(names, names)]
+    g = np.asarray(grad)
+    return diff, math.sqrt(max(float(g @ sub @ g), 0.0))
+
+
+def pair_difference(result: Any, est: pd.DataFrame, pair: PathPair) -> tuple[float, float]:
+    """Estimate and delta-method se of the difference ``pair`` from a fitted single-group result
+    (:func:`difference_and_gradient` on ``result.vcov()``, lavaan's ``vcov()``, named by label or
+    ``lhs op rhs``)."""
     keys = _keys(est)
     vc = result.vcov()
+    position = {name: i for i, name in enumerate(vc.index)}
+    values: dict[int, float] = {}
 
-    def name_of(key: str) -> str | None:
+    def index(key: str) -> int | None:
         if key not in keys:
             return None
         row = est.iloc[keys.index(key)]
         label = row["label"] if isinstance(row["label"], str) and row["label"] else key
-        return label if label in vc.index else None
+        if label not in position:
+            return None
+        values[position[label]] = float(row["est"])
+        return position[label]
 
-    def value(key: str) -> float:
-        return float(est.iloc[keys.index(key)]["est"])
-
-    pa, pb = f"{pair.outcome}~{pair.a}", f"{pair.outcome}~{pair.b}"
-    names = [name_of(pa), name_of(pb)]
-    grad = [1.0, -1.0]
-    diff = value(pa) - value(pb)
-    if pair.scale == "std":
-        va, vb = f"{pair.a}~~{pair.a}", f"{pair.b}~~{pair.b}"
-        if name_of(va) is None or name_of(vb) is None:
-            raise ValueError(f"std difference needs free variances of {pair.a} and {pair.b} "
-                             "(exogenous predictors); use scale='raw'")
-        sa, sb = math.sqrt(max(value(va), 1e-12)), math.sqrt(max(value(vb), 1e-12))
-        diff = value(pa) * sa - value(pb) * sb
-        names += [name_of(va), name_of(vb)]
-        grad = [sa, -sb, value(pa) / (2 * sa), -value(pb) / (2 * sb)]
-    if any(n is None for n in names):
-        raise ValueError(f"the paths of {pair.name} are not free parameters of the model")
-    sub = vc.loc[names, names].to_numpy(dtype=float)
-    g = np.asarray(grad)
-    return diff, math.sqrt(max(float(g @ sub @ g), 0.0))
+    return difference_and_gradient(pair, index, values.__getitem__, vc.to_numpy(dtype=float))
 
 
 def _fit_record(spec: PowerSpec, data: pd.DataFrame) -> dict[str, Any]:
@@ -189,6 +205,11 @@ def _invariance_record(spec: PowerSpec, n: int, rng: np.random.Generator) -> dic
         frame = spec.source.draw_shifted(size, rng, inv.parameter, shift)
         frame["group"] = g
         frames.append(frame)
+    fast = fast_path(spec)
+    if fast.base is not None and all(len(f) for f in frames):
+        stat, df, ok = fast.invariance(fast.arrays(frames))
+        return {"converged": ok, "chisq_diff": _num(stat), "df_diff": float(df),
+                "pvalue": _num(sps.chi2.sf(max(stat, 0.0), df)) if df > 0 and np.isfinite(stat) else None}
     data = pd.concat(frames, ignore_index=True)
     opts = {k: v for k, v in spec.fit_options.items() if k not in ("group", "group_equal")}
     base = fit(spec.model, data, group="group", group_equal=list(inv.base), **opts)
@@ -206,12 +227,18 @@ def replicate(spec: PowerSpec, n: int, rep: int) -> dict[str, Any]:
     rng = rng_for(spec.seed, n, rep)
     record: dict[str, Any] = {"n": int(n), "rep": int(rep)}
     try:
-        drawn = spec.source.draw(int(n), rng)
-        data, info = drawn if isinstance(drawn, tuple) else (drawn, {})
-        if spec.mcar > 0:  # MCAR item non-response: each cell missing with probability mcar
-            data = data.mask(rng.random(data.shape) < spec.mcar)
-        record.update(info)
-        record.update(_fit_record(spec, data))
+        fast = fast_path(spec)
+        if fast.main is not None:  # a prepared model (survey.power.fast): the same numbers, faster
+            data, info = fast.draw(spec.source, int(n), rng, spec.mcar)
+            record.update(info)
+            record.update(fast.record(data, spec.pairs))
+        else:
+            drawn = spec.source.draw(int(n), rng)
+            data, info = drawn if isinstance(drawn, tuple) else (drawn, {})
+            if spec.mcar > 0:  # MCAR item non-response: each cell missing with probability mcar
+                data = data.mask(rng.random(data.shape) < spec.mcar)
+            record.update(info)
+            record.update(_fit_record(spec, data))
     except Exception as exc:  # an estimation failure is a non-converged replication, not a crash
         record.update({"converged": False, "error": f"{type(exc).__name__}: {exc}".splitlines()[0]})
     if spec.invariance is not None:
@@ -224,5 +251,26 @@ def replicate(spec: PowerSpec, n: int, rep: int) -> dict[str, Any]:
 
 
 def replicate_chunk(spec: PowerSpec, tasks: list[tuple[int, int]]) -> list[dict[str, Any]]:
-    """Records of several (n, rep) pairs, in order (one Dask task)."""
-    return [replicate(spec, n, rep) for n, rep in tasks]
+    """Records of several (n, rep) pairs, in order (one Dask task; BLAS on one thread, as survey.sem.fit)."""
+    from survey.sem.api import single_thread
+
+    with single_thread():
+        return [replicate(spec, n, rep) for n, rep in tasks]
+
+
+def fast_path(spec: PowerSpec):
+    """The prepared models of ``spec`` (:class:`survey.power.fast.FastPath`), built once per process and
+    thread (a refit sets the fixed.x moments of its model: threads do not share one) and rebuilt when the
+    spec's model, options, source or hypotheses change."""
+    import threading
+
+    from survey.power.fast import FastPath
+
+    token = (spec.model, repr(sorted(spec.fit_options.items())), id(spec.source), spec.fit_test,
+             spec.pairs, spec.invariance)
+    per_thread = spec.__dict__.setdefault("_fast", {})
+    cached = per_thread.get(threading.get_ident())
+    if cached is None or cached[0] != token:
+        cached = (token, FastPath.build(spec))
+        per_thread[threading.get_ident()] = cached
+    return cached[1]
