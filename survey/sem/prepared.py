@@ -35,7 +35,6 @@ from scipy import stats as sps
 from survey.errors import SurveyInputError, SurveyWarning
 from survey.sem.data.blocks import complete_block, missing_block
 from survey.sem.data.moments import numeric_columns
-from survey.sem.defined import check_definitions
 from survey.sem.diagnostics import (
     check_convergence,
     check_identification,
@@ -44,10 +43,11 @@ from survey.sem.diagnostics import (
 )
 from survey.sem.engine import block_start, check_options, inference
 from survey.sem.estimate.optimizer import estimate, scoring
-from survey.sem.groups import group_partable, normalize_group_equal, normalize_group_partial
 from survey.sem.inference.tests import n_moments
 from survey.sem.model.blocks import MultiGroupModel
-from survey.sem.syntax_engine import check_partable_options, ram_table
+from survey.sem.syntax.checks import check_partable_options, ram_table
+from survey.sem.syntax.defined import check_definitions
+from survey.sem.syntax.groups import group_partable, normalize_group_equal, normalize_group_partial
 
 #: convergence of the warm-started scoring (max |dF/dtheta|): tighter than the engine's 1e-9, so the refit
 #: sits nearer the optimum than the full fit itself and the two agree to the full fit's own error (a few 1e-9)
@@ -110,7 +110,7 @@ class PreparedModel:
                  se: str = "default", information: str | None = None, test: str = "standard",
                  **partable_options: Any) -> None:
         from survey.sem.observed import check_information_options
-        from survey.sem.syntax_engine import check_path
+        from survey.sem.syntax.checks import check_path
 
         other = [k for k in OTHER_PATH if partable_options.get(k) not in (None, False, 0)]
         if other:
