@@ -18,7 +18,8 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+
+from survey import distributions as stats
 
 __all__ = ["evenodd", "irv", "longstring", "mahad", "psychsyn", "pairwise_cor", "pairwise_cov"]
 

@@ -56,8 +56,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats as sps
 
+from survey import distributions as sps
 from survey.errors import SurveyInputError, SurveyWarning
 from survey.sem.invariance_groups import choose_groups, latent_means
 from survey.sem.mgresult import MultiGroupResult
