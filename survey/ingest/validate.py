@@ -227,6 +227,12 @@ def id_text(values: pd.Series) -> np.ndarray:
         out[whole] = num[whole].astype(np.int64).astype(str)
         out[ok & ~whole] = num[ok & ~whole].astype(str)
         return out
+    cells = values.to_numpy(dtype=object, na_value=None)
+    if all(v is None or type(v) is str for v in cells):  # text as read: one pass in Python, no copies
+        stripped = [v.strip(" ") if v is not None else "" for v in cells]
+        out = np.empty(len(stripped), dtype=object)
+        out[:] = ["" if t.casefold() in NA_WORDS else t for t in stripped]
+        return out
     text = values.astype("string").str.strip(" ")
     text = text.mask(text.str.casefold().isin(NA_WORDS), "")
     return text.fillna("").to_numpy(dtype=object)
@@ -378,7 +384,10 @@ def validate(
     order = [it.id for it in instrument.items if it.id in present or it.id in cmap.missing_items]
     pos = {item: j for j, item in enumerate(order)}
     # one column-major float block: column writes are contiguous and pandas frames it without a copy
-    block = np.full((len(frame), len(order)), np.nan, order="F")
+    block = np.empty((len(frame), len(order)), order="F")  # every column is written below
+    for item in cmap.missing_items:
+        if item in pos:
+            block[:, pos[item]] = np.nan
     codes: dict[str, pd.Series] = {}
     labels: dict[str, dict[float, str]] = {}
     for col, item in cmap.items.items():
