@@ -31,8 +31,6 @@ from __future__ import annotations
 
 import contextlib
 import math
-import os
-import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -362,15 +360,10 @@ def parameter_names(pt: pd.DataFrame) -> tuple[list[str], np.ndarray]:
 
 
 def _progress(total: int, enabled: bool | None):
-    quiet = os.environ.get("CI") or os.environ.get("SURVEY_PROGRESS", "1") == "0"
-    show = enabled if enabled is not None else (sys.stderr.isatty() and not quiet)
-    if not show:
-        return None
-    try:
-        from tqdm import tqdm
-    except ImportError:  # pragma: no cover
-        return None
-    return tqdm(total=total, file=sys.stderr, desc="bootstrap", unit="rep", leave=False)
+    """A bar on a terminal, a line per tenth of the replicates otherwise (:mod:`survey.progress`)."""
+    from survey.progress import Progress
+
+    return Progress("bootstrap", total, unit="rep", enabled=enabled)
 
 
 def symmetric_power(m: np.ndarray, power: float) -> np.ndarray:
