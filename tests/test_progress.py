@@ -17,6 +17,7 @@ from survey.progress import Progress
 @pytest.fixture(autouse=True)
 def _progress_on(monkeypatch):
     monkeypatch.delenv("SURVEY_PROGRESS", raising=False)
+    monkeypatch.delenv("CI", raising=False)  # the bootstrap's replicates are quiet under CI
 
 
 def test_stages_print_one_line_each_off_a_terminal(capsys) -> None:

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -360,10 +361,13 @@ def parameter_names(pt: pd.DataFrame) -> tuple[list[str], np.ndarray]:
 
 
 def _progress(total: int, enabled: bool | None):
-    """A bar on a terminal, a line per tenth of the replicates otherwise (:mod:`survey.progress`)."""
+    """A bar on a terminal, a line per tenth of the replicates otherwise (:mod:`survey.progress`);
+    None when silenced (SURVEY_PROGRESS=0, or CI unless asked for)."""
     from survey.progress import Progress
 
-    return Progress("bootstrap", total, unit="rep", enabled=enabled)
+    bar = Progress("bootstrap", total, unit="rep", enabled=False if enabled is None and os.environ.get("CI")
+                   else enabled)
+    return None if bar.quiet else bar
 
 
 def symmetric_power(m: np.ndarray, power: float) -> np.ndarray:
