@@ -87,7 +87,16 @@ def test_invariance_reports_each_step(capsys) -> None:
 
     invariance("F =~ x1 + x2 + x3 + x4", _two_groups(), "g", steps=("configural", "metric"))
     err = capsys.readouterr().err.splitlines()
-    assert "invariance: [1/2] configural" in err and "invariance: [2/2] metric" in err
+    assert "invariance: [1/2] configural fitted" in err and "invariance: [2/2] metric fitted" in err
+
+
+def test_an_invariance_input_error_is_the_only_line(capsys) -> None:
+    from survey.errors import SurveyInputError
+    from survey.sem import invariance
+
+    with pytest.raises(SurveyInputError):
+        invariance("F =~ x1 + x2 + nope", _two_groups(), "g", steps=("configural", "metric"))
+    assert capsys.readouterr().err == ""
 
 
 def test_bootstrap_reports_its_replicates(capsys) -> None:

@@ -597,8 +597,8 @@ def _sequence(
 
     bar = Progress("invariance", len(steps))
     for step in steps:
-        bar.stage(step)
         fit = refit(step, freed)
+        bar.stage(f"{step} fitted")  # after the fit: an input error stays the only line on stderr
         current = InvarianceStep(step, step, fit, list(freed), reference)
         if not fit.converged:
             out.append(current)
