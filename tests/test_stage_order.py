@@ -16,7 +16,8 @@ ALLOWED = {stage: set(ORDER[: i + 1]) for i, stage in enumerate(ORDER)}
 ALLOWED["simulate"] = {"simulate", "instrument"}
 ALLOWED["power"] = set(ORDER[: ORDER.index("power") + 1]) | {"simulate"}  # study planning simulates
 ALLOWED["report"] = set(ORDER) | {"simulate"}  # the report (and the cli) may import anything
-SHARED = {"errors", "_instruments", "data"}  # not stages: importable from anywhere
+# not stages: importable from anywhere
+SHARED = {"errors", "_instruments", "data", "distributions", "progress"}
 
 
 def _imported_stages(path: Path) -> list[tuple[int, str]]:

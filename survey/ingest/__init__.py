@@ -8,12 +8,22 @@ screening it into the analytic sample is the next stage's job (:func:`survey.qua
 :func:`survey.quality.prepare` for both steps in one call).
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+# eager: the function shadows its module's name (a lazy attribute would be the module once imported)
 from survey.ingest.harmonise import harmonise
-from survey.ingest.missing import MissingReport, little_mcar, missing_report, sample_missing_report
-from survey.ingest.pii import remove_pii
-from survey.ingest.pipeline import Ingested, Source, read_source, read_sources
-from survey.ingest.readers import RawTable, read_raw
-from survey.ingest.validate import Problem
+
+# the rest on first use (PEP 562): ``survey fit`` reads its data with survey.ingest.readers alone,
+# without the instrument stage (pydantic models) or the validation the pipeline brings
+_LAZY = {
+    "MissingReport": "missing", "little_mcar": "missing", "missing_report": "missing",
+    "sample_missing_report": "missing", "remove_pii": "pii", "Ingested": "pipeline", "Source": "pipeline",
+    "read_source": "pipeline", "read_sources": "pipeline", "RawTable": "readers", "read_raw": "readers",
+    "Problem": "validate",
+}
 
 __all__ = [
     "Ingested",
@@ -30,3 +40,11 @@ __all__ = [
     "remove_pii",
     "sample_missing_report",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(f"survey.ingest.{_LAZY[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'survey.ingest' has no attribute {name!r}")

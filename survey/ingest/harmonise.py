@@ -11,10 +11,12 @@ records its ``instrument_version``.
 
 from __future__ import annotations
 
-import pandas as pd
+from typing import TYPE_CHECKING
 
-from survey.instrument import Instrument, diff_instruments, versioned_column
-from survey.instrument.schema import semver_key
+if TYPE_CHECKING:  # the instrument stage is imported when pooling, not with the ingest package
+    import pandas as pd
+
+    from survey.instrument import Instrument
 
 
 def column_names(instruments: list[Instrument]) -> dict[str, dict[str, str]]:
@@ -24,6 +26,9 @@ def column_names(instruments: list[Instrument]) -> dict[str, dict[str, str]]:
     unchanged (per :func:`~survey.instrument.diff_instruments`), else a new column: the item id for
     the first version that has the item, ``versioned_column(id, version)`` afterwards.
     """
+    from survey.instrument import diff_instruments, versioned_column
+    from survey.instrument.schema import semver_key
+
     ordered = sorted({str(i.version): i for i in instruments}.values(), key=lambda i: semver_key(i.version))
     out: dict[str, dict[str, str]] = {}
     seen: set[str] = set()
@@ -54,6 +59,8 @@ def harmonise(parts: list[tuple[Instrument, pd.DataFrame]]) -> tuple[pd.DataFram
     Returns the pooled frame (``instrument_version`` first, then columns in first-seen order) and the
     column map {version: {item id: pooled column}}.
     """
+    import pandas as pd
+
     names = column_names([inst for inst, _ in parts])
     frames = []
     order: list[str] = []

@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from survey import distributions as stats
 from survey.errors import EstimationError
 
 if TYPE_CHECKING:
@@ -33,20 +33,19 @@ if TYPE_CHECKING:
 def row_keys(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Group equal rows of a boolean matrix: (group id of each row, first row of each group).
 
-    Each row is folded into 64-bit integers (one per 52 columns) so that grouping a million rows is a
-    sort of integers; groups are numbered in order of their first row."""
+    Each row is packed into bits (``numpy.packbits``) and the bytes folded into 64-bit integers (one per
+    64 columns), an injective key, so that grouping a million rows is hashing integers; groups are
+    numbered in order of their first row (``pandas.factorize(sort=False)``)."""
     mask = np.asarray(mask, dtype=bool)
     n, p = mask.shape
     if n == 0:
         return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp)
-    keys = []
-    for start in range(0, max(p, 1), 52):
-        chunk = mask[:, start : start + 52]
-        weights = 2.0 ** np.arange(chunk.shape[1])  # exact in float64 below 2**53
-        keys.append(
-            (chunk.astype("float64") @ weights).astype(np.int64) if chunk.shape[1] else np.zeros(n, np.int64)
-        )
-    codes = keys[0] if len(keys) == 1 else pd.MultiIndex.from_arrays(keys)
+    words = max(1, -(-p // 64))
+    packed = np.zeros((n, 8 * words), dtype=np.uint8)
+    if p:
+        packed[:, : -(-p // 8)] = np.packbits(mask, axis=1)
+    keys = packed.view(np.uint64)  # n x words
+    codes = keys[:, 0] if words == 1 else pd.MultiIndex.from_arrays([keys[:, w] for w in range(words)])
     group, uniques = pd.factorize(codes, sort=False)
     first = np.full(len(uniques), n, dtype=np.intp)
     np.minimum.at(first, group, np.arange(n))
@@ -116,17 +115,19 @@ def em_mvnorm(
             const1 += x.sum(axis=0)
             const2 += x.T @ x
         else:
-            partial.append((np.flatnonzero(pat), np.flatnonzero(~pat), x))
+            o, m = np.flatnonzero(pat), np.flatnonzero(~pat)
+            # the index grids and the observed block do not change across iterations
+            partial.append((o, m, x, x[:, o], np.ix_(o, o), np.ix_(m, o), np.ix_(m, m)))
     for it in range(1, max_iter + 1):
         t1 = const1.copy()
         t2 = const2.copy()
-        for o, m, x in partial:
-            s_oo = sigma[np.ix_(o, o)]
-            s_mo = sigma[np.ix_(m, o)]
+        for o, m, x, x_o, ix_oo, ix_mo, ix_mm in partial:
+            s_oo = sigma[ix_oo]
+            s_mo = sigma[ix_mo]
             b = np.linalg.solve(s_oo, s_mo.T).T if len(o) else np.zeros((len(m), 0))
             filled = x.copy()
-            filled[:, m] = mu[m] + (x[:, o] - mu[o]) @ b.T
-            t2[np.ix_(m, m)] += len(x) * (sigma[np.ix_(m, m)] - b @ s_mo.T)
+            filled[:, m] = mu[m] + (x_o - mu[o]) @ b.T
+            t2[ix_mm] += len(x) * (sigma[ix_mm] - b @ s_mo.T)
             t1 += filled.sum(axis=0)
             t2 += filled.T @ filled
         new_mu = t1 / n

@@ -28,23 +28,50 @@ ENV_VAR = "SURVEY_INSTRUMENTS_PATH"
 YAML_SUFFIXES = (".yaml", ".yml")
 
 
-class _UniqueKeySafeLoader(yaml.SafeLoader):
-    """``yaml.SafeLoader`` that refuses a key given twice in one mapping (YAML 1.2 forbids it)."""
+class _UniqueKeys:
+    """A YAML constructor that refuses a key given twice in one mapping (YAML 1.2 forbids it)."""
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
         keys: set = set()
         for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)
+            key = self.construct_object(key_node, deep=deep)  # type: ignore[attr-defined]
             if key in keys:
                 mark = key_node.start_mark
                 raise yaml.constructor.ConstructorError(
                     None, None, f"duplicate key {key!r} (line {mark.line + 1})", mark)
             keys.add(key)
-        return super().construct_mapping(node, deep=deep)
+        return super().construct_mapping(node, deep=deep)  # type: ignore[misc]
+
+
+class _UniqueKeySafeLoader(_UniqueKeys, yaml.SafeLoader):
+    """``yaml.SafeLoader`` that refuses a key given twice in one mapping."""
+
+
+_FastLoader: type | None = None
+if getattr(yaml, "__with_libyaml__", False):
+
+    class _FastLoader(_UniqueKeys, yaml.cyaml.CParser, yaml.constructor.SafeConstructor,  # type: ignore[no-redef]
+                      yaml.resolver.Resolver):
+        """libyaml's parser (several times PyYAML's) with the same constructor, resolver and duplicate-key
+        check as :class:`_UniqueKeySafeLoader` (``yaml.CSafeLoader`` plus the check), so the same
+        document gives the same objects."""
+
+        def __init__(self, stream: str) -> None:
+            yaml.cyaml.CParser.__init__(self, stream)
+            yaml.constructor.SafeConstructor.__init__(self)
+            yaml.resolver.Resolver.__init__(self)
 
 
 def read_yaml(raw: bytes, *, file: str | None = None) -> object:
-    """Parse YAML bytes safely; a syntax error becomes a one-line :class:`SurveyInputError`."""
+    """Parse YAML bytes safely; a syntax error becomes a one-line :class:`SurveyInputError`.
+
+    Parsed with libyaml when PyYAML has it; any error is reported by a second parse with PyYAML's own
+    parser, so the messages (and what is accepted) do not depend on libyaml."""
+    if _FastLoader is not None:
+        try:
+            return yaml.load(raw.decode("utf-8"), Loader=_FastLoader)  # noqa: S506 (safe constructor)
+        except (yaml.YAMLError, UnicodeDecodeError):
+            pass
     try:
         return yaml.load(raw.decode("utf-8"), Loader=_UniqueKeySafeLoader)
     except UnicodeDecodeError as exc:

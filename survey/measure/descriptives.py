@@ -19,8 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from survey import distributions as stats
 from survey.errors import SurveyInputError
 
 

@@ -28,8 +28,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from survey import distributions as stats
 from survey.errors import SurveyInputError, SurveyWarning
 from survey.measure.cfa import FitFunction, as_estimates, cfa_syntax, check_cfa_data, loading_matrix
 

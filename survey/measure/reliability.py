@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from survey import distributions as stats
 from survey.errors import SurveyInputError, SurveyWarning
 from survey.measure.keys import reverse_key
 

@@ -88,10 +88,10 @@ def _chunks(tasks: list[tuple[int, int]], size: int) -> list[list[tuple[int, int
 
 
 def _progress(total: int, enabled: bool | None, initial: int = 0):
-    from tqdm import tqdm
+    """A bar on a terminal, a line per tenth of the replications otherwise (:mod:`survey.progress`)."""
+    from survey.progress import Progress
 
-    show = sys.stderr.isatty() if enabled is None else bool(enabled)
-    return tqdm(total=total, initial=initial, disable=not show, unit="rep", desc="power", leave=False)
+    return Progress("power", total, unit="rep", enabled=enabled, initial=initial)
 
 
 def run_replications(

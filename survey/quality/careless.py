@@ -18,7 +18,8 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+
+from survey import distributions as stats
 
 __all__ = ["evenodd", "irv", "longstring", "mahad", "psychsyn", "pairwise_cor", "pairwise_cov"]
 
@@ -35,8 +36,12 @@ def _matrix(x: pd.DataFrame) -> np.ndarray:
 def take_rows(a: np.ndarray, rows: np.ndarray) -> np.ndarray:
     """``a[rows]`` for a boolean mask or index array, gathering along contiguous memory when ``a`` is
     column-major (pandas' layout); the result keeps ``a``'s layout."""
-    if a.flags.f_contiguous and not a.flags.c_contiguous:
-        return a.T[:, rows].T
+    if a.flags.f_contiguous and not a.flags.c_contiguous:  # column by column (numpy's a.T[:, rows].T is C)
+        idx = np.flatnonzero(rows) if np.asarray(rows).dtype == bool else np.asarray(rows)
+        out = np.empty((len(idx), a.shape[1]), dtype=a.dtype, order="F")
+        for j in range(a.shape[1]):
+            np.take(a[:, j], idx, out=out[:, j])
+        return out
     return a[rows]
 
 

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
-from scipy import stats
 
+from survey import distributions as stats
 from survey.errors import SurveyWarning
 from survey.quality.config import ScreenConfig
 from survey.quality.design import ScreenDesign

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from survey import distributions as stats
 from survey.errors import SurveyWarning
 from survey.quality import careless
 from survey.quality.config import ScreenConfig

@@ -12,7 +12,6 @@ import sys
 import types
 
 from survey.sem.api import fit
-from survey.sem.compare_fitted import FittedPathComparison, compare_paths_fitted
 from survey.sem.invariance import InvarianceResult, invariance
 from survey.sem.mgresult import MultiGroupResult
 from survey.sem.result import SEMResult
@@ -29,6 +28,15 @@ __all__ = [
     "lavaanify",
     "parse_syntax",
 ]
+
+
+def __getattr__(name: str):
+    """Path comparison on first use (PEP 562): a plain fit does not load survey.sem.compare."""
+    if name in ("FittedPathComparison", "compare_paths_fitted"):
+        from survey.sem import compare_fitted
+
+        return getattr(compare_fitted, name)
+    raise AttributeError(f"module 'survey.sem' has no attribute {name!r}")
 
 
 class _CallableSemModule(types.ModuleType):

@@ -32,7 +32,6 @@ from __future__ import annotations
 import contextlib
 import math
 import os
-import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -362,15 +361,13 @@ def parameter_names(pt: pd.DataFrame) -> tuple[list[str], np.ndarray]:
 
 
 def _progress(total: int, enabled: bool | None):
-    quiet = os.environ.get("CI") or os.environ.get("SURVEY_PROGRESS", "1") == "0"
-    show = enabled if enabled is not None else (sys.stderr.isatty() and not quiet)
-    if not show:
-        return None
-    try:
-        from tqdm import tqdm
-    except ImportError:  # pragma: no cover
-        return None
-    return tqdm(total=total, file=sys.stderr, desc="bootstrap", unit="rep", leave=False)
+    """A bar on a terminal, a line per tenth of the replicates otherwise (:mod:`survey.progress`);
+    None when silenced (SURVEY_PROGRESS=0, or CI unless asked for)."""
+    from survey.progress import Progress
+
+    bar = Progress("bootstrap", total, unit="rep", enabled=False if enabled is None and os.environ.get("CI")
+                   else enabled)
+    return None if bar.quiet else bar
 
 
 def symmetric_power(m: np.ndarray, power: float) -> np.ndarray:

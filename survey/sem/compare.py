@@ -47,8 +47,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from survey import distributions as stats
 from survey.errors import SurveyInputError, SurveyWarning
 
 __all__ = [

@@ -23,8 +23,8 @@ from __future__ import annotations
 
 import numpy as np
 from scipy import optimize
-from scipy import stats as sps
 
+from survey import distributions as sps
 from survey.sem.data import GroupStats
 
 MEASURES = (

@@ -56,9 +56,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats as sps
 
+from survey import distributions as sps
 from survey.errors import SurveyInputError, SurveyWarning
+from survey.progress import Progress
 from survey.sem.invariance_groups import choose_groups, latent_means
 from survey.sem.mgresult import MultiGroupResult
 from survey.sem.multigroup import fit_multigroup, single_thread
@@ -594,8 +595,10 @@ def _sequence(
         warnings.extend([w for w in fit.warnings if w.message not in seen])
         return fit
 
+    bar = Progress("invariance", len(steps))
     for step in steps:
         fit = refit(step, freed)
+        bar.stage(f"{step} fitted")  # after the fit: an input error stays the only line on stderr
         current = InvarianceStep(step, step, fit, list(freed), reference)
         if not fit.converged:
             out.append(current)
@@ -634,6 +637,7 @@ def _sequence(
                 warnings.append(_not_tenable(current.model, steps[steps.index(step) + 1:]))
             break
         reference = current.fit
+    bar.close()
     return InvarianceResult(out, group, est_name, warnings, rule.criterion, rule.alpha, rule.adjust)
 
 

@@ -30,8 +30,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats as sps
 
+from survey import distributions as sps
 from survey.errors import SurveyInputError, SurveyWarning
 from survey.sem.data.blocks import complete_block, missing_block
 from survey.sem.data.moments import numeric_columns

@@ -7,8 +7,8 @@ the Satorra-Bentler (2001) scaled difference of nested fits.
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats as sps
 
+from survey import distributions as sps
 from survey.errors import SurveyInputError
 from survey.sem.compare import scaled_chisq_difference
 from survey.sem.inference.tests import ScaledTest  # noqa: F401 - re-exported

@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from scipy import stats as sps
 
+from survey import distributions as sps
 from survey.sem.inference.information import full_space_information
 
 if TYPE_CHECKING:

@@ -105,7 +105,7 @@ def standardized_solution(
     model: RAMModel, theta: np.ndarray, vcov: np.ndarray, kind: str = "std.all", level: float = 0.95
 ) -> pd.DataFrame:
     """lavaan's ``standardizedSolution(type=kind)``: lhs op rhs label est.std se z pvalue ci.lower/upper."""
-    from scipy import stats as sps
+    from survey import distributions as sps
 
     pt = model.partable
     est = standardize(model, theta, kind)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from scipy import stats as sps
+from survey import distributions as sps
 
 
 @dataclass

@@ -18,8 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats as sps
 
+from survey import distributions as sps
 from survey.sem.data.blocks import BlockStats, masked_inverse, x_mask
 
 

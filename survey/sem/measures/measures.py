@@ -62,7 +62,7 @@ def standard_measures(
     lo, hi = rmsea_ci(t, df, n)
     ncp_p = float("nan")
     if df > 0:
-        from scipy import stats as sps
+        from survey import distributions as sps
 
         ncp_p = float(sps.ncx2.sf(t, df, n * df * 0.05**2 / g_n))
     w = np.array([b.n for b in blocks], dtype=float) / n

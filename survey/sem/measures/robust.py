@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 from scipy import optimize
-from scipy import stats as sps
+
+from survey import distributions as sps
 
 
 def rmsea_ci_scaled(

@@ -9,8 +9,19 @@ the continuous engine comes through ``_engine``.
 
 from __future__ import annotations
 
-from survey.sem.ordinal.fit import OrdinalFit, SampleStatistics, fit_ordinal, sample_statistics
-from survey.sem.ordinal.multigroup import GroupFit, fit_ordinal_groups
+import importlib
+from typing import Any
+
+_LAZY = {"OrdinalFit": "fit", "SampleStatistics": "fit", "fit_ordinal": "fit", "sample_statistics": "fit",
+         "GroupFit": "multigroup", "fit_ordinal_groups": "multigroup"}
 
 __all__ = ["GroupFit", "OrdinalFit", "SampleStatistics", "fit_ordinal", "fit_ordinal_groups",
            "sample_statistics"]
+
+
+def __getattr__(name: str) -> Any:
+    """The ordinal estimators on first use (PEP 562): a continuous fit imports survey.sem.ordinal.route
+    (this package) without them."""
+    if name in _LAZY:
+        return getattr(importlib.import_module(f"survey.sem.ordinal.{_LAZY[name]}"), name)
+    raise AttributeError(f"module 'survey.sem.ordinal' has no attribute {name!r}")

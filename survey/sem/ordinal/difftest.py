@@ -19,8 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy.linalg import null_space
-from scipy.stats import chi2
 
+from survey.distributions import chi2
 from survey.errors import SurveyInputError
 from survey.sem.ordinal.objective import weighted
 

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
 
+from survey.distributions import norm
 from survey.sem.ordinal._engine import DefinedFunction, numerical_jacobian
 from survey.sem.ordinal.objective import OrdinalStructure
 

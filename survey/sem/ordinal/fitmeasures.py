@@ -24,8 +24,8 @@ from __future__ import annotations
 
 import numpy as np
 from scipy.optimize import brentq
-from scipy.stats import chi2, ncx2
 
+from survey.distributions import chi2, ncx2
 from survey.sem.ordinal import test as tests
 from survey.sem.ordinal.objective import OrdinalStructure, weighted
 

@@ -23,8 +23,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from scipy.linalg import block_diag
-from scipy.stats import norm
 
+from survey.distributions import norm
 from survey.errors import SurveyInputError
 from survey.sem.ordinal import fitmeasures as fm
 from survey.sem.ordinal import test as tests

@@ -18,8 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.stats import chi2
 
+from survey.distributions import chi2
 from survey.sem.ordinal.objective import weighted
 
 

@@ -26,8 +26,8 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats as sps
 
+from survey import distributions as sps
 from survey.sem.fitmeasures import gfi as gfi_group
 
 CLOSE_H0 = 0.05

@@ -23,8 +23,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats as sps
 
+from survey import distributions as sps
 from survey.errors import SurveyInputError
 
 TYPES = ("raw", "cor", "cor.bollen", "cor.bentler", "normalized", "standardized")

@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats as sps
 
+from survey import distributions as sps
 from survey.errors import SurveyInputError, SurveyWarning
 from survey.sem.data.moments import SampleStats
 from survey.sem.diagnostics import check_implied, check_std_loadings, check_variances

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats as sps
 
+from survey import distributions as sps
 from survey.sem.standardize import numerical_jacobian, standardize
 from survey.sem.syntax.defined import evaluate_defined
 
