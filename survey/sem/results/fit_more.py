@@ -123,9 +123,15 @@ def information_indices(chisq: float, df: float, ntotal: int, npar: int) -> dict
     """mfi, ecvi, cn_05, cn_01 (from the standard test statistic, as lavaan)."""
 
     def cn(alpha: float) -> float:
-        if df == 0:  # lavaan: qchisq(., 0) = 0, so CN = 1 (NA for an exact fit)
-            return float("nan") if chisq < np.finfo(float).eps else 1.0
-        return float(sps.chi2.ppf(1 - alpha, df) / (chisq / ntotal) + 1)
+        # lavaan 0.6.14 lav_fit_cn: NA when df = 0 and X2 < eps, else qchisq(1 - alpha, df) / (X2 / N) + 1,
+        # so CN = 1 for df = 0 (qchisq(., 0) = 0) and Inf for X2 = 0 with df > 0 (R's x / 0)
+        x2 = float(chisq)
+        if math.isnan(x2) or (df == 0 and x2 < np.finfo(float).eps):
+            return float("nan")
+        crit = float(sps.chi2.ppf(1 - alpha, df)) if df > 0 else 0.0
+        if x2 == 0.0:
+            return float("inf")
+        return crit / (x2 / ntotal) + 1
 
     return {
         "mfi": float(np.exp(-0.5 * (chisq - df) / ntotal)),
