@@ -108,9 +108,10 @@ def _test_lines(res: SEMResult, f: dict, two: bool, fit_measures: bool) -> list[
         _line2("Tucker-Lewis Index (TLI)", f["tli"], sc("tli"), two),
     ]
     robust = "cfi.robust" in f
+    pad = " " * (_W + 2 + (12 if two else 0))  # lavaan: a blank row inside a block is padded to its width
     if robust:
         lines += [
-            "",
+            pad,
             _line2("Robust Comparative Fit Index (CFI)", *_robust(f, "cfi.robust", two)),
             _line2("Robust Tucker-Lewis Index (TLI)", *_robust(f, "tli.robust", two)),
         ]
@@ -119,14 +120,14 @@ def _test_lines(res: SEMResult, f: dict, two: bool, fit_measures: bool) -> list[
               _line2("Loglikelihood user model (H0)", f["logl"], f["logl"], two)]
     if mlr:
         lines += [_line2("Scaling correction factor", "", f["scaling.factor.h0"], True),
-                  "      for the MLR correction"]
+                  "      for the MLR correction".ljust(_W + 14)]
     h1 = f["unrestricted.logl"]
     lines.append(_line2("Loglikelihood unrestricted model (H1)", h1, h1, two))
     if mlr:
         lines += [_line2("Scaling correction factor", "", f["scaling.factor.h1"], True),
-                  "      for the MLR correction"]
+                  "      for the MLR correction".ljust(_W + 14)]
     lines += [
-        "",
+        pad,
         _line2("Akaike (AIC)", f["aic"], f["aic"], two),
         _line2("Bayesian (BIC)", f["bic"], f["bic"], two),
         _line2("Sample-size adjusted Bayesian (SABIC)", f["bic2"], f["bic2"], two),
@@ -137,13 +138,16 @@ def _test_lines(res: SEMResult, f: dict, two: bool, fit_measures: bool) -> list[
         _line2("90 Percent confidence interval - lower", f["rmsea.ci.lower"], sc("rmsea.ci.lower"), two),
         _line2("90 Percent confidence interval - upper", f["rmsea.ci.upper"], sc("rmsea.ci.upper"), two),
         _line2("P-value H_0: RMSEA <= 0.050", f["rmsea.pvalue"], f.get("rmsea.pvalue.scaled"), two),
+        _line2("P-value H_0: RMSEA >= 0.080", f.get("rmsea.notclose.pvalue"),
+               f.get("rmsea.notclose.pvalue.scaled"), two),
     ]
     if robust:
         rows = [("Robust RMSEA", "rmsea.robust"),
                 ("90 Percent confidence interval - lower", "rmsea.ci.lower.robust"),
                 ("90 Percent confidence interval - upper", "rmsea.ci.upper.robust"),
-                ("P-value H_0: Robust RMSEA <= 0.050", "rmsea.pvalue.robust")]
-        lines += [""] + [_line2(label, *_robust(f, key, two)) for label, key in rows]
+                ("P-value H_0: Robust RMSEA <= 0.050", "rmsea.pvalue.robust"),
+                ("P-value H_0: Robust RMSEA >= 0.080", "rmsea.notclose.pvalue.robust")]
+        lines += [pad] + [_line2(label, *_robust(f, key, two)) for label, key in rows if key in f]
     lines += ["", "Standardized Root Mean Square Residual:", "", _line2("SRMR", f["srmr"], f["srmr"], two)]
     return lines
 
