@@ -3,7 +3,8 @@ R print-outs (tests/fixtures/weighted/make_summary.R -> summary_<case>.txt): "Nu
 "Sampling weights variable", the missing patterns, the fit-measure blocks, the Standard / Scaled test with
 lavaan's "Observed information based on H1" (clusters under ML), "Robust.cluster" / "Sandwich" standard
 errors, the estimator line ("ML" for a weighted ML fit run with robust SEs and test), every estimate
-section; ``to_dict()`` carries lavaan's ``lavInspect(fit, "options")`` estimator / se / test (summary_options.txt)."""
+section; ``to_dict()`` carries lavaan's ``lavInspect(fit, "options")`` estimator / se / test
+(summary_options.txt)."""
 
 from __future__ import annotations
 
