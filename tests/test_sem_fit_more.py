@@ -82,3 +82,30 @@ def test_notclose_pvalue_is_a_lower_tail():
     # a huge statistic cannot be "not poor": p -> 1; a tiny one -> 0
     assert rmsea_notclose_pvalue(1e4, 10, 200) == pytest.approx(1.0)
     assert rmsea_notclose_pvalue(0.1, 10, 2000) < 1e-6
+
+
+@pytest.mark.parametrize(("chisq", "df", "want"), [
+    # lavaan 0.6.14: lavaan:::lav_fit_cn(X2, df, N = 100) gives Inf, NA, NA, 1 for these four inputs
+    (np.float64(0.0), 3, math.inf),
+    (np.float64(0.0), 0, math.nan),
+    (np.float64(1e-17), 0, math.nan),
+    (np.float64(1e-9), 0, 1.0),
+])
+def test_hoelter_at_a_zero_statistic_is_lavaans_without_a_warning(chisq, df, want):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = information_indices(chisq, df, 100, 5)
+    for key in ("cn_05", "cn_01"):
+        if math.isnan(want):
+            assert math.isnan(out[key])
+        else:
+            assert out[key] == want
+
+
+def test_hoelter_of_a_positive_statistic_is_the_critical_value_over_t_per_n():
+    # lavaan 0.6.14: lavaan:::lav_fit_cn(X2 = 12.5, df = 8, N = 300, alpha = 0.05 / 0.01)
+    out = information_indices(12.5, 8, 300, 5)
+    assert out["cn_05"] == pytest.approx(373.1755133, abs=1e-3)
+    assert out["cn_01"] == pytest.approx(483.1656407, abs=1e-3)

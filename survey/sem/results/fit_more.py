@@ -10,8 +10,10 @@ Definitions are lavaan 0.6's (``lav_fit_measures.R``, ``lav_fit_srmr.R``, ``lav_
   names add the mean residuals ((m - mu) raw, (m - mu)/sqrt(s_ii) for Bentler and Bollen (lavaan's
   rescaling of the mean residuals by the sample SDs), m/sqrt(s_ii) - mu/sqrt(sigma_ii) for Mplus) and
   ``_nomean`` leaves them out;
-* ``gfi`` = 1 - e'We / s'Ws per group (W the ML weight at Sigma; weighted by n_g / N), ``agfi`` =
-  1 - nel/df (1 - gfi), ``pgfi`` = df/nel gfi (James, Mulaik & Brett 1982), nel = moments of all groups;
+* ``gfi`` = 1 - e'We / s'Ws per group (W the ML weight at Sigma, with missing data the expected
+  information of the missing-data patterns at Sigma (:func:`gfi_missing_group`); weighted by n_g / N),
+  ``agfi`` = 1 - nel/df (1 - gfi), ``pgfi`` = df/nel gfi (James, Mulaik & Brett 1982), nel = moments of
+  all groups;
 * ``mfi`` = exp(-(T - df) / 2N) (McDonald 1989), ``ecvi`` = T/N + 2 npar/N (Browne & Cudeck 1993),
   ``cn_a`` = chi2_{1-a, df} / (T/N) + 1 (Hoelter 1983);
 * ``rmsea.notclose.pvalue`` = P(chi2_df(ncp) < T), ncp = N df eps0^2 / (G c), eps0 = 0.08
@@ -46,6 +48,8 @@ class GroupMoments:
     mean: np.ndarray | None = None
     mu: np.ndarray | None = None
     x_index: tuple[int, ...] = ()  # fixed.x covariates (no weight in the GFI)
+    patterns: tuple[tuple[np.ndarray, float], ...] = ()  # FIML: (observed indices, weighted frequency)
+    gfi_obs: tuple[np.ndarray, np.ndarray] | None = None  # FIML: lavaan's WLS.obs (cov, mean) for the GFI
 
 
 def _vech(m: np.ndarray, diagonal: bool = True) -> np.ndarray:
@@ -106,10 +110,40 @@ def n_elements(groups: list[GroupMoments]) -> int:
     return total
 
 
+def gfi_missing_group(g: GroupMoments) -> float:
+    """GFI of one group with missing data: lavaan 0.6.14's weight is the expected h1 information under the
+    missing-data patterns at the implied moments (``lav_model_h1_information_expected`` ->
+    ``lav_mvnorm_missing_information_expected``): W = sum_p f_p bdiag(A_p, 1/2 D'(A_p (x) A_p) D) / N,
+    A_p = Sigma_oo^-1 of pattern p zero-padded, f_p its (weighted) frequency; s = lavaan's ``WLS.obs``
+    (``g.gfi_obs``, else the EM moments). With e = s - sigma the quadratic forms are
+    sum_p f_p (d' A_p d + 1/2 tr(A_p E A_p E)) (N cancels)."""
+    p = g.sigma.shape[0]
+    keep = np.ones(p, dtype=bool)
+    keep[list(g.x_index)] = False
+    cov, mean = g.gfi_obs if g.gfi_obs is not None else (g.s, g.mean)
+    e, s_m = cov - g.sigma, cov.copy()
+    if g.x_index:
+        ix = np.ix_(list(g.x_index), list(g.x_index))
+        e[ix] = 0.0
+        s_m[ix] = 0.0
+    means = mean is not None and g.mu is not None
+    d = np.where(keep, mean - g.mu, 0.0) if means else np.zeros(p)
+    ybar = np.where(keep, mean, 0.0) if means else np.zeros(p)
+    t1 = t2 = 0.0
+    for obs, freq in g.patterns:
+        a = np.zeros((p, p))
+        a[np.ix_(obs, obs)] = np.linalg.inv(g.sigma[np.ix_(obs, obs)])
+        ae, as_ = a @ e, a @ s_m
+        t1 += freq * (d @ a @ d + 0.5 * np.trace(ae @ ae))
+        t2 += freq * (ybar @ a @ ybar + 0.5 * np.trace(as_ @ as_))
+    return float(1.0 - t1 / t2)
+
+
 def gfi_family(groups: list[GroupMoments], df: float) -> dict[str, float]:
     """gfi (n-weighted over groups), agfi and pgfi."""
     ntotal = sum(g.n for g in groups)
-    g_values = [gfi_group(g.s, g.sigma, list(g.x_index), g.mean, g.mu) for g in groups]
+    g_values = [gfi_missing_group(g) if g.patterns else gfi_group(g.s, g.sigma, list(g.x_index), g.mean, g.mu)
+                for g in groups]
     gfi = float(sum(g.n / ntotal * v for g, v in zip(groups, g_values, strict=True)))
     nel = n_elements(groups)
     return {
@@ -123,9 +157,15 @@ def information_indices(chisq: float, df: float, ntotal: int, npar: int) -> dict
     """mfi, ecvi, cn_05, cn_01 (from the standard test statistic, as lavaan)."""
 
     def cn(alpha: float) -> float:
-        if df == 0:  # lavaan: qchisq(., 0) = 0, so CN = 1 (NA for an exact fit)
-            return float("nan") if chisq < np.finfo(float).eps else 1.0
-        return float(sps.chi2.ppf(1 - alpha, df) / (chisq / ntotal) + 1)
+        # lavaan 0.6.14 lav_fit_cn: NA when df = 0 and X2 < eps, else qchisq(1 - alpha, df) / (X2 / N) + 1,
+        # so CN = 1 for df = 0 (qchisq(., 0) = 0) and Inf for X2 = 0 with df > 0 (R's x / 0)
+        x2 = float(chisq)
+        if math.isnan(x2) or (df == 0 and x2 < np.finfo(float).eps):
+            return float("nan")
+        crit = float(sps.chi2.ppf(1 - alpha, df)) if df > 0 else 0.0
+        if x2 == 0.0:
+            return float("inf")
+        return crit / (x2 / ntotal) + 1
 
     return {
         "mfi": float(np.exp(-0.5 * (chisq - df) / ntotal)),

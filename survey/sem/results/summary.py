@@ -77,6 +77,8 @@ def _test_lines(res: SEMResult, f: dict, two: bool, fit_measures: bool) -> list[
         if test is not None and test.method == "scaled.shifted":
             lines.append(_line2("Shift parameter", "", shift, True))
         lines.append(f"    {_correction(res)}".ljust(_W + 14))
+        if h1_test_information(res):  # lavaan: clusters under ML, observed.information = "h1" for the test
+            lines.append(_line2("Observed information based on", "H1", "", True))
     if not res.single:  # lavaan: the statistic of each group, scaled beside it
         c = f.get("chisq.scaling.factor", float("nan")) if two else float("nan")
         lines.append("  Test statistic for each group:")
@@ -106,9 +108,10 @@ def _test_lines(res: SEMResult, f: dict, two: bool, fit_measures: bool) -> list[
         _line2("Tucker-Lewis Index (TLI)", f["tli"], sc("tli"), two),
     ]
     robust = "cfi.robust" in f
+    pad = " " * (_W + 2 + (12 if two else 0))  # lavaan: a blank row inside a block is padded to its width
     if robust:
         lines += [
-            "",
+            pad,
             _line2("Robust Comparative Fit Index (CFI)", *_robust(f, "cfi.robust", two)),
             _line2("Robust Tucker-Lewis Index (TLI)", *_robust(f, "tli.robust", two)),
         ]
@@ -117,14 +120,14 @@ def _test_lines(res: SEMResult, f: dict, two: bool, fit_measures: bool) -> list[
               _line2("Loglikelihood user model (H0)", f["logl"], f["logl"], two)]
     if mlr:
         lines += [_line2("Scaling correction factor", "", f["scaling.factor.h0"], True),
-                  "      for the MLR correction"]
+                  "      for the MLR correction".ljust(_W + 14)]
     h1 = f["unrestricted.logl"]
     lines.append(_line2("Loglikelihood unrestricted model (H1)", h1, h1, two))
     if mlr:
         lines += [_line2("Scaling correction factor", "", f["scaling.factor.h1"], True),
-                  "      for the MLR correction"]
+                  "      for the MLR correction".ljust(_W + 14)]
     lines += [
-        "",
+        pad,
         _line2("Akaike (AIC)", f["aic"], f["aic"], two),
         _line2("Bayesian (BIC)", f["bic"], f["bic"], two),
         _line2("Sample-size adjusted Bayesian (SABIC)", f["bic2"], f["bic2"], two),
@@ -135,13 +138,16 @@ def _test_lines(res: SEMResult, f: dict, two: bool, fit_measures: bool) -> list[
         _line2("90 Percent confidence interval - lower", f["rmsea.ci.lower"], sc("rmsea.ci.lower"), two),
         _line2("90 Percent confidence interval - upper", f["rmsea.ci.upper"], sc("rmsea.ci.upper"), two),
         _line2("P-value H_0: RMSEA <= 0.050", f["rmsea.pvalue"], f.get("rmsea.pvalue.scaled"), two),
+        _line2("P-value H_0: RMSEA >= 0.080", f.get("rmsea.notclose.pvalue"),
+               f.get("rmsea.notclose.pvalue.scaled"), two),
     ]
     if robust:
         rows = [("Robust RMSEA", "rmsea.robust"),
                 ("90 Percent confidence interval - lower", "rmsea.ci.lower.robust"),
                 ("90 Percent confidence interval - upper", "rmsea.ci.upper.robust"),
-                ("P-value H_0: Robust RMSEA <= 0.050", "rmsea.pvalue.robust")]
-        lines += [""] + [_line2(label, *_robust(f, key, two)) for label, key in rows]
+                ("P-value H_0: Robust RMSEA <= 0.050", "rmsea.pvalue.robust"),
+                ("P-value H_0: Robust RMSEA >= 0.080", "rmsea.notclose.pvalue.robust")]
+        lines += [pad] + [_line2(label, *_robust(f, key, two)) for label, key in rows if key in f]
     lines += ["", "Standardized Root Mean Square Residual:", "", _line2("SRMR", f["srmr"], f["srmr"], two)]
     return lines
 
@@ -201,11 +207,21 @@ def _se_lines(res: SEMResult) -> list[str]:
         "observed" if res.estimator == "MLR" or fiml else "expected")
     names = {"standard": "Standard", "robust.huber.white": "Sandwich", "robust.sem": "Robust.sem",
              "first.order": "First.order", "none": "None"}
-    lines = [_line("Standard errors", names.get(se, se.capitalize())),
-             _line("Information bread" if se == "robust.huber.white" else "Information", info.capitalize())]
-    if info == "observed":
-        return lines + [_line("Observed information based on", "Hessian")]
-    return lines + [_line("Information saturated (h1) model", "Structured")]
+    if se == "robust.huber.white" and design_of(res).get("cluster"):
+        se = "robust.cluster"  # lavaan: the cluster-robust sandwich, "Information" (no "bread")
+    pairs = [("Standard errors", names.get(se, se.capitalize())),
+             ("Information bread" if se == "robust.huber.white" else "Information", info.capitalize())]
+    pairs.append(("Observed information based on", "Hessian") if info == "observed"
+                 else ("Information saturated (h1) model", "Structured"))
+    return _pairs(pairs)
+
+
+def _pairs(pairs: list[tuple[str, str]]) -> list[str]:
+    """lavaan's print of the "Parameter Estimates:" pairs (lav_print.R): ``format(c1, width = 38)``,
+    ``format(c2, width = 13, justify = "right")`` - a longer value (``Robust.cluster``) widens them all."""
+    w1 = max([38] + [len(a) for a, _ in pairs])
+    w2 = max([13] + [len(b) for _, b in pairs])
+    return [f"  {a:<{w1}} {b:>{w2}}" for a, b in pairs]
 
 
 def estimates_table(res: SEMResult, standardized: bool = True, rsquare: bool = True) -> pd.DataFrame:
@@ -230,7 +246,51 @@ def _header_info(res: SEMResult) -> dict:
             "optimizer": res.estimation.method, "nobs": res.nobs, "nobs_total": res.stats.n_raw, **counts}
     if not res.single:
         info["groups"] = dict(res.nobs_groups)
+    per_group = (lambda values: values[0]) if res.single else (
+        lambda values: dict(zip(res.group_labels, values, strict=True)))
+    if hasattr(res, "missing_data"):
+        info["patterns"] = per_group([b.md.n_patterns for b in res.stats.groups] if not res.single
+                                     else [res.missing_data.n_patterns])
+    design = design_of(res)
+    if design.get("cluster"):  # lavaan: the clusters of the rows used, per group
+        info["cluster"] = design["cluster"]
+        info["clusters"] = per_group([len(np.unique(b.cluster)) for b in res.stats.groups])
+    if design.get("sampling_weights"):
+        info["sampling_weights"] = design["sampling_weights"]
     return info
+
+
+def requested_ml(res: SEMResult) -> bool:
+    """Estimator ML asked for with weights or clusters, run with robust SEs and test (as lavaan does)."""
+    return any(w.code == "weights_robust" for w in res.warnings)
+
+
+def h1_test_information(res: SEMResult) -> bool:
+    """lavaan's ``observed.information = "h1"`` for the scaled test: clusters, no weights, estimator ML
+    (:func:`survey.sem.inference.cluster.resolve`)."""
+    design = design_of(res)
+    return bool(design.get("cluster")) and not design.get("sampling_weights") and requested_ml(res)
+
+
+def design_estimator(res: SEMResult) -> dict:
+    """lavaan's ``lavInspect(fit, "options")`` estimator / se / test of a weighted or clustered fit (empty
+    without a design): estimator as asked ("ML" runs with lavaan's MLR SEs and test), se
+    ``robust.cluster`` with clusters, test ``standard`` + ``yuan.bentler.mplus`` with clusters under ML."""
+    if not design_of(res):
+        return {}
+    se = (getattr(res, "se_options", None) or ("robust.huber.white",))[0]
+    if se == "robust.huber.white" and design_of(res).get("cluster"):
+        se = "robust.cluster"
+    scaled = getattr(res, "scaled_test", None)
+    test = [scaled.method] if scaled is not None else ["standard"]
+    if h1_test_information(res):
+        test = ["standard", *test]
+    return {"estimator": "ML" if requested_ml(res) else res.estimator, "se": se, "test": test}
+
+
+def design_of(res: SEMResult) -> dict:
+    """The fit's ``sampling_weights`` / ``cluster`` column names (empty without a design)."""
+    return dict(getattr(res, "design_options", None) or {})
 
 
 def _group_rows(values: dict[str, str]) -> list[str]:
@@ -259,11 +319,6 @@ def summary_text(
     f = res.fit_measures()
     lines = summary_header(_header_info(res))
     multi = not res.single
-    if hasattr(res, "missing_data") and not multi:
-        lines.append(_line("Number of missing patterns", str(res.missing_data.n_patterns)))
-    elif hasattr(res, "missing_data"):  # lavaan: one line per group
-        lines.append(_line("Number of missing patterns per group:", ""))
-        lines += _group_rows({b.label: str(b.md.n_patterns) for b in res.stats.groups})
     lines += _test_lines(res, f, "chisq.scaled" in f, fit_measures)
     lines += ["", "Parameter Estimates:", ""] + _se_lines(res)
     if multi:

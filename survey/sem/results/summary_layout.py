@@ -283,17 +283,44 @@ def summary_header(info: dict) -> list[str]:
         lines.append(_line("Number of equality constraints", str(info["n_equality"])))
     if info.get("n_inequality"):
         lines.append(_line("Number of inequality constraints", str(info["n_inequality"])))
-    lines.append("")
+    return lines + [""] + data_lines(info)
+
+
+def data_lines(info: dict) -> list[str]:
+    """lavaan 0.6.14's ``lav_data_print_short``: observations (per group; Used / Total), clusters
+    ``[name]``, missing patterns, the sampling-weights variable, as a character matrix of columns
+    ``format(c1, width=43)``, ``format(c2, width=8, justify="right")`` (and c3 of width 11).
+
+    ``info``: ``nobs``, ``nobs_total``, ``groups`` {label: n} (or ``groups_total``), ``cluster`` (name)
+    with ``clusters`` (int, or {label: int}), ``patterns`` (int, or {label: int}), ``sampling_weights``."""
     groups = info.get("groups")
-    if groups:
-        lines.append(_line("Number of observations per group:", ""))
-        lines += [f"    {name:<{50 - len(str(n))}}{n}" for name, n in groups.items()]
-    elif info.get("nobs_total") and info["nobs_total"] != info["nobs"]:
-        lines += [f"{'Used':>54}{'Total':>12}",
-                  _line("Number of observations", str(info["nobs"])) + f"{info['nobs_total']:>12}"]
+    three = bool(info.get("nobs_total")) and (
+        info["nobs_total"] != info["nobs"] if not groups else info.get("groups_total", groups) != groups)
+    rows: list[tuple[str, str, str]] = []
+    if not groups:
+        if three:
+            rows.append(("", "Used", "Total"))
+        rows.append(("Number of observations", str(info["nobs"]), str(info["nobs_total"]) if three else ""))
     else:
-        lines.append(_line("Number of observations", str(info["nobs"])))
-    return lines
+        total = info.get("groups_total", groups)
+        rows.append(("Number of observations per group:", "Used" if three else "", "Total" if three else ""))
+        rows += [(f"  {str(g):<40}", str(n), str(total[g]) if three else "") for g, n in groups.items()]
+    for key, title in (("clusters", f"Number of clusters [{info.get('cluster')}]"),
+                       ("patterns", "Number of missing patterns")):
+        value = info.get(key)
+        if value is None:
+            continue
+        if isinstance(value, dict):
+            rows.append((title + (":" if key == "clusters" else " per group:"), "", ""))
+            rows += [(f"  {str(g):<40}", str(v), "") for g, v in value.items()]
+        else:
+            rows.append((title, str(value), ""))
+    if info.get("sampling_weights"):
+        rows.append(("Sampling weights variable", str(info["sampling_weights"]), ""))
+    w1 = max([43] + [len(r[0]) for r in rows])
+    w2 = max([8] + [len(r[1]) for r in rows])
+    w3 = max([11] + [len(r[2]) for r in rows])
+    return [f"  {a:<{w1}} {b:>{w2}}" + (f" {c:>{w3}}" if three else "") for a, b, c in rows]
 
 
 def _line(label: str, value: str) -> str:

@@ -25,6 +25,10 @@ def to_dict(res) -> dict[str, Any]:
         "converged": res.converged,
         "nobs": res.nobs,
     }
+    if getattr(res, "design_options", None):  # weights / clusters: lavaan's estimator, se and test
+        from survey.sem.results.summary import design_estimator
+
+        out = {**design_estimator(res), **{k: v for k, v in out.items() if k != "estimator"}}
     if not res.single:
         out.update(
             {

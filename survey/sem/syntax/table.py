@@ -26,7 +26,6 @@ Table order is lavaan's: user rows in syntax order, the default rows, replicated
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -37,12 +36,12 @@ from survey.errors import SurveyInputError
 from survey.sem.syntax.blocks import block_groups, split_blocks
 from survey.sem.syntax.labels import auto_labels, equalities, simple_merge
 from survey.sem.syntax.parse import CONSTRAINT_OPS, Formula, Modifiers, parse_syntax
+from survey.sem.syntax.rows import check_constraints, check_model, unique_rows
 
 __all__ = ["Formula", "Modifiers", "VariableNames", "build_partable", "lavaanify", "parse_syntax",
            "variable_names"]
 
 MODEL_OPS = ("=~", "<~", "~", "~~", "~1")
-_MATH = {"exp", "log", "sqrt", "abs", "sin", "cos", "tan", "pnorm", "qnorm", "pi"}
 
 
 @dataclass
@@ -233,27 +232,6 @@ def _apply_modifiers(pt: pd.DataFrame, user: list[Formula], ngroups: int) -> boo
     return single_label
 
 
-def _names_in(expr: str) -> list[str]:
-    names = re.findall(r"(?<![\w.])[A-Za-z_.][A-Za-z0-9_.]*", expr)
-    return [n for n in names if n not in _MATH and not re.fullmatch(r"\.\d*", n)]
-
-
-def _check_constraints(pt: pd.DataFrame, cons: list[Formula]) -> None:
-    known = set(pt["label"]) | set(pt["plabel"])
-    for f in cons:
-        for side in (f.lhs, f.rhs) if f.op != ":=" else (f.rhs,):
-            for name in _names_in(side):
-                if name not in known:
-                    what = "defined parameter (:=)" if f.op == ":=" else "constraint"
-                    raise SurveyInputError(f"line {f.line}: unknown label in {what} {f.lhs} {f.op} {f.rhs}",
-                                           value=name, field="model")
-        if f.op == ":=":
-            if f.lhs in known:
-                raise SurveyInputError(f"line {f.line}: a defined parameter reuses the name of a label",
-                                       value=f.lhs, field="model")
-            known.add(f.lhs)
-
-
 def build_partable(formulas: list[Formula], **options) -> pd.DataFrame:
     """Parameter table from parsed formulas (see :func:`lavaanify` for the options)."""
     opt = _options(**options)
@@ -264,9 +242,9 @@ def build_partable(formulas: list[Formula], **options) -> pd.DataFrame:
         opt["meanstructure"] = True
     blocks = split_blocks(formulas)
     if blocks is None:
-        user = _unique_rows(model_rows)
+        user = unique_rows(model_rows)
         names = variable_names(user)
-        _check_model(user, names)
+        check_model(user, names)
         ngroups = opt["ngroups"]
         pt = _replicate(_flat(user, names, opt), ngroups, names, opt)
         _apply_modifiers(pt, user, ngroups)
@@ -279,9 +257,9 @@ def build_partable(formulas: list[Formula], **options) -> pd.DataFrame:
                                opt["group_labels"])
         parts, user = [], []
         for g, (_, _, rows) in sorted(zip(numbers, blocks, strict=True), key=lambda item: item[0]):
-            rows = _unique_rows(rows)
+            rows = unique_rows(rows)
             block_names = variable_names(rows)
-            _check_model(rows, block_names)
+            check_model(rows, block_names)
             part = _flat(rows, block_names, opt)
             _apply_modifiers(part, rows, 1)
             part["group"] = g
@@ -293,7 +271,7 @@ def build_partable(formulas: list[Formula], **options) -> pd.DataFrame:
     pt.insert(0, "id", np.arange(1, len(pt) + 1))
     pt["plabel"] = [f".p{i}." for i in pt["id"]]
     cons = [f for f in formulas if f.op in (":=",) + CONSTRAINT_OPS]
-    _check_constraints(pt, cons)
+    check_constraints(pt, cons)
     alias: dict[str, str] = {}
     if opt["ceq_simple"]:
         alias, cons = simple_merge(pt, cons)
@@ -323,29 +301,6 @@ def build_partable(formulas: list[Formula], **options) -> pd.DataFrame:
                 tail[bound] = np.nan
         pt = pd.concat([pt, tail[columns]], ignore_index=True)
     return pt
-
-
-def _unique_rows(rows: list[Formula]) -> list[Formula]:
-    """Duplicated elements: the first is kept, as lavaan does."""
-    user: list[Formula] = []
-    seen: set[tuple[str, str, str]] = set()
-    for f in rows:
-        key = (f.lhs, f.op, f.rhs)
-        if key in seen or (f.op == "~~" and (f.rhs, f.op, f.lhs) in seen):
-            continue
-        seen.add(key)
-        user.append(f)
-    return user
-
-
-def _check_model(user: list[Formula], names: VariableNames) -> None:
-    for f in user:
-        if f.op == "=~" and f.lhs == f.rhs:
-            raise SurveyInputError(f"line {f.line}: a latent variable cannot be its own indicator",
-                                   value=f.lhs, field="model")
-        if f.op == "<~" and f.lhs in {g.lhs for g in user if g.op == "=~"}:
-            raise SurveyInputError(f"line {f.line}: a variable cannot be both a composite (<~) and a "
-                                   "factor (=~)", value=f.lhs, field="model")
 
 
 def _options(

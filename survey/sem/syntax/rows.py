@@ -1,0 +1,69 @@
+"""Row-level checks of a parsed model (lavaan's ``lavaanify`` errors), used by :mod:`survey.sem.syntax.table`.
+
+* :func:`unique_rows` - a duplicated element keeps its first occurrence, as lavaan does;
+* :func:`check_model` - a factor that is its own indicator, or both a composite and a factor, is refused;
+* :func:`check_constraints` - every name of a ``==``/``<``/``>``/``:=`` row must be a label, a plabel or an
+  earlier defined parameter (math functions aside), and a defined parameter cannot reuse a label.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from survey.errors import SurveyInputError
+from survey.sem.syntax.parse import Formula
+
+if TYPE_CHECKING:
+    from survey.sem.syntax.table import VariableNames
+
+_MATH = {"exp", "log", "sqrt", "abs", "sin", "cos", "tan", "pnorm", "qnorm", "pi"}
+
+
+def unique_rows(rows: list[Formula]) -> list[Formula]:
+    """Duplicated elements: the first is kept, as lavaan does."""
+    user: list[Formula] = []
+    seen: set[tuple[str, str, str]] = set()
+    for f in rows:
+        key = (f.lhs, f.op, f.rhs)
+        if key in seen or (f.op == "~~" and (f.rhs, f.op, f.lhs) in seen):
+            continue
+        seen.add(key)
+        user.append(f)
+    return user
+
+
+def check_model(user: list[Formula], names: VariableNames) -> None:
+    """Refuse a factor that is its own indicator, or a composite that is also a factor."""
+    for f in user:
+        if f.op == "=~" and f.lhs == f.rhs:
+            raise SurveyInputError(f"line {f.line}: a latent variable cannot be its own indicator",
+                                   value=f.lhs, field="model")
+        if f.op == "<~" and f.lhs in {g.lhs for g in user if g.op == "=~"}:
+            raise SurveyInputError(f"line {f.line}: a variable cannot be both a composite (<~) and a "
+                                   "factor (=~)", value=f.lhs, field="model")
+
+
+def names_in(expr: str) -> list[str]:
+    """Identifiers of a constraint expression, math functions and numbers left out."""
+    names = re.findall(r"(?<![\w.])[A-Za-z_.][A-Za-z0-9_.]*", expr)
+    return [n for n in names if n not in _MATH and not re.fullmatch(r"\.\d*", n)]
+
+
+def check_constraints(pt: pd.DataFrame, cons: list[Formula]) -> None:
+    """Every name of a constraint / defined parameter is known; a := name is new (lavaan's errors)."""
+    known = set(pt["label"]) | set(pt["plabel"])
+    for f in cons:
+        for side in (f.lhs, f.rhs) if f.op != ":=" else (f.rhs,):
+            for name in names_in(side):
+                if name not in known:
+                    what = "defined parameter (:=)" if f.op == ":=" else "constraint"
+                    raise SurveyInputError(f"line {f.line}: unknown label in {what} {f.lhs} {f.op} {f.rhs}",
+                                           value=name, field="model")
+        if f.op == ":=":
+            if f.lhs in known:
+                raise SurveyInputError(f"line {f.line}: a defined parameter reuses the name of a label",
+                                       value=f.lhs, field="model")
+            known.add(f.lhs)
