@@ -5,7 +5,12 @@ estimated parameters theta; :func:`survey.sem.model.moments.moments_jacobian` ti
 
     expected     I = 1/2 K' sum_g w_g L_g' H_g L_g K,  H_g the expected Hessian of F_g at Sigma_g(theta)
                  (= sum_g w_g Delta_g' W_g Delta_g, W_g the normal h1 information; Bollen 1989, eq. 4.80)
-    observed     A = 1/2 d2 F / dtheta dtheta'  (central differences of the analytic gradient)
+    observed     A = 1/2 d2 F / dtheta dtheta' = 1/N sum_g -d2 logl_g / dtheta_g dtheta_g'; for a FIML block
+                 analytically, Delta_g' W_obs,g Delta_g - sum_s (dlogl_g/ds) d2 s/dtheta dtheta' (W_obs,g the
+                 observed information of the saturated model at the implied moments, lavaan
+                 ``lav_mvnorm_missing_information_observed_samplestats``; the curvature term by central
+                 differences of the cheap contraction Delta(theta)' g, no likelihood evaluations); for other
+                 blocks central differences of the analytic gradient (lavaan's default, ``lav_model_hessian``)
     first.order  B0 = 1/N sum_g sum_i s_i s_i',  s_i = Delta_g' g_i, g_i the casewise h1 scores at the
                  model-implied moments (lavaan ``information="first.order"``)
 """
@@ -15,9 +20,12 @@ from __future__ import annotations
 import numpy as np
 
 from survey.sem.data.blocks import BlockStats
-from survey.sem.estimate.objective import block_gradient, total_gradient, total_gradient_hessian, weights
+from survey.sem.data.missing import h1_observed_information
+from survey.sem.estimate.objective import block_gradient, total_gradient_hessian, weights
 from survey.sem.model.blocks import MultiGroupModel
+from survey.sem.model.chain import contract
 from survey.sem.model.moments import moments_jacobian
+from survey.sem.model.ram import RAMModel
 
 
 def expected(mg: MultiGroupModel, blocks: list[BlockStats], theta: np.ndarray) -> np.ndarray:
@@ -25,16 +33,44 @@ def expected(mg: MultiGroupModel, blocks: list[BlockStats], theta: np.ndarray) -
     return 0.5 * total_gradient_hessian(mg, blocks, theta)[1]
 
 
-def observed(mg: MultiGroupModel, blocks: list[BlockStats], theta: np.ndarray) -> np.ndarray:
-    """Unit observed information 1/2 Hessian of F by central differences of the analytic gradient."""
+def _central(fun, theta: np.ndarray) -> np.ndarray:
+    """Jacobian of ``fun`` at theta by central differences (step 1e-6 max(1, |theta_k|))."""
     q = theta.size
     h = np.empty((q, q))
     for k in range(q):
         step = 1e-6 * max(1.0, abs(theta[k]))
         e = np.zeros(q)
         e[k] = step
-        h[:, k] = (total_gradient(mg, blocks, theta + e) - total_gradient(mg, blocks, theta - e)) / (2 * step)
-    return 0.25 * (h + h.T)
+        h[:, k] = (fun(theta + e) - fun(theta - e)) / (2 * step)
+    return h
+
+
+def block_observed(ram: RAMModel, block: BlockStats, theta: np.ndarray) -> np.ndarray:
+    """1/2 d2 F_g / dtheta_g dtheta_g' of one block (= -d2 logl_g / N_g), symmetric."""
+    if block.kind != "fiml":
+        h = 0.5 * _central(lambda t: block_gradient(ram, block, t), theta)
+        return 0.5 * (h + h.T)
+    imp = ram.implied(theta)
+    wobs = h1_observed_information(block.md, imp.sigma, imp.mean)
+    delta = moments_jacobian(ram, theta, True)
+    _, g_sig, g_mu = block.loglik(imp.sigma, imp.mean, gradient=True)
+    second = _central(lambda t: contract(ram, t, g_sig, g_mu), theta)
+    h = (delta.T @ wobs @ delta - 0.5 * (second + second.T)) / block.n
+    return 0.5 * (h + h.T)
+
+
+def _observed_full(mg: MultiGroupModel, blocks: list[BlockStats], theta_full: np.ndarray) -> np.ndarray:
+    """sum_g w_g L_g' (1/2 d2 F_g) L_g in theta_full."""
+    h = np.zeros((mg.npar_full, mg.npar_full))
+    for i, (w, ram, b) in enumerate(zip(weights(blocks), mg.models, blocks, strict=True)):
+        idx = mg.index[i]
+        h[np.ix_(idx, idx)] += w * block_observed(ram, b, mg.local(theta_full, i))
+    return h
+
+
+def observed(mg: MultiGroupModel, blocks: list[BlockStats], theta: np.ndarray) -> np.ndarray:
+    """Unit observed information 1/2 Hessian of F, block by block (:func:`block_observed`)."""
+    return mg.k.T @ _observed_full(mg, blocks, mg.k @ theta) @ mg.k
 
 
 def deltas(mg: MultiGroupModel, theta: np.ndarray) -> list[np.ndarray]:
@@ -86,18 +122,4 @@ def full_space_information(
     grad, hess = total_gradient_hessian(mg, blocks, theta_full, full_space=True)
     if not observed_info:
         return 0.5 * grad, 0.5 * hess
-
-    def g_full(t: np.ndarray) -> np.ndarray:
-        out = np.zeros(mg.npar_full)
-        for i, (w, ram, b) in enumerate(zip(weights(blocks), mg.models, blocks, strict=True)):
-            out[mg.index[i]] += w * block_gradient(ram, b, mg.local(t, i))
-        return out
-
-    q = theta_full.size
-    h = np.empty((q, q))
-    for k in range(q):
-        step = 1e-6 * max(1.0, abs(theta_full[k]))
-        e = np.zeros(q)
-        e[k] = step
-        h[:, k] = (g_full(theta_full + e) - g_full(theta_full - e)) / (2 * step)
-    return 0.5 * g_full(theta_full), 0.25 * (h + h.T)
+    return 0.5 * grad, _observed_full(mg, blocks, theta_full)
