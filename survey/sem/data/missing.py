@@ -331,6 +331,31 @@ def h1_case_scores(md: MissingData, sigma: np.ndarray, mu: np.ndarray) -> np.nda
     return np.hstack([s_mu, s_sig[:, rows, cols] * mult])
 
 
+def h1_expected_information(md: MissingData, sigma: np.ndarray) -> np.ndarray:
+    """Expected information (total) of the saturated model in (mu, vech Sigma) coordinates under MCAR
+    (lavaan ``lav_mvnorm_missing_information_expected``): per pattern, with A = Sigma_oo^-1 embedded in
+    p x p, mu-mu: n A; Sigma-Sigma: n/2 D'(A (x) A) D; mu-Sigma: 0."""
+    p = md.p
+    full = FullInverse.of(sigma)
+    a_all, n_all = [], []
+    for b in md.batches:
+        inv, _ = pattern_inverse(sigma, b, full)
+        k = b.n.size
+        a_full = np.zeros((k, p, p))
+        a_full[np.arange(k)[:, None, None], b.obs[:, :, None], b.obs[:, None, :]] = inv
+        a_all.append(a_full)
+        n_all.append(b.n)
+    a = np.concatenate(a_all)
+    n = np.concatenate(n_all)
+    av = a.reshape(a.shape[0], p * p)
+    m = ((0.5 * n[:, None] * av).T @ av).reshape(p, p, p, p).transpose(0, 2, 1, 3).reshape(p * p, p * p)
+    ss = _times_duplication(_times_duplication(m, p).T, p).T
+    out = np.zeros((p + ss.shape[0], p + ss.shape[0]))
+    out[:p, :p] = np.einsum("k,kij->ij", n, a)
+    out[p:, p:] = ss
+    return out
+
+
 def h1_observed_information(md: MissingData, sigma: np.ndarray, mu: np.ndarray) -> np.ndarray:
     """Observed information (-Hessian of logl, total) of the saturated model in (mu, vech Sigma) coordinates.
 

@@ -4,7 +4,8 @@ With w_g = N_g/N, L_g the rows of K for block g and Delta_g = d(mu_g', vech(Sigm
 estimated parameters theta; :func:`survey.sem.model.moments.moments_jacobian` times L_g K):
 
     expected     I = 1/2 K' sum_g w_g L_g' H_g L_g K,  H_g the expected Hessian of F_g at Sigma_g(theta)
-                 (= sum_g w_g Delta_g' W_g Delta_g, W_g the normal h1 information; Bollen 1989, eq. 4.80)
+                 (= sum_g w_g Delta_g' W_g Delta_g, W_g the normal h1 information; Bollen 1989, eq. 4.80;
+                 for FIML blocks W_g summed over the missing-data patterns, lavaan's expected information)
     observed     A = 1/2 d2 F / dtheta dtheta' = 1/N sum_g -d2 logl_g / dtheta_g dtheta_g'; for a FIML block
                  analytically, Delta_g' W_obs,g Delta_g - sum_s (dlogl_g/ds) d2 s/dtheta dtheta' (W_obs,g the
                  observed information of the saturated model at the implied moments, lavaan
@@ -20,7 +21,8 @@ from __future__ import annotations
 import numpy as np
 
 from survey.sem.data.blocks import BlockStats
-from survey.sem.data.missing import h1_observed_information
+from survey.sem.data.missing import h1_expected_information, h1_observed_information
+from survey.sem.estimate.ml import gradient_and_information
 from survey.sem.estimate.objective import block_gradient, total_gradient_hessian, weights
 from survey.sem.model.blocks import MultiGroupModel
 from survey.sem.model.chain import contract
@@ -28,9 +30,31 @@ from survey.sem.model.moments import moments_jacobian
 from survey.sem.model.ram import RAMModel
 
 
+def block_expected(ram: RAMModel, block: BlockStats, theta: np.ndarray) -> np.ndarray:
+    """Unit expected information of one block at Sigma(theta_g): Delta' W Delta with the normal h1
+    information W (complete data), or for a FIML block the pattern-wise expected information of the
+    saturated model at the implied moments (lavaan's ``h1.information = "structured"``;
+    :func:`survey.sem.data.missing.h1_expected_information`)."""
+    if block.kind != "fiml":
+        return 0.5 * gradient_and_information(ram, block, theta)[1]
+    imp = ram.implied(theta)
+    delta = moments_jacobian(ram, theta, True)
+    h = delta.T @ h1_expected_information(block.md, imp.sigma) @ delta / block.n
+    return 0.5 * (h + h.T)
+
+
+def _expected_full(mg: MultiGroupModel, blocks: list[BlockStats], theta_full: np.ndarray) -> np.ndarray:
+    """sum_g w_g L_g' I_g L_g in theta_full (I_g of :func:`block_expected`)."""
+    h = np.zeros((mg.npar_full, mg.npar_full))
+    for i, (w, ram, b) in enumerate(zip(weights(blocks), mg.models, blocks, strict=True)):
+        idx = mg.index[i]
+        h[np.ix_(idx, idx)] += w * block_expected(ram, b, mg.local(theta_full, i))
+    return h
+
+
 def expected(mg: MultiGroupModel, blocks: list[BlockStats], theta: np.ndarray) -> np.ndarray:
-    """Unit expected information in theta."""
-    return 0.5 * total_gradient_hessian(mg, blocks, theta)[1]
+    """Unit expected information in theta (for FIML blocks lavaan's missing-data expected information)."""
+    return mg.k.T @ _expected_full(mg, blocks, mg.k @ theta) @ mg.k
 
 
 def _central(fun, theta: np.ndarray) -> np.ndarray:
@@ -119,7 +143,7 @@ def full_space_information(
     """Unit score (1/2 dF/dtheta_full) and information in the unconstrained parameters theta_full (one per
     free row), for the score tests of equality constraints (lavaan ``lavTestScore``): expected information
     with complete data, observed (central differences of the analytic gradient) with missing data."""
-    grad, hess = total_gradient_hessian(mg, blocks, theta_full, full_space=True)
+    grad = total_gradient_hessian(mg, blocks, theta_full, full_space=True)[0]
     if not observed_info:
-        return 0.5 * grad, 0.5 * hess
+        return 0.5 * grad, _expected_full(mg, blocks, theta_full)
     return 0.5 * grad, _observed_full(mg, blocks, theta_full)
