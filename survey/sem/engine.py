@@ -73,13 +73,8 @@ def check_options(estimator: str, missing: str) -> tuple[str, str]:
     kind = MISSING.get(str(missing).lower())
     if kind is None:
         raise SurveyInputError(
-            "missing is not available yet (available: listwise, fiml, ml.x)",
+            "unknown missing-data treatment (available: listwise, fiml, ml.x)",
             value=str(missing),
-            field="missing",
-        )
-    if kind == "ml.x":  # lavaan estimates the covariates' moments but counts them as fixed: not matched yet
-        raise SurveyInputError(
-            "missing='ml.x' is not available yet (missing='fiml' with fixed_x=False models the covariates)",
             field="missing",
         )
     if est == "MLM" and kind != "listwise":
@@ -127,6 +122,16 @@ def baseline_theta(mg: MultiGroupModel, blocks) -> np.ndarray:
         col = col[np.isfinite(col)]
         theta[int(row.free) - 1] = np.mean((col - col.mean()) ** 2) if row.op == "~~" else col.mean()
     return theta
+
+
+def pairwise_x(b) -> tuple[np.ndarray, np.ndarray]:
+    """The block's moments with the covariates' part replaced by their available-case means and pairwise
+    covariances (divisor N): lavaan 0.6.14's fixed covariates of the baseline model under missing="ml.x"."""
+    cov, mean = b.cov.copy(), b.mean.copy()
+    x = pd.DataFrame(b.raw[:, b.x_index])
+    cov[np.ix_(b.x_index, b.x_index)] = x.cov().to_numpy() * (b.n - 1) / b.n
+    mean[b.x_index] = x.mean().to_numpy()
+    return cov, mean
 
 
 def _se_kind(est: str, kind: str, se: str) -> str:
@@ -226,7 +231,7 @@ def fit_blocks(
     else:
         labels = [None]
     ms = bool(partable_options.pop("meanstructure", False)) or group is not None or kind != "listwise"
-    fixed_x = bool(partable_options.pop("fixed_x", True)) and kind != "ml.x"
+    fixed_x = bool(partable_options.pop("fixed_x", True))  # ml.x: fixed at the covariates' EM moments
     pt = group_partable(model, len(labels), ge, gp, meanstructure=ms, fixed_x=fixed_x, **partable_options)
     check_definitions(pt)
     ms = bool((pt["op"] == "~1").any())  # lavaan's meanstructure="default": also when the syntax has ~1
@@ -271,7 +276,7 @@ def fit_blocks(
     names.lv = []
     bmg = MultiGroupModel.from_partable(bpt, names)
     for ram, b in zip(bmg.models, blocks, strict=True):
-        ram.set_exogenous(b.cov, b.mean)
+        ram.set_exogenous(*(pairwise_x(b) if kind == "ml.x" else (b.cov, b.mean)))
     btheta = baseline_theta(bmg, blocks)
     bdf = len(blocks) * n_moments(p, nx, ms) - bmg.npar
     bstat = n * total_f(bmg, blocks, btheta)
