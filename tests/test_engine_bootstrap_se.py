@@ -60,3 +60,32 @@ def test_bootstrap_se_over_all_replicates_equals_lavaan(case):
     assert list(np.flatnonzero(failed) + 1) == list(np.atleast_1d(ref["failed"]))  # 1-based, as lavaan
     assert int((~failed).sum()) == ref["est"]["n_ok"]
     np.testing.assert_allclose(ses, ref["est"]["se"], atol=1e-3)
+
+
+SEM = Path(__file__).parent / "fixtures" / "sem_engine"
+SIXTY = json.loads((SEM / "boot_reference.json").read_text())
+
+
+@pytest.mark.parametrize("case", ["hs_complete_scalar", "hs_mar_configural"])
+def test_bootstrap_se_over_all_60_shared_replicates(case):
+    """tests/fixtures/sem_engine/boot_reference.json (make_boot_reference.R): multi-group, complete data with
+    loadings + intercepts equal and FIML configural, sd (divisor B - 1) of the converged replicates of all 60
+    shared resamples. (In hs_mar_scalar lavaan's replicate 26 stops at a lower likelihood, F 0.6864 against
+    ours 0.6769, and hs_complete_configural has 19 non-converged replicates; not asserted here.)"""
+    kind = case.rsplit("_", 1)[1]
+    name = "hs_" + case.split("_")[1]
+    missing = "fiml" if name == "hs_mar" else "listwise"
+    equal = ["loadings", "intercepts"] if kind == "scalar" else []
+    ref = SIXTY["cases"][case]
+    res = fit(SIXTY["model"], pd.read_csv(SEM / f"{name}.csv"), group="school", missing=missing,
+              group_equal=equal)
+    indices = [pd.read_csv(SEM / f"boot_{name}_g{g}.csv.gz", header=None).to_numpy(np.int64) for g in (1, 2)]
+    boot = bootstrap(res, indices=indices, workers=1, progress=False)
+    ok = boot.replicates.loc[~boot.replicates.isna().any(axis=1)]
+    assert len(ok) == ref["n_ok"]
+    pt, names = res.partable, res._names()
+    ses = []
+    for lhs, op, rhs, g in zip(ref["lhs"], ref["op"], ref["rhs"], ref["group"], strict=True):
+        row = pt[(pt["lhs"] == lhs) & (pt["op"] == op) & (pt["rhs"] == rhs) & (pt["group"] == g)].iloc[0]
+        ses.append(ok[names[int(row["free"]) - 1]].std(ddof=1))
+    np.testing.assert_allclose(ses, ref["se"], atol=1e-3)
