@@ -62,7 +62,19 @@ class Pieces:
     scaled: ScaledTest | None
 
 
-def check_options(estimator: str, missing: str) -> tuple[str, str]:
+def check_options(
+    estimator: str, missing: str, se: str = "default", group: str | None = None, group_equal=()
+) -> tuple[str, str]:
+    """The options every fit checks (estimator, missing-data treatment, se, group_equal without groups):
+    (estimator, lavaan's missing kind), or a one-line :class:`SurveyInputError`."""
+    if str(se).lower() not in SE_OPTIONS:
+        raise SurveyInputError(
+            f"se={se!r} is not available yet (available: {', '.join(SE_OPTIONS)})", field="se"
+        )
+    if group is None and tuple([group_equal] if isinstance(group_equal, str) else group_equal):
+        raise SurveyInputError(
+            "group_equal is not available yet without group= (constraints across groups)", field="group_equal"
+        )
     est = str(estimator).upper()
     if est not in ESTIMATORS:
         raise SurveyInputError(
@@ -73,7 +85,7 @@ def check_options(estimator: str, missing: str) -> tuple[str, str]:
     kind = MISSING.get(str(missing).lower())
     if kind is None:
         raise SurveyInputError(
-            "unknown missing-data treatment (available: listwise, fiml, ml.x)",
+            "missing is not available yet (available: listwise, fiml, ml.x)",
             value=str(missing),
             field="missing",
         )
@@ -215,7 +227,7 @@ def fit_blocks(
     (explicit constraints ``a > 0``, ``a == b^2``: :func:`survey.sem.constrained.fit_constrained`)."""
     from survey.sem.results.result import SEMResult
 
-    est, kind = check_options(estimator, missing)
+    est, kind = check_options(estimator, missing, se, group, group_equal)
     ge = normalize_group_equal(group_equal)
     gp = normalize_group_partial(group_partial)
     if not isinstance(data, pd.DataFrame):

@@ -56,6 +56,7 @@ import numpy as np
 import pandas as pd
 
 from survey.errors import SurveyInputError, SurveyWarning
+from survey.sem.engine import ESTIMATORS
 from survey.sem.invariance_groups import choose_groups
 from survey.sem.invariance_result import InvarianceResult, InvarianceStep
 from survey.sem.invariance_rules import (
@@ -175,7 +176,7 @@ def invariance(
             "invariance steps must be in the order configural, metric, scalar, strict", field="steps"
         )
     est_name = str(estimator).upper()
-    if est_name not in ("ML", "MLR", "MLM"):
+    if est_name not in ESTIMATORS:
         raise SurveyInputError(
             f"estimator={estimator!r} is not available for invariance testing (available: ML, MLR, MLM)",
             field="estimator",
