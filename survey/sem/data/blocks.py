@@ -28,14 +28,8 @@ import numpy as np
 import pandas as pd
 
 from survey.errors import SurveyInputError, SurveyWarning
-from survey.sem.data.missing import (
-    MissingData,
-    em_saturated,
-    h1_case_scores,
-    h1_observed_information,
-    loglik,
-    missing_patterns,
-)
+from survey.sem.data.missing import MissingData, em_saturated, loglik, missing_patterns
+from survey.sem.data.missing_info import h1_case_scores, h1_observed_information
 from survey.sem.data.moments import GroupStats, check_cases, numeric_columns
 from survey.sem.model.moments import h1_information, h1_scores, vech_index
 

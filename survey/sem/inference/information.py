@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from survey.sem.data.blocks import BlockStats
-from survey.sem.data.missing import h1_expected_information, h1_observed_information
+from survey.sem.data.missing_info import h1_expected_information, h1_observed_information
 from survey.sem.estimate.ml import gradient_and_information
 from survey.sem.estimate.objective import block_gradient, total_gradient_hessian, weights
 from survey.sem.model.blocks import MultiGroupModel
