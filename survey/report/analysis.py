@@ -155,8 +155,8 @@ def focal_outcome(hypotheses: list[Hypothesis], instrument: Any) -> str | None:
             counts[h.outcome] = counts.get(h.outcome, 0) + 1
     return max(counts, key=lambda k: counts[k]) if counts else None
 
-# The invariance sequence of the paper. Complete cases: multi-group FIML is not available (survey.sem), so
-# the sequence runs listwise whatever ``missing`` is. Steps up to scalar: equal loadings and intercepts are
+# The invariance sequence of the paper, with the study's ``missing`` (FIML: every analytic respondent of the
+# group; listwise: complete cases). Steps up to scalar: equal loadings and intercepts are
 # what pooling the waves and comparing groups on the latent variables require (Vandenberg & Lance 2000).
 # A step is tenable when Chen's (2007) rule passes and no univariate score test of its constraints is
 # significant after Holm adjustment (localized non-invariance); the largest one is released and the model

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from survey.errors import SurveyInputError
-from survey.sem.engine import SE_OPTIONS, fit_blocks
+from survey.sem.engine import check_options, fit_blocks
 from survey.sem.ordinal.route import fit_ordered, wants_ordinal
 from survey.sem.results.result import SEMResult
 
@@ -116,15 +116,8 @@ def fit(
     plain = (str(se).lower() != "bootstrap" and not bootstrap and not bs_test  # constraints: no resamples
              and not sampling_weights and not cluster)  # nor with weights (not checked against lavaan yet)
     check_path(model, group=group, missing=missing, plain_ml=plain)
-    if group is None and tuple(group_equal if not isinstance(group_equal, str) else [group_equal]):
-        raise SurveyInputError(
-            "group_equal is not available yet without group= (constraints across groups)", field="group_equal"
-        )
+    check_options(estimator, missing, se, group, group_equal)
     se_name = str(se).lower()
-    if se_name not in SE_OPTIONS:
-        raise SurveyInputError(
-            f"se={se!r} is not available yet (available: {', '.join(SE_OPTIONS)})", field="se"
-        )
     n_boot = int(bootstrap) if bootstrap else (1000 if se_name == "bootstrap" or bs_test else 0)
     if n_boot and (sampling_weights or cluster):
         raise SurveyInputError("the bootstrap is not available with sampling weights or clusters",

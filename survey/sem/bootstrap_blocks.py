@@ -21,9 +21,9 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
-from survey.errors import SurveyInputError, SurveyWarning
+from survey.errors import SurveyInputError
+from survey.sem.bootstrap_common import assemble, check_replicates, symmetric_power
 from survey.sem.data.blocks import CompleteBlock, MissingBlock, complete_block
 from survey.sem.data.missing import em_saturated, loglik, missing_patterns
 from survey.sem.estimate.objective import total_f
@@ -100,11 +100,6 @@ def run_chunk(task) -> list[tuple[int, np.ndarray | None, float, bool]]:
     return out
 
 
-def symmetric_power(m: np.ndarray, power: float) -> np.ndarray:
-    w, v = np.linalg.eigh(m)
-    return (v * w**power) @ v.T
-
-
 def bollen_stine_parts(result) -> list[np.ndarray]:
     """Each group's complete data transformed to the model-implied moments."""
     parts = []
@@ -129,8 +124,6 @@ def bootstrap_blocks(
     chunk_size: int | None = None,
 ):
     """Nonparametric (or Bollen-Stine) bootstrap of a multi-group :class:`SEMResult`."""
-    from survey.sem.results.boot import BootstrapResult
-
     fiml = result.missing != "listwise"
     if bollen_stine and fiml:
         raise SurveyInputError(
@@ -147,9 +140,7 @@ def bootstrap_blocks(
                 "indices must hold one B x N_g matrix of row numbers per group", field="indices"
             )
         n = indices[0].shape[0]
-    if n is None or int(n) < 2:
-        raise SurveyInputError("the bootstrap needs at least 2 replicates", value=n, field="bootstrap")
-    n = int(n)
+    n = check_replicates(n)
     pt = result.partable
     names = result._names()
     free = pt["free"].to_numpy()
@@ -190,44 +181,11 @@ def bootstrap_blocks(
     finally:
         if own:
             ex.close()
-    reps = pd.DataFrame(values, columns=columns)
-    reps.index.name = "replicate"
-    failed = int(np.isnan(values).any(axis=1).sum())
     full = np.concatenate(
         [result.theta, pt["est"].to_numpy(dtype=float)[defined], result._std_values("std.all")[std_rows]]
     )
-    warnings = []
-    if failed:
-        warnings.append(
-            SurveyWarning(
-                "bootstrap_failed",
-                f"{failed} of {n} bootstrap replicates did not converge; "
-                "statistics use the other replicates.",
-                "sem",
-            )
-        )
-    rows = {
-        c: [int(r) for r in np.flatnonzero(free == free[r0])] if free[r0] > 0 else [int(r0)]
-        for c, r0 in zip(names + def_names, std_rows, strict=True)
-    }
-    rows.update({f"std.all:{c}": [int(r0)] for c, r0 in zip(names + def_names, std_rows, strict=True)})
-    out = BootstrapResult(
-        replicates=reps,
-        estimates=pd.Series(full, index=columns),
-        n_requested=n,
-        n_failed=failed,
-        seed=seed,
-        level=level,
-        rows=rows,
-        warnings=warnings,
-        partable=pt,
-    )
-    if bollen_stine:
-        t0 = float(result.fit_measures()["chisq"])
-        ok = chisq[np.isfinite(chisq)]
-        out.chisq = chisq
-        out.bollen_stine_pvalue = float((ok >= t0).mean()) if ok.size else float("nan")
-    return out
+    return assemble(result, values, chisq, columns, full, names + def_names, std_rows, seed=seed, level=level,
+                    bollen_stine=bollen_stine)
 
 
 __all__ = ["CompleteBlock", "bootstrap_blocks", "replicate"]

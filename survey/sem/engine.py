@@ -63,7 +63,19 @@ class Pieces:
     scaled: ScaledTest | None
 
 
-def check_options(estimator: str, missing: str) -> tuple[str, str]:
+def check_options(
+    estimator: str, missing: str, se: str = "default", group: str | None = None, group_equal=()
+) -> tuple[str, str]:
+    """The options every fit checks (estimator, missing-data treatment, se, group_equal without groups):
+    (estimator, lavaan's missing kind), or a one-line :class:`SurveyInputError`."""
+    if str(se).lower() not in SE_OPTIONS:
+        raise SurveyInputError(
+            f"se={se!r} is not available yet (available: {', '.join(SE_OPTIONS)})", field="se"
+        )
+    if group is None and tuple([group_equal] if isinstance(group_equal, str) else group_equal):
+        raise SurveyInputError(
+            "group_equal is not available yet without group= (constraints across groups)", field="group_equal"
+        )
     est = str(estimator).upper()
     if est not in ESTIMATORS:
         raise SurveyInputError(
@@ -76,11 +88,6 @@ def check_options(estimator: str, missing: str) -> tuple[str, str]:
         raise SurveyInputError(
             "missing is not available yet (available: listwise, fiml, ml.x)",
             value=str(missing),
-            field="missing",
-        )
-    if kind == "ml.x":  # lavaan estimates the covariates' moments but counts them as fixed: not matched yet
-        raise SurveyInputError(
-            "missing='ml.x' is not available yet (missing='fiml' with fixed_x=False models the covariates)",
             field="missing",
         )
     if est == "MLM" and kind != "listwise":
@@ -132,6 +139,16 @@ def baseline_theta(mg: MultiGroupModel, blocks) -> np.ndarray:
         col = col[np.isfinite(col)]
         theta[int(row.free) - 1] = np.mean((col - col.mean()) ** 2) if row.op == "~~" else col.mean()
     return theta
+
+
+def pairwise_x(b) -> tuple[np.ndarray, np.ndarray]:
+    """The block's moments with the covariates' part replaced by their available-case means and pairwise
+    covariances (divisor N): lavaan 0.6.14's fixed covariates of the baseline model under missing="ml.x"."""
+    cov, mean = b.cov.copy(), b.mean.copy()
+    x = pd.DataFrame(b.raw[:, b.x_index])
+    cov[np.ix_(b.x_index, b.x_index)] = x.cov().to_numpy() * (b.n - 1) / b.n
+    mean[b.x_index] = x.mean().to_numpy()
+    return cov, mean
 
 
 def _se_kind(est: str, kind: str, se: str) -> str:
@@ -254,7 +271,7 @@ def fit_blocks(
     from survey.sem.inference import cluster as clmod
     from survey.sem.results.result import SEMResult
 
-    est, kind = check_options(estimator, missing)
+    est, kind = check_options(estimator, missing, se, group, group_equal)
     design = design_from(data, sampling_weights, cluster, sampling_weights_normalization) \
         if isinstance(data, pd.DataFrame) else None
     est, se, h1_test = clmod.resolve(est, se, design)
@@ -276,7 +293,7 @@ def fit_blocks(
         labels = [None]
     ms = bool(partable_options.pop("meanstructure", False)) or group is not None or kind != "listwise"
     ms = ms or (design is not None and design.cluster is not None)  # lavaan: cluster= adds the means
-    fixed_x = bool(partable_options.pop("fixed_x", True)) and kind != "ml.x"
+    fixed_x = bool(partable_options.pop("fixed_x", True))  # ml.x: fixed at the covariates' EM moments
     pt = group_partable(model, len(labels), ge, gp, meanstructure=ms, fixed_x=fixed_x,
                         group_labels=labels if group is not None else None, **partable_options)
     check_definitions(pt)
@@ -331,7 +348,7 @@ def fit_blocks(
     names.lv = []
     bmg = MultiGroupModel.from_partable(bpt, names)
     for ram, b in zip(bmg.models, blocks, strict=True):
-        ram.set_exogenous(b.cov, b.mean)
+        ram.set_exogenous(*(pairwise_x(b) if kind == "ml.x" else (b.cov, b.mean)))
     btheta = baseline_theta(bmg, blocks)
     bdf = len(blocks) * n_moments(p, nx, ms) - bmg.npar
     bstat = n * total_f(bmg, blocks, btheta)

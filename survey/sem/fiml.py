@@ -13,12 +13,14 @@ import pandas as pd
 from survey.sem.data.missing import (  # noqa: F401 - re-exported
     LOG2PI,
     MissingData,
-    case_scores_moments,
     em_saturated,
-    h1_case_scores,
-    h1_observed_information,
     loglik,
     missing_patterns,
+)
+from survey.sem.data.missing_info import (  # noqa: F401 - re-exported
+    case_scores_moments,
+    h1_case_scores,
+    h1_observed_information,
 )
 from survey.sem.estimate.fiml import (  # noqa: F401 - re-exported
     estimate_fiml,

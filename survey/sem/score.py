@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from survey import distributions as sps
+from survey.errors import SurveyInputError
 from survey.sem.inference.information import full_space_information
 
 if TYPE_CHECKING:
@@ -80,8 +81,10 @@ def score_statistics(
     return out
 
 
-def equality_score_tests(result: MultiGroupResult) -> pd.DataFrame:
-    """Univariate score tests of every equality constraint of a multi-group fit.
+def equality_score_tests(result: MultiGroupResult, information: str = "expected") -> pd.DataFrame:
+    """Univariate score tests of every equality constraint of a multi-group fit, with the unit
+    ``information`` "expected" (lavaan ``lavTestScore``'s default, also with missing data: the
+    missing-data expected information) or "observed".
 
     Columns: ``lhs op rhs group.a group.b X2 df p.value source`` (``source``: ``group_equal`` for the
     constraints ``group_equal`` adds, which ``group_partial`` can release; ``label`` for shared user labels),
@@ -93,7 +96,10 @@ def equality_score_tests(result: MultiGroupResult) -> pd.DataFrame:
     cols = ["lhs", "op", "rhs", "group.a", "group.b", "X2", "df", "p.value", "source"]
     if cons.empty:
         return pd.DataFrame(columns=cols)
-    s, info = full_space_information(mg, stats.groups, result.theta_full, result.missing != "listwise")
+    if information not in ("expected", "observed"):
+        raise SurveyInputError("information must be 'expected' or 'observed'", value=information,
+                               field="information")
+    s, info = full_space_information(mg, stats.groups, result.theta_full, information == "observed")
     x2 = score_statistics(s, info, mg.k, cons, stats.ntotal)
     a = pt.loc[cons["row_a"]]
     b = pt.loc[cons["row_b"]]

@@ -29,14 +29,8 @@ import numpy as np
 import pandas as pd
 
 from survey.errors import SurveyInputError, SurveyWarning
-from survey.sem.data.missing import (
-    MissingData,
-    em_saturated,
-    h1_case_scores,
-    h1_observed_information,
-    loglik,
-    missing_patterns,
-)
+from survey.sem.data.missing import MissingData, em_saturated, loglik, missing_patterns
+from survey.sem.data.missing_info import h1_case_scores, h1_observed_information
 from survey.sem.data.moments import GroupStats, check_cases, numeric_columns
 from survey.sem.model.moments import h1_information, h1_scores, vech_index
 
@@ -155,11 +149,13 @@ def complete_block(x: np.ndarray, names: list[str], x_index: list[int], label: s
 
 
 def missing_block(
-    x: np.ndarray, names: list[str], x_index: list[int], label: str, warnings: list[SurveyWarning]
+    x: np.ndarray, names: list[str], x_index: list[int], label: str, warnings: list[SurveyWarning],
+    delete_x: bool = True,
 ) -> MissingBlock:
-    """Missing-data patterns and EM moments; rows with a missing fixed.x covariate deleted (lavaan)."""
+    """Missing-data patterns and EM moments; rows with a missing fixed.x covariate deleted (lavaan's
+    missing="ml"; ``delete_x=False`` keeps them, lavaan's "ml.x")."""
     where = f" in group {label}" if label else ""
-    if x_index:
+    if x_index and delete_x:
         bad = np.isnan(x[:, x_index]).any(axis=1)
         if bad.any():
             warnings.append(
@@ -207,7 +203,8 @@ def build_blocks(
     """One block of sample statistics per group: (blocks, rows used before deletion, warnings).
 
     ``missing``: "listwise" (lavaan's default) or "fiml"/"ml" (casewise likelihood; rows with a missing
-    fixed.x covariate deleted) or "ml.x" (covariates kept, modelled as endogenous by the caller).
+    fixed.x covariate deleted) or "ml.x" (rows with a missing covariate kept: the covariates enter the
+    casewise likelihood, their moments fixed at the EM estimates).
     ``groups`` chooses (and orders) the groups to use; default: every value in order of appearance.
     ``design``: sampling weights / clusters (:class:`survey.sem.data.weighted.Design`) -> weighted blocks.
     """
@@ -248,5 +245,5 @@ def build_blocks(
         if kind == "listwise":
             blocks.append(complete_block(x, names, x_index, label))
         else:
-            blocks.append(missing_block(x, names, x_index if kind == "ml" else [], label, warnings))
+            blocks.append(missing_block(x, names, x_index, label, warnings, delete_x=kind == "ml"))
     return blocks, n_raw, warnings

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from survey.sem.data.missing import MissingData, h1_observed_information, loglik
+from survey.sem.data.missing import MissingData, loglik
+from survey.sem.data.missing_info import h1_observed_information
 from survey.sem.data.moments import GroupStats
 from survey.sem.estimate.ml import Estimation, gradient_and_information
 from survey.sem.model.chain import contract

@@ -5,6 +5,7 @@ MLR/MLM and the FIML-corrected robust ones with missing data (:mod:`survey.sem.m
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from survey.sem.inference.tests import ScaledTest
 from survey.sem.measures.fiml import fiml_corrected
@@ -13,7 +14,8 @@ from survey.sem.measures.measures import scaled_measures, standard_measures
 
 def log_likelihoods(res) -> tuple[float, float, list, list]:
     """(logl, unrestricted logl, implied Sigma_g, implied mu_g); under fixed.x conditional on the covariates
-    (the covariates' own log-likelihood subtracted, as lavaan)."""
+    (the covariates' own log-likelihood subtracted, as lavaan; with missing="ml.x" the EM moments for the
+    model and, as lavaan 0.6.14, the pairwise covariances for the unrestricted model)."""
     mg, blocks = res.mg, res.stats.groups
     sigmas, means = [], []
     logl = logl_h1 = 0.0
@@ -27,7 +29,11 @@ def log_likelihoods(res) -> tuple[float, float, list, list]:
             nx = len(b.x_index)
             s_xx = b.cov[np.ix_(b.x_index, b.x_index)]
             logl_x = -0.5 * b.n * (nx * np.log(2 * np.pi) + np.linalg.slogdet(s_xx)[1] + nx)
-            logl, logl_h1 = logl - logl_x, logl_h1 - logl_x
+            logl_h1_x = logl_x
+            if res.missing == "ml.x":  # lavaan's h1: pairwise covariances of the covariates, divisor N
+                pairs = pd.DataFrame(b.raw[:, b.x_index]).cov().to_numpy() * (b.n - 1) / b.n
+                logl_h1_x = -0.5 * b.n * (nx * np.log(2 * np.pi) + np.linalg.slogdet(pairs)[1] + nx)
+            logl, logl_h1 = logl - logl_x, logl_h1 - logl_h1_x
     return float(logl), float(logl_h1), sigmas, means
 
 
