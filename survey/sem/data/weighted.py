@@ -33,11 +33,10 @@ from survey.sem.data.missing import (
     Batch,
     MissingData,
     em_saturated,
-    h1_case_scores,
-    h1_observed_information,
     loglik,
     missing_patterns,
 )
+from survey.sem.data.missing_info import h1_case_scores, h1_observed_information
 from survey.sem.data.moments import check_cases
 from survey.sem.model.moments import h1_information, h1_scores
 

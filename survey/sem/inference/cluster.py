@@ -20,8 +20,8 @@ import numpy as np
 
 from survey.errors import SurveyInputError, SurveyWarning
 from survey.sem.data.blocks import x_mask
-from survey.sem.data.missing import h1_observed_information as pattern_information
 from survey.sem.data.missing import missing_patterns
+from survey.sem.data.missing_info import h1_observed_information as pattern_information
 from survey.sem.data.weighted import Design
 from survey.sem.inference.information import deltas
 from survey.sem.model.blocks import MultiGroupModel
