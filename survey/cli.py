@@ -434,8 +434,8 @@ def _fit_model(model: str, frame, data: str):
 def fit_command(
     model: str = typer.Argument(..., help="lavaan-syntax file, or NAME@VER (the instrument's model)."),
     data: str = typer.Argument(..., help="Data file (Qualtrics/plain CSV, .sav, .xlsx)."),
-    estimator: str = typer.Option("ML", "--estimator", help="ML, MLR or MLM; with --ordered: WLSMV "
-                                  "(default), WLSM, ULSMV, ULSM or WLS."),
+    estimator: str = typer.Option("ML", "--estimator", help="ML, MLR, MLM (or MLF, MLMV, MLMVS); with "
+                                  "--ordered: WLSMV (default), WLSM, ULSMV, ULSM or WLS."),
     ordered: str = typer.Option(None, "--ordered", help="Ordered items: 'all' or COL,COL,... (lavaan's "
                                 "ordered=; thresholds + polychorics, WLSMV)."),
     missing: str = typer.Option("listwise", "--missing",

@@ -56,7 +56,10 @@ def fit(
     model : lavaan model syntax (``=~ ~ ~~ ~1 :=``, labels ``a*x``, fixed values ``1*x``).
     data : one row per respondent; the model's observed variables must be numeric columns.
     estimator : "ML" | "MLR" | "MLM" (lavaan's defaults for each: standard / robust.huber.white /
-        robust.sem standard errors; standard / yuan.bentler.mplus / satorra.bentler test).
+        robust.sem standard errors; standard / yuan.bentler.mplus / satorra.bentler test); lavaan's aliases
+        "MLF" (ML, SEs from the first-order information), "MLMV" (ML, robust.sem, scaled.shifted test),
+        "MLMVS" (ML, robust.sem, mean.var.adjusted test); complete data only
+        (:func:`survey.sem.engine.resolve_alias`).
     missing : "listwise" | "fiml" (lavaan "ml"; rows with a missing fixed.x covariate are deleted) |
         "ml.x" (covariates modelled, rows kept). MLM needs complete data (lavaan refuses it too).
     group, group_equal, group_partial, groups : multi-group model (lavaan ``group=``, ``group.equal=``,

@@ -9,7 +9,9 @@ measures (:mod:`survey.sem.measures`) -> :class:`survey.sem.results.result.SEMRe
 
 lavaan's defaults per estimator: ML (se standard, expected information with complete data, observed with
 missing data; test standard), MLR (robust.huber.white with the observed information, yuan.bentler.mplus),
-MLM (robust.sem, expected information, satorra.bentler; complete data only, as lavaan).
+MLM (robust.sem, expected information, satorra.bentler; complete data only, as lavaan). lavaan's aliases
+(``lav_options_set``) run as ML: MLF (se from the first-order information), MLMV (robust.sem +
+scaled.shifted test) and MLMVS (robust.sem + mean.var.adjusted test); MLMV/MLMVS need complete data.
 """
 
 from __future__ import annotations
@@ -38,7 +40,10 @@ from survey.sem.syntax.checks import ram_table
 from survey.sem.syntax.defined import check_definitions
 from survey.sem.syntax.groups import group_partable, normalize_group_equal, normalize_group_partial
 
-ESTIMATORS = ("ML", "MLR", "MLM")
+ALIASES = {"MLF": ("first.order", "standard"), "MLMV": ("robust.sem", "scaled.shifted"),
+           "MLMVS": ("robust.sem", "mean.var.adjusted")}  # lavaan: estimator -> (se, test) under ML
+ESTIMATORS = ("ML", "MLR", "MLM")  # also survey.sem.invariance's (its LR tests know these three)
+ALL_ESTIMATORS = (*ESTIMATORS, *ALIASES)
 SE_OPTIONS = (
     "default",
     "standard",
@@ -66,20 +71,17 @@ class Pieces:
 def check_options(
     estimator: str, missing: str, se: str = "default", group: str | None = None, group_equal=()
 ) -> tuple[str, str]:
-    """The options every fit checks (estimator, missing-data treatment, se, group_equal without groups):
+    """The options every fit checks (estimator, missing-data treatment, se; group_equal without groups is
+    ignored, as lavaan, with a warning from :func:`fit_blocks`):
     (estimator, lavaan's missing kind), or a one-line :class:`SurveyInputError`."""
     if str(se).lower() not in SE_OPTIONS:
         raise SurveyInputError(
             f"se={se!r} is not available yet (available: {', '.join(SE_OPTIONS)})", field="se"
         )
-    if group is None and tuple([group_equal] if isinstance(group_equal, str) else group_equal):
-        raise SurveyInputError(
-            "group_equal is not available yet without group= (constraints across groups)", field="group_equal"
-        )
     est = str(estimator).upper()
-    if est not in ESTIMATORS:
+    if est not in ALL_ESTIMATORS:
         raise SurveyInputError(
-            f"estimator is not available yet (available: {', '.join(ESTIMATORS)})",
+            f"estimator is not available yet (available: {', '.join(ALL_ESTIMATORS)})",
             value=str(estimator),
             field="estimator",
         )
@@ -90,13 +92,41 @@ def check_options(
             value=str(missing),
             field="missing",
         )
-    if est == "MLM" and kind != "listwise":
+    if est in ("MLM", "MLMV", "MLMVS") and kind != "listwise":
         raise SurveyInputError(
-            'missing="ml" is not allowed for estimator MLM (lavaan: MLM needs complete data; use MLR)',
+            f'missing="ml" is not allowed for estimator {est} (lavaan: {est} needs complete data; use MLR)',
             value=str(missing),
             field="missing",
         )
+    if est == "MLF" and kind != "listwise":  # lavaan fits it; its FIML-corrected robust CFI/RMSEA then use
+        raise SurveyInputError(  # the first-order h1 information in a way not reproduced yet
+            "estimator MLF is not available with missing data yet (available: MLF with complete data; "
+            "MLR or ML with missing='fiml')", value=str(missing), field="missing")
     return est, kind
+
+
+def resolve_alias(est: str, se: str, test: str, information: str = "default") -> tuple[str, str, str]:
+    """lavaan's estimator aliases as (estimator, se, test) under ML (``lav_options_set``): MLF = ML with
+    standard errors from the first-order (cross-product) information, MLMV = ML + se "robust.sem" + test
+    "scaled.shifted", MLMVS = ML + "robust.sem" + "mean.var.adjusted"; an explicit ``se`` is kept (as
+    lavaan), other estimators pass through unchanged."""
+    alias = ALIASES.get(est)
+    if alias is None:
+        return est, se, test
+    se, test = str(se).lower(), normalize_test(test)
+    if est == "MLF":
+        if information not in ("default", None):
+            raise SurveyInputError("information= is set by estimator MLF (lavaan: first.order)",
+                                   field="information", value=str(information))
+        if se not in ("default", "standard", "first.order", "none", "bootstrap"):
+            raise SurveyInputError('information must be either "expected" or "observed" if robust standard '
+                                   "errors are requested (lavaan; estimator MLF uses first.order)",
+                                   field="se", value=se)
+        return "ML", ("first.order" if se in ("default", "standard") else se), test
+    if test not in ("standard", alias[1]):
+        raise SurveyInputError(f"test={test!r} beside estimator {est}'s own {alias[1]} test is not available "
+                               f"yet (available: estimator ML with test={test!r})", field="test", value=test)
+    return "ML", (alias[0] if se == "default" else se), alias[1]
 
 
 def block_start(mg: MultiGroupModel, blocks) -> np.ndarray:
@@ -201,6 +231,7 @@ def inference(
     "observed" overrides lavaan's default information (expected with complete data except MLR);
     ``test_information(mg, blocks, theta)``: the information of the Yuan-Bentler test when it is not ``a``
     (lavaan's observed.information="h1" with clusters under ML, :mod:`survey.sem.inference.cluster`)."""
+    est, se, test = resolve_alias(est, se, test, information)
     n = sum(b.n for b in blocks)
     if mg.npar == 0:
         return vcmod.Information(np.zeros((0, 0)), np.zeros((0, 0)), False), None
@@ -272,6 +303,7 @@ def fit_blocks(
     from survey.sem.results.result import SEMResult
 
     est, kind = check_options(estimator, missing, se, group, group_equal)
+    est, se, test = resolve_alias(est, se, test, information)
     design = design_from(data, sampling_weights, cluster, sampling_weights_normalization) \
         if isinstance(data, pd.DataFrame) else None
     est, se, h1_test = clmod.resolve(est, se, design)
@@ -306,6 +338,9 @@ def fit_blocks(
         design=design,
     )
     warnings += clmod.design_warnings(estimator, design)
+    if group is None and ge:  # lavaan 0.6.14 ignores group.equal in a single-group fit (no warning)
+        warnings.append(SurveyWarning("group_equal_ignored", f"group_equal ({', '.join(ge)}) is ignored "
+                                      "without group= (one group: nothing to constrain; as lavaan)", "sem"))
     for i, (ram, b) in enumerate(zip(mg.models, blocks, strict=True)):
         ram.set_exogenous(b.cov, b.mean)
         q_g = int(np.count_nonzero(mg.k[mg.index[i], :].any(axis=0)))
