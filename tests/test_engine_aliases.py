@@ -42,8 +42,9 @@ def check_against_lavaan(res, ref, skip=()):
         for key in ("stat", "df", "pvalue", "scaling.factor", "shift.parameter"):
             if entry.get(key) is not None:
                 assert table[name][key] == pytest.approx(entry[key], abs=1e-3), (name, key)
-    pe = pd.DataFrame(ref["estimates"])
-    merged = pe.merge(res.estimates(), on=["lhs", "op", "rhs"], suffixes=("_r", ""))
+    pe, est = pd.DataFrame(ref["estimates"]), res.estimates()
+    on = ["lhs", "op", "rhs"] + (["group"] if "group" in est else [])
+    merged = pe.merge(est, on=on, suffixes=("_r", ""))
     assert len(merged) == len(pe)
     for col in ("est", "se", "std.all"):
         assert np.nanmax(np.abs(merged[col] - merged[f"{col}_r"])) < 1e-3, col
@@ -57,6 +58,14 @@ def test_estimator_alias_equals_lavaan(case):
     model, estimator = case.split("_")
     res = fit(REF["models"][model], HS, estimator=estimator.upper())
     assert res.estimator == ref["options"]["estimator"] == "ML"  # lavaan runs the aliases as ML
+    check_against_lavaan(res, ref)
+
+
+@pytest.mark.parametrize("estimator", ["MLF", "MLMV", "MLMVS"])
+def test_estimator_alias_multigroup_metric_equals_lavaan(estimator):
+    ref = REF["cases"][f"hs_mg_{estimator.lower()}"]
+    res = fit(REF["models"]["hs"], HS, estimator=estimator, group="school", group_equal="loadings")
+    assert list(res.estimates()["group"].unique()) == [1, 2]
     check_against_lavaan(res, ref)
 
 
@@ -82,6 +91,12 @@ def test_fixed_x_false_listwise_equals_lavaan(estimator):
     assert ref["options"]["fixed.x"] is False
     covariates = res.estimates().query("op == '~~' and lhs == 'ageyr' and rhs == 'ageyr'")
     assert covariates["se"].iloc[0] > 0  # the covariates' (co)variances are free parameters
+    check_against_lavaan(res, ref)
+
+
+def test_fixed_x_false_multigroup_mlr_equals_lavaan():
+    ref = REF["cases"]["mimic3_mg_fixedx_false_mlr"]
+    res = fit(REF["models"]["mimic3"], HS, estimator="MLR", group="school", fixed_x=False)
     check_against_lavaan(res, ref)
 
 
