@@ -49,6 +49,12 @@ def check_against_lavaan(res, ref, skip=()):
     for col in ("est", "se", "std.all"):
         assert np.nanmax(np.abs(merged[col] - merged[f"{col}_r"])) < 1e-3, col
     assert res.fit_measures()["npar"] == ref["npar"]
+    ss_ref, ss = pd.DataFrame(ref["std_all"]), res.standardized_solution()  # delta-method SEs of std.all
+    on = ["lhs", "op", "rhs"] + (["group"] if "group" in ss else [])
+    merged = ss_ref.merge(ss, on=on, suffixes=("_r", ""))
+    assert len(merged) == len(ss_ref)
+    for col in ("est.std", "se"):
+        assert np.nanmax(np.abs(merged[col] - merged[f"{col}_r"])) < 1e-3, col
 
 
 @pytest.mark.parametrize("case", [c for c in sorted(REF["cases"]) if c.split("_", 1)[1] in
