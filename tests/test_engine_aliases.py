@@ -83,6 +83,13 @@ def test_mlf_with_fiml_refused_where_lavaan_is_not_reproduced():
         fit(REF["models"]["hs"], MAR, estimator="MLF", missing="fiml")
 
 
+def test_mlf_summary_describes_the_standard_errors_as_lavaan():
+    text = str(fit(REF["models"]["hs"], HS, estimator="MLF").summary())
+    lines = [" ".join(line.split()) for line in text.splitlines()]
+    assert "Standard errors Standard" in lines and "Information First.order" in lines  # lavaan's summary()
+    assert "Estimator ML" in lines
+
+
 def test_aliases_differ_where_lavaan_differs():
     ses = {e: fit(REF["models"]["hs"], HS, estimator=e).estimates()["se"].to_numpy() for e in ("ML", "MLF",
                                                                                               "MLMV")}

@@ -421,4 +421,6 @@ def fit_blocks(
         result = fit_constrained(result, default_information(est, kind, se_kind, information), se_kind, test)
     se_kind = _se_kind(est, kind, se)  # what summary() prints (lavaan's se / information)
     result.se_options = (se_kind, default_information(est, kind, se_kind, information))
+    if str(estimator).upper() == "MLF" and se_kind == "first.order":  # lavaan: se standard, information
+        result.se_options = ("standard", "first.order")  # first.order
     return result
