@@ -119,8 +119,7 @@ def test_listwise_deletion_counts():
         ({"estimator": "GLS"}, "estimator"),
         ({"missing": "pairwise"}, "missing"),
         ({"se": "twostep"}, "se"),
-        ({"group_equal": ("loadings",)}, "group_equal"),
-    ],
+    ],  # group_equal without group= is ignored with a warning, as lavaan (tests/test_engine_aliases.py)
 )
 def test_unavailable_options_raise(kwargs, field):
     with pytest.raises(SurveyInputError, match="not available yet") as info:
