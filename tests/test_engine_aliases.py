@@ -136,3 +136,13 @@ def test_mlf_with_robust_se_refused_as_lavaan():
 def test_mlmv_with_another_test_refused():
     with pytest.raises(SurveyInputError, match="beside estimator MLMV"):
         fit(REF["models"]["hs"], HS, estimator="MLMV", test="satorra.bentler")
+
+
+@pytest.mark.parametrize("estimator", ["MLF", "MLMV", "MLMVS"])
+@pytest.mark.parametrize("design", [{"sampling_weights": "w"}, {"cluster": "school"}])
+def test_aliases_with_weights_or_clusters_refused(estimator, design):
+    """lavaan keeps the alias' se / test under sampling.weights= (MLF: se standard, test standard) where
+    survey's weighted ML runs as MLR: refused rather than different."""
+    data = HS.assign(w=np.linspace(0.5, 1.5, len(HS)))
+    with pytest.raises(SurveyInputError, match=f"estimator {estimator} is not available with sampling_w"):
+        fit(REF["models"]["hs"], data, estimator=estimator, **design)

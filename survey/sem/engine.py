@@ -306,6 +306,10 @@ def fit_blocks(
     est, se, test = resolve_alias(est, se, test, information)
     design = design_from(data, sampling_weights, cluster, sampling_weights_normalization) \
         if isinstance(data, pd.DataFrame) else None
+    if design is not None and str(estimator).upper() in ALIASES:  # lavaan keeps their se/test there
+        raise SurveyInputError(f"estimator {str(estimator).upper()} is not available with sampling_weights= "
+                               "or cluster= yet (available: ML or MLR)", field="estimator",
+                               value=str(estimator))
     est, se, h1_test = clmod.resolve(est, se, design)
     test_info = clmod.h1_test_information if h1_test else None
     test, second = resolve_test(test, est, kind)
