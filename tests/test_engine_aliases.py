@@ -146,3 +146,22 @@ def test_aliases_with_weights_or_clusters_refused(estimator, design):
     data = HS.assign(w=np.linspace(0.5, 1.5, len(HS)))
     with pytest.raises(SurveyInputError, match=f"estimator {estimator} is not available with sampling_w"):
         fit(REF["models"]["hs"], data, estimator=estimator, **design)
+
+
+@pytest.mark.parametrize("options", [{"estimator": "MLMV"}, {"estimator": "MLMVS"},
+                                     {"estimator": "ML", "test": "scaled.shifted"}])
+def test_lr_tests_of_scaled_shifted_fits_refused_not_sb2001(options):
+    """lavTestLRT takes Satorra (2000) for scaled-shifted / mean-and-variance adjusted tests: the SB2001
+    difference is refused instead of given as lavaan's number (path comparison and lav_test_lrt)."""
+    from survey.sem.compare import lr_equal_paths
+    from survey.sem.results.lrt import lav_test_lrt
+
+    model = "vis =~ x1 + x2 + x3\ntext =~ x4 + x5 + x6\nx9 ~ vis + text"
+    with pytest.raises(SurveyInputError, match="satorra.2000"):
+        lr_equal_paths(fit, model, HS, "x9", **options)
+    one = fit(model, HS, **options)
+    two = fit(model.replace("vis + text", "a*vis + a*text"), HS, **options)
+    with pytest.raises(SurveyInputError, match="satorra.2000"):
+        lav_test_lrt(one, two)
+    mlm = lr_equal_paths(fit, model, HS, "x9", estimator="MLM")  # SB2001 stays for MLM
+    assert mlm.method == "satorra.bentler.2001" and np.isfinite(mlm.chisq_diff) and mlm.df_diff == 1

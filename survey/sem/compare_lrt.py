@@ -16,6 +16,7 @@ import pandas as pd
 from survey import distributions as stats
 from survey.errors import SurveyInputError, SurveyWarning
 from survey.sem.compare_wald import _NAME, _NUMBER, _STAGE
+from survey.sem.results.lrt import check_sb2001_difference
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -241,6 +242,7 @@ def lr_equal_paths(
     model_eq = equal_paths_model(syntax, outcome, predictors)
     free = fit_fn(syntax, data, **fit_kwargs)
     equal = fit_fn(model_eq, data, **fit_kwargs)
+    check_sb2001_difference(free, equal)
     warnings: list[SurveyWarning] = []
     for res in (free, equal):
         for w in getattr(res, "warnings", []) or []:
