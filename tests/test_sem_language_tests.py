@@ -26,11 +26,10 @@ HERE = Path(__file__).parent / "fixtures" / "language"
 REF = json.loads((HERE / "test_option.json").read_text())
 DATA = {name: pd.read_csv(HERE / path) for name, path in REF["data"].items()}
 TIGHT = ("logl", "unrestricted.logl", "aic", "bic", "bic2")
-# lavaan switches the tests' observed information to "h1" here, or uses its observed h1 weight / the
-# structured expected FIML information: not reproduced yet, so refused (field named)
+# lavaan switches the tests' observed information to "h1" here, or uses its observed h1 weight: not
+# reproduced yet, so refused (field named)
 REFUSED = {"ts_fiml_ybm": "test", "ts_fiml_yb": "test", "ts_mlr_yb": "test", "ts_mlr_sb": "test",
-           "info_obs_mlm": "information", "info_obs_mg_mlm": "information", "info_exp_fiml": "information",
-           "info_exp_fiml_mlr": "information"}
+           "info_obs_mlm": "information", "info_obs_mg_mlm": "information",}
 TEST_KEYS = ("stat", "df", "scaling.factor", "shift.parameter", "trace.UGamma", "trace.UGamma2")
 
 

@@ -221,7 +221,8 @@ def inference(
         a_test = a if test_information is None else test_information(mg, blocks, theta)
         if est == "MLR" and not vcmod.is_singular(a_test)[0]:
             scaled = yuan_bentler_mplus(
-                stat, df, vcmod.symmetric_inverse(a_test), b0, blocks, mg.meanstructure, mg.npar_full
+                stat, df, vcmod.symmetric_inverse(a_test), b0, blocks, mg.meanstructure, mg.npar_full,
+                expected=info_kind == "expected",
             )
     if se_kind == "robust.sem":
         info = sem[0]
@@ -354,7 +355,8 @@ def fit_blocks(
     bstat = n * total_f(bmg, blocks, btheta)
     bscaled = None
     if est != "ML":
-        bscaled = inference(est, kind, bmg, blocks, btheta, bdf, test_information=test_info)[1]
+        bscaled = inference(est, kind, bmg, blocks, btheta, bdf, information=information,
+                            test_information=test_info)[1]
     elif test not in ("standard",) and not test.startswith("browne"):
         bscaled = inference(est, kind, bmg, blocks, btheta, bdf, test=test)[1]
     base_pieces = Pieces(bmg, btheta, bstat, bdf, None, bscaled)

@@ -66,13 +66,12 @@ def check_test(test: str, est: str, kind: str) -> None:
 
 def check_information(information: str, est: str, kind: str, se_kind: str) -> None:
     """information= where lavaan's numbers are not reproduced yet: observed with robust.sem (MLM; lavaan's
-    observed h1 weight) and expected with missing data (lavaan's structured expected FIML information)."""
+    observed h1 weight). Expected with missing data is lavaan's missing-data expected information
+    (:func:`survey.sem.inference.information.block_expected`; the Yuan-Bentler test's h1 part and the
+    FIML-corrected robust measures follow it)."""
     if information == "observed" and (est == "MLM" or se_kind == "robust.sem"):
         raise SurveyInputError("information='observed' is not available with robust.sem / estimator MLM yet "
                                "(available: expected; observed with ML or MLR)", field="information")
-    if information == "expected" and kind != "listwise":
-        raise SurveyInputError("information='expected' is not available with missing='fiml' yet (available: "
-                               "observed, lavaan's default with missing data)", field="information")
 
 
 def _moments(b: BlockStats, meanstructure: bool) -> np.ndarray:

@@ -44,7 +44,8 @@ def fiml_robust_tests(res) -> tuple[ScaledTest | None, ScaledTest | None]:
     try:
         (t3, c3), (t3b, c3b) = fiml_corrected(
             [(res.mg, res.theta, pieces.df, *getattr(pieces, "constraint_jacobian", ())),
-             (base.mg, base.theta, base.df)], res.stats.groups, version
+             (base.mg, base.theta, base.df)], res.stats.groups, version,
+            expected=((getattr(res, "se_options", None) or ("", ""))[1] == "expected",),
         )
     except np.linalg.LinAlgError:
         return None, None
