@@ -26,10 +26,8 @@ HERE = Path(__file__).parent / "fixtures" / "language"
 REF = json.loads((HERE / "test_option.json").read_text())
 DATA = {name: pd.read_csv(HERE / path) for name, path in REF["data"].items()}
 TIGHT = ("logl", "unrestricted.logl", "aic", "bic", "bic2")
-# lavaan switches the tests' observed information to "h1" here, or uses its observed h1 weight: not
-# reproduced yet, so refused (field named)
-REFUSED = {"ts_fiml_ybm": "test", "ts_fiml_yb": "test", "ts_mlr_yb": "test", "ts_mlr_sb": "test",
-           "info_obs_mlm": "information", "info_obs_mg_mlm": "information",}
+# lavaan switches the tests' observed information to "h1" here: not reproduced yet, so refused (field named)
+REFUSED = {"ts_fiml_ybm": "test", "ts_fiml_yb": "test", "ts_mlr_yb": "test", "ts_mlr_sb": "test"}
 TEST_KEYS = ("stat", "df", "scaling.factor", "shift.parameter", "trace.UGamma", "trace.UGamma2")
 
 
@@ -115,4 +113,13 @@ def test_bollen_stine_test_is_the_bootstrap_p_value_beside_standard_errors():
     assert "  Standard errors                             Standard" in text
     with pytest.raises(SurveyInputError, match="bollen.stine") as info:
         survey.cfa(model, hs, test="bollen.stine", estimator="MLR")
+    assert info.value.field == "test"
+
+
+def test_mlm_observed_information_refuses_a_second_test_it_does_not_reproduce():
+    """MLM with information="observed": the second test (scaled.shifted) would need the observed h1
+    weight in its UGamma; refused with what is available rather than built on the expected one."""
+    with pytest.raises(SurveyInputError, match="available") as info:
+        survey.cfa(REF["models"]["hs"], DATA["hs"], estimator="MLM", information="observed",
+                   test="scaled.shifted")
     assert info.value.field == "test"

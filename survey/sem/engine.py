@@ -212,7 +212,12 @@ def inference(
     scaled = None
     sem = None
     if est == "MLM" or se_kind == "robust.sem":
-        sem = vcmod.robust_sem(mg, blocks, theta, infmod.deltas(mg, theta))
+        if info_kind == "observed":  # lavaan's observed information and observed h1 weight
+            from survey.sem.inference.observed_sem import robust_sem_observed
+
+            sem = robust_sem_observed(mg, blocks, theta, infmod.deltas(mg, theta), a)
+        else:
+            sem = vcmod.robust_sem(mg, blocks, theta, infmod.deltas(mg, theta))
         if est == "MLM":
             scaled = satorra_bentler(stat, df, *sem[1])
     b0 = None
@@ -339,6 +344,10 @@ def fit_blocks(
         if pt["op"].isin(["==", "<", ">"]).any():
             raise SurveyInputError(f"test={second!r} is not available with explicit constraints yet "
                                    "(available: test= with estimator ML)", field="test", value=second)
+        if information == "observed" and not second.startswith("browne"):
+            raise SurveyInputError(f"test={second!r} is not available with estimator MLM and "
+                                   "information='observed' yet (available: information='expected', or "
+                                   "MLM's own satorra.bentler test)", field="test", value=second)
         model_pieces.extra_tests = {second: second_test(second, mg, blocks, estimation.theta, df, stat)}
     # the baseline (independence) model: same blocks, same estimator
     free_x = [] if fixed_x else list(mg.models[0].names.ov_x)

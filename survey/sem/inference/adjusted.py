@@ -69,9 +69,6 @@ def check_information(information: str, est: str, kind: str, se_kind: str) -> No
     observed h1 weight). Expected with missing data is lavaan's missing-data expected information
     (:func:`survey.sem.inference.information.block_expected`; the Yuan-Bentler test's h1 part and the
     FIML-corrected robust measures follow it)."""
-    if information == "observed" and (est == "MLM" or se_kind == "robust.sem"):
-        raise SurveyInputError("information='observed' is not available with robust.sem / estimator MLM yet "
-                               "(available: expected; observed with ML or MLR)", field="information")
 
 
 def _moments(b: BlockStats, meanstructure: bool) -> np.ndarray:
