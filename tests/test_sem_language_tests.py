@@ -26,8 +26,8 @@ HERE = Path(__file__).parent / "fixtures" / "language"
 REF = json.loads((HERE / "test_option.json").read_text())
 DATA = {name: pd.read_csv(HERE / path) for name, path in REF["data"].items()}
 TIGHT = ("logl", "unrestricted.logl", "aic", "bic", "bic2")
-# lavaan switches the tests' observed information to "h1" here: not reproduced yet, so refused (field named)
-REFUSED = {"ts_fiml_ybm": "test", "ts_fiml_yb": "test", "ts_mlr_yb": "test", "ts_mlr_sb": "test"}
+# lavaan's Yuan-Bentler test with missing data (its h1 Omega): not reproduced yet, so refused (field named)
+REFUSED = {"ts_fiml_yb": "test"}
 TEST_KEYS = ("stat", "df", "scaling.factor", "shift.parameter", "trace.UGamma", "trace.UGamma2")
 
 
@@ -122,4 +122,11 @@ def test_mlm_observed_information_refuses_a_second_test_it_does_not_reproduce():
     with pytest.raises(SurveyInputError, match="available") as info:
         survey.cfa(REF["models"]["hs"], DATA["hs"], estimator="MLM", information="observed",
                    test="scaled.shifted")
+    assert info.value.field == "test"
+
+
+@pytest.mark.parametrize("test", ["scaled.shifted", "browne.residual.adf"])
+def test_mlr_second_tests_not_checked_against_lavaan_are_refused(test):
+    with pytest.raises(SurveyInputError, match="satorra.bentler or yuan.bentler") as info:
+        survey.cfa(REF["models"]["hs"], DATA["hs"], estimator="MLR", test=test)
     assert info.value.field == "test"

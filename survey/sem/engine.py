@@ -173,6 +173,8 @@ def resolve_test(test: str, est: str, kind: str) -> tuple[str, str | None]:
     check_test(test, est, kind)
     if est == "MLM" and test not in ("standard", "satorra.bentler"):
         return "standard", test
+    if est == "MLR" and test not in ("standard", "yuan.bentler.mplus"):
+        return "standard", test
     return ("standard" if est != "ML" else test), None
 
 
@@ -246,8 +248,13 @@ def inference(
 
         if b0 is None and test == "yuan.bentler.mplus":
             b0 = infmod.first_order(mg, blocks, theta)
+        a_req = a
+        if kind != "listwise":  # lavaan's observed.information = "h1" for the tests (test list > 1)
+            from survey.sem.inference.observed_sem import h1_structured_information
+
+            a_req = h1_structured_information(mg, blocks, theta)
         scaled = requested_test(test, stat, df, mg, blocks, theta, infmod.deltas(mg, theta),
-                                vcmod.symmetric_inverse(a), b0)
+                                vcmod.symmetric_inverse(a_req), b0)
     return info, scaled
 
 
@@ -283,6 +290,13 @@ def fit_blocks(
     est, se, h1_test = clmod.resolve(est, se, design)
     test_info = clmod.h1_test_information if h1_test else None
     test, second = resolve_test(test, est, kind)
+    if est == "MLR" and second:  # lavaan: observed.information = "h1" for all tests when more than one
+        if h1_test:
+            raise SurveyInputError(f"test={second!r} is not available with clustered data and estimator MLR "
+                                   "yet (available: its own yuan.bentler.mplus)", field="test", value=second)
+        from survey.sem.inference.observed_sem import h1_structured_information
+
+        test_info = h1_structured_information
     ge = normalize_group_equal(group_equal)
     gp = normalize_group_partial(group_partial)
     if not isinstance(data, pd.DataFrame):
@@ -344,11 +358,12 @@ def fit_blocks(
         if pt["op"].isin(["==", "<", ">"]).any():
             raise SurveyInputError(f"test={second!r} is not available with explicit constraints yet "
                                    "(available: test= with estimator ML)", field="test", value=second)
-        if information == "observed" and not second.startswith("browne"):
+        if est == "MLM" and information == "observed" and not second.startswith("browne"):
             raise SurveyInputError(f"test={second!r} is not available with estimator MLM and "
                                    "information='observed' yet (available: information='expected', or "
                                    "MLM's own satorra.bentler test)", field="test", value=second)
-        model_pieces.extra_tests = {second: second_test(second, mg, blocks, estimation.theta, df, stat)}
+        model_pieces.extra_tests = {second: second_test(second, mg, blocks, estimation.theta, df, stat,
+                                                        observed_h1=est == "MLR")}
     # the baseline (independence) model: same blocks, same estimator
     free_x = [] if fixed_x else list(mg.models[0].names.ov_x)
     bpt = group_partable(

@@ -82,3 +82,25 @@ def robust_sem_observed(mg: MultiGroupModel, blocks: list[BlockStats], theta: np
     e_inv = symmetric_inverse(e)
     v = e_inv @ middle @ e_inv / n
     return Information(e, (v + v.T) / 2.0, False, low), (e_test, middle, parts)
+
+
+def h1_structured_information(mg: MultiGroupModel, blocks: list[BlockStats], theta: np.ndarray) -> np.ndarray:
+    """lavaan's ``observed.information = "h1"`` (its choice for the tests when more than one is asked, or a
+    scaled test other than yuan.bentler.mplus with observed information): E_h1 = sum_g f_g Delta_g' W_g
+    Delta_g, W_g the observed h1 information at the implied moments (complete data: the module notes;
+    FIML: ``lav_mvnorm_missing_information_observed_samplestats``,
+    :func:`survey.sem.data.missing_info.h1_observed_information`)."""
+    from survey.sem.data.missing_info import h1_observed_information
+    from survey.sem.inference.information import deltas
+
+    n = sum(b.n for b in blocks)
+    full = mg.k @ theta
+    e = np.zeros((mg.npar, mg.npar))
+    for i, (ram, b, d) in enumerate(zip(mg.models, blocks, deltas(mg, theta), strict=True)):
+        imp = ram.implied(mg.local(full, i))
+        if b.kind == "fiml":
+            w = h1_observed_information(b.md, imp.sigma, imp.mean) / b.n
+        else:
+            w = observed_h1_weight(b, imp.sigma, imp.mean, ram.meanstructure)
+        e += b.n / n * d.T @ w @ d
+    return 0.5 * (e + e.T)
