@@ -26,8 +26,6 @@ HERE = Path(__file__).parent / "fixtures" / "language"
 REF = json.loads((HERE / "test_option.json").read_text())
 DATA = {name: pd.read_csv(HERE / path) for name, path in REF["data"].items()}
 TIGHT = ("logl", "unrestricted.logl", "aic", "bic", "bic2")
-# lavaan's Yuan-Bentler test with missing data (its h1 Omega): not reproduced yet, so refused (field named)
-REFUSED = {"ts_fiml_yb": "test"}
 TEST_KEYS = ("stat", "df", "scaling.factor", "shift.parameter", "trace.UGamma", "trace.UGamma2")
 
 
@@ -40,7 +38,7 @@ def _run(name: str):
     return {"sem": survey.sem, "cfa": survey.cfa}[fun](REF["models"][model], DATA[data], **opts)
 
 
-@pytest.mark.parametrize("name", sorted(set(REF["cases"]) - set(REFUSED)))
+@pytest.mark.parametrize("name", sorted(REF["cases"]))
 def test_option_equals_lavaan(name):
     case = REF["cases"][name]
     res = _run(name)
@@ -70,11 +68,11 @@ def test_option_equals_lavaan(name):
                 assert tests[key][item] == pytest.approx(want, abs=1e-3), (key, item)
 
 
-@pytest.mark.parametrize("name", sorted(REFUSED))
-def test_option_refused_where_lavaan_is_not_reproduced(name):
-    with pytest.raises(SurveyInputError) as info:
-        _run(name)
-    assert info.value.field == REFUSED[name] and "available" in str(info.value)
+@pytest.mark.parametrize("test", ["satorra.bentler", "scaled.shifted", "mean.var.adjusted"])
+def test_fiml_tests_not_checked_against_lavaan_are_refused(test):
+    with pytest.raises(SurveyInputError, match="available") as info:
+        survey.cfa(REF["models"]["hs"], DATA["hsmar"], missing="fiml", test=test)
+    assert info.value.field == "test"
 
 
 def test_unknown_test_lists_the_available_ones():

@@ -248,13 +248,13 @@ def inference(
 
         if b0 is None and test == "yuan.bentler.mplus":
             b0 = infmod.first_order(mg, blocks, theta)
-        a_req = a
+        a_req, weight = a, None
         if kind != "listwise":  # lavaan's observed.information = "h1" for the tests (test list > 1)
-            from survey.sem.inference.observed_sem import h1_structured_information
+            from survey.sem.inference.observed_sem import h1_structured_information, observed_h1_weight
 
-            a_req = h1_structured_information(mg, blocks, theta)
+            a_req, weight = h1_structured_information(mg, blocks, theta), observed_h1_weight
         scaled = requested_test(test, stat, df, mg, blocks, theta, infmod.deltas(mg, theta),
-                                vcmod.symmetric_inverse(a_req), b0)
+                                vcmod.symmetric_inverse(a_req), b0, weight=weight)
     return info, scaled
 
 

@@ -52,14 +52,15 @@ def normalize_test(test: str) -> str:
 
 def check_test(test: str, est: str, kind: str) -> None:
     """Refuse the combinations whose lavaan numbers this module does not reproduce yet: with missing data
-    every test but yuan.bentler.mplus under ML (lavaan's "h1" observed information for the tests is
-    reproduced, its Omega-based yuan.bentler with missing data is not); under MLR a second test other than
+    every test but yuan.bentler.mplus and yuan.bentler under ML (lavaan's "h1" observed information for the
+    tests and its h1 Omega are reproduced, not checked for the others yet); under MLR a second test other than
     satorra.bentler / yuan.bentler (not checked against lavaan yet)."""
     if test == "standard" or (est == "MLR" and test == "yuan.bentler.mplus"):
         return
-    if kind != "listwise" and not (est == "ML" and test == "yuan.bentler.mplus"):
+    if kind != "listwise" and not (est == "ML" and test in ("yuan.bentler.mplus", "yuan.bentler")):
         raise SurveyInputError(f"test={test!r} is not available with missing='fiml' yet (available: "
-                               "standard, yuan.bentler.mplus; estimator='MLR')", field="test", value=test)
+                               "standard, yuan.bentler.mplus, yuan.bentler; estimator='MLR')", field="test",
+                               value=test)
     if est == "MLR" and test not in ("satorra.bentler", "yuan.bentler"):
         raise SurveyInputError(f"test={test!r} is not available with estimator MLR yet (available: its own "
                                "yuan.bentler.mplus and a second satorra.bentler or yuan.bentler)",
@@ -91,7 +92,12 @@ def ugamma(mg: MultiGroupModel, blocks: list[BlockStats], theta: np.ndarray, del
         imp = ram.implied(mg.local(full, i))
         wf.append(f * (h1_weight(b, imp.sigma, ram.meanstructure) if weight is None
                        else weight(b, imp.sigma, imp.mean, ram.meanstructure)))
-        gf.append(gamma_adf_fixed_x(b.raw, b.x_index, ram.meanstructure) / f)
+        if b.kind == "fiml":  # lavaan's h1 Omega (survey.sem.inference.observed_sem.h1_omega)
+            from survey.sem.inference.observed_sem import h1_omega
+
+            gf.append(h1_omega(b) / f)
+        else:
+            gf.append(gamma_adf_fixed_x(b.raw, b.x_index, ram.meanstructure) / f)
     w, g, d = block_diag(*wf), block_diag(*gf), np.vstack(deltas)
     wd = w @ d
     u = w - wd @ e_inv @ wd.T

@@ -26,8 +26,18 @@ from survey.sem.model.moments import duplication_matrix, gamma_adf_fixed_x
 
 def observed_h1_weight(block: BlockStats, sigma: np.ndarray, mu: np.ndarray | None,
                        meanstructure: bool) -> np.ndarray:
-    """W_g of the module notes (unit observed h1 information at the implied moments)."""
+    """W_g of the module notes (unit observed h1 information at the implied moments); for a FIML block the
+    missing-data observed h1 information at the implied moments per observation."""
     p = sigma.shape[0]
+    if block.kind == "fiml":
+        from survey.sem.data.missing_info import h1_observed_information
+
+        w = h1_observed_information(block.md, sigma, block.mean if mu is None else mu) / block.n
+        if block.x_index:
+            m = x_mask(p, block.x_index, True)
+            w[m, :] = 0.0
+            w[:, m] = 0.0
+        return w
     inv = np.linalg.inv(sigma)
     mu = block.mean if mu is None else mu
     r = block.mean - mu
@@ -90,7 +100,6 @@ def h1_structured_information(mg: MultiGroupModel, blocks: list[BlockStats], the
     Delta_g, W_g the observed h1 information at the implied moments (complete data: the module notes;
     FIML: ``lav_mvnorm_missing_information_observed_samplestats``,
     :func:`survey.sem.data.missing_info.h1_observed_information`)."""
-    from survey.sem.data.missing_info import h1_observed_information
     from survey.sem.inference.information import deltas
 
     n = sum(b.n for b in blocks)
@@ -98,9 +107,18 @@ def h1_structured_information(mg: MultiGroupModel, blocks: list[BlockStats], the
     e = np.zeros((mg.npar, mg.npar))
     for i, (ram, b, d) in enumerate(zip(mg.models, blocks, deltas(mg, theta), strict=True)):
         imp = ram.implied(mg.local(full, i))
-        if b.kind == "fiml":
-            w = h1_observed_information(b.md, imp.sigma, imp.mean) / b.n
-        else:
-            w = observed_h1_weight(b, imp.sigma, imp.mean, ram.meanstructure)
+        w = observed_h1_weight(b, imp.sigma, imp.mean, ram.meanstructure)
         e += b.n / n * d.T @ w @ d
     return 0.5 * (e + e.T)
+
+
+def h1_omega(block: BlockStats) -> np.ndarray:
+    """lavaan's ``lav_model_h1_omega`` of a FIML block, the Gamma of its Yuan-Bentler test: A1^-1 B1 A1^-1
+    with A1 / B1 the observed / first-order h1 information at the EM moments (h1.information =
+    "unstructured"; Yuan & Bentler 2000)."""
+    a1, b1 = block.h1_information(True)
+    m = x_mask(block.cov.shape[0], block.x_index, True)
+    from survey.sem.data.blocks import masked_inverse
+
+    ai = masked_inverse(a1, m)
+    return ai @ b1 @ ai
