@@ -405,6 +405,16 @@ def fit_blocks(
                              if v and design is not None}  # refits (LR tests) reuse them
     if composite.any():  # the table shows lavaan's operator
         result.partable.loc[composite, "op"] = "<~"
+    from survey.sem.bounded import fit_bounded, model_bounds
+
+    bounds = model_bounds(model, mg)
+    if bounds is not None:  # lower()/upper(): lavaan's box constraints (survey.sem.bounded)
+        if getattr(result.pieces, "extra_tests", None):
+            raise SurveyInputError("lower()/upper() bounds with a second test are not available yet "
+                                   "(available: the estimator's own test)", field="test")
+        design_options = result.design_options
+        result = fit_bounded(result, bounds, est, kind, se, information, test)
+        result.design_options = design_options
     if pt["op"].isin(["==", "<", ">"]).any():  # explicit constraints, any estimator / missing / groups
         from survey.sem.constrained import fit_constrained
 
