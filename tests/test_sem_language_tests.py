@@ -128,3 +128,15 @@ def test_mlr_second_tests_not_checked_against_lavaan_are_refused(test):
     with pytest.raises(SurveyInputError, match="satorra.bentler or yuan.bentler") as info:
         survey.cfa(REF["models"]["hs"], DATA["hs"], estimator="MLR", test=test)
     assert info.value.field == "test"
+
+
+@pytest.mark.parametrize("opts", [{"data": "hsmar", "missing": "fiml", "test": "yuan.bentler.mplus"},
+                                  {"data": "hs", "estimator": "MLM", "information": "observed"}])
+def test_newly_reproduced_options_are_refused_under_explicit_constraints(opts):
+    """The constrained path (survey.sem.constrained) still builds these on the expected pieces."""
+    opts = dict(opts)
+    data = DATA[opts.pop("data")]
+    model = REF["models"]["hs"].replace("x4 + x5", "x4 + b*x5") + "\nb > 0.5"
+    with pytest.raises(SurveyInputError, match="explicit constraints") as info:
+        survey.cfa(model, data, **opts)
+    assert info.value.field in ("test", "information")
