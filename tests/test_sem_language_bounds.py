@@ -1,7 +1,8 @@
 """lower() / upper() bounds against lavaan 0.6.14 (tests/fixtures/language/make_bounds.R -> bounds.json):
 an upper bound active on a loading, a lower bound active on a residual variance, an inactive bound, and
 the active upper bound under MLR and MLM. Estimates, SEs, std.all 1e-3; fitMeasures() 1e-3
-(logl/AIC/BIC 1e-5); a parameter on its bound keeps its usual standard error and the df do not change (lavaan)."""
+(logl/AIC/BIC 1e-5); a parameter on its bound keeps its usual standard error and the df do not change
+(lavaan)."""
 
 from __future__ import annotations
 
