@@ -58,9 +58,10 @@ def check_test(test: str, est: str, kind: str) -> None:
     if test == "standard" or (est == "MLR" and test == "yuan.bentler.mplus"):
         return
     if kind != "listwise" and not (est == "ML" and test in ("yuan.bentler.mplus", "yuan.bentler")):
-        raise SurveyInputError(f"test={test!r} is not available with missing='fiml' yet (available: "
-                               "standard, yuan.bentler.mplus, yuan.bentler; estimator='MLR')", field="test",
-                               value=test)
+        why = (" (lavaan drops to listwise)" if test in ("satorra.bentler", "scaled.shifted",
+                                                          "mean.var.adjusted") else " yet")
+        raise SurveyInputError(f"test={test!r} is not available with FIML{why}; available: "
+                               "yuan.bentler(.mplus), MLR, listwise", field="test", value=test)
     if est == "MLR" and test not in ("satorra.bentler", "yuan.bentler"):
         raise SurveyInputError(f"test={test!r} is not available with estimator MLR yet (available: its own "
                                "yuan.bentler.mplus and a second satorra.bentler or yuan.bentler)",
