@@ -162,6 +162,13 @@ def fit_constrained(result, information: str = "expected", se: str = "standard",
     from survey.sem.results.values import values_at
 
     mg, blocks = result.mg, result.stats.groups
+    if result.missing != "listwise" and test != "standard":
+        raise SurveyInputError(f"test={test!r} with missing data is not available with explicit constraints "
+                               "yet (available: test='standard', estimator='MLR')", field="test", value=test)
+    if information == "observed" and (result.estimator == "MLM" or se == "robust.sem"):
+        raise SurveyInputError("information='observed' with robust.sem / estimator MLM is not available with "
+                               "explicit constraints yet (available: information='expected')",
+                               field="information")
     eq, ineq, slack, rows = constraint_functions(mg.partable, lambda t: values_at(mg, t))
     start = result.theta if np.isfinite(result.estimation.fml) else result.start
     sol = minimize_constrained(lambda t: total_f(mg, blocks, t), lambda t: total_gradient(mg, blocks, t),

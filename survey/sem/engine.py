@@ -135,6 +135,8 @@ def resolve_test(test: str, est: str, kind: str) -> tuple[str, str | None]:
     check_test(test, est, kind)
     if est == "MLM" and test not in ("standard", "satorra.bentler"):
         return "standard", test
+    if est == "MLR" and test not in ("standard", "yuan.bentler.mplus"):
+        return "standard", test
     return ("standard" if est != "ML" else test), None
 
 
@@ -175,7 +177,12 @@ def inference(
     scaled = None
     sem = None
     if est == "MLM" or se_kind == "robust.sem":
-        sem = vcmod.robust_sem(mg, blocks, theta, infmod.deltas(mg, theta))
+        if info_kind == "observed":  # lavaan's observed information and observed h1 weight
+            from survey.sem.inference.observed_sem import robust_sem_observed
+
+            sem = robust_sem_observed(mg, blocks, theta, infmod.deltas(mg, theta), a)
+        else:
+            sem = vcmod.robust_sem(mg, blocks, theta, infmod.deltas(mg, theta))
         if est == "MLM":
             scaled = satorra_bentler(stat, df, *sem[1])
     b0 = None
@@ -184,7 +191,8 @@ def inference(
         a_test = a if test_information is None else test_information(mg, blocks, theta)
         if est == "MLR" and not vcmod.is_singular(a_test)[0]:
             scaled = yuan_bentler_mplus(
-                stat, df, vcmod.symmetric_inverse(a_test), b0, blocks, mg.meanstructure, mg.npar_full
+                stat, df, vcmod.symmetric_inverse(a_test), b0, blocks, mg.meanstructure, mg.npar_full,
+                expected=info_kind == "expected",
             )
     if se_kind == "robust.sem":
         info = sem[0]
@@ -203,8 +211,13 @@ def inference(
 
         if b0 is None and test == "yuan.bentler.mplus":
             b0 = infmod.first_order(mg, blocks, theta)
+        a_req, weight = a, None
+        if kind != "listwise":  # lavaan's observed.information = "h1" for the tests (test list > 1)
+            from survey.sem.inference.observed_sem import h1_structured_information, observed_h1_weight
+
+            a_req, weight = h1_structured_information(mg, blocks, theta), observed_h1_weight
         scaled = requested_test(test, stat, df, mg, blocks, theta, infmod.deltas(mg, theta),
-                                vcmod.symmetric_inverse(a), b0)
+                                vcmod.symmetric_inverse(a_req), b0, weight=weight)
     return info, scaled
 
 
@@ -245,6 +258,13 @@ def fit_blocks(
     est, se, h1_test = clmod.resolve(est, se, design)
     test_info = clmod.h1_test_information if h1_test else None
     test, second = resolve_test(test, est, kind)
+    if est == "MLR" and second:  # lavaan: observed.information = "h1" for all tests when more than one
+        if h1_test:
+            raise SurveyInputError(f"test={second!r} is not available with clustered data and estimator MLR "
+                                   "yet (available: its own yuan.bentler.mplus)", field="test", value=second)
+        from survey.sem.inference.observed_sem import h1_structured_information
+
+        test_info = h1_structured_information
     ge = normalize_group_equal(group_equal)
     gp = normalize_group_partial(group_partial)
     if not isinstance(data, pd.DataFrame):
@@ -309,7 +329,12 @@ def fit_blocks(
         if pt["op"].isin(["==", "<", ">"]).any():
             raise SurveyInputError(f"test={second!r} is not available with explicit constraints yet "
                                    "(available: test= with estimator ML)", field="test", value=second)
-        model_pieces.extra_tests = {second: second_test(second, mg, blocks, estimation.theta, df, stat)}
+        if est == "MLM" and information == "observed" and not second.startswith("browne"):
+            raise SurveyInputError(f"test={second!r} is not available with estimator MLM and "
+                                   "information='observed' yet (available: information='expected', or "
+                                   "MLM's own satorra.bentler test)", field="test", value=second)
+        model_pieces.extra_tests = {second: second_test(second, mg, blocks, estimation.theta, df, stat,
+                                                        observed_h1=est == "MLR")}
     # the baseline (independence) model: same blocks, same estimator
     free_x = [] if fixed_x else list(mg.models[0].names.ov_x)
     bpt = group_partable(
@@ -325,7 +350,8 @@ def fit_blocks(
     bstat = n * total_f(bmg, blocks, btheta)
     bscaled = None
     if est != "ML":
-        bscaled = inference(est, kind, bmg, blocks, btheta, bdf, test_information=test_info)[1]
+        bscaled = inference(est, kind, bmg, blocks, btheta, bdf, information=information,
+                            test_information=test_info)[1]
     elif test not in ("standard",) and not test.startswith("browne"):
         bscaled = inference(est, kind, bmg, blocks, btheta, bdf, test=test)[1]
     base_pieces = Pieces(bmg, btheta, bstat, bdf, None, bscaled)
@@ -350,6 +376,16 @@ def fit_blocks(
                              if v and design is not None}  # refits (LR tests) reuse them
     if composite.any():  # the table shows lavaan's operator
         result.partable.loc[composite, "op"] = "<~"
+    from survey.sem.bounded import fit_bounded, model_bounds
+
+    bounds = model_bounds(model, mg)
+    if bounds is not None:  # lower()/upper(): lavaan's box constraints (survey.sem.bounded)
+        if getattr(result.pieces, "extra_tests", None):
+            raise SurveyInputError("lower()/upper() bounds with a second test are not available yet "
+                                   "(available: the estimator's own test)", field="test")
+        design_options = result.design_options
+        result = fit_bounded(result, bounds, est, kind, se, information, test)
+        result.design_options = design_options
     if pt["op"].isin(["==", "<", ">"]).any():  # explicit constraints, any estimator / missing / groups
         from survey.sem.constrained import fit_constrained
 

@@ -52,27 +52,27 @@ def normalize_test(test: str) -> str:
 
 def check_test(test: str, est: str, kind: str) -> None:
     """Refuse the combinations whose lavaan numbers this module does not reproduce yet: with missing data
-    (lavaan switches the tests' observed information to "h1"), and a second test under MLR (same switch)."""
+    every test but yuan.bentler.mplus and yuan.bentler under ML (lavaan's "h1" observed information for the
+    tests and its h1 Omega are reproduced, not checked for the others yet); under MLR a second test other than
+    satorra.bentler / yuan.bentler (not checked against lavaan yet)."""
     if test == "standard" or (est == "MLR" and test == "yuan.bentler.mplus"):
         return
-    if kind != "listwise":
-        raise SurveyInputError(f"test={test!r} is not available with missing='fiml' yet (available: "
-                               "standard; estimator='MLR' for the Yuan-Bentler test)", field="test",
-                               value=test)
-    if est == "MLR" and test != "yuan.bentler.mplus":
+    if kind != "listwise" and not (est == "ML" and test in ("yuan.bentler.mplus", "yuan.bentler")):
+        why = (" (lavaan drops to listwise)" if test in ("satorra.bentler", "scaled.shifted",
+                                                          "mean.var.adjusted") else " yet")
+        raise SurveyInputError(f"test={test!r} is not available with FIML{why}; available: "
+                               "yuan.bentler(.mplus), MLR, listwise", field="test", value=test)
+    if est == "MLR" and test not in ("satorra.bentler", "yuan.bentler"):
         raise SurveyInputError(f"test={test!r} is not available with estimator MLR yet (available: its own "
-                               "yuan.bentler.mplus; estimator='ML' with test=)", field="test", value=test)
+                               "yuan.bentler.mplus and a second satorra.bentler or yuan.bentler)",
+                               field="test", value=test)
 
 
 def check_information(information: str, est: str, kind: str, se_kind: str) -> None:
     """information= where lavaan's numbers are not reproduced yet: observed with robust.sem (MLM; lavaan's
-    observed h1 weight) and expected with missing data (lavaan's structured expected FIML information)."""
-    if information == "observed" and (est == "MLM" or se_kind == "robust.sem"):
-        raise SurveyInputError("information='observed' is not available with robust.sem / estimator MLM yet "
-                               "(available: expected; observed with ML or MLR)", field="information")
-    if information == "expected" and kind != "listwise":
-        raise SurveyInputError("information='expected' is not available with missing='fiml' yet (available: "
-                               "observed, lavaan's default with missing data)", field="information")
+    observed h1 weight). Expected with missing data is lavaan's missing-data expected information
+    (:func:`survey.sem.inference.information.block_expected`; the Yuan-Bentler test's h1 part and the
+    FIML-corrected robust measures follow it)."""
 
 
 def _moments(b: BlockStats, meanstructure: bool) -> np.ndarray:
@@ -82,16 +82,23 @@ def _moments(b: BlockStats, meanstructure: bool) -> np.ndarray:
 
 
 def ugamma(mg: MultiGroupModel, blocks: list[BlockStats], theta: np.ndarray, deltas: list[np.ndarray],
-           e_inv: np.ndarray) -> tuple[float, float]:
-    """tr(U Gf) and tr((U Gf)^2) (module notes)."""
+           e_inv: np.ndarray, weight=None) -> tuple[float, float]:
+    """tr(U Gf) and tr((U Gf)^2) (module notes); ``weight(block, sigma, mu, meanstructure)``: W_g when it is
+    not the normal h1 information (lavaan's observed h1 weight, :mod:`survey.sem.inference.observed_sem`)."""
     n = sum(b.n for b in blocks)
     full = mg.k @ theta
     wf, gf = [], []
     for i, (ram, b) in enumerate(zip(mg.models, blocks, strict=True)):
         f = b.n / n
         imp = ram.implied(mg.local(full, i))
-        wf.append(f * h1_weight(b, imp.sigma, ram.meanstructure))
-        gf.append(gamma_adf_fixed_x(b.raw, b.x_index, ram.meanstructure) / f)
+        wf.append(f * (h1_weight(b, imp.sigma, ram.meanstructure) if weight is None
+                       else weight(b, imp.sigma, imp.mean, ram.meanstructure)))
+        if b.kind == "fiml":  # lavaan's h1 Omega (survey.sem.inference.observed_sem.h1_omega)
+            from survey.sem.inference.observed_sem import h1_omega
+
+            gf.append(h1_omega(b) / f)
+        else:
+            gf.append(gamma_adf_fixed_x(b.raw, b.x_index, ram.meanstructure) / f)
     w, g, d = block_diag(*wf), block_diag(*gf), np.vstack(deltas)
     wd = w @ d
     u = w - wd @ e_inv @ wd.T
@@ -127,14 +134,14 @@ def browne_residual(mg: MultiGroupModel, blocks: list[BlockStats], theta: np.nda
 
 def requested_test(test: str, stat: float, df: float, mg: MultiGroupModel, blocks: list[BlockStats],
                    theta: np.ndarray, deltas: list[np.ndarray], a_inv: np.ndarray,
-                   b0: np.ndarray | None = None) -> ScaledTest | None:
+                   b0: np.ndarray | None = None, weight=None) -> ScaledTest | None:
     """The scaled test of ``test`` (None for standard and Browne's tests); scaled.shifted carries the
     Satorra-Bentler test its robust CFI/TLI/RMSEA are built on (lavaan)."""
     if test == "yuan.bentler.mplus":
         return yuan_bentler_mplus(stat, df, a_inv, b0, blocks, mg.meanstructure, mg.npar_full)
     if test == "standard" or test in BROWNE:
         return None
-    tr, tr2 = ugamma(mg, blocks, theta, deltas, a_inv)
+    tr, tr2 = ugamma(mg, blocks, theta, deltas, a_inv, weight)
     sb = ScaledTest(test if test == "yuan.bentler" else "satorra.bentler", stat, df, tr, _factor(tr, df),
                     trace2=tr2)
     if test in ("satorra.bentler", "yuan.bentler"):
@@ -162,16 +169,22 @@ def as_dict(t: ScaledTest) -> dict[str, float]:
 
 
 def second_test(test: str, mg: MultiGroupModel, blocks: list[BlockStats], theta: np.ndarray, df: float,
-                stat: float) -> dict[str, float]:
+                stat: float, observed_h1: bool = False) -> dict[str, float]:
     """A test reported beside the fit's own one: Browne's residual test, or under MLM the shifted /
-    mean-and-variance adjusted test on the expected information (lavaan's second entry of ``test``)."""
+    mean-and-variance adjusted test on the expected information (lavaan's second entry of ``test``);
+    ``observed_h1`` (MLR): on lavaan's observed.information = "h1", E_h1 and the observed h1 weight
+    (:mod:`survey.sem.inference.observed_sem`)."""
     from survey.sem.inference.information import deltas as all_deltas
     from survey.sem.inference.information import expected
+    from survey.sem.inference.observed_sem import h1_structured_information, observed_h1_weight
     from survey.sem.inference.vcov import symmetric_inverse
 
     d = all_deltas(mg, theta)
     if test in BROWNE:
         return browne_test(test, mg, blocks, theta, d, df)
+    if observed_h1:
+        e_inv = symmetric_inverse(h1_structured_information(mg, blocks, theta))
+        return as_dict(requested_test(test, stat, df, mg, blocks, theta, d, e_inv, weight=observed_h1_weight))
     e_inv = symmetric_inverse(expected(mg, blocks, theta))
     return as_dict(requested_test(test, stat, df, mg, blocks, theta, d, e_inv))
 

@@ -21,6 +21,7 @@ import numpy as np
 
 from survey import distributions as sps
 from survey.sem.data.blocks import BlockStats, masked_inverse, x_mask
+from survey.sem.data.missing_info import h1_expected_information
 
 
 @dataclass
@@ -79,11 +80,15 @@ def satorra_bentler(stat: float, df: float, e: np.ndarray, middle: np.ndarray, p
     return ScaledTest("satorra.bentler", stat, df, trace, _factor(trace, df))
 
 
-def h1_trace(blocks: list[BlockStats], meanstructure: bool) -> tuple[float, int]:
-    """sum_g tr(A1_g^-1 B1_g) and the number of h1 moments it covers."""
+def h1_trace(blocks: list[BlockStats], meanstructure: bool, expected: bool = False) -> tuple[float, int]:
+    """sum_g tr(A1_g^-1 B1_g) and the number of h1 moments it covers; ``expected``: A1_g of a FIML block is
+    the missing-data expected information at the EM moments (lavaan, information="expected" with
+    h1.information="unstructured": ``lav_mvnorm_missing_information_expected``)."""
     total, ndat = 0.0, 0
     for b in blocks:
         a1, b1 = b.h1_information(meanstructure)
+        if expected and b.kind == "fiml":
+            a1 = h1_expected_information(b.md, b.cov) / b.n
         mask = x_mask(b.cov.shape[0], b.x_index, meanstructure)
         total += float(np.sum(b1 * masked_inverse(a1, mask).T))
         ndat += int((~mask).sum())
@@ -98,10 +103,12 @@ def yuan_bentler_mplus(
     blocks: list[BlockStats],
     meanstructure: bool,
     npar_full: int | None = None,
+    expected: bool = False,
 ) -> ScaledTest:
-    """Yuan-Bentler (Mplus) scaled test; A^-1 the inverse unit observed information of the model
-    (``scaling.factor.h0`` divides by the free rows before equality constraints, as lavaan)."""
-    trace_h1, ndat = h1_trace(blocks, meanstructure)
+    """Yuan-Bentler (Mplus) scaled test; A^-1 the inverse unit information of the model
+    (``scaling.factor.h0`` divides by the free rows before equality constraints, as lavaan); ``expected``:
+    the h1 information is expected too (:func:`h1_trace`)."""
+    trace_h1, ndat = h1_trace(blocks, meanstructure, expected)
     trace_h0 = float(np.sum(b0 * a_inv.T)) if a_inv.size else 0.0
     trace = trace_h1 - trace_h0
     return ScaledTest(

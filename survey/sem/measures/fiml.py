@@ -18,6 +18,7 @@ import numpy as np
 from scipy.linalg import block_diag
 
 from survey.sem.data.blocks import masked_inverse, x_mask
+from survey.sem.data.missing_info import h1_expected_information
 from survey.sem.estimate.ml import objective
 from survey.sem.inference.information import deltas
 from survey.sem.inference.vcov import augmented_inverse
@@ -36,9 +37,13 @@ def _masked(mats, mask: np.ndarray):
     return tuple(out)
 
 
-def fiml_corrected(models: list[tuple[MultiGroupModel, np.ndarray, float]], blocks, version: str):
+def fiml_corrected(models: list[tuple[MultiGroupModel, np.ndarray, float]], blocks, version: str,
+                   expected: tuple[bool, ...] = ()):
     """(T3, c3) for each (model, theta, df[, constraint Jacobian]): under explicit constraints
-    (Delta' Wm Delta)^-1 is the augmented inverse (lavaan ``lav_model_information_augment_invert``)."""
+    (Delta' Wm Delta)^-1 is the augmented inverse (lavaan ``lav_model_information_augment_invert``).
+    ``expected[i]``: model i was fitted with information="expected", so E = Delta' We Delta with We the
+    missing-data expected h1 information at the EM moments (lavaan's ``inverted.information`` under
+    h1.information="unstructured")."""
     n = sum(b.n for b in blocks)
     f = np.array([b.n / n for b in blocks])
     masks = [x_mask(b.cov.shape[0], b.x_index, True) for b in blocks]
@@ -58,13 +63,20 @@ def fiml_corrected(models: list[tuple[MultiGroupModel, np.ndarray, float]], bloc
     if version == "V3":
         gamma = block_diag(*[wi @ j @ wi / fg for fg, wi, j in zip(f, wmi_g, jm_g, strict=True)])
     out = []
-    for mg, theta, df, *jac in models:  # jac: the Jacobian of the active constraints, if any
+    we = None
+    for j, (mg, theta, df, *jac) in enumerate(models):  # jac: the Jacobian of the active constraints
         full = mg.k @ theta
         t3 = 0.0
         for i, (ram, b) in enumerate(zip(mg.models, blocks, strict=True)):
             t3 += b.n * objective(ram, b, mg.local(full, i))[0]
         delta = np.vstack(deltas(mg, theta))
-        e = delta.T @ wm @ delta
+        if j < len(expected) and expected[j]:
+            if we is None:
+                we = block_diag(*[fg * _masked((h1_expected_information(b.md, b.cov) / b.n,), m)[0]
+                                  for fg, b, m in zip(f, blocks, masks, strict=True)])
+            e = delta.T @ we @ delta
+        else:
+            e = delta.T @ wm @ delta
         e_inv = augmented_inverse(e, jac[0]) if jac else np.linalg.inv(e)
         u = wm - wm @ delta @ e_inv @ delta.T @ wm
         if version == "V3":

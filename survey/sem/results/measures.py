@@ -38,13 +38,16 @@ def log_likelihoods(res) -> tuple[float, float, list, list]:
 
 
 def fiml_robust_tests(res) -> tuple[ScaledTest | None, ScaledTest | None]:
-    """FIML-corrected tests of the model and the baseline (V3 for MLR, V6 for ML)."""
-    version = "V3" if res.estimator == "MLR" else "V6"
+    """FIML-corrected tests of the model and the baseline (V3 for MLR or a robust test under ML, V6 for
+    ML; lavaan ``lav_fit_rmsea_lavobject``)."""
+    scaled = getattr(res.pieces, "scaled", None)
+    version = "V3" if res.estimator == "MLR" or scaled is not None else "V6"
     pieces, base = res.pieces, res.baseline
     try:
         (t3, c3), (t3b, c3b) = fiml_corrected(
             [(res.mg, res.theta, pieces.df, *getattr(pieces, "constraint_jacobian", ())),
-             (base.mg, base.theta, base.df)], res.stats.groups, version
+             (base.mg, base.theta, base.df)], res.stats.groups, version,
+            expected=((getattr(res, "se_options", None) or ("", ""))[1] == "expected",),
         )
     except np.linalg.LinAlgError:
         return None, None
