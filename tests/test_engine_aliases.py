@@ -165,3 +165,10 @@ def test_lr_tests_of_scaled_shifted_fits_refused_not_sb2001(options):
         lav_test_lrt(one, two)
     mlm = lr_equal_paths(fit, model, HS, "x9", estimator="MLM")  # SB2001 stays for MLM
     assert mlm.method == "satorra.bentler.2001" and np.isfinite(mlm.chisq_diff) and mlm.df_diff == 1
+
+
+@pytest.mark.parametrize("name", ["mlm", "mlr", "mlmv", "mlmvs"])
+def test_estimator_names_are_not_test_names(name):
+    """lavaan 0.6.14: 'invalid value(s) in test= argument' for estimator names given as test=."""
+    with pytest.raises(SurveyInputError, match="not available"):
+        fit("vis =~ x1 + x2 + x3", HS, test=name)
