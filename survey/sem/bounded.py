@@ -5,7 +5,8 @@ lavaan 0.6.14 treats a bound only as a box for the optimiser: the standard error
 of the unbounded formulas evaluated at the bounded estimate (a parameter on its bound keeps its usual
 standard error; tests/fixtures/language/make_bounds.R).  :func:`fit_bounded` re-estimates an engine fit
 with L-BFGS-B (Byrd, Lu, Nocedal & Zhu 1995) inside the box and recomputes the inference there with
-:func:`survey.sem.engine.inference`.  Single-group, complete-data fits without explicit constraints
+:func:`survey.sem.engine.inference` (passed in by the engine).  Single-group, complete-data fits
+without explicit constraints
 (other paths are refused by :func:`survey.sem.syntax.checks.check_path`).
 """
 
@@ -44,10 +45,9 @@ def model_bounds(model: str, mg) -> tuple[np.ndarray, np.ndarray] | None:
 
 
 def fit_bounded(result, bounds: tuple[np.ndarray, np.ndarray], est: str, kind: str, se: str,
-                information: str, test: str):
+                information: str, test: str, inference):
     """Re-estimate ``result`` (an engine fit) inside the box ``bounds`` and recompute vcov and tests at the
-    bounded estimate (module notes)."""
-    from survey.sem.engine import inference
+    bounded estimate (module notes); ``inference`` is the engine's stage (passed in: no import cycle)."""
     from survey.sem.estimate.ml import Estimation
     from survey.sem.estimate.objective import total_f, total_gradient
     from survey.sem.results.result import SEMResult

@@ -16,7 +16,7 @@ import pandas as pd
 from survey import distributions as stats
 from survey.errors import SurveyInputError, SurveyWarning
 from survey.sem.compare_wald import _NAME, _NUMBER, _STAGE
-from survey.sem.results.lrt import check_sb2001_difference
+from survey.sem.inference.tests import check_sb2001_difference
 
 
 # ----------------------------------------------------------------------------------------------------

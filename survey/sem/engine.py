@@ -384,7 +384,7 @@ def fit_blocks(
             raise SurveyInputError("lower()/upper() bounds with a second test are not available yet "
                                    "(available: the estimator's own test)", field="test")
         design_options = result.design_options
-        result = fit_bounded(result, bounds, est, kind, se, information, test)
+        result = fit_bounded(result, bounds, est, kind, se, information, test, inference)
         result.design_options = design_options
     if pt["op"].isin(["==", "<", ">"]).any():  # explicit constraints, any estimator / missing / groups
         from survey.sem.constrained import fit_constrained

@@ -16,10 +16,12 @@ and ``yuan.bentler.mplus``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from survey import distributions as sps
+from survey.errors import SurveyInputError
 from survey.sem.data.blocks import BlockStats, masked_inverse, x_mask
 from survey.sem.data.missing_info import h1_expected_information
 
@@ -120,3 +122,19 @@ def yuan_bentler_mplus(
         trace_h1 / max(ndat, 1),
         trace_h0 / max(npar_full or a_inv.shape[0], 1),
     )
+
+
+SATORRA_2000_TESTS = ("scaled.shifted", "mean.var.adjusted")
+
+
+def check_sb2001_difference(*results: Any) -> None:
+    """Refuse a scaled difference of fits whose test is scaled-shifted or mean-and-variance adjusted (MLMV,
+    MLMVS, ``test=`` "scaled.shifted"/"mean.var.adjusted"): lavaan's ``lavTestLRT`` takes Satorra's (2000)
+    difference for those, not the Satorra-Bentler (2001) one computed here."""
+    for r in results:
+        tests = r.tests() if callable(getattr(r, "tests", None)) else {}
+        bad = [t for t in tests if t in SATORRA_2000_TESTS]
+        if bad:
+            raise SurveyInputError(f"the LR test of fits with the {bad[0]} test needs lavaan's satorra.2000 "
+                                   "difference, not available yet (available: estimator ML, MLR or MLM)",
+                                   field="test", value=bad[0])

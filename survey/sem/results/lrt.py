@@ -25,6 +25,7 @@ import pandas as pd
 
 from survey import distributions as sps
 from survey.errors import SurveyInputError
+from survey.sem.inference.tests import check_sb2001_difference
 
 
 def lrt_table(models: list[dict[str, float]], names: list[str] | None = None) -> pd.DataFrame:
@@ -59,22 +60,6 @@ def lrt_table(models: list[dict[str, float]], names: list[str] | None = None) ->
         out = out.drop(columns="RMSEA")
     out.attrs["method"] = "satorra.bentler.2001" if scaled else "standard"
     return out
-
-
-SATORRA_2000_TESTS = ("scaled.shifted", "mean.var.adjusted")
-
-
-def check_sb2001_difference(*results: Any) -> None:
-    """Refuse a scaled difference of fits whose test is scaled-shifted or mean-and-variance adjusted (MLMV,
-    MLMVS, ``test=`` "scaled.shifted"/"mean.var.adjusted"): lavaan's ``lavTestLRT`` takes Satorra's (2000)
-    difference for those, not the Satorra-Bentler (2001) one computed here."""
-    for r in results:
-        tests = r.tests() if callable(getattr(r, "tests", None)) else {}
-        bad = [t for t in tests if t in SATORRA_2000_TESTS]
-        if bad:
-            raise SurveyInputError(f"the LR test of fits with the {bad[0]} test needs lavaan's satorra.2000 "
-                                   "difference, not available yet (available: estimator ML, MLR or MLM)",
-                                   field="test", value=bad[0])
 
 
 def lav_test_lrt(*results: Any, names: list[str] | None = None) -> pd.DataFrame:
