@@ -10,9 +10,7 @@ incomplete. Row-level rules apply to all rows.
 from __future__ import annotations
 
 import warnings
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -175,57 +173,10 @@ class ScreenResult:
     warnings: list[SurveyWarning] = field(default_factory=list)
 
 
-def _mahad_task(
-    sub: pd.DataFrame, sub_a: np.ndarray, moments: dict[str, np.ndarray] | None, p: int
-) -> tuple[np.ndarray | None, SurveyWarning | None]:
-    """Mahalanobis D2 of the eligible rows (covariance from their pairwise moments), or a warning."""
-    if len(sub) <= p + 1:
-        return None, SurveyWarning(
-            "mahad_small_n",
-            f"Mahalanobis distance not computed: {len(sub)} eligible rows for {p} items",
-            "quality",
-        )
-    try:
-        return careless.mahad(sub, cov=careless.pairwise_cov(sub_a, moments)).to_numpy(), None
-    except np.linalg.LinAlgError:
-        return None, SurveyWarning(
-            "mahad_singular",
-            "Mahalanobis distance not computed: the item covariance matrix is singular",
-            "quality",
-        )
-
-
-def _psychsyn_task(
-    items: pd.DataFrame,
-    sub: pd.DataFrame,
-    sub_a: np.ndarray,
-    moments: dict[str, np.ndarray] | None,
-    config: ScreenConfig,
-) -> tuple[pd.Series | None, SurveyWarning | None]:
-    """Psychometric synonyms of every row, the pairs found on the eligible rows; or a warning."""
-    try:
-        cor = careless.pairwise_cor(sub_a, moments) if moments is not None else None
-        pairs = careless.psychsyn_pairs(sub, config.psychsyn_critval, cor=cor) if cor is not None else []
-        if not pairs:
-            return None, SurveyWarning(
-                "psychsyn_no_pairs",
-                "psychometric synonyms not computed: no item "
-                f"pair correlates above {config.psychsyn_critval}",
-                "quality",
-            )
-        return careless.psychsyn(items, config.psychsyn_critval, seed=config.seed, pairs=pairs), None
-    except np.linalg.LinAlgError:
-        return None, None
-
-
 def careless_indices(
     items: pd.DataFrame, design: ScreenDesign, config: ScreenConfig, eligible: pd.Series
 ) -> tuple[pd.DataFrame, pd.DataFrame, list[SurveyWarning]]:
-    """All five indices and their flags. Returns (indices, flags, warnings).
-
-    The indices are independent of one another: Mahalanobis D2, even-odd and psychometric synonyms run
-    in two worker threads while this thread computes long string and IRV (numpy releases the GIL in
-    its loops); each is the same computation on the same arrays as when run one after another."""
+    """All five indices and their flags. Returns (indices, flags, warnings)."""
     warns: list[SurveyWarning] = []
     idx = items.index
     ind = pd.DataFrame(index=idx)
@@ -244,6 +195,13 @@ def careless_indices(
             )
         )
         return ind, flags, warns
+    ls = careless.longstring(items, avg=True)
+    ind["longstring"], ind["avgstr"] = ls["longstr"], ls["avgstr"]
+    flags["longstring"] = ind["longstring"].ge(config.longstring_fraction * p)
+    ind["irv"] = careless.irv(items)
+    if config.irv_min is not None:
+        flags["irv"] = ind["irv"].lt(config.irv_min).fillna(False)
+    ind["mahad"] = np.nan
     elig = eligible.to_numpy(dtype=bool)
     if elig.all():
         sub = items
@@ -251,44 +209,55 @@ def careless_indices(
         rows = careless.take_rows(careless._matrix(items), elig)
         sub = pd.DataFrame(rows, index=idx[elig], columns=items.columns, copy=False)
     sub_a = careless._matrix(sub)
+    moments = careless.pairwise_moments(sub_a) if len(sub) > 2 else None
+    if len(sub) > p + 1:
+        try:
+            md = careless.mahad(sub, cov=careless.pairwise_cov(sub_a, moments))
+            ind.loc[sub.index, "mahad"] = md.to_numpy()
+            cut = stats.chi2.ppf(config.mahad_confidence, p)
+            flags["mahad"] = ind["mahad"].gt(cut).fillna(False)
+        except np.linalg.LinAlgError:
+            warns.append(
+                SurveyWarning(
+                    "mahad_singular",
+                    "Mahalanobis distance not computed: the item covariance matrix is singular",
+                    "quality",
+                )
+            )
+    else:
+        warns.append(
+            SurveyWarning(
+                "mahad_small_n",
+                f"Mahalanobis distance not computed: {len(sub)} eligible rows for {p} items",
+                "quality",
+            )
+        )
+    ind["evenodd"] = np.nan
     factors = [[c for c in f if c in items.columns] for f in design.factors]
     factors = [f for f in factors if f]
-    with ThreadPoolExecutor(max_workers=2) as pool:
-
-        def sample_indices() -> tuple[tuple[Any, Any], tuple[Any, Any]]:
-            moments = careless.pairwise_moments(sub_a) if len(sub) > 2 else None
-            syn = pool.submit(_psychsyn_task, items, sub, sub_a, moments, config)
-            return _mahad_task(sub, sub_a, moments, p), syn.result()
-
-        sample = pool.submit(sample_indices)
-        eo = None
-        if len(factors) >= 2:
-            cols = [c for f in factors for c in f]
-            eo = pool.submit(careless.evenodd, keyed(items[cols], design), [len(f) for f in factors])
-        ls = careless.longstring(items, avg=True)
-        irv = careless.irv(items)
-        (md, md_warn), (ps, ps_warn) = sample.result()
-        eo_values = eo.result() if eo is not None else None
-    ind["longstring"], ind["avgstr"] = ls["longstr"], ls["avgstr"]
-    flags["longstring"] = ind["longstring"].ge(config.longstring_fraction * p)
-    ind["irv"] = irv
-    if config.irv_min is not None:
-        flags["irv"] = ind["irv"].lt(config.irv_min).fillna(False)
-    ind["mahad"] = np.nan
-    if md is not None:
-        ind.loc[sub.index, "mahad"] = md
-        cut = stats.chi2.ppf(config.mahad_confidence, p)
-        flags["mahad"] = ind["mahad"].gt(cut).fillna(False)
-    warns += [md_warn] if md_warn is not None else []
-    ind["evenodd"] = np.nan
-    if eo_values is not None:
-        ind["evenodd"] = eo_values
+    if len(factors) >= 2:
+        cols = [c for f in factors for c in f]
+        ind["evenodd"] = careless.evenodd(keyed(items[cols], design), [len(f) for f in factors])
         flags["evenodd"] = ind["evenodd"].gt(config.evenodd_max).fillna(False)
     ind["psychsyn"] = np.nan
-    if ps is not None:
-        ind["psychsyn"] = ps
-        flags["psychsyn"] = ind["psychsyn"].lt(config.psychsyn_min).fillna(False)
-    warns += [ps_warn] if ps_warn is not None else []
+    try:
+        cor = careless.pairwise_cor(sub_a, moments) if moments is not None else None
+        pairs = careless.psychsyn_pairs(sub, config.psychsyn_critval, cor=cor) if cor is not None else []
+        if pairs:
+            ps = careless.psychsyn(items, config.psychsyn_critval, seed=config.seed, pairs=pairs)
+            ind["psychsyn"] = ps
+            flags["psychsyn"] = ind["psychsyn"].lt(config.psychsyn_min).fillna(False)
+        else:
+            warns.append(
+                SurveyWarning(
+                    "psychsyn_no_pairs",
+                    "psychometric synonyms not computed: no item "
+                    f"pair correlates above {config.psychsyn_critval}",
+                    "quality",
+                )
+            )
+    except np.linalg.LinAlgError:
+        pass
     return ind, flags.astype(bool), warns
 
 
