@@ -167,3 +167,15 @@ def test_record_scan_does_not_depend_on_chunk_boundaries(tmp_path, monkeypatch, 
     part = _scan.scan(path, ",", 3)
     assert (part.bad_record, part.bad_fields, part.n_records) == (whole.bad_record, whole.bad_fields,
                                                                    whole.n_records) == (5, 2, 5)
+
+
+def test_id_text_blanks_na_words_and_keeps_other_ids():
+    """Respondent ids read as text: NA words (any case, padded with spaces) and missing cells become "",
+    other ids are stripped of spaces only; the text-only fast path and the general path agree."""
+    from survey.ingest.metadata import id_text
+
+    cells = ["R_1", " n/a ", None, "  R_2 ", "NULL", "#N/A N/A", "Nones", "straße", "NA x"]
+    expected = ["R_1", "", "", "R_2", "", "", "Nones", "straße", "NA x"]
+    assert list(id_text(pd.Series(cells, dtype=object))) == expected
+    mixed = pd.Series([*cells, 7], dtype=object)  # a non-text cell: the pandas string path
+    assert list(id_text(mixed)) == [*expected, "7"]

@@ -37,6 +37,9 @@ NA_WORDS = frozenset(
 )
 
 
+_NA_LONGEST = max(map(len, NA_WORDS))
+
+
 def id_text(values: pd.Series) -> np.ndarray:
     """Respondent ids as text: whole-number floats (a numeric id column with blank cells) without
     ".0", blank cells and NA words as ""."""
@@ -49,10 +52,14 @@ def id_text(values: pd.Series) -> np.ndarray:
         out[ok & ~whole] = num[ok & ~whole].astype(str)
         return out
     cells = values.to_numpy(dtype=object, na_value=None)
-    if all(v is None or type(v) is str for v in cells):  # text as read: one pass in Python, no copies
-        stripped = [v.strip(" ") if v is not None else "" for v in cells]
-        out = np.empty(len(stripped), dtype=object)
-        out[:] = ["" if t.casefold() in NA_WORDS else t for t in stripped]
+    if set(map(type, cells)) <= {str, type(None)}:  # text as read: one pass in Python, no copies
+        # casefold never shortens a string (every code point folds to one or more), so a cell longer
+        # than the longest NA word cannot fold into one and is not folded
+        out = np.empty(len(cells), dtype=object)
+        out[:] = [
+            "" if v is None or (len(t := v.strip(" ")) <= _NA_LONGEST and t.casefold() in NA_WORDS) else t
+            for v in cells
+        ]
         return out
     text = values.astype("string").str.strip(" ")
     text = text.mask(text.str.casefold().isin(NA_WORDS), "")

@@ -87,6 +87,36 @@ def _answered(a: np.ndarray) -> np.ndarray:
     return _take(a, ~empty) if empty.any() else a
 
 
+def _solve_batches(partial: list[tuple[Any, ...]]) -> list[tuple[list[int], np.ndarray, np.ndarray]]:
+    """The partial patterns grouped by their numbers of observed and missing variables: (positions in
+    ``partial``, observed indices stacked k x p_o, missing indices stacked k x p_m), so that each
+    E-step solves one stack of systems per group instead of one call per pattern."""
+    by_shape: dict[tuple[int, int], list[int]] = {}
+    for i, (o, m, *_rest) in enumerate(partial):
+        if len(o):
+            by_shape.setdefault((len(o), len(m)), []).append(i)
+    return [
+        (pos, np.stack([partial[i][0] for i in pos]), np.stack([partial[i][1] for i in pos]))
+        for pos in by_shape.values()
+    ]
+
+
+def _regressions(
+    sigma: np.ndarray, batches: list[tuple[list[int], np.ndarray, np.ndarray]], k: int
+) -> list[np.ndarray | None]:
+    """Per partial pattern, B = Sigma_MO Sigma_OO^-1 (None when nothing is observed): each group's
+    systems Sigma_OO B' = Sigma_MO' are solved as one stack (``numpy.linalg.solve`` runs LAPACK gesv
+    on each matrix of a stack, as on a single one)."""
+    out: list[np.ndarray | None] = [None] * k
+    for pos, o, m in batches:
+        s_oo = sigma[o[:, :, None], o[:, None, :]]
+        s_mo = sigma[m[:, :, None], o[:, None, :]]  # Sigma need not be exactly symmetric: as E-step
+        sol = np.linalg.solve(s_oo, s_mo.transpose(0, 2, 1))
+        for j, i in enumerate(pos):
+            out[i] = sol[j].T
+    return out
+
+
 def em_mvnorm(
     data: pd.DataFrame | np.ndarray,
     max_iter: int = 10000,
@@ -116,20 +146,22 @@ def em_mvnorm(
             const2 += x.T @ x
         else:
             o, m = np.flatnonzero(pat), np.flatnonzero(~pat)
-            # the index grids and the observed block do not change across iterations
+            # the index grids and the observed block do not change across iterations; x (a copy) is
+            # the filled-in buffer: its observed columns stay, the missing ones are rewritten each time
             partial.append((o, m, x, x[:, o], np.ix_(o, o), np.ix_(m, o), np.ix_(m, m)))
+    batches = _solve_batches(partial)
     for it in range(1, max_iter + 1):
         t1 = const1.copy()
         t2 = const2.copy()
-        for o, m, x, x_o, ix_oo, ix_mo, ix_mm in partial:
-            s_oo = sigma[ix_oo]
+        coef = _regressions(sigma, batches, len(partial))
+        for (o, m, x, x_o, _, ix_mo, ix_mm), b in zip(partial, coef, strict=True):
             s_mo = sigma[ix_mo]
-            b = np.linalg.solve(s_oo, s_mo.T).T if len(o) else np.zeros((len(m), 0))
-            filled = x.copy()
-            filled[:, m] = mu[m] + (x_o - mu[o]) @ b.T
+            if b is None:
+                b = np.zeros((len(m), 0))
+            x[:, m] = mu[m] + (x_o - mu[o]) @ b.T
             t2[ix_mm] += len(x) * (sigma[ix_mm] - b @ s_mo.T)
-            t1 += filled.sum(axis=0)
-            t2 += filled.T @ filled
+            t1 += x.sum(axis=0)
+            t2 += x.T @ x
         new_mu = t1 / n
         new_sigma = t2 / n - np.outer(new_mu, new_mu)
         delta = max(np.abs(new_mu - mu).max(), np.abs(new_sigma - sigma).max())

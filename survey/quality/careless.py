@@ -102,6 +102,28 @@ def irv(x: pd.DataFrame, na_rm: bool = True) -> pd.Series:
     return pd.Series(sd, index=x.index, name="irv")
 
 
+def _col_sumsq(c: np.ndarray) -> np.ndarray:
+    """Column sums of squares, ``(c * c).sum(axis=0)`` one column at a time (numpy's pairwise sum over
+    each column, as the whole-matrix reduction does, without its n x p temporary)."""
+    out = np.empty(c.shape[1])
+    for j in range(c.shape[1]):
+        col = c[:, j]
+        out[j] = (col * col).sum()
+    return out
+
+
+def _col_nanmean(a: np.ndarray) -> np.ndarray:
+    """``numpy.nanmean(a, axis=0)`` one column at a time (the same sum of the non-missing values over
+    their count, without nanmean's n x p copy)."""
+    out = np.empty(a.shape[1])
+    for j in range(a.shape[1]):
+        col = a[:, j]
+        ok = ~np.isnan(col)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out[j] = np.where(ok, col, 0.0).sum() / np.intp(ok.sum())
+    return out
+
+
 def pairwise_moments(a: np.ndarray) -> dict[str, np.ndarray]:
     """Sums over pairwise-complete rows: N[j, k] rows with both observed, A[j, k] = sum of x_j and
     Q[j, k] = sum of x_j^2 over rows where x_k is observed, S[j, k] = sum of x_j x_k. Complete rows are
@@ -113,7 +135,7 @@ def pairwise_moments(a: np.ndarray) -> dict[str, np.ndarray]:
     n = np.full((p, p), float(len(c)))
     col = c.sum(axis=0)
     big_a = np.outer(col, ones)
-    q = np.outer((c * c).sum(axis=0), ones)
+    q = np.outer(_col_sumsq(c), ones)
     s = c.T @ c
     if len(part):
         b = take_rows(a, part)
@@ -171,7 +193,7 @@ def mahad(
     if len(keep):
         cov = pairwise_cov(keep) if cov is None else cov
         inv = np.linalg.solve(cov, np.eye(cov.shape[0]))
-        zt = np.ascontiguousarray((keep - np.nanmean(keep, axis=0)).T)  # p x n, rows contiguous
+        zt = np.ascontiguousarray((keep - _col_nanmean(keep)).T)  # p x n, rows contiguous
         np.nan_to_num(zt, copy=False, nan=0.0)
         d2[~empty] = np.einsum("ji,ji->i", inv.T @ zt, zt)
     out = pd.Series(d2, index=x.index, name="mahad")
