@@ -33,7 +33,7 @@ def test_fit_equals_lavaan(model, estimator):
     merged = res.estimates().merge(pd.DataFrame(ref["estimates"]), on=["lhs", "op", "rhs"],
                                    suffixes=("", "_r"))
     assert len(merged) == len(ref["estimates"])
-    for col in ("est", "se", "z", "pvalue", "ci.lower", "ci.upper", "std.all"):
+    for col in ("est", "se", "z", "pvalue", "ci.lower", "ci.upper", "std.lv", "std.all"):
         ours, theirs = merged[col].to_numpy(float), merged[f"{col}_r"].to_numpy(float)
         assert np.array_equal(np.isnan(ours), np.isnan(theirs)), col
         assert np.nanmax(np.abs(ours - theirs)) < 1e-3, col

@@ -60,7 +60,9 @@ def fit(
         robust.sem standard errors; standard / yuan.bentler.mplus / satorra.bentler test); lavaan's aliases
         "MLF" (ML, SEs from the first-order information), "MLMV" (ML, robust.sem, scaled.shifted test),
         "MLMVS" (ML, robust.sem, mean.var.adjusted test); complete data only
-        (:func:`survey.sem.engine.resolve_alias`).
+        (:func:`survey.sem.engine.resolve_alias`); "GLS" | "ULS" | "DWLS" | "WLS" without ``ordered``:
+        lavaan's continuous least squares (fixed.x = FALSE, one group, complete data, se "standard";
+        :mod:`survey.sem.ls_route`).
     missing : "listwise" | "fiml" (lavaan "ml"; rows with a missing fixed.x covariate are deleted) |
         "ml.x" (covariates modelled, rows kept). MLM needs complete data (lavaan refuses it too).
     group, group_equal, group_partial, groups : multi-group model (lavaan ``group=``, ``group.equal=``,
