@@ -6,7 +6,9 @@ lavaan (``lav_fit_measures``) gives no likelihood for them: logl, unrestricted.l
 chi-square is (N - 1) F (survey.sem.estimate.wls), fmin = chisq / (2 N); RMSEA, its confidence interval
 and p-values, CN, ECVI and MFI use N - 1 as the sample size; RMR / SRMR / CRMR use the sample covariance
 matrix with divisor N - 1 (lavaan's sample statistics for these estimators) against the implied Sigma.
-GFI / AGFI / PGFI are left out: lavaan weighs them by the estimator's W, not reproduced yet.
+GFI weighs the residuals by the estimator's own W (lavaan ``lav_fit_gfi``, Joreskog & Sorbom 1984):
+GFI = 1 - e'We / s'Ws, e = s - vech(Sigma), s = vech(S); AGFI = 1 - (k / df)(1 - GFI) and
+PGFI = (df / k) GFI, k = p(p + 1) / 2 (Mulaik et al. 1989).
 """
 
 from __future__ import annotations
@@ -19,7 +21,6 @@ from survey.errors import SurveyInputError
 from survey.sem.measures.measures import standard_measures
 from survey.sem.results.result import SEMResult
 
-NOT_MATCHED = ("gfi", "agfi", "pgfi")  # lavaan weighs them by the estimator's W: not reproduced yet
 NO_LIKELIHOOD = ("logl", "unrestricted.logl", "aic", "bic", "bic2", "scaling.factor.h1", "scaling.factor.h0")
 
 
@@ -53,9 +54,21 @@ class LSResult(SEMResult):
         extra = more_fit_measures([GroupMoments(block.cov, imp.sigma, block.n - 1)], chisq=core["chisq"],
                                   df=core["df"], baseline_chisq=core["baseline.chisq"],
                                   baseline_df=core["baseline.df"], npar=int(core["npar"]))
-        merged = {**extra, **core, "srmr": extra["srmr_bentler"]}  # lavaan: no ntotal for them
-        merged = {k: v for k, v in merged.items() if k not in (*NO_LIKELIHOOD, *NOT_MATCHED, "ntotal")}
+        merged = {**extra, **core, "srmr": extra["srmr_bentler"], **self._gfi(block.cov, imp.sigma)}
+        merged = {k: v for k, v in merged.items() if k not in (*NO_LIKELIHOOD, "ntotal")}  # no ntotal either
         return {k: float(merged[k]) for k in ORDER if k in merged}
+
+    def _gfi(self, cov: np.ndarray, sigma: np.ndarray) -> dict[str, float]:
+        """GFI, AGFI, PGFI with the estimator's weight (module notes)."""
+        from survey.sem.estimate.wls import weight_matrix
+        from survey.sem.model.moments import vech_index
+
+        rows, cols = vech_index(cov.shape[0])
+        s, e = cov[rows, cols], (cov - sigma)[rows, cols]
+        w = weight_matrix(self.estimator, self.stats.groups[0])
+        gfi = 1.0 - float(e @ w @ e) / float(s @ w @ s)
+        k, df = len(s), float(self.pieces.df)
+        return {"gfi": gfi, "agfi": 1.0 - k / df * (1.0 - gfi) if df > 0 else 1.0, "pgfi": df / k * gfi}
 
     def modindices(self, minimum_value: float = 0.0, sort: bool = False):
         """Not available: lavaan's modification indices of a least-squares fit are not reproduced yet."""
