@@ -59,6 +59,20 @@ def test_summary_and_dict():
     assert json.loads(json.dumps(d, default=float))
     with pytest.raises(SurveyInputError, match="modification indices"):
         res.modindices()
+    with pytest.raises(SurveyInputError, match="score tests"):
+        res.score_tests()
+
+
+@pytest.mark.parametrize("estimator", LS_ESTIMATORS)
+def test_tests_table_as_lavaan(estimator):
+    ref = REF["cases"][f"hs_{estimator.lower()}"]["test"]["standard"]
+    ours = fit(REF["models"]["hs"], HS, estimator=estimator).tests()["standard"]
+    assert ours["stat"] == pytest.approx(ref["stat"], rel=1e-6) and ours["df"] == ref["df"]
+    assert ours["refdistr"] == ref["refdistr"]
+    if ref["pvalue"] is None:
+        assert np.isnan(ours["pvalue"])
+    else:
+        assert ours["pvalue"] == pytest.approx(ref["pvalue"], rel=1e-4, abs=1e-12)
 
 
 @pytest.mark.parametrize("kwargs, option", [
@@ -95,3 +109,7 @@ def test_cli_estimator_gls(tmp_path):
     assert out.returncode == 0, out.stderr
     d = json.loads(out.stdout)
     assert json.dumps(d).count("77.47") >= 1
+    refused = subprocess.run([sys.executable, "-m", "survey.cli", "fit", str(tmp_path / "m.lav"),
+                              str(tmp_path / "d.csv"), "--estimator", "GLS", "--residuals", "raw"],
+                             capture_output=True, text=True)
+    assert refused.returncode == 2 and refused.stderr.count("\n") == 1 and "residuals" in refused.stderr

@@ -28,6 +28,21 @@ class LSResult(SEMResult):
     """A GLS / ULS / DWLS / WLS fit (module notes)."""
 
     ls_fit = None
+    least_squares = True  # survey.sem.fit_report refuses --residuals for it
+
+    def tests(self) -> dict[str, dict]:
+        """lavaan's ``lavInspect(fit, "test")``: the standard test, its p-value NA under ULS (lavaan's
+        refdistr "unknown")."""
+        f = self._fit
+        uls = self.estimator == "ULS"
+        return {"standard": {"test": "standard", "stat": float(f["chisq"]), "df": float(f["df"]),
+                             "refdistr": "unknown" if uls else "chisq",
+                             "pvalue": float("nan") if uls else float(f["pvalue"])}}
+
+    def score_tests(self):
+        """Not available: lavaan's score tests of a least-squares fit are not reproduced yet."""
+        raise SurveyInputError(f"score tests are not available with estimator {self.estimator} yet "
+                               "(available: estimator ML, MLR, MLM)", field="estimator", value=self.estimator)
 
     @cached_property
     def _fit(self) -> dict[str, float]:
