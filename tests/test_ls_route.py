@@ -113,3 +113,29 @@ def test_cli_estimator_gls(tmp_path):
                               str(tmp_path / "d.csv"), "--estimator", "GLS", "--residuals", "raw"],
                              capture_output=True, text=True)
     assert refused.returncode == 2 and refused.stderr.count("\n") == 1 and "residuals" in refused.stderr
+
+
+@pytest.mark.parametrize("estimator", LS_ESTIMATORS)
+@pytest.mark.parametrize("model", ["hs", "mimic3"])
+def test_standardized_solution_and_r2_equal_lavaan(model, estimator):
+    ref = REF["cases"][f"{model}_{estimator.lower()}"]
+    res = fit(REF["models"][model], HS, estimator=estimator)
+    std = res.standardized_solution().merge(pd.DataFrame(ref["std_all"]), on=["lhs", "op", "rhs"],
+                                            suffixes=("", "_r"))
+    assert len(std) == len(ref["std_all"])
+    assert np.max(np.abs(std["est.std"] - std["est.std_r"])) < 1e-3
+    assert np.max(np.abs(std["se"] - std["se_r"])) < 1e-3
+    r2 = res.r2()
+    assert max(abs(r2[k] - v) for k, v in ref["r2"].items()) < 1e-3
+
+
+def test_fit_recovers_known_loadings():
+    rng = np.random.default_rng(20261202)
+    n, lam = 3000, np.array([1.0, 0.8, 0.6, 0.7])
+    eta = rng.standard_normal(n)
+    data = pd.DataFrame(eta[:, None] * lam + rng.standard_normal((n, 4)) * 0.6, columns=list("abcd"))
+    for est in LS_ESTIMATORS:
+        res = fit("f =~ a + b + c + d", data, estimator=est)
+        loadings = res.estimates().query("op == '=~'")["est"].to_numpy()[1:]
+        assert np.max(np.abs(loadings - lam[1:])) < 0.05, est
+        assert res.fit_measures()["rmsea"] < 0.05, est
