@@ -434,8 +434,9 @@ def _fit_model(model: str, frame, data: str):
 def fit_command(
     model: str = typer.Argument(..., help="lavaan-syntax file, or NAME@VER (the instrument's model)."),
     data: str = typer.Argument(..., help="Data file (Qualtrics/plain CSV, .sav, .xlsx)."),
-    estimator: str = typer.Option("ML", "--estimator", help="ML, MLR, MLM (or MLF, MLMV, MLMVS); with "
-                                  "--ordered: WLSMV (default), WLSM, ULSMV, ULSM or WLS."),
+    estimator: str = typer.Option("ML", "--estimator", help="ML, MLR, MLM (or MLF, MLMV, MLMVS); GLS, "
+                                  "ULS, DWLS, WLS (continuous least squares, one group, complete data); "
+                                  "with --ordered: WLSMV (default), WLSM, ULSMV, ULSM or WLS."),
     ordered: str = typer.Option(None, "--ordered", help="Ordered items: 'all' or COL,COL,... (lavaan's "
                                 "ordered=; thresholds + polychorics, WLSMV)."),
     missing: str = typer.Option("listwise", "--missing",
@@ -502,7 +503,7 @@ def fit_command(
         if exc.file is not None or exc.field in ("estimator", "missing", "se", "group", "group_equal",
                                                  "group_partial", "bootstrap", "scheduler", "ordered",
                                                  "parameterization", "options", "information", "test",
-                                                 "model_type", "fixed_x"):
+                                                 "model_type", "fixed_x", "meanstructure"):
             raise
         if exc.field == "model":  # a model the estimator refuses: name the model file, not the data
             raise SurveyInputError(exc.message, file=model, value=exc.value) from None

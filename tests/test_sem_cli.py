@@ -75,7 +75,7 @@ def test_fit_instrument_model_recodes_reverse_keyed_items_and_missing_codes(tmp_
 
 
 @pytest.mark.parametrize(
-    "extra,needle", [(["--estimator", "GLS"], "estimator"), (["--missing", "pairwise"], "missing")]
+    "extra,needle", [(["--estimator", "PML"], "estimator"), (["--missing", "pairwise"], "missing")]
 )
 def test_unavailable_option_exits_2_with_one_line(tmp_path, capsys, extra, needle):
     model = tmp_path / "hs.lav"

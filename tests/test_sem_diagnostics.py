@@ -116,7 +116,7 @@ def test_listwise_deletion_counts():
 @pytest.mark.parametrize(
     "kwargs,field",
     [
-        ({"estimator": "GLS"}, "estimator"),
+        ({"estimator": "PML"}, "estimator"),  # GLS/ULS/DWLS/WLS: tests/test_ls_route.py
         ({"missing": "pairwise"}, "missing"),
         ({"se": "twostep"}, "se"),
     ],  # group_equal without group= is ignored with a warning, as lavaan (tests/test_engine_aliases.py)

@@ -13,6 +13,7 @@ import pandas as pd
 
 from survey.errors import SurveyInputError
 from survey.sem.engine import check_options, fit_blocks
+from survey.sem.ls_route import check_ls_options, fit_least_squares, wants_least_squares
 from survey.sem.ordinal.route import fit_ordered, wants_ordinal
 from survey.sem.results.result import SEMResult
 
@@ -59,7 +60,9 @@ def fit(
         robust.sem standard errors; standard / yuan.bentler.mplus / satorra.bentler test); lavaan's aliases
         "MLF" (ML, SEs from the first-order information), "MLMV" (ML, robust.sem, scaled.shifted test),
         "MLMVS" (ML, robust.sem, mean.var.adjusted test); complete data only
-        (:func:`survey.sem.engine.resolve_alias`).
+        (:func:`survey.sem.engine.resolve_alias`); "GLS" | "ULS" | "DWLS" | "WLS" without ``ordered``:
+        lavaan's continuous least squares (fixed.x = FALSE, one group, complete data, se "standard";
+        :mod:`survey.sem.ls_route`).
     missing : "listwise" | "fiml" (lavaan "ml"; rows with a missing fixed.x covariate are deleted) |
         "ml.x" (covariates modelled, rows kept). MLM needs complete data (lavaan refuses it too).
     group, group_equal, group_partial, groups : multi-group model (lavaan ``group=``, ``group.equal=``,
@@ -101,6 +104,14 @@ def fit(
                                                   partable_options.pop("test", "standard"))
     if asked is None:  # lavaan's default per estimator and missing-data treatment
         information = "default"
+    if wants_least_squares(estimator, ordered):  # continuous GLS / ULS / DWLS / WLS (sem.ls_route)
+        est = str(estimator).upper()
+        check_ls_options(est, missing=missing, group=group, se=se, bootstrap=bootstrap,
+                         sampling_weights=sampling_weights, cluster=cluster, test=test, information=asked,
+                         partable_options=partable_options)
+        check_partable_options({k: v for k, v in partable_options.items() if k != "fixed_x"})
+        with single_thread():
+            return fit_least_squares(model, data, est, **partable_options)
     if wants_ordinal(estimator, ordered):  # ordered items: thresholds, polychorics, WLSMV (sem.ordinal)
         if asked is not None:
             raise SurveyInputError("information= is not available with ordered items (the WLS estimators use "

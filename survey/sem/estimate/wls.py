@@ -14,8 +14,8 @@ model, sigma = diag(v) (plus the covariances among the exogenous covariates, fre
 FALSE, ``lav_partable_indep_or_unrestricted``), is linear in v: v = (A' W A)^-1 A' W s, A selecting those
 elements of vech.
 
-This is the estimation core only: :func:`survey.sem.fit` still refuses these estimators (their fit
-measures, standardised solution and summary are not wired yet).
+This is the estimation core; :func:`survey.sem.fit` reaches it through :mod:`survey.sem.ls_route` (fit
+measures: :mod:`survey.sem.results.ls_result`).
 """
 
 from __future__ import annotations

@@ -115,22 +115,25 @@ def _test_lines(res: SEMResult, f: dict, two: bool, fit_measures: bool) -> list[
             _line2("Robust Comparative Fit Index (CFI)", *_robust(f, "cfi.robust", two)),
             _line2("Robust Tucker-Lewis Index (TLI)", *_robust(f, "tli.robust", two)),
         ]
-    mlr = two and "scaling.factor.h0" in f
-    lines += ["", "Loglikelihood and Information Criteria:", "",
-              _line2("Loglikelihood user model (H0)", f["logl"], f["logl"], two)]
-    if mlr:
-        lines += [_line2("Scaling correction factor", "", f["scaling.factor.h0"], True),
-                  "      for the MLR correction".ljust(_W + 14)]
-    h1 = f["unrestricted.logl"]
-    lines.append(_line2("Loglikelihood unrestricted model (H1)", h1, h1, two))
-    if mlr:
-        lines += [_line2("Scaling correction factor", "", f["scaling.factor.h1"], True),
-                  "      for the MLR correction".ljust(_W + 14)]
+    if "logl" in f:  # lavaan: no likelihood for the least-squares estimators (GLS/ULS/DWLS/WLS)
+        mlr = two and "scaling.factor.h0" in f
+        lines += ["", "Loglikelihood and Information Criteria:", "",
+                  _line2("Loglikelihood user model (H0)", f["logl"], f["logl"], two)]
+        if mlr:
+            lines += [_line2("Scaling correction factor", "", f["scaling.factor.h0"], True),
+                      "      for the MLR correction".ljust(_W + 14)]
+        h1 = f["unrestricted.logl"]
+        lines.append(_line2("Loglikelihood unrestricted model (H1)", h1, h1, two))
+        if mlr:
+            lines += [_line2("Scaling correction factor", "", f["scaling.factor.h1"], True),
+                      "      for the MLR correction".ljust(_W + 14)]
+        lines += [
+            pad,
+            _line2("Akaike (AIC)", f["aic"], f["aic"], two),
+            _line2("Bayesian (BIC)", f["bic"], f["bic"], two),
+            _line2("Sample-size adjusted Bayesian (SABIC)", f["bic2"], f["bic2"], two),
+        ]
     lines += [
-        pad,
-        _line2("Akaike (AIC)", f["aic"], f["aic"], two),
-        _line2("Bayesian (BIC)", f["bic"], f["bic"], two),
-        _line2("Sample-size adjusted Bayesian (SABIC)", f["bic2"], f["bic2"], two),
         "",
         "Root Mean Square Error of Approximation:",
         "",

@@ -1,0 +1,88 @@
+"""The route of the continuous least-squares estimators (lavaan 0.6.14 ``estimator = "GLS" | "ULS" |
+"DWLS" | "WLS"`` without ordered items): the model's parameter table and complete-data block from the ML
+pipeline with lavaan's ``fixed.x = FALSE`` (its setting for these estimators), then
+:func:`survey.sem.estimate.wls.fit_ls` from the ML estimates, wrapped in
+:class:`survey.sem.results.ls_result.LSResult`.
+
+Refused, one line naming the option (lavaan fits some of them, in ways not reproduced here): groups,
+missing data other than listwise deletion, se other than "standard", the bootstrap, sampling weights,
+clusters, tests other than "standard", information="observed", fixed.x = TRUE, a mean structure,
+explicit constraints and bounds.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from survey.errors import SurveyInputError
+from survey.sem.estimate.ml import Estimation
+from survey.sem.estimate.wls import LS_ESTIMATORS, fit_ls
+from survey.sem.inference.vcov import Information
+
+
+def wants_least_squares(estimator: str, ordered) -> bool:
+    """True for GLS / ULS / DWLS / WLS without ordered items (lavaan's continuous least squares)."""
+    return str(estimator).upper() in LS_ESTIMATORS and (ordered is None or ordered is False)
+
+
+def _refuse(est: str, option: str, value: object, available: str) -> None:
+    raise SurveyInputError(f"{option}={value!r} is not available with estimator {est} yet "
+                           f"(available: {available})", field=option, value=str(value))
+
+
+def check_ls_options(est: str, *, missing: str, group, se: str, bootstrap, sampling_weights, cluster,
+                     test: str, information, partable_options: dict) -> None:
+    """The one-line refusals of the module notes."""
+    if group is not None:
+        _refuse(est, "group", group, "one group")
+    if str(missing).lower() not in ("listwise", "listwise.deletion"):
+        _refuse(est, "missing", missing, "listwise")
+    if str(se).lower() not in ("default", "standard"):
+        _refuse(est, "se", se, "standard")
+    if bootstrap:
+        _refuse(est, "bootstrap", bootstrap, "se='standard'")
+    if sampling_weights:
+        _refuse(est, "sampling_weights", sampling_weights, "unweighted data")
+    if cluster:
+        _refuse(est, "cluster", cluster, "no clusters")
+    if str(test).lower() != "standard":
+        _refuse(est, "test", test, "standard")
+    if information not in (None, "expected", "default"):
+        _refuse(est, "information", information, "expected")
+    if partable_options.get("fixed_x", False):
+        _refuse(est, "fixed_x", partable_options["fixed_x"], "fixed_x=False, lavaan's default for it")
+    if partable_options.get("meanstructure", False):
+        _refuse(est, "meanstructure", partable_options["meanstructure"], "no mean structure")
+
+
+def fit_least_squares(model: str, data: pd.DataFrame, estimator: str, **partable_options):
+    """Fit ``model`` by GLS / ULS / DWLS / WLS (module notes); options already checked."""
+    from survey.sem.bounded import model_bounds
+    from survey.sem.engine import fit_blocks
+    from survey.sem.results.ls_result import LSResult
+
+    est = str(estimator).upper()
+    partable_options = {k: v for k, v in partable_options.items() if k not in ("fixed_x", "meanstructure")}
+    ml = fit_blocks(model, data, estimator="ML", fixed_x=False, **partable_options)
+    if ml.mg.partable["op"].isin(["==", "<", ">"]).any() or model_bounds(model, ml.mg) is not None:
+        raise SurveyInputError(f"explicit constraints and bounds are not available with estimator {est} yet "
+                               "(available: estimator ML)", field="estimator", value=est)
+    block = ml.stats.groups[0]
+    res = fit_ls(ml.mg, block, est, ml.theta)
+    info = Information(np.linalg.pinv(res.vcov) / block.n, res.vcov, False)
+    estimation = Estimation(res.theta, res.fmin, res.converged, res.iterations, 0.0, "gauss-newton")
+    pieces = type(ml.pieces)(ml.mg, res.theta, res.chisq, res.df, info, None)
+    base = type(ml.baseline)(ml.baseline.mg, ml.baseline.theta, res.baseline_chisq, res.baseline_df,
+                             None, None)
+    warnings = [w for w in ml.warnings if w.code != "not_converged"]
+    if not res.converged:
+        from survey.sem.diagnostics import check_convergence
+
+        warnings += check_convergence(False, res.iterations, f"{est}: Gauss-Newton did not converge")
+    out = LSResult(model=model, estimator=est, missing="listwise", group=None, group_equal=[],
+                   group_partial=[], mg=ml.mg, stats=ml.stats, estimation=estimation, pieces=pieces,
+                   baseline=base, warnings=warnings, start=ml.theta)
+    out.ls_fit = res
+    out.se_options = ("standard", "expected")
+    return out
