@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from survey import distributions as sps
-from survey.errors import SurveyInputError
+from survey.errors import SurveyInputError, SurveyWarning
 from survey.sem.compare import (
     LRTResult,
     PathComparison,
@@ -42,6 +42,7 @@ from survey.sem.compare import (
     lr_equal_paths,
     path_names,
 )
+from survey.sem.inference.tests import lr_difference_unavailable
 from survey.sem.ranks import monte_carlo_replicates
 
 __all__ = ["MC_DRAWS", "MC_SEED", "FittedPathComparison", "compare_paths_fitted"]
@@ -248,7 +249,8 @@ def compare_paths_fitted(
     comparison = compare_fitted_paths(result, outcome, drivers, std_est=std_est, std_vcov=std_vcov, corr=corr,
                                       replicates=reps, level=level, alpha=alpha)
     lrt = None
-    if data is not None:
+    skipped = lr_difference_unavailable(result) if data is not None else None
+    if data is not None and skipped is None:
         options = _fit_options(result) if fit_options is None else dict(fit_options)
 
         def fit_fn(model: str, frame: pd.DataFrame, **kwargs: Any) -> Any:
@@ -266,4 +268,6 @@ def compare_paths_fitted(
                                seed=used_seed, level=level, alpha=alpha, lrt=lrt, r2=r2)
     if lrt is not None:
         out.warnings = [*out.warnings, *(w for w in lrt.warnings if str(w.code).startswith("lrt"))]
+    if skipped is not None:  # the Wald test stands alone (survey.sem.inference.tests)
+        out.warnings = [*out.warnings, SurveyWarning("lrt_skipped", skipped[1], "sem")]
     return out

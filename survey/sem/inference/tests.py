@@ -127,14 +127,26 @@ def yuan_bentler_mplus(
 SATORRA_2000_TESTS = ("scaled.shifted", "mean.var.adjusted")
 
 
+def lr_difference_unavailable(result: Any) -> tuple[str, str] | None:
+    """Why a chi-square difference (LR) test of ``result`` against a nested fit is not given here, as
+    (field, reason), or None: least-squares fits (GLS / ULS / DWLS / WLS: lavTestLRT's difference for them is
+    not checked) and fits whose test is scaled-shifted or mean-and-variance adjusted (MLMV, MLMVS, ``test=``;
+    lavaan's ``lavTestLRT`` takes Satorra's (2000) difference there, not the Satorra-Bentler (2001) one)."""
+    if getattr(result, "least_squares", False):
+        return "estimator", (f"the LR test of {result.estimator} fits is not available yet (lavTestLRT's "
+                             "difference for least-squares estimators not checked; available: estimator ML, "
+                             "MLR or MLM, or the Wald test of --compare-paths)")
+    tests = result.tests() if callable(getattr(result, "tests", None)) else {}
+    bad = [t for t in tests if t in SATORRA_2000_TESTS]
+    if bad:
+        return "test", (f"the LR test of fits with the {bad[0]} test needs lavaan's satorra.2000 difference, "
+                        "not available yet (available: estimator ML, MLR or MLM)")
+    return None
+
+
 def check_sb2001_difference(*results: Any) -> None:
-    """Refuse a scaled difference of fits whose test is scaled-shifted or mean-and-variance adjusted (MLMV,
-    MLMVS, ``test=`` "scaled.shifted"/"mean.var.adjusted"): lavaan's ``lavTestLRT`` takes Satorra's (2000)
-    difference for those, not the Satorra-Bentler (2001) one computed here."""
+    """Refuse an LR difference test that :func:`lr_difference_unavailable` rules out (one-line error)."""
     for r in results:
-        tests = r.tests() if callable(getattr(r, "tests", None)) else {}
-        bad = [t for t in tests if t in SATORRA_2000_TESTS]
-        if bad:
-            raise SurveyInputError(f"the LR test of fits with the {bad[0]} test needs lavaan's satorra.2000 "
-                                   "difference, not available yet (available: estimator ML, MLR or MLM)",
-                                   field="test", value=bad[0])
+        why = lr_difference_unavailable(r)
+        if why is not None:
+            raise SurveyInputError(why[1], field=why[0])
