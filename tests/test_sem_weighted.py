@@ -193,7 +193,9 @@ def test_bad_cluster_and_option_combinations_are_refused(frames):
            ({"cluster": "one"}, "at least two clusters"),
            ({"cluster": "cid", "estimator": "MLM"}, "MLM with cluster="),
            ({"cluster": "cid", "se": "standard"}, "se must be default, robust.cluster or none"),
-           ({"sampling_weights": "w", "se": "bootstrap", "bootstrap": 10}, "bootstrap is not available"),
+           ({"sampling_weights": "w", "se": "bootstrap", "bootstrap": 10},
+            "bootstrap is not available with sampling weights (lavaan: weights run ML as MLR"),
+           ({"cluster": "cid", "bootstrap": 10}, "bootstrap is not available with clusters (lavaan: se must"),
            ({"sampling_weights": "w", "sampling_weights_normalization": "sum"}, "must be one of total")]
     for options, message in bad:
         with pytest.raises(SurveyInputError, match=re.escape(message)):

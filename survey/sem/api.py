@@ -134,8 +134,9 @@ def fit(
     se_name = str(se).lower()
     n_boot = int(bootstrap) if bootstrap else (1000 if se_name == "bootstrap" or bs_test else 0)
     if n_boot and (sampling_weights or cluster):
-        raise SurveyInputError("the bootstrap is not available with sampling weights or clusters",
-                               field="sampling_weights" if sampling_weights else "cluster")
+        from survey.sem.inference.cluster import refuse_bootstrap
+
+        refuse_bootstrap(bool(sampling_weights), bool(cluster))
     if bs_test:
         if se_name == "bootstrap" or str(estimator).upper() == "MLR":
             raise SurveyInputError("test='bollen.stine' is not available with se='bootstrap' or estimator "

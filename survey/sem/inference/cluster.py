@@ -29,13 +29,23 @@ from survey.sem.model.blocks import MultiGroupModel
 CLUSTER_SE = ("default", "robust", "robust.huber.white", "robust.cluster", "none")
 
 
+def refuse_bootstrap(weighted: bool, clustered: bool) -> None:
+    """The bootstrap with sampling weights or clusters: refused as lavaan 0.6.14 refuses it (weights run ML
+    as MLR, and lavaan's bootstrap wants ML; with clusters lavaan's se must be robust.cluster)."""
+    if weighted:
+        raise SurveyInputError("the bootstrap is not available with sampling weights (lavaan: weights run "
+                               "ML as MLR, and its bootstrap needs estimator ML)", field="sampling_weights")
+    if clustered:
+        raise SurveyInputError("the bootstrap is not available with clusters (lavaan: se must be "
+                               "robust.cluster in the clustered case)", field="cluster")
+
+
 def resolve(est: str, se: str, design: Design | None, bootstrap: bool = False) -> tuple[str, str, bool]:
     """(estimator run, se, YB test with h1 information) for a fit with ``design``."""
     if design is None:
         return est, se, False
     if bootstrap or se == "bootstrap":
-        raise SurveyInputError("the bootstrap is not available with sampling weights or clusters",
-                               field="se", value="bootstrap")
+        refuse_bootstrap(design.weights is not None, design.cluster is not None)
     h1_test = False
     if design.cluster is not None:
         if est == "MLM":

@@ -43,13 +43,19 @@ def block_expected(ram: RAMModel, block: BlockStats, theta: np.ndarray) -> np.nd
     return 0.5 * (h + h.T)
 
 
-def _expected_full(mg: MultiGroupModel, blocks: list[BlockStats], theta_full: np.ndarray) -> np.ndarray:
-    """sum_g w_g L_g' I_g L_g in theta_full (I_g of :func:`block_expected`)."""
+def _summed(block_information, mg: MultiGroupModel, blocks: list[BlockStats],
+            theta_full: np.ndarray) -> np.ndarray:
+    """sum_g w_g L_g' I_g L_g in theta_full, I_g = ``block_information(ram, block, theta_g)``."""
     h = np.zeros((mg.npar_full, mg.npar_full))
     for i, (w, ram, b) in enumerate(zip(weights(blocks), mg.models, blocks, strict=True)):
         idx = mg.index[i]
-        h[np.ix_(idx, idx)] += w * block_expected(ram, b, mg.local(theta_full, i))
+        h[np.ix_(idx, idx)] += w * block_information(ram, b, mg.local(theta_full, i))
     return h
+
+
+def _expected_full(mg: MultiGroupModel, blocks: list[BlockStats], theta_full: np.ndarray) -> np.ndarray:
+    """sum_g w_g L_g' I_g L_g in theta_full (I_g of :func:`block_expected`)."""
+    return _summed(block_expected, mg, blocks, theta_full)
 
 
 def expected(mg: MultiGroupModel, blocks: list[BlockStats], theta: np.ndarray) -> np.ndarray:
@@ -85,11 +91,7 @@ def block_observed(ram: RAMModel, block: BlockStats, theta: np.ndarray) -> np.nd
 
 def _observed_full(mg: MultiGroupModel, blocks: list[BlockStats], theta_full: np.ndarray) -> np.ndarray:
     """sum_g w_g L_g' (1/2 d2 F_g) L_g in theta_full."""
-    h = np.zeros((mg.npar_full, mg.npar_full))
-    for i, (w, ram, b) in enumerate(zip(weights(blocks), mg.models, blocks, strict=True)):
-        idx = mg.index[i]
-        h[np.ix_(idx, idx)] += w * block_observed(ram, b, mg.local(theta_full, i))
-    return h
+    return _summed(block_observed, mg, blocks, theta_full)
 
 
 def observed(mg: MultiGroupModel, blocks: list[BlockStats], theta: np.ndarray) -> np.ndarray:
