@@ -115,6 +115,22 @@ def test_bollen_stine_test_is_the_bootstrap_p_value_beside_standard_errors():
     assert info.value.field == "test"
 
 
+def test_bollen_stine_test_with_bootstrap_standard_errors():
+    """lavaan's se = "bootstrap" with test = "bollen.stine": ordinary resamples give the standard errors,
+    the Bollen-Stine transformed resamples give the test's p-value (two runs, as lav_model_vcov and
+    lav_model_test draw them); each equals its own run on the same seed."""
+    from survey.sem.bootstrap import bootstrap
+
+    model, hs = REF["models"]["hs"], DATA["hs"]
+    both = survey.cfa(model, hs, test="bollen.stine", se="bootstrap", bootstrap=30, seed=11)
+    boot_se = survey.cfa(model, hs, se="bootstrap", bootstrap=30, seed=11)
+    assert (both.estimates()["se"] - boot_se.estimates()["se"]).abs().max() < 1e-12
+    assert (both.estimates()["se"] - survey.cfa(model, hs).estimates()["se"]).abs().max() > 1e-4
+    want = bootstrap(survey.cfa(model, hs), 30, seed=11, bollen_stine=True, workers=1,
+                     progress=False).bollen_stine_pvalue
+    assert both.tests()["bollen.stine"]["pvalue"] == pytest.approx(want, abs=1e-12)
+
+
 def test_mlm_observed_information_refuses_a_second_test_it_does_not_reproduce():
     """MLM with information="observed": the second test (scaled.shifted) would need the observed h1
     weight in its UGamma; refused with what is available rather than built on the expected one."""

@@ -137,11 +137,11 @@ def fit(
         from survey.sem.inference.cluster import refuse_bootstrap
 
         refuse_bootstrap(bool(sampling_weights), bool(cluster))
+    boot_se = se_name == "bootstrap"
     if bs_test:
-        if se_name == "bootstrap" or str(estimator).upper() == "MLR":
-            raise SurveyInputError("test='bollen.stine' is not available with se='bootstrap' or estimator "
-                                   "MLR yet (available: estimator ML or MLM with se='standard')",
-                                   field="test")
+        if str(estimator).upper() == "MLR":
+            raise SurveyInputError("test='bollen.stine' is not available with estimator MLR yet (available: "
+                                   "estimator ML or MLM)", field="test")
         test, bollen_stine = "standard", True
     with single_thread():
         result = fit_blocks(
@@ -164,18 +164,18 @@ def fit(
     if n_boot:
         from survey.sem.bootstrap import bootstrap as run_bootstrap
 
+        if bs_test and boot_se:  # lavaan: ordinary resamples for the SEs, transformed ones for the test
+            ordinary = run_bootstrap(result, n_boot, seed=seed, scheduler=scheduler, workers=workers)
+            result.warnings += ordinary.warnings
+            _bootstrap_vcov(result, ordinary)
+            result.bootstrap = ordinary
         boot = run_bootstrap(
             result, n_boot, seed=seed, scheduler=scheduler, workers=workers, bollen_stine=bollen_stine
         )
         result.warnings += boot.warnings
-        names = list(result.vcov().index)
-        ok = boot.ok
-        if len(ok) > 1 and result.information is not None and not bollen_stine:
-            cov = np.cov(ok[names].to_numpy().T, ddof=1).reshape(len(names), len(names))
-            result.information.vcov = cov
-            result._vcov = cov
-            result.partable = result._fill_partable(result.partable)
-        if bs_test:  # the standard errors stay the estimator's
+        if not bollen_stine:
+            _bootstrap_vcov(result, boot)
+        if bs_test:  # the standard errors stay the estimator's (or the ordinary bootstrap's, above)
             from survey.sem.inference.tests import pvalue
 
             result.pieces.extra_tests = {"bollen.stine": {
@@ -185,3 +185,14 @@ def fit(
         else:
             result.bootstrap = boot
     return result
+
+
+def _bootstrap_vcov(result: SEMResult, boot) -> None:
+    """The bootstrap covariance of the estimates (ddof 1 over the converged replicates) as the fit's vcov."""
+    names = list(result.vcov().index)
+    ok = boot.ok
+    if len(ok) > 1 and result.information is not None:
+        cov = np.cov(ok[names].to_numpy().T, ddof=1).reshape(len(names), len(names))
+        result.information.vcov = cov
+        result._vcov = cov
+        result.partable = result._fill_partable(result.partable)
