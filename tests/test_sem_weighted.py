@@ -249,3 +249,19 @@ def test_cli_bad_weights_exit_2_with_one_line(tmp_path, capsys, flags, message):
     code, out, err = _run(["fit", str(model), str(data), *flags, "--json"], capsys)
     assert code == 2 and out == ""
     assert message in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_explicit_constraint_with_weights_equals_lavaan():
+    """A weighted fit under an explicit equality constraint (a == b; lavaan runs it as MLR with the
+    augmented information): estimates, SEs and the tests = lavaan 0.6.14 (make_constraints.R)."""
+    ref = json.loads((HERE / "constraints.json").read_text())
+    data = pd.read_csv(HERE / "weighted.csv")
+    res = fit(ref["model"], data, sampling_weights="w")
+    fm = res.fit_measures()
+    for name, value in ref["fit"].items():
+        assert fm[name] == pytest.approx(value, abs=1e-3), name
+    est = res.estimates().set_index(["lhs", "op", "rhs"])
+    for row in ref["estimates"]:
+        got = est.loc[(row["lhs"], row["op"], row["rhs"])]
+        assert got["est"] == pytest.approx(row["est"], abs=1e-3)
+        assert got["se"] == pytest.approx(row["se"], abs=1e-3)
