@@ -128,7 +128,7 @@ def fit(
     check_partable_options(partable_options)
     bs_test = test == "bollen.stine"  # lavaan: the Bollen-Stine bootstrap p-value beside the standard test
     plain = (str(se).lower() != "bootstrap" and not bootstrap and not bs_test  # constraints: no resamples
-             and not sampling_weights and not cluster)  # nor with weights (not checked against lavaan yet)
+             and not sampling_weights and not cluster)  # weights: linear equalities only (tested)
     check_path(model, group=group, missing=missing, plain_ml=plain)
     check_options(estimator, missing, se, group, group_equal)
     se_name = str(se).lower()
