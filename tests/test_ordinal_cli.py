@@ -65,7 +65,7 @@ def test_cli_text_summary_has_a_thresholds_section(model_file, capsys):
 @pytest.mark.parametrize("argv,message", [
     (["--estimator", "WLSMV"], "needs ordered items"),
     (["--ordered", "A1,A2", "--group", "gender"], "must be ordered"),
-    (["--ordered", "A1,A2", "--missing", "pairwise"], "mixing ordered and continuous"),
+    (["--ordered", "A1,A2", "--missing", "ml"], "not available in the categorical setting"),
     (["--ordered", "all", "--estimator", "MLR"], "not available with ordered"),
     (["--ordered", "all", "--missing", "fiml"], "missing"),
     (["--ordered", "all", "--group", "gender", "--group-equal", "residuals"], "group_equal"),

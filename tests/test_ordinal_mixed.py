@@ -138,8 +138,8 @@ def test_mixed_bad_input_is_named():
     flat = BFI.assign(C3=3.0)
     with pytest.raises(SurveyInputError, match="C3"):
         fit_ordinal(REF["models"]["cfa"], flat, ordered=ORDERED)
-    with pytest.raises(SurveyInputError, match="listwise"):
-        fit_ordinal(REF["models"]["cfa"], BFI, ordered=ORDERED, missing="pairwise")
+    with pytest.raises(SurveyInputError, match="categorical setting"):  # pairwise: test_ordinal_missing.py
+        fit_ordinal(REF["models"]["cfa"], BFI, ordered=ORDERED, missing="fiml")
 
 
 def test_ordinal_results_have_the_engine_result_methods():

@@ -4,7 +4,8 @@ Steps (one module each): parameter table (lavaanify, plus lavaan's categorical r
 ``|``, fixed residual variances, scale factors ``~*~``) -> codes and thresholds -> polychorics ->
 Gamma -> W -> Gauss-Newton on F (:mod:`objective`) -> sandwich vcov and scaled tests (:mod:`test`) ->
 fit measures (:mod:`fitmeasures`). Defaults as lavaan 0.6.14: ``missing = "listwise"`` (lavaan's
-default also for categorical data; ``"pairwise"`` uses every case observed on a variable or pair),
+default also for categorical data; ``"pairwise"`` uses every case observed on a variable or pair, also
+with continuous variables among the ordered ones),
 ``parameterization = "delta"``.
 """
 
@@ -109,14 +110,36 @@ class OrdinalFit(OrdinalResult):
         return table["std.all"].to_numpy(dtype=float)
 
 
+# lavaan 0.6.14 (lav_options_set): these need a likelihood of the raw data, which the two-step categorical
+# estimators do not have; it stops with 'missing = "ml" not available in the categorical setting'
+CATEGORICAL_REFUSED = ("ml", "fiml", "direct", "ml.x", "fiml.x", "direct.x", "two.stage", "robust.two.stage")
+
+
+def check_missing(missing: str) -> str:
+    """lavaan's ``missing=`` for categorical data: ``listwise`` (the default) or ``pairwise`` (also
+    spelled ``available.cases`` or ``available_cases``, lavaan's synonyms); the FIML and two-stage
+    treatments are refused with lavaan's reason."""
+    name = str(missing).lower()
+    if name in ("listwise", "default"):
+        return "listwise"
+    if name in ("pairwise", "available.cases", "available_cases"):
+        return "pairwise"
+    if name in CATEGORICAL_REFUSED:
+        raise SurveyInputError(f"missing={missing!r} is not available in the categorical setting (lavaan "
+                               "0.6.14 refuses it too: the WLS estimators of ordered items have no "
+                               "full-information likelihood; available: listwise, pairwise)", field="missing")
+    raise SurveyInputError(f"missing={missing!r} is not available for ordered items "
+                           "(available: listwise, pairwise)", field="missing")
+
+
 def sample_statistics(data: pd.DataFrame, names: list[str], missing: str = "listwise") -> SampleStatistics:
     """Steps 1-3 for the ordered ``names`` of ``data``."""
+    missing = check_missing(missing)
     codes = encode(data, names)
     if missing == "listwise":
         codes = codes.complete()
-    elif missing != "pairwise":
-        raise SurveyInputError(f"missing={missing!r} is not available for ordered items "
-                               "(available: listwise, pairwise)", field="missing")
+    else:  # lavaan drops the rows missing on every variable ("some cases are empty")
+        codes = OrdinalCodes(codes.names, codes.codes[(codes.codes >= 0).any(axis=1)], codes.levels)
     if codes.n < 2:
         raise SurveyInputError("fewer than two complete cases on the ordered items", field="data")
     return _statistics(codes)
@@ -125,10 +148,8 @@ def sample_statistics(data: pd.DataFrame, names: list[str], missing: str = "list
 def mixed_sample_statistics(data: pd.DataFrame, names: list[str], numeric: tuple[str, ...],
                             missing: str = "listwise") -> SampleStatistics:
     """Steps 1-3 for ordered and continuous (``numeric``) variables together (:mod:`mixed`)."""
-    if missing != "listwise":
-        raise SurveyInputError(f"missing={missing!r} is not available for models mixing ordered and "
-                               "continuous variables (available: listwise)", field="missing")
-    md = complete_cases(data, names, set(names) - set(numeric))
+    missing = check_missing(missing)
+    md = complete_cases(data, names, set(names) - set(numeric), pairwise=missing == "pairwise")
     st = mixed_statistics(md)
     return SampleStatistics(list(names), st.thresholds, st.cor, st.gamma, md.n, md.numeric, st.means,
                             st.variances)

@@ -1,7 +1,8 @@
 """Sample statistics of ordered and continuous variables together: lavaan's three stages for mixed data.
 
 Muthen (1984, Psychometrika 49) and Muthen & Satorra (1995), as lavaan's ``muthen1984`` (listwise
-complete cases, no exogenous covariates):
+complete cases, or with ``missing = "pairwise"`` each statistic from the cases observed on its variable or
+pair, the scores of a missing case 0; no exogenous covariates):
 
 1. univariate: an ordered variable's thresholds (:mod:`survey.sem.ordinal.thresholds`), a continuous
    variable's mean and variance (divisor N; lavaan ``lav_uvreg_fit`` without covariates), with casewise
@@ -59,8 +60,11 @@ class MixedData:
         return int(self.values.shape[0]) if self.values.size else self.codes.n
 
 
-def complete_cases(data: pd.DataFrame, names: list[str], ordered: set[str]) -> MixedData:
-    """Listwise complete rows of ``names``; continuous columns must be numeric."""
+def complete_cases(data: pd.DataFrame, names: list[str], ordered: set[str],
+                   pairwise: bool = False) -> MixedData:
+    """Listwise complete rows of ``names`` (``pairwise``: every row observed on at least one of them, its
+    missing values kept as ``-1`` codes and NaN values, lavaan ``missing = "pairwise"``); continuous
+    columns must be numeric."""
     absent = [c for c in names if c not in data.columns]
     if absent:
         raise SurveyInputError(f"variable(s) not found in the data: {', '.join(absent)}", column=absent[0])
@@ -76,13 +80,15 @@ def complete_cases(data: pd.DataFrame, names: list[str], ordered: set[str]) -> M
     values = frame.loc[:, list(np.asarray(names)[numeric])].apply(pd.to_numeric, errors="coerce")
     ord_names = [v for v in names if v in ordered]
     codes = encode(frame, ord_names)
-    keep = (codes.codes >= 0).all(axis=1) & values.notna().all(axis=1).to_numpy()
+    seen = np.hstack([codes.codes >= 0, values.notna().to_numpy()])
+    keep = seen.any(axis=1) if pairwise else seen.all(axis=1)
     if keep.sum() < 2:
         raise SurveyInputError("fewer than two complete cases on the model's variables", field="data")
-    sub = OrdinalCodes(codes.names, codes.codes[keep], codes.levels).complete()
+    sub = OrdinalCodes(codes.names, codes.codes[keep], codes.levels)
+    sub = sub.complete() if not pairwise else sub
     vals = values.to_numpy(dtype=float)[keep]
     for j, name in enumerate(np.asarray(names)[numeric]):
-        if np.ptp(vals[:, j]) == 0:
+        if np.nanmax(vals[:, j]) == np.nanmin(vals[:, j]):
             raise SurveyInputError("a continuous variable has no variance", column=str(name))
     return MixedData(list(names), numeric, sub, vals)
 
@@ -163,14 +169,39 @@ def _pair_pearson(y1, mu1, v1, y2, mu2, v2, rho):
     return d_rho, d_mu1, d_v1, d_mu2, d_v2
 
 
+def _observed(md: MixedData, i: int, j: int) -> np.ndarray:
+    """The cases observed on both variables i and j."""
+    pos_ord, pos_num = np.cumsum(~md.numeric) - 1, np.cumsum(md.numeric) - 1
+
+    def seen(v: int) -> np.ndarray:
+        return np.isfinite(md.values[:, pos_num[v]]) if md.numeric[v] else md.codes.codes[:, pos_ord[v]] >= 0
+
+    return seen(i) & seen(j)
+
+
+def pearson(y1: np.ndarray, mu1: float, v1: float, y2: np.ndarray, mu2: float, v2: float) -> float:
+    """Two-step ML correlation of two continuous variables given their univariate means and variances
+    (lavaan ``lav_bvreg_cor_twostep_fit``), on the cases observed on both: the sample correlation when
+    every case is complete; with missing values the root of the summed ``d log l / d rho``."""
+    ok = np.isfinite(y1) & np.isfinite(y2)
+    if ok.all():
+        return float(np.corrcoef(y1, y2)[0, 1])
+    from scipy.optimize import brentq
+
+    a, b = y1[ok], y2[ok]
+    return float(brentq(lambda r: _pair_pearson(a, mu1, v1, b, mu2, v2, r)[0].sum(), -0.995, 0.995,
+                        xtol=1e-12))
+
+
 def mixed_statistics(md: MixedData) -> MixedStatistics:
     """Stages 1-3 (module docstring)."""
     names, numeric = md.names, md.numeric
     p, n = len(names), md.n
     taus = univariate_thresholds(md.codes)
     y = md.values
-    mu = y.mean(axis=0)
-    var = y.var(axis=0)
+    seen_y = np.isfinite(y)  # pairwise: each statistic from the cases observed on its variable(s)
+    mu = np.nanmean(y, axis=0) if y.size else y.mean(axis=0)
+    var = np.nanvar(y, axis=0) if y.size else y.var(axis=0)
     # positions of each variable in the ordered / continuous subsets
     pos_ord, pos_num = np.cumsum(~numeric) - 1, np.cumsum(numeric) - 1
     # layout of the univariate block: per variable its thresholds or mean; then continuous variances
@@ -188,10 +219,11 @@ def mixed_statistics(md: MixedData) -> MixedStatistics:
     off = np.concatenate([[0], np.cumsum([t.size for t in taus])])
     for v in range(p):
         if numeric[v]:
-            c = y[:, pos_num[v]] - mu[pos_num[v]]
+            c = np.nan_to_num(y[:, pos_num[v]] - mu[pos_num[v]])
             vv = var[pos_num[v]]
             sc_uni[:, th_cols[v][0]] = c / vv
-            sc_uni[:, var_col[v]] = -1 / (2 * vv) + c * c / (2 * vv * vv)
+            sc_var = -1 / (2 * vv) + c * c / (2 * vv * vv)
+            sc_uni[:, var_col[v]] = np.where(seen_y[:, pos_num[v]], sc_var, 0.0)
         else:
             q = pos_ord[v]
             sc_uni[:, th_cols[v]] = ord_scores[:, off[q] : off[q + 1]]
@@ -205,7 +237,8 @@ def mixed_statistics(md: MixedData) -> MixedStatistics:
     ii, jj = pair_index(p)
     for i, j in zip(ii, jj, strict=True):
         if numeric[i] and numeric[j]:
-            cor[i, j] = np.corrcoef(y[:, pos_num[i]], y[:, pos_num[j]])[0, 1]
+            a, b = pos_num[i], pos_num[j]
+            cor[i, j] = pearson(y[:, a], mu[a], var[a], y[:, b], mu[b], var[b])
         elif numeric[i] != numeric[j]:
             num, orv = (i, j) if numeric[i] else (j, i)
             cor[i, j] = polyserial(y[:, pos_num[num]], md.codes.codes[:, pos_ord[orv]], taus[pos_ord[orv]])
@@ -236,9 +269,11 @@ def mixed_statistics(md: MixedData) -> MixedStatistics:
             codes = md.codes.codes
             d_rho, th_i, th_j = _pair_polychoric(ext[a], ext[b], codes[:, a], codes[:, b], rho)
             parts = [(th_cols[i], th_i), (th_cols[j], th_j)]
+        obs = _observed(md, i, j)
+        d_rho = np.where(obs, d_rho, 0.0)  # 0 for a case missing on the pair (lavaan's pairwise scores)
         sc_cor[:, q] = d_rho
         for cols, block in parts:
-            a21[q, cols] = d_rho @ block
+            a21[q, cols] = d_rho @ np.where(obs[:, None], block, 0.0)
         for v, w in ((i, j), (j, i)):
             if numeric[v]:
                 h21[q, var_col[v]] = sd[w] * rho / (2 * sd[v])

@@ -1,0 +1,97 @@
+"""Ordered items with missing values, several groups and chosen groups, against lavaan 0.6.14
+(tests/fixtures/ordinal_missing/make_reference.R, psych's bfi rows 1..1000 with their NAs):
+
+- ``missing = "pairwise"`` with ordered and continuous variables together (thresholds, means and variances
+  from each variable's observed cases, polychoric / polyserial / Pearson correlations from each pair's,
+  Muthen's Gamma with zero scores for the missing cases), its synonym ``available.cases``, and two groups;
+- lavaan's refusals of the full-information treatments in the categorical setting, with its reason.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from survey.errors import SurveyInputError
+from survey.sem import fit
+from survey.sem.ordinal.fit import mixed_sample_statistics
+
+HERE = Path(__file__).parent / "fixtures" / "ordinal_missing"
+REF = json.loads((HERE / "reference.json").read_text())
+BFI = pd.read_csv(Path(__file__).parent / "fixtures" / "ordinal" / "bfi.csv")
+BFI["band"] = pd.cut(BFI["age"], [0, 20, 30, 200], labels=False) + 1  # R: as.integer(cut(age, ...))
+MODEL = REF["model"]
+A = [f"A{i}" for i in range(1, 6)]
+C = [f"C{i}" for i in range(1, 6)]
+CASES = {
+    "mixed_pairwise": dict(ordered=A, missing="pairwise"),
+    "available_cases": dict(ordered=True, missing="available.cases"),
+    "groups_pairwise": dict(ordered=True, group="gender", missing="pairwise",
+                            group_equal=["thresholds", "loadings"]),
+}
+
+
+@cache
+def fitted(case: str):
+    return fit(MODEL, BFI, **CASES[case])
+
+
+def _joined(case: str) -> pd.DataFrame:
+    ref = REF["cases"][case]
+    keys = ["lhs", "op", "rhs"] + (["group"] if "group" in CASES[case] else [])
+    want = pd.DataFrame(ref["estimates"]).set_index(keys)
+    mine = fitted(case).estimates().set_index(keys)
+    assert set(want.index) == set(mine.index)
+    return mine.join(want.add_suffix("_r"))
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_estimates_ses_std_equal_lavaan(case):
+    res = fitted(case)
+    assert res.converged
+    assert np.all(np.asarray(res.nobs) == np.asarray(REF["cases"][case]["nobs"]))
+    m = _joined(case)
+    for col in ("est", "se", "std.all", "std.lv"):
+        assert np.abs(m[col] - m[f"{col}_r"]).max() < 1e-4, col
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_fit_measures_equal_lavaan(case):
+    ref = REF["cases"][case]["fit_measures"]
+    mine = fitted(case).fit_measures()
+    shared = [k for k in mine if k in ref]
+    assert {"chisq.scaled", "df", "cfi.scaled", "rmsea.scaled", "srmr"} <= set(shared)
+    for name in shared:
+        assert mine[name] == pytest.approx(ref[name], rel=1e-5, abs=1e-5), name
+    assert fitted(case).tests[1].shift == pytest.approx(REF["cases"][case]["shift"], abs=1e-5)
+
+
+def test_mixed_pairwise_statistics_and_gamma_equal_lavaan():
+    ref = REF["cases"]["mixed_pairwise"]
+    stats = mixed_sample_statistics(BFI, A + C, tuple(C), "pairwise")
+    assert stats.nobs == ref["nobs"] == 1000  # every row is observed on some variable
+    assert np.abs(stats.wls_obs - np.array(ref["wls_obs"])).max() < 1e-6
+    g_ref = np.array(ref["gamma"])
+    assert np.abs(stats.gamma - g_ref).max() < 1e-6 * np.abs(g_ref).max()
+    # pairwise uses more cases than listwise: the statistics differ from the complete-case ones
+    listwise = mixed_sample_statistics(BFI, A + C, tuple(C), "listwise")
+    assert listwise.nobs < 1000 and np.abs(listwise.wls_obs - stats.wls_obs).max() > 1e-3
+
+
+def test_empty_rows_are_dropped_under_pairwise():
+    data = pd.concat([BFI, pd.DataFrame({c: [np.nan] * 3 for c in A + C})], ignore_index=True)
+    assert fit(MODEL, data, ordered=True, missing="pairwise").nobs == 1000
+    assert fit(MODEL, data, ordered=A, missing="pairwise").nobs == 1000
+
+
+@pytest.mark.parametrize("missing", sorted(REF["refusals"]))
+def test_full_information_missing_refused_with_lavaans_reason(missing):
+    assert "not available in the categorical setting" in REF["refusals"][missing]  # lavaan's own message
+    for ordered in (True, A):
+        with pytest.raises(SurveyInputError, match="not available in the categorical setting"):
+            fit(MODEL, BFI, ordered=ordered, missing=missing)
