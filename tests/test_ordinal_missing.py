@@ -4,6 +4,8 @@
 - ``missing = "pairwise"`` with ordered and continuous variables together (thresholds, means and variances
   from each variable's observed cases, polychoric / polyserial / Pearson correlations from each pair's,
   Muthen's Gamma with zero scores for the missing cases), its synonym ``available.cases``, and two groups;
+- ``group_partial`` (lavaan's ``group.partial``) and ``groups=`` (lavaan on the data restricted to them)
+  with ordered items;
 - lavaan's refusals of the full-information treatments in the categorical setting, with its reason.
 """
 
@@ -33,6 +35,11 @@ CASES = {
     "available_cases": dict(ordered=True, missing="available.cases"),
     "groups_pairwise": dict(ordered=True, group="gender", missing="pairwise",
                             group_equal=["thresholds", "loadings"]),
+    # lavaan group.partial: a loading and two thresholds free in both groups
+    "groups_partial": dict(ordered=True, group="gender", group_equal=["thresholds", "loadings"],
+                           group_partial=["A=~A2", "A1|t1", "C3 | t2"]),
+    # two of three age bands (lavaan: the data restricted to them)
+    "groups_chosen": dict(ordered=True, group="band", group_equal=["thresholds"], groups=[1, 3]),
 }
 
 
@@ -95,3 +102,22 @@ def test_full_information_missing_refused_with_lavaans_reason(missing):
     for ordered in (True, A):
         with pytest.raises(SurveyInputError, match="not available in the categorical setting"):
             fit(MODEL, BFI, ordered=ordered, missing=missing)
+
+
+def test_released_parameters_differ_across_groups_and_the_rest_stay_equal():
+    est = fitted("groups_partial").estimates().set_index(["lhs", "op", "rhs", "group"])["est"]
+    for key in (("A", "=~", "A2"), ("A1", "|", "t1"), ("C3", "|", "t2")):
+        assert abs(est[key + (1,)] - est[key + (2,)]) > 1e-3
+    for key in (("A", "=~", "A3"), ("A1", "|", "t2"), ("C3", "|", "t1")):
+        assert est[key + (1,)] == pytest.approx(est[key + (2,)], abs=1e-10)
+    base = fit(MODEL, BFI, ordered=True, group="gender", group_equal=["thresholds", "loadings"])
+    assert fitted("groups_partial").fit_measures()["df"] == base.fit_measures()["df"] - 3
+
+
+def test_chosen_groups_are_the_fit_on_those_rows_only():
+    res = fitted("groups_chosen")
+    assert list(res.groups) == [int(v) for v in REF["cases"]["groups_chosen"]["group_labels"]] == [1, 3]
+    sub = fit(MODEL, BFI[BFI["band"].isin([1, 3])], ordered=True, group="band", group_equal=["thresholds"])
+    assert res.fit_measures()["chisq.scaled"] == pytest.approx(sub.fit_measures()["chisq.scaled"], rel=1e-10)
+    with pytest.raises(SurveyInputError, match="not a value of the grouping column"):
+        fit(MODEL, BFI, ordered=True, group="band", groups=[1, 7])

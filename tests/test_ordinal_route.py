@@ -39,8 +39,6 @@ def test_std_lv_and_lavaans_se_name_reach_the_ordinal_fit(data):
     ({"se": "none"}, "se='none' is not available with ordered items"),
     ({"se": "first.order"}, "se='first.order' is not available with ordered items"),
     ({"orthogonal": True}, "orthogonal= is not available with ordered items"),
-    ({"group": "gender", "group_partial": ["A1~1"]}, "group_partial"),
-    ({"group": "gender", "groups": [1, 2]}, "groups="),
     ({"group": "gender", "parameterization": "theta"}, "parameterization='delta'"),
     ({"sampling_weights": "w"}, "sampling_weights"),
 ])

@@ -24,13 +24,12 @@ import numpy as np
 import pandas as pd
 from scipy.linalg import block_diag
 
-from survey.distributions import norm
 from survey.errors import SurveyInputError
 from survey.sem.ordinal import fitmeasures as fm
 from survey.sem.ordinal import test as tests
 from survey.sem.ordinal._engine import RAMModel, lavaanify, variable_names
-from survey.sem.ordinal.estimates import latent_sd, std_lv
 from survey.sem.ordinal.fit import SampleStatistics, sample_statistics
+from survey.sem.ordinal.group_estimates import group_estimates
 from survey.sem.ordinal.objective import objective, weight_matrix, weighted
 from survey.sem.ordinal.polychoric import pair_index
 from survey.sem.ordinal.results import OrdinalResult
@@ -65,9 +64,11 @@ def _group_table(model: str, names, free_means: bool) -> pd.DataFrame:
     return pt
 
 
-def _row_key(row, g: int, equal: set[str], lv: set[str]):
+def _row_key(row, g: int, equal: set[str], lv: set[str], partial: frozenset = frozenset()):
     if row.label:
         return ("label", row.label)
+    if f"{row.lhs}{row.op}{row.rhs}" in partial:  # lavaan group.partial: free in every group
+        return (g, row.op, row.lhs, row.rhs)
     if row.op == "=~" and "loadings" in equal:
         return ("=~", row.lhs, row.rhs)
     if row.op == "~" and "regressions" in equal:
@@ -79,9 +80,13 @@ def _row_key(row, g: int, equal: set[str], lv: set[str]):
     return (g, row.op, row.lhs, row.rhs)
 
 
-def build_groups(model: str, data: pd.DataFrame, group: str, group_equal, missing: str):
-    """Groups (in sorted order of the group column's values) and the global parameter keys."""
+def build_groups(model: str, data: pd.DataFrame, group: str, group_equal, missing: str, group_partial=(),
+                 groups=None):
+    """Groups (in sorted order of the group column's values, or the chosen ``groups`` in their order) and
+    the global parameter keys; ``group_partial`` names (``lhs op rhs``, lavaan's ``group.partial``) are
+    free in every group although ``group_equal`` constrains their kind."""
     equal = set(group_equal)
+    partial = frozenset(str(p).replace(" ", "") for p in group_partial)
     if equal - SUPPORTED_EQUAL:
         raise SurveyInputError(f"group_equal={sorted(equal - SUPPORTED_EQUAL)} is not available for "
                                f"ordered items (available: {', '.join(sorted(SUPPORTED_EQUAL))})",
@@ -95,7 +100,7 @@ def build_groups(model: str, data: pd.DataFrame, group: str, group_equal, missin
     ov = list(names.ov)
     frame = data.dropna(subset=ov) if missing == "listwise" else data
     frame = frame[frame[group].notna()]
-    levels = sorted(frame[group].unique())
+    levels = sorted(frame[group].unique()) if groups is None else chosen_levels(frame, group, groups)
     if len(levels) < 2:
         raise SurveyInputError("the grouping column has fewer than two groups", column=group)
     thresholds_equal = "thresholds" in equal
@@ -108,12 +113,27 @@ def build_groups(model: str, data: pd.DataFrame, group: str, group_equal, missin
         local = np.full(ram.npar, -1)
         for row in pt.itertuples(index=False):
             if row.free > 0 and local[row.free - 1] < 0:
-                local[row.free - 1] = keys.setdefault(_row_key(row, g, equal, set(names.lv)), len(keys))
-        th = [keys.setdefault(("|", v, k) if thresholds_equal else (g, "|", v, k), len(keys))
+                local[row.free - 1] = keys.setdefault(_row_key(row, g, equal, set(names.lv), partial),
+                                                      len(keys))
+        th = [keys.setdefault(("|", v, k) if thresholds_equal and f"{v}|t{k + 1}" not in partial
+                              else (g, "|", v, k), len(keys))
               for v, t in zip(ov, sample.thresholds, strict=True) for k in range(t.size)]
         scale = [keys.setdefault((g, "~*~", v), len(keys)) if thresholds_equal and g > 0 else -1 for v in ov]
         groups.append(Group(ram, sample, np.concatenate([local, th, scale]).astype(int), sample.nobs))
     return groups, keys, levels
+
+
+def chosen_levels(frame: pd.DataFrame, group: str, groups) -> list:
+    """The chosen group values (``groups=``), each present in the grouping column."""
+    levels = list(groups)
+    present = set(frame[group].unique())
+    for v in levels:
+        if v not in present:
+            raise SurveyInputError("a chosen group is not a value of the grouping column", column=group,
+                                   value=str(v))
+    if len(set(levels)) < 2:
+        raise SurveyInputError("choose at least two different groups", column=group, field="groups")
+    return levels
 
 
 def _local(group: Group, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -215,18 +235,20 @@ def _optimise(groups, weights, theta, tol=1e-10, max_iter=300) -> tuple[np.ndarr
 
 
 def fit_ordinal_groups(model: str, data: pd.DataFrame, group: str, *, group_equal=(),
-                       estimator: str = "WLSMV", missing: str = "listwise") -> GroupFit:
-    """Multi-group DWLS fit with the scaled-shifted test (WLSMV); see the module docstring."""
+                       estimator: str = "WLSMV", missing: str = "listwise", group_partial=(),
+                       groups=None) -> GroupFit:
+    """Multi-group DWLS fit with the scaled-shifted test (WLSMV); see the module docstring.
+    ``group_partial``: lavaan's ``group.partial``; ``groups``: the group values used, in this order."""
     from threadpoolctl import threadpool_limits
 
     if str(estimator).upper() != "WLSMV":
         raise SurveyInputError("multi-group ordinal fits are available with estimator WLSMV only",
                                field="estimator")
     with threadpool_limits(1):
-        groups, keys, levels = build_groups(model, data, group, group_equal, missing)
-        weights = [weight_matrix(g.sample.gamma, "DWLS") for g in groups]
-        theta, converged = _optimise(groups, weights, _start(groups, len(keys)))
-        out = _inference(groups, weights, keys, theta, converged)
+        blocks, keys, levels = build_groups(model, data, group, group_equal, missing, group_partial, groups)
+        weights = [weight_matrix(g.sample.gamma, "DWLS") for g in blocks]
+        theta, converged = _optimise(blocks, weights, _start(blocks, len(keys)))
+        out = _inference(blocks, weights, keys, theta, converged)
         out.groups = [v.item() if hasattr(v, "item") else v for v in levels]
         out.warnings = [] if converged else ["the optimizer did not converge"]
         return out
@@ -249,7 +271,7 @@ def _inference(groups, weights, keys, theta, converged) -> GroupFit:
     tr, tr2 = tests.ugamma_traces(np.vstack(jacs), w_all, g_all)
     test_list = [tests.standard(chisq, df), tests.scaled_shifted(chisq, df, tr, tr2)]
     measures = _measures(groups, weights, theta, test_list, jacs, fg, keys)
-    table = _estimates(groups, theta, vcov)
+    table = group_estimates(groups, theta, vcov, _local)
     return GroupFit("WLSMV", [g.nobs for g in groups], converged, table, measures, vcov, test_list,
                     parts=(jacs, weights, [g.sample.gamma for g in groups], fg))
 
@@ -338,63 +360,3 @@ def _catml_groups(groups, weights, theta, jacs, fg, df):
     c3 = float(np.sum((u.T @ v_all @ u) * g_all.T)) / df
     c3_0 = float(np.trace(g_all)) / d_all.shape[0]
     return float(xx3), c3, float(xx3_0), c3_0
-
-
-def _estimates(groups, theta, vcov) -> pd.DataFrame:
-    ses = np.sqrt(np.clip(np.diag(vcov), 0, None))
-    rows = []
-    for k, grp in enumerate(groups, start=1):
-        ram, pt = grp.ram, grp.ram.partable
-        t_ram, tau, scale = _local(grp, theta)
-        p = ram.p
-        a, s, _ = ram.matrices(t_ram)
-        sigma0 = ram.implied(t_ram).sigma
-        resid = 1.0 / scale**2 - np.diag(sigma0)
-        s = s.copy()
-        s[np.arange(p), np.arange(p)] = resid
-        t = np.linalg.inv(np.eye(ram.nvar) - a)
-        sd = np.sqrt(np.diag(t @ s @ t.T))
-        values = ram.parameter_values(t_ram)
-        idx = ram.index
-        sd_of = latent_sd(ram, sd)
-
-        def se_of(local_pos: int, index: np.ndarray = grp.index) -> float:
-            gi = index[local_pos]
-            return float(ses[gi]) if gi >= 0 else 0.0
-
-        user, rest = [], []
-        for q, r in enumerate(pt.itertuples(index=False)):
-            est = float(values[q])
-            if r.op == "~~" and r.lhs == r.rhs and r.lhs in idx and idx[r.lhs] < p:
-                est = float(resid[idx[r.lhs]])
-            se = se_of(int(r.free) - 1) if r.free > 0 else 0.0
-            i, j = idx[r.lhs], idx.get(r.rhs, 0)
-            if r.op == "=~":
-                std = est * sd[i] / sd[j]
-            elif r.op == "~":
-                std = est * sd[j] / sd[i]
-            elif r.op == "~1":
-                std = est / sd[i]
-            elif r.lhs == r.rhs:
-                std = est / sd[i] ** 2
-            else:
-                std = est / np.sqrt(abs(s[i, i] * s[j, j]))
-            row = dict(lhs=r.lhs, op=r.op, rhs=r.rhs, group=k, est=est, se=se, **{"std.all": std,
-                       "std.lv": std_lv(r.op, r.lhs, r.rhs, est, sd_of)})
-            (user if r.user == 1 else rest).append(row)
-        names = grp.sample.names
-        th, pos = [], ram.npar
-        for v, tv in zip(names, grp.sample.thresholds, strict=True):
-            for c in range(tv.size):
-                th.append(dict(lhs=v, op="|", rhs=f"t{c + 1}", group=k, est=float(tau[pos - ram.npar]),
-                               se=se_of(pos), **{"std.all": float(tau[pos - ram.npar] * scale[idx[v]]),
-                                                 "std.lv": float(tau[pos - ram.npar])}))
-                pos += 1
-        sc = [dict(lhs=v, op="~*~", rhs=v, group=k, est=float(scale[i]), se=se_of(pos + i),
-                   **{"std.all": 1.0, "std.lv": float(scale[i])}) for i, v in enumerate(names)]
-        rows += user + th + [r for r in rest if r["op"] != "~1"] + sc + [r for r in rest if r["op"] == "~1"]
-    table = pd.DataFrame(rows)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        table["z"] = np.where(table["se"] > 0, table["est"] / table["se"], np.nan)
-    table["pvalue"] = 2 * norm.sf(np.abs(table["z"]))
-    return table

@@ -85,10 +85,6 @@ def _fit_groups(model, data, est, ordered, missing, group, group_equal, group_pa
     from survey.sem.ordinal.multigroup import fit_ordinal_groups
     from survey.sem.syntax import lavaanify, variable_names
 
-    if _as_list(group_partial):
-        raise SurveyInputError("group_partial is not available with ordered items yet", field="group_partial")
-    if groups is not None:
-        raise SurveyInputError("groups= is not available with ordered items yet", field="groups")
     if options.get("parameterization", "delta") != "delta" or options.get("std_lv"):
         raise SurveyInputError("multi-group ordinal fits take parameterization='delta' without std_lv only",
                                field="parameterization")
@@ -99,7 +95,7 @@ def _fit_groups(model, data, est, ordered, missing, group, group_equal, group_pa
                                    "ordered (mixed ordered and continuous fits are single-group)",
                                    value=sorted(set(ov) - set(ordered))[0], field="ordered")
     return fit_ordinal_groups(model, data, group, group_equal=tuple(_as_list(group_equal)), estimator=est,
-                              missing=missing)
+                              missing=missing, group_partial=tuple(_as_list(group_partial)), groups=groups)
 
 
 DEFAULT_CONTINUOUS_STEPS = "configural,metric,scalar,strict"
