@@ -4,7 +4,7 @@
 - ``missing = "pairwise"`` with ordered and continuous variables together (thresholds, means and variances
   from each variable's observed cases, polychoric / polyserial / Pearson correlations from each pair's,
   Muthen's Gamma with zero scores for the missing cases), its synonym ``available.cases``, and two groups;
-- ``group_partial`` (lavaan's ``group.partial``) and ``groups=`` (lavaan on the data restricted to them)
+- ``group_partial`` (lavaan's ``group.partial``), per-group vectors ``c(...)``, ``group:`` blocks and ``groups=`` (lavaan on the data restricted to them)
   with ordered items;
 - lavaan's refusals of the full-information treatments in the categorical setting, with its reason.
 """
@@ -27,6 +27,7 @@ HERE = Path(__file__).parent / "fixtures" / "ordinal_missing"
 REF = json.loads((HERE / "reference.json").read_text())
 BFI = pd.read_csv(Path(__file__).parent / "fixtures" / "ordinal" / "bfi.csv")
 BFI["band"] = pd.cut(BFI["age"], [0, 20, 30, 200], labels=False) + 1  # R: as.integer(cut(age, ...))
+BFI["sex"] = np.where(BFI["gender"] == 1, "b", "a")
 MODEL = REF["model"]
 A = [f"A{i}" for i in range(1, 6)]
 C = [f"C{i}" for i in range(1, 6)]
@@ -40,12 +41,22 @@ CASES = {
                            group_partial=["A=~A2", "A1|t1", "C3 | t2"]),
     # two of three age bands (lavaan: the data restricted to them)
     "groups_chosen": dict(ordered=True, group="band", group_equal=["thresholds"], groups=[1, 3]),
+    # per-group vectors c(a2, a2)*A2 (equal by label), c(1, NA)*C3 (fixed in group 1 only); group: blocks
+    "groups_vectors": dict(ordered=True, group="gender", group_equal=["thresholds"]),
+    "groups_blocks": dict(ordered=True, group="gender"),
+    # lavaan's group order is the order of appearance ("b" first)
+    "groups_order": dict(ordered=True, group="sex", group_equal=["thresholds"]),
+    # saturated (df 0): no scaling factor or shift, CFI 1, RMSEA 0
+    "saturated": dict(ordered=True),
+    "saturated_groups": dict(ordered=True, group="gender"),
 }
+MODELS = {"groups_vectors": REF["models"]["vectors"], "groups_blocks": REF["models"]["blocks"],
+          "saturated": REF["models"]["three"], "saturated_groups": REF["models"]["three"]}
 
 
 @cache
 def fitted(case: str):
-    return fit(MODEL, BFI, **CASES[case])
+    return fit(MODELS.get(case, MODEL), BFI, **CASES[case])
 
 
 def _joined(case: str) -> pd.DataFrame:
@@ -75,7 +86,11 @@ def test_fit_measures_equal_lavaan(case):
     assert {"chisq.scaled", "df", "cfi.scaled", "rmsea.scaled", "srmr"} <= set(shared)
     for name in shared:
         assert mine[name] == pytest.approx(ref[name], rel=1e-5, abs=1e-5), name
-    assert fitted(case).tests[1].shift == pytest.approx(REF["cases"][case]["shift"], abs=1e-5)
+    shift = REF["cases"][case]["shift"]
+    if shift is None:  # saturated: lavaan has no shift (NA)
+        assert np.isnan(fitted(case).tests[1].shift) and mine["df"] == 0
+    else:
+        assert fitted(case).tests[1].shift == pytest.approx(shift, abs=1e-5)
 
 
 def test_mixed_pairwise_statistics_and_gamma_equal_lavaan():
@@ -121,3 +136,16 @@ def test_chosen_groups_are_the_fit_on_those_rows_only():
     assert res.fit_measures()["chisq.scaled"] == pytest.approx(sub.fit_measures()["chisq.scaled"], rel=1e-10)
     with pytest.raises(SurveyInputError, match="not a value of the grouping column"):
         fit(MODEL, BFI, ordered=True, group="band", groups=[1, 7])
+
+
+def test_per_group_vectors_and_blocks_reach_each_group():
+    est = fitted("groups_vectors").estimates().set_index(["lhs", "op", "rhs", "group"])["est"]
+    assert est[("A", "=~", "A2", 1)] == pytest.approx(est[("A", "=~", "A2", 2)], abs=1e-12)  # label a2
+    assert est[("C", "=~", "C3", 1)] == 1.0 and abs(est[("C", "=~", "C3", 2)] - 1.0) > 1e-3
+    est = fitted("groups_blocks").estimates().set_index(["lhs", "op", "rhs", "group"])["est"]
+    assert est[("A", "=~", "A2", 1)] == pytest.approx(est[("A", "=~", "A2", 2)], abs=1e-12)
+    assert abs(est[("A", "=~", "A3", 1)] - est[("A", "=~", "A3", 2)]) > 1e-3
+
+
+def test_groups_follow_lavaans_order_of_appearance():
+    assert list(fitted("groups_order").groups) == REF["cases"]["groups_order"]["group_labels"] == ["b", "a"]

@@ -90,8 +90,9 @@ def test_block_errors_name_the_line():
     assert "Pasteur" in str(info.value)
     with pytest.raises(SurveyInputError, match="level:"):
         survey.cfa("level: 1\nvisual =~ x1 + x2 + x3", hs)
-    with pytest.raises(SurveyInputError, match="ordered items"):
-        survey.cfa("group: 1\nvisual =~ x1 + x2 + x3\ngroup: 2\nvisual =~ x1 + x2 + x3", hs.round(),
-                   group="school", ordered=["x1", "x2", "x3"])
+    # ordered items take group: blocks too (tests/test_ordinal_missing.py: = lavaan); here saturated, df 0
+    res = survey.cfa("group: 1\nvisual =~ x1 + x2 + x3\ngroup: 2\nvisual =~ x1 + x2 + x3", hs.round(),
+                     group="school", ordered=["x1", "x2", "x3"])
+    assert res.fit_measures()["df"] == 0 and res.fit_measures()["cfi.robust"] == pytest.approx(1.0)
     with pytest.raises(SurveyInputError, match="same variables"):
         survey.cfa("group: 1\nvisual =~ x1 + x2 + x3\ngroup: 2\nvisual =~ x1 + x2 + x4", hs, group="school")

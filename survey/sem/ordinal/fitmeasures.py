@@ -106,7 +106,7 @@ def _catml(structure: OrdinalStructure, theta: np.ndarray, sample, weight: np.nd
     w_rho = w_full[nth:, nth:]
     u = np.eye(ii.size) - d_rho @ e_inv @ d_rho.T @ w_rho
     g_rho = sample.gamma[nth:, nth:]
-    c3 = float(np.trace(u.T @ v @ u @ g_rho)) / df
+    c3 = float(np.trace(u.T @ v @ u @ g_rho)) / df if df > 0 else 1.0  # saturated: nothing to rescale
     xx3_null = -n * logdet_r
     c3_null = float(np.trace(g_rho)) / ii.size
     return float(xx3), c3, float(xx3_null), c3_null

@@ -47,8 +47,20 @@ class Group:
     nobs: int
 
 
-def _group_table(model: str, names, free_means: bool) -> pd.DataFrame:
-    pt = lavaanify(model, meanstructure=True).copy()
+def _group_table(model: str, names, free_means: bool, g: int = 0, levels=None) -> pd.DataFrame:
+    """Group ``g``'s rows of lavaan's multi-group table (per-group vectors ``c(a1, a2)*x`` and ``group:``
+    blocks give each group its own values; lavaanify with ``ngroups``), as a one-group table with the
+    delta parameterization's fixed rows."""
+    if levels is None:
+        pt = lavaanify(model, meanstructure=True).copy()
+    else:
+        full = lavaanify(model, meanstructure=True, ngroups=len(levels),
+                         group_labels=[str(v) for v in levels])
+        pt = full[full["group"] == g + 1].copy()
+        pt["group"], pt["block"] = 1, 1
+        if list(variable_names(pt).ov) != list(names.ov):
+            raise SurveyInputError("every group block must model the same observed variables in the same "
+                                   f"order with ordered items (group {g + 1} differs)", field="model")
     ov = pt["lhs"].isin(names.ov)
     pt.loc[(pt["op"] == "~~") & (pt["lhs"] == pt["rhs"]) & ov, ["free", "ustart"]] = [0, 0.0]
     pt.loc[(pt["op"] == "~1") & ov, ["free", "ustart"]] = [0, 0.0]
@@ -82,8 +94,8 @@ def _row_key(row, g: int, equal: set[str], lv: set[str], partial: frozenset = fr
 
 def build_groups(model: str, data: pd.DataFrame, group: str, group_equal, missing: str, group_partial=(),
                  groups=None):
-    """Groups (in sorted order of the group column's values, or the chosen ``groups`` in their order) and
-    the global parameter keys; ``group_partial`` names (``lhs op rhs``, lavaan's ``group.partial``) are
+    """Groups (the group column's values in order of appearance, or the chosen ``groups`` in their order)
+    and the global parameter keys; ``group_partial`` names (``lhs op rhs``, lavaan's ``group.partial``) are
     free in every group although ``group_equal`` constrains their kind."""
     equal = set(group_equal)
     partial = frozenset(str(p).replace(" ", "") for p in group_partial)
@@ -93,14 +105,19 @@ def build_groups(model: str, data: pd.DataFrame, group: str, group_equal, missin
                                field="group_equal")
     if group not in data.columns:
         raise SurveyInputError("grouping column not found in the data", column=group)
-    names = variable_names(lavaanify(model))
+    n_groups = len(groups) if groups is not None else max(int(data[group].nunique()), 1)
+    names = variable_names(lavaanify(model, ngroups=n_groups))  # c(...) vectors: one value per group
     if names.ov_x:
         raise SurveyInputError("observed exogenous covariates are not supported with ordered items yet",
                                value=names.ov_x[0], field="model")
     ov = list(names.ov)
     frame = data.dropna(subset=ov) if missing == "listwise" else data
     frame = frame[frame[group].notna()]
-    levels = sorted(frame[group].unique()) if groups is None else chosen_levels(frame, group, groups)
+    if groups is None:  # lavaan: the groups in order of appearance (group.label = unique(data[[group]]))
+        present = set(frame[group].unique())
+        levels = [v for v in pd.unique(data[group].dropna()) if v in present]
+    else:
+        levels = chosen_levels(frame, group, groups)
     if len(levels) < 2:
         raise SurveyInputError("the grouping column has fewer than two groups", column=group)
     thresholds_equal = "thresholds" in equal
@@ -108,7 +125,7 @@ def build_groups(model: str, data: pd.DataFrame, group: str, group_equal, missin
     groups = []
     for g, level in enumerate(levels):
         sample = sample_statistics(frame[frame[group] == level], ov, missing)
-        pt = _group_table(model, names, free_means=thresholds_equal and g > 0)
+        pt = _group_table(model, names, free_means=thresholds_equal and g > 0, g=g, levels=levels)
         ram = RAMModel(pt)
         local = np.full(ram.npar, -1)
         for row in pt.itertuples(index=False):
@@ -357,6 +374,6 @@ def _catml_groups(groups, weights, theta, jacs, fg, df):
     d_all = np.vstack(d_rows)
     w_all, v_all, g_all = block_diag(*w_blocks), block_diag(*v_blocks), block_diag(*g_blocks)
     u = np.eye(d_all.shape[0]) - d_all @ e_inv @ d_all.T @ w_all
-    c3 = float(np.sum((u.T @ v_all @ u) * g_all.T)) / df
+    c3 = float(np.sum((u.T @ v_all @ u) * g_all.T)) / df if df > 0 else 1.0  # saturated: no rescaling
     c3_0 = float(np.trace(g_all)) / d_all.shape[0]
     return float(xx3), c3, float(xx3_0), c3_0

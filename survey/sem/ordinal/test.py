@@ -65,7 +65,10 @@ def standard(stat: float, df: int) -> Test:
 
 
 def scaled_shifted(stat: float, df: int, tr: float, tr2: float) -> Test:
-    """lavaan's ``scaled.shifted`` (WLSMV, ULSMV)."""
+    """lavaan's ``scaled.shifted`` (WLSMV, ULSMV); a saturated model (df 0) keeps its statistic with no
+    scaling factor or shift (NA in lavaan)."""
+    if df == 0:
+        return Test("scaled.shifted", stat, df, float("nan"), float("nan"), float("nan"), tr)
     a = np.sqrt(df / tr2)
     shift = df - a * tr
     value = stat * a + shift
@@ -73,7 +76,9 @@ def scaled_shifted(stat: float, df: int, tr: float, tr2: float) -> Test:
 
 
 def mean_adjusted(stat: float, df: int, tr: float) -> Test:
-    """lavaan's ``satorra.bentler`` for WLSM: T / (tr(U Gamma) / df)."""
+    """lavaan's ``satorra.bentler`` for WLSM: T / (tr(U Gamma) / df) (df 0: unscaled, no factor)."""
+    if df == 0:
+        return Test("satorra.bentler", stat, df, float("nan"), float("nan"), float("nan"), tr)
     c = tr / df
     value = stat / c
     return Test("satorra.bentler", value, df, _pvalue(value, df), c, float("nan"), tr)

@@ -59,7 +59,7 @@ def ram_table(partable: pd.DataFrame) -> pd.DataFrame:
 def check_path(model: str, *, group: str | None, missing: str, plain_ml: bool = False,
                ordinal: bool = False) -> None:
     """Refuse syntax features the chosen current estimation path would ignore (never silently wrong):
-    per-group vectors need ``group=`` (and are not yet available to the ordinal path's groups)."""
+    per-group vectors need ``group=``."""
     formulas = syntax.parse_syntax(model)
     multi = [f for f in formulas for v in (f.mod.label, f.mod.fixed, f.mod.start) if v and len(v) > 1]
     if multi and group is None:
@@ -75,12 +75,6 @@ def check_path(model: str, *, group: str | None, missing: str, plain_ml: bool = 
                                "imposed on single-group fits with complete data yet (available: label the "
                                "parameter and write an inequality constraint, e.g. 'f =~ x1 + b*x2' with "
                                "'b > 0.9')", field="model")
-    if ordinal and any(f.op == ":" for f in formulas):
-        raise SurveyInputError("'group:' block syntax is not available with ordered items yet (available: "
-                               "continuous items with group=)", field="model")
-    if multi and ordinal:
-        raise SurveyInputError("per-group vectors c(...) are not available with ordered items yet "
-                               "(available: continuous items with group=)", field="model")
     if any(f.op == "<~" for f in formulas) and (group is not None or str(missing).lower() in ("fiml", "ml")):
         raise SurveyInputError("composites (<~) are available with single-group listwise ML/MLR/MLM only "
                                "for now", field="model")
