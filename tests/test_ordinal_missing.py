@@ -4,8 +4,9 @@
 - ``missing = "pairwise"`` with ordered and continuous variables together (thresholds, means and variances
   from each variable's observed cases, polychoric / polyserial / Pearson correlations from each pair's,
   Muthen's Gamma with zero scores for the missing cases), its synonym ``available.cases``, and two groups;
-- ``group_partial`` (lavaan's ``group.partial``), per-group vectors ``c(...)``, ``group:`` blocks and ``groups=`` (lavaan on the data restricted to them)
-  with ordered items;
+- ``group_partial`` (lavaan's ``group.partial``), per-group vectors ``c(...)``, ``group:`` blocks and
+  ``groups=`` (lavaan on the data restricted to them) with ordered items; lavaan's group order; saturated
+  models (df 0);
 - lavaan's refusals of the full-information treatments in the categorical setting, with its reason.
 """
 
