@@ -1,0 +1,104 @@
+"""Fit measures of a multi-group ordinal fit (:mod:`survey.sem.ordinal.multigroup`), as lavaan 0.6.14's
+``fitMeasures()``: the chi-squares summed over groups, the baseline (independence) model per group with its
+scaled-shifted test from the summed traces, CFI/TLI on them, RMSEA with the factor sqrt(G) and
+N = sum N_g - G (lavaan ``lav_fit_rmsea``), the categorical robust CFI/TLI/RMSEA (``lav_fit_catml_dwls``
+over groups; not with free scale factors, nor with continuous variables, where lavaan gives none), the
+N_g-weighted SRMR and WRMR."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.linalg import block_diag
+
+from survey.sem.ordinal import fitmeasures as fm
+from survey.sem.ordinal import test as tests
+from survey.sem.ordinal.objective import weighted
+from survey.sem.ordinal.polychoric import pair_index
+
+
+def group_measures(groups, weights, theta, test_list, jacs, fg, keys, moments) -> dict[str, float]:
+    """lavaan's ``fitMeasures()`` of a multi-group ordinal fit (module docstring); ``moments`` is
+    :func:`survey.sem.ordinal.multigroup.moments`."""
+    n_groups = len(groups)
+    n = sum(g.nobs for g in groups) - n_groups  # lavaan: ntotal - ngroups
+    std, scaled = test_list
+    x2, df, xs = std.stat, std.df, scaled.stat
+    base = [fm._baseline(_single(g), g.sample, w, "scaled.shifted")
+            for g, w in zip(groups, weights, strict=True)]
+    x0 = sum(b[0].stat for b in base)
+    df0 = sum(b[0].df for b in base)
+    tr0 = sum(b[1].trace_ugamma for b in base)
+    base_scaled = tests.scaled_shifted(x0, df0, tr0, _baseline_tr2(groups, weights))
+    xs0 = base_scaled.stat
+    root_g = np.sqrt(n_groups)
+    out = {"npar": float(theta.size), "fmin": x2 / (2 * (n + n_groups)), "chisq": x2, "df": float(df),
+           "pvalue": std.pvalue, "chisq.scaled": xs, "df.scaled": float(df), "pvalue.scaled": scaled.pvalue,
+           "chisq.scaling.factor": scaled.scaling_factor, "baseline.chisq": x0, "baseline.df": float(df0),
+           "baseline.chisq.scaled": xs0, "baseline.chisq.scaling.factor": base_scaled.scaling_factor,
+           "cfi": fm._cfi(x2, df, x0, df0), "tli": fm._tli(x2, df, x0, df0),
+           "cfi.scaled": fm._cfi(xs, df, xs0, df0), "tli.scaled": fm._tli(xs, df, xs0, df0),
+           "rmsea": fm.rmsea(x2, df, n) * root_g, "rmsea.scaled": fm.rmsea(xs, df, n) * root_g}
+    lo, hi = fm.rmsea_ci(x2, df, n)
+    out["rmsea.ci.lower"], out["rmsea.ci.upper"] = lo * root_g, hi * root_g
+    if not any(k[1] == "~*~" for k in keys if isinstance(k[0], int)):  # lavaan: NA with free scale factors
+        xx3, c3, xx3_0, c3_0 = _catml_groups(groups, weights, theta, jacs, fg, df, moments)
+        out["cfi.robust"] = fm._cfi(xx3, df, xx3_0, df0, c3, c3_0)
+        out["tli.robust"] = fm._tli(xx3, df, xx3_0, df0, c3, c3_0)
+        out["rmsea.robust"] = fm.rmsea(xx3, df, n, c3) * root_g
+    out["wrmr"] = float(np.sqrt(x2 * n_groups / sum(g.sample.wls_obs.size for g in groups)))
+    res = [(g.sample.wls_obs - moments(g, theta)[0])[len(np.concatenate(g.sample.thresholds)):]
+           for g in groups]  # the correlations' residuals
+    out["srmr"] = float(sum(f * np.sqrt(r @ r / (g.ram.p * (g.ram.p + 1) / 2))  # lavaan: N_g-weighted
+                            for f, r, g in zip(fg, res, groups, strict=True)))
+    return out
+
+
+def _single(group):
+    """The shapes :func:`fitmeasures._baseline` needs (thresholds count, statistics count)."""
+    nth = sum(t.size for t in group.sample.thresholds)
+
+    class _Shape:
+        pass
+
+    shape = _Shape()
+    shape.nth, shape.nuni, shape.nstat = nth, nth, group.sample.wls_obs.size
+    return shape
+
+
+def _baseline_tr2(groups, weights) -> float:
+    total = 0.0
+    for g, w in zip(groups, weights, strict=True):
+        nth = sum(t.size for t in g.sample.thresholds)
+        d0 = np.zeros((g.sample.wls_obs.size, nth))
+        d0[:nth, :nth] = np.eye(nth)
+        total += tests.ugamma_traces(d0, w, g.sample.gamma)[1]
+    return total
+
+
+def _catml_groups(groups, weights, theta, jacs, fg, df, moments):
+    """lavaan's ``lav_fit_catml_dwls`` over groups (see :mod:`fitmeasures`)."""
+    xx3 = xx3_0 = 0.0
+    e_inv = np.linalg.inv(sum(f * j.T @ weighted(w, j) for f, w, j in zip(fg, weights, jacs, strict=True)))
+    d_rows, w_blocks, v_blocks, g_blocks = [], [], [], []
+    for g, w, j, f in zip(groups, weights, jacs, fg, strict=True):
+        nth = sum(t.size for t in g.sample.thresholds)
+        stats, _ = moments(g, theta)
+        p = g.ram.p
+        ii, jj = pair_index(p)
+        implied = np.eye(p)
+        implied[ii, jj] = implied[jj, ii] = stats[nth:]
+        r = g.sample.correlations
+        xx3 += g.nobs * (np.linalg.slogdet(implied)[1] - np.linalg.slogdet(r)[1]
+                         + np.trace(r @ np.linalg.inv(implied)) - p)
+        xx3_0 += -g.nobs * np.linalg.slogdet(r)[1]
+        ai = np.linalg.inv(implied)
+        v_blocks.append(f * (ai[ii][:, ii] * ai[jj][:, jj] + ai[ii][:, jj] * ai[jj][:, ii]))
+        w_blocks.append(f * (np.diag(w) if w.ndim == 1 else w)[nth:, nth:])
+        g_blocks.append(g.sample.gamma[nth:, nth:] / f)
+        d_rows.append(j[nth:])
+    d_all = np.vstack(d_rows)
+    w_all, v_all, g_all = block_diag(*w_blocks), block_diag(*v_blocks), block_diag(*g_blocks)
+    u = np.eye(d_all.shape[0]) - d_all @ e_inv @ d_all.T @ w_all
+    c3 = float(np.sum((u.T @ v_all @ u) * g_all.T)) / df if df > 0 else 1.0  # saturated: no rescaling
+    c3_0 = float(np.trace(g_all)) / d_all.shape[0]
+    return float(xx3), c3, float(xx3_0), c3_0
