@@ -4,6 +4,7 @@
 - ``missing = "pairwise"`` with ordered and continuous variables together (thresholds, means and variances
   from each variable's observed cases, polychoric / polyserial / Pearson correlations from each pair's,
   Muthen's Gamma with zero scores for the missing cases), its synonym ``available.cases``, and two groups;
+- two groups mixing ordered and continuous variables (listwise and pairwise, intercepts equal);
 - ``group_partial`` (lavaan's ``group.partial``), per-group vectors ``c(...)``, ``group:`` blocks and
   ``groups=`` (lavaan on the data restricted to them) with ordered items; lavaan's group order; saturated
   models (df 0);
@@ -42,6 +43,14 @@ CASES = {
                            group_partial=["A=~A2", "A1|t1", "C3 | t2"]),
     # two of three age bands (lavaan: the data restricted to them)
     "groups_chosen": dict(ordered=True, group="band", group_equal=["thresholds"], groups=[1, 3]),
+    # two groups, A ordered and C continuous (free intercepts and residual variances, no scale factors)
+    "groups_mixed": dict(ordered=A, group="gender"),
+    "groups_mixed_equal": dict(ordered=A, group="gender", group_equal=["thresholds", "loadings", "intercepts"]),
+    "groups_mixed_pairwise": dict(ordered=A, group="gender", missing="pairwise",
+                                  group_equal=["loadings", "intercepts"]),
+    # lavaan adds "thresholds" to "intercepts" with ordered items
+    "groups_intercepts": dict(ordered=True, group="gender", group_equal=["intercepts"]),
+    "groups_mixed_intercepts": dict(ordered=A, group="gender", group_equal=["loadings", "intercepts"]),
     # per-group vectors c(a2, a2)*A2 (equal by label), c(1, NA)*C3 (fixed in group 1 only); group: blocks
     "groups_vectors": dict(ordered=True, group="gender", group_equal=["thresholds"]),
     "groups_blocks": dict(ordered=True, group="gender"),

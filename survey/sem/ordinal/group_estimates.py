@@ -23,7 +23,8 @@ def group_estimates(groups, theta, vcov, local) -> pd.DataFrame:
         p = ram.p
         a, s, _ = ram.matrices(t_ram)
         sigma0 = ram.implied(t_ram).sigma
-        resid = 1.0 / scale**2 - np.diag(sigma0)
+        ordered = ~grp.sample.numeric if grp.sample.mixed else np.ones(p, bool)
+        resid = np.where(ordered, 1.0 / scale**2 - np.diag(sigma0), np.diag(s)[:p])  # continuous: free
         s = s.copy()
         s[np.arange(p), np.arange(p)] = resid
         t = np.linalg.inv(np.eye(ram.nvar) - a)
@@ -56,7 +57,7 @@ def group_estimates(groups, theta, vcov, local) -> pd.DataFrame:
             row = dict(lhs=r.lhs, op=r.op, rhs=r.rhs, group=k, est=est, se=se, **{"std.all": std,
                        "std.lv": std_lv(r.op, r.lhs, r.rhs, est, sd_of)})
             (user if r.user == 1 else rest).append(row)
-        names = grp.sample.names
+        names = [v for v, o in zip(grp.sample.names, ordered, strict=True) if o]
         th, pos = [], ram.npar
         for v, tv in zip(names, grp.sample.thresholds, strict=True):
             for c in range(tv.size):
@@ -64,8 +65,8 @@ def group_estimates(groups, theta, vcov, local) -> pd.DataFrame:
                                se=se_of(pos), **{"std.all": float(tau[pos - ram.npar] * scale[idx[v]]),
                                                  "std.lv": float(tau[pos - ram.npar])}))
                 pos += 1
-        sc = [dict(lhs=v, op="~*~", rhs=v, group=k, est=float(scale[i]), se=se_of(pos + i),
-                   **{"std.all": 1.0, "std.lv": float(scale[i])}) for i, v in enumerate(names)]
+        sc = [dict(lhs=v, op="~*~", rhs=v, group=k, est=float(scale[idx[v]]), se=se_of(pos + idx[v]),
+                   **{"std.all": 1.0, "std.lv": float(scale[idx[v]])}) for v in names]
         rows += user + th + [r for r in rest if r["op"] != "~1"] + sc + [r for r in rest if r["op"] == "~1"]
     table = pd.DataFrame(rows)
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -40,35 +40,39 @@ def group_measures(groups, weights, theta, test_list, jacs, fg, keys, moments) -
            "rmsea": fm.rmsea(x2, df, n) * root_g, "rmsea.scaled": fm.rmsea(xs, df, n) * root_g}
     lo, hi = fm.rmsea_ci(x2, df, n)
     out["rmsea.ci.lower"], out["rmsea.ci.upper"] = lo * root_g, hi * root_g
-    if not any(k[1] == "~*~" for k in keys if isinstance(k[0], int)):  # lavaan: NA with free scale factors
+    mixed = any(g.sample.mixed for g in groups)  # lavaan has no catML for continuous variables
+    if not mixed and not any(k[1] == "~*~" for k in keys if isinstance(k[0], int)):  # nor free scales
         xx3, c3, xx3_0, c3_0 = _catml_groups(groups, weights, theta, jacs, fg, df, moments)
         out["cfi.robust"] = fm._cfi(xx3, df, xx3_0, df0, c3, c3_0)
         out["tli.robust"] = fm._tli(xx3, df, xx3_0, df0, c3, c3_0)
         out["rmsea.robust"] = fm.rmsea(xx3, df, n, c3) * root_g
     out["wrmr"] = float(np.sqrt(x2 * n_groups / sum(g.sample.wls_obs.size for g in groups)))
-    res = [(g.sample.wls_obs - moments(g, theta)[0])[len(np.concatenate(g.sample.thresholds)):]
-           for g in groups]  # the correlations' residuals
+    res = [_residuals(g, theta, moments) for g in groups]
     out["srmr"] = float(sum(f * np.sqrt(r @ r / (g.ram.p * (g.ram.p + 1) / 2))  # lavaan: N_g-weighted
                             for f, r, g in zip(fg, res, groups, strict=True)))
     return out
 
 
+def _residuals(group, theta, moments) -> np.ndarray:
+    """The residual correlations (with continuous variables Bentler's ``(s_ij - sigma_ij) / sqrt(s_ii
+    s_jj)`` off the diagonal, as :func:`fitmeasures.fit_measures`)."""
+    lay = group.layout
+    resid = group.sample.wls_obs - moments(group, theta)[0]
+    if not group.sample.mixed:
+        return resid[lay.nuni :]
+    d_s = 1 / np.sqrt(np.diag(group.sample.cov))
+    return resid[lay.nuni :] * d_s[lay.ii] * d_s[lay.jj]
+
+
 def _single(group):
-    """The shapes :func:`fitmeasures._baseline` needs (thresholds count, statistics count)."""
-    nth = sum(t.size for t in group.sample.thresholds)
-
-    class _Shape:
-        pass
-
-    shape = _Shape()
-    shape.nth, shape.nuni, shape.nstat = nth, nth, group.sample.wls_obs.size
-    return shape
+    """The layout :func:`fitmeasures._baseline` needs (univariate and all statistics counts)."""
+    return group.layout
 
 
 def _baseline_tr2(groups, weights) -> float:
     total = 0.0
     for g, w in zip(groups, weights, strict=True):
-        nth = sum(t.size for t in g.sample.thresholds)
+        nth = g.layout.nuni  # thresholds, means and variances stay free in the baseline
         d0 = np.zeros((g.sample.wls_obs.size, nth))
         d0[:nth, :nth] = np.eye(nth)
         total += tests.ugamma_traces(d0, w, g.sample.gamma)[1]

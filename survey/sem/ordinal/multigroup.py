@@ -27,14 +27,13 @@ from scipy.linalg import block_diag
 from survey.errors import SurveyInputError
 from survey.sem.ordinal import test as tests
 from survey.sem.ordinal._engine import RAMModel, lavaanify, variable_names
-from survey.sem.ordinal.fit import SampleStatistics, sample_statistics
+from survey.sem.ordinal.fit import SampleStatistics, mixed_sample_statistics, sample_statistics
 from survey.sem.ordinal.group_estimates import group_estimates
 from survey.sem.ordinal.group_measures import group_measures
-from survey.sem.ordinal.objective import objective, weight_matrix, weighted
-from survey.sem.ordinal.polychoric import pair_index
+from survey.sem.ordinal.objective import OrdinalStructure, objective, weight_matrix, weighted
 from survey.sem.ordinal.results import OrdinalResult
 
-SUPPORTED_EQUAL = {"thresholds", "loadings", "regressions", "lv.variances", "lv.covariances"}
+SUPPORTED_EQUAL = {"thresholds", "loadings", "intercepts", "regressions", "lv.variances", "lv.covariances"}
 
 
 @dataclass
@@ -45,9 +44,11 @@ class Group:
     sample: SampleStatistics
     index: np.ndarray  # local [ram params, thresholds, Delta] -> global index, -1 where fixed
     nobs: int
+    layout: OrdinalStructure  # where the thresholds, -means, variances and covariances sit in WLS.obs
 
 
-def _group_table(model: str, names, free_means: bool, g: int = 0, levels=None) -> pd.DataFrame:
+def _group_table(model: str, names, free_means: bool, g: int = 0, levels=None,
+                 numeric: tuple[str, ...] = ()) -> pd.DataFrame:
     """Group ``g``'s rows of lavaan's multi-group table (per-group vectors ``c(a1, a2)*x`` and ``group:``
     blocks give each group its own values; lavaanify with ``ngroups``), as a one-group table with the
     delta parameterization's fixed rows."""
@@ -61,7 +62,7 @@ def _group_table(model: str, names, free_means: bool, g: int = 0, levels=None) -
         if list(variable_names(pt).ov) != list(names.ov):
             raise SurveyInputError("every group block must model the same observed variables in the same "
                                    f"order with ordered items (group {g + 1} differs)", field="model")
-    ov = pt["lhs"].isin(names.ov)
+    ov = pt["lhs"].isin(names.ov) & ~pt["lhs"].isin(numeric)  # continuous: free intercepts and variances
     pt.loc[(pt["op"] == "~~") & (pt["lhs"] == pt["rhs"]) & ov, ["free", "ustart"]] = [0, 0.0]
     pt.loc[(pt["op"] == "~1") & ov, ["free", "ustart"]] = [0, 0.0]
     lvmean = (pt["op"] == "~1") & pt["lhs"].isin(names.lv)
@@ -81,6 +82,8 @@ def _row_key(row, g: int, equal: set[str], lv: set[str], partial: frozenset = fr
         return ("label", row.label)
     if f"{row.lhs}{row.op}{row.rhs}" in partial:  # lavaan group.partial: free in every group
         return (g, row.op, row.lhs, row.rhs)
+    if row.op == "~1" and row.lhs not in lv and "intercepts" in equal:  # continuous variables' intercepts
+        return ("~1", row.lhs)
     if row.op == "=~" and "loadings" in equal:
         return ("=~", row.lhs, row.rhs)
     if row.op == "~" and "regressions" in equal:
@@ -93,10 +96,11 @@ def _row_key(row, g: int, equal: set[str], lv: set[str], partial: frozenset = fr
 
 
 def build_groups(model: str, data: pd.DataFrame, group: str, group_equal, missing: str, group_partial=(),
-                 groups=None):
+                 groups=None, numeric: tuple[str, ...] = ()):
     """Groups (the group column's values in order of appearance, or the chosen ``groups`` in their order)
     and the global parameter keys; ``group_partial`` names (``lhs op rhs``, lavaan's ``group.partial``) are
-    free in every group although ``group_equal`` constrains their kind."""
+    free in every group although ``group_equal`` constrains their kind; ``numeric``: the continuous
+    variables among the model's (their intercepts and residual variances free, no scale factors)."""
     equal = set(group_equal)
     partial = frozenset(str(p).replace(" ", "") for p in group_partial)
     if equal - SUPPORTED_EQUAL:
@@ -120,12 +124,19 @@ def build_groups(model: str, data: pd.DataFrame, group: str, group_equal, missin
         levels = chosen_levels(frame, group, groups)
     if len(levels) < 2:
         raise SurveyInputError("the grouping column has fewer than two groups", column=group)
+    if "intercepts" in equal:  # lavaan (lav_options) adds "thresholds" for categorical data
+        equal.add("thresholds")
     thresholds_equal = "thresholds" in equal
+    free_means = thresholds_equal or "intercepts" in equal  # lavaan lav_partable_flat: latent means of 2..G
+    ordinal = [v for v in ov if v not in numeric]
     keys: dict = {}
     groups = []
     for g, level in enumerate(levels):
-        sample = sample_statistics(frame[frame[group] == level], ov, missing)
-        pt = _group_table(model, names, free_means=thresholds_equal and g > 0, g=g, levels=levels)
+        rows = frame[frame[group] == level]
+        sample = (mixed_sample_statistics(rows, ov, tuple(numeric), missing) if numeric
+                  else sample_statistics(rows, ov, missing))
+        pt = _group_table(model, names, free_means=free_means and g > 0, g=g, levels=levels,
+                          numeric=tuple(numeric))
         ram = RAMModel(pt)
         local = np.full(ram.npar, -1)
         for row in pt.itertuples(index=False):
@@ -134,9 +145,11 @@ def build_groups(model: str, data: pd.DataFrame, group: str, group_equal, missin
                                                       len(keys))
         th = [keys.setdefault(("|", v, k) if thresholds_equal and f"{v}|t{k + 1}" not in partial
                               else (g, "|", v, k), len(keys))
-              for v, t in zip(ov, sample.thresholds, strict=True) for k in range(t.size)]
-        scale = [keys.setdefault((g, "~*~", v), len(keys)) if thresholds_equal and g > 0 else -1 for v in ov]
-        groups.append(Group(ram, sample, np.concatenate([local, th, scale]).astype(int), sample.nobs))
+              for v, t in zip(ordinal, sample.thresholds, strict=True) for k in range(t.size)]
+        scale = [keys.setdefault((g, "~*~", v), len(keys)) if thresholds_equal and g > 0 and v not in numeric
+                 else -1 for v in ov]
+        layout = OrdinalStructure(pt, [t.size for t in sample.thresholds], "delta", sample.numeric)
+        groups.append(Group(ram, sample, np.concatenate([local, th, scale]).astype(int), sample.nobs, layout))
     return groups, keys, levels
 
 
@@ -160,14 +173,20 @@ def _local(group: Group, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.
 
 
 def moments(group: Group, theta: np.ndarray, jacobian: bool = False):
-    """Implied [tau*, rho] of one group (and its Jacobian in the global parameters)."""
+    """Implied statistics of one group in lavaan's ``WLS.obs`` order (thresholds tau* or ``-mu`` per
+    variable, the continuous variances, the correlations / covariances; and the Jacobian in the global
+    parameters). Continuous variables have Delta = 1."""
     t_ram, tau, scale = _local(group, theta)
-    p = group.ram.p
-    ii, jj = pair_index(p)
-    th_var = np.repeat(np.arange(p), [t.size for t in group.sample.thresholds])
+    lay = group.layout
+    ii, jj = lay.ii, lay.jj
+    th_var, num = lay.th_var, lay.num_idx
     imp = group.ram.implied(t_ram)
     mu = imp.mean
-    stats = np.concatenate([scale[th_var] * (tau - mu[th_var]), scale[ii] * scale[jj] * imp.sigma[ii, jj]])
+    stats = np.zeros(lay.nstat)
+    stats[lay.th_slot] = scale[th_var] * (tau - mu[th_var])
+    stats[lay.mean_slot] = -mu[num]
+    stats[lay.nslots : lay.nuni] = np.diag(imp.sigma)[num]
+    stats[lay.nuni :] = scale[ii] * scale[jj] * imp.sigma[ii, jj]
     if not jacobian:
         return stats, imp
     nth = tau.size
@@ -175,13 +194,15 @@ def moments(group: Group, theta: np.ndarray, jacobian: bool = False):
     d_mu = group.ram.delta_mean(t_ram, imp)
     local = np.zeros((stats.size, group.index.size))
     n_ram = group.ram.npar
-    local[:nth, :n_ram] = (-scale[th_var] * d_mu[:, th_var]).T
-    local[nth:, :n_ram] = (scale[ii] * scale[jj] * d_sigma[:, ii, jj]).T
-    local[np.arange(nth), n_ram + np.arange(nth)] = scale[th_var]
-    local[np.arange(nth), n_ram + nth + th_var] = tau - mu[th_var]
-    npair = ii.size
-    local[nth + np.arange(npair), n_ram + nth + ii] += scale[jj] * imp.sigma[ii, jj]
-    local[nth + np.arange(npair), n_ram + nth + jj] += scale[ii] * imp.sigma[ii, jj]
+    local[lay.th_slot, :n_ram] = (-scale[th_var] * d_mu[:, th_var]).T
+    local[lay.th_slot, n_ram + np.arange(nth)] = scale[th_var]
+    local[lay.th_slot, n_ram + nth + th_var] = tau - mu[th_var]
+    local[lay.mean_slot, :n_ram] = -d_mu[:, num].T
+    local[lay.nslots : lay.nuni, :n_ram] = d_sigma[:, num, num].T
+    rows = lay.nuni + np.arange(ii.size)
+    local[rows, :n_ram] = (scale[ii] * scale[jj] * d_sigma[:, ii, jj]).T
+    local[rows, n_ram + nth + ii] += scale[jj] * imp.sigma[ii, jj]
+    local[rows, n_ram + nth + jj] += scale[ii] * imp.sigma[ii, jj]
     select = np.zeros((group.index.size, int(theta.size)))
     free = group.index >= 0
     select[np.flatnonzero(free), group.index[free]] = 1.0
@@ -212,7 +233,10 @@ def _start(groups: list[Group], nkeys: int) -> np.ndarray:
     theta = np.full(nkeys, np.nan)
     for grp in reversed(groups):  # the first group's starts win for shared parameters
         p = grp.ram.p
-        stats = GroupStats("g", grp.nobs, grp.sample.correlations, np.zeros(p), np.empty((0, p)))
+        mean = np.zeros(p)
+        if grp.sample.mixed:
+            mean[grp.sample.numeric] = grp.sample.means
+        stats = GroupStats("g", grp.nobs, grp.sample.cov, mean, np.empty((0, p)))
         local = np.concatenate([start_values(grp.ram, stats), np.concatenate(grp.sample.thresholds),
                                 np.ones(p)])
         free = grp.index >= 0
@@ -253,16 +277,18 @@ def _optimise(groups, weights, theta, tol=1e-10, max_iter=300) -> tuple[np.ndarr
 
 def fit_ordinal_groups(model: str, data: pd.DataFrame, group: str, *, group_equal=(),
                        estimator: str = "WLSMV", missing: str = "listwise", group_partial=(),
-                       groups=None) -> GroupFit:
+                       groups=None, numeric: tuple[str, ...] = ()) -> GroupFit:
     """Multi-group DWLS fit with the scaled-shifted test (WLSMV); see the module docstring.
-    ``group_partial``: lavaan's ``group.partial``; ``groups``: the group values used, in this order."""
+    ``group_partial``: lavaan's ``group.partial``; ``groups``: the group values used, in this order;
+    ``numeric``: the continuous variables (the others ordered)."""
     from threadpoolctl import threadpool_limits
 
     if str(estimator).upper() != "WLSMV":
         raise SurveyInputError("multi-group ordinal fits are available with estimator WLSMV only",
                                field="estimator")
     with threadpool_limits(1):
-        blocks, keys, levels = build_groups(model, data, group, group_equal, missing, group_partial, groups)
+        blocks, keys, levels = build_groups(model, data, group, group_equal, missing, group_partial, groups,
+                                            numeric)
         weights = [weight_matrix(g.sample.gamma, "DWLS") for g in blocks]
         theta, converged = _optimise(blocks, weights, _start(blocks, len(keys)))
         out = _inference(blocks, weights, keys, theta, converged)

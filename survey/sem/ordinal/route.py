@@ -88,14 +88,16 @@ def _fit_groups(model, data, est, ordered, missing, group, group_equal, group_pa
     if options.get("parameterization", "delta") != "delta" or options.get("std_lv"):
         raise SurveyInputError("multi-group ordinal fits take parameterization='delta' without std_lv only",
                                field="parameterization")
-    if ordered is not True:
-        ov = list(variable_names(lavaanify(model)).ov)
-        if set(ov) - set(ordered):
-            raise SurveyInputError("with two or more groups every observed variable of the model must be "
-                                   "ordered (mixed ordered and continuous fits are single-group)",
-                                   value=sorted(set(ov) - set(ordered))[0], field="ordered")
+    numeric: tuple[str, ...] = ()
+    if ordered is not True:  # the model's other observed variables are continuous
+        n_groups = len(groups) if groups is not None else max(int(data[group].nunique()), 1)
+        ov = list(variable_names(lavaanify(model, ngroups=n_groups)).ov)
+        numeric = tuple(v for v in ov if v not in set(ordered))
+        if len(numeric) == len(ov):
+            raise SurveyInputError("none of the model's observed variables is ordered", field="ordered")
     return fit_ordinal_groups(model, data, group, group_equal=tuple(_as_list(group_equal)), estimator=est,
-                              missing=missing, group_partial=tuple(_as_list(group_partial)), groups=groups)
+                              missing=missing, group_partial=tuple(_as_list(group_partial)), groups=groups,
+                              numeric=numeric)
 
 
 DEFAULT_CONTINUOUS_STEPS = "configural,metric,scalar,strict"
