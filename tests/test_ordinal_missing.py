@@ -45,7 +45,8 @@ CASES = {
     "groups_chosen": dict(ordered=True, group="band", group_equal=["thresholds"], groups=[1, 3]),
     # two groups, A ordered and C continuous (free intercepts and residual variances, no scale factors)
     "groups_mixed": dict(ordered=A, group="gender"),
-    "groups_mixed_equal": dict(ordered=A, group="gender", group_equal=["thresholds", "loadings", "intercepts"]),
+    "groups_mixed_equal": dict(ordered=A, group="gender",
+                               group_equal=["thresholds", "loadings", "intercepts"]),
     "groups_mixed_pairwise": dict(ordered=A, group="gender", missing="pairwise",
                                   group_equal=["loadings", "intercepts"]),
     # lavaan adds "thresholds" to "intercepts" with ordered items
