@@ -85,7 +85,7 @@ def test_fit_measures_equal_lavaan(case):
 
 @pytest.mark.parametrize("case", ["bfi_wlsmv", "bfi_ulsmv", "bfi_pairwise_wlsmv", "study_wlsmv"])
 def test_scaled_shifted_shift_and_traces(case):
-    test = fitted(case).tests[1]
+    test = fitted(case).test_list[1]
     assert test.name == "scaled.shifted"
     assert test.shift == pytest.approx(REF["cases"][case]["shift"], abs=1e-5)
     assert test.trace_ugamma == pytest.approx(REF["cases"][case]["trace_ugamma"], rel=1e-7)
@@ -93,7 +93,7 @@ def test_scaled_shifted_shift_and_traces(case):
 
 
 def test_mean_adjusted_trace():
-    test = fitted("bfi_wlsm").tests[1]
+    test = fitted("bfi_wlsm").test_list[1]
     assert test.name == "satorra.bentler"
     assert test.trace_ugamma == pytest.approx(REF["cases"]["bfi_wlsm"]["trace_ugamma"], rel=1e-7)
 

@@ -99,9 +99,9 @@ def test_fit_measures_equal_lavaan(case):
         assert mine[name] == pytest.approx(ref[name], rel=1e-5, abs=1e-5), name
     shift = REF["cases"][case]["shift"]
     if shift is None:  # saturated: lavaan has no shift (NA)
-        assert np.isnan(fitted(case).tests[1].shift) and mine["df"] == 0
+        assert np.isnan(fitted(case).test_list[1].shift) and mine["df"] == 0
     else:
-        assert fitted(case).tests[1].shift == pytest.approx(shift, abs=1e-5)
+        assert fitted(case).test_list[1].shift == pytest.approx(shift, abs=1e-5)
 
 
 def test_mixed_pairwise_statistics_and_gamma_equal_lavaan():
@@ -160,3 +160,31 @@ def test_per_group_vectors_and_blocks_reach_each_group():
 
 def test_groups_follow_lavaans_order_of_appearance():
     assert list(fitted("groups_order").groups) == REF["cases"]["groups_order"]["group_labels"] == ["b", "a"]
+
+
+@pytest.mark.parametrize("which", ["single", "groups"])
+def test_ordinal_results_are_semresults_with_lavaans_methods(which):
+    from survey.sem import SEMResult
+
+    opts = dict(ordered=True) if which == "single" else dict(ordered=True, group="gender",
+                                                             group_equal=["thresholds"])
+    res = fit(MODEL, BFI, **opts)
+    assert isinstance(res, SEMResult)
+    ref = REF["methods"][which]
+    keys = ["lhs", "op", "rhs"] + ([] if which == "single" else ["group"])
+    want = pd.DataFrame(ref["std"]).set_index(keys)
+    mine = res.standardized_solution().set_index(keys)
+    assert set(want.index) == set(mine.index)
+    m = mine.join(want.add_suffix("_r"))
+    assert np.abs(m["est.std"] - m["est.std_r"]).max() < 1e-4
+    assert np.abs(m["se"] - m["se_r"]).max() < 1e-4
+    assert (m.loc[m.index.get_level_values("op") == "=~", "se"] > 0).all()
+    tests = res.tests()
+    assert list(tests) == list(ref["test"]) == ["standard", "scaled.shifted"]
+    for name, entry in ref["test"].items():
+        for key, value in entry.items():
+            if key != "test":
+                assert tests[name][key] == pytest.approx(value, rel=1e-6, abs=1e-8), (name, key)
+    assert res.test().stat == pytest.approx(ref["test"]["standard"]["stat"], rel=1e-6)
+    with pytest.raises(SurveyInputError, match="modification indices are not available for ordered"):
+        res.modindices()

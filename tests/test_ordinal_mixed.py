@@ -110,7 +110,7 @@ def test_mixed_fit_measures_equal_lavaan(case):
         compared += 1
     assert compared >= (20 if case == "cfa_wls" else 30)
     assert not any(k.endswith(".robust") for k in mine)  # lavaan reports none with continuous variables
-    test = fitted(case).tests
+    test = fitted(case).test_list
     shift, trace = REF["cases"][case].get("shift"), REF["cases"][case].get("trace_ugamma")
     assert len(test) == (1 if case == "cfa_wls" else 2)
     if isinstance(shift, float):

@@ -47,13 +47,12 @@ def test_explicit_constraints_hold_outside_single_group_ml(options):
     assert info.value.field == "model"
 
 
-def test_per_group_vectors_are_refused_with_ordered_items_only():
-    res = survey.fit("visual =~ x1 + c(a1, a2)*x2 + x3", HS, group="school")
-    est = res.estimates()
-    assert list(est.loc[(est["op"] == "=~") & (est["rhs"] == "x2"), "label"]) == ["a1", "a2"]
-    with pytest.raises(SurveyInputError, match="per-group vectors") as info:
-        survey.fit("visual =~ x1 + c(a1, a2)*x2 + x3", HS.round(), group="school", ordered=["x1", "x2", "x3"])
-    assert info.value.field == "model"
+def test_per_group_vectors_label_each_group_also_with_ordered_items():
+    # ordered items: = lavaan in tests/test_ordinal_missing.py (groups_vectors)
+    for options in ({}, {"ordered": ["x1", "x2", "x3"]}):
+        res = survey.fit("visual =~ x1 + c(a1, a2)*x2 + x3", HS.round(), group="school", **options)
+        est = res.estimates()
+        assert list(est.loc[(est["op"] == "=~") & (est["rhs"] == "x2"), "label"]) == ["a1", "a2"]
 
 
 def test_observed_information_reaches_the_engine():

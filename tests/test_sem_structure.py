@@ -103,6 +103,14 @@ def test_engine_stages_import_only_earlier_stages():
 
 def test_one_result_class():
     from survey.sem import MultiGroupResult, SEMResult
+    from survey.sem.ordinal.fit import OrdinalFit
+    from survey.sem.ordinal.multigroup import GroupFit
     from survey.sem.result import SEMResult as OldPath
 
     assert MultiGroupResult is SEMResult is OldPath
+    # ordinal fits (one group, several) are SEMResults; every public method of SEMResult is their own
+    public = {n for n, v in vars(SEMResult).items() if not n.startswith("_") and callable(v)}
+    assert {"estimates", "fit_measures", "summary", "standardized_solution", "modindices", "vcov"} <= public
+    for cls in (OrdinalFit, GroupFit):
+        assert issubclass(cls, SEMResult)
+        assert not [n for n in public if getattr(cls, n) is getattr(SEMResult, n)], cls

@@ -39,8 +39,8 @@ class DiffTest:
 def satorra_2000(free, restricted) -> DiffTest:
     """The scaled-shifted difference test of ``restricted`` (H0) within ``free`` (H1), both
     :class:`~survey.sem.ordinal.multigroup.GroupFit` of the same data (module docstring)."""
-    t1, r1 = free.tests[0].stat, free.tests[0].df
-    t0, r0 = restricted.tests[0].stat, restricted.tests[0].df
+    t1, r1 = free.test_list[0].stat, free.test_list[0].df
+    t0, r0 = restricted.test_list[0].stat, restricted.test_list[0].df
     m = int(r0 - r1)
     if m <= 0:
         raise SurveyInputError("the restricted model must have more degrees of freedom than the free one",

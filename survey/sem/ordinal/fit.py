@@ -86,8 +86,9 @@ class SampleStatistics:
 
 @dataclass
 class OrdinalFit(OrdinalResult):
-    """Result of :func:`fit_ordinal`: the engine's result methods (``estimates()``, ``fit_measures()``,
-    ``vcov()``, ``r2()``, ``summary()``, ``to_dict()``; :mod:`survey.sem.ordinal.results`)."""
+    """Result of :func:`fit_ordinal`, a :class:`survey.sem.SEMResult` (``estimates()``, ``fit_measures()``,
+    ``vcov()``, ``standardized_solution()``, ``tests()``, ``r2()``, ``summary()``, ``to_dict()``;
+    :mod:`survey.sem.ordinal.results`)."""
 
     estimator: str
     parameterization: str
@@ -97,7 +98,7 @@ class OrdinalFit(OrdinalResult):
     measures: dict[str, float]
     vcov_matrix: np.ndarray
     sample: SampleStatistics
-    tests: list[tests.Test]
+    test_list: list[tests.Test]  # lavaan's tests (``tests()`` gives them as lavInspect(fit, "test"))
     implied_cor: np.ndarray  # model-implied correlations of the latent responses
     warnings: list[str] = field(default_factory=list)
     model: str = ""

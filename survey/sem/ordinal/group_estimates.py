@@ -54,19 +54,20 @@ def group_estimates(groups, theta, vcov, local) -> pd.DataFrame:
                 std = est / sd[i] ** 2
             else:
                 std = est / np.sqrt(abs(s[i, i] * s[j, j]))
-            row = dict(lhs=r.lhs, op=r.op, rhs=r.rhs, group=k, est=est, se=se, **{"std.all": std,
+            row = dict(lhs=r.lhs, op=r.op, rhs=r.rhs, label=r.label or "", group=k, est=est, se=se,
+                       **{"std.all": std,
                        "std.lv": std_lv(r.op, r.lhs, r.rhs, est, sd_of)})
             (user if r.user == 1 else rest).append(row)
         names = [v for v, o in zip(grp.sample.names, ordered, strict=True) if o]
         th, pos = [], ram.npar
         for v, tv in zip(names, grp.sample.thresholds, strict=True):
             for c in range(tv.size):
-                th.append(dict(lhs=v, op="|", rhs=f"t{c + 1}", group=k, est=float(tau[pos - ram.npar]),
-                               se=se_of(pos), **{"std.all": float(tau[pos - ram.npar] * scale[idx[v]]),
-                                                 "std.lv": float(tau[pos - ram.npar])}))
+                value = float(tau[pos - ram.npar])
+                th.append(dict(lhs=v, op="|", rhs=f"t{c + 1}", label="", group=k, est=value, se=se_of(pos),
+                               **{"std.all": value * float(scale[idx[v]]), "std.lv": value}))
                 pos += 1
-        sc = [dict(lhs=v, op="~*~", rhs=v, group=k, est=float(scale[idx[v]]), se=se_of(pos + idx[v]),
-                   **{"std.all": 1.0, "std.lv": float(scale[idx[v]])}) for v in names]
+        sc = [dict(lhs=v, op="~*~", rhs=v, label="", group=k, est=float(scale[idx[v]]),
+                   se=se_of(pos + idx[v]), **{"std.all": 1.0, "std.lv": float(scale[idx[v]])}) for v in names]
         rows += user + th + [r for r in rest if r["op"] != "~1"] + sc + [r for r in rest if r["op"] == "~1"]
     table = pd.DataFrame(rows)
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -211,8 +211,8 @@ def moments(group: Group, theta: np.ndarray, jacobian: bool = False):
 
 @dataclass
 class GroupFit(OrdinalResult):
-    """Result of :func:`fit_ordinal_groups` (rows with a ``group`` column; the result methods of
-    :mod:`survey.sem.ordinal.results`)."""
+    """Result of :func:`fit_ordinal_groups`, a :class:`survey.sem.SEMResult` (rows with a ``group``
+    column; the result methods of :mod:`survey.sem.ordinal.results`)."""
 
     estimator: str
     nobs: list[int]
@@ -220,11 +220,17 @@ class GroupFit(OrdinalResult):
     parameter_table: pd.DataFrame
     measures: dict[str, float]
     vcov_matrix: np.ndarray
-    tests: list
+    test_list: list  # lavaan's tests (``tests()`` gives them as lavInspect(fit, "test"))
     groups: list = None  # the group column's values, in group order 1..G
     parameterization: str = "delta"
     warnings: list = None
     parts: tuple = None  # (Jacobians, DWLS weights, Gammas, group fractions) per group, for difftest
+    blocks: list = None  # the groups' models and statistics (:class:`Group`)
+    theta: np.ndarray = None  # the estimates (global parameter vector)
+
+    def _std_all_at(self, theta: np.ndarray) -> np.ndarray:
+        """``std.all`` of every row of ``parameter_table`` at ``theta``."""
+        return group_estimates(self.blocks, theta, self.vcov_matrix, _local)["std.all"].to_numpy(dtype=float)
 
 
 def _start(groups: list[Group], nkeys: int) -> np.ndarray:
@@ -316,4 +322,4 @@ def _inference(groups, weights, keys, theta, converged) -> GroupFit:
     measures = group_measures(groups, weights, theta, test_list, jacs, fg, keys, moments)
     table = group_estimates(groups, theta, vcov, _local)
     return GroupFit("WLSMV", [g.nobs for g in groups], converged, table, measures, vcov, test_list,
-                    parts=(jacs, weights, [g.sample.gamma for g in groups], fg))
+                    parts=(jacs, weights, [g.sample.gamma for g in groups], fg), blocks=groups, theta=theta)

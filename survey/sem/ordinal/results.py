@@ -1,11 +1,14 @@
-"""The result methods an ordinal fit shares with the engine's :class:`survey.sem.results.result.SEMResult`.
+"""The ordinal fits' result class: a subclass of the engine's one result class,
+:class:`survey.sem.results.result.SEMResult`, with its methods computed from the ordinal fit.
 
 ``estimates()`` (lavaan's ``parameterEstimates()``: ``lhs op rhs label [group] est se z pvalue ci.lower
 ci.upper std.all``, threshold rows ``|`` and scale factors ``~*~`` included), ``to_frame()``,
 ``fit_measures(names)`` (lavaan's ``fitMeasures()`` names), ``vcov()`` (named as lavaan's ``vcov()``),
-``r2()``, ``summary()`` (with the Thresholds section), ``to_dict()`` (the ``survey fit --json`` object) and
-``_repr_html_`` for notebooks. The fits keep their lavaan-named table in ``parameter_table`` (with the
-``free`` index) and the measures in ``measures``.
+``r2()``, ``summary()`` (with the Thresholds section), ``to_dict()`` (the ``survey fit --json`` object),
+``tests()`` / ``test()`` (lavaan's ``lavInspect(fit, "test")``), ``standardized_solution()`` (lavaan's
+``standardizedSolution()``: delta-method SEs of ``std.all``, J V J') and ``_repr_html_`` for notebooks.
+The fits keep their lavaan-named table in ``parameter_table`` (with the ``free`` index) and the measures
+in ``measures``.
 """
 
 from __future__ import annotations
@@ -16,11 +19,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from survey.distributions import norm
+from survey.errors import SurveyInputError
+from survey.sem.ordinal._engine import ChiSquareTest, SEMResult
 
-class OrdinalResult:
-    """Mixin of :class:`~survey.sem.ordinal.fit.OrdinalFit` and
-    :class:`~survey.sem.ordinal.multigroup.GroupFit`; the classes provide ``parameter_table``,
-    ``measures``, ``vcov_matrix``, ``nobs`` and ``warnings``."""
+
+class OrdinalResult(SEMResult):
+    """Base of :class:`~survey.sem.ordinal.fit.OrdinalFit` and
+    :class:`~survey.sem.ordinal.multigroup.GroupFit` (dataclasses; ``SEMResult.__init__`` is not used);
+    the classes provide ``parameter_table``, ``measures``, ``vcov_matrix``, ``test_list``, ``theta``,
+    ``nobs`` and ``warnings``, and ``_std_all_at(theta)``."""
 
     parameter_table: pd.DataFrame
     measures: dict[str, float]
@@ -65,7 +73,6 @@ class OrdinalResult:
         """Delta-method covariance of the standardized free parameters (``lavInspect(fit,
         "vcov.std.all")``): ``J V J'``, J the central-difference Jacobian of each free parameter's
         ``std.all`` (its first row) in the parameters (Rao 1973, 6a.2); one group."""
-        from survey.errors import SurveyInputError
         from survey.sem.ordinal._engine import numerical_jacobian
 
         if type != "std.all" or not self.single:
@@ -76,6 +83,74 @@ class OrdinalResult:
         jac = numerical_jacobian(lambda t: self._std_all_at(t)[rows], self.theta)
         out = jac @ self.vcov_matrix @ jac.T
         return pd.DataFrame((out + out.T) / 2.0, index=v.index, columns=v.columns)
+
+    def standardized_solution(self, type: str = "std.all") -> pd.DataFrame:  # noqa: A002 - lavaan's name
+        """lavaan's ``standardizedSolution()``: ``est.std`` (= ``std.all``) of every row with the delta-method
+        SE ``sqrt(diag(J V J'))``, J the central-difference Jacobian of ``std.all`` in the parameters
+        (Rao 1973, 6a.2); 95% Wald intervals."""
+        from survey.sem.ordinal._engine import numerical_jacobian
+
+        if type != "std.all":
+            raise SurveyInputError("standardized_solution is available for type='std.all' with ordered items",
+                                   field="type", value=str(type))
+        est = self._std_all_at(self.theta)
+        jac = numerical_jacobian(self._std_all_at, self.theta)
+        se = np.sqrt(np.clip(np.einsum("ij,jk,ik->i", jac, self.vcov_matrix, jac), 0, None))
+        se[se < 1e-10] = 0.0  # rows whose std.all is constant (scale factors, lavaan: 0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            z = np.where(se > 0, est / se, np.nan)
+        pt = self.parameter_table
+        out = pd.DataFrame({"lhs": pt["lhs"], "op": pt["op"], "rhs": pt["rhs"]})
+        if not self.single:
+            out["group"] = pt["group"].astype(int)
+        out["est.std"], out["se"], out["z"] = est, se, z
+        out["pvalue"] = 2 * norm.sf(np.abs(z))
+        out["ci.lower"], out["ci.upper"] = est - 1.959963984540054 * se, est + 1.959963984540054 * se
+        return out.reset_index(drop=True)
+
+    def tests(self) -> dict[str, dict]:
+        """lavaan's ``lavInspect(fit, "test")``: the standard test, then the scaled one (``scaled.shifted``
+        for WLSMV / ULSMV, ``satorra.bentler`` for WLSM / ULSM)."""
+        out = {}
+        for t in self.test_list:
+            entry = {"test": t.name, "stat": float(t.stat), "df": float(t.df), "pvalue": float(t.pvalue)}
+            if t.name != "standard":
+                entry.update({"scaling.factor": float(t.scaling_factor), "shift.parameter": float(t.shift),
+                              "trace.UGamma": float(t.trace_ugamma)})
+            out[t.name] = entry
+        return out
+
+    def test(self) -> ChiSquareTest:
+        """The (unscaled) chi-square test of the user model."""
+        t = self.test_list[0]
+        return ChiSquareTest(float(t.stat), int(t.df), float(t.pvalue))
+
+    def modindices(self, minimum_value: float = 0.0, sort: bool = False) -> pd.DataFrame:
+        """Not computed for ordered items (lavaan has them: a gap, refused rather than approximated)."""
+        raise SurveyInputError("modification indices are not available for ordered items yet",
+                               field="modindices")
+
+    def score_tests(self) -> pd.DataFrame:
+        """Not computed for ordered items (lavaan's ``lavTestScore``: a gap, refused)."""
+        raise SurveyInputError("score tests (lavTestScore) are not available for ordered items yet",
+                               field="score_tests")
+
+    @property
+    def ram(self):
+        """The continuous engine's RAM view does not exist for an ordinal fit (its table and statistics are
+        the ordinal ones): refused in one line."""
+        raise SurveyInputError("an ordinal fit has no continuous RAM view (see .parameter_table)",
+                               field="ram")
+
+    @property
+    def group_stats(self):
+        """The ordinal sample statistics (thresholds, polychorics, Gamma) of the first group."""
+        sample = getattr(self, "sample", None)
+        return sample if sample is not None else self.blocks[0].sample
+
+    @property
+    def h1_logl(self) -> float:
+        raise SurveyInputError("the WLS estimators of ordered items have no log-likelihood", field="logl")
 
     def compare_paths(self, outcome: str = "FOL", predictors: list[str] | None = None, **kwargs: Any):
         """Which driver of ``outcome`` matters most (:func:`survey.sem.compare_fitted.compare_paths_fitted`;

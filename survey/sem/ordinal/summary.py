@@ -106,7 +106,7 @@ def _line(label: str, first: Any, second: Any = "") -> str:
 def summary_text(fit) -> str:
     """lavaan-like summary of an :class:`~survey.sem.ordinal.fit.OrdinalFit`."""
     fm = fit.measures
-    scaled = len(fit.tests) > 1
+    scaled = len(fit.test_list) > 1
     objective = {"WLSMV": "DWLS", "WLSM": "DWLS", "ULSMV": "ULS", "ULSM": "ULS"}.get(fit.estimator,
                                                                                   fit.estimator)
     lines = [
@@ -126,8 +126,8 @@ def summary_text(fit) -> str:
     ]
     if scaled:
         lines.append(_line("Scaling correction factor", "", f"{fm['chisq.scaling.factor']:.3f}"))
-        if np.isfinite(fit.tests[1].shift):
-            lines.append(_line("Shift parameter", "", f"{fit.tests[1].shift:.3f}"))
+        if np.isfinite(fit.test_list[1].shift):
+            lines.append(_line("Shift parameter", "", f"{fit.test_list[1].shift:.3f}"))
     lines += ["", "Fit measures:"]
     for name in ("cfi", "tli", "cfi.robust", "tli.robust", "rmsea", "rmsea.robust", "srmr", "wrmr"):
         if name in fm:
