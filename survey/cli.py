@@ -563,8 +563,8 @@ def invariance_command(
                                     "univariate score test of its constraints is significant."),
     alpha: float = typer.Option(0.05, "--alpha", help="Level of the likelihood-ratio and score tests."),
     ordered: str = typer.Option(None, "--ordered", help="'all': the items as ordered (WLSMV), steps "
-                                "configural,thresholds,loadings (Wu & Estabrook 2016); no partial "
-                                "invariance."),
+                                "configural,thresholds,loadings (Wu & Estabrook 2016), partial release by "
+                                "the largest expected chi-square decrease."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Measurement invariance: configural -> metric -> scalar -> strict, with partial invariance."""
@@ -579,7 +579,10 @@ def invariance_command(
         if ordered:
             from survey.sem.ordinal.route import ordinal_invariance_cli
 
-            result = ordinal_invariance_cli(syntax, frame, group, ordered, estimator, missing, steps)
+            result = ordinal_invariance_cli(
+                syntax, frame, group, ordered, estimator, missing, steps, partial=partial, max_free=max_free,
+                groups=[g.strip() for g in groups.split(",") if g.strip()] if groups else None,
+                criterion=criterion, adjust=adjust.lower(), min_group_size=min_group_size)
         else:
             result = invariance(
                 syntax, frame, group, estimator=estimator, partial=partial, max_free=max_free,

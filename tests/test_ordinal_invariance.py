@@ -97,3 +97,10 @@ def test_cli_invariance_ordered(tmp_path, capsys):
     code, out = run(["invariance", str(model), str(HERE / "bfi.csv"), "--group", "gender", "--ordered", "all",
                      "--estimator", "MLR"])
     assert code == 2 and "WLSMV" in out.err and len(out.err.strip().splitlines()) == 1
+    code, out = run(["invariance", str(model), str(HERE / "bfi.csv"), "--group", "gender", "--ordered", "all",
+                     "--criterion", "lrt"])
+    assert code == 2 and "--criterion is not available with --ordered" in out.err
+    # --groups chooses (and orders) the groups; the sequence is the one of the data restricted to them
+    code, out = run(["invariance", str(model), str(HERE / "bfi.csv"), "--group", "gender", "--ordered", "all",
+                     "--groups", "2,1", "--no-partial", "--json"])
+    assert code == 0 and json.loads(out.out)["group_labels"] == [2, 1]

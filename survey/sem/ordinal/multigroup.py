@@ -227,6 +227,7 @@ class GroupFit(OrdinalResult):
     parts: tuple = None  # (Jacobians, DWLS weights, Gammas, group fractions) per group, for difftest
     blocks: list = None  # the groups' models and statistics (:class:`Group`)
     theta: np.ndarray = None  # the estimates (global parameter vector)
+    keys: dict = None  # global parameter key (shared: ("|", item, k), ("=~", lv, item), ...) -> index
 
     def _std_all_at(self, theta: np.ndarray) -> np.ndarray:
         """``std.all`` of every row of ``parameter_table`` at ``theta``."""
@@ -299,6 +300,7 @@ def fit_ordinal_groups(model: str, data: pd.DataFrame, group: str, *, group_equa
         theta, converged = _optimise(blocks, weights, _start(blocks, len(keys)))
         out = _inference(blocks, weights, keys, theta, converged)
         out.groups = [v.item() if hasattr(v, "item") else v for v in levels]
+        out.keys = keys
         out.warnings = [] if converged else ["the optimizer did not converge"]
         return out
 

@@ -104,10 +104,18 @@ DEFAULT_CONTINUOUS_STEPS = "configural,metric,scalar,strict"
 
 
 def ordinal_invariance_cli(model: str, data: pd.DataFrame, group: str, ordered: str, estimator: str,
-                           missing: str, steps: str):
+                           missing: str, steps: str, partial: bool = True, max_free: int = 3,
+                           groups: list | None = None, **unsupported):
     """``survey invariance --ordered``: the options checked, then
     :func:`survey.sem.ordinal.invariance.ordinal_invariance` (the continuous default steps mean the
-    ordinal ones)."""
+    ordinal ones). ``unsupported`` holds the continuous sequence's options (criterion, adjust,
+    min_group_size) the ordinal one has not: a value other than the default is refused."""
+    defaults = {"criterion": "chen", "adjust": "none", "min_group_size": None}
+    for name, value in unsupported.items():
+        if value != defaults.get(name, value):
+            raise SurveyInputError(f"--{name.replace('_', '-')} is not available with --ordered yet "
+                                   "(Chen's change-in-fit rule on the scaled statistics)", field=name,
+                                   value=str(value))
     from survey.sem.ordinal.invariance import STEPS, ordinal_invariance
     from survey.sem.syntax import lavaanify, variable_names
 
@@ -121,4 +129,8 @@ def ordinal_invariance_cli(model: str, data: pd.DataFrame, group: str, ordered: 
             raise SurveyInputError("with --ordered every observed variable of the model must be ordered "
                                    "(--ordered all)", value=rest[0], field="ordered")
     chosen = list(STEPS) if steps == DEFAULT_CONTINUOUS_STEPS else _as_list(steps)
-    return ordinal_invariance(model, data, group, steps=chosen, missing=missing)
+    if groups is not None:  # the CLI's values are text: match them to the column's values
+        by_text = {str(v): v for v in pd.unique(data[group].dropna())} if group in data.columns else {}
+        groups = [by_text.get(str(g), g) for g in groups]
+    return ordinal_invariance(model, data, group, steps=chosen, missing=missing, partial=partial,
+                              max_free=max_free, groups=groups)
