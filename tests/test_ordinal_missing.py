@@ -186,5 +186,21 @@ def test_ordinal_results_are_semresults_with_lavaans_methods(which):
             if key != "test":
                 assert tests[name][key] == pytest.approx(value, rel=1e-6, abs=1e-8), (name, key)
     assert res.test().stat == pytest.approx(ref["test"]["standard"]["stat"], rel=1e-6)
-    with pytest.raises(SurveyInputError, match="modification indices are not available for ordered"):
-        res.modindices()
+    if which == "groups":
+        with pytest.raises(SurveyInputError, match="modification indices of multi-group ordinal fits"):
+            res.modindices()
+
+
+@pytest.mark.parametrize("case,options", [("delta", {}), ("theta", {"parameterization": "theta"}),
+                                          ("ulsmv", {"estimator": "ULSMV"})])
+def test_modindices_equal_lavaan(case, options):
+    res = fit(MODEL, BFI, ordered=True, **options)
+    want = pd.DataFrame(REF["methods"]["modindices"][case]).set_index(["lhs", "op", "rhs"])
+    mine = res.modindices().set_index(["lhs", "op", "rhs"])
+    assert set(mine.index) == set(want.index) and len(want) == 55  # 10 cross-loadings, 45 covariances
+    m = mine.join(want.add_suffix("_r"))
+    assert np.abs(m["mi"] - m["mi_r"]).max() < 1e-3
+    for col in ("epc", "sepc.lv", "sepc.all"):
+        assert np.abs(m[col] - m[f"{col}_r"]).max() < 1e-4, col
+    top = res.modindices(sort=True, minimum_value=10)
+    assert top["mi"].is_monotonic_decreasing and (top["mi"] > 10).all()

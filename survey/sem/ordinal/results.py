@@ -126,9 +126,20 @@ class OrdinalResult(SEMResult):
         return ChiSquareTest(float(t.stat), int(t.df), float(t.pvalue))
 
     def modindices(self, minimum_value: float = 0.0, sort: bool = False) -> pd.DataFrame:
-        """Not computed for ordered items (lavaan has them: a gap, refused rather than approximated)."""
-        raise SurveyInputError("modification indices are not available for ordered items yet",
-                               field="modindices")
+        """lavaan's ``modindices()`` (mi, epc, sepc.lv, sepc.all of every fixed-to-zero loading and residual
+        covariance; :mod:`survey.sem.ordinal.modindices`); one group of ordered items."""
+        if not self.single:
+            raise SurveyInputError("modification indices of multi-group ordinal fits are not available yet "
+                                   "(fit each group, or see the partial-invariance release order)",
+                                   field="modindices")
+        from survey.sem.ordinal.modindices import modification_indices
+
+        out = modification_indices(self)
+        if minimum_value > 0:
+            out = out[out["mi"] > minimum_value]
+        if sort:
+            out = out.sort_values("mi", ascending=False)
+        return out.reset_index(drop=True)
 
     def score_tests(self) -> pd.DataFrame:
         """Not computed for ordered items (lavaan's ``lavTestScore``: a gap, refused)."""
