@@ -104,7 +104,8 @@ def test_python_fit_routes_ordered_items():
 
 
 def test_cli_modindices_with_ordered_items(model_file, capsys):
-    code, out, err = run(["fit", str(model_file), str(BFI), "--ordered", "all", "--modindices", "--json"], capsys)
+    code, out, err = run(["fit", str(model_file), str(BFI), "--ordered", "all", "--modindices", "--json"],
+                         capsys)
     assert code == 0, err
     mi = json.loads(out)["modindices"]
     assert mi and mi[0]["mi"] >= mi[-1]["mi"] and {"lhs", "op", "rhs", "mi", "epc", "sepc.all"} <= set(mi[0])
