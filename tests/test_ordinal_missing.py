@@ -52,6 +52,10 @@ CASES = {
     # lavaan adds "thresholds" to "intercepts" with ordered items
     "groups_intercepts": dict(ordered=True, group="gender", group_equal=["intercepts"]),
     "groups_mixed_intercepts": dict(ordered=A, group="gender", group_equal=["loadings", "intercepts"]),
+    # std.lv with groups
+    "groups_stdlv": dict(ordered=True, group="gender", std_lv=True),
+    "groups_stdlv_equal": dict(ordered=True, group="gender", std_lv=True,
+                               group_equal=["thresholds", "loadings"]),
     # per-group vectors c(a2, a2)*A2 (equal by label), c(1, NA)*C3 (fixed in group 1 only); group: blocks
     "groups_vectors": dict(ordered=True, group="gender", group_equal=["thresholds"]),
     "groups_blocks": dict(ordered=True, group="gender"),

@@ -48,7 +48,8 @@ class Group:
 
 
 def _group_table(model: str, names, free_means: bool, g: int = 0, levels=None,
-                 numeric: tuple[str, ...] = ()) -> pd.DataFrame:
+                 numeric: tuple[str, ...] = (), std_lv: bool = False,
+                 free_lv_var: bool = False) -> pd.DataFrame:
     """Group ``g``'s rows of lavaan's multi-group table (per-group vectors ``c(a1, a2)*x`` and ``group:``
     blocks give each group its own values; lavaanify with ``ngroups``), as a one-group table with the
     delta parameterization's fixed rows."""
@@ -65,6 +66,13 @@ def _group_table(model: str, names, free_means: bool, g: int = 0, levels=None,
     ov = pt["lhs"].isin(names.ov) & ~pt["lhs"].isin(numeric)  # continuous: free intercepts and variances
     pt.loc[(pt["op"] == "~~") & (pt["lhs"] == pt["rhs"]) & ov, ["free", "ustart"]] = [0, 0.0]
     pt.loc[(pt["op"] == "~1") & ov, ["free", "ustart"]] = [0, 0.0]
+    if std_lv:  # lavaan std.lv: all loadings free, factor variances 1 (free in groups 2+ if loadings equal)
+        first = (pt["op"] == "=~") & ~pt.duplicated(["lhs", "op"]) & (pt["ustart"] == 1.0) & (pt["user"] == 1)
+        pt.loc[first, "free"] = int(pt["free"].max()) + 1 + np.arange(int(first.sum()))
+        pt.loc[first, "ustart"] = np.nan
+        lvvar = (pt["op"] == "~~") & (pt["lhs"] == pt["rhs"]) & pt["lhs"].isin(names.lv)
+        if not free_lv_var:
+            pt.loc[lvvar, ["free", "ustart"]] = [0, 1.0]
     lvmean = (pt["op"] == "~1") & pt["lhs"].isin(names.lv)
     if free_means:
         pt.loc[lvmean, "free"] = int(pt["free"].max()) + 1 + np.arange(int(lvmean.sum()))
@@ -96,7 +104,7 @@ def _row_key(row, g: int, equal: set[str], lv: set[str], partial: frozenset = fr
 
 
 def build_groups(model: str, data: pd.DataFrame, group: str, group_equal, missing: str, group_partial=(),
-                 groups=None, numeric: tuple[str, ...] = ()):
+                 groups=None, numeric: tuple[str, ...] = (), std_lv: bool = False):
     """Groups (the group column's values in order of appearance, or the chosen ``groups`` in their order)
     and the global parameter keys; ``group_partial`` names (``lhs op rhs``, lavaan's ``group.partial``) are
     free in every group although ``group_equal`` constrains their kind; ``numeric``: the continuous
@@ -129,6 +137,7 @@ def build_groups(model: str, data: pd.DataFrame, group: str, group_equal, missin
     thresholds_equal = "thresholds" in equal
     free_means = thresholds_equal or "intercepts" in equal  # lavaan lav_partable_flat: latent means of 2..G
     ordinal = [v for v in ov if v not in numeric]
+    free_lv_var = "loadings" in equal and "lv.variances" not in equal  # lavaan, with std.lv
     keys: dict = {}
     groups = []
     for g, level in enumerate(levels):
@@ -136,7 +145,7 @@ def build_groups(model: str, data: pd.DataFrame, group: str, group_equal, missin
         sample = (mixed_sample_statistics(rows, ov, tuple(numeric), missing) if numeric
                   else sample_statistics(rows, ov, missing))
         pt = _group_table(model, names, free_means=free_means and g > 0, g=g, levels=levels,
-                          numeric=tuple(numeric))
+                          numeric=tuple(numeric), std_lv=std_lv, free_lv_var=free_lv_var and g > 0)
         ram = RAMModel(pt)
         local = np.full(ram.npar, -1)
         for row in pt.itertuples(index=False):
@@ -284,10 +293,11 @@ def _optimise(groups, weights, theta, tol=1e-10, max_iter=300) -> tuple[np.ndarr
 
 def fit_ordinal_groups(model: str, data: pd.DataFrame, group: str, *, group_equal=(),
                        estimator: str = "WLSMV", missing: str = "listwise", group_partial=(),
-                       groups=None, numeric: tuple[str, ...] = ()) -> GroupFit:
+                       groups=None, numeric: tuple[str, ...] = (), std_lv: bool = False) -> GroupFit:
     """Multi-group DWLS fit with the scaled-shifted test (WLSMV); see the module docstring.
     ``group_partial``: lavaan's ``group.partial``; ``groups``: the group values used, in this order;
-    ``numeric``: the continuous variables (the others ordered)."""
+    ``numeric``: the continuous variables (the others ordered); ``std_lv``: factor variances fixed to 1
+    instead of the first loadings (lavaan ``std.lv = TRUE``)."""
     from threadpoolctl import threadpool_limits
 
     if str(estimator).upper() != "WLSMV":
@@ -295,7 +305,7 @@ def fit_ordinal_groups(model: str, data: pd.DataFrame, group: str, *, group_equa
                                field="estimator")
     with threadpool_limits(1):
         blocks, keys, levels = build_groups(model, data, group, group_equal, missing, group_partial, groups,
-                                            numeric)
+                                            numeric, std_lv)
         weights = [weight_matrix(g.sample.gamma, "DWLS") for g in blocks]
         theta, converged = _optimise(blocks, weights, _start(blocks, len(keys)))
         out = _inference(blocks, weights, keys, theta, converged)

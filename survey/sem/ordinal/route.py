@@ -85,8 +85,8 @@ def _fit_groups(model, data, est, ordered, missing, group, group_equal, group_pa
     from survey.sem.ordinal.multigroup import fit_ordinal_groups
     from survey.sem.syntax import lavaanify, variable_names
 
-    if options.get("parameterization", "delta") != "delta" or options.get("std_lv"):
-        raise SurveyInputError("multi-group ordinal fits take parameterization='delta' without std_lv only",
+    if options.get("parameterization", "delta") != "delta":
+        raise SurveyInputError("multi-group ordinal fits take parameterization='delta' only yet",
                                field="parameterization")
     numeric: tuple[str, ...] = ()
     if ordered is not True:  # the model's other observed variables are continuous
@@ -97,7 +97,7 @@ def _fit_groups(model, data, est, ordered, missing, group, group_equal, group_pa
             raise SurveyInputError("none of the model's observed variables is ordered", field="ordered")
     return fit_ordinal_groups(model, data, group, group_equal=tuple(_as_list(group_equal)), estimator=est,
                               missing=missing, group_partial=tuple(_as_list(group_partial)), groups=groups,
-                              numeric=numeric)
+                              numeric=numeric, std_lv=bool(options.get("std_lv", False)))
 
 
 DEFAULT_CONTINUOUS_STEPS = "configural,metric,scalar,strict"
