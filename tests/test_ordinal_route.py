@@ -39,7 +39,7 @@ def test_std_lv_and_lavaans_se_name_reach_the_ordinal_fit(data):
     ({"se": "none"}, "se='none' is not available with ordered items"),
     ({"se": "first.order"}, "se='first.order' is not available with ordered items"),
     ({"orthogonal": True}, "orthogonal= is not available with ordered items"),
-    ({"group": "gender", "parameterization": "theta"}, "parameterization='delta'"),
+    ({"group": "gender", "parameterization": "gamma"}, "parameterization='gamma' is not one of delta, theta"),
     ({"sampling_weights": "w"}, "sampling_weights"),
 ])
 def test_unimplemented_options_with_ordered_items_are_refused(data, options, message):

@@ -24,7 +24,11 @@ def group_estimates(groups, theta, vcov, local) -> pd.DataFrame:
         a, s, _ = ram.matrices(t_ram)
         sigma0 = ram.implied(t_ram).sigma
         ordered = ~grp.sample.numeric if grp.sample.mixed else np.ones(p, bool)
-        resid = np.where(ordered, 1.0 / scale**2 - np.diag(sigma0), np.diag(s)[:p])  # continuous: free
+        if grp.theta_param:  # theta: residual variances are RAM parameters, Delta = 1 / sd(y*)
+            scale = np.where(ordered, 1.0 / np.sqrt(np.diag(sigma0)), 1.0)
+            resid = np.diag(s)[:p]
+        else:
+            resid = np.where(ordered, 1.0 / scale**2 - np.diag(sigma0), np.diag(s)[:p])  # continuous: free
         s = s.copy()
         s[np.arange(p), np.arange(p)] = resid
         t = np.linalg.inv(np.eye(ram.nvar) - a)

@@ -45,11 +45,12 @@ class Group:
     index: np.ndarray  # local [ram params, thresholds, Delta] -> global index, -1 where fixed
     nobs: int
     layout: OrdinalStructure  # where the thresholds, -means, variances and covariances sit in WLS.obs
+    theta_param: bool = False  # lavaan parameterization = "theta": Delta_i = 1 / sqrt(Sigma*_ii), derived
 
 
 def _group_table(model: str, names, free_means: bool, g: int = 0, levels=None,
                  numeric: tuple[str, ...] = (), std_lv: bool = False,
-                 free_lv_var: bool = False) -> pd.DataFrame:
+                 free_lv_var: bool = False, theta_resid: str = "") -> pd.DataFrame:
     """Group ``g``'s rows of lavaan's multi-group table (per-group vectors ``c(a1, a2)*x`` and ``group:``
     blocks give each group its own values; lavaanify with ``ngroups``), as a one-group table with the
     delta parameterization's fixed rows."""
@@ -64,7 +65,11 @@ def _group_table(model: str, names, free_means: bool, g: int = 0, levels=None,
             raise SurveyInputError("every group block must model the same observed variables in the same "
                                    f"order with ordered items (group {g + 1} differs)", field="model")
     ov = pt["lhs"].isin(names.ov) & ~pt["lhs"].isin(numeric)  # continuous: free intercepts and variances
-    pt.loc[(pt["op"] == "~~") & (pt["lhs"] == pt["rhs"]) & ov, ["free", "ustart"]] = [0, 0.0]
+    resid = (pt["op"] == "~~") & (pt["lhs"] == pt["rhs"]) & ov
+    if theta_resid == "free":  # theta, groups 2+ with equal thresholds: free residual variances
+        pass
+    else:  # delta: not parameters (0 in the RAM part); theta: fixed at 1
+        pt.loc[resid, ["free", "ustart"]] = [0, 1.0 if theta_resid == "fixed" else 0.0]
     pt.loc[(pt["op"] == "~1") & ov, ["free", "ustart"]] = [0, 0.0]
     if std_lv:  # lavaan std.lv: all loadings free, factor variances 1 (free in groups 2+ if loadings equal)
         first = (pt["op"] == "=~") & ~pt.duplicated(["lhs", "op"]) & (pt["ustart"] == 1.0) & (pt["user"] == 1)
@@ -104,7 +109,8 @@ def _row_key(row, g: int, equal: set[str], lv: set[str], partial: frozenset = fr
 
 
 def build_groups(model: str, data: pd.DataFrame, group: str, group_equal, missing: str, group_partial=(),
-                 groups=None, numeric: tuple[str, ...] = (), std_lv: bool = False):
+                 groups=None, numeric: tuple[str, ...] = (), std_lv: bool = False,
+                 parameterization: str = "delta"):
     """Groups (the group column's values in order of appearance, or the chosen ``groups`` in their order)
     and the global parameter keys; ``group_partial`` names (``lhs op rhs``, lavaan's ``group.partial``) are
     free in every group although ``group_equal`` constrains their kind; ``numeric``: the continuous
@@ -144,8 +150,11 @@ def build_groups(model: str, data: pd.DataFrame, group: str, group_equal, missin
         rows = frame[frame[group] == level]
         sample = (mixed_sample_statistics(rows, ov, tuple(numeric), missing) if numeric
                   else sample_statistics(rows, ov, missing))
+        theta_p = parameterization == "theta"
+        theta_resid = ("free" if thresholds_equal and g > 0 else "fixed") if theta_p else ""
         pt = _group_table(model, names, free_means=free_means and g > 0, g=g, levels=levels,
-                          numeric=tuple(numeric), std_lv=std_lv, free_lv_var=free_lv_var and g > 0)
+                          numeric=tuple(numeric), std_lv=std_lv, free_lv_var=free_lv_var and g > 0,
+                          theta_resid=theta_resid)
         ram = RAMModel(pt)
         local = np.full(ram.npar, -1)
         for row in pt.itertuples(index=False):
@@ -155,10 +164,11 @@ def build_groups(model: str, data: pd.DataFrame, group: str, group_equal, missin
         th = [keys.setdefault(("|", v, k) if thresholds_equal and f"{v}|t{k + 1}" not in partial
                               else (g, "|", v, k), len(keys))
               for v, t in zip(ordinal, sample.thresholds, strict=True) for k in range(t.size)]
-        scale = [keys.setdefault((g, "~*~", v), len(keys)) if thresholds_equal and g > 0 and v not in numeric
-                 else -1 for v in ov]
+        scale = [keys.setdefault((g, "~*~", v), len(keys))
+                 if thresholds_equal and g > 0 and v not in numeric and not theta_p else -1 for v in ov]
         layout = OrdinalStructure(pt, [t.size for t in sample.thresholds], "delta", sample.numeric)
-        groups.append(Group(ram, sample, np.concatenate([local, th, scale]).astype(int), sample.nobs, layout))
+        groups.append(Group(ram, sample, np.concatenate([local, th, scale]).astype(int), sample.nobs, layout,
+                            theta_p))
     return groups, keys, levels
 
 
@@ -191,6 +201,10 @@ def moments(group: Group, theta: np.ndarray, jacobian: bool = False):
     th_var, num = lay.th_var, lay.num_idx
     imp = group.ram.implied(t_ram)
     mu = imp.mean
+    ordered = np.ones(group.ram.p, bool)
+    ordered[num] = False
+    if group.theta_param:  # Delta_i = 1 / sqrt(Sigma*_ii) of an ordered item
+        scale = np.where(ordered, 1.0 / np.sqrt(np.diag(imp.sigma)), 1.0)
     stats = np.zeros(lay.nstat)
     stats[lay.th_slot] = scale[th_var] * (tau - mu[th_var])
     stats[lay.mean_slot] = -mu[num]
@@ -212,6 +226,11 @@ def moments(group: Group, theta: np.ndarray, jacobian: bool = False):
     local[rows, :n_ram] = (scale[ii] * scale[jj] * d_sigma[:, ii, jj]).T
     local[rows, n_ram + nth + ii] += scale[jj] * imp.sigma[ii, jj]
     local[rows, n_ram + nth + jj] += scale[ii] * imp.sigma[ii, jj]
+    if group.theta_param:  # d Delta_i = -Delta_i^3 d Sigma*_ii / 2 (its scale columns are not parameters)
+        d_scale = np.where(ordered, -0.5 * scale**3, 0.0) * np.einsum("kii->ki", d_sigma)
+        local[lay.th_slot, :n_ram] += (d_scale[:, th_var] * (tau - mu[th_var])).T
+        d_pair = scale[jj] * d_scale[:, ii] + scale[ii] * d_scale[:, jj]
+        local[rows, :n_ram] += (imp.sigma[ii, jj] * d_pair).T
     select = np.zeros((group.index.size, int(theta.size)))
     free = group.index >= 0
     select[np.flatnonzero(free), group.index[free]] = 1.0
@@ -293,11 +312,13 @@ def _optimise(groups, weights, theta, tol=1e-10, max_iter=300) -> tuple[np.ndarr
 
 def fit_ordinal_groups(model: str, data: pd.DataFrame, group: str, *, group_equal=(),
                        estimator: str = "WLSMV", missing: str = "listwise", group_partial=(),
-                       groups=None, numeric: tuple[str, ...] = (), std_lv: bool = False) -> GroupFit:
+                       groups=None, numeric: tuple[str, ...] = (), std_lv: bool = False,
+                       parameterization: str = "delta") -> GroupFit:
     """Multi-group DWLS fit with the scaled-shifted test (WLSMV); see the module docstring.
     ``group_partial``: lavaan's ``group.partial``; ``groups``: the group values used, in this order;
     ``numeric``: the continuous variables (the others ordered); ``std_lv``: factor variances fixed to 1
-    instead of the first loadings (lavaan ``std.lv = TRUE``)."""
+    instead of the first loadings (lavaan ``std.lv = TRUE``); ``parameterization``: delta or theta (the items'
+    residual variances 1 in group 1, free in groups 2+ with equal thresholds; Delta derived)."""
     from threadpoolctl import threadpool_limits
 
     if str(estimator).upper() != "WLSMV":
@@ -305,7 +326,7 @@ def fit_ordinal_groups(model: str, data: pd.DataFrame, group: str, *, group_equa
                                field="estimator")
     with threadpool_limits(1):
         blocks, keys, levels = build_groups(model, data, group, group_equal, missing, group_partial, groups,
-                                            numeric, std_lv)
+                                            numeric, std_lv, parameterization)
         weights = [weight_matrix(g.sample.gamma, "DWLS") for g in blocks]
         theta, converged = _optimise(blocks, weights, _start(blocks, len(keys)))
         out = _inference(blocks, weights, keys, theta, converged)

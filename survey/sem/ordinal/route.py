@@ -85,8 +85,9 @@ def _fit_groups(model, data, est, ordered, missing, group, group_equal, group_pa
     from survey.sem.ordinal.multigroup import fit_ordinal_groups
     from survey.sem.syntax import lavaanify, variable_names
 
-    if options.get("parameterization", "delta") != "delta":
-        raise SurveyInputError("multi-group ordinal fits take parameterization='delta' only yet",
+    param = options.get("parameterization", "delta")
+    if param not in ("delta", "theta"):
+        raise SurveyInputError(f"parameterization={param!r} is not one of delta, theta",
                                field="parameterization")
     numeric: tuple[str, ...] = ()
     if ordered is not True:  # the model's other observed variables are continuous
@@ -95,9 +96,13 @@ def _fit_groups(model, data, est, ordered, missing, group, group_equal, group_pa
         numeric = tuple(v for v in ov if v not in set(ordered))
         if len(numeric) == len(ov):
             raise SurveyInputError("none of the model's observed variables is ordered", field="ordered")
+        if numeric and param == "theta":
+            raise SurveyInputError("multi-group fits mixing ordered and continuous variables take "
+                                   "parameterization='delta' only yet", field="parameterization")
     return fit_ordinal_groups(model, data, group, group_equal=tuple(_as_list(group_equal)), estimator=est,
                               missing=missing, group_partial=tuple(_as_list(group_partial)), groups=groups,
-                              numeric=numeric, std_lv=bool(options.get("std_lv", False)))
+                              numeric=numeric, std_lv=bool(options.get("std_lv", False)),
+                              parameterization=param)
 
 
 DEFAULT_CONTINUOUS_STEPS = "configural,metric,scalar,strict"
