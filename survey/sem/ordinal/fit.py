@@ -17,6 +17,7 @@ import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from survey.errors import EstimationError, SurveyInputError
+from survey.sem.ordinal import choices
 from survey.sem.ordinal import fitmeasures as fm
 from survey.sem.ordinal import test as tests
 from survey.sem.ordinal._engine import GroupStats, lavaanify, start_values, variable_names
@@ -28,14 +29,7 @@ from survey.sem.ordinal.polychoric import as_matrix, pair_tables, polychoric
 from survey.sem.ordinal.results import OrdinalResult
 from survey.sem.ordinal.thresholds import OrdinalCodes, encode, univariate_thresholds
 
-# estimator -> (objective's weight, test, robust SEs)  (lavaan ``lav_options_set``)
-ESTIMATORS = {
-    "WLSMV": ("DWLS", "scaled.shifted", True),
-    "WLSM": ("DWLS", "satorra.bentler", True),
-    "ULSMV": ("ULS", "scaled.shifted", True),
-    "ULSM": ("ULS", "satorra.bentler", True),
-    "WLS": ("WLS", "standard", False),
-}
+ESTIMATORS = tuple(choices.ESTIMATORS)  # lavaan's estimators for categorical data (:mod:`choices`)
 
 
 @dataclass
@@ -195,25 +189,25 @@ def _with_means(pt: pd.DataFrame, variables: list[str], numeric: set[str]) -> pd
 
 def fit_ordinal(model: str, data: pd.DataFrame, *, estimator: str = "WLSMV", ordered=None,
                 missing: str = "listwise", parameterization: str = "delta",
-                std_lv: bool = False) -> OrdinalFit:
+                std_lv: bool = False, se: str = "default", test: str = "default",
+                information: str | None = None) -> OrdinalFit:
     """Fit ``model`` to the ordered items of ``data``: every observed variable (``ordered`` None, True or
     "all") or those listed in ``ordered``, the others continuous (polyserial and Pearson correlations in
     the two-step statistics, :mod:`survey.sem.ordinal.mixed`; listwise complete cases).
 
-    ``estimator``: WLSMV (DWLS + scaled-shifted test, robust SEs), WLSM, ULSMV, ULSM or WLS;
+    ``estimator``: WLSMV (DWLS + scaled-shifted test, robust SEs), WLSMVS, WLSM, ULSMV, ULSMVS, ULSM,
+    DWLS, ULS or WLS, with ``se``, ``test`` and ``information`` as lavaan (:mod:`choices`);
     ``missing``: listwise (lavaan's default) or pairwise; ``parameterization``: delta or theta;
     ``std_lv``: factor variances fixed to 1 instead of the first loadings.
     """
     with threadpool_limits(1):  # moderate matrices: BLAS threads only contend
-        return _fit(model, data, estimator, ordered, missing, parameterization, std_lv)
+        return _fit(model, data, choices.resolve(estimator, se, test, information), ordered, missing,
+                    parameterization, std_lv)
 
 
-def _fit(model: str, data: pd.DataFrame, estimator: str, ordered, missing: str, parameterization: str,
+def _fit(model: str, data: pd.DataFrame, choice: choices.Choice, ordered, missing: str, parameterization: str,
          std_lv: bool) -> OrdinalFit:
-    est = str(estimator).upper()
-    if est not in ESTIMATORS:
-        raise SurveyInputError(f"estimator={estimator!r} is not available for ordered items "
-                               f"(available: {', '.join(ESTIMATORS)})", field="estimator")
+    est = choice.estimator
     if parameterization not in ("delta", "theta"):
         raise SurveyInputError(f"parameterization={parameterization!r} is not one of delta, theta",
                                field="parameterization")
@@ -234,29 +228,31 @@ def _fit(model: str, data: pd.DataFrame, estimator: str, ordered, missing: str, 
     structure = OrdinalStructure(pt, nth, parameterization, sample.numeric)
     if structure.ram.ov != ov:
         raise EstimationError("the model's observed variables changed order")  # pragma: no cover
-    weight_kind, test_kind, robust = ESTIMATORS[est]
-    weight = weight_matrix(sample.gamma, weight_kind)
+    weight = weight_matrix(sample.gamma, choice.weight)
     s = sample.wls_obs
     theta0 = np.concatenate([_ram_start(structure, sample), np.concatenate(sample.thresholds)])
     theta, converged = _gauss_newton(structure, s, weight, theta0)
     delta = structure.jacobian(theta)
     n = sample.nobs
     try:
-        v = tests.vcov(delta, weight, sample.gamma, n - 1, robust=robust)
+        v = tests.vcov(delta, weight, sample.gamma, n - 1, robust=choice.se == "robust.sem")
     except np.linalg.LinAlgError as exc:
         raise EstimationError("the model is not identified (singular information matrix)") from exc
     resid = s - structure.moments(theta).stats
     fmin = 0.5 * (n - 1) / n * objective(resid, weight)  # lavaan: chisq = 2 N fmin = (N - 1) F
     df = structure.nstat - structure.npar
     test_list = [tests.standard(2 * n * fmin, df)]
-    if test_kind != "standard":
+    if choice.tests:
         tr, tr2 = tests.ugamma_traces(delta, weight, sample.gamma)
-        stat = test_list[0].stat
-        test_list.append(tests.scaled_shifted(stat, df, tr, tr2) if test_kind == "scaled.shifted"
-                         else tests.mean_adjusted(stat, df, tr))
+        test_list += [tests.robust_test(kind, test_list[0].stat, df, tr, tr2) for kind in choice.tests]
     measures = fm.fit_measures(structure, theta, sample, weight, test_list, fmin, delta, v)
+    if choice.weight == "ULS":  # lavaan: the ULS statistic has no chi-square p-value
+        test_list[0].pvalue = measures["pvalue"] = measures["baseline.pvalue"] = float("nan")
+    if choice.se == "none":  # lavaan se = "none": estimates without standard errors
+        v = np.full_like(v, np.nan)
     table = estimates_table(structure, theta, v, sample)
-    warnings = ([] if converged else ["the optimizer did not converge"]) + solution_warnings(table, sample)
+    warnings = (choice.warnings + ([] if converged else ["the optimizer did not converge"])
+                + solution_warnings(table, sample))
     implied = structure.moments(theta).sigma
     return OrdinalFit(est, parameterization, n, converged, table, measures, v, sample, test_list, implied,
                       warnings, model, structure, theta)

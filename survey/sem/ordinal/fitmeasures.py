@@ -83,8 +83,7 @@ def _baseline(structure: OrdinalStructure, sample, weight: np.ndarray, kind: str
     out = [tests.standard(stat, df)]
     if kind != "standard":
         tr, tr2 = tests.ugamma_traces(d0, weight, sample.gamma)
-        out.append(tests.scaled_shifted(stat, df, tr, tr2) if kind == "scaled.shifted"
-                   else tests.mean_adjusted(stat, df, tr))
+        out.append(tests.robust_test(kind, stat, df, tr, tr2))
     return out
 
 
@@ -124,11 +123,11 @@ def fit_measures(structure: OrdinalStructure, theta: np.ndarray, sample, weight:
     base = _baseline(structure, sample, weight, scaled.name if scaled else "standard")
     x0, df0 = base[0].stat, base[0].df
     if scaled is not None:
-        out.update({"chisq.scaled": scaled.stat, "df.scaled": float(df), "pvalue.scaled": scaled.pvalue,
-                    "chisq.scaling.factor": scaled.scaling_factor})
+        out.update({"chisq.scaled": scaled.stat, "df.scaled": float(scaled.df),
+                    "pvalue.scaled": scaled.pvalue, "chisq.scaling.factor": scaled.scaling_factor})
     out.update({"baseline.chisq": x0, "baseline.df": float(df0), "baseline.pvalue": base[0].pvalue})
     if scaled is not None:
-        out.update({"baseline.chisq.scaled": base[1].stat, "baseline.df.scaled": float(df0),
+        out.update({"baseline.chisq.scaled": base[1].stat, "baseline.df.scaled": float(base[1].df),
                     "baseline.pvalue.scaled": base[1].pvalue,
                     "baseline.chisq.scaling.factor": base[1].scaling_factor})
     out["cfi"] = _cfi(x2, df, x0, df0)
@@ -140,20 +139,21 @@ def fit_measures(structure: OrdinalStructure, theta: np.ndarray, sample, weight:
     out["pnfi"] = df / df0 * out["nfi"]
     if scaled is not None:
         xs, x0s = scaled.stat, base[1].stat
-        out["cfi.scaled"] = _cfi(xs, df, x0s, df0)
-        out["tli.scaled"] = out["nnfi.scaled"] = _tli(xs, df, x0s, df0)
-        out["rni.scaled"] = 1 - (xs - df) / (x0s - df0)
+        dfs, df0s = scaled.df, base[1].df  # df, or mean.var.adjusted's df*
+        out["cfi.scaled"] = _cfi(xs, dfs, x0s, df0s)
+        out["tli.scaled"] = out["nnfi.scaled"] = _tli(xs, dfs, x0s, df0s)
+        out["rni.scaled"] = 1 - (xs - dfs) / (x0s - df0s)
     out["rmsea"] = rmsea(x2, df, n)
     out["rmsea.ci.lower"], out["rmsea.ci.upper"] = rmsea_ci(x2, df, n)
     out["rmsea.pvalue"] = _close(x2, df, n, 0.05)
     if scaled is not None:
-        xs = scaled.stat
-        out["rmsea.scaled"] = rmsea(xs, df, n)
         # lavaan: the shifted statistic on df, or the unscaled one on tr(U Gamma) degrees of freedom
-        x2s, df2 = (xs, df) if scaled.name == "scaled.shifted" else (x2, scaled.trace_ugamma)
+        x2s, df2 = (scaled.stat, df) if scaled.name == "scaled.shifted" else (x2, scaled.trace_ugamma)
+        out["rmsea.scaled"] = rmsea(x2s, df2, n)
         out["rmsea.ci.lower.scaled"], out["rmsea.ci.upper.scaled"] = rmsea_ci(x2s, df2, n)
         out["rmsea.pvalue.scaled"] = _close(x2s, df2, n, 0.05)
-    if scaled is not None and not structure.mixed:  # lavaan has no catML for continuous variables
+    # lavaan has no catML for continuous variables, nor a robust RMSEA after mean.var.adjusted
+    if scaled is not None and not structure.mixed and scaled.name != "mean.var.adjusted":
         xx3, c3, xx3_0, c3_0 = _catml(structure, theta, sample, weight, delta, df)
         out["cfi.robust"] = _cfi(xx3, df, xx3_0, df0, c3, c3_0)
         out["tli.robust"] = out["nnfi.robust"] = _tli(xx3, df, xx3_0, df0, c3, c3_0)

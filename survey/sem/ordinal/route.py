@@ -13,9 +13,10 @@ from collections.abc import Iterable
 import pandas as pd
 
 from survey.errors import SurveyInputError
+from survey.sem.ordinal.choices import ESTIMATORS, resolve
 
-ORDINAL_ESTIMATORS = ("WLSMV", "WLSM", "ULSMV", "ULSM", "WLS")
-# lavaan's se for the ordinal estimators is "robust.sem" (WLS: "standard"); both are what the fits report
+ORDINAL_ESTIMATORS = tuple(ESTIMATORS)  # lavaan's estimators for categorical data (ordinal.choices)
+# the multi-group fit's se (lavaan's "robust.sem" for WLSMV)
 ORDINAL_SE = ("default", "robust", "robust.sem")
 ORDINAL_OPTIONS = ("parameterization", "std_lv")
 
@@ -44,6 +45,8 @@ def fit_ordered(
     se: str,
     bootstrap: int | None,
     groups: list | None = None,
+    test: str = "default",
+    information: str | None = None,
     **options,
 ):
     """Check the engine's ``fit`` options for ordered items and run the ordinal fit.
@@ -62,10 +65,16 @@ def fit_ordered(
                                f"(available: {', '.join(ORDINAL_ESTIMATORS)})", field="estimator")
     se_name = str(se).lower()
     if bootstrap or se_name == "bootstrap":
-        raise SurveyInputError("bootstrap standard errors are not available with ordered items", field="se")
-    if se_name not in ORDINAL_SE:
-        raise SurveyInputError(f"se={se!r} is not available with ordered items (available: "
-                               f"{', '.join(ORDINAL_SE)})", field="se")
+        if ESTIMATORS[est][1] == "robust.sem":  # lavaan 0.6.14 refuses robust estimators with bootstrap
+            raise SurveyInputError(f"bootstrap standard errors with estimator {est}: lavaan 0.6.14 refuses "
+                                   "them (use (D)WLS estimator for bootstrap)", field="se")
+        raise SurveyInputError("bootstrap standard errors are not available with ordered items yet",
+                               field="se")
+    if group is None:  # the estimator / se / test / information combination as lavaan (ordinal.choices)
+        resolve(est, se, test, information)
+    elif se_name not in ORDINAL_SE or test not in ("default", "standard") or information is not None:
+        raise SurveyInputError(f"se={se!r}, test={test!r}, information={information!r}: multi-group ordinal "
+                               "fits take the WLSMV defaults only yet", field="se")
     unknown = sorted(set(options) - set(ORDINAL_OPTIONS))
     if unknown:
         raise SurveyInputError(f"option {unknown[0]}= is not available with ordered items yet",
@@ -76,7 +85,8 @@ def fit_ordered(
 
         return fit_ordinal(model, data, estimator=est, ordered=ordered, missing=missing,
                            parameterization=options.get("parameterization", "delta"),
-                           std_lv=bool(options.get("std_lv", False)))
+                           std_lv=bool(options.get("std_lv", False)), se=se, test=test,
+                           information=information)
     return _fit_groups(model, data, est, ordered, missing, group, group_equal, group_partial, groups, options)
 
 

@@ -1,0 +1,124 @@
+"""Ordered items with lavaan's other estimators and options (issue 16): DWLS / ULS / WLS plain, WLSMVS /
+ULSMVS (mean.var.adjusted), ``se = "standard" | "robust.sem" | "none"``, a second ``test=``, and
+``information = "observed"`` (lavaan warns and keeps expected information), each equal to lavaan 0.6.14
+(tests/fixtures/ordinal_options/make_options.R); the combinations lavaan refuses are refused with its
+reason."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from survey.errors import SurveyInputError
+from survey.sem import fit
+from survey.sem.ordinal.choices import resolve
+
+HERE = Path(__file__).parent / "fixtures" / "ordinal_options"
+REF = json.loads((HERE / "options.json").read_text())
+MODEL = REF["model"]
+MEASURES = ("chisq", "df", "pvalue", "chisq.scaled", "df.scaled", "pvalue.scaled", "chisq.scaling.factor",
+            "baseline.chisq", "baseline.chisq.scaled", "baseline.df.scaled", "cfi", "tli", "cfi.scaled",
+            "tli.scaled", "rmsea", "rmsea.scaled", "rmsea.ci.lower.scaled", "rmsea.ci.upper.scaled",
+            "rmsea.pvalue.scaled", "cfi.robust", "tli.robust", "rmsea.robust", "srmr")
+
+
+@pytest.fixture(scope="module")
+def data() -> pd.DataFrame:
+    return pd.read_csv(HERE / "bfi_weighted.csv")
+
+
+def check_against(res, case: str) -> None:
+    """Estimates, SEs, std.all, the tests and the fit measures equal lavaan's (1e-3; chi-squares 1e-5)."""
+    ref = REF["cases"][case]
+    want = {(r["lhs"], r["op"], r["rhs"]): r for r in ref["estimates"]}
+    est = res.estimates()
+    assert len(est) == len(want)
+    for row in est.to_dict("records"):
+        w = want[(row["lhs"], row["op"], row["rhs"])]
+        assert row["est"] == pytest.approx(w["est"], abs=1e-3)
+        assert row["std.all"] == pytest.approx(w["std.all"], abs=1e-3)
+        if "se" in w and w["se"] not in (None, "NA") and w["se"] > 0:
+            assert row["se"] == pytest.approx(w["se"], abs=1e-3)
+    got = res.fit_measures()
+    for name in MEASURES:
+        if name in ref["fit_measures"]:
+            assert got[name] == pytest.approx(ref["fit_measures"][name], rel=1e-5, abs=1e-5), name
+        else:  # lavaan leaves it out (no robust RMSEA after mean.var.adjusted, no ULS p-value)
+            assert name not in got or not math.isfinite(got[name]), name
+    kinds = [t["test"] for t in ref["tests"]]
+    assert [t.name for t in res.tests] == kinds
+    for t, w in zip(res.tests, ref["tests"], strict=True):
+        assert t.stat == pytest.approx(w["stat"], rel=1e-6)
+        assert t.df == pytest.approx(w["df"], rel=1e-6)
+
+
+CASES = {
+    "dwls": {"estimator": "DWLS"},
+    "uls": {"estimator": "ULS"},
+    "wls": {"estimator": "WLS"},
+    "wlsmvs": {"estimator": "WLSMVS"},
+    "ulsmvs": {"estimator": "ULSMVS"},
+    "wlsmv_se_standard": {"estimator": "WLSMV", "se": "standard"},
+    "dwls_se_robust": {"estimator": "DWLS", "se": "robust.sem"},
+    "uls_se_robust": {"estimator": "ULS", "se": "robust"},
+    "dwls_test_ss": {"estimator": "DWLS", "test": "scaled.shifted"},
+    "dwls_test_sb": {"estimator": "DWLS", "test": "satorra.bentler"},
+    "dwls_test_mva": {"estimator": "DWLS", "test": "mean.var.adjusted"},
+    "wlsmv_test_sb": {"estimator": "WLSMV", "test": "satorra.bentler"},
+    "wlsmv_test_standard": {"estimator": "WLSMV", "test": "standard"},
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_estimator_se_and_test_options_equal_lavaan(data, case):
+    res = fit(MODEL, data, ordered=True, **CASES[case])
+    assert res.nobs == REF["cases"][case]["nobs"]
+    check_against(res, case)
+
+
+def test_se_none_gives_estimates_without_standard_errors(data):
+    res = fit(MODEL, data, ordered=True, se="none")
+    se = res.estimates()["se"]
+    assert ((se == 0) | se.isna()).all()  # the fixed rows keep lavaan's 0
+    assert se.isna().sum() == REF["cases"]["wlsmv_se_none"]["fit_measures"]["npar"]
+    assert REF["cases"]["wlsmv_se_none"]["options"]["se"] == "none"
+    check_against(res, "wlsmv_se_none")
+
+
+@pytest.mark.parametrize("case,options", [
+    ("wlsmv_info_observed", {"estimator": "WLSMV", "information": "observed"}),
+    ("wls_info_observed", {"estimator": "WLS", "information": "observed"}),
+    ("dwls_se_first_order", {"estimator": "DWLS", "se": "first.order"}),
+])
+def test_observed_information_falls_back_to_expected_with_lavaans_warning(data, case, options):
+    ref = REF["cases"][case]
+    assert ref["options"]["information"] == "expected"
+    assert "information will be set to" in ref["warnings"]  # lavaan's one warning (a string in the JSON)
+    res = fit(MODEL, data, ordered=True, **options)
+    check_against(res, case)
+    assert any('information will be set to "expected"' in w for w in res.warnings)
+
+
+@pytest.mark.parametrize("case,options,message", [
+    ("wlsmv_se_first_order", {"se": "first.order"}, "if robust test statistics are requested"),
+    ("wlsmv_se_huber_white", {"se": "robust.huber.white"}, "invalid value in se= argument"),
+    ("wlsmv_test_yuan_bentler", {"test": "yuan.bentler"}, 'information = "first.order" not available'),
+    ("wlsmv_bootstrap", {"se": "bootstrap", "bootstrap": 2}, "use (D)WLS estimator for bootstrap"),
+])
+def test_combinations_lavaan_refuses_are_refused_with_its_reason(data, case, options, message):
+    assert message in REF["errors"][case]
+    with pytest.raises(SurveyInputError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        fit(MODEL, data, ordered=True, estimator="WLSMV", **options)
+
+
+def test_resolve_maps_estimators_as_lavaan():
+    assert resolve("WLSMV").tests == ("scaled.shifted",) and resolve("WLSMV").se == "robust.sem"
+    assert resolve("DWLS", test="satorra.bentler").tests == ("satorra.bentler",)
+    assert resolve("WLSMV", test="satorra.bentler").tests == ("scaled.shifted", "satorra.bentler")
+    assert resolve("ULS").se == "standard" and resolve("ULSMVS").tests == ("mean.var.adjusted",)
+    with pytest.raises(SurveyInputError, match="estimator='PML'"):
+        resolve("PML")
