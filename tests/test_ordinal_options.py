@@ -122,3 +122,51 @@ def test_resolve_maps_estimators_as_lavaan():
     assert resolve("ULS").se == "standard" and resolve("ULSMVS").tests == ("mean.var.adjusted",)
     with pytest.raises(SurveyInputError, match="estimator='PML'"):
         resolve("PML")
+
+
+# ---- sampling weights (lavaan sampling.weights = "w", normalised to sum to N)
+WEIGHTED = {
+    "wlsmv_weighted": {"estimator": "WLSMV"},
+    "dwls_weighted": {"estimator": "DWLS"},
+    "wls_weighted": {"estimator": "WLS"},
+    "wlsmv_weighted_pairwise": {"estimator": "WLSMV", "missing": "pairwise"},
+}
+
+
+@pytest.mark.parametrize("case", sorted(WEIGHTED))
+def test_sampling_weights_with_ordered_items_equal_lavaan(data, case):
+    res = fit(MODEL, data, ordered=True, sampling_weights="w", **WEIGHTED[case])
+    ref = REF["cases"][case]
+    assert res.nobs == ref["nobs"]
+    # weighted thresholds and polychorics, and the diagonal of the weighted Gamma (lavaan's NACOV)
+    assert res.sample.wls_obs == pytest.approx(ref["wls_obs"], abs=1e-6)
+    if ref["gamma_diag"] is not None:
+        assert res.sample.gamma.diagonal() == pytest.approx(ref["gamma_diag"], rel=1e-5)
+    check_against(res, case)
+
+
+def test_weights_change_the_fit(data):
+    """The weights are used: the weighted fit is lavaan's weighted one, not the unweighted one."""
+    weighted = fit(MODEL, data, ordered=True, sampling_weights="w").fit_measures()["chisq"]
+    lav_plain = REF["cases"]["wlsmv_se_standard"]["fit_measures"]["chisq"]
+    lav_weighted = REF["cases"]["wlsmv_weighted"]["fit_measures"]["chisq"]
+    assert abs(lav_plain - lav_weighted) > 10
+    assert weighted == pytest.approx(lav_weighted, rel=1e-6)
+
+
+def test_bad_sampling_weight_is_refused_naming_its_row(data):
+    bad = data.copy()
+    bad.loc[4, "w"] = -1.0
+    with pytest.raises(SurveyInputError, match="sampling weight is negative") as info:
+        fit(MODEL, bad, ordered=True, sampling_weights="w")
+    assert info.value.row == 5
+
+
+@pytest.mark.parametrize("options,message", [
+    ({"group": "gender"}, "two or more groups is not available yet"),
+    ({"ordered": ["A1", "A2", "A3", "A4", "A5"]}, "ordered and continuous variables together"),
+])
+def test_weights_with_groups_or_mixed_variables_are_refused_for_now(data, options, message):
+    kwargs = {"ordered": True, **options}
+    with pytest.raises(SurveyInputError, match=message):
+        fit(MODEL, data, sampling_weights="w", **kwargs)

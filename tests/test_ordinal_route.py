@@ -42,7 +42,7 @@ def test_std_lv_and_lavaans_se_name_reach_the_ordinal_fit(data):
     ({"group": "gender", "group_partial": ["A1~1"]}, "group_partial"),
     ({"group": "gender", "groups": [1, 2]}, "groups="),
     ({"group": "gender", "parameterization": "theta"}, "parameterization='delta'"),
-    ({"sampling_weights": "w"}, "sampling_weights"),
+    ({"cluster": "age"}, "cluster= is not available with ordered items"),
 ])
 def test_unimplemented_options_with_ordered_items_are_refused(data, options, message):
     with pytest.raises(SurveyInputError, match=message.replace("(", r"\(")):

@@ -115,13 +115,13 @@ def fit(
     if wants_ordinal(estimator, ordered):  # ordered items: thresholds, polychorics, WLSMV (sem.ordinal)
         check_path(model, group=group, missing=missing, plain_ml=False,  # no explicit constraints
                    ordinal=True)
-        for name, value in (("sampling_weights", sampling_weights), ("cluster", cluster)):
-            if value:
-                raise SurveyInputError(f"{name}= is not available with ordered items yet", field=name,
-                                       value=str(value))
+        if cluster:
+            raise SurveyInputError("cluster= is not available with ordered items yet", field="cluster",
+                                   value=str(cluster))
         return fit_ordered(model, data, estimator=estimator, ordered=ordered, missing=missing, group=group,
                            group_equal=group_equal, group_partial=group_partial, se=se, bootstrap=bootstrap,
-                           groups=groups, test=test, information=asked, **partable_options)
+                           groups=groups, test=test, information=asked, sampling_weights=sampling_weights,
+                           sampling_weights_normalization=sampling_weights_normalization, **partable_options)
     check_partable_options(partable_options)
     bs_test = test == "bollen.stine"  # lavaan: the Bollen-Stine bootstrap p-value beside the standard test
     plain = (str(se).lower() != "bootstrap" and not bootstrap and not bs_test  # constraints: no resamples

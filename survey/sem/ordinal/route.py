@@ -47,6 +47,8 @@ def fit_ordered(
     groups: list | None = None,
     test: str = "default",
     information: str | None = None,
+    sampling_weights: str | None = None,
+    sampling_weights_normalization: str = "total",
     **options,
 ):
     """Check the engine's ``fit`` options for ordered items and run the ordinal fit.
@@ -86,7 +88,12 @@ def fit_ordered(
         return fit_ordinal(model, data, estimator=est, ordered=ordered, missing=missing,
                            parameterization=options.get("parameterization", "delta"),
                            std_lv=bool(options.get("std_lv", False)), se=se, test=test,
-                           information=information)
+                           information=information, sampling_weights=sampling_weights,
+                           sampling_weights_normalization=sampling_weights_normalization)
+    if sampling_weights:
+        raise SurveyInputError("sampling_weights= with ordered items and two or more groups is not available "
+                               "yet (available: one group)", field="sampling_weights",
+                               value=str(sampling_weights))
     return _fit_groups(model, data, est, ordered, missing, group, group_equal, group_partial, groups, options)
 
 
