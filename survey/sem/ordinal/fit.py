@@ -46,6 +46,10 @@ class SampleStatistics:
     numeric: np.ndarray | None = None
     means: np.ndarray | None = None
     variances: np.ndarray | None = None
+    # with observed covariates (lavaan conditional.x, :mod:`survey.sem.ordinal.conditional`): the slopes
+    # (p, q) after the thresholds in ``wls_obs``, and the covariates' complete cases
+    slopes: np.ndarray | None = None
+    x: np.ndarray | None = None
 
     @property
     def mixed(self) -> bool:
@@ -70,7 +74,8 @@ class SampleStatistics:
         ii, jj = np.tril_indices(p, -1)
         order = np.lexsort((ii, jj))
         if not self.mixed:
-            return np.concatenate(self.thresholds + [self.correlations[ii[order], jj[order]]])
+            slopes = [] if self.slopes is None else [self.slopes.T.ravel()]
+            return np.concatenate(self.thresholds + slopes + [self.correlations[ii[order], jj[order]]])
         uni, th, mu = [], iter(self.thresholds), iter(-self.means)
         for is_num in self.numeric:
             uni.append(np.array([next(mu)]) if is_num else next(th))
@@ -143,7 +148,7 @@ def _statistics(codes: OrdinalCodes) -> SampleStatistics:
 
 
 def ordinal_partable(model: str, ncat: dict[str, int], parameterization: str, std_lv: bool,
-                     numeric: tuple[str, ...] = ()) -> pd.DataFrame:
+                     numeric: tuple[str, ...] = (), covariates: bool = False) -> pd.DataFrame:
     """lavaanify's table with the items' residual variances fixed (0 for the delta map, where the
     reported value is 1 - explained variance; 1 for theta) and, with ``std_lv``, factor variances fixed to
     1 and every loading free (lavaan ``std.lv = TRUE``). Continuous (``numeric``) variables keep their
@@ -151,10 +156,10 @@ def ordinal_partable(model: str, ncat: dict[str, int], parameterization: str, st
     then fixed rows at 0 (lavaan's mean structure for mixed data)."""
     pt = lavaanify(model).copy()
     names = variable_names(pt[pt["op"].isin(["=~", "~", "~~", "~1"])])
-    if names.ov_x:
+    if names.ov_x and not covariates:
         raise SurveyInputError("observed exogenous covariates are not supported with ordered items yet",
                                value=names.ov_x[0], field="model")
-    missing = [v for v in names.ov if v not in ncat and v not in numeric]
+    missing = [v for v in names.ov if v not in ncat and v not in numeric and v not in names.ov_x]
     if missing:
         raise SurveyInputError("an observed variable of the model is neither ordered nor continuous",
                                value=missing[0], field="ordered")
@@ -220,13 +225,21 @@ def _fit(model: str, data: pd.DataFrame, choice: choices.Choice, ordered, missin
     if parameterization not in ("delta", "theta"):
         raise SurveyInputError(f"parameterization={parameterization!r} is not one of delta, theta",
                                field="parameterization")
-    ov = list(variable_names(lavaanify(model)).ov)
+    names = variable_names(lavaanify(model))
+    covariates = list(names.ov_x)  # observed exogenous covariates: lavaan's conditional.x (conditional)
+    ov_all = list(names.ov)
+    ov = [v for v in ov_all if v not in covariates]
     numeric: tuple[str, ...] = ()
     if ordered not in (None, True, "all"):
         numeric = tuple(v for v in ov if v not in set(ordered))
         if len(numeric) == len(ov):
             raise SurveyInputError("none of the model's observed variables is ordered", field="ordered")
-    if numeric:
+    if covariates:
+        from survey.sem.ordinal import conditional as cx
+
+        cx.check(numeric, parameterization, weights[0])
+        sample = cx.conditional_sample(data, ov, covariates, missing)
+    elif numeric:
         if weights[0]:
             raise SurveyInputError("sampling_weights= with ordered and continuous variables together is not "
                                    "available yet (available: every model variable ordered)",
@@ -237,9 +250,13 @@ def _fit(model: str, data: pd.DataFrame, choice: choices.Choice, ordered, missin
     nth = [t.size for t in sample.thresholds]
     ord_names = [v for v in ov if v not in numeric]
     pt = ordinal_partable(model, dict(zip(ord_names, [k + 1 for k in nth], strict=True)), parameterization,
-                          std_lv, numeric)
-    structure = OrdinalStructure(pt, nth, parameterization, sample.numeric)
-    if structure.ram.ov != ov:
+                          std_lv, numeric, covariates=bool(covariates))
+    if covariates:
+        pt = cx.fix_covariates(pt, covariates, sample.x)
+        structure = cx.ConditionalStructure(pt, nth, covariates)
+    else:
+        structure = OrdinalStructure(pt, nth, parameterization, sample.numeric)
+    if structure.ram.ov != ov_all:
         raise EstimationError("the model's observed variables changed order")  # pragma: no cover
     weight = weight_matrix(sample.gamma, choice.weight)
     s = sample.wls_obs
@@ -264,6 +281,8 @@ def _fit(model: str, data: pd.DataFrame, choice: choices.Choice, ordered, missin
     if choice.se == "none":  # lavaan se = "none": estimates without standard errors
         v = np.full_like(v, np.nan)
     table = estimates_table(structure, theta, v, sample)
+    if covariates:
+        table = cx.covariate_rows(table, covariates, sample.x)
     warnings = (choice.warnings + ([] if converged else ["the optimizer did not converge"])
                 + solution_warnings(table, sample))
     implied = structure.moments(theta).sigma
@@ -286,9 +305,15 @@ def _ram_start(structure: OrdinalStructure, sample: SampleStatistics) -> np.ndar
     """lavaan-style starting values of the RAM part from the polychoric matrix."""
     p = structure.p
     mean = np.zeros(p)
+    cov = sample.cov
     if sample.mixed:
         mean[sample.numeric] = sample.means
-    stats = GroupStats("1", sample.nobs, sample.cov, mean, np.empty((0, p)))
+    if sample.slopes is not None:  # with covariates: a covariance of (y*, x) (conditional.start_cov)
+        from survey.sem.ordinal.conditional import start_cov
+
+        cov = start_cov(sample)
+        mean = np.concatenate([mean, sample.x.mean(axis=0)])
+    stats = GroupStats("1", sample.nobs, cov, mean, np.empty((0, cov.shape[0])))
     return start_values(structure.ram, stats)
 
 

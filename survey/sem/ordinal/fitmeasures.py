@@ -90,7 +90,7 @@ def _baseline(structure: OrdinalStructure, sample, weight: np.ndarray, kind: str
 def _catml(structure: OrdinalStructure, theta: np.ndarray, sample, weight: np.ndarray,
            delta: np.ndarray, df: int) -> tuple[float, float, float, float]:
     """XX3, c.hat3, XX3.null, c.hat3.null of lavaan's ``lav_fit_catml_dwls`` (module docstring)."""
-    n, p, nth = sample.nobs, structure.p, structure.nth  # catML's statistic: N F_ML
+    n, p, nth = sample.nobs, structure.p, structure.nuni  # catML's statistic: N F_ML
     implied = structure.moments(theta).sigma
     r = sample.correlations
     _, logdet_p = np.linalg.slogdet(implied)
@@ -133,10 +133,10 @@ def fit_measures(structure: OrdinalStructure, theta: np.ndarray, sample, weight:
     out["cfi"] = _cfi(x2, df, x0, df0)
     out["tli"] = out["nnfi"] = _tli(x2, df, x0, df0)
     out["rni"] = 1 - (x2 - df) / (x0 - df0)
-    out["nfi"] = 1 - x2 / x0
-    out["rfi"] = max(0.0, (x0 / df0 - x2 / df) / (x0 / df0)) if df > 0 else 1.0
+    out["nfi"] = 1 - x2 / x0 if df <= df0 else np.nan  # lavaan: NA when df > the baseline's df
+    out["rfi"] = (max(0.0, (x0 / df0 - x2 / df) / (x0 / df0)) if df > 0 else 1.0) if df <= df0 else np.nan
     out["ifi"] = (x0 - x2) / (x0 - df)
-    out["pnfi"] = df / df0 * out["nfi"]
+    out["pnfi"] = df / df0 * (1 - x2 / x0)
     if scaled is not None:
         xs, x0s = scaled.stat, base[1].stat
         dfs, df0s = scaled.df, base[1].df  # df, or mean.var.adjusted's df*
@@ -153,7 +153,8 @@ def fit_measures(structure: OrdinalStructure, theta: np.ndarray, sample, weight:
         out["rmsea.ci.lower.scaled"], out["rmsea.ci.upper.scaled"] = rmsea_ci(x2s, df2, n)
         out["rmsea.pvalue.scaled"] = _close(x2s, df2, n, 0.05)
     # lavaan has no catML for continuous variables, nor a robust RMSEA after mean.var.adjusted
-    if scaled is not None and not structure.mixed and scaled.name != "mean.var.adjusted":
+    # nor with observed covariates (conditional.x)
+    if scaled is not None and not structure.mixed and scaled.name != "mean.var.adjusted" and not structure.q:
         xx3, c3, xx3_0, c3_0 = _catml(structure, theta, sample, weight, delta, df)
         out["cfi.robust"] = _cfi(xx3, df, xx3_0, df0, c3, c3_0)
         out["tli.robust"] = out["nnfi.robust"] = _tli(xx3, df, xx3_0, df0, c3, c3_0)
@@ -168,6 +169,7 @@ def fit_measures(structure: OrdinalStructure, theta: np.ndarray, sample, weight:
         d_s = 1 / np.sqrt(np.diag(sample.cov))
         res = (sample.cov - structure.moments(theta).sigma) * np.outer(d_s, d_s)
         rho_res = res[np.tril_indices(p, -1)]
-    out["srmr"] = float(np.sqrt(np.sum(rho_res**2) / (p * (p + 1) / 2)))
+    # lavaan: over the pairs and every observed variable (the covariates too: lav_residuals_summary)
+    out["srmr"] = float(np.sqrt(np.sum(rho_res**2) / (rho_res.size + len(structure.ram.ov))))
     out["wrmr"] = float(np.sqrt(x2 / structure.nstat))
     return out

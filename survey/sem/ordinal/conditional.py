@@ -1,0 +1,184 @@
+"""Ordered items with observed exogenous covariates x: lavaan's ``conditional.x = TRUE`` (its default
+for categorical data), one group, delta parameterization.
+
+The sample statistics are conditional on x (:mod:`survey.sem.ordinal.probit`): thresholds, slopes of the
+items' latent responses on x and residual correlations. The model side (lavaan ``lav_model_implied``
+with ``conditional.x``): with the RAM covariance Sigma of (y*, x) — x's (co)variances fixed at their
+sample values (divisor N - 1, lavaan's ``cov.x``) — the implied slopes and residual covariance are
+
+    Pi = Sigma_yx Sigma_xx^-1,     Sigma_y|x = Sigma_yy - Pi Sigma_xy
+
+(= Lambda (I - B)^-1 Gamma and the residual part, independent of Sigma_xx), and under the delta
+parameterization the items' residual variances are not free: diag Sigma_y|x = 1 (``theta_ii = 1 -
+[Lambda Psi Lambda']_ii`` of the residual structure). The statistics m(theta) = [tau, vec(Pi), vech(
+Sigma_y|x, diagonal = FALSE)]; their Jacobian from the RAM derivatives dSigma:
+``dPi = (dSigma_yx - Pi dSigma_xx) Sigma_xx^-1``, ``dSigma_y|x = dSigma_yy - dSigma_yx Pi' - Pi dSigma_xy +
+Pi dSigma_xx Pi'``. The rest — DWLS / WLS objective, sandwich SEs, scaled tests, fit measures — is the
+fit without covariates (:mod:`survey.sem.ordinal.fit`); the baseline model keeps thresholds and slopes
+free.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from survey.errors import SurveyInputError
+from survey.sem.ordinal._engine import RAMModel
+from survey.sem.ordinal.objective import Moments, OrdinalStructure
+from survey.sem.ordinal.probit import conditional_statistics
+from survey.sem.ordinal.thresholds import encode
+
+
+class ConditionalStructure(OrdinalStructure):
+    """The map theta -> (thresholds, slopes, residual correlations) (module docstring)."""
+
+    def __init__(self, partable: pd.DataFrame, nthresholds: list[int], covariates: list[str]):
+        ov = list(RAMModel(partable).ov)
+        super().__init__(partable, nthresholds, "delta", np.isin(ov, covariates))
+        self.x_idx = np.array([ov.index(v) for v in covariates], dtype=int)
+        self.y_idx = np.array([k for k, v in enumerate(ov) if v not in set(covariates)], dtype=int)
+        if not np.array_equal(self.y_idx, np.arange(self.y_idx.size)):
+            raise SurveyInputError("the covariates must follow the items in the model's variables",
+                                   field="model")  # pragma: no cover - lavaanify puts ov.x last
+        self.q = self.x_idx.size
+        # the item statistics only: p items, their pairs; thresholds and slopes are the univariate part
+        self.p = self.y_idx.size
+        from survey.sem.ordinal.polychoric import pair_index
+
+        self.ii, self.jj = pair_index(self.p)
+        self.numeric = np.zeros(self.p, bool)
+        self.nslopes = self.p * self.q
+        self.nuni = self.nth + self.nslopes
+        self.nstat = self.nuni + self.ii.size
+
+    def _parts(self, sigma: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        y, x = self.y_idx, self.x_idx
+        pi = np.linalg.solve(sigma[np.ix_(x, x)], sigma[np.ix_(x, y)]).T  # (p, q)
+        cond = sigma[np.ix_(y, y)] - pi @ sigma[np.ix_(x, y)]
+        return pi, cond
+
+    def conditional_sigma(self, t_ram: np.ndarray) -> np.ndarray:
+        """Sigma_y|x at the RAM parameters (before the delta map sets its diagonal to 1)."""
+        return self._parts(self.ram.implied(t_ram).sigma)[1]
+
+    def moments(self, theta: np.ndarray) -> Moments:
+        t_ram, tau = self.split(theta)
+        pi, cond = self._parts(self.ram.implied(t_ram).sigma)
+        cond = cond.copy()
+        cond[np.diag_indices(self.p)] = 1.0
+        stats = np.concatenate([tau, pi.T.ravel(), cond[self.ii, self.jj]])
+        return Moments(stats, cond, np.ones(self.p))
+
+    def jacobian(self, theta: np.ndarray) -> np.ndarray:
+        t_ram, _ = self.split(theta)
+        imp = self.ram.implied(t_ram)
+        d_sigma = self.ram.delta(t_ram, imp)  # (npar_ram, P, P)
+        y, x = self.y_idx, self.x_idx
+        pi, _ = self._parts(imp.sigma)
+        sxx_inv = np.linalg.inv(imp.sigma[np.ix_(x, x)])
+        d_yx = d_sigma[:, y][:, :, x]
+        d_xx = d_sigma[:, x][:, :, x]
+        d_yy = d_sigma[:, y][:, :, y]
+        d_pi = (d_yx - pi @ d_xx) @ sxx_inv  # (npar_ram, p, q)
+        d_cond = d_yy - d_yx @ pi.T - pi @ d_yx.transpose(0, 2, 1) + pi @ d_xx @ pi.T
+        out = np.zeros((self.nstat, self.npar))
+        out[: self.nth, self.npar_ram :] = np.eye(self.nth)
+        out[self.nth : self.nuni, : self.npar_ram] = d_pi.transpose(0, 2, 1).reshape(self.npar_ram, -1).T
+        out[self.nuni :, : self.npar_ram] = d_cond[:, self.ii, self.jj].T
+        return out
+
+
+def check(numeric: tuple[str, ...], parameterization: str, sampling_weights: str | None) -> None:
+    """The combinations of covariates this fit does not take yet."""
+    if numeric:
+        raise SurveyInputError("observed covariates with ordered and continuous variables together are not "
+                               "available yet (available: every item ordered)", field="ordered")
+    if parameterization != "delta":
+        raise SurveyInputError("observed covariates with ordered items take parameterization='delta' "
+                               "only yet", field="parameterization", value=parameterization)
+    if sampling_weights:
+        raise SurveyInputError("observed covariates with ordered items and sampling weights are not "
+                               "available yet", field="sampling_weights", value=sampling_weights)
+
+
+@dataclass
+class CovariateData:
+    """Complete cases of the items (codes) and the covariates."""
+
+    codes: object  # OrdinalCodes
+    x: np.ndarray
+    covariates: list[str]
+
+
+def covariate_data(data: pd.DataFrame, items: list[str], covariates: list[str],
+                   missing: str) -> CovariateData:
+    """Listwise complete cases on items and covariates (lavaan's default); the covariates numeric."""
+    if missing != "listwise":
+        raise SurveyInputError(f"missing={missing!r} with observed covariates and ordered items is not "
+                               "available yet (available: listwise)", field="missing")
+    absent = [c for c in covariates if c not in data.columns]
+    if absent:
+        raise SurveyInputError("covariate not found in the data", column=absent[0], field="model")
+    x = data[covariates].apply(pd.to_numeric, errors="coerce")
+    bad = x.isna() & data[covariates].notna()
+    if bad.to_numpy().any():
+        row, col = map(int, np.argwhere(bad.to_numpy())[0])
+        raise SurveyInputError("a covariate must be numeric", row=row + 1, column=covariates[col],
+                               value=str(data[covariates[col]].iloc[row]))
+    keep = x.notna().all(axis=1).to_numpy()
+    codes = encode(data.loc[keep], items).complete()
+    xs = x.loc[keep].to_numpy(dtype=float)[(encode(data.loc[keep], items).codes >= 0).all(axis=1)]
+    if codes.n < 2:
+        raise SurveyInputError("fewer than two complete cases on the ordered items and covariates",
+                               field="data")
+    return CovariateData(codes, xs, list(covariates))
+
+
+def conditional_sample(data: pd.DataFrame, items: list[str], covariates: list[str], missing: str):
+    """The fit's :class:`~survey.sem.ordinal.fit.SampleStatistics` with the slopes (module docstring)."""
+    from survey.sem.ordinal.fit import SampleStatistics
+    from survey.sem.ordinal.polychoric import as_matrix
+
+    cd = covariate_data(data, items, covariates, missing)
+    st = conditional_statistics(cd.codes.codes, cd.codes.ncat, cd.x)
+    sample = SampleStatistics(list(items), st.thresholds, as_matrix(st.rho, len(items)), st.gamma, cd.codes.n)
+    sample.slopes = st.slopes
+    sample.x = cd.x
+    return sample
+
+
+def fix_covariates(pt: pd.DataFrame, covariates: list[str], x: np.ndarray) -> pd.DataFrame:
+    """The covariates' (co)variance rows fixed at their sample values (divisor N - 1: lavaan 0.6.14's
+    ``cov.x`` with conditional.x)."""
+    pt = pt.copy()
+    cov = np.cov(x, rowvar=False, ddof=1).reshape(len(covariates), len(covariates))
+    pos = {v: k for k, v in enumerate(covariates)}
+    rows = (pt["op"] == "~~") & pt["lhs"].isin(covariates) & pt["rhs"].isin(covariates)
+    for k in np.flatnonzero(rows.to_numpy()):
+        pt.loc[pt.index[k], "ustart"] = cov[pos[pt["lhs"].iloc[k]], pos[pt["rhs"].iloc[k]]]
+        pt.loc[pt.index[k], "free"] = 0
+    return pt
+
+
+def start_cov(sample) -> np.ndarray:
+    """A covariance of (y*, x) from the conditional statistics, for the starting values."""
+    sxx = np.cov(sample.x, rowvar=False, ddof=1).reshape(sample.x.shape[1], -1)
+    pi = sample.slopes
+    syy = sample.correlations + pi @ sxx @ pi.T
+    syx = pi @ sxx
+    return np.block([[syy, syx], [syx.T, sxx]])
+
+
+def covariate_rows(table: pd.DataFrame, covariates: list[str], x: np.ndarray) -> pd.DataFrame:
+    """lavaan's ``~1`` rows of the covariates: their sample means (fixed), std.all mean / SD."""
+    table = table.copy()
+    mean, sd = x.mean(axis=0), x.std(axis=0, ddof=1)
+    for k, v in enumerate(covariates):
+        hit = (table["op"] == "~1") & (table["lhs"] == v)
+        table.loc[hit, "est"] = mean[k]
+        table.loc[hit, "std.lv"] = mean[k]
+        table.loc[hit, "std.all"] = mean[k] / sd[k]
+    return table
