@@ -50,6 +50,9 @@ def check_against(res, case: str) -> None:
             assert got[name] == pytest.approx(ref["fit_measures"][name], rel=1e-5, abs=1e-5), name
         else:  # lavaan leaves it out (no robust RMSEA after mean.var.adjusted, no ULS p-value)
             assert name not in got or not math.isfinite(got[name]), name
+    r2 = res.r2()
+    for name, value in ref["r2"].items():
+        assert r2[name] == pytest.approx(value, abs=1e-4), name
     kinds = [t["test"] for t in ref["tests"]]
     assert [t.name for t in res.tests] == kinds
     for t, w in zip(res.tests, ref["tests"], strict=True):
@@ -179,6 +182,7 @@ COVARIATE_CASES = {
     "mimic2_wlsmv": ("mimic2", {"estimator": "WLSMV"}),
     "mimic2_wlsm": ("mimic2", {"estimator": "WLSM"}),
     "mimic2_dwls": ("mimic2", {"estimator": "DWLS"}),
+    "mimic2_weighted": ("mimic2", {"estimator": "WLSMV", "sampling_weights": "w"}),
 }
 
 
@@ -224,7 +228,6 @@ def test_mimic_recovers_the_simulated_paths():
 
 @pytest.mark.parametrize("options,message", [
     ({"parameterization": "theta"}, "parameterization='delta' only yet"),
-    ({"sampling_weights": "w"}, "sampling weights are not available yet"),
     ({"missing": "pairwise"}, "missing='pairwise' with observed covariates"),
     ({"ordered": ["A1", "A2", "A3", "A4"]}, "ordered and continuous variables together"),
 ])

@@ -4,7 +4,7 @@ for categorical data), one group, delta parameterization.
 The sample statistics are conditional on x (:mod:`survey.sem.ordinal.probit`): thresholds, slopes of the
 items' latent responses on x and residual correlations. The model side (lavaan ``lav_model_implied``
 with ``conditional.x``): with the RAM covariance Sigma of (y*, x) — x's (co)variances fixed at their
-sample values (divisor N - 1, lavaan's ``cov.x``) — the implied slopes and residual covariance are
+sample values (lavaan's ``cov.x``, :func:`covariate_moments`) — the implied slopes and residual covariance are
 
     Pi = Sigma_yx Sigma_xx^-1,     Sigma_y|x = Sigma_yy - Pi Sigma_xy
 
@@ -91,7 +91,7 @@ class ConditionalStructure(OrdinalStructure):
         return out
 
 
-def check(numeric: tuple[str, ...], parameterization: str, sampling_weights: str | None) -> None:
+def check(numeric: tuple[str, ...], parameterization: str) -> None:
     """The combinations of covariates this fit does not take yet."""
     if numeric:
         raise SurveyInputError("observed covariates with ordered and continuous variables together are not "
@@ -99,9 +99,6 @@ def check(numeric: tuple[str, ...], parameterization: str, sampling_weights: str
     if parameterization != "delta":
         raise SurveyInputError("observed covariates with ordered items take parameterization='delta' "
                                "only yet", field="parameterization", value=parameterization)
-    if sampling_weights:
-        raise SurveyInputError("observed covariates with ordered items and sampling weights are not "
-                               "available yet", field="sampling_weights", value=sampling_weights)
 
 
 @dataclass
@@ -111,11 +108,13 @@ class CovariateData:
     codes: object  # OrdinalCodes
     x: np.ndarray
     covariates: list[str]
+    weights: np.ndarray | None = None  # sampling weights, normalised to sum to N
 
 
-def covariate_data(data: pd.DataFrame, items: list[str], covariates: list[str],
-                   missing: str) -> CovariateData:
-    """Listwise complete cases on items and covariates (lavaan's default); the covariates numeric."""
+def covariate_data(data: pd.DataFrame, items: list[str], covariates: list[str], missing: str,
+                   weights: tuple[str | None, str] = (None, "total")) -> CovariateData:
+    """Listwise complete cases on items and covariates (lavaan's default); the covariates numeric; the
+    sampling weights of those cases rescaled to sum to their number (lavaan's "total" / "group")."""
     if missing != "listwise":
         raise SurveyInputError(f"missing={missing!r} with observed covariates and ordered items is not "
                                "available yet (available: listwise)", field="missing")
@@ -128,33 +127,49 @@ def covariate_data(data: pd.DataFrame, items: list[str], covariates: list[str],
         row, col = map(int, np.argwhere(bad.to_numpy())[0])
         raise SurveyInputError("a covariate must be numeric", row=row + 1, column=covariates[col],
                                value=str(data[covariates[col]].iloc[row]))
-    keep = x.notna().all(axis=1).to_numpy()
+    all_codes = encode(data, items)
+    keep = x.notna().all(axis=1).to_numpy() & (all_codes.codes >= 0).all(axis=1)
     codes = encode(data.loc[keep], items).complete()
-    xs = x.loc[keep].to_numpy(dtype=float)[(encode(data.loc[keep], items).codes >= 0).all(axis=1)]
     if codes.n < 2:
         raise SurveyInputError("fewer than two complete cases on the ordered items and covariates",
                                field="data")
-    return CovariateData(codes, xs, list(covariates))
+    w = None
+    if weights[0]:
+        from survey.sem.data.weighted import design_from
+
+        w = design_from(data, weights[0], None, weights[1]).weights[keep]
+        w = w if weights[1] == "none" else w * w.size / w.sum()
+    return CovariateData(codes, x.loc[keep].to_numpy(dtype=float), list(covariates), w)
 
 
-def conditional_sample(data: pd.DataFrame, items: list[str], covariates: list[str], missing: str):
+def conditional_sample(data: pd.DataFrame, items: list[str], covariates: list[str], missing: str,
+                       weights: tuple[str | None, str] = (None, "total")):
     """The fit's :class:`~survey.sem.ordinal.fit.SampleStatistics` with the slopes (module docstring)."""
     from survey.sem.ordinal.fit import SampleStatistics
     from survey.sem.ordinal.polychoric import as_matrix
 
-    cd = covariate_data(data, items, covariates, missing)
-    st = conditional_statistics(cd.codes.codes, cd.codes.ncat, cd.x)
+    cd = covariate_data(data, items, covariates, missing, weights)
+    st = conditional_statistics(cd.codes.codes, cd.codes.ncat, cd.x, cd.weights)
     sample = SampleStatistics(list(items), st.thresholds, as_matrix(st.rho, len(items)), st.gamma, cd.codes.n)
     sample.slopes = st.slopes
-    sample.x = cd.x
+    sample.x_mean, sample.x_cov = covariate_moments(cd.x, cd.weights)
     return sample
 
 
-def fix_covariates(pt: pd.DataFrame, covariates: list[str], x: np.ndarray) -> pd.DataFrame:
-    """The covariates' (co)variance rows fixed at their sample values (divisor N - 1: lavaan 0.6.14's
-    ``cov.x`` with conditional.x)."""
+def covariate_moments(x: np.ndarray, w: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """The covariates' mean and covariance as lavaan 0.6.14 reports them with conditional.x (``mean.x``,
+    ``cov.x``): divisor N - 1 unweighted; with sampling weights (summing to N) the weighted mean and the
+    weighted covariance with divisor sum(w) = N."""
+    if w is None:
+        return x.mean(axis=0), np.cov(x, rowvar=False, ddof=1).reshape(x.shape[1], -1)
+    mean = w @ x / w.sum()
+    xc = x - mean
+    return mean, (w[:, None] * xc).T @ xc / w.sum()
+
+
+def fix_covariates(pt: pd.DataFrame, covariates: list[str], cov: np.ndarray) -> pd.DataFrame:
+    """The covariates' (co)variance rows fixed at their sample values ``cov`` (:func:`covariate_moments`)."""
     pt = pt.copy()
-    cov = np.cov(x, rowvar=False, ddof=1).reshape(len(covariates), len(covariates))
     pos = {v: k for k, v in enumerate(covariates)}
     rows = (pt["op"] == "~~") & pt["lhs"].isin(covariates) & pt["rhs"].isin(covariates)
     for k in np.flatnonzero(rows.to_numpy()):
@@ -165,17 +180,17 @@ def fix_covariates(pt: pd.DataFrame, covariates: list[str], x: np.ndarray) -> pd
 
 def start_cov(sample) -> np.ndarray:
     """A covariance of (y*, x) from the conditional statistics, for the starting values."""
-    sxx = np.cov(sample.x, rowvar=False, ddof=1).reshape(sample.x.shape[1], -1)
+    sxx = sample.x_cov
     pi = sample.slopes
     syy = sample.correlations + pi @ sxx @ pi.T
     syx = pi @ sxx
     return np.block([[syy, syx], [syx.T, sxx]])
 
 
-def covariate_rows(table: pd.DataFrame, covariates: list[str], x: np.ndarray) -> pd.DataFrame:
+def covariate_rows(table: pd.DataFrame, covariates: list[str], sample) -> pd.DataFrame:
     """lavaan's ``~1`` rows of the covariates: their sample means (fixed), std.all mean / SD."""
     table = table.copy()
-    mean, sd = x.mean(axis=0), x.std(axis=0, ddof=1)
+    mean, sd = sample.x_mean, np.sqrt(np.diag(sample.x_cov))
     for k, v in enumerate(covariates):
         hit = (table["op"] == "~1") & (table["lhs"] == v)
         table.loc[hit, "est"] = mean[k]

@@ -47,9 +47,10 @@ class SampleStatistics:
     means: np.ndarray | None = None
     variances: np.ndarray | None = None
     # with observed covariates (lavaan conditional.x, :mod:`survey.sem.ordinal.conditional`): the slopes
-    # (p, q) after the thresholds in ``wls_obs``, and the covariates' complete cases
+    # (p, q) after the thresholds in ``wls_obs``, and the covariates' mean and covariance (lavaan's cov.x)
     slopes: np.ndarray | None = None
-    x: np.ndarray | None = None
+    x_mean: np.ndarray | None = None
+    x_cov: np.ndarray | None = None
 
     @property
     def mixed(self) -> bool:
@@ -237,8 +238,8 @@ def _fit(model: str, data: pd.DataFrame, choice: choices.Choice, ordered, missin
     if covariates:
         from survey.sem.ordinal import conditional as cx
 
-        cx.check(numeric, parameterization, weights[0])
-        sample = cx.conditional_sample(data, ov, covariates, missing)
+        cx.check(numeric, parameterization)
+        sample = cx.conditional_sample(data, ov, covariates, missing, weights)
     elif numeric:
         if weights[0]:
             raise SurveyInputError("sampling_weights= with ordered and continuous variables together is not "
@@ -252,7 +253,7 @@ def _fit(model: str, data: pd.DataFrame, choice: choices.Choice, ordered, missin
     pt = ordinal_partable(model, dict(zip(ord_names, [k + 1 for k in nth], strict=True)), parameterization,
                           std_lv, numeric, covariates=bool(covariates))
     if covariates:
-        pt = cx.fix_covariates(pt, covariates, sample.x)
+        pt = cx.fix_covariates(pt, covariates, sample.x_cov)
         structure = cx.ConditionalStructure(pt, nth, covariates)
     else:
         structure = OrdinalStructure(pt, nth, parameterization, sample.numeric)
@@ -282,7 +283,7 @@ def _fit(model: str, data: pd.DataFrame, choice: choices.Choice, ordered, missin
         v = np.full_like(v, np.nan)
     table = estimates_table(structure, theta, v, sample)
     if covariates:
-        table = cx.covariate_rows(table, covariates, sample.x)
+        table = cx.covariate_rows(table, covariates, sample)
     warnings = (choice.warnings + ([] if converged else ["the optimizer did not converge"])
                 + solution_warnings(table, sample))
     implied = structure.moments(theta).sigma
@@ -312,7 +313,7 @@ def _ram_start(structure: OrdinalStructure, sample: SampleStatistics) -> np.ndar
         from survey.sem.ordinal.conditional import start_cov
 
         cov = start_cov(sample)
-        mean = np.concatenate([mean, sample.x.mean(axis=0)])
+        mean = np.concatenate([mean, sample.x_mean])
     stats = GroupStats("1", sample.nobs, cov, mean, np.empty((0, cov.shape[0])))
     return start_values(structure.ram, stats)
 

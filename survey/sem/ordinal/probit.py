@@ -61,23 +61,25 @@ def _unpack(par: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     return tau, par[k - 1 :]
 
 
-def probit_fit(codes: np.ndarray, x: np.ndarray, ncat: int) -> Probit:
-    """Maximum-likelihood thresholds and slopes of one item (codes 0..K-1) on covariates ``x`` (N, q)."""
-    counts = np.bincount(codes, minlength=ncat)
-    tau0 = ndtri(np.cumsum(counts)[:-1] / codes.size)
+def probit_fit(codes: np.ndarray, x: np.ndarray, ncat: int, w: np.ndarray | None = None) -> Probit:
+    """Maximum-likelihood thresholds and slopes of one item (codes 0..K-1) on covariates ``x`` (N, q);
+    with sampling weights ``w`` the weighted log-likelihood ``sum_i w_i log p_i``."""
+    w = np.ones(codes.size) if w is None else w
+    counts = np.bincount(codes, weights=w, minlength=ncat)
+    tau0 = ndtri(np.cumsum(counts)[:-1] / counts.sum())
     start = np.concatenate([tau0[:1], np.log(np.diff(tau0)), np.zeros(x.shape[1])])
 
     def negloglik(par: np.ndarray) -> tuple[float, np.ndarray]:
         tau, beta = _unpack(par, ncat)
         hi, lo = _cuts(codes, x, tau, beta)
         p = np.maximum(ndtr(hi) - ndtr(lo), 1e-300)
-        d_hi, d_lo = _dnorm(hi) / p, _dnorm(lo) / p
+        d_hi, d_lo = w * _dnorm(hi) / p, w * _dnorm(lo) / p
         g_tau = (np.bincount(codes, weights=d_hi, minlength=ncat)[: ncat - 1]
                  - np.bincount(codes, weights=d_lo, minlength=ncat)[1:])
         g_beta = -(d_hi - d_lo) @ x
         # chain rule to (tau_1, log increments): d tau_m / d u_l = exp(u_l) for m >= l
         g_par = np.concatenate([[g_tau.sum()], np.cumsum(g_tau[::-1])[::-1][1:] * np.diff(tau), g_beta])
-        return -float(np.log(p).sum()), -g_par
+        return -float(w @ np.log(p)), -g_par
 
     res = minimize(negloglik, start, jac=True, method="BFGS", options={"gtol": 1e-9, "maxiter": 2000})
     tau, beta = _unpack(res.x, ncat)
@@ -121,7 +123,8 @@ def _d2rho(a_hi, a_lo, b_hi, b_lo, rho) -> np.ndarray:
     return one(a_hi, b_hi) - one(a_lo, b_hi) - one(a_hi, b_lo) + one(a_lo, b_lo)
 
 
-def residual_correlations(fits: list[Probit], tol: float = 1e-9, max_iter: int = 100) -> np.ndarray:
+def residual_correlations(fits: list[Probit], w: np.ndarray | None = None, tol: float = 1e-9,
+                          max_iter: int = 100) -> np.ndarray:
     """Step 2 for every pair at once: Newton steps on each pair's log-likelihood (the outer-product
     information where the curvature is not negative), halved while a pair's log-likelihood falls; in
     :func:`pair_index` order."""
@@ -129,17 +132,19 @@ def residual_correlations(fits: list[Probit], tol: float = 1e-9, max_iter: int =
     cuts = (np.stack([fits[i].upper for i in ii], axis=1), np.stack([fits[i].lower for i in ii], axis=1),
             np.stack([fits[j].upper for j in jj], axis=1), np.stack([fits[j].lower for j in jj], axis=1))
     rho = np.zeros(ii.size)
+    w = np.ones(cuts[0].shape[0]) if w is None else w
+    wc = w[:, None]
 
     def prob(r: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         pi = np.maximum(_rectangle(*cuts, r), 1e-300)
-        return pi, np.log(pi).sum(axis=0)
+        return pi, w @ np.log(pi)
 
     pi, ll = prob(rho)
     for _ in range(max_iter):
         sc = _drho(*cuts, rho) / pi
-        hess = (_d2rho(*cuts, rho) / pi - sc * sc).sum(axis=0)
-        curv = np.where(hess < 0, -hess, (sc * sc).sum(axis=0))
-        step = sc.sum(axis=0) / np.maximum(curv, 1e-300)
+        hess = (wc * (_d2rho(*cuts, rho) / pi - sc * sc)).sum(axis=0)
+        curv = np.where(hess < 0, -hess, (wc * sc * sc).sum(axis=0))
+        step = (wc * sc).sum(axis=0) / np.maximum(curv, 1e-300)
         new = np.clip(rho + step, -MAX_ABS_RHO, MAX_ABS_RHO)
         for _half in range(40):
             pi_new, ll_new = prob(new)
@@ -164,12 +169,16 @@ class ConditionalStatistics:
     gamma: np.ndarray
 
 
-def conditional_statistics(codes: np.ndarray, ncat: np.ndarray, x: np.ndarray) -> ConditionalStatistics:
-    """Steps 1-3 for complete ``codes`` (N, p; 0..K-1) and covariates ``x`` (N, q) (module docstring)."""
+def conditional_statistics(codes: np.ndarray, ncat: np.ndarray, x: np.ndarray,
+                           w: np.ndarray | None = None) -> ConditionalStatistics:
+    """Steps 1-3 for complete ``codes`` (N, p; 0..K-1) and covariates ``x`` (N, q) (module docstring);
+    with sampling weights ``w`` (summing to N) the weighted likelihoods and lavaan's weighted Gamma
+    (INNER = sum w^2 sc sc', B from sum w ...; :mod:`survey.sem.ordinal.acov`)."""
     n, p = codes.shape
     q = x.shape[1]
-    fits = [probit_fit(codes[:, j], x, int(ncat[j])) for j in range(p)]
-    rho = residual_correlations(fits)
+    fits = [probit_fit(codes[:, j], x, int(ncat[j]), w) for j in range(p)]
+    rho = residual_correlations(fits, w)
+    wt = np.ones(n) if w is None else w
     ii, jj = pair_index(p)
     nth = [f.tau.size for f in fits]
     th_start = np.concatenate([[0], np.cumsum(nth)])
@@ -193,25 +202,27 @@ def conditional_statistics(codes: np.ndarray, ncat: np.ndarray, x: np.ndarray) -
     db_lo = dpbinorm_da(b_lo, a_hi, rho) - dpbinorm_da(b_lo, a_lo, rho)
     uni = np.hstack([sc_th, sc_sl])
     scores = np.hstack([uni, sc_rho])
-    inner = scores.T @ scores
+    inner = scores.T @ (wt[:, None] ** 2 * scores)
+    hessian = scores.T @ (wt[:, None] * scores)
     nuni = uni.shape[1]
     a11 = np.zeros((nuni, nuni))
     blocks = [np.concatenate([np.arange(th_start[j], th_start[j + 1]), nth_all + j + p * np.arange(q)])
               for j in range(p)]
     for cols in blocks:
-        a11[np.ix_(cols, cols)] = inner[np.ix_(cols, cols)]
+        a11[np.ix_(cols, cols)] = hessian[np.ix_(cols, cols)]
     a21 = np.zeros((ii.size, nuni))
     for which, d_hi, d_lo in ((ii, da_hi, da_lo), (jj, db_hi, db_lo)):
         for qq in range(ii.size):
             v = which[qq]
             c = codes[:, v]
             k = nth[v]
-            w_hi, w_lo = sc_rho[:, qq] * d_hi[:, qq] / pi[:, qq], sc_rho[:, qq] * d_lo[:, qq] / pi[:, qq]
+            w_hi = wt * sc_rho[:, qq] * d_hi[:, qq] / pi[:, qq]
+            w_lo = wt * sc_rho[:, qq] * d_lo[:, qq] / pi[:, qq]
             g_tau = (np.bincount(c, weights=np.where(c < k, w_hi, 0.0), minlength=k + 1)[:k]
                      - np.bincount(c, weights=np.where(c > 0, w_lo, 0.0), minlength=k + 1)[1:])
             a21[qq, th_start[v] : th_start[v + 1]] = g_tau
             a21[qq, nth_all + v + p * np.arange(q)] = -(np.nan_to_num(w_hi) - np.nan_to_num(w_lo)) @ x
-    a22 = np.diag(inner)[nuni:]
+    a22 = np.diag(hessian)[nuni:]
     b_inv = np.zeros_like(inner)
     a11_inv = np.linalg.inv(a11)
     b_inv[:nuni, :nuni] = a11_inv
