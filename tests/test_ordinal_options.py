@@ -119,6 +119,13 @@ def test_combinations_lavaan_refuses_are_refused_with_its_reason(data, case, opt
         fit(MODEL, data, ordered=True, estimator="WLSMV", **options)
 
 
+@pytest.mark.parametrize("estimator", ["MLR", "MLM"])
+def test_ml_estimators_with_ordered_items_give_lavaans_reason(data, estimator):
+    assert "estimator ML for ordered data is not supported yet" in REF["errors"]["mlr"]
+    with pytest.raises(SurveyInputError, match="estimator ML for ordered data is not supported yet"):
+        fit(MODEL, data, ordered=True, estimator=estimator)
+
+
 def test_resolve_maps_estimators_as_lavaan():
     assert resolve("WLSMV").tests == ("scaled.shifted",) and resolve("WLSMV").se == "robust.sem"
     assert resolve("DWLS", test="satorra.bentler").tests == ("satorra.bentler",)
@@ -243,3 +250,35 @@ def test_non_numeric_covariate_is_refused_naming_row_and_column(data):
     with pytest.raises(SurveyInputError, match="a covariate must be numeric") as info:
         fit(REF["mimic"], bad, ordered=True)
     assert (info.value.row, info.value.column) == (8, "age")
+
+
+def _cli(argv: list[str], capsys) -> tuple[int, str, str]:
+    from survey.cli import main
+
+    try:
+        main(argv)
+        code = 0
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_cli_fits_a_weighted_mimic_with_lavaans_numbers(tmp_path, capsys):
+    model = tmp_path / "mimic2.lav"
+    model.write_text(REF["mimic2"])
+    code, out, err = _cli(["fit", str(model), str(HERE / "bfi_weighted.csv"), "--ordered", "all", "--weights",
+                           "w", "--json"], capsys)
+    assert code == 0, err
+    got = json.loads(out)
+    ref = REF["cases"]["mimic2_weighted"]["fit_measures"]
+    assert got["fit_measures"]["chisq.scaled"] == pytest.approx(ref["chisq.scaled"], rel=1e-6)
+
+
+def test_cli_refuses_what_lavaan_refuses_with_exit_status_2(tmp_path, capsys):
+    model = tmp_path / "bfi.lav"
+    model.write_text(MODEL)
+    code, out, err = _cli(["fit", str(model), str(HERE / "bfi_weighted.csv"), "--ordered", "all", "--se",
+                           "robust.huber.white"], capsys)
+    assert code == 2
+    assert "invalid value in se= argument" in err and "Traceback" not in err

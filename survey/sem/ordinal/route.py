@@ -63,8 +63,10 @@ def fit_ordered(
     if est == "ML":
         est = "WLSMV"
     if est not in ORDINAL_ESTIMATORS:
+        why = ("; lavaan 0.6.14 refuses it too: estimator ML for ordered data is not supported yet"
+               if est.startswith("ML") else "")
         raise SurveyInputError(f"estimator={estimator!r} is not available with ordered items "
-                               f"(available: {', '.join(ORDINAL_ESTIMATORS)})", field="estimator")
+                               f"(available: {', '.join(ORDINAL_ESTIMATORS)}){why}", field="estimator")
     se_name = str(se).lower()
     if bootstrap or se_name == "bootstrap":
         if ESTIMATORS[est][1] == "robust.sem":  # lavaan 0.6.14 refuses robust estimators with bootstrap
