@@ -119,8 +119,8 @@ def test_bad_options_and_data_are_named():
         fit_ordinal(MODELS["bfi"], BFI, ordered=["age"])
     with pytest.raises(SurveyInputError, match="mixing ordered and continuous"):
         fit_ordinal(MODELS["bfi"], BFI, ordered=["A2"], missing="pairwise")
-    with pytest.raises(SurveyInputError, match="covariates with ordered items take parameterization='delta'"):
-        fit_ordinal("f =~ A1 + A2 + A3\nf ~ age", BFI, parameterization="theta")
+    with pytest.raises(SurveyInputError, match="covariates with ordered and continuous variables"):
+        fit_ordinal("f =~ A1 + A2 + A3\nf ~ age", BFI, ordered=["A1", "A2"])
     with pytest.raises(SurveyInputError, match="Z9"):
         fit_ordinal("f =~ A1 + A2 + Z9", BFI)
 

@@ -190,6 +190,8 @@ COVARIATE_CASES = {
     "mimic2_wlsm": ("mimic2", {"estimator": "WLSM"}),
     "mimic2_dwls": ("mimic2", {"estimator": "DWLS"}),
     "mimic2_weighted": ("mimic2", {"estimator": "WLSMV", "sampling_weights": "w"}),
+    "mimic2_theta": ("mimic2", {"estimator": "WLSMV", "parameterization": "theta"}),
+    "mimic2_pairwise": ("mimic2", {"estimator": "WLSMV", "missing": "pairwise"}),
 }
 
 
@@ -234,8 +236,6 @@ def test_mimic_recovers_the_simulated_paths():
 
 
 @pytest.mark.parametrize("options,message", [
-    ({"parameterization": "theta"}, "parameterization='delta' only yet"),
-    ({"missing": "pairwise"}, "missing='pairwise' with observed covariates"),
     ({"ordered": ["A1", "A2", "A3", "A4"]}, "ordered and continuous variables together"),
 ])
 def test_covariate_combinations_not_done_yet_are_refused(data, options, message):

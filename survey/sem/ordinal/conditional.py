@@ -4,7 +4,8 @@ for categorical data), one group, delta parameterization.
 The sample statistics are conditional on x (:mod:`survey.sem.ordinal.probit`): thresholds, slopes of the
 items' latent responses on x and residual correlations. The model side (lavaan ``lav_model_implied``
 with ``conditional.x``): with the RAM covariance Sigma of (y*, x) — x's (co)variances fixed at their
-sample values (lavaan's ``cov.x``, :func:`covariate_moments`) — the implied slopes and residual covariance are
+sample values (lavaan's ``cov.x``, :func:`covariate_moments`) — the implied slopes and residual
+covariance are
 
     Pi = Sigma_yx Sigma_xx^-1,     Sigma_y|x = Sigma_yy - Pi Sigma_xy
 
@@ -15,7 +16,9 @@ Sigma_y|x, diagonal = FALSE)]; their Jacobian from the RAM derivatives dSigma:
 ``dPi = (dSigma_yx - Pi dSigma_xx) Sigma_xx^-1``, ``dSigma_y|x = dSigma_yy - dSigma_yx Pi' - Pi dSigma_xy +
 Pi dSigma_xx Pi'``. The rest — DWLS / WLS objective, sandwich SEs, scaled tests, fit measures — is the
 fit without covariates (:mod:`survey.sem.ordinal.fit`); the baseline model keeps thresholds and slopes
-free.
+free. Under the theta parameterization the items' residual variances are fixed at 1 and the statistics
+are those of Delta y*, ``Delta_i = 1 / sqrt([Sigma_y|x]_ii)``: ``Delta tau``, ``Delta Pi`` and the
+correlations of Sigma_y|x (the same chain rule as :mod:`survey.sem.ordinal.objective`).
 """
 
 from __future__ import annotations
@@ -35,9 +38,11 @@ from survey.sem.ordinal.thresholds import encode
 class ConditionalStructure(OrdinalStructure):
     """The map theta -> (thresholds, slopes, residual correlations) (module docstring)."""
 
-    def __init__(self, partable: pd.DataFrame, nthresholds: list[int], covariates: list[str]):
+    def __init__(self, partable: pd.DataFrame, nthresholds: list[int], covariates: list[str],
+                 parameterization: str = "delta"):
         ov = list(RAMModel(partable).ov)
         super().__init__(partable, nthresholds, "delta", np.isin(ov, covariates))
+        self.parameterization = parameterization
         self.x_idx = np.array([ov.index(v) for v in covariates], dtype=int)
         self.y_idx = np.array([k for k, v in enumerate(ov) if v not in set(covariates)], dtype=int)
         if not np.array_equal(self.y_idx, np.arange(self.y_idx.size)):
@@ -67,10 +72,17 @@ class ConditionalStructure(OrdinalStructure):
     def moments(self, theta: np.ndarray) -> Moments:
         t_ram, tau = self.split(theta)
         pi, cond = self._parts(self.ram.implied(t_ram).sigma)
-        cond = cond.copy()
-        cond[np.diag_indices(self.p)] = 1.0
+        if self.parameterization == "delta":
+            cond = cond.copy()
+            cond[np.diag_indices(self.p)] = 1.0
+            scale = np.ones(self.p)
+        else:  # theta: Delta_i = 1 / sqrt([Sigma_y|x]_ii), the statistics of Delta y*
+            scale = 1.0 / np.sqrt(np.diag(cond))
+            cond = cond * np.outer(scale, scale)
+            pi = pi * scale[:, None]
+            tau = tau * scale[self.th_var]
         stats = np.concatenate([tau, pi.T.ravel(), cond[self.ii, self.jj]])
-        return Moments(stats, cond, np.ones(self.p))
+        return Moments(stats, cond, scale)
 
     def jacobian(self, theta: np.ndarray) -> np.ndarray:
         t_ram, _ = self.split(theta)
@@ -85,20 +97,32 @@ class ConditionalStructure(OrdinalStructure):
         d_pi = (d_yx - pi @ d_xx) @ sxx_inv  # (npar_ram, p, q)
         d_cond = d_yy - d_yx @ pi.T - pi @ d_yx.transpose(0, 2, 1) + pi @ d_xx @ pi.T
         out = np.zeros((self.nstat, self.npar))
-        out[: self.nth, self.npar_ram :] = np.eye(self.nth)
+        if self.parameterization == "theta":  # the chain rule through Delta (module docstring)
+            _, cond = self._parts(imp.sigma)
+            scale = 1.0 / np.sqrt(np.diag(cond))
+            half_rel = np.einsum("kii->ki", d_cond) / (2.0 * np.diag(cond))  # d log sqrt(cond_ii)
+            tau = self.split(theta)[1]
+            tau_star = tau * scale[self.th_var]
+            out[: self.nth, self.npar_ram :] = np.diag(scale[self.th_var])
+            out[: self.nth, : self.npar_ram] = (-tau_star * half_rel[:, self.th_var]).T
+            pi_star = pi * scale[:, None]
+            d_pi = d_pi * scale[None, :, None] - pi_star[None] * half_rel[:, :, None]
+            rho = cond[self.ii, self.jj] * scale[self.ii] * scale[self.jj]
+            d_rho = (d_cond[:, self.ii, self.jj] * (scale[self.ii] * scale[self.jj])
+                     - rho * (half_rel[:, self.ii] + half_rel[:, self.jj]))
+        else:
+            out[: self.nth, self.npar_ram :] = np.eye(self.nth)
+            d_rho = d_cond[:, self.ii, self.jj]
         out[self.nth : self.nuni, : self.npar_ram] = d_pi.transpose(0, 2, 1).reshape(self.npar_ram, -1).T
-        out[self.nuni :, : self.npar_ram] = d_cond[:, self.ii, self.jj].T
+        out[self.nuni :, : self.npar_ram] = d_rho.T
         return out
 
 
-def check(numeric: tuple[str, ...], parameterization: str) -> None:
+def check(numeric: tuple[str, ...]) -> None:
     """The combinations of covariates this fit does not take yet."""
     if numeric:
         raise SurveyInputError("observed covariates with ordered and continuous variables together are not "
                                "available yet (available: every item ordered)", field="ordered")
-    if parameterization != "delta":
-        raise SurveyInputError("observed covariates with ordered items take parameterization='delta' "
-                               "only yet", field="parameterization", value=parameterization)
 
 
 @dataclass
@@ -113,11 +137,12 @@ class CovariateData:
 
 def covariate_data(data: pd.DataFrame, items: list[str], covariates: list[str], missing: str,
                    weights: tuple[str | None, str] = (None, "total")) -> CovariateData:
-    """Listwise complete cases on items and covariates (lavaan's default); the covariates numeric; the
+    """Listwise complete cases on items and covariates (lavaan's default; with ``missing="pairwise"`` the
+    cases observed on the covariates, each item or pair from its observed cases); the covariates numeric; the
     sampling weights of those cases rescaled to sum to their number (lavaan's "total" / "group")."""
-    if missing != "listwise":
-        raise SurveyInputError(f"missing={missing!r} with observed covariates and ordered items is not "
-                               "available yet (available: listwise)", field="missing")
+    if missing not in ("listwise", "pairwise"):
+        raise SurveyInputError(f"missing={missing!r} is not available for ordered items (available: "
+                               "listwise, pairwise)", field="missing")
     absent = [c for c in covariates if c not in data.columns]
     if absent:
         raise SurveyInputError("covariate not found in the data", column=absent[0], field="model")
@@ -128,8 +153,11 @@ def covariate_data(data: pd.DataFrame, items: list[str], covariates: list[str], 
         raise SurveyInputError("a covariate must be numeric", row=row + 1, column=covariates[col],
                                value=str(data[covariates[col]].iloc[row]))
     all_codes = encode(data, items)
-    keep = x.notna().all(axis=1).to_numpy() & (all_codes.codes >= 0).all(axis=1)
-    codes = encode(data.loc[keep], items).complete()
+    keep = x.notna().all(axis=1).to_numpy().copy()  # cases missing a covariate are deleted
+    if missing == "listwise":
+        keep &= (all_codes.codes >= 0).all(axis=1)
+    codes = encode(data.loc[keep], items)
+    codes = codes.complete() if missing == "listwise" else codes
     if codes.n < 2:
         raise SurveyInputError("fewer than two complete cases on the ordered items and covariates",
                                field="data")

@@ -238,7 +238,7 @@ def _fit(model: str, data: pd.DataFrame, choice: choices.Choice, ordered, missin
     if covariates:
         from survey.sem.ordinal import conditional as cx
 
-        cx.check(numeric, parameterization)
+        cx.check(numeric)
         sample = cx.conditional_sample(data, ov, covariates, missing, weights)
     elif numeric:
         if weights[0]:
@@ -254,7 +254,7 @@ def _fit(model: str, data: pd.DataFrame, choice: choices.Choice, ordered, missin
                           std_lv, numeric, covariates=bool(covariates))
     if covariates:
         pt = cx.fix_covariates(pt, covariates, sample.x_cov)
-        structure = cx.ConditionalStructure(pt, nth, covariates)
+        structure = cx.ConditionalStructure(pt, nth, covariates, parameterization)
     else:
         structure = OrdinalStructure(pt, nth, parameterization, sample.numeric)
     if structure.ram.ov != ov_all:

@@ -62,9 +62,19 @@ def _unpack(par: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def probit_fit(codes: np.ndarray, x: np.ndarray, ncat: int, w: np.ndarray | None = None) -> Probit:
-    """Maximum-likelihood thresholds and slopes of one item (codes 0..K-1) on covariates ``x`` (N, q);
-    with sampling weights ``w`` the weighted log-likelihood ``sum_i w_i log p_i``."""
-    w = np.ones(codes.size) if w is None else w
+    """Maximum-likelihood thresholds and slopes of one item (codes 0..K-1, -1 missing) on covariates ``x``
+    (N, q) from its observed cases; with sampling weights ``w`` the weighted log-likelihood
+    ``sum_i w_i log p_i``. A missing case gets the cut points (+inf, -inf): probability 1, scores 0."""
+    w_all = np.ones(codes.size) if w is None else w
+    obs = codes >= 0
+    fit = _probit_observed(codes[obs], x[obs], ncat, w_all[obs])
+    hi = np.full(codes.size, np.inf)
+    lo = np.full(codes.size, -np.inf)
+    hi[obs], lo[obs] = fit.upper, fit.lower
+    return Probit(fit.tau, fit.beta, hi, lo)
+
+
+def _probit_observed(codes: np.ndarray, x: np.ndarray, ncat: int, w: np.ndarray) -> Probit:
     counts = np.bincount(codes, weights=w, minlength=ncat)
     tau0 = ndtri(np.cumsum(counts)[:-1] / counts.sum())
     start = np.concatenate([tau0[:1], np.log(np.diff(tau0)), np.zeros(x.shape[1])])
@@ -88,13 +98,14 @@ def probit_fit(codes: np.ndarray, x: np.ndarray, ncat: int, w: np.ndarray | None
 
 
 def probit_scores(fit: Probit, x: np.ndarray, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Casewise scores of one item's probit log-likelihood in its thresholds (N, K-1) and slopes (N, q)."""
+    """Casewise scores of one item's probit log-likelihood in its thresholds (N, K-1) and slopes (N, q);
+    0 for a missing case."""
     k = fit.tau.size
     p = ndtr(fit.upper) - ndtr(fit.lower)
     d_hi, d_lo = _dnorm(fit.upper) / p, _dnorm(fit.lower) / p
     rows = np.arange(codes.size)
     sc_tau = np.zeros((codes.size, k))
-    up = codes < k
+    up = (codes >= 0) & (codes < k)
     sc_tau[rows[up], codes[up]] = d_hi[up]
     lo = codes > 0
     sc_tau[rows[lo], codes[lo] - 1] = -d_lo[lo]
@@ -171,7 +182,8 @@ class ConditionalStatistics:
 
 def conditional_statistics(codes: np.ndarray, ncat: np.ndarray, x: np.ndarray,
                            w: np.ndarray | None = None) -> ConditionalStatistics:
-    """Steps 1-3 for complete ``codes`` (N, p; 0..K-1) and covariates ``x`` (N, q) (module docstring);
+    """Steps 1-3 for ``codes`` (N, p; 0..K-1, -1 missing: pairwise present cases, lavaan's
+    ``missing = "pairwise"``) and covariates ``x`` (N, q) (module docstring);
     with sampling weights ``w`` (summing to N) the weighted likelihoods and lavaan's weighted Gamma
     (INNER = sum w^2 sc sc', B from sum w ...; :mod:`survey.sem.ordinal.acov`)."""
     n, p = codes.shape
@@ -214,7 +226,7 @@ def conditional_statistics(codes: np.ndarray, ncat: np.ndarray, x: np.ndarray,
     for which, d_hi, d_lo in ((ii, da_hi, da_lo), (jj, db_hi, db_lo)):
         for qq in range(ii.size):
             v = which[qq]
-            c = codes[:, v]
+            c = np.maximum(codes[:, v], 0)  # a missing case has w_hi = w_lo = 0 (its rho score is 0)
             k = nth[v]
             w_hi = wt * sc_rho[:, qq] * d_hi[:, qq] / pi[:, qq]
             w_lo = wt * sc_rho[:, qq] * d_lo[:, qq] / pi[:, qq]
