@@ -115,9 +115,10 @@ def fit(
     if wants_ordinal(estimator, ordered):  # ordered items: thresholds, polychorics, WLSMV (sem.ordinal)
         check_path(model, group=group, missing=missing, plain_ml=False,  # no explicit constraints
                    ordinal=True)
-        if cluster:
-            raise SurveyInputError("cluster= is not available with ordered items yet", field="cluster",
-                                   value=str(cluster))
+        if cluster:  # lavaan 0.6.14 accepts it, but its SEs and tests equal the unclustered fit's
+            raise SurveyInputError("cluster= is not available with ordered items (lavaan 0.6.14 accepts it "
+                                   "but ignores the clustering: its SEs and tests equal the unclustered "
+                                   "fit's)", field="cluster", value=str(cluster))
         return fit_ordered(model, data, estimator=estimator, ordered=ordered, missing=missing, group=group,
                            group_equal=group_equal, group_partial=group_partial, se=se, bootstrap=bootstrap,
                            groups=groups, test=test, information=asked, sampling_weights=sampling_weights,
