@@ -74,6 +74,8 @@ CASES = {
     "dwls_test_mva": {"estimator": "DWLS", "test": "mean.var.adjusted"},
     "wlsmv_test_sb": {"estimator": "WLSMV", "test": "satorra.bentler"},
     "wlsmv_test_standard": {"estimator": "WLSMV", "test": "standard"},
+    "wlsmv_test_browne": {"estimator": "WLSMV", "test": "browne.residual.adf"},
+    "dwls_test_browne": {"estimator": "DWLS", "test": "browne.residual.adf"},
 }
 
 
@@ -112,11 +114,13 @@ def test_observed_information_falls_back_to_expected_with_lavaans_warning(data, 
     ("wlsmv_se_huber_white", {"se": "robust.huber.white"}, "invalid value in se= argument"),
     ("wlsmv_test_yuan_bentler", {"test": "yuan.bentler"}, 'information = "first.order" not available'),
     ("wlsmv_bootstrap", {"se": "bootstrap", "bootstrap": 2}, "use (D)WLS estimator for bootstrap"),
+    ("dwls_browne_nt", {"estimator": "DWLS", "test": "browne.residual.nt"},
+     "normal theory version not available in the categorical setting"),
 ])
 def test_combinations_lavaan_refuses_are_refused_with_its_reason(data, case, options, message):
     assert message in REF["errors"][case]
     with pytest.raises(SurveyInputError, match=message.replace("(", r"\(").replace(")", r"\)")):
-        fit(MODEL, data, ordered=True, estimator="WLSMV", **options)
+        fit(MODEL, data, ordered=True, **{"estimator": "WLSMV", **options})
 
 
 @pytest.mark.parametrize("estimator", ["MLR", "MLM"])

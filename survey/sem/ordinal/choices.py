@@ -19,10 +19,11 @@ WLS        WLS     standard    standard
 
 ``se = "standard" | "robust.sem" (alias "robust") | "none"`` overrides the estimator's; a ``test=`` other
 than "standard" is added after the estimator's own robust test (lavaan keeps both; ``fitMeasures()``'s
-``.scaled`` columns use the first). lavaan's WLS estimators only have expected information:
-``information = "observed"`` (and ``se = "first.order"`` without a robust test) give lavaan's warning
-"information will be set to "expected"" and the expected-information fit; the other combinations are
-refused with lavaan's own message.
+``.scaled`` columns use the first robust one); "browne.residual.adf" is Browne's (1984) residual-based
+statistic (:func:`survey.sem.ordinal.test.browne_adf`). lavaan's WLS estimators only have expected
+information: ``information = "observed"`` (and ``se = "first.order"`` without a robust test) give
+lavaan's warning "information will be set to "expected"" and the expected-information fit; the other
+combinations are refused with lavaan's own message.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ ESTIMATORS = {
     "WLS": ("WLS", "standard", "standard"),
 }
 ROBUST_TESTS = ("scaled.shifted", "satorra.bentler", "mean.var.adjusted")
+BROWNE = "browne.residual.adf"  # Browne's residual-based ADF test (no .scaled fit measures in lavaan)
 SE = ("default", "standard", "robust", "robust.sem", "none", "first.order")
 
 
@@ -67,15 +69,19 @@ def resolve(estimator: str, se: str = "default", test: str = "default",
                                f"(available: {', '.join(ESTIMATORS)})", field="estimator")
     weight, se_default, own_test = ESTIMATORS[est]
     tst = "standard" if test in (None, "default", "none") else str(test).lower()
-    if tst not in ("standard",) + ROBUST_TESTS:
+    if tst not in ("standard", BROWNE) + ROBUST_TESTS:
+        why = ""
         if tst in ("yuan.bentler", "yuan.bentler.mplus", "scaled.shifted.yb"):
             why = f'information = "first.order" not available for estimator {weight}'
+        elif tst == "browne.residual.nt":
+            why = "normal theory version not available in the categorical setting"
+        if why:
             raise SurveyInputError(f"test={test!r} with ordered items: lavaan 0.6.14 refuses it ({why})",
                                    field="test", value=str(test))
         raise SurveyInputError(f"test={test!r} is not available with ordered items yet (available: standard, "
-                               f"{', '.join(ROBUST_TESTS)})", field="test", value=str(test))
+                               f"{', '.join(ROBUST_TESTS)}, {BROWNE})", field="test", value=str(test))
     tests = tuple(t for t in dict.fromkeys([own_test, tst]) if t != "standard")
-    robust_test = bool(tests)
+    robust_test = any(t in ROBUST_TESTS for t in tests)
     se_name = str(se).lower()
     if se_name not in SE:
         raise SurveyInputError(f"se={se!r} with ordered items: lavaan 0.6.14 refuses it (invalid value in "

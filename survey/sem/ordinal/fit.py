@@ -273,10 +273,13 @@ def _fit(model: str, data: pd.DataFrame, choice: choices.Choice, ordered, missin
     fmin = 0.5 * (n - 1) / n * objective(resid, weight)  # lavaan: chisq = 2 N fmin = (N - 1) F
     df = structure.nstat - structure.npar
     test_list = [tests.standard(2 * n * fmin, df)]
-    if choice.tests:
+    robust_kinds = [kind for kind in choice.tests if kind != choices.BROWNE]
+    if robust_kinds:
         tr, tr2 = tests.ugamma_traces(delta, weight, sample.gamma)
-        test_list += [tests.robust_test(kind, test_list[0].stat, df, tr, tr2) for kind in choice.tests]
+        test_list += [tests.robust_test(kind, test_list[0].stat, df, tr, tr2) for kind in robust_kinds]
     measures = fm.fit_measures(structure, theta, sample, weight, test_list, fmin, delta, v)
+    if choices.BROWNE in choice.tests:  # reported beside the others, not in the fit measures (lavaan)
+        test_list.append(tests.browne_adf(resid, delta, sample.gamma, n - 1, df))
     if choice.weight == "ULS":  # lavaan: the ULS statistic has no chi-square p-value
         test_list[0].pvalue = measures["pvalue"] = measures["baseline.pvalue"] = float("nan")
     if choice.se == "none":  # lavaan se = "none": estimates without standard errors

@@ -90,6 +90,17 @@ def mean_var_adjusted(stat: float, df: int, tr: float, tr2: float) -> Test:
     return Test("mean.var.adjusted", value, df_star, _pvalue(value, df_star), c, float("nan"), tr)
 
 
+def browne_adf(resid: np.ndarray, delta: np.ndarray, gamma: np.ndarray, n: int, df: int) -> Test:
+    """Browne's (1984, Brit J Math Stat Psych 37, eq. 2.20a) residual-based ADF statistic, lavaan's
+    ``browne.residual.adf``: ``T = N e' (G - G Delta (Delta' G Delta)^-1 Delta' G) e``, G = Gamma^-1, e the
+    residuals of the sample statistics; lavaan 0.6.14 multiplies by N - 1, as its chi-square."""
+    g_inv = np.linalg.inv(gamma)
+    gd = g_inv @ delta
+    u = g_inv - gd @ np.linalg.solve(delta.T @ gd, gd.T)
+    stat = float(n * resid @ u @ resid)
+    return Test("browne.residual.adf", stat, df, _pvalue(stat, df))
+
+
 def robust_test(kind: str, stat: float, df: int, tr: float, tr2: float) -> Test:
     """The robust test ``kind`` (scaled.shifted, satorra.bentler or mean.var.adjusted) of ``stat``."""
     if kind == "scaled.shifted":
