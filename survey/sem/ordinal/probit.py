@@ -135,10 +135,10 @@ def _d2rho(a_hi, a_lo, b_hi, b_lo, rho) -> np.ndarray:
 
 
 def residual_correlations(fits: list[Probit], w: np.ndarray | None = None, tol: float = 1e-9,
-                          max_iter: int = 100) -> np.ndarray:
+                          max_iter: int = 100) -> tuple[np.ndarray, np.ndarray]:
     """Step 2 for every pair at once: Newton steps on each pair's log-likelihood (the outer-product
     information where the curvature is not negative), halved while a pair's log-likelihood falls; in
-    :func:`pair_index` order."""
+    :func:`pair_index` order, with the cases' rectangle probabilities at the solution (N, npairs)."""
     ii, jj = pair_index(len(fits))
     cuts = (np.stack([fits[i].upper for i in ii], axis=1), np.stack([fits[i].lower for i in ii], axis=1),
             np.stack([fits[j].upper for j in jj], axis=1), np.stack([fits[j].lower for j in jj], axis=1))
@@ -166,7 +166,7 @@ def residual_correlations(fits: list[Probit], w: np.ndarray | None = None, tol: 
         done = np.abs(new - rho).max() < tol
         rho, ll, pi = new, ll_new, pi_new
         if done:
-            return rho
+            return rho, pi
     raise EstimationError("the residual polychoric correlations did not converge")
 
 
@@ -189,7 +189,7 @@ def conditional_statistics(codes: np.ndarray, ncat: np.ndarray, x: np.ndarray,
     n, p = codes.shape
     q = x.shape[1]
     fits = [probit_fit(codes[:, j], x, int(ncat[j]), w) for j in range(p)]
-    rho = residual_correlations(fits, w)
+    rho, pi = residual_correlations(fits, w)
     wt = np.ones(n) if w is None else w
     ii, jj = pair_index(p)
     nth = [f.tau.size for f in fits]
@@ -205,7 +205,6 @@ def conditional_statistics(codes: np.ndarray, ncat: np.ndarray, x: np.ndarray,
     a_lo = np.stack([fits[i].lower for i in ii], axis=1)
     b_hi = np.stack([fits[j].upper for j in jj], axis=1)
     b_lo = np.stack([fits[j].lower for j in jj], axis=1)
-    pi = _rectangle(a_hi, a_lo, b_hi, b_lo, rho)
     sc_rho = _drho(a_hi, a_lo, b_hi, b_lo, rho) / pi
     # d pi / d a at the upper and lower cut of the first variable (and of the second, by symmetry)
     da_hi = dpbinorm_da(a_hi, b_hi, rho) - dpbinorm_da(a_hi, b_lo, rho)
