@@ -216,6 +216,16 @@ def test_mimic_with_ordered_indicators_equals_lavaan(data, case):
     check_against(res, case)
 
 
+def test_standardized_vcov_with_covariates_equals_lavaan(data):
+    """lavInspect(fit, "vcov.std.all"): the delta-method SEs of std.all given the covariates."""
+    want = REF["cases"]["mimic2_wlsmv"]["std_se"]
+    v = fit(REF["mimic2"], data, ordered=True).vcov_std()
+    got = dict(zip(v.index, np.sqrt(np.diag(v.to_numpy())), strict=True))
+    assert set(want) == set(got)
+    for name, value in want.items():
+        assert got[name] == pytest.approx(value, abs=1e-4), name
+
+
 def test_mimic_recovers_the_simulated_paths():
     """Known truth: eta = .5 x1 - .4 x2 + zeta (var .6), five 5-category items, N = 4000, seed 16."""
     rng = np.random.default_rng(16)
