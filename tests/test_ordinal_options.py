@@ -76,6 +76,7 @@ CASES = {
     "wlsmv_test_standard": {"estimator": "WLSMV", "test": "standard"},
     "wlsmv_test_browne": {"estimator": "WLSMV", "test": "browne.residual.adf"},
     "dwls_test_browne": {"estimator": "DWLS", "test": "browne.residual.adf"},
+    "wlsmv_orthogonal": {"estimator": "WLSMV", "orthogonal": True},
 }
 
 

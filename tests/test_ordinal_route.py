@@ -38,7 +38,8 @@ def test_std_lv_and_lavaans_se_name_reach_the_ordinal_fit(data):
 @pytest.mark.parametrize("options,message", [
     ({"se": "robust.huber.white"}, "lavaan 0.6.14 refuses it (invalid value in se= argument"),
     ({"se": "first.order"}, "if robust test statistics are requested"),
-    ({"orthogonal": True}, "orthogonal= is not available with ordered items"),
+    ({"auto_fix_first": False}, "auto_fix_first= is not available with ordered items"),
+    ({"group": "gender", "orthogonal": True}, "orthogonal= with ordered items and two or more groups"),
     ({"group": "gender", "group_partial": ["A1~1"]}, "group_partial"),
     ({"group": "gender", "groups": [1, 2]}, "groups="),
     ({"group": "gender", "parameterization": "theta"}, "parameterization='delta'"),

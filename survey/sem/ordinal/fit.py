@@ -149,13 +149,14 @@ def _statistics(codes: OrdinalCodes) -> SampleStatistics:
 
 
 def ordinal_partable(model: str, ncat: dict[str, int], parameterization: str, std_lv: bool,
-                     numeric: tuple[str, ...] = (), covariates: bool = False) -> pd.DataFrame:
+                     numeric: tuple[str, ...] = (), covariates: bool = False,
+                     orthogonal: bool = False) -> pd.DataFrame:
     """lavaanify's table with the items' residual variances fixed (0 for the delta map, where the
     reported value is 1 - explained variance; 1 for theta) and, with ``std_lv``, factor variances fixed to
     1 and every loading free (lavaan ``std.lv = TRUE``). Continuous (``numeric``) variables keep their
     residual variances free and get free intercepts; the items' intercepts and the latent means are
     then fixed rows at 0 (lavaan's mean structure for mixed data)."""
-    pt = lavaanify(model).copy()
+    pt = lavaanify(model, orthogonal=orthogonal).copy()  # orthogonal: lavaan's uncorrelated factors
     names = variable_names(pt[pt["op"].isin(["=~", "~", "~~", "~1"])])
     if names.ov_x and not covariates:
         raise SurveyInputError("observed exogenous covariates are not supported with ordered items yet",
@@ -204,7 +205,7 @@ def fit_ordinal(model: str, data: pd.DataFrame, *, estimator: str = "WLSMV", ord
                 missing: str = "listwise", parameterization: str = "delta",
                 std_lv: bool = False, se: str = "default", test: str = "default",
                 information: str | None = None, sampling_weights: str | None = None,
-                sampling_weights_normalization: str = "total") -> OrdinalFit:
+                sampling_weights_normalization: str = "total", orthogonal: bool = False) -> OrdinalFit:
     """Fit ``model`` to the ordered items of ``data``: every observed variable (``ordered`` None, True or
     "all") or those listed in ``ordered``, the others continuous (polyserial and Pearson correlations in
     the two-step statistics, :mod:`survey.sem.ordinal.mixed`; listwise complete cases).
@@ -213,15 +214,17 @@ def fit_ordinal(model: str, data: pd.DataFrame, *, estimator: str = "WLSMV", ord
     DWLS, ULS or WLS, with ``se``, ``test`` and ``information`` as lavaan (:mod:`choices`);
     ``missing``: listwise (lavaan's default) or pairwise; ``parameterization``: delta or theta;
     ``std_lv``: factor variances fixed to 1 instead of the first loadings; ``sampling_weights``: a column of
-    sampling weights (ordered items only), ``sampling_weights_normalization`` "total" | "group" | "none".
+    sampling weights, ``sampling_weights_normalization`` "total" | "group" | "none"; ``orthogonal``:
+    uncorrelated factors (lavaan ``orthogonal = TRUE``).
     """
     with threadpool_limits(1):  # moderate matrices: BLAS threads only contend
         return _fit(model, data, choices.resolve(estimator, se, test, information), ordered, missing,
-                    parameterization, std_lv, (sampling_weights, sampling_weights_normalization))
+                    parameterization, std_lv, (sampling_weights, sampling_weights_normalization), orthogonal)
 
 
 def _fit(model: str, data: pd.DataFrame, choice: choices.Choice, ordered, missing: str, parameterization: str,
-         std_lv: bool, weights: tuple[str | None, str] = (None, "total")) -> OrdinalFit:
+         std_lv: bool, weights: tuple[str | None, str] = (None, "total"),
+         orthogonal: bool = False) -> OrdinalFit:
     est = choice.estimator
     if parameterization not in ("delta", "theta"):
         raise SurveyInputError(f"parameterization={parameterization!r} is not one of delta, theta",
@@ -251,7 +254,7 @@ def _fit(model: str, data: pd.DataFrame, choice: choices.Choice, ordered, missin
     nth = [t.size for t in sample.thresholds]
     ord_names = [v for v in ov if v not in numeric]
     pt = ordinal_partable(model, dict(zip(ord_names, [k + 1 for k in nth], strict=True)), parameterization,
-                          std_lv, numeric, covariates=bool(covariates))
+                          std_lv, numeric, covariates=bool(covariates), orthogonal=orthogonal)
     if covariates:
         pt = cx.fix_covariates(pt, covariates, sample.x_cov)
         structure = cx.ConditionalStructure(pt, nth, covariates, parameterization)

@@ -18,7 +18,7 @@ from survey.sem.ordinal.choices import ESTIMATORS, resolve
 ORDINAL_ESTIMATORS = tuple(ESTIMATORS)  # lavaan's estimators for categorical data (ordinal.choices)
 # the multi-group fit's se (lavaan's "robust.sem" for WLSMV)
 ORDINAL_SE = ("default", "robust", "robust.sem")
-ORDINAL_OPTIONS = ("parameterization", "std_lv")
+ORDINAL_OPTIONS = ("parameterization", "std_lv", "orthogonal")
 
 
 def wants_ordinal(estimator: str, ordered) -> bool:
@@ -90,6 +90,7 @@ def fit_ordered(
         return fit_ordinal(model, data, estimator=est, ordered=ordered, missing=missing,
                            parameterization=options.get("parameterization", "delta"),
                            std_lv=bool(options.get("std_lv", False)), se=se, test=test,
+                           orthogonal=bool(options.get("orthogonal", False)),
                            information=information, sampling_weights=sampling_weights,
                            sampling_weights_normalization=sampling_weights_normalization)
     if sampling_weights:
@@ -108,6 +109,9 @@ def _fit_groups(model, data, est, ordered, missing, group, group_equal, group_pa
         raise SurveyInputError("group_partial is not available with ordered items yet", field="group_partial")
     if groups is not None:
         raise SurveyInputError("groups= is not available with ordered items yet", field="groups")
+    if options.get("orthogonal"):
+        raise SurveyInputError("orthogonal= with ordered items and two or more groups is not available yet",
+                               field="orthogonal")
     if options.get("parameterization", "delta") != "delta" or options.get("std_lv"):
         raise SurveyInputError("multi-group ordinal fits take parameterization='delta' without std_lv only",
                                field="parameterization")
