@@ -110,6 +110,13 @@ def test_observed_information_falls_back_to_expected_with_lavaans_warning(data, 
     assert any('information will be set to "expected"' in w for w in res.warnings)
 
 
+def test_observed_information_with_groups_warns_as_lavaan(data):
+    plain = fit(MODEL, data, ordered=True, group="gender")
+    observed = fit(MODEL, data, ordered=True, group="gender", information="observed")
+    assert observed.fit_measures()["chisq.scaled"] == plain.fit_measures()["chisq.scaled"]
+    assert any('information will be set to "expected"' in w for w in observed.warnings)
+
+
 @pytest.mark.parametrize("case,options,message", [
     ("wlsmv_se_first_order", {"se": "first.order"}, "if robust test statistics are requested"),
     ("wlsmv_se_huber_white", {"se": "robust.huber.white"}, "invalid value in se= argument"),

@@ -76,7 +76,8 @@ def fit_ordered(
                                field="se")
     if group is None:  # the estimator / se / test / information combination as lavaan (ordinal.choices)
         resolve(est, se, test, information)
-    elif se_name not in ORDINAL_SE or test not in ("default", "standard") or information is not None:
+    elif (se_name not in ORDINAL_SE or test not in ("default", "standard")
+          or information not in (None, "expected", "observed")):
         raise SurveyInputError(f"se={se!r}, test={test!r}, information={information!r}: multi-group ordinal "
                                "fits take the WLSMV defaults only yet", field="se")
     unknown = sorted(set(options) - set(ORDINAL_OPTIONS))
@@ -97,7 +98,11 @@ def fit_ordered(
         raise SurveyInputError("sampling_weights= with ordered items and two or more groups is not available "
                                "yet (available: one group)", field="sampling_weights",
                                value=str(sampling_weights))
-    return _fit_groups(model, data, est, ordered, missing, group, group_equal, group_partial, groups, options)
+    result = _fit_groups(model, data, est, ordered, missing, group, group_equal, group_partial, groups,
+                         options)
+    if information == "observed":  # lavaan: a warning, and the expected information all the same
+        result.warnings.append(resolve(est, information="observed").warnings[0])
+    return result
 
 
 def _fit_groups(model, data, est, ordered, missing, group, group_equal, group_partial, groups, options):
