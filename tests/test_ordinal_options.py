@@ -304,3 +304,13 @@ def test_cli_refuses_what_lavaan_refuses_with_exit_status_2(tmp_path, capsys):
                            "robust.huber.white"], capsys)
     assert code == 2
     assert "invalid value in se= argument" in err and "Traceback" not in err
+
+
+def test_constant_or_collinear_covariates_are_refused(data):
+    flat = data.assign(k=1.0)
+    with pytest.raises(SurveyInputError, match="a covariate has no variance") as info:
+        fit("A =~ A1 + A2 + A3 + A4 + A5\nA ~ k", flat, ordered=True)
+    assert info.value.column == "k"
+    twin = data.assign(age2=2 * data["age"])
+    with pytest.raises(SurveyInputError, match="collinear"):
+        fit("A =~ A1 + A2 + A3 + A4 + A5\nA ~ age + age2", twin, ordered=True)

@@ -161,13 +161,21 @@ def covariate_data(data: pd.DataFrame, items: list[str], covariates: list[str], 
     if codes.n < 2:
         raise SurveyInputError("fewer than two complete cases on the ordered items and covariates",
                                field="data")
+    xs = x.loc[keep].to_numpy(dtype=float)
+    for k, name in enumerate(covariates):
+        if np.ptp(xs[:, k]) == 0:
+            raise SurveyInputError("a covariate has no variance in the cases used", column=name,
+                                   value=float(xs[0, k]), field="model")
+    if xs.shape[1] > 1 and np.linalg.matrix_rank(xs - xs.mean(axis=0)) < xs.shape[1]:
+        raise SurveyInputError("the covariates are collinear in the cases used", column=covariates[-1],
+                               field="model")
     w = None
     if weights[0]:
         from survey.sem.data.weighted import design_from
 
         w = design_from(data, weights[0], None, weights[1]).weights[keep]
         w = w if weights[1] == "none" else w * w.size / w.sum()
-    return CovariateData(codes, x.loc[keep].to_numpy(dtype=float), list(covariates), w)
+    return CovariateData(codes, xs, list(covariates), w)
 
 
 def conditional_sample(data: pd.DataFrame, items: list[str], covariates: list[str], missing: str,
