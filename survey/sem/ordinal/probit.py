@@ -92,6 +92,9 @@ def _probit_observed(codes: np.ndarray, x: np.ndarray, ncat: int, w: np.ndarray)
         return -float(w @ np.log(p)), -g_par
 
     res = minimize(negloglik, start, jac=True, method="BFGS", options={"gtol": 1e-9, "maxiter": 2000})
+    # BFGS stops on precision loss near the optimum; a gradient this large means it did not get there
+    if not np.all(np.isfinite(res.x)) or np.abs(res.jac).max() > 1e-4 * max(codes.size, 1):
+        raise EstimationError("the probit regression of an item on the covariates did not converge")
     tau, beta = _unpack(res.x, ncat)
     hi, lo = _cuts(codes, x, tau, beta)
     return Probit(tau, beta, hi, lo)
