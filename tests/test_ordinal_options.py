@@ -204,6 +204,7 @@ COVARIATE_CASES = {
     "mimic2_weighted": ("mimic2", {"estimator": "WLSMV", "sampling_weights": "w"}),
     "mimic2_theta": ("mimic2", {"estimator": "WLSMV", "parameterization": "theta"}),
     "mimic2_pairwise": ("mimic2", {"estimator": "WLSMV", "missing": "pairwise"}),
+    "mimic2_stdlv": ("mimic2", {"estimator": "WLSMV", "std_lv": True}),
 }
 
 
