@@ -315,3 +315,15 @@ def test_constant_or_collinear_covariates_are_refused(data):
     twin = data.assign(age2=2 * data["age"])
     with pytest.raises(SurveyInputError, match="collinear"):
         fit("A =~ A1 + A2 + A3 + A4 + A5\nA ~ age + age2", twin, ordered=True)
+
+
+def test_summary_shows_each_estimators_tests(data):
+    """ULSMVS: lavaan's NA p-value of the ULS statistic and the Satterthwaite df; DWLS with Browne's test
+    only: no scaled column."""
+    ref = REF["cases"]["ulsmvs"]
+    text = fit(MODEL, data, ordered=True, estimator="ULSMVS").summary()
+    df_line = next(line for line in text.splitlines() if line.strip().startswith("Degrees of freedom"))
+    assert df_line.split()[-1] == f"{ref['fit_measures']['df.scaled']:.3f}"
+    assert "NA" in next(line for line in text.splitlines() if "P-value" in line)
+    text = fit(MODEL, data, ordered=True, estimator="DWLS", test="browne.residual.adf").summary()
+    assert "Scaled" not in text and "Estimator" in text
