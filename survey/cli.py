@@ -436,7 +436,8 @@ def fit_command(
     data: str = typer.Argument(..., help="Data file (Qualtrics/plain CSV, .sav, .xlsx)."),
     estimator: str = typer.Option("ML", "--estimator", help="ML, MLR, MLM (or MLF, MLMV, MLMVS); GLS, "
                                   "ULS, DWLS, WLS (continuous least squares, one group, complete data); "
-                                  "with --ordered: WLSMV (default), WLSM, ULSMV, ULSM or WLS."),
+                                  "with --ordered: WLSMV (default), WLSMVS, WLSM, ULSMV, ULSMVS, ULSM, "
+                                  "DWLS, ULS or WLS."),
     ordered: str = typer.Option(None, "--ordered", help="Ordered items: 'all' or COL,COL,... (lavaan's "
                                 "ordered=; thresholds + polychorics, WLSMV)."),
     missing: str = typer.Option("listwise", "--missing",

@@ -113,18 +113,16 @@ def fit(
         with single_thread():
             return fit_least_squares(model, data, est, **partable_options)
     if wants_ordinal(estimator, ordered):  # ordered items: thresholds, polychorics, WLSMV (sem.ordinal)
-        if asked is not None:
-            raise SurveyInputError("information= is not available with ordered items (the WLS estimators use "
-                                   "expected information)", field="information", value=str(asked))
         check_path(model, group=group, missing=missing, plain_ml=False,  # no explicit constraints
                    ordinal=True)
-        for name, value in (("sampling_weights", sampling_weights), ("cluster", cluster)):
-            if value:
-                raise SurveyInputError(f"{name}= is not available with ordered items yet", field=name,
-                                       value=str(value))
+        if cluster:  # lavaan 0.6.14 accepts it, but its SEs and tests equal the unclustered fit's
+            raise SurveyInputError("cluster= is not available with ordered items (lavaan 0.6.14 accepts it "
+                                   "but ignores the clustering: its SEs and tests equal the unclustered "
+                                   "fit's)", field="cluster", value=str(cluster))
         return fit_ordered(model, data, estimator=estimator, ordered=ordered, missing=missing, group=group,
                            group_equal=group_equal, group_partial=group_partial, se=se, bootstrap=bootstrap,
-                           groups=groups, **partable_options)
+                           groups=groups, test=test, information=asked, sampling_weights=sampling_weights,
+                           sampling_weights_normalization=sampling_weights_normalization, **partable_options)
     check_partable_options(partable_options)
     bs_test = test == "bollen.stine"  # lavaan: the Bollen-Stine bootstrap p-value beside the standard test
     plain = (str(se).lower() != "bootstrap" and not bootstrap and not bs_test  # constraints: no resamples

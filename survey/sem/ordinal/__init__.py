@@ -3,8 +3,9 @@ lavaan's two steps, their asymptotic covariance (Muthen 1984), DWLS / ULS / WLS 
 standard errors and the WLSMV / WLSM / ULSMV tests, single- and multi-group.
 
 One module per step: thresholds -> bivariate -> polychoric -> acov -> objective -> test -> fitmeasures ->
-estimates / summary; fit (one group) and multigroup (several) put them together. Everything it takes from
-the continuous engine comes through ``_engine``.
+estimates / summary; fit (one group) and multigroup (several) put them together; choices resolves
+lavaan's estimator / se / test / information options; probit and conditional handle observed covariates
+(lavaan's conditional.x). Everything it takes from the continuous engine comes through ``_engine``.
 """
 
 from __future__ import annotations

@@ -10,6 +10,9 @@ casewise scores of the univariate threshold likelihoods (step 1) and of the pair
 
     Gamma = N B^-1 INNER B^-T
 
+With sampling weights w (lavaan ``muthen1984`` with ``wt``): INNER = sum_i w_i^2 sc_i sc_i', the blocks of B
+are the weighted sums ``sum_i w_i ...`` (A21 from the weighted cell counts), N the number of cases.
+
 (the sandwich of the stacked estimating equations; ``lavInspect(fit, "gamma")``). ``d log pi / d tau``
 uses ``d Phi2(a, b) / d a = phi(a) Phi((b - rho a) / sqrt(1 - rho^2))``. The statistics are ordered
 as lavaan's ``WLS.obs``: all thresholds variable by variable, then :func:`pair_index` correlations.
@@ -58,14 +61,16 @@ def gamma(codes: OrdinalCodes, taus: list[np.ndarray], rho: np.ndarray) -> np.nd
     sc_rho = np.where(both, cell_rho[pairs, np.maximum(ci, 0), np.maximum(cj, 0)], 0.0)
     sc_th = threshold_scores(codes, taus)
     scores = np.hstack([sc_th, sc_rho])
-    inner = scores.T @ scores
+    w = codes.w
+    inner = scores.T @ (w[:, None] ** 2 * scores)
+    hessian = inner if codes.weights is None else scores.T @ (w[:, None] * scores)  # B's blocks
     nth = sc_th.shape[1]
     # A11: per-variable blocks; A22: diagonal
     pos = _threshold_positions(taus)
     a11 = np.zeros((nth, nth))
     for cols in pos:
-        a11[np.ix_(cols, cols)] = inner[np.ix_(cols, cols)]
-    a22 = np.diag(inner)[nth:].copy()
+        a11[np.ix_(cols, cols)] = hessian[np.ix_(cols, cols)]
+    a22 = np.diag(hessian)[nth:].copy()
     # A21 from the cell counts: sum_cells n_kl (d log pi / d rho)(d log pi / d tau)
     counts = pair_tables(codes, kmax)
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -27,7 +27,7 @@ def _full_moments(structure: OrdinalStructure, t_ram: np.ndarray) -> tuple[np.nd
     a, s, _ = ram.matrices(t_ram)
     p = structure.p
     if structure.parameterization == "delta":
-        sigma0 = ram.implied(t_ram).sigma
+        sigma0 = structure.conditional_sigma(t_ram)
         resid = np.where(structure.numeric, np.diag(s)[:p], 1.0 - np.diag(sigma0))
         s = s.copy()
         s[np.arange(p), np.arange(p)] = resid

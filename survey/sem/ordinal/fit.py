@@ -18,6 +18,7 @@ import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from survey.errors import EstimationError, SurveyInputError
+from survey.sem.ordinal import choices
 from survey.sem.ordinal import fitmeasures as fm
 from survey.sem.ordinal import test as tests
 from survey.sem.ordinal._engine import GroupStats, lavaanify, start_values, variable_names
@@ -27,61 +28,10 @@ from survey.sem.ordinal.mixed import complete_cases, mixed_statistics
 from survey.sem.ordinal.objective import OrdinalStructure, objective, weight_matrix, weighted
 from survey.sem.ordinal.polychoric import as_matrix, pair_tables, polychoric
 from survey.sem.ordinal.results import OrdinalResult
+from survey.sem.ordinal.sample import SampleStatistics
 from survey.sem.ordinal.thresholds import OrdinalCodes, encode, univariate_thresholds
 
-# estimator -> (objective's weight, test, robust SEs)  (lavaan ``lav_options_set``)
-ESTIMATORS = {
-    "WLSMV": ("DWLS", "scaled.shifted", True),
-    "WLSM": ("DWLS", "satorra.bentler", True),
-    "ULSMV": ("ULS", "scaled.shifted", True),
-    "ULSM": ("ULS", "satorra.bentler", True),
-    "WLS": ("WLS", "standard", False),
-}
-
-
-@dataclass
-class SampleStatistics:
-    """Thresholds, polychorics and Gamma of one group (lavaan ``WLS.obs`` and ``NACOV``)."""
-
-    names: list[str]
-    thresholds: list[np.ndarray]
-    correlations: np.ndarray  # p x p
-    gamma: np.ndarray
-    nobs: int
-    # continuous variables among them (:mod:`survey.sem.ordinal.mixed`): a mask over ``names``, and
-    # their means and variances (divisor N)
-    numeric: np.ndarray | None = None
-    means: np.ndarray | None = None
-    variances: np.ndarray | None = None
-
-    @property
-    def mixed(self) -> bool:
-        return self.numeric is not None and bool(np.any(self.numeric))
-
-    @property
-    def sd(self) -> np.ndarray:
-        """SDs of the variables (1 for the ordered ones' latent responses)."""
-        out = np.ones(len(self.names))
-        if self.mixed:
-            out[self.numeric] = np.sqrt(self.variances)
-        return out
-
-    @property
-    def cov(self) -> np.ndarray:
-        """The correlations in the covariance metric of the continuous variables (lavaan ``COV``)."""
-        return self.correlations * np.outer(self.sd, self.sd)
-
-    @property
-    def wls_obs(self) -> np.ndarray:
-        p = len(self.names)
-        ii, jj = np.tril_indices(p, -1)
-        order = np.lexsort((ii, jj))
-        if not self.mixed:
-            return np.concatenate(self.thresholds + [self.correlations[ii[order], jj[order]]])
-        uni, th, mu = [], iter(self.thresholds), iter(-self.means)
-        for is_num in self.numeric:
-            uni.append(np.array([next(mu)]) if is_num else next(th))
-        return np.concatenate(uni + [self.variances, self.cov[ii[order], jj[order]]])
+ESTIMATORS = tuple(choices.ESTIMATORS)  # lavaan's estimators for categorical data (:mod:`choices`)
 
 
 @dataclass
@@ -133,17 +83,26 @@ def check_missing(missing: str) -> str:
                            "(available: listwise, pairwise)", field="missing")
 
 
-def sample_statistics(data: pd.DataFrame, names: list[str], missing: str = "listwise") -> SampleStatistics:
-    """Steps 1-3 for the ordered ``names`` of ``data``."""
+def sample_statistics(data: pd.DataFrame, names: list[str], missing: str = "listwise",
+                      sampling_weights: str | None = None, normalization: str = "total") -> SampleStatistics:
+    """Steps 1-3 for the ordered ``names`` of ``data``; with a ``sampling_weights`` column, weighted
+    thresholds, polychorics and Gamma (lavaan ``sampling.weights``, rescaled to sum to N after listwise
+    deletion as lavaan's ``normalization``)."""
     missing = check_missing(missing)
     codes = encode(data, names)
+    if sampling_weights:
+        from survey.sem.data.weighted import design_from
+
+        codes.weights = design_from(data, sampling_weights, None, normalization).weights
     if missing == "listwise":
         codes = codes.complete()
     else:  # lavaan drops the rows missing on every variable ("some cases are empty")
-        codes = OrdinalCodes(codes.names, codes.codes[(codes.codes >= 0).any(axis=1)], codes.levels)
+        seen = (codes.codes >= 0).any(axis=1)
+        codes = OrdinalCodes(codes.names, codes.codes[seen], codes.levels,
+                             None if codes.weights is None else codes.weights[seen])
     if codes.n < 2:
         raise SurveyInputError("fewer than two complete cases on the ordered items", field="data")
-    return _statistics(codes)
+    return _statistics(codes.normalized(normalization))
 
 
 def mixed_sample_statistics(data: pd.DataFrame, names: list[str], numeric: tuple[str, ...],
@@ -164,18 +123,19 @@ def _statistics(codes: OrdinalCodes) -> SampleStatistics:
 
 
 def ordinal_partable(model: str, ncat: dict[str, int], parameterization: str, std_lv: bool,
-                     numeric: tuple[str, ...] = ()) -> pd.DataFrame:
+                     numeric: tuple[str, ...] = (), covariates: bool = False,
+                     orthogonal: bool = False) -> pd.DataFrame:
     """lavaanify's table with the items' residual variances fixed (0 for the delta map, where the
     reported value is 1 - explained variance; 1 for theta) and, with ``std_lv``, factor variances fixed to
     1 and every loading free (lavaan ``std.lv = TRUE``). Continuous (``numeric``) variables keep their
     residual variances free and get free intercepts; the items' intercepts and the latent means are
     then fixed rows at 0 (lavaan's mean structure for mixed data)."""
-    pt = lavaanify(model).copy()
+    pt = lavaanify(model, orthogonal=orthogonal).copy()  # orthogonal: lavaan's uncorrelated factors
     names = variable_names(pt[pt["op"].isin(["=~", "~", "~~", "~1"])])
-    if names.ov_x:
+    if names.ov_x and not covariates:
         raise SurveyInputError("observed exogenous covariates are not supported with ordered items yet",
                                value=names.ov_x[0], field="model")
-    missing = [v for v in names.ov if v not in ncat and v not in numeric]
+    missing = [v for v in names.ov if v not in ncat and v not in numeric and v not in names.ov_x]
     if missing:
         raise SurveyInputError("an observed variable of the model is neither ordered nor continuous",
                                value=missing[0], field="ordered")
@@ -217,68 +177,95 @@ def _with_means(pt: pd.DataFrame, variables: list[str], numeric: set[str]) -> pd
 
 def fit_ordinal(model: str, data: pd.DataFrame, *, estimator: str = "WLSMV", ordered=None,
                 missing: str = "listwise", parameterization: str = "delta",
-                std_lv: bool = False) -> OrdinalFit:
+                std_lv: bool = False, se: str = "default", test: str = "default",
+                information: str | None = None, sampling_weights: str | None = None,
+                sampling_weights_normalization: str = "total", orthogonal: bool = False) -> OrdinalFit:
     """Fit ``model`` to the ordered items of ``data``: every observed variable (``ordered`` None, True or
     "all") or those listed in ``ordered``, the others continuous (polyserial and Pearson correlations in
     the two-step statistics, :mod:`survey.sem.ordinal.mixed`; listwise complete cases).
 
-    ``estimator``: WLSMV (DWLS + scaled-shifted test, robust SEs), WLSM, ULSMV, ULSM or WLS;
+    ``estimator``: WLSMV (DWLS + scaled-shifted test, robust SEs), WLSMVS, WLSM, ULSMV, ULSMVS, ULSM,
+    DWLS, ULS or WLS, with ``se``, ``test`` and ``information`` as lavaan (:mod:`choices`);
     ``missing``: listwise (lavaan's default) or pairwise; ``parameterization``: delta or theta;
-    ``std_lv``: factor variances fixed to 1 instead of the first loadings.
+    ``std_lv``: factor variances fixed to 1 instead of the first loadings; ``sampling_weights``: a column of
+    sampling weights, ``sampling_weights_normalization`` "total" | "group" | "none"; ``orthogonal``:
+    uncorrelated factors (lavaan ``orthogonal = TRUE``).
     """
     with threadpool_limits(1):  # moderate matrices: BLAS threads only contend
-        return _fit(model, data, estimator, ordered, missing, parameterization, std_lv)
+        return _fit(model, data, choices.resolve(estimator, se, test, information), ordered, missing,
+                    parameterization, std_lv, (sampling_weights, sampling_weights_normalization), orthogonal)
 
 
-def _fit(model: str, data: pd.DataFrame, estimator: str, ordered, missing: str, parameterization: str,
-         std_lv: bool) -> OrdinalFit:
-    est = str(estimator).upper()
-    if est not in ESTIMATORS:
-        raise SurveyInputError(f"estimator={estimator!r} is not available for ordered items "
-                               f"(available: {', '.join(ESTIMATORS)})", field="estimator")
+def _fit(model: str, data: pd.DataFrame, choice: choices.Choice, ordered, missing: str, parameterization: str,
+         std_lv: bool, weights: tuple[str | None, str] = (None, "total"),
+         orthogonal: bool = False) -> OrdinalFit:
+    est = choice.estimator
     if parameterization not in ("delta", "theta"):
         raise SurveyInputError(f"parameterization={parameterization!r} is not one of delta, theta",
                                field="parameterization")
-    ov = list(variable_names(lavaanify(model)).ov)
+    names = variable_names(lavaanify(model))
+    covariates = list(names.ov_x)  # observed exogenous covariates: lavaan's conditional.x (conditional)
+    ov_all = list(names.ov)
+    ov = [v for v in ov_all if v not in covariates]
     numeric: tuple[str, ...] = ()
     if ordered not in (None, True, "all"):
         numeric = tuple(v for v in ov if v not in set(ordered))
         if len(numeric) == len(ov):
             raise SurveyInputError("none of the model's observed variables is ordered", field="ordered")
-    if numeric:
+    if covariates:
+        from survey.sem.ordinal import conditional as cx
+
+        cx.check(numeric)
+        sample = cx.conditional_sample(data, ov, covariates, missing, weights)
+    elif numeric:
+        if weights[0]:
+            raise SurveyInputError("sampling_weights= with ordered and continuous variables together is not "
+                                   "available yet (available: every model variable ordered)",
+                                   field="sampling_weights", value=weights[0])
         sample = mixed_sample_statistics(data, ov, numeric, missing)
     else:
-        sample = sample_statistics(data, ov, missing)
+        sample = sample_statistics(data, ov, missing, *weights)
     nth = [t.size for t in sample.thresholds]
     ord_names = [v for v in ov if v not in numeric]
     pt = ordinal_partable(model, dict(zip(ord_names, [k + 1 for k in nth], strict=True)), parameterization,
-                          std_lv, numeric)
-    structure = OrdinalStructure(pt, nth, parameterization, sample.numeric)
-    if structure.ram.ov != ov:
+                          std_lv, numeric, covariates=bool(covariates), orthogonal=orthogonal)
+    if covariates:
+        pt = cx.fix_covariates(pt, covariates, sample.x_cov)
+        structure = cx.ConditionalStructure(pt, nth, covariates, parameterization)
+    else:
+        structure = OrdinalStructure(pt, nth, parameterization, sample.numeric)
+    if structure.ram.ov != ov_all:
         raise EstimationError("the model's observed variables changed order")  # pragma: no cover
-    weight_kind, test_kind, robust = ESTIMATORS[est]
-    weight = weight_matrix(sample.gamma, weight_kind)
+    weight = weight_matrix(sample.gamma, choice.weight)
     s = sample.wls_obs
     theta0 = np.concatenate([_ram_start(structure, sample), np.concatenate(sample.thresholds)])
     theta, converged = _gauss_newton(structure, s, weight, theta0)
     delta = structure.jacobian(theta)
     n = sample.nobs
     try:
-        v = tests.vcov(delta, weight, sample.gamma, n - 1, robust=robust)
+        v = tests.vcov(delta, weight, sample.gamma, n - 1, robust=choice.se == "robust.sem")
     except np.linalg.LinAlgError as exc:
         raise EstimationError("the model is not identified (singular information matrix)") from exc
     resid = s - structure.moments(theta).stats
     fmin = 0.5 * (n - 1) / n * objective(resid, weight)  # lavaan: chisq = 2 N fmin = (N - 1) F
     df = structure.nstat - structure.npar
     test_list = [tests.standard(2 * n * fmin, df)]
-    if test_kind != "standard":
+    robust_kinds = [kind for kind in choice.tests if kind != choices.BROWNE]
+    if robust_kinds:
         tr, tr2 = tests.ugamma_traces(delta, weight, sample.gamma)
-        stat = test_list[0].stat
-        test_list.append(tests.scaled_shifted(stat, df, tr, tr2) if test_kind == "scaled.shifted"
-                         else tests.mean_adjusted(stat, df, tr))
+        test_list += [tests.robust_test(kind, test_list[0].stat, df, tr, tr2) for kind in robust_kinds]
     measures = fm.fit_measures(structure, theta, sample, weight, test_list, fmin, delta, v)
+    if choices.BROWNE in choice.tests:  # reported beside the others, not in the fit measures (lavaan)
+        test_list.append(tests.browne_adf(resid, delta, sample.gamma, n - 1, df))
+    if choice.weight == "ULS":  # lavaan: the ULS statistic has no chi-square p-value
+        test_list[0].pvalue = measures["pvalue"] = measures["baseline.pvalue"] = float("nan")
+    if choice.se == "none":  # lavaan se = "none": estimates without standard errors
+        v = np.full_like(v, np.nan)
     table = estimates_table(structure, theta, v, sample)
-    warnings = ([] if converged else ["the optimizer did not converge"]) + solution_warnings(table, sample)
+    if covariates:
+        table = cx.covariate_rows(table, covariates, sample)
+    warnings = (choice.warnings + ([] if converged else ["the optimizer did not converge"])
+                + solution_warnings(table, sample))
     implied = structure.moments(theta).sigma
     return OrdinalFit(est, parameterization, n, converged, table, measures, v, sample, test_list, implied,
                       warnings, model, structure, theta)
@@ -299,9 +286,15 @@ def _ram_start(structure: OrdinalStructure, sample: SampleStatistics) -> np.ndar
     """lavaan-style starting values of the RAM part from the polychoric matrix."""
     p = structure.p
     mean = np.zeros(p)
+    cov = sample.cov
     if sample.mixed:
         mean[sample.numeric] = sample.means
-    stats = GroupStats("1", sample.nobs, sample.cov, mean, np.empty((0, p)))
+    if sample.slopes is not None:  # with covariates: a covariance of (y*, x) (conditional.start_cov)
+        from survey.sem.ordinal.conditional import start_cov
+
+        cov = start_cov(sample)
+        mean = np.concatenate([mean, sample.x_mean])
+    stats = GroupStats("1", sample.nobs, cov, mean, np.empty((0, cov.shape[0])))
     return start_values(structure.ram, stats)
 
 

@@ -83,15 +83,14 @@ def _baseline(structure: OrdinalStructure, sample, weight: np.ndarray, kind: str
     out = [tests.standard(stat, df)]
     if kind != "standard":
         tr, tr2 = tests.ugamma_traces(d0, weight, sample.gamma)
-        out.append(tests.scaled_shifted(stat, df, tr, tr2) if kind == "scaled.shifted"
-                   else tests.mean_adjusted(stat, df, tr))
+        out.append(tests.robust_test(kind, stat, df, tr, tr2))
     return out
 
 
 def _catml(structure: OrdinalStructure, theta: np.ndarray, sample, weight: np.ndarray,
            delta: np.ndarray, df: int) -> tuple[float, float, float, float]:
     """XX3, c.hat3, XX3.null, c.hat3.null of lavaan's ``lav_fit_catml_dwls`` (module docstring)."""
-    n, p, nth = sample.nobs, structure.p, structure.nth  # catML's statistic: N F_ML
+    n, p, nth = sample.nobs, structure.p, structure.nuni  # catML's statistic: N F_ML
     implied = structure.moments(theta).sigma
     r = sample.correlations
     _, logdet_p = np.linalg.slogdet(implied)
@@ -124,36 +123,38 @@ def fit_measures(structure: OrdinalStructure, theta: np.ndarray, sample, weight:
     base = _baseline(structure, sample, weight, scaled.name if scaled else "standard")
     x0, df0 = base[0].stat, base[0].df
     if scaled is not None:
-        out.update({"chisq.scaled": scaled.stat, "df.scaled": float(df), "pvalue.scaled": scaled.pvalue,
-                    "chisq.scaling.factor": scaled.scaling_factor})
+        out.update({"chisq.scaled": scaled.stat, "df.scaled": float(scaled.df),
+                    "pvalue.scaled": scaled.pvalue, "chisq.scaling.factor": scaled.scaling_factor})
     out.update({"baseline.chisq": x0, "baseline.df": float(df0), "baseline.pvalue": base[0].pvalue})
     if scaled is not None:
-        out.update({"baseline.chisq.scaled": base[1].stat, "baseline.df.scaled": float(df0),
+        out.update({"baseline.chisq.scaled": base[1].stat, "baseline.df.scaled": float(base[1].df),
                     "baseline.pvalue.scaled": base[1].pvalue,
                     "baseline.chisq.scaling.factor": base[1].scaling_factor})
     out["cfi"] = _cfi(x2, df, x0, df0)
     out["tli"] = out["nnfi"] = _tli(x2, df, x0, df0)
     out["rni"] = 1 - (x2 - df) / (x0 - df0)
-    out["nfi"] = 1 - x2 / x0
-    out["rfi"] = max(0.0, (x0 / df0 - x2 / df) / (x0 / df0)) if df > 0 else 1.0
+    out["nfi"] = 1 - x2 / x0 if df <= df0 else np.nan  # lavaan: NA when df > the baseline's df
+    out["rfi"] = (max(0.0, (x0 / df0 - x2 / df) / (x0 / df0)) if df > 0 else 1.0) if df <= df0 else np.nan
     out["ifi"] = (x0 - x2) / (x0 - df)
-    out["pnfi"] = df / df0 * out["nfi"]
+    out["pnfi"] = df / df0 * (1 - x2 / x0)
     if scaled is not None:
         xs, x0s = scaled.stat, base[1].stat
-        out["cfi.scaled"] = _cfi(xs, df, x0s, df0)
-        out["tli.scaled"] = out["nnfi.scaled"] = _tli(xs, df, x0s, df0)
-        out["rni.scaled"] = 1 - (xs - df) / (x0s - df0)
+        dfs, df0s = scaled.df, base[1].df  # df, or mean.var.adjusted's df*
+        out["cfi.scaled"] = _cfi(xs, dfs, x0s, df0s)
+        out["tli.scaled"] = out["nnfi.scaled"] = _tli(xs, dfs, x0s, df0s)
+        out["rni.scaled"] = 1 - (xs - dfs) / (x0s - df0s)
     out["rmsea"] = rmsea(x2, df, n)
     out["rmsea.ci.lower"], out["rmsea.ci.upper"] = rmsea_ci(x2, df, n)
     out["rmsea.pvalue"] = _close(x2, df, n, 0.05)
     if scaled is not None:
-        xs = scaled.stat
-        out["rmsea.scaled"] = rmsea(xs, df, n)
         # lavaan: the shifted statistic on df, or the unscaled one on tr(U Gamma) degrees of freedom
-        x2s, df2 = (xs, df) if scaled.name == "scaled.shifted" else (x2, scaled.trace_ugamma)
+        x2s, df2 = (scaled.stat, df) if scaled.name == "scaled.shifted" else (x2, scaled.trace_ugamma)
+        out["rmsea.scaled"] = rmsea(x2s, df2, n)
         out["rmsea.ci.lower.scaled"], out["rmsea.ci.upper.scaled"] = rmsea_ci(x2s, df2, n)
         out["rmsea.pvalue.scaled"] = _close(x2s, df2, n, 0.05)
-    if scaled is not None and not structure.mixed:  # lavaan has no catML for continuous variables
+    # lavaan has no catML for continuous variables, nor a robust RMSEA after mean.var.adjusted
+    # nor with observed covariates (conditional.x)
+    if scaled is not None and not structure.mixed and scaled.name != "mean.var.adjusted" and not structure.q:
         xx3, c3, xx3_0, c3_0 = _catml(structure, theta, sample, weight, delta, df)
         out["cfi.robust"] = _cfi(xx3, df, xx3_0, df0, c3, c3_0)
         out["tli.robust"] = out["nnfi.robust"] = _tli(xx3, df, xx3_0, df0, c3, c3_0)
@@ -168,6 +169,7 @@ def fit_measures(structure: OrdinalStructure, theta: np.ndarray, sample, weight:
         d_s = 1 / np.sqrt(np.diag(sample.cov))
         res = (sample.cov - structure.moments(theta).sigma) * np.outer(d_s, d_s)
         rho_res = res[np.tril_indices(p, -1)]
-    out["srmr"] = float(np.sqrt(np.sum(rho_res**2) / (p * (p + 1) / 2)))
+    # lavaan: over the pairs and every observed variable (the covariates too: lav_residuals_summary)
+    out["srmr"] = float(np.sqrt(np.sum(rho_res**2) / (rho_res.size + len(structure.ram.ov))))
     out["wrmr"] = float(np.sqrt(x2 / structure.nstat))
     return out

@@ -52,6 +52,8 @@ class Moments:
 class OrdinalStructure:
     """The map theta -> (thresholds, correlations) for one group (see the module docstring)."""
 
+    q = 0  # observed covariates (lavaan conditional.x; :mod:`survey.sem.ordinal.conditional`)
+
     def __init__(self, partable: pd.DataFrame, nthresholds: list[int], parameterization: str = "delta",
                  numeric: np.ndarray | None = None):
         if parameterization not in PARAMETERIZATIONS:
@@ -80,6 +82,11 @@ class OrdinalStructure:
         self.nslots = int(sizes.sum())
         self.nuni = self.nslots + self.num_idx.size
         self.nstat = self.nuni + self.ii.size
+
+    def conditional_sigma(self, t_ram: np.ndarray) -> np.ndarray:
+        """The covariance of the items' latent responses whose diagonal the delta map fixes at 1 (the
+        implied Sigma*; given the covariates in :mod:`survey.sem.ordinal.conditional`)."""
+        return self.ram.implied(t_ram).sigma
 
     def split(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return theta[: self.npar_ram], theta[self.npar_ram :]

@@ -42,14 +42,15 @@ def pair_index(p: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def pair_tables(codes: OrdinalCodes, kmax: int | None = None) -> np.ndarray:
-    """Contingency tables of every pair, (npairs, kmax, kmax); a case counts where both are observed."""
+    """Contingency tables of every pair, (npairs, kmax, kmax); a case counts (its sampling weight) where
+    both are observed."""
     kmax = kmax if kmax is not None else int(codes.ncat.max())
     n, p = codes.codes.shape
     onehot = np.zeros((n, p * kmax))
     obs = codes.codes >= 0
     rows, cols = np.nonzero(obs)
     onehot[rows, cols * kmax + codes.codes[rows, cols]] = 1.0
-    cross = (onehot.T @ onehot).reshape(p, kmax, p, kmax)
+    cross = (onehot.T @ (codes.w[:, None] * onehot)).reshape(p, kmax, p, kmax)
     ii, jj = pair_index(p)
     return cross[ii, :, jj, :]
 

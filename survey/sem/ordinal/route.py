@@ -13,11 +13,12 @@ from collections.abc import Iterable
 import pandas as pd
 
 from survey.errors import SurveyInputError
+from survey.sem.ordinal.choices import ESTIMATORS, resolve
 
-ORDINAL_ESTIMATORS = ("WLSMV", "WLSM", "ULSMV", "ULSM", "WLS")
-# lavaan's se for the ordinal estimators is "robust.sem" (WLS: "standard"); both are what the fits report
+ORDINAL_ESTIMATORS = tuple(ESTIMATORS)  # lavaan's estimators for categorical data (ordinal.choices)
+# the multi-group fit's se (lavaan's "robust.sem" for WLSMV)
 ORDINAL_SE = ("default", "robust", "robust.sem")
-ORDINAL_OPTIONS = ("parameterization", "std_lv")
+ORDINAL_OPTIONS = ("parameterization", "std_lv", "orthogonal")
 
 
 def wants_ordinal(estimator: str, ordered) -> bool:
@@ -44,6 +45,10 @@ def fit_ordered(
     se: str,
     bootstrap: int | None,
     groups: list | None = None,
+    test: str = "default",
+    information: str | None = None,
+    sampling_weights: str | None = None,
+    sampling_weights_normalization: str = "total",
     **options,
 ):
     """Check the engine's ``fit`` options for ordered items and run the ordinal fit.
@@ -58,14 +63,23 @@ def fit_ordered(
     if est == "ML":
         est = "WLSMV"
     if est not in ORDINAL_ESTIMATORS:
+        why = ("; lavaan 0.6.14 refuses it too: estimator ML for ordered data is not supported yet"
+               if est.startswith("ML") else "")
         raise SurveyInputError(f"estimator={estimator!r} is not available with ordered items "
-                               f"(available: {', '.join(ORDINAL_ESTIMATORS)})", field="estimator")
+                               f"(available: {', '.join(ORDINAL_ESTIMATORS)}){why}", field="estimator")
     se_name = str(se).lower()
     if bootstrap or se_name == "bootstrap":
-        raise SurveyInputError("bootstrap standard errors are not available with ordered items", field="se")
-    if se_name not in ORDINAL_SE:
-        raise SurveyInputError(f"se={se!r} is not available with ordered items (available: "
-                               f"{', '.join(ORDINAL_SE)})", field="se")
+        if ESTIMATORS[est][1] == "robust.sem":  # lavaan 0.6.14 refuses robust estimators with bootstrap
+            raise SurveyInputError(f"bootstrap standard errors with estimator {est}: lavaan 0.6.14 refuses "
+                                   "them (use (D)WLS estimator for bootstrap)", field="se")
+        raise SurveyInputError("bootstrap standard errors are not available with ordered items yet",
+                               field="se")
+    if group is None:  # the estimator / se / test / information combination as lavaan (ordinal.choices)
+        resolve(est, se, test, information)
+    elif (se_name not in ORDINAL_SE or test not in ("default", "standard")
+          or information not in (None, "expected", "observed")):
+        raise SurveyInputError(f"se={se!r}, test={test!r}, information={information!r}: multi-group ordinal "
+                               "fits take the WLSMV defaults only yet", field="se")
     unknown = sorted(set(options) - set(ORDINAL_OPTIONS))
     if unknown:
         raise SurveyInputError(f"option {unknown[0]}= is not available with ordered items yet",
@@ -76,8 +90,19 @@ def fit_ordered(
 
         return fit_ordinal(model, data, estimator=est, ordered=ordered, missing=missing,
                            parameterization=options.get("parameterization", "delta"),
-                           std_lv=bool(options.get("std_lv", False)))
-    return _fit_groups(model, data, est, ordered, missing, group, group_equal, group_partial, groups, options)
+                           std_lv=bool(options.get("std_lv", False)), se=se, test=test,
+                           orthogonal=bool(options.get("orthogonal", False)),
+                           information=information, sampling_weights=sampling_weights,
+                           sampling_weights_normalization=sampling_weights_normalization)
+    if sampling_weights:
+        raise SurveyInputError("sampling_weights= with ordered items and two or more groups is not available "
+                               "yet (available: one group)", field="sampling_weights",
+                               value=str(sampling_weights))
+    result = _fit_groups(model, data, est, ordered, missing, group, group_equal, group_partial, groups,
+                         options)
+    if information == "observed":  # lavaan: a warning, and the expected information all the same
+        result.warnings.append(resolve(est, information="observed").warnings[0])
+    return result
 
 
 def _fit_groups(model, data, est, ordered, missing, group, group_equal, group_partial, groups, options):
@@ -89,6 +114,9 @@ def _fit_groups(model, data, est, ordered, missing, group, group_equal, group_pa
     if param not in ("delta", "theta"):
         raise SurveyInputError(f"parameterization={param!r} is not one of delta, theta",
                                field="parameterization")
+    if options.get("orthogonal"):
+        raise SurveyInputError("orthogonal= with ordered items and two or more groups is not available yet",
+                               field="orthogonal")
     numeric: tuple[str, ...] = ()
     if ordered is not True:  # the model's other observed variables are continuous
         n_groups = len(groups) if groups is not None else max(int(data[group].nunique()), 1)

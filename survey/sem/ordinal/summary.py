@@ -103,12 +103,23 @@ def _line(label: str, first: Any, second: Any = "") -> str:
     return f"  {label:<38}{first!s:>12}{second!s:>12}".rstrip()
 
 
+def _df(value: float) -> str:
+    """Degrees of freedom as lavaan prints them (mean.var.adjusted's are not whole numbers)."""
+    return str(int(value)) if float(value).is_integer() else f"{value:.3f}"
+
+
+def _p(value: float) -> str:
+    """A p-value, or lavaan's NA (the ULS statistic has none)."""
+    return f"{value:.3f}" if np.isfinite(value) else "NA"
+
+
 def summary_text(fit) -> str:
     """lavaan-like summary of an :class:`~survey.sem.ordinal.fit.OrdinalFit`."""
     fm = fit.measures
-    scaled = len(fit.test_list) > 1
-    objective = {"WLSMV": "DWLS", "WLSM": "DWLS", "ULSMV": "ULS", "ULSM": "ULS"}.get(fit.estimator,
-                                                                                  fit.estimator)
+    from survey.sem.ordinal.choices import ESTIMATORS
+
+    scaled = "chisq.scaled" in fm  # a robust test (Browne's ADF alone has no .scaled measures)
+    objective = ESTIMATORS.get(fit.estimator, (fit.estimator,))[0]
     lines = [
         f"survey.sem.ordinal {fit.estimator} fit ({'converged' if fit.converged else 'did NOT converge'})",
         "",
@@ -121,8 +132,8 @@ def summary_text(fit) -> str:
         "Model Test User Model:",
         _line("", "Standard", "Scaled" if scaled else ""),
         _line("Test Statistic", f"{fm['chisq']:.3f}", f"{fm['chisq.scaled']:.3f}" if scaled else ""),
-        _line("Degrees of freedom", int(fm["df"]), int(fm["df"]) if scaled else ""),
-        _line("P-value (Chi-square)", f"{fm['pvalue']:.3f}", f"{fm['pvalue.scaled']:.3f}" if scaled else ""),
+        _line("Degrees of freedom", int(fm["df"]), _df(fm["df.scaled"]) if scaled else ""),
+        _line("P-value (Chi-square)", _p(fm["pvalue"]), _p(fm["pvalue.scaled"]) if scaled else ""),
     ]
     if scaled:
         lines.append(_line("Scaling correction factor", "", f"{fm['chisq.scaling.factor']:.3f}"))

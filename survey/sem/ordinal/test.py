@@ -10,7 +10,10 @@ sample statistics (:mod:`survey.sem.ordinal.acov`):
 - mean-adjusted (``WLSM``, lavaan ``satorra.bentler``): ``T / c``, ``c = tr(U Gamma) / df``;
 - mean-and-variance adjusted (``WLSMV``, ``ULSMV``; lavaan ``scaled.shifted``, Asparouhov & Muthen
   2010): ``a = sqrt(df / tr((U Gamma)^2))``, ``b = df - a tr(U Gamma)``, ``T* = a T + b`` on df degrees of
-  freedom; lavaan reports ``chisq.scaling.factor = 1 / a`` and ``shift.parameter = b``.
+  freedom; lavaan reports ``chisq.scaling.factor = 1 / a`` and ``shift.parameter = b``;
+- mean-and-variance adjusted with Satterthwaite df (``WLSMVS``, ``ULSMVS``; lavaan ``mean.var.adjusted``,
+  Satorra & Bentler 1994): ``df* = tr(U Gamma)^2 / tr((U Gamma)^2)``, ``c = tr(U Gamma) / df*``, ``T / c`` on
+  df* (non-integer) degrees of freedom.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ class Test:
 
     name: str
     stat: float
-    df: int
+    df: float
     pvalue: float
     scaling_factor: float = float("nan")
     shift: float = float("nan")
@@ -84,5 +87,33 @@ def mean_adjusted(stat: float, df: int, tr: float) -> Test:
     return Test("satorra.bentler", value, df, _pvalue(value, df), c, float("nan"), tr)
 
 
-def _pvalue(stat: float, df: int) -> float:
+def mean_var_adjusted(stat: float, df: int, tr: float, tr2: float) -> Test:
+    """lavaan's ``mean.var.adjusted`` (WLSMVS, ULSMVS): T / c on df* = tr^2 / tr2 degrees of freedom."""
+    df_star = tr * tr / tr2
+    c = tr / df_star
+    value = stat / c
+    return Test("mean.var.adjusted", value, df_star, _pvalue(value, df_star), c, float("nan"), tr)
+
+
+def browne_adf(resid: np.ndarray, delta: np.ndarray, gamma: np.ndarray, n: int, df: int) -> Test:
+    """Browne's (1984, Brit J Math Stat Psych 37, eq. 2.20a) residual-based ADF statistic, lavaan's
+    ``browne.residual.adf``: ``T = N e' (G - G Delta (Delta' G Delta)^-1 Delta' G) e``, G = Gamma^-1, e the
+    residuals of the sample statistics; lavaan 0.6.14 multiplies by N - 1, as its chi-square."""
+    g_inv = np.linalg.inv(gamma)
+    gd = g_inv @ delta
+    u = g_inv - gd @ np.linalg.solve(delta.T @ gd, gd.T)
+    stat = float(n * resid @ u @ resid)
+    return Test("browne.residual.adf", stat, df, _pvalue(stat, df))
+
+
+def robust_test(kind: str, stat: float, df: int, tr: float, tr2: float) -> Test:
+    """The robust test ``kind`` (scaled.shifted, satorra.bentler or mean.var.adjusted) of ``stat``."""
+    if kind == "scaled.shifted":
+        return scaled_shifted(stat, df, tr, tr2)
+    if kind == "mean.var.adjusted":
+        return mean_var_adjusted(stat, df, tr, tr2)
+    return mean_adjusted(stat, df, tr)
+
+
+def _pvalue(stat: float, df: float) -> float:
     return float(chi2.sf(stat, df)) if df > 0 else float("nan")

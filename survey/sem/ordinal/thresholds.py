@@ -34,6 +34,12 @@ class OrdinalCodes:
     names: list[str]
     codes: np.ndarray  # (N, p) int
     levels: list[np.ndarray]
+    weights: np.ndarray | None = None  # sampling weights (lavaan ``sampling.weights``), None: unweighted
+
+    @property
+    def w(self) -> np.ndarray:
+        """The case weights (ones when unweighted)."""
+        return np.ones(self.n) if self.weights is None else self.weights
 
     @property
     def ncat(self) -> np.ndarray:
@@ -53,7 +59,14 @@ class OrdinalCodes:
             used = np.unique(codes[:, j])
             levels.append(lv[used])
             out[:, j] = np.searchsorted(used, codes[:, j])
-        return OrdinalCodes(self.names, out, levels)
+        return OrdinalCodes(self.names, out, levels, None if self.weights is None else self.weights[keep])
+
+    def normalized(self, normalization: str = "total") -> OrdinalCodes:
+        """Weights rescaled to sum to the number of cases (lavaan's ``sampling.weights.normalization``
+        "total" and, for one group, "group"; "none" keeps them)."""
+        if self.weights is None or normalization == "none":
+            return self
+        return OrdinalCodes(self.names, self.codes, self.levels, self.weights * self.n / self.weights.sum())
 
 
 def encode(data: pd.DataFrame, columns: list[str]) -> OrdinalCodes:
@@ -87,11 +100,14 @@ def encode(data: pd.DataFrame, columns: list[str]) -> OrdinalCodes:
 
 
 def univariate_thresholds(codes: OrdinalCodes) -> list[np.ndarray]:
-    """Thresholds of each variable from its observed cases: ``Phi^-1`` of the cumulative proportions."""
+    """Thresholds of each variable from its observed cases: ``Phi^-1`` of the cumulative proportions
+    (weighted proportions with sampling weights: the maximum of the weighted univariate likelihood)."""
     out = []
+    w = codes.w
     for j, k in enumerate(codes.ncat):
         col = codes.codes[:, j]
-        counts = np.bincount(col[col >= 0], minlength=k).astype(float)
+        obs = col >= 0
+        counts = np.bincount(col[obs], weights=w[obs], minlength=k).astype(float)
         out.append(ndtri(np.cumsum(counts)[:-1] / counts.sum()))
     return out
 
