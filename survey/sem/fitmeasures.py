@@ -22,10 +22,10 @@ block is kept at its sample values), chi2_b = N F_ML(Sigma_b), df_b = p* - (p - 
 from __future__ import annotations
 
 import numpy as np
-from scipy import optimize
 
 from survey import distributions as sps
 from survey.sem.data import GroupStats
+from survey.sem.roots import bisect_root
 
 MEASURES = (
     "npar",
@@ -162,13 +162,13 @@ def rmsea_ci(t: float, df: float, n: int, level: float = 0.90) -> tuple[float, f
     if cdf(0.0) - upper_p < 0:
         lower = 0.0
     else:
-        lam = optimize.brentq(lambda x: cdf(x) - upper_p, 0.0, t, xtol=1e-12)
+        lam = bisect_root(lambda x: cdf(x) - upper_p, 0.0, t, xtol=1e-12)
         lower = float(np.sqrt(lam / (n * df)))
     n_rmsea = max(n, 4 * t)
     if cdf(n_rmsea) - lower_p > 0 or cdf(0.0) - lower_p < 0:
         upper = 0.0
     else:
-        lam = optimize.brentq(lambda x: cdf(x) - lower_p, 0.0, n_rmsea, xtol=1e-12)
+        lam = bisect_root(lambda x: cdf(x) - lower_p, 0.0, n_rmsea, xtol=1e-12)
         upper = float(np.sqrt(lam / (n * df)))
     return lower, upper
 
