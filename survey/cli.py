@@ -445,28 +445,30 @@ def invariance_command(
     import json
 
     from survey.errors import SurveyInputError
+    from survey.progress import quiet_for_json
     from survey.sem.invariance import invariance
 
     frame = _fit_data(data)
     syntax, frame = _fit_model(model, frame, data)
-    try:
-        if ordered:
-            from survey.sem.ordinal.route import ordinal_invariance_cli
+    with quiet_for_json(as_json):  # --json: progress lines only where stderr is a terminal
+        try:
+            if ordered:
+                from survey.sem.ordinal.route import ordinal_invariance_cli
 
-            result = ordinal_invariance_cli(syntax, frame, group, ordered, estimator, missing, steps)
-        else:
-            result = invariance(
-                syntax, frame, group, estimator=estimator, partial=partial, max_free=max_free,
-                steps=[s.strip() for s in steps.split(",") if s.strip()], criterion=criterion,
-                adjust=None if adjust.lower() == "none" else adjust.lower(), alpha=alpha, missing=missing,
-                min_group_size=min_group_size,
-                groups=[g.strip() for g in groups.split(",") if g.strip()] if groups else None,
-            )
-    except SurveyInputError as exc:
-        if exc.file is not None or exc.field in _OPTION_FIELDS + ("ordered",):
-            raise
-        raise SurveyInputError(exc.message, file=data, row=exc.row, column=exc.column, value=exc.value,
-                               field=exc.field) from None
+                result = ordinal_invariance_cli(syntax, frame, group, ordered, estimator, missing, steps)
+            else:
+                result = invariance(
+                    syntax, frame, group, estimator=estimator, partial=partial, max_free=max_free,
+                    steps=[s.strip() for s in steps.split(",") if s.strip()], criterion=criterion,
+                    adjust=None if adjust.lower() == "none" else adjust.lower(), alpha=alpha, missing=missing,
+                    min_group_size=min_group_size,
+                    groups=[g.strip() for g in groups.split(",") if g.strip()] if groups else None,
+                )
+        except SurveyInputError as exc:
+            if exc.file is not None or exc.field in _OPTION_FIELDS + ("ordered",):
+                raise
+            raise SurveyInputError(exc.message, file=data, row=exc.row, column=exc.column, value=exc.value,
+                                   field=exc.field) from None
     if as_json:
         typer.echo(json.dumps(result.to_dict(), ensure_ascii=False, allow_nan=False))
     else:
