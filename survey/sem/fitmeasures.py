@@ -25,7 +25,7 @@ import numpy as np
 
 from survey import distributions as sps
 from survey.sem.data import GroupStats
-from survey.sem.roots import bisect_root
+from survey.sem.roots import bracket_root
 
 MEASURES = (
     "npar",
@@ -162,13 +162,13 @@ def rmsea_ci(t: float, df: float, n: int, level: float = 0.90) -> tuple[float, f
     if cdf(0.0) - upper_p < 0:
         lower = 0.0
     else:
-        lam = bisect_root(lambda x: cdf(x) - upper_p, 0.0, t, xtol=1e-12)
+        lam = bracket_root(lambda x: cdf(x) - upper_p, 0.0, t, xtol=1e-12)
         lower = float(np.sqrt(lam / (n * df)))
     n_rmsea = max(n, 4 * t)
     if cdf(n_rmsea) - lower_p > 0 or cdf(0.0) - lower_p < 0:
         upper = 0.0
     else:
-        lam = bisect_root(lambda x: cdf(x) - lower_p, 0.0, n_rmsea, xtol=1e-12)
+        lam = bracket_root(lambda x: cdf(x) - lower_p, 0.0, n_rmsea, xtol=1e-12)
         upper = float(np.sqrt(lam / (n * df)))
     return lower, upper
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from survey import distributions as sps
-from survey.sem.roots import bisect_root
+from survey.sem.roots import bracket_root
 
 
 def rmsea_ci_scaled(
@@ -29,13 +29,13 @@ def rmsea_ci_scaled(
     if cdf(0.0) - upper_p < 0:
         lower = 0.0
     else:
-        lam = bisect_root(lambda v: cdf(v) - upper_p, 0.0, t, xtol=1e-12)
+        lam = bracket_root(lambda v: cdf(v) - upper_p, 0.0, t, xtol=1e-12)
         lower = float(np.sqrt(c_hat * lam / (n * df)))
     n_rmsea = max(n, 4 * t)
     if cdf(n_rmsea) - lower_p > 0 or cdf(0.0) - lower_p < 0:
         upper = 0.0
     else:
-        lam = bisect_root(lambda v: cdf(v) - lower_p, 0.0, n_rmsea, xtol=1e-12)
+        lam = bracket_root(lambda v: cdf(v) - lower_p, 0.0, n_rmsea, xtol=1e-12)
         upper = float(np.sqrt(c_hat * lam / (n * df)))
     return lower, upper
 
