@@ -7,12 +7,15 @@ and the noncentral chi-square (RMSEA interval and close-fit tests). :data:`norm`
 :data:`ncx2` evaluate ``cdf``/``sf``/``logcdf``/``logsf``/``ppf``/``isf`` inside a copy of the argument
 and support handling of ``rv_continuous`` (scipy/stats/_distn_infrastructure.py) with ``loc = 0``,
 ``scale = 1``. The methods a fit calls (norm cdf, sf, ppf, isf; chi2 cdf, sf, ppf; ncx2 cdf, sf, with
-finite shapes) are :mod:`survey.tails` (the standard library's ``math``; equal to scipy.special to 1e-12
-relative, 1e-10 for ncx2); the others call the very ``scipy.special`` functions that ``scipy.stats``
-calls (``log_ndtr``; ``chdtri``; ``chndtrix``, ``_ncx2_isf``: scipy/stats/_continuous_distns.py),
-imported on first use. tests/test_distributions.py compares every method with scipy.stats on a grid with
-every edge (nan, +-inf, the support bounds, invalid shapes, arrays, broadcasting): edges and shapes bit for
-bit, values to those tolerances. Anything else (``loc``/``scale``, other methods, other names: ``sps.t``,
+finite shapes, on up to 256 values) are :mod:`survey.tails` (the standard library's ``math``; equal to
+scipy.special to 1e-12 relative, 1e-10 for ncx2); longer arrays and the other methods call the very
+``scipy.special`` functions that ``scipy.stats`` calls (``ndtr``, ``log_ndtr``, ``ndtri``; ``chdtr``,
+``chdtrc``, ``chdtri``, ``gammaincinv``; ``chndtr``, ``_ncx2_sf``, ``_ncx2_isf``, ``chndtrix``:
+scipy/stats/_continuous_distns.py), imported on first use. :func:`ncx2_cdf_scalar` is one point of the
+noncentral CDF for root searches (the RMSEA limits), without the array handling.
+tests/test_distributions.py compares every method with scipy.stats on a grid with every edge (nan,
++-inf, the support bounds, invalid shapes, arrays, broadcasting): edges and shapes bit for bit, values to
+those tolerances. Anything else (``loc``/``scale``, other methods, other names: ``sps.t``,
 ``sps.f``, ``sps.spearmanr`` ...) is taken from ``scipy.stats`` itself, imported on first use (PEP 562).
 """
 
@@ -26,7 +29,12 @@ import numpy as np
 
 from survey import tails
 
-__all__ = ["chi2", "ncx2", "norm"]
+__all__ = ["chi2", "ncx2", "ncx2_cdf_scalar", "norm"]
+
+# arrays longer than this go to scipy.special (imported on first use): its C loops beat math's per
+# element on long arrays (quality indices over respondents, Monte Carlo draws), while a fit's own calls
+# are scalars and its estimates' column of z values
+_SCALAR_MAX = 256
 
 
 class _Special:
@@ -49,7 +57,7 @@ def _math(scalar: Callable[..., float], special: Callable[..., Any]) -> Callable
 
     def evaluate(*args: Any) -> np.ndarray:
         arrays = np.broadcast_arrays(*(np.asarray(a, dtype=float) for a in args))
-        if not all(np.isfinite(a).all() for a in arrays[1:]):
+        if arrays[0].size > _SCALAR_MAX or not all(np.isfinite(a).all() for a in arrays[1:]):
             return special(*args)
         flat = [a.ravel().tolist() for a in arrays]
         out = np.fromiter((scalar(*v) for v in zip(*flat, strict=True)), dtype=float, count=arrays[0].size)
@@ -243,6 +251,16 @@ norm = _Distribution("norm", 0, -np.inf, np.inf, _positive, {
     "isf": lambda q: -_NDTRI(q),
 })
 chi2 = _Distribution("chi2", 1, 0.0, np.inf, _positive, dict(_CHI2))
+
+
+def ncx2_cdf_scalar(x: float, df: float, nc: float) -> float:
+    """``float(ncx2.cdf(x, df, nc))`` (``chi2.cdf`` at nc = 0) for one point, without the array handling:
+    what a root search over the noncentrality evaluates (the RMSEA limits), by :mod:`survey.tails`."""
+    if not (np.isfinite(x) and np.isfinite(df) and np.isfinite(nc)) or df <= 0 or nc < 0:
+        return float(ncx2.cdf(x, df, nc) if nc > 0 else chi2.cdf(x, df))
+    if x <= 0:
+        return 0.0
+    return tails.ncx2_cdf(float(x), float(df), float(nc)) if nc > 0 else tails.chi2_cdf(float(x), float(df))
 
 
 def _noncentral(f1: Callable[..., Any], method: str) -> Callable[..., np.ndarray]:

@@ -149,3 +149,13 @@ def test_importing_it_does_not_import_scipy_stats() -> None:
                          env={"PYTHONPATH": str(ROOT), "PATH": ""})
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "False False"  # the fit path's tails need neither (survey.tails)
+
+
+def test_long_arrays_are_scipy_and_the_scalar_cdf_is_the_method() -> None:
+    x = np.linspace(0.01, 60.0, 300)  # above 256 values: scipy.special's loops, bit for bit
+    _same(sd.chi2.sf(x, 9), stats.chi2.sf(x, 9))
+    _same(sd.norm.sf(x - 30), stats.norm.sf(x - 30))
+    for t, df, nc in ((18.7, 24, 3.0), (400.8, 356, 0.0), (0.0, 5, 2.0), (55.0, 8, 150.0)):
+        assert sd.ncx2_cdf_scalar(t, df, nc) == pytest.approx(
+            float(stats.ncx2.cdf(t, df, nc) if nc else stats.chi2.cdf(t, df)), rel=1e-10, abs=1e-300)
+    assert np.isnan(sd.ncx2_cdf_scalar(10.0, np.inf, 1.0)) and np.isnan(stats.ncx2.cdf(10.0, np.inf, 1.0))

@@ -24,7 +24,7 @@ def rmsea_ci_scaled(
     lower_p = (1 - level) / 2
 
     def cdf(lam: float) -> float:
-        return float(sps.chi2.cdf(t, df)) if lam <= 0 else float(sps.ncx2.cdf(t, df, lam))
+        return sps.ncx2_cdf_scalar(t, df, max(lam, 0.0))
 
     if cdf(0.0) - upper_p < 0:
         lower = 0.0
