@@ -4,7 +4,9 @@
 
 Both sides start a fresh process, read the same CSV and fit the same model (ML, complete data); the
 median wall time of ``--runs`` runs is printed with the median CPU time (user + system of the child,
-less sensitive to a loaded machine), and their ratio. ``--baseline`` times the same commands from
+less sensitive to a loaded machine), and their ratio. The Python side is the console script's path
+(``python -m survey``: survey.cli_light parses ``fit`` with argparse), and, for comparison, the typer
+command (``python -m survey.cli``). ``--baseline`` times the same commands from
 another source tree (e.g. the main checkout: before/after a change), the runs of both trees interleaved.
 ``--paper`` also times ``survey paper`` (the committed analysis/paper.yaml) once per tree. Without
 Rscript/lavaan only the Python side is timed. The import profile of the fit command (``python -X
@@ -68,6 +70,13 @@ def _data(folder: Path) -> Path:
     return out
 
 
+def _fit_command(tree: Path, model: Path, data: Path) -> list[str]:
+    """The console script's ``survey fit`` of ``tree`` (``python -m survey``; trees older than the
+    argparse fast path: ``python -m survey.cli``)."""
+    entry = "survey" if (tree / "survey" / "cli_light.py").is_file() else "survey.cli"
+    return [sys.executable, "-m", entry, "fit", str(model), str(data), "--json"]
+
+
 def _imports(cmd: list[str], env: dict[str, str], top: int = 8) -> list[str]:
     result = subprocess.run([sys.executable, "-X", "importtime", *cmd[1:]], capture_output=True, text=True,
                             env=env, cwd=tempfile.gettempdir())
@@ -98,8 +107,11 @@ def main() -> None:
         data = _data(folder)
         model = folder / "cfa.lav"
         model.write_text(MODEL)
-        fit = [sys.executable, "-m", "survey.cli", "fit", str(model), str(data), "--json"]
-        cmds = {f"survey fit --json, {name}": (fit, e) for name, e in envs.items()}
+        fit = _fit_command(ROOT, model, data)
+        cmds = {f"survey fit --json, {name}": (_fit_command(tree, model, data), envs[name])
+                for name, tree in trees.items()}
+        cmds["python -m survey.cli fit --json (typer), this tree"] = (
+            [sys.executable, "-m", "survey.cli", "fit", str(model), str(data), "--json"], env)
         if shutil.which("Rscript"):
             script = folder / "fit.R"
             script.write_text(R_SCRIPT.format(data=data, model=MODEL.replace("\n", "\\n")))

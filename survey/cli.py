@@ -12,6 +12,9 @@ import sys
 
 import typer
 
+from survey.cli_fit import FIT_DOC, FIT_HELP, run_fit
+from survey.cli_fit import fit_data as _fit_data  # the work of `survey fit` (shared with survey.cli_light)
+from survey.cli_fit import fit_model as _fit_model
 from survey.errors import SurveyError
 
 app = typer.Typer(
@@ -375,166 +378,36 @@ def reliability_command(
 # ---------------------------------------------------------------- fit and invariance
 
 
-def _fit_data(data: str):
-    """Read DATA for ``survey fit`` (any format ingest reads); labelled missing codes declared in the file
-    (SPSS user-missing values) become NaN; numeric-looking text columns become numbers."""
-    import pandas as pd
-
-    from survey.ingest.readers import read_raw
-
-    raw = read_raw(data)
-    frame = raw.frame.copy()
-    for column, codes in raw.user_missing.items():
-        if column in frame.columns and codes:
-            frame[column] = frame[column].mask(frame[column].isin(list(codes)))
-    for column in frame.columns:
-        if not pd.api.types.is_numeric_dtype(frame[column]):
-            converted = pd.to_numeric(frame[column], errors="coerce")
-            if converted.notna().sum() == frame[column].notna().sum():
-                frame[column] = converted
-    return frame
-
-
-def _fit_model(model: str, frame, data: str):
-    """MODEL as lavaan syntax: a file, or NAME@VER (the instrument's model on the columns of DATA present,
-    with labelled missing codes set to NaN and reverse-keyed items recoded by survey.measure.reverse_key)."""
-    from pathlib import Path
-
-    if Path(model).is_file() or "@" not in model:
-        from survey.sem.syntax.checks import validate_model_file
-
-        return validate_model_file(model), frame
-    from survey.errors import SurveyInputError
-    from survey.ingest.analysis import analysis_data
-    from survey.instrument import lavaan_model, load_instrument
-    from survey.measure import instrument_keys, reverse_key
-
-    inst = load_instrument(model)
-    ids = {i.id for i in inst.items}
-    checked = analysis_data(data, inst)  # validated as ingest validates: out-of-range codes are errors
-    frame = frame.copy()
-    frame.attrs["survey_warnings"] = list(checked.warnings)  # printed after the output
-    for item in checked.items:
-        frame[item] = checked.frame[item].to_numpy()
-    for item in inst.items:
-        codes = list((getattr(inst.scale_of(item.id), "missing", None) or {}).keys())
-        if item.id in frame.columns and codes:
-            frame[item.id] = frame[item.id].mask(frame[item.id].isin(codes))
-    keys, bounds = instrument_keys(inst)
-    frame = reverse_key(frame, {k: v for k, v in keys.items() if k in frame.columns}, bounds)
-    try:
-        syntax = lavaan_model(inst, items=[c for c in frame.columns if c in ids])
-    except SurveyInputError as exc:  # the data lack the instrument's items: name the data file
-        raise SurveyInputError(f"{exc.message} (the data do not carry {inst.spec}'s items)",
-                               file=data, field=exc.field, value=exc.value) from None
-    return syntax, frame
-
-
-@app.command("fit")
+@app.command("fit", help=FIT_DOC)
 def fit_command(
-    model: str = typer.Argument(..., help="lavaan-syntax file, or NAME@VER (the instrument's model)."),
-    data: str = typer.Argument(..., help="Data file (Qualtrics/plain CSV, .sav, .xlsx)."),
-    estimator: str = typer.Option("ML", "--estimator", help="ML, MLR, MLM (or MLF, MLMV, MLMVS); GLS, "
-                                  "ULS, DWLS, WLS (continuous least squares, one group, complete data); "
-                                  "with --ordered: WLSMV (default), WLSMVS, WLSM, ULSMV, ULSMVS, ULSM, "
-                                  "DWLS, ULS or WLS."),
-    ordered: str = typer.Option(None, "--ordered", help="Ordered items: 'all' or COL,COL,... (lavaan's "
-                                "ordered=; thresholds + polychorics, WLSMV)."),
-    missing: str = typer.Option("listwise", "--missing",
-                                help="listwise, fiml (lavaan's missing='ml') or ml.x; listwise or pairwise "
-                                "with --ordered."),
-    se: str = typer.Option("default", "--se", help="default (the estimator's: standard for ML, robust for "
-                           "MLR/MLM), standard, robust, robust.huber.white, robust.sem, first.order, "
-                           "bootstrap."),
-    bootstrap: int = typer.Option(None, "--bootstrap", help="Bootstrap replicates (implies --se bootstrap)."),
-    seed: int = typer.Option(None, "--seed", help="Seed of the bootstrap (same seed, same replicates)."),
-    scheduler: str = typer.Option(None, "--scheduler", help="Dask scheduler address for the bootstrap "
-                                  "(default: env DASK_SCHEDULER_ADDRESS, else local processes)."),
-    group: str = typer.Option(None, "--group", help="Grouping column: a multi-group model."),
-    weights: str = typer.Option(None, "--weights", help="Column of sampling weights (lavaan "
-                                "sampling.weights; rescaled to sum to N; ML then gives robust SEs and the "
-                                "Yuan-Bentler test)."),
-    cluster: str = typer.Option(None, "--cluster", help="Column of cluster ids (lavaan cluster=: "
-                                "cluster-robust SEs and test, single-level model)."),
-    group_equal: str = typer.Option("", "--group-equal", help="Equal across groups, comma-separated: "
-                                    "loadings,intercepts,residuals,residual.covariances,lv.variances,"
-                                    "lv.covariances,means,regressions."),
-    group_partial: str = typer.Option("", "--group-partial", help="Exempt from --group-equal, e.g. 'x3~1'."),
-    compare_paths: str = typer.Option(None, "--compare-paths", help="Which driver of OUTCOME matters most: "
-                                      "equal-paths tests, dominance and relative weights, rank intervals."),
-    std_lv: bool = typer.Option(False, "--std-lv", help="lavaan std.lv: factor variances fixed to 1."),
-    orthogonal: bool = typer.Option(False, "--orthogonal", help="lavaan orthogonal: uncorrelated factors."),
-    meanstructure: bool = typer.Option(False, "--meanstructure", help="lavaan meanstructure: intercepts."),
-    information: str = typer.Option("expected", "--information", help="expected or observed information."),
-    option: list[str] = typer.Option([], "--option", help="Any other lavaan option as NAME=VALUE, e.g. "
-                                     "auto.fix.first=FALSE, fixed.x=FALSE, model.type=growth (repeatable)."),
-    modindices: bool = typer.Option(False, "--modindices", help="Add lavaan's modification indices (mi >= "
-                                    "3.84, largest first) with epc, sepc.lv, sepc.all, sepc.nox."),
-    residuals: str = typer.Option(None, "--residuals", help="Add lavaan's residuals: raw, cor, cor.bentler, "
-                                  "normalized or standardized."),
-    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    model: str = typer.Argument(..., help=FIT_HELP["model"]),
+    data: str = typer.Argument(..., help=FIT_HELP["data"]),
+    estimator: str = typer.Option("ML", "--estimator", help=FIT_HELP["estimator"]),
+    ordered: str = typer.Option(None, "--ordered", help=FIT_HELP["ordered"]),
+    missing: str = typer.Option("listwise", "--missing", help=FIT_HELP["missing"]),
+    se: str = typer.Option("default", "--se", help=FIT_HELP["se"]),
+    bootstrap: int = typer.Option(None, "--bootstrap", help=FIT_HELP["bootstrap"]),
+    seed: int = typer.Option(None, "--seed", help=FIT_HELP["seed"]),
+    scheduler: str = typer.Option(None, "--scheduler", help=FIT_HELP["scheduler"]),
+    group: str = typer.Option(None, "--group", help=FIT_HELP["group"]),
+    weights: str = typer.Option(None, "--weights", help=FIT_HELP["weights"]),
+    cluster: str = typer.Option(None, "--cluster", help=FIT_HELP["cluster"]),
+    group_equal: str = typer.Option("", "--group-equal", help=FIT_HELP["group_equal"]),
+    group_partial: str = typer.Option("", "--group-partial", help=FIT_HELP["group_partial"]),
+    compare_paths: str = typer.Option(None, "--compare-paths", help=FIT_HELP["compare_paths"]),
+    std_lv: bool = typer.Option(False, "--std-lv", help=FIT_HELP["std_lv"]),
+    orthogonal: bool = typer.Option(False, "--orthogonal", help=FIT_HELP["orthogonal"]),
+    meanstructure: bool = typer.Option(False, "--meanstructure", help=FIT_HELP["meanstructure"]),
+    information: str = typer.Option("expected", "--information", help=FIT_HELP["information"]),
+    option: list[str] = typer.Option([], "--option", help=FIT_HELP["option"]),
+    modindices: bool = typer.Option(False, "--modindices", help=FIT_HELP["modindices"]),
+    residuals: str = typer.Option(None, "--residuals", help=FIT_HELP["residuals"]),
+    as_json: bool = typer.Option(False, "--json", help=FIT_HELP["as_json"]),
 ) -> None:
-    """Fit a structural equation model (lavaan-equal ML) and print lavaan's summary or JSON."""
-    import json
+    """Fit a structural equation model (lavaan-equal ML) and print lavaan's summary or JSON.
 
-    from survey.errors import EstimationError, SurveyInputError
-    from survey.sem import fit
-
-    frame = _fit_data(data)
-    syntax, frame = _fit_model(model, frame, data)
-    if as_json:  # no bootstrap progress bar under --json
-        import os
-
-        os.environ["SURVEY_PROGRESS"] = "0"
-    boot = {"bootstrap": bootstrap, "seed": seed, "scheduler": scheduler} \
-        if (bootstrap or se == "bootstrap") else {}
-    from survey.sem.syntax.checks import cli_options
-
-    lavaan_options = cli_options(option, std_lv=std_lv, orthogonal=orthogonal, meanstructure=meanstructure,
-                                 information=information)
-    try:
-        result = fit(syntax, frame, estimator=estimator, missing=missing, se=se, group=group, **boot,
-                     **({"group_equal": group_equal, "group_partial": group_partial} if group else {}),
-                     **lavaan_options,
-                     **({"sampling_weights": weights} if weights else {}),
-                     **({"cluster": cluster} if cluster else {}),
-                     **({"ordered": "all" if ordered.strip() == "all" else
-                         [c.strip() for c in ordered.split(",") if c.strip()]} if ordered else {}))
-    except SurveyInputError as exc:
-        if exc.file is not None or exc.field in ("estimator", "missing", "se", "group", "group_equal",
-                                                 "group_partial", "bootstrap", "scheduler", "ordered",
-                                                 "parameterization", "options", "information", "test",
-                                                 "model_type", "fixed_x", "meanstructure"):
-            raise
-        if exc.field == "model":  # a model the estimator refuses: name the model file, not the data
-            raise SurveyInputError(exc.message, file=model, value=exc.value) from None
-        raise SurveyInputError(exc.message, file=data, row=exc.row, column=exc.column, value=exc.value,
-                               field=exc.field) from None
-    except EstimationError as exc:  # the data cannot be fitted: name the data file
-        raise EstimationError(f"{data}: {exc}") from None
-    comparison = None
-    if compare_paths:  # rank intervals: bootstrap replicates with --se bootstrap, else Monte Carlo draws
-        from survey.sem.compare_fitted import compare_paths_fitted
-
-        comparison = compare_paths_fitted(result, compare_paths, data=None if ordered else frame, seed=seed)
-    extra = {}
-    if modindices or residuals:  # lavaan's modindices() / residuals(): survey.sem.fit_report
-        from survey.sem.fit_report import extra_tables
-
-        extra = extra_tables(result, modindices=modindices, residuals=residuals)
-    if as_json:
-        out = result.to_dict()
-        if comparison is not None:
-            out["path_comparison"] = comparison.to_dict()
-        out.update({k: v["json"] for k, v in extra.items()})
-        typer.echo(json.dumps(out, ensure_ascii=False, allow_nan=False))
-    else:
-        typer.echo(result.summary())
-        if comparison is not None:
-            typer.echo("\n" + comparison.summary())
-        for part in extra.values():
-            typer.echo(part["text"])
-    _print_data_warnings(frame)
+    The console script parses `fit` with argparse (survey.cli_light, same flags); both call run_fit."""
+    run_fit(**locals())
 
 
 # errors about a command-line option, not about the data file
@@ -572,31 +445,34 @@ def invariance_command(
     import json
 
     from survey.errors import SurveyInputError
+    from survey.progress import quiet_for_json
     from survey.sem.invariance import invariance
 
     frame = _fit_data(data)
     syntax, frame = _fit_model(model, frame, data)
-    try:
-        if ordered:
-            from survey.sem.ordinal.route import ordinal_invariance_cli
+    with quiet_for_json(as_json):  # --json: progress lines only where stderr is a terminal
+        try:
+            if ordered:
+                from survey.sem.ordinal.route import ordinal_invariance_cli
 
-            result = ordinal_invariance_cli(
-                syntax, frame, group, ordered, estimator, missing, steps, partial=partial, max_free=max_free,
-                groups=[g.strip() for g in groups.split(",") if g.strip()] if groups else None,
-                criterion=criterion, adjust=adjust.lower(), min_group_size=min_group_size)
-        else:
-            result = invariance(
-                syntax, frame, group, estimator=estimator, partial=partial, max_free=max_free,
-                steps=[s.strip() for s in steps.split(",") if s.strip()], criterion=criterion,
-                adjust=None if adjust.lower() == "none" else adjust.lower(), alpha=alpha, missing=missing,
-                min_group_size=min_group_size,
-                groups=[g.strip() for g in groups.split(",") if g.strip()] if groups else None,
-            )
-    except SurveyInputError as exc:
-        if exc.file is not None or exc.field in _OPTION_FIELDS + ("ordered",):
-            raise
-        raise SurveyInputError(exc.message, file=data, row=exc.row, column=exc.column, value=exc.value,
-                               field=exc.field) from None
+                result = ordinal_invariance_cli(
+                    syntax, frame, group, ordered, estimator, missing, steps, partial=partial,
+                    max_free=max_free,
+                    groups=[g.strip() for g in groups.split(",") if g.strip()] if groups else None,
+                    criterion=criterion, adjust=adjust.lower(), min_group_size=min_group_size)
+            else:
+                result = invariance(
+                    syntax, frame, group, estimator=estimator, partial=partial, max_free=max_free,
+                    steps=[s.strip() for s in steps.split(",") if s.strip()], criterion=criterion,
+                    adjust=None if adjust.lower() == "none" else adjust.lower(), alpha=alpha, missing=missing,
+                    min_group_size=min_group_size,
+                    groups=[g.strip() for g in groups.split(",") if g.strip()] if groups else None,
+                )
+        except SurveyInputError as exc:
+            if exc.file is not None or exc.field in _OPTION_FIELDS + ("ordered",):
+                raise
+            raise SurveyInputError(exc.message, file=data, row=exc.row, column=exc.column, value=exc.value,
+                                   field=exc.field) from None
     if as_json:
         typer.echo(json.dumps(result.to_dict(), ensure_ascii=False, allow_nan=False))
     else:

@@ -1,17 +1,22 @@
 """``scipy.stats`` for the toolkit, without its import cost: a drop-in for ``from scipy import stats``.
 
 Importing ``scipy.stats`` takes about 0.35 s (it loads scipy.interpolate, integrate, spatial, ndimage,
-fft ...), a third of a ``survey fit`` process. What a fit needs from it are the tails of three
-distributions: the normal (z tests, confidence intervals), the chi-square (test p-values) and the
-noncentral chi-square (RMSEA interval and close-fit tests). :data:`norm`, :data:`chi2` and :data:`ncx2`
-evaluate ``cdf``/``sf``/``logcdf``/``logsf``/``ppf``/``isf`` with the very ``scipy.special`` functions
-that ``scipy.stats`` calls (``ndtr``, ``log_ndtr``, ``ndtri``; ``chdtr``, ``chdtrc``, ``chdtri``,
-``gammaincinv``; ``chndtr``, ``_ncx2_sf``, ``_ncx2_isf``: scipy/stats/_continuous_distns.py), inside a
-copy of the argument and support handling of ``rv_continuous`` (scipy/stats/_distn_infrastructure.py)
-with ``loc = 0``, ``scale = 1``: the results are bit-for-bit scipy.stats' (tests/test_distributions.py
-compares them on a grid with every edge: nan, +-inf, the support bounds, invalid shapes, arrays,
-broadcasting). Anything else (``loc``/``scale``, other methods, other names: ``sps.t``, ``sps.f``,
-``sps.spearmanr`` ...) is taken from ``scipy.stats`` itself, imported on first use (PEP 562).
+fft ...), and even ``scipy.special`` 0.17 s, as much as a small ``survey fit``. What a fit needs are the
+tails of three distributions: the normal (z tests, confidence intervals), the chi-square (test p-values)
+and the noncentral chi-square (RMSEA interval and close-fit tests). :data:`norm`, :data:`chi2` and
+:data:`ncx2` evaluate ``cdf``/``sf``/``logcdf``/``logsf``/``ppf``/``isf`` inside a copy of the argument
+and support handling of ``rv_continuous`` (scipy/stats/_distn_infrastructure.py) with ``loc = 0``,
+``scale = 1``. The methods a fit calls (norm cdf, sf, ppf, isf; chi2 cdf, sf, ppf; ncx2 cdf, sf, with
+finite shapes, on up to 256 values) are :mod:`survey.tails` (the standard library's ``math``; equal to
+scipy.special to 1e-12 relative, 1e-10 for ncx2); longer arrays and the other methods call the very
+``scipy.special`` functions that ``scipy.stats`` calls (``ndtr``, ``log_ndtr``, ``ndtri``; ``chdtr``,
+``chdtrc``, ``chdtri``, ``gammaincinv``; ``chndtr``, ``_ncx2_sf``, ``_ncx2_isf``, ``chndtrix``:
+scipy/stats/_continuous_distns.py), imported on first use. :func:`ncx2_cdf_scalar` is one point of the
+noncentral CDF for root searches (the RMSEA limits), without the array handling.
+tests/test_distributions.py compares every method with scipy.stats on a grid with every edge (nan,
++-inf, the support bounds, invalid shapes, arrays, broadcasting): edges and shapes bit for bit, values to
+those tolerances. Anything else (``loc``/``scale``, other methods, other names: ``sps.t``,
+``sps.f``, ``sps.spearmanr`` ...) is taken from ``scipy.stats`` itself, imported on first use (PEP 562).
 """
 
 from __future__ import annotations
@@ -21,10 +26,44 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-import scipy.special as sc
-import scipy.special._ufuncs as scu
 
-__all__ = ["chi2", "ncx2", "norm"]
+from survey import tails
+
+__all__ = ["chi2", "ncx2", "ncx2_cdf_scalar", "norm"]
+
+# arrays longer than this go to scipy.special (imported on first use): its C loops beat math's per
+# element on long arrays (quality indices over respondents, Monte Carlo draws), while a fit's own calls
+# are scalars and its estimates' column of z values
+_SCALAR_MAX = 256
+
+
+class _Special:
+    """``scipy.special`` (and its ``_ufuncs``), imported on first use: the methods a fit calls do not."""
+
+    def __init__(self, module: str) -> None:
+        self._module = module
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(importlib.import_module(self._module), name)
+
+
+sc = _Special("scipy.special")
+scu = _Special("scipy.special._ufuncs")
+
+
+def _math(scalar: Callable[..., float], special: Callable[..., Any]) -> Callable[..., np.ndarray]:
+    """``scalar`` (survey.tails) elementwise over broadcast arguments; ``special`` (scipy's) where a shape
+    is infinite (df = inf), which the math of survey.tails does not take."""
+
+    def evaluate(*args: Any) -> np.ndarray:
+        arrays = np.broadcast_arrays(*(np.asarray(a, dtype=float) for a in args))
+        if arrays[0].size > _SCALAR_MAX or not all(np.isfinite(a).all() for a in arrays[1:]):
+            return special(*args)
+        flat = [a.ravel().tolist() for a in arrays]
+        out = np.fromiter((scalar(*v) for v in zip(*flat, strict=True)), dtype=float, count=arrays[0].size)
+        return out.reshape(arrays[0].shape)
+
+    return evaluate
 
 
 def _scipy_stats() -> Any:
@@ -195,21 +234,33 @@ def _ncx2_check(df: np.ndarray, nc: np.ndarray) -> Any:
 
 
 _CHI2 = {
-    "cdf": lambda x, df: sc.chdtr(df, x),
-    "sf": lambda x, df: sc.chdtrc(df, x),
+    "cdf": _math(tails.chi2_cdf, lambda x, df: sc.chdtr(df, x)),
+    "sf": _math(tails.chi2_sf, lambda x, df: sc.chdtrc(df, x)),
     "isf": lambda p, df: sc.chdtri(df, p),
-    "ppf": lambda p, df: 2 * sc.gammaincinv(df / 2, p),
+    "ppf": _math(tails.chi2_ppf, lambda p, df: 2 * sc.gammaincinv(df / 2, p)),
 }
+_NDTR = _math(tails.ndtr, lambda x: sc.ndtr(x))
+_NDTRI = _math(tails.ndtri, lambda q: sc.ndtri(q))
 
 norm = _Distribution("norm", 0, -np.inf, np.inf, _positive, {
-    "cdf": sc.ndtr,
-    "logcdf": sc.log_ndtr,
-    "sf": lambda x: sc.ndtr(-x),
+    "cdf": _NDTR,
+    "logcdf": lambda x: sc.log_ndtr(x),
+    "sf": lambda x: _NDTR(-x),
     "logsf": lambda x: sc.log_ndtr(-x),
-    "ppf": sc.ndtri,
-    "isf": lambda q: -sc.ndtri(q),
+    "ppf": _NDTRI,
+    "isf": lambda q: -_NDTRI(q),
 })
 chi2 = _Distribution("chi2", 1, 0.0, np.inf, _positive, dict(_CHI2))
+
+
+def ncx2_cdf_scalar(x: float, df: float, nc: float) -> float:
+    """``float(ncx2.cdf(x, df, nc))`` (``chi2.cdf`` at nc = 0) for one point, without the array handling:
+    what a root search over the noncentrality evaluates (the RMSEA limits), by :mod:`survey.tails`."""
+    if not (np.isfinite(x) and np.isfinite(df) and np.isfinite(nc)) or df <= 0 or nc < 0:
+        return float(ncx2.cdf(x, df, nc) if nc > 0 else chi2.cdf(x, df))
+    if x <= 0:
+        return 0.0
+    return tails.ncx2_cdf(float(x), float(df), float(nc)) if nc > 0 else tails.chi2_cdf(float(x), float(df))
 
 
 def _noncentral(f1: Callable[..., Any], method: str) -> Callable[..., np.ndarray]:
@@ -219,8 +270,8 @@ def _noncentral(f1: Callable[..., Any], method: str) -> Callable[..., np.ndarray
 
 
 ncx2 = _Distribution("ncx2", 2, 0.0, np.inf, _ncx2_check, {
-    "cdf": _noncentral(sc.chndtr, "cdf"),
-    "sf": _noncentral(scu._ncx2_sf, "sf"),
-    "isf": _noncentral(scu._ncx2_isf, "isf"),
-    "ppf": _noncentral(sc.chndtrix, "ppf"),
+    "cdf": _noncentral(_math(tails.ncx2_cdf, lambda *a: sc.chndtr(*a)), "cdf"),
+    "sf": _noncentral(_math(tails.ncx2_sf, lambda *a: scu._ncx2_sf(*a)), "sf"),
+    "isf": _noncentral(lambda *a: scu._ncx2_isf(*a), "isf"),
+    "ppf": _noncentral(lambda *a: sc.chndtrix(*a), "ppf"),
 })

@@ -11,14 +11,35 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
-__all__ = ["Progress", "quiet"]
+__all__ = ["Progress", "quiet", "quiet_for_json"]
 
 
 def quiet() -> bool:
     """Whether progress is silenced for this process (``SURVEY_PROGRESS=0``)."""
     return os.environ.get("SURVEY_PROGRESS", "1") == "0"
+
+
+@contextmanager
+def quiet_for_json(as_json: bool) -> Iterator[None]:
+    """Within the block, progress is silenced (``SURVEY_PROGRESS=0``) when a command prints JSON and
+    stderr is not a terminal: a script reading the JSON gets no progress lines in its captured stderr,
+    while a person at a terminal still sees the bar (on stderr, never in the JSON). Restored after."""
+    if not as_json or sys.stderr.isatty():
+        yield
+        return
+    before = os.environ.get("SURVEY_PROGRESS")
+    os.environ["SURVEY_PROGRESS"] = "0"
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("SURVEY_PROGRESS", None)
+        else:
+            os.environ["SURVEY_PROGRESS"] = before
 
 
 class Progress:

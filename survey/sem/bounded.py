@@ -15,7 +15,6 @@ from __future__ import annotations
 import copy
 
 import numpy as np
-from scipy import optimize
 
 from survey.errors import SurveyInputError, SurveyWarning
 from survey.sem import syntax
@@ -64,6 +63,8 @@ def fit_bounded(result, bounds: tuple[np.ndarray, np.ndarray], est: str, kind: s
     def fun(t):
         v = total_f(mg, blocks, t)
         return v if np.isfinite(v) else 1e10
+
+    from scipy import optimize  # imported when a bounded model is fitted (start-up cost)
 
     sol = optimize.minimize(fun, start, jac=lambda t: total_gradient(mg, blocks, t), method="L-BFGS-B",
                             bounds=list(zip(lower, upper, strict=True)),

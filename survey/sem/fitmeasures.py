@@ -22,10 +22,10 @@ block is kept at its sample values), chi2_b = N F_ML(Sigma_b), df_b = p* - (p - 
 from __future__ import annotations
 
 import numpy as np
-from scipy import optimize
 
 from survey import distributions as sps
 from survey.sem.data import GroupStats
+from survey.sem.roots import bracket_root
 
 MEASURES = (
     "npar",
@@ -157,18 +157,18 @@ def rmsea_ci(t: float, df: float, n: int, level: float = 0.90) -> tuple[float, f
     lower_p = (1 - level) / 2
 
     def cdf(lam: float) -> float:
-        return float(sps.chi2.cdf(t, df)) if lam == 0 else float(sps.ncx2.cdf(t, df, lam))
+        return sps.ncx2_cdf_scalar(t, df, lam)
 
     if cdf(0.0) - upper_p < 0:
         lower = 0.0
     else:
-        lam = optimize.brentq(lambda x: cdf(x) - upper_p, 0.0, t, xtol=1e-12)
+        lam = bracket_root(lambda x: cdf(x) - upper_p, 0.0, t, xtol=1e-12)
         lower = float(np.sqrt(lam / (n * df)))
     n_rmsea = max(n, 4 * t)
     if cdf(n_rmsea) - lower_p > 0 or cdf(0.0) - lower_p < 0:
         upper = 0.0
     else:
-        lam = optimize.brentq(lambda x: cdf(x) - lower_p, 0.0, n_rmsea, xtol=1e-12)
+        lam = bracket_root(lambda x: cdf(x) - lower_p, 0.0, n_rmsea, xtol=1e-12)
         upper = float(np.sqrt(lam / (n * df)))
     return lower, upper
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import optimize
 
 from survey.sem.data.moments import GroupStats
 from survey.sem.model.ram import Implied, RAMModel
@@ -183,6 +182,8 @@ def _value_and_gradient(model: RAMModel, stats: GroupStats):
 
 def _quasi_newton(model: RAMModel, stats: GroupStats, theta: np.ndarray) -> Estimation:
     fun = _value_and_gradient(model, stats)
+    from scipy import optimize  # a fallback: imported when needed (start-up cost)
+
     res = optimize.minimize(fun, theta, jac=True, method="BFGS", options={"gtol": 1e-10, "maxiter": 5000})
     f, imp = objective(model, stats, res.x)
     g, _ = (
@@ -207,6 +208,8 @@ def _trust_region(model: RAMModel, stats: GroupStats, theta: np.ndarray) -> Esti
         return gradient_and_information(model, stats, x, imp)[1]
 
     try:
+        from scipy import optimize  # a fallback: imported when needed (start-up cost)
+
         res = optimize.minimize(
             fun, theta, jac=True, hess=hess, method="trust-exact", options={"gtol": 1e-9, "maxiter": 1000}
         )

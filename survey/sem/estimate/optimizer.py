@@ -13,7 +13,6 @@ same optimum well inside 1e-3). Equality constraints are the shared parameters o
 from __future__ import annotations
 
 import numpy as np
-from scipy import optimize
 
 from survey.sem.data.blocks import BlockStats
 from survey.sem.estimate.ml import Estimation
@@ -103,6 +102,8 @@ def _trust_region(mg: MultiGroupModel, blocks: list[BlockStats], theta: np.ndarr
         return total_gradient_hessian(mg, blocks, x)[1]
 
     try:
+        from scipy import optimize  # a fallback: imported when needed (start-up cost)
+
         res = optimize.minimize(
             fun, theta, jac=True, hess=hess, method="trust-exact", options={"gtol": 1e-9, "maxiter": 1000}
         )
@@ -122,6 +123,8 @@ def _finish(
 
 
 def _bfgs(mg: MultiGroupModel, blocks: list[BlockStats], theta: np.ndarray) -> Estimation:
+    from scipy import optimize  # a fallback: imported when needed (start-up cost)
+
     res = optimize.minimize(
         _value_and_gradient(mg, blocks),
         theta,

@@ -22,7 +22,6 @@ explicit constraints) unit information of the fit:
 from __future__ import annotations
 
 import numpy as np
-from scipy.linalg import block_diag
 
 from survey.errors import SurveyInputError
 from survey.sem.data.blocks import BlockStats, x_mask
@@ -99,6 +98,8 @@ def ugamma(mg: MultiGroupModel, blocks: list[BlockStats], theta: np.ndarray, del
             gf.append(h1_omega(b) / f)
         else:
             gf.append(gamma_adf_fixed_x(b.raw, b.x_index, ram.meanstructure) / f)
+    from scipy.linalg import block_diag  # imported when a scaled test is computed (start-up cost)
+
     w, g, d = block_diag(*wf), block_diag(*gf), np.vstack(deltas)
     wd = w @ d
     u = w - wd @ e_inv @ wd.T

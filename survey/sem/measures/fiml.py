@@ -15,7 +15,6 @@ EM moments, Jm_g its first-order counterpart, Wc_g the complete-data information
 from __future__ import annotations
 
 import numpy as np
-from scipy.linalg import block_diag
 
 from survey.sem.data.blocks import masked_inverse, x_mask
 from survey.sem.data.missing_info import h1_expected_information
@@ -44,6 +43,8 @@ def fiml_corrected(models: list[tuple[MultiGroupModel, np.ndarray, float]], bloc
     ``expected[i]``: model i was fitted with information="expected", so E = Delta' We Delta with We the
     missing-data expected h1 information at the EM moments (lavaan's ``inverted.information`` under
     h1.information="unstructured")."""
+    from scipy.linalg import block_diag  # imported when robust FIML measures are computed
+
     n = sum(b.n for b in blocks)
     f = np.array([b.n / n for b in blocks])
     masks = [x_mask(b.cov.shape[0], b.x_index, True) for b in blocks]

@@ -4,9 +4,9 @@ Savalei & Li (2012, MBR 47) for the RMSEA, Brosseau-Liard & Savalei (2014, MBR 4
 from __future__ import annotations
 
 import numpy as np
-from scipy import optimize
 
 from survey import distributions as sps
+from survey.sem.roots import bracket_root
 
 
 def rmsea_ci_scaled(
@@ -24,18 +24,18 @@ def rmsea_ci_scaled(
     lower_p = (1 - level) / 2
 
     def cdf(lam: float) -> float:
-        return float(sps.chi2.cdf(t, df)) if lam <= 0 else float(sps.ncx2.cdf(t, df, lam))
+        return sps.ncx2_cdf_scalar(t, df, max(lam, 0.0))
 
     if cdf(0.0) - upper_p < 0:
         lower = 0.0
     else:
-        lam = optimize.brentq(lambda v: cdf(v) - upper_p, 0.0, t, xtol=1e-12)
+        lam = bracket_root(lambda v: cdf(v) - upper_p, 0.0, t, xtol=1e-12)
         lower = float(np.sqrt(c_hat * lam / (n * df)))
     n_rmsea = max(n, 4 * t)
     if cdf(n_rmsea) - lower_p > 0 or cdf(0.0) - lower_p < 0:
         upper = 0.0
     else:
-        lam = optimize.brentq(lambda v: cdf(v) - lower_p, 0.0, n_rmsea, xtol=1e-12)
+        lam = bracket_root(lambda v: cdf(v) - lower_p, 0.0, n_rmsea, xtol=1e-12)
         upper = float(np.sqrt(c_hat * lam / (n * df)))
     return lower, upper
 

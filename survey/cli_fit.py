@@ -1,0 +1,186 @@
+"""`survey fit`: the command's work, shared by its two front ends.
+
+:mod:`survey.cli` (typer, every command) and :mod:`survey.cli_light` (argparse, the console script's fast
+path for ``fit``) both parse the same flags (DESIGN.md, "Command line contract") and call :func:`run_fit`,
+so output, exit status and one-line errors are the same whichever parsed them. :data:`FIT_HELP` holds the
+help text of every flag for both. Nothing here imports typer, pydantic or a report library; numpy, pandas
+and survey.sem are imported when the command runs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+FIT_HELP: dict[str, str] = {
+    "model": "lavaan-syntax file, or NAME@VER (the instrument's model).",
+    "data": "Data file (Qualtrics/plain CSV, .sav, .xlsx).",
+    "estimator": "ML, MLR, MLM (or MLF, MLMV, MLMVS); GLS, ULS, DWLS, WLS (continuous least squares, one "
+                 "group, complete data); with --ordered: WLSMV (default), "
+                 "WLSMVS, WLSM, ULSMV, ULSMVS, ULSM, DWLS, ULS or WLS.",
+    "ordered": "Ordered items: 'all' or COL,COL,... (lavaan's ordered=; thresholds + polychorics, WLSMV).",
+    "missing": "listwise, fiml (lavaan's missing='ml') or ml.x; listwise or pairwise with --ordered.",
+    "se": "default (the estimator's: standard for ML, robust for MLR/MLM), standard, robust, "
+          "robust.huber.white, robust.sem, first.order, bootstrap.",
+    "bootstrap": "Bootstrap replicates (implies --se bootstrap).",
+    "seed": "Seed of the bootstrap (same seed, same replicates).",
+    "scheduler": "Dask scheduler address for the bootstrap (default: env DASK_SCHEDULER_ADDRESS, else local "
+                 "processes).",
+    "group": "Grouping column: a multi-group model.",
+    "weights": "Column of sampling weights (lavaan sampling.weights; rescaled to sum to N; ML then gives "
+               "robust SEs and the Yuan-Bentler test).",
+    "cluster": "Column of cluster ids (lavaan cluster=: cluster-robust SEs and test, single-level model).",
+    "group_equal": "Equal across groups, comma-separated: loadings,intercepts,residuals,residual.covariances,"
+                   "lv.variances,lv.covariances,means,regressions.",
+    "group_partial": "Exempt from --group-equal, e.g. 'x3~1'.",
+    "compare_paths": "Which driver of OUTCOME matters most: equal-paths tests, dominance and relative "
+                     "weights, rank intervals.",
+    "std_lv": "lavaan std.lv: factor variances fixed to 1.",
+    "orthogonal": "lavaan orthogonal: uncorrelated factors.",
+    "meanstructure": "lavaan meanstructure: intercepts.",
+    "information": "expected or observed information.",
+    "option": "Any other lavaan option as NAME=VALUE, e.g. auto.fix.first=FALSE, fixed.x=FALSE, "
+              "model.type=growth (repeatable).",
+    "modindices": "Add lavaan's modification indices (mi >= 3.84, largest first) with epc, sepc.lv, "
+                  "sepc.all, sepc.nox.",
+    "residuals": "Add lavaan's residuals: raw, cor, cor.bentler, normalized or standardized.",
+    "as_json": "Print one JSON object.",
+}
+FIT_DOC = "Fit a structural equation model (lavaan-equal ML) and print lavaan's summary or JSON."
+
+# errors about a command-line option of `survey fit`, not about the data file
+_FIT_OPTION_FIELDS = ("estimator", "missing", "se", "group", "group_equal", "group_partial", "bootstrap",
+                      "scheduler", "ordered", "parameterization", "options", "information", "test",
+                      "model_type", "fixed_x", "meanstructure")
+
+
+def fit_data(data: str):
+    """Read DATA for ``survey fit`` (any format ingest reads); labelled missing codes declared in the file
+    (SPSS user-missing values) become NaN; numeric-looking text columns become numbers."""
+    import pandas as pd
+
+    from survey.ingest.readers import read_raw
+
+    raw = read_raw(data)
+    frame = raw.frame.copy()
+    for column, codes in raw.user_missing.items():
+        if column in frame.columns and codes:
+            frame[column] = frame[column].mask(frame[column].isin(list(codes)))
+    for column in frame.columns:
+        if not pd.api.types.is_numeric_dtype(frame[column]):
+            converted = pd.to_numeric(frame[column], errors="coerce")
+            if converted.notna().sum() == frame[column].notna().sum():
+                frame[column] = converted
+    return frame
+
+
+def fit_model(model: str, frame, data: str):
+    """MODEL as lavaan syntax: a file, or NAME@VER (the instrument's model on the columns of DATA present,
+    with labelled missing codes set to NaN and reverse-keyed items recoded by survey.measure.reverse_key)."""
+    from pathlib import Path
+
+    if Path(model).is_file() or "@" not in model:
+        from survey.sem.syntax.checks import validate_model_file
+
+        return validate_model_file(model), frame
+    from survey.errors import SurveyInputError
+    from survey.ingest.analysis import analysis_data
+    from survey.instrument import lavaan_model, load_instrument
+    from survey.measure import instrument_keys, reverse_key
+
+    inst = load_instrument(model)
+    ids = {i.id for i in inst.items}
+    checked = analysis_data(data, inst)  # validated as ingest validates: out-of-range codes are errors
+    frame = frame.copy()
+    frame.attrs["survey_warnings"] = list(checked.warnings)  # printed after the output
+    for item in checked.items:
+        frame[item] = checked.frame[item].to_numpy()
+    for item in inst.items:
+        codes = list((getattr(inst.scale_of(item.id), "missing", None) or {}).keys())
+        if item.id in frame.columns and codes:
+            frame[item.id] = frame[item.id].mask(frame[item.id].isin(codes))
+    keys, bounds = instrument_keys(inst)
+    frame = reverse_key(frame, {k: v for k, v in keys.items() if k in frame.columns}, bounds)
+    try:
+        syntax = lavaan_model(inst, items=[c for c in frame.columns if c in ids])
+    except SurveyInputError as exc:  # the data lack the instrument's items: name the data file
+        raise SurveyInputError(f"{exc.message} (the data do not carry {inst.spec}'s items)",
+                               file=data, field=exc.field, value=exc.value) from None
+    return syntax, frame
+
+
+def print_data_warnings(frame) -> None:
+    """The analysis data's warnings (e.g. not screened), on stderr after the command's output."""
+    import sys
+
+    for line in frame.attrs.get("survey_warnings", []):
+        print(f"warning: {line}", file=sys.stderr)
+
+
+def run_fit(model: str, data: str, estimator: str = "ML", ordered: str | None = None,
+            missing: str = "listwise", se: str = "default", bootstrap: int | None = None,
+            seed: int | None = None, scheduler: str | None = None, group: str | None = None,
+            weights: str | None = None, cluster: str | None = None, group_equal: str = "",
+            group_partial: str = "", compare_paths: str | None = None, std_lv: bool = False,
+            orthogonal: bool = False, meanstructure: bool = False, information: str = "expected",
+            option: list[str] | None = None, modindices: bool = False, residuals: str | None = None,
+            as_json: bool = False) -> None:
+    """Fit MODEL to DATA and print lavaan's summary (or the JSON of DESIGN.md) on stdout; the data's
+    warnings follow on stderr. Bad input raises :class:`survey.errors.SurveyInputError` naming the model
+    file, the data file or the option."""
+    import json
+
+    from survey.errors import EstimationError, SurveyInputError
+    from survey.sem import fit
+
+    frame = fit_data(data)
+    syntax, frame = fit_model(model, frame, data)
+    if as_json:  # no bootstrap progress bar under --json
+        import os
+
+        os.environ["SURVEY_PROGRESS"] = "0"
+    boot: dict[str, Any] = {"bootstrap": bootstrap, "seed": seed, "scheduler": scheduler} \
+        if (bootstrap or se == "bootstrap") else {}
+    from survey.sem.syntax.checks import cli_options
+
+    lavaan_options = cli_options(list(option or []), std_lv=std_lv, orthogonal=orthogonal,
+                                 meanstructure=meanstructure, information=information)
+    try:
+        result = fit(syntax, frame, estimator=estimator, missing=missing, se=se, group=group, **boot,
+                     **({"group_equal": group_equal, "group_partial": group_partial} if group else {}),
+                     **lavaan_options,
+                     **({"sampling_weights": weights} if weights else {}),
+                     **({"cluster": cluster} if cluster else {}),
+                     **({"ordered": "all" if ordered.strip() == "all" else
+                         [c.strip() for c in ordered.split(",") if c.strip()]} if ordered else {}))
+    except SurveyInputError as exc:
+        if exc.file is not None or exc.field in _FIT_OPTION_FIELDS:
+            raise
+        if exc.field == "model":  # a model the estimator refuses: name the model file, not the data
+            raise SurveyInputError(exc.message, file=model, value=exc.value) from None
+        raise SurveyInputError(exc.message, file=data, row=exc.row, column=exc.column, value=exc.value,
+                               field=exc.field) from None
+    except EstimationError as exc:  # the data cannot be fitted: name the data file
+        raise EstimationError(f"{data}: {exc}") from None
+    comparison = None
+    if compare_paths:  # rank intervals: bootstrap replicates with --se bootstrap, else Monte Carlo draws
+        from survey.sem.compare_fitted import compare_paths_fitted
+
+        comparison = compare_paths_fitted(result, compare_paths, data=None if ordered else frame, seed=seed)
+    extra = {}
+    if modindices or residuals:  # lavaan's modindices() / residuals(): survey.sem.fit_report
+        from survey.sem.fit_report import extra_tables
+
+        extra = extra_tables(result, modindices=modindices, residuals=residuals)
+    if as_json:
+        out = result.to_dict()
+        if comparison is not None:
+            out["path_comparison"] = comparison.to_dict()
+        out.update({k: v["json"] for k, v in extra.items()})
+        print(json.dumps(out, ensure_ascii=False, allow_nan=False))
+    else:
+        print(result.summary())
+        if comparison is not None:
+            print("\n" + comparison.summary())
+        for part in extra.values():
+            print(part["text"])
+    print_data_warnings(frame)
