@@ -203,17 +203,12 @@ def careless_indices(
         flags["irv"] = ind["irv"].lt(config.irv_min).fillna(False)
     ind["mahad"] = np.nan
     elig = eligible.to_numpy(dtype=bool)
-    if elig.all():
-        sub = items
-    else:
-        rows = careless.take_rows(careless._matrix(items), elig)
-        sub = pd.DataFrame(rows, index=idx[elig], columns=items.columns, copy=False)
-    sub_a = careless._matrix(sub)
-    moments = careless.pairwise_moments(sub_a) if len(sub) > 2 else None
-    if len(sub) > p + 1:
+    n_elig = int(elig.sum())
+    a = careless._matrix(items)  # the eligible rows are read in place, block by block
+    moments = careless.pairwise_moments(a, elig) if n_elig > 2 else None
+    if n_elig > p + 1:
         try:
-            md = careless.mahad(sub, cov=careless.pairwise_cov(sub_a, moments))
-            ind.loc[sub.index, "mahad"] = md.to_numpy()
+            ind["mahad"] = careless.mahad_rows(a, elig, careless.pairwise_cov(a, moments))
             cut = stats.chi2.ppf(config.mahad_confidence, p)
             flags["mahad"] = ind["mahad"].gt(cut).fillna(False)
         except np.linalg.LinAlgError:
@@ -228,7 +223,7 @@ def careless_indices(
         warns.append(
             SurveyWarning(
                 "mahad_small_n",
-                f"Mahalanobis distance not computed: {len(sub)} eligible rows for {p} items",
+                f"Mahalanobis distance not computed: {n_elig} eligible rows for {p} items",
                 "quality",
             )
         )
@@ -237,12 +232,13 @@ def careless_indices(
     factors = [f for f in factors if f]
     if len(factors) >= 2:
         cols = [c for f in factors for c in f]
-        ind["evenodd"] = careless.evenodd(keyed(items[cols], design), [len(f) for f in factors])
+        reflect = {c: float(sum(design.bounds[c])) for c in cols if design.keys.get(c, 1) < 0}
+        ind["evenodd"] = careless.evenodd(items[cols], [len(f) for f in factors], reflect=reflect)
         flags["evenodd"] = ind["evenodd"].gt(config.evenodd_max).fillna(False)
     ind["psychsyn"] = np.nan
     try:
-        cor = careless.pairwise_cor(sub_a, moments) if moments is not None else None
-        pairs = careless.psychsyn_pairs(sub, config.psychsyn_critval, cor=cor) if cor is not None else []
+        cor = careless.pairwise_cor(a, moments) if moments is not None else None
+        pairs = careless.psychsyn_pairs(items, config.psychsyn_critval, cor=cor) if cor is not None else []
         if pairs:
             ps = careless.psychsyn(items, config.psychsyn_critval, seed=config.seed, pairs=pairs)
             ind["psychsyn"] = ps
