@@ -160,8 +160,11 @@ def screen(
         index_parts.append(res.indices)
         warns += res.warnings
         likert.setdefault(source.instrument.version, design.likert)
-    flags = pd.concat(flag_parts, ignore_index=True)
-    indices = pd.concat(index_parts, ignore_index=True)
+    if len(flag_parts) == 1:  # one source: its frames as they are (a concat would copy them)
+        flags, indices = flag_parts[0].reset_index(drop=True), index_parts[0].reset_index(drop=True)
+    else:
+        flags = pd.concat(flag_parts, ignore_index=True)
+        indices = pd.concat(index_parts, ignore_index=True)
     meta = ingested.meta
     if config.duplicates and "respondent_id" in meta:
         eligible = ~(flags["preview"] | flags["incomplete"])

@@ -207,7 +207,7 @@ def mahad_rows(a: np.ndarray, rows: np.ndarray | None = None, cov: np.ndarray | 
         mean = total / count
     for b in blocks:
         zt = np.ascontiguousarray((take_rows(a, b) - mean).T)  # p x rows, rows contiguous
-        np.nan_to_num(zt, copy=False, nan=0.0)
+        np.copyto(zt, 0.0, where=np.isnan(zt))
         d2[b] = np.einsum("ji,ji->i", inv.T @ zt, zt)
     return d2
 

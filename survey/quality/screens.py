@@ -9,7 +9,6 @@ incomplete. Row-level rules apply to all rows.
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -90,10 +89,13 @@ def screen_duplicate_answers(items: pd.DataFrame, eligible: pd.Series) -> pd.Ser
     values = items.to_numpy(dtype="float64")
     if values.shape[1] == 0:
         return flag.rename("duplicate_answers")
-    with np.errstate(invalid="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        varied = pd.Series(np.nanmax(values, axis=1) > np.nanmin(values, axis=1), index=items.index)
-    rows = np.flatnonzero((varied & eligible).to_numpy())
+    hi, lo = values[:, 0].copy(), values[:, 0].copy()
+    for j in range(1, values.shape[1]):  # row max and min ignoring NaN, column by column (fmax/fmin)
+        np.fmax(hi, values[:, j], out=hi)
+        np.fmin(lo, values[:, j], out=lo)
+    with np.errstate(invalid="ignore"):
+        varied = hi > lo  # False for rows without answers (NaN)
+    rows = np.flatnonzero(varied & eligible.to_numpy(dtype=bool))
     if len(rows) and values.shape[1]:
         keys = _code_keys(values)
         table = careless.take_rows(keys if keys is not None else values, rows)
