@@ -89,7 +89,11 @@ BLOCK = 1 << 16
 def _col_moments(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``numpy.nanmean(a, axis=0)`` and ``numpy.nanvar(a, axis=0)`` one column at a time, with numpy's
     operations (the sum of the non-missing values over their count; the squared deviations, zero
-    where missing, summed over the count), without their n x p copies."""
+    where missing, summed over the count), without their n x p copies. Equal to numpy's bit for bit on
+    column-major data (pandas' layout), where numpy also sums each column as one contiguous run; other
+    layouts are left to numpy."""
+    if not a.flags.f_contiguous:
+        return np.nanmean(a, axis=0), np.nanvar(a, axis=0)
     p = a.shape[1]
     mean, var = np.empty(p), np.empty(p)
     for j in range(p):

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from pandas.util import hash_array
 
 from survey import distributions as stats
 from survey.errors import SurveyWarning
@@ -99,8 +100,25 @@ def screen_duplicate_answers(items: pd.DataFrame, eligible: pd.Series) -> pd.Ser
     if len(rows) and values.shape[1]:
         keys = _code_keys(values)
         table = careless.take_rows(keys if keys is not None else values, rows)
-        flag.iloc[rows] = pd.DataFrame(table).duplicated(keep="first").to_numpy()
+        flag.iloc[rows] = first_duplicates(table)
     return flag.rename("duplicate_answers")
+
+
+def first_duplicates(table: np.ndarray) -> np.ndarray:
+    """Rows equal to an earlier row, as ``pandas.DataFrame(table).duplicated(keep="first")``, with one
+    hash table instead of one per column: the columns' hashes (``pandas.util.hash_array``) are combined
+    into one 64-bit key per row; a row whose key occurs once is unique, and only rows whose key
+    recurs are compared on every column (so a collision of the combined key changes nothing)."""
+    if table.shape[1] == 1:
+        return pd.DataFrame(table).duplicated(keep="first").to_numpy()
+    key = hash_array(table[:, 0])
+    for j in range(1, table.shape[1]):
+        key = key * np.uint64(0x9E3779B97F4A7C15) + hash_array(table[:, j])  # wraps modulo 2**64
+    recur = np.flatnonzero(pd.Series(key).duplicated(keep=False).to_numpy())
+    out = np.zeros(len(table), dtype=bool)
+    if len(recur):
+        out[recur] = pd.DataFrame(careless.take_rows(table, recur)).duplicated(keep="first").to_numpy()
+    return out
 
 
 def _code_keys(values: np.ndarray) -> np.ndarray | None:
