@@ -6,6 +6,7 @@ version checked against the instrument.
 
 from __future__ import annotations
 
+from itertools import repeat
 from pathlib import Path
 
 import numpy as np
@@ -37,7 +38,18 @@ NA_WORDS = frozenset(
 )
 
 
-_NA_LONGEST = max(map(len, NA_WORDS))
+def _case_variants(word: str) -> set[str]:
+    out = {""}
+    for ch in word:
+        out = {v + c for v in out for c in {ch.lower(), ch.upper()}}
+    return out
+
+
+#: Every spelling whose casefold is an NA word. The NA words are ASCII without the letters f, k, s and
+#: t, the only ASCII letters that non-ASCII characters fold to (K, long s, the ligatures), so a cell
+#: folds into an NA word exactly when it is an upper/lower-case variant of one: a set lookup per cell
+#: instead of a casefold.
+NA_SPELLINGS = frozenset().union(*(_case_variants(w) for w in NA_WORDS))
 
 
 def id_text(values: pd.Series) -> np.ndarray:
@@ -51,15 +63,13 @@ def id_text(values: pd.Series) -> np.ndarray:
         out[whole] = num[whole].astype(np.int64).astype(str)
         out[ok & ~whole] = num[ok & ~whole].astype(str)
         return out
-    cells = values.to_numpy(dtype=object, na_value=None)
-    if set(map(type, cells)) <= {str, type(None)}:  # text as read: one pass in Python, no copies
-        # casefold never shortens a string (every code point folds to one or more), so a cell longer
-        # than the longest NA word cannot fold into one and is not folded
+    cells = np.array(values.to_numpy(dtype=object, na_value=None), dtype=object, copy=True)
+    if set(map(type, cells)) <= {str, type(None)}:  # text as read: C-level passes, no per-cell bytecode
+        cells[np.equal(cells, None)] = ""
+        stripped = list(map(str.strip, cells, repeat(" ")))
+        hits = NA_SPELLINGS.intersection(stripped)
         out = np.empty(len(cells), dtype=object)
-        out[:] = [
-            "" if v is None or (len(t := v.strip(" ")) <= _NA_LONGEST and t.casefold() in NA_WORDS) else t
-            for v in cells
-        ]
+        out[:] = [("" if t in hits else t) for t in stripped] if hits else stripped
         return out
     text = values.astype("string").str.strip(" ")
     text = text.mask(text.str.casefold().isin(NA_WORDS), "")

@@ -33,19 +33,18 @@ if TYPE_CHECKING:
 def row_keys(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Group equal rows of a boolean matrix: (group id of each row, first row of each group).
 
-    Each row is packed into bits (``numpy.packbits``) and the bytes folded into 64-bit integers (one per
-    64 columns), an injective key, so that grouping a million rows is hashing integers; groups are
-    numbered in order of their first row (``pandas.factorize(sort=False)``)."""
+    Column j sets bit j % 64 of the row's 64-bit word j // 64 (built column by column, contiguous for
+    pandas' column-major masks), an injective key, so that grouping a million rows is hashing integers;
+    groups are numbered in order of their first row (``pandas.factorize(sort=False)``)."""
     mask = np.asarray(mask, dtype=bool)
     n, p = mask.shape
     if n == 0:
         return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp)
     words = max(1, -(-p // 64))
-    packed = np.zeros((n, 8 * words), dtype=np.uint8)
-    if p:
-        packed[:, : -(-p // 8)] = np.packbits(mask, axis=1)
-    keys = packed.view(np.uint64)  # n x words
-    codes = keys[:, 0] if words == 1 else pd.MultiIndex.from_arrays([keys[:, w] for w in range(words)])
+    keys = np.zeros((words, n), dtype=np.uint64)
+    for j in range(p):
+        keys[j // 64] |= mask[:, j].astype(np.uint64) << np.uint64(j % 64)
+    codes = keys[0] if words == 1 else pd.MultiIndex.from_arrays(list(keys))
     group, uniques = pd.factorize(codes, sort=False)
     first = np.full(len(uniques), n, dtype=np.intp)
     np.minimum.at(first, group, np.arange(n))
@@ -80,6 +79,34 @@ def _float_matrix(data: pd.DataFrame | np.ndarray) -> np.ndarray:
     if all(pd.api.types.is_float_dtype(t) for t in data.dtypes):
         return data.to_numpy(dtype="float64")
     return np.asarray(data.apply(pd.to_numeric, errors="coerce"), dtype="float64")
+
+
+#: Rows per block when the complete rows' sums are accumulated (no copy of every complete row at once;
+#: up to BLOCK rows are summed exactly as in one piece).
+BLOCK = 1 << 16
+
+
+def _col_moments(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``numpy.nanmean(a, axis=0)`` and ``numpy.nanvar(a, axis=0)`` one column at a time, with numpy's
+    operations (the sum of the non-missing values over their count; the squared deviations, zero
+    where missing, summed over the count), without their n x p copies. Equal to numpy's bit for bit on
+    column-major data (pandas' layout), where numpy also sums each column as one contiguous run; other
+    layouts are left to numpy."""
+    if not a.flags.f_contiguous:
+        return np.nanmean(a, axis=0), np.nanvar(a, axis=0)
+    p = a.shape[1]
+    mean, var = np.empty(p), np.empty(p)
+    for j in range(p):
+        col = a[:, j]
+        ok = ~np.isnan(col)
+        cnt = np.intp(ok.sum())
+        x = np.where(ok, col, 0.0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean[j] = x.sum() / cnt
+            x -= mean[j]
+            x[~ok] = 0.0
+            var[j] = (x * x).sum() / cnt
+    return mean, var
 
 
 def _answered(a: np.ndarray) -> np.ndarray:
@@ -134,17 +161,19 @@ def em_mvnorm(
     if n < 2:
         raise EstimationError("EM needs at least two rows with an answer")
     pats, groups, _ = _patterns(a) if _groups is None else _groups
-    mu = np.nanmean(a, axis=0)
-    sigma = np.diag(np.nanvar(a, axis=0))
-    # complete rows contribute the same sums at every iteration
+    mu, var = _col_moments(a)
+    sigma = np.diag(var)
+    # complete rows contribute the same sums at every iteration (summed in blocks of BLOCK rows)
     const1, const2 = np.zeros(p), np.zeros((p, p))
     partial = []
     for pat, rows in zip(pats, groups, strict=True):
-        x = _take(a, rows)
         if pat.all():
-            const1 += x.sum(axis=0)
-            const2 += x.T @ x
+            for start in range(0, len(rows), BLOCK):
+                x = _take(a, rows[start : start + BLOCK])
+                const1 += x.sum(axis=0)
+                const2 += x.T @ x
         else:
+            x = _take(a, rows)
             o, m = np.flatnonzero(pat), np.flatnonzero(~pat)
             # the index grids and the observed block do not change across iterations; x (a copy) is
             # the filled-in buffer: its observed columns stay, the missing ones are rewritten each time
@@ -190,9 +219,8 @@ def little_mcar(data: pd.DataFrame) -> dict[str, Any]:
     pats, groups, inverse = _patterns(a)
     mu, sigma, iters = em_mvnorm(a, _groups=(pats, groups, inverse))
     counts = np.bincount(inverse, minlength=len(pats)).astype("float64")
-    sums = np.column_stack(
-        [np.bincount(inverse, weights=np.nan_to_num(a[:, j]), minlength=len(pats)) for j in range(p)]
-    )
+    # each pattern's sums of its observed columns (a pattern's missing columns sum to NaN, never read)
+    sums = np.column_stack([np.bincount(inverse, weights=a[:, j], minlength=len(pats)) for j in range(p)])
     d2 = 0.0
     df = -p
     for g, pat in enumerate(pats):

@@ -69,18 +69,25 @@ def coerce_column(
     file: str,
     user_missing: dict[float, str] | None = None,
     text_codes: dict[str, float] | None = None,
+    *,
+    out: np.ndarray | None = None,
 ) -> tuple[pd.Series, pd.Series, list[Problem]]:
     """Code one item column. Returns (values with missing codes as NaN, missing codes, problems).
     ``text_codes``: string user-missing values of the file {value: code} (their codes are in
-    ``user_missing``)."""
+    ``user_missing``). ``out``: a float64 array of the column's length to write the values into (the
+    returned Series is a view of it)."""
     stype = str(scale.type)
     points = {float(k): v for k, v in scale.points.items()}
     missing = {float(k): v for k, v in scale.missing.items()}
     missing.update(user_missing or {})
     problems: list[Problem] = []
+    values = np.empty(len(raw)) if out is None else out
     if pd.api.types.is_numeric_dtype(raw.dtype) and not pd.api.types.is_bool_dtype(raw.dtype):
-        num = raw.astype("float64")
-        present = num.notna().to_numpy()
+        # converted once, straight into ``values`` (a numpy column is read in place)
+        numpy_dtype = isinstance(raw.dtype, np.dtype)
+        cells = raw.to_numpy() if numpy_dtype else raw.to_numpy("float64", na_value=np.nan)
+        np.copyto(values, cells, casting="unsafe")
+        present = ~np.isnan(values)
         unparsable = np.zeros(len(raw), dtype=bool)
     else:
         text = raw.astype("string").str.strip()
@@ -95,7 +102,7 @@ def coerce_column(
         numeric = pd.to_numeric(text.where(mapped.isna()), errors="coerce").astype("float64")
         num = mapped.fillna(numeric)
         unparsable = present & num.isna().to_numpy()
-    values = num.to_numpy(dtype="float64", copy=True)
+        np.copyto(values, num.to_numpy(dtype="float64"))
     is_code = np.isin(values, list(missing)) if missing else np.zeros(len(values), dtype=bool)
     finite = np.isfinite(values)
     if stype in ("ordinal", "nominal") and points:
@@ -126,7 +133,7 @@ def coerce_column(
         problems += cell_problems(file, col, raw, unparsable, "not a number", "non_numeric")
     codes = pd.Series(values[is_code], index=np.flatnonzero(is_code), dtype="float64", name=col)
     values[bad | is_code | unparsable] = np.nan
-    return pd.Series(values, index=raw.index, name=col), codes, problems
+    return pd.Series(values, index=raw.index, name=col, copy=False), codes, problems
 
 
 def _user_missing(raw: RawTable, col: str) -> tuple[dict[float, str] | None, dict[str, float] | None]:
@@ -192,8 +199,9 @@ def validate(
         scale = instrument.scale_of(item)
         sid = instrument.item(item).scale
         user_missing, text_codes = _user_missing(raw, col)
-        values, miss, probs = coerce_column(frame[col], scale, sid, col, file, user_missing, text_codes)
-        block[:, pos[item]] = values.to_numpy()
+        _, miss, probs = coerce_column(
+            frame[col], scale, sid, col, file, user_missing, text_codes, out=block[:, pos[item]]
+        )
         problems += probs
         labs = {float(k): str(v) for k, v in scale.missing.items()}
         # the file's label wins; an unlabelled user-missing value takes the scale's label if it has one

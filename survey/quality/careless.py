@@ -14,7 +14,7 @@ indices of careless responding, R package 1.2.2.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -45,10 +45,23 @@ def take_rows(a: np.ndarray, rows: np.ndarray) -> np.ndarray:
     return a[rows]
 
 
-def _split(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Row indices without and with missing values (fast paths for the complete rows)."""
-    has_nan = np.isnan(a).any(axis=1)
-    return np.flatnonzero(~has_nan), np.flatnonzero(has_nan)
+#: Rows per block where a statistic is summed block by block (15 MB for 30 items): the blocks reuse
+#: the allocator's memory instead of faulting in a fresh copy of the whole matrix, and data of up to
+#: CHUNK rows are summed exactly as in one piece.
+CHUNK = 1 << 16
+
+
+def _has_nan(a: np.ndarray) -> np.ndarray:
+    """Rows with a missing value, column by column (no n x p temporary)."""
+    out = np.zeros(a.shape[0], dtype=bool)
+    for j in range(a.shape[1]):
+        out |= np.isnan(a[:, j])
+    return out
+
+
+def _blocks(idx: np.ndarray) -> list[np.ndarray]:
+    """``idx`` (row indices) in consecutive pieces of at most :data:`CHUNK` rows."""
+    return [idx[s : s + CHUNK] for s in range(0, len(idx), CHUNK)] if len(idx) else []
 
 
 def longstring(x: pd.DataFrame, avg: bool = False) -> pd.Series | pd.DataFrame:
@@ -112,31 +125,26 @@ def _col_sumsq(c: np.ndarray) -> np.ndarray:
     return out
 
 
-def _col_nanmean(a: np.ndarray) -> np.ndarray:
-    """``numpy.nanmean(a, axis=0)`` one column at a time (the same sum of the non-missing values over
-    their count, without nanmean's n x p copy)."""
-    out = np.empty(a.shape[1])
-    for j in range(a.shape[1]):
-        col = a[:, j]
-        ok = ~np.isnan(col)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            out[j] = np.where(ok, col, 0.0).sum() / np.intp(ok.sum())
-    return out
-
-
-def pairwise_moments(a: np.ndarray) -> dict[str, np.ndarray]:
+def pairwise_moments(a: np.ndarray, rows: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """Sums over pairwise-complete rows: N[j, k] rows with both observed, A[j, k] = sum of x_j and
     Q[j, k] = sum of x_j^2 over rows where x_k is observed, S[j, k] = sum of x_j x_k. Complete rows are
-    summed with one matrix product; only rows with missing values take the masked path."""
-    full, part = _split(a)
+    summed with one matrix product per block of :data:`CHUNK` rows; only rows with missing values take
+    the masked path. ``rows``: boolean mask of the rows to use (all when None), read in place."""
+    has_nan = _has_nan(a)
+    use = ~has_nan if rows is None else ~has_nan & rows
+    part = np.flatnonzero(has_nan if rows is None else has_nan & rows)
     p = a.shape[1]
-    c = take_rows(a, full)
     ones = np.ones(p)
-    n = np.full((p, p), float(len(c)))
-    col = c.sum(axis=0)
+    count, col, sumsq, s = 0, np.zeros(p), np.zeros(p), np.zeros((p, p))
+    for start in range(0, len(a), CHUNK):
+        c = take_rows(a, np.flatnonzero(use[start : start + CHUNK]) + start)
+        count += len(c)
+        col += c.sum(axis=0)
+        sumsq += _col_sumsq(c)
+        s += c.T @ c
+    n = np.full((p, p), float(count))
     big_a = np.outer(col, ones)
-    q = np.outer(_col_sumsq(c), ones)
-    s = c.T @ c
+    q = np.outer(sumsq, ones)
     if len(part):
         b = take_rows(a, part)
         m = ~np.isnan(b)
@@ -170,6 +178,40 @@ def pairwise_cor(a: np.ndarray, moments: dict[str, np.ndarray] | None = None) ->
         return cov / np.sqrt(var_jk * var_jk.T)
 
 
+def mahad_rows(a: np.ndarray, rows: np.ndarray | None = None, cov: np.ndarray | None = None) -> np.ndarray:
+    """D2 of :func:`mahad` for the rows of ``a`` in the boolean mask ``rows`` (all when None; the column
+    means and, unless given, S are those of these rows), NaN elsewhere and for rows with no answer.
+    The rows are read in blocks of :data:`CHUNK` (no copy of the whole matrix)."""
+    n, p = a.shape
+    answered = np.zeros(n, dtype=bool)
+    for j in range(p):
+        answered |= ~np.isnan(a[:, j])
+    if rows is not None:
+        answered &= rows
+    d2 = np.full(n, np.nan)
+    idx = np.flatnonzero(answered)
+    if not len(idx):
+        return d2
+    cov = pairwise_cov(a, pairwise_moments(a, answered)) if cov is None else cov
+    inv = np.linalg.solve(cov, np.eye(cov.shape[0]))
+    total, count = np.zeros(p), np.zeros(p)
+    blocks = _blocks(idx)
+    for b in blocks:  # column means over the rows, as numpy.nanmean (summed per block)
+        x = take_rows(a, b)
+        for j in range(p):
+            col = x[:, j]
+            ok = ~np.isnan(col)
+            total[j] += np.where(ok, col, 0.0).sum()
+            count[j] += np.intp(ok.sum())
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = total / count
+    for b in blocks:
+        zt = np.ascontiguousarray((take_rows(a, b) - mean).T)  # p x rows, rows contiguous
+        np.copyto(zt, 0.0, where=np.isnan(zt))
+        d2[b] = np.einsum("ji,ji->i", inv.T @ zt, zt)
+    return d2
+
+
 def mahad(
     x: pd.DataFrame,
     flag: bool = False,
@@ -187,30 +229,28 @@ def mahad(
     a = _matrix(x)
     if not na_rm and np.isnan(a).any():
         raise ValueError("some values are missing; use na_rm=True to use available cases")
-    empty = np.isnan(a).all(axis=1)
-    d2 = np.full(len(a), np.nan)
-    keep = take_rows(a, ~empty) if empty.any() else a
-    if len(keep):
-        cov = pairwise_cov(keep) if cov is None else cov
-        inv = np.linalg.solve(cov, np.eye(cov.shape[0]))
-        zt = np.ascontiguousarray((keep - _col_nanmean(keep)).T)  # p x n, rows contiguous
-        np.nan_to_num(zt, copy=False, nan=0.0)
-        d2[~empty] = np.einsum("ji,ji->i", inv.T @ zt, zt)
+    d2 = mahad_rows(a, None, cov)
     out = pd.Series(d2, index=x.index, name="mahad")
     if not flag:
         return out
+    empty = np.isnan(a).all(axis=1)
     cut = stats.chi2.ppf(confidence, a.shape[1])
     flagged = pd.array(np.where(empty, None, d2 > cut), dtype="boolean")
     return pd.DataFrame({"d_sq": d2, "flagged": flagged}, index=x.index)
 
 
-def _rowcor(u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _rowcor(
+    u: np.ndarray, v: np.ndarray, ui: Sequence[int] | None = None, vi: Sequence[int] | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Row-wise Pearson correlation of u and v (same shape) over the entries observed in both;
-    returns (r, count). Two passes over the columns (means, then centred cross-products)."""
-    n, p = u.shape
+    returns (r, count). Two passes over the columns (means, then centred cross-products). ``ui``/``vi``:
+    the columns of ``u``/``v`` to pair, in order (all when None), read in place."""
+    ui = range(u.shape[1]) if ui is None else ui
+    vi = range(v.shape[1]) if vi is None else vi
+    n = u.shape[0]
     k, su, sv = np.zeros(n), np.zeros(n), np.zeros(n)
-    for j in range(p):
-        uj, vj = u[:, j], v[:, j]
+    for ju, jv in zip(ui, vi, strict=True):
+        uj, vj = u[:, ju], v[:, jv]
         ok = ~(np.isnan(uj) | np.isnan(vj))
         k += ok
         su += np.where(ok, uj, 0.0)
@@ -218,8 +258,8 @@ def _rowcor(u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     sxy, sxx, syy = np.zeros(n), np.zeros(n), np.zeros(n)
     with np.errstate(invalid="ignore", divide="ignore"):
         mu, mv = su / k, sv / k
-        for j in range(p):
-            du, dv = u[:, j] - mu, v[:, j] - mv
+        for ju, jv in zip(ui, vi, strict=True):
+            du, dv = u[:, ju] - mu, v[:, jv] - mv
             ok = ~(np.isnan(du) | np.isnan(dv))
             du, dv = np.where(ok, du, 0.0), np.where(ok, dv, 0.0)
             sxy += du * dv
@@ -230,12 +270,13 @@ def _rowcor(u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.clip(r, -1.0, 1.0), k
 
 
-def _rowmean(block: np.ndarray) -> np.ndarray:
-    """Row means ignoring missing values (NaN when a row has none), as R's ``mean(na.rm = TRUE)``."""
-    n, p = block.shape
+def _rowmean(a: np.ndarray, cols: Sequence[int], reflect: Sequence[float | None]) -> np.ndarray:
+    """Row means of the columns ``cols`` of ``a`` ignoring missing values (NaN when a row has none), as
+    R's ``mean(na.rm = TRUE)``; a column with a ``reflect`` value r enters as r - x (reverse keying)."""
+    n = a.shape[0]
     k, total = np.zeros(n), np.zeros(n)
-    for j in range(p):
-        col = block[:, j]
+    for j in cols:
+        col = a[:, j] if reflect[j] is None else reflect[j] - a[:, j]
         ok = ~np.isnan(col)
         k += ok
         total += np.where(ok, col, 0.0)
@@ -243,7 +284,12 @@ def _rowmean(block: np.ndarray) -> np.ndarray:
         return total / k
 
 
-def evenodd(x: pd.DataFrame, factors: Sequence[int], diag: bool = False) -> pd.Series | pd.DataFrame:
+def evenodd(
+    x: pd.DataFrame,
+    factors: Sequence[int],
+    diag: bool = False,
+    reflect: Mapping[str, float] | None = None,
+) -> pd.Series | pd.DataFrame:
     """Even-odd consistency (careless::evenodd, version >= 1.2.0 sign convention).
 
     ``factors`` gives the number of consecutive columns of each scale. For each respondent and scale,
@@ -251,7 +297,8 @@ def evenodd(x: pd.DataFrame, factors: Sequence[int], diag: bool = False) -> pd.S
     within-person correlation of even and odd means across scales (pairwise complete), Spearman-Brown
     corrected, r_sb = 2r / (1 + r), floored at -1, and returned negated (-r_sb) so that higher means
     more careless. NaN when fewer than two scales have both halves or a half has no variance.
-    ``diag=True`` adds ``eo_missing``, the number of scales with both halves available.
+    ``diag=True`` adds ``eo_missing``, the number of scales with both halves available. ``reflect``
+    {column: min + max}: reverse-keyed columns, taken as (min + max) - x without copying the data.
     Johnson (2005); Curran (2016).
     """
     factors = [int(f) for f in factors]
@@ -261,16 +308,16 @@ def evenodd(x: pd.DataFrame, factors: Sequence[int], diag: bool = False) -> pd.S
         raise ValueError("the scales in 'factors' have more items than x has columns")
     a = _matrix(x)
     n = len(a)
+    flip = [None if reflect is None else reflect.get(c) for c in x.columns]
     even = np.full((n, len(factors)), np.nan, order="F")
     odd = np.full((n, len(factors)), np.nan, order="F")
     start = 0
     with np.errstate(invalid="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         for f, size in enumerate(factors):
-            block = a[:, start : start + size]
-            if block.shape[1] >= 2:
-                even[:, f] = _rowmean(block[:, 1::2])
-            odd[:, f] = _rowmean(block[:, 0::2])
+            if size >= 2:
+                even[:, f] = _rowmean(a, range(start + 1, start + size, 2), flip)
+            odd[:, f] = _rowmean(a, range(start, start + size, 2), flip)
             start += size
     r, k = _rowcor(even, odd)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -324,14 +371,14 @@ def psychsyn(
         raise ValueError(f"no psychometric {'antonyms' if anto else 'synonyms'} found at {critval}")
     a = _matrix(x)
     pos = {c: i for i, c in enumerate(x.columns)}
-    first = np.asfortranarray(a[:, [pos[p[0]] for p in pairs]])
-    second = np.asfortranarray(a[:, [pos[p[1]] for p in pairs]])
-    r, k = _rowcor(first, second)
+    ui, vi = [pos[p[0]] for p in pairs], [pos[p[1]] for p in pairs]
+    r, k = _rowcor(a, a, ui, vi)  # the pairs' columns read in place
     r[k <= 2] = np.nan
     if resample_na:
         rng = np.random.default_rng(seed)
         todo = np.flatnonzero(np.isnan(r) & (k > 2))
-        u, v = first[todo].copy(), second[todo].copy()
+        rows = take_rows(a, todo)
+        u, v = np.asfortranarray(rows[:, ui]), np.asfortranarray(rows[:, vi])
         for _ in range(10):
             if not len(todo):
                 break

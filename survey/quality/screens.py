@@ -9,11 +9,11 @@ incomplete. Row-level rules apply to all rows.
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from pandas.util import hash_array
 
 from survey import distributions as stats
 from survey.errors import SurveyWarning
@@ -90,15 +90,35 @@ def screen_duplicate_answers(items: pd.DataFrame, eligible: pd.Series) -> pd.Ser
     values = items.to_numpy(dtype="float64")
     if values.shape[1] == 0:
         return flag.rename("duplicate_answers")
-    with np.errstate(invalid="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        varied = pd.Series(np.nanmax(values, axis=1) > np.nanmin(values, axis=1), index=items.index)
-    rows = np.flatnonzero((varied & eligible).to_numpy())
+    hi, lo = values[:, 0].copy(), values[:, 0].copy()
+    for j in range(1, values.shape[1]):  # row max and min ignoring NaN, column by column (fmax/fmin)
+        np.fmax(hi, values[:, j], out=hi)
+        np.fmin(lo, values[:, j], out=lo)
+    with np.errstate(invalid="ignore"):
+        varied = hi > lo  # False for rows without answers (NaN)
+    rows = np.flatnonzero(varied & eligible.to_numpy(dtype=bool))
     if len(rows) and values.shape[1]:
         keys = _code_keys(values)
         table = careless.take_rows(keys if keys is not None else values, rows)
-        flag.iloc[rows] = pd.DataFrame(table).duplicated(keep="first").to_numpy()
+        flag.iloc[rows] = first_duplicates(table)
     return flag.rename("duplicate_answers")
+
+
+def first_duplicates(table: np.ndarray) -> np.ndarray:
+    """Rows equal to an earlier row, as ``pandas.DataFrame(table).duplicated(keep="first")``, with one
+    hash table instead of one per column: the columns' hashes (``pandas.util.hash_array``) are combined
+    into one 64-bit key per row; a row whose key occurs once is unique, and only rows whose key
+    recurs are compared on every column (so a collision of the combined key changes nothing)."""
+    if table.shape[1] == 1:
+        return pd.DataFrame(table).duplicated(keep="first").to_numpy()
+    key = hash_array(table[:, 0])
+    for j in range(1, table.shape[1]):
+        key = key * np.uint64(0x9E3779B97F4A7C15) + hash_array(table[:, j])  # wraps modulo 2**64
+    recur = np.flatnonzero(pd.Series(key).duplicated(keep=False).to_numpy())
+    out = np.zeros(len(table), dtype=bool)
+    if len(recur):
+        out[recur] = pd.DataFrame(careless.take_rows(table, recur)).duplicated(keep="first").to_numpy()
+    return out
 
 
 def _code_keys(values: np.ndarray) -> np.ndarray | None:
@@ -203,17 +223,12 @@ def careless_indices(
         flags["irv"] = ind["irv"].lt(config.irv_min).fillna(False)
     ind["mahad"] = np.nan
     elig = eligible.to_numpy(dtype=bool)
-    if elig.all():
-        sub = items
-    else:
-        rows = careless.take_rows(careless._matrix(items), elig)
-        sub = pd.DataFrame(rows, index=idx[elig], columns=items.columns, copy=False)
-    sub_a = careless._matrix(sub)
-    moments = careless.pairwise_moments(sub_a) if len(sub) > 2 else None
-    if len(sub) > p + 1:
+    n_elig = int(elig.sum())
+    a = careless._matrix(items)  # the eligible rows are read in place, block by block
+    moments = careless.pairwise_moments(a, elig) if n_elig > 2 else None
+    if n_elig > p + 1:
         try:
-            md = careless.mahad(sub, cov=careless.pairwise_cov(sub_a, moments))
-            ind.loc[sub.index, "mahad"] = md.to_numpy()
+            ind["mahad"] = careless.mahad_rows(a, elig, careless.pairwise_cov(a, moments))
             cut = stats.chi2.ppf(config.mahad_confidence, p)
             flags["mahad"] = ind["mahad"].gt(cut).fillna(False)
         except np.linalg.LinAlgError:
@@ -228,7 +243,7 @@ def careless_indices(
         warns.append(
             SurveyWarning(
                 "mahad_small_n",
-                f"Mahalanobis distance not computed: {len(sub)} eligible rows for {p} items",
+                f"Mahalanobis distance not computed: {n_elig} eligible rows for {p} items",
                 "quality",
             )
         )
@@ -237,12 +252,13 @@ def careless_indices(
     factors = [f for f in factors if f]
     if len(factors) >= 2:
         cols = [c for f in factors for c in f]
-        ind["evenodd"] = careless.evenodd(keyed(items[cols], design), [len(f) for f in factors])
+        reflect = {c: float(sum(design.bounds[c])) for c in cols if design.keys.get(c, 1) < 0}
+        ind["evenodd"] = careless.evenodd(items[cols], [len(f) for f in factors], reflect=reflect)
         flags["evenodd"] = ind["evenodd"].gt(config.evenodd_max).fillna(False)
     ind["psychsyn"] = np.nan
     try:
-        cor = careless.pairwise_cor(sub_a, moments) if moments is not None else None
-        pairs = careless.psychsyn_pairs(sub, config.psychsyn_critval, cor=cor) if cor is not None else []
+        cor = careless.pairwise_cor(a, moments) if moments is not None else None
+        pairs = careless.psychsyn_pairs(items, config.psychsyn_critval, cor=cor) if cor is not None else []
         if pairs:
             ps = careless.psychsyn(items, config.psychsyn_critval, seed=config.seed, pairs=pairs)
             ind["psychsyn"] = ps
