@@ -212,7 +212,7 @@ def inference(
         if b0 is None and test == "yuan.bentler.mplus":
             b0 = infmod.first_order(mg, blocks, theta)
         a_req, weight = a, None
-        if kind != "listwise":  # lavaan's observed.information = "h1" for the tests (test list > 1)
+        if kind != "listwise" or info_kind == "observed":  # lavaan: observed.information "h1" (test list > 1)
             from survey.sem.inference.observed_sem import h1_structured_information, observed_h1_weight
 
             a_req, weight = h1_structured_information(mg, blocks, theta), observed_h1_weight
