@@ -81,6 +81,7 @@ def fit(
     partable_options : lavaan's parameter-table options (``std_lv``, ``orthogonal``, ``meanstructure``,
         ``int_ov_free``, ``int_lv_free``, ``fixed_x``, ``auto_fix_first``, ``auto_fix_single``, ``auto_var``,
         ``auto_cov_lv_x``, ``auto_cov_y``, ``model_type``), passed to :func:`survey.sem.syntax.lavaanify`;
+        ``std_ov`` (lavaan ``std.ov``: :mod:`survey.sem.data.std_ov`);
         also ``information`` ("expected" | "observed") and ``test`` ("standard"). Explicit constraints
         (``a > 0``, ``a == b^2``) are imposed with estimator ML (:mod:`survey.sem.constrained`).
 
@@ -104,6 +105,11 @@ def fit(
                                                   partable_options.pop("test", "standard"))
     if asked is None:  # lavaan's default per estimator and missing-data treatment
         information = "default"
+    if partable_options.pop("std_ov", False):  # lavaan std.ov = TRUE (survey.sem.data.std_ov)
+        from survey.sem.data.std_ov import standardize_observed
+
+        data = standardize_observed(model, data, group=group, missing=missing, ordered=ordered,
+                                    **partable_options)
     if wants_least_squares(estimator, ordered):  # continuous GLS / ULS / DWLS / WLS (sem.ls_route)
         est = str(estimator).upper()
         check_ls_options(est, missing=missing, group=group, se=se, bootstrap=bootstrap,

@@ -353,7 +353,7 @@ def fit_blocks(
         bscaled = inference(est, kind, bmg, blocks, btheta, bdf, information=information,
                             test_information=test_info)[1]
     elif test not in ("standard",) and not test.startswith("browne"):
-        bscaled = inference(est, kind, bmg, blocks, btheta, bdf, test=test)[1]
+        bscaled = inference(est, kind, bmg, blocks, btheta, bdf, se, information, test=test)[1]
     base_pieces = Pieces(bmg, btheta, bstat, bdf, None, bscaled)
     stats = SampleStats(names=list(mg.ov), groups=blocks, n_raw=n_raw)
     result = SEMResult(
