@@ -26,7 +26,16 @@ RUNNER = {"cfa": survey.cfa, "sem": survey.sem, "growth": survey.growth, "lavaan
 LAVAAN = dict(int_ov_free=False, int_lv_free=False, auto_fix_first=False, auto_fix_single=False,
               auto_var=False, auto_cov_lv_x=False, auto_cov_y=False)
 TIGHT = {"logl", "unrestricted.logl", "aic", "bic", "bic2"}
-XFAIL: dict[str, str] = {}
+XFAIL = {  # lavaan fits these; we do not yet (each raises a one-line SurveyInputError naming the option)
+    "hs_wishart": "likelihood='wishart' (S with divisor N-1, chisq and vcov with N-1, RMSEA with N-1, "
+                  "logl/BIC with N) is not implemented: 'unknown option likelihood'",
+    "hs_mimic_mplus": "mimic='Mplus' (FIML by default, meanstructure, srmr_mplus as srmr, Mplus' "
+                      "robust.sem Gamma) is not implemented: 'unknown option mimic'",
+    "hs_efa": "efa() blocks with rotation (geomin, random starts, rotated SEs) are not parsed "
+              "(survey/sem/syntax, lang's files): 'bad variable name'",
+    "interaction": "observed interaction terms x1:x2 (lavaan builds the product column) are not parsed "
+                   "(survey/sem/syntax, lang's files): 'bad variable name'",
+}
 # lavaan 0.6.14 depends on the units in two places where we do not (lavaan's own fits in other units agree
 # with ours). (1) Its independence (baseline) model takes the fixed.x covariates' variances from
 # lav_matrix_symmetric_force_pd(sample.cov) (the starting values of lav_partable_unrestricted), which a
