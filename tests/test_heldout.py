@@ -33,8 +33,6 @@ XFAIL = {  # lavaan fits these; we do not yet (each raises a one-line SurveyInpu
                       "robust.sem Gamma) is not implemented: 'unknown option mimic'",
     "hs_efa": "efa() blocks with rotation (geomin, random starts, rotated SEs) are not parsed "
               "(survey/sem/syntax, lang's files): 'bad variable name'",
-    "interaction": "observed interaction terms x1:x2 (lavaan builds the product column) are not parsed "
-                   "(survey/sem/syntax, lang's files): 'bad variable name'",
 }
 # lavaan 0.6.14 depends on the units in two places where we do not (lavaan's own fits in other units agree
 # with ours). (1) Its independence (baseline) model takes the fixed.x covariates' variances from
@@ -111,7 +109,7 @@ def test_heldout_model_equals_lavaan(name):
 
 
 CLI_CASES = ["pd_mediation", "hs_mg_partial", "gr_tvc", "hs_fiml_mlr", "hs_std_ov_mg", "fb_path",
-             "hs_orth_stdlv", "hs_ordered", "hs_se_rhw"]
+             "hs_orth_stdlv", "hs_ordered", "hs_se_rhw", "interaction_mimic"]
 
 
 def cli_args(name: str) -> list[str]:

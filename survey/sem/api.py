@@ -105,6 +105,10 @@ def fit(
                                                   partable_options.pop("test", "standard"))
     if asked is None:  # lavaan's default per estimator and missing-data treatment
         information = "default"
+    if ":" in model:  # lavaan's product terms y ~ x1:x2 (survey.sem.data.products)
+        from survey.sem.data.products import add_products
+
+        data = add_products(model, data)
     if partable_options.pop("std_ov", False):  # lavaan std.ov = TRUE (survey.sem.data.std_ov)
         from survey.sem.data.std_ov import standardize_observed
 
