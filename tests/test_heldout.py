@@ -20,7 +20,7 @@ import survey
 
 HERE = Path(__file__).parent / "fixtures" / "heldout"
 REF = json.loads((HERE / "heldout.json").read_text())
-DATA = {name: pd.read_csv(HERE / f"{name}.csv") for name in ("hs", "pd", "growth", "burns")}
+DATA = {name: pd.read_csv(HERE / f"{name}.csv") for name in {c["data"] for c in REF["cases"].values()}}
 RUNNER = {"cfa": survey.cfa, "sem": survey.sem, "growth": survey.growth, "lavaan": survey.fit}
 # lavaan() itself: no auto.* options (survey.fit has sem()'s defaults)
 LAVAAN = dict(int_ov_free=False, int_lv_free=False, auto_fix_first=False, auto_fix_single=False,
