@@ -27,8 +27,6 @@ LAVAAN = dict(int_ov_free=False, int_lv_free=False, auto_fix_first=False, auto_f
               auto_var=False, auto_cov_lv_x=False, auto_cov_y=False)
 TIGHT = {"logl", "unrestricted.logl", "aic", "bic", "bic2"}
 XFAIL = {  # lavaan fits these; we do not yet (each raises a one-line SurveyInputError naming the option)
-    "hs_wishart": "likelihood='wishart' (S with divisor N-1, chisq and vcov with N-1, RMSEA with N-1, "
-                  "logl/BIC with N) is not implemented: 'unknown option likelihood'",
     "hs_mimic_mplus": "mimic='Mplus' (FIML by default, meanstructure, srmr_mplus as srmr, Mplus' "
                       "robust.sem Gamma) is not implemented: 'unknown option mimic'",
     "hs_efa": "efa() blocks with rotation (geomin, random starts, rotated SEs) are not parsed "
@@ -109,7 +107,8 @@ def test_heldout_model_equals_lavaan(name):
 
 
 CLI_CASES = ["pd_mediation", "hs_mg_partial", "gr_tvc", "hs_fiml_mlr", "hs_std_ov_mg", "fb_path",
-             "hs_orth_stdlv", "hs_ordered", "hs_se_rhw", "interaction_mimic"]
+             "hs_orth_stdlv", "hs_ordered", "hs_se_rhw", "interaction_mimic",
+             "hs_wishart_mg"]
 
 
 def cli_args(name: str) -> list[str]:

@@ -81,7 +81,8 @@ def fit(
     partable_options : lavaan's parameter-table options (``std_lv``, ``orthogonal``, ``meanstructure``,
         ``int_ov_free``, ``int_lv_free``, ``fixed_x``, ``auto_fix_first``, ``auto_fix_single``, ``auto_var``,
         ``auto_cov_lv_x``, ``auto_cov_y``, ``model_type``), passed to :func:`survey.sem.syntax.lavaanify`;
-        ``std_ov`` (lavaan ``std.ov``: :mod:`survey.sem.data.std_ov`);
+        ``std_ov`` (lavaan ``std.ov``: :mod:`survey.sem.data.std_ov`); ``likelihood`` ("normal" |
+        "wishart", ML on complete data: :mod:`survey.sem.wishart`);
         also ``information`` ("expected" | "observed") and ``test`` ("standard"). Explicit constraints
         (``a > 0``, ``a == b^2``) are imposed with estimator ML (:mod:`survey.sem.constrained`).
 
@@ -100,6 +101,17 @@ def fit(
     from survey.sem.observed import check_information_options
     from survey.sem.syntax.checks import check_partable_options, check_path
 
+    likelihood = str(partable_options.pop("likelihood", "default")).lower()
+    if likelihood == "wishart":  # lavaan likelihood="wishart" (survey.sem.wishart)
+        from survey.sem.wishart import fit_wishart
+
+        return fit_wishart(fit, model, data, estimator=estimator, missing=missing, group=group, se=se,
+                           group_equal=group_equal, group_partial=group_partial, groups=groups,
+                           bootstrap=bootstrap, sampling_weights=sampling_weights, cluster=cluster,
+                           ordered=ordered, **partable_options)
+    if likelihood not in ("default", "normal"):
+        raise SurveyInputError(f"likelihood={likelihood!r} is not a lavaan likelihood (available: normal, "
+                               "wishart)", field="likelihood", value=likelihood)
     asked = partable_options.pop("information", None)
     information, test = check_information_options(asked or "expected",
                                                   partable_options.pop("test", "standard"))
