@@ -27,8 +27,6 @@ LAVAAN = dict(int_ov_free=False, int_lv_free=False, auto_fix_first=False, auto_f
               auto_var=False, auto_cov_lv_x=False, auto_cov_y=False)
 TIGHT = {"logl", "unrestricted.logl", "aic", "bic", "bic2"}
 XFAIL = {  # lavaan fits these; we do not yet (each raises a one-line SurveyInputError naming the option)
-    "hs_mimic_mplus": "mimic='Mplus' (FIML by default, meanstructure, srmr_mplus as srmr, Mplus' "
-                      "robust.sem Gamma) is not implemented: 'unknown option mimic'",
     "hs_uls_mg": "ULS with groups: survey.sem.ls_route (lang's file) refuses group= with the least-squares "
                  "estimators ('not available with estimator ULS yet')",
     "hs_gls_ms": "GLS with meanstructure=TRUE: survey.sem.ls_route (lang's file) refuses it ('not available "
@@ -112,7 +110,7 @@ def test_heldout_model_equals_lavaan(name):
 
 CLI_CASES = ["pd_mediation", "hs_mg_partial", "gr_tvc", "hs_fiml_mlr", "hs_std_ov_mg", "fb_path",
              "hs_orth_stdlv", "hs_ordered", "hs_se_rhw", "interaction_mimic",
-             "hs_wishart_mg"]
+             "hs_wishart_mg", "hs_mplus_mg"]
 
 
 def cli_args(name: str) -> list[str]:

@@ -82,7 +82,8 @@ def fit(
         ``int_ov_free``, ``int_lv_free``, ``fixed_x``, ``auto_fix_first``, ``auto_fix_single``, ``auto_var``,
         ``auto_cov_lv_x``, ``auto_cov_y``, ``model_type``), passed to :func:`survey.sem.syntax.lavaanify`;
         ``std_ov`` (lavaan ``std.ov``: :mod:`survey.sem.data.std_ov`); ``likelihood`` ("normal" |
-        "wishart", ML on complete data: :mod:`survey.sem.wishart`);
+        "wishart", ML on complete data: :mod:`survey.sem.wishart`); ``mimic`` ("lavaan" | "Mplus" with
+        ML/MLR: :mod:`survey.sem.mimic`);
         also ``information`` ("expected" | "observed") and ``test`` ("standard"). Explicit constraints
         (``a > 0``, ``a == b^2``) are imposed with estimator ML (:mod:`survey.sem.constrained`).
 
@@ -101,6 +102,16 @@ def fit(
     from survey.sem.observed import check_information_options
     from survey.sem.syntax.checks import check_partable_options, check_path
 
+    if str(partable_options.get("mimic", "lavaan")).lower() not in ("lavaan", "default"):
+        from survey.sem.mimic import fit_mimic  # lavaan mimic="Mplus"
+
+        return fit_mimic(fit, partable_options.pop("mimic"), model, data, estimator=estimator,
+                         missing=missing, group=group, group_equal=group_equal, group_partial=group_partial,
+                         se=se, bootstrap=bootstrap, seed=seed, sampling_weights=sampling_weights,
+                         cluster=cluster, sampling_weights_normalization=sampling_weights_normalization,
+                         ordered=ordered, scheduler=scheduler, workers=workers, groups=groups,
+                         bollen_stine=bollen_stine, **partable_options)
+    partable_options.pop("mimic", None)
     likelihood = str(partable_options.pop("likelihood", "default")).lower()
     if likelihood == "wishart":  # lavaan likelihood="wishart" (survey.sem.wishart)
         from survey.sem.wishart import fit_wishart

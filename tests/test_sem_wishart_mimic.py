@@ -1,6 +1,7 @@
-"""likelihood="wishart" (survey.sem.wishart): equal to lavaan on the held-out cases (tests/test_heldout.py:
-hs_wishart, hs_wishart_mg, pd_wishart, hs_wishart_mimic); here the relations to the normal-likelihood fit
-that lavaan's definition implies, and the one-line refusals of what is not reproduced yet."""
+"""likelihood="wishart" (survey.sem.wishart) and mimic="Mplus" (survey.sem.mimic): both equal lavaan on the
+held-out cases (tests/test_heldout.py: hs_wishart*, pd_wishart, hs_mimic_mplus, hs_mplus_*, pd_mplus); here
+the relations to the normal-likelihood fit that lavaan's definition implies, Mplus' defaults, and the
+one-line refusals of what is not reproduced yet."""
 
 from __future__ import annotations
 
@@ -48,3 +49,20 @@ def test_unknown_likelihood_is_refused():
     with pytest.raises(SurveyInputError) as info:
         survey.cfa(HS3, DATA["hs"], likelihood="student")
     assert info.value.field == "likelihood" and "wishart" in str(info.value)
+
+
+@pytest.mark.parametrize("options", [{"mimic": "EQS"}, {"mimic": "Mplus", "estimator": "MLM"},
+                                     {"mimic": "Mplus", "ordered": ["x1"]}])
+def test_mimic_refusals_name_what_is_available(options):
+    """mimic="Mplus" = lavaan with ML/MLR (tests/test_heldout.py: hs_mimic_mplus, hs_mplus_*, pd_mplus)."""
+    with pytest.raises(SurveyInputError) as info:
+        survey.cfa(HS3, DATA["hs"], **options)
+    assert info.value.field == "mimic" and "available" in str(info.value) and "\n" not in str(info.value)
+
+
+def test_mimic_mplus_defaults():
+    """Mplus' defaults as lavaan sets them: FIML, a mean structure, scalar invariance across groups."""
+    res = survey.cfa(HS3, DATA["hs"], mimic="Mplus", group="school")
+    assert res.missing != "listwise" and res.mg.meanstructure
+    assert res.group_equal == ["loadings", "intercepts"]
+    assert res.fit_measures()["srmr"] == res.fit_measures()["srmr_mplus"]
