@@ -66,3 +66,15 @@ def test_mimic_mplus_defaults():
     assert res.missing != "listwise" and res.mg.meanstructure
     assert res.group_equal == ["loadings", "intercepts"]
     assert res.fit_measures()["srmr"] == res.fit_measures()["srmr_mplus"]
+
+
+def test_options_without_effect_are_accepted_and_the_others_refused():
+    """verbose=, warn=, optim.method=, check.* change nothing in lavaan's numbers (survey.sem.no_effect)."""
+    plain = survey.cfa(HS3, DATA["hs"]).fit_measures()["chisq"]
+    quiet = survey.cfa(HS3, DATA["hs"], warn=False, verbose=False, optim_method="BFGS", check_gradient=False)
+    assert quiet.fit_measures()["chisq"] == pytest.approx(plain, abs=1e-8)
+    refused = (({"optim_method": "none"}, "optim_method"), ({"representation": "RAM"}, "representation"))
+    for bad, field in refused:
+        with pytest.raises(SurveyInputError) as info:
+            survey.cfa(HS3, DATA["hs"], **bad)
+        assert info.value.field == field

@@ -83,7 +83,8 @@ def fit(
         ``auto_cov_lv_x``, ``auto_cov_y``, ``model_type``), passed to :func:`survey.sem.syntax.lavaanify`;
         ``std_ov`` (lavaan ``std.ov``: :mod:`survey.sem.data.std_ov`); ``likelihood`` ("normal" |
         "wishart", ML on complete data: :mod:`survey.sem.wishart`); ``mimic`` ("lavaan" | "Mplus" with
-        ML/MLR: :mod:`survey.sem.mimic`);
+        ML/MLR: :mod:`survey.sem.mimic`); lavaan options without effect on the numbers (``verbose``, ``warn``,
+        ``optim_method``, ``check_*``: :mod:`survey.sem.no_effect`) are accepted;
         also ``information`` ("expected" | "observed") and ``test`` ("standard"). Explicit constraints
         (``a > 0``, ``a == b^2``) are imposed with estimator ML (:mod:`survey.sem.constrained`).
 
@@ -99,9 +100,11 @@ def fit(
     >>> round(res.fit_measures()["chisq"], 3)
     85.306
     """
+    from survey.sem.no_effect import drop_no_effect
     from survey.sem.observed import check_information_options
     from survey.sem.syntax.checks import check_partable_options, check_path
 
+    partable_options = drop_no_effect(partable_options)  # verbose=, warn=, optim.method= ... (no effect)
     if str(partable_options.get("mimic", "lavaan")).lower() not in ("lavaan", "default"):
         from survey.sem.mimic import fit_mimic  # lavaan mimic="Mplus"
 
