@@ -32,6 +32,9 @@ XFAIL = {  # lavaan fits these; we do not yet (each raises a one-line SurveyInpu
                  "estimators ('not available with estimator ULS yet')",
     "hs_gls_ms": "GLS with meanstructure=TRUE: survey.sem.ls_route (lang's file) refuses it ('not available "
                  "with estimator GLS yet')",
+    "hs_mg_ordered": "multi-group ordered fit, loadings + thresholds equal (survey/sem/ordinal, ord1/ord2's "
+                     "files): same chisq 100.7400 but another identification (textual's thresholds differ by "
+                     "up to 0.51, its group-2 mean -0.55 vs .40), and no rmsea.pvalue",
     "hs_efa": "efa() blocks with rotation (geomin, random starts, rotated SEs) are not parsed "
               "(survey/sem/syntax, lang's files): 'bad variable name'",
 }
@@ -117,6 +120,9 @@ def test_heldout_model_equals_lavaan(name):
     if "group" not in ours:
         ours = ours.assign(group=1)
     ref = pd.DataFrame(case["estimates"])
+    if not pd.api.types.is_numeric_dtype(ref["group"]):  # lavaan names the groups (group: blocks)
+        number = {g: i + 1 for i, g in enumerate(res.group_labels)}
+        ref["group"] = ref["group"].map(lambda g: number.get(g, 0))
     keys = ["lhs", "op", "rhs", "group"]
     both = ref.merge(ours, on=keys, how="left", suffixes=("_ref", ""), indicator=True)
     missing = both.loc[both["_merge"] != "both", keys]
