@@ -51,8 +51,6 @@ SAME_BASELINE = {"hs_scales": "hs_scales_unit", "hs_std_ov_mimic": "hs_mimic_z",
                  "hs_std_ov_fiml": "hs_fiml_mimic_z"}
 # engine-side deviations in a secondary measure, left open (the main measures of these fits equal lavaan):
 KNOWN = {
-    # the MLR H0 scaling factor with equality-constrained labels (as test_sem_language_reference's pd_mlr)
-    "pd_mlr_fiml_complete": {"scaling.factor.h0"},
     # FIML + ML + fixed.x=FALSE: rmsea.notclose.pvalue.robust .6816 vs lavaan .6756 (rmsea.robust equal)
     "hs_fiml_fixedx_false": {"rmsea.notclose.pvalue.robust"},
 }

@@ -191,7 +191,8 @@ def inference(
         a_test = a if test_information is None else test_information(mg, blocks, theta)
         if est == "MLR" and not vcmod.is_singular(a_test)[0]:
             scaled = yuan_bentler_mplus(
-                stat, df, vcmod.symmetric_inverse(a_test), b0, blocks, mg.meanstructure, mg.npar_full,
+                stat, df, vcmod.symmetric_inverse(a_test), b0, blocks, mg.meanstructure,
+                int((mg.partable["free"] > 0).sum()),  # lavaan's nx.free: labelled rows each count
                 expected=info_kind == "expected",
             )
     if se_kind == "robust.sem":
