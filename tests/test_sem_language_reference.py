@@ -27,9 +27,9 @@ REFUSED: dict[str, str] = {}  # not available in the engine: refused, with the f
 # lavaan warns too; the estimates are arbitrary (the fit measures still equal lavaan's)
 NOT_IDENTIFIED = {"lavaan_no_fix_first", "lavaan_single_nofix"}
 TIGHT = ("logl", "unrestricted.logl", "aic", "bic", "bic2")
-# engine-side deviations left to the engine rewrite (issue 14): the MLR H0 scaling factor of a model with
-# equality-constrained labels
-ENGINE_KNOWN = {"pd_mlr": {"scaling.factor.h0"}}
+# engine-side deviations left to the engine rewrite (issue 14): none left (the MLR H0 scaling factor of a
+# model with equality-constrained labels now divides by lavaan's nx.free)
+ENGINE_KNOWN: dict[str, set[str]] = {}
 
 
 def _call(call: str):

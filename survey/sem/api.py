@@ -81,6 +81,10 @@ def fit(
     partable_options : lavaan's parameter-table options (``std_lv``, ``orthogonal``, ``meanstructure``,
         ``int_ov_free``, ``int_lv_free``, ``fixed_x``, ``auto_fix_first``, ``auto_fix_single``, ``auto_var``,
         ``auto_cov_lv_x``, ``auto_cov_y``, ``model_type``), passed to :func:`survey.sem.syntax.lavaanify`;
+        ``std_ov`` (lavaan ``std.ov``: :mod:`survey.sem.data.std_ov`); ``likelihood`` ("normal" |
+        "wishart", ML on complete data: :mod:`survey.sem.wishart`); ``mimic`` ("lavaan" | "Mplus" with
+        ML/MLR: :mod:`survey.sem.mimic`); lavaan options without effect on the numbers (``verbose``, ``warn``,
+        ``optim_method``, ``check_*``: :mod:`survey.sem.no_effect`) are accepted;
         also ``information`` ("expected" | "observed") and ``test`` ("standard"). Explicit constraints
         (``a > 0``, ``a == b^2``) are imposed with estimator ML (:mod:`survey.sem.constrained`).
 
@@ -96,14 +100,46 @@ def fit(
     >>> round(res.fit_measures()["chisq"], 3)
     85.306
     """
+    from survey.sem.no_effect import drop_no_effect
     from survey.sem.observed import check_information_options
     from survey.sem.syntax.checks import check_partable_options, check_path
 
+    partable_options = drop_no_effect(partable_options)  # verbose=, warn=, optim.method= ... (no effect)
+    if str(partable_options.get("mimic", "lavaan")).lower() not in ("lavaan", "default"):
+        from survey.sem.mimic import fit_mimic  # lavaan mimic="Mplus"
+
+        return fit_mimic(fit, partable_options.pop("mimic"), model, data, estimator=estimator,
+                         missing=missing, group=group, group_equal=group_equal, group_partial=group_partial,
+                         se=se, bootstrap=bootstrap, seed=seed, sampling_weights=sampling_weights,
+                         cluster=cluster, sampling_weights_normalization=sampling_weights_normalization,
+                         ordered=ordered, scheduler=scheduler, workers=workers, groups=groups,
+                         bollen_stine=bollen_stine, **partable_options)
+    partable_options.pop("mimic", None)
+    likelihood = str(partable_options.pop("likelihood", "default")).lower()
+    if likelihood == "wishart":  # lavaan likelihood="wishart" (survey.sem.wishart)
+        from survey.sem.wishart import fit_wishart
+
+        return fit_wishart(fit, model, data, estimator=estimator, missing=missing, group=group, se=se,
+                           group_equal=group_equal, group_partial=group_partial, groups=groups,
+                           bootstrap=bootstrap, sampling_weights=sampling_weights, cluster=cluster,
+                           ordered=ordered, **partable_options)
+    if likelihood not in ("default", "normal"):
+        raise SurveyInputError(f"likelihood={likelihood!r} is not a lavaan likelihood (available: normal, "
+                               "wishart)", field="likelihood", value=likelihood)
     asked = partable_options.pop("information", None)
     information, test = check_information_options(asked or "expected",
                                                   partable_options.pop("test", "standard"))
     if asked is None:  # lavaan's default per estimator and missing-data treatment
         information = "default"
+    if ":" in model:  # lavaan's product terms y ~ x1:x2 (survey.sem.data.products)
+        from survey.sem.data.products import add_products
+
+        data = add_products(model, data)
+    if partable_options.pop("std_ov", False):  # lavaan std.ov = TRUE (survey.sem.data.std_ov)
+        from survey.sem.data.std_ov import standardize_observed
+
+        data = standardize_observed(model, data, group=group, missing=missing, ordered=ordered,
+                                    **partable_options)
     if wants_least_squares(estimator, ordered):  # continuous GLS / ULS / DWLS / WLS (sem.ls_route)
         est = str(estimator).upper()
         check_ls_options(est, missing=missing, group=group, se=se, bootstrap=bootstrap,

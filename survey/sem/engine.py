@@ -191,7 +191,8 @@ def inference(
         a_test = a if test_information is None else test_information(mg, blocks, theta)
         if est == "MLR" and not vcmod.is_singular(a_test)[0]:
             scaled = yuan_bentler_mplus(
-                stat, df, vcmod.symmetric_inverse(a_test), b0, blocks, mg.meanstructure, mg.npar_full,
+                stat, df, vcmod.symmetric_inverse(a_test), b0, blocks, mg.meanstructure,
+                int((mg.partable["free"] > 0).sum()),  # lavaan's nx.free: labelled rows each count
                 expected=info_kind == "expected",
             )
     if se_kind == "robust.sem":
@@ -212,7 +213,7 @@ def inference(
         if b0 is None and test == "yuan.bentler.mplus":
             b0 = infmod.first_order(mg, blocks, theta)
         a_req, weight = a, None
-        if kind != "listwise":  # lavaan's observed.information = "h1" for the tests (test list > 1)
+        if kind != "listwise" or info_kind == "observed":  # lavaan: observed.information "h1" (test list > 1)
             from survey.sem.inference.observed_sem import h1_structured_information, observed_h1_weight
 
             a_req, weight = h1_structured_information(mg, blocks, theta), observed_h1_weight
@@ -353,7 +354,7 @@ def fit_blocks(
         bscaled = inference(est, kind, bmg, blocks, btheta, bdf, information=information,
                             test_information=test_info)[1]
     elif test not in ("standard",) and not test.startswith("browne"):
-        bscaled = inference(est, kind, bmg, blocks, btheta, bdf, test=test)[1]
+        bscaled = inference(est, kind, bmg, blocks, btheta, bdf, se, information, test=test)[1]
     base_pieces = Pieces(bmg, btheta, bstat, bdf, None, bscaled)
     stats = SampleStats(names=list(mg.ov), groups=blocks, n_raw=n_raw)
     result = SEMResult(

@@ -103,8 +103,42 @@ def start_values(model: RAMModel, stats: GroupStats) -> np.ndarray:
     user = np.isfinite(ustart)
     start[user] = ustart[user]
     start[~np.isfinite(start)] = 0.5
+    exo = pt["exo"].to_numpy(dtype=int) if "exo" in pt else np.zeros(len(pt), dtype=int)
+    check_cov(start, lhs, op, rhs, free, ustart, exo)
     theta = np.zeros(model.npar)
     for k in range(len(pt) - 1, -1, -1):  # first row of an equality label wins
         if free[k] > 0:
             theta[free[k] - 1] = start[k]
     return theta
+
+
+def check_cov(start: np.ndarray, lhs, op, rhs, free, ustart, exo) -> None:
+    """lavaan's ``lav_start_check_cov`` (lav_start.R, 0.6.14), in place: a starting covariance whose implied
+    correlation exceeds 1 in absolute value (e.g. a user-fixed ``f1 ~~ 0.3*f2`` beside the 0.05 starting
+    variances of the factors) is repaired by dividing the covariance by 1.1 r, or multiplying the smaller
+    (else the larger) variance by (1.1 r)^2 -- the first of these that is free and not user-started, else
+    the first that is free; a free covariance of a variable whose variance is fixed at 0 starts at 0."""
+    var_row = {a: k for k, (a, o, b) in enumerate(zip(lhs, op, rhs, strict=True)) if o == "~~" and a == b}
+    for k in range(len(start)):
+        if op[k] != "~~" or lhs[k] == rhs[k] or exo[k] or start[k] == 0:
+            continue
+        i, j = var_row.get(lhs[k]), var_row.get(rhs[k])
+        if i is None or j is None:
+            continue
+        if start[i] == 0 or start[j] == 0:
+            if free[k] > 0:
+                start[k] = 0.0
+            continue
+        small, large = (i, j) if abs(start[i]) < abs(start[j]) else (j, i)
+        r = start[k] / np.sqrt(start[i] * start[j]) if start[i] * start[j] > 0 else np.nan
+        if not np.isfinite(r):
+            start[i] = start[j] = 1.0
+            start[k] = 0.0
+            continue
+        if abs(r) <= 1:
+            continue
+        fixes = [(k, 1.0 / (r * 1.1)), (small, (r * 1.1) ** 2), (large, (r * 1.1) ** 2)]
+        pick = next((f for f in fixes if free[f[0]] > 0 and not np.isfinite(ustart[f[0]])), None) \
+            or next((f for f in fixes if free[f[0]] > 0), None)
+        if pick is not None:
+            start[pick[0]] *= pick[1]

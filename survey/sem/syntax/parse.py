@@ -92,6 +92,13 @@ def _strip_strings(text: str) -> str:
     return re.sub(r"\"[^\"]*\"|'[^']*'", "", text)
 
 
+def _is_product(name: str) -> bool:
+    """``x1:x2`` on the right of ``~``: lavaan's product term of two observed variables (its data step
+    adds the column, :mod:`survey.sem.data.products`)."""
+    parts = name.split(":")
+    return len(parts) == 2 and all(_NAME.match(p) for p in parts)
+
+
 def _split_operator(line: str, number: int) -> tuple[str, str, str]:
     bare = _strip_strings(line)
     best: tuple[int, str] | None = None
@@ -246,7 +253,7 @@ def parse_syntax(text: str) -> list[Formula]:
             this_op = op
             if op == "~" and name == "1":
                 this_op, name = "~1", ""
-            elif not _NAME.match(name):
+            elif not (_NAME.match(name) or (op == "~" and _is_product(name))):
                 raise _error(number, "bad variable name", name)
             if op == "<~" and name in lhs_names:
                 raise _error(number, "a composite cannot be formed from itself", name)

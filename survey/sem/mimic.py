@@ -1,0 +1,52 @@
+"""lavaan's ``mimic = "Mplus"`` for the continuous ML estimators (ML, MLR).
+
+lavaan 0.6.14 (lav_options.R, lav_fit_srmr.R) with ``mimic = "Mplus"`` changes, for continuous data and
+estimator ML or MLR:
+- ``meanstructure`` defaults to TRUE;
+- ``missing`` defaults to "ml" (FIML; with complete data the same estimates as listwise, but lavaan's
+  default information becomes "observed", as for every FIML fit);
+- with groups and no ``group.equal``, ``group.equal`` defaults to loadings + intercepts (loadings only
+  under ``meanstructure = FALSE``);
+- ``srmr`` is Mplus' SRMR (``srmr_mplus``, means included) unless the information is "expected".
+Its other changes concern the MLM sandwich and Gamma (lav_model_vcov.R, lav_test_satorra_bentler.R) and
+start values (which do not move the ML optimum); MLM, ordered items and the least-squares estimators are
+refused until those are reproduced. ``survey.fit``'s ``missing="listwise"`` is its default, so under
+``mimic="Mplus"`` it is read as lavaan's "default" (FIML); complete data give the same estimates.
+"""
+
+from __future__ import annotations
+
+from survey.errors import SurveyInputError
+
+
+def fit_mimic(fit, mimic: str, model: str, data, *, estimator: str = "ML", missing: str = "listwise",
+              group: str | None = None, group_equal=(), ordered=None, **options):
+    """``fit(model, data, mimic=..., ...)`` (``fit`` is :func:`survey.sem.api.fit`)."""
+    name = str(mimic).lower()
+    if name in ("lavaan", "default"):
+        return fit(model, data, estimator=estimator, missing=missing, group=group, group_equal=group_equal,
+                   ordered=ordered, **options)
+    if name != "mplus":
+        raise SurveyInputError(f"mimic={mimic!r} is not available yet (available: lavaan, Mplus)",
+                               field="mimic", value=str(mimic))
+    est = str(estimator).upper()
+    if est not in ("ML", "MLR") or ordered:
+        raise SurveyInputError(f"mimic='Mplus' with estimator {est}{' and ordered items' if ordered else ''} "
+                               "is not available yet (available: estimator ML or MLR, continuous data)",
+                               field="mimic", value=str(mimic))
+    meanstructure = options.pop("meanstructure", None)
+    meanstructure = True if meanstructure is None else bool(meanstructure)
+    if str(missing).lower() in ("listwise", "default"):
+        missing = "fiml"
+    equal = [group_equal] if isinstance(group_equal, str) and group_equal else list(group_equal or ())
+    if group is not None and not equal:
+        equal = ["loadings", "intercepts"] if meanstructure else ["loadings"]
+    res = fit(model, data, estimator=est, missing=missing, group=group, group_equal=equal, ordered=ordered,
+              meanstructure=meanstructure, **options)
+    information = (getattr(res, "se_options", None) or ("", "observed"))[1]
+    fm = dict(res.fit_measures())
+    if information != "expected" and "srmr_mplus" in fm:
+        for key in ("_fit", "_fit_all"):
+            res.__dict__[key] = {**getattr(res, key), "srmr": fm["srmr_mplus"]}
+    res.mimic = "Mplus"
+    return res

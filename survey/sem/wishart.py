@@ -1,0 +1,128 @@
+"""lavaan's ``likelihood = "wishart"`` (estimator ML, complete data).
+
+lavaan 0.6.14 with ``likelihood = "wishart"`` (lav_options.R: ``sample.cov.rescale = FALSE``) keeps the
+unbiased sample covariance matrix S_u = S N_g / (N_g - 1) of each group (divisor N_g - 1) and
+- estimates by ML against S_u (the fit function is unchanged);
+- takes the test statistic as sum_g (N_g - 1) F_g (lav_test.R, ``NFAC``), F_g the group's ML discrepancy;
+  the same for the baseline model;
+- divides the inverted information by N - G instead of N (lav_model_vcov.R, "denominator");
+- uses N - G in the measures that take lav_utils_get_ntotal (RMSEA, its interval and p-values, fmin,
+  ECVI, Hoelter's CN);
+- computes logl, AIC, BIC, SRMR with S_u and N.
+
+Here the rows of each group are moved away from the group means by sqrt(N_g / (N_g - 1)), so that their
+moments with divisor N are S_u and the means stay; the ML fit of those rows is lavaan's Wishart fit,
+and the statistic, the vcov and the RMSEA are then rescaled as above.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from survey.errors import SurveyInputError
+
+
+def _check(estimator: str, missing: str, se: str, options: dict) -> None:
+    if str(estimator).upper() != "ML" or str(missing).lower() not in ("listwise", "default"):
+        raise SurveyInputError("likelihood='wishart' is available with estimator ML on complete data only "
+                               "yet (available: estimator='ML', missing='listwise')", field="likelihood")
+    if str(se).lower() not in ("default", "standard", "none"):
+        raise SurveyInputError(f"se={se!r} is not available with likelihood='wishart' yet (available: "
+                               "standard, none)", field="se", value=str(se))
+    for key in ("bootstrap", "sampling_weights", "cluster", "ordered"):
+        if options.get(key):
+            raise SurveyInputError(f"{key}= is not available with likelihood='wishart' yet", field=key)
+    if str(options.get("test", "standard")) != "standard":
+        raise SurveyInputError("test= is not available with likelihood='wishart' yet (available: standard)",
+                               field="test", value=str(options.get("test")))
+
+
+def unbiased_rows(model: str, data: pd.DataFrame, group: str | None, options: dict) -> pd.DataFrame:
+    """The kept rows of each group spread by sqrt(N_g / (N_g - 1)) around their means (see the module)."""
+    from survey.sem.data.std_ov import kept_rows, model_variables
+    from survey.sem.syntax import lavaanify
+
+    pt = lavaanify(model, **{k: v for k, v in options.items() if k in ("fixed_x", "model_type")})
+    ov, exo = model_variables(pt, data.columns)
+    keep = kept_rows(data, ov, exo, "listwise")
+    if group is not None:
+        keep = keep & data[group].notna().to_numpy()
+    out = data.loc[keep].copy()
+    out[ov] = out[ov].astype(float)
+    labels = out[group] if group is not None else pd.Series(0, index=out.index)
+    for _, idx in out.groupby(labels, sort=False).groups.items():
+        part = out.loc[idx, ov]
+        n = len(part)
+        if n > 1:
+            out.loc[idx, ov] = part.mean() + (part - part.mean()) * np.sqrt(n / (n - 1))
+    return out
+
+
+def _chisq_by_group(mg, blocks, theta_full) -> np.ndarray:
+    """2 (logl_h1 - logl) of each block at ``theta_full`` (N_g F_g)."""
+    out = []
+    for i, (ram, b) in enumerate(zip(mg.models, blocks, strict=True)):
+        imp = ram.implied(mg.local(theta_full, i))
+        mean = imp.mean if imp.mean is not None else b.mean
+        out.append(2.0 * (b.h1_logl - b.loglik(imp.sigma, mean)))
+    return np.maximum(np.array(out), 0.0)
+
+
+def fit_wishart(fit, model: str, data: pd.DataFrame, *, estimator: str = "ML", missing: str = "listwise",
+                group: str | None = None, se: str = "default", **options):
+    """``fit(model, data, likelihood="wishart", ...)``: ``fit`` is :func:`survey.sem.api.fit`."""
+    from survey.sem.fitmeasures import rmsea_ci
+    from survey.sem.measures.robust import rmsea_value
+
+    _check(estimator, missing, se, options)
+    rows = unbiased_rows(model, data, group, options)
+    res = fit(model, rows, estimator="ML", missing="listwise", group=group, se=se, **options)
+    blocks = res.stats.groups
+    n_g = np.array([b.n for b in blocks], dtype=float)
+    factor = (n_g - 1.0) / n_g
+    res.pieces.stat = float(factor @ _chisq_by_group(res.mg, blocks, res.theta_full))
+    base = res.baseline
+    base.stat = float(factor @ _chisq_by_group(base.mg, blocks, base.mg.k @ base.theta))
+    n, g = float(n_g.sum()), len(blocks)
+    res._vcov = res._vcov * n / (n - g)
+    if res.information is not None:
+        res.information.vcov = res._vcov
+    res.partable = res._fill_partable(res.mg.partable.copy())
+    for key in ("_fit", "_fit_all"):
+        res.__dict__.pop(key, None)
+    fm = dict(res._fit)  # chisq, CFI, logl, BIC ... from the rescaled statistic and N
+    t, df, root = fm["chisq"], fm["df"], np.sqrt(g)
+    lo, hi = rmsea_ci(t, df, n - g)
+    fm.update({"rmsea": rmsea_value(t, df, n - g) * root, "rmsea.ci.lower": lo * root,
+               "rmsea.ci.upper": hi * root})
+    if df > 0:
+        from survey import distributions as sps
+
+        fm["rmsea.pvalue"] = float(sps.ncx2.sf(t, df, (n - g) * df * 0.05**2 / g))
+    res.__dict__["_fit"] = fm
+    res.__dict__["_fit_all"] = _all_measures(res, fm)
+    res.likelihood = "wishart"
+    return res
+
+
+N_MINUS_G = ("fmin", "rmsea.notclose.pvalue", "ecvi", "cn_05", "cn_01")
+
+
+def _all_measures(res, core: dict) -> dict[str, float]:
+    """lavaan's full fitMeasures() of a Wishart fit: those of :data:`N_MINUS_G` with N_g - 1 per group."""
+    import dataclasses
+
+    from survey.sem.results.fit_adapter import all_fit_measures, group_moments
+    from survey.sem.results.fit_more import more_fit_measures
+
+    out = all_fit_measures(res)
+    moments = [dataclasses.replace(m, n=m.n - 1) for m in group_moments(res)]
+    extra = more_fit_measures(moments, chisq=core["chisq"], df=core["df"],
+                              baseline_chisq=core["baseline.chisq"], baseline_df=core["baseline.df"],
+                              npar=int(core["npar"]), scaled=None)
+    n = sum(m.n for m in moments)
+    out.update({k: float(extra[k]) for k in N_MINUS_G if k in extra and k in out})
+    if "fmin" in out:
+        out["fmin"] = core["chisq"] / (2.0 * n)
+    return out
