@@ -48,8 +48,10 @@ def minimize_constrained(
     equalities: Callable[[np.ndarray], np.ndarray] | None = None,
     inequalities: Callable[[np.ndarray], np.ndarray] | None = None,
     maxiter: int = 1000,
+    bounds: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> ConstrainedSolution:
-    """Minimise ``objective`` subject to equalities(theta) == 0 and inequalities(theta) >= 0 (SLSQP)."""
+    """Minimise ``objective`` subject to equalities(theta) == 0 and inequalities(theta) >= 0 (SLSQP);
+    ``bounds`` (lower, upper): a box as well (lavaan's ``nlminb.constr`` takes lower/upper)."""
     cons = []
     if equalities is not None:
         cons.append({"type": "eq", "fun": equalities,
@@ -62,7 +64,12 @@ def minimize_constrained(
         v = objective(t)
         return v if np.isfinite(v) else 1e10
 
-    res = optimize.minimize(fun, np.asarray(theta0, float), jac=gradient, method="SLSQP", constraints=cons,
+    box = None
+    theta0 = np.asarray(theta0, float)
+    if bounds is not None:
+        box = list(zip(bounds[0], bounds[1], strict=True))
+        theta0 = np.clip(theta0, bounds[0], bounds[1])
+    res = optimize.minimize(fun, theta0, jac=gradient, method="SLSQP", constraints=cons, bounds=box,
                             options={"maxiter": maxiter, "ftol": 1e-14})
     return ConstrainedSolution(np.asarray(res.x), float(res.fun), bool(res.success), int(res.nit),
                                str(res.message))
@@ -153,10 +160,12 @@ def constrained_inference(result, theta: np.ndarray, jacobian: np.ndarray, df: f
     return info, scaled
 
 
-def fit_constrained(result, information: str = "expected", se: str = "standard", test: str = "standard"):
+def fit_constrained(result, information: str = "expected", se: str = "standard", test: str = "standard",
+                    bounds: tuple[np.ndarray, np.ndarray] | None = None):
     """Re-estimate an engine fit (:func:`survey.sem.engine.fit_blocks`: any estimator, missing-data
     treatment and number of groups) under its table's constraints; returns a :class:`ConstrainedSEMResult`
-    (df + equalities, npar - equalities)."""
+    (df + equalities, npar - equalities). ``bounds``: lower()/upper() as a box besides (survey.sem.bounded;
+    as in lavaan, they do not enter the standard errors)."""
     from survey.sem.estimate.ml import Estimation
     from survey.sem.estimate.objective import total_f, total_gradient
     from survey.sem.results.values import values_at
@@ -172,7 +181,7 @@ def fit_constrained(result, information: str = "expected", se: str = "standard",
     eq, ineq, slack, rows = constraint_functions(mg.partable, lambda t: values_at(mg, t))
     start = result.theta if np.isfinite(result.estimation.fml) else result.start
     sol = minimize_constrained(lambda t: total_f(mg, blocks, t), lambda t: total_gradient(mg, blocks, t),
-                               start, eq, ineq)
+                               start, eq, ineq, bounds=bounds)
     theta = sol.theta
     s = slack(theta)
     is_eq = (rows["op"] == "==").to_numpy()

@@ -17,6 +17,7 @@ scaled.shifted test) and MLMVS (robust.sem + mean.var.adjusted test); MLMV/MLMVS
 from __future__ import annotations
 
 import copy
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -376,21 +377,22 @@ def fit_blocks(
                              if v and design is not None}  # refits (LR tests) reuse them
     if composite.any():  # the table shows lavaan's operator
         result.partable.loc[composite, "op"] = "<~"
-    from survey.sem.bounded import fit_bounded, model_bounds
+    from survey.sem.bounded import bounds_in_effect, fit_bounded
 
-    bounds = model_bounds(model, mg)
-    if bounds is not None:  # lower()/upper(): lavaan's box constraints (survey.sem.bounded)
-        if getattr(result.pieces, "extra_tests", None):
-            raise SurveyInputError("lower()/upper() bounds with a second test are not available yet "
-                                   "(available: the estimator's own test)", field="test")
+    bounds = bounds_in_effect(model, mg, result.warnings)  # lower()/upper(): lavaan's box (sem.bounded)
+    constrained = pt["op"].isin(["==", "<", ">"]).any()
+    if bounds is not None and not constrained:
         design_options = result.design_options
-        result = fit_bounded(result, bounds, est, kind, se, information, test, inference)
+        result = fit_bounded(result, bounds, est, kind, se, information, test,
+                             functools.partial(inference, test_information=test_info),
+                             second=next(iter(getattr(result.pieces, "extra_tests", None) or {}), None))
         result.design_options = design_options
-    if pt["op"].isin(["==", "<", ">"]).any():  # explicit constraints, any estimator / missing / groups
+    if constrained:  # explicit constraints, any estimator / missing / groups
         from survey.sem.constrained import fit_constrained
 
         se_kind = _se_kind(est, kind, se)
-        result = fit_constrained(result, default_information(est, kind, se_kind, information), se_kind, test)
+        result = fit_constrained(result, default_information(est, kind, se_kind, information), se_kind, test,
+                                 bounds=bounds)
     se_kind = _se_kind(est, kind, se)  # what summary() prints (lavaan's se / information)
     result.se_options = (se_kind, default_information(est, kind, se_kind, information))
     if str(estimator).upper() == "MLF" and se_kind == "first.order":  # lavaan: se standard, information

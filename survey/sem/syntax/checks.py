@@ -67,14 +67,13 @@ def check_path(model: str, *, group: str | None, missing: str, plain_ml: bool = 
         raise SurveyInputError(f"line {f.line}: a vector modifier c(...) on {f.lhs} {f.op} {f.rhs} needs "
                                "one value per group (this is a single-group model)", field="model")
     bounded = [f for f in formulas if f.mod.lower is not None or f.mod.upper is not None]
-    listwise = str(missing).lower() in ("listwise", "default")
-    if bounded and (group is not None or not listwise or ordinal or not plain_ml):
-        # survey.sem.bounded imposes them on single-group complete-data fits (no resampling / weights)
+    if bounded and (ordinal or not plain_ml):
+        # survey.sem.bounded imposes them on the engine's ML/MLR/MLM fits (no resampling / weights yet)
         f = bounded[0]
-        raise SurveyInputError(f"line {f.line}: lower()/upper() bounds on {f.lhs} {f.op} {f.rhs} are only "
-                               "imposed on single-group fits with complete data yet (available: label the "
-                               "parameter and write an inequality constraint, e.g. 'f =~ x1 + b*x2' with "
-                               "'b > 0.9')", field="model")
+        raise SurveyInputError(f"line {f.line}: lower()/upper() bounds on {f.lhs} {f.op} {f.rhs} are not "
+                               "imposed with ordered items, the bootstrap or sampling weights yet "
+                               "(available: ML/MLR/MLM fits, any groups, missing='listwise'/'fiml')",
+                               field="model")
     if ordinal and any(f.op == ":" for f in formulas):
         raise SurveyInputError("'group:' block syntax is not available with ordered items yet (available: "
                                "continuous items with group=)", field="model")
