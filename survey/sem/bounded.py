@@ -99,10 +99,11 @@ def bounds_in_effect(model: str, mg, warnings: list) -> tuple[np.ndarray, np.nda
 
 
 def fit_bounded(result, bounds: tuple[np.ndarray, np.ndarray], est: str, kind: str, se: str,
-                information: str, test: str, inference, second: str | None = None):
+                information: str, test: str, inference, second: str | None = None, observed_h1: bool = False):
     """Re-estimate ``result`` (an engine fit) inside the box ``bounds`` and recompute vcov and tests at the
     bounded estimate (module notes); ``inference`` is the engine's stage (passed in: no import cycle);
-    ``second``: a second test (lavaan's test list), recomputed at the bounded estimate."""
+    ``second``: a second test (lavaan's test list), recomputed at the bounded estimate (``observed_h1``: on
+    lavaan's observed h1 information, as the engine chose)."""
     from survey.sem.estimate.ml import Estimation
     from survey.sem.estimate.objective import total_f, total_gradient
     from survey.sem.results.result import SEMResult
@@ -133,7 +134,7 @@ def fit_bounded(result, bounds: tuple[np.ndarray, np.ndarray], est: str, kind: s
         from survey.sem.inference.adjusted import second_test
 
         pieces.extra_tests = {second: second_test(second, mg, blocks, theta, pieces.df, n * fml,
-                                                  observed_h1=est == "MLR")}
+                                                  observed_h1=observed_h1)}
     estimation = Estimation(theta, fml, bool(sol.success), int(sol.nit), 0.0, "l-bfgs-b", str(sol.message))
     return SEMResult(
         model=result.model, estimator=result.estimator, missing=result.missing,

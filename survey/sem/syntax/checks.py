@@ -96,19 +96,6 @@ def _group_count(formulas) -> dict:
     return {"ngroups": max(lengths, default=1)}
 
 
-def check_fixed_x(partable: pd.DataFrame) -> None:
-    """``fixed_x=False`` with covariates: the current result class counts the moments of the covariates
-    out of the df while lavaan counts them in (and keeps them in the baseline), so it is refused here
-    rather than reported with a wrong df / CFI."""
-    names = syntax.variable_names(partable)
-    if names.ov_x and not (partable["exo"] == 1).any():
-        raise SurveyInputError(
-            f"fixed_x=False with exogenous covariates ({', '.join(names.ov_x)}) is not available in this "
-            "estimator yet (available: fixed_x=True, or a model whose covariates appear in a ~~ formula)",
-            field="fixed_x")
-
-
-
 def validate_model_file(path: str) -> str:
     """Read a lavaan model file and check its syntax; an error names the file and the model line."""
     from pathlib import Path
