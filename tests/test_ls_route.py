@@ -57,8 +57,7 @@ def test_summary_and_dict():
     assert f"{REF['cases']['hs_gls']['fit_measures']['chisq']:.3f}" in text
     d = res.to_dict()
     assert json.loads(json.dumps(d, default=float))
-    with pytest.raises(SurveyInputError, match="modification indices"):
-        res.modindices()
+    assert len(res.modindices()) > 50  # = lavaan: tests/test_ls_modindices.py
     with pytest.raises(SurveyInputError, match="score tests"):
         res.score_tests()
 
