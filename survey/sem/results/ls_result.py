@@ -17,7 +17,6 @@ from functools import cached_property
 
 import numpy as np
 
-from survey.errors import SurveyInputError
 from survey.sem.measures.measures import standard_measures
 from survey.sem.results.result import SEMResult
 
@@ -40,9 +39,10 @@ class LSResult(SEMResult):
                              "pvalue": float("nan") if uls else float(f["pvalue"])}}
 
     def score_tests(self):
-        """Not available: lavaan's score tests of a least-squares fit are not reproduced yet."""
-        raise SurveyInputError(f"score tests are not available with estimator {self.estimator} yet "
-                               "(available: estimator ML, MLR, MLM)", field="estimator", value=self.estimator)
+        """lavaan's ``lavTestScore(fit)$uni`` (:func:`survey.sem.results.ls_modindices.ls_score_tests`)."""
+        from survey.sem.results.ls_modindices import ls_score_tests
+
+        return ls_score_tests(self)
 
     @cached_property
     def _fit(self) -> dict[str, float]:
