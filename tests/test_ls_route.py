@@ -107,10 +107,14 @@ def test_cli_estimator_gls(tmp_path):
     assert out.returncode == 0, out.stderr
     d = json.loads(out.stdout)
     assert json.dumps(d).count("77.47") >= 1
+    with_res = subprocess.run([sys.executable, "-m", "survey.cli", "fit", str(tmp_path / "m.lav"),
+                               str(tmp_path / "d.csv"), "--estimator", "GLS", "--residuals", "raw", "--json"],
+                              capture_output=True, text=True)
+    assert with_res.returncode == 0, with_res.stderr
     refused = subprocess.run([sys.executable, "-m", "survey.cli", "fit", str(tmp_path / "m.lav"),
-                              str(tmp_path / "d.csv"), "--estimator", "GLS", "--residuals", "raw"],
+                              str(tmp_path / "d.csv"), "--estimator", "ULS", "--residuals", "normalized"],
                              capture_output=True, text=True)
-    assert refused.returncode == 2 and refused.stderr.count("\n") == 1 and "residuals" in refused.stderr
+    assert refused.returncode == 2 and refused.stderr.count("\n") == 1 and "h1 information" in refused.stderr
 
 
 @pytest.mark.parametrize("estimator", LS_ESTIMATORS)

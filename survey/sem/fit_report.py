@@ -29,9 +29,6 @@ def extra_tables(result: Any, *, modindices: bool = False, residuals: str | None
         records = [{k: _clean(v) for k, v in r.items()} for r in mi.to_dict(orient="records")]
         out["modindices"] = {"text": "\n".join(text), "json": records}
     if residuals:
-        if getattr(result, "least_squares", False):  # lavaan's residuals use S with divisor N - 1 there
-            raise SurveyInputError(f"--residuals is not available with estimator {result.estimator} yet "
-                                   "(available: estimator ML, MLR, MLM)", field="residuals")
         from survey.sem.results.residuals import TYPES, result_residuals
 
         kind = residuals.lower()
