@@ -36,6 +36,10 @@ def check_ls_options(est: str, *, missing: str, group, se: str, bootstrap, sampl
     """The one-line refusals of the module notes."""
     if group is not None:
         _refuse(est, "group", group, "one group")
+    if str(missing).lower() in ("fiml", "ml", "direct", "ml.x"):  # lavaan 0.6.14 refuses it (lav_options)
+        raise SurveyInputError(f"missing={missing!r} is not allowed for estimator {est} (lavaan 0.6.14's "
+                               "reason: missing=\"ml\" needs estimator ML; available: listwise)",
+                               field="missing", value=str(missing))
     if str(missing).lower() not in ("listwise", "listwise.deletion"):
         _refuse(est, "missing", missing, "listwise")
     if str(se).lower() not in ("default", "standard"):
@@ -46,6 +50,10 @@ def check_ls_options(est: str, *, missing: str, group, se: str, bootstrap, sampl
         _refuse(est, "sampling_weights", sampling_weights, "unweighted data")
     if cluster:
         _refuse(est, "cluster", cluster, "no clusters")
+    if str(test).lower() != "standard" and est in ("GLS", "WLS"):  # lavaan 0.6.14 refuses every other test
+        raise SurveyInputError(f"test={test!r} is not allowed with estimator {est} (lavaan 0.6.14: \"invalid "
+                               f"value(s) in test= argument when estimator is {est}\"; available: standard)",
+                               field="test", value=str(test))
     if str(test).lower() != "standard":
         _refuse(est, "test", test, "standard")
     if information not in (None, "expected", "default"):
