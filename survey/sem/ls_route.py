@@ -66,24 +66,27 @@ def check_ls_options(est: str, *, missing: str, group, se: str, bootstrap, sampl
 
 def fit_least_squares(model: str, data: pd.DataFrame, estimator: str, **partable_options):
     """Fit ``model`` by GLS / ULS / DWLS / WLS (module notes); options already checked."""
-    from survey.sem.bounded import model_bounds
+    from survey.sem.bounded import bounds_in_effect
     from survey.sem.engine import fit_blocks
     from survey.sem.results.ls_result import LSResult
 
     est = str(estimator).upper()
     partable_options = {k: v for k, v in partable_options.items() if k not in ("fixed_x", "meanstructure")}
     ml = fit_blocks(model, data, estimator="ML", fixed_x=False, **partable_options)
-    if ml.mg.partable["op"].isin(["==", "<", ">"]).any() or model_bounds(model, ml.mg) is not None:
-        raise SurveyInputError(f"explicit constraints and bounds are not available with estimator {est} yet "
-                               "(available: estimator ML)", field="estimator", value=est)
+    if ml.mg.partable["op"].isin(["==", "<", ">"]).any():
+        raise SurveyInputError(f"explicit constraints are not available with estimator {est} yet "
+                               "(available: estimator ML, or lower()/upper() bounds)", field="estimator",
+                               value=est)
+    dropped: list = []  # lavaan drops bounds beside linear equalities, with a warning (survey.sem.bounded)
+    bounds = bounds_in_effect(model, ml.mg, dropped)
     block = ml.stats.groups[0]
-    res = fit_ls(ml.mg, block, est, ml.theta)
+    res = fit_ls(ml.mg, block, est, ml.theta, bounds=bounds)
     info = Information(np.linalg.pinv(res.vcov) / block.n, res.vcov, False)
     estimation = Estimation(res.theta, res.fmin, res.converged, res.iterations, 0.0, "gauss-newton")
     pieces = type(ml.pieces)(ml.mg, res.theta, res.chisq, res.df, info, None)
     base = type(ml.baseline)(ml.baseline.mg, ml.baseline.theta, res.baseline_chisq, res.baseline_df,
                              None, None)
-    warnings = [w for w in ml.warnings if w.code != "not_converged"]
+    warnings = [w for w in ml.warnings if w.code not in ("not_converged", "bounds_ignored")] + dropped
     if not res.converged:
         from survey.sem.diagnostics import check_convergence
 
