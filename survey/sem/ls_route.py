@@ -4,10 +4,14 @@ pipeline with lavaan's ``fixed.x = FALSE`` (its setting for these estimators), t
 :func:`survey.sem.estimate.wls.fit_ls` from the ML estimates, wrapped in
 :class:`survey.sem.results.ls_result.LSResult`.
 
+lower()/upper() bounds are imposed (:func:`~survey.sem.estimate.wls.fit_ls`); modification indices, score
+tests and residuals: :mod:`survey.sem.results.ls_modindices`, :mod:`survey.sem.results.ls_residuals`.
+
 Refused, one line naming the option (lavaan fits some of them, in ways not reproduced here): groups,
-missing data other than listwise deletion, se other than "standard", the bootstrap, sampling weights,
-clusters, tests other than "standard", information="observed", fixed.x = TRUE, a mean structure,
-explicit constraints and bounds.
+missing data other than listwise deletion (missing="ml": lavaan refuses it too, its reason given), se
+other than "standard", the bootstrap, sampling weights, clusters, tests other than "standard" (with
+GLS/WLS lavaan refuses them too), information="observed", fixed.x = TRUE, a mean structure, explicit
+constraints.
 """
 
 from __future__ import annotations
