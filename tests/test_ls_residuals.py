@@ -15,6 +15,7 @@ import pytest
 import survey
 from survey.errors import SurveyInputError
 from survey.sem.fit_report import extra_tables
+from survey.sem.results.ls_residuals import ls_residuals
 from survey.sem.results.residuals import result_residuals
 
 HERE = Path(__file__).parent / "fixtures" / "language"
@@ -34,9 +35,9 @@ def test_ls_residuals_equal_lavaan(fits, estimator, kind):
     if isinstance(want, dict):  # lavaan refuses: so do we, with its reason
         assert "could not invert h1 information" in want["error"]
         with pytest.raises(SurveyInputError, match="could not invert h1 information"):
-            result_residuals(fits[estimator], kind)
+            ls_residuals(fits[estimator], kind)
         return
-    got = result_residuals(fits[estimator], kind)[0].cov.to_numpy()
+    got = ls_residuals(fits[estimator], kind)[0].cov.to_numpy()
     np.testing.assert_allclose(got, np.array(want), atol=1e-3)
     assert np.abs(got).max() > 0.01
 
@@ -44,7 +45,7 @@ def test_ls_residuals_equal_lavaan(fits, estimator, kind):
 def test_ls_residuals_use_the_n_minus_1_covariance_and_reach_the_cli_table(fits):
     gls = fits["GLS"]
     ml_raw = result_residuals(survey.cfa(REF["models"]["hs"], HS), "raw")[0].cov.to_numpy()
-    ours = result_residuals(gls, "raw")[0].cov.to_numpy()
+    ours = ls_residuals(gls, "raw")[0].cov.to_numpy()
     assert np.abs(ours - ml_raw).max() > 1e-3  # a different fit and S with divisor N - 1
     table = extra_tables(gls, residuals="normalized")["residuals"]
     assert table["json"]["type"] == "normalized"

@@ -85,7 +85,7 @@ def test_dropped_bounds_give_the_unbounded_fit():
 
 def test_per_group_bounds_and_group_blocks():
     """lower(c(a, b)) gives one bound per group; a bound inside 'group:' holds in that group only."""
-    from survey.sem.bounded import model_bounds
+    from survey.sem.syntax.bounds import model_bounds
 
     hs = DATA["hs"]
     vec = survey.cfa("visual =~ x1 + x2 + x3\ntextual =~ x4 + upper(c(1.0, NA))*x5 + x6\n"

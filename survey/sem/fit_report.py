@@ -35,7 +35,12 @@ def extra_tables(result: Any, *, modindices: bool = False, residuals: str | None
         if kind not in TYPES:
             raise SurveyInputError(f"--residuals {residuals!r} is not available (available: "
                                    f"{', '.join(TYPES)})", field="residuals")
-        groups = result_residuals(result, kind)
+        if getattr(result, "least_squares", False):  # GLS / ULS / DWLS / WLS: S with divisor N - 1
+            from survey.sem.results.ls_residuals import ls_residuals
+
+            groups = ls_residuals(result, kind)
+        else:
+            groups = result_residuals(result, kind)
         labels = getattr(result, "group_labels", None) or [""]
         text, records = ["", f"Residuals ({kind}):"], []
         for label, res in zip(labels, groups, strict=True):

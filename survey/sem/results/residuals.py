@@ -253,10 +253,6 @@ def result_residuals(result, type: str = "raw") -> list[Residuals]:
     if kind not in TYPES:
         raise SurveyInputError(f"residual type {type!r} is not available (available: {', '.join(TYPES)})",
                                field="type")
-    if getattr(result, "least_squares", False):  # GLS / ULS / DWLS / WLS (survey.sem.results.ls_residuals)
-        from survey.sem.results.ls_residuals import ls_residuals
-
-        return ls_residuals(result, kind)
     out = []
     for part in _result_parts(result, need_delta=kind == "standardized"):
         s, sigma, n, mean, mu = part["s"], part["sigma"], part["n"], part["mean"], part["mu"]

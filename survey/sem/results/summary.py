@@ -364,7 +364,7 @@ def multigroup_estimate_sections(res, standardized: bool = True, rsquare: bool =
 def with_bounds(res, pe: pd.DataFrame) -> pd.DataFrame:
     """``pe`` with lavaan's ``lower`` / ``upper`` columns when the syntax has lower()/upper() (summary()
     marks an estimate on its bound "lb" / "ub" and blanks its p-value, lavaan's print)."""
-    from survey.sem.bounded import model_bounds
+    from survey.sem.syntax.bounds import model_bounds
 
     model = getattr(res, "model", None)
     bounds = model_bounds(model, res.mg) if isinstance(model, str) else None
