@@ -16,7 +16,6 @@ import pandas as pd
 import pytest
 
 import survey
-from survey.errors import SurveyInputError
 from survey.sem.results.fit_adapter import all_fit_measures
 
 HERE = Path(__file__).parent / "fixtures" / "language"
@@ -57,10 +56,3 @@ def test_an_active_bound_holds_the_estimate_on_it():
     assert est[("textual", "=~", "x5")] == pytest.approx(1.0, abs=1e-8)
     free = survey.cfa(REF["models"]["inactive"], DATA["hs"]).estimates().set_index(["lhs", "op", "rhs"])
     assert free.loc[("textual", "=~", "x5"), "est"] > 1.05  # the bound does bind
-
-
-@pytest.mark.parametrize("opts", [{"group": "school"}, {"missing": "fiml"}])
-def test_bounds_outside_the_reproduced_paths_are_refused(opts):
-    with pytest.raises(SurveyInputError, match="lower\\(\\)/upper\\(\\)") as info:
-        survey.cfa(REF["models"]["active_upper"], DATA["hs"], **opts)
-    assert info.value.field == "model"

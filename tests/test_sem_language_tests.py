@@ -131,29 +131,8 @@ def test_bollen_stine_test_with_bootstrap_standard_errors():
     assert both.tests()["bollen.stine"]["pvalue"] == pytest.approx(want, abs=1e-12)
 
 
-def test_mlm_observed_information_refuses_a_second_test_it_does_not_reproduce():
-    """MLM with information="observed": the second test (scaled.shifted) would need the observed h1
-    weight in its UGamma; refused with what is available rather than built on the expected one."""
-    with pytest.raises(SurveyInputError, match="available") as info:
-        survey.cfa(REF["models"]["hs"], DATA["hs"], estimator="MLM", information="observed",
-                   test="scaled.shifted")
-    assert info.value.field == "test"
-
-
 @pytest.mark.parametrize("test", ["scaled.shifted", "browne.residual.adf"])
 def test_mlr_second_tests_not_checked_against_lavaan_are_refused(test):
     with pytest.raises(SurveyInputError, match="satorra.bentler or yuan.bentler") as info:
         survey.cfa(REF["models"]["hs"], DATA["hs"], estimator="MLR", test=test)
     assert info.value.field == "test"
-
-
-@pytest.mark.parametrize("opts", [{"data": "hsmar", "missing": "fiml", "test": "yuan.bentler.mplus"},
-                                  {"data": "hs", "estimator": "MLM", "information": "observed"}])
-def test_newly_reproduced_options_are_refused_under_explicit_constraints(opts):
-    """The constrained path (survey.sem.constrained) still builds these on the expected pieces."""
-    opts = dict(opts)
-    data = DATA[opts.pop("data")]
-    model = REF["models"]["hs"].replace("x4 + x5", "x4 + b*x5") + "\nb > 0.5"
-    with pytest.raises(SurveyInputError, match="explicit constraints") as info:
-        survey.cfa(model, data, **opts)
-    assert info.value.field in ("test", "information")

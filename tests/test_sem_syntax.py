@@ -48,7 +48,7 @@ def test_intercepts_switch_on_the_mean_structure():
     assert means.loc[means.lhs == "f", "free"].iloc[0] == 0
 
 
-@pytest.mark.parametrize("text", ["", "f =~", "f =~ x1 + prior(1)*x2", "a < b", "f =~ x1 + 2x"])
+@pytest.mark.parametrize("text", ["", "f =~", "f =~ x1 + foo(1)*x2", "a < b", "f =~ x1 + 2x"])
 def test_bad_syntax(text):
     with pytest.raises(SurveyInputError):
         parse_syntax(text) if text else lavaanify(text)

@@ -88,7 +88,21 @@ def test_syntax_errors_name_the_line(text, where):
 
 def test_refusal_lists_the_available_modifiers():
     with pytest.raises(SurveyInputError, match=r"available: c\(\), start\(\), label\(\)"):
-        lavaanify("f =~ x1 + prior(1)*x2")
+        lavaanify("f =~ x1 + foo(1)*x2")
+
+
+@pytest.mark.parametrize("text, what", [('efa("b1")*f1 + efa("b1")*f2 =~ x1 + x2 + x3 + x4', "efa"),
+                                        ('f =~ x1 + rv("r")*x2 + x3', "rv")])
+def test_efa_and_rv_modifiers_lavaan_has_are_refused_by_name(text, what):
+    with pytest.raises(SurveyInputError, match=rf"{what}\(\) .* not available yet \(available"):
+        lavaanify(text)
+
+
+def test_prior_is_kept_and_ignored_as_lavaan_does():
+    """lavaan 0.6.14 stores prior() for blavaan; its ML fit is the fit without it."""
+    pt = lavaanify('f =~ x1 + prior("normal(0,1)")*x2 + x3')
+    assert list(pt.loc[pt["op"] == "=~", "rhs"]) == ["x1", "x2", "x3"]
+    assert pt.equals(lavaanify("f =~ x1 + x2 + x3"))
 
 
 def test_vector_modifier_needs_one_value_per_group():

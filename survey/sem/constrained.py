@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize
 
-from survey.errors import SurveyInputError, SurveyWarning
+from survey.errors import SurveyWarning
 from survey.sem.inference.vcov import augmented_inverse
 from survey.sem.standardize import numerical_jacobian
 from survey.sem.syntax.defined import DefinedFunction
@@ -48,8 +48,10 @@ def minimize_constrained(
     equalities: Callable[[np.ndarray], np.ndarray] | None = None,
     inequalities: Callable[[np.ndarray], np.ndarray] | None = None,
     maxiter: int = 1000,
+    bounds: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> ConstrainedSolution:
-    """Minimise ``objective`` subject to equalities(theta) == 0 and inequalities(theta) >= 0 (SLSQP)."""
+    """Minimise ``objective`` subject to equalities(theta) == 0 and inequalities(theta) >= 0 (SLSQP);
+    ``bounds`` (lower, upper): a box as well (lavaan's ``nlminb.constr`` takes lower/upper)."""
     cons = []
     if equalities is not None:
         cons.append({"type": "eq", "fun": equalities,
@@ -62,7 +64,12 @@ def minimize_constrained(
         v = objective(t)
         return v if np.isfinite(v) else 1e10
 
-    res = optimize.minimize(fun, np.asarray(theta0, float), jac=gradient, method="SLSQP", constraints=cons,
+    box = None
+    theta0 = np.asarray(theta0, float)
+    if bounds is not None:
+        box = list(zip(bounds[0], bounds[1], strict=True))
+        theta0 = np.clip(theta0, bounds[0], bounds[1])
+    res = optimize.minimize(fun, theta0, jac=gradient, method="SLSQP", constraints=cons, bounds=box,
                             options={"maxiter": maxiter, "ftol": 1e-14})
     return ConstrainedSolution(np.asarray(res.x), float(res.fun), bool(res.success), int(res.nit),
                                str(res.message))
@@ -100,13 +107,15 @@ def constraint_functions(partable: pd.DataFrame, values_of: Callable[[np.ndarray
 
 
 def constrained_inference(result, theta: np.ndarray, jacobian: np.ndarray, df: float,
-                          information: str = "expected", se: str = "standard", test: str = "standard"):
+                          information: str = "expected", se: str = "standard", test: str = "standard",
+                          h1_tests: bool = False):
     """vcov and scaled test of a fit at its constrained estimate, as lavaan does under constraints: every
     inverse information is the augmented one, E^-1 = [[I, J'], [J, 0]]^-1 top-left (J the Jacobian of the
     equality and active inequality constraints; ``lav_model_vcov``): standard E^-1 / N, robust.huber.white
     E^-1 B0 E^-1 / N (MLR), robust.sem E^-1 (Delta' W Gamma W Delta) E^-1 / N (MLM); the Satorra-Bentler and
     Yuan-Bentler traces use the same E^-1 (``lav_test_satorra_bentler``, ``lav_test_yuan_bentler``).
-    ``information`` ("expected" | "observed") and ``se`` (lavaan's se kind) are resolved by the engine."""
+    ``information`` ("expected" | "observed") and ``se`` (lavaan's se kind) are resolved by the engine;
+    ``h1_tests``: MLR's own test on lavaan's observed.information = "h1" (a second test is asked)."""
     from survey.sem.estimate.objective import total_f
     from survey.sem.inference import information as infmod
     from survey.sem.inference import vcov as vcmod
@@ -120,18 +129,23 @@ def constrained_inference(result, theta: np.ndarray, jacobian: np.ndarray, df: f
     stat = n * total_f(mg, blocks, theta)
     scaled = None
     sem = None
-    if est == "MLM" or se_kind == "robust.sem":
-        e, middle, parts = vcmod.sem_pieces(mg, blocks, theta, infmod.deltas(mg, theta))
-        e_inv_sem = augmented_inverse(e, jacobian)
-        sem = e_inv_sem @ middle @ e_inv_sem / n
+    if est == "MLM" or se_kind == "robust.sem":  # expected or observed (survey.sem.constrained_tests)
+        from survey.sem.constrained_tests import robust_sem_pieces
+
+        sem, trace = robust_sem_pieces(mg, blocks, theta, jacobian, a, info_kind == "observed")
+        sem = sem / n
         if est == "MLM":
-            trace = float(sum(np.sum(w * gamma) for w, gamma in parts)) - float(np.sum(e_inv_sem * middle.T))
             scaled = ScaledTest("satorra.bentler", stat, df, trace, _factor(trace, df))
     b0 = None
     if est == "MLR" or se_kind in ("robust.huber.white", "first.order"):
         b0 = infmod.first_order(mg, blocks, theta)
         if est == "MLR":
-            scaled = yuan_bentler_mplus(stat, df, e_inv, b0, blocks, mg.meanstructure, mg.npar_full)
+            a_inv = e_inv
+            if h1_tests:
+                from survey.sem.inference.observed_sem import h1_structured_information
+
+                a_inv = augmented_inverse(h1_structured_information(mg, blocks, theta), jacobian)
+            scaled = yuan_bentler_mplus(stat, df, a_inv, b0, blocks, mg.meanstructure, mg.free_rows)
     if se_kind == "robust.sem":
         vcov = sem
     elif se_kind == "robust.huber.white":
@@ -142,37 +156,31 @@ def constrained_inference(result, theta: np.ndarray, jacobian: np.ndarray, df: f
         vcov = e_inv / n
         if se_kind == "none":
             vcov = np.full_like(vcov, np.nan)
-    if est == "ML" and test != "standard":  # test= (survey.sem.inference.adjusted) with the augmented E^-1
-        from survey.sem.inference.adjusted import requested_test
+    if est == "ML" and test != "standard":  # test= with the augmented E^-1 (survey.sem.constrained_tests)
+        from survey.sem.constrained_tests import requested_under_constraints
 
-        if b0 is None and test == "yuan.bentler.mplus":
-            b0 = infmod.first_order(mg, blocks, theta)
-        scaled = requested_test(test, stat, df, mg, blocks, theta, infmod.deltas(mg, theta), e_inv, b0)
+        scaled = requested_under_constraints(test, stat, df, result, theta, jacobian, e_inv, b0)
     shown = infmod.expected(mg, blocks, theta) if kind == "listwise" and info_kind != "expected" else a
     info = vcmod.Information(shown, (vcov + vcov.T) / 2.0, False, float(np.linalg.eigvalsh(a)[0]))
     return info, scaled
 
 
-def fit_constrained(result, information: str = "expected", se: str = "standard", test: str = "standard"):
+def fit_constrained(result, information: str = "expected", se: str = "standard", test: str = "standard",
+                    bounds: tuple[np.ndarray, np.ndarray] | None = None, observed_h1: bool = False):
     """Re-estimate an engine fit (:func:`survey.sem.engine.fit_blocks`: any estimator, missing-data
     treatment and number of groups) under its table's constraints; returns a :class:`ConstrainedSEMResult`
-    (df + equalities, npar - equalities)."""
+    (df + equalities, npar - equalities). ``bounds``: lower()/upper() as a box besides (survey.sem.bounded;
+    as in lavaan, they do not enter the standard errors). A second test of the engine fit (lavaan's test
+    list) is recomputed at the constrained estimate (``observed_h1``: on lavaan's observed h1 information)."""
     from survey.sem.estimate.ml import Estimation
     from survey.sem.estimate.objective import total_f, total_gradient
     from survey.sem.results.values import values_at
 
     mg, blocks = result.mg, result.stats.groups
-    if result.missing != "listwise" and test != "standard":
-        raise SurveyInputError(f"test={test!r} with missing data is not available with explicit constraints "
-                               "yet (available: test='standard', estimator='MLR')", field="test", value=test)
-    if information == "observed" and (result.estimator == "MLM" or se == "robust.sem"):
-        raise SurveyInputError("information='observed' with robust.sem / estimator MLM is not available with "
-                               "explicit constraints yet (available: information='expected')",
-                               field="information")
     eq, ineq, slack, rows = constraint_functions(mg.partable, lambda t: values_at(mg, t))
     start = result.theta if np.isfinite(result.estimation.fml) else result.start
     sol = minimize_constrained(lambda t: total_f(mg, blocks, t), lambda t: total_gradient(mg, blocks, t),
-                               start, eq, ineq)
+                               start, eq, ineq, bounds=bounds)
     theta = sol.theta
     s = slack(theta)
     is_eq = (rows["op"] == "==").to_numpy()
@@ -180,13 +188,18 @@ def fit_constrained(result, information: str = "expected", se: str = "standard",
     jac_all = numerical_jacobian(slack, theta)
     n_eq = int(np.linalg.matrix_rank(jac_all[is_eq])) if is_eq.any() else 0
     df = result.pieces.df + n_eq
-    if test.startswith("browne"):
-        raise SurveyInputError(f"test={test!r} is not available with explicit constraints yet (available: "
-                               "standard, satorra.bentler, yuan.bentler, yuan.bentler.mplus, scaled.shifted, "
-                               "mean.var.adjusted)", field="test", value=test)
-    info, scaled = constrained_inference(result, theta, jac_all[active], df, information, se, test)
+    seconds = list(getattr(result.pieces, "extra_tests", None) or {})
+    info, scaled = constrained_inference(result, theta, jac_all[active], df, information, se, test,
+                                         h1_tests=bool(seconds) and result.estimator == "MLR")
     n = sum(b.n for b in blocks)
     fml = total_f(mg, blocks, theta)
+    extra = {}
+    for second in seconds:  # Browne's, MLM's/MLR's second test
+        from survey.sem.constrained_tests import second_under_constraints
+
+        equality = (jac_all[is_eq], bool(is_eq.any()) and _linear(eq, theta), bool((~is_eq).any()))
+        extra[second] = second_under_constraints(second, result, theta, jac_all[active], equality, df,
+                                                 n * fml, observed_h1)
     estimation = Estimation(theta, fml, sol.converged, sol.iterations, 0.0, "slsqp", sol.message)
     warnings = [w for w in result.warnings if w.code != "not_converged"]
     if not sol.converged:
@@ -197,6 +210,8 @@ def fit_constrained(result, information: str = "expected", se: str = "standard",
     if not np.isfinite(result.pieces.stat):  # FIML without an h1 estimate: no chi-square
         pieces.stat = result.pieces.stat
     pieces.info, pieces.scaled = info, scaled
+    if extra:
+        pieces.extra_tests = extra
     pieces.constraint_jacobian = (jac_all[active],)  # the FIML-corrected robust tests use it
     out = _constrained_result_class()(
         model=result.model, estimator=result.estimator, missing=result.missing,
@@ -207,6 +222,13 @@ def fit_constrained(result, information: str = "expected", se: str = "standard",
     out.partable.loc[k, "est"] = s  # lavaan reports each constraint's slack (lhs - rhs)
     out.partable.loc[k, "se"] = 0.0
     return out
+
+
+def _linear(eq: Callable[[np.ndarray], np.ndarray], theta: np.ndarray) -> bool:
+    """Whether the equality constraints are linear: their Jacobian the same at two points (as lavaan's
+    ``lav_constraints_linear_idx`` checks)."""
+    other = theta + np.random.default_rng(0).uniform(0.5, 1.5, theta.size)
+    return bool(np.allclose(numerical_jacobian(eq, theta), numerical_jacobian(eq, other), atol=1e-6))
 
 
 @lru_cache(maxsize=1)

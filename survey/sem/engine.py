@@ -17,6 +17,7 @@ scaled.shifted test) and MLMVS (robust.sem + mean.var.adjusted test); MLMV/MLMVS
 from __future__ import annotations
 
 import copy
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -43,7 +44,7 @@ from survey.sem.options import (  # noqa: F401 - ESTIMATORS, SE_OPTIONS re-expor
     resolve_alias,
 )
 from survey.sem.start import start_values
-from survey.sem.syntax import variable_names
+from survey.sem.syntax import parse_syntax, variable_names
 from survey.sem.syntax.checks import ram_table
 from survey.sem.syntax.defined import check_definitions
 from survey.sem.syntax.groups import group_partable, normalize_group_equal, normalize_group_partial
@@ -191,8 +192,7 @@ def inference(
         a_test = a if test_information is None else test_information(mg, blocks, theta)
         if est == "MLR" and not vcmod.is_singular(a_test)[0]:
             scaled = yuan_bentler_mplus(
-                stat, df, vcmod.symmetric_inverse(a_test), b0, blocks, mg.meanstructure,
-                int((mg.partable["free"] > 0).sum()),  # lavaan's nx.free: labelled rows each count
+                stat, df, vcmod.symmetric_inverse(a_test), b0, blocks, mg.meanstructure, mg.free_rows,
                 expected=info_kind == "expected",
             )
     if se_kind == "robust.sem":
@@ -298,6 +298,10 @@ def fit_blocks(
     if group is None and ge:  # lavaan 0.6.14 ignores group.equal in a single-group fit (no warning)
         warnings.append(SurveyWarning("group_equal_ignored", f"group_equal ({', '.join(ge)}) is ignored "
                                       "without group= (one group: nothing to constrain; as lavaan)", "sem"))
+    elif ge and any(f.op == ":" for f in parse_syntax(model)):  # lavaan 0.6.14 ignores it with blocks too
+        warnings.append(SurveyWarning("group_equal_ignored", f"group_equal ({', '.join(ge)}) is ignored with "
+                                      "'group:' block syntax (as lavaan 0.6.14; write the equalities as "
+                                      "shared labels)", "sem"))
     for i, (ram, b) in enumerate(zip(mg.models, blocks, strict=True)):
         ram.set_exogenous(b.cov, b.mean)
         q_g = int(np.count_nonzero(mg.k[mg.index[i], :].any(axis=0)))
@@ -326,16 +330,11 @@ def fit_blocks(
             "sem"))
     model_pieces = Pieces(mg, estimation.theta, stat, df, info, scaled)
     second = second or (test if test.startswith("browne") else None)
+    # lavaan's observed.information = "h1" for a second test under MLR and MLM with observed information
+    h1_tests = est == "MLR" or (est == "MLM" and information == "observed")
     if second and np.isfinite(estimation.fml):  # Browne's test, or MLM's second test (lavaan's test list)
-        if pt["op"].isin(["==", "<", ">"]).any():
-            raise SurveyInputError(f"test={second!r} is not available with explicit constraints yet "
-                                   "(available: test= with estimator ML)", field="test", value=second)
-        if est == "MLM" and information == "observed" and not second.startswith("browne"):
-            raise SurveyInputError(f"test={second!r} is not available with estimator MLM and "
-                                   "information='observed' yet (available: information='expected', or "
-                                   "MLM's own satorra.bentler test)", field="test", value=second)
         model_pieces.extra_tests = {second: second_test(second, mg, blocks, estimation.theta, df, stat,
-                                                        observed_h1=est == "MLR")}
+                                                        observed_h1=h1_tests)}
     # the baseline (independence) model: same blocks, same estimator
     free_x = [] if fixed_x else list(mg.models[0].names.ov_x)
     bpt = group_partable(
@@ -377,21 +376,23 @@ def fit_blocks(
                              if v and design is not None}  # refits (LR tests) reuse them
     if composite.any():  # the table shows lavaan's operator
         result.partable.loc[composite, "op"] = "<~"
-    from survey.sem.bounded import fit_bounded, model_bounds
+    from survey.sem.bounded import bounds_in_effect, fit_bounded
 
-    bounds = model_bounds(model, mg)
-    if bounds is not None:  # lower()/upper(): lavaan's box constraints (survey.sem.bounded)
-        if getattr(result.pieces, "extra_tests", None):
-            raise SurveyInputError("lower()/upper() bounds with a second test are not available yet "
-                                   "(available: the estimator's own test)", field="test")
+    bounds = bounds_in_effect(model, mg, result.warnings)  # lower()/upper(): lavaan's box (sem.bounded)
+    constrained = pt["op"].isin(["==", "<", ">"]).any()
+    if bounds is not None and not constrained:
         design_options = result.design_options
-        result = fit_bounded(result, bounds, est, kind, se, information, test, inference)
+        result = fit_bounded(result, bounds, est, kind, se, information, test,
+                             functools.partial(inference, test_information=test_info),
+                             second=next(iter(getattr(result.pieces, "extra_tests", None) or {}), None),
+                             observed_h1=h1_tests)
         result.design_options = design_options
-    if pt["op"].isin(["==", "<", ">"]).any():  # explicit constraints, any estimator / missing / groups
+    if constrained:  # explicit constraints, any estimator / missing / groups
         from survey.sem.constrained import fit_constrained
 
         se_kind = _se_kind(est, kind, se)
-        result = fit_constrained(result, default_information(est, kind, se_kind, information), se_kind, test)
+        result = fit_constrained(result, default_information(est, kind, se_kind, information), se_kind, test,
+                                 bounds=bounds, observed_h1=h1_tests)
     se_kind = _se_kind(est, kind, se)  # what summary() prints (lavaan's se / information)
     result.se_options = (se_kind, default_information(est, kind, se_kind, information))
     if str(estimator).upper() == "MLF" and se_kind == "first.order":  # lavaan: se standard, information

@@ -31,16 +31,18 @@ def extra_tables(result: Any, *, modindices: bool = False, residuals: str | None
     if residuals:
         if hasattr(result, "test_list"):  # an ordinal fit (survey.sem.ordinal.results)
             raise SurveyInputError("--residuals is not available with ordered items yet", field="residuals")
-        if getattr(result, "least_squares", False):  # lavaan's residuals use S with divisor N - 1 there
-            raise SurveyInputError(f"--residuals is not available with estimator {result.estimator} yet "
-                                   "(available: estimator ML, MLR, MLM)", field="residuals")
         from survey.sem.results.residuals import TYPES, result_residuals
 
         kind = residuals.lower()
         if kind not in TYPES:
             raise SurveyInputError(f"--residuals {residuals!r} is not available (available: "
                                    f"{', '.join(TYPES)})", field="residuals")
-        groups = result_residuals(result, kind)
+        if getattr(result, "least_squares", False):  # GLS / ULS / DWLS / WLS: S with divisor N - 1
+            from survey.sem.results.ls_residuals import ls_residuals
+
+            groups = ls_residuals(result, kind)
+        else:
+            groups = result_residuals(result, kind)
         labels = getattr(result, "group_labels", None) or [""]
         text, records = ["", f"Residuals ({kind}):"], []
         for label, res in zip(labels, groups, strict=True):

@@ -4,10 +4,14 @@ pipeline with lavaan's ``fixed.x = FALSE`` (its setting for these estimators), t
 :func:`survey.sem.estimate.wls.fit_ls` from the ML estimates, wrapped in
 :class:`survey.sem.results.ls_result.LSResult`.
 
+lower()/upper() bounds are imposed (:func:`~survey.sem.estimate.wls.fit_ls`); modification indices, score
+tests and residuals: :mod:`survey.sem.results.ls_modindices`, :mod:`survey.sem.results.ls_residuals`.
+
 Refused, one line naming the option (lavaan fits some of them, in ways not reproduced here): groups,
-missing data other than listwise deletion, se other than "standard", the bootstrap, sampling weights,
-clusters, tests other than "standard", information="observed", fixed.x = TRUE, a mean structure,
-explicit constraints and bounds.
+missing data other than listwise deletion (missing="ml": lavaan refuses it too, its reason given), se
+other than "standard", the bootstrap, sampling weights, clusters, tests other than "standard" (with
+GLS/WLS lavaan refuses them too), information="observed", fixed.x = TRUE, a mean structure, explicit
+constraints.
 """
 
 from __future__ import annotations
@@ -36,6 +40,10 @@ def check_ls_options(est: str, *, missing: str, group, se: str, bootstrap, sampl
     """The one-line refusals of the module notes."""
     if group is not None:
         _refuse(est, "group", group, "one group")
+    if str(missing).lower() in ("fiml", "ml", "direct", "ml.x"):  # lavaan 0.6.14 refuses it (lav_options)
+        raise SurveyInputError(f"missing={missing!r} is not allowed for estimator {est} (lavaan 0.6.14's "
+                               "reason: missing=\"ml\" needs estimator ML; available: listwise)",
+                               field="missing", value=str(missing))
     if str(missing).lower() not in ("listwise", "listwise.deletion"):
         _refuse(est, "missing", missing, "listwise")
     if str(se).lower() not in ("default", "standard"):
@@ -46,6 +54,10 @@ def check_ls_options(est: str, *, missing: str, group, se: str, bootstrap, sampl
         _refuse(est, "sampling_weights", sampling_weights, "unweighted data")
     if cluster:
         _refuse(est, "cluster", cluster, "no clusters")
+    if str(test).lower() != "standard" and est in ("GLS", "WLS"):  # lavaan 0.6.14 refuses every other test
+        raise SurveyInputError(f"test={test!r} is not allowed with estimator {est} (lavaan 0.6.14: \"invalid "
+                               f"value(s) in test= argument when estimator is {est}\"; available: standard)",
+                               field="test", value=str(test))
     if str(test).lower() != "standard":
         _refuse(est, "test", test, "standard")
     if information not in (None, "expected", "default"):
@@ -58,24 +70,27 @@ def check_ls_options(est: str, *, missing: str, group, se: str, bootstrap, sampl
 
 def fit_least_squares(model: str, data: pd.DataFrame, estimator: str, **partable_options):
     """Fit ``model`` by GLS / ULS / DWLS / WLS (module notes); options already checked."""
-    from survey.sem.bounded import model_bounds
+    from survey.sem.bounded import bounds_in_effect
     from survey.sem.engine import fit_blocks
     from survey.sem.results.ls_result import LSResult
 
     est = str(estimator).upper()
     partable_options = {k: v for k, v in partable_options.items() if k not in ("fixed_x", "meanstructure")}
     ml = fit_blocks(model, data, estimator="ML", fixed_x=False, **partable_options)
-    if ml.mg.partable["op"].isin(["==", "<", ">"]).any() or model_bounds(model, ml.mg) is not None:
-        raise SurveyInputError(f"explicit constraints and bounds are not available with estimator {est} yet "
-                               "(available: estimator ML)", field="estimator", value=est)
+    if ml.mg.partable["op"].isin(["==", "<", ">"]).any():
+        raise SurveyInputError(f"explicit constraints are not available with estimator {est} yet "
+                               "(available: estimator ML, or lower()/upper() bounds)", field="estimator",
+                               value=est)
+    dropped: list = []  # lavaan drops bounds beside linear equalities, with a warning (survey.sem.bounded)
+    bounds = bounds_in_effect(model, ml.mg, dropped)
     block = ml.stats.groups[0]
-    res = fit_ls(ml.mg, block, est, ml.theta)
+    res = fit_ls(ml.mg, block, est, ml.theta, bounds=bounds)
     info = Information(np.linalg.pinv(res.vcov) / block.n, res.vcov, False)
     estimation = Estimation(res.theta, res.fmin, res.converged, res.iterations, 0.0, "gauss-newton")
     pieces = type(ml.pieces)(ml.mg, res.theta, res.chisq, res.df, info, None)
     base = type(ml.baseline)(ml.baseline.mg, ml.baseline.theta, res.baseline_chisq, res.baseline_df,
                              None, None)
-    warnings = [w for w in ml.warnings if w.code != "not_converged"]
+    warnings = [w for w in ml.warnings if w.code not in ("not_converged", "bounds_ignored")] + dropped
     if not res.converged:
         from survey.sem.diagnostics import check_convergence
 

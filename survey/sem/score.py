@@ -81,6 +81,26 @@ def score_statistics(
     return out
 
 
+def unshared_single_block(mg, block, theta: np.ndarray):
+    """The single-block model with one parameter per free row (lavaan's parameterization before its
+    ``==`` rows): (that model, theta_full, K with theta_full = K theta, the constraints in its numbering).
+    The engine's single-block model shares a label's rows in one parameter (K = I there)."""
+    from survey.sem.model.blocks import MultiGroupModel
+
+    pt = mg.partable.copy()
+    rows = (pt["free"] > 0) & ~pt["op"].isin(["==", "<", ">", ":="])
+    shared = pt.loc[rows, "free"].to_numpy().astype(int)
+    pt.loc[rows, "free"] = np.arange(1, int(rows.sum()) + 1)
+    pt.loc[rows, "free_full"] = pt.loc[rows, "free"]
+    pt.loc[rows, "label"] = ""  # the RAM model would share labelled rows again
+    full_mg = MultiGroupModel.from_partable(pt, mg.models[0].names)
+    full_mg.models[0].set_exogenous(block.cov, block.mean)
+    k = np.zeros((len(shared), mg.npar))
+    k[np.arange(len(shared)), shared - 1] = 1.0
+    cons = equality_constraints(mg.partable.assign(free_full=pt["free_full"]))
+    return full_mg, k @ theta, k, cons
+
+
 def equality_score_tests(result: MultiGroupResult, information: str = "expected") -> pd.DataFrame:
     """Univariate score tests of every equality constraint of a multi-group fit, with the unit
     ``information`` "expected" (lavaan ``lavTestScore``'s default, also with missing data: the
@@ -99,8 +119,12 @@ def equality_score_tests(result: MultiGroupResult, information: str = "expected"
     if information not in ("expected", "observed"):
         raise SurveyInputError("information must be 'expected' or 'observed'", value=information,
                                field="information")
-    s, info = full_space_information(mg, stats.groups, result.theta_full, information == "observed")
-    x2 = score_statistics(s, info, mg.k, cons, stats.ntotal)
+    if len(mg.models) == 1:  # one block shares a label's rows in one parameter: take them apart
+        full_mg, theta_full, k, cons = unshared_single_block(mg, stats.groups[0], result.theta)
+    else:
+        full_mg, theta_full, k = mg, result.theta_full, mg.k
+    s, info = full_space_information(full_mg, stats.groups, theta_full, information == "observed")
+    x2 = score_statistics(s, info, k, cons, stats.ntotal)
     a = pt.loc[cons["row_a"]]
     b = pt.loc[cons["row_b"]]
     return pd.DataFrame(

@@ -65,9 +65,12 @@ def weight_matrix(estimator: str, block: BlockStats) -> np.ndarray:
 
 
 def fit_ls(mg: MultiGroupModel, block: BlockStats, estimator: str, start: np.ndarray,
-           max_iter: int = 500, tol: float = 1e-10) -> LSFit:
+           max_iter: int = 500, tol: float = 1e-10,
+           bounds: tuple[np.ndarray, np.ndarray] | None = None) -> LSFit:
     """Gauss-Newton minimisation of F (module notes) from ``start`` (e.g. the ML estimates of the same
-    model with ``fixed_x=False``, lavaan's setting for these estimators)."""
+    model with ``fixed_x=False``, lavaan's setting for these estimators). ``bounds`` (lower()/upper()):
+    when the Gauss-Newton solution leaves the box, F is minimised inside it by L-BFGS-B (lavaan: nlminb
+    with lower/upper) and the test and vcov are the usual formulas at the bounded estimate."""
     est = str(estimator).upper()
     if est not in LS_ESTIMATORS:
         raise SurveyInputError(f"estimator is not a least-squares estimator (available: "
@@ -97,6 +100,17 @@ def fit_ls(mg: MultiGroupModel, block: BlockStats, estimator: str, start: np.nda
         if np.max(np.abs(step)) < tol:
             converged = True
             break
+    if bounds is not None and (np.any(theta < bounds[0]) or np.any(theta > bounds[1]) or not converged):
+        from scipy import optimize
+
+        def fun(t):
+            e_t, d_t = residual_and_delta(t)
+            return float(e_t @ w @ e_t), -2.0 * (d_t.T @ (w @ e_t))
+
+        sol = optimize.minimize(fun, np.clip(np.asarray(start, float), *bounds), jac=True, method="L-BFGS-B",
+                                bounds=list(zip(*bounds, strict=True)),
+                                options={"maxiter": 5000, "ftol": 1e-15, "gtol": 1e-10, "maxcor": 50})
+        theta, converged, it = np.clip(sol.x, *bounds), bool(sol.success), it + int(sol.nit)
     e, delta = residual_and_delta(theta)
     quad = float(e @ w @ e)
     chisq = (n - 1) * quad

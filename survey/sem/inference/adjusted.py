@@ -51,12 +51,12 @@ def normalize_test(test: str) -> str:
 
 def check_test(test: str, est: str, kind: str) -> None:
     """Refuse the combinations whose lavaan numbers this module does not reproduce yet: with missing data
-    every test but yuan.bentler.mplus and yuan.bentler under ML (lavaan's "h1" observed information for the
-    tests and its h1 Omega are reproduced, not checked for the others yet); under MLR a second test other than
-    satorra.bentler / yuan.bentler (not checked against lavaan yet)."""
+    every test but yuan.bentler.mplus and yuan.bentler under ML / MLR (lavaan's "h1" observed information
+    for the tests and its h1 Omega are reproduced, not checked for the others yet); under MLR a second test
+    other than satorra.bentler / yuan.bentler (not checked against lavaan yet)."""
     if test == "standard" or (est == "MLR" and test == "yuan.bentler.mplus"):
         return
-    if kind != "listwise" and not (est == "ML" and test in ("yuan.bentler.mplus", "yuan.bentler")):
+    if kind != "listwise" and not (est in ("ML", "MLR") and test in ("yuan.bentler.mplus", "yuan.bentler")):
         why = (" (lavaan drops to listwise)" if test in ("satorra.bentler", "scaled.shifted",
                                                           "mean.var.adjusted") else " yet")
         raise SurveyInputError(f"test={test!r} is not available with FIML{why}; available: "
@@ -139,7 +139,7 @@ def requested_test(test: str, stat: float, df: float, mg: MultiGroupModel, block
     """The scaled test of ``test`` (None for standard and Browne's tests); scaled.shifted carries the
     Satorra-Bentler test its robust CFI/TLI/RMSEA are built on (lavaan)."""
     if test == "yuan.bentler.mplus":
-        return yuan_bentler_mplus(stat, df, a_inv, b0, blocks, mg.meanstructure, mg.npar_full)
+        return yuan_bentler_mplus(stat, df, a_inv, b0, blocks, mg.meanstructure, mg.free_rows)
     if test == "standard" or test in BROWNE:
         return None
     tr, tr2 = ugamma(mg, blocks, theta, deltas, a_inv, weight)

@@ -36,6 +36,14 @@ class MultiGroupModel:
         return int(self.k.shape[0])
 
     @property
+    def free_rows(self) -> int:
+        """lavaan's number of free rows before equality constraints (one per row with ``free`` > 0: a label
+        shared by two rows counts twice, as lavaan's partable keeps both free and adds ``==`` rows); the
+        divisor of the Yuan-Bentler ``scaling.factor.h0``."""
+        pt = self.partable
+        return int(((pt["free"] > 0) & ~pt["op"].isin(["==", "<", ">", ":="])).sum())
+
+    @property
     def meanstructure(self) -> bool:
         return self.models[0].meanstructure
 

@@ -17,7 +17,6 @@ from functools import cached_property
 
 import numpy as np
 
-from survey.errors import SurveyInputError
 from survey.sem.measures.measures import standard_measures
 from survey.sem.results.result import SEMResult
 
@@ -40,9 +39,10 @@ class LSResult(SEMResult):
                              "pvalue": float("nan") if uls else float(f["pvalue"])}}
 
     def score_tests(self):
-        """Not available: lavaan's score tests of a least-squares fit are not reproduced yet."""
-        raise SurveyInputError(f"score tests are not available with estimator {self.estimator} yet "
-                               "(available: estimator ML, MLR, MLM)", field="estimator", value=self.estimator)
+        """lavaan's ``lavTestScore(fit)$uni`` (:func:`survey.sem.results.ls_modindices.ls_score_tests`)."""
+        from survey.sem.results.ls_modindices import ls_score_tests
+
+        return ls_score_tests(self)
 
     @cached_property
     def _fit(self) -> dict[str, float]:
@@ -86,10 +86,15 @@ class LSResult(SEMResult):
         return {"gfi": gfi, "agfi": 1.0 - k / df * (1.0 - gfi) if df > 0 else 1.0, "pgfi": df / k * gfi}
 
     def modindices(self, minimum_value: float = 0.0, sort: bool = False):
-        """Not available: lavaan's modification indices of a least-squares fit are not reproduced yet."""
-        raise SurveyInputError(f"modification indices are not available with estimator {self.estimator} "
-                               "yet (available: estimator ML, MLR, MLM)", field="estimator",
-                               value=self.estimator)
+        """lavaan's ``modindices()`` of the least-squares fit (:mod:`survey.sem.results.ls_modindices`)."""
+        from survey.sem.results.ls_modindices import ls_modification_indices
+
+        out = ls_modification_indices(self)
+        if minimum_value > 0:
+            out = out[out["mi"] > minimum_value]
+        if sort:
+            out = out.sort_values("mi", ascending=False)
+        return out.reset_index(drop=True)
 
 
 class _Unbiased:

@@ -66,11 +66,14 @@ def _score_and_information(model: RAMModel, stats, theta: np.ndarray, x_index: l
     return score, info
 
 
-def modification_indices(res: SEMResult) -> pd.DataFrame:
+def modification_indices(res: SEMResult, score_information=None, scale: float = 1.0) -> pd.DataFrame:
     """lavaan's ``modindices(fit)`` columns lhs op rhs mi epc sepc.lv sepc.all.
 
     As lavaan (``lav_object_extended(all.free=TRUE)``), the candidates are the fixed parameters of the model
-    (marker loadings), then the ``lav_partable_full`` rows not in the model.
+    (marker loadings), then the ``lav_partable_full`` rows not in the model. ``score_information(model,
+    theta)``: the score and unit information of another estimator (least squares,
+    :func:`survey.sem.results.ls_modindices.ls_score_information`), I_22 then taken from the extended
+    model too; ``scale`` multiplies the score (lavaan's (N - 1) / N there).
     """
     ram = res.ram
     pt = ram.partable
@@ -109,11 +112,16 @@ def modification_indices(res: SEMResult) -> pd.DataFrame:
     ext_model = RAMModel(ext, names=ram.names)
     ext_model.set_exogenous(res.group_stats.cov, res.group_stats.mean)
     x_index = [ram.ov.index(v) for v in ram.names.ov_x]
-    score_all, info = _score_and_information(ext_model, res.group_stats, np.asarray(theta), x_index)
-    score = score_all[q:]
+    if score_information is None:
+        score_all, info = _score_and_information(ext_model, res.group_stats, np.asarray(theta), x_index)
+        i22 = res.information.information
+    else:
+        score_all, info = score_information(ext_model, np.asarray(theta))
+        i22 = info[:q, :q]
+    score = scale * score_all[q:]
     i11 = info[q:, q:]
     i12 = info[q:, :q]
-    i22_inv = np.linalg.inv(res.information.information) if q else np.zeros((0, 0))
+    i22_inv = np.linalg.inv(i22) if q else np.zeros((0, 0))
     v = np.diag(i11 - i12 @ i22_inv @ i12.T).copy()
     ok = v >= np.finfo(float).eps ** (1 / 3)
     n = res.group_stats.n

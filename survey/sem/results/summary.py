@@ -327,7 +327,7 @@ def summary_text(
     if multi:
         lines += multigroup_estimate_sections(res, standardized, rsquare)
     else:
-        lines += estimate_sections(estimates_table(res, standardized, rsquare))
+        lines += estimate_sections(with_bounds(res, estimates_table(res, standardized, rsquare)))
     if res.warnings:
         lines += ["Warnings:"] + [f"  - {w.message}" for w in res.warnings]
     return "\n".join(lines) + "\n"
@@ -357,4 +357,28 @@ def multigroup_estimates_table(res, standardized: bool = True, rsquare: bool = T
 def multigroup_estimate_sections(res, standardized: bool = True, rsquare: bool = True) -> list[str]:
     """The estimate sections of a multi-group fit in lavaan's layout (``Group 1 [label]:`` ...); the
     integrator wires them into the multi-group summary."""
-    return estimate_sections(multigroup_estimates_table(res, standardized, rsquare), list(res.group_labels))
+    return estimate_sections(with_bounds(res, multigroup_estimates_table(res, standardized, rsquare)),
+                             list(res.group_labels))
+
+
+def with_bounds(res, pe: pd.DataFrame) -> pd.DataFrame:
+    """``pe`` with lavaan's ``lower`` / ``upper`` columns when the syntax has lower()/upper() (summary()
+    marks an estimate on its bound "lb" / "ub" and blanks its p-value, lavaan's print)."""
+    from survey.sem.syntax.bounds import model_bounds
+
+    model = getattr(res, "model", None)
+    bounds = model_bounds(model, res.mg) if isinstance(model, str) else None
+    if bounds is None:
+        return pe
+    pt = res.mg.partable
+    rows = pt[(pt["free"] > 0) & ~pt["op"].isin(["==", "<", ">", ":="])]
+    free = rows["free"].to_numpy(dtype=int) - 1
+    key = pd.DataFrame({"lhs": rows["lhs"].to_numpy(), "op": rows["op"].to_numpy(),
+                        "rhs": rows["rhs"].to_numpy(), "group": rows["group"].to_numpy(dtype=int),
+                        "lower": bounds[0][free], "upper": bounds[1][free]})
+    on = ["lhs", "op", "rhs"] + (["group"] if "group" in pe else [])
+    if "group" not in pe:
+        key = key.drop(columns="group")
+    out = pe.merge(key.drop_duplicates(on), on=on, how="left")
+    out.index = pe.index
+    return out

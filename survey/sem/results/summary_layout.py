@@ -31,7 +31,7 @@ GSECTIONS = ("Latent Variables", "Composites", "Regressions", "Covariances", "In
              "Variances", "Scales y*", "R-Square")
 NAMES = {"est": "Estimate", "se": "Std.Err", "z": "z-value", "pvalue": "P(>|z|)", "std.lv": "Std.lv",
          "std.all": "Std.all", "std.nox": "Std.nox", "fmi": "FMI"}
-_DROP = ("op", "group", "rhs", "label", "exo", "block", "level", "efa")
+_DROP = ("op", "group", "rhs", "label", "exo", "block", "level", "efa", "lower", "upper")
 
 
 # ---------------------------------------------------------------------------- R's abbreviate()
@@ -167,6 +167,26 @@ def _cells(pe: pd.DataFrame, columns: list[str]) -> list[list[str]]:
     return [[c.rjust(widths[j]) if j and c else c for j, c in enumerate(r)] for r in table]
 
 
+def _at_bound(pe: pd.DataFrame) -> np.ndarray:
+    """Rows on their lower() / upper() bound (lavaan's ``print.lavaan.parameterEstimates``: |bound - est| <
+    sqrt(eps) with a non-zero SE, NA allowed for lower); their label gets "lb" / "ub" (``+lb`` after a
+    label), in place."""
+    hit_any = np.zeros(len(pe), dtype=bool)
+    if "se" not in pe or "pvalue" not in pe:
+        return hit_any
+    se = pe["se"].to_numpy(dtype=float)
+    est = pe["est"].to_numpy(dtype=float)
+    nonzero = np.isfinite(se) & (se != 0)
+    for col, tag, ok in (("lower", "lb", np.isnan(se) | nonzero), ("upper", "ub", nonzero)):
+        if col not in pe:
+            continue
+        with np.errstate(invalid="ignore"):
+            hit = (np.abs(pe[col].to_numpy(dtype=float) - est) < np.sqrt(np.finfo(float).eps)) & ok
+        pe.loc[hit, "label"] = [f"{lab}+{tag}" if lab else tag for lab in pe.loc[hit, "label"]]
+        hit_any |= hit
+    return hit_any
+
+
 def estimate_sections(pe: pd.DataFrame, group_labels: list[str] | None = None) -> list[str]:
     """The group sections and the Defined Parameters / Constraints sections, as lavaan prints them.
 
@@ -178,11 +198,15 @@ def estimate_sections(pe: pd.DataFrame, group_labels: list[str] | None = None) -
             pe[col] = default
     pe["label"] = pe["label"].fillna("").astype(str)
     pe["exo"] = pe["exo"].fillna(0).astype(int)
+    at_bound = _at_bound(pe)
     columns = [c for c in pe.columns if c not in _DROP]
     if "std.all" in columns and "std.nox" in columns:
         columns.remove("std.nox")
     colnames = [""] + [f"{NAMES.get(c, c):>8}" for c in columns[1:]]
     cells = _cells(pe, columns)
+    if "pvalue" in columns:  # lavaan blanks the p-value of an estimate on its bound
+        for k in np.flatnonzero(at_bound):
+            cells[k][columns.index("pvalue")] = ""
     model_rows = pe[pe["op"].isin(["=~", "<~", "~", "~~", "~1"])]
     names = variable_names(model_rows)
     lv_ind = [v for v in names.lv if v in set(model_rows.loc[model_rows["op"] == "=~", "rhs"])]

@@ -67,14 +67,13 @@ def check_path(model: str, *, group: str | None, missing: str, plain_ml: bool = 
         raise SurveyInputError(f"line {f.line}: a vector modifier c(...) on {f.lhs} {f.op} {f.rhs} needs "
                                "one value per group (this is a single-group model)", field="model")
     bounded = [f for f in formulas if f.mod.lower is not None or f.mod.upper is not None]
-    listwise = str(missing).lower() in ("listwise", "default")
-    if bounded and (group is not None or not listwise or ordinal or not plain_ml):
-        # survey.sem.bounded imposes them on single-group complete-data fits (no resampling / weights)
+    if bounded and (ordinal or not plain_ml):
+        # survey.sem.bounded imposes them on the engine's ML/MLR/MLM fits (no resampling / weights yet)
         f = bounded[0]
-        raise SurveyInputError(f"line {f.line}: lower()/upper() bounds on {f.lhs} {f.op} {f.rhs} are only "
-                               "imposed on single-group fits with complete data yet (available: label the "
-                               "parameter and write an inequality constraint, e.g. 'f =~ x1 + b*x2' with "
-                               "'b > 0.9')", field="model")
+        raise SurveyInputError(f"line {f.line}: lower()/upper() bounds on {f.lhs} {f.op} {f.rhs} are not "
+                               "imposed with ordered items, the bootstrap or sampling weights yet "
+                               "(available: ML/MLR/MLM fits, any groups, missing='listwise'/'fiml')",
+                               field="model")
     if any(f.op == "<~" for f in formulas) and (group is not None or str(missing).lower() in ("fiml", "ml")):
         raise SurveyInputError("composites (<~) are available with single-group listwise ML/MLR/MLM only "
                                "for now", field="model")
@@ -89,19 +88,6 @@ def _group_count(formulas) -> dict:
         return {}
     lengths = [len(v) for f in formulas for v in (f.mod.label, f.mod.fixed, f.mod.start) if v]
     return {"ngroups": max(lengths, default=1)}
-
-
-def check_fixed_x(partable: pd.DataFrame) -> None:
-    """``fixed_x=False`` with covariates: the current result class counts the moments of the covariates
-    out of the df while lavaan counts them in (and keeps them in the baseline), so it is refused here
-    rather than reported with a wrong df / CFI."""
-    names = syntax.variable_names(partable)
-    if names.ov_x and not (partable["exo"] == 1).any():
-        raise SurveyInputError(
-            f"fixed_x=False with exogenous covariates ({', '.join(names.ov_x)}) is not available in this "
-            "estimator yet (available: fixed_x=True, or a model whose covariates appear in a ~~ formula)",
-            field="fixed_x")
-
 
 
 def validate_model_file(path: str) -> str:

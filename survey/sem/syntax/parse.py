@@ -8,7 +8,8 @@ Rules (lavaan 0.6 ``lav_syntax.R``; Rosseel 2012, J Stat Softw 48(2), section "m
 * a right-hand term is ``mod1*mod2*...*name``; a modifier is a number (fixed value), ``NA`` (free),
   a label, ``c(...)`` (one value per group: numbers/NA -> fixed values, names -> labels),
   ``start(v)`` / ``v?name`` (starting value), ``label("a")``, ``equal("a")`` (a label),
-  ``lower(v)`` / ``upper(v)`` (bounds);
+  ``lower(v)`` / ``upper(v)`` (bounds), ``prior("...")`` (kept for blavaan, unused: lavaan ignores it too);
+  ``efa("b")`` and ``rv("r")`` are refused as not available yet;
 * ``:=``, ``==``, ``<`` and ``>`` keep their sides as expressions (whitespace removed);
 * ``group: NAME`` (or ``group: 1``) starts the block of one group: a ``Formula("group", ":", NAME)``.
 """
@@ -38,6 +39,7 @@ class Modifiers:
     label: list[str] | None = None
     lower: list[float] | None = None
     upper: list[float] | None = None
+    prior: list[str] | None = None  # blavaan's priors: kept, not used by ML / least-squares fits (lavaan)
 
 
 @dataclass
@@ -195,11 +197,17 @@ def _apply_modifier(mod: Modifiers, text: str, number: int, term: str) -> None:
         elif name in ("lower", "upper"):
             bounds = [_number(v, number, term) for v in values]
             setattr(mod, name, [float("nan") if b is None else b for b in bounds])
+        elif name == "prior":  # lavaan 0.6.14 stores it for blavaan and ignores it in its own fits
+            mod.prior = values
+        elif name in ("efa", "rv"):  # lavaan 0.6.14 has them: rotated EFA blocks, two-level random slopes
+            what = "efa() blocks (rotated EFA)" if name == "efa" else "rv() random slopes (two-level)"
+            raise _error(number, f"{what} are not available yet (available: c(), start(), label(), equal(), "
+                         "lower(), upper(), prior(); EFA: survey.measure.efa)", term)
         else:
             raise _error(
                 number,
-                f"modifier {name}() is not available (available: c(), start(), label(), equal(), "
-                "lower(), upper())",
+                f"modifier {name}() is not lavaan syntax (available: c(), start(), label(), equal(), "
+                "lower(), upper(), prior())",
                 term,
             )
 
@@ -244,6 +252,8 @@ def parse_syntax(text: str) -> list[Formula]:
         lhs_names = _split_top(lhs_text, "+")
         for lhs in lhs_names:
             if not _NAME.match(lhs):
+                if re.match(r"^\s*efa\(", lhs):
+                    _apply_modifier(Modifiers(), lhs.split("*")[0].strip(), number, lhs)
                 raise _error(number, "bad variable name", lhs)
         terms = []
         for term in _split_top(rhs_text, "+"):

@@ -249,10 +249,8 @@ def build_partable(formulas: list[Formula], **options) -> pd.DataFrame:
         pt = _replicate(_flat(user, names, opt), ngroups, names, opt)
         _apply_modifiers(pt, user, ngroups)
     else:  # group: NAME blocks, each flattened on its own (lavaan 0.6.14)
-        if opt["group_equal"]:
-            raise SurveyInputError("group_equal is not available with 'group:' block syntax (lavaan 0.6.14 "
-                                   "ignores it there; write the equalities as shared labels)",
-                                   field="group_equal")
+        # lavaan 0.6.14 ignores group.equal / group.partial there (the engine warns: group_equal_ignored)
+        opt["group_equal"], opt["group_partial"] = [], []
         numbers = block_groups([b[0] for b in blocks], opt["ngroups"] if "ngroups" in options else None,
                                opt["group_labels"])
         parts, user = [], []

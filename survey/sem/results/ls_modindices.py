@@ -1,0 +1,71 @@
+"""Modification indices of a continuous least-squares fit (GLS / ULS / DWLS / WLS), as lavaan 0.6.14's
+``modindices()`` gives them (tests/fixtures/language/make_ls_modindices.R).
+
+For F(theta) = (s - sigma(theta))' W (s - sigma(theta)) (s = vech(S), S with divisor N - 1, W the estimator's
+weight, :func:`survey.sem.estimate.wls.weight_matrix`) the unit information is I = Delta' W Delta and the
+score Delta' W (s - sigma) (-1/2 the gradient of F); lavaan scales the score by (N - 1) / N (its sample
+statistics of these estimators have divisor N - 1, the score test divides by N), so with
+V = I_11 - I_12 I_22^-1 I_21 (Sorbom 1989):
+
+    mi = N ((N - 1) / N)^2 s_j^2 / V_jj        epc = ((N - 1) / N) s_j / V_jj
+
+The candidates, V's threshold and the standardized epc are those of :mod:`survey.sem.results.modindices`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from survey.sem.model.moments import vech_index
+
+
+def ls_modification_indices(res) -> pd.DataFrame:
+    """lavaan's ``modindices(fit)`` of an :class:`survey.sem.results.ls_result.LSResult` (module notes)."""
+    from survey.sem.estimate.wls import weight_matrix
+    from survey.sem.results.modindices import modification_indices
+
+    block = res.stats.groups[0]
+    n = block.n
+    w = weight_matrix(res.estimator, block)
+    s_cov = np.asarray(block.cov) * n / (n - 1)
+    rows, cols = vech_index(s_cov.shape[0])
+
+    def score_information(model, theta: np.ndarray):
+        imp = model.implied(theta)
+        d = model.delta(theta, imp)[:, rows, cols].T  # moments x parameters
+        e = (s_cov - imp.sigma)[rows, cols]
+        wd = w @ d
+        return wd.T @ e, d.T @ wd
+
+    return modification_indices(res, score_information, scale=(n - 1) / n)
+
+
+def ls_score_tests(res) -> pd.DataFrame:
+    """lavaan's ``lavTestScore(fit)$uni`` of a least-squares fit: the equality constraints of shared labels
+    released one at a time (:func:`survey.sem.score.score_statistics`) with the score and information of
+    the module notes, in the parameterization with one parameter per free row."""
+    from survey import distributions as sps
+    from survey.sem.estimate.wls import weight_matrix
+    from survey.sem.score import equality_constraints, score_statistics, unshared_single_block
+
+    cols = ["lhs", "op", "rhs", "group.a", "group.b", "X2", "df", "p.value", "source"]
+    if equality_constraints(res.mg.partable).empty:
+        return pd.DataFrame(columns=cols)
+    block = res.stats.groups[0]
+    n = block.n
+    w = weight_matrix(res.estimator, block)
+    s_cov = np.asarray(block.cov) * n / (n - 1)
+    rows, cols_v = vech_index(s_cov.shape[0])
+    full_mg, theta_full, k, cons = unshared_single_block(res.mg, block, res.theta)
+    model = full_mg.models[0]
+    imp = model.implied(theta_full)
+    d = model.delta(theta_full, imp)[:, rows, cols_v].T
+    wd = w @ d
+    grad = -(n - 1) / n * (wd.T @ (s_cov - imp.sigma)[rows, cols_v])
+    x2 = score_statistics(grad, d.T @ wd, k, cons, n)
+    pt = res.mg.partable
+    a, b = pt.loc[cons["row_a"]], pt.loc[cons["row_b"]]
+    return pd.DataFrame({"lhs": a["lhs"].to_numpy(), "op": a["op"].to_numpy(), "rhs": a["rhs"].to_numpy(),
+                         "group.a": 1, "group.b": 1, "X2": x2, "df": 1, "p.value": sps.chi2.sf(x2, 1),
+                         "source": b["eqsource"].to_numpy()})
