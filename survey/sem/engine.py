@@ -255,7 +255,8 @@ def fit_blocks(
         raise SurveyInputError(f"estimator {str(estimator).upper()} is not available with sampling_weights= "
                                "or cluster= yet (available: ML or MLR)", field="estimator",
                                value=str(estimator))
-    est, se, h1_test = clmod.resolve(est, se, design)
+    asked_test, test = test, clmod.cluster_test(estimator, test, design)
+    est, se, h1_test = clmod.resolve(est, se, design, test=test)
     test_info = clmod.h1_test_information if h1_test else None
     test, second = resolve_test(test, est, kind)
     if est == "MLR" and second:  # lavaan: observed.information = "h1" for all tests when more than one
@@ -293,7 +294,7 @@ def fit_blocks(
         data, mg.ov, x_names=x_names, group=group, missing=kind, groups=None if group is None else labels,
         design=design,
     )
-    warnings += clmod.design_warnings(estimator, design)
+    warnings += clmod.design_warnings(estimator, design, asked_test)
     if group is None and ge:  # lavaan 0.6.14 ignores group.equal in a single-group fit (no warning)
         warnings.append(SurveyWarning("group_equal_ignored", f"group_equal ({', '.join(ge)}) is ignored "
                                       "without group= (one group: nothing to constrain; as lavaan)", "sem"))

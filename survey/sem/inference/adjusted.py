@@ -29,7 +29,7 @@ from survey.sem.data.blocks import BlockStats, x_mask
 from survey.sem.inference.tests import ScaledTest, _factor, pvalue, yuan_bentler_mplus
 from survey.sem.inference.vcov import h1_weight
 from survey.sem.model.blocks import MultiGroupModel
-from survey.sem.model.moments import gamma_adf_fixed_x, h1_information, vech_index
+from survey.sem.model.moments import block_gamma, gamma_adf_fixed_x, h1_information, vech_index
 
 SCALED = ("satorra.bentler", "yuan.bentler", "yuan.bentler.mplus", "scaled.shifted", "mean.var.adjusted")
 BROWNE = ("browne.residual.adf", "browne.residual.nt")
@@ -98,7 +98,7 @@ def ugamma(mg: MultiGroupModel, blocks: list[BlockStats], theta: np.ndarray, del
 
             gf.append(h1_omega(b) / f)
         else:
-            gf.append(gamma_adf_fixed_x(b.raw, b.x_index, ram.meanstructure) / f)
+            gf.append(block_gamma(b, ram.meanstructure) / f)
     w, g, d = block_diag(*wf), block_diag(*gf), np.vstack(deltas)
     wd = w @ d
     u = w - wd @ e_inv @ wd.T

@@ -11,7 +11,9 @@ lavaan's resolution, reproduced by :func:`resolve`:
   ML keeps the standard test and adds the Yuan-Bentler-Mplus test, whose information A is then lavaan's
   ``observed.information = "h1"``: A_h1 = sum_g (N_g/N) Delta_g' A1_g Delta_g with A1_g the unit observed
   information of the saturated model at the model-implied moments (:func:`h1_test_information`);
-  MLR uses the Hessian as without clusters; MLM (``robust.cluster.sem``) is not available here.
+  MLR uses the Hessian as without clusters; MLM is lavaan's ``robust.cluster.sem``: robust.sem SEs and the
+  Satorra-Bentler test with Gamma from the cluster-summed moment deviations, divisor N
+  (:func:`survey.sem.model.moments.gamma_adf_fixed_x`).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from survey.sem.data.blocks import x_mask
 from survey.sem.data.missing import missing_patterns
 from survey.sem.data.missing_info import h1_observed_information as pattern_information
 from survey.sem.data.weighted import Design
+from survey.sem.inference.adjusted import normalize_test
 from survey.sem.inference.information import deltas
 from survey.sem.model.blocks import MultiGroupModel
 
@@ -40,35 +43,70 @@ def refuse_bootstrap(weighted: bool, clustered: bool) -> None:
                                "robust.cluster in the clustered case)", field="cluster")
 
 
-def resolve(est: str, se: str, design: Design | None, bootstrap: bool = False) -> tuple[str, str, bool]:
-    """(estimator run, se, YB test with h1 information) for a fit with ``design``."""
+CLUSTER_TESTS = ("standard", "yuan.bentler", "yuan.bentler.mplus", "satorra.bentler")
+
+
+def cluster_test(estimator: str, test: str, design: Design | None) -> str:
+    """lavaan 0.6.14's ``test`` with ``cluster=`` (``lav_options_set``, "clustered" branch): MLR and MLM
+    override ``test=`` with their own test (yuan.bentler.mplus / satorra.bentler; the asked test is dropped,
+    :func:`design_warnings` says so), weights run ML as MLR; ML takes standard, yuan.bentler(.mplus) or
+    satorra.bentler and refuses the others with lavaan's message."""
+    if design is None or design.cluster is None:
+        return test
+    name = normalize_test(test)
+    if str(estimator).upper() != "ML" or design.weights is not None:
+        return "standard"
+    if name not in CLUSTER_TESTS:
+        raise SurveyInputError('test must be one of "none", "yuan.bentler", "yuan.bentler.mplus" or '
+                               '"satorra.bentler" in the clustered case (lavaan)', field="test", value=test)
+    return name
+
+
+def resolve(est: str, se: str, design: Design | None, bootstrap: bool = False,
+            test: str = "standard") -> tuple[str, str, bool]:
+    """(estimator run, se, YB test with h1 information) for a fit with ``design``; clustered ML with
+    ``test`` satorra.bentler / yuan.bentler is refused (lavaan fits it with an observed-information
+    scaling whose baseline is not reproduced here)."""
     if design is None:
         return est, se, False
     if bootstrap or se == "bootstrap":
         refuse_bootstrap(design.weights is not None, design.cluster is not None)
     h1_test = False
     if design.cluster is not None:
-        if est == "MLM":
-            raise SurveyInputError("estimator MLM with cluster= (lavaan's robust.cluster.sem) is not "
-                                   "available yet; use ML or MLR", field="estimator", value=est)
+        if est == "MLM":  # lavaan's robust.cluster.sem: robust.sem and Satorra-Bentler, cluster-summed Gamma
+            if se not in ("default", "robust.cluster.sem", "robust.sem", "none"):
+                raise SurveyInputError("estimator MLM with cluster= uses se robust.cluster.sem (lavaan)",
+                                       field="se", value=se)
+            return est, ("none" if se == "none" else "robust.sem"), False
         if se not in CLUSTER_SE:
             raise SurveyInputError("with cluster= the standard errors are cluster-robust: se must be "
                                    "default, robust.cluster or none (lavaan)", field="se", value=se)
         h1_test = est == "ML" and design.weights is None  # lavaan's test: standard + yuan.bentler.mplus
         se = "none" if se == "none" else "robust.huber.white"
+        if h1_test and normalize_test(test) in ("satorra.bentler", "yuan.bentler"):  # lavaan fits it (its
+            raise SurveyInputError(  # observed-information SB/YB test there is not reproduced yet)
+                f"test={test!r} with cluster= and estimator ML is not available yet (available: the default "
+                "yuan.bentler.mplus, or estimator MLM for a cluster-robust Satorra-Bentler test)",
+                field="test", value=test)
     if est == "ML":
         est = "MLR"
     return est, se, h1_test
 
 
-def design_warnings(estimator: str, design: Design | None) -> list[SurveyWarning]:
-    """A note that ML ran with robust SEs and test (lavaan does so silently)."""
+def design_warnings(estimator: str, design: Design | None, test: str = "standard") -> list[SurveyWarning]:
+    """A note that ML ran with robust SEs and test (lavaan does so silently); that a clustered MLR/MLM fit
+    dropped the asked ``test`` (lavaan 0.6.14 overrides it silently)."""
+    out = []
+    if design is not None and design.cluster is not None and cluster_test(estimator, test, design) \
+            != normalize_test(test) and normalize_test(test) not in ("standard", "yuan.bentler.mplus"):
+        out.append(SurveyWarning("test_ignored", f"test={test!r} is ignored with cluster= and estimator "
+                                 f"{str(estimator).upper()}: its own test is reported (as lavaan)", "sem"))
     if design is None or str(estimator).upper() != "ML":
-        return []
+        return out
     what = "clusters" if design.weights is None else "sampling weights"
     kind = "cluster-robust" if design.cluster is not None else "robust"
-    return [SurveyWarning("weights_robust", f"with {what}, estimator ML uses {kind} (sandwich) standard "
-                          "errors and the Yuan-Bentler-Mplus scaled test, as lavaan", "sem")]
+    return out + [SurveyWarning("weights_robust", f"with {what}, estimator ML uses {kind} (sandwich) "
+                                "standard errors and the Yuan-Bentler-Mplus scaled test, as lavaan", "sem")]
 
 
 def _complete_patterns(block):

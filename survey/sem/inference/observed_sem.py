@@ -21,7 +21,7 @@ import numpy as np
 
 from survey.sem.data.blocks import BlockStats, x_mask
 from survey.sem.model.blocks import MultiGroupModel
-from survey.sem.model.moments import duplication_matrix, gamma_adf_fixed_x
+from survey.sem.model.moments import block_gamma, duplication_matrix
 
 
 def observed_h1_weight(block: BlockStats, sigma: np.ndarray, mu: np.ndarray | None,
@@ -69,7 +69,7 @@ def sem_pieces_observed(mg: MultiGroupModel, blocks: list[BlockStats], theta: np
     for i, (ram, b, d) in enumerate(zip(mg.models, blocks, deltas, strict=True)):
         imp = ram.implied(mg.local(full, i))
         w = observed_h1_weight(b, imp.sigma, imp.mean, ram.meanstructure)
-        gamma = gamma_adf_fixed_x(b.raw, b.x_index, ram.meanstructure)
+        gamma = block_gamma(b, ram.meanstructure)
         wd = w @ d
         middle += b.n / n * wd.T @ gamma @ wd
         parts.append((w, gamma))
