@@ -87,3 +87,47 @@ def test_clustered_mlr_ignores_test_as_lavaan():
 def test_clustered_ml_tests_refused(test, message):
     with pytest.raises(SurveyInputError, match=message):
         fit(MODELS["cfa"], WD, cluster="cid", test=test)
+
+
+@pytest.mark.parametrize("estimator", ["MLF", "MLMV", "MLMVS"])
+def test_aliases_with_sampling_weights_equal_lavaan(estimator):
+    """lavaan keeps the alias' se / test with sampling.weights= (ML alone would run as MLR): MLF first-order
+    SEs from the weighted scores and the standard test; MLMV / MLMVS robust.sem with their scaled tests."""
+    ref = REF["cases"][f"sem_w_{estimator.lower()}"]
+    res = fit(MODELS["sem"], WD, sampling_weights="w", estimator=estimator)
+    assert res.estimator == "ML" and "weights_robust" not in [w.code for w in res.warnings]
+    check_against_lavaan(res, ref)
+
+
+@pytest.mark.parametrize("estimator", ["ML", "MLR"])
+@pytest.mark.parametrize("test", ["satorra.bentler", "mean.var.adjusted", "scaled.shifted"])
+def test_fiml_with_satorra_bentler_style_tests_goes_listwise_as_lavaan(estimator, test):
+    """lavaan 0.6.14: 'missing will be set to "listwise" for satorra.bentler style test' (the whole fit on
+    the complete cases: N 186 of 301), with the test beside MLR's own yuan.bentler.mplus."""
+    ref = REF["cases"][f"hs_fiml_{estimator.lower()}_{test}"]
+    assert any("listwise" in w for w in ref["warnings"]) and ref["ntotal"] == 186
+    res = fit(MODELS["hs"], MAR, estimator=estimator, missing="fiml", test=test)
+    assert res.missing == "listwise" and res.nobs == 186
+    assert "missing_listwise" in [w.code for w in res.warnings]
+    check_against_lavaan(res, ref)
+
+
+def test_fiml_robust_sem_goes_listwise_as_lavaan():
+    """lavaan 0.6.14: 'missing will be set to "listwise" for se = "robust.sem"'; the same fit as listwise."""
+    res = fit(MODELS["hs"], MAR, missing="fiml", se="robust.sem")
+    listwise = fit(MODELS["hs"], MAR.dropna(subset=[f"x{i}" for i in range(1, 10)]), se="robust.sem")
+    assert "missing_listwise" in [w.code for w in res.warnings] and res.nobs == listwise.nobs == 186
+    assert res.estimates()["se"].to_numpy() == pytest.approx(listwise.estimates()["se"].to_numpy(), abs=1e-10)
+
+
+def test_fiml_mlr_with_yuan_bentler_second_test_equals_lavaan():
+    ref = REF["cases"]["hs_fiml_mlr_yuan.bentler"]
+    res = fit(MODELS["hs"], MAR, estimator="MLR", missing="fiml", test="yuan.bentler")
+    assert res.missing != "listwise"
+    check_against_lavaan(res, ref)
+
+
+@pytest.mark.parametrize("test", ["mean.var.adjusted", "scaled.shifted", "browne.residual.adf"])
+def test_mlr_with_a_second_test_equals_lavaan(test):
+    """Beside MLR's own yuan.bentler.mplus, on lavaan's observed.information = "h1" for all tests."""
+    check_against_lavaan(fit(MODELS["hs"], HS, estimator="MLR", test=test), REF["cases"][f"hs_mlr_{test}"])

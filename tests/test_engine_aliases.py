@@ -141,13 +141,11 @@ def test_mlmv_with_another_test_refused():
 
 
 @pytest.mark.parametrize("estimator", ["MLF", "MLMV", "MLMVS"])
-@pytest.mark.parametrize("design", [{"sampling_weights": "w"}, {"cluster": "school"}])
-def test_aliases_with_weights_or_clusters_refused(estimator, design):
-    """lavaan keeps the alias' se / test under sampling.weights= (MLF: se standard, test standard) where
-    survey's weighted ML runs as MLR: refused rather than different."""
-    data = HS.assign(w=np.linspace(0.5, 1.5, len(HS)))
-    with pytest.raises(SurveyInputError, match=f"estimator {estimator} is not available with sampling_w"):
-        fit(REF["models"]["hs"], data, estimator=estimator, **design)
+def test_aliases_with_clusters_refused(estimator):
+    """lavaan fits them with robust.cluster SEs and its own test beside yuan.bentler.mplus (h1 information):
+    not reproduced yet, refused rather than different (with sampling weights alone: tests/test_combos.py)."""
+    with pytest.raises(SurveyInputError, match=f"estimator {estimator} is not available with cluster="):
+        fit(REF["models"]["hs"], HS, estimator=estimator, cluster="school")
 
 
 @pytest.mark.parametrize("options", [{"estimator": "MLMV"}, {"estimator": "MLMVS"},

@@ -245,18 +245,20 @@ def fit_blocks(
     (:mod:`survey.sem.inference.cluster`)."""
     from survey.sem.data.weighted import design_from
     from survey.sem.inference import cluster as clmod
+    from survey.sem.inference.listwise import listwise_switch
     from survey.sem.results.result import SEMResult
 
     est, kind = check_options(estimator, missing, se, group, group_equal)
+    kind, listwise_warnings = listwise_switch(kind, test, se)  # lavaan's drop to listwise (SB-style tests)
     est, se, test = resolve_alias(est, se, test, information)
     design = design_from(data, sampling_weights, cluster, sampling_weights_normalization) \
         if isinstance(data, pd.DataFrame) else None
-    if design is not None and str(estimator).upper() in ALIASES:  # lavaan keeps their se/test there
-        raise SurveyInputError(f"estimator {str(estimator).upper()} is not available with sampling_weights= "
-                               "or cluster= yet (available: ML or MLR)", field="estimator",
+    if design is not None and design.cluster is not None and str(estimator).upper() in ALIASES:
+        raise SurveyInputError(f"estimator {str(estimator).upper()} is not available with cluster= yet "
+                               "(available: ML, MLR or MLM)", field="estimator",
                                value=str(estimator))
     asked_test, test = test, clmod.cluster_test(estimator, test, design)
-    est, se, h1_test = clmod.resolve(est, se, design, test=test)
+    est, se, h1_test = clmod.resolve(est, se, design, test=test, alias=str(estimator).upper() in ALIASES)
     test_info = clmod.h1_test_information if h1_test else None
     test, second = resolve_test(test, est, kind)
     if est == "MLR" and second:  # lavaan: observed.information = "h1" for all tests when more than one
@@ -294,7 +296,7 @@ def fit_blocks(
         data, mg.ov, x_names=x_names, group=group, missing=kind, groups=None if group is None else labels,
         design=design,
     )
-    warnings += clmod.design_warnings(estimator, design, asked_test)
+    warnings += clmod.design_warnings(estimator, design, asked_test) + listwise_warnings
     if group is None and ge:  # lavaan 0.6.14 ignores group.equal in a single-group fit (no warning)
         warnings.append(SurveyWarning("group_equal_ignored", f"group_equal ({', '.join(ge)}) is ignored "
                                       "without group= (one group: nothing to constrain; as lavaan)", "sem"))

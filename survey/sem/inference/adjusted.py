@@ -52,17 +52,17 @@ def normalize_test(test: str) -> str:
 
 def check_test(test: str, est: str, kind: str) -> None:
     """Refuse the combinations whose lavaan numbers this module does not reproduce yet: with missing data
-    every test but yuan.bentler.mplus and yuan.bentler under ML (lavaan's "h1" observed information for the
-    tests and its h1 Omega are reproduced, not checked for the others yet); under MLR a second test other than
-    satorra.bentler / yuan.bentler (not checked against lavaan yet)."""
+    every test but yuan.bentler.mplus and yuan.bentler under ML or MLR (lavaan's "h1" observed information
+    for the tests and its h1 Omega; the Satorra-Bentler style tests never get here with missing data: lavaan
+    fits the complete cases then, :mod:`survey.sem.inference.listwise`)."""
     if test == "standard" or (est == "MLR" and test == "yuan.bentler.mplus"):
         return
-    if kind != "listwise" and not (est == "ML" and test in ("yuan.bentler.mplus", "yuan.bentler")):
+    if kind != "listwise" and not (est in ("ML", "MLR") and test in ("yuan.bentler.mplus", "yuan.bentler")):
         why = (" (lavaan drops to listwise)" if test in ("satorra.bentler", "scaled.shifted",
                                                           "mean.var.adjusted") else " yet")
         raise SurveyInputError(f"test={test!r} is not available with FIML{why}; available: "
                                "yuan.bentler(.mplus), MLR, listwise", field="test", value=test)
-    if est == "MLR" and test not in ("satorra.bentler", "yuan.bentler"):
+    if est == "MLR" and test not in (*SCALED, *BROWNE):
         raise SurveyInputError(f"test={test!r} is not available with estimator MLR yet (available: its own "
                                "yuan.bentler.mplus and a second satorra.bentler or yuan.bentler)",
                                field="test", value=test)

@@ -63,12 +63,12 @@ def cluster_test(estimator: str, test: str, design: Design | None) -> str:
 
 
 def resolve(est: str, se: str, design: Design | None, bootstrap: bool = False,
-            test: str = "standard") -> tuple[str, str, bool]:
+            test: str = "standard", alias: bool = False) -> tuple[str, str, bool]:
     """(estimator run, se, YB test with h1 information) for a fit with ``design``; clustered ML with
     ``test`` satorra.bentler / yuan.bentler is refused (lavaan fits it with an observed-information
-    scaling whose baseline is not reproduced here)."""
-    if design is None:
-        return est, se, False
+    scaling whose baseline is not reproduced here). ``alias``: the estimator asked was MLF / MLMV / MLMVS."""
+    if design is None or (alias and design.cluster is None):  # sampling weights with MLF / MLMV / MLMVS:
+        return est, se, False  # lavaan keeps the alias' se and test (ML is not turned into MLR)
     if bootstrap or se == "bootstrap":
         refuse_bootstrap(design.weights is not None, design.cluster is not None)
     h1_test = False
