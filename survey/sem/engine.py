@@ -246,10 +246,12 @@ def fit_blocks(
     from survey.sem.data.weighted import design_from
     from survey.sem.inference import cluster as clmod
     from survey.sem.inference.listwise import listwise_switch
+    from survey.sem.inference.many_tests import extra_tests, split_tests
     from survey.sem.results.result import SEMResult
 
     est, kind = check_options(estimator, missing, se, group, group_equal)
     kind, listwise_warnings = listwise_switch(kind, test, se)  # lavaan's drop to listwise (SB-style tests)
+    test, more_tests = split_tests(test)  # test=[...]: the first is the fit's, the others beside it
     est, se, test = resolve_alias(est, se, test, information)
     design = design_from(data, sampling_weights, cluster, sampling_weights_normalization) \
         if isinstance(data, pd.DataFrame) else None
@@ -257,11 +259,14 @@ def fit_blocks(
         raise SurveyInputError(f"estimator {str(estimator).upper()} is not available with cluster= yet "
                                "(available: ML, MLR or MLM)", field="estimator",
                                value=str(estimator))
+    if design is not None and more_tests:
+        raise SurveyInputError("several tests with sampling_weights= or cluster= are not available yet "
+                               "(available: one test)", field="test", value=", ".join([test, *more_tests]))
     asked_test, test = test, clmod.cluster_test(estimator, test, design)
     est, se, h1_test = clmod.resolve(est, se, design, test=test, alias=str(estimator).upper() in ALIASES)
     test_info = clmod.h1_test_information if h1_test else None
     test, second = resolve_test(test, est, kind)
-    if est == "MLR" and second:  # lavaan: observed.information = "h1" for all tests when more than one
+    if est == "MLR" and (second or more_tests):  # lavaan: observed.information = "h1" for all tests when >1
         if h1_test:
             raise SurveyInputError(f"test={second!r} is not available with clustered data and estimator MLR "
                                    "yet (available: its own yuan.bentler.mplus)", field="test", value=second)
@@ -338,6 +343,13 @@ def fit_blocks(
                                    "MLM's own satorra.bentler test)", field="test", value=second)
         model_pieces.extra_tests = {second: second_test(second, mg, blocks, estimation.theta, df, stat,
                                                         observed_h1=est == "MLR")}
+    if more_tests and np.isfinite(estimation.fml):
+        if pt["op"].isin(["==", "<", ">"]).any():
+            raise SurveyInputError("several tests with explicit constraints are not available yet",
+                                   field="test")
+        model_pieces.extra_tests = {**getattr(model_pieces, "extra_tests", {}), **extra_tests(
+            more_tests, est, kind, mg, blocks, estimation.theta, df, stat,
+            default_information(est, kind, _se_kind(est, kind, se), information))}
     # the baseline (independence) model: same blocks, same estimator
     free_x = [] if fixed_x else list(mg.models[0].names.ov_x)
     bpt = group_partable(

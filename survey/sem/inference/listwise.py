@@ -11,13 +11,14 @@ from survey.sem.inference.adjusted import normalize_test
 SB_STYLE = ("satorra.bentler", "mean.var.adjusted", "scaled.shifted")
 
 
-def listwise_switch(kind: str, test: str, se: str = "default") -> tuple[str, list[SurveyWarning]]:
-    """(missing kind to fit, warnings): "listwise" where lavaan drops to listwise, else ``kind``."""
+def listwise_switch(kind: str, test, se: str = "default") -> tuple[str, list[SurveyWarning]]:
+    """(missing kind to fit, warnings): "listwise" where lavaan drops to listwise, else ``kind`` (``test``:
+    one name or a list)."""
     if kind == "listwise":
         return kind, []
     if str(se).lower() == "robust.sem":
         why = 'se = "robust.sem"'
-    elif normalize_test(test) in SB_STYLE:
+    elif any(normalize_test(t) in SB_STYLE for t in (test if isinstance(test, (list, tuple)) else [test])):
         why = "a satorra.bentler style test"
     else:
         return kind, []
