@@ -191,3 +191,40 @@ def test_fiml_modindices_equal_lavaan(case, model, data, options):
     assert (merged["_merge"] == "both").all() and len(merged) == len(ref)
     for col in ("mi", "epc", "sepc.lv", "sepc.all", "sepc.nox"):
         assert np.nanmax(np.abs(merged[col] - merged[f"{col}_r"])) < 1e-3, col
+
+
+def test_invariance_with_mlf_under_fiml_equals_lavaan():
+    """estimator MLF in the invariance sequence: each step's fit measures and lavTestLRT's standard chi-square
+    differences as lavaan's; the latent means of the scalar step carry MLF's first-order SEs."""
+    from survey.sem import invariance
+    from survey.sem.invariance_groups import latent_means
+
+    res = invariance(MODELS["hs"], MAR, "school", estimator="MLF", missing="fiml",
+                     steps=["configural", "metric", "scalar"], partial=False, criterion="lrt")
+    frame = res.to_frame().set_index("model")
+    lrt = REF["invariance_mlf_lrt"]
+    for i, step in enumerate(("configural", "metric", "scalar")):
+        if step not in frame.index:
+            continue
+        fm = REF["cases"][f"hs_inv_mlf_{step}"]["fit_measures"]
+        for name in ("chisq", "df", "cfi", "tli", "rmsea", "srmr"):
+            assert frame.loc[step, name] == pytest.approx(fm[name], abs=1e-3), (step, name)
+        if i:
+            assert frame.loc[step, "lrt.chisq"] == pytest.approx(lrt["chisq_diff"][i], abs=1e-3)
+            assert frame.loc[step, "lrt.df"] == lrt["df_diff"][i]
+    assert {"configural", "metric", "scalar"} <= set(frame.index)
+    scalar = fit(MODELS["hs"], MAR, estimator="MLF", missing="fiml", group="school",
+                 group_equal=["loadings", "intercepts"])
+    ref = pd.DataFrame(REF["cases"]["hs_inv_mlf_scalar"]["estimates"])
+    ref = ref[(ref["op"] == "~1") & ref["lhs"].isin(["visual", "textual", "speed"]) & (ref["group"] == 2)]
+    merged = latent_means(scalar).merge(ref, on=["lhs", "group"], suffixes=("", "_r"))
+    assert len(merged) == 3
+    np.testing.assert_allclose(merged[["est", "se"]].to_numpy(), merged[["est_r", "se_r"]].to_numpy(),
+                               atol=1e-3)
+
+
+def test_invariance_refuses_mlmv():
+    from survey.sem import invariance
+
+    with pytest.raises(SurveyInputError, match="Satorra"):
+        invariance(MODELS["hs"], HS, "school", estimator="MLMV")
