@@ -80,18 +80,10 @@ def test_clustered_mlr_ignores_test_as_lavaan():
     assert [w.code for w in res.warnings] == ["test_ignored"]
 
 
-@pytest.mark.parametrize("test, message", [
-    ("mean.var.adjusted", "in the clustered case"),  # lavaan's refusal
-    ("scaled.shifted", "in the clustered case"),
-    ("sb", "with cluster= and estimator ML is not available yet"),  # lavaan fits it (cfa_cluster_ml_sb)
-])
-def test_clustered_ml_tests_refused(test, message):
-    lavaan = REF["cases"].get(f"cfa_cluster_ml_{test}", {})
-    if message == "in the clustered case":
-        assert "in the clustered case" in lavaan["error"]
-    else:  # a gap: lavaan fits it
-        assert sorted(lavaan["test"]) == ["satorra.bentler", "standard"]
-    with pytest.raises(SurveyInputError, match=message):
+@pytest.mark.parametrize("test", ["mean.var.adjusted", "scaled.shifted"])
+def test_clustered_ml_tests_refused_with_lavaans_message(test):
+    assert "in the clustered case" in REF["cases"][f"cfa_cluster_ml_{test}"]["error"]
+    with pytest.raises(SurveyInputError, match="in the clustered case"):
         fit(MODELS["cfa"], WD, cluster="cid", test=test)
 
 
@@ -228,3 +220,55 @@ def test_invariance_refuses_mlmv():
 
     with pytest.raises(SurveyInputError, match="Satorra"):
         invariance(MODELS["hs"], HS, "school", estimator="MLMV")
+
+
+WMAR = pd.read_csv(FIX / "weighted" / "weighted_mar.csv")
+
+
+@pytest.mark.parametrize("case, estimator, data", [
+    ("cfa_w_ml_satorra.bentler", "ML", "d"), ("cfa_w_ml_yuan.bentler", "ML", "d"),
+    ("cfa_w_ml_scaled.shifted", "ML", "d"), ("cfa_w_ml_mean.var.adjusted", "ML", "d"),
+    ("cfa_w_ml_browne.residual.adf", "ML", "d"), ("cfa_w_mlm_scaled.shifted", "MLM", "d"),
+    ("cfa_w_fiml_ml_yuan.bentler", "ML", "m"),
+])
+def test_second_tests_with_sampling_weights_equal_lavaan(case, estimator, data):
+    """Weighted ML runs as MLR: its yuan.bentler.mplus, then the asked test; yuan.bentler takes the h1 Omega
+    of the weighted scores (10.43911 as lavaan; it used to be the Satorra-Bentler value 11.70941)."""
+    ref = REF["cases"][case]
+    test = case.rsplit("_", 1)[1]
+    options = {"missing": "fiml"} if data == "m" else {}
+    res = fit(MODELS["cfa"], WMAR if data == "m" else WD, sampling_weights="w", estimator=estimator,
+              test=test, **options)
+    big = ("baseline.chisq.scaled",)  # in the thousands: 1e-5 relative (as tests/test_sem_weighted.py)
+    check_against_lavaan(res, ref, skip=YB_H1 + big)
+    for key in big:
+        assert res.fit_measures()[key] == pytest.approx(ref["fit_measures"][key], rel=1e-5)
+
+
+def test_mlf_with_weights_and_fiml_equals_lavaan():
+    res = fit(MODELS["sem"], WMAR, sampling_weights="w", estimator="MLF", missing="fiml")
+    check_against_lavaan(res, REF["cases"]["sem_w_fiml_mlf"])
+
+
+@pytest.mark.parametrize("test", ["satorra.bentler", "yuan.bentler"])
+def test_clustered_ml_with_a_satorra_bentler_test_equals_lavaan(test):
+    """lavaan 0.6.14: se robust.cluster, information observed for the SEs and the test (model and baseline),
+    Gamma cluster-summed; its clustered yuan.bentler is the same statistic (14.297108)."""
+    ref = REF["cases"][f"cfa_cluster_ml_{'sb' if test == 'satorra.bentler' else 'yb'}"]
+    res = fit(MODELS["cfa"], WD, cluster="cid", test=test)
+    assert res.estimator == "ML" and "test_ignored" not in [w.code for w in res.warnings]
+    check_against_lavaan(res, ref, skip=YB_H1)
+    assert res.tests()[test]["stat"] == pytest.approx(14.297108, abs=1e-5)
+
+
+def test_clustered_mlm_with_its_own_test_warns_nothing():
+    res = fit(MODELS["cfa"], WD, cluster="cid", estimator="MLM", test="satorra.bentler")
+    assert "test_ignored" not in [w.code for w in res.warnings]
+
+
+def test_mlm_cluster_summary_names_lavaans_standard_errors():
+    """lavaan's summary(): 'Standard errors  Robust.cluster.sem', 'Information  Expected'."""
+    text = fit(MODELS["cfa"], WD, cluster="cid", estimator="MLM").summary(fit_measures=False)
+    lines = [" ".join(line.split()) for line in str(text).splitlines()]
+    assert "Standard errors Robust.cluster.sem" in lines and "Information Expected" in lines
+    assert "Number of clusters [cid] 50" in lines

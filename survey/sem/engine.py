@@ -264,6 +264,7 @@ def fit_blocks(
                                "(available: one test)", field="test", value=", ".join([test, *more_tests]))
     asked_test, test = test, clmod.cluster_test(estimator, test, design)
     est, se, h1_test = clmod.resolve(est, se, design, test=test, alias=str(estimator).upper() in ALIASES)
+    information = clmod.cluster_ml_test(est, se, design, information)  # clustered ML + SB: observed
     test_info = clmod.h1_test_information if h1_test else None
     test, second = resolve_test(test, est, kind)
     if est == "MLR" and (second or more_tests):  # lavaan: observed.information = "h1" for all tests when >1
@@ -410,4 +411,5 @@ def fit_blocks(
     result.se_options = (se_kind, default_information(est, kind, se_kind, information))
     if str(estimator).upper() == "MLF" and se_kind == "first.order":  # lavaan: se standard, information
         result.se_options = ("standard", "first.order")  # first.order
+    clmod.relabel_cluster_ml(result, estimator, asked_test)
     return result

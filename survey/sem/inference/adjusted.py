@@ -82,7 +82,7 @@ def _moments(b: BlockStats, meanstructure: bool) -> np.ndarray:
 
 
 def ugamma(mg: MultiGroupModel, blocks: list[BlockStats], theta: np.ndarray, deltas: list[np.ndarray],
-           e_inv: np.ndarray, weight=None) -> tuple[float, float]:
+           e_inv: np.ndarray, weight=None, omega: bool = False) -> tuple[float, float]:
     """tr(U Gf) and tr((U Gf)^2) (module notes); ``weight(block, sigma, mu, meanstructure)``: W_g when it is
     not the normal h1 information (lavaan's observed h1 weight, :mod:`survey.sem.inference.observed_sem`)."""
     n = sum(b.n for b in blocks)
@@ -97,6 +97,10 @@ def ugamma(mg: MultiGroupModel, blocks: list[BlockStats], theta: np.ndarray, del
             from survey.sem.inference.observed_sem import h1_omega
 
             gf.append(h1_omega(b) / f)
+        elif omega and getattr(b, "wt", None) is not None:  # yuan.bentler with weights: lavaan's h1 Omega
+            from survey.sem.inference.observed_sem import h1_omega
+
+            gf.append(h1_omega(b, ram.meanstructure) / f)
         else:
             gf.append(block_gamma(b, ram.meanstructure) / f)
     w, g, d = block_diag(*wf), block_diag(*gf), np.vstack(deltas)
@@ -141,7 +145,7 @@ def requested_test(test: str, stat: float, df: float, mg: MultiGroupModel, block
         return yuan_bentler_mplus(stat, df, a_inv, b0, blocks, mg.meanstructure, mg.npar_full)
     if test == "standard" or test in BROWNE:
         return None
-    tr, tr2 = ugamma(mg, blocks, theta, deltas, a_inv, weight)
+    tr, tr2 = ugamma(mg, blocks, theta, deltas, a_inv, weight, omega=test == "yuan.bentler")
     sb = ScaledTest(test if test == "yuan.bentler" else "satorra.bentler", stat, df, tr, _factor(tr, df),
                     trace2=tr2)
     if test in ("satorra.bentler", "yuan.bentler"):

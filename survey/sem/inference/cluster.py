@@ -50,7 +50,8 @@ def cluster_test(estimator: str, test: str, design: Design | None) -> str:
     """lavaan 0.6.14's ``test`` with ``cluster=`` (``lav_options_set``, "clustered" branch): MLR and MLM
     override ``test=`` with their own test (yuan.bentler.mplus / satorra.bentler; the asked test is dropped,
     :func:`design_warnings` says so), weights run ML as MLR; ML takes standard, yuan.bentler(.mplus) or
-    satorra.bentler and refuses the others with lavaan's message."""
+    satorra.bentler and refuses the others with lavaan's message; yuan.bentler is run as satorra.bentler
+    (lavaan's clustered yuan.bentler is the same statistic) and relabelled (:func:`relabel_cluster_ml`)."""
     if design is None or design.cluster is None:
         return test
     name = normalize_test(test)
@@ -59,14 +60,14 @@ def cluster_test(estimator: str, test: str, design: Design | None) -> str:
     if name not in CLUSTER_TESTS:
         raise SurveyInputError('test must be one of "none", "yuan.bentler", "yuan.bentler.mplus" or '
                                '"satorra.bentler" in the clustered case (lavaan)', field="test", value=test)
-    return name
+    return "satorra.bentler" if name == "yuan.bentler" else name  # the same trace there (lavaan 0.6.14)
 
 
 def resolve(est: str, se: str, design: Design | None, bootstrap: bool = False,
             test: str = "standard", alias: bool = False) -> tuple[str, str, bool]:
     """(estimator run, se, YB test with h1 information) for a fit with ``design``; clustered ML with
-    ``test`` satorra.bentler / yuan.bentler is refused (lavaan fits it with an observed-information
-    scaling whose baseline is not reproduced here). ``alias``: the estimator asked was MLF / MLMV / MLMVS."""
+    ``test`` satorra.bentler / yuan.bentler runs as MLM with cluster-robust sandwich SEs on the observed
+    information (:func:`cluster_ml_test`). ``alias``: the estimator asked was MLF / MLMV / MLMVS."""
     if design is None or (alias and design.cluster is None):  # sampling weights with MLF / MLMV / MLMVS:
         return est, se, False  # lavaan keeps the alias' se and test (ML is not turned into MLR)
     if bootstrap or se == "bootstrap":
@@ -83,28 +84,51 @@ def resolve(est: str, se: str, design: Design | None, bootstrap: bool = False,
                                    "default, robust.cluster or none (lavaan)", field="se", value=se)
         h1_test = est == "ML" and design.weights is None  # lavaan's test: standard + yuan.bentler.mplus
         se = "none" if se == "none" else "robust.huber.white"
-        if h1_test and normalize_test(test) in ("satorra.bentler", "yuan.bentler"):  # lavaan fits it (its
-            raise SurveyInputError(  # observed-information SB/YB test there is not reproduced yet)
-                f"test={test!r} with cluster= and estimator ML is not available yet (available: the default "
-                "yuan.bentler.mplus, or estimator MLM for a cluster-robust Satorra-Bentler test)",
-                field="test", value=test)
+        if h1_test and normalize_test(test) in ("satorra.bentler", "yuan.bentler"):
+            return "MLM", se, False  # the MLM pieces on the observed information (cluster_ml_test)
     if est == "ML":
         est = "MLR"
     return est, se, h1_test
+
+
+def cluster_ml_test(est: str, se: str, design: Design | None, information: str) -> str:
+    """The information of clustered ML with a satorra.bentler / yuan.bentler test (lavaan 0.6.14: se
+    robust.cluster, information observed for the SEs and the test, model and baseline alike; its
+    Satorra-Bentler trace tr(U Gamma) with U on the observed information and the observed h1 weight, Gamma
+    the cluster-summed one; yuan.bentler is the same number there): "observed", else ``information``."""
+    if design is not None and design.cluster is not None and est == "MLM" and se == "robust.huber.white":
+        return "observed"
+    return information
+
+
+def relabel_cluster_ml(result, estimator: str, test: str) -> None:
+    """The fit of :func:`cluster_ml_test` reported as lavaan's: estimator ML, the test under its name."""
+    if result.estimator != "MLM" or str(estimator).upper() != "ML":
+        return
+    result.estimator = "ML"
+    for pieces in (result.pieces, result.baseline):
+        if pieces.scaled is not None:
+            pieces.scaled.method = normalize_test(test)
 
 
 def design_warnings(estimator: str, design: Design | None, test: str = "standard") -> list[SurveyWarning]:
     """A note that ML ran with robust SEs and test (lavaan does so silently); that a clustered MLR/MLM fit
     dropped the asked ``test`` (lavaan 0.6.14 overrides it silently)."""
     out = []
-    if design is not None and design.cluster is not None and cluster_test(estimator, test, design) \
-            != normalize_test(test) and normalize_test(test) not in ("standard", "yuan.bentler.mplus"):
+    asked, est = normalize_test(test), str(estimator).upper()
+    own = "satorra.bentler" if est == "MLM" else "yuan.bentler.mplus"
+    if design is not None and design.cluster is not None and (est != "ML" or design.weights is not None) \
+            and asked not in ("standard", own):
         out.append(SurveyWarning("test_ignored", f"test={test!r} is ignored with cluster= and estimator "
                                  f"{str(estimator).upper()}: its own test is reported (as lavaan)", "sem"))
     if design is None or str(estimator).upper() != "ML":
         return out
     what = "clusters" if design.weights is None else "sampling weights"
     kind = "cluster-robust" if design.cluster is not None else "robust"
+    if design.cluster is not None and design.weights is None and normalize_test(test) in ("satorra.bentler",
+                                                                                           "yuan.bentler"):
+        return out + [SurveyWarning("weights_robust", f"with {what}, estimator ML uses {kind} (sandwich) "
+                                    f"standard errors and the {normalize_test(test)} test, as lavaan", "sem")]
     return out + [SurveyWarning("weights_robust", f"with {what}, estimator ML uses {kind} (sandwich) "
                                 "standard errors and the Yuan-Bentler-Mplus scaled test, as lavaan", "sem")]
 

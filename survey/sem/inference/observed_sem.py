@@ -112,12 +112,12 @@ def h1_structured_information(mg: MultiGroupModel, blocks: list[BlockStats], the
     return 0.5 * (e + e.T)
 
 
-def h1_omega(block: BlockStats) -> np.ndarray:
+def h1_omega(block: BlockStats, meanstructure: bool = True) -> np.ndarray:
     """lavaan's ``lav_model_h1_omega`` of a FIML block, the Gamma of its Yuan-Bentler test: A1^-1 B1 A1^-1
     with A1 / B1 the observed / first-order h1 information at the EM moments (h1.information =
-    "unstructured"; Yuan & Bentler 2000)."""
-    a1, b1 = block.h1_information(True)
-    m = x_mask(block.cov.shape[0], block.x_index, True)
+    "unstructured"; Yuan & Bentler 2000); of a weighted block, with B1 from the weighted scores."""
+    a1, b1 = block.h1_information(meanstructure)
+    m = x_mask(block.cov.shape[0], block.x_index, meanstructure)
     from survey.sem.data.blocks import masked_inverse
 
     ai = masked_inverse(a1, m)
