@@ -272,3 +272,16 @@ def test_mlm_cluster_summary_names_lavaans_standard_errors():
     lines = [" ".join(line.split()) for line in str(text).splitlines()]
     assert "Standard errors Robust.cluster.sem" in lines and "Information Expected" in lines
     assert "Number of clusters [cid] 50" in lines
+
+
+@pytest.mark.parametrize("case, options", [
+    ("cfa_cluster_mlf", {"estimator": "MLF"}),  # lavaan: information = c("expected", "observed")
+    ("cfa_cluster_ml_expected", {"information": "expected"}),  # its test on the expected one too
+])
+def test_clustered_ml_information_variants_equal_lavaan(case, options):
+    """Cluster-robust SEs on the expected information; the Yuan-Bentler-Mplus test on lavaan's h1 observed
+    information under MLF, on the expected one under ML with information="expected" (it had taken the h1
+    observed one: 14.3535 vs lavaan's 14.3553)."""
+    ref = REF["cases"][case]
+    assert ref["options"]["se"] == "robust.cluster"
+    check_against_lavaan(fit(MODELS["cfa"], WD, cluster="cid", **options), ref)

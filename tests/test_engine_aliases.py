@@ -140,10 +140,11 @@ def test_mlmv_with_another_test_refused():
         fit(REF["models"]["hs"], HS, estimator="MLMV", test="satorra.bentler")
 
 
-@pytest.mark.parametrize("estimator", ["MLF", "MLMV", "MLMVS"])
+@pytest.mark.parametrize("estimator", ["MLMV", "MLMVS"])
 def test_aliases_with_clusters_refused(estimator):
     """lavaan fits them with robust.cluster SEs and its own test beside yuan.bentler.mplus (h1 information):
-    not reproduced yet, refused rather than different (with sampling weights alone: tests/test_combos.py)."""
+    not reproduced yet, refused rather than different (MLF with clusters and the aliases with sampling
+    weights: tests/test_combos.py)."""
     with pytest.raises(SurveyInputError, match=f"estimator {estimator} is not available with cluster="):
         fit(REF["models"]["hs"], HS, estimator=estimator, cluster="school")
 

@@ -255,7 +255,7 @@ def fit_blocks(
     est, se, test = resolve_alias(est, se, test, information)
     design = design_from(data, sampling_weights, cluster, sampling_weights_normalization) \
         if isinstance(data, pd.DataFrame) else None
-    if design is not None and design.cluster is not None and str(estimator).upper() in ALIASES:
+    if design is not None and design.cluster is not None and str(estimator).upper() in ("MLMV", "MLMVS"):
         raise SurveyInputError(f"estimator {str(estimator).upper()} is not available with cluster= yet "
                                "(available: ML, MLR or MLM)", field="estimator",
                                value=str(estimator))
@@ -264,14 +264,11 @@ def fit_blocks(
                                "(available: one test)", field="test", value=", ".join([test, *more_tests]))
     asked_test, test = test, clmod.cluster_test(estimator, test, design)
     est, se, h1_test = clmod.resolve(est, se, design, test=test, alias=str(estimator).upper() in ALIASES)
-    information = clmod.cluster_ml_test(est, se, design, information)  # clustered ML + SB: observed
-    test_info = clmod.h1_test_information if h1_test else None
+    information = clmod.cluster_ml_test(est, se, design, information, estimator)  # SB: observed, MLF: exp.
+    test_info = clmod.test_information(h1_test, estimator, information)
     test, second = resolve_test(test, est, kind)
     if est == "MLR" and (second or more_tests):  # lavaan: observed.information = "h1" for all tests when >1
-        if h1_test:
-            raise SurveyInputError(f"test={second!r} is not available with clustered data and estimator MLR "
-                                   "yet (available: its own yuan.bentler.mplus)", field="test", value=second)
-        from survey.sem.inference.observed_sem import h1_structured_information
+        from survey.sem.inference.observed_sem import h1_structured_information  # (clusters: test= dropped)
 
         test_info = h1_structured_information
     ge = normalize_group_equal(group_equal)

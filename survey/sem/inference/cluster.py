@@ -68,6 +68,9 @@ def resolve(est: str, se: str, design: Design | None, bootstrap: bool = False,
     """(estimator run, se, YB test with h1 information) for a fit with ``design``; clustered ML with
     ``test`` satorra.bentler / yuan.bentler runs as MLM with cluster-robust sandwich SEs on the observed
     information (:func:`cluster_ml_test`). ``alias``: the estimator asked was MLF / MLMV / MLMVS."""
+    if alias and design is not None and design.cluster is not None:  # MLF (lavaan: robust.cluster SEs on
+        se = "robust.huber.white" if se in ("first.order", "default", "standard") else se  # the expected
+        alias = False  # information, standard + yuan.bentler.mplus tests on the h1 one)
     if design is None or (alias and design.cluster is None):  # sampling weights with MLF / MLMV / MLMVS:
         return est, se, False  # lavaan keeps the alias' se and test (ML is not turned into MLR)
     if bootstrap or se == "bootstrap":
@@ -91,13 +94,24 @@ def resolve(est: str, se: str, design: Design | None, bootstrap: bool = False,
     return est, se, h1_test
 
 
-def cluster_ml_test(est: str, se: str, design: Design | None, information: str) -> str:
+def test_information(h1_test: bool, estimator: str, information: str):
+    """The information of the Yuan-Bentler-Mplus test of clustered ML (:func:`h1_test_information`, lavaan's
+    observed.information = "h1"); with ``information = "expected"`` under ML lavaan's second information is
+    expected too: the test then takes the fit's own expected information (None)."""
+    if not h1_test or (information == "expected" and str(estimator).upper() == "ML"):
+        return None
+    return h1_test_information
+
+
+def cluster_ml_test(est: str, se: str, design: Design | None, information: str, estimator: str = "ML") -> str:
     """The information of clustered ML with a satorra.bentler / yuan.bentler test (lavaan 0.6.14: se
     robust.cluster, information observed for the SEs and the test, model and baseline alike; its
     Satorra-Bentler trace tr(U Gamma) with U on the observed information and the observed h1 weight, Gamma
     the cluster-summed one; yuan.bentler is the same number there): "observed", else ``information``."""
     if design is not None and design.cluster is not None and est == "MLM" and se == "robust.huber.white":
         return "observed"
+    if design is not None and design.cluster is not None and str(estimator).upper() == "MLF":
+        return "expected"  # lavaan: information = c("expected", "observed") for MLF with clusters
     return information
 
 
