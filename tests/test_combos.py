@@ -285,3 +285,12 @@ def test_clustered_ml_information_variants_equal_lavaan(case, options):
     ref = REF["cases"][case]
     assert ref["options"]["se"] == "robust.cluster"
     check_against_lavaan(fit(MODELS["cfa"], WD, cluster="cid", **options), ref)
+
+
+@pytest.mark.parametrize("case, options", [
+    ("sem_cluster_ml_sb", {"test": "satorra.bentler"}),  # a fixed.x covariate
+    ("cfa_cluster_mg_ml_sb", {"test": "satorra.bentler", "group": "gender"}),
+    ("sem_cluster_mlf", {"estimator": "MLF"}),
+])
+def test_clustered_ml_variants_with_covariates_and_groups_equal_lavaan(case, options):
+    check_against_lavaan(fit(MODELS[case.split("_")[0]], WD, cluster="cid", **options), REF["cases"][case])
