@@ -246,7 +246,7 @@ def fit_blocks(
     from survey.sem.data.weighted import design_from
     from survey.sem.inference import cluster as clmod
     from survey.sem.inference.listwise import listwise_switch
-    from survey.sem.inference.many_tests import extra_tests, split_tests
+    from survey.sem.inference.many_tests import add_extra_tests, refuse_with_design, split_tests
     from survey.sem.results.result import SEMResult
 
     est, kind = check_options(estimator, missing, se, group, group_equal)
@@ -259,9 +259,7 @@ def fit_blocks(
         raise SurveyInputError(f"estimator {str(estimator).upper()} is not available with cluster= yet "
                                "(available: ML, MLR or MLM)", field="estimator",
                                value=str(estimator))
-    if design is not None and more_tests:
-        raise SurveyInputError("several tests with sampling_weights= or cluster= are not available yet "
-                               "(available: one test)", field="test", value=", ".join([test, *more_tests]))
+    refuse_with_design(design, test, more_tests)
     asked_test, test = test, clmod.cluster_test(estimator, test, design)
     est, se, h1_test = clmod.resolve(est, se, design, test=test, alias=str(estimator).upper() in ALIASES)
     information = clmod.cluster_ml_test(est, se, design, information, estimator)  # SB: observed, MLF: exp.
@@ -341,13 +339,9 @@ def fit_blocks(
                                    "MLM's own satorra.bentler test)", field="test", value=second)
         model_pieces.extra_tests = {second: second_test(second, mg, blocks, estimation.theta, df, stat,
                                                         observed_h1=est == "MLR")}
-    if more_tests and np.isfinite(estimation.fml):
-        if pt["op"].isin(["==", "<", ">"]).any():
-            raise SurveyInputError("several tests with explicit constraints are not available yet",
-                                   field="test")
-        model_pieces.extra_tests = {**getattr(model_pieces, "extra_tests", {}), **extra_tests(
-            more_tests, est, kind, mg, blocks, estimation.theta, df, stat,
-            default_information(est, kind, _se_kind(est, kind, se), information))}
+    if more_tests and np.isfinite(estimation.fml):  # test=[...]: the further tests beside the fit's one
+        add_extra_tests(model_pieces, pt, more_tests, est, kind, blocks, stat,
+                        default_information(est, kind, _se_kind(est, kind, se), information))
     # the baseline (independence) model: same blocks, same estimator
     free_x = [] if fixed_x else list(mg.models[0].names.ov_x)
     bpt = group_partable(

@@ -52,3 +52,20 @@ def extra_tests(names: list[str], est: str, kind: str, mg, blocks, theta: np.nda
                               symmetric_inverse(a), infmod.first_order(mg, blocks, theta))
         out[name] = as_dict(test)
     return out
+
+
+def refuse_with_design(design, test: str, more: list[str]) -> None:
+    """Several tests with sampling weights or clusters: not reproduced yet."""
+    if design is not None and more:
+        raise SurveyInputError("several tests with sampling_weights= or cluster= are not available yet "
+                               "(available: one test)", field="test", value=", ".join([test, *more]))
+
+
+def add_extra_tests(pieces, partable, names: list[str], est: str, kind: str, blocks, stat: float,
+                    info_kind: str) -> None:
+    """The further tests ``names`` into ``pieces.extra_tests`` (:func:`extra_tests`); refused with
+    explicit constraints (their augmented information is not carried here)."""
+    if partable["op"].isin(["==", "<", ">"]).any():
+        raise SurveyInputError("several tests with explicit constraints are not available yet", field="test")
+    found = extra_tests(names, est, kind, pieces.mg, blocks, pieces.theta, pieces.df, stat, info_kind)
+    pieces.extra_tests = {**getattr(pieces, "extra_tests", {}), **found}
