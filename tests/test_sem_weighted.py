@@ -191,7 +191,8 @@ def test_bad_cluster_and_option_combinations_are_refused(frames):
     model = REF["models"]["cfa"]
     bad = [({"cluster": "nope"}, "cluster column not found"),
            ({"cluster": "one"}, "at least two clusters"),
-           ({"cluster": "cid", "estimator": "MLM"}, "MLM with cluster="),
+           ({"cluster": "cid", "estimator": "MLM", "se": "standard"},
+            "MLM with cluster= uses se robust.cluster.sem"),
            ({"cluster": "cid", "se": "standard"}, "se must be default, robust.cluster or none"),
            ({"sampling_weights": "w", "se": "bootstrap", "bootstrap": 10},
             "bootstrap is not available with sampling weights (lavaan: weights run ML as MLR"),

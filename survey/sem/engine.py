@@ -246,24 +246,28 @@ def fit_blocks(
     (:mod:`survey.sem.inference.cluster`)."""
     from survey.sem.data.weighted import design_from
     from survey.sem.inference import cluster as clmod
+    from survey.sem.inference.listwise import listwise_switch
+    from survey.sem.inference.many_tests import add_extra_tests, refuse_with_design, split_tests
     from survey.sem.results.result import SEMResult
 
     est, kind = check_options(estimator, missing, se, group, group_equal)
+    kind, listwise_warnings = listwise_switch(kind, test, se)  # lavaan's drop to listwise (SB-style tests)
+    test, more_tests = split_tests(test)  # test=[...]: the first is the fit's, the others beside it
     est, se, test = resolve_alias(est, se, test, information)
     design = design_from(data, sampling_weights, cluster, sampling_weights_normalization) \
         if isinstance(data, pd.DataFrame) else None
-    if design is not None and str(estimator).upper() in ALIASES:  # lavaan keeps their se/test there
-        raise SurveyInputError(f"estimator {str(estimator).upper()} is not available with sampling_weights= "
-                               "or cluster= yet (available: ML or MLR)", field="estimator",
+    if design is not None and design.cluster is not None and str(estimator).upper() in ("MLMV", "MLMVS"):
+        raise SurveyInputError(f"estimator {str(estimator).upper()} is not available with cluster= yet "
+                               "(available: ML, MLR or MLM)", field="estimator",
                                value=str(estimator))
-    est, se, h1_test = clmod.resolve(est, se, design)
-    test_info = clmod.h1_test_information if h1_test else None
+    refuse_with_design(design, test, more_tests)
+    asked_test, test = test, clmod.cluster_test(estimator, test, design)
+    est, se, h1_test = clmod.resolve(est, se, design, test=test, alias=str(estimator).upper() in ALIASES)
+    information = clmod.cluster_ml_test(est, se, design, information, estimator)  # SB: observed, MLF: exp.
+    test_info = clmod.test_information(h1_test, estimator, information)
     test, second = resolve_test(test, est, kind)
-    if est == "MLR" and second:  # lavaan: observed.information = "h1" for all tests when more than one
-        if h1_test:
-            raise SurveyInputError(f"test={second!r} is not available with clustered data and estimator MLR "
-                                   "yet (available: its own yuan.bentler.mplus)", field="test", value=second)
-        from survey.sem.inference.observed_sem import h1_structured_information
+    if est == "MLR" and (second or more_tests):  # lavaan: observed.information = "h1" for all tests when >1
+        from survey.sem.inference.observed_sem import h1_structured_information  # (clusters: test= dropped)
 
         test_info = h1_structured_information
     ge = normalize_group_equal(group_equal)
@@ -294,7 +298,7 @@ def fit_blocks(
         data, mg.ov, x_names=x_names, group=group, missing=kind, groups=None if group is None else labels,
         design=design,
     )
-    warnings += clmod.design_warnings(estimator, design)
+    warnings += clmod.design_warnings(estimator, design, asked_test) + listwise_warnings
     if group is None and ge:  # lavaan 0.6.14 ignores group.equal in a single-group fit (no warning)
         warnings.append(SurveyWarning("group_equal_ignored", f"group_equal ({', '.join(ge)}) is ignored "
                                       "without group= (one group: nothing to constrain; as lavaan)", "sem"))
@@ -335,6 +339,9 @@ def fit_blocks(
     if second and np.isfinite(estimation.fml):  # Browne's test, or MLM's second test (lavaan's test list)
         model_pieces.extra_tests = {second: second_test(second, mg, blocks, estimation.theta, df, stat,
                                                         observed_h1=h1_tests)}
+    if more_tests and np.isfinite(estimation.fml):  # test=[...]: the further tests beside the fit's one
+        add_extra_tests(model_pieces, pt, more_tests, est, kind, blocks, stat,
+                        default_information(est, kind, _se_kind(est, kind, se), information))
     # the baseline (independence) model: same blocks, same estimator
     free_x = [] if fixed_x else list(mg.models[0].names.ov_x)
     bpt = group_partable(
@@ -397,4 +404,5 @@ def fit_blocks(
     result.se_options = (se_kind, default_information(est, kind, se_kind, information))
     if str(estimator).upper() == "MLF" and se_kind == "first.order":  # lavaan: se standard, information
         result.se_options = ("standard", "first.order")  # first.order
+    clmod.relabel_cluster_ml(result, estimator, asked_test)
     return result

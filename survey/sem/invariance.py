@@ -137,7 +137,8 @@ def invariance(
     data, group : the data and its grouping column.
     estimator : "ML" (lavaan's multi-group ML, expected information), "MLR" or "MLM" (robust; the table
         reports chisq.scaled, cfi.robust, tli.robust, rmsea.robust, and the likelihood-ratio tests are
-        Satorra-Bentler (2001) scaled differences, lavaan ``lavTestLRT``'s default for MLR).
+        Satorra-Bentler (2001) scaled differences, lavaan ``lavTestLRT``'s default for MLR); "MLF" (ML with
+        first-order standard errors: the ML table and chi-square differences, latent means with MLF SEs).
     steps : the steps to run, in order (a subset of configural, metric, scalar, strict).
     partial : release constraints by the largest score test when a step fails (partial invariance).
     max_free : at most this many constraints released per step.
@@ -177,9 +178,10 @@ def invariance(
             "invariance steps must be in the order configural, metric, scalar, strict", field="steps"
         )
     est_name = str(estimator).upper()
-    if est_name not in ESTIMATORS:
+    if est_name not in (*ESTIMATORS, "MLF"):  # MLF: ML with first-order SEs, plain LR differences (lavaan)
         raise SurveyInputError(
-            f"estimator={estimator!r} is not available for invariance testing (available: ML, MLR, MLM)",
+            f"estimator={estimator!r} is not available for invariance testing (available: ML, MLR, MLM, MLF; "
+            "MLMV/MLMVS: their LR tests need Satorra (2000), not available)",
             field="estimator",
         )
     if criterion not in CRITERIA:

@@ -26,6 +26,8 @@ def check_information_options(information: str, test: str) -> tuple[str, str]:
                                f"{', '.join(INFORMATION)})", field="information")
     from survey.sem.inference.adjusted import normalize_test
 
+    if isinstance(test, (list, tuple)):  # several tests (survey.sem.inference.many_tests)
+        return info, [normalize_test(t) for t in test]
     return info, normalize_test(tst)
 
 

@@ -55,10 +55,6 @@ def check_options(
             value=str(missing),
             field="missing",
         )
-    if est == "MLF" and kind != "listwise":  # lavaan fits it; its FIML-corrected robust CFI/RMSEA then use
-        raise SurveyInputError(  # the first-order h1 information in a way not reproduced yet
-            "estimator MLF is not available with missing data yet (available: MLF with complete data; "
-            "MLR or ML with missing='fiml')", value=str(missing), field="missing")
     return est, kind
 
 

@@ -28,7 +28,7 @@ from survey.sem.data.blocks import BlockStats, x_mask
 from survey.sem.inference.tests import ScaledTest, _factor, pvalue, yuan_bentler_mplus
 from survey.sem.inference.vcov import h1_weight
 from survey.sem.model.blocks import MultiGroupModel
-from survey.sem.model.moments import gamma_adf_fixed_x, h1_information, vech_index
+from survey.sem.model.moments import block_gamma, gamma_adf_fixed_x, h1_information, vech_index
 
 SCALED = ("satorra.bentler", "yuan.bentler", "yuan.bentler.mplus", "scaled.shifted", "mean.var.adjusted")
 BROWNE = ("browne.residual.adf", "browne.residual.nt")
@@ -51,9 +51,9 @@ def normalize_test(test: str) -> str:
 
 def check_test(test: str, est: str, kind: str) -> None:
     """Refuse the combinations whose lavaan numbers this module does not reproduce yet: with missing data
-    every test but yuan.bentler.mplus and yuan.bentler under ML / MLR (lavaan's "h1" observed information
-    for the tests and its h1 Omega are reproduced, not checked for the others yet); under MLR a second test
-    other than satorra.bentler / yuan.bentler (not checked against lavaan yet)."""
+    every test but yuan.bentler.mplus and yuan.bentler under ML or MLR (lavaan's "h1" observed information
+    for the tests and its h1 Omega; the Satorra-Bentler style tests never get here with missing data: lavaan
+    fits the complete cases then, :mod:`survey.sem.inference.listwise`)."""
     if test == "standard" or (est == "MLR" and test == "yuan.bentler.mplus"):
         return
     if kind != "listwise" and not (est in ("ML", "MLR") and test in ("yuan.bentler.mplus", "yuan.bentler")):
@@ -61,7 +61,7 @@ def check_test(test: str, est: str, kind: str) -> None:
                                                           "mean.var.adjusted") else " yet")
         raise SurveyInputError(f"test={test!r} is not available with FIML{why}; available: "
                                "yuan.bentler(.mplus), MLR, listwise", field="test", value=test)
-    if est == "MLR" and test not in ("satorra.bentler", "yuan.bentler"):
+    if est == "MLR" and test not in (*SCALED, *BROWNE):
         raise SurveyInputError(f"test={test!r} is not available with estimator MLR yet (available: its own "
                                "yuan.bentler.mplus and a second satorra.bentler or yuan.bentler)",
                                field="test", value=test)
@@ -81,7 +81,7 @@ def _moments(b: BlockStats, meanstructure: bool) -> np.ndarray:
 
 
 def ugamma(mg: MultiGroupModel, blocks: list[BlockStats], theta: np.ndarray, deltas: list[np.ndarray],
-           e_inv: np.ndarray, weight=None) -> tuple[float, float]:
+           e_inv: np.ndarray, weight=None, omega: bool = False) -> tuple[float, float]:
     """tr(U Gf) and tr((U Gf)^2) (module notes); ``weight(block, sigma, mu, meanstructure)``: W_g when it is
     not the normal h1 information (lavaan's observed h1 weight, :mod:`survey.sem.inference.observed_sem`)."""
     n = sum(b.n for b in blocks)
@@ -96,8 +96,12 @@ def ugamma(mg: MultiGroupModel, blocks: list[BlockStats], theta: np.ndarray, del
             from survey.sem.inference.observed_sem import h1_omega
 
             gf.append(h1_omega(b) / f)
+        elif omega and getattr(b, "wt", None) is not None:  # yuan.bentler with weights: lavaan's h1 Omega
+            from survey.sem.inference.observed_sem import h1_omega
+
+            gf.append(h1_omega(b, ram.meanstructure) / f)
         else:
-            gf.append(gamma_adf_fixed_x(b.raw, b.x_index, ram.meanstructure) / f)
+            gf.append(block_gamma(b, ram.meanstructure) / f)
     from scipy.linalg import block_diag  # imported when a scaled test is computed (start-up cost)
 
     w, g, d = block_diag(*wf), block_diag(*gf), np.vstack(deltas)
@@ -142,7 +146,7 @@ def requested_test(test: str, stat: float, df: float, mg: MultiGroupModel, block
         return yuan_bentler_mplus(stat, df, a_inv, b0, blocks, mg.meanstructure, mg.free_rows)
     if test == "standard" or test in BROWNE:
         return None
-    tr, tr2 = ugamma(mg, blocks, theta, deltas, a_inv, weight)
+    tr, tr2 = ugamma(mg, blocks, theta, deltas, a_inv, weight, omega=test == "yuan.bentler")
     sb = ScaledTest(test if test == "yuan.bentler" else "satorra.bentler", stat, df, tr, _factor(tr, df),
                     trace2=tr2)
     if test in ("satorra.bentler", "yuan.bentler"):

@@ -11,7 +11,9 @@ lavaan's resolution, reproduced by :func:`resolve`:
   ML keeps the standard test and adds the Yuan-Bentler-Mplus test, whose information A is then lavaan's
   ``observed.information = "h1"``: A_h1 = sum_g (N_g/N) Delta_g' A1_g Delta_g with A1_g the unit observed
   information of the saturated model at the model-implied moments (:func:`h1_test_information`);
-  MLR uses the Hessian as without clusters; MLM (``robust.cluster.sem``) is not available here.
+  MLR uses the Hessian as without clusters; MLM is lavaan's ``robust.cluster.sem``: robust.sem SEs and the
+  Satorra-Bentler test with Gamma from the cluster-summed moment deviations, divisor N
+  (:func:`survey.sem.model.moments.gamma_adf_fixed_x`).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from survey.sem.data.blocks import x_mask
 from survey.sem.data.missing import missing_patterns
 from survey.sem.data.missing_info import h1_observed_information as pattern_information
 from survey.sem.data.weighted import Design
+from survey.sem.inference.adjusted import normalize_test
 from survey.sem.inference.information import deltas
 from survey.sem.model.blocks import MultiGroupModel
 
@@ -40,35 +43,108 @@ def refuse_bootstrap(weighted: bool, clustered: bool) -> None:
                                "robust.cluster in the clustered case)", field="cluster")
 
 
-def resolve(est: str, se: str, design: Design | None, bootstrap: bool = False) -> tuple[str, str, bool]:
-    """(estimator run, se, YB test with h1 information) for a fit with ``design``."""
-    if design is None:
-        return est, se, False
+CLUSTER_TESTS = ("standard", "yuan.bentler", "yuan.bentler.mplus", "satorra.bentler")
+
+
+def cluster_test(estimator: str, test: str, design: Design | None) -> str:
+    """lavaan 0.6.14's ``test`` with ``cluster=`` (``lav_options_set``, "clustered" branch): MLR and MLM
+    override ``test=`` with their own test (yuan.bentler.mplus / satorra.bentler; the asked test is dropped,
+    :func:`design_warnings` says so), weights run ML as MLR; ML takes standard, yuan.bentler(.mplus) or
+    satorra.bentler and refuses the others with lavaan's message; yuan.bentler is run as satorra.bentler
+    (lavaan's clustered yuan.bentler is the same statistic) and relabelled (:func:`relabel_cluster_ml`)."""
+    if design is None or design.cluster is None:
+        return test
+    name = normalize_test(test)
+    if str(estimator).upper() != "ML" or design.weights is not None:
+        return "standard"
+    if name not in CLUSTER_TESTS:
+        raise SurveyInputError('test must be one of "none", "yuan.bentler", "yuan.bentler.mplus" or '
+                               '"satorra.bentler" in the clustered case (lavaan)', field="test", value=test)
+    return "satorra.bentler" if name == "yuan.bentler" else name  # the same trace there (lavaan 0.6.14)
+
+
+def resolve(est: str, se: str, design: Design | None, bootstrap: bool = False,
+            test: str = "standard", alias: bool = False) -> tuple[str, str, bool]:
+    """(estimator run, se, YB test with h1 information) for a fit with ``design``; clustered ML with
+    ``test`` satorra.bentler / yuan.bentler runs as MLM with cluster-robust sandwich SEs on the observed
+    information (:func:`cluster_ml_test`). ``alias``: the estimator asked was MLF / MLMV / MLMVS."""
+    if alias and design is not None and design.cluster is not None:  # MLF (lavaan: robust.cluster SEs on
+        se = "robust.huber.white" if se in ("first.order", "default", "standard") else se  # the expected
+        alias = False  # information, standard + yuan.bentler.mplus tests on the h1 one)
+    if design is None or (alias and design.cluster is None):  # sampling weights with MLF / MLMV / MLMVS:
+        return est, se, False  # lavaan keeps the alias' se and test (ML is not turned into MLR)
     if bootstrap or se == "bootstrap":
         refuse_bootstrap(design.weights is not None, design.cluster is not None)
     h1_test = False
     if design.cluster is not None:
-        if est == "MLM":
-            raise SurveyInputError("estimator MLM with cluster= (lavaan's robust.cluster.sem) is not "
-                                   "available yet; use ML or MLR", field="estimator", value=est)
+        if est == "MLM":  # lavaan's robust.cluster.sem: robust.sem and Satorra-Bentler, cluster-summed Gamma
+            if se not in ("default", "robust.cluster.sem", "robust.sem", "none"):
+                raise SurveyInputError("estimator MLM with cluster= uses se robust.cluster.sem (lavaan)",
+                                       field="se", value=se)
+            return est, ("none" if se == "none" else "robust.sem"), False
         if se not in CLUSTER_SE:
             raise SurveyInputError("with cluster= the standard errors are cluster-robust: se must be "
                                    "default, robust.cluster or none (lavaan)", field="se", value=se)
         h1_test = est == "ML" and design.weights is None  # lavaan's test: standard + yuan.bentler.mplus
         se = "none" if se == "none" else "robust.huber.white"
+        if h1_test and normalize_test(test) in ("satorra.bentler", "yuan.bentler"):
+            return "MLM", se, False  # the MLM pieces on the observed information (cluster_ml_test)
     if est == "ML":
         est = "MLR"
     return est, se, h1_test
 
 
-def design_warnings(estimator: str, design: Design | None) -> list[SurveyWarning]:
-    """A note that ML ran with robust SEs and test (lavaan does so silently)."""
+def test_information(h1_test: bool, estimator: str, information: str):
+    """The information of the Yuan-Bentler-Mplus test of clustered ML (:func:`h1_test_information`, lavaan's
+    observed.information = "h1"); with ``information = "expected"`` under ML lavaan's second information is
+    expected too: the test then takes the fit's own expected information (None)."""
+    if not h1_test or (information == "expected" and str(estimator).upper() == "ML"):
+        return None
+    return h1_test_information
+
+
+def cluster_ml_test(est: str, se: str, design: Design | None, information: str, estimator: str = "ML") -> str:
+    """The information of clustered ML with a satorra.bentler / yuan.bentler test (lavaan 0.6.14: se
+    robust.cluster, information observed for the SEs and the test, model and baseline alike; its
+    Satorra-Bentler trace tr(U Gamma) with U on the observed information and the observed h1 weight, Gamma
+    the cluster-summed one; yuan.bentler is the same number there): "observed", else ``information``."""
+    if design is not None and design.cluster is not None and est == "MLM" and se == "robust.huber.white":
+        return "observed"
+    if design is not None and design.cluster is not None and str(estimator).upper() == "MLF":
+        return "expected"  # lavaan: information = c("expected", "observed") for MLF with clusters
+    return information
+
+
+def relabel_cluster_ml(result, estimator: str, test: str) -> None:
+    """The fit of :func:`cluster_ml_test` reported as lavaan's: estimator ML, the test under its name."""
+    if result.estimator != "MLM" or str(estimator).upper() != "ML":
+        return
+    result.estimator = "ML"
+    for pieces in (result.pieces, result.baseline):
+        if pieces.scaled is not None:
+            pieces.scaled.method = normalize_test(test)
+
+
+def design_warnings(estimator: str, design: Design | None, test: str = "standard") -> list[SurveyWarning]:
+    """A note that ML ran with robust SEs and test (lavaan does so silently); that a clustered MLR/MLM fit
+    dropped the asked ``test`` (lavaan 0.6.14 overrides it silently)."""
+    out = []
+    asked, est = normalize_test(test), str(estimator).upper()
+    own = "satorra.bentler" if est == "MLM" else "yuan.bentler.mplus"
+    if design is not None and design.cluster is not None and (est != "ML" or design.weights is not None) \
+            and asked not in ("standard", own):
+        out.append(SurveyWarning("test_ignored", f"test={test!r} is ignored with cluster= and estimator "
+                                 f"{str(estimator).upper()}: its own test is reported (as lavaan)", "sem"))
     if design is None or str(estimator).upper() != "ML":
-        return []
+        return out
     what = "clusters" if design.weights is None else "sampling weights"
     kind = "cluster-robust" if design.cluster is not None else "robust"
-    return [SurveyWarning("weights_robust", f"with {what}, estimator ML uses {kind} (sandwich) standard "
-                          "errors and the Yuan-Bentler-Mplus scaled test, as lavaan", "sem")]
+    if design.cluster is not None and design.weights is None and normalize_test(test) in ("satorra.bentler",
+                                                                                           "yuan.bentler"):
+        return out + [SurveyWarning("weights_robust", f"with {what}, estimator ML uses {kind} (sandwich) "
+                                    f"standard errors and the {normalize_test(test)} test, as lavaan", "sem")]
+    return out + [SurveyWarning("weights_robust", f"with {what}, estimator ML uses {kind} (sandwich) "
+                                "standard errors and the Yuan-Bentler-Mplus scaled test, as lavaan", "sem")]
 
 
 def _complete_patterns(block):

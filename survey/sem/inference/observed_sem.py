@@ -21,7 +21,7 @@ import numpy as np
 
 from survey.sem.data.blocks import BlockStats, x_mask
 from survey.sem.model.blocks import MultiGroupModel
-from survey.sem.model.moments import duplication_matrix, gamma_adf_fixed_x
+from survey.sem.model.moments import block_gamma, duplication_matrix
 
 
 def observed_h1_weight(block: BlockStats, sigma: np.ndarray, mu: np.ndarray | None,
@@ -69,7 +69,7 @@ def sem_pieces_observed(mg: MultiGroupModel, blocks: list[BlockStats], theta: np
     for i, (ram, b, d) in enumerate(zip(mg.models, blocks, deltas, strict=True)):
         imp = ram.implied(mg.local(full, i))
         w = observed_h1_weight(b, imp.sigma, imp.mean, ram.meanstructure)
-        gamma = gamma_adf_fixed_x(b.raw, b.x_index, ram.meanstructure)
+        gamma = block_gamma(b, ram.meanstructure)
         wd = w @ d
         middle += b.n / n * wd.T @ gamma @ wd
         parts.append((w, gamma))
@@ -112,12 +112,12 @@ def h1_structured_information(mg: MultiGroupModel, blocks: list[BlockStats], the
     return 0.5 * (e + e.T)
 
 
-def h1_omega(block: BlockStats) -> np.ndarray:
+def h1_omega(block: BlockStats, meanstructure: bool = True) -> np.ndarray:
     """lavaan's ``lav_model_h1_omega`` of a FIML block, the Gamma of its Yuan-Bentler test: A1^-1 B1 A1^-1
     with A1 / B1 the observed / first-order h1 information at the EM moments (h1.information =
-    "unstructured"; Yuan & Bentler 2000)."""
-    a1, b1 = block.h1_information(True)
-    m = x_mask(block.cov.shape[0], block.x_index, True)
+    "unstructured"; Yuan & Bentler 2000); of a weighted block, with B1 from the weighted scores."""
+    a1, b1 = block.h1_information(meanstructure)
+    m = x_mask(block.cov.shape[0], block.x_index, meanstructure)
     from survey.sem.data.blocks import masked_inverse
 
     ai = masked_inverse(a1, m)

@@ -19,7 +19,7 @@ import numpy as np
 
 from survey.sem.data.blocks import BlockStats, x_mask
 from survey.sem.model.blocks import MultiGroupModel
-from survey.sem.model.moments import gamma_adf_fixed_x, h1_information
+from survey.sem.model.moments import block_gamma, h1_information
 
 
 @dataclass
@@ -104,7 +104,7 @@ def sem_pieces(mg: MultiGroupModel, blocks: list[BlockStats], theta: np.ndarray,
         w_g = b.n / n
         imp = ram.implied(mg.local(full, i))
         w = h1_weight(b, imp.sigma, ram.meanstructure)
-        gamma = gamma_adf_fixed_x(b.raw, b.x_index, ram.meanstructure)
+        gamma = block_gamma(b, ram.meanstructure)
         wd = w @ d
         e += w_g * d.T @ wd
         middle += w_g * wd.T @ gamma @ wd

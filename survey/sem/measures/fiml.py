@@ -37,12 +37,15 @@ def _masked(mats, mask: np.ndarray):
 
 
 def fiml_corrected(models: list[tuple[MultiGroupModel, np.ndarray, float]], blocks, version: str,
-                   expected: tuple[bool, ...] = ()):
+                   expected: tuple[bool | str, ...] = ()):
     """(T3, c3) for each (model, theta, df[, constraint Jacobian]): under explicit constraints
     (Delta' Wm Delta)^-1 is the augmented inverse (lavaan ``lav_model_information_augment_invert``).
-    ``expected[i]``: model i was fitted with information="expected", so E = Delta' We Delta with We the
-    missing-data expected h1 information at the EM moments (lavaan's ``inverted.information`` under
-    h1.information="unstructured")."""
+    ``expected[i]`` ("expected" or True): model i was fitted with information="expected", so
+    E = Delta' We Delta with We the missing-data expected h1 information at the EM moments (lavaan's
+    ``inverted.information`` under h1.information="unstructured"); ``expected[i] == "first.order"``
+    (estimator MLF): E = Delta' Jm Delta with Jm = bdiag(f_g Jm_g), the first-order h1 information at the
+    EM moments (lavaan's ``inverted.information`` of a first-order fit under h1.information="unstructured",
+    for the model and the baseline alike)."""
     from scipy.linalg import block_diag  # imported when robust FIML measures are computed
 
     n = sum(b.n for b in blocks)
@@ -71,7 +74,10 @@ def fiml_corrected(models: list[tuple[MultiGroupModel, np.ndarray, float]], bloc
         for i, (ram, b) in enumerate(zip(mg.models, blocks, strict=True)):
             t3 += b.n * objective(ram, b, mg.local(full, i))[0]
         delta = np.vstack(deltas(mg, theta))
-        if j < len(expected) and expected[j]:
+        kind = expected[j] if j < len(expected) else False
+        if kind == "first.order":
+            e = delta.T @ block_diag(*[fg * jg for fg, jg in zip(f, jm_g, strict=True)]) @ delta
+        elif kind:
             if we is None:
                 we = block_diag(*[fg * _masked((h1_expected_information(b.md, b.cov) / b.n,), m)[0]
                                   for fg, b, m in zip(f, blocks, masks, strict=True)])

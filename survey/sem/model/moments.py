@@ -82,22 +82,44 @@ def gamma_adf(x: np.ndarray, meanstructure: bool) -> np.ndarray:
     return zc.T @ zc / x.shape[0]
 
 
-def gamma_adf_fixed_x(x: np.ndarray, x_index: list[int], meanstructure: bool) -> np.ndarray:
-    """Gamma under fixed.x (lavaan ``lav_samplestats_Gamma``, sample-based): the moments of the data minus
-    those of its projection on the covariates (the non-covariates replaced by their OLS fitted values on
-    an intercept and the covariates), so the covariates' own sampling variability is removed."""
+def _adf_rows(x: np.ndarray, x_index: list[int], meanstructure: bool) -> np.ndarray:
+    """The centred per-row moment deviations whose cross-product / N is :func:`gamma_adf_fixed_x`."""
+    d = x - x.mean(axis=0)
+    rows, cols = vech_index(x.shape[1])
     if not x_index:
-        return gamma_adf(x, meanstructure)
+        z = d[:, rows] * d[:, cols]
+        z = np.hstack([d, z]) if meanstructure else z
+        return z - z.mean(axis=0)
     y_idx = [j for j in range(x.shape[1]) if j not in set(x_index)]
     design = np.column_stack([np.ones(x.shape[0]), x[:, x_index]])
     coef, *_ = np.linalg.lstsq(design, x[:, y_idx], rcond=None)
     yhat = x.copy()
     yhat[:, y_idx] = design @ coef
-    rows, cols = vech_index(x.shape[1])
-    yc = x - x.mean(axis=0)
     hc = yhat - yhat.mean(axis=0)
-    z = yc[:, rows] * yc[:, cols] - hc[:, rows] * hc[:, cols]
+    z = d[:, rows] * d[:, cols] - hc[:, rows] * hc[:, cols]
     if meanstructure:
         z = np.hstack([x - yhat, z])
-    zc = z - z.mean(axis=0)
+    return z - z.mean(axis=0)
+
+
+def gamma_adf_fixed_x(x: np.ndarray, x_index: list[int], meanstructure: bool,
+                      cluster: np.ndarray | None = None) -> np.ndarray:
+    """Gamma under fixed.x (lavaan ``lav_samplestats_Gamma``, sample-based): the moments of the data minus
+    those of its projection on the covariates (the non-covariates replaced by their OLS fitted values on
+    an intercept and the covariates), so the covariates' own sampling variability is removed.
+    ``cluster`` (codes per row, lavaan's ``cluster.idx``): the centred rows are summed within clusters
+    before the cross-product, divisor N, times C/(C-1) with C the block's clusters (lavaan's Gamma of
+    ``robust.cluster.sem`` / MLM with ``cluster=``)."""
+    zc = _adf_rows(x, x_index, meanstructure)
+    if cluster is not None:
+        summed = np.zeros((int(cluster.max()) + 1, zc.shape[1]))
+        np.add.at(summed, cluster, zc)
+        summed = summed[np.bincount(cluster) > 0]
+        c = summed.shape[0]
+        return summed.T @ summed / x.shape[0] * c / (c - 1)
     return zc.T @ zc / x.shape[0]
+
+
+def block_gamma(block, meanstructure: bool) -> np.ndarray:
+    """:func:`gamma_adf_fixed_x` of a block's raw rows, cluster-summed when the block has clusters."""
+    return gamma_adf_fixed_x(block.raw, block.x_index, meanstructure, getattr(block, "cluster", None))

@@ -43,11 +43,13 @@ def fiml_robust_tests(res) -> tuple[ScaledTest | None, ScaledTest | None]:
     scaled = getattr(res.pieces, "scaled", None)
     version = "V3" if res.estimator == "MLR" or scaled is not None else "V6"
     pieces, base = res.pieces, res.baseline
+    info = (getattr(res, "se_options", None) or ("", ""))[1]  # MLF: both with the first-order information
+    info = info if info in ("expected", "first.order") else ""
     try:
         (t3, c3), (t3b, c3b) = fiml_corrected(
             [(res.mg, res.theta, pieces.df, *getattr(pieces, "constraint_jacobian", ())),
              (base.mg, base.theta, base.df)], res.stats.groups, version,
-            expected=((getattr(res, "se_options", None) or ("", ""))[1] == "expected",),
+            expected=(info, info if info == "first.order" else ""),
         )
     except np.linalg.LinAlgError:
         return None, None

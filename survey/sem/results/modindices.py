@@ -14,7 +14,9 @@ and the score s = d logL/N / d theta at the estimates (Sorbom 1989, J Econometri
     sepc.lv, sepc.all = epc standardized with the fitted model's SDs (residual variances for ~~)
     sepc.nox = sepc.all with observed covariates (fixed.x) left in their metric (lavaan's std.nox)
 
-Candidates with V_jj < eps^(1/3) (equivalent to a free parameter) are dropped, as lavaan does.
+Candidates with V_jj < eps^(1/3) (equivalent to a free parameter) are dropped, as lavaan does. With
+missing data (FIML) s is the gradient of the FIML log-likelihood and I the missing-data expected information
+at the implied moments (lavaan's default ``information = "expected"``; :func:`_fiml_score_and_information`).
 """
 
 from __future__ import annotations
@@ -66,6 +68,31 @@ def _score_and_information(model: RAMModel, stats, theta: np.ndarray, x_index: l
     return score, info
 
 
+def _fiml_score_and_information(model: RAMModel, block, theta: np.ndarray, x_index: list[int]):
+    """FIML: the score d logL/N of the missing-data likelihood and the unit missing-data expected
+    information Delta' W_e Delta at the implied moments (lavaan's ``modindices(information = "expected")``
+    on a ``missing = "ml"`` fit: ``lav_mvnorm_missing_information_expected``, ``gradient.logl``);
+    fixed.x covariate moments carry no weight."""
+    from survey.sem.data.missing_info import h1_case_scores, h1_expected_information
+    from survey.sem.model.moments import moments_jacobian
+
+    imp = model.implied(theta)
+    mu = imp.mean if imp.mean is not None else block.mean
+    delta = moments_jacobian(model, theta, True)
+    scores = h1_case_scores(block.md, imp.sigma, mu)
+    wt = getattr(block.md, "wt", None)
+    if wt is not None:
+        scores = scores * wt[:, None]
+    w = h1_expected_information(block.md, imp.sigma) / block.n
+    if x_index:
+        from survey.sem.data.blocks import x_mask
+
+        m = x_mask(model.p, x_index, True)
+        w[m, :] = 0.0
+        w[:, m] = 0.0
+    return delta.T @ scores.sum(axis=0) / block.n, delta.T @ w @ delta
+
+
 def modification_indices(res: SEMResult, score_information=None, scale: float = 1.0) -> pd.DataFrame:
     """lavaan's ``modindices(fit)`` columns lhs op rhs mi epc sepc.lv sepc.all.
 
@@ -113,8 +140,10 @@ def modification_indices(res: SEMResult, score_information=None, scale: float = 
     ext_model.set_exogenous(res.group_stats.cov, res.group_stats.mean)
     x_index = [ram.ov.index(v) for v in ram.names.ov_x]
     if score_information is None:
-        score_all, info = _score_and_information(ext_model, res.group_stats, np.asarray(theta), x_index)
-        i22 = res.information.information
+        fiml = getattr(res.group_stats, "kind", "complete") == "fiml"
+        scorer = _fiml_score_and_information if fiml else _score_and_information
+        score_all, info = scorer(ext_model, res.group_stats, np.asarray(theta), x_index)
+        i22 = info[:q, :q] if fiml else res.information.information  # FIML: the expected one, as lavaan
     else:
         score_all, info = score_information(ext_model, np.asarray(theta))
         i22 = info[:q, :q]

@@ -210,8 +210,9 @@ def _se_lines(res: SEMResult) -> list[str]:
         "observed" if res.estimator == "MLR" or fiml else "expected")
     names = {"standard": "Standard", "robust.huber.white": "Sandwich", "robust.sem": "Robust.sem",
              "first.order": "First.order", "none": "None"}
-    if se == "robust.huber.white" and design_of(res).get("cluster"):
-        se = "robust.cluster"  # lavaan: the cluster-robust sandwich, "Information" (no "bread")
+    if se in ("robust.huber.white", "robust.sem") and design_of(res).get("cluster"):
+        # lavaan: the cluster-robust sandwich, "Information" (no "bread"); MLM: robust.cluster.sem
+        se = "robust.cluster" if se == "robust.huber.white" else "robust.cluster.sem"
     pairs = [("Standard errors", names.get(se, se.capitalize())),
              ("Information bread" if se == "robust.huber.white" else "Information", info.capitalize())]
     pairs.append(("Observed information based on", "Hessian") if info == "observed"
@@ -282,8 +283,8 @@ def design_estimator(res: SEMResult) -> dict:
     if not design_of(res):
         return {}
     se = (getattr(res, "se_options", None) or ("robust.huber.white",))[0]
-    if se == "robust.huber.white" and design_of(res).get("cluster"):
-        se = "robust.cluster"
+    if se in ("robust.huber.white", "robust.sem") and design_of(res).get("cluster"):
+        se = "robust.cluster" if se == "robust.huber.white" else "robust.cluster.sem"  # MLM: lavaan's name
     scaled = getattr(res, "scaled_test", None)
     test = [scaled.method] if scaled is not None else ["standard"]
     if h1_test_information(res):
