@@ -14,6 +14,8 @@ Estimation and inference over groups (lavaan ``lav_model_objective``, ``lav_mode
 ``A^-1 B A^-1 / (N - G)`` with f_g = N_g / N, ``A = sum_g f_g Delta_g' W_g Delta_g`` and
 ``B = sum_g f_g Delta_g' W_g Gamma_g W_g Delta_g``; the scaled-shifted test from the stacked ``U Gamma``
 with W_g weighted by N_g / N and Gamma_g by N / N_g; RMSEA with the factor sqrt(G) and N = sum N_g - G.
+The other estimators (WLSM, ULSMV, DWLS, WLS, ...) and ``se``/``test`` choices as one group
+(:mod:`survey.sem.ordinal.choices`): W_g their weight, vcov ``A^-1 / (N - G)`` for ``se = "standard"``.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import pandas as pd
 from scipy.linalg import block_diag
 
 from survey.errors import SurveyInputError
+from survey.sem.ordinal import choices
 from survey.sem.ordinal import test as tests
 from survey.sem.ordinal._engine import RAMModel, lavaanify, variable_names
 from survey.sem.ordinal.fit import SampleStatistics, mixed_sample_statistics, sample_statistics
@@ -313,46 +316,62 @@ def _optimise(groups, weights, theta, tol=1e-10, max_iter=300) -> tuple[np.ndarr
 def fit_ordinal_groups(model: str, data: pd.DataFrame, group: str, *, group_equal=(),
                        estimator: str = "WLSMV", missing: str = "listwise", group_partial=(),
                        groups=None, numeric: tuple[str, ...] = (), std_lv: bool = False,
-                       parameterization: str = "delta") -> GroupFit:
+                       parameterization: str = "delta", se: str = "default", test: str = "default",
+                       information: str | None = None) -> GroupFit:
     """Multi-group DWLS fit with the scaled-shifted test (WLSMV); see the module docstring.
     ``group_partial``: lavaan's ``group.partial``; ``groups``: the group values used, in this order;
     ``numeric``: the continuous variables (the others ordered); ``std_lv``: factor variances fixed to 1
     instead of the first loadings (lavaan ``std.lv = TRUE``); ``parameterization``: delta or theta (the items'
-    residual variances 1 in group 1, free in groups 2+ with equal thresholds; Delta derived)."""
+    residual variances 1 in group 1, free in groups 2+ with equal thresholds; Delta derived); ``estimator``,
+    ``se``, ``test``, ``information``: as lavaan (:mod:`survey.sem.ordinal.choices`)."""
     from threadpoolctl import threadpool_limits
 
-    if str(estimator).upper() != "WLSMV":
-        raise SurveyInputError("multi-group ordinal fits are available with estimator WLSMV only",
-                               field="estimator")
+    choice = choices.resolve(estimator, se, test, information)
+    if choices.BROWNE in choice.tests:
+        raise SurveyInputError("test='browne.residual.adf' with ordered items and two or more groups is not "
+                               "available yet (available: one group)", field="test", value=str(test))
     with threadpool_limits(1):
         blocks, keys, levels = build_groups(model, data, group, group_equal, missing, group_partial, groups,
                                             numeric, std_lv, parameterization)
-        weights = [weight_matrix(g.sample.gamma, "DWLS") for g in blocks]
+        weights = [weight_matrix(g.sample.gamma, choice.weight) for g in blocks]
         theta, converged = _optimise(blocks, weights, _start(blocks, len(keys)))
-        out = _inference(blocks, weights, keys, theta, converged)
+        out = _inference(blocks, weights, keys, theta, converged, choice)
         out.groups = [v.item() if hasattr(v, "item") else v for v in levels]
         out.keys = keys
-        out.warnings = [] if converged else ["the optimizer did not converge"]
+        out.warnings = choice.warnings + ([] if converged else ["the optimizer did not converge"])
         return out
 
 
-def _inference(groups, weights, keys, theta, converged) -> GroupFit:
+def _inference(groups, weights, keys, theta, converged, choice=None) -> GroupFit:
+    """vcov (sandwich for se = "robust.sem", ``A^-1 / (N - G)`` for "standard"), the standard test and
+    the choice's robust tests (lavaan ``lav_model_vcov``, ``lav_model_test``)."""
+    choice = choice or choices.resolve("WLSMV")
     n_tot = sum(g.nobs for g in groups)
     jacs = [moments(g, theta, jacobian=True)[1] for g in groups]
     fg = [g.nobs / n_tot for g in groups]
     a = sum(f * j.T @ weighted(w, j) for f, w, j in zip(fg, weights, jacs, strict=True))
-    b = sum(f * weighted(w, j).T @ g.sample.gamma @ weighted(w, j)
-            for g, f, w, j in zip(groups, fg, weights, jacs, strict=True))
     a_inv = np.linalg.inv(a)
-    vcov = a_inv @ b @ a_inv / (n_tot - len(groups))
+    if choice.se == "robust.sem":
+        b = sum(f * weighted(w, j).T @ g.sample.gamma @ weighted(w, j)
+                for g, f, w, j in zip(groups, fg, weights, jacs, strict=True))
+        vcov = a_inv @ b @ a_inv / (n_tot - len(groups))
+    else:
+        vcov = a_inv / (n_tot - len(groups))
     chisq = _objective(groups, weights, theta)
     nstat = sum(g.sample.wls_obs.size for g in groups)
     df = nstat - theta.size
-    w_all = np.concatenate([f * w for f, w in zip(fg, weights, strict=True)])
-    g_all = block_diag(*[g.sample.gamma / f for g, f in zip(groups, fg, strict=True)])
-    tr, tr2 = tests.ugamma_traces(np.vstack(jacs), w_all, g_all)
-    test_list = [tests.standard(chisq, df), tests.scaled_shifted(chisq, df, tr, tr2)]
+    test_list = [tests.standard(chisq, df)]
+    if choice.tests:
+        w_all = np.concatenate([f * w for f, w in zip(fg, weights, strict=True)]) if weights[0].ndim == 1 \
+            else block_diag(*[f * w for f, w in zip(fg, weights, strict=True)])
+        g_all = block_diag(*[g.sample.gamma / f for g, f in zip(groups, fg, strict=True)])
+        tr, tr2 = tests.ugamma_traces(np.vstack(jacs), w_all, g_all)
+        test_list += [tests.robust_test(kind, chisq, df, tr, tr2) for kind in choice.tests]
     measures = group_measures(groups, weights, theta, test_list, jacs, fg, keys, moments)
+    if choice.weight == "ULS":  # lavaan: the ULS statistic has no chi-square p-value
+        test_list[0].pvalue = measures["pvalue"] = float("nan")
+    if choice.se == "none":  # lavaan se = "none": estimates without standard errors
+        vcov = np.full_like(vcov, np.nan)
     table = group_estimates(groups, theta, vcov, _local)
-    return GroupFit("WLSMV", [g.nobs for g in groups], converged, table, measures, vcov, test_list,
+    return GroupFit(choice.estimator, [g.nobs for g in groups], converged, table, measures, vcov, test_list,
                     parts=(jacs, weights, [g.sample.gamma for g in groups], fg), blocks=groups, theta=theta)

@@ -1,0 +1,81 @@
+"""Issue 16, the ordinal combinations left after ord1/ord2, against lavaan 0.6.14 (fixtures in
+tests/fixtures/ordinal_more/, R scripts beside them).
+
+Point 1: two-group fits (bfi by gender, equal thresholds and loadings) with the estimator / se / test
+choices other than WLSMV's defaults: estimates, SEs, every test lavaan reports and the fit measures."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from survey.errors import SurveyInputError
+from survey.sem import fit
+from survey.sem.ordinal.multigroup import fit_ordinal_groups
+
+HERE = Path(__file__).parent / "fixtures" / "ordinal_more"
+GROUPS = json.loads((HERE / "groups.json").read_text())
+BFI = pd.read_csv(Path(__file__).parent / "fixtures" / "ordinal" / "bfi.csv")
+CHOICES = {"wlsm": ("WLSM", {}), "wlsmvs": ("WLSMVS", {}), "ulsmv": ("ULSMV", {}), "ulsm": ("ULSM", {}),
+           "dwls": ("DWLS", {}), "uls": ("ULS", {}), "wls": ("WLS", {}),
+           "wlsmv_se_standard": ("WLSMV", {"se": "standard"}),
+           "dwls_se_robust": ("DWLS", {"se": "robust.sem"}),
+           "wlsmv_test_sb": ("WLSMV", {"test": "satorra.bentler"}),
+           "dwls_test_ss": ("DWLS", {"test": "scaled.shifted"})}
+
+
+@cache
+def grouped(case: str):
+    est, kw = CHOICES[case]
+    return fit_ordinal_groups(GROUPS["model"], BFI, "gender", group_equal=tuple(GROUPS["group_equal"]),
+                              estimator=est, **kw)
+
+
+@pytest.mark.parametrize("case", sorted(CHOICES))
+def test_group_choices_estimates_equal_lavaan(case):
+    res = grouped(case)
+    assert res.converged and res.estimator == CHOICES[case][0]
+    ref = pd.DataFrame(GROUPS["cases"][case]["estimates"]).set_index(["lhs", "op", "rhs", "group"])
+    mine = res.estimates().set_index(["lhs", "op", "rhs", "group"])
+    assert set(ref.index) == set(mine.index)
+    m = mine.join(ref.add_suffix("_r"))
+    for col in ("est", "se"):
+        diff = np.abs(m[col] - m[f"{col}_r"])
+        assert (diff.isna() == m[f"{col}_r"].isna()).all() and diff.max() < 1e-4, col
+
+
+@pytest.mark.parametrize("case", sorted(CHOICES))
+def test_group_choices_tests_and_fit_measures_equal_lavaan(case):
+    res, ref = grouped(case), GROUPS["cases"][case]
+    assert [t.name for t in res.test_list] == [t["test"] for t in ref["tests"]]
+    for mine, theirs in zip(res.test_list, ref["tests"], strict=True):
+        assert mine.stat == pytest.approx(theirs["stat"], abs=1e-5, rel=1e-6), mine.name
+        assert mine.df == pytest.approx(theirs["df"], abs=1e-5), mine.name  # mean.var.adjusted: df*
+        if isinstance(theirs.get("pvalue"), float):  # lavaan's NA (ULS) is checked below
+            assert mine.pvalue == pytest.approx(theirs["pvalue"], abs=1e-6), mine.name
+        if "scaling.factor" in theirs:
+            assert mine.scaling_factor == pytest.approx(theirs["scaling.factor"], rel=1e-6), mine.name
+    measures = res.fit_measures()
+    compared = [k for k in measures if k in ref["fit_measures"]]
+    assert {"chisq", "cfi", "rmsea", "srmr"} <= set(compared)
+    assert ("chisq.scaled" in compared) == (len(ref["tests"]) > 1)
+    for name in compared:
+        assert measures[name] == pytest.approx(ref["fit_measures"][name], abs=1e-6, rel=1e-6), name
+    if CHOICES[case][0].startswith("ULS"):  # lavaan: no chi-square p-value for ULS
+        assert np.isnan(res.test_list[0].pvalue)
+
+
+def test_group_choices_through_sem_fit_and_lavaans_refusals():
+    res = fit(GROUPS["model"], BFI, ordered=True, group="gender", group_equal=GROUPS["group_equal"],
+              estimator="WLSM")
+    ref = GROUPS["cases"]["wlsm"]["fit_measures"]
+    assert res.fit_measures()["chisq.scaled"] == pytest.approx(ref["chisq.scaled"], rel=1e-6)
+    with pytest.raises(SurveyInputError, match="refuses it"):  # lavaan 0.6.14's own refusal, as one group
+        fit(GROUPS["model"], BFI, ordered=True, group="gender", se="robust.huber.white")
+    with pytest.raises(SurveyInputError, match="browne"):
+        fit_ordinal_groups(GROUPS["model"], BFI, "gender", test="browne.residual.adf")
