@@ -53,14 +53,14 @@ class Group:
 
 def _group_table(model: str, names, free_means: bool, g: int = 0, levels=None,
                  numeric: tuple[str, ...] = (), std_lv: bool = False,
-                 free_lv_var: bool = False, theta_resid: str = "") -> pd.DataFrame:
+                 free_lv_var: bool = False, theta_resid: str = "", orthogonal: bool = False) -> pd.DataFrame:
     """Group ``g``'s rows of lavaan's multi-group table (per-group vectors ``c(a1, a2)*x`` and ``group:``
     blocks give each group its own values; lavaanify with ``ngroups``), as a one-group table with the
     delta parameterization's fixed rows."""
     if levels is None:
-        pt = lavaanify(model, meanstructure=True).copy()
-    else:
-        full = lavaanify(model, meanstructure=True, ngroups=len(levels),
+        pt = lavaanify(model, meanstructure=True, orthogonal=orthogonal).copy()
+    else:  # orthogonal: lavaan's uncorrelated factors in every group
+        full = lavaanify(model, meanstructure=True, ngroups=len(levels), orthogonal=orthogonal,
                          group_labels=[str(v) for v in levels])
         pt = full[full["group"] == g + 1].copy()
         pt["group"], pt["block"] = 1, 1
@@ -98,7 +98,8 @@ def _row_key(row, g: int, equal: set[str], lv: set[str], partial: frozenset = fr
         return ("label", row.label)
     if f"{row.lhs}{row.op}{row.rhs}" in partial:  # lavaan group.partial: free in every group
         return (g, row.op, row.lhs, row.rhs)
-    if row.op == "~1" and row.lhs not in lv and "intercepts" in equal:  # continuous variables' intercepts
+    # continuous variables: intercepts equal with "thresholds" too (lavaan 0.6.14; fixture delta_mixed)
+    if row.op == "~1" and row.lhs not in lv and equal & {"intercepts", "thresholds"}:
         return ("~1", row.lhs)
     if row.op == "=~" and "loadings" in equal:
         return ("=~", row.lhs, row.rhs)
@@ -113,7 +114,7 @@ def _row_key(row, g: int, equal: set[str], lv: set[str], partial: frozenset = fr
 
 def build_groups(model: str, data: pd.DataFrame, group: str, group_equal, missing: str, group_partial=(),
                  groups=None, numeric: tuple[str, ...] = (), std_lv: bool = False,
-                 parameterization: str = "delta"):
+                 parameterization: str = "delta", orthogonal: bool = False, sampling_weights=(None, "total")):
     """Groups (the group column's values in order of appearance, or the chosen ``groups`` in their order)
     and the global parameter keys; ``group_partial`` names (``lhs op rhs``, lavaan's ``group.partial``) are
     free in every group although ``group_equal`` constrains their kind; ``numeric``: the continuous
@@ -141,6 +142,17 @@ def build_groups(model: str, data: pd.DataFrame, group: str, group_equal, missin
         levels = chosen_levels(frame, group, groups)
     if len(levels) < 2:
         raise SurveyInputError("the grouping column has fewer than two groups", column=group)
+    wcol, wnorm = None, "total"
+    if sampling_weights[0]:
+        if numeric:
+            raise SurveyInputError("sampling_weights= with ordered and continuous variables together is not "
+                                   "available yet (available: every model variable ordered)",
+                                   field="sampling_weights", value=sampling_weights[0])
+        from survey.sem.ordinal.group_weights import WEIGHT_COLUMN, rescaled
+
+        chosen = frame[frame[group].isin(levels)]
+        frame, wnorm = rescaled(chosen, sampling_weights[0], sampling_weights[1])
+        wcol = WEIGHT_COLUMN
     if "intercepts" in equal:  # lavaan (lav_options) adds "thresholds" for categorical data
         equal.add("thresholds")
     thresholds_equal = "thresholds" in equal
@@ -152,12 +164,12 @@ def build_groups(model: str, data: pd.DataFrame, group: str, group_equal, missin
     for g, level in enumerate(levels):
         rows = frame[frame[group] == level]
         sample = (mixed_sample_statistics(rows, ov, tuple(numeric), missing) if numeric
-                  else sample_statistics(rows, ov, missing))
+                  else sample_statistics(rows, ov, missing, wcol, wnorm))
         theta_p = parameterization == "theta"
         theta_resid = ("free" if thresholds_equal and g > 0 else "fixed") if theta_p else ""
         pt = _group_table(model, names, free_means=free_means and g > 0, g=g, levels=levels,
                           numeric=tuple(numeric), std_lv=std_lv, free_lv_var=free_lv_var and g > 0,
-                          theta_resid=theta_resid)
+                          theta_resid=theta_resid, orthogonal=orthogonal)
         ram = RAMModel(pt)
         local = np.full(ram.npar, -1)
         for row in pt.itertuples(index=False):
@@ -317,13 +329,17 @@ def fit_ordinal_groups(model: str, data: pd.DataFrame, group: str, *, group_equa
                        estimator: str = "WLSMV", missing: str = "listwise", group_partial=(),
                        groups=None, numeric: tuple[str, ...] = (), std_lv: bool = False,
                        parameterization: str = "delta", se: str = "default", test: str = "default",
-                       information: str | None = None) -> GroupFit:
+                       information: str | None = None, orthogonal: bool = False,
+                       sampling_weights: str | None = None,
+                       sampling_weights_normalization: str = "total") -> GroupFit:
     """Multi-group DWLS fit with the scaled-shifted test (WLSMV); see the module docstring.
     ``group_partial``: lavaan's ``group.partial``; ``groups``: the group values used, in this order;
     ``numeric``: the continuous variables (the others ordered); ``std_lv``: factor variances fixed to 1
     instead of the first loadings (lavaan ``std.lv = TRUE``); ``parameterization``: delta or theta (the items'
     residual variances 1 in group 1, free in groups 2+ with equal thresholds; Delta derived); ``estimator``,
-    ``se``, ``test``, ``information``: as lavaan (:mod:`survey.sem.ordinal.choices`)."""
+    ``se``, ``test``, ``information``: as lavaan (:mod:`survey.sem.ordinal.choices`); ``orthogonal``:
+    uncorrelated factors; ``sampling_weights``: a weight column (lavaan ``sampling.weights``, normalised as
+    ``sampling_weights_normalization``, :mod:`survey.sem.ordinal.group_weights`)."""
     from threadpoolctl import threadpool_limits
 
     choice = choices.resolve(estimator, se, test, information)
@@ -332,7 +348,8 @@ def fit_ordinal_groups(model: str, data: pd.DataFrame, group: str, *, group_equa
                                "available yet (available: one group)", field="test", value=str(test))
     with threadpool_limits(1):
         blocks, keys, levels = build_groups(model, data, group, group_equal, missing, group_partial, groups,
-                                            numeric, std_lv, parameterization)
+                                            numeric, std_lv, parameterization, orthogonal,
+                                            (sampling_weights, sampling_weights_normalization))
         weights = [weight_matrix(g.sample.gamma, choice.weight) for g in blocks]
         theta, converged = _optimise(blocks, weights, _start(blocks, len(keys)))
         out = _inference(blocks, weights, keys, theta, converged, choice)

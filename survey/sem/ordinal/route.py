@@ -87,10 +87,8 @@ def fit_ordered(
                            orthogonal=bool(options.get("orthogonal", False)),
                            information=information, sampling_weights=sampling_weights,
                            sampling_weights_normalization=sampling_weights_normalization)
-    if sampling_weights:
-        raise SurveyInputError("sampling_weights= with ordered items and two or more groups is not available "
-                               "yet (available: one group)", field="sampling_weights",
-                               value=str(sampling_weights))
+    options = {**options, "sampling_weights": sampling_weights,
+               "sampling_weights_normalization": sampling_weights_normalization}
     return _fit_groups(model, data, est, ordered, missing, group, group_equal, group_partial, groups,
                        options, (se, test, information))
 
@@ -105,9 +103,6 @@ def _fit_groups(model, data, est, ordered, missing, group, group_equal, group_pa
     if param not in ("delta", "theta"):
         raise SurveyInputError(f"parameterization={param!r} is not one of delta, theta",
                                field="parameterization")
-    if options.get("orthogonal"):
-        raise SurveyInputError("orthogonal= with ordered items and two or more groups is not available yet",
-                               field="orthogonal")
     numeric: tuple[str, ...] = ()
     if ordered is not True:  # the model's other observed variables are continuous
         n_groups = len(groups) if groups is not None else max(int(data[group].nunique()), 1)
@@ -115,14 +110,14 @@ def _fit_groups(model, data, est, ordered, missing, group, group_equal, group_pa
         numeric = tuple(v for v in ov if v not in set(ordered))
         if len(numeric) == len(ov):
             raise SurveyInputError("none of the model's observed variables is ordered", field="ordered")
-        if numeric and param == "theta":
-            raise SurveyInputError("multi-group fits mixing ordered and continuous variables take "
-                                   "parameterization='delta' only yet", field="parameterization")
     return fit_ordinal_groups(model, data, group, group_equal=tuple(_as_list(group_equal)), estimator=est,
                               missing=missing, group_partial=tuple(_as_list(group_partial)), groups=groups,
                               numeric=numeric, std_lv=bool(options.get("std_lv", False)),
                               parameterization=param, se=inference[0], test=inference[1],
-                              information=inference[2])
+                              information=inference[2], orthogonal=bool(options.get("orthogonal", False)),
+                              sampling_weights=options.get("sampling_weights"),
+                              sampling_weights_normalization=options.get("sampling_weights_normalization",
+                                                                         "total"))
 
 
 DEFAULT_CONTINUOUS_STEPS = "configural,metric,scalar,strict"
