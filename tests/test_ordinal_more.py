@@ -138,3 +138,24 @@ def test_weights_with_groups_lavaans_default_normalization_is_refused():
     # the weighted fit differs from the unweighted one (the weights are used)
     plain = fit(MORE["model"], WEIGHTED, ordered=True, group="gender", group_equal=["thresholds", "loadings"])
     assert abs(plain.fit_measures()["chisq"] - more("weighted_norm_group").fit_measures()["chisq"]) > 1
+
+
+# Point 4: modindices() of a configural two-group model (modindices.json; make_modindices.R)
+MI = json.loads((HERE / "modindices.json").read_text())
+
+
+@pytest.mark.parametrize("case,estimator", [("configural", "WLSMV"), ("configural_ulsmv", "ULSMV")])
+def test_group_modindices_equal_lavaan(case, estimator):
+    res = fit(MI["model"], BFI, ordered=True, group="gender", estimator=estimator)
+    mine = res.modindices().set_index(["lhs", "op", "rhs", "group"])
+    ref = pd.DataFrame(MI[case]).set_index(["lhs", "op", "rhs", "group"])
+    assert set(mine.index) == set(ref.index) and len(mine) == 110  # 10 loadings + 45 covariances per group
+    m = mine.join(ref.add_suffix("_r"))
+    for col in ("mi", "epc", "sepc.lv", "sepc.all"):
+        assert np.abs(m[col] - m[f"{col}_r"]).max() < 1e-3, col
+
+
+def test_group_modindices_with_equality_constraints_are_refused():
+    res = grouped("wlsm")  # equal thresholds and loadings: lavaan also scores markers and intercepts
+    with pytest.raises(SurveyInputError, match="configural models"):
+        res.modindices()
