@@ -159,3 +159,46 @@ def test_group_modindices_with_equality_constraints_are_refused():
     res = grouped("wlsm")  # equal thresholds and loadings: lavaan also scores markers and intercepts
     with pytest.raises(SurveyInputError, match="configural models"):
         res.modindices()
+
+
+# Point 4: residuals() of ordinal fits (residuals.json; make_residuals.R)
+RES = json.loads((HERE / "residuals.json").read_text())
+
+
+def _same(mine, ref) -> None:
+    assert np.abs(mine.cov.to_numpy() - np.array(ref["cov"])).max() < 1e-5
+    assert list(mine.th.index) == list(ref["th"])
+    assert np.abs(mine.th.to_numpy() - np.array(list(ref["th"].values()))).max() < 1e-5
+    assert (mine.mean == 0).all()
+
+
+def test_residuals_of_ordinal_fits_equal_lavaan():
+    single = fit(RES["model"], BFI, ordered=True)
+    _same(single.residuals()[0], RES["single"])
+    _same(single.residuals("cor.bentler")[0], RES["single_bentler"])
+    groups = fit(RES["model"], BFI, ordered=True, group="gender", group_equal=["thresholds", "loadings"])
+    mine = groups.residuals()
+    assert len(mine) == 2
+    for res, ref in zip(mine, RES["groups"].values(), strict=True):
+        _same(res, ref)
+        assert np.abs(res.th).max() > 0.05  # equal thresholds: their residuals are not zero
+    with pytest.raises(SurveyInputError, match="'normalized' is not available with ordered items"):
+        single.residuals("normalized")
+
+
+def test_cli_residuals_with_ordered_items(tmp_path, capsys):
+    from survey.cli import main
+
+    model = tmp_path / "m.lav"
+    model.write_text(RES["model"])
+    data = Path(__file__).parent / "fixtures" / "ordinal" / "bfi.csv"
+    with pytest.raises(SystemExit) as done:
+        main(["fit", str(model), str(data), "--ordered", "all", "--group", "gender", "--group-equal",
+              "thresholds,loadings", "--residuals", "raw", "--json"])
+    assert not done.value.code
+    out = json.loads(capsys.readouterr().out)
+    groups = out["residuals"]["groups"]
+    assert [g["group"] for g in groups] == ["1", "2"]
+    ref = RES["groups"]["1"]
+    assert groups[0]["th"]["A1|t1"] == pytest.approx(ref["th"]["A1|t1"], abs=1e-5)
+    assert groups[0]["cov"]["A2"]["A1"] == pytest.approx(ref["cov"][1][0], abs=1e-5)

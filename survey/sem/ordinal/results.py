@@ -139,6 +139,13 @@ class OrdinalResult(SEMResult):
             out = out.sort_values("mi", ascending=False)
         return out.reset_index(drop=True)
 
+    def residuals(self, type: str = "raw") -> list:  # noqa: A002 - lavaan's name
+        """lavaan's ``residuals(fit, type)`` per group: correlations, means and thresholds
+        (:mod:`survey.sem.ordinal.residuals`)."""
+        from survey.sem.ordinal.residuals import ordinal_residuals
+
+        return ordinal_residuals(self, type)
+
     def score_tests(self) -> pd.DataFrame:
         """Not computed for ordered items (lavaan's ``lavTestScore``: a gap, refused)."""
         raise SurveyInputError("score tests (lavTestScore) are not available for ordered items yet",
