@@ -202,3 +202,20 @@ def test_cli_residuals_with_ordered_items(tmp_path, capsys):
     ref = RES["groups"]["1"]
     assert groups[0]["th"]["A1|t1"] == pytest.approx(ref["th"]["A1|t1"], abs=1e-5)
     assert groups[0]["cov"]["A2"]["A1"] == pytest.approx(ref["cov"][1][0], abs=1e-5)
+
+
+def test_cli_modindices_of_a_configural_ordinal_group_model(tmp_path, capsys):
+    from survey.cli import main
+
+    model = tmp_path / "m.lav"
+    model.write_text(MI["model"])
+    data = Path(__file__).parent / "fixtures" / "ordinal" / "bfi.csv"
+    with pytest.raises(SystemExit) as done:
+        main(["fit", str(model), str(data), "--ordered", "all", "--group", "gender", "--modindices",
+              "--json"])
+    assert not done.value.code
+    top = json.loads(capsys.readouterr().out)["modindices"][0]  # largest first
+    ref = pd.DataFrame(MI["configural"]).sort_values("mi", ascending=False).iloc[0]
+    key = ["lhs", "op", "rhs", "group"]
+    assert [top[k] for k in key] == [ref[k] for k in key]
+    assert top["mi"] == pytest.approx(ref["mi"], abs=1e-3)

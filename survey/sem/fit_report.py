@@ -21,7 +21,8 @@ def extra_tables(result: Any, *, modindices: bool = False, residuals: str | None
     """``{"modindices": {...}, "residuals": {...}}`` with ``text`` and ``json`` for each asked table."""
     out: dict[str, dict] = {}
     if modindices:
-        if not hasattr(result, "modindices") or not getattr(result, "single", True):
+        ordinal = hasattr(result, "test_list")  # multi-group: configural ordinal fits (group_modindices)
+        if not hasattr(result, "modindices") or not (ordinal or getattr(result, "single", True)):
             raise SurveyInputError("--modindices is available for single-group models", field="modindices")
         mi = result.modindices(minimum_value=MI_MINIMUM, sort=True)
         text = ["", f"Modification Indices (mi >= {MI_MINIMUM}, largest first):", ""]
