@@ -343,9 +343,6 @@ def fit_ordinal_groups(model: str, data: pd.DataFrame, group: str, *, group_equa
     from threadpoolctl import threadpool_limits
 
     choice = choices.resolve(estimator, se, test, information)
-    if choices.BROWNE in choice.tests:
-        raise SurveyInputError("test='browne.residual.adf' with ordered items and two or more groups is not "
-                               "available yet (available: one group)", field="test", value=str(test))
     with threadpool_limits(1):
         blocks, keys, levels = build_groups(model, data, group, group_equal, missing, group_partial, groups,
                                             numeric, std_lv, parameterization, orthogonal,
@@ -378,13 +375,18 @@ def _inference(groups, weights, keys, theta, converged, choice=None) -> GroupFit
     nstat = sum(g.sample.wls_obs.size for g in groups)
     df = nstat - theta.size
     test_list = [tests.standard(chisq, df)]
-    if choice.tests:
+    robust = [kind for kind in choice.tests if kind != choices.BROWNE]
+    if robust:
         w_all = np.concatenate([f * w for f, w in zip(fg, weights, strict=True)]) if weights[0].ndim == 1 \
             else block_diag(*[f * w for f, w in zip(fg, weights, strict=True)])
         g_all = block_diag(*[g.sample.gamma / f for g, f in zip(groups, fg, strict=True)])
         tr, tr2 = tests.ugamma_traces(np.vstack(jacs), w_all, g_all)
-        test_list += [tests.robust_test(kind, chisq, df, tr, tr2) for kind in choice.tests]
+        test_list += [tests.robust_test(kind, chisq, df, tr, tr2) for kind in robust]
     measures = group_measures(groups, weights, theta, test_list, jacs, fg, keys, moments)
+    if choices.BROWNE in choice.tests:  # lavaan: Gamma_g^-1 weighted by N_g - 1, beside the fit measures
+        resid = np.concatenate([g.sample.wls_obs - moments(g, theta)[0] for g in groups])
+        gammas = block_diag(*[g.sample.gamma / (g.nobs - 1) for g in groups])
+        test_list.append(tests.browne_adf(resid, np.vstack(jacs), gammas, 1, df))
     if choice.weight == "ULS":  # lavaan: the ULS statistic has no chi-square p-value
         test_list[0].pvalue = measures["pvalue"] = float("nan")
     if choice.se == "none":  # lavaan se = "none": estimates without standard errors
