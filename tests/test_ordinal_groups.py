@@ -73,5 +73,5 @@ def test_group_options_are_checked():
         fit_ordinal_groups(REF["models"]["bfi"], BFI, "gender", group_equal=("residuals",))
     with pytest.raises(SurveyInputError, match="'sex'"):
         fit_ordinal_groups(REF["models"]["bfi"], BFI, "sex")
-    with pytest.raises(SurveyInputError, match="WLSMV"):
-        fit_ordinal_groups(REF["models"]["bfi"], BFI, "gender", estimator="WLS")
+    with pytest.raises(SurveyInputError, match="estimator='MLR' is not available"):
+        fit_ordinal_groups(REF["models"]["bfi"], BFI, "gender", estimator="MLR")

@@ -21,7 +21,8 @@ def extra_tables(result: Any, *, modindices: bool = False, residuals: str | None
     """``{"modindices": {...}, "residuals": {...}}`` with ``text`` and ``json`` for each asked table."""
     out: dict[str, dict] = {}
     if modindices:
-        if not hasattr(result, "modindices") or not getattr(result, "single", True):
+        ordinal = hasattr(result, "test_list")  # multi-group: configural ordinal fits (group_modindices)
+        if not hasattr(result, "modindices") or not (ordinal or getattr(result, "single", True)):
             raise SurveyInputError("--modindices is available for single-group models", field="modindices")
         mi = result.modindices(minimum_value=MI_MINIMUM, sort=True)
         text = ["", f"Modification Indices (mi >= {MI_MINIMUM}, largest first):", ""]
@@ -29,21 +30,23 @@ def extra_tables(result: Any, *, modindices: bool = False, residuals: str | None
         records = [{k: _clean(v) for k, v in r.items()} for r in mi.to_dict(orient="records")]
         out["modindices"] = {"text": "\n".join(text), "json": records}
     if residuals:
-        if hasattr(result, "test_list"):  # an ordinal fit (survey.sem.ordinal.results)
-            raise SurveyInputError("--residuals is not available with ordered items yet", field="residuals")
+        ordinal = hasattr(result, "test_list")  # an ordinal fit (survey.sem.ordinal.residuals)
         from survey.sem.results.residuals import TYPES, result_residuals
 
         kind = residuals.lower()
-        if kind not in TYPES:
+        if not ordinal and kind not in TYPES:
             raise SurveyInputError(f"--residuals {residuals!r} is not available (available: "
                                    f"{', '.join(TYPES)})", field="residuals")
-        if getattr(result, "least_squares", False):  # GLS / ULS / DWLS / WLS: S with divisor N - 1
+        if ordinal:
+            groups = result.residuals(kind)
+        elif getattr(result, "least_squares", False):  # GLS / ULS / DWLS / WLS: S with divisor N - 1
             from survey.sem.results.ls_residuals import ls_residuals
 
             groups = ls_residuals(result, kind)
         else:
             groups = result_residuals(result, kind)
-        labels = getattr(result, "group_labels", None) or [""]
+        labels = ([str(v) for v in result.groups] if ordinal and getattr(result, "groups", None)
+                  else getattr(result, "group_labels", None) or [""])
         text, records = ["", f"Residuals ({kind}):"], []
         for label, res in zip(labels, groups, strict=True):
             if label:
@@ -51,11 +54,16 @@ def extra_tables(result: Any, *, modindices: bool = False, residuals: str | None
             text += ["", res.cov.round(3).to_string()]
             if res.mean is not None:
                 text += ["", "Means:", res.mean.round(3).to_string()]
+            th = getattr(res, "th", None)  # ordered items: the thresholds' residuals
+            if th is not None:
+                text += ["", "Thresholds:", th.round(3).to_string()]
             records.append({"group": label or None,
                             "cov": {r: {c: _clean(float(v)) for c, v in row.items()} for r, row in
                                     res.cov.iterrows()},
                             "mean": None if res.mean is None else {k: _clean(float(v)) for k, v in
                                                                     res.mean.items()}})
+            if th is not None:
+                records[-1]["th"] = {k: _clean(float(v)) for k, v in th.items()}
         out["residuals"] = {"text": "\n".join(text), "json": {"type": kind, "groups": records}}
     return out
 

@@ -1,9 +1,10 @@
 """Fit measures of a multi-group ordinal fit (:mod:`survey.sem.ordinal.multigroup`), as lavaan 0.6.14's
 ``fitMeasures()``: the chi-squares summed over groups, the baseline (independence) model per group with its
-scaled-shifted test from the summed traces, CFI/TLI on them, RMSEA with the factor sqrt(G) and
-N = sum N_g - G (lavaan ``lav_fit_rmsea``), the categorical robust CFI/TLI/RMSEA (``lav_fit_catml_dwls``
-over groups; not with free scale factors, nor with continuous variables, where lavaan gives none), the
-N_g-weighted SRMR and WRMR."""
+robust test (the fit's first: scaled-shifted, Satorra-Bentler or mean-and-variance adjusted) from the summed
+traces, CFI/TLI on them, RMSEA with the factor sqrt(G) and N = sum N_g - G (lavaan ``lav_fit_rmsea``), the
+categorical robust CFI/TLI/RMSEA (``lav_fit_catml_dwls`` over groups; not with free scale factors, nor with
+continuous variables, nor after mean.var.adjusted, where lavaan gives none), the N_g-weighted SRMR
+and WRMR."""
 
 from __future__ import annotations
 
@@ -21,27 +22,34 @@ def group_measures(groups, weights, theta, test_list, jacs, fg, keys, moments) -
     :func:`survey.sem.ordinal.multigroup.moments`."""
     n_groups = len(groups)
     n = sum(g.nobs for g in groups) - n_groups  # lavaan: ntotal - ngroups
-    std, scaled = test_list
-    x2, df, xs = std.stat, std.df, scaled.stat
-    base = [fm._baseline(_single(g), g.sample, w, "scaled.shifted")
-            for g, w in zip(groups, weights, strict=True)]
+    std = test_list[0]
+    scaled = test_list[1] if len(test_list) > 1 else None  # the first robust test (ordinal.choices)
+    x2, df = std.stat, std.df
+    kind = scaled.name if scaled is not None else "standard"
+    base = [fm._baseline(_single(g), g.sample, w, kind) for g, w in zip(groups, weights, strict=True)]
     x0 = sum(b[0].stat for b in base)
     df0 = sum(b[0].df for b in base)
-    tr0 = sum(b[1].trace_ugamma for b in base)
-    base_scaled = tests.scaled_shifted(x0, df0, tr0, _baseline_tr2(groups, weights))
-    xs0 = base_scaled.stat
     root_g = np.sqrt(n_groups)
     out = {"npar": float(theta.size), "fmin": x2 / (2 * (n + n_groups)), "chisq": x2, "df": float(df),
-           "pvalue": std.pvalue, "chisq.scaled": xs, "df.scaled": float(df), "pvalue.scaled": scaled.pvalue,
-           "chisq.scaling.factor": scaled.scaling_factor, "baseline.chisq": x0, "baseline.df": float(df0),
-           "baseline.chisq.scaled": xs0, "baseline.chisq.scaling.factor": base_scaled.scaling_factor,
+           "pvalue": std.pvalue, "baseline.chisq": x0, "baseline.df": float(df0),
            "cfi": fm._cfi(x2, df, x0, df0), "tli": fm._tli(x2, df, x0, df0),
-           "cfi.scaled": fm._cfi(xs, df, xs0, df0), "tli.scaled": fm._tli(xs, df, xs0, df0),
-           "rmsea": fm.rmsea(x2, df, n) * root_g, "rmsea.scaled": fm.rmsea(xs, df, n) * root_g}
+           "rmsea": fm.rmsea(x2, df, n) * root_g}
+    if scaled is not None:
+        tr0 = sum(b[1].trace_ugamma for b in base)
+        base_scaled = tests.robust_test(kind, x0, df0, tr0, _baseline_tr2(groups, weights))
+        xs, dfs, xs0, dfs0 = scaled.stat, scaled.df, base_scaled.stat, base_scaled.df
+        # lavaan: the shifted statistic on df, or the unscaled one on tr(U Gamma) degrees of freedom
+        x2s, df2 = (xs, df) if kind == "scaled.shifted" else (x2, scaled.trace_ugamma)
+        out.update({"chisq.scaled": xs, "df.scaled": float(dfs), "pvalue.scaled": scaled.pvalue,
+                    "chisq.scaling.factor": scaled.scaling_factor, "baseline.chisq.scaled": xs0,
+                    "baseline.chisq.scaling.factor": base_scaled.scaling_factor,
+                    "cfi.scaled": fm._cfi(xs, dfs, xs0, dfs0), "tli.scaled": fm._tli(xs, dfs, xs0, dfs0),
+                    "rmsea.scaled": fm.rmsea(x2s, df2, n) * root_g})
     lo, hi = fm.rmsea_ci(x2, df, n)
     out["rmsea.ci.lower"], out["rmsea.ci.upper"] = lo * root_g, hi * root_g
     mixed = any(g.sample.mixed for g in groups)  # lavaan has no catML for continuous variables
-    if not mixed and not any(k[1] == "~*~" for k in keys if isinstance(k[0], int)):  # nor free scales
+    free_scales = any(k[1] == "~*~" for k in keys if isinstance(k[0], int))  # nor with free scale factors
+    if scaled is not None and kind != "mean.var.adjusted" and not mixed and not free_scales:
         xx3, c3, xx3_0, c3_0 = _catml_groups(groups, weights, theta, jacs, fg, df, moments)
         out["cfi.robust"] = fm._cfi(xx3, df, xx3_0, df0, c3, c3_0)
         out["tli.robust"] = fm._tli(xx3, df, xx3_0, df0, c3, c3_0)

@@ -14,6 +14,8 @@ Estimation and inference over groups (lavaan ``lav_model_objective``, ``lav_mode
 ``A^-1 B A^-1 / (N - G)`` with f_g = N_g / N, ``A = sum_g f_g Delta_g' W_g Delta_g`` and
 ``B = sum_g f_g Delta_g' W_g Gamma_g W_g Delta_g``; the scaled-shifted test from the stacked ``U Gamma``
 with W_g weighted by N_g / N and Gamma_g by N / N_g; RMSEA with the factor sqrt(G) and N = sum N_g - G.
+The other estimators (WLSM, ULSMV, DWLS, WLS, ...) and ``se``/``test`` choices as one group
+(:mod:`survey.sem.ordinal.choices`): W_g their weight, vcov ``A^-1 / (N - G)`` for ``se = "standard"``.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import pandas as pd
 from scipy.linalg import block_diag
 
 from survey.errors import SurveyInputError
+from survey.sem.ordinal import choices
 from survey.sem.ordinal import test as tests
 from survey.sem.ordinal._engine import RAMModel, lavaanify, variable_names
 from survey.sem.ordinal.fit import SampleStatistics, mixed_sample_statistics, sample_statistics
@@ -50,14 +53,14 @@ class Group:
 
 def _group_table(model: str, names, free_means: bool, g: int = 0, levels=None,
                  numeric: tuple[str, ...] = (), std_lv: bool = False,
-                 free_lv_var: bool = False, theta_resid: str = "") -> pd.DataFrame:
+                 free_lv_var: bool = False, theta_resid: str = "", orthogonal: bool = False) -> pd.DataFrame:
     """Group ``g``'s rows of lavaan's multi-group table (per-group vectors ``c(a1, a2)*x`` and ``group:``
     blocks give each group its own values; lavaanify with ``ngroups``), as a one-group table with the
     delta parameterization's fixed rows."""
     if levels is None:
-        pt = lavaanify(model, meanstructure=True).copy()
-    else:
-        full = lavaanify(model, meanstructure=True, ngroups=len(levels),
+        pt = lavaanify(model, meanstructure=True, orthogonal=orthogonal).copy()
+    else:  # orthogonal: lavaan's uncorrelated factors in every group
+        full = lavaanify(model, meanstructure=True, ngroups=len(levels), orthogonal=orthogonal,
                          group_labels=[str(v) for v in levels])
         pt = full[full["group"] == g + 1].copy()
         pt["group"], pt["block"] = 1, 1
@@ -95,7 +98,8 @@ def _row_key(row, g: int, equal: set[str], lv: set[str], partial: frozenset = fr
         return ("label", row.label)
     if f"{row.lhs}{row.op}{row.rhs}" in partial:  # lavaan group.partial: free in every group
         return (g, row.op, row.lhs, row.rhs)
-    if row.op == "~1" and row.lhs not in lv and "intercepts" in equal:  # continuous variables' intercepts
+    # continuous variables: intercepts equal with "thresholds" too (lavaan 0.6.14; fixture delta_mixed)
+    if row.op == "~1" and row.lhs not in lv and equal & {"intercepts", "thresholds"}:
         return ("~1", row.lhs)
     if row.op == "=~" and "loadings" in equal:
         return ("=~", row.lhs, row.rhs)
@@ -110,7 +114,7 @@ def _row_key(row, g: int, equal: set[str], lv: set[str], partial: frozenset = fr
 
 def build_groups(model: str, data: pd.DataFrame, group: str, group_equal, missing: str, group_partial=(),
                  groups=None, numeric: tuple[str, ...] = (), std_lv: bool = False,
-                 parameterization: str = "delta"):
+                 parameterization: str = "delta", orthogonal: bool = False, sampling_weights=(None, "total")):
     """Groups (the group column's values in order of appearance, or the chosen ``groups`` in their order)
     and the global parameter keys; ``group_partial`` names (``lhs op rhs``, lavaan's ``group.partial``) are
     free in every group although ``group_equal`` constrains their kind; ``numeric``: the continuous
@@ -138,6 +142,17 @@ def build_groups(model: str, data: pd.DataFrame, group: str, group_equal, missin
         levels = chosen_levels(frame, group, groups)
     if len(levels) < 2:
         raise SurveyInputError("the grouping column has fewer than two groups", column=group)
+    wcol, wnorm = None, "total"
+    if sampling_weights[0]:
+        if numeric:
+            raise SurveyInputError("sampling_weights= with ordered and continuous variables together is not "
+                                   "available yet (available: every model variable ordered)",
+                                   field="sampling_weights", value=sampling_weights[0])
+        from survey.sem.ordinal.group_weights import WEIGHT_COLUMN, rescaled
+
+        chosen = frame[frame[group].isin(levels)]
+        frame, wnorm = rescaled(chosen, sampling_weights[0], sampling_weights[1])
+        wcol = WEIGHT_COLUMN
     if "intercepts" in equal:  # lavaan (lav_options) adds "thresholds" for categorical data
         equal.add("thresholds")
     thresholds_equal = "thresholds" in equal
@@ -149,12 +164,12 @@ def build_groups(model: str, data: pd.DataFrame, group: str, group_equal, missin
     for g, level in enumerate(levels):
         rows = frame[frame[group] == level]
         sample = (mixed_sample_statistics(rows, ov, tuple(numeric), missing) if numeric
-                  else sample_statistics(rows, ov, missing))
+                  else sample_statistics(rows, ov, missing, wcol, wnorm))
         theta_p = parameterization == "theta"
         theta_resid = ("free" if thresholds_equal and g > 0 else "fixed") if theta_p else ""
         pt = _group_table(model, names, free_means=free_means and g > 0, g=g, levels=levels,
                           numeric=tuple(numeric), std_lv=std_lv, free_lv_var=free_lv_var and g > 0,
-                          theta_resid=theta_resid)
+                          theta_resid=theta_resid, orthogonal=orthogonal)
         ram = RAMModel(pt)
         local = np.full(ram.npar, -1)
         for row in pt.itertuples(index=False):
@@ -313,46 +328,69 @@ def _optimise(groups, weights, theta, tol=1e-10, max_iter=300) -> tuple[np.ndarr
 def fit_ordinal_groups(model: str, data: pd.DataFrame, group: str, *, group_equal=(),
                        estimator: str = "WLSMV", missing: str = "listwise", group_partial=(),
                        groups=None, numeric: tuple[str, ...] = (), std_lv: bool = False,
-                       parameterization: str = "delta") -> GroupFit:
+                       parameterization: str = "delta", se: str = "default", test: str = "default",
+                       information: str | None = None, orthogonal: bool = False,
+                       sampling_weights: str | None = None,
+                       sampling_weights_normalization: str = "total") -> GroupFit:
     """Multi-group DWLS fit with the scaled-shifted test (WLSMV); see the module docstring.
     ``group_partial``: lavaan's ``group.partial``; ``groups``: the group values used, in this order;
     ``numeric``: the continuous variables (the others ordered); ``std_lv``: factor variances fixed to 1
     instead of the first loadings (lavaan ``std.lv = TRUE``); ``parameterization``: delta or theta (the items'
-    residual variances 1 in group 1, free in groups 2+ with equal thresholds; Delta derived)."""
+    residual variances 1 in group 1, free in groups 2+ with equal thresholds; Delta derived); ``estimator``,
+    ``se``, ``test``, ``information``: as lavaan (:mod:`survey.sem.ordinal.choices`); ``orthogonal``:
+    uncorrelated factors; ``sampling_weights``: a weight column (lavaan ``sampling.weights``, normalised as
+    ``sampling_weights_normalization``, :mod:`survey.sem.ordinal.group_weights`)."""
     from threadpoolctl import threadpool_limits
 
-    if str(estimator).upper() != "WLSMV":
-        raise SurveyInputError("multi-group ordinal fits are available with estimator WLSMV only",
-                               field="estimator")
+    choice = choices.resolve(estimator, se, test, information)
     with threadpool_limits(1):
         blocks, keys, levels = build_groups(model, data, group, group_equal, missing, group_partial, groups,
-                                            numeric, std_lv, parameterization)
-        weights = [weight_matrix(g.sample.gamma, "DWLS") for g in blocks]
+                                            numeric, std_lv, parameterization, orthogonal,
+                                            (sampling_weights, sampling_weights_normalization))
+        weights = [weight_matrix(g.sample.gamma, choice.weight) for g in blocks]
         theta, converged = _optimise(blocks, weights, _start(blocks, len(keys)))
-        out = _inference(blocks, weights, keys, theta, converged)
+        out = _inference(blocks, weights, keys, theta, converged, choice)
         out.groups = [v.item() if hasattr(v, "item") else v for v in levels]
         out.keys = keys
-        out.warnings = [] if converged else ["the optimizer did not converge"]
+        out.warnings = choice.warnings + ([] if converged else ["the optimizer did not converge"])
         return out
 
 
-def _inference(groups, weights, keys, theta, converged) -> GroupFit:
+def _inference(groups, weights, keys, theta, converged, choice=None) -> GroupFit:
+    """vcov (sandwich for se = "robust.sem", ``A^-1 / (N - G)`` for "standard"), the standard test and
+    the choice's robust tests (lavaan ``lav_model_vcov``, ``lav_model_test``)."""
+    choice = choice or choices.resolve("WLSMV")
     n_tot = sum(g.nobs for g in groups)
     jacs = [moments(g, theta, jacobian=True)[1] for g in groups]
     fg = [g.nobs / n_tot for g in groups]
     a = sum(f * j.T @ weighted(w, j) for f, w, j in zip(fg, weights, jacs, strict=True))
-    b = sum(f * weighted(w, j).T @ g.sample.gamma @ weighted(w, j)
-            for g, f, w, j in zip(groups, fg, weights, jacs, strict=True))
     a_inv = np.linalg.inv(a)
-    vcov = a_inv @ b @ a_inv / (n_tot - len(groups))
+    if choice.se == "robust.sem":
+        b = sum(f * weighted(w, j).T @ g.sample.gamma @ weighted(w, j)
+                for g, f, w, j in zip(groups, fg, weights, jacs, strict=True))
+        vcov = a_inv @ b @ a_inv / (n_tot - len(groups))
+    else:
+        vcov = a_inv / (n_tot - len(groups))
     chisq = _objective(groups, weights, theta)
     nstat = sum(g.sample.wls_obs.size for g in groups)
     df = nstat - theta.size
-    w_all = np.concatenate([f * w for f, w in zip(fg, weights, strict=True)])
-    g_all = block_diag(*[g.sample.gamma / f for g, f in zip(groups, fg, strict=True)])
-    tr, tr2 = tests.ugamma_traces(np.vstack(jacs), w_all, g_all)
-    test_list = [tests.standard(chisq, df), tests.scaled_shifted(chisq, df, tr, tr2)]
+    test_list = [tests.standard(chisq, df)]
+    robust = [kind for kind in choice.tests if kind != choices.BROWNE]
+    if robust:
+        w_all = np.concatenate([f * w for f, w in zip(fg, weights, strict=True)]) if weights[0].ndim == 1 \
+            else block_diag(*[f * w for f, w in zip(fg, weights, strict=True)])
+        g_all = block_diag(*[g.sample.gamma / f for g, f in zip(groups, fg, strict=True)])
+        tr, tr2 = tests.ugamma_traces(np.vstack(jacs), w_all, g_all)
+        test_list += [tests.robust_test(kind, chisq, df, tr, tr2) for kind in robust]
     measures = group_measures(groups, weights, theta, test_list, jacs, fg, keys, moments)
+    if choices.BROWNE in choice.tests:  # lavaan: Gamma_g^-1 weighted by N_g - 1, beside the fit measures
+        resid = np.concatenate([g.sample.wls_obs - moments(g, theta)[0] for g in groups])
+        gammas = block_diag(*[g.sample.gamma / (g.nobs - 1) for g in groups])
+        test_list.append(tests.browne_adf(resid, np.vstack(jacs), gammas, 1, df))
+    if choice.weight == "ULS":  # lavaan: the ULS statistic has no chi-square p-value
+        test_list[0].pvalue = measures["pvalue"] = float("nan")
+    if choice.se == "none":  # lavaan se = "none": estimates without standard errors
+        vcov = np.full_like(vcov, np.nan)
     table = group_estimates(groups, theta, vcov, _local)
-    return GroupFit("WLSMV", [g.nobs for g in groups], converged, table, measures, vcov, test_list,
+    return GroupFit(choice.estimator, [g.nobs for g in groups], converged, table, measures, vcov, test_list,
                     parts=(jacs, weights, [g.sample.gamma for g in groups], fg), blocks=groups, theta=theta)

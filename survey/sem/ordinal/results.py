@@ -127,19 +127,24 @@ class OrdinalResult(SEMResult):
 
     def modindices(self, minimum_value: float = 0.0, sort: bool = False) -> pd.DataFrame:
         """lavaan's ``modindices()`` (mi, epc, sepc.lv, sepc.all of every fixed-to-zero loading and residual
-        covariance; :mod:`survey.sem.ordinal.modindices`); one group of ordered items."""
-        if not self.single:
-            raise SurveyInputError("modification indices of multi-group ordinal fits are not available yet "
-                                   "(fit each group, or see the partial-invariance release order)",
-                                   field="modindices")
+        covariance; :mod:`survey.sem.ordinal.modindices`); ordered items, one group or a configural
+        multi-group model (:mod:`survey.sem.ordinal.group_modindices`)."""
+        from survey.sem.ordinal.group_modindices import group_modification_indices
         from survey.sem.ordinal.modindices import modification_indices
 
-        out = modification_indices(self)
+        out = modification_indices(self) if self.single else group_modification_indices(self)
         if minimum_value > 0:
             out = out[out["mi"] > minimum_value]
         if sort:
             out = out.sort_values("mi", ascending=False)
         return out.reset_index(drop=True)
+
+    def residuals(self, type: str = "raw") -> list:  # noqa: A002 - lavaan's name
+        """lavaan's ``residuals(fit, type)`` per group: correlations, means and thresholds
+        (:mod:`survey.sem.ordinal.residuals`)."""
+        from survey.sem.ordinal.residuals import ordinal_residuals
+
+        return ordinal_residuals(self, type)
 
     def score_tests(self) -> pd.DataFrame:
         """Not computed for ordered items (lavaan's ``lavTestScore``: a gap, refused)."""

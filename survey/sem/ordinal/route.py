@@ -16,8 +16,6 @@ from survey.errors import SurveyInputError
 from survey.sem.ordinal.choices import ESTIMATORS, resolve
 
 ORDINAL_ESTIMATORS = tuple(ESTIMATORS)  # lavaan's estimators for categorical data (ordinal.choices)
-# the multi-group fit's se (lavaan's "robust.sem" for WLSMV)
-ORDINAL_SE = ("default", "robust", "robust.sem")
 ORDINAL_OPTIONS = ("parameterization", "std_lv", "orthogonal")
 
 
@@ -74,12 +72,7 @@ def fit_ordered(
                                    "them (use (D)WLS estimator for bootstrap)", field="se")
         raise SurveyInputError("bootstrap standard errors are not available with ordered items yet",
                                field="se")
-    if group is None:  # the estimator / se / test / information combination as lavaan (ordinal.choices)
-        resolve(est, se, test, information)
-    elif (se_name not in ORDINAL_SE or test not in ("default", "standard")
-          or information not in (None, "expected", "observed")):
-        raise SurveyInputError(f"se={se!r}, test={test!r}, information={information!r}: multi-group ordinal "
-                               "fits take the WLSMV defaults only yet", field="se")
+    resolve(est, se, test, information)  # the estimator / se / test / information as lavaan (ordinal.choices)
     unknown = sorted(set(options) - set(ORDINAL_OPTIONS))
     if unknown:
         raise SurveyInputError(f"option {unknown[0]}= is not available with ordered items yet",
@@ -94,18 +87,14 @@ def fit_ordered(
                            orthogonal=bool(options.get("orthogonal", False)),
                            information=information, sampling_weights=sampling_weights,
                            sampling_weights_normalization=sampling_weights_normalization)
-    if sampling_weights:
-        raise SurveyInputError("sampling_weights= with ordered items and two or more groups is not available "
-                               "yet (available: one group)", field="sampling_weights",
-                               value=str(sampling_weights))
-    result = _fit_groups(model, data, est, ordered, missing, group, group_equal, group_partial, groups,
-                         options)
-    if information == "observed":  # lavaan: a warning, and the expected information all the same
-        result.warnings.append(resolve(est, information="observed").warnings[0])
-    return result
+    options = {**options, "sampling_weights": sampling_weights,
+               "sampling_weights_normalization": sampling_weights_normalization}
+    return _fit_groups(model, data, est, ordered, missing, group, group_equal, group_partial, groups,
+                       options, (se, test, information))
 
 
-def _fit_groups(model, data, est, ordered, missing, group, group_equal, group_partial, groups, options):
+def _fit_groups(model, data, est, ordered, missing, group, group_equal, group_partial, groups, options,
+                inference=("default", "default", None)):
     """Two or more groups: the options the multi-group ordinal fit does not take are refused."""
     from survey.sem.ordinal.multigroup import fit_ordinal_groups
     from survey.sem.syntax import lavaanify, variable_names
@@ -114,9 +103,6 @@ def _fit_groups(model, data, est, ordered, missing, group, group_equal, group_pa
     if param not in ("delta", "theta"):
         raise SurveyInputError(f"parameterization={param!r} is not one of delta, theta",
                                field="parameterization")
-    if options.get("orthogonal"):
-        raise SurveyInputError("orthogonal= with ordered items and two or more groups is not available yet",
-                               field="orthogonal")
     numeric: tuple[str, ...] = ()
     if ordered is not True:  # the model's other observed variables are continuous
         n_groups = len(groups) if groups is not None else max(int(data[group].nunique()), 1)
@@ -124,13 +110,14 @@ def _fit_groups(model, data, est, ordered, missing, group, group_equal, group_pa
         numeric = tuple(v for v in ov if v not in set(ordered))
         if len(numeric) == len(ov):
             raise SurveyInputError("none of the model's observed variables is ordered", field="ordered")
-        if numeric and param == "theta":
-            raise SurveyInputError("multi-group fits mixing ordered and continuous variables take "
-                                   "parameterization='delta' only yet", field="parameterization")
     return fit_ordinal_groups(model, data, group, group_equal=tuple(_as_list(group_equal)), estimator=est,
                               missing=missing, group_partial=tuple(_as_list(group_partial)), groups=groups,
                               numeric=numeric, std_lv=bool(options.get("std_lv", False)),
-                              parameterization=param)
+                              parameterization=param, se=inference[0], test=inference[1],
+                              information=inference[2], orthogonal=bool(options.get("orthogonal", False)),
+                              sampling_weights=options.get("sampling_weights"),
+                              sampling_weights_normalization=options.get("sampling_weights_normalization",
+                                                                         "total"))
 
 
 DEFAULT_CONTINUOUS_STEPS = "configural,metric,scalar,strict"

@@ -1,0 +1,45 @@
+"""Modification indices of a multi-group ordinal fit without equality constraints (lavaan 0.6.14
+``modindices()`` of a configural model: every group's fixed-to-zero loadings and residual covariances).
+
+With no parameter shared between groups the expected information ``sum_g f_g Delta_g' W_g Delta_g`` is
+block diagonal, and each candidate's score is ``f_g`` times its group's: lavaan's ``mi = N score^2 / V``
+and ``epc = score / V`` (:mod:`survey.sem.ordinal.modindices`) reduce to the one-group indices of each
+group with its own N_g. Each group's block (delta parameterization: scale factors 1, latent means 0) is
+a one-group ordinal model; its indices come from :func:`~survey.sem.ordinal.modindices.
+modification_indices`. Models with equality constraints (``group_equal``, shared labels) are refused:
+lavaan then also scores the fixed marker loadings and the items' intercepts per group, not reproduced.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+
+from survey.errors import SurveyInputError
+
+
+def group_modification_indices(fit) -> pd.DataFrame:
+    """``modindices(fit)`` of a configural :class:`~survey.sem.ordinal.multigroup.GroupFit`, with lavaan's
+    ``group`` column (module docstring)."""
+    from survey.sem.ordinal.modindices import modification_indices
+
+    shared = any(not isinstance(k[0], int) or k[1] == "~*~" for k in fit.keys)
+    if shared or any(b.theta_param for b in fit.blocks):
+        raise SurveyInputError("modification indices of multi-group ordinal fits are available for "
+                               "configural models (no group_equal or shared labels, parameterization="
+                               "'delta') only yet", field="modindices")
+    frames = []
+    for g, block in enumerate(fit.blocks):
+        nth = sum(t.size for t in block.sample.thresholds)
+        local = block.index[: block.ram.npar + nth]
+        if (local < 0).any():  # pragma: no cover - every RAM parameter and threshold is free
+            raise SurveyInputError("a group's parameters are not all free", field="modindices")
+        one = SimpleNamespace(structure=block.layout, theta=fit.theta[local], sample=block.sample,
+                              estimator=fit.estimator, nobs=block.nobs,
+                              vcov_matrix=fit.vcov_matrix[np.ix_(local, local)])
+        table = modification_indices(one)
+        table.insert(3, "group", g + 1)
+        frames.append(table)
+    return pd.concat(frames, ignore_index=True)
