@@ -55,7 +55,7 @@ def ordinal_residuals(fit, kind: str = "raw") -> list[OrdinalResiduals]:
                                    field="residuals")
         resid = fit.sample.wls_obs - structure.moments(fit.theta).stats
         return [_one(resid, structure, list(structure.ram.ov), fit.sample.thresholds)]
-    from survey.sem.ordinal.multigroup import moments
+    from survey.sem.ordinal.group_moments import moments
 
     out = []
     for block in fit.blocks:
