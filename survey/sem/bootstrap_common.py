@@ -20,6 +20,19 @@ def symmetric_power(m: np.ndarray, power: float) -> np.ndarray:
     return (vecs * vals**power) @ vecs.T
 
 
+BOLLEN_STINE_MISSING = (
+    "lavaan 0.6.14 refuses the Bollen-Stine bootstrap with missing data too ('bollen.stine/yuan bootstrap "
+    "not available for missing data': the transform needs a complete-data S); use missing='listwise'"
+)
+
+
+def refuse_bollen_stine_missing() -> None:
+    """lavaan 0.6.14's refusal of ``type = "bollen.stine"`` with ``missing != "listwise"``
+    (lav_bootstrap_internal; single or multi-group, ``sem(test = "bollen.stine")``,
+    ``bootstrapLavaan``), with its reason."""
+    raise SurveyInputError(BOLLEN_STINE_MISSING, field="bollen_stine")
+
+
 def check_replicates(n: Any) -> int:
     """The number of replicates (at least 2)."""
     if n is None or int(n) < 2:

@@ -237,9 +237,12 @@ def fit_blocks(
     cluster: str | None = None,
     sampling_weights_normalization: str = "total",
     test: str = "standard",
+    h1_tests: bool = False,
     **partable_options,
 ):
-    """Fit ``model`` through the one pipeline; returns a :class:`survey.sem.results.result.SEMResult`
+    """Fit ``model`` through the one pipeline (``h1_tests``: lavaan's test list has a second entry the
+    engine does not compute, e.g. "bollen.stine", so MLR's test uses observed.information "h1");
+    returns a :class:`survey.sem.results.result.SEMResult`
     (explicit constraints ``a > 0``, ``a == b^2``: :func:`survey.sem.constrained.fit_constrained`);
     ``sampling_weights``/``cluster``: lavaan's weighted / cluster-robust fit
     (:mod:`survey.sem.inference.cluster`)."""
@@ -258,7 +261,7 @@ def fit_blocks(
     est, se, h1_test = clmod.resolve(est, se, design)
     test_info = clmod.h1_test_information if h1_test else None
     test, second = resolve_test(test, est, kind)
-    if est == "MLR" and second:  # lavaan: observed.information = "h1" for all tests when more than one
+    if est == "MLR" and (second or h1_tests):  # lavaan: observed.information "h1" for all tests if > 1
         if h1_test:
             raise SurveyInputError(f"test={second!r} is not available with clustered data and estimator MLR "
                                    "yet (available: its own yuan.bentler.mplus)", field="test", value=second)
