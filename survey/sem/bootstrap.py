@@ -6,7 +6,7 @@ refits the model by ML, starting from the full-sample estimates. Every replicate
 workers or the executor (:mod:`survey.sem.executor`). For each free parameter, ``:=`` parameter and the
 standardized (std.all) value of every free / defined row:
 
-    se      = sd of the replicates (divisor B - 1; lavaan ``se="bootstrap"``)
+    se      = sd of the replicates (divisor B, as lavaan ``se="bootstrap"``; ``se(ddof=1)``: R's sd())
     perc    = [q_{a/2}, q_{1-a/2}] of the replicates (lavaan ``boot.ci.type="perc"``, quantile type 7)
     bc      = bias-corrected (lavaan ``"bca.simple"``): z0 = Phi^-1(#{t* < t} / B),
               limits q_{Phi(2 z0 + z_{a/2})}, q_{Phi(2 z0 + z_{1-a/2})}                       (Efron 1981)

@@ -1,7 +1,7 @@
 """What the single-group and multi-group bootstraps share (:mod:`survey.sem.bootstrap`,
 :mod:`survey.sem.bootstrap_blocks`): the Bollen-Stine matrix power, the check of the number of
 replicates, and the assembly of the replicates into a :class:`BootstrapResult` with the failure
-warning and the Bollen-Stine p-value (Bollen & Stine 1992: p = #{T*_b >= T} / B_ok)."""
+warning and the Bollen-Stine p-value (Bollen & Stine 1992; lavaan: p = #{T*_b > T} / B_ok)."""
 
 from __future__ import annotations
 
@@ -95,5 +95,6 @@ def assemble(
         t0 = float(result.fit_measures()["chisq"])
         ok = chisq[np.isfinite(chisq)]
         out.chisq = chisq
-        out.bollen_stine_pvalue = float((ok >= t0).mean()) if ok.size else float("nan")
+        # lavaan (lav_model_test): sum(boot.T > T) / length(boot.T), strict >
+        out.bollen_stine_pvalue = float((ok > t0).mean()) if ok.size else float("nan")
     return out

@@ -179,6 +179,9 @@ def _residual_test_lines(res: SEMResult, f: dict) -> list[str]:
                     _line("P-value (Bollen-Stine bootstrap)", t["pvalue"])]
             if _mlr_bollen_stine(res):
                 out.append(_line("Observed information based on", "H1"))
+            if not res.single:  # lavaan: the standard statistic of each group again
+                out.append("  Test statistic for each group:")
+                out += _group_rows({k: _num(v) for k, v in group_statistics(res).items()})
             continue
         if name in CORRECTIONS:  # a scaled test: Standard / Scaled columns
             out += [" " * (_W + 14), _line2("Test Statistic", f["chisq"], t["stat"], True),
