@@ -16,7 +16,8 @@ standardized (std.all) value of every free / defined row:
               Cost: N extra model fits (same executor); requested with ``ci="bca"``.
 
 Bollen-Stine (1992, Sociological Methods & Research 21): the data are transformed to fit the model exactly,
-``Z = (Y - 1 ybar') S^{-1/2} Sigma_hat^{1/2} + 1 mu_hat'``, then resampled; p = #{T*_b >= T} / B_ok.
+``Z = (Y - 1 ybar') S^{-1/2} Sigma_hat^{1/2} + 1 mu_hat'``, then resampled;
+p = #{T*_b > T} / B_ok (lavaan: strict >).
 
 FIML fits (:class:`survey.sem.fiml.FIMLResult`, lavaan ``missing="ml", se="bootstrap"``): the replicates
 resample whole rows of the raw data, missing values included, regroup them by missing-data pattern and

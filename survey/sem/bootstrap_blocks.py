@@ -15,7 +15,7 @@ every replicate, as in lavaan, whose replicates refit the same parameter table: 
 
 Bollen-Stine (1992): each group's data are first transformed to fit the model exactly,
 ``Z_g = (Y_g - 1 ybar_g') S_g^{-1/2} Sigma_g^{1/2} [+ 1 mu_g']`` (lavaan, complete data only: lavaan 0.6.14
-refuses the Bollen-Stine bootstrap with missing data); p = #{T*_b >= T} / B_ok.
+refuses the Bollen-Stine bootstrap with missing data); p = #{T*_b > T} / B_ok (lavaan: strict >).
 """
 
 from __future__ import annotations
