@@ -73,7 +73,7 @@ def test_fiml_bootstrap_equals_lavaan_on_identical_resamples(fiml_fit, indices):
     boot = bootstrap(fiml_fit, indices=indices, workers=2, progress=False)
     assert boot.n_failed == 0 and REF["est"]["n_ok"] == B
     names = _names()
-    se, lims = boot.se(), boot.ci("perc")
+    se, lims = boot.se(ddof=1), boot.ci("perc")  # the fixture: R sd()
     ref = REF["est"]
     assert np.abs(se[names].to_numpy() - np.array(ref["se"])).max() < 2e-5
     assert np.abs(se[names].to_numpy() / np.array(ref["se"]) - 1).max() < 2e-4

@@ -58,7 +58,9 @@ def indices():
 def _compare(result, boot, ref: dict) -> pd.DataFrame:
     est = apply_bootstrap(result.estimates(), boot)
     rows = pd.DataFrame(REF["rows"])
-    rows["se_r"], rows["lo_r"], rows["hi_r"] = ref["se"], ref["ci.lower"], ref["ci.upper"]
+    # the fixture's se is R's sd() (divisor B - 1); lavaan's se = "bootstrap" (and ours) has divisor B
+    se_lavaan = np.asarray(ref["se"]) * np.sqrt((ref["n_ok"] - 1) / ref["n_ok"])
+    rows["se_r"], rows["lo_r"], rows["hi_r"] = se_lavaan, ref["ci.lower"], ref["ci.upper"]
     merged = est.merge(rows, on=["lhs", "op", "rhs"], suffixes=("", "_ref"))
     assert len(merged) == len(rows) == 83  # every free and := parameter (incl. the 6 indirect effects)
     return pd.DataFrame({

@@ -85,8 +85,11 @@ def test_fixed_x_false_with_covariates_counts_their_moments_as_lavaan():
 
 def test_inequality_constraint_is_refused_not_ignored_where_not_available():
     data = pd.read_csv(DATA["holzinger"])
-    with pytest.raises(SurveyInputError, match="cannot be imposed"):
-        survey.sem("f =~ x1 + a*x2 + x3\na > 0.9", data, estimator="MLR", se="bootstrap", bootstrap=5)
+    with pytest.raises(SurveyInputError, match="cannot be imposed"):  # weights: label equalities only
+        survey.sem("f =~ x1 + a*x2 + x3\na > 0.9", data.assign(w=1.0), sampling_weights="w")
+    boot = survey.sem("f =~ x1 + a*x2 + x3\na > 0.9", data, estimator="MLR", se="bootstrap", bootstrap=5,
+                      seed=1)  # the bootstrap: every replicate refitted under the constraint (as lavaan)
+    assert boot.bootstrap.n_failed == 0 and (boot.bootstrap.ok["a"] >= 0.9 - 1e-6).all()
     res = survey.sem("f =~ x1 + a*x2 + x3\na > 0.9", data, estimator="MLR")  # imposed under MLR
     est = res.estimates()
     assert est.loc[(est["op"] == "=~") & (est["rhs"] == "x2"), "est"].iloc[0] >= 0.9 - 1e-6

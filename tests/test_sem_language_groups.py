@@ -128,7 +128,9 @@ def test_constraints_equal_lavaan_under_every_estimator(name):
             assert factor == pytest.approx(case["test"][key]["scaling.factor"], abs=1e-3)
 
 
-def test_constraints_with_the_bootstrap_are_refused():
-    with pytest.raises(survey.SurveyInputError, match="bootstrap") as info:
-        survey.cfa(REF["models"]["nonlin_eq"], DATA["hs"], se="bootstrap", bootstrap=10, seed=1)
-    assert info.value.field == "model" and "available" in str(info.value)
+def test_constraints_hold_in_every_bootstrap_replicate():
+    """lavaan refits each replicate with the constraint rows (lav_bootstrap_internal); so do we
+    (tests/test_bootstrap_combos.py compares the replicates with lavaan's on its own resamples)."""
+    res = survey.cfa(REF["models"]["nonlin_eq"], DATA["hs"], se="bootstrap", bootstrap=6, seed=1)
+    reps = res.bootstrap.ok
+    assert len(reps) == 6 and np.abs(reps["a"] - reps["b"] ** 2).max() < 1e-6

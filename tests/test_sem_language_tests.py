@@ -110,24 +110,25 @@ def test_bollen_stine_test_is_the_bootstrap_p_value_beside_standard_errors():
     text = res.summary(fit_measures=False).splitlines()
     assert any(line.startswith("  P-value (Bollen-Stine bootstrap)") for line in text)
     assert "  Standard errors                             Standard" in text
-    with pytest.raises(SurveyInputError, match="bollen.stine") as info:
-        survey.cfa(model, hs, test="bollen.stine", estimator="MLR")
-    assert info.value.field == "test"
+    mlr = survey.cfa(model, hs, test="bollen.stine", estimator="MLR", bootstrap=40, seed=7)  # lavaan fits it:
+    assert mlr.tests()["bollen.stine"]["pvalue"] == pytest.approx(want, abs=1e-12)  # ML replicates, same T
+    assert mlr.fit_measures()["chisq.scaled"] == pytest.approx(81.9556, abs=1e-3)  # h1 information (lavaan)
 
 
 def test_bollen_stine_test_with_bootstrap_standard_errors():
-    """lavaan's se = "bootstrap" with test = "bollen.stine": ordinary resamples give the standard errors,
-    the Bollen-Stine transformed resamples give the test's p-value (two runs, as lav_model_vcov and
-    lav_model_test draw them); each equals its own run on the same seed."""
+    """lavaan's se = "bootstrap" with test = "bollen.stine": ONE run of Bollen-Stine transformed resamples
+    gives both the standard errors and the test's p-value (lav_model_nvcov_bootstrap: boot.type
+    "bollen.stine", FUN "coeftest"; lavaan's own resamples in test_bootstrap_combos.py); it equals that run
+    on the same seed, and differs from the ordinary bootstrap's SEs."""
     from survey.sem.bootstrap import bootstrap
 
     model, hs = REF["models"]["hs"], DATA["hs"]
     both = survey.cfa(model, hs, test="bollen.stine", se="bootstrap", bootstrap=30, seed=11)
-    boot_se = survey.cfa(model, hs, se="bootstrap", bootstrap=30, seed=11)
-    assert (both.estimates()["se"] - boot_se.estimates()["se"]).abs().max() < 1e-12
-    assert (both.estimates()["se"] - survey.cfa(model, hs).estimates()["se"]).abs().max() > 1e-4
-    want = bootstrap(survey.cfa(model, hs), 30, seed=11, bollen_stine=True, workers=1,
-                     progress=False).bollen_stine_pvalue
-    assert both.tests()["bollen.stine"]["pvalue"] == pytest.approx(want, abs=1e-12)
+    boot = bootstrap(survey.cfa(model, hs), 30, seed=11, bollen_stine=True, workers=1, progress=False)
+    names = list(both.vcov().index)
+    assert np.abs(np.sqrt(np.diag(both.vcov())) - boot.ok[names].std(ddof=0).to_numpy()).max() < 1e-12
+    ordinary = survey.cfa(model, hs, se="bootstrap", bootstrap=30, seed=11)
+    assert (both.estimates()["se"] - ordinary.estimates()["se"]).abs().max() > 1e-3
+    assert both.tests()["bollen.stine"]["pvalue"] == pytest.approx(boot.bollen_stine_pvalue, abs=1e-12)
 
 

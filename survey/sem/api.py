@@ -161,10 +161,9 @@ def fit(
                            sampling_weights_normalization=sampling_weights_normalization, **partable_options)
     check_partable_options(partable_options)
     bs_test = test == "bollen.stine"  # lavaan: the Bollen-Stine bootstrap p-value beside the standard test
-    plain = (str(se).lower() != "bootstrap" and not bootstrap and not bs_test  # constraints: no resamples
-             and not sampling_weights and not cluster)  # weights: linear equalities only (tested)
+    plain = not sampling_weights and not cluster  # weights: linear equalities only (tested)
     check_path(model, group=group, missing=missing, plain_ml=plain)
-    check_options(estimator, missing, se, group, group_equal)
+    kind = check_options(estimator, missing, se, group, group_equal)[1]
     se_name = str(se).lower()
     n_boot = int(bootstrap) if bootstrap else (1000 if se_name == "bootstrap" or bs_test else 0)
     if n_boot and (sampling_weights or cluster):
@@ -172,10 +171,11 @@ def fit(
 
         refuse_bootstrap(bool(sampling_weights), bool(cluster))
     boot_se = se_name == "bootstrap"
-    if bs_test:
-        if str(estimator).upper() == "MLR":
-            raise SurveyInputError("test='bollen.stine' is not available with estimator MLR yet (available: "
-                                   "estimator ML or MLM)", field="test")
+    if bs_test:  # MLR too: lavaan keeps its Yuan-Bentler-Mplus test, the replicates' T is the ML one
+        if kind != "listwise":  # lavaan 0.6.14 refuses it, before fitting
+            from survey.sem.bootstrap_common import refuse_bollen_stine_missing
+
+            refuse_bollen_stine_missing()
         test, bollen_stine = "standard", True
     with single_thread():
         result = fit_blocks(
@@ -193,40 +193,39 @@ def fit(
             cluster=cluster,
             sampling_weights_normalization=sampling_weights_normalization,
             test=test,
+            h1_tests=bs_test,
             **partable_options,
         )
     if n_boot:
         from survey.sem.bootstrap import bootstrap as run_bootstrap
 
-        if bs_test and boot_se:  # lavaan: ordinary resamples for the SEs, transformed ones for the test
-            ordinary = run_bootstrap(result, n_boot, seed=seed, scheduler=scheduler, workers=workers)
-            result.warnings += ordinary.warnings
-            _bootstrap_vcov(result, ordinary)
-            result.bootstrap = ordinary
         boot = run_bootstrap(
             result, n_boot, seed=seed, scheduler=scheduler, workers=workers, bollen_stine=bollen_stine
         )
         result.warnings += boot.warnings
-        if not bollen_stine:
+        # lavaan (lav_model_nvcov_bootstrap): se="bootstrap" with test="bollen.stine" takes the SEs from the
+        # same Bollen-Stine resamples as the test's p-value (one run, FUN "coeftest")
+        if not bollen_stine or (bs_test and boot_se):
             _bootstrap_vcov(result, boot)
-        if bs_test:  # the standard errors stay the estimator's (or the ordinary bootstrap's, above)
+        if bs_test:  # the standard errors stay the estimator's (or the bootstrap's, above)
             from survey.sem.inference.tests import pvalue
 
             result.pieces.extra_tests = {"bollen.stine": {
                 "test": "bollen.stine", "stat": float(result.pieces.stat), "df": float(result.pieces.df),
                 "pvalue": boot.bollen_stine_pvalue, "refdistr": "bootstrap", "replications": len(boot.ok),
                 "pvalue.chisq": pvalue(result.pieces.stat, result.pieces.df)}}
-        else:
+        if not bs_test or boot_se:
             result.bootstrap = boot
     return result
 
 
 def _bootstrap_vcov(result: SEMResult, boot) -> None:
-    """The bootstrap covariance of the estimates (ddof 1 over the converged replicates) as the fit's vcov."""
+    """The bootstrap covariance of the estimates as the fit's vcov: divisor B over the B converged replicates,
+    as lavaan's lav_model_nvcov_bootstrap (cov(COEF) (B - 1) / B)."""
     names = list(result.vcov().index)
     ok = boot.ok
     if len(ok) > 1 and result.information is not None:
-        cov = np.cov(ok[names].to_numpy().T, ddof=1).reshape(len(names), len(names))
+        cov = np.cov(ok[names].to_numpy().T, ddof=0).reshape(len(names), len(names))
         result.information.vcov = cov
         result._vcov = cov
         result.partable = result._fill_partable(result.partable)

@@ -6,7 +6,7 @@ refits the model by ML, starting from the full-sample estimates. Every replicate
 workers or the executor (:mod:`survey.sem.executor`). For each free parameter, ``:=`` parameter and the
 standardized (std.all) value of every free / defined row:
 
-    se      = sd of the replicates (divisor B - 1; lavaan ``se="bootstrap"``)
+    se      = sd of the replicates (divisor B, as lavaan ``se="bootstrap"``; ``se(ddof=1)``: R's sd())
     perc    = [q_{a/2}, q_{1-a/2}] of the replicates (lavaan ``boot.ci.type="perc"``, quantile type 7)
     bc      = bias-corrected (lavaan ``"bca.simple"``): z0 = Phi^-1(#{t* < t} / B),
               limits q_{Phi(2 z0 + z_{a/2})}, q_{Phi(2 z0 + z_{1-a/2})}                       (Efron 1981)
@@ -16,12 +16,14 @@ standardized (std.all) value of every free / defined row:
               Cost: N extra model fits (same executor); requested with ``ci="bca"``.
 
 Bollen-Stine (1992, Sociological Methods & Research 21): the data are transformed to fit the model exactly,
-``Z = (Y - 1 ybar') S^{-1/2} Sigma_hat^{1/2} + 1 mu_hat'``, then resampled; p = #{T*_b >= T} / B_ok.
+``Z = (Y - 1 ybar') S^{-1/2} Sigma_hat^{1/2} + 1 mu_hat'``, then resampled;
+p = #{T*_b > T} / B_ok (lavaan: strict >).
 
 FIML fits (:class:`survey.sem.fiml.FIMLResult`, lavaan ``missing="ml", se="bootstrap"``): the replicates
 resample whole rows of the raw data, missing values included, regroup them by missing-data pattern and
 refit by FIML from the full-sample estimates (:func:`fit_fiml_fast`); std.all from the model-implied
-moments, as for the full-sample fit. The Bollen-Stine transform needs complete data and is not offered.
+moments, as for the full-sample fit. The Bollen-Stine transform needs complete data: lavaan 0.6.14 refuses it
+with missing data and so do we, with its reason (:data:`survey.sem.bootstrap_common.BOLLEN_STINE_MISSING`).
 
 Replicates that do not converge are kept as rows of NaN in ``replicates``, counted in ``n_failed`` and
 reported as a warning; statistics use the converged ones (as lavaan, which also reports the count).
@@ -39,7 +41,12 @@ import numpy as np
 import pandas as pd
 
 from survey.errors import SurveyInputError
-from survey.sem.bootstrap_common import assemble, check_replicates, symmetric_power
+from survey.sem.bootstrap_common import (
+    assemble,
+    check_replicates,
+    refuse_bollen_stine_missing,
+    symmetric_power,
+)
 from survey.sem.bootstrap_fit import expected_hessian, fit_fiml_fast, fit_ml_fast
 from survey.sem.data import GroupStats
 from survey.sem.executor import Executor, chunks, get_executor
@@ -198,9 +205,12 @@ def bootstrap(
     value) replaces the seeded draws: replicate b
     refits on rows ``indices[b]`` (e.g. resamples shared with another program; ``n`` becomes B).
     """
-    if not getattr(result, "single", True):  # multi-group fits: resampled within groups (lavaan)
-        from survey.sem.bootstrap_blocks import bootstrap_blocks
+    from survey.sem.bootstrap_blocks import bootstrap_blocks, has_constraints
 
+    # multi-group fits: resampled within groups (lavaan); explicit constraints: refitted under them
+    if not getattr(result, "single", True) or has_constraints(result.partable):
+        if indices is not None and getattr(result, "single", True) and np.ndim(indices) == 2:
+            indices = [np.asarray(indices)]  # one group: its B x N matrix
         return bootstrap_blocks(result, n, seed=seed, level=level, bollen_stine=bollen_stine,
                                 scheduler=scheduler, workers=workers, executor=executor, indices=indices,
                                 chunk_size=chunk_size)
@@ -220,10 +230,7 @@ def bootstrap(
     g: GroupStats = result.group_stats
     fiml = hasattr(result, "missing_data")
     if fiml and bollen_stine:
-        raise SurveyInputError(
-            "bollen.stine bootstrap not available for missing data (lavaan 0.6)",
-            field="bollen_stine",
-        )
+        refuse_bollen_stine_missing()
     n = int(n)
     pt = ram.partable
     names, free_rows = parameter_names(pt)

@@ -9,13 +9,18 @@ Replicate b draws with ``numpy.random.default_rng(SeedSequence(seed).spawn(B)[b]
 the replicates are the same whatever the executor. ``indices`` (one B x N_g matrix of 0-based rows per group)
 replaces the draws, e.g. to share resamples with lavaan.
 
+Explicit constraints (``a == 2*b``, ``a > 0``, ``a*b == 1``: the table's ``==``/``<``/``>`` rows) hold in
+every replicate, as in lavaan, whose replicates refit the same parameter table: each is minimised under them
+(:func:`constrained_refit`). Single-group fits with such rows come here too (:func:`survey.sem.bootstrap`).
+
 Bollen-Stine (1992): each group's data are first transformed to fit the model exactly,
 ``Z_g = (Y_g - 1 ybar_g') S_g^{-1/2} Sigma_g^{1/2} [+ 1 mu_g']`` (lavaan, complete data only: lavaan 0.6.14
-refuses the Bollen-Stine bootstrap with missing data); p = #{T*_b >= T} / B_ok.
+refuses the Bollen-Stine bootstrap with missing data); p = #{T*_b > T} / B_ok (lavaan: strict >).
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import math
 from dataclasses import dataclass
@@ -23,10 +28,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from survey.errors import SurveyInputError
-from survey.sem.bootstrap_common import assemble, check_replicates, symmetric_power
+from survey.sem.bootstrap_common import (
+    assemble,
+    check_replicates,
+    refuse_bollen_stine_missing,
+    symmetric_power,
+)
 from survey.sem.data.blocks import CompleteBlock, MissingBlock, complete_block
 from survey.sem.data.missing import em_saturated, loglik, missing_patterns
-from survey.sem.estimate.objective import total_f
+from survey.sem.estimate.objective import total_f, total_gradient
 from survey.sem.estimate.optimizer import estimate
 from survey.sem.executor import chunks, get_executor
 from survey.sem.model.blocks import MultiGroupModel
@@ -47,6 +57,7 @@ class BlockSpec:
     std_rows: np.ndarray  # partable rows whose std.all is reported
     h1: list  # full-sample blocks (their moments seed the scoring matrix)
     chisq: bool = False
+    constrained: bool = False  # explicit constraint rows (==, <, >): every replicate refitted under them
 
 
 def _block(spec: BlockSpec, g: int, x: np.ndarray, with_h1: bool):
@@ -72,13 +83,41 @@ def replicate(spec: BlockSpec, idx: list[np.ndarray]) -> tuple[np.ndarray, float
     for ram, b in zip(mg.models, blocks, strict=True):
         if spec.x_index:
             ram.set_exogenous(b.cov, b.mean)
-    est = estimate(mg, blocks, spec.theta)
-    vals = values_at(mg, est.theta)
-    std = std_at(mg, est.theta, "std.all")
-    out = np.concatenate([est.theta, vals[spec.defined], std[spec.std_rows]])
+    if spec.constrained:  # lavaan refits each replicate with the table's constraint rows
+        theta, converged = constrained_refit(mg, blocks, spec.theta)
+    else:
+        est = estimate(mg, blocks, spec.theta)
+        theta, converged = est.theta, bool(est.converged)
+    vals = values_at(mg, theta)
+    std = std_at(mg, theta, "std.all")
+    out = np.concatenate([theta, vals[spec.defined], std[spec.std_rows]])
     n = sum(b.n for b in blocks)
-    t = n * total_f(mg, blocks, est.theta) if spec.chisq else float("nan")
-    return out, float(t), bool(est.converged)
+    t = n * total_f(mg, blocks, theta) if spec.chisq else float("nan")
+    return out, float(t), converged
+
+
+def has_constraints(partable) -> bool:
+    """Whether the table holds explicit constraint rows (``a == 2*b``, ``a > 0``, ``a*b == 1``)."""
+    return bool(partable["op"].isin(["==", "<", ">"]).any())
+
+
+def constrained_refit(mg: MultiGroupModel, blocks: list, start: np.ndarray) -> tuple[np.ndarray, bool]:
+    """One replicate minimised under the explicit constraints (SLSQP, as
+    :func:`survey.sem.constrained.fit_constrained` does for the full sample; lavaan's replicates use the
+    same parameter table, constraints included, ``lav_bootstrap_internal``), from the full-sample
+    (constrained) estimates; converged when SLSQP reports success and the constraints hold (1e-6)."""
+    from survey.sem.constrained import constraint_functions, minimize_constrained
+
+    # the table's values are affine in theta (free entries, fixed constants): v(t) = v0 + V t, built once
+    v0 = values_at(mg, np.zeros(mg.npar))
+    v_lin = np.column_stack([values_at(mg, e) - v0 for e in np.eye(mg.npar)]) if mg.npar else None
+    eq, ineq, slack, rows = constraint_functions(mg.partable, lambda t: v0 + v_lin @ t)
+    sol = minimize_constrained(lambda t: total_f(mg, blocks, t), lambda t: total_gradient(mg, blocks, t),
+                               start, eq, ineq)
+    s = slack(sol.theta)
+    is_eq = (rows["op"] == "==").to_numpy()
+    held = bool(np.all(np.abs(s[is_eq]) < 1e-6) and np.all(s[~is_eq] > -1e-6))
+    return sol.theta, bool(sol.converged and held and np.isfinite(sol.fun))
 
 
 def run_chunk(task) -> list[tuple[int, np.ndarray | None, float, bool]]:
@@ -86,6 +125,21 @@ def run_chunk(task) -> list[tuple[int, np.ndarray | None, float, bool]]:
     spec, ids, draws = task
     sizes = [p.shape[0] for p in spec.parts]
     out = []
+    with _single_thread():
+        _run(spec, ids, draws, sizes, out)
+    return out
+
+
+def _single_thread():
+    """BLAS threads only add overhead on these small matrices (and oversubscribe the workers)."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - optional
+        return contextlib.nullcontext()
+    return threadpool_limits(1)
+
+
+def _run(spec: BlockSpec, ids, draws, sizes: list[int], out: list) -> None:
     for b, draw in zip(ids, draws, strict=True):
         if isinstance(draw, np.random.SeedSequence):
             rng = np.random.default_rng(draw)
@@ -97,7 +151,6 @@ def run_chunk(task) -> list[tuple[int, np.ndarray | None, float, bool]]:
         except Exception:  # a replicate that cannot be fitted counts as failed
             vals, t, ok = None, float("nan"), False
         out.append((b, vals, t, ok))
-    return out
 
 
 def bollen_stine_parts(result) -> list[np.ndarray]:
@@ -126,9 +179,7 @@ def bootstrap_blocks(
     """Nonparametric (or Bollen-Stine) bootstrap of a multi-group :class:`SEMResult`."""
     fiml = result.missing != "listwise"
     if bollen_stine and fiml:
-        raise SurveyInputError(
-            "bollen.stine bootstrap not available for missing data (lavaan 0.6)", field="bollen_stine"
-        )
+        refuse_bollen_stine_missing()
     blocks = result.stats.groups
     if indices is not None:
         indices = [np.asarray(ix) for ix in indices]
@@ -161,6 +212,7 @@ def bootstrap_blocks(
         std_rows,
         list(blocks),
         chisq=bollen_stine,
+        constrained=has_constraints(pt),
     )
     draws = (
         [tuple(ix[b] for ix in indices) for b in range(n)]

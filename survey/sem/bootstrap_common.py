@@ -1,7 +1,7 @@
 """What the single-group and multi-group bootstraps share (:mod:`survey.sem.bootstrap`,
 :mod:`survey.sem.bootstrap_blocks`): the Bollen-Stine matrix power, the check of the number of
 replicates, and the assembly of the replicates into a :class:`BootstrapResult` with the failure
-warning and the Bollen-Stine p-value (Bollen & Stine 1992: p = #{T*_b >= T} / B_ok)."""
+warning and the Bollen-Stine p-value (Bollen & Stine 1992; lavaan: p = #{T*_b > T} / B_ok)."""
 
 from __future__ import annotations
 
@@ -18,6 +18,19 @@ def symmetric_power(m: np.ndarray, power: float) -> np.ndarray:
     """M^power of a symmetric positive definite matrix (eigen-decomposition)."""
     vals, vecs = np.linalg.eigh(m)
     return (vecs * vals**power) @ vecs.T
+
+
+BOLLEN_STINE_MISSING = (
+    "lavaan 0.6.14 refuses the Bollen-Stine bootstrap with missing data too ('bollen.stine/yuan bootstrap "
+    "not available for missing data': the transform needs a complete-data S); use missing='listwise'"
+)
+
+
+def refuse_bollen_stine_missing() -> None:
+    """lavaan 0.6.14's refusal of ``type = "bollen.stine"`` with ``missing != "listwise"``
+    (lav_bootstrap_internal; single or multi-group, ``sem(test = "bollen.stine")``,
+    ``bootstrapLavaan``), with its reason."""
+    raise SurveyInputError(BOLLEN_STINE_MISSING, field="bollen_stine")
 
 
 def check_replicates(n: Any) -> int:
@@ -82,5 +95,6 @@ def assemble(
         t0 = float(result.fit_measures()["chisq"])
         ok = chisq[np.isfinite(chisq)]
         out.chisq = chisq
-        out.bollen_stine_pvalue = float((ok >= t0).mean()) if ok.size else float("nan")
+        # lavaan (lav_model_test): sum(boot.T > T) / length(boot.T), strict >
+        out.bollen_stine_pvalue = float((ok > t0).mean()) if ok.size else float("nan")
     return out

@@ -238,9 +238,12 @@ def fit_blocks(
     cluster: str | None = None,
     sampling_weights_normalization: str = "total",
     test: str = "standard",
+    h1_tests: bool = False,
     **partable_options,
 ):
-    """Fit ``model`` through the one pipeline; returns a :class:`survey.sem.results.result.SEMResult`
+    """Fit ``model`` through the one pipeline (``h1_tests``: lavaan's test list has a second entry the
+    engine does not compute, e.g. "bollen.stine", so MLR's test uses observed.information "h1");
+    returns a :class:`survey.sem.results.result.SEMResult`
     (explicit constraints ``a > 0``, ``a == b^2``: :func:`survey.sem.constrained.fit_constrained`);
     ``sampling_weights``/``cluster``: lavaan's weighted / cluster-robust fit
     (:mod:`survey.sem.inference.cluster`)."""
@@ -266,8 +269,9 @@ def fit_blocks(
     information = clmod.cluster_ml_test(est, se, design, information, estimator)  # SB: observed, MLF: exp.
     test_info = clmod.test_information(h1_test, estimator, information)
     test, second = resolve_test(test, est, kind)
-    if est == "MLR" and (second or more_tests):  # lavaan: observed.information = "h1" for all tests when >1
-        from survey.sem.inference.observed_sem import h1_structured_information  # (clusters: test= dropped)
+    # lavaan: observed.information "h1" for all tests when there are > 1 (clusters: test= was dropped)
+    if est == "MLR" and (second or more_tests or h1_tests):
+        from survey.sem.inference.observed_sem import h1_structured_information
 
         test_info = h1_structured_information
     ge = normalize_group_equal(group_equal)
@@ -335,10 +339,10 @@ def fit_blocks(
     model_pieces = Pieces(mg, estimation.theta, stat, df, info, scaled)
     second = second or (test if test.startswith("browne") else None)
     # lavaan's observed.information = "h1" for a second test under MLR and MLM with observed information
-    h1_tests = est == "MLR" or (est == "MLM" and information == "observed")
+    h1_second = est == "MLR" or (est == "MLM" and information == "observed")
     if second and np.isfinite(estimation.fml):  # Browne's test, or MLM's second test (lavaan's test list)
         model_pieces.extra_tests = {second: second_test(second, mg, blocks, estimation.theta, df, stat,
-                                                        observed_h1=h1_tests)}
+                                                        observed_h1=h1_second)}
     if more_tests and np.isfinite(estimation.fml):  # test=[...]: the further tests beside the fit's one
         add_extra_tests(model_pieces, pt, more_tests, est, kind, blocks, stat,
                         default_information(est, kind, _se_kind(est, kind, se), information))
@@ -392,14 +396,14 @@ def fit_blocks(
         result = fit_bounded(result, bounds, est, kind, se, information, test,
                              functools.partial(inference, test_information=test_info),
                              second=next(iter(getattr(result.pieces, "extra_tests", None) or {}), None),
-                             observed_h1=h1_tests)
+                             observed_h1=h1_second)
         result.design_options = design_options
     if constrained:  # explicit constraints, any estimator / missing / groups
         from survey.sem.constrained import fit_constrained
 
         se_kind = _se_kind(est, kind, se)
         result = fit_constrained(result, default_information(est, kind, se_kind, information), se_kind, test,
-                                 bounds=bounds, observed_h1=h1_tests)
+                                 bounds=bounds, observed_h1=h1_second)
     se_kind = _se_kind(est, kind, se)  # what summary() prints (lavaan's se / information)
     result.se_options = (se_kind, default_information(est, kind, se_kind, information))
     if str(estimator).upper() == "MLF" and se_kind == "first.order":  # lavaan: se standard, information

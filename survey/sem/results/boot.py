@@ -34,9 +34,11 @@ class BootstrapResult:
     def ok(self) -> pd.DataFrame:
         return self.replicates.dropna(how="any")
 
-    def se(self) -> pd.Series:
-        """Bootstrap standard errors (sd of the converged replicates, divisor B - 1)."""
-        return self.ok.std(ddof=1)
+    def se(self, ddof: int = 0) -> pd.Series:
+        """Bootstrap standard errors: sd of the B converged replicates with divisor B - ``ddof``; the default
+        (divisor B) is lavaan's ``se = "bootstrap"`` (lav_model_nvcov_bootstrap: cov(COEF) (B - 1) / B);
+        ``ddof=1`` is R's ``sd()`` of ``bootstrapLavaan``'s replicates."""
+        return self.ok.std(ddof=ddof)
 
     def ci(self, type: str = "perc", level: float | None = None) -> pd.DataFrame:  # noqa: A002 - lavaan's name
         """Confidence limits per column: ``perc``, ``bc`` (lavaan's ``bca.simple``) or ``bca`` (jackknife)."""

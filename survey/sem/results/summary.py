@@ -77,7 +77,8 @@ def _test_lines(res: SEMResult, f: dict, two: bool, fit_measures: bool) -> list[
         if test is not None and test.method == "scaled.shifted":
             lines.append(_line2("Shift parameter", "", shift, True))
         lines.append(f"    {_correction(res)}".ljust(_W + 14))
-        if h1_test_information(res):  # lavaan: clusters under ML, observed.information = "h1" for the test
+        if h1_test_information(res) or _mlr_bollen_stine(res):  # lavaan: clusters under ML, or MLR with
+            # test "bollen.stine": observed.information = "h1" for the tests
             lines.append(_line2("Observed information based on", "H1", "", True))
     if not res.single:  # lavaan: the statistic of each group, scaled beside it
         c = f.get("chisq.scaling.factor", float("nan")) if two else float("nan")
@@ -176,6 +177,11 @@ def _residual_test_lines(res: SEMResult, f: dict) -> list[str]:
             out += [" " * (_W + 2), _line("Test statistic", t["stat"]),
                     _line("Degrees of freedom", str(int(t["df"]))),
                     _line("P-value (Bollen-Stine bootstrap)", t["pvalue"])]
+            if _mlr_bollen_stine(res):
+                out.append(_line("Observed information based on", "H1"))
+            if not res.single:  # lavaan: the standard statistic of each group again
+                out.append("  Test statistic for each group:")
+                out += _group_rows({k: _num(v) for k, v in group_statistics(res).items()})
             continue
         if name in CORRECTIONS:  # a scaled test: Standard / Scaled columns
             out += [" " * (_W + 14), _line2("Test Statistic", f["chisq"], t["stat"], True),
@@ -267,6 +273,11 @@ def _header_info(res: SEMResult) -> dict:
 def requested_ml(res: SEMResult) -> bool:
     """Estimator ML asked for with weights or clusters, run with robust SEs and test (as lavaan does)."""
     return any(w.code == "weights_robust" for w in res.warnings)
+
+
+def _mlr_bollen_stine(res: SEMResult) -> bool:
+    """MLR with lavaan's test = "bollen.stine" (two tests: observed.information "h1" for both)."""
+    return res.estimator == "MLR" and "bollen.stine" in (getattr(res.pieces, "extra_tests", None) or {})
 
 
 def h1_test_information(res: SEMResult) -> bool:

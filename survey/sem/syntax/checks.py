@@ -3,7 +3,8 @@
 * :func:`check_partable_options` - the option names :func:`survey.sem.syntax.lavaanify` takes (a typo is an
   input error listing the available ones);
 * :func:`check_estimable` - explicit constraints other than label equalities (``a > 0``, ``a == b^2``)
-  are refused with a clear error where they would be dropped (bootstrap replicates; never silently);
+  are refused with a clear error where they would be dropped (weights, clusters, power simulations; never
+  silently);
 * :func:`ram_table` - composites ``f <~ x`` are estimated as lavaan 0.6 does: the weights are regression
   coefficients of the composite on its indicators and the composite's residual variance is fixed at 0
   (``lav_partable_flat``: ``lv.formative`` variances), so the RAM model sees ``f ~ x`` rows.
@@ -40,8 +41,8 @@ def check_estimable(partable: pd.DataFrame) -> None:
     if len(rows):
         r = rows.iloc[0]
         raise SurveyInputError(
-            f"the constraint '{r.lhs} {r.op} {r.rhs}' cannot be imposed with se='bootstrap' yet (available: "
-            "every other se= with ML, MLR, MLM, listwise or FIML, one or more groups; with the bootstrap: "
+            f"the constraint '{r.lhs} {r.op} {r.rhs}' cannot be imposed with sampling weights, clusters or "
+            "in power simulations yet (available: every se= incl. the bootstrap with ML, MLR, MLM; there: "
             "equal labels and 'label1 == label2' between free parameters)",
             field="model",
         )
