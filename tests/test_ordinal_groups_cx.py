@@ -1,5 +1,6 @@
 """Issue 16 (brief ord4): ordered items with observed covariates (lavaan conditional.x) and two groups,
-configural, against lavaan 0.6.14 (tests/fixtures/ordinal_more/groups_cx.json; make_groups_cx.R beside it)."""
+configural and with group.equal (thresholds, loadings, regressions), against lavaan 0.6.14
+(tests/fixtures/ordinal_more/groups_cx.json; make_groups_cx.R beside it)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,9 @@ DATA = pd.read_csv(Path(__file__).parent / "fixtures" / "ordinal_options" / "bfi
 
 @cache
 def fitted(case: str):
-    return fit(CX["cases"][case]["model"], DATA, ordered=True, group="gender", estimator="WLSMV")
+    ref = CX["cases"][case]
+    return fit(ref["model"], DATA, ordered=True, group="gender", estimator="WLSMV",
+               group_equal=ref["group_equal"])
 
 
 @pytest.mark.parametrize("case", sorted(CX["cases"]))
@@ -50,5 +53,5 @@ def test_covariates_with_groups_equal_lavaan(case):
 
 def test_covariates_with_groups_not_taken_yet_are_one_line_errors():
     model = CX["cases"]["mimic"]["model"]
-    with pytest.raises(SurveyInputError, match="group_equal"):
-        fit(model, DATA, ordered=True, group="gender", group_equal=["thresholds", "loadings"])
+    with pytest.raises(SurveyInputError, match="parameterization='theta'"):
+        fit(model, DATA, ordered=True, group="gender", parameterization="theta")

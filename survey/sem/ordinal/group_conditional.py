@@ -1,10 +1,12 @@
-"""Observed covariates (lavaan ``conditional.x = TRUE``) in a multi-group ordinal fit, configural (every
-parameter group-specific; delta parameterization; every item ordered).
+"""Observed covariates (lavaan ``conditional.x = TRUE``) in a multi-group ordinal fit, configural or with
+``group.equal`` (delta parameterization; every item ordered).
 
 Each group's statistics are the one-group conditional ones of :mod:`survey.sem.ordinal.conditional`
 (thresholds, probit slopes on x, residual polychorics; lavaan ``lav_samplestats`` per group with
 ``conditional.x``), its covariates' (co)variances fixed at the group's sample values (lavaan's ``cov.x`` per
-group), and its implied statistics the one-group map ``m_g(theta_g) = [tau, vec(Pi), vech(Sigma_y|x)]``.
+group), and its implied statistics the one-group map ``m_g(theta_g) = [tau, vec(Pi), vech(Sigma_y|x)]``
+with the multi-group delta identification (scale factors and latent means free in groups 2+ with equal
+thresholds: :func:`moments`).
 The fit over groups is :mod:`survey.sem.ordinal.multigroup`'s: sum_g (N_g - 1) F_g, the stacked sandwich and
 scaled-shifted test (lavaan ``lav_model_objective``, ``lav_model_vcov``).
 """
@@ -18,20 +20,18 @@ from survey.errors import SurveyInputError
 from survey.sem.ordinal import conditional as cx
 
 
-def check(numeric, sampling_weights, equal, parameterization: str) -> None:
+def check(numeric, sampling_weights, parameterization: str) -> None:
     """The combinations with covariates and groups this fit does not take yet (one line each)."""
     why = None
     if numeric:
         why = "ordered and continuous variables together"
     elif sampling_weights:
         why = "sampling_weights="
-    elif equal:
-        why = f"group_equal={sorted(equal)}"
     elif parameterization != "delta":
         why = "parameterization='theta'"
     if why:
         raise SurveyInputError(f"observed covariates with two or more groups and {why} are not available yet "
-                               "(available: configural models, every item ordered, delta)", field="model")
+                               "(available: every item ordered, delta)", field="model")
 
 
 def group_sample(rows: pd.DataFrame, items: list[str], covariates: list[str], missing: str):
@@ -50,14 +50,42 @@ def is_conditional(group) -> bool:
 
 
 def moments(group, theta: np.ndarray, local, jacobian: bool = False):
-    """The group's implied conditional statistics (and their Jacobian in the global parameters)."""
-    t_ram, tau, _ = local(group, theta)
-    full = np.concatenate([t_ram, tau])
-    stats = group.layout.moments(full).stats
+    """The group's implied conditional statistics (and their Jacobian in the global parameters): with the
+    scale factors Delta (1 in group 1; free in groups 2+ with equal thresholds) and mu the RAM means of the
+    latent responses at x = 0 (the covariates' means are 0 in the RAM part, so mu is the regression
+    intercept): ``tau* = Delta (tau - mu)``, ``Pi* = Delta Pi``,
+    ``rho_ij = Delta_i Delta_j [Sigma_y|x]_ij``."""
+    t_ram, tau, scale = local(group, theta)
+    lay = group.layout
+    th_var, ii, jj, p = lay.th_var, lay.ii, lay.jj, lay.p
+    sc = scale[lay.y_idx]
+    imp = group.ram.implied(t_ram)
+    mu = imp.mean
+    pi, cond = lay._parts(imp.sigma)
+    stats = np.concatenate([sc[th_var] * (tau - mu[th_var]), (sc[:, None] * pi).T.ravel(),
+                            sc[ii] * sc[jj] * cond[ii, jj]])
     if not jacobian:
         return stats, None
+    d_sigma = group.ram.delta(t_ram, imp)
+    d_mu = group.ram.delta_mean(t_ram, imp)
+    y, x = lay.y_idx, lay.x_idx
+    sxx_inv = np.linalg.inv(imp.sigma[np.ix_(x, x)])
+    d_yx, d_xx = d_sigma[:, y][:, :, x], d_sigma[:, x][:, :, x]
+    d_pi = (d_yx - pi @ d_xx) @ sxx_inv  # (npar_ram, p, q), as conditional.ConditionalStructure
+    d_cond = d_sigma[:, y][:, :, y] - d_yx @ pi.T - pi @ d_yx.transpose(0, 2, 1) + pi @ d_xx @ pi.T
+    n_ram, nth, q = group.ram.npar, tau.size, x.size
+    col_scale = n_ram + nth + y  # the items' scale-factor columns
     jac = np.zeros((stats.size, group.index.size))
-    jac[:, : full.size] = group.layout.jacobian(full)
+    jac[:nth, :n_ram] = (-sc[th_var] * d_mu[:, th_var]).T
+    jac[:nth, n_ram + np.arange(nth)] = np.diag(sc[th_var])
+    jac[np.arange(nth), col_scale[th_var]] = tau - mu[th_var]
+    rows = nth + np.arange(p * q).reshape(q, p).T  # slope (i, k) at nth + k p + i
+    jac[rows.ravel(), :n_ram] = (sc[:, None, None] * d_pi.transpose(1, 2, 0)).reshape(p * q, n_ram)
+    jac[rows.ravel(), np.repeat(col_scale, q)] = pi.ravel()
+    pairs = nth + p * q + np.arange(ii.size)
+    jac[pairs, :n_ram] = (sc[ii] * sc[jj] * d_cond[:, ii, jj]).T
+    jac[pairs, col_scale[ii]] += sc[jj] * cond[ii, jj]
+    jac[pairs, col_scale[jj]] += sc[ii] * cond[ii, jj]
     select = np.zeros((group.index.size, int(theta.size)))
     free = group.index >= 0
     select[np.flatnonzero(free), group.index[free]] = 1.0

@@ -122,7 +122,7 @@ def build_groups(model: str, data: pd.DataFrame, group: str, group_equal, missin
     if covariates:
         from survey.sem.ordinal import group_conditional as gcx
 
-        gcx.check(numeric, sampling_weights[0], equal, parameterization)
+        gcx.check(numeric, sampling_weights[0], parameterization)
     ov = list(names.ov)
     frame = data.dropna(subset=ov) if missing == "listwise" else data
     frame = frame[frame[group].notna()]
@@ -176,7 +176,8 @@ def build_groups(model: str, data: pd.DataFrame, group: str, group_equal, missin
                               else (g, "|", v, k), len(keys))
               for v, t in zip(ordinal, sample.thresholds, strict=True) for k in range(t.size)]
         scale = [keys.setdefault((g, "~*~", v), len(keys))
-                 if thresholds_equal and g > 0 and v not in numeric and not theta_p else -1 for v in ov]
+                 if thresholds_equal and g > 0 and v not in numeric and v not in covariates and not theta_p
+                 else -1 for v in ov]
         if not covariates:
             layout = OrdinalStructure(pt, [t.size for t in sample.thresholds], "delta", sample.numeric)
         groups.append(Group(ram, sample, np.concatenate([local, th, scale]).astype(int), sample.nobs, layout,
