@@ -106,10 +106,21 @@ def sample_statistics(data: pd.DataFrame, names: list[str], missing: str = "list
 
 
 def mixed_sample_statistics(data: pd.DataFrame, names: list[str], numeric: tuple[str, ...],
-                            missing: str = "listwise") -> SampleStatistics:
-    """Steps 1-3 for ordered and continuous (``numeric``) variables together (:mod:`mixed`)."""
+                            missing: str = "listwise",
+                            weights: tuple[str | None, str] = (None, "total")) -> SampleStatistics:
+    """Steps 1-3 for ordered and continuous (``numeric``) variables together (:mod:`mixed`); ``weights``:
+    a sampling-weight column and its normalization (lavaan's "total"; "group" is the same in one group)."""
     missing = check_missing(missing)
-    md = complete_cases(data, names, set(names) - set(numeric), pairwise=missing == "pairwise")
+    w = None
+    if weights[0]:
+        from survey.sem.data.weighted import design_from
+
+        if weights[1] == "none":
+            raise SurveyInputError("sampling_weights_normalization='none' with ordered and continuous "
+                                   "variables together is not available yet (available: total, group)",
+                                   field="sampling_weights_normalization")
+        w = design_from(data, weights[0], None, weights[1]).weights
+    md = complete_cases(data, names, set(names) - set(numeric), pairwise=missing == "pairwise", weights=w)
     st = mixed_statistics(md)
     return SampleStatistics(list(names), st.thresholds, st.cor, st.gamma, md.n, md.numeric, st.means,
                             st.variances)
@@ -218,11 +229,7 @@ def _fit(model: str, data: pd.DataFrame, choice: choices.Choice, ordered, missin
         cx.check(numeric)
         sample = cx.conditional_sample(data, ov, covariates, missing, weights)
     elif numeric:
-        if weights[0]:
-            raise SurveyInputError("sampling_weights= with ordered and continuous variables together is not "
-                                   "available yet (available: every model variable ordered)",
-                                   field="sampling_weights", value=weights[0])
-        sample = mixed_sample_statistics(data, ov, numeric, missing)
+        sample = mixed_sample_statistics(data, ov, numeric, missing, weights)
     else:
         sample = sample_statistics(data, ov, missing, *weights)
     nth = [t.size for t in sample.thresholds]

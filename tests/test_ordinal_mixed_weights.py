@@ -1,0 +1,62 @@
+"""Issue 16 (brief ord4 point 3): ordered and continuous items together with sampling weights, one group,
+against lavaan 0.6.14 (tests/fixtures/ordinal_more/mixed_weights.json; make_mixed_weights.R beside it):
+the weighted sample statistics (WLS.obs, diag Gamma), estimates, SEs, std.all, tests and fit measures."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from survey.errors import SurveyInputError
+from survey.sem import fit
+
+HERE = Path(__file__).parent / "fixtures" / "ordinal_more"
+MW = json.loads((HERE / "mixed_weights.json").read_text())
+DATA = pd.read_csv(Path(__file__).parent / "fixtures" / "ordinal_options" / "bfi_weighted.csv")
+
+
+@cache
+def fitted(case: str):
+    return fit(MW["model"], DATA, ordered=MW["cases"][case]["ordered"], estimator="WLSMV",
+               sampling_weights="w")
+
+
+@pytest.mark.parametrize("case", sorted(MW["cases"]))
+def test_weighted_mixed_items_equal_lavaan(case):
+    ref_case, res = MW["cases"][case], fitted(case)
+    np.testing.assert_allclose(res.sample.wls_obs, ref_case["wls_obs"], atol=1e-6)
+    np.testing.assert_allclose(np.diag(res.sample.gamma), ref_case["gamma_diag"], rtol=1e-5)
+    ref = pd.DataFrame(ref_case["estimates"])
+    merged = ref.merge(res.estimates(), on=["lhs", "op", "rhs"], how="left", suffixes=("_r", ""))
+    assert len(merged) == len(ref) and merged["est"].notna().all()
+    for col in ("est", "se", "std.all"):
+        np.testing.assert_allclose(merged[col], merged[f"{col}_r"], atol=1e-3, err_msg=col)
+    assert [t.name for t in res.test_list] == [t["test"] for t in ref_case["tests"]]
+    for mine, theirs in zip(res.test_list, ref_case["tests"], strict=True):
+        assert mine.df == pytest.approx(theirs["df"], abs=1e-6), mine.name
+        assert mine.stat == pytest.approx(theirs["stat"], abs=1e-3), mine.name
+    fm = res.fit_measures()
+    compared = [k for k in ref_case["fit_measures"] if k in fm]
+    assert {"chisq", "chisq.scaled", "cfi.scaled", "rmsea.scaled", "srmr"} <= set(compared)
+    for key in compared:
+        assert fm[key] == pytest.approx(ref_case["fit_measures"][key], abs=1e-3), key
+
+
+def test_weighted_mixed_items_differ_from_unweighted_and_unit_weights_do_not():
+    ordered = MW["cases"]["a_ordered"]["ordered"]
+    plain = fit(MW["model"], DATA, ordered=ordered, estimator="WLSMV")
+    assert abs(plain.test_list[0].stat - fitted("a_ordered").test_list[0].stat) > 1.0
+    unit = fit(MW["model"], DATA.assign(one=2.5), ordered=ordered, estimator="WLSMV", sampling_weights="one")
+    assert unit.test_list[0].stat == pytest.approx(plain.test_list[0].stat, rel=1e-8)
+    np.testing.assert_allclose(unit.sample.gamma, plain.sample.gamma, rtol=1e-8, atol=1e-10)
+
+
+def test_weighted_mixed_items_normalization_none_is_one_line_error():
+    with pytest.raises(SurveyInputError, match="normalization='none'"):
+        fit(MW["model"], DATA, ordered=MW["cases"]["a_ordered"]["ordered"], estimator="WLSMV",
+            sampling_weights="w", sampling_weights_normalization="none")
