@@ -22,6 +22,9 @@ pair, the scores of a missing case 0; no exogenous covariates):
 
 The statistics, in lavaan's ``WLS.obs`` order: per variable its thresholds (ordered) or ``-mean``
 (continuous), then the variances of the continuous variables, then ``vech(COV, diagonal = FALSE)``.
+With sampling weights w (summing to N; lavaan ``muthen1984`` with ``wt``): weighted means, variances
+(divisor sum w), thresholds, tables and pair likelihoods; ``SC'SC`` becomes ``sum_i w_i^2 sc_i sc_i'`` and
+the blocks of B the weighted sums ``sum_i w_i ...`` (as :mod:`survey.sem.ordinal.acov`).
 """
 
 from __future__ import annotations
