@@ -1,6 +1,7 @@
 """Issue 16 (brief ord4 point 3): ordered and continuous items together with sampling weights, one group,
 against lavaan 0.6.14 (tests/fixtures/ordinal_more/mixed_weights.json; make_mixed_weights.R beside it):
-the weighted sample statistics (WLS.obs, diag Gamma), estimates, SEs, std.all, tests and fit measures."""
+the weighted sample statistics (WLS.obs, diag Gamma), estimates, SEs, std.all, tests and fit measures; one
+group, and two groups under lavaan's normalizations "total" and "group" (group_weights docstring)."""
 
 from __future__ import annotations
 
@@ -22,17 +23,29 @@ DATA = pd.read_csv(Path(__file__).parent / "fixtures" / "ordinal_options" / "bfi
 
 @cache
 def fitted(case: str):
-    return fit(MW["model"], DATA, ordered=MW["cases"][case]["ordered"], estimator="WLSMV",
-               sampling_weights="w")
+    ref = MW["cases"][case]
+    opts = ref.get("options", {})
+    groups = {} if not opts else {"group": "gender", "group_equal": opts.get("group.equal", []),
+                                  "sampling_weights_normalization": opts["sampling.weights.normalization"]}
+    return fit(MW["model"], DATA, ordered=ref["ordered"], estimator="WLSMV", sampling_weights="w", **groups)
+
+
+def _statistics(res) -> tuple[np.ndarray, np.ndarray]:
+    """WLS.obs and diag Gamma (every group's, stacked; lavaan's ``lavInspect(fit, "gamma")``)."""
+    blocks = [b.sample for b in res.blocks] if getattr(res, "blocks", None) else [res.sample]
+    return (np.concatenate([b.wls_obs for b in blocks]), np.concatenate([np.diag(b.gamma) for b in blocks]))
 
 
 @pytest.mark.parametrize("case", sorted(MW["cases"]))
 def test_weighted_mixed_items_equal_lavaan(case):
     ref_case, res = MW["cases"][case], fitted(case)
-    np.testing.assert_allclose(res.sample.wls_obs, ref_case["wls_obs"], atol=1e-6)
-    np.testing.assert_allclose(np.diag(res.sample.gamma), ref_case["gamma_diag"], rtol=1e-5)
+    wls_obs, gamma_diag = _statistics(res)
+    np.testing.assert_allclose(wls_obs, ref_case["wls_obs"], atol=1e-6)
+    np.testing.assert_allclose(gamma_diag, ref_case["gamma_diag"], rtol=1e-5)
+    assert list(np.atleast_1d(res.nobs)) == list(np.atleast_1d(ref_case["nobs"]))
     ref = pd.DataFrame(ref_case["estimates"])
-    merged = ref.merge(res.estimates(), on=["lhs", "op", "rhs"], how="left", suffixes=("_r", ""))
+    on = ["lhs", "op", "rhs"] + (["group"] if "group" in ref else [])
+    merged = ref.merge(res.estimates(), on=on, how="left", suffixes=("_r", ""))
     assert len(merged) == len(ref) and merged["est"].notna().all()
     for col in ("est", "se", "std.all"):
         np.testing.assert_allclose(merged[col], merged[f"{col}_r"], atol=1e-3, err_msg=col)

@@ -26,7 +26,7 @@ def group_measures(groups, weights, theta, test_list, jacs, fg, keys, moments) -
     scaled = test_list[1] if len(test_list) > 1 else None  # the first robust test (ordinal.choices)
     x2, df = std.stat, std.df
     kind = scaled.name if scaled is not None else "standard"
-    base = [fm._baseline(_single(g), g.sample, w, kind) for g, w in zip(groups, weights, strict=True)]
+    base = [fm._baseline(_single(g), _sized(g), w, kind) for g, w in zip(groups, weights, strict=True)]
     x0 = sum(b[0].stat for b in base)
     df0 = sum(b[0].df for b in base)
     root_g = np.sqrt(n_groups)
@@ -76,6 +76,15 @@ def _residuals(group, theta, moments) -> np.ndarray:
 def _single(group):
     """The layout :func:`fitmeasures._baseline` needs (univariate and all statistics counts)."""
     return group.layout
+
+
+def _sized(group):
+    """The group's statistics with its N (with sampling weights lavaan's N_g is the weight sum)."""
+    import copy
+
+    sample = copy.copy(group.sample)
+    sample.nobs = group.nobs
+    return sample
 
 
 def _baseline_tr2(groups, weights) -> float:

@@ -134,16 +134,12 @@ def build_groups(model: str, data: pd.DataFrame, group: str, group_equal, missin
     if len(levels) < 2:
         raise SurveyInputError("the grouping column has fewer than two groups", column=group)
     wcol, wnorm = None, "total"
-    if sampling_weights[0]:
-        if numeric:
-            raise SurveyInputError("sampling_weights= with ordered and continuous variables together is not "
-                                   "available yet (available: every model variable ordered)",
-                                   field="sampling_weights", value=sampling_weights[0])
-        from survey.sem.ordinal.group_weights import WEIGHT_COLUMN, rescaled
+    if sampling_weights[0]:  # lavaan's normalizations (survey.sem.ordinal.group_weights)
+        from survey.sem.ordinal import group_weights as gw
 
         chosen = frame[frame[group].isin(levels)]
-        frame, wnorm = rescaled(chosen, sampling_weights[0], sampling_weights[1])
-        wcol = WEIGHT_COLUMN
+        frame, wnorm = gw.rescaled(chosen, sampling_weights[0], sampling_weights[1], ov, missing, group)
+        wcol = gw.WEIGHT_COLUMN
     if "intercepts" in equal:  # lavaan (lav_options) adds "thresholds" for categorical data
         equal.add("thresholds")
     thresholds_equal = "thresholds" in equal
@@ -157,8 +153,9 @@ def build_groups(model: str, data: pd.DataFrame, group: str, group_equal, missin
         if covariates:
             sample = gcx.group_sample(rows, ordinal, covariates, missing)
         else:
-            sample = (mixed_sample_statistics(rows, ov, tuple(numeric), missing) if numeric
+            sample = (mixed_sample_statistics(rows, ov, tuple(numeric), missing, (wcol, wnorm)) if numeric
                       else sample_statistics(rows, ov, missing, wcol, wnorm))
+        nobs = gw.rescale(sample, gw.group_size(rows, ov, missing)) if wcol else sample.nobs
         theta_p = parameterization == "theta"
         theta_resid = ("free" if thresholds_equal and g > 0 else "fixed") if theta_p else ""
         pt = _group_table(model, names, free_means=free_means and g > 0, g=g, levels=levels,
@@ -180,7 +177,7 @@ def build_groups(model: str, data: pd.DataFrame, group: str, group_equal, missin
                  else -1 for v in ov]
         if not covariates:
             layout = OrdinalStructure(pt, [t.size for t in sample.thresholds], "delta", sample.numeric)
-        groups.append(Group(ram, sample, np.concatenate([local, th, scale]).astype(int), sample.nobs, layout,
+        groups.append(Group(ram, sample, np.concatenate([local, th, scale]).astype(int), nobs, layout,
                             theta_p))
     return groups, keys, levels
 
@@ -301,6 +298,7 @@ def fit_ordinal_groups(model: str, data: pd.DataFrame, group: str, *, group_equa
         weights = [weight_matrix(g.sample.gamma, choice.weight) for g in blocks]
         theta, converged = _optimise(blocks, weights, _start(blocks, len(keys)))
         out = _inference(blocks, weights, keys, theta, converged, choice)
+        out.nobs = [g.sample.nobs for g in blocks]  # the case counts (weights: N_g is the weight sum)
         out.groups = [v.item() if hasattr(v, "item") else v for v in levels]
         out.keys = keys
         out.warnings = choice.warnings + ([] if converged else ["the optimizer did not converge"])
