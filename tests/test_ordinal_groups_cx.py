@@ -1,6 +1,6 @@
 """Issue 16 (brief ord4): ordered items with observed covariates (lavaan conditional.x) and two groups,
-configural and with group.equal (thresholds, loadings, regressions), against lavaan 0.6.14
-(tests/fixtures/ordinal_more/groups_cx.json; make_groups_cx.R beside it)."""
+configural and with group.equal (thresholds, loadings, regressions), with sampling weights, against
+lavaan 0.6.14 (tests/fixtures/ordinal_more/groups_cx.json; make_groups_cx.R beside it)."""
 
 from __future__ import annotations
 
@@ -23,8 +23,11 @@ DATA = pd.read_csv(Path(__file__).parent / "fixtures" / "ordinal_options" / "bfi
 @cache
 def fitted(case: str):
     ref = CX["cases"][case]
+    names = {"sampling.weights": "sampling_weights",
+             "sampling.weights.normalization": "sampling_weights_normalization"}
+    extra = {names[k]: v for k, v in ref["options"].items()}
     return fit(ref["model"], DATA, ordered=True, group="gender", estimator="WLSMV",
-               group_equal=ref["group_equal"])
+               group_equal=ref["group_equal"], **extra)
 
 
 @pytest.mark.parametrize("case", sorted(CX["cases"]))

@@ -20,13 +20,11 @@ from survey.errors import SurveyInputError
 from survey.sem.ordinal import conditional as cx
 
 
-def check(numeric, sampling_weights, parameterization: str) -> None:
+def check(numeric, parameterization: str) -> None:
     """The combinations with covariates and groups this fit does not take yet (one line each)."""
     why = None
     if numeric:
         why = "ordered and continuous variables together"
-    elif sampling_weights:
-        why = "sampling_weights="
     elif parameterization != "delta":
         why = "parameterization='theta'"
     if why:
@@ -34,9 +32,11 @@ def check(numeric, sampling_weights, parameterization: str) -> None:
                                "(available: every item ordered, delta)", field="model")
 
 
-def group_sample(rows: pd.DataFrame, items: list[str], covariates: list[str], missing: str):
-    """One group's conditional statistics (:func:`survey.sem.ordinal.conditional.conditional_sample`)."""
-    return cx.conditional_sample(rows, items, covariates, missing)
+def group_sample(rows: pd.DataFrame, items: list[str], covariates: list[str], missing: str,
+                 weight_column: str | None = None):
+    """One group's conditional statistics (:func:`survey.sem.ordinal.conditional.conditional_sample`);
+    with sampling weights, rescaled within the group (:mod:`survey.sem.ordinal.group_weights`)."""
+    return cx.conditional_sample(rows, items, covariates, missing, (weight_column, "total"))
 
 
 def layout(pt: pd.DataFrame, sample, covariates: list[str]):

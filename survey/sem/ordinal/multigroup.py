@@ -122,7 +122,7 @@ def build_groups(model: str, data: pd.DataFrame, group: str, group_equal, missin
     if covariates:
         from survey.sem.ordinal import group_conditional as gcx
 
-        gcx.check(numeric, sampling_weights[0], parameterization)
+        gcx.check(numeric, parameterization)
     ov = list(names.ov)
     frame = data.dropna(subset=ov) if missing == "listwise" else data
     frame = frame[frame[group].notna()]
@@ -151,7 +151,7 @@ def build_groups(model: str, data: pd.DataFrame, group: str, group_equal, missin
     for g, level in enumerate(levels):
         rows = frame[frame[group] == level]
         if covariates:
-            sample = gcx.group_sample(rows, ordinal, covariates, missing)
+            sample = gcx.group_sample(rows, ordinal, covariates, missing, wcol)
         else:
             sample = (mixed_sample_statistics(rows, ov, tuple(numeric), missing, (wcol, wnorm)) if numeric
                       else sample_statistics(rows, ov, missing, wcol, wnorm))
