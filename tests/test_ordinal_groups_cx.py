@@ -23,7 +23,7 @@ DATA = pd.read_csv(Path(__file__).parent / "fixtures" / "ordinal_options" / "bfi
 @cache
 def fitted(case: str):
     ref = CX["cases"][case]
-    names = {"sampling.weights": "sampling_weights",
+    names = {"sampling.weights": "sampling_weights", "parameterization": "parameterization",
              "sampling.weights.normalization": "sampling_weights_normalization"}
     extra = {names[k]: v for k, v in ref["options"].items()}
     return fit(ref["model"], DATA, ordered=True, group="gender", estimator="WLSMV",
@@ -56,5 +56,5 @@ def test_covariates_with_groups_equal_lavaan(case):
 
 def test_covariates_with_groups_not_taken_yet_are_one_line_errors():
     model = CX["cases"]["mimic"]["model"]
-    with pytest.raises(SurveyInputError, match="parameterization='theta'"):
-        fit(model, DATA, ordered=True, group="gender", parameterization="theta")
+    with pytest.raises(SurveyInputError, match="ordered and continuous variables together"):
+        fit(model, DATA, ordered=["A1", "A2", "A3", "A4"], group="gender")

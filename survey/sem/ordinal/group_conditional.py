@@ -1,5 +1,5 @@
 """Observed covariates (lavaan ``conditional.x = TRUE``) in a multi-group ordinal fit, configural or with
-``group.equal`` (delta parameterization; every item ordered).
+``group.equal``, delta or theta parameterization (every item ordered).
 
 Each group's statistics are the one-group conditional ones of :mod:`survey.sem.ordinal.conditional`
 (thresholds, probit slopes on x, residual polychorics; lavaan ``lav_samplestats`` per group with
@@ -20,16 +20,11 @@ from survey.errors import SurveyInputError
 from survey.sem.ordinal import conditional as cx
 
 
-def check(numeric, parameterization: str) -> None:
-    """The combinations with covariates and groups this fit does not take yet (one line each)."""
-    why = None
+def check(numeric) -> None:
+    """The combination with covariates and groups this fit does not take yet (one line)."""
     if numeric:
-        why = "ordered and continuous variables together"
-    elif parameterization != "delta":
-        why = "parameterization='theta'"
-    if why:
-        raise SurveyInputError(f"observed covariates with two or more groups and {why} are not available yet "
-                               "(available: every item ordered, delta)", field="model")
+        raise SurveyInputError("observed covariates with ordered and continuous variables together are not "
+                               "available yet (available: every item ordered)", field="ordered")
 
 
 def group_sample(rows: pd.DataFrame, items: list[str], covariates: list[str], missing: str,
@@ -62,6 +57,8 @@ def moments(group, theta: np.ndarray, local, jacobian: bool = False):
     imp = group.ram.implied(t_ram)
     mu = imp.mean
     pi, cond = lay._parts(imp.sigma)
+    if group.theta_param:  # theta: Delta_i = 1 / sqrt([Sigma_y|x]_ii), the residual variances RAM parameters
+        sc = 1.0 / np.sqrt(np.diag(cond))
     stats = np.concatenate([sc[th_var] * (tau - mu[th_var]), (sc[:, None] * pi).T.ravel(),
                             sc[ii] * sc[jj] * cond[ii, jj]])
     if not jacobian:
@@ -86,6 +83,11 @@ def moments(group, theta: np.ndarray, local, jacobian: bool = False):
     jac[pairs, :n_ram] = (sc[ii] * sc[jj] * d_cond[:, ii, jj]).T
     jac[pairs, col_scale[ii]] += sc[jj] * cond[ii, jj]
     jac[pairs, col_scale[jj]] += sc[ii] * cond[ii, jj]
+    if group.theta_param:  # d Delta_i = -Delta_i^3 d [Sigma_y|x]_ii / 2 (scale columns: not parameters)
+        d_sc = -0.5 * sc**3 * np.einsum("kii->ki", d_cond)  # (npar_ram, p)
+        jac[:nth, :n_ram] += (d_sc[:, th_var] * (tau - mu[th_var])).T
+        jac[rows.ravel(), :n_ram] += (d_sc.T[:, None, :] * pi[:, :, None]).reshape(p * q, n_ram)
+        jac[pairs, :n_ram] += (cond[ii, jj] * (sc[jj] * d_sc[:, ii] + sc[ii] * d_sc[:, jj])).T
     select = np.zeros((group.index.size, int(theta.size)))
     free = group.index >= 0
     select[np.flatnonzero(free), group.index[free]] = 1.0
