@@ -13,7 +13,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from survey.errors import SurveyInputError
 from survey.sem import fit
 
 HERE = Path(__file__).parent / "fixtures" / "ordinal_more"
@@ -69,7 +68,25 @@ def test_weighted_mixed_items_differ_from_unweighted_and_unit_weights_do_not():
     np.testing.assert_allclose(unit.sample.gamma, plain.sample.gamma, rtol=1e-8, atol=1e-10)
 
 
-def test_weighted_mixed_items_normalization_none_is_one_line_error():
-    with pytest.raises(SurveyInputError, match="normalization='none'"):
-        fit(MW["model"], DATA, ordered=MW["cases"]["a_ordered"]["ordered"], estimator="WLSMV",
-            sampling_weights="w", sampling_weights_normalization="none")
+NONE = json.loads((HERE / "weights_none.json").read_text())
+
+
+@pytest.mark.parametrize("case", sorted(NONE["cases"]))
+def test_one_group_weights_without_normalization_equal_lavaan(case):
+    # lavaan "none": N is the weight sum (Gamma = WLS.W * sum w); the reported N stays the case count
+    ref = NONE["cases"][case]
+    ordered = True if len(ref["ordered"]) == 10 else ref["ordered"]
+    res = fit(ref["model"], DATA, ordered=ordered, estimator="WLSMV", sampling_weights="w",
+              sampling_weights_normalization="none")
+    assert res.nobs == ref["nobs"]
+    for mine, theirs in zip(res.test_list, ref["tests"], strict=True):
+        assert mine.stat == pytest.approx(theirs["stat"], abs=1e-3), mine.name
+    want = pd.DataFrame(ref["estimates"])
+    merged = want.merge(res.estimates(), on=["lhs", "op", "rhs"], how="left", suffixes=("_r", ""))
+    for col in ("est", "se"):
+        np.testing.assert_allclose(merged[col], merged[f"{col}_r"], atol=1e-3, err_msg=col)
+    fm = res.fit_measures()
+    compared = [k for k in ref["fit_measures"] if k in fm]
+    assert {"chisq", "chisq.scaled", "cfi.scaled", "rmsea"} <= set(compared)
+    for key in compared:
+        assert fm[key] == pytest.approx(ref["fit_measures"][key], abs=1e-3), key

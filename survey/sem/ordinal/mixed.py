@@ -65,11 +65,13 @@ class MixedData:
 
 
 def complete_cases(data: pd.DataFrame, names: list[str], ordered: set[str],
-                   pairwise: bool = False, weights: np.ndarray | None = None) -> MixedData:
+                   pairwise: bool = False, weights: np.ndarray | None = None,
+                   normalize: bool = True) -> MixedData:
     """Listwise complete rows of ``names`` (``pairwise``: every row observed on at least one of them, its
     missing values kept as ``-1`` codes and NaN values, lavaan ``missing = "pairwise"``); continuous
     columns must be numeric; ``weights`` (one per row of ``data``) of the rows kept, rescaled to sum to
-    their number (lavaan's ``sampling.weights.normalization = "total"``)."""
+    their number (lavaan's ``sampling.weights.normalization = "total"``; kept as they are without
+    ``normalize``, lavaan's "none")."""
     absent = [c for c in names if c not in data.columns]
     if absent:
         raise SurveyInputError(f"variable(s) not found in the data: {', '.join(absent)}", column=absent[0])
@@ -89,7 +91,7 @@ def complete_cases(data: pd.DataFrame, names: list[str], ordered: set[str],
     keep = seen.any(axis=1) if pairwise else seen.all(axis=1)
     if keep.sum() < 2:
         raise SurveyInputError("fewer than two complete cases on the model's variables", field="data")
-    w = None if weights is None else weights[keep] * keep.sum() / weights[keep].sum()
+    w = None if weights is None else weights[keep] * (keep.sum() / weights[keep].sum() if normalize else 1.0)
     sub = OrdinalCodes(codes.names, codes.codes[keep], codes.levels, w)
     sub = sub.complete() if not pairwise else sub
     vals = values.to_numpy(dtype=float)[keep]
