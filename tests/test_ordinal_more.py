@@ -89,7 +89,8 @@ def test_group_choices_through_sem_fit_and_lavaans_refusals():
 # continuous items, two groups (groups_more.json; make_groups_more.R)
 MORE = json.loads((HERE / "groups_more.json").read_text())
 WEIGHTED = pd.read_csv(Path(__file__).parent / "fixtures" / "ordinal_options" / "bfi_weighted.csv")
-FITTED = ("weighted_norm_group", "orthogonal", "orthogonal_configural", "theta_mixed_configural",
+FITTED = ("weighted", "weighted_configural", "weighted_norm_group", "orthogonal", "orthogonal_configural",
+          "theta_mixed_configural",
           "theta_mixed", "theta_mixed_thresholds", "delta_mixed", "delta_mixed_thresholds")
 
 
@@ -132,13 +133,14 @@ def test_orthogonal_groups_fix_the_factor_covariances():
     assert len(cov) == 2 and (cov["est"] == 0).all()
 
 
-def test_weights_with_groups_lavaans_default_normalization_is_refused():
-    # lavaan 0.6.14 fits "total" but weighs the groups in a way not reproduced (group_weights docstring)
-    with pytest.raises(SurveyInputError, match="sampling_weights_normalization='total'"):
-        more("weighted")
+def test_weights_with_groups_normalizations_differ_as_lavaans():
+    # lavaan's "total" (default): N_g is the group's weight sum (group_weights docstring); "group": N_g
+    total, group = more("weighted"), more("weighted_norm_group")
+    assert total.nobs == group.nobs == MORE["cases"]["weighted"]["nobs"]  # reported: the case counts
+    assert 1e-3 < abs(total.fit_measures()["chisq"] - group.fit_measures()["chisq"]) < 0.1
     # the weighted fit differs from the unweighted one (the weights are used)
     plain = fit(MORE["model"], WEIGHTED, ordered=True, group="gender", group_equal=["thresholds", "loadings"])
-    assert abs(plain.fit_measures()["chisq"] - more("weighted_norm_group").fit_measures()["chisq"]) > 1
+    assert abs(plain.fit_measures()["chisq"] - group.fit_measures()["chisq"]) > 1
 
 
 # Point 4: modindices() of a configural two-group model (modindices.json; make_modindices.R)

@@ -185,14 +185,8 @@ def test_bad_sampling_weight_is_refused_naming_its_row(data):
     assert info.value.row == 5
 
 
-@pytest.mark.parametrize("options,message", [
-    ({"group": "gender"}, "two or more groups is not available yet"),
-    ({"ordered": ["A1", "A2", "A3", "A4", "A5"]}, "ordered and continuous variables together"),
-])
-def test_weights_with_groups_or_mixed_variables_are_refused_for_now(data, options, message):
-    kwargs = {"ordered": True, **options}
-    with pytest.raises(SurveyInputError, match=message):
-        fit(MODEL, data, sampling_weights="w", **kwargs)
+# weights with groups (every normalization) and with ordered and continuous items: fitted as lavaan
+# (tests/test_ordinal_more.py, tests/test_ordinal_mixed_weights.py)
 
 
 # ---- observed covariates (lavaan conditional.x = TRUE, its default with ordered items)

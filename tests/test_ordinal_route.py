@@ -40,8 +40,6 @@ def test_std_lv_and_lavaans_se_name_reach_the_ordinal_fit(data):
     ({"se": "robust.huber.white"}, "lavaan 0.6.14 refuses it (invalid value in se= argument"),
     ({"se": "first.order"}, "if robust test statistics are requested"),
     ({"auto_fix_first": False}, "auto_fix_first= is not available with ordered items"),
-    ({"group": "gender", "sampling_weights": "age"},
-     "sampling_weights_normalization='total' with ordered items and two or more groups"),
     ({"cluster": "age"}, "cluster= is not available with ordered items"),
 ])
 def test_unimplemented_options_with_ordered_items_are_refused(data, options, message):

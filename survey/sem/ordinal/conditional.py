@@ -189,6 +189,8 @@ def conditional_sample(data: pd.DataFrame, items: list[str], covariates: list[st
     sample = SampleStatistics(list(items), st.thresholds, as_matrix(st.rho, len(items)), st.gamma, cd.codes.n)
     sample.slopes = st.slopes
     sample.x_mean, sample.x_cov = covariate_moments(cd.x, cd.weights)
+    if weights[0] and weights[1] == "none":  # lavaan's N is the weight sum (SampleStatistics.weight_sum)
+        sample.weight_sum = float(cd.weights.sum())
     return sample
 
 

@@ -102,17 +102,31 @@ def sample_statistics(data: pd.DataFrame, names: list[str], missing: str = "list
                              None if codes.weights is None else codes.weights[seen])
     if codes.n < 2:
         raise SurveyInputError("fewer than two complete cases on the ordered items", field="data")
-    return _statistics(codes.normalized(normalization))
+    out = _statistics(codes.normalized(normalization))
+    if sampling_weights and normalization == "none":
+        out.weight_sum = float(codes.w.sum())
+    return out
 
 
 def mixed_sample_statistics(data: pd.DataFrame, names: list[str], numeric: tuple[str, ...],
-                            missing: str = "listwise") -> SampleStatistics:
-    """Steps 1-3 for ordered and continuous (``numeric``) variables together (:mod:`mixed`)."""
+                            missing: str = "listwise",
+                            weights: tuple[str | None, str] = (None, "total")) -> SampleStatistics:
+    """Steps 1-3 for ordered and continuous (``numeric``) variables together (:mod:`mixed`); ``weights``:
+    a sampling-weight column and its normalization (lavaan's "total"; "group" is the same in one group)."""
     missing = check_missing(missing)
-    md = complete_cases(data, names, set(names) - set(numeric), pairwise=missing == "pairwise")
+    w = None
+    if weights[0]:
+        from survey.sem.data.weighted import design_from
+
+        w = design_from(data, weights[0], None, weights[1]).weights
+    md = complete_cases(data, names, set(names) - set(numeric), pairwise=missing == "pairwise", weights=w,
+                        normalize=weights[1] != "none")
     st = mixed_statistics(md)
-    return SampleStatistics(list(names), st.thresholds, st.cor, st.gamma, md.n, md.numeric, st.means,
-                            st.variances)
+    out = SampleStatistics(list(names), st.thresholds, st.cor, st.gamma, md.n, md.numeric, st.means,
+                           st.variances)
+    if weights[0] and weights[1] == "none":
+        out.weight_sum = float(md.weights.sum())
+    return out
 
 
 def _statistics(codes: OrdinalCodes) -> SampleStatistics:
@@ -218,13 +232,13 @@ def _fit(model: str, data: pd.DataFrame, choice: choices.Choice, ordered, missin
         cx.check(numeric)
         sample = cx.conditional_sample(data, ov, covariates, missing, weights)
     elif numeric:
-        if weights[0]:
-            raise SurveyInputError("sampling_weights= with ordered and continuous variables together is not "
-                                   "available yet (available: every model variable ordered)",
-                                   field="sampling_weights", value=weights[0])
-        sample = mixed_sample_statistics(data, ov, numeric, missing)
+        sample = mixed_sample_statistics(data, ov, numeric, missing, weights)
     else:
         sample = sample_statistics(data, ov, missing, *weights)
+    count = sample.nobs  # reported; with weights under "none" lavaan's N is their sum (SampleStatistics)
+    if sample.weight_sum is not None:
+        sample.gamma = sample.gamma * (sample.weight_sum / count)
+        sample.nobs = sample.weight_sum
     nth = [t.size for t in sample.thresholds]
     ord_names = [v for v in ov if v not in numeric]
     pt = ordinal_partable(model, dict(zip(ord_names, [k + 1 for k in nth], strict=True)), parameterization,
@@ -267,7 +281,7 @@ def _fit(model: str, data: pd.DataFrame, choice: choices.Choice, ordered, missin
     warnings = (choice.warnings + ([] if converged else ["the optimizer did not converge"])
                 + solution_warnings(table, sample))
     implied = structure.moments(theta).sigma
-    return OrdinalFit(est, parameterization, n, converged, table, measures, v, sample, test_list, implied,
+    return OrdinalFit(est, parameterization, count, converged, table, measures, v, sample, test_list, implied,
                       warnings, model, structure, theta)
 
 

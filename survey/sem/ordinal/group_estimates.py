@@ -24,6 +24,12 @@ def group_estimates(groups, theta, vcov, local) -> pd.DataFrame:
         a, s, _ = ram.matrices(t_ram)
         sigma0 = ram.implied(t_ram).sigma
         ordered = ~grp.sample.numeric if grp.sample.mixed else np.ones(p, bool)
+        if grp.sample.slopes is not None:  # covariates: 1 - [Sigma_y|x]_ii, x's variances fixed
+            from survey.sem.ordinal.group_conditional import item_sigma
+
+            sigma0 = item_sigma(grp, t_ram)
+            ordered = np.isin(np.arange(p), grp.layout.y_idx)
+            scale = np.where(ordered, scale, 1.0)
         if grp.theta_param:  # theta: residual variances are RAM parameters, Delta = 1 / sd(y*)
             scale = np.where(ordered, 1.0 / np.sqrt(np.diag(sigma0)), 1.0)
             resid = np.diag(s)[:p]
@@ -62,18 +68,23 @@ def group_estimates(groups, theta, vcov, local) -> pd.DataFrame:
                        **{"std.all": std,
                        "std.lv": std_lv(r.op, r.lhs, r.rhs, est, sd_of)})
             (user if r.user == 1 else rest).append(row)
-        names = [v for v, o in zip(grp.sample.names, ordered, strict=True) if o]
+        names = [v for v, o in zip(grp.sample.names, ordered[: len(grp.sample.names)], strict=True) if o]
         th, pos = [], ram.npar
         for v, tv in zip(names, grp.sample.thresholds, strict=True):
             for c in range(tv.size):
                 value = float(tau[pos - ram.npar])
                 th.append(dict(lhs=v, op="|", rhs=f"t{c + 1}", label="", group=k, est=value, se=se_of(pos),
-                               **{"std.all": value * float(scale[idx[v]]), "std.lv": value}))
+                               **{"std.all": value * float(scale[idx[v]]) if grp.sample.slopes is None
+                                  else value / sd[idx[v]], "std.lv": value}))  # covariates: marginal SD
                 pos += 1
         sc = [dict(lhs=v, op="~*~", rhs=v, label="", group=k, est=float(scale[idx[v]]),
                    se=se_of(pos + idx[v]), **{"std.all": 1.0, "std.lv": float(scale[idx[v]])}) for v in names]
         rows += user + th + [r for r in rest if r["op"] != "~1"] + sc + [r for r in rest if r["op"] == "~1"]
     table = pd.DataFrame(rows)
+    if any(g.sample.slopes is not None for g in groups):  # the covariates' fixed means
+        from survey.sem.ordinal.group_conditional import covariate_rows
+
+        table = covariate_rows(table, groups)
     with np.errstate(divide="ignore", invalid="ignore"):
         table["z"] = np.where(table["se"] > 0, table["est"] / table["se"], np.nan)
     table["pvalue"] = 2 * norm.sf(np.abs(table["z"]))

@@ -26,7 +26,7 @@ def group_measures(groups, weights, theta, test_list, jacs, fg, keys, moments) -
     scaled = test_list[1] if len(test_list) > 1 else None  # the first robust test (ordinal.choices)
     x2, df = std.stat, std.df
     kind = scaled.name if scaled is not None else "standard"
-    base = [fm._baseline(_single(g), g.sample, w, kind) for g, w in zip(groups, weights, strict=True)]
+    base = [fm._baseline(_single(g), _sized(g), w, kind) for g, w in zip(groups, weights, strict=True)]
     x0 = sum(b[0].stat for b in base)
     df0 = sum(b[0].df for b in base)
     root_g = np.sqrt(n_groups)
@@ -49,14 +49,15 @@ def group_measures(groups, weights, theta, test_list, jacs, fg, keys, moments) -
     out["rmsea.ci.lower"], out["rmsea.ci.upper"] = lo * root_g, hi * root_g
     mixed = any(g.sample.mixed for g in groups)  # lavaan has no catML for continuous variables
     free_scales = any(k[1] == "~*~" for k in keys if isinstance(k[0], int))  # nor with free scale factors
-    if scaled is not None and kind != "mean.var.adjusted" and not mixed and not free_scales:
+    covariates = any(g.sample.slopes is not None for g in groups)  # nor with covariates (conditional.x)
+    if scaled is not None and kind != "mean.var.adjusted" and not (mixed or free_scales or covariates):
         xx3, c3, xx3_0, c3_0 = _catml_groups(groups, weights, theta, jacs, fg, df, moments)
         out["cfi.robust"] = fm._cfi(xx3, df, xx3_0, df0, c3, c3_0)
         out["tli.robust"] = fm._tli(xx3, df, xx3_0, df0, c3, c3_0)
         out["rmsea.robust"] = fm.rmsea(xx3, df, n, c3) * root_g
     out["wrmr"] = float(np.sqrt(x2 * n_groups / sum(g.sample.wls_obs.size for g in groups)))
     res = [_residuals(g, theta, moments) for g in groups]
-    out["srmr"] = float(sum(f * np.sqrt(r @ r / (g.ram.p * (g.ram.p + 1) / 2))  # lavaan: N_g-weighted
+    out["srmr"] = float(sum(f * np.sqrt(r @ r / (r.size + g.ram.p))  # lavaan: N_g-weighted, pairs + variables
                             for f, r, g in zip(fg, res, groups, strict=True)))
     return out
 
@@ -75,6 +76,15 @@ def _residuals(group, theta, moments) -> np.ndarray:
 def _single(group):
     """The layout :func:`fitmeasures._baseline` needs (univariate and all statistics counts)."""
     return group.layout
+
+
+def _sized(group):
+    """The group's statistics with its N (with sampling weights lavaan's N_g is the weight sum)."""
+    import copy
+
+    sample = copy.copy(group.sample)
+    sample.nobs = group.nobs
+    return sample
 
 
 def _baseline_tr2(groups, weights) -> float:

@@ -35,6 +35,10 @@ def moments(group: Group, theta: np.ndarray, jacobian: bool = False):
     """Implied statistics of one group in lavaan's ``WLS.obs`` order (thresholds tau* or ``-mu`` per
     variable, the continuous variances, the correlations / covariances; and the Jacobian in the global
     parameters). Continuous variables have Delta = 1."""
+    if group.sample.slopes is not None:  # observed covariates (conditional.x)
+        from survey.sem.ordinal import group_conditional
+
+        return group_conditional.moments(group, theta, _local, jacobian)
     t_ram, tau, scale = _local(group, theta)
     lay = group.layout
     ii, jj = lay.ii, lay.jj

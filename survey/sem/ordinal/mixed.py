@@ -22,6 +22,9 @@ pair, the scores of a missing case 0; no exogenous covariates):
 
 The statistics, in lavaan's ``WLS.obs`` order: per variable its thresholds (ordered) or ``-mean``
 (continuous), then the variances of the continuous variables, then ``vech(COV, diagonal = FALSE)``.
+With sampling weights w (summing to N; lavaan ``muthen1984`` with ``wt``): weighted means, variances
+(divisor sum w), thresholds, tables and pair likelihoods; ``SC'SC`` becomes ``sum_i w_i^2 sc_i sc_i'`` and
+the blocks of B the weighted sums ``sum_i w_i ...`` (as :mod:`survey.sem.ordinal.acov`).
 """
 
 from __future__ import annotations
@@ -54,6 +57,7 @@ class MixedData:
     numeric: np.ndarray  # bool (p,)
     codes: OrdinalCodes  # the ordered variables (in model order)
     values: np.ndarray  # (N, number of continuous variables)
+    weights: np.ndarray | None = None  # sampling weights summing to N (lavaan "total"), None: unweighted
 
     @property
     def n(self) -> int:
@@ -61,10 +65,13 @@ class MixedData:
 
 
 def complete_cases(data: pd.DataFrame, names: list[str], ordered: set[str],
-                   pairwise: bool = False) -> MixedData:
+                   pairwise: bool = False, weights: np.ndarray | None = None,
+                   normalize: bool = True) -> MixedData:
     """Listwise complete rows of ``names`` (``pairwise``: every row observed on at least one of them, its
     missing values kept as ``-1`` codes and NaN values, lavaan ``missing = "pairwise"``); continuous
-    columns must be numeric."""
+    columns must be numeric; ``weights`` (one per row of ``data``) of the rows kept, rescaled to sum to
+    their number (lavaan's ``sampling.weights.normalization = "total"``; kept as they are without
+    ``normalize``, lavaan's "none")."""
     absent = [c for c in names if c not in data.columns]
     if absent:
         raise SurveyInputError(f"variable(s) not found in the data: {', '.join(absent)}", column=absent[0])
@@ -84,13 +91,14 @@ def complete_cases(data: pd.DataFrame, names: list[str], ordered: set[str],
     keep = seen.any(axis=1) if pairwise else seen.all(axis=1)
     if keep.sum() < 2:
         raise SurveyInputError("fewer than two complete cases on the model's variables", field="data")
-    sub = OrdinalCodes(codes.names, codes.codes[keep], codes.levels)
+    w = None if weights is None else weights[keep] * (keep.sum() / weights[keep].sum() if normalize else 1.0)
+    sub = OrdinalCodes(codes.names, codes.codes[keep], codes.levels, w)
     sub = sub.complete() if not pairwise else sub
     vals = values.to_numpy(dtype=float)[keep]
     for j, name in enumerate(np.asarray(names)[numeric]):
         if np.nanmax(vals[:, j]) == np.nanmin(vals[:, j]):
             raise SurveyInputError("a continuous variable has no variance", column=str(name))
-    return MixedData(list(names), numeric, sub, vals)
+    return MixedData(list(names), numeric, sub, vals, w)
 
 
 @dataclass
@@ -179,17 +187,19 @@ def _observed(md: MixedData, i: int, j: int) -> np.ndarray:
     return seen(i) & seen(j)
 
 
-def pearson(y1: np.ndarray, mu1: float, v1: float, y2: np.ndarray, mu2: float, v2: float) -> float:
+def pearson(y1: np.ndarray, mu1: float, v1: float, y2: np.ndarray, mu2: float, v2: float,
+            w: np.ndarray | None = None) -> float:
     """Two-step ML correlation of two continuous variables given their univariate means and variances
     (lavaan ``lav_bvreg_cor_twostep_fit``), on the cases observed on both: the sample correlation when
-    every case is complete; with missing values the root of the summed ``d log l / d rho``."""
+    every case is complete and unweighted; otherwise the root of the (weighted) summed ``d log l / d rho``."""
     ok = np.isfinite(y1) & np.isfinite(y2)
-    if ok.all():
+    if ok.all() and w is None:
         return float(np.corrcoef(y1, y2)[0, 1])
     from scipy.optimize import brentq
 
     a, b = y1[ok], y2[ok]
-    return float(brentq(lambda r: _pair_pearson(a, mu1, v1, b, mu2, v2, r)[0].sum(), -0.995, 0.995,
+    wt = np.ones(a.size) if w is None else w[ok]
+    return float(brentq(lambda r: wt @ _pair_pearson(a, mu1, v1, b, mu2, v2, r)[0], -0.995, 0.995,
                         xtol=1e-12))
 
 
@@ -200,8 +210,10 @@ def mixed_statistics(md: MixedData) -> MixedStatistics:
     taus = univariate_thresholds(md.codes)
     y = md.values
     seen_y = np.isfinite(y)  # pairwise: each statistic from the cases observed on its variable(s)
-    mu = np.nanmean(y, axis=0) if y.size else y.mean(axis=0)
-    var = np.nanvar(y, axis=0) if y.size else y.var(axis=0)
+    wt = md.codes.w  # sampling weights (ones unweighted): weighted ML means and variances (divisor sum w)
+    wy = np.where(seen_y, wt[:, None], 0.0)
+    mu = (wy * np.nan_to_num(y)).sum(axis=0) / wy.sum(axis=0)
+    var = (wy * np.nan_to_num(y - mu) ** 2).sum(axis=0) / wy.sum(axis=0)
     # positions of each variable in the ordered / continuous subsets
     pos_ord, pos_num = np.cumsum(~numeric) - 1, np.cumsum(numeric) - 1
     # layout of the univariate block: per variable its thresholds or mean; then continuous variances
@@ -238,10 +250,11 @@ def mixed_statistics(md: MixedData) -> MixedStatistics:
     for i, j in zip(ii, jj, strict=True):
         if numeric[i] and numeric[j]:
             a, b = pos_num[i], pos_num[j]
-            cor[i, j] = pearson(y[:, a], mu[a], var[a], y[:, b], mu[b], var[b])
+            cor[i, j] = pearson(y[:, a], mu[a], var[a], y[:, b], mu[b], var[b], md.weights)
         elif numeric[i] != numeric[j]:
             num, orv = (i, j) if numeric[i] else (j, i)
-            cor[i, j] = polyserial(y[:, pos_num[num]], md.codes.codes[:, pos_ord[orv]], taus[pos_ord[orv]])
+            cor[i, j] = polyserial(y[:, pos_num[num]], md.codes.codes[:, pos_ord[orv]], taus[pos_ord[orv]],
+                                   md.weights)
         cor[j, i] = cor[i, j]
     # pair scores, A21 and the delta rule
     npairs = ii.size
@@ -273,18 +286,19 @@ def mixed_statistics(md: MixedData) -> MixedStatistics:
         d_rho = np.where(obs, d_rho, 0.0)  # 0 for a case missing on the pair (lavaan's pairwise scores)
         sc_cor[:, q] = d_rho
         for cols, block in parts:
-            a21[q, cols] = d_rho @ np.where(obs[:, None], block, 0.0)
+            a21[q, cols] = (wt * d_rho) @ np.where(obs[:, None], block, 0.0)
         for v, w in ((i, j), (j, i)):
             if numeric[v]:
                 h21[q, var_col[v]] = sd[w] * rho / (2 * sd[v])
         h22[q] = sd[i] * sd[j]
     scores = np.hstack([sc_uni, sc_cor])
-    inner = scores.T @ scores
+    inner = scores.T @ (wt[:, None] ** 2 * scores)  # weighted (lavaan muthen1984 with wt, as acov.gamma)
+    hessian = scores.T @ (wt[:, None] * scores)  # B's blocks
     a11 = np.zeros((a11_size, a11_size))
     for v in range(p):
         cols = np.concatenate([th_cols[v], [var_col[v]] if numeric[v] else []]).astype(int)
-        a11[np.ix_(cols, cols)] = inner[np.ix_(cols, cols)]
-    a22 = np.diag(inner)[a11_size:]
+        a11[np.ix_(cols, cols)] = hessian[np.ix_(cols, cols)]
+    a22 = np.diag(hessian)[a11_size:]
     a11_inv = np.linalg.inv(a11)
     b_inv = np.zeros((a11_size + npairs, a11_size + npairs))
     b_inv[:a11_size, :a11_size] = a11_inv

@@ -118,9 +118,11 @@ def build_groups(model: str, data: pd.DataFrame, group: str, group_equal, missin
         raise SurveyInputError("grouping column not found in the data", column=group)
     n_groups = len(groups) if groups is not None else max(int(data[group].nunique()), 1)
     names = variable_names(lavaanify(model, ngroups=n_groups))  # c(...) vectors: one value per group
-    if names.ov_x:
-        raise SurveyInputError("observed exogenous covariates are not supported with ordered items yet",
-                               value=names.ov_x[0], field="model")
+    covariates = list(names.ov_x)  # lavaan conditional.x: configural (survey.sem.ordinal.group_conditional)
+    if covariates:
+        from survey.sem.ordinal import group_conditional as gcx
+
+        gcx.check(numeric)
     ov = list(names.ov)
     frame = data.dropna(subset=ov) if missing == "listwise" else data
     frame = frame[frame[group].notna()]
@@ -132,33 +134,35 @@ def build_groups(model: str, data: pd.DataFrame, group: str, group_equal, missin
     if len(levels) < 2:
         raise SurveyInputError("the grouping column has fewer than two groups", column=group)
     wcol, wnorm = None, "total"
-    if sampling_weights[0]:
-        if numeric:
-            raise SurveyInputError("sampling_weights= with ordered and continuous variables together is not "
-                                   "available yet (available: every model variable ordered)",
-                                   field="sampling_weights", value=sampling_weights[0])
-        from survey.sem.ordinal.group_weights import WEIGHT_COLUMN, rescaled
+    if sampling_weights[0]:  # lavaan's normalizations (survey.sem.ordinal.group_weights)
+        from survey.sem.ordinal import group_weights as gw
 
         chosen = frame[frame[group].isin(levels)]
-        frame, wnorm = rescaled(chosen, sampling_weights[0], sampling_weights[1])
-        wcol = WEIGHT_COLUMN
+        frame, wnorm = gw.rescaled(chosen, sampling_weights[0], sampling_weights[1], ov, missing, group)
+        wcol = gw.WEIGHT_COLUMN
     if "intercepts" in equal:  # lavaan (lav_options) adds "thresholds" for categorical data
         equal.add("thresholds")
     thresholds_equal = "thresholds" in equal
     free_means = thresholds_equal or "intercepts" in equal  # lavaan lav_partable_flat: latent means of 2..G
-    ordinal = [v for v in ov if v not in numeric]
+    ordinal = [v for v in ov if v not in numeric and v not in covariates]
     free_lv_var = "loadings" in equal and "lv.variances" not in equal  # lavaan, with std.lv
     keys: dict = {}
     groups = []
     for g, level in enumerate(levels):
         rows = frame[frame[group] == level]
-        sample = (mixed_sample_statistics(rows, ov, tuple(numeric), missing) if numeric
-                  else sample_statistics(rows, ov, missing, wcol, wnorm))
+        if covariates:
+            sample = gcx.group_sample(rows, ordinal, covariates, missing, wcol)
+        else:
+            sample = (mixed_sample_statistics(rows, ov, tuple(numeric), missing, (wcol, wnorm)) if numeric
+                      else sample_statistics(rows, ov, missing, wcol, wnorm))
+        nobs = gw.rescale(sample, gw.group_size(rows, ov, missing)) if wcol else sample.nobs
         theta_p = parameterization == "theta"
         theta_resid = ("free" if thresholds_equal and g > 0 else "fixed") if theta_p else ""
         pt = _group_table(model, names, free_means=free_means and g > 0, g=g, levels=levels,
                           numeric=tuple(numeric), std_lv=std_lv, free_lv_var=free_lv_var and g > 0,
                           theta_resid=theta_resid, orthogonal=orthogonal)
+        if covariates:
+            pt, layout = gcx.layout(pt, sample, covariates)
         ram = RAMModel(pt)
         local = np.full(ram.npar, -1)
         for row in pt.itertuples(index=False):
@@ -169,9 +173,11 @@ def build_groups(model: str, data: pd.DataFrame, group: str, group_equal, missin
                               else (g, "|", v, k), len(keys))
               for v, t in zip(ordinal, sample.thresholds, strict=True) for k in range(t.size)]
         scale = [keys.setdefault((g, "~*~", v), len(keys))
-                 if thresholds_equal and g > 0 and v not in numeric and not theta_p else -1 for v in ov]
-        layout = OrdinalStructure(pt, [t.size for t in sample.thresholds], "delta", sample.numeric)
-        groups.append(Group(ram, sample, np.concatenate([local, th, scale]).astype(int), sample.nobs, layout,
+                 if thresholds_equal and g > 0 and v not in numeric and v not in covariates and not theta_p
+                 else -1 for v in ov]
+        if not covariates:
+            layout = OrdinalStructure(pt, [t.size for t in sample.thresholds], "delta", sample.numeric)
+        groups.append(Group(ram, sample, np.concatenate([local, th, scale]).astype(int), nobs, layout,
                             theta_p))
     return groups, keys, levels
 
@@ -223,7 +229,12 @@ def _start(groups: list[Group], nkeys: int) -> np.ndarray:
         mean = np.zeros(p)
         if grp.sample.mixed:
             mean[grp.sample.numeric] = grp.sample.means
-        stats = GroupStats("g", grp.nobs, grp.sample.cov, mean, np.empty((0, p)))
+        cov = grp.sample.cov
+        if grp.sample.slopes is not None:  # covariates: a covariance of (y*, x) (group_conditional)
+            from survey.sem.ordinal.group_conditional import start_moments
+
+            cov, mean = start_moments(grp.sample)
+        stats = GroupStats("g", grp.nobs, cov, mean, np.empty((0, p)))
         local = np.concatenate([start_values(grp.ram, stats), np.concatenate(grp.sample.thresholds),
                                 np.ones(p)])
         free = grp.index >= 0
@@ -287,6 +298,7 @@ def fit_ordinal_groups(model: str, data: pd.DataFrame, group: str, *, group_equa
         weights = [weight_matrix(g.sample.gamma, choice.weight) for g in blocks]
         theta, converged = _optimise(blocks, weights, _start(blocks, len(keys)))
         out = _inference(blocks, weights, keys, theta, converged, choice)
+        out.nobs = [g.sample.nobs for g in blocks]  # the case counts (weights: N_g is the weight sum)
         out.groups = [v.item() if hasattr(v, "item") else v for v in levels]
         out.keys = keys
         out.warnings = choice.warnings + ([] if converged else ["the optimizer did not converge"])

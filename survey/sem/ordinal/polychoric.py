@@ -164,14 +164,19 @@ def as_matrix(rho: np.ndarray, p: int) -> np.ndarray:
     return out
 
 
-def polyserial(x: np.ndarray, codes: np.ndarray, tau: np.ndarray) -> float:
+def polyserial(x: np.ndarray, codes: np.ndarray, tau: np.ndarray, w: np.ndarray | None = None) -> float:
     """Two-step polyserial correlation of continuous ``x`` with ordinal ``codes`` (0..K-1, -1 missing)
-    given the ordinal variable's thresholds ``tau`` (module docstring); cases observed on both."""
+    given the ordinal variable's thresholds ``tau`` (module docstring); cases observed on both; with
+    sampling weights ``w`` the weighted likelihood and the weighted mean and variance of x."""
     x = np.asarray(x, dtype=float)
+    w = np.ones(x.size) if w is None else np.asarray(w, dtype=float)
     ok = np.isfinite(x) & (codes >= 0)
     # the continuous variable's mean and variance from its own observed cases (lavaan's step 1)
-    xs = x[np.isfinite(x)]
-    z = (x[ok] - xs.mean()) / xs.std()
+    seen = np.isfinite(x)
+    m = w[seen] @ x[seen] / w[seen].sum()
+    sd = np.sqrt(w[seen] @ (x[seen] - m) ** 2 / w[seen].sum())
+    z = (x[ok] - m) / sd
+    wo = w[ok]
     c = codes[ok]
     ext = np.concatenate([[-np.inf], tau, [np.inf]])
     hi, lo = ext[c + 1], ext[c]
@@ -179,7 +184,7 @@ def polyserial(x: np.ndarray, codes: np.ndarray, tau: np.ndarray) -> float:
     def negloglik(rho: float) -> float:
         s = np.sqrt(1.0 - rho * rho)
         prob = ndtr((hi - rho * z) / s) - ndtr((lo - rho * z) / s)
-        return -float(np.log(np.maximum(prob, 1e-300)).sum())
+        return -float(wo @ np.log(np.maximum(prob, 1e-300)))
 
     res = minimize_scalar(negloglik, bounds=(-MAX_ABS_RHO, MAX_ABS_RHO), method="bounded",
                           options={"xatol": 1e-10})

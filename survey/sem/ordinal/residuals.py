@@ -59,9 +59,9 @@ def ordinal_residuals(fit, kind: str = "raw") -> list[OrdinalResiduals]:
 
     out = []
     for block in fit.blocks:
-        if block.sample.mixed or block.theta_param:
+        if block.sample.mixed or block.theta_param or block.sample.slopes is not None:
             raise SurveyInputError("residuals with ordered items are available for models of ordered items "
-                                   "only (no continuous variables, parameterization='delta')",
+                                   "only (no continuous variables or covariates, parameterization='delta')",
                                    field="residuals")
         resid = block.sample.wls_obs - moments(block, fit.theta)[0]
         out.append(_one(resid, block.layout, list(block.ram.ov), block.sample.thresholds))

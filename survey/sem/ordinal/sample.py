@@ -27,6 +27,8 @@ class SampleStatistics:
     slopes: np.ndarray | None = None
     x_mean: np.ndarray | None = None
     x_cov: np.ndarray | None = None
+    # sampling weights under normalization "none": lavaan's N is their sum (lav_samplestats_from_data)
+    weight_sum: float | None = None
 
     @property
     def mixed(self) -> bool:
