@@ -1,0 +1,41 @@
+"""The last estimator x weights x cluster combinations lavaan 0.6.14 fits (issue 14/20, robust2), against
+tests/fixtures/combos2/combos2.json (make_combos2.R): every fit measure lavaan gives (logl/AIC/BIC 1e-5, the
+rest 1e-3), lavInspect(fit, "test"), estimates, SEs and std.all (1e-3)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from survey.errors import SurveyInputError
+from survey.sem import fit
+from tests.test_engine_aliases import check_against_lavaan
+
+FIX = Path(__file__).parent / "fixtures"
+REF = json.loads((FIX / "combos2" / "combos2.json").read_text())
+MODELS = REF["models"]
+WD = pd.read_csv(FIX / "weighted" / "weighted.csv")
+
+
+@pytest.mark.parametrize("case, model, options", [
+    ("cfa_lower_w_ml", "cfa_lower", {}),  # the bound is not active
+    ("cfa_active_w_ml", "cfa_active", {}),  # lower() and upper() both active
+    ("cfa_active_w_mlr", "cfa_active", {"estimator": "MLR"}),
+])
+def test_bounds_with_sampling_weights_equal_lavaan(case, model, options):
+    """lower()/upper() with sampling weights: weighted ML runs as MLR (sandwich SEs, Yuan-Bentler-Mplus)."""
+    ref = REF["cases"][case]
+    res = fit(MODELS[model], WD, sampling_weights="w", **options)
+    check_against_lavaan(res, ref)
+    if "active" in case:
+        est = res.estimates().set_index(["lhs", "op", "rhs"])["est"]
+        assert est[("y1", "~~", "y1")] == pytest.approx(0.5, abs=1e-6)
+        assert est[("y5", "~~", "y5")] == pytest.approx(0.3, abs=1e-6)
+
+
+def test_bounds_with_clusters_still_refused():
+    with pytest.raises(SurveyInputError, match="cluster="):
+        fit(MODELS["cfa_active"], WD, cluster="cid")
