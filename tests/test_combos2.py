@@ -39,3 +39,35 @@ def test_bounds_with_sampling_weights_equal_lavaan(case, model, options):
 def test_bounds_with_clusters_still_refused():
     with pytest.raises(SurveyInputError, match="cluster="):
         fit(MODELS["cfa_active"], WD, cluster="cid")
+
+
+SB_SS = ["satorra.bentler", "scaled.shifted"]
+TEST_LISTS = [
+    ("cfa_w_ml_tests", "cfa", {"sampling_weights": "w", "test": SB_SS}),
+    ("sem_w_mlr_tests", "sem", {"sampling_weights": "w", "estimator": "MLR",
+                                "test": ["satorra.bentler", "yuan.bentler"]}),
+    ("sem_w_mlm_tests", "sem", {"sampling_weights": "w", "estimator": "MLM",
+                                "test": [*SB_SS, "mean.var.adjusted"]}),
+    ("cfa_cluster_ml_tests", "cfa", {"cluster": "cid", "test": ["satorra.bentler", "yuan.bentler.mplus"]}),
+    ("cfa_cluster_ml_tests_ybm", "cfa", {"cluster": "cid",
+                                         "test": ["yuan.bentler.mplus", "satorra.bentler"]}),
+    ("cfa_cluster_mlr_tests", "cfa", {"cluster": "cid", "estimator": "MLR", "test": SB_SS}),
+    ("cfa_cluster_mlm_tests", "cfa", {"cluster": "cid", "estimator": "MLM", "test": SB_SS}),
+    ("cfa_eq_ml_tests", "cfa_eq", {"test": SB_SS}),
+    ("cfa_eq_ml_tests_ybm", "cfa_eq", {"test": ["satorra.bentler", "yuan.bentler.mplus"]}),
+    ("cfa_eq_mlr_tests", "cfa_eq", {"estimator": "MLR", "test": SB_SS}),
+    ("cfa_eq_mlm_tests", "cfa_eq", {"estimator": "MLM", "test": [*SB_SS, "mean.var.adjusted"]}),
+    ("cfa_ineq_ml_tests", "cfa_ineq", {"test": SB_SS}),
+    ("cfa_eq_w_ml_tests", "cfa_eq", {"sampling_weights": "w", "test": SB_SS}),
+]
+
+
+@pytest.mark.parametrize("case, model, options", TEST_LISTS, ids=[c[0] for c in TEST_LISTS])
+def test_several_tests_with_weights_clusters_constraints_equal_lavaan(case, model, options):
+    """test=[...] with sampling weights, clusters or explicit constraints: each test of lavaan's list
+    (clustered MLR / MLM keep only their own test, as lavaan 0.6.14)."""
+    ref = REF["cases"][case]
+    res = fit(MODELS[model], WD, **options)
+    check_against_lavaan(res, ref)
+    dropped = "cluster" in options and "estimator" in options
+    assert ("test_ignored" in [w.code for w in res.warnings]) == dropped
