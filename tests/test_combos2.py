@@ -104,3 +104,27 @@ def test_weighted_least_squares_residuals_and_modindices_equal_lavaan(estimator)
     for col in ("mi", "epc", "sepc.lv", "sepc.all", "sepc.nox"):
         np.testing.assert_allclose(both[col].to_numpy(float), both[f"{col}_ref"].to_numpy(float), atol=1e-3,
                                    err_msg=col)
+
+
+MLMV_CASES = [("cfa_cluster_mlmv", "cfa", "MLMV", {}), ("cfa_cluster_mlmvs", "cfa", "MLMVS", {}),
+              ("sem_cluster_mlmv", "sem", "MLMV", {}), ("sem_cluster_mlmvs", "sem", "MLMVS", {}),
+              ("cfa_cluster_mg_mlmv", "cfa", "MLMV", {"group": "gender"}),
+              ("cfa_w_cluster_mlmv", "cfa", "MLMV", {"sampling_weights": "w"})]
+
+
+@pytest.mark.parametrize("case, model, estimator, options", MLMV_CASES, ids=[c[0] for c in MLMV_CASES])
+def test_mlmv_mlmvs_with_clusters_equal_lavaan(case, model, estimator, options):
+    """lavaan: robust.cluster SEs on the expected information; the alias' test and yuan.bentler.mplus on
+    observed.information = "h1" (model and baseline), with lavaan's warning about it."""
+    ref = REF["cases"][case]
+    assert ref["options"]["se"] == "robust.cluster" and "set to h1" in ref["warnings"][0]
+    res = fit(MODELS[model], WD, cluster="cid", estimator=estimator, **options)
+    check_against_lavaan(res, ref)
+    assert res.estimator == "ML" == ref["options"]["estimator"]
+    assert "h1_information" in [w.code for w in res.warnings]
+
+
+@pytest.mark.parametrize("test", ["satorra.bentler", ["scaled.shifted", "yuan.bentler"]])
+def test_mlmv_with_clusters_and_another_test_refused(test):
+    with pytest.raises(SurveyInputError, match="beside estimator MLMV's own scaled.shifted"):
+        fit(MODELS["cfa"], WD, cluster="cid", estimator="MLMV", test=test)
