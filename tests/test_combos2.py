@@ -128,3 +128,11 @@ def test_mlmv_mlmvs_with_clusters_equal_lavaan(case, model, estimator, options):
 def test_mlmv_with_clusters_and_another_test_refused(test):
     with pytest.raises(SurveyInputError, match="beside estimator MLMV's own scaled.shifted"):
         fit(MODELS["cfa"], WD, cluster="cid", estimator="MLMV", test=test)
+
+
+def test_mlf_with_weights_and_clusters_equals_lavaan():
+    """MLF with sampling weights and clusters: its Yuan-Bentler-Mplus test on observed.information = "h1"
+    (lavaan 0.6.14: 9.7692; on the expected information it was 9.8650)."""
+    ref = REF["cases"]["cfa_w_cluster_mlf"]
+    res = fit(MODELS["cfa"], WD, sampling_weights="w", cluster="cid", estimator="MLF")
+    check_against_lavaan(res, ref)
