@@ -136,3 +136,18 @@ def test_mlf_with_weights_and_clusters_equals_lavaan():
     ref = REF["cases"]["cfa_w_cluster_mlf"]
     res = fit(MODELS["cfa"], WD, sampling_weights="w", cluster="cid", estimator="MLF")
     check_against_lavaan(res, ref)
+
+
+DESIGN_CASES = [(c, m, o) for c, m, o in TEST_LISTS if "sampling_weights" in o or "cluster" in o] + [
+    (c, m, {"cluster": "cid", "estimator": e, **o}) for c, m, e, o in MLMV_CASES]
+
+
+@pytest.mark.parametrize("case, model, options", DESIGN_CASES, ids=[c[0] for c in DESIGN_CASES])
+def test_json_options_name_lavaans_tests(case, model, options):
+    """The JSON's se / test of a weighted or clustered fit are lavInspect(fit, "options")'s."""
+    from survey.sem.results.views import to_dict
+
+    ref = REF["cases"][case]["options"]
+    out = to_dict(fit(MODELS[model], WD, **options))
+    assert out["test"] == (ref["test"] if isinstance(ref["test"], list) else [ref["test"]])
+    assert out["se"] == ref["se"]
