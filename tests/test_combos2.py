@@ -21,15 +21,22 @@ MODELS = REF["models"]
 WD = pd.read_csv(FIX / "weighted" / "weighted.csv")
 
 
-@pytest.mark.parametrize("case, model, options", [
-    ("cfa_lower_w_ml", "cfa_lower", {}),  # the bound is not active
-    ("cfa_active_w_ml", "cfa_active", {}),  # lower() and upper() both active
-    ("cfa_active_w_mlr", "cfa_active", {"estimator": "MLR"}),
-])
-def test_bounds_with_sampling_weights_equal_lavaan(case, model, options):
-    """lower()/upper() with sampling weights: weighted ML runs as MLR (sandwich SEs, Yuan-Bentler-Mplus)."""
+BOUNDS = [
+    ("cfa_lower_w_ml", "cfa_lower", {"sampling_weights": "w"}),  # the bound is not active
+    ("cfa_active_w_ml", "cfa_active", {"sampling_weights": "w"}),  # lower() and upper() both active
+    ("cfa_active_w_mlr", "cfa_active", {"sampling_weights": "w", "estimator": "MLR"}),
+    ("cfa_active_cluster_ml", "cfa_active", {"cluster": "cid"}),
+    ("cfa_active_cluster_mlr", "cfa_active", {"cluster": "cid", "estimator": "MLR"}),
+    ("cfa_active_cluster_mlm", "cfa_active", {"cluster": "cid", "estimator": "MLM"}),
+    ("cfa_active_cluster_mlmv", "cfa_active", {"cluster": "cid", "estimator": "MLMV"}),
+]
+
+
+@pytest.mark.parametrize("case, model, options", BOUNDS, ids=[c[0] for c in BOUNDS])
+def test_bounds_with_sampling_weights_or_clusters_equal_lavaan(case, model, options):
+    """lower()/upper() with sampling weights (weighted ML runs as MLR) or clusters (cluster-robust SEs)."""
     ref = REF["cases"][case]
-    res = fit(MODELS[model], WD, sampling_weights="w", **options)
+    res = fit(MODELS[model], WD, **options)
     check_against_lavaan(res, ref)
     if "active" in case:
         est = res.estimates().set_index(["lhs", "op", "rhs"])["est"]
@@ -37,9 +44,9 @@ def test_bounds_with_sampling_weights_equal_lavaan(case, model, options):
         assert est[("y5", "~~", "y5")] == pytest.approx(0.3, abs=1e-6)
 
 
-def test_bounds_with_clusters_still_refused():
-    with pytest.raises(SurveyInputError, match="cluster="):
-        fit(MODELS["cfa_active"], WD, cluster="cid")
+def test_bounds_with_the_bootstrap_still_refused():
+    with pytest.raises(SurveyInputError, match="bootstrap"):
+        fit(MODELS["cfa_active"], WD, se="bootstrap")
 
 
 SB_SS = ["satorra.bentler", "scaled.shifted"]

@@ -165,8 +165,8 @@ def fit(
     bs_test = test == "bollen.stine"  # lavaan: the Bollen-Stine bootstrap p-value beside the standard test
     plain = (str(se).lower() != "bootstrap" and not bootstrap and not bs_test  # constraints: no resamples
              and not sampling_weights and not cluster)  # weights: linear equalities only (tested)
-    check_path(model, group=group, missing=missing, plain_ml=plain,  # weighted: bounds imposed too
-               weighted=bool(sampling_weights) and not (cluster or bootstrap or se == "bootstrap"))
+    check_path(model, group=group, missing=missing, plain_ml=plain,  # weights/clusters: bounds imposed
+               weighted=bool(sampling_weights or cluster) and not (bootstrap or se == "bootstrap"))
     check_options(estimator, missing, se, group, group_equal)
     se_name = str(se).lower()
     n_boot = int(bootstrap) if bootstrap else (1000 if se_name == "bootstrap" or bs_test else 0)
