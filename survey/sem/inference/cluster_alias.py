@@ -10,7 +10,8 @@ lavaan runs them as ML with
   tr(U Gamma), tr((U Gamma)^2) with U on the observed information and the observed h1 weight, Gamma the
   cluster-summed one (the pieces of clustered ML with ``test = "satorra.bentler"``,
   :func:`survey.sem.inference.cluster.cluster_ml_test`); then the Yuan-Bentler-Mplus test of clustered
-  MLF (h1 information, cluster-summed first-order B0; Yuan & Bentler 2000).
+  MLF (h1 information, cluster-summed first-order B0; Yuan & Bentler 2000), or with ``test =
+  "satorra.bentler"`` the Satorra-Bentler test on the same traces.
 
 Asparouhov & Muthen (2010) for the scaled-and-shifted statistic, Satterthwaite (1941) / Satorra & Bentler
 (1994) for the mean-and-variance adjusted one (formulas: :mod:`survey.sem.inference.adjusted`).
@@ -26,16 +27,25 @@ ALIAS_TESTS = {"MLMV": "scaled.shifted", "MLMVS": "mean.var.adjusted"}
 def fit_clustered_alias(fit_blocks, model, data, estimator: str, test: str = "standard", se: str = "default",
                         information: str = "default", **options):
     """The clustered MLMV / MLMVS fit (module notes): ``fit_blocks`` (:func:`survey.sem.engine.fit_blocks`)
-    with estimator MLF and the same data, clusters and options, its test table rebuilt as lavaan's."""
+    with estimator MLF and the same data, clusters and options, its test table rebuilt as lavaan's.
+    ``test``: lavaan's second test beside the alias' one (yuan.bentler.mplus by default; satorra.bentler,
+    or yuan.bentler, the same statistic without weights); the others refused with lavaan's message."""
     from survey.sem.inference.adjusted import as_dict, normalize_test
 
     est = str(estimator).upper()
     own = ALIAS_TESTS[est]
-    asked = [normalize_test(t) for t in (test if isinstance(test, (list, tuple)) else [test])]
-    if any(t not in ("standard", own) for t in asked):
-        raise SurveyInputError(f"test={test!r} beside estimator {est}'s own {own} test is not available "
-                               f"with cluster= yet (available: estimator {est} alone, or ML with "
-                               f"test={test!r})", field="test", value=str(test))
+    if isinstance(test, (list, tuple)):
+        raise SurveyInputError(f"several tests with estimator {est} and cluster= are not available yet "
+                               "(available: one test)", field="test", value=", ".join(map(str, test)))
+    second = normalize_test(test)
+    second = "yuan.bentler.mplus" if second == "standard" else second  # lavaan's default beside the alias
+    if second not in ("yuan.bentler.mplus", "satorra.bentler", "yuan.bentler"):
+        raise SurveyInputError('test must be one of "none", "yuan.bentler", "yuan.bentler.mplus" or '
+                               '"satorra.bentler" in the clustered case (lavaan)', field="test", value=test)
+    if second == "yuan.bentler" and options.get("sampling_weights"):
+        raise SurveyInputError(f"test='yuan.bentler' with estimator {est}, sampling weights and cluster= is "
+                               "not available yet (available: satorra.bentler, yuan.bentler.mplus)",
+                               field="test", value=test)
     if str(se).lower() not in ("default", "robust.cluster", "robust.huber.white", "robust"):
         raise SurveyInputError("with cluster= the standard errors are cluster-robust: se must be default or "
                                "robust.cluster (lavaan)", field="se", value=str(se))
@@ -45,16 +55,21 @@ def fit_clustered_alias(fit_blocks, model, data, estimator: str, test: str = "st
                                value=str(information))
     result = fit_blocks(model, data, estimator="MLF", **options)
     blocks = result.stats.groups
-    ybm = h1_yuan_bentler_mplus(result.pieces, blocks)
+    if second == "yuan.bentler.mplus":
+        extra = h1_yuan_bentler_mplus(result.pieces, blocks)
+    else:  # lavaan's clustered yuan.bentler without weights is the Satorra-Bentler statistic
+        extra = alias_test("satorra.bentler", result.pieces, blocks)
+        if extra is not None:
+            extra.method = second
     for pieces in (result.pieces, result.baseline):
         pieces.scaled = alias_test(own, pieces, blocks)
     result.scaled_test = result.pieces.scaled
     result.estimator = "ML"  # lavaan reports the alias as ML (the MLF route runs as MLR)
-    if ybm is not None:
-        result.pieces.extra_tests = {"yuan.bentler.mplus": as_dict(ybm)}
+    if extra is not None:
+        result.pieces.extra_tests = {second: as_dict(extra)}
     result.warnings = [w for w in result.warnings if w.code != "weights_robust"] + [SurveyWarning(
         "h1_information", f"estimator {est} with cluster=: cluster-robust standard errors on the expected "
-        f"information, the {own} and Yuan-Bentler-Mplus tests on observed.information = \"h1\" (as lavaan)",
+        f"information, the {own} and {second} tests on observed.information = \"h1\" (as lavaan)",
         "sem")]
     return result
 
