@@ -154,12 +154,6 @@ def test_several_tests_equal_lavaan(case, data, options, skip):
     check_against_lavaan(res, ref, skip=skip)
 
 
-@pytest.mark.parametrize("options", [{"cluster": "cid"}, {"sampling_weights": "w"}])
-def test_several_tests_with_a_design_refused(options):
-    with pytest.raises(SurveyInputError, match="several tests with sampling_weights= or cluster="):
-        fit(MODELS["cfa"], WD, test=["yuan.bentler.mplus", "satorra.bentler"], **options)
-
-
 def test_mlmv_with_fiml_refused_with_lavaans_reason():
     assert 'missing="ml" is not allowed for estimator' in REF["cases"]["hs_fiml_mlmv"]["error"]
     with pytest.raises(SurveyInputError, match='missing="ml" is not allowed for estimator MLMV'):

@@ -140,15 +140,6 @@ def test_mlmv_with_another_test_refused():
         fit(REF["models"]["hs"], HS, estimator="MLMV", test="satorra.bentler")
 
 
-@pytest.mark.parametrize("estimator", ["MLMV", "MLMVS"])
-def test_aliases_with_clusters_refused(estimator):
-    """lavaan fits them with robust.cluster SEs and its own test beside yuan.bentler.mplus (h1 information):
-    not reproduced yet, refused rather than different (MLF with clusters and the aliases with sampling
-    weights: tests/test_combos.py)."""
-    with pytest.raises(SurveyInputError, match=f"estimator {estimator} is not available with cluster="):
-        fit(REF["models"]["hs"], HS, estimator=estimator, cluster="school")
-
-
 @pytest.mark.parametrize("options", [{"estimator": "MLMV"}, {"estimator": "MLMVS"},
                                      {"estimator": "ML", "test": "scaled.shifted"}])
 def test_lr_tests_of_scaled_shifted_fits_refused_not_sb2001(options):

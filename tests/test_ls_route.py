@@ -79,7 +79,6 @@ def test_tests_table_as_lavaan(estimator):
     ({"se": "robust"}, "se"),
     ({"se": "bootstrap"}, "se"),
     ({"bootstrap": 10}, "bootstrap"),
-    ({"sampling_weights": "x1"}, "sampling_weights"),
     ({"cluster": "school"}, "cluster"),
     ({"test": "satorra.bentler"}, "test"),
     ({"fixed_x": True}, "fixed_x"),

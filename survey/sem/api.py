@@ -147,7 +147,9 @@ def fit(
                          partable_options=partable_options)
         check_partable_options({k: v for k, v in partable_options.items() if k != "fixed_x"})
         with single_thread():
-            return fit_least_squares(model, data, est, **partable_options)
+            return fit_least_squares(model, data, est, sampling_weights=sampling_weights,
+                                     sampling_weights_normalization=sampling_weights_normalization,
+                                     **partable_options)
     if wants_ordinal(estimator, ordered):  # ordered items: thresholds, polychorics, WLSMV (sem.ordinal)
         check_path(model, group=group, missing=missing, plain_ml=False,  # no explicit constraints
                    ordinal=True)
@@ -162,7 +164,8 @@ def fit(
     check_partable_options(partable_options)
     bs_test = test == "bollen.stine"  # lavaan: the Bollen-Stine bootstrap p-value beside the standard test
     plain = not sampling_weights and not cluster  # weights: linear equalities only (tested)
-    check_path(model, group=group, missing=missing, plain_ml=plain)
+    check_path(model, group=group, missing=missing, plain_ml=plain,  # weights/clusters: bounds imposed
+               weighted=bool(sampling_weights or cluster) and not (bootstrap or se == "bootstrap"))
     kind = check_options(estimator, missing, se, group, group_equal)[1]
     se_name = str(se).lower()
     n_boot = int(bootstrap) if bootstrap else (1000 if se_name == "bootstrap" or bs_test else 0)

@@ -250,20 +250,24 @@ def fit_blocks(
     from survey.sem.data.weighted import design_from
     from survey.sem.inference import cluster as clmod
     from survey.sem.inference.listwise import listwise_switch
-    from survey.sem.inference.many_tests import add_extra_tests, refuse_with_design, split_tests
+    from survey.sem.inference.many_tests import add_extra_tests, split_tests, tests_with_design
     from survey.sem.results.result import SEMResult
 
+    if cluster and str(estimator).upper() in ("MLMV", "MLMVS"):
+        from survey.sem.inference.cluster_alias import fit_clustered_alias  # lavaan's clustered MLMV(S)
+
+        return fit_clustered_alias(fit_blocks, model, data, estimator, test, se, information, missing=missing,
+                                   group=group, group_equal=group_equal, group_partial=group_partial,
+                                   groups=groups, sampling_weights=sampling_weights, cluster=cluster,
+                                   sampling_weights_normalization=sampling_weights_normalization,
+                                   **partable_options)
     est, kind = check_options(estimator, missing, se, group, group_equal)
     kind, listwise_warnings = listwise_switch(kind, test, se)  # lavaan's drop to listwise (SB-style tests)
     test, more_tests = split_tests(test)  # test=[...]: the first is the fit's, the others beside it
     est, se, test = resolve_alias(est, se, test, information)
     design = design_from(data, sampling_weights, cluster, sampling_weights_normalization) \
         if isinstance(data, pd.DataFrame) else None
-    if design is not None and design.cluster is not None and str(estimator).upper() in ("MLMV", "MLMVS"):
-        raise SurveyInputError(f"estimator {str(estimator).upper()} is not available with cluster= yet "
-                               "(available: ML, MLR or MLM)", field="estimator",
-                               value=str(estimator))
-    refuse_with_design(design, test, more_tests)
+    more_tests, more_warnings = tests_with_design(design, estimator, test, more_tests)
     asked_test, test = test, clmod.cluster_test(estimator, test, design)
     est, se, h1_test = clmod.resolve(est, se, design, test=test, alias=str(estimator).upper() in ALIASES)
     information = clmod.cluster_ml_test(est, se, design, information, estimator)  # SB: observed, MLF: exp.
@@ -302,7 +306,7 @@ def fit_blocks(
         data, mg.ov, x_names=x_names, group=group, missing=kind, groups=None if group is None else labels,
         design=design,
     )
-    warnings += clmod.design_warnings(estimator, design, asked_test) + listwise_warnings
+    warnings += clmod.design_warnings(estimator, design, asked_test) + listwise_warnings + more_warnings
     if group is None and ge:  # lavaan 0.6.14 ignores group.equal in a single-group fit (no warning)
         warnings.append(SurveyWarning("group_equal_ignored", f"group_equal ({', '.join(ge)}) is ignored "
                                       "without group= (one group: nothing to constrain; as lavaan)", "sem"))

@@ -1,6 +1,7 @@
 """The route of the continuous least-squares estimators (lavaan 0.6.14 ``estimator = "GLS" | "ULS" |
 "DWLS" | "WLS"`` without ordered items): the model's parameter table and complete-data block from the ML
-pipeline with lavaan's ``fixed.x = FALSE`` (its setting for these estimators), then
+pipeline with lavaan's ``fixed.x = FALSE`` (its setting for these estimators; sampling weights: the
+weighted covariance matrix, Gamma of the unweighted rows, as lavaan 0.6.14), then
 :func:`survey.sem.estimate.wls.fit_ls` from the ML estimates, wrapped in
 :class:`survey.sem.results.ls_result.LSResult`.
 
@@ -9,7 +10,7 @@ tests and residuals: :mod:`survey.sem.results.ls_modindices`, :mod:`survey.sem.r
 
 Refused, one line naming the option (lavaan fits some of them, in ways not reproduced here): groups,
 missing data other than listwise deletion (missing="ml": lavaan refuses it too, its reason given), se
-other than "standard", the bootstrap, sampling weights, clusters, tests other than "standard" (with
+other than "standard", the bootstrap, clusters, tests other than "standard" (with
 GLS/WLS lavaan refuses them too), information="observed", fixed.x = TRUE, a mean structure, explicit
 constraints.
 """
@@ -50,8 +51,6 @@ def check_ls_options(est: str, *, missing: str, group, se: str, bootstrap, sampl
         _refuse(est, "se", se, "standard")
     if bootstrap:
         _refuse(est, "bootstrap", bootstrap, "se='standard'")
-    if sampling_weights:
-        _refuse(est, "sampling_weights", sampling_weights, "unweighted data")
     if cluster:
         _refuse(est, "cluster", cluster, "no clusters")
     if str(test).lower() != "standard" and est in ("GLS", "WLS"):  # lavaan 0.6.14 refuses every other test
@@ -68,15 +67,20 @@ def check_ls_options(est: str, *, missing: str, group, se: str, bootstrap, sampl
         _refuse(est, "meanstructure", partable_options["meanstructure"], "no mean structure")
 
 
-def fit_least_squares(model: str, data: pd.DataFrame, estimator: str, **partable_options):
-    """Fit ``model`` by GLS / ULS / DWLS / WLS (module notes); options already checked."""
+def fit_least_squares(model: str, data: pd.DataFrame, estimator: str, sampling_weights: str | None = None,
+                      sampling_weights_normalization: str = "total", **partable_options):
+    """Fit ``model`` by GLS / ULS / DWLS / WLS (module notes); options already checked.
+    ``sampling_weights``: the weighted sample covariance matrix (:func:`survey.sem.estimate.wls.sample_cov`;
+    lavaan 0.6.14 keeps se "standard" and the standard test)."""
     from survey.sem.bounded import bounds_in_effect
     from survey.sem.engine import fit_blocks
     from survey.sem.results.ls_result import LSResult
 
     est = str(estimator).upper()
     partable_options = {k: v for k, v in partable_options.items() if k not in ("fixed_x", "meanstructure")}
-    ml = fit_blocks(model, data, estimator="ML", fixed_x=False, **partable_options)
+    design = {"sampling_weights": sampling_weights,
+              "sampling_weights_normalization": sampling_weights_normalization} if sampling_weights else {}
+    ml = fit_blocks(model, data, estimator="ML", fixed_x=False, **design, **partable_options)
     if ml.mg.partable["op"].isin(["==", "<", ">"]).any():
         raise SurveyInputError(f"explicit constraints are not available with estimator {est} yet "
                                "(available: estimator ML, or lower()/upper() bounds)", field="estimator",

@@ -48,11 +48,19 @@ class LSFit:
     iterations: int
 
 
-def weight_matrix(estimator: str, block: BlockStats) -> np.ndarray:
-    """W of the estimator (module notes) for the block's complete data."""
-    n = block.n
+def sample_cov(block: BlockStats) -> np.ndarray:
+    """S: divisor N - 1; with sampling weights lavaan 0.6.14's weighted covariance matrix (divisor sum w,
+    ``cov.wt(method = "ML")``, not rescaled; checked on tests/fixtures/combos2/combos2.json)."""
+    if getattr(block, "wt", None) is not None:
+        return block.cov
     s = block.raw - block.raw.mean(axis=0)
-    cov = s.T @ s / (n - 1)
+    return s.T @ s / (block.n - 1)
+
+
+def weight_matrix(estimator: str, block: BlockStats) -> np.ndarray:
+    """W of the estimator (module notes) for the block's complete data; with sampling weights Gamma is
+    still that of the unweighted rows (lavaan 0.6.14's NACOV ignores the weights; S is weighted)."""
+    cov = sample_cov(block)
     if estimator == "GLS":
         return h1_information(cov, False)
     if estimator == "ULS":
@@ -81,8 +89,7 @@ def fit_ls(mg: MultiGroupModel, block: BlockStats, estimator: str, start: np.nda
     ram, n = mg.models[0], block.n
     p = len(mg.ov)
     rows, cols = vech_index(p)
-    centred = block.raw - block.raw.mean(axis=0)
-    s = (centred.T @ centred / (n - 1))[rows, cols]
+    s = sample_cov(block)[rows, cols]
     w = weight_matrix(est, block)
 
     def residual_and_delta(theta):

@@ -68,9 +68,10 @@ def resolve(est: str, se: str, design: Design | None, bootstrap: bool = False,
     """(estimator run, se, YB test with h1 information) for a fit with ``design``; clustered ML with
     ``test`` satorra.bentler / yuan.bentler runs as MLM with cluster-robust sandwich SEs on the observed
     information (:func:`cluster_ml_test`). ``alias``: the estimator asked was MLF / MLMV / MLMVS."""
-    if alias and design is not None and design.cluster is not None:  # MLF (lavaan: robust.cluster SEs on
-        se = "robust.huber.white" if se in ("first.order", "default", "standard") else se  # the expected
-        alias = False  # information, standard + yuan.bentler.mplus tests on the h1 one)
+    mlf = alias and design is not None and design.cluster is not None
+    if mlf:  # MLF (lavaan: robust.cluster SEs on the expected information, standard + yuan.bentler.mplus
+        se = "robust.huber.white" if se in ("first.order", "default", "standard") else se  # tests on the
+        alias = False  # h1 one, with sampling weights too)
     if design is None or (alias and design.cluster is None):  # sampling weights with MLF / MLMV / MLMVS:
         return est, se, False  # lavaan keeps the alias' se and test (ML is not turned into MLR)
     if bootstrap or se == "bootstrap":
@@ -85,7 +86,7 @@ def resolve(est: str, se: str, design: Design | None, bootstrap: bool = False,
         if se not in CLUSTER_SE:
             raise SurveyInputError("with cluster= the standard errors are cluster-robust: se must be "
                                    "default, robust.cluster or none (lavaan)", field="se", value=se)
-        h1_test = est == "ML" and design.weights is None  # lavaan's test: standard + yuan.bentler.mplus
+        h1_test = est == "ML" and (design.weights is None or mlf)  # lavaan: standard + yuan.bentler.mplus
         se = "none" if se == "none" else "robust.huber.white"
         if h1_test and normalize_test(test) in ("satorra.bentler", "yuan.bentler"):
             return "MLM", se, False  # the MLM pieces on the observed information (cluster_ml_test)

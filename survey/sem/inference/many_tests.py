@@ -35,7 +35,8 @@ def extra_tests(names: list[str], est: str, kind: str, mg, blocks, theta: np.nda
     from survey.sem.inference.observed_sem import h1_structured_information
     from survey.sem.inference.vcov import symmetric_inverse
 
-    h1 = est == "MLR" or kind != "listwise"
+    clustered = any(getattr(b, "cluster", None) is not None for b in blocks)  # lavaan: h1 for all tests
+    h1 = est == "MLR" or kind != "listwise" or clustered
     out = {}
     for name in names:
         if name == "yuan.bentler.mplus" and est == "MLR":
@@ -54,18 +55,26 @@ def extra_tests(names: list[str], est: str, kind: str, mg, blocks, theta: np.nda
     return out
 
 
-def refuse_with_design(design, test: str, more: list[str]) -> None:
-    """Several tests with sampling weights or clusters: not reproduced yet."""
-    if design is not None and more:
-        raise SurveyInputError("several tests with sampling_weights= or cluster= are not available yet "
-                               "(available: one test)", field="test", value=", ".join([test, *more]))
+def tests_with_design(design, estimator: str, test: str, more: list[str]) -> tuple[list[str], list]:
+    """(the further tests kept, warnings) with sampling weights or clusters. lavaan 0.6.14 overrides
+    ``test=`` with the estimator's own test for clustered MLR / MLM (and weighted clustered fits): the
+    further tests are dropped there, with a warning (:func:`survey.sem.inference.cluster.cluster_test`);
+    otherwise they are all reported, on lavaan's observed.information = "h1" (its warning)."""
+    from survey.errors import SurveyWarning
+
+    if design is None or not more or design.cluster is None:
+        return more, []
+    if str(estimator).upper() == "ML" and design.weights is None:
+        return more, []
+    return [], [SurveyWarning("test_ignored", f"test={', '.join(more)!r} (beside {test!r}) is ignored with "
+                              f"cluster= and estimator {str(estimator).upper()}: its own test is reported "
+                              "(as lavaan)", "sem")]
 
 
 def add_extra_tests(pieces, partable, names: list[str], est: str, kind: str, blocks, stat: float,
                     info_kind: str) -> None:
-    """The further tests ``names`` into ``pieces.extra_tests`` (:func:`extra_tests`); refused with
-    explicit constraints (their augmented information is not carried here)."""
-    if partable["op"].isin(["==", "<", ">"]).any():
-        raise SurveyInputError("several tests with explicit constraints are not available yet", field="test")
+    """The further tests ``names`` into ``pieces.extra_tests`` (:func:`extra_tests`); with explicit
+    constraints :func:`survey.sem.constrained.fit_constrained` recomputes each at the constrained estimate
+    (:func:`survey.sem.constrained_tests.second_under_constraints`)."""
     found = extra_tests(names, est, kind, pieces.mg, blocks, pieces.theta, pieces.df, stat, info_kind)
     pieces.extra_tests = {**getattr(pieces, "extra_tests", {}), **found}

@@ -22,13 +22,13 @@ from survey.sem.model.moments import vech_index
 
 def ls_modification_indices(res) -> pd.DataFrame:
     """lavaan's ``modindices(fit)`` of an :class:`survey.sem.results.ls_result.LSResult` (module notes)."""
-    from survey.sem.estimate.wls import weight_matrix
+    from survey.sem.estimate.wls import sample_cov, weight_matrix
     from survey.sem.results.modindices import modification_indices
 
     block = res.stats.groups[0]
     n = block.n
     w = weight_matrix(res.estimator, block)
-    s_cov = np.asarray(block.cov) * n / (n - 1)
+    s_cov = sample_cov(block)  # divisor N - 1; weighted: lavaan's weighted S
     rows, cols = vech_index(s_cov.shape[0])
 
     def score_information(model, theta: np.ndarray):
@@ -46,7 +46,7 @@ def ls_score_tests(res) -> pd.DataFrame:
     released one at a time (:func:`survey.sem.score.score_statistics`) with the score and information of
     the module notes, in the parameterization with one parameter per free row."""
     from survey import distributions as sps
-    from survey.sem.estimate.wls import weight_matrix
+    from survey.sem.estimate.wls import sample_cov, weight_matrix
     from survey.sem.score import equality_constraints, score_statistics, unshared_single_block
 
     cols = ["lhs", "op", "rhs", "group.a", "group.b", "X2", "df", "p.value", "source"]
@@ -55,7 +55,7 @@ def ls_score_tests(res) -> pd.DataFrame:
     block = res.stats.groups[0]
     n = block.n
     w = weight_matrix(res.estimator, block)
-    s_cov = np.asarray(block.cov) * n / (n - 1)
+    s_cov = sample_cov(block)  # divisor N - 1; weighted: lavaan's weighted S
     rows, cols_v = vech_index(s_cov.shape[0])
     full_mg, theta_full, k, cons = unshared_single_block(res.mg, block, res.theta)
     model = full_mg.models[0]

@@ -24,13 +24,13 @@ from survey.sem.results import residuals as res_mod
 
 def ls_residuals(result, kind: str) -> list:
     """``residuals(fit, type = kind)`` of an LSResult: one :class:`survey.sem.results.residuals.Residuals`."""
-    from survey.sem.estimate.wls import gamma_adf, weight_matrix
+    from survey.sem.estimate.wls import gamma_adf, sample_cov, weight_matrix
 
     block = result.stats.groups[0]
     n = block.n
     ram = result.mg.models[0]
     imp = ram.implied(result.theta)
-    s = np.asarray(block.cov) * n / (n - 1)
+    s = sample_cov(block)  # divisor N - 1; weighted: lavaan's weighted S
     names = list(ram.ov)
     if kind == "raw":
         cov = res_mod.raw(s, imp.sigma)[0]

@@ -102,6 +102,8 @@ class _Unbiased:
 
     def __init__(self, block) -> None:
         self.n = block.n
-        self.cov = np.asarray(block.cov) * block.n / (block.n - 1)
+        from survey.sem.estimate.wls import sample_cov
+
+        self.cov = sample_cov(block)  # sampling weights: lavaan's weighted S (divisor sum w)
         self.mean = block.mean
         self.x_index: list[int] = []  # fixed.x = FALSE: no fixed covariates

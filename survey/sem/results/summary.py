@@ -298,6 +298,7 @@ def design_estimator(res: SEMResult) -> dict:
         se = "robust.cluster" if se == "robust.huber.white" else "robust.cluster.sem"  # MLM: lavaan's name
     scaled = getattr(res, "scaled_test", None)
     test = [scaled.method] if scaled is not None else ["standard"]
+    test += [t for t in (getattr(res.pieces, "extra_tests", None) or {}) if t not in test]  # test=[...]
     if h1_test_information(res):
         test = ["standard", *test]
     return {"estimator": "ML" if requested_ml(res) else res.estimator, "se": se, "test": test}
