@@ -165,7 +165,8 @@ def fit(
     bs_test = test == "bollen.stine"  # lavaan: the Bollen-Stine bootstrap p-value beside the standard test
     plain = not sampling_weights and not cluster  # weights: linear equalities only (tested)
     check_path(model, group=group, missing=missing, plain_ml=plain,  # weights/clusters: bounds imposed
-               weighted=bool(sampling_weights or cluster) and not (bootstrap or se == "bootstrap"))
+               weighted=bool(sampling_weights or cluster) and not (bootstrap or se == "bootstrap"),
+               resampling=bool(bootstrap or str(se).lower() == "bootstrap" or bs_test))
     kind = check_options(estimator, missing, se, group, group_equal)[1]
     se_name = str(se).lower()
     n_boot = int(bootstrap) if bootstrap else (1000 if se_name == "bootstrap" or bs_test else 0)

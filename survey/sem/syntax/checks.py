@@ -58,10 +58,11 @@ def ram_table(partable: pd.DataFrame) -> pd.DataFrame:
 
 
 def check_path(model: str, *, group: str | None, missing: str, plain_ml: bool = False,
-               ordinal: bool = False, weighted: bool = False) -> None:
+               ordinal: bool = False, weighted: bool = False, resampling: bool = False) -> None:
     """Refuse syntax features the chosen current estimation path would ignore (never silently wrong):
     per-group vectors need ``group=``; ``weighted``: sampling weights and/or clusters without resampling,
-    with which lower()/upper() bounds are imposed as without (lavaan 0.6.14 fits them)."""
+    with which lower()/upper() bounds are imposed as without (lavaan 0.6.14 fits them); ``resampling``: a
+    bootstrap, whose replicates do not impose the bounds yet (refused, never silently unbounded)."""
     formulas = syntax.parse_syntax(model)
     multi = [f for f in formulas for v in (f.mod.label, f.mod.fixed, f.mod.start) if v and len(v) > 1]
     if multi and group is None:
@@ -69,7 +70,7 @@ def check_path(model: str, *, group: str | None, missing: str, plain_ml: bool = 
         raise SurveyInputError(f"line {f.line}: a vector modifier c(...) on {f.lhs} {f.op} {f.rhs} needs "
                                "one value per group (this is a single-group model)", field="model")
     bounded = [f for f in formulas if f.mod.lower is not None or f.mod.upper is not None]
-    if bounded and (ordinal or not (plain_ml or weighted)):
+    if bounded and (ordinal or resampling or not (plain_ml or weighted)):
         # survey.sem.bounded imposes them on the engine's ML/MLR/MLM fits (weights and clusters too; no
         # resampling yet)
         f = bounded[0]
