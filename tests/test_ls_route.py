@@ -74,7 +74,6 @@ def test_tests_table_as_lavaan(estimator):
 
 
 @pytest.mark.parametrize("kwargs, option", [
-    ({"group": "school"}, "group"),
     ({"missing": "fiml"}, "missing"),
     ({"se": "robust"}, "se"),
     ({"se": "bootstrap"}, "se"),
@@ -83,7 +82,6 @@ def test_tests_table_as_lavaan(estimator):
     ({"cluster": "school"}, "cluster"),
     ({"test": "satorra.bentler"}, "test"),
     ({"fixed_x": True}, "fixed_x"),
-    ({"meanstructure": True}, "meanstructure"),
 ])
 def test_refusals_name_the_option(kwargs, option):
     with pytest.raises(SurveyInputError) as err:

@@ -7,11 +7,14 @@ pipeline with lavaan's ``fixed.x = FALSE`` (its setting for these estimators), t
 lower()/upper() bounds are imposed (:func:`~survey.sem.estimate.wls.fit_ls`); modification indices, score
 tests and residuals: :mod:`survey.sem.results.ls_modindices`, :mod:`survey.sem.results.ls_residuals`.
 
-Refused, one line naming the option (lavaan fits some of them, in ways not reproduced here): groups,
-missing data other than listwise deletion (missing="ml": lavaan refuses it too, its reason given), se
-other than "standard", the bootstrap, sampling weights, clusters, tests other than "standard" (with
-GLS/WLS lavaan refuses them too), information="observed", fixed.x = TRUE, a mean structure, explicit
-constraints.
+Several groups (group=, group_equal, group_partial) and a mean structure (meanstructure=True) as lavaan
+(:func:`~survey.sem.estimate.wls.fit_ls`); their modification indices, score tests and residuals are
+refused in one line (:func:`survey.sem.results.ls_modindices.require_single_block`).
+
+Refused, one line naming the option (lavaan fits some of them, in ways not reproduced here): missing data
+other than listwise deletion (missing="ml": lavaan refuses it too, its reason given), se other than
+"standard", the bootstrap, sampling weights, clusters, tests other than "standard" (with GLS/WLS lavaan
+refuses them too), information="observed", fixed.x = TRUE, explicit constraints.
 """
 
 from __future__ import annotations
@@ -38,8 +41,6 @@ def _refuse(est: str, option: str, value: object, available: str) -> None:
 def check_ls_options(est: str, *, missing: str, group, se: str, bootstrap, sampling_weights, cluster,
                      test: str, information, partable_options: dict) -> None:
     """The one-line refusals of the module notes."""
-    if group is not None:
-        _refuse(est, "group", group, "one group")
     if str(missing).lower() in ("fiml", "ml", "direct", "ml.x"):  # lavaan 0.6.14 refuses it (lav_options)
         raise SurveyInputError(f"missing={missing!r} is not allowed for estimator {est} (lavaan 0.6.14's "
                                "reason: missing=\"ml\" needs estimator ML; available: listwise)",
@@ -64,28 +65,27 @@ def check_ls_options(est: str, *, missing: str, group, se: str, bootstrap, sampl
         _refuse(est, "information", information, "expected")
     if partable_options.get("fixed_x", False):
         _refuse(est, "fixed_x", partable_options["fixed_x"], "fixed_x=False, lavaan's default for it")
-    if partable_options.get("meanstructure", False):
-        _refuse(est, "meanstructure", partable_options["meanstructure"], "no mean structure")
 
 
-def fit_least_squares(model: str, data: pd.DataFrame, estimator: str, **partable_options):
+def fit_least_squares(model: str, data: pd.DataFrame, estimator: str, group: str | None = None,
+                      group_equal=(), group_partial=(), **partable_options):
     """Fit ``model`` by GLS / ULS / DWLS / WLS (module notes); options already checked."""
     from survey.sem.bounded import bounds_in_effect
     from survey.sem.engine import fit_blocks
     from survey.sem.results.ls_result import LSResult
 
     est = str(estimator).upper()
-    partable_options = {k: v for k, v in partable_options.items() if k not in ("fixed_x", "meanstructure")}
-    ml = fit_blocks(model, data, estimator="ML", fixed_x=False, **partable_options)
+    partable_options = {k: v for k, v in partable_options.items() if k != "fixed_x"}
+    ml = fit_blocks(model, data, estimator="ML", fixed_x=False, group=group, group_equal=group_equal,
+                    group_partial=group_partial, **partable_options)
     if ml.mg.partable["op"].isin(["==", "<", ">"]).any():
         raise SurveyInputError(f"explicit constraints are not available with estimator {est} yet "
                                "(available: estimator ML, or lower()/upper() bounds)", field="estimator",
                                value=est)
     dropped: list = []  # lavaan drops bounds beside linear equalities, with a warning (survey.sem.bounded)
     bounds = bounds_in_effect(model, ml.mg, dropped)
-    block = ml.stats.groups[0]
-    res = fit_ls(ml.mg, block, est, ml.theta, bounds=bounds)
-    info = Information(np.linalg.pinv(res.vcov) / block.n, res.vcov, False)
+    res = fit_ls(ml.mg, ml.stats.groups, est, ml.theta, bounds=bounds)
+    info = Information(np.linalg.pinv(res.vcov) / ml.nobs, res.vcov, False)
     estimation = Estimation(res.theta, res.fmin, res.converged, res.iterations, 0.0, "gauss-newton")
     pieces = type(ml.pieces)(ml.mg, res.theta, res.chisq, res.df, info, None)
     base = type(ml.baseline)(ml.baseline.mg, ml.baseline.theta, res.baseline_chisq, res.baseline_df,
@@ -95,9 +95,9 @@ def fit_least_squares(model: str, data: pd.DataFrame, estimator: str, **partable
         from survey.sem.diagnostics import check_convergence
 
         warnings += check_convergence(False, res.iterations, f"{est}: Gauss-Newton did not converge")
-    out = LSResult(model=model, estimator=est, missing="listwise", group=None, group_equal=[],
-                   group_partial=[], mg=ml.mg, stats=ml.stats, estimation=estimation, pieces=pieces,
-                   baseline=base, warnings=warnings, start=ml.theta)
+    out = LSResult(model=model, estimator=est, missing="listwise", group=group,
+                   group_equal=ml.group_equal, group_partial=ml.group_partial, mg=ml.mg, stats=ml.stats,
+                   estimation=estimation, pieces=pieces, baseline=base, warnings=warnings, start=ml.theta)
     out.ls_fit = res
     out.se_options = ("standard", "expected")
     return out

@@ -44,15 +44,19 @@ class LSResult(SEMResult):
 
         return ls_score_tests(self)
 
+    def _implied(self) -> list:
+        return [ram.implied(self.mg.local(self.theta_full, g)) for g, ram in enumerate(self.mg.models)]
+
     @cached_property
     def _fit(self) -> dict[str, float]:
-        block = self.stats.groups[0]
-        n = self.nobs
-        imp = self.mg.models[0].implied(self.mg.local(self.theta_full, 0))
+        blocks = [_Unbiased(b) for b in self.stats.groups]
+        n, ms = self.nobs, self.mg.meanstructure
+        imps = self._implied()
         out = standard_measures(t=max(float(self.pieces.stat), 0.0), df=self.pieces.df, tb=self.baseline.stat,
                                 dfb=self.baseline.df, logl=float("nan"), logl_h1=float("nan"),
-                                npar=self.mg.npar, n=n - 1, blocks=[_Unbiased(block)], sigmas=[imp.sigma],
-                                means=[None], meanstructure=False)
+                                npar=self.mg.npar, n=n - len(blocks), blocks=blocks,
+                                sigmas=[imp.sigma for imp in imps], means=[imp.mean for imp in imps],
+                                meanstructure=ms)
         out["fmin"] = float(self.pieces.stat) / (2.0 * n)
         if self.estimator == "ULS":  # lavaan: NA (its ULS statistic is not referred to a chi-square)
             out["pvalue"] = out["baseline.pvalue"] = float("nan")
@@ -64,25 +68,35 @@ class LSResult(SEMResult):
         from survey.sem.results.fit_more import GroupMoments, more_fit_measures
 
         core = self._fit
-        block = _Unbiased(self.stats.groups[0])
-        imp = self.mg.models[0].implied(self.mg.local(self.theta_full, 0))
-        extra = more_fit_measures([GroupMoments(block.cov, imp.sigma, block.n - 1)], chisq=core["chisq"],
-                                  df=core["df"], baseline_chisq=core["baseline.chisq"],
-                                  baseline_df=core["baseline.df"], npar=int(core["npar"]))
-        merged = {**extra, **core, "srmr": extra["srmr_bentler"], **self._gfi(block.cov, imp.sigma)}
+        ms = self.mg.meanstructure
+        blocks = [_Unbiased(b) for b in self.stats.groups]
+        imps = self._implied()
+        moments = [GroupMoments(b.cov, imp.sigma, b.n - 1, b.mean if ms else None, imp.mean if ms else None)
+                   for b, imp in zip(blocks, imps, strict=True)]
+        extra = more_fit_measures(moments, chisq=core["chisq"], df=core["df"],
+                                  baseline_chisq=core["baseline.chisq"], baseline_df=core["baseline.df"],
+                                  npar=int(core["npar"]))
+        merged = {**extra, **core, "srmr": extra["srmr_bentler"], **self._gfi(blocks, imps)}
         merged = {k: v for k, v in merged.items() if k not in (*NO_LIKELIHOOD, "ntotal")}  # no ntotal either
         return {k: float(merged[k]) for k in ORDER if k in merged}
 
-    def _gfi(self, cov: np.ndarray, sigma: np.ndarray) -> dict[str, float]:
-        """GFI, AGFI, PGFI with the estimator's weight (module notes)."""
-        from survey.sem.estimate.wls import weight_matrix
-        from survey.sem.model.moments import vech_index
+    def _gfi(self, blocks: list, imps: list) -> dict[str, float]:
+        """GFI, AGFI, PGFI with the estimator's weight (module notes); with groups the N_g-weighted mean of
+        the groups' GFI and k summed over the groups (lavaan ``lav_fit_gfi``)."""
+        from survey.sem.estimate.wls import sample_moments, weight_matrix
 
-        rows, cols = vech_index(cov.shape[0])
-        s, e = cov[rows, cols], (cov - sigma)[rows, cols]
-        w = weight_matrix(self.estimator, self.stats.groups[0])
-        gfi = 1.0 - float(e @ w @ e) / float(s @ w @ s)
-        k, df = len(s), float(self.pieces.df)
+        ms = self.mg.meanstructure
+        gfis, ns, k = [], [], 0
+        for raw, block, imp in zip(self.stats.groups, blocks, imps, strict=True):
+            s = sample_moments(raw, ms)
+            est = sample_moments_of(imp, ms)
+            e = s - est
+            w = weight_matrix(self.estimator, raw, ms)
+            gfis.append(1.0 - float(e @ w @ e) / float(s @ w @ s))
+            ns.append(block.n)
+            k += len(s)
+        gfi = float(np.dot(gfis, ns) / np.sum(ns))
+        df = float(self.pieces.df)
         return {"gfi": gfi, "agfi": 1.0 - k / df * (1.0 - gfi) if df > 0 else 1.0, "pgfi": df / k * gfi}
 
     def modindices(self, minimum_value: float = 0.0, sort: bool = False):
@@ -95,6 +109,15 @@ class LSResult(SEMResult):
         if sort:
             out = out.sort_values("mi", ascending=False)
         return out.reset_index(drop=True)
+
+
+def sample_moments_of(imp, meanstructure: bool) -> np.ndarray:
+    """The implied (mu', vech(Sigma)')' of one group (mu only under a mean structure)."""
+    from survey.sem.model.moments import vech_index
+
+    rows, cols = vech_index(imp.sigma.shape[0])
+    sigma = imp.sigma[rows, cols]
+    return np.concatenate([imp.mean, sigma]) if meanstructure else sigma
 
 
 class _Unbiased:

@@ -1,0 +1,81 @@
+"""The continuous least-squares estimators (survey.sem.ls_route) beyond one group without a mean structure,
+against lavaan 0.6.14 (tests/fixtures/engine/ls_more.json, make_ls_more.R): several groups (also with
+group.equal), meanstructure=TRUE; est / se / std.all within 1e-3 and every fitMeasures() entry we report
+within 1e-3 (no logl / AIC / BIC, as lavaan)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from survey.sem import fit
+
+HERE = Path(__file__).parent / "fixtures" / "engine"
+REF = json.loads((HERE / "ls_more.json").read_text())
+DATA = {"complete": pd.read_csv(HERE / "hs39.csv"), "pairwise": pd.read_csv(HERE / "hs39_mar.csv")}
+CASES = {  # case -> (model, data, survey.fit keywords)
+    **{f"hs_mg_{e.lower()}": ("hs", "complete", {"estimator": e, "group": "school"})
+       for e in ("GLS", "ULS", "DWLS", "WLS")},
+    **{f"hs_ms_{e.lower()}": ("hs", "complete", {"estimator": e, "meanstructure": True})
+       for e in ("GLS", "ULS", "DWLS", "WLS")},
+    "hs_mg_loadings_uls": ("hs", "complete", {"estimator": "ULS", "group": "school",
+                                              "group_equal": "loadings"}),
+    "hs_mg_ms_gls": ("hs", "complete", {"estimator": "GLS", "group": "school", "meanstructure": True,
+                                         "group_equal": ["loadings", "intercepts"]}),
+}
+
+
+def compare(res, ref) -> float:
+    """Assert our fit equals lavaan's (module notes); returns the largest |difference| seen."""
+    worst = 0.0
+    fm, rf = res.fit_measures(), ref["fit_measures"]
+    assert fm["df"] == rf["df"] and fm["npar"] == rf["npar"]
+    for key in ("logl", "aic", "bic"):
+        assert key not in fm
+    compared = [k for k in fm if k in rf and rf[k] is not None]
+    assert {"chisq", "df", "cfi", "tli", "rmsea", "srmr", "baseline.chisq"} <= set(compared)
+    for key in compared:
+        diff = abs(float(fm[key]) - float(rf[key]))
+        assert diff < 1e-3 or (np.isnan(fm[key]) and np.isnan(rf[key])), f"{key}: {fm[key]} vs {rf[key]}"
+        worst = max(worst, diff if np.isfinite(diff) else 0.0)
+    ours = res.estimates()
+    if "group" not in ours:
+        ours = ours.assign(group=1)
+    theirs = pd.DataFrame(ref["estimates"])
+    theirs = theirs[theirs["op"] != "=="]
+    if "group" not in theirs:
+        theirs = theirs.assign(group=1)
+    merged = theirs.merge(ours, on=["lhs", "op", "rhs", "group"], suffixes=("_r", ""), how="left")
+    assert merged["est"].notna().all(), merged[merged["est"].isna()]
+    for col in ("est", "se", "std.all"):
+        want, got = merged[f"{col}_r"].to_numpy(float), merged[col].to_numpy(float)
+        ok = np.isfinite(want)
+        diff = np.abs(got[ok] - want[ok])
+        assert diff.max() < 1e-3, (col, merged.loc[ok, ["lhs", "op", "rhs", "group"]][diff >= 1e-3])
+        worst = max(worst, float(diff.max()))
+    return worst
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_least_squares_equals_lavaan(name):
+    model, data, kwargs = CASES[name]
+    res = fit(REF["models"][model], DATA[data], **kwargs)
+    assert res.converged
+    compare(res, REF["cases"][name])
+    assert "Estimate" in res.summary()
+
+
+@pytest.mark.parametrize("kwargs", [{"group": "school"}, {"meanstructure": True}])
+def test_modindices_and_residuals_of_groups_refused_in_one_line(kwargs):
+    from survey.errors import SurveyInputError
+    from survey.sem.results.ls_residuals import ls_residuals
+
+    res = fit(REF["models"]["hs"], DATA["complete"], estimator="ULS", **kwargs)
+    for call in (res.modindices, lambda: ls_residuals(res, "raw")):
+        with pytest.raises(SurveyInputError) as err:
+            call()
+        assert "\n" not in str(err.value) and "ULS" in str(err.value)
