@@ -1,7 +1,7 @@
 """The continuous least-squares estimators (survey.sem.ls_route) beyond one group without a mean structure,
 against lavaan 0.6.14 (tests/fixtures/engine/ls_more.json, make_ls_more.R): several groups (also with
-group.equal), meanstructure=TRUE; est / se / std.all within 1e-3 and every fitMeasures() entry we report
-within 1e-3 (no logl / AIC / BIC, as lavaan)."""
+group.equal), meanstructure=TRUE, fixed.x=TRUE covariates; est / se / std.all within 1e-3 and every
+fitMeasures() entry we report within 1e-3 (no logl / AIC / BIC, as lavaan)."""
 
 from __future__ import annotations
 
@@ -21,6 +21,8 @@ CASES = {  # case -> (model, data, survey.fit keywords)
     **{f"hs_mg_{e.lower()}": ("hs", "complete", {"estimator": e, "group": "school"})
        for e in ("GLS", "ULS", "DWLS", "WLS")},
     **{f"hs_ms_{e.lower()}": ("hs", "complete", {"estimator": e, "meanstructure": True})
+       for e in ("GLS", "ULS", "DWLS", "WLS")},
+    **{f"mimic3_fixedx_{e.lower()}": ("mimic3", "complete", {"estimator": e, "fixed_x": True})
        for e in ("GLS", "ULS", "DWLS", "WLS")},
     "hs_mg_loadings_uls": ("hs", "complete", {"estimator": "ULS", "group": "school",
                                               "group_equal": "loadings"}),
@@ -69,12 +71,12 @@ def test_least_squares_equals_lavaan(name):
     assert "Estimate" in res.summary()
 
 
-@pytest.mark.parametrize("kwargs", [{"group": "school"}, {"meanstructure": True}])
+@pytest.mark.parametrize("kwargs", [{"group": "school"}, {"meanstructure": True}, {"fixed_x": True}])
 def test_modindices_and_residuals_of_groups_refused_in_one_line(kwargs):
     from survey.errors import SurveyInputError
     from survey.sem.results.ls_residuals import ls_residuals
 
-    res = fit(REF["models"]["hs"], DATA["complete"], estimator="ULS", **kwargs)
+    res = fit(REF["models"]["mimic3"], DATA["complete"], estimator="ULS", **kwargs)
     for call in (res.modindices, lambda: ls_residuals(res, "raw")):
         with pytest.raises(SurveyInputError) as err:
             call()

@@ -81,7 +81,6 @@ def test_tests_table_as_lavaan(estimator):
     ({"sampling_weights": "x1"}, "sampling_weights"),
     ({"cluster": "school"}, "cluster"),
     ({"test": "satorra.bentler"}, "test"),
-    ({"fixed_x": True}, "fixed_x"),
 ])
 def test_refusals_name_the_option(kwargs, option):
     with pytest.raises(SurveyInputError) as err:

@@ -14,7 +14,9 @@ refused in one line (:func:`survey.sem.results.ls_modindices.require_single_bloc
 Refused, one line naming the option (lavaan fits some of them, in ways not reproduced here): missing data
 other than listwise deletion (missing="ml": lavaan refuses it too, its reason given), se other than
 "standard", the bootstrap, sampling weights, clusters, tests other than "standard" (with GLS/WLS lavaan
-refuses them too), information="observed", fixed.x = TRUE, explicit constraints.
+refuses them too), information="observed", explicit constraints. fixed_x=True: the covariates' moments
+fixed at their sample values (divisor N - 1) and out of the weight and the degrees of freedom (lavaan
+0.6.14; :func:`survey.sem.estimate.wls.fixed_x_moments`).
 """
 
 from __future__ import annotations
@@ -63,8 +65,6 @@ def check_ls_options(est: str, *, missing: str, group, se: str, bootstrap, sampl
         _refuse(est, "test", test, "standard")
     if information not in (None, "expected", "default"):
         _refuse(est, "information", information, "expected")
-    if partable_options.get("fixed_x", False):
-        _refuse(est, "fixed_x", partable_options["fixed_x"], "fixed_x=False, lavaan's default for it")
 
 
 def fit_least_squares(model: str, data: pd.DataFrame, estimator: str, group: str | None = None,
@@ -75,9 +75,14 @@ def fit_least_squares(model: str, data: pd.DataFrame, estimator: str, group: str
     from survey.sem.results.ls_result import LSResult
 
     est = str(estimator).upper()
+    fixed_x = partable_options.get("fixed_x", False)
+    fixed_x = bool(fixed_x) and fixed_x != "default"
     partable_options = {k: v for k, v in partable_options.items() if k != "fixed_x"}
-    ml = fit_blocks(model, data, estimator="ML", fixed_x=False, group=group, group_equal=group_equal,
+    ml = fit_blocks(model, data, estimator="ML", fixed_x=fixed_x, group=group, group_equal=group_equal,
                     group_partial=group_partial, **partable_options)
+    if fixed_x:  # lavaan: the covariates' moments fixed at the sample ones, covariances of divisor N - 1
+        for ram, block in zip(ml.mg.models, ml.stats.groups, strict=True):
+            ram.set_exogenous(np.asarray(block.cov) * block.n / (block.n - 1), block.mean)
     if ml.mg.partable["op"].isin(["==", "<", ">"]).any():
         raise SurveyInputError(f"explicit constraints are not available with estimator {est} yet "
                                "(available: estimator ML, or lower()/upper() bounds)", field="estimator",

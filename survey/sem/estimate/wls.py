@@ -29,7 +29,13 @@ import numpy as np
 from survey.errors import SurveyInputError
 from survey.sem.data.blocks import BlockStats
 from survey.sem.model.blocks import MultiGroupModel
-from survey.sem.model.moments import gamma_adf, h1_information, moments_jacobian, vech_index
+from survey.sem.model.moments import (
+    gamma_adf,
+    gamma_adf_fixed_x,
+    h1_information,
+    moments_jacobian,
+    vech_index,
+)
 
 LS_ESTIMATORS = ("GLS", "ULS", "DWLS", "WLS")
 
@@ -69,10 +75,27 @@ def weight_matrix(estimator: str, block: BlockStats, meanstructure: bool = False
     if estimator == "ULS":
         p = cov.shape[0]
         return np.eye(p * (p + 1) // 2 + (p if meanstructure else 0))
-    gamma = gamma_adf(block.raw, meanstructure)
-    if estimator == "DWLS":
-        return np.diag(1.0 / np.diag(gamma))
-    return np.linalg.inv(gamma)
+    x_index = list(getattr(block, "x_index", []) or [])
+    gamma = gamma_adf_fixed_x(block.raw, x_index, meanstructure) if x_index else gamma_adf(block.raw,
+                                                                                           meanstructure)
+    free = ~fixed_x_moments(p_of(block), x_index, meanstructure)  # fixed.x: the covariates' rows are 0
+    out = np.zeros_like(gamma)
+    sub = np.ix_(free, free)
+    out[sub] = np.diag(1.0 / np.diag(gamma[sub])) if estimator == "DWLS" else np.linalg.inv(gamma[sub])
+    return out
+
+
+def p_of(block: BlockStats) -> int:
+    return int(block.raw.shape[1])
+
+
+def fixed_x_moments(p: int, x_index: list[int], meanstructure: bool) -> np.ndarray:
+    """Mask of the moments (means first under a mean structure, then vech) among the fixed.x covariates
+    only: fitted exactly (their parameters fixed at the sample values), they carry no weight and no
+    degree of freedom (lavaan 0.6.14: its fixed.x Gamma has zero rows there; df = p* - q - those)."""
+    rows, cols = vech_index(p)
+    mask = np.isin(rows, x_index) & np.isin(cols, x_index)
+    return np.concatenate([np.isin(np.arange(p), x_index), mask]) if meanstructure else mask
 
 
 def fit_ls(mg: MultiGroupModel, blocks, estimator: str, start: np.ndarray,
@@ -142,17 +165,20 @@ def fit_ls(mg: MultiGroupModel, blocks, estimator: str, start: np.ndarray,
     info, _, quads = normal_equations(theta)
     chisq = float((ns - 1) @ quads)
     vcov = np.linalg.inv(info) / (ns.sum() - len(blocks))  # lavaan: N - G
-    base_chisq, base_df = 0.0, 0
+    base_chisq, base_df, k = 0.0, 0, 0
     for g, block in enumerate(blocks):
         xs = [mg.ov.index(v) for v in mg.models[g].names.ov_x]
+        fixed = fixed_x_moments(p, list(getattr(block, "x_index", []) or []), ms)
         keep = (rows == cols) | (np.isin(rows, xs) & np.isin(cols, xs))  # variances, covariates' covariances
         keep = np.concatenate([np.ones(p, bool), keep]) if ms else keep  # means free
+        keep &= ~fixed  # fixed.x: the covariates' moments fitted exactly (no residual, no df)
         a = np.eye(len(ss[g]))[:, keep]
-        v = np.linalg.solve(a.T @ ws[g] @ a, a.T @ ws[g] @ ss[g])
-        e0 = ss[g] - a @ v
+        target = np.where(fixed, 0.0, ss[g])  # residuals of the fixed.x moments are 0
+        v = np.linalg.solve(a.T @ ws[g] @ a, a.T @ ws[g] @ target)
+        e0 = target - a @ v
         base_chisq += (block.n - 1) * float(e0 @ ws[g] @ e0)
-        base_df += len(ss[g]) - int(keep.sum())
-    k = sum(len(s) for s in ss)
+        base_df += len(ss[g]) - int(keep.sum()) - int(fixed.sum())
+        k += len(ss[g]) - int(fixed.sum())
     return LSFit(est, theta, chisq, k - mg.npar, chisq / (2 * ns.sum()), (vcov + vcov.T) / 2,
                  base_chisq, base_df, converged, it)
 

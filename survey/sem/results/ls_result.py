@@ -83,18 +83,21 @@ class LSResult(SEMResult):
     def _gfi(self, blocks: list, imps: list) -> dict[str, float]:
         """GFI, AGFI, PGFI with the estimator's weight (module notes); with groups the N_g-weighted mean of
         the groups' GFI and k summed over the groups (lavaan ``lav_fit_gfi``)."""
-        from survey.sem.estimate.wls import sample_moments, weight_matrix
+        from survey.sem.estimate.wls import fixed_x_moments, sample_moments, weight_matrix
 
         ms = self.mg.meanstructure
         gfis, ns, k = [], [], 0
         for raw, block, imp in zip(self.stats.groups, blocks, imps, strict=True):
-            s = sample_moments(raw, ms)
-            est = sample_moments_of(imp, ms)
-            e = s - est
-            w = weight_matrix(self.estimator, raw, ms)
+            # fixed.x: lavaan 0.6.14 leaves the covariates' moments out of its GFI, except under ULS (its
+            # identity weight keeps them; checked on tests/fixtures/engine/ls_more.json mimic3_fixedx_*)
+            x_index = [] if self.estimator == "ULS" else list(raw.x_index)
+            keep = ~fixed_x_moments(len(self.mg.ov), x_index, ms)
+            s = sample_moments(raw, ms)[keep]
+            e = s - sample_moments_of(imp, ms)[keep]
+            w = weight_matrix(self.estimator, raw, ms)[np.ix_(keep, keep)]
             gfis.append(1.0 - float(e @ w @ e) / float(s @ w @ s))
             ns.append(block.n)
-            k += len(s)
+            k += len(keep)  # lavaan's k counts the fixed.x moments too
         gfi = float(np.dot(gfis, ns) / np.sum(ns))
         df = float(self.pieces.df)
         return {"gfi": gfi, "agfi": 1.0 - k / df * (1.0 - gfi) if df > 0 else 1.0, "pgfi": df / k * gfi}
