@@ -24,6 +24,10 @@ CASES = {  # case -> (model, data, survey.fit keywords)
        for e in ("GLS", "ULS", "DWLS", "WLS")},
     **{f"mimic3_fixedx_{e.lower()}": ("mimic3", "complete", {"estimator": e, "fixed_x": True})
        for e in ("GLS", "ULS", "DWLS", "WLS")},
+    **{f"hs_{t.replace('.', '_')}_{e.lower()}": ("hs", "complete", {"estimator": e, "test": t})
+       for e in ("ULS", "DWLS") for t in ("satorra.bentler", "scaled.shifted")},
+    **{f"hs_robust_sem_{e.lower()}": ("hs", "complete", {"estimator": e, "se": "robust.sem"})
+       for e in ("ULS", "DWLS", "WLS")},
     "hs_mg_loadings_uls": ("hs", "complete", {"estimator": "ULS", "group": "school",
                                               "group_equal": "loadings"}),
     "hs_mg_ms_gls": ("hs", "complete", {"estimator": "GLS", "group": "school", "meanstructure": True,
@@ -81,3 +85,38 @@ def test_modindices_and_residuals_of_groups_refused_in_one_line(kwargs):
         with pytest.raises(SurveyInputError) as err:
             call()
         assert "\n" not in str(err.value) and "ULS" in str(err.value)
+
+
+@pytest.mark.parametrize("name", ["hs_satorra_bentler_uls", "hs_scaled_shifted_uls",
+                                  "hs_satorra_bentler_dwls", "hs_scaled_shifted_dwls"])
+def test_scaled_tests_table_equals_lavaan(name):
+    model, data, kwargs = CASES[name]
+    ours = fit(REF["models"][model], DATA[data], **kwargs).tests()
+    ref = REF["cases"][name]["test"]
+    assert set(ours) == set(ref)
+    method = kwargs["test"]
+    keys = ["stat", "df", "pvalue", "trace.UGamma", "scaling.factor"]
+    keys += ["trace.UGamma2", "shift.parameter"] if method == "scaled.shifted" else []
+    for key in keys:
+        assert ours[method][key] == pytest.approx(ref[method][key], rel=1e-5, abs=1e-8), key
+
+
+@pytest.mark.parametrize("estimator, kwargs, option, lavaan_refuses", [
+    ("GLS", {"se": "robust.sem"}, "se", True),
+    ("WLS", {"test": "satorra.bentler"}, "test", True),
+    ("GLS", {"test": "scaled.shifted"}, "test", True),
+    ("ULS", {"se": "robust.sem", "group": "school"}, "se", False),
+    ("DWLS", {"test": "satorra.bentler", "meanstructure": True}, "test", False),
+])
+def test_robust_refusals_in_one_line(estimator, kwargs, option, lavaan_refuses):
+    from survey.errors import SurveyInputError
+
+    with pytest.raises(SurveyInputError) as err:
+        fit(REF["models"]["hs"], DATA["complete"], estimator=estimator, **kwargs)
+    msg = str(err.value)
+    assert err.value.field == option and "\n" not in msg and estimator in msg
+    assert ("lavaan 0.6.14" in msg) == lavaan_refuses
+    if lavaan_refuses:  # lavaan's own reason, from the fixture
+        case = REF["cases"][f"hs_{kwargs[option].replace('.', '_')}_{estimator.lower()}"]
+        assert case["error"].split(":")[0].replace("lavaan ERROR", "").strip() == ""
+        assert "invalid value" in msg and "invalid value" in case["error"]

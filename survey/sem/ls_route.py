@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from survey.errors import SurveyInputError
+from survey.sem.estimate.ls_robust import ROBUST_TESTS, robust_vcov, scaled_tests
 from survey.sem.estimate.ml import Estimation
 from survey.sem.estimate.wls import LS_ESTIMATORS, fit_ls
 from survey.sem.inference.vcov import Information
@@ -49,8 +50,13 @@ def check_ls_options(est: str, *, missing: str, group, se: str, bootstrap, sampl
                                field="missing", value=str(missing))
     if str(missing).lower() not in ("listwise", "listwise.deletion"):
         _refuse(est, "missing", missing, "listwise")
-    if str(se).lower() not in ("default", "standard"):
-        _refuse(est, "se", se, "standard")
+    robust_se = str(se).lower() == "robust.sem"
+    if robust_se and est == "GLS":  # lavaan 0.6.14 refuses it
+        raise SurveyInputError(f"se={se!r} is not allowed with estimator GLS (lavaan 0.6.14: \"invalid value "
+                               "in se= argument for estimator GLS\"; available: standard)", field="se",
+                               value=str(se))
+    if str(se).lower() not in ("default", "standard", "robust.sem"):
+        _refuse(est, "se", se, "standard, robust.sem")
     if bootstrap:
         _refuse(est, "bootstrap", bootstrap, "se='standard'")
     if sampling_weights:
@@ -61,14 +67,21 @@ def check_ls_options(est: str, *, missing: str, group, se: str, bootstrap, sampl
         raise SurveyInputError(f"test={test!r} is not allowed with estimator {est} (lavaan 0.6.14: \"invalid "
                                f"value(s) in test= argument when estimator is {est}\"; available: standard)",
                                field="test", value=str(test))
-    if str(test).lower() != "standard":
-        _refuse(est, "test", test, "standard")
+    if str(test).lower() not in ("standard", *ROBUST_TESTS):
+        _refuse(est, "test", test, "standard, satorra.bentler, scaled.shifted")
+    if robust_se or str(test).lower() != "standard":
+        several = group is not None or partable_options.get("meanstructure", False) or \
+            partable_options.get("fixed_x", False) is True
+        if several:
+            option, value = ("se", se) if robust_se else ("test", test)
+            _refuse(est, option, value, "one group without meanstructure or fixed_x")
     if information not in (None, "expected", "default"):
         _refuse(est, "information", information, "expected")
 
 
 def fit_least_squares(model: str, data: pd.DataFrame, estimator: str, group: str | None = None,
-                      group_equal=(), group_partial=(), **partable_options):
+                      group_equal=(), group_partial=(), se: str = "standard", test: str = "standard",
+                      **partable_options):
     """Fit ``model`` by GLS / ULS / DWLS / WLS (module notes); options already checked."""
     from survey.sem.bounded import bounds_in_effect
     from survey.sem.engine import fit_blocks
@@ -90,6 +103,9 @@ def fit_least_squares(model: str, data: pd.DataFrame, estimator: str, group: str
     dropped: list = []  # lavaan drops bounds beside linear equalities, with a warning (survey.sem.bounded)
     bounds = bounds_in_effect(model, ml.mg, dropped)
     res = fit_ls(ml.mg, ml.stats.groups, est, ml.theta, bounds=bounds)
+    robust_se = str(se).lower() == "robust.sem"
+    if robust_se:  # lavaan's robust.sem sandwich (survey.sem.estimate.ls_robust)
+        res.vcov = robust_vcov(ml.mg, ml.stats.groups[0], est, res.theta)
     info = Information(np.linalg.pinv(res.vcov) / ml.nobs, res.vcov, False)
     estimation = Estimation(res.theta, res.fmin, res.converged, res.iterations, 0.0, "gauss-newton")
     pieces = type(ml.pieces)(ml.mg, res.theta, res.chisq, res.df, info, None)
@@ -104,5 +120,9 @@ def fit_least_squares(model: str, data: pd.DataFrame, estimator: str, group: str
                    group_equal=ml.group_equal, group_partial=ml.group_partial, mg=ml.mg, stats=ml.stats,
                    estimation=estimation, pieces=pieces, baseline=base, warnings=warnings, start=ml.theta)
     out.ls_fit = res
-    out.se_options = ("standard", "expected")
+    out.se_options = ("robust.sem" if robust_se else "standard", "expected")
+    if str(test).lower() in ROBUST_TESTS:  # Satorra-Bentler / scaled-shifted (survey.sem.estimate.ls_robust)
+        out.scaled_test, out.scaled_baseline = scaled_tests(ml.mg, ml.stats.groups[0], est, res.theta,
+                                                            str(test).lower(), res.chisq, res.df,
+                                                            res.baseline_chisq, res.baseline_df)
     return out

@@ -17,9 +17,11 @@ from functools import cached_property
 
 import numpy as np
 
-from survey.sem.measures.measures import standard_measures
+from survey.sem.inference.tests import ScaledTest
+from survey.sem.measures.measures import scaled_measures, standard_measures
 from survey.sem.results.result import SEMResult
 
+DWLS_SB_ABSENT = ("cfi.robust", "tli.robust", "nnfi.robust", "rni.robust")
 NO_LIKELIHOOD = ("logl", "unrestricted.logl", "aic", "bic", "bic2", "scaling.factor.h1", "scaling.factor.h0")
 
 
@@ -27,6 +29,7 @@ class LSResult(SEMResult):
     """A GLS / ULS / DWLS / WLS fit (module notes)."""
 
     ls_fit = None
+    scaled_baseline = None  # test="satorra.bentler" / "scaled.shifted": the baseline's ScaledTest
     least_squares = True  # survey.sem.fit_report refuses --residuals for it
 
     def tests(self) -> dict[str, dict]:
@@ -34,9 +37,17 @@ class LSResult(SEMResult):
         refdistr "unknown")."""
         f = self._fit
         uls = self.estimator == "ULS"
-        return {"standard": {"test": "standard", "stat": float(f["chisq"]), "df": float(f["df"]),
-                             "refdistr": "unknown" if uls else "chisq",
-                             "pvalue": float("nan") if uls else float(f["pvalue"])}}
+        out = {"standard": {"test": "standard", "stat": float(f["chisq"]), "df": float(f["df"]),
+                            "refdistr": "unknown" if uls else "chisq",
+                            "pvalue": float("nan") if uls else float(f["pvalue"])}}
+        st = getattr(self, "scaled_baseline", None) and self.scaled_test
+        if st:  # lavaan's second test (survey.sem.estimate.ls_robust)
+            out[st.method] = {"test": st.method, "stat": st.stat_scaled, "df": st.dfs,
+                              "pvalue": st.pvalue_scaled, "trace.UGamma": st.trace,
+                              "scaling.factor": st.scaling_factor}
+            if st.method == "scaled.shifted":
+                out[st.method].update({"trace.UGamma2": st.trace2, "shift.parameter": st.shift})
+        return out
 
     def score_tests(self):
         """lavaan's ``lavTestScore(fit)$uni`` (:func:`survey.sem.results.ls_modindices.ls_score_tests`)."""
@@ -58,6 +69,15 @@ class LSResult(SEMResult):
                                 sigmas=[imp.sigma for imp in imps], means=[imp.mean for imp in imps],
                                 meanstructure=ms)
         out["fmin"] = float(self.pieces.stat) / (2.0 * n)
+        if getattr(self, "scaled_baseline", None) is not None:  # lavaan's .scaled / .robust measures
+            st, sb = self.scaled_test, self.scaled_baseline
+            # scaled.shifted: lavaan's .robust CFI / TLI / RNI / RMSEA take the Satorra-Bentler factor
+            robust = [ScaledTest("satorra.bentler", x.stat, x.df, x.trace, x.trace / x.df) for x in (st, sb)]
+            out.update(scaled_measures(st, sb, n - 1, 1, robust=robust[0], robust_base=robust[1]))
+            if self.estimator == "DWLS" and st.method == "satorra.bentler":
+                # lavaan 0.6.14 takes its catML route (lav_fit_catml_dwls, Savalei 2021) here, not
+                # reproduced: the robust CFI / TLI / NNFI / RNI are left out rather than differ
+                out = {k: v for k, v in out.items() if k not in DWLS_SB_ABSENT}
         if self.estimator == "ULS":  # lavaan: NA (its ULS statistic is not referred to a chi-square)
             out["pvalue"] = out["baseline.pvalue"] = float("nan")
         return {k: v for k, v in out.items() if k not in NO_LIKELIHOOD}
@@ -73,9 +93,14 @@ class LSResult(SEMResult):
         imps = self._implied()
         moments = [GroupMoments(b.cov, imp.sigma, b.n - 1, b.mean if ms else None, imp.mean if ms else None)
                    for b, imp in zip(blocks, imps, strict=True)]
+        scaled = None
+        if "chisq.scaled" in core:
+            scaled = {k: core[k] for k in ("chisq.scaled", "baseline.chisq.scaled", "chisq.scaling.factor",
+                                           "df.scaled", "baseline.df.scaled")}
+            scaled["method"] = self.scaled_test.method
         extra = more_fit_measures(moments, chisq=core["chisq"], df=core["df"],
                                   baseline_chisq=core["baseline.chisq"], baseline_df=core["baseline.df"],
-                                  npar=int(core["npar"]))
+                                  npar=int(core["npar"]), scaled=scaled)
         merged = {**extra, **core, "srmr": extra["srmr_bentler"], **self._gfi(blocks, imps)}
         merged = {k: v for k, v in merged.items() if k not in (*NO_LIKELIHOOD, "ntotal")}  # no ntotal either
         return {k: float(merged[k]) for k in ORDER if k in merged}
