@@ -28,6 +28,8 @@ CASES = {  # case -> (model, data, survey.fit keywords)
        for e in ("ULS", "DWLS") for t in ("satorra.bentler", "scaled.shifted")},
     **{f"hs_robust_sem_{e.lower()}": ("hs", "complete", {"estimator": e, "se": "robust.sem"})
        for e in ("ULS", "DWLS", "WLS")},
+    **{f"hs_observed_{e.lower()}": ("hs", "complete", {"estimator": e, "information": "observed"})
+       for e in ("GLS", "ULS", "DWLS", "WLS")},
     "hs_mg_loadings_uls": ("hs", "complete", {"estimator": "ULS", "group": "school",
                                               "group_equal": "loadings"}),
     "hs_mg_ms_gls": ("hs", "complete", {"estimator": "GLS", "group": "school", "meanstructure": True,
@@ -120,3 +122,11 @@ def test_robust_refusals_in_one_line(estimator, kwargs, option, lavaan_refuses):
         case = REF["cases"][f"hs_{kwargs[option].replace('.', '_')}_{estimator.lower()}"]
         assert case["error"].split(":")[0].replace("lavaan ERROR", "").strip() == ""
         assert "invalid value" in msg and "invalid value" in case["error"]
+
+
+@pytest.mark.parametrize("estimator", ["ULS", "DWLS", "WLS"])
+def test_observed_information_warns_as_lavaan(estimator):
+    res = fit(REF["models"]["hs"], DATA["complete"], estimator=estimator, information="observed")
+    ref = REF["cases"][f"hs_observed_{estimator.lower()}"]
+    assert ref["options"]["information"][0] == "expected" and "expected" in ref["warnings"][0]
+    assert any(w.code == "information_expected" and estimator in w.message for w in res.warnings)

@@ -148,7 +148,8 @@ def fit(
         check_partable_options({k: v for k, v in partable_options.items() if k != "fixed_x"})
         with single_thread():
             return fit_least_squares(model, data, est, group=group, group_equal=group_equal,
-                                     group_partial=group_partial, se=se, test=test, **partable_options)
+                                     group_partial=group_partial, se=se, test=test, information=asked,
+                                     **partable_options)
     if wants_ordinal(estimator, ordered):  # ordered items: thresholds, polychorics, WLSMV (sem.ordinal)
         check_path(model, group=group, missing=missing, plain_ml=False,  # no explicit constraints
                    ordinal=True)

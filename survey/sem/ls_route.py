@@ -14,7 +14,8 @@ refused in one line (:func:`survey.sem.results.ls_modindices.require_single_bloc
 Refused, one line naming the option (lavaan fits some of them, in ways not reproduced here): missing data
 other than listwise deletion (missing="ml": lavaan refuses it too, its reason given), se other than
 "standard", the bootstrap, sampling weights, clusters, tests other than "standard" (with GLS/WLS lavaan
-refuses them too), information="observed", explicit constraints. fixed_x=True: the covariates' moments
+refuses them too), explicit constraints. information="observed": GLS's observed information,
+lavaan's warning and the expected one for the others. fixed_x=True: the covariates' moments
 fixed at their sample values (divisor N - 1) and out of the weight and the degrees of freedom (lavaan
 0.6.14; :func:`survey.sem.estimate.wls.fixed_x_moments`).
 """
@@ -25,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from survey.errors import SurveyInputError
-from survey.sem.estimate.ls_robust import ROBUST_TESTS, robust_vcov, scaled_tests
+from survey.sem.estimate.ls_robust import ROBUST_TESTS, observed_vcov, robust_vcov, scaled_tests
 from survey.sem.estimate.ml import Estimation
 from survey.sem.estimate.wls import LS_ESTIMATORS, fit_ls
 from survey.sem.inference.vcov import Information
@@ -75,13 +76,17 @@ def check_ls_options(est: str, *, missing: str, group, se: str, bootstrap, sampl
         if several:
             option, value = ("se", se) if robust_se else ("test", test)
             _refuse(est, option, value, "one group without meanstructure or fixed_x")
-    if information not in (None, "expected", "default"):
-        _refuse(est, "information", information, "expected")
+    if information not in (None, "expected", "default", "observed"):
+        _refuse(est, "information", information, "expected, observed")
+    if information == "observed" and est == "GLS" and (robust_se or group is not None or partable_options.get(
+            "meanstructure", False) or partable_options.get("fixed_x", False) is True):
+        _refuse(est, "information", information, "observed with one group, se standard, no meanstructure "
+                "or fixed_x; or expected")
 
 
 def fit_least_squares(model: str, data: pd.DataFrame, estimator: str, group: str | None = None,
                       group_equal=(), group_partial=(), se: str = "standard", test: str = "standard",
-                      **partable_options):
+                      information: str | None = None, **partable_options):
     """Fit ``model`` by GLS / ULS / DWLS / WLS (module notes); options already checked."""
     from survey.sem.bounded import bounds_in_effect
     from survey.sem.engine import fit_blocks
@@ -106,12 +111,20 @@ def fit_least_squares(model: str, data: pd.DataFrame, estimator: str, group: str
     robust_se = str(se).lower() == "robust.sem"
     if robust_se:  # lavaan's robust.sem sandwich (survey.sem.estimate.ls_robust)
         res.vcov = robust_vcov(ml.mg, ml.stats.groups[0], est, res.theta)
+    observed = information == "observed" and est == "GLS"
+    if observed:  # the Hessian of F (survey.sem.estimate.ls_robust)
+        res.vcov = observed_vcov(ml.mg, ml.stats.groups[0], est, res.theta)
     info = Information(np.linalg.pinv(res.vcov) / ml.nobs, res.vcov, False)
     estimation = Estimation(res.theta, res.fmin, res.converged, res.iterations, 0.0, "gauss-newton")
     pieces = type(ml.pieces)(ml.mg, res.theta, res.chisq, res.df, info, None)
     base = type(ml.baseline)(ml.baseline.mg, ml.baseline.theta, res.baseline_chisq, res.baseline_df,
                              None, None)
     warnings = [w for w in ml.warnings if w.code not in ("not_converged", "bounds_ignored")] + dropped
+    if information == "observed" and not observed:  # lavaan 0.6.14's warning
+        from survey.errors import SurveyWarning
+
+        warnings.append(SurveyWarning("information_expected", f"information will be set to \"expected\" "
+                                      f"for estimator = \"{est}\" (as lavaan 0.6.14)", "sem"))
     if not res.converged:
         from survey.sem.diagnostics import check_convergence
 
@@ -120,7 +133,7 @@ def fit_least_squares(model: str, data: pd.DataFrame, estimator: str, group: str
                    group_equal=ml.group_equal, group_partial=ml.group_partial, mg=ml.mg, stats=ml.stats,
                    estimation=estimation, pieces=pieces, baseline=base, warnings=warnings, start=ml.theta)
     out.ls_fit = res
-    out.se_options = ("robust.sem" if robust_se else "standard", "expected")
+    out.se_options = ("robust.sem" if robust_se else "standard", "observed" if observed else "expected")
     if str(test).lower() in ROBUST_TESTS:  # Satorra-Bentler / scaled-shifted (survey.sem.estimate.ls_robust)
         out.scaled_test, out.scaled_baseline = scaled_tests(ml.mg, ml.stats.groups[0], est, res.theta,
                                                             str(test).lower(), res.chisq, res.df,

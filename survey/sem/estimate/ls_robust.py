@@ -1,6 +1,7 @@
 """Robust standard errors and scaled tests of a continuous least-squares fit (lavaan 0.6.14's ``se =
-"robust.sem"`` with ULS / DWLS / WLS and ``test = "satorra.bentler" | "scaled.shifted"`` with ULS / DWLS on
-continuous data: its ULSM / ULSMV / DWLSM-style fits), one group, complete data, no mean structure.
+"robust.sem"`` with ULS / DWLS / WLS, ``information = "observed"`` with GLS, and ``test =
+"satorra.bentler" | "scaled.shifted"`` with ULS / DWLS on continuous data: its ULSM / ULSMV / DWLSM-style
+fits), one group, complete data, no mean structure.
 
 With Delta = d vech(Sigma) / d theta at the estimate, W the estimator's weight and Gamma the ADF covariance
 of vech(S) (divisor N; Browne 1984):
@@ -9,6 +10,10 @@ of vech(S) (divisor N; Browne 1984):
     U = W - W Delta A^-1 Delta' W;   c = tr(U Gamma) / df,   T_SB = T / c      (Satorra & Bentler 1994)
     scaled.shifted: a = sqrt(df / tr((U Gamma)^2)),  T_SS = a T + df - a tr(U Gamma)   (Asparouhov &
     Muthen 2010), lavaan's scaling factor 1 / a and shift df - a tr(U Gamma)
+
+information = "observed" (GLS; lavaan sets "expected" for ULS / DWLS / WLS, with a warning): vcov =
+(H (N - 1) / N)^-1 / (N - 1), H the Hessian of F / 2 at the estimate (central differences of its analytic
+gradient -Delta' W (s - sigma)); H (N - 1) / N is lavaan's Hessian of its fmin = chisq / (2 N),
 
 and the baseline (independence) test scaled by the same formulas with Delta the selection of its free
 variances (checked against tests/fixtures/engine/ls_more.json: lavaan divides the sandwich by N - 1, the
@@ -64,3 +69,20 @@ def scaled_tests(mg, block, estimator: str, theta: np.ndarray, method: str, chis
     a = np.eye(len(sample_moments(block, False)))[:, keep]
     base = _scaled(method, baseline_chisq, baseline_df, _residual_weight(w, a), gamma)
     return test, base
+
+
+def observed_vcov(mg, block, estimator: str, theta: np.ndarray) -> np.ndarray:
+    """The vcov of information="observed" (module notes)."""
+    from survey.sem.standardize import numerical_jacobian
+
+    w, s = weight_matrix(estimator, block), sample_moments(block, False)
+    rows, cols = vech_index(len(mg.ov))
+
+    def gradient(t: np.ndarray) -> np.ndarray:
+        sigma = mg.models[0].implied(mg.local(mg.k @ t, 0)).sigma[rows, cols]
+        return -_delta(mg, t).T @ w @ (s - sigma)
+
+    h = numerical_jacobian(gradient, np.asarray(theta, float))
+    n = block.n
+    v = np.linalg.inv((h + h.T) / 2 * (n - 1) / n) / (n - 1)
+    return (v + v.T) / 2
