@@ -30,6 +30,8 @@ CASES = {  # case -> (model, data, survey.fit keywords)
        for e in ("ULS", "DWLS", "WLS")},
     **{f"hs_observed_{e.lower()}": ("hs", "complete", {"estimator": e, "information": "observed"})
        for e in ("GLS", "ULS", "DWLS", "WLS")},
+    **{f"hs_pairwise_{e.lower()}": ("hs", "pairwise", {"estimator": e, "missing": "pairwise"})
+       for e in ("GLS", "ULS")},
     "hs_mg_loadings_uls": ("hs", "complete", {"estimator": "ULS", "group": "school",
                                               "group_equal": "loadings"}),
     "hs_mg_ms_gls": ("hs", "complete", {"estimator": "GLS", "group": "school", "meanstructure": True,
@@ -130,3 +132,15 @@ def test_observed_information_warns_as_lavaan(estimator):
     ref = REF["cases"][f"hs_observed_{estimator.lower()}"]
     assert ref["options"]["information"][0] == "expected" and "expected" in ref["warnings"][0]
     assert any(w.code == "information_expected" and estimator in w.message for w in res.warnings)
+
+
+def test_pairwise_gls_is_listwise_as_lavaan_and_dwls_pairwise_refused():
+    from survey.errors import SurveyInputError
+
+    res = fit(REF["models"]["hs"], DATA["pairwise"], estimator="GLS", missing="pairwise")
+    assert res.nobs == REF["cases"]["hs_pairwise_gls"]["nobs"][0] == 186
+    assert any(w.code == "pairwise_listwise" for w in res.warnings)
+    assert fit(REF["models"]["hs"], DATA["pairwise"], estimator="ULS", missing="pairwise").nobs == 301
+    with pytest.raises(SurveyInputError) as err:  # lavaan fits it (pairwise Gamma): not reproduced
+        fit(REF["models"]["hs"], DATA["pairwise"], estimator="DWLS", missing="pairwise")
+    assert err.value.field == "missing" and "\n" not in str(err.value)

@@ -149,7 +149,7 @@ def fit(
         with single_thread():
             return fit_least_squares(model, data, est, group=group, group_equal=group_equal,
                                      group_partial=group_partial, se=se, test=test, information=asked,
-                                     **partable_options)
+                                     missing=missing, **partable_options)
     if wants_ordinal(estimator, ordered):  # ordered items: thresholds, polychorics, WLSMV (sem.ordinal)
         check_path(model, group=group, missing=missing, plain_ml=False,  # no explicit constraints
                    ordinal=True)

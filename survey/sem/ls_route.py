@@ -11,13 +11,20 @@ Several groups (group=, group_equal, group_partial) and a mean structure (meanst
 (:func:`~survey.sem.estimate.wls.fit_ls`); their modification indices, score tests and residuals are
 refused in one line (:func:`survey.sem.results.ls_modindices.require_single_block`).
 
-Refused, one line naming the option (lavaan fits some of them, in ways not reproduced here): missing data
-other than listwise deletion (missing="ml": lavaan refuses it too, its reason given), se other than
-"standard", the bootstrap, sampling weights, clusters, tests other than "standard" (with GLS/WLS lavaan
-refuses them too), explicit constraints. information="observed": GLS's observed information,
-lavaan's warning and the expected one for the others. fixed_x=True: the covariates' moments
-fixed at their sample values (divisor N - 1) and out of the weight and the degrees of freedom (lavaan
-0.6.14; :func:`survey.sem.estimate.wls.fixed_x_moments`).
+missing="pairwise": with ULS the pairwise moments (:func:`pairwise_stats`); with GLS listwise deletion, as
+lavaan 0.6.14 does (its nobs are the complete rows); with DWLS / WLS refused (their pairwise Gamma is not
+reproduced).
+
+Robust: se="robust.sem" (ULS / DWLS / WLS) and test="satorra.bentler" / "scaled.shifted" (ULS / DWLS), one
+group (:mod:`survey.sem.estimate.ls_robust`). information="observed": GLS's observed information,
+lavaan's warning and the expected one for the others. fixed_x=True: the covariates' moments fixed at
+their sample values (divisor N - 1) and out of the weight and the degrees of freedom (lavaan 0.6.14;
+:func:`survey.sem.estimate.wls.fixed_x_moments`).
+
+Refused, one line naming the option: missing="ml" (lavaan refuses it too, its reason given), se other than
+"standard" / "robust.sem" (GLS robust.sem: lavaan refuses it), the bootstrap, sampling weights, clusters,
+tests other than standard / satorra.bentler / scaled.shifted (with GLS / WLS lavaan refuses every other
+test), the robust options with groups / meanstructure / fixed_x, explicit constraints.
 """
 
 from __future__ import annotations
@@ -49,8 +56,15 @@ def check_ls_options(est: str, *, missing: str, group, se: str, bootstrap, sampl
         raise SurveyInputError(f"missing={missing!r} is not allowed for estimator {est} (lavaan 0.6.14's "
                                "reason: missing=\"ml\" needs estimator ML; available: listwise)",
                                field="missing", value=str(missing))
-    if str(missing).lower() not in ("listwise", "listwise.deletion"):
-        _refuse(est, "missing", missing, "listwise")
+    pairwise = str(missing).lower() == "pairwise"
+    plain = str(se).lower() in ("default", "standard") and str(test).lower() == "standard"
+    if pairwise and (est not in ("GLS", "ULS") or group is not None or partable_options.get("meanstructure")
+                     or partable_options.get("fixed_x", False) is True or not plain
+                     or information == "observed"):
+        _refuse(est, "missing", missing, "pairwise with GLS / ULS, one group, se and test standard, no "
+                "meanstructure, fixed_x or information observed; or listwise")
+    if str(missing).lower() not in ("listwise", "listwise.deletion", "pairwise"):
+        _refuse(est, "missing", missing, "listwise, pairwise")
     robust_se = str(se).lower() == "robust.sem"
     if robust_se and est == "GLS":  # lavaan 0.6.14 refuses it
         raise SurveyInputError(f"se={se!r} is not allowed with estimator GLS (lavaan 0.6.14: \"invalid value "
@@ -84,9 +98,23 @@ def check_ls_options(est: str, *, missing: str, group, se: str, bootstrap, sampl
                 "or fixed_x; or expected")
 
 
+def pairwise_stats(stats, data: pd.DataFrame):
+    """The sample statistics of missing="pairwise" (lavaan 0.6.14, GLS / ULS): each covariance from the
+    rows observing both variables (divisor n_ij - 1), each mean from the rows observing it, N the rows
+    observing any of the model's variables; the complete rows stay as ``raw``."""
+    from dataclasses import replace
+
+    values = data[list(stats.names)].apply(pd.to_numeric, errors="coerce")
+    values = values[values.notna().any(axis=1)]
+    n = len(values)
+    block = replace(stats.groups[0], n=n, cov=values.cov().to_numpy() * (n - 1) / n,
+                    mean=values.mean().to_numpy())
+    return replace(stats, groups=[block])
+
+
 def fit_least_squares(model: str, data: pd.DataFrame, estimator: str, group: str | None = None,
                       group_equal=(), group_partial=(), se: str = "standard", test: str = "standard",
-                      information: str | None = None, **partable_options):
+                      information: str | None = None, missing: str = "listwise", **partable_options):
     """Fit ``model`` by GLS / ULS / DWLS / WLS (module notes); options already checked."""
     from survey.sem.bounded import bounds_in_effect
     from survey.sem.engine import fit_blocks
@@ -105,6 +133,9 @@ def fit_least_squares(model: str, data: pd.DataFrame, estimator: str, group: str
         raise SurveyInputError(f"explicit constraints are not available with estimator {est} yet "
                                "(available: estimator ML, or lower()/upper() bounds)", field="estimator",
                                value=est)
+    pairwise = str(missing).lower() == "pairwise" and est == "ULS"  # GLS: lavaan 0.6.14 takes listwise
+    if pairwise:  # lavaan: the pairwise covariances, N = the rows used
+        ml.stats = pairwise_stats(ml.stats, data)
     dropped: list = []  # lavaan drops bounds beside linear equalities, with a warning (survey.sem.bounded)
     bounds = bounds_in_effect(model, ml.mg, dropped)
     res = fit_ls(ml.mg, ml.stats.groups, est, ml.theta, bounds=bounds)
@@ -133,6 +164,13 @@ def fit_least_squares(model: str, data: pd.DataFrame, estimator: str, group: str
                    group_equal=ml.group_equal, group_partial=ml.group_partial, mg=ml.mg, stats=ml.stats,
                    estimation=estimation, pieces=pieces, baseline=base, warnings=warnings, start=ml.theta)
     out.ls_fit = res
+    out.missing = "pairwise" if pairwise else "listwise"
+    if str(missing).lower() == "pairwise" and not pairwise:
+        from survey.errors import SurveyWarning
+
+        out.warnings.append(SurveyWarning("pairwise_listwise", "missing=\"pairwise\" with estimator GLS: "
+                                          "listwise deletion, as lavaan 0.6.14 (its nobs: the complete rows)",
+                                          "sem"))
     out.se_options = ("robust.sem" if robust_se else "standard", "observed" if observed else "expected")
     if str(test).lower() in ROBUST_TESTS:  # Satorra-Bentler / scaled-shifted (survey.sem.estimate.ls_robust)
         out.scaled_test, out.scaled_baseline = scaled_tests(ml.mg, ml.stats.groups[0], est, res.theta,

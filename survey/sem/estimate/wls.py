@@ -57,19 +57,18 @@ class LSFit:
 
 
 def sample_moments(block: BlockStats, meanstructure: bool) -> np.ndarray:
-    """s of a block: vech(S), S with divisor N - 1, preceded by the means under a mean structure."""
-    rows, cols = vech_index(block.raw.shape[1])
-    centred = block.raw - block.raw.mean(axis=0)
-    s = (centred.T @ centred / (block.n - 1))[rows, cols]
-    return np.concatenate([block.raw.mean(axis=0), s]) if meanstructure else s
+    """s of a block: vech(S), S with divisor N - 1, preceded by the means under a mean structure (from the
+    block's cov / mean: with missing="pairwise" the pairwise moments, survey.sem.ls_route)."""
+    cov = np.asarray(block.cov) * block.n / (block.n - 1)  # block.cov has divisor N
+    rows, cols = vech_index(cov.shape[0])
+    s = cov[rows, cols]
+    return np.concatenate([np.asarray(block.mean), s]) if meanstructure else s
 
 
 def weight_matrix(estimator: str, block: BlockStats, meanstructure: bool = False) -> np.ndarray:
     """W of the estimator (module notes) for the block's complete data; under a mean structure the means
     lead (GLS: S^-1 for them, lavaan ``lav_samplestats``' WLS.V of estimator GLS)."""
-    n = block.n
-    s = block.raw - block.raw.mean(axis=0)
-    cov = s.T @ s / (n - 1)
+    cov = np.asarray(block.cov) * block.n / (block.n - 1)  # from the block's moments (pairwise ones too)
     if estimator == "GLS":
         return h1_information(cov, meanstructure)
     if estimator == "ULS":

@@ -24,10 +24,11 @@ from survey.sem.model.moments import vech_index
 def require_single_block(res, what: str) -> None:
     """Refuse ``what`` of a least-squares fit with several groups or a mean structure (the formulas here
     are those of one block of covariances), in one line."""
-    if len(res.mg.models) > 1 or res.mg.meanstructure or any(len(b.x_index) for b in res.stats.groups):
-        raise SurveyInputError(f"{what} of a {res.estimator} fit with several groups, a mean structure or "
-                               "fixed.x covariates are not available yet (available: one group without "
-                               "meanstructure, fixed_x=False)",
+    if (len(res.mg.models) > 1 or res.mg.meanstructure or any(len(b.x_index) for b in res.stats.groups)
+            or res.missing != "listwise"):
+        raise SurveyInputError(f"{what} of a {res.estimator} fit with several groups, a mean structure, "
+                               "fixed.x covariates or pairwise moments are not available yet (available: one "
+                               "group, listwise, without meanstructure, fixed_x=False)",
                                field="estimator", value=res.estimator)
 
 
