@@ -144,3 +144,25 @@ def test_pairwise_gls_is_listwise_as_lavaan_and_dwls_pairwise_refused():
     with pytest.raises(SurveyInputError) as err:  # lavaan fits it (pairwise Gamma): not reproduced
         fit(REF["models"]["hs"], DATA["pairwise"], estimator="DWLS", missing="pairwise")
     assert err.value.field == "missing" and "\n" not in str(err.value)
+
+
+def test_groups_and_means_recovered_on_simulated_data():
+    rng = np.random.default_rng(20261201)
+    frames = []
+    for g, (lam, nu) in enumerate([((1.0, 0.8, 0.6, 0.7), (0.0, 1.0, 2.0, 3.0)),
+                                   ((1.0, 0.5, 0.9, 0.4), (1.0, -1.0, 0.5, 2.0))]):
+        n = 4000
+        eta = rng.standard_normal(n)
+        x = eta[:, None] * np.array(lam) + np.array(nu) + rng.standard_normal((n, 4)) * 0.6
+        frames.append(pd.DataFrame(x, columns=list("abcd")).assign(g=f"g{g}"))
+    data = pd.concat(frames, ignore_index=True)
+    for est in ("GLS", "ULS", "DWLS", "WLS"):
+        res = fit("f =~ a + b + c + d", data, estimator=est, group="g", meanstructure=True)
+        est_tab = res.estimates()
+        for g, (lam, nu) in enumerate([((0.8, 0.6, 0.7), (0.0, 1.0, 2.0, 3.0)), ((0.5, 0.9, 0.4),
+                                                                                 (1.0, -1.0, 0.5, 2.0))]):
+            rows = est_tab[est_tab["group"] == g + 1]
+            loadings = rows[(rows["op"] == "=~") & (rows["rhs"] != "a")]["est"].to_numpy()
+            intercepts = rows[rows["op"] == "~1"].set_index("lhs").loc[list("abcd"), "est"].to_numpy()
+            assert np.max(np.abs(loadings - lam)) < 0.06, (est, g)
+            assert np.max(np.abs(intercepts - nu)) < 0.06, (est, g)
