@@ -25,7 +25,7 @@ CASES = {  # case -> (model, data, survey.fit keywords)
     **{f"mimic3_fixedx_{e.lower()}": ("mimic3", "complete", {"estimator": e, "fixed_x": True})
        for e in ("GLS", "ULS", "DWLS", "WLS")},
     **{f"hs_{t.replace('.', '_')}_{e.lower()}": ("hs", "complete", {"estimator": e, "test": t})
-       for e in ("ULS", "DWLS") for t in ("satorra.bentler", "scaled.shifted")},
+       for e in ("ULS", "DWLS") for t in ("satorra.bentler", "scaled.shifted", "mean.var.adjusted")},
     **{f"hs_robust_sem_{e.lower()}": ("hs", "complete", {"estimator": e, "se": "robust.sem"})
        for e in ("ULS", "DWLS", "WLS")},
     **{f"hs_observed_{e.lower()}": ("hs", "complete", {"estimator": e, "information": "observed"})
@@ -46,6 +46,8 @@ def compare(res, ref) -> float:
     assert fm["df"] == rf["df"] and fm["npar"] == rf["npar"]
     for key in ("logl", "aic", "bic"):
         assert key not in fm
+    for key in (k for k in fm if k in rf and rf[k] is None):  # lavaan's NA: ours NaN too
+        assert np.isnan(fm[key]), key
     compared = [k for k in fm if k in rf and rf[k] is not None]
     assert {"chisq", "df", "cfi", "tli", "rmsea", "srmr", "baseline.chisq"} <= set(compared)
     for key in compared:
@@ -92,7 +94,8 @@ def test_modindices_and_residuals_of_groups_refused_in_one_line(kwargs):
 
 
 @pytest.mark.parametrize("name", ["hs_satorra_bentler_uls", "hs_scaled_shifted_uls",
-                                  "hs_satorra_bentler_dwls", "hs_scaled_shifted_dwls"])
+                                  "hs_mean_var_adjusted_uls", "hs_satorra_bentler_dwls", "hs_scaled_shifted_dwls",
+                                  "hs_mean_var_adjusted_dwls"])
 def test_scaled_tests_table_equals_lavaan(name):
     model, data, kwargs = CASES[name]
     ours = fit(REF["models"][model], DATA[data], **kwargs).tests()
@@ -101,6 +104,7 @@ def test_scaled_tests_table_equals_lavaan(name):
     method = kwargs["test"]
     keys = ["stat", "df", "pvalue", "trace.UGamma", "scaling.factor"]
     keys += ["trace.UGamma2", "shift.parameter"] if method == "scaled.shifted" else []
+    keys += ["trace.UGamma2"] if method == "mean.var.adjusted" else []
     for key in keys:
         assert ours[method][key] == pytest.approx(ref[method][key], rel=1e-5, abs=1e-8), key
 

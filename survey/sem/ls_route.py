@@ -15,16 +15,16 @@ missing="pairwise": with ULS the pairwise moments (:func:`pairwise_stats`); with
 lavaan 0.6.14 does (its nobs are the complete rows); with DWLS / WLS refused (their pairwise Gamma is not
 reproduced).
 
-Robust: se="robust.sem" (ULS / DWLS / WLS) and test="satorra.bentler" / "scaled.shifted" (ULS / DWLS), one
-group (:mod:`survey.sem.estimate.ls_robust`). information="observed": GLS's observed information,
+Robust: se="robust.sem" (ULS / DWLS / WLS) and test="satorra.bentler" / "scaled.shifted" /
+"mean.var.adjusted" (ULS / DWLS), one group (:mod:`survey.sem.estimate.ls_robust`). information="observed": GLS's observed information,
 lavaan's warning and the expected one for the others. fixed_x=True: the covariates' moments fixed at
 their sample values (divisor N - 1) and out of the weight and the degrees of freedom (lavaan 0.6.14;
 :func:`survey.sem.estimate.wls.fixed_x_moments`).
 
 Refused, one line naming the option: missing="ml" (lavaan refuses it too, its reason given), se other than
 "standard" / "robust.sem" (GLS robust.sem: lavaan refuses it), the bootstrap, sampling weights, clusters,
-tests other than standard / satorra.bentler / scaled.shifted (with GLS / WLS lavaan refuses every other
-test), the robust options with groups / meanstructure / fixed_x, explicit constraints.
+tests other than standard / satorra.bentler / scaled.shifted / mean.var.adjusted (with GLS / WLS lavaan
+refuses every other test), the robust options with groups / meanstructure / fixed_x, explicit constraints.
 """
 
 from __future__ import annotations
@@ -83,7 +83,7 @@ def check_ls_options(est: str, *, missing: str, group, se: str, bootstrap, sampl
                                f"value(s) in test= argument when estimator is {est}\"; available: standard)",
                                field="test", value=str(test))
     if str(test).lower() not in ("standard", *ROBUST_TESTS):
-        _refuse(est, "test", test, "standard, satorra.bentler, scaled.shifted")
+        _refuse(est, "test", test, "standard, satorra.bentler, scaled.shifted, mean.var.adjusted")
     if robust_se or str(test).lower() != "standard":
         several = group is not None or partable_options.get("meanstructure", False) or \
             partable_options.get("fixed_x", False) is True

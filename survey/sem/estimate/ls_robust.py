@@ -1,7 +1,7 @@
 """Robust standard errors and scaled tests of a continuous least-squares fit (lavaan 0.6.14's ``se =
 "robust.sem"`` with ULS / DWLS / WLS, ``information = "observed"`` with GLS, and ``test =
-"satorra.bentler" | "scaled.shifted"`` with ULS / DWLS on continuous data: its ULSM / ULSMV / DWLSM-style
-fits), one group, complete data, no mean structure.
+"satorra.bentler" | "scaled.shifted" | "mean.var.adjusted"`` with ULS / DWLS on continuous data: its
+ULSM / ULSMV / DWLSM-style fits), one group, complete data, no mean structure.
 
 With Delta = d vech(Sigma) / d theta at the estimate, W the estimator's weight and Gamma the ADF covariance
 of vech(S) (divisor N; Browne 1984):
@@ -10,6 +10,8 @@ of vech(S) (divisor N; Browne 1984):
     U = W - W Delta A^-1 Delta' W;   c = tr(U Gamma) / df,   T_SB = T / c      (Satorra & Bentler 1994)
     scaled.shifted: a = sqrt(df / tr((U Gamma)^2)),  T_SS = a T + df - a tr(U Gamma)   (Asparouhov &
     Muthen 2010), lavaan's scaling factor 1 / a and shift df - a tr(U Gamma)
+    mean.var.adjusted: df* = tr(U Gamma)^2 / tr((U Gamma)^2), T_MV = T df* / tr(U Gamma)  (Satterthwaite;
+    Satorra & Bentler 1994)
 
 information = "observed" (GLS; lavaan sets "expected" for ULS / DWLS / WLS, with a warning): vcov =
 (H (N - 1) / N)^-1 / (N - 1), H the Hessian of F / 2 at the estimate (central differences of its analytic
@@ -28,7 +30,7 @@ from survey.sem.estimate.wls import sample_moments, weight_matrix
 from survey.sem.inference.tests import ScaledTest
 from survey.sem.model.moments import gamma_adf, moments_jacobian, vech_index
 
-ROBUST_TESTS = ("satorra.bentler", "scaled.shifted")
+ROBUST_TESTS = ("satorra.bentler", "scaled.shifted", "mean.var.adjusted")
 
 
 def _delta(mg, theta: np.ndarray) -> np.ndarray:
@@ -49,6 +51,9 @@ def _scaled(method: str, stat: float, df: float, u: np.ndarray, gamma: np.ndarra
     if method == "scaled.shifted":
         a = np.sqrt(df / tr2)
         return ScaledTest(method, stat, df, tr, 1.0 / a, shift=float(df - a * tr), trace2=tr2)
+    if method == "mean.var.adjusted":
+        df_s = tr * tr / tr2
+        return ScaledTest(method, stat, df, tr, tr / df_s, df_scaled=df_s, trace2=tr2)
     return ScaledTest(method, stat, df, tr, tr / df, trace2=tr2)
 
 

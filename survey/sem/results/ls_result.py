@@ -47,6 +47,8 @@ class LSResult(SEMResult):
                               "scaling.factor": st.scaling_factor}
             if st.method == "scaled.shifted":
                 out[st.method].update({"trace.UGamma2": st.trace2, "shift.parameter": st.shift})
+            if st.method == "mean.var.adjusted":
+                out[st.method]["trace.UGamma2"] = st.trace2
         return out
 
     def score_tests(self):
@@ -74,6 +76,8 @@ class LSResult(SEMResult):
             # scaled.shifted: lavaan's .robust CFI / TLI / RNI / RMSEA take the Satorra-Bentler factor
             robust = [ScaledTest("satorra.bentler", x.stat, x.df, x.trace, x.trace / x.df) for x in (st, sb)]
             out.update(scaled_measures(st, sb, n - 1, 1, robust=robust[0], robust_base=robust[1]))
+            if st.method == "mean.var.adjusted":  # lavaan 0.6.14: NA
+                out["rfi.scaled"] = out["nfi.scaled"] = float("nan")
             if self.estimator == "DWLS" and st.method == "satorra.bentler":
                 # lavaan 0.6.14 takes its catML route (lav_fit_catml_dwls, Savalei 2021) here, not
                 # reproduced: the robust CFI / TLI / NNFI / RNI are left out rather than differ
