@@ -94,8 +94,8 @@ def test_modindices_and_residuals_of_groups_refused_in_one_line(kwargs):
 
 
 @pytest.mark.parametrize("name", ["hs_satorra_bentler_uls", "hs_scaled_shifted_uls",
-                                  "hs_mean_var_adjusted_uls", "hs_satorra_bentler_dwls", "hs_scaled_shifted_dwls",
-                                  "hs_mean_var_adjusted_dwls"])
+                                  "hs_mean_var_adjusted_uls", "hs_satorra_bentler_dwls",
+                                  "hs_scaled_shifted_dwls", "hs_mean_var_adjusted_dwls"])
 def test_scaled_tests_table_equals_lavaan(name):
     model, data, kwargs = CASES[name]
     ours = fit(REF["models"][model], DATA[data], **kwargs).tests()
