@@ -17,9 +17,9 @@ reproduced).
 
 Robust: se="robust.sem" (ULS / DWLS / WLS) and test="satorra.bentler" / "scaled.shifted" /
 "mean.var.adjusted" (ULS / DWLS), one group (:mod:`survey.sem.estimate.ls_robust`).
-information="observed": GLS's observed information, lavaan's warning and the expected one for the others. fixed_x=True: the covariates' moments fixed at
-their sample values (divisor N - 1) and out of the weight and the degrees of freedom (lavaan 0.6.14;
-:func:`survey.sem.estimate.wls.fixed_x_moments`).
+information="observed": GLS's observed information, lavaan's warning and the expected one for the
+others. fixed_x=True: the covariates' moments fixed at their sample values (divisor N - 1) and out of the
+weight and the degrees of freedom (lavaan 0.6.14; :func:`survey.sem.estimate.wls.fixed_x_moments`).
 
 Refused, one line naming the option: missing="ml" (lavaan refuses it too, its reason given), se other than
 "standard" / "robust.sem" (GLS robust.sem: lavaan refuses it), the bootstrap, sampling weights, clusters,
