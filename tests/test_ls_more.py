@@ -170,3 +170,15 @@ def test_groups_and_means_recovered_on_simulated_data():
             intercepts = rows[rows["op"] == "~1"].set_index("lhs").loc[list("abcd"), "est"].to_numpy()
             assert np.max(np.abs(loadings - lam)) < 0.06, (est, g)
             assert np.max(np.abs(intercepts - nu)) < 0.06, (est, g)
+
+
+@pytest.mark.parametrize("estimator", ["ULS", "DWLS"])
+@pytest.mark.parametrize("test", ["yuan.bentler", "yuan.bentler.mplus"])
+def test_yuan_bentler_refused_with_lavaans_reason(estimator, test):
+    from survey.errors import SurveyInputError
+
+    error = REF["cases"][f"hs_{test.replace('.', '_')}_{estimator.lower()}"]["error"]
+    assert '"first.order" not available for estimator' in error and estimator in error
+    with pytest.raises(SurveyInputError) as err:
+        fit(REF["models"]["hs"], DATA["complete"], estimator=estimator, test=test)
+    assert "first.order information not available" in str(err.value) and "\n" not in str(err.value)

@@ -168,7 +168,9 @@ def test_compare_paths_keeps_the_wald_test_and_skips_an_unchecked_lr_test(option
     ("WLS", {"missing": "ml"}, "needs estimator ML"),
     ("GLS", {"test": "satorra.bentler"}, "invalid value\\(s\\) in test= argument when estimator is GLS"),
     ("WLS", {"test": "scaled.shifted"}, "invalid value\\(s\\) in test= argument when estimator is WLS"),
-    ("ULS", {"test": "yuan.bentler"}, "not available with estimator ULS yet"),  # a gap
+    ("ULS", {"test": "yuan.bentler"}, "first.order information not available for estimator ULS"),
+    ("DWLS", {"test": "yuan.bentler.mplus"}, "first.order information not available for estimator DWLS"),
+    ("ULS", {"test": "bollen.stine"}, "not available with estimator ULS yet"),  # a gap
 ])
 def test_refusals_lavaan_makes_too_give_its_reason(estimator, kwargs, reason):
     """Checked in R (lavaan 0.6.14): missing="ml" with GLS/WLS and test= other than standard with GLS/WLS

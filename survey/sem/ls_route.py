@@ -82,6 +82,10 @@ def check_ls_options(est: str, *, missing: str, group, se: str, bootstrap, sampl
         raise SurveyInputError(f"test={test!r} is not allowed with estimator {est} (lavaan 0.6.14: \"invalid "
                                f"value(s) in test= argument when estimator is {est}\"; available: standard)",
                                field="test", value=str(test))
+    if str(test).lower() in ("yuan.bentler", "yuan.bentler.mplus"):  # lavaan 0.6.14 refuses them (R-checked)
+        raise SurveyInputError(f"lavaan 0.6.14 refuses it: first.order information not available for "
+                               f"estimator {est} (available: standard, satorra.bentler, scaled.shifted, "
+                               "mean.var.adjusted)", field="test", value=str(test))
     if str(test).lower() not in ("standard", *ROBUST_TESTS):
         _refuse(est, "test", test, "standard, satorra.bentler, scaled.shifted, mean.var.adjusted")
     if robust_se or str(test).lower() != "standard":
