@@ -68,5 +68,5 @@ def test_bad_input_refused():
     with pytest.raises(SurveyInputError, match="least-squares"):
         fit_ls(ml.mg, ml.stats.groups[0], "WLSMV", ml.theta)
     mg = fit(REF["models"]["hs"], HS, group="school")
-    with pytest.raises(SurveyInputError, match="one group"):
-        fit_ls(mg.mg, mg.stats.groups[0], "GLS", mg.theta)
+    with pytest.raises(SurveyInputError, match="one complete-data block per group"):
+        fit_ls(mg.mg, mg.stats.groups[0], "GLS", mg.theta)  # two groups, one block

@@ -74,15 +74,12 @@ def test_tests_table_as_lavaan(estimator):
 
 
 @pytest.mark.parametrize("kwargs, option", [
-    ({"group": "school"}, "group"),
     ({"missing": "fiml"}, "missing"),
     ({"se": "robust"}, "se"),
     ({"se": "bootstrap"}, "se"),
     ({"bootstrap": 10}, "bootstrap"),
     ({"cluster": "school"}, "cluster"),
     ({"test": "satorra.bentler"}, "test"),
-    ({"fixed_x": True}, "fixed_x"),
-    ({"meanstructure": True}, "meanstructure"),
 ])
 def test_refusals_name_the_option(kwargs, option):
     with pytest.raises(SurveyInputError) as err:
@@ -170,10 +167,12 @@ def test_compare_paths_keeps_the_wald_test_and_skips_an_unchecked_lr_test(option
     ("WLS", {"missing": "ml"}, "needs estimator ML"),
     ("GLS", {"test": "satorra.bentler"}, "invalid value\\(s\\) in test= argument when estimator is GLS"),
     ("WLS", {"test": "scaled.shifted"}, "invalid value\\(s\\) in test= argument when estimator is WLS"),
-    ("ULS", {"test": "satorra.bentler"}, "not available with estimator ULS yet"),  # lavaan fits it: a gap
+    ("ULS", {"test": "yuan.bentler"}, "first.order information not available for estimator ULS"),
+    ("DWLS", {"test": "yuan.bentler.mplus"}, "first.order information not available for estimator DWLS"),
+    ("ULS", {"test": "bollen.stine"}, "not available with estimator ULS yet"),  # a gap
 ])
 def test_refusals_lavaan_makes_too_give_its_reason(estimator, kwargs, reason):
     """Checked in R (lavaan 0.6.14): missing="ml" with GLS/WLS and test= other than standard with GLS/WLS
-    are lavaan errors; ULS with satorra.bentler is fitted by lavaan (not reproduced here yet)."""
+    are lavaan errors (ULS with satorra.bentler / scaled.shifted: tests/test_ls_more.py)."""
     with pytest.raises(SurveyInputError, match=reason):
         fit(REF["models"]["hs"], HS, estimator=estimator, **kwargs)

@@ -147,7 +147,9 @@ def fit(
                          partable_options=partable_options)
         check_partable_options({k: v for k, v in partable_options.items() if k != "fixed_x"})
         with single_thread():
-            return fit_least_squares(model, data, est, sampling_weights=sampling_weights,
+            return fit_least_squares(model, data, est, group=group, group_equal=group_equal,
+                                     group_partial=group_partial, se=se, test=test, information=asked,
+                                     missing=missing, sampling_weights=sampling_weights,
                                      sampling_weights_normalization=sampling_weights_normalization,
                                      **partable_options)
     if wants_ordinal(estimator, ordered):  # ordered items: thresholds, polychorics, WLSMV (sem.ordinal)

@@ -8,11 +8,28 @@ weighted covariance matrix, Gamma of the unweighted rows, as lavaan 0.6.14), the
 lower()/upper() bounds are imposed (:func:`~survey.sem.estimate.wls.fit_ls`); modification indices, score
 tests and residuals: :mod:`survey.sem.results.ls_modindices`, :mod:`survey.sem.results.ls_residuals`.
 
-Refused, one line naming the option (lavaan fits some of them, in ways not reproduced here): groups,
-missing data other than listwise deletion (missing="ml": lavaan refuses it too, its reason given), se
-other than "standard", the bootstrap, clusters, tests other than "standard" (with
-GLS/WLS lavaan refuses them too), information="observed", fixed.x = TRUE, a mean structure, explicit
-constraints.
+Several groups (group=, group_equal, group_partial) and a mean structure (meanstructure=True) as lavaan
+(:func:`~survey.sem.estimate.wls.fit_ls`); their modification indices, score tests and residuals are
+refused in one line (:func:`survey.sem.results.ls_modindices.require_single_block`).
+
+missing="pairwise": with ULS the pairwise moments (:func:`pairwise_stats`); with GLS listwise deletion, as
+lavaan 0.6.14 does (its nobs are the complete rows); with DWLS / WLS refused (their pairwise Gamma is not
+reproduced).
+
+Robust: se="robust.sem" (ULS / DWLS / WLS) and test="satorra.bentler" / "scaled.shifted" /
+"mean.var.adjusted" (ULS / DWLS), one group (:mod:`survey.sem.estimate.ls_robust`).
+information="observed": GLS's observed information, lavaan's warning and the expected one for the
+others. fixed_x=True: the covariates' moments fixed at their sample values (divisor N - 1) and out of the
+weight and the degrees of freedom (lavaan 0.6.14; :func:`survey.sem.estimate.wls.fixed_x_moments`).
+
+Refused, one line naming the option: missing="ml" (lavaan refuses it too, its reason given), se other than
+"standard" / "robust.sem" (GLS robust.sem: lavaan refuses it), the bootstrap, clusters, sampling weights
+beside groups / pairwise / meanstructure / fixed_x / robust se or tests,
+tests other than standard / satorra.bentler / scaled.shifted / mean.var.adjusted (with GLS / WLS lavaan
+refuses every other test), the robust options with groups / meanstructure / fixed_x, explicit constraints.
+
+Sampling weights (one group, listwise): the weighted covariance matrix (divisor sum w, not rescaled), Gamma
+of the unweighted rows; se and test stay "standard" (lavaan 0.6.14; tests/fixtures/combos2/).
 """
 
 from __future__ import annotations
@@ -21,6 +38,7 @@ import numpy as np
 import pandas as pd
 
 from survey.errors import SurveyInputError
+from survey.sem.estimate.ls_robust import ROBUST_TESTS, observed_vcov, robust_vcov, scaled_tests
 from survey.sem.estimate.ml import Estimation
 from survey.sem.estimate.wls import LS_ESTIMATORS, fit_ls
 from survey.sem.inference.vcov import Information
@@ -39,16 +57,31 @@ def _refuse(est: str, option: str, value: object, available: str) -> None:
 def check_ls_options(est: str, *, missing: str, group, se: str, bootstrap, sampling_weights, cluster,
                      test: str, information, partable_options: dict) -> None:
     """The one-line refusals of the module notes."""
-    if group is not None:
-        _refuse(est, "group", group, "one group")
     if str(missing).lower() in ("fiml", "ml", "direct", "ml.x"):  # lavaan 0.6.14 refuses it (lav_options)
         raise SurveyInputError(f"missing={missing!r} is not allowed for estimator {est} (lavaan 0.6.14's "
                                "reason: missing=\"ml\" needs estimator ML; available: listwise)",
                                field="missing", value=str(missing))
-    if str(missing).lower() not in ("listwise", "listwise.deletion"):
-        _refuse(est, "missing", missing, "listwise")
-    if str(se).lower() not in ("default", "standard"):
-        _refuse(est, "se", se, "standard")
+    pairwise = str(missing).lower() == "pairwise"
+    plain = str(se).lower() in ("default", "standard") and str(test).lower() == "standard"
+    if sampling_weights and (group is not None or pairwise or not plain or information == "observed"
+                             or partable_options.get("meanstructure")
+                             or partable_options.get("fixed_x", False) is True):
+        _refuse(est, "sampling_weights", sampling_weights, "weights with one group, listwise deletion, se and "
+                "test standard, no meanstructure, fixed_x or information observed")
+    if pairwise and (est not in ("GLS", "ULS") or group is not None or partable_options.get("meanstructure")
+                     or partable_options.get("fixed_x", False) is True or not plain
+                     or information == "observed"):
+        _refuse(est, "missing", missing, "pairwise with GLS / ULS, one group, se and test standard, no "
+                "meanstructure, fixed_x or information observed; or listwise")
+    if str(missing).lower() not in ("listwise", "listwise.deletion", "pairwise"):
+        _refuse(est, "missing", missing, "listwise, pairwise")
+    robust_se = str(se).lower() == "robust.sem"
+    if robust_se and est == "GLS":  # lavaan 0.6.14 refuses it
+        raise SurveyInputError(f"se={se!r} is not allowed with estimator GLS (lavaan 0.6.14: \"invalid value "
+                               "in se= argument for estimator GLS\"; available: standard)", field="se",
+                               value=str(se))
+    if str(se).lower() not in ("default", "standard", "robust.sem"):
+        _refuse(est, "se", se, "standard, robust.sem")
     if bootstrap:
         _refuse(est, "bootstrap", bootstrap, "se='standard'")
     if cluster:
@@ -57,18 +90,45 @@ def check_ls_options(est: str, *, missing: str, group, se: str, bootstrap, sampl
         raise SurveyInputError(f"test={test!r} is not allowed with estimator {est} (lavaan 0.6.14: \"invalid "
                                f"value(s) in test= argument when estimator is {est}\"; available: standard)",
                                field="test", value=str(test))
-    if str(test).lower() != "standard":
-        _refuse(est, "test", test, "standard")
-    if information not in (None, "expected", "default"):
-        _refuse(est, "information", information, "expected")
-    if partable_options.get("fixed_x", False):
-        _refuse(est, "fixed_x", partable_options["fixed_x"], "fixed_x=False, lavaan's default for it")
-    if partable_options.get("meanstructure", False):
-        _refuse(est, "meanstructure", partable_options["meanstructure"], "no mean structure")
+    if str(test).lower() in ("yuan.bentler", "yuan.bentler.mplus"):  # lavaan 0.6.14 refuses them (R-checked)
+        raise SurveyInputError(f"lavaan 0.6.14 refuses it: first.order information not available for "
+                               f"estimator {est} (available: standard, satorra.bentler, scaled.shifted, "
+                               "mean.var.adjusted)", field="test", value=str(test))
+    if str(test).lower() not in ("standard", *ROBUST_TESTS):
+        _refuse(est, "test", test, "standard, satorra.bentler, scaled.shifted, mean.var.adjusted")
+    if robust_se or str(test).lower() != "standard":
+        several = group is not None or partable_options.get("meanstructure", False) or \
+            partable_options.get("fixed_x", False) is True
+        if several:
+            option, value = ("se", se) if robust_se else ("test", test)
+            _refuse(est, option, value, "one group without meanstructure or fixed_x")
+    if information not in (None, "expected", "default", "observed"):
+        _refuse(est, "information", information, "expected, observed")
+    if information == "observed" and est == "GLS" and (robust_se or group is not None or partable_options.get(
+            "meanstructure", False) or partable_options.get("fixed_x", False) is True):
+        _refuse(est, "information", information, "observed with one group, se standard, no meanstructure "
+                "or fixed_x; or expected")
 
 
-def fit_least_squares(model: str, data: pd.DataFrame, estimator: str, sampling_weights: str | None = None,
-                      sampling_weights_normalization: str = "total", **partable_options):
+def pairwise_stats(stats, data: pd.DataFrame):
+    """The sample statistics of missing="pairwise" (lavaan 0.6.14, GLS / ULS): each covariance from the
+    rows observing both variables (divisor n_ij - 1), each mean from the rows observing it, N the rows
+    observing any of the model's variables; the complete rows stay as ``raw``."""
+    from dataclasses import replace
+
+    values = data[list(stats.names)].apply(pd.to_numeric, errors="coerce")
+    values = values[values.notna().any(axis=1)]
+    n = len(values)
+    block = replace(stats.groups[0], n=n, cov=values.cov().to_numpy() * (n - 1) / n,
+                    mean=values.mean().to_numpy())
+    return replace(stats, groups=[block])
+
+
+def fit_least_squares(model: str, data: pd.DataFrame, estimator: str, group: str | None = None,
+                      group_equal=(), group_partial=(), se: str = "standard", test: str = "standard",
+                      information: str | None = None, missing: str = "listwise",
+                      sampling_weights: str | None = None, sampling_weights_normalization: str = "total",
+                      **partable_options):
     """Fit ``model`` by GLS / ULS / DWLS / WLS (module notes); options already checked.
     ``sampling_weights``: the weighted sample covariance matrix (:func:`survey.sem.estimate.wls.sample_cov`;
     lavaan 0.6.14 keeps se "standard" and the standard test)."""
@@ -77,31 +137,61 @@ def fit_least_squares(model: str, data: pd.DataFrame, estimator: str, sampling_w
     from survey.sem.results.ls_result import LSResult
 
     est = str(estimator).upper()
-    partable_options = {k: v for k, v in partable_options.items() if k not in ("fixed_x", "meanstructure")}
+    fixed_x = partable_options.get("fixed_x", False)
+    fixed_x = bool(fixed_x) and fixed_x != "default"
+    partable_options = {k: v for k, v in partable_options.items() if k != "fixed_x"}
     design = {"sampling_weights": sampling_weights,
               "sampling_weights_normalization": sampling_weights_normalization} if sampling_weights else {}
-    ml = fit_blocks(model, data, estimator="ML", fixed_x=False, **design, **partable_options)
+    ml = fit_blocks(model, data, estimator="ML", fixed_x=fixed_x, group=group, group_equal=group_equal,
+                    group_partial=group_partial, **design, **partable_options)
+    if fixed_x:  # lavaan: the covariates' moments fixed at the sample ones, covariances of divisor N - 1
+        for ram, block in zip(ml.mg.models, ml.stats.groups, strict=True):
+            ram.set_exogenous(np.asarray(block.cov) * block.n / (block.n - 1), block.mean)
     if ml.mg.partable["op"].isin(["==", "<", ">"]).any():
         raise SurveyInputError(f"explicit constraints are not available with estimator {est} yet "
                                "(available: estimator ML, or lower()/upper() bounds)", field="estimator",
                                value=est)
+    pairwise = str(missing).lower() == "pairwise" and est == "ULS"  # GLS: lavaan 0.6.14 takes listwise
+    if pairwise:  # lavaan: the pairwise covariances, N = the rows used
+        ml.stats = pairwise_stats(ml.stats, data)
     dropped: list = []  # lavaan drops bounds beside linear equalities, with a warning (survey.sem.bounded)
     bounds = bounds_in_effect(model, ml.mg, dropped)
-    block = ml.stats.groups[0]
-    res = fit_ls(ml.mg, block, est, ml.theta, bounds=bounds)
-    info = Information(np.linalg.pinv(res.vcov) / block.n, res.vcov, False)
+    res = fit_ls(ml.mg, ml.stats.groups, est, ml.theta, bounds=bounds)
+    robust_se = str(se).lower() == "robust.sem"
+    if robust_se:  # lavaan's robust.sem sandwich (survey.sem.estimate.ls_robust)
+        res.vcov = robust_vcov(ml.mg, ml.stats.groups[0], est, res.theta)
+    observed = information == "observed" and est == "GLS"
+    if observed:  # the Hessian of F (survey.sem.estimate.ls_robust)
+        res.vcov = observed_vcov(ml.mg, ml.stats.groups[0], est, res.theta)
+    info = Information(np.linalg.pinv(res.vcov) / ml.nobs, res.vcov, False)
     estimation = Estimation(res.theta, res.fmin, res.converged, res.iterations, 0.0, "gauss-newton")
     pieces = type(ml.pieces)(ml.mg, res.theta, res.chisq, res.df, info, None)
     base = type(ml.baseline)(ml.baseline.mg, ml.baseline.theta, res.baseline_chisq, res.baseline_df,
                              None, None)
     warnings = [w for w in ml.warnings if w.code not in ("not_converged", "bounds_ignored")] + dropped
+    if information == "observed" and not observed:  # lavaan 0.6.14's warning
+        from survey.errors import SurveyWarning
+
+        warnings.append(SurveyWarning("information_expected", f"information will be set to \"expected\" "
+                                      f"for estimator = \"{est}\" (as lavaan 0.6.14)", "sem"))
     if not res.converged:
         from survey.sem.diagnostics import check_convergence
 
         warnings += check_convergence(False, res.iterations, f"{est}: Gauss-Newton did not converge")
-    out = LSResult(model=model, estimator=est, missing="listwise", group=None, group_equal=[],
-                   group_partial=[], mg=ml.mg, stats=ml.stats, estimation=estimation, pieces=pieces,
-                   baseline=base, warnings=warnings, start=ml.theta)
+    out = LSResult(model=model, estimator=est, missing="listwise", group=group,
+                   group_equal=ml.group_equal, group_partial=ml.group_partial, mg=ml.mg, stats=ml.stats,
+                   estimation=estimation, pieces=pieces, baseline=base, warnings=warnings, start=ml.theta)
     out.ls_fit = res
-    out.se_options = ("standard", "expected")
+    out.missing = "pairwise" if pairwise else "listwise"
+    if str(missing).lower() == "pairwise" and not pairwise:
+        from survey.errors import SurveyWarning
+
+        out.warnings.append(SurveyWarning("pairwise_listwise", "missing=\"pairwise\" with estimator GLS: "
+                                          "listwise deletion, as lavaan 0.6.14 (its nobs: the complete rows)",
+                                          "sem"))
+    out.se_options = ("robust.sem" if robust_se else "standard", "observed" if observed else "expected")
+    if str(test).lower() in ROBUST_TESTS:  # Satorra-Bentler / scaled-shifted (survey.sem.estimate.ls_robust)
+        out.scaled_test, out.scaled_baseline = scaled_tests(ml.mg, ml.stats.groups[0], est, res.theta,
+                                                            str(test).lower(), res.chisq, res.df,
+                                                            res.baseline_chisq, res.baseline_df)
     return out

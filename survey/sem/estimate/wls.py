@@ -1,7 +1,9 @@
 """Least-squares estimators for continuous, complete data (lavaan 0.6.14 ``estimator = "GLS" | "ULS" |
-"DWLS" | "WLS"`` without ordered items), one block, no mean structure (lavaan's default for them):
+"DWLS" | "WLS"`` without ordered items), one block per group, with or without a mean structure:
 
     F(theta) = 1/2 (s - sigma(theta))' W (s - sigma(theta)),   s = vech(S),  S with divisor N - 1
+    (under meanstructure = TRUE s = (xbar', vech(S)')' and sigma(theta) = (mu', vech(Sigma)')'; the means'
+    block of the GLS weight is S^-1, ULS the identity, DWLS / WLS the ADF Gamma of (xbar, vech S))
     W:  GLS   the normal-theory weight W(S) = 1/2 D' (S^-1 x S^-1) D       (Browne 1974)
         ULS   the identity
         DWLS  diag(Gamma)^-1,  WLS (ADF)  Gamma^-1,  Gamma the ADF covariance of s  (Browne 1984)
@@ -27,7 +29,13 @@ import numpy as np
 from survey.errors import SurveyInputError
 from survey.sem.data.blocks import BlockStats
 from survey.sem.model.blocks import MultiGroupModel
-from survey.sem.model.moments import gamma_adf, h1_information, moments_jacobian, vech_index
+from survey.sem.model.moments import (
+    gamma_adf,
+    gamma_adf_fixed_x,
+    h1_information,
+    moments_jacobian,
+    vech_index,
+)
 
 LS_ESTIMATORS = ("GLS", "ULS", "DWLS", "WLS")
 
@@ -49,60 +57,104 @@ class LSFit:
 
 
 def sample_cov(block: BlockStats) -> np.ndarray:
-    """S: divisor N - 1; with sampling weights lavaan 0.6.14's weighted covariance matrix (divisor sum w,
+    """S of a block: divisor N - 1 from the block's moments (with missing="pairwise" the pairwise ones,
+    survey.sem.ls_route); with sampling weights lavaan 0.6.14's weighted covariance matrix (divisor sum w,
     ``cov.wt(method = "ML")``, not rescaled; checked on tests/fixtures/combos2/combos2.json)."""
     if getattr(block, "wt", None) is not None:
-        return block.cov
-    s = block.raw - block.raw.mean(axis=0)
-    return s.T @ s / (block.n - 1)
+        return np.asarray(block.cov)
+    return np.asarray(block.cov) * block.n / (block.n - 1)  # block.cov has divisor N
 
 
-def weight_matrix(estimator: str, block: BlockStats) -> np.ndarray:
-    """W of the estimator (module notes) for the block's complete data; with sampling weights Gamma is
-    still that of the unweighted rows (lavaan 0.6.14's NACOV ignores the weights; S is weighted)."""
+def sample_moments(block: BlockStats, meanstructure: bool) -> np.ndarray:
+    """s of a block: vech(S) (:func:`sample_cov`), preceded by the means under a mean structure."""
+    cov = sample_cov(block)
+    rows, cols = vech_index(cov.shape[0])
+    s = cov[rows, cols]
+    return np.concatenate([np.asarray(block.mean), s]) if meanstructure else s
+
+
+def weight_matrix(estimator: str, block: BlockStats, meanstructure: bool = False) -> np.ndarray:
+    """W of the estimator (module notes) for the block's complete data; under a mean structure the means
+    lead (GLS: S^-1 for them, lavaan ``lav_samplestats``' WLS.V of estimator GLS); with sampling weights
+    Gamma is still that of the unweighted rows (lavaan 0.6.14's NACOV ignores the weights; S is weighted)."""
     cov = sample_cov(block)
     if estimator == "GLS":
-        return h1_information(cov, False)
+        return h1_information(cov, meanstructure)
     if estimator == "ULS":
         p = cov.shape[0]
-        return np.eye(p * (p + 1) // 2)
-    gamma = gamma_adf(block.raw, False)
-    if estimator == "DWLS":
-        return np.diag(1.0 / np.diag(gamma))
-    return np.linalg.inv(gamma)
+        return np.eye(p * (p + 1) // 2 + (p if meanstructure else 0))
+    x_index = list(getattr(block, "x_index", []) or [])
+    gamma = gamma_adf_fixed_x(block.raw, x_index, meanstructure) if x_index else gamma_adf(block.raw,
+                                                                                           meanstructure)
+    free = ~fixed_x_moments(p_of(block), x_index, meanstructure)  # fixed.x: the covariates' rows are 0
+    out = np.zeros_like(gamma)
+    sub = np.ix_(free, free)
+    out[sub] = np.diag(1.0 / np.diag(gamma[sub])) if estimator == "DWLS" else np.linalg.inv(gamma[sub])
+    return out
 
 
-def fit_ls(mg: MultiGroupModel, block: BlockStats, estimator: str, start: np.ndarray,
+def p_of(block: BlockStats) -> int:
+    return int(block.raw.shape[1])
+
+
+def fixed_x_moments(p: int, x_index: list[int], meanstructure: bool) -> np.ndarray:
+    """Mask of the moments (means first under a mean structure, then vech) among the fixed.x covariates
+    only: fitted exactly (their parameters fixed at the sample values), they carry no weight and no
+    degree of freedom (lavaan 0.6.14: its fixed.x Gamma has zero rows there; df = p* - q - those)."""
+    rows, cols = vech_index(p)
+    mask = np.isin(rows, x_index) & np.isin(cols, x_index)
+    return np.concatenate([np.isin(np.arange(p), x_index), mask]) if meanstructure else mask
+
+
+def fit_ls(mg: MultiGroupModel, blocks, estimator: str, start: np.ndarray,
            max_iter: int = 500, tol: float = 1e-10,
            bounds: tuple[np.ndarray, np.ndarray] | None = None) -> LSFit:
     """Gauss-Newton minimisation of F (module notes) from ``start`` (e.g. the ML estimates of the same
-    model with ``fixed_x=False``, lavaan's setting for these estimators). ``bounds`` (lower()/upper()):
-    when the Gauss-Newton solution leaves the box, F is minimised inside it by L-BFGS-B (lavaan: nlminb
-    with lower/upper) and the test and vcov are the usual formulas at the bounded estimate."""
+    model with ``fixed_x=False``, lavaan's setting for these estimators). ``blocks``: the complete-data
+    block of each group (one BlockStats for one group); with G groups F = sum_g (N_g / N) F_g and the
+    test sum_g (N_g - 1) e_g' W_g e_g, vcov (sum_g (N_g / N) Delta_g' W_g Delta_g)^-1 / (N - G) (lavaan
+    ``lav_model_objective`` weighs by nobs_g / ntotal).
+    ``bounds`` (lower()/upper()): when the Gauss-Newton solution leaves the box, F is minimised inside it
+    by L-BFGS-B (lavaan: nlminb with lower/upper) and the test and vcov are the usual formulas at the
+    bounded estimate."""
     est = str(estimator).upper()
     if est not in LS_ESTIMATORS:
         raise SurveyInputError(f"estimator is not a least-squares estimator (available: "
                                f"{', '.join(LS_ESTIMATORS)})", value=str(estimator), field="estimator")
-    if len(mg.models) != 1 or mg.meanstructure or block.kind != "complete":
-        raise SurveyInputError("least-squares estimators: one group, complete data, no mean structure only",
+    blocks = list(blocks) if isinstance(blocks, (list, tuple)) else [blocks]
+    if len(blocks) != len(mg.models) or any(b.kind != "complete" for b in blocks):
+        raise SurveyInputError("least-squares estimators: one complete-data block per group only",
                                field="estimator", value=est)
-    ram, n = mg.models[0], block.n
+    ms = mg.meanstructure
     p = len(mg.ov)
     rows, cols = vech_index(p)
-    s = sample_cov(block)[rows, cols]
-    w = weight_matrix(est, block)
+    ns = np.array([b.n for b in blocks], dtype=float)
+    ss = [sample_moments(b, ms) for b in blocks]
+    ws = [weight_matrix(est, b, ms) for b in blocks]
+    cw = ns / ns.sum()
 
-    def residual_and_delta(theta):
-        local = mg.local(mg.k @ theta, 0)
-        sigma = ram.implied(local).sigma[rows, cols]
-        return s - sigma, moments_jacobian(ram, local, False) @ mg.k[mg.index[0], :]
+    def residual_and_delta(theta, g):
+        ram, local = mg.models[g], mg.local(mg.k @ theta, g)
+        imp = ram.implied(local)
+        sigma = imp.sigma[rows, cols]
+        model_moments = np.concatenate([imp.mean, sigma]) if ms else sigma
+        return ss[g] - model_moments, moments_jacobian(ram, local, ms) @ mg.k[mg.index[g], :]
+
+    def normal_equations(theta):
+        info, grad, quads = 0.0, 0.0, []
+        for g in range(len(blocks)):
+            e, d = residual_and_delta(theta, g)
+            info = info + cw[g] * d.T @ ws[g] @ d
+            grad = grad + cw[g] * d.T @ ws[g] @ e
+            quads.append(float(e @ ws[g] @ e))
+        return info, grad, np.array(quads)
 
     theta = np.asarray(start, dtype=float).copy()
     converged, it = False, 0
     while it < max_iter:
         it += 1
-        e, delta = residual_and_delta(theta)
-        step = np.linalg.solve(delta.T @ w @ delta, delta.T @ w @ e)
+        info, grad, _ = normal_equations(theta)
+        step = np.linalg.solve(info, grad)
         theta = theta + step
         if np.max(np.abs(step)) < tol:
             converged = True
@@ -111,25 +163,32 @@ def fit_ls(mg: MultiGroupModel, block: BlockStats, estimator: str, start: np.nda
         from scipy import optimize
 
         def fun(t):
-            e_t, d_t = residual_and_delta(t)
-            return float(e_t @ w @ e_t), -2.0 * (d_t.T @ (w @ e_t))
+            _, grad_t, quads_t = normal_equations(t)
+            return float(cw @ quads_t), -2.0 * grad_t
 
         sol = optimize.minimize(fun, np.clip(np.asarray(start, float), *bounds), jac=True, method="L-BFGS-B",
                                 bounds=list(zip(*bounds, strict=True)),
                                 options={"maxiter": 5000, "ftol": 1e-15, "gtol": 1e-10, "maxcor": 50})
         theta, converged, it = np.clip(sol.x, *bounds), bool(sol.success), it + int(sol.nit)
-    e, delta = residual_and_delta(theta)
-    quad = float(e @ w @ e)
-    chisq = (n - 1) * quad
-    info = delta.T @ w @ delta
-    vcov = np.linalg.inv(info) / (n - 1)
-    xs = [mg.ov.index(v) for v in ram.names.ov_x]
-    keep = (rows == cols) | (np.isin(rows, xs) & np.isin(cols, xs))  # variances, covariates' covariances
-    a = np.eye(len(s))[:, keep]
-    v = np.linalg.solve(a.T @ w @ a, a.T @ w @ s)
-    e0 = s - a @ v
-    return LSFit(est, theta, chisq, len(s) - mg.npar, chisq / (2 * n), (vcov + vcov.T) / 2,
-                 (n - 1) * float(e0 @ w @ e0), len(s) - int(keep.sum()), converged, it)
+    info, _, quads = normal_equations(theta)
+    chisq = float((ns - 1) @ quads)
+    vcov = np.linalg.inv(info) / (ns.sum() - len(blocks))  # lavaan: N - G
+    base_chisq, base_df, k = 0.0, 0, 0
+    for g, block in enumerate(blocks):
+        xs = [mg.ov.index(v) for v in mg.models[g].names.ov_x]
+        fixed = fixed_x_moments(p, list(getattr(block, "x_index", []) or []), ms)
+        keep = (rows == cols) | (np.isin(rows, xs) & np.isin(cols, xs))  # variances, covariates' covariances
+        keep = np.concatenate([np.ones(p, bool), keep]) if ms else keep  # means free
+        keep &= ~fixed  # fixed.x: the covariates' moments fitted exactly (no residual, no df)
+        a = np.eye(len(ss[g]))[:, keep]
+        target = np.where(fixed, 0.0, ss[g])  # residuals of the fixed.x moments are 0
+        v = np.linalg.solve(a.T @ ws[g] @ a, a.T @ ws[g] @ target)
+        e0 = target - a @ v
+        base_chisq += (block.n - 1) * float(e0 @ ws[g] @ e0)
+        base_df += len(ss[g]) - int(keep.sum()) - int(fixed.sum())
+        k += len(ss[g]) - int(fixed.sum())
+    return LSFit(est, theta, chisq, k - mg.npar, chisq / (2 * ns.sum()), (vcov + vcov.T) / 2,
+                 base_chisq, base_df, converged, it)
 
 
 def ls_indices(res: LSFit, n: int) -> dict[str, float]:

@@ -17,7 +17,19 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from survey.errors import SurveyInputError
 from survey.sem.model.moments import vech_index
+
+
+def require_single_block(res, what: str) -> None:
+    """Refuse ``what`` of a least-squares fit with several groups or a mean structure (the formulas here
+    are those of one block of covariances), in one line."""
+    if (len(res.mg.models) > 1 or res.mg.meanstructure or any(len(b.x_index) for b in res.stats.groups)
+            or res.missing != "listwise"):
+        raise SurveyInputError(f"{what} of a {res.estimator} fit with several groups, a mean structure, "
+                               "fixed.x covariates or pairwise moments are not available yet (available: one "
+                               "group, listwise, without meanstructure, fixed_x=False)",
+                               field="estimator", value=res.estimator)
 
 
 def ls_modification_indices(res) -> pd.DataFrame:
@@ -25,6 +37,7 @@ def ls_modification_indices(res) -> pd.DataFrame:
     from survey.sem.estimate.wls import sample_cov, weight_matrix
     from survey.sem.results.modindices import modification_indices
 
+    require_single_block(res, "modification indices")
     block = res.stats.groups[0]
     n = block.n
     w = weight_matrix(res.estimator, block)
@@ -52,6 +65,7 @@ def ls_score_tests(res) -> pd.DataFrame:
     cols = ["lhs", "op", "rhs", "group.a", "group.b", "X2", "df", "p.value", "source"]
     if equality_constraints(res.mg.partable).empty:
         return pd.DataFrame(columns=cols)
+    require_single_block(res, "score tests")
     block = res.stats.groups[0]
     n = block.n
     w = weight_matrix(res.estimator, block)

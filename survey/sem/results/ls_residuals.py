@@ -25,7 +25,9 @@ from survey.sem.results import residuals as res_mod
 def ls_residuals(result, kind: str) -> list:
     """``residuals(fit, type = kind)`` of an LSResult: one :class:`survey.sem.results.residuals.Residuals`."""
     from survey.sem.estimate.wls import gamma_adf, sample_cov, weight_matrix
+    from survey.sem.results.ls_modindices import require_single_block
 
+    require_single_block(result, "residuals")
     block = result.stats.groups[0]
     n = block.n
     ram = result.mg.models[0]

@@ -17,9 +17,11 @@ from functools import cached_property
 
 import numpy as np
 
-from survey.sem.measures.measures import standard_measures
+from survey.sem.inference.tests import ScaledTest
+from survey.sem.measures.measures import scaled_measures, standard_measures
 from survey.sem.results.result import SEMResult
 
+DWLS_SB_ABSENT = ("cfi.robust", "tli.robust", "nnfi.robust", "rni.robust")
 NO_LIKELIHOOD = ("logl", "unrestricted.logl", "aic", "bic", "bic2", "scaling.factor.h1", "scaling.factor.h0")
 
 
@@ -27,6 +29,7 @@ class LSResult(SEMResult):
     """A GLS / ULS / DWLS / WLS fit (module notes)."""
 
     ls_fit = None
+    scaled_baseline = None  # test="satorra.bentler" / "scaled.shifted": the baseline's ScaledTest
     least_squares = True  # survey.sem.fit_report refuses --residuals for it
 
     def tests(self) -> dict[str, dict]:
@@ -34,9 +37,19 @@ class LSResult(SEMResult):
         refdistr "unknown")."""
         f = self._fit
         uls = self.estimator == "ULS"
-        return {"standard": {"test": "standard", "stat": float(f["chisq"]), "df": float(f["df"]),
-                             "refdistr": "unknown" if uls else "chisq",
-                             "pvalue": float("nan") if uls else float(f["pvalue"])}}
+        out = {"standard": {"test": "standard", "stat": float(f["chisq"]), "df": float(f["df"]),
+                            "refdistr": "unknown" if uls else "chisq",
+                            "pvalue": float("nan") if uls else float(f["pvalue"])}}
+        st = getattr(self, "scaled_baseline", None) and self.scaled_test
+        if st:  # lavaan's second test (survey.sem.estimate.ls_robust)
+            out[st.method] = {"test": st.method, "stat": st.stat_scaled, "df": st.dfs,
+                              "pvalue": st.pvalue_scaled, "trace.UGamma": st.trace,
+                              "scaling.factor": st.scaling_factor}
+            if st.method == "scaled.shifted":
+                out[st.method].update({"trace.UGamma2": st.trace2, "shift.parameter": st.shift})
+            if st.method == "mean.var.adjusted":
+                out[st.method]["trace.UGamma2"] = st.trace2
+        return out
 
     def score_tests(self):
         """lavaan's ``lavTestScore(fit)$uni`` (:func:`survey.sem.results.ls_modindices.ls_score_tests`)."""
@@ -44,16 +57,31 @@ class LSResult(SEMResult):
 
         return ls_score_tests(self)
 
+    def _implied(self) -> list:
+        return [ram.implied(self.mg.local(self.theta_full, g)) for g, ram in enumerate(self.mg.models)]
+
     @cached_property
     def _fit(self) -> dict[str, float]:
-        block = self.stats.groups[0]
-        n = self.nobs
-        imp = self.mg.models[0].implied(self.mg.local(self.theta_full, 0))
+        blocks = [_Unbiased(b) for b in self.stats.groups]
+        n, ms = self.nobs, self.mg.meanstructure
+        imps = self._implied()
         out = standard_measures(t=max(float(self.pieces.stat), 0.0), df=self.pieces.df, tb=self.baseline.stat,
                                 dfb=self.baseline.df, logl=float("nan"), logl_h1=float("nan"),
-                                npar=self.mg.npar, n=n - 1, blocks=[_Unbiased(block)], sigmas=[imp.sigma],
-                                means=[None], meanstructure=False)
+                                npar=self.mg.npar, n=n - len(blocks), blocks=blocks,
+                                sigmas=[imp.sigma for imp in imps], means=[imp.mean for imp in imps],
+                                meanstructure=ms)
         out["fmin"] = float(self.pieces.stat) / (2.0 * n)
+        if getattr(self, "scaled_baseline", None) is not None:  # lavaan's .scaled / .robust measures
+            st, sb = self.scaled_test, self.scaled_baseline
+            # scaled.shifted: lavaan's .robust CFI / TLI / RNI / RMSEA take the Satorra-Bentler factor
+            robust = [ScaledTest("satorra.bentler", x.stat, x.df, x.trace, x.trace / x.df) for x in (st, sb)]
+            out.update(scaled_measures(st, sb, n - 1, 1, robust=robust[0], robust_base=robust[1]))
+            if st.method == "mean.var.adjusted":  # lavaan 0.6.14: NA
+                out["rfi.scaled"] = out["nfi.scaled"] = float("nan")
+            if self.estimator == "DWLS" and st.method == "satorra.bentler":
+                # lavaan 0.6.14 takes its catML route (lav_fit_catml_dwls, Savalei 2021) here, not
+                # reproduced: the robust CFI / TLI / NNFI / RNI are left out rather than differ
+                out = {k: v for k, v in out.items() if k not in DWLS_SB_ABSENT}
         if self.estimator == "ULS":  # lavaan: NA (its ULS statistic is not referred to a chi-square)
             out["pvalue"] = out["baseline.pvalue"] = float("nan")
         return {k: v for k, v in out.items() if k not in NO_LIKELIHOOD}
@@ -64,25 +92,43 @@ class LSResult(SEMResult):
         from survey.sem.results.fit_more import GroupMoments, more_fit_measures
 
         core = self._fit
-        block = _Unbiased(self.stats.groups[0])
-        imp = self.mg.models[0].implied(self.mg.local(self.theta_full, 0))
-        extra = more_fit_measures([GroupMoments(block.cov, imp.sigma, block.n - 1)], chisq=core["chisq"],
-                                  df=core["df"], baseline_chisq=core["baseline.chisq"],
-                                  baseline_df=core["baseline.df"], npar=int(core["npar"]))
-        merged = {**extra, **core, "srmr": extra["srmr_bentler"], **self._gfi(block.cov, imp.sigma)}
+        ms = self.mg.meanstructure
+        blocks = [_Unbiased(b) for b in self.stats.groups]
+        imps = self._implied()
+        moments = [GroupMoments(b.cov, imp.sigma, b.n - 1, b.mean if ms else None, imp.mean if ms else None)
+                   for b, imp in zip(blocks, imps, strict=True)]
+        scaled = None
+        if "chisq.scaled" in core:
+            scaled = {k: core[k] for k in ("chisq.scaled", "baseline.chisq.scaled", "chisq.scaling.factor",
+                                           "df.scaled", "baseline.df.scaled")}
+            scaled["method"] = self.scaled_test.method
+        extra = more_fit_measures(moments, chisq=core["chisq"], df=core["df"],
+                                  baseline_chisq=core["baseline.chisq"], baseline_df=core["baseline.df"],
+                                  npar=int(core["npar"]), scaled=scaled)
+        merged = {**extra, **core, "srmr": extra["srmr_bentler"], **self._gfi(blocks, imps)}
         merged = {k: v for k, v in merged.items() if k not in (*NO_LIKELIHOOD, "ntotal")}  # no ntotal either
         return {k: float(merged[k]) for k in ORDER if k in merged}
 
-    def _gfi(self, cov: np.ndarray, sigma: np.ndarray) -> dict[str, float]:
-        """GFI, AGFI, PGFI with the estimator's weight (module notes)."""
-        from survey.sem.estimate.wls import weight_matrix
-        from survey.sem.model.moments import vech_index
+    def _gfi(self, blocks: list, imps: list) -> dict[str, float]:
+        """GFI, AGFI, PGFI with the estimator's weight (module notes); with groups the N_g-weighted mean of
+        the groups' GFI and k summed over the groups (lavaan ``lav_fit_gfi``)."""
+        from survey.sem.estimate.wls import fixed_x_moments, sample_moments, weight_matrix
 
-        rows, cols = vech_index(cov.shape[0])
-        s, e = cov[rows, cols], (cov - sigma)[rows, cols]
-        w = weight_matrix(self.estimator, self.stats.groups[0])
-        gfi = 1.0 - float(e @ w @ e) / float(s @ w @ s)
-        k, df = len(s), float(self.pieces.df)
+        ms = self.mg.meanstructure
+        gfis, ns, k = [], [], 0
+        for raw, block, imp in zip(self.stats.groups, blocks, imps, strict=True):
+            # fixed.x: lavaan 0.6.14 leaves the covariates' moments out of its GFI, except under ULS (its
+            # identity weight keeps them; checked on tests/fixtures/engine/ls_more.json mimic3_fixedx_*)
+            x_index = [] if self.estimator == "ULS" else list(raw.x_index)
+            keep = ~fixed_x_moments(len(self.mg.ov), x_index, ms)
+            s = sample_moments(raw, ms)[keep]
+            e = s - sample_moments_of(imp, ms)[keep]
+            w = weight_matrix(self.estimator, raw, ms)[np.ix_(keep, keep)]
+            gfis.append(1.0 - float(e @ w @ e) / float(s @ w @ s))
+            ns.append(block.n)
+            k += len(keep)  # lavaan's k counts the fixed.x moments too
+        gfi = float(np.dot(gfis, ns) / np.sum(ns))
+        df = float(self.pieces.df)
         return {"gfi": gfi, "agfi": 1.0 - k / df * (1.0 - gfi) if df > 0 else 1.0, "pgfi": df / k * gfi}
 
     def modindices(self, minimum_value: float = 0.0, sort: bool = False):
@@ -95,6 +141,15 @@ class LSResult(SEMResult):
         if sort:
             out = out.sort_values("mi", ascending=False)
         return out.reset_index(drop=True)
+
+
+def sample_moments_of(imp, meanstructure: bool) -> np.ndarray:
+    """The implied (mu', vech(Sigma)')' of one group (mu only under a mean structure)."""
+    from survey.sem.model.moments import vech_index
+
+    rows, cols = vech_index(imp.sigma.shape[0])
+    sigma = imp.sigma[rows, cols]
+    return np.concatenate([imp.mean, sigma]) if meanstructure else sigma
 
 
 class _Unbiased:
