@@ -66,8 +66,8 @@ def check_ls_options(est: str, *, missing: str, group, se: str, bootstrap, sampl
     if sampling_weights and (group is not None or pairwise or not plain or information == "observed"
                              or partable_options.get("meanstructure")
                              or partable_options.get("fixed_x", False) is True):
-        _refuse(est, "sampling_weights", sampling_weights, "weights with one group, listwise deletion, se and "
-                "test standard, no meanstructure, fixed_x or information observed")
+        _refuse(est, "sampling_weights", sampling_weights, "weights with one group, listwise deletion, se "
+                "and test standard, no meanstructure, fixed_x or information observed")
     if pairwise and (est not in ("GLS", "ULS") or group is not None or partable_options.get("meanstructure")
                      or partable_options.get("fixed_x", False) is True or not plain
                      or information == "observed"):
