@@ -101,11 +101,11 @@ def _stationary_and_reproducible(mg, blocks, theta_lav, f_lav, theta_ours) -> No
 
 def test_complete_configural_replicates_equal_lavaan_where_both_reach_one_optimum():
     """hs_complete, configural, B = 60. Excluded from the SE comparison: the 19 replicates neither program
-    fits (lavaan: not converged; ours: failed, checked on two of them, 3 and 60) and replicates 27 and 42,
-    where the two optimisers end in different local optima from the same start (27: ours is the higher
-    likelihood, F .9292 vs lavaan's .9648; 42: lavaan's, .9511 vs ours .9540). On the other 39 the objective agrees to
-    1e-8 and the estimates within 1e-3 (replicate 2 is a Heywood ridge, x3~~x3 = -6.4, visual=~x3 = 14.1:
-    within 1e-3 relative there), and so do the bootstrap SEs."""
+    fits (lavaan: not converged; ours: failed, checked on two of them, 3 and 60) and replicates 27 and
+    42, where the two optimisers end in different local optima from the same start (27: ours is the
+    higher likelihood, F .9292 vs lavaan's .9648; 42: lavaan's, .9511 vs ours .9540). On the other 39
+    the objective agrees to 1e-8 and the estimates within 1e-3 (replicate 2 is a Heywood ridge, x3~~x3 =
+    -6.4, visual=~x3 = 14.1: within 1e-3 relative there), and so do the bootstrap SEs."""
     converged = np.asarray(REPS["cases"]["hs_complete_configural"]["converged"], dtype=bool)
     assert int((~converged).sum()) == 19
     # every failing replicate costs each fallback optimiser its full iteration budget (about a minute on a
