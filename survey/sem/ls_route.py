@@ -17,7 +17,7 @@ lavaan 0.6.14 does (its nobs are the complete rows); with DWLS / WLS refused (th
 reproduced).
 
 Robust: se="robust.sem" (ULS / DWLS / WLS) and test="satorra.bentler" / "scaled.shifted" /
-"mean.var.adjusted" (ULS / DWLS), one group (:mod:`survey.sem.estimate.ls_robust`).
+"mean.var.adjusted" (ULS / DWLS), one group (:mod:`survey.sem.inference.ls_robust`).
 information="observed": GLS's observed information, lavaan's warning and the expected one for the
 others. fixed_x=True: the covariates' moments fixed at their sample values (divisor N - 1) and out of the
 weight and the degrees of freedom (lavaan 0.6.14; :func:`survey.sem.estimate.wls.fixed_x_moments`).
@@ -38,9 +38,9 @@ import numpy as np
 import pandas as pd
 
 from survey.errors import SurveyInputError
-from survey.sem.estimate.ls_robust import ROBUST_TESTS, observed_vcov, robust_vcov, scaled_tests
 from survey.sem.estimate.ml import Estimation
 from survey.sem.estimate.wls import LS_ESTIMATORS, fit_ls
+from survey.sem.inference.ls_robust import ROBUST_TESTS, observed_vcov, robust_vcov, scaled_tests
 from survey.sem.inference.vcov import Information
 
 
@@ -158,10 +158,10 @@ def fit_least_squares(model: str, data: pd.DataFrame, estimator: str, group: str
     bounds = bounds_in_effect(model, ml.mg, dropped)
     res = fit_ls(ml.mg, ml.stats.groups, est, ml.theta, bounds=bounds)
     robust_se = str(se).lower() == "robust.sem"
-    if robust_se:  # lavaan's robust.sem sandwich (survey.sem.estimate.ls_robust)
+    if robust_se:  # lavaan's robust.sem sandwich (survey.sem.inference.ls_robust)
         res.vcov = robust_vcov(ml.mg, ml.stats.groups[0], est, res.theta)
     observed = information == "observed" and est == "GLS"
-    if observed:  # the Hessian of F (survey.sem.estimate.ls_robust)
+    if observed:  # the Hessian of F (survey.sem.inference.ls_robust)
         res.vcov = observed_vcov(ml.mg, ml.stats.groups[0], est, res.theta)
     info = Information(np.linalg.pinv(res.vcov) / ml.nobs, res.vcov, False)
     estimation = Estimation(res.theta, res.fmin, res.converged, res.iterations, 0.0, "gauss-newton")
@@ -190,7 +190,7 @@ def fit_least_squares(model: str, data: pd.DataFrame, estimator: str, group: str
                                           "listwise deletion, as lavaan 0.6.14 (its nobs: the complete rows)",
                                           "sem"))
     out.se_options = ("robust.sem" if robust_se else "standard", "observed" if observed else "expected")
-    if str(test).lower() in ROBUST_TESTS:  # Satorra-Bentler / scaled-shifted (survey.sem.estimate.ls_robust)
+    if str(test).lower() in ROBUST_TESTS:  # Satorra-Bentler / scaled-shifted (survey.sem.inference.ls_robust)
         out.scaled_test, out.scaled_baseline = scaled_tests(ml.mg, ml.stats.groups[0], est, res.theta,
                                                             str(test).lower(), res.chisq, res.df,
                                                             res.baseline_chisq, res.baseline_df)

@@ -41,7 +41,7 @@ class LSResult(SEMResult):
                             "refdistr": "unknown" if uls else "chisq",
                             "pvalue": float("nan") if uls else float(f["pvalue"])}}
         st = getattr(self, "scaled_baseline", None) and self.scaled_test
-        if st:  # lavaan's second test (survey.sem.estimate.ls_robust)
+        if st:  # lavaan's second test (survey.sem.inference.ls_robust)
             out[st.method] = {"test": st.method, "stat": st.stat_scaled, "df": st.dfs,
                               "pvalue": st.pvalue_scaled, "trace.UGamma": st.trace,
                               "scaling.factor": st.scaling_factor}
