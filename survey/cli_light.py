@@ -73,10 +73,32 @@ def fit_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _startup_imports() -> None:
+    """Import what ``fit`` runs on (numpy, pandas, the SEM pipeline, the readers) with the cyclic garbage
+    collector paused, then move those objects out of its reach (:func:`gc.freeze`) and resume it.
+
+    The imports create some 10^5 long-lived objects (modules, functions, classes) and hardly any garbage;
+    each allocation threshold crossed during them starts a collection that walks every tracked object
+    again, about a fifth of the process's CPU on a small fit. Frozen objects are never collected (they
+    live until exit anyway); objects the fit creates are collected as usual.
+    """
+    import gc
+
+    gc.disable()
+    try:
+        import survey.ingest.readers  # noqa: F401 - pandas
+        import survey.sem  # noqa: F401 - numpy, pandas, the pipeline
+    finally:
+        gc.freeze()
+        gc.enable()
+
+
 def _fit(argv: list[str]) -> None:
     from survey.cli_fit import run_fit
 
-    run_fit(**vars(fit_parser().parse_args(argv)))
+    options = vars(fit_parser().parse_args(argv))  # a bad flag fails before the heavy imports
+    _startup_imports()
+    run_fit(**options)
 
 
 def main(argv: list[str] | None = None) -> None:
