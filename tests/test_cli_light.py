@@ -179,3 +179,39 @@ def test_python_m_survey_is_the_console_script(files) -> None:
 
     scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
     assert scripts["survey"] == "survey.cli_light:main"
+
+
+def test_the_start_up_imports_run_with_the_collector_paused_then_frozen(files) -> None:
+    """The fast path imports the pipeline with the cyclic GC off, freezes what the imports built and turns
+    the GC back on (survey.cli_light._startup_imports): afterwards the collector runs, the imported
+    modules sit in the permanent generation, and the JSON equals the typer command's."""
+    model, data = files
+    code = ("import gc, sys, io, json, contextlib\nfrom survey import cli, cli_light\n"
+            "outs = []\n"
+            "for entry in (cli_light.main, cli.main):\n"
+            "    buf = io.StringIO()\n"
+            "    with contextlib.redirect_stdout(buf):\n"
+            f"        try: entry(['fit', {str(model)!r}, {str(data)!r}, '--json', '--estimator', 'MLR'])\n"
+            "        except SystemExit as e: assert not e.code, e.code\n"
+            "    outs.append(buf.getvalue())\n"
+            "    if entry is cli_light.main:\n"
+            "        state = (gc.isenabled(), gc.get_freeze_count() > 10000, 'pandas' in sys.modules)\n"
+            "print(json.dumps([state, outs[0] == outs[1], json.loads(outs[0])['estimator']]))")
+    env = dict(os.environ, PYTHONPATH=str(ROOT), SURVEY_PROGRESS="0")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=ROOT,
+                         timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout) == [[True, True, True], True, "MLR"]
+
+
+def test_a_bad_flag_fails_before_the_heavy_imports(files) -> None:
+    """Flags are parsed before numpy/pandas are imported: a typo costs no start-up."""
+    model, data = files
+    code = ("import sys\nfrom survey.cli_light import main\n"
+            f"try: main(['fit', {str(model)!r}, {str(data)!r}, '--nope'])\n"
+            "except SystemExit as e: print(e.code, sorted({'pandas', 'numpy'} & set(sys.modules)))")
+    env = dict(os.environ, PYTHONPATH=str(ROOT), SURVEY_PROGRESS="0")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=ROOT,
+                         timeout=300)
+    assert out.stdout.strip() == "2 []", out.stdout + out.stderr
+    assert "--nope" in out.stderr
