@@ -56,6 +56,7 @@ def study(tmp_path_factory: pytest.TempPathFactory) -> Path:
     paper = _cli("paper", "--config", "mystudy/paper.yaml", "--out", "mystudy/paper", cwd=work)
     assert paper.returncode == 0, paper.stderr
     assert "survey paper: configuration mystudy/paper.yaml" in paper.stderr
+    assert "survey paper: wrote" in paper.stderr and " s\n" in paper.stderr  # wall time on stderr
     return work / "mystudy"
 
 
@@ -92,6 +93,8 @@ def test_paper_is_about_the_instrument_given(study: Path) -> None:
     assert manifest["instrument"]["spec"] == "mini-wellbeing@1.0.0"
     assert manifest["data"]["sources"][0]["path"] == "data/export.csv"
     assert {"figure_path.png", "tables/hypotheses.csv", "tables/indirect.csv"} <= set(manifest["files"])
+    local = json.loads((study / "paper" / "provenance.local.json").read_text())  # `survey paper`'s git + time
+    assert "git" in local and "analysis_seconds" in local and "provenance.local.json" not in manifest["files"]
     hypotheses = pd.read_csv(study / "paper" / "tables" / "hypotheses.csv").set_index("hypothesis")
     assert list(hypotheses.index) == ["H1", "H2", "H3"]
     assert hypotheses.loc["H2", "b"] < 0 and hypotheses.loc["H2", "supported"] == "yes"  # the planted sign

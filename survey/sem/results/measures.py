@@ -39,7 +39,18 @@ def log_likelihoods(res) -> tuple[float, float, list, list]:
 
 def fiml_robust_tests(res) -> tuple[ScaledTest | None, ScaledTest | None]:
     """FIML-corrected tests of the model and the baseline (V3 for MLR or a robust test under ML, V6 for
-    ML; lavaan ``lav_fit_rmsea_lavobject``)."""
+    ML; lavaan ``lav_fit_rmsea_lavobject``); computed once per fit (the core measures and the robust "not
+    close" p-value both use them)."""
+    cached = getattr(res, "__dict__", {}).get("_fiml_robust_tests")
+    if cached is not None:
+        return cached
+    tests = _fiml_robust_tests(res)
+    if hasattr(res, "__dict__"):
+        res.__dict__["_fiml_robust_tests"] = tests
+    return tests
+
+
+def _fiml_robust_tests(res) -> tuple[ScaledTest | None, ScaledTest | None]:
     scaled = getattr(res.pieces, "scaled", None)
     version = "V3" if res.estimator == "MLR" or scaled is not None else "V6"
     pieces, base = res.pieces, res.baseline
