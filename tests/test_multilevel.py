@@ -1,0 +1,99 @@
+"""Two-level SEM (lavaan ``level:`` blocks with ``cluster=``; issues 14/15) against lavaan 0.6.14 on its
+Demo.twolevel data (tests/fixtures/multilevel/make_multilevel.R): estimates, SEs, std.lv/std.all (1e-3),
+logl / unrestricted.logl / AIC / BIC (1e-5 relative), chisq, df and every other fit measure lavaan
+reports (1e-3)."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from survey.errors import SurveyInputError
+from survey.sem import fit
+
+FIX = Path(__file__).parent / "fixtures" / "multilevel"
+REF = json.loads((FIX / "multilevel.json").read_text())
+DATA = pd.read_csv(FIX / "demo_twolevel.csv")
+LIKELIHOOD = ("logl", "unrestricted.logl", "aic", "bic", "bic2")
+
+
+@cache
+def _fit(case: str):
+    ref = REF[case]
+    kw = {"estimator": "MLR"} if "MLR" in ref["call"] else {}
+    return fit(ref["model"], DATA, cluster="cluster", **kw)
+
+
+def _check(res, ref) -> None:
+    est, want = res.estimates(), pd.DataFrame(ref["estimates"])
+    assert list(est["lhs"] + est["op"] + est["rhs"]) == list(want["lhs"] + want["op"] + want["rhs"])
+    assert list(est["level"].astype(str)) == list(want["level"].astype(str))
+    for col in ("est", "se", "std.lv", "std.all"):
+        np.testing.assert_allclose(est[col], want[col], atol=1e-3, err_msg=col)
+    fm = res.fit_measures()
+    for key, value in ref["fit_measures"].items():
+        if value is None:  # NA in lavaan
+            assert not np.isfinite(fm[key]), key
+        elif key in LIKELIHOOD:
+            assert fm[key] == pytest.approx(value, rel=1e-5), key
+        else:
+            assert fm[key] == pytest.approx(value, abs=1e-3), key
+    assert res.converged is ref["converged"] is True
+
+
+@pytest.mark.parametrize("case", ["cfa_ml", "sem_ml"])
+def test_two_level_ml_equals_lavaan(case):
+    """(a) one within and one between factor on six items; (e) covariates at one level only: within-only
+    x1-x3 and between-only w1-w2 (fixed.x, lavaan's loglik.x taken off both likelihoods)."""
+    ref = REF[case]
+    res = _fit(case)
+    ref_fm = {k: v for k, v in ref["fit_measures"].items() if k in res.fit_measures() or v is not None}
+    assert set(ref_fm) <= set(res.fit_measures())
+    _check(res, ref)
+
+
+def test_two_level_logl_and_chisq_tight():
+    """The h0 likelihood equals lavaan's to 1e-8 relative; the chi-square to 1e-3 (lavaan's h1 comes from
+    EM, whose stopping rule leaves unrestricted.logl 9e-5 below the maximum found here)."""
+    res, ref = _fit("cfa_ml"), REF["cfa_ml"]["fit_measures"]
+    assert res.fit_measures()["logl"] == pytest.approx(ref["logl"], rel=1e-8)
+    assert res.fit_measures()["unrestricted.logl"] >= ref["unrestricted.logl"] - 1e-6
+    assert res.fit_measures()["chisq"] == pytest.approx(ref["chisq"], abs=1e-3)
+    assert res.fit_measures()["df"] == ref["df"] == 18
+
+
+def test_level_names_within_between_and_json():
+    res = _fit("sem_mlr")
+    assert set(res.estimates()["level"]) == {"within", "between"}
+    out = res.to_dict()
+    assert out["nobs"] == 2500 and out["nclusters"] == 200
+    assert {"lhs", "op", "rhs", "level", "est", "se"} <= set(out["estimates"][0])
+    text = res.summary()
+    assert "Level 1 [within]:" in text and "Level 2 [between]:" in text and "Number of clusters" in text
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({}, "needs cluster="),
+    ({"cluster": "cluster", "estimator": "MLM"}, "estimator 'MLM' is not available with a two-level"),
+    ({"cluster": "cluster", "group": "g"}, "group= (multiple groups) is not available"),
+    ({"cluster": "cluster", "missing": "fiml"}, "missing='fiml' is not available"),
+    ({"cluster": "cluster", "information": "expected"}, "information='expected' is not available"),
+])
+def test_two_level_refusals_name_the_option(kwargs, message):
+    with pytest.raises(SurveyInputError, match=None) as info:
+        fit(REF["cfa_ml"]["model"], DATA.assign(g=1), **kwargs)
+    assert message in str(info.value)
+
+
+def test_level_block_errors():
+    with pytest.raises(SurveyInputError, match="one 'level: 1'"):
+        fit("level: 1\n  f =~ y1 + y2 + y3", DATA, cluster="cluster")
+    with pytest.raises(SurveyInputError, match="not a level"):
+        fit("level: 1\n  f =~ y1 + y2 + y3\nlevel: 3\n  g =~ y1 + y2 + y3", DATA, cluster="cluster")
+    with pytest.raises(SurveyInputError, match="cluster column 'nope'"):
+        fit(REF["cfa_ml"]["model"], DATA, cluster="nope")
