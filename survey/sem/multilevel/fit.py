@@ -96,9 +96,17 @@ def fit_twolevel(model: str, data, *, cluster: str, estimator: str = "ML", missi
         vcov = np.full(h0.hessian.shape, np.nan)
         warnings.append(SurveyWarning("vcov", "the observed information is singular: no standard errors",
                                       "sem"))
-    robust = robust_pieces(tl, h0, sat, xw, xb) if est_name == "MLR" else None
-    if robust is not None:
+    robust = base_robust = None
+    if est_name == "MLR":
+        from survey.sem.multilevel.measures import ndat
+        from survey.sem.multilevel.robust import model_sandwich
+
+        nd = ndat(tl, xw, xb)
+        robust = robust_pieces(tl, h0, sat, xw, xb, nd - tl.mg.npar)
         vcov = robust.vcov
+        dfb = nd - btl.mg.npar
+        base_robust = (robust.trace_h1 - model_sandwich(btl, base)[1]) / dfb if dfb > 0 else float("nan")
     return TwoLevelFit(model=model, estimator=est_name, se_kind=se_kind, cluster=cluster, pt=pt, tl=tl,
                        h0=h0, sat=sat, base=base, btl=btl, loglik_x=lx, vcov=vcov, robust=robust,
+                       base_scaling=base_robust,
                        warnings=warnings, x_within=xw, x_between=xb)

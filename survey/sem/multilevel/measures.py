@@ -100,7 +100,7 @@ def twolevel_measures(fit) -> dict[str, float]:
     within, between = srmr_level(sw1, sw0), srmr_level(sb1, sb0)
     out.update({"srmr": within + between, "srmr_within": within, "srmr_between": between})
     if fit.robust is not None:
-        out.update(_scaled(t, df, fit.robust.scaling))
+        out.update(_scaled(fit, t, df, tb, dfb, n))
     return {k: float(v) for k, v in out.items()}
 
 
@@ -113,6 +113,29 @@ def _notclose(t: float, df: float, n: int) -> float:
     return float(1.0 - sps.ncx2.sf(t, df, n * df * 0.08**2))
 
 
-def _scaled(t: float, df: float, c: float) -> dict[str, float]:
-    ts = t / c
-    return {"chisq.scaled": ts, "df.scaled": df, "pvalue.scaled": pvalue(ts, df), "chisq.scaling.factor": c}
+def _scaled(fit, t: float, df: float, tb: float, dfb: float, n: int) -> dict[str, float]:
+    """lavaan's ``.scaled`` and ``.robust`` measures of the Yuan-Bentler-Mplus test (the project's
+    :func:`survey.sem.measures.measures.scaled_measures`, one block)."""
+    from survey.sem.inference.tests import ScaledTest
+    from survey.sem.measures.measures import scaled_measures
+
+    rb = fit.robust
+    test = ScaledTest("yuan.bentler.mplus", t, df, rb.scaling * df, rb.scaling,
+                      scaling_factor_h1=rb.trace_h1 / rb.h1_ndat,
+                      scaling_factor_h0=rb.trace_h0 / fit.tl.mg.npar)
+    base = ScaledTest("yuan.bentler.mplus", tb, dfb, fit.base_scaling * dfb, fit.base_scaling)
+    out = scaled_measures(test, base, n, 1)
+    for suffix, c in (("scaled", 1.0), ("robust", rb.scaling)):
+        stat = t / rb.scaling if suffix == "robust" else t
+        dof = df if suffix == "robust" else rb.scaling * df
+        out[f"rmsea.notclose.pvalue.{suffix}"] = _notclose_scaled(stat, dof, n, c)
+    return out
+
+
+def _notclose_scaled(t: float, df: float, n: int, c: float) -> float:
+    """P(chi2_df <= T) with noncentrality N df .08^2 / c (lavaan ``rmsea.notclose.pvalue.scaled/.robust``)."""
+    if df <= 0:
+        return float("nan")
+    from survey import distributions as sps
+
+    return float(1.0 - sps.ncx2.sf(t, df, n * df * 0.08**2 / c))

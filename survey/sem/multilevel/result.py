@@ -28,13 +28,15 @@ class TwoLevelFit(SEMResult):
 
     def __init__(self, *, model: str, estimator: str, se_kind: str, cluster: str, pt: pd.DataFrame, tl, h0,
                  sat, base, btl, loglik_x: float, vcov: np.ndarray, robust, warnings: list,
-                 x_within: list[str], x_between: list[str], level: float = 0.95) -> None:
+                 x_within: list[str], x_between: list[str], base_scaling: float | None = None,
+                 level: float = 0.95) -> None:
         self.model, self.estimator, self.se_kind, self.cluster = model, estimator, se_kind, cluster
         self.missing, self.group, self.single = "listwise", "", True
         self.group_equal, self.group_partial = [], []
         self.tl, self.mg, self.h0, self.sat, self.base, self.btl = tl, tl.mg, h0, sat, base, btl
         self.loglik_x, self.robust, self.x_within, self.x_between = loglik_x, robust, x_within, x_between
         self.level, self.bootstrap, self.start = level, None, None
+        self.base_scaling = base_scaling
         self.theta = np.asarray(h0.theta, dtype=float)
         self.theta_full = self.mg.k @ self.theta
         self.converged = bool(h0.converged)

@@ -27,6 +27,7 @@ class RobustPieces:
     scaling: float  # Yuan-Bentler-Mplus scaling factor (chisq.scaling.factor)
     trace_h1: float
     trace_h0: float
+    h1_ndat: int
 
 
 def _flatten(m: Moments) -> np.ndarray:
@@ -67,30 +68,40 @@ def _jacobian(fun, theta: np.ndarray) -> np.ndarray:
     return np.column_stack(cols)
 
 
-def robust_pieces(tl, h0, sat, x_within: list[str], x_between: list[str]) -> RobustPieces:
-    """Sandwich vcov and the Yuan-Bentler-Mplus scaling of a two-level ML fit."""
+def model_sandwich(tl, est) -> tuple[np.ndarray, float]:
+    """A0^-1 B0 A0^-1 and tr(B0 A0^-1) of a fitted two-level model (A0 its observed information, B0 the
+    cross-product of its cluster scores at the estimates)."""
+    m0, _ = tl.moments(est.theta)
+    scores_m = -0.5 * cluster_moment_scores(m0, tl.st)  # d logl_j / d moments
+    scores = scores_m @ _jacobian(lambda t: _flatten(tl.moments(t)[0]), est.theta)
+    b0 = scores.T @ scores
+    a0_inv = np.linalg.inv(est.hessian)
+    return a0_inv @ b0 @ a0_inv, float(np.sum(b0 * a0_inv.T))
+
+
+def h1_trace(tl, sat, x_within: list[str], x_between: list[str]) -> tuple[float, int]:
+    """tr(B1 A1^-1) of the saturated two-level model at its estimates (observed information and cluster
+    scores; lavaan 0.6.14 evaluates both at its EM h1 moments) over the h1 moments that are not fixed.x
+    moments, and their number (lavaan's ``h1.ndat``)."""
     from survey.sem.multilevel.h1 import SaturatedModel
 
     st = tl.st
-    m0, _ = tl.moments(h0.theta)
-    scores_m = -0.5 * cluster_moment_scores(m0, st)  # d logl_j / d moments
-    jac = _jacobian(lambda t: _flatten(tl.moments(t)[0]), h0.theta)
-    scores = scores_m @ jac
-    b0 = scores.T @ scores
-    a0_inv = np.linalg.inv(h0.hessian)
-    vcov = a0_inv @ b0 @ a0_inv
-    trace_h0 = float(np.sum(b0 * a0_inv.T))
     sm = SaturatedModel(st, tl.y_both)
-    theta1 = sm.pack(m0)
+    theta1 = sm.pack(sat.moments)
     keep = _free_h1(sm, st, tl, x_within, x_between)
     jac1 = _jacobian(lambda t: _flatten(sm.moments(t)), theta1)[:, keep]
-    s1 = scores_m @ jac1
+    s1 = -0.5 * cluster_moment_scores(sat.moments, st) @ jac1
     b1 = s1.T @ s1
     a1 = 0.5 * numeric_hessian(sm.gradient, theta1)[np.ix_(keep, keep)]
-    trace_h1 = float(np.sum(b1 * np.linalg.inv(a1).T))
-    df = sat.npar - int(np.sum(~keep)) - tl.mg.npar
+    return float(np.sum(b1 * np.linalg.inv(a1).T)), int(keep.sum())
+
+
+def robust_pieces(tl, h0, sat, x_within: list[str], x_between: list[str], df: float) -> RobustPieces:
+    """Sandwich vcov and the Yuan-Bentler-Mplus scaling c = (tr_h1 - tr_h0) / df of a two-level ML fit."""
+    vcov, trace_h0 = model_sandwich(tl, h0)
+    trace_h1, ndat = h1_trace(tl, sat, x_within, x_between)
     scaling = (trace_h1 - trace_h0) / df if df > 0 else float("nan")
-    return RobustPieces(vcov, scaling, trace_h1, trace_h0)
+    return RobustPieces(vcov, scaling, trace_h1, trace_h0, ndat)
 
 
 def _free_h1(sm, st: ClusterStats, tl, x_within: list[str], x_between: list[str]) -> np.ndarray:
