@@ -67,26 +67,31 @@ def test_two_level_mlr_equals_lavaan(case):
 
 
 def test_two_level_mlr_scaled_test():
-    """tr(B1 A1^-1) is taken at the saturated estimates (lavaan: at its EM h1 moments); lavaan's EM stops
-    short of the maximum, which moves the scaling factor by about 1e-4 relative: within 1e-3."""
+    """scaling.factor.h1 = tr(B1 A1^-1) / h1.ndat at lavaan's EM h1 moments (observed information and
+    cluster scores of the saturated model), scaling.factor.h0 = tr(B0 A0^-1) / npar; what is left is
+    lavaan's nlminb stopping 1e-4 short of the optimum in the estimates."""
     res, ref = _fit("cfa_mlr"), REF["cfa_mlr"]["fit_measures"]
     fm = res.fit_measures()
-    assert fm["scaling.factor.h0"] == pytest.approx(ref["scaling.factor.h0"], rel=1e-5)
-    assert fm["scaling.factor.h1"] == pytest.approx(ref["scaling.factor.h1"], rel=1e-4)
-    assert fm["chisq.scaled"] == pytest.approx(ref["chisq.scaled"], rel=3e-4)
+    assert fm["scaling.factor.h0"] == pytest.approx(ref["scaling.factor.h0"], rel=2e-5)
+    assert fm["scaling.factor.h1"] == pytest.approx(ref["scaling.factor.h1"], rel=2e-5)
+    assert fm["chisq.scaled"] == pytest.approx(ref["chisq.scaled"], rel=5e-5)
     ml = _fit("cfa_ml").estimates()
     se_ratio = res.estimates()["se"].to_numpy()[ml["se"] > 0] / ml["se"].to_numpy()[ml["se"] > 0]
     assert not np.allclose(se_ratio, 1.0, atol=1e-2)  # the robust SEs are not the ML ones
 
 
 def test_two_level_logl_and_chisq_tight():
-    """The h0 likelihood equals lavaan's to 1e-8 relative; the chi-square to 1e-3 (lavaan's h1 comes from
-    EM, whose stopping rule leaves unrestricted.logl 9e-5 below the maximum found here)."""
-    res, ref = _fit("cfa_ml"), REF["cfa_ml"]["fit_measures"]
-    assert res.fit_measures()["logl"] == pytest.approx(ref["logl"], rel=1e-8)
-    assert res.fit_measures()["unrestricted.logl"] >= ref["unrestricted.logl"] - 1e-6
-    assert res.fit_measures()["chisq"] == pytest.approx(ref["chisq"], abs=1e-3)
-    assert res.fit_measures()["df"] == ref["df"] == 18
+    """logl equals lavaan's to 1e-8 relative; unrestricted.logl too (lavaan's EM for h1: its start, steps
+    and stopping rule, which stops 9e-5 below the maximum of the saturated likelihood), so chisq = lavaan's
+    to 1e-4."""
+    for case in ("cfa_ml", "sem_ml"):
+        res, ref = _fit(case), REF[case]["fit_measures"]
+        fm = res.fit_measures()
+        assert fm["logl"] == pytest.approx(ref["logl"], rel=1e-8)
+        assert fm["unrestricted.logl"] == pytest.approx(ref["unrestricted.logl"], rel=1e-9)
+        assert fm["chisq"] == pytest.approx(ref["chisq"], abs=1e-4)
+        assert fm["df"] == ref["df"]
+    assert _fit("cfa_ml").fit_measures()["df"] == 18 and _fit("sem_ml").fit_measures()["df"] == 10
 
 
 def test_level_names_within_between_and_json():
@@ -119,3 +124,34 @@ def test_level_block_errors():
         fit("level: 1\n  f =~ y1 + y2 + y3\nlevel: 3\n  g =~ y1 + y2 + y3", DATA, cluster="cluster")
     with pytest.raises(SurveyInputError, match="cluster column 'nope'"):
         fit(REF["cfa_ml"]["model"], DATA, cluster="nope")
+
+
+def _run(argv: list[str], capsys) -> tuple[int, str, str]:
+    from survey.cli import main
+
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    out = capsys.readouterr()
+    return info.value.code or 0, out.out, out.err
+
+
+def test_cli_fit_two_level_equals_lavaan(tmp_path, capsys):
+    model = tmp_path / "ml.lav"
+    model.write_text(REF["sem_mlr"]["model"] + "\n")
+    code, out, _ = _run(["fit", str(model), str(FIX / "demo_twolevel.csv"), "--cluster", "cluster",
+                         "--estimator", "MLR", "--json"], capsys)
+    assert code == 0
+    obj = json.loads(out)
+    ref = REF["sem_mlr"]
+    for name in ("chisq", "chisq.scaled", "cfi.robust", "rmsea.robust", "srmr_within", "srmr_between",
+                 "logl"):
+        assert obj["fit_measures"][name] == pytest.approx(ref["fit_measures"][name], rel=1e-3), name
+    assert [e["se"] for e in obj["estimates"]] == pytest.approx([r["se"] for r in ref["estimates"]], abs=1e-3)
+
+
+def test_cli_two_level_without_cluster_exits_2(tmp_path, capsys):
+    model = tmp_path / "ml.lav"
+    model.write_text(REF["cfa_ml"]["model"] + "\n")
+    code, out, err = _run(["fit", str(model), str(FIX / "demo_twolevel.csv"), "--json"], capsys)
+    assert code == 2 and out == ""
+    assert "needs cluster=" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1

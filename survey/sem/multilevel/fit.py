@@ -83,8 +83,10 @@ def fit_twolevel(model: str, data, *, cluster: str, estimator: str = "ML", missi
     h0 = estimate(tl)
     if not h0.converged:
         warnings.append(SurveyWarning("nonconvergence", "the two-level model did not converge", "sem"))
-    implied, _ = tl.moments(h0.theta)
-    sat = fit_saturated(st, tl.y_both, implied)
+    sat = fit_saturated(st, tl.y_both)
+    if not sat.converged:
+        warnings.append(SurveyWarning("h1", "the EM of the saturated two-level model did not converge "
+                                      "in 5000 iterations (lavaan's limit)", "sem"))
     btl = build_model(baseline_partable(pt), st)
     base = estimate(btl)
     xw = [v for v in sets["within"] if v in tl.within.names.ov_x]

@@ -2,8 +2,9 @@
 within and between covariance and every mean free, between-level rows of within-only variables zero)
 and the loglik of the fixed.x covariates that lavaan takes off both likelihoods (``loglik.x``).
 
-lavaan fits h1 by EM; here the same likelihood (:mod:`.loglik`) is maximised over
-(vech Sigma_W, vech Sigma_B over the level-2 variables, means) by quasi-Newton and Newton steps.
+h1 is lavaan's EM (same start, E/M steps and stopping rule, so unrestricted.logl, the chi-square and the
+SRMR are lavaan's); :class:`SaturatedModel` parameterises it as (vech Sigma_W, vech Sigma_B over the
+level-2 variables, means) for its information matrices (:mod:`.robust`).
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from survey.sem.model.moments import vech_index
-from survey.sem.multilevel.estimate import numeric_hessian
 from survey.sem.multilevel.loglik import LOG2PI, Moments, minus2_logl, moment_gradient
 from survey.sem.multilevel.stats import ClusterStats
 
@@ -74,28 +74,57 @@ class SaturatedModel:
         return np.concatenate([gw[self.rw, self.cw], gb[self.rb, self.cb], g.mu_z, g.mu_y])
 
 
-def fit_saturated(st: ClusterStats, y_both: np.ndarray, start: Moments) -> Saturated:
-    """Maximum-likelihood saturated two-level moments from ``start`` (the model's implied moments)."""
-    from scipy.optimize import minimize
-
-    sm = SaturatedModel(st, y_both)
-    theta = sm.pack(start)
-    n = st.n
-    res = minimize(lambda t: sm.minus2_logl(t) / n, theta, jac=lambda t: sm.gradient(t) / n, method="BFGS",
-                   options={"gtol": 1e-8, "maxiter": 10000})
-    theta, value = res.x, sm.minus2_logl(res.x)
-    for _ in range(10):
-        grad = sm.gradient(theta)
-        if np.max(np.abs(grad)) / n < 1e-10:
+def fit_saturated(st: ClusterStats, y_both: np.ndarray, tol: float = 1e-4, max_iter: int = 5000) -> Saturated:
+    """lavaan 0.6.14's h1 of clustered data (``lav_mvnorm_cluster_em_sat``, called with tol = 1e-4 and
+    max.iter = 5000): EM from Sigma_W = I, Sigma_B = I (level-2 variables), zero means (mu_z and S_zz at
+    their sample values), stopped when the loglik gains less than ``tol``. The E-step takes the expected
+    cluster effects u_j = mu_B + [S_yz, S_B] V_n^-1 (b_j - mu) and their conditional covariance
+    S_B - [S_yz, S_B] V_n^-1 [S_yz, S_B]' (Rosseel 2021, lavaan ``lav_mvnorm_cluster_em_estepb``)."""
+    py, pz = st.p_y, st.p_z
+    both = np.asarray(y_both, dtype=int)
+    sw = np.eye(py)
+    sb = np.zeros((py, py))
+    sb[both, both] = 1.0
+    syz = np.zeros((py, pz))
+    zvals = st.ybar[:, :pz]
+    mu_z = zvals.mean(axis=0)
+    szz = np.cov(zvals.T, ddof=0).reshape(pz, pz)
+    mu_w, mu_b = np.zeros(py), np.zeros(py)
+    y1y1 = st.y1y1
+    fx_old = -0.5 * minus2_logl(Moments(sw, sb, szz, syz, mu_z, mu_w + mu_b), st)
+    groups = [np.flatnonzero(st.cluster_size == nj) for nj in st.sizes]
+    m = Moments(sw, sb, szz, syz, mu_z, mu_w + mu_b)
+    converged = False
+    for _ in range(max_iter):
+        mu = np.concatenate([mu_z, mu_w + mu_b])
+        sigma_1 = np.hstack([syz, sb])
+        cw2, cb = np.zeros((py, py)), np.zeros((py, py))
+        mw, mb, zy = np.zeros(py), np.zeros(py), np.zeros((pz, py))
+        for nj, rows in zip(st.sizes, groups, strict=True):
+            b = st.ybar[rows]  # (z, ybar)
+            ybar = b[:, pz:]
+            omega = Moments(sw, sb, szz, syz, mu_z, mu).joint(nj)
+            s1oi = sigma_1 @ np.linalg.inv(omega)
+            ev = (b - mu) @ s1oi.T + mu_b
+            covv = len(rows) * (sb - s1oi @ sigma_1.T)
+            evv = 0.5 * (covv + covv.T) + ev.T @ ev
+            mw += nj * (ybar - ev).sum(axis=0)
+            mb += ev.sum(axis=0)
+            cw2 += nj * (evv - ybar.T @ ev - ev.T @ ybar)
+            cb += evv
+            zy += b[:, :pz].T @ ev
+        m_ws, m_bs = mw / st.n, mb / st.nclusters
+        sw = (y1y1 + cw2) / st.n - np.outer(m_ws, m_ws)
+        sb = cb / st.nclusters - np.outer(m_bs, m_bs)
+        syz = (zy / st.nclusters - np.outer(mu_z, m_bs)).T
+        mu_w, mu_b = m_ws, m_bs
+        m = Moments(sw, sb, szz, syz, mu_z, mu_w + mu_b)
+        fx = -0.5 * minus2_logl(m, st)
+        if fx - fx_old < tol:
+            converged = True
             break
-        step = np.linalg.lstsq(numeric_hessian(sm.gradient, theta), grad, rcond=None)[0]
-        new = theta - step
-        new_value = sm.minus2_logl(new)
-        if not new_value <= value + 1e-9:
-            break
-        theta, value = new, new_value
-    conv = bool(np.max(np.abs(sm.gradient(theta))) / n < 1e-6)
-    return Saturated(sm.moments(theta), float(value), sm.npar, conv)
+        fx_old = fx
+    return Saturated(m, minus2_logl(m, st), SaturatedModel(st, both).npar, converged)
 
 
 def loglik_x(st: ClusterStats, x_within: list[str], x_between: list[str]) -> float:

@@ -35,6 +35,7 @@ class ClusterStats:
     total_mean: np.ndarray  # p_y
     between_cov: np.ndarray  # p_z x p_z of the cluster values, divisor J
     between_mean: np.ndarray  # p_z
+    y1y1: np.ndarray  # p_y x p_y, sum over rows of y y' (raw, for lavaan's EM)
 
     @property
     def p_y(self) -> int:
@@ -96,5 +97,5 @@ def cluster_stats(data: pd.DataFrame, cluster: str, y: list[str], z: list[str]) 
     bm = zv.mean(axis=0)
     bc = (zv - bm).T @ (zv - bm) / jn
     stats = ClusterStats(list(y), list(z), n, jn, s_pw, sizes, np.array(counts, dtype=float), mean_d, cov_d,
-                         size, zy, codes, yc, tc, tm, bc, bm)
+                         size, zy, codes, yc, tc, tm, bc, bm, xy.T @ xy)
     return stats, int((~keep).sum())
