@@ -26,6 +26,8 @@ LIKELIHOOD = ("logl", "unrestricted.logl", "aic", "bic", "bic2")
 def _fit(case: str):
     ref = REF[case]
     kw = {"estimator": "MLR"} if "MLR" in ref["call"] else {}
+    if "expected" in ref["call"]:
+        kw["information"] = "expected"
     return fit(ref["model"], DATA, cluster="cluster", **kw)
 
 
@@ -64,6 +66,15 @@ def test_two_level_mlr_equals_lavaan(case):
     res = _fit(case)
     assert res.estimator == "MLR"
     _check(res, REF[case])
+
+
+def test_two_level_expected_information_equals_lavaan():
+    """information = "expected": the Fisher information of the within deviations and the cluster means."""
+    res = _fit("cfa_expected")
+    assert "Information                                    Expected" in res.summary()
+    _check(res, REF["cfa_expected"])
+    obs = _fit("cfa_ml").estimates()["se"].to_numpy()
+    assert np.max(np.abs(res.estimates()["se"].to_numpy() - obs)) > 1e-3  # not the observed SEs
 
 
 def test_two_level_mlr_scaled_test():
@@ -109,7 +120,7 @@ def test_level_names_within_between_and_json():
     ({"cluster": "cluster", "estimator": "MLM"}, "estimator 'MLM' is not available with a two-level"),
     ({"cluster": "cluster", "group": "g"}, "group= (multiple groups) is not available"),
     ({"cluster": "cluster", "missing": "fiml"}, "missing='fiml' is not available"),
-    ({"cluster": "cluster", "information": "expected"}, "information='expected' is not available"),
+    ({"cluster": "cluster", "information": "first.order"}, "information='first.order' is not available"),
 ])
 def test_two_level_refusals_name_the_option(kwargs, message):
     with pytest.raises(SurveyInputError, match=None) as info:

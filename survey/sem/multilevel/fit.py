@@ -45,8 +45,12 @@ def check_twolevel(*, estimator: str, missing: str, group, se: str, bootstrap, s
     if se_name not in allowed:
         raise SurveyInputError(f"se={se!r} is not available with a two-level {est} fit yet (available: "
                                f"{', '.join(sorted(allowed))})", field="se", value=se)
-    if information not in (None, "observed"):
-        raise SurveyInputError(f"information={information!r} is not available with a two-level model yet "
+    if information not in (None, "observed", "expected"):
+        raise SurveyInputError(f"information={information!r} is not available with a two-level model "
+                               "(available: observed, lavaan's default there; expected)", field="information",
+                               value=information)
+    if information == "expected" and est == "MLR":
+        raise SurveyInputError("information='expected' with a two-level MLR fit is not available yet "
                                "(available: observed, lavaan's default there)", field="information",
                                value=information)
     if test not in (None, "standard", "default") and not (est == "MLR" and test == "yuan.bentler.mplus"):
@@ -92,8 +96,13 @@ def fit_twolevel(model: str, data, *, cluster: str, estimator: str = "ML", missi
     xw = [v for v in sets["within"] if v in tl.within.names.ov_x]
     xb = [v for v in sets["between"] if v in tl.between.names.ov_x]
     lx = loglik_x(st, xw, xb)
+    info = h0.hessian
+    if information == "expected":  # lavaan information = "expected" (survey.sem.multilevel.information)
+        from survey.sem.multilevel.information import expected_information
+
+        info = expected_information(tl, h0.theta)
     try:
-        vcov = np.linalg.inv(h0.hessian)
+        vcov = np.linalg.inv(info)
     except np.linalg.LinAlgError:
         vcov = np.full(h0.hessian.shape, np.nan)
         warnings.append(SurveyWarning("vcov", "the observed information is singular: no standard errors",
@@ -108,7 +117,8 @@ def fit_twolevel(model: str, data, *, cluster: str, estimator: str = "ML", missi
         vcov = robust.vcov
         dfb = nd - btl.mg.npar
         base_robust = (robust.trace_h1 - model_sandwich(btl, base)[1]) / dfb if dfb > 0 else float("nan")
-    return TwoLevelFit(model=model, estimator=est_name, se_kind=se_kind, cluster=cluster, pt=pt, tl=tl,
+    return TwoLevelFit(model=model, estimator=est_name, information=information or "observed",
+                       se_kind=se_kind, cluster=cluster, pt=pt, tl=tl,
                        h0=h0, sat=sat, base=base, btl=btl, loglik_x=lx, vcov=vcov, robust=robust,
                        base_scaling=base_robust,
                        warnings=warnings, x_within=xw, x_between=xb)

@@ -26,11 +26,13 @@ def _refuse(what: str):
 class TwoLevelFit(SEMResult):
     """Result of :func:`survey.sem.multilevel.fit.fit_twolevel` (not built by ``SEMResult.__init__``)."""
 
-    def __init__(self, *, model: str, estimator: str, se_kind: str, cluster: str, pt: pd.DataFrame, tl, h0,
+    def __init__(self, *, model: str, estimator: str, information: str, se_kind: str, cluster: str,
+                 pt: pd.DataFrame, tl, h0,
                  sat, base, btl, loglik_x: float, vcov: np.ndarray, robust, warnings: list,
                  x_within: list[str], x_between: list[str], base_scaling: float | None = None,
                  level: float = 0.95) -> None:
         self.model, self.estimator, self.se_kind, self.cluster = model, estimator, se_kind, cluster
+        self.information_kind = information
         self.missing, self.group, self.single = "listwise", "", True
         self.group_equal, self.group_partial = [], []
         self.tl, self.mg, self.h0, self.sat, self.base, self.btl = tl, tl.mg, h0, sat, base, btl

@@ -34,7 +34,7 @@ def summary_text(fit, fit_measures: bool = True, standardized: bool = True) -> s
             lines.append(f"  {key:<44} {fm[key]:>10.3f}")
     lines += ["", "Parameter Estimates:", "", f"  Standard errors                    "
               f"{'Robust.huber.white' if fit.robust is not None else 'Standard':>20}",
-              "  Information                                    Observed"]
+              f"  Information                              {fit.information_kind.capitalize():>14}"]
     est = fit.estimates().rename(columns={"std.lv": "std_lv", "std.all": "std_all"})
     head = f"{'':<20}{'Estimate':>9}{'Std.Err':>9}{'z-value':>9}{'P(>|z|)':>9}"
     if standardized:
