@@ -15,15 +15,14 @@ import numpy as np
 from survey.sem.multilevel.loglik import Moments
 
 
-def _directions(tl, theta: np.ndarray) -> list[Moments]:
+def _directions(moments, theta: np.ndarray) -> list[Moments]:
     """dMoments/dtheta_k by central differences (the moments are smooth in theta)."""
     out = []
     for k in range(theta.size):
         step = 1e-6 * max(1.0, abs(theta[k]))
         e = np.zeros(theta.size)
         e[k] = step
-        hi, _ = tl.moments(theta + e)
-        lo, _ = tl.moments(theta - e)
+        hi, lo = moments(theta + e), moments(theta - e)
         out.append(Moments(*((a - b) / (2 * step) for a, b in zip(_parts(hi), _parts(lo), strict=True))))
     return out
 
@@ -32,11 +31,11 @@ def _parts(m: Moments):
     return m.sw, m.sb, m.szz, m.syz, m.mu_z, m.mu_y
 
 
-def expected_information(tl, theta: np.ndarray) -> np.ndarray:
-    """The Fisher information of the parameters (sum over the observations, like the observed one)."""
-    st = tl.st
-    m, _ = tl.moments(theta)
-    dirs = _directions(tl, theta)
+def expected_information(moments, st, theta: np.ndarray) -> np.ndarray:
+    """The Fisher information of the parameters (sum over the observations, like the observed one);
+    ``moments(theta)`` gives the '2l' moments (a model's or the saturated model's)."""
+    m = moments(theta)
+    dirs = _directions(moments, theta)
     q = theta.size
     inv_w = np.linalg.inv(m.sw)
     a = np.array([inv_w @ d.sw for d in dirs])  # q x p x p

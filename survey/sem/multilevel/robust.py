@@ -68,22 +68,23 @@ def _jacobian(fun, theta: np.ndarray) -> np.ndarray:
     return np.column_stack(cols)
 
 
-def model_sandwich(tl, est) -> tuple[np.ndarray, float]:
-    """A0^-1 B0 A0^-1 and tr(B0 A0^-1) of a fitted two-level model (A0 its observed information, B0 the
-    cross-product of its cluster scores at the estimates)."""
-    m0, _ = tl.moments(est.theta)
+def model_sandwich(tl, theta: np.ndarray, info: np.ndarray) -> tuple[np.ndarray, float, np.ndarray]:
+    """A0^-1 B0 A0^-1, tr(B0 A0^-1) and B0 of a fitted two-level model (A0 = ``info``, its observed or
+    expected information; B0 the cross-product of its cluster scores at the estimates)."""
+    m0, _ = tl.moments(theta)
     scores_m = -0.5 * cluster_moment_scores(m0, tl.st)  # d logl_j / d moments
-    scores = scores_m @ _jacobian(lambda t: _flatten(tl.moments(t)[0]), est.theta)
+    scores = scores_m @ _jacobian(lambda t: _flatten(tl.moments(t)[0]), theta)
     b0 = scores.T @ scores
-    a0_inv = np.linalg.inv(est.hessian)
-    return a0_inv @ b0 @ a0_inv, float(np.sum(b0 * a0_inv.T))
+    a0_inv = np.linalg.inv(info)
+    return a0_inv @ b0 @ a0_inv, float(np.sum(b0 * a0_inv.T)), b0
 
 
-def h1_trace(tl, sat, x_within: list[str], x_between: list[str]) -> tuple[float, int]:
-    """tr(B1 A1^-1) of the saturated two-level model at its estimates (observed information and cluster
-    scores; lavaan 0.6.14 evaluates both at its EM h1 moments) over the h1 moments that are not fixed.x
-    moments, and their number (lavaan's ``h1.ndat``)."""
+def h1_trace(tl, sat, x_within: list[str], x_between: list[str], expected: bool = False) -> tuple[float, int]:
+    """tr(B1 A1^-1) of the saturated two-level model at lavaan's EM h1 moments (A1 its observed, or
+    expected, information; B1 the cross-product of its cluster scores) over the h1 moments that are not
+    fixed.x moments, and their number (lavaan's ``h1.ndat``)."""
     from survey.sem.multilevel.h1 import SaturatedModel
+    from survey.sem.multilevel.information import expected_information
 
     st = tl.st
     sm = SaturatedModel(st, tl.y_both)
@@ -92,14 +93,17 @@ def h1_trace(tl, sat, x_within: list[str], x_between: list[str]) -> tuple[float,
     jac1 = _jacobian(lambda t: _flatten(sm.moments(t)), theta1)[:, keep]
     s1 = -0.5 * cluster_moment_scores(sat.moments, st) @ jac1
     b1 = s1.T @ s1
-    a1 = 0.5 * numeric_hessian(sm.gradient, theta1)[np.ix_(keep, keep)]
+    a1 = expected_information(sm.moments, st, theta1) if expected else 0.5 * numeric_hessian(sm.gradient,
+                                                                                              theta1)
+    a1 = a1[np.ix_(keep, keep)]
     return float(np.sum(b1 * np.linalg.inv(a1).T)), int(keep.sum())
 
 
-def robust_pieces(tl, h0, sat, x_within: list[str], x_between: list[str], df: float) -> RobustPieces:
+def robust_pieces(tl, theta: np.ndarray, info: np.ndarray, sat, x_within: list[str], x_between: list[str],
+                  df: float, expected: bool = False) -> RobustPieces:
     """Sandwich vcov and the Yuan-Bentler-Mplus scaling c = (tr_h1 - tr_h0) / df of a two-level ML fit."""
-    vcov, trace_h0 = model_sandwich(tl, h0)
-    trace_h1, ndat = h1_trace(tl, sat, x_within, x_between)
+    vcov, trace_h0, _ = model_sandwich(tl, theta, info)
+    trace_h1, ndat = h1_trace(tl, sat, x_within, x_between, expected)
     scaling = (trace_h1 - trace_h0) / df if df > 0 else float("nan")
     return RobustPieces(vcov, scaling, trace_h1, trace_h0, ndat)
 
