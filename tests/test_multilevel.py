@@ -74,7 +74,7 @@ def test_two_level_mlr_equals_lavaan(case):
 
 
 @pytest.mark.parametrize("case", ["cfa_stdlv", "cfa_mlf", "cfa_firstorder", "cfa_rhw", "cfa_mlr_expected",
-                                  "sem_listwise"])
+                                  "sem_listwise", "equal_ml", "equal_mlr"])
 def test_two_level_options_equal_lavaan(case):
     """std.lv; MLF (lavaan 0.6.14 runs it as ML with observed information on two-level data: said in a
     warning); information = "first.order"; ML with se = "robust.huber.white"; MLR with expected
@@ -83,6 +83,10 @@ def test_two_level_options_equal_lavaan(case):
     _check(res, REF[case])
     if case == "cfa_mlf":
         assert res.estimator == "ML" and any("as lavaan 0.6.14 does" in w.message for w in res.warnings)
+    if case.startswith("equal"):  # loadings shared by the levels; the ICC of the factor by the delta method
+        est = res.estimates().set_index(["lhs", "op", "rhs", "block"])
+        assert est.loc[("fw", "=~", "y2", 1), "est"] == est.loc[("fb", "=~", "y2", 2), "est"]
+        assert res.fit_measures()["df"] == 2
     if case == "sem_listwise":
         assert res.nobs == 2496 and any("4 row(s)" in w.message for w in res.warnings)
 

@@ -100,6 +100,9 @@ def fit_twolevel(model: str, data, *, cluster: str, estimator: str = "ML", missi
         cluster=cluster, options=options)
     options.pop("meanstructure", None)
     pt = level_partable(model, **options)
+    if pt["op"].isin(["==", "<", ">"]).any():
+        _refuse("explicit constraints (==, <, >) beyond equal labels are not available with a two-level "
+                "model yet (available: shared labels, := definitions)", "model")
     sets = level_variables(pt)
     st, dropped = cluster_stats(data, cluster, sets["ov1"], sets["between"])
     warnings = []

@@ -122,7 +122,7 @@ def _scaled(fit, t: float, df: float, tb: float, dfb: float, n: int) -> dict[str
     rb = fit.robust
     test = ScaledTest("yuan.bentler.mplus", t, df, rb.scaling * df, rb.scaling,
                       scaling_factor_h1=rb.trace_h1 / rb.h1_ndat,
-                      scaling_factor_h0=rb.trace_h0 / fit.tl.mg.npar)
+                      scaling_factor_h0=rb.trace_h0 / fit.tl.mg.free_rows)  # lavaan: rows before ==
     base = ScaledTest("yuan.bentler.mplus", tb, dfb, fit.base_scaling * dfb, fit.base_scaling)
     out = scaled_measures(test, base, n, 1)
     for suffix, c in (("scaled", 1.0), ("robust", rb.scaling)):

@@ -49,26 +49,51 @@ class TwoLevelFit(SEMResult):
         self.warnings = list(warnings)
         self.partable = self._table(pt)
         self.level_labels = _level_labels(model)
+        self._no_level = "0" if all(x.isdigit() for x in self.level_labels) else ""  # := rows, as lavaan
 
     # ------------------------------------------------------------------ tables
-    def _table(self, pt: pd.DataFrame) -> pd.DataFrame:
-        pt = pt[pt["block"] > 0].reset_index(drop=True).copy()
-        est = np.zeros(len(pt))
-        std = {"std.lv": np.zeros(len(pt)), "std.all": np.zeros(len(pt))}
+    def _values(self, theta: np.ndarray, pt: pd.DataFrame, kind: str | None = None) -> np.ndarray:
+        """Values (or ``kind`` standardized values) of the model rows of ``pt`` at ``theta``."""
         from survey.sem.standardize import standardize
 
+        full = self.mg.k @ theta
+        out = np.zeros(len(pt))
         for g, mod in enumerate(self.mg.models):
             rows = np.flatnonzero(pt["block"].to_numpy() == g + 1)
-            local = self.mg.local(self.theta_full, g)
-            est[rows] = mod.parameter_values(local)
-            for kind in std:
-                std[kind][rows] = standardize(mod, local, kind)
+            local = self.mg.local(full, g)
+            out[rows] = mod.parameter_values(local) if kind is None else standardize(mod, local, kind)
+        return out
+
+    def _table(self, pt: pd.DataFrame) -> pd.DataFrame:
+        """The parameter table with est, se, std.lv, std.all; ``:=`` rows by the delta method (lavaan)."""
+        from survey.sem.standardize import numerical_jacobian
+        from survey.sem.syntax.defined import DefinedFunction
+
+        defined = pt[pt["op"] == ":="]
+        model = pt[pt["block"] > 0].reset_index(drop=True).copy()
         se_free = np.sqrt(np.clip(np.diag(self._vcov), 0, None))
-        free = pt["free"].to_numpy()
-        pt["est"] = est
-        pt["se"] = np.where(free > 0, se_free[np.maximum(free, 1) - 1], 0.0)
-        pt["std.lv"], pt["std.all"] = std["std.lv"], std["std.all"]
-        return pt
+        free = model["free"].to_numpy()
+        model["est"] = self._values(self.theta, model)
+        model["se"] = np.where(free > 0, se_free[np.maximum(free, 1) - 1], 0.0)
+        for kind in ("std.lv", "std.all"):
+            model[kind] = self._values(self.theta, model, kind)
+        if not len(defined):
+            return model
+        table = pd.concat([model, defined], ignore_index=True)
+        fun = DefinedFunction(table)
+        pad = np.full(len(defined), np.nan)
+
+        def at(theta, kind=None):
+            return fun(np.concatenate([self._values(theta, model, kind), pad]))
+
+        jac = numerical_jacobian(at, self.theta)
+        rows = table.index[len(model):]
+        table.loc[rows, "est"] = at(self.theta)
+        table.loc[rows, "se"] = np.sqrt(np.clip(np.diag(jac @ self._vcov @ jac.T), 0, None))
+        for kind in ("std.lv", "std.all"):
+            table.loc[rows, kind] = at(self.theta, kind)
+        table.loc[rows, "block"] = 0
+        return table
 
     def estimates(self, standardized: bool = True) -> pd.DataFrame:
         """lavaan's ``parameterEstimates()`` of a two-level fit (``level`` as written in the syntax)."""
@@ -78,7 +103,9 @@ class TwoLevelFit(SEMResult):
             z = np.where(se > 0, est / se, np.nan)
         crit = sps.norm.ppf(1 - (1 - self.level) / 2)
         out = pd.DataFrame({"lhs": pt["lhs"], "op": pt["op"], "rhs": pt["rhs"], "block": pt["block"],
-                            "level": [self.level_labels[b - 1] for b in pt["block"]], "label": pt["label"],
+                            "level": [self.level_labels[b - 1] if b > 0 else self._no_level
+                                      for b in pt["block"]],
+                            "label": pt["label"],
                             "est": est, "se": se, "z": z})
         out["pvalue"] = 2 * sps.norm.sf(np.abs(z))
         out["ci.lower"], out["ci.upper"] = est - crit * se, est + crit * se
