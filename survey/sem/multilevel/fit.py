@@ -17,8 +17,7 @@ from survey.sem.multilevel.h1 import fit_saturated, loglik_x
 from survey.sem.multilevel.stats import cluster_stats
 from survey.sem.multilevel.syntax import level_partable, level_variables
 
-_OPTIONS = ("std_lv", "orthogonal", "int_ov_free", "int_lv_free", "fixed_x", "auto_fix_first",
-            "auto_fix_single", "auto_var", "auto_cov_lv_x", "auto_cov_y", "model_type", "meanstructure")
+_OPTIONS = ("std_lv", "meanstructure", "model_type")  # the parameter-table options checked against lavaan
 # lavaan 0.6.14 (lav_options_set) in the multilevel case
 _LAVAAN_SE = ("`se' argument must one of \"none\", \"standard\" or \"robust.huber.white\" in the multilevel "
               "case")
@@ -77,6 +76,9 @@ def check_twolevel(*, estimator: str, missing: str, group, se: str, bootstrap, s
         extra = "" if test in ("yuan.bentler",) else f" (lavaan: {_LAVAAN_TEST})"
         _refuse(f"test={test!r} is not available with a two-level {est} fit{' yet' if not extra else ''} "
                 f"(available: standard{', yuan.bentler.mplus' if est == 'MLR' else ''}){extra}", "test", test)
+    if str(options.get("model_type", "sem")) == "growth":
+        _refuse("growth() with a two-level model is not available yet (available: sem(), cfa())",
+                "model_type")
     unknown = sorted(set(options) - set(_OPTIONS))
     if unknown:
         _refuse(f"option {unknown[0]!r} is not available with a two-level model yet (available: "
@@ -114,6 +116,11 @@ def fit_twolevel(model: str, data, *, cluster: str, estimator: str = "ML", missi
     if dropped:
         warnings.append(SurveyWarning("listwise", f"{dropped} row(s) with a missing value in a model "
                                       "variable deleted (lavaan's listwise default)", "sem"))
+    exo = {lev: set(pt.loc[(pt["exo"] == 1) & (pt["level"] == lev), "lhs"]) for lev in (1, 2)}
+    if exo[1] & exo[2]:
+        _refuse(f"the fixed.x covariate {sorted(exo[1] & exo[2])[0]!r} appears at both levels: not available "
+                "with a two-level model yet (lavaan 0.6.14 fixes its within and between moments at its h1 "
+                "start values; available: a covariate at one level only)", "model")
     tl = build_model(pt, st)
     h0 = estimate(tl)
     if not h0.converged:
