@@ -178,6 +178,15 @@ def test_cfa_and_sem_wrappers_take_level_blocks():
         assert res.fit_measures()["chisq"] == pytest.approx(REF["cfa_ml"]["fit_measures"]["chisq"], abs=1e-4)
 
 
+def test_between_only_variable_varying_within_a_cluster_is_refused():
+    """lavaan 0.6.14 stops: 'Some between-level (only) variables have non-zero variance at the
+    within-level'; the error names the first row whose value differs from its cluster's."""
+    model = "level: 1\n  fw =~ y1 + y2 + y3\nlevel: 2\n  fb =~ y1 + y2 + y3\n  fb ~ x1"
+    with pytest.raises(SurveyInputError, match="variable 'x1' varies within cluster 1") as info:
+        fit(model, DATA, cluster="cluster")
+    assert info.value.row == 1 and info.value.column == "x1"
+
+
 def test_level_block_errors():
     with pytest.raises(SurveyInputError, match="one 'level: 1'"):
         fit("level: 1\n  f =~ y1 + y2 + y3", DATA, cluster="cluster")

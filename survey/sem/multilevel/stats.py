@@ -75,6 +75,15 @@ def cluster_stats(data: pd.DataFrame, cluster: str, y: list[str], z: list[str]) 
     means = sums / size[:, None]
     yi = [cols.index(v) for v in y]
     zi = [cols.index(v) for v in z]
+    for v, k in zip(z, zi, strict=True):  # lavaan 0.6.14 (lav_data_full) refuses these too
+        dev = np.abs(x[:, k] - means[codes, k])
+        bad = np.flatnonzero(dev > 1e-8 * max(1.0, float(np.abs(x[:, k]).max())))
+        if bad.size:
+            row = int(np.flatnonzero(keep)[bad[0]])
+            raise SurveyInputError(f"the between-level (only) variable {v!r} varies within cluster "
+                                   f"{uniques[codes[bad[0]]]} (lavaan: some between-level (only) variables "
+                                   "have non-zero variance at the within-level)", column=v,
+                                   row=row + 1, field="data")
     yc = x[:, yi] - means[codes][:, yi]
     n = x.shape[0]
     if n - jn <= 0:
