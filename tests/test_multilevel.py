@@ -74,11 +74,12 @@ def test_two_level_mlr_equals_lavaan(case):
 
 
 @pytest.mark.parametrize("case", ["cfa_stdlv", "cfa_mlf", "cfa_firstorder", "cfa_rhw", "cfa_mlr_expected",
-                                  "sem_listwise", "equal_ml", "equal_mlr"])
+                                  "sem_listwise", "equal_ml", "equal_mlr", "mixed_ml", "mixed_mlr"])
 def test_two_level_options_equal_lavaan(case):
     """std.lv; MLF (lavaan 0.6.14 runs it as ML with observed information on two-level data: said in a
     warning); information = "first.order"; ML with se = "robust.huber.white"; MLR with expected
-    information (A0 and A1 expected in the YB-Mplus traces); incomplete rows dropped (N 2496)."""
+    information (A0 and A1 expected in the YB-Mplus traces); incomplete rows dropped (N 2496); shared
+    labels and := (equal_*); endogenous variables at one level only (mixed_*: y4 within, w2 between)."""
     res = _fit(case)
     _check(res, REF[case])
     if case == "cfa_mlf":
