@@ -75,6 +75,8 @@ def fit(
         to N; ``sampling_weights_normalization="group"|"none"`` as lavaan) and a column of cluster ids
         (lavaan ``cluster=``, single level: cluster-robust SEs and test); with either, estimator ML runs as
         MLR (robust SEs, Yuan-Bentler-Mplus test), as lavaan (:mod:`survey.sem.inference.cluster`).
+        A model with lavaan ``level: 1`` / ``level: 2`` blocks and ``cluster=`` is a two-level SEM
+        (ML / MLR, :mod:`survey.sem.multilevel`).
     ordered : ordered items (``True``/``"all"`` or a list of columns; lavaan ``ordered=``), fitted by WLSMV
         (or estimator WLSM / ULSMV / ULSM / WLS; ``parameterization="delta"|"theta"``) through
         :func:`survey.sem.ordinal.route.fit_ordered`, which returns the ordinal fit classes.
