@@ -92,6 +92,13 @@ def test_two_level_options_equal_lavaan(case):
         assert res.nobs == 2496 and any("4 row(s)" in w.message for w in res.warnings)
 
 
+def test_mlr_with_the_standard_test_keeps_robust_ses_and_drops_the_scaled_test():
+    res = fit(REF["cfa_mlr"]["model"], DATA, cluster="cluster", estimator="MLR", test="standard")
+    want = pd.DataFrame(REF["cfa_mlr"]["estimates"])["se"]
+    np.testing.assert_allclose(res.estimates()["se"], want, atol=1e-3)
+    assert "chisq.scaled" not in res.fit_measures() and list(res.tests()) == ["standard"]
+
+
 def test_two_level_expected_information_equals_lavaan():
     """information = "expected": the Fisher information of the within deviations and the cluster means."""
     res = _fit("cfa_expected")

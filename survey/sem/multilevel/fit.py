@@ -62,8 +62,8 @@ def check_twolevel(*, estimator: str, missing: str, group, se: str, bootstrap, s
     default = {"ML": "standard", "MLR": "robust.huber.white", "MLF": "standard"}[est]
     se_kind = default if se_name == "default" else "robust.huber.white" if se_name == "robust" else se_name
     if se_kind not in ("standard", "robust.huber.white", "first.order"):
-        _refuse(f"se={se!r} is not available with a two-level model (available: standard, robust.huber.white"
-                f"; lavaan: {_LAVAAN_SE})", "se", se)
+        _refuse(f"se={se!r} is not available with a two-level model{' yet' if se_kind == 'none' else ''} "
+                f"(available: standard, robust.huber.white; lavaan: {_LAVAAN_SE})", "se", se)
     info = "observed" if information in (None, "default") else str(information)
     if info not in ("observed", "expected", "first.order"):
         _refuse(f"information={information!r} is not available with a two-level model (available: "
@@ -152,6 +152,8 @@ def fit_twolevel(model: str, data, *, cluster: str, estimator: str = "ML", missi
             vcov = np.linalg.inv(model_sandwich(tl, h0.theta, info)[2])
         else:
             vcov = np.linalg.inv(info)
+        if est_name == "MLR" and test == "standard":  # robust SEs, the unscaled test only (lavaan)
+            robust = base_robust = None
     except np.linalg.LinAlgError:
         vcov = np.full(h0.hessian.shape, np.nan)
         warnings.append(SurveyWarning("vcov", "the information matrix is singular: no standard errors",
