@@ -122,4 +122,7 @@ def test_group_blocks_parse_and_other_blocks_are_refused_with_the_alternative():
     pt = lavaanify("group: 1\nf =~ x1 + x2 + x3\ngroup: 2\nf =~ x1 + x2 + x3")
     assert list(pt["group"].unique()) == [1, 2] and len(pt) == 14
     with pytest.raises(SurveyInputError, match=r"line 1: block syntax .* c\(\.\.\.\)"):
+        lavaanify("class: 1\nf =~ x1 + x2 + x3\nclass: 2\nf =~ x1 + x2 + x3")
+    two_level = r"line 1: level: blocks are fitted by survey.fit\(model, data, cluster=\.\.\.\)"
+    with pytest.raises(SurveyInputError, match=two_level):  # two-level models: survey.sem.multilevel
         lavaanify("level: 1\nf =~ x1 + x2 + x3\nlevel: 2\nf =~ x1 + x2 + x3")

@@ -75,6 +75,8 @@ def fit(
         to N; ``sampling_weights_normalization="group"|"none"`` as lavaan) and a column of cluster ids
         (lavaan ``cluster=``, single level: cluster-robust SEs and test); with either, estimator ML runs as
         MLR (robust SEs, Yuan-Bentler-Mplus test), as lavaan (:mod:`survey.sem.inference.cluster`).
+        A model with lavaan ``level: 1`` / ``level: 2`` blocks and ``cluster=`` is a two-level SEM
+        (ML / MLR, :mod:`survey.sem.multilevel`).
     ordered : ordered items (``True``/``"all"`` or a list of columns; lavaan ``ordered=``), fitted by WLSMV
         (or estimator WLSM / ULSMV / ULSM / WLS; ``parameterization="delta"|"theta"``) through
         :func:`survey.sem.ordinal.route.fit_ordered`, which returns the ordinal fit classes.
@@ -100,10 +102,17 @@ def fit(
     >>> round(res.fit_measures()["chisq"], 3)
     85.306
     """
+    from survey.sem.multilevel import has_levels
     from survey.sem.no_effect import drop_no_effect
     from survey.sem.observed import check_information_options
     from survey.sem.syntax.checks import check_partable_options, check_path
 
+    if has_levels(model):  # lavaan level: blocks with cluster= (survey.sem.multilevel)
+        from survey.sem.multilevel.fit import fit_twolevel
+
+        return fit_twolevel(model, data, cluster=cluster, estimator=estimator, missing=missing, group=group,
+                            se=se, bootstrap=bootstrap, sampling_weights=sampling_weights, ordered=ordered,
+                            **drop_no_effect(partable_options))
     partable_options = drop_no_effect(partable_options)  # verbose=, warn=, optim.method= ... (no effect)
     if str(partable_options.get("mimic", "lavaan")).lower() not in ("lavaan", "default"):
         from survey.sem.mimic import fit_mimic  # lavaan mimic="Mplus"

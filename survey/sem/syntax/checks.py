@@ -104,6 +104,11 @@ def validate_model_file(path: str) -> str:
         raise SurveyInputError("model file not found (give a lavaan-syntax file or NAME@VER)", file=path)
     text = file.read_text(encoding="utf-8")
     try:
+        from survey.sem.multilevel.syntax import has_levels, level_partable
+
+        if has_levels(text):  # two-level model (survey.sem.multilevel)
+            level_partable(text)
+            return text
         formulas = syntax.parse_syntax(text)
         syntax.build_partable(formulas, **_group_count(formulas))
     except SurveyInputError as exc:

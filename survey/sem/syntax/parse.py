@@ -236,10 +236,13 @@ def parse_syntax(text: str) -> list[Formula]:
         if block and block.group(1).lower() == "group" and block.group(2) and ":" not in block.group(2):
             out.append(Formula("group", ":", block.group(2), line=number))  # lavaan's group: block
             continue
+        if block and block.group(1).lower() == "level":  # two-level models: survey.sem.multilevel
+            raise _error(number, "level: blocks are fitted by survey.fit(model, data, cluster=...) / survey "
+                         "fit --cluster COL (two-level SEM), not here", line)
         if block:
-            raise _error(number, "block syntax other than 'group: NAME' (level:, class:) or a block without "
+            raise _error(number, "block syntax other than 'group: NAME' (class:) or a block without "
                          "its group name is not available (available: group: NAME / group: 1, or one "
-                         "model for all groups with per-group values c(...))", line)
+                         "model for all groups with per-group values c(...); level: with cluster=)", line)
         lhs_text, op, rhs_text = _split_operator(line, number)
         if op == ":=":
             if not _NAME.match(lhs_text):

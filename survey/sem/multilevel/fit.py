@@ -1,0 +1,164 @@
+"""``survey.fit(model, data, cluster=...)`` with lavaan ``level:`` blocks: the two-level fit (lavaan 0.6.14
+``sem(model, data, cluster = "id")``): estimator ML (observed information, lavaan's default for two-level
+models; ``information="expected"|"first.order"``, ``se="robust.huber.white"``), MLF (first-order SEs) or
+MLR (Huber-White sandwich over cluster scores, Yuan-Bentler-Mplus scaled test), complete rows (incomplete
+ones dropped as lavaan's listwise default), the chi-square against the saturated two-level model and the
+fit measures lavaan reports (:mod:`.measures`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from survey.errors import SurveyInputError
+from survey.sem.multilevel.baseline import baseline_partable
+from survey.sem.multilevel.estimate import build_model, estimate
+from survey.sem.multilevel.h1 import fit_saturated, loglik_x
+from survey.sem.multilevel.stats import cluster_stats
+from survey.sem.multilevel.syntax import level_partable, level_variables
+
+_OPTIONS = ("std_lv", "meanstructure", "model_type")  # the parameter-table options checked against lavaan
+# lavaan 0.6.14 (lav_options_set) in the multilevel case
+_LAVAAN_SE = ("`se' argument must one of \"none\", \"standard\" or \"robust.huber.white\" in the multilevel "
+              "case")
+_LAVAAN_TEST = ("`test' argument must one of \"none\", \"standard\" or \"yuan.bentler\" in the multilevel "
+                "case")
+
+
+def _refuse(message: str, field: str, value=None):
+    raise SurveyInputError(message, field=field, value=None if value is None else str(value))
+
+
+def check_twolevel(*, estimator: str, missing: str, group, se: str, bootstrap, sampling_weights, ordered,
+                   information, test, cluster, options: dict) -> tuple[str, str, str]:
+    """The options a two-level fit takes, each other one refused in one line (with lavaan's reason where
+    lavaan refuses it). Returns (estimator, se, information)."""
+    est = str(estimator).upper()
+    if not cluster:
+        _refuse("a model with 'level:' blocks needs cluster= (the column of cluster ids; lavaan: cluster "
+                "argument is missing)", "cluster")
+    if est == "MLM":  # lavaan 0.6.14 stops inside its robust.sem code on two-level data
+        _refuse("estimator 'MLM' is not available with a two-level model (lavaan 0.6.14 fails there: "
+                "'requires numeric/complex matrix/vector arguments'; its robust.sem SEs and Satorra-Bentler "
+                "test are not defined for two-level data; available: ML, MLR, MLF)", "estimator", estimator)
+    if est not in ("ML", "MLR", "MLF"):
+        _refuse(f"estimator {estimator!r} is not available with a two-level model yet (available: ML, MLR, "
+                "MLF)", "estimator", estimator)
+    if group:  # lavaan 0.6.14 stops with 'subscript out of bounds' on group= with level: blocks
+        _refuse("group= with a two-level model is not available (lavaan 0.6.14 fails on it: 'subscript out "
+                "of bounds'; available: one group)", "group", group)
+    for value, what in ((sampling_weights, "sampling_weights="), (ordered, "ordered=")):
+        if value:
+            _refuse(f"{what} is not available with a two-level model yet (available: continuous data, "
+                    "no weights, ML / MLR / MLF)", "model")
+    se_name = str(se).lower()
+    if bootstrap or se_name in ("bootstrap", "robust.sem", "robust.cluster.sem", "robust.cluster"):
+        _refuse(f"se={'bootstrap' if bootstrap else se!r} is not available with a two-level model (lavaan: "
+                f"{_LAVAAN_SE})", "se", se)
+    if str(missing).lower() not in ("listwise", "default"):
+        _refuse(f"missing={missing!r} is not available with a two-level model yet (available: listwise; "
+                "lavaan's two-level FIML is not implemented here)", "missing", missing)
+    # lavaan 0.6.14 runs MLF on two-level data as ML: se "standard", observed information (checked)
+    default = {"ML": "standard", "MLR": "robust.huber.white", "MLF": "standard"}[est]
+    se_kind = default if se_name == "default" else "robust.huber.white" if se_name == "robust" else se_name
+    if se_kind not in ("standard", "robust.huber.white", "first.order"):
+        _refuse(f"se={se!r} is not available with a two-level model{' yet' if se_kind == 'none' else ''} "
+                f"(available: standard, robust.huber.white; lavaan: {_LAVAAN_SE})", "se", se)
+    info = "observed" if information in (None, "default") else str(information)
+    if info not in ("observed", "expected", "first.order"):
+        _refuse(f"information={information!r} is not available with a two-level model (available: "
+                "observed, lavaan's default there; expected; first.order)", "information", information)
+    if est == "MLR" and info == "first.order":
+        _refuse("information='first.order' with MLR is not available (available: observed, expected)",
+                "information", information)
+    wanted = "yuan.bentler.mplus" if est == "MLR" else "standard"
+    if test not in (None, "default", wanted, "standard"):
+        extra = "" if test in ("yuan.bentler",) else f" (lavaan: {_LAVAAN_TEST})"
+        _refuse(f"test={test!r} is not available with a two-level {est} fit{' yet' if not extra else ''} "
+                f"(available: standard{', yuan.bentler.mplus' if est == 'MLR' else ''}){extra}", "test", test)
+    if str(options.get("model_type", "sem")) == "growth":
+        _refuse("growth() with a two-level model is not available yet (available: sem(), cfa())",
+                "model_type")
+    unknown = sorted(set(options) - set(_OPTIONS))
+    if unknown:
+        _refuse(f"option {unknown[0]!r} is not available with a two-level model yet (available: "
+                f"{', '.join(_OPTIONS)})", unknown[0])
+    return est, se_kind, info
+
+
+def fit_twolevel(model: str, data, *, cluster: str, estimator: str = "ML", missing: str = "listwise",
+                 group=None, se: str = "default", bootstrap=None, sampling_weights=None, ordered=None,
+                 information=None, test=None, **options):
+    """Fit a two-level model; returns a :class:`survey.sem.multilevel.result.TwoLevelFit`."""
+    from survey.errors import SurveyWarning
+    from survey.sem.multilevel.information import expected_information
+    from survey.sem.multilevel.measures import ndat
+    from survey.sem.multilevel.result import TwoLevelFit
+    from survey.sem.multilevel.robust import model_sandwich, robust_pieces
+
+    est_name, se_kind, info_kind = check_twolevel(
+        estimator=estimator, missing=missing, group=group, se=se, bootstrap=bootstrap,
+        sampling_weights=sampling_weights, ordered=ordered, information=information, test=test,
+        cluster=cluster, options=options)
+    options.pop("meanstructure", None)
+    pt = level_partable(model, **options)
+    if pt["op"].isin(["==", "<", ">"]).any():
+        _refuse("explicit constraints (==, <, >) beyond equal labels are not available with a two-level "
+                "model yet (available: shared labels, := definitions)", "model")
+    sets = level_variables(pt)
+    st, dropped = cluster_stats(data, cluster, sets["ov1"], sets["between"])
+    warnings = []
+    if est_name == "MLF":
+        est_name = "ML"
+        warnings.append(SurveyWarning("mlf_twolevel", "estimator MLF with a two-level model runs as ML with "
+                                      "observed-information standard errors, as lavaan 0.6.14 does "
+                                      "(first-order SEs: information='first.order')", "sem"))
+    if dropped:
+        warnings.append(SurveyWarning("listwise", f"{dropped} row(s) with a missing value in a model "
+                                      "variable deleted (lavaan's listwise default)", "sem"))
+    exo = {lev: set(pt.loc[(pt["exo"] == 1) & (pt["level"] == lev), "lhs"]) for lev in (1, 2)}
+    if exo[1] & exo[2]:
+        _refuse(f"the fixed.x covariate {sorted(exo[1] & exo[2])[0]!r} appears at both levels: not available "
+                "with a two-level model yet (lavaan 0.6.14 fixes its within and between moments at its h1 "
+                "start values; available: a covariate at one level only)", "model")
+    tl = build_model(pt, st)
+    h0 = estimate(tl)
+    if not h0.converged:
+        warnings.append(SurveyWarning("nonconvergence", "the two-level model did not converge", "sem"))
+    sat = fit_saturated(st, tl.y_both)
+    if not sat.converged:
+        warnings.append(SurveyWarning("h1", "the EM of the saturated two-level model did not converge "
+                                      "in 5000 iterations (lavaan's limit)", "sem"))
+    btl = build_model(baseline_partable(pt), st)
+    base = estimate(btl)
+    xw = [v for v in sets["within"] if v in tl.within.names.ov_x]
+    xb = [v for v in sets["between"] if v in tl.between.names.ov_x]
+    lx = loglik_x(st, xw, xb)
+    expected = info_kind == "expected"
+    info = expected_information(lambda t: tl.moments(t)[0], st, h0.theta) if expected else h0.hessian
+    nd = ndat(tl, xw, xb)
+    robust = base_robust = None
+    try:
+        if est_name == "MLR":
+            robust = robust_pieces(tl, h0.theta, info, sat, xw, xb, nd - tl.mg.npar, expected)
+            b_info = expected_information(lambda t: btl.moments(t)[0], st, base.theta) if expected \
+                else base.hessian
+            dfb = nd - btl.mg.npar
+            base_robust = (robust.trace_h1 - model_sandwich(btl, base.theta, b_info)[1]) / dfb if dfb > 0 \
+                else float("nan")
+        if se_kind == "robust.huber.white":
+            vcov = robust.vcov if robust is not None else model_sandwich(tl, h0.theta, info)[0]
+        elif se_kind == "first.order" or info_kind == "first.order":
+            vcov = np.linalg.inv(model_sandwich(tl, h0.theta, info)[2])
+        else:
+            vcov = np.linalg.inv(info)
+        if est_name == "MLR" and test == "standard":  # robust SEs, the unscaled test only (lavaan)
+            robust = base_robust = None
+    except np.linalg.LinAlgError:
+        vcov = np.full(h0.hessian.shape, np.nan)
+        warnings.append(SurveyWarning("vcov", "the information matrix is singular: no standard errors",
+                                      "sem"))
+    return TwoLevelFit(model=model, estimator=est_name, information=info_kind, se_kind=se_kind,
+                       cluster=cluster, pt=pt, tl=tl, h0=h0, sat=sat, base=base, btl=btl, loglik_x=lx,
+                       vcov=vcov, robust=robust, base_scaling=base_robust, warnings=warnings, x_within=xw,
+                       x_between=xb)
