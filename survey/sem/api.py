@@ -105,6 +105,12 @@ def fit(
     from survey.sem.syntax.checks import check_partable_options, check_path
 
     partable_options = drop_no_effect(partable_options)  # verbose=, warn=, optim.method= ... (no effect)
+    from survey.sem.efa.route import check_efa_route  # efa() blocks: the fits that rotate them
+
+    check_efa_route(model, partable_options, least_squares=wants_least_squares(estimator, ordered),
+                    ordinal=wants_ordinal(estimator, ordered), group=group, weighted=bool(sampling_weights
+                    or cluster), resampling=bool(bootstrap) or str(se).lower() == "bootstrap"
+                    or str(partable_options.get("test", "")).lower() == "bollen.stine")
     if str(partable_options.get("mimic", "lavaan")).lower() not in ("lavaan", "default"):
         from survey.sem.mimic import fit_mimic  # lavaan mimic="Mplus"
 
