@@ -169,6 +169,47 @@ def transform(pt: pd.DataFrame, values: np.ndarray, lvs: list[str], rot: np.ndar
     return out
 
 
+def lavaan_signs(pt: pd.DataFrame, theta: np.ndarray, vcov: np.ndarray, sets,
+                 mg) -> tuple[np.ndarray, np.ndarray]:
+    """The unrotated solution with lavaan's signs: factor k of a block has a positive loading on the
+    block's k-th indicator (lavaan starts from its corner ML extraction, ``lav_efa_extraction(corner =
+    TRUE)``, whose head is lower triangular with a positive diagonal). The rotated solution does not
+    depend on it; the forward differences of lavaan's standardized SEs do (:mod:`survey.sem.efa.result`)."""
+    from survey.sem.results.values import values_at
+
+    values = values_at(mg, theta)
+    free = pt["free"].to_numpy()
+    flip = np.ones(len(theta))
+    for lvs, ovs in sets.values():
+        lam, _, _ = _block(pt, values, lvs, ovs)
+        signs = np.where(np.diag(lam[: len(lvs)]) < 0, -1.0, 1.0)
+        if (signs > 0).all():
+            continue
+        factor = transform(pt, np.ones(len(pt)), lvs, np.diag(signs))
+        for i in np.flatnonzero(free > 0):
+            flip[free[i] - 1] = factor[i]
+        values = transform(pt, values, lvs, np.diag(signs))
+    return theta * flip, vcov * np.outer(flip, flip)
+
+
+def rotated_values(pt: pd.DataFrame, values: np.ndarray, sets, opt: RotationOptions,
+                   starts: dict | None = None) -> tuple[np.ndarray, dict]:
+    """Every row's value with each block rotated (``starts``: block -> the rotation to start GPA from, one
+    run, as lavaan's init.rot; default: ``opt.rstarts`` random starts); and each block's rotation."""
+    rotations = {}
+    for name, (lvs, ovs) in sets.items():
+        if len(lvs) < 2:
+            continue
+        lam, theta, _ = _block(pt, values, lvs, ovs)
+        ov_var = np.sum(lam * lam, axis=1) + theta if opt.std_ov else None
+        rot = rotate(lam, opt.method, opt.orthogonal, ov_var=ov_var, weights=opt.weights, rstarts=opt.rstarts,
+                     seed=opt.seed, tol=opt.gpa_tol, max_iter=opt.max_iter,
+                     start=None if starts is None else starts[name], **opt.criterion_args)
+        rotations[name] = rot
+        values = transform(pt, values, lvs, rot.rot)
+    return values, rotations
+
+
 def freed_table(pt: pd.DataFrame) -> pd.DataFrame:
     """The rotated model's table: the echelon rows (user 7) free, free numbers renumbered in row order."""
     out = pt.copy()
@@ -230,7 +271,7 @@ def richardson_jacobian(fun, x: np.ndarray, h: float = 1e-4) -> np.ndarray:
 def rotate_fit(result, opt: RotationOptions, information: str, se_kind: str, test: str):
     """The rotated result of an engine fit with efa() blocks (single group): rotated estimates, bordered
     standard errors, the unrotated fit's test and fit measures (npar, df unchanged)."""
-    from survey.sem.constrained import _constrained_result_class, constrained_inference
+    from survey.sem.constrained import _constrained_result_class, constrained_inference  # noqa: I001
     from survey.sem.estimate.ml import Estimation
     from survey.sem.model.blocks import MultiGroupModel
     from survey.sem.results.values import values_at
@@ -243,21 +284,15 @@ def rotate_fit(result, opt: RotationOptions, information: str, se_kind: str, tes
                                "available: efa() blocks in single-group models)", field="group")
     mg, pt = result.mg, result.mg.partable
     sets = efa_sets(pt)
-    values = values_at(mg, result.theta)
+    theta_u, vcov_u = lavaan_signs(pt, result.theta, result._vcov, sets, mg)
+    values, rotations = rotated_values(pt, values_at(mg, theta_u), sets, opt)
     warnings = list(result.warnings)
-    for name, (lvs, ovs) in sets.items():
-        if len(lvs) < 2:
-            continue
-        lam, theta, _ = _block(pt, values, lvs, ovs)
-        ov_var = np.sum(lam * lam, axis=1) + theta if opt.std_ov else None
-        rot = rotate(lam, opt.method, opt.orthogonal, ov_var=ov_var, weights=opt.weights, rstarts=opt.rstarts,
-                     seed=opt.seed, tol=opt.gpa_tol, max_iter=opt.max_iter, **opt.criterion_args)
+    for name, rot in rotations.items():
         if not rot.converged:
             from survey.errors import SurveyWarning
 
             warnings.append(SurveyWarning("rotation_not_converged", f"efa block {name}: the GPA rotation "
                                           f"did not converge in {opt.max_iter} iterations", "sem"))
-        values = transform(pt, values, lvs, rot.rot)
     pt2 = freed_table(pt)
     mg2 = MultiGroupModel.from_partable(ram_table(pt2), copy.copy(mg.models[0].names))
     blocks = result.stats.groups
@@ -280,11 +315,16 @@ def rotate_fit(result, opt: RotationOptions, information: str, se_kind: str, tes
     est = result.estimation
     estimation = Estimation(theta2, est.fml, est.converged, est.iterations, est.max_gradient, est.method,
                             est.message)
-    out = _constrained_result_class()(
+    from survey.sem.efa.result import rotated_result_class
+
+    out = rotated_result_class(_constrained_result_class())(
         model=result.model, estimator=result.estimator, missing=result.missing, group=None,
         group_equal=result.group_equal, group_partial=result.group_partial, mg=mg2, stats=result.stats,
         estimation=estimation, pieces=pieces, baseline=result.baseline, warnings=[], start=start2,
         n_equality=n_eq)
-    out.warnings = warnings
+    fresh = {w.message for w in warnings}
+    out.warnings = warnings + [w for w in out.warnings if w.message not in fresh]
     out.rotation = opt
+    out.unrotated = SimpleNamespace(mg=mg, theta=theta_u, vcov=vcov_u, sets=sets,
+                                    starts={k: r.rot for k, r in rotations.items()}, table=pt2)
     return out

@@ -127,9 +127,10 @@ def row_weights(a: np.ndarray, kind: str) -> np.ndarray:
 
 def rotate(a: np.ndarray, method: str = "geomin", orthogonal: bool = False, ov_var: np.ndarray | None = None,
            weights: str = "none", rstarts: int = 30, seed: int = 0, tol: float = 1e-5,
-           max_iter: int = 10000, **criterion_args) -> Rotation:
+           max_iter: int = 10000, start: np.ndarray | None = None, **criterion_args) -> Rotation:
     """Rotate the unrotated loadings ``a`` (p x m) as lavaan's ``lav_matrix_rotate`` (GPA, ``rstarts``
-    random starts drawn with ``seed``; ``ov_var``: std.ov's model-implied variances)."""
+    random starts drawn with ``seed``; ``ov_var``: std.ov's model-implied variances; ``start``: one GPA
+    run from this rotation instead, as lavaan's init.ROT with rstarts = 0)."""
     p, m = a.shape
     scaled = a / np.sqrt(ov_var)[:, None] if ov_var is not None else a.copy()
     w = row_weights(scaled, weights)
@@ -140,8 +141,12 @@ def rotate(a: np.ndarray, method: str = "geomin", orthogonal: bool = False, ov_v
 
     rng = np.random.default_rng(seed)
     best = None
-    starts = [np.linalg.qr(rng.standard_normal((m, m)))[0] for _ in range(rstarts)] if rstarts > 0 \
-        else [np.eye(m)]
+    if start is not None:
+        starts = [np.asarray(start, dtype=float)]
+    elif rstarts > 0:
+        starts = [np.linalg.qr(rng.standard_normal((m, m)))[0] for _ in range(rstarts)]
+    else:
+        starts = [np.eye(m)]
     for start in starts:
         t, q, ok = gpa(scaled, start, orthogonal, crit, tol, max_iter)
         if best is None or q < best[1]:

@@ -1,0 +1,63 @@
+"""The result of a fit with rotated efa() blocks: lavaan 0.6.14's standardized solution and its SEs.
+
+lavaan (``lav_object_inspect_vcov`` with ``rotation``) computes the standardized solution's SEs by the
+delta method through the rotation, not from the bordered vcov: J is the forward-difference Jacobian
+(numDeriv method "simple", step 0.001) of the standardized rows with respect to the *unrotated* free
+parameters, each evaluation rotated by one GPA run from the final rotation (rotation.args jac.init.rot =
+TRUE), and V the unrotated fit's vcov; se = sqrt(diag(J V J')). The estimates (est, se of the rotated
+parameters, std.all values) are those of :mod:`survey.sem.efa.rotated`.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+
+STEP = 0.001  # numDeriv "simple", method.args eps = 0.001 (lavaan)
+
+
+@lru_cache(maxsize=4)
+def rotated_result_class(base: type) -> type:
+    class RotatedSEMResult(base):
+        """A fit whose efa() blocks are rotated (survey.sem.efa.rotated)."""
+
+        def _rotated_std(self, x: np.ndarray, kind: str) -> np.ndarray:
+            from survey.sem.efa.rotated import rotated_values
+            from survey.sem.results.values import values_at
+
+            u = self.unrotated
+            values, _ = rotated_values(u.mg.partable, values_at(u.mg, x), u.sets, self.rotation, u.starts)
+            free = u.table["free"].to_numpy()
+            theta = np.zeros(self.mg.npar)
+            theta[free[free > 0] - 1] = values[free > 0]
+            return self._std_at(theta, kind)
+
+        def _std_jacobian(self, kind: str) -> tuple[np.ndarray, np.ndarray]:
+            u = self.unrotated
+            f0 = self._rotated_std(u.theta, kind)
+            jac = np.empty((f0.size, u.theta.size))
+            for k in range(u.theta.size):
+                x = u.theta.copy()
+                x[k] += STEP
+                jac[:, k] = (self._rotated_std(x, kind) - f0) / STEP
+            return jac, u.vcov
+
+        def standardized_solution(self, type: str = "std.all"):  # noqa: A002 - lavaan's name
+            """lavaan's ``standardizedSolution()`` of a rotated fit (the module notes)."""
+            from survey import distributions as sps
+
+            out = super().standardized_solution(type)
+            jac, vcov = self._std_jacobian(type)
+            se = np.sqrt(np.clip(np.einsum("ij,jk,ik->i", jac, vcov, jac), 0, None))
+            se[(self.partable["exo"] == 1).to_numpy()] = 0.0
+            se[np.abs(se) < np.finfo(float).eps ** (1 / 3)] = 0.0  # lavaan's zero.idx
+            est = out["est.std"].to_numpy()
+            with np.errstate(divide="ignore", invalid="ignore"):
+                z = np.where(se > 0, est / se, np.nan)
+            crit = sps.norm.ppf(1 - (1 - self.level) / 2)
+            out["se"], out["z"], out["pvalue"] = se, z, 2 * sps.norm.sf(np.abs(z))
+            out["ci.lower"], out["ci.upper"] = est - crit * se, est + crit * se
+            return out
+
+    return RotatedSEMResult
