@@ -187,3 +187,31 @@ def test_rotation_options_ignored_without_efa():
     a = survey.cfa(model, HS, rotation="varimax").fit_measures()["chisq"]
     b = survey.cfa(model, HS).fit_measures()["chisq"]
     assert a == b
+
+
+def _section(lines: list[str], start: str, stop: str) -> list[str]:
+    i = next(k for k, line in enumerate(lines) if line.startswith(start))
+    j = next(k for k in range(i + 1, len(lines)) if lines[k].startswith(stop))
+    return [line.rstrip() for line in lines[i:j]]
+
+
+@pytest.mark.parametrize("name", ["mixed_sem", "efa3_varimax", "efa3_oblimin", "efa2_cfa",
+                                  "efa3_geomin_orth"])
+def test_summary_prints_as_lavaan(name):
+    """summary(): the parameter count and rotation block, and the estimate sections line by line
+    (lavaan's summary(fit) text, captured by make_efa.R)."""
+    want = REF["cases"][name]["summary"]
+    got = fit_case(name).summary(fit_measures=False, standardized=False, rsquare=False).split("\n")
+    assert _section(got, "  Number of model parameters", "  Number of observations") == \
+        _section(want, "  Number of model parameters", "  Number of observations")
+    ours = _section(got + ["END"], "Latent Variables:", "END")[: len(want)]
+    theirs = _section(want + ["END"], "Latent Variables:", "END")
+    ours = ours[: len(theirs)]
+    assert len(ours) == len(theirs)
+    for a, b in zip(ours, theirs, strict=True):  # same layout; printed numbers within one last digit
+        assert len(a) == len(b) and a.split()[:1] == b.split()[:1], (a, b)
+        for x, y in zip(a.split(), b.split(), strict=True):
+            try:
+                assert abs(float(x) - float(y)) <= 0.0011, (a, b)
+            except ValueError:
+                assert x == y, (a, b)

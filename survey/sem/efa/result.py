@@ -60,4 +60,49 @@ def rotated_result_class(base: type) -> type:
             out["ci.lower"], out["ci.upper"] = est - crit * se, est + crit * se
             return out
 
+        def summary(self, *args, **kwargs) -> str:
+            """lavaan's print-out of a rotated fit: the unrotated model's parameter count, the rotation
+            lines (lavaan's ``print.lavaan`` for efa), ``f1 =~ b`` headers naming each factor's block."""
+            return rotated_summary(super().summary(*args, **kwargs), self)
+
     return RotatedSEMResult
+
+
+def rotation_lines(opt) -> list[str]:
+    """lavaan 0.6.14's rotation block of the summary header."""
+    from survey.sem.results.summary_layout import _line
+
+    kind = "ORTHOGONAL" if opt.orthogonal else "OBLIQUE"
+    lines = [_line("Rotation method", f"{opt.method.upper()} {kind}")]
+    if opt.method == "geomin":
+        lines.append(_line("Geomin epsilon", f"{opt.geomin_epsilon:g}"))
+    elif opt.method == "oblimin":
+        lines.append(_line("Oblimin gamma", f"{opt.oblimin_gamma:g}"))
+    elif opt.method == "orthomax":
+        lines.append(_line("Orthomax gamma", f"{opt.orthomax_gamma:g}"))
+    lines += [_line("Rotation algorithm (rstarts)", f"GPA ({opt.rstarts})"),
+              _line("Standardized metric", "TRUE" if opt.std_ov else "FALSE"),
+              _line("Row weights", opt.weights.capitalize())]
+    return lines
+
+
+def rotated_summary(text: str, res) -> str:
+    """Insert the rotation block after the parameter count (the unrotated model's, as lavaan prints it),
+    drop the equality-constraint count of the rotation conditions, and name the block of efa factors."""
+    from survey.sem.results.summary_layout import _line
+
+    npar = int(res.fit_measures()["npar"])
+    block = {r.lhs: r.efa for r in res.partable.itertuples(index=False) if r.op == "=~" and r.efa}
+    out = []
+    for line in text.split("\n"):
+        if line.startswith("  Number of model parameters"):
+            out += [_line("Number of model parameters", str(npar)), ""] + rotation_lines(res.rotation)
+            continue
+        if line.startswith("  Number of equality constraints") and not (res.partable["op"] == "==").any():
+            continue
+        head = line.split()
+        if len(head) == 2 and head[1] == "=~" and head[0] in block and line.startswith(f"  {head[0]} =~ "):
+            new = f"  {head[0]} =~ {block[head[0]]}"
+            line = new + line[len(new):] if len(line) > len(new) else new
+        out.append(line)
+    return "\n".join(out)

@@ -93,6 +93,10 @@ def pop_rotation(options: dict) -> RotationOptions:
     kept = {k: v for k, v in args.items() if k in ARGS}
     if "orthogonal" not in kept:
         kept["orthogonal"] = method == "varimax"  # lavaan: varimax is orthogonal by default
+    if method == "orthomax" and not kept["orthogonal"]:
+        raise SurveyInputError("rotation='orthomax' needs rotation_args={'orthogonal': True} (lavaan "
+                               "0.6.14's oblique orthomax fails: 'system is computationally singular')",
+                               field="rotation", value=method)
     return RotationOptions(method=method, se=se, **kept)
 
 
