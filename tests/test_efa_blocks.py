@@ -1,9 +1,10 @@
 """efa() blocks (issue 15): lavaan 0.6.14's exploratory blocks inside a model, rotated (GPA; geomin,
 oblimin, quartimin, varimax, orthogonal geomin), with bordered-information SEs, a CFA factor and a regression
-around the block, MLR / MLM / FIML; against tests/fixtures/efa/efa.json (make_efa.R, HolzingerSwineford1939):
-est, se, std.all within 1e-3 (relative beyond 1), every fitMeasures() entry we report within 1e-3, logl /
-AIC / BIC 1e-5. Plus the table's echelon pattern, the criteria, the refusals, seeded random starts and the
-recovery of a known simple structure from simulated data."""
+around the block, MLR / MLM / FIML, two groups (each rotated; intercepts equal); against
+tests/fixtures/efa/efa.json (make_efa.R, HolzingerSwineford1939): est, se, std.all within 1e-3 (relative
+beyond 1), every fitMeasures() entry we report within 1e-3, logl / AIC / BIC 1e-5; standardizedSolution()
+and summary() as lavaan's. Plus the table's echelon pattern, the criteria, the refusals, seeded random
+starts and the recovery of a known simple structure from simulated data."""
 
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ OPTIONS = {  # lavaan's call -> survey's keywords
     "mixed_sem": {}, "efa2_cfa": {}, "efa3_mlr": dict(estimator="MLR"), "mixed_mlm": dict(estimator="MLM"),
     "efa2_fiml": dict(missing="fiml"), "efa_reg": {},
     "efa2_oblimin_gamma": dict(rotation="oblimin", rotation_args={"oblimin.gamma": 0.5}),
+    "efa2_groups": dict(group="school"), "efa2_groups_int": dict(group="school", group_equal="intercepts"),
 }
 TIGHT = {"logl", "unrestricted.logl", "aic", "bic", "bic2"}
 
@@ -45,8 +47,9 @@ def fit_case(name: str):
 def test_efa_block_equals_lavaan(name):
     case = REF["cases"][name]
     res = fit_case(name)
-    ref = pd.DataFrame(case["estimates"])
-    both = ref.merge(res.estimates(), on=["lhs", "op", "rhs"], how="left", suffixes=("_ref", ""))
+    ref, ours = pd.DataFrame(case["estimates"]), res.estimates()
+    keys = ["lhs", "op", "rhs"] + (["group"] if "group" in ours else [])
+    both = ref.merge(ours, on=keys, how="left", suffixes=("_ref", ""))
     assert len(both) == len(ref) and both["est"].notna().all()
     for col in ("est", "se", "std.all"):
         want, got = both[f"{col}_ref"].to_numpy(float), both[col].to_numpy(float)
@@ -73,8 +76,9 @@ STD_SE_TOL = {"efa2_oblimin_gamma": 2e-3}
 
 @pytest.mark.parametrize("name", list(OPTIONS))
 def test_standardized_solution_equals_lavaan(name):
-    ref = pd.DataFrame(REF["cases"][name]["std_all"])
-    both = ref.merge(fit_case(name).standardized_solution(), on=["lhs", "op", "rhs"], suffixes=("_ref", ""))
+    ref, ours = pd.DataFrame(REF["cases"][name]["std_all"]), fit_case(name).standardized_solution()
+    keys = ["lhs", "op", "rhs"] + (["group"] if "group" in ours else [])
+    both = ref.merge(ours, on=keys, suffixes=("_ref", ""))
     assert len(both) == len(ref)
     np.testing.assert_allclose(both["est.std"], both["est.std_ref"], atol=1e-5)
     np.testing.assert_allclose(both["se"], both["se_ref"], atol=STD_SE_TOL.get(name, 1e-3))
@@ -151,7 +155,7 @@ def test_simple_structure_is_recovered():
 
 
 @pytest.mark.parametrize("options, text", [
-    (dict(group="school"), "efa() blocks with groups"),
+    (dict(group="school", group_equal="loadings"), "group_equal loadings"),
     (dict(estimator="ULS"), "least-squares"),
     (dict(se="bootstrap", bootstrap=10), "bootstrap"),
     (dict(sampling_weights="ageyr"), "sampling weights"),

@@ -108,7 +108,8 @@ def fit(
     from survey.sem.efa.route import check_efa_route  # efa() blocks: the fits that rotate them
 
     check_efa_route(model, partable_options, least_squares=wants_least_squares(estimator, ordered),
-                    ordinal=wants_ordinal(estimator, ordered), group=group, weighted=bool(sampling_weights
+                    ordinal=wants_ordinal(estimator, ordered), group=group, group_equal=group_equal,
+                    weighted=bool(sampling_weights
                     or cluster), resampling=bool(bootstrap) or str(se).lower() == "bootstrap"
                     or str(partable_options.get("test", "")).lower() == "bollen.stine")
     if str(partable_options.get("mimic", "lavaan")).lower() not in ("lavaan", "default"):

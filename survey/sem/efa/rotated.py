@@ -184,15 +184,18 @@ def lavaan_signs(pt: pd.DataFrame, theta: np.ndarray, vcov: np.ndarray, sets,
     values = values_at(mg, theta)
     free = pt["free"].to_numpy()
     flip = np.ones(len(theta))
-    for lvs, ovs in sets.values():
-        lam, _, _ = _block(pt, values, lvs, ovs)
-        signs = np.where(np.diag(lam[: len(lvs)]) < 0, -1.0, 1.0)
-        if (signs > 0).all():
-            continue
-        factor = transform(pt, np.ones(len(pt)), lvs, np.diag(signs))
-        for i in np.flatnonzero(free > 0):
-            flip[free[i] - 1] = factor[i]
-        values = transform(pt, values, lvs, np.diag(signs))
+    for idx in group_rows(pt):
+        sub = pt.iloc[idx]
+        for lvs, ovs in sets.values():
+            lam, _, _ = _block(sub, values[idx], lvs, ovs)
+            signs = np.where(np.diag(lam[: len(lvs)]) < 0, -1.0, 1.0)
+            if (signs > 0).all():
+                continue
+            factor = transform(sub, np.ones(len(idx)), lvs, np.diag(signs))
+            for k, i in enumerate(idx):
+                if free[i] > 0:
+                    flip[free[i] - 1] = factor[k]
+            values[idx] = transform(sub, values[idx], lvs, np.diag(signs))
     return theta * flip, vcov * np.outer(flip, flip)
 
 
@@ -201,16 +204,20 @@ def rotated_values(pt: pd.DataFrame, values: np.ndarray, sets, opt: RotationOpti
     """Every row's value with each block rotated (``starts``: block -> the rotation to start GPA from, one
     run, as lavaan's init.rot; default: ``opt.rstarts`` random starts); and each block's rotation."""
     rotations = {}
-    for name, (lvs, ovs) in sets.items():
-        if len(lvs) < 2:
-            continue
-        lam, theta, _ = _block(pt, values, lvs, ovs)
-        ov_var = np.sum(lam * lam, axis=1) + theta if opt.std_ov else None
-        rot = rotate(lam, opt.method, opt.orthogonal, ov_var=ov_var, weights=opt.weights, rstarts=opt.rstarts,
-                     seed=opt.seed, tol=opt.gpa_tol, max_iter=opt.max_iter,
-                     start=None if starts is None else starts[name], **opt.criterion_args)
-        rotations[name] = rot
-        values = transform(pt, values, lvs, rot.rot)
+    values = np.array(values, dtype=float)
+    for g, idx in enumerate(group_rows(pt), start=1):
+        sub = pt.iloc[idx]
+        for name, (lvs, ovs) in sets.items():
+            if len(lvs) < 2:
+                continue
+            lam, theta, _ = _block(sub, values[idx], lvs, ovs)
+            ov_var = np.sum(lam * lam, axis=1) + theta if opt.std_ov else None
+            key = name if g == 1 else f"{name} (group {g})"
+            rot = rotate(lam, opt.method, opt.orthogonal, ov_var=ov_var, weights=opt.weights,
+                         rstarts=opt.rstarts, seed=opt.seed + g - 1, tol=opt.gpa_tol, max_iter=opt.max_iter,
+                         start=None if starts is None else starts[key], **opt.criterion_args)
+            rotations[key] = rot
+            values[idx] = transform(sub, values[idx], lvs, rot.rot)
     return values, rotations
 
 
@@ -228,13 +235,29 @@ def freed_table(pt: pd.DataFrame) -> pd.DataFrame:
             numbers[i] = seen[key]
     out["free"] = numbers
     out.loc[echelon, "ustart"] = np.nan
-    if "free_full" in out:
-        out["free_full"] = numbers
+    if "free_full" in out:  # one number per free row (the expansion K maps them on the shared ones)
+        full = np.zeros(len(out), dtype=int)
+        model = (numbers > 0) & (out["op"] != ":=").to_numpy()
+        full[model] = np.arange(1, model.sum() + 1)
+        out["free_full"] = full
     return out
+
+
+def group_rows(pt: pd.DataFrame) -> list[np.ndarray]:
+    """Positions of each group's rows (lavaan rotates every group on its own)."""
+    group = pt["group"].to_numpy()
+    return [np.flatnonzero(group == g) for g in sorted(set(group[group > 0]))]
 
 
 def border(pt: pd.DataFrame, values: np.ndarray, sets, opt: RotationOptions) -> np.ndarray:
     """The rotation criterion's stationarity conditions at the row values (lavaan's border_x)."""
+    res = []
+    for idx in group_rows(pt):
+        res += _border_group(pt.iloc[idx], values[idx], sets, opt)
+    return np.concatenate(res) if res else np.zeros(0)
+
+
+def _border_group(pt: pd.DataFrame, values: np.ndarray, sets, opt: RotationOptions) -> list[np.ndarray]:
     res = []
     for lvs, ovs in sets.values():
         if len(lvs) < 2:
@@ -251,7 +274,7 @@ def border(pt: pd.DataFrame, values: np.ndarray, sets, opt: RotationOptions) -> 
         else:
             tmp = z - psi * np.diag(z)[:, None]
             res += [tmp[low], tmp.T[low]]
-    return np.concatenate(res) if res else np.zeros(0)
+    return res
 
 
 def richardson_jacobian(fun, x: np.ndarray, h: float = 1e-4) -> np.ndarray:
@@ -283,9 +306,6 @@ def rotate_fit(result, opt: RotationOptions, information: str, se_kind: str, tes
 
     if opt.method == "none":
         return result
-    if not result.single:
-        raise SurveyInputError("efa() blocks with groups are not available yet (lavaan rotates each group; "
-                               "available: efa() blocks in single-group models)", field="group")
     mg, pt = result.mg, result.mg.partable
     sets = efa_sets(pt)
     theta_u, vcov_u = lavaan_signs(pt, result.theta, result._vcov, sets, mg)
@@ -322,7 +342,7 @@ def rotate_fit(result, opt: RotationOptions, information: str, se_kind: str, tes
     from survey.sem.efa.result import rotated_result_class
 
     out = rotated_result_class(_constrained_result_class())(
-        model=result.model, estimator=result.estimator, missing=result.missing, group=None,
+        model=result.model, estimator=result.estimator, missing=result.missing, group=result.group or None,
         group_equal=result.group_equal, group_partial=result.group_partial, mg=mg2, stats=result.stats,
         estimation=estimation, pieces=pieces, baseline=result.baseline, warnings=[], start=start2,
         n_equality=n_eq)

@@ -2,7 +2,8 @@
 
 lavaan 0.6.14 fits efa() blocks with every estimator, groups, ordered items, weights, the bootstrap and
 explicit constraints. Here: ML, MLR and the other normal-theory estimators of the one engine, complete
-data or FIML, one group; the others are refused with a one-line error until they are reproduced (never
+data or FIML, groups (each rotated on its own, as lavaan; group.equal on the observed variables' parameters
+only); the others are refused with a one-line error until they are reproduced (never
 an unrotated solution reported as rotated). Without efa() in the model lavaan ignores the rotation
 options, and so do we.
 """
@@ -10,8 +11,11 @@ options, and so do we.
 from __future__ import annotations
 
 from survey.errors import SurveyInputError
+from survey.sem.syntax.groups import normalize_group_equal
 
 ROTATION_KEYS = ("rotation", "rotation_se", "rotation_args")
+# group.equal that each group's own rotation keeps (observed variables' parameters, latent means at 0)
+GROUP_EQUAL = {"intercepts", "residuals", "residual.covariances", "means"}
 
 
 def has_efa(model: str) -> bool:
@@ -28,7 +32,7 @@ def _constrained(model: str) -> bool:
 
 
 def check_efa_route(model: str, options: dict, *, least_squares: bool, ordinal: bool, group, resampling: bool,
-                    weighted: bool) -> None:
+                    weighted: bool, group_equal=()) -> None:
     """Refuse efa() blocks on paths that do not rotate them; drop the rotation options without efa()."""
     if not isinstance(model, str) or not has_efa(model):
         for key in ROTATION_KEYS:
@@ -39,8 +43,10 @@ def check_efa_route(model: str, options: dict, *, least_squares: bool, ordinal: 
         what = "the least-squares estimators (GLS, ULS, DWLS, WLS)"
     elif ordinal:
         what = "ordered items"
-    elif group is not None:
-        what = "groups (lavaan rotates each group)"
+    elif group is not None and set(normalize_group_equal(group_equal)) - GROUP_EQUAL:
+        what = ("group_equal " + ", ".join(sorted(set(normalize_group_equal(group_equal)) - GROUP_EQUAL))
+                + " (equalities the rotation of each group would break; available: "
+                + ", ".join(sorted(GROUP_EQUAL)) + ")")
     elif resampling:
         what = "the bootstrap (each replicate rotated and aligned)"
     elif weighted:
@@ -49,5 +55,5 @@ def check_efa_route(model: str, options: dict, *, least_squares: bool, ordinal: 
         what = "explicit constraints or bounds"
     if what:
         raise SurveyInputError(f"efa() blocks with {what} are not available yet (lavaan 0.6.14 fits them; "
-                               "available: efa() blocks with ML, MLR, MLM, complete data or FIML, one group)",
+                               "available: efa() blocks with ML, MLR, MLM, complete data or FIML, groups)",
                                field="model")
