@@ -1,6 +1,6 @@
 """efa() blocks (issue 15): lavaan 0.6.14's exploratory blocks inside a model, rotated (GPA; geomin,
-oblimin, quartimin, varimax, orthogonal geomin), with bordered-information SEs, a CFA factor and a regression
-around the block, MLR / MLM / FIML, two groups (each rotated; intercepts equal); against
+oblimin, quartimin, varimax, orthogonal geomin), with bordered-information (and delta) SEs, a CFA factor
+and a regression around the block, MLR / MLM / FIML, two groups (each rotated; intercepts equal); against
 tests/fixtures/efa/efa.json (make_efa.R, HolzingerSwineford1939): est, se, std.all within 1e-3 (relative
 beyond 1), every fitMeasures() entry we report within 1e-3, logl / AIC / BIC 1e-5; standardizedSolution()
 and summary() as lavaan's. Plus the table's echelon pattern, the criteria, the refusals, seeded random
@@ -32,6 +32,7 @@ OPTIONS = {  # lavaan's call -> survey's keywords
     "efa2_fiml": dict(missing="fiml"), "efa_reg": {},
     "efa2_oblimin_gamma": dict(rotation="oblimin", rotation_args={"oblimin.gamma": 0.5}),
     "efa2_groups": dict(group="school"), "efa2_groups_int": dict(group="school", group_equal="intercepts"),
+    "efa3_delta": dict(rotation_se="delta"), "mixed_delta": dict(rotation_se="delta"),
 }
 TIGHT = {"logl", "unrestricted.logl", "aic", "bic", "bic2"}
 
@@ -159,7 +160,8 @@ def test_simple_structure_is_recovered():
     (dict(estimator="ULS"), "least-squares"),
     (dict(se="bootstrap", bootstrap=10), "bootstrap"),
     (dict(sampling_weights="ageyr"), "sampling weights"),
-    (dict(rotation_se="delta"), "rotation_se='delta'"),
+    (dict(rotation_se="jackknife"), "rotation_se='jackknife' is not lavaan's"),
+    (dict(rotation="orthomax"), "needs rotation_args"),
     (dict(rotation="promax"), "lavaan 0.6.14 fails on it"),
     (dict(rotation="target"), "rotation='target' is not available"),
     (dict(rotation_args={"foo": 1}), "rotation_args 'foo'"),

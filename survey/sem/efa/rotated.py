@@ -30,7 +30,8 @@ import pandas as pd
 from survey.errors import SurveyInputError
 from survey.sem.efa.rotation import METHODS, criterion, rotate, row_weights
 
-ROTATION_SE = ("bordered",)
+ROTATION_SE = ("bordered", "delta")
+DELTA_STEP = 0.005  # lavaan's rotation.se = "delta": numDeriv method "simple", eps = 0.005
 
 
 @dataclass
@@ -79,8 +80,8 @@ def pop_rotation(options: dict) -> RotationOptions:
         raise SurveyInputError(f"rotation={method!r} is not available ({why}; available: "
                                f"{', '.join(METHODS)}, none)", field="rotation", value=method)
     if se not in ROTATION_SE:
-        raise SurveyInputError(f"rotation_se={se!r} is not available (available: bordered, lavaan's default; "
-                               "delta not yet)", field="rotation_se", value=se)
+        raise SurveyInputError(f"rotation_se={se!r} is not lavaan's (available: bordered, lavaan's default; "
+                               "delta)", field="rotation_se", value=se)
     for key in ("algorithm", "reflect", "order_lv_by"):
         wanted = {"algorithm": "gpa", "reflect": True, "order_lv_by": "index"}[key]
         if key in args and args[key] != wanted:
@@ -346,9 +347,39 @@ def rotate_fit(result, opt: RotationOptions, information: str, se_kind: str, tes
         group_equal=result.group_equal, group_partial=result.group_partial, mg=mg2, stats=result.stats,
         estimation=estimation, pieces=pieces, baseline=result.baseline, warnings=[], start=start2,
         n_equality=n_eq)
+    if opt.se == "delta":
+        out.unrotated_mg = mg
+        delta_se(out, pt, sets, opt, theta_u, vcov_u, {k: r.rot for k, r in rotations.items()})
     fresh = {w.message for w in warnings}
     out.warnings = warnings + [w for w in out.warnings if w.message not in fresh]
     out.rotation = opt
     out.unrotated = SimpleNamespace(mg=mg, theta=theta_u, vcov=vcov_u, sets=sets,
                                     starts={k: r.rot for k, r in rotations.items()}, table=pt2)
     return out
+
+
+def delta_se(out, pt: pd.DataFrame, sets, opt: RotationOptions, theta: np.ndarray, vcov: np.ndarray,
+             starts: dict) -> None:
+    """lavaan's rotation.se = "delta": se of every model row from J V J', J the forward-difference Jacobian
+    (step 0.005) of the rotated rows with respect to the unrotated free parameters (each evaluation one GPA
+    run from the final rotation), V the unrotated vcov; in place on ``out.partable`` (vcov() stays the
+    bordered one, as lavaan's vcov() is not the delta one either)."""
+    from survey.sem.results.values import values_at
+
+    mg = out.unrotated_mg
+
+    def rows(x):
+        return rotated_values(pt, values_at(mg, x), sets, opt, starts)[0]
+
+    f0 = rows(theta)
+    jac = np.empty((f0.size, theta.size))
+    for k in range(theta.size):
+        x = theta.copy()
+        x[k] += DELTA_STEP
+        jac[:, k] = (rows(x) - f0) / DELTA_STEP
+    var = np.einsum("ij,jk,ik->i", jac, vcov, jac)
+    with np.errstate(invalid="ignore"):
+        se = np.where(var < 0, np.nan, np.sqrt(np.clip(var, 0, None)))
+    se[se < np.finfo(float).eps ** (1 / 3)] = 0.0
+    model = pt["op"].isin(["=~", "~", "~~", "~1"]).to_numpy()
+    out.partable.loc[model, "se"] = se[model]
