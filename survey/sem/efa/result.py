@@ -23,15 +23,9 @@ def rotated_result_class(base: type) -> type:
         """A fit whose efa() blocks are rotated (survey.sem.efa.rotated)."""
 
         def _rotated_std(self, x: np.ndarray, kind: str) -> np.ndarray:
-            from survey.sem.efa.rotated import rotated_values
-            from survey.sem.results.values import values_at
-
-            u = self.unrotated
-            values, _ = rotated_values(u.mg.partable, values_at(u.mg, x), u.sets, self.rotation, u.starts)
-            free = u.table["free"].to_numpy()
-            theta = np.zeros(self.mg.npar)
-            theta[free[free > 0] - 1] = values[free > 0]
-            return self._std_at(theta, kind)
+            """Standardized rows at the unrotated parameters x (``unrotated.rotated_theta``: x -> the
+            rotated model's parameters, one GPA run from the final rotation; survey.sem.efa.rotated)."""
+            return self._std_at(self.unrotated.rotated_theta(x), kind)
 
         def _std_jacobian(self, kind: str) -> tuple[np.ndarray, np.ndarray]:
             u = self.unrotated

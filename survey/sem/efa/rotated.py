@@ -353,8 +353,16 @@ def rotate_fit(result, opt: RotationOptions, information: str, se_kind: str, tes
     fresh = {w.message for w in warnings}
     out.warnings = warnings + [w for w in out.warnings if w.message not in fresh]
     out.rotation = opt
-    out.unrotated = SimpleNamespace(mg=mg, theta=theta_u, vcov=vcov_u, sets=sets,
-                                    starts={k: r.rot for k, r in rotations.items()}, table=pt2)
+    starts = {k: r.rot for k, r in rotations.items()}
+
+    def rotated_theta(x: np.ndarray) -> np.ndarray:
+        rows = rotated_values(pt, values_at(mg, x), sets, opt, starts)[0]
+        out_theta = np.zeros(mg2.npar)
+        out_theta[free[free > 0] - 1] = rows[free > 0]
+        return out_theta
+
+    out.unrotated = SimpleNamespace(mg=mg, theta=theta_u, vcov=vcov_u, sets=sets, starts=starts, table=pt2,
+                                    rotated_theta=rotated_theta)
     return out
 
 
