@@ -221,3 +221,31 @@ def test_summary_prints_as_lavaan(name):
                 assert abs(float(x) - float(y)) <= 0.0011, (a, b)
             except ValueError:
                 assert x == y, (a, b)
+
+
+def test_cli_fits_an_efa_block(tmp_path, capsys):
+    """``survey fit MODEL DATA --json`` with an efa() block, ``--option rotation=varimax``; a refused
+    combination exits with status 2 and one line."""
+    from survey.cli import main
+
+    model = tmp_path / "efa.lav"
+    model.write_text(REF["models"]["efa2"] + "\n")
+    data = HERE / "hs.csv"
+
+    def run(argv):
+        with pytest.raises(SystemExit) as info:
+            main(argv)
+        out = capsys.readouterr()
+        return info.value.code or 0, out.out, out.err
+
+    code, out, _ = run(["fit", str(model), str(data), "--json", "--option", "rotation=varimax"])
+    assert code == 0
+    got = pd.DataFrame(json.loads(out)["estimates"])
+    api = survey.fit(REF["models"]["efa2"], HS, rotation="varimax").estimates()  # the API's rotated fit
+    np.testing.assert_allclose(got["est"], api["est"], atol=1e-8)
+    np.testing.assert_allclose(got["se"], api["se"], atol=1e-8)
+    f1 = got[(got["op"] == "=~") & (got["rhs"] == "x1")]["est"].to_numpy()
+    assert np.abs(f1).min() > 0.2  # varimax spreads x1 over both factors (geomin: .62 / .31)
+    code, out, err = run(["fit", str(model), str(data), "--estimator", "ULS"])
+    assert code == 2 and out == "" and "efa() blocks with the least-squares" in err
+    assert len(err.strip().splitlines()) == 1
