@@ -85,6 +85,7 @@ def fit(
         "wishart", ML on complete data: :mod:`survey.sem.wishart`); ``mimic`` ("lavaan" | "Mplus" with
         ML/MLR: :mod:`survey.sem.mimic`); lavaan options without effect on the numbers (``verbose``, ``warn``,
         ``optim_method``, ``check_*``: :mod:`survey.sem.no_effect`) are accepted;
+        ``rotation``, ``rotation_se``, ``rotation_args`` (efa("b") blocks: :mod:`survey.sem.efa`);
         also ``information`` ("expected" | "observed") and ``test`` ("standard"). Explicit constraints
         (``a > 0``, ``a == b^2``) are imposed with estimator ML (:mod:`survey.sem.constrained`).
 
