@@ -33,6 +33,7 @@ OPTIONS = {  # lavaan's call -> survey's keywords
     "efa2_oblimin_gamma": dict(rotation="oblimin", rotation_args={"oblimin.gamma": 0.5}),
     "efa2_groups": dict(group="school"), "efa2_groups_int": dict(group="school", group_equal="intercepts"),
     "efa3_delta": dict(rotation_se="delta"), "mixed_delta": dict(rotation_se="delta"),
+    "efa2_weights": dict(sampling_weights="ageyr"), "efa2_cluster": dict(cluster="school"),
 }
 TIGHT = {"logl", "unrestricted.logl", "aic", "bic", "bic2"}
 
@@ -159,7 +160,6 @@ def test_simple_structure_is_recovered():
     (dict(group="school", group_equal="loadings"), "group_equal loadings"),
     (dict(estimator="ULS"), "least-squares"),
     (dict(se="bootstrap", bootstrap=10), "bootstrap"),
-    (dict(sampling_weights="ageyr"), "sampling weights"),
     (dict(rotation_se="jackknife"), "rotation_se='jackknife' is not lavaan's"),
     (dict(rotation="orthomax"), "needs rotation_args"),
     (dict(rotation="promax"), "lavaan 0.6.14 fails on it"),

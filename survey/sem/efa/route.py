@@ -2,10 +2,10 @@
 
 lavaan 0.6.14 fits efa() blocks with every estimator, groups, ordered items, weights, the bootstrap and
 explicit constraints. Here: ML, MLR and the other normal-theory estimators of the one engine, complete
-data or FIML, groups (each rotated on its own, as lavaan; group.equal on the observed variables' parameters
-only); the others are refused with a one-line error until they are reproduced (never
-an unrotated solution reported as rotated). Without efa() in the model lavaan ignores the rotation
-options, and so do we.
+data or FIML, groups (each rotated on its own, as lavaan; group.equal on the observed variables'
+parameters only), sampling weights and clusters; the others are refused with a one-line error until they
+are reproduced (never an unrotated solution reported as rotated). Without efa() in the model lavaan
+ignores the rotation options, and so do we.
 """
 
 from __future__ import annotations
@@ -32,8 +32,9 @@ def _constrained(model: str) -> bool:
 
 
 def check_efa_route(model: str, options: dict, *, least_squares: bool, ordinal: bool, group, resampling: bool,
-                    weighted: bool, group_equal=()) -> None:
-    """Refuse efa() blocks on paths that do not rotate them; drop the rotation options without efa()."""
+                    weighted: bool = False, group_equal=()) -> None:
+    """Refuse efa() blocks on paths that do not rotate them; drop the rotation options without efa().
+    ``weighted`` (weights / clusters) is accepted: the rotated fit takes the design's robust SEs."""
     if not isinstance(model, str) or not has_efa(model):
         for key in ROTATION_KEYS:
             options.pop(key, None)
@@ -49,11 +50,10 @@ def check_efa_route(model: str, options: dict, *, least_squares: bool, ordinal: 
                 + ", ".join(sorted(GROUP_EQUAL)) + ")")
     elif resampling:
         what = "the bootstrap (each replicate rotated and aligned)"
-    elif weighted:
-        what = "sampling weights or clusters"
     elif _constrained(model):
         what = "explicit constraints or bounds"
     if what:
         raise SurveyInputError(f"efa() blocks with {what} are not available yet (lavaan 0.6.14 fits them; "
-                               "available: efa() blocks with ML, MLR, MLM, complete data or FIML, groups)",
+                               "available: efa() blocks with ML, MLR, MLM, complete data or FIML, groups, "
+                               "sampling weights, clusters)",
                                field="model")
