@@ -31,8 +31,6 @@ XFAIL = {  # lavaan fits these; we do not yet (each raises a one-line SurveyInpu
     "hs_mg_ordered": "multi-group ordered fit, loadings + thresholds equal (survey/sem/ordinal, ord1/ord2's "
                      "files): same chisq 100.7400 but another identification (textual's thresholds differ by "
                      "up to 0.51, its group-2 mean -0.55 vs .40), and no rmsea.pvalue",
-    "hs_efa": "efa() blocks with rotation (geomin, random starts, rotated SEs) are not parsed "
-              "(survey/sem/syntax, lang's files): 'bad variable name'",
 }
 # lavaan 0.6.14 depends on the units in two places where we do not (lavaan's own fits in other units agree
 # with ours). (1) Its independence (baseline) model takes the fixed.x covariates' variances from

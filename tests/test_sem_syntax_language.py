@@ -91,11 +91,17 @@ def test_refusal_lists_the_available_modifiers():
         lavaanify("f =~ x1 + foo(1)*x2")
 
 
-@pytest.mark.parametrize("text, what", [('efa("b1")*f1 + efa("b1")*f2 =~ x1 + x2 + x3 + x4', "efa"),
-                                        ('f =~ x1 + rv("r")*x2 + x3', "rv")])
-def test_efa_and_rv_modifiers_lavaan_has_are_refused_by_name(text, what):
-    with pytest.raises(SurveyInputError, match=rf"{what}\(\) .* not available yet \(available"):
-        lavaanify(text)
+def test_rv_modifier_lavaan_has_is_refused_by_name():
+    with pytest.raises(SurveyInputError, match=r"rv\(\) .* not available yet \(available"):
+        lavaanify('f =~ x1 + rv("r")*x2 + x3')
+
+
+def test_efa_modifier_belongs_on_the_factor():
+    """efa("b") blocks are parsed (tests/test_efa_blocks.py); on an indicator it is an error, as in lavaan."""
+    pt = lavaanify('efa("b1")*f1 + efa("b1")*f2 =~ x1 + x2 + x3 + x4')
+    assert set(pt.loc[pt["op"] == "=~", "efa"]) == {"b1"}
+    with pytest.raises(SurveyInputError, match="left-hand side of =~"):
+        lavaanify('f =~ x1 + efa("b")*x2 + x3')
 
 
 def test_prior_is_kept_and_ignored_as_lavaan_does():

@@ -87,6 +87,7 @@ def fit(
         "wishart", ML on complete data: :mod:`survey.sem.wishart`); ``mimic`` ("lavaan" | "Mplus" with
         ML/MLR: :mod:`survey.sem.mimic`); lavaan options without effect on the numbers (``verbose``, ``warn``,
         ``optim_method``, ``check_*``: :mod:`survey.sem.no_effect`) are accepted;
+        ``rotation``, ``rotation_se``, ``rotation_args`` (efa("b") blocks: :mod:`survey.sem.efa`);
         also ``information`` ("expected" | "observed") and ``test`` ("standard"). Explicit constraints
         (``a > 0``, ``a == b^2``) are imposed with estimator ML (:mod:`survey.sem.constrained`).
 
@@ -114,6 +115,13 @@ def fit(
                             se=se, bootstrap=bootstrap, sampling_weights=sampling_weights, ordered=ordered,
                             **drop_no_effect(partable_options))
     partable_options = drop_no_effect(partable_options)  # verbose=, warn=, optim.method= ... (no effect)
+    from survey.sem.efa.route import check_efa_route  # efa() blocks: the fits that rotate them
+
+    check_efa_route(model, partable_options, least_squares=wants_least_squares(estimator, ordered),
+                    ordinal=wants_ordinal(estimator, ordered), group=group, group_equal=group_equal,
+                    weighted=bool(sampling_weights
+                    or cluster), resampling=bool(bootstrap) or str(se).lower() == "bootstrap"
+                    or str(partable_options.get("test", "")).lower() == "bollen.stine")
     if str(partable_options.get("mimic", "lavaan")).lower() not in ("lavaan", "default"):
         from survey.sem.mimic import fit_mimic  # lavaan mimic="Mplus"
 

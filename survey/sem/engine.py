@@ -280,6 +280,11 @@ def fit_blocks(
         test_info = h1_structured_information
     ge = normalize_group_equal(group_equal)
     gp = normalize_group_partial(group_partial)
+    from survey.sem.efa.rotated import pop_rotation  # efa() blocks: lavaan's rotation options
+
+    rotation = pop_rotation(partable_options)
+    if "efa(" in model:
+        partable_options["orthogonal_efa"] = rotation.orthogonal
     if not isinstance(data, pd.DataFrame):
         raise SurveyInputError("data must be a pandas DataFrame", value=type(data).__name__)
     if group is not None:
@@ -391,6 +396,12 @@ def fit_blocks(
                              if v and design is not None}  # refits (LR tests) reuse them
     if composite.any():  # the table shows lavaan's operator
         result.partable.loc[composite, "op"] = "<~"
+    if "efa" in pt and rotation.method != "none":  # rotate the efa() blocks (survey.sem.efa.rotated)
+        from survey.sem.efa.rotated import rotate_fit
+
+        se_kind = _se_kind(est, kind, se)
+        result = rotate_fit(result, rotation, default_information(est, kind, se_kind, information), se_kind,
+                            test)
     from survey.sem.bounded import bounds_in_effect, fit_bounded
 
     bounds = bounds_in_effect(model, mg, result.warnings)  # lower()/upper(): lavaan's box (sem.bounded)

@@ -20,8 +20,9 @@ from survey.errors import SurveyInputError
 from survey.sem.syntax import table as syntax
 
 PARTABLE_OPTIONS = tuple(
-    name for name in inspect.signature(syntax._options).parameters if name not in ("ngroups", "group_labels")
-)
+    name for name in inspect.signature(syntax._options).parameters
+    if name not in ("ngroups", "group_labels", "orthogonal_efa")  # orthogonal_efa: from rotation_args
+) + ("rotation", "rotation_se", "rotation_args")  # efa() blocks (survey.sem.efa.rotated)
 
 
 def check_partable_options(options: dict) -> None:

@@ -9,13 +9,15 @@ Rules (lavaan 0.6 ``lav_syntax.R``; Rosseel 2012, J Stat Softw 48(2), section "m
   a label, ``c(...)`` (one value per group: numbers/NA -> fixed values, names -> labels),
   ``start(v)`` / ``v?name`` (starting value), ``label("a")``, ``equal("a")`` (a label),
   ``lower(v)`` / ``upper(v)`` (bounds), ``prior("...")`` (kept for blavaan, unused: lavaan ignores it too);
-  ``efa("b")`` and ``rv("r")`` are refused as not available yet;
+  ``efa("b")*f1 + efa("b")*f2 =~ ...`` on a left-hand side puts the factors in exploratory block "b"
+  (lavaan 0.6.14's rotated EFA blocks, :mod:`survey.sem.efa`); ``rv("r")`` is refused as not available yet;
 * ``:=``, ``==``, ``<`` and ``>`` keep their sides as expressions (whitespace removed);
 * ``group: NAME`` (or ``group: 1``) starts the block of one group: a ``Formula("group", ":", NAME)``.
 """
 
 from __future__ import annotations
 
+import copy
 import re
 from dataclasses import dataclass, field
 
@@ -40,6 +42,7 @@ class Modifiers:
     lower: list[float] | None = None
     upper: list[float] | None = None
     prior: list[str] | None = None  # blavaan's priors: kept, not used by ML / least-squares fits (lavaan)
+    efa: str | None = None  # the exploratory block of a factor (lhs modifier efa("b"), lavaan 0.6.14)
 
 
 @dataclass
@@ -199,10 +202,12 @@ def _apply_modifier(mod: Modifiers, text: str, number: int, term: str) -> None:
             setattr(mod, name, [float("nan") if b is None else b for b in bounds])
         elif name == "prior":  # lavaan 0.6.14 stores it for blavaan and ignores it in its own fits
             mod.prior = values
-        elif name in ("efa", "rv"):  # lavaan 0.6.14 has them: rotated EFA blocks, two-level random slopes
-            what = "efa() blocks (rotated EFA)" if name == "efa" else "rv() random slopes (two-level)"
-            raise _error(number, f"{what} are not available yet (available: c(), start(), label(), equal(), "
-                         "lower(), upper(), prior(); EFA: survey.measure.efa)", term)
+        elif name == "efa":  # only on a left-hand side of =~ (parse_syntax reads it there)
+            raise _error(number, "efa(\"name\") modifies a factor on the left-hand side of =~ "
+                         "(efa(\"b\")*f1 + efa(\"b\")*f2 =~ x1 + x2 + ...)", term)
+        elif name == "rv":  # lavaan 0.6.14 has it: two-level random slopes
+            raise _error(number, "rv() random slopes (two-level) are not available yet (available: c(), "
+                         "start(), label(), equal(), lower(), upper(), prior(), efa() on a factor)", term)
         else:
             raise _error(
                 number,
@@ -224,6 +229,36 @@ def _parse_term(term: str, number: int) -> tuple[str, Modifiers]:
             raise _error(number, "empty modifier", term)
         _apply_modifier(mod, text, number, term)
     return name, mod
+
+
+def _lhs_names(parts: list[str], op: str, number: int) -> tuple[list[str], dict[str, str]]:
+    """Left-hand names and their efa("b") blocks (lavaan: ``efa("b")*f1 + efa("b")*f2 =~ ...``)."""
+    names, efa_of = [], {}
+    for part in parts:
+        pieces = _split_top(part, "*")
+        name = pieces[-1]
+        for text in pieces[:-1]:
+            call = _CALL.match(text)
+            if call is None or call.group(1) != "efa":
+                raise _error(number, "bad variable name (a left-hand side takes only the efa(\"b\") "
+                             "modifier)", part)
+            block = _values(call.group(2), number, part)
+            if op != "=~" or len(block) != 1 or not block[0]:
+                raise _error(number, "efa(\"name\") takes one block name and modifies a factor on the "
+                             "left-hand side of =~", part)
+            efa_of[name] = block[0]
+        if not _NAME.match(name):
+            raise _error(number, "bad variable name", part)
+        names.append(name)
+    return names, efa_of
+
+
+def _with_efa(mod: Modifiers, block: str | None) -> Modifiers:
+    if block is None:
+        return mod
+    out = copy.copy(mod)
+    out.efa = block
+    return out
 
 
 def parse_syntax(text: str) -> list[Formula]:
@@ -252,12 +287,7 @@ def parse_syntax(text: str) -> list[Formula]:
         if op in CONSTRAINT_OPS:
             out.append(Formula(lhs_text, op, rhs_text, line=number))
             continue
-        lhs_names = _split_top(lhs_text, "+")
-        for lhs in lhs_names:
-            if not _NAME.match(lhs):
-                if re.match(r"^\s*efa\(", lhs):
-                    _apply_modifier(Modifiers(), lhs.split("*")[0].strip(), number, lhs)
-                raise _error(number, "bad variable name", lhs)
+        lhs_names, efa_of = _lhs_names(_split_top(lhs_text, "+"), op, number)
         terms = []
         for term in _split_top(rhs_text, "+"):
             if not term:
@@ -272,5 +302,6 @@ def parse_syntax(text: str) -> list[Formula]:
                 raise _error(number, "a composite cannot be formed from itself", name)
             terms.append((this_op, name, mod))
         for lhs in lhs_names:  # lavaan: every left-hand side in turn, then its terms
-            out += [Formula(lhs, this_op, name, mod, number) for this_op, name, mod in terms]
+            out += [Formula(lhs, this_op, name, _with_efa(mod, efa_of.get(lhs)), number)
+                    for this_op, name, mod in terms]
     return out

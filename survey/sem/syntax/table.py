@@ -34,6 +34,7 @@ import pandas as pd
 
 from survey.errors import SurveyInputError
 from survey.sem.syntax.blocks import block_groups, split_blocks
+from survey.sem.syntax.efa import efa_factors, mark_efa
 from survey.sem.syntax.labels import auto_labels, equalities, simple_merge
 from survey.sem.syntax.parse import CONSTRAINT_OPS, Formula, Modifiers, parse_syntax
 from survey.sem.syntax.rows import check_constraints, check_model, unique_rows
@@ -130,6 +131,7 @@ def _flat(user: list[Formula], names: VariableNames, opt: dict) -> pd.DataFrame:
         rows.append(dict(lhs=a, op=op, rhs=b, user=0, mod=-1))
     pt = pd.DataFrame(rows)
     pt["free"], pt["ustart"], pt["exo"] = 1, np.nan, 0
+    efa_lv = [lv for lvs in efa_factors(user).values() for lv in lvs]  # lavaan's auto.efa
     lhs, op, rhs, is_user = pt["lhs"], pt["op"], pt["rhs"], pt["user"] == 1
     var = (op == "~~") & (lhs == rhs)
 
@@ -143,8 +145,9 @@ def _flat(user: list[Formula], names: VariableNames, opt: dict) -> pd.DataFrame:
         fix(var & ~is_user & lhs.isin(names.lv_f), 0.0)
     if opt["std_lv"]:
         fix(var & lhs.isin(names.lv), 1.0)
+    fix(var & lhs.isin(efa_lv), 1.0)
     if opt["auto_fix_first"]:
-        mm = pt.index[op == "=~"]
+        mm = pt.index[(op == "=~") & ~lhs.isin(efa_lv)]
         fix(mm[~pt.loc[mm, "lhs"].duplicated().to_numpy()], 1.0)
     if opt["auto_var"] and opt["auto_fix_single"]:
         mm = pt[op == "=~"]
@@ -155,6 +158,8 @@ def _flat(user: list[Formula], names: VariableNames, opt: dict) -> pd.DataFrame:
         fix(var & ~is_user & lhs.isin(single), 0.0)
     if opt["orthogonal"]:
         fix((op == "~~") & lhs.isin(names.lv) & rhs.isin(names.lv) & (lhs != rhs) & ~is_user, 0.0)
+    if opt["orthogonal_efa"]:
+        fix((op == "~~") & lhs.isin(efa_lv) & rhs.isin(efa_lv) & (lhs != rhs) & ~is_user, 0.0)
     if opt["meanstructure"]:
         if not opt["int_ov_free"]:
             fix((op == "~1") & lhs.isin(names.ov) & ~is_user, 0.0)
@@ -248,6 +253,9 @@ def build_partable(formulas: list[Formula], **options) -> pd.DataFrame:
         ngroups = opt["ngroups"]
         pt = _replicate(_flat(user, names, opt), ngroups, names, opt)
         _apply_modifiers(pt, user, ngroups)
+        sets = efa_factors(user)
+        if sets:  # exploratory blocks: lavaan's echelon pattern (survey.sem.syntax.efa)
+            pt = mark_efa(pt, user, sets, opt["orthogonal_efa"])
     else:  # group: NAME blocks, each flattened on its own (lavaan 0.6.14)
         # lavaan 0.6.14 ignores group.equal / group.partial there (the engine warns: group_equal_ignored)
         opt["group_equal"], opt["group_partial"] = [], []
@@ -256,6 +264,9 @@ def build_partable(formulas: list[Formula], **options) -> pd.DataFrame:
         parts, user = [], []
         for g, (_, _, rows) in sorted(zip(numbers, blocks, strict=True), key=lambda item: item[0]):
             rows = unique_rows(rows)
+            if efa_factors(rows):
+                raise SurveyInputError("efa() blocks inside 'group:' blocks are not available yet "
+                                       "(available: efa() in a model for all groups)", field="model")
             block_names = variable_names(rows)
             check_model(rows, block_names)
             part = _flat(rows, block_names, opt)
@@ -287,7 +298,7 @@ def build_partable(formulas: list[Formula], **options) -> pd.DataFrame:
     pt.insert(4, "block", pt.pop("group"))
     pt.insert(5, "group", pt["block"])
     columns = ["id", "lhs", "op", "rhs", "user", "block", "group", "free", "ustart", "exo", "label",
-               "plabel"] + [b for b in ("lower", "upper") if b in pt]
+               "plabel"] + [b for b in ("lower", "upper", "efa") if b in pt]
     pt = pt[columns]
     if extra:
         tail = pd.DataFrame(extra)
@@ -297,6 +308,8 @@ def build_partable(formulas: list[Formula], **options) -> pd.DataFrame:
         for bound in ("lower", "upper"):
             if bound in pt:
                 tail[bound] = np.nan
+        if "efa" in pt:
+            tail["efa"] = ""
         pt = pd.concat([pt, tail[columns]], ignore_index=True)
     return pt
 
@@ -320,6 +333,7 @@ def _options(
     ceq_simple: bool = True,
     model_type: str = "sem",
     group_labels: list | None = None,
+    orthogonal_efa: bool = False,
 ) -> dict:
     if model_type not in ("sem", "cfa", "growth"):
         raise SurveyInputError(f"model_type={model_type!r} is not available (available: sem, cfa, growth)",
@@ -334,7 +348,7 @@ def _options(
                 else bool(auto_fix_first), auto_fix_single=bool(auto_fix_single), auto_var=bool(auto_var),
                 auto_cov_lv_x=bool(auto_cov_lv_x), auto_cov_y=bool(auto_cov_y), ngroups=int(ngroups),
                 group_equal=[g.strip() for g in group_equal], group_partial=list(group_partial),
-                ceq_simple=bool(ceq_simple), group_labels=group_labels)
+                ceq_simple=bool(ceq_simple), group_labels=group_labels, orthogonal_efa=bool(orthogonal_efa))
 
 
 def lavaanify(model: str, **options) -> pd.DataFrame:

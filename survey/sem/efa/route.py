@@ -1,0 +1,59 @@
+"""Which fits take efa() blocks (:mod:`survey.sem.efa.rotated`), checked before fitting.
+
+lavaan 0.6.14 fits efa() blocks with every estimator, groups, ordered items, weights, the bootstrap and
+explicit constraints. Here: ML, MLR and the other normal-theory estimators of the one engine, complete
+data or FIML, groups (each rotated on its own, as lavaan; group.equal on the observed variables'
+parameters only), sampling weights and clusters; the others are refused with a one-line error until they
+are reproduced (never an unrotated solution reported as rotated). Without efa() in the model lavaan
+ignores the rotation options, and so do we.
+"""
+
+from __future__ import annotations
+
+from survey.errors import SurveyInputError
+from survey.sem.syntax.groups import normalize_group_equal
+
+ROTATION_KEYS = ("rotation", "rotation_se", "rotation_args")
+# group.equal that each group's own rotation keeps (observed variables' parameters, latent means at 0)
+GROUP_EQUAL = {"intercepts", "residuals", "residual.covariances", "means"}
+
+
+def has_efa(model: str) -> bool:
+    """Whether the syntax has an efa("b") modifier."""
+    from survey.sem.syntax.parse import parse_syntax
+
+    return "efa(" in model and any(f.mod.efa for f in parse_syntax(model))
+
+
+def _constrained(model: str) -> bool:
+    from survey.sem.syntax.parse import parse_syntax
+
+    return any(f.op in ("==", "<", ">") or f.mod.lower or f.mod.upper for f in parse_syntax(model))
+
+
+def check_efa_route(model: str, options: dict, *, least_squares: bool, ordinal: bool, group, resampling: bool,
+                    weighted: bool = False, group_equal=()) -> None:
+    """Refuse efa() blocks on paths that do not rotate them; drop the rotation options without efa().
+    ``weighted`` (weights / clusters) is accepted: the rotated fit takes the design's robust SEs."""
+    if not isinstance(model, str) or not has_efa(model):
+        for key in ROTATION_KEYS:
+            options.pop(key, None)
+        return
+    what = None
+    if least_squares:
+        what = "the least-squares estimators (GLS, ULS, DWLS, WLS)"
+    elif ordinal:
+        what = "ordered items"
+    elif group is not None and set(normalize_group_equal(group_equal)) - GROUP_EQUAL:
+        what = ("group_equal " + ", ".join(sorted(set(normalize_group_equal(group_equal)) - GROUP_EQUAL))
+                + " (equalities the rotation of each group would break; available: "
+                + ", ".join(sorted(GROUP_EQUAL)) + ")")
+    elif resampling:
+        what = "the bootstrap (each replicate rotated and aligned)"
+    elif _constrained(model):
+        what = "explicit constraints or bounds"
+    if what:
+        raise SurveyInputError(f"efa() blocks with {what} are not available yet (lavaan 0.6.14 fits them; "
+                               "available: efa() blocks with ML, MLR, MLM, complete data or FIML, groups, "
+                               "sampling weights, clusters)",
+                               field="model")
