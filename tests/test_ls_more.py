@@ -113,9 +113,7 @@ def test_scaled_tests_table_equals_lavaan(name):
     ("GLS", {"se": "robust.sem"}, "se", True),
     ("WLS", {"test": "satorra.bentler"}, "test", True),
     ("GLS", {"test": "scaled.shifted"}, "test", True),
-    ("ULS", {"se": "robust.sem", "group": "school"}, "se", False),
-    ("DWLS", {"test": "satorra.bentler", "meanstructure": True}, "test", False),
-])
+])  # with groups / meanstructure / fixed.x: fitted (tests/test_ls_robust_groups.py)
 def test_robust_refusals_in_one_line(estimator, kwargs, option, lavaan_refuses):
     from survey.errors import SurveyInputError
 

@@ -17,7 +17,7 @@ lavaan 0.6.14 does (its nobs are the complete rows); with DWLS / WLS refused (th
 reproduced).
 
 Robust: se="robust.sem" (ULS / DWLS / WLS) and test="satorra.bentler" / "scaled.shifted" /
-"mean.var.adjusted" (ULS / DWLS), one group (:mod:`survey.sem.inference.ls_robust`).
+"mean.var.adjusted" (ULS / DWLS), any groups, meanstructure, fixed_x (:mod:`survey.sem.inference.ls_robust`).
 information="observed": GLS's observed information, lavaan's warning and the expected one for the
 others. fixed_x=True: the covariates' moments fixed at their sample values (divisor N - 1) and out of the
 weight and the degrees of freedom (lavaan 0.6.14; :func:`survey.sem.estimate.wls.fixed_x_moments`).
@@ -26,7 +26,7 @@ Refused, one line naming the option: missing="ml" (lavaan refuses it too, its re
 "standard" / "robust.sem" (GLS robust.sem: lavaan refuses it), the bootstrap, clusters, sampling weights
 beside groups / pairwise / meanstructure / fixed_x / robust se or tests,
 tests other than standard / satorra.bentler / scaled.shifted / mean.var.adjusted (with GLS / WLS lavaan
-refuses every other test), the robust options with groups / meanstructure / fixed_x, explicit constraints.
+refuses every other test), explicit constraints.
 
 Sampling weights (one group, listwise): the weighted covariance matrix (divisor sum w, not rescaled), Gamma
 of the unweighted rows; se and test stay "standard" (lavaan 0.6.14; tests/fixtures/combos2/).
@@ -96,12 +96,6 @@ def check_ls_options(est: str, *, missing: str, group, se: str, bootstrap, sampl
                                "mean.var.adjusted)", field="test", value=str(test))
     if str(test).lower() not in ("standard", *ROBUST_TESTS):
         _refuse(est, "test", test, "standard, satorra.bentler, scaled.shifted, mean.var.adjusted")
-    if robust_se or str(test).lower() != "standard":
-        several = group is not None or partable_options.get("meanstructure", False) or \
-            partable_options.get("fixed_x", False) is True
-        if several:
-            option, value = ("se", se) if robust_se else ("test", test)
-            _refuse(est, option, value, "one group without meanstructure or fixed_x")
     if information not in (None, "expected", "default", "observed"):
         _refuse(est, "information", information, "expected, observed")
     if information == "observed" and est == "GLS" and (robust_se or group is not None or partable_options.get(
@@ -159,7 +153,7 @@ def fit_least_squares(model: str, data: pd.DataFrame, estimator: str, group: str
     res = fit_ls(ml.mg, ml.stats.groups, est, ml.theta, bounds=bounds)
     robust_se = str(se).lower() == "robust.sem"
     if robust_se:  # lavaan's robust.sem sandwich (survey.sem.inference.ls_robust)
-        res.vcov = robust_vcov(ml.mg, ml.stats.groups[0], est, res.theta)
+        res.vcov = robust_vcov(ml.mg, ml.stats.groups, est, res.theta)
     observed = information == "observed" and est == "GLS"
     if observed:  # the Hessian of F (survey.sem.inference.ls_robust)
         res.vcov = observed_vcov(ml.mg, ml.stats.groups[0], est, res.theta)
@@ -191,7 +185,7 @@ def fit_least_squares(model: str, data: pd.DataFrame, estimator: str, group: str
                                           "sem"))
     out.se_options = ("robust.sem" if robust_se else "standard", "observed" if observed else "expected")
     if str(test).lower() in ROBUST_TESTS:  # Satorra-Bentler / scaled-shifted (survey.sem.inference.ls_robust)
-        out.scaled_test, out.scaled_baseline = scaled_tests(ml.mg, ml.stats.groups[0], est, res.theta,
+        out.scaled_test, out.scaled_baseline = scaled_tests(ml.mg, ml.stats.groups, est, res.theta,
                                                             str(test).lower(), res.chisq, res.df,
                                                             res.baseline_chisq, res.baseline_df)
     return out
