@@ -1,7 +1,8 @@
 """Robust standard errors and scaled tests of the continuous least-squares estimators beside several
 groups, a mean structure and fixed.x covariates (survey.sem.inference.ls_robust), against lavaan 0.6.14
 (tests/fixtures/lang3/lang3.json, make_lang3.R): ULS / DWLS / WLS with se="robust.sem", ULS / DWLS with
-test="satorra.bentler" / "scaled.shifted" / "mean.var.adjusted"; est / se / std.all, every fitMeasures()
+test="satorra.bentler" / "scaled.shifted" / "mean.var.adjusted"; ULS / DWLS / WLS with missing="pairwise"
+(DWLS / WLS weigh by lavaan's pairwise Gamma); est / se / std.all, every fitMeasures()
 entry we report and lavInspect(fit, "test") within 1e-3."""
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ CASES = {  # case -> (model, data, survey.fit keywords)
     **{f"ls_{t.replace('.', '_')}_{k}_{e.lower()}": (m, "complete", {"estimator": e, "test": t, **kw})
        for e in ("ULS", "DWLS") for t in ("satorra.bentler", "scaled.shifted", "mean.var.adjusted")
        for k, (m, kw) in SETTINGS.items()},
+    **{f"ls_pairwise_{e.lower()}": ("hs", "pairwise", {"estimator": e, "missing": "pairwise"})
+       for e in ("ULS", "DWLS", "WLS")},
     "ls_robust_mg_loadings_dwls": ("hs", "complete", {"estimator": "DWLS", "se": "robust.sem",
                                                       "test": "satorra.bentler", "group": "school",
                                                       "group_equal": "loadings"}),
@@ -123,3 +126,16 @@ def test_sandwich_recovers_the_sampling_variability_on_simulated_groups():
     assert abs(np.mean(ests) - 0.8) < 0.03
     assert abs(np.mean(ses_r) - spread) < abs(np.mean(ses_s) - spread)
     assert abs(np.mean(ses_r) / spread - 1) < 0.3
+
+
+def test_pairwise_gamma_equals_the_complete_data_gamma_without_holes():
+    """gamma_pairwise on complete rows is the ADF Gamma (the same moments, all rows observed)."""
+    from survey.sem.estimate.wls import gamma_pairwise
+    from survey.sem.model.moments import gamma_adf
+
+    x = DATA["complete"][[f"x{i}" for i in range(1, 10)]].to_numpy(float)
+    for ms in (False, True):
+        assert np.allclose(gamma_pairwise(x, ms), gamma_adf(x, ms), rtol=1e-12, atol=1e-12)
+    holes = DATA["pairwise"][[f"x{i}" for i in range(1, 10)]].to_numpy(float)
+    complete_rows = holes[~np.isnan(holes).any(axis=1)]
+    assert not np.allclose(gamma_pairwise(holes, False), gamma_adf(complete_rows, False))

@@ -12,9 +12,9 @@ Several groups (group=, group_equal, group_partial) and a mean structure (meanst
 (:func:`~survey.sem.estimate.wls.fit_ls`); their modification indices, score tests and residuals are
 refused in one line (:func:`survey.sem.results.ls_modindices.require_single_block`).
 
-missing="pairwise": with ULS the pairwise moments (:func:`pairwise_stats`); with GLS listwise deletion, as
-lavaan 0.6.14 does (its nobs are the complete rows); with DWLS / WLS refused (their pairwise Gamma is not
-reproduced).
+missing="pairwise": with ULS / DWLS / WLS the pairwise moments (:func:`pairwise_stats`; DWLS / WLS weigh by
+the pairwise Gamma, :func:`survey.sem.estimate.wls.gamma_pairwise`); with GLS listwise deletion, as
+lavaan 0.6.14 does (its nobs are the complete rows).
 
 Robust: se="robust.sem" (ULS / DWLS / WLS) and test="satorra.bentler" / "scaled.shifted" /
 "mean.var.adjusted" (ULS / DWLS), any groups, meanstructure, fixed_x (:mod:`survey.sem.inference.ls_robust`).
@@ -68,10 +68,10 @@ def check_ls_options(est: str, *, missing: str, group, se: str, bootstrap, sampl
                              or partable_options.get("fixed_x", False) is True):
         _refuse(est, "sampling_weights", sampling_weights, "weights with one group, listwise deletion, se "
                 "and test standard, no meanstructure, fixed_x or information observed")
-    if pairwise and (est not in ("GLS", "ULS") or group is not None or partable_options.get("meanstructure")
+    if pairwise and (group is not None or partable_options.get("meanstructure")
                      or partable_options.get("fixed_x", False) is True or not plain
                      or information == "observed"):
-        _refuse(est, "missing", missing, "pairwise with GLS / ULS, one group, se and test standard, no "
+        _refuse(est, "missing", missing, "pairwise with one group, se and test standard, no "
                 "meanstructure, fixed_x or information observed; or listwise")
     if str(missing).lower() not in ("listwise", "listwise.deletion", "pairwise"):
         _refuse(est, "missing", missing, "listwise, pairwise")
@@ -105,7 +105,7 @@ def check_ls_options(est: str, *, missing: str, group, se: str, bootstrap, sampl
 
 
 def pairwise_stats(stats, data: pd.DataFrame):
-    """The sample statistics of missing="pairwise" (lavaan 0.6.14, GLS / ULS): each covariance from the
+    """The sample statistics of missing="pairwise" (lavaan 0.6.14, ULS / DWLS / WLS): each covariance from the
     rows observing both variables (divisor n_ij - 1), each mean from the rows observing it, N the rows
     observing any of the model's variables; the complete rows stay as ``raw``."""
     from dataclasses import replace
@@ -115,6 +115,7 @@ def pairwise_stats(stats, data: pd.DataFrame):
     n = len(values)
     block = replace(stats.groups[0], n=n, cov=values.cov().to_numpy() * (n - 1) / n,
                     mean=values.mean().to_numpy())
+    block.pairwise_rows = values.to_numpy(float)  # DWLS / WLS: the pairwise Gamma (estimate.wls)
     return replace(stats, groups=[block])
 
 
@@ -145,7 +146,7 @@ def fit_least_squares(model: str, data: pd.DataFrame, estimator: str, group: str
         raise SurveyInputError(f"explicit constraints are not available with estimator {est} yet "
                                "(available: estimator ML, or lower()/upper() bounds)", field="estimator",
                                value=est)
-    pairwise = str(missing).lower() == "pairwise" and est == "ULS"  # GLS: lavaan 0.6.14 takes listwise
+    pairwise = str(missing).lower() == "pairwise" and est != "GLS"  # GLS: lavaan 0.6.14 takes listwise
     if pairwise:  # lavaan: the pairwise covariances, N = the rows used
         ml.stats = pairwise_stats(ml.stats, data)
     dropped: list = []  # lavaan drops bounds beside linear equalities, with a warning (survey.sem.bounded)
