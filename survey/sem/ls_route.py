@@ -26,7 +26,10 @@ Refused, one line naming the option: missing="ml" (lavaan refuses it too, its re
 "standard" / "robust.sem" (GLS robust.sem: lavaan refuses it), the bootstrap, clusters, sampling weights
 beside groups / pairwise / meanstructure / fixed_x / robust se or tests,
 tests other than standard / satorra.bentler / scaled.shifted / mean.var.adjusted (with GLS / WLS lavaan
-refuses every other test), explicit constraints.
+refuses every other test), explicit constraints beside information="observed" or sampling weights.
+
+Explicit constraints (==, <, >): :mod:`survey.sem.ls_constrained` (SLSQP on the LS function, lavaan's
+augmented-information vcov; robust.sem and the scaled tests with its E^-1).
 
 Sampling weights (one group, listwise): the weighted covariance matrix (divisor sum w, not rescaled), Gamma
 of the unweighted rows; se and test stay "standard" (lavaan 0.6.14; tests/fixtures/combos2/).
@@ -42,6 +45,7 @@ from survey.sem.estimate.ml import Estimation
 from survey.sem.estimate.wls import LS_ESTIMATORS, fit_ls
 from survey.sem.inference.ls_robust import ROBUST_TESTS, observed_vcov, robust_vcov, scaled_tests
 from survey.sem.inference.vcov import Information
+from survey.sem.ls_constrained import fit_ls_constrained, has_constraints
 
 
 def wants_least_squares(estimator: str, ordered) -> bool:
@@ -142,19 +146,23 @@ def fit_least_squares(model: str, data: pd.DataFrame, estimator: str, group: str
     if fixed_x:  # lavaan: the covariates' moments fixed at the sample ones, covariances of divisor N - 1
         for ram, block in zip(ml.mg.models, ml.stats.groups, strict=True):
             ram.set_exogenous(np.asarray(block.cov) * block.n / (block.n - 1), block.mean)
-    if ml.mg.partable["op"].isin(["==", "<", ">"]).any():
-        raise SurveyInputError(f"explicit constraints are not available with estimator {est} yet "
-                               "(available: estimator ML, or lower()/upper() bounds)", field="estimator",
-                               value=est)
+    constrained = has_constraints(ml.mg)  # ==, <, >: survey.sem.ls_constrained
+    if constrained and (information == "observed" or sampling_weights):
+        raise SurveyInputError(f"explicit constraints with estimator {est} are not available beside "
+                               "information='observed' or sampling weights yet (available: expected "
+                               "information, no weights)", field="estimator", value=est)
     pairwise = str(missing).lower() == "pairwise" and est != "GLS"  # GLS: lavaan 0.6.14 takes listwise
     if pairwise:  # lavaan: the pairwise covariances, N = the rows used
         ml.stats = pairwise_stats(ml.stats, data)
     dropped: list = []  # lavaan drops bounds beside linear equalities, with a warning (survey.sem.bounded)
     bounds = bounds_in_effect(model, ml.mg, dropped)
     res = fit_ls(ml.mg, ml.stats.groups, est, ml.theta, bounds=bounds)
+    e_inv, slack, n_eq = None, None, 0
+    if constrained:
+        res, e_inv, slack, n_eq = fit_ls_constrained(ml.mg, ml.stats.groups, est, res, bounds)
     robust_se = str(se).lower() == "robust.sem"
     if robust_se:  # lavaan's robust.sem sandwich (survey.sem.inference.ls_robust)
-        res.vcov = robust_vcov(ml.mg, ml.stats.groups, est, res.theta)
+        res.vcov = robust_vcov(ml.mg, ml.stats.groups, est, res.theta, e_inv)
     observed = information == "observed" and est == "GLS"
     if observed:  # the Hessian of F (survey.sem.inference.ls_robust)
         res.vcov = observed_vcov(ml.mg, ml.stats.groups[0], est, res.theta)
@@ -177,6 +185,11 @@ def fit_least_squares(model: str, data: pd.DataFrame, estimator: str, group: str
                    group_equal=ml.group_equal, group_partial=ml.group_partial, mg=ml.mg, stats=ml.stats,
                    estimation=estimation, pieces=pieces, baseline=base, warnings=warnings, start=ml.theta)
     out.ls_fit = res
+    if constrained:  # lavaan: npar - the equalities; each constraint row reports its slack
+        out.n_equality = n_eq
+        k = out.partable.index[out.partable["op"].isin(["==", "<", ">"])]
+        out.partable.loc[k, "est"] = slack
+        out.partable.loc[k, "se"] = 0.0
     out.missing = "pairwise" if pairwise else "listwise"
     if str(missing).lower() == "pairwise" and not pairwise:
         from survey.errors import SurveyWarning
@@ -188,5 +201,5 @@ def fit_least_squares(model: str, data: pd.DataFrame, estimator: str, group: str
     if str(test).lower() in ROBUST_TESTS:  # Satorra-Bentler / scaled-shifted (survey.sem.inference.ls_robust)
         out.scaled_test, out.scaled_baseline = scaled_tests(ml.mg, ml.stats.groups, est, res.theta,
                                                             str(test).lower(), res.chisq, res.df,
-                                                            res.baseline_chisq, res.baseline_df)
+                                                            res.baseline_chisq, res.baseline_df, e_inv)
     return out

@@ -60,12 +60,13 @@ def _pieces(mg, blocks, estimator: str, theta: np.ndarray | None):
                                                                                           strict=True))]
 
 
-def robust_vcov(mg, blocks, estimator: str, theta: np.ndarray) -> np.ndarray:
-    """The sandwich vcov of the module notes (``blocks``: one complete-data block per group)."""
+def robust_vcov(mg, blocks, estimator: str, theta: np.ndarray, e_inv: np.ndarray | None = None) -> np.ndarray:
+    """The sandwich vcov of the module notes (``blocks``: one complete-data block per group; ``e_inv``:
+    E^-1 under explicit constraints, the augmented inverse of survey.sem.ls_constrained)."""
     parts = _pieces(mg, blocks, estimator, theta)
-    e = sum(f * d.T @ w @ d for f, d, w, _ in parts)
     b = sum(f * d.T @ w @ gam @ w @ d for f, d, w, gam in parts)
-    e_inv = np.linalg.inv(e)
+    if e_inv is None:
+        e_inv = np.linalg.inv(sum(f * d.T @ w @ d for f, d, w, _ in parts))
     ntotal = sum(blk.n for blk in (blocks if isinstance(blocks, (list, tuple)) else [blocks]))
     v = e_inv @ b @ e_inv / (ntotal - len(parts))
     return (v + v.T) / 2
@@ -83,7 +84,7 @@ def _scaled(method: str, stat: float, df: float, u: np.ndarray, gamma: np.ndarra
     return ScaledTest(method, stat, df, tr, tr / df, trace2=tr2)
 
 
-def _stacked_u(parts, deltas) -> tuple[np.ndarray, np.ndarray]:
+def _stacked_u(parts, deltas, e_inv: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """U and the stacked Gamma of the module notes for the Jacobians ``deltas`` (one per group)."""
     from scipy.linalg import block_diag
 
@@ -91,7 +92,8 @@ def _stacked_u(parts, deltas) -> tuple[np.ndarray, np.ndarray]:
     gam = block_diag(*[g / f for f, _, _, g in parts])
     d = np.vstack(deltas)
     vd = v @ d
-    return v - vd @ np.linalg.pinv(d.T @ vd) @ vd.T, gam
+    e_inv = np.linalg.pinv(d.T @ vd) if e_inv is None else e_inv
+    return v - vd @ e_inv @ vd.T, gam
 
 
 def _baseline_selection(mg, block, g: int, meanstructure: bool) -> np.ndarray:
@@ -106,14 +108,15 @@ def _baseline_selection(mg, block, g: int, meanstructure: bool) -> np.ndarray:
 
 
 def scaled_tests(mg, blocks, estimator: str, theta: np.ndarray, method: str, chisq: float, df: float,
-                 baseline_chisq: float, baseline_df: float) -> tuple[ScaledTest, ScaledTest]:
-    """The model's and the baseline's scaled tests (module notes)."""
+                 baseline_chisq: float, baseline_df: float,
+                 e_inv: np.ndarray | None = None) -> tuple[ScaledTest, ScaledTest]:
+    """The model's and the baseline's scaled tests (module notes; ``e_inv`` as in :func:`robust_vcov`)."""
     from scipy.linalg import block_diag
 
     blocks = list(blocks) if isinstance(blocks, (list, tuple)) else [blocks]
     ms = bool(getattr(mg, "meanstructure", False))
     parts = _pieces(mg, blocks, estimator, theta)
-    u, gam = _stacked_u(parts, [d for _, d, _, _ in parts])
+    u, gam = _stacked_u(parts, [d for _, d, _, _ in parts], e_inv)
     test = _scaled(method, chisq, df, u, gam)
     sel = block_diag(*[_baseline_selection(mg, b, g, ms) for g, b in enumerate(blocks)])
     u0, _ = _stacked_u(parts, np.vsplit(sel, np.cumsum([w.shape[0] for _, _, w, _ in parts])[:-1]))

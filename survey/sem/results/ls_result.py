@@ -28,6 +28,7 @@ class LSResult(SEMResult):
     """A GLS / ULS / DWLS / WLS fit (module notes)."""
 
     ls_fit = None
+    n_equality = 0  # explicit equality constraints (survey.sem.ls_constrained): npar - their rank
     scaled_baseline = None  # test="satorra.bentler" / "scaled.shifted": the baseline's ScaledTest
     least_squares = True  # survey.sem.fit_report refuses --residuals for it
 
@@ -66,7 +67,7 @@ class LSResult(SEMResult):
         imps = self._implied()
         out = standard_measures(t=max(float(self.pieces.stat), 0.0), df=self.pieces.df, tb=self.baseline.stat,
                                 dfb=self.baseline.df, logl=float("nan"), logl_h1=float("nan"),
-                                npar=self.mg.npar, n=n - len(blocks), blocks=blocks,
+                                npar=self.mg.npar - self.n_equality, n=n - len(blocks), blocks=blocks,
                                 sigmas=[imp.sigma for imp in imps], means=[imp.mean for imp in imps],
                                 meanstructure=ms)
         out["fmin"] = float(self.pieces.stat) / (2.0 * n)
