@@ -7,7 +7,7 @@ unbiased sample covariance matrix S_u = S N_g / (N_g - 1) of each group (divisor
   the same for the baseline model;
 - divides the inverted information by N - G instead of N (lav_model_vcov.R, "denominator");
 - uses N - G in the measures that take lav_utils_get_ntotal (RMSEA, its interval and p-values, fmin,
-  ECVI, Hoelter's CN);
+  ECVI, Hoelter's CN, MFI; tests/fixtures/lang3/lang3.json: mfi .903297 with N - 1);
 - computes logl, AIC, BIC, SRMR with S_u and N.
 
 Here the rows of each group are moved away from the group means by sqrt(N_g / (N_g - 1)), so that their
@@ -106,7 +106,7 @@ def fit_wishart(fit, model: str, data: pd.DataFrame, *, estimator: str = "ML", m
     return res
 
 
-N_MINUS_G = ("fmin", "rmsea.notclose.pvalue", "ecvi", "cn_05", "cn_01")
+N_MINUS_G = ("fmin", "rmsea.notclose.pvalue", "ecvi", "cn_05", "cn_01", "mfi")
 
 
 def _all_measures(res, core: dict) -> dict[str, float]:
