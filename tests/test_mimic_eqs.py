@@ -1,6 +1,7 @@
-"""mimic="EQS" with estimator ML (lavaan 0.6.14: the Wishart likelihood) and the Wishart fit's MFI (N - 1)
-against lavaan (tests/fixtures/lang3/lang3.json, make_lang3.R: eqs_ml); est / se / std.all and every
-fitMeasures() entry within 1e-3 (logl / AIC / BIC 1e-5)."""
+"""mimic="EQS" with estimators ML and MLM (lavaan 0.6.14: the Wishart likelihood), likelihood="wishart" with
+MLM (survey.sem.wishart_robust) and the Wishart fit's MFI (N - 1) against lavaan
+(tests/fixtures/lang3/lang3.json, make_lang3.R: eqs_ml, eqs_mlm, wishart_mlm); est / se / std.all, every
+fitMeasures() entry (logl / AIC / BIC 1e-5) and lavInspect(fit, "test") within 1e-3."""
 
 from __future__ import annotations
 
@@ -18,10 +19,19 @@ REF = json.loads((HERE / "lang3.json").read_text())
 HS = pd.read_csv(HERE / REF["data"]["complete"])
 
 
-@pytest.mark.parametrize("options", [{"mimic": "EQS"}, {"likelihood": "wishart"}])
-def test_eqs_is_lavaans_wishart_fit(options):
+@pytest.mark.parametrize("case_name, options", [
+    ("eqs_ml", {"mimic": "EQS"}), ("eqs_ml", {"likelihood": "wishart"}),
+    ("eqs_mlm", {"mimic": "EQS", "estimator": "MLM"}),
+    ("wishart_mlm", {"likelihood": "wishart", "estimator": "MLM"})])
+def test_eqs_is_lavaans_wishart_fit(case_name, options):
     res = fit(REF["models"]["hs"], HS, **options)
-    case = REF["cases"]["eqs_ml"]
+    case = REF["cases"][case_name]
+    ours_tests = res.tests()
+    assert set(ours_tests) == set(case["test"])
+    for name, entry in case["test"].items():
+        for key in ("stat", "df", "pvalue", "scaling.factor", "trace.UGamma"):
+            if entry.get(key) is not None:
+                assert ours_tests[name][key] == pytest.approx(entry[key], rel=1e-5, abs=1e-6), (name, key)
     fm, rf = res.fit_measures(), case["fit_measures"]
     compared = [k for k in rf if rf[k] is not None and k in fm]
     assert len(compared) > 40 and "mfi" in compared
@@ -41,3 +51,12 @@ def test_eqs_is_lavaans_wishart_fit(options):
 def test_eqs_mfi_uses_n_minus_one():
     fm = fit(REF["models"]["hs"], HS, mimic="EQS").fit_measures()
     assert fm["mfi"] == pytest.approx(np.exp(-0.5 * (fm["chisq"] - fm["df"]) / (len(HS) - 1)), rel=1e-12)
+
+
+def test_wishart_mlm_factor_is_the_normal_one_times_f_squared():
+    """lavaan keeps the data's Gamma beside the Wishart estimate: c = c_normal ((N - 1) / N)^2."""
+    n = len(HS)
+    normal = fit(REF["models"]["hs"], HS, estimator="MLM").tests()["satorra.bentler"]["scaling.factor"]
+    wishart = fit(REF["models"]["hs"], HS, estimator="MLM", likelihood="wishart").tests()
+    expected = normal * ((n - 1) / n) ** 2
+    assert wishart["satorra.bentler"]["scaling.factor"] == pytest.approx(expected, rel=1e-9)

@@ -1,5 +1,5 @@
-"""lavaan's ``mimic = "Mplus"`` for the continuous ML estimators (ML, MLR); ``mimic = "EQS"`` with ML (the
-Wishart likelihood, as lavaan 0.6.14 sets it).
+"""lavaan's ``mimic = "Mplus"`` for the continuous ML estimators (ML, MLR); ``mimic = "EQS"`` with ML /
+MLM (the Wishart likelihood, as lavaan 0.6.14 sets it).
 
 lavaan 0.6.14 (lav_options.R, lav_fit_srmr.R) with ``mimic = "Mplus"`` changes, for continuous data and
 estimator ML or MLR:
@@ -57,12 +57,14 @@ def fit_mimic(fit, mimic: str, model: str, data, *, estimator: str = "ML", missi
 
 
 def _fit_eqs(fit, model: str, data, *, estimator: str, ordered=None, **options):
-    """mimic="EQS": lavaan 0.6.14 sets likelihood="wishart" for estimator ML (tests/fixtures/lang3: eqs_ml
-    = the Wishart fit); other estimators (MLM: EQS's own Gamma) and ordered items refused until checked."""
+    """mimic="EQS": lavaan 0.6.14 sets likelihood="wishart" for estimators ML and MLM (tests/fixtures/lang3:
+    eqs_ml, eqs_mlm = the Wishart fits; survey.sem.wishart_robust); other estimators and ordered items
+    refused until checked."""
     est = str(estimator).upper()
-    if est != "ML" or ordered:
+    if est not in ("ML", "MLM") or ordered:
         raise SurveyInputError(f"mimic='EQS' with estimator {est}{' and ordered items' if ordered else ''} "
-                               "is not available yet (available: estimator ML)", field="mimic", value="EQS")
+                               "is not available yet (available: estimator ML, MLM)", field="mimic",
+                               value="EQS")
     if str(options.get("likelihood", "wishart")).lower() not in ("wishart", "default"):
         raise SurveyInputError("mimic='EQS' implies likelihood='wishart' (lavaan 0.6.14)", field="likelihood",
                                value=str(options.get("likelihood")))
