@@ -29,11 +29,6 @@ from survey.sem.model.moments import moments_jacobian, vech_index
 from survey.sem.standardize import numerical_jacobian
 
 
-def has_constraints(mg) -> bool:
-    """Whether the parameter table carries explicit constraint rows."""
-    return bool(mg.partable["op"].isin(["==", "<", ">"]).any())
-
-
 def fit_ls_constrained(mg, blocks, estimator: str, unconstrained: LSFit,
                        bounds: tuple[np.ndarray, np.ndarray] | None = None):
     """Re-estimate ``unconstrained`` (an :class:`~survey.sem.estimate.wls.LSFit` of the same model and

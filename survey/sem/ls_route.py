@@ -45,7 +45,6 @@ from survey.sem.estimate.ml import Estimation
 from survey.sem.estimate.wls import LS_ESTIMATORS, fit_ls
 from survey.sem.inference.ls_robust import ROBUST_TESTS, observed_vcov, robust_vcov, scaled_tests
 from survey.sem.inference.vcov import Information
-from survey.sem.ls_constrained import fit_ls_constrained, has_constraints
 
 
 def wants_least_squares(estimator: str, ordered) -> bool:
@@ -146,7 +145,7 @@ def fit_least_squares(model: str, data: pd.DataFrame, estimator: str, group: str
     if fixed_x:  # lavaan: the covariates' moments fixed at the sample ones, covariances of divisor N - 1
         for ram, block in zip(ml.mg.models, ml.stats.groups, strict=True):
             ram.set_exogenous(np.asarray(block.cov) * block.n / (block.n - 1), block.mean)
-    constrained = has_constraints(ml.mg)  # ==, <, >: survey.sem.ls_constrained
+    constrained = bool(ml.mg.partable["op"].isin(["==", "<", ">"]).any())  # survey.sem.ls_constrained
     if constrained and (information == "observed" or sampling_weights):
         raise SurveyInputError(f"explicit constraints with estimator {est} are not available beside "
                                "information='observed' or sampling weights yet (available: expected "
@@ -158,7 +157,9 @@ def fit_least_squares(model: str, data: pd.DataFrame, estimator: str, group: str
     bounds = bounds_in_effect(model, ml.mg, dropped)
     res = fit_ls(ml.mg, ml.stats.groups, est, ml.theta, bounds=bounds)
     e_inv, slack, n_eq = None, None, 0
-    if constrained:
+    if constrained:  # imported here: scipy stays out of the plain ML start-up path (tests/test_cli_light.py)
+        from survey.sem.ls_constrained import fit_ls_constrained
+
         res, e_inv, slack, n_eq = fit_ls_constrained(ml.mg, ml.stats.groups, est, res, bounds)
     robust_se = str(se).lower() == "robust.sem"
     if robust_se:  # lavaan's robust.sem sandwich (survey.sem.inference.ls_robust)
