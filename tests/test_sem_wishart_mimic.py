@@ -35,7 +35,7 @@ def test_wishart_rescales_the_normal_fit():
     assert wishart.nobs == n
 
 
-@pytest.mark.parametrize("options, field", [({"estimator": "MLR"}, "likelihood"),
+@pytest.mark.parametrize("options, field", [({"estimator": "MLMV"}, "likelihood"),
                                             ({"missing": "fiml"}, "likelihood"),
                                             ({"se": "robust.huber.white"}, "se"),
                                             ({"test": "yuan.bentler"}, "test"),

@@ -44,10 +44,13 @@ def _check(estimator: str, missing: str, se: str, options: dict, group=None) -> 
 
 
 def _robust_mlm(estimator: str, se: str, options: dict) -> bool:
-    """Estimator MLM with its own se and test (robust.sem, satorra.bentler), R-checked; ML with those
-    options given one by one is refused by :func:`_check` until checked."""
-    test = str(options.get("test", "default")).lower()
-    return str(estimator).upper() == "MLM" and str(se).lower() in ("default", "robust.sem") and \
+    """Estimator MLM / MLR with its own se and test (robust.sem + satorra.bentler; robust.huber.white +
+    yuan.bentler.mplus), R-checked; ML with those options given one by one is refused by :func:`_check`."""
+    test, est = str(options.get("test", "default")).lower(), str(estimator).upper()
+    if est == "MLR":  # its own robust.huber.white and yuan.bentler.mplus
+        return str(se).lower() in ("default", "robust.huber.white") and \
+            test in ("default", "yuan.bentler.mplus")
+    return est == "MLM" and str(se).lower() in ("default", "robust.sem") and \
         test in ("default", "satorra.bentler")
 
 

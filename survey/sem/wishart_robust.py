@@ -1,5 +1,6 @@
 """likelihood="wishart" with estimator MLM (lavaan 0.6.14: robust.sem SEs and the Satorra-Bentler test; also
-mimic="EQS" with MLM, which is the same fit), one group, complete data.
+mimic="EQS" with MLM, which is the same fit) or MLR (robust.huber.white, yuan.bentler.mplus), one group,
+complete data.
 
 survey.sem.wishart fits the rows spread by sqrt(N / (N - 1)) (their divisor-N moments are S_u); their ADF
 Gamma is then (N / (N - 1))^2 times the Gamma of the data, whereas lavaan keeps the data's Gamma (divisor N)
@@ -10,8 +11,10 @@ beside the Wishart estimate. With f = (N - 1) / N, lavaan's pieces are, from tho
     robust.sem vcov = A^-1 B A^-1 / (N - 1)  = the spread rows' sandwich (divisor N) times f
                       (after survey.sem.wishart's N / (N - 1) for the standard vcov: times f^2 in all)
 
-and T_SB = T_wishart / c. Checked against tests/fixtures/lang3/lang3.json (wishart_mlm, eqs_mlm:
-se 1e-6, scaling factor 1e-6). Several groups (a Gamma factor per group inside the stacked U) and the
+and T_SB = T_wishart / c; the same factors for MLR's sandwich and Yuan-Bentler (Mplus) factor (its h1 and
+h0 factors too). Checked against tests/fixtures/lang3/lang3.json (wishart_mlm, eqs_mlm: se 1.5e-7,
+scaling factor 1e-6; wishart_mlr: se 5e-7, scaling factor 2.4e-6 relative, i.e. an approximation of
+lavaan's MLR pieces at that level). Several groups (a Gamma factor per group inside the stacked U) and the
 other robust options are refused until checked in R.
 """
 
@@ -25,7 +28,7 @@ from survey.errors import SurveyInputError
 def check_robust(missing: str, group, options: dict) -> None:
     """One-line refusals of what is not reproduced (module notes)."""
     if str(missing).lower() not in ("listwise", "default") or group is not None:
-        raise SurveyInputError("likelihood='wishart' with MLM is available for "
+        raise SurveyInputError("likelihood='wishart' with MLM / MLR is available for "
                                "one group with complete data only yet (available: missing='listwise', no "
                                "group=)", field="likelihood")
     for key in ("bootstrap", "sampling_weights", "cluster", "ordered"):
@@ -43,7 +46,9 @@ def rescale_robust(res, n: float) -> None:
     test = res.pieces.scaled
     if test is not None:
         res.pieces.scaled = dataclasses.replace(test, stat=float(res.pieces.stat), trace=test.trace * f * f,
-                                                scaling_factor=test.scaling_factor * f * f)
+                                                scaling_factor=test.scaling_factor * f * f,
+                                                scaling_factor_h1=test.scaling_factor_h1 * f * f,
+                                                scaling_factor_h0=test.scaling_factor_h0 * f * f)
     base = getattr(res.baseline, "scaled", None)
     if base is not None:
         res.baseline.scaled = dataclasses.replace(base, stat=float(res.baseline.stat),
