@@ -399,6 +399,7 @@ def fit_command(
     orthogonal: bool = typer.Option(False, "--orthogonal", help=FIT_HELP["orthogonal"]),
     meanstructure: bool = typer.Option(False, "--meanstructure", help=FIT_HELP["meanstructure"]),
     information: str = typer.Option("expected", "--information", help=FIT_HELP["information"]),
+    test: str = typer.Option(None, "--test", help=FIT_HELP["test"]),
     option: list[str] = typer.Option([], "--option", help=FIT_HELP["option"]),
     modindices: bool = typer.Option(False, "--modindices", help=FIT_HELP["modindices"]),
     residuals: str = typer.Option(None, "--residuals", help=FIT_HELP["residuals"]),

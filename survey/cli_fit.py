@@ -38,6 +38,9 @@ FIT_HELP: dict[str, str] = {
     "orthogonal": "lavaan orthogonal: uncorrelated factors.",
     "meanstructure": "lavaan meanstructure: intercepts.",
     "information": "expected or observed information.",
+    "test": "lavaan's test=: NAME[,NAME] (standard, satorra.bentler, yuan.bentler, yuan.bentler.mplus, "
+            "mean.var.adjusted, scaled.shifted, browne.residual.adf, browne.residual.nt, bollen.stine...); "
+            "--json adds \"tests\" (lavInspect(fit, \"test\")).",
     "option": "Any other lavaan option as NAME=VALUE, e.g. auto.fix.first=FALSE, fixed.x=FALSE, "
               "model.type=growth (repeatable).",
     "modindices": "Add lavaan's modification indices (mi >= 3.84, largest first) with epc, sepc.lv, "
@@ -108,6 +111,32 @@ def fit_model(model: str, frame, data: str):
     return syntax, frame
 
 
+def test_option(text: str, options: dict):
+    """``--test NAME[,NAME]`` -> survey.fit's ``test=`` (one name: a string; several: lavaan's list);
+    refused beside ``--option test=...`` (one test option)."""
+    from survey.errors import SurveyInputError
+
+    if "test" in options:
+        raise SurveyInputError("give the test once: --test or --option test=..., not both", field="test",
+                               value=text)
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    if not names:
+        raise SurveyInputError("--test needs NAME[,NAME] (e.g. satorra.bentler)", field="test", value=text)
+    return names[0] if len(names) == 1 else names
+
+
+def json_tests(tests: dict) -> dict:
+    """result.tests() as JSON (NaN -> null, numpy scalars and arrays -> numbers and lists)."""
+    from survey.sem.results.views import clean
+
+    def value(v):
+        if getattr(v, "ndim", 0) or isinstance(v, (list, tuple)):
+            return [clean(x) for x in list(v)]
+        return clean(v)
+
+    return {name: {k: value(v) for k, v in entry.items()} for name, entry in tests.items()}
+
+
 def print_data_warnings(frame) -> None:
     """The analysis data's warnings (e.g. not screened), on stderr after the command's output."""
     import sys
@@ -123,7 +152,7 @@ def run_fit(model: str, data: str, estimator: str = "ML", ordered: str | None = 
             group_partial: str = "", compare_paths: str | None = None, std_lv: bool = False,
             orthogonal: bool = False, meanstructure: bool = False, information: str = "expected",
             option: list[str] | None = None, modindices: bool = False, residuals: str | None = None,
-            as_json: bool = False) -> None:
+            as_json: bool = False, test: str | None = None) -> None:
     """Fit MODEL to DATA and print lavaan's summary (or the JSON of DESIGN.md) on stdout; the data's
     warnings follow on stderr. Bad input raises :class:`survey.errors.SurveyInputError` naming the model
     file, the data file or the option."""
@@ -144,6 +173,8 @@ def run_fit(model: str, data: str, estimator: str = "ML", ordered: str | None = 
 
     lavaan_options = cli_options(list(option or []), std_lv=std_lv, orthogonal=orthogonal,
                                  meanstructure=meanstructure, information=information)
+    if test is not None:
+        lavaan_options["test"] = test_option(test, lavaan_options)
     try:
         result = fit(syntax, frame, estimator=estimator, missing=missing, se=se, group=group, **boot,
                      **({"group_equal": group_equal, "group_partial": group_partial} if group else {}),
@@ -175,6 +206,8 @@ def run_fit(model: str, data: str, estimator: str = "ML", ordered: str | None = 
         out = result.to_dict()
         if comparison is not None:
             out["path_comparison"] = comparison.to_dict()
+        if test is not None:  # lavaan's lavInspect(fit, "test"): one entry per test, as result.tests()
+            out["tests"] = json_tests(result.tests())
         out.update({k: v["json"] for k, v in extra.items()})
         print(json.dumps(out, ensure_ascii=False, allow_nan=False))
     else:

@@ -39,6 +39,7 @@ FIT_FLAGS: tuple[tuple[str, str, str, object], ...] = (
     ("--orthogonal", "orthogonal", "flag", False),
     ("--meanstructure", "meanstructure", "flag", False),
     ("--information", "information", "str", "expected"),
+    ("--test", "test", "str", None),
     ("--option", "option", "list", []),
     ("--modindices", "modindices", "flag", False),
     ("--residuals", "residuals", "str", None),

@@ -85,6 +85,8 @@ COMBINATIONS = [
     ["--modindices", "--residuals", "cor", "--json"],
     ["--se", "robust", "--json"],
     ["--json", "--missing", "fiml"],
+    ["--test", "satorra.bentler,browne.residual.adf", "--json"],
+    ["--estimator", "ULS", "--test", "scaled.shifted"],
 ]
 
 
@@ -106,6 +108,7 @@ ERRORS = [
     ["--group", "nope"],
     ["--residuals", "bogus"],
     ["--option", "nonsense"],
+    ["--test", "nonsense"],
 ]
 
 

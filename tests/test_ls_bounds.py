@@ -43,6 +43,10 @@ def test_ls_bounds_equal_lavaan(name):
     assert est[("textual", "=~", "x5")] == pytest.approx(1.0, abs=1e-8)
 
 
-def test_explicit_constraints_with_least_squares_still_refused():
-    with pytest.raises(SurveyInputError, match="explicit constraints are not available with estimator GLS"):
-        survey.cfa("f =~ x1 + a*x2 + x3\na < 0.5", HS, estimator="GLS")
+def test_explicit_constraints_with_least_squares_imposed():
+    """Fitted now (= lavaan: tests/test_ls_constrained.py); the inequality holds at the estimate."""
+    res = survey.cfa("f =~ x1 + a*x2 + x3\na < 0.5", HS, estimator="GLS")
+    est = res.estimates().set_index(["lhs", "op", "rhs"])["est"]
+    assert est[("f", "=~", "x2")] <= 0.5 + 1e-6
+    with pytest.raises(SurveyInputError, match="explicit constraints with estimator GLS"):
+        survey.cfa("f =~ x1 + a*x2 + x3\na < 0.5", HS, estimator="GLS", information="observed")

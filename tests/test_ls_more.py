@@ -113,9 +113,7 @@ def test_scaled_tests_table_equals_lavaan(name):
     ("GLS", {"se": "robust.sem"}, "se", True),
     ("WLS", {"test": "satorra.bentler"}, "test", True),
     ("GLS", {"test": "scaled.shifted"}, "test", True),
-    ("ULS", {"se": "robust.sem", "group": "school"}, "se", False),
-    ("DWLS", {"test": "satorra.bentler", "meanstructure": True}, "test", False),
-])
+])  # with groups / meanstructure / fixed.x: fitted (tests/test_ls_robust_groups.py)
 def test_robust_refusals_in_one_line(estimator, kwargs, option, lavaan_refuses):
     from survey.errors import SurveyInputError
 
@@ -138,16 +136,12 @@ def test_observed_information_warns_as_lavaan(estimator):
     assert any(w.code == "information_expected" and estimator in w.message for w in res.warnings)
 
 
-def test_pairwise_gls_is_listwise_as_lavaan_and_dwls_pairwise_refused():
-    from survey.errors import SurveyInputError
-
+def test_pairwise_gls_is_listwise_as_lavaan():
     res = fit(REF["models"]["hs"], DATA["pairwise"], estimator="GLS", missing="pairwise")
     assert res.nobs == REF["cases"]["hs_pairwise_gls"]["nobs"][0] == 186
     assert any(w.code == "pairwise_listwise" for w in res.warnings)
     assert fit(REF["models"]["hs"], DATA["pairwise"], estimator="ULS", missing="pairwise").nobs == 301
-    with pytest.raises(SurveyInputError) as err:  # lavaan fits it (pairwise Gamma): not reproduced
-        fit(REF["models"]["hs"], DATA["pairwise"], estimator="DWLS", missing="pairwise")
-    assert err.value.field == "missing" and "\n" not in str(err.value)
+    # DWLS / WLS pairwise (the pairwise Gamma): tests/test_ls_robust_groups.py
 
 
 def test_groups_and_means_recovered_on_simulated_data():

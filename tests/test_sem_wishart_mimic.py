@@ -35,10 +35,11 @@ def test_wishart_rescales_the_normal_fit():
     assert wishart.nobs == n
 
 
-@pytest.mark.parametrize("options, field", [({"estimator": "MLR"}, "likelihood"),
+@pytest.mark.parametrize("options, field", [({"estimator": "MLMV"}, "likelihood"),
                                             ({"missing": "fiml"}, "likelihood"),
-                                            ({"se": "robust.sem"}, "se"),
-                                            ({"test": "satorra.bentler"}, "test")])
+                                            ({"se": "robust.huber.white"}, "se"),
+                                            ({"test": "yuan.bentler"}, "test"),
+                                            ({"estimator": "MLM", "group": "school"}, "likelihood")])
 def test_wishart_refusals_name_the_option(options, field):
     with pytest.raises(SurveyInputError) as info:
         survey.cfa(HS3, DATA["hs"], likelihood="wishart", **options)
@@ -51,10 +52,12 @@ def test_unknown_likelihood_is_refused():
     assert info.value.field == "likelihood" and "wishart" in str(info.value)
 
 
-@pytest.mark.parametrize("options", [{"mimic": "EQS"}, {"mimic": "Mplus", "estimator": "MLM"},
+@pytest.mark.parametrize("options", [{"mimic": "EQS", "estimator": "MLR"},
+                                     {"mimic": "Mplus", "estimator": "MLM"},
                                      {"mimic": "Mplus", "ordered": ["x1"]}])
 def test_mimic_refusals_name_what_is_available(options):
-    """mimic="Mplus" = lavaan with ML/MLR (tests/test_heldout.py: hs_mimic_mplus, hs_mplus_*, pd_mplus)."""
+    """mimic="Mplus" = lavaan with ML/MLR (tests/test_heldout.py: hs_mimic_mplus, hs_mplus_*, pd_mplus);
+    mimic="EQS" with ML / MLM and wishart with MLM: tests/test_mimic_eqs.py."""
     with pytest.raises(SurveyInputError) as info:
         survey.cfa(HS3, DATA["hs"], **options)
     assert info.value.field == "mimic" and "available" in str(info.value) and "\n" not in str(info.value)

@@ -38,6 +38,16 @@ def _strip_comment(line: str) -> str:
     return re.split(r"[#!]", line, maxsplit=1)[0]
 
 
+def _vector_length(statements: list[str], regression) -> int | None:
+    """The length of the c(...) modifiers on the outcome's paths (None without any)."""
+    lengths = {len(m.split(",")) for stmt in statements if regression.match(stmt) and "=~" not in stmt
+               for m in re.findall(r"\bc\(([^)]*)\)", stmt)}
+    if len(lengths) > 1:
+        raise SurveyInputError("c(...) modifiers of different lengths on the outcome's paths",
+                               value=str(sorted(lengths)), field="model")
+    return lengths.pop() if lengths else None
+
+
 def equal_paths_model(
     syntax: str, outcome: str, predictors: Iterable[str] | None = None, label: str = "b_equal"
 ) -> str:
@@ -48,7 +58,9 @@ def equal_paths_model(
     ``ind_SHI := b_SHI*c_FOL`` and constraints stay valid). Comments are dropped; all other lines are
     kept verbatim. ``predictors`` defaults to every predictor of ``outcome``. In lavaan (and semopy) a
     label shared by several parameters constrains them to be equal, so the refitted model has
-    ``k - 1`` more degrees of freedom.
+    ``k - 1`` more degrees of freedom. With per-group modifiers ``c(a1, a2)*x`` (a multi-group model)
+    the paths become equal within each group, ``c(label_g1, label_g2)*x`` (G (k - 1) more degrees of
+    freedom; lavaan ``lavTestLRT`` of the two fits: tests/fixtures/lang3/lrt_groups.json).
     """
     if not re.fullmatch(_NAME, outcome):
         raise SurveyInputError("outcome is not a variable name", value=outcome, field="outcome")
@@ -63,6 +75,8 @@ def equal_paths_model(
     old_labels: dict[str, str] = {}
     rewritten: list[str] = []
     regression = re.compile(rf"^\s*{re.escape(outcome)}\s*~(?![~*])(.*)$")
+    groups = _vector_length(statements, regression)  # c(...) modifiers: one equal label per group
+    shared = label if groups is None else "c(" + ", ".join(f"{label}_g{g + 1}" for g in range(groups)) + ")"
     for stmt in statements:
         m = regression.match(stmt)
         if not m or "=~" in stmt:
@@ -92,12 +106,15 @@ def equal_paths_model(
                         value=f"{outcome} ~ {term}",
                         field="model",
                     )
-                if mod.startswith("c("):
-                    raise SurveyInputError(
-                        "multi-group modifiers are not supported here",
-                        value=f"{outcome} ~ {term}",
-                        field="model",
-                    )
+                if mod.startswith("c("):  # per-group labels / values: the paths equal within each group
+                    for g, item in enumerate(i.strip().strip("\"'") for i in mod[2:-1].split(",")):
+                        if re.fullmatch(_NUMBER, item):
+                            raise SurveyInputError("path is fixed to a value in a group and cannot be "
+                                                   "freed as equal", value=f"{outcome} ~ {term}",
+                                                   field="model")
+                        if item != "NA" and re.fullmatch(_NAME, item):
+                            old_labels[item] = f"{label}_g{g + 1}"
+                    continue
                 if mod.startswith("label("):
                     old_labels[mod[6:-1].strip("\"' ")] = label
                 elif re.fullmatch(_NAME, mod):
@@ -107,7 +124,7 @@ def equal_paths_model(
                         "cannot parse modifier in model syntax", value=f"{outcome} ~ {term}", field="model"
                     )
             found.append(var)
-            new_terms.append(f"{label}*{var}")
+            new_terms.append(f"{shared}*{var}")
         rewritten.append(f"{outcome} ~ " + " + ".join(new_terms))
     if wanted is not None:
         missing = [p for p in wanted if p not in found]
@@ -123,7 +140,8 @@ def equal_paths_model(
     for stmt in rewritten:
         if not regression.match(stmt) or "=~" in stmt:
             for old in old_labels:
-                stmt = re.sub(rf"(?<![A-Za-z0-9_.]){re.escape(old)}(?![A-Za-z0-9_.])", label, stmt)
+                stmt = re.sub(rf"(?<![A-Za-z0-9_.]){re.escape(old)}(?![A-Za-z0-9_.])", old_labels[old],
+                              stmt)
         out.append(stmt)
     return "\n".join(out) + "\n"
 

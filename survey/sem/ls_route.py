@@ -12,12 +12,12 @@ Several groups (group=, group_equal, group_partial) and a mean structure (meanst
 (:func:`~survey.sem.estimate.wls.fit_ls`); their modification indices, score tests and residuals are
 refused in one line (:func:`survey.sem.results.ls_modindices.require_single_block`).
 
-missing="pairwise": with ULS the pairwise moments (:func:`pairwise_stats`); with GLS listwise deletion, as
-lavaan 0.6.14 does (its nobs are the complete rows); with DWLS / WLS refused (their pairwise Gamma is not
-reproduced).
+missing="pairwise": with ULS / DWLS / WLS the pairwise moments (:func:`pairwise_stats`; DWLS / WLS weigh by
+the pairwise Gamma, :func:`survey.sem.estimate.wls.gamma_pairwise`); with GLS listwise deletion, as
+lavaan 0.6.14 does (its nobs are the complete rows).
 
 Robust: se="robust.sem" (ULS / DWLS / WLS) and test="satorra.bentler" / "scaled.shifted" /
-"mean.var.adjusted" (ULS / DWLS), one group (:mod:`survey.sem.inference.ls_robust`).
+"mean.var.adjusted" (ULS / DWLS), any groups, meanstructure, fixed_x (:mod:`survey.sem.inference.ls_robust`).
 information="observed": GLS's observed information, lavaan's warning and the expected one for the
 others. fixed_x=True: the covariates' moments fixed at their sample values (divisor N - 1) and out of the
 weight and the degrees of freedom (lavaan 0.6.14; :func:`survey.sem.estimate.wls.fixed_x_moments`).
@@ -26,7 +26,10 @@ Refused, one line naming the option: missing="ml" (lavaan refuses it too, its re
 "standard" / "robust.sem" (GLS robust.sem: lavaan refuses it), the bootstrap, clusters, sampling weights
 beside groups / pairwise / meanstructure / fixed_x / robust se or tests,
 tests other than standard / satorra.bentler / scaled.shifted / mean.var.adjusted (with GLS / WLS lavaan
-refuses every other test), the robust options with groups / meanstructure / fixed_x, explicit constraints.
+refuses every other test), explicit constraints beside information="observed" or sampling weights.
+
+Explicit constraints (==, <, >): :mod:`survey.sem.ls_constrained` (SLSQP on the LS function, lavaan's
+augmented-information vcov; robust.sem and the scaled tests with its E^-1).
 
 Sampling weights (one group, listwise): the weighted covariance matrix (divisor sum w, not rescaled), Gamma
 of the unweighted rows; se and test stay "standard" (lavaan 0.6.14; tests/fixtures/combos2/).
@@ -68,10 +71,10 @@ def check_ls_options(est: str, *, missing: str, group, se: str, bootstrap, sampl
                              or partable_options.get("fixed_x", False) is True):
         _refuse(est, "sampling_weights", sampling_weights, "weights with one group, listwise deletion, se "
                 "and test standard, no meanstructure, fixed_x or information observed")
-    if pairwise and (est not in ("GLS", "ULS") or group is not None or partable_options.get("meanstructure")
+    if pairwise and (group is not None or partable_options.get("meanstructure")
                      or partable_options.get("fixed_x", False) is True or not plain
                      or information == "observed"):
-        _refuse(est, "missing", missing, "pairwise with GLS / ULS, one group, se and test standard, no "
+        _refuse(est, "missing", missing, "pairwise with one group, se and test standard, no "
                 "meanstructure, fixed_x or information observed; or listwise")
     if str(missing).lower() not in ("listwise", "listwise.deletion", "pairwise"):
         _refuse(est, "missing", missing, "listwise, pairwise")
@@ -96,12 +99,6 @@ def check_ls_options(est: str, *, missing: str, group, se: str, bootstrap, sampl
                                "mean.var.adjusted)", field="test", value=str(test))
     if str(test).lower() not in ("standard", *ROBUST_TESTS):
         _refuse(est, "test", test, "standard, satorra.bentler, scaled.shifted, mean.var.adjusted")
-    if robust_se or str(test).lower() != "standard":
-        several = group is not None or partable_options.get("meanstructure", False) or \
-            partable_options.get("fixed_x", False) is True
-        if several:
-            option, value = ("se", se) if robust_se else ("test", test)
-            _refuse(est, option, value, "one group without meanstructure or fixed_x")
     if information not in (None, "expected", "default", "observed"):
         _refuse(est, "information", information, "expected, observed")
     if information == "observed" and est == "GLS" and (robust_se or group is not None or partable_options.get(
@@ -111,7 +108,7 @@ def check_ls_options(est: str, *, missing: str, group, se: str, bootstrap, sampl
 
 
 def pairwise_stats(stats, data: pd.DataFrame):
-    """The sample statistics of missing="pairwise" (lavaan 0.6.14, GLS / ULS): each covariance from the
+    """The sample statistics of missing="pairwise" (lavaan 0.6.14, ULS / DWLS / WLS): each covariance from the
     rows observing both variables (divisor n_ij - 1), each mean from the rows observing it, N the rows
     observing any of the model's variables; the complete rows stay as ``raw``."""
     from dataclasses import replace
@@ -121,6 +118,7 @@ def pairwise_stats(stats, data: pd.DataFrame):
     n = len(values)
     block = replace(stats.groups[0], n=n, cov=values.cov().to_numpy() * (n - 1) / n,
                     mean=values.mean().to_numpy())
+    block.pairwise_rows = values.to_numpy(float)  # DWLS / WLS: the pairwise Gamma (estimate.wls)
     return replace(stats, groups=[block])
 
 
@@ -147,19 +145,25 @@ def fit_least_squares(model: str, data: pd.DataFrame, estimator: str, group: str
     if fixed_x:  # lavaan: the covariates' moments fixed at the sample ones, covariances of divisor N - 1
         for ram, block in zip(ml.mg.models, ml.stats.groups, strict=True):
             ram.set_exogenous(np.asarray(block.cov) * block.n / (block.n - 1), block.mean)
-    if ml.mg.partable["op"].isin(["==", "<", ">"]).any():
-        raise SurveyInputError(f"explicit constraints are not available with estimator {est} yet "
-                               "(available: estimator ML, or lower()/upper() bounds)", field="estimator",
-                               value=est)
-    pairwise = str(missing).lower() == "pairwise" and est == "ULS"  # GLS: lavaan 0.6.14 takes listwise
+    constrained = bool(ml.mg.partable["op"].isin(["==", "<", ">"]).any())  # survey.sem.ls_constrained
+    if constrained and (information == "observed" or sampling_weights):
+        raise SurveyInputError(f"explicit constraints with estimator {est} are not available beside "
+                               "information='observed' or sampling weights yet (available: expected "
+                               "information, no weights)", field="estimator", value=est)
+    pairwise = str(missing).lower() == "pairwise" and est != "GLS"  # GLS: lavaan 0.6.14 takes listwise
     if pairwise:  # lavaan: the pairwise covariances, N = the rows used
         ml.stats = pairwise_stats(ml.stats, data)
     dropped: list = []  # lavaan drops bounds beside linear equalities, with a warning (survey.sem.bounded)
     bounds = bounds_in_effect(model, ml.mg, dropped)
     res = fit_ls(ml.mg, ml.stats.groups, est, ml.theta, bounds=bounds)
+    e_inv, slack, n_eq = None, None, 0
+    if constrained:  # imported here: scipy stays out of the plain ML start-up path (tests/test_cli_light.py)
+        from survey.sem.ls_constrained import fit_ls_constrained
+
+        res, e_inv, slack, n_eq = fit_ls_constrained(ml.mg, ml.stats.groups, est, res, bounds)
     robust_se = str(se).lower() == "robust.sem"
     if robust_se:  # lavaan's robust.sem sandwich (survey.sem.inference.ls_robust)
-        res.vcov = robust_vcov(ml.mg, ml.stats.groups[0], est, res.theta)
+        res.vcov = robust_vcov(ml.mg, ml.stats.groups, est, res.theta, e_inv)
     observed = information == "observed" and est == "GLS"
     if observed:  # the Hessian of F (survey.sem.inference.ls_robust)
         res.vcov = observed_vcov(ml.mg, ml.stats.groups[0], est, res.theta)
@@ -182,6 +186,11 @@ def fit_least_squares(model: str, data: pd.DataFrame, estimator: str, group: str
                    group_equal=ml.group_equal, group_partial=ml.group_partial, mg=ml.mg, stats=ml.stats,
                    estimation=estimation, pieces=pieces, baseline=base, warnings=warnings, start=ml.theta)
     out.ls_fit = res
+    if constrained:  # lavaan: npar - the equalities; each constraint row reports its slack
+        out.n_equality = n_eq
+        k = out.partable.index[out.partable["op"].isin(["==", "<", ">"])]
+        out.partable.loc[k, "est"] = slack
+        out.partable.loc[k, "se"] = 0.0
     out.missing = "pairwise" if pairwise else "listwise"
     if str(missing).lower() == "pairwise" and not pairwise:
         from survey.errors import SurveyWarning
@@ -191,7 +200,7 @@ def fit_least_squares(model: str, data: pd.DataFrame, estimator: str, group: str
                                           "sem"))
     out.se_options = ("robust.sem" if robust_se else "standard", "observed" if observed else "expected")
     if str(test).lower() in ROBUST_TESTS:  # Satorra-Bentler / scaled-shifted (survey.sem.inference.ls_robust)
-        out.scaled_test, out.scaled_baseline = scaled_tests(ml.mg, ml.stats.groups[0], est, res.theta,
+        out.scaled_test, out.scaled_baseline = scaled_tests(ml.mg, ml.stats.groups, est, res.theta,
                                                             str(test).lower(), res.chisq, res.df,
-                                                            res.baseline_chisq, res.baseline_df)
+                                                            res.baseline_chisq, res.baseline_df, e_inv)
     return out

@@ -7,7 +7,7 @@ unbiased sample covariance matrix S_u = S N_g / (N_g - 1) of each group (divisor
   the same for the baseline model;
 - divides the inverted information by N - G instead of N (lav_model_vcov.R, "denominator");
 - uses N - G in the measures that take lav_utils_get_ntotal (RMSEA, its interval and p-values, fmin,
-  ECVI, Hoelter's CN);
+  ECVI, Hoelter's CN, MFI; tests/fixtures/lang3/lang3.json: mfi .903297 with N - 1);
 - computes logl, AIC, BIC, SRMR with S_u and N.
 
 Here the rows of each group are moved away from the group means by sqrt(N_g / (N_g - 1)), so that their
@@ -23,7 +23,12 @@ import pandas as pd
 from survey.errors import SurveyInputError
 
 
-def _check(estimator: str, missing: str, se: str, options: dict) -> None:
+def _check(estimator: str, missing: str, se: str, options: dict, group=None) -> None:
+    if _robust_mlm(estimator, se, options):  # MLM's SB test and robust.sem (survey.sem.wishart_robust)
+        from survey.sem.wishart_robust import check_robust
+
+        check_robust(missing, group, options)
+        return
     if str(estimator).upper() != "ML" or str(missing).lower() not in ("listwise", "default"):
         raise SurveyInputError("likelihood='wishart' is available with estimator ML on complete data only "
                                "yet (available: estimator='ML', missing='listwise')", field="likelihood")
@@ -36,6 +41,17 @@ def _check(estimator: str, missing: str, se: str, options: dict) -> None:
     if str(options.get("test", "standard")) != "standard":
         raise SurveyInputError("test= is not available with likelihood='wishart' yet (available: standard)",
                                field="test", value=str(options.get("test")))
+
+
+def _robust_mlm(estimator: str, se: str, options: dict) -> bool:
+    """Estimator MLM / MLR with its own se and test (robust.sem + satorra.bentler; robust.huber.white +
+    yuan.bentler.mplus), R-checked; ML with those options given one by one is refused by :func:`_check`."""
+    test, est = str(options.get("test", "default")).lower(), str(estimator).upper()
+    if est == "MLR":  # its own robust.huber.white and yuan.bentler.mplus
+        return str(se).lower() in ("default", "robust.huber.white") and \
+            test in ("default", "yuan.bentler.mplus")
+    return est == "MLM" and str(se).lower() in ("default", "robust.sem") and \
+        test in ("default", "satorra.bentler")
 
 
 def unbiased_rows(model: str, data: pd.DataFrame, group: str | None, options: dict) -> pd.DataFrame:
@@ -75,9 +91,11 @@ def fit_wishart(fit, model: str, data: pd.DataFrame, *, estimator: str = "ML", m
     from survey.sem.fitmeasures import rmsea_ci
     from survey.sem.measures.robust import rmsea_value
 
-    _check(estimator, missing, se, options)
+    _check(estimator, missing, se, options, group)
     rows = unbiased_rows(model, data, group, options)
-    res = fit(model, rows, estimator="ML", missing="listwise", group=group, se=se, **options)
+    robust = _robust_mlm(estimator, se, options)
+    res = fit(model, rows, estimator=str(estimator).upper() if robust else "ML", missing="listwise",
+              group=group, se=se, **options)
     blocks = res.stats.groups
     n_g = np.array([b.n for b in blocks], dtype=float)
     factor = (n_g - 1.0) / n_g
@@ -86,6 +104,10 @@ def fit_wishart(fit, model: str, data: pd.DataFrame, *, estimator: str = "ML", m
     base.stat = float(factor @ _chisq_by_group(base.mg, blocks, base.mg.k @ base.theta))
     n, g = float(n_g.sum()), len(blocks)
     res._vcov = res._vcov * n / (n - g)
+    if robust:  # the sandwich and the SB factor with lavaan's raw-data Gamma (survey.sem.wishart_robust)
+        from survey.sem.wishart_robust import rescale_robust
+
+        rescale_robust(res, n)
     if res.information is not None:
         res.information.vcov = res._vcov
     res.partable = res._fill_partable(res.mg.partable.copy())
@@ -100,13 +122,17 @@ def fit_wishart(fit, model: str, data: pd.DataFrame, *, estimator: str = "ML", m
         from survey import distributions as sps
 
         fm["rmsea.pvalue"] = float(sps.ncx2.sf(t, df, (n - g) * df * 0.05**2 / g))
+    if robust and res.pieces.scaled is not None:  # the scaled / robust RMSEA with N - G too
+        from survey.sem.wishart_robust import scaled_rmsea
+
+        fm.update(scaled_rmsea(res, n - g, g))
     res.__dict__["_fit"] = fm
     res.__dict__["_fit_all"] = _all_measures(res, fm)
     res.likelihood = "wishart"
     return res
 
 
-N_MINUS_G = ("fmin", "rmsea.notclose.pvalue", "ecvi", "cn_05", "cn_01")
+N_MINUS_G = ("fmin", "rmsea.notclose.pvalue", "ecvi", "cn_05", "cn_01", "mfi")
 
 
 def _all_measures(res, core: dict) -> dict[str, float]:
@@ -118,11 +144,17 @@ def _all_measures(res, core: dict) -> dict[str, float]:
 
     out = all_fit_measures(res)
     moments = [dataclasses.replace(m, n=m.n - 1) for m in group_moments(res)]
+    scaled = None
+    if "chisq.scaled" in core:  # MLM pieces (survey.sem.wishart_robust)
+        scaled = {k: core[k] for k in ("chisq.scaled", "baseline.chisq.scaled", "chisq.scaling.factor")}
+        scaled["method"] = res.pieces.scaled.method
     extra = more_fit_measures(moments, chisq=core["chisq"], df=core["df"],
                               baseline_chisq=core["baseline.chisq"], baseline_df=core["baseline.df"],
-                              npar=int(core["npar"]), scaled=None)
+                              npar=int(core["npar"]), scaled=scaled)
     n = sum(m.n for m in moments)
-    out.update({k: float(extra[k]) for k in N_MINUS_G if k in extra and k in out})
+    keys = (*N_MINUS_G, "rmsea.notclose.pvalue.scaled", "rmsea.notclose.pvalue.robust")
+    out.update({k: float(extra[k]) for k in keys if k in extra and k in out})
+    out.update({k: float(v) for k, v in core.items() if k.startswith("rmsea") and k in out})
     if "fmin" in out:
         out["fmin"] = core["chisq"] / (2.0 * n)
     return out

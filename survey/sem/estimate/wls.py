@@ -84,13 +84,30 @@ def weight_matrix(estimator: str, block: BlockStats, meanstructure: bool = False
         p = cov.shape[0]
         return np.eye(p * (p + 1) // 2 + (p if meanstructure else 0))
     x_index = list(getattr(block, "x_index", []) or [])
-    gamma = gamma_adf_fixed_x(block.raw, x_index, meanstructure) if x_index else gamma_adf(block.raw,
-                                                                                           meanstructure)
+    pairwise = getattr(block, "pairwise_rows", None)  # missing="pairwise" (survey.sem.ls_route)
+    if pairwise is not None:
+        gamma = gamma_pairwise(pairwise, meanstructure)
+    else:
+        gamma = gamma_adf_fixed_x(block.raw, x_index, meanstructure) if x_index else gamma_adf(block.raw,
+                                                                                               meanstructure)
     free = ~fixed_x_moments(p_of(block), x_index, meanstructure)  # fixed.x: the covariates' rows are 0
     out = np.zeros_like(gamma)
     sub = np.ix_(free, free)
     out[sub] = np.diag(1.0 / np.diag(gamma[sub])) if estimator == "DWLS" else np.linalg.inv(gamma[sub])
     return out
+
+
+def gamma_pairwise(x: np.ndarray, meanstructure: bool) -> np.ndarray:
+    """The ADF Gamma of missing="pairwise" (lavaan 0.6.14 ``lav_samplestats_Gamma`` on rows with holes):
+    each variable centred at its available-case mean, the row products (missing where either value is),
+    centred at their available-case means, and Gamma_kl = sum over the rows observing both of the
+    products' cross-products / N, N all rows (Browne 1984's moments, available cases)."""
+    d = x - np.nanmean(x, axis=0)
+    rows, cols = vech_index(x.shape[1])
+    z = d[:, rows] * d[:, cols]
+    z = np.hstack([x, z]) if meanstructure else z
+    zc = np.nan_to_num(z - np.nanmean(z, axis=0))
+    return zc.T @ zc / x.shape[0]
 
 
 def p_of(block: BlockStats) -> int:

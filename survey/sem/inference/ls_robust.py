@@ -1,47 +1,74 @@
 """Robust standard errors and scaled tests of a continuous least-squares fit (lavaan 0.6.14's ``se =
 "robust.sem"`` with ULS / DWLS / WLS, ``information = "observed"`` with GLS, and ``test =
 "satorra.bentler" | "scaled.shifted" | "mean.var.adjusted"`` with ULS / DWLS on continuous data: its
-ULSM / ULSMV / DWLSM-style fits), one group, complete data, no mean structure.
+ULSM / ULSMV / DWLSM-style fits), any number of groups, with or without a mean structure and fixed.x
+covariates, complete data.
 
-With Delta = d vech(Sigma) / d theta at the estimate, W the estimator's weight and Gamma the ADF covariance
-of vech(S) (divisor N; Browne 1984):
+Per group g (N_g rows, f_g = N_g / N): Delta_g = d s_g / d theta at the estimate (means first under a mean
+structure), W_g the estimator's weight (:func:`survey.sem.estimate.wls.weight_matrix`) and Gamma_g the ADF
+covariance of s_g (divisor N_g; Browne 1984; under fixed.x lavaan's fixed.x Gamma, the covariates' moments
+with zero rows). With E = sum_g f_g Delta_g' W_g Delta_g:
 
-    vcov (robust.sem) = A^-1 Delta' W Gamma W Delta A^-1 / (N - 1),   A = Delta' W Delta   (Browne 1984)
-    U = W - W Delta A^-1 Delta' W;   c = tr(U Gamma) / df,   T_SB = T / c      (Satorra & Bentler 1994)
-    scaled.shifted: a = sqrt(df / tr((U Gamma)^2)),  T_SS = a T + df - a tr(U Gamma)   (Asparouhov &
-    Muthen 2010), lavaan's scaling factor 1 / a and shift df - a tr(U Gamma)
-    mean.var.adjusted: df* = tr(U Gamma)^2 / tr((U Gamma)^2), T_MV = T df* / tr(U Gamma)  (Satterthwaite;
+    vcov (robust.sem) = E^-1 (sum_g f_g Delta_g' W_g Gamma_g W_g Delta_g) E^-1 / (N - G)   (Browne 1984;
+    lavaan ``lav_model_nvcov_robust_sem``: f_g^2 / f_g, and N - G the sample size of these estimators)
+    stacked over groups, V = blockdiag(f_g W_g), G = blockdiag(Gamma_g / f_g), Delta = (Delta_1; ...):
+    U = V - V Delta E^-1 Delta' V;   c = tr(U G) / df,   T_SB = T / c      (Satorra & Bentler 1994)
+    scaled.shifted: a = sqrt(df / tr((U G)^2)),  T_SS = a T + df - a tr(U G)   (Asparouhov &
+    Muthen 2010), lavaan's scaling factor 1 / a and shift df - a tr(U G)
+    mean.var.adjusted: df* = tr(U G)^2 / tr((U G)^2), T_MV = T df* / tr(U G)  (Satterthwaite;
     Satorra & Bentler 1994)
 
-information = "observed" (GLS; lavaan sets "expected" for ULS / DWLS / WLS, with a warning): vcov =
-(H (N - 1) / N)^-1 / (N - 1), H the Hessian of F / 2 at the estimate (central differences of its analytic
-gradient -Delta' W (s - sigma)); H (N - 1) / N is lavaan's Hessian of its fmin = chisq / (2 N),
+information = "observed" (GLS, one group; lavaan sets "expected" for ULS / DWLS / WLS, with a warning):
+vcov = (H (N - 1) / N)^-1 / (N - 1), H the Hessian of F / 2 at the estimate (central differences of its
+analytic gradient -Delta' W (s - sigma)); H (N - 1) / N is lavaan's Hessian of its fmin = chisq / (2 N),
 
 and the baseline (independence) test scaled by the same formulas with Delta the selection of its free
-variances (checked against tests/fixtures/engine/ls_more.json: lavaan divides the sandwich by N - 1, the
-sample size of these estimators' statistics).
+moments in each group (variances, the covariates' covariances, the means under a mean structure; not the
+fixed.x moments). Checked against tests/fixtures/engine/ls_more.json (one group) and
+tests/fixtures/lang3/lang3.json (groups, meanstructure, fixed.x).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from survey.sem.estimate.wls import sample_moments, weight_matrix
+from survey.sem.estimate.wls import fixed_x_moments, sample_moments, weight_matrix
 from survey.sem.inference.tests import ScaledTest
-from survey.sem.model.moments import gamma_adf, moments_jacobian, vech_index
+from survey.sem.model.moments import gamma_adf, gamma_adf_fixed_x, moments_jacobian, vech_index
 
 ROBUST_TESTS = ("satorra.bentler", "scaled.shifted", "mean.var.adjusted")
 
 
-def _delta(mg, theta: np.ndarray) -> np.ndarray:
-    return moments_jacobian(mg.models[0], mg.local(mg.k @ theta, 0), False) @ mg.k[mg.index[0], :]
+def _delta(mg, theta: np.ndarray, g: int = 0) -> np.ndarray:
+    ms = bool(getattr(mg, "meanstructure", False))
+    return moments_jacobian(mg.models[g], mg.local(mg.k @ theta, g), ms) @ mg.k[mg.index[g], :]
 
 
-def robust_vcov(mg, block, estimator: str, theta: np.ndarray) -> np.ndarray:
-    """The sandwich vcov of the module notes."""
-    d, w, gamma = _delta(mg, theta), weight_matrix(estimator, block), gamma_adf(block.raw, False)
-    a_inv = np.linalg.inv(d.T @ w @ d)
-    v = a_inv @ d.T @ w @ gamma @ w @ d @ a_inv / (block.n - 1)
+def _gamma(block, meanstructure: bool) -> np.ndarray:
+    x_index = list(getattr(block, "x_index", []) or [])
+    return gamma_adf_fixed_x(block.raw, x_index, meanstructure) if x_index else gamma_adf(block.raw,
+                                                                                          meanstructure)
+
+
+def _pieces(mg, blocks, estimator: str, theta: np.ndarray | None):
+    """Per group: f_g, Delta_g (None without theta), W_g, Gamma_g (module notes)."""
+    blocks = list(blocks) if isinstance(blocks, (list, tuple)) else [blocks]
+    ms = bool(getattr(mg, "meanstructure", False))
+    ns = np.array([b.n for b in blocks], float)
+    return [(n / ns.sum(), None if theta is None else _delta(mg, theta, g),
+             weight_matrix(estimator, b, ms), _gamma(b, ms)) for g, (n, b) in enumerate(zip(ns, blocks,
+                                                                                          strict=True))]
+
+
+def robust_vcov(mg, blocks, estimator: str, theta: np.ndarray, e_inv: np.ndarray | None = None) -> np.ndarray:
+    """The sandwich vcov of the module notes (``blocks``: one complete-data block per group; ``e_inv``:
+    E^-1 under explicit constraints, the augmented inverse of survey.sem.ls_constrained)."""
+    parts = _pieces(mg, blocks, estimator, theta)
+    b = sum(f * d.T @ w @ gam @ w @ d for f, d, w, gam in parts)
+    if e_inv is None:
+        e_inv = np.linalg.inv(sum(f * d.T @ w @ d for f, d, w, _ in parts))
+    ntotal = sum(blk.n for blk in (blocks if isinstance(blocks, (list, tuple)) else [blocks]))
+    v = e_inv @ b @ e_inv / (ntotal - len(parts))
     return (v + v.T) / 2
 
 
@@ -57,23 +84,43 @@ def _scaled(method: str, stat: float, df: float, u: np.ndarray, gamma: np.ndarra
     return ScaledTest(method, stat, df, tr, tr / df, trace2=tr2)
 
 
-def _residual_weight(w: np.ndarray, d: np.ndarray) -> np.ndarray:
-    wd = w @ d
-    return w - wd @ np.linalg.solve(d.T @ wd, wd.T)
+def _stacked_u(parts, deltas, e_inv: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """U and the stacked Gamma of the module notes for the Jacobians ``deltas`` (one per group)."""
+    from scipy.linalg import block_diag
+
+    v = block_diag(*[f * w for f, _, w, _ in parts])
+    gam = block_diag(*[g / f for f, _, _, g in parts])
+    d = np.vstack(deltas)
+    vd = v @ d
+    e_inv = np.linalg.pinv(d.T @ vd) if e_inv is None else e_inv
+    return v - vd @ e_inv @ vd.T, gam
 
 
-def scaled_tests(mg, block, estimator: str, theta: np.ndarray, method: str, chisq: float, df: float,
-                 baseline_chisq: float, baseline_df: float) -> tuple[ScaledTest, ScaledTest]:
-    """The model's and the baseline's scaled tests (module notes)."""
-    w, gamma = weight_matrix(estimator, block), gamma_adf(block.raw, False)
-    test = _scaled(method, chisq, df, _residual_weight(w, _delta(mg, theta)), gamma)
+def _baseline_selection(mg, block, g: int, meanstructure: bool) -> np.ndarray:
+    """The baseline's free moments of group g as columns of the identity (fit_ls' independence model)."""
     p = len(mg.ov)
     rows, cols = vech_index(p)
-    xs = [mg.ov.index(v) for v in mg.models[0].names.ov_x]
+    xs = [mg.ov.index(v) for v in mg.models[g].names.ov_x]
     keep = (rows == cols) | (np.isin(rows, xs) & np.isin(cols, xs))
-    a = np.eye(len(sample_moments(block, False)))[:, keep]
-    base = _scaled(method, baseline_chisq, baseline_df, _residual_weight(w, a), gamma)
-    return test, base
+    keep = np.concatenate([np.ones(p, bool), keep]) if meanstructure else keep
+    keep &= ~fixed_x_moments(p, list(getattr(block, "x_index", []) or []), meanstructure)
+    return np.eye(len(keep))[:, keep]
+
+
+def scaled_tests(mg, blocks, estimator: str, theta: np.ndarray, method: str, chisq: float, df: float,
+                 baseline_chisq: float, baseline_df: float,
+                 e_inv: np.ndarray | None = None) -> tuple[ScaledTest, ScaledTest]:
+    """The model's and the baseline's scaled tests (module notes; ``e_inv`` as in :func:`robust_vcov`)."""
+    from scipy.linalg import block_diag
+
+    blocks = list(blocks) if isinstance(blocks, (list, tuple)) else [blocks]
+    ms = bool(getattr(mg, "meanstructure", False))
+    parts = _pieces(mg, blocks, estimator, theta)
+    u, gam = _stacked_u(parts, [d for _, d, _, _ in parts], e_inv)
+    test = _scaled(method, chisq, df, u, gam)
+    sel = block_diag(*[_baseline_selection(mg, b, g, ms) for g, b in enumerate(blocks)])
+    u0, _ = _stacked_u(parts, np.vsplit(sel, np.cumsum([w.shape[0] for _, _, w, _ in parts])[:-1]))
+    return test, _scaled(method, baseline_chisq, baseline_df, u0, gam)
 
 
 def observed_vcov(mg, block, estimator: str, theta: np.ndarray) -> np.ndarray:

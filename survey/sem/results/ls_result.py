@@ -21,7 +21,6 @@ from survey.sem.inference.tests import ScaledTest
 from survey.sem.measures.measures import scaled_measures, standard_measures
 from survey.sem.results.result import SEMResult
 
-DWLS_SB_ABSENT = ("cfi.robust", "tli.robust", "nnfi.robust", "rni.robust")
 NO_LIKELIHOOD = ("logl", "unrestricted.logl", "aic", "bic", "bic2", "scaling.factor.h1", "scaling.factor.h0")
 
 
@@ -29,6 +28,7 @@ class LSResult(SEMResult):
     """A GLS / ULS / DWLS / WLS fit (module notes)."""
 
     ls_fit = None
+    n_equality = 0  # explicit equality constraints (survey.sem.ls_constrained): npar - their rank
     scaled_baseline = None  # test="satorra.bentler" / "scaled.shifted": the baseline's ScaledTest
     least_squares = True  # survey.sem.fit_report refuses --residuals for it
 
@@ -67,7 +67,7 @@ class LSResult(SEMResult):
         imps = self._implied()
         out = standard_measures(t=max(float(self.pieces.stat), 0.0), df=self.pieces.df, tb=self.baseline.stat,
                                 dfb=self.baseline.df, logl=float("nan"), logl_h1=float("nan"),
-                                npar=self.mg.npar, n=n - len(blocks), blocks=blocks,
+                                npar=self.mg.npar - self.n_equality, n=n - len(blocks), blocks=blocks,
                                 sigmas=[imp.sigma for imp in imps], means=[imp.mean for imp in imps],
                                 meanstructure=ms)
         out["fmin"] = float(self.pieces.stat) / (2.0 * n)
@@ -75,13 +75,18 @@ class LSResult(SEMResult):
             st, sb = self.scaled_test, self.scaled_baseline
             # scaled.shifted: lavaan's .robust CFI / TLI / RNI / RMSEA take the Satorra-Bentler factor
             robust = [ScaledTest("satorra.bentler", x.stat, x.df, x.trace, x.trace / x.df) for x in (st, sb)]
-            out.update(scaled_measures(st, sb, n - 1, 1, robust=robust[0], robust_base=robust[1]))
+            out.update(scaled_measures(st, sb, n - len(blocks), len(blocks), robust=robust[0],
+                                       robust_base=robust[1]))
             if st.method == "mean.var.adjusted":  # lavaan 0.6.14: NA
                 out["rfi.scaled"] = out["nfi.scaled"] = float("nan")
-            if self.estimator == "DWLS" and st.method == "satorra.bentler":
-                # lavaan 0.6.14 takes its catML route (lav_fit_catml_dwls, Savalei 2021) here, not
-                # reproduced: the robust CFI / TLI / NNFI / RNI are left out rather than differ
-                out = {k: v for k, v in out.items() if k not in DWLS_SB_ABSENT}
+            if st.method == "satorra.bentler" and min(abs(st.scaling_factor - 1),
+                                                      abs(sb.scaling_factor - 1)) < 1e-10:
+                # lavaan 0.6.14 (lav_fit_cfi & co.) takes the robust formulas only when c.hat != 1 and
+                # c.hat.null != 1, exactly; DWLS's baseline has tr(U Gamma) = df (c.hat.null 1): the
+                # standard CFI / TLI / NNFI / RNI then. Under scaled.shifted lavaan's c.hat.null is
+                # a (df - b) / df, 1 only up to rounding (robust formulas here; lavaan's rounding can
+                # give exactly 1 and the standard values: tests/test_ls_robust_groups.py)
+                out.update({f"{k}.robust": out[k] for k in ("cfi", "tli", "nnfi", "rni")})
         if self.estimator == "ULS":  # lavaan: NA (its ULS statistic is not referred to a chi-square)
             out["pvalue"] = out["baseline.pvalue"] = float("nan")
         return {k: v for k, v in out.items() if k not in NO_LIKELIHOOD}
