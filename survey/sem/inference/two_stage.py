@@ -1,0 +1,108 @@
+"""Two-stage standard errors and test (lavaan ``se = "two.stage"`` / ``"robust.two.stage"``,
+``lav_model_nvcov_two_stage``; Savalei & Bentler 2009 eq. 6, Savalei & Falk 2014 eq. 3).
+
+Stage 2 is ML fitted to the EM moments s_g = (mu_g', vech(Sigma_g)')' of each group (sample statistics of
+:class:`survey.sem.data.two_stage.TwoStageBlock`). With f_g = N_g / N, Delta_g = ds_g(theta)/dtheta',
+W_g = the complete-data h1 information at the EM moments (lavaan forces ``h1.information = "unstructured"``;
+its ``observed.information = "h1"``, so the observed and the expected information of stage 2 coincide):
+
+    E     = sum_g f_g Delta_g' W_g Delta_g
+    vcov  = E^-1 [sum_g f_g Delta_g' W_g Gamma_g W_g Delta_g] E^-1 / N
+
+with Gamma_g the stage-1 asymptotic covariance of the EM moments (unit):
+
+    two.stage:         Gamma_g = A_g^-1                (A_g the missing-data h1 information at the EM
+                                                         moments, observed by default, expected with
+                                                         ``information = "expected"``)
+    robust.two.stage:  Gamma_g = A_g^-1 B_g A_g^-1      (B_g = 1/N_g sum_i s_i s_i', the casewise scores of
+                                                         the saturated missing-data likelihood)
+
+The test (lavaan's only one for two-stage, ``satorra.bentler``) is N F_ML(theta) scaled by
+c = tr(U Gamma) / df, U_g = W_g - W_g Delta_g E^-1 Delta_g' W_g f_g (Satorra & Bentler 1994;
+:func:`survey.sem.inference.tests.satorra_bentler`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from survey.sem.data.missing_info import h1_case_scores, h1_expected_information, h1_observed_information
+from survey.sem.estimate.objective import total_f
+from survey.sem.inference import information as infmod
+from survey.sem.inference import vcov as vcmod
+from survey.sem.inference.tests import ScaledTest, satorra_bentler
+from survey.sem.model.blocks import MultiGroupModel
+from survey.sem.model.moments import h1_information, vech_index
+
+
+def stage1_gamma(block, variant: str, information: str = "observed") -> np.ndarray:
+    """Unit asymptotic covariance of a block's EM moments (mu', vech(Sigma)')' (module docstring; lavaan
+    ``lav_mvnorm_missing_information_observed_samplestats`` / ``_expected`` and
+    ``lav_mvnorm_missing_h1_omega_sw``)."""
+    md, cov, mean, n = block.md, block.cov, block.mean, block.n
+    if information == "expected":
+        a = h1_expected_information(md, cov) / n
+    else:
+        a = h1_observed_information(md, cov, mean) / n
+    a_inv = vcmod.symmetric_inverse(a)
+    if variant == "two.stage":
+        return a_inv
+    s = h1_case_scores(md, cov, mean)
+    g = a_inv @ (s.T @ s / n) @ a_inv
+    return (g + g.T) / 2.0
+
+
+def pairwise_adf_gamma(raw: np.ndarray) -> np.ndarray:
+    """lavaan 0.6.14's Gamma of the two-stage baseline model (fitted with se = "none", so its
+    Satorra-Bentler test falls back on ``lavGamma(lavdata)``): the ADF covariance of z_i = (y_i',
+    vech((y_i - ybar)(y_i - ybar)')')' over the incomplete rows, each product summed over the rows where
+    both values are observed and divided by the number of rows N (``lav_samplestats_Gamma`` with
+    ``lav_matrix_crossprod``; means and centring by available cases)."""
+    y = np.asarray(raw, dtype=float)
+    rows, cols = vech_index(y.shape[1])
+    yc = y - np.nanmean(y, axis=0)
+    z = np.hstack([y, yc[:, cols] * yc[:, rows]])
+    zc = z - np.nanmean(z, axis=0)
+    seen = np.isfinite(zc)
+    zc = np.where(seen, zc, 0.0)
+    return zc.T @ zc / y.shape[0]
+
+
+def two_stage_pieces(mg: MultiGroupModel, blocks, theta: np.ndarray, variant: str, information: str,
+                     baseline: bool = False):
+    """(E, the middle sum_g f_g Delta_g' W_g Gamma_g W_g Delta_g, per-block (W_g, Gamma_g)); ``baseline``:
+    lavaan's Gamma of the baseline model (:func:`pairwise_adf_gamma`)."""
+    n = sum(b.n for b in blocks)
+    e = np.zeros((mg.npar, mg.npar))
+    middle = np.zeros_like(e)
+    parts = []
+    for b, d in zip(blocks, infmod.deltas(mg, theta), strict=True):
+        f_g = b.n / n
+        w = h1_information(b.cov, True)
+        gamma = pairwise_adf_gamma(b.raw) if baseline else stage1_gamma(b, variant, information)
+        wd = w @ d
+        e += f_g * d.T @ wd
+        middle += f_g * wd.T @ gamma @ wd
+        parts.append((w, gamma))
+    return e, middle, parts
+
+
+def two_stage_inference(
+    variant: str, mg: MultiGroupModel, blocks, theta: np.ndarray, df: float, information: str = "observed",
+    baseline: bool = False,
+) -> tuple[vcmod.Information, ScaledTest | None]:
+    """The two-stage vcov and the Satorra-Bentler test at theta (module docstring); ``baseline``: the
+    test of lavaan's baseline model (:func:`pairwise_adf_gamma`)."""
+    if mg.npar == 0:
+        return vcmod.Information(np.zeros((0, 0)), np.zeros((0, 0)), False), None
+    n = sum(b.n for b in blocks)
+    e, middle, parts = two_stage_pieces(mg, blocks, theta, variant, information, baseline)
+    stat = n * total_f(mg, blocks, theta)
+    singular, low = vcmod.is_singular(e)
+    q = e.shape[0]
+    if singular:
+        return vcmod.Information(e, np.full((q, q), np.nan), True, low), None
+    e_inv = vcmod.symmetric_inverse(e)
+    v = e_inv @ middle @ e_inv / n
+    info = vcmod.Information(e, (v + v.T) / 2.0, False, low)
+    return info, satorra_bentler(stat, df, e, middle, parts)

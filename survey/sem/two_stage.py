@@ -1,0 +1,79 @@
+"""lavaan's options for ``missing = "two.stage"`` / ``"robust.two.stage"`` (``lav_options_set``, 0.6.14).
+
+Stage 1: EM moments per group (:mod:`survey.sem.data.two_stage`); stage 2: ML on them with the two-stage
+standard errors and Satorra-Bentler test (:mod:`survey.sem.inference.two_stage`). lavaan's rules, followed
+here with its warning texts:
+
+- estimators MLM, MLMV, GLS, WLS, ULS, DWLS (and their robust variants) are refused ("missing="two.stage" is
+  not allowed for estimator ..."), so are ordered items ("not available in the categorical setting");
+  MLF runs as ML (two-stage sets the information to observed before MLF's first.order could apply);
+- meanstructure is always TRUE;
+- ``se`` is the variant's; any other se (robust, bootstrap, none ...) is replaced with a warning;
+- ``information`` default and "first.order" (with a warning) become "observed"; "expected" is kept (it changes
+  stage 1's information only: lavaan's h1.information is "unstructured" for both);
+- the test is always satorra.bentler (another test is replaced with a warning).
+"""
+
+from __future__ import annotations
+
+from survey.errors import SurveyInputError, SurveyWarning
+from survey.sem.data.two_stage import two_stage_kind
+
+#: lavaan 0.6.14 refuses these estimators with missing="two.stage" (lav_options_set)
+REFUSED_ESTIMATORS = ("MLM", "MLMV", "GLS", "WLS", "WLSM", "WLSMV", "ULS", "ULSM", "ULSMV", "PML", "MML",
+                      "DLS", "DWLS")
+
+
+def check_two_stage_estimator(missing: str, estimator: str, ordered=None) -> str | None:
+    """The two-stage variant of ``missing`` (None if it is not one), after lavaan's refusals."""
+    kind = two_stage_kind(missing)
+    if kind is None:
+        return None
+    est = str(estimator).upper()
+    if ordered:
+        raise SurveyInputError(f'missing="{kind}" not available in the categorical setting (lavaan)',
+                               field="missing", value=str(missing))
+    if est in REFUSED_ESTIMATORS:
+        raise SurveyInputError(f'missing="{kind}" is not allowed for estimator "{est}" (lavaan)',
+                               field="estimator", value=str(estimator))
+    if est not in ("ML", "MLF"):
+        raise SurveyInputError(f'missing="{kind}" with estimator {est} is not available yet (available: ML, '
+                               "MLF; lavaan 0.6.14 adds its yuan.bentler.mplus test under MLR)",
+                               field="estimator", value=str(estimator))
+    return kind
+
+
+def two_stage_options(kind: str, se: str, test, information: str) -> tuple[str, str, list[SurveyWarning]]:
+    """(se label, information, warnings) of a two-stage fit as lavaan resolves them (module docstring);
+    the engine then fits ML with these pieces."""
+    warnings: list[SurveyWarning] = []
+    se = str(se).lower()
+    if se not in ("default", kind):
+        warnings.append(SurveyWarning("se_two_stage", f'se will be set to "{kind}" if missing = "{kind}" '
+                                      "(as lavaan)", "sem"))
+    tests = test if isinstance(test, (list, tuple)) else [test]
+    names = [str(t).lower() for t in tests]
+    if len(names) > 1:
+        warnings.append(SurveyWarning("test_two_stage", "test= can only contain a single element if missing "
+                                      f'= "{kind}" (taking the first; as lavaan)', "sem"))
+    if names[0] not in ("default", "standard", "satorra", "sb", "satorra.bentler", "satorra-bentler"):
+        warnings.append(SurveyWarning("test_two_stage", f'test will be set to "satorra.bentler" if missing = '
+                                      f'"{kind}" (as lavaan)', "sem"))
+    info = str(information).lower() if information not in (None, "default") else "observed"
+    if info == "first.order":
+        warnings.append(SurveyWarning("information_two_stage", f'information will be set to "observed" if '
+                                      f'missing = "{kind}" (as lavaan)', "sem"))
+        info = "observed"
+    return kind, info, warnings
+
+
+def finish_two_stage(result, kind: str, information: str, constrained: bool):
+    """The fitted two-stage result with lavaan's labels (se, information); explicit constraints and bounds
+    are refused (not imposed with two-stage yet; never ignored)."""
+    if constrained:
+        raise SurveyInputError(f"explicit constraints (==, <, >) and lower()/upper() bounds with missing="
+                               f"{kind!r} are not available yet (available: shared labels, group_equal)",
+                               field="missing", value=kind)
+    result.two_stage = kind
+    result.se_options = (kind, information)
+    return result
