@@ -126,14 +126,16 @@ def fit(
     if likelihood not in ("default", "normal"):
         raise SurveyInputError(f"likelihood={likelihood!r} is not a lavaan likelihood (available: normal, "
                                "wishart)", field="likelihood", value=likelihood)
-    asked = partable_options.pop("information", None)
-    information, test = check_information_options(asked or "expected",
-                                                  partable_options.pop("test", "standard"))
-    if asked is None:  # lavaan's default per estimator and missing-data treatment
-        information = "default"
     from survey.sem.two_stage import check_two_stage_estimator
 
     two_stage = check_two_stage_estimator(missing, estimator, ordered)  # lavaan's refusals for two.stage
+    asked = partable_options.pop("information", None)
+    first_order = bool(two_stage) and str(asked).lower() == "first.order"  # lavaan: observed, with a warning
+    asked = None if first_order else asked
+    information, test = check_information_options(asked or "expected",
+                                                  partable_options.pop("test", "standard"))
+    if asked is None:  # lavaan's default per estimator and missing-data treatment
+        information = "first.order" if first_order else "default"
     if ":" in model:  # lavaan's product terms y ~ x1:x2 (survey.sem.data.products)
         from survey.sem.data.products import add_products
 

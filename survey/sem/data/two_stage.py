@@ -48,7 +48,7 @@ def two_stage_kind(missing: str) -> str | None:
 class TwoStageBlock(CompleteBlock):
     """Complete-data statistics at the EM moments of one group, plus the missing-data patterns."""
 
-    md: MissingData | None = None
+    em_data: MissingData | None = None  # the patterns (not `md`: code reading `md` treats a block as FIML)
     em_logl: float = float("nan")
 
     def column_moments(self, j: int) -> tuple[float, float]:
@@ -67,7 +67,7 @@ def two_stage_block(mb: MissingBlock) -> TwoStageBlock:
     largest change of (mu, vech Sigma) is below ``em.h1.tol`` = 1e-5, at most ``em.h1.iter.max`` = 500
     steps): stage 2 takes these moments as data, so its estimates move with the EM's stopping point."""
     mean, cov, _ = em_saturated(mb.md, max_iter=EM_H1_ITER_MAX, tol=EM_H1_TOL)
-    block = TwoStageBlock(mb.label, mb.n, cov, mean, mb.raw, names=list(mb.names), x_index=[], md=mb.md)
+    block = TwoStageBlock(mb.label, mb.n, cov, mean, mb.raw, names=list(mb.names), x_index=[], em_data=mb.md)
     block.em_logl = float(loglik(mb.md, cov, mean))
     return block
 

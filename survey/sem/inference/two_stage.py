@@ -39,7 +39,7 @@ def stage1_gamma(block, variant: str, information: str = "observed") -> np.ndarr
     """Unit asymptotic covariance of a block's EM moments (mu', vech(Sigma)')' (module docstring; lavaan
     ``lav_mvnorm_missing_information_observed_samplestats`` / ``_expected`` and
     ``lav_mvnorm_missing_h1_omega_sw``)."""
-    md, cov, mean, n = block.md, block.cov, block.mean, block.n
+    md, cov, mean, n = block.em_data, block.cov, block.mean, block.n
     if information == "expected":
         a = h1_expected_information(md, cov) / n
     else:
