@@ -56,6 +56,7 @@ FITTED = {  # case: (model, data, fit options, lavaan's warning -> our code)
                          None),
     "ts_spelling": (HS, MAR, {"missing": "two.step"}, None),
     "ts_equality": (EQUAL_AB, MAR, {"missing": "two.stage"}, None),
+    "ts_mlr": (HS, MAR, {"missing": "two.stage", "estimator": "MLR"}, None),
 }
 
 
@@ -136,10 +137,20 @@ def test_two_stage_with_fixed_x_covariates_is_refused_as_lavaan_stops(data):
         fit(MODELS["mimic_model"], MAR if data == "mar" else MIMIC, missing="two.stage")
 
 
-def test_two_stage_mlr_is_refused_not_fitted_as_ml():
-    assert "error" not in REF["cases"]["ts_mlr"]  # lavaan fits it (YB-Mplus beside SB): not here yet
-    with pytest.raises(SurveyInputError, match="estimator MLR is not available yet"):
-        fit(HS, MAR, missing="two.stage", estimator="MLR")
+@pytest.mark.parametrize("case", ["ts_single", "rts_groups", "ts_mlr"])
+def test_two_stage_test_table_equals_lavaans(case):
+    """lavInspect(fit, "test"): standard, then satorra.bentler (MLR: yuan.bentler.mplus with lavaan's pairwise
+    ADF Gamma of the incomplete rows, then satorra.bentler with the stage-1 Gamma)."""
+    from survey.sem.inference.adjusted import test_table
+
+    model, data, options, _ = FITTED[case]
+    ours = test_table(fit(model, data, **options))
+    ref = REF["cases"][case]["test"]
+    assert list(ours) == list(ref)
+    for name, entry in ref.items():
+        for key in ("stat", "df", "pvalue", "scaling.factor", "trace.UGamma"):
+            if entry.get(key) is not None:
+                assert ours[name][key] == pytest.approx(entry[key], abs=1e-5), (name, key)
 
 
 def test_two_stage_recovers_known_values_on_simulated_mar_data():

@@ -270,10 +270,10 @@ def fit_blocks(
 
         check_two_stage_estimator(missing, estimator)
         two_stage = two_stage_kind(missing)
-        two_stage, information, ts_warnings = two_stage_options(two_stage, se, test, information)
+        two_stage, information, ts_warnings = two_stage_options(two_stage, se, test, information, estimator)
         estimator, missing, se, test, partable_options["meanstructure"] = "ML", "listwise", "default", \
             "standard", True
-        builder = functools.partial(build_two_stage, missing=two_stage)
+        builder = functools.partial(build_two_stage, missing=two_stage.kind)
     est, kind = check_options(estimator, missing, se, group, group_equal)
     kind, listwise_warnings = listwise_switch(kind, test, se)  # lavaan's drop to listwise (SB-style tests)
     test, more_tests = split_tests(test)  # test=[...]: the first is the fit's, the others beside it

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from survey.errors import SurveyInputError, SurveyWarning
 from survey.sem.data.two_stage import two_stage_kind
+from survey.sem.inference.two_stage import TwoStage, two_stage_inference
 
 #: lavaan 0.6.14 refuses these estimators with missing="two.stage" (lav_options_set)
 REFUSED_ESTIMATORS = ("MLM", "MLMV", "GLS", "WLS", "WLSM", "WLSMV", "ULS", "ULSM", "ULSMV", "PML", "MML",
@@ -36,16 +37,17 @@ def check_two_stage_estimator(missing: str, estimator: str, ordered=None) -> str
     if est in REFUSED_ESTIMATORS:
         raise SurveyInputError(f'missing="{kind}" is not allowed for estimator "{est}" (lavaan)',
                                field="estimator", value=str(estimator))
-    if est not in ("ML", "MLF"):
+    if est not in ("ML", "MLF", "MLR"):
         raise SurveyInputError(f'missing="{kind}" with estimator {est} is not available yet (available: ML, '
-                               "MLF; lavaan 0.6.14 adds its yuan.bentler.mplus test under MLR)",
-                               field="estimator", value=str(estimator))
+                               "MLF, MLR)", field="estimator", value=str(estimator))
     return kind
 
 
-def two_stage_options(kind: str, se: str, test, information: str) -> tuple[str, str, list[SurveyWarning]]:
-    """(se label, information, warnings) of a two-stage fit as lavaan resolves them (module docstring);
-    the engine then fits ML with these pieces."""
+def two_stage_options(kind: str, se: str, test, information: str,
+                      estimator: str = "ML") -> tuple[TwoStage, str, list[SurveyWarning]]:
+    """(what to fit, information, warnings) of a two-stage fit as lavaan resolves them (module docstring);
+    the engine then fits ML with these pieces (MLR: lavaan's test list is yuan.bentler.mplus, then
+    satorra.bentler)."""
     warnings: list[SurveyWarning] = []
     se = str(se).lower()
     if se not in ("default", kind):
@@ -64,16 +66,25 @@ def two_stage_options(kind: str, se: str, test, information: str) -> tuple[str, 
         warnings.append(SurveyWarning("information_two_stage", f'information will be set to "observed" if '
                                       f'missing = "{kind}" (as lavaan)', "sem"))
         info = "observed"
-    return kind, info, warnings
+    return TwoStage(kind, str(estimator).upper() == "MLR"), info, warnings
 
 
-def finish_two_stage(result, kind: str, information: str, constrained: bool):
-    """The fitted two-stage result with lavaan's labels (se, information); explicit constraints and bounds
-    are refused (not imposed with two-stage yet; never ignored)."""
+def finish_two_stage(result, spec: TwoStage, information: str, constrained: bool):
+    """The fitted two-stage result with lavaan's labels (se, information; MLR: the estimator, and the
+    Satorra-Bentler test beside the Yuan-Bentler-Mplus one); explicit constraints and bounds are refused
+    (not imposed with two-stage yet; never ignored)."""
+    kind = spec.kind
     if constrained:
         raise SurveyInputError(f"explicit constraints (==, <, >) and lower()/upper() bounds with missing="
                                f"{kind!r} are not available yet (available: shared labels, group_equal)",
                                field="missing", value=kind)
     result.two_stage = kind
     result.se_options = (kind, information)
+    if spec.mlr and result.pieces.scaled is not None:
+        from survey.sem.inference.adjusted import as_dict
+
+        sb = two_stage_inference(kind, result.mg, result.stats.groups, result.theta, result.pieces.df,
+                                 information)[1]
+        result.pieces.extra_tests = {"satorra.bentler": as_dict(sb)}
+        result.estimator = "MLR"
     return result

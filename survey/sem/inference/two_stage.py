@@ -24,6 +24,8 @@ c = tr(U Gamma) / df, U_g = W_g - W_g Delta_g E^-1 Delta_g' W_g f_g (Satorra & B
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from survey.sem.data.missing_info import h1_case_scores, h1_expected_information, h1_observed_information
@@ -87,16 +89,47 @@ def two_stage_pieces(mg: MultiGroupModel, blocks, theta: np.ndarray, variant: st
     return e, middle, parts
 
 
+@dataclass(frozen=True)
+class TwoStage:
+    """What a two-stage fit asked for: the variant and whether the estimator was MLR."""
+
+    kind: str  # "two.stage" | "robust.two.stage"
+    mlr: bool = False
+
+
+def yuan_bentler_mplus_two_stage(stat: float, df: float, e: np.ndarray, mg: MultiGroupModel, blocks,
+                                 theta: np.ndarray) -> ScaledTest:
+    """lavaan 0.6.14's Yuan-Bentler-Mplus test of an MLR two-stage fit: with h1.information "unstructured"
+    its h1 first-order information is B1_g = W_g Gamma_g W_g, Gamma_g the pairwise ADF covariance of the
+    incomplete rows (:func:`pairwise_adf_gamma`; ``lav_mvnorm_h1_information_firstorder`` without NACOV), so
+    tr(U Gamma) = sum_g tr(W_g Gamma_g) - tr(E^-1 sum_g f_g Delta_g' B1_g Delta_g); scaling.factor.h1 =
+    h1 trace / moments, .h0 = h0 trace / free parameters."""
+    n = sum(b.n for b in blocks)
+    middle = np.zeros_like(e)
+    h1_trace, ndat = 0.0, 0
+    for b, d in zip(blocks, infmod.deltas(mg, theta), strict=True):
+        w = h1_information(b.cov, True)
+        b1 = w @ pairwise_adf_gamma(b.raw) @ w
+        middle += b.n / n * d.T @ b1 @ d
+        h1_trace += float(np.sum(vcmod.symmetric_inverse(w) * b1.T))
+        ndat += w.shape[0]
+    h0_trace = float(np.sum(vcmod.symmetric_inverse(e) * middle.T))
+    trace = h1_trace - h0_trace
+    return ScaledTest("yuan.bentler.mplus", stat, df, trace, trace / df if df > 0 else float("nan"),
+                      scaling_factor_h1=h1_trace / ndat, scaling_factor_h0=h0_trace / mg.npar)
+
+
 def two_stage_inference(
-    variant: str, mg: MultiGroupModel, blocks, theta: np.ndarray, df: float, information: str = "observed",
-    baseline: bool = False,
+    spec: TwoStage | str, mg: MultiGroupModel, blocks, theta: np.ndarray, df: float,
+    information: str = "observed", baseline: bool = False,
 ) -> tuple[vcmod.Information, ScaledTest | None]:
     """The two-stage vcov and the Satorra-Bentler test at theta (module docstring); ``baseline``: the
     test of lavaan's baseline model (:func:`pairwise_adf_gamma`)."""
     if mg.npar == 0:
         return vcmod.Information(np.zeros((0, 0)), np.zeros((0, 0)), False), None
+    spec = spec if isinstance(spec, TwoStage) else TwoStage(spec)
     n = sum(b.n for b in blocks)
-    e, middle, parts = two_stage_pieces(mg, blocks, theta, variant, information, baseline)
+    e, middle, parts = two_stage_pieces(mg, blocks, theta, spec.kind, information, baseline)
     stat = n * total_f(mg, blocks, theta)
     singular, low = vcmod.is_singular(e)
     q = e.shape[0]
@@ -105,4 +138,7 @@ def two_stage_inference(
     e_inv = vcmod.symmetric_inverse(e)
     v = e_inv @ middle @ e_inv / n
     info = vcmod.Information(e, (v + v.T) / 2.0, False, low)
-    return info, satorra_bentler(stat, df, e, middle, parts)
+    sb = satorra_bentler(stat, df, e, middle, parts)
+    if spec.mlr:  # lavaan's test list (yuan.bentler.mplus, satorra.bentler): the fit's test is YB-Mplus
+        return info, yuan_bentler_mplus_two_stage(stat, df, e, mg, blocks, theta)
+    return info, sb
