@@ -265,15 +265,12 @@ def fit_blocks(
                                    **partable_options)
     two_stage, builder, ts_warnings = None, build_blocks, []
     if two_stage_kind(missing):  # lavaan missing="two.stage": ML on the EM moments (survey.sem.two_stage)
-        from survey.sem.data.two_stage import build_two_stage
-        from survey.sem.two_stage import check_two_stage_estimator, two_stage_options
+        from survey.sem.two_stage import prepare_two_stage
 
-        check_two_stage_estimator(missing, estimator)
-        two_stage = two_stage_kind(missing)
-        two_stage, information, ts_warnings = two_stage_options(two_stage, se, test, information, estimator)
+        two_stage, builder, information, ts_warnings = prepare_two_stage(missing, estimator, se, test,
+                                                                         information)
         estimator, missing, se, test, partable_options["meanstructure"] = "ML", "listwise", "default", \
             "standard", True
-        builder = functools.partial(build_two_stage, missing=two_stage.kind)
     est, kind = check_options(estimator, missing, se, group, group_equal)
     kind, listwise_warnings = listwise_switch(kind, test, se)  # lavaan's drop to listwise (SB-style tests)
     test, more_tests = split_tests(test)  # test=[...]: the first is the fit's, the others beside it

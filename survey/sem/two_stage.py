@@ -69,6 +69,17 @@ def two_stage_options(kind: str, se: str, test, information: str,
     return TwoStage(kind, str(estimator).upper() == "MLR"), info, warnings
 
 
+def prepare_two_stage(missing: str, estimator: str, se: str, test, information: str):
+    """(what to fit, the block builder, information, warnings) for the engine's two-stage fit."""
+    import functools
+
+    from survey.sem.data.two_stage import build_two_stage
+
+    kind = check_two_stage_estimator(missing, estimator)
+    spec, information, warnings = two_stage_options(kind, se, test, information, estimator)
+    return spec, functools.partial(build_two_stage, missing=kind), information, warnings
+
+
 def finish_two_stage(result, spec: TwoStage, information: str, constrained: bool):
     """The fitted two-stage result with lavaan's labels (se, information; MLR: the estimator, and the
     Satorra-Bentler test beside the Yuan-Bentler-Mplus one); explicit constraints and bounds are refused
