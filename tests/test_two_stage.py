@@ -26,6 +26,9 @@ LOGL = ("aic", "bic", "bic2", "logl", "unrestricted.logl")
 HS = MODELS["hs_model"]
 SCALAR = ["loadings", "intercepts"]
 EQUAL_AB = "visual =~ x1 + a*x2 + b*x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9\na == b"
+EQUAL_2B = EQUAL_AB.replace("a == b", "a == 2*b")
+GROUP_EQ = "visual =~ x1 + c(a1, a2)*x2 + x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9\na1 == 1.2*a2"
+INEQ = "visual =~ x1 + a*x2 + x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9\na > 0.7"
 
 
 def _mar() -> pd.DataFrame:
@@ -57,6 +60,10 @@ FITTED = {  # case: (model, data, fit options, lavaan's warning -> our code)
     "ts_spelling": (HS, MAR, {"missing": "two.step"}, None),
     "ts_equality": (EQUAL_AB, MAR, {"missing": "two.stage"}, None),
     "ts_mlr": (HS, MAR, {"missing": "two.stage", "estimator": "MLR"}, None),
+    "ts_constraint": (EQUAL_2B, MAR, {"missing": "two.stage"}, None),
+    "ts_mlr_constraint": (EQUAL_2B, MAR, {"missing": "two.stage", "estimator": "MLR"}, None),
+    "rts_constraint_groups": (GROUP_EQ, MAR, {"missing": "robust.two.stage", "group": "school"}, None),
+    "ts_inequality": (INEQ, MAR, {"missing": "two.stage"}, None),
 }
 
 

@@ -80,15 +80,17 @@ def prepare_two_stage(missing: str, estimator: str, se: str, test, information: 
     return spec, functools.partial(build_two_stage, missing=kind), information, warnings
 
 
-def finish_two_stage(result, spec: TwoStage, information: str, constrained: bool):
+def finish_two_stage(result, spec: TwoStage, information: str, constrained: bool, bounded: bool):
     """The fitted two-stage result with lavaan's labels (se, information; MLR: the estimator, and the
-    Satorra-Bentler test beside the Yuan-Bentler-Mplus one); explicit constraints and bounds are refused
-    (not imposed with two-stage yet; never ignored)."""
+    Satorra-Bentler test beside the Yuan-Bentler-Mplus one); explicit constraints re-estimated by
+    :func:`survey.sem.constrained.fit_constrained` with the two-stage vcov and test on the augmented
+    information; lower()/upper() bounds are refused (not imposed with two-stage yet; never ignored)."""
     kind = spec.kind
+    if bounded:
+        raise SurveyInputError(f"lower()/upper() bounds with missing={kind!r} are not available yet "
+                               "(available: explicit constraints ==, <, >)", field="missing", value=kind)
     if constrained:
-        raise SurveyInputError(f"explicit constraints (==, <, >) and lower()/upper() bounds with missing="
-                               f"{kind!r} are not available yet (available: shared labels, group_equal)",
-                               field="missing", value=kind)
+        result = _constrained(result, spec, information)
     result.two_stage = kind
     result.se_options = (kind, information)
     if spec.mlr and result.pieces.scaled is not None:
@@ -99,3 +101,20 @@ def finish_two_stage(result, spec: TwoStage, information: str, constrained: bool
         result.pieces.extra_tests = {"satorra.bentler": as_dict(sb)}
         result.estimator = "MLR"
     return result
+
+
+def _constrained(result, spec: TwoStage, information: str):
+    """The constrained re-estimate with the two-stage vcov and test (the constraints' Jacobian in E^-1)."""
+    from survey.sem.constrained import fit_constrained
+
+    out = fit_constrained(result, "expected", "standard", "standard")
+    jac = out.pieces.constraint_jacobian[0]
+    info, scaled = two_stage_inference(spec, out.mg, out.stats.groups, out.theta, out.pieces.df, information,
+                                       jacobian=jac)
+    rows = out.partable.index[out.partable["op"].isin(["==", "<", ">"])]
+    slack = out.partable.loc[rows, "est"].copy()
+    out.pieces.info, out.pieces.scaled = info, scaled
+    out.information, out.scaled_test, out._vcov = info, scaled, info.vcov
+    out.partable = out._fill_partable(out.partable)
+    out.partable.loc[rows, "est"], out.partable.loc[rows, "se"] = slack, 0.0
+    return out

@@ -32,7 +32,7 @@ from survey.sem.data.missing_info import h1_case_scores, h1_expected_information
 from survey.sem.estimate.objective import total_f
 from survey.sem.inference import information as infmod
 from survey.sem.inference import vcov as vcmod
-from survey.sem.inference.tests import ScaledTest, satorra_bentler
+from survey.sem.inference.tests import ScaledTest
 from survey.sem.model.blocks import MultiGroupModel
 from survey.sem.model.moments import h1_information, vech_index
 
@@ -97,7 +97,7 @@ class TwoStage:
     mlr: bool = False
 
 
-def yuan_bentler_mplus_two_stage(stat: float, df: float, e: np.ndarray, mg: MultiGroupModel, blocks,
+def yuan_bentler_mplus_two_stage(stat: float, df: float, e_inv: np.ndarray, mg: MultiGroupModel, blocks,
                                  theta: np.ndarray) -> ScaledTest:
     """lavaan 0.6.14's Yuan-Bentler-Mplus test of an MLR two-stage fit: with h1.information "unstructured"
     its h1 first-order information is B1_g = W_g Gamma_g W_g, Gamma_g the pairwise ADF covariance of the
@@ -105,7 +105,7 @@ def yuan_bentler_mplus_two_stage(stat: float, df: float, e: np.ndarray, mg: Mult
     tr(U Gamma) = sum_g tr(W_g Gamma_g) - tr(E^-1 sum_g f_g Delta_g' B1_g Delta_g); scaling.factor.h1 =
     h1 trace / moments, .h0 = h0 trace / free parameters."""
     n = sum(b.n for b in blocks)
-    middle = np.zeros_like(e)
+    middle = np.zeros_like(e_inv)
     h1_trace, ndat = 0.0, 0
     for b, d in zip(blocks, infmod.deltas(mg, theta), strict=True):
         w = h1_information(b.cov, True)
@@ -113,7 +113,7 @@ def yuan_bentler_mplus_two_stage(stat: float, df: float, e: np.ndarray, mg: Mult
         middle += b.n / n * d.T @ b1 @ d
         h1_trace += float(np.sum(vcmod.symmetric_inverse(w) * b1.T))
         ndat += w.shape[0]
-    h0_trace = float(np.sum(vcmod.symmetric_inverse(e) * middle.T))
+    h0_trace = float(np.sum(e_inv * middle.T))
     trace = h1_trace - h0_trace
     return ScaledTest("yuan.bentler.mplus", stat, df, trace, trace / df if df > 0 else float("nan"),
                       scaling_factor_h1=h1_trace / ndat, scaling_factor_h0=h0_trace / mg.npar)
@@ -121,10 +121,12 @@ def yuan_bentler_mplus_two_stage(stat: float, df: float, e: np.ndarray, mg: Mult
 
 def two_stage_inference(
     spec: TwoStage | str, mg: MultiGroupModel, blocks, theta: np.ndarray, df: float,
-    information: str = "observed", baseline: bool = False,
+    information: str = "observed", baseline: bool = False, jacobian: np.ndarray | None = None,
 ) -> tuple[vcmod.Information, ScaledTest | None]:
     """The two-stage vcov and the Satorra-Bentler test at theta (module docstring); ``baseline``: the
-    test of lavaan's baseline model (:func:`pairwise_adf_gamma`)."""
+    test of lavaan's baseline model (:func:`pairwise_adf_gamma`); ``jacobian``: of the equality and active
+    inequality constraints, whose E^-1 is the augmented inverse (lavaan
+    ``lav_model_information_augment_invert``) in the vcov and in U."""
     if mg.npar == 0:
         return vcmod.Information(np.zeros((0, 0)), np.zeros((0, 0)), False), None
     spec = spec if isinstance(spec, TwoStage) else TwoStage(spec)
@@ -133,12 +135,13 @@ def two_stage_inference(
     stat = n * total_f(mg, blocks, theta)
     singular, low = vcmod.is_singular(e)
     q = e.shape[0]
-    if singular:
+    constrained = jacobian is not None and jacobian.size > 0
+    if singular and not constrained:
         return vcmod.Information(e, np.full((q, q), np.nan), True, low), None
-    e_inv = vcmod.symmetric_inverse(e)
+    e_inv = vcmod.augmented_inverse(e, jacobian) if constrained else vcmod.symmetric_inverse(e)
     v = e_inv @ middle @ e_inv / n
     info = vcmod.Information(e, (v + v.T) / 2.0, False, low)
-    sb = satorra_bentler(stat, df, e, middle, parts)
     if spec.mlr:  # lavaan's test list (yuan.bentler.mplus, satorra.bentler): the fit's test is YB-Mplus
-        return info, yuan_bentler_mplus_two_stage(stat, df, e, mg, blocks, theta)
-    return info, sb
+        return info, yuan_bentler_mplus_two_stage(stat, df, e_inv, mg, blocks, theta)
+    trace = float(sum(np.sum(w * gamma) for w, gamma in parts)) - float(np.sum(e_inv * middle.T))
+    return info, ScaledTest("satorra.bentler", stat, df, trace, trace / df if df > 0 else float("nan"))
