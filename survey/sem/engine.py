@@ -267,10 +267,11 @@ def fit_blocks(
     if two_stage_kind(missing):  # lavaan missing="two.stage": ML on the EM moments (survey.sem.two_stage)
         from survey.sem.two_stage import prepare_two_stage
 
-        two_stage, builder, information, ts_warnings = prepare_two_stage(missing, estimator, se, test,
-                                                                         information)
+        two_stage, builder, information, ts_warnings = prepare_two_stage(
+            missing, estimator, se, test, information, data, sampling_weights, cluster)
         estimator, missing, se, test, partable_options["meanstructure"] = "ML", "listwise", "default", \
             "standard", True
+        sampling_weights = cluster = None  # clusters: in the builder's blocks (survey.sem.data.two_stage)
     est, kind = check_options(estimator, missing, se, group, group_equal)
     kind, listwise_warnings = listwise_switch(kind, test, se)  # lavaan's drop to listwise (SB-style tests)
     test, more_tests = split_tests(test)  # test=[...]: the first is the fit's, the others beside it

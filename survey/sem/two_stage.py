@@ -69,15 +69,30 @@ def two_stage_options(kind: str, se: str, test, information: str,
     return TwoStage(kind, str(estimator).upper() == "MLR"), info, warnings
 
 
-def prepare_two_stage(missing: str, estimator: str, se: str, test, information: str):
-    """(what to fit, the block builder, information, warnings) for the engine's two-stage fit."""
+def prepare_two_stage(missing: str, estimator: str, se: str, test, information: str, data=None,
+                      sampling_weights: str | None = None, cluster: str | None = None):
+    """(what to fit, the block builder, information, warnings) for the engine's two-stage fit. lavaan
+    refuses sampling weights; with cluster= it first sets se "robust.cluster" and the
+    yuan.bentler.mplus test, which two-stage then replaces (both warnings, as lavaan); the robust stage-1
+    Gamma and the baseline's Gamma sum over clusters (:mod:`survey.sem.inference.two_stage`)."""
     import functools
 
     from survey.sem.data.two_stage import build_two_stage
+    from survey.sem.data.weighted import design_from
 
     kind = check_two_stage_estimator(missing, estimator)
+    if sampling_weights:
+        design_from(data, sampling_weights, None)  # the column's own checks first
+        raise SurveyInputError(f"missing={kind!r} with sampling weights is not available (lavaan 0.6.14: "
+                               "\"two.stage + sampling.weights is not supported yet\")", field="missing",
+                               value=kind)
+    codes = None
+    if cluster:
+        codes = design_from(data, None, cluster).cluster
+        se = se if str(se).lower() not in ("default",) else "robust.cluster"
+        test = test if str(test).lower() not in ("default", "standard") else "yuan.bentler.mplus"
     spec, information, warnings = two_stage_options(kind, se, test, information, estimator)
-    return spec, functools.partial(build_two_stage, missing=kind), information, warnings
+    return spec, functools.partial(build_two_stage, missing=kind, cluster_codes=codes), information, warnings
 
 
 def finish_two_stage(result, spec: TwoStage, information: str, constrained: bool, bounded: bool):

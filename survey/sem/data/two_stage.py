@@ -49,6 +49,7 @@ class TwoStageBlock(CompleteBlock):
     """Complete-data statistics at the EM moments of one group, plus the missing-data patterns."""
 
     em_data: MissingData | None = None  # the patterns (not `md`: code reading `md` treats a block as FIML)
+    clusters: np.ndarray | None = None  # cluster= codes of the rows of em_data.x (lavaan's cluster.idx)
     em_logl: float = float("nan")
 
     def column_moments(self, j: int) -> tuple[float, float]:
@@ -73,9 +74,11 @@ def two_stage_block(mb: MissingBlock) -> TwoStageBlock:
 
 
 def build_two_stage(data: pd.DataFrame, names: list[str], *, x_names=(), group: str | None = None,
-                    missing: str = "two.stage", groups: list | None = None, design=None):
+                    missing: str = "two.stage", groups: list | None = None, design=None,
+                    cluster_codes: np.ndarray | None = None):
     """:func:`survey.sem.data.blocks.build_blocks` for the two-stage kinds: (blocks, rows, warnings).
-    fixed.x covariates, sampling weights and clusters are refused (lavaan 0.6.14: see the messages)."""
+    fixed.x covariates and sampling weights are refused (lavaan 0.6.14: see the messages); ``cluster_codes``
+    (one per row of ``data``) go with each block's rows (the robust stage-1 Gamma sums scores by cluster)."""
     kind = two_stage_kind(missing) or "two.stage"
     if x_names:
         raise SurveyInputError(FIXED_X_REFUSAL.format(kind=kind, names=", ".join(x_names)),
@@ -84,8 +87,17 @@ def build_two_stage(data: pd.DataFrame, names: list[str], *, x_names=(), group: 
         raise SurveyInputError(f"missing={kind!r} with sampling weights is not available (lavaan 0.6.14: "
                                "\"two.stage + sampling.weights is not supported yet\")", field="missing",
                                value=kind)
-    if design is not None:
-        raise SurveyInputError(f"missing={kind!r} with cluster= is not available yet (available: "
-                               "missing='fiml' with cluster=)", field="missing", value=kind)
     blocks, n_raw, warnings = build_blocks(data, names, group=group, missing="ml", groups=groups)
-    return [two_stage_block(b) for b in blocks], n_raw, warnings
+    out = [two_stage_block(b) for b in blocks]
+    if cluster_codes is not None:  # each block's rows as build_blocks takes them (group, then non-empty)
+        seen = np.isfinite(data[list(names)].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float))
+        column = data[group] if group is not None else None
+        order = list(pd.unique(column.dropna())) if group is not None and groups is None else groups
+        masks = [np.ones(len(data), dtype=bool)] if group is None else \
+            [(column == v).to_numpy() for v in order]
+        for block, mask in zip(out, masks, strict=True):
+            rows = np.flatnonzero(mask & seen.any(axis=1))
+            block.clusters = np.asarray(cluster_codes)[rows]
+            if block.clusters.size != block.n:
+                raise SurveyInputError("cluster codes do not line up with the rows used", field="cluster")
+    return out, n_raw, warnings

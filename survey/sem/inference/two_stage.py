@@ -50,24 +50,41 @@ def stage1_gamma(block, variant: str, information: str = "observed") -> np.ndarr
     if variant == "two.stage":
         return a_inv
     s = h1_case_scores(md, cov, mean)
+    if getattr(block, "clusters", None) is not None:  # lavaan: scores summed by cluster, x nC / (nC - 1)
+        s = _cluster_sums(s, block.clusters)
+        s = s * np.sqrt(s.shape[0] / (s.shape[0] - 1))
     g = a_inv @ (s.T @ s / n) @ a_inv
     return (g + g.T) / 2.0
 
 
-def pairwise_adf_gamma(raw: np.ndarray) -> np.ndarray:
+def _cluster_sums(values: np.ndarray, clusters: np.ndarray) -> np.ndarray:
+    """Rows summed within each cluster (R ``rowsum``: a NaN in a cluster makes that cluster's sum NaN)."""
+    _, index = np.unique(clusters, return_inverse=True)
+    out = np.zeros((int(index.max()) + 1, values.shape[1]))
+    np.add.at(out, np.asarray(index).ravel(), values)
+    return out
+
+
+def pairwise_adf_gamma(raw: np.ndarray, clusters: np.ndarray | None = None) -> np.ndarray:
     """lavaan 0.6.14's Gamma of the two-stage baseline model (fitted with se = "none", so its
     Satorra-Bentler test falls back on ``lavGamma(lavdata)``): the ADF covariance of z_i = (y_i',
     vech((y_i - ybar)(y_i - ybar)')')' over the incomplete rows, each product summed over the rows where
     both values are observed and divided by the number of rows N (``lav_samplestats_Gamma`` with
-    ``lav_matrix_crossprod``; means and centring by available cases)."""
+    ``lav_matrix_crossprod``; means and centring by available cases; with ``clusters`` the centred rows are
+    first summed within clusters, a NaN making the cluster's sum NaN, and Gamma is multiplied by
+    nC / (nC - 1))."""
     y = np.asarray(raw, dtype=float)
     rows, cols = vech_index(y.shape[1])
     yc = y - np.nanmean(y, axis=0)
     z = np.hstack([y, yc[:, cols] * yc[:, rows]])
     zc = z - np.nanmean(z, axis=0)
+    factor = 1.0
+    if clusters is not None:  # lav_samplestats_Gamma with cluster.idx: rowsum(Zc, cluster.idx), nC / (nC - 1)
+        zc = _cluster_sums(zc, clusters)
+        factor = zc.shape[0] / (zc.shape[0] - 1)
     seen = np.isfinite(zc)
     zc = np.where(seen, zc, 0.0)
-    return zc.T @ zc / y.shape[0]
+    return factor * (zc.T @ zc) / y.shape[0]
 
 
 def two_stage_pieces(mg: MultiGroupModel, blocks, theta: np.ndarray, variant: str, information: str,
@@ -81,7 +98,7 @@ def two_stage_pieces(mg: MultiGroupModel, blocks, theta: np.ndarray, variant: st
     for b, d in zip(blocks, infmod.deltas(mg, theta), strict=True):
         f_g = b.n / n
         w = h1_information(b.cov, True)
-        gamma = pairwise_adf_gamma(b.raw) if baseline else stage1_gamma(b, variant, information)
+        gamma = pairwise_adf_gamma(b.raw, b.clusters) if baseline else stage1_gamma(b, variant, information)
         wd = w @ d
         e += f_g * d.T @ wd
         middle += f_g * wd.T @ gamma @ wd
@@ -109,7 +126,7 @@ def yuan_bentler_mplus_two_stage(stat: float, df: float, e_inv: np.ndarray, mg: 
     h1_trace, ndat = 0.0, 0
     for b, d in zip(blocks, infmod.deltas(mg, theta), strict=True):
         w = h1_information(b.cov, True)
-        b1 = w @ pairwise_adf_gamma(b.raw) @ w
+        b1 = w @ pairwise_adf_gamma(b.raw, b.clusters) @ w
         middle += b.n / n * d.T @ b1 @ d
         h1_trace += float(np.sum(vcmod.symmetric_inverse(w) * b1.T))
         ndat += w.shape[0]
