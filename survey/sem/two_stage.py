@@ -37,9 +37,9 @@ def check_two_stage_estimator(missing: str, estimator: str, ordered=None) -> str
     if est in REFUSED_ESTIMATORS:
         raise SurveyInputError(f'missing="{kind}" is not allowed for estimator "{est}" (lavaan)',
                                field="estimator", value=str(estimator))
-    if est not in ("ML", "MLF", "MLR"):
+    if est not in ("ML", "MLF", "MLR", "MLMVS"):
         raise SurveyInputError(f'missing="{kind}" with estimator {est} is not available yet (available: ML, '
-                               "MLF, MLR)", field="estimator", value=str(estimator))
+                               "MLF, MLR, MLMVS)", field="estimator", value=str(estimator))
     return kind
 
 
@@ -66,7 +66,8 @@ def two_stage_options(kind: str, se: str, test, information: str,
         warnings.append(SurveyWarning("information_two_stage", f'information will be set to "observed" if '
                                       f'missing = "{kind}" (as lavaan)', "sem"))
         info = "observed"
-    return TwoStage(kind, str(estimator).upper() == "MLR"), info, warnings
+    est = str(estimator).upper()
+    return TwoStage(kind, est == "MLR", est == "MLMVS"), info, warnings
 
 
 def prepare_two_stage(missing: str, estimator: str, se: str, test, information: str, data=None,
@@ -108,13 +109,13 @@ def finish_two_stage(result, spec: TwoStage, information: str, constrained: bool
         result = _constrained(result, spec, information)
     result.two_stage = kind
     result.se_options = (kind, information)
-    if spec.mlr and result.pieces.scaled is not None:
+    if (spec.mlr or spec.mvs) and result.pieces.scaled is not None:
         from survey.sem.inference.adjusted import as_dict
 
         sb = two_stage_inference(kind, result.mg, result.stats.groups, result.theta, result.pieces.df,
                                  information)[1]
         result.pieces.extra_tests = {"satorra.bentler": as_dict(sb)}
-        result.estimator = "MLR"
+        result.estimator = "MLR" if spec.mlr else "MLMVS"
     return result
 
 

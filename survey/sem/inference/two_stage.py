@@ -112,6 +112,7 @@ class TwoStage:
 
     kind: str  # "two.stage" | "robust.two.stage"
     mlr: bool = False
+    mvs: bool = False  # MLMVS: lavaan's test list is (mean.var.adjusted, satorra.bentler)
 
 
 def yuan_bentler_mplus_two_stage(stat: float, df: float, e_inv: np.ndarray, mg: MultiGroupModel, blocks,
@@ -160,5 +161,30 @@ def two_stage_inference(
     info = vcmod.Information(e, (v + v.T) / 2.0, False, low)
     if spec.mlr:  # lavaan's test list (yuan.bentler.mplus, satorra.bentler): the fit's test is YB-Mplus
         return info, yuan_bentler_mplus_two_stage(stat, df, e_inv, mg, blocks, theta)
+    if spec.mvs:
+        return info, mean_var_adjusted(stat, df, e_inv, parts, infmod.deltas(mg, theta), blocks)
     trace = float(sum(np.sum(w * gamma) for w, gamma in parts)) - float(np.sum(e_inv * middle.T))
     return info, ScaledTest("satorra.bentler", stat, df, trace, trace / df if df > 0 else float("nan"))
+
+
+def mean_var_adjusted(stat: float, df: float, e_inv: np.ndarray, parts, deltas, blocks) -> ScaledTest:
+    """The mean-and-variance adjusted test (Satterthwaite; lavaan ``lav_test_satorra_bentler`` with
+    ``Satterthwaite = TRUE``) on the two-stage pieces: U = V - V Delta E^-1 Delta' V over all groups
+    (V = blockdiag(f_g W_g), Gamma = blockdiag(Gamma_g / f_g)), tr(U Gamma), tr((U Gamma)^2),
+    df* = tr^2 / tr2 and scaling factor tr / df*."""
+    n = sum(b.n for b in blocks)
+    f = [b.n / n for b in blocks]
+    sizes = [w.shape[0] for w, _ in parts]
+    m = sum(sizes)
+    v_all, g_all = np.zeros((m, m)), np.zeros((m, m))
+    start = 0
+    for (w, gamma), f_g, k in zip(parts, f, sizes, strict=True):
+        v_all[start:start + k, start:start + k] = f_g * w
+        g_all[start:start + k, start:start + k] = gamma / f_g
+        start += k
+    d_all = np.vstack(deltas)
+    vd = v_all @ d_all
+    ug = (v_all - vd @ e_inv @ vd.T) @ g_all
+    tr, tr2 = float(np.trace(ug)), float(np.sum(ug * ug.T))
+    dfm = tr**2 / tr2 if tr2 > 0 else float("nan")
+    return ScaledTest("mean.var.adjusted", stat, df, tr, tr / dfm, df_scaled=dfm, trace2=tr2)
