@@ -28,6 +28,9 @@ SCALAR = ["loadings", "intercepts"]
 EQUAL_AB = "visual =~ x1 + a*x2 + b*x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9\na == b"
 EQUAL_2B = EQUAL_AB.replace("a == b", "a == 2*b")
 GROUP_EQ = "visual =~ x1 + c(a1, a2)*x2 + x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9\na1 == 1.2*a2"
+BOUNDS = "visual =~ x1 + upper(0.5)*x2 + x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9"
+BOUNDS_EQ = ("visual =~ x1 + upper(0.5)*x2 + a*x3\ntextual =~ x4 + b*x5 + x6\nspeed =~ x7 + x8 + x9\n"
+             "a == 0.6*b")
 INEQ = "visual =~ x1 + a*x2 + x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9\na > 0.7"
 
 
@@ -69,6 +72,8 @@ FITTED = {  # case: (model, data, fit options, lavaan's warning -> our code)
     "rts_mlmvs_groups": (HS, MAR, {"missing": "robust.two.stage", "estimator": "MLMVS", "group": "school"},
                          None),
     "rts_mlr_groups": (HS, MAR, {"missing": "robust.two.stage", "estimator": "MLR", "group": "school"}, None),
+    "ts_bounds": (BOUNDS, MAR, {"missing": "two.stage"}, None),
+    "rts_bounds_constraint": (BOUNDS_EQ, MAR, {"missing": "robust.two.stage"}, ("bounds_ignored",)),
     "ts_cluster": (HS, MAR, {"missing": "two.stage", "cluster": "cl"}, ("se_two_stage", "test_two_stage")),
     "rts_cluster": (HS, MAR, {"missing": "robust.two.stage", "cluster": "cl"},
                     ("se_two_stage", "test_two_stage")),
@@ -108,7 +113,7 @@ def test_two_stage_equals_lavaan(case):
         assert not [c for c in codes if c.endswith("two_stage")] and not ref["warnings"]
     else:
         expected = (warning,) if isinstance(warning, str) else warning
-        assert [c for c in codes if c.endswith("two_stage")] == list(expected)
+        assert [c for c in codes if c.endswith("two_stage") or c == "bounds_ignored"] == list(expected)
         assert len(ref["warnings"]) == len(expected)
     assert getattr(res, "bootstrap", None) is None  # lavaan: no bootstrap either, the two-stage SEs
 
@@ -136,6 +141,7 @@ REFUSED = {  # case: (fit options, the reason, in lavaan's words, in both messag
     "ts_uls": ({"missing": "two.stage", "estimator": "ULS"}, NOT_ALLOWED),
     "ts_weights": ({"missing": "two.stage", "sampling_weights": "wt"},
                    "two.stage + sampling.weights is not supported yet"),
+    "ts_dwls": ({"missing": "two.stage", "estimator": "DWLS"}, "non-conformable arguments"),
     "ts_ordered": ({"missing": "two.stage", "ordered": ["x1", "x2", "x3"]},
                    'missing="two.stage" not available in the categorical setting'),
 }

@@ -413,7 +413,7 @@ def fit_blocks(
     if two_stage:
         from survey.sem.two_stage import finish_two_stage
 
-        return finish_two_stage(result, two_stage, information, constrained, bounds is not None)
+        return finish_two_stage(result, two_stage, information, constrained, bounds)
     if bounds is not None and not constrained:
         design_options = result.design_options
         result = fit_bounded(result, bounds, est, kind, se, information, test,

@@ -22,7 +22,7 @@ from survey.sem.inference.two_stage import TwoStage, two_stage_inference
 
 #: lavaan 0.6.14 refuses these estimators with missing="two.stage" (lav_options_set)
 REFUSED_ESTIMATORS = ("MLM", "MLMV", "GLS", "WLS", "WLSM", "WLSMV", "ULS", "ULSM", "ULSMV", "PML", "MML",
-                      "DLS", "DWLS")
+                      "DLS")
 
 
 def check_two_stage_estimator(missing: str, estimator: str, ordered=None) -> str | None:
@@ -34,6 +34,9 @@ def check_two_stage_estimator(missing: str, estimator: str, ordered=None) -> str
     if ordered:
         raise SurveyInputError(f'missing="{kind}" not available in the categorical setting (lavaan)',
                                field="missing", value=str(missing))
+    if est == "DWLS":  # not in lavaan's list, but its fit stops
+        raise SurveyInputError(f'missing="{kind}" with estimator DWLS is not available: lavaan 0.6.14 stops '
+                               'on it ("non-conformable arguments")', field="estimator", value=str(estimator))
     if est in REFUSED_ESTIMATORS:
         raise SurveyInputError(f'missing="{kind}" is not allowed for estimator "{est}" (lavaan)',
                                field="estimator", value=str(estimator))
@@ -96,17 +99,22 @@ def prepare_two_stage(missing: str, estimator: str, se: str, test, information: 
     return spec, functools.partial(build_two_stage, missing=kind, cluster_codes=codes), information, warnings
 
 
-def finish_two_stage(result, spec: TwoStage, information: str, constrained: bool, bounded: bool):
+def finish_two_stage(result, spec: TwoStage, information: str, constrained: bool, bounds=None):
     """The fitted two-stage result with lavaan's labels (se, information; MLR: the estimator, and the
     Satorra-Bentler test beside the Yuan-Bentler-Mplus one); explicit constraints re-estimated by
     :func:`survey.sem.constrained.fit_constrained` with the two-stage vcov and test on the augmented
-    information; lower()/upper() bounds are refused (not imposed with two-stage yet; never ignored)."""
+    information; lower()/upper() ``bounds`` imposed as a box (:func:`survey.sem.bounded.fit_bounded`; as in
+    lavaan they do not enter the standard errors)."""
     kind = spec.kind
-    if bounded:
-        raise SurveyInputError(f"lower()/upper() bounds with missing={kind!r} are not available yet "
-                               "(available: explicit constraints ==, <, >)", field="missing", value=kind)
     if constrained:
-        result = _constrained(result, spec, information)
+        result = _constrained(result, spec, information, bounds)
+    elif bounds is not None:
+        from survey.sem.bounded import fit_bounded
+
+        def stage(est, kind_, mg, blocks, theta, df, se, info, test):  # the engine's inference signature
+            return two_stage_inference(spec, mg, blocks, theta, df, information)
+
+        result = fit_bounded(result, bounds, "ML", "listwise", "default", information, "standard", stage)
     result.two_stage = kind
     result.se_options = (kind, information)
     if (spec.mlr or spec.mvs) and result.pieces.scaled is not None:
@@ -119,11 +127,11 @@ def finish_two_stage(result, spec: TwoStage, information: str, constrained: bool
     return result
 
 
-def _constrained(result, spec: TwoStage, information: str):
+def _constrained(result, spec: TwoStage, information: str, bounds=None):
     """The constrained re-estimate with the two-stage vcov and test (the constraints' Jacobian in E^-1)."""
     from survey.sem.constrained import fit_constrained
 
-    out = fit_constrained(result, "expected", "standard", "standard")
+    out = fit_constrained(result, "expected", "standard", "standard", bounds=bounds)
     jac = out.pieces.constraint_jacobian[0]
     info, scaled = two_stage_inference(spec, out.mg, out.stats.groups, out.theta, out.pieces.df, information,
                                        jacobian=jac)
