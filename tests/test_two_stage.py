@@ -221,3 +221,15 @@ def test_cli_fit_two_stage_json(tmp_path):
                           "two.stage", "--estimator", "MLM"], capture_output=True, text=True, check=False)
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
     assert 'missing="two.stage" is not allowed for estimator "MLM"' in bad.stderr
+
+
+def test_two_stage_summary_prints_lavaans_se_lines_and_patterns():
+    """summary() as lavaan 0.6.14 prints a robust.two.stage fit: 33 missing patterns, SEs Robust.two.stage,
+    observed information based on H1, the h1 information Unstructured."""
+    text = fit(HS, MAR, missing="robust.two.stage").summary()
+    text = text if isinstance(text, str) else str(text)
+    for line in ("  Number of missing patterns                        33",
+                 "  Standard errors                        Robust.two.stage",
+                 "  Observed information based on                        H1",
+                 "  Information saturated (h1) model           Unstructured"):
+        assert line in text.splitlines(), line

@@ -64,7 +64,8 @@ def fit(
         lavaan's continuous least squares (fixed.x = FALSE, one group, complete data, se "standard";
         :mod:`survey.sem.ls_route`).
     missing : "listwise" | "fiml" (lavaan "ml"; rows with a missing fixed.x covariate are deleted) |
-        "ml.x" (covariates modelled, rows kept). MLM needs complete data (lavaan refuses it too).
+        "ml.x" (covariates modelled, rows kept) | "two.stage" | "robust.two.stage" (lavaan's two-stage ML on
+        the EM moments, :mod:`survey.sem.two_stage`). MLM needs complete data (lavaan refuses it too).
     group, group_equal, group_partial, groups : multi-group model (lavaan ``group=``, ``group.equal=``,
         ``group.partial=``); ``groups`` chooses the groups used (default: all, in order of appearance).
     se : "default" (the estimator's) | "standard" | "robust" | "robust.huber.white" | "robust.sem" |
