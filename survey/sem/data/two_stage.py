@@ -50,6 +50,8 @@ class TwoStageBlock(CompleteBlock):
 
     em_data: MissingData | None = None  # the patterns (not `md`: code reading `md` treats a block as FIML)
     clusters: np.ndarray | None = None  # cluster= codes of the rows of em_data.x (lavaan's cluster.idx)
+    adf_raw: np.ndarray | None = None  # the group's rows, empty ones too (lavaan's NACOV of the baseline)
+    adf_clusters: np.ndarray | None = None  # their cluster codes
     em_logl: float = float("nan")
 
     def column_moments(self, j: int) -> tuple[float, float]:
@@ -89,15 +91,18 @@ def build_two_stage(data: pd.DataFrame, names: list[str], *, x_names=(), group: 
                                value=kind)
     blocks, n_raw, warnings = build_blocks(data, names, group=group, missing="ml", groups=groups)
     out = [two_stage_block(b) for b in blocks]
-    if cluster_codes is not None:  # each block's rows as build_blocks takes them (group, then non-empty)
-        seen = np.isfinite(data[list(names)].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float))
-        column = data[group] if group is not None else None
-        order = list(pd.unique(column.dropna())) if group is not None and groups is None else groups
-        masks = [np.ones(len(data), dtype=bool)] if group is None else \
-            [(column == v).to_numpy() for v in order]
-        for block, mask in zip(out, masks, strict=True):
-            rows = np.flatnonzero(mask & seen.any(axis=1))
-            block.clusters = np.asarray(cluster_codes)[rows]
+    # each block's rows as build_blocks takes them (the group's rows; the non-empty ones for the EM)
+    values = data[list(names)].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float, copy=True)
+    values[~np.isfinite(values)] = np.nan
+    seen = np.isfinite(values).any(axis=1)
+    column = data[group] if group is not None else None
+    order = list(pd.unique(column.dropna())) if group is not None and groups is None else groups
+    masks = [np.ones(len(data), dtype=bool)] if group is None else [(column == v).to_numpy() for v in order]
+    for block, mask in zip(out, masks, strict=True):
+        block.adf_raw = values[mask]  # lavaan's lavdata@X keeps the empty rows (its NACOV divides by them)
+        if cluster_codes is not None:
+            codes = np.asarray(cluster_codes)
+            block.clusters, block.adf_clusters = codes[mask & seen], codes[mask]
             if block.clusters.size != block.n:
                 raise SurveyInputError("cluster codes do not line up with the rows used", field="cluster")
     return out, n_raw, warnings

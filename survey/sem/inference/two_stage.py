@@ -65,6 +65,13 @@ def _cluster_sums(values: np.ndarray, clusters: np.ndarray) -> np.ndarray:
     return out
 
 
+def _adf(block) -> np.ndarray:
+    """:func:`pairwise_adf_gamma` of a two-stage block's rows (empty rows included, as lavaan's data)."""
+    raw = block.raw if getattr(block, "adf_raw", None) is None else block.adf_raw
+    return pairwise_adf_gamma(raw, getattr(block, "adf_clusters", None) if raw is not block.raw
+                              else getattr(block, "clusters", None))
+
+
 def pairwise_adf_gamma(raw: np.ndarray, clusters: np.ndarray | None = None) -> np.ndarray:
     """lavaan 0.6.14's Gamma of the two-stage baseline model (fitted with se = "none", so its
     Satorra-Bentler test falls back on ``lavGamma(lavdata)``): the ADF covariance of z_i = (y_i',
@@ -98,7 +105,7 @@ def two_stage_pieces(mg: MultiGroupModel, blocks, theta: np.ndarray, variant: st
     for b, d in zip(blocks, infmod.deltas(mg, theta), strict=True):
         f_g = b.n / n
         w = h1_information(b.cov, True)
-        gamma = pairwise_adf_gamma(b.raw, b.clusters) if baseline else stage1_gamma(b, variant, information)
+        gamma = _adf(b) if baseline else stage1_gamma(b, variant, information)
         wd = w @ d
         e += f_g * d.T @ wd
         middle += f_g * wd.T @ gamma @ wd
@@ -127,7 +134,7 @@ def yuan_bentler_mplus_two_stage(stat: float, df: float, e_inv: np.ndarray, mg: 
     h1_trace, ndat = 0.0, 0
     for b, d in zip(blocks, infmod.deltas(mg, theta), strict=True):
         w = h1_information(b.cov, True)
-        b1 = w @ pairwise_adf_gamma(b.raw, b.clusters) @ w
+        b1 = w @ _adf(b) @ w
         middle += b.n / n * d.T @ b1 @ d
         h1_trace += float(np.sum(vcmod.symmetric_inverse(w) * b1.T))
         ndat += w.shape[0]
