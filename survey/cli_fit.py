@@ -18,7 +18,8 @@ FIT_HELP: dict[str, str] = {
                  "group, complete data); with --ordered: WLSMV (default), "
                  "WLSMVS, WLSM, ULSMV, ULSMVS, ULSM, DWLS, ULS or WLS.",
     "ordered": "Ordered items: 'all' or COL,COL,... (lavaan's ordered=; thresholds + polychorics, WLSMV).",
-    "missing": "listwise, fiml (lavaan's missing='ml') or ml.x; listwise or pairwise with --ordered.",
+    "missing": "listwise, fiml (lavaan's missing='ml'), ml.x, two.stage or robust.two.stage (EM moments, "
+               "two-stage SEs and Satorra-Bentler test); listwise or pairwise with --ordered.",
     "se": "default (the estimator's: standard for ML, robust for MLR/MLM), standard, robust, "
           "robust.huber.white, robust.sem, first.order, bootstrap.",
     "bootstrap": "Bootstrap replicates (implies --se bootstrap).",

@@ -64,7 +64,8 @@ def fit(
         lavaan's continuous least squares (fixed.x = FALSE, one group, complete data, se "standard";
         :mod:`survey.sem.ls_route`).
     missing : "listwise" | "fiml" (lavaan "ml"; rows with a missing fixed.x covariate are deleted) |
-        "ml.x" (covariates modelled, rows kept). MLM needs complete data (lavaan refuses it too).
+        "ml.x" (covariates modelled, rows kept) | "two.stage" | "robust.two.stage" (lavaan's two-stage ML on
+        the EM moments, :mod:`survey.sem.two_stage`). MLM needs complete data (lavaan refuses it too).
     group, group_equal, group_partial, groups : multi-group model (lavaan ``group=``, ``group.equal=``,
         ``group.partial=``); ``groups`` chooses the groups used (default: all, in order of appearance).
     se : "default" (the estimator's) | "standard" | "robust" | "robust.huber.white" | "robust.sem" |
@@ -143,11 +144,16 @@ def fit(
     if likelihood not in ("default", "normal"):
         raise SurveyInputError(f"likelihood={likelihood!r} is not a lavaan likelihood (available: normal, "
                                "wishart)", field="likelihood", value=likelihood)
+    from survey.sem.two_stage import check_two_stage_estimator
+
+    two_stage = check_two_stage_estimator(missing, estimator, ordered)  # lavaan's refusals for two.stage
     asked = partable_options.pop("information", None)
+    first_order = bool(two_stage) and str(asked).lower() == "first.order"  # lavaan: observed, with a warning
+    asked = None if first_order else asked
     information, test = check_information_options(asked or "expected",
                                                   partable_options.pop("test", "standard"))
     if asked is None:  # lavaan's default per estimator and missing-data treatment
-        information = "default"
+        information = "first.order" if first_order else "default"
     if ":" in model:  # lavaan's product terms y ~ x1:x2 (survey.sem.data.products)
         from survey.sem.data.products import add_products
 
@@ -181,14 +187,16 @@ def fit(
                            groups=groups, test=test, information=asked, sampling_weights=sampling_weights,
                            sampling_weights_normalization=sampling_weights_normalization, **partable_options)
     check_partable_options(partable_options)
-    bs_test = test == "bollen.stine"  # lavaan: the Bollen-Stine bootstrap p-value beside the standard test
+    # lavaan: the Bollen-Stine bootstrap p-value beside the standard test (two-stage: the SB test instead)
+    bs_test = test == "bollen.stine" and not two_stage
     plain = not sampling_weights and not cluster  # weights: linear equalities only (tested)
     check_path(model, group=group, missing=missing, plain_ml=plain,  # weights/clusters: bounds imposed
                weighted=bool(sampling_weights or cluster) and not (bootstrap or se == "bootstrap"),
                resampling=bool(bootstrap or str(se).lower() == "bootstrap" or bs_test))
-    kind = check_options(estimator, missing, se, group, group_equal)[1]
+    kind = check_options(estimator, "listwise" if two_stage else missing, se, group, group_equal)[1]
     se_name = str(se).lower()
     n_boot = int(bootstrap) if bootstrap else (1000 if se_name == "bootstrap" or bs_test else 0)
+    n_boot = 0 if two_stage else n_boot  # lavaan: se is the two-stage one (a warning from the engine)
     if n_boot and (sampling_weights or cluster):
         from survey.sem.inference.cluster import refuse_bootstrap
 
@@ -210,7 +218,7 @@ def fit(
             group_equal=group_equal,
             group_partial=group_partial,
             groups=groups,
-            se="default" if se_name == "bootstrap" else se_name,
+            se="default" if se_name == "bootstrap" and not two_stage else se_name,
             information=information,
             sampling_weights=sampling_weights,
             cluster=cluster,

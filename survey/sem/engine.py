@@ -27,6 +27,7 @@ import pandas as pd
 from survey.errors import SurveyInputError, SurveyWarning
 from survey.sem.data.blocks import build_blocks
 from survey.sem.data.moments import SampleStats
+from survey.sem.data.two_stage import two_stage_kind
 from survey.sem.diagnostics import check_convergence, check_identification, check_sample
 from survey.sem.estimate.objective import total_f
 from survey.sem.estimate.optimizer import estimate
@@ -34,6 +35,7 @@ from survey.sem.inference import information as infmod
 from survey.sem.inference import vcov as vcmod
 from survey.sem.inference.adjusted import check_information, check_test, normalize_test, second_test
 from survey.sem.inference.tests import ScaledTest, n_moments, satorra_bentler, yuan_bentler_mplus
+from survey.sem.inference.two_stage import two_stage_inference
 from survey.sem.model.blocks import MultiGroupModel
 from survey.sem.options import (  # noqa: F401 - ESTIMATORS, SE_OPTIONS re-exported (survey.sem.invariance)
     ALIASES,
@@ -261,6 +263,15 @@ def fit_blocks(
                                    groups=groups, sampling_weights=sampling_weights, cluster=cluster,
                                    sampling_weights_normalization=sampling_weights_normalization,
                                    **partable_options)
+    two_stage, builder, ts_warnings = None, build_blocks, []
+    if two_stage_kind(missing):  # lavaan missing="two.stage": ML on the EM moments (survey.sem.two_stage)
+        from survey.sem.two_stage import prepare_two_stage
+
+        two_stage, builder, information, ts_warnings = prepare_two_stage(
+            missing, estimator, se, test, information, data, sampling_weights, cluster)
+        estimator, missing, se, test, partable_options["meanstructure"] = "ML", "listwise", "default", \
+            "standard", True
+        sampling_weights = cluster = None  # clusters: in the builder's blocks (survey.sem.data.two_stage)
     est, kind = check_options(estimator, missing, se, group, group_equal)
     kind, listwise_warnings = listwise_switch(kind, test, se)  # lavaan's drop to listwise (SB-style tests)
     test, more_tests = split_tests(test)  # test=[...]: the first is the fit's, the others beside it
@@ -307,11 +318,12 @@ def fit_blocks(
     composite = (pt["op"] == "<~").to_numpy()  # f <~ x: regressions of the composite (lavaan 0.6)
     mg = MultiGroupModel.from_partable(ram_table(pt), variable_names(pt) if composite.any() else None)
     x_names = list(mg.models[0].names.ov_x) if fixed_x else []  # fixed.x covariates only
-    blocks, n_raw, warnings = build_blocks(
+    blocks, n_raw, warnings = builder(
         data, mg.ov, x_names=x_names, group=group, missing=kind, groups=None if group is None else labels,
         design=design,
     )
     warnings += clmod.design_warnings(estimator, design, asked_test) + listwise_warnings + more_warnings
+    warnings += ts_warnings
     if group is None and ge:  # lavaan 0.6.14 ignores group.equal in a single-group fit (no warning)
         warnings.append(SurveyWarning("group_equal_ignored", f"group_equal ({', '.join(ge)}) is ignored "
                                       "without group= (one group: nothing to constrain; as lavaan)", "sem"))
@@ -334,7 +346,8 @@ def fit_blocks(
     info, scaled = (None, None)
     if np.isfinite(estimation.fml):
         info, scaled = inference(est, kind, mg, blocks, estimation.theta, df, se, information, test,
-                                 test_information=test_info)
+                                 test_information=test_info) if two_stage is None else \
+            two_stage_inference(two_stage, mg, blocks, estimation.theta, df, information)
     warnings += check_identification(info is not None and info.singular)
     stat = n * estimation.fml
     bad_h1 = [b.label for b in blocks if not np.isfinite(b.h1_logl)]
@@ -369,7 +382,9 @@ def fit_blocks(
     bdf = len(blocks) * n_moments(p, nx, ms) - bmg.npar
     bstat = n * total_f(bmg, blocks, btheta)
     bscaled = None
-    if est != "ML":
+    if two_stage:
+        bscaled = two_stage_inference(two_stage, bmg, blocks, btheta, bdf, information, baseline=True)[1]
+    elif est != "ML":
         bscaled = inference(est, kind, bmg, blocks, btheta, bdf, information=information,
                             test_information=test_info)[1]
     elif test not in ("standard",) and not test.startswith("browne"):
@@ -406,6 +421,10 @@ def fit_blocks(
 
     bounds = bounds_in_effect(model, mg, result.warnings)  # lower()/upper(): lavaan's box (sem.bounded)
     constrained = pt["op"].isin(["==", "<", ">"]).any()
+    if two_stage:
+        from survey.sem.two_stage import finish_two_stage
+
+        return finish_two_stage(result, two_stage, information, constrained, bounds)
     if bounds is not None and not constrained:
         design_options = result.design_options
         result = fit_bounded(result, bounds, est, kind, se, information, test,

@@ -199,14 +199,16 @@ def gfi(
     x_index: list[int] | None = None,
     mean_s: np.ndarray | None = None,
     mean_sigma: np.ndarray | None = None,
+    weight: np.ndarray | None = None,
 ) -> float:
-    """Goodness-of-fit index with lavaan's ML weight (expected information at Sigma [and mu]).
+    """Goodness-of-fit index with lavaan's ML weight (expected information at Sigma [and mu]; at
+    ``weight`` = S with lavaan's h1.information = "unstructured", e.g. missing = "two.stage").
 
     GFI = 1 - e' V e / s' V s with s = (ybar', vech(S)')', e = s - (mu', vech(Sigma)')' and
     V = blockdiag(Sigma^-1, 1/2 D'(Sigma^-1 (x) Sigma^-1) D); under fixed.x the covariates' means and
     covariance block carry no weight (lavaan's x.idx elimination).
     """
-    inv = np.linalg.inv(sigma)
+    inv = np.linalg.inv(sigma if weight is None else weight)
     e = s - sigma
     s_m = s.copy()
     if x_index:

@@ -195,6 +195,12 @@ def invariance(
     if not 0.0 < float(alpha) < 1.0:
         raise SurveyInputError("alpha must lie strictly between 0 and 1", value=alpha, field="alpha")
     rule = _Rule(criterion, float(alpha), adjust)
+    from survey.sem.data.two_stage import two_stage_kind
+
+    if two_stage_kind(missing):  # its LR tests match lavaan, its score tests' information is not checked yet
+        raise SurveyInputError("invariance with missing='two.stage' is not available yet (available: "
+                               "listwise, fiml; survey.sem.fit with missing='two.stage' and lav_test_lrt for "
+                               "the scaled difference tests)", value=str(missing), field="missing")
     chosen, group_warnings = choose_groups(model, data, group, missing, groups, min_group_size)
     with single_thread():
         result = _sequence(model, data, group, est_name, missing, steps, partial, max_free, rule, chosen)

@@ -45,7 +45,7 @@ def check_options(
     kind = MISSING.get(str(missing).lower())
     if kind is None:
         raise SurveyInputError(
-            "missing is not available yet (available: listwise, fiml, ml.x)",
+            "missing is not available yet (available: listwise, fiml, ml.x, two.stage, robust.two.stage)",
             value=str(missing),
             field="missing",
         )

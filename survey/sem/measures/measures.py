@@ -96,6 +96,7 @@ def standard_measures(
             b.x_index,
             b.mean if meanstructure else None,
             means[0] if meanstructure else None,
+            weight=b.cov if getattr(b, "em_data", None) is not None else None,  # two-stage: W at S
         )
         out["gfi"] = gv
         out["agfi"] = agfi(gv, p * (p + 1) // 2 + (p if meanstructure else 0), df)

@@ -44,7 +44,8 @@ def group_moments(result: Any) -> list[GroupMoments]:
             (obs, float(freq)) for b in md.batches for obs, freq in zip(b.obs, b.n, strict=True))
         out.append(GroupMoments(g.cov, imp.sigma, g.n, g.mean if mean else None,
                                 imp.mean if mean else None, x, patterns,
-                                None if weighted else gfi_observed(md)))
+                                None if weighted else gfi_observed(md),
+                                weight_at_s=getattr(g, "em_data", None) is not None))  # two-stage
     return out
 
 

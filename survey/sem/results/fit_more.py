@@ -50,6 +50,7 @@ class GroupMoments:
     x_index: tuple[int, ...] = ()  # fixed.x covariates (no weight in the GFI)
     patterns: tuple[tuple[np.ndarray, float], ...] = ()  # FIML: (observed indices, weighted frequency)
     gfi_obs: tuple[np.ndarray, np.ndarray] | None = None  # FIML: lavaan's WLS.obs (cov, mean) for the GFI
+    weight_at_s: bool = False  # two-stage: the GFI weight at S (lavaan's h1.information "unstructured")
 
 
 def _vech(m: np.ndarray, diagonal: bool = True) -> np.ndarray:
@@ -142,7 +143,8 @@ def gfi_missing_group(g: GroupMoments) -> float:
 def gfi_family(groups: list[GroupMoments], df: float) -> dict[str, float]:
     """gfi (n-weighted over groups), agfi and pgfi."""
     ntotal = sum(g.n for g in groups)
-    g_values = [gfi_missing_group(g) if g.patterns else gfi_group(g.s, g.sigma, list(g.x_index), g.mean, g.mu)
+    g_values = [gfi_missing_group(g) if g.patterns else gfi_group(g.s, g.sigma, list(g.x_index), g.mean, g.mu,
+                                                                 weight=g.s if g.weight_at_s else None)
                 for g in groups]
     gfi = float(sum(g.n / ntotal * v for g, v in zip(groups, g_values, strict=True)))
     nel = n_elements(groups)

@@ -52,18 +52,21 @@ def candidates(model: RAMModel) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["lhs", "op", "rhs"])
 
 
-def _score_and_information(model: RAMModel, stats, theta: np.ndarray, x_index: list[int]):
+def _score_and_information(model: RAMModel, stats, theta: np.ndarray, x_index: list[int],
+                           unstructured: bool = False):
     """Score (d logL/N) and unit expected information; under fixed.x the covariate block of the moments
-    carries no weight in the information (lavaan's expected information with ``x.idx``)."""
+    carries no weight in the information (lavaan's expected information with ``x.idx``); ``unstructured``
+    (missing = "two.stage"): the information weighted at S, lavaan's h1.information "unstructured"."""
     imp = model.implied(theta)
     inv = np.linalg.inv(imp.sigma)
+    w_inv = np.linalg.inv(stats.cov) if unstructured else inv
     d = model.delta(theta, imp)
     w = inv @ (imp.sigma - stats.cov) @ inv
     score = -0.5 * np.einsum("ij,kij->k", w, d)
     if x_index:
         ix = np.ix_(x_index, x_index)
         d[:, ix[0], ix[1]] = 0.0
-    m = np.einsum("ij,kjl->kil", inv, d)
+    m = np.einsum("ij,kjl->kil", w_inv, d)
     info = 0.5 * np.einsum("kij,lji->kl", m, m)
     return score, info
 
@@ -142,7 +145,8 @@ def modification_indices(res: SEMResult, score_information=None, scale: float = 
     if score_information is None:
         fiml = getattr(res.group_stats, "kind", "complete") == "fiml"
         scorer = _fiml_score_and_information if fiml else _score_and_information
-        score_all, info = scorer(ext_model, res.group_stats, np.asarray(theta), x_index)
+        extra = {"unstructured": True} if getattr(res, "two_stage", None) and not fiml else {}
+        score_all, info = scorer(ext_model, res.group_stats, np.asarray(theta), x_index, **extra)
         i22 = info[:q, :q] if fiml else res.information.information  # FIML: the expected one, as lavaan
     else:
         score_all, info = score_information(ext_model, np.asarray(theta))

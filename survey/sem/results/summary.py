@@ -221,6 +221,9 @@ def _se_lines(res: SEMResult) -> list[str]:
         se = "robust.cluster" if se == "robust.huber.white" else "robust.cluster.sem"
     pairs = [("Standard errors", names.get(se, se.capitalize())),
              ("Information bread" if se == "robust.huber.white" else "Information", info.capitalize())]
+    if getattr(res, "two_stage", None):  # lavaan: observed.information "h1", h1.information "unstructured"
+        pairs += [("Observed information based on", "H1")] if info == "observed" else []
+        return _pairs(pairs + [("Information saturated (h1) model", "Unstructured")])
     pairs.append(("Observed information based on", "Hessian") if info == "observed"
                  else ("Information saturated (h1) model", "Structured"))
     return _pairs(pairs)
@@ -261,6 +264,8 @@ def _header_info(res: SEMResult) -> dict:
     if hasattr(res, "missing_data"):
         info["patterns"] = per_group([b.md.n_patterns for b in res.stats.groups] if not res.single
                                      else [res.missing_data.n_patterns])
+    elif getattr(res, "two_stage", None):  # the EM's missing-data patterns (lavaan prints them too)
+        info["patterns"] = per_group([b.em_data.n_patterns for b in res.stats.groups])
     design = design_of(res)
     if design.get("cluster"):  # lavaan: the clusters of the rows used, per group
         info["cluster"] = design["cluster"]
