@@ -191,7 +191,11 @@ def _apply_modifier(mod: Modifiers, text: str, number: int, term: str) -> None:
                 for v in values:
                     if v not in ("NA", "na", "") and not _NAME.match(v):
                         raise _error(number, f"{v!r} is neither a number, NA nor a label", term)
-                mod.label = ["" if v in ("NA", "na") else v for v in values]
+                # lavaan 0.6.14 drops NA from a label vector: c(b1, NA) is the single label b1 (equal in
+                # every group, with lavaan's warning); a vector of another length than 1 or the number
+                # of groups is an error, all NA no label
+                labels = [v for v in values if v not in ("NA", "na", "")]
+                mod.label = labels or None
         elif name == "start":
             starts = [_number(v, number, term) for v in values]
             mod.start = [float("nan") if s is None else s for s in starts]
