@@ -28,9 +28,6 @@ LAVAAN = dict(int_ov_free=False, int_lv_free=False, auto_fix_first=False, auto_f
               auto_var=False, auto_cov_lv_x=False, auto_cov_y=False)
 TIGHT = {"logl", "unrestricted.logl", "aic", "bic", "bic2"}
 XFAIL = {  # lavaan fits these; we do not yet (each raises a one-line SurveyInputError naming the option)
-    "hs_mg_ordered": "multi-group ordered fit, loadings + thresholds equal (survey/sem/ordinal, ord1/ord2's "
-                     "files): same chisq 100.7400 but another identification (textual's thresholds differ by "
-                     "up to 0.51, its group-2 mean -0.55 vs .40), and no rmsea.pvalue",
     "hs_efa": "efa() blocks with rotation (geomin, random starts, rotated SEs) are not parsed "
               "(survey/sem/syntax, lang's files): 'bad variable name'",
 }
