@@ -28,9 +28,6 @@ LAVAAN = dict(int_ov_free=False, int_lv_free=False, auto_fix_first=False, auto_f
               auto_var=False, auto_cov_lv_x=False, auto_cov_y=False)
 TIGHT = {"logl", "unrestricted.logl", "aic", "bic", "bic2"}
 XFAIL = {  # lavaan fits these; we do not yet (each raises a one-line SurveyInputError naming the option)
-    "hs_mg_ordered": "multi-group ordered fit, loadings + thresholds equal (survey/sem/ordinal, ord1/ord2's "
-                     "files): same chisq 100.7400 but another identification (textual's thresholds differ by "
-                     "up to 0.51, its group-2 mean -0.55 vs .40), and no rmsea.pvalue",
 }
 # lavaan 0.6.14 depends on the units in two places where we do not (lavaan's own fits in other units agree
 # with ours). (1) Its independence (baseline) model takes the fixed.x covariates' variances from

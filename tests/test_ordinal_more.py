@@ -185,8 +185,8 @@ def test_residuals_of_ordinal_fits_equal_lavaan():
     for res, ref in zip(mine, RES["groups"].values(), strict=True):
         _same(res, ref)
         assert np.abs(res.th).max() > 0.05  # equal thresholds: their residuals are not zero
-    with pytest.raises(SurveyInputError, match="'normalized' is not available with ordered items"):
-        single.residuals("normalized")
+    with pytest.raises(SurveyInputError, match="'standardized.mplus' is not available with ordered items"):
+        single.residuals("standardized.mplus")
 
 
 def test_cli_residuals_with_ordered_items(tmp_path, capsys):

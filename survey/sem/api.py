@@ -185,7 +185,8 @@ def fit(
         return fit_ordered(model, data, estimator=estimator, ordered=ordered, missing=missing, group=group,
                            group_equal=group_equal, group_partial=group_partial, se=se, bootstrap=bootstrap,
                            groups=groups, test=test, information=asked, sampling_weights=sampling_weights,
-                           sampling_weights_normalization=sampling_weights_normalization, **partable_options)
+                           sampling_weights_normalization=sampling_weights_normalization, seed=seed,
+                           **partable_options)
     check_partable_options(partable_options)
     # lavaan: the Bollen-Stine bootstrap p-value beside the standard test (two-stage: the SB test instead)
     bs_test = test == "bollen.stine" and not two_stage

@@ -23,52 +23,11 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy.optimize import brentq
 
-from survey.distributions import chi2, ncx2
+from survey.sem.ordinal import measures_more
 from survey.sem.ordinal import test as tests
+from survey.sem.ordinal.indices import _cfi, _close, _tli, rmsea, rmsea_ci
 from survey.sem.ordinal.objective import OrdinalStructure, weighted
-
-
-def _cfi(x2: float, df: float, x0: float, df0: float, c: float = 1.0, c0: float = 1.0) -> float:
-    t1 = max(x2 - c * df, 0.0)
-    t2 = max(x2 - c * df, x0 - c0 * df0, 0.0)
-    return 1.0 if np.isclose(t1, 0) and np.isclose(t2, 0) else 1.0 - t1 / t2
-
-
-def _tli(x2: float, df: float, x0: float, df0: float, c: float = 1.0, c0: float = 1.0) -> float:
-    t1 = (x2 - c * df) * df0
-    t2 = (x0 - c0 * df0) * df
-    return 1.0 - t1 / t2 if df > 0 and abs(t2) > 0 else 1.0
-
-
-def rmsea(x2: float, df: float, n: int, c: float = 1.0) -> float:
-    return float(np.sqrt(max(x2 / n / df - c / n, 0.0))) if df > 0 else 0.0
-
-
-def rmsea_ci(x2: float, df: float, n: int, c: float = 1.0, level: float = 0.90) -> tuple[float, float]:
-    """Browne & Cudeck (1993) interval, as lavaan's ``lav_fit_rmsea_ci``."""
-    if not (np.isfinite(x2) and df >= 1):
-        return 0.0, 0.0
-    up, lo = 1 - (1 - level) / 2, (1 - level) / 2
-
-    def cdf(lam: float) -> float:
-        return float(chi2.cdf(x2, df)) if lam <= 0 else float(ncx2.cdf(x2, df, lam))
-
-    lower = 0.0
-    if cdf(0.0) - up >= 0:
-        lam = brentq(lambda v: cdf(v) - up, 0.0, x2)
-        lower = np.sqrt(c * lam / (n * df))
-    n_rmsea = max(n, x2 * 4)
-    upper = 0.0
-    if not (cdf(n_rmsea) - lo > 0 or cdf(0.0) - lo < 0):
-        lam = brentq(lambda v: cdf(v) - lo, 0.0, n_rmsea)
-        upper = np.sqrt(c * lam / (n * df))
-    return float(lower), float(upper)
-
-
-def _close(x2: float, df: float, n: int, h0: float, c: float = 1.0) -> float:
-    return float(ncx2.sf(x2, df, n * df / c * h0**2)) if df > 0 else float("nan")
 
 
 def _baseline(structure: OrdinalStructure, sample, weight: np.ndarray, kind: str):
@@ -154,8 +113,9 @@ def fit_measures(structure: OrdinalStructure, theta: np.ndarray, sample, weight:
         out["rmsea.pvalue.scaled"] = _close(x2s, df2, n, 0.05)
     # lavaan has no catML for continuous variables, nor a robust RMSEA after mean.var.adjusted
     # nor with observed covariates (conditional.x)
+    catml = None
     if scaled is not None and not structure.mixed and scaled.name != "mean.var.adjusted" and not structure.q:
-        xx3, c3, xx3_0, c3_0 = _catml(structure, theta, sample, weight, delta, df)
+        catml = xx3, c3, xx3_0, c3_0 = _catml(structure, theta, sample, weight, delta, df)
         out["cfi.robust"] = _cfi(xx3, df, xx3_0, df0, c3, c3_0)
         out["tli.robust"] = out["nnfi.robust"] = _tli(xx3, df, xx3_0, df0, c3, c3_0)
         out["rmsea.robust"] = rmsea(xx3, df, n, c3)
@@ -172,4 +132,8 @@ def fit_measures(structure: OrdinalStructure, theta: np.ndarray, sample, weight:
     # lavaan: over the pairs and every observed variable (the covariates too: lav_residuals_summary)
     out["srmr"] = float(np.sqrt(np.sum(rho_res**2) / (rho_res.size + len(structure.ram.ov))))
     out["wrmr"] = float(np.sqrt(x2 / structure.nstat))
-    return out
+    group = measures_more.pieces(sample.wls_obs, structure.moments(theta).stats, weight, structure,
+                                 len(structure.ram.ov), sample.nobs)
+    return measures_more.complete(out, n=n, n_groups=1, std=std, scaled=scaled, base_std=base[0],
+                                  base_scaled=base[1] if scaled is not None else None, catml=catml,
+                                  groups=[group])

@@ -50,8 +50,9 @@ def group_measures(groups, weights, theta, test_list, jacs, fg, keys, moments) -
     mixed = any(g.sample.mixed for g in groups)  # lavaan has no catML for continuous variables
     free_scales = any(k[1] == "~*~" for k in keys if isinstance(k[0], int))  # nor with free scale factors
     covariates = any(g.sample.slopes is not None for g in groups)  # nor with covariates (conditional.x)
+    catml = None
     if scaled is not None and kind != "mean.var.adjusted" and not (mixed or free_scales or covariates):
-        xx3, c3, xx3_0, c3_0 = _catml_groups(groups, weights, theta, jacs, fg, df, moments)
+        catml = xx3, c3, xx3_0, c3_0 = _catml_groups(groups, weights, theta, jacs, fg, df, moments)
         out["cfi.robust"] = fm._cfi(xx3, df, xx3_0, df0, c3, c3_0)
         out["tli.robust"] = fm._tli(xx3, df, xx3_0, df0, c3, c3_0)
         out["rmsea.robust"] = fm.rmsea(xx3, df, n, c3) * root_g
@@ -59,7 +60,14 @@ def group_measures(groups, weights, theta, test_list, jacs, fg, keys, moments) -
     res = [_residuals(g, theta, moments) for g in groups]
     out["srmr"] = float(sum(f * np.sqrt(r @ r / (r.size + g.ram.p))  # lavaan: N_g-weighted, pairs + variables
                             for f, r, g in zip(fg, res, groups, strict=True)))
-    return out
+    from survey.sem.ordinal import measures_more
+
+    pieces = [measures_more.pieces(g.sample.wls_obs, moments(g, theta)[0], w, g.layout, g.ram.p, g.nobs)
+              for g, w in zip(groups, weights, strict=True)]
+    return measures_more.complete(out, n=n, n_groups=n_groups, std=std, scaled=scaled,
+                                  base_std=tests.standard(x0, df0),
+                                  base_scaled=base_scaled if scaled is not None else None, catml=catml,
+                                  groups=pieces)
 
 
 def _residuals(group, theta, moments) -> np.ndarray:

@@ -12,6 +12,13 @@ with Delta_x the extended Jacobian of the statistics, W the estimator's weight a
 with its score the gradient of ``F / 2``, of the opposite sign). ``sepc.lv`` scales a loading's EPC by the
 factor's SD, ``sepc.all`` also by the item's (1 for an ordered item's latent response); a residual
 covariance's EPC is divided by ``sqrt(theta_ii theta_jj)`` (lavaan's ``cov.std = TRUE``).
+
+With observed covariates (lavaan ``conditional.x``) the extended model is the conditional one
+(:class:`~survey.sem.ordinal.conditional.ConditionalStructure`: thresholds, slopes, residual polychorics),
+the candidates are the items' loadings and residual covariances and, as lavaan, the regressions of each
+factor on the other factors and on the covariates left out of the model; a regression's ``sepc.lv``
+scales its EPC by SD(predictor factor) / SD(outcome factor) (total SDs), ``sepc.all`` also by the
+covariate's SD, and ``sepc.nox`` is ``sepc.all`` except for covariates (``sepc.lv``).
 """
 
 from __future__ import annotations
@@ -34,23 +41,39 @@ def _candidates(pt: pd.DataFrame, ov: list[str], lv: list[str]) -> list[tuple[st
     return out
 
 
+def _regressions(pt: pd.DataFrame, lv: list[str], covariates: list[str]) -> list[tuple[str, str, str]]:
+    """With observed covariates lavaan also scores the regressions of each factor on the other factors and
+    on the covariates that the model leaves out."""
+    have = {(r.lhs, r.rhs) for r in pt.itertuples(index=False) if r.op == "~"}
+    return [(a, "~", b) for a in lv for b in lv + covariates if b != a and (a, b) not in have]
+
+
 def modification_indices(fit) -> pd.DataFrame:
     """``modindices(fit)`` of an :class:`~survey.sem.ordinal.fit.OrdinalFit` (module docstring)."""
     structure: OrdinalStructure = fit.structure
-    if structure is None or structure.mixed:
+    covariates = [list(structure.ram.ov)[k] for k in structure.x_idx] if getattr(structure, "q", 0) else []
+    if structure is None or (structure.mixed and not covariates):
         raise SurveyInputError("modification indices are available for models of ordered items only "
                                "(not with continuous variables among them) yet", field="modindices")
     pt = structure.ram.partable
     ram = structure.ram
-    cands = _candidates(pt[pt["op"] != ":="], list(ram.ov), list(ram.lv))
+    items = [v for v in ram.ov if v not in covariates]
+    cands = _candidates(pt[pt["op"] != ":="], items, list(ram.lv))
+    if covariates:
+        cands += _regressions(pt, list(ram.lv), covariates)
     if not cands:
         return pd.DataFrame(columns=COLUMNS)
     top = int(pt["free"].max())
     extra = pd.DataFrame([dict(id=int(pt["id"].max()) + k + 1, lhs=a, op=op, rhs=b, user=10, block=1, group=1,
                                free=top + k + 1, ustart=np.nan, exo=0, label="", plabel="")
                           for k, (a, op, b) in enumerate(cands)], columns=pt.columns)
-    ext = OrdinalStructure(pd.concat([pt, extra], ignore_index=True), structure.nth_per,
-                           structure.parameterization, structure.numeric)
+    full = pd.concat([pt, extra], ignore_index=True)
+    if covariates:
+        from survey.sem.ordinal.conditional import ConditionalStructure
+
+        ext = ConditionalStructure(full, structure.nth_per, covariates, structure.parameterization)
+    else:
+        ext = OrdinalStructure(full, structure.nth_per, structure.parameterization, structure.numeric)
     n_ram = structure.npar_ram
     t_ram, tau = fit.theta[:n_ram], fit.theta[n_ram:]
     theta_x = np.concatenate([t_ram, np.zeros(len(cands)), tau])
@@ -77,14 +100,25 @@ def modification_indices(fit) -> pd.DataFrame:
     sd_ov = {v: 1.0 for v in ram.ov}
     if structure.parameterization == "theta":  # y* variances 1 / Delta^2
         sd_ov = {r.lhs: 1.0 / r.est for r in table.itertuples() if r.op == "~*~"}
+    sd_x = {}
+    if covariates:  # a factor's total SD (its loadings' std.lv / est), the covariates' SDs
+        loads = table[(table["op"] == "=~") & (table["est"] != 0)]
+        sd_lv = dict(zip(loads["lhs"], loads["std.lv"] / loads["est"], strict=True))
+        sd_x = dict(zip(covariates, np.sqrt(np.diag(fit.sample.x_cov)), strict=True))
     rows = []
     for (a, op, b), m, d in zip(cands, mi, epc, strict=True):
         if op == "=~":
             lv_ = d * sd_lv.get(a, 1.0)
             all_ = lv_ / sd_ov.get(b, 1.0)
+        elif op == "~":  # a factor on a factor or a covariate (lavaan's sepc.nox leaves x unscaled)
+            lv_ = d * sd_lv.get(b, 1.0) / sd_lv[a]
+            all_ = lv_ * sd_x.get(b, 1.0)
         else:
             lv_ = d
             all_ = d / np.sqrt(theta_ii[a] * theta_ii[b])
-        rows.append(dict(lhs=a, op=op, rhs=b, mi=float(m), epc=float(d), **{"sepc.lv": float(lv_),
-                                                                            "sepc.all": float(all_)}))
-    return pd.DataFrame(rows, columns=COLUMNS)
+        row = dict(lhs=a, op=op, rhs=b, mi=float(m), epc=float(d), **{"sepc.lv": float(lv_),
+                                                                     "sepc.all": float(all_)})
+        if covariates:
+            row["sepc.nox"] = float(lv_ if b in sd_x else all_)
+        rows.append(row)
+    return pd.DataFrame(rows, columns=COLUMNS + (["sepc.nox"] if covariates else []))

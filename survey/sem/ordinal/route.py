@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+import numpy as np
 import pandas as pd
 
 from survey.errors import SurveyInputError
@@ -47,6 +48,8 @@ def fit_ordered(
     information: str | None = None,
     sampling_weights: str | None = None,
     sampling_weights_normalization: str = "total",
+    seed: int | None = None,
+    bootstrap_indices: list | None = None,
     **options,
 ):
     """Check the engine's ``fit`` options for ordered items and run the ordinal fit.
@@ -66,31 +69,70 @@ def fit_ordered(
         raise SurveyInputError(f"estimator={estimator!r} is not available with ordered items "
                                f"(available: {', '.join(ORDINAL_ESTIMATORS)}){why}", field="estimator")
     se_name = str(se).lower()
+    n_boot = 0
     if bootstrap or se_name == "bootstrap":
         if ESTIMATORS[est][1] == "robust.sem":  # lavaan 0.6.14 refuses robust estimators with bootstrap
             raise SurveyInputError(f"bootstrap standard errors with estimator {est}: lavaan 0.6.14 refuses "
                                    "them (use (D)WLS estimator for bootstrap)", field="se")
-        raise SurveyInputError("bootstrap standard errors are not available with ordered items yet",
-                               field="se")
+        n_boot = int(bootstrap) if bootstrap else (1000 if bootstrap_indices is None
+                                                   else np.shape(bootstrap_indices[0])[0])
+        se = "standard"  # the fit's own SEs, then replaced (survey.sem.ordinal.bootstrap)
     resolve(est, se, test, information)  # the estimator / se / test / information as lavaan (ordinal.choices)
     unknown = sorted(set(options) - set(ORDINAL_OPTIONS))
     if unknown:
         raise SurveyInputError(f"option {unknown[0]}= is not available with ordered items yet",
                                field=unknown[0])
     ordered = True if ordered in (True, "all") else _as_list(ordered)
-    if group is None:
-        from survey.sem.ordinal.fit import fit_ordinal
 
-        return fit_ordinal(model, data, estimator=est, ordered=ordered, missing=missing,
-                           parameterization=options.get("parameterization", "delta"),
-                           std_lv=bool(options.get("std_lv", False)), se=se, test=test,
-                           orthogonal=bool(options.get("orthogonal", False)),
-                           information=information, sampling_weights=sampling_weights,
-                           sampling_weights_normalization=sampling_weights_normalization)
-    options = {**options, "sampling_weights": sampling_weights,
-               "sampling_weights_normalization": sampling_weights_normalization}
-    return _fit_groups(model, data, est, ordered, missing, group, group_equal, group_partial, groups,
-                       options, (se, test, information))
+    def run(frame: pd.DataFrame, se_kind: str = se):
+        if group is None:
+            from survey.sem.ordinal.fit import fit_ordinal
+
+            return fit_ordinal(model, frame, estimator=est, ordered=ordered, missing=missing,
+                               parameterization=options.get("parameterization", "delta"),
+                               std_lv=bool(options.get("std_lv", False)), se=se_kind, test=test,
+                               orthogonal=bool(options.get("orthogonal", False)),
+                               information=information, sampling_weights=sampling_weights,
+                               sampling_weights_normalization=sampling_weights_normalization)
+        more = {**options, "sampling_weights": sampling_weights,
+                "sampling_weights_normalization": sampling_weights_normalization}
+        return _fit_groups(model, frame, est, ordered, missing, group, group_equal, group_partial, groups,
+                           more, (se_kind, test, information))
+
+    result = run(data)
+    if n_boot:
+        _bootstrap(result, data, lambda frame: run(frame, "none"), missing, group, n_boot, seed,
+                   bootstrap_indices)
+    return result
+
+
+def _bootstrap(fit, data, refit, missing, group, n_boot, seed, indices) -> None:
+    """se = "bootstrap": the replicates refitted and their vcov, SEs and percentile intervals put into ``fit``
+    (:mod:`survey.sem.ordinal.bootstrap`)."""
+    from survey.sem.ordinal import bootstrap as boot
+
+    if group is None:
+        from survey.sem.ordinal import conditional as cx
+        from survey.sem.ordinal.estimates import estimates_table
+
+        ov = list(fit.structure.ram.ov)
+
+        def table_at(theta, v):
+            table = estimates_table(fit.structure, theta, v, fit.sample)
+            if getattr(fit.structure, "q", 0):
+                table = cx.covariate_rows(table, [ov[k] for k in fit.structure.x_idx], fit.sample)
+            return table
+    else:
+        from survey.sem.ordinal.group_estimates import group_estimates
+        from survey.sem.ordinal.group_moments import _local
+
+        ov = list(fit.blocks[0].ram.ov)
+
+        def table_at(theta, v):
+            return group_estimates(fit.blocks, theta, v, _local)
+    rows = boot.group_rows(data, ov, missing, group, getattr(fit, "groups", None))
+    coef = boot.replicates(data, refit, rows, fit.theta.size, n_boot, seed, indices)
+    boot.apply(fit, coef, table_at)
 
 
 def _fit_groups(model, data, est, ordered, missing, group, group_equal, group_partial, groups, options,

@@ -55,14 +55,16 @@ def to_dict(fit) -> dict[str, Any]:
 
 def public_estimates(estimates: pd.DataFrame) -> pd.DataFrame:
     """lavaan's ``parameterEstimates(standardized = TRUE)`` columns: ``lhs op rhs label group est se z
-    pvalue ci.lower ci.upper std.lv std.all`` (95% Wald intervals)."""
+    pvalue ci.lower ci.upper std.lv std.all`` (95% Wald intervals, or the table's own: bootstrap percentile
+    ones, :mod:`survey.sem.ordinal.bootstrap`)."""
     out = estimates.drop(columns=[c for c in ("free",) if c in estimates.columns]).copy()
     if "label" not in out.columns:
         out.insert(3, "label", "")
     if "group" not in out.columns:
         out.insert(4, "group", 1)
-    out["ci.lower"] = out["est"] - 1.959963984540054 * out["se"]
-    out["ci.upper"] = out["est"] + 1.959963984540054 * out["se"]
+    wald = out["est"] - 1.959963984540054 * out["se"], out["est"] + 1.959963984540054 * out["se"]
+    for col, value in zip(("ci.lower", "ci.upper"), wald, strict=True):  # bootstrap: percentile ones kept
+        out[col] = out[col].fillna(value) if col in out.columns else value
     std = [c for c in ("std.lv", "std.all") if c in out.columns]
     columns = ["lhs", "op", "rhs", "label", "group", "est", "se", "z", "pvalue", "ci.lower", "ci.upper"]
     return out[columns + std]
