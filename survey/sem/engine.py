@@ -25,15 +25,17 @@ import numpy as np
 import pandas as pd
 
 from survey.errors import SurveyInputError, SurveyWarning
+from survey.sem.baseline import baseline_syntax, baseline_theta, pairwise_x
 from survey.sem.data.blocks import build_blocks
 from survey.sem.data.moments import SampleStats
 from survey.sem.data.two_stage import two_stage_kind
+from survey.sem.defaults import default_information, resolve_se, resolve_test
 from survey.sem.diagnostics import check_convergence, check_identification, check_sample
 from survey.sem.estimate.objective import total_f
 from survey.sem.estimate.optimizer import estimate
 from survey.sem.inference import information as infmod
 from survey.sem.inference import vcov as vcmod
-from survey.sem.inference.adjusted import check_information, check_test, normalize_test, second_test
+from survey.sem.inference.adjusted import check_information, second_test
 from survey.sem.inference.tests import ScaledTest, n_moments, satorra_bentler, yuan_bentler_mplus
 from survey.sem.inference.two_stage import two_stage_inference
 from survey.sem.model.blocks import MultiGroupModel
@@ -73,85 +75,6 @@ def block_start(mg: MultiGroupModel, blocks) -> np.ndarray:
     return (mg.k.T @ full) / np.where(counts > 0, counts, 1)
 
 
-def baseline_syntax(ov: list[str], x_names: list[str], free_x: list[str] = ()) -> str:
-    """The independence model: free (residual) variances of the non-covariates; under fixed.x the
-    covariates keep their sample (co)variances and are unrelated to the rest (regressions fixed at 0);
-    with fixed.x=FALSE the covariances among the exogenous covariates ``free_x`` stay free (lavaan's
-    ``lav_partable_indep_or_unrestricted``)."""
-    ys = [v for v in ov if v not in x_names]
-    lines = [f"{v} ~~ {v}" for v in ys]
-    lines += [f"{a} ~~ {b}" for i, a in enumerate(free_x) for b in free_x[i + 1:]]
-    if x_names:
-        lines.append(f"{ys[-1]} ~ " + " + ".join(f"0*{x}" for x in x_names))
-    return "\n".join(lines)
-
-
-def baseline_theta(mg: MultiGroupModel, blocks) -> np.ndarray:
-    """Closed-form ML of the independence model: each variable's mean and variance (observed values)."""
-    theta = np.zeros(mg.npar)
-    pt = mg.partable
-    for row in pt[pt["free"] > 0].itertuples(index=False):
-        b = blocks[int(row.group) - 1]
-        j, k = b.names.index(row.lhs), b.names.index(row.rhs) if row.op == "~~" else -1
-        if row.op == "~~" and j != k:  # covariates' covariance (complete on the rows used)
-            theta[int(row.free) - 1] = b.cov[j, k]
-            continue
-        if hasattr(b, "column_moments"):  # sampling weights: the weighted mean and variance
-            mean, var = b.column_moments(j)
-            theta[int(row.free) - 1] = var if row.op == "~~" else mean
-            continue
-        col = b.raw[:, j]
-        col = col[np.isfinite(col)]
-        theta[int(row.free) - 1] = np.mean((col - col.mean()) ** 2) if row.op == "~~" else col.mean()
-    return theta
-
-
-def pairwise_x(b) -> tuple[np.ndarray, np.ndarray]:
-    """The block's moments with the covariates' part replaced by their available-case means and pairwise
-    covariances (divisor N): lavaan 0.6.14's fixed covariates of the baseline model under missing="ml.x"."""
-    cov, mean = b.cov.copy(), b.mean.copy()
-    x = pd.DataFrame(b.raw[:, b.x_index])
-    cov[np.ix_(b.x_index, b.x_index)] = x.cov().to_numpy() * (b.n - 1) / b.n
-    mean[b.x_index] = x.mean().to_numpy()
-    return cov, mean
-
-
-def _se_kind(est: str, kind: str, se: str) -> str:
-    """lavaan's ``se`` for the estimator: default standard (ML), robust.huber.white (MLR), robust.sem (MLM);
-    "robust" is robust.sem with complete data and robust.huber.white with missing data."""
-    if se in ("default", "bootstrap"):
-        return {"ML": "standard", "MLR": "robust.huber.white", "MLM": "robust.sem"}[est]
-    if se == "robust":
-        return "robust.sem" if kind == "listwise" else "robust.huber.white"
-    if se == "robust.sem" and kind != "listwise":
-        raise SurveyInputError(
-            "se='robust.sem' needs complete data (lavaan); use se='robust.huber.white'", field="se"
-        )
-    return se
-
-
-def resolve_test(test: str, est: str, kind: str) -> tuple[str, str | None]:
-    """lavaan's ``test=`` for the estimator: (the test of the fit measures under ML, a second test). With
-    ML as asked (complete data); MLM and MLR keep their own test for the fit measures (lavaan 0.6.14), a
-    second test under MLM (scaled.shifted, mean.var.adjusted, Browne's) is reported beside it."""
-    test = normalize_test(test)
-    check_test(test, est, kind)
-    if est == "MLM" and test not in ("standard", "satorra.bentler"):
-        return "standard", test
-    if est == "MLR" and test not in ("standard", "yuan.bentler.mplus"):
-        return "standard", test
-    return ("standard" if est != "ML" else test), None
-
-
-def default_information(est: str, kind: str, se_kind: str, information: str = "default") -> str:
-    """lavaan's ``information``: the user's choice, else observed under MLR, missing data or
-    se="robust.huber.white" (lav_options), expected otherwise."""
-    if information in ("expected", "observed"):
-        return information
-    robust_hw = est == "MLR" or se_kind == "robust.huber.white"
-    return "expected" if kind == "listwise" and not robust_hw else "observed"
-
-
 def inference(
     est: str,
     kind: str,
@@ -172,7 +95,7 @@ def inference(
     n = sum(b.n for b in blocks)
     if mg.npar == 0:
         return vcmod.Information(np.zeros((0, 0)), np.zeros((0, 0)), False), None
-    se_kind = _se_kind(est, kind, se)
+    se_kind = resolve_se(est, kind, se)
     stat = n * total_f(mg, blocks, theta)
     check_information(information, est, kind, se_kind)
     info_kind = default_information(est, kind, se_kind, information)
@@ -367,7 +290,7 @@ def fit_blocks(
                                                         observed_h1=h1_second)}
     if more_tests and np.isfinite(estimation.fml):  # test=[...]: the further tests beside the fit's one
         add_extra_tests(model_pieces, pt, more_tests, est, kind, blocks, stat,
-                        default_information(est, kind, _se_kind(est, kind, se), information))
+                        default_information(est, kind, resolve_se(est, kind, se), information))
     # the baseline (independence) model: same blocks, same estimator
     free_x = [] if fixed_x else list(mg.models[0].names.ov_x)
     bpt = group_partable(
@@ -414,7 +337,7 @@ def fit_blocks(
     if "efa" in pt and rotation.method != "none":  # rotate the efa() blocks (survey.sem.efa.rotated)
         from survey.sem.efa.rotated import rotate_fit
 
-        se_kind = _se_kind(est, kind, se)
+        se_kind = resolve_se(est, kind, se)
         result = rotate_fit(result, rotation, default_information(est, kind, se_kind, information), se_kind,
                             test)
     from survey.sem.bounded import bounds_in_effect, fit_bounded
@@ -435,10 +358,10 @@ def fit_blocks(
     if constrained:  # explicit constraints, any estimator / missing / groups
         from survey.sem.constrained import fit_constrained
 
-        se_kind = _se_kind(est, kind, se)
+        se_kind = resolve_se(est, kind, se)
         result = fit_constrained(result, default_information(est, kind, se_kind, information), se_kind, test,
                                  bounds=bounds, observed_h1=h1_second)
-    se_kind = _se_kind(est, kind, se)  # what summary() prints (lavaan's se / information)
+    se_kind = resolve_se(est, kind, se)  # what summary() prints (lavaan's se / information)
     result.se_options = (se_kind, default_information(est, kind, se_kind, information))
     if str(estimator).upper() == "MLF" and se_kind == "first.order":  # lavaan: se standard, information
         result.se_options = ("standard", "first.order")  # first.order

@@ -1,0 +1,52 @@
+"""The baseline (independence) model of the fit measures: its syntax, its closed-form ML estimates, and the
+covariates' moments it keeps (lavaan ``lav_partable_indep_or_unrestricted``, ``lav_model_h1``)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from survey.sem.model.blocks import MultiGroupModel
+
+
+def baseline_syntax(ov: list[str], x_names: list[str], free_x: list[str] = ()) -> str:
+    """The independence model: free (residual) variances of the non-covariates; under fixed.x the
+    covariates keep their sample (co)variances and are unrelated to the rest (regressions fixed at 0);
+    with fixed.x=FALSE the covariances among the exogenous covariates ``free_x`` stay free (lavaan's
+    ``lav_partable_indep_or_unrestricted``)."""
+    ys = [v for v in ov if v not in x_names]
+    lines = [f"{v} ~~ {v}" for v in ys]
+    lines += [f"{a} ~~ {b}" for i, a in enumerate(free_x) for b in free_x[i + 1:]]
+    if x_names:
+        lines.append(f"{ys[-1]} ~ " + " + ".join(f"0*{x}" for x in x_names))
+    return "\n".join(lines)
+
+
+def baseline_theta(mg: MultiGroupModel, blocks) -> np.ndarray:
+    """Closed-form ML of the independence model: each variable's mean and variance (observed values)."""
+    theta = np.zeros(mg.npar)
+    pt = mg.partable
+    for row in pt[pt["free"] > 0].itertuples(index=False):
+        b = blocks[int(row.group) - 1]
+        j, k = b.names.index(row.lhs), b.names.index(row.rhs) if row.op == "~~" else -1
+        if row.op == "~~" and j != k:  # covariates' covariance (complete on the rows used)
+            theta[int(row.free) - 1] = b.cov[j, k]
+            continue
+        if hasattr(b, "column_moments"):  # sampling weights: the weighted mean and variance
+            mean, var = b.column_moments(j)
+            theta[int(row.free) - 1] = var if row.op == "~~" else mean
+            continue
+        col = b.raw[:, j]
+        col = col[np.isfinite(col)]
+        theta[int(row.free) - 1] = np.mean((col - col.mean()) ** 2) if row.op == "~~" else col.mean()
+    return theta
+
+
+def pairwise_x(b) -> tuple[np.ndarray, np.ndarray]:
+    """The block's moments with the covariates' part replaced by their available-case means and pairwise
+    covariances (divisor N): lavaan 0.6.14's fixed covariates of the baseline model under missing="ml.x"."""
+    cov, mean = b.cov.copy(), b.mean.copy()
+    x = pd.DataFrame(b.raw[:, b.x_index])
+    cov[np.ix_(b.x_index, b.x_index)] = x.cov().to_numpy() * (b.n - 1) / b.n
+    mean[b.x_index] = x.mean().to_numpy()
+    return cov, mean
