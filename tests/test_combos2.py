@@ -44,9 +44,11 @@ def test_bounds_with_sampling_weights_or_clusters_equal_lavaan(case, model, opti
         assert est[("y5", "~~", "y5")] == pytest.approx(0.3, abs=1e-6)
 
 
-def test_bounds_with_the_bootstrap_still_refused():
-    with pytest.raises(SurveyInputError, match="bootstrap"):
-        fit(MODELS["cfa_active"], WD, se="bootstrap")
+def test_bounds_with_weights_and_the_bootstrap_refused_as_lavaan():
+    """Bounds with the bootstrap are fitted (tests/test_boot_bounds.py); with sampling weights the bootstrap
+    itself is refused with lavaan's reason (weights run ML as MLR, whose bootstrap lavaan refuses)."""
+    with pytest.raises(SurveyInputError, match="bootstrap is not available with sampling weights"):
+        fit(MODELS["cfa_active"], WD, sampling_weights="w", se="bootstrap", bootstrap=5)
 
 
 SB_SS = ["satorra.bentler", "scaled.shifted"]
