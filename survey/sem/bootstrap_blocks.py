@@ -4,7 +4,9 @@ with ``group=``), complete data or FIML.
 As lavaan's ``lav_bootstrap_internal``, every replicate resamples N_g rows with replacement *within each
 group* (whole rows, missing values included with FIML), rebuilds the block statistics
 (:func:`survey.sem.data.blocks.complete_block` / missing-data patterns) and refits the model by the same
-objective and optimiser (:func:`survey.sem.estimate.optimizer.estimate`) from the full-sample estimates.
+objective and optimiser from the full-sample estimates, with one capped fallback instead of the full chain
+(:func:`survey.sem.estimate.optimizer.estimate_replicate`: a resample neither converges on costs two
+iteration budgets, not four).
 Replicate b draws with ``numpy.random.default_rng(SeedSequence(seed).spawn(B)[b])``, group after group, so
 the replicates are the same whatever the executor. ``indices`` (one B x N_g matrix of 0-based rows per group)
 replaces the draws, e.g. to share resamples with lavaan.
@@ -41,7 +43,7 @@ from survey.sem.bootstrap_common import (
 from survey.sem.data.blocks import CompleteBlock, MissingBlock, complete_block
 from survey.sem.data.missing import em_saturated, loglik, missing_patterns
 from survey.sem.estimate.objective import total_f, total_gradient
-from survey.sem.estimate.optimizer import estimate
+from survey.sem.estimate.optimizer import estimate_replicate
 from survey.sem.executor import chunks, get_executor
 from survey.sem.model.blocks import MultiGroupModel
 from survey.sem.results.values import std_at, values_at
@@ -95,7 +97,7 @@ def replicate(spec: BlockSpec, idx: list[np.ndarray]) -> tuple[np.ndarray, float
 
         theta, converged = bounded_refit(mg, blocks, spec.theta, spec.bounds)
     else:
-        est = estimate(mg, blocks, spec.theta)
+        est = estimate_replicate(mg, blocks, spec.theta)  # the primary optimiser and one capped fallback
         theta, converged = est.theta, bool(est.converged)
     vals = values_at(mg, theta)
     std = std_at(mg, theta, "std.all")
