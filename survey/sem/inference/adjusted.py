@@ -168,9 +168,12 @@ def browne_test(test: str, mg: MultiGroupModel, blocks: list[BlockStats], theta:
 
 def as_dict(t: ScaledTest) -> dict[str, float]:
     """A scaled test as lavaan's ``lavInspect(fit, "test")`` entry."""
-    return {"test": t.method, "stat": t.stat_scaled, "df": t.dfs, "pvalue": t.pvalue_scaled,
-            "scaling.factor": t.scaling_factor, "shift.parameter": t.shift, "trace.UGamma": t.trace,
-            "trace.UGamma2": t.trace2}
+    out = {"test": t.method, "stat": t.stat_scaled, "df": t.dfs, "pvalue": t.pvalue_scaled,
+           "scaling.factor": t.scaling_factor, "shift.parameter": t.shift, "trace.UGamma": t.trace,
+           "trace.UGamma2": t.trace2}
+    if np.isfinite(t.scaling_factor_h1) and np.isfinite(t.scaling_factor_h0):  # Yuan-Bentler (lavaan)
+        out.update({"scaling.factor.h1": t.scaling_factor_h1, "scaling.factor.h0": t.scaling_factor_h0})
+    return out
 
 
 def second_test(test: str, mg: MultiGroupModel, blocks: list[BlockStats], theta: np.ndarray, df: float,
