@@ -91,3 +91,30 @@ def test_mlmv_mlmvs_with_a_satorra_bentler_test_equal_lavaan(case, estimator):
     assert checked > 40
     est = pd.DataFrame(ref["estimates"])
     np.testing.assert_allclose(res.estimates()["se"].to_numpy(float), est["se"].to_numpy(float), atol=1e-3)
+
+
+@pytest.mark.parametrize("case, estimator, test", [
+    ("mlmv_cl_list", "MLMV", ["satorra.bentler", "yuan.bentler.mplus"]),
+    ("mlmvs_cl_list", "MLMVS", ["yuan.bentler.mplus", "satorra.bentler"]),
+    ("mlmv_cl_sb_yb", "MLMV", ["satorra.bentler", "yuan.bentler"]),
+])
+def test_clustered_mlmv_mlmvs_with_several_tests_equal_lavaan(case, estimator, test):
+    """cluster= with MLMV / MLMVS and two further tests: the alias' test, then the others in the order
+    given, all on lavaan's observed.information = "h1" (the Yuan-Bentler-Mplus one with its h1 / h0
+    scaling factors)."""
+    ref = REF["cases"][case]
+    wd = pd.read_csv(HERE.parent / "weighted" / "weighted.csv")
+    res = fit(MODELS["w"], wd, estimator=estimator, cluster="cid", test=test)
+    tests = res.tests()
+    assert list(tests) == ref["test_names"]
+    for name, want in ref["test"].items():
+        for key in FIELDS + (YBM if name == "yuan.bentler.mplus" else ()):
+            if key in want:
+                assert tests[name][key] == pytest.approx(want[key], abs=1e-3), (name, key)
+    fm = res.fit_measures()
+    for key in ("chisq.scaled", "pvalue.scaled", "cfi.scaled", "rmsea.scaled", "cfi.robust", "srmr"):
+        want = ref["fit_measures"].get(key)
+        assert (fm.get(key) is None or not np.isfinite(fm[key])) if want is None else \
+            fm[key] == pytest.approx(want, abs=1e-3), key
+    est = pd.DataFrame(ref["estimates"])
+    np.testing.assert_allclose(res.estimates()["se"].to_numpy(float), est["se"].to_numpy(float), atol=1e-3)
