@@ -118,3 +118,18 @@ def test_clustered_mlmv_mlmvs_with_several_tests_equal_lavaan(case, estimator, t
             fm[key] == pytest.approx(want, abs=1e-3), key
     est = pd.DataFrame(ref["estimates"])
     np.testing.assert_allclose(res.estimates()["se"].to_numpy(float), est["se"].to_numpy(float), atol=1e-3)
+
+
+@pytest.mark.parametrize("test", ["browne.residual.adf", "browne.residual.nt"])
+@pytest.mark.parametrize("estimator", ["ML", "MLR"])
+def test_browne_with_fiml_refused_with_lavaans_reason(test, estimator):
+    """tests/fixtures/engine/browne_fiml.json (make_browne_fiml.R): lavaan 0.6.14 refuses Browne's tests
+    with missing = "ml"; our message gives its reason."""
+    from survey.errors import SurveyInputError
+
+    ref = json.loads((HERE / "browne_fiml.json").read_text())["cases"][test]
+    reason = ref["error"].removeprefix("lavaan ERROR: ")
+    assert reason == "Browne's test is not available when data is missing"
+    with pytest.raises(SurveyInputError) as info:
+        fit(MODELS["hs"], pd.read_csv(HERE / "hs39_mar.csv"), missing="fiml", estimator=estimator, test=test)
+    assert reason in str(info.value) and info.value.field == "test"

@@ -56,6 +56,9 @@ def check_test(test: str, est: str, kind: str) -> None:
     fits the complete cases then, :mod:`survey.sem.inference.listwise`)."""
     if test == "standard" or (est == "MLR" and test == "yuan.bentler.mplus"):
         return
+    if kind != "listwise" and test in BROWNE:  # lavaan 0.6.14 refuses them (lav_test_browne)
+        raise SurveyInputError(f"test={test!r} with FIML: lavaan 0.6.14 refuses it (\"Browne's test is not "
+                               "available when data is missing\")", field="test", value=test)
     if kind != "listwise" and not (est in ("ML", "MLR") and test in ("yuan.bentler.mplus", "yuan.bentler")):
         why = (" (lavaan drops to listwise)" if test in ("satorra.bentler", "scaled.shifted",
                                                           "mean.var.adjusted") else " yet")
