@@ -144,13 +144,6 @@ def test_mlmv_with_clusters_and_other_tests_refused_as_lavaan(estimator, test):
         fit(MODELS["cfa"], WD, cluster="cid", estimator=estimator, test=test)
 
 
-def test_mlmv_with_clusters_not_reproduced_yet_refused():
-    """lavaan 0.6.14 fits it (tests/fixtures/engine/test_lists.json, mlmv_w_cl_yb: not reproduced yet);
-    clustered MLMV with several tests is fitted (tests/test_test_lists.py)."""
-    with pytest.raises(SurveyInputError, match="not available yet"):
-        fit(MODELS["cfa"], WD, cluster="cid", sampling_weights="w", estimator="MLMV", test="yuan.bentler")
-
-
 def test_mlf_with_weights_and_clusters_equals_lavaan():
     """MLF with sampling weights and clusters: its Yuan-Bentler-Mplus test on observed.information = "h1"
     (lavaan 0.6.14: 9.7692; on the expected information it was 9.8650)."""

@@ -3,7 +3,9 @@ tests/fixtures/engine/test_lists.json (make_test_lists.R): ``test = c(..., "boll
 scaled test (ML both orders, MLR, two groups): the Bollen-Stine p-value on lavaan's own resamples
 (test_lists_<case>_g<g>.csv.gz), the other tests and the fit measures as lavaan's; the Yuan-Bentler-Mplus
 entry with lavaan's scaling.factor.h1 / .h0 (also checked on every fixture of tests/test_combos*.py and
-test_engine_aliases.py through check_against_lavaan)."""
+test_engine_aliases.py through check_against_lavaan); MLMV / MLMVS with a Satorra-Bentler test; clustered
+MLMV / MLMVS with several tests, and with weights + a yuan.bentler test; Browne's tests with FIML refused
+with lavaan's reason (browne_fiml.json)."""
 
 from __future__ import annotations
 
@@ -133,3 +135,20 @@ def test_browne_with_fiml_refused_with_lavaans_reason(test, estimator):
     with pytest.raises(SurveyInputError) as info:
         fit(MODELS["hs"], pd.read_csv(HERE / "hs39_mar.csv"), missing="fiml", estimator=estimator, test=test)
     assert reason in str(info.value) and info.value.field == "test"
+
+
+def test_clustered_weighted_mlmv_with_a_yuan_bentler_test_equals_lavaan():
+    """MLMV, sampling weights and cluster=, test = "yuan.bentler": lavaan's statistic on its own Omega
+    (not the Satorra-Bentler one it equals without weights)."""
+    ref = REF["cases"]["mlmv_w_cl_yb"]
+    wd = pd.read_csv(HERE.parent / "weighted" / "weighted.csv")
+    res = fit(MODELS["w"], wd, estimator="MLMV", cluster="cid", sampling_weights="w", test="yuan.bentler")
+    tests = res.tests()
+    assert list(tests) == ref["test_names"]
+    for name, want in ref["test"].items():
+        for key in FIELDS:
+            if key in want:
+                assert tests[name][key] == pytest.approx(want[key], abs=1e-3), (name, key)
+    assert tests["yuan.bentler"]["stat"] < tests["standard"]["stat"] / 1.2  # not SB's 11.63
+    est = pd.DataFrame(ref["estimates"])
+    np.testing.assert_allclose(res.estimates()["se"].to_numpy(float), est["se"].to_numpy(float), atol=1e-3)

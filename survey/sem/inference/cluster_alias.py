@@ -29,8 +29,8 @@ def fit_clustered_alias(fit_blocks, model, data, estimator: str, test: str = "st
     """The clustered MLMV / MLMVS fit (module notes): ``fit_blocks`` (:func:`survey.sem.engine.fit_blocks`)
     with estimator MLF and the same data, clusters and options, its test table rebuilt as lavaan's.
     ``test``: lavaan's further test(s) beside the alias' one, in the order given (yuan.bentler.mplus by
-    default; satorra.bentler, or yuan.bentler, the same statistic without weights); the others refused with
-    lavaan's message."""
+    default; satorra.bentler, or yuan.bentler: without weights the same statistic, with weights on its own
+    Omega); the others refused with lavaan's message."""
     from survey.sem.inference.adjusted import as_dict, normalize_test
 
     est = str(estimator).upper()
@@ -43,10 +43,6 @@ def fit_clustered_alias(fit_blocks, model, data, estimator: str, test: str = "st
             raise SurveyInputError('test must be one of "none", "yuan.bentler", "yuan.bentler.mplus" or '
                                    '"satorra.bentler" in the clustered case (lavaan)', field="test",
                                    value=second)
-        if second == "yuan.bentler" and options.get("sampling_weights"):
-            raise SurveyInputError(f"test='yuan.bentler' with estimator {est}, sampling weights and cluster= "
-                                   "is not available yet (available: satorra.bentler, yuan.bentler.mplus)",
-                                   field="test", value=second)
     if str(se).lower() not in ("default", "robust.cluster", "robust.huber.white", "robust"):
         raise SurveyInputError("with cluster= the standard errors are cluster-robust: se must be default or "
                                "robust.cluster (lavaan)", field="se", value=str(se))
@@ -60,6 +56,8 @@ def fit_clustered_alias(fit_blocks, model, data, estimator: str, test: str = "st
     for second in seconds:
         if second == "yuan.bentler.mplus":
             extra = h1_yuan_bentler_mplus(result.pieces, blocks)
+        elif second == "yuan.bentler" and options.get("sampling_weights"):  # its own Omega (Yuan-Bentler)
+            extra = alias_test("yuan.bentler", result.pieces, blocks)
         else:  # lavaan's clustered yuan.bentler without weights is the Satorra-Bentler statistic
             extra = alias_test("satorra.bentler", result.pieces, blocks)
             if extra is not None:
