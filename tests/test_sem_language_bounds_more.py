@@ -18,7 +18,6 @@ import pandas as pd
 import pytest
 
 import survey
-from survey.errors import SurveyInputError
 from survey.sem.results.fit_adapter import all_fit_measures
 
 HERE = Path(__file__).parent / "fixtures" / "language"
@@ -100,12 +99,6 @@ def test_per_group_bounds_and_group_blocks():
     lower, upper = model_bounds(blocks, res.mg)
     assert np.isfinite(upper).sum() == 1 and upper[np.isfinite(upper)][0] == 0.5
     assert res.estimates().query("rhs == 'x3' and op == '=~'")["est"].min() <= 0.5 + 1e-8
-
-
-def test_bounds_still_refused_with_the_bootstrap():
-    with pytest.raises(SurveyInputError, match="lower\\(\\)/upper\\(\\)") as info:
-        survey.cfa(REF["models"]["upper"], DATA["hs"], se="bootstrap", bootstrap=10, seed=1)
-    assert info.value.field == "model"
 
 
 def _same_printed_line(a: str, b: str) -> None:

@@ -115,7 +115,7 @@ def test_information_and_test_refusals_list_what_is_available(option, value, mat
 def test_bounds_the_engine_does_not_impose_are_refused_not_ignored():
     data = pd.read_csv(DATA["holzinger"])
     with pytest.raises(SurveyInputError, match="lower\\(\\)/upper\\(\\) bounds") as info:
-        survey.cfa("f =~ x1 + lower(0.9)*x2 + x3", data, se="bootstrap", bootstrap=5, seed=1)
+        survey.cfa("f =~ x1 + lower(0.9)*x2 + x3", data, ordered=["x1", "x2", "x3"])
     assert info.value.field == "model" and "available" in str(info.value)
     res = survey.cfa("f =~ x1 + b*x2 + x3\nb > 0.9", data)  # the alternative the message names
     est = res.estimates()

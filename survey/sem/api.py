@@ -188,8 +188,10 @@ def fit(
                            sampling_weights_normalization=sampling_weights_normalization, seed=seed,
                            **partable_options)
     check_partable_options(partable_options)
-    # lavaan: the Bollen-Stine bootstrap p-value beside the standard test (two-stage: the SB test instead)
-    bs_test = test == "bollen.stine" and not two_stage
+    from survey.sem.inference.many_tests import without_bollen_stine
+
+    # lavaan: the Bollen-Stine p beside the other tests (two-stage: the SB test instead)
+    bs_test, other_tests = without_bollen_stine(test) if not two_stage else (False, test)
     plain = not sampling_weights and not cluster  # weights: linear equalities only (tested)
     check_path(model, group=group, missing=missing, plain_ml=plain,  # weights/clusters: bounds imposed
                weighted=bool(sampling_weights or cluster) and not (bootstrap or se == "bootstrap"),
@@ -208,7 +210,7 @@ def fit(
             from survey.sem.bootstrap_common import refuse_bollen_stine_missing
 
             refuse_bollen_stine_missing()
-        test, bollen_stine = "standard", True
+        test, bollen_stine = other_tests, True
     with single_thread():
         result = fit_blocks(
             model,
@@ -242,7 +244,7 @@ def fit(
         if bs_test:  # the standard errors stay the estimator's (or the bootstrap's, above)
             from survey.sem.inference.tests import pvalue
 
-            result.pieces.extra_tests = {"bollen.stine": {
+            result.pieces.extra_tests = {**getattr(result.pieces, "extra_tests", {}), "bollen.stine": {
                 "test": "bollen.stine", "stat": float(result.pieces.stat), "df": float(result.pieces.df),
                 "pvalue": boot.bollen_stine_pvalue, "refdistr": "bootstrap", "replications": len(boot.ok),
                 "pvalue.chisq": pvalue(result.pieces.stat, result.pieces.df)}}

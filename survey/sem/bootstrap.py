@@ -206,9 +206,12 @@ def bootstrap(
     refits on rows ``indices[b]`` (e.g. resamples shared with another program; ``n`` becomes B).
     """
     from survey.sem.bootstrap_blocks import bootstrap_blocks, has_constraints
+    from survey.sem.bootstrap_bounds import replicate_bounds
 
-    # multi-group fits: resampled within groups (lavaan); explicit constraints: refitted under them
-    if not getattr(result, "single", True) or has_constraints(result.partable):
+    # multi-group fits: resampled within groups (lavaan); explicit constraints / lower()/upper() bounds:
+    # refitted under them
+    if not getattr(result, "single", True) or has_constraints(result.partable) \
+            or replicate_bounds(result) is not None:
         if indices is not None and getattr(result, "single", True) and np.ndim(indices) == 2:
             indices = [np.asarray(indices)]  # one group: its B x N matrix
         return bootstrap_blocks(result, n, seed=seed, level=level, bollen_stine=bollen_stine,

@@ -4,7 +4,9 @@ with ``group=``), complete data or FIML.
 As lavaan's ``lav_bootstrap_internal``, every replicate resamples N_g rows with replacement *within each
 group* (whole rows, missing values included with FIML), rebuilds the block statistics
 (:func:`survey.sem.data.blocks.complete_block` / missing-data patterns) and refits the model by the same
-objective and optimiser (:func:`survey.sem.estimate.optimizer.estimate`) from the full-sample estimates.
+objective and optimiser from the full-sample estimates, with one capped fallback instead of the full chain
+(:func:`survey.sem.estimate.optimizer.estimate_replicate`: a resample neither converges on costs two
+iteration budgets, not four).
 Replicate b draws with ``numpy.random.default_rng(SeedSequence(seed).spawn(B)[b])``, group after group, so
 the replicates are the same whatever the executor. ``indices`` (one B x N_g matrix of 0-based rows per group)
 replaces the draws, e.g. to share resamples with lavaan.
@@ -12,6 +14,9 @@ replaces the draws, e.g. to share resamples with lavaan.
 Explicit constraints (``a == 2*b``, ``a > 0``, ``a*b == 1``: the table's ``==``/``<``/``>`` rows) hold in
 every replicate, as in lavaan, whose replicates refit the same parameter table: each is minimised under them
 (:func:`constrained_refit`). Single-group fits with such rows come here too (:func:`survey.sem.bootstrap`).
+
+lower()/upper() bounds hold in every replicate too (lavaan's replicates keep the table's lower/upper
+columns): each is minimised inside the box (:mod:`survey.sem.bootstrap_bounds`).
 
 Bollen-Stine (1992): each group's data are first transformed to fit the model exactly,
 ``Z_g = (Y_g - 1 ybar_g') S_g^{-1/2} Sigma_g^{1/2} [+ 1 mu_g']`` (lavaan, complete data only: lavaan 0.6.14
@@ -28,6 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from survey.errors import SurveyInputError
+from survey.sem.bootstrap_bounds import replicate_bounds
 from survey.sem.bootstrap_common import (
     assemble,
     check_replicates,
@@ -37,7 +43,7 @@ from survey.sem.bootstrap_common import (
 from survey.sem.data.blocks import CompleteBlock, MissingBlock, complete_block
 from survey.sem.data.missing import em_saturated, loglik, missing_patterns
 from survey.sem.estimate.objective import total_f, total_gradient
-from survey.sem.estimate.optimizer import estimate
+from survey.sem.estimate.optimizer import estimate_replicate
 from survey.sem.executor import chunks, get_executor
 from survey.sem.model.blocks import MultiGroupModel
 from survey.sem.results.values import std_at, values_at
@@ -58,6 +64,7 @@ class BlockSpec:
     h1: list  # full-sample blocks (their moments seed the scoring matrix)
     chisq: bool = False
     constrained: bool = False  # explicit constraint rows (==, <, >): every replicate refitted under them
+    bounds: tuple[np.ndarray, np.ndarray] | None = None  # lower()/upper(): the box every replicate keeps
 
 
 def _block(spec: BlockSpec, g: int, x: np.ndarray, with_h1: bool):
@@ -84,9 +91,13 @@ def replicate(spec: BlockSpec, idx: list[np.ndarray]) -> tuple[np.ndarray, float
         if spec.x_index:
             ram.set_exogenous(b.cov, b.mean)
     if spec.constrained:  # lavaan refits each replicate with the table's constraint rows
-        theta, converged = constrained_refit(mg, blocks, spec.theta)
+        theta, converged = constrained_refit(mg, blocks, spec.theta, spec.bounds)
+    elif spec.bounds is not None:  # lower()/upper(): nlminb's box in each replicate (sem.bootstrap_bounds)
+        from survey.sem.bootstrap_bounds import bounded_refit
+
+        theta, converged = bounded_refit(mg, blocks, spec.theta, spec.bounds)
     else:
-        est = estimate(mg, blocks, spec.theta)
+        est = estimate_replicate(mg, blocks, spec.theta)  # the primary optimiser and one capped fallback
         theta, converged = est.theta, bool(est.converged)
     vals = values_at(mg, theta)
     std = std_at(mg, theta, "std.all")
@@ -101,11 +112,13 @@ def has_constraints(partable) -> bool:
     return bool(partable["op"].isin(["==", "<", ">"]).any())
 
 
-def constrained_refit(mg: MultiGroupModel, blocks: list, start: np.ndarray) -> tuple[np.ndarray, bool]:
+def constrained_refit(mg: MultiGroupModel, blocks: list, start: np.ndarray,
+                      bounds: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, bool]:
     """One replicate minimised under the explicit constraints (SLSQP, as
     :func:`survey.sem.constrained.fit_constrained` does for the full sample; lavaan's replicates use the
     same parameter table, constraints included, ``lav_bootstrap_internal``), from the full-sample
-    (constrained) estimates; converged when SLSQP reports success and the constraints hold (1e-6)."""
+    (constrained) estimates; converged when SLSQP reports success and the constraints hold (1e-6).
+    ``bounds``: lower()/upper() as a box besides (lavaan's ``nlminb.constr`` takes them)."""
     from survey.sem.constrained import constraint_functions, minimize_constrained
 
     # the table's values are affine in theta (free entries, fixed constants): v(t) = v0 + V t, built once
@@ -113,7 +126,7 @@ def constrained_refit(mg: MultiGroupModel, blocks: list, start: np.ndarray) -> t
     v_lin = np.column_stack([values_at(mg, e) - v0 for e in np.eye(mg.npar)]) if mg.npar else None
     eq, ineq, slack, rows = constraint_functions(mg.partable, lambda t: v0 + v_lin @ t)
     sol = minimize_constrained(lambda t: total_f(mg, blocks, t), lambda t: total_gradient(mg, blocks, t),
-                               start, eq, ineq)
+                               start, eq, ineq, bounds=bounds)
     s = slack(sol.theta)
     is_eq = (rows["op"] == "==").to_numpy()
     held = bool(np.all(np.abs(s[is_eq]) < 1e-6) and np.all(s[~is_eq] > -1e-6))
@@ -213,6 +226,7 @@ def bootstrap_blocks(
         list(blocks),
         chisq=bollen_stine,
         constrained=has_constraints(pt),
+        bounds=replicate_bounds(result),
     )
     draws = (
         [tuple(ix[b] for ix in indices) for b in range(n)]

@@ -92,6 +92,7 @@ def inference(
     ``test_information(mg, blocks, theta)``: the information of the Yuan-Bentler test when it is not ``a``
     (lavaan's observed.information="h1" with clusters under ML, :mod:`survey.sem.inference.cluster`)."""
     est, se, test = resolve_alias(est, se, test, information)
+    test = test[0] if isinstance(test, list) else test  # the fit's own test (the others: fit_blocks)
     n = sum(b.n for b in blocks)
     if mg.npar == 0:
         return vcmod.Information(np.zeros((0, 0)), np.zeros((0, 0)), False), None
@@ -199,6 +200,8 @@ def fit_blocks(
     kind, listwise_warnings = listwise_switch(kind, test, se)  # lavaan's drop to listwise (SB-style tests)
     test, more_tests = split_tests(test)  # test=[...]: the first is the fit's, the others beside it
     est, se, test = resolve_alias(est, se, test, information)
+    if isinstance(test, list):  # MLMV/MLMVS + a further test: the alias' test, then that one (lavaan)
+        test, more_tests = test[0], [*test[1:], *more_tests]
     design = design_from(data, sampling_weights, cluster, sampling_weights_normalization) \
         if isinstance(data, pd.DataFrame) else None
     more_tests, more_warnings = tests_with_design(design, estimator, test, more_tests)

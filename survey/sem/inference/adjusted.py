@@ -56,6 +56,9 @@ def check_test(test: str, est: str, kind: str) -> None:
     fits the complete cases then, :mod:`survey.sem.inference.listwise`)."""
     if test == "standard" or (est == "MLR" and test == "yuan.bentler.mplus"):
         return
+    if kind != "listwise" and test in BROWNE:  # lavaan 0.6.14 refuses them (lav_test_browne)
+        raise SurveyInputError(f"test={test!r} with FIML: lavaan 0.6.14 refuses it (\"Browne's test is not "
+                               "available when data is missing\")", field="test", value=test)
     if kind != "listwise" and not (est in ("ML", "MLR") and test in ("yuan.bentler.mplus", "yuan.bentler")):
         why = (" (lavaan drops to listwise)" if test in ("satorra.bentler", "scaled.shifted",
                                                           "mean.var.adjusted") else " yet")
@@ -168,9 +171,12 @@ def browne_test(test: str, mg: MultiGroupModel, blocks: list[BlockStats], theta:
 
 def as_dict(t: ScaledTest) -> dict[str, float]:
     """A scaled test as lavaan's ``lavInspect(fit, "test")`` entry."""
-    return {"test": t.method, "stat": t.stat_scaled, "df": t.dfs, "pvalue": t.pvalue_scaled,
-            "scaling.factor": t.scaling_factor, "shift.parameter": t.shift, "trace.UGamma": t.trace,
-            "trace.UGamma2": t.trace2}
+    out = {"test": t.method, "stat": t.stat_scaled, "df": t.dfs, "pvalue": t.pvalue_scaled,
+           "scaling.factor": t.scaling_factor, "shift.parameter": t.shift, "trace.UGamma": t.trace,
+           "trace.UGamma2": t.trace2}
+    if np.isfinite(t.scaling_factor_h1) and np.isfinite(t.scaling_factor_h0):  # Yuan-Bentler (lavaan)
+        out.update({"scaling.factor.h1": t.scaling_factor_h1, "scaling.factor.h0": t.scaling_factor_h0})
+    return out
 
 
 def second_test(test: str, mg: MultiGroupModel, blocks: list[BlockStats], theta: np.ndarray, df: float,

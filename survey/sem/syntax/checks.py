@@ -63,7 +63,7 @@ def check_path(model: str, *, group: str | None, missing: str, plain_ml: bool = 
     """Refuse syntax features the chosen current estimation path would ignore (never silently wrong):
     per-group vectors need ``group=``; ``weighted``: sampling weights and/or clusters without resampling,
     with which lower()/upper() bounds are imposed as without (lavaan 0.6.14 fits them); ``resampling``: a
-    bootstrap, whose replicates do not impose the bounds yet (refused, never silently unbounded)."""
+    bootstrap, whose replicates impose the bounds as lavaan's (:mod:`survey.sem.bootstrap_bounds`)."""
     formulas = syntax.parse_syntax(model)
     multi = [f for f in formulas for v in (f.mod.label, f.mod.fixed, f.mod.start) if v and len(v) > 1]
     if multi and group is None:
@@ -71,14 +71,14 @@ def check_path(model: str, *, group: str | None, missing: str, plain_ml: bool = 
         raise SurveyInputError(f"line {f.line}: a vector modifier c(...) on {f.lhs} {f.op} {f.rhs} needs "
                                "one value per group (this is a single-group model)", field="model")
     bounded = [f for f in formulas if f.mod.lower is not None or f.mod.upper is not None]
-    if bounded and (ordinal or resampling or not (plain_ml or weighted)):
-        # survey.sem.bounded imposes them on the engine's ML/MLR/MLM fits (weights and clusters too; no
-        # resampling yet)
+    if bounded and (ordinal or not (plain_ml or weighted or resampling)):
+        # survey.sem.bounded imposes them on the engine's ML/MLR/MLM fits (weights and clusters too) and
+        # survey.sem.bootstrap_bounds in bootstrap replicates
         f = bounded[0]
         raise SurveyInputError(f"line {f.line}: lower()/upper() bounds on {f.lhs} {f.op} {f.rhs} are not "
-                               "imposed with ordered items or the bootstrap yet "
-                               "(available: ML/MLR/MLM fits, sampling weights, clusters, any groups, "
-                               "missing='listwise'/'fiml')",
+                               "imposed with ordered items yet "
+                               "(available: ML/MLR/MLM fits, sampling weights, clusters, the bootstrap, any "
+                               "groups, missing='listwise'/'fiml')",
                                field="model")
     if any(f.op == "<~" for f in formulas) and (group is not None or str(missing).lower() in ("fiml", "ml")):
         raise SurveyInputError("composites (<~) are available with single-group listwise ML/MLR/MLM only "
