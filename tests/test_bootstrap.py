@@ -181,6 +181,17 @@ def test_bca_with_jackknife_runs(hs):
     assert np.all(np.isfinite(lims.to_numpy())) and (lims["ci.lower"] <= lims["ci.upper"]).all()
 
 
+def test_bca_on_a_grouped_or_constrained_fit_is_refused_not_ignored(hs):
+    """The multi-group / constrained route has no jackknife: ci='bca' was silently percentile before."""
+    from survey.errors import SurveyInputError
+
+    small = pd.read_csv(HERE.parent / "heldout" / "hs.csv")  # with the school column
+    for res in (fit("visual =~ x1 + x2 + x3", small, group="school"),
+                fit("visual =~ x1 + a*x2 + b*x3\na == 1.2*b", small)):
+        with pytest.raises(SurveyInputError, match="ci='bca'"):
+            bootstrap(res, 5, seed=1, workers=1, ci="bca", progress=False)
+
+
 def test_progress_quiet_under_ci(monkeypatch):
     monkeypatch.setenv("CI", "1")
     assert bs._progress(10, None) is None

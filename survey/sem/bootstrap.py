@@ -212,6 +212,10 @@ def bootstrap(
     # refitted under them
     if not getattr(result, "single", True) or has_constraints(result.partable) \
             or replicate_bounds(result) is not None:
+        if ci not in ("perc", "bc"):  # never silently percentile: the BCa jackknife is single-group only
+            raise SurveyInputError("ci='bca' (jackknife acceleration) is available for single-group fits "
+                                   "without constraints or bounds; use ci='perc' or ci='bc' (lavaan's "
+                                   "bca.simple)", value=ci, field="ci")
         if indices is not None and getattr(result, "single", True) and np.ndim(indices) == 2:
             indices = [np.asarray(indices)]  # one group: its B x N matrix
         return bootstrap_blocks(result, n, seed=seed, level=level, bollen_stine=bollen_stine,
