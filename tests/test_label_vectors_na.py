@@ -40,3 +40,15 @@ def test_label_vector_of_the_wrong_length_after_dropping_na_is_an_error() -> Non
     data = DATA.assign(g3=np.random.default_rng(1).integers(1, 4, len(DATA)))
     with pytest.raises(SurveyInputError, match="wrong number of values in the label modifier"):
         survey.fit("visual =~ x1 + c(b1, NA, b3)*x2 + x3", data, group="g3")
+
+
+def test_single_label_across_groups_warns_as_lavaan() -> None:
+    """lavaan 0.6.14 warns that a single label in a multi-group model is an equality across the groups
+    (printed by make_label_na.R's fits, suppressed there); a vector of labels, or one group, does not."""
+    warned = {m: [w.code for w in survey.fit(m, DATA, group="school").warnings]
+              for m in ("visual =~ x1 + a*x2 + x3", "visual =~ x1 + c(b1, NA)*x2 + x3",
+                        "visual =~ x1 + c(a1, a2)*x2 + x3", "visual =~ x1 + x2 + x3")}
+    assert [m for m, codes in warned.items() if "single_label_groups" in codes] == [
+        "visual =~ x1 + a*x2 + x3", "visual =~ x1 + c(b1, NA)*x2 + x3"]
+    one_group = survey.fit("visual =~ x1 + a*x2 + x3", DATA)
+    assert "single_label_groups" not in [w.code for w in one_group.warnings]

@@ -257,6 +257,13 @@ def fit_blocks(
         warnings.append(SurveyWarning("group_equal_ignored", f"group_equal ({', '.join(ge)}) is ignored with "
                                       "'group:' block syntax (as lavaan 0.6.14; write the equalities as "
                                       "shared labels)", "sem"))
+    if len(labels) > 1 and not any(f.op == ":" for f in parse_syntax(model)) and any(
+            f.mod.label is not None and len(f.mod.label) == 1 and f.op not in ("==", "<", ">", ":=")
+            for f in parse_syntax(model)):  # lavaan 0.6.14's lavaanify warning, same words
+        warnings.append(SurveyWarning("single_label_groups", "using a single label per parameter in a "
+                                      "multiple group setting implies imposing equality constraints across "
+                                      "all the groups (lavaan); use a vector of labels c(a1, a2, ...) for "
+                                      "one per group", "sem"))
     for i, (ram, b) in enumerate(zip(mg.models, blocks, strict=True)):
         ram.set_exogenous(b.cov, b.mean)
         q_g = int(np.count_nonzero(mg.k[mg.index[i], :].any(axis=0)))
