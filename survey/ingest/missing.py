@@ -17,7 +17,6 @@ Statistical Analysis with Missing Data, 2nd ed., section 11.2.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -201,7 +200,7 @@ def em_mvnorm(
     raise EstimationError(f"EM did not converge in {max_iter} iterations")
 
 
-def little_mcar(data: pd.DataFrame | np.ndarray) -> dict[str, Any]:
+def little_mcar(data: pd.DataFrame) -> dict[str, Any]:
     """Little's MCAR test on the numeric columns of ``data``. Returns chisq, df, pvalue, n_patterns, n.
 
     Rows with every value missing are left out (they carry no information on the means).
@@ -363,15 +362,10 @@ def sample_missing_report(
         rows = series.index.to_numpy()
         ok = keep[rows]
         codes[col] = pd.Series(series.to_numpy()[ok], index=positions[rows[ok]])
-    if mcar_items is None:
-        return missing_report(items, codes, ingested.missing_labels)
-    # Little's tests run in a second thread while the report is counted: each test gets its own float
-    # matrix (built here, so no pandas object is shared between the threads) and is pure numpy, which
-    # releases the GIL; the results do not depend on the interleaving
-    version_of = ingested.data.loc[keep, "instrument_version"].to_numpy()
-    tests: dict[str, Any] = {}
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        pending: dict[str, Any] = {}
+    report = missing_report(items, codes, ingested.missing_labels)
+    if mcar_items is not None:
+        version_of = ingested.data.loc[keep, "instrument_version"].to_numpy()
+        tests: dict[str, Any] = {}
         for version, ids in mcar_items.items():
             mapping = ingested.columns[str(version)]
             use = [mapping[c] for c in ids if mapping.get(c) in items.columns]
@@ -379,17 +373,8 @@ def sample_missing_report(
             if not use or rows.sum() <= len(use):
                 continue
             try:
-                a = _float_matrix(items[use] if rows.all() else items.loc[rows, use])
-                pending[str(version)] = pool.submit(little_mcar, a)
+                tests[str(version)] = little_mcar(items[use] if rows.all() else items.loc[rows, use])
             except Exception as exc:  # noqa: BLE001 - a failed test is reported, not fatal
-                pending[str(version)] = exc
-        report = missing_report(items, codes, ingested.missing_labels)
-        for version, job in pending.items():
-            try:
-                if isinstance(job, Exception):
-                    raise job
-                tests[version] = job.result()
-            except Exception as exc:  # noqa: BLE001 - a failed test is reported, not fatal
-                tests[version] = {"test": "Little (1988) MCAR", "error": str(exc)}
-    report.mcar = tests
+                tests[str(version)] = {"test": "Little (1988) MCAR", "error": str(exc)}
+        report.mcar = tests
     return report

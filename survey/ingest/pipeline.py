@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -218,15 +217,8 @@ def read_source(
     Validation problems are returned in ``validated.problems``, not raised (see :func:`read_sources`).
     """
     path = Path(path)
-    with ThreadPoolExecutor(max_workers=1) as pool:  # the file is hashed while it is read
-        hashing = pool.submit(file_sha256, path) if path.is_file() else None
-        try:
-            raw = read_raw(path)
-        except BaseException:
-            if hashing is not None and hashing.exception() is not None:
-                raise hashing.exception() from None  # the hash came first, as when it ran first
-            raise
-        sha = hashing.result() if hashing is not None else ""
+    sha = file_sha256(path) if path.is_file() else ""
+    raw = read_raw(path)
     inst = load_instrument(instrument)
     cmap = map_columns(raw, inst)
     frame, dropped, hashed = remove_pii(

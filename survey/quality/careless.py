@@ -13,6 +13,7 @@ indices of careless responding, R package 1.2.2.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -311,9 +312,8 @@ def evenodd(
     even = np.full((n, len(factors)), np.nan, order="F")
     odd = np.full((n, len(factors)), np.nan, order="F")
     start = 0
-    # no Python warning to silence: _rowmean's 0/0 is a floating-point state (thread-local errstate);
-    # warnings.catch_warnings would swap the process-wide filters under the screens' other thread
-    with np.errstate(invalid="ignore"):
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
         for f, size in enumerate(factors):
             if size >= 2:
                 even[:, f] = _rowmean(a, range(start + 1, start + size, 2), flip)

@@ -9,7 +9,6 @@ incomplete. Row-level rules apply to all rows.
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -301,28 +300,22 @@ def run_screens(
     eligible = ~(flags["preview"] | flags["incomplete"])
     likert = [c for c in design.likert if c in data.columns]
     items = _numeric(data[likert])
-    # the careless indices (most of the screens' time) run in a second thread meanwhile: numpy releases
-    # the GIL in their column loops; the thread reads its own frame over the same values (no pandas
-    # object is shared between the threads) and its result is the same whatever the interleaving
-    own = pd.DataFrame(careless._matrix(items), index=items.index, columns=items.columns, copy=False)
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        pending = pool.submit(careless_indices, own, design, config, eligible.copy())
-        if config.duplicates and ids is not None:
-            flags["duplicate_id"] = screen_duplicate_ids(ids, eligible)
-        if config.duplicate_answers:
-            flags["duplicate_answers"] = screen_duplicate_answers(items, eligible)
-        if config.speeders:
-            if "Duration" in src.columns:
-                sp = screen_speeders(src["Duration"], design.n_items, eligible, config)
-                flags[["speeder_per_item", "speeder_relative"]] = sp
-            else:
-                warns.append(
-                    SurveyWarning("no_duration", "speeder screen skipped: no duration column", "quality")
-                )
-        fails = attention_failures(data, design.attention, config.attention_missing_fails)
-        if config.attention and design.attention:
-            flags["attention"] = fails.ge(config.attention_failures_to_exclude)
-        ind, cflags, cw = pending.result()
+    if config.duplicates and ids is not None:
+        flags["duplicate_id"] = screen_duplicate_ids(ids, eligible)
+    if config.duplicate_answers:
+        flags["duplicate_answers"] = screen_duplicate_answers(items, eligible)
+    if config.speeders:
+        if "Duration" in src.columns:
+            sp = screen_speeders(src["Duration"], design.n_items, eligible, config)
+            flags[["speeder_per_item", "speeder_relative"]] = sp
+        else:
+            warns.append(
+                SurveyWarning("no_duration", "speeder screen skipped: no duration column", "quality")
+            )
+    fails = attention_failures(data, design.attention, config.attention_missing_fails)
+    if config.attention and design.attention:
+        flags["attention"] = fails.ge(config.attention_failures_to_exclude)
+    ind, cflags, cw = careless_indices(items, design, config, eligible)
     warns += cw
     ind["attention_failures"] = fails
     for name in cflags.columns:

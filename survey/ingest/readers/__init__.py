@@ -15,10 +15,8 @@ from __future__ import annotations
 
 import warnings
 import zipfile
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
@@ -105,40 +103,6 @@ def _check_records(path: Path, delimiter: str, names: list[str], skip: int, name
     return sc
 
 
-def _parse(
-    path: Path, sep: str, encoding: str, names: list[str], skip: int, dtype: Any, name: str
-) -> pd.DataFrame:
-    """One ``pandas.read_csv`` of a text export (no data rows: an empty frame). Decoding
-    errors propagate (the caller tries the next encoding); parser errors are one-line input errors."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", pd.errors.ParserWarning)
-            warnings.simplefilter("ignore", pd.errors.DtypeWarning)
-            frame = pd.read_csv(
-                path,
-                sep=sep,
-                encoding=encoding,
-                header=None,
-                names=names,
-                skiprows=skip,
-                index_col=False,
-                skip_blank_lines=True,
-                keep_default_na=False,
-                na_values=NA_VALUES,
-                dtype=dtype,
-            )
-        return frame
-    except pd.errors.ParserWarning:
-        message = "some rows have more fields than the header (ragged rows)"
-        raise SurveyInputError(message, file=name) from None
-    except pd.errors.EmptyDataError:
-        return pd.DataFrame(columns=names)
-    except pd.errors.ParserError as exc:
-        msg = str(exc).strip().splitlines()[0] if str(exc).strip() else "malformed CSV"
-        msg = msg.replace("Error tokenizing data. C error: ", "")
-        raise SurveyInputError(f"malformed CSV: {msg}", file=name) from None
-
-
 def _read_text(path: Path) -> RawTable:
     name = path.name
     head = head_bytes(path)
@@ -150,45 +114,45 @@ def _read_text(path: Path) -> RawTable:
         raise SurveyInputError("empty file: no header and no data", file=name)
     layout = _layout(rows, name)
     names = layout["names"]
-    text_cols = {c: "str" for c in names if c in TEXT_COLUMNS}
-
-    def parse(enc: str) -> pd.DataFrame:
-        return _parse(path, delimiter, enc, names, layout["skip"], text_cols or None, name)
-
-    def check() -> Any:
-        return _check_records(path, delimiter, names, layout["skip"], name)
-
-    frame, tried, error = None, [], None
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        # the record check runs in a second thread while pandas parses (both release the GIL in their
-        # loops); its verdict still comes first, as if it had run before the parse: a short, long or
-        # truncated row is the check's error whatever the parser made of it. A Latin-1 guess waits for
-        # the check, whose byte statistics pick the single-byte encoding before anything is parsed.
-        checking = None if encoding == "latin-1" else pool.submit(check)
-        if checking is not None:
-            tried.append(encoding)
-            try:
-                frame = parse(encoding)
-            except UnicodeDecodeError:
-                pass
-            except Exception as exc:  # noqa: BLE001 - raised below, once the record check has passed
-                error = exc
-        sc = check() if checking is None else checking.result()
-    if error is not None:
-        raise error
+    sc = _check_records(path, delimiter, names, layout["skip"], name)
     fallback = sc.encoding_fallback()
     if encoding == "latin-1":
         encoding = fallback
+    frame = None
+    text_cols = {c: "str" for c in names if c in TEXT_COLUMNS}
     for enc in dict.fromkeys([encoding, fallback]):
-        if frame is not None:
-            break
-        if enc in tried:
-            continue
         try:
-            frame = parse(enc)
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", pd.errors.ParserWarning)
+                warnings.simplefilter("ignore", pd.errors.DtypeWarning)
+                frame = pd.read_csv(
+                    path,
+                    sep=delimiter,
+                    encoding=enc,
+                    header=None,
+                    names=names,
+                    skiprows=layout["skip"],
+                    index_col=False,
+                    skip_blank_lines=True,
+                    keep_default_na=False,
+                    na_values=NA_VALUES,
+                    dtype=text_cols or None,
+                )
             encoding = enc
+            break
         except UnicodeDecodeError:
             continue
+        except pd.errors.ParserWarning:
+            raise SurveyInputError(
+                "some rows have more fields than the header (ragged rows)", file=name
+            ) from None
+        except pd.errors.EmptyDataError:
+            frame = pd.DataFrame(columns=names)
+            break
+        except pd.errors.ParserError as exc:
+            msg = str(exc).strip().splitlines()[0] if str(exc).strip() else "malformed CSV"
+            msg = msg.replace("Error tokenizing data. C error: ", "")
+            raise SurveyInputError(f"malformed CSV: {msg}", file=name) from None
     if frame is None:
         raise SurveyInputError("undecodable file: neither UTF-8 nor Latin-1 text", file=name)
     if len(frame) == 0:
