@@ -103,3 +103,38 @@ def test_ids_lose_na_words_in_any_case_only():
     assert got == ["R_1", "", "", "", "", "x", "", "\ufb01", "", "Nonesuch", ""]
     for w in NA_WORDS:
         assert id_text(pd.Series([w.upper(), w.title()], dtype="str")).tolist() == ["", ""]
+
+
+@pytest.mark.parametrize(
+    "scale",
+    [
+        {"type": "ordinal", "points": {1: "a", 2: "b", 3: "c", 4: "d", 5: "e"},
+         "missing": {8: "PNTS", -9: "x"}},
+        {"type": "nominal", "points": {1: "a", 3: "b", 7: "c"}, "missing": {}},
+        {"type": "count", "min": 0, "max": 20, "missing": {99: "don't know"}},
+        {"type": "numeric", "min": 1.5, "max": 240},
+    ],
+)
+def test_integer_columns_coded_by_lookup_equal_the_general_branch(scale):
+    from survey.ingest.validate import _coerce_integers, coerce_column
+    from survey.instrument import Scale
+
+    sc = Scale.model_validate(scale)
+    rng = np.random.default_rng(7)
+    cells = rng.integers(-12, 260, 5000)
+    cells[rng.random(5000) < 0.3] = 1
+    cells[rng.random(5000) < 0.05] = 8 if "8" in str(scale.get("missing")) else 99
+    user_missing = {-9.0: "refused", 250.0: "user missing"}
+    out_int = coerce_column(pd.Series(cells), sc, "s", "Q", "f.csv", user_missing)
+    general = pd.Series(cells.astype("float64"))  # floats take the general numeric branch
+    out_float = coerce_column(general, sc, "s", "Q", "f.csv", user_missing)
+    assert np.array_equal(out_int[0].to_numpy(), out_float[0].to_numpy(), equal_nan=True)
+    pd.testing.assert_series_equal(out_int[1], out_float[1])
+    assert [(p.row, p.value, p.message, p.code) for p in out_int[2]] == [
+        (p.row, p.value, p.message, p.code) for p in out_float[2]
+    ]
+    assert len(out_int[2]) > 100 and len(out_int[1]) > 10  # problems and missing codes occurred
+    assert all(isinstance(p.value, int) for p in out_int[2])
+    points = {float(k): v for k, v in sc.points.items()}
+    assert _coerce_integers(pd.Series(cells), sc, sc.type, points, {}, np.empty(5000)) is not None
+    assert _coerce_integers(general, sc, sc.type, points, {}, np.empty(5000)) is None

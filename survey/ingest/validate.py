@@ -82,6 +82,19 @@ def coerce_column(
     missing.update(user_missing or {})
     problems: list[Problem] = []
     values = np.empty(len(raw)) if out is None else out
+    fast = _coerce_integers(raw, scale, stype, points, missing, values)
+    if fast is not None:
+        bad, is_code = fast
+        if stype in ("ordinal", "nominal") and points:
+            problems += cell_problems(file, col, raw, bad, f"not a code of scale {scale_id}", "out_of_range")
+        else:
+            rng = f"[{display(scale.min)}, {display(scale.max)}]"
+            problems += cell_problems(
+                file, col, raw, bad, f"outside the range {rng} of scale {scale_id}", "out_of_range"
+            )
+        codes = pd.Series(values[is_code], index=np.flatnonzero(is_code), dtype="float64", name=col)
+        values[bad | is_code] = np.nan
+        return pd.Series(values, index=raw.index, name=col, copy=False), codes, problems
     if pd.api.types.is_numeric_dtype(raw.dtype) and not pd.api.types.is_bool_dtype(raw.dtype):
         # converted once, straight into ``values`` (a numpy column is read in place)
         numpy_dtype = isinstance(raw.dtype, np.dtype)
@@ -134,6 +147,45 @@ def coerce_column(
     codes = pd.Series(values[is_code], index=np.flatnonzero(is_code), dtype="float64", name=col)
     values[bad | is_code | unparsable] = np.nan
     return pd.Series(values, index=raw.index, name=col, copy=False), codes, problems
+
+
+#: Widest value range (max - min) of an integer column coded through a lookup table.
+LOOKUP_SPAN = 1 << 16
+
+
+def _coerce_integers(
+    raw: pd.Series, scale: Scale, stype: str, points: dict, missing: dict, values: np.ndarray
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """The numeric branch of :func:`coerce_column` for a column of integers (numpy int dtype, every cell
+    present) whose values span at most :data:`LOOKUP_SPAN`: each distinct value is classified once
+    (scale point / in range, missing code, or bad, exactly as the general branch's ``isin`` and range
+    tests decide) and the rows take their class from a lookup table, one pass instead of one per code.
+    Writes the values into ``values``; returns (bad, is_code) masks, or None when the column does not
+    qualify (the general branch then runs)."""
+    if not (isinstance(raw.dtype, np.dtype) and raw.dtype.kind in "iu") or len(raw) == 0:
+        return None
+    cells = raw.to_numpy()
+    lo, hi = int(cells.min()), int(cells.max())
+    if hi - lo > LOOKUP_SPAN or max(abs(lo), abs(hi)) >= 2**53:  # exact as floats
+        return None
+    np.copyto(values, cells, casting="unsafe")
+    domain = np.arange(lo, hi + 1, dtype="float64")
+    is_code = np.isin(domain, list(missing)) if missing else np.zeros(len(domain), dtype=bool)
+    if stype in ("ordinal", "nominal") and points:
+        bad = ~is_code & ~np.isin(domain, list(points))
+    else:
+        out = np.zeros(len(domain), dtype=bool)
+        if scale.min is not None:
+            out |= domain < float(scale.min)
+        if scale.max is not None:
+            out |= domain > float(scale.max)
+        bad = ~is_code & out  # whole numbers: never a fractional count
+    cls = (is_code.astype(np.uint8) | (bad.astype(np.uint8) << 1))
+    if not cls.any():
+        none = np.zeros(len(cells), dtype=bool)
+        return none, none
+    row_cls = cls[cells - lo] if lo else cls[cells]
+    return (row_cls & 2).astype(bool), (row_cls & 1).astype(bool)
 
 
 def _user_missing(raw: RawTable, col: str) -> tuple[dict[float, str] | None, dict[str, float] | None]:
