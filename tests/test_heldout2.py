@@ -29,8 +29,6 @@ LAVAAN = dict(int_ov_free=False, int_lv_free=False, auto_fix_first=False, auto_f
               auto_var=False, auto_cov_lv_x=False, auto_cov_y=False)
 TIGHT = {"logl", "unrestricted.logl", "aic", "bic", "bic2"}
 XFAIL = {  # open deviations from lavaan, each with its cause
-    "gr_fixed_slope": "std.all of loadings on a latent with variance fixed at 0: lavaan 0, ours NaN",
-    "tl_sat2": "two-level fit with df 0: lavaan's rfi is 1 (df = 0), ours NaN",
     "tl_path_mlr": "two-level MLR baseline.chisq.scaled 469.1112 vs lavaan 469.1094 (2e-3 absolute)",
 }
 SAME_BASELINE: dict[str, str] = {}  # no unit-dependent baseline cases in this set (see tests/test_heldout.py)
