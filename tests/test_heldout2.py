@@ -29,10 +29,16 @@ LAVAAN = dict(int_ov_free=False, int_lv_free=False, auto_fix_first=False, auto_f
               auto_var=False, auto_cov_lv_x=False, auto_cov_y=False)
 TIGHT = {"logl", "unrestricted.logl", "aic", "bic", "bic2"}
 XFAIL = {  # open deviations from lavaan, each with its cause
-    "tl_path_mlr": "two-level MLR baseline.chisq.scaled 469.1112 vs lavaan 469.1094 (2e-3 absolute)",
 }
 SAME_BASELINE: dict[str, str] = {}  # no unit-dependent baseline cases in this set (see tests/test_heldout.py)
-KNOWN: dict[str, set[str]] = {}  # secondary measures left open, per case
+# secondary measures left open, per case (the main measures of these fits equal lavaan):
+KNOWN = {
+    # two-level MLR: lavaan's baseline (independence) fit stops ~1e-6 short of its optimum (baseline.chisq
+    # 537.895091 vs ours 537.895089 at the same unrestricted logl to 1e-11), so its baseline scaling factor
+    # differs in the 6th digit (1.146630 vs 1.146626) and baseline.chisq.scaled by 2e-3 (469.1094 vs 469.1112,
+    # 4e-6 relative); cfi/tli.scaled, built on it, are equal
+    "tl_path_mlr": {"baseline.chisq.scaled"},
+}
 INCREMENTAL = ("baseline", "cfi", "tli", "nnfi", "rfi", "nfi", "pnfi", "ifi", "rni")
 LOGL_KEYS = {"logl", "unrestricted.logl", "aic", "bic", "bic2"}
 
