@@ -32,8 +32,6 @@ XFAIL = {  # open deviations from lavaan, each with its cause
     "hs_mimic_eqs": "mimic='EQS': lavaan's baseline ignores the covariates (lav_partable_independence: "
                     "ov.names.x = NULL, baseline.df 10, chisq 526.09); ours keeps their covariance free "
                     "(df 9)",
-    "hs_fiml_mlr_fx": "FIML + MLR + fixed.x=FALSE with a covariate hole: baseline.chisq 78.0200 vs lavaan "
-                      "77.9905",
 }
 SAME_BASELINE: dict[str, str] = {}  # no unit-dependent baseline cases in this set (see tests/test_heldout.py)
 # secondary measures left open, per case (the main measures of these fits equal lavaan):
@@ -43,6 +41,11 @@ KNOWN = {
     # differs in the 6th digit (1.146630 vs 1.146626) and baseline.chisq.scaled by 2e-3 (469.1094 vs 469.1112,
     # 4e-6 relative); cfi/tli.scaled, built on it, are equal
     "tl_path_mlr": {"baseline.chisq.scaled"},
+    # FIML + MLR + fixed.x=FALSE with holes in the covariates: rmsea.robust equals lavaan, its CI / p-values
+    # do not (ci.lower .0328 vs .0306, ci.upper .2289 vs .2307, pvalue .0847 vs .0886, notclose .8087 vs
+    # .8046; the same family as tests/test_heldout.py's hs_fiml_fixedx_false)
+    "hs_fiml_mlr_fx": {"rmsea.ci.lower.robust", "rmsea.ci.upper.robust", "rmsea.pvalue.robust",
+                       "rmsea.notclose.pvalue.robust"},
 }
 INCREMENTAL = ("baseline", "cfi", "tli", "nnfi", "rfi", "nfi", "pnfi", "ifi", "rni")
 LOGL_KEYS = {"logl", "unrestricted.logl", "aic", "bic", "bic2"}
