@@ -26,9 +26,16 @@ def baseline_theta(mg: MultiGroupModel, blocks) -> np.ndarray:
     """Closed-form ML of the independence model: each variable's mean and variance (observed values)."""
     theta = np.zeros(mg.npar)
     pt = mg.partable
+    em_x = _free_x_em(pt, blocks)  # fixed.x=FALSE covariates with holes: their own EM moments
     for row in pt[pt["free"] > 0].itertuples(index=False):
         b = blocks[int(row.group) - 1]
         j, k = b.names.index(row.lhs), b.names.index(row.rhs) if row.op == "~~" else -1
+        got = em_x.get(int(row.group))
+        if got is not None and j in got[0] and (row.op != "~~" or k in got[0]):
+            cols, mean, cov = got
+            a = cols.index(j)
+            theta[int(row.free) - 1] = cov[a, cols.index(k)] if row.op == "~~" else mean[a]
+            continue
         if row.op == "~~" and j != k:  # covariates' covariance (complete on the rows used)
             theta[int(row.free) - 1] = b.cov[j, k]
             continue
@@ -40,6 +47,24 @@ def baseline_theta(mg: MultiGroupModel, blocks) -> np.ndarray:
         col = col[np.isfinite(col)]
         theta[int(row.free) - 1] = np.mean((col - col.mean()) ** 2) if row.op == "~~" else col.mean()
     return theta
+
+
+def _free_x_em(pt, blocks) -> dict:
+    """Per group: (columns, EM mean, EM cov) of the baseline's free covariates when they have holes
+    (:mod:`survey.sem.baseline_x`)."""
+    from survey.sem.baseline_x import free_x_moments
+
+    out = {}
+    cov_rows = pt[(pt["op"] == "~~") & (pt["lhs"] != pt["rhs"]) & (pt["free"] > 0)]
+    for g, rows in cov_rows.groupby("group"):
+        b = blocks[int(g) - 1]
+        if getattr(b, "raw", None) is None or hasattr(b, "column_moments"):
+            continue
+        cols = sorted({b.names.index(v) for v in (*rows["lhs"], *rows["rhs"])})
+        got = free_x_moments(b.raw, cols)
+        if got is not None:
+            out[int(g)] = (cols, *got)
+    return out
 
 
 def pairwise_x(b) -> tuple[np.ndarray, np.ndarray]:

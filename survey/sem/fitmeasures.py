@@ -109,10 +109,18 @@ def tli(t: float, df: float, tb: float, dfb: float) -> float:
 
 
 def rfi(t: float, df: float, tb: float, dfb: float) -> float:
-    """Relative fit index (Bollen 1986)."""
-    if df == 0 or dfb == 0 or tb == 0:
+    """Relative fit index (Bollen 1986), with lavaan 0.6.14's edge rules (lav_fit_rfi): NaN when df > df_b,
+    1 when df = 0 (a saturated model) or the index would be negative."""
+    if df > dfb:
         return float("nan")
-    return (tb / dfb - t / df) / (tb / dfb)
+    if df <= 0 or dfb <= 0:
+        return 1.0
+    t1, t2 = tb / dfb - t / df, tb / dfb
+    if not (np.isfinite(t1) and np.isfinite(t2)):
+        return float("nan")
+    if t1 < 0 or t2 < 0:
+        return 1.0
+    return float("nan") if t2 == 0 else t1 / t2
 
 
 def nfi(t: float, tb: float) -> float:

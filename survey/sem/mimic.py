@@ -58,8 +58,9 @@ def fit_mimic(fit, mimic: str, model: str, data, *, estimator: str = "ML", missi
 
 def _fit_eqs(fit, model: str, data, *, estimator: str, ordered=None, **options):
     """mimic="EQS": lavaan 0.6.14 sets likelihood="wishart" for estimators ML and MLM (tests/fixtures/lang3:
-    eqs_ml, eqs_mlm = the Wishart fits; survey.sem.wishart_robust); other estimators and ordered items
-    refused until checked."""
+    eqs_ml, eqs_mlm = the Wishart fits; survey.sem.wishart_robust) and fixed.x defaults to FALSE (lav_options:
+    fixed.x is TRUE by default only under mimic "lavaan" / "Mplus"; tests/fixtures/heldout2: hs_mimic_eqs, the
+    covariates' (co)variances free); other estimators and ordered items refused until checked."""
     est = str(estimator).upper()
     if est not in ("ML", "MLM") or ordered:
         raise SurveyInputError(f"mimic='EQS' with estimator {est}{' and ordered items' if ordered else ''} "
@@ -69,6 +70,8 @@ def _fit_eqs(fit, model: str, data, *, estimator: str, ordered=None, **options):
         raise SurveyInputError("mimic='EQS' implies likelihood='wishart' (lavaan 0.6.14)", field="likelihood",
                                value=str(options.get("likelihood")))
     options.pop("likelihood", None)
+    if options.get("fixed_x") is None:
+        options["fixed_x"] = False
     res = fit(model, data, estimator=est, likelihood="wishart", **options)
     res.mimic = "EQS"
     return res

@@ -53,7 +53,7 @@ def standardize(
     own = np.real(model.parameter_values(theta)).astype(float)
     imp = model.implied(theta)
     var_all = np.real(np.diag(imp.sigma_all)).astype(float)
-    var_all[var_all <= 0] = np.nan
+    var_all[var_all < 0] = np.nan  # a variance fixed at 0 standardizes its loadings to 0, as lavaan
     sd = np.sqrt(var_all)
     is_lv = np.array([v in set(model.lv) for v in model.variables])
     if kind == "std.lv":
@@ -81,6 +81,7 @@ def standardize(
         out[m] = vals[m] / (scale[li[m]] * scale[ri[m]])
         m = kinds == 4
         out[m] = vals[m] / sd[li[m]]
+    out[~np.isfinite(out)] = np.nan  # x / 0 (a mean of a zero-variance latent): lavaan's NaN
     if rows is None:
         defined = (pt["op"] == ":=").to_numpy()
         if defined.any():
