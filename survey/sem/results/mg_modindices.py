@@ -33,19 +33,24 @@ from survey.sem.standardize import standardize
 COLS = ["lhs", "op", "rhs", "group", "mi", "epc", "sepc.lv", "sepc.all", "sepc.nox"]
 
 
-def _group_pieces(res):
-    """Per group: (candidate rows, unit score of the candidates, I_cc diag, I_cm M_g, I_mm, s_m, M_g)."""
+def ml_score_information(ext, block, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Unit score -1/2 dF_g/dtheta and unit expected information of one block (ML, MLR; FIML blocks:
+    the missing-data expected information, lavaan's default for ``modindices``)."""
+    return -0.5 * block_gradient(ext, block, theta), block_expected(ext, block, theta)
+
+
+def _group_pieces(res, score_information):
+    """Per group: (candidate rows, unit score of the candidates, I_cc diag, I_cm M_g, M_g' I_mm M_g)."""
     mg, blocks = res.mg, res.stats.groups
     out = []
     for i, (ram, block) in enumerate(zip(mg.models, blocks, strict=True)):
         theta_g = mg.local(res.theta_full, i)
         q_g = len(theta_g)
         ext, theta_ext, keep = extended_model(ram, theta_g, block.cov, block.mean)
-        score = -0.5 * block_gradient(ext, block, theta_ext)
-        info = block_expected(ext, block, theta_ext)
+        score, info = score_information(ext, block, theta_ext)
         m = mg.k[mg.index[i], :]
         out.append((keep, score[q_g:], np.diag(info[q_g:, q_g:]), info[q_g:, :q_g] @ m,
-                    m.T @ info[:q_g, :q_g] @ m, m.T @ score[:q_g]))
+                    m.T @ info[:q_g, :q_g] @ m))
     return out
 
 
@@ -61,19 +66,21 @@ def _standardized(ram, theta_g: np.ndarray, rows: pd.DataFrame, epc: np.ndarray,
     rows.loc[tiny, ["sepc.lv", "sepc.all", "sepc.nox"]] = 0.0
 
 
-def group_modification_indices(res) -> pd.DataFrame:
+def group_modification_indices(res, score_information=ml_score_information) -> pd.DataFrame:
     """lavaan's ``modindices(fit)`` of a multi-group :class:`~survey.sem.results.result.SEMResult`:
-    ``lhs op rhs group mi epc sepc.lv sepc.all sepc.nox``, groups numbered from 1 (module notes)."""
+    ``lhs op rhs group mi epc sepc.lv sepc.all sepc.nox``, groups numbered from 1 (module notes).
+    ``score_information(extended model, block, theta)``: the unit score and information of one block
+    (another estimator's: :func:`survey.sem.results.ls_modindices.ls_group_modification_indices`)."""
     if res.information is None or res.information.singular:
         return pd.DataFrame(columns=COLS)
     mg, blocks = res.mg, res.stats.groups
-    pieces = _group_pieces(res)
+    pieces = _group_pieces(res, score_information)
     w = weights(blocks)
     i22 = sum(wg * p[4] for wg, p in zip(w, pieces, strict=True))
     i22_inv = np.linalg.inv(i22) if mg.npar else np.zeros((0, 0))
     n = float(sum(b.n for b in blocks))
     tables = []
-    for g, (wg, (keep, s_c, i11, i12, _, _)) in enumerate(zip(w, pieces, strict=True)):
+    for g, (wg, (keep, s_c, i11, i12, _)) in enumerate(zip(w, pieces, strict=True)):
         if not keep:
             continue
         i12 = wg * i12
