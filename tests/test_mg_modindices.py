@@ -1,8 +1,10 @@
 """Modification indices of multi-group fits against lavaan 0.6.14's modindices()
 (tests/fixtures/mg_modindices/make_mg_modindices.R -> mg_modindices.json): HolzingerSwineford1939 by
 school, configural and group.equal (loadings; loadings + intercepts) under ML, MLR, FIML (data with
-holes) and ULS. The same candidate rows per group (lhs op rhs group); epc / sepc.lv / sepc.all / sepc.nox
-within 1e-3; mi within 1e-3 or 1e-3 relative: lavaan's optima are not exact (ML: max |gradient| 1.6e-6,
+holes) and ULS; a MIMIC model (fixed.x covariate) and labels shared across
+groups under ML. The same candidate rows per group (lhs op rhs group); epc / sepc.lv / sepc.all /
+sepc.nox within 1e-3; mi within 1e-3 or 1e-3 relative: lavaan's optima are not exact (ML: max|gradient|
+1.6e-6,
 estimates 1.6e-5 from ours, an mi of 24.8 moves by 1.3e-3; ULS with equal loadings: estimates 6e-5 from
 ours, an mi of 7.04 moves by 4e-3, an mi of 1.40 by 1.5e-3: mi within 5e-3 there). At lavaan's own
 estimates every column equals lavaan's to 1e-6."""
@@ -34,12 +36,16 @@ CASES = {
     "scalar_fiml": ("holes", {"missing": "ml", "group_equal": SCALAR}),
     "config_uls": ("hs", {"estimator": "ULS"}),
     "load_uls": ("hs", {"estimator": "ULS", "group_equal": ["loadings"]}),
+    "mimic_ml": ("hs", {}),  # fixed.x covariate ageyr
+    "mimic_scalar_ml": ("hs", {"group_equal": SCALAR}),
+    "labels_ml": ("hs", {}),  # c(a, a)*x2: equal by shared labels
 }
 
 
 def _fit(name: str):
     data, kw = CASES[name]
-    return survey.sem.fit(REF["models"]["hs"], DATA[data], group="school", **kw)
+    model = name.split("_")[0] if name.split("_")[0] in REF["models"] else "hs"
+    return survey.sem.fit(REF["models"][model], DATA[data], group="school", **kw)
 
 
 def _compare(want: pd.DataFrame, ours: pd.DataFrame, tol: float, rel: float, mi_tol: float) -> None:

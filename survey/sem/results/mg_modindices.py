@@ -16,7 +16,8 @@ lavaan ``modindices``: the constrained model's inverted expected information as 
     V_jj = I_11,jj - I_12,j I_22^-1 I_21,j      mi = N (w_g s_g,j)^2 / V_jj      epc = w_g s_g,j / V_jj
 
 sepc.lv / sepc.all / sepc.nox standardize the epc with group g's fitted model, as the single-group table.
-Candidates with V_jj < eps^(1/3) (not identified when freed) are dropped, as lavaan does.
+Candidates with V_jj < eps^(1/3) (not identified when freed) are dropped, as lavaan does; under fixed.x
+so are the regressions of a covariate on a factor (lavaan lists none; their mi is ~1e-20 here).
 """
 
 from __future__ import annotations
@@ -87,6 +88,9 @@ def group_modification_indices(res, score_information=ml_score_information) -> p
         v = wg * i11 - np.einsum("ij,jk,ik->i", i12, i22_inv, i12)
         s = wg * s_c
         ok = v >= np.finfo(float).eps ** (1 / 3)
+        if len(getattr(blocks[g], "x_index", [])):  # fixed.x: lavaan scores no regression of a covariate
+            x = set(mg.models[g].names.ov_x)
+            ok &= np.array([not (op == "~" and lhs in x) for lhs, op, _ in keep], dtype=bool)
         with np.errstate(divide="ignore", invalid="ignore"):
             mi = np.where(ok, n * s**2 / v, np.nan)
             epc = np.where(ok, s / v, np.nan)
