@@ -1,13 +1,13 @@
 """Modification indices of multi-group fits against lavaan 0.6.14's modindices()
 (tests/fixtures/mg_modindices/make_mg_modindices.R -> mg_modindices.json): HolzingerSwineford1939 by
-school, configural and group.equal (loadings; loadings + intercepts) under ML, MLR, FIML (data with
-holes) and ULS; a MIMIC model (fixed.x covariate) and labels shared across
-groups under ML. The same candidate rows per group (lhs op rhs group); epc / sepc.lv / sepc.all /
-sepc.nox within 1e-3; mi within 1e-3 or 1e-3 relative: lavaan's optima are not exact (ML: max|gradient|
-1.6e-6,
-estimates 1.6e-5 from ours, an mi of 24.8 moves by 1.3e-3; ULS with equal loadings: estimates 6e-5 from
-ours, an mi of 7.04 moves by 4e-3, an mi of 1.40 by 1.5e-3: mi within 5e-3 there). At lavaan's own
-estimates every column equals lavaan's to 1e-6."""
+school, configural and group.equal (loadings; loadings + intercepts) under ML, MLR, MLM, FIML (data with
+holes; also MLR and two.stage) and ULS; a MIMIC model (fixed.x covariate) and labels shared across groups.
+
+The same candidate rows per group (lhs op rhs group); epc / sepc.lv / sepc.all / sepc.nox within 1e-3;
+mi within 1e-3 or 1e-3 relative, as lavaan's optima are not exact (ML: max |gradient| 1.6e-6, estimates
+1.6e-5 from ours, an mi of 24.8 moves by 1.3e-3; ULS with equal loadings: estimates 6e-5 from ours, an mi
+of 7.04 moves by 4e-3, one of 1.40 by 1.5e-3, so mi within 5e-3 there). At lavaan's own estimates every
+column equals lavaan's to 1e-6."""
 
 from __future__ import annotations
 
@@ -39,6 +39,10 @@ CASES = {
     "mimic_ml": ("hs", {}),  # fixed.x covariate ageyr
     "mimic_scalar_ml": ("hs", {"group_equal": SCALAR}),
     "labels_ml": ("hs", {}),  # c(a, a)*x2: equal by shared labels
+    "config_mlm": ("hs", {"estimator": "MLM"}),
+    "config_fimlr": ("holes", {"missing": "ml", "estimator": "MLR"}),
+    "config_twostage": ("holes", {"missing": "two.stage"}),  # information at the EM moments
+    "load_twostage": ("holes", {"missing": "two.stage", "group_equal": ["loadings"]}),
 }
 
 

@@ -27,6 +27,7 @@ import pandas as pd
 
 from survey.sem.estimate.objective import block_gradient, weights
 from survey.sem.inference.information import block_expected
+from survey.sem.model.moments import h1_information, moments_jacobian
 from survey.sem.results.modindices import extended_model
 from survey.sem.results.std_nox import nox_adjust
 from survey.sem.standardize import standardize
@@ -38,6 +39,14 @@ def ml_score_information(ext, block, theta: np.ndarray) -> tuple[np.ndarray, np.
     """Unit score -1/2 dF_g/dtheta and unit expected information of one block (ML, MLR; FIML blocks:
     the missing-data expected information, lavaan's default for ``modindices``)."""
     return -0.5 * block_gradient(ext, block, theta), block_expected(ext, block, theta)
+
+
+def unstructured_score_information(ext, block, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """missing = "two.stage": the information weighted at the block's (EM) moments S, Delta' W(S) Delta
+    (lavaan's h1.information "unstructured" for two-stage fits); the score as :func:`ml_score_information`."""
+    ms = ext.meanstructure
+    d = moments_jacobian(ext, theta, ms)
+    return -0.5 * block_gradient(ext, block, theta), d.T @ h1_information(np.asarray(block.cov), ms) @ d
 
 
 def _group_pieces(res, score_information):
@@ -67,7 +76,7 @@ def _standardized(ram, theta_g: np.ndarray, rows: pd.DataFrame, epc: np.ndarray,
     rows.loc[tiny, ["sepc.lv", "sepc.all", "sepc.nox"]] = 0.0
 
 
-def group_modification_indices(res, score_information=ml_score_information) -> pd.DataFrame:
+def group_modification_indices(res, score_information=None) -> pd.DataFrame:
     """lavaan's ``modindices(fit)`` of a multi-group :class:`~survey.sem.results.result.SEMResult`:
     ``lhs op rhs group mi epc sepc.lv sepc.all sepc.nox``, groups numbered from 1 (module notes).
     ``score_information(extended model, block, theta)``: the unit score and information of one block
@@ -75,6 +84,9 @@ def group_modification_indices(res, score_information=ml_score_information) -> p
     if res.information is None or res.information.singular:
         return pd.DataFrame(columns=COLS)
     mg, blocks = res.mg, res.stats.groups
+    if score_information is None:
+        two_stage = getattr(res, "two_stage", None) is not None
+        score_information = unstructured_score_information if two_stage else ml_score_information
     pieces = _group_pieces(res, score_information)
     w = weights(blocks)
     i22 = sum(wg * p[4] for wg, p in zip(w, pieces, strict=True))
