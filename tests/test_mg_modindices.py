@@ -1,12 +1,14 @@
 """Modification indices of multi-group fits against lavaan 0.6.14's modindices()
 (tests/fixtures/mg_modindices/make_mg_modindices.R -> mg_modindices.json): HolzingerSwineford1939 by
 school, configural and group.equal (loadings; loadings + intercepts) under ML, MLR, MLM, FIML (data with
-holes; also MLR and two.stage) and ULS; a MIMIC model (fixed.x covariate) and labels shared across groups.
+holes; also MLR, two.stage, a MIMIC model), ULS, GLS, DWLS; a MIMIC model (fixed.x covariate), labels shared
+across groups, sampling weights (MLR).
 
 The same candidate rows per group (lhs op rhs group); epc / sepc.lv / sepc.all / sepc.nox within 1e-3;
 mi within 1e-3 or 1e-3 relative, as lavaan's optima are not exact (ML: max |gradient| 1.6e-6, estimates
-1.6e-5 from ours, an mi of 24.8 moves by 1.3e-3; ULS with equal loadings: estimates 6e-5 from ours, an mi
-of 7.04 moves by 4e-3, one of 1.40 by 1.5e-3, so mi within 5e-3 there). At lavaan's own estimates every
+1.6e-5 from ours, an mi of 24.8 moves by 1.3e-3; least squares with equality constraints: ULS estimates
+6e-5 from ours, an mi of 7.04 moves by 4e-3, one of 1.40 by 1.5e-3; GLS / DWLS by up to 2.6e-3: mi within
+5e-3 there). At lavaan's own estimates every
 column equals lavaan's to 1e-6."""
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from survey.sem.fit_report import extra_tables
 
 HERE = Path(__file__).parent / "fixtures" / "mg_modindices"
 REF = json.loads((HERE / "mg_modindices.json").read_text())
-DATA = {"hs": pd.read_csv(HERE / "hs39.csv"), "holes": pd.read_csv(HERE / "hs39_holes.csv")}
+DATA = {"hs": pd.read_csv(HERE / "hs39_weighted.csv"), "holes": pd.read_csv(HERE / "hs39_holes.csv")}
 KEY = ["lhs", "op", "rhs", "group"]
 SCALAR = ["loadings", "intercepts"]
 CASES = {
@@ -43,7 +45,12 @@ CASES = {
     "config_fimlr": ("holes", {"missing": "ml", "estimator": "MLR"}),
     "config_twostage": ("holes", {"missing": "two.stage"}),  # information at the EM moments
     "load_twostage": ("holes", {"missing": "two.stage", "group_equal": ["loadings"]}),
+    "load_gls": ("hs", {"estimator": "GLS", "group_equal": ["loadings"]}),
+    "scalar_dwls": ("hs", {"estimator": "DWLS", "group_equal": SCALAR}),
+    "mimic_fiml": ("holes", {"missing": "ml"}),
+    "weighted_mlr": ("hs", {"estimator": "MLR", "sampling_weights": "wt", "group_equal": ["loadings"]}),
 }
+LS_CONSTRAINED = ("load_uls", "load_gls", "scalar_dwls")  # lavaan's least-squares optimum (module notes)
 
 
 def _fit(name: str):
@@ -66,7 +73,7 @@ def _compare(want: pd.DataFrame, ours: pd.DataFrame, tol: float, rel: float, mi_
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_group_modindices_equal_lavaan(name):
     assert not REF["cases"][name]["error"] and not REF["cases"][name]["warnings"]
-    mi_tol = 5e-3 if name == "load_uls" else 1e-3  # lavaan's ULS optimum (module notes)
+    mi_tol = 5e-3 if name in LS_CONSTRAINED else 1e-3
     _compare(pd.DataFrame(REF["cases"][name]["modindices"]), _fit(name).modindices(), tol=1e-3,
              rel=1e-3, mi_tol=mi_tol)
 
