@@ -88,7 +88,7 @@ def test_modindices_and_residuals_of_groups_refused_in_one_line(kwargs):
 
     res = fit(REF["models"]["mimic3"], DATA["complete"], estimator="ULS", **kwargs)
     calls = [lambda: ls_residuals(res, "raw")]
-    if "group" not in kwargs:  # groups: modindices as lavaan's (tests/test_mg_modindices.py)
+    if "fixed_x" in kwargs:  # groups, meanstructure: modindices as lavaan's (tests/test_mg_modindices.py)
         calls.append(res.modindices)
     for call in calls:
         with pytest.raises(SurveyInputError) as err:

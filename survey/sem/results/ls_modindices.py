@@ -10,7 +10,7 @@ V = I_11 - I_12 I_22^-1 I_21 (Sorbom 1989):
     mi = N ((N - 1) / N)^2 s_j^2 / V_jj        epc = ((N - 1) / N) s_j / V_jj
 
 The candidates, V's threshold and the standardized epc are those of :mod:`survey.sem.results.modindices`.
-Several groups (with their mean structure): :func:`ls_group_modification_indices`
+Several groups, or a mean structure: :func:`ls_group_modification_indices`
 (tests/fixtures/mg_modindices/make_mg_modindices.R).
 """
 
@@ -63,8 +63,9 @@ def ls_modification_indices(res) -> pd.DataFrame:
     from survey.sem.results.modindices import modification_indices
 
     fixed_x = any(len(b.x_index) for b in res.stats.groups)
-    if len(res.mg.models) > 1 and res.missing == "listwise" and not fixed_x:
-        return ls_group_modification_indices(res)
+    if (len(res.mg.models) > 1 or res.mg.meanstructure) and res.missing == "listwise" and not fixed_x:
+        out = ls_group_modification_indices(res)  # one block with a mean structure: lavaan has no group
+        return out.drop(columns="group") if len(res.mg.models) == 1 else out
     require_single_block(res, "modification indices")
     block = res.stats.groups[0]
     n = block.n
