@@ -3,7 +3,8 @@
 
 As lavaan's extended model (``lav_object_extended(all.free = TRUE)``), every group's fixed marker
 loadings, the items' fixed intercepts and fixed scale factors (~*~) are freed at their values and every
-loading and residual covariance not in the model is added at 0 (delta parameterization); the latent
+loading and residual covariance not in the model is added at 0 (parameterization "theta": the items'
+fixed residual variances are freed, the scale factors are derived); the latent
 means stay fixed, and candidates that are not identified when freed (V < eps^(1/3), e.g. the intercepts
 when the thresholds are free) are dropped, as lavaan does. With J_g the Jacobian of group g's
 statistics in the extended global parameters (:func:`survey.sem.ordinal.group_moments.moments`), W_g its
@@ -25,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from survey.sem.ordinal._engine import RAMModel
-from survey.sem.ordinal.group_moments import moments
+from survey.sem.ordinal.group_moments import _local, moments
 from survey.sem.ordinal.modindices import _candidates
 from survey.sem.ordinal.objective import weighted
 
@@ -37,7 +38,10 @@ def _extended(group, start: int):
     pt = group.ram.partable.copy()
     items, lv = list(group.ram.ov), list(group.ram.lv)
     n_ram = group.ram.npar
-    freed = ((pt["op"] == "=~") | ((pt["op"] == "~1") & pt["lhs"].isin(items))) & (pt["free"] == 0)
+    freed = (pt["op"] == "=~") | ((pt["op"] == "~1") & pt["lhs"].isin(items))
+    if group.theta_param:  # the items' residual variances, fixed at 1 (delta: not parameters)
+        freed |= (pt["op"] == "~~") & (pt["lhs"] == pt["rhs"]) & pt["lhs"].isin(items)
+    freed &= pt["free"] == 0
     values = list(pt.loc[freed, "ustart"].fillna(0.0).astype(float))
     rows = [(r.lhs, r.op, r.rhs) for r in pt[freed].itertuples(index=False)]
     pt.loc[freed, "free"] = n_ram + 1 + np.arange(int(freed.sum()))
@@ -50,7 +54,8 @@ def _extended(group, start: int):
     new = len(rows) + len(cands)
     rest = group.index[n_ram:].copy()
     nth = sum(t.size for t in group.sample.thresholds)
-    fixed_scale = [i for i in range(len(items)) if rest[nth + i] < 0]  # Delta_i fixed at 1: freed at 1
+    # Delta_i fixed at 1: freed at 1 (theta: derived from Sigma*, not a parameter)
+    fixed_scale = [] if group.theta_param else [i for i in range(len(items)) if rest[nth + i] < 0]
     rest[nth + np.array(fixed_scale, dtype=int)] = start + new + np.arange(len(fixed_scale))
     index = np.concatenate([group.index[:n_ram], start + np.arange(new), rest]).astype(int)
     scale_rows = [(items[i], "~*~", items[i]) for i in fixed_scale]
@@ -58,14 +63,16 @@ def _extended(group, start: int):
     return replace(group, ram=RAMModel(ext), index=index), values, rows + cands + scale_rows
 
 
-def _standardized(table: pd.DataFrame, g: int, rows, epc: np.ndarray) -> pd.DataFrame:
-    """sepc.lv / sepc.all of group g's rows from the fit's estimates table (module notes)."""
+def _standardized(table: pd.DataFrame, g: int, rows, epc: np.ndarray, sd_ov: dict) -> pd.DataFrame:
+    """sepc.lv / sepc.all of group g's rows from the fit's estimates table and the latent responses' SDs
+    ``sd_ov`` (module notes)."""
     own = table[table["group"] == g + 1]
     var = {r.lhs: r.est for r in own.itertuples() if r.op == "~~" and r.lhs == r.rhs}
-    scale = {r.lhs: r.est for r in own.itertuples() if r.op == "~*~"}
-    sd_ov = {v: 1.0 / scale.get(v, 1.0) for v in var}
     out = []
     for (a, op, b), d in zip(rows, epc, strict=True):
+        if op == "~~" and a == b:  # theta: a residual variance, lavaan's cov.std (its value, standardized)
+            out.append((np.sign(d) * var[a], np.sign(d) * var[a] / sd_ov[a] ** 2))
+            continue
         if op == "=~":
             lv_ = d * np.sqrt(var[a])
             all_ = lv_ / sd_ov.get(b, 1.0)
@@ -77,6 +84,14 @@ def _standardized(table: pd.DataFrame, g: int, rows, epc: np.ndarray) -> pd.Data
             lv_, all_ = d, d / np.sqrt(var[a] * var[b])
         out.append((lv_, all_))
     return pd.DataFrame(out, columns=["sepc.lv", "sepc.all"])
+
+
+def _sd_ov(group, theta: np.ndarray) -> dict:
+    """SD of every item's latent response: 1 / Delta_i (delta), sqrt(Sigma*_ii) (theta)."""
+    t_ram, _, scale = _local(group, theta)
+    if group.theta_param:
+        scale = 1.0 / np.sqrt(np.diag(group.ram.implied(t_ram).sigma))
+    return dict(zip(group.ram.ov, 1.0 / scale, strict=True))
 
 
 def equal_group_modification_indices(fit) -> pd.DataFrame:
@@ -113,7 +128,7 @@ def equal_group_modification_indices(fit) -> pd.DataFrame:
         start += len(cand)
         out = pd.DataFrame(cand, columns=["lhs", "op", "rhs"])
         out["group"], out["mi"], out["epc"] = g + 1, mi[part], epc[part]
-        std = _standardized(fit.parameter_table, g, cand, epc[part])
+        std = _standardized(fit.parameter_table, g, cand, epc[part], _sd_ov(fit.blocks[g], fit.theta))
         out["sepc.lv"], out["sepc.all"] = std["sepc.lv"].to_numpy(), std["sepc.all"].to_numpy()
         out["sepc.nox"] = out["sepc.all"]
         frames.append(out[ok[part]])

@@ -27,12 +27,12 @@ def group_modification_indices(fit) -> pd.DataFrame:
     from survey.sem.ordinal.modindices import modification_indices
 
     shared = any(not isinstance(k[0], int) or k[1] == "~*~" for k in fit.keys)
-    if any(b.theta_param for b in fit.blocks) or (shared and any(
-            b.sample.slopes is not None or len(b.layout.num_idx) for b in fit.blocks)):
-        raise SurveyInputError("modification indices of multi-group ordinal fits are available for "
-                               "parameterization='delta', and with equality constraints for ordered items "
-                               "without covariates or continuous variables, only yet", field="modindices")
-    if shared:  # group_equal or shared labels (survey.sem.ordinal.equal_modindices)
+    shared = shared or any(b.theta_param for b in fit.blocks)
+    if shared and any(b.sample.slopes is not None or len(b.layout.num_idx) for b in fit.blocks):
+        raise SurveyInputError("modification indices of multi-group ordinal fits with equality constraints "
+                               "or parameterization='theta' are available for ordered items without "
+                               "covariates or continuous variables only yet", field="modindices")
+    if shared:  # group_equal, shared labels, theta (survey.sem.ordinal.equal_modindices)
         from survey.sem.ordinal.equal_modindices import equal_group_modification_indices
 
         return equal_group_modification_indices(fit)
