@@ -158,10 +158,17 @@ def test_group_modindices_equal_lavaan(case, estimator):
         assert np.abs(m[col] - m[f"{col}_r"]).max() < 1e-3, col
 
 
-def test_group_modindices_with_equality_constraints_are_refused():
-    res = grouped("wlsm")  # equal thresholds and loadings: lavaan also scores markers and intercepts
-    with pytest.raises(SurveyInputError, match="configural models"):
-        res.modindices()
+def test_group_modindices_with_equality_constraints_equal_lavaan_under_wlsm():
+    """Equal thresholds and loadings: lavaan also scores the markers and intercepts; WLSM has WLSMV's
+    estimates and weight, so lavaan's WLSMV table (tests/test_ordinal_mg_modindices.py's fixture)."""
+    res = grouped("wlsm")
+    ref = json.loads((HERE.parent / "mg_modindices" / "ordinal_mg_modindices.json").read_text())
+    want = pd.DataFrame(ref["cases"]["thr_load_wlsmv"]["modindices"]).set_index(["lhs", "op", "rhs", "group"])
+    mine = res.modindices().set_index(["lhs", "op", "rhs", "group"])
+    assert set(mine.index) == set(want.index)
+    m = mine.join(want.add_suffix("_r"))
+    for col in ("mi", "epc", "sepc.lv", "sepc.all"):
+        assert np.abs(m[col] - m[f"{col}_r"]).max() < 1e-3, col
 
 
 # Point 4: residuals() of ordinal fits (residuals.json; make_residuals.R)

@@ -21,9 +21,8 @@ def extra_tables(result: Any, *, modindices: bool = False, residuals: str | None
     """``{"modindices": {...}, "residuals": {...}}`` with ``text`` and ``json`` for each asked table."""
     out: dict[str, dict] = {}
     if modindices:
-        ordinal = hasattr(result, "test_list")  # multi-group: configural ordinal fits (group_modindices)
-        if not hasattr(result, "modindices") or not (ordinal or getattr(result, "single", True)):
-            raise SurveyInputError("--modindices is available for single-group models", field="modindices")
+        if not hasattr(result, "modindices"):  # every fit has them; a refusal of its own names the reason
+            raise SurveyInputError("--modindices is not available for this fit", field="modindices")
         mi = result.modindices(minimum_value=MI_MINIMUM, sort=True)
         text = ["", f"Modification Indices (mi >= {MI_MINIMUM}, largest first):", ""]
         text.append(mi.to_string(index=False, float_format=lambda v: f"{v:.3f}") if len(mi) else "  (none)")

@@ -9,8 +9,9 @@ lower()/upper() bounds are imposed (:func:`~survey.sem.estimate.wls.fit_ls`); mo
 tests and residuals: :mod:`survey.sem.results.ls_modindices`, :mod:`survey.sem.results.ls_residuals`.
 
 Several groups (group=, group_equal, group_partial) and a mean structure (meanstructure=True) as lavaan
-(:func:`~survey.sem.estimate.wls.fit_ls`); their modification indices, score tests and residuals are
-refused in one line (:func:`survey.sem.results.ls_modindices.require_single_block`).
+(:func:`~survey.sem.estimate.wls.fit_ls`); the modification indices of several groups as lavaan's
+(:func:`survey.sem.results.ls_modindices.ls_group_modification_indices`); their score tests and residuals
+are refused in one line (:func:`survey.sem.results.ls_modindices.require_single_block`).
 
 missing="pairwise": with ULS / DWLS / WLS the pairwise moments (:func:`pairwise_stats`; DWLS / WLS weigh by
 the pairwise Gamma, :func:`survey.sem.estimate.wls.gamma_pairwise`); with GLS listwise deletion, as

@@ -6,8 +6,9 @@ block diagonal, and each candidate's score is ``f_g`` times its group's: lavaan'
 and ``epc = score / V`` (:mod:`survey.sem.ordinal.modindices`) reduce to the one-group indices of each
 group with its own N_g. Each group's block (delta parameterization: scale factors 1, latent means 0) is
 a one-group ordinal model; its indices come from :func:`~survey.sem.ordinal.modindices.
-modification_indices`. Models with equality constraints (``group_equal``, shared labels) are refused:
-lavaan then also scores the fixed marker loadings and the items' intercepts per group, not reproduced.
+modification_indices`. Models with equality constraints (``group_equal``, shared labels):
+:mod:`survey.sem.ordinal.equal_modindices` (lavaan then also scores the fixed markers, intercepts and
+scale factors).
 """
 
 from __future__ import annotations
@@ -26,10 +27,15 @@ def group_modification_indices(fit) -> pd.DataFrame:
     from survey.sem.ordinal.modindices import modification_indices
 
     shared = any(not isinstance(k[0], int) or k[1] == "~*~" for k in fit.keys)
-    if shared or any(b.theta_param for b in fit.blocks):
-        raise SurveyInputError("modification indices of multi-group ordinal fits are available for "
-                               "configural models (no group_equal or shared labels, parameterization="
-                               "'delta') only yet", field="modindices")
+    shared = shared or any(b.theta_param for b in fit.blocks)
+    if shared and any(b.sample.slopes is not None or len(b.layout.num_idx) for b in fit.blocks):
+        raise SurveyInputError("modification indices of multi-group ordinal fits with equality constraints "
+                               "or parameterization='theta' are available for ordered items without "
+                               "covariates or continuous variables only yet", field="modindices")
+    if shared:  # group_equal, shared labels, theta (survey.sem.ordinal.equal_modindices)
+        from survey.sem.ordinal.equal_modindices import equal_group_modification_indices
+
+        return equal_group_modification_indices(fit)
     frames = []
     for g, block in enumerate(fit.blocks):
         nth = sum(t.size for t in block.sample.thresholds)

@@ -10,6 +10,8 @@ V = I_11 - I_12 I_22^-1 I_21 (Sorbom 1989):
     mi = N ((N - 1) / N)^2 s_j^2 / V_jj        epc = ((N - 1) / N) s_j / V_jj
 
 The candidates, V's threshold and the standardized epc are those of :mod:`survey.sem.results.modindices`.
+Several groups, or a mean structure: :func:`ls_group_modification_indices`
+(tests/fixtures/mg_modindices/make_mg_modindices.R).
 """
 
 from __future__ import annotations
@@ -32,11 +34,38 @@ def require_single_block(res, what: str) -> None:
                                field="estimator", value=res.estimator)
 
 
+def ls_group_modification_indices(res) -> pd.DataFrame:
+    """``modindices(fit)`` of a multi-group least-squares fit: per block the score
+    ((N_g - 1) / N_g) Delta_g' W_g (s_g - m_g) and information Delta_g' W_g Delta_g over the moments m_g
+    (means first under the mean structure), assembled over the groups as
+    :mod:`survey.sem.results.mg_modindices` does."""
+    from survey.sem.estimate.wls import sample_moments, weight_matrix
+    from survey.sem.model.moments import moments_jacobian
+    from survey.sem.results.mg_modindices import group_modification_indices
+
+    ms = res.mg.meanstructure
+
+    def score_information(model, block, theta: np.ndarray):
+        imp = model.implied(theta)
+        d = moments_jacobian(model, theta, ms)
+        m = imp.sigma[vech_index(model.p)]
+        m = np.concatenate([imp.mean, m]) if ms else m
+        w = weight_matrix(res.estimator, block, ms)
+        wd = w @ d
+        return (block.n - 1) / block.n * (wd.T @ (sample_moments(block, ms) - m)), d.T @ wd
+
+    return group_modification_indices(res, score_information)
+
+
 def ls_modification_indices(res) -> pd.DataFrame:
     """lavaan's ``modindices(fit)`` of an :class:`survey.sem.results.ls_result.LSResult` (module notes)."""
     from survey.sem.estimate.wls import sample_cov, weight_matrix
     from survey.sem.results.modindices import modification_indices
 
+    fixed_x = any(len(b.x_index) for b in res.stats.groups)
+    if (len(res.mg.models) > 1 or res.mg.meanstructure) and res.missing == "listwise" and not fixed_x:
+        out = ls_group_modification_indices(res)  # one block with a mean structure: lavaan has no group
+        return out.drop(columns="group") if len(res.mg.models) == 1 else out
     require_single_block(res, "modification indices")
     block = res.stats.groups[0]
     n = block.n

@@ -96,6 +96,44 @@ def _fiml_score_and_information(model: RAMModel, block, theta: np.ndarray, x_ind
     return delta.T @ scores.sum(axis=0) / block.n, delta.T @ w @ delta
 
 
+def extended_model(ram: RAMModel, theta: np.ndarray, cov: np.ndarray, mean):
+    """lavaan's ``lav_object_extended(all.free=TRUE)`` of one block: the model's free parameters first
+    (theta), then its fixed rows (not fixed.x moments, not intercepts) at their values, then the
+    ``lav_partable_full`` candidates at 0. Returns (extended model, its theta, the candidate rows)."""
+    pt = ram.partable
+    ext = pt[pt["op"].isin(["=~", "~", "~~", "~1"])].copy().reset_index(drop=True)
+    values = ram.parameter_values(theta)[: len(ext)]
+    theta_ext = list(theta)
+    keep: list[tuple[str, str, str]] = []
+    free = ext["free"].to_numpy().copy()
+    for k, r in enumerate(ext.itertuples(index=False)):
+        # fixed.x moments are reproduced exactly (score 0): not candidates (lavaan lists some with mi ~ 1e-30)
+        if r.free == 0 and r.op != "~1" and r.exo != 1:
+            theta_ext.append(values[k])
+            free[k] = len(theta_ext)
+            keep.append((r.lhs, r.op, r.rhs))
+    ext["free"] = free
+    present = {(r.lhs, r.op, r.rhs) for r in ext.itertuples(index=False)}
+    new_rows = []
+    for r in candidates(ram).itertuples(index=False):
+        if (r.lhs, r.op, r.rhs) in present or (r.op == "~~" and (r.rhs, r.op, r.lhs) in present):
+            continue
+        theta_ext.append(0.0)
+        new_rows.append(
+            dict(lhs=r.lhs, op=r.op, rhs=r.rhs, user=10, free=len(theta_ext), ustart=0.0, exo=0, label="")
+        )
+        keep.append((r.lhs, r.op, r.rhs))
+    if new_rows:
+        ext = pd.concat([ext, pd.DataFrame(new_rows)], ignore_index=True)
+    if "group" in ext.columns:
+        ext["group"] = ext["group"].ffill()
+    ext["exo"] = ext["exo"].fillna(0).astype(int)
+    ext["ustart"] = ext["ustart"].astype(float)
+    ext_model = RAMModel(ext, names=ram.names)
+    ext_model.set_exogenous(cov, mean)
+    return ext_model, np.asarray(theta_ext, dtype=float), keep
+
+
 def modification_indices(res: SEMResult, score_information=None, scale: float = 1.0) -> pd.DataFrame:
     """lavaan's ``modindices(fit)`` columns lhs op rhs mi epc sepc.lv sepc.all.
 
@@ -106,41 +144,13 @@ def modification_indices(res: SEMResult, score_information=None, scale: float = 
     model too; ``scale`` multiplies the score (lavaan's (N - 1) / N there).
     """
     ram = res.ram
-    pt = ram.partable
     cols = ["lhs", "op", "rhs", "mi", "epc", "sepc.lv", "sepc.all", "sepc.nox"]
     if res.information is None or res.information.singular:
         return pd.DataFrame(columns=cols)
-    ext = pt[pt["op"].isin(["=~", "~", "~~", "~1"])].copy().reset_index(drop=True)
-    values = ram.parameter_values(res.theta)[: len(ext)]
     q = ram.npar
-    theta = list(res.theta)
-    keep: list[tuple[str, str, str]] = []
-    free = ext["free"].to_numpy().copy()
-    for k, r in enumerate(ext.itertuples(index=False)):
-        # fixed.x moments are reproduced exactly (score 0): not candidates (lavaan lists some with mi ~ 1e-30)
-        if r.free == 0 and r.op != "~1" and r.exo != 1:
-            theta.append(values[k])
-            free[k] = len(theta)
-            keep.append((r.lhs, r.op, r.rhs))
-    ext["free"] = free
-    present = {(r.lhs, r.op, r.rhs) for r in ext.itertuples(index=False)}
-    new_rows = []
-    for r in candidates(ram).itertuples(index=False):
-        if (r.lhs, r.op, r.rhs) in present or (r.op == "~~" and (r.rhs, r.op, r.lhs) in present):
-            continue
-        theta.append(0.0)
-        new_rows.append(
-            dict(lhs=r.lhs, op=r.op, rhs=r.rhs, user=10, free=len(theta), ustart=0.0, exo=0, label="")
-        )
-        keep.append((r.lhs, r.op, r.rhs))
+    ext_model, theta, keep = extended_model(ram, res.theta, res.group_stats.cov, res.group_stats.mean)
     if not keep:
         return pd.DataFrame(columns=cols)
-    if new_rows:
-        ext = pd.concat([ext, pd.DataFrame(new_rows)], ignore_index=True)
-    ext["exo"] = ext["exo"].fillna(0).astype(int)
-    ext["ustart"] = ext["ustart"].astype(float)
-    ext_model = RAMModel(ext, names=ram.names)
-    ext_model.set_exogenous(res.group_stats.cov, res.group_stats.mean)
     x_index = [ram.ov.index(v) for v in ram.names.ov_x]
     if score_information is None:
         fiml = getattr(res.group_stats, "kind", "complete") == "fiml"

@@ -281,16 +281,12 @@ class SEMResult:
         return next(iter(out.values())) if self.single else out
 
     def modindices(self, minimum_value: float = 0.0, sort: bool = False) -> pd.DataFrame:
-        """lavaan's ``modindices()``: mi, epc, sepc.lv, sepc.all of every fixed-to-zero candidate."""
-        if not self.single:
-            raise SurveyInputError(
-                "modification indices are computed for single-group fits; fit each group "
-                "separately or use score_tests() for the equality constraints",
-                field="group",
-            )
+        """lavaan's ``modindices()``: mi, epc, sepc.lv, sepc.all, sepc.nox of every fixed-to-zero candidate
+        (with groups per group, column ``group``: :mod:`survey.sem.results.mg_modindices`)."""
+        from survey.sem.results.mg_modindices import group_modification_indices
         from survey.sem.results.modindices import modification_indices
 
-        out = modification_indices(self)
+        out = modification_indices(self) if self.single else group_modification_indices(self)
         if minimum_value > 0:
             out = out[out["mi"] > minimum_value]
         if sort:

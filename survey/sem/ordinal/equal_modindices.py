@@ -1,0 +1,135 @@
+"""Modification indices of a multi-group ordinal fit with equality constraints (lavaan 0.6.14
+``modindices()`` with ``group.equal``; tests/fixtures/mg_modindices/make_ordinal_mg_modindices.R).
+
+As lavaan's extended model (``lav_object_extended(all.free = TRUE)``), every group's fixed marker
+loadings, the items' fixed intercepts and fixed scale factors (~*~) are freed at their values and every
+loading and residual covariance not in the model is added at 0 (parameterization "theta": the items'
+fixed residual variances are freed, the scale factors are derived); the latent
+means stay fixed, and candidates that are not identified when freed (V < eps^(1/3), e.g. the intercepts
+when the thresholds are free) are dropped, as lavaan does. With J_g the Jacobian of group g's
+statistics in the extended global parameters (:func:`survey.sem.ordinal.group_moments.moments`), W_g its
+weight, r_g = s_g - m_g and f_g = N_g / N (lavaan ``lav_model_information``, ``lav_model_gradient``):
+
+    I = sum_g f_g J_g' W_g J_g,   score = sum_g f_g (N_g - 1) / N_g J_g' W_g r_g,
+    V = I_ee - I_ef I_ff^-1 I_fe,   mi = N score_e^2 / diag(V),   epc = score_e / diag(V)
+
+(Sorbom 1989). sepc.lv scales a loading's epc by the factor's SD in its group, sepc.all also divides by
+the latent response's SD 1 / Delta_i (an intercept's epc by that SD only); a residual covariance's epc
+is divided by sqrt(theta_ii theta_jj) (lavaan's ``cov.std = TRUE``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+
+from survey.sem.ordinal._engine import RAMModel
+from survey.sem.ordinal.group_moments import _local, moments
+from survey.sem.ordinal.modindices import _candidates
+from survey.sem.ordinal.objective import weighted
+
+COLUMNS = ["lhs", "op", "rhs", "group", "mi", "epc", "sepc.lv", "sepc.all", "sepc.nox"]
+
+
+def _extended(group, start: int):
+    """Group g's extended model: (the extended Group, the values of its new parameters, their rows)."""
+    pt = group.ram.partable.copy()
+    items, lv = list(group.ram.ov), list(group.ram.lv)
+    n_ram = group.ram.npar
+    freed = (pt["op"] == "=~") | ((pt["op"] == "~1") & pt["lhs"].isin(items))
+    if group.theta_param:  # the items' residual variances, fixed at 1 (delta: not parameters)
+        freed |= (pt["op"] == "~~") & (pt["lhs"] == pt["rhs"]) & pt["lhs"].isin(items)
+    freed &= pt["free"] == 0
+    values = list(pt.loc[freed, "ustart"].fillna(0.0).astype(float))
+    rows = [(r.lhs, r.op, r.rhs) for r in pt[freed].itertuples(index=False)]
+    pt.loc[freed, "free"] = n_ram + 1 + np.arange(int(freed.sum()))
+    cands = _candidates(pt[pt["op"] != ":="], items, lv)
+    top = int(pt["free"].max())
+    extra = pd.DataFrame([dict(id=int(pt["id"].max()) + k + 1, lhs=a, op=op, rhs=b, user=10, block=1, group=1,
+                               free=top + k + 1, ustart=0.0, exo=0, label="", plabel="")
+                          for k, (a, op, b) in enumerate(cands)], columns=pt.columns)
+    ext = pd.concat([pt, extra], ignore_index=True)
+    new = len(rows) + len(cands)
+    rest = group.index[n_ram:].copy()
+    nth = sum(t.size for t in group.sample.thresholds)
+    # Delta_i fixed at 1: freed at 1 (theta: derived from Sigma*, not a parameter)
+    fixed_scale = [] if group.theta_param else [i for i in range(len(items)) if rest[nth + i] < 0]
+    rest[nth + np.array(fixed_scale, dtype=int)] = start + new + np.arange(len(fixed_scale))
+    index = np.concatenate([group.index[:n_ram], start + np.arange(new), rest]).astype(int)
+    scale_rows = [(items[i], "~*~", items[i]) for i in fixed_scale]
+    values = values + [0.0] * len(cands) + [1.0] * len(fixed_scale)
+    return replace(group, ram=RAMModel(ext), index=index), values, rows + cands + scale_rows
+
+
+def _standardized(table: pd.DataFrame, g: int, rows, epc: np.ndarray, sd_ov: dict) -> pd.DataFrame:
+    """sepc.lv / sepc.all of group g's rows from the fit's estimates table and the latent responses' SDs
+    ``sd_ov`` (module notes)."""
+    own = table[table["group"] == g + 1]
+    var = {r.lhs: r.est for r in own.itertuples() if r.op == "~~" and r.lhs == r.rhs}
+    out = []
+    for (a, op, b), d in zip(rows, epc, strict=True):
+        if op == "~~" and a == b:  # theta: a residual variance, lavaan's cov.std (its value, standardized)
+            out.append((np.sign(d) * var[a], np.sign(d) * var[a] / sd_ov[a] ** 2))
+            continue
+        if op == "=~":
+            lv_ = d * np.sqrt(var[a])
+            all_ = lv_ / sd_ov.get(b, 1.0)
+        elif op == "~1":
+            lv_, all_ = d, d / sd_ov.get(a, 1.0)
+        elif op == "~*~":  # a scale factor standardizes to 1 (lavaan: sepc.all = sign(epc))
+            lv_, all_ = d, np.sign(d)
+        else:
+            lv_, all_ = d, d / np.sqrt(var[a] * var[b])
+        out.append((lv_, all_))
+    return pd.DataFrame(out, columns=["sepc.lv", "sepc.all"])
+
+
+def _sd_ov(group, theta: np.ndarray) -> dict:
+    """SD of every item's latent response: 1 / Delta_i (delta), sqrt(Sigma*_ii) (theta)."""
+    t_ram, _, scale = _local(group, theta)
+    if group.theta_param:
+        scale = 1.0 / np.sqrt(np.diag(group.ram.implied(t_ram).sigma))
+    return dict(zip(group.ram.ov, 1.0 / scale, strict=True))
+
+
+def equal_group_modification_indices(fit) -> pd.DataFrame:
+    """``modindices(fit)`` of a :class:`~survey.sem.ordinal.multigroup.GroupFit` (module notes)."""
+    _, weights, _, fg = fit.parts
+    q = fit.theta.size
+    groups, values, rows = [], [], []
+    for grp in fit.blocks:
+        ext, vals, cand = _extended(grp, q + len(values))
+        groups.append(ext)
+        values += vals
+        rows.append(cand)
+    theta = np.concatenate([fit.theta, values])
+    info = np.zeros((theta.size, theta.size))
+    score = np.zeros(theta.size)
+    for grp, w, f in zip(groups, weights, fg, strict=True):
+        stats, jac = moments(grp, theta, jacobian=True)
+        wj = weighted(w, jac)
+        info += f * jac.T @ wj
+        score += f * (grp.nobs - 1) / grp.nobs * (wj.T @ (grp.sample.wls_obs - stats))
+    e = np.arange(q, theta.size)
+    f_ = np.arange(q)
+    v = np.diag(info[np.ix_(e, e)] - info[np.ix_(e, f_)] @ np.linalg.solve(info[np.ix_(f_, f_)],
+                                                                          info[np.ix_(f_, e)]))
+    ok = v >= np.finfo(float).eps ** (1 / 3)
+    n = float(sum(fit.nobs))
+    s = score[e]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mi = np.where(ok, n * s**2 / v, np.nan)
+        epc = np.where(ok, s / v, np.nan)
+    frames, start = [], 0
+    for g, cand in enumerate(rows):
+        part = slice(start, start + len(cand))
+        start += len(cand)
+        out = pd.DataFrame(cand, columns=["lhs", "op", "rhs"])
+        out["group"], out["mi"], out["epc"] = g + 1, mi[part], epc[part]
+        std = _standardized(fit.parameter_table, g, cand, epc[part], _sd_ov(fit.blocks[g], fit.theta))
+        out["sepc.lv"], out["sepc.all"] = std["sepc.lv"].to_numpy(), std["sepc.all"].to_numpy()
+        out["sepc.nox"] = out["sepc.all"]
+        frames.append(out[ok[part]])
+    return pd.concat(frames, ignore_index=True)[COLUMNS]
