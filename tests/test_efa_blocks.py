@@ -32,6 +32,7 @@ OPTIONS = {  # lavaan's call -> survey's keywords
     "efa2_fiml": dict(missing="fiml"), "efa_reg": {},
     "efa2_oblimin_gamma": dict(rotation="oblimin", rotation_args={"oblimin.gamma": 0.5}),
     "efa2_groups": dict(group="school"), "efa2_groups_int": dict(group="school", group_equal="intercepts"),
+    "efa2_groups_loadings": dict(group="school", group_equal="loadings"),
     "efa3_delta": dict(rotation_se="delta"), "mixed_delta": dict(rotation_se="delta"),
     "efa2_weights": dict(sampling_weights="ageyr"), "efa2_cluster": dict(cluster="school"),
 }
@@ -158,7 +159,7 @@ def test_simple_structure_is_recovered():
 
 
 @pytest.mark.parametrize("options, text", [
-    (dict(group="school", group_equal="loadings"), "group_equal loadings"),
+    (dict(group="school", group_equal=["loadings", "regressions"]), "group_equal regressions"),
     (dict(estimator="ULS"), "least-squares"),
     (dict(se="bootstrap", bootstrap=10), "bootstrap"),
     (dict(rotation_se="jackknife"), "rotation_se='jackknife' is not lavaan's"),

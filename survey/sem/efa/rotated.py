@@ -250,10 +250,12 @@ def group_rows(pt: pd.DataFrame) -> list[np.ndarray]:
     return [np.flatnonzero(group == g) for g in sorted(set(group[group > 0]))]
 
 
-def border(pt: pd.DataFrame, values: np.ndarray, sets, opt: RotationOptions) -> np.ndarray:
-    """The rotation criterion's stationarity conditions at the row values (lavaan's border_x)."""
+def border(pt: pd.DataFrame, values: np.ndarray, sets, opt: RotationOptions,
+           first_only: bool = False) -> np.ndarray:
+    """The rotation criterion's stationarity conditions at the row values (lavaan's border_x); the first
+    group's only with group.equal loadings (:mod:`survey.sem.efa.equal`)."""
     res = []
-    for idx in group_rows(pt):
+    for idx in group_rows(pt)[:1] if first_only else group_rows(pt):
         res += _border_group(pt.iloc[idx], values[idx], sets, opt)
     return np.concatenate(res) if res else np.zeros(0)
 
@@ -318,7 +320,9 @@ def rotate_fit(result, opt: RotationOptions, information: str, se_kind: str, tes
 
             warnings.append(SurveyWarning("rotation_not_converged", f"efa block {name}: the GPA rotation "
                                           f"did not converge in {opt.max_iter} iterations", "sem"))
-    pt2 = freed_table(pt)
+    from survey.sem.efa.equal import equality_rows, split_efa_equalities
+
+    pt2, pairs = split_efa_equalities(freed_table(pt))  # group.equal loadings (survey.sem.efa.equal)
     mg2 = MultiGroupModel.from_partable(ram_table(pt2), copy.copy(mg.models[0].names))
     blocks = result.stats.groups
     for ram, b in zip(mg2.models, blocks, strict=True):
@@ -326,7 +330,8 @@ def rotate_fit(result, opt: RotationOptions, information: str, se_kind: str, tes
     free = pt2["free"].to_numpy()
     theta2 = np.zeros(mg2.npar)
     theta2[free[free > 0] - 1] = values[free > 0]
-    jac = richardson_jacobian(lambda t: border(pt2, values_at(mg2, t), sets, opt), theta2)
+    jac = richardson_jacobian(lambda t: border(pt2, values_at(mg2, t), sets, opt, bool(pairs)), theta2)
+    jac = np.vstack([equality_rows(pairs, mg2.npar), jac]) if pairs else jac
     n_eq = int(np.linalg.matrix_rank(jac)) if jac.size else 0
     pieces = copy.copy(result.pieces)
     shell = SimpleNamespace(mg=mg2, stats=result.stats, estimator=result.estimator, missing=result.missing)

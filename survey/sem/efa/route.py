@@ -15,7 +15,7 @@ from survey.sem.syntax.groups import normalize_group_equal
 
 ROTATION_KEYS = ("rotation", "rotation_se", "rotation_args")
 # group.equal that each group's own rotation keeps (observed variables' parameters, latent means at 0)
-GROUP_EQUAL = {"intercepts", "residuals", "residual.covariances", "means"}
+GROUP_EQUAL = {"loadings", "intercepts", "residuals", "residual.covariances", "means"}
 
 
 def has_efa(model: str) -> bool:
