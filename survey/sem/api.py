@@ -182,11 +182,15 @@ def fit(
             raise SurveyInputError("cluster= is not available with ordered items (lavaan 0.6.14 accepts it "
                                    "but ignores the clustering: its SEs and tests equal the unclustered "
                                    "fit's)", field="cluster", value=str(cluster))
-        return fit_ordered(model, data, estimator=estimator, ordered=ordered, missing=missing, group=group,
+        from survey.sem.efa.route import ordinal_rotation  # efa() blocks: rotated after the fit
+
+        rotate = ordinal_rotation(model, partable_options, se)
+        return rotate(fit_ordered(model, data, estimator=estimator, ordered=ordered, missing=missing,
+                           group=group,
                            group_equal=group_equal, group_partial=group_partial, se=se, bootstrap=bootstrap,
                            groups=groups, test=test, information=asked, sampling_weights=sampling_weights,
                            sampling_weights_normalization=sampling_weights_normalization, seed=seed,
-                           **partable_options)
+                           **partable_options))
     check_partable_options(partable_options)
     # lavaan: the Bollen-Stine bootstrap p-value beside the standard test (two-stage: the SB test instead)
     bs_test = test == "bollen.stine" and not two_stage

@@ -42,8 +42,12 @@ def check_efa_route(model: str, options: dict, *, least_squares: bool, ordinal: 
     what = None
     if least_squares:
         what = "the least-squares estimators (GLS, ULS, DWLS, WLS)"
+    elif ordinal and group is not None:
+        what = "ordered items and groups"
+    elif ordinal and (resampling or _constrained(model)):
+        what = "ordered items and the bootstrap or explicit constraints"
     elif ordinal:
-        what = "ordered items"
+        return  # rotated after the ordinal fit (ordinal_rotation)
     elif group is not None and set(normalize_group_equal(group_equal)) - GROUP_EQUAL:
         what = ("group_equal " + ", ".join(sorted(set(normalize_group_equal(group_equal)) - GROUP_EQUAL))
                 + " (equalities the rotation of each group would break; available: "
@@ -57,3 +61,16 @@ def check_efa_route(model: str, options: dict, *, least_squares: bool, ordinal: 
                                "available: efa() blocks with ML, MLR, MLM, complete data or FIML, groups, "
                                "sampling weights, clusters)",
                                field="model")
+
+
+def ordinal_rotation(model: str, options: dict, se: str = "default"):
+    """For an ordinal fit: take the rotation options out of ``options`` and return the step that
+    rotates the fitted efa() blocks (:func:`survey.sem.efa.ordinal.rotate_ordinal`; identity without
+    efa())."""
+    if not isinstance(model, str) or not has_efa(model):
+        return lambda fit: fit
+    from survey.sem.efa.ordinal import rotate_ordinal
+    from survey.sem.efa.rotated import pop_rotation
+
+    opt = pop_rotation(options)
+    return lambda fit: rotate_ordinal(fit, opt, se)
