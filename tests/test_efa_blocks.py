@@ -174,8 +174,9 @@ def test_refusals_name_the_option(options, text):
 
 
 def test_ordered_and_constraints_refused():
-    with pytest.raises(SurveyInputError, match="ordered items"):
-        survey.cfa(REF["models"]["efa2"], HS.assign(x1=pd.cut(HS["x1"], 3, labels=False)), ordered=["x1"])
+    with pytest.raises(SurveyInputError, match="ordered items and groups"):
+        survey.cfa(REF["models"]["efa2"], HS.assign(x1=pd.cut(HS["x1"], 3, labels=False)), ordered=["x1"],
+                   group="school")
     with pytest.raises(SurveyInputError, match="explicit constraints"):
         survey.cfa(REF["models"]["efa2"] + "\nx1 ~~ a*x1\na > 0.1", HS)
 

@@ -40,7 +40,8 @@ def compare(case: dict, res, keys=("lhs", "op", "rhs")) -> None:
     for key, want in case["fit_measures"].items():
         if key not in fm or not isinstance(want, (int, float)) or math.isnan(float(want)):
             continue
-        assert abs(float(fm[key]) - want) <= 1e-3 * max(1.0, abs(want)), f"{key}: ours {fm[key]} lavaan {want}"
+        tol = 1e-3 * max(1.0, abs(want))
+        assert abs(float(fm[key]) - want) <= tol, f"{key}: ours {fm[key]} lavaan {want}"
         compared += 1
     assert compared > 10
     assert fm["npar"] == case["npar"]
