@@ -19,6 +19,7 @@ from survey.errors import SurveyInputError
 HERE = Path(__file__).parent / "fixtures" / "efa"
 REF = json.loads((HERE / "efa2.json").read_text())
 ORD = pd.read_csv(HERE / "hs_ord.csv")
+HS = pd.read_csv(HERE / "hs.csv")
 ITEMS = [f"o{i}" for i in range(1, 7)]
 CASES = {  # lavaan's case -> (model, survey's keywords)
     "ord_wlsmv": ("efa2_o", dict(ordered=ITEMS)),
@@ -72,3 +73,23 @@ def test_ordered_efa_refusals_name_lavaans_fit():
         survey.cfa(REF["models"]["efa2_o"], ORD, ordered=ITEMS, group="school")
     with pytest.raises(SurveyInputError, match="rotation='target' is not available"):
         survey.cfa(REF["models"]["efa2_o"], ORD, ordered=ITEMS, rotation="target")
+
+
+LOADINGS = {  # group.equal loadings (make_efa2.R): lavaan frees the later groups' factor (co)variances
+    "load_varimax": dict(group_equal="loadings", rotation="varimax"),
+    "load_lvvar": dict(group_equal=["loadings", "lv.variances"]),
+    "load_lvcov": dict(group_equal=["loadings", "lv.covariances"]),
+}
+
+
+@pytest.mark.parametrize("name", list(LOADINGS))
+def test_equal_loadings_efa_block_equals_lavaan(name):
+    res = survey.cfa(REF["models"]["efa2"], HS, group="school", **LOADINGS[name])
+    compare(REF["cases"][name], res, keys=("lhs", "op", "rhs", "group"))
+    se = res.estimates().query("op == '=~'").pivot_table(index=["lhs", "rhs"], columns="group", values="se")
+    np.testing.assert_allclose(se[1], se[2], atol=1e-10)  # the kept equalities: equal SEs, as lavaan
+
+
+def test_lv_variances_without_loadings_refused():
+    with pytest.raises(SurveyInputError, match="group_equal lv.variances"):
+        survey.cfa(REF["models"]["efa2"], HS, group="school", group_equal="lv.variances")

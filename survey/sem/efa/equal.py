@@ -21,7 +21,7 @@ import pandas as pd
 def split_efa_equalities(pt: pd.DataFrame) -> tuple[pd.DataFrame, list[tuple[int, int]]]:
     """The table with every efa loading row its own free number (renumbered in row order) and the
     pairs (first row's, other row's) of 0-based free indices that group.equal made one parameter (and
-    the later groups' echelon loadings, freed by the rotation, paired with the first group's)."""
+    the later groups' echelon rows, freed by the rotation, paired with the first group's)."""
     out = pt.copy()
     free = out["free"].to_numpy().copy()
     efa = (out["op"] == "=~").to_numpy() & (out["efa"].fillna("") != "").to_numpy() if "efa" in out \
@@ -42,12 +42,14 @@ def split_efa_equalities(pt: pd.DataFrame) -> tuple[pd.DataFrame, list[tuple[int
     out["free"] = numbers
     pairs = [(numbers[rows[0]] - 1, numbers[j] - 1) for rows in groups.values() for j in rows[1:]]
     # the echelon zeros of the later groups are the first group's (lavaan's user 77 rows), equal too
-    echelon = efa & (out["user"] == 7).to_numpy()
+    echelon = (out["user"] == 7).to_numpy()
     group = out["group"].to_numpy()
-    first = {(r.lhs, r.rhs): i for i, r in zip(np.flatnonzero(echelon), out[echelon].itertuples(index=False),
-                                                strict=True) if group[i] == group[echelon].min()}
+    first = {(r.lhs, r.op, r.rhs): i for i, r in zip(np.flatnonzero(echelon),
+                                                      out[echelon].itertuples(index=False), strict=True)
+             if group[i] == group[echelon].min()}
     for i in np.flatnonzero(echelon & (group != group[echelon].min())):
-        j = first.get((out.at[out.index[i], "lhs"], out.at[out.index[i], "rhs"]))
+        row = out.iloc[i]
+        j = first.get((row["lhs"], row["op"], row["rhs"]))
         if j is not None:
             pairs.append((numbers[j] - 1, numbers[i] - 1))
     return out, pairs
@@ -59,3 +61,13 @@ def equality_rows(pairs: list[tuple[int, int]], npar: int) -> np.ndarray:
     for r, (i, j) in enumerate(pairs):
         jac[r, i], jac[r, j] = 1.0, -1.0
     return jac
+
+
+def fix_rotated(pt: pd.DataFrame, values: np.ndarray) -> None:
+    """Fixed rows take their rotated values (in place on the rotated table's ``ustart``): with groups the
+    rotation of a later group moves its fixed factor (co)variances (orthogonal rotation: the covariance
+    fixed at 0; lv.variances: the variances fixed at 1), as lavaan reports them."""
+    fixed = (pt["free"].to_numpy() == 0) & pt["op"].isin(["=~", "~", "~~", "~1"]).to_numpy()
+    start = pt["ustart"].to_numpy(dtype=float)
+    moved = fixed & np.isfinite(start) & (np.abs(values - start) > 1e-12)
+    pt.loc[moved, "ustart"] = values[moved]

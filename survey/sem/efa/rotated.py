@@ -320,9 +320,10 @@ def rotate_fit(result, opt: RotationOptions, information: str, se_kind: str, tes
 
             warnings.append(SurveyWarning("rotation_not_converged", f"efa block {name}: the GPA rotation "
                                           f"did not converge in {opt.max_iter} iterations", "sem"))
-    from survey.sem.efa.equal import equality_rows, split_efa_equalities
+    from survey.sem.efa.equal import equality_rows, fix_rotated, split_efa_equalities
 
     pt2, pairs = split_efa_equalities(freed_table(pt))  # group.equal loadings (survey.sem.efa.equal)
+    fix_rotated(pt2, values)
     mg2 = MultiGroupModel.from_partable(ram_table(pt2), copy.copy(mg.models[0].names))
     blocks = result.stats.groups
     for ram, b in zip(mg2.models, blocks, strict=True):

@@ -3,9 +3,10 @@
 lavaan 0.6.14 fits efa() blocks with every estimator, groups, ordered items, weights, the bootstrap and
 explicit constraints. Here: ML, MLR and the other normal-theory estimators of the one engine, complete
 data or FIML, groups (each rotated on its own, as lavaan; group.equal on the observed variables'
-parameters only), sampling weights and clusters; the others are refused with a one-line error until they
-are reproduced (never an unrotated solution reported as rotated). Without efa() in the model lavaan
-ignores the rotation options, and so do we.
+parameters, and loadings with or without lv.variances / lv.covariances: survey.sem.efa.equal), sampling
+weights and clusters; ordered items in one group (survey.sem.efa.ordinal); the others are refused
+with a one-line error until they are reproduced (never an unrotated solution reported as rotated).
+Without efa() in the model lavaan ignores the rotation options, and so do we.
 """
 
 from __future__ import annotations
@@ -23,6 +24,14 @@ def has_efa(model: str) -> bool:
     from survey.sem.syntax.parse import parse_syntax
 
     return "efa(" in model and any(f.mod.efa for f in parse_syntax(model))
+
+
+def _allowed(group_equal) -> set[str]:
+    """group.equal classes reproduced with efa() blocks (lv.variances / lv.covariances: with loadings,
+    the later groups' factor (co)variances that the equal loadings identify; survey.sem.efa.equal)."""
+    if "loadings" in normalize_group_equal(group_equal):
+        return GROUP_EQUAL | {"lv.variances", "lv.covariances"}
+    return GROUP_EQUAL
 
 
 def _constrained(model: str) -> bool:
@@ -48,10 +57,11 @@ def check_efa_route(model: str, options: dict, *, least_squares: bool, ordinal: 
         what = "ordered items and the bootstrap or explicit constraints"
     elif ordinal:
         return  # rotated after the ordinal fit (ordinal_rotation)
-    elif group is not None and set(normalize_group_equal(group_equal)) - GROUP_EQUAL:
-        what = ("group_equal " + ", ".join(sorted(set(normalize_group_equal(group_equal)) - GROUP_EQUAL))
-                + " (equalities the rotation of each group would break; available: "
-                + ", ".join(sorted(GROUP_EQUAL)) + ")")
+    elif group is not None and set(normalize_group_equal(group_equal)) - _allowed(group_equal):
+        what = ("group_equal " + ", ".join(sorted(set(normalize_group_equal(group_equal))
+                                                  - _allowed(group_equal)))
+                + " (not reproduced yet; available: " + ", ".join(sorted(GROUP_EQUAL))
+                + ", and with loadings lv.variances, lv.covariances)")
     elif resampling:
         what = "the bootstrap (each replicate rotated and aligned)"
     elif _constrained(model):
