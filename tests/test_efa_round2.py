@@ -1,7 +1,8 @@
 """efa() blocks, round 2 (issue 15): combinations round 1 refused that lavaan 0.6.14 fits, against
-tests/fixtures/efa/efa.json (make_efa.R: group.equal loadings) and efa2.json (make_efa2.R: ordered items
-under WLSMV, geomin and varimax): est, se, std.all within 1e-3 (relative beyond 1), every fitMeasures()
-entry we report within 1e-3, npar as lavaan's."""
+tests/fixtures/efa/efa2.json (make_efa2.R: ordered items under WLSMV, geomin, varimax, mixed;
+group.equal loadings with varimax, lv.variances, lv.covariances; continuous ULS and DWLS): est, se,
+std.all within 1e-3 (relative beyond 1), every fitMeasures() entry we report within 1e-3, npar as
+lavaan's. (group.equal loadings with geomin: tests/test_efa_blocks.py, efa.json.)"""
 
 from __future__ import annotations
 
@@ -93,3 +94,16 @@ def test_equal_loadings_efa_block_equals_lavaan(name):
 def test_lv_variances_without_loadings_refused():
     with pytest.raises(SurveyInputError, match="group_equal lv.variances"):
         survey.cfa(REF["models"]["efa2"], HS, group="school", group_equal="lv.variances")
+
+
+@pytest.mark.parametrize("name, estimator", [("cont_uls", "ULS"), ("cont_dwls", "DWLS")])
+def test_least_squares_efa_block_equals_lavaan(name, estimator):
+    res = survey.cfa(REF["models"]["efa2"], HS, estimator=estimator)
+    compare(REF["cases"][name], res)
+
+
+def test_least_squares_efa_refusals():
+    with pytest.raises(SurveyInputError, match="least-squares estimators .* beside groups"):
+        survey.cfa(REF["models"]["efa2"], HS, estimator="ULS", group="school")
+    with pytest.raises(SurveyInputError, match="se='standard'"):
+        survey.cfa(REF["models"]["efa2"], HS, estimator="DWLS", se="robust.sem")

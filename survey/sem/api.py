@@ -169,12 +169,15 @@ def fit(
                          sampling_weights=sampling_weights, cluster=cluster, test=test, information=asked,
                          partable_options=partable_options)
         check_partable_options({k: v for k, v in partable_options.items() if k != "fixed_x"})
+        from survey.sem.efa.route import ls_rotation  # efa() blocks: rotated after the fit
+
+        rotate = ls_rotation(model, partable_options)
         with single_thread():
-            return fit_least_squares(model, data, est, group=group, group_equal=group_equal,
+            return rotate(fit_least_squares(model, data, est, group=group, group_equal=group_equal,
                                      group_partial=group_partial, se=se, test=test, information=asked,
                                      missing=missing, sampling_weights=sampling_weights,
                                      sampling_weights_normalization=sampling_weights_normalization,
-                                     **partable_options)
+                                     **partable_options))
     if wants_ordinal(estimator, ordered):  # ordered items: thresholds, polychorics, WLSMV (sem.ordinal)
         check_path(model, group=group, missing=missing, plain_ml=False,  # no explicit constraints
                    ordinal=True)

@@ -49,8 +49,11 @@ def check_efa_route(model: str, options: dict, *, least_squares: bool, ordinal: 
             options.pop(key, None)
         return
     what = None
-    if least_squares:
-        what = "the least-squares estimators (GLS, ULS, DWLS, WLS)"
+    if least_squares and (group is not None or resampling or weighted or _constrained(model)):
+        what = ("the least-squares estimators (GLS, ULS, DWLS, WLS) beside groups, weights, the bootstrap "
+                "or explicit constraints")
+    elif least_squares:
+        return  # rotated after the least-squares fit (ls_rotation)
     elif ordinal and group is not None:
         what = "ordered items and groups"
     elif ordinal and (resampling or _constrained(model)):
@@ -84,3 +87,17 @@ def ordinal_rotation(model: str, options: dict, se: str = "default"):
 
     opt = pop_rotation(options)
     return lambda fit: rotate_ordinal(fit, opt, se)
+
+
+def ls_rotation(model: str, options: dict):
+    """For a continuous least-squares fit: take the rotation options out of ``options`` (its inner ML
+    fit then builds the unrotated model only) and return the step that rotates the fitted efa() blocks
+    (:func:`survey.sem.efa.ls.rotate_ls`; identity without efa())."""
+    if not isinstance(model, str) or not has_efa(model):
+        return lambda fit: fit
+    from survey.sem.efa.ls import rotate_ls
+    from survey.sem.efa.rotated import pop_rotation
+
+    opt = pop_rotation(options)
+    options["rotation"], options["rotation_args"] = "none", {"orthogonal": opt.orthogonal}
+    return lambda fit: rotate_ls(fit, opt)
