@@ -107,3 +107,30 @@ def test_least_squares_efa_refusals():
         survey.cfa(REF["models"]["efa2"], HS, estimator="ULS", group="school")
     with pytest.raises(SurveyInputError, match="se='standard'"):
         survey.cfa(REF["models"]["efa2"], HS, estimator="DWLS", se="robust.sem")
+
+
+MI = json.loads((HERE / "efa2_mi.json").read_text())  # make_efa2_mi.R
+
+
+@pytest.mark.parametrize("name", ["efa2", "mixed"])
+def test_modindices_of_rotated_fit_equal_lavaan(name):
+    """Candidates on and off the efa factors (f1 =~ x7 ...): the bordered inverse of the rotated model."""
+    ref = pd.DataFrame(MI["cases"][name]["mi"])
+    ours = survey.sem(MI["models"][name][0], HS).modindices()
+    assert len(ours) == len(ref)
+    both = ref.merge(ours, on=["lhs", "op", "rhs"], how="left", suffixes=("_ref", ""))
+    for col in ("mi", "epc", "sepc.lv", "sepc.all"):
+        want, got = both[f"{col}_ref"].to_numpy(float), both[col].to_numpy(float)
+        assert np.nanmax(np.abs(got - want) / np.maximum(1.0, np.abs(want))) < 1e-3, col
+
+
+@pytest.mark.parametrize("name, kinds", [("efa2", ("raw", "cor", "standardized", "normalized")),
+                                         ("mixed", ("raw", "cor", "normalized"))])
+def test_residuals_of_rotated_fit_equal_lavaan(name, kinds):
+    from survey.sem.results.residuals import result_residuals
+
+    res = survey.sem(MI["models"][name][0], HS)
+    for kind in kinds:
+        got = result_residuals(res, kind)[0].cov.to_numpy()
+        want = np.array(MI["cases"][name][kind], dtype=float)
+        np.testing.assert_allclose(got, want, atol=1e-4, err_msg=kind)
