@@ -204,7 +204,7 @@ def _section(lines: list[str], start: str, stop: str) -> list[str]:
     return [line.rstrip() for line in lines[i:j]]
 
 
-@pytest.mark.parametrize("name", ["mixed_sem", "efa3_varimax", "efa3_oblimin", "efa2_cfa",
+@pytest.mark.parametrize("name", ["mixed_sem", "efa3_varimax", "efa3_oblimin", "efa2_cfa", "efa2_groups_loadings",
                                   "efa3_geomin_orth"])
 def test_summary_prints_as_lavaan(name):
     """summary(): the parameter count and rotation block, and the estimate sections line by line

@@ -71,3 +71,17 @@ def fix_rotated(pt: pd.DataFrame, values: np.ndarray) -> None:
     start = pt["ustart"].to_numpy(dtype=float)
     moved = fixed & np.isfinite(start) & (np.abs(values - start) > 1e-12)
     pt.loc[moved, "ustart"] = values[moved]
+
+
+def equality_counts(pt: pd.DataFrame) -> tuple[int, int, int] | None:
+    """lavaan's summary counts of an unrotated table with group.equal equalities: (model parameters, one
+    per free row; equality constraints, one per shared row and per later-group echelon row; their row
+    rank), or None without equalities."""
+    free = pt["free"].to_numpy()
+    model = (free > 0) & (pt["op"] != ":=").to_numpy()
+    n_full, n_par = int(model.sum()), len(np.unique(free[model]))
+    if n_full == n_par:
+        return None
+    group = pt["group"].to_numpy()
+    echelon = (pt["user"] == 7).to_numpy() & (group > group.min())
+    return n_full, n_full - n_par + int(echelon.sum()), n_full - n_par
