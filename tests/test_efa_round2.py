@@ -72,8 +72,8 @@ def test_ordered_efa_unrotated_is_lavaans():
 def test_ordered_efa_refusals_name_lavaans_fit():
     with pytest.raises(SurveyInputError, match="ordered items and groups"):
         survey.cfa(REF["models"]["efa2_o"], ORD, ordered=ITEMS, group="school")
-    with pytest.raises(SurveyInputError, match="rotation='target' is not available"):
-        survey.cfa(REF["models"]["efa2_o"], ORD, ordered=ITEMS, rotation="target")
+    with pytest.raises(SurveyInputError, match="rotation='bentler' is not available"):
+        survey.cfa(REF["models"]["efa2_o"], ORD, ordered=ITEMS, rotation="bentler")
 
 
 LOADINGS = {  # group.equal loadings (make_efa2.R): lavaan frees the later groups' factor (co)variances
@@ -134,3 +134,20 @@ def test_residuals_of_rotated_fit_equal_lavaan(name, kinds):
         got = result_residuals(res, kind)[0].cov.to_numpy()
         want = np.array(MI["cases"][name][kind], dtype=float)
         np.testing.assert_allclose(got, want, atol=1e-4, err_msg=kind)
+
+
+TARGET = json.loads((HERE / "efa2_target.json").read_text())  # make_efa2_target.R
+
+
+@pytest.mark.parametrize("name, orthogonal", [("target", False), ("target_orth", True)])
+def test_target_rotation_equals_lavaan(name, orthogonal):
+    res = survey.cfa(TARGET["models"]["efa2"], HS, rotation="target",
+                     rotation_args={"target": np.array(TARGET["target"]), "orthogonal": orthogonal})
+    compare(TARGET["cases"][name], res)
+
+
+def test_target_rotation_needs_its_matrix():
+    with pytest.raises(SurveyInputError, match="takes rotation_args"):
+        survey.cfa(TARGET["models"]["efa2"], HS, rotation="target")
+    with pytest.raises(SurveyInputError, match="target has shape"):
+        survey.cfa(TARGET["models"]["efa2"], HS, rotation="target", rotation_args={"target": np.ones((5, 2))})

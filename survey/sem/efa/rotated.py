@@ -50,6 +50,7 @@ class RotationOptions:
     gpa_tol: float = 1e-5
     max_iter: int = 10000
     se: str = "bordered"
+    target: object = None  # rotation = "target": the p x m target matrix (rotation_args target)
 
     @property
     def weights(self) -> str:
@@ -60,11 +61,11 @@ class RotationOptions:
     @property
     def criterion_args(self) -> dict:
         return dict(geomin_epsilon=self.geomin_epsilon, oblimin_gamma=self.oblimin_gamma,
-                    orthomax_gamma=self.orthomax_gamma)
+                    orthomax_gamma=self.orthomax_gamma, target=self.target)
 
 
 ARGS = {"orthogonal", "std_ov", "geomin_epsilon", "oblimin_gamma", "orthomax_gamma", "row_weights", "rstarts",
-        "seed", "gpa_tol", "max_iter"}
+        "seed", "gpa_tol", "max_iter", "target"}
 NO_EFFECT_ARGS = {"verbose", "warn", "algorithm", "reflect", "order_lv_by", "jac_init_rot", "tol"}
 
 
@@ -76,7 +77,7 @@ def pop_rotation(options: dict) -> RotationOptions:
     args = {str(k).replace(".", "_"): v for k, v in dict(options.pop("rotation_args", None) or {}).items()}
     if method not in METHODS + ("none",):
         why = ("lavaan 0.6.14 fails on it in efa() blocks: 'non-numeric argument to mathematical function'"
-               if method == "promax" else "lavaan also has target, pst, bentler, cf-*, entropy: not yet here")
+               if method == "promax" else "lavaan also has pst, bentler, cf-*, entropy: not yet here")
         raise SurveyInputError(f"rotation={method!r} is not available ({why}; available: "
                                f"{', '.join(METHODS)}, none)", field="rotation", value=method)
     if se not in ROTATION_SE:
@@ -98,6 +99,9 @@ def pop_rotation(options: dict) -> RotationOptions:
         raise SurveyInputError("rotation='orthomax' needs rotation_args={'orthogonal': True} (lavaan "
                                "0.6.14's oblique orthomax fails: 'system is computationally singular')",
                                field="rotation", value=method)
+    if (method == "target") != (kept.get("target") is not None):  # lavaan: target needs its matrix
+        raise SurveyInputError("rotation='target' takes rotation_args={'target': p x m matrix} (and the "
+                               "target only with it)", field="rotation_args", value="target")
     return RotationOptions(method=method, se=se, **kept)
 
 
