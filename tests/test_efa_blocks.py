@@ -32,6 +32,7 @@ OPTIONS = {  # lavaan's call -> survey's keywords
     "efa2_fiml": dict(missing="fiml"), "efa_reg": {},
     "efa2_oblimin_gamma": dict(rotation="oblimin", rotation_args={"oblimin.gamma": 0.5}),
     "efa2_groups": dict(group="school"), "efa2_groups_int": dict(group="school", group_equal="intercepts"),
+    "efa2_groups_loadings": dict(group="school", group_equal="loadings"),
     "efa3_delta": dict(rotation_se="delta"), "mixed_delta": dict(rotation_se="delta"),
     "efa2_weights": dict(sampling_weights="ageyr"), "efa2_cluster": dict(cluster="school"),
 }
@@ -158,13 +159,13 @@ def test_simple_structure_is_recovered():
 
 
 @pytest.mark.parametrize("options, text", [
-    (dict(group="school", group_equal="loadings"), "group_equal loadings"),
-    (dict(estimator="ULS"), "least-squares"),
+    (dict(group="school", group_equal=["loadings", "regressions"]), "group_equal regressions"),
+    (dict(estimator="ULS", group="school"), "least-squares"),
     (dict(se="bootstrap", bootstrap=10), "bootstrap"),
     (dict(rotation_se="jackknife"), "rotation_se='jackknife' is not lavaan's"),
     (dict(rotation="orthomax"), "needs rotation_args"),
     (dict(rotation="promax"), "lavaan 0.6.14 fails on it"),
-    (dict(rotation="target"), "rotation='target' is not available"),
+    (dict(rotation="bentler"), "rotation='bentler' is not available"),
     (dict(rotation_args={"foo": 1}), "rotation_args 'foo'"),
 ])
 def test_refusals_name_the_option(options, text):
@@ -173,8 +174,9 @@ def test_refusals_name_the_option(options, text):
 
 
 def test_ordered_and_constraints_refused():
-    with pytest.raises(SurveyInputError, match="ordered items"):
-        survey.cfa(REF["models"]["efa2"], HS.assign(x1=pd.cut(HS["x1"], 3, labels=False)), ordered=["x1"])
+    with pytest.raises(SurveyInputError, match="ordered items and groups"):
+        survey.cfa(REF["models"]["efa2"], HS.assign(x1=pd.cut(HS["x1"], 3, labels=False)), ordered=["x1"],
+                   group="school")
     with pytest.raises(SurveyInputError, match="explicit constraints"):
         survey.cfa(REF["models"]["efa2"] + "\nx1 ~~ a*x1\na > 0.1", HS)
 
@@ -203,7 +205,7 @@ def _section(lines: list[str], start: str, stop: str) -> list[str]:
 
 
 @pytest.mark.parametrize("name", ["mixed_sem", "efa3_varimax", "efa3_oblimin", "efa2_cfa",
-                                  "efa3_geomin_orth"])
+                                  "efa2_groups_loadings", "efa3_geomin_orth"])
 def test_summary_prints_as_lavaan(name):
     """summary(): the parameter count and rotation block, and the estimate sections line by line
     (lavaan's summary(fit) text, captured by make_efa.R)."""
@@ -247,6 +249,6 @@ def test_cli_fits_an_efa_block(tmp_path, capsys):
     np.testing.assert_allclose(got["se"], api["se"], atol=1e-8)
     f1 = got[(got["op"] == "=~") & (got["rhs"] == "x1")]["est"].to_numpy()
     assert np.abs(f1).min() > 0.2  # varimax spreads x1 over both factors (geomin: .62 / .31)
-    code, out, err = run(["fit", str(model), str(data), "--estimator", "ULS"])
-    assert code == 2 and out == "" and "efa() blocks with the least-squares" in err
+    code, out, err = run(["fit", str(model), str(data), "--option", "rotation=bentler"])
+    assert code == 2 and out == "" and "rotation='bentler' is not available" in err
     assert len(err.strip().splitlines()) == 1

@@ -169,12 +169,15 @@ def fit(
                          sampling_weights=sampling_weights, cluster=cluster, test=test, information=asked,
                          partable_options=partable_options)
         check_partable_options({k: v for k, v in partable_options.items() if k != "fixed_x"})
+        from survey.sem.efa.route import ls_rotation  # efa() blocks: rotated after the fit
+
+        rotate = ls_rotation(model, partable_options)
         with single_thread():
-            return fit_least_squares(model, data, est, group=group, group_equal=group_equal,
+            return rotate(fit_least_squares(model, data, est, group=group, group_equal=group_equal,
                                      group_partial=group_partial, se=se, test=test, information=asked,
                                      missing=missing, sampling_weights=sampling_weights,
                                      sampling_weights_normalization=sampling_weights_normalization,
-                                     **partable_options)
+                                     **partable_options))
     if wants_ordinal(estimator, ordered):  # ordered items: thresholds, polychorics, WLSMV (sem.ordinal)
         check_path(model, group=group, missing=missing, plain_ml=False,  # no explicit constraints
                    ordinal=True)
@@ -182,11 +185,15 @@ def fit(
             raise SurveyInputError("cluster= is not available with ordered items (lavaan 0.6.14 accepts it "
                                    "but ignores the clustering: its SEs and tests equal the unclustered "
                                    "fit's)", field="cluster", value=str(cluster))
-        return fit_ordered(model, data, estimator=estimator, ordered=ordered, missing=missing, group=group,
+        from survey.sem.efa.route import ordinal_rotation  # efa() blocks: rotated after the fit
+
+        rotate = ordinal_rotation(model, partable_options, se)
+        return rotate(fit_ordered(model, data, estimator=estimator, ordered=ordered, missing=missing,
+                           group=group,
                            group_equal=group_equal, group_partial=group_partial, se=se, bootstrap=bootstrap,
                            groups=groups, test=test, information=asked, sampling_weights=sampling_weights,
                            sampling_weights_normalization=sampling_weights_normalization, seed=seed,
-                           **partable_options)
+                           **partable_options))
     check_partable_options(partable_options)
     from survey.sem.inference.many_tests import without_bollen_stine
 

@@ -83,14 +83,24 @@ def rotation_lines(opt) -> list[str]:
 def rotated_summary(text: str, res) -> str:
     """Insert the rotation block after the parameter count (the unrotated model's, as lavaan prints it),
     drop the equality-constraint count of the rotation conditions, and name the block of efa factors."""
+    from survey.sem.efa.equal import equality_counts
     from survey.sem.results.summary_layout import _line
 
     npar = int(res.fit_measures()["npar"])
+    counts = equality_counts(res.unrotated.mg.partable)  # group.equal: lavaan's == rows of the unrotated
     block = {r.lhs: r.efa for r in res.partable.itertuples(index=False) if r.op == "=~" and r.efa}
     out = []
     for line in text.split("\n"):
         if line.startswith("  Number of model parameters"):
-            out += [_line("Number of model parameters", str(npar)), ""] + rotation_lines(res.rotation)
+            if counts is None:
+                out.append(_line("Number of model parameters", str(npar)))
+            else:
+                out += [_line("Number of model parameters", str(counts[0])),
+                        _line("Number of equality constraints", str(counts[1])),
+                        _line("Row rank of the constraints matrix", str(counts[2]))]
+            out += [""] + rotation_lines(res.rotation)
+            continue
+        if line.startswith("  Row rank of the constraints matrix"):
             continue
         if line.startswith("  Number of equality constraints") and not (res.partable["op"] == "==").any():
             continue

@@ -50,6 +50,7 @@ class RotationOptions:
     gpa_tol: float = 1e-5
     max_iter: int = 10000
     se: str = "bordered"
+    target: object = None  # rotation = "target": the p x m target matrix (rotation_args target)
 
     @property
     def weights(self) -> str:
@@ -60,11 +61,11 @@ class RotationOptions:
     @property
     def criterion_args(self) -> dict:
         return dict(geomin_epsilon=self.geomin_epsilon, oblimin_gamma=self.oblimin_gamma,
-                    orthomax_gamma=self.orthomax_gamma)
+                    orthomax_gamma=self.orthomax_gamma, target=self.target)
 
 
 ARGS = {"orthogonal", "std_ov", "geomin_epsilon", "oblimin_gamma", "orthomax_gamma", "row_weights", "rstarts",
-        "seed", "gpa_tol", "max_iter"}
+        "seed", "gpa_tol", "max_iter", "target"}
 NO_EFFECT_ARGS = {"verbose", "warn", "algorithm", "reflect", "order_lv_by", "jac_init_rot", "tol"}
 
 
@@ -76,7 +77,7 @@ def pop_rotation(options: dict) -> RotationOptions:
     args = {str(k).replace(".", "_"): v for k, v in dict(options.pop("rotation_args", None) or {}).items()}
     if method not in METHODS + ("none",):
         why = ("lavaan 0.6.14 fails on it in efa() blocks: 'non-numeric argument to mathematical function'"
-               if method == "promax" else "lavaan also has target, pst, bentler, cf-*, entropy: not yet here")
+               if method == "promax" else "lavaan also has pst, bentler, cf-*, entropy: not yet here")
         raise SurveyInputError(f"rotation={method!r} is not available ({why}; available: "
                                f"{', '.join(METHODS)}, none)", field="rotation", value=method)
     if se not in ROTATION_SE:
@@ -98,6 +99,9 @@ def pop_rotation(options: dict) -> RotationOptions:
         raise SurveyInputError("rotation='orthomax' needs rotation_args={'orthogonal': True} (lavaan "
                                "0.6.14's oblique orthomax fails: 'system is computationally singular')",
                                field="rotation", value=method)
+    if (method == "target") != (kept.get("target") is not None):  # lavaan: target needs its matrix
+        raise SurveyInputError("rotation='target' takes rotation_args={'target': p x m matrix} (and the "
+                               "target only with it)", field="rotation_args", value="target")
     return RotationOptions(method=method, se=se, **kept)
 
 
@@ -250,10 +254,12 @@ def group_rows(pt: pd.DataFrame) -> list[np.ndarray]:
     return [np.flatnonzero(group == g) for g in sorted(set(group[group > 0]))]
 
 
-def border(pt: pd.DataFrame, values: np.ndarray, sets, opt: RotationOptions) -> np.ndarray:
-    """The rotation criterion's stationarity conditions at the row values (lavaan's border_x)."""
+def border(pt: pd.DataFrame, values: np.ndarray, sets, opt: RotationOptions,
+           first_only: bool = False) -> np.ndarray:
+    """The rotation criterion's stationarity conditions at the row values (lavaan's border_x); the first
+    group's only with group.equal loadings (:mod:`survey.sem.efa.equal`)."""
     res = []
-    for idx in group_rows(pt):
+    for idx in group_rows(pt)[:1] if first_only else group_rows(pt):
         res += _border_group(pt.iloc[idx], values[idx], sets, opt)
     return np.concatenate(res) if res else np.zeros(0)
 
@@ -318,7 +324,10 @@ def rotate_fit(result, opt: RotationOptions, information: str, se_kind: str, tes
 
             warnings.append(SurveyWarning("rotation_not_converged", f"efa block {name}: the GPA rotation "
                                           f"did not converge in {opt.max_iter} iterations", "sem"))
-    pt2 = freed_table(pt)
+    from survey.sem.efa.equal import equality_rows, fix_rotated, split_efa_equalities
+
+    pt2, pairs = split_efa_equalities(freed_table(pt))  # group.equal loadings (survey.sem.efa.equal)
+    fix_rotated(pt2, values)
     mg2 = MultiGroupModel.from_partable(ram_table(pt2), copy.copy(mg.models[0].names))
     blocks = result.stats.groups
     for ram, b in zip(mg2.models, blocks, strict=True):
@@ -326,7 +335,8 @@ def rotate_fit(result, opt: RotationOptions, information: str, se_kind: str, tes
     free = pt2["free"].to_numpy()
     theta2 = np.zeros(mg2.npar)
     theta2[free[free > 0] - 1] = values[free > 0]
-    jac = richardson_jacobian(lambda t: border(pt2, values_at(mg2, t), sets, opt), theta2)
+    jac = richardson_jacobian(lambda t: border(pt2, values_at(mg2, t), sets, opt, bool(pairs)), theta2)
+    jac = np.vstack([equality_rows(pairs, mg2.npar), jac]) if pairs else jac
     n_eq = int(np.linalg.matrix_rank(jac)) if jac.size else 0
     pieces = copy.copy(result.pieces)
     shell = SimpleNamespace(mg=mg2, stats=result.stats, estimator=result.estimator, missing=result.missing)

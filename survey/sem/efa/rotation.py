@@ -34,13 +34,21 @@ import numpy as np
 from survey.errors import SurveyInputError
 
 ORTHOGONAL_ONLY = ("varimax",)  # lavaan: orthogonal by default for these
-METHODS = ("geomin", "oblimin", "quartimin", "varimax", "orthomax")
+METHODS = ("geomin", "oblimin", "quartimin", "varimax", "orthomax", "target")
 
 
 def criterion(method: str, lam: np.ndarray, geomin_epsilon: float = 0.001, oblimin_gamma: float = 0.0,
-              orthomax_gamma: float = 1.0) -> tuple[float, np.ndarray]:
-    """Q(L) and dQ/dL for one of :data:`METHODS` (lavaan's ``lav_matrix_rotate_<method>``)."""
+              orthomax_gamma: float = 1.0, target: np.ndarray | None = None) -> tuple[float, np.ndarray]:
+    """Q(L) and dQ/dL for one of :data:`METHODS` (lavaan's ``lav_matrix_rotate_<method>``; target:
+    Harman 1976, Q = sum (L - target)^2 over the target's non-missing cells, dQ/dL = 2 (L - target))."""
     p, m = lam.shape
+    if method == "target":
+        target = np.asarray(target, dtype=float)
+        if target.shape != lam.shape:
+            raise SurveyInputError(f"rotation_args target has shape {target.shape}, the efa block's "
+                                   f"loadings {p} x {m}", field="rotation_args", value="target")
+        diff = lam - target
+        return float(np.nansum(diff * diff)), np.nan_to_num(2.0 * diff)
     l2 = lam * lam
     if method == "geomin":
         l2e = l2 + geomin_epsilon

@@ -3,9 +3,10 @@
 lavaan 0.6.14 fits efa() blocks with every estimator, groups, ordered items, weights, the bootstrap and
 explicit constraints. Here: ML, MLR and the other normal-theory estimators of the one engine, complete
 data or FIML, groups (each rotated on its own, as lavaan; group.equal on the observed variables'
-parameters only), sampling weights and clusters; the others are refused with a one-line error until they
-are reproduced (never an unrotated solution reported as rotated). Without efa() in the model lavaan
-ignores the rotation options, and so do we.
+parameters, and loadings with or without lv.variances / lv.covariances: survey.sem.efa.equal), sampling
+weights and clusters; ordered items in one group (survey.sem.efa.ordinal); the others are refused
+with a one-line error until they are reproduced (never an unrotated solution reported as rotated).
+Without efa() in the model lavaan ignores the rotation options, and so do we.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from survey.sem.syntax.groups import normalize_group_equal
 
 ROTATION_KEYS = ("rotation", "rotation_se", "rotation_args")
 # group.equal that each group's own rotation keeps (observed variables' parameters, latent means at 0)
-GROUP_EQUAL = {"intercepts", "residuals", "residual.covariances", "means"}
+GROUP_EQUAL = {"loadings", "intercepts", "residuals", "residual.covariances", "means"}
 
 
 def has_efa(model: str) -> bool:
@@ -23,6 +24,14 @@ def has_efa(model: str) -> bool:
     from survey.sem.syntax.parse import parse_syntax
 
     return "efa(" in model and any(f.mod.efa for f in parse_syntax(model))
+
+
+def _allowed(group_equal) -> set[str]:
+    """group.equal classes reproduced with efa() blocks (lv.variances / lv.covariances: with loadings,
+    the later groups' factor (co)variances that the equal loadings identify; survey.sem.efa.equal)."""
+    if "loadings" in normalize_group_equal(group_equal):
+        return GROUP_EQUAL | {"lv.variances", "lv.covariances"}
+    return GROUP_EQUAL
 
 
 def _constrained(model: str) -> bool:
@@ -40,14 +49,22 @@ def check_efa_route(model: str, options: dict, *, least_squares: bool, ordinal: 
             options.pop(key, None)
         return
     what = None
-    if least_squares:
-        what = "the least-squares estimators (GLS, ULS, DWLS, WLS)"
+    if least_squares and (group is not None or resampling or weighted or _constrained(model)):
+        what = ("the least-squares estimators (GLS, ULS, DWLS, WLS) beside groups, weights, the bootstrap "
+                "or explicit constraints")
+    elif least_squares:
+        return  # rotated after the least-squares fit (ls_rotation)
+    elif ordinal and group is not None:
+        what = "ordered items and groups"
+    elif ordinal and (resampling or _constrained(model)):
+        what = "ordered items and the bootstrap or explicit constraints"
     elif ordinal:
-        what = "ordered items"
-    elif group is not None and set(normalize_group_equal(group_equal)) - GROUP_EQUAL:
-        what = ("group_equal " + ", ".join(sorted(set(normalize_group_equal(group_equal)) - GROUP_EQUAL))
-                + " (equalities the rotation of each group would break; available: "
-                + ", ".join(sorted(GROUP_EQUAL)) + ")")
+        return  # rotated after the ordinal fit (ordinal_rotation)
+    elif group is not None and set(normalize_group_equal(group_equal)) - _allowed(group_equal):
+        what = ("group_equal " + ", ".join(sorted(set(normalize_group_equal(group_equal))
+                                                  - _allowed(group_equal)))
+                + " (not reproduced yet; available: " + ", ".join(sorted(GROUP_EQUAL))
+                + ", and with loadings lv.variances, lv.covariances)")
     elif resampling:
         what = "the bootstrap (each replicate rotated and aligned)"
     elif _constrained(model):
@@ -57,3 +74,30 @@ def check_efa_route(model: str, options: dict, *, least_squares: bool, ordinal: 
                                "available: efa() blocks with ML, MLR, MLM, complete data or FIML, groups, "
                                "sampling weights, clusters)",
                                field="model")
+
+
+def ordinal_rotation(model: str, options: dict, se: str = "default"):
+    """For an ordinal fit: take the rotation options out of ``options`` and return the step that
+    rotates the fitted efa() blocks (:func:`survey.sem.efa.ordinal.rotate_ordinal`; identity without
+    efa())."""
+    if not isinstance(model, str) or not has_efa(model):
+        return lambda fit: fit
+    from survey.sem.efa.ordinal import rotate_ordinal
+    from survey.sem.efa.rotated import pop_rotation
+
+    opt = pop_rotation(options)
+    return lambda fit: rotate_ordinal(fit, opt, se)
+
+
+def ls_rotation(model: str, options: dict):
+    """For a continuous least-squares fit: take the rotation options out of ``options`` (its inner ML
+    fit then builds the unrotated model only) and return the step that rotates the fitted efa() blocks
+    (:func:`survey.sem.efa.ls.rotate_ls`; identity without efa())."""
+    if not isinstance(model, str) or not has_efa(model):
+        return lambda fit: fit
+    from survey.sem.efa.ls import rotate_ls
+    from survey.sem.efa.rotated import pop_rotation
+
+    opt = pop_rotation(options)
+    options["rotation"], options["rotation_args"] = "none", {"orthogonal": opt.orthogonal}
+    return lambda fit: rotate_ls(fit, opt)

@@ -34,27 +34,36 @@ def efa_factors(user) -> dict[str, list[str]]:
     return sets
 
 
-def mark_efa(pt: pd.DataFrame, user, sets: dict[str, list[str]], orthogonal: bool) -> pd.DataFrame:
+def mark_efa(pt: pd.DataFrame, user, sets: dict[str, list[str]], orthogonal: bool,
+             group_equal=()) -> pd.DataFrame:
     """The ``efa`` column (each =~ row's block, "" elsewhere) and the echelon pattern of every block
-    and group (lavaan's ``lav_partable_efa_constraints``; ``pt``: the flat table with its ``mod`` column)."""
+    and group (lavaan's ``lav_partable_efa_constraints``; ``pt``: the flat table with its ``mod`` column).
+    With ``group_equal`` loadings the loadings of the first group identify the factors of every group, so
+    in the later groups (as lavaan 0.6.14) the efa factors' variances are free (unless lv.variances) and
+    so are their covariances (unless lv.covariances; lavaan's user 77 rows)."""
     efa = np.array([""] * len(pt), dtype=object)
     for k, f in enumerate(user):
         if f.op == "=~" and f.mod.efa:
             efa[(pt["mod"] == k).to_numpy()] = f.mod.efa
     pt["efa"] = efa
     group = pt["group"] if "group" in pt else pd.Series(1, index=pt.index)
-    for g in pd.unique(group):
+    equal_loadings = "loadings" in group_equal
+    for n, g in enumerate(pd.unique(group)):
         for lvs in sets.values():
+            in_g = group == g
+            if n > 0 and equal_loadings and "lv.variances" not in group_equal:
+                var = in_g & (pt["op"] == "~~") & (pt["user"] == 0) & pt["lhs"].isin(lvs) \
+                    & (pt["lhs"] == pt["rhs"])
+                pt.loc[var, ["free", "ustart"]] = [1, np.nan]
             if len(lvs) < 2:
                 continue
-            in_g = group == g
             for k, lv in enumerate(lvs[1:], start=1):
                 idx = pt.index[in_g & (pt["op"] == "=~") & (pt["lhs"] == lv)]
                 if len(idx) < k:
                     raise SurveyInputError(f"efa factor {lv} has not enough indicators for the echelon "
                                            "pattern (as lavaan)", field="model", value=lv)
                 pt.loc[idx[:k], ["free", "ustart", "user"]] = [0, 0.0, ECHELON]
-            if not orthogonal:
+            if not orthogonal and not (n > 0 and equal_loadings and "lv.covariances" not in group_equal):
                 cov = in_g & (pt["op"] == "~~") & (pt["user"] == 0) & pt["lhs"].isin(lvs) \
                     & pt["rhs"].isin(lvs) & (pt["lhs"] != pt["rhs"])
                 pt.loc[cov, ["free", "ustart", "user"]] = [0, 0.0, ECHELON]

@@ -255,7 +255,7 @@ def build_partable(formulas: list[Formula], **options) -> pd.DataFrame:
         _apply_modifiers(pt, user, ngroups)
         sets = efa_factors(user)
         if sets:  # exploratory blocks: lavaan's echelon pattern (survey.sem.syntax.efa)
-            pt = mark_efa(pt, user, sets, opt["orthogonal_efa"])
+            pt = mark_efa(pt, user, sets, opt["orthogonal_efa"], opt["group_equal"])
     else:  # group: NAME blocks, each flattened on its own (lavaan 0.6.14)
         # lavaan 0.6.14 ignores group.equal / group.partial there (the engine warns: group_equal_ignored)
         opt["group_equal"], opt["group_partial"] = [], []
