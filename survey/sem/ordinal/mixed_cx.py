@@ -1,0 +1,198 @@
+"""Sample statistics of ordered and continuous items given observed covariates x (lavaan's
+``conditional.x = TRUE``): lavaan's ``lav_samplestats_step1`` / ``step2`` / ``muthen1984`` with ``eXo``.
+
+Muthen (1984, Psychometrika 49); the three stages of :mod:`survey.sem.ordinal.mixed`, each conditional on x:
+
+1. univariate: an ordered item's probit regression on x (thresholds tau, slopes beta;
+   :func:`survey.sem.ordinal.probit.probit_fit`); a continuous item's linear regression on x (lavaan
+   ``lav_uvreg_fit`` with ``X``: intercept, slopes by least squares, residual variance divisor N) with the
+   casewise scores ``e / v`` (intercept), ``x e / v`` (slopes), ``-1 / (2 v) + e^2 / (2 v^2)`` (variance),
+   ``e = y - b0 - x' b``;
+2. bivariate, the step-1 estimates fixed: polychoric correlations of the ordered items' residuals
+   (:func:`survey.sem.ordinal.probit.residual_correlations`), polyserial ones of a continuous residual
+   ``z = e / sd`` with an ordered item at its shifted cut points ``tau_c - x' beta`` (lavaan ``lav_bvmix``
+   with ``X``), and Pearson ones of two continuous residuals (``lav_bvreg``);
+3. Gamma: ``G = N B^-1 SC'SC B^-T`` over the stacked casewise scores (A11 the per-item blocks over its
+   thresholds / intercept, slopes and variance; A22 the diagonal over the correlations; A21 the cross-products
+   of the rho scores with the pair log-likelihood's derivatives in each item's univariate parameters), then
+   the delta rule ``cov_ij = rho_ij sd_i sd_j`` (sd the residual SD, 1 for ordered items), and the rows of the
+   intercepts change sign (lavaan's ``WLS.obs`` holds ``-intercept``).
+
+Statistics in lavaan's ``WLS.obs`` order: per item its thresholds or ``-intercept``, ``vec(slopes)``
+(covariate by covariate, every item), the continuous items' residual variances, ``vech(COV, diagonal =
+FALSE)``. Listwise complete cases, unweighted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.optimize import brentq
+from scipy.special import ndtr
+
+from survey.sem.ordinal.mixed import _pair_pearson
+from survey.sem.ordinal.polychoric import MAX_ABS_RHO, pair_index
+from survey.sem.ordinal.bivariate import dpbinorm_da
+from survey.sem.ordinal.probit import _dnorm, _drho, probit_fit, probit_scores, residual_correlations
+
+_BIG = 1e3  # an infinite cut point in the polyserial scores (its densities are 0)
+
+
+@dataclass
+class MixedConditional:
+    thresholds: list[np.ndarray]  # ordered items
+    intercepts: np.ndarray  # continuous items
+    variances: np.ndarray  # their residual variances
+    slopes: np.ndarray  # (p, q)
+    cor: np.ndarray  # (p, p) residual correlations
+    gamma: np.ndarray
+
+
+def _polyserial_scores(z, sd, hi, lo, rho):
+    """Casewise d log l / d (rho, mean of y, var of y, upper cut, lower cut) of a continuous residual
+    ``z`` (SD ``sd``) and an ordered item observed between the cut points ``lo < y* <= hi``
+    (lavaan ``lav_bvmix_cor_scores``)."""
+    z1, z2 = np.clip(hi, -_BIG, _BIG), np.clip(lo, -_BIG, _BIG)
+    r = np.sqrt(1.0 - rho * rho)
+    t1, t2 = (z1 - rho * z) / r, (z2 - rho * z) / r
+    f1, f2 = _dnorm(t1), _dnorm(t2)
+    inv = 1.0 / np.maximum(ndtr(t1) - ndtr(t2), np.finfo(float).eps)
+    d_mu = (z + inv * (rho / r) * (f1 - f2)) / sd
+    d_var = ((z * z - 1.0) + inv * rho * z / r * (f1 - f2)) / (2 * sd * sd)
+    d_rho = inv / r**3 * (f1 * (z1 * rho - z) - f2 * (z2 * rho - z))
+    return d_rho, d_mu, d_var, f1 / r * inv, -f2 / r * inv
+
+
+def _polyserial_rho(z, hi, lo) -> float:
+    """Two-step ML polyserial correlation: the root of the summed rho scores."""
+    def score(r):
+        return float(_polyserial_scores(z, 1.0, hi, lo, r)[0].sum())
+
+    b = MAX_ABS_RHO
+    return float(brentq(score, -b, b, xtol=1e-12)) if score(-b) * score(b) < 0 else float(np.sign(score(0)) * b)
+
+
+def mixed_conditional(codes: np.ndarray, ncat: np.ndarray, y: np.ndarray, numeric: np.ndarray,
+                      x: np.ndarray) -> MixedConditional:
+    """Stages 1-3 (module docstring): ``codes`` (N, ordered items), ``y`` (N, continuous items), ``numeric``
+    the mask of the continuous ones among the p items in model order, ``x`` (N, q); complete cases."""
+    n, q = x.shape
+    p = numeric.size
+    pos = np.where(numeric, np.cumsum(numeric) - 1, np.cumsum(~numeric) - 1)
+    x1 = np.hstack([np.ones((n, 1)), x])
+    fits = {v: probit_fit(codes[:, pos[v]], x, int(ncat[pos[v]])) for v in range(p) if not numeric[v]}
+    coef = np.linalg.lstsq(x1, y, rcond=None)[0]  # (1 + q, number continuous)
+    resid = y - x1 @ coef
+    var = (resid**2).mean(axis=0)
+    sd = np.sqrt(var)
+    # layout of the univariate block
+    sizes = np.array([1 if numeric[v] else fits[v].tau.size for v in range(p)])
+    start = np.concatenate([[0], np.cumsum(sizes)])
+    nslots = int(start[-1])
+    slope_col = [nslots + v + p * np.arange(q) for v in range(p)]
+    var_col = {v: nslots + p * q + int(pos[v]) for v in range(p) if numeric[v]}
+    nuni = nslots + p * q + int(numeric.sum())
+    cols = [np.concatenate([np.arange(start[v], start[v + 1]), slope_col[v], [var_col[v]] if numeric[v] else []]
+                           ).astype(int) for v in range(p)]
+    sc_uni = np.zeros((n, nuni))
+    for v in range(p):
+        if numeric[v]:
+            e, vv = resid[:, pos[v]], var[pos[v]]
+            sc_uni[:, start[v]] = e / vv
+            sc_uni[:, slope_col[v]] = x * (e / vv)[:, None]
+            sc_uni[:, var_col[v]] = -1 / (2 * vv) + e * e / (2 * vv * vv)
+        else:
+            s_tau, s_beta = probit_scores(fits[v], x, codes[:, pos[v]])
+            sc_uni[:, start[v] : start[v + 1]] = s_tau
+            sc_uni[:, slope_col[v]] = s_beta
+    ii, jj = pair_index(p)
+    cor = np.eye(p)
+    ord_idx = np.flatnonzero(~numeric)
+    ord_rho, ord_pi = (residual_correlations([fits[v] for v in ord_idx]) if ord_idx.size > 1
+                       else (np.zeros(0), np.zeros((n, 0))))
+    oi, oj = pair_index(ord_idx.size)
+    ord_pair = {(int(ord_idx[a]), int(ord_idx[b])): k for k, (a, b) in enumerate(zip(oi, oj, strict=True))}
+    for i, j in zip(ii, jj, strict=True):
+        if (i, j) in ord_pair:
+            cor[i, j] = ord_rho[ord_pair[(i, j)]]
+        elif numeric[i] and numeric[j]:
+            cor[i, j] = float(np.corrcoef(resid[:, pos[i]], resid[:, pos[j]])[0, 1])
+        else:
+            num, orv = (i, j) if numeric[i] else (j, i)
+            cor[i, j] = _polyserial_rho(resid[:, pos[num]] / sd[pos[num]], fits[orv].upper, fits[orv].lower)
+        cor[j, i] = cor[i, j]
+    npairs = ii.size
+    sc_cor = np.zeros((n, npairs))
+    a21 = np.zeros((npairs, nuni))
+    h21 = np.zeros((npairs, nuni))
+    h22 = np.ones(npairs)
+    sds = np.ones(p)
+    sds[numeric] = sd
+
+    def add_cut_terms(k, v, d_rho, d_hi, d_lo):
+        """A21 in an ordered item's thresholds and slopes from the case's upper / lower cut derivatives."""
+        c = codes[:, pos[v]]
+        nt = fits[v].tau.size
+        g_hi, g_lo = d_rho * d_hi, d_rho * d_lo
+        a21[k, start[v] : start[v + 1]] += (np.bincount(c, weights=np.where(c < nt, g_hi, 0.0), minlength=nt + 1)[:nt]
+                                            + np.bincount(c, weights=np.where(c > 0, g_lo, 0.0),
+                                                          minlength=nt + 1)[1:])
+        a21[k, slope_col[v]] += -(np.nan_to_num(g_hi) + np.nan_to_num(g_lo)) @ x
+
+    def add_mean_terms(k, v, d_rho, d_mu, d_var):
+        a21[k, start[v]] += d_rho @ d_mu
+        a21[k, slope_col[v]] += (d_rho * d_mu) @ x
+        a21[k, var_col[v]] += d_rho @ d_var
+
+    for k, (i, j) in enumerate(zip(ii, jj, strict=True)):
+        rho = cor[i, j]
+        if (i, j) in ord_pair:
+            m = ord_pair[(i, j)]
+            fi, fj = fits[i], fits[j]
+            pi = ord_pi[:, m]
+            d_rho = _drho(fi.upper, fi.lower, fj.upper, fj.lower, rho) / pi
+            for f, g in ((fi, fj), (fj, fi)):
+                hi = (dpbinorm_da(f.upper, g.upper, rho) - dpbinorm_da(f.upper, g.lower, rho)) / pi
+                lo = -(dpbinorm_da(f.lower, g.upper, rho) - dpbinorm_da(f.lower, g.lower, rho)) / pi
+                add_cut_terms(k, i if f is fi else j, d_rho, hi, lo)
+        elif numeric[i] and numeric[j]:
+            a, b = pos[i], pos[j]
+            d_rho, m1, v1, m2, v2 = _pair_pearson(resid[:, a], 0.0, var[a], resid[:, b], 0.0, var[b], rho)
+            add_mean_terms(k, i, d_rho, m1, v1)
+            add_mean_terms(k, j, d_rho, m2, v2)
+        else:
+            num, orv = (i, j) if numeric[i] else (j, i)
+            s = sd[pos[num]]
+            d_rho, d_mu, d_var, d_hi, d_lo = _polyserial_scores(resid[:, pos[num]] / s, s, fits[orv].upper,
+                                                                fits[orv].lower, rho)
+            add_mean_terms(k, num, d_rho, d_mu, d_var)
+            add_cut_terms(k, orv, d_rho, d_hi, d_lo)
+        sc_cor[:, k] = d_rho
+        for v, w in ((i, j), (j, i)):
+            if numeric[v]:
+                h21[k, var_col[v]] = sds[w] * rho / (2 * sds[v])
+        h22[k] = sds[i] * sds[j]
+    scores = np.hstack([sc_uni, sc_cor])
+    inner = scores.T @ scores
+    a11 = np.zeros((nuni, nuni))
+    for c in cols:
+        a11[np.ix_(c, c)] = inner[np.ix_(c, c)]
+    a22 = np.diag(inner)[nuni:]
+    a11_inv = np.linalg.inv(a11)
+    b_inv = np.zeros_like(inner)
+    b_inv[:nuni, :nuni] = a11_inv
+    b_inv[nuni:, nuni:] = np.diag(1.0 / a22)
+    b_inv[nuni:, :nuni] = -(a21 / a22[:, None]) @ a11_inv
+    g = n * (b_inv @ inner @ b_inv.T)
+    h = np.eye(nuni + npairs)
+    h[nuni:, :nuni] = h21
+    h[nuni:, nuni:] = np.diag(h22)
+    g = h @ g @ h.T
+    mean_slots = start[:-1][numeric]
+    g[mean_slots, :] *= -1
+    g[:, mean_slots] *= -1
+    slopes = np.zeros((p, q))
+    for v in range(p):
+        slopes[v] = coef[1:, pos[v]] if numeric[v] else fits[v].beta
+    return MixedConditional([fits[v].tau for v in ord_idx], coef[0], var, slopes, cor, g)
