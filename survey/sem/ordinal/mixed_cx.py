@@ -31,9 +31,9 @@ import numpy as np
 from scipy.optimize import brentq
 from scipy.special import ndtr
 
+from survey.sem.ordinal.bivariate import dpbinorm_da
 from survey.sem.ordinal.mixed import _pair_pearson
 from survey.sem.ordinal.polychoric import MAX_ABS_RHO, pair_index
-from survey.sem.ordinal.bivariate import dpbinorm_da
 from survey.sem.ordinal.probit import _dnorm, _drho, probit_fit, probit_scores, residual_correlations
 
 _BIG = 1e3  # an infinite cut point in the polyserial scores (its densities are 0)
@@ -70,7 +70,9 @@ def _polyserial_rho(z, hi, lo) -> float:
         return float(_polyserial_scores(z, 1.0, hi, lo, r)[0].sum())
 
     b = MAX_ABS_RHO
-    return float(brentq(score, -b, b, xtol=1e-12)) if score(-b) * score(b) < 0 else float(np.sign(score(0)) * b)
+    if score(-b) * score(b) < 0:
+        return float(brentq(score, -b, b, xtol=1e-12))
+    return float(np.sign(score(0.0)) * b)
 
 
 def mixed_conditional(codes: np.ndarray, ncat: np.ndarray, y: np.ndarray, numeric: np.ndarray,
@@ -93,8 +95,8 @@ def mixed_conditional(codes: np.ndarray, ncat: np.ndarray, y: np.ndarray, numeri
     slope_col = [nslots + v + p * np.arange(q) for v in range(p)]
     var_col = {v: nslots + p * q + int(pos[v]) for v in range(p) if numeric[v]}
     nuni = nslots + p * q + int(numeric.sum())
-    cols = [np.concatenate([np.arange(start[v], start[v + 1]), slope_col[v], [var_col[v]] if numeric[v] else []]
-                           ).astype(int) for v in range(p)]
+    cols = [np.concatenate([np.arange(start[v], start[v + 1]), slope_col[v],
+                            [var_col[v]] if numeric[v] else []]).astype(int) for v in range(p)]
     sc_uni = np.zeros((n, nuni))
     for v in range(p):
         if numeric[v]:
@@ -135,9 +137,9 @@ def mixed_conditional(codes: np.ndarray, ncat: np.ndarray, y: np.ndarray, numeri
         c = codes[:, pos[v]]
         nt = fits[v].tau.size
         g_hi, g_lo = d_rho * d_hi, d_rho * d_lo
-        a21[k, start[v] : start[v + 1]] += (np.bincount(c, weights=np.where(c < nt, g_hi, 0.0), minlength=nt + 1)[:nt]
-                                            + np.bincount(c, weights=np.where(c > 0, g_lo, 0.0),
-                                                          minlength=nt + 1)[1:])
+        up = np.bincount(c, weights=np.where(c < nt, g_hi, 0.0), minlength=nt + 1)[:nt]
+        down = np.bincount(c, weights=np.where(c > 0, g_lo, 0.0), minlength=nt + 1)[1:]
+        a21[k, start[v] : start[v + 1]] += up + down
         a21[k, slope_col[v]] += -(np.nan_to_num(g_hi) + np.nan_to_num(g_lo)) @ x
 
     def add_mean_terms(k, v, d_rho, d_mu, d_var):
@@ -196,3 +198,36 @@ def mixed_conditional(codes: np.ndarray, ncat: np.ndarray, y: np.ndarray, numeri
     for v in range(p):
         slopes[v] = coef[1:, pos[v]] if numeric[v] else fits[v].beta
     return MixedConditional([fits[v].tau for v in ord_idx], coef[0], var, slopes, cor, g)
+
+
+def mixed_conditional_sample(data, items: list[str], numeric: tuple[str, ...], covariates: list[str],
+                             missing: str, weights: tuple[str | None, str] = (None, "total")):
+    """The fit's :class:`~survey.sem.ordinal.sample.SampleStatistics` of mixed items given the covariates
+    (module docstring; listwise complete cases on the items and covariates, lavaan's default)."""
+    from survey.errors import SurveyInputError
+    from survey.sem.ordinal.conditional import covariate_moments
+    from survey.sem.ordinal.mixed import complete_cases
+    from survey.sem.ordinal.sample import SampleStatistics
+
+    if missing != "listwise":
+        raise SurveyInputError(f"missing={missing!r} with observed covariates and ordered and continuous "
+                               "items together is not available yet (available: listwise)", field="missing")
+    if weights[0]:
+        raise SurveyInputError("sampling weights with observed covariates and ordered and continuous items "
+                               "together are not available yet", field="sampling_weights")
+    names = list(items) + list(covariates)
+    md = complete_cases(data, names, set(items) - set(numeric))
+    num_names = [v for v in names if v not in set(items) - set(numeric)]
+    vals = md.values
+    x = vals[:, [num_names.index(v) for v in covariates]]
+    if x.shape[1] > 1 and np.linalg.matrix_rank(x - x.mean(axis=0)) < x.shape[1]:
+        raise SurveyInputError("the covariates are collinear in the cases used", column=covariates[-1],
+                               field="model")
+    mask = np.isin(items, list(numeric))
+    y = vals[:, [num_names.index(v) for v in items if v in set(numeric)]]
+    st = mixed_conditional(md.codes.codes, md.codes.ncat, y, mask, x)
+    out = SampleStatistics(list(items), st.thresholds, st.cor, st.gamma, md.n, mask, st.intercepts,
+                           st.variances)
+    out.slopes = st.slopes
+    out.x_mean, out.x_cov = covariate_moments(x, None)
+    return out
