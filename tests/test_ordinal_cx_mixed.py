@@ -2,7 +2,7 @@
 lavaan 0.6.14 (tests/fixtures/ordinal_cx_mixed/make_reference.R): the conditional sample statistics
 (thresholds, -intercepts, slopes, residual variances, polychoric / polyserial / Pearson residual
 (co)variances) and their Gamma, then estimates, SEs, std.lv, std.all and every fit measure lavaan reports
-for WLSMV (delta and theta) and ULSMV."""
+for WLSMV (delta and theta) and ULSMV; two groups (configural, equal loadings and regressions, theta)."""
 
 from __future__ import annotations
 
@@ -16,10 +16,12 @@ import pytest
 
 from survey.errors import SurveyInputError
 from survey.sem.ordinal.fit import fit_ordinal
+from survey.sem.ordinal.multigroup import fit_ordinal_groups
 
 HERE = Path(__file__).parent / "fixtures"
 REF = json.loads((HERE / "ordinal_cx_mixed" / "reference.json").read_text())
 BFI = pd.read_csv(HERE / "ordinal" / "bfi.csv").assign(age10=lambda d: d["age"] / 10)
+NUMERIC = tuple(f"C{k}" for k in range(1, 6))
 CASES = {"wlsmv": {}, "theta": {"parameterization": "theta"}, "ulsmv": {"estimator": "ULSMV"}}
 
 
@@ -78,3 +80,37 @@ def test_conditional_mixed_refuses_what_it_does_not_compute(options, field):
     with pytest.raises(SurveyInputError, match="observed covariates") as err:
         fit_ordinal(REF["model"], BFI, ordered=REF["ordered"], **options)
     assert err.value.field == field
+
+
+GROUP_CASES = {"groups": {}, "groups_loadings": {"group_equal": ("loadings", "regressions")},
+               "groups_theta": {"parameterization": "theta"}}
+
+
+@cache
+def fitted_groups(case: str):
+    return fit_ordinal_groups(REF["model_groups"], BFI, "gender", numeric=NUMERIC, **GROUP_CASES[case])
+
+
+@pytest.mark.parametrize("case", sorted(GROUP_CASES))
+def test_conditional_mixed_groups_equal_lavaan(case):
+    """Two groups (gender), configural, equal loadings and regressions, theta parameterization."""
+    res = fitted_groups(case)
+    assert res.converged
+    ref = pd.DataFrame(REF["cases"][case]["estimates"]).set_index(["lhs", "op", "rhs", "group"])
+    mine = res.estimates().set_index(["lhs", "op", "rhs", "group"])
+    assert set(ref.index) == set(mine.index)
+    m = mine.join(ref.add_suffix("_r"))
+    for col in ("est", "se", "std.lv", "std.all"):
+        assert np.abs(m[col] - m[f"{col}_r"]).max() < 1e-3, col
+    fm = REF["cases"][case]["fit_measures"]
+    got = res.fit_measures()
+    assert set(fm) <= set(got)
+    for key, value in fm.items():
+        tol = 1e-5 if key in ("logl", "aic", "bic") else 1e-3
+        assert got[key] == pytest.approx(value, abs=tol), key
+
+
+def test_conditional_mixed_groups_with_equal_thresholds_are_refused_precisely():
+    with pytest.raises(SurveyInputError, match="equal thresholds or intercepts") as err:
+        fit_ordinal_groups(REF["model_groups"], BFI, "gender", numeric=NUMERIC, group_equal=("thresholds",))
+    assert err.value.field == "group_equal"

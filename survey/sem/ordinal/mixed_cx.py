@@ -28,7 +28,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import brentq
+from scipy.optimize import brentq, minimize_scalar
 from scipy.special import ndtr
 
 from survey.sem.ordinal.bivariate import dpbinorm_da
@@ -65,14 +65,23 @@ def _polyserial_scores(z, sd, hi, lo, rho):
 
 
 def _polyserial_rho(z, hi, lo) -> float:
-    """Two-step ML polyserial correlation: the root of the summed rho scores."""
+    """Two-step ML polyserial correlation: the maximum of ``sum log(Phi(t_hi) - Phi(t_lo))`` over rho
+    (bounded search), polished to the root of the summed rho scores."""
+    z1, z2 = np.clip(hi, -_BIG, _BIG), np.clip(lo, -_BIG, _BIG)
+
+    def negll(r):
+        s = np.sqrt(1.0 - r * r)
+        return -float(np.log(np.maximum(ndtr((z1 - r * z) / s) - ndtr((z2 - r * z) / s), 1e-300)).sum())
+
     def score(r):
         return float(_polyserial_scores(z, 1.0, hi, lo, r)[0].sum())
 
     b = MAX_ABS_RHO
-    if score(-b) * score(b) < 0:
-        return float(brentq(score, -b, b, xtol=1e-12))
-    return float(np.sign(score(0.0)) * b)
+    r0 = float(minimize_scalar(negll, bounds=(-b, b), method="bounded", options={"xatol": 1e-8}).x)
+    lo_r, hi_r = max(r0 - 1e-3, -b), min(r0 + 1e-3, b)
+    if score(lo_r) * score(hi_r) < 0:
+        return float(brentq(score, lo_r, hi_r, xtol=1e-12))
+    return r0
 
 
 def mixed_conditional(codes: np.ndarray, ncat: np.ndarray, y: np.ndarray, numeric: np.ndarray,
