@@ -114,3 +114,18 @@ def test_conditional_mixed_groups_with_equal_thresholds_are_refused_precisely():
     with pytest.raises(SurveyInputError, match="equal thresholds or intercepts") as err:
         fit_ordinal_groups(REF["model_groups"], BFI, "gender", numeric=NUMERIC, group_equal=("thresholds",))
     assert err.value.field == "group_equal"
+
+
+def test_conditional_mixed_r2_equal_lavaan():
+    r2 = fitted("wlsmv").r2()
+    ref = REF["cases"]["wlsmv"]["r2"]
+    assert set(ref) == set(r2)
+    for name, value in ref.items():
+        assert r2[name] == pytest.approx(value, abs=1e-4), name
+
+
+def test_conditional_mixed_modindices_are_a_one_line_refusal():
+    with pytest.raises(SurveyInputError, match="modification indices"):
+        fitted("wlsmv").modindices()
+    with pytest.raises(SurveyInputError, match="modification indices"):
+        fitted_groups("groups").modindices()
