@@ -74,12 +74,26 @@ def test_conditional_mixed_fit_measures_equal_lavaan(case):
         assert mine["df"] == 51
 
 
-@pytest.mark.parametrize("options, field", [({"missing": "pairwise"}, "missing"),
-                                            ({"sampling_weights": "age"}, "sampling_weights")])
-def test_conditional_mixed_refuses_what_it_does_not_compute(options, field):
-    with pytest.raises(SurveyInputError, match="observed covariates") as err:
-        fit_ordinal(REF["model"], BFI, ordered=REF["ordered"], **options)
-    assert err.value.field == field
+def test_conditional_mixed_with_sampling_weights_equal_lavaan():
+    ref = REF["cases"]["weights"]
+    data = BFI.assign(w=1 + (BFI["age"] % 5) / 4)  # the R script's weights
+    res = fit_ordinal(REF["model"], data, ordered=REF["ordered"], sampling_weights="w")
+    assert np.abs(res.sample.wls_obs - np.array(ref["wls_obs"])).max() < 1e-6
+    g_ref = np.array(ref["gamma"])
+    assert np.abs(res.sample.gamma - g_ref).max() < 1e-6 * np.abs(g_ref).max()
+    m = res.estimates().set_index(["lhs", "op", "rhs"]).join(
+        pd.DataFrame(ref["estimates"]).set_index(["lhs", "op", "rhs"]).add_suffix("_r"))
+    for col in ("est", "se", "std.lv", "std.all"):
+        assert np.abs(m[col] - m[f"{col}_r"]).max() < 1e-3, col
+    got = res.fit_measures()
+    for key, value in ref["fit_measures"].items():
+        assert got[key] == pytest.approx(value, abs=1e-3), key
+
+
+def test_conditional_mixed_pairwise_is_refused_precisely():
+    with pytest.raises(SurveyInputError, match="observed covariates and ordered and continuous") as err:
+        fit_ordinal(REF["model"], BFI, ordered=REF["ordered"], missing="pairwise")
+    assert err.value.field == "missing"
 
 
 GROUP_CASES = {"groups": {}, "groups_loadings": {"group_equal": ("loadings", "regressions")},

@@ -20,7 +20,7 @@ Muthen (1984, Psychometrika 49); the three stages of :mod:`survey.sem.ordinal.mi
 
 Statistics in lavaan's ``WLS.obs`` order: per item its thresholds or ``-intercept``, ``vec(slopes)``
 (covariate by covariate, every item), the continuous items' residual variances, ``vech(COV, diagonal =
-FALSE)``. Listwise complete cases, unweighted.
+FALSE)``. Listwise complete cases.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from scipy.optimize import brentq, minimize_scalar
 from scipy.special import ndtr
 
 from survey.sem.ordinal.bivariate import dpbinorm_da
-from survey.sem.ordinal.mixed import _pair_pearson
+from survey.sem.ordinal.mixed import _pair_pearson, pearson
 from survey.sem.ordinal.polychoric import MAX_ABS_RHO, pair_index
 from survey.sem.ordinal.probit import _dnorm, _drho, probit_fit, probit_scores, residual_correlations
 
@@ -64,17 +64,17 @@ def _polyserial_scores(z, sd, hi, lo, rho):
     return d_rho, d_mu, d_var, f1 / r * inv, -f2 / r * inv
 
 
-def _polyserial_rho(z, hi, lo) -> float:
+def _polyserial_rho(z, hi, lo, w) -> float:
     """Two-step ML polyserial correlation: the maximum of ``sum log(Phi(t_hi) - Phi(t_lo))`` over rho
     (bounded search), polished to the root of the summed rho scores."""
     z1, z2 = np.clip(hi, -_BIG, _BIG), np.clip(lo, -_BIG, _BIG)
 
     def negll(r):
         s = np.sqrt(1.0 - r * r)
-        return -float(np.log(np.maximum(ndtr((z1 - r * z) / s) - ndtr((z2 - r * z) / s), 1e-300)).sum())
+        return -float(w @ np.log(np.maximum(ndtr((z1 - r * z) / s) - ndtr((z2 - r * z) / s), 1e-300)))
 
     def score(r):
-        return float(_polyserial_scores(z, 1.0, hi, lo, r)[0].sum())
+        return float(w @ _polyserial_scores(z, 1.0, hi, lo, r)[0])
 
     b = MAX_ABS_RHO
     r0 = float(minimize_scalar(negll, bounds=(-b, b), method="bounded", options={"xatol": 1e-8}).x)
@@ -85,17 +85,22 @@ def _polyserial_rho(z, hi, lo) -> float:
 
 
 def mixed_conditional(codes: np.ndarray, ncat: np.ndarray, y: np.ndarray, numeric: np.ndarray,
-                      x: np.ndarray) -> MixedConditional:
+                      x: np.ndarray, w: np.ndarray | None = None) -> MixedConditional:
     """Stages 1-3 (module docstring): ``codes`` (N, ordered items), ``y`` (N, continuous items), ``numeric``
-    the mask of the continuous ones among the p items in model order, ``x`` (N, q); complete cases."""
+    the mask of the continuous ones among the p items in model order, ``x`` (N, q); complete cases. With
+    sampling weights ``w`` (summing to N; lavaan ``muthen1984`` with ``wt``): weighted least squares and
+    residual variances (divisor sum w), weighted likelihoods, ``SC'SC`` as ``sum_i w_i^2 sc_i sc_i'`` and the
+    blocks of B as ``sum_i w_i ...`` (:mod:`survey.sem.ordinal.acov`)."""
     n, q = x.shape
     p = numeric.size
     pos = np.where(numeric, np.cumsum(numeric) - 1, np.cumsum(~numeric) - 1)
     x1 = np.hstack([np.ones((n, 1)), x])
-    fits = {v: probit_fit(codes[:, pos[v]], x, int(ncat[pos[v]])) for v in range(p) if not numeric[v]}
-    coef = np.linalg.lstsq(x1, y, rcond=None)[0]  # (1 + q, number continuous)
+    wt = np.ones(n) if w is None else np.asarray(w, float)
+    fits = {v: probit_fit(codes[:, pos[v]], x, int(ncat[pos[v]]), w) for v in range(p) if not numeric[v]}
+    root = np.sqrt(wt)[:, None]
+    coef = np.linalg.lstsq(root * x1, root * y, rcond=None)[0]  # (1 + q, number continuous)
     resid = y - x1 @ coef
-    var = (resid**2).mean(axis=0)
+    var = wt @ resid**2 / wt.sum()
     sd = np.sqrt(var)
     # layout of the univariate block
     sizes = np.array([1 if numeric[v] else fits[v].tau.size for v in range(p)])
@@ -120,7 +125,7 @@ def mixed_conditional(codes: np.ndarray, ncat: np.ndarray, y: np.ndarray, numeri
     ii, jj = pair_index(p)
     cor = np.eye(p)
     ord_idx = np.flatnonzero(~numeric)
-    ord_rho, ord_pi = (residual_correlations([fits[v] for v in ord_idx]) if ord_idx.size > 1
+    ord_rho, ord_pi = (residual_correlations([fits[v] for v in ord_idx], w) if ord_idx.size > 1
                        else (np.zeros(0), np.zeros((n, 0))))
     oi, oj = pair_index(ord_idx.size)
     ord_pair = {(int(ord_idx[a]), int(ord_idx[b])): k for k, (a, b) in enumerate(zip(oi, oj, strict=True))}
@@ -128,10 +133,12 @@ def mixed_conditional(codes: np.ndarray, ncat: np.ndarray, y: np.ndarray, numeri
         if (i, j) in ord_pair:
             cor[i, j] = ord_rho[ord_pair[(i, j)]]
         elif numeric[i] and numeric[j]:
-            cor[i, j] = float(np.corrcoef(resid[:, pos[i]], resid[:, pos[j]])[0, 1])
+            a, b = pos[i], pos[j]
+            cor[i, j] = pearson(resid[:, a], 0.0, var[a], resid[:, b], 0.0, var[b], w)
         else:
             num, orv = (i, j) if numeric[i] else (j, i)
-            cor[i, j] = _polyserial_rho(resid[:, pos[num]] / sd[pos[num]], fits[orv].upper, fits[orv].lower)
+            cor[i, j] = _polyserial_rho(resid[:, pos[num]] / sd[pos[num]], fits[orv].upper, fits[orv].lower,
+                                        wt)
         cor[j, i] = cor[i, j]
     npairs = ii.size
     sc_cor = np.zeros((n, npairs))
@@ -145,16 +152,16 @@ def mixed_conditional(codes: np.ndarray, ncat: np.ndarray, y: np.ndarray, numeri
         """A21 in an ordered item's thresholds and slopes from the case's upper / lower cut derivatives."""
         c = codes[:, pos[v]]
         nt = fits[v].tau.size
-        g_hi, g_lo = d_rho * d_hi, d_rho * d_lo
+        g_hi, g_lo = wt * d_rho * d_hi, wt * d_rho * d_lo
         up = np.bincount(c, weights=np.where(c < nt, g_hi, 0.0), minlength=nt + 1)[:nt]
         down = np.bincount(c, weights=np.where(c > 0, g_lo, 0.0), minlength=nt + 1)[1:]
         a21[k, start[v] : start[v + 1]] += up + down
         a21[k, slope_col[v]] += -(np.nan_to_num(g_hi) + np.nan_to_num(g_lo)) @ x
 
     def add_mean_terms(k, v, d_rho, d_mu, d_var):
-        a21[k, start[v]] += d_rho @ d_mu
-        a21[k, slope_col[v]] += (d_rho * d_mu) @ x
-        a21[k, var_col[v]] += d_rho @ d_var
+        a21[k, start[v]] += (wt * d_rho) @ d_mu
+        a21[k, slope_col[v]] += (wt * d_rho * d_mu) @ x
+        a21[k, var_col[v]] += (wt * d_rho) @ d_var
 
     for k, (i, j) in enumerate(zip(ii, jj, strict=True)):
         rho = cor[i, j]
@@ -185,11 +192,12 @@ def mixed_conditional(codes: np.ndarray, ncat: np.ndarray, y: np.ndarray, numeri
                 h21[k, var_col[v]] = sds[w] * rho / (2 * sds[v])
         h22[k] = sds[i] * sds[j]
     scores = np.hstack([sc_uni, sc_cor])
-    inner = scores.T @ scores
+    inner = scores.T @ (wt[:, None] ** 2 * scores)
+    hessian = scores.T @ (wt[:, None] * scores)
     a11 = np.zeros((nuni, nuni))
     for c in cols:
-        a11[np.ix_(c, c)] = inner[np.ix_(c, c)]
-    a22 = np.diag(inner)[nuni:]
+        a11[np.ix_(c, c)] = hessian[np.ix_(c, c)]
+    a22 = np.diag(hessian)[nuni:]
     a11_inv = np.linalg.inv(a11)
     b_inv = np.zeros_like(inner)
     b_inv[:nuni, :nuni] = a11_inv
@@ -221,11 +229,13 @@ def mixed_conditional_sample(data, items: list[str], numeric: tuple[str, ...], c
     if missing != "listwise":
         raise SurveyInputError(f"missing={missing!r} with observed covariates and ordered and continuous "
                                "items together is not available yet (available: listwise)", field="missing")
-    if weights[0]:
-        raise SurveyInputError("sampling weights with observed covariates and ordered and continuous items "
-                               "together are not available yet", field="sampling_weights")
     names = list(items) + list(covariates)
-    md = complete_cases(data, names, set(items) - set(numeric))
+    w_all = None
+    if weights[0]:
+        from survey.sem.data.weighted import design_from
+
+        w_all = design_from(data, weights[0], None, weights[1]).weights
+    md = complete_cases(data, names, set(items) - set(numeric), weights=w_all, normalize=weights[1] != "none")
     num_names = [v for v in names if v not in set(items) - set(numeric)]
     vals = md.values
     x = vals[:, [num_names.index(v) for v in covariates]]
@@ -234,9 +244,11 @@ def mixed_conditional_sample(data, items: list[str], numeric: tuple[str, ...], c
                                field="model")
     mask = np.isin(items, list(numeric))
     y = vals[:, [num_names.index(v) for v in items if v in set(numeric)]]
-    st = mixed_conditional(md.codes.codes, md.codes.ncat, y, mask, x)
+    st = mixed_conditional(md.codes.codes, md.codes.ncat, y, mask, x, md.weights)
     out = SampleStatistics(list(items), st.thresholds, st.cor, st.gamma, md.n, mask, st.intercepts,
                            st.variances)
     out.slopes = st.slopes
-    out.x_mean, out.x_cov = covariate_moments(x, None)
+    out.x_mean, out.x_cov = covariate_moments(x, md.weights)
+    if weights[0] and weights[1] == "none":  # lavaan's N is the weight sum (SampleStatistics.weight_sum)
+        out.weight_sum = float(md.weights.sum())
     return out
