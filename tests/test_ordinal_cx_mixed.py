@@ -97,17 +97,18 @@ def test_conditional_mixed_pairwise_is_refused_precisely():
 
 
 GROUP_CASES = {"groups": {}, "groups_loadings": {"group_equal": ("loadings", "regressions")},
-               "groups_theta": {"parameterization": "theta"}}
+               "groups_theta": {"parameterization": "theta"}, "groups_weights": {"sampling_weights": "w"}}
 
 
 @cache
 def fitted_groups(case: str):
-    return fit_ordinal_groups(REF["model_groups"], BFI, "gender", numeric=NUMERIC, **GROUP_CASES[case])
+    data = BFI.assign(w=1 + (BFI["age"] % 5) / 4)  # the R script's sampling weights
+    return fit_ordinal_groups(REF["model_groups"], data, "gender", numeric=NUMERIC, **GROUP_CASES[case])
 
 
 @pytest.mark.parametrize("case", sorted(GROUP_CASES))
 def test_conditional_mixed_groups_equal_lavaan(case):
-    """Two groups (gender), configural, equal loadings and regressions, theta parameterization."""
+    """Two groups (gender), configural, equal loadings and regressions, theta parameterization, weights."""
     res = fitted_groups(case)
     assert res.converged
     ref = pd.DataFrame(REF["cases"][case]["estimates"]).set_index(["lhs", "op", "rhs", "group"])
