@@ -2,7 +2,8 @@
 lavaan 0.6.14 (tests/fixtures/ordinal_cx_mixed/make_reference.R): the conditional sample statistics
 (thresholds, -intercepts, slopes, residual variances, polychoric / polyserial / Pearson residual
 (co)variances) and their Gamma, then estimates, SEs, std.lv, std.all and every fit measure lavaan reports
-for WLSMV (delta and theta) and ULSMV; two groups (configural, equal loadings and regressions, theta)."""
+for WLSMV (delta and theta, sampling weights, pairwise) and ULSMV; two groups (configural, equal loadings
+and regressions, theta, sampling weights)."""
 
 from __future__ import annotations
 
@@ -90,10 +91,21 @@ def test_conditional_mixed_with_sampling_weights_equal_lavaan():
         assert got[key] == pytest.approx(value, abs=1e-3), key
 
 
-def test_conditional_mixed_pairwise_is_refused_precisely():
-    with pytest.raises(SurveyInputError, match="observed covariates and ordered and continuous") as err:
-        fit_ordinal(REF["model"], BFI, ordered=REF["ordered"], missing="pairwise")
-    assert err.value.field == "missing"
+def test_conditional_mixed_pairwise_equal_lavaan():
+    """missing = "pairwise": cases observed on the covariates (N = 1000), each statistic from its items'."""
+    ref = REF["cases"]["pairwise"]
+    res = fit_ordinal(REF["model"], BFI, ordered=REF["ordered"], missing="pairwise")
+    assert res.sample.nobs == ref["nobs"] == 1000
+    assert np.abs(res.sample.wls_obs - np.array(ref["wls_obs"])).max() < 1e-6
+    g_ref = np.array(ref["gamma"])
+    assert np.abs(res.sample.gamma - g_ref).max() < 1e-6 * np.abs(g_ref).max()
+    m = res.estimates().set_index(["lhs", "op", "rhs"]).join(
+        pd.DataFrame(ref["estimates"]).set_index(["lhs", "op", "rhs"]).add_suffix("_r"))
+    for col in ("est", "se", "std.lv", "std.all"):
+        assert np.abs(m[col] - m[f"{col}_r"]).max() < 1e-3, col
+    got = res.fit_measures()
+    for key, value in ref["fit_measures"].items():
+        assert got[key] == pytest.approx(value, abs=1e-3), key
 
 
 GROUP_CASES = {"groups": {}, "groups_loadings": {"group_equal": ("loadings", "regressions")},

@@ -20,7 +20,8 @@ Muthen (1984, Psychometrika 49); the three stages of :mod:`survey.sem.ordinal.mi
 
 Statistics in lavaan's ``WLS.obs`` order: per item its thresholds or ``-intercept``, ``vec(slopes)``
 (covariate by covariate, every item), the continuous items' residual variances, ``vech(COV, diagonal =
-FALSE)``. Listwise complete cases.
+FALSE)``. Listwise complete cases, or with ``missing = "pairwise"`` the cases observed on the
+covariates, each statistic from the cases observed on its item(s) (the scores of a missing case 0).
 """
 
 from __future__ import annotations
@@ -97,11 +98,18 @@ def mixed_conditional(codes: np.ndarray, ncat: np.ndarray, y: np.ndarray, numeri
     x1 = np.hstack([np.ones((n, 1)), x])
     wt = np.ones(n) if w is None else np.asarray(w, float)
     fits = {v: probit_fit(codes[:, pos[v]], x, int(ncat[pos[v]]), w) for v in range(p) if not numeric[v]}
-    root = np.sqrt(wt)[:, None]
-    coef = np.linalg.lstsq(root * x1, root * y, rcond=None)[0]  # (1 + q, number continuous)
-    resid = y - x1 @ coef
-    var = wt @ resid**2 / wt.sum()
+    ok_y = np.isfinite(y)  # pairwise: each item's regression from its observed cases
+    coef = np.zeros((1 + q, y.shape[1]))
+    for j in range(y.shape[1]):
+        root = np.sqrt(wt[ok_y[:, j]])[:, None]
+        coef[:, j] = np.linalg.lstsq(root * x1[ok_y[:, j]], root[:, 0] * y[ok_y[:, j], j], rcond=None)[0]
+    resid = y - x1 @ coef  # NaN where missing
+    wy = np.where(ok_y, wt[:, None], 0.0)
+    var = (wy * np.nan_to_num(resid) ** 2).sum(axis=0) / wy.sum(axis=0)
     sd = np.sqrt(var)
+    seen = np.zeros((n, p), bool)
+    for v in range(p):
+        seen[:, v] = ok_y[:, pos[v]] if numeric[v] else codes[:, pos[v]] >= 0
     # layout of the univariate block
     sizes = np.array([1 if numeric[v] else fits[v].tau.size for v in range(p)])
     start = np.concatenate([[0], np.cumsum(sizes)])
@@ -114,10 +122,10 @@ def mixed_conditional(codes: np.ndarray, ncat: np.ndarray, y: np.ndarray, numeri
     sc_uni = np.zeros((n, nuni))
     for v in range(p):
         if numeric[v]:
-            e, vv = resid[:, pos[v]], var[pos[v]]
+            e, vv = np.nan_to_num(resid[:, pos[v]]), var[pos[v]]
             sc_uni[:, start[v]] = e / vv
             sc_uni[:, slope_col[v]] = x * (e / vv)[:, None]
-            sc_uni[:, var_col[v]] = -1 / (2 * vv) + e * e / (2 * vv * vv)
+            sc_uni[:, var_col[v]] = np.where(seen[:, v], -1 / (2 * vv) + e * e / (2 * vv * vv), 0.0)
         else:
             s_tau, s_beta = probit_scores(fits[v], x, codes[:, pos[v]])
             sc_uni[:, start[v] : start[v + 1]] = s_tau
@@ -137,8 +145,9 @@ def mixed_conditional(codes: np.ndarray, ncat: np.ndarray, y: np.ndarray, numeri
             cor[i, j] = pearson(resid[:, a], 0.0, var[a], resid[:, b], 0.0, var[b], w)
         else:
             num, orv = (i, j) if numeric[i] else (j, i)
-            cor[i, j] = _polyserial_rho(resid[:, pos[num]] / sd[pos[num]], fits[orv].upper, fits[orv].lower,
-                                        wt)
+            both = seen[:, i] & seen[:, j]
+            cor[i, j] = _polyserial_rho(resid[both, pos[num]] / sd[pos[num]], fits[orv].upper[both],
+                                        fits[orv].lower[both], wt[both])
         cor[j, i] = cor[i, j]
     npairs = ii.size
     sc_cor = np.zeros((n, npairs))
@@ -150,40 +159,45 @@ def mixed_conditional(codes: np.ndarray, ncat: np.ndarray, y: np.ndarray, numeri
 
     def add_cut_terms(k, v, d_rho, d_hi, d_lo):
         """A21 in an ordered item's thresholds and slopes from the case's upper / lower cut derivatives."""
-        c = codes[:, pos[v]]
+        c = np.maximum(codes[:, pos[v]], 0)  # a missing case has a rho score of 0
         nt = fits[v].tau.size
-        g_hi, g_lo = wt * d_rho * d_hi, wt * d_rho * d_lo
+        g_hi, g_lo = np.nan_to_num(wt * d_rho * d_hi), np.nan_to_num(wt * d_rho * d_lo)
         up = np.bincount(c, weights=np.where(c < nt, g_hi, 0.0), minlength=nt + 1)[:nt]
         down = np.bincount(c, weights=np.where(c > 0, g_lo, 0.0), minlength=nt + 1)[1:]
         a21[k, start[v] : start[v + 1]] += up + down
         a21[k, slope_col[v]] += -(np.nan_to_num(g_hi) + np.nan_to_num(g_lo)) @ x
 
     def add_mean_terms(k, v, d_rho, d_mu, d_var):
+        d_mu, d_var = np.nan_to_num(d_mu), np.nan_to_num(d_var)
         a21[k, start[v]] += (wt * d_rho) @ d_mu
         a21[k, slope_col[v]] += (wt * d_rho * d_mu) @ x
         a21[k, var_col[v]] += (wt * d_rho) @ d_var
 
+    res0 = np.nan_to_num(resid)
     for k, (i, j) in enumerate(zip(ii, jj, strict=True)):
         rho = cor[i, j]
+        both = seen[:, i] & seen[:, j]
         if (i, j) in ord_pair:
             m = ord_pair[(i, j)]
             fi, fj = fits[i], fits[j]
             pi = ord_pi[:, m]
-            d_rho = _drho(fi.upper, fi.lower, fj.upper, fj.lower, rho) / pi
+            d_rho = np.where(both, _drho(fi.upper, fi.lower, fj.upper, fj.lower, rho) / pi, 0.0)
             for f, g in ((fi, fj), (fj, fi)):
                 hi = (dpbinorm_da(f.upper, g.upper, rho) - dpbinorm_da(f.upper, g.lower, rho)) / pi
                 lo = -(dpbinorm_da(f.lower, g.upper, rho) - dpbinorm_da(f.lower, g.lower, rho)) / pi
                 add_cut_terms(k, i if f is fi else j, d_rho, hi, lo)
         elif numeric[i] and numeric[j]:
             a, b = pos[i], pos[j]
-            d_rho, m1, v1, m2, v2 = _pair_pearson(resid[:, a], 0.0, var[a], resid[:, b], 0.0, var[b], rho)
+            d_rho, m1, v1, m2, v2 = _pair_pearson(res0[:, a], 0.0, var[a], res0[:, b], 0.0, var[b], rho)
+            d_rho = np.where(both, d_rho, 0.0)
             add_mean_terms(k, i, d_rho, m1, v1)
             add_mean_terms(k, j, d_rho, m2, v2)
         else:
             num, orv = (i, j) if numeric[i] else (j, i)
             s = sd[pos[num]]
-            d_rho, d_mu, d_var, d_hi, d_lo = _polyserial_scores(resid[:, pos[num]] / s, s, fits[orv].upper,
+            d_rho, d_mu, d_var, d_hi, d_lo = _polyserial_scores(res0[:, pos[num]] / s, s, fits[orv].upper,
                                                                 fits[orv].lower, rho)
+            d_rho = np.where(both, d_rho, 0.0)
             add_mean_terms(k, num, d_rho, d_mu, d_var)
             add_cut_terms(k, orv, d_rho, d_hi, d_lo)
         sc_cor[:, k] = d_rho
@@ -226,16 +240,21 @@ def mixed_conditional_sample(data, items: list[str], numeric: tuple[str, ...], c
     from survey.sem.ordinal.mixed import complete_cases
     from survey.sem.ordinal.sample import SampleStatistics
 
-    if missing != "listwise":
-        raise SurveyInputError(f"missing={missing!r} with observed covariates and ordered and continuous "
-                               "items together is not available yet (available: listwise)", field="missing")
+    if missing not in ("listwise", "pairwise"):
+        raise SurveyInputError(f"missing={missing!r} is not available for ordered items (available: "
+                               "listwise, pairwise)", field="missing")
     names = list(items) + list(covariates)
+    absent = [c for c in names if c not in data.columns]
+    if absent:
+        raise SurveyInputError("variable not found in the data", column=absent[0], field="model")
+    data = data[data[list(covariates)].notna().all(axis=1)]  # cases missing a covariate are deleted
     w_all = None
     if weights[0]:
         from survey.sem.data.weighted import design_from
 
         w_all = design_from(data, weights[0], None, weights[1]).weights
-    md = complete_cases(data, names, set(items) - set(numeric), weights=w_all, normalize=weights[1] != "none")
+    md = complete_cases(data, names, set(items) - set(numeric), pairwise=missing == "pairwise", weights=w_all,
+                        normalize=weights[1] != "none")
     num_names = [v for v in names if v not in set(items) - set(numeric)]
     vals = md.values
     x = vals[:, [num_names.index(v) for v in covariates]]
