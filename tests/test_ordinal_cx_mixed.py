@@ -109,7 +109,8 @@ def test_conditional_mixed_pairwise_equal_lavaan():
 
 
 GROUP_CASES = {"groups": {}, "groups_loadings": {"group_equal": ("loadings", "regressions")},
-               "groups_theta": {"parameterization": "theta"}, "groups_weights": {"sampling_weights": "w"}}
+               "groups_theta": {"parameterization": "theta"}, "groups_weights": {"sampling_weights": "w"},
+               "groups_pairwise": {"missing": "pairwise"}}
 
 
 @cache
@@ -120,7 +121,7 @@ def fitted_groups(case: str):
 
 @pytest.mark.parametrize("case", sorted(GROUP_CASES))
 def test_conditional_mixed_groups_equal_lavaan(case):
-    """Two groups (gender), configural, equal loadings and regressions, theta parameterization, weights."""
+    """Two groups (gender), configural, equal loadings and regressions, theta parameterization, weights, pairwise."""
     res = fitted_groups(case)
     assert res.converged
     ref = pd.DataFrame(REF["cases"][case]["estimates"]).set_index(["lhs", "op", "rhs", "group"])
