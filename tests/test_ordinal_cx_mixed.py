@@ -121,7 +121,7 @@ def fitted_groups(case: str):
 
 @pytest.mark.parametrize("case", sorted(GROUP_CASES))
 def test_conditional_mixed_groups_equal_lavaan(case):
-    """Two groups (gender), configural, equal loadings and regressions, theta parameterization, weights, pairwise."""
+    """Two groups (gender): configural, equal loadings and regressions, theta, weights, pairwise."""
     res = fitted_groups(case)
     assert res.converged
     ref = pd.DataFrame(REF["cases"][case]["estimates"]).set_index(["lhs", "op", "rhs", "group"])
