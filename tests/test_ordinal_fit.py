@@ -115,8 +115,6 @@ def test_bad_options_and_data_are_named():
         fit_ordinal(MODELS["bfi"], BFI, ordered=["age"])
     with pytest.raises(SurveyInputError, match="not available in the categorical setting"):
         fit_ordinal(MODELS["bfi"], BFI, ordered=["A2"], missing="ml")  # lavaan's reason
-    with pytest.raises(SurveyInputError, match="covariates with ordered and continuous variables"):
-        fit_ordinal("f =~ A1 + A2 + A3\nf ~ age", BFI, ordered=["A1", "A2"])
     with pytest.raises(SurveyInputError, match="Z9"):
         fit_ordinal("f =~ A1 + A2 + Z9", BFI)
 

@@ -253,7 +253,8 @@ def test_mimic_recovers_the_simulated_paths():
 
 
 @pytest.mark.parametrize("options,message", [
-    ({"ordered": ["A1", "A2", "A3", "A4"]}, "ordered and continuous variables together"),
+    ({"ordered": ["A1", "A2", "A3", "A4"], "group": "gender", "group_equal": ["thresholds"]},
+     "ordered and continuous items together and equal thresholds"),
 ])
 def test_covariate_combinations_not_done_yet_are_refused(data, options, message):
     kwargs = {"ordered": True, **options}

@@ -220,7 +220,7 @@ def start_cov(sample) -> np.ndarray:
     """A covariance of (y*, x) from the conditional statistics, for the starting values."""
     sxx = sample.x_cov
     pi = sample.slopes
-    syy = sample.correlations + pi @ sxx @ pi.T
+    syy = sample.cov + pi @ sxx @ pi.T  # the residual covariance (correlations without continuous items)
     syx = pi @ sxx
     return np.block([[syy, syx], [syx.T, sxx]])
 

@@ -148,6 +148,11 @@ def estimates_table(structure: OrdinalStructure, theta: np.ndarray, vcov: np.nda
     sd_of = latent_sd(ram, sd)
     table["std.lv"] = [std_lv(o, lh, rh, e, sd_of) for o, lh, rh, e in
                        zip(table["op"], table["lhs"], table["rhs"], table["est"], strict=True)]
+    # lavaan: a covariance of two latent variables is standardized by their residual variances (endogenous
+    # ones: the disturbances), as std.all does for such a row
+    lv_cov = (table["op"] == "~~") & (table["lhs"] != table["rhs"]) & table["lhs"].isin(ram.lv) & table[
+        "rhs"].isin(ram.lv)
+    table.loc[lv_cov, "std.lv"] = table.loc[lv_cov, "std_all"]
     table = table.rename(columns={"std_all": "std.all"}).drop(columns="user")
     extra = defined_rows(structure, theta, vcov, table) if defined else None
     if extra is not None:

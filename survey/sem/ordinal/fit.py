@@ -229,8 +229,12 @@ def _fit(model: str, data: pd.DataFrame, choice: choices.Choice, ordered, missin
     if covariates:
         from survey.sem.ordinal import conditional as cx
 
-        cx.check(numeric)
-        sample = cx.conditional_sample(data, ov, covariates, missing, weights)
+        if numeric:  # ordered and continuous items given x (mixed_cx)
+            from survey.sem.ordinal.mixed_cx import mixed_conditional_sample
+
+            sample = mixed_conditional_sample(data, ov, numeric, covariates, missing, weights)
+        else:
+            sample = cx.conditional_sample(data, ov, covariates, missing, weights)
     elif numeric:
         sample = mixed_sample_statistics(data, ov, numeric, missing, weights)
     else:
@@ -245,7 +249,12 @@ def _fit(model: str, data: pd.DataFrame, choice: choices.Choice, ordered, missin
                           std_lv, numeric, covariates=bool(covariates), orthogonal=orthogonal)
     if covariates:
         pt = cx.fix_covariates(pt, covariates, sample.x_cov)
-        structure = cx.ConditionalStructure(pt, nth, covariates, parameterization)
+        if numeric:
+            from survey.sem.ordinal.mixed_cx_model import MixedConditionalStructure
+
+            structure = MixedConditionalStructure(pt, nth, covariates, list(numeric), parameterization)
+        else:
+            structure = cx.ConditionalStructure(pt, nth, covariates, parameterization)
     else:
         structure = OrdinalStructure(pt, nth, parameterization, sample.numeric)
     if structure.ram.ov != ov_all:

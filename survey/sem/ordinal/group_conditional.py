@@ -20,28 +20,43 @@ from survey.errors import SurveyInputError
 from survey.sem.ordinal import conditional as cx
 
 
-def check(numeric) -> None:
+def check(numeric, equal=()) -> None:
     """The combination with covariates and groups this fit does not take yet (one line)."""
-    if numeric:
-        raise SurveyInputError("observed covariates with ordered and continuous variables together are not "
-                               "available yet (available: every item ordered)", field="ordered")
+    if numeric and {"thresholds", "intercepts"} & set(equal):
+        raise SurveyInputError("observed covariates with ordered and continuous items together and equal "
+                               "thresholds or intercepts across groups are not available yet (available: "
+                               "every item ordered, or configural / equal loadings, regressions, latent "
+                               "(co)variances)", field="group_equal")
 
 
 def group_sample(rows: pd.DataFrame, items: list[str], covariates: list[str], missing: str,
-                 weight_column: str | None = None):
+                 weight_column: str | None = None, mixed_items: tuple[list[str], tuple] | None = None):
     """One group's conditional statistics (:func:`survey.sem.ordinal.conditional.conditional_sample`);
-    with sampling weights, rescaled within the group (:mod:`survey.sem.ordinal.group_weights`)."""
+    with sampling weights, rescaled within the group (:mod:`survey.sem.ordinal.group_weights`);
+    ``mixed_items``: (every item in model order, the continuous ones), :mod:`survey.sem.ordinal.mixed_cx`."""
+    if mixed_items is not None and mixed_items[1]:
+        from survey.sem.ordinal.mixed_cx import mixed_conditional_sample
+
+        return mixed_conditional_sample(rows, mixed_items[0], mixed_items[1], covariates, missing,
+                                        (weight_column, "total"))
     return cx.conditional_sample(rows, items, covariates, missing, (weight_column, "total"))
 
 
-def layout(pt: pd.DataFrame, sample, covariates: list[str]):
-    """The group's table with its covariates fixed at the group's ``cov.x``, and its conditional map."""
+def layout(pt: pd.DataFrame, sample, covariates: list[str], parameterization: str = "delta"):
+    """The group's table with its covariates fixed at the group's ``cov.x``, and its conditional map (of
+    mixed items: :class:`~survey.sem.ordinal.mixed_cx_model.MixedConditionalStructure`)."""
     pt = cx.fix_covariates(pt, covariates, sample.x_cov)
+    if sample.mixed:
+        from survey.sem.ordinal.mixed_cx_model import MixedConditionalStructure
+
+        numeric = [v for v, num in zip(sample.names, sample.numeric, strict=True) if num]
+        return pt, MixedConditionalStructure(pt, [t.size for t in sample.thresholds], covariates, numeric,
+                                             parameterization)
     return pt, cx.ConditionalStructure(pt, [t.size for t in sample.thresholds], covariates, "delta")
 
 
 def is_conditional(group) -> bool:
-    return isinstance(group.layout, cx.ConditionalStructure)
+    return isinstance(group.layout, cx.ConditionalStructure) or getattr(group.layout, "cx_mixed", False)
 
 
 def moments(group, theta: np.ndarray, local, jacobian: bool = False):
@@ -52,6 +67,8 @@ def moments(group, theta: np.ndarray, local, jacobian: bool = False):
     ``rho_ij = Delta_i Delta_j [Sigma_y|x]_ij``."""
     t_ram, tau, scale = local(group, theta)
     lay = group.layout
+    if getattr(lay, "cx_mixed", False):  # mixed items: no scale factors (check), the one-group map
+        return _mixed_moments(group, theta, lay, np.concatenate([t_ram, tau]), jacobian)
     th_var, ii, jj, p = lay.th_var, lay.ii, lay.jj, lay.p
     sc = scale[lay.y_idx]
     imp = group.ram.implied(t_ram)
@@ -94,10 +111,25 @@ def moments(group, theta: np.ndarray, local, jacobian: bool = False):
     return stats, jac @ select
 
 
+def _mixed_moments(group, theta: np.ndarray, lay, local_theta: np.ndarray, jacobian: bool):
+    stats = lay.moments(local_theta).stats
+    if not jacobian:
+        return stats, None
+    jac = np.zeros((stats.size, group.index.size))
+    jac[:, : local_theta.size] = lay.jacobian(local_theta)
+    select = np.zeros((group.index.size, int(theta.size)))
+    free = group.index >= 0
+    select[np.flatnonzero(free), group.index[free]] = 1.0
+    return stats, jac @ select
+
+
 def start_moments(sample) -> tuple[np.ndarray, np.ndarray]:
     """A covariance and mean of (y*, x) for the starting values (:func:`conditional.start_cov`)."""
     cov = cx.start_cov(sample)
-    mean = np.concatenate([np.zeros(len(sample.thresholds)), sample.x_mean])
+    mean = np.zeros(len(sample.names))
+    if sample.mixed:
+        mean[sample.numeric] = sample.means
+    mean = np.concatenate([mean, sample.x_mean])
     return cov, mean
 
 

@@ -28,7 +28,7 @@ def group_estimates(groups, theta, vcov, local) -> pd.DataFrame:
             from survey.sem.ordinal.group_conditional import item_sigma
 
             sigma0 = item_sigma(grp, t_ram)
-            ordered = np.isin(np.arange(p), grp.layout.y_idx)
+            ordered = np.isin(np.arange(p), grp.layout.y_idx[~grp.layout.numeric])
             scale = np.where(ordered, scale, 1.0)
         if grp.theta_param:  # theta: residual variances are RAM parameters, Delta = 1 / sd(y*)
             scale = np.where(ordered, 1.0 / np.sqrt(np.diag(sigma0)), 1.0)
@@ -66,7 +66,8 @@ def group_estimates(groups, theta, vcov, local) -> pd.DataFrame:
                 std = est / np.sqrt(abs(s[i, i] * s[j, j]))
             row = dict(lhs=r.lhs, op=r.op, rhs=r.rhs, label=r.label or "", group=k, est=est, se=se,
                        **{"std.all": std,
-                       "std.lv": std_lv(r.op, r.lhs, r.rhs, est, sd_of)})
+                       "std.lv": std if (r.op == "~~" and r.lhs != r.rhs and r.lhs in ram.lv
+                                         and r.rhs in ram.lv) else std_lv(r.op, r.lhs, r.rhs, est, sd_of)})
             (user if r.user == 1 else rest).append(row)
         names = [v for v, o in zip(grp.sample.names, ordered[: len(grp.sample.names)], strict=True) if o]
         th, pos = [], ram.npar

@@ -55,13 +55,13 @@ class GroupPieces:
 def pieces(obs, est, weight, layout, nvar: int, nobs: float) -> GroupPieces:
     """:class:`GroupPieces` from a layout (:class:`~survey.sem.ordinal.objective.OrdinalStructure` or the
     conditional one, whose univariate part holds thresholds then slopes)."""
-    if getattr(layout, "q", 0):
+    if getattr(layout, "q", 0) and not getattr(layout, "cx_mixed", False):
         th = np.arange(layout.nth)
         var_idx = np.zeros(0, int)
         numeric = np.zeros(layout.p, bool)
     else:
         th = np.asarray(layout.th_slot, int)  # lavaan's "th" residuals: the ordered items' thresholds
-        var_idx = np.arange(layout.nslots, layout.nuni)
+        var_idx = getattr(layout, "var_slot", np.arange(layout.nslots, layout.nuni))
         numeric = layout.numeric
     return GroupPieces(np.asarray(obs), np.asarray(est), weight, th, var_idx, numeric, int(layout.nuni), nvar,
                        float(nobs))

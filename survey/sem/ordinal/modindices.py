@@ -52,7 +52,7 @@ def modification_indices(fit) -> pd.DataFrame:
     """``modindices(fit)`` of an :class:`~survey.sem.ordinal.fit.OrdinalFit` (module docstring)."""
     structure: OrdinalStructure = fit.structure
     covariates = [list(structure.ram.ov)[k] for k in structure.x_idx] if getattr(structure, "q", 0) else []
-    if structure is None or (structure.mixed and not covariates):
+    if structure is None or (structure.mixed and (not covariates or getattr(structure, "cx_mixed", False))):
         raise SurveyInputError("modification indices are available for models of ordered items only "
                                "(not with continuous variables among them) yet", field="modindices")
     pt = structure.ram.partable

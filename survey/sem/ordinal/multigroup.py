@@ -122,7 +122,7 @@ def build_groups(model: str, data: pd.DataFrame, group: str, group_equal, missin
     if covariates:
         from survey.sem.ordinal import group_conditional as gcx
 
-        gcx.check(numeric)
+        gcx.check(numeric, equal)
     ov = list(names.ov)
     frame = data.dropna(subset=ov) if missing == "listwise" else data
     frame = frame[frame[group].notna()]
@@ -151,7 +151,8 @@ def build_groups(model: str, data: pd.DataFrame, group: str, group_equal, missin
     for g, level in enumerate(levels):
         rows = frame[frame[group] == level]
         if covariates:
-            sample = gcx.group_sample(rows, ordinal, covariates, missing, wcol)
+            sample = gcx.group_sample(rows, ordinal, covariates, missing, wcol,
+                                      ([v for v in ov if v not in covariates], tuple(numeric)))
         else:
             sample = (mixed_sample_statistics(rows, ov, tuple(numeric), missing, (wcol, wnorm)) if numeric
                       else sample_statistics(rows, ov, missing, wcol, wnorm))
@@ -162,7 +163,7 @@ def build_groups(model: str, data: pd.DataFrame, group: str, group_equal, missin
                           numeric=tuple(numeric), std_lv=std_lv, free_lv_var=free_lv_var and g > 0,
                           theta_resid=theta_resid, orthogonal=orthogonal)
         if covariates:
-            pt, layout = gcx.layout(pt, sample, covariates)
+            pt, layout = gcx.layout(pt, sample, covariates, parameterization)
         ram = RAMModel(pt)
         local = np.full(ram.npar, -1)
         for row in pt.itertuples(index=False):
@@ -227,7 +228,7 @@ def _start(groups: list[Group], nkeys: int) -> np.ndarray:
     for grp in reversed(groups):  # the first group's starts win for shared parameters
         p = grp.ram.p
         mean = np.zeros(p)
-        if grp.sample.mixed:
+        if grp.sample.mixed and grp.sample.slopes is None:
             mean[grp.sample.numeric] = grp.sample.means
         cov = grp.sample.cov
         if grp.sample.slopes is not None:  # covariates: a covariance of (y*, x) (group_conditional)

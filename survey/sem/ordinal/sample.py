@@ -58,4 +58,5 @@ class SampleStatistics:
         uni, th, mu = [], iter(self.thresholds), iter(-self.means)
         for is_num in self.numeric:
             uni.append(np.array([next(mu)]) if is_num else next(th))
-        return np.concatenate(uni + [self.variances, self.cov[ii[order], jj[order]]])
+        slopes = [] if self.slopes is None else [self.slopes.T.ravel()]  # mixed items given x (mixed_cx)
+        return np.concatenate(uni + slopes + [self.variances, self.cov[ii[order], jj[order]]])
