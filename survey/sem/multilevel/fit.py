@@ -2,7 +2,8 @@
 ``sem(model, data, cluster = "id")``): estimator ML (observed information, lavaan's default for two-level
 models; ``information="expected"|"first.order"``, ``se="robust.huber.white"``), MLF (first-order SEs) or
 MLR (Huber-White sandwich over cluster scores, Yuan-Bentler-Mplus scaled test), complete rows (incomplete
-ones dropped as lavaan's listwise default), the chi-square against the saturated two-level model and the
+ones dropped as lavaan's listwise default) or ``missing="ml"`` (two-level FIML, ML only: :mod:`.missing`),
+the chi-square against the saturated two-level model and the
 fit measures lavaan reports (:mod:`.measures`).
 """
 
@@ -55,9 +56,12 @@ def check_twolevel(*, estimator: str, missing: str, group, se: str, bootstrap, s
     if bootstrap or se_name in ("bootstrap", "robust.sem", "robust.cluster.sem", "robust.cluster"):
         _refuse(f"se={'bootstrap' if bootstrap else se!r} is not available with a two-level model (lavaan: "
                 f"{_LAVAAN_SE})", "se", se)
-    if str(missing).lower() not in ("listwise", "default"):
-        _refuse(f"missing={missing!r} is not available with a two-level model yet (available: listwise; "
-                "lavaan's two-level FIML is not implemented here)", "missing", missing)
+    fiml = str(missing).lower() in ("ml", "fiml", "direct")
+    if str(missing).lower() not in ("listwise", "default") and not fiml:
+        _refuse(f"missing={missing!r} is not available with a two-level model (available: listwise, ml)",
+                "missing", missing)
+    if fiml:
+        check_fiml(est, se, information)
     # lavaan 0.6.14 runs MLF on two-level data as ML: se "standard", observed information (checked)
     default = {"ML": "standard", "MLR": "robust.huber.white", "MLF": "standard"}[est]
     se_kind = default if se_name == "default" else "robust.huber.white" if se_name == "robust" else se_name
@@ -86,6 +90,20 @@ def check_twolevel(*, estimator: str, missing: str, group, se: str, bootstrap, s
     return est, se_kind, info
 
 
+def check_fiml(est: str, se, information) -> None:
+    """The options two-level FIML takes here: ML with observed-information standard errors."""
+    if est == "MLR":  # lavaan 0.6.14 stops in its robust test: eigen(VarCov): infinite or missing values
+        _refuse("estimator 'MLR' with missing='ml' is not available with a two-level model (lavaan 0.6.14 "
+                "fails there: 'infinite or missing values in x' in its scaled test; available: ML)",
+                "estimator", est)
+    if str(se).lower() not in ("default", "standard"):
+        _refuse(f"se={se!r} with missing='ml' is not available with a two-level model yet (available: "
+                "standard)", "se", se)
+    if information not in (None, "default", "observed"):
+        _refuse(f"information={information!r} with missing='ml' is not available with a two-level model "
+                "yet (available: observed, lavaan's default)", "information", information)
+
+
 def fit_twolevel(model: str, data, *, cluster: str, estimator: str = "ML", missing: str = "listwise",
                  group=None, se: str = "default", bootstrap=None, sampling_weights=None, ordered=None,
                  information=None, test=None, **options):
@@ -106,14 +124,25 @@ def fit_twolevel(model: str, data, *, cluster: str, estimator: str = "ML", missi
         _refuse("explicit constraints (==, <, >) beyond equal labels are not available with a two-level "
                 "model yet (available: shared labels, := definitions)", "model")
     sets = level_variables(pt)
-    st, dropped = cluster_stats(data, cluster, sets["ov1"], sets["between"])
+    fiml = str(missing).lower() in ("ml", "fiml", "direct")
+    if fiml and (pt["exo"] == 1).any():
+        _refuse("fixed.x covariates with missing='ml' are not available with a two-level model yet "
+                "(available: models without exogenous observed covariates)", "model")
+    if fiml:
+        from survey.sem.multilevel.missing import missing_stats
+        st, dropped = missing_stats(data, cluster, sets["ov1"], sets["between"])
+    else:
+        st, dropped = cluster_stats(data, cluster, sets["ov1"], sets["between"])
     warnings = []
     if est_name == "MLF":
         est_name = "ML"
         warnings.append(SurveyWarning("mlf_twolevel", "estimator MLF with a two-level model runs as ML with "
                                       "observed-information standard errors, as lavaan 0.6.14 does "
                                       "(first-order SEs: information='first.order')", "sem"))
-    if dropped:
+    if dropped and fiml:
+        warnings.append(SurveyWarning("empty_rows", f"{dropped} row(s) missing every level-1 variable "
+                                      "deleted (lavaan: empty cases are ignored)", "sem"))
+    elif dropped:
         warnings.append(SurveyWarning("listwise", f"{dropped} row(s) with a missing value in a model "
                                       "variable deleted (lavaan's listwise default)", "sem"))
     exo = {lev: set(pt.loc[(pt["exo"] == 1) & (pt["level"] == lev), "lhs"]) for lev in (1, 2)}
@@ -125,10 +154,14 @@ def fit_twolevel(model: str, data, *, cluster: str, estimator: str = "ML", missi
     h0 = estimate(tl)
     if not h0.converged:
         warnings.append(SurveyWarning("nonconvergence", "the two-level model did not converge", "sem"))
-    sat = fit_saturated(st, tl.y_both)
+    if fiml:
+        from survey.sem.multilevel.missing import fit_saturated_missing
+        sat = fit_saturated_missing(st, tl.y_both)
+    else:
+        sat = fit_saturated(st, tl.y_both)
     if not sat.converged:
-        warnings.append(SurveyWarning("h1", "the EM of the saturated two-level model did not converge "
-                                      "in 5000 iterations (lavaan's limit)", "sem"))
+        warnings.append(SurveyWarning("h1", "the saturated two-level model did not converge" + (
+            "" if fiml else " in 5000 EM iterations (lavaan's limit)"), "sem"))
     btl = build_model(baseline_partable(pt), st)
     base = estimate(btl)
     xw = [v for v in sets["within"] if v in tl.within.names.ov_x]

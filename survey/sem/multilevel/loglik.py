@@ -49,6 +49,8 @@ class Moments:
 
 def minus2_logl(m: Moments, st: ClusterStats) -> float:
     """-2 logl (with the 2 pi constant); +inf where a covariance matrix is not positive definite."""
+    if hasattr(st, "parts"):  # incomplete data (:class:`survey.sem.multilevel.missing.MissingStats`)
+        return st.minus2_logl(m)
     try:
         lw = np.linalg.cholesky(m.sw)
     except np.linalg.LinAlgError:
@@ -72,6 +74,8 @@ def minus2_logl(m: Moments, st: ClusterStats) -> float:
 
 def moment_gradient(m: Moments, st: ClusterStats) -> Moments:
     """d(-2 logl)/d(moments), each entry of a symmetric matrix taken as its own argument."""
+    if hasattr(st, "parts"):
+        return st.moment_gradient(m)
     inv_w = np.linalg.inv(m.sw)
     gw = (st.n - st.nclusters) * (inv_w - inv_w @ st.s_pw @ inv_w)
     pz = st.p_z

@@ -70,7 +70,7 @@ def twolevel_measures(fit) -> dict[str, float]:
     df = float(ndat(tl, fit.x_within, fit.x_between) - npar)
     tb = max(fit.base.minus2 - fit.sat.minus2, 0.0)
     dfb = float(ndat(tl, fit.x_within, fit.x_between) - fit.btl.mg.npar)
-    const = (n * st.p_y + st.nclusters * st.p_z) * LOG2PI
+    const = getattr(st, "n_values", n * st.p_y + st.nclusters * st.p_z) * LOG2PI  # observed values
     lo, hi = rmsea_ci(t, df, n)
     out = {
         "npar": float(npar),

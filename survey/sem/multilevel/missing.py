@@ -1,0 +1,166 @@
+"""Two-level full-information ML with incomplete rows (lavaan 0.6.14 ``missing = "ml"`` with ``level:``
+blocks, ``lav_mvnorm_cluster_missing_loglik_samplestats_2l``): the exact normal loglik of every cluster's
+observed values. Cluster j stacks its observed between-only values z_j and each row's observed level-1
+values y_ij[o_i]; with u_j the cluster effect and e_ij the within deviation,
+
+    Cov(y_ij[a], y_kj[b]) = Sigma_B[a, b] + [i = k] Sigma_W[a, b],  Cov(z_j, y_ij[a]) = Sigma_zy[:, a],
+    Cov(z_j) = Sigma_zz,  E y_ij = mu_y,  E z_j = mu_z
+
+(McDonald & Goldstein 1989; Rosseel 2021), so -2 logl_j = log|V_j| + d_j' V_j^-1 d_j + dim_j log 2 pi.
+Clusters without a missing value go through the cluster-size blocks of :mod:`.loglik` (the same value);
+the others through their dense V_j. lavaan's h1 is the unrestricted two-level model fitted by the same
+FIML (``lav_h1_implied_logl``: ``lav_partable_unrestricted_chol``, nlminb): :func:`fit_saturated_missing`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+
+import numpy as np
+import pandas as pd
+
+from survey.errors import SurveyInputError
+from survey.sem.multilevel.loglik import LOG2PI, Moments, minus2_logl, moment_gradient
+from survey.sem.multilevel.stats import ClusterStats, cluster_stats
+
+
+@dataclass
+class _Cluster:
+    """One incomplete cluster: observed z (index, value), observed y (row number, index, value)."""
+
+    z_idx: np.ndarray
+    z_val: np.ndarray
+    row: np.ndarray
+    y_idx: np.ndarray
+    y_val: np.ndarray
+
+
+@dataclass
+class MissingStats(ClusterStats):
+    """Two-level data with missing values: ``n``/``nclusters`` count every used row/cluster; the other
+    ClusterStats fields are those of the complete rows (start values only); ``complete`` = the clusters
+    without a missing value, ``parts`` = the others."""
+
+    complete: ClusterStats | None = None
+    parts: list = field(default_factory=list)
+    n_values: int = 0  # observed values (level-1 values of the rows, between-only values of the clusters)
+
+    def minus2_logl(self, m: Moments) -> float:
+        out = 0.0 if self.complete is None else minus2_logl(m, self.complete)
+        if not np.isfinite(out):
+            return np.inf
+        for c in self.parts:
+            v, mean = _joint(m, c)
+            try:
+                lv = np.linalg.cholesky(v)
+            except np.linalg.LinAlgError:
+                return np.inf
+            w = np.linalg.solve(lv, np.concatenate([c.z_val, c.y_val]) - mean)
+            out += 2.0 * np.log(np.diag(lv)).sum() + w @ w + len(mean) * LOG2PI
+        return float(out)
+
+    def moment_gradient(self, m: Moments) -> Moments:
+        py, pz = m.sw.shape[0], m.szz.shape[0]
+        if self.complete is not None:
+            g = moment_gradient(m, self.complete)
+            gw, gb, gzz, gyz, gmz, gmy = g.sw, g.sb, g.szz, g.syz, g.mu_z, g.mu_y
+        else:
+            gw, gb, gzz = np.zeros((py, py)), np.zeros((py, py)), np.zeros((pz, pz))
+            gyz, gmz, gmy = np.zeros((py, pz)), np.zeros(pz), np.zeros(py)
+        for c in self.parts:
+            v, mean = _joint(m, c)
+            inv_v = np.linalg.inv(v)
+            a = inv_v @ (np.concatenate([c.z_val, c.y_val]) - mean)
+            gmat = inv_v - np.outer(a, a)
+            k = len(c.z_idx)
+            gzz[np.ix_(c.z_idx, c.z_idx)] += gmat[:k, :k]
+            gyy = gmat[k:, k:]
+            np.add.at(gb, (c.y_idx[:, None], c.y_idx[None, :]), gyy)
+            same = c.row[:, None] == c.row[None, :]
+            np.add.at(gw, (c.y_idx[:, None], c.y_idx[None, :]), gyy * same)
+            np.add.at(gyz, (c.y_idx[:, None], c.z_idx[None, :]), gmat[k:, :k] + gmat[:k, k:].T)
+            np.add.at(gmz, c.z_idx, -2.0 * a[:k])
+            np.add.at(gmy, c.y_idx, -2.0 * a[k:])
+        return Moments(gw, gb, gzz, gyz, gmz, gmy)
+
+
+def _joint(m: Moments, c: _Cluster) -> tuple[np.ndarray, np.ndarray]:
+    """V_j and E of (z_j[obs], y_ij[o_i] stacked by row)."""
+    k = len(c.z_idx)
+    yy = m.sb[np.ix_(c.y_idx, c.y_idx)] + m.sw[np.ix_(c.y_idx, c.y_idx)] * (c.row[:, None] == c.row[None, :])
+    v = np.empty((k + len(c.y_idx),) * 2)
+    v[:k, :k] = m.szz[np.ix_(c.z_idx, c.z_idx)]
+    zy = m.syz[np.ix_(c.y_idx, c.z_idx)]
+    v[k:, :k] = zy
+    v[:k, k:] = zy.T
+    v[k:, k:] = yy
+    return v, np.concatenate([m.mu_z[c.z_idx], m.mu_y[c.y_idx]])
+
+
+def missing_stats(data: pd.DataFrame, cluster: str, y: list[str], z: list[str]) -> tuple[MissingStats, int]:
+    """The FIML statistics; also the number of rows dropped (every level-1 variable missing: lavaan drops
+    these empty cases, 0.6.14 checked). A between-only value
+    is its cluster's (mean of the non-missing rows)."""
+    listwise, _ = cluster_stats(data, cluster, y, z)  # validates the columns; complete rows for the starts
+    cols = list(y) + [v for v in z if v not in y]
+    frame = data[cols + [cluster]]
+    if frame[cluster].isna().any():
+        row = int(np.flatnonzero(frame[cluster].isna().to_numpy())[0])
+        raise SurveyInputError("missing cluster id", column=cluster, row=row + 1, field="data")
+    keep = frame[list(y)].notna().any(axis=1).to_numpy()  # lavaan: rows with no level-1 value are empty
+    frame = frame[keep]
+    codes, uniques = pd.factorize(frame[cluster], sort=False)
+    x = frame[cols].to_numpy(dtype=float)
+    ymat = x[:, [cols.index(v) for v in y]]
+    zmat = x[:, [cols.index(v) for v in z]]
+    complete_cluster = np.ones(len(uniques), dtype=bool)
+    np.logical_and.at(complete_cluster, codes, ~np.isnan(x).any(axis=1))
+    parts = []
+    for j in np.flatnonzero(~complete_cluster):
+        rows = np.flatnonzero(codes == j)
+        zj = np.array([np.nanmean(zmat[rows, c]) if np.isfinite(zmat[rows, c]).any() else np.nan
+                       for c in range(len(z))])
+        obs = ~np.isnan(ymat[rows])
+        r, a = np.nonzero(obs)
+        zi = np.flatnonzero(np.isfinite(zj))
+        parts.append(_Cluster(zi, zj[zi], r, a, ymat[rows][r, a]))
+    complete = None
+    if complete_cluster.any():
+        sub = frame[np.isin(codes, np.flatnonzero(complete_cluster))]
+        try:
+            complete, _ = cluster_stats(sub, cluster, y, z)
+        except SurveyInputError:  # < 2 complete clusters or no within variation there: all dense
+            complete = None
+            parts = _dense_all(ymat, zmat, codes, len(uniques), z)
+    base = {f.name: getattr(listwise, f.name) for f in fields(ClusterStats)}
+    base.update(n=int(len(frame)), nclusters=int(len(uniques)))
+    zsum = pd.DataFrame(zmat).groupby(codes).count().to_numpy() > 0 if z else np.zeros((0, 0))
+    n_values = int(np.isfinite(ymat).sum() + zsum.sum())
+    return MissingStats(**base, complete=complete, parts=parts, n_values=n_values), int((~keep).sum())
+
+
+def _dense_all(ymat, zmat, codes, jn, z) -> list[_Cluster]:
+    out = []
+    for j in range(jn):
+        rows = np.flatnonzero(codes == j)
+        zj = np.array([np.nanmean(zmat[rows, c]) if np.isfinite(zmat[rows, c]).any() else np.nan
+                       for c in range(len(z))])
+        r, a = np.nonzero(~np.isnan(ymat[rows]))
+        zi = np.flatnonzero(np.isfinite(zj))
+        out.append(_Cluster(zi, zj[zi], r, a, ymat[rows][r, a]))
+    return out
+
+
+def fit_saturated_missing(ms: MissingStats, y_both: np.ndarray):
+    """lavaan's h1 with missing values: every within/between covariance and mean free, fitted by FIML
+    (from the complete-row EM h1); returns a :class:`survey.sem.multilevel.h1.Saturated`."""
+    from survey.sem.multilevel.estimate import estimate
+    from survey.sem.multilevel.h1 import Saturated, SaturatedModel, fit_saturated
+
+    listwise = ClusterStats(**{f.name: getattr(ms, f.name) for f in fields(ClusterStats)})
+    listwise.n = int(listwise.cluster_size.sum())
+    listwise.nclusters = int(listwise.cluster_size.size)
+    start = fit_saturated(listwise, y_both)
+    model = SaturatedModel(ms, y_both)
+    res = estimate(model, theta0=model.pack(start.moments))
+    return Saturated(model.moments(res.theta), res.minus2, model.npar, res.converged)
