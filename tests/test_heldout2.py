@@ -28,11 +28,7 @@ RUNNER = {"cfa": survey.cfa, "sem": survey.sem, "growth": survey.growth, "lavaan
 LAVAAN = dict(int_ov_free=False, int_lv_free=False, auto_fix_first=False, auto_fix_single=False,
               auto_var=False, auto_cov_lv_x=False, auto_cov_y=False)
 TIGHT = {"logl", "unrestricted.logl", "aic", "bic", "bic2"}
-XFAIL = {  # open deviations from lavaan, each with its cause
-    "hs_mimic_eqs": "mimic='EQS': lavaan's baseline ignores the covariates (lav_partable_independence: "
-                    "ov.names.x = NULL, baseline.df 10, chisq 526.09); ours keeps their covariance free "
-                    "(df 9)",
-}
+XFAIL: dict[str, str] = {}  # open deviations from lavaan, each with its cause (none left)
 SAME_BASELINE: dict[str, str] = {}  # no unit-dependent baseline cases in this set (see tests/test_heldout.py)
 # secondary measures left open, per case (the main measures of these fits equal lavaan):
 KNOWN = {

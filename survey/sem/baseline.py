@@ -3,10 +3,46 @@ covariates' moments it keeps (lavaan ``lav_partable_indep_or_unrestricted``, ``l
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+from contextvars import ContextVar
+
 import numpy as np
 import pandas as pd
 
 from survey.sem.model.blocks import MultiGroupModel
+
+# lavaan 0.6.14 lav_partable_indep_or_unrestricted: the covariances among the covariates enter the
+# independence model only under mimic "lavaan" / "Mplus"; under mimic "EQS" every observed variable,
+# covariates included, is unrelated to every other one (set by survey.sem.mimic for its fits)
+_INDEPENDENT_X: ContextVar[bool] = ContextVar("baseline_independent_x", default=False)
+
+
+@contextmanager
+def independent_x_baseline():
+    """Within this block the baseline models leave out the covariates' covariances (mimic="EQS")."""
+    token = _INDEPENDENT_X.set(True)
+    try:
+        yield
+    finally:
+        _INDEPENDENT_X.reset(token)
+
+
+def independent_x() -> bool:
+    """True inside :func:`independent_x_baseline` (lavaan's mimic="EQS" baseline)."""
+    return _INDEPENDENT_X.get()
+
+
+def baseline_exogenous(b, kind: str) -> tuple[np.ndarray, np.ndarray]:
+    """The moments the baseline's fixed.x covariates are fixed at: the block's (under missing="ml.x" the
+    covariates' pairwise ones, :func:`pairwise_x`); under mimic="EQS" lavaan has no rows for their
+    covariances, so those are 0 in its implied matrix (their variances stay at the sample values)."""
+    cov, mean = pairwise_x(b) if kind == "ml.x" else (b.cov, b.mean)
+    if independent_x() and len(getattr(b, "x_index", ())) > 1:
+        cov = cov.copy()
+        xi = np.asarray(b.x_index)
+        diag = np.diag(cov)[xi]
+        cov[np.ix_(xi, xi)] = np.diag(diag)
+    return cov, mean
 
 
 def baseline_syntax(ov: list[str], x_names: list[str], free_x: list[str] = ()) -> str:

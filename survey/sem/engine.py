@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from survey.errors import SurveyInputError, SurveyWarning
-from survey.sem.baseline import baseline_syntax, baseline_theta, pairwise_x
+from survey.sem.baseline import baseline_exogenous, baseline_syntax, baseline_theta, independent_x
 from survey.sem.data.blocks import build_blocks
 from survey.sem.data.moments import SampleStats
 from survey.sem.data.two_stage import two_stage_kind
@@ -302,7 +302,7 @@ def fit_blocks(
         add_extra_tests(model_pieces, pt, more_tests, est, kind, blocks, stat,
                         default_information(est, kind, resolve_se(est, kind, se), information))
     # the baseline (independence) model: same blocks, same estimator
-    free_x = [] if fixed_x else list(mg.models[0].names.ov_x)
+    free_x = [] if fixed_x or independent_x() else list(mg.models[0].names.ov_x)
     bpt = group_partable(
         baseline_syntax(mg.ov, x_names, free_x), len(labels), meanstructure=ms, fixed_x=fixed_x
     )
@@ -310,7 +310,7 @@ def fit_blocks(
     names.lv = []
     bmg = MultiGroupModel.from_partable(bpt, names)
     for ram, b in zip(bmg.models, blocks, strict=True):
-        ram.set_exogenous(*(pairwise_x(b) if kind == "ml.x" else (b.cov, b.mean)))
+        ram.set_exogenous(*baseline_exogenous(b, kind))
     btheta = baseline_theta(bmg, blocks)
     bdf = len(blocks) * n_moments(p, nx, ms) - bmg.npar
     bstat = n * total_f(bmg, blocks, btheta)
