@@ -52,12 +52,13 @@ def test_unknown_likelihood_is_refused():
     assert info.value.field == "likelihood" and "wishart" in str(info.value)
 
 
-@pytest.mark.parametrize("options", [{"mimic": "EQS", "estimator": "MLR"},
+@pytest.mark.parametrize("options", [{"mimic": "EQS", "estimator": "MLR", "se": "standard"},
                                      {"mimic": "Mplus", "estimator": "MLM"},
                                      {"mimic": "Mplus", "ordered": ["x1"]}])
 def test_mimic_refusals_name_what_is_available(options):
     """mimic="Mplus" = lavaan with ML/MLR (tests/test_heldout.py: hs_mimic_mplus, hs_mplus_*, pd_mplus);
-    mimic="EQS" with ML / MLM and wishart with MLM: tests/test_mimic_eqs.py."""
+    mimic="EQS" with ML / MLM and wishart with MLM: tests/test_mimic_eqs.py; EQS + MLR:
+    tests/test_eqs_baseline.py."""
     with pytest.raises(SurveyInputError) as info:
         survey.cfa(HS3, DATA["hs"], **options)
     assert info.value.field == "mimic" and "available" in str(info.value) and "\n" not in str(info.value)

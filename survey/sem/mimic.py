@@ -57,24 +57,23 @@ def fit_mimic(fit, mimic: str, model: str, data, *, estimator: str = "ML", missi
 
 
 def _fit_eqs(fit, model: str, data, *, estimator: str, ordered=None, **options):
-    """mimic="EQS": lavaan 0.6.14 sets likelihood="wishart" for estimators ML and MLM (tests/fixtures/
+    """mimic="EQS": lavaan 0.6.14 sets likelihood="wishart" for estimators ML, MLM, MLR (tests/fixtures/
     lang3: eqs_ml, eqs_mlm = the Wishart fits; survey.sem.wishart_robust; tests/fixtures/eqs), fixed.x
     defaults to FALSE (lav_options: fixed.x is TRUE by default only under mimic "lavaan" / "Mplus";
     tests/fixtures/heldout2: hs_mimic_eqs) and the baseline model leaves out the covariates' covariances
     (lav_partable_indep_or_unrestricted: they are added only under mimic "lavaan" / "Mplus";
-    :func:`survey.sem.baseline.independent_x_baseline`). lavaan fits MLR too, but its EQS Yuan-Bentler
-    test differs from the likelihood="wishart" MLR one we reproduce (tests/fixtures/eqs/eqs.json: eqs_mlr,
-    scaling factor 1.02920 vs 1.01935, baseline.chisq.scaled 1015.05): refused until reproduced; other
-    estimators and ordered items refused until checked."""
+    :func:`survey.sem.baseline.independent_x_baseline`). MLR there is ML with robust.huber.white SEs and
+    the yuan.bentler test (lav_options: mlr.test "yuan.bentler" under EQS, "yuan.bentler.mplus" otherwise;
+    tests/fixtures/eqs: eqs_mlr_*). Other estimators and ordered items refused until checked."""
     from survey.sem.baseline import independent_x_baseline
 
     est = str(estimator).upper()
-    if est not in ("ML", "MLM") or ordered:
-        why = " (lavaan 0.6.14 fits it with its EQS Yuan-Bentler test, not reproduced yet)" if est == "MLR" \
-            and not ordered else ""
+    if est not in ("ML", "MLM", "MLR") or ordered:
         raise SurveyInputError(f"mimic='EQS' with estimator {est}{' and ordered items' if ordered else ''} "
-                               f"is not available yet{why} (available: estimator ML, MLM)", field="mimic",
+                               "is not available yet (available: estimator ML, MLM, MLR)", field="mimic",
                                value="EQS")
+    if est == "MLR":
+        est = _eqs_mlr(options)
     if str(options.get("likelihood", "wishart")).lower() not in ("wishart", "default"):
         raise SurveyInputError("mimic='EQS' implies likelihood='wishart' (lavaan 0.6.14)", field="likelihood",
                                value=str(options.get("likelihood")))
@@ -84,4 +83,18 @@ def _fit_eqs(fit, model: str, data, *, estimator: str, ordered=None, **options):
     with independent_x_baseline():
         res = fit(model, data, estimator=est, likelihood="wishart", **options)
     res.mimic = "EQS"
+    if str(estimator).upper() == "MLR":
+        res.estimator = "MLR"
     return res
+
+
+def _eqs_mlr(options: dict) -> str:
+    """MLR under mimic="EQS" as the ML fit lavaan runs (its se and test set in ``options``)."""
+    se = str(options.get("se", "default")).lower()
+    test = str(options.get("test", "default")).lower()
+    if se not in ("default", "robust.huber.white") or test not in ("default", "yuan.bentler"):
+        raise SurveyInputError("mimic='EQS' with estimator MLR takes its own se and test only yet "
+                               "(available: se='robust.huber.white', test='yuan.bentler')", field="mimic",
+                               value="EQS")
+    options.update(se="robust.huber.white", test="yuan.bentler")
+    return "ML"

@@ -47,6 +47,8 @@ def _robust_mlm(estimator: str, se: str, options: dict) -> bool:
     """Estimator MLM / MLR with its own se and test (robust.sem + satorra.bentler; robust.huber.white +
     yuan.bentler.mplus), R-checked; ML with those options given one by one is refused by :func:`_check`."""
     test, est = str(options.get("test", "default")).lower(), str(estimator).upper()
+    if est == "ML" and str(se).lower() == "robust.huber.white" and test == "yuan.bentler":
+        return True  # mimic="EQS" with MLR (lavaan 0.6.14: its test is yuan.bentler; survey.sem.mimic)
     if est == "MLR":  # its own robust.huber.white and yuan.bentler.mplus
         return str(se).lower() in ("default", "robust.huber.white") and \
             test in ("default", "yuan.bentler.mplus")
