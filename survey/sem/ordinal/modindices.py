@@ -52,7 +52,7 @@ def modification_indices(fit) -> pd.DataFrame:
     """``modindices(fit)`` of an :class:`~survey.sem.ordinal.fit.OrdinalFit` (module docstring)."""
     structure: OrdinalStructure = fit.structure
     covariates = [list(structure.ram.ov)[k] for k in structure.x_idx] if getattr(structure, "q", 0) else []
-    if structure is None or (structure.mixed and (not covariates or getattr(structure, "cx_mixed", False))):
+    if structure is None or (structure.mixed and getattr(structure, "cx_mixed", False)):
         raise SurveyInputError("modification indices are available for models of ordered items only "
                                "(not with continuous variables among them) yet", field="modindices")
     pt = structure.ram.partable
@@ -100,6 +100,9 @@ def modification_indices(fit) -> pd.DataFrame:
     sd_ov = {v: 1.0 for v in ram.ov}
     if structure.parameterization == "theta":  # y* variances 1 / Delta^2
         sd_ov = {r.lhs: 1.0 / r.est for r in table.itertuples() if r.op == "~*~"}
+    if structure.mixed and not covariates:  # a continuous item's model-implied SD
+        sigma = ram.implied(t_ram).sigma
+        sd_ov |= {ram.ov[k]: float(np.sqrt(sigma[k, k])) for k in structure.num_idx}
     sd_x = {}
     if covariates:  # a factor's total SD (its loadings' std.lv / est), the covariates' SDs
         loads = table[(table["op"] == "=~") & (table["est"] != 0)]
