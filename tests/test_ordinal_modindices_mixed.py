@@ -32,3 +32,15 @@ def test_mixed_modindices_equal_lavaan(case, options):
     # a continuous item's sepc.all divides by its model-implied SD (not 1 as for an ordered item)
     cont = m.loc[("A", "=~", "C1")]
     assert abs(cont["sepc.all"] - cont["sepc.lv"]) > 0.01
+
+
+def test_mixed_configural_group_modindices_equal_lavaan():
+    """Two groups without equality constraints: each group's one-group indices with its N_g."""
+    res = fit(REF["model"], BFI, ordered=REF["ordered"], group="gender")
+    key = [*KEY, "group"]
+    mine = res.modindices().set_index(key)
+    ref = pd.DataFrame(REF["groups"]).set_index(key)
+    assert set(mine.index) == set(ref.index) and len(mine) == 110
+    m = mine.join(ref.add_suffix("_r"))
+    for col in ("mi", "epc", "sepc.lv", "sepc.all"):
+        assert np.abs(m[col] - m[f"{col}_r"]).max() < 1e-3, col
