@@ -82,3 +82,19 @@ def test_mixed_configural_group_modindices_with_covariates_equal_lavaan():
     m = mine.join(ref.add_suffix("_r"))
     for col in ("mi", "epc", "sepc.lv", "sepc.all"):
         assert np.abs(m[col] - m[f"{col}_r"]).max() < 1e-3, col
+
+
+def test_cli_modindices_of_a_mixed_ordinal_fit(tmp_path, capsys):
+    from survey.cli import main
+
+    model = tmp_path / "m.lav"
+    model.write_text(REF["model"])
+    with pytest.raises(SystemExit) as done:
+        main(["fit", str(model), str(HERE.parent / "ordinal" / "bfi.csv"), "--ordered", ",".join(REF["ordered"]),
+              "--modindices", "--json"])
+    assert not done.value.code
+    top = json.loads(capsys.readouterr().out)["modindices"][0]  # largest first
+    ref = pd.DataFrame(REF["wlsmv"]).sort_values("mi", ascending=False).iloc[0]
+    assert [top[k] for k in KEY] == [ref[k] for k in KEY] == ["A1", "~~", "A2"]
+    assert top["mi"] == pytest.approx(ref["mi"], abs=1e-3)
+    assert top["sepc.all"] == pytest.approx(ref["sepc.all"], abs=1e-3)
