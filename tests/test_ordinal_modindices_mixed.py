@@ -90,8 +90,8 @@ def test_cli_modindices_of_a_mixed_ordinal_fit(tmp_path, capsys):
     model = tmp_path / "m.lav"
     model.write_text(REF["model"])
     with pytest.raises(SystemExit) as done:
-        main(["fit", str(model), str(HERE.parent / "ordinal" / "bfi.csv"), "--ordered", ",".join(REF["ordered"]),
-              "--modindices", "--json"])
+        main(["fit", str(model), str(HERE.parent / "ordinal" / "bfi.csv"), "--ordered",
+              ",".join(REF["ordered"]), "--modindices", "--json"])
     assert not done.value.code
     top = json.loads(capsys.readouterr().out)["modindices"][0]  # largest first
     ref = pd.DataFrame(REF["wlsmv"]).sort_values("mi", ascending=False).iloc[0]
