@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from survey.errors import SurveyInputError
 from survey.sem import fit
 
 HERE = Path(__file__).parent / "fixtures" / "ordinal_more"
@@ -98,3 +99,28 @@ def test_cli_modindices_of_a_mixed_ordinal_fit(tmp_path, capsys):
     assert [top[k] for k in KEY] == [ref[k] for k in KEY] == ["A1", "~~", "A2"]
     assert top["mi"] == pytest.approx(ref["mi"], abs=1e-3)
     assert top["sepc.all"] == pytest.approx(ref["sepc.all"], abs=1e-3)
+
+
+@pytest.mark.parametrize("case,options", [
+    ("groups_equal", {"group_equal": ["thresholds", "loadings"]}),
+    ("groups_theta", {"parameterization": "theta"}),
+])
+def test_mixed_group_modindices_with_constraints_or_theta_equal_lavaan(case, options):
+    """Equal thresholds and loadings: lavaan also scores the markers, the intercepts and the ordered items'
+    scale factors (a continuous item has none); theta without constraints: the configural indices."""
+    res = fit(REF["model"], BFI, ordered=REF["ordered"], group="gender", **options)
+    key = [*KEY, "group"]
+    mine = res.modindices().set_index(key)
+    ref = pd.DataFrame(REF[case]).set_index(key)
+    assert set(mine.index) == set(ref.index)
+    m = mine.join(ref.add_suffix("_r"))
+    for col in ("mi", "epc", "sepc.lv", "sepc.all"):
+        assert np.abs(m[col] - m[f"{col}_r"]).max() < 1e-3, col
+
+
+def test_mixed_group_modindices_with_constraints_and_theta_are_refused():
+    res = fit(REF["model"], BFI, ordered=REF["ordered"], group="gender",
+              group_equal=["thresholds", "loadings"], parameterization="theta")
+    assert len(REF["groups_equal_theta"]) == 134  # lavaan: also 10 scale factors ~*~ of the ordered items
+    with pytest.raises(SurveyInputError, match="scale factors"):
+        res.modindices()
