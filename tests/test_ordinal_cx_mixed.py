@@ -153,8 +153,11 @@ def test_conditional_mixed_r2_equal_lavaan():
         assert r2[name] == pytest.approx(value, abs=1e-4), name
 
 
-def test_conditional_mixed_modindices_are_a_one_line_refusal():
-    with pytest.raises(SurveyInputError, match="modification indices"):
-        fitted("wlsmv").modindices()
-    with pytest.raises(SurveyInputError, match="modification indices"):
-        fitted_groups("groups").modindices()
+def test_conditional_mixed_modindices_left_are_one_line_refusals():
+    """WLSMV / ULSMV and configural groups equal lavaan (tests/test_ordinal_modindices_mixed.py); with
+    theta lavaan also scores the fixed scale factors, with equality constraints the shared parameters."""
+    with pytest.raises(SurveyInputError, match="parameterization='theta' are not available yet"):
+        fitted("theta").modindices()
+    for case in ("groups_theta", "groups_loadings"):
+        with pytest.raises(SurveyInputError, match="modification indices of multi-group ordinal fits"):
+            fitted_groups(case).modindices()

@@ -15,7 +15,8 @@ weight, r_g = s_g - m_g and f_g = N_g / N (lavaan ``lav_model_information``, ``l
 
 (Sorbom 1989). sepc.lv scales a loading's epc by the factor's SD in its group, sepc.all also divides by
 the latent response's SD 1 / Delta_i (an intercept's epc by that SD only); a residual covariance's epc
-is divided by sqrt(theta_ii theta_jj) (lavaan's ``cov.std = TRUE``).
+is divided by sqrt(theta_ii theta_jj) (lavaan's ``cov.std = TRUE``). A continuous item (mixed data)
+has no scale factor, and its SD is its model-implied ``sqrt(Sigma_ii)``.
 """
 
 from __future__ import annotations
@@ -55,7 +56,9 @@ def _extended(group, start: int):
     rest = group.index[n_ram:].copy()
     nth = sum(t.size for t in group.sample.thresholds)
     # Delta_i fixed at 1: freed at 1 (theta: derived from Sigma*, not a parameter)
-    fixed_scale = [] if group.theta_param else [i for i in range(len(items)) if rest[nth + i] < 0]
+    numeric = set(group.layout.num_idx.tolist())  # a continuous item has no scale factor
+    fixed_scale = [] if group.theta_param else [i for i in range(len(items))
+                                                if rest[nth + i] < 0 and i not in numeric]
     rest[nth + np.array(fixed_scale, dtype=int)] = start + new + np.arange(len(fixed_scale))
     index = np.concatenate([group.index[:n_ram], start + np.arange(new), rest]).astype(int)
     scale_rows = [(items[i], "~*~", items[i]) for i in fixed_scale]
@@ -89,9 +92,12 @@ def _standardized(table: pd.DataFrame, g: int, rows, epc: np.ndarray, sd_ov: dic
 def _sd_ov(group, theta: np.ndarray) -> dict:
     """SD of every item's latent response: 1 / Delta_i (delta), sqrt(Sigma*_ii) (theta)."""
     t_ram, _, scale = _local(group, theta)
+    sigma = np.diag(group.ram.implied(t_ram).sigma)
     if group.theta_param:
-        scale = 1.0 / np.sqrt(np.diag(group.ram.implied(t_ram).sigma))
-    return dict(zip(group.ram.ov, 1.0 / scale, strict=True))
+        scale = 1.0 / np.sqrt(sigma)
+    sd = 1.0 / scale
+    sd[group.layout.num_idx] = np.sqrt(sigma[group.layout.num_idx])  # a continuous item's implied SD
+    return dict(zip(group.ram.ov, sd, strict=True))
 
 
 def equal_group_modification_indices(fit) -> pd.DataFrame:

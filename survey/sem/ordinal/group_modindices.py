@@ -26,12 +26,16 @@ def group_modification_indices(fit) -> pd.DataFrame:
     ``group`` column (module docstring)."""
     from survey.sem.ordinal.modindices import modification_indices
 
-    shared = any(not isinstance(k[0], int) or k[1] == "~*~" for k in fit.keys)
-    shared = shared or any(b.theta_param for b in fit.blocks)
-    if shared and any(b.sample.slopes is not None or len(b.layout.num_idx) for b in fit.blocks):
+    constrained = any(not isinstance(k[0], int) or k[1] == "~*~" for k in fit.keys)
+    shared = constrained or any(b.theta_param for b in fit.blocks)
+    if shared and any(b.sample.slopes is not None for b in fit.blocks):
         raise SurveyInputError("modification indices of multi-group ordinal fits with equality constraints "
-                               "or parameterization='theta' are available for ordered items without "
-                               "covariates or continuous variables only yet", field="modindices")
+                               "or parameterization='theta' are available for items without covariates "
+                               "only yet", field="modindices")
+    if constrained and any(b.theta_param and len(b.layout.num_idx) for b in fit.blocks):
+        raise SurveyInputError("modification indices of multi-group ordinal fits with equality constraints, "
+                               "parameterization='theta' and continuous items are not available yet "
+                               "(lavaan then also scores the fixed scale factors ~*~)", field="modindices")
     if shared:  # group_equal, shared labels, theta (survey.sem.ordinal.equal_modindices)
         from survey.sem.ordinal.equal_modindices import equal_group_modification_indices
 

@@ -19,6 +19,14 @@ the candidates are the items' loadings and residual covariances and, as lavaan, 
 factor on the other factors and on the covariates left out of the model; a regression's ``sepc.lv``
 scales its EPC by SD(predictor factor) / SD(outcome factor) (total SDs), ``sepc.all`` also by the
 covariate's SD, and ``sepc.nox`` is ``sepc.all`` except for covariates (``sepc.lv``).
+
+With continuous items among them (lavaan's mixed ``WLS.obs``; with covariates
+:class:`~survey.sem.ordinal.mixed_cx_model.MixedConditionalStructure`) the extension is the same, and an
+item's ``sepc.all`` divides by its model-implied total SD: a continuous item's ``sqrt(Sigma_ii)``, an
+ordered y*'s 1 (delta; given x it is 1, in total ``1 + explained by x``) or ``1 / Delta`` (theta). As lavaan
+(``na.remove = TRUE``) candidates whose ``diag(V)`` falls below ``eps^(1/3)`` (not identified) are dropped.
+With covariates and ``parameterization = "theta"`` lavaan also scores the fixed scale factors ``~*~``:
+refused.
 """
 
 from __future__ import annotations
@@ -52,9 +60,12 @@ def modification_indices(fit) -> pd.DataFrame:
     """``modindices(fit)`` of an :class:`~survey.sem.ordinal.fit.OrdinalFit` (module docstring)."""
     structure: OrdinalStructure = fit.structure
     covariates = [list(structure.ram.ov)[k] for k in structure.x_idx] if getattr(structure, "q", 0) else []
-    if structure is None or (structure.mixed and (not covariates or getattr(structure, "cx_mixed", False))):
-        raise SurveyInputError("modification indices are available for models of ordered items only "
-                               "(not with continuous variables among them) yet", field="modindices")
+    if structure is None:  # pragma: no cover - every ordinal fit has its structure
+        raise SurveyInputError("this fit has no ordinal structure to score", field="modindices")
+    if covariates and structure.parameterization == "theta":
+        raise SurveyInputError("modification indices of ordinal fits with observed covariates and "
+                               "parameterization='theta' are not available yet (lavaan then also scores "
+                               "the fixed scale factors ~*~)", field="modindices")
     pt = structure.ram.partable
     ram = structure.ram
     items = [v for v in ram.ov if v not in covariates]
@@ -68,7 +79,13 @@ def modification_indices(fit) -> pd.DataFrame:
                                free=top + k + 1, ustart=np.nan, exo=0, label="", plabel="")
                           for k, (a, op, b) in enumerate(cands)], columns=pt.columns)
     full = pd.concat([pt, extra], ignore_index=True)
-    if covariates:
+    if getattr(structure, "cx_mixed", False):
+        from survey.sem.ordinal.mixed_cx_model import MixedConditionalStructure
+
+        numeric = [ram.ov[k] for k in structure.y_idx[structure.num_idx]]
+        ext = MixedConditionalStructure(full, structure.nth_per, covariates, numeric,
+                                        structure.parameterization)
+    elif covariates:
         from survey.sem.ordinal.conditional import ConditionalStructure
 
         ext = ConditionalStructure(full, structure.nth_per, covariates, structure.parameterization)
@@ -100,6 +117,14 @@ def modification_indices(fit) -> pd.DataFrame:
     sd_ov = {v: 1.0 for v in ram.ov}
     if structure.parameterization == "theta":  # y* variances 1 / Delta^2
         sd_ov = {r.lhs: 1.0 / r.est for r in table.itertuples() if r.op == "~*~"}
+    if structure.mixed or covariates:  # an item's model-implied total SD (lavaan's cov.all of y*, x)
+        total = np.diag(ram.implied(t_ram).sigma)
+        y_pos = np.asarray(structure.y_idx if covariates else np.arange(len(ram.ov)), dtype=int)
+        var = total[y_pos]
+        if structure.parameterization == "delta":  # an ordered y*'s variance given x is 1, not the RAM's
+            ordered = ~np.asarray(structure.numeric, bool)
+            var[ordered] += 1.0 - np.diag(structure.conditional_sigma(t_ram))[ordered]
+        sd_ov |= {ram.ov[k]: float(np.sqrt(w)) for k, w in zip(y_pos, var, strict=True)}
     sd_x = {}
     if covariates:  # a factor's total SD (its loadings' std.lv / est), the covariates' SDs
         loads = table[(table["op"] == "=~") & (table["est"] != 0)]
@@ -121,4 +146,5 @@ def modification_indices(fit) -> pd.DataFrame:
         if covariates:
             row["sepc.nox"] = float(lv_ if b in sd_x else all_)
         rows.append(row)
-    return pd.DataFrame(rows, columns=COLUMNS + (["sepc.nox"] if covariates else []))
+    out = pd.DataFrame(rows, columns=COLUMNS + (["sepc.nox"] if covariates else []))
+    return out[out["mi"].notna()].reset_index(drop=True)  # lavaan's na.remove: unidentified candidates
