@@ -8,7 +8,8 @@ values y_ij[o_i]; with u_j the cluster effect and e_ij the within deviation,
 
 (McDonald & Goldstein 1989; Rosseel 2021), so -2 logl_j = log|V_j| + d_j' V_j^-1 d_j + dim_j log 2 pi.
 Clusters without a missing value go through the cluster-size blocks of :mod:`.loglik` (the same value);
-the others through their dense V_j. lavaan's h1 is the unrestricted two-level model fitted by the same
+the others through their dense V_j, grouped by dimension and missing pattern and
+vectorised (:mod:`.missing_batch`). lavaan's h1 is the unrestricted two-level model fitted by the same
 FIML (``lav_h1_implied_logl``: ``lav_partable_unrestricted_chol``, nlminb): :func:`fit_saturated_missing`.
 """
 
@@ -20,7 +21,8 @@ import numpy as np
 import pandas as pd
 
 from survey.errors import SurveyInputError
-from survey.sem.multilevel.loglik import LOG2PI, Moments, minus2_logl, moment_gradient
+from survey.sem.multilevel.loglik import Moments, minus2_logl, moment_gradient
+from survey.sem.multilevel.missing_batch import build_batches, gradient_batches, minus2_logl_batches
 from survey.sem.multilevel.stats import ClusterStats, cluster_stats
 
 
@@ -44,20 +46,18 @@ class MissingStats(ClusterStats):
     complete: ClusterStats | None = None
     parts: list = field(default_factory=list)
     n_values: int = 0  # observed values (level-1 values of the rows, between-only values of the clusters)
+    _batches: list | None = field(default=None, repr=False)  # the parts grouped by pattern (lazily)
+
+    def _batched(self) -> list:
+        if self._batches is None:
+            self._batches = build_batches(self.parts, len(self.z))
+        return self._batches
 
     def minus2_logl(self, m: Moments) -> float:
         out = 0.0 if self.complete is None else minus2_logl(m, self.complete)
         if not np.isfinite(out):
             return np.inf
-        for c in self.parts:
-            v, mean = _joint(m, c)
-            try:
-                lv = np.linalg.cholesky(v)
-            except np.linalg.LinAlgError:
-                return np.inf
-            w = np.linalg.solve(lv, np.concatenate([c.z_val, c.y_val]) - mean)
-            out += 2.0 * np.log(np.diag(lv)).sum() + w @ w + len(mean) * LOG2PI
-        return float(out)
+        return float(out + minus2_logl_batches(m, self._batched()))
 
     def moment_gradient(self, m: Moments) -> Moments:
         py, pz = m.sw.shape[0], m.szz.shape[0]
@@ -67,20 +67,14 @@ class MissingStats(ClusterStats):
         else:
             gw, gb, gzz = np.zeros((py, py)), np.zeros((py, py)), np.zeros((pz, pz))
             gyz, gmz, gmy = np.zeros((py, pz)), np.zeros(pz), np.zeros(py)
-        for c in self.parts:
-            v, mean = _joint(m, c)
-            inv_v = np.linalg.inv(v)
-            a = inv_v @ (np.concatenate([c.z_val, c.y_val]) - mean)
-            gmat = inv_v - np.outer(a, a)
-            k = len(c.z_idx)
-            gzz[np.ix_(c.z_idx, c.z_idx)] += gmat[:k, :k]
-            gyy = gmat[k:, k:]
-            np.add.at(gb, (c.y_idx[:, None], c.y_idx[None, :]), gyy)
-            same = c.row[:, None] == c.row[None, :]
-            np.add.at(gw, (c.y_idx[:, None], c.y_idx[None, :]), gyy * same)
-            np.add.at(gyz, (c.y_idx[:, None], c.z_idx[None, :]), gmat[k:, :k] + gmat[:k, k:].T)
-            np.add.at(gmz, c.z_idx, -2.0 * a[:k])
-            np.add.at(gmy, c.y_idx, -2.0 * a[k:])
+        if self.parts:
+            bb, ww, mu = gradient_batches(m, self._batched())
+            gzz = gzz + bb[:pz, :pz]
+            gb = gb + bb[pz:, pz:]
+            gw = gw + ww[pz:, pz:]
+            gyz = gyz + bb[pz:, :pz] + bb[:pz, pz:].T
+            gmz = gmz + mu[:pz]
+            gmy = gmy + mu[pz:]
         return Moments(gw, gb, gzz, gyz, gmz, gmy)
 
 
