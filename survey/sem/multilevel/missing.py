@@ -23,6 +23,7 @@ import pandas as pd
 from survey.errors import SurveyInputError
 from survey.sem.multilevel.loglik import Moments, minus2_logl, moment_gradient
 from survey.sem.multilevel.missing_batch import build_batches, gradient_batches, minus2_logl_batches
+from survey.sem.multilevel.missing_woodbury import RowLayout, build_rows, gradient_rows, minus2_logl_rows
 from survey.sem.multilevel.stats import ClusterStats, cluster_stats
 
 
@@ -46,18 +47,24 @@ class MissingStats(ClusterStats):
     complete: ClusterStats | None = None
     parts: list = field(default_factory=list)
     n_values: int = 0  # observed values (level-1 values of the rows, between-only values of the clusters)
-    _batches: list | None = field(default=None, repr=False)  # the parts grouped by pattern (lazily)
+    _batches: object = field(default=None, repr=False)  # the parts' layout (lazily)
 
-    def _batched(self) -> list:
+    def _batched(self):
+        """Without between-only variables the Woodbury row layout (:mod:`.missing_woodbury`), else the
+        pattern batches (:mod:`.missing_batch`)."""
         if self._batches is None:
-            self._batches = build_batches(self.parts, len(self.z))
+            self._batches = (build_rows(self.parts, len(self.y)) if not self.z
+                             else build_batches(self.parts, len(self.z)))
         return self._batches
 
     def minus2_logl(self, m: Moments) -> float:
         out = 0.0 if self.complete is None else minus2_logl(m, self.complete)
         if not np.isfinite(out):
             return np.inf
-        return float(out + minus2_logl_batches(m, self._batched()))
+        lay = self._batched()
+        if isinstance(lay, RowLayout):
+            return float(out + minus2_logl_rows(m, lay))
+        return float(out + minus2_logl_batches(m, lay))
 
     def moment_gradient(self, m: Moments) -> Moments:
         py, pz = m.sw.shape[0], m.szz.shape[0]
@@ -67,8 +74,12 @@ class MissingStats(ClusterStats):
         else:
             gw, gb, gzz = np.zeros((py, py)), np.zeros((py, py)), np.zeros((pz, pz))
             gyz, gmz, gmy = np.zeros((py, pz)), np.zeros(pz), np.zeros(py)
-        if self.parts:
-            bb, ww, mu = gradient_batches(m, self._batched())
+        lay = self._batched() if self.parts else None
+        if isinstance(lay, RowLayout):
+            rw, rb, rmu = gradient_rows(m, lay)
+            return Moments(gw + rw, gb + rb, gzz, gyz, gmz, gmy + rmu)
+        if lay is not None:
+            bb, ww, mu = gradient_batches(m, lay)
             gzz = gzz + bb[:pz, :pz]
             gb = gb + bb[pz:, pz:]
             gw = gw + ww[pz:, pz:]
