@@ -74,6 +74,15 @@ def test_fiml_cluster_loglik_and_gradient_equal_dense(z):
         grads = (g.sw, g.sb, g.szz, g.syz, g.mu_z, g.mu_y)
         analytic = sum(np.sum(a * q) for a, q in zip(grads, d, strict=True))
         assert analytic == pytest.approx(numeric, rel=1e-6)
+    # Sigma_B = -0.05 I (not PSD, V_j still positive definite) -> finite, = dense; -1.5 I (V_j not PD) -> inf
+    for shift in (-0.05, -1.5):
+        bad = Moments(m.sw, shift * np.eye(6), m.szz, 0.0 * m.syz, m.mu_z, m.mu_y)
+        try:
+            want = _dense_minus2(bad, data, y, z)
+        except ValueError:  # scipy: not positive definite
+            want = np.inf
+        assert bool(np.isfinite(want)) is (shift > -0.5)
+        assert ms.minus2_logl(bad) == pytest.approx(want, rel=1e-10)
 
 
 def test_fiml_missing_in_every_cluster_equals_lavaan():

@@ -89,19 +89,6 @@ class MissingStats(ClusterStats):
         return Moments(gw, gb, gzz, gyz, gmz, gmy)
 
 
-def _joint(m: Moments, c: _Cluster) -> tuple[np.ndarray, np.ndarray]:
-    """V_j and E of (z_j[obs], y_ij[o_i] stacked by row)."""
-    k = len(c.z_idx)
-    yy = m.sb[np.ix_(c.y_idx, c.y_idx)] + m.sw[np.ix_(c.y_idx, c.y_idx)] * (c.row[:, None] == c.row[None, :])
-    v = np.empty((k + len(c.y_idx),) * 2)
-    v[:k, :k] = m.szz[np.ix_(c.z_idx, c.z_idx)]
-    zy = m.syz[np.ix_(c.y_idx, c.z_idx)]
-    v[k:, :k] = zy
-    v[:k, k:] = zy.T
-    v[k:, k:] = yy
-    return v, np.concatenate([m.mu_z[c.z_idx], m.mu_y[c.y_idx]])
-
-
 def missing_stats(data: pd.DataFrame, cluster: str, y: list[str], z: list[str]) -> tuple[MissingStats, int]:
     """The FIML statistics; also the number of rows dropped (every level-1 variable missing: lavaan drops
     these empty cases, 0.6.14 checked). A between-only value
