@@ -8,7 +8,8 @@ values y_ij[o_i]; with u_j the cluster effect and e_ij the within deviation,
 
 (McDonald & Goldstein 1989; Rosseel 2021), so -2 logl_j = log|V_j| + d_j' V_j^-1 d_j + dim_j log 2 pi.
 Clusters without a missing value go through the cluster-size blocks of :mod:`.loglik` (the same value);
-the others through their dense V_j. lavaan's h1 is the unrestricted two-level model fitted by the same
+the others through their dense V_j, grouped by dimension and missing pattern and
+vectorised (:mod:`.missing_batch`). lavaan's h1 is the unrestricted two-level model fitted by the same
 FIML (``lav_h1_implied_logl``: ``lav_partable_unrestricted_chol``, nlminb): :func:`fit_saturated_missing`.
 """
 
@@ -20,7 +21,9 @@ import numpy as np
 import pandas as pd
 
 from survey.errors import SurveyInputError
-from survey.sem.multilevel.loglik import LOG2PI, Moments, minus2_logl, moment_gradient
+from survey.sem.multilevel.loglik import Moments, minus2_logl, moment_gradient
+from survey.sem.multilevel.missing_batch import build_batches, gradient_batches, minus2_logl_batches
+from survey.sem.multilevel.missing_woodbury import RowLayout, build_rows, gradient_rows, minus2_logl_rows
 from survey.sem.multilevel.stats import ClusterStats, cluster_stats
 
 
@@ -44,20 +47,24 @@ class MissingStats(ClusterStats):
     complete: ClusterStats | None = None
     parts: list = field(default_factory=list)
     n_values: int = 0  # observed values (level-1 values of the rows, between-only values of the clusters)
+    _batches: object = field(default=None, repr=False)  # the parts' layout (lazily)
+
+    def _batched(self):
+        """Without between-only variables the Woodbury row layout (:mod:`.missing_woodbury`), else the
+        pattern batches (:mod:`.missing_batch`)."""
+        if self._batches is None:
+            self._batches = (build_rows(self.parts, len(self.y)) if not self.z
+                             else build_batches(self.parts, len(self.z)))
+        return self._batches
 
     def minus2_logl(self, m: Moments) -> float:
         out = 0.0 if self.complete is None else minus2_logl(m, self.complete)
         if not np.isfinite(out):
             return np.inf
-        for c in self.parts:
-            v, mean = _joint(m, c)
-            try:
-                lv = np.linalg.cholesky(v)
-            except np.linalg.LinAlgError:
-                return np.inf
-            w = np.linalg.solve(lv, np.concatenate([c.z_val, c.y_val]) - mean)
-            out += 2.0 * np.log(np.diag(lv)).sum() + w @ w + len(mean) * LOG2PI
-        return float(out)
+        lay = self._batched()
+        if isinstance(lay, RowLayout):
+            return float(out + minus2_logl_rows(m, lay))
+        return float(out + minus2_logl_batches(m, lay))
 
     def moment_gradient(self, m: Moments) -> Moments:
         py, pz = m.sw.shape[0], m.szz.shape[0]
@@ -67,34 +74,19 @@ class MissingStats(ClusterStats):
         else:
             gw, gb, gzz = np.zeros((py, py)), np.zeros((py, py)), np.zeros((pz, pz))
             gyz, gmz, gmy = np.zeros((py, pz)), np.zeros(pz), np.zeros(py)
-        for c in self.parts:
-            v, mean = _joint(m, c)
-            inv_v = np.linalg.inv(v)
-            a = inv_v @ (np.concatenate([c.z_val, c.y_val]) - mean)
-            gmat = inv_v - np.outer(a, a)
-            k = len(c.z_idx)
-            gzz[np.ix_(c.z_idx, c.z_idx)] += gmat[:k, :k]
-            gyy = gmat[k:, k:]
-            np.add.at(gb, (c.y_idx[:, None], c.y_idx[None, :]), gyy)
-            same = c.row[:, None] == c.row[None, :]
-            np.add.at(gw, (c.y_idx[:, None], c.y_idx[None, :]), gyy * same)
-            np.add.at(gyz, (c.y_idx[:, None], c.z_idx[None, :]), gmat[k:, :k] + gmat[:k, k:].T)
-            np.add.at(gmz, c.z_idx, -2.0 * a[:k])
-            np.add.at(gmy, c.y_idx, -2.0 * a[k:])
+        lay = self._batched() if self.parts else None
+        if isinstance(lay, RowLayout):
+            rw, rb, rmu = gradient_rows(m, lay)
+            return Moments(gw + rw, gb + rb, gzz, gyz, gmz, gmy + rmu)
+        if lay is not None:
+            bb, ww, mu = gradient_batches(m, lay)
+            gzz = gzz + bb[:pz, :pz]
+            gb = gb + bb[pz:, pz:]
+            gw = gw + ww[pz:, pz:]
+            gyz = gyz + bb[pz:, :pz] + bb[:pz, pz:].T
+            gmz = gmz + mu[:pz]
+            gmy = gmy + mu[pz:]
         return Moments(gw, gb, gzz, gyz, gmz, gmy)
-
-
-def _joint(m: Moments, c: _Cluster) -> tuple[np.ndarray, np.ndarray]:
-    """V_j and E of (z_j[obs], y_ij[o_i] stacked by row)."""
-    k = len(c.z_idx)
-    yy = m.sb[np.ix_(c.y_idx, c.y_idx)] + m.sw[np.ix_(c.y_idx, c.y_idx)] * (c.row[:, None] == c.row[None, :])
-    v = np.empty((k + len(c.y_idx),) * 2)
-    v[:k, :k] = m.szz[np.ix_(c.z_idx, c.z_idx)]
-    zy = m.syz[np.ix_(c.y_idx, c.z_idx)]
-    v[k:, :k] = zy
-    v[:k, k:] = zy.T
-    v[k:, k:] = yy
-    return v, np.concatenate([m.mu_z[c.z_idx], m.mu_y[c.y_idx]])
 
 
 def missing_stats(data: pd.DataFrame, cluster: str, y: list[str], z: list[str]) -> tuple[MissingStats, int]:
