@@ -40,7 +40,7 @@ def test_std_lv_and_lavaans_se_name_reach_the_ordinal_fit(data):
     ({"se": "robust.huber.white"}, "lavaan 0.6.14 refuses it (invalid value in se= argument"),
     ({"se": "first.order"}, "if robust test statistics are requested"),
     ({"auto_fix_first": False}, "auto_fix_first= is not available with ordered items"),
-    ({"cluster": "age"}, "cluster= is not available with ordered items"),
+    ({"cluster": "no_such_column"}, "cluster column not found in the data"),
 ])
 def test_unimplemented_options_with_ordered_items_are_refused(data, options, message):
     with pytest.raises(SurveyInputError, match=message.replace("(", r"\(")):
@@ -55,3 +55,17 @@ def test_two_groups_take_continuous_variables_beside_the_ordered_ones(data):
     assert set(est.loc[est["op"] == "~*~", "lhs"]) == {"A1", "A2"}
     with pytest.raises(SurveyInputError, match="none of the model's observed variables is ordered"):
         fit(MODEL, data, ordered=["age"], group="gender")
+
+
+def test_cluster_with_ordered_items_is_lavaans_unclustered_fit_with_a_warning(data):
+    """lavaan 0.6.14 accepts cluster= with ordered items and returns the unclustered SEs and tests (checked in
+    R: max |se diff| 0, se labelled robust.cluster.sem); we fit the same numbers and say it in a warning."""
+    plain = fit(MODEL, data, ordered=True)
+    clustered = fit(MODEL, data, ordered=True, cluster="age")
+    assert clustered.estimates()[["est", "se"]].equals(plain.estimates()[["est", "se"]])
+    assert clustered.fit_measures()["chisq.scaled"] == plain.fit_measures()["chisq.scaled"]
+    lavaan = REF["cases"]["bfi_wlsmv"]["fit_measures"]["chisq.scaled"]
+    assert plain.fit_measures()["chisq.scaled"] == pytest.approx(lavaan, rel=1e-6)
+    codes = [w.code for w in clustered.warnings]
+    assert codes.count("cluster_ignored_ordinal") == 1
+    assert "cluster_ignored_ordinal" not in [w.code for w in plain.warnings]

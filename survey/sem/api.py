@@ -181,19 +181,20 @@ def fit(
     if wants_ordinal(estimator, ordered):  # ordered items: thresholds, polychorics, WLSMV (sem.ordinal)
         check_path(model, group=group, missing=missing, plain_ml=False,  # no explicit constraints
                    ordinal=True)
-        if cluster:  # lavaan 0.6.14 accepts it, but its SEs and tests equal the unclustered fit's
-            raise SurveyInputError("cluster= is not available with ordered items (lavaan 0.6.14 accepts it "
-                                   "but ignores the clustering: its SEs and tests equal the unclustered "
-                                   "fit's)", field="cluster", value=str(cluster))
         from survey.sem.efa.route import ordinal_rotation  # efa() blocks: rotated after the fit
+        from survey.sem.ordinal.route import ignore_cluster
 
         rotate = ordinal_rotation(model, partable_options, se)
-        return rotate(fit_ordered(model, data, estimator=estimator, ordered=ordered, missing=missing,
-                           group=group,
-                           group_equal=group_equal, group_partial=group_partial, se=se, bootstrap=bootstrap,
-                           groups=groups, test=test, information=asked, sampling_weights=sampling_weights,
-                           sampling_weights_normalization=sampling_weights_normalization, seed=seed,
-                           **partable_options))
+
+        def fit_it():
+            return rotate(fit_ordered(model, data, estimator=estimator, ordered=ordered, missing=missing,
+                                      group=group, group_equal=group_equal, group_partial=group_partial,
+                                      se=se, bootstrap=bootstrap, groups=groups, test=test, information=asked,
+                                      sampling_weights=sampling_weights,
+                                      sampling_weights_normalization=sampling_weights_normalization,
+                                      seed=seed, **partable_options))
+
+        return ignore_cluster(data, cluster, fit_it)
     check_partable_options(partable_options)
     from survey.sem.inference.many_tests import without_bollen_stine
 

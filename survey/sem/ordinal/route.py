@@ -13,7 +13,7 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
-from survey.errors import SurveyInputError
+from survey.errors import SurveyInputError, SurveyWarning
 from survey.sem.ordinal.choices import ESTIMATORS, resolve
 
 ORDINAL_ESTIMATORS = tuple(ESTIMATORS)  # lavaan's estimators for categorical data (ordinal.choices)
@@ -196,3 +196,18 @@ def ordinal_invariance_cli(model: str, data: pd.DataFrame, group: str, ordered: 
         groups = [by_text.get(str(g), g) for g in groups]
     return ordinal_invariance(model, data, group, steps=chosen, missing=missing, partial=partial,
                               max_free=max_free, groups=groups)
+
+
+def ignore_cluster(data, cluster: str | None, fit_it):
+    """``cluster=`` with ordered items as lavaan 0.6.14 takes it: accepted (the column must exist) but without
+    effect: its SEs and tests equal the unclustered fit's (checked in R: max |se diff| 0, se reported as
+    "robust.cluster.sem"). We fit the same numbers and say so in a warning instead of silently."""
+    if not cluster:
+        return fit_it()
+    if isinstance(data, pd.DataFrame) and cluster not in data.columns:
+        raise SurveyInputError("cluster column not found in the data", column=cluster, field="cluster")
+    result = fit_it()
+    result.warnings.append(SurveyWarning(
+        "cluster_ignored_ordinal", f"cluster={cluster!r} has no effect with ordered items (as in lavaan "
+        "0.6.14): standard errors and tests are the unclustered ones, not cluster-robust", "sem"))
+    return result
