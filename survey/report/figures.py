@@ -191,14 +191,18 @@ def path_forest(std_paths: pd.DataFrame, outcome: str = "the outcome", ci_label:
     lo = frame["ci.lower"].to_numpy(dtype=float)
     hi = frame["ci.upper"].to_numpy(dtype=float)
     y = np.arange(len(frame))[::-1]
+    # geometry from values rounded to 1e-4 (0.05 pt on the page): the last bits of a bootstrap percentile
+    # depend on the BLAS thread count, and they must not move a coordinate of the SVG; the labels use the
+    # unrounded values (no double rounding)
+    est_xy, lo_xy, hi_xy = (np.round(v, 4) for v in (est, lo, hi))
     with matplotlib.rc_context(RC):
         fig = _figure(5.6, 0.9 + 0.38 * len(frame))
         ax = fig.add_subplot()
         ax.axvline(0.0, color="#808080", lw=0.8, linestyle=(0, (4, 3)))
-        ax.hlines(y, lo, hi, color="black", lw=1.1)
-        ax.plot(est, y, marker="s", markersize=5, linestyle="none", color="black")
-        right = float(np.nanmax(np.r_[hi, 0.0]))
-        left = float(np.nanmin(np.r_[lo, 0.0]))
+        ax.hlines(y, lo_xy, hi_xy, color="black", lw=1.1)
+        ax.plot(est_xy, y, marker="s", markersize=5, linestyle="none", color="black")
+        right = float(np.nanmax(np.r_[hi_xy, 0.0]))
+        left = float(np.nanmin(np.r_[lo_xy, 0.0]))
         span = max(right - left, 1e-6)
         for yi, e, a, b in zip(y, est, lo, hi, strict=True):  # beside the axes, right of the plot area
             ax.text(1.03, yi, f"{apa.bounded(e)} {apa.ci(a, b, bounded_values=True)}", va="center", ha="left",
