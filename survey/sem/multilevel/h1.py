@@ -24,6 +24,8 @@ class Saturated:
     minus2: float
     npar: int
     converged: bool
+    mu_w: np.ndarray | None = None  # lavaan's Mu.W (level-1 variables) and Mu.B (the y part) of the EM h1
+    mu_b: np.ndarray | None = None
 
 
 class SaturatedModel:
@@ -124,7 +126,7 @@ def fit_saturated(st: ClusterStats, y_both: np.ndarray, tol: float = 1e-4, max_i
             converged = True
             break
         fx_old = fx
-    return Saturated(m, minus2_logl(m, st), SaturatedModel(st, both).npar, converged)
+    return Saturated(m, minus2_logl(m, st), SaturatedModel(st, both).npar, converged, mu_w, mu_b)
 
 
 def loglik_x(st: ClusterStats, x_within: list[str], x_between: list[str]) -> float:

@@ -1,7 +1,10 @@
 """``TwoLevelFit``: the :class:`survey.sem.SEMResult` of a two-level fit (lavaan ``level:`` blocks):
 ``estimates()`` as lavaan's ``parameterEstimates()`` with its ``level`` column, ``fit_measures()``
-(:mod:`.measures`), ``vcov()``, ``standardized_solution()`` per level, ``summary()``, ``to_dict()``.
-What lavaan offers beyond that for two-level fits is refused in one line until it is checked in R.
+(:mod:`.measures`), ``vcov()``, ``standardized_solution()`` per level, ``modindices()``
+(:mod:`.modindices`), ``fitted()`` / ``residuals()`` per level (:mod:`.residuals`), ``score_tests()``
+(:mod:`.lavtests`; lavTestLRT / lavTestWald / lavTestScore through :mod:`survey.sem.results.lrt`),
+``summary()``, ``to_dict()``. What lavaan offers beyond that for two-level fits is refused in one line
+until it is checked in R.
 """
 
 from __future__ import annotations
@@ -19,8 +22,8 @@ from survey.sem.results.result import SEMResult
 
 def _refuse(what: str):
     raise SurveyInputError(f"{what} is not available for a two-level model yet (available: estimates(), "
-                           "fit_measures(), vcov(), standardized_solution(), r2(), summary(), to_dict())",
-                           field="model")
+                           "fit_measures(), vcov(), standardized_solution(), r2(), modindices(), "
+                           "residuals(), fitted(), score_tests(), summary(), to_dict())", field="model")
 
 
 class TwoLevelFit(SEMResult):
@@ -181,10 +184,43 @@ class TwoLevelFit(SEMResult):
         return out
 
     def modindices(self, minimum_value: float = 0.0, sort: bool = False) -> pd.DataFrame:
-        _refuse("modindices()")
+        """lavaan's ``modindices()``: ``lhs op rhs block level mi epc sepc.lv sepc.all sepc.nox``
+        (:mod:`survey.sem.multilevel.modindices`)."""
+        from survey.sem.multilevel.modindices import twolevel_modindices
+
+        out = twolevel_modindices(self)
+        if minimum_value > 0:
+            out = out[out["mi"] > minimum_value]
+        if sort:
+            out = out.sort_values("mi", ascending=False, kind="stable")
+        return out.reset_index(drop=True)
 
     def score_tests(self) -> pd.DataFrame:
-        _refuse("score_tests()")
+        """lavaan's ``lavTestScore()$uni``: univariate score tests of the shared-label constraints."""
+        from survey.sem.multilevel.lavtests import twolevel_score_test
+
+        return twolevel_score_test(self).uni
+
+    def fitted(self) -> dict[str, dict[str, pd.DataFrame | pd.Series]]:
+        """lavaan's ``fitted()``: per level (``within``, the cluster variable) the implied ``cov`` and
+        ``mean`` (:mod:`survey.sem.multilevel.residuals`)."""
+        from survey.sem.multilevel.residuals import implied_moments, level_names
+
+        return {name: {"cov": cov, "mean": mean}
+                for name, (cov, mean) in zip(level_names(self), implied_moments(self), strict=True)}
+
+    def residuals(self, type: str = "raw") -> list:  # noqa: A002 - lavaan's name
+        """lavaan's ``residuals(fit, type)`` per level (within, between): ``raw``, ``cor`` (cor.bollen),
+        ``cor.bentler`` (lavResiduals' type); normalized / standardized refused as lavaan 0.6.14 does."""
+        from survey.sem.multilevel.residuals import twolevel_residuals
+
+        return twolevel_residuals(self, type)
+
+    def residual_levels(self) -> list[str]:
+        """The names of the residuals' blocks, as lavaan's (``within``, the cluster variable)."""
+        from survey.sem.multilevel.residuals import level_names
+
+        return level_names(self)
 
     @property
     def ram(self):

@@ -48,7 +48,8 @@ def lrt_table(models: list[dict[str, float]], names: list[str] | None = None) ->
             ddf = m["df"] - prev["df"]
             diff = m["chisq"] - prev["chisq"]
             if scaled and ddf > 0:
-                cd = (m["df"] * m["chisq.scaling.factor"] - prev["df"] * prev["chisq.scaling.factor"]) / ddf
+                c_prev = 1.0 if prev["df"] == 0 else prev["chisq.scaling.factor"]  # lavaan: saturated c = 1
+                cd = (m["df"] * m["chisq.scaling.factor"] - prev["df"] * c_prev) / ddf
                 diff = diff / cd
             n, groups = m.get("ntotal", np.nan), m.get("ngroups", 1)
             rmsea = np.sqrt(max(0.0, (diff / ddf - 1) / n)) * np.sqrt(groups) if ddf > 0 else np.nan
@@ -114,6 +115,10 @@ def lav_test_score(result: Any) -> ScoreTest:
     from survey.sem.syntax import variable_names
     from survey.sem.syntax.checks import ram_table
 
+    if hasattr(result, "tl"):  # a two-level fit (survey.sem.multilevel.lavtests)
+        from survey.sem.multilevel.lavtests import twolevel_score_test
+
+        return twolevel_score_test(result)
     if not getattr(result, "single", True):
         raise SurveyInputError("lavTestScore here is for single-group fits; a multi-group fit's equality "
                                "constraints are tested by result.score_tests()", field="group")
@@ -178,7 +183,14 @@ def lav_test_wald(result: Any, constraints: str | list[str]) -> WaldTest:
             for name in _names(side):
                 if name not in known:
                     raise SurveyInputError("unknown label in constraint", value=name, field="constraints")
-    eq, _, _, _ = constraint_functions(table, result.ram.parameter_values)
+    if hasattr(result, "tl"):  # a two-level fit: the rows of both levels
+        from survey.sem.multilevel.lavtests import twolevel_row_values
+
+        def values_of(theta):
+            return twolevel_row_values(result, theta)
+    else:
+        values_of = result.ram.parameter_values
+    eq, _, _, _ = constraint_functions(table, values_of)
     h = eq(result.theta)
     jac = numerical_jacobian(eq, result.theta)
     middle = jac @ result._vcov_free @ jac.T

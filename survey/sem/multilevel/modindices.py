@@ -1,0 +1,123 @@
+"""Modification indices of a two-level fit (lavaan 0.6.14 ``modindices()`` on a ``level:`` model; fixtures
+tests/fixtures/multilevel/make_multilevel_results.R).
+
+As lavaan (``lav_object_extended(all.free = TRUE)`` with ``lav_partable_full`` per block): every fixed row
+of the model (marker loadings, the level-1 intercepts of the variables at both levels, latent means, the
+fixed.x moments of the covariates) is freed at its value, and the ``lav_partable_full`` candidates of each
+level (:func:`survey.sem.results.modindices.candidates`) are added at 0. With theta the estimates (shared
+labels one parameter: theta_full = K theta), the extended parameters (theta, c), s = d logl / d c the
+score of the two-level likelihood (:mod:`.loglik`) and I the expected (Fisher) information of the extended
+two-level model (:func:`survey.sem.multilevel.information.expected_information`, lavaan's default
+``information = "expected"`` of ``modindices``), for each candidate j (Sorbom 1989, J Econometrics 40)
+
+    V_jj = I_cc,jj - I_c. I_..^-1 I_.c          mi = s_j^2 / V_jj          epc = s_j / V_jj
+
+(lavaan writes the same with the unit information over J clusters: mi = J (s_j / J)^2 / (V_jj / J)).
+Candidates with V_jj / J < eps^(1/3) (equivalent to a free parameter or not identified, e.g. the freed
+marker loadings and level-1 intercepts) are dropped, as lavaan. sepc.lv, sepc.all, sepc.nox standardize
+|epc| with the fitted model of the candidate's level (``cov.std``: covariances by the residual SDs); as
+lavaan a variance candidate with |epc| < sqrt(eps) standardizes to 0, and a covariance of two covariates
+(whose fixed.x variances are such candidates) has sepc.all NA.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from survey.sem.multilevel.estimate import build_model
+from survey.sem.multilevel.information import expected_information
+from survey.sem.results.modindices import candidates
+from survey.sem.results.std_nox import nox_adjust
+from survey.sem.standardize import standardize
+
+COLS = ["lhs", "op", "rhs", "block", "level", "mi", "epc", "sepc.lv", "sepc.all", "sepc.nox"]
+_MODEL_OPS = ("=~", "~", "~~", "~1")
+
+
+def extended_partable(res) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """The extended table (model rows, fixed ones freed, then each level's new candidates), its starting
+    vector (estimates, the freed rows' values, zeros) and the table positions of the candidates."""
+    pt = res.partable
+    model = pt[(pt["block"] > 0) & pt["op"].isin(_MODEL_OPS)].reset_index(drop=True).copy()
+    q = res.mg.npar
+    theta = list(res.theta)
+    free = model["free"].to_numpy().copy()
+    cand = []
+    for k in np.flatnonzero(free == 0):
+        theta.append(float(model.at[k, "est"]))
+        free[k] = len(theta)
+        cand.append(k)
+    model["free"] = free
+    model["ustart"] = model["est"].astype(float)
+    new_rows = []
+    for g, mod in enumerate(res.mg.models):
+        block = g + 1
+        present = {(r.lhs, r.op, r.rhs) for r in model[model["block"] == block].itertuples(index=False)}
+        for r in candidates(mod).itertuples(index=False):
+            if (r.lhs, r.op, r.rhs) in present or (r.op == "~~" and (r.rhs, r.op, r.lhs) in present):
+                continue
+            theta.append(0.0)
+            new_rows.append({"lhs": r.lhs, "op": r.op, "rhs": r.rhs, "block": block, "group": block,
+                             "level": block, "free": len(theta), "ustart": 0.0, "exo": 0, "label": "",
+                             "user": 10, "est": 0.0})
+    if new_rows:
+        model = pd.concat([model, pd.DataFrame(new_rows)], ignore_index=True)
+        cand += list(range(len(model) - len(new_rows), len(model)))
+    model["exo"] = model["exo"].fillna(0).astype(int)
+    assert len(theta) == q + len(cand)
+    return model, np.asarray(theta, dtype=float), np.asarray(cand, dtype=int)
+
+
+def twolevel_modindices(res) -> pd.DataFrame:
+    """lavaan's ``modindices(fit)`` of a :class:`survey.sem.multilevel.result.TwoLevelFit`: ``lhs op rhs
+    block level mi epc sepc.lv sepc.all sepc.nox`` (module notes), rows in lavaan's order."""
+    if not np.all(np.isfinite(res._vcov)):
+        return pd.DataFrame(columns=COLS)
+    ext, theta, cand = extended_partable(res)
+    if not len(cand):
+        return pd.DataFrame(columns=COLS)
+    st = res.tl.st
+    tl = build_model(ext, st)
+    q = res.mg.npar
+    info = expected_information(lambda t: tl.moments(t)[0], st, theta)
+    score = -0.5 * tl.gradient(theta)[q:]
+    i22 = info[:q, :q]
+    i12 = info[q:, :q]
+    v = np.diag(info[q:, q:]) - np.einsum("ij,jk,ik->i", i12, np.linalg.inv(i22), i12)
+    ok = v / st.nclusters >= np.finfo(float).eps ** (1 / 3)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mi = np.where(ok, score**2 / v, np.nan)
+        epc = np.where(ok, score / v, np.nan)
+    rows = ext.loc[cand, ["lhs", "op", "rhs", "block", "exo"]].reset_index(drop=True)
+    rows["level"] = [res.level_labels[b - 1] for b in rows["block"]]
+    rows["mi"], rows["epc"] = mi, epc
+    for col in ("sepc.lv", "sepc.all", "sepc.nox"):
+        rows[col] = np.nan
+    for g, mod in enumerate(res.mg.models):
+        at = (rows["block"] == g + 1).to_numpy()
+        if at.any():
+            rows.loc[at, ["sepc.lv", "sepc.all", "sepc.nox"]] = _standardized(
+                mod, res.mg.local(res.theta_full, g), rows[at].reset_index(drop=True), epc[at])
+    return rows[ok].reset_index(drop=True)[COLS]
+
+
+def _standardized(mod, theta_g: np.ndarray, rows: pd.DataFrame, epc: np.ndarray) -> np.ndarray:
+    """sepc.lv, sepc.all, sepc.nox of one level's candidate rows (lavaan's ``cov.std = TRUE`` rules)."""
+    sign, size = np.sign(epc), np.abs(epc)
+    lv = sign * standardize(mod, theta_g, "std.lv", rows=rows, values=size)
+    std_all = sign * standardize(mod, theta_g, "std.all", rows=rows, values=size)
+    imp = mod.implied(theta_g)
+    x = list(mod.names.ov_x)
+    sd_x = {v: float(np.sqrt(imp.sigma_all[mod.index[v], mod.index[v]])) for v in x}
+    nox = nox_adjust(rows, epc, std_all, x, sd_x)
+    # lavaan: a variance candidate whose epc is ~0 standardizes to 0; a covariance standardized by such
+    # a (fixed.x covariate) variance candidate is NA in sepc.all
+    var = ((rows["op"] == "~~") & (rows["lhs"] == rows["rhs"])).to_numpy()
+    tiny = var & (size < np.sqrt(np.finfo(float).eps))
+    lv[tiny], std_all[tiny], nox[tiny] = 0.0, 0.0, 0.0
+    exo_var = set(rows.loc[var & (rows["exo"] == 1).to_numpy(), "lhs"])
+    cov = ((rows["op"] == "~~") & (rows["lhs"] != rows["rhs"])).to_numpy()
+    na = cov & (rows["lhs"].isin(exo_var) | rows["rhs"].isin(exo_var)).to_numpy()
+    std_all[na] = np.nan
+    return np.column_stack([lv, std_all, nox])
