@@ -36,7 +36,8 @@ def extra_tables(result: Any, *, modindices: bool = False, residuals: str | None
         if not ordinal and kind not in TYPES:
             raise SurveyInputError(f"--residuals {residuals!r} is not available (available: "
                                    f"{', '.join(TYPES)})", field="residuals")
-        if ordinal:
+        levels = getattr(result, "residual_levels", None)  # a two-level fit: one table per level
+        if ordinal or levels is not None:
             groups = result.residuals(kind)
         elif getattr(result, "least_squares", False):  # GLS / ULS / DWLS / WLS: S with divisor N - 1
             from survey.sem.results.ls_residuals import ls_residuals
@@ -45,18 +46,18 @@ def extra_tables(result: Any, *, modindices: bool = False, residuals: str | None
         else:
             groups = result_residuals(result, kind)
         labels = ([str(v) for v in result.groups] if ordinal and getattr(result, "groups", None)
-                  else getattr(result, "group_labels", None) or [""])
+                  else levels() if levels is not None else getattr(result, "group_labels", None) or [""])
         text, records = ["", f"Residuals ({kind}):"], []
         for label, res in zip(labels, groups, strict=True):
             if label:
-                text += ["", f"Group {label}:"]
+                text += ["", f"{'Level' if levels is not None else 'Group'} {label}:"]
             text += ["", res.cov.round(3).to_string()]
             if res.mean is not None:
                 text += ["", "Means:", res.mean.round(3).to_string()]
             th = getattr(res, "th", None)  # ordered items: the thresholds' residuals
             if th is not None:
                 text += ["", "Thresholds:", th.round(3).to_string()]
-            records.append({"group": label or None,
+            records.append({("level" if levels is not None else "group"): label or None,
                             "cov": {r: {c: _clean(float(v)) for c, v in row.items()} for r, row in
                                     res.cov.iterrows()},
                             "mean": None if res.mean is None else {k: _clean(float(v)) for k, v in

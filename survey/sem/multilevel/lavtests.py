@@ -65,12 +65,6 @@ def twolevel_score_test(res):
     return out
 
 
-def twolevel_row_values(res, theta: np.ndarray) -> np.ndarray:
-    """Values of the model rows of the parameter table at ``theta`` (for :func:`lav_test_wald`)."""
-    pt = res.partable
-    return res._values(np.asarray(theta, dtype=float), pt[pt["block"] > 0])
-
-
 def score_frame(test) -> pd.DataFrame:
     """The ``epc`` rows of a two-level score test (lhs op rhs block plabel epc)."""
     return test.epc_rows.assign(epc=test.epc)

@@ -35,13 +35,13 @@ COLS = ["lhs", "op", "rhs", "block", "level", "mi", "epc", "sepc.lv", "sepc.all"
 _MODEL_OPS = ("=~", "~", "~~", "~1")
 
 
-def extended_partable(res) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
-    """The extended table (model rows, fixed ones freed, then each level's new candidates), its starting
-    vector (estimates, the freed rows' values, zeros) and the table positions of the candidates."""
+def extended_partable(res, theta: np.ndarray | None = None) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """The extended table (model rows, fixed ones freed, then each level's new candidates), its vector
+    (``theta``, default the estimates; the freed rows' values; zeros) and the table rows of the candidates."""
     pt = res.partable
     model = pt[(pt["block"] > 0) & pt["op"].isin(_MODEL_OPS)].reset_index(drop=True).copy()
     q = res.mg.npar
-    theta = list(res.theta)
+    theta = list(res.theta if theta is None else theta)
     free = model["free"].to_numpy().copy()
     cand = []
     for k in np.flatnonzero(free == 0):
@@ -69,12 +69,15 @@ def extended_partable(res) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
     return model, np.asarray(theta, dtype=float), np.asarray(cand, dtype=int)
 
 
-def twolevel_modindices(res) -> pd.DataFrame:
+def twolevel_modindices(res, theta: np.ndarray | None = None) -> pd.DataFrame:
     """lavaan's ``modindices(fit)`` of a :class:`survey.sem.multilevel.result.TwoLevelFit`: ``lhs op rhs
-    block level mi epc sepc.lv sepc.all sepc.nox`` (module notes), rows in lavaan's order."""
+    block level mi epc sepc.lv sepc.all sepc.nox`` (module notes), rows in lavaan's order; at ``theta``
+    (default the estimates; e.g. lavaan's estimates, to check the formulas apart from the optimiser)."""
     if not np.all(np.isfinite(res._vcov)):
         return pd.DataFrame(columns=COLS)
-    ext, theta, cand = extended_partable(res)
+    theta_est = res.theta if theta is None else np.asarray(theta, dtype=float)
+    full = res.mg.k @ theta_est
+    ext, theta, cand = extended_partable(res, theta_est)
     if not len(cand):
         return pd.DataFrame(columns=COLS)
     st = res.tl.st
@@ -98,7 +101,7 @@ def twolevel_modindices(res) -> pd.DataFrame:
         at = (rows["block"] == g + 1).to_numpy()
         if at.any():
             rows.loc[at, ["sepc.lv", "sepc.all", "sepc.nox"]] = _standardized(
-                mod, res.mg.local(res.theta_full, g), rows[at].reset_index(drop=True), epc[at])
+                mod, res.mg.local(full, g), rows[at].reset_index(drop=True), epc[at])
     return rows[ok].reset_index(drop=True)[COLS]
 
 

@@ -197,9 +197,18 @@ class TwoLevelFit(SEMResult):
 
     def score_tests(self) -> pd.DataFrame:
         """lavaan's ``lavTestScore()$uni``: univariate score tests of the shared-label constraints."""
+        return self.lav_test_score().uni
+
+    def lav_test_score(self):
+        """lavaan's ``lavTestScore(fit)`` (:func:`survey.sem.multilevel.lavtests.twolevel_score_test`)."""
         from survey.sem.multilevel.lavtests import twolevel_score_test
 
-        return twolevel_score_test(self).uni
+        return twolevel_score_test(self)
+
+    def row_values(self, theta: np.ndarray) -> np.ndarray:
+        """Values of the model rows of the parameter table (both levels) at ``theta`` (lavTestWald)."""
+        pt = self.partable
+        return self._values(np.asarray(theta, dtype=float), pt[pt["block"] > 0])
 
     def fitted(self) -> dict[str, dict[str, pd.DataFrame | pd.Series]]:
         """lavaan's ``fitted()``: per level (``within``, the cluster variable) the implied ``cov`` and

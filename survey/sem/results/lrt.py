@@ -115,10 +115,8 @@ def lav_test_score(result: Any) -> ScoreTest:
     from survey.sem.syntax import variable_names
     from survey.sem.syntax.checks import ram_table
 
-    if hasattr(result, "tl"):  # a two-level fit (survey.sem.multilevel.lavtests)
-        from survey.sem.multilevel.lavtests import twolevel_score_test
-
-        return twolevel_score_test(result)
+    if hasattr(result, "lav_test_score"):  # a fit with its own (a two-level fit: survey.sem.multilevel)
+        return result.lav_test_score()
     if not getattr(result, "single", True):
         raise SurveyInputError("lavTestScore here is for single-group fits; a multi-group fit's equality "
                                "constraints are tested by result.score_tests()", field="group")
@@ -183,13 +181,8 @@ def lav_test_wald(result: Any, constraints: str | list[str]) -> WaldTest:
             for name in _names(side):
                 if name not in known:
                     raise SurveyInputError("unknown label in constraint", value=name, field="constraints")
-    if hasattr(result, "tl"):  # a two-level fit: the rows of both levels
-        from survey.sem.multilevel.lavtests import twolevel_row_values
-
-        def values_of(theta):
-            return twolevel_row_values(result, theta)
-    else:
-        values_of = result.ram.parameter_values
+    # a two-level fit gives the rows of both levels (row_values); a single-group fit its RAM model's
+    values_of = result.row_values if hasattr(result, "row_values") else result.ram.parameter_values
     eq, _, _, _ = constraint_functions(table, values_of)
     h = eq(result.theta)
     jac = numerical_jacobian(eq, result.theta)
