@@ -7,7 +7,9 @@ Score test of the equality constraints of shared labels (lavaan's ``.pX. == .pY.
 Psychometrika 54): the model with every free row its own parameter, at the constrained estimates; s the
 score d logl / d theta of the two-level likelihood (:mod:`.loglik`) and I the expected information
 (:func:`survey.sem.multilevel.information.expected_information`, lavaan's default ``information =
-"expected"``), both per cluster (lavaan's unit over J clusters); with R the constraint rows (+1 / -1),
+"expected"``; with missing = "ml" the FIML score and, as lavaan, the complete-data expected information
+over the clusters' sizes, :func:`survey.sem.multilevel.modindices.cluster_layout`), both per cluster
+(lavaan's unit over J clusters); with R the constraint rows (+1 / -1),
 :func:`survey.sem.results.lrt.score_test`: total J s' P s on rank(R) df, P the top-left block of
 [[I, R'], [R, 0]]^+, the univariate test of each constraint released alone and the expected parameter
 changes -P s. lavaan computes the ordinary score test for MLR fits too (it warns "se is not
@@ -22,13 +24,15 @@ import pandas as pd
 from survey.errors import SurveyInputError
 from survey.sem.multilevel.estimate import build_model
 from survey.sem.multilevel.information import expected_information
+from survey.sem.multilevel.modindices import cluster_layout
 
 _MODEL_OPS = ("=~", "~", "~~", "~1")
 
 
-def twolevel_score_test(res):
+def twolevel_score_test(res, theta: np.ndarray | None = None):
     """``lavTestScore(fit)`` of a :class:`survey.sem.multilevel.result.TwoLevelFit` (module notes):
-    a :class:`survey.sem.results.lrt.ScoreTest` (``uni`` with lhs op rhs as lavaan's plabels)."""
+    a :class:`survey.sem.results.lrt.ScoreTest` (``uni`` with lhs op rhs as lavaan's plabels); at
+    ``theta`` (default the estimates; e.g. lavaan's, to check the formulas apart from the optimiser)."""
     from survey.sem.results.lrt import score_test
 
     pt = res.partable
@@ -40,7 +44,7 @@ def twolevel_score_test(res):
                                "constraints found in model)", field="model")
     model.loc[model.index[rows], "free"] = np.arange(1, len(rows) + 1)
     model["ustart"] = model["est"].astype(float)
-    theta = model["est"].to_numpy(dtype=float)[rows]
+    theta = (res.theta if theta is None else np.asarray(theta, dtype=float))[free[rows] - 1]
     cons, first = [], {}
     for j, k in enumerate(rows):
         if free[k] in first:
@@ -54,7 +58,7 @@ def twolevel_score_test(res):
     tl = build_model(model, st)
     j = st.nclusters
     score = -0.5 * tl.gradient(theta) / j
-    info = expected_information(lambda t: tl.moments(t)[0], st, theta) / j
+    info = expected_information(lambda t: tl.moments(t)[0], cluster_layout(st), theta) / j
     out = score_test(score, info, r, j)
     plabel = list(model["plabel"])
     out.uni.insert(0, "lhs", [plabel[rows[a]] for a, _ in cons])

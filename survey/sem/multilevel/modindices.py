@@ -8,7 +8,9 @@ level (:func:`survey.sem.results.modindices.candidates`) are added at 0. With th
 labels one parameter: theta_full = K theta), the extended parameters (theta, c), s = d logl / d c the
 score of the two-level likelihood (:mod:`.loglik`) and I the expected (Fisher) information of the extended
 two-level model (:func:`survey.sem.multilevel.information.expected_information`, lavaan's default
-``information = "expected"`` of ``modindices``), for each candidate j (Sorbom 1989, J Econometrics 40)
+``information = "expected"`` of ``modindices``; with missing = "ml" s is the FIML score and I, as lavaan's,
+the complete-data expected information over the clusters' sizes), for each candidate j (Sorbom 1989,
+J Econometrics 40)
 
     V_jj = I_cc,jj - I_c. I_..^-1 I_.c          mi = s_j^2 / V_jj          epc = s_j / V_jj
 
@@ -21,6 +23,8 @@ lavaan a variance candidate with |epc| < sqrt(eps) standardizes to 0, and a cova
 """
 
 from __future__ import annotations
+
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -83,7 +87,7 @@ def twolevel_modindices(res, theta: np.ndarray | None = None) -> pd.DataFrame:
     st = res.tl.st
     tl = build_model(ext, st)
     q = res.mg.npar
-    info = expected_information(lambda t: tl.moments(t)[0], st, theta)
+    info = expected_information(lambda t: tl.moments(t)[0], cluster_layout(st), theta)
     score = -0.5 * tl.gradient(theta)[q:]
     i22 = info[:q, :q]
     i12 = info[q:, :q]
@@ -103,6 +107,19 @@ def twolevel_modindices(res, theta: np.ndarray | None = None) -> pd.DataFrame:
             rows.loc[at, ["sepc.lv", "sepc.all", "sepc.nox"]] = _standardized(
                 mod, res.mg.local(full, g), rows[at].reset_index(drop=True), epc[at])
     return rows[ok].reset_index(drop=True)[COLS]
+
+
+def cluster_layout(st):
+    """The cluster sizes the expected information is taken over: the data's; with incomplete rows
+    (:class:`survey.sem.multilevel.missing.MissingStats`) those of every used row, as lavaan's ``Lp``
+    (lavaan's expected information of a two-level model ignores the missing values)."""
+    if not hasattr(st, "parts"):
+        return st
+    sizes = [len(np.unique(p.row)) for p in st.parts]
+    if st.complete is not None:
+        sizes += list(st.complete.cluster_size)
+    values, counts = np.unique(np.asarray(sizes, dtype=float), return_counts=True)
+    return SimpleNamespace(n=st.n, nclusters=st.nclusters, sizes=values, counts=counts.astype(float))
 
 
 def _standardized(mod, theta_g: np.ndarray, rows: pd.DataFrame, epc: np.ndarray) -> np.ndarray:
