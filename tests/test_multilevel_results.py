@@ -279,3 +279,16 @@ def test_cli_modindices_residuals(tmp_path):
                            "--cluster", "cluster", "--residuals", "standardized"], capture_output=True,
                           text=True)
     assert text.returncode == 2 and "not ready yet" in text.stderr
+
+
+@pytest.mark.parametrize("case", ["cfa_ml", "sem_ml", "stdlv_ml", "equal_ml"])
+@pytest.mark.parametrize("kind", ["std.all", "std.lv", "std.nox"])
+def test_vcov_std(case, kind):
+    """lavInspect(fit, "vcov.std.*"): names (a shared label per row, as lavaan), entries within 1e-5 (they
+    are ~1e-3) and the standardized SEs, their square roots, within 1e-4."""
+    want = REF[case]["vcov_std"][kind]
+    got = _fit(case).vcov_std(kind)
+    assert list(got.index) == list(got.columns) == want["names"]
+    w = np.array(want["values"], dtype=float)
+    np.testing.assert_allclose(got.to_numpy(), w, atol=1e-5)
+    np.testing.assert_allclose(np.sqrt(np.diag(got.to_numpy())), np.sqrt(np.diag(w)), atol=1e-4)

@@ -1,6 +1,6 @@
 """``TwoLevelFit``: the :class:`survey.sem.SEMResult` of a two-level fit (lavaan ``level:`` blocks):
 ``estimates()`` as lavaan's ``parameterEstimates()`` with its ``level`` column, ``fit_measures()``
-(:mod:`.measures`), ``vcov()``, ``standardized_solution()`` per level, ``modindices()``
+(:mod:`.measures`), ``vcov()``, ``vcov_std()``, ``standardized_solution()`` per level, ``modindices()``
 (:mod:`.modindices`), ``fitted()`` / ``residuals()`` per level (:mod:`.residuals`), ``score_tests()``
 (:mod:`.lavtests`; lavTestLRT / lavTestWald / lavTestScore through :mod:`survey.sem.results.lrt`),
 ``summary()``, ``to_dict()``. What lavaan offers beyond that for two-level fits is refused in one line
@@ -22,7 +22,7 @@ from survey.sem.results.result import SEMResult
 
 def _refuse(what: str):
     raise SurveyInputError(f"{what} is not available for a two-level model yet (available: estimates(), "
-                           "fit_measures(), vcov(), standardized_solution(), r2(), modindices(), "
+                           "fit_measures(), vcov(), vcov_std(), standardized_solution(), r2(), modindices(), "
                            "residuals(), fitted(), score_tests(), summary(), to_dict())", field="model")
 
 
@@ -138,7 +138,35 @@ class TwoLevelFit(SEMResult):
         return pd.DataFrame(self._vcov, index=names, columns=names)
 
     def vcov_std(self, type: str = "std.all") -> pd.DataFrame:  # noqa: A002 - lavaan's name
-        _refuse("vcov_std()")
+        """lavaan's ``lavInspect(fit, "vcov.std.all" | "vcov.std.lv" | "vcov.std.nox")``: the delta-method
+        J V J' (Rao 1973, 6a.2) of the standardized value of every free row of both levels (a label shared
+        by rows is one parameter but each row its own standardized value, as lavaan: names the label, else
+        ``lhs op rhs`` with ``.l2`` at level 2)."""
+        from survey.sem.standardize import numerical_jacobian
+
+        if type not in ("std.lv", "std.all", "std.nox"):
+            raise SurveyInputError(f"type={type!r} is not available (available: std.lv, std.all, std.nox)",
+                                   field="type")
+        pt = self.partable
+        model = pt[pt["block"] > 0].reset_index(drop=True)
+        rows = np.flatnonzero(model["free"].to_numpy() > 0)
+        jac = numerical_jacobian(lambda t: self._std_nox(t, model) if type == "std.nox"
+                                 else self._values(t, model, type), self.theta)[rows]
+        out = jac @ self._vcov @ jac.T
+        names = [r.label if r.label else f"{r.lhs}{r.op}{r.rhs}" + ("" if r.block == 1 else ".l2")
+                 for r in model.iloc[rows].itertuples()]
+        return pd.DataFrame((out + out.T) / 2.0, index=names, columns=names)
+
+    def _std_nox(self, theta: np.ndarray, pt: pd.DataFrame) -> np.ndarray:
+        """std.nox values of the model rows of ``pt`` at ``theta`` (per level, lavaan's std.nox)."""
+        from survey.sem.results.std_nox import std_nox_values
+
+        full = self.mg.k @ theta
+        out = np.zeros(len(pt))
+        for g, mod in enumerate(self.mg.models):
+            rows = np.flatnonzero(pt["block"].to_numpy() == g + 1)
+            out[rows] = std_nox_values(mod, self.mg.local(full, g))
+        return out
 
     def compare_paths(self, outcome: str = "FOL", predictors: list[str] | None = None, **kwargs: Any):
         _refuse("compare_paths()")
