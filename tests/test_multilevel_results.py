@@ -202,8 +202,11 @@ def test_lrt_nested_two_level_fits(est):
     assert got.attrs["method"] == ("satorra.bentler.2001" if est == "mlr" else "standard")
 
 
-@pytest.mark.parametrize("key, case", [("ml", "free_ml"), ("mlr", "free_mlr"), ("ml1", "equal1_ml")])
+@pytest.mark.parametrize("key, case", [("ml", "free_ml"), ("mlr", "free_mlr"), ("ml1", "equal1_ml"),
+                                       ("def_icc", "def_ml"), ("def_d2", "def_ml")])
 def test_wald(key, case):
+    """lavTestWald: equal labels across levels (MLR: the sandwich vcov), a nonlinear := (the ICC of the
+    factor) and a linear one."""
     want = REF["wald"][key]
     got = lav_test_wald(_fit(case), want["constraints"].replace(";", "\n"))
     assert got.df == want["df"]
