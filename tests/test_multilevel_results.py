@@ -26,7 +26,7 @@ REF = json.loads((FIX / "multilevel_results.json").read_text())
 DATA = pd.read_csv(FIX / "demo_twolevel.csv")
 DATA_FIML = pd.read_csv(FIX / "demo_twolevel_fiml.csv")
 MI_CASES = ["cfa_ml", "cfa_mlr", "sem_ml", "stdlv_ml", "equal_ml", "equal1_ml", "equal_mlr", "free_ml",
-            "cfa_fiml", "equal_fiml"]
+            "cfa_fiml", "equal_fiml", "fixvar_ml"]
 MI_COLS = ["mi", "epc", "sepc.lv", "sepc.all", "sepc.nox"]
 
 

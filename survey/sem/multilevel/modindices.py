@@ -17,8 +17,9 @@ J Econometrics 40)
 (lavaan writes the same with the unit information over J clusters: mi = J (s_j / J)^2 / (V_jj / J)).
 Candidates with V_jj / J < eps^(1/3) (equivalent to a free parameter or not identified, e.g. the freed
 marker loadings and level-1 intercepts) are dropped, as lavaan. sepc.lv, sepc.all, sepc.nox standardize
-|epc| with the fitted model of the candidate's level (``cov.std``: covariances by the residual SDs); as
-lavaan a variance candidate with |epc| < sqrt(eps) standardizes to 0, and a covariance of two covariates
+|epc| with the fitted model of the candidate's level (``cov.std``: covariances by the residual SDs; a
+fixed variance from its fixed value, as lavaan); as lavaan a variance candidate with |epc| < sqrt(eps)
+standardizes to 0, and a covariance of two covariates
 (whose fixed.x variances are such candidates) has sepc.all NA.
 """
 
@@ -29,6 +30,7 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 
+from survey.errors import SurveyInputError
 from survey.sem.multilevel.estimate import build_model
 from survey.sem.multilevel.information import expected_information
 from survey.sem.results.modindices import candidates
@@ -91,12 +93,17 @@ def twolevel_modindices(res, theta: np.ndarray | None = None) -> pd.DataFrame:
     score = -0.5 * tl.gradient(theta)[q:]
     i22 = info[:q, :q]
     i12 = info[q:, :q]
-    v = np.diag(info[q:, q:]) - np.einsum("ij,jk,ik->i", i12, np.linalg.inv(i22), i12)
+    try:
+        i22_inv = np.linalg.inv(i22)
+    except np.linalg.LinAlgError:
+        raise SurveyInputError("could not compute modification indices; information matrix is singular "
+                               "(lavaan's reason too)", field="model") from None
+    v = np.diag(info[q:, q:]) - np.einsum("ij,jk,ik->i", i12, i22_inv, i12)
     ok = v / st.nclusters >= np.finfo(float).eps ** (1 / 3)
     with np.errstate(divide="ignore", invalid="ignore"):
         mi = np.where(ok, score**2 / v, np.nan)
         epc = np.where(ok, score / v, np.nan)
-    rows = ext.loc[cand, ["lhs", "op", "rhs", "block", "exo"]].reset_index(drop=True)
+    rows = ext.loc[cand, ["lhs", "op", "rhs", "block", "exo", "ustart"]].reset_index(drop=True)
     rows["level"] = [res.level_labels[b - 1] for b in rows["block"]]
     rows["mi"], rows["epc"] = mi, epc
     for col in ("sepc.lv", "sepc.all", "sepc.nox"):
@@ -123,17 +130,20 @@ def cluster_layout(st):
 
 
 def _standardized(mod, theta_g: np.ndarray, rows: pd.DataFrame, epc: np.ndarray) -> np.ndarray:
-    """sepc.lv, sepc.all, sepc.nox of one level's candidate rows (lavaan's ``cov.std = TRUE`` rules)."""
-    sign, size = np.sign(epc), np.abs(epc)
+    """sepc.lv, sepc.all, sepc.nox of one level's candidate rows (lavaan's ``cov.std = TRUE`` rules: a
+    variance candidate that is not a fixed.x moment is standardized from its current (fixed) value)."""
+    var = ((rows["op"] == "~~") & (rows["lhs"] == rows["rhs"])).to_numpy()
+    own = var & (rows["exo"] != 1).to_numpy()
+    sign = np.sign(epc)
+    size = np.where(own, np.abs(rows["ustart"].to_numpy(dtype=float)), np.abs(epc))
     lv = sign * standardize(mod, theta_g, "std.lv", rows=rows, values=size)
     std_all = sign * standardize(mod, theta_g, "std.all", rows=rows, values=size)
     imp = mod.implied(theta_g)
     x = list(mod.names.ov_x)
     sd_x = {v: float(np.sqrt(imp.sigma_all[mod.index[v], mod.index[v]])) for v in x}
     nox = nox_adjust(rows, epc, std_all, x, sd_x)
-    # lavaan: a variance candidate whose epc is ~0 standardizes to 0; a covariance standardized by such
-    # a (fixed.x covariate) variance candidate is NA in sepc.all
-    var = ((rows["op"] == "~~") & (rows["lhs"] == rows["rhs"])).to_numpy()
+    # lavaan: a variance candidate whose value above is ~0 standardizes to 0; a covariance standardized by
+    # such a (fixed.x covariate) variance candidate is NA in sepc.all
     tiny = var & (size < np.sqrt(np.finfo(float).eps))
     lv[tiny], std_all[tiny], nox[tiny] = 0.0, 0.0, 0.0
     exo_var = set(rows.loc[var & (rows["exo"] == 1).to_numpy(), "lhs"])
