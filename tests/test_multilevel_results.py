@@ -184,12 +184,13 @@ def test_residuals_lavaan_refuses(kind):
         _fit("sem_ml").residuals(kind)
 
 
-@pytest.mark.parametrize("est", ["ml", "mlr"])
+@pytest.mark.parametrize("est", ["ml", "mlr", "fiml"])
 def test_lrt_nested_two_level_fits(est):
-    """lavTestLRT(free, equal1, equal): chi-square differences (ML) and the Satorra-Bentler 2001 scaled
-    ones (MLR; lavaan takes c = 1 for the saturated model)."""
+    """lavTestLRT(free, equal1, equal): chi-square differences (ML; missing = "ml": free vs equal) and the
+    Satorra-Bentler 2001 scaled ones (MLR; lavaan takes c = 1 for the saturated model)."""
     want = pd.DataFrame(REF["lrt"][est]["table"])
-    got = lav_test_lrt(*(_fit(f"{m}_{est}") for m in ("free", "equal1", "equal")))
+    models = ("free", "equal") if est == "fiml" else ("free", "equal1", "equal")
+    got = lav_test_lrt(*(_fit(f"{m}_{est}") for m in models))
     assert list(got.columns) == list(want.columns)
     for col in want.columns:
         w = want[col].to_numpy(dtype=float)
