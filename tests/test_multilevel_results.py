@@ -26,7 +26,7 @@ REF = json.loads((FIX / "multilevel_results.json").read_text())
 DATA = pd.read_csv(FIX / "demo_twolevel.csv")
 DATA_FIML = pd.read_csv(FIX / "demo_twolevel_fiml.csv")
 MI_CASES = ["cfa_ml", "cfa_mlr", "sem_ml", "stdlv_ml", "equal_ml", "equal1_ml", "equal_mlr", "free_ml",
-            "cfa_fiml", "equal_fiml", "fixvar_ml"]
+            "cfa_fiml", "equal_fiml", "fixvar_ml", "named_mlr"]
 MI_COLS = ["mi", "epc", "sepc.lv", "sepc.all", "sepc.nox"]
 
 
@@ -54,11 +54,11 @@ def _lavaan_theta(res, case: str) -> np.ndarray:
 
 
 def _check_rows(got: pd.DataFrame, want: pd.DataFrame) -> None:
-    assert list(got.columns) == ["lhs", "op", "rhs", "block", "level"] + MI_COLS
+    assert list(got.columns) == ["lhs", "op", "rhs", "block", "group", "level"] + MI_COLS
     assert len(got) == len(want)
     for col in ("lhs", "op", "rhs"):
         assert list(got[col]) == list(want[col]), col
-    assert list(got["block"]) == list(want["block"])
+    assert list(got["block"]) == list(want["block"]) and list(got["group"]) == list(want["group"])
     assert list(got["level"].astype(str)) == list(want["level"].astype(str))
 
 

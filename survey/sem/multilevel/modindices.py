@@ -37,7 +37,7 @@ from survey.sem.results.modindices import candidates
 from survey.sem.results.std_nox import nox_adjust
 from survey.sem.standardize import standardize
 
-COLS = ["lhs", "op", "rhs", "block", "level", "mi", "epc", "sepc.lv", "sepc.all", "sepc.nox"]
+COLS = ["lhs", "op", "rhs", "block", "group", "level", "mi", "epc", "sepc.lv", "sepc.all", "sepc.nox"]
 _MODEL_OPS = ("=~", "~", "~~", "~1")
 
 
@@ -77,7 +77,7 @@ def extended_partable(res, theta: np.ndarray | None = None) -> tuple[pd.DataFram
 
 def twolevel_modindices(res, theta: np.ndarray | None = None) -> pd.DataFrame:
     """lavaan's ``modindices(fit)`` of a :class:`survey.sem.multilevel.result.TwoLevelFit`: ``lhs op rhs
-    block level mi epc sepc.lv sepc.all sepc.nox`` (module notes), rows in lavaan's order; at ``theta``
+    block group level mi epc sepc.lv sepc.all sepc.nox`` (module notes), rows in lavaan's order; at ``theta``
     (default the estimates; e.g. lavaan's estimates, to check the formulas apart from the optimiser)."""
     if not np.all(np.isfinite(res._vcov)):
         return pd.DataFrame(columns=COLS)
@@ -104,6 +104,7 @@ def twolevel_modindices(res, theta: np.ndarray | None = None) -> pd.DataFrame:
         mi = np.where(ok, score**2 / v, np.nan)
         epc = np.where(ok, score / v, np.nan)
     rows = ext.loc[cand, ["lhs", "op", "rhs", "block", "exo", "ustart"]].reset_index(drop=True)
+    rows["group"] = 1  # lavaan prints block, group and level (one group with level: blocks)
     rows["level"] = [res.level_labels[b - 1] for b in rows["block"]]
     rows["mi"], rows["epc"] = mi, epc
     for col in ("sepc.lv", "sepc.all", "sepc.nox"):

@@ -212,7 +212,7 @@ class TwoLevelFit(SEMResult):
         return out
 
     def modindices(self, minimum_value: float = 0.0, sort: bool = False) -> pd.DataFrame:
-        """lavaan's ``modindices()``: ``lhs op rhs block level mi epc sepc.lv sepc.all sepc.nox``
+        """lavaan's ``modindices()``: ``lhs op rhs block group level mi epc sepc.lv sepc.all sepc.nox``
         (:mod:`survey.sem.multilevel.modindices`)."""
         from survey.sem.multilevel.modindices import twolevel_modindices
 
