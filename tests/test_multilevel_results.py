@@ -296,3 +296,11 @@ def test_vcov_std(case, kind):
     w = np.array(want["values"], dtype=float)
     np.testing.assert_allclose(got.to_numpy(), w, atol=1e-5)
     np.testing.assert_allclose(np.sqrt(np.diag(got.to_numpy())), np.sqrt(np.diag(w)), atol=1e-4)
+
+
+def test_level_names_follow_the_cluster_column():
+    """fitted() / residuals() blocks are named ``within`` and the cluster column, as lavaan's."""
+    data = DATA.rename(columns={"cluster": "school"})
+    res = fit(REF["named_mlr"]["model"], data, cluster="school")
+    assert list(res.fitted()) == REF["level_names"]["fitted"] == ["within", "school"]
+    assert res.residual_levels() == REF["level_names"]["residuals"]
