@@ -79,8 +79,6 @@ def twolevel_modindices(res, theta: np.ndarray | None = None) -> pd.DataFrame:
     """lavaan's ``modindices(fit)`` of a :class:`survey.sem.multilevel.result.TwoLevelFit`: ``lhs op rhs
     block group level mi epc sepc.lv sepc.all sepc.nox`` (module notes), rows in lavaan's order; at ``theta``
     (default the estimates; e.g. lavaan's estimates, to check the formulas apart from the optimiser)."""
-    if not np.all(np.isfinite(res._vcov)):
-        return pd.DataFrame(columns=COLS)
     theta_est = res.theta if theta is None else np.asarray(theta, dtype=float)
     full = res.mg.k @ theta_est
     ext, theta, cand = extended_partable(res, theta_est)
@@ -94,6 +92,8 @@ def twolevel_modindices(res, theta: np.ndarray | None = None) -> pd.DataFrame:
     i22 = info[:q, :q]
     i12 = info[q:, :q]
     try:
+        if q and np.linalg.cond(i22) > 1.0 / np.finfo(float).eps:
+            raise np.linalg.LinAlgError
         i22_inv = np.linalg.inv(i22)
     except np.linalg.LinAlgError:
         raise SurveyInputError("could not compute modification indices; information matrix is singular "
