@@ -409,3 +409,25 @@ def test_compare_fitted_paths_with_survey_sem_fit(ref, sem_result):
     assert abs(out.omnibus.stat - omni["stat"]) < TOL
     assert abs(out.dominance.r2 - ref["r2_FOL"]) < TOL
     assert list(out.to_frame().index) == DRIVERS
+
+
+def test_scaled_difference_against_a_saturated_model_equals_lavaan():
+    """A saturated free model (df 0) has no scaling factor; lavaan takes it as 1 (its term drops out):
+    lavTestLRT(MLR) of x1 ~ b*x2 + b*x3 against the saturated x1 ~ x2 + x3 (make_lrt_saturated.R)."""
+    import pandas as pd
+
+    import survey
+    from survey.sem.results.lrt import lav_test_lrt
+
+    folder = Path(__file__).parent / "fixtures" / "lrt_saturated"
+    ref = json.loads((folder / "lrt_saturated.json").read_text())
+    hs = pd.read_csv(Path(__file__).parent / "fixtures" / "heldout2" / "hs.csv")
+    free = survey.fit("x1 ~ x2 + x3", hs, estimator="MLR")
+    restricted = survey.fit("x1 ~ b*x2 + b*x3", hs, estimator="MLR")
+    r = ref["restricted"]
+    stat, ddf = scaled_chisq_difference(r["chisq"], r["df"], r["chisq.scaling.factor"],
+                                        0.0, 0, float("nan"))
+    assert (stat, ddf) == (pytest.approx(ref["chisq_diff"], abs=1e-8), 1.0)
+    table = lav_test_lrt(free, restricted)
+    assert float(table["Chisq diff"].iloc[1]) == pytest.approx(ref["chisq_diff"], abs=1e-3)
+    assert float(table["Pr(>Chisq)"].iloc[1]) == pytest.approx(ref["pvalue"], abs=1e-4)

@@ -160,7 +160,8 @@ def scaled_chisq_difference(
         raise SurveyInputError(
             "the restricted model must have more degrees of freedom", value=ddf, field="df"
         )
-    cd = (df0 * c0 - df1 * c1) / ddf
+    # a saturated model (df 0) has no scaling factor (NaN here): lavaan takes it as 1, its term is 0
+    cd = (df0 * c0 - (df1 * c1 if df1 > 0 else 0.0)) / ddf
     if not cd > 0:
         raise SurveyInputError(
             "negative scaling correction of the chi-square difference "
