@@ -25,9 +25,22 @@ from heldout_harness import HeldoutSet
 from survey.errors import SurveyInputError
 
 HERE = Path(__file__).parent / "fixtures" / "heldout3"
-XFAIL: dict[str, str] = {}  # open deviations from lavaan, each with its cause
+XFAIL = {  # open deviations from lavaan, each with its cause
+    # a Heywood ridge (x1 ~~ x1 = -1.14, se 12.6; lavaan warns its optimizer did not find a solution when
+    # asked for a tighter one): the observed information is near singular, and its inverse at our optimum
+    # (1e-5 from lavaan's in the x1 loadings) differs 0.1-0.3% in every se and the MLR scaling factor
+    # (.92367 vs .92344: chisq.scaled 37.763 vs 37.772); the ML / first-order se of this model equal lavaan
+    "bif_mlr": "observed-information se at a Heywood ridge: 0.1-0.3% from lavaan's (optimum 1e-5 away)",
+    # lavaan's threshold formulas "b1 | t1*t1" (labels / fixed values on thresholds) are refused in one line
+    "ord_labels": "threshold formulas (item | t1) are not available yet (refused with that reason)",
+}
 SAME_BASELINE: dict[str, str] = {}
-KNOWN: dict[str, set[str]] = {}  # secondary measures left open, per case
+KNOWN = {  # secondary measures left open, per case (the main measures of these fits equal lavaan)
+    # FIML + MLR + fixed.x = FALSE: the FIML-corrected robust RMSEA family (tests/test_heldout.py's
+    # hs_fiml_fixedx_false, test_heldout2.py's hs_fiml_mlr_fx): rmsea.robust .05987 vs .05993 (within
+    # 1e-3), its p-value .26289 vs .26144
+    "gr_drop_fiml_fx": {"rmsea.pvalue.robust"},
+}
 
 SET = HeldoutSet(HERE, "heldout3.json", SAME_BASELINE, KNOWN)
 REF = SET.ref
@@ -35,13 +48,16 @@ FITTED = [n for n in REF["cases"] if "error" not in REF["cases"][n]]
 REFUSED = [n for n in REF["cases"] if "error" in REF["cases"][n]]
 
 
-@pytest.mark.parametrize("name", [p for p in SET.params(XFAIL) if (p if isinstance(p, str) else p.values[0]) in FITTED])
+@pytest.mark.parametrize("name", [p for p in SET.params(XFAIL)
+                                  if (p if isinstance(p, str) else p.values[0]) in FITTED])
 def test_heldout_model_equals_lavaan(name):
     SET.check_model(name)
 
 
 # lavaan's words for each refusal (the fixture holds its full message)
-REASON = {"hs_mlr_first": "information must be either"}
+REASON = {"hs_mlr_first": "information must be either",
+          "hs_mlm_first": 'information must be either "expected" or "observed" if robust standard errors',
+          "hs_sb_first": 'information must be either "expected" or "observed" if robust test statistics'}
 
 
 @pytest.mark.parametrize("name", REFUSED)
@@ -51,6 +67,34 @@ def test_heldout_refusal_as_lavaan(name):
     with pytest.raises(SurveyInputError) as info:
         SET.fit_case(name)
     assert REASON[name] in str(info.value) and "\n" not in str(info.value).strip()
+
+
+def test_reversed_covariances_are_named_as_lavaan_names_them():
+    """``speed ~~ textual`` / ``y6 ~~ y2`` become ``textual ~~ speed`` / ``y2 ~~ y6`` (lavaan 0.6.14's
+    lav_partable_covariance_reorder: latent variables first, then the observed ones, in lavaan's order),
+    with their modifiers; ``parTable()`` of lavaan gives these rows (tests/fixtures/heldout3 rev_cov*)."""
+    from survey.sem.syntax import lavaanify
+
+    pt = lavaanify(REF["models"]["rev_cov"] + "\nx9 ~~ 0.2*x8")
+    user = pt[(pt.op == "~~") & (pt.user == 1)]
+    rows = set(zip(user.lhs, user.rhs, strict=True))
+    assert rows == {("x7", "x9"), ("x2", "x6"), ("textual", "speed"), ("x8", "x9")}
+    assert pt.loc[(pt.lhs == "x8") & (pt.rhs == "x9"), "ustart"].item() == 0.2
+    path = lavaanify(REF["models"]["rev_cov_path"], fixed_x=False)
+    # y2 before y1 in lavaan's order of the observed names (y2 is the first regression's outcome)
+    cov = path[path.op == "~~"]
+    assert {("y2", "y1"), ("y2", "y6")} <= set(zip(cov.lhs, cov.rhs, strict=True))
+    ref = {(r["lhs"], r["rhs"]) for r in REF["cases"]["rev_cov"]["estimates"] if r["op"] == "~~"}
+    assert {("x7", "x9"), ("x2", "x6"), ("textual", "speed")} <= ref
+
+
+def test_threshold_formulas_are_refused_in_one_line():
+    """lavaan's ``item | t1`` rows were joined to the previous line (a garbled modifier error); now one
+    line naming them, with what is available."""
+    case = REF["cases"]["ord_labels"]
+    with pytest.raises(SurveyInputError, match="threshold formulas") as info:
+        SET.fit_case("ord_labels")
+    assert "line 3" in str(info.value) and "\n" not in str(info.value) and "error" not in case
 
 
 CLI_CASES = ["bif_s1_orth", "mimic_prod", "mg_res_partial", "mg_four", "ord_mg_stdlv", "g6_pw", "riclpm",

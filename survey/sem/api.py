@@ -150,6 +150,12 @@ def fit(
     asked = partable_options.pop("information", None)
     first_order = bool(two_stage) and str(asked).lower() == "first.order"  # lavaan: observed, with a warning
     asked = None if first_order else asked
+    if (not two_stage and str(asked).lower() == "first.order" and not wants_least_squares(estimator, ordered)
+            and not wants_ordinal(estimator, ordered)):  # ML: se from the first-order information (lavaan)
+        from survey.sem.options import first_order_information
+
+        se = first_order_information(estimator, se, partable_options.get("test", "standard"))
+        asked = None
     information, test = check_information_options(asked or "expected",
                                                   partable_options.pop("test", "standard"))
     if asked is None:  # lavaan's default per estimator and missing-data treatment
