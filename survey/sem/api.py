@@ -67,7 +67,8 @@ def fit(
         "ml.x" (covariates modelled, rows kept) | "two.stage" | "robust.two.stage" (lavaan's two-stage ML on
         the EM moments, :mod:`survey.sem.two_stage`). MLM needs complete data (lavaan refuses it too).
     group, group_equal, group_partial, groups : multi-group model (lavaan ``group=``, ``group.equal=``,
-        ``group.partial=``); ``groups`` chooses the groups used (default: all, in order of appearance).
+        ``group.partial=``); ``groups`` (or lavaan's ``group_label``) chooses the groups used, in that
+        order (default: all, in order of appearance).
     se : "default" (the estimator's) | "standard" | "robust" | "robust.huber.white" | "robust.sem" |
         "first.order" | "none" | "bootstrap".
     bootstrap, seed, scheduler, workers, bollen_stine : replicates (default 1000 with se="bootstrap"),
@@ -109,6 +110,17 @@ def fit(
     from survey.sem.observed import check_information_options
     from survey.sem.syntax.checks import check_partable_options, check_path
 
+    if "group_label" in partable_options:  # lavaan's group.label: the groups used, in that order
+        label = partable_options.pop("group_label")
+        label = [label] if isinstance(label, str) else list(label)
+        if groups is not None and list(groups) != label:
+            raise SurveyInputError("groups= and group_label= name different groups (give one of them)",
+                                   field="group_label")
+        groups = label
+    if partable_options.pop("conditional_x", False) not in (False, "default"):  # lavaan's conditional.x
+        raise SurveyInputError("conditional.x=TRUE is not available yet (lavaan fits it: the estimates of "
+                               "fixed.x=TRUE, the fit measures of the model of y given x; available: "
+                               "fixed.x=TRUE / FALSE)", field="conditional_x")
     if has_levels(model):  # lavaan level: blocks with cluster= (survey.sem.multilevel)
         from survey.sem.multilevel.fit import fit_twolevel
 
