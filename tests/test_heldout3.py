@@ -34,10 +34,6 @@ XFAIL = {  # open deviations from lavaan, each with its cause
     "bif_mlr": "observed-information se at a Heywood ridge: 0.1-0.3% from lavaan's (optimum 1e-5 away)",
     # lavaan's threshold formulas "b1 | t1*t1" (labels / fixed values on thresholds) are refused in one line
     "ord_labels": "threshold formulas (item | t1) are not available yet (refused with that reason)",
-    # configural two-group ordinal second-order CFA: each group alone equals lavaan (chisq 39.156 + 27.399),
-    # the joint Gauss-Newton run (survey.sem.ordinal.multigroup._optimise: one step length for both groups)
-    # from the same starts drifts to g =~ textual = -45 and stops unconverged at chisq 366.0 (lavaan 66.555)
-    "ord_second_mg": "multi-group ordinal optimiser: joint step halving drifts off (chisq 366.0 vs 66.555)",
     # lavaan's conditional.x = TRUE (the likelihood of y given x: npar 36 vs fixed.x's 27, its own baseline
     # 898.605 on 36 df, srmr .0882): refused in one line (test_conditional_x_is_refused_in_one_line)
     "mimic_cx": "conditional.x=TRUE is not available yet (refused with that reason)",
