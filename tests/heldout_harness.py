@@ -112,6 +112,9 @@ class HeldoutSet:
         missing = both.loc[both["_merge"] != "both", keys]
         assert missing.empty, f"rows lavaan reports that we do not:\n{missing}"
         for col in ("est", "se", "std.all"):
+            if f"{col}_ref" not in both:  # se = "none": lavaan reports no se column; ours NaN (fixed: 0)
+                assert col not in both or ((both[col] == 0) | both[col].isna()).all(), f"{col}: lavaan none"
+                continue
             want = both[f"{col}_ref"].to_numpy(dtype=float)
             got = both[col].to_numpy(dtype=float)
             ok = np.isfinite(want)

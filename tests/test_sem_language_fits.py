@@ -104,7 +104,7 @@ def test_binding_inequality_reports_zero_slack_and_the_bound():
 
 
 @pytest.mark.parametrize("option, value, match", [
-    ("information", "first.order", "available: expected, observed"),
+    ("information", "hessian", "available: expected, observed"),  # first.order: fitted (lavaan)
     ("test", "yuan.chan", "available: standard, satorra.bentler"),
 ])
 def test_information_and_test_refusals_list_what_is_available(option, value, match):

@@ -67,7 +67,8 @@ def fit(
         "ml.x" (covariates modelled, rows kept) | "two.stage" | "robust.two.stage" (lavaan's two-stage ML on
         the EM moments, :mod:`survey.sem.two_stage`). MLM needs complete data (lavaan refuses it too).
     group, group_equal, group_partial, groups : multi-group model (lavaan ``group=``, ``group.equal=``,
-        ``group.partial=``); ``groups`` chooses the groups used (default: all, in order of appearance).
+        ``group.partial=``); ``groups`` (or lavaan's ``group_label``) chooses the groups used, in that
+        order (default: all, in order of appearance).
     se : "default" (the estimator's) | "standard" | "robust" | "robust.huber.white" | "robust.sem" |
         "first.order" | "none" | "bootstrap".
     bootstrap, seed, scheduler, workers, bollen_stine : replicates (default 1000 with se="bootstrap"),
@@ -109,6 +110,17 @@ def fit(
     from survey.sem.observed import check_information_options
     from survey.sem.syntax.checks import check_partable_options, check_path
 
+    if "group_label" in partable_options:  # lavaan's group.label: the groups used, in that order
+        label = partable_options.pop("group_label")
+        label = [label] if isinstance(label, str) else list(label)
+        if groups is not None and list(groups) != label:
+            raise SurveyInputError("groups= and group_label= name different groups (give one of them)",
+                                   field="group_label")
+        groups = label
+    if partable_options.pop("conditional_x", False) not in (False, "default"):  # lavaan's conditional.x
+        raise SurveyInputError("conditional.x=TRUE is not available yet (lavaan fits it: the estimates of "
+                               "fixed.x=TRUE, the fit measures of the model of y given x; available: "
+                               "fixed.x=TRUE / FALSE)", field="conditional_x")
     if has_levels(model):  # lavaan level: blocks with cluster= (survey.sem.multilevel)
         from survey.sem.multilevel.fit import fit_twolevel
 
@@ -150,6 +162,12 @@ def fit(
     asked = partable_options.pop("information", None)
     first_order = bool(two_stage) and str(asked).lower() == "first.order"  # lavaan: observed, with a warning
     asked = None if first_order else asked
+    if (not two_stage and str(asked).lower() == "first.order" and not wants_least_squares(estimator, ordered)
+            and not wants_ordinal(estimator, ordered)):  # ML: se from the first-order information (lavaan)
+        from survey.sem.options import first_order_information
+
+        se = first_order_information(estimator, se, partable_options.get("test", "standard"))
+        asked = None
     information, test = check_information_options(asked or "expected",
                                                   partable_options.pop("test", "standard"))
     if asked is None:  # lavaan's default per estimator and missing-data treatment

@@ -373,7 +373,7 @@ def fit_blocks(
                                  bounds=bounds, observed_h1=h1_second)
     se_kind = resolve_se(est, kind, se)  # what summary() prints (lavaan's se / information)
     result.se_options = (se_kind, default_information(est, kind, se_kind, information))
-    if str(estimator).upper() == "MLF" and se_kind == "first.order":  # lavaan: se standard, information
+    if se_kind == "first.order":  # lavaan (MLF, se= or information="first.order"): se standard, information
         result.se_options = ("standard", "first.order")  # first.order
     clmod.relabel_cluster_ml(result, estimator, asked_test)
     return result

@@ -83,3 +83,22 @@ def resolve_alias(est: str, se: str, test: str, information: str = "default") ->
         raise SurveyInputError(f"test={test!r} beside estimator {est}'s own {alias[1]} test is not available "
                                f"yet (available: estimator ML with test={test!r})", field="test", value=test)
     return "ML", (alias[0] if se == "default" else se), alias[1]
+
+
+def first_order_information(est: str, se: str, test) -> str:
+    """lavaan's ``information = "first.order"`` under ML (``lav_options_set``): standard errors from the
+    first-order (cross-product) information B0 = 1/N sum_i s_i s_i', i.e. se="first.order" (lavaan reports
+    se "standard", information "first.order"); returns the se to use. lavaan refuses it beside robust
+    standard errors (MLR, MLM, MLMV, MLMVS, se="robust*") and robust tests, with the reasons below."""
+    est, kind = str(est).upper(), str(se).lower()
+    robust_est = est in ("MLR", "MLM", "MLMV", "MLMVS")
+    if kind.startswith("robust") or (kind == "default" and robust_est):
+        raise SurveyInputError('information must be either "expected" or "observed" if robust standard '
+                               "errors are requested (lavaan 0.6.14)", field="information",
+                               value="first.order")
+    tests = [test] if isinstance(test, str) else list(test or ())
+    if robust_est or any(normalize_test(t) not in ("standard", "none", "default") for t in tests):
+        raise SurveyInputError('information must be either "expected" or "observed" if robust test '
+                               "statistics are requested (lavaan 0.6.14)", field="information",
+                               value="first.order")
+    return "first.order" if kind in ("default", "standard") else kind

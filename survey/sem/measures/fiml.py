@@ -19,6 +19,10 @@ B_g = Wmi_g Wc_g Wmi_g / f_g, E^-1 the (augmented) inverse of Delta' Wm Delta):
              + tr(E^-1 M_B E^-1 M_Gamma),  M_X = sum_g A_g' X_g A_g
 
 (the same numbers as the dense (G p*)^2 products, in O(G p*^2 q) instead of O((G p*)^3)).
+
+Wc_g is lavaan's h1 information of its complete-data refit on the EM moments (``fit.tilde``, a lavaan()
+call with its default fixed.x = TRUE): its rows of the model's exogenous covariates (``ov.x`` of the
+parameter table) are zero also when the model was fitted with fixed.x = FALSE (:func:`_tilde_x`).
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from survey.sem.inference.information import deltas
 from survey.sem.inference.vcov import augmented_inverse
 from survey.sem.model.blocks import MultiGroupModel
 from survey.sem.model.moments import h1_information
+from survey.sem.syntax import variable_names
 
 
 def _masked(mats, mask: np.ndarray):
@@ -45,17 +50,29 @@ def _masked(mats, mask: np.ndarray):
     return tuple(out)
 
 
-def _block_pieces(blocks, version: str) -> list[dict]:
+def _tilde_x(mg: MultiGroupModel, blocks) -> list[list[int]]:
+    """Per block, the positions of the exogenous covariates of the model's parameter table (lavaan's
+    ``lav_partable_vnames(, "ov.x")``: regressors only, not named in a user ~~ or ~1 row), which lavaan's
+    fit.tilde treats as fixed.x whatever the fit's fixed.x (``lav_fit_fiml_corrected``)."""
+    out = []
+    for ram, b in zip(mg.models, blocks, strict=True):
+        ov_x = set(variable_names(ram.partable).ov_x)
+        out.append([i for i, name in enumerate(b.names) if name in ov_x])
+    return out
+
+
+def _block_pieces(blocks, version: str, tilde_x: list[list[int]] | None = None) -> list[dict]:
     """Per-block matrices that do not depend on the model: f_g Wm_g, f_g Jm_g, B_g, Gamma_g (V3) and the
-    model-free trace of k."""
+    model-free trace of k (``tilde_x``: the covariates whose rows of Wc_g are zero, :func:`_tilde_x`)."""
     n = sum(b.n for b in blocks)
     out = []
-    for b in blocks:
+    for g, b in enumerate(blocks):
         fg = b.n / n
         mask = x_mask(b.cov.shape[0], b.x_index, True)
         wm, jm = _masked(b.h1_information(True), mask)
         wmi = masked_inverse(wm, mask)
-        wc = _masked((h1_information(b.cov, True),), mask)[0]
+        exo = sorted(set(b.x_index) | set(tilde_x[g] if tilde_x else ()))
+        wc = _masked((h1_information(b.cov, True),), x_mask(b.cov.shape[0], exo, True))[0]
         piece = {"f": fg, "mask": mask, "wm": fg * wm, "jm": fg * jm, "b": wmi @ wc @ wmi / fg}
         if version == "V3":
             piece["gamma"] = wmi @ jm @ wmi / fg
@@ -77,7 +94,7 @@ def fiml_corrected(models: list[tuple[MultiGroupModel, np.ndarray, float]], bloc
     (estimator MLF): E = Delta' Jm Delta with Jm = bdiag(f_g Jm_g), the first-order h1 information at the
     EM moments (lavaan's ``inverted.information`` of a first-order fit under h1.information="unstructured",
     for the model and the baseline alike)."""
-    pieces = _block_pieces(blocks, version)
+    pieces = _block_pieces(blocks, version, _tilde_x(models[0][0], blocks))
     out = []
     we = None
     for j, (mg, theta, df, *jac) in enumerate(models):  # jac: the Jacobian of the active constraints

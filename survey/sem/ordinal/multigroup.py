@@ -249,6 +249,17 @@ def _objective(groups, weights, theta) -> float:
 
 
 def _optimise(groups, weights, theta, tol=1e-10, max_iter=300) -> tuple[np.ndarray, bool]:
+    """Gauss-Newton on the summed DWLS/WLS objective, the step halved until F decreases. Groups that share
+    no parameter (configural fits) are minimised one at a time: F is then a sum of separate problems, and
+    one step length for all of them lets a large step of one group (at a ridge) ride on the decrease of the
+    others into another basin (each group alone converges as the single-group fit, and as lavaan)."""
+    used = [set(g.index[g.index >= 0].tolist()) for g in groups]
+    if len(groups) > 1 and all(a.isdisjoint(b) for i, a in enumerate(used) for b in used[i + 1:]):
+        converged = True
+        for g, w in zip(groups, weights, strict=True):
+            theta, ok = _optimise([g], [w], theta, tol, max_iter)
+            converged = converged and ok
+        return theta, converged
     f_old = _objective(groups, weights, theta)
     for _ in range(max_iter):
         info = np.zeros((theta.size, theta.size))

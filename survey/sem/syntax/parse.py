@@ -29,7 +29,7 @@ CONSTRAINT_OPS = ("==", "<", ">")
 _NAME = re.compile(r"^[A-Za-z_.][A-Za-z0-9_.]*$")
 _NUMBER = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
 _CALL = re.compile(r"^([A-Za-z_.][A-Za-z0-9_.]*)\((.*)\)$", re.S)
-_OPERATOR_CHARS = re.compile(r"[~=<>:]")
+_OPERATOR_CHARS = re.compile(r"[~=<>:|]")  # "|": lavaan's threshold formulas (refused, parse_syntax)
 
 
 @dataclass
@@ -282,6 +282,10 @@ def parse_syntax(text: str) -> list[Formula]:
             raise _error(number, "block syntax other than 'group: NAME' (class:) or a block without "
                          "its group name is not available (available: group: NAME / group: 1, or one "
                          "model for all groups with per-group values c(...); level: with cluster=)", line)
+        if "|" in _strip_strings(line) and not re.search(r"[~=<>]", _strip_strings(line)):
+            raise _error(number, "threshold formulas (item | t1) are not available yet (available: "
+                         "thresholds estimated per item, equal across groups with group_equal="
+                         "['thresholds'])", line)
         lhs_text, op, rhs_text = _split_operator(line, number)
         if op == ":=":
             if not _NAME.match(lhs_text):

@@ -1,6 +1,8 @@
 """Row-level checks of a parsed model (lavaan's ``lavaanify`` errors), used by :mod:`survey.sem.syntax.table`.
 
 * :func:`unique_rows` - a duplicated element keeps its first occurrence, as lavaan does;
+* :func:`reorder_covariances` - ``b ~~ a`` is written ``a ~~ b`` when ``a`` comes first among the latent
+  then the observed variables (lavaan's ``lav_partable_covariance_reorder`` in ``lavParseModelString``);
 * :func:`check_model` - a factor that is its own indicator, or both a composite and a factor, is refused;
 * :func:`check_constraints` - every name of a ``==``/``<``/``>``/``:=`` row must be a label, a plabel or an
   earlier defined parameter (math functions aside), and a defined parameter cannot reuse a label.
@@ -9,6 +11,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -33,6 +36,20 @@ def unique_rows(rows: list[Formula]) -> list[Formula]:
         seen.add(key)
         user.append(f)
     return user
+
+
+def reorder_covariances(rows: list[Formula], names: VariableNames) -> list[Formula]:
+    """``b ~~ a`` -> ``a ~~ b`` when ``a`` precedes ``b`` in lavaan's order of the parsed model's names
+    (the latent variables, then the observed ones: ``lav_partable_vnames(FLAT, "lv")`` and ``"ov"``), as
+    lavaan 0.6.14's ``lav_partable_covariance_reorder`` does right after parsing; modifiers stay."""
+    order = {name: k for k, name in enumerate(dict.fromkeys(names.lv + names.ov))}
+    out = []
+    for f in rows:
+        if (f.op == "~~" and f.lhs != f.rhs and f.lhs in order and f.rhs in order
+                and order[f.lhs] > order[f.rhs]):
+            f = replace(f, lhs=f.rhs, rhs=f.lhs)
+        out.append(f)
+    return out
 
 
 def check_model(user: list[Formula], names: VariableNames) -> None:

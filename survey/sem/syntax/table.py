@@ -37,7 +37,7 @@ from survey.sem.syntax.blocks import block_groups, split_blocks
 from survey.sem.syntax.efa import efa_factors, mark_efa
 from survey.sem.syntax.labels import auto_labels, equalities, simple_merge
 from survey.sem.syntax.parse import CONSTRAINT_OPS, Formula, Modifiers, parse_syntax
-from survey.sem.syntax.rows import check_constraints, check_model, unique_rows
+from survey.sem.syntax.rows import check_constraints, check_model, reorder_covariances, unique_rows
 
 __all__ = ["Formula", "Modifiers", "VariableNames", "build_partable", "lavaanify", "parse_syntax",
            "variable_names"]
@@ -240,6 +240,7 @@ def _apply_modifiers(pt: pd.DataFrame, user: list[Formula], ngroups: int) -> boo
 def build_partable(formulas: list[Formula], **options) -> pd.DataFrame:
     """Parameter table from parsed formulas (see :func:`lavaanify` for the options)."""
     opt = _options(**options)
+    formulas = reorder_covariances(formulas, variable_names(formulas))  # lavaan: a ~~ b in name order
     model_rows = [f for f in formulas if f.op in MODEL_OPS]
     if not model_rows:
         raise SurveyInputError("the model has no =~, <~, ~ or ~~ formula", field="model")
