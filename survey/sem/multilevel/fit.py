@@ -145,28 +145,28 @@ def fit_twolevel(model: str, data, *, cluster: str, estimator: str = "ML", missi
     elif dropped:
         warnings.append(SurveyWarning("listwise", f"{dropped} row(s) with a missing value in a model "
                                       "variable deleted (lavaan's listwise default)", "sem"))
-    exo = {lev: set(pt.loc[(pt["exo"] == 1) & (pt["level"] == lev), "lhs"]) for lev in (1, 2)}
-    if exo[1] & exo[2]:
-        _refuse(f"the fixed.x covariate {sorted(exo[1] & exo[2])[0]!r} appears at both levels: not available "
-                "with a two-level model yet (lavaan 0.6.14 fixes its within and between moments at its h1 "
-                "start values; available: a covariate at one level only)", "model")
     tl = build_model(pt, st)
-    h0 = estimate(tl)
-    if not h0.converged:
-        warnings.append(SurveyWarning("nonconvergence", "the two-level model did not converge", "sem"))
     if fiml:
         from survey.sem.multilevel.missing import fit_saturated_missing
         sat = fit_saturated_missing(st, tl.y_both)
     else:
         sat = fit_saturated(st, tl.y_both)
+    xw, xb = ([v for v in mod.ov if v in set(pt.loc[(pt["exo"] == 1) & (pt["level"] == lev), "lhs"])]
+              for lev, mod in ((1, tl.within), (2, tl.between)))  # the fixed.x covariates of each level
+    if set(xw) & set(xb):  # a covariate at both levels: lavaan's h1 (EM) moments as its fixed values
+        from survey.sem.multilevel.estimate import set_h1_exogenous
+        set_h1_exogenous(tl, sat)
+    h0 = estimate(tl)
+    if not h0.converged:
+        warnings.append(SurveyWarning("nonconvergence", "the two-level model did not converge", "sem"))
     if not sat.converged:
         warnings.append(SurveyWarning("h1", "the saturated two-level model did not converge" + (
             "" if fiml else " in 5000 EM iterations (lavaan's limit)"), "sem"))
     btl = build_model(baseline_partable(pt), st)
+    if set(xw) & set(xb):
+        set_h1_exogenous(btl, sat)
     base = estimate(btl)
-    xw = [v for v in sets["within"] if v in tl.within.names.ov_x]
-    xb = [v for v in sets["between"] if v in tl.between.names.ov_x]
-    lx = loglik_x(st, xw, xb)
+    lx = loglik_x(st, [v for v in xw if v not in xb], [v for v in xb if v not in xw])
     expected = info_kind == "expected"
     info = expected_information(lambda t: tl.moments(t)[0], st, h0.theta) if expected else h0.hessian
     nd = ndat(tl, xw, xb)

@@ -48,15 +48,16 @@ def _level_covs(tl, m):
 
 
 def ndat(tl, x_within: list[str], x_between: list[str]) -> int:
-    """lavaan's number of sample statistics of a two-level model."""
-    st = tl.st
+    """lavaan's number of sample statistics of a two-level model (``lav_partable_ndat``): level 1 its
+    covariances and the means of its within-only non-covariates, level 2 its covariances and means; the
+    moments of each level's fixed.x covariates (``x_within``, ``x_between``) left out (at level 1 their
+    covariances only)."""
     p1, p2 = len(tl.within.ov), len(tl.between.ov)
-    both = len(tl.y_both)
-    out = p1 * (p1 + 1) // 2 + p2 * (p2 + 1) // 2 + p1 + p2 - both
-    for k in (len(x_within), len(x_between)):
-        out -= k * (k + 1) // 2 + k
-    del st
-    return out
+    level2 = set(tl.between.ov)
+    within_y = [v for v in tl.within.ov if v not in level2 and v not in x_within]
+    k1, k2 = len(x_within), len(x_between)
+    return (p1 * (p1 + 1) // 2 + len(within_y) - k1 * (k1 + 1) // 2
+            + p2 * (p2 + 1) // 2 + p2 - k2 * (k2 + 1) // 2 - k2)
 
 
 def twolevel_measures(fit) -> dict[str, float]:

@@ -116,13 +116,14 @@ def _free_h1(sm, st: ClusterStats, tl, x_within: list[str], x_between: list[str]
     for k, (r, c) in enumerate(zip(sm.rw, sm.cw, strict=True)):
         if r in xw and c in xw:
             keep[k] = False
-    xb = {sm.nb + st.z.index(v) for v in x_between}
+    yb = [st.y[i] for i in sm.y_both]
+    xb = {yb.index(v) if v in yb else sm.nb + st.z.index(v) for v in x_between}
     for k, (r, c) in enumerate(zip(sm.rb, sm.cb, strict=True)):
         if r in xb and c in xb:
             keep[kw + k] = False
     base = kw + len(sm.rb)
-    for i in xb:
-        keep[base + i - sm.nb] = False
-    for i in xw:
-        keep[base + sm.pz + i] = False
+    for v in x_between:
+        keep[base + (st.z.index(v) if v in st.z else sm.pz + st.y.index(v))] = False
+    for v in x_within:
+        keep[base + sm.pz + st.y.index(v)] = False
     return keep
