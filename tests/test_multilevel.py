@@ -162,8 +162,7 @@ def test_level_names_within_between_and_json():
     ({"cluster": "cluster", "se": "robust.sem"}, "in the multilevel case"),
     ({"cluster": "cluster", "test": "satorra.bentler"}, "lavaan: `test' argument must one of"),
     ({"cluster": "cluster", "information": "bogus"}, "information='bogus' is not available"),
-    ({"cluster": "cluster", "orthogonal": True}, "option 'orthogonal' is not available with a two-level "
-                                                "model yet"),
+    ({"cluster": "cluster", "std_ov": True}, "option 'std_ov' is not available with a two-level model yet"),
 ])
 def test_two_level_refusals_name_the_option(kwargs, message):
     with pytest.raises(SurveyInputError, match=None) as info:

@@ -23,7 +23,9 @@ DATA = pd.read_csv(FIX / "twolevel_more.csv")
 LIKELIHOOD = ("logl", "unrestricted.logl", "aic", "bic", "bic2")
 OPTIONS = {"constr_mlr": {"estimator": "MLR"}, "both_mlr": {"estimator": "MLR"}, "two_none": {"se": "none"},
            "two_orthogonal": {"orthogonal": True}, "onex_fixedx": {"fixed_x": False},
-           "novar_lavaan": {"auto_var": False}}
+           "novar_lavaan": {"auto_var": False}, "two_noint": {"int_ov_free": False},
+           "two_stdlv": {"auto_fix_first": False, "std_lv": True}, "reg_covy": {"auto_cov_y": False},
+           "two_covlvx": {"auto_cov_lv_x": False}}
 
 
 @cache
@@ -31,13 +33,18 @@ def _fit(case: str):
     return fit(REF[case]["model"], DATA, cluster="cluster", **OPTIONS.get(case, {}))
 
 
-def _check(res, ref) -> None:
+def _check(res, ref, na_zero: tuple[str, ...] = ()) -> None:
+    """``na_zero``: rows (lhs op rhs) whose SE lavaan gives as NA and ours as 0 (see the constraints test)."""
     est, want = res.estimates(), pd.DataFrame(ref["estimates"])
     assert list(est["lhs"] + est["op"] + est["rhs"]) == list(want["lhs"] + want["op"] + want["rhs"])
     assert list(est["level"].astype(str)) == list(want["level"].astype(str))
     for col in ("est", "se", "std.lv", "std.all"):
-        w = pd.to_numeric(want[col], errors="coerce").to_numpy(dtype=float)  # lavaan's NA: null
+        w = pd.to_numeric(want[col], errors="coerce").to_numpy(dtype=float).copy()  # lavaan NA: null
         o = est[col].to_numpy(dtype=float)
+        if col == "se" and na_zero:
+            hit = (est["lhs"] + est["op"] + est["rhs"]).isin(na_zero).to_numpy()
+            assert np.isnan(w[hit]).all() and np.abs(o[hit]).max() < 1e-6
+            w[hit] = o[hit]
         assert (np.isnan(o) == np.isnan(w)).all(), col
         np.testing.assert_allclose(o[~np.isnan(w)], w[~np.isnan(w)], atol=1e-3, err_msg=col)
     fm = res.fit_measures()
@@ -64,3 +71,66 @@ def test_covariate_at_both_levels_equals_lavaan(case):
     assert est.loc[("x1", "~1", "", 1), "est"] == 0.0
     k = res.tl.st.y.index("x1")
     assert est.loc[("x1", "~~", "x1", 2), "est"] == pytest.approx(res.sat.moments.sb[k, k])
+
+
+@pytest.mark.parametrize("case", ["constr_ml", "constr_mlr"])
+def test_explicit_constraints_equal_lavaan(case):
+    """a == c across the levels (one parameter, as lavaan's ceq.simple), e == b^2 (nonlinear) and b < 0.6
+    (active at the optimum): lavaan's estimates under them, SEs and the MLR sandwich / Yuan-Bentler-Mplus
+    traces from the augmented inverse information (J: the equality and the active inequality rows), npar
+    18 = 19 - 1 equality, df 6. lavaan's ML SEs of b and e (fixed by the active constraints) are NA: the
+    square root of a -1e-17 variance; ours are 0 (the MLR ones are 0 in lavaan too)."""
+    res = _fit(case)
+    _check(res, REF[case], na_zero=("fw=~y3", "fb=~y3") if case == "constr_ml" else ())
+    est = res.estimates().set_index(["lhs", "op", "rhs", "block"])
+    b, e = est.loc[("fw", "=~", "y3", 1), "est"], est.loc[("fb", "=~", "y3", 2), "est"]
+    assert b == pytest.approx(0.6, abs=1e-7) and e == pytest.approx(b**2, abs=1e-7)
+    assert est.loc[("fw", "=~", "y2", 1), "est"] == est.loc[("fb", "=~", "y2", 2), "est"]
+    fm = res.fit_measures()
+    assert fm["npar"] == 18 and fm["df"] == 6
+
+
+def test_constraints_change_the_fit():
+    """The unconstrained model is another fit (b = .73 there): the constraints are imposed, not ignored."""
+    model = REF["constr_ml"]["model"].split("\na == c")[0]
+    free = fit(model, DATA, cluster="cluster")
+    assert free.fit_measures()["df"] == 4
+    assert free.fit_measures()["chisq"] < REF["constr_ml"]["fit_measures"]["chisq"] - 10
+
+
+@pytest.mark.parametrize("case", ["two_none", "two_orthogonal", "onex_fixedx", "novar_lavaan", "two_noint",
+                                  "two_stdlv", "reg_sem", "reg_covy", "two_covlvx"])
+def test_options_equal_lavaan(case):
+    """se = "none" (no SEs: NA in every row, as lavaan's missing column; the test and fit measures kept);
+    orthogonal = TRUE; fixed.x = FALSE (the covariates' moments free at their level); lavaan() with
+    auto.var = FALSE (variances as written), int.ov.free = FALSE (all intercepts 0), auto.fix.first = FALSE
+    with std.lv, auto.cov.y = FALSE, auto.cov.lv.x = FALSE; lavaan's SRMR between from the implied between
+    covariance forced positive definite (lav_matrix_symmetric_force_pd: two_* has a Heywood case there)."""
+    res = _fit(case)
+    _check(res, REF[case])
+    if case == "two_none":
+        assert res.estimates()["se"].isna().all()
+
+
+@pytest.mark.parametrize("case, kwargs, message", [
+    ("two_lvint", {"int_lv_free": True}, "int_lv_free=True with a two-level model is not available"),
+    ("reg_single", {"auto_fix_single": False}, "auto_fix_single=False with a single-indicator factor"),
+])
+def test_unidentified_options_refused(case, kwargs, message):
+    """lavaan 0.6.14 fits these without identification: NA standard errors (the fixture keeps them)."""
+    assert any(r["se"] is None for r in REF[case]["estimates"])
+    with pytest.raises(SurveyInputError, match=None) as info:
+        fit(REF[case]["model"], DATA, cluster="cluster", **kwargs)
+    assert message in str(info.value) and "not identified" in str(info.value)
+
+
+def test_growth_with_levels_refused():
+    """lavaan 0.6.14's growth() with level: blocks frees the growth factors' means at both levels beside the
+    level-2 intercepts: 'Could not compute standard errors! The information matrix could not be inverted'
+    (checked in R on Demo.twolevel)."""
+    from survey import growth
+
+    model = ("level: 1\n i =~ 1*y1 + 1*y2 + 1*y3 + 1*y4\n s =~ 0*y1 + 1*y2 + 2*y3 + 3*y4\n"
+             "level: 2\n ib =~ 1*y1 + 1*y2 + 1*y3 + 1*y4\n sb =~ 0*y1 + 1*y2 + 2*y3 + 3*y4")
+    with pytest.raises(SurveyInputError, match="growth\\(\\) with a two-level model is not available"):
+        growth(model, DATA, cluster="cluster")

@@ -12,13 +12,17 @@ from __future__ import annotations
 import numpy as np
 
 from survey.errors import SurveyInputError
+from survey.sem.inference.vcov import augmented_inverse
 from survey.sem.multilevel.baseline import baseline_partable
+from survey.sem.multilevel.constraints import estimate_constrained, has_constraints
 from survey.sem.multilevel.estimate import build_model, estimate
 from survey.sem.multilevel.h1 import fit_saturated, loglik_x
 from survey.sem.multilevel.stats import cluster_stats
 from survey.sem.multilevel.syntax import level_partable, level_variables
 
-_OPTIONS = ("std_lv", "meanstructure", "model_type")  # the parameter-table options checked against lavaan
+# the parameter-table options checked against lavaan (tests/test_multilevel*.py)
+_OPTIONS = ("std_lv", "meanstructure", "model_type", "orthogonal", "fixed_x", "int_ov_free", "int_lv_free",
+            "auto_fix_first", "auto_fix_single", "auto_var", "auto_cov_lv_x", "auto_cov_y")
 # lavaan 0.6.14 (lav_options_set) in the multilevel case
 _LAVAAN_SE = ("`se' argument must one of \"none\", \"standard\" or \"robust.huber.white\" in the multilevel "
               "case")
@@ -65,9 +69,9 @@ def check_twolevel(*, estimator: str, missing: str, group, se: str, bootstrap, s
     # lavaan 0.6.14 runs MLF on two-level data as ML: se "standard", observed information (checked)
     default = {"ML": "standard", "MLR": "robust.huber.white", "MLF": "standard"}[est]
     se_kind = default if se_name == "default" else "robust.huber.white" if se_name == "robust" else se_name
-    if se_kind not in ("standard", "robust.huber.white", "first.order"):
-        _refuse(f"se={se!r} is not available with a two-level model{' yet' if se_kind == 'none' else ''} "
-                f"(available: standard, robust.huber.white; lavaan: {_LAVAAN_SE})", "se", se)
+    if se_kind not in ("standard", "robust.huber.white", "first.order", "none"):
+        _refuse(f"se={se!r} is not available with a two-level model (available: standard, "
+                f"robust.huber.white, none; lavaan: {_LAVAAN_SE})", "se", se)
     info = "observed" if information in (None, "default") else str(information)
     if info not in ("observed", "expected", "first.order"):
         _refuse(f"information={information!r} is not available with a two-level model (available: "
@@ -80,14 +84,30 @@ def check_twolevel(*, estimator: str, missing: str, group, se: str, bootstrap, s
         extra = "" if test in ("yuan.bentler",) else f" (lavaan: {_LAVAAN_TEST})"
         _refuse(f"test={test!r} is not available with a two-level {est} fit{' yet' if not extra else ''} "
                 f"(available: standard{', yuan.bentler.mplus' if est == 'MLR' else ''}){extra}", "test", test)
-    if str(options.get("model_type", "sem")) == "growth":
-        _refuse("growth() with a two-level model is not available yet (available: sem(), cfa())",
-                "model_type")
+    # lavaan 0.6.14 fits these, but the model is not identified: the latent means are free at both
+    # levels beside the level-2 intercepts (growth() frees them; int.lv.free), a single-indicator factor
+    # keeps its residual variance (auto.fix.single = FALSE): its information matrix cannot be inverted
+    if str(options.get("model_type", "sem")) == "growth" or options.get("int_lv_free"):
+        what = "growth()" if str(options.get("model_type", "sem")) == "growth" else "int_lv_free=True"
+        _refuse(f"{what} with a two-level model is not available: latent means free at both levels are not "
+                "identified (lavaan 0.6.14: 'Could not compute standard errors!')", "model_type")
     unknown = sorted(set(options) - set(_OPTIONS))
     if unknown:
         _refuse(f"option {unknown[0]!r} is not available with a two-level model yet (available: "
                 f"{', '.join(_OPTIONS)})", unknown[0])
     return est, se_kind, info
+
+
+def _free_single_indicator(pt) -> bool:
+    """A factor with one indicator whose residual variance and the factor's variance are both free."""
+    loads = pt[pt["op"] == "=~"]
+    for (level, lv), rows in loads.groupby(["level", "lhs"]):
+        if len(rows) == 1:
+            var = pt[(pt["op"] == "~~") & (pt["lhs"] == pt["rhs"]) & (pt["level"] == level)]
+            free = dict(zip(var["lhs"], var["free"] > 0, strict=True))
+            if free.get(rows["rhs"].iloc[0]) and free.get(lv):
+                return True
+    return False
 
 
 def check_fiml(est: str, se, information) -> None:
@@ -120,9 +140,9 @@ def fit_twolevel(model: str, data, *, cluster: str, estimator: str = "ML", missi
         cluster=cluster, options=options)
     options.pop("meanstructure", None)
     pt = level_partable(model, **options)
-    if pt["op"].isin(["==", "<", ">"]).any():
-        _refuse("explicit constraints (==, <, >) beyond equal labels are not available with a two-level "
-                "model yet (available: shared labels, := definitions)", "model")
+    if options.get("auto_fix_single") is False and _free_single_indicator(pt):
+        _refuse("auto_fix_single=False with a single-indicator factor in a two-level model is not available: "
+                "not identified (lavaan 0.6.14 gives no standard errors)", "auto_fix_single")
     sets = level_variables(pt)
     fiml = str(missing).lower() in ("ml", "fiml", "direct")
     if fiml and (pt["exo"] == 1).any():
@@ -157,6 +177,9 @@ def fit_twolevel(model: str, data, *, cluster: str, estimator: str = "ML", missi
         from survey.sem.multilevel.estimate import set_h1_exogenous
         set_h1_exogenous(tl, sat)
     h0 = estimate(tl)
+    cons = None
+    if has_constraints(pt):  # lavaan's explicit constraints (:mod:`.constraints`)
+        h0, cons = estimate_constrained(tl, pt, h0)
     if not h0.converged:
         warnings.append(SurveyWarning("nonconvergence", "the two-level model did not converge", "sem"))
     if not sat.converged:
@@ -170,21 +193,27 @@ def fit_twolevel(model: str, data, *, cluster: str, estimator: str = "ML", missi
     expected = info_kind == "expected"
     info = expected_information(lambda t: tl.moments(t)[0], st, h0.theta) if expected else h0.hessian
     nd = ndat(tl, xw, xb)
+    n_eq = cons.n_equality if cons is not None else 0
     robust = base_robust = None
     try:
+        # under constraints every inverse information is lavaan's augmented one
+        a_inv = np.linalg.inv(info) if cons is None else augmented_inverse(info, cons.jacobian)
         if est_name == "MLR":
-            robust = robust_pieces(tl, h0.theta, info, sat, xw, xb, nd - tl.mg.npar, expected)
+            robust = robust_pieces(tl, h0.theta, info, sat, xw, xb, nd - tl.mg.npar + n_eq, expected, a_inv)
             b_info = expected_information(lambda t: btl.moments(t)[0], st, base.theta) if expected \
                 else base.hessian
             dfb = nd - btl.mg.npar
             base_robust = (robust.trace_h1 - model_sandwich(btl, base.theta, b_info)[1]) / dfb if dfb > 0 \
                 else float("nan")
-        if se_kind == "robust.huber.white":
-            vcov = robust.vcov if robust is not None else model_sandwich(tl, h0.theta, info)[0]
+        if se_kind == "none":  # lavaan se = "none": no standard errors
+            vcov = np.full(info.shape, np.nan)
+        elif se_kind == "robust.huber.white":
+            vcov = robust.vcov if robust is not None else model_sandwich(tl, h0.theta, info, a_inv)[0]
         elif se_kind == "first.order" or info_kind == "first.order":
-            vcov = np.linalg.inv(model_sandwich(tl, h0.theta, info)[2])
+            b0 = model_sandwich(tl, h0.theta, info, a_inv)[2]
+            vcov = np.linalg.inv(b0) if cons is None else augmented_inverse(b0, cons.jacobian)
         else:
-            vcov = np.linalg.inv(info)
+            vcov = a_inv
         if est_name == "MLR" and test == "standard":  # robust SEs, the unscaled test only (lavaan)
             robust = base_robust = None
     except np.linalg.LinAlgError:
@@ -194,4 +223,4 @@ def fit_twolevel(model: str, data, *, cluster: str, estimator: str = "ML", missi
     return TwoLevelFit(model=model, estimator=est_name, information=info_kind, se_kind=se_kind,
                        cluster=cluster, pt=pt, tl=tl, h0=h0, sat=sat, base=base, btl=btl, loglik_x=lx,
                        vcov=vcov, robust=robust, base_scaling=base_robust, warnings=warnings, x_within=xw,
-                       x_between=xb)
+                       x_between=xb, n_equality=n_eq)

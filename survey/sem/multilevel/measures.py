@@ -47,6 +47,17 @@ def _level_covs(tl, m):
     return sw, full[np.ix_(idx, idx)]
 
 
+def force_pd(s: np.ndarray, tol: float = 1e-6) -> np.ndarray:
+    """lavaan ``lav_matrix_symmetric_force_pd``: eigenvalues below tol * the largest raised to it (a 1 x 1
+    matrix: max(s, tol)); ``lav_fit_srmr_twolevel`` applies it to the implied between covariance."""
+    if s.shape[0] == 1:
+        return np.maximum(s, tol)
+    ev, vec = np.linalg.eigh(s)
+    top = abs(ev[-1])
+    ev = np.where(ev / top < tol, tol * top, ev)
+    return (vec * ev) @ vec.T
+
+
 def ndat(tl, x_within: list[str], x_between: list[str]) -> int:
     """lavaan's number of sample statistics of a two-level model (``lav_partable_ndat``): level 1 its
     covariances and the means of its within-only non-covariates, level 2 its covariances and means; the
@@ -64,7 +75,7 @@ def twolevel_measures(fit) -> dict[str, float]:
     """The fit measures of a :class:`survey.sem.multilevel.result.TwoLevelFit`, lavaan's names."""
     tl, st = fit.tl, fit.tl.st
     n = st.n
-    npar = tl.mg.npar
+    npar = tl.mg.npar - getattr(fit, "n_equality", 0)  # lavaan: minus the rank of the == constraints
     logl = -0.5 * fit.h0.minus2 - fit.loglik_x
     logl_h1 = -0.5 * fit.sat.minus2 - fit.loglik_x
     t = max(fit.h0.minus2 - fit.sat.minus2, 0.0)
@@ -98,7 +109,7 @@ def twolevel_measures(fit) -> dict[str, float]:
     m0, _ = tl.moments(fit.h0.theta)
     sw0, sb0 = _level_covs(tl, m0)
     sw1, sb1 = _level_covs(tl, fit.sat.moments)
-    within, between = srmr_level(sw1, sw0), srmr_level(sb1, sb0)
+    within, between = srmr_level(sw1, sw0), srmr_level(sb1, force_pd(sb0) if sb0.size else sb0)
     out.update({"srmr": within + between, "srmr_within": within, "srmr_between": between})
     if fit.robust is not None:
         out.update(_scaled(fit, t, df, tb, dfb, n))
