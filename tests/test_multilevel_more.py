@@ -1,8 +1,8 @@
 """Two-level SEM, the remaining model features (issues 14/15) against lavaan 0.6.14 on simulated clustered
 data (100 clusters; tests/fixtures/multilevel/make_multilevel_more.R): a fixed.x covariate at both levels,
-explicit constraints, se = "none", lavaan() options; estimates, SEs, std.lv/std.all (1e-3), logl /
-unrestricted.logl / AIC / BIC (1e-5 relative) and every other fit measure lavaan reports (1e-3); the
-combinations lavaan fails on are refused with its reason."""
+explicit constraints, se = "none", test = "yuan.bentler", lavaan() options; estimates, SEs,
+std.lv/std.all (1e-3), logl / unrestricted.logl / AIC / BIC (1e-5 relative) and every other fit measure
+lavaan reports (1e-3); what lavaan fits without identification is refused with its reason."""
 
 from __future__ import annotations
 
@@ -25,7 +25,9 @@ OPTIONS = {"constr_mlr": {"estimator": "MLR"}, "both_mlr": {"estimator": "MLR"},
            "two_orthogonal": {"orthogonal": True}, "onex_fixedx": {"fixed_x": False},
            "novar_lavaan": {"auto_var": False}, "two_noint": {"int_ov_free": False},
            "two_stdlv": {"auto_fix_first": False, "std_lv": True}, "reg_covy": {"auto_cov_y": False},
-           "two_covlvx": {"auto_cov_lv_x": False}}
+           "two_covlvx": {"auto_cov_lv_x": False}, "two_yb": {"test": "yuan.bentler"},
+           "two_mlr_yb": {"estimator": "MLR", "test": "yuan.bentler"}, "constr_yb": {"test": "yuan.bentler"},
+           "constr_mlr_yb": {"estimator": "MLR", "test": "yuan.bentler"}, "both_yb": {"test": "yuan.bentler"}}
 
 
 @cache
@@ -134,3 +136,20 @@ def test_growth_with_levels_refused():
              "level: 2\n ib =~ 1*y1 + 1*y2 + 1*y3 + 1*y4\n sb =~ 0*y1 + 1*y2 + 2*y3 + 3*y4")
     with pytest.raises(SurveyInputError, match="growth\\(\\) with a two-level model is not available"):
         growth(model, DATA, cluster="cluster")
+
+
+@pytest.mark.parametrize("case", ["two_yb", "two_mlr_yb", "constr_yb", "constr_mlr_yb", "both_yb"])
+def test_yuan_bentler_test_equals_lavaan(case):
+    """test = "yuan.bentler": ML gets lavaan's Yuan-Bentler trace tr(U Gamma) (U from the h1 observed
+    information at the implied moments, Gamma from the EM h1 moments; NA baseline scaling when its trace is
+    negative, as in two_yb, so NA robust CFI/TLI); MLR keeps Yuan-Bentler-Mplus as its reported test, its h0
+    trace from E = Delta' A1 Delta (lavaan 0.6.14: 'observed.information for ALL test statistics is set
+    to h1'); under constraints E^-1 is the augmented inverse; a covariate at both levels (both_yb)."""
+    res = _fit(case)
+    _check(res, REF[case], na_zero=("fw=~y3", "fb=~y3") if case == "constr_yb" else ())
+    name = "yuan.bentler" if "mlr" not in case else "yuan.bentler.mplus"
+    assert list(res.tests()) == ["standard", name]
+    if case == "two_mlr_yb":  # another scaling than MLR's default test
+        default = fit(REF[case]["model"], DATA, cluster="cluster", estimator="MLR")
+        assert abs(default.fit_measures()["chisq.scaling.factor"] - res.fit_measures()["chisq.scaling.factor"]
+                   ) > 1e-2

@@ -4,7 +4,9 @@ models; ``information="expected"|"first.order"``, ``se="robust.huber.white"``), 
 MLR (Huber-White sandwich over cluster scores, Yuan-Bentler-Mplus scaled test), complete rows (incomplete
 ones dropped as lavaan's listwise default) or ``missing="ml"`` (two-level FIML, ML only: :mod:`.missing`),
 the chi-square against the saturated two-level model and the
-fit measures lavaan reports (:mod:`.measures`).
+fit measures lavaan reports (:mod:`.measures`); explicit constraints (:mod:`.constraints`), a fixed.x
+covariate at both levels (fixed at lavaan's EM h1 moments), ``se="none"``, ``test="yuan.bentler"``
+(:mod:`.yuan_bentler`) and lavaan()'s int.*/auto.*/orthogonal/fixed.x options.
 """
 
 from __future__ import annotations
@@ -80,10 +82,14 @@ def check_twolevel(*, estimator: str, missing: str, group, se: str, bootstrap, s
         _refuse("information='first.order' with MLR is not available (available: observed, expected)",
                 "information", information)
     wanted = "yuan.bentler.mplus" if est == "MLR" else "standard"
-    if test not in (None, "default", wanted, "standard"):
-        extra = "" if test in ("yuan.bentler",) else f" (lavaan: {_LAVAAN_TEST})"
+    if test not in (None, "default", wanted, "standard", "yuan.bentler"):
+        extra = "" if test == "none" else f" (lavaan: {_LAVAAN_TEST})"
         _refuse(f"test={test!r} is not available with a two-level {est} fit{' yet' if not extra else ''} "
-                f"(available: standard{', yuan.bentler.mplus' if est == 'MLR' else ''}){extra}", "test", test)
+                f"(available: standard, yuan.bentler{', yuan.bentler.mplus' if est == 'MLR' else ''}){extra}",
+                "test", test)
+    if test == "yuan.bentler" and (fiml or info != "observed"):
+        _refuse("test='yuan.bentler' with a two-level model is available with complete data and observed "
+                "information only (not yet with missing='ml' or other information)", "test", test)
     # lavaan 0.6.14 fits these, but the model is not identified: the latent means are free at both
     # levels beside the level-2 intercepts (growth() frees them; int.lv.free), a single-indicator factor
     # keeps its residual variance (auto.fix.single = FALSE): its information matrix cannot be inverted
@@ -96,6 +102,22 @@ def check_twolevel(*, estimator: str, missing: str, group, se: str, bootstrap, s
         _refuse(f"option {unknown[0]!r} is not available with a two-level model yet (available: "
                 f"{', '.join(_OPTIONS)})", unknown[0])
     return est, se_kind, info
+
+
+def _yuan_bentler(est: str, robust, tl, theta, btl, base_theta, sat, xw, xb, df: float, dfb: float, cons):
+    """test='yuan.bentler': ML gets lavaan's Yuan-Bentler scaling; MLR keeps its first test,
+    Yuan-Bentler-Mplus, as lavaan 0.6.14 does (test = c("yuan.bentler.mplus", "yuan.bentler"), fitMeasures
+    from the first), with its h0 trace from E = Delta' A1 Delta (lavaan: "observed.information for ALL
+    test statistics is set to h1"). Returns the model's pieces and the baseline's scaling."""
+    from survey.sem.multilevel.yuan_bentler import yuan_bentler_pieces
+
+    model = yuan_bentler_pieces(tl, theta, sat, xw, xb, df, None if cons is None else cons.jacobian)
+    base = yuan_bentler_pieces(btl, base_theta, sat, xw, xb, dfb)
+    if est != "MLR":
+        return model, base.scaling
+    robust.trace_h0 = model.trace_h0
+    robust.scaling = (robust.trace_h1 - model.trace_h0) / df if df > 0 else float("nan")
+    return robust, (base.trace_h1 - base.trace_h0) / dfb if dfb > 0 else float("nan")
 
 
 def _free_single_indicator(pt) -> bool:
@@ -214,13 +236,18 @@ def fit_twolevel(model: str, data, *, cluster: str, estimator: str = "ML", missi
             vcov = np.linalg.inv(b0) if cons is None else augmented_inverse(b0, cons.jacobian)
         else:
             vcov = a_inv
+        if test == "yuan.bentler":  # lavaan's Yuan-Bentler test (:mod:`.yuan_bentler`)
+            robust, base_robust = _yuan_bentler(est_name, robust, tl, h0.theta, btl, base.theta, sat, xw, xb,
+                                                nd - tl.mg.npar + n_eq, nd - btl.mg.npar, cons)
         if est_name == "MLR" and test == "standard":  # robust SEs, the unscaled test only (lavaan)
             robust = base_robust = None
     except np.linalg.LinAlgError:
         vcov = np.full(h0.hessian.shape, np.nan)
         warnings.append(SurveyWarning("vcov", "the information matrix is singular: no standard errors",
                                       "sem"))
-    return TwoLevelFit(model=model, estimator=est_name, information=info_kind, se_kind=se_kind,
-                       cluster=cluster, pt=pt, tl=tl, h0=h0, sat=sat, base=base, btl=btl, loglik_x=lx,
-                       vcov=vcov, robust=robust, base_scaling=base_robust, warnings=warnings, x_within=xw,
-                       x_between=xb, n_equality=n_eq)
+    out = TwoLevelFit(model=model, estimator=est_name, information=info_kind, se_kind=se_kind,
+                      cluster=cluster, pt=pt, tl=tl, h0=h0, sat=sat, base=base, btl=btl, loglik_x=lx,
+                      vcov=vcov, robust=robust, base_scaling=base_robust, warnings=warnings, x_within=xw,
+                      x_between=xb, n_equality=n_eq)
+    out.scaled_test = "yuan.bentler" if test == "yuan.bentler" and est_name == "ML" else "yuan.bentler.mplus"
+    return out

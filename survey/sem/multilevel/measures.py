@@ -137,6 +137,8 @@ def _scaled(fit, t: float, df: float, tb: float, dfb: float, n: int) -> dict[str
                       scaling_factor_h0=rb.trace_h0 / fit.tl.mg.free_rows)  # lavaan: rows before ==
     base = ScaledTest("yuan.bentler.mplus", tb, dfb, fit.base_scaling * dfb, fit.base_scaling)
     out = scaled_measures(test, base, n, 1)
+    if not np.isfinite(fit.base_scaling):  # lavaan: NA baseline scaling (negative trace) -> NA robust CFI/TLI
+        out.update({k: float("nan") for k in ("cfi.robust", "tli.robust", "nnfi.robust", "rni.robust")})
     for suffix, c in (("scaled", 1.0), ("robust", rb.scaling)):
         stat = t / rb.scaling if suffix == "robust" else t
         dof = df if suffix == "robust" else rb.scaling * df

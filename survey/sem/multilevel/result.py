@@ -158,9 +158,9 @@ class TwoLevelFit(SEMResult):
         fm = self._fit
         out = {"standard": {"test": "standard", "stat": fm["chisq"], "df": fm["df"], "pvalue": fm["pvalue"]}}
         if self.robust is not None:
-            out["yuan.bentler.mplus"] = {"test": "yuan.bentler.mplus", "stat": fm["chisq.scaled"],
-                                         "df": fm["df"], "pvalue": fm["pvalue.scaled"],
-                                         "scaling.factor": fm["chisq.scaling.factor"]}
+            name = getattr(self, "scaled_test", "yuan.bentler.mplus")
+            out[name] = {"test": name, "stat": fm["chisq.scaled"], "df": fm["df"],
+                         "pvalue": fm["pvalue.scaled"], "scaling.factor": fm["chisq.scaling.factor"]}
         return out
 
     def test(self):
