@@ -167,9 +167,14 @@ def fit_twolevel(model: str, data, *, cluster: str, estimator: str = "ML", missi
                 "not identified (lavaan 0.6.14 gives no standard errors)", "auto_fix_single")
     sets = level_variables(pt)
     fiml = str(missing).lower() in ("ml", "fiml", "direct")
-    if fiml and (pt["exo"] == 1).any():
-        _refuse("fixed.x covariates with missing='ml' are not available with a two-level model yet "
-                "(available: models without exogenous observed covariates)", "model")
+    exo_vars = sorted(set(pt.loc[pt["exo"] == 1, "lhs"]))
+    dropped_x = 0
+    if fiml and exo_vars:  # lavaan: rows with a missing fixed.x covariate are deleted
+        missing_cols = [v for v in exo_vars if v not in data.columns]
+        if missing_cols:
+            _refuse(f"model variable {missing_cols[0]!r} is not a column of the data", "model")
+        has_x = data[exo_vars].notna().all(axis=1).to_numpy()
+        dropped_x, data = int((~has_x).sum()), data[has_x]
     if fiml:
         from survey.sem.multilevel.missing import missing_stats
         st, dropped = missing_stats(data, cluster, sets["ov1"], sets["between"])
@@ -181,6 +186,10 @@ def fit_twolevel(model: str, data, *, cluster: str, estimator: str = "ML", missi
         warnings.append(SurveyWarning("mlf_twolevel", "estimator MLF with a two-level model runs as ML with "
                                       "observed-information standard errors, as lavaan 0.6.14 does "
                                       "(first-order SEs: information='first.order')", "sem"))
+    if dropped_x:
+        warnings.append(SurveyWarning("listwise", f"{dropped_x} row(s) with a missing fixed.x covariate "
+                                      "deleted (lavaan: cases deleted due to missing values in exogenous "
+                                      "variable(s), while fixed.x = TRUE)", "sem"))
     if dropped and fiml:
         warnings.append(SurveyWarning("empty_rows", f"{dropped} row(s) missing every level-1 variable "
                                       "deleted (lavaan: empty cases are ignored)", "sem"))
@@ -188,14 +197,22 @@ def fit_twolevel(model: str, data, *, cluster: str, estimator: str = "ML", missi
         warnings.append(SurveyWarning("listwise", f"{dropped} row(s) with a missing value in a model "
                                       "variable deleted (lavaan's listwise default)", "sem"))
     tl = build_model(pt, st)
+    xw, xb = ([v for v in mod.ov if v in set(pt.loc[(pt["exo"] == 1) & (pt["level"] == lev), "lhs"])]
+              for lev, mod in ((1, tl.within), (2, tl.between)))  # the fixed.x covariates of each level
+    if fiml and set(xw) & set(xb):
+        _refuse(f"the fixed.x covariate {sorted(set(xw) & set(xb))[0]!r} at both levels with missing='ml' is "
+                "not available: lavaan 0.6.14 fixes its mean at an arbitrary part of its h1 mean (free at "
+                "both levels there, not identified)", "model")
     if fiml:
         from survey.sem.multilevel.missing import fit_saturated_missing
         sat = fit_saturated_missing(st, tl.y_both)
     else:
         sat = fit_saturated(st, tl.y_both)
-    xw, xb = ([v for v in mod.ov if v in set(pt.loc[(pt["exo"] == 1) & (pt["level"] == lev), "lhs"])]
-              for lev, mod in ((1, tl.within), (2, tl.between)))  # the fixed.x covariates of each level
-    if set(xw) & set(xb):  # a covariate at both levels: lavaan's h1 (EM) moments as its fixed values
+    if fiml and sat.mu_w is None:  # lavaan's unrestricted FIML h1: the means at level 2, within-only at 1
+        sat.mu_w, sat.mu_b = sat.moments.mu_y.copy(), sat.moments.mu_y.copy()
+    # a covariate at both levels, or FIML: lavaan's h1 moments as the fixed.x values (lav_start)
+    h1_x = bool(set(xw) & set(xb)) or (fiml and bool(xw or xb))
+    if h1_x:
         from survey.sem.multilevel.estimate import set_h1_exogenous
         set_h1_exogenous(tl, sat)
     h0 = estimate(tl)
@@ -208,10 +225,11 @@ def fit_twolevel(model: str, data, *, cluster: str, estimator: str = "ML", missi
         warnings.append(SurveyWarning("h1", "the saturated two-level model did not converge" + (
             "" if fiml else " in 5000 EM iterations (lavaan's limit)"), "sem"))
     btl = build_model(baseline_partable(pt), st)
-    if set(xw) & set(xb):
+    if h1_x:
         set_h1_exogenous(btl, sat)
     base = estimate(btl)
-    lx = loglik_x(st, [v for v in xw if v not in xb], [v for v in xb if v not in xw])
+    one_level = ([v for v in xw if v not in xb], [v for v in xb if v not in xw])
+    lx = loglik_x(cluster_stats(data, cluster, *one_level)[0] if fiml else st, *one_level)
     expected = info_kind == "expected"
     info = expected_information(lambda t: tl.moments(t)[0], st, h0.theta) if expected else h0.hessian
     nd = ndat(tl, xw, xb)
