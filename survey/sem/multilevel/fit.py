@@ -87,9 +87,12 @@ def check_twolevel(*, estimator: str, missing: str, group, se: str, bootstrap, s
         _refuse(f"test={test!r} is not available with a two-level {est} fit{' yet' if not extra else ''} "
                 f"(available: standard, yuan.bentler{', yuan.bentler.mplus' if est == 'MLR' else ''}){extra}",
                 "test", test)
-    if test == "yuan.bentler" and (fiml or info != "observed"):
-        _refuse("test='yuan.bentler' with a two-level model is available with complete data and observed "
-                "information only (not yet with missing='ml' or other information)", "test", test)
+    if test == "yuan.bentler" and fiml:  # lavaan 0.6.14: no scaled statistic there, only warnings
+        _refuse("test='yuan.bentler' with missing='ml' is not available with a two-level model (lavaan "
+                "0.6.14 computes no scaled statistic there; available: standard)", "test", test)
+    if test == "yuan.bentler" and info != "observed":
+        _refuse(f"test='yuan.bentler' with information={info!r} is not available with a two-level model yet "
+                "(available: observed, lavaan's default)", "test", test)
     # lavaan 0.6.14 fits these, but the model is not identified: the latent means are free at both
     # levels beside the level-2 intercepts (growth() frees them; int.lv.free), a single-indicator factor
     # keeps its residual variance (auto.fix.single = FALSE): its information matrix cannot be inverted
@@ -138,9 +141,12 @@ def check_fiml(est: str, se, information) -> None:
         _refuse("estimator 'MLR' with missing='ml' is not available with a two-level model (lavaan 0.6.14 "
                 "fails there: 'infinite or missing values in x' in its scaled test; available: ML)",
                 "estimator", est)
-    if str(se).lower() not in ("default", "standard"):
+    if str(se).lower() in ("robust.huber.white", "robust"):  # lavaan 0.6.14 stops (checked in R)
+        _refuse(f"se={se!r} with missing='ml' is not available with a two-level model (lavaan 0.6.14 fails "
+                "there: 'infinite or missing values in x'; available: standard, none)", "se", se)
+    if str(se).lower() not in ("default", "standard", "none"):
         _refuse(f"se={se!r} with missing='ml' is not available with a two-level model yet (available: "
-                "standard)", "se", se)
+                "standard, none)", "se", se)
     if information not in (None, "default", "observed"):
         _refuse(f"information={information!r} with missing='ml' is not available with a two-level model "
                 "yet (available: observed, lavaan's default)", "information", information)
