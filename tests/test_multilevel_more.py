@@ -27,7 +27,9 @@ OPTIONS = {"constr_mlr": {"estimator": "MLR"}, "both_mlr": {"estimator": "MLR"},
            "two_stdlv": {"auto_fix_first": False, "std_lv": True}, "reg_covy": {"auto_cov_y": False},
            "two_covlvx": {"auto_cov_lv_x": False}, "two_yb": {"test": "yuan.bentler"},
            "two_mlr_yb": {"estimator": "MLR", "test": "yuan.bentler"}, "constr_yb": {"test": "yuan.bentler"},
-           "constr_mlr_yb": {"estimator": "MLR", "test": "yuan.bentler"}, "both_yb": {"test": "yuan.bentler"}}
+           "constr_mlr_yb": {"estimator": "MLR", "test": "yuan.bentler"}, "both_yb": {"test": "yuan.bentler"},
+           "onex_expyb": {"information": "expected", "test": "yuan.bentler"},
+           "onex_mlrexpyb": {"estimator": "MLR", "information": "expected", "test": "yuan.bentler"}}
 
 
 @cache
@@ -138,16 +140,22 @@ def test_growth_with_levels_refused():
         growth(model, DATA, cluster="cluster")
 
 
-@pytest.mark.parametrize("case", ["two_yb", "two_mlr_yb", "constr_yb", "constr_mlr_yb", "both_yb"])
+@pytest.mark.parametrize("case", ["two_yb", "two_mlr_yb", "constr_yb", "constr_mlr_yb", "both_yb",
+                                  "onex_expyb", "onex_mlrexpyb"])
 def test_yuan_bentler_test_equals_lavaan(case):
     """test = "yuan.bentler": ML gets lavaan's Yuan-Bentler trace tr(U Gamma) (U from the h1 observed
     information at the implied moments, Gamma from the EM h1 moments; NA baseline scaling when its trace is
     negative, as in two_yb, so NA robust CFI/TLI); MLR keeps Yuan-Bentler-Mplus as its reported test, its h0
     trace from E = Delta' A1 Delta (lavaan 0.6.14: 'observed.information for ALL test statistics is set
-    to h1'); under constraints E^-1 is the augmented inverse; a covariate at both levels (both_yb)."""
+    to h1'); under constraints E^-1 is the augmented inverse; a covariate at both levels (both_yb);
+    information = "expected" (onex_*expyb: A1, E and Gamma from the expected h1 information, lavaan's
+    omega.information = "expected"; MLR's YB-Mplus then its default one)."""
     res = _fit(case)
     _check(res, REF[case], na_zero=("fw=~y3", "fb=~y3") if case == "constr_yb" else ())
     name = "yuan.bentler" if "mlr" not in case else "yuan.bentler.mplus"
+    if case == "onex_mlrexpyb":
+        default = fit(REF[case]["model"], DATA, cluster="cluster", estimator="MLR", information="expected")
+        assert default.fit_measures()["chisq.scaled"] == pytest.approx(res.fit_measures()["chisq.scaled"])
     assert list(res.tests()) == ["standard", name]
     if case == "two_mlr_yb":  # another scaling than MLR's default test
         default = fit(REF[case]["model"], DATA, cluster="cluster", estimator="MLR")
@@ -211,12 +219,12 @@ def test_fiml_covariate_at_both_levels_refused():
     ({"missing": "ml", "test": "yuan.bentler"}, "lavaan 0.6.14 computes no scaled statistic there"),
     ({"missing": "ml", "se": "robust.huber.white"}, "lavaan 0.6.14 fails there: 'infinite or missing values"),
     ({"test": "none"}, "test='none' is not available with a two-level ML fit yet"),
-    ({"test": "yuan.bentler", "information": "expected"}, "information='expected' is not available"),
+    ({"test": "yuan.bentler", "information": "first.order"}, "information='first.order' is not available"),
 ])
 def test_remaining_refusals(kwargs, message):
     """What lavaan 0.6.14 does (checked in R on these data): FIML + yuan.bentler gives no scaled statistic
     (warnings only), FIML + robust.huber.white stops in eigen(VarCov); test = "none" and the Yuan-Bentler
-    test on expected information are fitted by lavaan, not here yet."""
+    test on first-order information: not here yet."""
     data = DATA_FIML if kwargs.get("missing") == "ml" else DATA
     with pytest.raises(SurveyInputError, match=None) as info:
         fit(REF_FIML["onex_fiml"]["model"], data, cluster="cluster", **kwargs)

@@ -90,9 +90,9 @@ def check_twolevel(*, estimator: str, missing: str, group, se: str, bootstrap, s
     if test == "yuan.bentler" and fiml:  # lavaan 0.6.14: no scaled statistic there, only warnings
         _refuse("test='yuan.bentler' with missing='ml' is not available with a two-level model (lavaan "
                 "0.6.14 computes no scaled statistic there; available: standard)", "test", test)
-    if test == "yuan.bentler" and info != "observed":
-        _refuse(f"test='yuan.bentler' with information={info!r} is not available with a two-level model yet "
-                "(available: observed, lavaan's default)", "test", test)
+    if test == "yuan.bentler" and info == "first.order":
+        _refuse("test='yuan.bentler' with information='first.order' is not available with a two-level model "
+                "yet (available: observed, expected)", "test", test)
     # lavaan 0.6.14 fits these, but the model is not identified: the latent means are free at both
     # levels beside the level-2 intercepts (growth() frees them; int.lv.free), a single-indicator factor
     # keeps its residual variance (auto.fix.single = FALSE): its information matrix cannot be inverted
@@ -107,15 +107,16 @@ def check_twolevel(*, estimator: str, missing: str, group, se: str, bootstrap, s
     return est, se_kind, info
 
 
-def _yuan_bentler(est: str, robust, tl, theta, btl, base_theta, sat, xw, xb, df: float, dfb: float, cons):
+def _yuan_bentler(est: str, robust, tl, theta, btl, base_theta, sat, xw, xb, df: float, dfb: float, cons,
+                  expected: bool = False):
     """test='yuan.bentler': ML gets lavaan's Yuan-Bentler scaling; MLR keeps its first test,
     Yuan-Bentler-Mplus, as lavaan 0.6.14 does (test = c("yuan.bentler.mplus", "yuan.bentler"), fitMeasures
     from the first), with its h0 trace from E = Delta' A1 Delta (lavaan: "observed.information for ALL
     test statistics is set to h1"). Returns the model's pieces and the baseline's scaling."""
     from survey.sem.multilevel.yuan_bentler import yuan_bentler_pieces
 
-    model = yuan_bentler_pieces(tl, theta, sat, xw, xb, df, None if cons is None else cons.jacobian)
-    base = yuan_bentler_pieces(btl, base_theta, sat, xw, xb, dfb)
+    model = yuan_bentler_pieces(tl, theta, sat, xw, xb, df, None if cons is None else cons.jacobian, expected)
+    base = yuan_bentler_pieces(btl, base_theta, sat, xw, xb, dfb, None, expected)
     if est != "MLR":
         return model, base.scaling
     robust.trace_h0 = model.trace_h0
@@ -262,7 +263,7 @@ def fit_twolevel(model: str, data, *, cluster: str, estimator: str = "ML", missi
             vcov = a_inv
         if test == "yuan.bentler":  # lavaan's Yuan-Bentler test (:mod:`.yuan_bentler`)
             robust, base_robust = _yuan_bentler(est_name, robust, tl, h0.theta, btl, base.theta, sat, xw, xb,
-                                                nd - tl.mg.npar + n_eq, nd - btl.mg.npar, cons)
+                                                nd - tl.mg.npar + n_eq, nd - btl.mg.npar, cons, expected)
         if est_name == "MLR" and test == "standard":  # robust SEs, the unscaled test only (lavaan)
             robust = base_robust = None
     except np.linalg.LinAlgError:

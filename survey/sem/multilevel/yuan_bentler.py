@@ -28,23 +28,30 @@ def _first_order(sm, m, st, keep: np.ndarray, theta1: np.ndarray) -> np.ndarray:
 
 
 def yuan_bentler_pieces(tl, theta: np.ndarray, sat, x_within: list[str], x_between: list[str],
-                        df: float, jacobian: np.ndarray | None = None) -> RobustPieces:
+                        df: float, jacobian: np.ndarray | None = None,
+                        expected: bool = False) -> RobustPieces:
     """The Yuan-Bentler scaling of a two-level fit at ``theta`` (``jacobian``: explicit constraints, E^-1
-    then the augmented inverse as lavaan's). ``vcov`` of the result is not used (the SEs are the fit's)."""
+    then the augmented inverse as lavaan's; ``expected``: information = "expected", A1 and A1u the
+    expected h1 information, lavaan's omega.information = "expected"). ``vcov`` of the result is not used
+    (the SEs are the fit's)."""
     from survey.sem.inference.vcov import augmented_inverse
     from survey.sem.multilevel.h1 import SaturatedModel
+    from survey.sem.multilevel.information import expected_information
+
+    def info(t):
+        return expected_information(sm.moments, st, t) if expected else 0.5 * numeric_hessian(sm.gradient, t)
 
     st = tl.st
     sm = SaturatedModel(st, tl.y_both)
     keep = _free_h1(sm, st, tl, x_within, x_between)
     theta_u = sm.pack(sat.moments)
-    a1u = (0.5 * numeric_hessian(sm.gradient, theta_u))[np.ix_(keep, keep)]
+    a1u = info(theta_u)[np.ix_(keep, keep)]
     b1u = _first_order(sm, sat.moments, st, keep, theta_u)
     a1u_inv = np.linalg.inv(a1u)
     gamma = a1u_inv @ b1u @ a1u_inv
     m0 = tl.moments(theta)[0]
     theta_s = sm.pack(m0)
-    a1 = (0.5 * numeric_hessian(sm.gradient, theta_s))[np.ix_(keep, keep)]
+    a1 = info(theta_s)[np.ix_(keep, keep)]
     delta = _jacobian(lambda t: sm.pack(tl.moments(t)[0]), theta)[keep]
     e = delta.T @ a1 @ delta
     e_inv = np.linalg.inv(e) if jacobian is None or not len(jacobian) else augmented_inverse(e, jacobian)
