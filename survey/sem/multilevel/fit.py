@@ -79,8 +79,9 @@ def check_twolevel(*, estimator: str, missing: str, group, se: str, bootstrap, s
         _refuse(f"information={information!r} is not available with a two-level model (available: "
                 "observed, lavaan's default there; expected; first.order)", "information", information)
     if est == "MLR" and info == "first.order":
-        _refuse("information='first.order' with MLR is not available (available: observed, expected)",
-                "information", information)
+        _refuse("information='first.order' with MLR is not available (lavaan: information must be either "
+                "\"expected\" or \"observed\" if robust standard errors are requested)", "information",
+                information)
     wanted = "yuan.bentler.mplus" if est == "MLR" else "standard"
     if test not in (None, "default", wanted, "standard", "yuan.bentler"):
         extra = "" if test == "none" else f" (lavaan: {_LAVAAN_TEST})"
@@ -91,8 +92,9 @@ def check_twolevel(*, estimator: str, missing: str, group, se: str, bootstrap, s
         _refuse("test='yuan.bentler' with missing='ml' is not available with a two-level model (lavaan "
                 "0.6.14 computes no scaled statistic there; available: standard)", "test", test)
     if test == "yuan.bentler" and info == "first.order":
-        _refuse("test='yuan.bentler' with information='first.order' is not available with a two-level model "
-                "yet (available: observed, expected)", "test", test)
+        _refuse("test='yuan.bentler' with information='first.order' is not available (lavaan: information "
+                "must be either \"expected\" or \"observed\" if robust test statistics are requested)",
+                "test", test)
     # lavaan 0.6.14 fits these, but the model is not identified: the latent means are free at both
     # levels beside the level-2 intercepts (growth() frees them; int.lv.free), a single-indicator factor
     # keeps its residual variance (auto.fix.single = FALSE): its information matrix cannot be inverted
