@@ -54,6 +54,25 @@ def build_model(pt: pd.DataFrame, st: ClusterStats) -> TwoLevel:
     return TwoLevel(mg, st)
 
 
+def set_h1_exogenous(tl: TwoLevel, sat) -> None:
+    """lavaan 0.6.14's fixed.x values when a covariate appears at both levels (``lav_start`` with
+    ``lavh1``): the moments of the saturated two-level model fitted by EM (:func:`.h1.fit_saturated`),
+    Sigma_W at level 1 and Sigma_B (between-only and split variables) at level 2, its Mu.W at level 1 (the
+    split covariates' level-1 intercepts stay at their fixed 0) and Mu.B at level 2. For covariates at one
+    level only those are the moments :func:`build_model` takes (EM gives them exactly)."""
+    st, w, b, m = tl.st, tl.within, tl.between, sat.moments
+    yi = [st.y.index(v) for v in w.ov]
+    both = {st.y[i] for i in tl.y_both}
+    mean_w = np.where([v in both for v in w.ov], 0.0, sat.mu_w[yi])
+    w.set_exogenous(m.sw[np.ix_(yi, yi)], mean_w)
+    order = st.z + st.y
+    pz = st.p_z
+    full = np.zeros((len(order),) * 2)
+    full[:pz, :pz], full[pz:, :pz], full[:pz, pz:], full[pz:, pz:] = m.szz, m.syz, m.syz.T, m.sb
+    idx = [order.index(v) for v in b.ov]
+    b.set_exogenous(full[np.ix_(idx, idx)], np.concatenate([m.mu_z, sat.mu_b])[idx])
+
+
 def _level_stats(tl: TwoLevel) -> list[GroupStats]:
     """Moments for the starting values: S_PW at level 1; at level 2 lavaan's between estimate
     (S_B - S_PW) / c with S_B the size-weighted covariance of the cluster means (lavaan's Sigma.B start),

@@ -24,8 +24,8 @@ class Saturated:
     minus2: float
     npar: int
     converged: bool
-    mu_w: np.ndarray | None = None  # lavaan's Mu.W (level-1 variables) and Mu.B (the y part) of the EM h1
-    mu_b: np.ndarray | None = None
+    mu_w: np.ndarray | None = None  # lavaan's EM split of mu_y (Mu.W, Mu.B): the fixed.x values of a
+    mu_b: np.ndarray | None = None  # covariate at both levels (:func:`.estimate.set_h1_exogenous`)
 
 
 class SaturatedModel:
@@ -131,7 +131,8 @@ def fit_saturated(st: ClusterStats, y_both: np.ndarray, tol: float = 1e-4, max_i
 
 def loglik_x(st: ClusterStats, x_within: list[str], x_between: list[str]) -> float:
     """lavaan's ``loglik.x``: the saturated normal loglik of the within-only fixed.x covariates (N rows,
-    total covariance, divisor N) plus that of the between-only ones (J clusters, divisor J)."""
+    total covariance, divisor N) plus that of the between-only ones (J clusters, divisor J); a covariate at
+    both levels is in neither (lavaan's ``Lp$ov.x.idx``)."""
     out = 0.0
     for names, pool, cov, n in ((x_within, st.y, st.total_cov, st.n), (x_between, st.z, st.between_cov,
                                                                         st.nclusters)):

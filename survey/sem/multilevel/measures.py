@@ -47,23 +47,35 @@ def _level_covs(tl, m):
     return sw, full[np.ix_(idx, idx)]
 
 
+def force_pd(s: np.ndarray, tol: float = 1e-6) -> np.ndarray:
+    """lavaan ``lav_matrix_symmetric_force_pd``: eigenvalues below tol * the largest raised to it (a 1 x 1
+    matrix: max(s, tol)); ``lav_fit_srmr_twolevel`` applies it to the implied between covariance."""
+    if s.shape[0] == 1:
+        return np.maximum(s, tol)
+    ev, vec = np.linalg.eigh(s)
+    top = abs(ev[-1])
+    ev = np.where(ev / top < tol, tol * top, ev)
+    return (vec * ev) @ vec.T
+
+
 def ndat(tl, x_within: list[str], x_between: list[str]) -> int:
-    """lavaan's number of sample statistics of a two-level model."""
-    st = tl.st
+    """lavaan's number of sample statistics of a two-level model (``lav_partable_ndat``): level 1 its
+    covariances and the means of its within-only non-covariates, level 2 its covariances and means; the
+    moments of each level's fixed.x covariates (``x_within``, ``x_between``) left out (at level 1 their
+    covariances only)."""
     p1, p2 = len(tl.within.ov), len(tl.between.ov)
-    both = len(tl.y_both)
-    out = p1 * (p1 + 1) // 2 + p2 * (p2 + 1) // 2 + p1 + p2 - both
-    for k in (len(x_within), len(x_between)):
-        out -= k * (k + 1) // 2 + k
-    del st
-    return out
+    level2 = set(tl.between.ov)
+    within_y = [v for v in tl.within.ov if v not in level2 and v not in x_within]
+    k1, k2 = len(x_within), len(x_between)
+    return (p1 * (p1 + 1) // 2 + len(within_y) - k1 * (k1 + 1) // 2
+            + p2 * (p2 + 1) // 2 + p2 - k2 * (k2 + 1) // 2 - k2)
 
 
 def twolevel_measures(fit) -> dict[str, float]:
     """The fit measures of a :class:`survey.sem.multilevel.result.TwoLevelFit`, lavaan's names."""
     tl, st = fit.tl, fit.tl.st
     n = st.n
-    npar = tl.mg.npar
+    npar = tl.mg.npar - getattr(fit, "n_equality", 0)  # lavaan: minus the rank of the == constraints
     logl = -0.5 * fit.h0.minus2 - fit.loglik_x
     logl_h1 = -0.5 * fit.sat.minus2 - fit.loglik_x
     t = max(fit.h0.minus2 - fit.sat.minus2, 0.0)
@@ -97,7 +109,7 @@ def twolevel_measures(fit) -> dict[str, float]:
     m0, _ = tl.moments(fit.h0.theta)
     sw0, sb0 = _level_covs(tl, m0)
     sw1, sb1 = _level_covs(tl, fit.sat.moments)
-    within, between = srmr_level(sw1, sw0), srmr_level(sb1, sb0)
+    within, between = srmr_level(sw1, sw0), srmr_level(sb1, force_pd(sb0) if sb0.size else sb0)
     out.update({"srmr": within + between, "srmr_within": within, "srmr_between": between})
     if fit.robust is not None:
         out.update(_scaled(fit, t, df, tb, dfb, n))
@@ -125,6 +137,8 @@ def _scaled(fit, t: float, df: float, tb: float, dfb: float, n: int) -> dict[str
                       scaling_factor_h0=rb.trace_h0 / fit.tl.mg.free_rows)  # lavaan: rows before ==
     base = ScaledTest("yuan.bentler.mplus", tb, dfb, fit.base_scaling * dfb, fit.base_scaling)
     out = scaled_measures(test, base, n, 1)
+    if not np.isfinite(fit.base_scaling):  # lavaan: NA baseline scaling (negative trace) -> NA robust CFI/TLI
+        out.update({k: float("nan") for k in ("cfi.robust", "tli.robust", "nnfi.robust", "rni.robust")})
     for suffix, c in (("scaled", 1.0), ("robust", rb.scaling)):
         stat = t / rb.scaling if suffix == "robust" else t
         dof = df if suffix == "robust" else rb.scaling * df

@@ -115,7 +115,11 @@ def gradient_batches(m, batches: list[PatternBatch]):
     p = b.shape[0]
     gb, gw, gmu = np.zeros(p * p), np.zeros(p * p), np.zeros(p)
     for bt in batches:
-        _, inv, resid, _, same = _pieces(b, w, mu, bt, need_inv=True)
+        got = _pieces(b, w, mu, bt, need_inv=True)
+        if got is None:  # not positive definite (an optimiser's trial point): no gradient there
+            nan = np.full((p, p), np.nan)
+            return nan, nan.copy(), np.full(p, np.nan)
+        _, inv, resid, _, same = got
         a = np.einsum("gij,gj->gi", inv[bt.which], resid)
         flat = bt.t[:, :, None] * p + bt.t[:, None, :]
         wu = bt.count[:, None, None] * inv

@@ -103,7 +103,11 @@ def minus2_logl_rows(m, lay: RowLayout) -> float:
 
 def gradient_rows(m, lay: RowLayout):
     """d(sum_j -2 logl_j)/d(Sigma_W, Sigma_B, mu_y), element-wise."""
-    p_row, _, r, _, mm, _, kk, h, _ = _pieces(m, lay)
+    got = _pieces(m, lay)
+    if got is None:  # not positive definite (an optimiser's trial point): no gradient there
+        py = m.sw.shape[0]
+        return np.full((py, py), np.nan), np.full((py, py), np.nan), np.full(py, np.nan)
+    p_row, _, r, _, mm, _, kk, h, _ = got
     a = np.einsum("nab,nb->na", p_row, r - h[lay.j])
     s = np.zeros_like(h)
     np.add.at(s, lay.j, a)

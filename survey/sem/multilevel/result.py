@@ -33,7 +33,7 @@ class TwoLevelFit(SEMResult):
                  pt: pd.DataFrame, tl, h0,
                  sat, base, btl, loglik_x: float, vcov: np.ndarray, robust, warnings: list,
                  x_within: list[str], x_between: list[str], base_scaling: float | None = None,
-                 level: float = 0.95) -> None:
+                 level: float = 0.95, n_equality: int = 0) -> None:
         self.model, self.estimator, self.se_kind, self.cluster = model, estimator, se_kind, cluster
         self.information_kind = information
         self.missing, self.group, self.single = "listwise", "", True
@@ -42,6 +42,7 @@ class TwoLevelFit(SEMResult):
         self.loglik_x, self.robust, self.x_within, self.x_between = loglik_x, robust, x_within, x_between
         self.level, self.bootstrap, self.start = level, None, None
         self.base_scaling = base_scaling
+        self.n_equality = n_equality  # rank of the explicit equality constraints (lavaan's npar - that)
         self.theta = np.asarray(h0.theta, dtype=float)
         self.theta_full = self.mg.k @ self.theta
         self.converged = bool(h0.converged)
@@ -50,7 +51,7 @@ class TwoLevelFit(SEMResult):
         self.group_labels, self.nobs_groups = ["1"], {"1": self.nobs}
         self._vcov = vcov
         self.warnings = list(warnings)
-        self.partable = self._table(pt)
+        self.partable = self._table(pt, se_kind)
         self.level_labels = _level_labels(model)
         self._no_level = "0" if all(x.isdigit() for x in self.level_labels) else ""  # := rows, as lavaan
 
@@ -67,7 +68,7 @@ class TwoLevelFit(SEMResult):
             out[rows] = mod.parameter_values(local) if kind is None else standardize(mod, local, kind)
         return out
 
-    def _table(self, pt: pd.DataFrame) -> pd.DataFrame:
+    def _table(self, pt: pd.DataFrame, se_kind: str = "standard") -> pd.DataFrame:
         """The parameter table with est, se, std.lv, std.all; ``:=`` rows by the delta method (lavaan)."""
         from survey.sem.standardize import numerical_jacobian
         from survey.sem.syntax.defined import DefinedFunction
@@ -78,6 +79,8 @@ class TwoLevelFit(SEMResult):
         free = model["free"].to_numpy()
         model["est"] = self._values(self.theta, model)
         model["se"] = np.where(free > 0, se_free[np.maximum(free, 1) - 1], 0.0)
+        if se_kind == "none":  # lavaan se = "none": no standard-error column
+            model["se"] = np.nan
         for kind in ("std.lv", "std.all"):
             model[kind] = self._values(self.theta, model, kind)
         if not len(defined):
@@ -186,9 +189,9 @@ class TwoLevelFit(SEMResult):
         fm = self._fit
         out = {"standard": {"test": "standard", "stat": fm["chisq"], "df": fm["df"], "pvalue": fm["pvalue"]}}
         if self.robust is not None:
-            out["yuan.bentler.mplus"] = {"test": "yuan.bentler.mplus", "stat": fm["chisq.scaled"],
-                                         "df": fm["df"], "pvalue": fm["pvalue.scaled"],
-                                         "scaling.factor": fm["chisq.scaling.factor"]}
+            name = getattr(self, "scaled_test", "yuan.bentler.mplus")
+            out[name] = {"test": name, "stat": fm["chisq.scaled"], "df": fm["df"],
+                         "pvalue": fm["pvalue.scaled"], "scaling.factor": fm["chisq.scaling.factor"]}
         return out
 
     def test(self):

@@ -68,14 +68,16 @@ def _jacobian(fun, theta: np.ndarray) -> np.ndarray:
     return np.column_stack(cols)
 
 
-def model_sandwich(tl, theta: np.ndarray, info: np.ndarray) -> tuple[np.ndarray, float, np.ndarray]:
+def model_sandwich(tl, theta: np.ndarray, info: np.ndarray, a0_inv: np.ndarray | None = None
+                   ) -> tuple[np.ndarray, float, np.ndarray]:
     """A0^-1 B0 A0^-1, tr(B0 A0^-1) and B0 of a fitted two-level model (A0 = ``info``, its observed or
-    expected information; B0 the cross-product of its cluster scores at the estimates)."""
+    expected information, ``a0_inv`` its inverse if given (lavaan's augmented inverse under constraints);
+    B0 the cross-product of its cluster scores at the estimates)."""
     m0, _ = tl.moments(theta)
     scores_m = -0.5 * cluster_moment_scores(m0, tl.st)  # d logl_j / d moments
     scores = scores_m @ _jacobian(lambda t: _flatten(tl.moments(t)[0]), theta)
     b0 = scores.T @ scores
-    a0_inv = np.linalg.inv(info)
+    a0_inv = np.linalg.inv(info) if a0_inv is None else a0_inv
     return a0_inv @ b0 @ a0_inv, float(np.sum(b0 * a0_inv.T)), b0
 
 
@@ -100,9 +102,9 @@ def h1_trace(tl, sat, x_within: list[str], x_between: list[str], expected: bool 
 
 
 def robust_pieces(tl, theta: np.ndarray, info: np.ndarray, sat, x_within: list[str], x_between: list[str],
-                  df: float, expected: bool = False) -> RobustPieces:
+                  df: float, expected: bool = False, a0_inv: np.ndarray | None = None) -> RobustPieces:
     """Sandwich vcov and the Yuan-Bentler-Mplus scaling c = (tr_h1 - tr_h0) / df of a two-level ML fit."""
-    vcov, trace_h0, _ = model_sandwich(tl, theta, info)
+    vcov, trace_h0, _ = model_sandwich(tl, theta, info, a0_inv)
     trace_h1, ndat = h1_trace(tl, sat, x_within, x_between, expected)
     scaling = (trace_h1 - trace_h0) / df if df > 0 else float("nan")
     return RobustPieces(vcov, scaling, trace_h1, trace_h0, ndat)
@@ -116,13 +118,14 @@ def _free_h1(sm, st: ClusterStats, tl, x_within: list[str], x_between: list[str]
     for k, (r, c) in enumerate(zip(sm.rw, sm.cw, strict=True)):
         if r in xw and c in xw:
             keep[k] = False
-    xb = {sm.nb + st.z.index(v) for v in x_between}
+    yb = [st.y[i] for i in sm.y_both]
+    xb = {yb.index(v) if v in yb else sm.nb + st.z.index(v) for v in x_between}
     for k, (r, c) in enumerate(zip(sm.rb, sm.cb, strict=True)):
         if r in xb and c in xb:
             keep[kw + k] = False
     base = kw + len(sm.rb)
-    for i in xb:
-        keep[base + i - sm.nb] = False
-    for i in xw:
-        keep[base + sm.pz + i] = False
+    for v in x_between:
+        keep[base + (st.z.index(v) if v in st.z else sm.pz + st.y.index(v))] = False
+    for v in x_within:
+        keep[base + sm.pz + st.y.index(v)] = False
     return keep

@@ -25,7 +25,9 @@ def summary_text(fit, fit_measures: bool = True, standardized: bool = True) -> s
              f"  Degrees of freedom                           {int(fm['df']):>10}",
              f"  P-value (Chi-square)                         {fm['pvalue']:>10.3f}"]
     if fit.robust is not None:
-        lines += [f"  Scaled test statistic (Yuan-Bentler-Mplus)   {fm['chisq.scaled']:>10.3f}",
+        label = {"yuan.bentler": "(Yuan-Bentler)      "}.get(getattr(fit, "scaled_test", ""),
+                                                          "(Yuan-Bentler-Mplus)")
+        lines += [f"  Scaled test statistic {label}   {fm['chisq.scaled']:>10.3f}",
                   f"  Scaling correction factor                    {fm['chisq.scaling.factor']:>10.3f}"]
     if fit_measures:
         lines += ["", "Fit measures:", ""]
@@ -33,7 +35,7 @@ def summary_text(fit, fit_measures: bool = True, standardized: bool = True) -> s
                     "srmr_between"):
             lines.append(f"  {key:<44} {fm[key]:>10.3f}")
     lines += ["", "Parameter Estimates:", "", f"  Standard errors                    "
-              f"{'Robust.huber.white' if fit.robust is not None else 'Standard':>20}",
+              f"{str(fit.se_kind).capitalize():>20}",
               f"  Information                              {fit.information_kind.capitalize():>14}"]
     est = fit.estimates().rename(columns={"std.lv": "std_lv", "std.all": "std_all"})
     head = f"{'':<20}{'Estimate':>9}{'Std.Err':>9}{'z-value':>9}{'P(>|z|)':>9}"
