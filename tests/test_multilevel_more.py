@@ -99,6 +99,14 @@ def test_explicit_constraints_equal_lavaan(case):
     assert fm["npar"] == 18 and fm["df"] == 6
 
 
+def test_modindices_and_score_tests_of_a_constrained_two_level_fit_are_refused():
+    """Not checked against lavaan under explicit constraints: one line, not unprojected numbers."""
+    res = _fit("constr_ml")
+    for call in (res.modindices, res.score_tests):
+        with pytest.raises(SurveyInputError, match="explicit constraints"):
+            call()
+
+
 def test_constraints_change_the_fit():
     """The unconstrained model is another fit (b = .73 there): the constraints are imposed, not ignored."""
     model = REF["constr_ml"]["model"].split("\na == c")[0]

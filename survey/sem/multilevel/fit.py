@@ -276,5 +276,6 @@ def fit_twolevel(model: str, data, *, cluster: str, estimator: str = "ML", missi
                       cluster=cluster, pt=pt, tl=tl, h0=h0, sat=sat, base=base, btl=btl, loglik_x=lx,
                       vcov=vcov, robust=robust, base_scaling=base_robust, warnings=warnings, x_within=xw,
                       x_between=xb, n_equality=n_eq)
+    out.explicit_constraints = cons is not None
     out.scaled_test = "yuan.bentler" if test == "yuan.bentler" and est_name == "ML" else "yuan.bentler.mplus"
     return out

@@ -219,6 +219,7 @@ class TwoLevelFit(SEMResult):
         (:mod:`survey.sem.multilevel.modindices`)."""
         from survey.sem.multilevel.modindices import twolevel_modindices
 
+        self._refuse_constrained("modindices()")
         out = twolevel_modindices(self)
         if minimum_value > 0:
             out = out[out["mi"] > minimum_value]
@@ -234,7 +235,16 @@ class TwoLevelFit(SEMResult):
         """lavaan's ``lavTestScore(fit)`` (:func:`survey.sem.multilevel.lavtests.twolevel_score_test`)."""
         from survey.sem.multilevel.lavtests import twolevel_score_test
 
+        self._refuse_constrained("lavTestScore()")
         return twolevel_score_test(self)
+
+    def _refuse_constrained(self, what: str) -> None:
+        """Modification indices and score tests are checked against lavaan on two-level fits without
+        explicit constraints only (their information would need the constraints' projection)."""
+        if getattr(self, "explicit_constraints", False):
+            raise SurveyInputError(f"{what} of a two-level model with explicit constraints (==, <, >) is not "
+                                   "available yet (available: models whose constraints are shared labels)",
+                                   field="model")
 
     def row_values(self, theta: np.ndarray) -> np.ndarray:
         """Values of the model rows of the parameter table (both levels) at ``theta`` (lavTestWald)."""
