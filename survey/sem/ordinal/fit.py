@@ -54,6 +54,7 @@ class OrdinalFit(OrdinalResult):
     model: str = ""
     structure: OrdinalStructure | None = None  # the map theta -> statistics (for vcov_std)
     theta: np.ndarray | None = None  # [RAM parameters, thresholds]
+    se: str = ""  # lavaan's se: "standard", "robust.sem" or "none" ("": the estimator's)
 
     def _std_all_at(self, theta: np.ndarray) -> np.ndarray:
         """``std.all`` of every row of ``parameter_table`` at ``theta``."""
@@ -291,7 +292,7 @@ def _fit(model: str, data: pd.DataFrame, choice: choices.Choice, ordered, missin
                 + solution_warnings(table, sample))
     implied = structure.moments(theta).sigma
     return OrdinalFit(est, parameterization, count, converged, table, measures, v, sample, test_list, implied,
-                      warnings, model, structure, theta)
+                      warnings, model, structure, theta, choice.se)
 
 
 def solution_warnings(table: pd.DataFrame, sample: SampleStatistics) -> list[str]:

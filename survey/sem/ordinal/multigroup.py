@@ -215,6 +215,7 @@ class GroupFit(OrdinalResult):
     blocks: list = None  # the groups' models and statistics (:class:`Group`)
     theta: np.ndarray = None  # the estimates (global parameter vector)
     keys: dict = None  # global parameter key (shared: ("|", item, k), ("=~", lv, item), ...) -> index
+    se: str = ""  # lavaan's se: "standard", "robust.sem" or "none" ("": the estimator's)
 
     def _std_all_at(self, theta: np.ndarray) -> np.ndarray:
         """``std.all`` of every row of ``parameter_table`` at ``theta``."""
@@ -302,6 +303,7 @@ def fit_ordinal_groups(model: str, data: pd.DataFrame, group: str, *, group_equa
         out.nobs = [g.sample.nobs for g in blocks]  # the case counts (weights: N_g is the weight sum)
         out.groups = [v.item() if hasattr(v, "item") else v for v in levels]
         out.keys = keys
+        out.se = choice.se
         out.warnings = choice.warnings + ([] if converged else ["the optimizer did not converge"])
         return out
 
