@@ -322,34 +322,20 @@ def _ram_start(structure: OrdinalStructure, sample: SampleStatistics) -> np.ndar
     return start_values(structure.ram, stats)
 
 
-def _gauss_newton(structure: OrdinalStructure, s: np.ndarray, weight: np.ndarray, theta: np.ndarray,
-                  tol: float = 1e-10, max_iter: int = 300) -> tuple[np.ndarray, bool]:
-    """Minimise F by Gauss-Newton steps (Delta' W Delta) step = Delta' W r, halved until F decreases."""
-    f_old = objective(s - structure.moments(theta).stats, weight)
-    for _ in range(max_iter):
-        delta = structure.jacobian(theta)
-        resid = s - structure.moments(theta).stats
+def _gauss_newton(structure: OrdinalStructure, s: np.ndarray, weight: np.ndarray,
+                  theta: np.ndarray) -> tuple[np.ndarray, bool]:
+    """Minimise F = r' W r, r = s - m(theta): Gauss-Newton steps (Delta' W Delta) step = Delta' W r, halved
+    until F decreases, and the fallback chain when they do not converge
+    (:mod:`survey.sem.ordinal.optimise`)."""
+    from survey.sem.ordinal.optimise import minimise
+
+    def f(t: np.ndarray) -> float:
+        return objective(s - structure.moments(t).stats, weight)
+
+    def pieces(t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        delta = structure.jacobian(t)
         wd = weighted(weight, delta)
-        info = delta.T @ wd
-        grad = wd.T @ resid
-        try:
-            step = np.linalg.solve(info + 1e-12 * np.eye(info.shape[0]), grad)
-        except np.linalg.LinAlgError:
-            return theta, False
-        for _half in range(40):
-            cand = theta + step
-            try:
-                f_new = objective(s - structure.moments(cand).stats, weight)
-            except (EstimationError, FloatingPointError):
-                f_new = np.inf
-            if np.isfinite(f_new) and f_new <= f_old + 1e-14:
-                break
-            step = step / 2
-        else:
-            return theta, False
-        theta = cand
-        done = abs(f_old - f_new) < tol * max(1.0, f_old) and np.max(np.abs(step)) < 1e-6
-        f_old = f_new
-        if done:
-            return theta, True
-    return theta, False
+        return wd.T @ (s - structure.moments(t).stats), delta.T @ wd
+
+    out = minimise(f, pieces, theta)
+    return out.theta, out.converged

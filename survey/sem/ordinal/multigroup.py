@@ -249,30 +249,23 @@ def _objective(groups, weights, theta) -> float:
                for g, w in zip(groups, weights, strict=True))
 
 
-def _optimise(groups, weights, theta, tol=1e-10, max_iter=300) -> tuple[np.ndarray, bool]:
-    f_old = _objective(groups, weights, theta)
-    for _ in range(max_iter):
-        info = np.zeros((theta.size, theta.size))
-        grad = np.zeros(theta.size)
+def _optimise(groups, weights, theta) -> tuple[np.ndarray, bool]:
+    """Minimise sum_g (N_g - 1) F_g: Gauss-Newton with step halving, and the fallback chain when it does
+    not converge (:mod:`survey.sem.ordinal.optimise`)."""
+    from survey.sem.ordinal.optimise import minimise
+
+    def pieces(t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        info = np.zeros((t.size, t.size))
+        grad = np.zeros(t.size)
         for g, w in zip(groups, weights, strict=True):
-            stats, jac = moments(g, theta, jacobian=True)
+            stats, jac = moments(g, t, jacobian=True)
             wj = weighted(w, jac)
             info += (g.nobs - 1) * jac.T @ wj
             grad += (g.nobs - 1) * wj.T @ (g.sample.wls_obs - stats)
-        step = np.linalg.solve(info + 1e-12 * np.eye(theta.size), grad)
-        for _half in range(40):
-            f_new = _objective(groups, weights, theta + step)
-            if np.isfinite(f_new) and f_new <= f_old + 1e-12:
-                break
-            step /= 2
-        else:
-            return theta, False
-        theta = theta + step
-        done = abs(f_old - f_new) < tol * max(1.0, f_old) and np.max(np.abs(step)) < 1e-6
-        f_old = f_new
-        if done:
-            return theta, True
-    return theta, False
+        return grad, info
+
+    out = minimise(lambda t: _objective(groups, weights, t), pieces, theta)
+    return out.theta, out.converged
 
 
 def fit_ordinal_groups(model: str, data: pd.DataFrame, group: str, *, group_equal=(),
