@@ -154,10 +154,9 @@ def test_conditional_mixed_r2_equal_lavaan():
 
 
 def test_conditional_mixed_modindices_left_are_one_line_refusals():
-    """WLSMV / ULSMV and configural groups equal lavaan (tests/test_ordinal_modindices_mixed.py); with
-    theta lavaan also scores the fixed scale factors, with equality constraints the shared parameters."""
-    with pytest.raises(SurveyInputError, match="parameterization='theta' are not available yet"):
-        fitted("theta").modindices()
+    """WLSMV / ULSMV and configural groups equal lavaan (tests/test_ordinal_modindices_mixed.py), one group
+    with theta too (tests/test_ordinal_modindices_theta.py); with groups and theta or equality constraints
+    lavaan also scores the shared parameters: refused."""
     for case in ("groups_theta", "groups_loadings"):
         with pytest.raises(SurveyInputError, match="modification indices of multi-group ordinal fits"):
             fitted_groups(case).modindices()
