@@ -37,3 +37,24 @@ def test_modindices_theta_with_covariates_equal_lavaan(case):
         want, got = both[f"{col}_r"].to_numpy(dtype=float), both[col].to_numpy(dtype=float)
         tol = np.where(loose, 3e-3 if col == "mi" else 1e-2, 1e-3) * np.maximum(1.0, np.abs(want))
         assert np.all(np.abs(got - want) <= tol), col
+
+
+MG = json.loads((HERE / "ordinal_mi" / "mg_modindices_theta.json").read_text())
+
+
+@pytest.mark.parametrize("case", sorted(MG["cases"]))
+def test_group_modindices_theta_with_constraints_equal_lavaan(case):
+    c = MG["cases"][case]
+    equal = [c["group.equal"]] if isinstance(c["group.equal"], str) else c["group.equal"]
+    res = fit(MG["model"], BFI, ordered=c["ordered"], group="gender", group_equal=equal,
+              parameterization="theta")
+    mine = res.modindices()
+    ref = pd.DataFrame(c["modindices"])
+    keys = KEYS + ["group"]
+    assert sorted(map(tuple, mine[keys].to_numpy())) == sorted(map(tuple, ref[keys].to_numpy()))
+    # the scale factors are scored (identified) where the thresholds are equal across groups
+    assert ((ref["op"] == "~*~").sum() > 0) == ("thresholds" in equal)
+    both = ref.merge(mine, on=keys, suffixes=("_r", ""))
+    for col in ("mi", "epc", "sepc.lv", "sepc.all", "sepc.nox"):
+        want, got = both[f"{col}_r"].to_numpy(dtype=float), both[col].to_numpy(dtype=float)
+        assert np.all(np.abs(got - want) <= 1e-3 * np.maximum(1.0, np.abs(want))), col

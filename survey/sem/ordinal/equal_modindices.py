@@ -13,7 +13,11 @@ weight, r_g = s_g - m_g and f_g = N_g / N (lavaan ``lav_model_information``, ``l
     I = sum_g f_g J_g' W_g J_g,   score = sum_g f_g (N_g - 1) / N_g J_g' W_g r_g,
     V = I_ee - I_ef I_ff^-1 I_fe,   mi = N score_e^2 / diag(V),   epc = score_e / diag(V)
 
-(Sorbom 1989). sepc.lv scales a loading's epc by the factor's SD in its group, sepc.all also divides by
+(Sorbom 1989). Under "theta" lavaan also scores every group's ordered items' scale factors ``~*~`` (derived,
+Delta_i = 1 / sqrt(Sigma*_ii)) freed at their values, differentiated directly in the scaled thresholds
+(``d tau*_ik / d Delta_i = tau*_ik / Delta_i``; lavaan ``computeDelta``: its theta covariance part does not
+carry Delta, so the correlations' derivative is 0); they are identified, and kept, where the thresholds are
+equal across groups. sepc.lv scales a loading's epc by the factor's SD in its group, sepc.all also divides by
 the latent response's SD 1 / Delta_i (an intercept's epc by that SD only); a residual covariance's epc
 is divided by sqrt(theta_ii theta_jj) (lavaan's ``cov.std = TRUE``). A continuous item (mixed data)
 has no scale factor, and its SD is its model-implied ``sqrt(Sigma_ii)``.
@@ -100,6 +104,14 @@ def _sd_ov(group, theta: np.ndarray) -> dict:
     return dict(zip(group.ram.ov, sd, strict=True))
 
 
+def _scale_candidates(group) -> list[int]:
+    """Under "theta": the ordered items (their positions) whose scale factors lavaan scores."""
+    if not group.theta_param:
+        return []
+    numeric = set(group.layout.num_idx.tolist())
+    return [i for i in range(group.ram.p) if i not in numeric and i in set(group.layout.th_var.tolist())]
+
+
 def equal_group_modification_indices(fit) -> pd.DataFrame:
     """``modindices(fit)`` of a :class:`~survey.sem.ordinal.multigroup.GroupFit` (module notes)."""
     _, weights, _, fg = fit.parts
@@ -111,14 +123,27 @@ def equal_group_modification_indices(fit) -> pd.DataFrame:
         values += vals
         rows.append(cand)
     theta = np.concatenate([fit.theta, values])
-    info = np.zeros((theta.size, theta.size))
-    score = np.zeros(theta.size)
-    for grp, w, f in zip(groups, weights, fg, strict=True):
+    scales = [_scale_candidates(grp) for grp in groups]  # theta: the ~*~ candidates (module notes)
+    total = theta.size + sum(len(c) for c in scales)
+    info = np.zeros((total, total))
+    score = np.zeros(total)
+    start = theta.size
+    for grp, w, f, cand in zip(groups, weights, fg, scales, strict=True):
         stats, jac = moments(grp, theta, jacobian=True)
+        jac = np.hstack([jac, np.zeros((jac.shape[0], total - theta.size))])
+        if cand:
+            scale = 1.0 / np.sqrt(np.diag(grp.ram.implied(_local(grp, theta)[0]).sigma))
+            for k, i in enumerate(cand):
+                sel = grp.layout.th_slot[grp.layout.th_var == i]
+                jac[sel, start + k] = stats[sel] / scale[i]
+            start += len(cand)
         wj = weighted(w, jac)
         info += f * jac.T @ wj
         score += f * (grp.nobs - 1) / grp.nobs * (wj.T @ (grp.sample.wls_obs - stats))
-    e = np.arange(q, theta.size)
+    labels = [(g, r) for g, cand in enumerate(rows) for r in cand]  # in theta's order
+    labels += [(g, (groups[g].ram.ov[i], "~*~", groups[g].ram.ov[i]))
+               for g, c in enumerate(scales) for i in c]
+    e = np.arange(q, total)
     f_ = np.arange(q)
     v = np.diag(info[np.ix_(e, e)] - info[np.ix_(e, f_)] @ np.linalg.solve(info[np.ix_(f_, f_)],
                                                                           info[np.ix_(f_, e)]))
@@ -128,14 +153,15 @@ def equal_group_modification_indices(fit) -> pd.DataFrame:
     with np.errstate(divide="ignore", invalid="ignore"):
         mi = np.where(ok, n * s**2 / v, np.nan)
         epc = np.where(ok, s / v, np.nan)
-    frames, start = [], 0
-    for g, cand in enumerate(rows):
-        part = slice(start, start + len(cand))
-        start += len(cand)
+    group_of = np.array([g for g, _ in labels])
+    frames = []
+    for g in range(len(groups)):
+        mine = np.flatnonzero(group_of == g)
+        cand = [labels[k][1] for k in mine]
         out = pd.DataFrame(cand, columns=["lhs", "op", "rhs"])
-        out["group"], out["mi"], out["epc"] = g + 1, mi[part], epc[part]
-        std = _standardized(fit.parameter_table, g, cand, epc[part], _sd_ov(fit.blocks[g], fit.theta))
+        out["group"], out["mi"], out["epc"] = g + 1, mi[mine], epc[mine]
+        std = _standardized(fit.parameter_table, g, cand, epc[mine], _sd_ov(fit.blocks[g], fit.theta))
         out["sepc.lv"], out["sepc.all"] = std["sepc.lv"].to_numpy(), std["sepc.all"].to_numpy()
         out["sepc.nox"] = out["sepc.all"]
-        frames.append(out[ok[part]])
+        frames.append(out[ok[mine]])
     return pd.concat(frames, ignore_index=True)[COLUMNS]

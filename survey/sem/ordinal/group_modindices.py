@@ -32,10 +32,6 @@ def group_modification_indices(fit) -> pd.DataFrame:
         raise SurveyInputError("modification indices of multi-group ordinal fits with equality constraints "
                                "or parameterization='theta' are available for items without covariates "
                                "only yet", field="modindices")
-    if constrained and any(b.theta_param and len(b.layout.num_idx) for b in fit.blocks):
-        raise SurveyInputError("modification indices of multi-group ordinal fits with equality constraints, "
-                               "parameterization='theta' and continuous items are not available yet "
-                               "(lavaan then also scores the fixed scale factors ~*~)", field="modindices")
     if shared:  # group_equal, shared labels, theta (survey.sem.ordinal.equal_modindices)
         from survey.sem.ordinal.equal_modindices import equal_group_modification_indices
 
