@@ -41,7 +41,8 @@ COLUMNS = ["lhs", "op", "rhs", "group", "mi", "epc", "sepc.lv", "sepc.all", "sep
 def _extended(group, start: int):
     """Group g's extended model: (the extended Group, the values of its new parameters, their rows)."""
     pt = group.ram.partable.copy()
-    items, lv = list(group.ram.ov), list(group.ram.lv)
+    lv = list(group.ram.lv)
+    items = [v for v in group.ram.ov if v not in _covariates(group)]  # observed covariates: never candidates
     n_ram = group.ram.npar
     freed = (pt["op"] == "=~") | ((pt["op"] == "~1") & pt["lhs"].isin(items))
     if group.theta_param:  # the items' residual variances, fixed at 1 (delta: not parameters)
@@ -93,10 +94,26 @@ def _standardized(table: pd.DataFrame, g: int, rows, epc: np.ndarray, sd_ov: dic
     return pd.DataFrame(out, columns=["sepc.lv", "sepc.all"])
 
 
+def _covariates(group) -> list[str]:
+    """The group's observed covariates (lavaan conditional.x), in model order."""
+    if group.sample.slopes is None:
+        return []
+    return [group.ram.ov[k] for k in group.layout.x_idx]
+
+
 def _sd_ov(group, theta: np.ndarray) -> dict:
-    """SD of every item's latent response: 1 / Delta_i (delta), sqrt(Sigma*_ii) (theta)."""
+    """SD of every item's latent response: 1 / Delta_i (delta), sqrt(Sigma*_ii) (theta); with observed
+    covariates its total SD, the variance given x (1 / Delta_i^2 under delta) plus the part x explains."""
     t_ram, _, scale = _local(group, theta)
     sigma = np.diag(group.ram.implied(t_ram).sigma)
+    if group.sample.slopes is not None:
+        y = group.layout.y_idx
+        explained = sigma[y] - np.diag(group.layout.conditional_sigma(t_ram))
+        var = sigma.copy()
+        if not group.theta_param:
+            var[y] = 1.0 / scale[y] ** 2 + explained
+        sd = np.sqrt(var)
+        return dict(zip(group.ram.ov, sd, strict=True))
     if group.theta_param:
         scale = 1.0 / np.sqrt(sigma)
     sd = 1.0 / scale
@@ -109,6 +126,8 @@ def _scale_candidates(group) -> list[int]:
     if not group.theta_param:
         return []
     numeric = set(group.layout.num_idx.tolist())
+    if group.sample.slopes is not None:
+        numeric = set(group.layout.x_idx.tolist())
     return [i for i in range(group.ram.p) if i not in numeric and i in set(group.layout.th_var.tolist())]
 
 
@@ -132,9 +151,12 @@ def equal_group_modification_indices(fit) -> pd.DataFrame:
         stats, jac = moments(grp, theta, jacobian=True)
         jac = np.hstack([jac, np.zeros((jac.shape[0], total - theta.size))])
         if cand:
-            scale = 1.0 / np.sqrt(np.diag(grp.ram.implied(_local(grp, theta)[0]).sigma))
+            lay = grp.layout
+            scale = 1.0 / np.sqrt(np.diag(lay.conditional_sigma(_local(grp, theta)[0])))
             for k, i in enumerate(cand):
-                sel = grp.layout.th_slot[grp.layout.th_var == i]
+                sel = lay.th_slot[lay.th_var == i]
+                if grp.sample.slopes is not None:  # and its slopes on x (vec(Pi), covariate-major)
+                    sel = np.concatenate([sel, lay.nth + np.arange(lay.q) * lay.p + i])
                 jac[sel, start + k] = stats[sel] / scale[i]
             start += len(cand)
         wj = weighted(w, jac)
