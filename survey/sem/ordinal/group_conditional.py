@@ -20,13 +20,12 @@ from survey.errors import SurveyInputError
 from survey.sem.ordinal import conditional as cx
 
 
-def check(numeric, equal=()) -> None:
+def check(numeric, equal=(), parameterization: str = "delta") -> None:
     """The combination with covariates and groups this fit does not take yet (one line)."""
-    if numeric and {"thresholds", "intercepts"} & set(equal):
-        raise SurveyInputError("observed covariates with ordered and continuous items together and equal "
-                               "thresholds or intercepts across groups are not available yet (available: "
-                               "every item ordered, or configural / equal loadings, regressions, latent "
-                               "(co)variances)", field="group_equal")
+    if numeric and {"thresholds", "intercepts"} & set(equal) and parameterization == "theta":
+        raise SurveyInputError("observed covariates with ordered and continuous items together, equal "
+                               "thresholds or intercepts across groups and parameterization='theta' are not "
+                               "available yet (available: parameterization='delta')", field="group_equal")
 
 
 def group_sample(rows: pd.DataFrame, items: list[str], covariates: list[str], missing: str,
@@ -67,8 +66,12 @@ def moments(group, theta: np.ndarray, local, jacobian: bool = False):
     ``rho_ij = Delta_i Delta_j [Sigma_y|x]_ij``."""
     t_ram, tau, scale = local(group, theta)
     lay = group.layout
-    if getattr(lay, "cx_mixed", False):  # mixed items: no scale factors (check), the one-group map
+    if getattr(lay, "cx_mixed", False) and group.theta_param:  # theta: the one-group map (check)
         return _mixed_moments(group, theta, lay, np.concatenate([t_ram, tau]), jacobian)
+    if getattr(lay, "cx_mixed", False):  # mixed items, delta: scale factors of the ordered items
+        from survey.sem.ordinal.group_mixed_cx import mixed_moments
+
+        return mixed_moments(group, theta, t_ram, tau, scale, jacobian)
     th_var, ii, jj, p = lay.th_var, lay.ii, lay.jj, lay.p
     sc = scale[lay.y_idx]
     imp = group.ram.implied(t_ram)

@@ -122,7 +122,7 @@ def build_groups(model: str, data: pd.DataFrame, group: str, group_equal, missin
     if covariates:
         from survey.sem.ordinal import group_conditional as gcx
 
-        gcx.check(numeric, equal)
+        gcx.check(numeric, equal, parameterization)
     ov = list(names.ov)
     frame = data.dropna(subset=ov) if missing == "listwise" else data
     frame = frame[frame[group].notna()]
