@@ -139,14 +139,6 @@ def test_conditional_mixed_groups_equal_lavaan(case):
         assert got[key] == pytest.approx(value, abs=tol), key
 
 
-def test_conditional_mixed_groups_with_equal_thresholds_and_theta_are_refused_precisely():
-    # delta: tests/test_ordinal_groups_mixed_cx.py
-    with pytest.raises(SurveyInputError, match="equal thresholds or intercepts.*theta") as err:
-        fit_ordinal_groups(REF["model_groups"], BFI, "gender", numeric=NUMERIC, group_equal=("thresholds",),
-                           parameterization="theta")
-    assert err.value.field == "group_equal"
-
-
 def test_conditional_mixed_r2_equal_lavaan():
     r2 = fitted("wlsmv").r2()
     ref = REF["cases"]["wlsmv"]["r2"]

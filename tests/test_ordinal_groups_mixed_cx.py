@@ -1,7 +1,7 @@
 """Ordered and continuous items given an observed covariate in two groups with equal thresholds or
 intercepts (issue 16, brief ord6 point 1; survey.sem.ordinal.group_mixed_cx) against lavaan 0.6.14
-(tests/fixtures/ordinal_groups_mixed/make_groups_mixed_cx.R, bfi by gender; delta parameterization): every
-estimate and SE, the fit measures; WLSMV, ULSMV and DWLS."""
+(tests/fixtures/ordinal_groups_mixed/make_groups_mixed_cx.R, bfi by gender): every estimate and SE, the
+fit measures; WLSMV, ULSMV and DWLS, delta and theta (also configural, the same map)."""
 
 from __future__ import annotations
 
@@ -24,9 +24,9 @@ KEYS = ["lhs", "op", "rhs", "group"]
 @cache
 def fitted(case: str):
     c = REF["cases"][case]
-    equal = [c["group.equal"]] if isinstance(c["group.equal"], str) else c["group.equal"]
+    equal = [c["group.equal"]] if isinstance(c["group.equal"], str) else list(c["group.equal"])
     return fit(c["model"], BFI, ordered=c["ordered"], group="gender", group_equal=equal,
-               estimator=c["estimator"])
+               estimator=c["estimator"], parameterization=c.get("parameterization", "delta"))
 
 
 @pytest.mark.parametrize("case", sorted(REF["cases"]))

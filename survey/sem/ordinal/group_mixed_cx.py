@@ -14,6 +14,9 @@ group's statistics in lavaan's mixed conditional ``WLS.obs`` order are
 with the Jacobian from the RAM derivatives (the chain rule of the one-group map) and
 ``d tau*_ik / d Delta_i = tau_ik - nu_i``, ``d Pi*_ik / d Delta_i = Pi_ik``,
 ``d rho_ij / d Delta_i = Delta_j [Sigma_y|x]_ij`` (lavaan ``lav_model_implied``, ``computeDelta``).
+Under ``parameterization = "theta"`` the ordered items' residual variances are parameters (free in groups
+2+ with equal thresholds) and Delta_i = 1 / sqrt([Sigma_y|x]_ii) is derived: its derivative
+``d Delta_i = -Delta_i^3 d [Sigma_y|x]_ii / 2`` enters every scaled statistic by the chain rule.
 """
 
 from __future__ import annotations
@@ -29,6 +32,8 @@ def mixed_moments(group, theta: np.ndarray, t_ram: np.ndarray, tau: np.ndarray, 
     pi, cond, nu = lay._parts(imp)
     p, q = lay.p, lay.q
     sc = np.where(lay.numeric, 1.0, scale[lay.y_idx])
+    if group.theta_param:  # Delta_i = 1 / sqrt([Sigma_y|x]_ii) of an ordered item
+        sc = np.where(lay.numeric, 1.0, 1.0 / np.sqrt(np.abs(np.diag(cond))))
     th_item, num = lay.th_var, lay.num_idx
     ii, jj = lay.ii, lay.jj
     uni = np.zeros(lay.nslots)
@@ -61,6 +66,11 @@ def mixed_moments(group, theta: np.ndarray, t_ram: np.ndarray, tau: np.ndarray, 
     jac[pairs, :n_ram] = (sc[ii] * sc[jj] * d_cond[:, ii, jj]).T
     jac[pairs, col_scale[ii]] += sc[jj] * cond[ii, jj]
     jac[pairs, col_scale[jj]] += sc[ii] * cond[ii, jj]
+    if group.theta_param:  # the chain rule through the derived Delta (its columns are no parameters)
+        d_sc = np.where(lay.numeric, 0.0, -0.5 * sc**3 * np.einsum("kii->ki", d_cond))  # (npar_ram, p)
+        jac[lay.th_slot, :n_ram] += (d_sc[:, th_item] * (tau - nu[th_item])).T
+        jac[rows.ravel(), :n_ram] += (d_sc.T[:, None, :] * pi[:, :, None]).reshape(p * q, n_ram)
+        jac[pairs, :n_ram] += (cond[ii, jj] * (sc[jj] * d_sc[:, ii] + sc[ii] * d_sc[:, jj])).T
     select = np.zeros((group.index.size, int(theta.size)))
     free = group.index >= 0
     select[np.flatnonzero(free), group.index[free]] = 1.0

@@ -121,8 +121,6 @@ def build_groups(model: str, data: pd.DataFrame, group: str, group_equal, missin
     covariates = list(names.ov_x)  # lavaan conditional.x: configural (survey.sem.ordinal.group_conditional)
     if covariates:
         from survey.sem.ordinal import group_conditional as gcx
-
-        gcx.check(numeric, equal, parameterization)
     ov = list(names.ov)
     frame = data.dropna(subset=ov) if missing == "listwise" else data
     frame = frame[frame[group].notna()]
