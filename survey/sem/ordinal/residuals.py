@@ -10,7 +10,8 @@ items (mixed data) ``cov`` holds their variance residuals on the diagonal and th
 others, ``mean`` their mean residuals (the statistics hold -mu: the sign flips back). With observed
 covariates (lavaan ``conditional.x``) the residuals are those of the conditional statistics: ``cov`` the
 residual correlations (lavaan ``res.cov``), ``th`` the thresholds (``res.th``), ``slopes`` the probit
-slopes on x (``res.slopes``, items x covariates); lavaan's ``cov.x`` / ``mean.x`` residuals are 0.
+slopes on x (``res.slopes``, items x covariates), ``mean`` the intercepts given x = 0 (``res.int``), also
+with continuous items among them; lavaan's ``cov.x`` / ``mean.x`` residuals are 0.
 The correlation types ("cor", "cor.bollen", "cor.bentler") equal "raw" because every variance of a
 latent response is 1 (and lavaan rescales by the same variances on both sides).
 
@@ -81,11 +82,16 @@ def _unpack(vec: np.ndarray, layout) -> _Stats:
     """A WLS statistics vector in lavaan's residual layout (module docstring)."""
     q = int(getattr(layout, "q", 0) or 0)
     p = layout.p
-    numeric = np.zeros(p, bool) if q else np.asarray(layout.numeric, bool)
+    numeric = _numeric(layout)
     ii, jj = pair_index(p)
     cov = np.eye(p)
     cov[ii, jj] = cov[jj, ii] = vec[layout.nuni:]
     mean = np.zeros(p)
+    if getattr(layout, "cx_mixed", False):  # [th / -nu per item, vec(Pi), continuous variances, pairs]
+        cov[layout.num_idx, layout.num_idx] = vec[layout.var_slot]
+        mean[layout.num_idx] = -vec[layout.mean_slot]
+        slopes = vec[layout.nslots: layout.nslots + p * q].reshape(q, p).T
+        return _Stats(cov, mean, vec[layout.th_slot], slopes)
     if numeric.any():  # mixed: [thresholds / -mu per variable, continuous variances, covariances]
         cov[layout.num_idx, layout.num_idx] = vec[layout.nslots: layout.nslots + layout.num_idx.size]
         mean[layout.num_idx] = -vec[layout.mean_slot]
@@ -93,6 +99,13 @@ def _unpack(vec: np.ndarray, layout) -> _Stats:
         nth = layout.nth
         return _Stats(cov, mean, vec[:nth], vec[nth: nth + p * q].reshape(q, p).T)
     return _Stats(cov, mean, vec[layout.th_slot], None)
+
+
+def _numeric(layout) -> np.ndarray:
+    """The continuous items among the layout's items (none in the all-ordered conditional layout)."""
+    if getattr(layout, "cx_mixed", False):
+        return np.asarray(layout.numeric, bool)
+    return np.zeros(layout.p, bool) if getattr(layout, "q", 0) else np.asarray(layout.numeric, bool)
 
 
 def _rescale(side: _Stats, var_cov: np.ndarray, var_mean: np.ndarray) -> _Stats:
@@ -110,7 +123,7 @@ def _one(obs: np.ndarray, est: np.ndarray, layout, names: list[str], thresholds:
     latent means), their SE types 0 where the residual is 0 and NaN else (lavaan has no SE for them)."""
     p = layout.p
     items = names[:p]
-    numeric = np.zeros(p, bool) if getattr(layout, "q", 0) else np.asarray(layout.numeric, bool)
+    numeric = _numeric(layout)
     sample, implied = _unpack(obs, layout), _unpack(est, layout)
     implied.mean = np.where(numeric, implied.mean, _intercepts(layout, t_ram))
     if kind in ("cor.bollen", "cor.bentler"):
@@ -132,12 +145,8 @@ def _one(obs: np.ndarray, est: np.ndarray, layout, names: list[str], thresholds:
 
 
 def _check_layout(layout, kind: str, sample) -> None:
-    """Refuse what is not computed, in one line: mixed items with covariates; the SE types with continuous
-    items or covariates (lavaan 0.6.14 stops there: "not ready yet!")."""
-    if getattr(layout, "cx_mixed", False):
-        raise SurveyInputError("residuals of ordered and continuous items with observed covariates are not "
-                               "available yet (available: ordered items with covariates, or mixed items "
-                               "without)", field="residuals")
+    """Refuse the SE types with continuous items or covariates in one line (lavaan 0.6.14 stops there:
+    "not ready yet!")."""
     if kind in SCALED and (sample.mixed or sample.slopes is not None):
         raise SurveyInputError(f"residuals type {kind!r} with continuous items or observed covariates among "
                                "ordered ones is not available (lavaan 0.6.14 stops: 'not ready yet!'); "
