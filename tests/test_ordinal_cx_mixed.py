@@ -15,7 +15,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from survey.errors import SurveyInputError
 from survey.sem.ordinal.fit import fit_ordinal
 from survey.sem.ordinal.multigroup import fit_ordinal_groups
 
@@ -145,12 +144,3 @@ def test_conditional_mixed_r2_equal_lavaan():
     assert set(ref) == set(r2)
     for name, value in ref.items():
         assert r2[name] == pytest.approx(value, abs=1e-4), name
-
-
-def test_conditional_mixed_modindices_left_are_one_line_refusals():
-    """WLSMV / ULSMV and configural groups equal lavaan (tests/test_ordinal_modindices_mixed.py), one group
-    with theta too (tests/test_ordinal_modindices_theta.py); with groups and theta or equality constraints
-    lavaan also scores the shared parameters: refused."""
-    for case in ("groups_theta", "groups_loadings"):
-        with pytest.raises(SurveyInputError, match="modification indices of multi-group ordinal fits"):
-            fitted_groups(case).modindices()

@@ -69,8 +69,8 @@ CX = json.loads((HERE / "ordinal_mi" / "mg_modindices_cx.json").read_text())
 def test_group_modindices_with_a_covariate_equal_lavaan(case):
     c = CX["cases"][case]
     equal = [c["group.equal"]] if isinstance(c["group.equal"], str) else list(c["group.equal"])
-    res = fit(CX["model"], BFI, ordered=True, group="gender", group_equal=equal,
-              parameterization=c["parameterization"])
+    res = fit(c.get("model", CX["model"]), BFI, ordered=c.get("ordered", True), group="gender",
+              group_equal=equal, parameterization=c["parameterization"])
     mine = res.modindices()
     ref = pd.DataFrame(c["modindices"])
     keys = KEYS + ["group"]

@@ -76,13 +76,16 @@ def _standardized(table: pd.DataFrame, g: int, rows, epc: np.ndarray, sd_ov: dic
     ``sd_ov`` (module notes)."""
     own = table[table["group"] == g + 1]
     var = {r.lhs: r.est for r in own.itertuples() if r.op == "~~" and r.lhs == r.rhs}
+    # a factor's total SD (its loadings' std.lv / est): with covariates its variance row is a residual one
+    loads = own[(own["op"] == "=~") & (own["est"] != 0)]
+    sd_lv = dict(zip(loads["lhs"], loads["std.lv"] / loads["est"], strict=True))
     out = []
     for (a, op, b), d in zip(rows, epc, strict=True):
         if op == "~~" and a == b:  # theta: a residual variance, lavaan's cov.std (its value, standardized)
             out.append((np.sign(d) * var[a], np.sign(d) * var[a] / sd_ov[a] ** 2))
             continue
         if op == "=~":
-            lv_ = d * np.sqrt(var[a])
+            lv_ = d * sd_lv.get(a, np.sqrt(var[a]))
             all_ = lv_ / sd_ov.get(b, 1.0)
         elif op == "~1":
             lv_, all_ = d, d / sd_ov.get(a, 1.0)
@@ -110,8 +113,9 @@ def _sd_ov(group, theta: np.ndarray) -> dict:
         y = group.layout.y_idx
         explained = sigma[y] - np.diag(group.layout.conditional_sigma(t_ram))
         var = sigma.copy()
-        if not group.theta_param:
-            var[y] = 1.0 / scale[y] ** 2 + explained
+        if not group.theta_param:  # a continuous item: its implied total variance
+            ordered = ~np.asarray(getattr(group.layout, "numeric", np.zeros(y.size, bool)), bool)[: y.size]
+            var[y[ordered]] = 1.0 / scale[y[ordered]] ** 2 + explained[ordered]
         sd = np.sqrt(var)
         return dict(zip(group.ram.ov, sd, strict=True))
     if group.theta_param:
@@ -156,7 +160,8 @@ def equal_group_modification_indices(fit) -> pd.DataFrame:
             for k, i in enumerate(cand):
                 sel = lay.th_slot[lay.th_var == i]
                 if grp.sample.slopes is not None:  # and its slopes on x (vec(Pi), covariate-major)
-                    sel = np.concatenate([sel, lay.nth + np.arange(lay.q) * lay.p + i])
+                    first = lay.nslots if getattr(lay, "cx_mixed", False) else lay.nth
+                    sel = np.concatenate([sel, first + np.arange(lay.q) * lay.p + i])
                 jac[sel, start + k] = stats[sel] / scale[i]
             start += len(cand)
         wj = weighted(w, jac)

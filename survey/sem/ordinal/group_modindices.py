@@ -7,7 +7,7 @@ and ``epc = score / V`` (:mod:`survey.sem.ordinal.modindices`) reduce to the one
 group with its own N_g. Each group's block (delta parameterization: scale factors 1, latent means 0) is
 a one-group ordinal model; its indices come from :func:`~survey.sem.ordinal.modindices.
 modification_indices`. Models with equality constraints (``group_equal``, shared labels) or the theta
-parameterization, also with observed covariates (every item ordered):
+parameterization, also with observed covariates and continuous items:
 :mod:`survey.sem.ordinal.equal_modindices` (lavaan then also scores the fixed markers, intercepts and
 scale factors).
 """
@@ -29,10 +29,6 @@ def group_modification_indices(fit) -> pd.DataFrame:
 
     constrained = any(not isinstance(k[0], int) or k[1] == "~*~" for k in fit.keys)
     shared = constrained or any(b.theta_param for b in fit.blocks)
-    if shared and any(b.sample.slopes is not None and b.sample.mixed for b in fit.blocks):
-        raise SurveyInputError("modification indices of multi-group ordinal fits with observed covariates, "
-                               "continuous items and equality constraints or parameterization='theta' are "
-                               "not available yet (available: every item ordered)", field="modindices")
     if shared:  # group_equal, shared labels, theta (survey.sem.ordinal.equal_modindices)
         from survey.sem.ordinal.equal_modindices import equal_group_modification_indices
 
