@@ -337,5 +337,24 @@ def _gauss_newton(structure: OrdinalStructure, s: np.ndarray, weight: np.ndarray
         wd = weighted(weight, delta)
         return wd.T @ (s - structure.moments(t).stats), delta.T @ wd
 
-    out = minimise(f, pieces, theta)
+    restart = np.concatenate([simple_start(structure.ram), theta[structure.npar_ram:]])
+    out = minimise(f, pieces, theta, restart)
     return out.theta, out.converged
+
+
+def simple_start(ram) -> np.ndarray:
+    """lavaan's ``start = "simple"`` values of the RAM parameters (``lav_start``): factor loadings 1,
+    (residual) variances 0.05 for latent variables and 1 for observed ones, covariances, intercepts and
+    regressions 0."""
+    pt = ram.partable
+    free = pt[pt["free"] > 0].drop_duplicates("free").sort_values("free")
+    lv = set(ram.lv)
+    out = []
+    for r in free.itertuples(index=False):
+        if r.op == "=~":
+            out.append(1.0)
+        elif r.op == "~~" and r.lhs == r.rhs:
+            out.append(0.05 if r.lhs in lv else 1.0)
+        else:
+            out.append(0.0)
+    return np.asarray(out, dtype=float)

@@ -262,7 +262,14 @@ def _optimise(groups, weights, theta) -> tuple[np.ndarray, bool]:
             grad += (g.nobs - 1) * wj.T @ (g.sample.wls_obs - stats)
         return grad, info
 
-    out = minimise(lambda t: _objective(groups, weights, t), pieces, theta)
+    from survey.sem.ordinal.fit import simple_start
+
+    restart = np.asarray(theta, dtype=float).copy()
+    for grp in reversed(groups):  # lavaan's start = "simple" for the RAM parameters (group 1's win)
+        local = grp.index[: grp.ram.npar]
+        free = local >= 0
+        restart[local[free]] = simple_start(grp.ram)[free]
+    out = minimise(lambda t: _objective(groups, weights, t), pieces, theta, restart)
     return out.theta, out.converged
 
 

@@ -12,7 +12,10 @@ at a perfect fit; Nocedal & Wright 2006, ch. 10):
    PORT ``nlminb`` would go on: a trust-region Newton method with the Gauss-Newton Hessian 2 H (steps
    bounded by a radius; scipy ``trust-exact``) from the start, then BFGS (analytic gradient -2 g) from
    the start and from where Gauss-Newton stopped, each polished by Gauss-Newton; the converged solution
-   with the lowest F wins (the continuous engine's sequence).
+   with the lowest F wins (the continuous engine's sequence);
+3. if nothing converged, steps 1 and 2 again from lavaan's ``start = "simple"`` values (loadings 1,
+   variances 0.05, covariances 0, the sample thresholds): a start on the other side of a ridge that the
+   default start's path cannot cross (a factor whose loadings start with the wrong signs).
 
 A point counts as converged only when Gauss-Newton converges there (a small gradient alone is not enough:
 a solution drifting off to infinity along a flat direction, e.g. a variance running off in a two-indicator
@@ -125,9 +128,19 @@ def _scipy(f: Objective, pieces: Pieces, theta: np.ndarray, method: str) -> Resu
     return _polish(f, pieces, res.x, method)
 
 
-def minimise(f: Objective, pieces: Pieces, start: np.ndarray) -> Result:
-    """Minimise F from ``start``: Gauss-Newton, then the fallback chain (module docstring)."""
-    start = np.asarray(start, dtype=float)
+def minimise(f: Objective, pieces: Pieces, start: np.ndarray, restart: np.ndarray | None = None) -> Result:
+    """Minimise F from ``start``: Gauss-Newton, then the fallback chain (module docstring); when nothing
+    converges, the same from ``restart`` (lavaan's ``start = "simple"`` values), the better result kept."""
+    first = _chain(f, pieces, np.asarray(start, dtype=float))
+    if first.converged or restart is None:
+        return first
+    again = _chain(f, pieces, np.asarray(restart, dtype=float))
+    again.method = f"{again.method} (simple start)"
+    tries = [t for t in (first, again) if np.isfinite(t.f)]
+    return min(tries, key=lambda t: (not t.converged, t.f)) if tries else first
+
+
+def _chain(f: Objective, pieces: Pieces, start: np.ndarray) -> Result:
     first = gauss_newton(f, pieces, start)
     if first.converged:
         return first
