@@ -15,7 +15,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from survey.errors import SurveyInputError
 from survey.sem.ordinal.fit import fit_ordinal
 from survey.sem.ordinal.multigroup import fit_ordinal_groups
 
@@ -139,25 +138,9 @@ def test_conditional_mixed_groups_equal_lavaan(case):
         assert got[key] == pytest.approx(value, abs=tol), key
 
 
-def test_conditional_mixed_groups_with_equal_thresholds_are_refused_precisely():
-    with pytest.raises(SurveyInputError, match="equal thresholds or intercepts") as err:
-        fit_ordinal_groups(REF["model_groups"], BFI, "gender", numeric=NUMERIC, group_equal=("thresholds",))
-    assert err.value.field == "group_equal"
-
-
 def test_conditional_mixed_r2_equal_lavaan():
     r2 = fitted("wlsmv").r2()
     ref = REF["cases"]["wlsmv"]["r2"]
     assert set(ref) == set(r2)
     for name, value in ref.items():
         assert r2[name] == pytest.approx(value, abs=1e-4), name
-
-
-def test_conditional_mixed_modindices_left_are_one_line_refusals():
-    """WLSMV / ULSMV and configural groups equal lavaan (tests/test_ordinal_modindices_mixed.py); with
-    theta lavaan also scores the fixed scale factors, with equality constraints the shared parameters."""
-    with pytest.raises(SurveyInputError, match="parameterization='theta' are not available yet"):
-        fitted("theta").modindices()
-    for case in ("groups_theta", "groups_loadings"):
-        with pytest.raises(SurveyInputError, match="modification indices of multi-group ordinal fits"):
-            fitted_groups(case).modindices()

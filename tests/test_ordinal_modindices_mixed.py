@@ -11,7 +11,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from survey.errors import SurveyInputError
 from survey.sem import fit
 
 HERE = Path(__file__).parent / "fixtures" / "ordinal_more"
@@ -118,9 +117,14 @@ def test_mixed_group_modindices_with_constraints_or_theta_equal_lavaan(case, opt
         assert np.abs(m[col] - m[f"{col}_r"]).max() < 1e-3, col
 
 
-def test_mixed_group_modindices_with_constraints_and_theta_are_refused():
+def test_mixed_group_modindices_with_constraints_and_theta_equal_lavaan():
     res = fit(REF["model"], BFI, ordered=REF["ordered"], group="gender",
               group_equal=["thresholds", "loadings"], parameterization="theta")
     assert len(REF["groups_equal_theta"]) == 134  # lavaan: also 10 scale factors ~*~ of the ordered items
-    with pytest.raises(SurveyInputError, match="scale factors"):
-        res.modindices()
+    keys = KEY + ["group"]
+    mine = res.modindices().set_index(keys)
+    ref = pd.DataFrame(REF["groups_equal_theta"]).set_index(keys)
+    assert set(mine.index) == set(ref.index)
+    m = mine.join(ref.add_suffix("_r"))
+    for col in ("mi", "epc", "sepc.lv", "sepc.all"):
+        assert np.abs(m[col] - m[f"{col}_r"]).max() < 1e-3, col

@@ -252,16 +252,6 @@ def test_mimic_recovers_the_simulated_paths():
     assert res.fit_measures()["pvalue.scaled"] > 0.001  # the true model fits
 
 
-@pytest.mark.parametrize("options,message", [
-    ({"ordered": ["A1", "A2", "A3", "A4"], "group": "gender", "group_equal": ["thresholds"]},
-     "ordered and continuous items together and equal thresholds"),
-])
-def test_covariate_combinations_not_done_yet_are_refused(data, options, message):
-    kwargs = {"ordered": True, **options}
-    with pytest.raises(SurveyInputError, match=message):
-        fit(REF["mimic"], data, **kwargs)
-
-
 def test_non_numeric_covariate_is_refused_naming_row_and_column(data):
     bad = data.astype({"age": object})
     bad.loc[7, "age"] = "old"

@@ -57,6 +57,9 @@ def extra_tables(result: Any, *, modindices: bool = False, residuals: str | None
             th = getattr(res, "th", None)  # ordered items: the thresholds' residuals
             if th is not None:
                 text += ["", "Thresholds:", th.round(3).to_string()]
+            slopes = getattr(res, "slopes", None)  # ordered items given covariates: the slopes' residuals
+            if slopes is not None:
+                text += ["", "Slopes:", slopes.round(3).to_string()]
             records.append({("level" if levels is not None else "group"): label or None,
                             "cov": {r: {c: _clean(float(v)) for c, v in row.items()} for r, row in
                                     res.cov.iterrows()},
@@ -64,6 +67,9 @@ def extra_tables(result: Any, *, modindices: bool = False, residuals: str | None
                                                                     res.mean.items()}})
             if th is not None:
                 records[-1]["th"] = {k: _clean(float(v)) for k, v in th.items()}
+            if slopes is not None:
+                records[-1]["slopes"] = {r: {c: _clean(float(v)) for c, v in row.items()}
+                                         for r, row in slopes.iterrows()}
         out["residuals"] = {"text": "\n".join(text), "json": {"type": kind, "groups": records}}
     return out
 

@@ -6,7 +6,8 @@ moments and derivatives (:mod:`survey.sem.model.ram`), the block sample statisti
 (:mod:`survey.sem.data.moments`), lavaan's starting values (:mod:`survey.sem.start`, the engine's) and
 the engine's central-difference Jacobian (:mod:`survey.sem.standardize`), defined parameters
 (:mod:`survey.sem.syntax.defined`) and the one result class, :class:`survey.sem.results.result.SEMResult`
-(the ordinal results subclass it, :mod:`survey.sem.ordinal.results`).
+(the ordinal results subclass it, :mod:`survey.sem.ordinal.results`), and the engine's score statistics
+of equality constraints (:mod:`survey.sem.score`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 from survey.sem.data.moments import GroupStats
 from survey.sem.model.ram import RAMModel
 from survey.sem.results.result import SEMResult
+from survey.sem.score import score_statistics
 from survey.sem.standardize import numerical_jacobian
 from survey.sem.start import start_values
 from survey.sem.syntax import lavaanify, variable_names
@@ -21,4 +23,4 @@ from survey.sem.syntax.defined import DefinedFunction
 from survey.sem.test import ChiSquareTest
 
 __all__ = ["ChiSquareTest", "DefinedFunction", "GroupStats", "RAMModel", "SEMResult", "lavaanify",
-           "numerical_jacobian", "start_values", "variable_names"]
+           "numerical_jacobian", "score_statistics", "start_values", "variable_names"]

@@ -13,7 +13,11 @@ weight, r_g = s_g - m_g and f_g = N_g / N (lavaan ``lav_model_information``, ``l
     I = sum_g f_g J_g' W_g J_g,   score = sum_g f_g (N_g - 1) / N_g J_g' W_g r_g,
     V = I_ee - I_ef I_ff^-1 I_fe,   mi = N score_e^2 / diag(V),   epc = score_e / diag(V)
 
-(Sorbom 1989). sepc.lv scales a loading's epc by the factor's SD in its group, sepc.all also divides by
+(Sorbom 1989). Under "theta" lavaan also scores every group's ordered items' scale factors ``~*~`` (derived,
+Delta_i = 1 / sqrt(Sigma*_ii)) freed at their values, differentiated directly in the scaled thresholds
+(``d tau*_ik / d Delta_i = tau*_ik / Delta_i``; lavaan ``computeDelta``: its theta covariance part does not
+carry Delta, so the correlations' derivative is 0); they are identified, and kept, where the thresholds are
+equal across groups. sepc.lv scales a loading's epc by the factor's SD in its group, sepc.all also divides by
 the latent response's SD 1 / Delta_i (an intercept's epc by that SD only); a residual covariance's epc
 is divided by sqrt(theta_ii theta_jj) (lavaan's ``cov.std = TRUE``). A continuous item (mixed data)
 has no scale factor, and its SD is its model-implied ``sqrt(Sigma_ii)``.
@@ -37,7 +41,8 @@ COLUMNS = ["lhs", "op", "rhs", "group", "mi", "epc", "sepc.lv", "sepc.all", "sep
 def _extended(group, start: int):
     """Group g's extended model: (the extended Group, the values of its new parameters, their rows)."""
     pt = group.ram.partable.copy()
-    items, lv = list(group.ram.ov), list(group.ram.lv)
+    lv = list(group.ram.lv)
+    items = [v for v in group.ram.ov if v not in _covariates(group)]  # observed covariates: never candidates
     n_ram = group.ram.npar
     freed = (pt["op"] == "=~") | ((pt["op"] == "~1") & pt["lhs"].isin(items))
     if group.theta_param:  # the items' residual variances, fixed at 1 (delta: not parameters)
@@ -71,13 +76,16 @@ def _standardized(table: pd.DataFrame, g: int, rows, epc: np.ndarray, sd_ov: dic
     ``sd_ov`` (module notes)."""
     own = table[table["group"] == g + 1]
     var = {r.lhs: r.est for r in own.itertuples() if r.op == "~~" and r.lhs == r.rhs}
+    # a factor's total SD (its loadings' std.lv / est): with covariates its variance row is a residual one
+    loads = own[(own["op"] == "=~") & (own["est"] != 0)]
+    sd_lv = dict(zip(loads["lhs"], loads["std.lv"] / loads["est"], strict=True))
     out = []
     for (a, op, b), d in zip(rows, epc, strict=True):
         if op == "~~" and a == b:  # theta: a residual variance, lavaan's cov.std (its value, standardized)
             out.append((np.sign(d) * var[a], np.sign(d) * var[a] / sd_ov[a] ** 2))
             continue
         if op == "=~":
-            lv_ = d * np.sqrt(var[a])
+            lv_ = d * sd_lv.get(a, np.sqrt(var[a]))
             all_ = lv_ / sd_ov.get(b, 1.0)
         elif op == "~1":
             lv_, all_ = d, d / sd_ov.get(a, 1.0)
@@ -89,15 +97,42 @@ def _standardized(table: pd.DataFrame, g: int, rows, epc: np.ndarray, sd_ov: dic
     return pd.DataFrame(out, columns=["sepc.lv", "sepc.all"])
 
 
+def _covariates(group) -> list[str]:
+    """The group's observed covariates (lavaan conditional.x), in model order."""
+    if group.sample.slopes is None:
+        return []
+    return [group.ram.ov[k] for k in group.layout.x_idx]
+
+
 def _sd_ov(group, theta: np.ndarray) -> dict:
-    """SD of every item's latent response: 1 / Delta_i (delta), sqrt(Sigma*_ii) (theta)."""
+    """SD of every item's latent response: 1 / Delta_i (delta), sqrt(Sigma*_ii) (theta); with observed
+    covariates its total SD, the variance given x (1 / Delta_i^2 under delta) plus the part x explains."""
     t_ram, _, scale = _local(group, theta)
     sigma = np.diag(group.ram.implied(t_ram).sigma)
+    if group.sample.slopes is not None:
+        y = group.layout.y_idx
+        explained = sigma[y] - np.diag(group.layout.conditional_sigma(t_ram))
+        var = sigma.copy()
+        if not group.theta_param:  # a continuous item: its implied total variance
+            ordered = ~np.asarray(getattr(group.layout, "numeric", np.zeros(y.size, bool)), bool)[: y.size]
+            var[y[ordered]] = 1.0 / scale[y[ordered]] ** 2 + explained[ordered]
+        sd = np.sqrt(var)
+        return dict(zip(group.ram.ov, sd, strict=True))
     if group.theta_param:
         scale = 1.0 / np.sqrt(sigma)
     sd = 1.0 / scale
     sd[group.layout.num_idx] = np.sqrt(sigma[group.layout.num_idx])  # a continuous item's implied SD
     return dict(zip(group.ram.ov, sd, strict=True))
+
+
+def _scale_candidates(group) -> list[int]:
+    """Under "theta": the ordered items (their positions) whose scale factors lavaan scores."""
+    if not group.theta_param:
+        return []
+    numeric = set(group.layout.num_idx.tolist())
+    if group.sample.slopes is not None:
+        numeric = set(group.layout.x_idx.tolist())
+    return [i for i in range(group.ram.p) if i not in numeric and i in set(group.layout.th_var.tolist())]
 
 
 def equal_group_modification_indices(fit) -> pd.DataFrame:
@@ -111,14 +146,31 @@ def equal_group_modification_indices(fit) -> pd.DataFrame:
         values += vals
         rows.append(cand)
     theta = np.concatenate([fit.theta, values])
-    info = np.zeros((theta.size, theta.size))
-    score = np.zeros(theta.size)
-    for grp, w, f in zip(groups, weights, fg, strict=True):
+    scales = [_scale_candidates(grp) for grp in groups]  # theta: the ~*~ candidates (module notes)
+    total = theta.size + sum(len(c) for c in scales)
+    info = np.zeros((total, total))
+    score = np.zeros(total)
+    start = theta.size
+    for grp, w, f, cand in zip(groups, weights, fg, scales, strict=True):
         stats, jac = moments(grp, theta, jacobian=True)
+        jac = np.hstack([jac, np.zeros((jac.shape[0], total - theta.size))])
+        if cand:
+            lay = grp.layout
+            scale = 1.0 / np.sqrt(np.diag(lay.conditional_sigma(_local(grp, theta)[0])))
+            for k, i in enumerate(cand):
+                sel = lay.th_slot[lay.th_var == i]
+                if grp.sample.slopes is not None:  # and its slopes on x (vec(Pi), covariate-major)
+                    first = lay.nslots if getattr(lay, "cx_mixed", False) else lay.nth
+                    sel = np.concatenate([sel, first + np.arange(lay.q) * lay.p + i])
+                jac[sel, start + k] = stats[sel] / scale[i]
+            start += len(cand)
         wj = weighted(w, jac)
         info += f * jac.T @ wj
         score += f * (grp.nobs - 1) / grp.nobs * (wj.T @ (grp.sample.wls_obs - stats))
-    e = np.arange(q, theta.size)
+    labels = [(g, r) for g, cand in enumerate(rows) for r in cand]  # in theta's order
+    labels += [(g, (groups[g].ram.ov[i], "~*~", groups[g].ram.ov[i]))
+               for g, c in enumerate(scales) for i in c]
+    e = np.arange(q, total)
     f_ = np.arange(q)
     v = np.diag(info[np.ix_(e, e)] - info[np.ix_(e, f_)] @ np.linalg.solve(info[np.ix_(f_, f_)],
                                                                           info[np.ix_(f_, e)]))
@@ -128,14 +180,15 @@ def equal_group_modification_indices(fit) -> pd.DataFrame:
     with np.errstate(divide="ignore", invalid="ignore"):
         mi = np.where(ok, n * s**2 / v, np.nan)
         epc = np.where(ok, s / v, np.nan)
-    frames, start = [], 0
-    for g, cand in enumerate(rows):
-        part = slice(start, start + len(cand))
-        start += len(cand)
+    group_of = np.array([g for g, _ in labels])
+    frames = []
+    for g in range(len(groups)):
+        mine = np.flatnonzero(group_of == g)
+        cand = [labels[k][1] for k in mine]
         out = pd.DataFrame(cand, columns=["lhs", "op", "rhs"])
-        out["group"], out["mi"], out["epc"] = g + 1, mi[part], epc[part]
-        std = _standardized(fit.parameter_table, g, cand, epc[part], _sd_ov(fit.blocks[g], fit.theta))
+        out["group"], out["mi"], out["epc"] = g + 1, mi[mine], epc[mine]
+        std = _standardized(fit.parameter_table, g, cand, epc[mine], _sd_ov(fit.blocks[g], fit.theta))
         out["sepc.lv"], out["sepc.all"] = std["sepc.lv"].to_numpy(), std["sepc.all"].to_numpy()
         out["sepc.nox"] = out["sepc.all"]
-        frames.append(out[ok[part]])
+        frames.append(out[ok[mine]])
     return pd.concat(frames, ignore_index=True)[COLUMNS]

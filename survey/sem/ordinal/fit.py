@@ -54,6 +54,7 @@ class OrdinalFit(OrdinalResult):
     model: str = ""
     structure: OrdinalStructure | None = None  # the map theta -> statistics (for vcov_std)
     theta: np.ndarray | None = None  # [RAM parameters, thresholds]
+    se: str = ""  # lavaan's se: "standard", "robust.sem" or "none" ("": the estimator's)
 
     def _std_all_at(self, theta: np.ndarray) -> np.ndarray:
         """``std.all`` of every row of ``parameter_table`` at ``theta``."""
@@ -291,7 +292,7 @@ def _fit(model: str, data: pd.DataFrame, choice: choices.Choice, ordered, missin
                 + solution_warnings(table, sample))
     implied = structure.moments(theta).sigma
     return OrdinalFit(est, parameterization, count, converged, table, measures, v, sample, test_list, implied,
-                      warnings, model, structure, theta)
+                      warnings, model, structure, theta, choice.se)
 
 
 def solution_warnings(table: pd.DataFrame, sample: SampleStatistics) -> list[str]:
@@ -321,34 +322,39 @@ def _ram_start(structure: OrdinalStructure, sample: SampleStatistics) -> np.ndar
     return start_values(structure.ram, stats)
 
 
-def _gauss_newton(structure: OrdinalStructure, s: np.ndarray, weight: np.ndarray, theta: np.ndarray,
-                  tol: float = 1e-10, max_iter: int = 300) -> tuple[np.ndarray, bool]:
-    """Minimise F by Gauss-Newton steps (Delta' W Delta) step = Delta' W r, halved until F decreases."""
-    f_old = objective(s - structure.moments(theta).stats, weight)
-    for _ in range(max_iter):
-        delta = structure.jacobian(theta)
-        resid = s - structure.moments(theta).stats
+def _gauss_newton(structure: OrdinalStructure, s: np.ndarray, weight: np.ndarray,
+                  theta: np.ndarray) -> tuple[np.ndarray, bool]:
+    """Minimise F = r' W r, r = s - m(theta): Gauss-Newton steps (Delta' W Delta) step = Delta' W r, halved
+    until F decreases, and the fallback chain when they do not converge
+    (:mod:`survey.sem.ordinal.optimise`)."""
+    from survey.sem.ordinal.optimise import minimise
+
+    def f(t: np.ndarray) -> float:
+        return objective(s - structure.moments(t).stats, weight)
+
+    def pieces(t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        delta = structure.jacobian(t)
         wd = weighted(weight, delta)
-        info = delta.T @ wd
-        grad = wd.T @ resid
-        try:
-            step = np.linalg.solve(info + 1e-12 * np.eye(info.shape[0]), grad)
-        except np.linalg.LinAlgError:
-            return theta, False
-        for _half in range(40):
-            cand = theta + step
-            try:
-                f_new = objective(s - structure.moments(cand).stats, weight)
-            except (EstimationError, FloatingPointError):
-                f_new = np.inf
-            if np.isfinite(f_new) and f_new <= f_old + 1e-14:
-                break
-            step = step / 2
+        return wd.T @ (s - structure.moments(t).stats), delta.T @ wd
+
+    restart = np.concatenate([simple_start(structure.ram), theta[structure.npar_ram:]])
+    out = minimise(f, pieces, theta, restart)
+    return out.theta, out.converged
+
+
+def simple_start(ram) -> np.ndarray:
+    """lavaan's ``start = "simple"`` values of the RAM parameters (``lav_start``): factor loadings 1,
+    (residual) variances 0.05 for latent variables and 1 for observed ones, covariances, intercepts and
+    regressions 0."""
+    pt = ram.partable
+    free = pt[pt["free"] > 0].drop_duplicates("free").sort_values("free")
+    lv = set(ram.lv)
+    out = []
+    for r in free.itertuples(index=False):
+        if r.op == "=~":
+            out.append(1.0)
+        elif r.op == "~~" and r.lhs == r.rhs:
+            out.append(0.05 if r.lhs in lv else 1.0)
         else:
-            return theta, False
-        theta = cand
-        done = abs(f_old - f_new) < tol * max(1.0, f_old) and np.max(np.abs(step)) < 1e-6
-        f_old = f_new
-        if done:
-            return theta, True
-    return theta, False
+            out.append(0.0)
+    return np.asarray(out, dtype=float)

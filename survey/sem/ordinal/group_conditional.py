@@ -1,5 +1,6 @@
 """Observed covariates (lavaan ``conditional.x = TRUE``) in a multi-group ordinal fit, configural or with
-``group.equal``, delta or theta parameterization (every item ordered).
+``group.equal``, delta or theta parameterization (every item ordered; ordered and continuous items:
+:mod:`survey.sem.ordinal.group_mixed_cx`).
 
 Each group's statistics are the one-group conditional ones of :mod:`survey.sem.ordinal.conditional`
 (thresholds, probit slopes on x, residual polychorics; lavaan ``lav_samplestats`` per group with
@@ -16,17 +17,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from survey.errors import SurveyInputError
 from survey.sem.ordinal import conditional as cx
-
-
-def check(numeric, equal=()) -> None:
-    """The combination with covariates and groups this fit does not take yet (one line)."""
-    if numeric and {"thresholds", "intercepts"} & set(equal):
-        raise SurveyInputError("observed covariates with ordered and continuous items together and equal "
-                               "thresholds or intercepts across groups are not available yet (available: "
-                               "every item ordered, or configural / equal loadings, regressions, latent "
-                               "(co)variances)", field="group_equal")
 
 
 def group_sample(rows: pd.DataFrame, items: list[str], covariates: list[str], missing: str,
@@ -67,8 +58,10 @@ def moments(group, theta: np.ndarray, local, jacobian: bool = False):
     ``rho_ij = Delta_i Delta_j [Sigma_y|x]_ij``."""
     t_ram, tau, scale = local(group, theta)
     lay = group.layout
-    if getattr(lay, "cx_mixed", False):  # mixed items: no scale factors (check), the one-group map
-        return _mixed_moments(group, theta, lay, np.concatenate([t_ram, tau]), jacobian)
+    if getattr(lay, "cx_mixed", False):  # mixed items: scale factors of the ordered items
+        from survey.sem.ordinal.group_mixed_cx import mixed_moments
+
+        return mixed_moments(group, theta, t_ram, tau, scale, jacobian)
     th_var, ii, jj, p = lay.th_var, lay.ii, lay.jj, lay.p
     sc = scale[lay.y_idx]
     imp = group.ram.implied(t_ram)
@@ -105,18 +98,6 @@ def moments(group, theta: np.ndarray, local, jacobian: bool = False):
         jac[:nth, :n_ram] += (d_sc[:, th_var] * (tau - mu[th_var])).T
         jac[rows.ravel(), :n_ram] += (d_sc.T[:, None, :] * pi[:, :, None]).reshape(p * q, n_ram)
         jac[pairs, :n_ram] += (cond[ii, jj] * (sc[jj] * d_sc[:, ii] + sc[ii] * d_sc[:, jj])).T
-    select = np.zeros((group.index.size, int(theta.size)))
-    free = group.index >= 0
-    select[np.flatnonzero(free), group.index[free]] = 1.0
-    return stats, jac @ select
-
-
-def _mixed_moments(group, theta: np.ndarray, lay, local_theta: np.ndarray, jacobian: bool):
-    stats = lay.moments(local_theta).stats
-    if not jacobian:
-        return stats, None
-    jac = np.zeros((stats.size, group.index.size))
-    jac[:, : local_theta.size] = lay.jacobian(local_theta)
     select = np.zeros((group.index.size, int(theta.size)))
     free = group.index >= 0
     select[np.flatnonzero(free), group.index[free]] = 1.0

@@ -6,7 +6,8 @@ block diagonal, and each candidate's score is ``f_g`` times its group's: lavaan'
 and ``epc = score / V`` (:mod:`survey.sem.ordinal.modindices`) reduce to the one-group indices of each
 group with its own N_g. Each group's block (delta parameterization: scale factors 1, latent means 0) is
 a one-group ordinal model; its indices come from :func:`~survey.sem.ordinal.modindices.
-modification_indices`. Models with equality constraints (``group_equal``, shared labels):
+modification_indices`. Models with equality constraints (``group_equal``, shared labels) or the theta
+parameterization, also with observed covariates and continuous items:
 :mod:`survey.sem.ordinal.equal_modindices` (lavaan then also scores the fixed markers, intercepts and
 scale factors).
 """
@@ -28,14 +29,6 @@ def group_modification_indices(fit) -> pd.DataFrame:
 
     constrained = any(not isinstance(k[0], int) or k[1] == "~*~" for k in fit.keys)
     shared = constrained or any(b.theta_param for b in fit.blocks)
-    if shared and any(b.sample.slopes is not None for b in fit.blocks):
-        raise SurveyInputError("modification indices of multi-group ordinal fits with equality constraints "
-                               "or parameterization='theta' are available for items without covariates "
-                               "only yet", field="modindices")
-    if constrained and any(b.theta_param and len(b.layout.num_idx) for b in fit.blocks):
-        raise SurveyInputError("modification indices of multi-group ordinal fits with equality constraints, "
-                               "parameterization='theta' and continuous items are not available yet "
-                               "(lavaan then also scores the fixed scale factors ~*~)", field="modindices")
     if shared:  # group_equal, shared labels, theta (survey.sem.ordinal.equal_modindices)
         from survey.sem.ordinal.equal_modindices import equal_group_modification_indices
 

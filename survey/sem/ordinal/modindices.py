@@ -62,10 +62,6 @@ def modification_indices(fit) -> pd.DataFrame:
     covariates = [list(structure.ram.ov)[k] for k in structure.x_idx] if getattr(structure, "q", 0) else []
     if structure is None:  # pragma: no cover - every ordinal fit has its structure
         raise SurveyInputError("this fit has no ordinal structure to score", field="modindices")
-    if covariates and structure.parameterization == "theta":
-        raise SurveyInputError("modification indices of ordinal fits with observed covariates and "
-                               "parameterization='theta' are not available yet (lavaan then also scores "
-                               "the fixed scale factors ~*~)", field="modindices")
     pt = structure.ram.partable
     ram = structure.ram
     items = [v for v in ram.ov if v not in covariates]
@@ -95,11 +91,16 @@ def modification_indices(fit) -> pd.DataFrame:
     t_ram, tau = fit.theta[:n_ram], fit.theta[n_ram:]
     theta_x = np.concatenate([t_ram, np.zeros(len(cands)), tau])
     delta = ext.jacobian(theta_x)
+    scale_rows: list[tuple[str, str, str]] = []
+    if covariates and structure.parameterization == "theta":  # the scale factors ~*~ (module docstring)
+        cols, scale_rows = _scale_columns(ext, theta_x)
+        delta = np.hstack([delta, cols])
     weight = weight_matrix(fit.sample.gamma, {"WLS": "WLS", "ULSMV": "ULS", "ULSM": "ULS"}.get(fit.estimator,
                                                                                                "DWLS"))
     resid = fit.sample.wls_obs - ext.moments(theta_x).stats
     info = delta.T @ weighted(weight, delta)
-    e = n_ram + np.arange(len(cands))
+    e = np.concatenate([n_ram + np.arange(len(cands)), theta_x.size + np.arange(len(scale_rows))]).astype(int)
+    cands = cands + scale_rows
     f = np.setdiff1d(np.arange(delta.shape[1]), e)
     schur = info[np.ix_(e, e)] - info[np.ix_(e, f)] @ np.linalg.solve(info[np.ix_(f, f)], info[np.ix_(f, e)])
     v = np.diag(schur)
@@ -132,7 +133,10 @@ def modification_indices(fit) -> pd.DataFrame:
         sd_x = dict(zip(covariates, np.sqrt(np.diag(fit.sample.x_cov)), strict=True))
     rows = []
     for (a, op, b), m, d in zip(cands, mi, epc, strict=True):
-        if op == "=~":
+        if op == "~*~":  # a scale factor standardizes to 1 (lavaan: sepc.all = sign(epc))
+            lv_ = d
+            all_ = np.sign(d)
+        elif op == "=~":
             lv_ = d * sd_lv.get(a, 1.0)
             all_ = lv_ / sd_ov.get(b, 1.0)
         elif op == "~":  # a factor on a factor or a covariate (lavaan's sepc.nox leaves x unscaled)
@@ -144,7 +148,29 @@ def modification_indices(fit) -> pd.DataFrame:
         row = dict(lhs=a, op=op, rhs=b, mi=float(m), epc=float(d), **{"sepc.lv": float(lv_),
                                                                      "sepc.all": float(all_)})
         if covariates:
-            row["sepc.nox"] = float(lv_ if b in sd_x else all_)
+            row["sepc.nox"] = float(lv_ if b in sd_x and op == "~" else all_)
         rows.append(row)
     out = pd.DataFrame(rows, columns=COLUMNS + (["sepc.nox"] if covariates else []))
     return out[out["mi"].notna()].reset_index(drop=True)  # lavaan's na.remove: unidentified candidates
+
+
+def _scale_columns(structure, theta: np.ndarray) -> tuple[np.ndarray, list[tuple[str, str, str]]]:
+    """The Jacobian columns of the ordered items' scale factors in a conditional theta-parameterized map:
+    ``d m / d Delta_i`` of its thresholds and slopes (the statistic over Delta_i), 0 for the correlations
+    (module docstring); with the rows ``(item, "~*~", item)``."""
+    stats, scale = structure.moments(theta).stats, structure.moments(theta).scale
+    mixed = getattr(structure, "cx_mixed", False)
+    p, q = structure.p, structure.q
+    th_pos = structure.th_slot if mixed else np.arange(structure.nth)
+    slope0 = structure.nslots if mixed else structure.nth
+    slope_item = np.tile(np.arange(p), q)  # vec(Pi): covariate-major
+    ov = list(structure.ram.ov)
+    items = [ov[k] for k in structure.y_idx]
+    ordered = np.flatnonzero(~np.asarray(structure.numeric, bool)) if mixed else np.arange(p)
+    cols = np.zeros((stats.size, ordered.size))
+    for c, i in enumerate(ordered):
+        sel = th_pos[structure.th_var == i]
+        cols[sel, c] = stats[sel] / scale[i]
+        sel = slope0 + np.flatnonzero(slope_item == i)
+        cols[sel, c] = stats[sel] / scale[i]
+    return cols, [(items[i], "~*~", items[i]) for i in ordered]

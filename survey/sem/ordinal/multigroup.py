@@ -121,8 +121,6 @@ def build_groups(model: str, data: pd.DataFrame, group: str, group_equal, missin
     covariates = list(names.ov_x)  # lavaan conditional.x: configural (survey.sem.ordinal.group_conditional)
     if covariates:
         from survey.sem.ordinal import group_conditional as gcx
-
-        gcx.check(numeric, equal)
     ov = list(names.ov)
     frame = data.dropna(subset=ov) if missing == "listwise" else data
     frame = frame[frame[group].notna()]
@@ -215,6 +213,7 @@ class GroupFit(OrdinalResult):
     blocks: list = None  # the groups' models and statistics (:class:`Group`)
     theta: np.ndarray = None  # the estimates (global parameter vector)
     keys: dict = None  # global parameter key (shared: ("|", item, k), ("=~", lv, item), ...) -> index
+    se: str = ""  # lavaan's se: "standard", "robust.sem" or "none" ("": the estimator's)
 
     def _std_all_at(self, theta: np.ndarray) -> np.ndarray:
         """``std.all`` of every row of ``parameter_table`` at ``theta``."""
@@ -248,41 +247,41 @@ def _objective(groups, weights, theta) -> float:
                for g, w in zip(groups, weights, strict=True))
 
 
-def _optimise(groups, weights, theta, tol=1e-10, max_iter=300) -> tuple[np.ndarray, bool]:
-    """Gauss-Newton on the summed DWLS/WLS objective, the step halved until F decreases. Groups that share
-    no parameter (configural fits) are minimised one at a time: F is then a sum of separate problems, and
-    one step length for all of them lets a large step of one group (at a ridge) ride on the decrease of the
-    others into another basin (each group alone converges as the single-group fit, and as lavaan)."""
+def _optimise(groups, weights, theta) -> tuple[np.ndarray, bool]:
+    """Minimise sum_g (N_g - 1) F_g: Gauss-Newton with step halving, and the fallback chain when it does
+    not converge (:mod:`survey.sem.ordinal.optimise`). Groups that share no parameter (configural fits)
+    are minimised one at a time: F is then a sum of separate problems, and one step length for all of
+    them lets a large step of one group (at a ridge) ride on the decrease of the others into another basin
+    (each group alone converges as the single-group fit, and as lavaan)."""
+    from survey.sem.ordinal.optimise import minimise
+
     used = [set(g.index[g.index >= 0].tolist()) for g in groups]
     if len(groups) > 1 and all(a.isdisjoint(b) for i, a in enumerate(used) for b in used[i + 1:]):
         converged = True
         for g, w in zip(groups, weights, strict=True):
-            theta, ok = _optimise([g], [w], theta, tol, max_iter)
+            theta, ok = _optimise([g], [w], theta)
             converged = converged and ok
         return theta, converged
-    f_old = _objective(groups, weights, theta)
-    for _ in range(max_iter):
-        info = np.zeros((theta.size, theta.size))
-        grad = np.zeros(theta.size)
+
+    def pieces(t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        info = np.zeros((t.size, t.size))
+        grad = np.zeros(t.size)
         for g, w in zip(groups, weights, strict=True):
-            stats, jac = moments(g, theta, jacobian=True)
+            stats, jac = moments(g, t, jacobian=True)
             wj = weighted(w, jac)
             info += (g.nobs - 1) * jac.T @ wj
             grad += (g.nobs - 1) * wj.T @ (g.sample.wls_obs - stats)
-        step = np.linalg.solve(info + 1e-12 * np.eye(theta.size), grad)
-        for _half in range(40):
-            f_new = _objective(groups, weights, theta + step)
-            if np.isfinite(f_new) and f_new <= f_old + 1e-12:
-                break
-            step /= 2
-        else:
-            return theta, False
-        theta = theta + step
-        done = abs(f_old - f_new) < tol * max(1.0, f_old) and np.max(np.abs(step)) < 1e-6
-        f_old = f_new
-        if done:
-            return theta, True
-    return theta, False
+        return grad, info
+
+    from survey.sem.ordinal.fit import simple_start
+
+    restart = np.asarray(theta, dtype=float).copy()
+    for grp in reversed(groups):  # lavaan's start = "simple" for the RAM parameters (group 1's win)
+        local = grp.index[: grp.ram.npar]
+        free = local >= 0
+        restart[local[free]] = simple_start(grp.ram)[free]
+    out = minimise(lambda t: _objective(groups, weights, t), pieces, theta, restart)
+    return out.theta, out.converged
 
 
 def fit_ordinal_groups(model: str, data: pd.DataFrame, group: str, *, group_equal=(),
@@ -313,6 +312,7 @@ def fit_ordinal_groups(model: str, data: pd.DataFrame, group: str, *, group_equa
         out.nobs = [g.sample.nobs for g in blocks]  # the case counts (weights: N_g is the weight sum)
         out.groups = [v.item() if hasattr(v, "item") else v for v in levels]
         out.keys = keys
+        out.se = choice.se
         out.warnings = choice.warnings + ([] if converged else ["the optimizer did not converge"])
         return out
 

@@ -147,9 +147,12 @@ class OrdinalResult(SEMResult):
         return ordinal_residuals(self, type)
 
     def score_tests(self) -> pd.DataFrame:
-        """Not computed for ordered items (lavaan's ``lavTestScore``: a gap, refused)."""
-        raise SurveyInputError("score tests (lavTestScore) are not available for ordered items yet",
-                               field="score_tests")
+        """lavaan's ``lavTestScore(fit)$uni``: univariate score tests of the equality constraints (shared
+        labels, ``group_equal``), the total test in ``attrs["total"]``; lavaan's ordinary score test also
+        under robust SEs, with its warning (:mod:`survey.sem.ordinal.score`)."""
+        from survey.sem.ordinal.score import ordinal_score_tests
+
+        return ordinal_score_tests(self)
 
     @property
     def ram(self):
