@@ -9,9 +9,10 @@ lower()/upper() bounds are imposed (:func:`~survey.sem.estimate.wls.fit_ls`); mo
 tests and residuals: :mod:`survey.sem.results.ls_modindices`, :mod:`survey.sem.results.ls_residuals`.
 
 Several groups (group=, group_equal, group_partial) and a mean structure (meanstructure=True) as lavaan
-(:func:`~survey.sem.estimate.wls.fit_ls`); the modification indices of several groups as lavaan's
-(:func:`survey.sem.results.ls_modindices.ls_group_modification_indices`); their score tests and residuals
-are refused in one line (:func:`survey.sem.results.ls_modindices.require_single_block`).
+(:func:`~survey.sem.estimate.wls.fit_ls`); the modification indices of several groups, fixed.x covariates
+or pairwise moments as lavaan's (:func:`survey.sem.results.ls_modindices.ls_group_modification_indices`),
+their residuals too (:func:`survey.sem.results.ls_residuals.ls_residuals`); their score tests are refused
+in one line (:func:`survey.sem.results.ls_modindices.require_single_block`).
 
 missing="pairwise": with ULS / DWLS / WLS the pairwise moments (:func:`pairwise_stats`; DWLS / WLS weigh by
 the pairwise Gamma, :func:`survey.sem.estimate.wls.gamma_pairwise`); with GLS listwise deletion, as
@@ -187,6 +188,7 @@ def fit_least_squares(model: str, data: pd.DataFrame, estimator: str, group: str
                    group_equal=ml.group_equal, group_partial=ml.group_partial, mg=ml.mg, stats=ml.stats,
                    estimation=estimation, pieces=pieces, baseline=base, warnings=warnings, start=ml.theta)
     out.ls_fit = res
+    out.e_inv = e_inv  # explicit constraints: the augmented inverse (standardized residuals)
     if constrained:  # lavaan: npar - the equalities; each constraint row reports its slack
         out.n_equality = n_eq
         k = out.partable.index[out.partable["op"].isin(["==", "<", ">"])]

@@ -35,11 +35,14 @@ def require_single_block(res, what: str) -> None:
 
 
 def ls_group_modification_indices(res) -> pd.DataFrame:
-    """``modindices(fit)`` of a multi-group least-squares fit: per block the score
-    ((N_g - 1) / N_g) Delta_g' W_g (s_g - m_g) and information Delta_g' W_g Delta_g over the moments m_g
-    (means first under the mean structure), assembled over the groups as
-    :mod:`survey.sem.results.mg_modindices` does."""
-    from survey.sem.estimate.wls import sample_moments, weight_matrix
+    """``modindices(fit)`` of a least-squares fit with several groups, a mean structure, fixed.x covariates
+    or pairwise moments: per block the score ((N_g - 1) / N_g) Delta_g' W_g (s_g - m_g) and information
+    Delta_g' W_g Delta_g over the moments m_g (means first under the mean structure), assembled over the
+    groups as :mod:`survey.sem.results.mg_modindices` does. fixed.x: the covariates' moments take S (divisor
+    N - 1) in the extended model; GLS's W has their rows zeroed (lavaan 0.6.14
+    ``lav_samplestats_Gamma_inverse_NT`` with fixed.x: vech rows among the covariates, and their means, 0);
+    under ULS (identity W) lavaan lists the covariates' moments and regressions as candidates too (mi ~ 0)."""
+    from survey.sem.estimate.wls import fixed_x_moments, p_of, sample_cov, sample_moments, weight_matrix
     from survey.sem.model.moments import moments_jacobian
     from survey.sem.results.mg_modindices import group_modification_indices
 
@@ -51,10 +54,17 @@ def ls_group_modification_indices(res) -> pd.DataFrame:
         m = imp.sigma[vech_index(model.p)]
         m = np.concatenate([imp.mean, m]) if ms else m
         w = weight_matrix(res.estimator, block, ms)
+        x_index = list(getattr(block, "x_index", []) or [])
+        if x_index and res.estimator == "GLS":
+            fixed = fixed_x_moments(p_of(block), x_index, ms)
+            w = w.copy()
+            w[fixed, :] = 0.0
+            w[:, fixed] = 0.0
         wd = w @ d
         return (block.n - 1) / block.n * (wd.T @ (sample_moments(block, ms) - m)), d.T @ wd
 
-    return group_modification_indices(res, score_information)
+    exo = res.estimator == "ULS"
+    return group_modification_indices(res, score_information, cov_of=sample_cov, exo=exo)
 
 
 def ls_modification_indices(res) -> pd.DataFrame:
@@ -63,7 +73,7 @@ def ls_modification_indices(res) -> pd.DataFrame:
     from survey.sem.results.modindices import modification_indices
 
     fixed_x = any(len(b.x_index) for b in res.stats.groups)
-    if (len(res.mg.models) > 1 or res.mg.meanstructure) and res.missing == "listwise" and not fixed_x:
+    if len(res.mg.models) > 1 or res.mg.meanstructure or fixed_x or res.missing != "listwise":
         out = ls_group_modification_indices(res)  # one block with a mean structure: lavaan has no group
         return out.drop(columns="group") if len(res.mg.models) == 1 else out
     require_single_block(res, "modification indices")

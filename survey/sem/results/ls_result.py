@@ -30,7 +30,8 @@ class LSResult(SEMResult):
     ls_fit = None
     n_equality = 0  # explicit equality constraints (survey.sem.ls_constrained): npar - their rank
     scaled_baseline = None  # test="satorra.bentler" / "scaled.shifted": the baseline's ScaledTest
-    least_squares = True  # survey.sem.fit_report refuses --residuals for it
+    least_squares = True  # survey.sem.fit_report: --residuals from survey.sem.results.ls_residuals
+    e_inv = None  # explicit constraints: the augmented inverse of the unit information
 
     def tests(self) -> dict[str, dict]:
         """lavaan's ``lavInspect(fit, "test")``: the standard test, its p-value NA under ULS (lavaan's
