@@ -150,7 +150,9 @@ def fit(
     asked = partable_options.pop("information", None)
     first_order = bool(two_stage) and str(asked).lower() == "first.order"  # lavaan: observed, with a warning
     asked = None if first_order else asked
-    information, test = check_information_options(asked or "expected",
+    # least squares: information="first.order" is lavaan's refusal (GLS) or its "expected" with a warning
+    ls_first_order = wants_least_squares(estimator, ordered) and str(asked).lower() == "first.order"
+    information, test = check_information_options("expected" if ls_first_order else asked or "expected",
                                                   partable_options.pop("test", "standard"))
     if asked is None:  # lavaan's default per estimator and missing-data treatment
         information = "first.order" if first_order else "default"
