@@ -11,8 +11,8 @@ tests and residuals: :mod:`survey.sem.results.ls_modindices`, :mod:`survey.sem.r
 Several groups (group=, group_equal, group_partial) and a mean structure (meanstructure=True) as lavaan
 (:func:`~survey.sem.estimate.wls.fit_ls`); the modification indices of several groups, fixed.x covariates
 or pairwise moments as lavaan's (:func:`survey.sem.results.ls_modindices.ls_group_modification_indices`),
-their residuals too (:func:`survey.sem.results.ls_residuals.ls_residuals`); their score tests are refused
-in one line (:func:`survey.sem.results.ls_modindices.require_single_block`).
+their residuals and score tests too (:func:`survey.sem.results.ls_residuals.ls_residuals`,
+:func:`survey.sem.results.ls_modindices.ls_score_tests`).
 
 missing="pairwise" (= "available.cases"): with ULS / DWLS / WLS the pairwise moments of each group
 (:func:`pairwise_stats`; DWLS / WLS weigh by the pairwise Gamma, :func:`survey.sem.estimate.wls.
