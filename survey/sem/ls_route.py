@@ -32,9 +32,10 @@ unweighted rows (lavaan 0.6.14; tests/fixtures/combos2/, tests/fixtures/ls_optio
 
 Refused, one line naming the option, with lavaan's reason where lavaan refuses (R-checked): missing="ml"
 and "doubly.robust", se="robust.huber.white", GLS with se="robust.sem" or information "first.order",
-clusters, pairwise moments beside fixed_x or sampling weights, tests other than standard with GLS / WLS;
-not available yet: the bootstrap, se="none", tests other than standard / satorra.bentler / scaled.shifted /
-mean.var.adjusted (lavaan fits browne.residual.* and, under ULS / DWLS, bollen.stine).
+clusters, pairwise moments beside fixed_x or sampling weights, tests other than standard and
+browne.residual.* with GLS / WLS, Browne's tests with pairwise moments; not available yet: the bootstrap,
+se="none", test="bollen.stine" (ULS / DWLS: lavaan fits it), Browne's tests beside sampling weights or
+explicit constraints. Browne's residual-based tests: :mod:`survey.sem.results.ls_browne`.
 
 Explicit constraints (==, <, >): :mod:`survey.sem.ls_constrained` (SLSQP on the LS function, lavaan's
 augmented-information vcov; robust.sem and the scaled tests with its E^-1).
@@ -50,6 +51,7 @@ from survey.sem.estimate.ml import Estimation
 from survey.sem.estimate.wls import LS_ESTIMATORS, fit_ls
 from survey.sem.inference.ls_robust import ROBUST_TESTS, observed_vcov, robust_vcov, scaled_tests
 from survey.sem.inference.vcov import Information
+from survey.sem.results.ls_browne import BROWNE
 
 
 def wants_least_squares(estimator: str, ordered) -> bool:
@@ -111,7 +113,11 @@ def check_ls_options(est: str, *, missing: str, group, se: str, bootstrap, sampl
                   if est in ("GLS", "WLS") else f"information = \"first.order\" not available for estimator "
                   f"{est}")
         _lavaan_refuses("cluster", cluster, reason, "no clusters")
-    if str(test).lower() != "standard" and est in ("GLS", "WLS"):  # lavaan 0.6.14 refuses every other test
+    if str(test).lower() in BROWNE and miss in PAIRWISE:  # lavaan 0.6.14 refuses it (lav_test_browne)
+        _lavaan_refuses("test", test, "Browne's test is not available when data is missing", "listwise")
+    if str(test).lower() in BROWNE and sampling_weights:
+        _refuse(est, "test", test, "browne.residual.* without sampling weights")
+    if str(test).lower() not in ("standard", *BROWNE) and est in ("GLS", "WLS"):  # lavaan refuses the others
         raise SurveyInputError(f"test={test!r} is not allowed with estimator {est} (lavaan 0.6.14: \"invalid "
                                f"value(s) in test= argument when estimator is {est}\"; available: standard)",
                                field="test", value=str(test))
@@ -119,8 +125,9 @@ def check_ls_options(est: str, *, missing: str, group, se: str, bootstrap, sampl
         raise SurveyInputError(f"lavaan 0.6.14 refuses it: first.order information not available for "
                                f"estimator {est} (available: standard, satorra.bentler, scaled.shifted, "
                                "mean.var.adjusted)", field="test", value=str(test))
-    if str(test).lower() not in ("standard", *ROBUST_TESTS):
-        _refuse(est, "test", test, "standard, satorra.bentler, scaled.shifted, mean.var.adjusted")
+    if str(test).lower() not in ("standard", *ROBUST_TESTS, *BROWNE):
+        _refuse(est, "test", test, "standard, satorra.bentler, scaled.shifted, mean.var.adjusted, "
+                "browne.residual.adf, browne.residual.nt")
     if information not in (None, "expected", "default", "observed", "first.order"):
         _refuse(est, "information", information, "expected, observed")
 
@@ -222,6 +229,12 @@ def fit_least_squares(model: str, data: pd.DataFrame, estimator: str, group: str
                                           "listwise deletion, as lavaan 0.6.14 (its nobs: the complete rows)",
                                           "sem"))
     out.se_options = ("robust.sem" if robust_se else "standard", "observed" if observed else "expected")
+    if str(test).lower() in BROWNE:  # Browne's residual-based test beside the standard one (lavaan)
+        if constrained:
+            _refuse(est, "test", test, "browne.residual.* without explicit constraints")
+        from survey.sem.results.ls_browne import browne_test
+
+        out.browne_test = browne_test(str(test).lower(), ml.mg, ml.stats.groups, res.theta, res.df)
     if str(test).lower() in ROBUST_TESTS:  # Satorra-Bentler / scaled-shifted (survey.sem.inference.ls_robust)
         out.scaled_test, out.scaled_baseline = scaled_tests(ml.mg, ml.stats.groups, est, res.theta,
                                                             str(test).lower(), res.chisq, res.df,
