@@ -33,9 +33,10 @@ unweighted rows (lavaan 0.6.14; tests/fixtures/combos2/, tests/fixtures/ls_optio
 Refused, one line naming the option, with lavaan's reason where lavaan refuses (R-checked): missing="ml"
 and "doubly.robust", se="robust.huber.white", GLS with se="robust.sem" or information "first.order",
 clusters, pairwise moments beside fixed_x or sampling weights, tests other than standard and
-browne.residual.* with GLS / WLS, Browne's tests with pairwise moments; not available yet: the bootstrap,
-se="none", test="bollen.stine" (ULS / DWLS: lavaan fits it), Browne's tests beside sampling weights or
-explicit constraints. Browne's residual-based tests: :mod:`survey.sem.results.ls_browne`.
+browne.residual.* with GLS / WLS, Browne's tests with pairwise moments. Not available yet: the bootstrap,
+test="bollen.stine" (ULS / DWLS: lavaan fits it), Browne's tests beside sampling weights or explicit
+constraints. se="none": the estimates without standard errors (lavaan). Browne's residual-based tests:
+:mod:`survey.sem.results.ls_browne`.
 
 Explicit constraints (==, <, >): :mod:`survey.sem.ls_constrained` (SLSQP on the LS function, lavaan's
 augmented-information vcov; robust.sem and the scaled tests with its E^-1).
@@ -104,8 +105,8 @@ def check_ls_options(est: str, *, missing: str, group, se: str, bootstrap, sampl
     if first_order and est == "GLS":
         _lavaan_refuses("information", "first.order", "information = \"first.order\" not available for "
                         "estimator GLS", "expected, observed")
-    if str(se).lower() not in ("default", "standard", "robust.sem", "first.order"):
-        _refuse(est, "se", se, "standard, robust.sem")
+    if str(se).lower() not in ("default", "standard", "robust.sem", "first.order", "none"):
+        _refuse(est, "se", se, "standard, robust.sem, none")
     if bootstrap:
         _refuse(est, "bootstrap", bootstrap, "se='standard'")
     if cluster:  # lavaan 0.6.14 refuses every least-squares fit with clusters (R-checked)
@@ -196,6 +197,9 @@ def fit_least_squares(model: str, data: pd.DataFrame, estimator: str, group: str
     if observed and not constrained:  # the Hessian of F (survey.sem.inference.ls_robust)
         res.vcov = observed_vcov(ml.mg, ml.stats.groups, est, res.theta)
     info = Information(np.linalg.pinv(res.vcov) / ml.nobs, res.vcov, False)
+    if str(se).lower() == "none":  # lavaan: estimates without standard errors
+        res.vcov = np.full_like(res.vcov, np.nan)
+        info.vcov = res.vcov
     estimation = Estimation(res.theta, res.fmin, res.converged, res.iterations, 0.0, "gauss-newton")
     pieces = type(ml.pieces)(ml.mg, res.theta, res.chisq, res.df, info, None)
     base = type(ml.baseline)(ml.baseline.mg, ml.baseline.theta, res.baseline_chisq, res.baseline_df,
@@ -228,7 +232,8 @@ def fit_least_squares(model: str, data: pd.DataFrame, estimator: str, group: str
         out.warnings.append(SurveyWarning("pairwise_listwise", "missing=\"pairwise\" with estimator GLS: "
                                           "listwise deletion, as lavaan 0.6.14 (its nobs: the complete rows)",
                                           "sem"))
-    out.se_options = ("robust.sem" if robust_se else "standard", "observed" if observed else "expected")
+    se_kind = "robust.sem" if robust_se else "none" if str(se).lower() == "none" else "standard"
+    out.se_options = (se_kind, "observed" if observed else "expected")
     if str(test).lower() in BROWNE:  # Browne's residual-based test beside the standard one (lavaan)
         if constrained:
             _refuse(est, "test", test, "browne.residual.* without explicit constraints")
