@@ -91,3 +91,30 @@ def test_residuals_of_groups_reach_the_cli_table(fits):
     assert groups[1]["cov"]["x2"]["x1"] == pytest.approx(want[1]["cov"][1][0], abs=1e-3)
     assert groups[1]["mean"]["x1"] == pytest.approx(want[1]["mean"][0], abs=1e-3)
     assert "Group" in table["text"] and "Means:" in table["text"]
+
+
+def test_cli_fit_residuals_and_modindices_of_groups(tmp_path, capsys):
+    import json
+
+    from test_ls_groups_modindices import DATA
+
+    from survey.cli import main
+
+    (tmp_path / "m.lav").write_text(REF["models"]["hs"])
+    DATA["hs"].to_csv(tmp_path / "d.csv", index=False)
+    try:
+        main(["fit", str(tmp_path / "m.lav"), str(tmp_path / "d.csv"), "--estimator", "WLS", "--group",
+              "school", "--residuals", "standardized", "--modindices", "--json"])
+    except SystemExit as exc:
+        assert int(exc.code or 0) == 0
+    out = json.loads(capsys.readouterr().out)
+    want = REF["cases"]["res_grp_wls"]["residuals"]["standardized"]
+    groups = out["residuals"]["groups"]
+    assert out["residuals"]["type"] == "standardized" and len(groups) == 2
+    assert groups[1]["cov"]["x2"]["x1"] == pytest.approx(want[1]["cov"][1][0], abs=1e-3)
+    assert groups[0]["mean"]["x3"] == pytest.approx(want[0]["mean"][2], abs=1e-3)
+    top = pd.DataFrame(REF["cases"]["mi_grp_wls"]["modindices"]).sort_values("mi", ascending=False).iloc[0]
+    first = out["modindices"][0]
+    assert (first["lhs"], first["op"], first["rhs"], first["group"]) == (top["lhs"], top["op"], top["rhs"],
+                                                                         top["group"])
+    assert first["mi"] == pytest.approx(top["mi"], abs=1e-3)
