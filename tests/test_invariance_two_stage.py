@@ -91,3 +91,13 @@ def test_cli_invariance_two_stage(capsys, tmp_path):
     assert [NAMES[s["model"]] for s in out["steps"]] == list(ref)
     for s in out["steps"]:
         assert s["chisq"] == pytest.approx(ref[NAMES[s["model"]]]["fit_measures"]["chisq.scaled"], abs=1e-3)
+
+
+def test_single_group_two_stage_score_tests_equal_lavaan():
+    from survey.sem import fit
+
+    ref = REF["single_labels"]
+    res = fit(ref["model"], MAR, missing="two.stage")
+    both = pd.DataFrame(ref["score"]).merge(res.score_tests(), on=KEY, suffixes=("_ref", ""))
+    assert len(both) == 2
+    np.testing.assert_allclose(both["X2"], both["X2_ref"], atol=1e-3)
