@@ -1,6 +1,7 @@
 """Browne's residual-based tests (test = "browne.residual.adf" / "browne.residual.nt") of the continuous
 least-squares estimators against lavaan 0.6.14 (tests/fixtures/ls_options/make_ls_browne.R ->
-ls_browne.json): GLS, ULS, WLS, DWLS; one group, two groups with equal loadings, fixed.x. The statistic
+ls_browne.json): GLS, ULS, WLS, DWLS; one group, two groups with equal loadings, fixed.x, sampling
+weights, an explicit equality a == b (Delta times the null space of its Jacobian). The statistic
 within 1e-3 or 1e-5 relative (with equal loadings lavaan's optimum is ~1e-5 from ours: 123.809 vs 123.808),
 df equal, the p-value within 1e-6; the standard test stays the fit's; with pairwise moments lavaan refuses
 (so do we, with its reason)."""
@@ -18,7 +19,7 @@ from survey.sem import fit
 
 HERE = Path(__file__).parent / "fixtures" / "ls_options"
 REF = json.loads((HERE / "ls_browne.json").read_text())
-MODELS = {"hs": REF["models"]["hs"], "mimic": REF["models"]["mimic"]}
+MODELS = REF["models"]
 
 
 def _call(name: str):
@@ -32,7 +33,9 @@ def _call(name: str):
         kw["fixed_x"] = True
     if "pairwise" in call:
         kw["missing"] = "pairwise"
-    model = MODELS["mimic" if "models$mimic" in call else "hs"]
+    if "sampling.weights" in call:
+        kw["sampling_weights"] = "wt"
+    model = MODELS[call.split("models$")[1].split(",")[0]]
     return model, DATA["mar" if ", mar," in call else "hs"], kw
 
 

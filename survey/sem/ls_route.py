@@ -34,8 +34,8 @@ Refused, one line naming the option, with lavaan's reason where lavaan refuses (
 and "doubly.robust", se="robust.huber.white", GLS with se="robust.sem" or information "first.order",
 clusters, pairwise moments beside fixed_x or sampling weights, tests other than standard and
 browne.residual.* with GLS / WLS, Browne's tests with pairwise moments. Not available yet: the bootstrap,
-test="bollen.stine" (ULS / DWLS: lavaan fits it), Browne's tests beside sampling weights or explicit
-constraints. se="none": the estimates without standard errors (lavaan). Browne's residual-based tests:
+test="bollen.stine" (ULS / DWLS: lavaan fits it), Browne's tests beside inequality constraints.
+se="none": the estimates without standard errors (lavaan). Browne's residual-based tests:
 :mod:`survey.sem.results.ls_browne`.
 
 Explicit constraints (==, <, >): :mod:`survey.sem.ls_constrained` (SLSQP on the LS function, lavaan's
@@ -116,8 +116,6 @@ def check_ls_options(est: str, *, missing: str, group, se: str, bootstrap, sampl
         _lavaan_refuses("cluster", cluster, reason, "no clusters")
     if str(test).lower() in BROWNE and miss in PAIRWISE:  # lavaan 0.6.14 refuses it (lav_test_browne)
         _lavaan_refuses("test", test, "Browne's test is not available when data is missing", "listwise")
-    if str(test).lower() in BROWNE and sampling_weights:
-        _refuse(est, "test", test, "browne.residual.* without sampling weights")
     if str(test).lower() not in ("standard", *BROWNE) and est in ("GLS", "WLS"):  # lavaan refuses the others
         raise SurveyInputError(f"test={test!r} is not allowed with estimator {est} (lavaan 0.6.14: \"invalid "
                                f"value(s) in test= argument when estimator is {est}\"; available: standard)",
@@ -235,8 +233,6 @@ def fit_least_squares(model: str, data: pd.DataFrame, estimator: str, group: str
     se_kind = "robust.sem" if robust_se else "none" if str(se).lower() == "none" else "standard"
     out.se_options = (se_kind, "observed" if observed else "expected")
     if str(test).lower() in BROWNE:  # Browne's residual-based test beside the standard one (lavaan)
-        if constrained:
-            _refuse(est, "test", test, "browne.residual.* without explicit constraints")
         from survey.sem.results.ls_browne import browne_test
 
         out.browne_test = browne_test(str(test).lower(), ml.mg, ml.stats.groups, res.theta, res.df)

@@ -1,6 +1,7 @@
 """Browne's residual-based tests of a continuous least-squares fit (lavaan 0.6.14 ``test =
 "browne.residual.adf" | "browne.residual.nt"`` with GLS / ULS / WLS / DWLS, ``lav_test_browne``), any
-groups, equality constraints and fixed.x covariates, complete data (lavaan refuses missing="pairwise").
+groups, group / label equalities, explicit linear equalities, fixed.x covariates, sampling weights (S the
+weighted one, Gamma of the unweighted rows), complete data (lavaan refuses missing="pairwise").
 
 With r_g = s_g - m_g (lavaan's sample statistics of these estimators, S of divisor N - 1, means first under
 a mean structure), Gamma_g the ADF covariance of the moments (divisor N_g, under fixed.x lavaan's fixed.x
@@ -33,8 +34,36 @@ def _inverse_nonzero(a: np.ndarray) -> np.ndarray:
     return out
 
 
+def equality_null_space(mg, theta: np.ndarray) -> np.ndarray | None:
+    """K_eq with theta = K_eq u spanning the explicit linear equality constraints (``a == b``; lavaan's
+    ``eq.constraints.K``): the null space of their Jacobian; None without them. Inequalities and nonlinear
+    equalities: a SurveyInputError (lavaan refuses the latter, "Browne's test is not available (yet) when
+    nonlinear equality constraints are involved")."""
+    from scipy.linalg import null_space
+
+    from survey.errors import SurveyInputError
+    from survey.sem.constrained import constraint_functions
+    from survey.sem.results.values import values_at
+    from survey.sem.standardize import numerical_jacobian
+
+    pt = mg.partable
+    if not pt["op"].isin(["==", "<", ">"]).any():
+        return None
+    if pt["op"].isin(["<", ">"]).any():
+        raise SurveyInputError("Browne's residual-based test beside inequality constraints is not available "
+                               "yet (available: equality constraints)", field="test")
+    eq, _, _, _ = constraint_functions(pt, lambda t: values_at(mg, t))
+    jac = numerical_jacobian(eq, np.asarray(theta, float))
+    other = numerical_jacobian(eq, np.asarray(theta, float) * 1.1 + 0.05)
+    if np.max(np.abs(jac - other)) > 1e-6 * max(1.0, float(np.max(np.abs(jac)))):
+        raise SurveyInputError("lavaan 0.6.14 refuses it (\"Browne's test is not available (yet) when "
+                               "nonlinear equality constraints are involved\"; available: linear equality "
+                               "constraints)", field="test")
+    return null_space(jac)
+
+
 def browne_residual(mg, blocks, theta: np.ndarray, adf: bool) -> float:
-    """T_B of the module notes."""
+    """T_B of the module notes (explicit linear equalities: Delta K K_eq, :func:`equality_null_space`)."""
     from scipy.linalg import block_diag
 
     from survey.sem.inference.ls_robust import _gamma
@@ -55,6 +84,8 @@ def browne_residual(mg, blocks, theta: np.ndarray, adf: bool) -> float:
         gis.append(_inverse_nonzero(gamma) * (block.n - 1) / n_total)
         deltas.append(moments_jacobian(mg.models[g], local, ms) @ mg.k[mg.index[g], :])
     r, gi, d = np.concatenate(res), block_diag(*gis), np.vstack(deltas)
+    k_eq = equality_null_space(mg, theta)
+    d = d if k_eq is None else d @ k_eq
     gi_r, gi_d = gi @ r, gi @ d
     c = d.T @ gi_r
     return max(n_total * float(r @ gi_r - c @ np.linalg.pinv(d.T @ gi_d, hermitian=True) @ c), 0.0)
