@@ -1,5 +1,5 @@
 """Modification indices of the continuous least-squares estimators (GLS, ULS, WLS, DWLS) with several
-groups, fixed.x covariates and pairwise moments against lavaan 0.6.14's modindices()
+groups, fixed.x covariates, pairwise moments and sampling weights against lavaan 0.6.14's modindices()
 (tests/fixtures/ls_groups/make_ls_groups.R -> ls_groups.json, cases mi_*): HolzingerSwineford1939 (by
 school), the CFA and a MIMIC model (covariate ageyr, fixed.x = TRUE), data with holes for pairwise.
 
@@ -38,12 +38,14 @@ def fit_case(name: str):
         kw["group"] = "school"
     if '"pairwise"' in call:
         kw["missing"] = "pairwise"
+    if "sampling.weights" in call:
+        kw["sampling_weights"] = "wt"
     if "meanstructure = TRUE" in call:
         kw["meanstructure"] = True
     equal = re.search(r'group.equal = (c\([^)]*\)|"\w+")', call)
     if equal:
         kw["group_equal"] = re.findall(r'"(\w+)"', equal.group(1))
-    model = REF["models"]["mimic" if "models$mimic" in call else "hs"]
+    model = REF["models"][call.split("models$")[1].split(",")[0]]
     return survey.sem.fit(model, DATA["holes" if "holes" in call else "hs"], **kw)
 
 

@@ -1,5 +1,6 @@
 """residuals() of the continuous least-squares estimators with several groups, a mean structure, group
-equalities, fixed.x covariates and pairwise moments against lavaan 0.6.14
+equalities, fixed.x covariates, pairwise moments, sampling weights and an explicit equality (standardized:
+the augmented inverse) against lavaan 0.6.14
 (tests/fixtures/ls_groups/make_ls_groups.R -> ls_groups.json, cases res_*): types raw, cor, cor.bentler,
 normalized, standardized, per group with the mean residuals. lavaan refuses normalized / standardized
 under ULS and DWLS ("could not invert h1 information matrix in group 1"): so do we, with its reason.
