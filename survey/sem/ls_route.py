@@ -103,7 +103,7 @@ def check_ls_options(est: str, *, missing: str, group, se: str, bootstrap, sampl
                         "standard, robust.sem" if est != "GLS" else "standard")
     first_order = "first.order" in (str(se).lower(), str(information).lower())
     if first_order and est == "GLS":
-        _lavaan_refuses("information", "first.order", "information = \"first.order\" not available for "
+        _lavaan_refuses("information", "first.order", "information = 'first.order' not available for "
                         "estimator GLS", "expected, observed")
     if str(se).lower() not in ("default", "standard", "robust.sem", "first.order", "none"):
         _refuse(est, "se", se, "standard, robust.sem, none")
@@ -111,7 +111,7 @@ def check_ls_options(est: str, *, missing: str, group, se: str, bootstrap, sampl
         _refuse(est, "bootstrap", bootstrap, "se='standard'")
     if cluster:  # lavaan 0.6.14 refuses every least-squares fit with clusters (R-checked)
         reason = (f"invalid value(s) in test= argument when estimator is {est}: yuan.bentler.mplus"
-                  if est in ("GLS", "WLS") else f"information = \"first.order\" not available for estimator "
+                  if est in ("GLS", "WLS") else f"information = 'first.order' not available for estimator "
                   f"{est}")
         _lavaan_refuses("cluster", cluster, reason, "no clusters")
     if str(test).lower() in BROWNE and miss in PAIRWISE:  # lavaan 0.6.14 refuses it (lav_test_browne)
