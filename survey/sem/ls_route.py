@@ -93,7 +93,7 @@ def check_ls_options(est: str, *, missing: str, group, se: str, bootstrap, sampl
     if pairwise and sampling_weights:  # lavaan 0.6.14 fails (R-checked)
         _lavaan_refuses("sampling_weights", sampling_weights, "'x' must contain finite values only",
                         "weights with listwise deletion")
-    robust_se = str(se).lower() == "robust.sem"
+    robust_se = str(se).lower() in ("robust.sem", "robust")  # lavaan: "robust" is robust.sem here
     if robust_se and est == "GLS":  # lavaan 0.6.14 refuses it
         raise SurveyInputError(f"se={se!r} is not allowed with estimator GLS (lavaan 0.6.14: \"invalid value "
                                "in se= argument for estimator GLS\"; available: standard)", field="se",
@@ -105,7 +105,7 @@ def check_ls_options(est: str, *, missing: str, group, se: str, bootstrap, sampl
     if first_order and est == "GLS":
         _lavaan_refuses("information", "first.order", "information = 'first.order' not available for "
                         "estimator GLS", "expected, observed")
-    if str(se).lower() not in ("default", "standard", "robust.sem", "first.order", "none"):
+    if str(se).lower() not in ("default", "standard", "robust.sem", "robust", "first.order", "none"):
         _refuse(est, "se", se, "standard, robust.sem, none")
     if bootstrap:
         _refuse(est, "bootstrap", bootstrap, "se='standard'")
@@ -189,7 +189,7 @@ def fit_least_squares(model: str, data: pd.DataFrame, estimator: str, group: str
         from survey.sem.ls_constrained import fit_ls_constrained
 
         res, e_inv, slack, n_eq = fit_ls_constrained(ml.mg, ml.stats.groups, est, res, bounds, observed)
-    robust_se = str(se).lower() == "robust.sem"
+    robust_se = str(se).lower() in ("robust.sem", "robust")  # lavaan: se="robust" is robust.sem here
     if robust_se:  # lavaan's robust.sem sandwich (survey.sem.inference.ls_robust)
         res.vcov = robust_vcov(ml.mg, ml.stats.groups, est, res.theta, e_inv)
     if observed and not constrained:  # the Hessian of F (survey.sem.inference.ls_robust)
