@@ -179,7 +179,7 @@ def fit(
                                      group_partial=group_partial, se=se, test=test, information=asked,
                                      missing=missing, sampling_weights=sampling_weights,
                                      sampling_weights_normalization=sampling_weights_normalization,
-                                     **partable_options))
+                                     bootstrap=bootstrap, seed=seed, **partable_options))
     if wants_ordinal(estimator, ordered):  # ordered items: thresholds, polychorics, WLSMV (sem.ordinal)
         check_path(model, group=group, missing=missing, plain_ml=False,  # no explicit constraints
                    ordinal=True)

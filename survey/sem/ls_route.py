@@ -33,10 +33,11 @@ unweighted rows (lavaan 0.6.14; tests/fixtures/combos2/, tests/fixtures/ls_optio
 Refused, one line naming the option, with lavaan's reason where lavaan refuses (R-checked): missing="ml"
 and "doubly.robust", se="robust.huber.white", GLS with se="robust.sem" or information "first.order",
 clusters, pairwise moments beside fixed_x or sampling weights, tests other than standard and
-browne.residual.* with GLS / WLS, Browne's tests with pairwise moments. Not available yet: the bootstrap,
-test="bollen.stine" (ULS / DWLS: lavaan fits it), Browne's tests beside inequality constraints.
-se="none": the estimates without standard errors (lavaan). Browne's residual-based tests:
-:mod:`survey.sem.results.ls_browne`.
+browne.residual.* with GLS / WLS, Browne's tests with pairwise moments. Not available yet:
+test="bollen.stine" (ULS / DWLS: lavaan fits it), Browne's tests beside inequality constraints,
+se="bootstrap" beside groups, pairwise, weights, fixed_x, constraints or bounds. se="none": the estimates
+without standard errors (lavaan); se="bootstrap": :mod:`survey.sem.ls_bootstrap`. Browne's residual-based
+tests: :mod:`survey.sem.results.ls_browne`.
 
 Explicit constraints (==, <, >): :mod:`survey.sem.ls_constrained` (SLSQP on the LS function, lavaan's
 augmented-information vcov; robust.sem and the scaled tests with its E^-1).
@@ -105,10 +106,16 @@ def check_ls_options(est: str, *, missing: str, group, se: str, bootstrap, sampl
     if first_order and est == "GLS":
         _lavaan_refuses("information", "first.order", "information = 'first.order' not available for "
                         "estimator GLS", "expected, observed")
-    if str(se).lower() not in ("default", "standard", "robust.sem", "robust", "first.order", "none"):
-        _refuse(est, "se", se, "standard, robust.sem, none")
-    if bootstrap:
-        _refuse(est, "bootstrap", bootstrap, "se='standard'")
+    boot = str(se).lower() == "bootstrap"
+    if str(se).lower() not in ("default", "standard", "robust.sem", "robust", "first.order", "none",
+                               "bootstrap"):
+        _refuse(est, "se", se, "standard, robust.sem, none, bootstrap")
+    if bootstrap and not boot:
+        _refuse(est, "bootstrap", bootstrap, "with se='bootstrap'")
+    if boot and (group is not None or miss in PAIRWISE or sampling_weights or str(test).lower() != "standard"
+                 or partable_options.get("fixed_x", False) is True or information == "observed"):
+        _refuse(est, "se", se, "bootstrap with one group, listwise, no sampling weights, fixed_x, observed "
+                "information or test other than standard")
     if cluster:  # lavaan 0.6.14 refuses every least-squares fit with clusters (R-checked)
         reason = (f"invalid value(s) in test= argument when estimator is {est}: yuan.bentler.mplus"
                   if est in ("GLS", "WLS") else f"information = 'first.order' not available for estimator "
@@ -155,7 +162,7 @@ def fit_least_squares(model: str, data: pd.DataFrame, estimator: str, group: str
                       group_equal=(), group_partial=(), se: str = "standard", test: str = "standard",
                       information: str | None = None, missing: str = "listwise",
                       sampling_weights: str | None = None, sampling_weights_normalization: str = "total",
-                      **partable_options):
+                      bootstrap: int | None = None, seed: int | None = None, **partable_options):
     """Fit ``model`` by GLS / ULS / DWLS / WLS (module notes); options already checked.
     ``sampling_weights``: the weighted sample covariance matrix (:func:`survey.sem.estimate.wls.sample_cov`;
     lavaan 0.6.14 keeps se "standard" and the standard test)."""
@@ -192,6 +199,15 @@ def fit_least_squares(model: str, data: pd.DataFrame, estimator: str, group: str
     robust_se = str(se).lower() in ("robust.sem", "robust")  # lavaan: se="robust" is robust.sem here
     if robust_se:  # lavaan's robust.sem sandwich (survey.sem.inference.ls_robust)
         res.vcov = robust_vcov(ml.mg, ml.stats.groups, est, res.theta, e_inv)
+    boot_warnings: list = []
+    boot_reps = None
+    if str(se).lower() == "bootstrap":  # survey.sem.ls_bootstrap
+        if constrained or bounds is not None:
+            _refuse(est, "se", se, "bootstrap without explicit constraints or bounds")
+        from survey.sem.ls_bootstrap import ls_bootstrap
+
+        res.vcov, boot_reps, boot_warnings = ls_bootstrap(ml.mg, ml.stats.groups[0], est, res.theta,
+                                                  int(bootstrap or 1000), seed)
     if observed and not constrained:  # the Hessian of F (survey.sem.inference.ls_robust)
         res.vcov = observed_vcov(ml.mg, ml.stats.groups, est, res.theta)
     info = Information(np.linalg.pinv(res.vcov) / ml.nobs, res.vcov, False)
@@ -203,6 +219,7 @@ def fit_least_squares(model: str, data: pd.DataFrame, estimator: str, group: str
     base = type(ml.baseline)(ml.baseline.mg, ml.baseline.theta, res.baseline_chisq, res.baseline_df,
                              None, None)
     warnings = [w for w in ml.warnings if w.code not in ("not_converged", "bounds_ignored")] + dropped
+    warnings += boot_warnings
     asked = {str(information).lower(), str(se).lower()}
     if ({"observed", "first.order"} & asked) and not observed:  # lavaan 0.6.14's warning
         from survey.errors import SurveyWarning
@@ -217,6 +234,7 @@ def fit_least_squares(model: str, data: pd.DataFrame, estimator: str, group: str
                    group_equal=ml.group_equal, group_partial=ml.group_partial, mg=ml.mg, stats=ml.stats,
                    estimation=estimation, pieces=pieces, baseline=base, warnings=warnings, start=ml.theta)
     out.ls_fit = res
+    out.boot_replicates = boot_reps  # se="bootstrap": B x q replicate estimates (NaN rows: failed)
     out.e_inv = e_inv  # explicit constraints: the augmented inverse (standardized residuals)
     if constrained:  # lavaan: npar - the equalities; each constraint row reports its slack
         out.n_equality = n_eq
@@ -230,7 +248,8 @@ def fit_least_squares(model: str, data: pd.DataFrame, estimator: str, group: str
         out.warnings.append(SurveyWarning("pairwise_listwise", "missing=\"pairwise\" with estimator GLS: "
                                           "listwise deletion, as lavaan 0.6.14 (its nobs: the complete rows)",
                                           "sem"))
-    se_kind = "robust.sem" if robust_se else "none" if str(se).lower() == "none" else "standard"
+    se_kind = "robust.sem" if robust_se else str(se).lower() if str(se).lower() in ("none", "bootstrap") \
+        else "standard"
     out.se_options = (se_kind, "observed" if observed else "expected")
     if str(test).lower() in BROWNE:  # Browne's residual-based test beside the standard one (lavaan)
         from survey.sem.results.ls_browne import browne_test
