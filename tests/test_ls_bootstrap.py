@@ -6,7 +6,8 @@ On every replicate both programs fit, the replicate estimates agree within 1e-3;
 all 100 in both and the bootstrap SEs (sd, divisor B) agree within 1e-5. lavaan's nlminb gives up on a few
 replicates ours fits (GLS: replicate 75; WLS: 1, 29, 92, 93, while ours leaves out 67 and 97, lavaan 67):
 the SEs over lavaan's converged set, from our replicates, equal lavaan's (GLS, within 1e-5), and the
-WLS sets differ, so only its common replicates are compared there."""
+WLS sets differ, so only its common replicates are compared there. The estimates() table: lavaan's
+se="bootstrap" columns (bootstrap SE, z, percentile limits of the replicates) within 1e-5."""
 
 from __future__ import annotations
 
@@ -77,3 +78,19 @@ def test_bootstrap_beside_groups_refused_in_one_line():
     with pytest.raises(SurveyInputError) as err:
         fit(REF["model"], HS, estimator="ULS", se="bootstrap", bootstrap=10, group="school")
     assert "\n" not in str(err.value) and "bootstrap" in str(err.value)
+
+
+@pytest.mark.parametrize("estimator", ["ULS", "DWLS"])
+def test_estimates_table_has_lavaans_bootstrap_columns(fits, estimator):
+    """se = bootstrap SE, z = est / se, percentile limits (lavaan's boot.ci.type "perc", R quantile type 7)
+    of lavaan's replicates."""
+    res, case = fits[estimator], REF["cases"][estimator]
+    theirs = np.array(case["replicates"], float)
+    want = pd.DataFrame(case["est"]).assign(
+        se=case["se"], lo=np.quantile(theirs, 0.025, axis=0), hi=np.quantile(theirs, 0.975, axis=0))
+    got = want.merge(res.estimates(), on=["lhs", "op", "rhs"], suffixes=("_r", ""))
+    assert len(got) == len(want)
+    np.testing.assert_allclose(got["se"], got["se_r"], atol=1e-5)
+    np.testing.assert_allclose(got["ci.lower"], got["lo"], atol=1e-5)
+    np.testing.assert_allclose(got["ci.upper"], got["hi"], atol=1e-5)
+    np.testing.assert_allclose(got["z"], got["est"] / got["se"], rtol=1e-12)

@@ -50,3 +50,23 @@ def ls_bootstrap(mg, block, estimator: str, theta: np.ndarray, n_boot: int, seed
     good = reps[ok]
     c = good - good.mean(axis=0)
     return c.T @ c / max(len(good), 1), reps, warnings
+
+
+def bootstrap_result(result, reps: np.ndarray, seed: int | None, warnings: list):
+    """The :class:`survey.sem.results.boot.BootstrapResult` of the replicates (one column per free
+    parameter, named as :func:`survey.sem.bootstrap.parameter_names`), so that ``estimates()`` shows
+    lavaan's se="bootstrap" columns: the bootstrap SEs, z = est / se and the percentile limits
+    (lavaan's default ``boot.ci.type = "perc"``)."""
+    import pandas as pd
+
+    from survey.sem.bootstrap import parameter_names
+    from survey.sem.results.boot import BootstrapResult
+
+    pt = result.partable
+    names, _ = parameter_names(pt)
+    free = pt["free"].to_numpy()
+    rows = {name: [int(r) for r in np.flatnonzero(free == j + 1)] for j, name in enumerate(names)}
+    frame = pd.DataFrame(reps, columns=names)
+    n_failed = int((~np.all(np.isfinite(reps), axis=1)).sum())
+    return BootstrapResult(frame, pd.Series(np.asarray(result.theta, float), index=names), len(reps),
+                           n_failed, seed, rows=rows, warnings=list(warnings), partable=pt)

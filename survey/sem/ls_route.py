@@ -235,6 +235,10 @@ def fit_least_squares(model: str, data: pd.DataFrame, estimator: str, group: str
                    estimation=estimation, pieces=pieces, baseline=base, warnings=warnings, start=ml.theta)
     out.ls_fit = res
     out.boot_replicates = boot_reps  # se="bootstrap": B x q replicate estimates (NaN rows: failed)
+    if boot_reps is not None:  # lavaan's se="bootstrap" table: bootstrap SEs, z, percentile limits
+        from survey.sem.ls_bootstrap import bootstrap_result
+
+        out.bootstrap = bootstrap_result(out, boot_reps, seed, boot_warnings)
     out.e_inv = e_inv  # explicit constraints: the augmented inverse (standardized residuals)
     if constrained:  # lavaan: npar - the equalities; each constraint row reports its slack
         out.n_equality = n_eq
