@@ -421,8 +421,9 @@ def invariance_command(
     data: str = typer.Argument(..., help="Data file (Qualtrics/plain CSV, .sav, .xlsx)."),
     group: str = typer.Option(..., "--group", help="Grouping column."),
     estimator: str = typer.Option("ML", "--estimator", help="ML or MLR (robust)."),
-    missing: str = typer.Option("listwise", "--missing", help="listwise or fiml (every analytic respondent, "
-                                "lavaan's missing='ml'; with --estimator MLR robust FIML)."),
+    missing: str = typer.Option("listwise", "--missing", help="listwise, fiml (every analytic respondent, "
+                                "lavaan's missing='ml'; with --estimator MLR robust FIML), two.stage or "
+                                "robust.two.stage (EM moments; scaled tests)."),
     min_group_size: int = typer.Option(None, "--min-group-size",
                                        help="Leave out groups with fewer analytic cases (with a warning)."),
     groups: str = typer.Option(None, "--groups", help="Comma-separated groups to compare, in this order."),

@@ -9,7 +9,6 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from survey.errors import SurveyInputError
 from survey.sem import fit
 from tests.test_ls_robust_groups import DATA, REF, compare, compare_tests
 
@@ -38,7 +37,7 @@ def test_constrained_least_squares_equal_lavaan(name):
         assert est[key] == pytest.approx(theirs[key], abs=1e-5)
 
 
-def test_constraints_beside_observed_information_refused_in_one_line():
-    with pytest.raises(SurveyInputError) as err:
-        fit(REF["models"]["hs_con"], DATA["complete"], estimator="GLS", information="observed")
-    assert "\n" not in str(err.value) and "GLS" in str(err.value) and "observed" in str(err.value)
+def test_constraints_beside_observed_information_fitted():
+    """Was refused; against lavaan: tests/test_ls_options.py (c_obs_gls)."""
+    res = fit(REF["models"]["hs_con"], DATA["complete"], estimator="GLS", information="observed")
+    assert res.converged and res.se_options == ("standard", "observed")

@@ -82,18 +82,16 @@ def test_least_squares_equals_lavaan(name):
 
 
 @pytest.mark.parametrize("kwargs", [{"group": "school"}, {"meanstructure": True}, {"fixed_x": True}])
-def test_modindices_and_residuals_of_groups_refused_in_one_line(kwargs):
-    from survey.errors import SurveyInputError
+def test_modindices_and_residuals_of_groups_given(kwargs):
+    """Formerly refused; now as lavaan's (tests/test_ls_groups_modindices.py,
+    tests/test_ls_groups_residuals.py)."""
     from survey.sem.results.ls_residuals import ls_residuals
 
     res = fit(REF["models"]["mimic3"], DATA["complete"], estimator="ULS", **kwargs)
-    calls = [lambda: ls_residuals(res, "raw")]
-    if "fixed_x" in kwargs:  # groups, meanstructure: modindices as lavaan's (tests/test_mg_modindices.py)
-        calls.append(res.modindices)
-    for call in calls:
-        with pytest.raises(SurveyInputError) as err:
-            call()
-        assert "\n" not in str(err.value) and "ULS" in str(err.value)
+    groups = ls_residuals(res, "raw")
+    assert len(groups) == (2 if "group" in kwargs else 1)
+    assert (groups[0].mean is not None) == ("fixed_x" not in kwargs)
+    assert len(res.modindices()) > 10
 
 
 @pytest.mark.parametrize("name", ["hs_satorra_bentler_uls", "hs_scaled_shifted_uls",

@@ -268,8 +268,10 @@ def test_two_stage_lrt_is_lavaans_scaled_difference():
     assert row["Pr(>Chisq)"] == pytest.approx(ref["Pr(>Chisq)"], rel=1e-4)
 
 
-def test_invariance_with_two_stage_is_refused_not_run_on_unchecked_score_tests():
+def test_invariance_with_two_stage_runs_its_sequence():
+    """Formerly refused; the sequence against lavaan: tests/test_invariance_two_stage.py."""
     from survey.sem.invariance import invariance
 
-    with pytest.raises(SurveyInputError, match="invariance with missing='two.stage' is not available yet"):
-        invariance(HS, MAR, group="school", missing="two.stage")
+    res = invariance(HS, MAR, group="school", missing="two.stage", steps=("configural", "metric"))
+    assert [s.model for s in res.steps] == ["configural", "metric"]
+    assert res.measures["chisq"] == "chisq.scaled"

@@ -168,7 +168,9 @@ def fit(
 
         se = first_order_information(estimator, se, partable_options.get("test", "standard"))
         asked = None
-    information, test = check_information_options(asked or "expected",
+    # least squares: information="first.order" is lavaan's refusal (GLS) or its "expected" with a warning
+    ls_first_order = wants_least_squares(estimator, ordered) and str(asked).lower() == "first.order"
+    information, test = check_information_options("expected" if ls_first_order else asked or "expected",
                                                   partable_options.pop("test", "standard"))
     if asked is None:  # lavaan's default per estimator and missing-data treatment
         information = "first.order" if first_order else "default"
@@ -195,7 +197,7 @@ def fit(
                                      group_partial=group_partial, se=se, test=test, information=asked,
                                      missing=missing, sampling_weights=sampling_weights,
                                      sampling_weights_normalization=sampling_weights_normalization,
-                                     **partable_options))
+                                     bootstrap=bootstrap, seed=seed, **partable_options))
     if wants_ordinal(estimator, ordered):  # ordered items: thresholds, polychorics, WLSMV (sem.ordinal)
         check_path(model, group=group, missing=missing, plain_ml=False,  # no explicit constraints
                    ordinal=True)

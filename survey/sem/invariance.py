@@ -145,7 +145,10 @@ def invariance(
     criterion : the global decision on a step: "chen" (Chen 2007 change-in-fit rule; default), "lrt"
         (likelihood-ratio test significant at ``alpha`` fails), "both" (fails when either does).
     missing : "listwise" (lavaan's default) or "fiml" (casewise likelihood over every analytic respondent;
-        with ``estimator="MLR"`` robust FIML).
+        with ``estimator="MLR"`` robust FIML), or "two.stage" / "robust.two.stage" (ML on the EM moments,
+        :mod:`survey.sem.two_stage`; lavaan's test is then Satorra-Bentler scaled: the table reports the
+        scaled and robust measures and Satorra-Bentler (2001) differences, as under MLR, and the score
+        tests take the expected information at the EM moments, as lavaan's ``lavTestScore``).
     groups, min_group_size : the groups to compare and the smallest number of analytic cases a group needs
         (smaller groups are left out with a warning; :mod:`survey.sem.invariance_groups`).
     alpha : significance level of the likelihood-ratio and the adjusted score tests.
@@ -195,12 +198,6 @@ def invariance(
     if not 0.0 < float(alpha) < 1.0:
         raise SurveyInputError("alpha must lie strictly between 0 and 1", value=alpha, field="alpha")
     rule = _Rule(criterion, float(alpha), adjust)
-    from survey.sem.data.two_stage import two_stage_kind
-
-    if two_stage_kind(missing):  # its LR tests match lavaan, its score tests' information is not checked yet
-        raise SurveyInputError("invariance with missing='two.stage' is not available yet (available: "
-                               "listwise, fiml; survey.sem.fit with missing='two.stage' and lav_test_lrt for "
-                               "the scaled difference tests)", value=str(missing), field="missing")
     chosen, group_warnings = choose_groups(model, data, group, missing, groups, min_group_size)
     with single_thread():
         result = _sequence(model, data, group, est_name, missing, steps, partial, max_free, rule, chosen)

@@ -23,6 +23,7 @@ from survey.sem.invariance_rules import (
     _step_class,
     lr_test,
     reported_measures,
+    robust_fit,
     rules_for,
 )
 from survey.sem.mgresult import MultiGroupResult
@@ -200,7 +201,8 @@ class InvarianceResult:
     def measures(self) -> dict[str, str]:
         """Which lavaan fit measure each reported column holds (robust versions under MLR)."""
         names = {k: k for k in ("chisq", "df", "cfi", "tli", "rmsea", "srmr", "aic", "bic")}
-        if self.estimator in ("MLR", "MLM"):
+        # MLR / MLM, and two.stage fits (lavaan's satorra.bentler test)
+        if self.estimator in ("MLR", "MLM") or (self.steps and robust_fit(self.steps[0].fit)):
             names.update(MLR_NAMES)
             names["lrt.chisq"] = "Satorra-Bentler (2001) scaled chi-square difference"
         else:

@@ -113,11 +113,18 @@ def reported_measures(fit: MultiGroupResult) -> dict[str, float]:
     robust CFI, TLI and RMSEA (with ``chisq.ml`` and ``chisq.scaling.factor`` added)."""
     f = fit.fit_measures()
     out = {k: f[k] for k in ("chisq", "df", "cfi", "tli", "rmsea", "srmr", "aic", "bic")}
-    if fit.estimator in ("MLR", "MLM"):
+    if robust_fit(fit):
         out.update({k: f[v] for k, v in MLR_NAMES.items()})
         out["chisq.ml"] = f["chisq"]
         out["chisq.scaling.factor"] = f["chisq.scaling.factor"]
     return out
+
+
+def robust_fit(fit: MultiGroupResult) -> bool:
+    """A fit whose test lavaan scales: MLR / MLM, or missing = "two.stage" / "robust.two.stage" (lavaan's
+    test "satorra.bentler" beside the standard one; ``lavTestLRT`` then takes the Satorra-Bentler (2001)
+    scaled difference)."""
+    return fit.estimator in ("MLR", "MLM") or getattr(fit, "two_stage", None) is not None
 
 
 def lr_test(restricted: MultiGroupResult, free: MultiGroupResult) -> tuple[float, float, float]:
@@ -131,7 +138,7 @@ def lr_test(restricted: MultiGroupResult, free: MultiGroupResult) -> tuple[float
     ddf = a["df"] - b["df"]
     if ddf <= 0:
         return float("nan"), ddf, float("nan")
-    if restricted.estimator in ("MLR", "MLM") and free.estimator == restricted.estimator:
+    if robust_fit(restricted) and robust_fit(free) and free.estimator == restricted.estimator:
         from survey.sem.compare import scaled_chisq_difference
 
         try:

@@ -30,11 +30,12 @@ from survey.sem.standardize import numerical_jacobian
 
 
 def fit_ls_constrained(mg, blocks, estimator: str, unconstrained: LSFit,
-                       bounds: tuple[np.ndarray, np.ndarray] | None = None):
+                       bounds: tuple[np.ndarray, np.ndarray] | None = None, observed: bool = False):
     """Re-estimate ``unconstrained`` (an :class:`~survey.sem.estimate.wls.LSFit` of the same model and
-    blocks) under the table's constraints (module notes). Returns the constrained LSFit (its baseline
-    kept), E^-1 (the augmented inverse), the constraint rows' slack (lhs - rhs, as lavaan reports them)
-    and the rank of the equality constraints."""
+    blocks) under the table's constraints (module notes); ``observed`` (GLS information="observed"): the
+    observed information (:func:`survey.sem.inference.ls_robust.observed_information`) in place of E.
+    Returns the constrained LSFit (its baseline kept), E^-1 (the augmented inverse), the constraint rows'
+    slack (lhs - rhs, as lavaan reports them) and the rank of the equality constraints."""
     from survey.sem.results.values import values_at
 
     ms = mg.meanstructure
@@ -70,6 +71,10 @@ def fit_ls_constrained(mg, blocks, estimator: str, unconstrained: LSFit,
     n_eq = int(np.linalg.matrix_rank(jac[is_eq])) if is_eq.any() else 0
     final = parts(theta)
     info = sum(c * d.T @ w @ d for c, w, (_, d) in zip(cw, ws, final, strict=True))
+    if observed:  # GLS information="observed": lavaan's observed information in place of E
+        from survey.sem.inference.ls_robust import observed_information
+
+        info = observed_information(mg, blocks, estimator, theta)
     e_inv = augmented_inverse(info, jac[active])
     chisq = float(sum((n - 1) * e @ w @ e for n, w, (e, _) in zip(ns, ws, final, strict=True)))
     vcov = e_inv / (ns.sum() - len(blocks))  # lavaan: N - G

@@ -101,6 +101,20 @@ def unshared_single_block(mg, block, theta: np.ndarray):
     return full_mg, k @ theta, k, cons
 
 
+def _unstructured_full(mg, blocks, theta_full: np.ndarray) -> np.ndarray:
+    """missing = "two.stage": the expected information in theta_full weighted at the blocks' (EM) moments,
+    sum_g w_g L_g' Delta_g' W(S_g) Delta_g L_g (lavaan's h1.information "unstructured" of two-stage fits, as
+    :func:`survey.sem.results.mg_modindices.unstructured_score_information`)."""
+    from survey.sem.inference.information import _summed
+    from survey.sem.model.moments import h1_information, moments_jacobian
+
+    def block_information(ram, block, theta):
+        d = moments_jacobian(ram, theta, mg.meanstructure)
+        return d.T @ h1_information(np.asarray(block.cov), mg.meanstructure) @ d
+
+    return _summed(block_information, mg, blocks, theta_full)
+
+
 def equality_score_tests(result: MultiGroupResult, information: str = "expected") -> pd.DataFrame:
     """Univariate score tests of every equality constraint of a multi-group fit, with the unit
     ``information`` "expected" (lavaan ``lavTestScore``'s default, also with missing data: the
@@ -124,6 +138,8 @@ def equality_score_tests(result: MultiGroupResult, information: str = "expected"
     else:
         full_mg, theta_full, k = mg, result.theta_full, mg.k
     s, info = full_space_information(full_mg, stats.groups, theta_full, information == "observed")
+    if getattr(result, "two_stage", None) is not None and information == "expected":
+        info = _unstructured_full(full_mg, stats.groups, theta_full)
     x2 = score_statistics(s, info, k, cons, stats.ntotal)
     a = pt.loc[cons["row_a"]]
     b = pt.loc[cons["row_b"]]

@@ -166,16 +166,10 @@ def fit_ls(mg: MultiGroupModel, blocks, estimator: str, start: np.ndarray,
             quads.append(float(e @ ws[g] @ e))
         return info, grad, np.array(quads)
 
-    theta = np.asarray(start, dtype=float).copy()
-    converged, it = False, 0
-    while it < max_iter:
-        it += 1
-        info, grad, _ = normal_equations(theta)
-        step = np.linalg.solve(info, grad)
-        theta = theta + step
-        if np.max(np.abs(step)) < tol:
-            converged = True
-            break
+    theta, converged, it = _gauss_newton(normal_equations, cw, start, max_iter, tol, halving=False)
+    if not converged and bounds is None:  # full steps overshoot: again from the start, halving the steps
+        theta, converged, extra = _gauss_newton(normal_equations, cw, start, max_iter, tol, halving=True)
+        it += extra
     if bounds is not None and (np.any(theta < bounds[0]) or np.any(theta > bounds[1]) or not converged):
         from scipy import optimize
 
@@ -206,6 +200,33 @@ def fit_ls(mg: MultiGroupModel, blocks, estimator: str, start: np.ndarray,
         k += len(ss[g]) - int(fixed.sum())
     return LSFit(est, theta, chisq, k - mg.npar, chisq / (2 * ns.sum()), (vcov + vcov.T) / 2,
                  base_chisq, base_df, converged, it)
+
+
+def _gauss_newton(normal_equations, cw: np.ndarray, start, max_iter: int, tol: float, halving: bool):
+    """Gauss-Newton steps theta += (D'WD)^-1 D'We until the largest step is below ``tol``; ``halving``:
+    each step halved (up to 30 times) until F = sum_g c_g e_g' W_g e_g does not increase (a damped
+    Gauss-Newton, for fits whose full steps oscillate, e.g. WLS with equal loadings and intercepts); it
+    also stops when F changes by less than 1e-14 relative and the gradient D'We is below 1e-8 (a large-
+    residual fit, where Gauss-Newton steps of ~1e-8 circle the minimum of F)."""
+    theta = np.asarray(start, dtype=float).copy()
+    it = 0
+    f_old = float(cw @ normal_equations(theta)[2]) if halving else 0.0
+    while it < max_iter:
+        it += 1
+        info, grad, _ = normal_equations(theta)
+        step = np.linalg.solve(info, grad)
+        if halving:
+            for _ in range(30):
+                f_new = float(cw @ normal_equations(theta + step)[2])
+                if np.isfinite(f_new) and f_new <= f_old + 1e-15:
+                    break
+                step = step / 2.0
+            flat = abs(f_old - f_new) <= 1e-14 * max(1.0, f_old) and np.max(np.abs(grad)) < 1e-8
+            f_old = f_new
+        theta = theta + step
+        if np.max(np.abs(step)) < tol or (halving and flat):
+            return theta, True, it
+    return theta, False, it
 
 
 def ls_indices(res: LSFit, n: int) -> dict[str, float]:

@@ -45,6 +45,11 @@ def _delta(mg, theta: np.ndarray, g: int = 0) -> np.ndarray:
 
 
 def _gamma(block, meanstructure: bool) -> np.ndarray:
+    pairwise = getattr(block, "pairwise_rows", None)  # missing="pairwise": the pairwise Gamma
+    if pairwise is not None:
+        from survey.sem.estimate.wls import gamma_pairwise
+
+        return gamma_pairwise(pairwise, meanstructure)
     x_index = list(getattr(block, "x_index", []) or [])
     return gamma_adf_fixed_x(block.raw, x_index, meanstructure) if x_index else gamma_adf(block.raw,
                                                                                           meanstructure)
@@ -123,18 +128,36 @@ def scaled_tests(mg, blocks, estimator: str, theta: np.ndarray, method: str, chi
     return test, _scaled(method, baseline_chisq, baseline_df, u0, gam)
 
 
-def observed_vcov(mg, block, estimator: str, theta: np.ndarray) -> np.ndarray:
-    """The vcov of information="observed" (module notes)."""
+def observed_information(mg, blocks, estimator: str, theta: np.ndarray) -> np.ndarray:
+    """lavaan's observed information of a GLS fit, any groups, mean structure, fixed.x (module notes): the
+    Hessian H of sum_g (N_g / N) F_g / 2 (central differences of its analytic gradient
+    -sum_g (N_g / N) Delta_g' W_g e_g) times (N - G) / N, so that vcov = its inverse / (N - G)."""
     from survey.sem.standardize import numerical_jacobian
 
-    w, s = weight_matrix(estimator, block), sample_moments(block, False)
+    blocks = list(blocks) if isinstance(blocks, (list, tuple)) else [blocks]
+    ms = bool(getattr(mg, "meanstructure", False))
+    ns = np.array([b.n for b in blocks], float)
+    ws = [weight_matrix(estimator, b, ms) for b in blocks]
+    ss = [sample_moments(b, ms) for b in blocks]
     rows, cols = vech_index(len(mg.ov))
 
     def gradient(t: np.ndarray) -> np.ndarray:
-        sigma = mg.models[0].implied(mg.local(mg.k @ t, 0)).sigma[rows, cols]
-        return -_delta(mg, t).T @ w @ (s - sigma)
+        out = 0.0
+        for g, (n, w, s) in enumerate(zip(ns, ws, ss, strict=True)):
+            imp = mg.models[g].implied(mg.local(mg.k @ t, g))
+            m = imp.sigma[rows, cols]
+            m = np.concatenate([imp.mean, m]) if ms else m
+            out = out - n / ns.sum() * _delta(mg, t, g).T @ w @ (s - m)
+        return out
 
     h = numerical_jacobian(gradient, np.asarray(theta, float))
-    n = block.n
-    v = np.linalg.inv((h + h.T) / 2 * (n - 1) / n) / (n - 1)
+    return (h + h.T) / 2 * (ns.sum() - len(blocks)) / ns.sum()
+
+
+def observed_vcov(mg, blocks, estimator: str, theta: np.ndarray) -> np.ndarray:
+    """The vcov of information="observed" (module notes): the inverse of
+    :func:`observed_information` / (N - G)."""
+    blocks = list(blocks) if isinstance(blocks, (list, tuple)) else [blocks]
+    v = np.linalg.inv(observed_information(mg, blocks, estimator, theta)) / (sum(b.n for b in blocks)
+                                                                               - len(blocks))
     return (v + v.T) / 2

@@ -30,7 +30,9 @@ class LSResult(SEMResult):
     ls_fit = None
     n_equality = 0  # explicit equality constraints (survey.sem.ls_constrained): npar - their rank
     scaled_baseline = None  # test="satorra.bentler" / "scaled.shifted": the baseline's ScaledTest
-    least_squares = True  # survey.sem.fit_report refuses --residuals for it
+    browne_test = None  # test="browne.residual.adf" / ".nt": lavaan's second test entry
+    least_squares = True  # survey.sem.fit_report: --residuals from survey.sem.results.ls_residuals
+    e_inv = None  # explicit constraints: the augmented inverse of the unit information
 
     def tests(self) -> dict[str, dict]:
         """lavaan's ``lavInspect(fit, "test")``: the standard test, its p-value NA under ULS (lavaan's
@@ -40,6 +42,8 @@ class LSResult(SEMResult):
         out = {"standard": {"test": "standard", "stat": float(f["chisq"]), "df": float(f["df"]),
                             "refdistr": "unknown" if uls else "chisq",
                             "pvalue": float("nan") if uls else float(f["pvalue"])}}
+        if getattr(self, "browne_test", None):  # test="browne.residual.*" (survey.sem.results.ls_browne)
+            out[self.browne_test["test"]] = dict(self.browne_test)
         st = getattr(self, "scaled_baseline", None) and self.scaled_test
         if st:  # lavaan's second test (survey.sem.inference.ls_robust)
             out[st.method] = {"test": st.method, "stat": st.stat_scaled, "df": st.dfs,

@@ -49,14 +49,16 @@ def unstructured_score_information(ext, block, theta: np.ndarray) -> tuple[np.nd
     return -0.5 * block_gradient(ext, block, theta), d.T @ h1_information(np.asarray(block.cov), ms) @ d
 
 
-def _group_pieces(res, score_information):
-    """Per group: (candidate rows, unit score of the candidates, I_cc diag, I_cm M_g, M_g' I_mm M_g)."""
+def _group_pieces(res, score_information, cov_of=None, exo: bool = False):
+    """Per group: (candidate rows, unit score of the candidates, I_cc diag, I_cm M_g, M_g' I_mm M_g).
+    ``cov_of(block)``: the covariance matrix the fixed.x moments take (default the block's, divisor N)."""
     mg, blocks = res.mg, res.stats.groups
     out = []
     for i, (ram, block) in enumerate(zip(mg.models, blocks, strict=True)):
         theta_g = mg.local(res.theta_full, i)
         q_g = len(theta_g)
-        ext, theta_ext, keep = extended_model(ram, theta_g, block.cov, block.mean)
+        cov = block.cov if cov_of is None else cov_of(block)
+        ext, theta_ext, keep = extended_model(ram, theta_g, cov, block.mean, exo=exo)
         score, info = score_information(ext, block, theta_ext)
         m = mg.k[mg.index[i], :]
         out.append((keep, score[q_g:], np.diag(info[q_g:, q_g:]), info[q_g:, :q_g] @ m,
@@ -76,18 +78,20 @@ def _standardized(ram, theta_g: np.ndarray, rows: pd.DataFrame, epc: np.ndarray,
     rows.loc[tiny, ["sepc.lv", "sepc.all", "sepc.nox"]] = 0.0
 
 
-def group_modification_indices(res, score_information=None) -> pd.DataFrame:
+def group_modification_indices(res, score_information=None, cov_of=None, exo: bool = False) -> pd.DataFrame:
     """lavaan's ``modindices(fit)`` of a multi-group :class:`~survey.sem.results.result.SEMResult`:
     ``lhs op rhs group mi epc sepc.lv sepc.all sepc.nox``, groups numbered from 1 (module notes).
     ``score_information(extended model, block, theta)``: the unit score and information of one block
-    (another estimator's: :func:`survey.sem.results.ls_modindices.ls_group_modification_indices`)."""
+    (another estimator's: :func:`survey.sem.results.ls_modindices.ls_group_modification_indices`);
+    ``cov_of(block)``: the covariance matrix of the fixed.x moments and of sepc.nox's SDs (default the
+    block's); ``exo``: the fixed.x moments and the covariates' regressions are candidates too (ULS)."""
     if res.information is None or res.information.singular:
         return pd.DataFrame(columns=COLS)
     mg, blocks = res.mg, res.stats.groups
     if score_information is None:
         two_stage = getattr(res, "two_stage", None) is not None
         score_information = unstructured_score_information if two_stage else ml_score_information
-    pieces = _group_pieces(res, score_information)
+    pieces = _group_pieces(res, score_information, cov_of, exo)
     w = weights(blocks)
     i22 = sum(wg * p[4] for wg, p in zip(w, pieces, strict=True))
     i22_inv = np.linalg.inv(i22) if mg.npar else np.zeros((0, 0))
@@ -100,7 +104,8 @@ def group_modification_indices(res, score_information=None) -> pd.DataFrame:
         v = wg * i11 - np.einsum("ij,jk,ik->i", i12, i22_inv, i12)
         s = wg * s_c
         ok = v >= np.finfo(float).eps ** (1 / 3)
-        if len(getattr(blocks[g], "x_index", [])):  # fixed.x: lavaan scores no regression of a covariate
+        # fixed.x: lavaan scores no regression of a covariate (but under ULS, exo)
+        if len(getattr(blocks[g], "x_index", [])) and not exo:
             x = set(mg.models[g].names.ov_x)
             ok &= np.array([not (op == "~" and lhs in x) for lhs, op, _ in keep], dtype=bool)
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -109,7 +114,8 @@ def group_modification_indices(res, score_information=None) -> pd.DataFrame:
         rows = pd.DataFrame(keep, columns=["lhs", "op", "rhs"])
         rows["group"] = g + 1
         rows["mi"], rows["epc"] = mi, epc
-        _standardized(mg.models[g], mg.local(res.theta_full, g), rows, epc, blocks[g].cov)
+        cov = blocks[g].cov if cov_of is None else cov_of(blocks[g])
+        _standardized(mg.models[g], mg.local(res.theta_full, g), rows, epc, cov)
         tables.append(rows[ok])
     if not tables:
         return pd.DataFrame(columns=COLS)

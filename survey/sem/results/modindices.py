@@ -96,10 +96,12 @@ def _fiml_score_and_information(model: RAMModel, block, theta: np.ndarray, x_ind
     return delta.T @ scores.sum(axis=0) / block.n, delta.T @ w @ delta
 
 
-def extended_model(ram: RAMModel, theta: np.ndarray, cov: np.ndarray, mean):
+def extended_model(ram: RAMModel, theta: np.ndarray, cov: np.ndarray, mean, exo: bool = False):
     """lavaan's ``lav_object_extended(all.free=TRUE)`` of one block: the model's free parameters first
     (theta), then its fixed rows (not fixed.x moments, not intercepts) at their values, then the
-    ``lav_partable_full`` candidates at 0. Returns (extended model, its theta, the candidate rows)."""
+    ``lav_partable_full`` candidates at 0. ``exo``: the fixed.x moments (their intercepts too) are
+    candidates as well (ULS: lavaan lists them, with mi ~ 0). Returns (extended model, its theta, the
+    candidate rows)."""
     pt = ram.partable
     ext = pt[pt["op"].isin(["=~", "~", "~~", "~1"])].copy().reset_index(drop=True)
     values = ram.parameter_values(theta)[: len(ext)]
@@ -108,7 +110,7 @@ def extended_model(ram: RAMModel, theta: np.ndarray, cov: np.ndarray, mean):
     free = ext["free"].to_numpy().copy()
     for k, r in enumerate(ext.itertuples(index=False)):
         # fixed.x moments are reproduced exactly (score 0): not candidates (lavaan lists some with mi ~ 1e-30)
-        if r.free == 0 and r.op != "~1" and r.exo != 1:
+        if r.free == 0 and ((r.op != "~1" and r.exo != 1) or (exo and r.exo == 1)):
             theta_ext.append(values[k])
             free[k] = len(theta_ext)
             keep.append((r.lhs, r.op, r.rhs))
