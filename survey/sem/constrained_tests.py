@@ -71,13 +71,9 @@ def second_under_constraints(second: str, result, theta: np.ndarray, jacobian: n
                                    "constraints are involved (lavaan 0.6.14's reason; available: the other "
                                    "test= options)", field="test", value=second)
         if jac_eq.shape[0]:
-            if len(blocks) > 1:
-                raise SurveyInputError(f"test={second!r} with several groups and explicit linear equality "
-                                       "constraints is not available yet (available: one group, or the "
-                                       "equality written as a shared label)", field="test", value=second)
             k = linalg.null_space(jac_eq)
             d = [dg @ k for dg in d]
-        return browne_test(second, mg, blocks, theta, d, df)
+        return browne_test(second, mg, blocks, theta, d, df, lineq=bool(jac_eq.shape[0]) or None)
     weight = None
     if observed_h1:
         from survey.sem.inference.observed_sem import h1_structured_information, observed_h1_weight

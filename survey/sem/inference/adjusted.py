@@ -115,10 +115,20 @@ def ugamma(mg: MultiGroupModel, blocks: list[BlockStats], theta: np.ndarray, del
 
 
 def browne_residual(mg: MultiGroupModel, blocks: list[BlockStats], theta: np.ndarray,
-                    deltas: list[np.ndarray], adf: bool) -> list[float]:
-    """Browne's (1984) residual-based statistic of every block (module notes; the test is their sum)."""
+                    deltas: list[np.ndarray], adf: bool, lineq: bool | None = None) -> list[float]:
+    """Browne's (1984) residual-based statistic, per block (module notes; the test is their sum).
+
+    The projection is joint over the blocks: with W = bdiag(N_g / N Gamma_g^-1) and D the stacked
+    Jacobians in the free parameters, T_B = N (r' W r - r' W D (D' W D)^+ D' W r) (Browne 1984, eq.
+    2.20a; lavaan ``lav_test_browne``). Without equalities across groups D is block-diagonal and T_B is the
+    sum of the per-group statistics; with them (``group.equal``) it is not. The per-block parts reported
+    (lavaan's ``stat.group``) are N e_g' W_g e_g with e_g = r_g - D_g u the residuals left after the joint
+    projection u = (D' W D)^+ D' W r, the per-group statistics when no parameter is shared; with equality
+    constraints (``lineq``: shared labels, group.equal, explicit ``==``; default: whether the model has
+    fewer parameters than free rows) lavaan reports the proxy T_B N_g / N instead."""
     full = mg.k @ theta
-    out = []
+    n_total = float(sum(b.n for b in blocks))
+    res, gis, ds = [], [], []
     for i, (ram, b, d) in enumerate(zip(mg.models, blocks, deltas, strict=True)):
         ms = ram.meanstructure
         imp = ram.implied(mg.local(full, i))
@@ -132,11 +142,17 @@ def browne_residual(mg: MultiGroupModel, blocks: list[BlockStats], theta: np.nda
         else:
             gamma = np.linalg.inv(h1_information(b.cov, ms))
         keep = ~x_mask(b.cov.shape[0], b.x_index, ms)
-        r, d, gamma = r[keep], d[keep], gamma[np.ix_(keep, keep)]
-        gi = np.linalg.inv(gamma)
-        gi_r, gi_d = gi @ r, gi @ d
-        a, c = d.T @ gi_d, d.T @ gi_r
-        out.append(max(b.n * float(r @ gi_r - c @ np.linalg.pinv(a) @ c), 0.0))
+        res.append(r[keep])
+        ds.append(d[keep])
+        gis.append(np.linalg.inv(gamma[np.ix_(keep, keep)]) * (b.n / n_total))
+    a = sum(d.T @ gi @ d for d, gi in zip(ds, gis, strict=True))
+    c = sum(d.T @ gi @ r for d, gi, r in zip(ds, gis, res, strict=True))
+    u = np.linalg.pinv(a) @ c
+    out = [n_total * float((r - d @ u) @ gi @ (r - d @ u)) for r, gi, d in zip(res, gis, ds, strict=True)]
+    if sum(out) <= 0:
+        return [0.0] * len(out)
+    if mg.free_rows > mg.npar if lineq is None else lineq:
+        return [sum(out) * b.n / n_total for b in blocks]
     return out
 
 
@@ -162,9 +178,9 @@ def requested_test(test: str, stat: float, df: float, mg: MultiGroupModel, block
 
 
 def browne_test(test: str, mg: MultiGroupModel, blocks: list[BlockStats], theta: np.ndarray,
-                deltas: list[np.ndarray], df: float) -> dict[str, float]:
+                deltas: list[np.ndarray], df: float, lineq: bool | None = None) -> dict[str, float]:
     """lavaan's ``lavInspect(fit, "test")$browne.residual.*`` entry."""
-    groups = browne_residual(mg, blocks, theta, deltas, adf=test.endswith("adf"))
+    groups = browne_residual(mg, blocks, theta, deltas, adf=test.endswith("adf"), lineq=lineq)
     stat = float(sum(groups))
     return {"test": test, "stat": stat, "stat.group": groups, "df": df, "pvalue": pvalue(stat, df)}
 

@@ -62,8 +62,10 @@ def equality_null_space(mg, theta: np.ndarray) -> np.ndarray | None:
     return null_space(jac)
 
 
-def browne_residual(mg, blocks, theta: np.ndarray, adf: bool) -> float:
-    """T_B of the module notes (explicit linear equalities: Delta K K_eq, :func:`equality_null_space`)."""
+def browne_residual(mg, blocks, theta: np.ndarray, adf: bool) -> tuple[float, list[float]]:
+    """T_B of the module notes (explicit linear equalities: Delta K K_eq, :func:`equality_null_space`) and
+    lavaan's ``stat.group``: N e_g' W_g e_g of the residuals e = r - Delta u left by the projection (the
+    per-group statistics), or T_B N_g / N when the model has equality constraints (lavaan's proxy)."""
     from scipy.linalg import block_diag
 
     from survey.sem.inference.ls_robust import _gamma
@@ -88,13 +90,20 @@ def browne_residual(mg, blocks, theta: np.ndarray, adf: bool) -> float:
     d = d if k_eq is None else d @ k_eq
     gi_r, gi_d = gi @ r, gi @ d
     c = d.T @ gi_r
-    return max(n_total * float(r @ gi_r - c @ np.linalg.pinv(d.T @ gi_d, hermitian=True) @ c), 0.0)
+    u = np.linalg.pinv(d.T @ gi_d, hermitian=True) @ c
+    stat = max(n_total * float(r @ gi_r - c @ u), 0.0)
+    if k_eq is not None or mg.free_rows > mg.npar:  # equality constraints: lavaan's proxy T_B N_g / N
+        return stat, [stat * b.n / n_total for b in blocks]
+    e, ends = r - d @ u, np.cumsum([len(x) for x in res])
+    starts = np.r_[0, ends[:-1]]
+    parts = [n_total * float(e[a:b] @ w @ e[a:b]) for a, b, w in zip(starts, ends, gis, strict=True)]
+    return stat, parts if stat > 0 else [0.0] * len(parts)
 
 
 def browne_test(test: str, mg, blocks, theta: np.ndarray, df: float) -> dict[str, float]:
     """lavaan's ``lavInspect(fit, "test")$browne.residual.*`` entry (stat, df, pvalue)."""
     from survey import distributions as sps
 
-    stat = browne_residual(mg, list(blocks), theta, adf=test.endswith("adf"))
-    return {"test": test, "stat": stat, "df": float(df),
+    stat, groups = browne_residual(mg, list(blocks), theta, adf=test.endswith("adf"))
+    return {"test": test, "stat": stat, "stat.group": groups, "df": float(df),
             "pvalue": float(sps.chi2.sf(stat, df)) if df > 0 else float("nan")}
