@@ -144,6 +144,7 @@ def build_groups(model: str, data: pd.DataFrame, group: str, group_equal, missin
     free_means = thresholds_equal or "intercepts" in equal  # lavaan lav_partable_flat: latent means of 2..G
     ordinal = [v for v in ov if v not in numeric and v not in covariates]
     free_lv_var = "loadings" in equal and "lv.variances" not in equal  # lavaan, with std.lv
+    check_categories(data[data[group].isin(levels)], frame, group, levels, ordinal)
     keys: dict = {}
     groups = []
     for g, level in enumerate(levels):
@@ -179,6 +180,21 @@ def build_groups(model: str, data: pd.DataFrame, group: str, group_equal, missin
         groups.append(Group(ram, sample, np.concatenate([local, th, scale]).astype(int), nobs, layout,
                             theta_p))
     return groups, keys, levels
+
+
+def check_categories(data: pd.DataFrame, frame: pd.DataFrame, group: str, levels, ordinal) -> None:
+    """lavaan (``lav_samplestats_step1``) stops when a category of an ordered variable (its levels over the
+    whole data) is empty in one group: the thresholds would differ in number between the groups."""
+    for v in ordinal:
+        categories = np.sort(pd.unique(data[v].dropna()))
+        for g, level in enumerate(levels):
+            counts = frame.loc[frame[group] == level, v].value_counts()
+            freq = [int(counts.get(c, 0)) for c in categories]
+            if 0 in freq:
+                raise SurveyInputError(
+                    f"some categories of ordered variable {v!r} are empty in group {level} (group {g + 1}); "
+                    f"frequencies are [{' '.join(map(str, freq))}] (lavaan 0.6.14 stops here too: merge "
+                    "the categories or leave the group out)", column=v)
 
 
 def chosen_levels(frame: pd.DataFrame, group: str, groups) -> list:
