@@ -234,14 +234,13 @@ def test_fiml_covariate_at_both_levels_refused():
 @pytest.mark.parametrize("kwargs, message", [
     ({"missing": "ml", "test": "yuan.bentler"}, "lavaan 0.6.14 computes no scaled statistic there"),
     ({"missing": "ml", "se": "robust.huber.white"}, "lavaan 0.6.14 fails there: 'infinite or missing values"),
-    ({"test": "none"}, "test='none' is not available with a two-level ML fit yet"),
     ({"test": "yuan.bentler", "information": "first.order"}, "lavaan: information must be either"),
     ({"estimator": "MLR", "information": "first.order"}, "if robust standard errors are requested"),
 ])
 def test_remaining_refusals(kwargs, message):
     """What lavaan 0.6.14 does (checked in R on these data): FIML + yuan.bentler gives no scaled statistic
     (warnings only), FIML + robust.huber.white stops in eigen(VarCov), the Yuan-Bentler test on
-    first-order information stops in lav_options_set; test = "none": not here yet."""
+    first-order information stops in lav_options_set (test = "none": tests/test_multilevel_testnone.py)."""
     data = DATA_FIML if kwargs.get("missing") == "ml" else DATA
     with pytest.raises(SurveyInputError, match=None) as info:
         fit(REF_FIML["onex_fiml"]["model"], data, cluster="cluster", **kwargs)

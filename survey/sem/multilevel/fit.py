@@ -84,9 +84,8 @@ def check_twolevel(*, estimator: str, missing: str, group, se: str, bootstrap, s
                 information)
     wanted = "yuan.bentler.mplus" if est == "MLR" else "standard"
     if test not in (None, "default", wanted, "standard", "yuan.bentler"):
-        extra = "" if test == "none" else f" (lavaan: {_LAVAAN_TEST})"
-        _refuse(f"test={test!r} is not available with a two-level {est} fit{' yet' if not extra else ''} "
-                f"(available: standard, yuan.bentler{', yuan.bentler.mplus' if est == 'MLR' else ''}){extra}",
+        _refuse(f"test={test!r} is not available with a two-level {est} fit (available: standard, none, "
+                f"yuan.bentler{', yuan.bentler.mplus' if est == 'MLR' else ''}) (lavaan: {_LAVAAN_TEST})",
                 "test", test)
     if test == "yuan.bentler" and fiml:  # lavaan 0.6.14: no scaled statistic there, only warnings
         _refuse("test='yuan.bentler' with missing='ml' is not available with a two-level model (lavaan "
@@ -158,7 +157,12 @@ def check_fiml(est: str, se, information) -> None:
 def fit_twolevel(model: str, data, *, cluster: str, estimator: str = "ML", missing: str = "listwise",
                  group=None, se: str = "default", bootstrap=None, sampling_weights=None, ordered=None,
                  information=None, test=None, **options):
-    """Fit a two-level model; returns a :class:`survey.sem.multilevel.result.TwoLevelFit`."""
+    """Fit a two-level model; returns a :class:`survey.sem.multilevel.result.TwoLevelFit`.
+
+    ``test="none"`` gives lavaan's estimates and standard errors (ML: standard, MLR: robust.huber.white);
+    the unscaled test is still reported beside them, as in one-level fits (lavaan reports none)."""
+    if test == "none":
+        test = "standard"
     from survey.errors import SurveyWarning
     from survey.sem.multilevel.information import expected_information
     from survey.sem.multilevel.measures import ndat
