@@ -74,9 +74,10 @@ def test_bootstrap_se_equals_lavaan(fits, estimator):
         np.testing.assert_allclose(got["se"], got["se_r"], atol=1e-5)
 
 
-def test_bootstrap_beside_groups_refused_in_one_line():
+def test_bootstrap_beside_fixed_x_refused_in_one_line():
     with pytest.raises(SurveyInputError) as err:
-        fit(REF["model"], HS, estimator="ULS", se="bootstrap", bootstrap=10, group="school")
+        fit("visual =~ x1 + x2 + x3\nvisual ~ ageyr", HS, estimator="ULS", se="bootstrap", bootstrap=10,
+            fixed_x=True)
     assert "\n" not in str(err.value) and "bootstrap" in str(err.value)
 
 

@@ -35,7 +35,7 @@ and "doubly.robust", se="robust.huber.white", GLS with se="robust.sem" or inform
 clusters, pairwise moments beside fixed_x or sampling weights, tests other than standard and
 browne.residual.* with GLS / WLS, Browne's tests with pairwise moments. Not available yet:
 test="bollen.stine" (ULS / DWLS: lavaan fits it), Browne's tests beside inequality constraints,
-se="bootstrap" beside groups, pairwise, weights, fixed_x, constraints or bounds. se="none": the estimates
+se="bootstrap" beside pairwise, weights, fixed_x, constraints or bounds. se="none": the estimates
 without standard errors (lavaan); se="bootstrap": :mod:`survey.sem.ls_bootstrap`. Browne's residual-based
 tests: :mod:`survey.sem.results.ls_browne`.
 
@@ -112,10 +112,10 @@ def check_ls_options(est: str, *, missing: str, group, se: str, bootstrap, sampl
         _refuse(est, "se", se, "standard, robust.sem, none, bootstrap")
     if bootstrap and not boot:
         _refuse(est, "bootstrap", bootstrap, "with se='bootstrap'")
-    if boot and (group is not None or miss in PAIRWISE or sampling_weights or str(test).lower() != "standard"
+    if boot and (miss in PAIRWISE or sampling_weights or str(test).lower() != "standard"
                  or partable_options.get("fixed_x", False) is True or information == "observed"):
-        _refuse(est, "se", se, "bootstrap with one group, listwise, no sampling weights, fixed_x, observed "
-                "information or test other than standard")
+        _refuse(est, "se", se, "bootstrap with listwise deletion, one or several groups; no sampling "
+                "weights, fixed_x, observed information or test other than standard")
     if cluster:  # lavaan 0.6.14 refuses every least-squares fit with clusters (R-checked)
         reason = (f"invalid value(s) in test= argument when estimator is {est}: yuan.bentler.mplus"
                   if est in ("GLS", "WLS") else f"information = 'first.order' not available for estimator "
@@ -206,7 +206,7 @@ def fit_least_squares(model: str, data: pd.DataFrame, estimator: str, group: str
             _refuse(est, "se", se, "bootstrap without explicit constraints or bounds")
         from survey.sem.ls_bootstrap import ls_bootstrap
 
-        res.vcov, boot_reps, boot_warnings = ls_bootstrap(ml.mg, ml.stats.groups[0], est, res.theta,
+        res.vcov, boot_reps, boot_warnings = ls_bootstrap(ml.mg, ml.stats.groups, est, res.theta,
                                                   int(bootstrap or 1000), seed)
     if observed and not constrained:  # the Hessian of F (survey.sem.inference.ls_robust)
         res.vcov = observed_vcov(ml.mg, ml.stats.groups, est, res.theta)
