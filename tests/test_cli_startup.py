@@ -75,12 +75,13 @@ def test_instrument_commands_load_no_pandas() -> None:
 
 
 def test_analytic_power_loads_no_scipy_stats_or_monte_carlo() -> None:
-    """`survey power --rmsea0 ...` calls the ufuncs scipy.stats would (same numbers; test_power_analytic)."""
+    """`survey power --rmsea0 ...` calls the ufuncs scipy.stats would (same numbers; test_power_analytic);
+    pandas and the Monte Carlo modules are imported by the commands that run replicates."""
     code = ("import sys, io, contextlib\nfrom survey.cli import main\n"
             "with contextlib.redirect_stdout(io.StringIO()):\n"
             "    try: main(['power', '--rmsea0', '.05', '--rmsea1', '.08', '--df', '55', '--n', '200',\n"
             "               '--json'])\n"
             "    except SystemExit as e: assert not e.code, e.code\n"
             "print([m for m in ('scipy.stats', 'dask', 'matplotlib', 'survey.power.montecarlo', "
-            "'survey.simulate', 'survey.sem') if m in sys.modules])")
+            "'survey.simulate', 'survey.sem', 'pandas') if m in sys.modules])")
     assert _run(code) == "[]"

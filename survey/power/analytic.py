@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -32,7 +32,9 @@ from scipy.special._ufuncs import _ncx2_isf as ncx2_isf_ufunc
 from scipy.special._ufuncs import _ncx2_sf as ncx2_sf_ufunc
 
 from survey.errors import SurveyInputError
-from survey.power.population import Population, exact_data, parameter_key
+
+if TYPE_CHECKING:  # the population module (pandas) is imported by the parameter-power functions only
+    from survey.power.population import Population
 
 REFERENCE_N = 1000
 
@@ -148,6 +150,8 @@ def restricted_syntax(model: str, key: str, value: float = 0.0) -> str:
     definitions or constraints that use its label are dropped; a parameter lavaan adds by itself (a
     residual variance) gets its own line ``lhs op value*rhs``.
     """
+    from survey.power.population import parameter_key
+
     found = False
     labels: set[str] = set()
     lines_out: list[str] = []
@@ -232,6 +236,7 @@ def parameter_power(population: Population, parameter: str, alpha: float = 0.05,
     the full model (the parameter's se) and the model with the parameter fixed to 0 (its chi-square
     minus the full model's is lambda at that N).
     """
+    from survey.power.population import exact_data, parameter_key
     from survey.sem import fit
 
     key = parameter.replace(" ", "")
@@ -261,6 +266,7 @@ def difference_power(population: Population, pair: Any, alpha: float = 0.05,
                      fit_options: dict[str, Any] | None = None) -> ParameterPower:
     """Analytic Wald power of a path difference (:class:`survey.power.replicate.PathPair`): its
     delta-method se from the fit to the population moments (no Satorra-Saris value: ``f0`` is NaN)."""
+    from survey.power.population import exact_data
     from survey.power.replicate import pair_difference
     from survey.sem import fit
 
