@@ -57,3 +57,31 @@ def test_fit_command_loads_no_report_or_crosscheck_libraries(tmp_path: Path) -> 
             "print([m for m in ('matplotlib', 'openpyxl', 'semopy', 'statsmodels', 'pingouin', 'dask', "
             "'docx', 'jinja2', 'scipy.stats', 'pyreadstat', 'openpyxl') if m in sys.modules])")
     assert _run(code) == "[]"  # scipy.stats: survey.distributions serves the tails a fit needs
+
+
+def test_instrument_commands_load_no_pandas() -> None:
+    """`survey instrument list | show | validate` read YAML only: the diff (pandas) is imported by `diff`."""
+    code = ("import sys, io, contextlib\nfrom survey.cli import main\n"
+            "for args in (['instrument', 'list'], ['instrument', 'show', 'follow-drivers@1.1.0'],\n"
+            "             ['instrument', 'validate', 'follow-drivers@1.1.0']):\n"
+            "    with contextlib.redirect_stdout(io.StringIO()):\n"
+            "        try: main(args)\n"
+            "        except SystemExit as e: assert not e.code, (args, e.code)\n"
+            "print([m for m in ('pandas', 'scipy', 'openpyxl') if m in sys.modules])")
+    assert _run(code) == "[]"
+    from survey.instrument import diff_instruments, versioned_column  # still importable from the package
+
+    assert callable(diff_instruments) and callable(versioned_column)
+
+
+def test_analytic_power_loads_no_scipy_stats_or_monte_carlo() -> None:
+    """`survey power --rmsea0 ...` calls the ufuncs scipy.stats would (same numbers; test_power_analytic);
+    pandas and the Monte Carlo modules are imported by the commands that run replicates."""
+    code = ("import sys, io, contextlib\nfrom survey.cli import main\n"
+            "with contextlib.redirect_stdout(io.StringIO()):\n"
+            "    try: main(['power', '--rmsea0', '.05', '--rmsea1', '.08', '--df', '55', '--n', '200',\n"
+            "               '--json'])\n"
+            "    except SystemExit as e: assert not e.code, e.code\n"
+            "print([m for m in ('scipy.stats', 'dask', 'matplotlib', 'survey.power.montecarlo', "
+            "'survey.simulate', 'survey.sem', 'pandas') if m in sys.modules])")
+    assert _run(code) == "[]"

@@ -84,6 +84,14 @@ def test_symbols_are_split_as_whole_tokens() -> None:
         (" < .001, MLR", False)]
     assert symbols.split("\u03c7\u00b2 YB", header=True) == [("\u03c7\u00b2", True), (" YB", False)]
     assert symbols.split("Model", header=True) == [("Model", False)]
+    # every symbol token of a header, and chi-square after the difference sign (issue 17 audit)
+    assert symbols.split("\u0394\u03c7\u00b2 (\u0394df)", header=True) == [
+        ("\u0394", False), ("\u03c7\u00b2", True), (" (\u0394", False), ("df", True), (")", False)]
+    assert symbols.split("Ordinal\u00a0(WLSMV)\u00a0SE", header=True) == [
+        ("Ordinal\u00a0(WLSMV)\u00a0", False), ("SE", True)]
+    assert symbols.split("P(strongest)", header=True) == [("P(strongest)", False)]
+    assert symbols.split("\u0394\u03c7\u00b2(5) = 34.89, \u0394CFI = .01") == [
+        ("\u0394", False), ("\u03c7\u00b2", True), ("(5) = 34.89, \u0394CFI = .01", False)]
 
 
 def test_column_widths_fit_the_longest_unbreakable_piece() -> None:

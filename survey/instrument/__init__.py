@@ -7,7 +7,6 @@ versions, exports to XLSForm / Markdown codebook / Frictionless Data Package, an
 ['CON1', 'CON2', 'CON3', 'CON4', 'CON5']
 """
 
-from survey.instrument.diff import InstrumentDiff, diff_instruments, versioned_column
 from survey.instrument.load import list_instruments, load_instrument
 from survey.instrument.model import lavaan_model
 from survey.instrument.schema import (
@@ -42,14 +41,19 @@ __all__ = [
 ]
 
 _EXPORTS = ("to_codebook", "to_datapackage", "to_xlsform")
+_DIFF = ("InstrumentDiff", "diff_instruments", "versioned_column")
 
 
 def __getattr__(name: str):
-    """The exporters load openpyxl; import them on first use (PEP 562) so that loading an instrument
-    (every command does) stays light."""
+    """The exporters load openpyxl and the diff pandas; import them on first use (PEP 562) so that
+    loading an instrument (every command does; ``survey instrument list`` does nothing else) stays light."""
     if name in _EXPORTS:
         from survey.instrument import export
 
         return getattr(export, name)
+    if name in _DIFF:
+        from survey.instrument import diff
+
+        return getattr(diff, name)
     raise AttributeError(f"module 'survey.instrument' has no attribute {name!r}")
 

@@ -20,20 +20,27 @@
 
 from __future__ import annotations
 
-from survey.power.analytic import (
-    ParameterPower,
-    difference_power,
-    parameter_power,
-    restricted_syntax,
-    rmsea_power,
-    rmsea_sample_size,
-)
-from survey.power.montecarlo import PowerResult, monte_carlo_power
-from survey.power.pipeline import PipelineSource
-from survey.power.population import Population, exact_data, parameter_key
-from survey.power.replicate import InvarianceTest, PathPair, PowerSpec
-from survey.power.search import SearchResult, search_n
-from survey.power.study import StudyPopulation
+from importlib import import_module
+
+# name -> module: imported on first use (PEP 562), so that `survey power --rmsea0 ...` (analytic) loads
+# neither the Monte Carlo machinery nor the simulator
+_WHERE = {
+    "ParameterPower": "analytic", "difference_power": "analytic", "parameter_power": "analytic",
+    "restricted_syntax": "analytic", "rmsea_power": "analytic", "rmsea_sample_size": "analytic",
+    "PowerResult": "montecarlo", "monte_carlo_power": "montecarlo", "PipelineSource": "pipeline",
+    "Population": "population", "exact_data": "population", "parameter_key": "population",
+    "InvarianceTest": "replicate", "PathPair": "replicate", "PowerSpec": "replicate",
+    "SearchResult": "search", "search_n": "search", "StudyPopulation": "study",
+}
+
+
+def __getattr__(name: str):
+    if name in _WHERE:
+        value = getattr(import_module(f"survey.power.{_WHERE[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'survey.power' has no attribute {name!r}")
+
 
 __all__ = [
     "InvarianceTest", "ParameterPower", "PathPair", "PipelineSource", "Population", "PowerResult",

@@ -19,12 +19,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
-from survey.power.population import parameter_key
+if TYPE_CHECKING:  # pandas and the population module are imported where a replicate runs: the
+    import pandas as pd  # analytic `survey power` imports this module for PowerSpec only
 
 RECORD_VERSION = 1
 FIT_KEYS = ("chisq", "df", "pvalue", "rmsea", "cfi", "srmr")
@@ -115,6 +115,8 @@ def _num(v: Any) -> float | None:
 
 
 def _keys(est: pd.DataFrame) -> list[str]:
+    from survey.power.population import parameter_key
+
     return [parameter_key(a, o, b) for a, o, b in zip(est["lhs"], est["op"], est["rhs"], strict=True)]
 
 
@@ -193,6 +195,7 @@ def _fit_record(spec: PowerSpec, data: pd.DataFrame) -> dict[str, Any]:
 
 
 def _invariance_record(spec: PowerSpec, n: int, rng: np.random.Generator) -> dict[str, Any]:
+    import pandas as pd
     from scipy import stats as sps
 
     from survey.sem import fit

@@ -12,16 +12,20 @@ import re
 
 SYMBOLS = ("Mdn", "SD", "SE", "df", "R\u00b2", "\u03c7\u00b2", "N", "n", "M", "p", "b", "r", "t", "z", "c")
 _ALT = "|".join(re.escape(s) for s in SYMBOLS)
-# a symbol as a whole token followed by a relation, an opening parenthesis of its df, or the end of a
-# header cell: "p = .034", "SD = 1.2", "\u03c7\u00b2(278)", "N = 1257", "(n = 12)"
-_TOKEN = re.compile(rf"(?<![\w.\u00b2])({_ALT})(?=\s*(?:[=<>\u2264\u2265]|\(\d))")
-_HEADER = re.compile(rf"^({_ALT})(?=$|\s)")
+# a symbol as a whole token (or after the difference sign: "\u0394\u03c7\u00b2(5) = 34.9") followed by a
+# relation or an opening parenthesis of its df: "p = .034", "SD = 1.2", "\u03c7\u00b2(278)", "(n = 12)"
+_BEFORE = r"(?:(?<=\u0394)|(?<![\w.\u00b2]))"
+_TOKEN = re.compile(rf"{_BEFORE}({_ALT})(?=\s*(?:[=<>\u2264\u2265]|\(\d))")
+# in a header cell: every whole token that is a symbol, "\u03c7\u00b2 YB", "\u03c7\u00b2 (df)",
+# "\u0394\u03c7\u00b2 (\u0394df)", "Ordinal (WLSMV) SE"
+_HEADER = re.compile(rf"(?:^|(?<=[\s(\[\u0394]))({_ALT})(?=$|[\s)\]])")
 
 
 def split(text: str, *, header: bool = False) -> list[tuple[str, bool]]:
     """``"p = .03, N = 12"`` -> ``[("p", True), (" = .03, ", False), ("N", True), (" = 12", False)]``.
 
-    ``header=True``: a table header cell whose first token is a symbol (``"SE"``, ``"\u03c7\u00b2 YB"``).
+    ``header=True``: the symbols of a table header cell, each a whole token (``"SE"``, ``"\u03c7\u00b2 YB"``,
+    ``"\u03c7\u00b2 (df)"``, ``"Continuous (MLR) b"``).
     """
     pattern = _HEADER if header else _TOKEN
     out: list[tuple[str, bool]] = []

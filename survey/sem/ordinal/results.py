@@ -199,9 +199,9 @@ class OrdinalResult(SEMResult):
         return summary_text(self)
 
     def _repr_html_(self) -> str:
-        fm = self.measures
+        from survey.sem.results import fit_line
+
         state = "converged" if self.converged else "not converged"
-        chisq = fm.get("chisq.scaled", fm["chisq"])
-        head = (f"<p>{html.escape(str(self.estimator))} ({state}), N = {int(np.sum(self.nobs))}; "
-                f"scaled \u03c7\u00b2 = {chisq:.3f}, df = {int(fm['df'])}</p>")
+        head = (f"<p>{html.escape(str(self.estimator))} ({state}), <i>N</i> = {int(np.sum(self.nobs))}; "
+                f"{fit_line.fit_html(self.measures, fit_line.test_method(self))}</p>")
         return head + self.estimates().to_html(index=False, float_format=lambda v: f"{v:.3f}")

@@ -7,6 +7,8 @@ import html
 import math
 from typing import Any
 
+from survey.sem.results import fit_line
+
 
 def clean(value: Any) -> Any:
     """JSON-safe scalar: NaN/inf -> None, numpy scalars -> Python."""
@@ -56,25 +58,42 @@ def to_dict(res) -> dict[str, Any]:
 
 
 def text_repr(res) -> str:
+    """``<SEMResult ...>`` with lavaan's measure names; under a scaled test (MLR, MLM, ...) also the scaled
+    chi-square, its scaling factor and the robust CFI / RMSEA (:mod:`survey.sem.results.fit_line`)."""
     f = res._fit
     state = "converged" if res.converged else "NOT converged"
     groups = "" if res.single else f", G={len(res.group_labels)}"
+    robust = ""
+    if _finite(f.get("chisq.scaled")):
+        method = fit_line.test_method(res)
+        robust = (f", {method}: chisq.scaled={f['chisq.scaled']:.3f}, "
+                  f"chisq.scaling.factor={f.get('chisq.scaling.factor', float('nan')):.3f}, "
+                  f"cfi.robust={f.get('cfi.robust', float('nan')):.3f}, "
+                  f"rmsea.robust={f.get('rmsea.robust', float('nan')):.3f}")
     return (
         f"<SEMResult {res.estimator}{groups}, N={res.nobs}, {state}, chisq={f['chisq']:.3f}, "
         f"df={f['df']:.0f}, "
-        f"cfi={f['cfi']:.3f}, rmsea={f['rmsea']:.3f}, srmr={f['srmr']:.3f}, {len(res.warnings)} warning(s)>"
+        f"cfi={f['cfi']:.3f}, rmsea={f['rmsea']:.3f}, srmr={f['srmr']:.3f}{robust}, "
+        f"{len(res.warnings)} warning(s)>"
     )
 
 
+def _finite(value: Any) -> bool:
+    try:
+        return math.isfinite(float(value))
+    except (TypeError, ValueError):
+        return False
+
+
 def html_repr(res) -> str:
+    """Notebook view: the fit line (scaled chi-square and robust indices under a scaled test), the
+    warnings, the estimates."""
     f = res._fit
     groups = "" if res.single else f", groups by {html.escape(res.group)}"
     head = (
-        f"<p><b>SEM ({html.escape(res.estimator)})</b>{groups}, N = {res.nobs}, "
+        f"<p><b>SEM ({html.escape(res.estimator)})</b>{groups}, <i>N</i> = {res.nobs}, "
         f"{'converged' if res.converged else 'NOT converged'}; "
-        f"&chi;&sup2;({f['df']:.0f}) = {f['chisq']:.3f}, p = {f['pvalue']:.3f}, CFI = {f['cfi']:.3f}, "
-        f"TLI = {f['tli']:.3f}, RMSEA = {f['rmsea']:.3f} [{f['rmsea.ci.lower']:.3f}, "
-        f"{f['rmsea.ci.upper']:.3f}], SRMR = {f['srmr']:.3f}</p>"
+        f"{fit_line.fit_html(f, fit_line.test_method(res))}</p>"
     )
     warn = "".join(f"<li>{html.escape(w.message)}</li>" for w in res.warnings)
     warn = f"<ul>{warn}</ul>" if warn else ""
