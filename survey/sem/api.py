@@ -117,10 +117,23 @@ def fit(
             raise SurveyInputError("groups= and group_label= name different groups (give one of them)",
                                    field="group_label")
         groups = label
-    if partable_options.pop("conditional_x", False) not in (False, "default"):  # lavaan's conditional.x
-        raise SurveyInputError("conditional.x=TRUE is not available yet (lavaan fits it: the estimates of "
-                               "fixed.x=TRUE, the fit measures of the model of y given x; available: "
-                               "fixed.x=TRUE / FALSE)", field="conditional_x")
+    if partable_options.pop("conditional_x", False) not in (False, "default") and not wants_ordinal(
+            estimator, ordered):  # lavaan's conditional.x (ordered items: their default already)
+        from survey.sem.conditional_x import check_conditional_x, conditional_x_fit
+
+        check_conditional_x(partable_options, estimator=estimator, missing=missing, ordered=ordered,
+                            sampling_weights=sampling_weights, cluster=cluster)
+        if has_levels(model):
+            raise SurveyInputError("conditional.x=TRUE with levels (two-level models) is not available yet "
+                                   "(available: ML, MLR, MLM, groups, group.equal, bootstrap)",
+                                   field="conditional_x")
+        with conditional_x_fit():
+            result = fit(model, data, estimator=estimator, missing=missing, group=group, group_equal=group_equal,
+                         group_partial=group_partial, se=se, bootstrap=bootstrap, seed=seed, groups=groups,
+                         scheduler=scheduler, workers=workers, bollen_stine=bollen_stine,
+                         **{**partable_options, "meanstructure": True, "fixed_x": True})
+        result.conditional_x = True
+        return result
     if has_levels(model):  # lavaan level: blocks with cluster= (survey.sem.multilevel)
         from survey.sem.multilevel.fit import fit_twolevel
 
