@@ -128,8 +128,9 @@ def fit(
                                    "(available: ML, MLR, MLM, groups, group.equal, bootstrap)",
                                    field="conditional_x")
         with conditional_x_fit():
-            result = fit(model, data, estimator=estimator, missing=missing, group=group, group_equal=group_equal,
-                         group_partial=group_partial, se=se, bootstrap=bootstrap, seed=seed, groups=groups,
+            result = fit(model, data, estimator=estimator, missing=missing, group=group,
+                         group_equal=group_equal, group_partial=group_partial, se=se, bootstrap=bootstrap,
+                         seed=seed, groups=groups,
                          scheduler=scheduler, workers=workers, bollen_stine=bollen_stine,
                          **{**partable_options, "meanstructure": True, "fixed_x": True})
         result.conditional_x = True

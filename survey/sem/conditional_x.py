@@ -48,15 +48,17 @@ def check_conditional_x(options: dict, *, estimator: str, missing: str, ordered,
     """lavaan 0.6.14's refusals of conditional.x = TRUE (its messages), and what is not done here yet."""
     miss = str(missing).lower()
     if miss in ("ml", "fiml", "direct", "ml.x"):
-        raise SurveyInputError(f"missing = {'ml.x' if miss == 'ml.x' else 'ml'} + conditional.x not supported "
-                               "yet (lavaan 0.6.14's refusal)", field="conditional_x")
+        which = "ml.x" if miss == "ml.x" else "ml"
+        raise SurveyInputError(f"missing = {which} + conditional.x not supported yet (lavaan 0.6.14's "
+                               "refusal)", field="conditional_x")
     if options.get("fixed_x", True) is False:
         raise SurveyInputError("fixed.x = FALSE is not supported when conditional.x = TRUE (lavaan 0.6.14's "
                                "refusal)", field="conditional_x")
     est = str(estimator or "ML").upper()
     if est not in ("ML", "MLR", "MLM", "DEFAULT"):
-        raise SurveyInputError(f"conditional.x=TRUE with estimator={est} is not available (available: ML, MLR, "
-                               "MLM; lavaan 0.6.14's GLS fails to converge with it)", field="conditional_x")
+        raise SurveyInputError(f"conditional.x=TRUE with estimator={est} is not available (available: ML, "
+                               "MLR, MLM; lavaan 0.6.14's GLS fails to converge with it)",
+                               field="conditional_x")
     if sampling_weights or cluster:
         raise SurveyInputError("conditional.x=TRUE with sampling weights or clusters is not available yet "
                                "(available: ML, MLR, MLM, groups, group.equal, bootstrap)",
@@ -137,7 +139,8 @@ def conditional_gfi(s: np.ndarray, sigma: np.ndarray, mean: np.ndarray, mu: np.n
     b_m, a_m, r_m = ols(sigma, mu, xi)
     c_s, c_m = np.vstack([a_s, b_s.T]), np.vstack([a_m, b_m.T])
     xbar = mean[xi]
-    m = np.block([[np.ones((1, 1)), xbar[None, :]], [xbar[:, None], s[np.ix_(xi, xi)] + np.outer(xbar, xbar)]])
+    s_xx = s[np.ix_(xi, xi)] + np.outer(xbar, xbar)
+    m = np.block([[np.ones((1, 1)), xbar[None, :]], [xbar[:, None], s_xx]])
     w = np.linalg.inv(r_m)
 
     def quad(c: np.ndarray, r: np.ndarray) -> float:

@@ -304,7 +304,7 @@ def fit_blocks(
                         default_information(est, kind, resolve_se(est, kind, se), information))
     # the baseline (independence) model: same blocks, same estimator
     free_x = [] if fixed_x or independent_x() else list(mg.models[0].names.ov_x)
-    cond_x = conditional_x() and bool(x_names)  # conditional.x: y ~ x free in the baseline (sem.conditional_x)
+    cond_x = conditional_x() and bool(x_names)  # conditional.x: y ~ x free in the baseline
     bsyntax = baseline_syntax_conditional([v for v in mg.ov if v not in x_names], x_names) if cond_x \
         else baseline_syntax(mg.ov, x_names, free_x)
     bpt = group_partable(bsyntax, len(labels), meanstructure=ms, fixed_x=fixed_x)

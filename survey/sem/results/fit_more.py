@@ -156,7 +156,8 @@ def gfi_family(groups: list[GroupMoments], df: float) -> dict[str, float]:
     """gfi (n-weighted over groups), agfi and pgfi."""
     ntotal = sum(g.n for g in groups)
     g_values = [_conditional_gfi(g)[0] if g.joint is not None else gfi_missing_group(g) if g.patterns
-                else gfi_group(g.s, g.sigma, list(g.x_index), g.mean, g.mu, weight=g.s if g.weight_at_s else None)
+                else gfi_group(g.s, g.sigma, list(g.x_index), g.mean, g.mu,
+                               weight=g.s if g.weight_at_s else None)
                 for g in groups]
     gfi = float(sum(g.n / ntotal * v for g, v in zip(groups, g_values, strict=True)))
     nel = n_elements(groups)
