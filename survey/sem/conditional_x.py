@@ -55,19 +55,23 @@ def check_conditional_x(options: dict, *, estimator: str, missing: str, ordered,
         raise SurveyInputError("fixed.x = FALSE is not supported when conditional.x = TRUE (lavaan 0.6.14's "
                                "refusal)", field="conditional_x")
     est = str(estimator or "ML").upper()
-    if est not in ("ML", "MLR", "MLM", "DEFAULT"):
+    if est == "MLM":  # lavaan's Gamma of y given x (residual-based) is not the fixed.x one: se 2% apart
+        raise SurveyInputError("conditional.x=TRUE with estimator=MLM is not available yet (lavaan's "
+                               "Satorra-Bentler Gamma of y given x; available: ML, MLR)",
+                               field="conditional_x")
+    if est not in ("ML", "MLR", "DEFAULT"):
         raise SurveyInputError(f"conditional.x=TRUE with estimator={est} is not available (available: ML, "
-                               "MLR, MLM; lavaan 0.6.14's GLS fails to converge with it)",
+                               "MLR; lavaan 0.6.14's GLS fails to converge with it)",
                                field="conditional_x")
     if sampling_weights or cluster:
         raise SurveyInputError("conditional.x=TRUE with sampling weights or clusters is not available yet "
-                               "(available: ML, MLR, MLM, groups, group.equal, bootstrap)",
+                               "(available: ML, MLR, groups, group.equal)",
                                field="conditional_x")
     for key in ("test", "information", "mimic", "likelihood"):
         if key in options and str(options[key]).lower() not in ("default", "standard", "lavaan", "normal",
                                                                  "expected"):
             raise SurveyInputError(f"conditional.x=TRUE with {key}={options[key]!r} is not available yet "
-                                   "(available: ML, MLR, MLM, groups, group.equal, bootstrap)",
+                                   "(available: ML, MLR, groups, group.equal)",
                                    field="conditional_x")
 
 
@@ -149,3 +153,59 @@ def conditional_gfi(s: np.ndarray, sigma: np.ndarray, mean: np.ndarray, mu: np.n
 
     p = r_s.shape[0]
     return 1.0 - quad(c_s - c_m, r_s - r_m) / quad(c_s, r_s), p + p * len(xi) + p * (p + 1) // 2
+
+
+def has_covariates(model: str, options: dict) -> bool:
+    """Whether the model has exogenous observed covariates under fixed.x (lavaan: without them it sets
+    conditional.x = FALSE, with a warning, and keeps its default mean structure)."""
+    from survey.sem.syntax.groups import group_partable
+
+    keep = {k: v for k, v in options.items() if k not in ("meanstructure", "fixed_x", "test", "information")}
+    try:
+        pt = group_partable(model, 1, meanstructure=False, fixed_x=True, **keep)
+    except Exception:  # noqa: BLE001 - the fit itself reports the syntax error in one line
+        return True
+    return bool(((pt["exo"] == 1) & (pt["op"] == "~~")).any())
+
+
+def conditional_residuals(parts: list[dict], kind: str) -> list:
+    """lavaan's ``residuals()`` of a conditional.x fit per group: res.cov, res.int, res.slopes (sample minus
+    implied OLS moments of y given x), cov.x and mean.x (0: fixed at the sample values). ``cor.bentler``
+    scales res.cov and res.int by the sample residual SDs, ``cor``/``cor.bollen`` takes the difference of
+    the residual correlations (lav_residuals_rescale: the slopes stay raw)."""
+    import pandas as pd
+
+    from survey.sem.results.residuals import Residuals
+
+    if kind not in ("raw", "cor", "cor.bollen", "cor.bentler"):
+        raise SurveyInputError(f"residual type {kind!r} is not available with conditional.x=TRUE (available: "
+                               "raw, cor, cor.bollen, cor.bentler)", field="type")
+    out = []
+    for part in parts:
+        xi = list(part["x_index"])
+        names = part["names"]
+        ys = [v for i, v in enumerate(names) if i not in xi]
+        xs = [names[i] for i in xi]
+        b_s, a_s, r_s = ols(part["s"], part["mean"], xi)
+        b_m, a_m, r_m = ols(part["sigma"], part["mu"], xi)
+        cov, ints = r_s - r_m, a_s - a_m
+        if kind != "raw":
+            sd_s, sd_m = np.sqrt(np.diag(r_s)), np.sqrt(np.diag(r_m))
+            if kind == "cor.bentler":
+                cov = cov / np.outer(sd_s, sd_s)
+            else:
+                cov = r_s / np.outer(sd_s, sd_s) - r_m / np.outer(sd_m, sd_m)
+            ints = ints / sd_s
+        out.append(Residuals(pd.DataFrame(cov, index=ys, columns=ys), pd.Series(ints, index=ys),
+                             slopes=pd.DataFrame(b_s - b_m, index=ys, columns=xs),
+                             cov_x=pd.DataFrame(np.zeros((len(xs), len(xs))), index=xs, columns=xs),
+                             mean_x=pd.Series(np.zeros(len(xs)), index=xs)))
+    return out
+
+
+def drop_x_candidates(mi, x_names: set[str]):
+    """lavaan's modindices() of a conditional.x fit leave out the candidates x ~ ... (the covariates are
+    not modelled: their regressions and (co)variances are not in the model of y given x)."""
+    keep = ~(mi["lhs"].isin(x_names) & mi["op"].isin(["~", "~~"])) & ~(
+        (mi["op"] == "~~") & mi["rhs"].isin(x_names))
+    return mi[keep.to_numpy()]
