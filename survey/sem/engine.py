@@ -314,8 +314,8 @@ def fit_blocks(
     for ram, b in zip(bmg.models, blocks, strict=True):
         ram.set_exogenous(*baseline_exogenous(b, kind))
     btheta = baseline_theta_conditional(bmg, blocks) if cond_x else baseline_theta(bmg, blocks)
-    for b in blocks:  # the residual RMS family of y given x (survey.sem.conditional_x.residual_moments)
-        b.conditional_x = cond_x
+    for b in blocks if cond_x else ():  # the residual RMS family of y given x (sem.conditional_x)
+        b.conditional_x = True
     bdf = len(blocks) * n_moments(p, nx, ms) - bmg.npar
     bstat = n * total_f(bmg, blocks, btheta)
     bscaled = None
