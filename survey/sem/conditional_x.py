@@ -168,14 +168,13 @@ def has_covariates(model: str, options: dict) -> bool:
     return bool(((pt["exo"] == 1) & (pt["op"] == "~~")).any())
 
 
-def conditional_residuals(parts: list[dict], kind: str) -> list:
-    """lavaan's ``residuals()`` of a conditional.x fit per group: res.cov, res.int, res.slopes (sample minus
+def conditional_residuals(parts: list[dict], kind: str) -> list[dict]:
+    """lavaan's ``residuals()`` of a conditional.x fit per group (the fields of
+    survey.sem.results.residuals.Residuals): res.cov, res.int, res.slopes (sample minus
     implied OLS moments of y given x), cov.x and mean.x (0: fixed at the sample values). ``cor.bentler``
     scales res.cov and res.int by the sample residual SDs, ``cor``/``cor.bollen`` takes the difference of
     the residual correlations (lav_residuals_rescale: the slopes stay raw)."""
     import pandas as pd
-
-    from survey.sem.results.residuals import Residuals
 
     if kind not in ("raw", "cor", "cor.bollen", "cor.bentler"):
         raise SurveyInputError(f"residual type {kind!r} is not available with conditional.x=TRUE (available: "
@@ -196,10 +195,10 @@ def conditional_residuals(parts: list[dict], kind: str) -> list:
             else:
                 cov = r_s / np.outer(sd_s, sd_s) - r_m / np.outer(sd_m, sd_m)
             ints = ints / sd_s
-        out.append(Residuals(pd.DataFrame(cov, index=ys, columns=ys), pd.Series(ints, index=ys),
-                             slopes=pd.DataFrame(b_s - b_m, index=ys, columns=xs),
-                             cov_x=pd.DataFrame(np.zeros((len(xs), len(xs))), index=xs, columns=xs),
-                             mean_x=pd.Series(np.zeros(len(xs)), index=xs)))
+        out.append(dict(cov=pd.DataFrame(cov, index=ys, columns=ys), mean=pd.Series(ints, index=ys),
+                        slopes=pd.DataFrame(b_s - b_m, index=ys, columns=xs),
+                        cov_x=pd.DataFrame(np.zeros((len(xs), len(xs))), index=xs, columns=xs),
+                        mean_x=pd.Series(np.zeros(len(xs)), index=xs)))
     return out
 
 

@@ -260,7 +260,7 @@ def result_residuals(result, type: str = "raw") -> list[Residuals]:
     if getattr(result, "conditional_x", False):  # y given x (survey.sem.conditional_x)
         from survey.sem.conditional_x import conditional_residuals
 
-        return conditional_residuals(_result_parts(result, need_delta=False), kind)
+        return [Residuals(**r) for r in conditional_residuals(_result_parts(result, need_delta=False), kind)]
     out = []
     for part in _result_parts(result, need_delta=kind == "standardized"):
         s, sigma, n, mean, mu = part["s"], part["sigma"], part["n"], part["mean"], part["mu"]
