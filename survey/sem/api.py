@@ -90,7 +90,9 @@ def fit(
         ML/MLR: :mod:`survey.sem.mimic`); lavaan options without effect on the numbers (``verbose``, ``warn``,
         ``optim_method``, ``check_*``: :mod:`survey.sem.no_effect`) are accepted;
         ``rotation``, ``rotation_se``, ``rotation_args`` (efa("b") blocks: :mod:`survey.sem.efa`);
-        also ``information`` ("expected" | "observed") and ``test`` ("standard"). Explicit constraints
+        also ``information`` ("expected" | "observed") and ``test`` ("standard"); ``conditional_x``
+        (lavaan's conditional.x = TRUE: the model of y given x, ML / MLR, groups, bootstrap:
+        :mod:`survey.sem.conditional_x`). Explicit constraints
         (``a > 0``, ``a == b^2``) are imposed with estimator ML (:mod:`survey.sem.constrained`).
 
     Returns
