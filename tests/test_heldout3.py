@@ -35,10 +35,6 @@ XFAIL = {  # open deviations from lavaan, each with its cause
     "bif_mlr": "lavaan stops 1e-5 short of the optimum on a Heywood ridge (se 0.1-0.3% apart)",
     # lavaan's threshold formulas "b1 | t1*t1" (labels / fixed values on thresholds) are refused in one line
     "ord_labels": "threshold formulas (item | t1) are not available yet (refused with that reason)",
-    # lavaan's conditional.x = TRUE (the likelihood of y given x: npar 36 vs fixed.x's 27, its own baseline
-    # 898.605 on 36 df, srmr .0882): refused in one line (test_conditional_x_is_refused_in_one_line)
-    "mimic_cx": "conditional.x=TRUE is not available yet (refused with that reason)",
-    "mimic_cx_mlr": "conditional.x=TRUE is not available yet (refused with that reason)",
 }
 SAME_BASELINE: dict[str, str] = {}
 # secondary measures left open, per case (gr_drop_fiml_fx's FIML-corrected robust RMSEA / CFI, FIML +
@@ -112,17 +108,16 @@ def test_threshold_formulas_are_refused_in_one_line():
 
 
 @pytest.mark.parametrize("name", ["mimic_cx", "mimic_cx_mlr"])
-def test_conditional_x_is_refused_in_one_line(name):
-    """lavaan's conditional.x = TRUE: not an unknown option but a one-line refusal naming what is
-    available (conditional.x = FALSE is lavaan's default and fits as before)."""
-    with pytest.raises(SurveyInputError, match="conditional.x=TRUE is not available yet") as info:
-        SET.fit_case(name)
-    assert "\n" not in str(info.value)
+def test_conditional_x_differs_from_fixed_x_as_lavaan(name):
+    """lavaan's conditional.x = TRUE (survey.sem.conditional_x): the chi-square of y given x equals the
+    fixed.x one, its baseline (y ~ x free: 898.605 on 36 df for mimic_cx) and SRMR do not."""
     case = REF["cases"][name]
     opts = {"estimator": case["opts"]["estimator"]} if "estimator" in case["opts"] else {}
-    res = survey.sem(REF["models"][case["model"]], SET.data["hs"], conditional_x=False, **opts)
-    # lavaan's chi-square of y given x equals the fixed.x one (its other measures do not)
-    assert res.fit_measures()["chisq"] == pytest.approx(case["fit_measures"]["chisq"], abs=1e-3)
+    fixed = survey.sem(REF["models"][case["model"]], SET.data["hs"], conditional_x=False, **opts)
+    cond = SET.fit_case(name).fit_measures()
+    assert fixed.fit_measures()["chisq"] == pytest.approx(cond["chisq"], abs=1e-6)
+    assert cond["baseline.chisq"] == pytest.approx(case["fit_measures"]["baseline.chisq"], abs=1e-3)
+    assert abs(fixed.fit_measures()["srmr"] - cond["srmr"]) > 0.01
 
 
 def test_group_label_orders_the_groups_as_lavaan():

@@ -11,7 +11,7 @@ from contextlib import nullcontext
 import numpy as np
 import pandas as pd
 
-from survey.errors import SurveyInputError
+from survey.errors import SurveyInputError, SurveyWarning
 from survey.sem.engine import check_options, fit_blocks
 from survey.sem.ls_route import check_ls_options, fit_least_squares, wants_least_squares
 from survey.sem.ordinal.route import fit_ordered, wants_ordinal
@@ -90,7 +90,9 @@ def fit(
         ML/MLR: :mod:`survey.sem.mimic`); lavaan options without effect on the numbers (``verbose``, ``warn``,
         ``optim_method``, ``check_*``: :mod:`survey.sem.no_effect`) are accepted;
         ``rotation``, ``rotation_se``, ``rotation_args`` (efa("b") blocks: :mod:`survey.sem.efa`);
-        also ``information`` ("expected" | "observed") and ``test`` ("standard"). Explicit constraints
+        also ``information`` ("expected" | "observed") and ``test`` ("standard"); ``conditional_x``
+        (lavaan's conditional.x = TRUE: the model of y given x, ML / MLR, groups, bootstrap:
+        :mod:`survey.sem.conditional_x`). Explicit constraints
         (``a > 0``, ``a == b^2``) are imposed with estimator ML (:mod:`survey.sem.constrained`).
 
     Returns
@@ -117,10 +119,32 @@ def fit(
             raise SurveyInputError("groups= and group_label= name different groups (give one of them)",
                                    field="group_label")
         groups = label
-    if partable_options.pop("conditional_x", False) not in (False, "default"):  # lavaan's conditional.x
-        raise SurveyInputError("conditional.x=TRUE is not available yet (lavaan fits it: the estimates of "
-                               "fixed.x=TRUE, the fit measures of the model of y given x; available: "
-                               "fixed.x=TRUE / FALSE)", field="conditional_x")
+    if partable_options.pop("conditional_x", False) not in (False, "default") and not wants_ordinal(
+            estimator, ordered):  # lavaan's conditional.x (ordered items: their default already)
+        from survey.sem.conditional_x import check_conditional_x, conditional_x_fit, has_covariates
+
+        check_conditional_x(partable_options, estimator=estimator, missing=missing, ordered=ordered,
+                            sampling_weights=sampling_weights, cluster=cluster)
+        if has_levels(model):
+            raise SurveyInputError("conditional.x=TRUE with levels (two-level models) is not available yet "
+                                   "(available: ML, MLR, groups, group.equal)",
+                                   field="conditional_x")
+        if not has_covariates(model, partable_options):  # lavaan: conditional.x set to FALSE, a warning
+            result = fit(model, data, estimator=estimator, missing=missing, group=group,
+                         group_equal=group_equal, group_partial=group_partial, se=se, bootstrap=bootstrap,
+                         seed=seed, groups=groups, scheduler=scheduler, workers=workers,
+                         bollen_stine=bollen_stine, **partable_options)
+            result.warnings.append(SurveyWarning("conditional_x_off", "no exogenous covariates; "
+                                                 "conditional.x will be set to FALSE (as lavaan)", "sem"))
+            return result
+        with conditional_x_fit():
+            result = fit(model, data, estimator=estimator, missing=missing, group=group,
+                         group_equal=group_equal, group_partial=group_partial, se=se, bootstrap=bootstrap,
+                         seed=seed, groups=groups,
+                         scheduler=scheduler, workers=workers, bollen_stine=bollen_stine,
+                         **{**partable_options, "meanstructure": True, "fixed_x": True})
+        result.conditional_x = True
+        return result
     if has_levels(model):  # lavaan level: blocks with cluster= (survey.sem.multilevel)
         from survey.sem.multilevel.fit import fit_twolevel
 

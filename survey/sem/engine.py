@@ -26,6 +26,7 @@ import pandas as pd
 
 from survey.errors import SurveyInputError, SurveyWarning
 from survey.sem.baseline import baseline_exogenous, baseline_syntax, baseline_theta, independent_x
+from survey.sem.conditional_x import baseline_syntax_conditional, baseline_theta_conditional, conditional_x
 from survey.sem.data.blocks import build_blocks
 from survey.sem.data.moments import SampleStats
 from survey.sem.data.two_stage import two_stage_kind
@@ -303,15 +304,18 @@ def fit_blocks(
                         default_information(est, kind, resolve_se(est, kind, se), information))
     # the baseline (independence) model: same blocks, same estimator
     free_x = [] if fixed_x or independent_x() else list(mg.models[0].names.ov_x)
-    bpt = group_partable(
-        baseline_syntax(mg.ov, x_names, free_x), len(labels), meanstructure=ms, fixed_x=fixed_x
-    )
+    cond_x = conditional_x() and bool(x_names)  # conditional.x: y ~ x free in the baseline
+    bsyntax = baseline_syntax_conditional([v for v in mg.ov if v not in x_names], x_names) if cond_x \
+        else baseline_syntax(mg.ov, x_names, free_x)
+    bpt = group_partable(bsyntax, len(labels), meanstructure=ms, fixed_x=fixed_x)
     names = copy.copy(mg.models[0].names)  # the model's order of the observed variables, no latents
     names.lv = []
     bmg = MultiGroupModel.from_partable(bpt, names)
     for ram, b in zip(bmg.models, blocks, strict=True):
         ram.set_exogenous(*baseline_exogenous(b, kind))
-    btheta = baseline_theta(bmg, blocks)
+    btheta = baseline_theta_conditional(bmg, blocks) if cond_x else baseline_theta(bmg, blocks)
+    for b in blocks if cond_x else ():  # the residual RMS family of y given x (sem.conditional_x)
+        b.conditional_x = True
     bdf = len(blocks) * n_moments(p, nx, ms) - bmg.npar
     bstat = n * total_f(bmg, blocks, btheta)
     bscaled = None

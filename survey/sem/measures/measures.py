@@ -67,7 +67,7 @@ def standard_measures(
         ncp_p = float(sps.ncx2.sf(t, df, n * df * 0.05**2 / g_n))
     w = np.array([b.n for b in blocks], dtype=float) / n
     sr = [
-        srmr(b.cov, s, b.mean if meanstructure else None, m if meanstructure else None)
+        srmr(*_srmr_moments(b, s, b.mean if meanstructure else None, m if meanstructure else None))
         for b, s, m in zip(blocks, sigmas, means, strict=True)
     ]
     out = {
@@ -98,8 +98,13 @@ def standard_measures(
             means[0] if meanstructure else None,
             weight=b.cov if getattr(b, "em_data", None) is not None else None,  # two-stage: W at S
         )
+        nel = p * (p + 1) // 2 + (p if meanstructure else 0)
+        if getattr(b, "conditional_x", False):  # y given x: lavaan's mvreg weight and WLS.obs
+            from survey.sem.conditional_x import conditional_gfi
+
+            gv, nel = conditional_gfi(b.cov, sigmas[0], b.mean, means[0], b.x_index)
         out["gfi"] = gv
-        out["agfi"] = agfi(gv, p * (p + 1) // 2 + (p if meanstructure else 0), df)
+        out["agfi"] = agfi(gv, nel, df)
     _tli_saturated(out, df)
     keys = MEASURES if g_n == 1 else MG_MEASURES
     return {k: float(out[k]) for k in keys}
@@ -178,3 +183,13 @@ def scaled_measures(
     if g_n > 1:
         out.pop("pnfi.scaled", None)
     return {k: float(v) for k, v in out.items()}
+
+
+def _srmr_moments(b, sigma, mean, mu) -> tuple:
+    """(S, Sigma, mean, mu) of a block's SRMR; under conditional.x those of y given x (lavaan's res.cov,
+    res.int: survey.sem.conditional_x.residual_moments)."""
+    if getattr(b, "conditional_x", False):
+        from survey.sem.conditional_x import residual_moments
+
+        return residual_moments(b.cov, sigma, mean, mu, b.x_index)
+    return b.cov, sigma, mean, mu

@@ -39,13 +39,21 @@ def group_moments(result: Any) -> list[GroupMoments]:
         imp = ram.implied(result.mg.local(result.theta_full, i))
         x = tuple(ram.ov.index(v) for v in ram.names.ov_x) if fixed else ()
         mean = ram.meanstructure
+        joint = None
         md = getattr(g, "md", None)  # FIML: the patterns weigh the GFI (lavaan's missing-data h1 information)
         patterns = () if md is None else tuple(
             (obs, float(freq)) for b in md.batches for obs, freq in zip(b.obs, b.n, strict=True))
-        out.append(GroupMoments(g.cov, imp.sigma, g.n, g.mean if mean else None,
-                                imp.mean if mean else None, x, patterns,
+        s, sigma, m_s, m_sigma = g.cov, imp.sigma, g.mean if mean else None, imp.mean if mean else None
+        if getattr(g, "conditional_x", False):  # conditional.x: the moments of y given x (lavaan's res.*)
+            from survey.sem.conditional_x import residual_moments
+
+            joint = (s, sigma, m_s, m_sigma, tuple(g.x_index))
+            s, sigma, m_s, m_sigma = residual_moments(s, sigma, m_s, m_sigma, g.x_index)
+            x = ()
+        out.append(GroupMoments(s, sigma, g.n, m_s, m_sigma, x, patterns,
                                 None if weighted else gfi_observed(md),
-                                weight_at_s=getattr(g, "em_data", None) is not None))  # two-stage
+                                weight_at_s=getattr(g, "em_data", None) is not None,  # two-stage
+                                joint=joint))
     return out
 
 

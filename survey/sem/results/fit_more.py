@@ -51,6 +51,7 @@ class GroupMoments:
     patterns: tuple[tuple[np.ndarray, float], ...] = ()  # FIML: (observed indices, weighted frequency)
     gfi_obs: tuple[np.ndarray, np.ndarray] | None = None  # FIML: lavaan's WLS.obs (cov, mean) for the GFI
     weight_at_s: bool = False  # two-stage: the GFI weight at S (lavaan's h1.information "unstructured")
+    joint: tuple | None = None  # conditional.x: (S, Sigma, mean, mu, x_index) of (y, x) (sem.conditional_x)
 
 
 def _vech(m: np.ndarray, diagonal: bool = True) -> np.ndarray:
@@ -71,11 +72,13 @@ def residual_rms_group(g: GroupMoments) -> dict[str, float]:
     bentler = raw / np.outer(sd_s, sd_s)
     bollen = _cor(g.s) - _cor(g.sigma)
     means = g.mean is not None and g.mu is not None
+    # conditional.x: lavaan's crmr divides by the residuals' count minus all observed variables (x too)
+    nx = len(g.joint[4]) if g.joint is not None else 0
     out: dict[str, float] = {}
     for name, cov_part, mean_part, pstar_cov in (
         ("rmr", _vech(raw), (g.mean - g.mu) if means else None, p * (p + 1) / 2),
         ("srmr_bentler", _vech(bentler), (g.mean - g.mu) / sd_s if means else None, p * (p + 1) / 2),
-        ("crmr", _vech(bollen, False), (g.mean - g.mu) / sd_s if means else None, p * (p - 1) / 2),
+        ("crmr", _vech(bollen, False), (g.mean - g.mu) / sd_s if means else None, p * (p - 1) / 2 - nx),
     ):
         nomean = float(np.sqrt(np.sum(cov_part**2) / pstar_cov))
         out[f"{name}_nomean"] = nomean
@@ -106,6 +109,9 @@ def n_elements(groups: list[GroupMoments]) -> int:
     """Number of sample statistics of all groups (lavaan's ``nel`` of the GFI family)."""
     total = 0
     for g in groups:
+        if g.joint is not None:  # conditional.x: lavaan's WLS.obs of y given x (res.int, res.slopes, res.cov)
+            total += _conditional_gfi(g)[1]
+            continue
         p = g.s.shape[0]
         total += p * (p + 1) // 2 + (p if g.mean is not None and g.mu is not None else 0)
     return total
@@ -140,11 +146,18 @@ def gfi_missing_group(g: GroupMoments) -> float:
     return float(1.0 - t1 / t2)
 
 
+def _conditional_gfi(g: GroupMoments) -> tuple[float, int]:
+    from survey.sem.conditional_x import conditional_gfi
+
+    return conditional_gfi(*g.joint)
+
+
 def gfi_family(groups: list[GroupMoments], df: float) -> dict[str, float]:
     """gfi (n-weighted over groups), agfi and pgfi."""
     ntotal = sum(g.n for g in groups)
-    g_values = [gfi_missing_group(g) if g.patterns else gfi_group(g.s, g.sigma, list(g.x_index), g.mean, g.mu,
-                                                                 weight=g.s if g.weight_at_s else None)
+    g_values = [_conditional_gfi(g)[0] if g.joint is not None else gfi_missing_group(g) if g.patterns
+                else gfi_group(g.s, g.sigma, list(g.x_index), g.mean, g.mu,
+                               weight=g.s if g.weight_at_s else None)
                 for g in groups]
     gfi = float(sum(g.n / ntotal * v for g, v in zip(groups, g_values, strict=True)))
     nel = n_elements(groups)

@@ -36,6 +36,10 @@ class Residuals:
 
     cov: pd.DataFrame
     mean: pd.Series | None = None
+    # conditional.x (lavaan's res.cov / res.int above, and these): slopes of y on x, cov.x, mean.x
+    slopes: pd.DataFrame | None = None
+    cov_x: pd.DataFrame | None = None
+    mean_x: pd.Series | None = None
 
 
 def _vech_index(p: int) -> tuple[np.ndarray, np.ndarray]:
@@ -253,6 +257,10 @@ def result_residuals(result, type: str = "raw") -> list[Residuals]:
     if kind not in TYPES:
         raise SurveyInputError(f"residual type {type!r} is not available (available: {', '.join(TYPES)})",
                                field="type")
+    if getattr(result, "conditional_x", False):  # y given x (survey.sem.conditional_x)
+        from survey.sem.conditional_x import conditional_residuals
+
+        return [Residuals(**r) for r in conditional_residuals(_result_parts(result, need_delta=False), kind)]
     out = []
     for part in _result_parts(result, need_delta=kind == "standardized"):
         s, sigma, n, mean, mu = part["s"], part["sigma"], part["n"], part["mean"], part["mu"]
@@ -274,6 +282,9 @@ def result_residuals(result, type: str = "raw") -> list[Residuals]:
 
 def result_residual_summary(result) -> list[dict[str, RMSSummary]]:
     """``lavResiduals(fit)$summary`` (srmr with SE and the unbiased SRMR) per group."""
+    if getattr(result, "conditional_x", False):
+        raise SurveyInputError("the residual summary with standard errors is not available with "
+                               "conditional.x=TRUE (lavaan 0.6.14: not ready yet)", field="conditional_x")
     return [bentler_summary(p["s"], p["sigma"], p["n"], p["delta"], p["vcov"], p["mean"], p["mu"],
                             p["x_index"]) for p in _result_parts(result, need_delta=True)]
 

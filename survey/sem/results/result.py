@@ -287,6 +287,10 @@ class SEMResult:
         from survey.sem.results.modindices import modification_indices
 
         out = modification_indices(self) if self.single else group_modification_indices(self)
+        if getattr(self, "conditional_x", False):  # y given x: no candidates for the covariates
+            from survey.sem.conditional_x import drop_x_candidates
+
+            out = drop_x_candidates(out, set(self.mg.models[0].names.ov_x))
         if minimum_value > 0:
             out = out[out["mi"] > minimum_value]
         if sort:
