@@ -165,7 +165,7 @@ def test_simple_structure_is_recovered():
     (dict(rotation_se="jackknife"), "rotation_se='jackknife' is not lavaan's"),
     (dict(rotation="orthomax"), "needs rotation_args"),
     (dict(rotation="promax"), "lavaan 0.6.14 fails on it"),
-    (dict(rotation="bentler"), "rotation='bentler' is not available"),
+    (dict(rotation="simplimax"), "rotation='simplimax' is not available"),
     (dict(rotation_args={"foo": 1}), "rotation_args 'foo'"),
 ])
 def test_refusals_name_the_option(options, text):

@@ -93,12 +93,16 @@ def pop_rotation(options: dict) -> RotationOptions:
         raise SurveyInputError("rotation='orthomax' needs rotation_args={'orthogonal': True} (lavaan "
                                "0.6.14's oblique orthomax fails: 'system is computationally singular')",
                                field="rotation", value=method)
-    if method == "cf" and se == "bordered" and float(kept.get("cf_gamma", 0.0)) \
-            != float(kept.get("orthomax_gamma", 1.0)):
-        raise SurveyInputError("rotation='cf' with bordered SEs needs rotation_args cf_gamma equal to "
-                               "orthomax_gamma (lavaan 0.6.14's border uses orthomax.gamma as the cf kappa, "
-                               "so its SEs belong to another rotation; or use cf-varimax, cf-quartimax, ...)",
-                               field="rotation_args", value="cf_gamma")
+    if method == "cf":  # lavaan 0.6.14 rotates and borders "cf" with kappa = orthomax.gamma
+        if "cf_gamma" in kept and float(kept["cf_gamma"]) != float(kept.get("orthomax_gamma", 1.0)):
+            raise SurveyInputError("rotation='cf' takes its kappa from rotation_args orthomax_gamma (lavaan "
+                                   "0.6.14 ignores cf.gamma: it passes orthomax.gamma as cf.gamma)",
+                                   field="rotation_args", value="cf_gamma")
+        kept["cf_gamma"] = float(kept.get("orthomax_gamma", 1.0))
+    if method == "oblimax" and not kept["orthogonal"]:
+        raise SurveyInputError("rotation='oblimax' needs rotation_args={'orthogonal': True} (oblique, the "
+                               "criterion has no minimum: lavaan 0.6.14 returns factors correlated -1 with "
+                               "loadings in the millions)", field="rotation", value=method)
     if (method in ("target", "pst")) != (kept.get("target") is not None):  # lavaan: target needs its matrix
         raise SurveyInputError("rotation='target' or 'pst' takes rotation_args={'target': p x m matrix} "
                                "(and the target only with them)", field="rotation_args", value="target")

@@ -165,6 +165,10 @@ def rotate(a: np.ndarray, method: str = "geomin", orthogonal: bool = False, ov_v
     random starts drawn with ``seed``; ``ov_var``: std.ov's model-implied variances; ``start``: one GPA
     run from this rotation instead, as lavaan's init.ROT with rstarts = 0)."""
     p, m = a.shape
+    if method == "biquartimin" and m < 3:
+        raise SurveyInputError("rotation='bi-quartimin' needs an efa block of 3 or more factors (with one "
+                               "group factor its criterion is constant: every rotation is a solution)",
+                               field="rotation", value=method)
     scaled = a / np.sqrt(ov_var)[:, None] if ov_var is not None else a.copy()
     w = row_weights(scaled, weights)
     scaled = scaled * w[:, None]
