@@ -123,3 +123,37 @@ def test_refusals_name_lavaans_reason():
         survey.cfa(m3, HS, rotation="geomin", rotation_args={"row_weights": "cm"})
     with pytest.raises(SurveyInputError, match="algorithm='pairwise' is not available"):
         survey.cfa(m3, HS, rotation="geomin", rotation_args={"algorithm": "pairwise"})
+
+
+GROUPS = json.loads((HERE / "efa2" / "efa2_groups.json").read_text())  # make_efa2_groups.R
+LABELS = {"Pasteur": 1, "Grant-White": 2}
+
+
+@pytest.mark.parametrize("name, options", [("geomin", {}), ("varimax", {"rotation": "varimax"})])
+def test_efa_in_group_blocks_equals_lavaan(name, options):
+    """efa() inside 'group:' blocks: each group rotated on its own. Estimates, std.all and fit measures as
+    lavaan's fit of that syntax; lavaan 0.6.14 cannot invert its information there, so the SEs are
+    those of lavaan's fit of the same model written for all groups (group = "school")."""
+    res = survey.cfa(GROUPS["models"]["groups"], HS, group="school", **options)
+    ours = res.estimates()
+    for case, cols in ((GROUPS["cases"][f"groups_{name}"], ("est", "std.all")),
+                       (GROUPS["cases"][f"plain_{name}"], ("est", "se", "std.all"))):
+        ref = pd.DataFrame(case["estimates"])
+        ref["group"] = ref["group"].map(lambda g: LABELS.get(g, g)).astype(int)
+        both = ref.merge(ours, on=["lhs", "op", "rhs", "group"], how="left", suffixes=("_ref", ""))
+        assert len(both) == len(ref) and both["est"].notna().all()
+        for col in cols:
+            want, got = both[f"{col}_ref"].to_numpy(float), both[col].to_numpy(float)
+            bad = np.abs(got - want) > 1e-3 * np.maximum(1.0, np.abs(want))
+            assert not bad.any(), f"{col}:\n{both.loc[bad, ['lhs', 'op', 'rhs', 'group', f'{col}_ref', col]]}"
+        fm = res.fit_measures()
+        for key in ("chisq", "df", "cfi", "rmsea", "srmr", "aic", "bic", "logl", "npar"):
+            want = case["fit_measures"][key]
+            assert abs(float(fm[key]) - want) <= 1e-5 * max(1.0, abs(want)), key
+
+
+def test_efa_blocks_differing_between_group_blocks_refused():
+    one = GROUPS["models"]["groups"].split("\ngroup: Grant-White")[0]
+    other = 'group: Grant-White\nefa("c")*f1 + efa("c")*f2 =~ x1 + x2 + x3 + x4 + x5 + x6'
+    with pytest.raises(SurveyInputError, match="efa\\(\\) blocks that differ between 'group:' blocks"):
+        survey.cfa(one + "\n" + other, HS, group="school")
