@@ -89,8 +89,8 @@ def test_rotation_equals_lavaan(name):
 @pytest.mark.parametrize("name, method", [("bentler", "bentler"), ("biquartimin", "bi-quartimin")])
 def test_flat_oblique_criteria_within_lavaans_gpa_tolerance(name, method):
     """Oblique bentler and bi-quartimin are flat near their minimum on these data: lavaan's GPA stops at
-    ||Gp|| < 1e-5 from its own random start, which leaves up to 2.5e-3 in the loadings (9e-3 in SEs);
-    our solution's criterion is no larger than lavaan's."""
+    ||Gp|| < 1e-5 from its own random start, which leaves up to 2.5e-3 in the loadings (9e-3 in SEs;
+    lavaan's own result moves as much with its seed); both solutions reach the same criterion value."""
     from survey.sem.efa.rotation import criterion
 
     case = REF["cases"][name]
@@ -106,7 +106,8 @@ def test_flat_oblique_criteria_within_lavaans_gpa_tolerance(name, method):
     mine = res.estimates().rename(columns={"std.all": "std_all"})
     theirs = pd.DataFrame(case["std_all"]).rename(columns={"est.std": "est_std"})
     ours = criterion(name, loadings(mine, "std_all"))[0]
-    assert ours <= criterion(name, loadings(theirs, "est_std"))[0] + 1e-12
+    theirs = criterion(name, loadings(theirs, "est_std"))[0]
+    assert abs(ours - theirs) <= 1e-5 * abs(theirs)
 
 
 def test_refusals_name_lavaans_reason():
