@@ -15,14 +15,16 @@ Criteria Q(L) and their gradients dQ/dL (as lavaan writes them):
   quartimin);
 * quartimin: 1/4 sum L2 * (L2 N);
 * orthomax (gamma 1 = varimax, Kaiser 1958): -1/4 sum L2 * (L2 - gamma colmeans(L2)); varimax as lavaan
-  writes it: -|...|/4.
+  writes it: -|...|/4;
+* the Crawford-Ferguson family, quartimax, bentler, entropy, infomax, mccammon, oblimax, tandem I/II,
+  pst and the bi-factor quartimin / geomin: :mod:`survey.sem.efa.criteria`.
 
 Before rotating, lavaan (rotation.args) scales the rows: ``std_ov`` (default TRUE) divides by the
 model-implied standard deviations, and row weights ("kaiser": 1/||row||, lavaan's default for varimax and
-promax; "none" otherwise). ``rstarts`` random orthonormal starts (QR of a normal matrix; lavaan's default
-30, no identity start): the smallest criterion wins. After rotating: columns with a negative loading sum
-are reflected, then ordered by "index" (the mean row index of the loadings >= 0.8 x the column's largest
-absolute loading), as lavaan's ``reflect = TRUE, order.lv.by = "index"``.
+promax; "cureton-mulaik"; "none" otherwise). ``rstarts`` random orthonormal starts (QR of a normal matrix;
+lavaan's default 30, no identity start): the smallest criterion wins. After rotating: columns with a
+negative loading sum are reflected, then ordered by "index" (the mean row index of the loadings >= 0.8 x the
+column's largest absolute loading), as lavaan's ``reflect = TRUE, order.lv.by = "index"``.
 """
 
 from __future__ import annotations
