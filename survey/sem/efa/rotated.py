@@ -21,88 +21,16 @@ by their Jacobian (:func:`survey.sem.constrained.constrained_inference`, lavaan'
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
 from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
 
 from survey.errors import SurveyInputError
-from survey.sem.efa.rotation import METHODS, criterion, rotate, row_weights
+from survey.sem.efa.options import RotationOptions, pop_rotation  # noqa: F401 (their home before)
+from survey.sem.efa.rotation import criterion, rotate, row_weights
 
-ROTATION_SE = ("bordered", "delta")
 DELTA_STEP = 0.005  # lavaan's rotation.se = "delta": numDeriv method "simple", eps = 0.005
-
-
-@dataclass
-class RotationOptions:
-    """lavaan's ``rotation``, ``rotation.se`` and ``rotation.args`` (lavaan 0.6.14 defaults)."""
-
-    method: str = "geomin"
-    orthogonal: bool = False
-    std_ov: bool = True
-    geomin_epsilon: float = 0.001
-    oblimin_gamma: float = 0.0
-    orthomax_gamma: float = 1.0
-    row_weights: str = "default"
-    rstarts: int = 30
-    seed: int = 0
-    gpa_tol: float = 1e-5
-    max_iter: int = 10000
-    se: str = "bordered"
-    target: object = None  # rotation = "target": the p x m target matrix (rotation_args target)
-
-    @property
-    def weights(self) -> str:
-        if self.row_weights == "default":  # lavaan: kaiser for varimax (and promax), none otherwise
-            return "kaiser" if self.method == "varimax" else "none"
-        return self.row_weights
-
-    @property
-    def criterion_args(self) -> dict:
-        return dict(geomin_epsilon=self.geomin_epsilon, oblimin_gamma=self.oblimin_gamma,
-                    orthomax_gamma=self.orthomax_gamma, target=self.target)
-
-
-ARGS = {"orthogonal", "std_ov", "geomin_epsilon", "oblimin_gamma", "orthomax_gamma", "row_weights", "rstarts",
-        "seed", "gpa_tol", "max_iter", "target"}
-NO_EFFECT_ARGS = {"verbose", "warn", "algorithm", "reflect", "order_lv_by", "jac_init_rot", "tol"}
-
-
-def pop_rotation(options: dict) -> RotationOptions:
-    """Take ``rotation``, ``rotation_se`` and ``rotation_args`` (lavaan's names, dots or underscores) out
-    of the fit's keyword options; refuse what is not available (with what is)."""
-    method = str(options.pop("rotation", "geomin")).lower()
-    se = str(options.pop("rotation_se", "bordered")).lower()
-    args = {str(k).replace(".", "_"): v for k, v in dict(options.pop("rotation_args", None) or {}).items()}
-    if method not in METHODS + ("none",):
-        why = ("lavaan 0.6.14 fails on it in efa() blocks: 'non-numeric argument to mathematical function'"
-               if method == "promax" else "lavaan also has pst, bentler, cf-*, entropy: not yet here")
-        raise SurveyInputError(f"rotation={method!r} is not available ({why}; available: "
-                               f"{', '.join(METHODS)}, none)", field="rotation", value=method)
-    if se not in ROTATION_SE:
-        raise SurveyInputError(f"rotation_se={se!r} is not lavaan's (available: bordered, lavaan's default; "
-                               "delta)", field="rotation_se", value=se)
-    for key in ("algorithm", "reflect", "order_lv_by"):
-        wanted = {"algorithm": "gpa", "reflect": True, "order_lv_by": "index"}[key]
-        if key in args and args[key] != wanted:
-            raise SurveyInputError(f"rotation_args {key}={args[key]!r} is not available (available: "
-                                   f"{wanted!r}, lavaan's default)", field="rotation_args", value=key)
-    unknown = sorted(set(args) - ARGS - NO_EFFECT_ARGS)
-    if unknown:
-        raise SurveyInputError(f"rotation_args {unknown[0]!r} is not available (available: "
-                               f"{', '.join(sorted(ARGS))})", field="rotation_args", value=unknown[0])
-    kept = {k: v for k, v in args.items() if k in ARGS}
-    if "orthogonal" not in kept:
-        kept["orthogonal"] = method == "varimax"  # lavaan: varimax is orthogonal by default
-    if method == "orthomax" and not kept["orthogonal"]:
-        raise SurveyInputError("rotation='orthomax' needs rotation_args={'orthogonal': True} (lavaan "
-                               "0.6.14's oblique orthomax fails: 'system is computationally singular')",
-                               field="rotation", value=method)
-    if (method == "target") != (kept.get("target") is not None):  # lavaan: target needs its matrix
-        raise SurveyInputError("rotation='target' takes rotation_args={'target': p x m matrix} (and the "
-                               "target only with it)", field="rotation_args", value="target")
-    return RotationOptions(method=method, se=se, **kept)
 
 
 def efa_sets(pt: pd.DataFrame) -> dict[str, tuple[list[str], list[str]]]:

@@ -15,14 +15,16 @@ Criteria Q(L) and their gradients dQ/dL (as lavaan writes them):
   quartimin);
 * quartimin: 1/4 sum L2 * (L2 N);
 * orthomax (gamma 1 = varimax, Kaiser 1958): -1/4 sum L2 * (L2 - gamma colmeans(L2)); varimax as lavaan
-  writes it: -|...|/4.
+  writes it: -|...|/4;
+* the Crawford-Ferguson family, quartimax, bentler, entropy, infomax, mccammon, oblimax, tandem I/II,
+  pst and the bi-factor quartimin / geomin: :mod:`survey.sem.efa.criteria`.
 
 Before rotating, lavaan (rotation.args) scales the rows: ``std_ov`` (default TRUE) divides by the
 model-implied standard deviations, and row weights ("kaiser": 1/||row||, lavaan's default for varimax and
-promax; "none" otherwise). ``rstarts`` random orthonormal starts (QR of a normal matrix; lavaan's default
-30, no identity start): the smallest criterion wins. After rotating: columns with a negative loading sum
-are reflected, then ordered by "index" (the mean row index of the loadings >= 0.8 x the column's largest
-absolute loading), as lavaan's ``reflect = TRUE, order.lv.by = "index"``.
+promax; "cureton-mulaik"; "none" otherwise). ``rstarts`` random orthonormal starts (QR of a normal matrix;
+lavaan's default 30, no identity start): the smallest criterion wins. After rotating: columns with a
+negative loading sum are reflected, then ordered by "index" (the mean row index of the loadings >= 0.8 x the
+column's largest absolute loading), as lavaan's ``reflect = TRUE, order.lv.by = "index"``.
 """
 
 from __future__ import annotations
@@ -32,16 +34,25 @@ from dataclasses import dataclass
 import numpy as np
 
 from survey.errors import SurveyInputError
+from survey.sem.efa.criteria import EXTRA, extra_criterion
 
-ORTHOGONAL_ONLY = ("varimax",)  # lavaan: orthogonal by default for these
-METHODS = ("geomin", "oblimin", "quartimin", "varimax", "orthomax", "target")
+ORTHOGONAL_ONLY = ("varimax", "entropy", "mccammon", "tandem1", "tandem2")  # lavaan forces orthogonal
+METHODS = ("geomin", "oblimin", "quartimin", "varimax", "orthomax", "target", *EXTRA)
 
 
 def criterion(method: str, lam: np.ndarray, geomin_epsilon: float = 0.001, oblimin_gamma: float = 0.0,
-              orthomax_gamma: float = 1.0, target: np.ndarray | None = None) -> tuple[float, np.ndarray]:
+              orthomax_gamma: float = 1.0, target: np.ndarray | None = None, cf_gamma: float = 0.0,
+              target_mask: np.ndarray | None = None) -> tuple[float, np.ndarray]:
     """Q(L) and dQ/dL for one of :data:`METHODS` (lavaan's ``lav_matrix_rotate_<method>``; target:
-    Harman 1976, Q = sum (L - target)^2 over the target's non-missing cells, dQ/dL = 2 (L - target))."""
+    Harman 1976, Q = sum (L - target)^2 over the target's non-missing cells, dQ/dL = 2 (L - target);
+    the others: :mod:`survey.sem.efa.criteria`)."""
     p, m = lam.shape
+    if method in EXTRA:
+        if method == "pst" and np.shape(target) != lam.shape:
+            raise SurveyInputError(f"rotation_args target has shape {np.shape(target)}, the efa block's "
+                                   f"loadings {p} x {m}", field="rotation_args", value="target")
+        return extra_criterion(method, lam, lambda name, sub: criterion(name, sub, geomin_epsilon),
+                               cf_gamma, target, target_mask)
     if method == "target":
         target = np.asarray(target, dtype=float)
         if target.shape != lam.shape:
@@ -123,14 +134,30 @@ class Rotation:
     converged: bool
 
 
+def cureton_mulaik(a: np.ndarray) -> np.ndarray:
+    """Cureton & Mulaik (1975, Psychometrika 40) weights: with a* = |first principal axis of A A'| times
+    the Kaiser weights and d = pi/2 where a* < 1/sqrt(m) (else 0), w = (cos^2(pi/2 (acos(1/sqrt m) -
+    acos a*) / (acos(1/sqrt m) - d)) + 0.001) / ||row|| (lavaan's ``lav_matrix_rotate_cm_weights``)."""
+    vals, vecs = np.linalg.eigh(a @ a.T)
+    first = vecs[:, -1] * np.sqrt(vals[-1])
+    kaiser = 1.0 / np.sqrt(np.sum(a * a, axis=1))
+    star = np.abs(first * kaiser)
+    root = 1.0 / np.sqrt(a.shape[1])
+    delta = np.where(star < root, np.pi / 2, 0.0)
+    ang = (np.arccos(root) - np.arccos(np.clip(star, -1.0, 1.0))) / (np.arccos(root) - delta) * (np.pi / 2)
+    return (np.cos(ang) ** 2 + 0.001) * kaiser
+
+
 def row_weights(a: np.ndarray, kind: str) -> np.ndarray:
-    """lavaan's row weights: "none" (1) or "kaiser" (1 / ||row||)."""
+    """lavaan's row weights: "none" (1), "kaiser" (1 / ||row||) or "cureton-mulaik"."""
     if kind == "none":
         return np.ones(a.shape[0])
     if kind == "kaiser":
         return 1.0 / np.sqrt(np.sum(a * a, axis=1))
-    raise SurveyInputError(f"row_weights={kind!r} is not available (available: none, kaiser)",
-                           field="rotation_args", value=kind)
+    if kind == "cureton-mulaik":
+        return cureton_mulaik(a)
+    raise SurveyInputError(f"row_weights={kind!r} is not lavaan's (lavaan: row.weights can be none, kaiser "
+                           "or cureton-mulaik)", field="rotation_args", value=kind)
 
 
 def rotate(a: np.ndarray, method: str = "geomin", orthogonal: bool = False, ov_var: np.ndarray | None = None,
@@ -140,6 +167,10 @@ def rotate(a: np.ndarray, method: str = "geomin", orthogonal: bool = False, ov_v
     random starts drawn with ``seed``; ``ov_var``: std.ov's model-implied variances; ``start``: one GPA
     run from this rotation instead, as lavaan's init.ROT with rstarts = 0)."""
     p, m = a.shape
+    if method == "biquartimin" and m < 3:
+        raise SurveyInputError("rotation='bi-quartimin' needs an efa block of 3 or more factors (with one "
+                               "group factor its criterion is constant: every rotation is a solution)",
+                               field="rotation", value=method)
     scaled = a / np.sqrt(ov_var)[:, None] if ov_var is not None else a.copy()
     w = row_weights(scaled, weights)
     scaled = scaled * w[:, None]

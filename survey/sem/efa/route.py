@@ -1,11 +1,12 @@
 """Which fits take efa() blocks (:mod:`survey.sem.efa.rotated`), checked before fitting.
 
 lavaan 0.6.14 fits efa() blocks with every estimator, groups, ordered items, weights, the bootstrap and
-explicit constraints. Here: ML, MLR and the other normal-theory estimators of the one engine, complete
-data or FIML, groups (each rotated on its own, as lavaan; group.equal on the observed variables'
-parameters, and loadings with or without lv.variances / lv.covariances: survey.sem.efa.equal), sampling
-weights and clusters; ordered items in one group (survey.sem.efa.ordinal); the others are refused
-with a one-line error until they are reproduced (never an unrotated solution reported as rotated).
+explicit constraints. Here: ML, MLR and the other normal-theory estimators of the one engine, complete data
+or FIML, groups (each rotated on its own, as lavaan; also efa() inside 'group:' blocks, the same blocks in
+each; group.equal on the observed variables' parameters, and loadings with or without lv.variances /
+lv.covariances: survey.sem.efa.equal), sampling weights and clusters; ordered items in one group
+(survey.sem.efa.ordinal); the others are refused with a one-line error until they are reproduced (never an
+unrotated solution reported as rotated).
 Without efa() in the model lavaan ignores the rotation options, and so do we.
 """
 

@@ -106,6 +106,11 @@ def variable_names(rows: pd.DataFrame | list[Formula]) -> VariableNames:
                          lv_y=lv_y, eqs_y=eqs_y, eqs_x=eqs_x, lv_f=lv_f)
 
 
+def _efa_layout(rows) -> list[tuple[str, str, str]]:
+    """A group block's efa() blocks as (block, factor, indicator) in syntax order ([] without efa())."""
+    return [(f.mod.efa, f.lhs, f.rhs) for f in rows if f.op == "=~" and f.mod.efa]
+
+
 def _default_rows(names: VariableNames, opt: dict) -> list[tuple[str, str, str]]:
     """lavaan's default elements (``lav_partable_flat``): variances, covariances, intercepts."""
     out = [(v, "~~", v) for v in names.ov_nox + names.lv]
@@ -262,21 +267,27 @@ def build_partable(formulas: list[Formula], **options) -> pd.DataFrame:
         opt["group_equal"], opt["group_partial"] = [], []
         numbers = block_groups([b[0] for b in blocks], opt["ngroups"] if "ngroups" in options else None,
                                opt["group_labels"])
-        parts, user = [], []
+        parts, user, efa_seen = [], [], []
         for g, (_, _, rows) in sorted(zip(numbers, blocks, strict=True), key=lambda item: item[0]):
             rows = unique_rows(rows)
-            if efa_factors(rows):
-                raise SurveyInputError("efa() blocks inside 'group:' blocks are not available yet "
-                                       "(available: efa() in a model for all groups)", field="model")
+            efa_seen.append(_efa_layout(rows))
             block_names = variable_names(rows)
             check_model(rows, block_names)
             part = _flat(rows, block_names, opt)
             _apply_modifiers(part, rows, 1)
+            if efa_seen[-1]:  # each group's echelon pattern, as lavaan (rotated per group)
+                part = mark_efa(part, rows, efa_factors(rows), opt["orthogonal_efa"], ())
             part["group"] = g
             part.loc[part["mod"] >= 0, "mod"] += len(user)
             parts.append(part)
             user += rows
+        if any(efa_seen) and any(layout != efa_seen[0] for layout in efa_seen):
+            raise SurveyInputError("efa() blocks that differ between 'group:' blocks are not available yet "
+                                   "(available: the same efa() blocks, factors and indicators in every group "
+                                   "block)", field="model")
         pt = pd.concat(parts, ignore_index=True)
+        if "efa" in pt:
+            pt["efa"] = pt["efa"].fillna("")
         names, ngroups = variable_names(user), len(blocks)
     pt.insert(0, "id", np.arange(1, len(pt) + 1))
     pt["plabel"] = [f".p{i}." for i in pt["id"]]
