@@ -68,3 +68,33 @@ def test_adf_model_with_fixed_x_is_refused_in_one_line():
 
     with pytest.raises(SurveyInputError, match="fixed.x"):
         cfa(REF["models"]["mimic"], DATA, test="browne.residual.adf.model")
+
+
+@pytest.mark.parametrize("name", sorted(REF["mplus"]))
+def test_mimic_mplus_mlm_equals_lavaan(name):
+    case = REF["mplus"][name]
+    kw = {"estimator": "MLM", "mimic": "Mplus"}
+    if case["group"]:
+        kw["group"] = case["group"]
+        if case["equal"] not in ("", [], [""]):
+            kw["group_equal"] = case["equal"]
+    res = cfa(REF["models"][case["model"]], DATA, **kw)
+    fm = res.fit_measures()
+    for key, value in case["fit"].items():
+        assert fm[key] == pytest.approx(value, abs=1e-5 if key in ("logl", "aic", "bic") else 1e-3,
+                                        rel=1e-6), key
+    got = res.estimates()
+    ref = pd.DataFrame(case["est"])
+    assert len(got) >= len(ref)
+    key = ["lhs", "op", "rhs"] + (["group"] if "group" in ref else [])
+    merged = ref.merge(got, on=key, suffixes=("", "_got"))
+    assert len(merged) == len(ref)
+    assert merged["est_got"].to_numpy() == pytest.approx(merged["est"].to_numpy(), abs=1e-3)
+    assert merged["se_got"].to_numpy() == pytest.approx(merged["se"].to_numpy(), abs=1e-3)
+
+
+def test_mimic_mplus_mlm_other_se_is_refused():
+    from survey.errors import SurveyInputError
+
+    with pytest.raises(SurveyInputError, match="MLM"):
+        cfa(REF["models"]["cfa3"], DATA, estimator="MLM", mimic="Mplus", se="robust.huber.white")

@@ -184,9 +184,11 @@ def requested_test(test: str, stat: float, df: float, mg: MultiGroupModel, block
     tr, tr2 = ugamma(mg, blocks, theta, deltas, a_inv, weight, omega=test == "yuan.bentler")
     sb = ScaledTest(test if test == "yuan.bentler" else "satorra.bentler", stat, df, tr, _factor(tr, df),
                     trace2=tr2)
-    if test == "yuan.bentler":  # lavaan's h1 / h0 factors (lav_test_yuan_bentler_trace)
+    complete = all(b.kind != "fiml" and getattr(b, "wt", None) is None for b in blocks)
+    if test == "yuan.bentler" and complete:  # lavaan's h1 / h0 factors (lav_test_yuan_bentler_trace);
+        # with FIML or sampling weights they are lavaan's h1 Omega pieces: not reported (not checked)
         return dataclasses.replace(sb, **_yb_factors(mg, blocks, theta, deltas, a_inv))
-    if test == "satorra.bentler":
+    if test in ("satorra.bentler", "yuan.bentler"):
         return sb
     if test == "scaled.shifted":
         a = np.sqrt(df / tr2) if df > 0 and tr2 > 0 else float("nan")
