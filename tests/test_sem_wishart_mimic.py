@@ -53,10 +53,11 @@ def test_unknown_likelihood_is_refused():
 
 
 @pytest.mark.parametrize("options", [{"mimic": "EQS", "estimator": "MLR", "se": "standard"},
-                                     {"mimic": "Mplus", "estimator": "MLM"},
+                                     {"mimic": "Mplus", "estimator": "MLM", "se": "robust.huber.white"},
                                      {"mimic": "Mplus", "ordered": ["x1"]}])
 def test_mimic_refusals_name_what_is_available(options):
-    """mimic="Mplus" = lavaan with ML/MLR (tests/test_heldout.py: hs_mimic_mplus, hs_mplus_*, pd_mplus);
+    """mimic="Mplus" = lavaan with ML/MLR (tests/test_heldout.py: hs_mimic_mplus, hs_mplus_*, pd_mplus), MLM
+    (tests/test_browne2.py);
     mimic="EQS" with ML / MLM and wishart with MLM: tests/test_mimic_eqs.py; EQS + MLR:
     tests/test_eqs_baseline.py."""
     with pytest.raises(SurveyInputError) as info:

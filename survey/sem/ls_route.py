@@ -133,7 +133,8 @@ def check_ls_options(est: str, *, missing: str, group, se: str, bootstrap, sampl
                                "mean.var.adjusted)", field="test", value=str(test))
     if str(test).lower() not in ("standard", *ROBUST_TESTS, *BROWNE):
         _refuse(est, "test", test, "standard, satorra.bentler, scaled.shifted, mean.var.adjusted, "
-                "browne.residual.adf, browne.residual.nt")
+                "browne.residual.adf, browne.residual.nt, browne.residual.adf.model, "
+                "browne.residual.nt.model")
     if information not in (None, "expected", "default", "observed", "first.order"):
         _refuse(est, "information", information, "expected, observed")
 
@@ -258,7 +259,7 @@ def fit_least_squares(model: str, data: pd.DataFrame, estimator: str, group: str
     if str(test).lower() in BROWNE:  # Browne's residual-based test beside the standard one (lavaan)
         from survey.sem.results.ls_browne import browne_test
 
-        out.browne_test = browne_test(str(test).lower(), ml.mg, ml.stats.groups, res.theta, res.df)
+        out.browne_test = browne_test(str(test).lower(), ml.mg, ml.stats.groups, res.theta, res.df, est)
     if str(test).lower() in ROBUST_TESTS:  # Satorra-Bentler / scaled-shifted (survey.sem.inference.ls_robust)
         out.scaled_test, out.scaled_baseline = scaled_tests(ml.mg, ml.stats.groups, est, res.theta,
                                                             str(test).lower(), res.chisq, res.df,

@@ -10,8 +10,9 @@ estimator ML or MLR:
   under ``meanstructure = FALSE``);
 - ``srmr`` is Mplus' SRMR (``srmr_mplus``, means included) unless the information is "expected".
 Its other changes concern the MLM sandwich and Gamma (lav_model_vcov.R, lav_test_satorra_bentler.R) and
-start values (which do not move the ML optimum); MLM, ordered items and the least-squares estimators are
-refused until those are reproduced. ``survey.fit``'s ``missing="listwise"`` is its default, so under
+start values (which do not move the ML optimum); MLM's are :mod:`survey.sem.inference.mplus_mlm` (missing
+stays listwise there, as lavaan); ordered items and the least-squares estimators are refused until
+reproduced. ``survey.fit``'s ``missing="listwise"`` is its default, so under
 ``mimic="Mplus"`` it is read as lavaan's "default" (FIML); complete data give the same estimates.
 """
 
@@ -34,19 +35,25 @@ def fit_mimic(fit, mimic: str, model: str, data, *, estimator: str = "ML", missi
         raise SurveyInputError(f"mimic={mimic!r} is not available yet (available: lavaan, Mplus, EQS)",
                                field="mimic", value=str(mimic))
     est = str(estimator).upper()
-    if est not in ("ML", "MLR") or ordered:
+    if est not in ("ML", "MLR", "MLM") or ordered:
         raise SurveyInputError(f"mimic='Mplus' with estimator {est}{' and ordered items' if ordered else ''} "
-                               "is not available yet (available: estimator ML or MLR, continuous data)",
+                               "is not available yet (available: estimator ML, MLR or MLM, continuous data)",
                                field="mimic", value=str(mimic))
     meanstructure = options.pop("meanstructure", None)
     meanstructure = True if meanstructure is None else bool(meanstructure)
-    if str(missing).lower() in ("listwise", "default"):
+    if est == "MLM":  # lavaan keeps listwise; robust.sem and the SB test at S (inference.mplus_mlm)
+        _check_mplus_mlm(options)
+    elif str(missing).lower() in ("listwise", "default"):
         missing = "fiml"
     equal = [group_equal] if isinstance(group_equal, str) and group_equal else list(group_equal or ())
     if group is not None and not equal:
         equal = ["loadings", "intercepts"] if meanstructure else ["loadings"]
     res = fit(model, data, estimator=est, missing=missing, group=group, group_equal=equal, ordered=ordered,
               meanstructure=meanstructure, **options)
+    if est == "MLM":
+        from survey.sem.inference.mplus_mlm import apply_mplus_mlm
+
+        apply_mplus_mlm(res)
     information = (getattr(res, "se_options", None) or ("", "observed"))[1]
     fm = dict(res.fit_measures())
     if information != "expected" and "srmr_mplus" in fm:
@@ -54,6 +61,19 @@ def fit_mimic(fit, mimic: str, model: str, data, *, estimator: str = "ML", missi
             res.__dict__[key] = {**getattr(res, key), "srmr": fm["srmr_mplus"]}
     res.mimic = "Mplus"
     return res
+
+
+def _check_mplus_mlm(options: dict) -> None:
+    """mimic="Mplus" with MLM: its own se and test on complete unweighted data only (R-checked there)."""
+    se = str(options.get("se", "default")).lower()
+    test = str(options.get("test", "default")).lower()
+    other = [k for k in ("sampling_weights", "cluster", "bootstrap", "information", "likelihood")
+             if options.get(k) not in (None, "default", "expected")]
+    if se not in ("default", "robust.sem") or test not in ("default", "satorra.bentler") or other:
+        raise SurveyInputError("mimic='Mplus' with estimator MLM takes its own se and test on complete, "
+                               "unweighted data only yet (available: se='robust.sem', "
+                               "test='satorra.bentler')",
+                               field="mimic", value="Mplus")
 
 
 def _fit_eqs(fit, model: str, data, *, estimator: str, ordered=None, **options):

@@ -152,7 +152,8 @@ def scaled_measures(
             "rni.robust": rni_robust(rt, df, rtb, dfb, rc, rcb),
         }
     )
-    if test.method == "yuan.bentler.mplus":
+    if test.method == "yuan.bentler.mplus" or (test.method == "yuan.bentler"
+                                               and np.isfinite(test.scaling_factor_h1)):
         out["scaling.factor.h1"] = test.scaling_factor_h1
         out["scaling.factor.h0"] = test.scaling_factor_h0
     lo, hi = rmsea_ci_scaled(t, test.trace, n)

@@ -6,7 +6,7 @@ weighted one, Gamma of the unweighted rows), complete data (lavaan refuses missi
 With r_g = s_g - m_g (lavaan's sample statistics of these estimators, S of divisor N - 1, means first under
 a mean structure), Gamma_g the ADF covariance of the moments (divisor N_g, under fixed.x lavaan's fixed.x
 Gamma; the estimator's own NACOV) or the normal-theory one at S_g (``nt``; under fixed.x
-Gamma(S) - Gamma(R) of :func:`survey.sem.results.residuals.gamma_nt`), G^- =
+Gamma(S) - Gamma(R) of :func:`survey.sem.inference.browne_model.gamma_nt`), G^- =
 bdiag(Gamma_g^- (N_g - 1) / N) (Gamma_g^- the inverse without its zero rows, lavaan's ``MASS::ginv`` on the
 fixed.x Gamma) and Delta = (Delta_1; ...; Delta_G) K the stacked Jacobian in the free parameters (Browne
 1984, eq. 2.20a; lavaan's ``lineq`` form, which equals the per-group one without constraints):
@@ -21,10 +21,11 @@ from __future__ import annotations
 import numpy as np
 
 from survey.sem.estimate.wls import sample_cov, sample_moments
+from survey.sem.inference.browne_model import gamma_nt
 from survey.sem.model.moments import moments_jacobian, vech_index
-from survey.sem.results.residuals import gamma_nt
 
-BROWNE = ("browne.residual.adf", "browne.residual.nt")
+BROWNE = ("browne.residual.adf", "browne.residual.nt", "browne.residual.adf.model",
+          "browne.residual.nt.model")
 
 
 def _inverse_nonzero(a: np.ndarray) -> np.ndarray:
@@ -62,12 +63,16 @@ def equality_null_space(mg, theta: np.ndarray) -> np.ndarray | None:
     return null_space(jac)
 
 
-def browne_residual(mg, blocks, theta: np.ndarray, adf: bool) -> tuple[float, list[float]]:
+def browne_residual(mg, blocks, theta: np.ndarray, adf: bool, model: bool = False,
+                    mg_estimator: str = "GLS") -> tuple[float, list[float]]:
     """T_B of the module notes (explicit linear equalities: Delta K K_eq, :func:`equality_null_space`) and
     lavaan's ``stat.group``: N e_g' W_g e_g of the residuals e = r - Delta u left by the projection (the
-    per-group statistics), or T_B N_g / N when the model has equality constraints (lavaan's proxy)."""
+    per-group statistics), or T_B N_g / N when the model has equality constraints (lavaan's proxy).
+    ``model``: Gamma_g at the implied moments (lavaan's ``.model`` tests, survey.sem.inference.browne_model);
+    with ``adf`` only under ``mg_estimator`` GLS, as ULS / DWLS / WLS carry lavaan's sample NACOV."""
     from scipy.linalg import block_diag
 
+    from survey.sem.inference.browne_model import gamma_adf_model
     from survey.sem.inference.ls_robust import _gamma
 
     ms = bool(mg.meanstructure)
@@ -79,10 +84,14 @@ def browne_residual(mg, blocks, theta: np.ndarray, adf: bool) -> tuple[float, li
         imp = mg.models[g].implied(local)
         m = imp.sigma[rows, cols]
         res.append(sample_moments(block, ms) - (np.concatenate([imp.mean, m]) if ms else m))
+        x_index = list(getattr(block, "x_index", []) or [])
         if adf:
-            gamma = _gamma(block, ms)
+            # ULS / DWLS / WLS keep the sample NACOV, which lavaan then uses for ".adf.model" too (R-checked)
+            structured = model and mg_estimator == "GLS"
+            gamma = gamma_adf_model(block.raw, imp.mean, imp.sigma, ms, x_index) if structured else \
+                _gamma(block, ms)
         else:  # lavaan's normal-theory Gamma at S (fixed.x: Gamma(S) - Gamma(R), lav_samplestats_Gamma_NT)
-            gamma = gamma_nt(sample_cov(block), ms, list(getattr(block, "x_index", []) or []))
+            gamma = gamma_nt(imp.sigma if model else sample_cov(block), ms, x_index)
         gis.append(_inverse_nonzero(gamma) * (block.n - 1) / n_total)
         deltas.append(moments_jacobian(mg.models[g], local, ms) @ mg.k[mg.index[g], :])
     r, gi, d = np.concatenate(res), block_diag(*gis), np.vstack(deltas)
@@ -100,10 +109,12 @@ def browne_residual(mg, blocks, theta: np.ndarray, adf: bool) -> tuple[float, li
     return stat, parts if stat > 0 else [0.0] * len(parts)
 
 
-def browne_test(test: str, mg, blocks, theta: np.ndarray, df: float) -> dict[str, float]:
+def browne_test(test: str, mg, blocks, theta: np.ndarray, df: float,
+                estimator: str = "GLS") -> dict[str, float]:
     """lavaan's ``lavInspect(fit, "test")$browne.residual.*`` entry (stat, df, pvalue)."""
     from survey import distributions as sps
 
-    stat, groups = browne_residual(mg, list(blocks), theta, adf=test.endswith("adf"))
+    stat, groups = browne_residual(mg, list(blocks), theta, adf=".adf" in test, model=test.endswith(".model"),
+                                   mg_estimator=str(estimator).upper())
     return {"test": test, "stat": stat, "stat.group": groups, "df": float(df),
             "pvalue": float(sps.chi2.sf(stat, df)) if df > 0 else float("nan")}

@@ -26,6 +26,7 @@ import pandas as pd
 
 from survey import distributions as sps
 from survey.errors import SurveyInputError
+from survey.sem.inference.browne_model import gamma_nt  # noqa: F401  (re-exported: its old home)
 
 TYPES = ("raw", "cor", "cor.bollen", "cor.bentler", "normalized", "standardized")
 
@@ -113,32 +114,6 @@ def normalized(s, sigma, n, mean=None, mu=None, x_index=()) -> tuple[np.ndarray,
     if means:
         return _unvech(z[p:], p), z[:p]
     return _unvech(z, p), None
-
-
-def gamma_nt(s: np.ndarray, meanstructure: bool, x_index=()) -> np.ndarray:
-    """Normal-theory asymptotic covariance (times N) of (m, vech S) under the saturated model
-    (lavaan ``lav_samplestats_Gamma_NT``): 2 D+(S (x) S)D+'; with fixed.x covariates
-    Gamma(S) - Gamma(R), R = S - [S_yy.x 0; 0 0], and the mean block S_yy.x."""
-    p = s.shape[0]
-    x = list(x_index)
-    gamma = np.linalg.inv(h1_information(s, False))
-    mean_block = s
-    if x:
-        y = [i for i in range(p) if i not in x]
-        b = s[np.ix_(y, x)]
-        ybarx = np.zeros_like(s)
-        ybarx[np.ix_(y, y)] = s[np.ix_(y, y)] - b @ np.linalg.solve(s[np.ix_(x, x)], b.T)
-        rmat = s - ybarx
-        r, c = _vech_index(p)
-        g_r = rmat[np.ix_(r, r)] * rmat[np.ix_(c, c)] + rmat[np.ix_(r, c)] * rmat[np.ix_(c, r)]
-        gamma = gamma - g_r
-        mean_block = ybarx
-    if not meanstructure:
-        return gamma
-    out = np.zeros((p + gamma.shape[0],) * 2)
-    out[:p, :p] = mean_block
-    out[p:, p:] = gamma
-    return out
 
 
 def residual_acov(s, sigma, n, delta, vcov, meanstructure: bool, x_index=()) -> np.ndarray:
