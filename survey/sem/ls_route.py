@@ -79,8 +79,8 @@ def check_ls_options(est: str, *, missing: str, group, se: str, bootstrap, sampl
     """The one-line refusals of the module notes (lavaan's reason where lavaan refuses)."""
     miss = str(missing).lower()
     if miss in ("fiml", "ml", "direct", "ml.x"):  # lavaan 0.6.14 refuses it (lav_options)
-        raise SurveyInputError(f"missing={missing!r} is not allowed for estimator {est} (lavaan 0.6.14's "
-                               "reason: missing=\"ml\" needs estimator ML; available: listwise)",
+        raise SurveyInputError(f"missing=\"ml\" is not allowed for estimator {est} (lavaan 0.6.14's words, "
+                               f"for missing={missing!r}: it needs estimator ML; available: listwise)",
                                field="missing", value=str(missing))
     if miss == "doubly.robust":
         _lavaan_refuses("missing", missing, "doubly.robust option only available for estimator PML",

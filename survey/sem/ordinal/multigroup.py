@@ -110,6 +110,10 @@ def build_groups(model: str, data: pd.DataFrame, group: str, group_equal, missin
     variables among the model's (their intercepts and residual variances free, no scale factors)."""
     equal = set(group_equal)
     partial = frozenset(str(p).replace(" ", "") for p in group_partial)
+    if "residuals" in equal and parameterization == "delta" and not numeric:
+        # delta: the residual variances of ordered items are not parameters (1 - the explained part,
+        # lavaan's lav_model_set_parameters), so lavaan's group.equal = "residuals" constrains nothing
+        equal.discard("residuals")
     if equal - SUPPORTED_EQUAL:
         raise SurveyInputError(f"group_equal={sorted(equal - SUPPORTED_EQUAL)} is not available for "
                                f"ordered items (available: {', '.join(sorted(SUPPORTED_EQUAL))})",
