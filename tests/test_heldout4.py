@@ -64,3 +64,15 @@ CLI_CASES = ["big5", "mi_scalar_partial", "mt_ctcm1", "lint", "hs_weights", "gr_
 def test_heldout_cli_json(name, tmp_path, capsys):
     """``survey fit model.lav data.csv --json`` exits 0 with lavaan's chi-square and estimates."""
     SET.check_cli(name, tmp_path, capsys)
+
+
+def test_phantom_latent_is_written_as_lavaan_writes_it():
+    """lavaan 0.6.14's ``ph =~ 0`` (a phantom factor without indicators) is the row ``ph =~ ph`` fixed at
+    0 in its parTable (lavaanify(..., auto = TRUE): free 0, ustart 0); a free ``f =~ f`` is still refused."""
+    from survey.sem.syntax import lavaanify
+
+    pt = lavaanify(REF["models"]["hs_phantom"])
+    row = pt[(pt.lhs == "ph") & (pt.op == "=~")]
+    assert list(row.rhs) == ["ph"] and row.free.item() == 0 and row.ustart.item() == 0
+    with pytest.raises(SurveyInputError, match="own indicator"):
+        lavaanify("f =~ f + x1 + x2")

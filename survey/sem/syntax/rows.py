@@ -55,7 +55,8 @@ def reorder_covariances(rows: list[Formula], names: VariableNames) -> list[Formu
 def check_model(user: list[Formula], names: VariableNames) -> None:
     """Refuse a factor that is its own indicator, or a composite that is also a factor."""
     for f in user:
-        if f.op == "=~" and f.lhs == f.rhs:
+        phantom = f.mod is not None and f.mod.fixed == [0.0]  # lavaan's ``f =~ 0`` (parse_syntax)
+        if f.op == "=~" and f.lhs == f.rhs and not phantom:
             raise SurveyInputError(f"line {f.line}: a latent variable cannot be its own indicator",
                                    value=f.lhs, field="model")
         if f.op == "<~" and f.lhs in {g.lhs for g in user if g.op == "=~"}:
