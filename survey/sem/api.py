@@ -13,7 +13,12 @@ import pandas as pd
 
 from survey.errors import SurveyInputError
 from survey.sem.engine import check_options, fit_blocks
-from survey.sem.ls_route import check_ls_options, fit_least_squares, wants_least_squares
+from survey.sem.ls_route import (
+    check_ls_options,
+    continuous_robust_ls,
+    fit_least_squares,
+    wants_least_squares,
+)
 from survey.sem.ordinal.route import fit_ordered, wants_ordinal
 from survey.sem.results.result import SEMResult
 
@@ -117,6 +122,7 @@ def fit(
             raise SurveyInputError("groups= and group_label= name different groups (give one of them)",
                                    field="group_label")
         groups = label
+    estimator, se = continuous_robust_ls(estimator, ordered, se, partable_options)  # WLSMV etc., continuous
     if partable_options.pop("conditional_x", False) not in (False, "default"):  # lavaan's conditional.x
         raise SurveyInputError("conditional.x=TRUE is not available yet (lavaan fits it: the estimates of "
                                "fixed.x=TRUE, the fit measures of the model of y given x; available: "

@@ -264,3 +264,22 @@ def fit_least_squares(model: str, data: pd.DataFrame, estimator: str, group: str
                                                             str(test).lower(), res.chisq, res.df,
                                                             res.baseline_chisq, res.baseline_df, e_inv)
     return out
+
+
+ROBUST_LS = {"WLSM": ("DWLS", "satorra.bentler"), "WLSMVS": ("DWLS", "mean.var.adjusted"),
+             "WLSMV": ("DWLS", "scaled.shifted"), "ULSM": ("ULS", "satorra.bentler"),
+             "ULSMVS": ("ULS", "mean.var.adjusted"), "ULSMV": ("ULS", "scaled.shifted")}
+
+
+def continuous_robust_ls(estimator: str, ordered, se: str, options: dict) -> tuple[str, str]:
+    """lavaan 0.6.14's robust least-squares names on continuous items (no ordered ones): WLSMV is DWLS with
+    se = "robust.sem" and test = "scaled.shifted", WLSM / WLSMVS the Satorra-Bentler / mean-and-variance
+    adjusted tests, ULS* the same with ULS (lav_options). Returns (estimator, se); sets ``test`` in
+    ``options`` unless given."""
+    est = str(estimator).upper()
+    if est not in ROBUST_LS or not (ordered is None or ordered is False or ordered == []):
+        return estimator, se
+    base, test = ROBUST_LS[est]
+    if options.get("test", "default") == "default":
+        options["test"] = test
+    return base, ("robust.sem" if se in ("default", None) else se)
