@@ -7,7 +7,8 @@ sampling weights), multitrait-multimethod models (CT-C(M-1), correlated uniquene
 groups), latent interaction through matched product indicators, a method factor, second order with
 equality constraints, phantom variables, nonlinear equality / inequality constraints, := reliabilities,
 sampling.weights (one and two groups, MLM, MLR, FIML, ordered), MLMV / GLS / ULS MIMIC, WLSMV / WLSM /
-ULSMV / ULSMVS on continuous items, ordered / mixed items (DWLS, theta, groups with equal residuals), growth with time-varying covariates and groups, FIML growth in groups,
+ULSMV / ULSMVS on continuous items, ordered / mixed items (DWLS, theta, groups with equal residuals),
+growth with time-varying covariates and groups, FIML growth in groups,
 simplex / quasi-simplex autoregressive models, serial and moderated mediation (Hayes models 4, 7, 14) with
 FIML, ml.x and fixed.x = FALSE. Each model is fitted through survey.cfa / sem / growth / fit with the options
 lavaan got and must equal lavaan (tests/heldout_harness.py): est, se, std.all within 1e-3 (relative beyond
