@@ -87,11 +87,15 @@ def test_refusals_name_the_option(kwargs, option):
     assert err.value.field == option and "\n" not in str(err.value) and "GLS" in str(err.value)
 
 
-def test_robust_variants_on_continuous_data_refused():
-    for est in ("WLSMV", "ULSMV"):
-        with pytest.raises(SurveyInputError) as err:
-            fit(REF["models"]["hs"], HS, estimator=est)
-        assert "\n" not in str(err.value)
+def test_robust_variants_on_continuous_data_are_lavaans_least_squares():
+    """lavaan 0.6.14 fits WLSMV / ULSMV on continuous items as DWLS / ULS with se = "robust.sem" and the
+    scaled-shifted test (was refused here; against lavaan: tests/test_heldout4.py hs_wlsmv_cont,
+    hs_ulsmv_cont)."""
+    for est, base in (("WLSMV", "DWLS"), ("ULSMV", "ULS")):
+        got = fit(REF["models"]["hs"], HS, estimator=est).fit_measures()
+        want = fit(REF["models"]["hs"], HS, estimator=base, se="robust.sem",
+                   test="scaled.shifted").fit_measures()
+        assert got["chisq.scaled"] == pytest.approx(want["chisq.scaled"], rel=1e-10)
 
 
 def test_cli_estimator_gls(tmp_path):

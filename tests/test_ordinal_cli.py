@@ -63,12 +63,12 @@ def test_cli_text_summary_has_a_thresholds_section(model_file, capsys):
 
 
 @pytest.mark.parametrize("argv,message", [
-    (["--estimator", "WLSMV"], "needs ordered items"),
+    (["--estimator", "WLSMV", "--missing", "fiml"], "not allowed for estimator"),  # continuous: DWLS
     (["--ordered", "age", "--group", "gender"], "none of the model's observed variables is ordered"),
     (["--ordered", "A1,A2", "--missing", "ml"], "not available in the categorical setting"),
     (["--ordered", "all", "--estimator", "MLR"], "not available with ordered"),
     (["--ordered", "all", "--missing", "fiml"], "missing"),
-    (["--ordered", "all", "--group", "gender", "--group-equal", "residuals"], "group_equal"),
+    (["--ordered", "all", "--group", "gender", "--group-equal", "residual.covariances"], "group_equal"),
     (["--ordered", "all", "--compare-paths", "A"], "no regression paths"),
     (["--ordered", "A1,A2", "--residuals", "normalized"], "not ready yet"),
 ])

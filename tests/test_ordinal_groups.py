@@ -70,7 +70,7 @@ def test_invariance_constraints_hold_and_identification_is_lavaans():
 
 def test_group_options_are_checked():
     with pytest.raises(SurveyInputError, match="group_equal"):
-        fit_ordinal_groups(REF["models"]["bfi"], BFI, "gender", group_equal=("residuals",))
+        fit_ordinal_groups(REF["models"]["bfi"], BFI, "gender", group_equal=("residual.covariances",))
     with pytest.raises(SurveyInputError, match="'sex'"):
         fit_ordinal_groups(REF["models"]["bfi"], BFI, "sex")
     with pytest.raises(SurveyInputError, match="estimator='MLR' is not available"):

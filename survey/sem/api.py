@@ -13,7 +13,12 @@ import pandas as pd
 
 from survey.errors import SurveyInputError, SurveyWarning
 from survey.sem.engine import check_options, fit_blocks
-from survey.sem.ls_route import check_ls_options, fit_least_squares, wants_least_squares
+from survey.sem.ls_route import (
+    check_ls_options,
+    continuous_robust_ls,
+    fit_least_squares,
+    wants_least_squares,
+)
 from survey.sem.ordinal.route import fit_ordered, wants_ordinal
 from survey.sem.results.result import SEMResult
 
@@ -119,6 +124,7 @@ def fit(
             raise SurveyInputError("groups= and group_label= name different groups (give one of them)",
                                    field="group_label")
         groups = label
+    estimator, se = continuous_robust_ls(estimator, ordered, se, partable_options)  # WLSMV etc., continuous
     if partable_options.pop("conditional_x", False) not in (False, "default") and not wants_ordinal(
             estimator, ordered):  # lavaan's conditional.x (ordered items: their default already)
         from survey.sem.conditional_x import check_conditional_x, conditional_x_fit, has_covariates

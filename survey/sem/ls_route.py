@@ -79,8 +79,8 @@ def check_ls_options(est: str, *, missing: str, group, se: str, bootstrap, sampl
     """The one-line refusals of the module notes (lavaan's reason where lavaan refuses)."""
     miss = str(missing).lower()
     if miss in ("fiml", "ml", "direct", "ml.x"):  # lavaan 0.6.14 refuses it (lav_options)
-        raise SurveyInputError(f"missing={missing!r} is not allowed for estimator {est} (lavaan 0.6.14's "
-                               "reason: missing=\"ml\" needs estimator ML; available: listwise)",
+        raise SurveyInputError(f"missing=\"ml\" is not allowed for estimator {est} (lavaan 0.6.14's words, "
+                               f"for missing={missing!r}: it needs estimator ML; available: listwise)",
                                field="missing", value=str(missing))
     if miss == "doubly.robust":
         _lavaan_refuses("missing", missing, "doubly.robust option only available for estimator PML",
@@ -265,3 +265,22 @@ def fit_least_squares(model: str, data: pd.DataFrame, estimator: str, group: str
                                                             str(test).lower(), res.chisq, res.df,
                                                             res.baseline_chisq, res.baseline_df, e_inv)
     return out
+
+
+ROBUST_LS = {"WLSM": ("DWLS", "satorra.bentler"), "WLSMVS": ("DWLS", "mean.var.adjusted"),
+             "WLSMV": ("DWLS", "scaled.shifted"), "ULSM": ("ULS", "satorra.bentler"),
+             "ULSMVS": ("ULS", "mean.var.adjusted"), "ULSMV": ("ULS", "scaled.shifted")}
+
+
+def continuous_robust_ls(estimator: str, ordered, se: str, options: dict) -> tuple[str, str]:
+    """lavaan 0.6.14's robust least-squares names on continuous items (no ordered ones): WLSMV is DWLS with
+    se = "robust.sem" and test = "scaled.shifted", WLSM / WLSMVS the Satorra-Bentler / mean-and-variance
+    adjusted tests, ULS* the same with ULS (lav_options). Returns (estimator, se); sets ``test`` in
+    ``options`` unless given."""
+    est = str(estimator).upper()
+    if est not in ROBUST_LS or not (ordered is None or ordered is False or ordered == []):
+        return estimator, se
+    base, test = ROBUST_LS[est]
+    if options.get("test", "default") == "default":
+        options["test"] = test
+    return base, ("robust.sem" if se in ("default", None) else se)

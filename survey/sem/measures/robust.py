@@ -56,8 +56,9 @@ def rmsea_close_pvalue(t: float, df: float, n: int, c_hat: float = 1.0, h0: floa
 
 def cfi_robust(t: float, df: float, tb: float, dfb: float, c: float, cb: float) -> float:
     """Robust CFI (Brosseau-Liard & Savalei 2014): 1 - max(T - c df, 0) / max(T - c df, T_b - c_b df_b, 0)."""
-    t1 = max(t - c * df, 0.0)
-    t2 = max(t - c * df, tb - cb * dfb, 0.0)
+    cdf = 0.0 if df == 0 else c * df  # a saturated model: no scaling factor (lavaan's NA), c df = 0
+    t1 = max(t - cdf, 0.0)
+    t2 = max(t - cdf, tb - cb * dfb, 0.0)
     return 1.0 if np.isclose(t1, 0.0) and np.isclose(t2, 0.0) else 1.0 - t1 / t2
 
 
@@ -71,4 +72,5 @@ def tli_robust(t: float, df: float, tb: float, dfb: float, c: float, cb: float) 
 def rni_robust(t: float, df: float, tb: float, dfb: float, c: float, cb: float) -> float:
     """Robust RNI: 1 - (T - c df) / (T_b - c_b df_b)."""
     t2 = tb - cb * dfb
-    return float("nan") if np.isclose(t2, 0.0) else 1.0 - (t - c * df) / t2
+    cdf = 0.0 if df == 0 else c * df  # a saturated model: c df = 0 (as cfi_robust)
+    return float("nan") if np.isclose(t2, 0.0) else 1.0 - (t - cdf) / t2

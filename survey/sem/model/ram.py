@@ -55,6 +55,9 @@ class RAMModel:
         for k, row in enumerate(pt.itertuples(index=False)):
             par = int(row.free) - 1
             val = 0.0 if np.isnan(row.ustart) else float(row.ustart)
+            if row.op == "=~" and row.lhs == row.rhs and par < 0 and val == 0.0:
+                self.row_kind[k] = "0"  # lavaan's phantom latent ``f =~ 0``: the row f =~ f fixed at 0,
+                continue  # no matrix entry
             if row.op == "=~":
                 a_rows.append(self.index[row.rhs])
                 a_cols.append(self.index[row.lhs])
@@ -154,6 +157,7 @@ class RAMModel:
             (self._rows_m, self.m_par, self.m_val),
         ):
             out[ks] = np.where(par >= 0, theta[np.maximum(par, 0)], val)
+        out[self.row_kind == "0"] = 0.0  # phantom rows f =~ f (lavaan's ``f =~ 0``)
         return out
 
     def implied(self, theta: np.ndarray) -> Implied:

@@ -37,7 +37,8 @@ from survey.sem.ordinal.group_moments import Group, _local, moments
 from survey.sem.ordinal.objective import OrdinalStructure, objective, weight_matrix, weighted
 from survey.sem.ordinal.results import OrdinalResult
 
-SUPPORTED_EQUAL = {"thresholds", "loadings", "intercepts", "regressions", "lv.variances", "lv.covariances"}
+SUPPORTED_EQUAL = {"thresholds", "loadings", "intercepts", "regressions", "lv.variances", "lv.covariances",
+                   "residuals"}
 
 
 def _group_table(model: str, names, free_means: bool, g: int = 0, levels=None,
@@ -94,6 +95,8 @@ def _row_key(row, g: int, equal: set[str], lv: set[str], partial: frozenset = fr
         return ("=~", row.lhs, row.rhs)
     if row.op == "~" and "regressions" in equal:
         return ("~", row.lhs, row.rhs)
+    if row.op == "~~" and row.lhs == row.rhs and row.lhs not in lv and "residuals" in equal:
+        return ("~~", row.lhs)  # a continuous item's residual variance (ordered ones are not free here)
     if row.op == "~~" and row.lhs in lv and row.rhs in lv:
         kind = "lv.variances" if row.lhs == row.rhs else "lv.covariances"
         if kind in equal:
@@ -110,6 +113,9 @@ def build_groups(model: str, data: pd.DataFrame, group: str, group_equal, missin
     variables among the model's (their intercepts and residual variances free, no scale factors)."""
     equal = set(group_equal)
     partial = frozenset(str(p).replace(" ", "") for p in group_partial)
+    # group.equal = "residuals" (lavaan 0.6.14): the continuous items' residual variances equal across
+    # groups (_row_key); delta: the ordered items' are not parameters (1 - the explained part), nothing to
+    # constrain; theta: equal to group 1's fixed 1 in every group (theta_resid "fixed")
     if equal - SUPPORTED_EQUAL:
         raise SurveyInputError(f"group_equal={sorted(equal - SUPPORTED_EQUAL)} is not available for "
                                f"ordered items (available: {', '.join(sorted(SUPPORTED_EQUAL))})",
@@ -143,6 +149,13 @@ def build_groups(model: str, data: pd.DataFrame, group: str, group_equal, missin
     thresholds_equal = "thresholds" in equal
     free_means = thresholds_equal or "intercepts" in equal  # lavaan lav_partable_flat: latent means of 2..G
     ordinal = [v for v in ov if v not in numeric and v not in covariates]
+    if "residuals" in equal and covariates:
+        raise SurveyInputError("group_equal=['residuals'] with ordered items and observed covariates is not "
+                               "available yet (available: without covariates)", field="group_equal")
+    if "residuals" in equal and parameterization == "theta" and partial & {f"{v}~~{v}" for v in ordinal}:
+        raise SurveyInputError("group_partial on an ordered item's residual variance with group_equal="
+                               "['residuals'] and parameterization='theta' is not available yet",
+                               field="group_partial")
     free_lv_var = "loadings" in equal and "lv.variances" not in equal  # lavaan, with std.lv
     check_categories(data[data[group].isin(levels)], frame, group, levels, ordinal)
     keys: dict = {}
@@ -157,7 +170,8 @@ def build_groups(model: str, data: pd.DataFrame, group: str, group_equal, missin
                       else sample_statistics(rows, ov, missing, wcol, wnorm))
         nobs = gw.rescale(sample, gw.group_size(rows, ov, missing)) if wcol else sample.nobs
         theta_p = parameterization == "theta"
-        theta_resid = ("free" if thresholds_equal and g > 0 else "fixed") if theta_p else ""
+        theta_resid = (("free" if thresholds_equal and g > 0 and "residuals" not in equal else "fixed")
+                       if theta_p else "")
         pt = _group_table(model, names, free_means=free_means and g > 0, g=g, levels=levels,
                           numeric=tuple(numeric), std_lv=std_lv, free_lv_var=free_lv_var and g > 0,
                           theta_resid=theta_resid, orthogonal=orthogonal)

@@ -265,6 +265,14 @@ def _with_efa(mod: Modifiers, block: str | None) -> Modifiers:
     return out
 
 
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
 def parse_syntax(text: str) -> list[Formula]:
     """Parse lavaan model syntax into :class:`Formula` elements, in syntax order."""
     if not isinstance(text, str) or not text.strip():
@@ -304,6 +312,10 @@ def parse_syntax(text: str) -> list[Formula]:
             this_op = op
             if op == "~" and name == "1":
                 this_op, name = "~1", ""
+            elif op == "=~" and _is_number(name) and len(lhs_names) == 1:
+                # lavaan's phantom latent ``f =~ 0``: a factor without indicators, written as the fixed
+                # row f =~ f (value 0) as lavaan's parser writes it
+                name, mod = lhs_names[0], Modifiers(fixed=[float(name)])
             elif not (_NAME.match(name) or (op == "~" and _is_product(name))):
                 raise _error(number, "bad variable name", name)
             if op == "<~" and name in lhs_names:

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import copy
 import re
 from dataclasses import replace
 from typing import TYPE_CHECKING
@@ -26,14 +27,23 @@ _MATH = {"exp", "log", "sqrt", "abs", "sin", "cos", "tan", "pnorm", "qnorm", "pi
 
 
 def unique_rows(rows: list[Formula]) -> list[Formula]:
-    """Duplicated elements: the first is kept, as lavaan does."""
+    """Duplicated elements: the first is kept, as lavaan does; a term repeated in the same formula adds
+    its modifiers to the first (lavaan's ``f =~ NA*x1 + l1*x1``: free and labelled)."""
     user: list[Formula] = []
-    seen: set[tuple[str, str, str]] = set()
+    seen: dict[tuple[str, str, str], int] = {}
     for f in rows:
         key = (f.lhs, f.op, f.rhs)
         if key in seen or (f.op == "~~" and (f.rhs, f.op, f.lhs) in seen):
+            k = seen.get(key, seen.get((f.rhs, f.op, f.lhs)))
+            first = user[k]
+            if first.line == f.line:
+                merged = copy.copy(first.mod)
+                for name in ("fixed", "start", "label", "lower", "upper", "prior"):
+                    if getattr(merged, name) is None and getattr(f.mod, name) is not None:
+                        setattr(merged, name, getattr(f.mod, name))
+                user[k] = replace(first, mod=merged)
             continue
-        seen.add(key)
+        seen[key] = len(user)
         user.append(f)
     return user
 
@@ -55,7 +65,8 @@ def reorder_covariances(rows: list[Formula], names: VariableNames) -> list[Formu
 def check_model(user: list[Formula], names: VariableNames) -> None:
     """Refuse a factor that is its own indicator, or a composite that is also a factor."""
     for f in user:
-        if f.op == "=~" and f.lhs == f.rhs:
+        phantom = f.mod is not None and f.mod.fixed == [0.0]  # lavaan's ``f =~ 0`` (parse_syntax)
+        if f.op == "=~" and f.lhs == f.rhs and not phantom:
             raise SurveyInputError(f"line {f.line}: a latent variable cannot be its own indicator",
                                    value=f.lhs, field="model")
         if f.op == "<~" and f.lhs in {g.lhs for g in user if g.op == "=~"}:
@@ -72,6 +83,8 @@ def names_in(expr: str) -> list[str]:
 def check_constraints(pt: pd.DataFrame, cons: list[Formula]) -> None:
     """Every name of a constraint / defined parameter is known; a := name is new (lavaan's errors)."""
     known = set(pt["label"]) | set(pt["plabel"])
+    labelled = set(pt["label"]) - {""}
+    free_labels = set(pt.loc[pt["free"] > 0, "label"])
     for f in cons:
         for side in (f.lhs, f.rhs) if f.op != ":=" else (f.rhs,):
             for name in names_in(side):
@@ -80,6 +93,11 @@ def check_constraints(pt: pd.DataFrame, cons: list[Formula]) -> None:
                     raise SurveyInputError(f"line {f.line}: unknown label in {what} {f.lhs} {f.op} {f.rhs}",
                                            value=name, field="model")
         if f.op == ":=":
+            fixed = [n for n in dict.fromkeys(names_in(f.rhs)) if n in labelled and n not in free_labels]
+            if fixed:  # lavaan 0.6.14 (lav_partable_constraints_def) refuses it
+                raise SurveyInputError(f"line {f.line}: non-free parameter(s) in variable definition(s): "
+                                       f"{', '.join(fixed)} (lavaan 0.6.14 refuses it)", value=fixed[0],
+                                       field="model")
             if f.lhs in known:
                 raise SurveyInputError(f"line {f.line}: a defined parameter reuses the name of a label",
                                        value=f.lhs, field="model")
