@@ -37,7 +37,21 @@ def run_ingest(path: Path, out: Path, capsys) -> tuple[int, str]:
     return code, capsys.readouterr().err
 
 
+FORMULA = ("=", "+", "-", "@", "\t", "\r")
+
+
+def check_neutralised(out: Path) -> None:
+    """Every CSV written: no cell starts with a formula character unless it is a number (OWASP)."""
+    for csv_path in out.glob("*.csv"):
+        frame = pd.read_csv(csv_path, dtype=str, keep_default_na=False)
+        for col in frame.columns:
+            for cell in frame[col]:
+                if cell.startswith(FORMULA):
+                    assert pd.notna(pd.to_numeric(cell, errors="coerce")), (csv_path.name, col, cell)
+
+
 def check_values(out: Path) -> None:
+    check_neutralised(out)
     want = pd.read_csv(FIX / "responses.csv")
     clean = pd.read_csv(out / "clean.csv")
     summary = json.loads((out / "ingest.json").read_text())
@@ -57,6 +71,7 @@ def test_corpus2_file(name, tmp_path, capsys):
     code, err = run_ingest(path, tmp_path / "out", capsys)
     assert sha(path) == before, "raw file changed"
     expect = MANIFEST[name]
+    expect, _, reason = expect.partition(":")
     if code == 0:
         assert expect != "error", f"{name} must be refused"
         check_values(tmp_path / "out")
@@ -67,4 +82,5 @@ def test_corpus2_file(name, tmp_path, capsys):
         assert name in lines[0], lines[0]
         assert len(lines[0]) <= 260, lines[0]
         assert expect != "ok", lines[0]
+        assert reason in lines[0], lines[0]
         assert not (tmp_path / "out" / "clean.csv").exists()
