@@ -41,7 +41,8 @@ def head_bytes(path: Path, n: int = SAMPLE_BYTES) -> bytes:
 
 
 def sniff_kind(path: Path) -> str:
-    """'sav', 'por', 'xlsx' or 'text' from the first bytes; empty and binary files are SurveyInputError."""
+    """'sav', 'por', 'xlsx', 'utf-16' (with its byte-order mark) or 'text' from the first bytes; empty
+    and binary files are SurveyInputError."""
     head = head_bytes(path)
     if not head.strip(b" \t\r\n\x00\xef\xbb\xbf"):
         raise SurveyInputError("empty file: no header and no data", file=path.name)
@@ -60,7 +61,7 @@ def sniff_kind(path: Path) -> str:
         raise SurveyInputError("a Stata .dta file: not read, export the data as CSV or SPSS .sav",
                                file=path.name)
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        raise SurveyInputError("UTF-16 text is not supported: save the export as UTF-8 CSV", file=path.name)
+        return "utf-16"  # Excel's "Unicode Text" (tab-separated), Windows exporters
     if b"\x00" in head:
         raise SurveyInputError("binary file: not a CSV, SPSS .sav or Excel .xlsx export", file=path.name)
     return "text"
