@@ -28,6 +28,13 @@ from survey.instrument import Instrument, load_instrument
 PathLike = str | os.PathLike
 
 
+def _name_list(names: list[str], most: int = 10) -> str:
+    """The first ``most`` names quoted, then how many more (a very wide export's warning stays one short
+    line; ingest.json's ``platform_columns`` lists them all)."""
+    shown = ", ".join(repr(c) for c in names[:most])
+    return shown + (f" and {len(names) - most} more (see platform_columns)" if len(names) > most else "")
+
+
 def file_sha256(path: PathLike) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as fh:
@@ -272,7 +279,7 @@ def read_sources(
         SurveyWarning(
             "unrecognised_columns",
             f"{part.validated.file}: columns neither items nor known metadata were dropped: "
-            + ", ".join(repr(c) for c, k in part.platform_columns.items() if k == "unrecognised column"),
+            + _name_list([c for c, k in part.platform_columns.items() if k == "unrecognised column"]),
             "ingest",
         )
         for part in parts

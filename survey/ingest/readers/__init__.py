@@ -194,6 +194,34 @@ def _read_sav(path: Path, portable: bool = False) -> RawTable:
     )
 
 
+#: UTF-16 files are transcoded in memory up to this size (UTF-16 is twice the UTF-8 of ASCII text)
+UTF16_MAX_BYTES = 1 << 30
+
+
+def _read_utf16(path: Path) -> RawTable:
+    """A UTF-16 text export with its byte-order mark: decoded (the BOM says LE or BE), written as UTF-8
+    under the same file name in a temporary folder and read there like any CSV; the raw file is only
+    read. Row numbers and the file name in errors are the original's."""
+    import tempfile
+
+    if path.stat().st_size > UTF16_MAX_BYTES:
+        raise SurveyInputError("UTF-16 file too large to transcode: save the export as UTF-8", file=path.name)
+    try:
+        text = path.read_bytes().decode("utf-16")
+    except UnicodeDecodeError:
+        raise SurveyInputError(
+            "undecodable UTF-16 text (odd byte count or broken pairs)", file=path.name
+        ) from None
+    if "\x00" in text:
+        raise SurveyInputError("binary file: NUL characters in UTF-16 text", file=path.name)
+    with tempfile.TemporaryDirectory(prefix="survey-utf16-") as tmp:
+        copy = Path(tmp) / path.name
+        copy.write_bytes(text.encode("utf-8"))
+        table = _read_text(copy)
+    table.encoding = "utf-16"
+    return table
+
+
 def read_raw(path: str | Path) -> RawTable:
     """Read one raw export, detecting Qualtrics CSV, plain CSV, Kobo/ODK CSV, SPSS .sav or .por, or Excel
     .xlsx."""
@@ -208,6 +236,8 @@ def read_raw(path: str | Path) -> RawTable:
             return _read_sav(path, portable=kind == "por")
         if kind == "xlsx":
             return _read_excel(path)
+        if kind == "utf-16":
+            return _read_utf16(path)
         return _read_text(path)
     except SurveyInputError:
         raise

@@ -19,6 +19,20 @@ DELIMITERS = (",", ";", "\t")
 SAV_MAGIC = (b"$FL2", b"$FL3")
 POR_MAGIC = b"SPSSPORT"  # after the 200-byte splash and the 256-byte character table
 ZIP_MAGIC = b"PK\x03\x04"
+#: Formats ingest does not read, told by their signatures so that the refusal names them.
+NOT_READ = (
+    (b"\x1f\x8b", "a gzip-compressed file: decompress it first"),
+    (b"<stata_dta>", "a Stata .dta file: not read, export the data as CSV or SPSS .sav"),
+    (b"HEADER RECORD*******LIBRARY HEADER RECORD", "a SAS transport (.xpt) file: not read, export as CSV"),
+    (b"HEADER RECORD*******LIBV8   HEADER RECORD", "a SAS transport (.xpt) file: not read, export as CSV"),
+    (b"BZh", "a bzip2-compressed file: decompress it first"),
+    (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive: extract the export first"),
+    (b"%PDF", "a PDF document, not a data export"),
+)
+#: SAS data set signature (bytes 0-31 of every .sas7bdat file)
+SAS7BDAT_MAGIC = bytes.fromhex("000000000000000000000000c2ea8160b31411cfbd92080009c7318c181f1011")
+#: Stata 114/115 .dta (before the XML-like header of 117+): version byte, byte order, filetype 1
+OLD_DTA = tuple(bytes([v, order, 1]) for v in (113, 114, 115) for order in (1, 2))
 
 
 def head_bytes(path: Path, n: int = SAMPLE_BYTES) -> bytes:
@@ -27,7 +41,8 @@ def head_bytes(path: Path, n: int = SAMPLE_BYTES) -> bytes:
 
 
 def sniff_kind(path: Path) -> str:
-    """'sav', 'por', 'xlsx' or 'text' from the first bytes; empty and binary files are SurveyInputError."""
+    """'sav', 'por', 'xlsx', 'utf-16' (with its byte-order mark) or 'text' from the first bytes; empty
+    and binary files are SurveyInputError."""
     head = head_bytes(path)
     if not head.strip(b" \t\r\n\x00\xef\xbb\xbf"):
         raise SurveyInputError("empty file: no header and no data", file=path.name)
@@ -37,8 +52,16 @@ def sniff_kind(path: Path) -> str:
         return "por"
     if head.startswith(ZIP_MAGIC):
         return "xlsx"
+    for magic, what in NOT_READ:
+        if head.startswith(magic):
+            raise SurveyInputError(what, file=path.name)
+    if head.startswith(SAS7BDAT_MAGIC):
+        raise SurveyInputError("a SAS .sas7bdat data set: not read, export the data as CSV", file=path.name)
+    if head[:3] in OLD_DTA and b"\x00" in head[:200]:
+        raise SurveyInputError("a Stata .dta file: not read, export the data as CSV or SPSS .sav",
+                               file=path.name)
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        raise SurveyInputError("UTF-16 text is not supported: save the export as UTF-8 CSV", file=path.name)
+        return "utf-16"  # Excel's "Unicode Text" (tab-separated), Windows exporters
     if b"\x00" in head:
         raise SurveyInputError("binary file: not a CSV, SPSS .sav or Excel .xlsx export", file=path.name)
     return "text"

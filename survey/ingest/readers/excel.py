@@ -6,6 +6,7 @@ readers recognise them (ImportId row, Kobo metadata, one plain header row).
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 
 import pandas as pd
@@ -14,6 +15,11 @@ from survey.errors import SurveyInputError
 
 
 def read_rows(path: Path) -> pd.DataFrame:
+    with zipfile.ZipFile(path) as zf:  # a broken container: read_raw's "cannot read xlsx file"
+        members = set(zf.namelist())
+    if "[Content_Types].xml" not in members:
+        raise SurveyInputError("a zip archive, not an Excel .xlsx workbook: extract the export first",
+                               file=path.name)
     try:
         sheet = pd.read_excel(path, sheet_name=0, header=None, dtype=object, engine="openpyxl",
                               keep_default_na=False, na_values=[""])

@@ -71,6 +71,23 @@ def _import_id(cell: str) -> str | None:
     return None
 
 
+def _looks_like_data(row: list[str]) -> bool:
+    """A second row that is a record, not a row of question texts: most of its filled cells are numbers
+    (a plain CSV whose ids are not ``R_...``, e.g. ``P001`` or a formula-like ``+R_1``, keeps its first
+    respondent instead of losing it as a header row)."""
+    filled = [c.strip() for c in row if c.strip()]
+    if not filled:
+        return False
+    numeric = 0
+    for cell in filled:
+        try:
+            float(cell.replace(",", "."))
+        except ValueError:
+            continue
+        numeric += 1
+    return numeric * 2 > len(filled)
+
+
 def detect(rows: list[list[str]], file: str) -> dict | None:
     """Return the layout of a Qualtrics export (names, header rows, import ids, texts), else None."""
     if len(rows) < 2:
@@ -116,7 +133,7 @@ def detect(rows: list[list[str]], file: str) -> dict | None:
         if key in header:
             pos = header.index(key)
             value = second[pos] if pos < len(second) else ""
-            if value and not _RESPONSE_ID.match(value):
+            if value and not _RESPONSE_ID.match(value) and not _looks_like_data(second):
                 names = [LEGACY_META.get(h, h) for h in header]
                 return {
                     "format": "qualtrics-legacy",
