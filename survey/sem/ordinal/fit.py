@@ -194,7 +194,8 @@ def fit_ordinal(model: str, data: pd.DataFrame, *, estimator: str = "WLSMV", ord
                 missing: str = "listwise", parameterization: str = "delta",
                 std_lv: bool = False, se: str = "default", test: str = "default",
                 information: str | None = None, sampling_weights: str | None = None,
-                sampling_weights_normalization: str = "total", orthogonal: bool = False) -> OrdinalFit:
+                sampling_weights_normalization: str = "total", orthogonal: bool = False,
+                thresholds: list | None = None) -> OrdinalFit:
     """Fit ``model`` to the ordered items of ``data``: every observed variable (``ordered`` None, True or
     "all") or those listed in ``ordered``, the others continuous (polyserial and Pearson correlations in
     the two-step statistics, :mod:`survey.sem.ordinal.mixed`; listwise complete cases).
@@ -204,16 +205,18 @@ def fit_ordinal(model: str, data: pd.DataFrame, *, estimator: str = "WLSMV", ord
     ``missing``: listwise (lavaan's default) or pairwise; ``parameterization``: delta or theta;
     ``std_lv``: factor variances fixed to 1 instead of the first loadings; ``sampling_weights``: a column of
     sampling weights, ``sampling_weights_normalization`` "total" | "group" | "none"; ``orthogonal``:
-    uncorrelated factors (lavaan ``orthogonal = TRUE``).
+    uncorrelated factors (lavaan ``orthogonal = TRUE``); ``thresholds``: the terms of lavaan's threshold
+    formulas (:func:`survey.sem.ordinal.threshold_syntax.split_thresholds`: labels, fixed values, start).
     """
     with threadpool_limits(1):  # moderate matrices: BLAS threads only contend
         return _fit(model, data, choices.resolve(estimator, se, test, information), ordered, missing,
-                    parameterization, std_lv, (sampling_weights, sampling_weights_normalization), orthogonal)
+                    parameterization, std_lv, (sampling_weights, sampling_weights_normalization), orthogonal,
+                    thresholds)
 
 
 def _fit(model: str, data: pd.DataFrame, choice: choices.Choice, ordered, missing: str, parameterization: str,
          std_lv: bool, weights: tuple[str | None, str] = (None, "total"),
-         orthogonal: bool = False) -> OrdinalFit:
+         orthogonal: bool = False, th_specs: list | None = None) -> OrdinalFit:
     est = choice.estimator
     if parameterization not in ("delta", "theta"):
         raise SurveyInputError(f"parameterization={parameterization!r} is not one of delta, theta",
@@ -263,7 +266,18 @@ def _fit(model: str, data: pd.DataFrame, choice: choices.Choice, ordered, missin
     weight = weight_matrix(sample.gamma, choice.weight)
     s = sample.wls_obs
     theta0 = np.concatenate([_ram_start(structure, sample), np.concatenate(sample.thresholds)])
-    theta, converged = _gauss_newton(structure, s, weight, theta0)
+    tie = None
+    if th_specs:
+        if covariates or numeric:
+            raise SurveyInputError("threshold formulas (item | t1) with covariates or continuous variables "
+                                   "are not available yet (available: ordered items only)", field="model")
+        from survey.sem.ordinal.threshold_syntax import TiedStructure, TiedThresholds
+
+        tie = TiedThresholds(th_specs, ord_names, nth, structure.npar_ram)
+        inner, structure = structure, TiedStructure(structure, tie)
+        theta, converged = _gauss_newton_tied(structure, s, weight, tie.reduce(theta0))
+    else:
+        theta, converged = _gauss_newton(structure, s, weight, theta0)
     delta = structure.jacobian(theta)
     n = sample.nobs
     try:
@@ -285,7 +299,11 @@ def _fit(model: str, data: pd.DataFrame, choice: choices.Choice, ordered, missin
         test_list[0].pvalue = measures["pvalue"] = measures["baseline.pvalue"] = float("nan")
     if choice.se == "none":  # lavaan se = "none": estimates without standard errors
         v = np.full_like(v, np.nan)
+    if tie is not None:  # report on the full vector: theta = K theta_free + c, vcov K V K'
+        structure, theta, v = inner, tie.expand(theta), tie.K @ v @ tie.K.T
     table = estimates_table(structure, theta, v, sample)
+    if tie is not None:
+        table = _threshold_rows(table, tie, structure.npar_ram)
     if covariates:
         table = cx.covariate_rows(table, covariates, sample)
     warnings = (choice.warnings + ([] if converged else ["the optimizer did not converge"])
@@ -340,6 +358,45 @@ def _gauss_newton(structure: OrdinalStructure, s: np.ndarray, weight: np.ndarray
     restart = np.concatenate([simple_start(structure.ram), theta[structure.npar_ram:]])
     out = minimise(f, pieces, theta, restart)
     return out.theta, out.converged
+
+
+def _gauss_newton_tied(structure, s: np.ndarray, weight: np.ndarray,
+                       theta: np.ndarray) -> tuple[np.ndarray, bool]:
+    """:func:`_gauss_newton` over the free parameters of tied / fixed thresholds."""
+    from survey.sem.ordinal.optimise import minimise
+
+    def f(t: np.ndarray) -> float:
+        return objective(s - structure.moments(t).stats, weight)
+
+    def pieces(t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        delta = structure.jacobian(t)
+        wd = weighted(weight, delta)
+        return wd.T @ (s - structure.moments(t).stats), delta.T @ wd
+
+    full = structure.tie.expand(theta)
+    restart = structure.tie.reduce(np.concatenate([simple_start(structure.ram), full[structure.npar_ram:]]))
+    out = minimise(f, pieces, theta, restart)
+    return out.theta, out.converged
+
+
+def _threshold_rows(table: pd.DataFrame, tie, npar_ram: int) -> pd.DataFrame:
+    """Labels of the threshold rows; fixed thresholds without SE (lavaan: free 0, se 0)."""
+    table = table.copy()
+    rows = np.flatnonzero(table["op"].to_numpy() == "|")
+    for q, r in enumerate(rows):
+        full = npar_ram + q
+        if full in tie.labels:
+            table.iloc[r, table.columns.get_loc("label")] = tie.labels[full]
+        if full in tie.fixed:
+            for col in ("se", "z", "pvalue"):
+                if col in table.columns:
+                    table.iloc[r, table.columns.get_loc(col)] = 0.0 if col == "se" else np.nan
+            for col in ("ci.lower", "ci.upper"):
+                if col in table.columns:
+                    table.iloc[r, table.columns.get_loc(col)] = tie.fixed[full]
+            if "free" in table.columns:
+                table.iloc[r, table.columns.get_loc("free")] = 0
+    return table
 
 
 def simple_start(ram) -> np.ndarray:

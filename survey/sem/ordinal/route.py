@@ -17,7 +17,7 @@ from survey.errors import SurveyInputError, SurveyWarning
 from survey.sem.ordinal.choices import ESTIMATORS, resolve
 
 ORDINAL_ESTIMATORS = tuple(ESTIMATORS)  # lavaan's estimators for categorical data (ordinal.choices)
-ORDINAL_OPTIONS = ("parameterization", "std_lv", "orthogonal")
+ORDINAL_OPTIONS = ("parameterization", "std_lv", "orthogonal", "thresholds")
 
 
 def wants_ordinal(estimator: str, ordered) -> bool:
@@ -83,6 +83,9 @@ def fit_ordered(
         raise SurveyInputError(f"option {unknown[0]}= is not available with ordered items yet",
                                field=unknown[0])
     ordered = True if ordered in (True, "all") else _as_list(ordered)
+    if options.get("thresholds") and group is not None:
+        raise SurveyInputError("threshold formulas (item | t1) with group= are not available yet (available: "
+                               "one group; several groups: group_equal=['thresholds'])", field="model")
 
     def run(frame: pd.DataFrame, se_kind: str = se):
         if group is None:
@@ -92,6 +95,7 @@ def fit_ordered(
                                parameterization=options.get("parameterization", "delta"),
                                std_lv=bool(options.get("std_lv", False)), se=se_kind, test=test,
                                orthogonal=bool(options.get("orthogonal", False)),
+                               thresholds=options.get("thresholds"),
                                information=information, sampling_weights=sampling_weights,
                                sampling_weights_normalization=sampling_weights_normalization)
         more = {**options, "sampling_weights": sampling_weights,

@@ -1,0 +1,150 @@
+"""lavaan's threshold formulas ``item | t1 + t2`` for one group of ordered items.
+
+lavaan syntax (lavaan tutorial, "Thresholds"): ``x1 | a*t1 + t2`` labels the first threshold of x1,
+``x1 | 0*t1`` fixes it, ``start(v)*t1`` gives its starting value; thresholds (of several items) sharing a
+label are one parameter. The ordinal parameter vector is ``[RAM parameters, thresholds]``
+(:mod:`survey.sem.ordinal.objective`); the tied vector maps onto it linearly,
+``theta = K theta_free + c`` (fixed thresholds in c), so the implied statistics are those of ``theta``
+and the Jacobian is ``Delta K`` (the chain rule).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from survey.errors import SurveyInputError
+
+_TERM = re.compile(r"^\s*(?:(?P<mod>[^*]+)\*)?\s*t(?P<k>[0-9]+)\s*$")
+_NUMBER = re.compile(r"^[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?$")
+_START = re.compile(r"^start\(\s*(?P<v>[^)]+)\)$")
+_NAME = re.compile(r"^[A-Za-z.][A-Za-z0-9._]*$")
+
+
+@dataclass
+class ThresholdSpec:
+    """One ``item | tK`` term: its label, fixed value or start value."""
+
+    item: str
+    k: int  # 1-based threshold number
+    label: str = ""
+    fixed: float | None = None
+    start: float | None = None
+
+
+def _is_threshold_line(line: str) -> bool:
+    return "|" in line and not re.search(r"[~=<>]", line)
+
+
+def split_thresholds(model: str) -> tuple[str, list[ThresholdSpec]]:
+    """``model`` without its threshold formulas, and those formulas' terms (one-line errors otherwise)."""
+    keep: list[str] = []
+    specs: list[ThresholdSpec] = []
+    for number, raw in enumerate(model.replace(";", "\n").splitlines(), start=1):
+        line = raw.split("#", 1)[0]
+        if not _is_threshold_line(line):
+            keep.append(raw)
+            continue
+        item, _, rhs = line.partition("|")
+        item = item.strip()
+        if not _NAME.match(item):
+            raise SurveyInputError(f"line {number}: bad item name in a threshold formula", value=item,
+                                   field="model")
+        for term in rhs.split("+"):
+            m = _TERM.match(term)
+            if not m:
+                raise SurveyInputError(f"line {number}: a threshold term is written [label*|value*]tK",
+                                       value=term.strip(), field="model")
+            spec = ThresholdSpec(item, int(m.group("k")))
+            mod = (m.group("mod") or "").strip()
+            if _NUMBER.match(mod):
+                spec.fixed = float(mod)
+            elif _START.match(mod.replace(" ", "")):
+                spec.start = float(_START.match(mod.replace(" ", "")).group("v"))
+            elif _NAME.match(mod):
+                spec.label = mod
+            elif mod:
+                raise SurveyInputError(f"line {number}: threshold modifiers available: a label, a fixed "
+                                       "value, start(value) (c() vectors need group=, not available yet)",
+                                       value=mod, field="model")
+            specs.append(spec)
+    labels = {s.label for s in specs if s.label}
+    rest = "\n".join(keep)
+    for lab in labels:
+        if re.search(rf"(?<![A-Za-z0-9._]){re.escape(lab)}(?![A-Za-z0-9._])\s*\*", rest) or re.search(
+                rf"(==|<|>|:=)[^\n]*(?<![A-Za-z0-9._]){re.escape(lab)}(?![A-Za-z0-9._])", rest):
+            raise SurveyInputError("threshold labels shared with other parameters or used in constraints / "
+                                   "defined parameters are not available yet (available: labels shared "
+                                   "among thresholds, fixed values, start())", value=lab, field="model")
+    return rest, specs
+
+
+class TiedThresholds:
+    """The map theta_free -> theta = K theta_free + c of thresholds labelled / fixed by ``specs``.
+
+    ``items`` are the ordered items in the order of the thresholds, ``nth`` their numbers of thresholds,
+    ``npar_ram`` the count of RAM parameters before them."""
+
+    def __init__(self, specs: list[ThresholdSpec], items: list[str], nth: list[int], npar_ram: int):
+        offset = dict(zip(items, np.concatenate([[0], np.cumsum(nth)])[:-1].tolist(), strict=True))
+        count = dict(zip(items, nth, strict=True))
+        total = npar_ram + int(sum(nth))
+        column = list(range(total))  # full index -> key
+        self.fixed: dict[int, float] = {}
+        self.start: dict[int, float] = {}
+        self.labels: dict[int, str] = {}
+        by_label: dict[str, int] = {}
+        for s in specs:
+            if s.item not in offset:
+                raise SurveyInputError("a threshold formula names an item that is not ordered in the model",
+                                       value=s.item, field="model")
+            if not 1 <= s.k <= count[s.item]:
+                raise SurveyInputError(f"{s.item} has {count[s.item]} thresholds", value=f"t{s.k}",
+                                       field="model")
+            full = npar_ram + offset[s.item] + s.k - 1
+            if s.fixed is not None:
+                self.fixed[full] = s.fixed
+            if s.start is not None:
+                self.start[full] = s.start
+            if s.label:
+                self.labels[full] = s.label
+                column[full] = by_label.setdefault(s.label, full)
+        keys = [k for i, k in enumerate(column) if i not in self.fixed]
+        order = list(dict.fromkeys(keys))
+        self.K = np.zeros((total, len(order)))
+        for i, k in enumerate(column):
+            if i not in self.fixed:
+                self.K[i, order.index(k)] = 1.0
+        self.c = np.zeros(total)
+        for i, v in self.fixed.items():
+            self.c[i] = v
+        self.first = np.array([int(np.flatnonzero(self.K[:, j])[0]) for j in range(len(order))], dtype=int)
+
+    def expand(self, t: np.ndarray) -> np.ndarray:
+        return self.K @ t + self.c
+
+    def reduce(self, theta: np.ndarray) -> np.ndarray:
+        out = np.asarray(theta, dtype=float).copy()
+        for i, v in self.start.items():
+            out[i] = v
+        return out[self.first]
+
+
+class TiedStructure:
+    """An ordinal structure over the free parameters of :class:`TiedThresholds` (delegates the rest)."""
+
+    def __init__(self, inner, tie: TiedThresholds):
+        self.inner = inner
+        self.tie = tie
+        self.npar = tie.K.shape[1]
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+    def moments(self, t: np.ndarray):
+        return self.inner.moments(self.tie.expand(t))
+
+    def jacobian(self, t: np.ndarray) -> np.ndarray:
+        return self.inner.jacobian(self.tie.expand(t)) @ self.tie.K
