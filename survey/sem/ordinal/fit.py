@@ -271,11 +271,17 @@ def _fit(model: str, data: pd.DataFrame, choice: choices.Choice, ordered, missin
         if covariates or numeric:
             raise SurveyInputError("threshold formulas (item | t1) with covariates or continuous variables "
                                    "are not available yet (available: ordered items only)", field="model")
-        from survey.sem.ordinal.threshold_syntax import TiedStructure, TiedThresholds
+        from survey.sem.ordinal.threshold_syntax import (
+            TiedStructure,
+            TiedThresholds,
+            gauss_newton_tied,
+            threshold_rows,
+        )
 
         tie = TiedThresholds(th_specs, ord_names, nth, structure.npar_ram)
         inner, structure = structure, TiedStructure(structure, tie)
-        theta, converged = _gauss_newton_tied(structure, s, weight, tie.reduce(theta0))
+        theta, converged = gauss_newton_tied(structure, s, weight, tie.reduce(theta0),
+                                               simple_start(inner.ram))
     else:
         theta, converged = _gauss_newton(structure, s, weight, theta0)
     delta = structure.jacobian(theta)
@@ -303,7 +309,7 @@ def _fit(model: str, data: pd.DataFrame, choice: choices.Choice, ordered, missin
         structure, theta, v = inner, tie.expand(theta), tie.K @ v @ tie.K.T
     table = estimates_table(structure, theta, v, sample)
     if tie is not None:
-        table = _threshold_rows(table, tie, structure.npar_ram)
+        table = threshold_rows(table, tie, structure.npar_ram)
     if covariates:
         table = cx.covariate_rows(table, covariates, sample)
     warnings = (choice.warnings + ([] if converged else ["the optimizer did not converge"])
@@ -358,45 +364,6 @@ def _gauss_newton(structure: OrdinalStructure, s: np.ndarray, weight: np.ndarray
     restart = np.concatenate([simple_start(structure.ram), theta[structure.npar_ram:]])
     out = minimise(f, pieces, theta, restart)
     return out.theta, out.converged
-
-
-def _gauss_newton_tied(structure, s: np.ndarray, weight: np.ndarray,
-                       theta: np.ndarray) -> tuple[np.ndarray, bool]:
-    """:func:`_gauss_newton` over the free parameters of tied / fixed thresholds."""
-    from survey.sem.ordinal.optimise import minimise
-
-    def f(t: np.ndarray) -> float:
-        return objective(s - structure.moments(t).stats, weight)
-
-    def pieces(t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        delta = structure.jacobian(t)
-        wd = weighted(weight, delta)
-        return wd.T @ (s - structure.moments(t).stats), delta.T @ wd
-
-    full = structure.tie.expand(theta)
-    restart = structure.tie.reduce(np.concatenate([simple_start(structure.ram), full[structure.npar_ram:]]))
-    out = minimise(f, pieces, theta, restart)
-    return out.theta, out.converged
-
-
-def _threshold_rows(table: pd.DataFrame, tie, npar_ram: int) -> pd.DataFrame:
-    """Labels of the threshold rows; fixed thresholds without SE (lavaan: free 0, se 0)."""
-    table = table.copy()
-    rows = np.flatnonzero(table["op"].to_numpy() == "|")
-    for q, r in enumerate(rows):
-        full = npar_ram + q
-        if full in tie.labels:
-            table.iloc[r, table.columns.get_loc("label")] = tie.labels[full]
-        if full in tie.fixed:
-            for col in ("se", "z", "pvalue"):
-                if col in table.columns:
-                    table.iloc[r, table.columns.get_loc(col)] = 0.0 if col == "se" else np.nan
-            for col in ("ci.lower", "ci.upper"):
-                if col in table.columns:
-                    table.iloc[r, table.columns.get_loc(col)] = tie.fixed[full]
-            if "free" in table.columns:
-                table.iloc[r, table.columns.get_loc("free")] = 0
-    return table
 
 
 def simple_start(ram) -> np.ndarray:

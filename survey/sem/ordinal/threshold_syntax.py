@@ -14,8 +14,11 @@ import re
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 from survey.errors import SurveyInputError
+from survey.sem.ordinal.objective import objective, weighted
+from survey.sem.ordinal.optimise import minimise
 
 _TERM = re.compile(r"^\s*(?:(?P<mod>[^*]+)\*)?\s*t(?P<k>[0-9]+)\s*$")
 _NUMBER = re.compile(r"^[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?$")
@@ -148,3 +151,40 @@ class TiedStructure:
 
     def jacobian(self, t: np.ndarray) -> np.ndarray:
         return self.inner.jacobian(self.tie.expand(t)) @ self.tie.K
+
+
+def gauss_newton_tied(structure: TiedStructure, s: np.ndarray, weight: np.ndarray, theta: np.ndarray,
+                      ram_restart: np.ndarray) -> tuple[np.ndarray, bool]:
+    """:func:`survey.sem.ordinal.fit._gauss_newton` over the free parameters of tied / fixed thresholds."""
+    def f(t: np.ndarray) -> float:
+        return objective(s - structure.moments(t).stats, weight)
+
+    def pieces(t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        delta = structure.jacobian(t)
+        wd = weighted(weight, delta)
+        return wd.T @ (s - structure.moments(t).stats), delta.T @ wd
+
+    full = structure.tie.expand(theta)
+    restart = structure.tie.reduce(np.concatenate([ram_restart, full[structure.npar_ram:]]))
+    out = minimise(f, pieces, theta, restart)
+    return out.theta, out.converged
+
+
+def threshold_rows(table: pd.DataFrame, tie, npar_ram: int) -> pd.DataFrame:
+    """Labels of the threshold rows; fixed thresholds without SE (lavaan: free 0, se 0)."""
+    table = table.copy()
+    rows = np.flatnonzero(table["op"].to_numpy() == "|")
+    for q, r in enumerate(rows):
+        full = npar_ram + q
+        if full in tie.labels:
+            table.iloc[r, table.columns.get_loc("label")] = tie.labels[full]
+        if full in tie.fixed:
+            for col in ("se", "z", "pvalue"):
+                if col in table.columns:
+                    table.iloc[r, table.columns.get_loc(col)] = 0.0 if col == "se" else np.nan
+            for col in ("ci.lower", "ci.upper"):
+                if col in table.columns:
+                    table.iloc[r, table.columns.get_loc(col)] = tie.fixed[full]
+            if "free" in table.columns:
+                table.iloc[r, table.columns.get_loc("free")] = 0
+    return table
