@@ -59,3 +59,23 @@ def test_threshold_formulas_with_groups_are_refused_in_one_line():
     with pytest.raises(SurveyInputError, match="with group= are not available yet") as info:
         survey.cfa(REF["shared"]["model"], data, ordered=[f"r{i}" for i in range(1, 7)], group="g")
     assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize("method", ["vcov", "modindices", "score_tests", "vcov_std"])
+def test_what_tied_thresholds_do_not_carry_is_refused_in_one_line(method):
+    res = _fit("shared")
+    with pytest.raises(SurveyInputError, match="threshold formulas") as info:
+        getattr(res, method)()
+    assert "\n" not in str(info.value)
+
+
+def test_bootstrap_after_threshold_formulas_is_refused_in_one_line():
+    with pytest.raises(SurveyInputError, match="bootstrap standard errors after threshold formulas"):
+        survey.cfa(REF["shared"]["model"], DATA["hs"], ordered=True, estimator="DWLS", se="bootstrap")
+
+
+def test_residuals_and_summary_after_threshold_formulas():
+    res = _fit("shared")
+    assert "Thresholds" in res.summary()
+    assert res.to_dict()["estimates"]
+    assert res.residuals()

@@ -83,6 +83,9 @@ def fit_ordered(
         raise SurveyInputError(f"option {unknown[0]}= is not available with ordered items yet",
                                field=unknown[0])
     ordered = True if ordered in (True, "all") else _as_list(ordered)
+    if options.get("thresholds") and n_boot:
+        raise SurveyInputError("bootstrap standard errors after threshold formulas (item | t1) are not "
+                               "available yet (available: the standard / robust SEs)", field="se")
     if options.get("thresholds") and group is not None:
         raise SurveyInputError("threshold formulas (item | t1) with group= are not available yet (available: "
                                "one group; several groups: group_equal=['thresholds'])", field="model")
