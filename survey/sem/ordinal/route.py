@@ -78,6 +78,10 @@ def fit_ordered(
                                                    else np.shape(bootstrap_indices[0])[0])
         se = "standard"  # the fit's own SEs, then replaced (survey.sem.ordinal.bootstrap)
     resolve(est, se, test, information)  # the estimator / se / test / information as lavaan (ordinal.choices)
+    options = dict(options)
+    options.pop("meanstructure", None)  # lavaan: categorical data always have one (thresholds); no effect
+    if options.get("fixed_x", True) is True:  # lavaan's default; no covariate is ever free with ordered items
+        options.pop("fixed_x", None)
     unknown = sorted(set(options) - set(ORDINAL_OPTIONS))
     if unknown:
         raise SurveyInputError(f"option {unknown[0]}= is not available with ordered items yet",
