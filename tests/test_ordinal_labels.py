@@ -81,3 +81,29 @@ def test_residuals_and_summary_after_threshold_formulas():
     assert "Thresholds" in res.summary()
     assert res.to_dict()["estimates"]
     assert res.residuals()
+
+
+def _cli(argv, capsys):
+    from survey.cli import main
+
+    try:
+        main(argv)
+        code = 0
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_cli_fits_threshold_formulas_with_ordered_items(tmp_path, capsys):
+    model = tmp_path / "m.lav"
+    model.write_text(REF["shared"]["model"] + "\n")
+    data = str(HERE / "hs_cut.csv")
+    code, out, _ = _cli(["fit", str(model), data, "--ordered", "r1,r2,r3,r4,r5,r6", "--json"], capsys)
+    assert code == 0
+    got = json.loads(out)
+    assert got["fit_measures"]["chisq"] == pytest.approx(REF["shared"]["fit_measures"]["chisq"], abs=1e-3)
+    th = {(e["lhs"], e["rhs"]): e for e in got["estimates"] if e["op"] == "|"}
+    assert th[("r1", "t1")]["label"] == th[("r2", "t1")]["label"] == "a"
+    code, _, err = _cli(["fit", str(model), data, "--json"], capsys)  # continuous: one-line refusal
+    assert code == 2 and "need ordered items" in err and err.strip().count("\n") == 0
