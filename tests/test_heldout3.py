@@ -33,8 +33,6 @@ XFAIL = {  # open deviations from lavaan, each with its cause
     # lavaan's estimates our observed-information se equal lavaan's (g =~ x1..x3: .16668 .14131 .14307);
     # the ML (expected) and first-order se of this model equal lavaan's
     "bif_mlr": "lavaan stops 1e-5 short of the optimum on a Heywood ridge (se 0.1-0.3% apart)",
-    # lavaan's threshold formulas "b1 | t1*t1" (labels / fixed values on thresholds) are refused in one line
-    "ord_labels": "threshold formulas (item | t1) are not available yet (refused with that reason)",
 }
 SAME_BASELINE: dict[str, str] = {}
 # secondary measures left open, per case (gr_drop_fiml_fx's FIML-corrected robust RMSEA / CFI, FIML +
@@ -98,13 +96,12 @@ def test_reversed_covariances_are_named_as_lavaan_names_them():
     assert {("x7", "x9"), ("x2", "x6"), ("textual", "speed")} <= ref
 
 
-def test_threshold_formulas_are_refused_in_one_line():
-    """lavaan's ``item | t1`` rows were joined to the previous line (a garbled modifier error); now one
-    line naming them, with what is available."""
-    case = REF["cases"]["ord_labels"]
+def test_threshold_formulas_without_ordered_items_are_refused_in_one_line():
+    """``item | t1`` rows fit with ordered items (ord_labels equals lavaan); a continuous fit refuses them
+    in one line naming the line."""
     with pytest.raises(SurveyInputError, match="threshold formulas") as info:
-        SET.fit_case("ord_labels")
-    assert "line 3" in str(info.value) and "\n" not in str(info.value) and "error" not in case
+        survey.cfa(REF["models"]["ord_labels"], SET.data["hs"])
+    assert "line 3" in str(info.value) and "\n" not in str(info.value)
 
 
 @pytest.mark.parametrize("name", ["mimic_cx", "mimic_cx_mlr"])

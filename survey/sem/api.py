@@ -117,6 +117,12 @@ def fit(
     from survey.sem.observed import check_information_options
     from survey.sem.syntax.checks import check_partable_options, check_path
 
+    if wants_ordinal(estimator, ordered):  # lavaan's threshold formulas item | t1 (ordinal.threshold_syntax)
+        from survey.sem.ordinal.threshold_syntax import split_thresholds
+
+        model, th_specs = split_thresholds(model)
+        if th_specs:
+            partable_options["thresholds"] = th_specs
     if "group_label" in partable_options:  # lavaan's group.label: the groups used, in that order
         label = partable_options.pop("group_label")
         label = [label] if isinstance(label, str) else list(label)

@@ -55,6 +55,7 @@ class OrdinalFit(OrdinalResult):
     structure: OrdinalStructure | None = None  # the map theta -> statistics (for vcov_std)
     theta: np.ndarray | None = None  # [RAM parameters, thresholds]
     se: str = ""  # lavaan's se: "standard", "robust.sem" or "none" ("": the estimator's)
+    tied_thresholds: bool = False  # threshold formulas (item | t1) tied / fixed thresholds (threshold_syntax)
 
     def _std_all_at(self, theta: np.ndarray) -> np.ndarray:
         """``std.all`` of every row of ``parameter_table`` at ``theta``."""
@@ -194,7 +195,8 @@ def fit_ordinal(model: str, data: pd.DataFrame, *, estimator: str = "WLSMV", ord
                 missing: str = "listwise", parameterization: str = "delta",
                 std_lv: bool = False, se: str = "default", test: str = "default",
                 information: str | None = None, sampling_weights: str | None = None,
-                sampling_weights_normalization: str = "total", orthogonal: bool = False) -> OrdinalFit:
+                sampling_weights_normalization: str = "total", orthogonal: bool = False,
+                thresholds: list | None = None) -> OrdinalFit:
     """Fit ``model`` to the ordered items of ``data``: every observed variable (``ordered`` None, True or
     "all") or those listed in ``ordered``, the others continuous (polyserial and Pearson correlations in
     the two-step statistics, :mod:`survey.sem.ordinal.mixed`; listwise complete cases).
@@ -204,16 +206,18 @@ def fit_ordinal(model: str, data: pd.DataFrame, *, estimator: str = "WLSMV", ord
     ``missing``: listwise (lavaan's default) or pairwise; ``parameterization``: delta or theta;
     ``std_lv``: factor variances fixed to 1 instead of the first loadings; ``sampling_weights``: a column of
     sampling weights, ``sampling_weights_normalization`` "total" | "group" | "none"; ``orthogonal``:
-    uncorrelated factors (lavaan ``orthogonal = TRUE``).
+    uncorrelated factors (lavaan ``orthogonal = TRUE``); ``thresholds``: the terms of lavaan's threshold
+    formulas (:func:`survey.sem.ordinal.threshold_syntax.split_thresholds`: labels, fixed values, start).
     """
     with threadpool_limits(1):  # moderate matrices: BLAS threads only contend
         return _fit(model, data, choices.resolve(estimator, se, test, information), ordered, missing,
-                    parameterization, std_lv, (sampling_weights, sampling_weights_normalization), orthogonal)
+                    parameterization, std_lv, (sampling_weights, sampling_weights_normalization), orthogonal,
+                    thresholds)
 
 
 def _fit(model: str, data: pd.DataFrame, choice: choices.Choice, ordered, missing: str, parameterization: str,
          std_lv: bool, weights: tuple[str | None, str] = (None, "total"),
-         orthogonal: bool = False) -> OrdinalFit:
+         orthogonal: bool = False, th_specs: list | None = None) -> OrdinalFit:
     est = choice.estimator
     if parameterization not in ("delta", "theta"):
         raise SurveyInputError(f"parameterization={parameterization!r} is not one of delta, theta",
@@ -263,7 +267,24 @@ def _fit(model: str, data: pd.DataFrame, choice: choices.Choice, ordered, missin
     weight = weight_matrix(sample.gamma, choice.weight)
     s = sample.wls_obs
     theta0 = np.concatenate([_ram_start(structure, sample), np.concatenate(sample.thresholds)])
-    theta, converged = _gauss_newton(structure, s, weight, theta0)
+    tie = None
+    if th_specs:
+        if covariates or numeric:
+            raise SurveyInputError("threshold formulas (item | t1) with covariates or continuous variables "
+                                   "are not available yet (available: ordered items only)", field="model")
+        from survey.sem.ordinal.threshold_syntax import (
+            TiedStructure,
+            TiedThresholds,
+            gauss_newton_tied,
+            threshold_rows,
+        )
+
+        tie = TiedThresholds(th_specs, ord_names, nth, structure.npar_ram)
+        inner, structure = structure, TiedStructure(structure, tie)
+        theta, converged = gauss_newton_tied(structure, s, weight, tie.reduce(theta0),
+                                               simple_start(inner.ram))
+    else:
+        theta, converged = _gauss_newton(structure, s, weight, theta0)
     delta = structure.jacobian(theta)
     n = sample.nobs
     try:
@@ -285,14 +306,18 @@ def _fit(model: str, data: pd.DataFrame, choice: choices.Choice, ordered, missin
         test_list[0].pvalue = measures["pvalue"] = measures["baseline.pvalue"] = float("nan")
     if choice.se == "none":  # lavaan se = "none": estimates without standard errors
         v = np.full_like(v, np.nan)
+    if tie is not None:  # report on the full vector: theta = K theta_free + c, vcov K V K'
+        structure, theta, v = inner, tie.expand(theta), tie.K @ v @ tie.K.T
     table = estimates_table(structure, theta, v, sample)
+    if tie is not None:
+        table = threshold_rows(table, tie, structure.npar_ram)
     if covariates:
         table = cx.covariate_rows(table, covariates, sample)
     warnings = (choice.warnings + ([] if converged else ["the optimizer did not converge"])
                 + solution_warnings(table, sample))
     implied = structure.moments(theta).sigma
     return OrdinalFit(est, parameterization, count, converged, table, measures, v, sample, test_list, implied,
-                      warnings, model, structure, theta, choice.se)
+                      warnings, model, structure, theta, choice.se, tie is not None)
 
 
 def solution_warnings(table: pd.DataFrame, sample: SampleStatistics) -> list[str]:

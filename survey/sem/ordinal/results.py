@@ -60,6 +60,7 @@ class OrdinalResult(SEMResult):
     def vcov(self) -> pd.DataFrame:
         """Covariance matrix of the free parameters, named as lavaan's ``vcov()``: the label, else
         ``lhs op rhs`` (``.gG`` for groups g > 1); shared (equal) parameters once."""
+        _not_with_tied_thresholds(self, "vcov")
         pt = self.parameter_table
         names: dict[int, str] = {}
         for r in pt[pt["free"] > 0].itertuples(index=False):
@@ -73,6 +74,7 @@ class OrdinalResult(SEMResult):
         """Delta-method covariance of the standardized free parameters (``lavInspect(fit,
         "vcov.std.all")``): ``J V J'``, J the central-difference Jacobian of each free parameter's
         ``std.all`` (its first row) in the parameters (Rao 1973, 6a.2); one group."""
+        _not_with_tied_thresholds(self, "vcov_std")
         from survey.sem.ordinal._engine import numerical_jacobian
 
         if type != "std.all" or not self.single:
@@ -129,6 +131,7 @@ class OrdinalResult(SEMResult):
         """lavaan's ``modindices()`` (mi, epc, sepc.lv, sepc.all of every fixed-to-zero loading and residual
         covariance; :mod:`survey.sem.ordinal.modindices`); ordered items, one group or a configural
         multi-group model (:mod:`survey.sem.ordinal.group_modindices`)."""
+        _not_with_tied_thresholds(self, "modindices")
         from survey.sem.ordinal.group_modindices import group_modification_indices
         from survey.sem.ordinal.modindices import modification_indices
 
@@ -150,6 +153,7 @@ class OrdinalResult(SEMResult):
         """lavaan's ``lavTestScore(fit)$uni``: univariate score tests of the equality constraints (shared
         labels, ``group_equal``), the total test in ``attrs["total"]``; lavaan's ordinary score test also
         under robust SEs, with its warning (:mod:`survey.sem.ordinal.score`)."""
+        _not_with_tied_thresholds(self, "score_tests")
         from survey.sem.ordinal.score import ordinal_score_tests
 
         return ordinal_score_tests(self)
@@ -205,3 +209,11 @@ class OrdinalResult(SEMResult):
         head = (f"<p>{html.escape(str(self.estimator))} ({state}), <i>N</i> = {int(np.sum(self.nobs))}; "
                 f"{fit_line.fit_html(self.measures, fit_line.test_method(self))}</p>")
         return head + self.estimates().to_html(index=False, float_format=lambda v: f"{v:.3f}")
+
+
+def _not_with_tied_thresholds(fit, what: str) -> None:
+    """One-line refusal of what the tied / fixed thresholds of threshold formulas do not carry yet."""
+    if getattr(fit, "tied_thresholds", False):
+        raise SurveyInputError(f"{what}() after threshold formulas (item | t1) with labels or fixed values "
+                               "is not available yet (available: estimates, fit measures, standardized "
+                               "solution, residuals)", field="model")

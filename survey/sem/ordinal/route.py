@@ -17,7 +17,7 @@ from survey.errors import SurveyInputError, SurveyWarning
 from survey.sem.ordinal.choices import ESTIMATORS, resolve
 
 ORDINAL_ESTIMATORS = tuple(ESTIMATORS)  # lavaan's estimators for categorical data (ordinal.choices)
-ORDINAL_OPTIONS = ("parameterization", "std_lv", "orthogonal")
+ORDINAL_OPTIONS = ("parameterization", "std_lv", "orthogonal", "thresholds")
 
 
 def wants_ordinal(estimator: str, ordered) -> bool:
@@ -78,11 +78,21 @@ def fit_ordered(
                                                    else np.shape(bootstrap_indices[0])[0])
         se = "standard"  # the fit's own SEs, then replaced (survey.sem.ordinal.bootstrap)
     resolve(est, se, test, information)  # the estimator / se / test / information as lavaan (ordinal.choices)
+    options = dict(options)
+    options.pop("meanstructure", None)  # lavaan: categorical data always have one (thresholds); no effect
+    if options.get("fixed_x", True) is True:  # lavaan's default; no covariate is ever free with ordered items
+        options.pop("fixed_x", None)
     unknown = sorted(set(options) - set(ORDINAL_OPTIONS))
     if unknown:
         raise SurveyInputError(f"option {unknown[0]}= is not available with ordered items yet",
                                field=unknown[0])
     ordered = True if ordered in (True, "all") else _as_list(ordered)
+    if options.get("thresholds") and n_boot:
+        raise SurveyInputError("bootstrap standard errors after threshold formulas (item | t1) are not "
+                               "available yet (available: the standard / robust SEs)", field="se")
+    if options.get("thresholds") and group is not None:
+        raise SurveyInputError("threshold formulas (item | t1) with group= are not available yet (available: "
+                               "one group; several groups: group_equal=['thresholds'])", field="model")
 
     def run(frame: pd.DataFrame, se_kind: str = se):
         if group is None:
@@ -92,6 +102,7 @@ def fit_ordered(
                                parameterization=options.get("parameterization", "delta"),
                                std_lv=bool(options.get("std_lv", False)), se=se_kind, test=test,
                                orthogonal=bool(options.get("orthogonal", False)),
+                               thresholds=options.get("thresholds"),
                                information=information, sampling_weights=sampling_weights,
                                sampling_weights_normalization=sampling_weights_normalization)
         more = {**options, "sampling_weights": sampling_weights,

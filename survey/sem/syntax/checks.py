@@ -110,7 +110,10 @@ def validate_model_file(path: str) -> str:
         if has_levels(text):  # two-level model (survey.sem.multilevel)
             level_partable(text)
             return text
-        formulas = syntax.parse_syntax(text)
+        from survey.sem.syntax.thresholds import split_thresholds
+
+        stripped, specs = split_thresholds(text)  # item | t1: fitted with ordered items (refused otherwise)
+        formulas = syntax.parse_syntax(stripped if specs else text)
         syntax.build_partable(formulas, **_group_count(formulas))
     except SurveyInputError as exc:
         raise SurveyInputError(exc.message, file=path, value=exc.value) from None

@@ -291,9 +291,8 @@ def parse_syntax(text: str) -> list[Formula]:
                          "its group name is not available (available: group: NAME / group: 1, or one "
                          "model for all groups with per-group values c(...); level: with cluster=)", line)
         if "|" in _strip_strings(line) and not re.search(r"[~=<>]", _strip_strings(line)):
-            raise _error(number, "threshold formulas (item | t1) are not available yet (available: "
-                         "thresholds estimated per item, equal across groups with group_equal="
-                         "['thresholds'])", line)
+            raise _error(number, "threshold formulas (item | t1) need ordered items (ordered=... / "
+                         "--ordered COLS; lavaan: thresholds belong to ordered variables)", line)
         lhs_text, op, rhs_text = _split_operator(line, number)
         if op == ":=":
             if not _NAME.match(lhs_text):
