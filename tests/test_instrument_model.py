@@ -34,7 +34,9 @@ def simulate(inst: Instrument, n: int, seed: int) -> pd.DataFrame:
     drivers = list(B_TRUE)
     phi = np.full((len(drivers), len(drivers)), 0.3)
     np.fill_diagonal(phi, 1.0)
-    xi = rng.multivariate_normal(np.zeros(len(drivers)), phi, size=n)
+    # Cholesky: the SVD default factor of phi (its eigenvalue .7 repeated) differs between LAPACK builds and
+    # CPUs, and so would the draws
+    xi = rng.multivariate_normal(np.zeros(len(drivers)), phi, size=n, method="cholesky")
     latent = {d: xi[:, k] for k, d in enumerate(drivers)}
     latent["FOL"] = sum(B_TRUE[d] * latent[d] for d in drivers) + rng.normal(0.0, 0.6, n)
     cols: dict[str, np.ndarray] = {}
