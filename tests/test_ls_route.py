@@ -76,7 +76,7 @@ def test_tests_table_as_lavaan(estimator):
 @pytest.mark.parametrize("kwargs, option", [
     ({"missing": "fiml"}, "missing"),
     ({"se": "robust"}, "se"),
-    ({"se": "bootstrap", "group": "school"}, "se"),  # one group: tests/test_ls_bootstrap.py
+    ({"se": "bootstrap", "sampling_weights": "wt"}, "se"),  # tests/test_ls_bootstrap*.py
     ({"bootstrap": 10}, "bootstrap"),
     ({"cluster": "school"}, "cluster"),
     ({"test": "satorra.bentler"}, "test"),

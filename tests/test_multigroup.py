@@ -208,7 +208,7 @@ def test_bad_input_is_reported():
     with pytest.raises(SurveyInputError, match="group_partial"):
         fit_multigroup(c["model"], data, "school", group_equal=["loadings"], group_partial=["x99~1"])
     with pytest.raises(SurveyInputError, match="estimator"):
-        fit_multigroup(c["model"], data, "school", estimator="WLSMV")
+        fit_multigroup(c["model"], data, "school", estimator="PML")
     with pytest.raises(SurveyInputError, match="fewer than two groups"):
         fit_multigroup(c["model"], data.assign(one="a"), "one")
 

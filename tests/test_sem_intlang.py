@@ -48,9 +48,11 @@ def test_explicit_constraints_hold_outside_single_group_ml(options):
 
 
 def test_per_group_vectors_label_each_group_also_with_ordered_items():
-    # ordered items: = lavaan in tests/test_ordinal_missing.py (groups_vectors)
+    # ordered items: = lavaan in tests/test_ordinal_missing.py (groups_vectors); three categories each, all
+    # present in both groups (an empty one in a group is refused, as lavaan refuses it)
+    data = HS.assign(**{c: pd.qcut(HS[c], 3, labels=False) + 1 for c in ("x1", "x2", "x3")})
     for options in ({}, {"ordered": ["x1", "x2", "x3"]}):
-        res = survey.fit("visual =~ x1 + c(a1, a2)*x2 + x3", HS.round(), group="school", **options)
+        res = survey.fit("visual =~ x1 + c(a1, a2)*x2 + x3", data, group="school", **options)
         est = res.estimates()
         assert list(est.loc[(est["op"] == "=~") & (est["rhs"] == "x2"), "label"]) == ["a1", "a2"]
 

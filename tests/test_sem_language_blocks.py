@@ -99,7 +99,9 @@ def test_block_errors_name_the_line():
     with pytest.raises(SurveyInputError, match="level:"):
         survey.cfa("level: 1\nvisual =~ x1 + x2 + x3", hs)
     # ordered items take group: blocks too (tests/test_ordinal_missing.py: = lavaan); here saturated, df 0
-    res = survey.cfa("group: 1\nvisual =~ x1 + x2 + x3\ngroup: 2\nvisual =~ x1 + x2 + x3", hs.round(),
+    # (three categories, each present in both groups: an empty one in a group is refused, as lavaan does)
+    cut = hs.assign(**{c: pd.qcut(hs[c], 3, labels=False) + 1 for c in ("x1", "x2", "x3")})
+    res = survey.cfa("group: 1\nvisual =~ x1 + x2 + x3\ngroup: 2\nvisual =~ x1 + x2 + x3", cut,
                      group="school", ordered=["x1", "x2", "x3"])
     assert res.fit_measures()["df"] == 0 and res.fit_measures()["cfi.robust"] == pytest.approx(1.0)
     with pytest.raises(SurveyInputError, match="same variables"):
