@@ -4,7 +4,8 @@ A plain CSV of N responses (45 columns: Qualtrics metadata incl. two personal-da
 follow-drivers 1.0.0 items) is written once to a temporary directory. Then, in this one process:
 
 * time: ``pandas.read_csv(path)`` and ``survey.quality.prepare(path, ...)`` (read, validate, drop personal
-  data, screen, exclusion flow, missing-data report with Little's test), each timed without tracing,
+  data - left unread: ``read_raw(skip=)`` -, screen, exclusion flow, missing-data report with Little's
+  test), each timed without tracing,
   ``--repeat`` times, alternately; the medians are printed, of the wall time and of the process's CPU
   time (user + system time of all its threads, ``resource.getrusage``). pandas 3 parses a large CSV in
   threads, so its wall time shrinks with free cores while its CPU time does not depend on the load:

@@ -132,6 +132,38 @@ def test_keep_pii_is_hashed_with_salt(df, tmp_path):
         prepare(path, V1, keep_pii=["SHI1"], salt="x")
 
 
+def test_dropped_personal_data_is_left_unread_and_still_logged(df, tmp_path, caplog):
+    """The dropped personal-data columns are not parsed (read_raw's skip), the drop is listed and
+    logged in file order as when they were read, a column kept hashed is read, and the outputs equal
+    those of a read of every column followed by the drop."""
+    import logging
+
+    from survey.ingest import pipeline
+    from survey.ingest.readers import read_raw
+
+    path = ex.qualtrics_csv(df, tmp_path / "q.csv", V1)
+    seen: list = []
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(pipeline, "read_raw", lambda p, skip=None: seen.append(read_raw(p, skip)) or seen[-1])
+        with caplog.at_level(logging.INFO, logger="survey.ingest.pii"):
+            res = prepare(path, V1)
+        hashed = prepare(path, V1, keep_pii=["IPAddress"], salt="s")
+    order = ["IPAddress", "RecipientLastName", "RecipientFirstName", "RecipientEmail", "ExternalReference",
+             "LocationLatitude", "LocationLongitude", "COMMENT"]
+    assert seen[0].skipped == order and not set(order) & set(seen[0].frame.columns)
+    assert seen[0].names == list(read_raw(path).frame.columns)
+    assert "IPAddress" in seen[1].frame.columns and "IPAddress" not in seen[1].skipped
+    assert res.report["pii_dropped"] == sorted(order) and hashed.report["pii_hashed"] == ["IPAddress"]
+    assert f"q.csv: dropped personal-data columns {', '.join(order)}" in caplog.messages
+    # the same outputs as reading every column, then dropping
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(pipeline, "read_raw", lambda p, skip=None: read_raw(p))
+        full = prepare(path, V1)
+    pd.testing.assert_frame_equal(res.clean, full.clean)
+    pd.testing.assert_frame_equal(res.exclusions, full.exclusions)
+    assert res.report == full.report
+
+
 def test_raw_files_are_never_modified(df, tmp_path):
     paths = [
         ex.qualtrics_csv(df, tmp_path / "q.csv", V1),

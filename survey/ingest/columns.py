@@ -91,7 +91,7 @@ def map_columns(raw: RawTable, instrument: Instrument) -> ColumnMap:
     by_text = {_text_key(instrument.item(i).text): i for i in ids}
     out = ColumnMap()
     target_of: dict[str, str] = {}
-    for col in map(str, raw.frame.columns):
+    for col in raw.names:
         iid = raw.import_ids.get(col)
         name = _canonical_meta(col, known_meta)
         text = raw.question_text.get(col, "")
@@ -160,22 +160,28 @@ def looks_like_item(col: str, import_id: str | None, instrument: Instrument) -> 
 def _split_unknown(raw: RawTable, instrument: Instrument, cmap: ColumnMap) -> None:
     """Keep as errors only the unknown columns that look like items; list the others as platform
     columns (a known kind, or "unrecognised column")."""
-    columns = list(map(str, raw.frame.columns))
+    columns = raw.names  # positions in the file (unread personal-data columns included)
     for col in [c for c in cmap.unknown if raw.format.startswith("limesurvey") and limesurvey.is_timing(c)]:
         cmap.unknown.remove(col)
         cmap.platform[col] = "LimeSurvey timing"
     for col in cmap.other_meta:
         j = columns.index(col)
-        cmap.platform[col] = platform.kind(col, raw.frame.iloc[:, j], j) or "platform metadata"
+        cmap.platform[col] = platform.kind(col, _values(raw, col, j), j) or "platform metadata"
     keep = []
     for col in cmap.unknown:
         j = columns.index(col)
-        kind = platform.kind(col, raw.frame.iloc[:, j], j)
+        kind = platform.kind(col, _values(raw, col, j), j)
         if kind is None and looks_like_item(col, raw.import_ids.get(col), instrument):
             keep.append(col)
         else:
             cmap.platform[col] = kind or "unrecognised column"
     cmap.unknown = keep
+
+
+def _values(raw: RawTable, col: str, j: int):
+    """The cells of column ``col``, the ``j``-th of the file (by name when some columns were unread:
+    the frame's positions then differ from the file's; names of text exports are strings)."""
+    return raw.frame[col] if raw.skipped else raw.frame.iloc[:, j]
 
 
 def _text_key(text: str) -> str:

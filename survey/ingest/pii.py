@@ -34,8 +34,10 @@ def remove_pii(
 ) -> tuple[pd.DataFrame, list[str], list[str]]:
     """Drop the personal-data columns of ``frame``; hash those named in ``keep``.
 
-    Returns ``(frame, dropped, hashed)``. A ``keep`` column that is not a personal-data column of the
-    file is an error, as is ``keep`` without a ``salt`` (an unsalted hash of an e-mail is reversible).
+    Returns ``(frame, dropped, hashed)``. A dropped column may already be absent from ``frame`` (left
+    unread by :func:`survey.ingest.readers.read_raw`); it is listed and logged all the same. A ``keep``
+    column that is not a personal-data column of the file is an error, as is ``keep`` without a
+    ``salt`` (an unsalted hash of an e-mail is reversible).
     """
     keep = list(keep)
     if keep and not salt:
@@ -48,7 +50,7 @@ def remove_pii(
                 "column named in keep_pii is not a personal-data column of the file", file=file, column=col
             )
     dropped = [c for c in pii_columns if c not in keep]
-    frame = frame.drop(columns=dropped)
+    frame = frame.drop(columns=[c for c in dropped if c in frame.columns])  # some may be left unread
     hashed = []
     for col in keep:
         frame[col] = hash_column(frame[col], str(salt))

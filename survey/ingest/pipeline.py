@@ -21,7 +21,7 @@ from survey.errors import SurveyInputError, SurveyWarning
 from survey.ingest.columns import map_columns
 from survey.ingest.harmonise import harmonise
 from survey.ingest.pii import remove_pii
-from survey.ingest.readers import read_raw
+from survey.ingest.readers import RawTable, read_raw
 from survey.ingest.validate import Problem, Validated, problems_frame, summary_error, validate, write_problems
 from survey.instrument import Instrument, load_instrument
 
@@ -225,7 +225,7 @@ def read_source(
     """
     path = Path(path)
     sha = file_sha256(path) if path.is_file() else ""
-    raw = read_raw(path)
+    raw = read_raw(path, skip=lambda header: _unread_pii(header, instrument, keep_pii))
     inst = load_instrument(instrument)
     cmap = map_columns(raw, inst)
     frame, dropped, hashed = remove_pii(
@@ -236,6 +236,18 @@ def read_source(
         v.meta[col] = frame[col].to_numpy()
     v.kept_pii = hashed
     return Source(path, sha, inst, v, dropped, hashed, dict(cmap.items), dict(cmap.platform))
+
+
+def _unread_pii(header: RawTable, instrument: Any, keep_pii: Sequence[str]) -> list[str]:
+    """The personal-data columns of an export that :func:`remove_pii` drops (not those kept hashed),
+    from its header alone: :func:`read_raw` leaves them unread; the drop is still listed and logged.
+    When the instrument or the header cannot be mapped, everything is read, so that the same error is
+    raised at the same step as without skipping."""
+    try:
+        cmap = map_columns(header, load_instrument(instrument))
+    except (SurveyInputError, ValueError, KeyError, IndexError, TypeError):
+        return []
+    return [c for c in cmap.pii if c not in keep_pii]
 
 
 def read_sources(

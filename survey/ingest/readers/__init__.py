@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import warnings
 import zipfile
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -50,10 +51,19 @@ class RawTable:
     value_labels: dict[str, dict[float, str]] = field(default_factory=dict)
     user_missing: dict[str, dict[float, str]] = field(default_factory=dict)
     text_missing: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: columns of the export left unread (see :func:`read_raw`'s ``skip``), in file order
+    skipped: list[str] = field(default_factory=list)
+    #: every column name of the export in file order when some were left unread (else empty)
+    file_names: list[str] = field(default_factory=list)
 
     @property
     def n(self) -> int:
         return len(self.frame)
+
+    @property
+    def names(self) -> list[str]:
+        """Every column name of the export in file order, the unread ones included."""
+        return list(self.file_names) if self.skipped else list(map(str, self.frame.columns))
 
 
 def _layout(rows: list[list[str]], name: str) -> dict:
@@ -103,7 +113,12 @@ def _check_records(path: Path, delimiter: str, names: list[str], skip: int, name
     return sc
 
 
-def _read_text(path: Path) -> RawTable:
+#: ``skip`` of :func:`read_raw`: given the export's header (a :class:`RawTable` without rows), the
+#: names of the columns not to read
+Skip = Callable[["RawTable"], Collection[str]]
+
+
+def _read_text(path: Path, skip: Skip | None = None) -> RawTable:
     name = path.name
     head = head_bytes(path)
     encoding = detect_encoding(head, name)
@@ -119,7 +134,9 @@ def _read_text(path: Path) -> RawTable:
     if encoding == "latin-1":
         encoding = fallback
     frame = None
-    text_cols = {c: "str" for c in names if c in TEXT_COLUMNS}
+    unread = set(skip(_header(layout, name, encoding, delimiter))) if skip is not None else set()
+    usecols = [c for c in names if c not in unread]
+    text_cols = {c: "str" for c in usecols if c in TEXT_COLUMNS}
     for enc in dict.fromkeys([encoding, fallback]):
         try:
             with warnings.catch_warnings():
@@ -137,6 +154,7 @@ def _read_text(path: Path) -> RawTable:
                     keep_default_na=False,
                     na_values=NA_VALUES,
                     dtype=text_cols or None,
+                    usecols=usecols if unread else None,
                 )
             encoding = enc
             break
@@ -147,7 +165,7 @@ def _read_text(path: Path) -> RawTable:
                 "some rows have more fields than the header (ragged rows)", file=name
             ) from None
         except pd.errors.EmptyDataError:
-            frame = pd.DataFrame(columns=names)
+            frame = pd.DataFrame(columns=usecols)
             break
         except pd.errors.ParserError as exc:
             msg = str(exc).strip().splitlines()[0] if str(exc).strip() else "malformed CSV"
@@ -157,8 +175,18 @@ def _read_text(path: Path) -> RawTable:
         raise SurveyInputError("undecodable file: neither UTF-8 nor Latin-1 text", file=name)
     if len(frame) == 0:
         raise SurveyInputError("no data rows below the header", file=name)
+    skipped = [c for c in names if c in unread]
     return RawTable(
-        frame, layout["format"], name, encoding, delimiter, layout["import_ids"], layout["question_text"]
+        frame, layout["format"], name, encoding, delimiter, layout["import_ids"], layout["question_text"],
+        skipped=skipped, file_names=list(names) if skipped else [],
+    )
+
+
+def _header(layout: dict, name: str, encoding: str | None, delimiter: str) -> RawTable:
+    """The export's column names and layout as a :class:`RawTable` without rows (for ``skip``)."""
+    return RawTable(
+        pd.DataFrame(columns=layout["names"]), layout["format"], name, encoding, delimiter,
+        layout["import_ids"], layout["question_text"],
     )
 
 
@@ -198,7 +226,7 @@ def _read_sav(path: Path, portable: bool = False) -> RawTable:
 UTF16_MAX_BYTES = 1 << 30
 
 
-def _read_utf16(path: Path) -> RawTable:
+def _read_utf16(path: Path, skip=None) -> RawTable:
     """A UTF-16 text export with its byte-order mark: decoded (the BOM says LE or BE), written as UTF-8
     under the same file name in a temporary folder and read there like any CSV; the raw file is only
     read. Row numbers and the file name in errors are the original's."""
@@ -217,14 +245,20 @@ def _read_utf16(path: Path) -> RawTable:
     with tempfile.TemporaryDirectory(prefix="survey-utf16-") as tmp:
         copy = Path(tmp) / path.name
         copy.write_bytes(text.encode("utf-8"))
-        table = _read_text(copy)
+        table = _read_text(copy, skip)
     table.encoding = "utf-16"
     return table
 
 
-def read_raw(path: str | Path) -> RawTable:
+def read_raw(path: str | Path, skip: Skip | None = None) -> RawTable:
     """Read one raw export, detecting Qualtrics CSV, plain CSV, Kobo/ODK CSV, SPSS .sav or .por, or Excel
-    .xlsx."""
+    .xlsx.
+
+    ``skip``: called with the export's header (no rows) before a text export's cells are parsed; the
+    columns it names are not read (``RawTable.skipped`` lists them, ``RawTable.names`` keeps every
+    name). The ingest stage passes the personal-data columns it drops anyway: parsing a column of
+    1,000,000 distinct strings (IP and e-mail addresses) costs more than most checks. Every record is
+    still checked to have the header's width. SPSS and Excel files are read whole."""
     path = Path(path)
     if not path.exists():
         raise SurveyInputError("file not found", file=str(path))
@@ -237,8 +271,8 @@ def read_raw(path: str | Path) -> RawTable:
         if kind == "xlsx":
             return _read_excel(path)
         if kind == "utf-16":
-            return _read_utf16(path)
-        return _read_text(path)
+            return _read_utf16(path, skip)
+        return _read_text(path, skip)
     except SurveyInputError:
         raise
     except MemoryError:
