@@ -272,7 +272,8 @@ def fit_blocks(
             prefix = f"group {b.label}: " if group is not None else ""
             warnings.append(SurveyWarning(w.code, prefix + w.message, w.stage))
     start = block_start(mg, blocks)
-    estimation = estimate(mg, blocks, start)
+    # efa() blocks: scoring crawls on the unrotated (echelon) solution; the trust region takes over sooner
+    estimation = estimate(mg, blocks, start, scoring_iter=50 if "efa" in pt else 500)
     warnings += check_convergence(estimation.converged, estimation.iterations, estimation.message)
     p, nx = len(mg.ov), len(x_names)
     df = len(blocks) * n_moments(p, nx, ms) - mg.npar

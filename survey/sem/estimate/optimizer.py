@@ -146,13 +146,15 @@ def _polish(alt: Estimation, mg: MultiGroupModel, blocks: list[BlockStats], done
     return polished if polished.converged or polished.fml <= alt.fml else alt
 
 
-def estimate(mg: MultiGroupModel, blocks: list[BlockStats], start: np.ndarray) -> Estimation:
-    """Minimise F from ``start`` (see the module docstring for the sequence of methods)."""
+def estimate(mg: MultiGroupModel, blocks: list[BlockStats], start: np.ndarray,
+             scoring_iter: int = 500) -> Estimation:
+    """Minimise F from ``start`` (see the module docstring for the sequence of methods); ``scoring_iter``:
+    the budget of the first scoring run (the fallbacks start again from ``start``)."""
     start = np.asarray(start, dtype=float)
     if mg.npar == 0:
         f = total_f(mg, blocks, start)
         return Estimation(start, f, bool(np.isfinite(f)), 0, 0.0, "none")
-    est = scoring(mg, blocks, start)
+    est = scoring(mg, blocks, start, max_iter=scoring_iter)
     if est.converged:
         return est
     trust = _polish(_trust_region(mg, blocks, start), mg, blocks, est.iterations)
