@@ -60,8 +60,9 @@ def check_conditional_x(options: dict, *, estimator: str, missing: str, ordered,
                                "Satorra-Bentler Gamma of y given x; available: ML, MLR)",
                                field="conditional_x")
     if est not in ("ML", "MLR", "DEFAULT"):
-        raise SurveyInputError(f"conditional.x=TRUE with estimator={est} is not available (available: ML, "
-                               "MLR; lavaan 0.6.14's GLS fails to converge with it)",
+        raise SurveyInputError(f"conditional.x=TRUE with estimator={est} is not available yet (lavaan 0.6.14 "
+                               "fits ULS, DWLS, WLS, MLMV there; its GLS does not converge; available: "
+                               "ML, MLR)",
                                field="conditional_x")
     if sampling_weights or cluster:
         raise SurveyInputError("conditional.x=TRUE with sampling weights or clusters is not available yet "
