@@ -56,10 +56,10 @@ def test_threshold_labels_in_constraints_are_refused_in_one_line():
     assert "\n" not in str(info.value)
 
 
-def test_threshold_formulas_with_groups_are_refused_in_one_line():
-    data = DATA["hs"].assign(g=[i % 2 for i in range(len(DATA["hs"]))])
-    with pytest.raises(SurveyInputError, match="with group= are not available yet") as info:
-        survey.cfa(REF["shared"]["model"], data, ordered=[f"r{i}" for i in range(1, 7)], group="g")
+def test_threshold_formulas_with_groups_and_continuous_items_are_refused_in_one_line():
+    data = DATA["hs"].assign(g=[i % 2 for i in range(len(DATA["hs"]))])  # groups: test_threshold_groups
+    with pytest.raises(SurveyInputError, match="continuous variables are not available yet") as info:
+        survey.cfa(REF["shared"]["model"], data, ordered=[f"r{i}" for i in range(1, 6)], group="g")
     assert "\n" not in str(info.value)
 
 

@@ -23,11 +23,16 @@ class Group:
     nobs: int
     layout: OrdinalStructure  # where the thresholds, -means, variances and covariances sit in WLS.obs
     theta_param: bool = False  # lavaan parameterization = "theta": Delta_i = 1 / sqrt(Sigma*_ii), derived
+    fixed: dict | None = None  # threshold formulas: local threshold position -> fixed value (index -1)
+    threshold_labels: dict | None = None  # threshold formulas: local threshold position -> user label
+    starts: dict | None = None  # threshold formulas: global index -> start value
 
 
 def _local(group: Group, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     vals = np.where(group.index >= 0, theta[np.maximum(group.index, 0)], 1.0)
     n_ram, nth = group.ram.npar, sum(t.size for t in group.sample.thresholds)
+    for pos, value in (group.fixed or {}).items():  # fixed thresholds of threshold formulas
+        vals[n_ram + pos] = value
     return vals[:n_ram], vals[n_ram : n_ram + nth], vals[n_ram + nth :]
 
 

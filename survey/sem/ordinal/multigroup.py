@@ -106,11 +106,13 @@ def _row_key(row, g: int, equal: set[str], lv: set[str], partial: frozenset = fr
 
 def build_groups(model: str, data: pd.DataFrame, group: str, group_equal, missing: str, group_partial=(),
                  groups=None, numeric: tuple[str, ...] = (), std_lv: bool = False,
-                 parameterization: str = "delta", orthogonal: bool = False, sampling_weights=(None, "total")):
+                 parameterization: str = "delta", orthogonal: bool = False, sampling_weights=(None, "total"),
+                 thresholds: list | None = None):
     """Groups (the group column's values in order of appearance, or the chosen ``groups`` in their order)
     and the global parameter keys; ``group_partial`` names (``lhs op rhs``, lavaan's ``group.partial``) are
     free in every group although ``group_equal`` constrains their kind; ``numeric``: the continuous
-    variables among the model's (their intercepts and residual variances free, no scale factors)."""
+    variables among the model's (their intercepts and residual variances free, no scale factors);
+    ``thresholds``: the terms of threshold formulas (:mod:`survey.sem.ordinal.threshold_groups`)."""
     equal = set(group_equal)
     partial = frozenset(str(p).replace(" ", "") for p in group_partial)
     # group.equal = "residuals" (lavaan 0.6.14): the continuous items' residual variances equal across
@@ -158,6 +160,10 @@ def build_groups(model: str, data: pd.DataFrame, group: str, group_equal, missin
                                field="group_partial")
     free_lv_var = "loadings" in equal and "lv.variances" not in equal  # lavaan, with std.lv
     check_categories(data[data[group].isin(levels)], frame, group, levels, ordinal)
+    if thresholds:  # labels, fixed values, start() of threshold formulas (threshold_groups)
+        from survey.sem.ordinal import threshold_groups as tg
+
+        per_group = tg.resolve(thresholds, ordinal, covariates or numeric, frame, levels)
     keys: dict = {}
     groups = []
     for g, level in enumerate(levels):
@@ -183,16 +189,20 @@ def build_groups(model: str, data: pd.DataFrame, group: str, group_equal, missin
             if row.free > 0 and local[row.free - 1] < 0:
                 local[row.free - 1] = keys.setdefault(_row_key(row, g, equal, set(names.lv), partial),
                                                       len(keys))
-        th = [keys.setdefault(("|", v, k) if thresholds_equal and f"{v}|t{k + 1}" not in partial
-                              else (g, "|", v, k), len(keys))
-              for v, t in zip(ordinal, sample.thresholds, strict=True) for k in range(t.size)]
+        extra: dict = {}
+        if thresholds:
+            th, extra = tg.threshold_index(per_group, g, ordinal, sample, keys, thresholds_equal, partial)
+        else:
+            th = [keys.setdefault(("|", v, k) if thresholds_equal and f"{v}|t{k + 1}" not in partial
+                                  else (g, "|", v, k), len(keys))
+                  for v, t in zip(ordinal, sample.thresholds, strict=True) for k in range(t.size)]
         scale = [keys.setdefault((g, "~*~", v), len(keys))
                  if thresholds_equal and g > 0 and v not in numeric and v not in covariates and not theta_p
                  else -1 for v in ov]
         if not covariates:
             layout = OrdinalStructure(pt, [t.size for t in sample.thresholds], "delta", sample.numeric)
         groups.append(Group(ram, sample, np.concatenate([local, th, scale]).astype(int), nobs, layout,
-                            theta_p))
+                            theta_p, **extra))
     return groups, keys, levels
 
 
@@ -269,6 +279,9 @@ def _start(groups: list[Group], nkeys: int) -> np.ndarray:
                                 np.ones(p)])
         free = grp.index >= 0
         theta[grp.index[free]] = local[free]
+    for grp in reversed(groups):  # threshold formulas' start()
+        for i, value in (grp.starts or {}).items():
+            theta[i] = value
     return np.nan_to_num(theta)
 
 
@@ -320,7 +333,8 @@ def fit_ordinal_groups(model: str, data: pd.DataFrame, group: str, *, group_equa
                        parameterization: str = "delta", se: str = "default", test: str = "default",
                        information: str | None = None, orthogonal: bool = False,
                        sampling_weights: str | None = None,
-                       sampling_weights_normalization: str = "total") -> GroupFit:
+                       sampling_weights_normalization: str = "total",
+                       thresholds: list | None = None) -> GroupFit:
     """Multi-group DWLS fit with the scaled-shifted test (WLSMV); see the module docstring.
     ``group_partial``: lavaan's ``group.partial``; ``groups``: the group values used, in this order;
     ``numeric``: the continuous variables (the others ordered); ``std_lv``: factor variances fixed to 1
@@ -328,14 +342,15 @@ def fit_ordinal_groups(model: str, data: pd.DataFrame, group: str, *, group_equa
     residual variances 1 in group 1, free in groups 2+ with equal thresholds; Delta derived); ``estimator``,
     ``se``, ``test``, ``information``: as lavaan (:mod:`survey.sem.ordinal.choices`); ``orthogonal``:
     uncorrelated factors; ``sampling_weights``: a weight column (lavaan ``sampling.weights``, normalised as
-    ``sampling_weights_normalization``, :mod:`survey.sem.ordinal.group_weights`)."""
+    ``sampling_weights_normalization``, :mod:`survey.sem.ordinal.group_weights`); ``thresholds``: the terms
+    of lavaan's threshold formulas (:mod:`survey.sem.ordinal.threshold_groups`)."""
     from threadpoolctl import threadpool_limits
 
     choice = choices.resolve(estimator, se, test, information)
     with threadpool_limits(1):
         blocks, keys, levels = build_groups(model, data, group, group_equal, missing, group_partial, groups,
                                             numeric, std_lv, parameterization, orthogonal,
-                                            (sampling_weights, sampling_weights_normalization))
+                                            (sampling_weights, sampling_weights_normalization), thresholds)
         weights = [weight_matrix(g.sample.gamma, choice.weight) for g in blocks]
         theta, converged = _optimise(blocks, weights, _start(blocks, len(keys)))
         out = _inference(blocks, weights, keys, theta, converged, choice)
@@ -344,6 +359,10 @@ def fit_ordinal_groups(model: str, data: pd.DataFrame, group: str, *, group_equa
         out.keys = keys
         out.se = choice.se
         out.warnings = choice.warnings + ([] if converged else ["the optimizer did not converge"])
+        if thresholds:
+            from survey.sem.ordinal.threshold_groups import finish
+
+            finish(out, blocks, thresholds)
         return out
 
 

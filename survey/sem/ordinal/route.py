@@ -90,9 +90,6 @@ def fit_ordered(
     if options.get("thresholds") and n_boot:
         raise SurveyInputError("bootstrap standard errors after threshold formulas (item | t1) are not "
                                "available yet (available: the standard / robust SEs)", field="se")
-    if options.get("thresholds") and group is not None:
-        raise SurveyInputError("threshold formulas (item | t1) with group= are not available yet (available: "
-                               "one group; several groups: group_equal=['thresholds'])", field="model")
 
     def run(frame: pd.DataFrame, se_kind: str = se):
         if group is None:
@@ -170,7 +167,8 @@ def _fit_groups(model, data, est, ordered, missing, group, group_equal, group_pa
                               information=inference[2], orthogonal=bool(options.get("orthogonal", False)),
                               sampling_weights=options.get("sampling_weights"),
                               sampling_weights_normalization=options.get("sampling_weights_normalization",
-                                                                         "total"))
+                                                                         "total"),
+                              thresholds=options.get("thresholds"))
 
 
 DEFAULT_CONTINUOUS_STEPS = "configural,metric,scalar,strict"

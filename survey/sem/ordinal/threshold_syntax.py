@@ -37,7 +37,7 @@ class TiedThresholds:
         self.start: dict[int, float] = {}
         self.labels: dict[int, str] = {}
         by_label: dict[str, int] = {}
-        for s in specs:
+        for s in (spec.in_group(0, 1) for spec in specs):  # c() vectors: lavaan's error (one group)
             if s.item not in offset:
                 raise SurveyInputError("a threshold formula names an item that is not ordered in the model",
                                        value=s.item, field="model")

@@ -1,6 +1,8 @@
 """Parsing of lavaan's threshold formulas ``item | t1 + t2`` (lavaan tutorial, "Thresholds"): per term a
-label (shared labels: one parameter), a fixed value or ``start(v)``; fitted with ordered items by
-:mod:`survey.sem.ordinal.threshold_syntax`."""
+label (shared labels: one parameter), a fixed value or ``start(v)``, or with ``group=`` one of each per group
+(``c(a1, a2)*t1``, ``c(0, NA)*t1``, ``start(c(-0.4, -0.3))*t1``; lavaan model.syntax, "Multiple groups");
+fitted with ordered items by :mod:`survey.sem.ordinal.threshold_syntax` (one group) and
+:mod:`survey.sem.ordinal.threshold_groups` (several)."""
 
 from __future__ import annotations
 
@@ -13,6 +15,9 @@ _TERM = re.compile(r"^\s*(?:(?P<mod>[^*]+)\*)?\s*t(?P<k>[0-9]+)\s*$")
 _NUMBER = re.compile(r"^[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?$")
 _START = re.compile(r"^start\(\s*(?P<v>[^)]+)\)$")
 _NAME = re.compile(r"^[A-Za-z.][A-Za-z0-9._]*$")
+_VECTOR = re.compile(r"^c\((?P<v>[^()]*)\)$")
+_START_VECTOR = re.compile(r"^start\(c\((?P<v>[^()]*)\)\)$")
+_NA = ("NA", "na")
 
 
 @dataclass
@@ -24,6 +29,23 @@ class ThresholdSpec:
     label: str = ""
     fixed: float | None = None
     start: float | None = None
+    labels: tuple[str, ...] | None = None  # c(a1, a2): one label per group
+    fixeds: tuple[float | None, ...] | None = None  # c(0, NA): one value per group (None: free)
+    starts: tuple[float | None, ...] | None = None  # start(c(-0.4, -0.3))
+
+    def in_group(self, g: int, ngroups: int) -> ThresholdSpec:
+        """The term in group ``g`` (0-based) of ``ngroups``: its c() vectors resolved; lavaan's error when a
+        vector's length is not the number of groups (one-element vectors hold for every group)."""
+        out = ThresholdSpec(self.item, self.k, self.label, self.fixed, self.start)
+        for name, vec in (("label", self.labels), ("fixed", self.fixeds), ("start", self.starts)):
+            if vec is None:
+                continue
+            if len(vec) not in (1, ngroups):
+                raise SurveyInputError(f"lavaan ERROR: wrong number of arguments in modifier "
+                                       f"({','.join('NA' if v is None else str(v) for v in vec)}) of element "
+                                       f"{self.item}|t{self.k}", field="model")
+            setattr(out, name, vec[0] if len(vec) == 1 else vec[g])
+        return out
 
 
 def _is_threshold_line(line: str) -> bool:
@@ -51,7 +73,11 @@ def split_thresholds(model: str) -> tuple[str, list[ThresholdSpec]]:
                                        value=term.strip(), field="model")
             spec = ThresholdSpec(item, int(m.group("k")))
             mod = (m.group("mod") or "").strip()
-            if _NUMBER.match(mod):
+            if mod in _NA:  # lavaan: NA*t1 is a free threshold
+                mod = ""
+            if _vector(spec, mod.replace(" ", ""), number):
+                pass
+            elif _NUMBER.match(mod):
                 spec.fixed = float(mod)
             elif _START.match(mod.replace(" ", "")):
                 spec.start = float(_START.match(mod.replace(" ", "")).group("v"))
@@ -59,10 +85,10 @@ def split_thresholds(model: str) -> tuple[str, list[ThresholdSpec]]:
                 spec.label = mod
             elif mod:
                 raise SurveyInputError(f"line {number}: threshold modifiers available: a label, a fixed "
-                                       "value, start(value) (c() vectors need group=, not available yet)",
-                                       value=mod, field="model")
+                                       "value, NA, start(value), c() vectors of labels or values, "
+                                       "start(c(...))", value=mod, field="model")
             specs.append(spec)
-    labels = {s.label for s in specs if s.label}
+    labels = {s.label for s in specs if s.label} | {v for s in specs for v in (s.labels or ())}
     rest = "\n".join(keep)
     for lab in labels:
         if re.search(rf"(?<![A-Za-z0-9._]){re.escape(lab)}(?![A-Za-z0-9._])\s*\*", rest) or re.search(
@@ -71,3 +97,25 @@ def split_thresholds(model: str) -> tuple[str, list[ThresholdSpec]]:
                                    "defined parameters are not available yet (available: labels shared "
                                    "among thresholds, fixed values, start())", value=lab, field="model")
     return rest, specs
+
+
+def _vector(spec: ThresholdSpec, mod: str, number: int) -> bool:
+    """Read ``c(...)`` or ``start(c(...))`` into ``spec``; False when ``mod`` is neither."""
+    m = _START_VECTOR.match(mod)
+    start = m is not None
+    m = m or _VECTOR.match(mod)
+    if m is None:
+        return False
+    values = m.group("v").split(",")
+    if start or all(v in _NA or _NUMBER.match(v) for v in values):
+        numbers = tuple(None if v in _NA else float(v) for v in values)
+        if start:
+            spec.starts = numbers
+        else:
+            spec.fixeds = numbers
+        return True
+    if not all(_NAME.match(v) and v not in _NA for v in values):
+        raise SurveyInputError(f"line {number}: a threshold's c() vector holds labels or values (NA: free); "
+                               "labels mixed with NA are not available yet", value=mod, field="model")
+    spec.labels = tuple(values)
+    return True

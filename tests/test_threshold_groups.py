@@ -1,0 +1,67 @@
+"""lavaan's threshold formulas ``item | t1`` with ``group=`` (ordered items): a single label across
+groups, c() vectors of labels / values, fixed values with ``group_equal=["thresholds"]`` (lavaan 0.6.14
+then fixes them in every group and frees the latent means and scale factors of group 2), theta
+parameterization, start(c()) with ULSMV. Reference: tests/fixtures/threshold_groups/make_threshold_groups.R
+(lavaan 0.6.14); est, se, std.all and the fit measures within 1e-3."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import survey
+from survey.errors import SurveyInputError
+
+HERE = Path(__file__).parent / "fixtures" / "threshold_groups"
+REF = json.loads((HERE / "threshold_groups.json").read_text())
+CASES = sorted(k for k in REF if isinstance(REF[k], dict))
+DATA = pd.read_csv(HERE / "hs_cut_school.csv").drop(columns="id")
+
+
+def _opts(case: dict) -> dict:
+    out = {}
+    for k, v in (case["opts"] or {}).items():
+        out[k.replace(".", "_")] = [v] if k == "group.equal" and isinstance(v, str) else v
+    return out
+
+
+def _fit(name: str):
+    case = REF[name]
+    return survey.cfa(case["model"], DATA, ordered=True, group="school", **_opts(case))
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_threshold_formulas_with_groups_equal_lavaan(name):
+    res = _fit(name)
+    ours = res.estimates().set_index(["lhs", "op", "rhs", "group"])
+    for row in REF[name]["estimates"]:
+        key = (row["lhs"], row["op"], row["rhs"], row["group"])
+        got = ours.loc[key]
+        for col in ("est", "se", "std.all"):
+            want = row[col]
+            if want is None:
+                continue
+            assert float(got[col]) == pytest.approx(want, abs=1e-3, rel=1e-3), (key, col)
+        if row["op"] == "|" and not str(row["label"] or "").startswith("."):
+            assert (got["label"] or "") == (row["label"] or ""), key
+    fm = res.fit_measures()
+    for k, want in REF[name]["fit_measures"].items():
+        if want is None or (isinstance(want, float) and math.isnan(want)):
+            continue
+        assert fm[k] == pytest.approx(want, abs=1e-3, rel=1e-3), k
+
+
+def test_single_label_across_groups_warns_as_lavaan():
+    assert any("single label" in str(w) for w in _fit("shared").warnings)
+
+
+def test_a_vector_in_one_group_is_lavaans_error():
+    model = "visual =~ r1 + r2 + r3\ntextual =~ r4 + r5 + r6\nr1 | c(a1, a2)*t1"
+    with pytest.raises(SurveyInputError, match="wrong number of arguments in modifier") as info:
+        survey.cfa(model, DATA, ordered=True)
+    assert "\n" not in str(info.value)
+    assert "wrong number of arguments in modifier (a1,a2) of element r1|t1" in REF["one_group_vector_error"]
