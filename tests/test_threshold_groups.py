@@ -10,6 +10,7 @@ import json
 import math
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -65,3 +66,50 @@ def test_a_vector_in_one_group_is_lavaans_error():
         survey.cfa(model, DATA, ordered=True)
     assert "\n" not in str(info.value)
     assert "wrong number of arguments in modifier (a1,a2) of element r1|t1" in REF["one_group_vector_error"]
+
+
+RES = json.loads((HERE / "threshold_results.json").read_text())
+ONE = pd.read_csv(HERE.parent / "ordinal_labels" / "hs_cut.csv").drop(columns="id")
+
+
+def _one(name: str):
+    case = RES[name]
+    return survey.cfa(case["model"], ONE, ordered=True, **{k: v for k, v in (case["opts"] or {}).items()})
+
+
+@pytest.mark.parametrize("name", sorted(RES))
+def test_vcov_after_threshold_formulas_equals_lavaan(name):
+    res = _one(name)
+    v = res.vcov()
+    names = RES[name]["vcov_names"]
+    assert sorted(v.index) == sorted(names)
+    seen: dict[str, int] = {}
+    order = []  # lavaan's rows in our order (RAM parameters, then thresholds; repeated labels in turn)
+    for n in v.index:
+        order.append([i for i, m in enumerate(names) if m == n][seen.get(n, 0)])
+        seen[n] = seen.get(n, 0) + 1
+    for got, key in ((v, "vcov"), (res.vcov_std(), "vcov_std")):
+        want = np.array(RES[name][key])[np.ix_(order, order)]
+        assert np.abs(got.to_numpy() - want).max() < 1e-5, key
+
+
+@pytest.mark.parametrize("name", sorted(RES))
+def test_score_tests_after_threshold_formulas_equal_lavaan(name):
+    res = _one(name)
+    want = RES[name]["score_uni"]
+    if not want:  # no equality constraint: lavaan's "no equality constraints found in model."
+        with pytest.raises(SurveyInputError, match="no equality constraints"):
+            res.score_tests()
+        return
+    got = res.score_tests()
+    assert got["X2"].to_numpy() == pytest.approx([w["X2"] for w in want], abs=1e-3)
+    assert got.attrs["total"]["X2"] == pytest.approx(RES[name]["score_total"][0]["X2"], abs=1e-3)
+    assert list(got["op"]) == ["|"] * len(want)
+
+
+@pytest.mark.parametrize("method", ["vcov", "vcov_std", "modindices", "score_tests"])
+def test_results_after_threshold_formulas_with_groups_are_refused_in_one_line(method):
+    res = _fit("shared")
+    with pytest.raises(SurveyInputError, match="not available yet") as info:
+        getattr(res, method)()
+    assert "\n" not in str(info.value)

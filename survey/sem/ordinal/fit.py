@@ -56,6 +56,7 @@ class OrdinalFit(OrdinalResult):
     theta: np.ndarray | None = None  # [RAM parameters, thresholds]
     se: str = ""  # lavaan's se: "standard", "robust.sem" or "none" ("": the estimator's)
     tied_thresholds: bool = False  # threshold formulas (item | t1) tied / fixed thresholds (threshold_syntax)
+    threshold_tie: object = None  # their map theta = K theta_free + c (threshold_syntax.TiedThresholds)
 
     def _std_all_at(self, theta: np.ndarray) -> np.ndarray:
         """``std.all`` of every row of ``parameter_table`` at ``theta``."""
@@ -317,7 +318,7 @@ def _fit(model: str, data: pd.DataFrame, choice: choices.Choice, ordered, missin
                 + solution_warnings(table, sample))
     implied = structure.moments(theta).sigma
     return OrdinalFit(est, parameterization, count, converged, table, measures, v, sample, test_list, implied,
-                      warnings, model, structure, theta, choice.se, tie is not None)
+                      warnings, model, structure, theta, choice.se, tie is not None, tie)
 
 
 def solution_warnings(table: pd.DataFrame, sample: SampleStatistics) -> list[str]:

@@ -59,31 +59,38 @@ class OrdinalResult(SEMResult):
 
     def vcov(self) -> pd.DataFrame:
         """Covariance matrix of the free parameters, named as lavaan's ``vcov()``: the label, else
-        ``lhs op rhs`` (``.gG`` for groups g > 1); shared (equal) parameters once."""
-        _not_with_tied_thresholds(self, "vcov")
+        ``lhs op rhs`` (``.gG`` for groups g > 1); shared (equal) parameters once, except thresholds tied by
+        threshold formulas (one row each, as lavaan's ``vcov()``: ``K V K'`` of
+        :mod:`survey.sem.ordinal.threshold_syntax`, the fixed ones left out)."""
+        _not_with_tied_thresholds(self, "vcov", groups_only=True)
         pt = self.parameter_table
         names: dict[int, str] = {}
         for r in pt[pt["free"] > 0].itertuples(index=False):
             group = int(getattr(r, "group", 1) or 1)
             suffix = f".g{group}" if group > 1 else ""
             names.setdefault(int(r.free), r.label if r.label else f"{r.lhs}{r.op}{r.rhs}{suffix}")
-        order = [names[k] for k in sorted(names)]
-        return pd.DataFrame(self.vcov_matrix, index=order, columns=order)
+        keys = sorted(names)
+        order = [names[k] for k in keys]
+        matrix = self.vcov_matrix
+        if matrix.shape[0] != len(keys):  # threshold formulas: the full vector, fixed thresholds in it
+            at = np.asarray(keys, dtype=int) - 1
+            matrix = matrix[np.ix_(at, at)]
+        return pd.DataFrame(matrix, index=order, columns=order)
 
     def vcov_std(self, type: str = "std.all") -> pd.DataFrame:  # noqa: A002 - lavaan's name
         """Delta-method covariance of the standardized free parameters (``lavInspect(fit,
         "vcov.std.all")``): ``J V J'``, J the central-difference Jacobian of each free parameter's
         ``std.all`` (its first row) in the parameters (Rao 1973, 6a.2); one group."""
-        _not_with_tied_thresholds(self, "vcov_std")
+        _not_with_tied_thresholds(self, "vcov_std", groups_only=True)
         from survey.sem.ordinal._engine import numerical_jacobian
 
         if type != "std.all" or not self.single:
             raise SurveyInputError("vcov_std is available for type='std.all' of one group", field="type")
         v = self.vcov()
         free = self.parameter_table["free"].to_numpy()
-        rows = [int(np.flatnonzero(free == k)[0]) for k in range(1, v.shape[0] + 1)]
+        rows = [int(np.flatnonzero(free == k)[0]) for k in sorted(set(free[free > 0].tolist()))]
         jac = numerical_jacobian(lambda t: self._std_all_at(t)[rows], self.theta)
-        out = jac @ self.vcov_matrix @ jac.T
+        out = jac @ self.vcov_matrix @ jac.T  # tied thresholds: V = K V_free K', its chain rule
         return pd.DataFrame((out + out.T) / 2.0, index=v.index, columns=v.columns)
 
     def standardized_solution(self, type: str = "std.all") -> pd.DataFrame:  # noqa: A002 - lavaan's name
@@ -153,7 +160,7 @@ class OrdinalResult(SEMResult):
         """lavaan's ``lavTestScore(fit)$uni``: univariate score tests of the equality constraints (shared
         labels, ``group_equal``), the total test in ``attrs["total"]``; lavaan's ordinary score test also
         under robust SEs, with its warning (:mod:`survey.sem.ordinal.score`)."""
-        _not_with_tied_thresholds(self, "score_tests")
+        _not_with_tied_thresholds(self, "score_tests", groups_only=True)
         from survey.sem.ordinal.score import ordinal_score_tests
 
         return ordinal_score_tests(self)
@@ -211,9 +218,13 @@ class OrdinalResult(SEMResult):
         return head + self.estimates().to_html(index=False, float_format=lambda v: f"{v:.3f}")
 
 
-def _not_with_tied_thresholds(fit, what: str) -> None:
-    """One-line refusal of what the tied / fixed thresholds of threshold formulas do not carry yet."""
-    if getattr(fit, "tied_thresholds", False):
-        raise SurveyInputError(f"{what}() after threshold formulas (item | t1) with labels or fixed values "
-                               "is not available yet (available: estimates, fit measures, standardized "
-                               "solution, residuals)", field="model")
+def _not_with_tied_thresholds(fit, what: str, groups_only: bool = False) -> None:
+    """One-line refusal of what the tied / fixed thresholds of threshold formulas do not carry yet
+    (``groups_only``: available with one group)."""
+    if getattr(fit, "tied_thresholds", False) and not (groups_only and fit.single):
+        where = " with group=" if groups_only else ""
+        raise SurveyInputError(f"{what}() after threshold formulas (item | t1) with labels or fixed values"
+                               f"{where} is not available yet (available: estimates, fit measures, "
+                               "standardized solution, residuals"
+                               + ("; one group: vcov, vcov_std, score_tests)" if groups_only else
+                                  ", vcov, vcov_std, score_tests)"), field="model")

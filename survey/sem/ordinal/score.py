@@ -78,7 +78,16 @@ def _single(fit):
     n = float(fit.sample.nobs)
     score = -(n - 1) / n * (wj.T @ resid)
     keys = [(r.lhs, r.op, r.rhs, 1) for r in pt.iloc[rows].itertuples(index=False)]
-    keys += [("", "|", "", 1)] * st.nth  # thresholds: one per row, never tied in one group
+    th = fit.parameter_table[fit.parameter_table["op"] == "|"]
+    keys += [(r.lhs, "|", r.rhs, 1) for r in th.itertuples(index=False)]
+    tie = getattr(fit, "threshold_tie", None)
+    if tie is not None:  # threshold formulas: fixed thresholds are no parameters, shared labels tie rows
+        keep = [q for q in range(st.nth) if st.npar_ram + q not in tie.fixed]
+        ids = [int(tie.first[np.argmax(tie.K[st.npar_ram + q])]) for q in keep]
+        cols = np.concatenate([np.arange(rows.size), rows.size + np.asarray(keep, dtype=int)])
+        jac, wj = jac[:, cols], wj[:, cols]
+        score, index = score[cols], np.concatenate([shared, ids]).astype(int)
+        keys = [keys[c] for c in cols]
     return score, jac.T @ wj, index, keys, n
 
 
