@@ -49,8 +49,8 @@ def test_threshold_formulas_equal_lavaan(name):
         assert fm[k] == pytest.approx(want, abs=1e-3, rel=1e-3), k
 
 
-def test_threshold_labels_in_constraints_are_refused_in_one_line():
-    model = REF["shared"]["model"] + "\nd := a - b"
+def test_threshold_labels_in_inequality_constraints_are_refused_in_one_line():
+    model = REF["shared"]["model"] + "\na < b"  # := and label == label: test_threshold_groups
     with pytest.raises(SurveyInputError, match="threshold labels") as info:
         survey.cfa(model, DATA["hs"], ordered=True)
     assert "\n" not in str(info.value)

@@ -113,3 +113,32 @@ def test_results_after_threshold_formulas_with_groups_are_refused_in_one_line(me
     with pytest.raises(SurveyInputError, match="not available yet") as info:
         getattr(res, method)()
     assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize("name", sorted(RES))
+def test_one_group_estimates_with_defined_and_equal_threshold_labels_equal_lavaan(name):
+    res = _one(name)
+    ours = res.estimates().set_index(["lhs", "op", "rhs"])
+    for row in RES[name]["estimates"]:
+        got = ours.loc[(row["lhs"], row["op"], row["rhs"])]
+        for col in ("est", "se", "std.all"):
+            assert float(got[col]) == pytest.approx(row[col], abs=1e-3, rel=1e-3), (row["lhs"], col)
+    fm = res.fit_measures()
+    for k, want in RES[name]["fit_measures"].items():
+        assert fm[k] == pytest.approx(want, abs=1e-3, rel=1e-3), k
+    assert res.summary() and res.to_dict()["estimates"]
+
+
+@pytest.mark.parametrize("extra", ["a > b", "a == 2*b", "visual =~ r1 + a*r2 + r3"])
+def test_other_uses_of_threshold_labels_are_refused_in_one_line(extra):
+    model = "visual =~ r1 + r2 + r3\ntextual =~ r4 + r5 + r6\nr1 | a*t1\nr2 | b*t1\n" + extra
+    with pytest.raises(SurveyInputError, match="not available yet") as info:
+        survey.cfa(model, ONE, ordered=True)
+    assert "\n" not in str(info.value)
+
+
+def test_defined_threshold_labels_with_groups_are_refused_in_one_line():
+    model = REF["shared"]["model"] + "\nd := b - a"
+    with pytest.raises(SurveyInputError, match="with group= are not available yet") as info:
+        survey.cfa(model, DATA, ordered=True, group="school")
+    assert "\n" not in str(info.value)

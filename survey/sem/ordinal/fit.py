@@ -312,6 +312,10 @@ def _fit(model: str, data: pd.DataFrame, choice: choices.Choice, ordered, missin
     table = estimates_table(structure, theta, v, sample)
     if tie is not None:
         table = threshold_rows(table, tie, structure.npar_ram)
+        if getattr(th_specs, "definitions", None):  # := rows using threshold labels (threshold_syntax)
+            from survey.sem.ordinal.threshold_syntax import defined_threshold_rows
+
+            table = defined_threshold_rows(structure, theta, v, table, th_specs.definitions)
     if covariates:
         table = cx.covariate_rows(table, covariates, sample)
     warnings = (choice.warnings + ([] if converged else ["the optimizer did not converge"])

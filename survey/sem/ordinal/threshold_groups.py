@@ -33,6 +33,9 @@ def resolve(specs: list[ThresholdSpec], ordinal: list[str], other: list, frame: 
     if other:
         raise SurveyInputError("threshold formulas (item | t1) with covariates or continuous variables "
                                "are not available yet (available: ordered items only)", field="model")
+    if getattr(specs, "definitions", None) or getattr(specs, "equalities", None):
+        raise SurveyInputError("defined parameters (:=) or constraints (==) on threshold labels with group= "
+                               "are not available yet (available: one group)", field="model")
     count = {v: int(frame[v].dropna().nunique()) - 1 for v in ordinal}  # check_categories: all groups
     out: list[dict] = [{} for _ in levels]
     for spec in specs:

@@ -2,7 +2,9 @@
 
 lavaan syntax (lavaan tutorial, "Thresholds"): ``x1 | a*t1 + t2`` labels the first threshold of x1,
 ``x1 | 0*t1`` fixes it, ``start(v)*t1`` gives its starting value; thresholds (of several items) sharing a
-label are one parameter. The ordinal parameter vector is ``[RAM parameters, thresholds]``
+label are one parameter, and so are those a simple equality ``a == b`` of two threshold labels ties (lavaan's
+equality constraint, the same estimates and df); ``:=`` rows using threshold labels are evaluated over the RAM
+and threshold labels (:func:`defined_threshold_rows`). The ordinal parameter vector is ``[RAM parameters, thresholds]``
 (:mod:`survey.sem.ordinal.objective`); the tied vector maps onto it linearly,
 ``theta = K theta_free + c`` (fixed thresholds in c), so the implied statistics are those of ``theta``
 and the Jacobian is ``Delta K`` (the chain rule).
@@ -37,6 +39,7 @@ class TiedThresholds:
         self.start: dict[int, float] = {}
         self.labels: dict[int, str] = {}
         by_label: dict[str, int] = {}
+        alias = _aliases(getattr(specs, "equalities", []))  # label == label: one parameter (lavaan's ceq)
         for s in (spec.in_group(0, 1) for spec in specs):  # c() vectors: lavaan's error (one group)
             if s.item not in offset:
                 raise SurveyInputError("a threshold formula names an item that is not ordered in the model",
@@ -51,7 +54,7 @@ class TiedThresholds:
                 self.start[full] = s.start
             if s.label:
                 self.labels[full] = s.label
-                column[full] = by_label.setdefault(s.label, full)
+                column[full] = by_label.setdefault(alias.get(s.label, s.label), full)
         keys = [k for i, k in enumerate(column) if i not in self.fixed]
         order = list(dict.fromkeys(keys))
         self.K = np.zeros((total, len(order)))
@@ -71,6 +74,60 @@ class TiedThresholds:
         for i, v in self.start.items():
             out[i] = v
         return out[self.first]
+
+
+def _aliases(equalities: list[tuple[str, str]]) -> dict[str, str]:
+    """label -> the representative of its class under the equalities ``a == b`` (union-find)."""
+    parent: dict[str, str] = {}
+
+    def root(x: str) -> str:
+        while parent.get(x, x) != x:
+            x = parent[x]
+        return x
+
+    for a, b in equalities:
+        ra, rb = root(a), root(b)
+        if ra != rb:
+            parent[rb] = ra
+    return {x: root(x) for x in parent}
+
+
+def defined_threshold_rows(structure, theta: np.ndarray, vcov: np.ndarray, table: pd.DataFrame,
+                           definitions: list[tuple[str, str]]) -> pd.DataFrame:
+    """lavaan's ``:=`` rows over the RAM and threshold labels (:func:`survey.sem.ordinal.estimates.
+    defined_rows` with the threshold rows' labels): the expression at the estimates, the delta-method SE
+    ``sqrt(J V J')`` with J by central differences in the full vector (V = K V_free K'), and the
+    expression at the rows' ``std.lv`` / ``std.all``."""
+    from survey.distributions import norm
+    from survey.sem.ordinal._engine import DefinedFunction, numerical_jacobian
+
+    ram, npar_ram = structure.ram, structure.npar_ram
+    pt = ram.partable[ram.partable["op"] != ":="][["lhs", "op", "rhs", "label"]]
+    th = table[table["op"] == "|"][["lhs", "op", "rhs", "label"]]
+    ext = pd.concat([pt, th, pd.DataFrame({"lhs": [n for n, _ in definitions], "op": ":=",
+                                           "rhs": [e for _, e in definitions], "label": ""})],
+                    ignore_index=True).fillna({"label": ""})
+    fn = DefinedFunction(ext)
+    n_th = len(th)
+
+    def at(t: np.ndarray) -> np.ndarray:
+        return fn(np.concatenate([ram.parameter_values(t[:npar_ram]), t[npar_ram:npar_ram + n_th],
+                                  np.zeros(len(definitions))]))
+
+    est = at(theta)
+    jac = numerical_jacobian(at, theta)
+    se = np.sqrt(np.clip(np.einsum("ij,jk,ik->i", jac, vcov, jac), 0.0, None))
+    keyed = table.set_index(["lhs", "op", "rhs"])
+    keys = list(zip(ext["lhs"], ext["op"], ext["rhs"], strict=True))
+    std = {c: fn(np.array([keyed[c].get(k, np.nan) if k[1] != ":=" else 0.0 for k in keys], dtype=float))
+           for c in ("std.lv", "std.all")}
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.where(se > 0, est / se, np.nan)
+    rows = pd.DataFrame({"lhs": [n for n, _ in definitions], "op": ":=", "rhs": [e for _, e in definitions],
+                         "label": [n for n, _ in definitions], "free": 0, "est": est, "se": se, "z": z,
+                         "pvalue": 2 * norm.sf(np.abs(z)), "std.lv": std["std.lv"],
+                         "std.all": std["std.all"]})
+    return pd.concat([table, rows[[c for c in table.columns if c in rows.columns]]], ignore_index=True)
 
 
 class TiedStructure:

@@ -89,14 +89,62 @@ def split_thresholds(model: str) -> tuple[str, list[ThresholdSpec]]:
                                        "start(c(...))", value=mod, field="model")
             specs.append(spec)
     labels = {s.label for s in specs if s.label} | {v for s in specs for v in (s.labels or ())}
+    terms = ThresholdTerms(specs)
+    keep = _move_constraints(keep, labels, terms)
     rest = "\n".join(keep)
     for lab in labels:
         if re.search(rf"(?<![A-Za-z0-9._]){re.escape(lab)}(?![A-Za-z0-9._])\s*\*", rest) or re.search(
                 rf"(==|<|>|:=)[^\n]*(?<![A-Za-z0-9._]){re.escape(lab)}(?![A-Za-z0-9._])", rest):
-            raise SurveyInputError("threshold labels shared with other parameters or used in constraints / "
-                                   "defined parameters are not available yet (available: labels shared "
-                                   "among thresholds, fixed values, start())", value=lab, field="model")
-    return rest, specs
+            raise SurveyInputError("threshold labels shared with other parameters or used in inequality / "
+                                   "non-simple constraints are not available yet (available: labels shared "
+                                   "among thresholds, fixed values, start(), label == label, := )", value=lab,
+                                   field="model")
+    return rest, terms
+
+
+class ThresholdTerms(list):
+    """The terms of the threshold formulas, with the model's ``:=`` rows when one of them uses a threshold
+    label (``definitions``: (name, expression) in order, all of the model's) and the simple equalities
+    ``label == label`` of two threshold labels (``equalities``), both taken out of the model."""
+
+    def __init__(self, specs=()):
+        super().__init__(specs)
+        self.definitions: list[tuple[str, str]] = []
+        self.equalities: list[tuple[str, str]] = []
+
+
+def _uses(text: str, names: set[str]) -> bool:
+    return any(re.search(rf"(?<![A-Za-z0-9._]){re.escape(n)}(?![A-Za-z0-9._])", text) for n in names)
+
+
+def _move_constraints(lines: list[str], labels: set[str], terms: ThresholdTerms) -> list[str]:
+    """``lines`` without the ``:=`` / ``label == label`` rows that go to ``terms`` (:class:`ThresholdTerms`:
+    every ``:=`` row once one of them uses a threshold label, directly or through another)."""
+    if not labels:
+        return lines
+    keep: list[str] = []
+    defs: list[tuple[int, str, str]] = []
+    for raw in lines:
+        line = raw.split("#", 1)[0]
+        eq = re.match(r"^\s*([A-Za-z.][A-Za-z0-9._]*)\s*==\s*([A-Za-z.][A-Za-z0-9._]*)\s*$", line)
+        if eq and eq.group(1) in labels and eq.group(2) in labels:
+            terms.equalities.append((eq.group(1), eq.group(2)))
+            continue
+        if ":=" in line:
+            name, _, expr = line.partition(":=")
+            defs.append((len(keep), name.strip(), re.sub(r"\s+", "", expr)))  # lavaan: rhs without spaces
+        keep.append(raw)
+    names = set(labels)
+    moved = False
+    for _, name, expr in defs:  # a definition using a threshold label, or one that does (in order)
+        if _uses(expr, names):
+            names.add(name)
+            moved = True
+    if not moved:
+        return keep
+    terms.definitions = [(name, expr) for _, name, expr in defs]
+    at = {pos for pos, _, _ in defs}
+    return [raw for pos, raw in enumerate(keep) if pos not in at]
 
 
 def _vector(spec: ThresholdSpec, mod: str, number: int) -> bool:
