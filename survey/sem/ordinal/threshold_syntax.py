@@ -2,12 +2,12 @@
 
 lavaan syntax (lavaan tutorial, "Thresholds"): ``x1 | a*t1 + t2`` labels the first threshold of x1,
 ``x1 | 0*t1`` fixes it, ``start(v)*t1`` gives its starting value; thresholds (of several items) sharing a
-label are one parameter, and so are those a simple equality ``a == b`` of two threshold labels ties (lavaan's
-equality constraint, the same estimates and df); ``:=`` rows using threshold labels are evaluated over the RAM
-and threshold labels (:func:`defined_threshold_rows`). The ordinal parameter vector is ``[RAM parameters, thresholds]``
-(:mod:`survey.sem.ordinal.objective`); the tied vector maps onto it linearly,
-``theta = K theta_free + c`` (fixed thresholds in c), so the implied statistics are those of ``theta``
-and the Jacobian is ``Delta K`` (the chain rule).
+label are one parameter, and so are those that a simple equality ``a == b`` of two threshold labels ties
+(lavaan's equality constraint: the same estimates and df); ``:=`` rows using threshold labels are evaluated
+over the RAM and threshold labels (:func:`defined_threshold_rows`). The ordinal parameter vector is
+``[RAM parameters, thresholds]`` (:mod:`survey.sem.ordinal.objective`); the tied vector maps onto it
+linearly, ``theta = K theta_free + c`` (fixed thresholds in c), so the implied statistics are those of
+``theta`` and the Jacobian is ``Delta K`` (the chain rule).
 """
 
 from __future__ import annotations
