@@ -63,9 +63,9 @@ def test_threshold_formulas_with_groups_and_continuous_items_are_refused_in_one_
     assert "\n" not in str(info.value)
 
 
-@pytest.mark.parametrize("method", ["modindices"])  # vcov, vcov_std, score_tests: test_threshold_groups
+@pytest.mark.parametrize("method", ["modindices"])  # delta, vcov, score tests: test_threshold_groups
 def test_what_tied_thresholds_do_not_carry_is_refused_in_one_line(method):
-    res = _fit("shared")
+    res = _fit("theta")  # modindices after threshold formulas with the theta parameterization
     with pytest.raises(SurveyInputError, match="threshold formulas") as info:
         getattr(res, method)()
     assert "\n" not in str(info.value)

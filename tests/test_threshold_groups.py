@@ -142,3 +142,19 @@ def test_defined_threshold_labels_with_groups_are_refused_in_one_line():
     with pytest.raises(SurveyInputError, match="with group= are not available yet") as info:
         survey.cfa(model, DATA, ordered=True, group="school")
     assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize("name", sorted(RES))
+def test_modindices_after_threshold_formulas_equal_lavaan(name):
+    res = _one(name)
+    if res.parameterization == "theta":  # lavaan also scores the items' fixed residual variances there
+        with pytest.raises(SurveyInputError, match="parameterization='theta' is not available yet") as info:
+            res.modindices()
+        assert "\n" not in str(info.value)
+        return
+    got = res.modindices()
+    want = RES[name]["modindices"]
+    assert [tuple(k) for k in got[["lhs", "op", "rhs"]].to_numpy()] == [(m["lhs"], m["op"], m["rhs"])
+                                                                          for m in want]
+    for col in ("mi", "epc", "sepc.lv", "sepc.all"):
+        assert got[col].to_numpy() == pytest.approx([m[col] for m in want], abs=1e-3, rel=1e-3), col

@@ -138,11 +138,16 @@ class OrdinalResult(SEMResult):
         """lavaan's ``modindices()`` (mi, epc, sepc.lv, sepc.all of every fixed-to-zero loading and residual
         covariance; :mod:`survey.sem.ordinal.modindices`); ordered items, one group or a configural
         multi-group model (:mod:`survey.sem.ordinal.group_modindices`)."""
-        _not_with_tied_thresholds(self, "modindices")
+        _not_with_tied_thresholds(self, "modindices", groups_only=True)
         from survey.sem.ordinal.group_modindices import group_modification_indices
         from survey.sem.ordinal.modindices import modification_indices
 
-        out = modification_indices(self) if self.single else group_modification_indices(self)
+        if getattr(self, "tied_thresholds", False):  # threshold formulas, one group
+            from survey.sem.ordinal.threshold_modindices import tied_modification_indices
+
+            out = tied_modification_indices(self)
+        else:
+            out = modification_indices(self) if self.single else group_modification_indices(self)
         if minimum_value > 0:
             out = out[out["mi"] > minimum_value]
         if sort:
@@ -226,5 +231,5 @@ def _not_with_tied_thresholds(fit, what: str, groups_only: bool = False) -> None
         raise SurveyInputError(f"{what}() after threshold formulas (item | t1) with labels or fixed values"
                                f"{where} is not available yet (available: estimates, fit measures, "
                                "standardized solution, residuals"
-                               + ("; one group: vcov, vcov_std, score_tests)" if groups_only else
-                                  ", vcov, vcov_std, score_tests)"), field="model")
+                               + ("; one group: vcov, vcov_std, score_tests, modindices)" if groups_only
+                                  else ", vcov, vcov_std, score_tests, modindices)"), field="model")
