@@ -158,3 +158,21 @@ def test_modindices_after_threshold_formulas_equal_lavaan(name):
                                                                           for m in want]
     for col in ("mi", "epc", "sepc.lv", "sepc.all"):
         assert got[col].to_numpy() == pytest.approx([m[col] for m in want], abs=1e-3, rel=1e-3), col
+
+
+def test_cli_fits_threshold_vectors_with_groups(tmp_path, capsys):
+    from survey.cli import main
+
+    model = tmp_path / "m.lav"
+    model.write_text(REF["vector_equal"]["model"] + "\n")
+    try:
+        main(["fit", str(model), str(HERE / "hs_cut_school.csv"), "--ordered", "r1,r2,r3,r4,r5,r6",
+              "--group", "school", "--group-equal", "thresholds", "--json"])
+    except SystemExit as exc:
+        assert not exc.code
+    got = json.loads(capsys.readouterr().out)
+    want = REF["vector_equal"]["fit_measures"]["chisq"]
+    assert got["fit_measures"]["chisq"] == pytest.approx(want, abs=1e-3)
+    labels = {e["group"]: e["label"] for e in got["estimates"]
+              if (e["lhs"], e["op"], e["rhs"]) == ("r1", "|", "t1")}
+    assert labels == {1: "a1", 2: "a2"}
