@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from survey.errors import SurveyInputError
-from survey.sem.syntax.thresholds import ThresholdSpec
+from survey.sem.syntax.thresholds import ThresholdSpec, check_threshold_spec
 
 SINGLE_LABEL = ("lavaan WARNING: using a single label per parameter in a multiple group setting implies "
                 "imposing equality constraints across all the groups")
@@ -39,12 +39,7 @@ def resolve(specs: list[ThresholdSpec], ordinal: list[str], other: list, frame: 
     count = {v: int(frame[v].dropna().nunique()) - 1 for v in ordinal}  # check_categories: all groups
     out: list[dict] = [{} for _ in levels]
     for spec in specs:
-        if spec.item not in count:
-            raise SurveyInputError("a threshold formula names an item that is not ordered in the model",
-                                   value=spec.item, field="model")
-        if not 1 <= spec.k <= count[spec.item]:
-            raise SurveyInputError(f"{spec.item} has {count[spec.item]} thresholds", value=f"t{spec.k}",
-                                   field="model")
+        check_threshold_spec(spec, count)
         for g in range(len(levels)):
             out[g][(spec.item, spec.k - 1)] = spec.in_group(g, len(levels))
     return out

@@ -15,10 +15,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from survey.errors import SurveyInputError
 from survey.sem.ordinal.objective import objective, weighted
 from survey.sem.ordinal.optimise import minimise
-from survey.sem.syntax.thresholds import ThresholdSpec, split_thresholds
+from survey.sem.syntax.thresholds import ThresholdSpec, check_threshold_spec, split_thresholds
 
 __all__ = ["ThresholdSpec", "TiedStructure", "TiedThresholds", "gauss_newton_tied", "split_thresholds",
            "threshold_rows"]
@@ -41,12 +40,7 @@ class TiedThresholds:
         by_label: dict[str, int] = {}
         alias = _aliases(getattr(specs, "equalities", []))  # label == label: one parameter (lavaan's ceq)
         for s in (spec.in_group(0, 1) for spec in specs):  # c() vectors: lavaan's error (one group)
-            if s.item not in offset:
-                raise SurveyInputError("a threshold formula names an item that is not ordered in the model",
-                                       value=s.item, field="model")
-            if not 1 <= s.k <= count[s.item]:
-                raise SurveyInputError(f"{s.item} has {count[s.item]} thresholds", value=f"t{s.k}",
-                                       field="model")
+            check_threshold_spec(s, count)
             full = npar_ram + offset[s.item] + s.k - 1
             if s.fixed is not None:
                 self.fixed[full] = s.fixed

@@ -167,3 +167,14 @@ def _vector(spec: ThresholdSpec, mod: str, number: int) -> bool:
                                "labels mixed with NA are not available yet", value=mod, field="model")
     spec.labels = tuple(values)
     return True
+
+
+def check_threshold_spec(spec: ThresholdSpec, count: dict[str, int]) -> None:
+    """One-line error unless ``spec`` names an ordered item (``count``: item -> its number of thresholds)
+    and one of its thresholds t1..t{count}."""
+    if spec.item not in count:
+        raise SurveyInputError("a threshold formula names an item that is not ordered in the model",
+                               value=spec.item, field="model")
+    if not 1 <= spec.k <= count[spec.item]:
+        raise SurveyInputError(f"{spec.item} has {count[spec.item]} thresholds", value=f"t{spec.k}",
+                               field="model")
