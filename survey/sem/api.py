@@ -131,7 +131,12 @@ def fit(
                                    field="group_label")
         groups = label
     estimator, se = continuous_robust_ls(estimator, ordered, se, partable_options)  # WLSMV etc., continuous
-    if partable_options.pop("conditional_x", False) not in (False, "default") and not wants_ordinal(
+    conditional = partable_options.pop("conditional_x", "default")
+    if conditional is False and wants_ordinal(estimator, ordered):  # lavaan's default there is TRUE
+        from survey.sem.ordinal.route import refuse_unconditional
+
+        refuse_unconditional(model, group)
+    if conditional not in (False, "default") and not wants_ordinal(
             estimator, ordered):  # lavaan's conditional.x (ordered items: their default already)
         from survey.sem.conditional_x import check_conditional_x, conditional_x_fit, has_covariates
 
@@ -248,7 +253,7 @@ def fit(
                                       se=se, bootstrap=bootstrap, groups=groups, test=test, information=asked,
                                       sampling_weights=sampling_weights,
                                       sampling_weights_normalization=sampling_weights_normalization,
-                                      seed=seed, **partable_options))
+                                      seed=seed, bollen_stine=bollen_stine, **partable_options))
 
         return ignore_cluster(data, cluster, fit_it)
     check_partable_options(partable_options)
