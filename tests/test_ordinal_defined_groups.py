@@ -86,6 +86,6 @@ def test_conditional_x_false_with_covariates_is_refused_in_one_line():
     data = DATA.assign(age=np.arange(len(DATA)) % 7)
     for group in (None, "school"):
         with pytest.raises(SurveyInputError, match="conditional_x=False .* not available yet") as info:
-            survey.sem(TWO + "\nvisual ~ age", data, ordered=["r1", "r2", "r3", "r4", "r5", "r6"], group=group,
+            survey.sem(TWO + "\nvisual ~ age", data, ordered=[f"r{k}" for k in range(1, 7)], group=group,
                        conditional_x=False)
         assert "\n" not in str(info.value)
