@@ -58,6 +58,14 @@ def definitions(full: pd.DataFrame, thresholds) -> list[tuple[str, str]]:
     return list(zip(rows["lhs"], rows["rhs"], strict=True))
 
 
+def _function(labels: list[str], defs: list[tuple[str, str]]) -> DefinedFunction:
+    """The definitions over a vector [one value per label, then one slot per definition]."""
+    ext = pd.DataFrame({"lhs": labels + [n for n, _ in defs],
+                        "op": ["lab"] * len(labels) + [":="] * len(defs),
+                        "rhs": [""] * len(labels) + [e for _, e in defs], "label": labels + [""] * len(defs)})
+    return DefinedFunction(ext)
+
+
 def defined_rows(defs: list[tuple[str, str]], keys: dict, aliases: dict[str, str], theta: np.ndarray,
                  vcov: np.ndarray, table: pd.DataFrame) -> pd.DataFrame:
     """``table`` with lavaan's ``:=`` rows appended (module docstring)."""
@@ -69,11 +77,7 @@ def defined_rows(defs: list[tuple[str, str]], keys: dict, aliases: dict[str, str
         key = ("label", aliases.get(lab, lab))
         if key in keys:
             index[lab] = keys[key]
-    ext = pd.DataFrame({"lhs": list(index) + [n for n, _ in defs],
-                        "op": ["lab"] * len(index) + [":="] * len(defs),
-                        "rhs": [""] * len(index) + [e for _, e in defs],
-                        "label": list(index) + [""] * len(defs)})
-    fn = DefinedFunction(ext)
+    fn = _function(list(index), defs)
     pos = np.array(list(index.values()), dtype=int)
     pad = np.zeros(len(defs))
 
@@ -93,6 +97,26 @@ def defined_rows(defs: list[tuple[str, str]], keys: dict, aliases: dict[str, str
                          "pvalue": 2 * norm.sf(np.abs(z)), "std.lv": std["std.lv"],
                          "std.all": std["std.all"]})
     return pd.concat([table, rows[[c for c in table.columns if c in rows.columns]]], ignore_index=True)
+
+
+def std_all_at(fit, theta: np.ndarray) -> np.ndarray:
+    """``std.all`` of every row of a multi-group ordinal fit at ``theta``, its ``:=`` rows (the definitions
+    at the labelled rows' ``std.all``, as lavaan's standardized solution) included."""
+    from survey.sem.ordinal.group_estimates import group_estimates
+    from survey.sem.ordinal.group_moments import _local
+
+    table = group_estimates(fit.blocks, theta, fit.vcov_matrix, _local)
+    std = table["std.all"].to_numpy(dtype=float)
+    defs, _ = fit.defined
+    if not defs:
+        return std
+    labels = fit.parameter_table["label"].to_numpy()[: len(table)]
+    first = {}
+    for pos, lab in enumerate(labels):
+        if lab:
+            first.setdefault(lab, pos)
+    values = np.concatenate([std[list(first.values())], np.zeros(len(defs))])
+    return np.concatenate([std, _function(list(first), defs)(values)])
 
 
 def table_at(fit, theta: np.ndarray, vcov: np.ndarray) -> pd.DataFrame:

@@ -272,8 +272,10 @@ class GroupFit(OrdinalResult):
         return table_at(self, theta, vcov)
 
     def _std_all_at(self, theta: np.ndarray) -> np.ndarray:
-        """``std.all`` of every row of ``parameter_table`` at ``theta``."""
-        return group_estimates(self.blocks, theta, self.vcov_matrix, _local)["std.all"].to_numpy(dtype=float)
+        """``std.all`` of every row of ``parameter_table`` at ``theta`` (``:=`` rows included)."""
+        from survey.sem.ordinal.group_labels import std_all_at
+
+        return std_all_at(self, theta)
 
 
 def _start(groups: list[Group], nkeys: int) -> np.ndarray:
