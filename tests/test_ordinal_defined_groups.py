@@ -42,6 +42,8 @@ def test_defined_rows_equal_lavaan(name):
     assert list(got["rhs"]) == list(ref["rhs"]) and set(got["group"]) == {0}
     for col in ("est", "se", "std.lv", "std.all"):
         assert np.abs(got[col].to_numpy() - ref[col].to_numpy(dtype=float)).max() < 1e-4, col
+    text = fitted(name).summary()  # lavaan prints them after the groups, not as a group of their own
+    assert "Group 0" not in text and text.index("Defined Parameters:") > text.index("Group 2 [")
 
 
 @pytest.mark.parametrize("name", CASES)
