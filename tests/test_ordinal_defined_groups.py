@@ -91,3 +91,19 @@ def test_conditional_x_false_with_covariates_is_refused_in_one_line():
             survey.sem(TWO + "\nvisual ~ age", data, ordered=[f"r{k}" for k in range(1, 7)], group=group,
                        conditional_x=False)
         assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize("extra", ["l1 == 2*l2", "l1 > 0.5"])
+def test_other_constraints_across_groups_are_refused_in_one_line(extra):
+    model = "visual =~ r1 + c(l1, l2)*r2 + r3\ntextual =~ r4 + r5 + r6\n" + extra  # were silently ignored
+    with pytest.raises(SurveyInputError, match="not available yet") as info:
+        survey.cfa(model, DATA, ordered=True, group="school")
+    assert "\n" not in str(info.value)
+
+
+def test_conditional_x_false_without_covariates_is_the_same_fit():
+    plain = fitted("equal_defined")
+    again = survey.cfa(REF["equal_defined"]["model"], DATA, ordered=True, group="school", conditional_x=False)
+    want = REF["equal_defined"]["fit_measures"]["chisq"]
+    assert again.fit_measures()["chisq"] == pytest.approx(want, abs=1e-5)
+    assert again.fit_measures()["chisq"] == pytest.approx(plain.fit_measures()["chisq"], abs=1e-10)
