@@ -107,3 +107,12 @@ def test_conditional_x_false_without_covariates_is_the_same_fit():
     want = REF["equal_defined"]["fit_measures"]["chisq"]
     assert again.fit_measures()["chisq"] == pytest.approx(want, abs=1e-5)
     assert again.fit_measures()["chisq"] == pytest.approx(plain.fit_measures()["chisq"], abs=1e-10)
+
+
+def test_modindices_with_equality_across_groups_equal_lavaan():
+    got = fitted("equal_defined").modindices()
+    want = pd.DataFrame(REF["equal_defined"]["modindices"])
+    m = want.merge(got, on=["lhs", "op", "rhs", "group"], suffixes=("_r", ""), validate="one_to_one")
+    assert len(m) == len(want) == len(got)
+    for col in ("mi", "epc"):
+        assert np.abs(m[col] - m[f"{col}_r"]).max() < 1e-3, col
