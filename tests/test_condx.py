@@ -22,7 +22,7 @@ HERE = Path(__file__).parent / "fixtures" / "condx"
 REF = json.loads((HERE / "condx.json").read_text())
 DATA = {"hs": pd.read_csv(HERE / "hs.csv"), "pd": pd.read_csv(HERE / "pd.csv")}
 GROUPS = ["Pasteur", "Grant-White"]  # lavaan's order of appearance in hs.csv
-FITTED = [n for n in REF["cases"] if n != "mimic_mlm"]
+FITTED = list(REF["cases"])
 
 
 def _fit(name: str):
@@ -130,7 +130,7 @@ def test_fixed_x_estimates_chisq_but_not_baseline(fits):
     ({"missing": "ml"}, "missing = ml + conditional.x not supported yet"),
     ({"missing": "ml.x"}, "missing = ml.x + conditional.x not supported yet"),
     ({"fixed_x": False}, "fixed.x = FALSE is not supported when conditional.x = TRUE"),
-    ({"estimator": "MLM"}, "estimator=MLM is not available yet"),
+    ({"estimator": "ULS"}, "estimator=ULS is not available yet"),
     ({"estimator": "GLS"}, "estimator=GLS is not available"),
 ])
 def test_refusals_in_one_line(kwargs, words):
