@@ -97,7 +97,8 @@ def fit(
         ``rotation``, ``rotation_se``, ``rotation_args`` (efa("b") blocks: :mod:`survey.sem.efa`);
         also ``information`` ("expected" | "observed") and ``test`` ("standard"); ``conditional_x``
         (lavaan's conditional.x = TRUE: the model of y given x, ML / MLR / MLM / MLMV / MLMVS, ML's
-        test= and se="robust.sem" on the statistics of y given x, groups, bootstrap:
+        test= and se="robust.sem" on the statistics of y given x, ULS / DWLS / WLS (se and test
+        standard), groups, bootstrap:
         :mod:`survey.sem.conditional_x`). Explicit constraints
         (``a > 0``, ``a == b^2``) are imposed with estimator ML (:mod:`survey.sem.constrained`).
 

@@ -29,6 +29,7 @@ from survey.errors import SurveyInputError
 
 # the estimators and ML's test= values done in y given x (survey.sem.inference.conditional_sem)
 ROBUST_OK = ("ML", "MLR", "MLM", "MLMV", "MLMVS", "DEFAULT")
+LS_OK = ("ULS", "DWLS", "WLS")  # se standard, test standard (survey.sem.estimate.wls_conditional)
 TESTS_ML = ("default", "standard", "satorra.bentler", "sb", "scaled.shifted", "mean.var.adjusted",
             "browne.residual.adf", "browne.residual.nt")
 _CONDITIONAL: ContextVar[bool] = ContextVar("conditional_x", default=False)
@@ -61,15 +62,18 @@ def check_conditional_x(options: dict, *, estimator: str, missing: str, ordered,
         raise SurveyInputError("fixed.x = FALSE is not supported when conditional.x = TRUE (lavaan 0.6.14's "
                                "refusal)", field="conditional_x")
     est = str(estimator or "ML").upper()
-    if est not in ROBUST_OK:
-        raise SurveyInputError(f"conditional.x=TRUE with estimator={est} is not available yet (lavaan 0.6.14 "
-                               "fits ULS, DWLS, WLS there; its GLS does not converge; available: "
-                               f"{', '.join(ROBUST_OK[:-1])})",
-                               field="conditional_x")
+    if est not in ROBUST_OK + LS_OK:
+        why = "lavaan 0.6.14's GLS does not converge there; " if est == "GLS" else ""
+        raise SurveyInputError(f"conditional.x=TRUE with estimator={est} is not available yet ({why}"
+                               f"available: {', '.join(ROBUST_OK[:-1] + LS_OK)})", field="conditional_x")
+    if est in LS_OK:
+        check_ls_conditional(est, options, se, miss)
     if sampling_weights or cluster:
         raise SurveyInputError("conditional.x=TRUE with sampling weights or clusters is not available yet "
                                "(available: ML, MLR, groups, group.equal)",
                                field="conditional_x")
+    if est in LS_OK:
+        return
     test = str(options.get("test", "default")).lower()
     info = str(options.get("information", "default")).lower()
     tests = TESTS_ML if est == "ML" else ("default", "standard")
@@ -95,6 +99,18 @@ def check_conditional_x(options: dict, *, estimator: str, missing: str, ordered,
             raise SurveyInputError(f"conditional.x=TRUE with {key}={options[key]!r} is not available yet "
                                    "(available: ML, MLR, MLM, groups, group.equal)",
                                    field="conditional_x")
+
+
+def check_ls_conditional(est: str, options: dict, se: str | None, missing: str) -> None:
+    """ULS / DWLS / WLS with conditional.x: complete data, se "standard" / "none" and the standard test
+    only (lavaan's robust.sem, scaled and Browne tests of y given x are not done for them yet)."""
+    for key, value, ok in (("missing", missing, ("listwise", "listwise")),
+                           ("se", se, ("default", "standard", "none")),
+                           ("test", options.get("test"), ("default", "standard")),
+                           ("information", options.get("information"), ("default", "expected"))):
+        if str(value if value is not None else "default").lower() not in ok:
+            raise SurveyInputError(f"conditional.x=TRUE with estimator={est} and {key}={value!r} is not "
+                                   f"available yet (available: {key}={ok[1]!r})", field="conditional_x")
 
 
 def baseline_syntax_conditional(ys: list[str], x_names: list[str]) -> str:
@@ -230,3 +246,11 @@ def drop_x_candidates(mi, x_names: set[str]):
     keep = ~(mi["lhs"].isin(x_names) & mi["op"].isin(["~", "~~"])) & ~(
         (mi["op"] == "~~") & mi["rhs"].isin(x_names))
     return mi[keep.to_numpy()]
+
+
+def refuse_conditional(result, what: str) -> None:
+    """One line for what a least-squares fit of y given x does not compute yet (conditional.x = TRUE)."""
+    if getattr(result, "conditional_x", False):
+        raise SurveyInputError(f"{what} of a {result.estimator} fit with conditional.x=TRUE is not available "
+                               "yet (available: estimates, standard errors, fitMeasures(); ML has them)",
+                               field="conditional_x")
