@@ -116,3 +116,16 @@ def test_least_squares_extras_refused_in_one_line(what, fits):
     with pytest.raises(SurveyInputError, match="conditional.x=TRUE is not available yet") as info:
         call()
     assert "\n" not in str(info.value)
+
+
+def test_reversed_path_modindex_is_the_efficient_score(fits):
+    """modindices() under conditional.x (PoliticalDemocracy, dem65 ~ dem60): the reversed path dem60 ~ dem65
+    is locally equivalent to the residual covariance dem60 ~~ dem65 (its Delta column lies in the span of the
+    model's and that covariance's), so its efficient score test is the covariance's. Ours gives that value
+    for both; lavaan's stable covariance MI is the reference, its path MI (1.3116) optimizer noise."""
+    ref = {r["op"]: r for r in REF["cases"]["pd_ml"]["modindices"]}
+    mi = _get(fits, "pd_ml").modindices()
+    pair = mi[(mi["lhs"] == "dem60") & (mi["rhs"] == "dem65")].set_index("op")
+    assert pair.loc["~", "mi"] == pytest.approx(pair.loc["~~", "mi"], rel=1e-6)
+    assert _close(pair.loc["~~", "mi"], ref["~~"]["mi"]) and _close(pair.loc["~~", "epc"], ref["~~"]["epc"])
+    assert abs(ref["~"]["mi"] - ref["~~"]["mi"]) > 0.01  # lavaan's path value is not that score
