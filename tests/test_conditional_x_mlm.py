@@ -2,9 +2,10 @@
 make_conditional_x_mlm.R): MLM, MLMV, MLMVS, ML with test= satorra.bentler / scaled.shifted /
 mean.var.adjusted / browne.residual.adf / browne.residual.nt, se= robust.sem / robust.huber.white,
 information="observed", one group and two (with group.equal) - the robust.sem sandwich and the traces in the
-statistics of y given x (survey.sem.inference.conditional_sem). est, se within 1e-3, every fitMeasures()
-entry (logl family 1e-5), lavInspect(fit, "test"); the least-squares estimators refused in one line (they
-gave the fixed.x numbers before)."""
+statistics of y given x (survey.sem.inference.conditional_sem); ULS, DWLS, WLS and lavaan's WLSMV, ULSMV,
+WLSM, ULSMVS, WLS + robust.sem on the statistics of y given x (survey.sem.estimate.wls_conditional; they gave
+the fixed.x numbers before). est, se, std.all within 1e-3, every fitMeasures() entry (logl family 1e-5),
+lavInspect(fit, "test"); the modindices of a reversed path; what is not done refused in one line."""
 
 from __future__ import annotations
 
@@ -83,13 +84,16 @@ def test_lavinspect_test_equals_lavaan(name, fits):
                 assert _close(ours[method][key], value), (method, key, ours[method][key], value)
 
 
-@pytest.mark.parametrize("estimator", ["WLSMV", "ULSMV", "WLSM", "GLS"])
-def test_robust_least_squares_refused_in_one_line(estimator):
-    """Their robust.sem and scaled tests of y given x are not done (lavaan fits them; ULSMV, WLSMV gave the
-    fixed.x fit before, as ULS, DWLS, WLS did)."""
+@pytest.mark.parametrize("kwargs", [
+    {"estimator": "GLS"}, {"estimator": "ULS", "test": "browne.residual.adf"},
+    {"estimator": "DWLS", "se": "bootstrap"}, {"estimator": "WLSMV", "missing": "pairwise"},
+])
+def test_least_squares_options_refused_in_one_line(kwargs):
+    """What the least-squares fits of y given x do not do yet (ULS, DWLS, WLS, WLSMV, ULSMV gave the
+    fixed.x fit before)."""
     with pytest.raises(SurveyInputError, match="not available yet") as info:
-        survey.sem(REF["models"]["mimic"], DATA["hs"], conditional_x=True, estimator=estimator)
-    assert "\n" not in str(info.value) and estimator in str(info.value)
+        survey.sem(REF["models"]["mimic"], DATA["hs"], conditional_x=True, **kwargs)
+    assert "\n" not in str(info.value)
 
 
 @pytest.mark.parametrize("kwargs", [

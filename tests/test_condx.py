@@ -131,7 +131,7 @@ def test_fixed_x_estimates_chisq_but_not_baseline(fits):
     ({"missing": "ml"}, "missing = ml + conditional.x not supported yet"),
     ({"missing": "ml.x"}, "missing = ml.x + conditional.x not supported yet"),
     ({"fixed_x": False}, "fixed.x = FALSE is not supported when conditional.x = TRUE"),
-    ({"estimator": "WLSMV"}, "estimator=WLSMV is not available yet"),
+    ({"estimator": "MLR", "test": "satorra.bentler"}, "test='satorra.bentler' is not available yet"),
     ({"estimator": "GLS"}, "estimator=GLS is not available"),
 ])
 def test_refusals_in_one_line(kwargs, words):

@@ -29,7 +29,7 @@ from survey.errors import SurveyInputError
 
 # the estimators and ML's test= values done in y given x (survey.sem.inference.conditional_sem)
 ROBUST_OK = ("ML", "MLR", "MLM", "MLMV", "MLMVS", "DEFAULT")
-LS_OK = ("ULS", "DWLS", "WLS")  # se standard, test standard (survey.sem.estimate.wls_conditional)
+LS_OK = ("ULS", "DWLS", "WLS", "ULSM", "ULSMV", "ULSMVS", "WLSM", "WLSMV", "WLSMVS")  # wls_conditional
 TESTS_ML = ("default", "standard", "satorra.bentler", "sb", "scaled.shifted", "mean.var.adjusted",
             "browne.residual.adf", "browne.residual.nt")
 _CONDITIONAL: ContextVar[bool] = ContextVar("conditional_x", default=False)
@@ -102,11 +102,13 @@ def check_conditional_x(options: dict, *, estimator: str, missing: str, ordered,
 
 
 def check_ls_conditional(est: str, options: dict, se: str | None, missing: str) -> None:
-    """ULS / DWLS / WLS with conditional.x: complete data, se "standard" / "none" and the standard test
-    only (lavaan's robust.sem, scaled and Browne tests of y given x are not done for them yet)."""
+    """ULS / DWLS / WLS (and lavaan's ULSMV, WLSMV ... names) with conditional.x: complete data, se
+    "standard" / "none" / "robust.sem", the standard, Satorra-Bentler, scaled-shifted and mean-and-variance
+    adjusted tests (survey.sem.inference.ls_robust); Browne's tests and the bootstrap are not done yet."""
     for key, value, ok in (("missing", missing, ("listwise", "listwise")),
-                           ("se", se, ("default", "standard", "none")),
-                           ("test", options.get("test"), ("default", "standard")),
+                           ("se", se, ("default", "standard", "none", "robust.sem", "robust")),
+                           ("test", options.get("test"), ("default", "standard", "satorra.bentler",
+                                                          "scaled.shifted", "mean.var.adjusted")),
                            ("information", options.get("information"), ("default", "expected"))):
         if str(value if value is not None else "default").lower() not in ok:
             raise SurveyInputError(f"conditional.x=TRUE with estimator={est} and {key}={value!r} is not "

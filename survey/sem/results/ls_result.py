@@ -87,13 +87,18 @@ class LSResult(SEMResult):
                                        robust_base=robust[1]))
             if st.method == "mean.var.adjusted":  # lavaan 0.6.14: NA
                 out["rfi.scaled"] = out["nfi.scaled"] = float("nan")
-            if st.method == "satorra.bentler" and min(abs(st.scaling_factor - 1),
-                                                      abs(sb.scaling_factor - 1)) < 1e-10:
+            cond = any(getattr(b, "conditional_x", False) for b in self.stats.groups)
+            unit = min(abs(robust[0].scaling_factor - 1), abs(robust[1].scaling_factor - 1)) < 1e-10
+            if (st.method == "satorra.bentler" and min(abs(st.scaling_factor - 1),
+                                                       abs(sb.scaling_factor - 1)) < 1e-10) or (
+                    cond and st.method == "scaled.shifted" and unit):
                 # lavaan 0.6.14 (lav_fit_cfi & co.) takes the robust formulas only when c.hat != 1 and
                 # c.hat.null != 1, exactly; DWLS's baseline has tr(U Gamma) = df (c.hat.null 1): the
                 # standard CFI / TLI / NNFI / RNI then. Under scaled.shifted lavaan's c.hat.null is
                 # a (df - b) / df, 1 only up to rounding (robust formulas here; lavaan's rounding can
-                # give exactly 1 and the standard values: tests/test_ls_robust_groups.py)
+                # give exactly 1 and the standard values: tests/test_ls_robust_groups.py). Under
+                # conditional.x (DWLS baseline of y given x, c.hat.null = tr / df = 1) lavaan 0.6.14 gave
+                # the standard values in both cases checked (tests/fixtures/conditional_x_mlm): so here
                 out.update({f"{k}.robust": out[k] for k in ("cfi", "tli", "nnfi", "rni")})
         if self.estimator == "ULS":  # lavaan: NA (its ULS statistic is not referred to a chi-square)
             out["pvalue"] = out["baseline.pvalue"] = float("nan")
