@@ -49,14 +49,3 @@ def block_parts(block, sigma: np.ndarray, mu: np.ndarray, delta: np.ndarray) -> 
             "gamma": conditional_gamma(block.raw, xi),
             "gamma_nt": np.linalg.inv(conditional_weight(r_s, xbar, s_xx)),
             "residual": conditional_stats(block.cov, block.mean, xi) - conditional_stats(sigma, mu, xi)}
-
-
-def model_parts(mg, blocks, theta: np.ndarray, deltas: list[np.ndarray]) -> list[dict[str, np.ndarray]]:
-    """:func:`block_parts` of every block at theta (``deltas``: the joint Delta_g in the free parameters)."""
-    full = mg.k @ theta
-    out = []
-    for i, (ram, b, d) in enumerate(zip(mg.models, blocks, deltas, strict=True)):
-        imp = ram.implied(mg.local(full, i))
-        mu = imp.mean if imp.mean is not None else b.mean
-        out.append(block_parts(b, imp.sigma, mu, d))
-    return out
