@@ -134,7 +134,9 @@ def fit(
         groups = label
     asked_estimator = estimator  # the user's name (WLSMV ...) for the messages
     estimator, se = continuous_robust_ls(estimator, ordered, se, partable_options)  # WLSMV etc., continuous
-    continuous = ordered is None or ordered is False or (not isinstance(ordered, str) and not list(ordered))
+    if ordered is not None and not isinstance(ordered, (str, bool)):
+        ordered = list(ordered)  # read once (an iterator too)
+    continuous = ordered is None or ordered is False or ordered == []  # no ordered items (True: all)
     if partable_options.pop("conditional_x", False) not in (False, "default") and continuous:
         # lavaan's conditional.x (ordered items: their default already); continuous ULS/DWLS/WLS included
         from survey.sem.conditional_x import check_conditional_x, conditional_x_fit, has_covariates
