@@ -116,3 +116,18 @@ def test_modindices_with_equality_across_groups_equal_lavaan():
     assert len(m) == len(want) == len(got)
     for col in ("mi", "epc"):
         assert np.abs(m[col] - m[f"{col}_r"]).max() < 1e-3, col
+
+
+@pytest.mark.parametrize("name", ["mixed_defined", "covariate_defined"])
+def test_defined_rows_with_continuous_items_or_covariates_equal_lavaan(name):
+    case = REF[name]
+    data = DATA.assign(age=(np.arange(len(DATA)) * 7919) % 13 + 0.5)
+    res = survey.sem(case["model"], data, ordered=case["ordered"], group="school")
+    got = res.estimates()
+    got = got[got["op"] == ":="]
+    want = pd.DataFrame(case["defined"])
+    assert list(got["lhs"]) == list(want["lhs"])
+    for col in ("est", "se", "std.all"):
+        assert np.abs(got[col].to_numpy() - want[col].to_numpy(dtype=float)).max() < 1e-4, col
+    fm = res.fit_measures()
+    assert fm["npar"] == case["npar"] and fm["chisq"] == pytest.approx(case["chisq"], abs=1e-4)
