@@ -5,8 +5,8 @@ The kernel is the interpreter running the tests: a kernelspec pointing at ``sys.
 to a temporary Jupyter data directory (``JUPYTER_PATH``), so the test needs nothing installed
 beyond ``make install`` (ipykernel from the dev extras) and never touches the user's kernels. The notebook
 reads its configuration from ``SURVEY_PAPER_CONFIG`` when set: here analysis/paper.yaml with fewer
-bootstrap replicates (every stage, table and figure as in the paper; the numbers are checked in
-tests/test_paper.py, not here).
+bootstrap replicates and one invariance sequence (the first of its ``groups``) instead of three, so every
+stage, table and figure of the paper is shown; the paper's numbers are checked in tests/test_paper.py.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from nbclient import NotebookClient
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = ROOT / "analysis" / "notebooks" / "explore.ipynb"
 REPLICATES = 100  # the notebook's bootstrap (analysis/paper.yaml: 1,000)
+GROUPS = 1  # invariance sequences (analysis/paper.yaml: 3)
 
 
 @pytest.fixture()
@@ -40,12 +41,15 @@ def kernel_name(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
 
 @pytest.fixture()
 def lighter_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """analysis/paper.yaml with REPLICATES bootstrap replicates, named by SURVEY_PAPER_CONFIG."""
+    """analysis/paper.yaml with REPLICATES bootstrap replicates and its first GROUPS grouping variables,
+    named by SURVEY_PAPER_CONFIG."""
     import yaml
 
     raw = yaml.safe_load((ROOT / "analysis" / "paper.yaml").read_text())
     assert raw["bootstrap"]["replicates"] > REPLICATES
     raw["bootstrap"]["replicates"] = REPLICATES
+    assert len(raw["groups"]) > GROUPS
+    raw["groups"] = raw["groups"][:GROUPS]
     path = tmp_path / "paper.yaml"
     path.write_text(yaml.safe_dump(raw, sort_keys=False))
     monkeypatch.setenv("SURVEY_PAPER_CONFIG", str(path))
@@ -64,6 +68,7 @@ def test_explore_notebook_executes(kernel_name: str, lighter_config: Path) -> No
     html = [o["data"]["text/html"] for o in outputs if "data" in o and "text/html" in o["data"]]
     assert any("Exclusion flow" in h for h in html)          # ScreenedData._repr_html_
     assert any("Table 7" in h for h in html)                 # Paper._repr_html_ with its tables
+    assert any("<i>Measurement invariance</i>" in h for h in html)  # the invariance table among them
     svgs = [o for o in outputs if "data" in o and "image/svg+xml" in o["data"]]
     assert len(svgs) == 4  # every paper figure, the forest plot of the paths included
 
