@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -39,7 +40,9 @@ OPTIONS = {  # lavaan's call -> survey's keywords
 TIGHT = {"logl", "unrestricted.logl", "aic", "bic", "bic2"}
 
 
+@cache
 def fit_case(name: str):
+    """The case's fit, once per module (the tests below only read it)."""
     case = REF["cases"][name]
     fun = case["call"].split("(")[0]
     model = REF["models"][case["call"].split("M$")[1].split(",")[0]]

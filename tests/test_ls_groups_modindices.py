@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +28,7 @@ COLS = ("mi", "epc", "sepc.lv", "sepc.all", "sepc.nox")
 MI_CASES = sorted(k for k, c in REF["cases"].items() if "modindices" in c)
 
 
+@cache  # each case fitted once per module (the tests only read the result)
 def fit_case(name: str):
     """The fixture's lavaan call as our fit (estimator, fixed.x, group, pairwise, meanstructure,
     group.equal read off the call)."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +23,7 @@ REF = json.loads((HERE / "ls_score.json").read_text())
 KEY = ["lhs", "op", "rhs", "group.a", "group.b"]
 
 
+@cache  # each case fitted once per module (the tests only read the result)
 def _fit(name: str):
     call = REF["cases"][name]["call"]
     kw: dict = {"estimator": re.search(r'estimator = "(\w+)"', call).group(1)}

@@ -5,6 +5,7 @@ and MIMIC models, every candidate lavaan lists, mi / epc / sepc.lv / sepc.all / 
 from __future__ import annotations
 
 import json
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +21,7 @@ HS = pd.read_csv(HERE / "hs39.csv")
 COLS = ("mi", "epc", "sepc.lv", "sepc.all", "sepc.nox")
 
 
+@cache  # each case fitted once per module (the tests only read the result)
 def _fit(name: str):
     case = REF["cases"][name]
     return survey.cfa(REF["models"][case["model"]], HS, estimator=case["estimator"])

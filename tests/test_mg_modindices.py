@@ -14,6 +14,7 @@ column equals lavaan's to 1e-6."""
 from __future__ import annotations
 
 import json
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -53,6 +54,7 @@ CASES = {
 LS_CONSTRAINED = ("load_uls", "load_gls", "scalar_dwls")  # lavaan's least-squares optimum (module notes)
 
 
+@cache  # each case fitted once per module (the tests only read the result)
 def _fit(name: str):
     data, kw = CASES[name]
     model = name.split("_")[0] if name.split("_")[0] in REF["models"] else "hs"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+from functools import cache
 from pathlib import Path
 
 import pandas as pd
@@ -22,6 +23,7 @@ DATA = {"hs": pd.read_csv(HERE / "hs_cut.csv").drop(columns="id"),
         "bfi": pd.read_csv(HERE.parent / "ordinal" / "bfi.csv")}
 
 
+@cache  # each case fitted once per module (the tests only read the result)
 def _fit(name: str):
     case = REF[name]
     opts = {k.replace(".", "_"): v for k, v in (case["opts"] or {}).items()}  # lavaan's names, ours

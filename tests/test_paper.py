@@ -26,19 +26,38 @@ def _files(folder: Path) -> dict[str, bytes]:
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory):
-    """One in-process run (``build_paper`` + ``write_paper``) and its output folder. The committed
-    reports/paper/ came from `survey paper` (`make paper`), so a fresh in-process run equal to it byte for
-    byte shows the API and the CLI write the same paper; a second independent run (analysis/paper.py,
-    tests/test_paper_notebook.py) is compared with the committed bytes too, so two runs are identical; the
-    CLI's own messages are checked in tests/test_own_study.py. (One paper build here, not two: each is a
-    1,000-replicate FIML bootstrap plus three invariance sequences.)"""
-    from survey.report import build_paper, load_config, write_paper
+    """One run of the whole paper for this module: analysis/paper.py, the researcher's script, run as
+    ``python analysis/paper.py analysis/paper.yaml OUT`` would run it (``__main__``, from the repository root)
+    but in this process, so that its paper object (``assemble_paper``'s return value) is kept for the tests
+    below. The script is ``run_analysis`` + ``assemble_paper`` + ``write_paper``, the calls ``build_paper``
+    and `survey paper` make. The committed reports/paper/ came from `survey paper` (`make paper`), so this
+    run equal to it byte for byte shows the script, the API and the CLI write the same paper, and two
+    independent runs give identical bytes (CI's `make paper` is a third); the CLI's own messages are checked
+    in tests/test_own_study.py. (One paper build for test_paper.py and the script's test, not two: each is
+    a 1,000-replicate FIML bootstrap plus three invariance sequences.)
+
+    Returns (paper, output folder, what the script printed on stdout)."""
+    import contextlib
+    import runpy
+
+    import survey.report as report
 
     out = tmp_path_factory.mktemp("paper") / "out"
-    paper = build_paper(load_config(CONFIG), config_file="analysis/paper.yaml",
-                        config_bytes=CONFIG.read_bytes())
-    write_paper(paper, out)
-    return paper, out
+    kept = []
+    assemble = report.assemble_paper
+
+    def keep(*args, **kwargs):
+        kept.append(assemble(*args, **kwargs))
+        return kept[-1]
+
+    printed = io.StringIO()
+    with pytest.MonkeyPatch.context() as mp, contextlib.redirect_stdout(printed):
+        mp.chdir(ROOT)
+        mp.setattr(report, "assemble_paper", keep)  # the script imports it from survey.report when it runs
+        mp.setattr(sys, "argv", ["analysis/paper.py", "analysis/paper.yaml", str(out)])
+        runpy.run_path(str(ROOT / "analysis" / "paper.py"), run_name="__main__")
+    assert len(kept) == 1
+    return kept[0], out, printed.getvalue()
 
 
 @pytest.fixture(scope="module")
@@ -47,11 +66,19 @@ def paper_dir(built) -> Path:
 
 
 def test_committed_reports_equal_a_fresh_run(paper_dir: Path) -> None:
-    """Guards CI: `make paper` must leave reports/paper/ unchanged (regenerate with `make paper`)."""
+    """Guards CI: `make paper` must leave reports/paper/ unchanged (regenerate with `make paper`); the run
+    is analysis/paper.py's, so the script writes byte for byte what `survey paper` wrote."""
     fresh, committed = _files(paper_dir), _files(COMMITTED)
     assert sorted(committed) == sorted(fresh), "file list differs: run `make paper`"
     different = [name for name in fresh if fresh[name] != committed[name]]
     assert different == [], f"reports/paper is stale ({different}): run `make paper`"
+
+
+def test_analysis_script_prints_its_tables(built) -> None:
+    """analysis/paper.py prints one line per table, label and title (the hypothesis table among them)."""
+    paper, _, printed = built
+    assert "Table 7. Structural model: hypothesis tests" in printed
+    assert printed.splitlines() == [f"{t.label}. {t.title}" for t in paper.tables]
 
 
 def test_manifest_has_provenance_and_no_paths_or_times(paper_dir: Path) -> None:
@@ -161,33 +188,58 @@ def test_figures_are_png_and_svg_without_dates(paper_dir: Path) -> None:
         assert b"Software" not in (paper_dir / f"{key}.png").read_bytes()
 
 
+SUBSET = 100  # the CLI's bootstrap replicates below (the paper has 1,000)
+
+
 def test_hypothesis_table_equals_survey_fit(paper_dir: Path, built, tmp_path: Path) -> None:
     """The paper's b, SE, p, CI and beta are survey.sem's numbers: `survey fit` on the same analytic data
-    (responses as answered; `survey fit NAME@VER` keys them itself) gives the same paths."""
+    (responses as answered; `survey fit NAME@VER` keys them itself) gives the same paths.
+
+    The CLI runs the same bootstrap (same seed) with its first SUBSET replicates: replicate b is drawn from
+    ``SeedSequence(seed).spawn(B)[b]`` and refitted from the full-sample estimates, the same for any B
+    (survey/sem/bootstrap.py), so its SE, CI and p must equal those of the paper's first SUBSET replicates
+    (summarised by the bootstrap's own ``se()`` / ``ci()`` / ``apply_bootstrap``), and its est / std.all
+    the table's b / beta; the table's SE, CI and p are those of all 1,000 of the paper's replicates."""
+    import dataclasses
     import json
 
-    paper, _ = built
+    from survey.sem.results.boot import apply_bootstrap
+
+    paper = built[0]
     results = paper.results
+    boot = results.sem.bootstrap
+    seed = results.config.bootstrap.seed
+    assert results.config.bootstrap.replicates == 1000 and boot.n_requested == 1000 and boot.seed == seed
     data = tmp_path / "analytic.csv"
     results.analytic.data[results.items].to_csv(data, index=False)
     command = [sys.executable, "-m", "survey.cli", "fit", results.instrument.spec, str(data), "--json",
-               "--estimator", results.config.estimator, "--missing", results.config.missing]
-    if results.config.bootstrap.replicates > 0:  # the same bootstrap: replicates and seed
-        command += ["--se", "bootstrap", "--bootstrap", str(results.config.bootstrap.replicates),
-                    "--seed", str(results.config.bootstrap.seed)]
+               "--estimator", results.config.estimator, "--missing", results.config.missing,
+               "--se", "bootstrap", "--bootstrap", str(SUBSET), "--seed", str(seed)]
     out = subprocess.run(command, capture_output=True, text=True, timeout=1500)
     assert out.returncode == 0, out.stderr
     fitted = json.loads(out.stdout)
     assert fitted["nobs"] == results.sem.nobs
-    paths = {(e["lhs"], e["rhs"]): e for e in fitted["estimates"] if e["op"] == "~"}
+    cli = {(e["lhs"], e["rhs"]): e for e in fitted["estimates"] if e["op"] == "~"}
+    full = results.sem.estimates()
+    first = dataclasses.replace(boot, replicates=boot.replicates.iloc[:SUBSET], n_requested=SUBSET,
+                                n_failed=int(boot.replicates.iloc[:SUBSET].isna().any(axis=1).sum()))
+    expected = apply_bootstrap(full, first)
+    paths = {(e["lhs"], e["rhs"]): e for e in full[full["op"] == "~"].to_dict("records")}
+    subset = {(e["lhs"], e["rhs"]): e for e in expected[expected["op"] == "~"].to_dict("records")}
     rows = list(csv.DictReader(io.StringIO((paper_dir / "tables" / "hypotheses.csv").read_text())))
     assert len(rows) == 7
     for row in rows:
         predictor, outcome = (s.strip() for s in row["path"].split("\u2192"))
-        e = paths[(outcome, predictor)]
-        for column, key in (("b", "est"), ("se", "se"), ("ci.lower", "ci.lower"), ("ci.upper", "ci.upper"),
-                            ("pvalue", "pvalue"), ("beta", "std.all")):
-            assert float(row[column]) == pytest.approx(e[key], abs=5e-5), (row["hypothesis"], column)
+        key = (outcome, predictor)
+        e, c, sub = paths[key], cli[key], subset[key]
+        for column, name in (("b", "est"), ("se", "se"), ("ci.lower", "ci.lower"), ("ci.upper", "ci.upper"),
+                             ("pvalue", "pvalue"), ("beta", "std.all")):
+            assert float(row[column]) == pytest.approx(e[name], abs=5e-5), (row["hypothesis"], column)
+        for column, name in (("b", "est"), ("beta", "std.all")):
+            assert float(row[column]) == pytest.approx(c[name], abs=5e-5), (row["hypothesis"], column, "CLI")
+        for name in ("se", "ci.lower", "ci.upper", "pvalue"):
+            assert c[name] == pytest.approx(sub[name], abs=5e-5), (row["hypothesis"], name, "CLI")
+        assert c["se"] != pytest.approx(e["se"], abs=1e-9), (row["hypothesis"], "the CLI ran B = 1,000")
         assert row["supported"] == ("yes" if e["pvalue"] < 0.05 and e["est"] > 0 else "no")
 
 
@@ -211,7 +263,7 @@ def test_invariance_table_finds_the_planted_peer2_intercept(built) -> None:
     lavTestScore gives the same statistic on these data, tests/test_engine_score.py, so a type-I error at
     familywise .05 rather than a defect of the score test). The test bounds that: no intercept is
     released across gender, at most one parameter is, and no released constraint has Holm p below .01."""
-    paper, _ = built
+    paper = built[0]
     inv = paper.results.invariance
     assert list(inv) == ["instrument_version", "GENDER", "AGEBAND"]
     assert inv["AGEBAND"].freed["scalar"] == ["PEER2~1"]

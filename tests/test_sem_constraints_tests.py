@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -30,7 +31,9 @@ TEST_KEYS = ("stat", "df", "pvalue", "scaling.factor", "shift.parameter", "trace
 REFUSED = {"nonlinear_browne": "nonlinear equality constraints", "active_browne": "inequality and equality"}
 
 
+@cache
 def _run(name: str):
+    """The case's fit, once per module (the tests only read it; a refused case raises each time)."""
     case = REF["cases"][name]
     return survey.cfa(REF["models"][case["model"]], DATA[case["data"]], **case["options"])
 

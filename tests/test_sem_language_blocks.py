@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +27,7 @@ TIGHT = ("logl", "unrestricted.logl", "aic", "bic", "bic2")
 REFUSED = {"blk_out_of_order": "model"}
 
 
+@cache  # each case fitted once per module (the tests only read the result)
 def _run(name: str):
     call = REF["cases"][name]["call"]
     fun, model, data, rest = re.match(r"(\w+)\(models\$(\w+), (\w+)(.*)\)$", call).groups()

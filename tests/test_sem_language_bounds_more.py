@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +28,7 @@ TIGHT = ("logl", "unrestricted.logl", "aic", "bic", "bic2")
 DROPPED = "bounds have no effect in the presence of linear equality constraints"
 
 
+@cache  # each case fitted once per module (the tests only read the result)
 def _run(name: str):
     case = REF["cases"][name]
     return survey.cfa(REF["models"][case["model"]], DATA[case["data"]], **case["options"])

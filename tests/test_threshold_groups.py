@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +31,7 @@ def _opts(case: dict) -> dict:
     return out
 
 
+@cache  # each case fitted once per module (the tests only read the result)
 def _fit(name: str):
     case = REF[name]
     return survey.cfa(case["model"], DATA, ordered=True, group="school", **_opts(case))
@@ -72,6 +74,7 @@ RES = json.loads((HERE / "threshold_results.json").read_text())
 ONE = pd.read_csv(HERE.parent / "ordinal_labels" / "hs_cut.csv").drop(columns="id")
 
 
+@cache  # each case fitted once per module (the tests only read the result)
 def _one(name: str):
     case = RES[name]
     return survey.cfa(case["model"], ONE, ordered=True, **{k: v for k, v in (case["opts"] or {}).items()})
