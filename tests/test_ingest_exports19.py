@@ -77,7 +77,7 @@ def test_semicolon_file_with_only_ambiguous_commas_is_european(reference):
 
 
 def test_mixed_decimal_marks_refused():
-    with pytest.raises(SurveyInputError, match=r"mixed decimal marks: .*decimal comma.*decimal point") as e:
+    with pytest.raises(SurveyInputError, match=r"mixed decimal marks: decimal comma in .*decimal point in") as e:
         read_sources(FIX / "mixed_decimals.csv", SPEC)
     assert "mixed_decimals.csv" in str(e.value) and "\n" not in str(e.value)
 
@@ -183,3 +183,15 @@ def test_cli_ingest_european_export(tmp_path, reference):
     assert done.value.code in (0, None), err.getvalue()
     clean = pd.read_csv(out / "clean.csv")
     assert clean["MINUTES"].dropna().mod(1).eq(0.5).all() and len(clean) > 0
+
+
+def test_mixed_marks_under_long_google_forms_headings_one_short_line(tmp_path):
+    frame = pd.read_csv(FIX / "googleforms_de.csv", sep=";", dtype=str, keep_default_na=False)
+    minutes = next(c for c in frame.columns if c.startswith("On a typical day"))
+    frame.loc[2, minutes] = "12.5"
+    path = tmp_path / "gf.csv"
+    frame.to_csv(path, sep=";", index=False)
+    with pytest.raises(SurveyInputError) as e:
+        read_sources(path, SPEC)
+    line = str(e.value)
+    assert "\n" not in line and len(line) <= 200 and "'12.5' (row 3" in line and "gf.csv" in line

@@ -28,7 +28,7 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
-from survey.errors import SurveyInputError
+from survey.errors import SurveyInputError, shorten_value
 
 #: a comma that is a decimal mark for sure
 COMMA_SURE = r"[+-]?(?:\d{1,3}(?:\.\d{3})+,\d+|\d{4,},\d+|\d{0,3},(?:\d{1,2}|\d{4,})|0?,\d{3})"
@@ -80,8 +80,9 @@ def detect(frame: pd.DataFrame, columns: Iterable[str], file: str, delimiter: st
     if comma and point:
         (c1, r1, v1), (c2, r2, v2) = comma, point
         raise SurveyInputError(
-            f"mixed decimal marks: {v1!r} (row {r1 + 1}, column {c1!r}) has a decimal comma, {v2!r} "
-            f"(row {r2 + 1}, column {c2!r}) a decimal point",
+            f"mixed decimal marks: decimal comma in {shorten_value(v1)} (row {r1 + 1}, column "
+            f"{shorten_value(c1)}), decimal point in {shorten_value(v2)} (row {r2 + 1}, column "
+            f"{shorten_value(c2)})",
             file=file,
         )
     if comma:
