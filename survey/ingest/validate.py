@@ -185,12 +185,16 @@ def _coerce_integers(
         if scale.max is not None:
             out |= domain > float(scale.max)
         bad = ~is_code & out  # whole numbers: never a fractional count
-    cls = (is_code.astype(np.uint8) | (bad.astype(np.uint8) << 1))
+    cls = (is_code.astype(np.uint8) | (bad.astype(np.uint8) << 1))  # 0 fine, 1 code, 2 bad
     if not cls.any():
         none = np.zeros(len(cells), dtype=bool)
         return none, none
-    row_cls = cls[cells - lo] if lo else cls[cells]
-    return (row_cls & 2).astype(bool), (row_cls & 1).astype(bool)
+    if 0 <= lo and hi <= LOOKUP_SPAN:  # a table from 0 indexes the cells directly (no shifted copy)
+        cls = np.concatenate((np.zeros(lo, dtype=np.uint8), cls))
+        row_cls = cls.take(cells)
+    else:
+        row_cls = cls.take(cells - lo)
+    return row_cls == 2, row_cls == 1
 
 
 def _user_missing(raw: RawTable, col: str) -> tuple[dict[float, str] | None, dict[str, float] | None]:
