@@ -195,3 +195,35 @@ def test_mixed_marks_under_long_google_forms_headings_one_short_line(tmp_path):
         read_sources(path, SPEC)
     line = str(e.value)
     assert "\n" not in line and len(line) <= 200 and "'12.5' (row 3" in line and "gf.csv" in line
+
+
+@pytest.fixture(scope="module")
+def likert():
+    rng = np.random.default_rng(19)
+    x = rng.integers(1, 8, (503, 12)).astype(float)
+    x[rng.random(x.shape) < 0.08] = np.nan
+    x[:20] = 4.0  # straight-liners: no within-person variance
+    x[20:25] = np.nan  # no answers
+    return pd.DataFrame(x, columns=[f"I{j}" for j in range(12)])
+
+
+def test_careless_indices_in_row_blocks_identical(likert, monkeypatch):
+    from survey.quality import careless
+
+    def indices():
+        return [
+            careless.longstring(likert, avg=True).to_numpy(),
+            careless.irv(likert).to_numpy(),
+            careless.evenodd(likert, [4, 4, 4], diag=True, reflect={"I1": 8.0, "I6": 8.0}).to_numpy(),
+            careless.psychsyn(likert, critval=0.0, diag=True).to_numpy(),
+            careless.psychsyn(likert, critval=0.0, anto=True, diag=True).to_numpy(),
+        ]
+
+    monkeypatch.setattr(careless, "ROWS", 10**9)  # one block: the whole column at once
+    whole = indices()
+    monkeypatch.setattr(careless, "ROWS", 7)
+    blocks = indices()
+    for a, b in zip(whole, blocks, strict=True):
+        np.testing.assert_array_equal(a, b)  # bit for bit, NaN where NaN
+    assert np.isnan(whole[1][20:25]).all() and (whole[1][:20] == 0).all()
+    assert (whole[0][:20, 0] == 12).all() and np.isfinite(whole[3][:, 1]).sum() > 400
