@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from survey.errors import SurveyInputError
 from survey.ingest import platform
-from survey.ingest.readers import RawTable, kobo, limesurvey, qualtrics, surveymonkey
+from survey.ingest.readers import RawTable, googleforms, kobo, limesurvey, qualtrics, surveymonkey
 from survey.instrument import Instrument, list_instruments, load_instrument
 
 #: Metadata that are personal data (dropped before anything is written).
@@ -27,7 +27,7 @@ PII_META = {
     "LocationLatitude",
     "LocationLongitude",
     "LocationAccuracy",
-} | kobo.PII_COLUMNS | limesurvey.PII | surveymonkey.PII
+} | kobo.PII_COLUMNS | limesurvey.PII | surveymonkey.PII | googleforms.PII
 
 #: Metadata the screens read, by canonical name.
 SCREEN_META = {
@@ -87,7 +87,7 @@ def map_columns(raw: RawTable, instrument: Instrument) -> ColumnMap:
     ids = instrument.item_ids
     by_case = {i.casefold(): i for i in ids}
     known_meta = (qualtrics.META_COLUMNS | kobo.META_COLUMNS | set(SCREEN_META) | limesurvey.META
-                  | set(surveymonkey.META.values()) | {"instrument_version"})
+                  | set(surveymonkey.META.values()) | googleforms.META | {"instrument_version"})
     by_text = {_text_key(instrument.item(i).text): i for i in ids}
     out = ColumnMap()
     target_of: dict[str, str] = {}
@@ -100,7 +100,7 @@ def map_columns(raw: RawTable, instrument: Instrument) -> ColumnMap:
         item = next((c for c in candidates if c in ids), None)
         if item is None:
             item = next((by_case[c.casefold()] for c in candidates if c.casefold() in by_case), None)
-        if item is None and raw.format.startswith(("surveymonkey", "limesurvey")):
+        if item is None and raw.format.startswith(("surveymonkey", "limesurvey", "googleforms")):
             item = by_text.get(_text_key(text or col))  # full-text headings: the item's own wording
         if item is not None:
             if item in target_of:

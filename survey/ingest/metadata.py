@@ -15,6 +15,7 @@ import pandas as pd
 from survey.errors import SurveyInputError
 from survey.ingest.columns import ColumnMap
 from survey.ingest.problems import Problem, cell_problems, display
+from survey.ingest.readers.decimal import to_point
 from survey.instrument import Instrument
 
 STATUS_LABELS = {
@@ -82,9 +83,11 @@ def numeric_meta(
     file: str,
     labels: dict[str, int] | None = None,
     value_labels: dict[float, str] | None = None,
+    decimal: str = ".",
 ) -> tuple[pd.Series, list[Problem]]:
     """A metadata column as numbers; codes whose value label (SPSS) is a known label ("False",
-    "Survey Preview") take that label's meaning, so Finished coded 2 = "False" is 0."""
+    "Survey Preview") take that label's meaning, so Finished coded 2 = "False" is 0. ``decimal`` ","
+    reads text numbers as European ones (``664,5`` seconds)."""
     if pd.api.types.is_numeric_dtype(raw.dtype) and not pd.api.types.is_bool_dtype(raw.dtype):
         num = raw.astype("float64")
         if labels and value_labels:
@@ -100,14 +103,20 @@ def numeric_meta(
     mapped = text.str.casefold().map(labels or {}).astype("float64")
     text = text.mask(text.str.casefold().isin(NA_WORDS) & mapped.isna(), "")
     present = (text.notna() & (text != "")).to_numpy(dtype=bool)
-    num = mapped.fillna(pd.to_numeric(text.where(mapped.isna()), errors="coerce").astype("float64"))
+    number_text = to_point(text) if decimal == "," else text
+    num = mapped.fillna(pd.to_numeric(number_text.where(mapped.isna()), errors="coerce").astype("float64"))
     bad = present & num.isna().to_numpy()
     return num.astype("float64"), cell_problems(file, col, raw, bad, "not a number", "non_numeric")
 
 
 def meta_frame(
-    frame: pd.DataFrame, cmap: ColumnMap, file: str, value_labels: dict[str, dict[float, str]] | None = None
+    frame: pd.DataFrame,
+    cmap: ColumnMap,
+    file: str,
+    value_labels: dict[str, dict[float, str]] | None = None,
+    decimal: str = ".",
 ) -> tuple[pd.DataFrame, list[Problem]]:
+    """Metadata for the screens; ``decimal``: the file's decimal mark (Progress and Duration)."""
     meta = pd.DataFrame(index=frame.index)
     problems: list[Problem] = []
     by_name = {v: k for k, v in cmap.meta.items()}
@@ -134,7 +143,8 @@ def meta_frame(
         if name in by_name:
             col = by_name[name]
             vl = (value_labels or {}).get(col)
-            meta[name], probs = numeric_meta(frame[col], col, file, labels, vl)
+            dec = decimal if name in ("Progress", "Duration") else "."
+            meta[name], probs = numeric_meta(frame[col], col, file, labels, vl, dec)
             problems += probs
     if "Finished" not in meta and "submitdate" in by_name:  # LimeSurvey: no submit date = incomplete
         sub = frame[by_name["submitdate"]].astype("string").str.strip()

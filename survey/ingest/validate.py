@@ -31,6 +31,8 @@ from survey.ingest.problems import (
     write_problems,
 )
 from survey.ingest.readers import RawTable
+from survey.ingest.readers.decimal import detect as detect_decimal
+from survey.ingest.readers.decimal import to_point
 from survey.instrument import Instrument, Scale
 
 # Problem and its helpers live in survey.ingest.problems, the metadata in survey.ingest.metadata;
@@ -71,11 +73,13 @@ def coerce_column(
     text_codes: dict[str, float] | None = None,
     *,
     out: np.ndarray | None = None,
+    decimal: str = ".",
 ) -> tuple[pd.Series, pd.Series, list[Problem]]:
     """Code one item column. Returns (values with missing codes as NaN, missing codes, problems).
     ``text_codes``: string user-missing values of the file {value: code} (their codes are in
     ``user_missing``). ``out``: a float64 array of the column's length to write the values into (the
-    returned Series is a view of it)."""
+    returned Series is a view of it). ``decimal``: the file's decimal mark (``","``: numbers of a text
+    column are read as European ones, :func:`survey.ingest.readers.decimal.to_point`)."""
     stype = str(scale.type)
     points = {float(k): v for k, v in scale.points.items()}
     missing = {float(k): v for k, v in scale.missing.items()}
@@ -112,7 +116,8 @@ def coerce_column(
         na_word = (folded.isin(NA_WORDS) & mapped.isna()).to_numpy(dtype=bool)
         text = text.mask(na_word, "")
         present = (text.notna() & (text != "")).to_numpy(dtype=bool)
-        numeric = pd.to_numeric(text.where(mapped.isna()), errors="coerce").astype("float64")
+        number_text = to_point(text) if decimal == "," else text
+        numeric = pd.to_numeric(number_text.where(mapped.isna()), errors="coerce").astype("float64")
         num = mapped.fillna(numeric)
         unparsable = present & num.isna().to_numpy()
         np.copyto(values, num.to_numpy(dtype="float64"))
@@ -180,12 +185,16 @@ def _coerce_integers(
         if scale.max is not None:
             out |= domain > float(scale.max)
         bad = ~is_code & out  # whole numbers: never a fractional count
-    cls = (is_code.astype(np.uint8) | (bad.astype(np.uint8) << 1))
+    cls = (is_code.astype(np.uint8) | (bad.astype(np.uint8) << 1))  # 0 fine, 1 code, 2 bad
     if not cls.any():
         none = np.zeros(len(cells), dtype=bool)
         return none, none
-    row_cls = cls[cells - lo] if lo else cls[cells]
-    return (row_cls & 2).astype(bool), (row_cls & 1).astype(bool)
+    if 0 <= lo and hi <= LOOKUP_SPAN:  # a table from 0 indexes the cells directly (no shifted copy)
+        cls = np.concatenate((np.zeros(lo, dtype=np.uint8), cls))
+        row_cls = cls.take(cells)
+    else:
+        row_cls = cls.take(cells - lo)
+    return row_cls == 2, row_cls == 1
 
 
 def _user_missing(raw: RawTable, col: str) -> tuple[dict[float, str] | None, dict[str, float] | None]:
@@ -237,6 +246,10 @@ def validate(
             message += f" (it is not in {hint}: wrong instrument version?)"
         problems.append(Problem(file, None, item, None, message, "missing_item"))
     check_kobo_version(frame, cmap, instrument, file)
+    numeric_types = ("numeric", "count")
+    numeric_cols = [c for c, i in cmap.items.items() if str(instrument.scale_of(i).type) in numeric_types]
+    numeric_cols += [c for c, m in cmap.meta.items() if m in ("Duration", "Progress")]
+    decimal = detect_decimal(frame, numeric_cols, file, raw.delimiter)
     present = set(cmap.items.values())
     order = [it.id for it in instrument.items if it.id in present or it.id in cmap.missing_items]
     pos = {item: j for j, item in enumerate(order)}
@@ -252,7 +265,8 @@ def validate(
         sid = instrument.item(item).scale
         user_missing, text_codes = _user_missing(raw, col)
         _, miss, probs = coerce_column(
-            frame[col], scale, sid, col, file, user_missing, text_codes, out=block[:, pos[item]]
+            frame[col], scale, sid, col, file, user_missing, text_codes, out=block[:, pos[item]],
+            decimal=decimal if str(scale.type) in numeric_types else ".",
         )
         problems += probs
         labs = {float(k): str(v) for k, v in scale.missing.items()}
@@ -261,7 +275,7 @@ def validate(
         labels[item] = labs
         if len(miss):
             codes[item] = miss
-    meta, meta_problems = meta_frame(frame, cmap, file, raw.value_labels)
+    meta, meta_problems = meta_frame(frame, cmap, file, raw.value_labels, decimal)
     problems += meta_problems
     coded = pd.DataFrame(block, index=frame.index, columns=order, copy=False)
     problems.sort(key=lambda p: (p.row if p.row is not None else 0, p.column or ""))

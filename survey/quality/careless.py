@@ -59,6 +59,17 @@ def _has_nan(a: np.ndarray) -> np.ndarray:
     return out
 
 
+#: Rows per block of the row-wise indices (longstring, irv, evenodd, psychsyn): their temporaries are
+#: a block long (128 kB) instead of n long, and stay in the cache. Every operation is per row, so the
+#: values do not depend on the block size.
+ROWS = 1 << 14
+
+
+def _row_slices(n: int) -> list[slice]:
+    """Consecutive slices of at most :data:`ROWS` rows covering ``range(n)`` (one empty slice when n = 0)."""
+    return [slice(s, min(s + ROWS, n)) for s in range(0, n, ROWS)] or [slice(0, 0)]
+
+
 def _blocks(idx: np.ndarray) -> list[np.ndarray]:
     """``idx`` (row indices) in consecutive pieces of at most :data:`CHUNK` rows."""
     return [idx[s : s + CHUNK] for s in range(0, len(idx), CHUNK)] if len(idx) else []
@@ -73,14 +84,16 @@ def longstring(x: pd.DataFrame, avg: bool = False) -> pd.Series | pd.DataFrame:
     """
     a = _matrix(x)
     n, p = a.shape
-    run = np.ones(n)
     longest = np.ones(n) if p else np.zeros(n)
     breaks = np.zeros(n)
-    for j in range(1, p):
-        same = a[:, j] == a[:, j - 1]
-        run = np.where(same, run + 1, 1.0)
-        breaks += ~same
-        np.maximum(longest, run, out=longest)
+    for s in _row_slices(n):  # per row: the same run lengths whatever the block
+        b = a[s]
+        run = np.ones(len(b))
+        for j in range(1, p):
+            same = b[:, j] == b[:, j - 1]
+            run = np.where(same, run + 1, 1.0)
+            breaks[s] += ~same
+            np.maximum(longest[s], run, out=longest[s])
     out = pd.Series(longest, index=x.index, name="longstr")
     if not avg:
         return out.rename("longstring")
@@ -96,19 +109,22 @@ def irv(x: pd.DataFrame, na_rm: bool = True) -> pd.Series:
     """
     a = _matrix(x)
     n, p = a.shape
-    k, total = np.zeros(n), np.zeros(n)
-    for j in range(p):  # column by column: contiguous for pandas' column-major blocks
-        col = a[:, j]
-        ok = ~np.isnan(col)
-        k += ok
-        total += np.where(ok, col, 0.0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = total / k
-        ss = np.zeros(n)
+    k, sd = np.zeros(n), np.zeros(n)
+    for s in _row_slices(n):  # each row's sums in the same column order whatever the block
+        b = a[s]
+        kb, total = k[s], np.zeros(len(b))
         for j in range(p):
-            dev = a[:, j] - mean
-            ss += np.where(np.isnan(dev), 0.0, dev * dev)
-        sd = np.sqrt(ss / (k - 1))
+            col = b[:, j]
+            ok = ~np.isnan(col)
+            kb += ok
+            total += np.where(ok, col, 0.0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = total / kb
+            ss = np.zeros(len(b))
+            for j in range(p):
+                dev = b[:, j] - mean
+                ss += np.where(np.isnan(dev), 0.0, dev * dev)
+            sd[s] = np.sqrt(ss / (kb - 1))
     sd[k < 2] = np.nan
     if not na_rm:
         sd[k < p] = np.nan
@@ -248,7 +264,18 @@ def _rowcor(
     ui = range(u.shape[1]) if ui is None else ui
     vi = range(v.shape[1]) if vi is None else vi
     n = u.shape[0]
-    k, su, sv = np.zeros(n), np.zeros(n), np.zeros(n)
+    r, k = np.empty(n), np.zeros(n)
+    for s in _row_slices(n):  # row-wise sums, the same whatever the block
+        r[s] = _rowcor_block(u[s], v[s], ui, vi, k[s])
+    return np.clip(r, -1.0, 1.0), k
+
+
+def _rowcor_block(
+    u: np.ndarray, v: np.ndarray, ui: Sequence[int], vi: Sequence[int], k: np.ndarray
+) -> np.ndarray:
+    """:func:`_rowcor` of one block of rows (``k`` receives the counts, in place), r unclipped."""
+    n = u.shape[0]
+    su, sv = np.zeros(n), np.zeros(n)
     for ju, jv in zip(ui, vi, strict=True):
         uj, vj = u[:, ju], v[:, jv]
         ok = ~(np.isnan(uj) | np.isnan(vj))
@@ -267,21 +294,25 @@ def _rowcor(
             syy += dv * dv
         r = sxy / np.sqrt(sxx * syy)
     r[(k < 2) | (sxx <= 0) | (syy <= 0)] = np.nan
-    return np.clip(r, -1.0, 1.0), k
+    return r
 
 
 def _rowmean(a: np.ndarray, cols: Sequence[int], reflect: Sequence[float | None]) -> np.ndarray:
     """Row means of the columns ``cols`` of ``a`` ignoring missing values (NaN when a row has none), as
     R's ``mean(na.rm = TRUE)``; a column with a ``reflect`` value r enters as r - x (reverse keying)."""
     n = a.shape[0]
-    k, total = np.zeros(n), np.zeros(n)
-    for j in cols:
-        col = a[:, j] if reflect[j] is None else reflect[j] - a[:, j]
-        ok = ~np.isnan(col)
-        k += ok
-        total += np.where(ok, col, 0.0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return total / k
+    out = np.empty(n)
+    for s in _row_slices(n):
+        b = a[s]
+        k, total = np.zeros(len(b)), np.zeros(len(b))
+        for j in cols:
+            col = b[:, j] if reflect[j] is None else reflect[j] - b[:, j]
+            ok = ~np.isnan(col)
+            k += ok
+            total += np.where(ok, col, 0.0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out[s] = total / k
+    return out
 
 
 def evenodd(

@@ -22,7 +22,7 @@ from pathlib import Path
 import pandas as pd
 
 from survey.errors import SurveyInputError
-from survey.ingest.readers import excel, kobo, limesurvey, plain, qualtrics, spss, surveymonkey
+from survey.ingest.readers import excel, googleforms, kobo, limesurvey, plain, qualtrics, spss, surveymonkey
 from survey.ingest.readers._scan import scan
 from survey.ingest.readers._text import (
     check_header,
@@ -74,7 +74,8 @@ def _layout(rows: list[list[str]], name: str) -> dict:
     layout = qualtrics.detect(rows, name) or surveymonkey.detect(rows)
     if layout is None:
         header = check_header(rows[0], name)
-        layout = limesurvey.detect(header) or kobo.detect(header) or plain.detect(header)
+        layout = (limesurvey.detect(header) or googleforms.detect(header) or kobo.detect(header)
+                  or plain.detect(header))
     layout["names"] = check_header(layout["names"], name)
     return layout
 
