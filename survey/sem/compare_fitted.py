@@ -182,9 +182,15 @@ def _std_paths_bootstrap(std_est: pd.Series, reps: pd.DataFrame, labels: pd.Seri
 
 def _fit_options(result: Any) -> dict[str, Any]:
     """``survey.sem.fit`` options that reproduce ``result`` (without the bootstrap)."""
-    return {"estimator": str(getattr(result, "estimator", "ML")),
-            "missing": "fiml" if hasattr(result, "missing_data") else "listwise",
-            **getattr(result, "design_options", {})}  # sampling weights / clusters
+    out = {"estimator": str(getattr(result, "estimator", "ML")),
+           "missing": "fiml" if hasattr(result, "missing_data") else "listwise",
+           **getattr(result, "design_options", {})}  # sampling weights / clusters
+    tests = result.tests() if callable(getattr(result, "tests", None)) else {}
+    if out["estimator"] != "MLM":  # its own scaled test (WLSMV: DWLS + scaled.shifted; MLMV: ML + it)
+        found = [t for t in tests if t in ("scaled.shifted", "mean.var.adjusted", "satorra.bentler")]
+        if found:
+            out["test"] = found[0]
+    return out
 
 
 def compare_paths_fitted(

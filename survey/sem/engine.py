@@ -266,7 +266,11 @@ def fit_blocks(
                                       "multiple group setting implies imposing equality constraints across "
                                       "all the groups (lavaan); use a vector of labels c(a1, a2, ...) for "
                                       "one per group", "sem"))
-    mark_sample_nacov(blocks, est, kind, se, [test, second, *more_tests])
+    try:  # lavaan's stored NACOV (Browne's .adf.model test takes it)
+        se_kind = resolve_se(est, kind, se)
+    except SurveyInputError:
+        se_kind = None
+    mark_sample_nacov(blocks, est, kind, se_kind, [test, second, *more_tests])
     for i, (ram, b) in enumerate(zip(mg.models, blocks, strict=True)):
         ram.set_exogenous(b.cov, b.mean)
         q_g = int(np.count_nonzero(mg.k[mg.index[i], :].any(axis=0)))

@@ -85,18 +85,14 @@ def check_information(information: str, est: str, kind: str, se_kind: str) -> No
     FIML-corrected robust measures follow it)."""
 
 
-def mark_sample_nacov(blocks: list[BlockStats], est: str, kind: str, se: str, tests: list) -> None:
+def mark_sample_nacov(blocks: list[BlockStats], est: str, kind: str, se_kind: str | None,
+                      tests: list) -> None:
     """Mark the blocks whose sample Gamma lavaan keeps (``lavSampleStats@NACOV``): estimator ML, MLM or
     MLR on complete data with se = "robust.sem" or a Satorra-Bentler-type test among the fit's tests
     (lavaan 0.6.14 ``lav_samplestats_from_data``). Browne's ``.adf.model`` test then takes that sample
-    Gamma, not the model-based one (``lav_test_browne``: a stored NACOV comes first)."""
-    from survey.sem.defaults import resolve_se
-
+    Gamma, not the model-based one (``lav_test_browne``: a stored NACOV comes first). ``se_kind``: the
+    resolved se (survey.sem.defaults.resolve_se)."""
     if kind != "listwise":
-        return
-    try:
-        se_kind = resolve_se(est, kind, se)
-    except SurveyInputError:
         return
     stored = est == "MLM" or se_kind == "robust.sem" or any(
         t in ("satorra.bentler", "mean.var.adjusted", "scaled.shifted") for t in tests if t)
