@@ -88,3 +88,22 @@ def test_mixed_scaled_and_unscaled_refused_as_lavaan():
     two = cfa(REF["models"]["label"], DATA, estimator="ML")
     with pytest.raises(SurveyInputError, match="some models \\(but not all\\) have scaled"):
         lav_test_lrt(one, two)
+
+
+@pytest.mark.parametrize("estimator", ["WLSMV", "GLS"])
+def test_cli_compare_paths_lr_test_equals_lavaan(estimator, tmp_path, capsys):
+    """survey fit --compare-paths: the LR test of equal paths is lavaan's lavTestLRT of the two fits."""
+    from survey.cli import main
+
+    model = tmp_path / "paths.lav"
+    model.write_text(REF["models"]["paths"])
+    with pytest.raises(SystemExit) as info:
+        main(["fit", str(model), str(HERE / "hs.csv"), "--estimator", estimator, "--compare-paths", "x9",
+              "--json"])
+    assert (info.value.code or 0) == 0
+    lrt = json.loads(capsys.readouterr().out)["path_comparison"]["lrt_equal_paths"]
+    ref = REF["cases"][f"{estimator.lower()}_paths"]["table"]["m2"]
+    assert lrt["chisq.diff"] == pytest.approx(ref["Chisq diff"], abs=1e-3)
+    assert lrt["df.diff"] == ref["Df diff"]
+    assert lrt["pvalue"] == pytest.approx(ref["Pr(>Chisq)"], abs=1e-5)
+    assert lrt["method"] == ("satorra.2000" if estimator == "WLSMV" else "standard")
