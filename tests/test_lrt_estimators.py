@@ -1,7 +1,8 @@
 """lav_test_lrt (lavaan's lavTestLRT) of nested fits with the other estimators, lavaan 0.6.14's default
 method: the standard difference with its RMSEA and no AIC / BIC (GLS, ULS, DWLS, WLS), Satorra-Bentler
-(2001) (ULSM, WLSM) and Satorra (2000) (MLMV, MLMVS, WLSMV, ULSMV, WLSMVS: survey.sem.results.difference),
-one and two groups, labels, group.equal, explicit equalities, fixed.x covariates, three models
+(2001) (ULSM, WLSM) and Satorra (2000) (MLMV, MLMVS, WLSMV, ULSMV, WLSMVS: survey.sem.results.difference;
+ordered items: survey.sem.ordinal.difftest), one and two groups, labels, group.equal, explicit equalities,
+fixed.x covariates, three models
 (tests/fixtures/lrt_estimators/make_lrt_estimators.R -> lrt_estimators.json); and the LR test of equal
 paths (compare_paths) with them."""
 
@@ -21,16 +22,20 @@ from survey.sem.results.lrt import lav_test_lrt
 HERE = Path(__file__).parent / "fixtures" / "lrt_estimators"
 REF = json.loads((HERE / "lrt_estimators.json").read_text())
 DATA = pd.read_csv(HERE / "hs.csv")
+ORDERED = pd.read_csv(HERE / "hs_ord.csv")
 
 
 def _fit(case, fit):
     kw = {"estimator": case["estimator"]}
+    data = DATA
+    if case.get("ordered"):
+        kw["ordered"], data = [f"x{i}" for i in range(1, 10)], ORDERED
     if case["group"]:
         kw.update(group=case["group"], group_equal=[e for e in fit["equal"] if e] if isinstance(
             fit["equal"], list) else [fit["equal"]] if fit["equal"] else [])
     if case["fixed_x"] is True:
         kw["fixed_x"] = True
-    return cfa(REF["models"][fit["model"]], DATA, **kw)
+    return cfa(REF["models"][fit["model"]], data, **kw)
 
 
 @pytest.fixture(scope="module", params=sorted(REF["cases"]))

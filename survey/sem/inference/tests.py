@@ -135,6 +135,8 @@ def lr_difference_unavailable(result: Any) -> tuple[str, str] | None:
     with missing data, sampling weights, clusters or inequality constraints (not available yet)."""
     tests = result.tests() if callable(getattr(result, "tests", None)) else {}
     if any(t in SATORRA_2000_TESTS for t in tests):
+        if getattr(result, "parts", None) is not None and hasattr(result, "test_list"):
+            return None  # an ordinal fit: survey.sem.ordinal.difftest
         if not hasattr(result, "mg") or not hasattr(result, "stats"):
             return "test", ("the LR test of these fits needs lavaan's satorra.2000 difference, not available "
                             "yet for them (available: continuous items)")

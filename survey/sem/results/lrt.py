@@ -81,7 +81,8 @@ def lav_test_lrt(*results: Any, names: list[str] | None = None) -> pd.DataFrame:
         m = {k: v for k, v in r.fit_measures().items() if k in keys}
         if method == "standard":
             m.pop("chisq.scaling.factor", None)
-        m.setdefault("ntotal", float(getattr(r, "nobs", np.nan)))
+        nobs = getattr(r, "nobs", np.nan)  # a list per group for the ordinal multi-group fits
+        m.setdefault("ntotal", float(np.sum(nobs)))
         m["ngroups"] = len(getattr(r, "group_labels", None) or [1])
         models.append(m)
     diffs = None
@@ -92,7 +93,13 @@ def lav_test_lrt(*results: Any, names: list[str] | None = None) -> pd.DataFrame:
         order = sorted(range(len(results)), key=lambda i: (models[i]["df"], i))
         diffs = {}
         for pos in range(1, len(order)):
-            d = satorra_2000(results[order[pos - 1]], results[order[pos]], equality_null_space)
+            free, restricted = results[order[pos - 1]], results[order[pos]]
+            if getattr(free, "parts", None) is not None and getattr(restricted, "parts", None) is not None:
+                from survey.sem.ordinal.difftest import satorra_2000 as ordinal_2000  # ordered items
+
+                d = ordinal_2000(free, restricted)
+            else:
+                d = satorra_2000(free, restricted, equality_null_space)
             diffs[pos] = (d.stat, d.df)
     return lrt_table(models, names, diffs=diffs, method=method)
 
