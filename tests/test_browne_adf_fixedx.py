@@ -1,7 +1,8 @@
 """test = "browne.residual.adf.model" with fixed.x covariates (lavaan's model-based fixed.x Gamma,
-survey.sem.inference.browne_model.gamma_adf_model_fixed_x) and beside a stored sample NACOV (MLM,
-se = "robust.sem": lavaan takes the sample Gamma, 82.408 where the model-based one gives 64.696), against
-lavaan 0.6.14 (tests/fixtures/browne_adf_fixedx/make_browne_adf_fixedx.R -> browne_adf_fixedx.json)."""
+survey.sem.inference.browne_model.gamma_adf_model_fixed_x), beside MLMV / MLMVS's own test, and beside a
+stored sample NACOV (MLM, se = "robust.sem": lavaan takes the sample Gamma, 82.408 where the model-based
+one gives 64.696), against lavaan 0.6.14 (tests/fixtures/browne_adf_fixedx/make_browne_adf_fixedx.R ->
+browne_adf_fixedx.json)."""
 
 from __future__ import annotations
 
