@@ -190,11 +190,11 @@ def browne_residual(mg: MultiGroupModel, blocks: list[BlockStats], theta: np.nda
                                    "are not available yet (available: fixed_x=False, listwise)", field="test")
         if not adf and ms and list(b.x_index or []):  # lavaan 33.368 vs 31.785 here (HS, one group): refused
             raise SurveyInputError(f"test='browne.residual.nt{'.model' if model else ''}' with estimator ML, "
-                                   "fixed.x covariates and a mean structure is not available yet (available: "
-                                   "browne.residual.adf, meanstructure=False, fixed.x=False or a "
-                                   "least-squares estimator)", field="test")
-        if adf and model and ms and list(b.x_index or []) and not lineq:
-            refuse_unstable_fixed_x("browne.residual.adf.model")
+                                   "fixed.x covariates and a mean structure is not available yet (lavaan "
+                                   "inverts a singular matrix there; available: meanstructure=False, "
+                                   "fixed.x=False)", field="test")
+        if adf and ms and list(b.x_index or []) and not lineq:
+            refuse_unstable_fixed_x(f"browne.residual.adf{'.model' if model else ''}")
         if adf:  # ".adf.model" with a stored sample NACOV (mark_sample_nacov): lavaan's sample Gamma
             structured = model and not getattr(b, "sample_nacov", False)
             gamma = gamma_adf_model(b.raw, imp.mean, imp.sigma, ms, b.x_index) if structured else \
