@@ -51,3 +51,10 @@ def test_fiml_browne_with_covariates_refused_in_one_line():
     with pytest.raises(SurveyInputError, match="not available yet") as err:
         cfa(model, DATA, test="browne.residual.nt.model", missing="ml").tests()
     assert "\n" not in str(err.value)
+
+
+def test_summary_names_the_model_based_test_as_lavaan(case):
+    """lavaan 0.6.14's summary titles: "Browne's residual (ADF model-based) test" / "(NT model-based)"."""
+    ref, res = case
+    kind = "ADF" if ".adf" in ref["test"] else "NT"
+    assert f"Browne's residual ({kind} model-based) test" in str(res.summary())
