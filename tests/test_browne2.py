@@ -63,13 +63,6 @@ def test_ml_nt_with_covariates_and_means_is_refused(name):
         _fit({**REF["cases"][name], "test": "browne.residual.nt"}).tests()
 
 
-def test_adf_model_with_fixed_x_is_refused_in_one_line():
-    from survey.errors import SurveyInputError
-
-    with pytest.raises(SurveyInputError, match="fixed.x"):
-        cfa(REF["models"]["mimic"], DATA, test="browne.residual.adf.model")
-
-
 @pytest.mark.parametrize("name", sorted(REF["mplus"]))
 def test_mimic_mplus_mlm_equals_lavaan(name):
     case = REF["mplus"][name]

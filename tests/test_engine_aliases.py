@@ -140,19 +140,20 @@ def test_mlf_with_robust_se_refused_as_lavaan():
 
 @pytest.mark.parametrize("options", [{"estimator": "MLMV"}, {"estimator": "MLMVS"},
                                      {"estimator": "ML", "test": "scaled.shifted"}])
-def test_lr_tests_of_scaled_shifted_fits_refused_not_sb2001(options):
-    """lavTestLRT takes Satorra (2000) for scaled-shifted / mean-and-variance adjusted tests: the SB2001
-    difference is refused instead of given as lavaan's number (path comparison and lav_test_lrt)."""
+def test_lr_tests_of_scaled_shifted_fits_take_satorra_2000(options):
+    """lavTestLRT takes Satorra (2000) for scaled-shifted / mean-and-variance adjusted tests (not the SB2001
+    difference of the scaling factors): path comparison and lav_test_lrt give it (lavaan's numbers:
+    tests/test_lrt_estimators.py)."""
     from survey.sem.compare import lr_equal_paths
     from survey.sem.results.lrt import lav_test_lrt
 
     model = "vis =~ x1 + x2 + x3\ntext =~ x4 + x5 + x6\nx9 ~ vis + text"
-    with pytest.raises(SurveyInputError, match="satorra.2000"):
-        lr_equal_paths(fit, model, HS, "x9", **options)
+    lr = lr_equal_paths(fit, model, HS, "x9", **options)
     one = fit(model, HS, **options)
     two = fit(model.replace("vis + text", "a*vis + a*text"), HS, **options)
-    with pytest.raises(SurveyInputError, match="satorra.2000"):
-        lav_test_lrt(one, two)
+    table = lav_test_lrt(one, two)
+    assert lr.method == table.attrs["method"] == "satorra.2000"
+    assert lr.chisq_diff == pytest.approx(table["Chisq diff"].iloc[1], rel=1e-6)
     mlm = lr_equal_paths(fit, model, HS, "x9", estimator="MLM")  # SB2001 stays for MLM
     assert mlm.method == "satorra.bentler.2001" and np.isfinite(mlm.chisq_diff) and mlm.df_diff == 1
 

@@ -144,26 +144,23 @@ def test_fit_recovers_known_loadings():
 
 
 @pytest.mark.parametrize("options", [{"estimator": "GLS"}, {"estimator": "ULS"}, {"estimator": "MLMV"}])
-def test_compare_paths_keeps_the_wald_test_and_skips_an_unchecked_lr_test(options):
-    """Least-squares and scaled-shifted fits: the LR test of equal paths is skipped with a warning (no
-    number lavaan would not give); the Wald comparison stays; lav_test_lrt refuses in one line."""
+def test_compare_paths_keeps_the_wald_test_and_gives_lavaans_lr_test(options):
+    """Least-squares and scaled-shifted fits: the LR test of equal paths is lavTestLRT's default (standard
+    difference, satorra.2000; lavaan's numbers: tests/test_lrt_estimators.py); the Wald comparison stays."""
     from survey.sem.results.lrt import lav_test_lrt
 
     model = "vis =~ x1 + x2 + x3\ntext =~ x4 + x5 + x6\nx9 ~ vis + text"
     res = fit(model, HS, **options)
     out = res.compare_paths("x9", data=HS)
-    assert out.lrt is None
-    assert any(w.code == "lrt_skipped" for w in out.warnings)
+    assert out.lrt is not None and out.lrt.df_diff == 1
     d = out.to_dict()
-    assert "lrt_equal_paths" not in d
     pair = d["pairwise"][0]  # two paths: the omnibus Wald test is the pairwise z squared, on 1 df
     assert d["omnibus_wald"]["df"] == 1
     assert d["omnibus_wald"]["stat"] == pytest.approx(pair["z"] ** 2, rel=1e-9)
     est = res.estimates().query("op == '~'").set_index("rhs")["est"]
     assert pair["diff"] == pytest.approx(est["vis"] - est["text"])
     other = fit(model.replace("vis + text", "a*vis + a*text"), HS, **options)
-    with pytest.raises(SurveyInputError, match="LR test"):
-        lav_test_lrt(res, other)
+    assert out.lrt.chisq_diff == pytest.approx(lav_test_lrt(res, other)["Chisq diff"].iloc[1], rel=1e-6)
 
 
 @pytest.mark.parametrize("estimator, kwargs, reason", [

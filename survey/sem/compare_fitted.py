@@ -182,9 +182,15 @@ def _std_paths_bootstrap(std_est: pd.Series, reps: pd.DataFrame, labels: pd.Seri
 
 def _fit_options(result: Any) -> dict[str, Any]:
     """``survey.sem.fit`` options that reproduce ``result`` (without the bootstrap)."""
-    return {"estimator": str(getattr(result, "estimator", "ML")),
-            "missing": "fiml" if hasattr(result, "missing_data") else "listwise",
-            **getattr(result, "design_options", {})}  # sampling weights / clusters
+    out = {"estimator": str(getattr(result, "estimator", "ML")),
+           "missing": "fiml" if hasattr(result, "missing_data") else "listwise",
+           **getattr(result, "design_options", {})}  # sampling weights / clusters
+    tests = result.tests() if callable(getattr(result, "tests", None)) else {}
+    if out["estimator"] != "MLM":  # its own scaled test (WLSMV: DWLS + scaled.shifted; MLMV: ML + it)
+        found = [t for t in tests if t in ("scaled.shifted", "mean.var.adjusted", "satorra.bentler")]
+        if found:
+            out["test"] = found[0]
+    return out
 
 
 def compare_paths_fitted(
@@ -250,6 +256,11 @@ def compare_paths_fitted(
                                       replicates=reps, level=level, alpha=alpha)
     lrt = None
     skipped = lr_difference_unavailable(result) if data is not None else None
+    if skipped is None and data is not None and any(t in ("scaled.shifted", "mean.var.adjusted") for t in (
+            result.tests() if callable(getattr(result, "tests", None)) else {})) and hasattr(result, "mg") \
+            and result.mg.partable["op"].eq("==").any():  # lav_test_lrt of the two fits gives it
+        skipped = ("test", "the satorra.2000 LR test of equal paths beside explicit equality constraints is "
+                   "not available here yet (available: survey.sem.results.lrt.lav_test_lrt of the two fits)")
     if data is not None and skipped is None:
         options = _fit_options(result) if fit_options is None else dict(fit_options)
 

@@ -239,6 +239,23 @@ def _fit_stat(result: Any, name: str) -> float:
         ) from exc
 
 
+def _table_difference(free: Any, equal: Any) -> tuple[float | None, float | None, str]:
+    """lavTestLRT's difference of two fitted results where it is not a function of the fit measures:
+    Satorra (2000) for scaled-shifted / mean-and-variance adjusted tests, and the least-squares fits'
+    standard difference (as :func:`survey.sem.results.lrt.lav_test_lrt`); (None, None, "") otherwise."""
+    if not (callable(getattr(free, "tests", None)) and hasattr(free, "mg") and hasattr(equal, "mg")):
+        return None, None, ""
+    from survey.sem.results.difference import difference_method, satorra_2000
+
+    method = difference_method([free, equal])
+    if method == "satorra.2000":
+        d = satorra_2000(free, equal)
+        return d.stat, d.df, method
+    if method == "standard" and getattr(free, "least_squares", False):
+        return float(equal.pieces.stat - free.pieces.stat), float(equal.pieces.df - free.pieces.df), method
+    return None, None, ""
+
+
 def lr_equal_paths(
     fit_fn: Callable[..., Any],
     syntax: str,
@@ -272,17 +289,18 @@ def lr_equal_paths(
             )
     t1, d1 = _fit_stat(free, "chisq"), _fit_stat(free, "df")
     t0, d0 = _fit_stat(equal, "chisq"), _fit_stat(equal, "df")
-    if scaled is None:
+    stat, ddf, method = _table_difference(free, equal) if scaled is None else (None, None, "")
+    if stat is None and scaled is None:
         try:
             c1, c0 = _fit_stat(free, "chisq.scaling.factor"), _fit_stat(equal, "chisq.scaling.factor")
             scaled = bool(np.isfinite(c1) and np.isfinite(c0))
         except SurveyInputError:
             scaled = False
-    if scaled:
+    if stat is None and scaled:
         c1, c0 = _fit_stat(free, "chisq.scaling.factor"), _fit_stat(equal, "chisq.scaling.factor")
         stat, ddf = scaled_chisq_difference(t0, int(d0), c0, t1, int(d1), c1)
         method = "satorra.bentler.2001"
-    else:
+    elif stat is None:
         stat, ddf = t0 - t1, d0 - d1
         method = "standard"
     if ddf <= 0:

@@ -176,6 +176,7 @@ def fit_blocks(
     (:mod:`survey.sem.inference.cluster`)."""
     from survey.sem.data.weighted import design_from
     from survey.sem.inference import cluster as clmod
+    from survey.sem.inference.adjusted import mark_sample_nacov
     from survey.sem.inference.listwise import listwise_switch
     from survey.sem.inference.many_tests import add_extra_tests, split_tests, tests_with_design
     from survey.sem.results.result import SEMResult
@@ -268,6 +269,11 @@ def fit_blocks(
                                       "multiple group setting implies imposing equality constraints across "
                                       "all the groups (lavaan); use a vector of labels c(a1, a2, ...) for "
                                       "one per group", "sem"))
+    try:  # lavaan's stored NACOV (Browne's .adf.model test takes it)
+        se_kind = resolve_se(est, kind, se)
+    except SurveyInputError:
+        se_kind = None
+    mark_sample_nacov(blocks, est, kind, se_kind, [test, second, *more_tests])
     for i, (ram, b) in enumerate(zip(mg.models, blocks, strict=True)):
         ram.set_exogenous(b.cov, b.mean)
         q_g = int(np.count_nonzero(mg.k[mg.index[i], :].any(axis=0)))

@@ -79,6 +79,8 @@ def resolve_alias(est: str, se: str, test: str, information: str = "default") ->
     if test in ("satorra.bentler", "yuan.bentler", "yuan.bentler.mplus", "scaled.shifted",
                 "mean.var.adjusted") and test != alias[1]:  # lavaan: the alias' test, then this one
         return "ML", (alias[0] if se == "default" else se), [alias[1], test]
+    if test.startswith("browne.residual"):  # Browne's residual test beside the alias' own (lavaan's list)
+        return "ML", (alias[0] if se == "default" else se), [alias[1], test]
     if test not in ("standard", alias[1]):
         raise SurveyInputError(f"test={test!r} beside estimator {est}'s own {alias[1]} test is not available "
                                f"yet (available: estimator ML with test={test!r})", field="test", value=test)

@@ -13,7 +13,7 @@ With Sigma_g = Sigma(theta_hat) and mu_g = mu(theta_hat) the implied moments of 
                 structure mu is the sample mean and z_i only its product part.
 
 Under fixed.x lavaan's model-based ADF Gamma of the covariates' projection (``lav_samplestats_Gamma``,
-fixed.x branch) is not reproduced: refused in one line. Everything else (the joint projection, the weights
+fixed.x branch; :func:`gamma_adf_model_fixed_x`). Everything else (the joint projection, the weights
 N_g / N or (N_g - 1) / N, ``stat.group``) is that of the sample-based tests.
 """
 
@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from survey.errors import SurveyInputError
 from survey.sem.model.moments import h1_information, vech_index
 
 MODEL_BASED = ("browne.residual.adf.model", "browne.residual.nt.model")
@@ -61,13 +60,12 @@ def gamma_nt(s: np.ndarray, meanstructure: bool, x_index=()) -> np.ndarray:
 
 def gamma_adf_model(raw: np.ndarray, mu: np.ndarray | None, sigma: np.ndarray, meanstructure: bool,
                     x_index=()) -> np.ndarray:
-    """The model-based ADF Gamma of the module notes (divisor N_g, lavaan's gamma.n.minus.one = FALSE)."""
-    if list(x_index):
-        raise SurveyInputError("test='browne.residual.adf.model' with fixed.x covariates is not available "
-                               "yet (available: browne.residual.nt.model, browne.residual.adf, or "
-                               "fixed.x=False)", field="test", value="browne.residual.adf.model")
+    """The model-based ADF Gamma of the module notes (divisor N_g, lavaan's gamma.n.minus.one = FALSE);
+    with fixed.x covariates :func:`gamma_adf_model_fixed_x`."""
     y = np.asarray(raw, float)
     centre = y.mean(axis=0) if mu is None or not meanstructure else np.asarray(mu, float)
+    if list(x_index):
+        return gamma_adf_model_fixed_x(y, centre, sigma, meanstructure, list(x_index))
     yc = y - centre
     rows, cols = vech_index(y.shape[1])
     products = yc[:, cols] * yc[:, rows]
@@ -75,4 +73,37 @@ def gamma_adf_model(raw: np.ndarray, mu: np.ndarray | None, sigma: np.ndarray, m
     z = products - target
     if meanstructure:
         z = np.hstack([y - centre, z])
+    z = np.nan_to_num(z)  # missing="ml": the sums over the available cases, divisor N (lavaan)
     return z.T @ z / y.shape[0]
+
+
+def gamma_adf_model_fixed_x(y: np.ndarray, mu: np.ndarray, sigma: np.ndarray, meanstructure: bool,
+                            x: list[int]) -> np.ndarray:
+    """Model-based ADF Gamma under fixed.x (lavaan 0.6.14 ``lav_samplestats_Gamma``, fixed.x branch with
+    ``Sigma``): the moments of y minus those of its regression on the covariates implied by Sigma.
+
+    With B = Sigma_xx^-1 Sigma_xy (the implied slopes), a = ybar_y - B' xbar, yhat_i = a + B' x_i (the
+    covariates themselves for the x columns), Yhat's moments (ybar, Sigma with the y block
+    Sigma_yy.x-explained, Sigma_yx B), z_i = (y_i, vech((y_i - mu)(y_i - mu)')) -
+    (yhat_i, vech((yhat_i - ybar)(yhat_i - ybar)')) centred at (mu, vech Sigma) - (ybar, vech Sigma_hat):
+    Gamma = (1 / N) sum_i z_i z_i' (the covariates' own rows are zero)."""
+    n, p = y.shape
+    yy = [i for i in range(p) if i not in x]
+    ybar = y.mean(axis=0)
+    s_xx, s_xy = sigma[np.ix_(x, x)], sigma[np.ix_(x, yy)]
+    slopes = np.linalg.solve(s_xx, s_xy)
+    res_cov = sigma[np.ix_(yy, yy)] - s_xy.T @ slopes
+    intercept = ybar[yy] - ybar[x] @ slopes
+    yhat = y.copy()
+    yhat[:, yy] = intercept + y[:, x] @ slopes
+    yhat_cov = sigma.copy()
+    yhat_cov[np.ix_(yy, yy)] = sigma[np.ix_(yy, yy)] - res_cov
+    rows, cols = vech_index(p)
+    yc, hc = y - mu, yhat - ybar
+    z = yc[:, cols] * yc[:, rows] - hc[:, cols] * hc[:, rows]
+    centre = sigma[rows, cols] - yhat_cov[rows, cols]
+    if meanstructure:
+        z = np.hstack([y - yhat, z])
+        centre = np.concatenate([mu - ybar, centre])
+    z = z - centre
+    return z.T @ z / n

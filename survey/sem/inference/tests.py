@@ -129,18 +129,37 @@ SATORRA_2000_TESTS = ("scaled.shifted", "mean.var.adjusted")
 
 def lr_difference_unavailable(result: Any) -> tuple[str, str] | None:
     """Why a chi-square difference (LR) test of ``result`` against a nested fit is not given here, as
-    (field, reason), or None: least-squares fits (GLS / ULS / DWLS / WLS: lavTestLRT's difference for them is
-    not checked) and fits whose test is scaled-shifted or mean-and-variance adjusted (MLMV, MLMVS, ``test=``;
-    lavaan's ``lavTestLRT`` takes Satorra's (2000) difference there, not the Satorra-Bentler (2001) one)."""
-    if getattr(result, "least_squares", False):
-        return "estimator", (f"the LR test of {result.estimator} fits is not available yet (lavTestLRT's "
-                             "difference for least-squares estimators not checked; available: estimator ML, "
-                             "MLR or MLM, or the Wald test of --compare-paths)")
+    (field, reason), or None. Least-squares fits take the standard difference (GLS / ULS / DWLS / WLS) or,
+    like ML fits, the Satorra-Bentler (2001) one or Satorra's (2000) for scaled-shifted / mean-and-variance
+    adjusted tests (lavTestLRT's defaults; :mod:`survey.sem.results.difference`); refused: Satorra (2000)
+    with missing data, sampling weights, clusters or inequality constraints (not available yet)."""
     tests = result.tests() if callable(getattr(result, "tests", None)) else {}
-    bad = [t for t in tests if t in SATORRA_2000_TESTS]
-    if bad:
-        return "test", (f"the LR test of fits with the {bad[0]} test needs lavaan's satorra.2000 difference, "
-                        "not available yet (available: estimator ML, MLR or MLM)")
+    if any(t in SATORRA_2000_TESTS for t in tests):
+        if getattr(result, "parts", None) is not None and hasattr(result, "test_list"):
+            return None  # an ordinal fit: survey.sem.ordinal.difftest
+        if not hasattr(result, "mg") or not hasattr(result, "stats"):
+            return "test", ("the LR test of these fits needs lavaan's satorra.2000 difference, not available "
+                            "yet for them (available: continuous items)")
+        return satorra_2000_unavailable(result)
+    return None
+
+
+def satorra_2000_unavailable(result: Any) -> tuple[str, str] | None:
+    """Why the satorra.2000 difference (:mod:`survey.sem.results.difference`) of ``result`` is not given, as
+    (field, reason), or None: it needs complete data (lavaan's Gamma), no sampling weights or clusters, no
+    inequality constraints and the expected information (not available yet otherwise)."""
+    blocks = list(result.stats.groups)
+    if any(b.kind != "complete" or getattr(b, "wt", None) is not None or getattr(b, "cluster", None)
+           is not None for b in blocks) or getattr(result, "missing", "listwise") != "listwise":
+        return "test", ("the satorra.2000 difference test with missing data, sampling weights or clusters "
+                        "is not available yet (available: complete data)")
+    if result.mg.partable["op"].isin(["<", ">"]).any():
+        return "test", ("the satorra.2000 difference test beside inequality constraints is not available "
+                        "yet (available: equality constraints)")
+    se_options = getattr(result, "se_options", None)
+    if se_options and se_options[1] not in ("expected", None):
+        return "information", (f"the satorra.2000 difference test with information={se_options[1]!r} is "
+                               "not available yet (available: expected)")
     return None
 
 

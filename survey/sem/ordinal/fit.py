@@ -57,6 +57,7 @@ class OrdinalFit(OrdinalResult):
     se: str = ""  # lavaan's se: "standard", "robust.sem" or "none" ("": the estimator's)
     tied_thresholds: bool = False  # threshold formulas (item | t1) tied / fixed thresholds (threshold_syntax)
     threshold_tie: object = None  # their map theta = K theta_free + c (threshold_syntax.TiedThresholds)
+    parts: tuple | None = None  # (Jacobians, weights, Gammas, group fractions): survey.sem.ordinal.difftest
 
     def _std_all_at(self, theta: np.ndarray) -> np.ndarray:
         """``std.all`` of every row of ``parameter_table`` at ``theta``."""
@@ -321,8 +322,10 @@ def _fit(model: str, data: pd.DataFrame, choice: choices.Choice, ordered, missin
     warnings = (choice.warnings + ([] if converged else ["the optimizer did not converge"])
                 + solution_warnings(table, sample))
     implied = structure.moments(theta).sigma
-    return OrdinalFit(est, parameterization, count, converged, table, measures, v, sample, test_list, implied,
-                      warnings, model, structure, theta, choice.se, tie is not None, tie)
+    out = OrdinalFit(est, parameterization, count, converged, table, measures, v, sample, test_list, implied,
+                     warnings, model, structure, theta, choice.se, tie is not None, tie)
+    out.parts = ([delta], [weight], [sample.gamma], [1.0])  # for lavTestLRT's satorra.2000 (difftest)
+    return out
 
 
 def solution_warnings(table: pd.DataFrame, sample: SampleStatistics) -> list[str]:

@@ -26,18 +26,21 @@ import pandas as pd
 from survey import distributions as sps
 from survey.errors import SurveyInputError
 from survey.sem.inference.tests import check_sb2001_difference
+from survey.sem.results.difference import difference_method, scaled_test_of  # noqa: F401  (re-exported)
 
 
-def lrt_table(models: list[dict[str, float]], names: list[str] | None = None) -> pd.DataFrame:
+def lrt_table(models: list[dict[str, float]], names: list[str] | None = None,
+              diffs: dict[int, tuple[float, float]] | None = None, method: str | None = None) -> pd.DataFrame:
     """The lavTestLRT table from each model's ``df, chisq, aic, bic`` (``chisq.scaling.factor`` for the
     scaled difference, ``ntotal``/``ngroups`` for the RMSEA of the difference, sqrt(G max(0, (dT/ddf - 1)/N)),
     lavaan 0.6.14). Rows sorted by df as lavaan; columns Df AIC BIC Chisq "Chisq diff" RMSEA "Df diff"
-    "Pr(>Chisq)"."""
+    "Pr(>Chisq)". ``diffs`` (with ``method``, e.g. "satorra.2000"): the difference (statistic, df) of the
+    model at each sorted position against the one before, computed elsewhere."""
     if len(models) < 2:
         raise SurveyInputError("lavTestLRT needs at least two models", field="models")
     names = names or [f"m{i}" for i in range(len(models))]
     order = sorted(range(len(models)), key=lambda i: (models[i]["df"], i))
-    scaled = all("chisq.scaling.factor" in m for m in models)
+    scaled = diffs is not None or all("chisq.scaling.factor" in m for m in models)
     rows = []
     for pos, i in enumerate(order):
         m = models[i]
@@ -47,7 +50,9 @@ def lrt_table(models: list[dict[str, float]], names: list[str] | None = None) ->
             prev = models[order[pos - 1]]
             ddf = m["df"] - prev["df"]
             diff = m["chisq"] - prev["chisq"]
-            if scaled and ddf > 0:
+            if diffs is not None:
+                diff, ddf = diffs[pos]
+            elif scaled and ddf > 0:
                 c_prev = 1.0 if prev["df"] == 0 else prev["chisq.scaling.factor"]  # lavaan: saturated c = 1
                 cd = (m["df"] * m["chisq.scaling.factor"] - prev["df"] * c_prev) / ddf
                 diff = diff / cd
@@ -59,24 +64,44 @@ def lrt_table(models: list[dict[str, float]], names: list[str] | None = None) ->
     out = pd.DataFrame(rows, index=[names[i] for i in order])
     if scaled:  # lavaan 0.6.14 prints no RMSEA column for the scaled difference
         out = out.drop(columns="RMSEA")
-    out.attrs["method"] = "satorra.bentler.2001" if scaled else "standard"
+    out.attrs["method"] = method or ("satorra.bentler.2001" if scaled else "standard")
     return out
 
 
 def lav_test_lrt(*results: Any, names: list[str] | None = None) -> pd.DataFrame:
-    """``lavTestLRT(fit1, fit2, ...)`` of fitted results (their ``fit_measures()``)."""
+    """``lavTestLRT(fit1, fit2, ...)`` of fitted results (their ``fit_measures()``): the standard
+    difference (ML, GLS, ULS, DWLS, WLS), Satorra-Bentler (2001) (MLM, MLR, ULSM, WLSM) or Satorra (2000)
+    (MLMV, MLMVS, WLSMV, ULSMV, ...; :mod:`survey.sem.results.difference`) as lavaan's default. The
+    least-squares estimators have no AIC / BIC (NA, as lavaan)."""
     check_sb2001_difference(*results)
-    robust = [("chisq.scaling.factor" in r.fit_measures()) for r in results]
-    if any(robust) and not all(robust):
-        raise SurveyInputError("lavTestLRT: all models need the same estimator (ML, or all MLR/MLM)",
-                               field="estimator")
+    method = difference_method(list(results))
     keys = ("df", "chisq", "aic", "bic", "chisq.scaling.factor", "ntotal")
     models = []
     for r in results:
         m = {k: v for k, v in r.fit_measures().items() if k in keys}
+        if method == "standard":
+            m.pop("chisq.scaling.factor", None)
+        nobs = getattr(r, "nobs", np.nan)  # a list per group for the ordinal multi-group fits
+        m.setdefault("ntotal", float(np.sum(nobs)))
         m["ngroups"] = len(getattr(r, "group_labels", None) or [1])
         models.append(m)
-    return lrt_table(models, names)
+    diffs = None
+    if method == "satorra.2000":
+        from survey.sem.results.difference import satorra_2000
+        from survey.sem.results.ls_browne import equality_null_space
+
+        order = sorted(range(len(results)), key=lambda i: (models[i]["df"], i))
+        diffs = {}
+        for pos in range(1, len(order)):
+            free, restricted = results[order[pos - 1]], results[order[pos]]
+            if getattr(free, "parts", None) is not None and getattr(restricted, "parts", None) is not None:
+                from survey.sem.ordinal.difftest import satorra_2000 as ordinal_2000  # ordered items
+
+                d = ordinal_2000(free, restricted)
+            else:
+                d = satorra_2000(free, restricted, equality_null_space)
+            diffs[pos] = (d.stat, d.df)
+    return lrt_table(models, names, diffs=diffs, method=method)
 
 
 @dataclass

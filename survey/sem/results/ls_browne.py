@@ -77,6 +77,7 @@ def browne_residual(mg, blocks, theta: np.ndarray, adf: bool, model: bool = Fals
 
     ms = bool(mg.meanstructure)
     n_total = float(sum(b.n for b in blocks))
+    constrained = mg.free_rows > mg.npar or bool(mg.partable["op"].isin(["=="]).any())
     rows, cols = vech_index(len(mg.ov))
     res, gis, deltas = [], [], []
     for g, block in enumerate(blocks):
@@ -85,6 +86,10 @@ def browne_residual(mg, blocks, theta: np.ndarray, adf: bool, model: bool = Fals
         m = imp.sigma[rows, cols]
         res.append(sample_moments(block, ms) - (np.concatenate([imp.mean, m]) if ms else m))
         x_index = list(getattr(block, "x_index", []) or [])
+        if ms and x_index and not constrained:  # lavaan: rounding noise there (its singular inverse)
+            from survey.sem.inference.adjusted import refuse_unstable_fixed_x
+
+            refuse_unstable_fixed_x(f"browne.residual.{'adf' if adf else 'nt'}{'.model' if model else ''}")
         if adf:
             # ULS / DWLS / WLS keep the sample NACOV, which lavaan then uses for ".adf.model" too (R-checked)
             structured = model and mg_estimator == "GLS"

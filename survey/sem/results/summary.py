@@ -192,8 +192,9 @@ def _residual_test_lines(res: SEMResult, f: dict) -> list[str]:
                 out.append(_line2("Shift parameter", "", t["shift.parameter"], True))
             out.append(f"    {CORRECTIONS[name]}".ljust(_W + 14))
             continue
-        title = "Browne's residual-based (ADF) test" if name.endswith("adf") else \
-            "Browne's residual-based (NT) test"
+        kind = "ADF" if ".adf" in name else "NT"  # lavaan 0.6.14's titles
+        title = f"Browne's residual ({kind} model-based) test" if name.endswith(".model") else \
+            f"Browne's residual-based ({kind}) test"
         out += [" " * (_W + 2), f"  {title}".ljust(_W + 2), _line("Test statistic", t["stat"]),
                 _line("Degrees of freedom", str(int(t["df"]))), _line("P-value (Chi-square)", t["pvalue"])]
         if not res.single:
