@@ -3,7 +3,8 @@
 robust test (the fit's first: scaled-shifted, Satorra-Bentler or mean-and-variance adjusted) from the summed
 traces, CFI/TLI on them, RMSEA with the factor sqrt(G) and N = sum N_g - G (lavaan ``lav_fit_rmsea``), the
 categorical robust CFI/TLI/RMSEA (``lav_fit_catml_dwls`` over groups; not with free scale factors, nor with
-continuous variables, nor after mean.var.adjusted, where lavaan gives none), the N_g-weighted SRMR
+thresholds or means equal across groups, nor with continuous variables, nor after mean.var.adjusted, where
+lavaan gives none), the N_g-weighted SRMR
 and WRMR."""
 
 from __future__ import annotations
@@ -50,8 +51,11 @@ def group_measures(groups, weights, theta, test_list, jacs, fg, keys, moments) -
     mixed = any(g.sample.mixed for g in groups)  # lavaan has no catML for continuous variables
     free_scales = any(k[1] == "~*~" for k in keys if isinstance(k[0], int))  # nor with free scale factors
     covariates = any(g.sample.slopes is not None for g in groups)  # nor with covariates (conditional.x)
+    # nor with thresholds or means equal across groups (theta too): lavaan's catML table drops the "|" and
+    # "~1" rows and its refit stops on their equality constraints (lav_object_catml; NA in lavaan)
+    tied = any(k[0] in ("|", "~1") for k in keys)
     catml = None
-    if scaled is not None and kind != "mean.var.adjusted" and not (mixed or free_scales or covariates):
+    if scaled is not None and kind != "mean.var.adjusted" and not (mixed or free_scales or covariates or tied):
         catml = xx3, c3, xx3_0, c3_0 = _catml_groups(groups, weights, theta, jacs, fg, df, moments)
         out["cfi.robust"] = fm._cfi(xx3, df, xx3_0, df0, c3, c3_0)
         out["tli.robust"] = fm._tli(xx3, df, xx3_0, df0, c3, c3_0)
