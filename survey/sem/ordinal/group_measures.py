@@ -55,7 +55,8 @@ def group_measures(groups, weights, theta, test_list, jacs, fg, keys, moments) -
     # "~1" rows and its refit stops on their equality constraints (lav_object_catml; NA in lavaan)
     tied = any(k[0] in ("|", "~1") for k in keys)
     catml = None
-    if scaled is not None and kind != "mean.var.adjusted" and not (mixed or free_scales or covariates or tied):
+    none = mixed or free_scales or covariates or tied
+    if scaled is not None and kind != "mean.var.adjusted" and not none:
         catml = xx3, c3, xx3_0, c3_0 = _catml_groups(groups, weights, theta, jacs, fg, df, moments)
         out["cfi.robust"] = fm._cfi(xx3, df, xx3_0, df0, c3, c3_0)
         out["tli.robust"] = fm._tli(xx3, df, xx3_0, df0, c3, c3_0)

@@ -129,7 +129,8 @@ def build_groups(model: str, data: pd.DataFrame, group: str, group_equal, missin
     unknown = sorted(equal - SUPPORTED_EQUAL - LAVAAN_ONLY_EQUAL)
     if unknown:  # lavaan 0.6.14 lav_options stops with this reason
         raise SurveyInputError(f"unknown value for group.equal argument: {unknown[0]!r} (lavaan's values: "
-                               f"{', '.join(sorted(SUPPORTED_EQUAL | LAVAAN_ONLY_EQUAL))})", field="group_equal")
+                               f"{', '.join(sorted(SUPPORTED_EQUAL | LAVAAN_ONLY_EQUAL))})",
+                               field="group_equal")
     if equal - SUPPORTED_EQUAL:
         raise SurveyInputError(f"group_equal={sorted(equal - SUPPORTED_EQUAL)} is not available yet for "
                                f"ordered items (available: {', '.join(sorted(SUPPORTED_EQUAL))})",
