@@ -50,3 +50,11 @@ def test_unknown_and_unavailable_group_equal_values_are_one_line_refusals():
     model = "A =~ A1 + A2 + A3 + A4 + A5\n"
     with pytest.raises(SurveyInputError, match="unknown value for group.equal argument: 'slopes'"):
         fit(model, DATA, ordered=True, group="gender", estimator="WLSMV", group_equal=["loadings", "slopes"])
+
+
+@pytest.mark.parametrize("case", ["robust_lvvar_theta", "robust_means_delta"])
+def test_robust_cfi_rmsea_are_lavaans_numbers_when_thresholds_are_free(case):
+    ref = CASES[case]["fit_measures"]
+    fm = fitted("cov_equal", case).fit_measures()
+    for key in ("cfi.robust", "tli.robust", "rmsea.robust"):
+        assert fm[key] == pytest.approx(ref[key], abs=1e-3), key

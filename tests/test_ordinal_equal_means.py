@@ -38,8 +38,8 @@ def test_cli_group_equal_means_and_residual_covariances(tmp_path, capsys):
     model.write_text(ref["model"])
     data = FIXTURES / "ordinal_options" / "bfi_weighted.csv"
     try:
-        main(["fit", str(model), str(data), "--ordered", ",".join(ref["options"]["ordered"]), "--group", "gender", "--group-equal",
-              ",".join(ref["group_equal"]), "--json"])
+        main(["fit", str(model), str(data), "--ordered", ",".join(ref["options"]["ordered"]), "--group",
+              "gender", "--group-equal", ",".join(ref["group_equal"]), "--json"])
         code = 0
     except SystemExit as exc:
         code = int(exc.code or 0)
