@@ -17,6 +17,7 @@ from survey.sem import fit
 
 FIXTURES = Path(__file__).parent / "fixtures"
 DATA = pd.read_csv(FIXTURES / "ordinal_options" / "bfi_weighted.csv")
+DATA["g3"] = np.where(DATA["age"] < 22, 1, np.where(DATA["age"] < 32, 2, 3))  # make_cases.R's three groups
 CORE_MEASURES = {"chisq", "df", "chisq.scaled", "df.scaled", "chisq.scaling.factor", "cfi.scaled",
                  "tli.scaled", "rmsea.scaled", "srmr", "wrmr"}
 
@@ -35,8 +36,9 @@ def _fit(name: str, case: str):
     ref = load(name)[case]
     opts = ref["options"]
     ordered = opts.get("ordered", True)
-    return fit(ref["model"], DATA, ordered=_as_list(ordered) if ordered is not True else True, group="gender",
-               estimator=opts.get("estimator", "WLSMV"), group_equal=ref["group_equal"],
+    return fit(ref["model"], DATA, ordered=_as_list(ordered) if ordered is not True else True,
+               group=opts.get("group", "gender"), estimator=opts.get("estimator", "WLSMV"),
+               group_equal=ref["group_equal"],
                group_partial=_as_list(opts.get("group.partial")), parameterization=opts["parameterization"],
                std_lv=bool(opts.get("std.lv", False)))
 
