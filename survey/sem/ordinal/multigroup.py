@@ -410,8 +410,8 @@ def _inference(groups, weights, keys, theta, converged, choice=None) -> GroupFit
         resid = np.concatenate([g.sample.wls_obs - moments(g, theta)[0] for g in groups])
         gammas = block_diag(*[g.sample.gamma / (g.nobs - 1) for g in groups])
         test_list.append(tests.browne_adf(resid, np.vstack(jacs), gammas, 1, df))
-    if choice.weight == "ULS":  # lavaan: the ULS statistic has no chi-square p-value
-        test_list[0].pvalue = measures["pvalue"] = float("nan")
+    if choice.weight == "ULS":  # lavaan: the ULS statistic (and its baseline's) has no chi-square p-value
+        test_list[0].pvalue = measures["pvalue"] = measures["baseline.pvalue"] = float("nan")
     if choice.se == "none":  # lavaan se = "none": estimates without standard errors
         vcov = np.full_like(vcov, np.nan)
     table = group_estimates(groups, theta, vcov, _local)
