@@ -1,7 +1,8 @@
 """Shared checks of a two-group ordinal fit against a lavaan 0.6.14 case of
 tests/fixtures/ordinal_cov_equal/*.json (written by make_cases.R beside them): every parameterEstimates() row
 (est, se, std.all), every test of lavInspect(fit, "test") (stat, df, pvalue, scaling factor, shift) and every
-finite fitMeasures() value, within 1e-3 (and NA where lavaan's is NA) (p-values 1e-6, scaling factors 1e-5 relative)."""
+finite fitMeasures() value, within 1e-3 (p-values 1e-6, scaling factors 1e-5 relative), and NA where lavaan's
+fitMeasures() is NA."""
 
 from __future__ import annotations
 
