@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
+import pandas as pd
 import pytest
-from ordinal_group_harness import check_case, fitted, load
+from ordinal_group_harness import FIXTURES, check_case, fitted, load
 
 CASES = load("equal_means")
 
@@ -29,8 +31,6 @@ def test_latent_means_of_group_two_stay_fixed_at_zero(case):
 
 
 def test_cli_group_equal_means_and_residual_covariances(tmp_path, capsys):
-    from ordinal_group_harness import FIXTURES
-
     from survey.cli import main
 
     ref = CASES["mixed_means_delta"]  # A1..A5 ordered, C1..C5 continuous
@@ -48,3 +48,19 @@ def test_cli_group_equal_means_and_residual_covariances(tmp_path, capsys):
     got = json.loads(out.out)["fit_measures"]
     for key in ("chisq", "chisq.scaled", "cfi.scaled", "rmsea.scaled"):
         assert got[key] == pytest.approx(ref["fit_measures"][key], abs=1e-3), key
+
+
+MI = json.loads((FIXTURES / "ordinal_cov_equal" / "modindices.json").read_text())["cases"]
+
+
+@pytest.mark.parametrize("case", sorted(MI))
+def test_modindices_score_the_fixed_latent_means_as_lavaan(case):
+    ref = pd.DataFrame(MI[case]["modindices"])
+    ours = fitted(MI[case]["file"], case).modindices()
+    both = ref.merge(ours, on=["lhs", "op", "rhs", "group"], how="outer", suffixes=("_ref", ""),
+                     indicator=True)
+    assert (both["_merge"] == "both").all() and len(both) == len(ref)
+    for col in ("mi", "epc", "sepc.lv", "sepc.all", "sepc.nox"):
+        np.testing.assert_allclose(both[col], both[f"{col}_ref"], atol=1e-3, err_msg=col)
+    if "means" in load(MI[case]["file"])[case]["group_equal"]:  # A~1, C~1 in both groups
+        assert len(both[(both["op"] == "~1") & both["lhs"].isin(["A", "C"])]) == 4
