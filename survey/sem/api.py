@@ -96,7 +96,9 @@ def fit(
         ``optim_method``, ``check_*``: :mod:`survey.sem.no_effect`) are accepted;
         ``rotation``, ``rotation_se``, ``rotation_args`` (efa("b") blocks: :mod:`survey.sem.efa`);
         also ``information`` ("expected" | "observed") and ``test`` ("standard"); ``conditional_x``
-        (lavaan's conditional.x = TRUE: the model of y given x, ML / MLR, groups, bootstrap:
+        (lavaan's conditional.x = TRUE: the model of y given x, ML / MLR / MLM / MLMV / MLMVS, ML's
+        test= and se="robust.sem" on the statistics of y given x, ULS / DWLS / WLS (se and test
+        standard), groups, bootstrap:
         :mod:`survey.sem.conditional_x`). Explicit constraints
         (``a > 0``, ``a == b^2``) are imposed with estimator ML (:mod:`survey.sem.constrained`).
 
@@ -130,13 +132,22 @@ def fit(
             raise SurveyInputError("groups= and group_label= name different groups (give one of them)",
                                    field="group_label")
         groups = label
+    asked_estimator = estimator  # the user's name (WLSMV ...) for the messages
     estimator, se = continuous_robust_ls(estimator, ordered, se, partable_options)  # WLSMV etc., continuous
-    if partable_options.pop("conditional_x", False) not in (False, "default") and not wants_ordinal(
-            estimator, ordered):  # lavaan's conditional.x (ordered items: their default already)
+    if ordered is not None and not isinstance(ordered, (str, bool)):
+        ordered = list(ordered)  # read once (an iterator too)
+    continuous = ordered is None or ordered is False or ordered == []  # no ordered items (True: all)
+    conditional = partable_options.pop("conditional_x", "default")
+    if conditional is False and not continuous:  # ordered items: lavaan's default there is TRUE
+        from survey.sem.ordinal.route import refuse_unconditional
+
+        refuse_unconditional(model, group)
+    if conditional not in (False, "default") and continuous:
+        # lavaan's conditional.x (ordered items: their default already); continuous ULS/DWLS/WLS included
         from survey.sem.conditional_x import check_conditional_x, conditional_x_fit, has_covariates
 
-        check_conditional_x(partable_options, estimator=estimator, missing=missing, ordered=ordered,
-                            sampling_weights=sampling_weights, cluster=cluster)
+        check_conditional_x(partable_options, estimator=asked_estimator, missing=missing, ordered=ordered,
+                            sampling_weights=sampling_weights, cluster=cluster, se=se)
         if has_levels(model):
             raise SurveyInputError("conditional.x=TRUE with levels (two-level models) is not available yet "
                                    "(available: ML, MLR, groups, group.equal)",
@@ -248,7 +259,7 @@ def fit(
                                       se=se, bootstrap=bootstrap, groups=groups, test=test, information=asked,
                                       sampling_weights=sampling_weights,
                                       sampling_weights_normalization=sampling_weights_normalization,
-                                      seed=seed, **partable_options))
+                                      seed=seed, bollen_stine=bollen_stine, **partable_options))
 
         return ignore_cluster(data, cluster, fit_it)
     check_partable_options(partable_options)

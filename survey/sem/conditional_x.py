@@ -14,6 +14,8 @@ fixtures/condx). What differs is what lavaan builds on the conditional sample st
   standardised by the sample residual variances (lav_residuals, type "cor.bentler").
 
 lavaan 0.6.14 refuses missing = "ml" / "ml.x" and fixed.x = FALSE with conditional.x; its GLS fails.
+MLM, MLMV, MLMVS and ML's test= / se="robust.sem" use the robust.sem sandwich and the Satorra-Bentler traces
+of y given x (lavaan's Gamma of the residual statistics: :mod:`survey.sem.inference.conditional_sem`).
 """
 
 from __future__ import annotations
@@ -25,6 +27,11 @@ import numpy as np
 
 from survey.errors import SurveyInputError
 
+# the estimators and ML's test= values done in y given x (survey.sem.inference.conditional_sem)
+ROBUST_OK = ("ML", "MLR", "MLM", "MLMV", "MLMVS", "DEFAULT")
+LS_OK = ("ULS", "DWLS", "WLS", "ULSM", "ULSMV", "ULSMVS", "WLSM", "WLSMV", "WLSMVS")  # wls_conditional
+TESTS_ML = ("default", "standard", "satorra.bentler", "sb", "scaled.shifted", "mean.var.adjusted",
+            "browne.residual.adf", "browne.residual.nt")
 _CONDITIONAL: ContextVar[bool] = ContextVar("conditional_x", default=False)
 
 
@@ -44,7 +51,7 @@ def conditional_x() -> bool:
 
 
 def check_conditional_x(options: dict, *, estimator: str, missing: str, ordered, sampling_weights,
-                        cluster) -> None:
+                        cluster, se: str = "default") -> None:
     """lavaan 0.6.14's refusals of conditional.x = TRUE (its messages), and what is not done here yet."""
     miss = str(missing).lower()
     if miss in ("ml", "fiml", "direct", "ml.x"):
@@ -55,25 +62,57 @@ def check_conditional_x(options: dict, *, estimator: str, missing: str, ordered,
         raise SurveyInputError("fixed.x = FALSE is not supported when conditional.x = TRUE (lavaan 0.6.14's "
                                "refusal)", field="conditional_x")
     est = str(estimator or "ML").upper()
-    if est == "MLM":  # lavaan's Gamma of y given x (residual-based) is not the fixed.x one: se 2% apart
-        raise SurveyInputError("conditional.x=TRUE with estimator=MLM is not available yet (lavaan's "
-                               "Satorra-Bentler Gamma of y given x; available: ML, MLR)",
-                               field="conditional_x")
-    if est not in ("ML", "MLR", "DEFAULT"):
-        raise SurveyInputError(f"conditional.x=TRUE with estimator={est} is not available yet (lavaan 0.6.14 "
-                               "fits ULS, DWLS, WLS, MLMV there; its GLS does not converge; available: "
-                               "ML, MLR)",
-                               field="conditional_x")
+    if est not in ROBUST_OK + LS_OK:
+        why = "lavaan 0.6.14's GLS does not converge there; " if est == "GLS" else ""
+        raise SurveyInputError(f"conditional.x=TRUE with estimator={est} is not available yet ({why}"
+                               f"available: {', '.join(ROBUST_OK[:-1] + LS_OK)})", field="conditional_x")
+    if est in LS_OK:
+        check_ls_conditional(est, options, se, miss)
     if sampling_weights or cluster:
         raise SurveyInputError("conditional.x=TRUE with sampling weights or clusters is not available yet "
                                "(available: ML, MLR, groups, group.equal)",
                                field="conditional_x")
-    for key in ("test", "information", "mimic", "likelihood"):
-        if key in options and str(options[key]).lower() not in ("default", "standard", "lavaan", "normal",
-                                                                 "expected"):
+    if est in LS_OK:
+        return
+    test = str(options.get("test", "default")).lower()
+    info = str(options.get("information", "default")).lower()
+    tests = TESTS_ML if est == "ML" else ("default", "standard")
+    if test not in tests:
+        raise SurveyInputError(f"conditional.x=TRUE with test={options['test']!r} is not available yet "
+                               f"(available with estimator {est}: {', '.join(tests)})", field="conditional_x")
+    infos = ("default", "expected", "observed") if est == "ML" and test in ("default", "standard") else (
+        "default", "expected")
+    if info not in infos:
+        raise SurveyInputError(f"conditional.x=TRUE with information={options['information']!r} is not "
+                               f"available yet with estimator {est}" + (f" and test={test}" if est == "ML"
+                                                                        else "")
+                               + f" (available: {', '.join(infos)})", field="conditional_x")
+    se_name = str(se or "default").lower()
+    if se_name == "robust.sem" and (est == "MLR" or info == "observed"):
+        raise SurveyInputError("conditional.x=TRUE with se='robust.sem' and the observed information is not "
+                               "available yet (available: information='expected')", field="conditional_x")
+    if info == "observed" and se_name not in ("default", "standard", "none"):
+        raise SurveyInputError(f"conditional.x=TRUE with information='observed' and se={se!r} is not "
+                               "available yet (available: se='standard')", field="conditional_x")
+    for key in ("mimic", "likelihood"):
+        if key in options and str(options[key]).lower() not in ("default", "lavaan", "normal"):
             raise SurveyInputError(f"conditional.x=TRUE with {key}={options[key]!r} is not available yet "
-                                   "(available: ML, MLR, groups, group.equal)",
+                                   "(available: ML, MLR, MLM, groups, group.equal)",
                                    field="conditional_x")
+
+
+def check_ls_conditional(est: str, options: dict, se: str | None, missing: str) -> None:
+    """ULS / DWLS / WLS (and lavaan's ULSMV, WLSMV ... names) with conditional.x: complete data, se
+    "standard" / "none" / "robust.sem", the standard, Satorra-Bentler, scaled-shifted and mean-and-variance
+    adjusted tests (survey.sem.inference.ls_robust); Browne's tests and the bootstrap are not done yet."""
+    for key, value, ok in (("missing", missing, ("listwise", "listwise")),
+                           ("se", se, ("default", "standard", "none", "robust.sem", "robust")),
+                           ("test", options.get("test"), ("default", "standard", "satorra.bentler",
+                                                          "scaled.shifted", "mean.var.adjusted")),
+                           ("information", options.get("information"), ("default", "expected"))):
+        if str(value if value is not None else "default").lower() not in ok:
+            raise SurveyInputError(f"conditional.x=TRUE with estimator={est} and {key}={value!r} is not "
+                                   f"available yet (available: {key}={ok[1]!r})", field="conditional_x")
 
 
 def baseline_syntax_conditional(ys: list[str], x_names: list[str]) -> str:
@@ -209,3 +248,11 @@ def drop_x_candidates(mi, x_names: set[str]):
     keep = ~(mi["lhs"].isin(x_names) & mi["op"].isin(["~", "~~"])) & ~(
         (mi["op"] == "~~") & mi["rhs"].isin(x_names))
     return mi[keep.to_numpy()]
+
+
+def refuse_conditional(result, what: str) -> None:
+    """One line for what a least-squares fit of y given x does not compute yet (conditional.x = TRUE)."""
+    if getattr(result, "conditional_x", False):
+        raise SurveyInputError(f"{what} of a {result.estimator} fit with conditional.x=TRUE is not available "
+                               "yet (available: estimates, standard errors, fitMeasures(); ML has them)",
+                               field="conditional_x")

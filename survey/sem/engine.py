@@ -249,6 +249,9 @@ def fit_blocks(
         data, mg.ov, x_names=x_names, group=group, missing=kind, groups=None if group is None else labels,
         design=design,
     )
+    cond_x = conditional_x() and bool(x_names)  # conditional.x: inference and fit measures of y given x
+    for b in blocks if cond_x else ():  # (sem.conditional_x, sem.inference.conditional_sem)
+        b.conditional_x = True
     warnings += clmod.design_warnings(estimator, design, asked_test) + listwise_warnings + more_warnings
     warnings += ts_warnings
     if group is None and ge:  # lavaan 0.6.14 ignores group.equal in a single-group fit (no warning)
@@ -305,7 +308,6 @@ def fit_blocks(
                         default_information(est, kind, resolve_se(est, kind, se), information))
     # the baseline (independence) model: same blocks, same estimator
     free_x = [] if fixed_x or independent_x() else list(mg.models[0].names.ov_x)
-    cond_x = conditional_x() and bool(x_names)  # conditional.x: y ~ x free in the baseline
     bsyntax = baseline_syntax_conditional([v for v in mg.ov if v not in x_names], x_names) if cond_x \
         else baseline_syntax(mg.ov, x_names, free_x)
     bpt = group_partable(bsyntax, len(labels), meanstructure=ms, fixed_x=fixed_x)
@@ -315,8 +317,6 @@ def fit_blocks(
     for ram, b in zip(bmg.models, blocks, strict=True):
         ram.set_exogenous(*baseline_exogenous(b, kind))
     btheta = baseline_theta_conditional(bmg, blocks) if cond_x else baseline_theta(bmg, blocks)
-    for b in blocks if cond_x else ():  # the residual RMS family of y given x (sem.conditional_x)
-        b.conditional_x = True
     bdf = len(blocks) * n_moments(p, nx, ms) - bmg.npar
     bstat = n * total_f(bmg, blocks, btheta)
     bscaled = None

@@ -39,6 +39,10 @@ se="bootstrap" beside pairwise, weights, fixed_x, constraints or bounds. se="non
 without standard errors (lavaan); se="bootstrap": :mod:`survey.sem.ls_bootstrap`. Browne's residual-based
 tests: :mod:`survey.sem.results.ls_browne`.
 
+conditional.x = TRUE (ULS / DWLS / WLS, se standard, the standard test): the statistics of y given x and
+their Gamma (:mod:`survey.sem.estimate.wls_conditional`); its modindices, score tests, residuals, robust
+se and scaled tests are refused in one line (survey.sem.conditional_x).
+
 Explicit constraints (==, <, >): :mod:`survey.sem.ls_constrained` (SLSQP on the LS function, lavaan's
 augmented-information vcov; robust.sem and the scaled tests with its E^-1).
 """
@@ -185,6 +189,8 @@ def fit_least_squares(model: str, data: pd.DataFrame, estimator: str, group: str
         for ram, block in zip(ml.mg.models, ml.stats.groups, strict=True):  # weighted: lavaan's weighted S
             ram.set_exogenous(sample_cov(block), block.mean)
     constrained = bool(ml.mg.partable["op"].isin(["==", "<", ">"]).any())  # survey.sem.ls_constrained
+    if constrained and getattr(ml.stats.groups[0], "conditional_x", False):
+        _refuse(est, "conditional_x", True, "conditional.x without explicit constraints (==, <, >)")
     observed = information == "observed" and est == "GLS"
     pairwise = str(missing).lower() in PAIRWISE and est != "GLS"  # GLS: lavaan 0.6.14 takes listwise
     if pairwise:  # lavaan: the pairwise covariances, N = the rows used

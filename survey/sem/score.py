@@ -64,6 +64,10 @@ def score_statistics(
         T_r = N (g0' A^-1 g0 + (s_b - g0' v)^2 / h)
 
     (g0 = 0 at the exact constrained optimum, so T_r = N s_b^2 / h, the form of a modification index).
+    When releasing r leaves the model not identified (h ~ 0), lavaan 0.6.14's own route:
+    T_r = N s' [Z_r^+]_11 s with Z_r = [[I, R_(-r)'], [R_(-r), 0]] and Z^+ its Moore-Penrose inverse
+    (MASS::ginv, tolerance sqrt(eps) times the largest singular value), R's rows e_a - e_b (``cons`` then
+    needs ``full_a``).
     """
     a = k.T @ info @ k
     a_inv = np.linalg.pinv(a, rcond=np.sqrt(np.finfo(float).eps), hermitian=True)
@@ -74,11 +78,26 @@ def score_statistics(
         c = k.T @ info[:, b]
         v = a_inv @ c
         schur = float(info[b, b] - c @ v)
-        if schur <= 1e-10 * max(float(info[b, b]), 1e-300):
-            out[pos] = np.nan  # releasing r leaves the model not identified
+        if schur <= 1e-10 * max(float(info[b, b]), 1e-300):  # releasing r: not identified (docstring)
+            out[pos] = _bordered(grad, info, cons, pos, n)
             continue
         out[pos] = n * (base + (grad[b] - float(g0 @ v)) ** 2 / schur)
     return out
+
+
+def _bordered(grad: np.ndarray, info: np.ndarray, cons: pd.DataFrame, r: int, n: float) -> float:
+    """lavaan's ``N s' [Z_r^+]_11 s`` with the bordered information (:func:`score_statistics`)."""
+    if "full_a" not in cons:
+        return float("nan")
+    q = info.shape[0]
+    keep = [j for j in range(len(cons)) if j != r]
+    rmat = np.zeros((len(keep), q))
+    for row, j in enumerate(keep):
+        rmat[row, int(cons["full_a"].iloc[j]) - 1] += 1.0
+        rmat[row, int(cons["full_b"].iloc[j]) - 1] -= 1.0
+    z = np.block([[info, rmat.T], [rmat, np.zeros((len(keep), len(keep)))]])
+    z_plus = np.linalg.pinv(z, rcond=np.sqrt(np.finfo(float).eps), hermitian=True)[:q, :q]
+    return float(n * grad @ z_plus @ grad)
 
 
 def unshared_single_block(mg, block, theta: np.ndarray):

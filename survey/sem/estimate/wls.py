@@ -146,13 +146,20 @@ def fit_ls(mg: MultiGroupModel, blocks, estimator: str, start: np.ndarray,
     p = len(mg.ov)
     rows, cols = vech_index(p)
     ns = np.array([b.n for b in blocks], dtype=float)
-    ss = [sample_moments(b, ms) for b in blocks]
-    ws = [weight_matrix(est, b, ms) for b in blocks]
+    cond = [bool(getattr(b, "conditional_x", False)) for b in blocks]  # y given x (estimate.wls_conditional)
+    if any(cond):
+        from survey.sem.estimate import wls_conditional as wc
+    pairs = list(zip(blocks, cond, strict=True))
+    ss = [wc.conditional_moments(b, sample_cov(b)) if c else sample_moments(b, ms) for b, c in pairs]
+    ws = [wc.conditional_ls_weight(est, b) if c else weight_matrix(est, b, ms) for b, c in pairs]
     cw = ns / ns.sum()
 
     def residual_and_delta(theta, g):
         ram, local = mg.models[g], mg.local(mg.k @ theta, g)
         imp = ram.implied(local)
+        if cond[g]:
+            return wc.conditional_residual(blocks[g], ss[g], imp.sigma, imp.mean,
+                                           moments_jacobian(ram, local, True) @ mg.k[mg.index[g], :])
         sigma = imp.sigma[rows, cols]
         model_moments = np.concatenate([imp.mean, sigma]) if ms else sigma
         return ss[g] - model_moments, moments_jacobian(ram, local, ms) @ mg.k[mg.index[g], :]
@@ -187,10 +194,14 @@ def fit_ls(mg: MultiGroupModel, blocks, estimator: str, start: np.ndarray,
     base_chisq, base_df, k = 0.0, 0, 0
     for g, block in enumerate(blocks):
         xs = [mg.ov.index(v) for v in mg.models[g].names.ov_x]
-        fixed = fixed_x_moments(p, list(getattr(block, "x_index", []) or []), ms)
-        keep = (rows == cols) | (np.isin(rows, xs) & np.isin(cols, xs))  # variances, covariates' covariances
-        keep = np.concatenate([np.ones(p, bool), keep]) if ms else keep  # means free
-        keep &= ~fixed  # fixed.x: the covariates' moments fitted exactly (no residual, no df)
+        if cond[g]:  # y given x: intercepts, slopes and residual variances free, nothing fixed
+            keep = wc.conditional_baseline_free(block)
+            fixed = np.zeros(keep.size, bool)
+        else:
+            fixed = fixed_x_moments(p, list(getattr(block, "x_index", []) or []), ms)
+            keep = (rows == cols) | (np.isin(rows, xs) & np.isin(cols, xs))  # variances, covariates' cov.
+            keep = np.concatenate([np.ones(p, bool), keep]) if ms else keep  # means free
+            keep &= ~fixed  # fixed.x: the covariates' moments fitted exactly (no residual, no df)
         a = np.eye(len(ss[g]))[:, keep]
         target = np.where(fixed, 0.0, ss[g])  # residuals of the fixed.x moments are 0
         v = np.linalg.solve(a.T @ ws[g] @ a, a.T @ ws[g] @ target)

@@ -15,6 +15,9 @@ explicit constraints) unit information of the fit:
                         r_g = sample minus implied moments, G_g = Gamma_g (adf) or W_g(S_g)^-1 (nt)
                         (Browne 1984, eq. 2.20a)
 
+Under conditional.x = TRUE the moments, W_g, Gamma_g and Delta_g are those of y given x
+(:mod:`survey.sem.inference.conditional_sem`), as lavaan's.
+
 ``yuan.bentler`` with complete data is the Satorra-Bentler trace (lavaan: h1 Omega = Gamma), and
 ``yuan.bentler.mplus`` is :func:`survey.sem.inference.tests.yuan_bentler_mplus` with the fit's information.
 """
@@ -27,6 +30,7 @@ import numpy as np
 
 from survey.errors import SurveyInputError
 from survey.sem.data.blocks import BlockStats, x_mask
+from survey.sem.inference.conditional_sem import block_parts, is_conditional
 from survey.sem.inference.tests import ScaledTest, _factor, pvalue, yuan_bentler_mplus
 from survey.sem.inference.vcov import h1_weight
 from survey.sem.model.blocks import MultiGroupModel
@@ -95,10 +99,16 @@ def ugamma(mg: MultiGroupModel, blocks: list[BlockStats], theta: np.ndarray, del
     not the normal h1 information (lavaan's observed h1 weight, :mod:`survey.sem.inference.observed_sem`)."""
     n = sum(b.n for b in blocks)
     full = mg.k @ theta
-    wf, gf = [], []
+    wf, gf, deltas = [], [], list(deltas)
     for i, (ram, b) in enumerate(zip(mg.models, blocks, strict=True)):
         f = b.n / n
         imp = ram.implied(mg.local(full, i))
+        if is_conditional(b) and weight is None:  # y given x (survey.sem.inference.conditional_sem)
+            c = block_parts(b, imp.sigma, imp.mean, deltas[i])
+            deltas[i] = c["delta"]
+            wf.append(f * c["weight"])
+            gf.append(c["gamma"] / f)
+            continue
         wf.append(f * (h1_weight(b, imp.sigma, ram.meanstructure) if weight is None
                        else weight(b, imp.sigma, imp.mean, ram.meanstructure)))
         if b.kind == "fiml":  # lavaan's h1 Omega (survey.sem.inference.observed_sem.h1_omega)
@@ -142,6 +152,16 @@ def browne_residual(mg: MultiGroupModel, blocks: list[BlockStats], theta: np.nda
     for i, (ram, b, d) in enumerate(zip(mg.models, blocks, deltas, strict=True)):
         ms = ram.meanstructure
         imp = ram.implied(mg.local(full, i))
+        if is_conditional(b):  # y given x: lavaan's residual statistics and their Gamma (conditional_sem)
+            if model:
+                raise SurveyInputError("test='browne.residual.{}.model' with conditional.x=TRUE is not "
+                                       "available yet (available: browne.residual.adf, browne.residual.nt)"
+                                       .format("adf" if adf else "nt"), field="test")
+            c = block_parts(b, imp.sigma, imp.mean, d)
+            res.append(c["residual"])
+            ds.append(c["delta"])
+            gis.append(np.linalg.inv(c["gamma"] if adf else c["gamma_nt"]) * (b.n / n_total))
+            continue
         rows, cols = vech_index(b.cov.shape[0])
         est = imp.sigma[rows, cols]
         if ms:

@@ -25,7 +25,8 @@ analytic gradient -Delta' W (s - sigma)); H (N - 1) / N is lavaan's Hessian of i
 and the baseline (independence) test scaled by the same formulas with Delta the selection of its free
 moments in each group (variances, the covariates' covariances, the means under a mean structure; not the
 fixed.x moments). Checked against tests/fixtures/engine/ls_more.json (one group) and
-tests/fixtures/lang3/lang3.json (groups, meanstructure, fixed.x).
+tests/fixtures/lang3/lang3.json (groups, meanstructure, fixed.x). conditional.x = TRUE: Delta_g, W_g, Gamma_g
+of the statistics of y given x (survey.sem.estimate.wls_conditional; tests/fixtures/conditional_x_mlm).
 """
 
 from __future__ import annotations
@@ -60,9 +61,26 @@ def _pieces(mg, blocks, estimator: str, theta: np.ndarray | None):
     blocks = list(blocks) if isinstance(blocks, (list, tuple)) else [blocks]
     ms = bool(getattr(mg, "meanstructure", False))
     ns = np.array([b.n for b in blocks], float)
-    return [(n / ns.sum(), None if theta is None else _delta(mg, theta, g),
-             weight_matrix(estimator, b, ms), _gamma(b, ms)) for g, (n, b) in enumerate(zip(ns, blocks,
-                                                                                          strict=True))]
+    return [_conditional_piece(mg, b, estimator, theta, g, n / ns.sum()) if getattr(b, "conditional_x", False)
+            else (n / ns.sum(), None if theta is None else _delta(mg, theta, g),
+                  weight_matrix(estimator, b, ms), _gamma(b, ms)) for g, (n, b) in enumerate(zip(ns, blocks,
+                                                                                               strict=True))]
+
+
+def _conditional_piece(mg, block, estimator: str, theta: np.ndarray | None, g: int, f: float):
+    """(f_g, Delta_g, W_g, Gamma_g) in the statistics of y given x (conditional.x = TRUE:
+    :mod:`survey.sem.estimate.wls_conditional`, Gamma the residual-based one)."""
+    from survey.sem.data.conditional import conditional_delta, conditional_gamma
+    from survey.sem.estimate.wls_conditional import conditional_ls_weight
+
+    xi = list(block.x_index)
+    delta = None
+    if theta is not None:
+        local = mg.local(mg.k @ theta, g)
+        sigma = mg.models[g].implied(local).sigma
+        delta = conditional_delta(sigma, np.asarray(block.mean)[xi], xi,
+                                  moments_jacobian(mg.models[g], local, True) @ mg.k[mg.index[g], :])
+    return f, delta, conditional_ls_weight(estimator, block), conditional_gamma(block.raw, xi)
 
 
 def robust_vcov(mg, blocks, estimator: str, theta: np.ndarray, e_inv: np.ndarray | None = None) -> np.ndarray:
@@ -103,6 +121,11 @@ def _stacked_u(parts, deltas, e_inv: np.ndarray | None = None) -> tuple[np.ndarr
 
 def _baseline_selection(mg, block, g: int, meanstructure: bool) -> np.ndarray:
     """The baseline's free moments of group g as columns of the identity (fit_ls' independence model)."""
+    if getattr(block, "conditional_x", False):  # y given x: intercepts, slopes, residual variances
+        from survey.sem.estimate.wls_conditional import conditional_baseline_free
+
+        free = conditional_baseline_free(block)
+        return np.eye(free.size)[:, free]
     p = len(mg.ov)
     rows, cols = vech_index(p)
     xs = [mg.ov.index(v) for v in mg.models[g].names.ov_x]

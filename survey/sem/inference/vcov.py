@@ -4,7 +4,8 @@
     robust.huber.white   vcov = A^-1 B0 A^-1 / N   (A observed, B0 first-order; Huber 1967, White 1982; MLR)
     robust.sem           vcov = E^-1 (sum_g w_g Delta_g' W_g Gamma_g W_g Delta_g) E^-1 / N   (MLM;
                          E expected, W_g the h1 information at Sigma_g(theta), Gamma_g the ADF covariance of
-                         the block's moments; Satorra 1989)
+                         the block's moments; Satorra 1989; under conditional.x all three in the
+                         statistics of y given x: survey.sem.inference.conditional_sem)
 
 Rank (identification) test: the information is scaled to unit diagonal, D^-1/2 I D^-1/2, before its
 smallest eigenvalue is compared with the largest (1e-10), so the verdict does not depend on the units of the
@@ -103,8 +104,14 @@ def sem_pieces(mg: MultiGroupModel, blocks: list[BlockStats], theta: np.ndarray,
     for i, (ram, b, d) in enumerate(zip(mg.models, blocks, deltas, strict=True)):
         w_g = b.n / n
         imp = ram.implied(mg.local(full, i))
-        w = h1_weight(b, imp.sigma, ram.meanstructure)
-        gamma = block_gamma(b, ram.meanstructure)
+        if getattr(b, "conditional_x", False):  # y given x (survey.sem.inference.conditional_sem)
+            from survey.sem.inference.conditional_sem import block_parts
+
+            c = block_parts(b, imp.sigma, imp.mean if imp.mean is not None else b.mean, d)
+            d, w, gamma = c["delta"], c["weight"], c["gamma"]
+        else:
+            w = h1_weight(b, imp.sigma, ram.meanstructure)
+            gamma = block_gamma(b, ram.meanstructure)
         wd = w @ d
         e += w_g * d.T @ wd
         middle += w_g * wd.T @ gamma @ wd

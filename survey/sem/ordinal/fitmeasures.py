@@ -64,10 +64,29 @@ def _catml(structure: OrdinalStructure, theta: np.ndarray, sample, weight: np.nd
     w_rho = w_full[nth:, nth:]
     u = np.eye(ii.size) - d_rho @ e_inv @ d_rho.T @ w_rho
     g_rho = sample.gamma[nth:, nth:]
-    c3 = float(np.trace(u.T @ v @ u @ g_rho)) / df if df > 0 else 1.0  # saturated: nothing to rescale
+    c3 = float(np.trace(u.T @ v @ u @ g_rho)) / df if df > 0 else 1.0  # df: catML's (catml_df); 0: saturated
     xx3_null = -n * logdet_r
     c3_null = float(np.trace(g_rho)) / ii.size
     return float(xx3), c3, float(xx3_null), c3_null
+
+
+def positive_definite(matrices) -> bool:
+    """lavaan's ``check.pd`` of ``lav_fit_catml_dwls``: every sample correlation matrix has eigenvalues
+    of at least sqrt(machine epsilon) (else no robust CFI/TLI/RMSEA)."""
+    return all(np.linalg.eigvalsh(m).min() >= np.sqrt(np.finfo(float).eps) for m in matrices)
+
+
+def catml_df(n_pairs: int, tables) -> int:
+    """The df of lavaan's catML fit (``lav_object_catml``: the table without its ``|`` and ``~1`` rows):
+    the correlations less the free parameters of the other rows; ``tables`` are (RAM table, its local ->
+    global index or None). It differs from the fit's df when thresholds are fixed (lavaan's c.hat3 =
+    ks / df3, its robust RMSEA on df3, its CFI / TLI on the fit's df)."""
+    used: set = set()
+    for pt, index in tables:
+        free = pt.loc[(pt["free"] > 0) & (pt["op"] != "~1"), "free"].to_numpy(dtype=int) - 1
+        used |= {int(index[k]) if index is not None else int(k) for k in free
+                 if index is None or index[k] >= 0}
+    return int(n_pairs - len(used))
 
 
 def fit_measures(structure: OrdinalStructure, theta: np.ndarray, sample, weight: np.ndarray,
@@ -113,15 +132,21 @@ def fit_measures(structure: OrdinalStructure, theta: np.ndarray, sample, weight:
         out["rmsea.pvalue.scaled"] = _close(x2s, df2, n, 0.05)
     # lavaan has no catML for continuous variables, nor a robust RMSEA after mean.var.adjusted
     # nor with observed covariates (conditional.x)
+    # nor after threshold formulas tying thresholds (its catML fit fails: NA), nor for a non-PD sample matrix
     catml = None
-    if scaled is not None and not structure.mixed and scaled.name != "mean.var.adjusted" and not structure.q:
-        catml = xx3, c3, xx3_0, c3_0 = _catml(structure, theta, sample, weight, delta, df)
+    tie = getattr(structure, "tie", None)
+    tied = tie is not None and bool((tie.K.sum(axis=0) > 1).any())
+    if (scaled is not None and not structure.mixed and scaled.name != "mean.var.adjusted" and not structure.q
+            and not tied and positive_definite([sample.correlations])):
+        df3 = catml_df(structure.ii.size, [(structure.ram.partable, None)])
+        xx3, c3, xx3_0, c3_0 = _catml(structure, theta, sample, weight, delta, df3)
+        catml = xx3, c3, xx3_0, c3_0, df3
         out["cfi.robust"] = _cfi(xx3, df, xx3_0, df0, c3, c3_0)
         out["tli.robust"] = out["nnfi.robust"] = _tli(xx3, df, xx3_0, df0, c3, c3_0)
-        out["rmsea.robust"] = rmsea(xx3, df, n, c3)
-        lo, hi = rmsea_ci(xx3 / c3, df, n, c3)
+        out["rmsea.robust"] = rmsea(xx3, df3, n, c3)
+        lo, hi = rmsea_ci(xx3 / c3, df3, n, c3)
         out["rmsea.ci.lower.robust"], out["rmsea.ci.upper.robust"] = lo, hi
-        out["rmsea.pvalue.robust"] = _close(xx3 / c3, df, n, 0.05, c3)
+        out["rmsea.pvalue.robust"] = _close(xx3 / c3, df3, n, 0.05, c3)
     resid = sample.wls_obs - structure.moments(theta).stats
     rho_res = resid[structure.nuni :]
     p = structure.p

@@ -47,6 +47,9 @@ def group_estimates(groups, theta, vcov, local) -> pd.DataFrame:
             gi = index[local_pos]
             return float(ses[gi]) if gi >= 0 else 0.0
 
+        def free_of(local_pos: int, index: np.ndarray = grp.index) -> int:
+            return int(index[local_pos]) + 1 if local_pos >= 0 else 0  # lavaan's free: global index + 1
+
         user, rest = [], []
         for q, r in enumerate(pt.itertuples(index=False)):
             est = float(values[q])
@@ -64,7 +67,8 @@ def group_estimates(groups, theta, vcov, local) -> pd.DataFrame:
                 std = est / sd[i] ** 2
             else:
                 std = est / np.sqrt(abs(s[i, i] * s[j, j]))
-            row = dict(lhs=r.lhs, op=r.op, rhs=r.rhs, label=r.label or "", group=k, est=est, se=se,
+            row = dict(lhs=r.lhs, op=r.op, rhs=r.rhs, label=r.label or "", group=k,
+                       free=free_of(int(r.free) - 1), est=est, se=se,
                        **{"std.all": std,
                        "std.lv": std if (r.op == "~~" and r.lhs != r.rhs and r.lhs in ram.lv
                                          and r.rhs in ram.lv) else std_lv(r.op, r.lhs, r.rhs, est, sd_of)})
@@ -74,11 +78,13 @@ def group_estimates(groups, theta, vcov, local) -> pd.DataFrame:
         for v, tv in zip(names, grp.sample.thresholds, strict=True):
             for c in range(tv.size):
                 value = float(tau[pos - ram.npar])
-                th.append(dict(lhs=v, op="|", rhs=f"t{c + 1}", label="", group=k, est=value, se=se_of(pos),
+                th.append(dict(lhs=v, op="|", rhs=f"t{c + 1}", label="", group=k, free=free_of(pos),
+                               est=value, se=se_of(pos),
                                **{"std.all": value * float(scale[idx[v]]) if grp.sample.slopes is None
                                   else value / sd[idx[v]], "std.lv": value}))  # covariates: marginal SD
                 pos += 1
-        sc = [dict(lhs=v, op="~*~", rhs=v, label="", group=k, est=float(scale[idx[v]]),
+        sc = [dict(lhs=v, op="~*~", rhs=v, label="", group=k, free=free_of(pos + idx[v]),
+                   est=float(scale[idx[v]]),
                    se=se_of(pos + idx[v]), **{"std.all": 1.0, "std.lv": float(scale[idx[v]])}) for v in names]
         rows += user + th + [r for r in rest if r["op"] != "~1"] + sc + [r for r in rest if r["op"] == "~1"]
     table = pd.DataFrame(rows)

@@ -3,9 +3,9 @@
 robust test (the fit's first: scaled-shifted, Satorra-Bentler or mean-and-variance adjusted) from the summed
 traces, CFI/TLI on them, RMSEA with the factor sqrt(G) and N = sum N_g - G (lavaan ``lav_fit_rmsea``), the
 categorical robust CFI/TLI/RMSEA (``lav_fit_catml_dwls`` over groups; not with free scale factors, nor with
-thresholds or means equal across groups, nor with continuous variables, nor after mean.var.adjusted, where
-lavaan gives none), the N_g-weighted SRMR
-and WRMR."""
+continuous variables, nor after mean.var.adjusted, nor with tied thresholds or a non-PD sample correlation
+matrix, where lavaan gives none; c.hat3 and the robust RMSEA on the catML df, ``fitmeasures.catml_df``),
+the N_g-weighted SRMR and WRMR."""
 
 from __future__ import annotations
 
@@ -51,16 +51,16 @@ def group_measures(groups, weights, theta, test_list, jacs, fg, keys, moments) -
     mixed = any(g.sample.mixed for g in groups)  # lavaan has no catML for continuous variables
     free_scales = any(k[1] == "~*~" for k in keys if isinstance(k[0], int))  # nor with free scale factors
     covariates = any(g.sample.slopes is not None for g in groups)  # nor with covariates (conditional.x)
-    # nor with thresholds or means equal across groups (theta too): lavaan's catML table drops the "|" and
-    # "~1" rows and its refit stops on their equality constraints (lav_object_catml; NA in lavaan)
-    tied = any(k[0] in ("|", "~1") for k in keys)
     catml = None
-    none = mixed or free_scales or covariates or tied
-    if scaled is not None and kind != "mean.var.adjusted" and not none:
-        catml = xx3, c3, xx3_0, c3_0 = _catml_groups(groups, weights, theta, jacs, fg, df, moments)
+    if (scaled is not None and kind != "mean.var.adjusted" and not (mixed or free_scales or covariates)
+            and not _tied_thresholds(groups)
+            and fm.positive_definite([g.sample.correlations for g in groups])):
+        df3 = fm.catml_df(sum(g.layout.ii.size for g in groups), [(g.ram.partable, g.index) for g in groups])
+        xx3, c3, xx3_0, c3_0 = _catml_groups(groups, weights, theta, jacs, fg, df3, moments)
+        catml = xx3, c3, xx3_0, c3_0, df3
         out["cfi.robust"] = fm._cfi(xx3, df, xx3_0, df0, c3, c3_0)
         out["tli.robust"] = fm._tli(xx3, df, xx3_0, df0, c3, c3_0)
-        out["rmsea.robust"] = fm.rmsea(xx3, df, n, c3) * root_g
+        out["rmsea.robust"] = fm.rmsea(xx3, df3, n, c3) * root_g
     out["wrmr"] = float(np.sqrt(x2 * n_groups / sum(g.sample.wls_obs.size for g in groups)))
     res = [_residuals(g, theta, moments) for g in groups]
     out["srmr"] = float(sum(f * np.sqrt(r @ r / (r.size + g.ram.p))  # lavaan: N_g-weighted, pairs + variables
@@ -108,6 +108,14 @@ def _baseline_tr2(groups, weights) -> float:
         d0[:nth, :nth] = np.eye(nth)
         total += tests.ugamma_traces(d0, w, g.sample.gamma)[1]
     return total
+
+
+def _tied_thresholds(groups) -> bool:
+    """A threshold parameter shared by two threshold rows (labels, ``group.equal``): lavaan's catML fit
+    (without the ``|`` rows) then fails and its robust CFI/TLI/RMSEA are NA."""
+    used = [int(k) for g in groups
+            for k in g.index[g.ram.npar: g.ram.npar + sum(t.size for t in g.sample.thresholds)] if k >= 0]
+    return len(used) != len(set(used))
 
 
 def _catml_groups(groups, weights, theta, jacs, fg, df, moments):

@@ -130,7 +130,7 @@ def complete(out: dict, *, n: float, n_groups: int, std, scaled, base_std, base_
              groups: list[GroupPieces]) -> dict:
     """Add lavaan's remaining ``fitMeasures()`` keys to ``out`` (module docstring). ``std`` / ``scaled``:
     the fit's standard and first robust test (:class:`~survey.sem.ordinal.test.Test`, ``scaled`` None
-    without one); ``base_std`` / ``base_scaled`` the baseline's; ``catml`` = (XX3, c3, XX3_0, c3_0) where
+    without one); ``base_std`` / ``base_scaled`` the baseline's; ``catml`` = (XX3, c3, XX3_0, c3_0, df3) where
     lavaan has the categorical robust measures, else None."""
     before = set(out)
     x2, df = std.stat, std.df
@@ -149,13 +149,13 @@ def complete(out: dict, *, n: float, n_groups: int, std, scaled, base_std, base_
         _pvalues(out, ".scaled", x2s, df2, n, n_groups)
         _interval(out, ".scaled", x2s, df2, n, n_groups)
     if catml is not None:
-        xx3, c3, xx3_0, c3_0 = catml
+        xx3, c3, xx3_0, c3_0, df3 = catml  # the RMSEA on catML's df (fitmeasures.catml_df)
         out.setdefault("nnfi.robust", fm._tli(xx3, df, xx3_0, df0, c3, c3_0))
         out.setdefault("tli.robust", out["nnfi.robust"])
         if df > 0 and c3 != 1 and c3_0 != 1:
             out.setdefault("rni.robust", 1 - (xx3 - c3 * df) / (xx3_0 - c3_0 * df0))
-        _pvalues(out, ".robust", xx3 / c3, df, n, n_groups, c3)
-        _interval(out, ".robust", xx3 / c3, df, n, n_groups, c3)
+        _pvalues(out, ".robust", xx3 / c3, df3, n, n_groups, c3)
+        _interval(out, ".robust", xx3 / c3, df3, n, n_groups, c3)
     total = sum(g.nobs for g in groups)
     per_group = [_residual_rms(g) for g in groups]
     for key in ("rmr", "rmr_nomean", "srmr_bentler", "srmr_bentler_nomean", "crmr", "crmr_nomean"):

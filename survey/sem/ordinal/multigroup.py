@@ -87,9 +87,10 @@ def _group_table(model: str, names, free_means: bool, g: int = 0, levels=None,
     return pt
 
 
-def _row_key(row, g: int, equal: set[str], lv: set[str], partial: frozenset = frozenset()):
-    if row.label:
-        return ("label", row.label)
+def _row_key(row, g: int, equal: set[str], lv: set[str], partial: frozenset = frozenset(),
+             aliases: dict | None = None):
+    if row.label:  # a == b: both labels one parameter (survey.sem.ordinal.group_labels)
+        return ("label", (aliases or {}).get(row.label, row.label))
     if f"{row.lhs}{row.op}{row.rhs}" in partial:  # lavaan group.partial: free in every group
         return (g, row.op, row.lhs, row.rhs)
     # continuous variables: intercepts equal with "thresholds" too (lavaan 0.6.14; fixture delta_mixed)
@@ -117,10 +118,12 @@ def build_groups(model: str, data: pd.DataFrame, group: str, group_equal, missin
                  parameterization: str = "delta", orthogonal: bool = False, sampling_weights=(None, "total"),
                  thresholds: list | None = None):
     """Groups (the group column's values in order of appearance, or the chosen ``groups`` in their order)
-    and the global parameter keys; ``group_partial`` names (``lhs op rhs``, lavaan's ``group.partial``) are
-    free in every group although ``group_equal`` constrains their kind; ``numeric``: the continuous
-    variables among the model's (their intercepts and residual variances free, no scale factors);
-    ``thresholds``: the terms of threshold formulas (:mod:`survey.sem.ordinal.threshold_groups`)."""
+    and the global parameter keys, and the model's ``:=`` rows and label aliases (``a == b``,
+    :mod:`survey.sem.ordinal.group_labels`); ``group_partial``: names (``lhs op rhs``, lavaan's
+    ``group.partial``) are free in every group although ``group_equal`` constrains their kind;
+    ``numeric``: the continuous variables among the model's (their intercepts and residual variances
+    free, no scale factors); ``thresholds``: the terms of threshold formulas
+    (:mod:`survey.sem.ordinal.threshold_groups`)."""
     equal = set(group_equal)
     partial = frozenset(str(p).replace(" ", "") for p in group_partial)
     # group.equal = "residuals" (lavaan 0.6.14): the continuous items' residual variances equal across
@@ -152,6 +155,11 @@ def build_groups(model: str, data: pd.DataFrame, group: str, group_equal, missin
         levels = chosen_levels(frame, group, groups)
     if len(levels) < 2:
         raise SurveyInputError("the grouping column has fewer than two groups", column=group)
+    from survey.sem.ordinal import group_labels
+
+    full = group_labels.full_table(model, levels)
+    aliases = group_labels.label_aliases(full, getattr(thresholds, "equalities", None) or ())
+    defs = group_labels.definitions(full, thresholds)
     wcol, wnorm = None, "total"
     if sampling_weights[0]:  # lavaan's normalizations (survey.sem.ordinal.group_weights)
         from survey.sem.ordinal import group_weights as gw
@@ -200,11 +208,12 @@ def build_groups(model: str, data: pd.DataFrame, group: str, group_equal, missin
         local = np.full(ram.npar, -1)
         for row in pt.itertuples(index=False):
             if row.free > 0 and local[row.free - 1] < 0:
-                local[row.free - 1] = keys.setdefault(_row_key(row, g, equal, set(names.lv), partial),
-                                                      len(keys))
+                local[row.free - 1] = keys.setdefault(_row_key(row, g, equal, set(names.lv), partial,
+                                                               aliases), len(keys))
         extra: dict = {}
         if thresholds:
-            th, extra = tg.threshold_index(per_group, g, ordinal, sample, keys, thresholds_equal, partial)
+            th, extra = tg.threshold_index(per_group, g, ordinal, sample, keys, thresholds_equal, partial,
+                                           aliases)
         else:
             th = [keys.setdefault(("|", v, k) if thresholds_equal and f"{v}|t{k + 1}" not in partial
                                   else (g, "|", v, k), len(keys))
@@ -216,7 +225,7 @@ def build_groups(model: str, data: pd.DataFrame, group: str, group_equal, missin
             layout = OrdinalStructure(pt, [t.size for t in sample.thresholds], "delta", sample.numeric)
         groups.append(Group(ram, sample, np.concatenate([local, th, scale]).astype(int), nobs, layout,
                             theta_p, **extra))
-    return groups, keys, levels
+    return groups, keys, levels, (defs, aliases)
 
 
 def check_categories(data: pd.DataFrame, frame: pd.DataFrame, group: str, levels, ordinal) -> None:
@@ -267,10 +276,19 @@ class GroupFit(OrdinalResult):
     theta: np.ndarray = None  # the estimates (global parameter vector)
     keys: dict = None  # global parameter key (shared: ("|", item, k), ("=~", lv, item), ...) -> index
     se: str = ""  # lavaan's se: "standard", "robust.sem" or "none" ("": the estimator's)
+    defined: tuple = ((), {})  # the := rows (name, expression) and the label aliases (group_labels)
+
+    def table_at(self, theta: np.ndarray, vcov: np.ndarray) -> pd.DataFrame:
+        """The estimates' rows at ``theta`` with SEs from ``vcov``, the ``:=`` rows included."""
+        from survey.sem.ordinal.group_labels import table_at
+
+        return table_at(self, theta, vcov)
 
     def _std_all_at(self, theta: np.ndarray) -> np.ndarray:
-        """``std.all`` of every row of ``parameter_table`` at ``theta``."""
-        return group_estimates(self.blocks, theta, self.vcov_matrix, _local)["std.all"].to_numpy(dtype=float)
+        """``std.all`` of every row of ``parameter_table`` at ``theta`` (``:=`` rows included)."""
+        from survey.sem.ordinal.group_labels import std_all_at
+
+        return std_all_at(self, theta)
 
 
 def _start(groups: list[Group], nkeys: int) -> np.ndarray:
@@ -361,7 +379,8 @@ def fit_ordinal_groups(model: str, data: pd.DataFrame, group: str, *, group_equa
 
     choice = choices.resolve(estimator, se, test, information)
     with threadpool_limits(1):
-        blocks, keys, levels = build_groups(model, data, group, group_equal, missing, group_partial, groups,
+        blocks, keys, levels, defined = build_groups(model, data, group, group_equal, missing, group_partial,
+                                                     groups,
                                             numeric, std_lv, parameterization, orthogonal,
                                             (sampling_weights, sampling_weights_normalization), thresholds)
         weights = [weight_matrix(g.sample.gamma, choice.weight) for g in blocks]
@@ -370,12 +389,15 @@ def fit_ordinal_groups(model: str, data: pd.DataFrame, group: str, *, group_equa
         out.nobs = [g.sample.nobs for g in blocks]  # the case counts (weights: N_g is the weight sum)
         out.groups = [v.item() if hasattr(v, "item") else v for v in levels]
         out.keys = keys
+        out.defined = defined
         out.se = choice.se
         out.warnings = choice.warnings + ([] if converged else ["the optimizer did not converge"])
         if thresholds:
             from survey.sem.ordinal.threshold_groups import finish
 
             finish(out, blocks, thresholds)
+        if defined[0]:  # lavaan's := rows (survey.sem.ordinal.group_labels)
+            out.parameter_table = out.table_at(theta, out.vcov_matrix)
         return out
 
 

@@ -61,8 +61,12 @@ class OrdinalResult(SEMResult):
         """Covariance matrix of the free parameters, named as lavaan's ``vcov()``: the label, else
         ``lhs op rhs`` (``.gG`` for groups g > 1); shared (equal) parameters once, except thresholds tied by
         threshold formulas (one row each, as lavaan's ``vcov()``: ``K V K'`` of
-        :mod:`survey.sem.ordinal.threshold_syntax`, the fixed ones left out)."""
-        _not_with_tied_thresholds(self, "vcov", groups_only=True)
+        :mod:`survey.sem.ordinal.threshold_syntax`, the fixed ones left out); several groups: one row per
+        free row as lavaan's (:mod:`survey.sem.ordinal.group_vcov`)."""
+        if not self.single:
+            from survey.sem.ordinal.group_vcov import group_vcov
+
+            return group_vcov(self)
         pt = self.parameter_table
         names: dict[int, str] = {}
         for r in pt[pt["free"] > 0].itertuples(index=False):
@@ -80,12 +84,17 @@ class OrdinalResult(SEMResult):
     def vcov_std(self, type: str = "std.all") -> pd.DataFrame:  # noqa: A002 - lavaan's name
         """Delta-method covariance of the standardized free parameters (``lavInspect(fit,
         "vcov.std.all")``): ``J V J'``, J the central-difference Jacobian of each free parameter's
-        ``std.all`` (its first row) in the parameters (Rao 1973, 6a.2); one group."""
-        _not_with_tied_thresholds(self, "vcov_std", groups_only=True)
+        ``std.all`` (its first row) in the parameters (Rao 1973, 6a.2); several groups: one row per free
+        row (:mod:`survey.sem.ordinal.group_vcov`)."""
         from survey.sem.ordinal._engine import numerical_jacobian
 
-        if type != "std.all" or not self.single:
-            raise SurveyInputError("vcov_std is available for type='std.all' of one group", field="type")
+        if type != "std.all":
+            raise SurveyInputError("vcov_std is available for type='std.all' with ordered items",
+                                   field="type")
+        if not self.single:
+            from survey.sem.ordinal.group_vcov import group_vcov_std
+
+            return group_vcov_std(self)
         v = self.vcov()
         free = self.parameter_table["free"].to_numpy()
         rows = [int(np.flatnonzero(free == k)[0]) for k in sorted(set(free[free > 0].tolist()))]
@@ -165,7 +174,6 @@ class OrdinalResult(SEMResult):
         """lavaan's ``lavTestScore(fit)$uni``: univariate score tests of the equality constraints (shared
         labels, ``group_equal``), the total test in ``attrs["total"]``; lavaan's ordinary score test also
         under robust SEs, with its warning (:mod:`survey.sem.ordinal.score`)."""
-        _not_with_tied_thresholds(self, "score_tests", groups_only=True)
         from survey.sem.ordinal.score import ordinal_score_tests
 
         return ordinal_score_tests(self)
@@ -231,5 +239,5 @@ def _not_with_tied_thresholds(fit, what: str, groups_only: bool = False) -> None
         raise SurveyInputError(f"{what}() after threshold formulas (item | t1) with labels or fixed values"
                                f"{where} is not available yet (available: estimates, fit measures, "
                                "standardized solution, residuals"
-                               + ("; one group: vcov, vcov_std, score_tests, modindices)" if groups_only
+                               + ("; also vcov, vcov_std, score_tests; one group: modindices)" if groups_only
                                   else ", vcov, vcov_std, score_tests, modindices)"), field="model")

@@ -18,6 +18,42 @@ from survey.sem.ordinal.choices import ESTIMATORS, resolve
 
 ORDINAL_ESTIMATORS = tuple(ESTIMATORS)  # lavaan's estimators for categorical data (ordinal.choices)
 ORDINAL_OPTIONS = ("parameterization", "std_lv", "orthogonal", "thresholds")
+BOLLEN_STINE = "bollen.stine/yuan bootstrap not available for categorical/ordinal data"  # lavaan 0.6.14
+
+
+def check_link(link: str, estimator: str) -> list[str]:
+    """lavaan's ``link=`` for the (D)WLS / ULS estimators (``lav_options``): "logit" becomes "probit" with
+    lavaan's warning (returned), "probit" / "default" are the fit; other values are refused."""
+    name = str(link).lower()
+    if name in ("probit", "default"):
+        return []
+    if name != "logit":
+        raise SurveyInputError(f"link={link!r}: link must be 'logit' or 'probit'", field="link",
+                               value=str(link))
+    weight = ESTIMATORS[estimator][0]
+    return [f"lavaan WARNING: link will be set to \u201cprobit\u201d for estimator = \u201c{weight}\u201d"]
+
+
+def refuse_bollen_stine(bollen_stine: bool, test: str) -> None:
+    """Bollen-Stine bootstrap (``bollen_stine=True`` or ``test="bollen.stine"``) with ordered items:
+    lavaan 0.6.14 stops (``lav_bootstrap_internal``); so do we, with its reason."""
+    if bollen_stine or str(test).lower() == "bollen.stine":
+        raise SurveyInputError(f"Bollen-Stine bootstrap with ordered items: lavaan 0.6.14 refuses it "
+                               f"({BOLLEN_STINE})", field="bollen_stine")
+
+
+def refuse_unconditional(model: str, group: str | None) -> None:
+    """``conditional_x=False`` with ordered items and observed covariates (lavaan fits the joint model of
+    the items and the covariates): not available yet; without covariates it is the same fit."""
+    from survey.sem.syntax import lavaanify, parse_syntax, variable_names
+
+    lengths = [len(v) for f in parse_syntax(model) for v in (f.mod.label, f.mod.fixed, f.mod.start) if v]
+    table = lavaanify(model, ngroups=max(lengths, default=1)) if group is not None else lavaanify(model)
+    if list(variable_names(table).ov_x):
+        raise SurveyInputError("conditional_x=False with ordered items and observed covariates is not "
+                               "available yet (available: conditional_x=True, lavaan's default for "
+                               "categorical data)",
+                               field="conditional_x")
 
 
 def wants_ordinal(estimator: str, ordered) -> bool:
@@ -50,6 +86,7 @@ def fit_ordered(
     sampling_weights_normalization: str = "total",
     seed: int | None = None,
     bootstrap_indices: list | None = None,
+    bollen_stine: bool = False,
     **options,
 ):
     """Check the engine's ``fit`` options for ordered items and run the ordinal fit.
@@ -68,6 +105,8 @@ def fit_ordered(
                if est.startswith("ML") else "")
         raise SurveyInputError(f"estimator={estimator!r} is not available with ordered items "
                                f"(available: {', '.join(ORDINAL_ESTIMATORS)}){why}", field="estimator")
+    refuse_bollen_stine(bollen_stine, test)
+    link_warnings = check_link(options.pop("link", "default"), est)
     se_name = str(se).lower()
     n_boot = 0
     if bootstrap or se_name == "bootstrap":
@@ -108,6 +147,7 @@ def fit_ordered(
                            more, (se_kind, test, information))
 
     result = run(data)
+    result.warnings.extend(link_warnings)  # link = "logit": lavaan's probit fit, with its warning
     if n_boot:
         _bootstrap(result, data, lambda frame: run(frame, "none"), missing, group, n_boot, seed,
                    bootstrap_indices)
@@ -131,13 +171,8 @@ def _bootstrap(fit, data, refit, missing, group, n_boot, seed, indices) -> None:
                 table = cx.covariate_rows(table, [ov[k] for k in fit.structure.x_idx], fit.sample)
             return table
     else:
-        from survey.sem.ordinal.group_estimates import group_estimates
-        from survey.sem.ordinal.group_moments import _local
-
         ov = list(fit.blocks[0].ram.ov)
-
-        def table_at(theta, v):
-            return group_estimates(fit.blocks, theta, v, _local)
+        table_at = fit.table_at  # := rows included (survey.sem.ordinal.group_labels)
     rows = boot.group_rows(data, ov, missing, group, getattr(fit, "groups", None))
     coef = boot.replicates(data, refit, rows, fit.theta.size, n_boot, seed, indices)
     boot.apply(fit, coef, table_at)

@@ -43,7 +43,7 @@ def _statistics(score: np.ndarray, info: np.ndarray, index: np.ndarray, ties: li
     partitioned inverse of :func:`survey.sem.score.score_statistics` (lavaan's [Z_r^+]_11 in one inverse)."""
     k = np.zeros((index.size, int(index.max()) + 1))
     k[np.arange(index.size), index] = 1.0
-    cons = pd.DataFrame({"full_b": [b + 1 for _, b in ties]})
+    cons = pd.DataFrame({"full_a": [a + 1 for a, _ in ties], "full_b": [b + 1 for _, b in ties]})
     total = float(n * score @ np.linalg.pinv(info, hermitian=True) @ score)
     return total, score_statistics(score, info, k, cons, n)
 

@@ -17,6 +17,7 @@ SECTIONS = (
     ("Thresholds", "|"),
     ("Variances", "~~var"),
     ("Scales y*", "~*~"),
+    ("Defined Parameters", ":="),
 )
 
 
@@ -149,8 +150,9 @@ def summary_text(fit) -> str:
     lines += ["", "Parameter Estimates:", "", f"{'':<20}{'Estimate':>9}{'Std.Err':>9}{'z-value':>9}"
               f"{'P(>|z|)':>9}{'Std.all':>9}"]
     blocks = [(None, table)] if "group" not in table.columns else list(table.groupby("group", sort=True))
+    blocks = [b for b in blocks if b[0] != 0] + [b for b in blocks if b[0] == 0]  # lavaan: := rows last
     for g, part in blocks:
-        if g is not None and len(blocks) > 1:
+        if g is not None and g != 0 and len(blocks) > 1:
             label = fit.groups[int(g) - 1] if getattr(fit, "groups", None) else g
             lines += ["", f"Group {g} [{label}]:"]
         for title, kind in SECTIONS:

@@ -33,9 +33,6 @@ def resolve(specs: list[ThresholdSpec], ordinal: list[str], other: list, frame: 
     if other:
         raise SurveyInputError("threshold formulas (item | t1) with covariates or continuous variables "
                                "are not available yet (available: ordered items only)", field="model")
-    if getattr(specs, "definitions", None) or getattr(specs, "equalities", None):
-        raise SurveyInputError("defined parameters (:=) or constraints (==) on threshold labels with group= "
-                               "are not available yet (available: one group)", field="model")
     count = {v: int(frame[v].dropna().nunique()) - 1 for v in ordinal}  # check_categories: all groups
     out: list[dict] = [{} for _ in levels]
     for spec in specs:
@@ -51,7 +48,7 @@ def single_label_spans_groups(specs: list[ThresholdSpec]) -> bool:
 
 
 def threshold_index(per_group: list[dict], g: int, ordinal: list[str], sample, keys: dict, equal: bool,
-                    partial: frozenset) -> tuple[list[int], dict]:
+                    partial: frozenset, aliases: dict | None = None) -> tuple[list[int], dict]:
     """Group ``g``'s threshold keys in ``keys`` (index -1 when fixed) and the :class:`Group` fields of the
     formulas: ``fixed`` (local values where the index is -1), ``threshold_labels`` (by local threshold
     position) and ``starts`` (by global index)."""
@@ -75,7 +72,7 @@ def threshold_index(per_group: list[dict], g: int, ordinal: list[str], sample, k
                 continue
             if spec is not None and spec.label:
                 labels[pos] = spec.label
-                key: tuple = ("label", spec.label)
+                key: tuple = ("label", (aliases or {}).get(spec.label, spec.label))
             else:
                 key = ("|", v, k) if shared else (g, "|", v, k)
             index.append(keys.setdefault(key, len(keys)))
@@ -101,5 +98,6 @@ def finish(fit, groups, specs: list[ThresholdSpec]) -> None:
     """The threshold rows' labels, lavaan's single-label warning and the mark of tied thresholds."""
     fit.parameter_table = label_rows(fit.parameter_table, groups)
     fit.tied_thresholds = True
+    fit.user_thresholds = [(s.item, f"t{s.k}") for s in specs]  # lavaan's user rows (group_vcov)
     if single_label_spans_groups(specs):
         fit.warnings.append(SINGLE_LABEL)

@@ -75,6 +75,9 @@ def _a0_inverse(result, ws: list[np.ndarray]) -> tuple[np.ndarray, list[np.ndarr
 def ls_residuals(result, kind: str) -> list:
     """``residuals(fit, type = kind)`` of an LSResult: one :class:`survey.sem.results.residuals.Residuals`
     per group (its ``mean`` under a mean structure)."""
+    from survey.sem.conditional_x import refuse_conditional
+
+    refuse_conditional(result, "residuals()")
     from survey.sem.estimate.wls import sample_cov
     from survey.sem.model.moments import vech_index
 

@@ -9,6 +9,8 @@ matrix with divisor N - 1 (lavaan's sample statistics for these estimators) agai
 GFI weighs the residuals by the estimator's own W (lavaan ``lav_fit_gfi``, Joreskog & Sorbom 1984):
 GFI = 1 - e'We / s'Ws, e = s - vech(Sigma), s = vech(S); AGFI = 1 - (k / df)(1 - GFI) and
 PGFI = (df / k) GFI, k = p(p + 1) / 2 (Mulaik et al. 1989).
+conditional.x = TRUE: s are the statistics of y given x and W their weight (survey.sem.estimate.
+wls_conditional), k their count; the RMR / SRMR family on the residual moments of y given x (as ML's).
 """
 
 from __future__ import annotations
@@ -57,8 +59,10 @@ class LSResult(SEMResult):
 
     def score_tests(self):
         """lavaan's ``lavTestScore(fit)$uni`` (:func:`survey.sem.results.ls_modindices.ls_score_tests`)."""
+        from survey.sem.conditional_x import refuse_conditional
         from survey.sem.results.ls_modindices import ls_score_tests
 
+        refuse_conditional(self, "score tests")
         return ls_score_tests(self)
 
     def _implied(self) -> list:
@@ -83,13 +87,18 @@ class LSResult(SEMResult):
                                        robust_base=robust[1]))
             if st.method == "mean.var.adjusted":  # lavaan 0.6.14: NA
                 out["rfi.scaled"] = out["nfi.scaled"] = float("nan")
-            if st.method == "satorra.bentler" and min(abs(st.scaling_factor - 1),
-                                                      abs(sb.scaling_factor - 1)) < 1e-10:
+            cond = any(getattr(b, "conditional_x", False) for b in self.stats.groups)
+            unit = min(abs(robust[0].scaling_factor - 1), abs(robust[1].scaling_factor - 1)) < 1e-10
+            if (st.method == "satorra.bentler" and min(abs(st.scaling_factor - 1),
+                                                       abs(sb.scaling_factor - 1)) < 1e-10) or (
+                    cond and st.method == "scaled.shifted" and unit):
                 # lavaan 0.6.14 (lav_fit_cfi & co.) takes the robust formulas only when c.hat != 1 and
                 # c.hat.null != 1, exactly; DWLS's baseline has tr(U Gamma) = df (c.hat.null 1): the
                 # standard CFI / TLI / NNFI / RNI then. Under scaled.shifted lavaan's c.hat.null is
                 # a (df - b) / df, 1 only up to rounding (robust formulas here; lavaan's rounding can
-                # give exactly 1 and the standard values: tests/test_ls_robust_groups.py)
+                # give exactly 1 and the standard values: tests/test_ls_robust_groups.py). Under
+                # conditional.x (DWLS baseline of y given x, c.hat.null = tr / df = 1) lavaan 0.6.14 gave
+                # the standard values in both cases checked (tests/fixtures/conditional_x_mlm): so here
                 out.update({f"{k}.robust": out[k] for k in ("cfi", "tli", "nnfi", "rni")})
         if self.estimator == "ULS":  # lavaan: NA (its ULS statistic is not referred to a chi-square)
             out["pvalue"] = out["baseline.pvalue"] = float("nan")
@@ -104,7 +113,8 @@ class LSResult(SEMResult):
         ms = self.mg.meanstructure
         blocks = [_Unbiased(b) for b in self.stats.groups]
         imps = self._implied()
-        moments = [GroupMoments(b.cov, imp.sigma, b.n - 1, b.mean if ms else None, imp.mean if ms else None)
+        moments = [_conditional_moments(b, imp) if b.conditional_x else
+                   GroupMoments(b.cov, imp.sigma, b.n - 1, b.mean if ms else None, imp.mean if ms else None)
                    for b, imp in zip(blocks, imps, strict=True)]
         scaled = None
         if "chisq.scaled" in core:
@@ -126,6 +136,17 @@ class LSResult(SEMResult):
         ms = self.mg.meanstructure
         gfis, ns, k = [], [], 0
         for raw, block, imp in zip(self.stats.groups, blocks, imps, strict=True):
+            if block.conditional_x:  # y given x: the statistics of estimate.wls_conditional, their W
+                from survey.sem.data.conditional import conditional_stats
+                from survey.sem.estimate import wls_conditional as wc
+
+                s = wc.conditional_moments(raw, block.cov)
+                e = s - conditional_stats(imp.sigma, imp.mean, list(raw.x_index))
+                w = wc.conditional_ls_weight(self.estimator, raw)
+                gfis.append(1.0 - float(e @ w @ e) / float(s @ w @ s))
+                ns.append(block.n)
+                k += len(s)
+                continue
             # fixed.x: lavaan 0.6.14 leaves the covariates' moments out of its GFI, except under ULS (its
             # identity weight keeps them; checked on tests/fixtures/engine/ls_more.json mimic3_fixedx_*)
             x_index = [] if self.estimator == "ULS" else list(raw.x_index)
@@ -142,8 +163,10 @@ class LSResult(SEMResult):
 
     def modindices(self, minimum_value: float = 0.0, sort: bool = False):
         """lavaan's ``modindices()`` of the least-squares fit (:mod:`survey.sem.results.ls_modindices`)."""
+        from survey.sem.conditional_x import refuse_conditional
         from survey.sem.results.ls_modindices import ls_modification_indices
 
+        refuse_conditional(self, "modindices()")
         out = ls_modification_indices(self)
         if minimum_value > 0:
             out = out[out["mi"] > minimum_value]
@@ -171,3 +194,17 @@ class _Unbiased:
         self.cov = sample_cov(block)  # sampling weights: lavaan's weighted S (divisor sum w)
         self.mean = block.mean
         self.x_index: list[int] = []  # fixed.x = FALSE: no fixed covariates
+        self.conditional_x = bool(getattr(block, "conditional_x", False))  # y given x: its SRMR
+        if self.conditional_x:
+            self.x_index = list(block.x_index)
+
+
+def _conditional_moments(block: _Unbiased, imp):
+    """GroupMoments of y given x (lavaan's res.cov, res.int from S of divisor N - 1), as the ML fits'
+    (survey.sem.results.fit_adapter.group_moments)."""
+    from survey.sem.conditional_x import residual_moments
+    from survey.sem.results.fit_more import GroupMoments
+
+    joint = (block.cov, imp.sigma, block.mean, imp.mean, tuple(block.x_index))
+    s, sigma, m_s, m_sigma = residual_moments(*joint)
+    return GroupMoments(s, sigma, block.n - 1, m_s, m_sigma, joint=joint)

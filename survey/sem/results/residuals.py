@@ -235,6 +235,11 @@ def result_residuals(result, type: str = "raw") -> list[Residuals]:
     if getattr(result, "conditional_x", False):  # y given x (survey.sem.conditional_x)
         from survey.sem.conditional_x import conditional_residuals
 
+        if getattr(result, "least_squares", False):  # S of divisor N - 1 there: not checked
+            from survey.sem.conditional_x import refuse_conditional
+
+            refuse_conditional(result, "residuals()")
+
         return [Residuals(**r) for r in conditional_residuals(_result_parts(result, need_delta=False), kind)]
     out = []
     for part in _result_parts(result, need_delta=kind == "standardized"):

@@ -36,9 +36,14 @@ def check_partable_options(options: dict) -> None:
         )
 
 
-def check_estimable(partable: pd.DataFrame) -> None:
+def check_estimable(partable: pd.DataFrame, ordinal: bool = False) -> None:
     """Refuse explicit constraint rows the current optimiser does not impose."""
     rows = partable[partable["op"].isin(["==", "<", ">"])]
+    if len(rows) and ordinal:
+        r = rows.iloc[0]
+        raise SurveyInputError(f"the constraint '{r.lhs} {r.op} {r.rhs}' with ordered items is not available "
+                               "yet (available: equal labels and 'label1 == label2' between free parameters)",
+                               field="model")
     if len(rows):
         r = rows.iloc[0]
         raise SurveyInputError(
@@ -84,7 +89,7 @@ def check_path(model: str, *, group: str | None, missing: str, plain_ml: bool = 
         raise SurveyInputError("composites (<~) are available with single-group listwise ML/MLR/MLM only "
                                "for now", field="model")
     if not plain_ml:  # explicit constraints: single-group listwise ML (survey.sem.constrained)
-        check_estimable(syntax.build_partable(formulas, **_group_count(formulas)))
+        check_estimable(syntax.build_partable(formulas, **_group_count(formulas)), ordinal=ordinal)
 
 
 def _group_count(formulas) -> dict:
