@@ -68,7 +68,7 @@ def test_cli_text_summary_has_a_thresholds_section(model_file, capsys):
     (["--ordered", "A1,A2", "--missing", "ml"], "not available in the categorical setting"),
     (["--ordered", "all", "--estimator", "MLR"], "not available with ordered"),
     (["--ordered", "all", "--missing", "fiml"], "missing"),
-    (["--ordered", "all", "--group", "gender", "--group-equal", "residual.covariances"], "group_equal"),
+    (["--ordered", "all", "--group", "gender", "--group-equal", "slopes"], "unknown value for group.equal"),
     (["--ordered", "all", "--compare-paths", "A"], "no regression paths"),
     (["--ordered", "A1,A2", "--residuals", "normalized"], "not ready yet"),
 ])

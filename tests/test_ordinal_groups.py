@@ -69,8 +69,10 @@ def test_invariance_constraints_hold_and_identification_is_lavaans():
 
 
 def test_group_options_are_checked():
-    with pytest.raises(SurveyInputError, match="group_equal"):
-        fit_ordinal_groups(REF["models"]["bfi"], BFI, "gender", group_equal=("residual.covariances",))
+    with pytest.raises(SurveyInputError, match="unknown value for group.equal argument: 'slopes'"):
+        fit_ordinal_groups(REF["models"]["bfi"], BFI, "gender", group_equal=("slopes",))
+    with pytest.raises(SurveyInputError, match=r"\['composite.loadings'\] is not available yet"):
+        fit_ordinal_groups(REF["models"]["bfi"], BFI, "gender", group_equal=("composite.loadings",))
     with pytest.raises(SurveyInputError, match="'sex'"):
         fit_ordinal_groups(REF["models"]["bfi"], BFI, "sex")
     with pytest.raises(SurveyInputError, match="estimator='MLR' is not available"):

@@ -4,8 +4,9 @@
 As lavaan's extended model (``lav_object_extended(all.free = TRUE)``), every group's fixed marker
 loadings, the items' fixed intercepts and fixed scale factors (~*~) are freed at their values and every
 loading and residual covariance not in the model is added at 0 (parameterization "theta": the items'
-fixed residual variances are freed, the scale factors are derived); the latent
-means stay fixed, and candidates that are not identified when freed (V < eps^(1/3), e.g. the intercepts
+fixed residual variances are freed, the scale factors are derived), and the fixed latent means
+(lavaan scores them: group.equal "means" keeps them at 0 in every group; sepc.lv = epc / SD of the factor in
+its group), and candidates that are not identified when freed (V < eps^(1/3), e.g. the intercepts
 when the thresholds are free) are dropped, as lavaan does. With J_g the Jacobian of group g's
 statistics in the extended global parameters (:func:`survey.sem.ordinal.group_moments.moments`), W_g its
 weight, r_g = s_g - m_g and f_g = N_g / N (lavaan ``lav_model_information``, ``lav_model_gradient``):
@@ -44,7 +45,7 @@ def _extended(group, start: int):
     lv = list(group.ram.lv)
     items = [v for v in group.ram.ov if v not in _covariates(group)]  # observed covariates: never candidates
     n_ram = group.ram.npar
-    freed = (pt["op"] == "=~") | ((pt["op"] == "~1") & pt["lhs"].isin(items))
+    freed = (pt["op"] == "=~") | ((pt["op"] == "~1") & pt["lhs"].isin(items + lv))
     if group.theta_param:  # the items' residual variances, fixed at 1 (delta: not parameters)
         freed |= (pt["op"] == "~~") & (pt["lhs"] == pt["rhs"]) & pt["lhs"].isin(items)
     freed &= pt["free"] == 0
@@ -87,6 +88,8 @@ def _standardized(table: pd.DataFrame, g: int, rows, epc: np.ndarray, sd_ov: dic
         if op == "=~":
             lv_ = d * sd_lv.get(a, np.sqrt(var[a]))
             all_ = lv_ / sd_ov.get(b, 1.0)
+        elif op == "~1" and a in sd_lv:  # a latent mean: in the factor's SD units (sepc.all the same)
+            lv_ = all_ = d / sd_lv[a]
         elif op == "~1":
             lv_, all_ = d, d / sd_ov.get(a, 1.0)
         elif op == "~*~":  # a scale factor standardizes to 1 (lavaan: sepc.all = sign(epc))

@@ -37,16 +37,19 @@ from survey.sem.ordinal.group_moments import Group, _local, moments
 from survey.sem.ordinal.objective import OrdinalStructure, objective, weight_matrix, weighted
 from survey.sem.ordinal.results import OrdinalResult
 
-SUPPORTED_EQUAL = {"thresholds", "loadings", "intercepts", "regressions", "lv.variances", "lv.covariances",
-                   "residuals"}
+SUPPORTED_EQUAL = {"thresholds", "loadings", "intercepts", "means", "regressions", "lv.variances",
+                   "lv.covariances", "residuals", "residual.covariances"}
+LAVAAN_ONLY_EQUAL = {"composite.loadings"}  # lavaan 0.6.14 takes it; not here yet
 
 
 def _group_table(model: str, names, free_means: bool, g: int = 0, levels=None,
                  numeric: tuple[str, ...] = (), std_lv: bool = False,
-                 free_lv_var: bool = False, theta_resid: str = "", orthogonal: bool = False) -> pd.DataFrame:
+                 free_lv_var: bool = False, theta_resid: str = "", orthogonal: bool = False,
+                 released: frozenset = frozenset()) -> pd.DataFrame:
     """Group ``g``'s rows of lavaan's multi-group table (per-group vectors ``c(a1, a2)*x`` and ``group:``
     blocks give each group its own values; lavaanify with ``ngroups``), as a one-group table with the
-    delta parameterization's fixed rows."""
+    delta parameterization's fixed rows. ``released``: ordered items whose residual variance stays free
+    under theta although ``theta_resid`` is "fixed" (lavaan ``group.partial`` of ``"residuals"``)."""
     if levels is None:
         pt = lavaanify(model, meanstructure=True, orthogonal=orthogonal).copy()
     else:  # orthogonal: lavaan's uncorrelated factors in every group
@@ -62,6 +65,7 @@ def _group_table(model: str, names, free_means: bool, g: int = 0, levels=None,
     if theta_resid == "free":  # theta, groups 2+ with equal thresholds: free residual variances
         pass
     else:  # delta: not parameters (0 in the RAM part); theta: fixed at 1
+        resid &= ~pt["lhs"].isin(released)
         pt.loc[resid, ["free", "ustart"]] = [0, 1.0 if theta_resid == "fixed" else 0.0]
     pt.loc[(pt["op"] == "~1") & ov, ["free", "ustart"]] = [0, 0.0]
     if std_lv:  # lavaan std.lv: all loadings free, factor variances 1 (free in groups 2+ if loadings equal)
@@ -98,6 +102,10 @@ def _row_key(row, g: int, equal: set[str], lv: set[str], partial: frozenset = fr
         return ("~", row.lhs, row.rhs)
     if row.op == "~~" and row.lhs == row.rhs and row.lhs not in lv and "residuals" in equal:
         return ("~~", row.lhs)  # a continuous item's residual variance (ordered ones are not free here)
+    if row.op == "~~" and row.lhs != row.rhs and row.lhs not in lv and "residual.covariances" in equal:
+        return ("~~", row.lhs, row.rhs)  # lavaan: the ov.nox residual covariances (the RAM parameter)
+    if row.op == "~1" and row.lhs in lv and "means" in equal:
+        return ("~1", row.lhs)
     if row.op == "~~" and row.lhs in lv and row.rhs in lv:
         kind = "lv.variances" if row.lhs == row.rhs else "lv.covariances"
         if kind in equal:
@@ -121,8 +129,13 @@ def build_groups(model: str, data: pd.DataFrame, group: str, group_equal, missin
     # group.equal = "residuals" (lavaan 0.6.14): the continuous items' residual variances equal across
     # groups (_row_key); delta: the ordered items' are not parameters (1 - the explained part), nothing to
     # constrain; theta: equal to group 1's fixed 1 in every group (theta_resid "fixed")
+    unknown = sorted(equal - SUPPORTED_EQUAL - LAVAAN_ONLY_EQUAL)
+    if unknown:  # lavaan 0.6.14 lav_options stops with this reason
+        raise SurveyInputError(f"unknown value for group.equal argument: {unknown[0]!r} (lavaan's values: "
+                               f"{', '.join(sorted(SUPPORTED_EQUAL | LAVAAN_ONLY_EQUAL))})",
+                               field="group_equal")
     if equal - SUPPORTED_EQUAL:
-        raise SurveyInputError(f"group_equal={sorted(equal - SUPPORTED_EQUAL)} is not available for "
+        raise SurveyInputError(f"group_equal={sorted(equal - SUPPORTED_EQUAL)} is not available yet for "
                                f"ordered items (available: {', '.join(sorted(SUPPORTED_EQUAL))})",
                                field="group_equal")
     if group not in data.columns:
@@ -157,15 +170,13 @@ def build_groups(model: str, data: pd.DataFrame, group: str, group_equal, missin
     if "intercepts" in equal:  # lavaan (lav_options) adds "thresholds" for categorical data
         equal.add("thresholds")
     thresholds_equal = "thresholds" in equal
-    free_means = thresholds_equal or "intercepts" in equal  # lavaan lav_partable_flat: latent means of 2..G
+    # lavaan lav_partable_flat: latent means of groups 2..G free, unless "means" keeps them at group 1's 0
+    # (group.partial does not free them; fixture ordinal_cov_equal partial_means)
+    free_means = (thresholds_equal or "intercepts" in equal) and "means" not in equal
     ordinal = [v for v in ov if v not in numeric and v not in covariates]
-    if "residuals" in equal and covariates:
-        raise SurveyInputError("group_equal=['residuals'] with ordered items and observed covariates is not "
-                               "available yet (available: without covariates)", field="group_equal")
-    if "residuals" in equal and parameterization == "theta" and partial & {f"{v}~~{v}" for v in ordinal}:
-        raise SurveyInputError("group_partial on an ordered item's residual variance with group_equal="
-                               "['residuals'] and parameterization='theta' is not available yet",
-                               field="group_partial")
+    # theta with equal thresholds and residuals: an ordered item named in group.partial keeps a free residual
+    # variance in groups 2+ (lavaan frees them all there, then ties the others to group 1's fixed 1)
+    released = frozenset(v for v in ordinal if f"{v}~~{v}" in partial)
     free_lv_var = "loadings" in equal and "lv.variances" not in equal  # lavaan, with std.lv
     check_categories(data[data[group].isin(levels)], frame, group, levels, ordinal)
     if thresholds:  # labels, fixed values, start() of threshold formulas (threshold_groups)
@@ -188,7 +199,9 @@ def build_groups(model: str, data: pd.DataFrame, group: str, group_equal, missin
                        if theta_p else "")
         pt = _group_table(model, names, free_means=free_means and g > 0, g=g, levels=levels,
                           numeric=tuple(numeric), std_lv=std_lv, free_lv_var=free_lv_var and g > 0,
-                          theta_resid=theta_resid, orthogonal=orthogonal)
+                          theta_resid=theta_resid, orthogonal=orthogonal,
+                          released=released if theta_resid == "fixed" and thresholds_equal and g > 0
+                          else frozenset())
         if covariates:
             pt, layout = gcx.layout(pt, sample, covariates, parameterization)
         ram = RAMModel(pt)
@@ -419,8 +432,8 @@ def _inference(groups, weights, keys, theta, converged, choice=None) -> GroupFit
         resid = np.concatenate([g.sample.wls_obs - moments(g, theta)[0] for g in groups])
         gammas = block_diag(*[g.sample.gamma / (g.nobs - 1) for g in groups])
         test_list.append(tests.browne_adf(resid, np.vstack(jacs), gammas, 1, df))
-    if choice.weight == "ULS":  # lavaan: the ULS statistic has no chi-square p-value
-        test_list[0].pvalue = measures["pvalue"] = float("nan")
+    if choice.weight == "ULS":  # lavaan: the ULS statistic (and its baseline's) has no chi-square p-value
+        test_list[0].pvalue = measures["pvalue"] = measures["baseline.pvalue"] = float("nan")
     if choice.se == "none":  # lavaan se = "none": estimates without standard errors
         vcov = np.full_like(vcov, np.nan)
     table = group_estimates(groups, theta, vcov, _local)
