@@ -15,6 +15,7 @@ as well). The cases lavaan refuses are refused with lavaan's reason."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -75,3 +76,37 @@ CLI_CASES = ["hs_tut", "pd_tut", "gr_tut_tvc", "fb_med", "hs_mg_scalar_partial"]
 def test_heldout_cli_json(name, tmp_path, capsys):
     """``survey fit model.lav data.csv --json`` exits 0 with lavaan's chi-square and estimates."""
     SET.check_cli(name, tmp_path, capsys)
+
+
+def test_constraints_argument_takes_lavaan_syntax_lists_and_refuses_model_lines():
+    """lavaan's ``constraints=`` as a list of statements fits as the string (hs_con_mix's chi-square);
+    a model line in it (lavaan drops those without a word) is refused in one line naming it."""
+    import survey
+
+    case = REF["cases"]["hs_con_mix"]
+    res = survey.cfa(REF["models"]["hsl"], SET.data["hs"], constraints=["c == d", "f < 1"])
+    assert res.fit_measures()["chisq"] == pytest.approx(case["fit_measures"]["chisq"], abs=1e-3)
+    with pytest.raises(SurveyInputError, match="not an \\(in\\)equality constraint") as info:
+        survey.cfa(REF["models"]["hsl"], SET.data["hs"], constraints="a == b\nvisual =~ x4")
+    assert "visual =~ x4" in str(info.value) and "\n" not in str(info.value)
+
+
+def test_cli_explicit_ml_with_ordered_items_is_refused(tmp_path, capsys):
+    """``survey fit --ordered all --estimator ML`` exits 2 with lavaan's reason (hs_ord_ml); without
+    ``--estimator`` the ordered fit is WLSMV (hs_ord's chi-square)."""
+    from survey.cli import main
+
+    model = tmp_path / "m.lav"
+    model.write_text(REF["models"]["hsc"])
+    data = HERE / "hs.csv"
+    with pytest.raises(SystemExit) as info:
+        main(["fit", str(model), str(data), "--ordered", "c1,c2,c3,c4,c5,c6,c7,c8,c9", "--estimator", "ML"])
+    assert info.value.code == 2
+    assert "estimator ML for ordered data is not supported yet" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as info:
+        main(["fit", str(model), str(data), "--ordered", "c1,c2,c3,c4,c5,c6,c7,c8,c9", "--json"])
+    assert (info.value.code or 0) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["estimator"] == "WLSMV"
+    want = REF["cases"]["hs_ord"]["fit_measures"]["chisq"]
+    assert out["fit_measures"]["chisq"] == pytest.approx(want, abs=1e-3)
