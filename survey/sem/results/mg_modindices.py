@@ -37,7 +37,13 @@ COLS = ["lhs", "op", "rhs", "group", "mi", "epc", "sepc.lv", "sepc.all", "sepc.n
 
 def ml_score_information(ext, block, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Unit score -1/2 dF_g/dtheta and unit expected information of one block (ML, MLR; FIML blocks:
-    the missing-data expected information, lavaan's default for ``modindices``)."""
+    the missing-data expected information, lavaan's default for ``modindices``). A complete-data block
+    with a mean structure takes the one-group score and information, whose mean part has lavaan's fixed.x
+    rows zeroed (:func:`survey.sem.results.modindices.score_and_information`)."""
+    if block.kind != "fiml" and ext.meanstructure and len(getattr(block, "x_index", [])):
+        from survey.sem.results.modindices import score_and_information
+
+        return score_and_information(ext, block, theta, list(block.x_index))
     return -0.5 * block_gradient(ext, block, theta), block_expected(ext, block, theta)
 
 
@@ -105,7 +111,7 @@ def group_modification_indices(res, score_information=None, cov_of=None, exo: bo
         s = wg * s_c
         ok = v >= np.finfo(float).eps ** (1 / 3)
         # fixed.x: lavaan scores no regression of a covariate (but under ULS, exo)
-        if len(getattr(blocks[g], "x_index", [])) and not exo:
+        if len(getattr(blocks[g], "x_index", [])) and not exo and not mg.models[g].meanstructure:
             x = set(mg.models[g].names.ov_x)
             ok &= np.array([not (op == "~" and lhs in x) for lhs, op, _ in keep], dtype=bool)
         with np.errstate(divide="ignore", invalid="ignore"):

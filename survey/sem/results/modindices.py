@@ -52,7 +52,7 @@ def candidates(model: RAMModel) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["lhs", "op", "rhs"])
 
 
-def _score_and_information(model: RAMModel, stats, theta: np.ndarray, x_index: list[int],
+def score_and_information(model: RAMModel, stats, theta: np.ndarray, x_index: list[int],
                            unstructured: bool = False):
     """Score (d logL/N) and unit expected information; under fixed.x the covariate block of the moments
     carries no weight in the information (lavaan's expected information with ``x.idx``); ``unstructured``
@@ -164,10 +164,12 @@ def modification_indices(res: SEMResult, score_information=None, scale: float = 
     ext_model, theta, keep = extended_model(ram, res.theta, res.group_stats.cov, res.group_stats.mean)
     if not keep:
         return pd.DataFrame(columns=cols)
-    x_index = [ram.ov.index(v) for v in ram.names.ov_x]
+    # fixed.x covariates only (fixed.x = FALSE: lavaan's exo column is 0, their moments are parameters)
+    fixed_x = "exo" in ram.partable and bool((ram.partable["exo"] == 1).any())
+    x_index = [ram.ov.index(v) for v in ram.names.ov_x] if fixed_x else []
     if score_information is None:
         fiml = getattr(res.group_stats, "kind", "complete") == "fiml"
-        scorer = _fiml_score_and_information if fiml else _score_and_information
+        scorer = _fiml_score_and_information if fiml else score_and_information
         extra = {"unstructured": True} if getattr(res, "two_stage", None) and not fiml else {}
         score_all, info = scorer(ext_model, res.group_stats, np.asarray(theta), x_index, **extra)
         i22 = info[:q, :q] if fiml else res.information.information  # FIML: the expected one, as lavaan
