@@ -382,7 +382,7 @@ def reliability_command(
 def fit_command(
     model: str = typer.Argument(..., help=FIT_HELP["model"]),
     data: str = typer.Argument(..., help=FIT_HELP["data"]),
-    estimator: str = typer.Option("ML", "--estimator", help=FIT_HELP["estimator"]),
+    estimator: str = typer.Option(None, "--estimator", help=FIT_HELP["estimator"]),
     ordered: str = typer.Option(None, "--ordered", help=FIT_HELP["ordered"]),
     missing: str = typer.Option("listwise", "--missing", help=FIT_HELP["missing"]),
     se: str = typer.Option("default", "--se", help=FIT_HELP["se"]),

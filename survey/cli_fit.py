@@ -146,7 +146,7 @@ def print_data_warnings(frame) -> None:
         print(f"warning: {line}", file=sys.stderr)
 
 
-def run_fit(model: str, data: str, estimator: str = "ML", ordered: str | None = None,
+def run_fit(model: str, data: str, estimator: str | None = None, ordered: str | None = None,
             missing: str = "listwise", se: str = "default", bootstrap: int | None = None,
             seed: int | None = None, scheduler: str | None = None, group: str | None = None,
             weights: str | None = None, cluster: str | None = None, group_equal: str = "",

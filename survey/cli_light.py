@@ -22,7 +22,7 @@ USAGE = "survey fit [OPTIONS] MODEL DATA"
 
 # (flag, dest, kind, default): kind "str", "int", "flag" (store_true) or "list" (repeatable)
 FIT_FLAGS: tuple[tuple[str, str, str, object], ...] = (
-    ("--estimator", "estimator", "str", "ML"),
+    ("--estimator", "estimator", "str", None),  # None: the default (ML; WLSMV with --ordered)
     ("--ordered", "ordered", "str", None),
     ("--missing", "missing", "str", "listwise"),
     ("--se", "se", "str", "default"),

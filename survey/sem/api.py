@@ -37,7 +37,7 @@ def fit(
     model: str,
     data: pd.DataFrame,
     *,
-    estimator: str = "ML",
+    estimator: str | None = None,
     missing: str = "listwise",
     group: str | None = None,
     group_equal: Iterable[str] | str = (),
@@ -61,8 +61,10 @@ def fit(
     ----------
     model : lavaan model syntax (``=~ ~ ~~ ~1 :=``, labels ``a*x``, fixed values ``1*x``).
     data : one row per respondent; the model's observed variables must be numeric columns.
-    estimator : "ML" | "MLR" | "MLM" (lavaan's defaults for each: standard / robust.huber.white /
-        robust.sem standard errors; standard / yuan.bentler.mplus / satorra.bentler test); lavaan's aliases
+    estimator : None (not given: "ML", with ``ordered`` items "WLSMV"; an explicit "ML" with ordered items is
+        refused, as lavaan refuses it) | "ML" | "MLR" | "MLM" (lavaan's defaults for each: standard /
+        robust.huber.white / robust.sem standard errors; standard / yuan.bentler.mplus / satorra.bentler
+        test); lavaan's aliases
         "MLF" (ML, SEs from the first-order information), "MLMV" (ML, robust.sem, scaled.shifted test),
         "MLMVS" (ML, robust.sem, mean.var.adjusted test); complete data only
         (:func:`survey.sem.engine.resolve_alias`); "GLS" | "ULS" | "DWLS" | "WLS" without ``ordered``:
@@ -100,7 +102,9 @@ def fit(
         test= and se="robust.sem" on the statistics of y given x, ULS / DWLS / WLS (se and test
         standard), groups, bootstrap:
         :mod:`survey.sem.conditional_x`). Explicit constraints
-        (``a > 0``, ``a == b^2``) are imposed with estimator ML (:mod:`survey.sem.constrained`).
+        (``a > 0``, ``a == b^2``) are imposed with estimator ML (:mod:`survey.sem.constrained`), also when
+        given apart from the model as lavaan's ``constraints=`` string
+        (:mod:`survey.sem.syntax.extra_constraints`).
 
     Returns
     -------
@@ -119,6 +123,16 @@ def fit(
     from survey.sem.observed import check_information_options
     from survey.sem.syntax.checks import check_partable_options, check_path
 
+    if estimator is None:  # not given: ML (ordered items: WLSMV, survey.sem.ordinal.route)
+        estimator = "ML"
+    elif str(estimator).upper() == "ML" and wants_ordinal("ML", ordered):
+        raise SurveyInputError("estimator='ML' is not available with ordered items; lavaan 0.6.14 refuses it "
+                               "too: estimator ML for ordered data is not supported yet. Use WLSMV instead.",
+                               field="estimator")
+    if "constraints" in partable_options:  # lavaan's constraints= argument (syntax.extra_constraints)
+        from survey.sem.syntax.extra_constraints import merge_constraints
+
+        model = merge_constraints(model, partable_options.pop("constraints"))
     if wants_ordinal(estimator, ordered):  # lavaan's threshold formulas item | t1 (ordinal.threshold_syntax)
         from survey.sem.ordinal.threshold_syntax import split_thresholds
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 from survey.errors import SurveyInputError
 
 
-def fit_mimic(fit, mimic: str, model: str, data, *, estimator: str = "ML", missing: str = "listwise",
+def fit_mimic(fit, mimic: str, model: str, data, *, estimator: str | None = None, missing: str = "listwise",
               group: str | None = None, group_equal=(), ordered=None, **options):
     """``fit(model, data, mimic=..., ...)`` (``fit`` is :func:`survey.sem.api.fit`)."""
     name = str(mimic).lower()
@@ -34,7 +34,7 @@ def fit_mimic(fit, mimic: str, model: str, data, *, estimator: str = "ML", missi
     if name != "mplus":
         raise SurveyInputError(f"mimic={mimic!r} is not available yet (available: lavaan, Mplus, EQS)",
                                field="mimic", value=str(mimic))
-    est = str(estimator).upper()
+    est = str(estimator or "ML").upper()
     if est not in ("ML", "MLR", "MLM") or ordered:
         raise SurveyInputError(f"mimic='Mplus' with estimator {est}{' and ordered items' if ordered else ''} "
                                "is not available yet (available: estimator ML, MLR or MLM, continuous data)",
@@ -87,7 +87,7 @@ def _fit_eqs(fit, model: str, data, *, estimator: str, ordered=None, **options):
     tests/fixtures/eqs: eqs_mlr_*). Other estimators and ordered items refused until checked."""
     from survey.sem.baseline import independent_x_baseline
 
-    est = str(estimator).upper()
+    est = str(estimator or "ML").upper()
     if est not in ("ML", "MLM", "MLR") or ordered:
         raise SurveyInputError(f"mimic='EQS' with estimator {est}{' and ordered items' if ordered else ''} "
                                "is not available yet (available: estimator ML, MLM, MLR)", field="mimic",

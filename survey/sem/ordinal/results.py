@@ -203,12 +203,12 @@ class OrdinalResult(SEMResult):
         kwargs.pop("data", None)
         return compare_paths_fitted(self, outcome, predictors, **kwargs)
 
-    def r2(self) -> dict[str, float]:
-        """R-square of the items' latent responses and the dependent variables (one group: lavaan
-        ``inspect(fit, "r2")``)."""
+    def r2(self) -> dict:
+        """R-square of the items' latent responses and the dependent variables (lavaan ``inspect(fit,
+        "r2")``; with groups one mapping per group label)."""
         from survey.sem.ordinal.summary import r2
 
-        return r2(self.parameter_table)
+        return r2(self.parameter_table, getattr(self, "groups", None))
 
     def to_dict(self) -> dict[str, Any]:
         """The ``survey fit --json`` object, threshold rows (``op`` "|") included."""

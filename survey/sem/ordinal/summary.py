@@ -29,14 +29,19 @@ def _clean(value: Any) -> Any:
     return value
 
 
-def r2(estimates: pd.DataFrame) -> dict[str, float]:
+def r2(estimates: pd.DataFrame, labels: list | None = None) -> dict:
     """R-square of every item's latent response and every dependent latent variable: 1 - std.all of its
-    residual variance (lavaan ``inspect(fit, "r2")``)."""
+    residual variance, NaN above 1 (a negative residual variance), as lavaan ``inspect(fit, "r2")``
+    (``lav_inspect_rsquare``); with ``labels`` (the groups' labels, groups numbered 1..G in the table's
+    ``group`` column) one mapping per group label."""
     est = estimates
+    if labels is not None and "group" in est.columns and len(labels) > 1:
+        return {str(lab): r2(est[est["group"] == g]) for g, lab in enumerate(labels, start=1)}
     indicators = set(est.loc[est["op"] == "=~", "rhs"])
     dependent = indicators | set(est.loc[est["op"] == "~", "lhs"])
     var = est[(est["op"] == "~~") & (est["lhs"] == est["rhs"]) & est["lhs"].isin(dependent)]
-    return {lhs: float(1.0 - std) for lhs, std in zip(var["lhs"], var["std.all"], strict=True)}
+    out = {lhs: float(1.0 - std) for lhs, std in zip(var["lhs"], var["std.all"], strict=True)}
+    return {k: (v if v <= 1.0 else math.nan) for k, v in out.items()}
 
 
 def to_dict(fit) -> dict[str, Any]:
@@ -50,7 +55,8 @@ def to_dict(fit) -> dict[str, Any]:
         "warnings": list(fit.warnings),
         "fit_measures": {k: _clean(v) for k, v in fit.measures.items()},
         "estimates": records,
-        "r2": {k: _clean(v) for k, v in r2(fit.parameter_table).items()},
+        "r2": {k: ({g: _clean(x) for g, x in v.items()} if isinstance(v, dict) else _clean(v))
+               for k, v in fit.r2().items()},
     }
 
 

@@ -17,7 +17,9 @@ lavaan ``modindices``: the constrained model's inverted expected information as 
 
 sepc.lv / sepc.all / sepc.nox standardize the epc with group g's fitted model, as the single-group table.
 Candidates with V_jj < eps^(1/3) (not identified when freed) are dropped, as lavaan does; under fixed.x
-so are the regressions of a covariate on a factor (lavaan lists none; their mi is ~1e-20 here).
+without a mean structure (or under FIML) so are the regressions of a covariate on a factor (lavaan lists
+none; their mi is ~1e-20 here); complete data with a mean structure: lavaan scores them (mi > 0 through
+the means), and so do we.
 """
 
 from __future__ import annotations
@@ -37,7 +39,13 @@ COLS = ["lhs", "op", "rhs", "group", "mi", "epc", "sepc.lv", "sepc.all", "sepc.n
 
 def ml_score_information(ext, block, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Unit score -1/2 dF_g/dtheta and unit expected information of one block (ML, MLR; FIML blocks:
-    the missing-data expected information, lavaan's default for ``modindices``)."""
+    the missing-data expected information, lavaan's default for ``modindices``). A complete-data block
+    with a mean structure takes the one-group score and information, whose mean part has lavaan's fixed.x
+    rows zeroed (:func:`survey.sem.results.modindices.score_and_information`)."""
+    if block.kind != "fiml" and ext.meanstructure and len(getattr(block, "x_index", [])):
+        from survey.sem.results.modindices import score_and_information
+
+        return score_and_information(ext, block, theta, list(block.x_index))
     return -0.5 * block_gradient(ext, block, theta), block_expected(ext, block, theta)
 
 
@@ -105,7 +113,8 @@ def group_modification_indices(res, score_information=None, cov_of=None, exo: bo
         s = wg * s_c
         ok = v >= np.finfo(float).eps ** (1 / 3)
         # fixed.x: lavaan scores no regression of a covariate (but under ULS, exo)
-        if len(getattr(blocks[g], "x_index", [])) and not exo:
+        means = mg.models[g].meanstructure and blocks[g].kind != "fiml"  # complete data with means
+        if len(getattr(blocks[g], "x_index", [])) and not exo and not means:
             x = set(mg.models[g].names.ov_x)
             ok &= np.array([not (op == "~" and lhs in x) for lhs, op, _ in keep], dtype=bool)
         with np.errstate(divide="ignore", invalid="ignore"):

@@ -52,7 +52,7 @@ def candidates(model: RAMModel) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["lhs", "op", "rhs"])
 
 
-def _score_and_information(model: RAMModel, stats, theta: np.ndarray, x_index: list[int],
+def score_and_information(model: RAMModel, stats, theta: np.ndarray, x_index: list[int],
                            unstructured: bool = False):
     """Score (d logL/N) and unit expected information; under fixed.x the covariate block of the moments
     carries no weight in the information (lavaan's expected information with ``x.idx``); ``unstructured``
@@ -61,13 +61,24 @@ def _score_and_information(model: RAMModel, stats, theta: np.ndarray, x_index: l
     inv = np.linalg.inv(imp.sigma)
     w_inv = np.linalg.inv(stats.cov) if unstructured else inv
     d = model.delta(theta, imp)
-    w = inv @ (imp.sigma - stats.cov) @ inv
+    means = model.meanstructure and imp.mean is not None and stats.mean is not None
+    resid = np.asarray(stats.mean, dtype=float) - imp.mean if means else np.zeros(model.p)
+    w = inv @ (imp.sigma - stats.cov - np.outer(resid, resid)) @ inv
     score = -0.5 * np.einsum("ij,kij->k", w, d)
     if x_index:
         ix = np.ix_(x_index, x_index)
         d[:, ix[0], ix[1]] = 0.0
     m = np.einsum("ij,kjl->kil", w_inv, d)
     info = 0.5 * np.einsum("kij,lji->kl", m, m)
+    if means:  # d logL / d mu = Sigma^-1 (ybar - mu), information Sigma^-1 (its fixed.x rows zeroed, lavaan)
+        dmu = model.delta_mean(theta, imp)
+        g_mu = inv @ resid
+        w_mu = w_inv.copy()
+        if x_index:
+            w_mu[x_index, :] = 0.0
+            w_mu[:, x_index] = 0.0
+        score = score + dmu @ g_mu
+        info = info + dmu @ w_mu @ dmu.T
     return score, info
 
 
@@ -110,7 +121,7 @@ def extended_model(ram: RAMModel, theta: np.ndarray, cov: np.ndarray, mean, exo:
     free = ext["free"].to_numpy().copy()
     for k, r in enumerate(ext.itertuples(index=False)):
         # fixed.x moments are reproduced exactly (score 0): not candidates (lavaan lists some with mi ~ 1e-30)
-        if r.free == 0 and ((r.op != "~1" and r.exo != 1) or (exo and r.exo == 1)):
+        if r.free == 0 and (r.exo != 1 or (exo and r.exo == 1)):
             theta_ext.append(values[k])
             free[k] = len(theta_ext)
             keep.append((r.lhs, r.op, r.rhs))
@@ -153,10 +164,12 @@ def modification_indices(res: SEMResult, score_information=None, scale: float = 
     ext_model, theta, keep = extended_model(ram, res.theta, res.group_stats.cov, res.group_stats.mean)
     if not keep:
         return pd.DataFrame(columns=cols)
-    x_index = [ram.ov.index(v) for v in ram.names.ov_x]
+    # fixed.x covariates only (fixed.x = FALSE: lavaan's exo column is 0, their moments are parameters)
+    fixed_x = "exo" in ram.partable and bool((ram.partable["exo"] == 1).any())
+    x_index = [ram.ov.index(v) for v in ram.names.ov_x] if fixed_x else []
     if score_information is None:
         fiml = getattr(res.group_stats, "kind", "complete") == "fiml"
-        scorer = _fiml_score_and_information if fiml else _score_and_information
+        scorer = _fiml_score_and_information if fiml else score_and_information
         extra = {"unstructured": True} if getattr(res, "two_stage", None) and not fiml else {}
         score_all, info = scorer(ext_model, res.group_stats, np.asarray(theta), x_index, **extra)
         i22 = info[:q, :q] if fiml else res.information.information  # FIML: the expected one, as lavaan

@@ -266,8 +266,8 @@ class SEMResult:
         return ChiSquareTest(f["chisq"], int(f["df"]), f["pvalue"])
 
     def r2(self):
-        """R-square (1 - std.all residual variance) of every endogenous variable (lavaan ``inspect(fit,
-        "r2")``); with groups one mapping per group label."""
+        """R-square (1 - std.all residual variance, NaN above 1) of every endogenous variable (lavaan
+        ``inspect(fit, "r2")``); with groups one mapping per group label."""
         pt = self.partable
         names = self.mg.models[0].names
         v_ind = set(pt.loc[pt["op"] == "=~", "rhs"])
@@ -276,7 +276,9 @@ class SEMResult:
         out: dict[str, dict[str, float]] = {}
         for g, label in enumerate(self.group_labels, start=1):
             mask = ((pt["op"] == "~~") & (pt["lhs"] == pt["rhs"]) & (pt["group"] == g)).to_numpy()
-            vals = {pt["lhs"].iat[i]: float(1.0 - std[i]) for i in np.flatnonzero(mask)}
+            # lavaan's lav_inspect_rsquare: NaN above 1 (a negative residual variance)
+            vals = {pt["lhs"].iat[i]: float(1.0 - std[i]) if std[i] >= 0 else float("nan")
+                    for i in np.flatnonzero(mask)}
             out[label] = {v: vals[v] for v in self.mg.models[0].variables if v in vals and v in dependent}
         return next(iter(out.values())) if self.single else out
 
