@@ -594,10 +594,13 @@ def init_command(
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the console script: one-line errors, exit status 2 for bad input."""
+    args = sys.argv[1:] if argv is None else list(argv)
     try:
-        app(args=argv, standalone_mode=True)
+        app(args=args, standalone_mode=True)
     except SurveyError as exc:
-        typer.echo(f"error: {exc}", err=True)
+        from survey.cli_fit import as_given
+
+        typer.echo(f"error: {as_given(exc, args)}", err=True)
         sys.exit(2)
     except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
         name = getattr(exc, "filename", None) or ""

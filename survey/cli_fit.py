@@ -57,12 +57,37 @@ _FIT_OPTION_FIELDS = ("estimator", "missing", "se", "group", "group_equal", "gro
                       "model_type", "fixed_x", "meanstructure")
 
 
+def as_given(exc: Exception, argv: list[str]) -> str:
+    """The error line of ``exc`` naming the data file as the user gave it on the command line.
+
+    The readers name a file by its base name (``raw.csv``), which is also what ingest writes in its
+    outputs (``exclusions.csv``'s ``source``); on the command line the error names the argument as
+    typed (``exports/raw.csv``), whichever command read it. A base name that several arguments share
+    stays as it is."""
+    from pathlib import Path
+
+    from survey.errors import SurveyInputError
+
+    line = str(exc)
+    name = exc.file if isinstance(exc, SurveyInputError) else None
+    if not name or Path(name).name != name or not line.startswith(f"{name}: "):
+        return line
+    given = {a for a in argv if not a.startswith("-") and a != name and Path(a).name == name}
+    return given.pop() + line[len(name):] if len(given) == 1 else line
+
+
 def fit_data(data: str):
     """Read DATA for ``survey fit`` (any format ingest reads); labelled missing codes declared in the file
-    (SPSS user-missing values) become NaN; numeric-looking text columns become numbers."""
+    (SPSS user-missing values) become NaN; numeric-looking text columns become numbers, the missing-value
+    words of R and pandas (``NA``, ``N/A``, ``null``, ``None``: what ``write.csv`` writes for NA) being
+    missing in them, as ``read.csv`` reads them. A file that is not the output of ``survey ingest`` carries
+    the not-screened warning (shown after the output; with MODEL as NAME@VER the instrument's validation
+    replaces these columns)."""
     import pandas as pd
 
+    from survey.ingest.analysis import NOT_SCREENED, SCREENED_COLUMNS
     from survey.ingest.readers import read_raw
+    from survey.ingest.validate import NA_WORDS
 
     raw = read_raw(data)
     frame = raw.frame.copy()
@@ -71,9 +96,14 @@ def fit_data(data: str):
             frame[column] = frame[column].mask(frame[column].isin(list(codes)))
     for column in frame.columns:
         if not pd.api.types.is_numeric_dtype(frame[column]):
-            converted = pd.to_numeric(frame[column], errors="coerce")
-            if converted.notna().sum() == frame[column].notna().sum():
+            values = frame[column]
+            text = values.astype("string").str.strip()
+            words = text.str.casefold().isin(NA_WORDS).fillna(False).to_numpy(dtype=bool)
+            converted = pd.to_numeric(values.mask(words), errors="coerce")
+            if converted.notna().sum() == values.mask(words).notna().sum():
                 frame[column] = converted
+    screened = raw.format == "csv" and all(c in frame.columns for c in SCREENED_COLUMNS)
+    frame.attrs["survey_warnings"] = [] if screened else [NOT_SCREENED]
     return frame
 
 

@@ -118,7 +118,9 @@ def main(argv: list[str] | None = None) -> None:
     try:
         _fit(args[1:])
     except SurveyError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        from survey.cli_fit import as_given
+
+        print(f"error: {as_given(exc, args)}", file=sys.stderr)
         sys.exit(2)
     except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
         name = getattr(exc, "filename", None) or ""

@@ -11,15 +11,23 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-#: An error is one line of about 200 characters: values are cut at MAX_VALUE characters, a longer
-#: line in its middle at MAX_LINE (with an ellipsis).
+from survey.personal import mask_personal
+
+#: An error is one line of at most 200 characters with the command line's "error: " before it: values
+#: are cut at MAX_VALUE characters, column names at MAX_COLUMN, a longer line in its middle at MAX_LINE
+#: (with an ellipsis).
 MAX_VALUE = 40
-MAX_LINE = 240
+MAX_COLUMN = 60
+MAX_LINE = 192
 
 
 def shorten_value(value: Any) -> str:
-    """``value`` as an error shows it: text quoted, on one line, at most :data:`MAX_VALUE` characters."""
-    text = repr(" ".join(value.split())) if isinstance(value, str) else " ".join(str(value).split())
+    """``value`` as an error shows it: text quoted, on one line, personal data masked
+    (:func:`survey.personal.mask_personal`), at most :data:`MAX_VALUE` characters."""
+    if isinstance(value, str):
+        text = repr(mask_personal(" ".join(value.split())))
+    else:
+        text = " ".join(str(value).split())
     return text if len(text) <= MAX_VALUE else text[: MAX_VALUE - 1] + "\u2026"
 
 
@@ -57,7 +65,8 @@ class SurveyInputError(SurveyError, ValueError):
         if self.row is not None:
             where.append(f"row {self.row}")
         if self.column is not None:
-            where.append(f"column {self.column!r}")
+            col = repr(" ".join(self.column.split()) if isinstance(self.column, str) else self.column)
+            where.append(f"column {col if len(col) <= MAX_COLUMN else col[: MAX_COLUMN - 1] + chr(0x2026)}")
         if self.field is not None:
             where.append(f"field {self.field!r}")
         if self.value is not None:

@@ -8,7 +8,7 @@ Sources (documented export layouts): Qualtrics Text iQ adds ``<question> - Topic
 Topics``, ``- Sentiment``, ``- Sentiment Score``, ``- Sentiment Polarity``, ``- Topic Sentiment
 Label`` and ``- Topic Sentiment Score`` columns; the legacy Qualtrics exporter ends every line with a
 delimiter (an unnamed, empty last column); R's ``write.csv`` writes row names as a first column with
-an empty header; KoboToolbox, ODK Central and Ona append submission metadata (``_id``, ``_uuid``,
+an empty header, ``write.table`` with no header field at all (the reader names it ``(row names)``); KoboToolbox, ODK Central and Ona append submission metadata (``_id``, ``_uuid``,
 ``_submission_time``, ``_version``, ``_duration``, ``_index``, ``SubmissionDate``, ``KEY``, ...);
 Prolific passes ``PROLIFIC_PID``, ``STUDY_ID``, ``SESSION_ID``, MTurk ``workerId``, ``assignmentId``,
 ``hitId``.
@@ -77,6 +77,8 @@ def kind(name: str, values: pd.Series, position: int) -> str | None:
         return "form metadata (Kobo/ODK/Ona)"
     if squash(base) in PANEL:
         return "panel metadata (Prolific/MTurk)"
+    if name == "(row names)" and position == 0:  # the reader's name for R write.table's row names
+        return "row names (R write.table)"
     if blank_name(name) or name in ("X", "rownames", "row.names"):
         text = values.astype("string").str.strip()
         empty = text.isna() | (text == "")

@@ -21,6 +21,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from survey.personal import mask_personal
+
 __all__ = [
     "MAX_VALUE_CHARS",
     "display_value",
@@ -35,16 +37,6 @@ __all__ = [
 TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 MAX_VALUE_CHARS = 40
-
-_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
-_IPV4 = re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}\b")
-_IPV6 = re.compile(
-    r"\b(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}\b|\b(?:[0-9A-Fa-f]{1,4}:){1,6}:(?:[0-9A-Fa-f]{1,4}:?){0,6}"
-)
-# a phone number: 7 to 15 digits (E.164), optionally with a leading + and the usual separators
-_DATE = re.compile(r"^\d{4}[-/.]\d{1,2}[-/.]\d{1,2}")
-_PHONE = re.compile(r"(?<![\w.])\+?\(?\d[\d\s().\-/]{5,}\d(?![\w.])")
-
 
 def neutralise(value: str) -> str:
     """``value`` with a leading apostrophe when a spreadsheet would run it as a formula."""
@@ -114,23 +106,6 @@ def shorten(text: str, limit: int = MAX_VALUE_CHARS) -> str:
     """``text`` on one line, cut to ``limit`` characters with an ellipsis."""
     text = " ".join(str(text).split())
     return text if len(text) <= limit else text[: limit - 1] + "\u2026"
-
-
-def mask_personal(text: str) -> str:
-    """Replace what looks like an e-mail address, IP address or phone number by a marker (``<e-mail>``)."""
-    text = _EMAIL.sub("<e-mail>", text)
-    text = _IPV4.sub("<IP address>", text)
-    text = _IPV6.sub("<IP address>", text)
-
-    def phone(m: re.Match[str]) -> str:
-        found = m.group(0)
-        if _DATE.match(found.strip()):
-            return found
-        digits = sum(ch.isdigit() for ch in found)
-        marked = found.startswith(("+", "(")) or any(ch in found for ch in " -/().")
-        return "<phone number>" if (7 <= digits <= 15 and marked) or 10 <= digits <= 15 else found
-
-    return _PHONE.sub(phone, text)
 
 
 def display_value(value: Any, limit: int = MAX_VALUE_CHARS) -> Any:

@@ -39,9 +39,11 @@ def sample_covariance(data: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     """Listwise-complete covariance matrix with divisor N (lavaan's ML sample statistic) and N."""
     complete = data.apply(pd.to_numeric, errors="coerce").dropna()
     n = len(complete)
+    if not n:  # no complete case: no moments (and no numpy warning about an empty mean)
+        return pd.DataFrame(np.nan, index=data.columns, columns=data.columns), 0
     x = complete.to_numpy(dtype=float)
     x = x - x.mean(axis=0)
-    cov = x.T @ x / n if n else np.full((data.shape[1], data.shape[1]), np.nan)
+    cov = x.T @ x / n
     return pd.DataFrame(cov, index=data.columns, columns=data.columns), n
 
 

@@ -91,9 +91,37 @@ TEXT_COLUMNS = {
 NA_VALUES = [""]
 
 
+#: The name given to the row names of R's ``write.table`` (a header one field shorter than the rows).
+ROW_NAMES = "(row names)"
+
+
+def _r_row_names(layout: dict, rows: list[list[str]]) -> bool:
+    """R's ``write.table(row.names = TRUE)`` layout: the header has one field fewer than every data row,
+    the first field of a row being its name (``read.table``'s rule: "If there is a header and the first
+    row contains one fewer field than the number of columns, the first column in the input is used for
+    the row names"). Only a plain one-row header whose sampled data rows all agree."""
+    body = rows[layout["skip"]:]
+    width = len(rows[0])
+    return layout["format"] == "csv" and bool(body) and all(len(r) == width + 1 for r in body)
+
+
+def _row_widths(path: Path, delimiter: str, width: int) -> tuple[int, int] | None:
+    """The first record below the header whose field count is not ``width`` (record number, count), for
+    R's row-names layout, whose header is one field short (rare: read with the :mod:`csv` module)."""
+    import csv
+
+    with open(path, encoding="latin-1", newline="") as fh:  # every byte a character: fields only
+        for i, row in enumerate(csv.reader(fh, delimiter=delimiter), start=1):
+            if i > 1 and row and len(row) != width:
+                return i, len(row)
+    return None
+
+
 def _check_records(path: Path, delimiter: str, names: list[str], skip: int, name: str):
     """Every record has as many fields as the header; the byte statistics of the file."""
     sc = scan(path, delimiter, len(names))
+    if names and names[0] == ROW_NAMES and sc.bad_record == 1 and sc.bad_fields == len(names) - 1:
+        sc.bad_record, sc.bad_fields = _row_widths(path, delimiter, len(names)) or (None, None)
     if sc.open_quote:
         raise SurveyInputError("malformed CSV: the file ends inside a quoted field", file=name)
     if sc.bad_record is not None:
@@ -129,6 +157,8 @@ def _read_text(path: Path, skip: Skip | None = None) -> RawTable:
     if not rows:
         raise SurveyInputError("empty file: no header and no data", file=name)
     layout = _layout(rows, name)
+    if _r_row_names(layout, rows):
+        layout["names"] = [ROW_NAMES, *layout["names"]]
     names = layout["names"]
     sc = _check_records(path, delimiter, names, layout["skip"], name)
     fallback = sc.encoding_fallback()
