@@ -85,9 +85,7 @@ def fit_data(data: str):
     replaces these columns)."""
     import pandas as pd
 
-    from survey.ingest.analysis import NOT_SCREENED, SCREENED_COLUMNS
-    from survey.ingest.readers import read_raw
-    from survey.ingest.validate import NA_WORDS
+    from survey.ingest.readers import NA_WORDS, NOT_SCREENED, read_raw, screened
 
     raw = read_raw(data)
     frame = raw.frame.copy()
@@ -102,8 +100,7 @@ def fit_data(data: str):
             converted = pd.to_numeric(values.mask(words), errors="coerce")
             if converted.notna().sum() == values.mask(words).notna().sum():
                 frame[column] = converted
-    screened = raw.format == "csv" and all(c in frame.columns for c in SCREENED_COLUMNS)
-    frame.attrs["survey_warnings"] = [] if screened else [NOT_SCREENED]
+    frame.attrs["survey_warnings"] = [] if screened(raw) else [NOT_SCREENED]
     return frame
 
 

@@ -19,6 +19,8 @@ from survey.personal import mask_personal
 MAX_VALUE = 40
 MAX_COLUMN = 60
 MAX_LINE = 192
+#: how an ingest error ends: the problem list in the user's output folder, never cut
+LIST_TAIL = "; full list in "
 
 
 def shorten_value(value: Any) -> str:
@@ -81,9 +83,15 @@ class SurveyInputError(SurveyError, ValueError):
             line = self.message
         if len(line) <= MAX_LINE:
             return line
-        # cut the middle: the file (start) and e.g. "full list in DIR/problems.csv" (end) stay whole
-        keep = MAX_LINE - 1
-        return line[: keep - keep // 3] + "\u2026" + line[len(line) - keep // 3 :]
+        # cut the middle: the file (start) and "; full list in DIR/problems.csv" (the user's own output
+        # folder, end) stay whole
+        cut = line.rfind(LIST_TAIL)
+        tail = line[cut:] if cut > 0 else ""
+        line = line[:cut] if cut > 0 else line
+        keep = max(MAX_LINE - len(tail), 120) - 1  # a long output folder may lengthen the line
+        if len(line) > keep + 1:
+            line = line[: keep - keep // 3] + "\u2026" + line[len(line) - keep // 3 :]
+        return line + tail
 
 
 class EstimationError(SurveyError):

@@ -21,15 +21,9 @@ import pandas as pd
 
 from survey.errors import SurveyInputError
 from survey.ingest.pipeline import read_source
-from survey.ingest.readers import RawTable, read_raw
+from survey.ingest.readers import NOT_SCREENED, RawTable, read_raw, screened
 from survey.ingest.validate import NA_WORDS, Problem
 from survey.instrument import Instrument, load_instrument
-
-SCREENED_COLUMNS = ("respondent_id", "instrument_version")
-NOT_SCREENED = (
-    "the data were not screened (survey ingest): previews, incomplete responses, duplicates, "
-    "speeders and careless responders are included"
-)
 
 
 @dataclass
@@ -45,7 +39,7 @@ class AnalysisData:
 
 
 def _screened(raw: RawTable) -> bool:
-    return raw.format == "csv" and all(c in raw.frame.columns for c in SCREENED_COLUMNS)
+    return screened(raw)
 
 
 def _first_problem(problems: list[Problem]) -> SurveyInputError:

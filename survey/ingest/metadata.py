@@ -15,6 +15,7 @@ import pandas as pd
 from survey.errors import SurveyInputError
 from survey.ingest.columns import ColumnMap
 from survey.ingest.problems import Problem, cell_problems, display
+from survey.ingest.readers import NA_WORDS
 from survey.ingest.readers.decimal import to_point
 from survey.instrument import Instrument
 
@@ -30,13 +31,6 @@ STATUS_LABELS = {
     "offline preview": 17,
 }
 BOOL_LABELS = {"true": 1, "false": 0, "yes": 1, "no": 0, "1": 1, "0": 0}
-#: pandas' default NA words (read as text, see :data:`survey.ingest.readers.NA_VALUES`): an answer when
-#: the item's scale has the word as a label, a missing value (skipped) otherwise.
-NA_WORDS = frozenset(
-    w.casefold()
-    for w in ("#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
-              "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null")
-)
 
 
 def _case_variants(word: str) -> set[str]:

@@ -8,7 +8,8 @@ Sources (documented export layouts): Qualtrics Text iQ adds ``<question> - Topic
 Topics``, ``- Sentiment``, ``- Sentiment Score``, ``- Sentiment Polarity``, ``- Topic Sentiment
 Label`` and ``- Topic Sentiment Score`` columns; the legacy Qualtrics exporter ends every line with a
 delimiter (an unnamed, empty last column); R's ``write.csv`` writes row names as a first column with
-an empty header, ``write.table`` with no header field at all (the reader names it ``(row names)``); KoboToolbox, ODK Central and Ona append submission metadata (``_id``, ``_uuid``,
+an empty header, ``write.table`` with no header field for them (the reader names it ``(row names)``);
+KoboToolbox, ODK Central and Ona append submission metadata (``_id``, ``_uuid``,
 ``_submission_time``, ``_version``, ``_duration``, ``_index``, ``SubmissionDate``, ``KEY``, ...);
 Prolific passes ``PROLIFIC_PID``, ``STUDY_ID``, ``SESSION_ID``, MTurk ``workerId``, ``assignmentId``,
 ``hitId``.
@@ -84,8 +85,8 @@ def kind(name: str, values: pd.Series, position: int) -> str | None:
         empty = text.isna() | (text == "")
         if bool(empty.all()):
             return "empty column without a name"
-        if position == 0:
-            num = pd.to_numeric(text, errors="coerce")
-            if num.notna().all() and (num.diff().iloc[1:] == 1).all():
-                return "row names (R write.csv)"
+        if position == 0 and not bool(empty.any()) and text.is_unique:
+            # R's write.csv (and pandas' to_csv index): one distinct name per row, 1..n or, after
+            # subsetting rows, any distinct names (3, 7, 9, ...)
+            return "row names (R write.csv)"
     return None

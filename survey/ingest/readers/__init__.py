@@ -34,7 +34,7 @@ from survey.ingest.readers._text import (
     sniff_kind,
 )
 
-__all__ = ["RawTable", "read_raw"]
+__all__ = ["NA_WORDS", "NOT_SCREENED", "RawTable", "read_raw", "screened"]
 
 
 @dataclass
@@ -89,20 +89,35 @@ TEXT_COLUMNS = {
 #: Only the empty cell is missing on reading; the words of pandas' default NA list ("NA", "None",
 #: "null", "N/A" ...) are read as text, so that validation decides (a scale label, or a missing marker).
 NA_VALUES = [""]
+#: pandas' default NA words (read as text, see :data:`NA_VALUES`): an answer when
+#: the item's scale has the word as a label, a missing value (skipped) otherwise.
+NA_WORDS = frozenset(
+    w.casefold()
+    for w in ("#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
+              "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null")
+)
+#: the output of ``survey ingest`` carries these columns; any other file was not screened
+SCREENED_COLUMNS = ("respondent_id", "instrument_version")
+NOT_SCREENED = (
+    "the data were not screened (survey ingest): previews, incomplete responses, duplicates, "
+    "speeders and careless responders are included"
+)
 
 
 #: The name given to the row names of R's ``write.table`` (a header one field shorter than the rows).
 ROW_NAMES = "(row names)"
 
 
-def _r_row_names(layout: dict, rows: list[list[str]]) -> bool:
+def _r_row_names(layout: dict, rows: list[list[str]], sample: str) -> bool:
     """R's ``write.table(row.names = TRUE)`` layout: the header has one field fewer than every data row,
     the first field of a row being its name (``read.table``'s rule: "If there is a header and the first
     row contains one fewer field than the number of columns, the first column in the input is used for
-    the row names"). Only a plain one-row header whose sampled data rows all agree."""
+    the row names"). Only a plain one-row header written as R writes it by default (``quote = TRUE``:
+    the first name in quotes) whose sampled data rows all agree; any other short header is an error."""
     body = rows[layout["skip"]:]
     width = len(rows[0])
-    return layout["format"] == "csv" and bool(body) and all(len(r) == width + 1 for r in body)
+    quoted = sample.lstrip("\ufeff").startswith('"')
+    return layout["format"] == "csv" and quoted and bool(body) and all(len(r) == width + 1 for r in body)
 
 
 def _row_widths(path: Path, delimiter: str, width: int) -> tuple[int, int] | None:
@@ -157,7 +172,7 @@ def _read_text(path: Path, skip: Skip | None = None) -> RawTable:
     if not rows:
         raise SurveyInputError("empty file: no header and no data", file=name)
     layout = _layout(rows, name)
-    if _r_row_names(layout, rows):
+    if _r_row_names(layout, rows, sample):
         layout["names"] = [ROW_NAMES, *layout["names"]]
     names = layout["names"]
     sc = _check_records(path, delimiter, names, layout["skip"], name)
@@ -279,6 +294,11 @@ def _read_utf16(path: Path, skip=None) -> RawTable:
         table = _read_text(copy, skip)
     table.encoding = "utf-16"
     return table
+
+
+def screened(raw: RawTable) -> bool:
+    """Whether ``raw`` is the output of ``survey ingest`` (a plain CSV with its id and version columns)."""
+    return raw.format == "csv" and all(c in raw.frame.columns for c in SCREENED_COLUMNS)
 
 
 def read_raw(path: str | Path, skip: Skip | None = None) -> RawTable:

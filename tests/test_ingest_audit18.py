@@ -1,0 +1,185 @@
+"""Issue 18 audited as a new user: what the audit's hostile and real exports found, each class tested.
+
+Files: tests/fixtures/audit18/ (make_audit18.py writes base.csv and its variants, make_r_exports.R the
+exports R itself writes: write.csv with NA, write.table with its header one field short, write.csv2).
+No command changes a byte of them (SHA-256 in manifest.json, before and after).
+
+* point 6: personal data typed into an answer field is masked in the error of every command, `survey
+  fit` on a lavaan model file included (it was printed whole); a long column name is shortened, so the
+  line stays under 200 characters; every command names the data file as the user gave it (`quality`
+  named the path, `ingest`, `reliability` and `fit` the base name of a file they could not read);
+* point 2: no complete case for `survey reliability` is one line on stderr (numpy's empty-mean warnings
+  came before it);
+* points 3-5: `survey fit MODEL.lav` on a CSV written by R reads R's ``NA`` as missing (it stopped at
+  "value is not a number"), and warns that a raw export was not screened; R's write.table layout (row
+  names with no header field) and write.csv2 read as the same answers as the plain export.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from survey.cli_light import main
+
+FIX = Path(__file__).parent / "fixtures" / "audit18"
+MANIFEST = json.loads((FIX / "manifest.json").read_text())
+SPEC = "follow-drivers@1.1.0"
+MODEL = "SHI =~ SHI1 + SHI2 + SHI3\nSKL =~ SKL1 + SKL2 + SKL3\n"
+PERSONAL = {"pii_email.csv": "jane.roe@example.org", "pii_phone.csv": "7946 0958",
+            "pii_ip.csv": "203.0.113.77"}
+
+
+def sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def raw_files_unchanged():
+    assert {f: sha(FIX / f) for f in MANIFEST} == MANIFEST
+    yield
+    assert {f: sha(FIX / f) for f in MANIFEST} == MANIFEST
+
+
+def run(argv: list[str]) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = 0
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            main(argv)
+        except SystemExit as exc:
+            code = int(exc.code or 0)
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory) -> str:
+    path = tmp_path_factory.mktemp("model") / "two.lav"
+    path.write_text(MODEL)
+    return str(path)
+
+
+@pytest.fixture()
+def in_fixtures(monkeypatch):
+    """Commands run from tests/fixtures/, the data named as a user names them: audit18/FILE."""
+    monkeypatch.chdir(FIX.parent)
+
+
+def one_line(err: str, out: Path | None = None) -> str:
+    """The one error line, at most 200 characters besides the user's own output folder (never cut)."""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert len(lines[0]) - (len(str(out)) if out and str(out) in lines[0] else 0) <= 200, lines[0]
+    assert lines[0].startswith("error: ")
+    return lines[0]
+
+
+@pytest.mark.parametrize("name", sorted(PERSONAL))
+def test_personal_data_masked_in_every_command(name, model, tmp_path, in_fixtures):
+    data = f"audit18/{name}"
+    commands = {
+        "ingest": ["ingest", data, "--instrument", SPEC, "--out", str(tmp_path / "out")],
+        "quality": ["quality", data, "--instrument", SPEC],
+        "quality --items": ["quality", data, "--items", "SHI1,SHI2,SHI3,SKL1,SKL2,SKL3"],
+        "reliability": ["reliability", SPEC, data],
+        "fit": ["fit", model, data],
+    }
+    for what, argv in commands.items():
+        code, _, err = run(argv)
+        line = one_line(err, tmp_path)
+        assert code == 2, what
+        assert PERSONAL[name] not in line, (what, line)
+        assert line.startswith(f"error: {data}: "), (what, line)  # the file as given
+        assert "column 'SHI2'" in line and "value '<" in line, (what, line)
+    problems = pd.read_csv(tmp_path / "out" / "problems.csv", dtype=str)
+    assert not problems["value"].str.contains(PERSONAL[name], regex=False).any()
+
+
+@pytest.mark.parametrize("command", ["ingest", "quality", "reliability", "fit"])
+def test_unreadable_file_named_as_given(command, model, tmp_path, in_fixtures):
+    """A reader's error (here a long column name, then a file that is not there) names the file as the
+    user typed it, in every command, in one line under 200 characters."""
+    data = "audit18/long_column.csv"
+    argv = {"ingest": ["ingest", data, "--instrument", SPEC, "--out", str(tmp_path / "o")],
+            "quality": ["quality", data, "--instrument", SPEC],
+            "reliability": ["reliability", SPEC, data],
+            "fit": ["fit", model, data]}[command]
+    code, _, err = run(argv)
+    line = one_line(err, tmp_path)
+    assert code == 2 and line.startswith(f"error: {data}: ")
+    if command in ("quality", "reliability"):  # ingest names the missing SHI1 first, fit the model's
+        assert "SHI1xxxx" in line and "\u2026" in line  # the column, shortened
+
+
+def test_reliability_without_complete_cases_is_one_line(in_fixtures):
+    code, _, err = run(["reliability", SPEC, "audit18/no_complete_case.csv"])
+    line = one_line(err)
+    assert code == 2 and line.startswith("error: audit18/no_complete_case.csv: ") and "N = 0" in line
+
+
+def _blank_numeric(path: Path) -> pd.DataFrame:
+    raw = pd.read_csv(path, dtype=str, keep_default_na=False)
+    return raw[["SHI1", "SHI2", "SHI3", "SKL1", "SKL2", "SKL3"]].replace("", np.nan).astype(float)
+
+
+@pytest.fixture(scope="module")
+def fits(model):
+    out = {}
+    for name in ("base.csv", "r_na.csv"):
+        code, stdout, err = run(["fit", model, str(FIX / name), "--json"])
+        assert code == 0, err
+        out[name] = (json.loads(stdout), err)
+    return out
+
+
+def test_fit_reads_r_na_as_missing(fits):
+    """write.csv's NA cells are missing values (as read.csv reads them): the same fit as the plain export
+    with empty cells, on the listwise-complete cases of the six items."""
+    base, r_na = fits["base.csv"][0], fits["r_na.csv"][0]
+    n_complete = int(_blank_numeric(FIX / "base.csv").dropna().shape[0])
+    assert base["nobs"] == r_na["nobs"] == n_complete < 40  # some rows have a skipped item
+    assert (FIX / "r_na.csv").read_text().count(",NA,") > 0
+    est = {(e["lhs"], e["op"], e["rhs"]): e["est"] for e in base["estimates"]}
+    for e in r_na["estimates"]:
+        assert e["est"] == pytest.approx(est[(e["lhs"], e["op"], e["rhs"])], abs=1e-10)
+    assert r_na["fit_measures"]["chisq"] == pytest.approx(base["fit_measures"]["chisq"], abs=1e-10)
+
+
+def test_fit_on_raw_export_warns_not_screened(fits):
+    for _, err in fits.values():
+        assert "warning: the data were not screened" in err
+
+
+@pytest.fixture(scope="module")
+def ingested(tmp_path_factory):
+    out = {}
+    for name in ("base.csv", "r_table.txt", "r_csv2.csv"):
+        d = tmp_path_factory.mktemp(name.replace(".", "_"))
+        code, _, err = run(["ingest", str(FIX / name), "--instrument", SPEC, "--out", str(d)])
+        assert code == 0, err
+        out[name] = (pd.read_csv(d / "clean.csv"), json.loads((d / "ingest.json").read_text()))
+    return out
+
+
+@pytest.mark.parametrize("name", ["r_table.txt", "r_csv2.csv"])
+def test_r_exports_read_as_the_plain_export(name, ingested):
+    """R's write.table (row names with no header field, read.table's rule) and write.csv2 (";" and
+    decimal commas) of rows 3, 7, 9-40: the same clean answers as those rows of the plain export."""
+    clean, info = ingested[name]
+    base, _ = ingested["base.csv"]
+    kept = base[base["respondent_id"].isin(clean["respondent_id"])].reset_index(drop=True)
+    pd.testing.assert_frame_equal(clean.reset_index(drop=True), kept, check_dtype=False)
+    assert info["n_raw"] == 34
+    kinds = info["platform_columns"]
+    want = {"r_table.txt": ("(row names)", "row names (R write.table)"),
+            "r_csv2.csv": ("(column 1)", "row names (R write.csv)")}[name]
+    assert kinds[want[0]] == want[1]
+    assert os.path.basename(info["sources"][0]["file"]) == name
