@@ -233,6 +233,8 @@ def quality_command(
         design = design_from_instrument(checked.instrument, checked.items)
     else:
         cols = [c.strip() for c in str(items).split(",") if c.strip()]
+        if not cols:
+            fail(f"--items names no column (give COL,COL,... of {data})")
         checked = numeric_columns(data, cols)
         design = design_from_items(cols)
     report = quality_report(checked.frame, design)

@@ -183,3 +183,39 @@ def test_r_exports_read_as_the_plain_export(name, ingested):
             "r_csv2.csv": ("(column 1)", "row names (R write.csv)")}[name]
     assert kinds[want[0]] == want[1]
     assert os.path.basename(info["sources"][0]["file"]) == name
+
+
+def test_instrument_spec_is_not_masked_as_an_e_mail(in_fixtures, tmp_path):
+    """NAME@VER is not an e-mail address (an address ends in a top-level domain of letters)."""
+    argv = ["ingest", "audit18/base.csv", "--instrument", "nothere@1.0.0", "--out", str(tmp_path)]
+    code, _, err = run(argv)
+    line = one_line(err)
+    assert code == 2 and "'nothere@1.0.0'" in line and "<e-mail>" not in line
+
+
+def test_quality_with_no_item_named_is_an_error(in_fixtures):
+    code, _, err = run(["quality", "audit18/base.csv", "--items", " , "])
+    assert code == 2 and "audit18/base.csv" in one_line(err) and "--items names no column" in err
+
+
+@pytest.fixture(scope="module")
+def surveymonkey(tmp_path_factory):
+    out = {}
+    for name in ("sm_plain.csv", "sm_cp1252.csv"):
+        d = tmp_path_factory.mktemp(name.replace(".", "_"))
+        code, _, err = run(["ingest", str(FIX / name), "--instrument", SPEC, "--out", str(d)])
+        assert code == 0, err
+        out[name] = (pd.read_csv(d / "clean.csv"), json.loads((d / "ingest.json").read_text()))
+    return out
+
+
+def test_cp1252_header_and_typographic_quotes(surveymonkey):
+    """A Windows-1252 SurveyMonkey export typed with typographic quotes (0x92 in the question texts of the
+    header rows and in answers such as "Bachelor’s degree"): its header is decoded as its cells are
+    (it was decoded as Latin-1, U+0092, so the two attention items were "missing"), and its texts and
+    labels match the instrument's plain quotes: the same clean data as the UTF-8 export."""
+    plain, info_plain = surveymonkey["sm_plain.csv"]
+    curly, info = surveymonkey["sm_cp1252.csv"]
+    pd.testing.assert_frame_equal(curly, plain)
+    assert info["sources"][0]["format"] == "surveymonkey" and info["n_raw"] == info_plain["n_raw"] == 40
+    assert {"ATT1", "ATT2", "EDU"} <= set(curly.columns) and (plain["EDU"] == 3).any()  # Bachelor's degree

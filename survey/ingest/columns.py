@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from survey.errors import SurveyInputError
 from survey.ingest import platform
 from survey.ingest.readers import RawTable, googleforms, kobo, limesurvey, qualtrics, surveymonkey
+from survey.ingest.readers._text import fold
 from survey.instrument import Instrument, list_instruments, load_instrument
 
 #: Metadata that are personal data (dropped before anything is written).
@@ -185,7 +186,7 @@ def _values(raw: RawTable, col: str, j: int):
 
 
 def _text_key(text: str) -> str:
-    return " ".join(str(text).split()).casefold()
+    return " ".join(fold(str(text)).split())
 
 
 def _squash(name: str) -> str:

@@ -31,6 +31,7 @@ from survey.ingest.problems import (
     write_problems,
 )
 from survey.ingest.readers import RawTable
+from survey.ingest.readers._text import TYPOGRAPHY, fold
 from survey.ingest.readers.decimal import detect as detect_decimal
 from survey.ingest.readers.decimal import to_point
 from survey.instrument import Instrument, Scale
@@ -57,9 +58,13 @@ class Validated:
     kept_pii: list[str] = field(default_factory=list)
 
 
+#: any character :data:`TYPOGRAPHY` replaces (a regular-expression class)
+TYPOGRAPHIC = "[" + "".join(chr(c) for c in TYPOGRAPHY) + "]"
+
+
 def _labels(points: dict, missing: dict) -> dict[str, float]:
-    out = {str(lab).strip().casefold(): float(code) for code, lab in points.items()}
-    out.update({str(lab).strip().casefold(): float(code) for code, lab in missing.items()})
+    out = {fold(str(lab).strip()): float(code) for code, lab in points.items()}
+    out.update({fold(str(lab).strip()): float(code) for code, lab in missing.items()})
     return out
 
 
@@ -109,8 +114,10 @@ def coerce_column(
     else:
         text = raw.astype("string").str.strip()
         folded = text.str.casefold()
+        if folded.str.contains(TYPOGRAPHIC, regex=True).any():  # "smart" quotes: matched as plain ones
+            folded = folded.str.translate(TYPOGRAPHY).str.strip()
         lookup = _labels(points if stype in ("ordinal", "nominal") else {}, missing)
-        lookup.update({str(k).strip().casefold(): float(v) for k, v in (text_codes or {}).items()})
+        lookup.update({fold(str(k).strip()): float(v) for k, v in (text_codes or {}).items()})
         mapped = folded.map(lookup)
         mapped = mapped.astype("float64")
         na_word = (folded.isin(NA_WORDS) & mapped.isna()).to_numpy(dtype=bool)

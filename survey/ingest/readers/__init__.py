@@ -162,11 +162,8 @@ def _check_records(path: Path, delimiter: str, names: list[str], skip: int, name
 Skip = Callable[["RawTable"], Collection[str]]
 
 
-def _read_text(path: Path, skip: Skip | None = None) -> RawTable:
-    name = path.name
-    head = head_bytes(path)
-    encoding = detect_encoding(head, name)
-    sample = decode_sample(head, encoding)
+def _text_layout(sample: str, name: str) -> tuple[str, dict]:
+    """The delimiter and the layout (:func:`_layout`) of a text export from its decoded first bytes."""
     delimiter = sniff_delimiter(sample)
     rows = first_rows(sample, delimiter, 3)
     if not rows:
@@ -174,11 +171,23 @@ def _read_text(path: Path, skip: Skip | None = None) -> RawTable:
     layout = _layout(rows, name)
     if _r_row_names(layout, rows, sample):
         layout["names"] = [ROW_NAMES, *layout["names"]]
+    return delimiter, layout
+
+
+def _read_text(path: Path, skip: Skip | None = None) -> RawTable:
+    name = path.name
+    head = head_bytes(path)
+    encoding = detect_encoding(head, name)
+    delimiter, layout = _text_layout(decode_sample(head, encoding), name)
     names = layout["names"]
     sc = _check_records(path, delimiter, names, layout["skip"], name)
     fallback = sc.encoding_fallback()
-    if encoding == "latin-1":
+    if encoding == "latin-1" and fallback != encoding:
+        # Windows-1252 (bytes 0x80-0x9F are its quotes and dashes): the header rows (names, question
+        # texts) decoded again, as the cells will be
         encoding = fallback
+        delimiter, layout = _text_layout(decode_sample(head, encoding), name)
+        names = layout["names"]
     frame = None
     unread = set(skip(_header(layout, name, encoding, delimiter))) if skip is not None else set()
     usecols = [c for c in names if c not in unread]

@@ -35,6 +35,21 @@ SAS7BDAT_MAGIC = bytes.fromhex("000000000000000000000000c2ea8160b31411cfbd920800
 OLD_DTA = tuple(bytes([v, order, 1]) for v in (113, 114, 115) for order in (1, 2))
 
 
+#: Typographic quotes, dashes and the no-break space as their plain forms, for matching answer labels and
+#: question texts: an export of a questionnaire typed with "smart" quotes ("Bachelor’s degree")
+#: matches the instrument's plain label ("Bachelor's degree").
+TYPOGRAPHY = str.maketrans({
+    "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'", "\u00b4": "'",
+    "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u2033": '"',
+    "\u2013": "-", "\u2014": "-", "\u2212": "-", "\u00a0": " ", "\u202f": " ",
+})
+
+
+def fold(text: str) -> str:
+    """``text`` for matching: typographic quotes and dashes plain (:data:`TYPOGRAPHY`), case folded."""
+    return text.translate(TYPOGRAPHY).casefold()
+
+
 def head_bytes(path: Path, n: int = SAMPLE_BYTES) -> bytes:
     with open(path, "rb") as fh:
         return fh.read(n)
