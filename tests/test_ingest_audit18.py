@@ -219,3 +219,22 @@ def test_cp1252_header_and_typographic_quotes(surveymonkey):
     pd.testing.assert_frame_equal(curly, plain)
     assert info["sources"][0]["format"] == "surveymonkey" and info["n_raw"] == info_plain["n_raw"] == 40
     assert {"ATT1", "ATT2", "EDU"} <= set(curly.columns) and (plain["EDU"] == 3).any()  # Bachelor's degree
+
+
+def test_xlsx_formula_without_saved_value_is_its_text(tmp_path, in_fixtures):
+    """A workbook written by pandas/openpyxl stores a text answer "=2+3" as a formula with no saved value;
+    it was read as an empty cell (a silent missing answer, and a respondent id replaced by a made-up
+    one). It is read as the text it holds: an item's "=2+3" is an error naming the cell; an id is kept,
+    neutralised in every CSV written."""
+    code, _, err = run(["ingest", "audit18/xlsx_formula_item.xlsx", "--instrument", SPEC,
+                        "--out", str(tmp_path / "item")])
+    line = one_line(err, tmp_path)
+    assert code == 2 and "row 1, column 'SHI1', value '=2+3'" in line
+    problems = (tmp_path / "item" / "problems.csv").read_text()
+    assert "'=2+3" in problems and ",=2+3" not in problems
+    code, _, err = run(["ingest", "audit18/xlsx_formula_id.xlsx", "--instrument", SPEC,
+                        "--out", str(tmp_path / "id")])
+    assert code == 0, err
+    written = "".join((tmp_path / "id" / f).read_text() for f in ("clean.csv", "exclusions.csv"))
+    assert "'=HYPERLINK(" in written and "xlsx_formula_id-2" not in written
+    assert not any(cell.startswith("=") for line in written.splitlines() for cell in line.split(","))
