@@ -105,11 +105,13 @@ def fit_data(data: str):
 
 
 def fit_model(model: str, frame, data: str):
-    """MODEL as lavaan syntax: a file, or NAME@VER (the instrument's model on the columns of DATA present,
+    """MODEL as lavaan syntax: a file; or NAME@VER or an instrument's YAML file (the instrument's model on
+    the columns of DATA present,
     with labelled missing codes set to NaN and reverse-keyed items recoded by survey.measure.reverse_key)."""
     from pathlib import Path
 
-    if Path(model).is_file() or "@" not in model:
+    instrument_file = Path(model).suffix.lower() in (".yaml", ".yml")  # an instrument YAML, as elsewhere
+    if not instrument_file and (Path(model).is_file() or "@" not in model):
         from survey.sem.syntax.checks import validate_model_file
 
         return validate_model_file(model), frame

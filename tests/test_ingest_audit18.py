@@ -238,3 +238,13 @@ def test_xlsx_formula_without_saved_value_is_its_text(tmp_path, in_fixtures):
     written = "".join((tmp_path / "id" / f).read_text() for f in ("clean.csv", "exclusions.csv"))
     assert "'=HYPERLINK(" in written and "xlsx_formula_id-2" not in written
     assert not any(cell.startswith("=") for line in written.splitlines() for cell in line.split(","))
+
+
+def test_fit_takes_an_instrument_yaml_as_name_at_version(in_fixtures):
+    """MODEL as an instrument's YAML file (as ingest, quality and reliability take it) is the instrument's
+    model, as NAME@VER is; it was parsed as lavaan syntax ("line 1: no lavaan operator")."""
+    yaml_file = str(Path(__file__).parents[1] / "instruments" / "follow-drivers" / "1.1.0.yaml")
+    by_file = run(["fit", yaml_file, "audit18/base.csv", "--json"])
+    by_spec = run(["fit", SPEC, "audit18/base.csv", "--json"])
+    assert by_file == by_spec
+    assert "lavaan operator" not in by_file[2]
