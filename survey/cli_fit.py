@@ -106,8 +106,8 @@ def fit_data(data: str):
 
 def fit_model(model: str, frame, data: str):
     """MODEL as lavaan syntax: a file; or NAME@VER or an instrument's YAML file (the instrument's model on
-    the columns of DATA present,
-    with labelled missing codes set to NaN and reverse-keyed items recoded by survey.measure.reverse_key)."""
+    the columns of DATA present, with labelled missing codes set to NaN and reverse-keyed items recoded by
+    survey.measure.reverse_key)."""
     from pathlib import Path
 
     instrument_file = Path(model).suffix.lower() in (".yaml", ".yml")  # an instrument YAML, as elsewhere
