@@ -248,3 +248,14 @@ def test_fit_takes_an_instrument_yaml_as_name_at_version(in_fixtures):
     by_spec = run(["fit", SPEC, "audit18/base.csv", "--json"])
     assert by_file == by_spec
     assert "lavaan operator" not in by_file[2]
+
+
+@pytest.mark.parametrize("name", ["utf16le_nobom.txt", "utf16be_nobom.txt"])
+def test_utf16_without_byte_order_mark(name, ingested, tmp_path):
+    """UTF-16 text with no byte-order mark (NUL in every other byte) was refused as "binary file"; it
+    reads, little- or big-endian, as the same answers as the UTF-8 export."""
+    code, _, err = run(["ingest", str(FIX / name), "--instrument", SPEC, "--out", str(tmp_path)])
+    assert code == 0, err
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "clean.csv"), ingested["base.csv"][0])
+    info = json.loads((tmp_path / "ingest.json").read_text())
+    assert info["n_raw"] == 40 and info["sources"][0]["file"] == name

@@ -281,7 +281,7 @@ def _read_sav(path: Path, portable: bool = False) -> RawTable:
 UTF16_MAX_BYTES = 1 << 30
 
 
-def _read_utf16(path: Path, skip=None) -> RawTable:
+def _read_utf16(path: Path, skip=None, codec: str = "utf-16") -> RawTable:
     """A UTF-16 text export with its byte-order mark: decoded (the BOM says LE or BE), written as UTF-8
     under the same file name in a temporary folder and read there like any CSV; the raw file is only
     read. Row numbers and the file name in errors are the original's."""
@@ -290,7 +290,7 @@ def _read_utf16(path: Path, skip=None) -> RawTable:
     if path.stat().st_size > UTF16_MAX_BYTES:
         raise SurveyInputError("UTF-16 file too large to transcode: save the export as UTF-8", file=path.name)
     try:
-        text = path.read_bytes().decode("utf-16")
+        text = path.read_bytes().decode(codec)
     except UnicodeDecodeError:
         raise SurveyInputError(
             "undecodable UTF-16 text (odd byte count or broken pairs)", file=path.name
@@ -301,7 +301,7 @@ def _read_utf16(path: Path, skip=None) -> RawTable:
         copy = Path(tmp) / path.name
         copy.write_bytes(text.encode("utf-8"))
         table = _read_text(copy, skip)
-    table.encoding = "utf-16"
+    table.encoding = codec
     return table
 
 
@@ -330,8 +330,8 @@ def read_raw(path: str | Path, skip: Skip | None = None) -> RawTable:
             return _read_sav(path, portable=kind == "por")
         if kind == "xlsx":
             return _read_excel(path)
-        if kind == "utf-16":
-            return _read_utf16(path, skip)
+        if kind in ("utf-16", "utf-16-le", "utf-16-be"):
+            return _read_utf16(path, skip, kind)
         return _read_text(path, skip)
     except SurveyInputError:
         raise

@@ -56,8 +56,8 @@ def head_bytes(path: Path, n: int = SAMPLE_BYTES) -> bytes:
 
 
 def sniff_kind(path: Path) -> str:
-    """'sav', 'por', 'xlsx', 'utf-16' (with its byte-order mark) or 'text' from the first bytes; empty
-    and binary files are SurveyInputError."""
+    """'sav', 'por', 'xlsx', 'utf-16' (with its byte-order mark), 'utf-16-le' / 'utf-16-be' (without one)
+    or 'text' from the first bytes; empty and binary files are SurveyInputError."""
     head = head_bytes(path)
     if not head.strip(b" \t\r\n\x00\xef\xbb\xbf"):
         raise SurveyInputError("empty file: no header and no data", file=path.name)
@@ -78,8 +78,28 @@ def sniff_kind(path: Path) -> str:
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"  # Excel's "Unicode Text" (tab-separated), Windows exporters
     if b"\x00" in head:
+        order = utf16_without_bom(head)
+        if order:
+            return order
         raise SurveyInputError("binary file: not a CSV, SPSS .sav or Excel .xlsx export", file=path.name)
     return "text"
+
+
+def utf16_without_bom(head: bytes) -> str | None:
+    """'utf-16-le' or 'utf-16-be' for UTF-16 text without a byte-order mark (some exporters write one):
+    mostly ASCII text has a NUL in nearly every other byte (the high byte of each code unit) and none
+    in between; any other binary content, None."""
+    n = len(head) - len(head) % 2
+    if n < 8:
+        return None
+    even, odd = head[0:n:2], head[1:n:2]
+    half = n // 2
+    zeros_even, zeros_odd = even.count(0), odd.count(0)
+    if zeros_odd >= 0.9 * half and zeros_even == 0:
+        return "utf-16-le"
+    if zeros_even >= 0.9 * half and zeros_odd == 0:
+        return "utf-16-be"
+    return None
 
 
 def detect_encoding(head: bytes, name: str) -> str:
