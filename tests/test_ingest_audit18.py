@@ -259,3 +259,27 @@ def test_utf16_without_byte_order_mark(name, ingested, tmp_path):
     pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "clean.csv"), ingested["base.csv"][0])
     info = json.loads((tmp_path / "ingest.json").read_text())
     assert info["n_raw"] == 40 and info["sources"][0]["file"] == name
+
+
+def test_weights_csv_neutralises_formula_ids(tmp_path):
+    """W.csv (`survey weights`) keeps the data's id column: an id "=HYPERLINK(...)" was written as it is;
+    it is neutralised like every other CSV the tool writes, and the weights are those of the same data
+    with ordinary ids."""
+    raking = Path(__file__).parent / "fixtures" / "raking"
+    data = pd.read_csv(raking / "data.csv", dtype=str, keep_default_na=False)
+    hostile = data.copy()
+    hostile.loc[0, "id"] = '=HYPERLINK("http://example.org","x")'
+    hostile.loc[1, "id"] = "@SUM(1+1)"
+    hostile.to_csv(tmp_path / "hostile.csv", index=False)
+    data.to_csv(tmp_path / "plain.csv", index=False)
+    for name in ("plain", "hostile"):
+        code, _, err = run(["weights", str(tmp_path / f"{name}.csv"), "--margins",
+                            str(raking / "margins.yaml"), "--out", str(tmp_path / f"w_{name}.csv")])
+        assert code == 0, err
+    text = (tmp_path / "w_hostile.csv").read_text()
+    assert "'=HYPERLINK(" in text and "'@SUM(1+1)" in text
+    assert not any(line.startswith(("=", "@", '"=', '"@')) for line in text.splitlines())
+    plain = pd.read_csv(tmp_path / "w_plain.csv")
+    hostile_w = pd.read_csv(tmp_path / "w_hostile.csv")
+    np.testing.assert_array_equal(hostile_w["weight"].to_numpy(), plain["weight"].to_numpy())
+    assert (hostile_w["id"].iloc[2:] == plain["id"].iloc[2:]).all()

@@ -92,10 +92,13 @@ class RakingResult:
         return out
 
     def write(self, path: str | Path) -> Path:
-        """Write :meth:`to_frame` as CSV to ``path`` atomically (nothing half-written on failure)."""
+        """Write :meth:`to_frame` as CSV to ``path`` atomically (nothing half-written on failure); an id
+        that a spreadsheet would run as a formula is neutralised (:func:`survey.ingest.safe.neutralise`)."""
+        from survey.ingest.safe import neutralise_frame
         from survey.instrument.export import write_atomic
 
-        return write_atomic(path, self.to_frame().to_csv(index=False, lineterminator="\n"))
+        frame = neutralise_frame(self.to_frame())
+        return write_atomic(path, frame.to_csv(index=False, lineterminator="\n"))
 
     def to_dict(self) -> dict[str, Any]:
         """The ``survey weights --json`` object (DESIGN.md), plus effective N, margins and warnings."""
