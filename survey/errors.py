@@ -13,12 +13,13 @@ from typing import Any
 
 from survey.personal import mask_personal
 
-#: An error is one line of at most 200 characters with the command line's "error: " before it: values
-#: are cut at MAX_VALUE characters, column names at MAX_COLUMN, a longer line in its middle at MAX_LINE
+#: An error is one line of about 200 characters: values are cut at MAX_VALUE characters and column
+#: names at MAX_COLUMN (so that an error about the data stays under 200 with the command line's
+#: "error: " before it), a longer line (a refusal quoting lavaan's reason) in its middle at MAX_LINE
 #: (with an ellipsis).
 MAX_VALUE = 40
 MAX_COLUMN = 60
-MAX_LINE = 192
+MAX_LINE = 240
 #: how an ingest error ends: the problem list in the user's output folder, never cut
 LIST_TAIL = "; full list in "
 
