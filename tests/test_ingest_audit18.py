@@ -161,7 +161,7 @@ def test_fit_on_raw_export_warns_not_screened(fits):
 @pytest.fixture(scope="module")
 def ingested(tmp_path_factory):
     out = {}
-    for name in ("base.csv", "r_table.txt", "r_csv2.csv"):
+    for name in ("base.csv", "r_table.txt", "r_csv2.csv", "r_space.txt"):
         d = tmp_path_factory.mktemp(name.replace(".", "_"))
         code, _, err = run(["ingest", str(FIX / name), "--instrument", SPEC, "--out", str(d)])
         assert code == 0, err
@@ -169,10 +169,11 @@ def ingested(tmp_path_factory):
     return out
 
 
-@pytest.mark.parametrize("name", ["r_table.txt", "r_csv2.csv"])
+@pytest.mark.parametrize("name", ["r_table.txt", "r_csv2.csv", "r_space.txt"])
 def test_r_exports_read_as_the_plain_export(name, ingested):
-    """R's write.table (row names with no header field, read.table's rule) and write.csv2 (";" and
-    decimal commas) of rows 3, 7, 9-40: the same clean answers as those rows of the plain export."""
+    """R's write.table (row names with no header field, read.table's rule; tab- or, its default,
+    space-separated) and write.csv2 (";" and decimal commas) of rows 3, 7, 9-40: the same clean answers
+    as those rows of the plain export."""
     clean, info = ingested[name]
     base, _ = ingested["base.csv"]
     kept = base[base["respondent_id"].isin(clean["respondent_id"])].reset_index(drop=True)
@@ -180,7 +181,8 @@ def test_r_exports_read_as_the_plain_export(name, ingested):
     assert info["n_raw"] == 34
     kinds = info["platform_columns"]
     want = {"r_table.txt": ("(row names)", "row names (R write.table)"),
-            "r_csv2.csv": ("(column 1)", "row names (R write.csv)")}[name]
+            "r_csv2.csv": ("(column 1)", "row names (R write.csv)"),
+            "r_space.txt": ("(row names)", "row names (R write.table)")}[name]
     assert kinds[want[0]] == want[1]
     assert os.path.basename(info["sources"][0]["file"]) == name
 

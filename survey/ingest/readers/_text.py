@@ -127,11 +127,13 @@ def decode_sample(head: bytes, encoding: str) -> str:
 
 
 def sniff_delimiter(text: str) -> str:
+    """The delimiter of the sample (:data:`DELIMITERS`; a space too when the header starts with a quoted
+    name, as R's ``write.table`` writes it by default: ``sep = " "``, ``quote = TRUE``)."""
     lines = text.splitlines()[:50]
     if len(lines) > 1 and not text.endswith(("\n", "\r")):
         lines = lines[:-1]  # the sample may end inside a row
     best, best_score = ",", (-1, -1.0)
-    for delim in DELIMITERS:
+    for delim in DELIMITERS + ((" ",) if text.lstrip("\ufeff").startswith('"') else ()):
         try:
             rows = list(csv.reader(io.StringIO("\n".join(lines)), delimiter=delim))
         except csv.Error:
