@@ -285,3 +285,17 @@ def test_weights_csv_neutralises_formula_ids(tmp_path):
     hostile_w = pd.read_csv(tmp_path / "w_hostile.csv")
     np.testing.assert_array_equal(hostile_w["weight"].to_numpy(), plain["weight"].to_numpy())
     assert (hostile_w["id"].iloc[2:] == plain["id"].iloc[2:]).all()
+
+
+def test_analysis_of_a_file_without_some_items_says_so(in_fixtures, tmp_path):
+    """Ingest refuses a file without an item of the instrument; reliability, quality and fit ran on the
+    items present without a word. They still run, and warn which items are absent."""
+    model = tmp_path / "three.lav"
+    model.write_text("SHI =~ SHI2 + SHI3 + SHI4\nSKL =~ SKL1 + SKL2 + SKL3\n")
+    code, out, err = run(["reliability", str(model), "audit18/missing_item.csv", "--instrument", SPEC,
+                          "--json"])
+    assert code == 0, err
+    assert json.loads(out)["factors"]["SHI"]["n_items"] == 3
+    assert "warning: 1 item(s) of follow-drivers@1.1.0's constructs not in the file: SHI1;" in err
+    code, out, err = run(["quality", "audit18/missing_item.csv", "--instrument", SPEC, "--json"])
+    assert code == 0 and "constructs not in the file: SHI1" in out

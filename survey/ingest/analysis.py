@@ -93,7 +93,13 @@ def _analysis_data(data: str | os.PathLike, instrument: str | Path | Instrument)
         frame[item] = src.items[item].to_numpy()
     frame["respondent_id"] = src.meta["respondent_id"].to_numpy()
     screened = _screened(raw)
-    return AnalysisData(frame, items, inst, screened, [] if screened else [NOT_SCREENED])
+    warns = [] if screened else [NOT_SCREENED]
+    absent = [i.id for i in inst.items if i.construct and i.id in missing]
+    if absent:  # ingest refuses the file; the analysis runs on the items present, and says so
+        shown = ", ".join(absent[:6]) + (", ..." if len(absent) > 6 else "")
+        warns.append(f"{len(absent)} item(s) of {inst.spec}'s constructs not in the file: {shown}; "
+                     "scores, reliability and the model use the items present")
+    return AnalysisData(frame, items, inst, screened, warns)
 
 
 def _numeric_columns(data: str | os.PathLike, columns: list[str]) -> AnalysisData:
