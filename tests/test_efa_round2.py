@@ -105,8 +105,8 @@ def test_least_squares_efa_block_equals_lavaan(name, estimator):
 def test_least_squares_efa_refusals():
     with pytest.raises(SurveyInputError, match="least-squares estimators .* beside groups"):
         survey.cfa(REF["models"]["efa2"], HS, estimator="ULS", group="school")
-    with pytest.raises(SurveyInputError, match="se='standard'"):
-        survey.cfa(REF["models"]["efa2"], HS, estimator="DWLS", se="robust.sem")
+    with pytest.raises(SurveyInputError, match="beside groups, weights, the bootstrap"):
+        survey.cfa(REF["models"]["efa2"], HS, estimator="DWLS", se="bootstrap")
 
 
 MI = json.loads((HERE / "efa2_mi.json").read_text())  # make_efa2_mi.R
