@@ -72,8 +72,8 @@ def test_ordered_efa_unrotated_is_lavaans():
 def test_ordered_efa_refusals_name_lavaans_fit():
     with pytest.raises(SurveyInputError, match="ordered items and groups"):
         survey.cfa(REF["models"]["efa2_o"], ORD, ordered=ITEMS, group="school")
-    with pytest.raises(SurveyInputError, match="rotation='simplimax' is not available"):
-        survey.cfa(REF["models"]["efa2_o"], ORD, ordered=ITEMS, rotation="simplimax")
+    with pytest.raises(SurveyInputError, match="rotation='varimin' is not available"):
+        survey.cfa(REF["models"]["efa2_o"], ORD, ordered=ITEMS, rotation="varimin")
 
 
 LOADINGS = {  # group.equal loadings (make_efa2.R): lavaan frees the later groups' factor (co)variances
