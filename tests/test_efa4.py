@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import survey
 import survey.sem
 from survey.errors import SurveyInputError
 from survey.sem.efa.efa_list import efa_syntax, max_factors
@@ -136,3 +137,21 @@ def test_pairwise_refused_in_one_line():
     with pytest.raises(SurveyInputError, match="not available yet") as err:
         survey.sem.efa(X9, 2, missing="pairwise")
     assert "\n" not in str(err.value)
+
+
+GROUPS = json.loads((HERE / "efa4" / "efa4_groups.json").read_text())  # make_efa4_groups.R
+
+
+@pytest.mark.parametrize("case, estimator", [("uls", "ULS"), ("ulsm", "ULSM")])
+def test_least_squares_efa_block_with_groups_equals_lavaan(case, estimator):
+    """Continuous least squares with two groups, each rotated on its own (was refused)."""
+    res = survey.cfa(GROUPS["model"], HS, group="school", estimator=estimator)
+    want = pd.DataFrame(GROUPS[case]["estimates"])
+    both = want.merge(res.estimates(), on=["lhs", "op", "rhs", "group"], suffixes=("_r", ""))
+    assert len(both) == len(want)
+    for col in ("est", "se", "std.all"):
+        np.testing.assert_allclose(both[col].astype(float), both[f"{col}_r"].astype(float), atol=1e-3,
+                                   err_msg=col)
+    fm = res.fit_measures()
+    for key, value in GROUPS[case]["fit"].items():
+        assert fm[key] == pytest.approx(value, abs=1e-5), key

@@ -160,7 +160,7 @@ def test_simple_structure_is_recovered():
 
 @pytest.mark.parametrize("options, text", [
     (dict(group="school", group_equal=["loadings", "regressions"]), "group_equal regressions"),
-    (dict(estimator="ULS", group="school"), "least-squares"),
+    (dict(estimator="ULS", group="school", group_equal="loadings"), "least-squares"),
     (dict(se="bootstrap", bootstrap=10), "bootstrap"),
     (dict(rotation_se="jackknife"), "rotation_se='jackknife' is not lavaan's"),
     (dict(rotation="orthomax"), "needs rotation_args"),

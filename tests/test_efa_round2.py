@@ -103,9 +103,9 @@ def test_least_squares_efa_block_equals_lavaan(name, estimator):
 
 
 def test_least_squares_efa_refusals():
-    with pytest.raises(SurveyInputError, match="least-squares estimators .* beside groups"):
-        survey.cfa(REF["models"]["efa2"], HS, estimator="ULS", group="school")
-    with pytest.raises(SurveyInputError, match="beside groups, weights, the bootstrap"):
+    with pytest.raises(SurveyInputError, match="least-squares estimators .* beside groups and group_equal"):
+        survey.cfa(REF["models"]["efa2"], HS, estimator="ULS", group="school", group_equal="loadings")
+    with pytest.raises(SurveyInputError, match="beside weights, the bootstrap"):
         survey.cfa(REF["models"]["efa2"], HS, estimator="DWLS", se="bootstrap")
 
 
