@@ -2,7 +2,8 @@
 HolzingerSwineford1939 x1..x9 and the ordered o1..o6): per number of factors the standardized loadings,
 uniquenesses, every parameter's est, se and std.all (1e-3), the fit table of summary(efaList) (aic, bic,
 sabic, logl-based: 1e-5 relative; the others 1e-3) and its whole print-out; rotation="none"
-with lavaan's signs, simplimax, MLR / ULS / DWLS with robust SEs, ordered items; lavaan's refusals."""
+with lavaan's signs, simplimax, MLR / ULS / DWLS with robust SEs, FIML, ordered items; lavaan's refusals;
+efa() blocks with least squares and groups (efa4_groups.json)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,9 @@ HERE = Path(__file__).parent / "fixtures"
 REF = json.loads((HERE / "efa4" / "efa4.json").read_text())
 HS = pd.read_csv(HERE / "efa" / "hs.csv")
 X9 = HS[[f"x{i}" for i in range(1, 10)]]
+X9NA = X9.copy()  # make_efa4.R's missing values (R rows 1, 8, ... of x1; 3, 14, ... of x5)
+X9NA.loc[X9NA.index[0::7], "x1"] = np.nan
+X9NA.loc[X9NA.index[2::11], "x5"] = np.nan
 O6 = pd.read_csv(HERE / "efa" / "hs_ord.csv")[[f"o{i}" for i in range(1, 7)]]
 
 CASES = {  # lavaan's case -> survey's call (the R call: REF[case]["call"])
@@ -36,6 +40,8 @@ CASES = {  # lavaan's case -> survey's call (the R call: REF[case]["call"])
     "dwls": (X9, 2, dict(estimator="DWLS")),
     "ulsm": (X9, 2, dict(estimator="ULSM")),
     "dwls_robust": (X9, 2, dict(estimator="DWLS", se="robust.sem")),
+    "fiml": (X9NA, 2, dict(missing="fiml")),
+    "fiml_mlr": (X9NA, 2, dict(missing="fiml", estimator="MLR")),
     "ordered": (O6, [1, 2], dict(ordered=True)),
     "ovnames": (HS, 2, dict(ov_names=[f"x{i}" for i in range(1, 7)])),
 }

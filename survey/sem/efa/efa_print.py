@@ -88,6 +88,16 @@ def header_lines(efa_list) -> list[str]:
     return [f"  {a:<33} {b:>18}" for a, b in rows]
 
 
+def observation_lines(res) -> list[str]:
+    """lavaan's ``lav_data_print_short``: observations (used / total), missing patterns (FIML)."""
+    from survey.sem.ordinal.results import OrdinalResult
+    from survey.sem.results.summary import _header_info
+    from survey.sem.results.summary_layout import data_lines
+
+    info = {"nobs": int(res.nobs)} if isinstance(res, OrdinalResult) else _header_info(res)
+    return data_lines(info)
+
+
 def efa_summary_text(efa_list) -> str:
     """The print-out (module notes)."""
     first = next(iter(efa_list.fits.values()))
@@ -95,7 +105,7 @@ def efa_summary_text(efa_list) -> str:
     if not all(bool(getattr(r, "converged", True)) for r in efa_list.fits.values()):
         lines.insert(1, "lavaan WARNING: not all models did converge!")
     lines += header_lines(efa_list) + [""]
-    lines.append(f"  {'Number of observations':<33} {int(first.nobs):>18}")
+    lines += observation_lines(first)
     table = efa_list.fit_table()
     lines += ["", "Overview models:" if len(efa_list) > 1 else "Fit measures:"]
     lines += matrix_lines(list(table.index), list(table.columns), table.to_numpy())
