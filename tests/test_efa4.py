@@ -43,6 +43,8 @@ CASES = {  # lavaan's case -> survey's call (the R call: REF[case]["call"])
     "fiml": (X9NA, 2, dict(missing="fiml")),
     "fiml_mlr": (X9NA, 2, dict(missing="fiml", estimator="MLR")),
     "ordered": (O6, [1, 2], dict(ordered=True)),
+    "none_uls": (X9, 2, dict(rotation="none", estimator="ULS")),
+    "none_ordered": (O6, 2, dict(rotation="none", ordered=True)),
     "ovnames": (HS, 2, dict(ov_names=[f"x{i}" for i in range(1, 7)])),
 }
 
