@@ -163,3 +163,22 @@ def test_least_squares_efa_block_with_groups_equals_lavaan(case, estimator):
     fm = res.fit_measures()
     for key, value in GROUPS[case]["fit"].items():
         assert fm[key] == pytest.approx(value, abs=1e-5), key
+
+
+ORDGROUPS = json.loads((HERE / "efa4" / "efa4_ordgroups.json").read_text())  # make_efa4_ordgroups.R
+
+
+@pytest.mark.parametrize("case, options", [("geomin", {}), ("varimax", dict(rotation="varimax"))])
+def test_ordered_efa_block_with_groups_equals_lavaan(case, options):
+    """Ordered items (WLSMV) in two groups, each rotated on its own (was refused)."""
+    data = pd.read_csv(HERE / "efa" / "hs_ord.csv")
+    res = survey.cfa(ORDGROUPS["model"], data, ordered=list(O6.columns), group="school", **options)
+    want = pd.DataFrame(ORDGROUPS[case]["estimates"])
+    both = want.merge(res.estimates(), on=["lhs", "op", "rhs", "group"], suffixes=("_r", ""))
+    assert len(both) == len(want)
+    for col in ("est", "se", "std.all"):
+        np.testing.assert_allclose(both[col].astype(float), both[f"{col}_r"].astype(float), atol=1e-3,
+                                   err_msg=col)
+    fm = res.fit_measures()
+    for key, value in ORDGROUPS[case]["fit"].items():
+        assert fm[key] == pytest.approx(value, abs=1e-5), key

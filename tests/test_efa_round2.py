@@ -70,8 +70,8 @@ def test_ordered_efa_unrotated_is_lavaans():
 
 
 def test_ordered_efa_refusals_name_lavaans_fit():
-    with pytest.raises(SurveyInputError, match="ordered items and groups"):
-        survey.cfa(REF["models"]["efa2_o"], ORD, ordered=ITEMS, group="school")
+    with pytest.raises(SurveyInputError, match="ordered items and groups beside group_equal"):
+        survey.cfa(REF["models"]["efa2_o"], ORD, ordered=ITEMS, group="school", group_equal="loadings")
     with pytest.raises(SurveyInputError, match="rotation='varimin' is not available"):
         survey.cfa(REF["models"]["efa2_o"], ORD, ordered=ITEMS, rotation="varimin")
 
