@@ -38,6 +38,10 @@ def rotate_ordinal_groups(fit, opt, se: str = "default"):
         raise SurveyInputError("efa() blocks with ordered items and groups take the delta parameterization, "
                                "no covariates and no threshold formulas here (not available yet)",
                                field="model")
+    if any(np.any(g.layout.numeric) for g in blocks if g.layout.numeric is not None):
+        raise SurveyInputError("efa() blocks with ordered items and groups beside continuous items are not "
+                               "available yet (lavaan 0.6.14 fits them; available: all items ordered)",
+                               field="ordered")
     new_groups, pieces, warnings, offset = [], [], list(fit.warnings or []), 0
     theta_parts = []
     for g, grp in enumerate(blocks):
