@@ -100,7 +100,8 @@ def cor_bentler(s, sigma, mean=None, mu=None) -> tuple[np.ndarray, np.ndarray | 
     return (s - sigma) / np.outer(ds, ds), None if mean is None or mu is None else (mean - mu) / ds
 
 
-def normalized(s, sigma, n, mean=None, mu=None, x_index=(), acov_obs=None) -> tuple[np.ndarray, np.ndarray | None]:
+def normalized(s, sigma, n, mean=None, mu=None, x_index=(),
+               acov_obs=None) -> tuple[np.ndarray, np.ndarray | None]:
     """Raw residuals over their sampling SD under the saturated model: normal theory (fixed.x: the
     acov of :func:`gamma_nt`; the covariates' own moments, fitted exactly, are 0), or ``acov_obs`` when
     given (robust SEs: lavaan's ``lav_model_h1_acov``, I1^-1 J1 I1^-1 / N = Gamma_ADF / N)."""
