@@ -184,11 +184,22 @@ def lav_test_wald(result: Any, constraints: str | list[str]) -> WaldTest:
                 if name not in known:
                     raise SurveyInputError("unknown label in constraint", value=name, field="constraints")
     # a two-level fit gives the rows of both levels (row_values); a single-group fit its RAM model's
-    values_of = result.row_values if hasattr(result, "row_values") else result.ram.parameter_values
+    if hasattr(result, "mg") and not getattr(result, "single", True):  # groups: every block's rows
+        from survey.sem.results.values import values_at
+
+        model_rows = ~result.mg.partable["op"].isin(["==", "<", ">", ":="]).to_numpy()
+
+        def values_of(theta: np.ndarray) -> np.ndarray:
+            return values_at(result.mg, theta)[model_rows]
+
+        vcov = result._vcov
+    else:
+        values_of = result.row_values if hasattr(result, "row_values") else result.ram.parameter_values
+        vcov = result._vcov_free
     eq, _, _, _ = constraint_functions(table, values_of)
     h = eq(result.theta)
     jac = numerical_jacobian(eq, result.theta)
-    middle = jac @ result._vcov_free @ jac.T
+    middle = jac @ vcov @ jac.T
     df = int(np.linalg.matrix_rank(jac))
     stat = float(h @ np.linalg.pinv(middle) @ h)
     return WaldTest(stat, df, float(sps.chi2.sf(stat, df)))
