@@ -170,6 +170,12 @@ class OrdinalResult(SEMResult):
 
         return ordinal_residuals(self, type)
 
+    def lav_residuals_summary(self) -> list:
+        """lavaan's ``lavResiduals(fit)$summary``: not here yet for ordered items (refused in one line)."""
+        raise SurveyInputError("lavResiduals()' summary (srmr with its SE, usrmr) is not available yet with "
+                               "ordered items (available: residuals(type), fit_measures() srmr / crmr)",
+                               field="ordered")
+
     def score_tests(self) -> pd.DataFrame:
         """lavaan's ``lavTestScore(fit)$uni``: univariate score tests of the equality constraints (shared
         labels, ``group_equal``), the total test in ``attrs["total"]``; lavaan's ordinary score test also
