@@ -52,7 +52,7 @@ def _extended(group, start: int):
     values = list(pt.loc[freed, "ustart"].fillna(0.0).astype(float))
     rows = [(r.lhs, r.op, r.rhs) for r in pt[freed].itertuples(index=False)]
     pt.loc[freed, "free"] = n_ram + 1 + np.arange(int(freed.sum()))
-    cands = _candidates(pt[pt["op"] != ":="], items, lv)
+    cands = _candidates(pt[pt["op"] != ":="], items, lv, _covariates(group))
     top = int(pt["free"].max())
     extra = pd.DataFrame([dict(id=int(pt["id"].max()) + k + 1, lhs=a, op=op, rhs=b, user=10, block=1, group=1,
                                free=top + k + 1, ustart=0.0, exo=0, label="", plabel="")
@@ -94,8 +94,12 @@ def _standardized(table: pd.DataFrame, g: int, rows, epc: np.ndarray, sd_ov: dic
             lv_, all_ = d, d / sd_ov.get(a, 1.0)
         elif op == "~*~":  # a scale factor standardizes to 1 (lavaan: sepc.all = sign(epc))
             lv_, all_ = d, np.sign(d)
-        else:
-            lv_, all_ = d, d / np.sqrt(var[a] * var[b])
+        elif op == "~":  # std.lv scales the factors, std.all every variable (sepc.nox: not x, _with_nox)
+            lv_ = d * sd_lv.get(b, 1.0) / sd_lv.get(a, 1.0)
+            all_ = d * sd_lv.get(b, sd_ov.get(b, 1.0)) / sd_lv.get(a, sd_ov.get(a, 1.0))
+        else:  # lavaan's cov.std: a factor covariance in the (residual) SDs in sepc.lv too
+            all_ = d / np.sqrt(var[a] * var[b])
+            lv_ = all_ if a in sd_lv else d
         out.append((lv_, all_))
     return pd.DataFrame(out, columns=["sepc.lv", "sepc.all"])
 
@@ -193,5 +197,10 @@ def equal_group_modification_indices(fit) -> pd.DataFrame:
         std = _standardized(fit.parameter_table, g, cand, epc[mine], _sd_ov(fit.blocks[g], fit.theta))
         out["sepc.lv"], out["sepc.all"] = std["sepc.lv"].to_numpy(), std["sepc.all"].to_numpy()
         out["sepc.nox"] = out["sepc.all"]
+        xs = _covariates(fit.blocks[g])
+        on_x = ((out["op"] == "~") & out["rhs"].isin(xs)).to_numpy()
+        if on_x.any():  # sepc.nox: a regression on a covariate is not scaled by the covariate's SD
+            sd_x = dict(zip(xs, np.sqrt(np.diag(fit.blocks[g].sample.x_cov)), strict=True))
+            out.loc[on_x, "sepc.nox"] = out.loc[on_x, "sepc.all"] / out.loc[on_x, "rhs"].map(sd_x)
         frames.append(out[ok[mine]])
     return pd.concat(frames, ignore_index=True)[COLUMNS]
