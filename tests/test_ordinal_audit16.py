@@ -120,3 +120,18 @@ def test_modindices_item_on_covariate_candidates_as_lavaan(item_on_x, case, keys
     for col in ("mi", "epc", "sepc.lv", "sepc.all", "sepc.nox"):
         want, got = both[f"{col}_r"].to_numpy(dtype=float), both[col].to_numpy(dtype=float)
         assert np.all(np.abs(got - want) <= 1e-3 * np.maximum(1.0, np.abs(want))), col
+
+
+def test_modindices_study_model_sepc_in_total_sd_of_endogenous_factor():
+    """The study model as ordinal (FOL ~ SHI + ... + PEER): lavaan's candidate set (no regression among
+    the factors is identified beside their free covariances) and sepc.lv of a loading on FOL in FOL's total
+    SD (was its residual SD: FOL =~ CON3 0.0302, lavaan 0.0460)."""
+    ref = pd.DataFrame(REF["mi_study"]["modindices"])
+    study = pd.read_csv(HERE / "ordinal" / "study.csv")
+    mine = fit(REF["mi_study"]["model"], study, ordered=True).modindices()
+    keys = ["lhs", "op", "rhs"]
+    assert sorted(map(tuple, mine[keys].to_numpy())) == sorted(map(tuple, ref[keys].to_numpy()))
+    both = ref.merge(mine, on=keys, suffixes=("_r", ""))
+    for col in ("mi", "epc", "sepc.lv", "sepc.all"):
+        want, got = both[f"{col}_r"].to_numpy(dtype=float), both[col].to_numpy(dtype=float)
+        assert np.all(np.abs(got - want) <= 1e-3 * np.maximum(1.0, np.abs(want))), col

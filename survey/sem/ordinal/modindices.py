@@ -42,6 +42,16 @@ from survey.sem.ordinal.objective import OrdinalStructure, weight_matrix, weight
 COLUMNS = ["lhs", "op", "rhs", "mi", "epc", "sepc.lv", "sepc.all"]
 
 
+def total_sd_lv(table: pd.DataFrame, lv: list[str]) -> dict:
+    """Each factor's model-implied total SD, as lavaan's std.lv scales by it (a nonzero loading's
+    ``std.lv / est``; else the SD of its variance row): for an endogenous factor its variance row is a
+    residual one."""
+    own = {r.lhs: np.sqrt(r.est) for r in table.itertuples() if r.op == "~~" and r.lhs == r.rhs
+           and r.lhs in lv}
+    loads = table[(table["op"] == "=~") & (table["est"] != 0)]
+    return own | dict(zip(loads["lhs"], loads["std.lv"] / loads["est"], strict=True))
+
+
 def _candidates(pt: pd.DataFrame, ov: list[str], lv: list[str],
                 covariates=()) -> list[tuple[str, str, str]]:
     """The fixed-to-zero candidates lavaan 0.6.14 adds (``lav_partable_full`` with ``strict.exo``, as under
@@ -117,8 +127,7 @@ def modification_indices(fit) -> pd.DataFrame:
         mi = n * score**2 / v
         epc = score / v
     table = estimates_table(structure, fit.theta, fit.vcov_matrix, fit.sample, defined=False)
-    sd_lv = {r.lhs: np.sqrt(r.est) for r in table.itertuples() if r.op == "~~" and r.lhs == r.rhs
-             and r.lhs in ram.lv}
+    sd_lv = total_sd_lv(table, list(ram.lv))
     theta_ii = {r.lhs: r.est for r in table.itertuples() if r.op == "~~" and r.lhs == r.rhs}
     sd_ov = {v: 1.0 for v in ram.ov}
     if structure.parameterization == "theta":  # y* variances 1 / Delta^2
@@ -132,9 +141,7 @@ def modification_indices(fit) -> pd.DataFrame:
             var[ordered] += 1.0 - np.diag(structure.conditional_sigma(t_ram))[ordered]
         sd_ov |= {ram.ov[k]: float(np.sqrt(w)) for k, w in zip(y_pos, var, strict=True)}
     sd_x = {}
-    if covariates:  # a factor's total SD (its loadings' std.lv / est), the covariates' SDs
-        loads = table[(table["op"] == "=~") & (table["est"] != 0)]
-        sd_lv = dict(zip(loads["lhs"], loads["std.lv"] / loads["est"], strict=True))
+    if covariates:  # the covariates' SDs
         sd_x = dict(zip(covariates, np.sqrt(np.diag(fit.sample.x_cov)), strict=True))
     rows = []
     for (a, op, b), m, d in zip(cands, mi, epc, strict=True):
