@@ -135,3 +135,22 @@ def test_modindices_study_model_sepc_in_total_sd_of_endogenous_factor():
     for col in ("mi", "epc", "sepc.lv", "sepc.all"):
         want, got = both[f"{col}_r"].to_numpy(dtype=float), both[col].to_numpy(dtype=float)
         assert np.all(np.abs(got - want) <= 1e-3 * np.maximum(1.0, np.abs(want))), col
+
+
+TH = json.loads((HERE / "audit16" / "thgroups.json").read_text())
+
+
+@pytest.mark.parametrize("name", sorted(TH))
+def test_modindices_after_threshold_formulas_with_groups_equal_lavaan(name):
+    """Was refused ("not available yet"); lavaan also scores the fixed thresholds (r1 | 0*t1) per group."""
+    case = TH[name]
+    opts = {k.replace(".", "_"): v for k, v in (case["opts"] or {}).items()}
+    data = pd.read_csv(HERE / "threshold_groups" / "hs_cut_school.csv").drop(columns="id")
+    mine = fit(case["model"], data, ordered=True, group="school", **opts).modindices()
+    ref = pd.DataFrame(case["modindices"])
+    keys = ["lhs", "op", "rhs", "group"]
+    assert sorted(map(tuple, mine[keys].to_numpy())) == sorted(map(tuple, ref[keys].to_numpy()))
+    both = ref.merge(mine, on=keys, suffixes=("_r", ""))
+    for col in ("mi", "epc", "sepc.lv", "sepc.all"):
+        want, got = both[f"{col}_r"].to_numpy(dtype=float), both[col].to_numpy(dtype=float)
+        assert np.all(np.abs(got - want) <= 1e-3 * np.maximum(1.0, np.abs(want))), col

@@ -21,7 +21,10 @@ carry Delta, so the correlations' derivative is 0); they are identified, and kep
 equal across groups. sepc.lv scales a loading's epc by the factor's SD in its group, sepc.all also divides by
 the latent response's SD 1 / Delta_i (an intercept's epc by that SD only); a residual covariance's epc
 is divided by sqrt(theta_ii theta_jj) (lavaan's ``cov.std = TRUE``). A continuous item (mixed data)
-has no scale factor, and its SD is its model-implied ``sqrt(Sigma_ii)``.
+has no scale factor, and its SD is its model-implied ``sqrt(Sigma_ii)``. After threshold formulas
+(``item | 0*t1``, ``c(-0.2, -0.3)*t1``) the fixed thresholds are freed at their values too, as lavaan scores
+them (sepc.lv = epc, sepc.all = epc over the latent response's SD, as an intercept's;
+tests/fixtures/audit16/make_audit16_thgroups.R).
 """
 
 from __future__ import annotations
@@ -69,7 +72,17 @@ def _extended(group, start: int):
     index = np.concatenate([group.index[:n_ram], start + np.arange(new), rest]).astype(int)
     scale_rows = [(items[i], "~*~", items[i]) for i in fixed_scale]
     values = values + [0.0] * len(cands) + [1.0] * len(fixed_scale)
-    return replace(group, ram=RAMModel(ext), index=index), values, rows + cands + scale_rows
+    # fixed thresholds of threshold formulas (item | 0*t1): freed at their values, as lavaan scores them
+    fixed_th = sorted((group.fixed or {}).items())
+    th_var = np.asarray(group.layout.th_var, dtype=int)
+    ov = list(group.ram.ov)
+    th_rows = []
+    for k, (pos, value) in enumerate(fixed_th):
+        index[n_ram + new + pos] = start + new + len(fixed_scale) + k
+        th_rows.append((ov[th_var[pos]], "|", f"t{pos - int(np.sum(th_var < th_var[pos])) + 1}"))
+        values.append(float(value))
+    return (replace(group, ram=RAMModel(ext), index=index, fixed=None), values,
+            rows + cands + scale_rows + th_rows)
 
 
 def _standardized(table: pd.DataFrame, g: int, rows, epc: np.ndarray, sd_ov: dict) -> pd.DataFrame:
@@ -90,7 +103,7 @@ def _standardized(table: pd.DataFrame, g: int, rows, epc: np.ndarray, sd_ov: dic
             all_ = lv_ / sd_ov.get(b, 1.0)
         elif op == "~1" and a in sd_lv:  # a latent mean: in the factor's SD units (sepc.all the same)
             lv_ = all_ = d / sd_lv[a]
-        elif op == "~1":
+        elif op in ("~1", "|"):  # an intercept, a threshold: in the latent response's SD
             lv_, all_ = d, d / sd_ov.get(a, 1.0)
         elif op == "~*~":  # a scale factor standardizes to 1 (lavaan: sepc.all = sign(epc))
             lv_, all_ = d, np.sign(d)
