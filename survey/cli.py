@@ -348,6 +348,9 @@ def reliability_command(
                              "keyed); default: the instrument's keys."),
     instrument: str = typer.Option(None, "--instrument", help="NAME@VER whose keys, bounds and missing "
                                    "codes apply when MODEL is a file."),
+    ordered: str = typer.Option(None, "--ordered", help="'all' or COL,...: the items as ordered (ordinal "
+                                "CFA, WLSMV): ordinal alpha (psych on the polychorics), categorical omega "
+                                "(semTools compRelSEM), AVE as semTools AVE() and as Fornell-Larcker."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Alpha (Feldt CI), omega, CR, AVE per construct; HTMT and the Fornell-Larcker matrix."""
@@ -359,7 +362,13 @@ def reliability_command(
 
     syntax, frame, key_map, bounds = _reliability_inputs(model, data, keys, instrument)
     try:
-        report = reliability_report(syntax, frame, keys=key_map or None, bounds=bounds, fit=sem_fit)
+        if ordered:  # survey.sem.ordinal.reliability
+            from survey.sem.ordinal.reliability import ordinal_reliability_report
+
+            cols = "all" if ordered.strip() == "all" else [c.strip() for c in ordered.split(",") if c.strip()]
+            report = ordinal_reliability_report(syntax, frame, cols, fit=sem_fit)
+        else:
+            report = reliability_report(syntax, frame, keys=key_map or None, bounds=bounds, fit=sem_fit)
     except SurveyInputError as exc:
         if exc.file is not None:
             raise

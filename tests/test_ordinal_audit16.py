@@ -154,3 +154,25 @@ def test_modindices_after_threshold_formulas_with_groups_equal_lavaan(name):
     for col in ("mi", "epc", "sepc.lv", "sepc.all"):
         want, got = both[f"{col}_r"].to_numpy(dtype=float), both[col].to_numpy(dtype=float)
         assert np.all(np.abs(got - want) <= 1e-3 * np.maximum(1.0, np.abs(want))), col
+
+
+def test_cli_reliability_ordered_equals_psych_and_semtools(tmp_path, capsys):
+    """`survey reliability --ordered all` (was: no way to reach ordinal alpha / categorical omega from the
+    command line): the study CFA's per-factor coefficients against psych / semTools
+    (tests/fixtures/ordinal/make_reference.R); a structural line is left out (measurement part)."""
+    ordinal = json.loads((HERE / "ordinal" / "reference.json").read_text())
+    path = tmp_path / "study.lav"
+    path.write_text(ordinal["models"]["study"])  # the CFA plus FOL ~ drivers
+    study = str(HERE / "ordinal" / "study.csv")
+    code, out, err = run(main, ["reliability", str(path), study, "--ordered", "all", "--json"], capsys)
+    assert code == 0, err
+    got = json.loads(out)["factors"]
+    assert set(got) == set(ordinal["ordinal_alpha"])
+    for factor, row in got.items():
+        assert row["alpha_ordinal"] == pytest.approx(ordinal["ordinal_alpha"][factor], abs=1e-4)
+        assert row["omega_categorical"] == pytest.approx(ordinal["omega_categorical"][factor], abs=1e-4)
+        assert row["ave_semtools"] == pytest.approx(ordinal["ave_semtools"][factor], abs=1e-4)
+        assert row["ave_fornell_larcker"] == pytest.approx(row["ave_semtools"], abs=1e-6)  # delta: var y* = 1
+    code, out, err = run(main, ["reliability", str(path), str(HERE / "ordinal" / "study.csv"), "--ordered",
+                                "all"], capsys)
+    assert code == 0 and "omega_categorical" in out and "semTools" in out
