@@ -363,10 +363,13 @@ def reliability_command(
     syntax, frame, key_map, bounds = _reliability_inputs(model, data, keys, instrument)
     try:
         if ordered:  # survey.sem.ordinal.reliability
+            from survey.measure import reverse_key
             from survey.sem.ordinal.reliability import ordinal_reliability_report
 
             cols = "all" if ordered.strip() == "all" else [c.strip() for c in ordered.split(",") if c.strip()]
-            report = ordinal_reliability_report(syntax, frame, cols, fit=sem_fit)
+            keyed = reverse_key(frame, {k: v for k, v in key_map.items() if k in frame.columns}, bounds) \
+                if key_map else frame  # reverse-keyed items recoded, as the continuous report does
+            report = ordinal_reliability_report(syntax, keyed, cols, fit=sem_fit)
         else:
             report = reliability_report(syntax, frame, keys=key_map or None, bounds=bounds, fit=sem_fit)
     except SurveyInputError as exc:

@@ -176,3 +176,18 @@ def test_cli_reliability_ordered_equals_psych_and_semtools(tmp_path, capsys):
     code, out, err = run(main, ["reliability", str(path), str(HERE / "ordinal" / "study.csv"), "--ordered",
                                 "all"], capsys)
     assert code == 0 and "omega_categorical" in out and "semTools" in out
+
+
+def test_cli_reliability_ordered_instrument_reverse_keys_as_r(capsys):
+    """NAME@VER: the instrument's reverse-keyed items are recoded before the ordinal CFA (unrecoded, the
+    ordinal alpha of SKL would be .044, psych's .814); against psych / semTools on the same keyed complete
+    cases (tests/fixtures/audit16/make_audit16_reliability.R)."""
+    ref = json.loads((HERE / "audit16" / "reliability.json").read_text())
+    code, out, err = run(main, ["reliability", "follow-drivers@1.1.0", str(HERE / "audit16" / "demo_clean.csv"),
+                                "--ordered", "all", "--json"], capsys)
+    assert code == 0, err
+    got = json.loads(out)
+    assert got["nobs"] == ref["nobs"]
+    for factor, row in got["factors"].items():
+        for name in ("alpha_ordinal", "omega_categorical", "ave_semtools"):
+            assert row[name] == pytest.approx(ref[name][factor], abs=1e-4), (factor, name)
