@@ -183,8 +183,9 @@ def test_cli_reliability_ordered_instrument_reverse_keys_as_r(capsys):
     ordinal alpha of SKL would be .044, psych's .814); against psych / semTools on the same keyed complete
     cases (tests/fixtures/audit16/make_audit16_reliability.R)."""
     ref = json.loads((HERE / "audit16" / "reliability.json").read_text())
-    code, out, err = run(main, ["reliability", "follow-drivers@1.1.0", str(HERE / "audit16" / "demo_clean.csv"),
-                                "--ordered", "all", "--json"], capsys)
+    demo = str(HERE / "audit16" / "demo_clean.csv")
+    code, out, err = run(main, ["reliability", "follow-drivers@1.1.0", demo, "--ordered", "all", "--json"],
+                         capsys)
     assert code == 0, err
     got = json.loads(out)
     assert got["nobs"] == ref["nobs"]
