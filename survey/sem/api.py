@@ -151,6 +151,10 @@ def fit(
     if ordered is not None and not isinstance(ordered, (str, bool)):
         ordered = list(ordered)  # read once (an iterator too)
     continuous = ordered is None or ordered is False or ordered == []  # no ordered items (True: all)
+    from survey.sem.no_effect import check_parameterization
+
+    partable_options = check_parameterization(partable_options, continuous and not wants_ordinal(estimator,
+                                                                                                   ordered))
     conditional = partable_options.pop("conditional_x", "default")
     if conditional is False and not continuous:  # ordered items: lavaan's default there is TRUE
         from survey.sem.ordinal.route import refuse_unconditional
