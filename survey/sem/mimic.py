@@ -88,10 +88,12 @@ def _fit_eqs(fit, model: str, data, *, estimator: str, ordered=None, **options):
     from survey.sem.baseline import independent_x_baseline
 
     est = str(estimator or "ML").upper()
-    if est not in ("ML", "MLM", "MLR") or ordered:
+    if est in EQS_LEAST_SQUARES:  # likelihood= is only relevant for ML (lav_options): the plain LS fit
+        return _eqs_least_squares(fit, model, data, est, ordered, options)
+    if est not in ("ML", "MLM", "MLR", "MLMV") or ordered:
         raise SurveyInputError(f"mimic='EQS' with estimator {est}{' and ordered items' if ordered else ''} "
-                               "is not available yet (available: estimator ML, MLM, MLR)", field="mimic",
-                               value="EQS")
+                               "is not available yet (available: estimator ML, MLM, MLMV, MLR, GLS, ULS, "
+                               "DWLS, WLS; WLSMV / ULSMV with ordered items)", field="mimic", value="EQS")
     if est == "MLR":
         est = _eqs_mlr(options)
     if str(options.get("likelihood", "wishart")).lower() not in ("wishart", "default"):
@@ -118,3 +120,25 @@ def _eqs_mlr(options: dict) -> str:
                                value="EQS")
     options.update(se="robust.huber.white", test="yuan.bentler")
     return "ML"
+
+
+EQS_LEAST_SQUARES = ("GLS", "ULS", "DWLS", "WLS", "WLSM", "WLSMV", "ULSM", "ULSMV")
+
+
+def _eqs_least_squares(fit, model: str, data, est: str, ordered, options: dict):
+    """mimic="EQS" with a least-squares estimator (lavaan 0.6.14 lav_options_set): likelihood= is refused
+    ("only relevant if estimator = ML"), fixed.x defaults to FALSE and the baseline leaves out the
+    covariates' covariances as under ML; nothing else changes (tests/fixtures/wishart_options: eqs_gls,
+    eqs_uls, eqs_dwls, eqs_wls, eqs_wlsmv_ord)."""
+    from survey.sem.baseline import independent_x_baseline
+
+    if str(options.get("likelihood", "default")).lower() != "default":
+        raise SurveyInputError("likelihood=: lavaan 0.6.14 refuses it (\"likelihood argument is only relevant "
+                               "if estimator = ML\")", field="likelihood", value=str(options["likelihood"]))
+    options.pop("likelihood", None)
+    if options.get("fixed_x") is None and not ordered:
+        options["fixed_x"] = False
+    with independent_x_baseline():
+        res = fit(model, data, estimator=est, ordered=ordered, **options)
+    res.mimic = "EQS"
+    return res
