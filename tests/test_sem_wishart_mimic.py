@@ -36,7 +36,7 @@ def test_wishart_rescales_the_normal_fit():
 
 
 @pytest.mark.parametrize("options, field", [({"estimator": "MLMV"}, "likelihood"),
-                                            ({"missing": "fiml"}, "likelihood"),
+                                            ({"missing": "fiml", "group": "school"}, "group"),
                                             ({"se": "robust.huber.white"}, "se"),
                                             ({"test": "yuan.bentler"}, "test"),
                                             ({"estimator": "MLM", "group": "school"}, "likelihood")])
