@@ -133,8 +133,9 @@ def _eqs_least_squares(fit, model: str, data, est: str, ordered, options: dict):
     from survey.sem.baseline import independent_x_baseline
 
     if str(options.get("likelihood", "default")).lower() != "default":
-        raise SurveyInputError("likelihood=: lavaan 0.6.14 refuses it (\"likelihood argument is only relevant "
-                               "if estimator = ML\")", field="likelihood", value=str(options["likelihood"]))
+        raise SurveyInputError("likelihood=: lavaan 0.6.14 refuses it (\"likelihood argument is only "
+                               "relevant if estimator = ML\")", field="likelihood",
+                               value=str(options["likelihood"]))
     options.pop("likelihood", None)
     if options.get("fixed_x") is None and not ordered:
         options["fixed_x"] = False

@@ -5,9 +5,10 @@ lavaan 0.6.14 accepts the combination. With missing data the sample statistics a
 2 (N - 1) F with F = (logl_H1 - logl_H0) / N the FIML discrepancy (lav_model_test ``NFAC``; the
 likelihood-based branch there is for two-level fits only): the normal FIML chi-square times (N - 1) / N,
 the baseline's too, and the scaled statistic is that over the unchanged Yuan-Bentler factor (MLR). The
-estimates, logl, AIC and BIC are those of the normal FIML fit. Also (lav_model_vcov, lav_utils_get_ntotal): the inverted information (or MLR's sandwich)
-is divided by N - G instead of N, and the measures built on lav_utils_get_ntotal (RMSEA with its interval
-and p-values, the scaled / robust RMSEA, fmin, ECVI, Hoelter's CN, MFI) take N - G. survey.sem.wishart
+estimates, logl, AIC and BIC are those of the normal FIML fit. Also (lav_model_vcov,
+lav_utils_get_ntotal): the inverted information (or MLR's sandwich) is divided by N - G instead of N,
+and the measures built on lav_utils_get_ntotal (RMSEA with its interval and p-values, the robust RMSEA
+from the FIML-corrected test, fmin, ECVI, Hoelter's CN, MFI) take N - G. survey.sem.wishart
 applies both to the normal FIML fit (tests/fixtures/wishart_options: w_fiml, w_mlr_fiml).
 """
 
