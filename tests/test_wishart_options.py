@@ -20,3 +20,17 @@ XFAIL: dict[str, str] = {}
 @pytest.mark.parametrize("name", SET.params(XFAIL))
 def test_case_equals_lavaan(name):
     SET.check_model(name)
+
+
+WITH_TESTS = [n for n, c in SET.ref["cases"].items() if c.get("tests") and n not in XFAIL]
+
+
+@pytest.mark.parametrize("name", WITH_TESTS)
+def test_residual_tests_equal_lavaan(name):
+    """lavInspect(fit, "test"): the standard and Browne's residual test (N_g - 1 under the Wishart
+    likelihood), statistic within 1e-3, p-value within 1e-6."""
+    got = SET.fitted(name).tests()
+    for key, want in SET.ref["cases"][name]["tests"].items():
+        assert got[key]["stat"] == pytest.approx(want["stat"], abs=1e-3), key
+        assert got[key]["df"] == want["df"], key
+        assert got[key]["pvalue"] == pytest.approx(want["pvalue"], abs=1e-6), key

@@ -96,6 +96,12 @@ def fit_wishart(fit, model: str, data: pd.DataFrame, *, estimator: str = "ML", m
         check_fiml(estimator, se, group, options)
         res = fit(model, data, estimator=estimator, missing=missing, group=group, se=se, **options)
         return _finish(res, robust=str(estimator).upper() == "MLR", rescaled=False)
+    from survey.sem.wishart_direct import fit_direct, wants_direct
+
+    if wants_direct(estimator, se, group, options):  # the blocks hold S_u (survey.sem.wishart_direct)
+        res = fit_direct(fit, model, data, estimator=estimator, missing=missing, group=group, se=se,
+                         **options)
+        return _finish(res, robust=res.pieces.scaled is not None, rescaled=True, spread=False)
     _check(estimator, missing, se, options, group)
     rows = unbiased_rows(model, data, group, options)
     robust = _robust_mlm(estimator, se, options)
@@ -104,7 +110,7 @@ def fit_wishart(fit, model: str, data: pd.DataFrame, *, estimator: str = "ML", m
     return _finish(res, robust=robust, rescaled=True)
 
 
-def _finish(res, *, robust: bool, rescaled: bool):
+def _finish(res, *, robust: bool, rescaled: bool, spread: bool = True):
     """The statistic (``rescaled``: of the spread rows), the vcov and the measures of the module notes."""
     from survey.sem.fitmeasures import rmsea_ci
     from survey.sem.measures.robust import rmsea_value
@@ -122,7 +128,11 @@ def _finish(res, *, robust: bool, rescaled: bool):
         rescale_fiml(res, float(n_g[0]))
     n, g = float(n_g.sum()), len(blocks)
     res._vcov = res._vcov * n / (n - g)
-    if robust and rescaled:  # the sandwich and the SB factor with lavaan's Gamma (survey.sem.wishart_robust)
+    if robust and not spread:  # the scaled tests' T (their factors are lavaan's already)
+        from survey.sem.wishart_fiml import restat
+
+        restat(res)
+    elif robust and rescaled:  # the sandwich and the SB factor with lavaan's Gamma (sem.wishart_robust)
         from survey.sem.wishart_robust import rescale_robust
 
         rescale_robust(res, n)

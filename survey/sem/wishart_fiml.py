@@ -41,16 +41,25 @@ def check_fiml(estimator: str, se: str, group, options: dict) -> None:
 
 def rescale_fiml(res, n: float) -> None:
     """The FIML statistics (model, baseline, the scaled ones' T) times (N - 1) / N (module notes)."""
-    import dataclasses
-
     f = (n - 1.0) / n
     res.pieces.stat = float(res.pieces.stat) * f
     res.baseline.stat = float(res.baseline.stat) * f
+    restat(res)
+
+
+def restat(res) -> None:
+    """The scaled tests (model, baseline) on the fit's current statistics (their factors unchanged)."""
+    import dataclasses
+
+    def on(test, stat: float):
+        inner = None if test.robust is None else dataclasses.replace(test.robust, stat=stat)
+        return dataclasses.replace(test, stat=stat, robust=inner)
+
     if res.pieces.scaled is not None:
-        res.pieces.scaled = dataclasses.replace(res.pieces.scaled, stat=res.pieces.stat)
+        res.pieces.scaled = on(res.pieces.scaled, float(res.pieces.stat))
     base = getattr(res.baseline, "scaled", None)
     if base is not None:
-        res.baseline.scaled = dataclasses.replace(base, stat=res.baseline.stat)
+        res.baseline.scaled = on(base, float(res.baseline.stat))
 
 
 ROBUST_KEYS = ("rmsea.robust", "rmsea.ci.lower.robust", "rmsea.ci.upper.robust", "rmsea.pvalue.robust")
