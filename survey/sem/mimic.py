@@ -35,12 +35,17 @@ def fit_mimic(fit, mimic: str, model: str, data, *, estimator: str | None = None
         raise SurveyInputError(f"mimic={mimic!r} is not available yet (available: lavaan, Mplus, EQS)",
                                field="mimic", value=str(mimic))
     est = str(estimator or "ML").upper()
-    if est not in ("ML", "MLR", "MLM") or ordered:
-        raise SurveyInputError(f"mimic='Mplus' with estimator {est}{' and ordered items' if ordered else ''} "
-                               "is not available yet (available: estimator ML, MLR or MLM, continuous data)",
-                               field="mimic", value=str(mimic))
     meanstructure = options.pop("meanstructure", None)
     meanstructure = True if meanstructure is None else bool(meanstructure)
+    if est in MPLUS_LEAST_SQUARES:  # survey.sem.mimic_mplus_ls
+        from survey.sem.mimic_mplus_ls import fit_mplus_ls
+
+        return fit_mplus_ls(fit, model, data, estimator=est, missing=missing, group=group,
+                            group_equal=group_equal, ordered=ordered, meanstructure=meanstructure, **options)
+    if est not in ("ML", "MLR", "MLM") or ordered:
+        raise SurveyInputError(f"mimic='Mplus' with estimator {est}{' and ordered items' if ordered else ''} "
+                               "is not available yet (available: estimator ML, MLR, MLM, GLS, ULS, DWLS, "
+                               "WLS, continuous data)", field="mimic", value=str(mimic))
     if est == "MLM":  # lavaan keeps listwise; robust.sem and the SB test at S (inference.mplus_mlm)
         _check_mplus_mlm(options)
     elif str(missing).lower() in ("listwise", "default"):
@@ -122,6 +127,7 @@ def _eqs_mlr(options: dict) -> str:
     return "ML"
 
 
+MPLUS_LEAST_SQUARES = ("GLS", "ULS", "DWLS", "WLS")
 EQS_LEAST_SQUARES = ("GLS", "ULS", "DWLS", "WLS", "WLSM", "WLSMV", "ULSM", "ULSMV")
 
 

@@ -37,6 +37,7 @@ from survey.sem.model.moments import h1_information, h1_scores, vech_index
 
 LOG2PI = float(np.log(2 * np.pi))
 UNBIASED: ContextVar[bool] = ContextVar("unbiased_cov", default=False)  # likelihood="wishart" (sem.wishart)
+MPLUS: ContextVar[bool] = ContextVar("mplus_ls", default=False)  # mimic="Mplus" weights (sem.mimic_mplus_ls)
 MISSING = {"listwise": "listwise", "fiml": "ml", "ml": "ml", "direct": "ml", "ml.x": "ml.x"}
 
 
@@ -147,9 +148,11 @@ def complete_block(x: np.ndarray, names: list[str], x_index: list[int], label: s
     mean = x.mean(axis=0)
     c = x - mean
     divisor = x.shape[0] - 1 if UNBIASED.get() else x.shape[0]  # lavaan sample.cov.rescale = FALSE
-    return CompleteBlock(
+    block = CompleteBlock(
         label, int(x.shape[0]), c.T @ c / divisor, mean, x, names=list(names), x_index=list(x_index)
     )
+    block.mplus = MPLUS.get()
+    return block
 
 
 def missing_block(

@@ -51,9 +51,12 @@ def _gamma(block, meanstructure: bool) -> np.ndarray:
         from survey.sem.estimate.wls import gamma_pairwise
 
         return gamma_pairwise(pairwise, meanstructure)
+    from survey.sem.estimate.wls import mplus_gamma
+
     x_index = list(getattr(block, "x_index", []) or [])
-    return gamma_adf_fixed_x(block.raw, x_index, meanstructure) if x_index else gamma_adf(block.raw,
-                                                                                          meanstructure)
+    gamma = gamma_adf_fixed_x(block.raw, x_index, meanstructure) if x_index else gamma_adf(block.raw,
+                                                                                           meanstructure)
+    return mplus_gamma(block, gamma, meanstructure)  # mimic="Mplus" (survey.sem.mimic_mplus_ls)
 
 
 def _pieces(mg, blocks, estimator: str, theta: np.ndarray | None):
