@@ -42,12 +42,12 @@ def fit_mimic(fit, mimic: str, model: str, data, *, estimator: str | None = None
 
         return fit_mplus_ls(fit, model, data, estimator=est, missing=missing, group=group,
                             group_equal=group_equal, ordered=ordered, meanstructure=meanstructure, **options)
-    if est not in ("ML", "MLR", "MLM") or ordered:
+    if est not in ("ML", "MLR", "MLM", "MLMV") or ordered:
         raise SurveyInputError(f"mimic='Mplus' with estimator {est}{' and ordered items' if ordered else ''} "
-                               "is not available yet (available: estimator ML, MLR, MLM, GLS, ULS, DWLS, "
-                               "WLS, continuous data)", field="mimic", value=str(mimic))
-    if est == "MLM":  # lavaan keeps listwise; robust.sem and the SB test at S (inference.mplus_mlm)
-        _check_mplus_mlm(options)
+                               "is not available yet (available: estimator ML, MLR, MLM, MLMV, GLS, ULS, "
+                               "DWLS, WLS, continuous data)", field="mimic", value=str(mimic))
+    if est in ("MLM", "MLMV"):  # lavaan keeps listwise; robust.sem and the tests at S (inference.mplus_mlm)
+        _check_mplus_mlm(options, "scaled.shifted" if est == "MLMV" else "satorra.bentler")
     elif str(missing).lower() in ("listwise", "default"):
         missing = "fiml"
     equal = [group_equal] if isinstance(group_equal, str) and group_equal else list(group_equal or ())
@@ -55,7 +55,7 @@ def fit_mimic(fit, mimic: str, model: str, data, *, estimator: str | None = None
         equal = ["loadings", "intercepts"] if meanstructure else ["loadings"]
     res = fit(model, data, estimator=est, missing=missing, group=group, group_equal=equal, ordered=ordered,
               meanstructure=meanstructure, **options)
-    if est == "MLM":
+    if est in ("MLM", "MLMV"):
         from survey.sem.inference.mplus_mlm import apply_mplus_mlm
 
         apply_mplus_mlm(res)
@@ -68,16 +68,16 @@ def fit_mimic(fit, mimic: str, model: str, data, *, estimator: str | None = None
     return res
 
 
-def _check_mplus_mlm(options: dict) -> None:
-    """mimic="Mplus" with MLM: its own se and test on complete unweighted data only (R-checked there)."""
+def _check_mplus_mlm(options: dict, own: str = "satorra.bentler") -> None:
+    """mimic="Mplus" with MLM / MLMV: its own se and test (``own``) on complete unweighted data only
+    (R-checked there)."""
     se = str(options.get("se", "default")).lower()
     test = str(options.get("test", "default")).lower()
     other = [k for k in ("sampling_weights", "cluster", "bootstrap", "information", "likelihood")
              if options.get(k) not in (None, "default", "expected")]
-    if se not in ("default", "robust.sem") or test not in ("default", "satorra.bentler") or other:
-        raise SurveyInputError("mimic='Mplus' with estimator MLM takes its own se and test on complete, "
-                               "unweighted data only yet (available: se='robust.sem', "
-                               "test='satorra.bentler')",
+    if se not in ("default", "robust.sem") or test not in ("default", own) or other:
+        raise SurveyInputError("mimic='Mplus' with estimator MLM / MLMV takes its own se and test on "
+                               f"complete, unweighted data only yet (available: se='robust.sem', test='{own}')",
                                field="mimic", value="Mplus")
 
 
