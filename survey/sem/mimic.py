@@ -1,5 +1,6 @@
 """lavaan's ``mimic = "Mplus"`` for the continuous ML estimators (ML, MLR); ``mimic = "EQS"`` with ML /
-MLM / MLR (the Wishart likelihood and the baseline without the covariates' covariances, as lavaan 0.6.14).
+MLM / MLMV / MLR (the Wishart likelihood and the baseline without the covariates' covariances, as lavaan
+0.6.14) and with the least-squares estimators (the plain fit: the likelihood is an ML option).
 
 lavaan 0.6.14 (lav_options.R, lav_fit_srmr.R) with ``mimic = "Mplus"`` changes, for continuous data and
 estimator ML or MLR:
@@ -10,10 +11,11 @@ estimator ML or MLR:
   under ``meanstructure = FALSE``);
 - ``srmr`` is Mplus' SRMR (``srmr_mplus``, means included) unless the information is "expected".
 Its other changes concern the MLM sandwich and Gamma (lav_model_vcov.R, lav_test_satorra_bentler.R) and
-start values (which do not move the ML optimum); MLM's are :mod:`survey.sem.inference.mplus_mlm` (missing
-stays listwise there, as lavaan); ordered items and the least-squares estimators are refused until
-reproduced. ``survey.fit``'s ``missing="listwise"`` is its default, so under
-``mimic="Mplus"`` it is read as lavaan's "default" (FIML); complete data give the same estimates.
+start values (which do not move the ML optimum); MLM's and MLMV's are :mod:`survey.sem.inference.mplus_mlm`
+(missing stays listwise there, as lavaan); the least-squares estimators (GLS, ULS, DWLS, WLS) and WLSMV /
+ULSMV with ordered items are :mod:`survey.sem.mimic_mplus_ls`. ``survey.fit``'s ``missing="listwise"`` is
+its default, so under ``mimic="Mplus"`` it is read as lavaan's "default" (FIML); complete data give the
+same estimates.
 """
 
 from __future__ import annotations
@@ -37,11 +39,17 @@ def fit_mimic(fit, mimic: str, model: str, data, *, estimator: str | None = None
     est = str(estimator or "ML").upper()
     meanstructure = options.pop("meanstructure", None)
     meanstructure = True if meanstructure is None else bool(meanstructure)
-    if est in MPLUS_LEAST_SQUARES:  # survey.sem.mimic_mplus_ls
+    if est in MPLUS_LEAST_SQUARES and not ordered:  # survey.sem.mimic_mplus_ls
         from survey.sem.mimic_mplus_ls import fit_mplus_ls
 
         return fit_mplus_ls(fit, model, data, estimator=est, missing=missing, group=group,
                             group_equal=group_equal, ordered=ordered, meanstructure=meanstructure, **options)
+    if ordered and est in MPLUS_ORDINAL:  # survey.sem.mimic_mplus_ls
+        from survey.sem.mimic_mplus_ls import fit_mplus_ordinal
+
+        return fit_mplus_ordinal(fit, model, data, estimator=est, missing=missing, group=group,
+                                 group_equal=group_equal, ordered=ordered, meanstructure=meanstructure,
+                                 **options)
     if est not in ("ML", "MLR", "MLM", "MLMV") or ordered:
         raise SurveyInputError(f"mimic='Mplus' with estimator {est}{' and ordered items' if ordered else ''} "
                                "is not available yet (available: estimator ML, MLR, MLM, MLMV, GLS, ULS, "
@@ -77,7 +85,8 @@ def _check_mplus_mlm(options: dict, own: str = "satorra.bentler") -> None:
              if options.get(k) not in (None, "default", "expected")]
     if se not in ("default", "robust.sem") or test not in ("default", own) or other:
         raise SurveyInputError("mimic='Mplus' with estimator MLM / MLMV takes its own se and test on "
-                               f"complete, unweighted data only yet (available: se='robust.sem', test='{own}')",
+                               "complete, unweighted data only yet (available: se='robust.sem', "
+                               f"test='{own}')",
                                field="mimic", value="Mplus")
 
 
@@ -128,6 +137,7 @@ def _eqs_mlr(options: dict) -> str:
 
 
 MPLUS_LEAST_SQUARES = ("GLS", "ULS", "DWLS", "WLS")
+MPLUS_ORDINAL = ("WLSMV", "ULSMV")
 EQS_LEAST_SQUARES = ("GLS", "ULS", "DWLS", "WLS", "WLSM", "WLSMV", "ULSM", "ULSMV")
 
 

@@ -13,7 +13,8 @@ Gamma_g the ADF covariance of the moments (divisor N_g):
     c     = tr(U bdiag(Gamma_g / f_g)) / df,  T_SB = T / c      (Satorra & Bentler 1994)
 
 the same for the baseline model; MLMV's scaled.shifted test takes tr(U bdiag(Gamma_g / f_g)) and
-tr((U bdiag(Gamma_g / f_g))^2) of the same U (tests/fixtures/wishart_options: mplus_mlmv). Everything else of the MLM fit (estimates, T, logl) is unchanged.
+tr((U bdiag(Gamma_g / f_g))^2) of the same U (tests/fixtures/wishart_options: mplus_mlmv). Everything
+else of the MLM fit (estimates, T, logl) is unchanged.
 """
 
 from __future__ import annotations
