@@ -90,6 +90,15 @@ def _chisq_by_group(mg, blocks, theta_full) -> np.ndarray:
 def fit_wishart(fit, model: str, data: pd.DataFrame, *, estimator: str = "ML", missing: str = "listwise",
                 group: str | None = None, se: str = "default", **options):
     """``fit(model, data, likelihood="wishart", ...)``: ``fit`` is :func:`survey.sem.api.fit`."""
+    est = str(estimator).upper()
+    if est not in ("ML", "MLM", "MLMV", "MLMVS", "MLR", "MLF") or options.get("ordered"):
+        raise SurveyInputError("likelihood='wishart': lavaan 0.6.14 refuses it (\"likelihood argument is "
+                               "only relevant if estimator = ML\"; available: the ML estimators, continuous "
+                               "data)",
+                               field="likelihood", value="wishart")
+    from survey.sem.options import check_options
+
+    check_options(est, missing, se)  # lavaan's own refusals first (MLM with missing="ml", ...)
     if str(missing).lower() in ("fiml", "ml", "direct"):  # FIML: survey.sem.wishart_fiml
         from survey.sem.wishart_fiml import check_fiml
 

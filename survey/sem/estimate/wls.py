@@ -221,6 +221,7 @@ def fit_ls(mg: MultiGroupModel, blocks, estimator: str, start: np.ndarray,
         info = normal_equations(theta, [mplus_gls_weight(w, b) for w, b in zip(ws, blocks, strict=True)])[0]
     vcov = np.linalg.inv(info) / (ns.sum() - len(blocks))  # lavaan: N - G
     base_chisq, base_df, k = 0.0, 0, 0
+    from survey.sem.baseline import independent_x
     for g, block in enumerate(blocks):
         xs = [mg.ov.index(v) for v in mg.models[g].names.ov_x]
         if cond[g]:  # y given x: intercepts, slopes and residual variances free, nothing fixed
@@ -229,6 +230,8 @@ def fit_ls(mg: MultiGroupModel, blocks, estimator: str, start: np.ndarray,
         else:
             fixed = fixed_x_moments(p, list(getattr(block, "x_index", []) or []), ms)
             keep = (rows == cols) | (np.isin(rows, xs) & np.isin(cols, xs))  # variances, covariates' cov.
+            if independent_x():  # mimic="EQS": no covariates' covariances (survey.sem.baseline)
+                keep = rows == cols
             keep = np.concatenate([np.ones(p, bool), keep]) if ms else keep  # means free
             keep &= ~fixed  # fixed.x: the covariates' moments fitted exactly (no residual, no df)
         a = np.eye(len(ss[g]))[:, keep]
