@@ -36,7 +36,7 @@ def test_wishart_rescales_the_normal_fit():
 
 
 @pytest.mark.parametrize("options, field", [({"estimator": "MLMVS"}, "likelihood"),
-                                            ({"missing": "fiml", "group": "school"}, "group"),
+                                            ({"missing": "fiml", "se": "robust.sem"}, "se"),
                                             ({"se": "robust.huber.white"}, "se"),
                                             ({"test": "yuan.bentler"}, "test"),
                                             ({"estimator": "MLR", "group": "school", "se": "robust.sem"},

@@ -102,7 +102,7 @@ def fit_wishart(fit, model: str, data: pd.DataFrame, *, estimator: str = "ML", m
     if str(missing).lower() in ("fiml", "ml", "direct"):  # FIML: survey.sem.wishart_fiml
         from survey.sem.wishart_fiml import check_fiml
 
-        check_fiml(estimator, se, group, options)
+        check_fiml(estimator, se, options)
         res = fit(model, data, estimator=estimator, missing=missing, group=group, se=se, **options)
         return _finish(res, robust=str(estimator).upper() == "MLR", rescaled=False)
     from survey.sem.wishart_direct import fit_direct, wants_direct
@@ -131,10 +131,10 @@ def _finish(res, *, robust: bool, rescaled: bool, spread: bool = True):
         res.pieces.stat = float(factor @ _chisq_by_group(res.mg, blocks, res.theta_full))
         base = res.baseline
         base.stat = float(factor @ _chisq_by_group(base.mg, blocks, base.mg.k @ base.theta))
-    else:  # FIML, one group: lavaan's 2 (N - 1) F (survey.sem.wishart_fiml)
+    else:  # FIML: lavaan's 2 (N_g - 1) F_g (survey.sem.wishart_fiml)
         from survey.sem.wishart_fiml import rescale_fiml
 
-        rescale_fiml(res, float(n_g[0]))
+        rescale_fiml(res, _chisq_by_group)
     n, g = float(n_g.sum()), len(blocks)
     res._vcov = res._vcov * n / (n - g)
     if robust and not spread:  # the scaled tests' T (their factors are lavaan's already)

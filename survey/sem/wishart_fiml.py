@@ -2,14 +2,15 @@
 
 lavaan 0.6.14 accepts the combination. With missing data the sample statistics are the raw cases (the
 ``sample.cov.rescale`` of the Wishart likelihood has nothing to rescale), and the test statistic is
-2 (N - 1) F with F = (logl_H1 - logl_H0) / N the FIML discrepancy (lav_model_test ``NFAC``; the
-likelihood-based branch there is for two-level fits only): the normal FIML chi-square times (N - 1) / N,
-the baseline's too, and the scaled statistic is that over the unchanged Yuan-Bentler factor (MLR). The
-estimates, logl, AIC and BIC are those of the normal FIML fit. Also (lav_model_vcov,
-lav_utils_get_ntotal): the inverted information (or MLR's sandwich) is divided by N - G instead of N,
-and the measures built on lav_utils_get_ntotal (RMSEA with its interval and p-values, the robust RMSEA
-from the FIML-corrected test, fmin, ECVI, Hoelter's CN, MFI) take N - G. survey.sem.wishart
-applies both to the normal FIML fit (tests/fixtures/wishart_options: w_fiml, w_mlr_fiml).
+sum_g 2 (N_g - 1) F_g with F_g = (logl_H1,g - logl_H0,g) / N_g the group's FIML discrepancy (lav_model_test
+``NFAC``; its likelihood-based branch is for two-level fits only): per group the normal FIML chi-square
+times (N_g - 1) / N_g, the baseline's too, and the scaled statistic is that over the unchanged
+Yuan-Bentler factor (MLR). The estimates, logl, AIC and BIC are those of the normal FIML fit. Also
+(lav_model_vcov, lav_utils_get_ntotal): the inverted information (or MLR's sandwich) is divided by N - G
+instead of N, and the measures built on lav_utils_get_ntotal (RMSEA with its interval and p-values, the
+robust RMSEA from the FIML-corrected test, fmin, ECVI, Hoelter's CN, MFI) take N - G. survey.sem.wishart
+applies both to the normal FIML fit (tests/fixtures/wishart_options: w_fiml, w_mlr_fiml, w_fiml_groups,
+w_mlr_fiml_groups).
 """
 
 from __future__ import annotations
@@ -19,12 +20,9 @@ import numpy as np
 from survey.errors import SurveyInputError
 
 
-def check_fiml(estimator: str, se: str, group, options: dict) -> None:
+def check_fiml(estimator: str, se: str, options: dict) -> None:
     """One-line refusals of the FIML + Wishart combinations not checked against lavaan."""
     est = str(estimator).upper()
-    if group is not None:
-        raise SurveyInputError("likelihood='wishart' with missing='fiml' is available for one group only yet "
-                               "(available: no group=)", field="group", value=str(group))
     if est not in ("ML", "MLR"):
         raise SurveyInputError(f"likelihood='wishart' with missing='fiml' and estimator {est} is not "
                                "available yet (available: estimator ML, MLR)", field="likelihood",
@@ -39,11 +37,14 @@ def check_fiml(estimator: str, se: str, group, options: dict) -> None:
                                    "yet", field=key)
 
 
-def rescale_fiml(res, n: float) -> None:
-    """The FIML statistics (model, baseline, the scaled ones' T) times (N - 1) / N (module notes)."""
-    f = (n - 1.0) / n
-    res.pieces.stat = float(res.pieces.stat) * f
-    res.baseline.stat = float(res.baseline.stat) * f
+def rescale_fiml(res, chisq_by_group) -> None:
+    """The FIML statistics (model, baseline, the scaled ones' T): sum_g (N_g - 1) / N_g T_g (module
+    notes); ``chisq_by_group(mg, blocks, theta_full)`` gives the T_g."""
+    blocks = res.stats.groups
+    f = np.array([(b.n - 1.0) / b.n for b in blocks])
+    res.pieces.stat = float(f @ chisq_by_group(res.mg, blocks, res.theta_full))
+    base = res.baseline
+    base.stat = float(f @ chisq_by_group(base.mg, blocks, base.mg.k @ base.theta))
     restat(res)
 
 

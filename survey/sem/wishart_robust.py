@@ -1,6 +1,6 @@
 """likelihood="wishart" with estimator MLM (lavaan 0.6.14: robust.sem SEs and the Satorra-Bentler test; also
 mimic="EQS" with MLM, which is the same fit) or MLR (robust.huber.white, yuan.bentler.mplus), one group,
-complete data.
+complete data (several groups: survey.sem.wishart_direct).
 
 survey.sem.wishart fits the rows spread by sqrt(N / (N - 1)) (their divisor-N moments are S_u); their ADF
 Gamma is then (N / (N - 1))^2 times the Gamma of the data, whereas lavaan keeps the data's Gamma (divisor N)
