@@ -136,7 +136,7 @@ def _eqs_mlr(options: dict) -> str:
     return "ML"
 
 
-MPLUS_LEAST_SQUARES = ("GLS", "ULS", "DWLS", "WLS")
+MPLUS_LEAST_SQUARES = ("GLS", "ULS", "DWLS", "WLS", "WLSM", "WLSMV", "ULSM", "ULSMV")
 MPLUS_ORDINAL = ("WLSMV", "ULSMV")
 EQS_LEAST_SQUARES = ("GLS", "ULS", "DWLS", "WLS", "WLSM", "WLSMV", "ULSM", "ULSMV")
 

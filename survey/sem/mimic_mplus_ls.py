@@ -8,12 +8,15 @@ lavaan 0.6.14 (lav_options_set, lav_samplestats_from_data, lav_samplestats_Gamma
   the standard errors change and the estimates and the statistic do not;
 - WLS / DWLS (and their robust pieces, NACOV): the ADF Gamma with ``Mplus.WLS``: its covariance block minus
   w w' - w_b w_b', w = vech(S) with divisor N_g - 1 and w_b = (N_g - 1) / N_g w;
-- robust standard errors and scaled tests (lav_model_nvcov_robust_sem, lav_test_satorra_bentler) have
-  Mplus variants too: refused here for continuous data; for ordered items see :func:`fit_mplus_ordinal`.
+- robust.sem (ULS / DWLS / WLS and WLSM / WLSMV / ULSM / ULSMV on continuous data): each group's meat
+  weighted f_g^2 / f1_g, f1_g = (N_g - 1) / N, i.e. times N_g / (N_g - 1) (lav_model_nvcov_robust_sem);
+  the scaled tests of continuous data are lavaan's usual ones (lav_test_satorra_bentler changes Gamma for
+  ordered items only: :func:`fit_mplus_ordinal`); GLS with robust options is refused (not checked).
 The blocks carry the flag (``block.mplus``, read by survey.sem.estimate.wls), so the estimates, the
 standard errors, the tests and what is computed later from the blocks use the Mplus weights.
 Checked in tests/fixtures/wishart_options (mplus_gls, mplus_uls, mplus_dwls, mplus_wls, mplus_dwls_groups,
-mplus_gls_browne, mplus_wlsmv_ord, mplus_ulsmv_ord, mplus_wlsmv_ord_groups).
+mplus_gls_browne, mplus_wlsmv_cont, mplus_ulsm_cont_groups, mplus_dwls_robust_sem, mplus_wlsmv_ord,
+mplus_ulsmv_ord, mplus_wlsmv_ord_groups).
 """
 
 from __future__ import annotations
@@ -33,11 +36,16 @@ def fit_mplus_ls(fit, model: str, data, *, estimator: str, missing: str, group, 
                                "yet (available: continuous items)", field="mimic", value="Mplus")
     se, test = str(options.get("se", "default")).lower(), options.get("test", "default")
     tests = [test] if isinstance(test, str) else list(test)
-    if se not in ("default", "standard", "none") or any(
-            str(t).lower() not in ("default", "standard", *BROWNE) for t in tests):
-        raise SurveyInputError(f"mimic='Mplus' with estimator {estimator} and robust se / tests is not "
-                               "available yet (available: se='standard', test='standard' or "
-                               "'browne.residual.nt' / 'browne.residual.adf')", field="mimic", value="Mplus")
+    robust = estimator in ("WLSM", "WLSMV", "ULSM", "ULSMV") or se.startswith("robust") or any(
+        str(t).lower() not in ("default", "standard", *BROWNE) for t in tests)
+    if robust and (estimator == "GLS" or se not in ("default", "robust.sem", "robust") or any(
+            str(t).lower() not in ("default", "satorra.bentler", "scaled.shifted", "mean.var.adjusted")
+            for t in tests)):
+        raise SurveyInputError(f"mimic='Mplus' with estimator {estimator} and these se / tests is not "
+                               "available yet (available: se='standard' with test='standard' or Browne's "
+                               "tests; ULS / DWLS / WLS with se='robust.sem' and the Satorra-Bentler, "
+                               "scaled-shifted or mean-and-variance adjusted test)", field="mimic",
+                               value="Mplus")
     if estimator == "WLS" and group is not None:  # tests/fixtures/wishart_options: mplus_wls_groups
         raise SurveyInputError("mimic='Mplus' with estimator WLS and groups is not available yet (lavaan's "
                                "estimates differ from ours by 1e-2 there; available: one group, or "

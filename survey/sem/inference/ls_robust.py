@@ -90,7 +90,10 @@ def robust_vcov(mg, blocks, estimator: str, theta: np.ndarray, e_inv: np.ndarray
     """The sandwich vcov of the module notes (``blocks``: one complete-data block per group; ``e_inv``:
     E^-1 under explicit constraints, the augmented inverse of survey.sem.ls_constrained)."""
     parts = _pieces(mg, blocks, estimator, theta)
-    b = sum(f * d.T @ w @ gam @ w @ d for f, d, w, gam in parts)
+    listed = list(blocks) if isinstance(blocks, (list, tuple)) else [blocks]
+    # mimic="Mplus": the meat weighted f_g^2 / f1_g, f1_g = (N_g - 1) / N (lav_model_nvcov_robust_sem)
+    meat = [blk.n / (blk.n - 1.0) if getattr(blk, "mplus", False) else 1.0 for blk in listed]
+    b = sum(m * f * d.T @ w @ gam @ w @ d for m, (f, d, w, gam) in zip(meat, parts, strict=True))
     if e_inv is None:
         e_inv = np.linalg.inv(sum(f * d.T @ w @ d for f, d, w, _ in parts))
     ntotal = sum(blk.n for blk in (blocks if isinstance(blocks, (list, tuple)) else [blocks]))
