@@ -350,6 +350,9 @@ def reliability_command(
                              "keyed); default: the instrument's keys."),
     instrument: str = typer.Option(None, "--instrument", help="NAME@VER whose keys, bounds and missing "
                                    "codes apply when MODEL is a file."),
+    ordered: str = typer.Option(None, "--ordered", help="'all' or COL,...: the items as ordered (ordinal "
+                                "CFA, WLSMV): ordinal alpha (psych on the polychorics), categorical omega "
+                                "(semTools compRelSEM), AVE as semTools AVE() and as Fornell-Larcker."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Alpha (Feldt CI), omega, CR, AVE per construct; HTMT and the Fornell-Larcker matrix."""
@@ -361,7 +364,16 @@ def reliability_command(
 
     syntax, frame, key_map, bounds = _reliability_inputs(model, data, keys, instrument)
     try:
-        report = reliability_report(syntax, frame, keys=key_map or None, bounds=bounds, fit=sem_fit)
+        if ordered:  # survey.sem.ordinal.reliability
+            from survey.measure import reverse_key
+            from survey.sem.ordinal.reliability import ordinal_reliability_report
+
+            cols = "all" if ordered.strip() == "all" else [c.strip() for c in ordered.split(",") if c.strip()]
+            keyed = reverse_key(frame, {k: v for k, v in key_map.items() if k in frame.columns}, bounds) \
+                if key_map else frame  # reverse-keyed items recoded, as the continuous report does
+            report = ordinal_reliability_report(syntax, keyed, cols, fit=sem_fit)
+        else:
+            report = reliability_report(syntax, frame, keys=key_map or None, bounds=bounds, fit=sem_fit)
     except SurveyInputError as exc:
         if exc.file is not None:
             raise
@@ -386,6 +398,7 @@ def fit_command(
     data: str = typer.Argument(..., help=FIT_HELP["data"]),
     estimator: str = typer.Option(None, "--estimator", help=FIT_HELP["estimator"]),
     ordered: str = typer.Option(None, "--ordered", help=FIT_HELP["ordered"]),
+    parameterization: str = typer.Option(None, "--parameterization", help=FIT_HELP["parameterization"]),
     missing: str = typer.Option("listwise", "--missing", help=FIT_HELP["missing"]),
     se: str = typer.Option("default", "--se", help=FIT_HELP["se"]),
     bootstrap: int = typer.Option(None, "--bootstrap", help=FIT_HELP["bootstrap"]),
@@ -414,7 +427,8 @@ def fit_command(
 
 
 # errors about a command-line option, not about the data file
-_OPTION_FIELDS = ("estimator", "group", "steps", "criterion", "adjust", "alpha", "missing", "groups")
+_OPTION_FIELDS = ("estimator", "group", "steps", "criterion", "adjust", "alpha", "missing", "groups",
+                  "parameterization")
 
 
 @app.command("invariance")
@@ -443,6 +457,9 @@ def invariance_command(
     ordered: str = typer.Option(None, "--ordered", help="'all': the items as ordered (WLSMV), steps "
                                 "configural,thresholds,loadings (Wu & Estabrook 2016), partial release by "
                                 "the largest expected chi-square decrease."),
+    parameterization: str = typer.Option(None, "--parameterization", help="With --ordered: delta (default) "
+                                         "or theta (lavaan's parameterization=; no effect without "
+                                         "--ordered, as in lavaan)."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Measurement invariance: configural -> metric -> scalar -> strict, with partial invariance."""
@@ -451,7 +468,10 @@ def invariance_command(
     from survey.errors import SurveyInputError
     from survey.progress import quiet_for_json
     from survey.sem.invariance import invariance
+    from survey.sem.no_effect import check_parameterization
 
+    param = check_parameterization({"parameterization": parameterization or "delta"},
+                                   continuous=not ordered).get("parameterization", "delta")
     frame = _fit_data(data)
     syntax, frame = _fit_model(model, frame, data)
     with quiet_for_json(as_json):  # --json: progress lines only where stderr is a terminal
@@ -463,7 +483,8 @@ def invariance_command(
                     syntax, frame, group, ordered, estimator, missing, steps, partial=partial,
                     max_free=max_free,
                     groups=[g.strip() for g in groups.split(",") if g.strip()] if groups else None,
-                    criterion=criterion, adjust=adjust.lower(), min_group_size=min_group_size)
+                    criterion=criterion, adjust=adjust.lower(), min_group_size=min_group_size,
+                    parameterization=param)
             else:
                 result = invariance(
                     syntax, frame, group, estimator=estimator, partial=partial, max_free=max_free,

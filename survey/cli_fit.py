@@ -18,6 +18,8 @@ FIT_HELP: dict[str, str] = {
                  "group, complete data); with --ordered: WLSMV (default), "
                  "WLSMVS, WLSM, ULSMV, ULSMVS, ULSM, DWLS, ULS or WLS.",
     "ordered": "Ordered items: 'all' or COL,COL,... (lavaan's ordered=; thresholds + polychorics, WLSMV).",
+    "parameterization": "With --ordered: delta (default) or theta (lavaan's parameterization=; without "
+                        "ordered items it has no effect, as in lavaan).",
     "missing": "listwise, fiml (lavaan's missing='ml'), ml.x, two.stage or robust.two.stage (EM moments, "
                "two-stage SEs and Satorra-Bentler test); listwise or pairwise with --ordered.",
     "se": "default (the estimator's: standard for ML, robust for MLR/MLM), standard, robust, "
@@ -182,7 +184,7 @@ def run_fit(model: str, data: str, estimator: str | None = None, ordered: str | 
             group_partial: str = "", compare_paths: str | None = None, std_lv: bool = False,
             orthogonal: bool = False, meanstructure: bool = False, information: str = "expected",
             option: list[str] | None = None, modindices: bool = False, residuals: str | None = None,
-            as_json: bool = False, test: str | None = None) -> None:
+            as_json: bool = False, test: str | None = None, parameterization: str | None = None) -> None:
     """Fit MODEL to DATA and print lavaan's summary (or the JSON of DESIGN.md) on stdout; the data's
     warnings follow on stderr. Bad input raises :class:`survey.errors.SurveyInputError` naming the model
     file, the data file or the option."""
@@ -205,6 +207,12 @@ def run_fit(model: str, data: str, estimator: str | None = None, ordered: str | 
                                  meanstructure=meanstructure, information=information)
     if test is not None:
         lavaan_options["test"] = test_option(test, lavaan_options)
+    if parameterization is not None:  # lavaan's parameterization= (sem.no_effect.check_parameterization)
+        if "parameterization" in lavaan_options:
+            raise SurveyInputError("give the parameterization once: --parameterization or --option "
+                                   "parameterization=..., not both", field="parameterization",
+                                   value=parameterization)
+        lavaan_options["parameterization"] = parameterization
     try:
         result = fit(syntax, frame, estimator=estimator, missing=missing, se=se, group=group, **boot,
                      **({"group_equal": group_equal, "group_partial": group_partial} if group else {}),

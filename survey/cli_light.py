@@ -24,6 +24,7 @@ USAGE = "survey fit [OPTIONS] MODEL DATA"
 FIT_FLAGS: tuple[tuple[str, str, str, object], ...] = (
     ("--estimator", "estimator", "str", None),  # None: the default (ML; WLSMV with --ordered)
     ("--ordered", "ordered", "str", None),
+    ("--parameterization", "parameterization", "str", None),  # None: lavaan's default (delta)
     ("--missing", "missing", "str", "listwise"),
     ("--se", "se", "str", "default"),
     ("--bootstrap", "bootstrap", "int", None),

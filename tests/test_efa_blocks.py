@@ -163,12 +163,12 @@ def test_simple_structure_is_recovered():
 
 @pytest.mark.parametrize("options, text", [
     (dict(group="school", group_equal=["loadings", "regressions"]), "group_equal regressions"),
-    (dict(estimator="ULS", group="school"), "least-squares"),
+    (dict(estimator="ULS", group="school", group_equal="loadings"), "least-squares"),
     (dict(se="bootstrap", bootstrap=10), "bootstrap"),
     (dict(rotation_se="jackknife"), "rotation_se='jackknife' is not lavaan's"),
     (dict(rotation="orthomax"), "needs rotation_args"),
     (dict(rotation="promax"), "lavaan 0.6.14 fails on it"),
-    (dict(rotation="simplimax"), "rotation='simplimax' is not available"),
+    (dict(rotation="varimin"), "rotation='varimin' is not available"),
     (dict(rotation_args={"foo": 1}), "rotation_args 'foo'"),
 ])
 def test_refusals_name_the_option(options, text):
@@ -252,6 +252,6 @@ def test_cli_fits_an_efa_block(tmp_path, capsys):
     np.testing.assert_allclose(got["se"], api["se"], atol=1e-8)
     f1 = got[(got["op"] == "=~") & (got["rhs"] == "x1")]["est"].to_numpy()
     assert np.abs(f1).min() > 0.2  # varimax spreads x1 over both factors (geomin: .62 / .31)
-    code, out, err = run(["fit", str(model), str(data), "--option", "rotation=simplimax"])
-    assert code == 2 and out == "" and "rotation='simplimax' is not available" in err
+    code, out, err = run(["fit", str(model), str(data), "--option", "rotation=varimin"])
+    assert code == 2 and out == "" and "rotation='varimin' is not available" in err
     assert len(err.strip().splitlines()) == 1

@@ -70,10 +70,10 @@ def test_ordered_efa_unrotated_is_lavaans():
 
 
 def test_ordered_efa_refusals_name_lavaans_fit():
-    with pytest.raises(SurveyInputError, match="ordered items and groups"):
-        survey.cfa(REF["models"]["efa2_o"], ORD, ordered=ITEMS, group="school")
-    with pytest.raises(SurveyInputError, match="rotation='simplimax' is not available"):
-        survey.cfa(REF["models"]["efa2_o"], ORD, ordered=ITEMS, rotation="simplimax")
+    with pytest.raises(SurveyInputError, match="ordered items and groups beside group_equal"):
+        survey.cfa(REF["models"]["efa2_o"], ORD, ordered=ITEMS, group="school", group_equal="loadings")
+    with pytest.raises(SurveyInputError, match="rotation='varimin' is not available"):
+        survey.cfa(REF["models"]["efa2_o"], ORD, ordered=ITEMS, rotation="varimin")
 
 
 LOADINGS = {  # group.equal loadings (make_efa2.R): lavaan frees the later groups' factor (co)variances
@@ -103,10 +103,10 @@ def test_least_squares_efa_block_equals_lavaan(name, estimator):
 
 
 def test_least_squares_efa_refusals():
-    with pytest.raises(SurveyInputError, match="least-squares estimators .* beside groups"):
-        survey.cfa(REF["models"]["efa2"], HS, estimator="ULS", group="school")
-    with pytest.raises(SurveyInputError, match="se='standard'"):
-        survey.cfa(REF["models"]["efa2"], HS, estimator="DWLS", se="robust.sem")
+    with pytest.raises(SurveyInputError, match="least-squares estimators .* beside groups and group_equal"):
+        survey.cfa(REF["models"]["efa2"], HS, estimator="ULS", group="school", group_equal="loadings")
+    with pytest.raises(SurveyInputError, match="beside weights, the bootstrap"):
+        survey.cfa(REF["models"]["efa2"], HS, estimator="DWLS", se="bootstrap")
 
 
 MI = json.loads((HERE / "efa2_mi.json").read_text())  # make_efa2_mi.R

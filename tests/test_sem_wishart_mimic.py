@@ -35,11 +35,12 @@ def test_wishart_rescales_the_normal_fit():
     assert wishart.nobs == n
 
 
-@pytest.mark.parametrize("options, field", [({"estimator": "MLMV"}, "likelihood"),
-                                            ({"missing": "fiml"}, "likelihood"),
+@pytest.mark.parametrize("options, field", [({"estimator": "MLMVS"}, "likelihood"),
+                                            ({"missing": "fiml", "se": "robust.sem"}, "se"),
                                             ({"se": "robust.huber.white"}, "se"),
                                             ({"test": "yuan.bentler"}, "test"),
-                                            ({"estimator": "MLM", "group": "school"}, "likelihood")])
+                                            ({"estimator": "MLR", "group": "school", "se": "robust.sem"},
+                                             "likelihood")])
 def test_wishart_refusals_name_the_option(options, field):
     with pytest.raises(SurveyInputError) as info:
         survey.cfa(HS3, DATA["hs"], likelihood="wishart", **options)

@@ -110,14 +110,6 @@ def test_score_tests_after_threshold_formulas_equal_lavaan(name):
     assert list(got["op"]) == ["|"] * len(want)
 
 
-@pytest.mark.parametrize("method", ["modindices"])  # vcov, vcov_std, score_tests: test_ordinal_group_results
-def test_results_after_threshold_formulas_with_groups_are_refused_in_one_line(method):
-    res = _fit("shared")
-    with pytest.raises(SurveyInputError, match="not available yet") as info:
-        getattr(res, method)()
-    assert "\n" not in str(info.value)
-
-
 @pytest.mark.parametrize("name", sorted(RES))
 def test_one_group_estimates_with_defined_and_equal_threshold_labels_equal_lavaan(name):
     res = _one(name)

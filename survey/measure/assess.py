@@ -90,7 +90,8 @@ class ReliabilityReport:
 
     def summary(self) -> str:
         lines = [
-            f"Reliability (alpha: psych, pairwise; omega/cr/ave: CFA, N = {self.nobs})",
+            f"Reliability (alpha: psych, pairwise; omega/cr/ave: CFA, N = {self.nobs}; ave: Fornell-Larcker, "
+            "the mean squared standardized loading)",
             self.factors.round(3).to_string(),
             "",
             "HTMT (Henseler et al. 2015)",

@@ -23,6 +23,7 @@ __all__ = [
     "MultiGroupResult",
     "SEMResult",
     "compare_paths_fitted",
+    "efa",
     "fit",
     "invariance",
     "lavaanify",
@@ -36,6 +37,10 @@ def __getattr__(name: str):
         from survey.sem import compare_fitted
 
         return getattr(compare_fitted, name)
+    if name == "efa":  # lavaan's efa() function: the package survey.sem.efa is callable
+        import importlib
+
+        return importlib.import_module("survey.sem.efa")
     raise AttributeError(f"module 'survey.sem' has no attribute {name!r}")
 
 

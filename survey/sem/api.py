@@ -93,8 +93,9 @@ def fit(
         ``int_ov_free``, ``int_lv_free``, ``fixed_x``, ``auto_fix_first``, ``auto_fix_single``, ``auto_var``,
         ``auto_cov_lv_x``, ``auto_cov_y``, ``model_type``), passed to :func:`survey.sem.syntax.lavaanify`;
         ``std_ov`` (lavaan ``std.ov``: :mod:`survey.sem.data.std_ov`); ``likelihood`` ("normal" |
-        "wishart", ML on complete data: :mod:`survey.sem.wishart`); ``mimic`` ("lavaan" | "Mplus" with
-        ML/MLR: :mod:`survey.sem.mimic`); lavaan options without effect on the numbers (``verbose``, ``warn``,
+        "wishart", the ML estimators, also with groups, FIML and Browne's tests: :mod:`survey.sem.wishart`);
+        ``mimic`` ("lavaan" | "Mplus" | "EQS", also with the least-squares estimators:
+        :mod:`survey.sem.mimic`); lavaan options without effect on the numbers (``verbose``, ``warn``,
         ``optim_method``, ``check_*``: :mod:`survey.sem.no_effect`) are accepted;
         ``rotation``, ``rotation_se``, ``rotation_args`` (efa("b") blocks: :mod:`survey.sem.efa`);
         also ``information`` ("expected" | "observed") and ``test`` ("standard"); ``conditional_x``
@@ -151,6 +152,10 @@ def fit(
     if ordered is not None and not isinstance(ordered, (str, bool)):
         ordered = list(ordered)  # read once (an iterator too)
     continuous = ordered is None or ordered is False or ordered == []  # no ordered items (True: all)
+    from survey.sem.no_effect import check_parameterization
+
+    partable_options = check_parameterization(partable_options, continuous and not wants_ordinal(estimator,
+                                                                                                   ordered))
     conditional = partable_options.pop("conditional_x", "default")
     if conditional is False and not continuous:  # ordered items: lavaan's default there is TRUE
         from survey.sem.ordinal.route import refuse_unconditional

@@ -9,6 +9,7 @@ from contextvars import ContextVar
 import numpy as np
 import pandas as pd
 
+from survey.sem.data.blocks import UNBIASED
 from survey.sem.model.blocks import MultiGroupModel
 
 # lavaan 0.6.14 lav_partable_indep_or_unrestricted: the covariances among the covariates enter the
@@ -63,6 +64,7 @@ def baseline_theta(mg: MultiGroupModel, blocks) -> np.ndarray:
     theta = np.zeros(mg.npar)
     pt = mg.partable
     em_x = _free_x_em(pt, blocks)  # fixed.x=FALSE covariates with holes: their own EM moments
+    unbiased = UNBIASED.get()
     for row in pt[pt["free"] > 0].itertuples(index=False):
         b = blocks[int(row.group) - 1]
         j, k = b.names.index(row.lhs), b.names.index(row.rhs) if row.op == "~~" else -1
@@ -78,6 +80,9 @@ def baseline_theta(mg: MultiGroupModel, blocks) -> np.ndarray:
         if hasattr(b, "column_moments"):  # sampling weights: the weighted mean and variance
             mean, var = b.column_moments(j)
             theta[int(row.free) - 1] = var if row.op == "~~" else mean
+            continue
+        if row.op == "~~" and unbiased and getattr(b, "kind", "") == "complete":  # S_u (sem.wishart_direct)
+            theta[int(row.free) - 1] = b.cov[j, j]
             continue
         col = b.raw[:, j]
         col = col[np.isfinite(col)]

@@ -21,13 +21,12 @@ from dataclasses import dataclass
 from functools import cached_property, lru_cache
 
 import numpy as np
-import pandas as pd
 from scipy import optimize
 
 from survey.errors import SurveyWarning
 from survey.sem.inference.vcov import augmented_inverse
 from survey.sem.standardize import numerical_jacobian
-from survey.sem.syntax.defined import DefinedFunction
+from survey.sem.syntax.constraint_rows import constraint_functions  # noqa: F401  (re-exported: its old home)
 
 ACTIVE = 1e-6
 
@@ -81,31 +80,6 @@ def augmented_vcov(information: np.ndarray, jacobian: np.ndarray, n: int) -> np.
 
 
 # ---------------------------------------------------------------------------- current single-group path
-def constraint_functions(partable: pd.DataFrame, values_of: Callable[[np.ndarray], np.ndarray]):
-    """h(theta) (``==``) and g(theta) >= 0 (``>``, ``<``) of the table's constraint rows, and the rows."""
-    rows = partable[partable["op"].isin(["==", "<", ">"])]
-    exprs = []
-    for r in rows.itertuples(index=False):
-        exprs.append(f"({r.rhs})-({r.lhs})" if r.op == "<" else f"({r.lhs})-({r.rhs})")
-    table = partable[partable["op"] != ":="].copy()
-    extra = pd.DataFrame({"lhs": [f".con{i}." for i in range(len(exprs))], "op": ":=", "rhs": exprs,
-                          "label": "", "free": 0})
-    defined = partable[partable["op"] == ":="]
-    func = DefinedFunction(pd.concat([table[["lhs", "op", "rhs", "label", "free"]],
-                                      defined[["lhs", "op", "rhs", "label", "free"]], extra],
-                                     ignore_index=True))
-    n_model, n_def = len(table), len(defined)
-    is_eq = (rows["op"] == "==").to_numpy()
-
-    def slack(theta: np.ndarray) -> np.ndarray:
-        values = np.concatenate([values_of(theta)[:n_model], np.zeros(n_def + len(exprs))])
-        return func(values)[n_def:]
-
-    eq = (lambda t: slack(t)[is_eq]) if is_eq.any() else None
-    ineq = (lambda t: slack(t)[~is_eq]) if (~is_eq).any() else None
-    return eq, ineq, slack, rows
-
-
 def constrained_inference(result, theta: np.ndarray, jacobian: np.ndarray, df: float,
                           information: str = "expected", se: str = "standard", test: str = "standard",
                           h1_tests: bool = False):

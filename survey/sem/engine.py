@@ -17,6 +17,7 @@ scaled.shifted test) and MLMVS (robust.sem + mean.var.adjusted test); MLMV/MLMVS
 from __future__ import annotations
 
 import copy
+import dataclasses
 import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -283,6 +284,10 @@ def fit_blocks(
     start = block_start(mg, blocks)
     # efa() blocks: scoring crawls on the unrotated (echelon) solution; the trust region takes over sooner
     estimation = estimate(mg, blocks, start, scoring_iter=50 if "efa" in pt else 500)
+    if "efa" in pt and rotation.method == "none":  # lavaan's signs of the echelon solution
+        from survey.sem.efa.rotated import unrotated_signs
+
+        estimation = dataclasses.replace(estimation, theta=unrotated_signs(mg, estimation.theta))
     warnings += check_convergence(estimation.converged, estimation.iterations, estimation.message)
     p, nx = len(mg.ov), len(x_names)
     df = len(blocks) * n_moments(p, nx, ms) - mg.npar

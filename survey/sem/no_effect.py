@@ -4,7 +4,9 @@ lavaan 0.6.14 (lavOptions()): ``verbose``, ``warn``, ``debug`` (what is printed;
 travel in ``warnings``), ``check.gradient``, ``check.start``, ``check.post``, ``check.vcov``,
 ``check.lv.names`` (checks), ``optim.method`` ("nlminb", "BFGS", "L-BFGS-B", "none" aside: the same ML optimum
 is found by our optimiser), ``representation = "LISREL"`` (lavaan's only matrix representation in 0.6.14;
-the RAM matrices used here give the same implied moments).
+the RAM matrices used here give the same implied moments). ``parameterization`` ("delta" / "theta") only
+matters for ordered items: without them lavaan fits the same model whichever is given
+(:func:`check_parameterization`).
 """
 
 from __future__ import annotations
@@ -26,4 +28,23 @@ def drop_no_effect(options: dict) -> dict:
                                field="representation", value=str(out["representation"]))
     for key in NO_EFFECT:
         out.pop(key, None)
+    return out
+
+
+def check_parameterization(options: dict, continuous: bool) -> dict:
+    """lavaan's ``parameterization=`` (``lav_options_set``): "default" is "delta"; any value but "delta" /
+    "theta" is lavaan's error; without ordered items (``continuous``) the option has no effect and is
+    dropped (lavaan 0.6.14 fits the same model); with them it stays for the ordinal fit."""
+    if "parameterization" not in options:
+        return options
+    out = dict(options)
+    value = str(out["parameterization"]).lower()
+    value = "delta" if value == "default" else value
+    if value not in ("delta", "theta"):
+        raise SurveyInputError("argument `parameterization' should be `delta' or `theta' (lavaan)",
+                               field="parameterization", value=str(out["parameterization"]))
+    if continuous:
+        out.pop("parameterization")
+    else:
+        out["parameterization"] = value
     return out

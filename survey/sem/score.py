@@ -17,6 +17,7 @@ approach. *Psychometrika, 54*, 131-151. Rosseel (2012), lavaan, *J Stat Softw 48
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -28,6 +29,34 @@ from survey.sem.inference.information import full_space_information
 
 if TYPE_CHECKING:
     from survey.sem.results.result import SEMResult as MultiGroupResult
+
+
+@dataclass
+class ScoreTest:
+    """lavTestScore: the total test, the univariate tests and the expected parameter changes."""
+
+    total: dict[str, float]
+    uni: pd.DataFrame
+    epc: np.ndarray
+
+
+def score_test(score: np.ndarray, information: np.ndarray, r: np.ndarray, n: int) -> ScoreTest:
+    """Total and univariate score tests of ``R theta = 0`` (pure: unit score and information)."""
+    q, m = len(score), r.shape[0]
+
+    def stat(rr: np.ndarray) -> tuple[float, np.ndarray]:
+        z = np.block([[information, rr.T], [rr, np.zeros((rr.shape[0], rr.shape[0]))]])
+        p11 = np.linalg.pinv(z)[:q, :q]
+        return float(n * score @ p11 @ score), p11
+
+    total, p11 = stat(np.zeros((0, q)))  # all constraints released: Z = I
+    df = int(np.linalg.matrix_rank(r))
+    uni = []
+    for k in range(m):
+        t, _ = stat(np.delete(r, k, axis=0))
+        uni.append({"X2": t, "df": 1, "p.value": float(sps.chi2.sf(t, 1))})
+    return ScoreTest({"X2": total, "df": df, "p.value": float(sps.chi2.sf(total, df))}, pd.DataFrame(uni),
+                     -(p11 @ score))
 
 
 def equality_constraints(pt: pd.DataFrame) -> pd.DataFrame:
@@ -147,6 +176,8 @@ def equality_score_tests(result: MultiGroupResult, information: str = "expected"
     pt = mg.partable
     cons = equality_constraints(pt)
     cols = ["lhs", "op", "rhs", "group.a", "group.b", "X2", "df", "p.value", "source"]
+    if (pt["op"] == "==").any():  # explicit (possibly nonlinear) constraints: lavaan's con.jac route
+        return constraint_score_test(result, information)[1]
     if cons.empty:
         return pd.DataFrame(columns=cols)
     if information not in ("expected", "observed"):
@@ -175,3 +206,64 @@ def equality_score_tests(result: MultiGroupResult, information: str = "expected"
             "source": b["eqsource"].to_numpy(),
         }
     )
+
+
+def _full_space(result):
+    """(the model with one parameter per free row, theta_full, K with theta_full = K theta, the label
+    constraints) of a fit (:func:`unshared_single_block` for one block)."""
+    mg, stats = result.mg, result.stats
+    if len(mg.models) == 1:
+        return unshared_single_block(mg, stats.groups[0], result.theta)
+    return mg, result.theta_full, mg.k, equality_constraints(mg.partable)
+
+
+def explicit_equalities(result, k: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
+    """The ``==`` rows of the table and their Jacobian in theta_full (lavaan's ``con.jac`` rows): h(theta)
+    is evaluated through the labels, each label being its first row's parameter (lavaan's ``.pN.``)."""
+    from survey.sem.results.values import values_at
+    from survey.sem.standardize import numerical_jacobian
+    from survey.sem.syntax.constraint_rows import constraint_functions
+
+    mg = result.mg
+    rows = mg.partable[mg.partable["op"] == "=="]
+    out = np.zeros((len(rows), k.shape[0]))
+    if rows.empty:
+        return rows, out
+    eq, _, _, _ = constraint_functions(mg.partable, lambda t: values_at(mg, t))
+    jac = numerical_jacobian(eq, np.asarray(result.theta, dtype=float))
+    out[:, np.argmax(k > 0.5, axis=0)] = jac
+    return rows, out
+
+
+def constraint_score_test(result, information: str = "expected"):
+    """lavaan's ``lavTestScore(fit)`` with every equality constraint, explicit (``a == b^2``, ``a == 2*b -
+    0.5``) and shared labels / group_equal (``.pX. == .pY.``): R stacks the constraints' Jacobian rows in
+    theta_full (explicit rows first, as lavaan lists them), the total test N s' [Z^+]_11 s with Z = I (every
+    constraint released) on rank(R) df and the univariate test of each constraint with the others kept,
+    N s' [Z_r^+]_11 s, Z_r = [[I, R_-r'], [R_-r, 0]] (Satorra 1989; lavaan ``lav_test_score``, MASS::ginv).
+    Returns (:class:`survey.sem.results.lrt.ScoreTest`, the univariate table of
+    :func:`equality_score_tests`)."""
+    if information not in ("expected", "observed"):
+        raise SurveyInputError("information must be 'expected' or 'observed'", value=information,
+                               field="information")
+    full_mg, theta_full, k, cons = _full_space(result)
+    rows, explicit = explicit_equalities(result, k)
+    labels = np.zeros((len(cons), k.shape[0]))
+    for pos, (a, b) in enumerate(zip(cons["full_a"], cons["full_b"], strict=True)):
+        labels[pos, int(a) - 1], labels[pos, int(b) - 1] = 1.0, -1.0
+    s, info = full_space_information(full_mg, result.stats.groups, theta_full, information == "observed")
+    test = score_test(s, info, np.vstack([explicit, labels]), result.stats.ntotal)
+    pt = result.mg.partable
+    a, b = pt.loc[cons["row_a"]], pt.loc[cons["row_b"]]
+    plabel = pt["plabel"] if "plabel" in pt else pd.Series([f".p{i + 1}." for i in range(len(pt))], pt.index)
+    table = pd.DataFrame({
+        "lhs": [*rows["lhs"], *a["lhs"]], "op": "==", "rhs": [*rows["rhs"], *a["rhs"]],
+        "group.a": [0] * len(rows) + list(a["group"].astype(int)),
+        "group.b": [0] * len(rows) + list(b["group"].astype(int)),
+        "X2": test.uni["X2"].to_numpy(), "df": 1, "p.value": test.uni["p.value"].to_numpy(),
+        "source": ["constraint"] * len(rows) + list(b["eqsource"])})
+    table.loc[len(rows):, "op"] = a["op"].to_numpy()
+    test.uni.insert(0, "lhs", [*rows["lhs"], *plabel.loc[cons["row_a"]]])
+    test.uni.insert(1, "op", "==")
+    test.uni.insert(2, "rhs", [*rows["rhs"], *plabel.loc[cons["row_b"]]])
+    return test, table

@@ -90,23 +90,58 @@ def _chisq_by_group(mg, blocks, theta_full) -> np.ndarray:
 def fit_wishart(fit, model: str, data: pd.DataFrame, *, estimator: str = "ML", missing: str = "listwise",
                 group: str | None = None, se: str = "default", **options):
     """``fit(model, data, likelihood="wishart", ...)``: ``fit`` is :func:`survey.sem.api.fit`."""
-    from survey.sem.fitmeasures import rmsea_ci
-    from survey.sem.measures.robust import rmsea_value
+    est = str(estimator).upper()
+    if est not in ("ML", "MLM", "MLMV", "MLMVS", "MLR", "MLF") or options.get("ordered"):
+        raise SurveyInputError("likelihood='wishart': lavaan 0.6.14 refuses it (\"likelihood argument is "
+                               "only relevant if estimator = ML\"; available: the ML estimators, continuous "
+                               "data)",
+                               field="likelihood", value="wishart")
+    from survey.sem.options import check_options
 
+    check_options(est, missing, se)  # lavaan's own refusals first (MLM with missing="ml", ...)
+    if str(missing).lower() in ("fiml", "ml", "direct"):  # FIML: survey.sem.wishart_fiml
+        from survey.sem.wishart_fiml import check_fiml
+
+        check_fiml(estimator, se, options)
+        res = fit(model, data, estimator=estimator, missing=missing, group=group, se=se, **options)
+        return _finish(res, robust=str(estimator).upper() == "MLR", rescaled=False)
+    from survey.sem.wishart_direct import fit_direct, wants_direct
+
+    if wants_direct(estimator, se, group, options):  # the blocks hold S_u (survey.sem.wishart_direct)
+        res = fit_direct(fit, model, data, estimator=estimator, missing=missing, group=group, se=se,
+                         **options)
+        return _finish(res, robust=res.pieces.scaled is not None, rescaled=True, spread=False)
     _check(estimator, missing, se, options, group)
     rows = unbiased_rows(model, data, group, options)
     robust = _robust_mlm(estimator, se, options)
     res = fit(model, rows, estimator=str(estimator).upper() if robust else "ML", missing="listwise",
               group=group, se=se, **options)
+    return _finish(res, robust=robust, rescaled=True)
+
+
+def _finish(res, *, robust: bool, rescaled: bool, spread: bool = True):
+    """The statistic (``rescaled``: of the spread rows), the vcov and the measures of the module notes."""
+    from survey.sem.fitmeasures import rmsea_ci
+    from survey.sem.measures.robust import rmsea_value
+
     blocks = res.stats.groups
     n_g = np.array([b.n for b in blocks], dtype=float)
-    factor = (n_g - 1.0) / n_g
-    res.pieces.stat = float(factor @ _chisq_by_group(res.mg, blocks, res.theta_full))
-    base = res.baseline
-    base.stat = float(factor @ _chisq_by_group(base.mg, blocks, base.mg.k @ base.theta))
+    if rescaled:
+        factor = (n_g - 1.0) / n_g
+        res.pieces.stat = float(factor @ _chisq_by_group(res.mg, blocks, res.theta_full))
+        base = res.baseline
+        base.stat = float(factor @ _chisq_by_group(base.mg, blocks, base.mg.k @ base.theta))
+    else:  # FIML: lavaan's 2 (N_g - 1) F_g (survey.sem.wishart_fiml)
+        from survey.sem.wishart_fiml import rescale_fiml
+
+        rescale_fiml(res, _chisq_by_group)
     n, g = float(n_g.sum()), len(blocks)
     res._vcov = res._vcov * n / (n - g)
-    if robust:  # the sandwich and the SB factor with lavaan's raw-data Gamma (survey.sem.wishart_robust)
+    if robust and not spread:  # the scaled tests' T (their factors are lavaan's already)
+        from survey.sem.wishart_fiml import restat
+
+        restat(res)
+    elif robust and rescaled:  # the sandwich and the SB factor with lavaan's Gamma (sem.wishart_robust)
         from survey.sem.wishart_robust import rescale_robust
 
         rescale_robust(res, n)
@@ -124,12 +159,19 @@ def fit_wishart(fit, model: str, data: pd.DataFrame, *, estimator: str = "ML", m
         from survey import distributions as sps
 
         fm["rmsea.pvalue"] = float(sps.ncx2.sf(t, df, (n - g) * df * 0.05**2 / g))
-    if robust and res.pieces.scaled is not None:  # the scaled / robust RMSEA with N - G too
+    if robust and rescaled and res.pieces.scaled is not None:  # the scaled / robust RMSEA with N - G too
         from survey.sem.wishart_robust import scaled_rmsea
 
         fm.update(scaled_rmsea(res, n - g, g))
+    if not rescaled:  # FIML: the FIML-corrected robust RMSEA with N - G (survey.sem.wishart_fiml)
+        from survey.sem.wishart_fiml import fiml_robust_rmsea
+
+        robust_rmsea = fiml_robust_rmsea(res, n - g, g)
+        fm.update({k: v for k, v in robust_rmsea.items() if k in fm})
     res.__dict__["_fit"] = fm
     res.__dict__["_fit_all"] = _all_measures(res, fm)
+    if not rescaled:
+        res.__dict__["_fit_all"].update({k: v for k, v in robust_rmsea.items() if k in res._fit_all})
     res.likelihood = "wishart"
     return res
 

@@ -1,6 +1,6 @@
 """likelihood="wishart" with estimator MLM (lavaan 0.6.14: robust.sem SEs and the Satorra-Bentler test; also
 mimic="EQS" with MLM, which is the same fit) or MLR (robust.huber.white, yuan.bentler.mplus), one group,
-complete data.
+complete data (several groups: survey.sem.wishart_direct).
 
 survey.sem.wishart fits the rows spread by sqrt(N / (N - 1)) (their divisor-N moments are S_u); their ADF
 Gamma is then (N / (N - 1))^2 times the Gamma of the data, whereas lavaan keeps the data's Gamma (divisor N)
@@ -64,5 +64,8 @@ def scaled_rmsea(res, n: float, g: int) -> dict[str, float]:
     """The scaled and robust RMSEA family with lavaan's N - G of the Wishart likelihood."""
     from survey.sem.measures.measures import scaled_measures
 
-    out = scaled_measures(res.pieces.scaled, res.baseline.scaled, int(round(n)), g)
+    test, base = res.pieces.scaled, res.baseline.scaled
+    robust = {} if test.robust is None or base is None or base.robust is None else \
+        {"robust": test.robust, "robust_base": base.robust}  # scaled.shifted: from Satorra-Bentler
+    out = scaled_measures(test, base, int(round(n)), g, **robust)
     return {k: float(out[k]) for k in RMSEA_KEYS if k in out}

@@ -23,6 +23,7 @@ missing values in exogenous variable(s), while fixed.x = TRUE").
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -35,6 +36,8 @@ from survey.sem.data.moments import GroupStats, check_cases, numeric_columns
 from survey.sem.model.moments import h1_information, h1_scores, vech_index
 
 LOG2PI = float(np.log(2 * np.pi))
+UNBIASED: ContextVar[bool] = ContextVar("unbiased_cov", default=False)  # likelihood="wishart" (sem.wishart)
+MPLUS: ContextVar[bool] = ContextVar("mplus_ls", default=False)  # mimic="Mplus" weights (sem.mimic_mplus_ls)
 MISSING = {"listwise": "listwise", "fiml": "ml", "ml": "ml", "direct": "ml", "ml.x": "ml.x"}
 
 
@@ -92,6 +95,7 @@ class CompleteBlock(GroupStats):
     def h1_information(self, meanstructure: bool) -> tuple[np.ndarray, np.ndarray]:
         a1 = h1_information(self.cov, meanstructure)
         s1 = h1_scores(self.raw, self.cov, self.mean, meanstructure)
+        s1 = s1 - s1.mean(axis=0)  # W Gamma W; the scores' mean is W (S - S_u) when cov holds S_u (UNBIASED)
         return a1, s1.T @ s1 / self.n
 
 
@@ -143,9 +147,12 @@ def complete_block(x: np.ndarray, names: list[str], x_index: list[int], label: s
     check_cases(x, list(names), label=label)
     mean = x.mean(axis=0)
     c = x - mean
-    return CompleteBlock(
-        label, int(x.shape[0]), c.T @ c / x.shape[0], mean, x, names=list(names), x_index=list(x_index)
+    divisor = x.shape[0] - 1 if UNBIASED.get() else x.shape[0]  # lavaan sample.cov.rescale = FALSE
+    block = CompleteBlock(
+        label, int(x.shape[0]), c.T @ c / divisor, mean, x, names=list(names), x_index=list(x_index)
     )
+    block.mplus = MPLUS.get()
+    return block
 
 
 def missing_block(

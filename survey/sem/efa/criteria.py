@@ -19,6 +19,8 @@
   Q2 = sum L2 * ((1 - LL^2) L2).
 * partially specified target (Browne 1972; 2001): Q = sum (W * (L - B))^2 over the target B's cells with
   weight W = 1 (``target_mask``), dQ/dL = 2 W (L - B).
+* simplimax (Kiers 1994, Psychometrika 59): Q = sum of the k smallest L2 (lavaan's k = p, the number of
+  rows; every cell with L2 <= the k-th smallest counts), dQ/dL = 2 ID * L, ID the indicator of those cells.
 * bi-factor quartimin and geomin (Jennrich & Bentler 2011, Psychometrika 76; 2012, 77): the criterion on
   the group factors' columns 2..m, the general factor (column 1) unconstrained (gradient 0).
 """
@@ -29,7 +31,7 @@ import numpy as np
 
 CF_NAMED = ("cf-quartimax", "cf-varimax", "cf-equamax", "cf-parsimax", "cf-facparsim")
 EXTRA = ("cf", *CF_NAMED, "quartimax", "bentler", "entropy", "infomax", "mccammon", "oblimax", "tandem1",
-         "tandem2", "pst", "biquartimin", "bigeomin")
+         "tandem2", "pst", "biquartimin", "bigeomin", "simplimax")
 
 
 def cf_kappa(method: str, p: int, m: int, cf_gamma: float = 0.0) -> float:
@@ -110,6 +112,13 @@ def tandem(lam: np.ndarray, second: bool) -> tuple[float, np.ndarray]:
     return (float(q), g1 - g2) if second else (float(-q), -g1 - g2)
 
 
+def simplimax(lam: np.ndarray) -> tuple[float, np.ndarray]:
+    l2 = lam * lam
+    small = np.sort(l2, axis=None)[lam.shape[0] - 1]
+    ind = (l2 <= small).astype(float)
+    return float(np.sum(l2 * ind)), 2 * ind * lam
+
+
 def pst(lam: np.ndarray, target: np.ndarray, mask: np.ndarray) -> tuple[float, np.ndarray]:
     diff = mask * lam - mask * target
     return float(np.nansum(diff * diff)), np.nan_to_num(2 * diff)
@@ -133,4 +142,4 @@ def extra_criterion(method: str, lam: np.ndarray, base, cf_gamma: float = 0.0, t
     if method == "pst":
         return pst(lam, np.asarray(target, dtype=float), np.asarray(target_mask, dtype=float))
     return {"bentler": bentler, "entropy": entropy, "infomax": infomax, "mccammon": mccammon,
-            "oblimax": oblimax}[method](lam)
+            "oblimax": oblimax, "simplimax": simplimax}[method](lam)

@@ -63,8 +63,7 @@ def pop_rotation(options: dict) -> RotationOptions:
     args = {str(k).replace(".", "_"): v for k, v in dict(options.pop("rotation_args", None) or {}).items()}
     if method not in METHODS + ("none",):
         why = ("lavaan 0.6.14 fails on it in efa() blocks: 'non-numeric argument to mathematical function'"
-               if method == "promax" else "lavaan also has simplimax: not yet here" if method == "simplimax"
-               else "not one of lavaan's rotation methods")
+               if method == "promax" else "not one of lavaan's rotation methods")
         raise SurveyInputError(f"rotation={method!r} is not available ({why}; available: "
                                f"{', '.join(METHODS)}, none)", field="rotation", value=method)
     if se not in ROTATION_SE:

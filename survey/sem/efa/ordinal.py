@@ -49,7 +49,7 @@ def rotate_ordinal(fit, opt, se: str = "default"):
     from survey.sem.ordinal.objective import OrdinalStructure, weight_matrix, weighted
 
     if opt.method == "none":
-        return fit
+        return _lavaan_signs(fit)
     structure = fit.structure
     if type(structure) is not OrdinalStructure:
         raise SurveyInputError("efa() blocks with ordered items and observed covariates are not available "
@@ -90,3 +90,34 @@ def rotate_ordinal(fit, opt, se: str = "default"):
                               warnings=warnings)
     out.rotation = opt
     return out
+
+
+def _lavaan_signs(fit):
+    """rotation = "none": the echelon solution with lavaan's signs (factor k loads positively on the
+    block's k-th item, :func:`survey.sem.efa.rotated.lavaan_signs`), thresholds unchanged."""
+    from survey.sem.efa.rotated import _block, efa_sets, transform
+    from survey.sem.ordinal.estimates import estimates_table
+    from survey.sem.ordinal.objective import OrdinalStructure
+
+    structure = fit.structure
+    if type(structure) is not OrdinalStructure:
+        return fit
+    pt = structure.ram.partable
+    t_ram, th = structure.split(fit.theta)
+    values = _row_values(structure, t_ram)
+    free = pt["free"].to_numpy()
+    flip = np.ones(fit.theta.size)
+    for lvs, ovs in efa_sets(pt).values():
+        lam, _, _ = _block(pt, values, lvs, ovs)
+        signs = np.where(np.diag(lam[: len(lvs)]) < 0, -1.0, 1.0)
+        if (signs > 0).all():
+            continue
+        factor = transform(pt, np.ones(len(pt)), lvs, np.diag(signs))
+        flip[free[free > 0] - 1] *= factor[free > 0]
+        values = transform(pt, values, lvs, np.diag(signs))
+    if (flip > 0).all():
+        return fit
+    theta = fit.theta * flip
+    vcov = fit.vcov_matrix * np.outer(flip, flip)
+    table = estimates_table(structure, theta, vcov, fit.sample)
+    return dataclasses.replace(fit, parameter_table=table, vcov_matrix=vcov, theta=theta)

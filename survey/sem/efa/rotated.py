@@ -132,6 +132,13 @@ def lavaan_signs(pt: pd.DataFrame, theta: np.ndarray, vcov: np.ndarray, sets,
     return theta * flip, vcov * np.outer(flip, flip)
 
 
+def unrotated_signs(mg, theta: np.ndarray) -> np.ndarray:
+    """rotation = "none": the echelon solution with lavaan's signs (:func:`lavaan_signs`; lavaan reports
+    the unrotated solution as its corner extraction starts it, no reflection of negative column sums)."""
+    pt = mg.partable
+    return lavaan_signs(pt, theta, np.zeros((len(theta), len(theta))), efa_sets(pt), mg)[0]
+
+
 def rotated_values(pt: pd.DataFrame, values: np.ndarray, sets, opt: RotationOptions,
                    starts: dict | None = None) -> tuple[np.ndarray, dict]:
     """Every row's value with each block rotated (``starts``: block -> the rotation to start GPA from, one

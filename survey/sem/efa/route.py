@@ -4,8 +4,10 @@ lavaan 0.6.14 fits efa() blocks with every estimator, groups, ordered items, wei
 explicit constraints. Here: ML, MLR and the other normal-theory estimators of the one engine, complete data
 or FIML, groups (each rotated on its own, as lavaan; also efa() inside 'group:' blocks, the same blocks in
 each; group.equal on the observed variables' parameters, and loadings with or without lv.variances /
-lv.covariances: survey.sem.efa.equal), sampling weights and clusters; ordered items in one group
-(survey.sem.efa.ordinal); the others are refused with a one-line error until they are reproduced (never an
+lv.covariances: survey.sem.efa.equal), sampling weights and clusters; continuous least squares (standard or
+robust.sem SEs; groups without group.equal: survey.sem.efa.ls); ordered items in one group
+(survey.sem.efa.ordinal) or in groups without group.equal (survey.sem.efa.ordinal_groups); the others are
+refused with a one-line error until they are reproduced (never an
 unrotated solution reported as rotated).
 Without efa() in the model lavaan ignores the rotation options, and so do we.
 """
@@ -50,13 +52,16 @@ def check_efa_route(model: str, options: dict, *, least_squares: bool, ordinal: 
             options.pop(key, None)
         return
     what = None
-    if least_squares and (group is not None or resampling or weighted or _constrained(model)):
-        what = ("the least-squares estimators (GLS, ULS, DWLS, WLS) beside groups, weights, the bootstrap "
+    if least_squares and (resampling or weighted or _constrained(model)):
+        what = ("the least-squares estimators (GLS, ULS, DWLS, WLS) beside weights, the bootstrap "
                 "or explicit constraints")
+    elif least_squares and group is not None and normalize_group_equal(group_equal):
+        what = "the least-squares estimators (GLS, ULS, DWLS, WLS) beside groups and group_equal"
     elif least_squares:
         return  # rotated after the least-squares fit (ls_rotation)
-    elif ordinal and group is not None:
-        what = "ordered items and groups"
+    elif ordinal and group is not None and (normalize_group_equal(group_equal) or resampling or weighted
+                                            or _constrained(model)):
+        what = "ordered items and groups beside group_equal, weights, the bootstrap or explicit constraints"
     elif ordinal and (resampling or _constrained(model)):
         what = "ordered items and the bootstrap or explicit constraints"
     elif ordinal:
@@ -84,10 +89,12 @@ def ordinal_rotation(model: str, options: dict, se: str = "default"):
     if not isinstance(model, str) or not has_efa(model):
         return lambda fit: fit
     from survey.sem.efa.ordinal import rotate_ordinal
+    from survey.sem.efa.ordinal_groups import rotate_ordinal_groups
     from survey.sem.efa.rotated import pop_rotation
 
     opt = pop_rotation(options)
-    return lambda fit: rotate_ordinal(fit, opt, se)
+    return lambda fit: rotate_ordinal_groups(fit, opt, se) if getattr(fit, "blocks", None) is not None \
+        else rotate_ordinal(fit, opt, se)
 
 
 def ls_rotation(model: str, options: dict):

@@ -90,10 +90,36 @@ def weight_matrix(estimator: str, block: BlockStats, meanstructure: bool = False
     else:
         gamma = gamma_adf_fixed_x(block.raw, x_index, meanstructure) if x_index else gamma_adf(block.raw,
                                                                                                meanstructure)
+        gamma = mplus_gamma(block, gamma, meanstructure)
     free = ~fixed_x_moments(p_of(block), x_index, meanstructure)  # fixed.x: the covariates' rows are 0
     out = np.zeros_like(gamma)
     sub = np.ix_(free, free)
     out[sub] = np.diag(1.0 / np.diag(gamma[sub])) if estimator == "DWLS" else np.linalg.inv(gamma[sub])
+    return out
+
+
+def mplus_gls_weight(w: np.ndarray, block: BlockStats) -> np.ndarray:
+    """GLS's WLS.V under mimic="Mplus" with a mean structure (lav_samplestats_from_data): its mean block
+    times N / (N - 1); lavaan uses it for the information only (the GLS objective reads S^-1 itself)."""
+    p = p_of(block)
+    out = w.copy()
+    out[:p, :p] *= block.n / (block.n - 1.0)
+    return out
+
+
+def mplus_gamma(block: BlockStats, gamma: np.ndarray, meanstructure: bool) -> np.ndarray:
+    """lavaan's ``Mplus.WLS`` Gamma under mimic="Mplus" (lav_samplestats_Gamma; survey.sem.mimic_mplus_ls):
+    the covariance block minus w w' - w_b w_b', w = vech(S) (divisor N - 1), w_b = (N - 1) / N w; other
+    blocks unchanged."""
+    if not getattr(block, "mplus", False):
+        return gamma
+    cov = sample_cov(block)
+    rows, cols = vech_index(cov.shape[0])
+    w = cov[rows, cols]
+    n = float(block.n)
+    out = gamma.copy()
+    k = cov.shape[0] if meanstructure else 0
+    out[k:, k:] -= (1.0 - ((n - 1.0) / n) ** 2) * np.outer(w, w)
     return out
 
 
@@ -164,13 +190,14 @@ def fit_ls(mg: MultiGroupModel, blocks, estimator: str, start: np.ndarray,
         model_moments = np.concatenate([imp.mean, sigma]) if ms else sigma
         return ss[g] - model_moments, moments_jacobian(ram, local, ms) @ mg.k[mg.index[g], :]
 
-    def normal_equations(theta):
+    def normal_equations(theta, weights=None):
+        weights = ws if weights is None else weights
         info, grad, quads = 0.0, 0.0, []
         for g in range(len(blocks)):
             e, d = residual_and_delta(theta, g)
-            info = info + cw[g] * d.T @ ws[g] @ d
-            grad = grad + cw[g] * d.T @ ws[g] @ e
-            quads.append(float(e @ ws[g] @ e))
+            info = info + cw[g] * d.T @ weights[g] @ d
+            grad = grad + cw[g] * d.T @ weights[g] @ e
+            quads.append(float(e @ weights[g] @ e))
         return info, grad, np.array(quads)
 
     theta, converged, it = _gauss_newton(normal_equations, cw, start, max_iter, tol, halving=False)
@@ -190,8 +217,11 @@ def fit_ls(mg: MultiGroupModel, blocks, estimator: str, start: np.ndarray,
         theta, converged, it = np.clip(sol.x, *bounds), bool(sol.success), it + int(sol.nit)
     info, _, quads = normal_equations(theta)
     chisq = float((ns - 1) @ quads)
+    if est == "GLS" and ms and any(getattr(b, "mplus", False) for b in blocks):  # survey.sem.mimic_mplus_ls
+        info = normal_equations(theta, [mplus_gls_weight(w, b) for w, b in zip(ws, blocks, strict=True)])[0]
     vcov = np.linalg.inv(info) / (ns.sum() - len(blocks))  # lavaan: N - G
     base_chisq, base_df, k = 0.0, 0, 0
+    from survey.sem.baseline import independent_x
     for g, block in enumerate(blocks):
         xs = [mg.ov.index(v) for v in mg.models[g].names.ov_x]
         if cond[g]:  # y given x: intercepts, slopes and residual variances free, nothing fixed
@@ -200,6 +230,8 @@ def fit_ls(mg: MultiGroupModel, blocks, estimator: str, start: np.ndarray,
         else:
             fixed = fixed_x_moments(p, list(getattr(block, "x_index", []) or []), ms)
             keep = (rows == cols) | (np.isin(rows, xs) & np.isin(cols, xs))  # variances, covariates' cov.
+            if independent_x():  # mimic="EQS": no covariates' covariances (survey.sem.baseline)
+                keep = rows == cols
             keep = np.concatenate([np.ones(p, bool), keep]) if ms else keep  # means free
             keep &= ~fixed  # fixed.x: the covariates' moments fitted exactly (no residual, no df)
         a = np.eye(len(ss[g]))[:, keep]

@@ -51,9 +51,12 @@ def _gamma(block, meanstructure: bool) -> np.ndarray:
         from survey.sem.estimate.wls import gamma_pairwise
 
         return gamma_pairwise(pairwise, meanstructure)
+    from survey.sem.estimate.wls import mplus_gamma
+
     x_index = list(getattr(block, "x_index", []) or [])
-    return gamma_adf_fixed_x(block.raw, x_index, meanstructure) if x_index else gamma_adf(block.raw,
-                                                                                          meanstructure)
+    gamma = gamma_adf_fixed_x(block.raw, x_index, meanstructure) if x_index else gamma_adf(block.raw,
+                                                                                           meanstructure)
+    return mplus_gamma(block, gamma, meanstructure)  # mimic="Mplus" (survey.sem.mimic_mplus_ls)
 
 
 def _pieces(mg, blocks, estimator: str, theta: np.ndarray | None):
@@ -87,7 +90,10 @@ def robust_vcov(mg, blocks, estimator: str, theta: np.ndarray, e_inv: np.ndarray
     """The sandwich vcov of the module notes (``blocks``: one complete-data block per group; ``e_inv``:
     E^-1 under explicit constraints, the augmented inverse of survey.sem.ls_constrained)."""
     parts = _pieces(mg, blocks, estimator, theta)
-    b = sum(f * d.T @ w @ gam @ w @ d for f, d, w, gam in parts)
+    listed = list(blocks) if isinstance(blocks, (list, tuple)) else [blocks]
+    # mimic="Mplus": the meat weighted f_g^2 / f1_g, f1_g = (N_g - 1) / N (lav_model_nvcov_robust_sem)
+    meat = [blk.n / (blk.n - 1.0) if getattr(blk, "mplus", False) else 1.0 for blk in listed]
+    b = sum(m * f * d.T @ w @ gam @ w @ d for m, (f, d, w, gam) in zip(meat, parts, strict=True))
     if e_inv is None:
         e_inv = np.linalg.inv(sum(f * d.T @ w @ d for f, d, w, _ in parts))
     ntotal = sum(blk.n for blk in (blocks if isinstance(blocks, (list, tuple)) else [blocks]))

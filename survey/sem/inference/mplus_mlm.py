@@ -1,4 +1,4 @@
-"""Estimator MLM under ``mimic = "Mplus"`` (lavaan 0.6.14 ``lav_model_nvcov_robust_sem``,
+"""Estimators MLM and MLMV under ``mimic = "Mplus"`` (lavaan 0.6.14 ``lav_model_nvcov_robust_sem``,
 ``lav_model_information_expected_MLM``, ``lav_test_satorra_bentler``): robust.sem and the Satorra-Bentler
 test with the information at the sample moments.
 
@@ -12,7 +12,9 @@ Gamma_g the ADF covariance of the moments (divisor N_g):
     U     = bdiag(f_g W_g(S)) - bdiag(f_g W_g(S)) Delta E^-1 Delta' bdiag(f_g W_g(S)),
     c     = tr(U bdiag(Gamma_g / f_g)) / df,  T_SB = T / c      (Satorra & Bentler 1994)
 
-the same for the baseline model. Everything else of the MLM fit (estimates, T, logl) is unchanged.
+the same for the baseline model; MLMV's scaled.shifted test takes tr(U bdiag(Gamma_g / f_g)) and
+tr((U bdiag(Gamma_g / f_g))^2) of the same U (tests/fixtures/wishart_options: mplus_mlmv). Everything
+else of the MLM fit (estimates, T, logl) is unchanged.
 """
 
 from __future__ import annotations
@@ -61,11 +63,28 @@ def apply_mplus_mlm(res) -> None:
     res._vcov = info.vcov
     if res.information is not None:
         res.information.vcov = info.vcov
-    res.pieces.scaled = satorra_bentler(float(res.pieces.stat), float(res.pieces.df), *pieces)
+    method = res.pieces.scaled.method if res.pieces.scaled is not None else "satorra.bentler"
+    res.pieces.scaled = _test(method, res.mg, blocks, res.theta, float(res.pieces.stat),
+                              float(res.pieces.df), pieces)
     base = res.baseline
     if base is not None and getattr(base, "scaled", None) is not None:
         _, bpieces = mplus_sem(base.mg, blocks, base.theta, deltas(base.mg, base.theta))
-        base.scaled = satorra_bentler(float(base.stat), float(base.df), *bpieces)
+        base.scaled = _test(method, base.mg, blocks, base.theta, float(base.stat), float(base.df), bpieces)
     res.partable = res._fill_partable(res.mg.partable.copy())
     for key in ("_fit", "_fit_all"):
         res.__dict__.pop(key, None)
+
+
+def _test(method: str, mg, blocks, theta: np.ndarray, stat: float, df: float, pieces):
+    """Satorra-Bentler from the notes' pieces; MLMV's scaled.shifted from the same U Gamma (lavaan
+    ``lav_test_satorra_bentler``: under Mplus only its labels differ) with W_g(S) and E^-1."""
+    if method != "scaled.shifted":
+        return satorra_bentler(stat, df, *pieces)
+    from survey.sem.inference.adjusted import requested_test
+    from survey.sem.inference.information import deltas
+
+    e = pieces[0]
+    if is_singular(e)[0]:
+        return satorra_bentler(stat, df, *pieces)
+    return requested_test(method, stat, df, mg, blocks, theta, deltas(mg, theta), symmetric_inverse(e),
+                          weight=lambda b, sigma, mu, ms: h1_weight(b, b.cov, ms))

@@ -21,7 +21,10 @@ carry Delta, so the correlations' derivative is 0); they are identified, and kep
 equal across groups. sepc.lv scales a loading's epc by the factor's SD in its group, sepc.all also divides by
 the latent response's SD 1 / Delta_i (an intercept's epc by that SD only); a residual covariance's epc
 is divided by sqrt(theta_ii theta_jj) (lavaan's ``cov.std = TRUE``). A continuous item (mixed data)
-has no scale factor, and its SD is its model-implied ``sqrt(Sigma_ii)``.
+has no scale factor, and its SD is its model-implied ``sqrt(Sigma_ii)``. After threshold formulas
+(``item | 0*t1``, ``c(-0.2, -0.3)*t1``) the fixed thresholds are freed at their values too, as lavaan scores
+them (sepc.lv = epc, sepc.all = epc over the latent response's SD, as an intercept's;
+tests/fixtures/audit16/make_audit16_thgroups.R).
 """
 
 from __future__ import annotations
@@ -52,7 +55,7 @@ def _extended(group, start: int):
     values = list(pt.loc[freed, "ustart"].fillna(0.0).astype(float))
     rows = [(r.lhs, r.op, r.rhs) for r in pt[freed].itertuples(index=False)]
     pt.loc[freed, "free"] = n_ram + 1 + np.arange(int(freed.sum()))
-    cands = _candidates(pt[pt["op"] != ":="], items, lv)
+    cands = _candidates(pt[pt["op"] != ":="], items, lv, _covariates(group))
     top = int(pt["free"].max())
     extra = pd.DataFrame([dict(id=int(pt["id"].max()) + k + 1, lhs=a, op=op, rhs=b, user=10, block=1, group=1,
                                free=top + k + 1, ustart=0.0, exo=0, label="", plabel="")
@@ -69,7 +72,17 @@ def _extended(group, start: int):
     index = np.concatenate([group.index[:n_ram], start + np.arange(new), rest]).astype(int)
     scale_rows = [(items[i], "~*~", items[i]) for i in fixed_scale]
     values = values + [0.0] * len(cands) + [1.0] * len(fixed_scale)
-    return replace(group, ram=RAMModel(ext), index=index), values, rows + cands + scale_rows
+    # fixed thresholds of threshold formulas (item | 0*t1): freed at their values, as lavaan scores them
+    fixed_th = sorted((group.fixed or {}).items())
+    th_var = np.asarray(group.layout.th_var, dtype=int)
+    ov = list(group.ram.ov)
+    th_rows = []
+    for k, (pos, value) in enumerate(fixed_th):
+        index[n_ram + new + pos] = start + new + len(fixed_scale) + k
+        th_rows.append((ov[th_var[pos]], "|", f"t{pos - int(np.sum(th_var < th_var[pos])) + 1}"))
+        values.append(float(value))
+    return (replace(group, ram=RAMModel(ext), index=index, fixed=None), values,
+            rows + cands + scale_rows + th_rows)
 
 
 def _standardized(table: pd.DataFrame, g: int, rows, epc: np.ndarray, sd_ov: dict) -> pd.DataFrame:
@@ -90,12 +103,16 @@ def _standardized(table: pd.DataFrame, g: int, rows, epc: np.ndarray, sd_ov: dic
             all_ = lv_ / sd_ov.get(b, 1.0)
         elif op == "~1" and a in sd_lv:  # a latent mean: in the factor's SD units (sepc.all the same)
             lv_ = all_ = d / sd_lv[a]
-        elif op == "~1":
+        elif op in ("~1", "|"):  # an intercept, a threshold: in the latent response's SD
             lv_, all_ = d, d / sd_ov.get(a, 1.0)
         elif op == "~*~":  # a scale factor standardizes to 1 (lavaan: sepc.all = sign(epc))
             lv_, all_ = d, np.sign(d)
-        else:
-            lv_, all_ = d, d / np.sqrt(var[a] * var[b])
+        elif op == "~":  # std.lv scales the factors, std.all every variable (sepc.nox: not x, _with_nox)
+            lv_ = d * sd_lv.get(b, 1.0) / sd_lv.get(a, 1.0)
+            all_ = d * sd_lv.get(b, sd_ov.get(b, 1.0)) / sd_lv.get(a, sd_ov.get(a, 1.0))
+        else:  # lavaan's cov.std: a factor covariance in the (residual) SDs in sepc.lv too
+            all_ = d / np.sqrt(var[a] * var[b])
+            lv_ = all_ if a in sd_lv else d
         out.append((lv_, all_))
     return pd.DataFrame(out, columns=["sepc.lv", "sepc.all"])
 
@@ -193,5 +210,10 @@ def equal_group_modification_indices(fit) -> pd.DataFrame:
         std = _standardized(fit.parameter_table, g, cand, epc[mine], _sd_ov(fit.blocks[g], fit.theta))
         out["sepc.lv"], out["sepc.all"] = std["sepc.lv"].to_numpy(), std["sepc.all"].to_numpy()
         out["sepc.nox"] = out["sepc.all"]
+        xs = _covariates(fit.blocks[g])
+        on_x = ((out["op"] == "~") & out["rhs"].isin(xs)).to_numpy()
+        if on_x.any():  # sepc.nox: a regression on a covariate is not scaled by the covariate's SD
+            sd_x = dict(zip(xs, np.sqrt(np.diag(fit.blocks[g].sample.x_cov)), strict=True))
+            out.loc[on_x, "sepc.nox"] = out.loc[on_x, "sepc.all"] / out.loc[on_x, "rhs"].map(sd_x)
         frames.append(out[ok[mine]])
     return pd.concat(frames, ignore_index=True)[COLUMNS]

@@ -290,7 +290,8 @@ def _fit(model: str, data: pd.DataFrame, choice: choices.Choice, ordered, missin
     delta = structure.jacobian(theta)
     n = sample.nobs
     try:
-        v = tests.vcov(delta, weight, sample.gamma, n - 1, robust=choice.se == "robust.sem")
+        v = tests.vcov(delta, weight, tests.meat_gamma(sample.gamma, n), n - 1,
+                       robust=choice.se == "robust.sem")
     except np.linalg.LinAlgError as exc:
         raise EstimationError("the model is not identified (singular information matrix)") from exc
     resid = s - structure.moments(theta).stats
@@ -299,7 +300,7 @@ def _fit(model: str, data: pd.DataFrame, choice: choices.Choice, ordered, missin
     test_list = [tests.standard(2 * n * fmin, df)]
     robust_kinds = [kind for kind in choice.tests if kind != choices.BROWNE]
     if robust_kinds:
-        tr, tr2 = tests.ugamma_traces(delta, weight, sample.gamma)
+        tr, tr2 = tests.ugamma_traces(delta, weight, tests.test_gamma(sample.gamma, n))
         test_list += [tests.robust_test(kind, test_list[0].stat, df, tr, tr2) for kind in robust_kinds]
     measures = fm.fit_measures(structure, theta, sample, weight, test_list, fmin, delta, v)
     if choices.BROWNE in choice.tests:  # reported beside the others, not in the fit measures (lavaan)

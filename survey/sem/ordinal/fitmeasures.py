@@ -41,7 +41,7 @@ def _baseline(structure: OrdinalStructure, sample, weight: np.ndarray, kind: str
     df = nstat - nth
     out = [tests.standard(stat, df)]
     if kind != "standard":
-        tr, tr2 = tests.ugamma_traces(d0, weight, sample.gamma)
+        tr, tr2 = tests.ugamma_traces(d0, weight, tests.test_gamma(sample.gamma, sample.nobs))
         out.append(tests.robust_test(kind, stat, df, tr, tr2))
     return out
 

@@ -106,7 +106,7 @@ def _baseline_tr2(groups, weights) -> float:
         nth = g.layout.nuni  # thresholds, means and variances stay free in the baseline
         d0 = np.zeros((g.sample.wls_obs.size, nth))
         d0[:nth, :nth] = np.eye(nth)
-        total += tests.ugamma_traces(d0, w, g.sample.gamma)[1]
+        total += tests.ugamma_traces(d0, w, tests.test_gamma(g.sample.gamma, g.nobs))[1]
     return total
 
 

@@ -92,10 +92,11 @@ class OrdinalInvariance:
 
 def ordinal_invariance(model: str, data, group: str, steps=("configural", "thresholds", "loadings"),
                        missing: str = "listwise", partial: bool = True, max_free: int = 3,
-                       groups=None) -> OrdinalInvariance:
+                       groups=None, parameterization: str = "delta") -> OrdinalInvariance:
     """Fit the steps (module docstring) in order; a failed step is released partially (``partial``, at
     most ``max_free`` constraints per step); a step after a failed one is not fitted. ``groups``: the
-    group values compared, in this order."""
+    group values compared, in this order; ``parameterization``: lavaan's delta or theta (each step the
+    same model, identified by the items' residual variances instead of their scale factors)."""
     steps = list(steps)
     unknown = [s for s in steps if s not in STEPS]
     if unknown:
@@ -113,7 +114,7 @@ def ordinal_invariance(model: str, data, group: str, steps=("configural", "thres
 
     def refit(name: str, step: str):
         fit = fit_ordinal_groups(model, data, group, group_equal=STEPS[step], missing=missing,
-                                 group_partial=tuple(freed), groups=groups)
+                                 group_partial=tuple(freed), groups=groups, parameterization=parameterization)
         fits[name] = fit
         warnings.extend(f"{name}: {w}" for w in fit.warnings or [])
         row = _row(step, fit, previous, name)

@@ -15,10 +15,11 @@ covariance's EPC is divided by ``sqrt(theta_ii theta_jj)`` (lavaan's ``cov.std =
 
 With observed covariates (lavaan ``conditional.x``) the extended model is the conditional one
 (:class:`~survey.sem.ordinal.conditional.ConditionalStructure`: thresholds, slopes, residual polychorics),
-the candidates are the items' loadings and residual covariances and, as lavaan, the regressions of each
-factor on the other factors and on the covariates left out of the model; a regression's ``sepc.lv``
-scales its EPC by SD(predictor factor) / SD(outcome factor) (total SDs), ``sepc.all`` also by the
-covariate's SD, and ``sepc.nox`` is ``sepc.all`` except for covariates (``sepc.lv``).
+the candidates are lavaan's (:func:`_candidates`: loadings, residual covariances, factor covariances and
+the regressions among the variables of the model's regressions, an item regressed on a covariate scored as
+regressions, not as loadings); a regression's ``sepc.lv`` scales its EPC by SD(predictor factor) /
+SD(outcome factor) (total SDs), ``sepc.all`` by the SDs of the predictor and the outcome whatever they are,
+and ``sepc.nox`` is ``sepc.all`` except for covariates (not scaled by their SD).
 
 With continuous items among them (lavaan's mixed ``WLS.obs``; with covariates
 :class:`~survey.sem.ordinal.mixed_cx_model.MixedConditionalStructure`) the extension is the same, and an
@@ -41,19 +42,36 @@ from survey.sem.ordinal.objective import OrdinalStructure, weight_matrix, weight
 COLUMNS = ["lhs", "op", "rhs", "mi", "epc", "sepc.lv", "sepc.all"]
 
 
-def _candidates(pt: pd.DataFrame, ov: list[str], lv: list[str]) -> list[tuple[str, str, str]]:
+def total_sd_lv(table: pd.DataFrame, lv: list[str]) -> dict:
+    """Each factor's model-implied total SD, as lavaan's std.lv scales by it (a nonzero loading's
+    ``std.lv / est``; else the SD of its variance row): for an endogenous factor its variance row is a
+    residual one."""
+    own = {r.lhs: np.sqrt(r.est) for r in table.itertuples() if r.op == "~~" and r.lhs == r.rhs
+           and r.lhs in lv}
+    loads = table[(table["op"] == "=~") & (table["est"] != 0)]
+    return own | dict(zip(loads["lhs"], loads["std.lv"] / loads["est"], strict=True))
+
+
+def _candidates(pt: pd.DataFrame, ov: list[str], lv: list[str],
+                covariates=()) -> list[tuple[str, str, str]]:
+    """The fixed-to-zero candidates lavaan 0.6.14 adds (``lav_partable_full`` with ``strict.exo``, as under
+    lavaan's ``conditional.x``, always so with ordered items), those of the model left out: every factor's
+    loading on every item ``ov`` that is not an outcome of a regression (``eqs.y``: such a loading is scored
+    as the regression instead), every pair of items' residual covariance, every pair of factors' (residual)
+    covariance, and among the variables of the regressions (``eqs``: their outcomes and predictors) each
+    one not a ``covariate`` regressed on each other one, except an indicator on a factor."""
     have = {(r.lhs, r.op, r.rhs) for r in pt.itertuples(index=False)}
     have |= {(r.rhs, r.op, r.lhs) for r in pt.itertuples(index=False) if r.op == "~~"}
-    out = [(f, "=~", v) for f in lv for v in ov if (f, "=~", v) not in have]
+    reg = pt[pt["op"].isin(["~", "<~"])]
+    eqs = list(dict.fromkeys([*pt.loc[pt["op"] == "~", "lhs"], *reg["rhs"]]))
+    eqs_y = [v for v in eqs if v not in set(covariates)]
+    indicators = set(pt.loc[pt["op"] == "=~", "rhs"])
+    out = [(f, "=~", v) for f in lv for v in ov if v not in eqs_y and (f, "=~", v) not in have]
     out += [(a, "~~", b) for i, a in enumerate(ov) for b in ov[i + 1:] if (a, "~~", b) not in have]
+    out += [(a, "~~", b) for i, a in enumerate(lv) for b in lv[i + 1:] if (a, "~~", b) not in have]
+    out += [(a, "~", b) for a in eqs_y for b in eqs if b != a and (a, "~", b) not in have
+            and not (a in indicators and b in lv)]
     return out
-
-
-def _regressions(pt: pd.DataFrame, lv: list[str], covariates: list[str]) -> list[tuple[str, str, str]]:
-    """With observed covariates lavaan also scores the regressions of each factor on the other factors and
-    on the covariates that the model leaves out."""
-    have = {(r.lhs, r.rhs) for r in pt.itertuples(index=False) if r.op == "~"}
-    return [(a, "~", b) for a in lv for b in lv + covariates if b != a and (a, b) not in have]
 
 
 def modification_indices(fit) -> pd.DataFrame:
@@ -65,9 +83,7 @@ def modification_indices(fit) -> pd.DataFrame:
     pt = structure.ram.partable
     ram = structure.ram
     items = [v for v in ram.ov if v not in covariates]
-    cands = _candidates(pt[pt["op"] != ":="], items, list(ram.lv))
-    if covariates:
-        cands += _regressions(pt, list(ram.lv), covariates)
+    cands = _candidates(pt[pt["op"] != ":="], items, list(ram.lv), covariates)
     if not cands:
         return pd.DataFrame(columns=COLUMNS)
     top = int(pt["free"].max())
@@ -111,10 +127,8 @@ def modification_indices(fit) -> pd.DataFrame:
         mi = n * score**2 / v
         epc = score / v
     table = estimates_table(structure, fit.theta, fit.vcov_matrix, fit.sample, defined=False)
-    sd_lv = {r.lhs: np.sqrt(r.est) for r in table.itertuples() if r.op == "~~" and r.lhs == r.rhs
-             and r.lhs in ram.lv}
-    theta_ii = {r.lhs: r.est for r in table.itertuples()
-                if r.op == "~~" and r.lhs == r.rhs and r.lhs in ram.ov}
+    sd_lv = total_sd_lv(table, list(ram.lv))
+    theta_ii = {r.lhs: r.est for r in table.itertuples() if r.op == "~~" and r.lhs == r.rhs}
     sd_ov = {v: 1.0 for v in ram.ov}
     if structure.parameterization == "theta":  # y* variances 1 / Delta^2
         sd_ov = {r.lhs: 1.0 / r.est for r in table.itertuples() if r.op == "~*~"}
@@ -127,9 +141,7 @@ def modification_indices(fit) -> pd.DataFrame:
             var[ordered] += 1.0 - np.diag(structure.conditional_sigma(t_ram))[ordered]
         sd_ov |= {ram.ov[k]: float(np.sqrt(w)) for k, w in zip(y_pos, var, strict=True)}
     sd_x = {}
-    if covariates:  # a factor's total SD (its loadings' std.lv / est), the covariates' SDs
-        loads = table[(table["op"] == "=~") & (table["est"] != 0)]
-        sd_lv = dict(zip(loads["lhs"], loads["std.lv"] / loads["est"], strict=True))
+    if covariates:  # the covariates' SDs
         sd_x = dict(zip(covariates, np.sqrt(np.diag(fit.sample.x_cov)), strict=True))
     rows = []
     for (a, op, b), m, d in zip(cands, mi, epc, strict=True):
@@ -139,16 +151,17 @@ def modification_indices(fit) -> pd.DataFrame:
         elif op == "=~":
             lv_ = d * sd_lv.get(a, 1.0)
             all_ = lv_ / sd_ov.get(b, 1.0)
-        elif op == "~":  # a factor on a factor or a covariate (lavaan's sepc.nox leaves x unscaled)
-            lv_ = d * sd_lv.get(b, 1.0) / sd_lv[a]
-            all_ = lv_ * sd_x.get(b, 1.0)
-        else:
-            lv_ = d
+        elif op == "~":  # std.lv scales the factors, std.all every variable (sepc.nox: not x)
+            lv_ = d * sd_lv.get(b, 1.0) / sd_lv.get(a, 1.0)
+            sd_b = sd_x[b] if b in sd_x else sd_lv.get(b, sd_ov.get(b, 1.0))
+            all_ = d * sd_b / sd_lv.get(a, sd_ov.get(a, 1.0))
+        else:  # lavaan's cov.std: a factor covariance in the (residual) SDs in sepc.lv too
             all_ = d / np.sqrt(theta_ii[a] * theta_ii[b])
+            lv_ = all_ if a in sd_lv else d
         row = dict(lhs=a, op=op, rhs=b, mi=float(m), epc=float(d), **{"sepc.lv": float(lv_),
                                                                      "sepc.all": float(all_)})
         if covariates:
-            row["sepc.nox"] = float(lv_ if b in sd_x and op == "~" else all_)
+            row["sepc.nox"] = float(all_ / sd_x[b] if b in sd_x and op == "~" else all_)
         rows.append(row)
     out = pd.DataFrame(rows, columns=COLUMNS + (["sepc.nox"] if covariates else []))
     return out[out["mi"].notna()].reset_index(drop=True)  # lavaan's na.remove: unidentified candidates

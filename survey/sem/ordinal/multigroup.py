@@ -411,7 +411,7 @@ def _inference(groups, weights, keys, theta, converged, choice=None) -> GroupFit
     a = sum(f * j.T @ weighted(w, j) for f, w, j in zip(fg, weights, jacs, strict=True))
     a_inv = np.linalg.inv(a)
     if choice.se == "robust.sem":
-        b = sum(f * weighted(w, j).T @ g.sample.gamma @ weighted(w, j)
+        b = sum(f * weighted(w, j).T @ tests.meat_gamma(g.sample.gamma, g.nobs) @ weighted(w, j)
                 for g, f, w, j in zip(groups, fg, weights, jacs, strict=True))
         vcov = a_inv @ b @ a_inv / (n_tot - len(groups))
     else:
@@ -424,7 +424,8 @@ def _inference(groups, weights, keys, theta, converged, choice=None) -> GroupFit
     if robust:
         w_all = np.concatenate([f * w for f, w in zip(fg, weights, strict=True)]) if weights[0].ndim == 1 \
             else block_diag(*[f * w for f, w in zip(fg, weights, strict=True)])
-        g_all = block_diag(*[g.sample.gamma / f for g, f in zip(groups, fg, strict=True)])
+        g_all = block_diag(*[tests.test_gamma(g.sample.gamma, g.nobs) / f for g, f in zip(groups, fg,
+                                                                                           strict=True)])
         tr, tr2 = tests.ugamma_traces(np.vstack(jacs), w_all, g_all)
         test_list += [tests.robust_test(kind, chisq, df, tr, tr2) for kind in robust]
     measures = group_measures(groups, weights, theta, test_list, jacs, fg, keys, moments)

@@ -146,15 +146,20 @@ class OrdinalResult(SEMResult):
     def modindices(self, minimum_value: float = 0.0, sort: bool = False) -> pd.DataFrame:
         """lavaan's ``modindices()`` (mi, epc, sepc.lv, sepc.all of every fixed-to-zero loading and residual
         covariance; :mod:`survey.sem.ordinal.modindices`); ordered items, one group or a configural
-        multi-group model (:mod:`survey.sem.ordinal.group_modindices`)."""
-        _not_with_tied_thresholds(self, "modindices", groups_only=True)
+        multi-group model (:mod:`survey.sem.ordinal.group_modindices`); after threshold formulas
+        (:mod:`survey.sem.ordinal.threshold_modindices`, with groups
+        :mod:`survey.sem.ordinal.equal_modindices`, their fixed thresholds scored as lavaan's)."""
         from survey.sem.ordinal.group_modindices import group_modification_indices
         from survey.sem.ordinal.modindices import modification_indices
 
-        if getattr(self, "tied_thresholds", False):  # threshold formulas, one group
+        if getattr(self, "tied_thresholds", False) and self.single:  # threshold formulas, one group
             from survey.sem.ordinal.threshold_modindices import tied_modification_indices
 
             out = tied_modification_indices(self)
+        elif getattr(self, "tied_thresholds", False):  # and groups: the extended-model route
+            from survey.sem.ordinal.equal_modindices import equal_group_modification_indices
+
+            out = equal_group_modification_indices(self)
         else:
             out = modification_indices(self) if self.single else group_modification_indices(self)
         if minimum_value > 0:
@@ -169,6 +174,12 @@ class OrdinalResult(SEMResult):
         from survey.sem.ordinal.residuals import ordinal_residuals
 
         return ordinal_residuals(self, type)
+
+    def lav_residuals_summary(self) -> list:
+        """lavaan's ``lavResiduals(fit)$summary``: not here yet for ordered items (refused in one line)."""
+        raise SurveyInputError("lavResiduals()' summary (srmr with its SE, usrmr) is not available yet with "
+                               "ordered items (available: residuals(type), fit_measures() srmr / crmr)",
+                               field="ordered")
 
     def score_tests(self) -> pd.DataFrame:
         """lavaan's ``lavTestScore(fit)$uni``: univariate score tests of the equality constraints (shared
@@ -229,15 +240,3 @@ class OrdinalResult(SEMResult):
         head = (f"<p>{html.escape(str(self.estimator))} ({state}), <i>N</i> = {int(np.sum(self.nobs))}; "
                 f"{fit_line.fit_html(self.measures, fit_line.test_method(self))}</p>")
         return head + self.estimates().to_html(index=False, float_format=lambda v: f"{v:.3f}")
-
-
-def _not_with_tied_thresholds(fit, what: str, groups_only: bool = False) -> None:
-    """One-line refusal of what the tied / fixed thresholds of threshold formulas do not carry yet
-    (``groups_only``: available with one group)."""
-    if getattr(fit, "tied_thresholds", False) and not (groups_only and fit.single):
-        where = " with group=" if groups_only else ""
-        raise SurveyInputError(f"{what}() after threshold formulas (item | t1) with labels or fixed values"
-                               f"{where} is not available yet (available: estimates, fit measures, "
-                               "standardized solution, residuals"
-                               + ("; also vcov, vcov_std, score_tests; one group: modindices)" if groups_only
-                                  else ", vcov, vcov_std, score_tests, modindices)"), field="model")

@@ -211,7 +211,7 @@ DEFAULT_CONTINUOUS_STEPS = "configural,metric,scalar,strict"
 
 def ordinal_invariance_cli(model: str, data: pd.DataFrame, group: str, ordered: str, estimator: str,
                            missing: str, steps: str, partial: bool = True, max_free: int = 3,
-                           groups: list | None = None, **unsupported):
+                           groups: list | None = None, parameterization: str = "delta", **unsupported):
     """``survey invariance --ordered``: the options checked, then
     :func:`survey.sem.ordinal.invariance.ordinal_invariance` (the continuous default steps mean the
     ordinal ones). ``unsupported`` holds the continuous sequence's options (criterion, adjust,
@@ -239,7 +239,7 @@ def ordinal_invariance_cli(model: str, data: pd.DataFrame, group: str, ordered: 
         by_text = {str(v): v for v in pd.unique(data[group].dropna())} if group in data.columns else {}
         groups = [by_text.get(str(g), g) for g in groups]
     return ordinal_invariance(model, data, group, steps=chosen, missing=missing, partial=partial,
-                              max_free=max_free, groups=groups)
+                              max_free=max_free, groups=groups, parameterization=parameterization)
 
 
 def ignore_cluster(data, cluster: str | None, fit_it):

@@ -18,6 +18,7 @@ sample statistics (:mod:`survey.sem.ordinal.acov`):
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 import numpy as np
@@ -117,3 +118,17 @@ def robust_test(kind: str, stat: float, df: int, tr: float, tr2: float) -> Test:
 
 def _pvalue(stat: float, df: float) -> float:
     return float(chi2.sf(stat, df)) if df > 0 else float("nan")
+
+
+MPLUS: ContextVar[bool] = ContextVar("ordinal_mplus", default=False)  # mimic="Mplus" (sem.mimic_mplus_ord)
+
+
+def test_gamma(gamma: np.ndarray, n: float) -> np.ndarray:
+    """Gamma of the scaled tests: under mimic="Mplus" times (N - 1) / N (lav_test_satorra_bentler)."""
+    return gamma * ((n - 1.0) / n) if MPLUS.get() else gamma
+
+
+def meat_gamma(gamma: np.ndarray, n: float) -> np.ndarray:
+    """Gamma of robust.sem's meat: under mimic="Mplus" weighted f_g^2 / f1_g, i.e. times N_g / (N_g - 1)
+    (lav_model_nvcov_robust_sem)."""
+    return gamma * (n / (n - 1.0)) if MPLUS.get() else gamma

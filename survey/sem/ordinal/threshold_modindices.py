@@ -26,7 +26,7 @@ import pandas as pd
 
 from survey.errors import SurveyInputError
 from survey.sem.ordinal.estimates import estimates_table
-from survey.sem.ordinal.modindices import COLUMNS, _candidates
+from survey.sem.ordinal.modindices import COLUMNS, _candidates, total_sd_lv
 from survey.sem.ordinal.objective import OrdinalStructure, weight_matrix, weighted
 
 
@@ -93,8 +93,7 @@ def tied_modification_indices(fit) -> pd.DataFrame:
         mi = n * score**2 / v_ee
         epc = score / v_ee
     table = estimates_table(st, theta, fit.vcov_matrix, fit.sample, defined=False)
-    sd_lv = {r.lhs: np.sqrt(r.est) for r in table.itertuples() if r.op == "~~" and r.lhs == r.rhs
-             and r.lhs in ram.lv}
+    sd_lv = total_sd_lv(table, list(ram.lv))
     theta_ii = {r.lhs: r.est for r in table.itertuples() if r.op == "~~" and r.lhs == r.rhs and r.lhs in ov}
     out = []
     for (lhs, op, rhs), m, d in zip(cands, mi, epc, strict=True):

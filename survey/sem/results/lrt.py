@@ -27,6 +27,7 @@ from survey import distributions as sps
 from survey.errors import SurveyInputError
 from survey.sem.inference.tests import check_sb2001_difference
 from survey.sem.results.difference import difference_method, scaled_test_of  # noqa: F401  (re-exported)
+from survey.sem.score import ScoreTest, score_test  # noqa: F401  (re-exported: their old home)
 
 
 def lrt_table(models: list[dict[str, float]], names: list[str] | None = None,
@@ -104,34 +105,6 @@ def lav_test_lrt(*results: Any, names: list[str] | None = None) -> pd.DataFrame:
     return lrt_table(models, names, diffs=diffs, method=method)
 
 
-@dataclass
-class ScoreTest:
-    """lavTestScore: the total test, the univariate tests and the expected parameter changes."""
-
-    total: dict[str, float]
-    uni: pd.DataFrame
-    epc: np.ndarray
-
-
-def score_test(score: np.ndarray, information: np.ndarray, r: np.ndarray, n: int) -> ScoreTest:
-    """Total and univariate score tests of ``R theta = 0`` (pure: unit score and information)."""
-    q, m = len(score), r.shape[0]
-
-    def stat(rr: np.ndarray) -> tuple[float, np.ndarray]:
-        z = np.block([[information, rr.T], [rr, np.zeros((rr.shape[0], rr.shape[0]))]])
-        p11 = np.linalg.pinv(z)[:q, :q]
-        return float(n * score @ p11 @ score), p11
-
-    total, p11 = stat(np.zeros((0, q)))  # all constraints released: Z = I
-    df = int(np.linalg.matrix_rank(r))
-    uni = []
-    for k in range(m):
-        t, _ = stat(np.delete(r, k, axis=0))
-        uni.append({"X2": t, "df": 1, "p.value": float(sps.chi2.sf(t, 1))})
-    return ScoreTest({"X2": total, "df": df, "p.value": float(sps.chi2.sf(total, df))}, pd.DataFrame(uni),
-                     -(p11 @ score))
-
-
 def lav_test_score(result: Any) -> ScoreTest:
     """``lavTestScore(fit)`` of a single-group result: its equality constraints (shared labels, as
     lavaan's ``.pX. == .pY.`` rows) released one at a time and all together."""
@@ -142,9 +115,13 @@ def lav_test_score(result: Any) -> ScoreTest:
 
     if hasattr(result, "lav_test_score"):  # a fit with its own (a two-level fit: survey.sem.multilevel)
         return result.lav_test_score()
-    if not getattr(result, "single", True):
-        raise SurveyInputError("lavTestScore here is for single-group fits; a multi-group fit's equality "
-                               "constraints are tested by result.score_tests()", field="group")
+    mg = getattr(result, "mg", None)
+    if mg is not None and (not getattr(result, "single", True) or (mg.partable["op"] == "==").any()):
+        from survey.sem.score import constraint_score_test  # groups, explicit (nonlinear) constraints
+
+        if not (mg.partable["op"] == "==").any() and mg.k.shape[0] == mg.k.shape[1]:
+            raise SurveyInputError("the model has no equality constraints to test", field="model")
+        return constraint_score_test(result)[0]
     pt = result.partable.reset_index(drop=True)
     model = pt[pt["op"].isin(["=~", "<~", "~", "~~", "~1"])].copy()
     free = model["free"].to_numpy()
@@ -207,11 +184,22 @@ def lav_test_wald(result: Any, constraints: str | list[str]) -> WaldTest:
                 if name not in known:
                     raise SurveyInputError("unknown label in constraint", value=name, field="constraints")
     # a two-level fit gives the rows of both levels (row_values); a single-group fit its RAM model's
-    values_of = result.row_values if hasattr(result, "row_values") else result.ram.parameter_values
+    if hasattr(result, "mg") and not getattr(result, "single", True):  # groups: every block's rows
+        from survey.sem.results.values import values_at
+
+        model_rows = ~result.mg.partable["op"].isin(["==", "<", ">", ":="]).to_numpy()
+
+        def values_of(theta: np.ndarray) -> np.ndarray:
+            return values_at(result.mg, theta)[model_rows]
+
+        vcov = result._vcov
+    else:
+        values_of = result.row_values if hasattr(result, "row_values") else result.ram.parameter_values
+        vcov = result._vcov_free
     eq, _, _, _ = constraint_functions(table, values_of)
     h = eq(result.theta)
     jac = numerical_jacobian(eq, result.theta)
-    middle = jac @ result._vcov_free @ jac.T
+    middle = jac @ vcov @ jac.T
     df = int(np.linalg.matrix_rank(jac))
     stat = float(h @ np.linalg.pinv(middle) @ h)
     return WaldTest(stat, df, float(sps.chi2.sf(stat, df)))

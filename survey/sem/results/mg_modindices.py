@@ -103,6 +103,11 @@ def group_modification_indices(res, score_information=None, cov_of=None, exo: bo
     w = weights(blocks)
     i22 = sum(wg * p[4] for wg, p in zip(w, pieces, strict=True))
     i22_inv = np.linalg.inv(i22) if mg.npar else np.zeros((0, 0))
+    jac = getattr(res.pieces, "constraint_jacobian", None)
+    if jac is not None and mg.npar:  # explicit ==, active <, >: lavaan's augmented (bordered) inverse
+        from survey.sem.inference.vcov import augmented_inverse
+
+        i22_inv = augmented_inverse(i22, np.vstack(jac))
     n = float(sum(b.n for b in blocks))
     tables = []
     for g, (wg, (keep, s_c, i11, i12, _)) in enumerate(zip(w, pieces, strict=True)):

@@ -180,10 +180,11 @@ def modification_indices(res: SEMResult, score_information=None, scale: float = 
     i11 = info[q:, q:]
     i12 = info[q:, :q]
     i22_inv = np.linalg.inv(i22) if q else np.zeros((0, 0))
-    if getattr(res, "rotation", None) is not None:  # efa() blocks: the bordered inverse (survey.sem.efa)
-        from survey.sem.inference.vcov import augmented_inverse
+    jac = getattr(res.pieces, "constraint_jacobian", None)
+    if jac is not None and q:  # efa() blocks (survey.sem.efa) and explicit ==, active <, > constraints:
+        from survey.sem.inference.vcov import augmented_inverse  # lavaan's augmented (bordered) inverse
 
-        i22_inv = augmented_inverse(i22, np.vstack(res.pieces.constraint_jacobian))
+        i22_inv = augmented_inverse(i22, np.vstack(jac))
     v = np.diag(i11 - i12 @ i22_inv @ i12.T).copy()
     ok = v >= np.finfo(float).eps ** (1 / 3)
     n = res.group_stats.n

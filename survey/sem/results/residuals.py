@@ -100,15 +100,17 @@ def cor_bentler(s, sigma, mean=None, mu=None) -> tuple[np.ndarray, np.ndarray | 
     return (s - sigma) / np.outer(ds, ds), None if mean is None or mu is None else (mean - mu) / ds
 
 
-def normalized(s, sigma, n, mean=None, mu=None, x_index=()) -> tuple[np.ndarray, np.ndarray | None]:
-    """Raw residuals over their normal-theory sampling SD under the saturated model (fixed.x: the
-    acov of :func:`gamma_nt`; the covariates' own moments, fitted exactly, are 0)."""
+def normalized(s, sigma, n, mean=None, mu=None, x_index=(),
+               acov_obs=None) -> tuple[np.ndarray, np.ndarray | None]:
+    """Raw residuals over their sampling SD under the saturated model: normal theory (fixed.x: the
+    acov of :func:`gamma_nt`; the covariates' own moments, fitted exactly, are 0), or ``acov_obs`` when
+    given (robust SEs: lavaan's ``lav_model_h1_acov``, I1^-1 J1 I1^-1 / N = Gamma_ADF / N)."""
     p = s.shape[0]
     means = mean is not None and mu is not None
     res_c, res_m = raw(s, sigma, mean, mu)
     r, c = _vech_index(p)
     vec = np.concatenate([res_m, res_c[r, c]]) if means else res_c[r, c]
-    var = np.diag(gamma_nt(s, means, x_index)) / n
+    var = np.diag(gamma_nt(s, means, x_index) / n if acov_obs is None else acov_obs)
     with np.errstate(divide="ignore", invalid="ignore"):
         z = np.where(var > 0, vec / np.sqrt(np.abs(var)), 0.0)
     if means:
@@ -116,27 +118,40 @@ def normalized(s, sigma, n, mean=None, mu=None, x_index=()) -> tuple[np.ndarray,
     return _unvech(z, p), None
 
 
-def residual_acov(s, sigma, n, delta, vcov, meanstructure: bool, x_index=()) -> np.ndarray:
-    """ACOV of the raw residual vector (m, vech(S - Sigma)) (lavaan ``z.type="standardized"``).
-
-    Q (Gamma_NT(S) / n) Q', Q = I - n Delta vcov Delta' A1, A1 the unit h1 information at Sigma
-    (lavaan's structured h1 information; fixed.x covariates' own moments carry no weight).
-    ``delta``: Jacobian of (mu, vech Sigma) (rows in that order) w.r.t. the free parameters."""
-    p = s.shape[0]
+def expected_h1_weight(sigma: np.ndarray, meanstructure: bool, x_index=()) -> np.ndarray:
+    """:func:`h1_information` at Sigma with the fixed.x covariates' own moments carrying no weight."""
     a1 = h1_information(sigma, meanstructure)
     if len(x_index):
+        p = sigma.shape[0]
         r, c = _vech_index(p)
         pure_x = np.isin(r, x_index) & np.isin(c, x_index)
         drop = np.concatenate([np.isin(np.arange(p), x_index), pure_x]) if meanstructure else pure_x
         a1[drop, :] = 0.0
         a1[:, drop] = 0.0
-    acov_obs = gamma_nt(s, meanstructure, x_index) / n
+    return a1
+
+
+def residual_acov(s, sigma, n, delta, vcov, meanstructure: bool, x_index=(), acov_obs=None,
+                  a1=None) -> np.ndarray:
+    """ACOV of the raw residual vector (m, vech(S - Sigma)) (lavaan ``z.type="standardized"``).
+
+    Q (Gamma_NT(S) / n) Q', Q = I - n Delta vcov Delta' A1, A1 the unit h1 information at Sigma
+    (lavaan's structured h1 information; fixed.x covariates' own moments carry no weight).
+    ``delta``: Jacobian of (mu, vech Sigma) (rows in that order) w.r.t. the free parameters; ``vcov`` the
+    information-based one (lavaan's A0^-1 / N, also under robust SEs); ``acov_obs`` the h1 ACOV of the
+    sample moments when not normal theory (robust SEs: Gamma_ADF / N, lavaan ``lav_model_h1_acov``);
+    ``a1`` the unit h1 information when not the expected one (information = "observed": lavaan's
+    structured observed h1 information, fixed.x rows already zero)."""
+    if a1 is None:
+        a1 = expected_h1_weight(sigma, meanstructure, x_index)
+    if acov_obs is None:
+        acov_obs = gamma_nt(s, meanstructure, x_index) / n
     q = np.eye(a1.shape[0]) - delta @ (n * vcov) @ delta.T @ a1
     return q @ acov_obs @ q.T
 
 
 def standardized(
-    s, sigma, n, delta, vcov, mean=None, mu=None, x_index=()
+    s, sigma, n, delta, vcov, mean=None, mu=None, x_index=(), acov_obs=None, a1=None
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """Raw residuals over the SD of their ACOV (see :func:`residual_acov`); a residual whose variance
     is negligible against its moment's sampling variance is structurally zero and reported as 0."""
@@ -145,7 +160,7 @@ def standardized(
     res_c, res_m = raw(s, sigma, mean, mu)
     r, c = _vech_index(p)
     vec = np.concatenate([res_m, res_c[r, c]]) if means else res_c[r, c]
-    var = np.diag(residual_acov(s, sigma, n, delta, vcov, means, x_index))
+    var = np.diag(residual_acov(s, sigma, n, delta, vcov, means, x_index, acov_obs, a1))
     scale = np.diag(gamma_nt(s, means)) / n
     with np.errstate(divide="ignore", invalid="ignore"):
         z = np.where(var > 0, vec / np.sqrt(var), np.nan)
@@ -201,7 +216,8 @@ def rms_summary(stats: np.ndarray, acov: np.ndarray, pstar: float, level: float 
                       float(urms + use * fac[1]), float(uz), float(sps.norm.sf(uz)))
 
 
-def bentler_summary(s, sigma, n, delta, vcov, mean=None, mu=None, x_index=()) -> dict[str, RMSSummary]:
+def bentler_summary(s, sigma, n, delta, vcov, mean=None, mu=None, x_index=(),
+                    acov_obs=None, a1=None) -> dict[str, RMSSummary]:
     """lavResiduals()' summary (type cor.bentler): ``cov`` (vech incl. diagonal), and with a mean
     structure ``mean`` and ``total``. The ACOV is the raw one scaled by 1/sd(S) (lavaan)."""
     p = s.shape[0]
@@ -210,7 +226,7 @@ def bentler_summary(s, sigma, n, delta, vcov, mean=None, mu=None, x_index=()) ->
     r, c = _vech_index(p)
     sd = 1 / np.sqrt(np.diag(s))
     g_cov = (sd[r] * sd[c])
-    acov = residual_acov(s, sigma, n, delta, vcov, means, x_index)
+    acov = residual_acov(s, sigma, n, delta, vcov, means, x_index, acov_obs, a1)
     scale = np.concatenate([sd, g_cov]) if means else g_cov
     acov = acov * np.outer(scale, scale)
     out = {}
@@ -252,9 +268,10 @@ def result_residuals(result, type: str = "raw") -> list[Residuals]:
         elif kind == "cor.bentler":
             cov, m = cor_bentler(s, sigma, mean, mu)
         elif kind == "normalized":
-            cov, m = normalized(s, sigma, n, mean, mu, part["x_index"])
+            cov, m = normalized(s, sigma, n, mean, mu, part["x_index"], part["acov_obs"])
         else:
-            cov, m = standardized(s, sigma, n, part["delta"], part["vcov"], mean, mu, part["x_index"])
+            cov, m = standardized(s, sigma, n, part["delta"], part["vcov"], mean, mu, part["x_index"],
+                                  part["acov_obs"], part.get("a1"))
         out.append(Residuals(pd.DataFrame(cov, index=names, columns=names),
                              None if m is None else pd.Series(m, index=names)))
     return out
@@ -266,7 +283,8 @@ def result_residual_summary(result) -> list[dict[str, RMSSummary]]:
         raise SurveyInputError("the residual summary with standard errors is not available with "
                                "conditional.x=TRUE (lavaan 0.6.14: not ready yet)", field="conditional_x")
     return [bentler_summary(p["s"], p["sigma"], p["n"], p["delta"], p["vcov"], p["mean"], p["mu"],
-                            p["x_index"]) for p in _result_parts(result, need_delta=True)]
+                            p["x_index"], p["acov_obs"], p.get("a1"))
+            for p in _result_parts(result, need_delta=True)]
 
 
 def _result_parts(result, need_delta: bool) -> list[dict]:
@@ -280,13 +298,19 @@ def _result_parts(result, need_delta: bool) -> list[dict]:
         models = [(result.ram, result.theta, None)]
         vcov_full = result._vcov_free
         groups = [result.group_stats]
+    se = (getattr(result, "se_options", None) or ("standard",))[0]
+    robust = se in ("robust.huber.white", "robust.sem")
+    observed = (getattr(result, "se_options", None) or ("", "expected"))[1] == "observed"
+    own_a0 = need_delta and (robust or observed)  # lavaan's A0 = sum_g f_g Delta_g' A1_g Delta_g
     out = []
     for (ram, theta, index), g in zip(models, groups, strict=True):
         imp = ram.implied(theta)
         means = ram.meanstructure
+        fixed_x = len(getattr(g, "x_index", ())) > 0  # fixed.x = FALSE: the covariates are modelled
         part = dict(s=g.cov, sigma=imp.sigma, n=int(g.n), mean=g.mean if means else None,
                     mu=imp.mean if means else None, names=list(ram.ov),
-                    x_index=tuple(ram.ov.index(v) for v in ram.names.ov_x))
+                    x_index=tuple(ram.ov.index(v) for v in ram.names.ov_x) if fixed_x else (),
+                    acov_obs=_robust_acov_obs(g, means) if robust else None)
         if need_delta:
             p = ram.p
             r, c = _vech_index(p)
@@ -297,5 +321,47 @@ def _result_parts(result, need_delta: bool) -> list[dict]:
             part["delta"] = delta
             # lavaan: gw * Delta A0^-1 Delta' with A0^-1 = N vcov, i.e. n_g Delta vcov Delta'
             part["vcov"] = vcov_full
+            if own_a0:
+                part["a1"] = _h1_weight(g, imp, means, observed, part["x_index"])
         out.append(part)
+    if own_a0:
+        vcov_info = _information_vcov(result, out)
+        for part in out:
+            part["vcov"] = vcov_info
     return out
+
+
+def _robust_acov_obs(block, meanstructure: bool) -> np.ndarray | None:
+    """lavaan's ``lav_model_h1_acov`` under robust SEs (``robust.huber.white`` / ``robust.sem``):
+    I1^-1 J1 I1^-1 / N with I1 the h1 information and J1 its first-order (cross-product) form at the
+    saturated estimates, i.e. the ADF Gamma of the sample moments (Browne 1984; fixed.x: its conditional
+    form) over N. Complete unweighted blocks only: others keep the normal-theory ACOV."""
+    if getattr(block, "kind", "") != "complete" or getattr(block, "weights", None) is not None:
+        return None
+    from survey.sem.model.moments import block_gamma
+
+    return block_gamma(block, meanstructure) / block.n
+
+
+def _h1_weight(block, imp, meanstructure: bool, observed: bool, x_index: tuple) -> np.ndarray:
+    """lavaan's A1 (``lav_model_h1_information``, h1.information "structured"): the unit expected h1
+    information at the implied moments, or with information = "observed" the observed one given the
+    sample moments (:func:`survey.sem.inference.observed_sem.observed_h1_weight`); fixed.x rows zero."""
+    if observed:
+        from survey.sem.inference.observed_sem import observed_h1_weight
+
+        return observed_h1_weight(block, imp.sigma, imp.mean if meanstructure else None, meanstructure)
+    return expected_h1_weight(imp.sigma, meanstructure, x_index)
+
+
+def _information_vcov(result, parts: list[dict]) -> np.ndarray:
+    """lavaan's A0^-1 / N of the standardized residuals (``lav_model_information`` with
+    observed.information "h1"): A0 = sum_g (n_g / N) Delta_g' A1_g Delta_g, inverted (generalised
+    inverse), the information and not the sandwich of robust SEs."""
+    if "op" in result.partable and result.partable["op"].isin(["==", "<", ">"]).any():
+        raise SurveyInputError("standardized residuals (and lavResiduals()' summary) with robust standard "
+                               "errors or the observed information under constraints are not available yet "
+                               "(available: types raw, cor, cor.bentler, normalized)", field="type")
+    ntotal = sum(p["n"] for p in parts)
+    a0 = sum(p["n"] / ntotal * p["delta"].T @ p["a1"] @ p["delta"] for p in parts)
+    return np.linalg.pinv(a0) / ntotal

@@ -299,6 +299,25 @@ class SEMResult:
             out = out.sort_values("mi", ascending=False)
         return out.reset_index(drop=True)
 
+    def residuals(self, type: str = "raw") -> list:  # noqa: A002 - lavaan's name
+        """lavaan's ``residuals(fit, type)``: one :class:`~survey.sem.results.residuals.Residuals` (``cov``,
+        ``mean``) per group; types raw, cor (cor.bollen), cor.bentler, normalized, standardized."""
+        if getattr(self, "least_squares", False):  # GLS / ULS / DWLS / WLS: S with divisor N - 1
+            from survey.sem.results.ls_residuals import ls_residuals
+
+            return ls_residuals(self, str(type).lower())
+        from survey.sem.results.residuals import result_residuals
+
+        return result_residuals(self, type)
+
+    def lav_residuals_summary(self) -> list[dict[str, dict[str, float]]]:
+        """lavaan's ``lavResiduals(fit)$summary`` per group: ``cov`` (and with means ``mean``, ``total``),
+        each with srmr, srmr.se, the exact-fit z, usrmr with its SE / CI and close-fit z."""
+        from survey.sem.results.residuals import result_residual_summary
+
+        return [{part: None if rms is None else rms.to_dict() for part, rms in groups.items()}
+                for groups in result_residual_summary(self)]
+
     def score_tests(self) -> pd.DataFrame:
         """lavaan's ``lavTestScore()$uni``: univariate score tests of the equality constraints."""
         from survey.sem.score import equality_score_tests

@@ -138,7 +138,8 @@ def cli_options(pairs: list[str], **flags) -> dict:
         low = value.lower()
         out[name] = True if low in ("true", "t", "1", "yes") else False if low in ("false", "f", "0", "no") \
             else value
-    allowed = set(PARTABLE_OPTIONS) | {"information", "test", "std_ov", "likelihood", "mimic"}
+    allowed = set(PARTABLE_OPTIONS) | {"information", "test", "std_ov", "likelihood", "mimic",
+                                         "parameterization"}
     unknown = sorted(set(out) - allowed)
     if unknown:
         raise SurveyInputError(f"unknown option {unknown[0]!r} (available: {', '.join(sorted(allowed))})",
