@@ -119,7 +119,7 @@ def _solve_batches(partial: list[tuple[Any, ...]]) -> list[tuple[list[int], np.n
     ``partial``, observed indices stacked k x p_o, missing indices stacked k x p_m), so that each
     E-step solves one stack of systems per group instead of one call per pattern."""
     by_shape: dict[tuple[int, int], list[int]] = {}
-    for i, (o, m, *_rest) in enumerate(partial):
+    for i, (o, m, _rows) in enumerate(partial):
         if len(o):
             by_shape.setdefault((len(o), len(m)), []).append(i)
     return [
@@ -129,18 +129,35 @@ def _solve_batches(partial: list[tuple[Any, ...]]) -> list[tuple[list[int], np.n
 
 
 def _regressions(
-    sigma: np.ndarray, batches: list[tuple[list[int], np.ndarray, np.ndarray]], k: int
-) -> list[np.ndarray | None]:
-    """Per partial pattern, B = Sigma_MO Sigma_OO^-1 (None when nothing is observed): each group's
+    sigma: np.ndarray, batches: list[tuple[list[int], np.ndarray, np.ndarray]]
+) -> list[np.ndarray]:
+    """Per group of partial patterns, the stack of B = Sigma_MO Sigma_OO^-1 (k x p_m x p_o): each group's
     systems Sigma_OO B' = Sigma_MO' are solved as one stack (``numpy.linalg.solve`` runs LAPACK gesv
     on each matrix of a stack, as on a single one)."""
-    out: list[np.ndarray | None] = [None] * k
-    for pos, o, m in batches:
+    out = []
+    for _, o, m in batches:
         s_oo = sigma[o[:, :, None], o[:, None, :]]
         s_mo = sigma[m[:, :, None], o[:, None, :]]  # Sigma need not be exactly symmetric: as E-step
-        sol = np.linalg.solve(s_oo, s_mo.transpose(0, 2, 1))
-        for j, i in enumerate(pos):
-            out[i] = sol[j].T
+        out.append(np.linalg.solve(s_oo, s_mo.transpose(0, 2, 1)).transpose(0, 2, 1))
+    return out
+
+
+def _pattern_moments(
+    a: np.ndarray, partial: list[tuple[np.ndarray, np.ndarray, np.ndarray]],
+    batches: list[tuple[list[int], np.ndarray, np.ndarray]],
+) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Per group of partial patterns, the stacks of their sufficient statistics over their rows: row
+    counts n_j (k), sums of the observed columns S1_j (k x p_o) and their cross-products S2_j
+    (k x p_o x p_o), computed once (Little & Rubin, 2002, section 11.2.1: the E-step needs only these)."""
+    out = []
+    for pos, o, _ in batches:
+        cnt, s1, s2 = [], [], []
+        for i, oi in zip(pos, o, strict=True):
+            x = _take(a, partial[i][2])[:, oi]
+            cnt.append(len(x))
+            s1.append(x.sum(axis=0))
+            s2.append(x.T @ x)
+        out.append((np.array(cnt, dtype="float64"), np.stack(s1), np.stack(s2)))
     return out
 
 
@@ -152,9 +169,13 @@ def em_mvnorm(
 ) -> tuple[np.ndarray, np.ndarray, int]:
     """ML estimates of mean and covariance under MVN with missing values, by EM.
 
-    E-step per pattern: E[x_M | x_O] = mu_M + Sigma_MO Sigma_OO^-1 (x_O - mu_O), and the conditional
-    covariance Sigma_MM - Sigma_MO Sigma_OO^-1 Sigma_OM added to the cross-products. M-step: mu = T1/n,
-    Sigma = T2/n - mu mu'. Stops when no estimate changes by more than ``tol``. Returns (mu, Sigma, iters).
+    E-step per pattern j (n_j rows, observed O, missing M, B = Sigma_MO Sigma_OO^-1, c = mu_M - B mu_O):
+    E[x_M | x_O] = c + B x_O, so the expected sums follow from the pattern's sums S1 = sum x_O and
+    cross-products S2 = sum x_O x_O' alone: sum E[x_M] = n_j c + B S1, sum x_O E[x_M]' = S1 c' + S2 B',
+    sum E[x_M x_M'] = n_j c c' + B S1 c' + c S1' B' + B S2 B' + n_j (Sigma_MM - B Sigma_OM)
+    (Little & Rubin, 2002, section 11.2.1); each iteration costs O(patterns), not O(rows). M-step:
+    mu = T1/n, Sigma = T2/n - mu mu'. Stops when no estimate changes by more than ``tol``.
+    Returns (mu, Sigma, iters).
     """
     a = _answered(_float_matrix(data))
     n, p = a.shape
@@ -163,7 +184,7 @@ def em_mvnorm(
     pats, groups, _ = _patterns(a) if _groups is None else _groups
     mu, var = _col_moments(a)
     sigma = np.diag(var)
-    # complete rows contribute the same sums at every iteration (summed in blocks of BLOCK rows)
+    # complete rows, and the observed parts of the others, contribute the same sums at every iteration
     const1, const2 = np.zeros(p), np.zeros((p, p))
     partial = []
     for pat, rows in zip(pats, groups, strict=True):
@@ -173,24 +194,32 @@ def em_mvnorm(
                 const1 += x.sum(axis=0)
                 const2 += x.T @ x
         else:
-            x = _take(a, rows)
-            o, m = np.flatnonzero(pat), np.flatnonzero(~pat)
-            # the index grids and the observed block do not change across iterations; x (a copy) is
-            # the filled-in buffer: its observed columns stay, the missing ones are rewritten each time
-            partial.append((o, m, x, x[:, o], np.ix_(o, o), np.ix_(m, o), np.ix_(m, m)))
+            partial.append((np.flatnonzero(pat), np.flatnonzero(~pat), rows))
     batches = _solve_batches(partial)
+    moments = _pattern_moments(a, partial, batches)
+    for (_, o, _), (_, s1, s2) in zip(batches, moments, strict=True):
+        np.add.at(const1, o, s1)
+        np.add.at(const2, (o[:, :, None], o[:, None, :]), s2)
     for it in range(1, max_iter + 1):
         t1 = const1.copy()
         t2 = const2.copy()
-        coef = _regressions(sigma, batches, len(partial))
-        for (o, m, x, x_o, _, ix_mo, ix_mm), b in zip(partial, coef, strict=True):
-            s_mo = sigma[ix_mo]
-            if b is None:
-                b = np.zeros((len(m), 0))
-            x[:, m] = mu[m] + (x_o - mu[o]) @ b.T
-            t2[ix_mm] += len(x) * (sigma[ix_mm] - b @ s_mo.T)
-            t1 += x.sum(axis=0)
-            t2 += x.T @ x
+        coef = _regressions(sigma, batches)
+        for (_, o, m), (cnt, s1, s2), b in zip(batches, moments, coef, strict=True):
+            c = mu[m] - (b @ mu[o][:, :, None])[:, :, 0]  # k x p_m
+            bs1 = (b @ s1[:, :, None])[:, :, 0]
+            c_s1 = c[:, :, None] * s1[:, None, :]  # c S1', k x p_m x p_o
+            mo = c_s1 + b @ s2  # sum E[x_M] x_O'
+            s_mo = sigma[m[:, :, None], o[:, None, :]]
+            mm = (
+                cnt[:, None, None] * (c[:, :, None] * c[:, None, :])
+                + bs1[:, :, None] * c[:, None, :] + c[:, :, None] * bs1[:, None, :]
+                + b @ s2 @ b.transpose(0, 2, 1)
+                + cnt[:, None, None] * (sigma[m[:, :, None], m[:, None, :]] - b @ s_mo.transpose(0, 2, 1))
+            )
+            np.add.at(t1, m, cnt[:, None] * c + bs1)
+            np.add.at(t2, (m[:, :, None], o[:, None, :]), mo)
+            np.add.at(t2, (o[:, :, None], m[:, None, :]), mo.transpose(0, 2, 1))
+            np.add.at(t2, (m[:, :, None], m[:, None, :]), mm)
         new_mu = t1 / n
         new_sigma = t2 / n - np.outer(new_mu, new_mu)
         delta = max(np.abs(new_mu - mu).max(), np.abs(new_sigma - sigma).max())
