@@ -309,6 +309,15 @@ class MissingReport:
         return self.by_item.to_html()
 
 
+def _in_index(rows: pd.Index, index: pd.Index) -> np.ndarray:
+    """``rows.isin(index)``, by two comparisons when ``index`` is a unit-step range of integers (no hash
+    table of every row per column)."""
+    if isinstance(index, pd.RangeIndex) and index.step == 1 and pd.api.types.is_integer_dtype(rows.dtype):
+        values = rows.to_numpy()
+        return (values >= index.start) & (values < index.stop)
+    return rows.isin(index)
+
+
 def missing_report(
     items: pd.DataFrame,
     missing_codes: dict[str, pd.Series] | None = None,
@@ -330,7 +339,7 @@ def missing_report(
         codes = missing_codes.get(col)
         coded = 0
         if codes is not None and len(codes):
-            codes = codes[codes.index.isin(items.index)]
+            codes = codes[_in_index(codes.index, items.index)]
             for code, count in codes.value_counts().items():
                 name = labels.get(col, {}).get(float(code), f"code {code:g}")
                 rec[name] = rec.get(name, 0) + int(count)
