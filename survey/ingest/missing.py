@@ -178,26 +178,41 @@ def em_mvnorm(
     Returns (mu, Sigma, iters).
     """
     a = _answered(_float_matrix(data))
-    n, p = a.shape
-    if n < 2:
+    if a.shape[0] < 2:
         raise EstimationError("EM needs at least two rows with an answer")
     pats, groups, _ = _patterns(a) if _groups is None else _groups
+    return _em_fit(a, pats, groups, max_iter, tol)[:3]
+
+
+def _em_fit(
+    a: np.ndarray, pats: np.ndarray, groups: list[np.ndarray], max_iter: int = 10000, tol: float = 1e-10
+) -> tuple[np.ndarray, np.ndarray, int, list[np.ndarray]]:
+    """:func:`em_mvnorm` on rows ``a`` (each with an answer) grouped by pattern; also returns each
+    pattern's sums of its observed columns (what Little's test needs besides mu and Sigma)."""
+    n, p = a.shape
     mu, var = _col_moments(a)
     sigma = np.diag(var)
     # complete rows, and the observed parts of the others, contribute the same sums at every iteration
     const1, const2 = np.zeros(p), np.zeros((p, p))
-    partial = []
-    for pat, rows in zip(pats, groups, strict=True):
+    partial, where = [], []
+    sums: list[np.ndarray] = [np.zeros(0)] * len(pats)
+    for g, (pat, rows) in enumerate(zip(pats, groups, strict=True)):
         if pat.all():
+            total = np.zeros(p)
             for start in range(0, len(rows), BLOCK):
                 x = _take(a, rows[start : start + BLOCK])
-                const1 += x.sum(axis=0)
+                total += x.sum(axis=0)
                 const2 += x.T @ x
+            const1 += total
+            sums[g] = total
         else:
             partial.append((np.flatnonzero(pat), np.flatnonzero(~pat), rows))
+            where.append(g)
     batches = _solve_batches(partial)
     moments = _pattern_moments(a, partial, batches)
-    for (_, o, _), (_, s1, s2) in zip(batches, moments, strict=True):
+    for (pos, o, _), (_, s1, s2) in zip(batches, moments, strict=True):
+        for i, row in zip(pos, s1, strict=True):
+            sums[where[i]] = row
         np.add.at(const1, o, s1)
         np.add.at(const2, (o[:, :, None], o[:, None, :]), s2)
     for it in range(1, max_iter + 1):
@@ -225,7 +240,7 @@ def em_mvnorm(
         delta = max(np.abs(new_mu - mu).max(), np.abs(new_sigma - sigma).max())
         mu, sigma = new_mu, new_sigma
         if delta < tol:
-            return mu, sigma, it
+            return mu, sigma, it, sums
     raise EstimationError(f"EM did not converge in {max_iter} iterations")
 
 
@@ -246,16 +261,16 @@ def little_mcar(data: pd.DataFrame) -> dict[str, Any]:
             "test": "Little (1988) MCAR",
         }
     pats, groups, inverse = _patterns(a)
-    mu, sigma, iters = em_mvnorm(a, _groups=(pats, groups, inverse))
+    if n < 2:
+        raise EstimationError("EM needs at least two rows with an answer")
+    mu, sigma, iters, sums = _em_fit(a, pats, groups)
     counts = np.bincount(inverse, minlength=len(pats)).astype("float64")
-    # each pattern's sums of its observed columns (a pattern's missing columns sum to NaN, never read)
-    sums = np.column_stack([np.bincount(inverse, weights=a[:, j], minlength=len(pats)) for j in range(p)])
     d2 = 0.0
     df = -p
     for g, pat in enumerate(pats):
         if not pat.any():
             continue
-        diff = sums[g, pat] / counts[g] - mu[pat]
+        diff = sums[g] / counts[g] - mu[pat]
         d2 += counts[g] * float(diff @ np.linalg.solve(sigma[np.ix_(pat, pat)], diff))
         df += int(pat.sum())
     pvalue = float(stats.chi2.sf(d2, df)) if df > 0 else float("nan")
