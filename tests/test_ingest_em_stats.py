@@ -1,6 +1,6 @@
 """The EM of survey.ingest.em on per-pattern sufficient statistics against a row-by-row E-step (the
 formulas of Little & Rubin, 2002, section 11.2.1, one respondent at a time, written out here), and the
-positional fast paths of the missing-data report and the duplicate-id screen against pandas' label ones.
+range test of the missing-data report against pandas' isin.
 The EM itself is checked against R (lavaan's EM) in tests/test_ingest_missing.py."""
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ import pandas as pd
 
 from survey.ingest import em
 from survey.ingest.missing import _in_index
-from survey.quality.screens import screen_duplicate_ids
 
 
 def _rowwise_em(a: np.ndarray, iters: int) -> tuple[np.ndarray, np.ndarray]:
@@ -63,11 +62,3 @@ def test_range_membership_equals_isin():
     for index in (pd.RangeIndex(10), pd.RangeIndex(3, 58), pd.Index([3, 57, 99])):
         assert np.array_equal(_in_index(rows, index), rows.isin(index))
 
-
-def test_duplicate_ids_by_position_equal_by_label():
-    ids = pd.Series(["a", "b", "a", "c", "b", "a", "d"])
-    eligible = pd.Series([True, False, True, True, True, True, True])
-    fast = screen_duplicate_ids(ids, eligible)
-    by_label = screen_duplicate_ids(ids, eligible.iloc[::-1])  # other order: pandas aligns the labels
-    assert fast.tolist() == [False, False, True, False, False, True, False]
-    assert by_label.tolist() == fast.tolist()

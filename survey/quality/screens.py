@@ -74,11 +74,6 @@ def screen_incomplete(data: pd.DataFrame, config: ScreenConfig) -> pd.Series:
 
 def screen_duplicate_ids(ids: pd.Series, eligible: pd.Series) -> pd.Series:
     """Same respondent id as an earlier eligible row (the first is kept)."""
-    if ids.index.equals(eligible.index) and ids.index.is_unique:  # by position: no label alignment
-        flags = np.zeros(len(ids), dtype=bool)
-        rows = np.flatnonzero(eligible.to_numpy(dtype=bool))
-        flags[rows] = ids.iloc[rows].duplicated(keep="first").to_numpy()
-        return pd.Series(flags, index=ids.index, name="duplicate_id")
     flag = pd.Series(False, index=ids.index)
     sub = ids[eligible]
     flag[sub.index] = sub.duplicated(keep="first").to_numpy()
