@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from survey.ingest import missing
+from survey.ingest import em, missing
 from survey.ingest.metadata import NA_WORDS, id_text
 from survey.quality import careless, screens
 
@@ -44,7 +44,7 @@ def test_blocks_sum_to_the_whole(monkeypatch):
     whole_mo, whole_d2 = careless.pairwise_moments(a, rows), careless.mahad_rows(a, rows)
     whole_em = missing.em_mvnorm(a)
     monkeypatch.setattr(careless, "CHUNK", 37)
-    monkeypatch.setattr(missing, "BLOCK", 41)
+    monkeypatch.setattr(em, "BLOCK", 41)  # the EM (survey.ingest.em) sums complete rows in blocks
     mo = careless.pairwise_moments(a, rows)
     for k in ("N", "A", "Q", "S"):
         assert np.allclose(mo[k], whole_mo[k], rtol=1e-13, atol=0)

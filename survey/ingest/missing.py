@@ -25,179 +25,19 @@ import pandas as pd
 
 from survey import distributions as stats
 from survey.errors import EstimationError
+from survey.ingest.em import (  # noqa: F401 - row_keys, em_mvnorm, _col_moments: this module's names too
+    _answered,
+    _col_moments,
+    _em_fit,
+    _float_matrix,
+    _patterns,
+    em_mvnorm,
+    pattern_codes,
+    row_keys,
+)
 
 if TYPE_CHECKING:
     from survey.ingest.pipeline import Ingested
-
-
-def row_keys(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Group equal rows of a boolean matrix: (group id of each row, first row of each group).
-
-    Column j sets bit j % 64 of the row's 64-bit word j // 64 (built column by column, contiguous for
-    pandas' column-major masks), an injective key, so that grouping a million rows is hashing integers;
-    groups are numbered in order of their first row (``pandas.factorize(sort=False)``)."""
-    mask = np.asarray(mask, dtype=bool)
-    n, p = mask.shape
-    if n == 0:
-        return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp)
-    words = max(1, -(-p // 64))
-    keys = np.zeros((words, n), dtype=np.uint64)
-    for j in range(p):
-        keys[j // 64] |= mask[:, j].astype(np.uint64) << np.uint64(j % 64)
-    codes = keys[0] if words == 1 else pd.MultiIndex.from_arrays(list(keys))
-    group, uniques = pd.factorize(codes, sort=False)
-    first = np.full(len(uniques), n, dtype=np.intp)
-    np.minimum.at(first, group, np.arange(n))
-    return group.astype(np.intp), first
-
-
-def pattern_codes(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(unique rows of a boolean matrix, index of each row's pattern, pattern sizes)."""
-    mask = np.asarray(mask, dtype=bool)
-    group, first = row_keys(mask)
-    return mask[first], group, np.bincount(group, minlength=len(first))
-
-
-def _take(a: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """``a[rows]``, gathering along contiguous memory for column-major arrays (pandas' layout)."""
-    if a.flags.f_contiguous and not a.flags.c_contiguous:
-        return a.T[:, rows].T
-    return a[rows]
-
-
-def _patterns(a: np.ndarray) -> tuple[np.ndarray, list[np.ndarray], np.ndarray]:
-    """Unique observed-masks, the row indices of each, and each row's pattern number."""
-    pats, inverse, _ = pattern_codes(~np.isnan(a))
-    order = np.argsort(inverse, kind="stable")
-    bounds = np.cumsum(np.bincount(inverse, minlength=len(pats)))[:-1]
-    return pats, np.split(order, bounds), inverse
-
-
-def _float_matrix(data: pd.DataFrame | np.ndarray) -> np.ndarray:
-    if isinstance(data, np.ndarray):
-        return data.astype("float64", copy=False)
-    if all(pd.api.types.is_float_dtype(t) for t in data.dtypes):
-        return data.to_numpy(dtype="float64")
-    return np.asarray(data.apply(pd.to_numeric, errors="coerce"), dtype="float64")
-
-
-#: Rows per block when the complete rows' sums are accumulated (no copy of every complete row at once;
-#: up to BLOCK rows are summed exactly as in one piece).
-BLOCK = 1 << 16
-
-
-def _col_moments(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``numpy.nanmean(a, axis=0)`` and ``numpy.nanvar(a, axis=0)`` one column at a time, with numpy's
-    operations (the sum of the non-missing values over their count; the squared deviations, zero
-    where missing, summed over the count), without their n x p copies. Equal to numpy's bit for bit on
-    column-major data (pandas' layout), where numpy also sums each column as one contiguous run; other
-    layouts are left to numpy."""
-    if not a.flags.f_contiguous:
-        return np.nanmean(a, axis=0), np.nanvar(a, axis=0)
-    p = a.shape[1]
-    mean, var = np.empty(p), np.empty(p)
-    for j in range(p):
-        col = a[:, j]
-        ok = ~np.isnan(col)
-        cnt = np.intp(ok.sum())
-        x = np.where(ok, col, 0.0)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            mean[j] = x.sum() / cnt
-            x -= mean[j]
-            x[~ok] = 0.0
-            var[j] = (x * x).sum() / cnt
-    return mean, var
-
-
-def _answered(a: np.ndarray) -> np.ndarray:
-    empty = np.isnan(a).all(axis=1)
-    return _take(a, ~empty) if empty.any() else a
-
-
-def _solve_batches(partial: list[tuple[Any, ...]]) -> list[tuple[list[int], np.ndarray, np.ndarray]]:
-    """The partial patterns grouped by their numbers of observed and missing variables: (positions in
-    ``partial``, observed indices stacked k x p_o, missing indices stacked k x p_m), so that each
-    E-step solves one stack of systems per group instead of one call per pattern."""
-    by_shape: dict[tuple[int, int], list[int]] = {}
-    for i, (o, m, *_rest) in enumerate(partial):
-        if len(o):
-            by_shape.setdefault((len(o), len(m)), []).append(i)
-    return [
-        (pos, np.stack([partial[i][0] for i in pos]), np.stack([partial[i][1] for i in pos]))
-        for pos in by_shape.values()
-    ]
-
-
-def _regressions(
-    sigma: np.ndarray, batches: list[tuple[list[int], np.ndarray, np.ndarray]], k: int
-) -> list[np.ndarray | None]:
-    """Per partial pattern, B = Sigma_MO Sigma_OO^-1 (None when nothing is observed): each group's
-    systems Sigma_OO B' = Sigma_MO' are solved as one stack (``numpy.linalg.solve`` runs LAPACK gesv
-    on each matrix of a stack, as on a single one)."""
-    out: list[np.ndarray | None] = [None] * k
-    for pos, o, m in batches:
-        s_oo = sigma[o[:, :, None], o[:, None, :]]
-        s_mo = sigma[m[:, :, None], o[:, None, :]]  # Sigma need not be exactly symmetric: as E-step
-        sol = np.linalg.solve(s_oo, s_mo.transpose(0, 2, 1))
-        for j, i in enumerate(pos):
-            out[i] = sol[j].T
-    return out
-
-
-def em_mvnorm(
-    data: pd.DataFrame | np.ndarray,
-    max_iter: int = 10000,
-    tol: float = 1e-10,
-    _groups: tuple[np.ndarray, list[np.ndarray], np.ndarray] | None = None,
-) -> tuple[np.ndarray, np.ndarray, int]:
-    """ML estimates of mean and covariance under MVN with missing values, by EM.
-
-    E-step per pattern: E[x_M | x_O] = mu_M + Sigma_MO Sigma_OO^-1 (x_O - mu_O), and the conditional
-    covariance Sigma_MM - Sigma_MO Sigma_OO^-1 Sigma_OM added to the cross-products. M-step: mu = T1/n,
-    Sigma = T2/n - mu mu'. Stops when no estimate changes by more than ``tol``. Returns (mu, Sigma, iters).
-    """
-    a = _answered(_float_matrix(data))
-    n, p = a.shape
-    if n < 2:
-        raise EstimationError("EM needs at least two rows with an answer")
-    pats, groups, _ = _patterns(a) if _groups is None else _groups
-    mu, var = _col_moments(a)
-    sigma = np.diag(var)
-    # complete rows contribute the same sums at every iteration (summed in blocks of BLOCK rows)
-    const1, const2 = np.zeros(p), np.zeros((p, p))
-    partial = []
-    for pat, rows in zip(pats, groups, strict=True):
-        if pat.all():
-            for start in range(0, len(rows), BLOCK):
-                x = _take(a, rows[start : start + BLOCK])
-                const1 += x.sum(axis=0)
-                const2 += x.T @ x
-        else:
-            x = _take(a, rows)
-            o, m = np.flatnonzero(pat), np.flatnonzero(~pat)
-            # the index grids and the observed block do not change across iterations; x (a copy) is
-            # the filled-in buffer: its observed columns stay, the missing ones are rewritten each time
-            partial.append((o, m, x, x[:, o], np.ix_(o, o), np.ix_(m, o), np.ix_(m, m)))
-    batches = _solve_batches(partial)
-    for it in range(1, max_iter + 1):
-        t1 = const1.copy()
-        t2 = const2.copy()
-        coef = _regressions(sigma, batches, len(partial))
-        for (o, m, x, x_o, _, ix_mo, ix_mm), b in zip(partial, coef, strict=True):
-            s_mo = sigma[ix_mo]
-            if b is None:
-                b = np.zeros((len(m), 0))
-            x[:, m] = mu[m] + (x_o - mu[o]) @ b.T
-            t2[ix_mm] += len(x) * (sigma[ix_mm] - b @ s_mo.T)
-            t1 += x.sum(axis=0)
-            t2 += x.T @ x
-        new_mu = t1 / n
-        new_sigma = t2 / n - np.outer(new_mu, new_mu)
-        delta = max(np.abs(new_mu - mu).max(), np.abs(new_sigma - sigma).max())
-        mu, sigma = new_mu, new_sigma
-        if delta < tol:
-            return mu, sigma, it
-    raise EstimationError(f"EM did not converge in {max_iter} iterations")
 
 
 def little_mcar(data: pd.DataFrame) -> dict[str, Any]:
@@ -217,16 +57,16 @@ def little_mcar(data: pd.DataFrame) -> dict[str, Any]:
             "test": "Little (1988) MCAR",
         }
     pats, groups, inverse = _patterns(a)
-    mu, sigma, iters = em_mvnorm(a, _groups=(pats, groups, inverse))
+    if n < 2:
+        raise EstimationError("EM needs at least two rows with an answer")
+    mu, sigma, iters, sums = _em_fit(a, pats, groups)
     counts = np.bincount(inverse, minlength=len(pats)).astype("float64")
-    # each pattern's sums of its observed columns (a pattern's missing columns sum to NaN, never read)
-    sums = np.column_stack([np.bincount(inverse, weights=a[:, j], minlength=len(pats)) for j in range(p)])
     d2 = 0.0
     df = -p
     for g, pat in enumerate(pats):
         if not pat.any():
             continue
-        diff = sums[g, pat] / counts[g] - mu[pat]
+        diff = sums[g] / counts[g] - mu[pat]
         d2 += counts[g] * float(diff @ np.linalg.solve(sigma[np.ix_(pat, pat)], diff))
         df += int(pat.sum())
     pvalue = float(stats.chi2.sf(d2, df)) if df > 0 else float("nan")
@@ -280,6 +120,15 @@ class MissingReport:
         return self.by_item.to_html()
 
 
+def _in_index(rows: pd.Index, index: pd.Index) -> np.ndarray:
+    """``rows.isin(index)``, by two comparisons when ``index`` is a unit-step range of integers (no hash
+    table of every row per column)."""
+    if isinstance(index, pd.RangeIndex) and index.step == 1 and pd.api.types.is_integer_dtype(rows.dtype):
+        values = rows.to_numpy()
+        return (values >= index.start) & (values < index.stop)
+    return rows.isin(index)
+
+
 def missing_report(
     items: pd.DataFrame,
     missing_codes: dict[str, pd.Series] | None = None,
@@ -301,7 +150,7 @@ def missing_report(
         codes = missing_codes.get(col)
         coded = 0
         if codes is not None and len(codes):
-            codes = codes[codes.index.isin(items.index)]
+            codes = codes[_in_index(codes.index, items.index)]
             for code, count in codes.value_counts().items():
                 name = labels.get(col, {}).get(float(code), f"code {code:g}")
                 rec[name] = rec.get(name, 0) + int(count)
