@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 
 import survey
+from survey.errors import SurveyInputError
 
 RUNNER = {"cfa": survey.cfa, "sem": survey.sem, "growth": survey.growth, "lavaan": survey.fit}
 # lavaan() itself: no auto.* options (survey.fit has sem()'s defaults)
@@ -84,6 +85,13 @@ class HeldoutSet:
         if case["fun"] == "lavaan":
             opts = {**LAVAAN, **opts}
         return RUNNER[case["fun"]](self.ref["models"][case["model"]], self.data[case["data"]], **opts)
+
+    def check_refusal(self, name: str, reason: str) -> None:
+        """lavaan refuses the case with ``reason`` (its message, in the fixture); so do we, in one line."""
+        assert reason in self.ref["cases"][name]["error"]
+        with pytest.raises(SurveyInputError) as info:
+            self.fit_case(name)
+        assert reason in str(info.value) and "\n" not in str(info.value).strip()
 
     def check_model(self, name: str) -> None:
         """The case's fit equals lavaan's: fit measures, then est / se / std.all row by row."""

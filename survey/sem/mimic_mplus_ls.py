@@ -50,17 +50,9 @@ def fit_mplus_ls(fit, model: str, data, *, estimator: str, missing: str, group, 
         raise SurveyInputError("mimic='Mplus' with estimator WLS and groups is not available yet (lavaan's "
                                "estimates differ from ours by 1e-2 there; available: one group, or "
                                "estimators GLS, ULS, DWLS)", field="mimic", value="Mplus")
-    equal = [group_equal] if isinstance(group_equal, str) and group_equal else list(group_equal or ())
-    if group is not None and not equal:
-        equal = ["loadings", "intercepts"] if meanstructure else ["loadings"]
-    token = MPLUS.set(True)
-    try:
-        res = fit(model, data, estimator=estimator, missing=missing, group=group, group_equal=equal,
-                  meanstructure=meanstructure, **options)
-    finally:
-        MPLUS.reset(token)
-    res.mimic = "Mplus"
-    return res
+    default = ["loadings", "intercepts"] if meanstructure else ["loadings"]
+    return _fit_flagged(MPLUS, fit, model, data, group, group_equal, default, estimator=estimator,
+                        missing=missing, meanstructure=meanstructure, **options)
 
 
 def fit_mplus_ordinal(fit, model: str, data, *, estimator: str, missing: str, group, group_equal, ordered,
@@ -76,14 +68,20 @@ def fit_mplus_ordinal(fit, model: str, data, *, estimator: str, missing: str, gr
         raise SurveyInputError(f"mimic='Mplus' with estimator {estimator} and ordered items takes its own se "
                                "and test only yet (available: se='robust.sem', test='scaled.shifted')",
                                field="mimic", value="Mplus")
+    return _fit_flagged(ORDINAL_MPLUS, fit, model, data, group, group_equal, ["loadings", "thresholds"],
+                        estimator=estimator, missing=missing, ordered=ordered, **options)
+
+
+def _fit_flagged(flag, fit, model: str, data, group, group_equal, default_equal: list[str], **options):
+    """``fit`` with the Mplus context flag set, and lavaan's mimic="Mplus" group.equal default
+    (``default_equal``) where groups are given without one."""
     equal = [group_equal] if isinstance(group_equal, str) and group_equal else list(group_equal or ())
     if group is not None and not equal:
-        equal = ["loadings", "thresholds"]
-    token = ORDINAL_MPLUS.set(True)
+        equal = default_equal
+    token = flag.set(True)
     try:
-        res = fit(model, data, estimator=estimator, missing=missing, group=group, group_equal=equal,
-                  ordered=ordered, **options)
+        res = fit(model, data, group=group, group_equal=equal, **options)
     finally:
-        ORDINAL_MPLUS.reset(token)
+        flag.reset(token)
     res.mimic = "Mplus"
     return res
