@@ -36,7 +36,8 @@ def test_std_lv_and_lavaans_se_name_reach_the_ordinal_fit(data):
 
 
 @pytest.mark.parametrize("options,message", [
-    ({"group": "gender", "parameterization": "gamma"}, "parameterization='gamma' is not one of delta, theta"),
+    ({"group": "gender", "parameterization": "gamma"},
+     "argument `parameterization' should be `delta' or `theta'"),
     ({"se": "robust.huber.white"}, "lavaan 0.6.14 refuses it (invalid value in se= argument"),
     ({"se": "first.order"}, "if robust test statistics are requested"),
     ({"auto_fix_first": False}, "auto_fix_first= is not available with ordered items"),

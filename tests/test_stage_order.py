@@ -17,7 +17,7 @@ ALLOWED["simulate"] = {"simulate", "instrument"}
 ALLOWED["power"] = set(ORDER[: ORDER.index("power") + 1]) | {"simulate"}  # study planning simulates
 ALLOWED["report"] = set(ORDER) | {"simulate"}  # the report (and the cli) may import anything
 # not stages: importable from anywhere
-SHARED = {"errors", "_instruments", "data", "distributions", "progress"}
+SHARED = {"errors", "personal", "_instruments", "data", "distributions", "progress"}
 
 
 def _imported_stages(path: Path) -> list[tuple[int, str]]:
