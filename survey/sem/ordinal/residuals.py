@@ -192,21 +192,31 @@ def ordinal_residuals(fit, kind: str = "raw") -> list[OrdinalResiduals]:
             for block, est, z in zip(fit.blocks, ests, scaled, strict=True)]
 
 
-def _scaled(kind: str, resids: list[np.ndarray], jacs, weights, gammas, fg, n_total: float,
-            vcov: np.ndarray) -> list[np.ndarray]:
-    """Every group's residuals over their SEs (module docstring)."""
+def standardized_acov(jacs, weights, gammas, fg, n_total: float) -> list[np.ndarray]:
+    """Every group's ACOV of its residual statistics for lavaan's z.type "standardized"
+    (``lav_residuals_acov``): Q (Gamma_g / N) Q' with Q = I - w_g Delta_g A0^-1 Delta_g' W_g (module docstring)."""
     from survey.sem.ordinal.objective import weighted
 
     a0_inv = np.linalg.pinv(sum(f * j.T @ weighted(w, j) for f, w, j in zip(fg, weights, jacs, strict=True)))
     out = []
-    for resid, j, w, gamma, f in zip(resids, jacs, weights, gammas, fg, strict=True):
-        acov = gamma / n_total
-        if kind == "standardized":
-            w_full = np.diag(w) if w.ndim == 1 else w
-            q = np.eye(gamma.shape[0]) - f * (j @ a0_inv @ j.T) @ w_full
-            acov = q @ acov @ q.T
-        elif kind == "standardized.mplus":
-            acov = acov - j @ vcov @ j.T
+    for j, w, gamma, f in zip(jacs, weights, gammas, fg, strict=True):
+        w_full = np.diag(w) if w.ndim == 1 else w
+        q = np.eye(gamma.shape[0]) - f * (j @ a0_inv @ j.T) @ w_full
+        out.append(q @ (gamma / n_total) @ q.T)
+    return out
+
+
+def _scaled(kind: str, resids: list[np.ndarray], jacs, weights, gammas, fg, n_total: float,
+            vcov: np.ndarray) -> list[np.ndarray]:
+    """Every group's residuals over their SEs (module docstring)."""
+    if kind == "standardized":
+        acovs = standardized_acov(jacs, weights, gammas, fg, n_total)
+    elif kind == "standardized.mplus":
+        acovs = [gamma / n_total - j @ vcov @ j.T for j, gamma in zip(jacs, gammas, strict=True)]
+    else:
+        acovs = [gamma / n_total for gamma in gammas]
+    out = []
+    for resid, acov in zip(resids, acovs, strict=True):
         var = np.diag(acov)
         with np.errstate(invalid="ignore"):
             se = np.sqrt(np.where(var < 0, np.nan, var)) if kind == "standardized.mplus" \
