@@ -194,7 +194,8 @@ def ordinal_residuals(fit, kind: str = "raw") -> list[OrdinalResiduals]:
 
 def standardized_acov(jacs, weights, gammas, fg, n_total: float) -> list[np.ndarray]:
     """Every group's ACOV of its residual statistics for lavaan's z.type "standardized"
-    (``lav_residuals_acov``): Q (Gamma_g / N) Q' with Q = I - w_g Delta_g A0^-1 Delta_g' W_g (module docstring)."""
+    (``lav_residuals_acov``): Q (Gamma_g / N) Q' with Q = I - w_g Delta_g A0^-1 Delta_g' W_g (module
+    docstring)."""
     from survey.sem.ordinal.objective import weighted
 
     a0_inv = np.linalg.pinv(sum(f * j.T @ weighted(w, j) for f, w, j in zip(fg, weights, jacs, strict=True)))

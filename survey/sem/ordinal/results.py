@@ -175,11 +175,15 @@ class OrdinalResult(SEMResult):
 
         return ordinal_residuals(self, type)
 
-    def lav_residuals_summary(self) -> list:
-        """lavaan's ``lavResiduals(fit)$summary``: not here yet for ordered items (refused in one line)."""
-        raise SurveyInputError("lavResiduals()' summary (srmr with its SE, usrmr) is not available yet with "
-                               "ordered items (available: residuals(type), fit_measures() srmr / crmr)",
-                               field="ordered")
+    def lav_residuals_summary(self, type: str = "cor.bentler") -> list[dict[str, dict[str, float]]]:  # noqa: A002
+        """lavaan's ``lavResiduals(fit, type)$summary`` per group: ``cor``, ``thresholds`` and ``total``, each
+        with srmr (type cor.bentler) or crmr (cor.bollen), its SE, the exact-fit z, the unbiased RMS with its
+        SE / CI and close-fit z (:mod:`survey.sem.ordinal.residual_summary`)."""
+        from survey.sem.ordinal.residual_summary import TYPES, ordinal_residual_summary
+
+        prefix = TYPES.get(str(type).lower(), "srmr")
+        return [{part: rms.to_dict(prefix) for part, rms in groups.items()}
+                for groups in ordinal_residual_summary(self, type)]
 
     def score_tests(self) -> pd.DataFrame:
         """lavaan's ``lavTestScore(fit)$uni``: univariate score tests of the equality constraints (shared

@@ -199,16 +199,19 @@ def rms_summary(stats: np.ndarray, acov: np.ndarray, pstar: float, level: float 
     """RMS of residuals with SE, exact-fit z, unbiased RMS, its SE / CI / close-fit z
     (lavaan's ``lav_residuals_summary_rms``; Maydeu-Olivares 2017, Psychometrika 82)."""
     rms = float(np.sqrt(stats @ stats / pstar))
-    tr1, tr2 = float(np.trace(acov)), float(np.trace(acov @ acov))
-    avar = tr2 / (tr1 * 2 * pstar)
+    tr1, tr2 = np.float64(np.trace(acov)), np.float64(np.trace(acov @ acov))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        avar = tr2 / (tr1 * 2 * pstar)
+        e_rms = np.sqrt(tr1 / pstar) * (4 * tr1 * tr1 - tr2) / (4 * tr1 * tr1)
     se = float(np.sqrt(avar)) if np.isfinite(avar) and avar > np.finfo(float).eps else float("nan")
-    e_rms = np.sqrt(tr1 / pstar) * (4 * tr1 * tr1 - tr2) / (4 * tr1 * tr1)
     z = max(rms - e_rms, 0.0) / se
-    t_cov = float(stats @ stats)
-    eve = float(stats @ acov @ stats)
-    k = 1 - (tr2 + 2 * eve) / (4 * t_cov * t_cov)
-    urms = float(1 / k * np.sqrt(max(t_cov - tr1, 0) / pstar))
-    uavar = 1 / (k * k) * (tr2 + 2 * eve) / (2 * pstar * t_cov)
+    t_cov = np.float64(stats @ stats)  # numpy floats: all-zero residuals give lavaan's -0 / NA, no error
+    eve = np.float64(stats @ acov @ stats)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        k = 1 - (tr2 + 2 * eve) / (4 * t_cov * t_cov)
+        # 0 when T <= tr(ACOV) whatever k (lavaan's 0 / -0; a 0/0 k of exactly zero residuals no NaN)
+        urms = float(1 / k * np.sqrt((t_cov - tr1) / pstar)) if t_cov > tr1 else 0.0
+        uavar = 1 / (k * k) * (tr2 + 2 * eve) / (2 * pstar * t_cov)
     use = float(np.sqrt(uavar)) if np.isfinite(uavar) and uavar > np.finfo(float).eps else float("nan")
     fac = sps.norm.ppf([(1 - level) / 2, 1 - (1 - level) / 2])
     uz = (urms - h0) / use

@@ -1,0 +1,57 @@
+"""lavResiduals(fit)$summary of ordinal fits against lavaan 0.6.14 (tests/fixtures/resid15/
+make_summary_ordinal.R: bfi, one group WLSMV / ULSMV, two groups with equal thresholds and loadings;
+srmr and crmr, the cor / thresholds / total columns; :mod:`survey.sem.ordinal.residual_summary`)."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from survey.errors import SurveyInputError
+from survey.sem import fit
+
+HERE = Path(__file__).parent / "fixtures"
+RES = json.loads((HERE / "resid15" / "summary_ordinal.json").read_text())
+BFI = pd.read_csv(HERE / "ordinal" / "bfi.csv")
+
+
+@cache
+def fitted(case: str):
+    opts = dict(RES["cases"][case]["options"])
+    group, equal = opts.pop("group", None), opts.pop("group.equal", ())
+    return fit(RES["model"], BFI, ordered=True, group=group, group_equal=equal, **opts)
+
+
+@pytest.mark.parametrize("kind", ["cor.bentler", "cor.bollen"])
+@pytest.mark.parametrize("case", sorted(RES["cases"]))
+def test_ordinal_residual_summary_equals_lavaan(case, kind):
+    ref = RES["cases"][case][kind]
+    ref = ref if isinstance(ref, list) else list(ref.values())
+    mine = fitted(case).lav_residuals_summary(kind)
+    assert len(mine) == len(ref)
+    for got, want in zip(mine, ref, strict=True):
+        assert sorted(got) == sorted(want) == ["cor", "thresholds", "total"]
+        for col, values in want.items():
+            for key, value in values.items():
+                ours = got[col][key.replace("cilupper", "ci.upper")]  # lavaan's crmr typo
+                if value is None:  # lavaan NA (no SE for the saturated thresholds of one group)
+                    assert np.isnan(ours), (case, kind, col, key, ours)
+                else:
+                    assert abs(ours - value) < 1e-3 * max(1.0, abs(value)), (case, kind, col, key, ours)
+
+
+def test_ordinal_residual_summary_matches_fit_measures_srmr():
+    summ = fitted("wlsmv").lav_residuals_summary()[0]
+    assert abs(summ["total"]["srmr"] - RES["cases"]["wlsmv"]["cor.bentler"][0]["total"]["srmr"]) < 1e-6
+    assert summ["thresholds"]["srmr"] < 1e-6  # one group: the thresholds are saturated
+    assert summ["cor"]["srmr"] > summ["total"]["srmr"] > 0
+
+
+def test_ordinal_residual_summary_unknown_type_refused():
+    with pytest.raises(SurveyInputError, match="not available"):
+        fitted("wlsmv").lav_residuals_summary("normalized")
