@@ -55,3 +55,37 @@ def test_ordinal_residual_summary_matches_fit_measures_srmr():
 def test_ordinal_residual_summary_unknown_type_refused():
     with pytest.raises(SurveyInputError, match="not available"):
         fitted("wlsmv").lav_residuals_summary("normalized")
+
+
+# ------------------------------------------------ explicit constraints with robust SEs / observed information
+CON = json.loads((HERE / "resid15" / "constrained.json").read_text())
+HS = pd.read_csv(HERE / "robust" / "hs.csv")
+
+
+@cache
+def constrained(case: str):
+    spec = CON["cases"][case]
+    return fit(CON["models"][spec["model"]], HS, **spec["options"])
+
+
+@pytest.mark.parametrize("case", sorted(CON["cases"]))
+def test_constrained_standardized_residuals_equal_lavaan(case):
+    """tests/fixtures/resid15/make_constrained.R: A0^-1 from the augmented information (equality and
+    active inequality rows), the information and not the robust sandwich."""
+    spec, res = CON["cases"][case], constrained(case)
+    loadings = res.estimates().query("op == '=~'")["est"].to_numpy()
+    assert np.abs(loadings - np.array(spec["est"])).max() < 1e-3
+    ours = res.residuals("standardized")[0].cov.to_numpy()
+    want = np.array(spec["standardized"], dtype=float)
+    real = ours != 0  # 0: a structurally zero residual (lavaan prints its roundoff over a roundoff SE)
+    assert real.sum() >= 36
+    assert np.abs(ours[real] - want[real]).max() < 1e-3
+
+
+@pytest.mark.parametrize("case", sorted(CON["cases"]))
+def test_constrained_residual_summary_equals_lavaan(case):
+    ours = constrained(case).lav_residuals_summary()[0]["cov"]
+    want = CON["cases"][case]["summary"]["cov"]
+    assert set(want) == set(ours)
+    for key, value in want.items():
+        assert abs(ours[key] - value) < 1e-3, (case, key, ours[key], value)

@@ -359,12 +359,20 @@ def _h1_weight(block, imp, meanstructure: bool, observed: bool, x_index: tuple) 
 
 def _information_vcov(result, parts: list[dict]) -> np.ndarray:
     """lavaan's A0^-1 / N of the standardized residuals (``lav_model_information`` with
-    observed.information "h1"): A0 = sum_g (n_g / N) Delta_g' A1_g Delta_g, inverted (generalised
-    inverse), the information and not the sandwich of robust SEs."""
-    if "op" in result.partable and result.partable["op"].isin(["==", "<", ">"]).any():
-        raise SurveyInputError("standardized residuals (and lavResiduals()' summary) with robust standard "
-                               "errors or the observed information under constraints are not available yet "
-                               "(available: types raw, cor, cor.bentler, normalized)", field="type")
+    observed.information "h1", augmented = TRUE): A0 = sum_g (n_g / N) Delta_g' A1_g Delta_g, inverted
+    (generalised inverse), the information and not the sandwich of robust SEs; under explicit constraints
+    the top-left block of the augmented inverse with the equality and active inequality rows
+    (``lav_model_information_augment_invert``, :func:`survey.sem.inference.vcov.augmented_inverse`)."""
     ntotal = sum(p["n"] for p in parts)
     a0 = sum(p["n"] / ntotal * p["delta"].T @ p["a1"] @ p["delta"] for p in parts)
+    if "op" in result.partable and result.partable["op"].isin(["==", "<", ">"]).any():
+        from survey.sem.inference.vcov import augmented_inverse
+
+        jacobian = getattr(getattr(result, "pieces", None), "constraint_jacobian", None)
+        if jacobian is None:
+            raise SurveyInputError("standardized residuals (and lavResiduals()' summary) with robust "
+                                   "standard errors or the observed information under constraints are not "
+                                   "available yet for this fit (available: types raw, cor, cor.bentler, "
+                                   "normalized)", field="type")
+        return augmented_inverse(a0, jacobian[0]) / ntotal
     return np.linalg.pinv(a0) / ntotal
