@@ -89,3 +89,11 @@ def test_constrained_residual_summary_equals_lavaan(case):
     assert set(want) == set(ours)
     for key, value in want.items():
         assert abs(ours[key] - value) < 1e-3, (case, key, ours[key], value)
+
+
+def test_ordinal_residual_summary_with_continuous_items_refused():
+    """lavaan 0.6.14 computes no summary with continuous items among ordered ones (lav_residuals)."""
+    items = [f"A{i}" for i in range(1, 6)] + [f"C{i}" for i in range(1, 6)]
+    mixed = fit(RES["model"], BFI[items], ordered=items[:5])
+    with pytest.raises(SurveyInputError, match="continuous items"):
+        mixed.lav_residuals_summary()
