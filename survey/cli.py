@@ -12,9 +12,9 @@ import sys
 
 import typer
 
-from survey.cli_fit import FIT_DOC, FIT_HELP, run_fit
+from survey.cli_fit import FIT_DOC, FIT_HELP, check_columns, run_fit
 from survey.cli_fit import fit_data as _fit_data  # the work of `survey fit` (shared with survey.cli_light)
-from survey.cli_fit import check_columns, fit_model as _fit_model
+from survey.cli_fit import fit_model as _fit_model
 from survey.errors import SurveyError
 
 app = typer.Typer(
