@@ -116,7 +116,7 @@ _MD_TAG = re.compile(r"<(?=[A-Za-z/!?])")  # an HTML tag, comment or autolink op
 _MD_ENTITY = re.compile(r"&(?=#?\w+;)")  # an entity reference
 _MD_LINK = re.compile(r"(!(?=\[)|\](?=[(\[:]))")  # an image, or the end of a link's text
 _MD_STARS = re.compile(r"\*+")
-_MD_BLOCK = re.compile(r"^([#>+=~-]|\d+(?=[.)](\s|$)))")  # a heading, quote, list, rule or fence
+_MD_BLOCK = re.compile(r"^([#>+=~-]|\d+[.)](?=\s|$))")  # a heading, quote, list, rule, fence
 
 
 def _stars(match: re.Match[str]) -> str:
@@ -147,7 +147,7 @@ def escape_prose(text: Any) -> str:
     out = _MD_TAG.sub("&lt;", _MD_ENTITY.sub("&amp;", out))
     out = _MD_LINK.sub(r"\\\1", out)
     out = _underscore(_MD_STARS.sub(_stars, out))
-    return _MD_BLOCK.sub(r"\\\1", out)
+    return _MD_BLOCK.sub(lambda m: m.group(0)[:-1] + "\\" + m.group(0)[-1], out)
 
 
 def shorten(text: str, limit: int = MAX_VALUE_CHARS) -> str:
