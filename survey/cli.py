@@ -12,7 +12,7 @@ import sys
 
 import typer
 
-from survey.cli_fit import FIT_DOC, FIT_HELP, run_fit
+from survey.cli_fit import FIT_DOC, FIT_HELP, check_columns, run_fit
 from survey.cli_fit import fit_data as _fit_data  # the work of `survey fit` (shared with survey.cli_light)
 from survey.cli_fit import fit_model as _fit_model
 from survey.errors import SurveyError
@@ -241,8 +241,10 @@ def quality_command(
     report.warnings += [SurveyWarning("not_screened", w, "quality") for w in checked.warnings]
     if as_json:
         typer.echo(json.dumps(report.to_dict(), allow_nan=False))
-    else:
+    else:  # the JSON's warnings, on stderr after the output, as `survey fit` prints them
         typer.echo(report.summary())
+        for warning in report.warnings:
+            typer.echo(f"warning: {warning.message}", err=True)
 
 
 @app.command("weights")
@@ -474,6 +476,7 @@ def invariance_command(
                                    continuous=not ordered).get("parameterization", "delta")
     frame = _fit_data(data)
     syntax, frame = _fit_model(model, frame, data)
+    check_columns(frame, data, group=group)
     with quiet_for_json(as_json):  # --json: progress lines only where stderr is a terminal
         try:
             if ordered:

@@ -106,6 +106,20 @@ def fit_data(data: str):
     return frame
 
 
+def check_columns(frame, data: str, **options: str | None) -> None:
+    """The columns named by ``--group`` / ``--weights`` / ``--cluster`` exist in DATA: otherwise one error
+    line naming DATA as typed and a few of its columns (issue 18), before any fitting."""
+    from survey.errors import SurveyInputError, available_columns
+
+    what = {"group": ("grouping", "group"), "weights": ("sampling weight", "sampling_weights"),
+            "cluster": ("cluster", "cluster")}  # the engine's field names (lavaan's arguments)
+    for option, column in options.items():
+        if column is not None and column not in frame.columns:
+            raise SurveyInputError(f"{what[option][0]} column not found in the data; "
+                                   f"{available_columns(frame.columns)}", file=data, column=column,
+                                   field=what[option][1])
+
+
 def fit_model(model: str, frame, data: str):
     """MODEL as lavaan syntax: a file; or NAME@VER or an instrument's YAML file (the instrument's model on
     the columns of DATA present, with labelled missing codes set to NaN and reverse-keyed items recoded by
@@ -195,6 +209,7 @@ def run_fit(model: str, data: str, estimator: str | None = None, ordered: str | 
 
     frame = fit_data(data)
     syntax, frame = fit_model(model, frame, data)
+    check_columns(frame, data, group=group, weights=weights, cluster=cluster)
     if as_json:  # no bootstrap progress bar under --json
         import os
 

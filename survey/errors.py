@@ -34,6 +34,16 @@ def shorten_value(value: Any) -> str:
     return text if len(text) <= MAX_VALUE else text[: MAX_VALUE - 1] + "\u2026"
 
 
+def available_columns(columns: Any, shown: int = 6, width: int = 16) -> str:
+    """A few of the data's column names for an error about an unknown column (issue 18):
+    ``"the data have 15 columns: id, sex, ageyr, agemo, school, grade, …"``. At most ``shown`` names,
+    each cut at ``width`` characters, so that the error stays one line of about 200 characters."""
+    names = [" ".join(str(c).split()) for c in columns]
+    cut = [n if len(n) <= width else n[: width - 1] + "…" for n in names[:shown]]
+    more = ", …" if len(names) > shown else ""
+    return f"the data have {len(names)} column{'s' if len(names) != 1 else ''}: {', '.join(cut)}{more}"
+
+
 class SurveyError(Exception):
     """Base class of the errors this package raises on purpose."""
 

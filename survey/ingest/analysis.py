@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from survey.errors import SurveyInputError
+from survey.errors import SurveyInputError, available_columns
 from survey.ingest.pipeline import read_source
 from survey.ingest.readers import NOT_SCREENED, RawTable, read_raw, screened
 from survey.ingest.validate import NA_WORDS, Problem
@@ -108,7 +108,8 @@ def _numeric_columns(data: str | os.PathLike, columns: list[str]) -> AnalysisDat
     frame = raw.frame.copy()
     for col in columns:
         if col not in frame.columns:
-            raise SurveyInputError("column not found", file=raw.file, column=col)
+            raise SurveyInputError(f"column not found; {available_columns(frame.columns)}", file=raw.file,
+                                   column=col)
         values = frame[col]
         if pd.api.types.is_bool_dtype(values.dtype) or not pd.api.types.is_numeric_dtype(values.dtype):
             text = values.astype("string").str.strip()

@@ -25,8 +25,10 @@ from survey.personal import mask_personal
 
 __all__ = [
     "MAX_VALUE_CHARS",
+    "csv_text",
     "display_value",
     "escape_markdown",
+    "escape_prose",
     "mask_personal",
     "neutralise",
     "neutralise_frame",
@@ -78,14 +80,22 @@ def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return _neutralised(frame)[0]
 
 
-def write_csv(frame: pd.DataFrame, path: str | os.PathLike, **kwargs: Any) -> Path:
-    """Write ``frame`` as CSV (``index=False``; other keywords go to :meth:`DataFrame.to_csv`) with
+def csv_text(frame: pd.DataFrame, **kwargs: Any) -> str:
+    """``frame`` as CSV text (``index=False``; other keywords go to :meth:`DataFrame.to_csv`) with
     formula-looking cells neutralised. A text cell holding a carriage return is not quoted by the
     :mod:`csv` writer under LF line ends (the file would then split that row), so such a frame is
     written with every text cell quoted (``QUOTE_NONNUMERIC``)."""
-    path = Path(path)
     out, has_cr = _neutralised(frame)
     kwargs.setdefault("index", False)
+    kwargs.setdefault("quoting", csv.QUOTE_NONNUMERIC if has_cr else csv.QUOTE_MINIMAL)
+    return str(out.to_csv(**kwargs))
+
+
+def write_csv(frame: pd.DataFrame, path: str | os.PathLike, **kwargs: Any) -> Path:
+    """Write ``frame`` as CSV to ``path``: :func:`csv_text`."""
+    path = Path(path)
+    kwargs.setdefault("index", False)
+    out, has_cr = _neutralised(frame)
     kwargs.setdefault("quoting", csv.QUOTE_NONNUMERIC if has_cr else csv.QUOTE_MINIMAL)
     out.to_csv(path, **kwargs)
     return path
@@ -100,6 +110,44 @@ def escape_markdown(text: Any) -> str:
     line breaks as spaces; so ``<script>`` or ``[x](javascript:...)`` stay text."""
     out = str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return " ".join(_MD_SPECIAL.sub(r"\\\1", out).split())
+
+
+_MD_TAG = re.compile(r"<(?=[A-Za-z/!?])")  # an HTML tag, comment or autolink opens with one of these
+_MD_ENTITY = re.compile(r"&(?=#?\w+;)")  # an entity reference
+_MD_LINK = re.compile(r"(!(?=\[)|\](?=[(\[:]))")  # an image, or the end of a link's text
+_MD_STARS = re.compile(r"\*+")
+_MD_BLOCK = re.compile(r"^([#>+=~-]|\d+[.)](?=\s|$))")  # a heading, quote, list, rule, fence
+
+
+def _stars(match: re.Match[str]) -> str:
+    text, start, end = match.string, match.start(), match.end()
+    before = text[start - 1] if start else " "
+    after = text[end] if end < len(text) else " "
+    inert = before.isspace() and after.isspace()  # a run between spaces opens and closes nothing
+    return match.group(0) if inert else match.group(0).replace("*", "\\*")
+
+
+def _underscore(text: str) -> str:
+    out = []
+    for i, ch in enumerate(text):
+        inside = 0 < i < len(text) - 1 and text[i - 1].isalnum() and text[i + 1].isalnum()
+        out.append("\\_" if ch == "_" and not inside else ch)  # snake_case stays as written
+    return "".join(out)
+
+
+def escape_prose(text: Any) -> str:
+    """Generated prose that may carry respondent text (group labels, column names, value labels) safe
+    in a Markdown paragraph, list item, heading or table header (CommonMark 0.31): one line; backslash,
+    backtick and ``|`` backslashed; HTML tags and entities as text; link and image syntax, emphasis
+    (``*`` and ``_`` runs that could open or close it) and a leading block marker (``#``, ``-``, ``>``,
+    ``1.`` ...) neutralised. Plain prose (``p < .05``, ``95% CI [.10, .32]``, ``ind_SHI``, a ``* p < .05``
+    note) is left as written."""
+    out = " ".join(str(text).split())
+    out = out.replace("\\", "\\\\").replace("`", "\\`").replace("|", "\\|")
+    out = _MD_TAG.sub("&lt;", _MD_ENTITY.sub("&amp;", out))
+    out = _MD_LINK.sub(r"\\\1", out)
+    out = _underscore(_MD_STARS.sub(_stars, out))
+    return _MD_BLOCK.sub(lambda m: m.group(0)[:-1] + "\\" + m.group(0)[-1], out)
 
 
 def shorten(text: str, limit: int = MAX_VALUE_CHARS) -> str:

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from survey.errors import SurveyInputError, SurveyWarning
+from survey.errors import SurveyInputError, SurveyWarning, available_columns
 from survey.measure.cfa import (
     FitFunction,
     as_estimates,
@@ -176,7 +176,8 @@ def reliability_report(
     items = list(dict.fromkeys(i for its in factors.values() for i in its))
     absent = [i for i in items if i not in data.columns]
     if absent:
-        raise SurveyInputError("indicator not found in the data", column=absent[0])
+        raise SurveyInputError(f"indicator not found in the data; {available_columns(data.columns)}",
+                               column=absent[0])
     x = data[items].apply(pd.to_numeric, errors="coerce").astype(float)
     if keys:
         x = reverse_key(x, keys, bounds)

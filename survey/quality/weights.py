@@ -94,11 +94,10 @@ class RakingResult:
     def write(self, path: str | Path) -> Path:
         """Write :meth:`to_frame` as CSV to ``path`` atomically (nothing half-written on failure); an id
         that a spreadsheet would run as a formula is neutralised (:func:`survey.ingest.safe.neutralise`)."""
-        from survey.ingest.safe import neutralise_frame
+        from survey.ingest.safe import csv_text
         from survey.instrument.export import write_atomic
 
-        frame = neutralise_frame(self.to_frame())
-        return write_atomic(path, frame.to_csv(index=False, lineterminator="\n"))
+        return write_atomic(path, csv_text(self.to_frame(), lineterminator="\n"))
 
     def to_dict(self) -> dict[str, Any]:
         """The ``survey weights --json`` object (DESIGN.md), plus effective N, margins and warnings."""

@@ -60,9 +60,12 @@ def cell(value: Any) -> str:
 
 def render_csv(frame: pd.DataFrame) -> bytes:
     """The frame as UTF-8 CSV bytes (header row of column names, LF line ends)."""
+    rows = [[neutralise(str(c)) for c in frame.columns]]
+    rows += [[cell(v) for v in row] for row in frame.itertuples(index=False, name=None)]
+    # the csv writer does not quote a carriage return under LF line ends (a reader would split the row
+    # there): a table holding one is written with every cell quoted
+    has_cr = any("\r" in c for row in rows for c in row)
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow([neutralise(str(c)) for c in frame.columns])
-    for row in frame.itertuples(index=False, name=None):
-        writer.writerow([cell(v) for v in row])
+    writer = csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_ALL if has_cr else csv.QUOTE_MINIMAL)
+    writer.writerows(rows)
     return buffer.getvalue().encode("utf-8")

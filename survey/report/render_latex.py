@@ -22,11 +22,20 @@ _ADJACENT_MATH = re.compile(r"(?<!\\)\$\$")
 
 
 def escape(text: Any) -> str:
-    """LaTeX-escaped text."""
+    """LaTeX-escaped text, line breaks as spaces (a blank line inside a table cell, caption or ``\\item``
+    would end the paragraph there and stop pdflatex)."""
     out = []
-    for ch in str(text):
+    for ch in str(text).replace("\r\n", " ").replace("\r", " ").replace("\n", " "):
         out.append(_SPECIAL.get(ch) or _SYMBOLS.get(ch) or ch)
     return _ADJACENT_MATH.sub("", "".join(out))
+
+
+def escape_first(text: Any) -> str:
+    """:func:`escape` for text that follows ``\\\\`` (a table row's first cell) or ``\\item``: a leading
+    ``[`` is braced, which LaTeX would otherwise read as the optional argument of the command before."""
+    line = escape(text)
+    rest = line.lstrip()
+    return "{[}" + rest[1:] if rest.startswith("[") else line
 
 
 def latex_table(table: Table) -> str:
@@ -37,9 +46,10 @@ def latex_table(table: Table) -> str:
              rf"\caption*{{\textbf{{{escape(table.label)}}}\\\textit{{{escape(table.title)}}}}}",
              *([r"\resizebox{\linewidth}{!}{%"] if wide else []),
              rf"\begin{{tabular}}{{{spec}}}", r"\toprule",
-             " & ".join(escape(c) for c in table.display.columns) + r" \\", r"\midrule"]
+             " & ".join(escape_first(c) if j == 0 else escape(c) for j, c in enumerate(table.display.columns))
+             + r" \\", r"\midrule"]
     for row in table.display.itertuples(index=False, name=None):
-        lines.append(" & ".join(escape(v) for v in row) + r" \\")
+        lines.append(" & ".join(escape_first(v) if j == 0 else escape(v) for j, v in enumerate(row)) + r" \\")
     lines.extend([r"\bottomrule", r"\end{tabular}" + ("}" if wide else "")])
     if table.note:
         note = escape(table.note)
@@ -61,7 +71,7 @@ def render_latex(paper: Any) -> bytes:
         out.append(latex_table(table))
     if paper.omitted:
         out.extend(["Not reported in this build:", r"\begin{itemize}"])
-        out.extend(rf"\item {escape(o.sentence())}" for o in paper.omitted)
+        out.extend(rf"\item {escape_first(o.sentence())}" for o in paper.omitted)
         out.append(r"\end{itemize}")
     for figure in paper.figures:
         out.extend([r"\begin{figure}[htbp]", r"\centering",
@@ -72,7 +82,7 @@ def render_latex(paper: Any) -> bytes:
         out.append(r"\end{figure}")
     if paper.warnings:
         out.extend([r"\section*{Supplement: estimation and data warnings}", r"\begin{itemize}"])
-        out.extend(rf"\item {escape(w)}" for w in paper.warnings)
+        out.extend(rf"\item {escape_first(w)}" for w in paper.warnings)
         out.append(r"\end{itemize}")
     out.append(r"\end{document}")
     return ("\n".join(out) + "\n").encode("utf-8")

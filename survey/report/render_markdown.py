@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from survey.ingest.safe import escape_markdown
+from survey.ingest.safe import escape_markdown, escape_prose
 from survey.report.table import Table, _is_texty
 
 
@@ -21,40 +21,42 @@ def _cell(value: Any) -> str:
 def markdown_table(table: Table) -> str:
     """One table: bold label, italic title, pipe table, note."""
     cols = list(table.display.columns)
-    lines = [f"**{table.label}**", "", f"*{_escape(table.title)}*", ""]
-    lines.append("| " + " | ".join(_escape(c) for c in cols) + " |")
+    lines = [f"**{table.label}**", "", f"*{escape_prose(table.title)}*", ""]
+    lines.append("| " + " | ".join(escape_prose(c) for c in cols) + " |")
     lines.append("|" + "|".join(":---" if a == "l" else "---:" for a in table.align) + "|")
     for row in table.display.itertuples(index=False, name=None):  # cells may hold respondent text
         lines.append("| " + " | ".join(_cell(v) for v in row) + " |")
     if table.note:
-        lines.extend(["", f"*Note.* {_escape(table.note)}"])
+        lines.extend(["", f"*Note.* {escape_prose(table.note)}"])
     return "\n".join(lines) + "\n"
 
 
 def render_markdown(paper: Any) -> bytes:
-    """The whole paper as Markdown: method, results text, tables, figures, omissions, warnings."""
-    out = [f"# {paper.title}", ""]
+    """The whole paper as Markdown: method, results text, tables, figures, omissions, warnings. The
+    text may carry respondent text (group labels, column names, value labels): every piece is escaped
+    (:func:`survey.ingest.safe.escape_prose`), as the HTML renderer's autoescape does."""
+    out = [f"# {escape_prose(paper.title)}", ""]
     for heading, paragraphs in paper.sections:
-        out.extend([f"## {heading}", ""])
+        out.extend([f"## {escape_prose(heading)}", ""])
         for paragraph in paragraphs:
-            out.extend([paragraph, ""])
+            out.extend([escape_prose(paragraph), ""])
     out.extend(["## Tables", ""])
     for table in paper.tables:
         out.extend([markdown_table(table), ""])
     if paper.omitted:
         out.extend(["Not reported in this build:", ""])
-        out.extend(f"- {o.sentence()}" for o in paper.omitted)
+        out.extend(f"- {escape_prose(o.sentence())}" for o in paper.omitted)
         out.append("")
     if paper.figures:
         out.extend(["## Figures", ""])
         for figure in paper.figures:
-            out.extend([f"**{figure.label}**", "", f"*{figure.title}*", "",
-                        f"![{figure.title}]({figure.key}.svg)", ""])
+            title = escape_prose(figure.title)
+            out.extend([f"**{figure.label}**", "", f"*{title}*", "", f"![{title}]({figure.key}.svg)", ""])
             if figure.note:
-                out.extend([f"*Note.* {figure.note}", ""])
+                out.extend([f"*Note.* {escape_prose(figure.note)}", ""])
     if paper.warnings:
         out.extend(["## Supplement: estimation and data warnings", ""])
-        out.extend(f"- {w}" for w in paper.warnings)
+        out.extend(f"- {escape_prose(w)}" for w in paper.warnings)
         out.append("")
     return ("\n".join(out).rstrip("\n") + "\n").encode("utf-8")
 
@@ -62,4 +64,4 @@ def render_markdown(paper: Any) -> bytes:
 def render_results(paper: Any) -> bytes:
     """``results.md``: the Results section alone (APA text generated from the numbers)."""
     paragraphs = dict(paper.sections).get("Results", [])
-    return ("## Results\n\n" + "\n\n".join(paragraphs) + "\n").encode("utf-8")
+    return ("## Results\n\n" + "\n\n".join(escape_prose(p) for p in paragraphs) + "\n").encode("utf-8")
