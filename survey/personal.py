@@ -21,6 +21,7 @@ _IPV6 = re.compile(
 )
 # a phone number: 7 to 15 digits (E.164), optionally with a leading + and the usual separators
 _DATE = re.compile(r"^\d{4}[-/.]\d{1,2}[-/.]\d{1,2}")
+_DECIMAL = re.compile(r"^\d+\.\d+$")  # 3.14159265: a number with a decimal point, not a phone number
 _PHONE = re.compile(r"(?<![\w.])\+?\(?\d[\d\s().\-/]{5,}\d(?![\w.])")
 
 
@@ -32,7 +33,7 @@ def mask_personal(text: str) -> str:
 
     def phone(m: re.Match[str]) -> str:
         found = m.group(0)
-        if _DATE.match(found.strip()):
+        if _DATE.match(found.strip()) or _DECIMAL.match(found.strip()):
             return found
         digits = sum(ch.isdigit() for ch in found)
         marked = found.startswith(("+", "(")) or any(ch in found for ch in " -/().")

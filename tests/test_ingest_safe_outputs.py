@@ -101,6 +101,9 @@ def test_personal_values_are_masked_and_long_values_shortened():
     assert mask_personal("from 192.168.10.20") == "from <IP address>"
     assert mask_personal("2024-05-01 10:00:00") == "2024-05-01 10:00:00"
     assert mask_personal("7") == "7"
+    # decimal numbers stay readable in an error line; phone numbers written with points do not
+    assert mask_personal("value 3.14159265 and -0.123456789") == "value 3.14159265 and -0.123456789"
+    assert mask_personal("call 030.123.45678") == "call <phone number>"
     long = display_value("x" * 500)
     assert len(long) == 40 and long.endswith("\u2026")
     assert display_value(12) == 12
